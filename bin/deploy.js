@@ -1,0 +1,43 @@
+#!/usr/bin/env node
+// The entry point: checks the Node version, answers --version without loading anything, runs main(),
+// and is the only place that exits the process.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import module from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+const [major, minor] = process.versions.node.split('.').map(Number);
+if (major < 22 || (major === 22 && minor < 13)) {
+  // An older system Node (Node 20 on these machines): use the Node >= 22 the project's setup installed.
+  const local = fileURLToPath(new URL('../node_modules/.bin/node', import.meta.url));
+  if (existsSync(local)) {
+    const r = spawnSync(local, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' });
+    process.exit(r.status ?? (r.signal ? 128 + 2 : 1));
+  }
+  process.stderr.write(`deploy needs Node.js 22.13 or newer; this is ${process.version}.\nInstall a newer Node, or run scripts/setup.sh in the deploy checkout to get one.\n`);
+  process.exit(1);
+}
+
+const argv = process.argv.slice(2);
+if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
+  process.stdout.write(`${JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version}\n`);
+  process.exit(0);
+}
+
+module.enableCompileCache?.();
+
+const controller = new AbortController();
+let interrupts = 0;
+const onSignal = (signal) => {
+  interrupts++;
+  if (interrupts > 1) process.exit(130);
+  controller.abort(new Error(signal));
+};
+process.on('SIGINT', onSignal);
+process.on('SIGTERM', onSignal);
+
+const { main } = await import('../dist/main.js');
+const code = await main(argv, {}, { signal: controller.signal });
+const flush = (stream) => new Promise((resolve) => stream.write('', resolve));
+await Promise.all([flush(process.stdout), flush(process.stderr)]);
+process.exit(code);

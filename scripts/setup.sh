@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Sets up everything deploy and its tests need on a machine of this kind, and does nothing that is
+# already done (a second run takes seconds):
+#   1. dependencies (npm ci), which bring a Node >= 22 from the npm registry as node_modules/.bin/node
+#      when the system Node is older (npm scripts put it first on PATH; bin/deploy.js uses it too);
+#   2. a running Docker Engine: installed from Debian's packages and started if none is reachable
+#      (needs root on Debian; elsewhere, start your own engine first);
+#   3. the local base image busybox:1.36 the example app builds FROM (no registry needed);
+#   4. the TypeScript build in dist/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+quiet=${SETUP_QUIET:-}
+say() { [ -n "$quiet" ] || printf 'setup: %s\n' "$*" >&2; }
+die() { printf 'setup: %s\n' "$*" >&2; exit 1; }
+
+# --- 1. dependencies -------------------------------------------------------------------------------
+lock_hash=$(sha256sum package-lock.json package.json | sha256sum | cut -c1-16)
+if [ ! -x node_modules/.bin/node ] || [ "$(cat node_modules/.setup-stamp 2>/dev/null)" != "$lock_hash" ]; then
+  say "installing dependencies (npm ci)"
+  npm ci --no-audit --no-fund --loglevel=error >&2
+  echo "$lock_hash" > node_modules/.setup-stamp
+fi
+NODE="$PWD/node_modules/.bin/node"
+"$NODE" -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>22||(a===22&&b>=13)?0:1)' \
+  || die "node_modules/.bin/node is not Node >= 22.13; remove node_modules and run again"
+
+# --- 2. a Docker Engine ----------------------------------------------------------------------------
+engine_up() { docker info >/dev/null 2>&1; }
+if ! engine_up; then
+  if [ -z "${DOCKER_HOST:-}" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    if ! command -v dockerd >/dev/null || ! command -v busybox >/dev/null; then
+      say "installing docker.io and busybox-static from Debian"
+      apt-get update -qq >&2
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io busybox-static >&2
+    fi
+    say "starting dockerd (log: /var/log/dockerd.log)"
+    (setsid dockerd >/var/log/dockerd.log 2>&1 &)
+    for _ in $(seq 1 60); do engine_up && break; sleep 1; done
+    engine_up || die "dockerd did not come up within 60 s; see /var/log/dockerd.log"
+  else
+    die "no Docker Engine is reachable (docker info failed). Start one (or set DOCKER_HOST), then run this again."
+  fi
+fi
+
+# --- 3. the base image -----------------------------------------------------------------------------
+if ! docker image inspect busybox:1.36 >/dev/null 2>&1; then
+  static() { [ -x "$1" ] && ! ldd "$1" >/dev/null 2>&1; }
+  bb=/bin/busybox
+  if ! static "$bb"; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+      say "installing busybox-static from Debian"
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq busybox-static >&2
+    fi
+    static "$bb" || die "a statically linked /bin/busybox is needed to make the base image: apt-get install busybox-static"
+  fi
+  say "making the local base image busybox:1.36 from $bb"
+  root=$(mktemp -d)
+  trap 'rm -rf "$root"' EXIT
+  mkdir -p "$root/bin" "$root/etc" "$root/tmp" "$root/www" "$root/root"
+  cp "$bb" "$root/bin/busybox"
+  for applet in $("$root/bin/busybox" --list); do
+    [ "$applet" = busybox ] || ln -sf busybox "$root/bin/$applet"
+  done
+  echo 'root:x:0:0:root:/root:/bin/sh' > "$root/etc/passwd"
+  echo 'root:x:0:' > "$root/etc/group"
+  chmod 1777 "$root/tmp"
+  tar -C "$root" -c . | docker import -c 'CMD ["sh"]' -c 'ENV PATH=/bin' - busybox:1.36 >/dev/null
+fi
+
+# --- 4. the build ----------------------------------------------------------------------------------
+if [ ! -f dist/main.js ] || [ -n "$(find src tsconfig.json tsconfig.build.json package.json -newer dist/main.js -print -quit)" ]; then
+  say "building (tsc)"
+  PATH="$PWD/node_modules/.bin:$PATH" npm run --silent build >&2
+fi
+say "ready: $("$NODE" bin/deploy.js --version) on Node $("$NODE" -v), Docker Engine $(docker version --format '{{.Server.Version}}')"

@@ -1,0 +1,41 @@
+import type Docker from 'dockerode';
+
+/** Where an engine is and how to reach it, as the docker CLI would reach it. */
+export interface Endpoint {
+  /** unix:///path, tcp://host:port or ssh://user@host[:port]: what records keep and messages show. */
+  url: string;
+  /** What chose it: "--host", "DOCKER_HOST", "context NAME", "default", "record". */
+  source: string;
+  tls?: { ca?: Buffer | undefined; cert?: Buffer | undefined; key?: Buffer | undefined; verify: boolean } | undefined;
+  /** DOCKER_API_VERSION, when the user pins one. */
+  apiVersion?: string | undefined;
+}
+
+export const DEFAULT_SOCKET = 'unix:///var/run/docker.sock';
+
+/**
+ * dockerode's options for an endpoint. Every key is set, because docker-modem merges DOCKER_HOST from the
+ * environment under whatever it is given.
+ */
+export function connectionOptions(endpoint: Endpoint): Docker.DockerOptions {
+  const url = new URL(endpoint.url);
+  const base = { socketPath: undefined, host: undefined, port: undefined, protocol: undefined, ca: undefined, cert: undefined, key: undefined };
+  if (url.protocol === 'unix:') {
+    return { ...base, socketPath: decodeURIComponent(url.pathname) } as Docker.DockerOptions;
+  }
+  if (url.protocol === 'tcp:' || url.protocol === 'http:' || url.protocol === 'https:') {
+    const tls = endpoint.tls;
+    const https = Boolean(tls) || url.protocol === 'https:';
+    return {
+      ...base,
+      host: url.hostname,
+      port: url.port || (https ? '2376' : '2375'),
+      protocol: https ? 'https' : 'http',
+      ca: tls?.ca,
+      cert: tls?.cert,
+      key: tls?.key,
+      ...(tls && !tls.verify ? { checkServerIdentity: () => undefined } : {}),
+    } as Docker.DockerOptions;
+  }
+  throw new Error(`unsupported endpoint ${endpoint.url}`);
+}

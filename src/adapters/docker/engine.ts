@@ -1,0 +1,343 @@
+import type { Readable } from 'node:stream';
+import Docker from 'dockerode';
+import type { ContainerSpec } from '../../core/container-spec.js';
+import { DeployError } from '../../core/errors.js';
+import { LogDemuxer, type LogLine } from '../../core/logs.js';
+import { connectionOptions, type Endpoint } from './endpoint.js';
+
+/** The newest Engine API this tool speaks; older engines are met at their own version. */
+const CLIENT_API_VERSION = '1.45';
+
+export interface BuildOptions {
+  tag: string;
+  dockerfile: string;
+  labels: Record<string, string>;
+  buildArgs: Record<string, string>;
+  noCache: boolean;
+  pull: boolean;
+}
+
+export interface BuildResult {
+  imageId: string;
+}
+
+export interface ImageInfo {
+  id: string;
+  hasHealthcheck: boolean;
+  labels: Record<string, string>;
+}
+
+export interface ContainerState {
+  id: string;
+  name: string;
+  running: boolean;
+  restarting: boolean;
+  status: string;
+  exitCode: number;
+  restartCount: number;
+  health: string | null;
+  labels: Record<string, string>;
+  error: string;
+  imageId: string;
+}
+
+export interface ContainerEvent {
+  action: string;
+  exitCode: number | null;
+}
+
+export class BuildFailure extends Error {}
+
+function compareVersions(a: string, b: string): number {
+  const pa = a.split('.').map(Number);
+  const pb = b.split('.').map(Number);
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
+function statusCode(error: unknown): number | undefined {
+  return (error as { statusCode?: number }).statusCode;
+}
+
+function engineMessage(error: unknown): string {
+  const e = error as { json?: { message?: string }; reason?: string; message?: string };
+  return e.json?.message ?? e.message ?? String(error);
+}
+
+/** A running Docker Engine, reached through the Engine API. The only code that talks to Docker. */
+export class Engine {
+  readonly endpoint: Endpoint;
+  readonly apiVersion: string;
+  private readonly docker: Docker;
+
+  private constructor(endpoint: Endpoint, docker: Docker, apiVersion: string) {
+    this.endpoint = endpoint;
+    this.docker = docker;
+    this.apiVersion = apiVersion;
+  }
+
+  /** Connects and agrees on an API version (the older of the engine's and ours, or DOCKER_API_VERSION). */
+  static async connect(endpoint: Endpoint): Promise<Engine> {
+    const docker = new Docker(connectionOptions(endpoint));
+    let serverVersion: string;
+    try {
+      const v = (await docker.version()) as { ApiVersion?: string };
+      serverVersion = v.ApiVersion ?? '1.24';
+    } catch (error) {
+      throw unreachable(endpoint, error);
+    }
+    const version =
+      endpoint.apiVersion ?? (compareVersions(serverVersion, CLIENT_API_VERSION) < 0 ? serverVersion : CLIENT_API_VERSION);
+    (docker.modem as unknown as { version: string }).version = `v${version}`;
+    return new Engine(endpoint, docker, version);
+  }
+
+  /** Wraps an Engine API call: a lost connection becomes "Docker unreachable", naming the endpoint. */
+  private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (error) {
+      if (isConnectionError(error)) throw unreachable(this.endpoint, error);
+      throw Object.assign(new Error(`${what}: ${engineMessage(error)}`), { statusCode: statusCode(error), cause: error });
+    }
+  }
+
+  /**
+   * Builds an image from a tar stream. Each line of build output goes to onOutput; the image id is returned.
+   * A build error rejects with BuildFailure carrying the engine's message.
+   */
+  async build(context: Readable, options: BuildOptions, onOutput: (text: string) => void, signal?: AbortSignal): Promise<BuildResult> {
+    const stream = await this.call('build', () =>
+      this.docker.buildImage(context as unknown as NodeJS.ReadableStream, {
+        t: options.tag,
+        dockerfile: options.dockerfile,
+        labels: options.labels,
+        buildargs: options.buildArgs,
+        nocache: options.noCache,
+        ...(options.pull ? { pull: 'true' } : {}),
+        rm: true,
+        forcerm: true,
+        ...(signal ? { abortSignal: signal } : {}),
+      } as Docker.ImageBuildOptions),
+    );
+    return new Promise<BuildResult>((resolve, reject) => {
+      let imageId: string | null = null;
+      let failure: string | null = null;
+      let buffered = '';
+      const handle = (line: string) => {
+        if (line.trim() === '') return;
+        let msg: { stream?: string; error?: string; errorDetail?: { message?: string }; aux?: { ID?: string }; status?: string };
+        try {
+          msg = JSON.parse(line) as typeof msg;
+        } catch {
+          onOutput(`${line}\n`);
+          return;
+        }
+        if (msg.aux?.ID) imageId = msg.aux.ID;
+        if (msg.stream) onOutput(msg.stream);
+        if (msg.status) onOutput(`${msg.status}\n`);
+        if (msg.error || msg.errorDetail) {
+          failure = msg.errorDetail?.message ?? msg.error ?? 'build failed';
+          onOutput(`${failure}\n`);
+        }
+      };
+      stream.on('data', (chunk: Buffer) => {
+        buffered += chunk.toString('utf8');
+        const lines = buffered.split('\n');
+        buffered = lines.pop() ?? '';
+        lines.forEach(handle);
+      });
+      stream.on('error', (error: unknown) => reject(isConnectionError(error) ? unreachable(this.endpoint, error) : error));
+      stream.on('end', () => {
+        handle(buffered);
+        if (failure) reject(new BuildFailure(failure));
+        else if (!imageId) reject(new BuildFailure('the engine finished the build without reporting an image'));
+        else resolve({ imageId });
+      });
+    });
+  }
+
+  async inspectImage(ref: string): Promise<ImageInfo | null> {
+    try {
+      const info = await this.call('inspect image', () => this.docker.getImage(ref).inspect());
+      return {
+        id: info.Id,
+        hasHealthcheck: Boolean(info.Config?.Healthcheck?.Test?.length && info.Config.Healthcheck.Test[0] !== 'NONE'),
+        labels: info.Config?.Labels ?? {},
+      };
+    } catch (error) {
+      if (statusCode(error) === 404) return null;
+      throw error;
+    }
+  }
+
+  async removeImage(ref: string): Promise<boolean> {
+    try {
+      await this.call('remove image', () => this.docker.getImage(ref).remove({ noprune: false }));
+      return true;
+    } catch (error) {
+      if (statusCode(error) === 404 || statusCode(error) === 409) return false;
+      throw error;
+    }
+  }
+
+  /** Images carrying all the given labels. */
+  async listImages(labels: Record<string, string>): Promise<Array<{ id: string; tags: string[]; labels: Record<string, string>; created: number }>> {
+    const filters = { label: Object.entries(labels).map(([k, v]) => `${k}=${v}`) };
+    const images = await this.call('list images', () => this.docker.listImages({ filters }));
+    return images.map((i) => ({ id: i.Id, tags: i.RepoTags ?? [], labels: i.Labels ?? {}, created: i.Created * 1000 }));
+  }
+
+  async createContainer(spec: ContainerSpec): Promise<string> {
+    const container = await this.call('create container', () => this.docker.createContainer(spec as unknown as Docker.ContainerCreateOptions));
+    return container.id;
+  }
+
+  async startContainer(id: string): Promise<void> {
+    try {
+      await this.call('start container', () => this.docker.getContainer(id).start());
+    } catch (error) {
+      if (statusCode(error) === 304) return; // already started
+      throw error;
+    }
+  }
+
+  /** Stops a container, giving it `graceSeconds` to exit after SIGTERM. Stopping a stopped one succeeds. */
+  async stopContainer(id: string, graceSeconds = 10): Promise<void> {
+    try {
+      await this.call('stop container', () => this.docker.getContainer(id).stop({ t: graceSeconds }));
+    } catch (error) {
+      if (statusCode(error) === 304 || statusCode(error) === 404) return;
+      throw error;
+    }
+  }
+
+  async restartContainer(id: string, graceSeconds = 10): Promise<void> {
+    await this.call('restart container', () => this.docker.getContainer(id).restart({ t: graceSeconds }));
+  }
+
+  /** Removes a container (stopping it first if needed). Removing one that is gone succeeds. */
+  async removeContainer(id: string): Promise<void> {
+    try {
+      await this.call('remove container', () => this.docker.getContainer(id).remove({ force: true, v: true }));
+    } catch (error) {
+      if (statusCode(error) === 404 || statusCode(error) === 409) return;
+      throw error;
+    }
+  }
+
+  async inspectContainer(id: string): Promise<ContainerState | null> {
+    try {
+      const c = await this.call('inspect container', () => this.docker.getContainer(id).inspect());
+      return {
+        id: c.Id,
+        name: c.Name.replace(/^\//, ''),
+        running: c.State.Running,
+        restarting: c.State.Restarting,
+        status: c.State.Status,
+        exitCode: c.State.ExitCode,
+        restartCount: c.RestartCount,
+        health: c.State.Health?.Status ?? null,
+        labels: c.Config.Labels ?? {},
+        error: c.State.Error ?? '',
+        imageId: c.Image,
+      };
+    } catch (error) {
+      if (statusCode(error) === 404) return null;
+      throw error;
+    }
+  }
+
+  /** Containers carrying all the given labels, running or not. */
+  async listContainers(labels: Record<string, string>): Promise<Array<{ id: string; name: string; state: string; labels: Record<string, string> }>> {
+    const filters = { label: Object.entries(labels).map(([k, v]) => `${k}=${v}`) };
+    const list = await this.call('list containers', () => this.docker.listContainers({ all: true, filters }));
+    return list.map((c) => ({ id: c.Id, name: (c.Names[0] ?? '').replace(/^\//, ''), state: c.State, labels: c.Labels ?? {} }));
+  }
+
+  /**
+   * Follows a container's lifecycle events (start, die, health_status, oom) from now on. Start watching
+   * before acting, so no event is missed. Call close() when done.
+   */
+  async watch(containerId: string, onEvent: (event: ContainerEvent) => void): Promise<{ close(): void }> {
+    const controller = new AbortController();
+    const stream = (await this.call('watch events', () =>
+      this.docker.getEvents({
+        filters: { container: [containerId], type: ['container'] },
+        abortSignal: controller.signal,
+      } as Docker.GetEventsOptions),
+    )) as unknown as Readable;
+    let buffered = '';
+    stream.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString('utf8');
+      const lines = buffered.split('\n');
+      buffered = lines.pop() ?? '';
+      for (const line of lines) {
+        if (line.trim() === '') continue;
+        try {
+          const e = JSON.parse(line) as { Action?: string; status?: string; Actor?: { Attributes?: Record<string, string> } };
+          const code = e.Actor?.Attributes?.exitCode;
+          onEvent({ action: e.Action ?? e.status ?? '', exitCode: code === undefined ? null : Number(code) });
+        } catch {
+          // a partial or foreign line; the next one will do
+        }
+      }
+    });
+    stream.on('error', () => {
+      // closing the watch aborts the request; nothing to report
+    });
+    return {
+      close: () => {
+        controller.abort();
+        stream.destroy();
+      },
+    };
+  }
+
+  /** The last `tail` lines of a container's logs, split into stdout and stderr. */
+  async logs(id: string, options: { tail?: number | 'all'; since?: number; timestamps?: boolean } = {}): Promise<LogLine[]> {
+    const timestamps = options.timestamps ?? true;
+    const buffer = await this.call('read logs', () =>
+      this.docker.getContainer(id).logs({
+        stdout: true,
+        stderr: true,
+        follow: false,
+        timestamps,
+        // the Engine API takes "all" here too; the type says number
+        tail: (options.tail ?? 'all') as number,
+        ...(options.since !== undefined ? { since: Math.floor(options.since / 1000) } : {}),
+      }),
+    );
+    const demux = new LogDemuxer(timestamps);
+    return [...demux.push(Buffer.from(buffer)), ...demux.flush()];
+  }
+}
+
+function isConnectionError(error: unknown): boolean {
+  const code = (error as { code?: string }).code;
+  return ['ECONNREFUSED', 'ENOENT', 'EACCES', 'EPERM', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'ENOTSOCK', 'EPROTO', 'ERR_SSL_WRONG_VERSION_NUMBER', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'ERR_TLS_CERT_ALTNAME_INVALID', 'SELF_SIGNED_CERT_IN_CHAIN', 'CERT_HAS_EXPIRED'].includes(code ?? '');
+}
+
+function unreachable(endpoint: Endpoint, error: unknown): DeployError {
+  const code = (error as { code?: string }).code;
+  const reason =
+    code === 'EACCES' || code === 'EPERM'
+      ? 'permission denied on the socket'
+      : code === 'ENOENT'
+        ? 'no socket there'
+        : code === 'ECONNREFUSED'
+          ? 'connection refused'
+          : engineMessage(error);
+  const hint =
+    code === 'EACCES' || code === 'EPERM'
+      ? 'Run as a user allowed to use Docker (the "docker" group), or choose another engine with --context or DOCKER_HOST.'
+      : 'Start the engine (dockerd, or systemctl start docker), or choose another one with --context, --host or DOCKER_HOST.';
+  return new DeployError('docker_unreachable', `Cannot reach the Docker Engine at ${endpoint.url} (${reason}).`, {
+    hint,
+    details: { endpoint: endpoint.url },
+    cause: error,
+  });
+}

@@ -1,0 +1,118 @@
+import { chmodSync, closeSync, mkdirSync, openSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { DeployError } from '../../core/errors.js';
+import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
+
+/** How long a writer waits for another process's transaction before giving up. */
+const BUSY_TIMEOUT_MS = 10_000;
+
+// SQLite's primary result codes that mean "this file is not a store we can trust".
+const SQLITE_CORRUPT = 11;
+const SQLITE_FULL = 13;
+const SQLITE_NOTADB = 26;
+
+export interface OpenedDatabase {
+  db: DatabaseSync;
+  warnings: string[];
+}
+
+export function sqliteCode(error: unknown): number | undefined {
+  const e = error as { errcode?: number; code?: string };
+  return typeof e?.errcode === 'number' ? e.errcode & 0xff : undefined;
+}
+
+/** Turns SQLite's faults into messages that say what happened to the file and what to do. */
+export function storeError(path: string, error: unknown): DeployError {
+  const code = sqliteCode(error);
+  if (code === SQLITE_CORRUPT || code === SQLITE_NOTADB) {
+    return new DeployError('store', `The store at ${path} is damaged or is not a deploy store (${(error as Error).message}).`, {
+      hint: `It was left untouched. Move it aside (mv ${path} ${path}.broken) to start a new one, or restore it from a backup.`,
+      cause: error,
+    });
+  }
+  if (code === SQLITE_FULL) {
+    return new DeployError('store', `The disk holding the store at ${path} is full; the last change was not saved.`, {
+      hint: 'Free some space and run the command again. The store still holds its last good state.',
+      cause: error,
+    });
+  }
+  return new DeployError('store', `The store at ${path} could not be used: ${(error as Error).message}`, {
+    hint: 'Check the file and its directory are writable by you.',
+    cause: error,
+  });
+}
+
+/**
+ * Opens (creating if needed) the store: 0700 directory, 0600 file, WAL, a busy timeout so several processes
+ * share it, and the schema migrated forward. A file from a newer version is refused, not touched.
+ */
+export function openDatabase(path: string): OpenedDatabase {
+  const warnings: string[] = [];
+  const dir = dirname(path);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  let created = false;
+  try {
+    const mode = statSync(path).mode & 0o777;
+    if (mode & 0o077) {
+      warnings.push(`The store ${path} can be read by other users (mode ${mode.toString(8)}); run: chmod 600 ${path}`);
+    }
+  } catch {
+    closeSync(openSync(path, 'a', 0o600));
+    chmodSync(path, 0o600);
+    created = true;
+  }
+
+  let db: DatabaseSync;
+  try {
+    db = new DatabaseSync(path, { timeout: BUSY_TIMEOUT_MS });
+  } catch (error) {
+    throw storeError(path, error);
+  }
+  try {
+    db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;');
+    migrate(db, path);
+  } catch (error) {
+    db.close();
+    throw error instanceof DeployError ? error : storeError(path, error);
+  }
+  if (created) {
+    for (const extra of ['-wal', '-shm']) {
+      try {
+        chmodSync(path + extra, 0o600);
+      } catch {
+        // not created yet; SQLite gives them the main file's mode
+      }
+    }
+  }
+  return { db, warnings };
+}
+
+function migrate(db: DatabaseSync, path: string): void {
+  const row = db.prepare('PRAGMA user_version').get() as { user_version: number };
+  const version = row.user_version;
+  if (version > SCHEMA_VERSION) {
+    throw new DeployError(
+      'store',
+      `The store at ${path} was written by a newer version of deploy (schema ${version}; this one knows up to ${SCHEMA_VERSION}).`,
+      { hint: 'Upgrade deploy to use this store. It was left untouched.' },
+    );
+  }
+  for (let v = version; v < SCHEMA_VERSION; v++) {
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      // Another process may have migrated while this one waited for the write lock.
+      const now = (db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version;
+      if (now > v) {
+        db.exec('COMMIT');
+        continue;
+      }
+      db.exec(MIGRATIONS[v] as string);
+      db.exec(`PRAGMA user_version = ${v + 1}`);
+      db.exec('COMMIT');
+    } catch (error) {
+      db.exec('ROLLBACK');
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * The store's schema, one step per version. `PRAGMA user_version` holds the version a file is at; opening
+ * applies the missing steps in one transaction each. Never edit a released step: add a new one.
+ */
+export const MIGRATIONS: readonly string[] = [
+  // 1: apps, deployments, their events and kept logs.
+  `
+  CREATE TABLE apps (
+    name        TEXT PRIMARY KEY,
+    source      TEXT,
+    subdir      TEXT NOT NULL DEFAULT '',
+    ref         TEXT,
+    current_id  TEXT,
+    created_at  INTEGER NOT NULL
+  );
+
+  CREATE TABLE deployments (
+    id                TEXT PRIMARY KEY,
+    app               TEXT NOT NULL,
+    version           INTEGER NOT NULL,
+    kind              TEXT NOT NULL,
+    parent_id         TEXT,
+    status            TEXT NOT NULL,
+    source            TEXT NOT NULL,
+    subdir            TEXT NOT NULL,
+    ref               TEXT NOT NULL,
+    commit_sha        TEXT NOT NULL,
+    commit_subject    TEXT NOT NULL,
+    commit_author     TEXT NOT NULL,
+    commit_time       INTEGER,
+    dirty             INTEGER NOT NULL,
+    image             TEXT,
+    image_id          TEXT,
+    container_id      TEXT,
+    container_name    TEXT,
+    endpoint          TEXT NOT NULL,
+    config            TEXT NOT NULL,
+    created_at        INTEGER NOT NULL,
+    build_started_at  INTEGER,
+    build_finished_at INTEGER,
+    started_at        INTEGER,
+    ready_at          INTEGER,
+    finished_at       INTEGER,
+    actor             TEXT NOT NULL,
+    origin            TEXT NOT NULL,
+    error_code        TEXT,
+    error_message     TEXT,
+    UNIQUE (app, version)
+  );
+  CREATE INDEX deployments_by_created ON deployments (created_at DESC);
+  CREATE INDEX deployments_by_app ON deployments (app, created_at DESC);
+  CREATE INDEX deployments_by_status ON deployments (status, created_at DESC);
+  CREATE INDEX deployments_by_commit ON deployments (app, commit_sha);
+
+  CREATE TABLE events (
+    id             INTEGER PRIMARY KEY,
+    deployment_id  TEXT NOT NULL,
+    at             INTEGER NOT NULL,
+    type           TEXT NOT NULL,
+    message        TEXT NOT NULL
+  );
+  CREATE INDEX events_by_deployment ON events (deployment_id, id);
+
+  CREATE TABLE logs (
+    deployment_id  TEXT NOT NULL,
+    kind           TEXT NOT NULL,
+    content        BLOB NOT NULL,
+    truncated      INTEGER NOT NULL,
+    saved_at       INTEGER NOT NULL,
+    PRIMARY KEY (deployment_id, kind)
+  );
+  `,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;

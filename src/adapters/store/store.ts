@@ -1,0 +1,310 @@
+import type { DatabaseSync, SQLInputValue } from 'node:sqlite';
+import type { AppRecord, DeployConfig, Deployment, DeploymentEvent, Kind, Status } from '../../core/types.js';
+import { openDatabase, storeError } from './database.js';
+
+type Row = Record<string, SQLInputValue>;
+
+/** Columns of a deployment, in the order of the Deployment fields they hold. */
+const COLUMNS: ReadonlyArray<[keyof Deployment, string]> = [
+  ['id', 'id'],
+  ['app', 'app'],
+  ['version', 'version'],
+  ['kind', 'kind'],
+  ['parentId', 'parent_id'],
+  ['status', 'status'],
+  ['source', 'source'],
+  ['subdir', 'subdir'],
+  ['ref', 'ref'],
+  ['commit', 'commit_sha'],
+  ['commitSubject', 'commit_subject'],
+  ['commitAuthor', 'commit_author'],
+  ['commitTime', 'commit_time'],
+  ['dirty', 'dirty'],
+  ['image', 'image'],
+  ['imageId', 'image_id'],
+  ['containerId', 'container_id'],
+  ['containerName', 'container_name'],
+  ['endpoint', 'endpoint'],
+  ['config', 'config'],
+  ['createdAt', 'created_at'],
+  ['buildStartedAt', 'build_started_at'],
+  ['buildFinishedAt', 'build_finished_at'],
+  ['startedAt', 'started_at'],
+  ['readyAt', 'ready_at'],
+  ['finishedAt', 'finished_at'],
+  ['actor', 'actor'],
+  ['origin', 'origin'],
+];
+const COLUMN_OF = new Map(COLUMNS);
+
+function toColumn(key: keyof Deployment, value: unknown): SQLInputValue {
+  if (key === 'config') return JSON.stringify(value);
+  if (key === 'dirty') return value ? 1 : 0;
+  return value as SQLInputValue;
+}
+
+function fromRow(row: Record<string, unknown>): Deployment {
+  const d: Record<string, unknown> = {};
+  for (const [key, column] of COLUMNS) d[key] = row[column];
+  d.config = JSON.parse(row.config as string) as DeployConfig;
+  d.dirty = row.dirty === 1;
+  d.error = row.error_code ? { code: row.error_code as string, message: (row.error_message as string) ?? '' } : null;
+  return d as unknown as Deployment;
+}
+
+export interface ListFilter {
+  app?: string | undefined;
+  statuses?: readonly Status[] | undefined;
+  since?: number | undefined;
+  limit?: number | undefined;
+}
+
+export type NewDeployment = Omit<Deployment, 'version'>;
+export type DeploymentPatch = Partial<Omit<Deployment, 'id' | 'app' | 'version'>>;
+
+export type LogKind = 'build' | 'runtime';
+
+export interface KeptLog {
+  content: Buffer;
+  truncated: boolean;
+  savedAt: number;
+}
+
+/** The local record of every deployment, in one SQLite file. */
+export class Store {
+  readonly path: string;
+  readonly warnings: string[];
+  private readonly db: DatabaseSync;
+
+  private constructor(path: string, db: DatabaseSync, warnings: string[]) {
+    this.path = path;
+    this.db = db;
+    this.warnings = warnings;
+  }
+
+  static open(path: string): Store {
+    const { db, warnings } = openDatabase(path);
+    return new Store(path, db, warnings);
+  }
+
+  close(): void {
+    if (this.db.isOpen) this.db.close();
+  }
+
+  /** Runs fn in one write transaction (taken at once, so concurrent writers queue on the busy timeout). */
+  transaction<T>(fn: () => T): T {
+    return this.guard(() => {
+      this.db.exec('BEGIN IMMEDIATE');
+      try {
+        const result = fn();
+        this.db.exec('COMMIT');
+        return result;
+      } catch (error) {
+        if (this.db.isTransaction) this.db.exec('ROLLBACK');
+        throw error;
+      }
+    });
+  }
+
+  private guard<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (error) {
+      if ((error as { code?: string }).code === 'ERR_SQLITE_ERROR') throw storeError(this.path, error);
+      throw error;
+    }
+  }
+
+  private all(sql: string, params: Row = {}): Array<Record<string, unknown>> {
+    return this.guard(() => this.db.prepare(sql).all(params) as Array<Record<string, unknown>>);
+  }
+
+  private get(sql: string, params: Row = {}): Record<string, unknown> | undefined {
+    return this.guard(() => this.db.prepare(sql).get(params) as Record<string, unknown> | undefined);
+  }
+
+  private run(sql: string, params: Row = {}): void {
+    this.guard(() => this.db.prepare(sql).run(params));
+  }
+
+  // --- apps ---------------------------------------------------------------------------------------
+
+  getApp(name: string): AppRecord | null {
+    const row = this.get('SELECT * FROM apps WHERE name = :name', { name });
+    if (!row) return null;
+    return {
+      name: row.name as string,
+      source: (row.source as string | null) ?? null,
+      subdir: row.subdir as string,
+      ref: (row.ref as string | null) ?? null,
+      currentId: (row.current_id as string | null) ?? null,
+      createdAt: row.created_at as number,
+    };
+  }
+
+  listApps(): string[] {
+    return this.all('SELECT name FROM apps ORDER BY name').map((r) => r.name as string);
+  }
+
+  /** Remembers where an app's code comes from, so `deploy deploy --app NAME` works from anywhere. */
+  rememberSource(name: string, source: { source: string; subdir: string; ref: string }, at: number): void {
+    this.run(
+      `INSERT INTO apps (name, source, subdir, ref, created_at) VALUES (:name, :source, :subdir, :ref, :at)
+       ON CONFLICT (name) DO UPDATE SET source = excluded.source, subdir = excluded.subdir, ref = excluded.ref`,
+      { name, ...source, at },
+    );
+  }
+
+  setCurrent(app: string, id: string | null, at: number): void {
+    this.run(
+      `INSERT INTO apps (name, current_id, created_at) VALUES (:app, :id, :at)
+       ON CONFLICT (name) DO UPDATE SET current_id = excluded.current_id`,
+      { app, id, at },
+    );
+  }
+
+  // --- deployments --------------------------------------------------------------------------------
+
+  /** Inserts a deployment with the app's next version number, atomically across processes. */
+  createDeployment(d: NewDeployment): Deployment {
+    return this.transaction(() => {
+      const row = this.get('SELECT COALESCE(MAX(version), 0) + 1 AS next FROM deployments WHERE app = :app', { app: d.app });
+      const version = row?.next as number;
+      const full: Deployment = { ...d, version };
+      const params: Row = {};
+      for (const [key, column] of COLUMNS) params[column] = toColumn(key, full[key]);
+      params.error_code = full.error?.code ?? null;
+      params.error_message = full.error?.message ?? null;
+      const cols = [...COLUMNS.map(([, c]) => c), 'error_code', 'error_message'];
+      this.run(`INSERT INTO deployments (${cols.join(', ')}) VALUES (${cols.map((c) => `:${c}`).join(', ')})`, params);
+      this.db
+        .prepare(
+          `INSERT INTO apps (name, created_at) VALUES (:app, :at) ON CONFLICT (name) DO NOTHING`,
+        )
+        .run({ app: d.app, at: d.createdAt });
+      return full;
+    });
+  }
+
+  updateDeployment(id: string, patch: DeploymentPatch): void {
+    const sets: string[] = [];
+    const params: Row = { id };
+    for (const [key, value] of Object.entries(patch) as Array<[keyof Deployment, unknown]>) {
+      if (key === 'error') {
+        const error = value as Deployment['error'];
+        sets.push('error_code = :error_code', 'error_message = :error_message');
+        params.error_code = error?.code ?? null;
+        params.error_message = error?.message ?? null;
+        continue;
+      }
+      const column = COLUMN_OF.get(key);
+      if (!column) continue;
+      sets.push(`${column} = :${column}`);
+      params[column] = toColumn(key, value);
+    }
+    if (sets.length === 0) return;
+    this.run(`UPDATE deployments SET ${sets.join(', ')} WHERE id = :id`, params);
+  }
+
+  getDeployment(id: string): Deployment | null {
+    const row = this.get('SELECT * FROM deployments WHERE id = :id', { id });
+    return row ? fromRow(row) : null;
+  }
+
+  getByVersion(app: string, version: number): Deployment | null {
+    const row = this.get('SELECT * FROM deployments WHERE app = :app AND version = :version', { app, version });
+    return row ? fromRow(row) : null;
+  }
+
+  /** Deployments whose id starts with prefix (ids use only [a-z2-9], so '{' sorts after all of them). */
+  findByIdPrefix(prefix: string, limit = 10): Deployment[] {
+    return this.all('SELECT * FROM deployments WHERE id >= :lo AND id < :hi ORDER BY created_at DESC LIMIT :limit', {
+      lo: prefix,
+      hi: `${prefix}{`,
+      limit,
+    }).map(fromRow);
+  }
+
+  list(filter: ListFilter = {}): Deployment[] {
+    const where: string[] = [];
+    const params: Row = {};
+    if (filter.app !== undefined) {
+      where.push('app = :app');
+      params.app = filter.app;
+    }
+    if (filter.statuses && filter.statuses.length > 0) {
+      where.push(`status IN (${filter.statuses.map((_, i) => `:s${i}`).join(', ')})`);
+      filter.statuses.forEach((s, i) => (params[`s${i}`] = s));
+    }
+    if (filter.since !== undefined) {
+      where.push('created_at >= :since');
+      params.since = filter.since;
+    }
+    params.limit = filter.limit ?? -1;
+    const sql = `SELECT * FROM deployments ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+                 ORDER BY created_at DESC, version DESC LIMIT :limit`;
+    return this.all(sql, params).map(fromRow);
+  }
+
+  count(filter: Omit<ListFilter, 'limit'> = {}): number {
+    const where: string[] = [];
+    const params: Row = {};
+    if (filter.app !== undefined) {
+      where.push('app = :app');
+      params.app = filter.app;
+    }
+    if (filter.statuses && filter.statuses.length > 0) {
+      where.push(`status IN (${filter.statuses.map((_, i) => `:s${i}`).join(', ')})`);
+      filter.statuses.forEach((s, i) => (params[`s${i}`] = s));
+    }
+    if (filter.since !== undefined) {
+      where.push('created_at >= :since');
+      params.since = filter.since;
+    }
+    const row = this.get(`SELECT COUNT(*) AS n FROM deployments ${where.length ? `WHERE ${where.join(' AND ')}` : ''}`, params);
+    return (row?.n as number) ?? 0;
+  }
+
+  /** The newest deployments of an app of the given kinds/statuses, newest first. */
+  history(app: string, statuses: readonly Status[], kinds?: readonly Kind[]): Deployment[] {
+    const rows = this.list({ app, statuses });
+    return kinds ? rows.filter((d) => kinds.includes(d.kind)) : rows;
+  }
+
+  // --- events and logs ----------------------------------------------------------------------------
+
+  addEvent(deploymentId: string, at: number, type: string, message: string): void {
+    this.run('INSERT INTO events (deployment_id, at, type, message) VALUES (:deploymentId, :at, :type, :message)', {
+      deploymentId,
+      at,
+      type,
+      message,
+    });
+  }
+
+  events(deploymentId: string): DeploymentEvent[] {
+    return this.all('SELECT * FROM events WHERE deployment_id = :deploymentId ORDER BY id', { deploymentId }).map((r) => ({
+      deploymentId: r.deployment_id as string,
+      at: r.at as number,
+      type: r.type as string,
+      message: r.message as string,
+    }));
+  }
+
+  saveLog(deploymentId: string, kind: LogKind, content: Buffer, truncated: boolean, at: number): void {
+    this.run(
+      `INSERT INTO logs (deployment_id, kind, content, truncated, saved_at) VALUES (:deploymentId, :kind, :content, :truncated, :at)
+       ON CONFLICT (deployment_id, kind) DO UPDATE SET content = excluded.content, truncated = excluded.truncated, saved_at = excluded.saved_at`,
+      { deploymentId, kind, content, truncated: truncated ? 1 : 0, at },
+    );
+  }
+
+  getLog(deploymentId: string, kind: LogKind): KeptLog | null {
+    const row = this.get('SELECT content, truncated, saved_at FROM logs WHERE deployment_id = :deploymentId AND kind = :kind', {
+      deploymentId,
+      kind,
+    });
+    if (!row) return null;
+    return { content: Buffer.from(row.content as Uint8Array), truncated: row.truncated === 1, savedAt: row.saved_at as number };
+  }
+}

@@ -1,0 +1,84 @@
+import type { Origin, Settings } from './settings.js';
+import type { DeployConfig, EnvVar, HealthCheck } from './types.js';
+
+export const DEFAULT_CONFIG: DeployConfig = {
+  dockerfile: 'Dockerfile',
+  context: '.',
+  buildArgs: {},
+  env: {},
+  ports: [],
+  healthCheck: { path: null, port: null, timeoutMs: 60_000, intervalMs: 500, settleMs: 2_000 },
+  restart: 'unless-stopped',
+  noCache: false,
+  pull: false,
+  retention: 5,
+};
+
+export interface ConfigLayer {
+  origin: Origin;
+  settings: Settings;
+}
+
+export interface ResolvedConfig {
+  config: DeployConfig;
+  /** Where each effective value came from, keyed as `deploy config list` shows it. */
+  origins: Record<string, Origin>;
+}
+
+type ScalarKey = 'dockerfile' | 'context' | 'restart' | 'retention';
+const SCALARS: ScalarKey[] = ['dockerfile', 'context', 'restart', 'retention'];
+const HEALTH_FIELDS: Array<keyof HealthCheck> = ['path', 'port', 'timeoutMs', 'intervalMs', 'settleMs'];
+
+/**
+ * Merges layers given strongest first (flag, app, deploy.json, global) over the defaults.
+ * Scalars and the port list come whole from the strongest layer that sets them; env vars, build args and
+ * health-check fields merge key by key.
+ */
+export function resolveConfig(layers: readonly ConfigLayer[], build: { noCache?: boolean; pull?: boolean } = {}): ResolvedConfig {
+  const origins: Record<string, Origin> = {};
+  const config: DeployConfig = structuredClone(DEFAULT_CONFIG);
+  const weakestFirst = [...layers].reverse();
+
+  for (const key of SCALARS) origins[key] = 'default';
+  origins.ports = 'default';
+  for (const f of HEALTH_FIELDS) origins[`healthCheck.${f}`] = 'default';
+
+  for (const { origin, settings } of weakestFirst) {
+    for (const key of SCALARS) {
+      const v = settings[key];
+      if (v !== undefined) {
+        (config as unknown as Record<string, unknown>)[key] = v;
+        origins[key] = origin;
+      }
+    }
+    if (settings.ports !== undefined) {
+      config.ports = settings.ports.map((p) => ({ ...p }));
+      origins.ports = origin;
+    }
+    for (const [k, v] of Object.entries(settings.env ?? {})) {
+      config.env[k] = { ...v };
+      origins[`env.${k}`] = origin;
+    }
+    for (const [k, v] of Object.entries(settings.buildArgs ?? {})) {
+      config.buildArgs[k] = v;
+      origins[`buildArgs.${k}`] = origin;
+    }
+    for (const f of HEALTH_FIELDS) {
+      const v = settings.healthCheck?.[f];
+      if (v !== undefined) {
+        (config.healthCheck as unknown as Record<string, unknown>)[f] = v;
+        origins[`healthCheck.${f}`] = origin;
+      }
+    }
+  }
+  config.noCache = build.noCache ?? false;
+  config.pull = build.pull ?? false;
+  return { config, origins };
+}
+
+export function secretKeys(env: Record<string, EnvVar>): string[] {
+  return Object.entries(env)
+    .filter(([, v]) => v.secret)
+    .map(([k]) => k)
+    .sort();
+}

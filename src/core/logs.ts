@@ -1,0 +1,104 @@
+/**
+ * Container logs: the Engine's multiplexed stream format, and the format logs are kept in the store.
+ */
+
+export type LogStream = 'stdout' | 'stderr';
+
+export interface LogLine {
+  /** Epoch ms, or null when the engine did not send a timestamp. */
+  time: number | null;
+  stream: LogStream;
+  message: string;
+}
+
+/** Bytes of a container's logs kept in the store when its container goes away. */
+export const KEPT_LOG_BYTES = 1024 * 1024;
+
+/**
+ * Splits the Engine's multiplexed log stream (an 8-byte header per frame: stream id, 3 zero bytes,
+ * big-endian length) into per-stream text, and that text into lines. Frames and lines may be cut anywhere
+ * across chunks.
+ */
+export class LogDemuxer {
+  private pending: Buffer = Buffer.alloc(0);
+  private readonly partial: Record<LogStream, string> = { stdout: '', stderr: '' };
+
+  constructor(private readonly timestamps: boolean) {}
+
+  push(chunk: Buffer): LogLine[] {
+    this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
+    const lines: LogLine[] = [];
+    while (this.pending.length >= 8) {
+      const kind = this.pending[0];
+      const size = this.pending.readUInt32BE(4);
+      if (this.pending.length < 8 + size) break;
+      const payload = this.pending.subarray(8, 8 + size).toString('utf8');
+      this.pending = this.pending.subarray(8 + size);
+      const stream: LogStream = kind === 2 ? 'stderr' : 'stdout';
+      this.partial[stream] += payload;
+      const parts = this.partial[stream].split('\n');
+      this.partial[stream] = parts.pop() ?? '';
+      for (const text of parts) lines.push(this.line(stream, text));
+    }
+    return lines;
+  }
+
+  /** Whatever is left without a final newline. */
+  flush(): LogLine[] {
+    const lines: LogLine[] = [];
+    for (const stream of ['stdout', 'stderr'] as const) {
+      if (this.partial[stream] !== '') lines.push(this.line(stream, this.partial[stream]));
+      this.partial[stream] = '';
+    }
+    return lines;
+  }
+
+  private line(stream: LogStream, text: string): LogLine {
+    const body = text.endsWith('\r') ? text.slice(0, -1) : text;
+    if (!this.timestamps) return { time: null, stream, message: body };
+    const space = body.indexOf(' ');
+    const time = space > 0 ? Date.parse(body.slice(0, space)) : NaN;
+    return Number.isNaN(time) ? { time: null, stream, message: body } : { time, stream, message: body.slice(space + 1) };
+  }
+}
+
+/** A kept log is JSON Lines: one {t, s, m} object per line, so streams and times survive. */
+export function encodeKeptLines(lines: readonly LogLine[], maxBytes = KEPT_LOG_BYTES): { content: Buffer; truncated: boolean } {
+  const encoded: Buffer[] = [];
+  let size = 0;
+  let truncated = false;
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const l = lines[i] as LogLine;
+    const b = Buffer.from(`${JSON.stringify({ t: l.time, s: l.stream === 'stderr' ? 'e' : 'o', m: l.message })}\n`);
+    if (size + b.length > maxBytes) {
+      truncated = true;
+      break;
+    }
+    encoded.push(b);
+    size += b.length;
+  }
+  return { content: Buffer.concat(encoded.reverse()), truncated };
+}
+
+export function decodeKeptLines(content: Buffer): LogLine[] {
+  const out: LogLine[] = [];
+  for (const text of content.toString('utf8').split('\n')) {
+    if (text === '') continue;
+    try {
+      const o = JSON.parse(text) as { t: number | null; s: string; m: string };
+      out.push({ time: o.t, stream: o.s === 'e' ? 'stderr' : 'stdout', message: o.m });
+    } catch {
+      out.push({ time: null, stream: 'stdout', message: text });
+    }
+  }
+  return out;
+}
+
+/** Keeps the last maxBytes of text, cut at a line start, for build output. */
+export function tailText(text: string, maxBytes = KEPT_LOG_BYTES): { text: string; truncated: boolean } {
+  const buf = Buffer.from(text);
+  if (buf.length <= maxBytes) return { text, truncated: false };
+  const cut = buf.subarray(buf.length - maxBytes).toString('utf8');
+  const nl = cut.indexOf('\n');
+  return { text: nl >= 0 ? cut.slice(nl + 1) : cut, truncated: true };
+}

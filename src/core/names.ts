@@ -1,0 +1,51 @@
+import type { Deployment } from './types.js';
+
+/** Every image and container the tool makes carries these labels; it finds them by label, never by name. */
+export const LABEL = {
+  managed: 'dev.deploy.managed',
+  app: 'dev.deploy.app',
+  id: 'dev.deploy.id',
+  version: 'dev.deploy.version',
+  kind: 'dev.deploy.kind',
+  parent: 'dev.deploy.parent',
+  commit: 'dev.deploy.commit',
+  ref: 'dev.deploy.ref',
+  createdAt: 'dev.deploy.created-at',
+  /** On images: the build that made it, as JSON (one label, so the classic builder adds one step). */
+  build: 'dev.deploy.build',
+} as const;
+
+export function imageRef(app: string, buildId: string): string {
+  return `deploy/${app}:${buildId}`;
+}
+
+export function containerName(app: string, version: number, id: string): string {
+  return `${app}-v${version}-${id}`;
+}
+
+/** Labels that identify a deployment on the engine. */
+export function deploymentLabels(d: Pick<Deployment, 'app' | 'id' | 'version' | 'kind' | 'parentId' | 'commit' | 'ref' | 'createdAt'>): Record<string, string> {
+  return {
+    [LABEL.managed]: 'true',
+    [LABEL.app]: d.app,
+    [LABEL.id]: d.id,
+    [LABEL.version]: String(d.version),
+    [LABEL.kind]: d.kind,
+    ...(d.parentId ? { [LABEL.parent]: d.parentId } : {}),
+    [LABEL.commit]: d.commit,
+    [LABEL.ref]: d.ref,
+    [LABEL.createdAt]: new Date(d.createdAt).toISOString(),
+  };
+}
+
+/**
+ * Labels baked into an image at build time. The classic builder turns each label into a build step with
+ * its own intermediate container, so images get two: the app (cacheable across builds of a commit) and one
+ * JSON label describing the build. Per-deployment labels go on containers, which cost nothing.
+ */
+export function buildLabels(d: Pick<Deployment, 'app' | 'id' | 'commit' | 'ref' | 'createdAt'>): Record<string, string> {
+  return {
+    [LABEL.app]: d.app,
+    [LABEL.build]: JSON.stringify({ id: d.id, commit: d.commit, ref: d.ref, builtAt: new Date(d.createdAt).toISOString() }),
+  };
+}

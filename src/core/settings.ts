@@ -1,0 +1,187 @@
+import { parseDuration } from './duration.js';
+import { assertEnvName, assertEnvValue } from './env.js';
+import { DeployError } from './errors.js';
+import { assertAppName } from './ids.js';
+import { jsonPath, type Position } from './json-source.js';
+import { assertNoDuplicatePorts, parsePort } from './ports.js';
+import type { EnvVar, HealthCheck, PortMapping, RestartPolicy } from './types.js';
+
+/**
+ * The settings an app can have, as deploy.json, the app's stored configuration and the user-wide defaults
+ * all write them. Each layer sets some of them; `resolveConfig` merges the layers.
+ */
+export interface Settings {
+  app?: string;
+  dockerfile?: string;
+  context?: string;
+  ports?: PortMapping[];
+  env?: Record<string, EnvVar>;
+  buildArgs?: Record<string, string>;
+  healthCheck?: Partial<HealthCheck>;
+  restart?: RestartPolicy;
+  retention?: number;
+}
+
+export const RESTART_POLICIES: readonly RestartPolicy[] = ['no', 'always', 'unless-stopped', 'on-failure'];
+
+/** Where a settings value came from; also the order of precedence, strongest first. */
+export type Origin = 'flag' | 'app' | 'deploy.json' | 'global' | 'default';
+
+interface Where {
+  file: string;
+  positions?: Map<string, Position> | undefined;
+}
+
+function invalid(where: Where, path: string, message: string, hint?: string): never {
+  const pos = where.positions?.get(path);
+  const at = pos ? `${where.file}:${pos.line}:${pos.column}` : where.file;
+  throw new DeployError('config', `${at}: ${path}: ${message}`, {
+    hint: hint ?? 'Fix the value, then run the command again. The schema is in schema/deploy.schema.json.',
+    details: { file: where.file, path, ...(pos ? { line: pos.line, column: pos.column } : {}) },
+  });
+}
+
+function typeName(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  return typeof v === 'object' ? 'an object' : `a ${typeof v}`;
+}
+
+function str(where: Where, path: string, v: unknown): string {
+  if (typeof v !== 'string') invalid(where, path, `expected a string, found ${typeName(v)}`);
+  return v;
+}
+
+function record(where: Where, path: string, v: unknown): Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) invalid(where, path, `expected an object, found ${typeName(v)}`);
+  return v as Record<string, unknown>;
+}
+
+function duration(where: Where, path: string, v: unknown): number {
+  if (typeof v === 'number' && Number.isFinite(v) && v >= 0) return Math.round(v * 1000);
+  const text = str(where, path, v);
+  try {
+    return parseDuration(text);
+  } catch (e) {
+    return invalid(where, path, (e as Error).message, 'Write a duration such as "30s" or "2m", or a number of seconds.');
+  }
+}
+
+function rethrowAt<T>(where: Where, path: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof DeployError) invalid(where, path, e.message, e.hint);
+    throw e;
+  }
+}
+
+const SETTINGS_KEYS = ['app', 'dockerfile', 'context', 'ports', 'env', 'buildArgs', 'healthCheck', 'restart', 'retention'];
+const HEALTH_KEYS = ['path', 'port', 'timeout', 'interval', 'settle'];
+
+function unknownKey(where: Where, path: string, key: string, known: string[]): never {
+  const near = known.find((k) => k.toLowerCase() === key.toLowerCase());
+  return invalid(where, jsonPath(path, key), `unknown key ${JSON.stringify(key)}`, near ? `Did you mean "${near}"?` : `Known keys: ${known.join(', ')}.`);
+}
+
+/** Validates a parsed settings object (deploy.json or a stored layer); errors name the JSON path and line. */
+export function validateSettings(value: unknown, file: string, positions?: Map<string, Position>): Settings {
+  const where: Where = { file, positions };
+  const root = record(where, '$', value);
+  const out: Settings = {};
+  for (const [key, v] of Object.entries(root)) {
+    const path = jsonPath('$', key);
+    switch (key) {
+      case '$schema':
+        break;
+      case 'app':
+        out.app = rethrowAt(where, path, () => assertAppName(str(where, path, v), file));
+        break;
+      case 'dockerfile':
+      case 'context': {
+        const p = str(where, path, v);
+        if (p === '' || p.startsWith('/') || p.split('/').includes('..')) {
+          invalid(where, path, `${JSON.stringify(p)} must be a relative path inside the app's directory`);
+        }
+        out[key] = p;
+        break;
+      }
+      case 'ports': {
+        if (!Array.isArray(v)) invalid(where, path, `expected an array of strings such as "8080:80", found ${typeName(v)}`);
+        out.ports = (v as unknown[]).map((item, n) => rethrowAt(where, jsonPath(path, n), () => parsePort(str(where, jsonPath(path, n), item))));
+        rethrowAt(where, path, () => assertNoDuplicatePorts(out.ports ?? []));
+        break;
+      }
+      case 'env':
+      case 'buildArgs': {
+        const obj = record(where, path, v);
+        const vars: Record<string, string> = {};
+        for (const [name, raw] of Object.entries(obj)) {
+          const p = jsonPath(path, name);
+          rethrowAt(where, p, () => assertEnvName(name, file));
+          const text = typeof raw === 'number' || typeof raw === 'boolean' ? String(raw) : str(where, p, raw);
+          vars[name] = rethrowAt(where, p, () => assertEnvValue(name, text, file));
+        }
+        if (key === 'env') {
+          out.env = Object.fromEntries(Object.entries(vars).map(([k, val]) => [k, { value: val, secret: false }]));
+        } else {
+          out.buildArgs = vars;
+        }
+        break;
+      }
+      case 'healthCheck': {
+        if (v === false || v === null) {
+          out.healthCheck = { path: null };
+          break;
+        }
+        const obj = record(where, path, v);
+        const hc: Partial<HealthCheck> = {};
+        for (const [hk, hv] of Object.entries(obj)) {
+          const p = jsonPath(path, hk);
+          switch (hk) {
+            case 'path': {
+              if (hv === null) {
+                hc.path = null;
+                break;
+              }
+              const s = str(where, p, hv);
+              if (!s.startsWith('/')) invalid(where, p, `the path must start with "/"`);
+              hc.path = s;
+              break;
+            }
+            case 'port':
+              if (typeof hv !== 'number' || !Number.isInteger(hv) || hv < 1 || hv > 65535) invalid(where, p, 'expected a port number (1-65535)');
+              hc.port = hv;
+              break;
+            case 'timeout':
+              hc.timeoutMs = duration(where, p, hv);
+              break;
+            case 'interval':
+              hc.intervalMs = duration(where, p, hv);
+              break;
+            case 'settle':
+              hc.settleMs = duration(where, p, hv);
+              break;
+            default:
+              unknownKey(where, path, hk, HEALTH_KEYS);
+          }
+        }
+        out.healthCheck = hc;
+        break;
+      }
+      case 'restart': {
+        const s = str(where, path, v);
+        if (!RESTART_POLICIES.includes(s as RestartPolicy)) invalid(where, path, `expected one of ${RESTART_POLICIES.join(', ')}`);
+        out.restart = s as RestartPolicy;
+        break;
+      }
+      case 'retention':
+        if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 1000) invalid(where, path, 'expected a whole number from 1 to 1000');
+        out.retention = v;
+        break;
+      default:
+        unknownKey(where, '$', key, SETTINGS_KEYS);
+    }
+  }
+  return out;
+}

@@ -1,0 +1,119 @@
+/** Plain data shared by every layer. No behaviour lives here. */
+
+export const STATUSES = [
+  'queued', // recorded, waiting for its turn (the app's lock)
+  'building', // the image is being built on the engine
+  'starting', // the container is created and started; the health gate has not passed yet
+  'running', // passed its health gate; the app's current deployment
+  'stopped', // stopped on purpose (deploy stop); can be started again
+  'superseded', // replaced by a newer deployment of the same app
+  'failed', // the build, the start or the health gate failed; never served
+  'interrupted', // the tool died while this deployment was in progress; found and cleaned up later
+] as const;
+export type Status = (typeof STATUSES)[number];
+
+/** Statuses of a deployment that is still being worked on. */
+export const IN_PROGRESS: readonly Status[] = ['queued', 'building', 'starting'];
+
+export const KINDS = ['deploy', 'redeploy', 'rollback'] as const;
+export type Kind = (typeof KINDS)[number];
+
+export interface PortMapping {
+  hostIp: string; // '' means all interfaces
+  hostPort: number;
+  containerPort: number;
+  protocol: 'tcp' | 'udp';
+}
+
+export interface EnvVar {
+  value: string;
+  secret: boolean;
+}
+
+export type RestartPolicy = 'no' | 'always' | 'unless-stopped' | 'on-failure';
+
+export interface HealthCheck {
+  /** HTTP path probed on the published port; null means no HTTP check. */
+  path: string | null;
+  /** Container port the HTTP check targets; null means the first published one. */
+  port: number | null;
+  timeoutMs: number;
+  intervalMs: number;
+  /** Without a HEALTHCHECK or HTTP check: the container must still run after this long. */
+  settleMs: number;
+}
+
+/** Everything that decides how a deployment is built and run: the snapshot kept with each record. */
+export interface DeployConfig {
+  dockerfile: string;
+  /** Build context, relative to the app's directory in the repository. */
+  context: string;
+  buildArgs: Record<string, string>;
+  env: Record<string, EnvVar>;
+  ports: PortMapping[];
+  healthCheck: HealthCheck;
+  restart: RestartPolicy;
+  noCache: boolean;
+  pull: boolean;
+  /** How many successful images of the app to keep beyond the running one. */
+  retention: number;
+}
+
+export interface SourceInfo {
+  /** Local repository path or Git URL, as the user gave it (absolute for paths). */
+  source: string;
+  /** The app's directory inside the repository ('' for the root). */
+  subdir: string;
+  ref: string;
+  commit: string;
+  commitSubject: string;
+  commitAuthor: string;
+  commitTime: number | null;
+  dirty: boolean;
+}
+
+export interface DeploymentError {
+  code: string;
+  message: string;
+}
+
+/** One row of the store, as the code sees it. Times are epoch milliseconds. */
+export interface Deployment extends SourceInfo {
+  id: string;
+  app: string;
+  version: number;
+  kind: Kind;
+  parentId: string | null;
+  status: Status;
+  image: string | null;
+  imageId: string | null;
+  containerId: string | null;
+  containerName: string | null;
+  endpoint: string;
+  config: DeployConfig;
+  createdAt: number;
+  buildStartedAt: number | null;
+  buildFinishedAt: number | null;
+  startedAt: number | null;
+  readyAt: number | null;
+  finishedAt: number | null;
+  actor: string;
+  origin: 'terminal' | 'ci' | 'script';
+  error: DeploymentError | null;
+}
+
+export interface AppRecord {
+  name: string;
+  source: string | null;
+  subdir: string;
+  ref: string | null;
+  currentId: string | null;
+  createdAt: number;
+}
+
+export interface DeploymentEvent {
+  deploymentId: string;
+  at: number;
+  type: string;
+  message: string;
+}

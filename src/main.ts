@@ -1,0 +1,80 @@
+import { DeployError, EXIT_CODES, exitCodeOf, failureDocument } from './core/errors.js';
+import { createContext, defaultIO, isCI, type Context, type IO } from './context.js';
+import { buildProgram, type GlobalOptions } from './cli/program.js';
+import { wantsColor } from './ui/colors.js';
+import { Reporter } from './ui/reporter.js';
+
+export interface MainOptions {
+  /** Aborted on Ctrl-C by the entry point; tests pass their own. */
+  signal?: AbortSignal;
+}
+
+/** What a command handler gets: the context, its arguments, and its options merged with the global ones. */
+export type Handler = (ctx: Context, args: string[], options: GlobalOptions & Record<string, unknown>) => Promise<number | void>;
+
+/**
+ * Runs the CLI with argv (without "node" and the script) and returns the exit code. Errors become a
+ * message and their exit code here, and only here; anything unexpected shows its stack under --verbose.
+ */
+export async function main(argv: string[], partialIO: Partial<IO> = {}, options: MainOptions = {}): Promise<number> {
+  const io: IO = { ...defaultIO(), ...partialIO };
+  const signal = options.signal ?? new AbortController().signal;
+  let ctx: Context | null = null;
+  let json = argv.includes('--json');
+  let verbose = argv.includes('--verbose') || argv.includes('-v');
+  let exitCode = 0;
+
+  const program = buildProgram(io, async (load, args, opts) => {
+    json = Boolean(opts.json);
+    verbose = Boolean(opts.verbose);
+    const reporter = new Reporter({
+      stdout: io.stdout,
+      stderr: io.stderr,
+      json,
+      verbose,
+      quiet: Boolean(opts.quiet),
+      interactive: Boolean(io.stderr.isTTY) && !isCI(io.env),
+      color: wantsColor(io.env, Boolean(io.stderr.isTTY), opts.color as boolean | undefined),
+    });
+    await reporter.prepare();
+    ctx = createContext(io, reporter, signal);
+    const handler = await load();
+    const code = await handler(ctx, args, opts);
+    exitCode = typeof code === 'number' ? code : 0;
+  });
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return exitCode;
+  } catch (error) {
+    const commander = error as { code?: string; exitCode?: number };
+    if (typeof commander.code === 'string' && commander.code.startsWith('commander.')) {
+      if (commander.code === 'commander.helpDisplayed' || commander.code === 'commander.version' || commander.code === 'commander.help') return 0;
+      return EXIT_CODES.usage;
+    }
+    (ctx as Context | null)?.reporter.stopSpinner();
+    report(io, error, json, verbose);
+    return exitCodeOf(error);
+  } finally {
+    (ctx as Context | null)?.close();
+  }
+}
+
+function report(io: IO, error: unknown, json: boolean, verbose: boolean): void {
+  if (json) {
+    io.stdout.write(`${JSON.stringify(failureDocument(error), null, 2)}\n`);
+  }
+  const color = wantsColor(io.env, Boolean(io.stderr.isTTY), undefined);
+  const red = (t: string) => (color ? `\x1b[31m${t}\x1b[39m` : t);
+  const dim = (t: string) => (color ? `\x1b[2m${t}\x1b[22m` : t);
+  if (error instanceof DeployError) {
+    io.stderr.write(`${red('Error:')} ${error.message}\n`);
+    if (error.hint) io.stderr.write(`${dim(error.hint)}\n`);
+    if (verbose && error.cause instanceof Error && error.cause.stack) io.stderr.write(`${dim(error.cause.stack)}\n`);
+    return;
+  }
+  const e = error instanceof Error ? error : new Error(String(error));
+  io.stderr.write(`${red('Internal error:')} ${e.message}\n`);
+  if (verbose) io.stderr.write(`${e.stack ?? ''}\n`);
+  else io.stderr.write(`${dim('This is a bug in deploy. Run again with --verbose to see where it happened, and report it.')}\n`);
+}

@@ -1,0 +1,104 @@
+import { posix } from 'node:path';
+import { BuildFailure, type Engine, type ImageInfo } from '../adapters/docker/engine.js';
+import type { Git } from '../adapters/git.js';
+import { formatDuration } from '../core/duration.js';
+import { DeployError } from '../core/errors.js';
+import { tailText } from '../core/logs.js';
+import { buildLabels, imageRef } from '../core/names.js';
+import type { Context } from '../context.js';
+import { sanitize } from '../ui/sanitize.js';
+import type { Tracker } from './tracker.js';
+
+/** Lines of a failed build shown under the error (all of it is kept with the record). */
+const FAILED_TAIL = 15;
+
+export interface BuildSource {
+  root: string;
+  treeish: string;
+  subdir: string;
+}
+
+export type BuiltImage = ImageInfo & { ref: string };
+
+/**
+ * Builds the deployment's image on its engine from `git archive` of the commit, streamed: the repository is
+ * never copied to disk or held in memory. The whole output is kept with the record.
+ */
+export async function buildImage(ctx: Context, engine: Engine, git: Git, tracker: Tracker, src: BuildSource): Promise<BuiltImage> {
+  const r = ctx.reporter;
+  const d = tracker.deployment;
+  const ref = imageRef(d.app, d.id);
+  const cache = d.config.noCache ? 'no cache' : 'layer cache';
+  const buildStartedAt = ctx.now();
+  tracker.update({ status: 'building', buildStartedAt, image: ref }, { type: 'building', message: `building ${ref} (${cache})` });
+  r.step(`Building ${ref} from ${d.commit.slice(0, 7)}${d.dirty ? ' + uncommitted changes' : ''} (${cache})`);
+
+  let output = '';
+  let steps = 0;
+  const onOutput = (text: string) => {
+    output += text;
+    const step = /^Step (\d+)\/(\d+) : (.*)$/m.exec(text);
+    if (step) {
+      steps = Number(step[2]);
+      r.update(`Building ${ref}: step ${step[1]}/${step[2]} ${sanitize(step[3] ?? '').slice(0, 60)}`);
+    }
+    if (r.verbose) r.output(text);
+  };
+
+  const archive = git.archive(src.root, src.treeish, posix.join(src.subdir, d.config.context).replace(/^\.$/, '').replace(/\/\.$/, ''));
+  const keepOutput = () => {
+    const { text, truncated } = tailText(output);
+    ctx.store().saveLog(d.id, 'build', Buffer.from(text), truncated, ctx.now());
+  };
+  try {
+    const [built] = await Promise.all([
+      engine.build(
+        archive.stdout,
+        {
+          tag: ref,
+          dockerfile: d.config.dockerfile,
+          labels: buildLabels(d),
+          buildArgs: d.config.buildArgs,
+          noCache: d.config.noCache,
+          pull: d.config.pull,
+        },
+        onOutput,
+        ctx.signal,
+      ),
+      archive.done,
+    ]);
+    keepOutput();
+    const buildFinishedAt = ctx.now();
+    const info = await engine.inspectImage(built.imageId);
+    tracker.update(
+      { buildFinishedAt, imageId: built.imageId },
+      { type: 'built', message: `built ${ref} (${built.imageId.slice(7, 19)}) in ${formatDuration(buildFinishedAt - buildStartedAt)}` },
+    );
+    r.done(`Built ${ref} in ${formatDuration(buildFinishedAt - buildStartedAt)}${steps ? ` (${steps} steps)` : ''}`);
+    return { ref, id: built.imageId, hasHealthcheck: info?.hasHealthcheck ?? false, labels: info?.labels ?? {} };
+  } catch (error) {
+    archive.kill();
+    keepOutput();
+    if (error instanceof DeployError && error.code !== 'build_failed') {
+      throw error;
+    }
+    const reason =
+      error instanceof BuildFailure
+        ? error.message
+        : ctx.signal.aborted
+          ? 'interrupted'
+          : `the build context could not be read: ${(error as Error).message}`;
+    r.fail(`Build failed: ${sanitize(reason)}`);
+    if (!r.verbose && !r.json) {
+      const tail = output.trimEnd().split('\n').slice(-FAILED_TAIL);
+      r.info(r.colors.dim(`Last ${tail.length} lines of the build:`));
+      for (const line of tail) r.info(r.colors.dim(`  ${sanitize(line)}`));
+    }
+    const message = `The build of ${d.app} v${d.version} (${d.id}) failed: ${reason}`;
+    tracker.update(
+      { status: 'failed', buildFinishedAt: ctx.now(), finishedAt: ctx.now(), error: { code: 'build_failed', message } },
+      { type: 'failed', message: `build failed: ${reason}` },
+    );
+    throw new DeployError('build_failed', message, { hint: `See the whole build output: deploy logs ${d.id} --build` });
+  }
+}

@@ -1,0 +1,174 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { userInfo } from 'node:os';
+import { resolveConfig } from '../core/config.js';
+import { parseDuration } from '../core/duration.js';
+import { parseEnvAssignment, parseEnvFile } from '../core/env.js';
+import { DeployError } from '../core/errors.js';
+import { assertAppName, newDeploymentId } from '../core/ids.js';
+import { assertNoDuplicatePorts, parsePort } from '../core/ports.js';
+import { publicRecord } from '../core/record-view.js';
+import type { Settings } from '../core/settings.js';
+import type { Deployment, HealthCheck } from '../core/types.js';
+import type { Context } from '../context.js';
+import { buildImage } from './build.js';
+import { defaultEndpoint } from './engines.js';
+import { release } from './release.js';
+import { assertDockerfile, readProjectSettings, resolveSource } from './source.js';
+import { Tracker } from './tracker.js';
+
+export interface DeployOptions {
+  source?: string | undefined;
+  app?: string | undefined;
+  ref?: string | undefined;
+  allowDirty?: boolean | undefined;
+  port?: string[] | undefined;
+  env?: string[] | undefined;
+  envFile?: string[] | undefined;
+  noCache?: boolean | undefined;
+  pull?: boolean | undefined;
+  healthPath?: string | undefined;
+  healthTimeout?: string | undefined;
+}
+
+/** The settings the command line gives; the strongest layer. */
+export function flagSettings(ctx: Context, o: DeployOptions): Settings {
+  const s: Settings = {};
+  if (o.port && o.port.length > 0) {
+    s.ports = o.port.map(parsePort);
+    assertNoDuplicatePorts(s.ports);
+  }
+  const env: NonNullable<Settings['env']> = {};
+  for (const file of o.envFile ?? []) {
+    const path = resolve(ctx.cwd, file);
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (error) {
+      throw new DeployError('usage', `Cannot read the env file ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}.`);
+    }
+    for (const [k, v] of parseEnvFile(text, file)) env[k] = { value: v, secret: false };
+  }
+  for (const a of o.env ?? []) {
+    const [k, v] = parseEnvAssignment(a, ctx.env);
+    env[k] = { value: v, secret: false };
+  }
+  if (Object.keys(env).length > 0) s.env = env;
+  const hc: Partial<HealthCheck> = {};
+  if (o.healthPath !== undefined) {
+    if (o.healthPath !== 'none' && !o.healthPath.startsWith('/')) {
+      throw new DeployError('usage', `--health-path ${JSON.stringify(o.healthPath)} must start with "/" (or be "none").`);
+    }
+    hc.path = o.healthPath === 'none' ? null : o.healthPath;
+  }
+  if (o.healthTimeout !== undefined) hc.timeoutMs = parseDuration(o.healthTimeout, '--health-timeout');
+  if (Object.keys(hc).length > 0) s.healthCheck = hc;
+  return s;
+}
+
+/** Who is deploying: the repository's git e-mail, else the OS user. */
+function actor(email: string | null): string {
+  if (email) return email;
+  try {
+    return userInfo().username;
+  } catch {
+    return 'unknown';
+  }
+}
+
+export function origin(ctx: Context): Deployment['origin'] {
+  if (ctx.isCI) return 'ci';
+  return ctx.stdin.isTTY || ctx.stderr.isTTY ? 'terminal' : 'script';
+}
+
+/** `deploy deploy`: a commit built into an image, run as a container, health-gated, switched over. */
+export async function deploy(ctx: Context, o: DeployOptions): Promise<Deployment> {
+  const r = ctx.reporter;
+  const git = await ctx.git();
+  if (o.app !== undefined) assertAppName(o.app);
+
+  // Everything is checked before anything is recorded: bad input changes nothing.
+  const flags = flagSettings(ctx, o);
+  const src = await resolveSource(ctx, git, o);
+  const project = await readProjectSettings(git, src);
+  const app = o.app ?? project.app ?? src.suggestedName;
+  if (!app) {
+    throw new DeployError('usage', `Cannot tell the app's name from ${src.source}.`, { hint: 'Give --app NAME, or "app" in deploy.json.' });
+  }
+  assertAppName(app, o.app !== undefined ? '--app' : project.app !== undefined ? 'deploy.json' : 'the directory name');
+  const { config } = resolveConfig(
+    [
+      { origin: 'flag', settings: flags },
+      { origin: 'deploy.json', settings: project },
+    ],
+    { noCache: o.noCache ?? false, pull: o.pull ?? false },
+  );
+  assertNoDuplicatePorts(config.ports);
+  await assertDockerfile(git, src, config.context, config.dockerfile);
+  const endpoint = defaultEndpoint(ctx);
+  const engine = await ctx.engine(endpoint);
+
+  const store = ctx.store();
+  const createdAt = ctx.now();
+  const d = store.createDeployment({
+    id: newDeploymentId(ctx.random),
+    app,
+    kind: 'deploy',
+    parentId: null,
+    status: 'queued',
+    source: src.source,
+    subdir: src.subdir,
+    ref: src.ref,
+    commit: src.commit,
+    commitSubject: src.commitSubject,
+    commitAuthor: src.commitAuthor,
+    commitTime: src.commitTime,
+    dirty: src.dirty,
+    image: null,
+    imageId: null,
+    containerId: null,
+    containerName: null,
+    endpoint: endpoint.url,
+    config,
+    createdAt,
+    buildStartedAt: null,
+    buildFinishedAt: null,
+    startedAt: null,
+    readyAt: null,
+    finishedAt: null,
+    actor: actor(await git.userEmail(src.root)),
+    origin: origin(ctx),
+    error: null,
+  });
+  store.rememberSource(app, src.origin, createdAt);
+  const tracker = new Tracker(store, ctx.now, d);
+  tracker.event('queued', `deploy of ${src.ref}@${src.commit.slice(0, 7)} to ${endpoint.url}`);
+  r.info(
+    `${r.colors.bold(`${app} v${d.version}`)} ${r.colors.dim(d.id)} · ${src.ref}@${src.commit.slice(0, 7)} ${JSON.stringify(src.commitSubject)}${src.dirty ? r.colors.yellow(' (dirty)') : ''} → ${endpoint.url}`,
+  );
+  await runToEnd(ctx, tracker, async () => {
+    const image = await buildImage(ctx, engine, git, tracker, src);
+    await release(ctx, engine, tracker, image);
+  });
+  return tracker.deployment;
+}
+
+/**
+ * Runs a deployment's work; whatever escapes (the engine went away, Ctrl-C) leaves the record failed with
+ * the reason rather than stuck "building" or "starting".
+ */
+export async function runToEnd(ctx: Context, tracker: Tracker, work: () => Promise<void>): Promise<void> {
+  try {
+    await work();
+  } catch (error) {
+    const d = tracker.deployment;
+    if (d.status !== 'failed') {
+      const code = error instanceof DeployError ? error.code : 'internal';
+      const message = error instanceof Error ? error.message : String(error);
+      tracker.update({ status: 'failed', finishedAt: ctx.now(), error: { code, message } }, { type: 'failed', message });
+    }
+    // --json prints the failed record itself, so a script reads one shape whatever happened.
+    if (error instanceof DeployError) throw error.withDetails({ record: publicRecord(d) });
+    throw error;
+  }
+}

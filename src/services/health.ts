@@ -1,0 +1,129 @@
+import type { ContainerEvent, Engine } from '../adapters/docker/engine.js';
+import { probe } from '../adapters/http-probe.js';
+import { formatDuration } from '../core/duration.js';
+import type { DeployConfig } from '../core/types.js';
+
+export type GateMode = 'healthcheck' | 'http' | 'settle';
+
+export interface GateTarget {
+  mode: GateMode;
+  /** For http: the URL probed. */
+  url: string | null;
+  /** Why this mode was chosen, for a warning when the configured check could not be used. */
+  note: string | null;
+}
+
+/** Which check decides that a deployment is healthy, as the issue orders them. */
+export function chooseGate(config: DeployConfig, imageHasHealthcheck: boolean, engineHost: string): GateTarget {
+  if (imageHasHealthcheck) return { mode: 'healthcheck', url: null, note: null };
+  const hc = config.healthCheck;
+  if (hc.path !== null) {
+    const tcp = config.ports.filter((p) => p.protocol === 'tcp');
+    const mapping = hc.port === null ? tcp[0] : tcp.find((p) => p.containerPort === hc.port);
+    if (!mapping) {
+      return {
+        mode: 'settle',
+        url: null,
+        note: `the HTTP health check needs a published port${hc.port === null ? '' : ` for container port ${hc.port}`}; checked that the container keeps running instead`,
+      };
+    }
+    const wildcard = mapping.hostIp === '' || mapping.hostIp === '0.0.0.0' || mapping.hostIp === '::';
+    const host = wildcard ? engineHost : mapping.hostIp;
+    const hostPart = host.includes(':') ? `[${host}]` : host;
+    return { mode: 'http', url: `http://${hostPart}:${mapping.hostPort}${hc.path}`, note: null };
+  }
+  return { mode: 'settle', url: null, note: null };
+}
+
+export type GateResult = { ok: true; detail: string } | { ok: false; reason: string };
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => {
+      clearTimeout(t);
+      resolve();
+    }, { once: true });
+  });
+}
+
+/**
+ * Waits until the container passes its gate, dies, or the timeout ends. Lifecycle comes from the engine's
+ * event stream (no polling for exits or HEALTHCHECK results); only the HTTP check polls, because only
+ * the app can answer it.
+ */
+export async function waitHealthy(
+  engine: Engine,
+  containerId: string,
+  config: DeployConfig,
+  target: GateTarget,
+  events: { subscribe(fn: (e: ContainerEvent) => void): void },
+  signal: AbortSignal,
+): Promise<GateResult> {
+  const hc = config.healthCheck;
+  const started = Date.now();
+  const stop = new AbortController();
+  const onAbort = () => stop.abort();
+  signal.addEventListener('abort', onAbort, { once: true });
+
+  let failure: string | null = null;
+  let healthy = false;
+  events.subscribe((e) => {
+    if (e.action === 'die' || e.action === 'oom') {
+      failure ??= e.action === 'oom' ? 'the container ran out of memory' : `the container exited with code ${e.exitCode ?? '?'}`;
+      stop.abort();
+    } else if (e.action.startsWith('health_status')) {
+      if (e.action.endsWith('unhealthy')) {
+        failure ??= 'the image\'s HEALTHCHECK reported unhealthy';
+        stop.abort();
+      } else if (e.action.endsWith('healthy')) {
+        healthy = true;
+        stop.abort();
+      }
+    }
+  });
+
+  try {
+    // The container may have died or turned healthy before the watch began.
+    const first = await engine.inspectContainer(containerId);
+    if (!first) return { ok: false, reason: 'the container disappeared' };
+    if (!first.running && !first.restarting) return { ok: false, reason: `the container exited with code ${first.exitCode}${first.error ? ` (${first.error})` : ''}` };
+    if (target.mode === 'healthcheck' && first.health === 'healthy') healthy = true;
+
+    const deadline = started + hc.timeoutMs;
+    if (target.mode === 'healthcheck') {
+      if (!healthy && !failure) await sleep(hc.timeoutMs, stop.signal);
+      if (failure) return { ok: false, reason: failure };
+      if (healthy) return { ok: true, detail: `HEALTHCHECK healthy after ${formatDuration(Date.now() - started)}` };
+      return { ok: false, reason: signal.aborted ? 'interrupted' : `the image's HEALTHCHECK did not report healthy within ${formatDuration(hc.timeoutMs)}` };
+    }
+
+    if (target.mode === 'http' && target.url) {
+      let last = 'no answer yet';
+      let attempts = 0;
+      while (!stop.signal.aborted && Date.now() < deadline) {
+        attempts++;
+        const r = await probe(target.url, Math.min(5_000, Math.max(500, deadline - Date.now())));
+        if (failure) break;
+        if (r.status !== null && r.status >= 200 && r.status < 400) {
+          return { ok: true, detail: `GET ${target.url} answered ${r.status} after ${formatDuration(Date.now() - started)}` };
+        }
+        last = r.status !== null ? `HTTP ${r.status}` : (r.error ?? 'no answer');
+        await sleep(hc.intervalMs, stop.signal);
+      }
+      if (failure) return { ok: false, reason: failure };
+      if (signal.aborted) return { ok: false, reason: 'interrupted' };
+      return { ok: false, reason: `GET ${target.url} did not succeed within ${formatDuration(hc.timeoutMs)} (${attempts} tries; last: ${last})` };
+    }
+
+    await sleep(hc.settleMs, stop.signal);
+    if (failure) return { ok: false, reason: failure };
+    if (signal.aborted) return { ok: false, reason: 'interrupted' };
+    const after = await engine.inspectContainer(containerId);
+    if (!after?.running || after.restarting) return { ok: false, reason: `the container is not running (${after?.status ?? 'gone'})` };
+    if (after.restartCount > first.restartCount) return { ok: false, reason: 'the container restarted while it was being watched' };
+    return { ok: true, detail: `still running after ${formatDuration(hc.settleMs)}` };
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
+}

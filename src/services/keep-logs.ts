@@ -1,0 +1,23 @@
+import type { Engine } from '../adapters/docker/engine.js';
+import type { Store } from '../adapters/store/store.js';
+import { encodeKeptLines, type LogLine } from '../core/logs.js';
+import type { Deployment } from '../core/types.js';
+
+/** Lines asked of the engine before the byte bound applies; bounds the transfer for chatty apps. */
+const KEEP_TAIL_LINES = 20_000;
+
+/**
+ * Copies the last stretch of a container's logs into the store, so `deploy logs` still answers after the
+ * container is removed. Never fails the caller: losing a log copy must not fail a deploy.
+ */
+export async function keepLogs(engine: Engine, store: Store, d: Deployment, now: number): Promise<LogLine[]> {
+  if (!d.containerId) return [];
+  try {
+    const lines = await engine.logs(d.containerId, { tail: KEEP_TAIL_LINES, timestamps: true });
+    const { content, truncated } = encodeKeptLines(lines);
+    store.saveLog(d.id, 'runtime', content, truncated, now);
+    return lines;
+  } catch {
+    return [];
+  }
+}

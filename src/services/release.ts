@@ -1,0 +1,175 @@
+import type { ContainerEvent, Engine, ImageInfo } from '../adapters/docker/engine.js';
+import { containerSpec } from '../core/container-spec.js';
+import { formatDuration } from '../core/duration.js';
+import { DeployError } from '../core/errors.js';
+import { containerName } from '../core/names.js';
+import { planSwitch } from '../core/plan.js';
+import { formatPort } from '../core/ports.js';
+import { redactValues } from '../core/redact.js';
+import type { Deployment } from '../core/types.js';
+import type { Context } from '../context.js';
+import { sanitize } from '../ui/sanitize.js';
+import { engineFor } from './engines.js';
+import { chooseGate, waitHealthy } from './health.js';
+import { keepLogs } from './keep-logs.js';
+import type { Tracker } from './tracker.js';
+
+/** Log lines of a failed container shown under the error. */
+const FAILED_TAIL = 15;
+
+/** The app's current deployment, if any: the one a new deployment replaces and rollback moves away from. */
+export function currentDeployment(ctx: Context, app: string): Deployment | null {
+  const store = ctx.store();
+  const id = store.getApp(app)?.currentId;
+  const d = id ? store.getDeployment(id) : null;
+  return d && (d.status === 'running' || d.status === 'stopped') ? d : null;
+}
+
+function hostOf(engine: Engine): string {
+  const url = new URL(engine.endpoint.url);
+  return url.protocol === 'unix:' ? '127.0.0.1' : url.hostname;
+}
+
+/**
+ * Runs an image as the deployment's container and switches the app over to it: start (beside the old
+ * one, or after stopping it when they share a host port), pass the health gate, then retire the old one.
+ * Any failure removes the new container and leaves the old one serving.
+ */
+export async function release(ctx: Context, engine: Engine, tracker: Tracker, image: ImageInfo & { ref: string }): Promise<Deployment> {
+  const store = ctx.store();
+  const r = ctx.reporter;
+  const d = tracker.deployment;
+  const current = currentDeployment(ctx, d.app);
+  const serving = current?.status === 'running' && current.id !== d.id ? current : null;
+  const plan = planSwitch(serving, d.config.ports);
+  const name = containerName(d.app, d.version, d.id);
+  const secrets = Object.values(d.config.env).filter((v) => v.secret).map((v) => v.value);
+  const oldEngine = plan.replaces ? await engineFor(ctx, plan.replaces.endpoint, engine) : null;
+
+  const target = chooseGate(d.config, image.hasHealthcheck, hostOf(engine));
+  if (target.note) r.warn(`Health check: ${target.note}.`);
+
+  r.step(`Starting ${name}${d.config.ports.length ? ` on ${d.config.ports.map(formatPort).join(', ')}` : ''}`);
+  tracker.update({ status: 'starting', containerName: name }, { type: 'starting', message: `creating container ${name}` });
+  const containerId = await engine.createContainer(containerSpec(d, image.id, name));
+  tracker.update({ containerId });
+
+  let stoppedOld = false;
+  try {
+    if (plan.strategy === 'stop-first' && plan.replaces?.containerId && oldEngine) {
+      r.step(`Stopping v${plan.replaces.version} first: it holds ${plan.replaces.config.ports.map(formatPort).join(', ')}`);
+      await oldEngine.stopContainer(plan.replaces.containerId);
+      stoppedOld = true;
+      store.addEvent(plan.replaces.id, ctx.now(), 'stopped', `stopped to free its ports for v${d.version}`);
+    }
+    const listeners: Array<(e: ContainerEvent) => void> = [];
+    const watch = await engine.watch(containerId, (e) => listeners.forEach((fn) => fn(e)));
+    try {
+      try {
+        await engine.startContainer(containerId);
+      } catch (error) {
+        if (error instanceof DeployError) throw error;
+        const reason = (error as Error).message.replace(/^start container: /, '');
+        throw new DeployError('start_failed', `${d.app} v${d.version} (${d.id}) could not start: ${reason}`, {
+          hint: /port is already allocated|address already in use/i.test(reason)
+            ? 'Another program holds that host port: free it, or publish on another one with --port.'
+            : `See its output: deploy logs ${d.id}`,
+        });
+      }
+      tracker.update({ startedAt: ctx.now() }, { type: 'started', message: `container ${containerId.slice(0, 12)} started` });
+      r.step(
+        target.mode === 'http'
+          ? `Waiting for ${target.url} to answer`
+          : target.mode === 'healthcheck'
+            ? "Waiting for the image's HEALTHCHECK"
+            : `Checking it keeps running for ${formatDuration(d.config.healthCheck.settleMs)}`,
+      );
+      const gate = await waitHealthy(engine, containerId, d.config, target, { subscribe: (fn) => listeners.push(fn) }, ctx.signal);
+      if (!gate.ok) {
+        const code = ctx.signal.aborted ? 'interrupted' : 'health_failed';
+        throw new DeployError(code, `${d.app} v${d.version} (${d.id}) failed its health check: ${redactValues(gate.reason, secrets)}`, {
+          hint: `See its output: deploy logs ${d.id}`,
+        });
+      }
+      r.done(`Healthy: ${gate.detail}`);
+    } finally {
+      watch.close();
+    }
+  } catch (error) {
+    const reason = error instanceof DeployError ? error.message : (error as Error).message;
+    await undo(ctx, engine, tracker, containerId, stoppedOld ? { d: plan.replaces as Deployment, engine: oldEngine as Engine } : null, secrets, reason);
+    if (error instanceof DeployError && plan.replaces) {
+      const still = ` ${d.app} v${plan.replaces.version} (${plan.replaces.id}) is still serving.`;
+      const wrapped = new DeployError(error.code, `${error.message}.${still}`, { hint: error.hint, details: error.details, cause: error });
+      tracker.update({ status: 'failed', finishedAt: ctx.now(), error: { code: wrapped.code, message: wrapped.message } }, { type: 'failed', message: error.message });
+      throw wrapped;
+    }
+    if (error instanceof DeployError) {
+      tracker.update({ status: 'failed', finishedAt: ctx.now(), error: { code: error.code, message: `${error.message}.` } }, { type: 'failed', message: error.message });
+      throw new DeployError(error.code, `${error.message}.`, { hint: error.hint, details: error.details, cause: error });
+    }
+    throw error;
+  }
+
+  const readyAt = ctx.now();
+  tracker.update({ status: 'running', readyAt }, { type: 'ready', message: 'passed its health gate' });
+  store.setCurrent(d.app, d.id, readyAt);
+  const replaced = plan.replaces ?? (current && current.id !== d.id ? current : null);
+  if (replaced) await retire(ctx, plan.replaces ? (oldEngine as Engine) : await engineFor(ctx, replaced.endpoint, engine), replaced, d);
+  tracker.update({ finishedAt: ctx.now() });
+  return d;
+}
+
+/**
+ * After a failed start or gate: keep the new container's logs and show their end, remove it, and start
+ * the old one again if it was stopped for the switch. Best effort; never throws over the real failure.
+ */
+async function undo(
+  ctx: Context,
+  engine: Engine,
+  tracker: Tracker,
+  containerId: string,
+  stopped: { d: Deployment; engine: Engine } | null,
+  secrets: string[],
+  reason: string,
+): Promise<void> {
+  const r = ctx.reporter;
+  const d = tracker.deployment;
+  r.fail(sanitize(reason));
+  const lines = await keepLogs(engine, ctx.store(), d, ctx.now());
+  const tail = lines.slice(-FAILED_TAIL);
+  if (tail.length > 0) {
+    r.info(r.colors.dim(`Last ${tail.length} log lines of ${d.containerName}:`));
+    for (const l of tail) r.info(r.colors.dim(`  ${l.stream === 'stderr' ? 'err' : 'out'} | ${sanitize(redactValues(l.message, secrets))}`));
+  }
+  try {
+    await engine.removeContainer(containerId);
+    tracker.update({ containerId: null });
+  } catch (error) {
+    r.warn(`Could not remove container ${containerId.slice(0, 12)}: ${(error as Error).message}`);
+  }
+  if (stopped?.d.containerId) {
+    try {
+      r.step(`Starting v${stopped.d.version} again`);
+      await stopped.engine.startContainer(stopped.d.containerId);
+      r.done(`v${stopped.d.version} (${stopped.d.id}) is serving again`);
+      ctx.store().addEvent(stopped.d.id, ctx.now(), 'restored', `started again after v${d.version} failed`);
+    } catch (error) {
+      r.fail(`Could not start v${stopped.d.version} again: ${(error as Error).message}. Run: deploy start ${stopped.d.id}`);
+    }
+  }
+}
+
+/** The replaced deployment: stopped, its logs kept, its container removed, marked superseded. */
+async function retire(ctx: Context, engine: Engine, old: Deployment, by: Deployment): Promise<void> {
+  const store = ctx.store();
+  if (old.containerId) {
+    ctx.reporter.step(`Retiring v${old.version}`);
+    await engine.stopContainer(old.containerId);
+    await keepLogs(engine, store, old, ctx.now());
+    await engine.removeContainer(old.containerId);
+  }
+  store.updateDeployment(old.id, { status: 'superseded', containerId: null });
+  store.addEvent(old.id, ctx.now(), 'superseded', `replaced by v${by.version} (${by.id})`);
+  ctx.reporter.done(`Retired v${old.version} (${old.id}): superseded, logs kept`);
+}

@@ -1,0 +1,148 @@
+import { posix, resolve } from 'node:path';
+import type { Git } from '../adapters/git.js';
+import { isGitUrl } from '../adapters/git.js';
+import { DeployError } from '../core/errors.js';
+import { appNameFrom } from '../core/ids.js';
+import { JsonSyntaxError, parseJsonWithPositions } from '../core/json-source.js';
+import { redactUrl } from '../core/redact.js';
+import { validateSettings, type Settings } from '../core/settings.js';
+import type { SourceInfo } from '../core/types.js';
+import type { Context } from '../context.js';
+
+export const PROJECT_FILE = 'deploy.json';
+
+export interface SourceRequest {
+  source?: string | undefined;
+  app?: string | undefined;
+  ref?: string | undefined;
+  allowDirty?: boolean | undefined;
+}
+
+/** A commit (or, with --allow-dirty, a working tree) ready to be archived. */
+export interface ResolvedSource extends SourceInfo {
+  /** The repository to run git in: the user's own, or a bare mirror of a URL. */
+  root: string;
+  /** What `git archive` reads: the commit, or the working tree's tree id. */
+  treeish: string;
+  /** Where the app's code comes from, as remembered for `deploy deploy --app NAME` (credentials kept). */
+  origin: { source: string; subdir: string; ref: string };
+  /** A name for the app when neither --app nor deploy.json gives one. */
+  suggestedName: string | null;
+}
+
+/**
+ * Finds what to ship: SOURCE (a path or a Git URL), else the app's remembered source, else the current
+ * directory; the ref given, else the remembered one, else HEAD (path) or the default branch (URL).
+ */
+export async function resolveSource(ctx: Context, git: Git, req: SourceRequest): Promise<ResolvedSource> {
+  let given = req.source;
+  let ref = req.ref;
+  let subdir: string | undefined;
+  if (given === undefined && req.app !== undefined) {
+    const app = ctx.store().getApp(req.app);
+    if (app?.source) {
+      given = app.source;
+      subdir = app.subdir;
+      ref ??= app.ref ?? undefined;
+    }
+  }
+  given ??= ctx.cwd;
+  if (req.allowDirty && req.ref !== undefined) {
+    throw new DeployError('usage', '--allow-dirty ships the working tree, so it cannot be combined with --ref.', {
+      hint: 'Drop --ref to ship the working tree, or drop --allow-dirty to ship the commit --ref names.',
+    });
+  }
+
+  if (isGitUrl(given)) {
+    const url = given;
+    const { root, defaultBranch } = await git.mirror(url, ctx.paths.cacheDir);
+    const refName = ref ?? defaultBranch;
+    const commit = await git.resolveCommit(root, refName);
+    const dir = subdir ?? '';
+    const info = await git.commitInfo(root, commit);
+    const lastPart = url.replace(/\/+$/, '').split(/[/:]/).pop() ?? '';
+    return {
+      root,
+      treeish: commit,
+      source: redactUrl(url),
+      subdir: dir,
+      ref: refName,
+      commit,
+      commitSubject: info.subject,
+      commitAuthor: info.author,
+      commitTime: info.time,
+      dirty: false,
+      origin: { source: url, subdir: dir, ref: refName },
+      suggestedName: appNameFrom(dir ? posix.basename(dir) : lastPart),
+    };
+  }
+
+  const path = resolve(ctx.cwd, given);
+  const located = await git.locate(subdir !== undefined ? resolve(path, subdir) : path);
+  const { root } = located;
+  const dir = located.subdir;
+  const head = await git.resolveCommit(root, 'HEAD');
+  const refName = ref ?? (await git.currentBranch(root)) ?? 'HEAD';
+  const commit = ref === undefined ? head : await git.resolveCommit(root, ref);
+  let treeish = commit;
+  let dirty = false;
+  if (commit === head) {
+    const changes = await git.uncommitted(root, dir);
+    if (changes.length > 0 && !req.allowDirty) {
+      const list = changes.slice(0, 5).join(', ') + (changes.length > 5 ? ` and ${changes.length - 5} more` : '');
+      throw new DeployError('source', `${root}${dir ? `/${dir}` : ''} has uncommitted changes (${list}); deploy ships commits, and these would not be in it.`, {
+        hint: 'Commit (or stash) them first, or pass --allow-dirty to ship the working tree as it is (the record is marked dirty).',
+        details: { files: changes },
+      });
+    }
+    if (req.allowDirty) {
+      treeish = await git.workingTree(root);
+      dirty = changes.length > 0;
+    }
+  }
+  const info = await git.commitInfo(root, commit);
+  return {
+    root,
+    treeish,
+    source: root,
+    subdir: dir,
+    ref: refName,
+    commit,
+    commitSubject: info.subject,
+    commitAuthor: info.author,
+    commitTime: info.time,
+    dirty,
+    origin: { source: root, subdir: dir, ref: refName },
+    suggestedName: appNameFrom(posix.basename(dir || root)),
+  };
+}
+
+/** Reads and validates deploy.json from the commit being shipped; {} when there is none. */
+export async function readProjectSettings(git: Git, src: ResolvedSource): Promise<Settings> {
+  const path = src.subdir ? `${src.subdir}/${PROJECT_FILE}` : PROJECT_FILE;
+  const text = await git.readAt(src.root, src.treeish, path);
+  if (text === null) return {};
+  let parsed;
+  try {
+    parsed = parseJsonWithPositions(text);
+  } catch (error) {
+    if (error instanceof JsonSyntaxError) {
+      throw new DeployError('config', `${path}:${error.position.line}:${error.position.column}: ${error.message}.`, {
+        hint: `Fix the JSON in ${path} and commit it.`,
+        details: { file: path, line: error.position.line, column: error.position.column },
+      });
+    }
+    throw error;
+  }
+  return validateSettings(parsed.value, path, parsed.positions);
+}
+
+/** Refuses early, before anything is recorded, when the commit has no Dockerfile where the config says. */
+export async function assertDockerfile(git: Git, src: ResolvedSource, context: string, dockerfile: string): Promise<void> {
+  const path = posix.normalize(posix.join(src.subdir, context, dockerfile));
+  if (!(await git.hasPath(src.root, src.treeish, path))) {
+    throw new DeployError('config', `There is no ${path} in ${src.dirty ? 'the working tree' : `commit ${src.commit.slice(0, 7)}`} of ${src.source}.`, {
+      hint: `Add a Dockerfile there and commit it, or point "dockerfile" in ${PROJECT_FILE} at yours.`,
+    });
+  }
+}

@@ -1,0 +1,37 @@
+import { formatDuration } from '../core/duration.js';
+import { formatPort } from '../core/ports.js';
+import type { Deployment } from '../core/types.js';
+import type { Context } from '../context.js';
+import { paintStatus } from './colors.js';
+
+/** Where a person can open the deployment: its published TCP ports as URLs. */
+export function urlsOf(d: Deployment): string[] {
+  let host = '127.0.0.1';
+  try {
+    const u = new URL(d.endpoint);
+    if (u.protocol !== 'unix:') host = u.hostname;
+  } catch {
+    // keep loopback
+  }
+  return d.config.ports
+    .filter((p) => p.protocol === 'tcp')
+    .map((p) => {
+      const h = p.hostIp === '' || p.hostIp === '0.0.0.0' || p.hostIp === '::' ? host : p.hostIp;
+      return `http://${h.includes(':') ? `[${h}]` : h}:${p.hostPort}/`;
+    });
+}
+
+/** The few lines a person reads after a deploy, redeploy or rollback. */
+export function renderOutcome(ctx: Context, d: Deployment): string {
+  const c = ctx.reporter.colors;
+  const took = d.finishedAt !== null ? formatDuration(d.finishedAt - d.createdAt) : '-';
+  const lines = [
+    `${c.bold(`${d.app} v${d.version}`)} is ${paintStatus(c, d.status)} ${c.dim(`(${d.id})`)}`,
+    `  commit  ${d.ref}@${d.commit.slice(0, 7)} ${JSON.stringify(d.commitSubject)}${d.dirty ? ' (dirty)' : ''}`,
+    `  image   ${d.image ?? '-'}`,
+  ];
+  if (d.config.ports.length > 0) lines.push(`  ports   ${d.config.ports.map(formatPort).join(', ')}`);
+  for (const url of urlsOf(d)) lines.push(`  url     ${url}`);
+  lines.push(`  took    ${took}`);
+  return lines.join('\n');
+}

@@ -1,0 +1,125 @@
+import type { Writable } from 'node:stream';
+import type { Ora } from 'ora';
+import { makeColors, type Colors } from './colors.js';
+import { sanitize } from './sanitize.js';
+
+export interface ReporterOptions {
+  stdout: Writable;
+  stderr: Writable;
+  json: boolean;
+  verbose: boolean;
+  quiet: boolean;
+  /** A person is watching stderr on a terminal (and this is not CI): spinners are allowed. */
+  interactive: boolean;
+  color: boolean;
+}
+
+/**
+ * The edge where results become text. Results go to stdout (a table, plain lines, or exactly one JSON
+ * document); progress, warnings and build output go to stderr. On a terminal progress is a spinner;
+ * elsewhere it is plain lines a log file keeps readable.
+ */
+export class Reporter {
+  readonly colors: Colors;
+  readonly json: boolean;
+  readonly verbose: boolean;
+  readonly interactive: boolean;
+  private readonly options: ReporterOptions;
+  private spinner: Ora | null = null;
+  private oraModule: typeof import('ora') | null = null;
+
+  constructor(options: ReporterOptions) {
+    this.options = options;
+    this.json = options.json;
+    this.verbose = options.verbose;
+    this.interactive = options.interactive && !options.verbose;
+    this.colors = makeColors(options.color);
+  }
+
+  /** Loads the spinner library only when a spinner will really be drawn. */
+  async prepare(): Promise<void> {
+    if (this.interactive && !this.options.quiet && !this.oraModule) this.oraModule = await import('ora');
+  }
+
+  private err(line: string): void {
+    this.options.stderr.write(`${line}\n`);
+  }
+
+  /** Begins a step of work; on a terminal a spinner turns until done() or fail(). */
+  step(text: string): void {
+    if (this.options.quiet) return;
+    this.stopSpinner();
+    if (this.oraModule) {
+      this.spinner = this.oraModule.default({ text, stream: this.options.stderr as NodeJS.WritableStream, discardStdin: false, isEnabled: true }).start();
+    } else {
+      this.err(`${this.colors.gray('·')} ${text}`);
+    }
+  }
+
+  /** Changes what the current step says (the build step being run); quiet off a terminal. */
+  update(text: string): void {
+    if (this.spinner) this.spinner.text = text;
+  }
+
+  done(text: string): void {
+    if (this.options.quiet) return;
+    if (this.spinner) {
+      this.spinner.stopAndPersist({ symbol: this.colors.green('✔'), text });
+      this.spinner = null;
+    } else {
+      this.err(`${this.colors.green('✔')} ${text}`);
+    }
+  }
+
+  fail(text: string): void {
+    if (this.spinner) {
+      this.spinner.stopAndPersist({ symbol: this.colors.red('✖'), text });
+      this.spinner = null;
+    } else {
+      this.err(`${this.colors.red('✖')} ${text}`);
+    }
+  }
+
+  info(text: string): void {
+    if (this.options.quiet) return;
+    this.pauseSpinner(() => this.err(text));
+  }
+
+  warn(text: string): void {
+    this.pauseSpinner(() => this.err(`${this.colors.yellow('!')} ${text}`));
+  }
+
+  /** Output of a build or a container, shown as text: control sequences cannot reach the terminal. */
+  output(text: string): void {
+    this.pauseSpinner(() => this.options.stderr.write(sanitize(text)));
+  }
+
+  /** A result for a person (stdout). Ignored under --json, where result() is the only output. */
+  print(text: string): void {
+    if (!this.json) this.options.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+  }
+
+  /** The one JSON document of a --json command. */
+  result(value: unknown): void {
+    this.options.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  }
+
+  /** One line of a JSON Lines stream (logs --json). */
+  jsonLine(value: unknown): void {
+    this.options.stdout.write(`${JSON.stringify(value)}\n`);
+  }
+
+  stopSpinner(): void {
+    if (this.spinner) {
+      this.spinner.stop();
+      this.spinner = null;
+    }
+  }
+
+  private pauseSpinner(write: () => void): void {
+    if (!this.spinner) return write();
+    this.spinner.clear();
+    write();
+    this.spinner.render();
+  }
+}

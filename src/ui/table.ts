@@ -1,0 +1,37 @@
+import type { Colors } from './colors.js';
+
+// eslint-disable-next-line no-control-regex
+const ANSI = /\x1b\[[0-9;]*m/g;
+
+function visibleLength(s: string): number {
+  return [...s.replace(ANSI, '')].length;
+}
+
+/** Columns separated by two spaces, header in capitals: what `docker ps` prints, and what scripts can cut. */
+export function plainTable(headers: readonly string[], rows: readonly string[][]): string {
+  const widths = headers.map((h, i) => Math.max(visibleLength(h), ...rows.map((r) => visibleLength(r[i] ?? ''))));
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((cell, i) => (i === cells.length - 1 ? cell : cell + ' '.repeat((widths[i] ?? 0) - visibleLength(cell))))
+      .join('  ')
+      .trimEnd();
+  return [line(headers.map((h) => h.toUpperCase())), ...rows.map(line)].join('\n');
+}
+
+/** A cli-table3 table for a person at a terminal: a rule under the header, no vertical borders. */
+export async function terminalTable(headers: readonly string[], rows: readonly string[][], colors: Colors): Promise<string> {
+  const { default: Table } = await import('cli-table3');
+  const table = new Table({
+    head: headers.map((h) => colors.bold(h)),
+    style: { head: [], border: [], compact: true, 'padding-left': 0, 'padding-right': 2 },
+    chars: {
+      top: '', 'top-mid': '', 'top-left': '', 'top-right': '',
+      bottom: '', 'bottom-mid': '', 'bottom-left': '', 'bottom-right': '',
+      left: '', 'left-mid': '', mid: colors.dim('─'), 'mid-mid': colors.dim('─'),
+      right: '', 'right-mid': '', middle: '',
+    },
+  });
+  table.push(...rows.map((r) => [...r]));
+  // cli-table3 draws the header rule only; compact mode leaves rows without separators.
+  return table.toString().split('\n').map((l) => l.trimEnd()).join('\n');
+}

@@ -1,0 +1,66 @@
+import { execFileSync } from 'node:child_process';
+import { createServer } from 'node:net';
+
+function docker(...args: string[]): string {
+  return execFileSync('docker', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+}
+
+/** Removes every container and image the tool made for these apps (tests call it in afterAll/afterEach). */
+export function removeApps(apps: readonly string[]): void {
+  for (const app of apps) {
+    const containers = docker('ps', '-aq', '--filter', `label=dev.deploy.app=${app}`);
+    if (containers) docker('rm', '-f', '-v', ...containers.split('\n'));
+    const images = docker('images', '-q', '--filter', `label=dev.deploy.app=${app}`);
+    if (images) {
+      try {
+        docker('rmi', '-f', ...new Set(images.split('\n')));
+      } catch {
+        // already gone
+      }
+    }
+  }
+}
+
+export function containersOf(app: string): Array<{ name: string; state: string }> {
+  const out = docker('ps', '-a', '--filter', `label=dev.deploy.app=${app}`, '--format', '{{.Names}} {{.State}}');
+  return out === '' ? [] : out.split('\n').map((l) => {
+    const [name = '', state = ''] = l.split(' ');
+    return { name, state };
+  });
+}
+
+export function imageExists(ref: string): boolean {
+  try {
+    docker('image', 'inspect', ref);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A TCP port on 127.0.0.1 that nothing listens on right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+/** GET http://127.0.0.1:PORT/ once, bounded; the body, or null when nothing answers. */
+export async function fetchText(port: number, path = '/'): Promise<string | null> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}${path}`, { signal: AbortSignal.timeout(3000) });
+    return (await res.text()).trim();
+  } catch {
+    return null;
+  }
+}
+
+/** A short random app name, so tests never collide with each other or with real apps. */
+export function testApp(prefix = 't'): string {
+  return `${prefix}-${Math.random().toString(36).slice(2, 8)}`;
+}
