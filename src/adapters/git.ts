@@ -62,6 +62,11 @@ export class Git {
     });
   }
 
+  async isBranch(root: string, ref: string): Promise<boolean> {
+    const r = await runAllowFailure('git', ['show-ref', '--verify', '--quiet', `refs/heads/${ref}`], { cwd: root, env: this.env });
+    return r.code === 0;
+  }
+
   /** The branch HEAD is on, or null when detached or unborn. */
   async currentBranch(root: string): Promise<string | null> {
     const r = await runAllowFailure('git', ['symbolic-ref', '--quiet', '--short', 'HEAD'], { cwd: root, env: this.env });

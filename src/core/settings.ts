@@ -76,8 +76,8 @@ function rethrowAt<T>(where: Where, path: string, fn: () => T): T {
   }
 }
 
-const SETTINGS_KEYS = ['app', 'dockerfile', 'context', 'ports', 'env', 'buildArgs', 'healthCheck', 'restart', 'retention'];
-const HEALTH_KEYS = ['path', 'port', 'timeout', 'interval', 'settle'];
+export const SETTINGS_KEYS = ['app', 'dockerfile', 'context', 'ports', 'env', 'buildArgs', 'healthCheck', 'restart', 'retention'];
+export const HEALTH_KEYS = ['path', 'port', 'timeout', 'interval', 'settle'];
 
 function unknownKey(where: Where, path: string, key: string, known: string[]): never {
   const near = known.find((k) => k.toLowerCase() === key.toLowerCase());

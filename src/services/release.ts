@@ -51,7 +51,8 @@ export async function release(ctx: Context, engine: Engine, tracker: Tracker, im
 
   r.step(`Starting ${name}${d.config.ports.length ? ` on ${d.config.ports.map(formatPort).join(', ')}` : ''}`);
   tracker.update({ status: 'starting', containerName: name }, { type: 'starting', message: `creating container ${name}` });
-  const containerId = await engine.createContainer(containerSpec(d, image.id, name));
+  // The tag is unique to its build and never moves, and reads better than an id in `docker ps`.
+  const containerId = await engine.createContainer(containerSpec(d, image.ref, name));
   tracker.update({ containerId });
 
   let stoppedOld = false;

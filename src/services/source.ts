@@ -38,9 +38,12 @@ export async function resolveSource(ctx: Context, git: Git, req: SourceRequest):
   let given = req.source;
   let ref = req.ref;
   let subdir: string | undefined;
-  if (given === undefined && req.app !== undefined) {
-    const app = ctx.store().getApp(req.app);
-    if (app?.source) {
+  const app = req.app !== undefined ? ctx.store().getApp(req.app) : null;
+  // A branch is remembered for the next `deploy deploy --app NAME`; a tag or SHA is a one-off.
+  const remember = async (root: string, refName: string, fallback: string) =>
+    (await git.isBranch(root, refName)) ? refName : (app?.ref ?? fallback);
+  if (given === undefined && app) {
+    if (app.source) {
       given = app.source;
       subdir = app.subdir;
       ref ??= app.ref ?? undefined;
@@ -72,7 +75,7 @@ export async function resolveSource(ctx: Context, git: Git, req: SourceRequest):
       commitAuthor: info.author,
       commitTime: info.time,
       dirty: false,
-      origin: { source: url, subdir: dir, ref: refName },
+      origin: { source: url, subdir: dir, ref: await remember(root, refName, defaultBranch) },
       suggestedName: appNameFrom(dir ? posix.basename(dir) : lastPart),
     };
   }
@@ -112,7 +115,7 @@ export async function resolveSource(ctx: Context, git: Git, req: SourceRequest):
     commitAuthor: info.author,
     commitTime: info.time,
     dirty,
-    origin: { source: root, subdir: dir, ref: refName },
+    origin: { source: root, subdir: dir, ref: await remember(root, refName, (await git.currentBranch(root)) ?? 'HEAD') },
     suggestedName: appNameFrom(posix.basename(dir || root)),
   };
 }

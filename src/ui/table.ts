@@ -32,6 +32,10 @@ export async function terminalTable(headers: readonly string[], rows: readonly s
     },
   });
   table.push(...rows.map((r) => [...r]));
-  // cli-table3 draws the header rule only; compact mode leaves rows without separators.
-  return table.toString().split('\n').map((l) => l.trimEnd()).join('\n');
+  // cli-table3 draws the header rule only (compact mode), across every column's padding: trim it.
+  return table
+    .toString()
+    .split('\n')
+    .map((l) => l.trimEnd())
+    .join('\n');
 }

@@ -5,6 +5,7 @@ import { STATUSES, type Deployment, type Status } from '../../core/types.js';
 import type { Handler } from '../../main.js';
 import { paintStatus, type Colors } from '../../ui/colors.js';
 import { plainTable, terminalTable } from '../../ui/table.js';
+import { DEFAULT_SOCKET } from '../../adapters/docker/endpoint.js';
 
 const TERMINAL_LIMIT = 20;
 
@@ -36,21 +37,49 @@ function durationOf(d: Deployment): string {
   return end === null ? '-' : formatDuration(end - d.createdAt);
 }
 
-export function row(d: Deployment, now: number, c: Colors): string[] {
+/** `unix:///var/run/docker.sock` reads as "local"; remote engines as their host. */
+export function endpointLabel(url: string): string {
+  if (url === DEFAULT_SOCKET) return 'local';
+  return url.replace(/^unix:\/\//, '').replace(/^tcp:\/\//, '');
+}
+
+export function row(d: Deployment, now: number, c: Colors, subjectWidth = 40): string[] {
   return [
     d.id,
     `v${d.version}`,
     d.app,
     paintStatus(c, d.status),
-    `${d.commit.slice(0, 7)} ${truncate(d.commitSubject, 40)}${d.dirty ? ' (dirty)' : ''}`,
-    d.image ?? '-',
+    `${d.commit.slice(0, 7)} ${truncate(d.commitSubject, subjectWidth)}${d.dirty ? ' (dirty)' : ''}`,
+    d.image?.replace(/^deploy\//, '') ?? '-',
     formatAge(d.createdAt, now),
     durationOf(d),
-    d.endpoint,
+    endpointLabel(d.endpoint),
   ];
 }
 
 export const HEADERS = ['ID', 'VER', 'APP', 'STATUS', 'COMMIT', 'IMAGE', 'AGE', 'DURATION', 'ENDPOINT'];
+
+/**
+ * Fits the table to the terminal: shorter commit subjects first, then without the endpoint and image
+ * columns (inspect shows them), rather than letting lines wrap.
+ */
+async function fittedTable(list: Deployment[], now: number, c: Colors, columns: number): Promise<string> {
+  const drops: Array<string[]> = [[], ['ENDPOINT'], ['ENDPOINT', 'IMAGE']];
+  let table = '';
+  for (const drop of drops) {
+    for (const subject of [40, 24, 12]) {
+      const keep = HEADERS.map((h, i) => [h, i] as const).filter(([h]) => !drop.includes(h));
+      const rows = list.map((d) => {
+        const full = row(d, now, c, subject);
+        return keep.map(([, i]) => full[i] ?? '');
+      });
+      table = await terminalTable(keep.map(([h]) => h), rows, c);
+      const widest = Math.max(...table.split('\n').map((l) => l.replace(/\x1b\[[0-9;]*m/g, '').length));
+      if (widest <= columns) return table;
+    }
+  }
+  return table;
+}
 
 export const handler: Handler = async (ctx, _args, o) => {
   const r = ctx.reporter;
@@ -69,8 +98,11 @@ export const handler: Handler = async (ctx, _args, o) => {
     return;
   }
   const now = ctx.now();
-  const rows = list.map((d) => row(d, now, r.colors));
-  r.print(onTerminal ? await terminalTable(HEADERS, rows, r.colors) : plainTable(HEADERS, rows));
+  if (onTerminal) {
+    r.print(await fittedTable(list, now, r.colors, (ctx.stdout as { columns?: number }).columns ?? 120));
+  } else {
+    r.print(plainTable(HEADERS, list.map((d) => row(d, now, r.colors))));
+  }
   if (onTerminal && limit !== undefined && list.length === limit) {
     const total = store.count(filter);
     if (total > list.length) r.info(r.colors.dim(`${list.length} shown of ${total}; --limit N shows more.`));

@@ -1,0 +1,70 @@
+/** Small helpers shared by the unit tests: pure data, no I/O. */
+import { DEFAULT_CONFIG } from '../../src/core/config.js';
+import { DeployError } from '../../src/core/errors.js';
+import type { DeployConfig, Deployment } from '../../src/core/types.js';
+
+export interface Failure {
+  code: string;
+  message: string;
+  hint: string | undefined;
+  details: Record<string, unknown> | undefined;
+}
+
+/**
+ * Runs fn, which must throw a DeployError, and returns what a user sees of it, so a test can compare the
+ * whole failure with toEqual.
+ */
+export function failure(fn: () => unknown): Failure {
+  try {
+    fn();
+  } catch (error) {
+    if (!(error instanceof DeployError)) throw error;
+    return { code: error.code, message: error.message, hint: error.hint, details: error.details };
+  }
+  throw new Error('expected the call to throw a DeployError');
+}
+
+/** The message of the DeployError fn throws. */
+export function failureMessage(fn: () => unknown): string {
+  return failure(fn).message;
+}
+
+export function makeConfig(overrides: Partial<DeployConfig> = {}): DeployConfig {
+  return { ...structuredClone(DEFAULT_CONFIG), ...overrides };
+}
+
+/** A complete deployment record; every time is a fixed UTC instant so ISO output is predictable. */
+export function makeDeployment(overrides: Partial<Deployment> = {}): Deployment {
+  return {
+    id: 'abcd2345',
+    app: 'web',
+    version: 3,
+    kind: 'deploy',
+    parentId: null,
+    status: 'running',
+    source: '/home/ada/web',
+    subdir: '',
+    ref: 'main',
+    commit: '0123456789abcdef0123456789abcdef01234567',
+    commitSubject: 'Add the landing page',
+    commitAuthor: 'Ada Lovelace <ada@example.com>',
+    commitTime: Date.UTC(2026, 0, 2, 3, 4, 5),
+    dirty: false,
+    image: 'deploy/web:abcd2345',
+    imageId: 'sha256:feedface',
+    containerId: 'c0ffee',
+    containerName: 'web-v3-abcd2345',
+    endpoint: 'unix:///var/run/docker.sock',
+    config: makeConfig(),
+    createdAt: Date.UTC(2026, 0, 2, 10, 0, 0),
+    buildStartedAt: Date.UTC(2026, 0, 2, 10, 0, 1),
+    buildFinishedAt: Date.UTC(2026, 0, 2, 10, 0, 30),
+    startedAt: Date.UTC(2026, 0, 2, 10, 0, 31),
+    readyAt: Date.UTC(2026, 0, 2, 10, 0, 33),
+    finishedAt: Date.UTC(2026, 0, 2, 10, 0, 33),
+    actor: 'ada',
+    origin: 'terminal',
+    error: null,
+    ...overrides,
+  };
+}
