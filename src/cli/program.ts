@@ -35,12 +35,15 @@ export function buildProgram(io: IO, run: Run): Command {
     });
 
   const action =
-    (load: () => Promise<{ handler: Handler }>) =>
+    (load: () => Promise<Handler>) =>
     async (...raw: unknown[]): Promise<void> => {
       const command = raw[raw.length - 1] as Command;
       const args = command.processedArgs.flat().filter((a): a is string => typeof a === 'string');
-      await run(async () => (await load()).handler, args, command.optsWithGlobals());
+      await run(load, args, command.optsWithGlobals());
     };
+  /** Commands that ask before acting: --yes answers, --dry-run only shows. */
+  const asking = (cmd: Command) =>
+    cmd.option('-y, --yes', 'do not ask; go ahead (what CI scripts pass)').option('--dry-run', 'show the plan and change nothing');
 
   program
     .command('deploy')
@@ -64,7 +67,7 @@ export function buildProgram(io: IO, run: Run): Command {
       'after',
       '\nExamples:\n  deploy deploy                         # the current repository at HEAD\n  deploy deploy examples/hello          # an app in a subdirectory\n  deploy deploy --app web               # the latest commit of web\'s remembered branch\n  deploy deploy https://host/repo.git --ref v1.2.0 -p 127.0.0.1:8080:80 --json',
     )
-    .action(action(() => import('./commands/deploy.js')));
+    .action(action(async () => (await import('./commands/deploy.js')).handler));
 
   program
     .command('ls')
@@ -73,7 +76,96 @@ export function buildProgram(io: IO, run: Run): Command {
     .option('-a, --app <name>', 'only this app')
     .addOption(new Option('-s, --status <status>', 'only this status (repeatable)').argParser(collect))
     .option('-n, --limit <n>', 'show at most N (default 20 on a terminal, all otherwise)')
-    .action(action(() => import('./commands/ls.js')));
+    .action(action(async () => (await import('./commands/ls.js')).handler));
+
+  asking(
+    program
+      .command('redeploy')
+      .summary("ship a deployment's commit again, with the app's current configuration")
+      .description(
+        "Ship ID's commit again as a new deployment, with the app's configuration as it is now (env vars, settings).\n" +
+          "By default ID's image is reused when the engine still has it (no build); otherwise, or with --no-cache,\n" +
+          'the image is built again from the commit. Shows the configuration and asks first.',
+      )
+      .argument('<id>', 'deployment id (or unique prefix), APP@vN, or an app name (its current deployment)')
+      .option('--no-cache', 'build again from the commit without the layer cache')
+      .option('--pull', 'pull a newer base image while building (needs a registry)'),
+  )
+    .addHelpText('after', '\nExamples:\n  deploy redeploy k7m2x9qa --no-cache\n  deploy redeploy web@v12 --yes --json')
+    .action(action(async () => (await import('./commands/redeploy.js')).handler));
+
+  asking(
+    program
+      .command('rollback')
+      .summary('go back to an earlier successful deployment: its exact image and configuration')
+      .description(
+        'Ship an earlier successful deployment again, exactly (its image and its configuration snapshot), as a new\n' +
+          'deployment. The default target is the newest successful deployment older than the current one.\n' +
+          'Rolling back to what is already running does nothing and exits 0.',
+      )
+      .argument('[app|id]', 'the app (default: the one of the current directory), or the deployment to go back to')
+      .option('-a, --app <name>', 'the app')
+      .option('--to <id|app@vN|git-ref>', 'the deployment to go back to (a tag, branch or commit finds its newest successful deployment)')
+      .option('--steps <n>', 'go N successful deployments back (default 1)')
+      .option('--rebuild', "build the target's image again from its commit if it is gone"),
+  )
+    .addHelpText('after', '\nExamples:\n  deploy rollback web\n  deploy rollback web --to web@v7\n  deploy rollback --app web --steps 2 --yes --json     # in CI')
+    .action(action(async () => (await import('./commands/rollback.js')).handler));
+
+  asking(
+    program
+      .command('stop')
+      .summary("stop a deployment's container (deploy start resumes it)")
+      .argument('<id|app>', 'deployment id, APP@vN, or an app name (its current deployment)'),
+  ).action(action(async () => (await import('./commands/lifecycle.js')).stop));
+
+  program
+    .command('start')
+    .summary('start a stopped deployment again, without rebuilding')
+    .argument('<id|app>', 'deployment id, APP@vN, or an app name (its current deployment)')
+    .option('--dry-run', 'show the plan and change nothing')
+    .action(action(async () => (await import('./commands/lifecycle.js')).start));
+
+  asking(
+    program
+      .command('restart')
+      .summary('restart the current deployment in place, without rebuilding')
+      .argument('<id|app>', 'deployment id, APP@vN, or an app name (its current deployment)'),
+  ).action(action(async () => (await import('./commands/lifecycle.js')).restart));
+
+  program
+    .command('inspect')
+    .alias('show')
+    .summary('everything about one deployment; --json is the exportable record')
+    .argument('<id>', 'deployment id (or unique prefix), APP@vN, or an app name (its current deployment)')
+    .action(action(async () => (await import('./commands/inspect.js')).handler));
+
+  const config = program
+    .command('config')
+    .summary("an app's env vars and settings, and user-wide defaults")
+    .description(
+      'Per-app configuration kept in the store, and user-wide defaults (--global). KEY=VALUE sets an environment\n' +
+        'variable, except for the setting names deploy.json knows: dockerfile, context, ports (comma-separated),\n' +
+        'restart, retention, healthCheck.path|port|timeout|interval|settle, buildArgs.NAME. --env forces the env reading.\n' +
+        'A change takes effect at the next deploy or redeploy.',
+    );
+  const scoped = (cmd: Command) =>
+    cmd.option('-a, --app <name>', 'the app (default: the one of the current directory)').option('-g, --global', 'the user-wide defaults instead of one app');
+  scoped(config.command('set').summary('set env vars or settings').argument('<key=value...>'))
+    .option('--secret', 'a secret env var: stored, given to the container, never shown again (it stays secret when set again)')
+    .option('--no-secret', 'make a secret env var plain again')
+    .option('--env', 'treat every KEY as an environment variable, even one named like a setting')
+    .addHelpText('after', '\nExamples:\n  deploy config set GREETING=hi --app web\n  deploy config set API_KEY=s3cr3t --secret --app web\n  deploy config set healthCheck.path=/healthz retention=10 --app web')
+    .action(action(async () => (await import('./commands/config.js')).set));
+  scoped(config.command('unset').summary('remove env vars or settings').argument('<key...>'))
+    .option('--env', 'treat every KEY as an environment variable')
+    .action(action(async () => (await import('./commands/config.js')).unset));
+  scoped(config.command('get').summary('print one effective value (secrets stay masked)').argument('<key>')).action(
+    action(async () => (await import('./commands/config.js')).get),
+  );
+  scoped(config.command('list').alias('ls').summary('every effective value and where it comes from')).action(
+    action(async () => (await import('./commands/config.js')).list),
+  );
 
   return program;
 }

@@ -27,7 +27,14 @@ export interface ResolvedConfig {
 
 type ScalarKey = 'dockerfile' | 'context' | 'restart' | 'retention';
 const SCALARS: ScalarKey[] = ['dockerfile', 'context', 'restart', 'retention'];
-const HEALTH_FIELDS: Array<keyof HealthCheck> = ['path', 'port', 'timeoutMs', 'intervalMs', 'settleMs'];
+/** Health-check fields and the names deploy.json and `deploy config` give them. */
+const HEALTH_FIELDS: Array<[keyof HealthCheck, string]> = [
+  ['path', 'path'],
+  ['port', 'port'],
+  ['timeoutMs', 'timeout'],
+  ['intervalMs', 'interval'],
+  ['settleMs', 'settle'],
+];
 
 /**
  * Merges layers given strongest first (flag, app, deploy.json, global) over the defaults.
@@ -41,7 +48,7 @@ export function resolveConfig(layers: readonly ConfigLayer[], build: { noCache?:
 
   for (const key of SCALARS) origins[key] = 'default';
   origins.ports = 'default';
-  for (const f of HEALTH_FIELDS) origins[`healthCheck.${f}`] = 'default';
+  for (const [, name] of HEALTH_FIELDS) origins[`healthCheck.${name}`] = 'default';
 
   for (const { origin, settings } of weakestFirst) {
     for (const key of SCALARS) {
@@ -63,11 +70,11 @@ export function resolveConfig(layers: readonly ConfigLayer[], build: { noCache?:
       config.buildArgs[k] = v;
       origins[`buildArgs.${k}`] = origin;
     }
-    for (const f of HEALTH_FIELDS) {
-      const v = settings.healthCheck?.[f];
+    for (const [field, name] of HEALTH_FIELDS) {
+      const v = settings.healthCheck?.[field];
       if (v !== undefined) {
-        (config.healthCheck as unknown as Record<string, unknown>)[f] = v;
-        origins[`healthCheck.${f}`] = origin;
+        (config.healthCheck as unknown as Record<string, unknown>)[field] = v;
+        origins[`healthCheck.${name}`] = origin;
       }
     }
   }

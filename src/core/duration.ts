@@ -65,7 +65,8 @@ export function parseSince(text: string, now: number, what = '--since'): number 
 export function formatDuration(ms: number): string {
   if (!Number.isFinite(ms) || ms < 0) return '-';
   if (ms < 1000) return `${Math.round(ms)}ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)}s`;
+  if (ms < 9_950) return `${(ms / 1000).toFixed(1)}s`;
+  if (ms < 59_500) return `${Math.round(ms / 1000)}s`;
   const s = Math.round(ms / 1000);
   if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
   const m = Math.round(s / 60);

@@ -64,16 +64,32 @@ export function parseEnvFile(content: string, file: string): Array<[string, stri
       throw new DeployError('usage', `Invalid line in ${where}: expected KEY=VALUE.`);
     }
     const name = assertEnvName(body.slice(0, eq).trim(), where);
-    let value = body.slice(eq + 1).trim();
-    const quote = value[0];
-    if ((quote === '"' || quote === "'") && value.length >= 2 && value.endsWith(quote)) {
-      value = value.slice(1, -1);
-      if (quote === '"') value = value.replace(/\\n/g, '\n').replace(/\\"/g, '"').replace(/\\\\/g, '\\');
-    } else {
-      const hash = value.search(/\s#/);
-      if (hash >= 0) value = value.slice(0, hash).trimEnd();
-    }
+    const value = parseEnvValue(body.slice(eq + 1).trim());
     out.push([name, assertEnvValue(name, value, where)]);
   });
   return out;
+}
+
+/**
+ * A dotenv value: 'single quoted' is literal; "double quoted" understands \n, \" and \\ (read left to right);
+ * unquoted stops at a " #" comment. Text after a closing quote (a comment) is ignored.
+ */
+function parseEnvValue(raw: string): string {
+  const quote = raw[0];
+  if (quote === "'" || quote === '"') {
+    let out = '';
+    for (let i = 1; i < raw.length; i++) {
+      const c = raw[i] as string;
+      if (c === quote) return out;
+      if (quote === '"' && c === '\\' && i + 1 < raw.length) {
+        const next = raw[++i] as string;
+        out += next === 'n' ? '\n' : next === 't' ? '\t' : next;
+        continue;
+      }
+      out += c;
+    }
+    return raw; // no closing quote: take the text as it is
+  }
+  const hash = raw.search(/\s#/);
+  return hash >= 0 ? raw.slice(0, hash).trimEnd() : raw;
 }

@@ -127,10 +127,12 @@ export function parseJsonWithPositions(text: string): ParsedJson {
       }
     }
     if (c === '"') return parseString();
-    const literal = /^(?:true|false|null|-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?)/.exec(text.slice(i, i + 64));
-    if (!literal) return fail(`Unexpected ${describe(i)}`);
-    i += literal[0].length;
-    return JSON.parse(literal[0]) as unknown;
+    const literal = /(?:true|false|null|-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?)/y;
+    literal.lastIndex = i;
+    const match = literal.exec(text);
+    if (!match) return fail(`Unexpected ${describe(i)}`);
+    i += match[0].length;
+    return JSON.parse(match[0]) as unknown;
   };
 
   const value = parseValue('$');

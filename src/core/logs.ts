@@ -1,3 +1,4 @@
+import { TextDecoder } from 'node:util';
 /**
  * Container logs: the Engine's multiplexed stream format, and the format logs are kept in the store.
  */
@@ -22,6 +23,8 @@ export const KEPT_LOG_BYTES = 1024 * 1024;
 export class LogDemuxer {
   private pending: Buffer = Buffer.alloc(0);
   private readonly partial: Record<LogStream, string> = { stdout: '', stderr: '' };
+  // One decoder per stream: a character cut between two frames is put back together.
+  private readonly decoders: Record<LogStream, TextDecoder> = { stdout: new TextDecoder(), stderr: new TextDecoder() };
 
   constructor(private readonly timestamps: boolean) {}
 
@@ -32,9 +35,9 @@ export class LogDemuxer {
       const kind = this.pending[0];
       const size = this.pending.readUInt32BE(4);
       if (this.pending.length < 8 + size) break;
-      const payload = this.pending.subarray(8, 8 + size).toString('utf8');
-      this.pending = this.pending.subarray(8 + size);
       const stream: LogStream = kind === 2 ? 'stderr' : 'stdout';
+      const payload = this.decoders[stream].decode(this.pending.subarray(8, 8 + size), { stream: true });
+      this.pending = this.pending.subarray(8 + size);
       this.partial[stream] += payload;
       const parts = this.partial[stream].split('\n');
       this.partial[stream] = parts.pop() ?? '';
@@ -47,6 +50,7 @@ export class LogDemuxer {
   flush(): LogLine[] {
     const lines: LogLine[] = [];
     for (const stream of ['stdout', 'stderr'] as const) {
+      this.partial[stream] += this.decoders[stream].decode();
       if (this.partial[stream] !== '') lines.push(this.line(stream, this.partial[stream]));
       this.partial[stream] = '';
     }
@@ -84,10 +88,16 @@ export function decodeKeptLines(content: Buffer): LogLine[] {
   const out: LogLine[] = [];
   for (const text of content.toString('utf8').split('\n')) {
     if (text === '') continue;
+    let o: unknown;
     try {
-      const o = JSON.parse(text) as { t: number | null; s: string; m: string };
-      out.push({ time: o.t, stream: o.s === 'e' ? 'stderr' : 'stdout', message: o.m });
+      o = JSON.parse(text);
     } catch {
+      o = null;
+    }
+    const kept = o as { t?: unknown; s?: unknown; m?: unknown } | null;
+    if (kept && typeof kept === 'object' && typeof kept.m === 'string') {
+      out.push({ time: typeof kept.t === 'number' ? kept.t : null, stream: kept.s === 'e' ? 'stderr' : 'stdout', message: kept.m });
+    } else {
       out.push({ time: null, stream: 'stdout', message: text });
     }
   }
@@ -98,7 +108,9 @@ export function decodeKeptLines(content: Buffer): LogLine[] {
 export function tailText(text: string, maxBytes = KEPT_LOG_BYTES): { text: string; truncated: boolean } {
   const buf = Buffer.from(text);
   if (buf.length <= maxBytes) return { text, truncated: false };
-  const cut = buf.subarray(buf.length - maxBytes).toString('utf8');
-  const nl = cut.indexOf('\n');
-  return { text: nl >= 0 ? cut.slice(nl + 1) : cut, truncated: true };
+  const start = buf.length - maxBytes;
+  // Keep whole lines: start after the first newline at or after the cut (a cut right after a newline keeps that line).
+  const nl = buf.indexOf(0x0a, start - 1);
+  const from = nl >= 0 && nl + 1 < buf.length ? nl + 1 : start;
+  return { text: buf.subarray(from).toString('utf8'), truncated: true };
 }

@@ -58,7 +58,10 @@ function record(where: Where, path: string, v: unknown): Record<string, unknown>
 }
 
 function duration(where: Where, path: string, v: unknown): number {
-  if (typeof v === 'number' && Number.isFinite(v) && v >= 0) return Math.round(v * 1000);
+  if (typeof v === 'number' && Number.isFinite(v)) {
+    if (v < 0) invalid(where, path, `a duration cannot be negative (${v})`);
+    return Math.round(v * 1000);
+  }
   const text = str(where, path, v);
   try {
     return parseDuration(text);
@@ -67,11 +70,13 @@ function duration(where: Where, path: string, v: unknown): number {
   }
 }
 
+/** Runs a parser that knows nothing of files (parsePort, assertAppName) and places its error in the file. */
 function rethrowAt<T>(where: Where, path: string, fn: () => T): T {
   try {
     return fn();
   } catch (e) {
-    if (e instanceof DeployError) invalid(where, path, e.message, e.hint);
+    // Errors raised by invalid() already say where they are.
+    if (e instanceof DeployError && e.code !== 'config') invalid(where, path, e.message, e.hint);
     throw e;
   }
 }
@@ -79,8 +84,27 @@ function rethrowAt<T>(where: Where, path: string, fn: () => T): T {
 export const SETTINGS_KEYS = ['app', 'dockerfile', 'context', 'ports', 'env', 'buildArgs', 'healthCheck', 'restart', 'retention'];
 export const HEALTH_KEYS = ['path', 'port', 'timeout', 'interval', 'settle'];
 
+/** Edit distance, for "did you mean" on a misspelt key. */
+function distance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0] as number;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = row[j] as number;
+      row[j] = Math.min((row[j] as number) + 1, (row[j - 1] as number) + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = tmp;
+    }
+  }
+  return row[b.length] as number;
+}
+
 function unknownKey(where: Where, path: string, key: string, known: string[]): never {
-  const near = known.find((k) => k.toLowerCase() === key.toLowerCase());
+  const lower = key.toLowerCase();
+  const near = known
+    .map((k) => ({ k, d: distance(lower, k.toLowerCase()) }))
+    .filter(({ d }) => d <= Math.max(1, Math.floor(key.length / 4)))
+    .sort((a, b) => a.d - b.d)[0]?.k;
   return invalid(where, jsonPath(path, key), `unknown key ${JSON.stringify(key)}`, near ? `Did you mean "${near}"?` : `Known keys: ${known.join(', ')}.`);
 }
 

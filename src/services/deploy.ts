@@ -11,9 +11,11 @@ import { publicRecord } from '../core/record-view.js';
 import type { Settings } from '../core/settings.js';
 import type { Deployment, HealthCheck } from '../core/types.js';
 import type { Context } from '../context.js';
+import { layersFor } from './app-config.js';
 import { buildImage } from './build.js';
 import { defaultEndpoint } from './engines.js';
 import { release } from './release.js';
+import { pruneAfterDeploy } from './retention.js';
 import { assertDockerfile, readProjectSettings, resolveSource } from './source.js';
 import { Tracker } from './tracker.js';
 
@@ -66,8 +68,9 @@ export function flagSettings(ctx: Context, o: DeployOptions): Settings {
   return s;
 }
 
-/** Who is deploying: the repository's git e-mail, else the OS user. */
-function actor(email: string | null): string {
+/** Who is deploying: the git e-mail configured where the command runs, else the OS user. */
+export async function actorOf(ctx: Context, dir: string): Promise<string> {
+  const email = await (await ctx.git()).userEmail(dir).catch(() => null);
   if (email) return email;
   try {
     return userInfo().username;
@@ -96,13 +99,7 @@ export async function deploy(ctx: Context, o: DeployOptions): Promise<Deployment
     throw new DeployError('usage', `Cannot tell the app's name from ${src.source}.`, { hint: 'Give --app NAME, or "app" in deploy.json.' });
   }
   assertAppName(app, o.app !== undefined ? '--app' : project.app !== undefined ? 'deploy.json' : 'the directory name');
-  const { config } = resolveConfig(
-    [
-      { origin: 'flag', settings: flags },
-      { origin: 'deploy.json', settings: project },
-    ],
-    { noCache: o.noCache ?? false, pull: o.pull ?? false },
-  );
+  const { config } = resolveConfig(layersFor(ctx, app, project, flags), { noCache: o.noCache ?? false, pull: o.pull ?? false });
   assertNoDuplicatePorts(config.ports);
   await assertDockerfile(git, src, config.context, config.dockerfile);
   const endpoint = defaultEndpoint(ctx);
@@ -136,7 +133,7 @@ export async function deploy(ctx: Context, o: DeployOptions): Promise<Deployment
     startedAt: null,
     readyAt: null,
     finishedAt: null,
-    actor: actor(await git.userEmail(src.root)),
+    actor: await actorOf(ctx, src.root),
     origin: origin(ctx),
     error: null,
   });
@@ -150,6 +147,7 @@ export async function deploy(ctx: Context, o: DeployOptions): Promise<Deployment
     const image = await buildImage(ctx, engine, git, tracker, src);
     await release(ctx, engine, tracker, image);
   });
+  await pruneAfterDeploy(ctx, engine, app, config.retention);
   return tracker.deployment;
 }
 

@@ -121,7 +121,7 @@ export async function resolveSource(ctx: Context, git: Git, req: SourceRequest):
 }
 
 /** Reads and validates deploy.json from the commit being shipped; {} when there is none. */
-export async function readProjectSettings(git: Git, src: ResolvedSource): Promise<Settings> {
+export async function readProjectSettings(git: Git, src: Pick<ResolvedSource, 'root' | 'treeish' | 'subdir'>): Promise<Settings> {
   const path = src.subdir ? `${src.subdir}/${PROJECT_FILE}` : PROJECT_FILE;
   const text = await git.readAt(src.root, src.treeish, path);
   if (text === null) return {};
@@ -147,5 +147,21 @@ export async function assertDockerfile(git: Git, src: ResolvedSource, context: s
     throw new DeployError('config', `There is no ${path} in ${src.dirty ? 'the working tree' : `commit ${src.commit.slice(0, 7)}`} of ${src.source}.`, {
       hint: `Add a Dockerfile there and commit it, or point "dockerfile" in ${PROJECT_FILE} at yours.`,
     });
+  }
+}
+
+/**
+ * The app the current directory belongs to, for commands run inside its repository without --app: the
+ * "app" of its deploy.json at HEAD, else the directory's name, if the store knows an app of that name.
+ */
+export async function appFromDirectory(ctx: Context): Promise<string | null> {
+  const git = await ctx.git();
+  try {
+    const { root, subdir } = await git.locate(ctx.cwd);
+    const project = await readProjectSettings(git, { root, treeish: 'HEAD', subdir });
+    const name = project.app ?? appNameFrom(posix.basename(subdir || root));
+    return name && ctx.store().getApp(name) ? name : null;
+  } catch {
+    return null;
   }
 }

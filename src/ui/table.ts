@@ -3,7 +3,7 @@ import type { Colors } from './colors.js';
 // eslint-disable-next-line no-control-regex
 const ANSI = /\x1b\[[0-9;]*m/g;
 
-function visibleLength(s: string): number {
+export function visibleLength(s: string): number {
   return [...s.replace(ANSI, '')].length;
 }
 

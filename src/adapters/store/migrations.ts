@@ -70,6 +70,18 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (deployment_id, kind)
   );
   `,
+  // 2: per-app configuration: env vars (secret ones marked) and settings, as `deploy config` keeps them.
+  `
+  CREATE TABLE app_config (
+    app         TEXT NOT NULL,
+    kind        TEXT NOT NULL CHECK (kind IN ('env', 'setting')),
+    key         TEXT NOT NULL,
+    value       TEXT NOT NULL,
+    secret      INTEGER NOT NULL DEFAULT 0,
+    updated_at  INTEGER NOT NULL,
+    PRIMARY KEY (app, kind, key)
+  );
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -1,5 +1,5 @@
 import type { DatabaseSync, SQLInputValue } from 'node:sqlite';
-import type { AppRecord, DeployConfig, Deployment, DeploymentEvent, Kind, Status } from '../../core/types.js';
+import type { AppRecord, DeployConfig, Deployment, DeploymentEvent, Status } from '../../core/types.js';
 import { openDatabase, storeError } from './database.js';
 
 type Row = Record<string, SQLInputValue>;
@@ -63,6 +63,14 @@ export type NewDeployment = Omit<Deployment, 'version'>;
 export type DeploymentPatch = Partial<Omit<Deployment, 'id' | 'app' | 'version'>>;
 
 export type LogKind = 'build' | 'runtime';
+
+export interface AppConfigRow {
+  kind: 'env' | 'setting';
+  key: string;
+  value: string;
+  secret: boolean;
+  updatedAt: number;
+}
 
 export interface KeptLog {
   content: Buffer;
@@ -265,10 +273,35 @@ export class Store {
     return (row?.n as number) ?? 0;
   }
 
-  /** The newest deployments of an app of the given kinds/statuses, newest first. */
-  history(app: string, statuses: readonly Status[], kinds?: readonly Kind[]): Deployment[] {
-    const rows = this.list({ app, statuses });
-    return kinds ? rows.filter((d) => kinds.includes(d.kind)) : rows;
+  // --- app configuration ------------------------------------------------------------------------
+
+  /** The app's stored configuration: env vars and settings (values as JSON text for settings). */
+  appConfig(app: string): AppConfigRow[] {
+    return this.all('SELECT kind, key, value, secret, updated_at FROM app_config WHERE app = :app ORDER BY kind, key', { app }).map((r) => ({
+      kind: r.kind as AppConfigRow['kind'],
+      key: r.key as string,
+      value: r.value as string,
+      secret: r.secret === 1,
+      updatedAt: r.updated_at as number,
+    }));
+  }
+
+  /** Sets and removes configuration entries of an app in one transaction. */
+  changeAppConfig(app: string, set: ReadonlyArray<Omit<AppConfigRow, 'updatedAt'>>, unset: ReadonlyArray<Pick<AppConfigRow, 'kind' | 'key'>>, at: number): void {
+    this.transaction(() => {
+      this.db.prepare('INSERT INTO apps (name, created_at) VALUES (:app, :at) ON CONFLICT (name) DO NOTHING').run({ app, at });
+      for (const e of set) {
+        this.db
+          .prepare(
+            `INSERT INTO app_config (app, kind, key, value, secret, updated_at) VALUES (:app, :kind, :key, :value, :secret, :at)
+             ON CONFLICT (app, kind, key) DO UPDATE SET value = excluded.value, secret = excluded.secret, updated_at = excluded.updated_at`,
+          )
+          .run({ app, kind: e.kind, key: e.key, value: e.value, secret: e.secret ? 1 : 0, at });
+      }
+      for (const e of unset) {
+        this.db.prepare('DELETE FROM app_config WHERE app = :app AND kind = :kind AND key = :key').run({ app, kind: e.kind, key: e.key });
+      }
+    });
   }
 
   // --- events and logs ----------------------------------------------------------------------------

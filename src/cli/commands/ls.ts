@@ -4,7 +4,7 @@ import { publicRecord } from '../../core/record-view.js';
 import { STATUSES, type Deployment, type Status } from '../../core/types.js';
 import type { Handler } from '../../main.js';
 import { paintStatus, type Colors } from '../../ui/colors.js';
-import { plainTable, terminalTable } from '../../ui/table.js';
+import { plainTable, terminalTable, visibleLength } from '../../ui/table.js';
 import { DEFAULT_SOCKET } from '../../adapters/docker/endpoint.js';
 
 const TERMINAL_LIMIT = 20;
@@ -74,7 +74,7 @@ async function fittedTable(list: Deployment[], now: number, c: Colors, columns: 
         return keep.map(([, i]) => full[i] ?? '');
       });
       table = await terminalTable(keep.map(([h]) => h), rows, c);
-      const widest = Math.max(...table.split('\n').map((l) => l.replace(/\x1b\[[0-9;]*m/g, '').length));
+      const widest = Math.max(...table.split('\n').map(visibleLength));
       if (widest <= columns) return table;
     }
   }

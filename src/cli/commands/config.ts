@@ -1,0 +1,113 @@
+import { displaySetting } from '../../core/config-keys.js';
+import { DeployError } from '../../core/errors.js';
+import { SECRET_MASK } from '../../core/record-view.js';
+import type { DeployConfig } from '../../core/types.js';
+import type { Context } from '../../context.js';
+import type { Handler } from '../../main.js';
+import { effectiveConfig, parseAssignment, scopeOf, setConfig, unsetConfig } from '../../services/app-config.js';
+import { appFromDirectory } from '../../services/source.js';
+import { plainTable, terminalTable } from '../../ui/table.js';
+
+interface Entry {
+  key: string;
+  value: unknown;
+  display: string;
+  origin: string;
+  secret: boolean;
+}
+
+/** The effective configuration as rows: env vars, build args, then settings, each with its origin. */
+function entries(config: DeployConfig, origins: Record<string, string>): Entry[] {
+  const out: Entry[] = [];
+  for (const [k, v] of Object.entries(config.env).sort(([a], [b]) => (a < b ? -1 : 1))) {
+    out.push({ key: k, value: v.secret ? SECRET_MASK : v.value, display: v.secret ? `${SECRET_MASK} (secret)` : v.value, origin: origins[`env.${k}`] ?? 'default', secret: v.secret });
+  }
+  for (const [k, v] of Object.entries(config.buildArgs).sort(([a], [b]) => (a < b ? -1 : 1))) {
+    out.push({ key: `buildArgs.${k}`, value: v, display: v, origin: origins[`buildArgs.${k}`] ?? 'default', secret: false });
+  }
+  const settings: Array<[string, unknown]> = [
+    ['dockerfile', config.dockerfile],
+    ['context', config.context],
+    ['ports', config.ports],
+    ['restart', config.restart],
+    ['retention', config.retention],
+    ['healthCheck.path', config.healthCheck.path],
+    ['healthCheck.port', config.healthCheck.port],
+    ['healthCheck.timeout', config.healthCheck.timeoutMs],
+    ['healthCheck.interval', config.healthCheck.intervalMs],
+    ['healthCheck.settle', config.healthCheck.settleMs],
+  ];
+  for (const [key, value] of settings) {
+    const display = displaySetting(key, value);
+    out.push({ key, value: key === 'ports' ? display.split(', ').filter((p) => p !== 'none') : value, display, origin: origins[key] ?? 'default', secret: false });
+  }
+  return out;
+}
+
+async function whichApp(ctx: Context, o: Record<string, unknown>): Promise<string | undefined> {
+  if (o.global) return undefined;
+  return (o.app as string | undefined) ?? (await appFromDirectory(ctx)) ?? undefined;
+}
+
+function applyHint(app: string): string {
+  return `It takes effect at the next deploy or redeploy of ${app}. To apply it now: deploy redeploy ${app}`;
+}
+
+export const set: Handler = async (ctx, assignments, o) => {
+  const scope = scopeOf(await whichApp(ctx, o), Boolean(o.global));
+  if (assignments.length === 0) throw new DeployError('usage', 'Nothing to set: give KEY=VALUE (one or more).');
+  const changed = await setConfig(ctx, scope, assignments.map(parseAssignment), { secret: o.secret as boolean | undefined, forceEnv: Boolean(o.env) });
+  const target = 'app' in scope ? scope.app : 'every app (user-wide)';
+  if (ctx.reporter.json) {
+    ctx.reporter.result({ scope: 'app' in scope ? { app: scope.app } : { global: true }, set: changed });
+    return;
+  }
+  ctx.reporter.print(`Set ${changed.map((c) => `${c.key}${c.secret ? ' (secret)' : ''}`).join(', ')} for ${target}.`);
+  ctx.reporter.info(ctx.reporter.colors.dim('app' in scope ? applyHint(scope.app) : 'It applies to the next deploy or redeploy of every app that does not set it itself.'));
+};
+
+export const unset: Handler = async (ctx, keys, o) => {
+  const scope = scopeOf(await whichApp(ctx, o), Boolean(o.global));
+  if (keys.length === 0) throw new DeployError('usage', 'Nothing to unset: give one or more KEYs.');
+  const result = await unsetConfig(ctx, scope, keys, { forceEnv: Boolean(o.env) });
+  if (ctx.reporter.json) {
+    ctx.reporter.result({ scope: 'app' in scope ? { app: scope.app } : { global: true }, ...result });
+    return;
+  }
+  if (result.removed.length > 0) ctx.reporter.print(`Unset ${result.removed.join(', ')}.`);
+  if (result.absent.length > 0) ctx.reporter.info(`Not set, nothing to do: ${result.absent.join(', ')}.`);
+  if (result.removed.length > 0 && 'app' in scope) ctx.reporter.info(ctx.reporter.colors.dim(applyHint(scope.app)));
+};
+
+export const get: Handler = async (ctx, [key], o) => {
+  const app = await whichApp(ctx, o);
+  const { config, origins } = await effectiveConfig(ctx, app ?? null);
+  const entry = entries(config, origins).find((e) => e.key === key);
+  if (!entry) {
+    throw new DeployError('not_found', `${key} is not set${app ? ` for ${app}` : ''}.`, { hint: `See every value: deploy config list${app ? ` --app ${app}` : ''}` });
+  }
+  if (ctx.reporter.json) {
+    ctx.reporter.result({ key: entry.key, value: entry.value, origin: entry.origin, secret: entry.secret });
+    return;
+  }
+  if (entry.secret) ctx.reporter.info(`${key} is secret: its value is never shown.`);
+  ctx.reporter.print(entry.secret ? SECRET_MASK : entry.display);
+};
+
+export const list: Handler = async (ctx, _args, o) => {
+  const app = await whichApp(ctx, o);
+  if (!app && !o.global) {
+    throw new DeployError('usage', 'Which app? Give --app NAME (or run this inside its repository), or --global for the user-wide defaults.');
+  }
+  const eff = await effectiveConfig(ctx, app ?? null);
+  const rows = entries(eff.config, eff.origins);
+  const r = ctx.reporter;
+  if (r.json) {
+    r.result({ app: eff.app, values: rows.map(({ key, value, origin, secret }) => ({ key, value, origin, secret })), notes: eff.projectNote ? [eff.projectNote] : [] });
+    return;
+  }
+  r.info(r.colors.dim(`${app ? `What the next deploy or redeploy of ${app} gets` : 'User-wide defaults'}; origin shows where each value comes from (flag > app > deploy.json > global > default).`));
+  const table = rows.map((e) => [e.key, e.display, e.origin]);
+  r.print(ctx.stdout.isTTY ? await terminalTable(['KEY', 'VALUE', 'ORIGIN'], table, r.colors) : plainTable(['KEY', 'VALUE', 'ORIGIN'], table));
+  if (eff.projectNote) r.info(r.colors.dim(eff.projectNote));
+};

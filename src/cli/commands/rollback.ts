@@ -1,0 +1,69 @@
+import { DeployError, isDeployError } from '../../core/errors.js';
+import { publicRecord } from '../../core/record-view.js';
+import type { Deployment } from '../../core/types.js';
+import type { Handler } from '../../main.js';
+import { currentDeployment } from '../../services/release.js';
+import { resolveDeployment } from '../../services/resolve.js';
+import { applyShip, planRollback, rollbackTarget } from '../../services/ship.js';
+import { appFromDirectory } from '../../services/source.js';
+import { confirmPlan } from '../../ui/confirm.js';
+import { renderOutcome } from '../../ui/outcome.js';
+
+function parseSteps(raw: unknown): number | undefined {
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 1000) throw new DeployError('usage', `--steps must be a whole number from 1 to 1000, not ${JSON.stringify(raw)}.`);
+  return n;
+}
+
+export const handler: Handler = async (ctx, [appOrId], o) => {
+  const r = ctx.reporter;
+  const steps = parseSteps(o.steps);
+  const to = o.to as string | undefined;
+  if (to !== undefined && steps !== undefined) {
+    throw new DeployError('usage', '--to and --steps both choose the target; give one of them.');
+  }
+  const store = ctx.store();
+  let app = o.app as string | undefined;
+  let explicit: Deployment | null = null;
+  if (appOrId !== undefined) {
+    if (store.getApp(appOrId)) {
+      app = appOrId;
+    } else {
+      explicit = resolveDeployment(ctx, appOrId);
+      app = explicit.app;
+      if (to !== undefined || steps !== undefined) throw new DeployError('usage', `Give the target once: either ${appOrId} or --to/--steps.`);
+    }
+  }
+  app ??= (await appFromDirectory(ctx)) ?? undefined;
+  if (!app) {
+    throw new DeployError('usage', 'Which app? Give its name (deploy rollback APP), --app, or run this inside its repository.');
+  }
+  const current = currentDeployment(ctx, app);
+  if (!current) {
+    throw new DeployError('not_found', `${app} has no current deployment to roll back from.`, { hint: `See its history: deploy ls --app ${app}` });
+  }
+  const byId = (ref: string): Deployment | null => {
+    try {
+      return resolveDeployment(ctx, ref);
+    } catch (error) {
+      if (isDeployError(error, 'not_found') || (isDeployError(error, 'usage') && /reference/.test(error.message))) return null;
+      throw error;
+    }
+  };
+  const target = explicit ?? rollbackTarget(ctx, current, { to, steps }, byId);
+  const plan = await planRollback(ctx, current, target, Boolean(o.rebuild));
+  if (plan.noop) {
+    r.info(plan.noop);
+    if (r.json) r.result(publicRecord(current));
+    return;
+  }
+  if (!(await confirmPlan(ctx, plan, { yes: Boolean(o.yes), dryRun: Boolean(o.dryRun) }))) return;
+  const d = await applyShip(ctx, plan, 'rollback');
+  if (r.json) {
+    r.result(publicRecord(d));
+  } else {
+    r.print(renderOutcome(ctx, d));
+    r.print(r.colors.dim(`Undo: deploy rollback ${d.app} --to ${current.id}`));
+  }
+};

@@ -1,0 +1,64 @@
+import { LABEL } from './names.js';
+import type { Deployment } from './types.js';
+
+export interface EngineImage {
+  id: string;
+  tags: string[];
+  labels: Record<string, string>;
+}
+
+export interface PruneDecision {
+  remove: EngineImage[];
+  keep: Array<EngineImage & { why: string }>;
+}
+
+/** The deployment that built an image, from its build label; null for images the tool did not make. */
+export function buildIdOf(image: EngineImage): string | null {
+  const raw = image.labels[LABEL.build];
+  if (!raw) return null;
+  try {
+    const id = (JSON.parse(raw) as { id?: unknown }).id;
+    return typeof id === 'string' ? id : null;
+  } catch {
+    return null;
+  }
+}
+
+const HOLDS_IMAGE: ReadonlySet<Deployment['status']> = new Set(['queued', 'building', 'starting', 'running', 'stopped']);
+
+/**
+ * Which of an app's images to remove so that what remains is: the image of every deployment that is
+ * running, stopped-but-current or in progress, and those of the newest `keep` successful deployments
+ * (rollback targets). Images of other apps, images the tool did not make, and images built by deployments
+ * this store does not know (another machine's) are never removed.
+ */
+export function planImagePrune(app: string, images: readonly EngineImage[], deployments: readonly Deployment[], keep: number): PruneDecision {
+  const known = new Set(deployments.map((d) => d.id));
+  const protect = new Map<string, string>();
+  for (const d of deployments) {
+    if (d.app === app && d.imageId && HOLDS_IMAGE.has(d.status)) protect.set(d.imageId, `${d.status} v${d.version}`);
+  }
+  const successful = deployments
+    .filter((d) => d.app === app && d.readyAt !== null && d.imageId)
+    .sort((a, b) => b.createdAt - a.createdAt || b.version - a.version);
+  const recent = new Set<string>();
+  for (const d of successful) {
+    if (recent.size >= keep) break;
+    recent.add(d.imageId as string);
+    if (!protect.has(d.imageId as string)) protect.set(d.imageId as string, `rollback target v${d.version}`);
+  }
+
+  const decision: PruneDecision = { remove: [], keep: [] };
+  for (const image of images) {
+    if (image.labels[LABEL.app] !== app) {
+      decision.keep.push({ ...image, why: 'another app, or not made by deploy' });
+      continue;
+    }
+    const builtBy = buildIdOf(image);
+    const why = protect.get(image.id);
+    if (why) decision.keep.push({ ...image, why });
+    else if (!builtBy || !known.has(builtBy)) decision.keep.push({ ...image, why: 'built by a deployment this store does not know' });
+    else decision.remove.push(image);
+  }
+  return decision;
+}

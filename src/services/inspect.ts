@@ -1,0 +1,42 @@
+import { publicRecord } from '../core/record-view.js';
+import type { Deployment, DeploymentEvent } from '../core/types.js';
+import type { Context } from '../context.js';
+
+export interface Inspection {
+  deployment: Deployment;
+  events: DeploymentEvent[];
+  /** Parent, grandparent, ...: where a redeploy or rollback came from. */
+  parents: Deployment[];
+  logs: { build: boolean; runtime: boolean };
+}
+
+/** Everything the store knows about one deployment. Reads only the store: it works with the engine down. */
+export function inspectDeployment(ctx: Context, d: Deployment): Inspection {
+  const store = ctx.store();
+  const parents: Deployment[] = [];
+  const seen = new Set([d.id]);
+  let parentId = d.parentId;
+  while (parentId && !seen.has(parentId) && parents.length < 50) {
+    seen.add(parentId);
+    const p = store.getDeployment(parentId);
+    if (!p) break;
+    parents.push(p);
+    parentId = p.parentId;
+  }
+  return {
+    deployment: d,
+    events: store.events(d.id),
+    parents,
+    logs: { build: store.getLog(d.id, 'build') !== null, runtime: store.getLog(d.id, 'runtime') !== null || d.containerId !== null },
+  };
+}
+
+/** The exportable record (the seeds' "Download JSON"): the record, its timeline and its parent chain. */
+export function inspectionJson(i: Inspection) {
+  return {
+    ...publicRecord(i.deployment),
+    events: i.events.map((e) => ({ at: new Date(e.at).toISOString(), type: e.type, message: e.message })),
+    parents: i.parents.map((p) => ({ id: p.id, version: p.version, kind: p.kind, status: p.status, commit: p.commit })),
+    logs: i.logs,
+  };
+}

@@ -1,0 +1,155 @@
+import type { ContainerEvent, Engine } from '../adapters/docker/engine.js';
+import type { ActionPlan } from '../core/action-plan.js';
+import { containerSpec } from '../core/container-spec.js';
+import { DeployError } from '../core/errors.js';
+import { containerName } from '../core/names.js';
+import type { Deployment } from '../core/types.js';
+import type { Context } from '../context.js';
+import { engineFor } from './engines.js';
+import { chooseGate, waitHealthy } from './health.js';
+import { currentDeployment } from './release.js';
+
+export type LifecycleAction = 'stop' | 'start' | 'restart';
+
+export interface LifecycleResult {
+  deployment: Deployment;
+  changed: boolean;
+  message: string;
+}
+
+function who(d: Deployment): string {
+  return `${d.app} v${d.version} (${d.id})`;
+}
+
+/** Is the deployment's container really running? null when it has none. */
+export async function containerRunning(ctx: Context, d: Deployment): Promise<boolean | null> {
+  if (!d.containerId || (d.status !== 'running' && d.status !== 'stopped')) return null;
+  const engine = await engineFor(ctx, d.endpoint);
+  const state = await engine.inspectContainer(d.containerId);
+  return state ? state.running : null;
+}
+
+/**
+ * What stop / start / restart would do to a deployment; `noop` says when there is nothing to do. `running`
+ * is what the engine says of its container, so a record that says "running" over a dead container is
+ * started, not declared already running.
+ */
+export function planLifecycle(ctx: Context, action: LifecycleAction, d: Deployment, running: boolean | null): ActionPlan {
+  const current = currentDeployment(ctx, d.app);
+  let noop: string | null = null;
+  let serving: string;
+  if (action === 'stop') {
+    if (d.status === 'stopped') noop = `${who(d)} is already stopped.`;
+    else if (d.status !== 'running') noop = `${who(d)} is not running (${d.status}); nothing to stop.`;
+    serving = `${who(d)} stops; nothing serves ${d.app} until it is started again (deploy start ${d.app})`;
+  } else {
+    if (d.status !== 'running' && d.status !== 'stopped') {
+      throw new DeployError('usage', `${who(d)} is ${d.status}: only the app's current deployment can be ${action === 'start' ? 'started' : 'restarted'}.`, {
+        hint: current ? `To run it again, roll back to it: deploy rollback ${d.app} --to ${d.id}` : `To run it again: deploy redeploy ${d.id}`,
+      });
+    }
+    if (action === 'start' && d.status === 'running' && running === true) noop = `${who(d)} is already running.`;
+    serving =
+      action === 'restart'
+        ? `${who(d)} restarts in place (same image and configuration, no build); it is down while it restarts`
+        : `${who(d)} starts again (same image and configuration, no build)`;
+  }
+  return {
+    action,
+    app: d.app,
+    title: `${action[0]?.toUpperCase()}${action.slice(1)} ${d.app}@v${d.version} (${d.id})`,
+    endpoint: d.endpoint,
+    target: d,
+    newVersion: null,
+    image: { how: 'existing', ref: d.image, imageId: d.imageId },
+    config: d.config,
+    serving,
+    switchStrategy: null,
+    changes: [],
+    changesAgainst: null,
+    noop,
+  };
+}
+
+/**
+ * The deployment's container, made again from its image and snapshot when it was removed (or never
+ * survived an engine reset). Returns its id.
+ */
+async function ensureContainer(ctx: Context, engine: Engine, d: Deployment): Promise<{ id: string; recreated: boolean }> {
+  if (d.containerId) {
+    const state = await engine.inspectContainer(d.containerId);
+    if (state) return { id: state.id, recreated: false };
+  }
+  const image = d.imageId ?? d.image;
+  if (!image || !(await engine.inspectImage(image))) {
+    throw new DeployError('image_gone', `The container of ${who(d)} is gone, and so is its image ${d.image ?? ''}; it cannot be made again.`, {
+      hint: `Build it again: deploy redeploy ${d.id} --no-cache`,
+    });
+  }
+  const name = d.containerName ?? containerName(d.app, d.version, d.id);
+  await engine.removeContainer(name);
+  ctx.reporter.step(`Recreating ${name} from ${d.image ?? image}`);
+  const id = await engine.createContainer(containerSpec(d, d.image ?? image, name));
+  ctx.store().updateDeployment(d.id, { containerId: id, containerName: name });
+  ctx.store().addEvent(d.id, ctx.now(), 'recreated', `container was gone; made again from ${d.image ?? image}`);
+  return { id, recreated: true };
+}
+
+/** Starts or restarts the container and waits for its gate; the record follows what really happened. */
+async function bringUp(ctx: Context, engine: Engine, d: Deployment, restart: boolean): Promise<Deployment> {
+  const store = ctx.store();
+  const r = ctx.reporter;
+  const { id, recreated } = await ensureContainer(ctx, engine, d);
+  const image = await engine.inspectImage(d.imageId ?? d.image ?? '');
+  const host = new URL(engine.endpoint.url).protocol === 'unix:' ? '127.0.0.1' : new URL(engine.endpoint.url).hostname;
+  const target = chooseGate(d.config, image?.hasHealthcheck ?? false, host);
+  const listeners: Array<(e: ContainerEvent) => void> = [];
+  const watch = await engine.watch(id, (e) => listeners.forEach((fn) => fn(e)));
+  try {
+    r.step(`${restart && !recreated ? 'Restarting' : 'Starting'} ${d.containerName ?? id.slice(0, 12)}`);
+    try {
+      if (restart && !recreated) await engine.restartContainer(id);
+      else await engine.startContainer(id);
+    } catch (error) {
+      if (error instanceof DeployError) throw error;
+      throw new DeployError('start_failed', `${who(d)} could not start: ${(error as Error).message.replace(/^(re)?start container: /, '')}`, {
+        hint: `See its output: deploy logs ${d.id}`,
+      });
+    }
+    const gate = await waitHealthy(engine, id, d.config, target, { subscribe: (fn) => listeners.push(fn) }, ctx.signal);
+    if (!gate.ok) {
+      const state = await engine.inspectContainer(id);
+      const status = state?.running ? 'running' : 'stopped';
+      store.updateDeployment(d.id, { status });
+      store.addEvent(d.id, ctx.now(), 'unhealthy', gate.reason);
+      throw new DeployError('health_failed', `${who(d)} ${restart ? 'restarted' : 'started'} but failed its health check: ${gate.reason}.`, {
+        hint: `See its output: deploy logs ${d.id}. To go back to an earlier release: deploy rollback ${d.app}`,
+      });
+    }
+    r.done(`Healthy: ${gate.detail}`);
+  } finally {
+    watch.close();
+  }
+  store.updateDeployment(d.id, { status: 'running' });
+  store.addEvent(d.id, ctx.now(), restart ? 'restarted' : 'started', restart ? 'restarted in place' : 'started again');
+  store.setCurrent(d.app, d.id, ctx.now());
+  return store.getDeployment(d.id) as Deployment;
+}
+
+/** Carries out a stop / start / restart plan on the engine the deployment lives on. */
+export async function applyLifecycle(ctx: Context, plan: ActionPlan): Promise<LifecycleResult> {
+  const d = plan.target;
+  if (plan.noop) return { deployment: d, changed: false, message: plan.noop };
+  const engine = await engineFor(ctx, d.endpoint);
+  const store = ctx.store();
+  if (plan.action === 'stop') {
+    ctx.reporter.step(`Stopping ${d.containerName ?? d.id}`);
+    if (d.containerId) await engine.stopContainer(d.containerId);
+    store.updateDeployment(d.id, { status: 'stopped' });
+    store.addEvent(d.id, ctx.now(), 'stopped', 'stopped on request');
+    ctx.reporter.done(`Stopped ${who(d)}`);
+    return { deployment: store.getDeployment(d.id) as Deployment, changed: true, message: `${who(d)} is stopped. Start it again with: deploy start ${d.id}` };
+  }
+  const up = await bringUp(ctx, engine, d, plan.action === 'restart');
+  return { deployment: up, changed: true, message: `${who(up)} is running.` };
+}

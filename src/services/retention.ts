@@ -1,0 +1,32 @@
+import type { Engine } from '../adapters/docker/engine.js';
+import { LABEL } from '../core/names.js';
+import { planImagePrune, type PruneDecision } from '../core/prune.js';
+import type { Context } from '../context.js';
+
+/** Plans which of an app's images on an engine can go (see planImagePrune for what is always kept). */
+export async function planPrune(ctx: Context, engine: Engine, app: string, keep: number): Promise<PruneDecision> {
+  const images = await engine.listImages({ [LABEL.app]: app });
+  const deployments = ctx.store().list({ app });
+  return planImagePrune(app, images, deployments, keep);
+}
+
+/**
+ * After a successful deployment: images are pruned to the running one plus the last `keep` successful ones,
+ * so rollback stays fast and never finds its target gone. Never fails the deployment.
+ */
+export async function pruneAfterDeploy(ctx: Context, engine: Engine, app: string, keep: number): Promise<string[]> {
+  try {
+    const decision = await planPrune(ctx, engine, app, keep);
+    const removed: string[] = [];
+    for (const image of decision.remove) {
+      for (const tag of image.tags) await engine.removeImage(tag);
+      if (await engine.removeImage(image.id)) removed.push(image.tags[0] ?? image.id);
+      else if (image.tags.length > 0) removed.push(image.tags[0] as string);
+    }
+    if (removed.length > 0) ctx.reporter.info(ctx.reporter.colors.dim(`Pruned ${removed.length} old image${removed.length === 1 ? '' : 's'} of ${app} (keeping ${keep} for rollback).`));
+    return removed;
+  } catch (error) {
+    ctx.reporter.warn(`Could not prune old images of ${app}: ${(error as Error).message}`);
+    return [];
+  }
+}

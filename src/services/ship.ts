@@ -1,0 +1,250 @@
+import type { Engine } from '../adapters/docker/engine.js';
+import type { ActionPlan, ImageSource } from '../core/action-plan.js';
+import { resolveConfig } from '../core/config.js';
+import { diffConfig } from '../core/config-diff.js';
+import { DeployError } from '../core/errors.js';
+import { newDeploymentId } from '../core/ids.js';
+import { planSwitch } from '../core/plan.js';
+import { formatPort } from '../core/ports.js';
+import { redactUrl } from '../core/redact.js';
+import { IN_PROGRESS, type DeployConfig, type Deployment, type Kind } from '../core/types.js';
+import type { Context } from '../context.js';
+import { layersFor } from './app-config.js';
+import { buildImage, type BuiltImage } from './build.js';
+import { actorOf, origin, runToEnd } from './deploy.js';
+import { defaultEndpoint, engineFor } from './engines.js';
+import { currentDeployment, release } from './release.js';
+import { pruneAfterDeploy } from './retention.js';
+import { readProjectSettings } from './source.js';
+import { Tracker } from './tracker.js';
+import { isGitUrl } from '../adapters/git.js';
+
+/** "what happens to the deployment serving now", in words. */
+export function servingEffect(current: Deployment | null, next: DeployConfig | null, app: string): { text: string; strategy: ActionPlan['switchStrategy'] } {
+  if (!current) return { text: `nothing serves ${app} now`, strategy: next ? 'start-first' : null };
+  const who = `${app} v${current.version} (${current.id})`;
+  if (current.status === 'stopped') return { text: `${who} is stopped; it will be superseded`, strategy: 'start-first' };
+  if (!next) return { text: `${who} serves now`, strategy: null };
+  const plan = planSwitch(current, next.ports);
+  return plan.strategy === 'stop-first'
+    ? { text: `${who} stops first (it holds ${current.config.ports.map(formatPort).join(', ')}), is started again if this fails, else superseded`, strategy: 'stop-first' }
+    : { text: `${who} keeps serving until this one is healthy, then is superseded`, strategy: 'start-first' };
+}
+
+function nextVersion(ctx: Context, app: string): number {
+  const newest = ctx.store().list({ app, limit: 1 })[0];
+  return Math.max(newest?.version ?? 0, 0) + 1;
+}
+
+/**
+ * The repository and commit a recorded deployment came from, for reading its deploy.json and (forBuild)
+ * building it again. A deployment shipped from uncommitted changes cannot be built again.
+ */
+async function sourceOf(ctx: Context, d: Deployment, forBuild: boolean): Promise<{ root: string; treeish: string; subdir: string }> {
+  const git = await ctx.git();
+  const app = ctx.store().getApp(d.app);
+  // Records keep URLs without credentials; the app remembers the URL it was given.
+  const url = app?.source && redactUrl(app.source) === d.source ? app.source : d.source;
+  if (forBuild && d.dirty) {
+    throw new DeployError('image_gone', `${d.app} v${d.version} (${d.id}) was built from uncommitted changes, and its image is gone, so it cannot be built again.`, {
+      hint: 'Deploy a commit instead: deploy deploy',
+    });
+  }
+  const root = isGitUrl(url) ? (await git.mirror(url, ctx.paths.cacheDir)).root : url;
+  await git.resolveCommit(root, d.commit);
+  return { root, treeish: d.commit, subdir: d.subdir };
+}
+
+async function imageOn(engine: Engine, d: Deployment): Promise<Awaited<ReturnType<Engine['inspectImage']>>> {
+  return d.imageId ? engine.inspectImage(d.imageId) : null;
+}
+
+export interface RedeployOptions {
+  noCache: boolean;
+  pull: boolean;
+}
+
+/**
+ * `deploy redeploy ID`: ID's commit again, with the app's configuration as it is now. Reuses ID's image when
+ * the engine still has it (no build); builds it from the commit when it does not, or when --no-cache.
+ */
+export async function planRedeploy(ctx: Context, target: Deployment, o: RedeployOptions): Promise<ActionPlan> {
+  if (IN_PROGRESS.includes(target.status)) {
+    throw new DeployError('usage', `${target.app} v${target.version} (${target.id}) is still ${target.status}; redeploy it once it has finished.`);
+  }
+  const endpoint = defaultEndpoint(ctx);
+  const engine = await ctx.engine(endpoint);
+  let project = {};
+  try {
+    project = await readProjectSettings(await ctx.git(), await sourceOf(ctx, target, false));
+  } catch (error) {
+    // The commit may be out of reach (a deleted clone); its deploy.json then comes from the record.
+    if (!(error instanceof DeployError) || error.code === 'config') throw error;
+  }
+  const { config } = resolveConfig(layersFor(ctx, target.app, project), { noCache: o.noCache, pull: o.pull });
+  const existing = o.noCache ? null : await imageOn(engine, target);
+  const image: ImageSource =
+    existing && target.image
+      ? { how: 'reuse', ref: target.image, imageId: existing.id, from: `v${target.version}` }
+      : { how: 'build', noCache: o.noCache, reason: o.noCache ? '--no-cache' : `the image of v${target.version} is no longer on the engine` };
+  const current = currentDeployment(ctx, target.app);
+  const effect = servingEffect(current, config, target.app);
+  const version = nextVersion(ctx, target.app);
+  return {
+    action: 'redeploy',
+    app: target.app,
+    title: `Redeploy ${target.app}@v${target.version} (${target.id}) as v${version}`,
+    endpoint: endpoint.url,
+    target,
+    newVersion: version,
+    image,
+    config,
+    serving: effect.text,
+    switchStrategy: effect.strategy,
+    changes: diffConfig(target.config, config),
+    changesAgainst: `since v${target.version}:`,
+    noop: null,
+  };
+}
+
+export interface RollbackSelection {
+  to?: string | undefined;
+  steps?: number | undefined;
+}
+
+/**
+ * `deploy rollback`: the target's exact snapshot (image and configuration) shipped again, as a new record.
+ * The default target is the newest successful deployment older than the current one whose image exists.
+ */
+export async function planRollback(ctx: Context, current: Deployment, target: Deployment, rebuild: boolean): Promise<ActionPlan> {
+  const engine = await engineFor(ctx, target.endpoint);
+  const version = nextVersion(ctx, target.app);
+  const sameRelease = target.imageId !== null && target.imageId === current.imageId && diffConfig(target.config, current.config).length === 0;
+  const noop =
+    target.id === current.id || (sameRelease && current.status === 'running')
+      ? `${target.app} v${current.version} (${current.id}) is already running ${target.id === current.id ? 'this deployment' : `what v${target.version} shipped`}; nothing to do.`
+      : null;
+  const existing = noop ? null : await imageOn(engine, target);
+  if (!noop && !existing && !rebuild) {
+    throw new DeployError('image_gone', `The image of ${target.app} v${target.version} (${target.id}, ${target.image ?? 'no image'}) is no longer on ${target.endpoint}.`, {
+      hint: `Build it again from commit ${target.commit.slice(0, 7)} with: deploy rollback ${target.app} --to ${target.id} --rebuild`,
+    });
+  }
+  const image: ImageSource = existing && target.image
+    ? { how: 'reuse', ref: target.image, imageId: existing.id, from: `v${target.version}` }
+    : { how: 'build', noCache: false, reason: `--rebuild: the image of v${target.version} is gone` };
+  const effect = servingEffect(current, target.config, target.app);
+  return {
+    action: 'rollback',
+    app: target.app,
+    title: `Roll back ${target.app} from v${current.version} (${current.id}) to v${target.version} (${target.id}) as v${version}`,
+    endpoint: target.endpoint,
+    target,
+    newVersion: version,
+    image,
+    config: { ...target.config, noCache: false, pull: false },
+    serving: effect.text,
+    switchStrategy: effect.strategy,
+    changes: diffConfig(current.config, target.config),
+    changesAgainst: `against v${current.version}, serving now:`,
+    noop,
+  };
+}
+
+/** Chooses the rollback target: --to, --steps N, or the newest successful one before the current one. */
+export function rollbackTarget(ctx: Context, current: Deployment, sel: RollbackSelection, byId: (ref: string) => Deployment | null): Deployment {
+  if (sel.to !== undefined) {
+    const d = byId(sel.to);
+    if (d) {
+      if (d.app !== current.app) throw new DeployError('usage', `${d.id} is a deployment of ${d.app}, not of ${current.app}.`);
+      if (d.readyAt === null) {
+        throw new DeployError('usage', `${d.app} v${d.version} (${d.id}) never became healthy (${d.status}); roll back to a deployment that served.`, {
+          hint: `List them: deploy ls --app ${d.app}`,
+        });
+      }
+      return d;
+    }
+    // A Git ref (a tag, a branch, a SHA prefix): the newest successful deployment of that commit.
+    const ref = sel.to.toLowerCase();
+    const match = ctx
+      .store()
+      .list({ app: current.app })
+      .find((x) => x.readyAt !== null && (x.commit.startsWith(ref) || x.ref === sel.to));
+    if (match) return match;
+    throw new DeployError('not_found', `No successful deployment of ${current.app} matches ${JSON.stringify(sel.to)} (an id, APP@vN, a tag, a branch or a commit).`, {
+      hint: `List them: deploy ls --app ${current.app}. To ship a commit that was never deployed: deploy deploy --app ${current.app} --ref ${sel.to}`,
+    });
+  }
+  const steps = sel.steps ?? 1;
+  const older = ctx
+    .store()
+    .list({ app: current.app })
+    .filter((d) => d.id !== current.id && d.readyAt !== null && d.createdAt <= current.createdAt && !(d.imageId === current.imageId && diffConfig(d.config, current.config).length === 0));
+  const target = older[steps - 1];
+  if (!target) {
+    throw new DeployError('not_found', `${current.app} has ${older.length === 0 ? 'no' : `only ${older.length}`} successful deployment${older.length === 1 ? '' : 's'} older than v${current.version} to roll back to.`, {
+      hint: `See its history: deploy ls --app ${current.app}`,
+    });
+  }
+  return target;
+}
+
+/** Creates the record of a redeploy or rollback and carries out its plan. */
+export async function applyShip(ctx: Context, plan: ActionPlan, kind: Extract<Kind, 'redeploy' | 'rollback'>): Promise<Deployment> {
+  const store = ctx.store();
+  const t = plan.target;
+  const engine = await engineFor(ctx, plan.endpoint);
+  const createdAt = ctx.now();
+  const d = store.createDeployment({
+    id: newDeploymentId(ctx.random),
+    app: t.app,
+    kind,
+    parentId: t.id,
+    status: 'queued',
+    source: t.source,
+    subdir: t.subdir,
+    ref: t.ref,
+    commit: t.commit,
+    commitSubject: t.commitSubject,
+    commitAuthor: t.commitAuthor,
+    commitTime: t.commitTime,
+    dirty: t.dirty,
+    image: plan.image.how === 'reuse' ? plan.image.ref : null,
+    imageId: plan.image.how === 'reuse' ? plan.image.imageId : null,
+    containerId: null,
+    containerName: null,
+    endpoint: engine.endpoint.url,
+    config: plan.config,
+    createdAt,
+    buildStartedAt: null,
+    buildFinishedAt: null,
+    startedAt: null,
+    readyAt: null,
+    finishedAt: null,
+    actor: await actorOf(ctx, ctx.cwd),
+    origin: origin(ctx),
+    error: null,
+  });
+  const tracker = new Tracker(store, ctx.now, d);
+  tracker.event('queued', `${kind} of v${t.version} (${t.id})${plan.image.how === 'reuse' ? `, reusing ${plan.image.ref}` : ', building the image'}`);
+  const r = ctx.reporter;
+  r.info(`${r.colors.bold(`${d.app} v${d.version}`)} ${r.colors.dim(d.id)} · ${kind} of v${t.version} · ${t.ref}@${t.commit.slice(0, 7)} ${JSON.stringify(t.commitSubject)} → ${engine.endpoint.url}`);
+  await runToEnd(ctx, tracker, async () => {
+    let image: BuiltImage;
+    if (plan.image.how === 'reuse') {
+      const info = await engine.inspectImage(plan.image.imageId);
+      if (!info) {
+        throw new DeployError('image_gone', `The image ${plan.image.ref} disappeared from the engine before it could be used.`, {
+          hint: kind === 'rollback' ? `Build it again with: deploy rollback ${t.app} --to ${t.id} --rebuild` : `Build it again with: deploy redeploy ${t.id} --no-cache`,
+        });
+      }
+      r.done(`Reusing ${plan.image.ref} (built for v${t.version}): no build`);
+      image = { ...info, ref: plan.image.ref };
+    } else {
+      image = await buildImage(ctx, engine, await ctx.git(), tracker, await sourceOf(ctx, t, true));
+    }
+    await release(ctx, engine, tracker, image);
+  });
+  await pruneAfterDeploy(ctx, engine, d.app, d.config.retention);
+  return tracker.deployment;
+}

@@ -1,0 +1,58 @@
+import { formatDuration } from '../core/duration.js';
+import { formatPort } from '../core/ports.js';
+import { SECRET_MASK } from '../core/record-view.js';
+import type { Inspection } from '../services/inspect.js';
+import { paintStatus, type Colors } from './colors.js';
+import { sanitize } from './sanitize.js';
+
+const iso = (ms: number | null) => (ms === null ? '-' : new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z'));
+
+/** Everything about one deployment, for a person. */
+export function renderInspection(i: Inspection, c: Colors): string {
+  const d = i.deployment;
+  const out: string[] = [];
+  const row = (label: string, value: string) => out.push(`  ${c.dim(label.padEnd(12))}${value}`);
+  const head = (title: string) => out.push('', c.bold(title));
+
+  out.push(`${c.bold(`${d.app} v${d.version}`)} ${c.dim(d.id)}  ${paintStatus(c, d.status)}  ${d.kind}${d.parentId ? ` of ${d.parentId}` : ''}`);
+  if (d.error) out.push(`  ${c.red('error')}       ${sanitize(d.error.message)} ${c.dim(`(${d.error.code})`)}`);
+  row('by', `${d.actor} from ${d.origin}`);
+
+  head('Source');
+  row('repository', `${d.source}${d.subdir ? ` (${d.subdir}/)` : ''}`);
+  row('ref', d.ref);
+  row('commit', `${d.commit} ${JSON.stringify(d.commitSubject)}${d.dirty ? c.yellow(' + uncommitted changes') : ''}`);
+  row('author', `${d.commitAuthor}${d.commitTime ? ` · ${iso(d.commitTime)}` : ''}`);
+
+  head('Image and container');
+  row('image', d.image ?? '-');
+  row('image id', d.imageId ?? '-');
+  row('container', d.containerName ? `${d.containerName}${d.containerId ? ` (${d.containerId.slice(0, 12)})` : ' (removed)'}` : '-');
+  row('endpoint', d.endpoint);
+
+  head('Configuration');
+  const env = Object.entries(d.config.env).sort(([a], [b]) => (a < b ? -1 : 1));
+  if (env.length === 0) row('env', c.dim('none'));
+  env.forEach(([k, v], n) => row(n === 0 ? 'env' : '', `${k}=${v.secret ? `${SECRET_MASK} ${c.dim('(secret)')}` : v.value}`));
+  row('ports', d.config.ports.map(formatPort).join(', ') || c.dim('none'));
+  const hc = d.config.healthCheck;
+  row('health', `${hc.path ? `GET ${hc.path}${hc.port ? ` on ${hc.port}` : ''}` : `HEALTHCHECK, else running for ${formatDuration(hc.settleMs)}`}, timeout ${formatDuration(hc.timeoutMs)}`);
+  row('restart', d.config.restart);
+  row('build', `${d.config.dockerfile} in ${d.config.context}${d.config.noCache ? ', no cache' : ''}${d.config.pull ? ', pull' : ''}${Object.keys(d.config.buildArgs).length ? `, args ${Object.keys(d.config.buildArgs).join(' ')}` : ''}`);
+
+  head('Timeline');
+  const t0 = d.createdAt;
+  for (const e of i.events) out.push(`  ${c.dim(`+${formatDuration(e.at - t0)}`.padStart(9))}  ${e.type.padEnd(11)} ${sanitize(e.message)}`);
+  row('created', iso(d.createdAt));
+  if (d.buildStartedAt) row('built', `${iso(d.buildFinishedAt)} (${d.buildFinishedAt ? formatDuration(d.buildFinishedAt - d.buildStartedAt) : 'unfinished'})`);
+  if (d.readyAt) row('ready', `${iso(d.readyAt)} (${formatDuration(d.readyAt - d.createdAt)} after created)`);
+
+  if (i.parents.length > 0) {
+    head('Parents');
+    for (const p of i.parents) out.push(`  ${p.id}  v${p.version}  ${p.kind}  ${p.status}  ${p.commit.slice(0, 7)}`);
+  }
+  head('Logs');
+  out.push(`  ${i.logs.build ? `build: deploy logs ${d.id} --build` : 'build: none kept'}`);
+  out.push(`  ${i.logs.runtime ? `runtime: deploy logs ${d.id}` : 'runtime: none kept'}`);
+  return out.join('\n');
+}

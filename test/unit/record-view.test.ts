@@ -1,0 +1,171 @@
+import { describe, expect, it } from 'vitest';
+import { publicConfig, publicRecord, SECRET_MASK } from '../../src/core/record-view.js';
+import type { DeployConfig } from '../../src/core/types.js';
+import { makeConfig, makeDeployment } from '../helpers/unit.js';
+
+const SECRET_VALUES = ['hunter2-db-password', 'ghp_abcdefghijklmnopqrstuvwxyz'];
+
+function configWithSecrets(): DeployConfig {
+  return makeConfig({
+    dockerfile: 'Dockerfile.prod',
+    context: 'app',
+    buildArgs: { NODE_VERSION: '24' },
+    env: {
+      LOG_LEVEL: { value: 'info', secret: false },
+      DB_PASSWORD: { value: SECRET_VALUES[0]!, secret: true },
+      API_TOKEN: { value: SECRET_VALUES[1]!, secret: true },
+    },
+    ports: [
+      { hostIp: '127.0.0.1', hostPort: 8080, containerPort: 80, protocol: 'tcp' },
+      { hostIp: '::1', hostPort: 53, containerPort: 53, protocol: 'udp' },
+    ],
+    healthCheck: { path: '/healthz', port: 80, timeoutMs: 30_000, intervalMs: 500, settleMs: 2_000 },
+    restart: 'on-failure',
+    noCache: true,
+    pull: false,
+    retention: 7,
+  });
+}
+
+describe('publicConfig', () => {
+  it('writes ports as specs, masks secret values and lists the secret names', () => {
+    expect(publicConfig(configWithSecrets())).toEqual({
+      dockerfile: 'Dockerfile.prod',
+      context: 'app',
+      buildArgs: { NODE_VERSION: '24' },
+      env: { LOG_LEVEL: 'info', DB_PASSWORD: SECRET_MASK, API_TOKEN: SECRET_MASK },
+      secrets: ['API_TOKEN', 'DB_PASSWORD'],
+      ports: ['127.0.0.1:8080:80', '[::1]:53:53/udp'],
+      healthCheck: { path: '/healthz', port: 80, timeoutMs: 30_000, intervalMs: 500, settleMs: 2_000 },
+      restart: 'on-failure',
+      noCache: true,
+      pull: false,
+      retention: 7,
+    });
+  });
+
+  it('masks with eight asterisks', () => {
+    expect(SECRET_MASK).toBe('********');
+  });
+
+  it('masks an empty secret too', () => {
+    const c = makeConfig({ env: { EMPTY_SECRET: { value: '', secret: true } } });
+    expect(publicConfig(c).env).toEqual({ EMPTY_SECRET: SECRET_MASK });
+  });
+
+  it('shows the defaults plainly', () => {
+    expect(publicConfig(makeConfig())).toEqual({
+      dockerfile: 'Dockerfile',
+      context: '.',
+      buildArgs: {},
+      env: {},
+      secrets: [],
+      ports: [],
+      healthCheck: { path: null, port: null, timeoutMs: 60_000, intervalMs: 500, settleMs: 2_000 },
+      restart: 'unless-stopped',
+      noCache: false,
+      pull: false,
+      retention: 5,
+    });
+  });
+
+  it('never contains a secret value', () => {
+    const json = JSON.stringify(publicConfig(configWithSecrets()));
+    for (const secret of SECRET_VALUES) expect(json).not.toContain(secret);
+  });
+
+  it('leaves the configuration unchanged', () => {
+    const c = configWithSecrets();
+    const before = structuredClone(c);
+    publicConfig(c);
+    expect(c).toEqual(before);
+  });
+});
+
+describe('publicRecord', () => {
+  it('gives every field in camelCase, with ISO times and the public config', () => {
+    const d = makeDeployment({ config: configWithSecrets(), parentId: 'zzzz9999', kind: 'redeploy', dirty: true });
+    expect(publicRecord(d)).toEqual({
+      id: 'abcd2345',
+      version: 3,
+      app: 'web',
+      kind: 'redeploy',
+      parentId: 'zzzz9999',
+      status: 'running',
+      source: '/home/ada/web',
+      subdir: '',
+      ref: 'main',
+      commit: '0123456789abcdef0123456789abcdef01234567',
+      commitSubject: 'Add the landing page',
+      commitAuthor: 'Ada Lovelace <ada@example.com>',
+      commitTime: '2026-01-02T03:04:05.000Z',
+      dirty: true,
+      image: 'deploy/web:abcd2345',
+      imageId: 'sha256:feedface',
+      containerId: 'c0ffee',
+      containerName: 'web-v3-abcd2345',
+      endpoint: 'unix:///var/run/docker.sock',
+      noCache: true,
+      config: publicConfig(configWithSecrets()),
+      createdAt: '2026-01-02T10:00:00.000Z',
+      buildStartedAt: '2026-01-02T10:00:01.000Z',
+      buildFinishedAt: '2026-01-02T10:00:30.000Z',
+      startedAt: '2026-01-02T10:00:31.000Z',
+      readyAt: '2026-01-02T10:00:33.000Z',
+      finishedAt: '2026-01-02T10:00:33.000Z',
+      actor: 'ada',
+      origin: 'terminal',
+      error: null,
+    });
+  });
+
+  it('keeps missing times and ids as null, and the error as it is', () => {
+    const d = makeDeployment({
+      status: 'failed',
+      commitTime: null,
+      image: null,
+      imageId: null,
+      containerId: null,
+      containerName: null,
+      buildStartedAt: null,
+      buildFinishedAt: null,
+      startedAt: null,
+      readyAt: null,
+      finishedAt: Date.UTC(2026, 0, 2, 10, 0, 5),
+      error: { code: 'build_failed', message: 'The build failed at step 3.' },
+    });
+    expect(publicRecord(d)).toMatchObject({
+      status: 'failed',
+      commitTime: null,
+      image: null,
+      imageId: null,
+      containerId: null,
+      containerName: null,
+      buildStartedAt: null,
+      buildFinishedAt: null,
+      startedAt: null,
+      readyAt: null,
+      finishedAt: '2026-01-02T10:00:05.000Z',
+      error: { code: 'build_failed', message: 'The build failed at step 3.' },
+    });
+  });
+
+  it('writes epoch 0 as a time, not as missing', () => {
+    expect(publicRecord(makeDeployment({ commitTime: 0 })).commitTime).toBe('1970-01-01T00:00:00.000Z');
+  });
+
+  it('never contains a secret value, while keeping the secret names', () => {
+    const json = JSON.stringify(publicRecord(makeDeployment({ config: configWithSecrets() })));
+    for (const secret of SECRET_VALUES) expect(json).not.toContain(secret);
+    expect(json).toContain('"DB_PASSWORD":"********"');
+    expect(json).toContain('"secrets":["API_TOKEN","DB_PASSWORD"]');
+  });
+
+  it('leaves the deployment unchanged, secret values included', () => {
+    const d = makeDeployment({ config: configWithSecrets() });
+    const before = structuredClone(d);
+    publicRecord(d);
+    expect(d).toEqual(before);
+    expect(d.config.env.DB_PASSWORD?.value).toBe(SECRET_VALUES[0]);
+  });
+});
