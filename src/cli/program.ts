@@ -140,6 +140,18 @@ export function buildProgram(io: IO, run: Run): Command {
     .argument('<id>', 'deployment id (or unique prefix), APP@vN, or an app name (its current deployment)')
     .action(action(async () => (await import('./commands/inspect.js')).handler));
 
+  program
+    .command('logs')
+    .summary("a deployment's container logs, or its build output (--build); kept after its container is gone")
+    .argument('<id|app>', 'deployment id, APP@vN, or an app name (its current deployment)')
+    .option('-f, --follow', 'keep printing new lines until the container stops or Ctrl-C')
+    .option('-n, --tail <n>', 'the last N lines ("all" for everything)', '100')
+    .option('--since <when>', 'only lines since a duration ago (10m, 2h) or an ISO date')
+    .option('-t, --timestamps', 'prefix each line with its time')
+    .option('--build', 'the build output kept with the record')
+    .addHelpText('after', '\nThe container\'s stdout goes to stdout and its stderr to stderr; --json prints one {timestamp, stream, message} per line.\n\nExamples:\n  deploy logs web -f\n  deploy logs k7m2x9qa --build\n  deploy logs web@v7 --since 1h --json')
+    .action(action(async () => (await import('./commands/logs.js')).handler));
+
   const config = program
     .command('config')
     .summary("an app's env vars and settings, and user-wide defaults")

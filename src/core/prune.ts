@@ -28,8 +28,8 @@ const HOLDS_IMAGE: ReadonlySet<Deployment['status']> = new Set(['queued', 'build
 
 /**
  * Which of an app's images to remove so that what remains is: the image of every deployment that is
- * running, stopped-but-current or in progress, and those of the newest `keep` successful deployments
- * (rollback targets). Images of other apps, images the tool did not make, and images built by deployments
+ * running, stopped-but-current or in progress, and the images of the newest `keep` successful deployments
+ * besides those (rollback targets). Images of other apps, images the tool did not make, and images built by deployments
  * this store does not know (another machine's) are never removed.
  */
 export function planImagePrune(app: string, images: readonly EngineImage[], deployments: readonly Deployment[], keep: number): PruneDecision {
@@ -41,11 +41,13 @@ export function planImagePrune(app: string, images: readonly EngineImage[], depl
   const successful = deployments
     .filter((d) => d.app === app && d.readyAt !== null && d.imageId)
     .sort((a, b) => b.createdAt - a.createdAt || b.version - a.version);
-  const recent = new Set<string>();
+  // `keep` rollback targets besides what runs: the newest successful deployments with other images.
+  let targets = 0;
   for (const d of successful) {
-    if (recent.size >= keep) break;
-    recent.add(d.imageId as string);
-    if (!protect.has(d.imageId as string)) protect.set(d.imageId as string, `rollback target v${d.version}`);
+    if (targets >= keep) break;
+    if (protect.has(d.imageId as string)) continue;
+    protect.set(d.imageId as string, `rollback target v${d.version}`);
+    targets++;
   }
 
   const decision: PruneDecision = { remove: [], keep: [] };

@@ -60,6 +60,7 @@ export function publicRecord(d: Deployment) {
     actor: d.actor,
     origin: d.origin,
     error: d.error,
+    supersededBy: d.supersededBy,
   };
 }
 

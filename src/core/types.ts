@@ -100,6 +100,8 @@ export interface Deployment extends SourceInfo {
   actor: string;
   origin: 'terminal' | 'ci' | 'script';
   error: DeploymentError | null;
+  /** The deployment that replaced this one, once it is superseded. */
+  supersededBy: string | null;
 }
 
 export interface AppRecord {

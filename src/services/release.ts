@@ -170,7 +170,7 @@ async function retire(ctx: Context, engine: Engine, old: Deployment, by: Deploym
     await keepLogs(engine, store, old, ctx.now());
     await engine.removeContainer(old.containerId);
   }
-  store.updateDeployment(old.id, { status: 'superseded', containerId: null });
+  store.updateDeployment(old.id, { status: 'superseded', containerId: null, supersededBy: by.id });
   store.addEvent(old.id, ctx.now(), 'superseded', `replaced by v${by.version} (${by.id})`);
   ctx.reporter.done(`Retired v${old.version} (${old.id}): superseded, logs kept`);
 }

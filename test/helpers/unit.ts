@@ -65,6 +65,7 @@ export function makeDeployment(overrides: Partial<Deployment> = {}): Deployment 
     actor: 'ada',
     origin: 'terminal',
     error: null,
+    supersededBy: null,
     ...overrides,
   };
 }

@@ -53,8 +53,8 @@ describe('the deployment lifecycle on a real engine', () => {
   });
 
   it("redeploys v1's commit with the current configuration, reusing v1's image (no build)", async () => {
-    expect((await record('config', 'set', 'GREETING=changed', `SECRET_TOKEN=${SENTINEL}`, '--secret', '--app', app)).code).toBe(0);
     expect((await record('config', 'set', 'GREETING=changed', '--app', app)).code).toBe(0);
+    expect((await record('config', 'set', `SECRET_TOKEN=${SENTINEL}`, '--secret', '--app', app)).code).toBe(0);
     const r = await record('redeploy', v1.id, '--yes', '--json');
     expect(r.code).toBe(0);
     const v3 = r.json<PublicRecord>();
@@ -110,7 +110,8 @@ describe('the deployment lifecycle on a real engine', () => {
     expect(await fetchText(port)).toBe('one');
     const dry = await record('rollback', app, '--steps', '2', '--dry-run', '--json');
     expect(dry.code).toBe(0);
-    expect(dry.json<{ dryRun: boolean; plan: { target: { version: number } } }>()).toMatchObject({ dryRun: true, plan: { target: { version: 4 } } });
+    // Two back, skipping v4: it shipped exactly what v6 runs, so going back to it would change nothing.
+    expect(dry.json<{ dryRun: boolean; plan: { target: { version: number } } }>()).toMatchObject({ dryRun: true, plan: { target: { version: 3 } } });
   });
 
   it('stops, starts and restarts, changing what answers on the port; stopping a stopped one succeeds and says so', async () => {

@@ -116,6 +116,7 @@ describe('publicRecord', () => {
       actor: 'ada',
       origin: 'terminal',
       error: null,
+      supersededBy: null,
     });
   });
 

@@ -297,6 +297,49 @@ export class Engine {
     };
   }
 
+  /**
+   * Follows a container's logs as they come (after the last `tail` lines), until the container stops or
+   * the signal aborts. Lines arrive demultiplexed into stdout and stderr.
+   */
+  async followLogs(
+    id: string,
+    options: { tail?: number | 'all'; since?: number; timestamps: boolean },
+    onLine: (line: LogLine) => void,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const controller = new AbortController();
+    const abort = () => controller.abort();
+    signal.addEventListener('abort', abort, { once: true });
+    try {
+      const stream = (await this.call('follow logs', () =>
+        this.docker.getContainer(id).logs({
+          stdout: true,
+          stderr: true,
+          follow: true,
+          timestamps: true,
+          tail: (options.tail ?? 'all') as number,
+          abortSignal: controller.signal,
+          ...(options.since !== undefined ? { since: Math.floor(options.since / 1000) } : {}),
+        }),
+      )) as unknown as Readable;
+      const demux = new LogDemuxer(true);
+      await new Promise<void>((resolve) => {
+        stream.on('data', (chunk: Buffer) => demux.push(chunk).forEach(onLine));
+        stream.on('end', resolve);
+        stream.on('close', resolve);
+        stream.on('error', () => resolve());
+        if (signal.aborted) resolve();
+        signal.addEventListener('abort', () => {
+          stream.destroy();
+          resolve();
+        }, { once: true });
+      });
+      demux.flush().forEach(onLine);
+    } finally {
+      signal.removeEventListener('abort', abort);
+    }
+  }
+
   /** The last `tail` lines of a container's logs, split into stdout and stderr. */
   async logs(id: string, options: { tail?: number | 'all'; since?: number; timestamps?: boolean } = {}): Promise<LogLine[]> {
     const timestamps = options.timestamps ?? true;

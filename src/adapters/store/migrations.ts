@@ -82,6 +82,12 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (app, kind, key)
   );
   `,
+  // 3: which deployment replaced each one (change failure rate and time to restore need it), and an index
+  //    for the delivery metrics' per-commit lead times.
+  `
+  ALTER TABLE deployments ADD COLUMN superseded_by TEXT;
+  CREATE INDEX deployments_by_ready ON deployments (app, ready_at) WHERE ready_at IS NOT NULL;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -34,6 +34,7 @@ const COLUMNS: ReadonlyArray<[keyof Deployment, string]> = [
   ['finishedAt', 'finished_at'],
   ['actor', 'actor'],
   ['origin', 'origin'],
+  ['supersededBy', 'superseded_by'],
 ];
 const COLUMN_OF = new Map(COLUMNS);
 
@@ -48,6 +49,7 @@ function fromRow(row: Record<string, unknown>): Deployment {
   for (const [key, column] of COLUMNS) d[key] = row[column];
   d.config = JSON.parse(row.config as string) as DeployConfig;
   d.dirty = row.dirty === 1;
+  d.supersededBy = (row.superseded_by as string | null) ?? null;
   d.error = row.error_code ? { code: row.error_code as string, message: (row.error_message as string) ?? '' } : null;
   return d as unknown as Deployment;
 }
@@ -59,7 +61,7 @@ export interface ListFilter {
   limit?: number | undefined;
 }
 
-export type NewDeployment = Omit<Deployment, 'version'>;
+export type NewDeployment = Omit<Deployment, 'version' | 'supersededBy'>;
 export type DeploymentPatch = Partial<Omit<Deployment, 'id' | 'app' | 'version'>>;
 
 export type LogKind = 'build' | 'runtime';
@@ -178,7 +180,7 @@ export class Store {
     return this.transaction(() => {
       const row = this.get('SELECT COALESCE(MAX(version), 0) + 1 AS next FROM deployments WHERE app = :app', { app: d.app });
       const version = row?.next as number;
-      const full: Deployment = { ...d, version };
+      const full: Deployment = { ...d, version, supersededBy: null };
       const params: Row = {};
       for (const [key, column] of COLUMNS) params[column] = toColumn(key, full[key]);
       params.error_code = full.error?.code ?? null;

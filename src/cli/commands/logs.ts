@@ -1,0 +1,46 @@
+import { parseSince } from '../../core/duration.js';
+import { DeployError } from '../../core/errors.js';
+import type { LogLine } from '../../core/logs.js';
+import type { Handler } from '../../main.js';
+import { buildLog, readLogs } from '../../services/logs.js';
+import { resolveDeployment } from '../../services/resolve.js';
+import { sanitize } from '../../ui/sanitize.js';
+
+function parseTail(raw: unknown): number | 'all' {
+  if (raw === undefined) return 100;
+  if (raw === 'all') return 'all';
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0) throw new DeployError('usage', `--tail must be a number of lines or "all", not ${JSON.stringify(raw)}.`);
+  return n;
+}
+
+export const handler: Handler = async (ctx, [ref], o) => {
+  const r = ctx.reporter;
+  const d = resolveDeployment(ctx, ref as string, { allowApp: true });
+  const tail = parseTail(o.tail);
+  const since = o.since === undefined ? undefined : parseSince(o.since as string, ctx.now());
+  if (o.build) {
+    if (o.follow) throw new DeployError('usage', '--build shows the kept build output; it cannot be followed.');
+    const { text, truncated } = buildLog(ctx, d);
+    let lines = text.replace(/\n$/, '').split('\n');
+    if (tail !== 'all') lines = lines.slice(-tail);
+    if (truncated) r.info(r.colors.dim('(the start of this build output was not kept: only the last 1 MiB is)'));
+    if (r.json) lines.forEach((message) => r.jsonLine({ timestamp: null, stream: 'build', message }));
+    else if (lines.length > 0) ctx.stdout.write(`${lines.map(sanitize).join('\n')}\n`);
+    return;
+  }
+  const withTime = Boolean(o.timestamps);
+  const print = (l: LogLine) => {
+    if (r.json) {
+      r.jsonLine({ timestamp: l.time === null ? null : new Date(l.time).toISOString(), stream: l.stream, message: l.message });
+      return;
+    }
+    const text = `${withTime && l.time !== null ? `${new Date(l.time).toISOString()} ` : ''}${sanitize(l.message)}\n`;
+    (l.stream === 'stderr' ? ctx.stderr : ctx.stdout).write(text);
+  };
+  const result = await readLogs(ctx, d, { tail, since, follow: Boolean(o.follow) }, print);
+  if (result.source === 'kept') {
+    const when = result.savedAt ? new Date(result.savedAt).toISOString().replace('T', ' ').slice(0, 19) : '';
+    r.info(r.colors.dim(`(the kept copy: ${d.containerName ?? 'the container'} was removed${when ? ` at ${when} UTC` : ''}${result.truncated ? '; only its last 1 MiB was kept' : ''}${o.follow ? '; nothing more to follow' : ''})`));
+  }
+};
