@@ -5,7 +5,6 @@ import { diffConfig } from '../core/config-diff.js';
 import { DeployError } from '../core/errors.js';
 import { newDeploymentId } from '../core/ids.js';
 import { planSwitch } from '../core/plan.js';
-import { formatPort } from '../core/ports.js';
 import { redactUrl } from '../core/redact.js';
 import { IN_PROGRESS, type DeployConfig, type Deployment, type Kind } from '../core/types.js';
 import type { Context } from '../context.js';
@@ -27,8 +26,8 @@ export function servingEffect(current: Deployment | null, next: DeployConfig | n
   if (!next) return { text: `${who} serves now`, strategy: null };
   const plan = planSwitch(current, next.ports);
   return plan.strategy === 'stop-first'
-    ? { text: `${who} stops first (it holds ${current.config.ports.map(formatPort).join(', ')}), is started again if this fails, else superseded`, strategy: 'stop-first' }
-    : { text: `${who} keeps serving until this one is healthy, then is superseded`, strategy: 'start-first' };
+    ? { text: `${who} stops first (same host port); started again if this fails, superseded if it works`, strategy: 'stop-first' }
+    : { text: `${who} serves until this one is healthy, then is superseded`, strategy: 'start-first' };
 }
 
 function nextVersion(ctx: Context, app: string): number {

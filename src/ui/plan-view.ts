@@ -3,6 +3,7 @@ import { formatDuration } from '../core/duration.js';
 import { formatPort } from '../core/ports.js';
 import { SECRET_MASK } from '../core/record-view.js';
 import type { Colors } from './colors.js';
+import { DEFAULT_SOCKET } from '../adapters/docker/endpoint.js';
 
 function imageLine(p: ActionPlan): string {
   const img = p.image;
@@ -23,7 +24,7 @@ export function renderPlan(p: ActionPlan, c: Colors): string {
   const t = p.target;
   const label = (s: string) => c.dim(s.padEnd(10));
   const lines: string[] = [c.bold(p.title)];
-  lines.push(`  ${label('endpoint')}${p.endpoint}`);
+  lines.push(`  ${label('endpoint')}${p.endpoint === DEFAULT_SOCKET ? `local (${p.endpoint})` : p.endpoint}`);
   const when = t.commitTime ? new Date(t.commitTime).toISOString().slice(0, 16).replace('T', ' ') : '';
   lines.push(`  ${label('commit')}${t.commit.slice(0, 12)} ${JSON.stringify(t.commitSubject)}${t.dirty ? c.yellow(' (dirty)') : ''}`);
   lines.push(`  ${label('')}${t.commitAuthor}${when ? ` · ${when} UTC` : ''} · ${t.ref}`);
