@@ -74,8 +74,11 @@ export function buildProgram(io: IO, run: Run): Command {
     .alias('list')
     .summary('list deployments, newest first')
     .option('-a, --app <name>', 'only this app')
-    .addOption(new Option('-s, --status <status>', 'only this status (repeatable)').argParser(collect))
+    .addOption(new Option('-s, --status <status>', 'only this status (repeatable): running, stopped, failed, superseded, ...').argParser(collect))
+    .option('--failed', 'only failed (and interrupted) deployments')
+    .option('--since <when>', 'only those created since a duration ago (24h, 7d) or an ISO date')
     .option('-n, --limit <n>', 'show at most N (default 20 on a terminal, all otherwise)')
+    .addHelpText('after', '\nUnder the table: how many are shown of how many match, and how many are running, stopped and failed.\n\nExamples:\n  deploy ls --status running        # what is online\n  deploy ls --status stopped        # what is paused\n  deploy ls --app web --failed --since 7d\n  deploy ls --json | jq \'.[0].id\'')
     .action(action(async () => (await import('./commands/ls.js')).handler));
 
   asking(
@@ -151,6 +154,13 @@ export function buildProgram(io: IO, run: Run): Command {
     .option('--build', 'the build output kept with the record')
     .addHelpText('after', '\nThe container\'s stdout goes to stdout and its stderr to stderr; --json prints one {timestamp, stream, message} per line.\n\nExamples:\n  deploy logs web -f\n  deploy logs k7m2x9qa --build\n  deploy logs web@v7 --since 1h --json')
     .action(action(async () => (await import('./commands/logs.js')).handler));
+
+  program
+    .command('stats')
+    .summary('counts, durations and delivery metrics, with a chart of deployments per day')
+    .option('-a, --app <name>', 'only this app')
+    .option('--since <when>', 'the window: a duration back from now (30d, 12h) or an ISO date', '30d')
+    .action(action(async () => (await import('./commands/stats.js')).handler));
 
   const config = program
     .command('config')

@@ -19,7 +19,7 @@ export function plainTable(headers: readonly string[], rows: readonly string[][]
 }
 
 /** A cli-table3 table for a person at a terminal: a rule under the header, no vertical borders. */
-export async function terminalTable(headers: readonly string[], rows: readonly string[][], colors: Colors): Promise<string> {
+export async function terminalTable(headers: readonly string[], rows: readonly string[][], colors: Colors, rightAligned: readonly number[] = []): Promise<string> {
   const { default: Table } = await import('cli-table3');
   const table = new Table({
     head: headers.map((h) => colors.bold(h)),
@@ -31,7 +31,7 @@ export async function terminalTable(headers: readonly string[], rows: readonly s
       right: '', 'right-mid': '', middle: '',
     },
   });
-  table.push(...rows.map((r) => [...r]));
+  table.push(...rows.map((r) => r.map((content, i) => (rightAligned.includes(i) ? { content, hAlign: 'right' as const } : content))));
   // cli-table3 draws the header rule only (compact mode), across every column's padding: trim it.
   return table
     .toString()

@@ -18,6 +18,8 @@ export interface CliOptions {
   /** Pretend stdin/stdout/stderr are terminals. */
   tty?: boolean;
   signal?: AbortSignal;
+  /** A fixed clock. */
+  now?: () => number;
 }
 
 function capture(isTTY: boolean): { stream: PassThrough & { isTTY?: boolean; columns?: number }; text(): string } {
@@ -45,6 +47,7 @@ export async function cli(argv: string[], options: CliOptions = {}): Promise<Cli
       stdin,
       stdout: out.stream,
       stderr: err.stream,
+      ...(options.now ? { now: options.now } : {}),
     },
     options.signal ? { signal: options.signal } : {},
   );

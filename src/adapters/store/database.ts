@@ -72,6 +72,7 @@ export function openDatabase(path: string): OpenedDatabase {
   try {
     db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;');
     migrate(db, path);
+    ensurePercentile(db);
   } catch (error) {
     db.close();
     throw error instanceof DeployError ? error : storeError(path, error);
@@ -86,6 +87,37 @@ export function openDatabase(path: string): OpenedDatabase {
     }
   }
   return { db, warnings };
+}
+
+/**
+ * `percentile(X, P)` as SQLite's percentile extension defines it (linear interpolation). Node 24's SQLite has
+ * it built in; Node 22's does not, so there it is added as an aggregate function.
+ */
+function ensurePercentile(db: DatabaseSync): void {
+  try {
+    db.prepare('SELECT percentile(1, 50)').get();
+    return;
+  } catch {
+    // not built in: define it
+  }
+  // The accumulator is a plain object: node:sqlite keeps it on the JS side, though its types ask for SQL values.
+  const options = {
+    start: () => ({ values: [] as number[], p: 50 }),
+    step: (acc: { values: number[]; p: number }, value: unknown, p: unknown) => {
+      if (typeof value === 'number') acc.values.push(value);
+      if (typeof p === 'number') acc.p = p;
+      return acc;
+    },
+    result: (acc: { values: number[]; p: number }) => {
+      if (acc.values.length === 0) return null;
+      const v = acc.values.sort((a, b) => a - b);
+      const pos = ((v.length - 1) * acc.p) / 100;
+      const lo = Math.floor(pos);
+      const hi = Math.ceil(pos);
+      return (v[lo] as number) + ((v[hi] as number) - (v[lo] as number)) * (pos - lo);
+    },
+  };
+  db.aggregate('percentile', options as unknown as Parameters<DatabaseSync['aggregate']>[1]);
 }
 
 function migrate(db: DatabaseSync, path: string): void {

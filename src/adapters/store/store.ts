@@ -1,6 +1,8 @@
 import type { DatabaseSync, SQLInputValue } from 'node:sqlite';
 import type { AppRecord, DeployConfig, Deployment, DeploymentEvent, Status } from '../../core/types.js';
 import { openDatabase, storeError } from './database.js';
+import type { RawStatistics } from '../../core/stats.js';
+import { queryStatistics, type StatsFilter } from './statistics.js';
 
 type Row = Record<string, SQLInputValue>;
 
@@ -304,6 +306,28 @@ export class Store {
         this.db.prepare('DELETE FROM app_config WHERE app = :app AND kind = :kind AND key = :key').run({ app, kind: e.kind, key: e.key });
       }
     });
+  }
+
+  // --- statistics ---------------------------------------------------------------------------------
+
+  statistics(filter: StatsFilter): RawStatistics {
+    return this.guard(() => queryStatistics(this.db, filter));
+  }
+
+  /** How many deployments of each status match a filter (the summary under `deploy ls`). */
+  statusCounts(filter: Omit<ListFilter, 'limit' | 'statuses'>): Partial<Record<Status, number>> {
+    const where: string[] = [];
+    const params: Row = {};
+    if (filter.app !== undefined) {
+      where.push('app = :app');
+      params.app = filter.app;
+    }
+    if (filter.since !== undefined) {
+      where.push('created_at >= :since');
+      params.since = filter.since;
+    }
+    const rows = this.all(`SELECT status, COUNT(*) AS n FROM deployments ${where.length ? `WHERE ${where.join(' AND ')}` : ''} GROUP BY status`, params);
+    return Object.fromEntries(rows.map((r) => [r.status as Status, r.n as number]));
   }
 
   // --- events and logs ----------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-import { formatAge, formatDuration } from '../../core/duration.js';
+import { formatAge, formatDuration, parseSince } from '../../core/duration.js';
 import { DeployError } from '../../core/errors.js';
 import { publicRecord } from '../../core/record-view.js';
 import { STATUSES, type Deployment, type Status } from '../../core/types.js';
@@ -81,20 +81,28 @@ async function fittedTable(list: Deployment[], now: number, c: Colors, columns: 
   return table;
 }
 
+/** "12 shown of 40 · 1 running · 0 stopped · 3 failed": the seeds' counts, under the table. */
+function summary(shown: number, total: number, counts: Partial<Record<Status, number>>): string {
+  const failed = (counts.failed ?? 0) + (counts.interrupted ?? 0);
+  return `${shown} shown of ${total} · ${counts.running ?? 0} running · ${counts.stopped ?? 0} stopped · ${failed} failed`;
+}
+
 export const handler: Handler = async (ctx, _args, o) => {
   const r = ctx.reporter;
-  const statuses = parseStatuses(o.status);
+  let statuses = parseStatuses(o.status);
+  if (o.failed) statuses = [...new Set([...(statuses ?? []), 'failed' as const, 'interrupted' as const])];
+  const since = o.since === undefined ? undefined : parseSince(o.since as string, ctx.now());
   const onTerminal = Boolean(ctx.stdout.isTTY) && !r.json;
   const limit = parseLimit(o.limit) ?? (onTerminal ? TERMINAL_LIMIT : undefined);
   const store = ctx.store();
-  const filter = { app: o.app as string | undefined, statuses };
+  const filter = { app: o.app as string | undefined, statuses, since };
   const list = store.list({ ...filter, limit });
   if (r.json) {
     r.result(list.map(publicRecord));
     return;
   }
   if (list.length === 0) {
-    r.info(filter.app || statuses ? 'No deployments match.' : 'No deployments yet. Ship one with: deploy deploy');
+    r.info(filter.app || statuses || since !== undefined ? 'No deployments match.' : 'No deployments yet. Ship one with: deploy deploy');
     return;
   }
   const now = ctx.now();
@@ -103,8 +111,9 @@ export const handler: Handler = async (ctx, _args, o) => {
   } else {
     r.print(plainTable(HEADERS, list.map((d) => row(d, now, r.colors))));
   }
-  if (onTerminal && limit !== undefined && list.length === limit) {
-    const total = store.count(filter);
-    if (total > list.length) r.info(r.colors.dim(`${list.length} shown of ${total}; --limit N shows more.`));
-  }
+  const total = list.length < (limit ?? Infinity) ? list.length : store.count(filter);
+  const line = summary(list.length, total, store.statusCounts({ app: filter.app, since }));
+  // Under the table for a person; on stderr otherwise, so scripts that cut columns see rows only.
+  if (onTerminal) r.print(r.colors.dim(`${line}${total > list.length ? ' · --limit N shows more' : ''}`));
+  else r.info(line);
 };

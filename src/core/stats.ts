@@ -1,0 +1,136 @@
+/** What the store's aggregate queries give back (see adapters/store/statistics.ts). */
+export interface Summary {
+  n: number;
+  median: number | null;
+  p95: number | null;
+}
+
+export interface AppCounts {
+  app: string;
+  total: number;
+  pending: number;
+  successful: number;
+  failed: number;
+  running: number;
+  stopped: number;
+}
+
+export interface RawStatistics {
+  counts: AppCounts[];
+  durations: Record<'build' | 'startToReady' | 'total', Record<string, Summary>>;
+  leadTime: Record<string, Summary>;
+  changes: Record<string, { changes: number; failed: number; rolledBack: number }>;
+  restore: Record<string, Summary & { unrestored: number }>;
+  perDay: Array<{ day: number; successful: number; failed: number }>;
+}
+
+/** The key under which figures for all apps together are kept. */
+export const ALL = '*';
+
+
+const DAY = 86_400_000;
+
+export interface DurationFigures {
+  n: number;
+  medianMs: number | null;
+  p95Ms: number | null;
+}
+
+export interface Delivery {
+  deploymentFrequency: { successful: number; perDay: number; perWeek: number };
+  leadTime: DurationFigures;
+  changeFailureRate: { rate: number | null; changes: number; failed: number; rolledBack: number };
+  timeToRestore: DurationFigures & { unrestored: number };
+}
+
+export interface AppStats extends Omit<AppCounts, 'app'> {
+  app: string;
+  durations: Record<'build' | 'startToReady' | 'total', DurationFigures>;
+  delivery: Delivery;
+}
+
+export interface Stats extends Omit<AppCounts, 'app'> {
+  window: { since: string; until: string; days: number };
+  app: string | null;
+  apps: AppStats[];
+  durations: Record<'build' | 'startToReady' | 'total', DurationFigures>;
+  delivery: Delivery;
+  perDay: Array<{ date: string; successful: number; failed: number }>;
+}
+
+const figures = (s: Summary | undefined): DurationFigures => ({ n: s?.n ?? 0, medianMs: s?.median ?? null, p95Ms: s?.p95 ?? null });
+
+function delivery(raw: RawStatistics, key: string, successful: number, days: number): Delivery {
+  const ch = raw.changes[key] ?? { changes: 0, failed: 0, rolledBack: 0 };
+  const restore = raw.restore[key];
+  return {
+    deploymentFrequency: { successful, perDay: round2(successful / days), perWeek: round2((successful / days) * 7) },
+    leadTime: figures(raw.leadTime[key]),
+    changeFailureRate: { rate: ch.changes === 0 ? null : round2((ch.failed + ch.rolledBack) / ch.changes), ...ch },
+    timeToRestore: { ...figures(restore), unrestored: restore?.unrestored ?? 0 },
+  };
+}
+
+function round2(x: number): number {
+  return Math.round(x * 100) / 100;
+}
+
+/** Turns the store's aggregates into the figures `deploy stats` shows and prints as JSON. */
+export function assembleStats(raw: RawStatistics, window: { since: number; until: number }, app: string | null): Stats {
+  const days = Math.max(1, Math.round((window.until - window.since) / DAY));
+  const totals: Omit<AppCounts, 'app'> = { total: 0, pending: 0, successful: 0, failed: 0, running: 0, stopped: 0 };
+  for (const c of raw.counts) for (const k of Object.keys(totals) as Array<keyof typeof totals>) totals[k] += c[k];
+  const durationsOf = (key: string) => ({
+    build: figures(raw.durations.build[key]),
+    startToReady: figures(raw.durations.startToReady[key]),
+    total: figures(raw.durations.total[key]),
+  });
+  const byDay = new Map(raw.perDay.map((d) => [d.day, d]));
+  const perDay: Stats['perDay'] = [];
+  const first = Math.floor(window.since / DAY);
+  const last = Math.floor((window.until - 1) / DAY);
+  for (let day = first; day <= last; day++) {
+    const d = byDay.get(day);
+    perDay.push({ date: new Date(day * DAY).toISOString().slice(0, 10), successful: d?.successful ?? 0, failed: d?.failed ?? 0 });
+  }
+  return {
+    window: { since: new Date(window.since).toISOString(), until: new Date(window.until).toISOString(), days },
+    app,
+    ...totals,
+    apps: raw.counts.map((c) => ({ ...c, durations: durationsOf(c.app), delivery: delivery(raw, c.app, c.successful, days) })),
+    durations: durationsOf(ALL),
+    delivery: delivery(raw, ALL, totals.successful, days),
+    perDay,
+  };
+}
+
+const BLOCKS = [' ', '▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+
+/**
+ * Bars of `height` rows, one column per value, in eighths of a row: rows come back top first. Zero stays
+ * blank; any non-zero value shows at least the lowest block.
+ */
+export function bars(values: readonly number[], height: number, max = Math.max(0, ...values)): string[] {
+  const rows: string[] = [];
+  for (let row = height - 1; row >= 0; row--) {
+    let line = '';
+    for (const v of values) {
+      const eighths = max === 0 || v === 0 ? 0 : Math.max(1, Math.round((v / max) * height * 8));
+      const here = Math.min(8, Math.max(0, eighths - row * 8));
+      line += BLOCKS[here];
+    }
+    rows.push(line);
+  }
+  return rows;
+}
+
+/** Sums values into at most `columns` buckets of whole days, so a long window still fits a line. */
+export function bucket<T extends { successful: number; failed: number }>(days: readonly T[], columns: number): Array<{ successful: number; failed: number; first: number; size: number }> {
+  const size = Math.max(1, Math.ceil(days.length / Math.max(1, columns)));
+  const out: Array<{ successful: number; failed: number; first: number; size: number }> = [];
+  for (let i = 0; i < days.length; i += size) {
+    const slice = days.slice(i, i + size);
+    out.push({ successful: slice.reduce((a, d) => a + d.successful, 0), failed: slice.reduce((a, d) => a + d.failed, 0), first: i, size: slice.length });
+  }
+  return out;
+}
