@@ -28,6 +28,10 @@ export interface Context extends IO {
   isCI: boolean;
   /** Aborted on Ctrl-C (SIGINT) and SIGTERM, so long waits end cleanly. */
   signal: AbortSignal;
+  /** The engine chosen on the command line (--context, --host), if any. */
+  flags: { context?: string | undefined; host?: string | undefined };
+  /** How long to wait for an app's lock held by someone else (--lock-wait); 0 fails at once. */
+  lockWaitMs: number;
   store(): Store;
   git(): Promise<Git>;
   /** An engine, connected once per endpoint and reused. */
@@ -52,7 +56,7 @@ export function isCI(env: Record<string, string | undefined>): boolean {
   return (ci !== undefined && ci !== '' && ci !== '0' && ci.toLowerCase() !== 'false') || Boolean(env.GITHUB_ACTIONS || env.GITLAB_CI || env.BUILDKITE || env.JENKINS_URL);
 }
 
-export function createContext(io: IO, reporter: Reporter, signal: AbortSignal): Context {
+export function createContext(io: IO, reporter: Reporter, signal: AbortSignal, flags: Context['flags'] = {}, lockWaitMs = 0): Context {
   const paths = resolvePaths(io.env);
   const ci = isCI(io.env);
   let store: Store | null = null;
@@ -65,6 +69,8 @@ export function createContext(io: IO, reporter: Reporter, signal: AbortSignal): 
     isCI: ci,
     canPrompt: Boolean(io.stdin.isTTY && io.stderr.isTTY) && !ci,
     signal,
+    flags,
+    lockWaitMs,
     store() {
       if (!store) {
         store = Store.open(paths.store);
@@ -83,7 +89,7 @@ export function createContext(io: IO, reporter: Reporter, signal: AbortSignal): 
       const key = endpoint.url;
       let engine = engines.get(key);
       if (!engine) {
-        engine = import('./adapters/docker/engine.js').then(({ Engine }) => Engine.connect(endpoint));
+        engine = import('./adapters/docker/engine.js').then(({ Engine }) => Engine.connect(endpoint, io.env));
         engine.catch(() => engines.delete(key));
         engines.set(key, engine);
       }

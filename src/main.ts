@@ -1,3 +1,4 @@
+import { parseDuration } from './core/duration.js';
 import { DeployError, EXIT_CODES, exitCodeOf, failureDocument } from './core/errors.js';
 import { createContext, defaultIO, isCI, type Context, type IO } from './context.js';
 import { buildProgram, type GlobalOptions } from './cli/program.js';
@@ -37,7 +38,8 @@ export async function main(argv: string[], partialIO: Partial<IO> = {}, options:
       color: wantsColor(io.env, Boolean(io.stderr.isTTY), opts.color as boolean | undefined),
     });
     await reporter.prepare();
-    ctx = createContext(io, reporter, signal);
+    const lockWait = opts.lockWait === undefined ? 0 : parseDuration(opts.lockWait as string, '--lock-wait');
+    ctx = createContext(io, reporter, signal, { context: opts.context as string | undefined, host: opts.host as string | undefined }, lockWait);
     const handler = await load();
     const code = await handler(ctx, args, opts);
     exitCode = typeof code === 'number' ? code : 0;

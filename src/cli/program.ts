@@ -26,6 +26,9 @@ export function buildProgram(io: IO, run: Run): Command {
     .option('-v, --verbose', 'show build output, and stack traces of internal errors')
     .option('-q, --quiet', 'print results only, no progress')
     .option('--no-color', 'never colour the output (NO_COLOR is honoured too)')
+    .option('-c, --context <name>', 'the docker context of the engine to use (as docker --context)')
+    .option('-H, --host <url>', 'the engine to use: unix:///path, tcp://HOST:PORT or ssh://USER@HOST[:PORT] (as docker -H)')
+    .option('--lock-wait <duration>', "wait this long for the app's lock when another deploy holds it (default: fail at once)")
     .showSuggestionAfterError(true)
     .exitOverride()
     .configureOutput({
@@ -161,6 +164,31 @@ export function buildProgram(io: IO, run: Run): Command {
     .option('-a, --app <name>', 'only this app')
     .option('--since <when>', 'the window: a duration back from now (30d, 12h) or an ISO date', '30d')
     .action(action(async () => (await import('./commands/stats.js')).handler));
+
+  program
+    .command('sync')
+    .summary('bring the store in line with what an engine holds (deployments made elsewhere, real statuses)')
+    .description(
+      'Reads the record labels of the containers and images on the engine (--context/--host, or the usual choice)\n' +
+        'and adds the deployments this store does not know (made on another machine or CI runner), and corrects\n' +
+        "the statuses of this store's deployments from the real container states. A CI runner that starts with an\n" +
+        'empty store can sync, then roll back.',
+    )
+    .option('-a, --app <name>', 'only this app')
+    .action(action(async () => (await import('./commands/sync.js')).handler));
+
+  const lock = program.command('lock').summary("see or release an app's deploy lock (kept on the engine)");
+  lock
+    .command('status')
+    .argument('<app>')
+    .summary('who holds the lock, since when, for what')
+    .action(action(async () => (await import('./commands/lock.js')).status));
+  lock
+    .command('release')
+    .argument('<app>')
+    .summary('remove a stuck lock (a dead holder is taken over by the next deploy anyway)')
+    .option('-y, --yes', 'do not ask')
+    .action(action(async () => (await import('./commands/lock.js')).release));
 
   const config = program
     .command('config')

@@ -89,3 +89,11 @@ export function secretKeys(env: Record<string, EnvVar>): string[] {
     .map(([k]) => k)
     .sort();
 }
+
+/** The strongest layer's `endpoint` setting, if any layer pins the app to an engine. */
+export function endpointSetting(layers: readonly ConfigLayer[]): { value: string; origin: Origin } | undefined {
+  for (const { origin, settings } of layers) {
+    if (settings.endpoint !== undefined) return { value: settings.endpoint, origin };
+  }
+  return undefined;
+}

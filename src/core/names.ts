@@ -1,3 +1,4 @@
+import { recordLabel } from './record-label.js';
 import type { Deployment } from './types.js';
 
 /** Every image and container the tool makes carries these labels; it finds them by label, never by name. */
@@ -11,8 +12,10 @@ export const LABEL = {
   commit: 'dev.deploy.commit',
   ref: 'dev.deploy.ref',
   createdAt: 'dev.deploy.created-at',
-  /** On images: the build that made it, as JSON (one label, so the classic builder adds one step). */
-  build: 'dev.deploy.build',
+  /** The deployment as JSON, secret values left out (see record-label.ts): on images, the one that built it. */
+  record: 'dev.deploy.record',
+  /** The app's lock container. */
+  lock: 'dev.deploy.lock',
 } as const;
 
 export function imageRef(app: string, buildId: string): string {
@@ -23,9 +26,10 @@ export function containerName(app: string, version: number, id: string): string 
   return `${app}-v${version}-${id}`;
 }
 
-/** Labels that identify a deployment on the engine. */
-export function deploymentLabels(d: Pick<Deployment, 'app' | 'id' | 'version' | 'kind' | 'parentId' | 'commit' | 'ref' | 'createdAt'>): Record<string, string> {
+/** Labels that identify a deployment on the engine, and the record itself. */
+export function deploymentLabels(d: Deployment): Record<string, string> {
   return {
+    [LABEL.record]: recordLabel(d),
     [LABEL.managed]: 'true',
     [LABEL.app]: d.app,
     [LABEL.id]: d.id,
@@ -40,12 +44,12 @@ export function deploymentLabels(d: Pick<Deployment, 'app' | 'id' | 'version' | 
 
 /**
  * Labels baked into an image at build time. The classic builder turns each label into a build step with
- * its own intermediate container, so images get two: the app (cacheable across builds of a commit) and one
- * JSON label describing the build. Per-deployment labels go on containers, which cost nothing.
+ * its own intermediate container, so images get two: the app (cacheable across builds of a commit) and the
+ * record of the deployment that built it. Per-deployment labels go on containers, which cost nothing.
  */
-export function buildLabels(d: Pick<Deployment, 'app' | 'id' | 'commit' | 'ref' | 'createdAt'>): Record<string, string> {
+export function buildLabels(d: Deployment): Record<string, string> {
   return {
     [LABEL.app]: d.app,
-    [LABEL.build]: JSON.stringify({ id: d.id, commit: d.commit, ref: d.ref, builtAt: new Date(d.createdAt).toISOString() }),
+    [LABEL.record]: recordLabel(d),
   };
 }

@@ -1,4 +1,5 @@
 import { LABEL } from './names.js';
+import { parseRecordLabel } from './record-label.js';
 import type { Deployment } from './types.js';
 
 export interface EngineImage {
@@ -12,16 +13,9 @@ export interface PruneDecision {
   keep: Array<EngineImage & { why: string }>;
 }
 
-/** The deployment that built an image, from its build label; null for images the tool did not make. */
+/** The deployment that built an image, from its record label; null for images the tool did not make. */
 export function buildIdOf(image: EngineImage): string | null {
-  const raw = image.labels[LABEL.build];
-  if (!raw) return null;
-  try {
-    const id = (JSON.parse(raw) as { id?: unknown }).id;
-    return typeof id === 'string' ? id : null;
-  } catch {
-    return null;
-  }
+  return parseRecordLabel(image.labels[LABEL.record])?.id ?? null;
 }
 
 const HOLDS_IMAGE: ReadonlySet<Deployment['status']> = new Set(['queued', 'building', 'starting', 'running', 'stopped']);

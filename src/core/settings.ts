@@ -1,5 +1,6 @@
 import { parseDuration } from './duration.js';
 import { assertEnvName, assertEnvValue } from './env.js';
+import { isEndpointUrl, normalizeHost } from './endpoint-choice.js';
 import { DeployError } from './errors.js';
 import { assertAppName } from './ids.js';
 import { jsonPath, type Position } from './json-source.js';
@@ -20,6 +21,8 @@ export interface Settings {
   healthCheck?: Partial<HealthCheck>;
   restart?: RestartPolicy;
   retention?: number;
+  /** The engine the app runs on: a docker context name or a URL (ssh://, tcp://, unix://). */
+  endpoint?: string;
 }
 
 export const RESTART_POLICIES: readonly RestartPolicy[] = ['no', 'always', 'unless-stopped', 'on-failure'];
@@ -81,7 +84,7 @@ function rethrowAt<T>(where: Where, path: string, fn: () => T): T {
   }
 }
 
-export const SETTINGS_KEYS = ['app', 'dockerfile', 'context', 'ports', 'env', 'buildArgs', 'healthCheck', 'restart', 'retention'];
+export const SETTINGS_KEYS = ['app', 'dockerfile', 'context', 'ports', 'env', 'buildArgs', 'healthCheck', 'restart', 'retention', 'endpoint'];
 export const HEALTH_KEYS = ['path', 'port', 'timeout', 'interval', 'settle'];
 
 /** Edit distance, for "did you mean" on a misspelt key. */
@@ -203,6 +206,13 @@ export function validateSettings(value: unknown, file: string, positions?: Map<s
         if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 1000) invalid(where, path, 'expected a whole number from 1 to 1000');
         out.retention = v;
         break;
+      case 'endpoint': {
+        const e = str(where, path, v).trim();
+        if (isEndpointUrl(e)) rethrowAt(where, path, () => normalizeHost(e));
+        else if (!/^[a-zA-Z0-9][a-zA-Z0-9_.+-]*$/.test(e)) invalid(where, path, `${JSON.stringify(e)} is neither a URL (ssh://, tcp://, unix://) nor a docker context name`);
+        out.endpoint = e;
+        break;
+      }
       default:
         unknownKey(where, '$', key, SETTINGS_KEYS);
     }

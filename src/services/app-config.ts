@@ -1,13 +1,14 @@
 import { readGlobalSettings, writeGlobalSettings, type GlobalSettingsFile } from '../adapters/global-settings.js';
 import type { AppConfigRow } from '../adapters/store/store.js';
 import { isGitUrl } from '../adapters/git.js';
-import { resolveConfig, type ConfigLayer, type ResolvedConfig } from '../core/config.js';
+import { endpointSetting, resolveConfig, type ConfigLayer, type ResolvedConfig } from '../core/config.js';
 import { isSettingKey, settingsFromEntries, settingValueFromText } from '../core/config-keys.js';
 import { assertEnvName, assertEnvValue } from '../core/env.js';
 import { DeployError } from '../core/errors.js';
 import { validateSettings, type Settings } from '../core/settings.js';
 import type { EnvVar } from '../core/types.js';
 import type { Context } from '../context.js';
+import { resolveEndpoint } from './engines.js';
 import { PROJECT_FILE, readProjectSettings } from './source.js';
 
 /** The app's own layer, from the store. */
@@ -151,6 +152,9 @@ export interface EffectiveConfig extends ResolvedConfig {
   app: string | null;
   /** Why deploy.json was not read, when it was not. */
   projectNote: string | null;
+  /** The engine the next deployment goes to, and what chose it; null when it cannot be resolved. */
+  endpoint: { url: string; source: string } | null;
+  endpointNote: string | null;
 }
 
 /**
@@ -178,7 +182,15 @@ export async function effectiveConfig(ctx: Context, app: string | null, flags: S
     }
   }
   const layers = app ? layersFor(ctx, app, project, flags) : [{ origin: 'flag' as const, settings: flags }, { origin: 'global' as const, settings: globalLayer(ctx) }];
-  return { app, projectNote, ...resolveConfig(layers) };
+  let endpoint: EffectiveConfig['endpoint'] = null;
+  let endpointNote: string | null = null;
+  try {
+    const e = resolveEndpoint(ctx, endpointSetting(layers));
+    endpoint = { url: e.url, source: e.source };
+  } catch (error) {
+    endpointNote = `endpoint: ${(error as Error).message}`;
+  }
+  return { app, projectNote, endpoint, endpointNote, ...resolveConfig(layers) };
 }
 
 export function scopeOf(app: string | undefined, global: boolean): Scope {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { userInfo } from 'node:os';
-import { resolveConfig } from '../core/config.js';
+import { endpointSetting, resolveConfig } from '../core/config.js';
 import { parseDuration } from '../core/duration.js';
 import { parseEnvAssignment, parseEnvFile } from '../core/env.js';
 import { DeployError } from '../core/errors.js';
@@ -13,7 +13,8 @@ import type { Deployment, HealthCheck } from '../core/types.js';
 import type { Context } from '../context.js';
 import { layersFor } from './app-config.js';
 import { buildImage } from './build.js';
-import { defaultEndpoint } from './engines.js';
+import { highestVersionOn, resolveEndpoint } from './engines.js';
+import { withLock } from './lock.js';
 import { release } from './release.js';
 import { pruneAfterDeploy } from './retention.js';
 import { assertDockerfile, readProjectSettings, resolveSource } from './source.js';
@@ -99,12 +100,15 @@ export async function deploy(ctx: Context, o: DeployOptions): Promise<Deployment
     throw new DeployError('usage', `Cannot tell the app's name from ${src.source}.`, { hint: 'Give --app NAME, or "app" in deploy.json.' });
   }
   assertAppName(app, o.app !== undefined ? '--app' : project.app !== undefined ? 'deploy.json' : 'the directory name');
-  const { config } = resolveConfig(layersFor(ctx, app, project, flags), { noCache: o.noCache ?? false, pull: o.pull ?? false });
+  const layers = layersFor(ctx, app, project, flags);
+  const { config } = resolveConfig(layers, { noCache: o.noCache ?? false, pull: o.pull ?? false });
   assertNoDuplicatePorts(config.ports);
   await assertDockerfile(git, src, config.context, config.dockerfile);
-  const endpoint = defaultEndpoint(ctx);
+  const endpoint = resolveEndpoint(ctx, endpointSetting(layers));
   const engine = await ctx.engine(endpoint);
+  const actor = await actorOf(ctx, src.root);
 
+  return withLock(ctx, engine, app, `deploy of ${src.ref}@${src.commit.slice(0, 7)}`, async () => {
   const store = ctx.store();
   const createdAt = ctx.now();
   const d = store.createDeployment({
@@ -133,10 +137,10 @@ export async function deploy(ctx: Context, o: DeployOptions): Promise<Deployment
     startedAt: null,
     readyAt: null,
     finishedAt: null,
-    actor: await actorOf(ctx, src.root),
+    actor,
     origin: origin(ctx),
     error: null,
-  });
+  }, (await highestVersionOn(engine, app)) + 1);
   store.rememberSource(app, src.origin, createdAt);
   const tracker = new Tracker(store, ctx.now, d);
   tracker.event('queued', `deploy of ${src.ref}@${src.commit.slice(0, 7)} to ${endpoint.url}`);
@@ -149,6 +153,7 @@ export async function deploy(ctx: Context, o: DeployOptions): Promise<Deployment
   });
   await pruneAfterDeploy(ctx, engine, app, config.retention);
   return tracker.deployment;
+  });
 }
 
 /**

@@ -1,16 +1,79 @@
 import type { Engine } from '../adapters/docker/engine.js';
-import { DEFAULT_SOCKET, type Endpoint } from '../adapters/docker/endpoint.js';
+import { currentContext, envTls, listContexts, readContext } from '../adapters/docker/contexts.js';
+import type { Endpoint } from '../adapters/docker/endpoint.js';
+import { chooseEndpoint } from '../core/endpoint-choice.js';
+import { LABEL } from '../core/names.js';
+import { parseRecordLabel } from '../core/record-label.js';
 import type { Context } from '../context.js';
 
-/** The engine commands use when nothing else decides: DOCKER_HOST, else the local socket. */
-export function defaultEndpoint(ctx: Context): Endpoint {
-  const host = ctx.env.DOCKER_HOST;
-  if (host) return { url: host, source: 'DOCKER_HOST', apiVersion: ctx.env.DOCKER_API_VERSION };
-  return { url: DEFAULT_SOCKET, source: 'default', apiVersion: ctx.env.DOCKER_API_VERSION };
+/** TLS from DOCKER_TLS_VERIFY / DOCKER_CERT_PATH, for a tcp:// host named directly. */
+function tlsFromEnv(ctx: Context, url: string): Endpoint['tls'] {
+  if (!url.startsWith('tcp://') || !ctx.env.DOCKER_TLS_VERIFY) return undefined;
+  return { ...envTls(ctx.env), verify: true };
 }
 
-/** The engine a recorded deployment lives on, whatever the current default is. */
+/**
+ * The engine a command talks to: --context / --host, else the app's pinned `endpoint` setting, else
+ * DOCKER_HOST, DOCKER_CONTEXT, the docker CLI's current context, else the local socket (see
+ * core/endpoint-choice.ts for the order and why).
+ */
+export function resolveEndpoint(ctx: Context, setting?: { value: string; origin: string }): Endpoint {
+  const choice = chooseEndpoint({
+    flagContext: ctx.flags.context,
+    flagHost: ctx.flags.host,
+    setting,
+    env: ctx.env,
+    currentContext: currentContext(ctx.env),
+  });
+  const apiVersion = ctx.env.DOCKER_API_VERSION || undefined;
+  if (choice.kind === 'context') {
+    const c = readContext(ctx.env, choice.name);
+    return {
+      url: c.host,
+      source: `context ${choice.name} (${choice.source})`,
+      context: choice.name,
+      tls: c.tls ? { ...c.tls, verify: !c.skipTlsVerify } : c.host.startsWith('tcp://') && c.skipTlsVerify ? { verify: false } : undefined,
+      apiVersion,
+    };
+  }
+  return { url: choice.url, source: choice.source, tls: tlsFromEnv(ctx, choice.url), apiVersion };
+}
+
+/**
+ * How to reach the engine a record names by URL, whatever the current default is: the endpoint commands
+ * resolve to now if it is the same engine, else the docker context with that host (for its TLS material),
+ * else the URL itself.
+ */
+export function endpointForUrl(ctx: Context, url: string): Endpoint {
+  try {
+    const now = resolveEndpoint(ctx);
+    if (now.url === url) return now;
+  } catch {
+    // the current choice may be broken (a missing context); the record's URL still works
+  }
+  const context = listContexts(ctx.env).find((c) => c.host === url);
+  if (context) {
+    return { url, source: `context ${context.name} (record)`, context: context.name, tls: context.tls ? { ...context.tls, verify: !context.skipTlsVerify } : undefined, apiVersion: ctx.env.DOCKER_API_VERSION || undefined };
+  }
+  return { url, source: 'record', tls: tlsFromEnv(ctx, url), apiVersion: ctx.env.DOCKER_API_VERSION || undefined };
+}
+
+/** The engine a recorded deployment lives on. */
 export async function engineFor(ctx: Context, url: string, known?: Engine): Promise<Engine> {
   if (known && known.endpoint.url === url) return known;
-  return ctx.engine({ url, source: 'record', apiVersion: ctx.env.DOCKER_API_VERSION });
+  return ctx.engine(endpointForUrl(ctx, url));
+}
+
+/**
+ * The highest version of the app the engine knows (from the record labels of its containers and images),
+ * so that versions stay one sequence when several machines deploy the same app.
+ */
+export async function highestVersionOn(engine: Engine, app: string): Promise<number> {
+  const [containers, images] = await Promise.all([engine.listContainers({ [LABEL.app]: app }), engine.listImages({ [LABEL.app]: app })]);
+  let max = 0;
+  for (const { labels } of [...containers, ...images]) {
+    const r = parseRecordLabel(labels[LABEL.record]);
+    if (r && r.app === app) max = Math.max(max, r.version);
+  }
+  return max;
 }

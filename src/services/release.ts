@@ -2,7 +2,7 @@ import type { ContainerEvent, Engine, ImageInfo } from '../adapters/docker/engin
 import { containerSpec } from '../core/container-spec.js';
 import { formatDuration } from '../core/duration.js';
 import { DeployError } from '../core/errors.js';
-import { containerName } from '../core/names.js';
+import { containerName, imageRef } from '../core/names.js';
 import { planSwitch } from '../core/plan.js';
 import { formatPort } from '../core/ports.js';
 import { redactValues } from '../core/redact.js';
@@ -99,6 +99,9 @@ export async function release(ctx: Context, engine: Engine, tracker: Tracker, im
   } catch (error) {
     const reason = error instanceof DeployError ? error.message : (error as Error).message;
     await undo(ctx, engine, tracker, containerId, stoppedOld ? { d: plan.replaces as Deployment, engine: oldEngine as Engine } : null, secrets, reason);
+    // An image this deployment built and that never served goes too: every image left on the engine then
+    // belongs to a deployment that served (what `deploy sync` relies on), and no broken build lingers.
+    if (image.ref === imageRef(d.app, d.id)) await engine.removeImage(image.ref).catch(() => false);
     if (error instanceof DeployError && plan.replaces) {
       const still = ` ${d.app} v${plan.replaces.version} (${plan.replaces.id}) is still serving.`;
       const wrapped = new DeployError(error.code, `${error.message}.${still}`, { hint: error.hint, details: error.details, cause: error });

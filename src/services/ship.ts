@@ -1,6 +1,6 @@
 import type { Engine } from '../adapters/docker/engine.js';
 import type { ActionPlan, ImageSource } from '../core/action-plan.js';
-import { resolveConfig } from '../core/config.js';
+import { endpointSetting, resolveConfig } from '../core/config.js';
 import { diffConfig } from '../core/config-diff.js';
 import { DeployError } from '../core/errors.js';
 import { newDeploymentId } from '../core/ids.js';
@@ -11,7 +11,8 @@ import type { Context } from '../context.js';
 import { layersFor } from './app-config.js';
 import { buildImage, type BuiltImage } from './build.js';
 import { actorOf, origin, runToEnd } from './deploy.js';
-import { defaultEndpoint, engineFor } from './engines.js';
+import { engineFor, highestVersionOn, resolveEndpoint } from './engines.js';
+import { withLock } from './lock.js';
 import { currentDeployment, release } from './release.js';
 import { pruneAfterDeploy } from './retention.js';
 import { readProjectSettings } from './source.js';
@@ -71,8 +72,6 @@ export async function planRedeploy(ctx: Context, target: Deployment, o: Redeploy
   if (IN_PROGRESS.includes(target.status)) {
     throw new DeployError('usage', `${target.app} v${target.version} (${target.id}) is still ${target.status}; redeploy it once it has finished.`);
   }
-  const endpoint = defaultEndpoint(ctx);
-  const engine = await ctx.engine(endpoint);
   let project = {};
   try {
     project = await readProjectSettings(await ctx.git(), await sourceOf(ctx, target, false));
@@ -80,7 +79,10 @@ export async function planRedeploy(ctx: Context, target: Deployment, o: Redeploy
     // The commit may be out of reach (a deleted clone); its deploy.json then comes from the record.
     if (!(error instanceof DeployError) || error.code === 'config') throw error;
   }
-  const { config } = resolveConfig(layersFor(ctx, target.app, project), { noCache: o.noCache, pull: o.pull });
+  const layers = layersFor(ctx, target.app, project);
+  const { config } = resolveConfig(layers, { noCache: o.noCache, pull: o.pull });
+  const endpoint = resolveEndpoint(ctx, endpointSetting(layers));
+  const engine = await ctx.engine(endpoint);
   const existing = o.noCache ? null : await imageOn(engine, target);
   const image: ImageSource =
     existing && target.image
@@ -132,7 +134,8 @@ export async function planRollback(ctx: Context, current: Deployment, target: De
   const image: ImageSource = existing && target.image
     ? { how: 'reuse', ref: target.image, imageId: existing.id, from: `v${target.version}` }
     : { how: 'build', noCache: false, reason: `--rebuild: the image of v${target.version} is gone` };
-  const effect = servingEffect(current, target.config, target.app);
+  const config = withKnownSecrets(ctx, target);
+  const effect = servingEffect(current, config, target.app);
   return {
     action: 'rollback',
     app: target.app,
@@ -141,13 +144,33 @@ export async function planRollback(ctx: Context, current: Deployment, target: De
     target,
     newVersion: version,
     image,
-    config: { ...target.config, noCache: false, pull: false },
+    config: { ...config, noCache: false, pull: false },
     serving: effect.text,
     switchStrategy: effect.strategy,
     changes: diffConfig(current.config, target.config),
     changesAgainst: `against v${current.version}, serving now:`,
     noop,
   };
+}
+
+/**
+ * A snapshot synced from an engine may lack secret values (the engine keeps them only in live containers'
+ * environments); they come from the app's stored configuration, or the rollback is refused rather than
+ * shipped without them.
+ */
+function withKnownSecrets(ctx: Context, target: Deployment): DeployConfig {
+  const missing = Object.entries(target.config.env).filter(([, v]) => v.secret && v.value === '');
+  if (missing.length === 0) return target.config;
+  const stored = new Map(ctx.store().appConfig(target.app).filter((r) => r.kind === 'env').map((r) => [r.key, r.value]));
+  const unknown = missing.map(([k]) => k).filter((k) => !stored.has(k));
+  if (unknown.length > 0) {
+    throw new DeployError('config', `${target.app} v${target.version} (${target.id}) needs the secret${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}, whose value this machine does not know (it was synced from the engine, which keeps secret values only in running containers).`, {
+      hint: `Set ${unknown.length > 1 ? 'them' : 'it'} here first: deploy config set ${unknown[0]}=VALUE --secret --app ${target.app}`,
+    });
+  }
+  const env = { ...target.config.env };
+  for (const [k] of missing) env[k] = { value: stored.get(k) as string, secret: true };
+  return { ...target.config, env };
 }
 
 /** Chooses the rollback target: --to, --steps N, or the newest successful one before the current one. */
@@ -193,6 +216,8 @@ export async function applyShip(ctx: Context, plan: ActionPlan, kind: Extract<Ki
   const store = ctx.store();
   const t = plan.target;
   const engine = await engineFor(ctx, plan.endpoint);
+  const actor = await actorOf(ctx, ctx.cwd);
+  return withLock(ctx, engine, t.app, `${kind} to v${t.version} (${t.id})`, async () => {
   const createdAt = ctx.now();
   const d = store.createDeployment({
     id: newDeploymentId(ctx.random),
@@ -220,10 +245,10 @@ export async function applyShip(ctx: Context, plan: ActionPlan, kind: Extract<Ki
     startedAt: null,
     readyAt: null,
     finishedAt: null,
-    actor: await actorOf(ctx, ctx.cwd),
+    actor,
     origin: origin(ctx),
     error: null,
-  });
+  }, (await highestVersionOn(engine, t.app)) + 1);
   const tracker = new Tracker(store, ctx.now, d);
   tracker.event('queued', `${kind} of v${t.version} (${t.id})${plan.image.how === 'reuse' ? `, reusing ${plan.image.ref}` : ', building the image'}`);
   const r = ctx.reporter;
@@ -246,4 +271,5 @@ export async function applyShip(ctx: Context, plan: ActionPlan, kind: Extract<Ki
   });
   await pruneAfterDeploy(ctx, engine, d.app, d.config.retention);
   return tracker.deployment;
+  });
 }

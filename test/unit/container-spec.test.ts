@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { containerSpec } from '../../src/core/container-spec.js';
+import { parseRecordLabel, recordLabel } from '../../src/core/record-label.js';
 import type { PortMapping } from '../../src/core/types.js';
 import { makeConfig, makeDeployment } from '../helpers/unit.js';
 
@@ -31,7 +32,7 @@ describe('containerSpec', () => {
       name: 'web-v3-abcd2345',
       Image: 'deploy/web:abcd2345',
       Env: [],
-      Labels: LABELS,
+      Labels: { ...LABELS, 'dev.deploy.record': recordLabel(d) },
       ExposedPorts: {},
       HostConfig: {
         PortBindings: {},
@@ -55,7 +56,7 @@ describe('containerSpec', () => {
       name: 'web-v3-abcd2345',
       Image: 'sha256:abc',
       Env: [],
-      Labels: { ...LABELS, 'dev.deploy.kind': 'rollback', 'dev.deploy.parent': 'zzzz9999' },
+      Labels: { ...LABELS, 'dev.deploy.kind': 'rollback', 'dev.deploy.parent': 'zzzz9999', 'dev.deploy.record': recordLabel(d) },
       ExposedPorts: { '80/tcp': {}, '53/udp': {}, '53/tcp': {} },
       HostConfig: {
         PortBindings: {
@@ -111,7 +112,16 @@ describe('containerSpec', () => {
     const other = makeDeployment({
       config: makeConfig({ noCache: true, pull: true, buildArgs: { A: '1' }, healthCheck: { path: '/', port: 80, timeoutMs: 1, intervalMs: 1, settleMs: 1 } }),
     });
-    expect(containerSpec(other, 'img', 'n')).toEqual(containerSpec(plain, 'img', 'n'));
+    const { 'dev.deploy.record': _a, ...otherLabels } = containerSpec(other, 'img', 'n').Labels;
+    const { 'dev.deploy.record': _b, ...plainLabels } = containerSpec(plain, 'img', 'n').Labels;
+    expect({ ...containerSpec(other, 'img', 'n'), Labels: otherLabels }).toEqual({ ...containerSpec(plain, 'img', 'n'), Labels: plainLabels });
+  });
+
+  it('carries the record in a label, secret values left out', () => {
+    const d = makeDeployment({ config: makeConfig({ env: { TOKEN: { value: 'hunter2-secret', secret: true }, MODE: { value: 'prod', secret: false } } }) });
+    const label = containerSpec(d, 'img', 'n').Labels['dev.deploy.record'];
+    expect(label).not.toContain('hunter2-secret');
+    expect(parseRecordLabel(label)).toMatchObject({ id: d.id, app: 'web', version: 3, commit: d.commit, config: { env: { TOKEN: { value: '', secret: true }, MODE: { value: 'prod', secret: false } } } });
   });
 
   it('leaves the deployment unchanged', () => {

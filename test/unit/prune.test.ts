@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { LABEL } from '../../src/core/names.js';
 import { planImagePrune, type EngineImage } from '../../src/core/prune.js';
+import { recordLabel } from '../../src/core/record-label.js';
 import type { Deployment } from '../../src/core/types.js';
 import { makeDeployment } from '../helpers/unit.js';
 
 const image = (id: string, app: string, builtBy: string | null): EngineImage => ({
   id,
   tags: [`deploy/${app}:${builtBy ?? 'x'}`],
-  labels: builtBy === null ? {} : { [LABEL.app]: app, [LABEL.build]: JSON.stringify({ id: builtBy }) },
+  labels: builtBy === null ? {} : { [LABEL.app]: app, [LABEL.record]: recordLabel(makeDeployment({ id: builtBy, app })) },
 });
 
 function deployment(version: number, status: Deployment['status'], imageId: string | null, ready = true, app = 'web'): Deployment {

@@ -39,6 +39,8 @@ export interface ContainerState {
   labels: Record<string, string>;
   error: string;
   imageId: string;
+  env: string[];
+  startedAt: number | null;
 }
 
 export interface ContainerEvent {
@@ -80,8 +82,8 @@ export class Engine {
   }
 
   /** Connects and agrees on an API version (the older of the engine's and ours, or DOCKER_API_VERSION). */
-  static async connect(endpoint: Endpoint): Promise<Engine> {
-    const docker = new Docker(connectionOptions(endpoint));
+  static async connect(endpoint: Endpoint, env: Record<string, string | undefined> = process.env): Promise<Engine> {
+    const docker = new Docker(connectionOptions(endpoint, env));
     let serverVersion: string;
     try {
       const v = (await docker.version()) as { ApiVersion?: string };
@@ -185,8 +187,8 @@ export class Engine {
   }
 
   /** Images carrying all the given labels. */
-  async listImages(labels: Record<string, string>): Promise<Array<{ id: string; tags: string[]; labels: Record<string, string>; created: number }>> {
-    const filters = { label: Object.entries(labels).map(([k, v]) => `${k}=${v}`) };
+  async listImages(labels: Record<string, string | null>): Promise<Array<{ id: string; tags: string[]; labels: Record<string, string>; created: number }>> {
+    const filters = { label: labelFilter(labels) };
     const images = await this.call('list images', () => this.docker.listImages({ filters }));
     return images.map((i) => ({ id: i.Id, tags: i.RepoTags ?? [], labels: i.Labels ?? {}, created: i.Created * 1000 }));
   }
@@ -244,6 +246,8 @@ export class Engine {
         labels: c.Config.Labels ?? {},
         error: c.State.Error ?? '',
         imageId: c.Image,
+        env: c.Config.Env ?? [],
+        startedAt: c.State.StartedAt && !c.State.StartedAt.startsWith('0001') ? Date.parse(c.State.StartedAt) : null,
       };
     } catch (error) {
       if (statusCode(error) === 404) return null;
@@ -252,10 +256,76 @@ export class Engine {
   }
 
   /** Containers carrying all the given labels, running or not. */
-  async listContainers(labels: Record<string, string>): Promise<Array<{ id: string; name: string; state: string; labels: Record<string, string> }>> {
-    const filters = { label: Object.entries(labels).map(([k, v]) => `${k}=${v}`) };
+  async listContainers(labels: Record<string, string | null>): Promise<Array<{ id: string; name: string; state: string; labels: Record<string, string> }>> {
+    const filters = { label: labelFilter(labels) };
     const list = await this.call('list containers', () => this.docker.listContainers({ all: true, filters }));
     return list.map((c) => ({ id: c.Id, name: (c.Names[0] ?? '').replace(/^\//, ''), state: c.State, labels: c.Labels ?? {} }));
+  }
+
+  /** Imports a root filesystem tar as an image (what `docker import` does); needs no registry. */
+  async importImage(tar: Buffer, repo: string, tag: string, changes: string[] = []): Promise<void> {
+    const { Readable } = await import('node:stream');
+    const stream = await this.call('import image', () =>
+      this.docker.importImage(Readable.from([tar]) as unknown as NodeJS.ReadableStream, { repo, tag, ...(changes.length ? { changes } : {}) } as object),
+    );
+    await new Promise<void>((resolve, reject) => {
+      (stream as unknown as Readable).on('data', () => undefined).on('end', resolve).on('error', reject);
+    });
+  }
+
+  /** Creates a container under a fixed name; null when that name is taken (the engine refuses twice). */
+  async createNamed(spec: Record<string, unknown> & { name: string }): Promise<string | null> {
+    try {
+      const c = await this.call('create container', () => this.docker.createContainer(spec as unknown as Docker.ContainerCreateOptions));
+      return c.id;
+    } catch (error) {
+      if (statusCode(error) === 409) return null;
+      throw error;
+    }
+  }
+
+  /** Writes a tar into a container's filesystem (it need not be running). */
+  async putArchive(id: string, path: string, tar: Buffer): Promise<void> {
+    await this.call('write into container', () => this.docker.getContainer(id).putArchive(tar, { path }) as unknown as Promise<void>);
+  }
+
+  /** Reads a path of a container's filesystem as a tar; null when the container or the path is gone. */
+  async getArchive(id: string, path: string): Promise<Buffer | null> {
+    try {
+      const stream = (await this.call('read from container', () => this.docker.getContainer(id).getArchive({ path }))) as unknown as Readable;
+      const chunks: Buffer[] = [];
+      for await (const chunk of stream) chunks.push(chunk as Buffer);
+      return Buffer.concat(chunks);
+    } catch (error) {
+      if (statusCode(error) === 404) return null;
+      throw error;
+    }
+  }
+
+  /** Resolves when a container with this name is destroyed, or after timeoutMs (bounded waits only). */
+  async waitForRemoval(name: string, timeoutMs: number, signal: AbortSignal): Promise<void> {
+    const controller = new AbortController();
+    const stop = () => controller.abort();
+    signal.addEventListener('abort', stop, { once: true });
+    const timer = setTimeout(stop, timeoutMs);
+    try {
+      const stream = (await this.call('watch events', () =>
+        this.docker.getEvents({ filters: { container: [name], event: ['destroy'] }, abortSignal: controller.signal } as Docker.GetEventsOptions),
+      )) as unknown as Readable;
+      await new Promise<void>((resolve) => {
+        stream.once('data', () => resolve());
+        stream.once('end', () => resolve());
+        stream.once('error', () => resolve());
+        controller.signal.addEventListener('abort', () => resolve(), { once: true });
+      });
+      stream.destroy();
+    } catch (error) {
+      if (!controller.signal.aborted) throw error;
+    } finally {
+      clearTimeout(timer);
+      controller.abort();
+      signal.removeEventListener('abort', stop);
+    }
   }
 
   /**
@@ -359,9 +429,21 @@ export class Engine {
   }
 }
 
+/** Engine label filters: `key=value`, or just `key` (null value) for "has this label". */
+function labelFilter(labels: Record<string, string | null>): string[] {
+  return Object.entries(labels).map(([k, v]) => (v === null ? k : `${k}=${v}`));
+}
+
 function isConnectionError(error: unknown): boolean {
   const code = (error as { code?: string }).code;
-  return ['ECONNREFUSED', 'ENOENT', 'EACCES', 'EPERM', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'ENOTSOCK', 'EPROTO', 'ERR_SSL_WRONG_VERSION_NUMBER', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'ERR_TLS_CERT_ALTNAME_INVALID', 'SELF_SIGNED_CERT_IN_CHAIN', 'CERT_HAS_EXPIRED'].includes(code ?? '');
+  return (
+    [
+      'ECONNREFUSED', 'ENOENT', 'EACCES', 'EPERM', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'ENOTSOCK', 'EPROTO', 'ESSH',
+      'ERR_SSL_WRONG_VERSION_NUMBER', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'ERR_TLS_CERT_ALTNAME_INVALID',
+      'SELF_SIGNED_CERT_IN_CHAIN', 'CERT_HAS_EXPIRED', 'ERR_SSL_TLSV1_ALERT_UNKNOWN_CA', 'ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE',
+      'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED', 'ERR_SSL_TLSV1_ALERT_DECRYPT_ERROR',
+    ].includes(code ?? '') || /socket hang up|certificate|ssl|tls/i.test((error as Error).message ?? '')
+  );
 }
 
 function unreachable(endpoint: Endpoint, error: unknown): DeployError {
@@ -374,10 +456,17 @@ function unreachable(endpoint: Endpoint, error: unknown): DeployError {
         : code === 'ECONNREFUSED'
           ? 'connection refused'
           : engineMessage(error);
+  const url = endpoint.url;
   const hint =
     code === 'EACCES' || code === 'EPERM'
       ? 'Run as a user allowed to use Docker (the "docker" group), or choose another engine with --context or DOCKER_HOST.'
-      : 'Start the engine (dockerd, or systemctl start docker), or choose another one with --context, --host or DOCKER_HOST.';
+      : code === 'ESSH'
+        ? `Check that "ssh ${url.replace(/^ssh:\/\//, '')}" works without a prompt (keys, agent, known_hosts) and that docker runs there.`
+        : /certificate|ssl|tls/i.test(reason)
+          ? 'Check the TLS certificates: DOCKER_CERT_PATH (ca.pem, cert.pem, key.pem) or those of the docker context.'
+          : url.startsWith('unix:')
+            ? 'Start the engine (dockerd, or systemctl start docker), or choose another one with --context, --host or DOCKER_HOST.'
+            : 'Check that the engine runs there and is reachable, or choose another one with --context, --host or DOCKER_HOST.';
   return new DeployError('docker_unreachable', `Cannot reach the Docker Engine at ${endpoint.url} (${reason}).`, {
     hint,
     details: { endpoint: endpoint.url },

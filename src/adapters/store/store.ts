@@ -177,25 +177,38 @@ export class Store {
 
   // --- deployments --------------------------------------------------------------------------------
 
-  /** Inserts a deployment with the app's next version number, atomically across processes. */
-  createDeployment(d: NewDeployment): Deployment {
+  /**
+   * Inserts a deployment with the app's next version number, atomically across processes; at least
+   * `minVersion` (what the engine already knows, when other machines deploy the same app).
+   */
+  createDeployment(d: NewDeployment, minVersion = 1): Deployment {
     return this.transaction(() => {
       const row = this.get('SELECT COALESCE(MAX(version), 0) + 1 AS next FROM deployments WHERE app = :app', { app: d.app });
-      const version = row?.next as number;
-      const full: Deployment = { ...d, version, supersededBy: null };
-      const params: Row = {};
-      for (const [key, column] of COLUMNS) params[column] = toColumn(key, full[key]);
-      params.error_code = full.error?.code ?? null;
-      params.error_message = full.error?.message ?? null;
-      const cols = [...COLUMNS.map(([, c]) => c), 'error_code', 'error_message'];
-      this.run(`INSERT INTO deployments (${cols.join(', ')}) VALUES (${cols.map((c) => `:${c}`).join(', ')})`, params);
-      this.db
-        .prepare(
-          `INSERT INTO apps (name, created_at) VALUES (:app, :at) ON CONFLICT (name) DO NOTHING`,
-        )
-        .run({ app: d.app, at: d.createdAt });
-      return full;
+      const version = Math.max(row?.next as number, minVersion);
+      return this.insert({ ...d, version, supersededBy: null });
     });
+  }
+
+  /** Inserts a record as it is (from `deploy sync`); false when its id or its app@version is taken. */
+  insertDeployment(d: Deployment): boolean {
+    try {
+      this.transaction(() => this.insert(d));
+      return true;
+    } catch (error) {
+      if (/UNIQUE constraint failed/.test((error as Error).message)) return false;
+      throw error;
+    }
+  }
+
+  private insert(full: Deployment): Deployment {
+    const params: Row = {};
+    for (const [key, column] of COLUMNS) params[column] = toColumn(key, full[key]);
+    params.error_code = full.error?.code ?? null;
+    params.error_message = full.error?.message ?? null;
+    const cols = [...COLUMNS.map(([, c]) => c), 'error_code', 'error_message'];
+    this.run(`INSERT INTO deployments (${cols.join(', ')}) VALUES (${cols.map((c) => `:${c}`).join(', ')})`, params);
+    this.run('INSERT INTO apps (name, created_at) VALUES (:app, :at) ON CONFLICT (name) DO NOTHING', { app: full.app, at: full.createdAt });
+    return full;
   }
 
   updateDeployment(id: string, patch: DeploymentPatch): void {

@@ -4,7 +4,7 @@ import { SECRET_MASK } from '../../core/record-view.js';
 import type { DeployConfig } from '../../core/types.js';
 import type { Context } from '../../context.js';
 import type { Handler } from '../../main.js';
-import { effectiveConfig, parseAssignment, scopeOf, setConfig, unsetConfig } from '../../services/app-config.js';
+import { effectiveConfig, parseAssignment, scopeOf, setConfig, unsetConfig, type EffectiveConfig } from '../../services/app-config.js';
 import { appFromDirectory } from '../../services/source.js';
 import { plainTable, terminalTable } from '../../ui/table.js';
 
@@ -44,6 +44,13 @@ function entries(config: DeployConfig, origins: Record<string, string>): Entry[]
   return out;
 }
 
+/** Every effective value, the engine first. */
+function allEntries(eff: EffectiveConfig): Entry[] {
+  const rows = entries(eff.config, eff.origins);
+  if (eff.endpoint) rows.unshift({ key: 'endpoint', value: eff.endpoint.url, display: eff.endpoint.url, origin: eff.endpoint.source, secret: false });
+  return rows;
+}
+
 async function whichApp(ctx: Context, o: Record<string, unknown>): Promise<string | undefined> {
   if (o.global) return undefined;
   return (o.app as string | undefined) ?? (await appFromDirectory(ctx)) ?? undefined;
@@ -81,8 +88,7 @@ export const unset: Handler = async (ctx, keys, o) => {
 
 export const get: Handler = async (ctx, [key], o) => {
   const app = await whichApp(ctx, o);
-  const { config, origins } = await effectiveConfig(ctx, app ?? null);
-  const entry = entries(config, origins).find((e) => e.key === key);
+  const entry = allEntries(await effectiveConfig(ctx, app ?? null)).find((e) => e.key === key);
   if (!entry) {
     throw new DeployError('not_found', `${key} is not set${app ? ` for ${app}` : ''}.`, { hint: `See every value: deploy config list${app ? ` --app ${app}` : ''}` });
   }
@@ -100,14 +106,14 @@ export const list: Handler = async (ctx, _args, o) => {
     throw new DeployError('usage', 'Which app? Give --app NAME (or run this inside its repository), or --global for the user-wide defaults.');
   }
   const eff = await effectiveConfig(ctx, app ?? null);
-  const rows = entries(eff.config, eff.origins);
+  const rows = allEntries(eff);
   const r = ctx.reporter;
   if (r.json) {
-    r.result({ app: eff.app, values: rows.map(({ key, value, origin, secret }) => ({ key, value, origin, secret })), notes: eff.projectNote ? [eff.projectNote] : [] });
+    r.result({ app: eff.app, values: rows.map(({ key, value, origin, secret }) => ({ key, value, origin, secret })), notes: [eff.projectNote, eff.endpointNote].filter(Boolean) });
     return;
   }
   r.info(r.colors.dim(`${app ? `What the next deploy or redeploy of ${app} gets` : 'User-wide defaults'}; origin shows where each value comes from (flag > app > deploy.json > global > default).`));
   const table = rows.map((e) => [e.key, e.display, e.origin]);
   r.print(ctx.stdout.isTTY ? await terminalTable(['KEY', 'VALUE', 'ORIGIN'], table, r.colors) : plainTable(['KEY', 'VALUE', 'ORIGIN'], table));
-  if (eff.projectNote) r.info(r.colors.dim(eff.projectNote));
+  for (const note of [eff.projectNote, eff.endpointNote]) if (note) r.info(r.colors.dim(note));
 };

@@ -1,0 +1,49 @@
+import { DeployError } from '../../core/errors.js';
+import type { Handler } from '../../main.js';
+import { endpointOfApp } from '../../services/engine-for-app.js';
+import { describeHolder, forceRelease, readLock, stalenessHere } from '../../services/lock.js';
+
+export const status: Handler = async (ctx, [app], _o) => {
+  const r = ctx.reporter;
+  if (!app) throw new DeployError('usage', 'Which app? deploy lock status APP');
+  const engine = await ctx.engine(endpointOfApp(ctx, app));
+  const held = await readLock(engine, app);
+  if (r.json) {
+    r.result({ app, endpoint: engine.endpoint.url, held: held !== null, ...(held ? { holder: held.holder, heartbeat: new Date(held.heartbeat).toISOString() } : {}) });
+    return;
+  }
+  if (!held) {
+    r.print(`${app} is not locked on ${engine.endpoint.url}.`);
+    return;
+  }
+  const stale = stalenessHere(held, ctx.now());
+  r.print(`${app} is locked on ${engine.endpoint.url} by ${describeHolder(held.holder, ctx.now())}; last heartbeat ${Math.round((ctx.now() - held.heartbeat) / 1000)}s ago${stale ? ` (stale: ${stale}; the next deploy takes it over)` : ''}.`);
+};
+
+export const release: Handler = async (ctx, [app], o) => {
+  const r = ctx.reporter;
+  if (!app) throw new DeployError('usage', 'Which app? deploy lock release APP');
+  const engine = await ctx.engine(endpointOfApp(ctx, app));
+  const held = await readLock(engine, app);
+  if (!held) {
+    r.info(`${app} is not locked on ${engine.endpoint.url}; nothing to release.`);
+    if (r.json) r.result({ app, released: false });
+    return;
+  }
+  if (!o.yes) {
+    if (!ctx.canPrompt) {
+      throw new DeployError('confirmation_required', `Releasing the lock of ${app} held by ${describeHolder(held.holder, ctx.now())} asks for confirmation, and there is no terminal to ask on.`, {
+        hint: 'Pass --yes if you are sure its holder is stuck.',
+      });
+    }
+    const { confirm } = await import('@inquirer/prompts');
+    const yes = await confirm(
+      { message: `Release the lock of ${app} held by ${describeHolder(held.holder, ctx.now())}?`, default: false },
+      { input: ctx.stdin as NodeJS.ReadableStream, output: ctx.stderr as NodeJS.WritableStream, signal: ctx.signal },
+    ).catch(() => false);
+    if (!yes) throw new DeployError('cancelled', 'Cancelled; the lock is still held.');
+  }
+  await forceRelease(engine, app);
+  if (r.json) r.result({ app, released: true, holder: held.holder });
+  else r.print(`Released the lock of ${app} (it was held by ${describeHolder(held.holder, ctx.now())}).`);
+};

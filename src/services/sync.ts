@@ -1,0 +1,155 @@
+import type { ContainerState, Engine } from '../adapters/docker/engine.js';
+import { LABEL } from '../core/names.js';
+import { parseRecordLabel, type RecordLabel } from '../core/record-label.js';
+import type { Deployment, EnvVar, Status } from '../core/types.js';
+import type { Context } from '../context.js';
+
+export interface SyncReport {
+  endpoint: string;
+  added: Array<{ id: string; app: string; version: number; status: Status; from: 'container' | 'image' }>;
+  corrected: Array<{ id: string; app: string; version: number; from: Status; to: Status }>;
+  conflicts: Array<{ id: string; app: string; version: number; reason: string }>;
+  current: Record<string, string | null>;
+}
+
+/** The status a container's state means for its deployment. */
+function statusOf(state: ContainerState): Status {
+  return state.running || state.restarting ? 'running' : 'stopped';
+}
+
+/** Fills secret values the label left out from the container's own environment (the engine has them). */
+function withSecrets(env: Record<string, EnvVar>, containerEnv: readonly string[] | null): Record<string, EnvVar> {
+  if (!containerEnv) return env;
+  const values = new Map(containerEnv.map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)] as const));
+  return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v.secret && values.has(k) ? { value: values.get(k) as string, secret: true } : v]));
+}
+
+function fromLabel(r: RecordLabel, endpoint: string, extra: Partial<Deployment>): Deployment {
+  return {
+    id: r.id,
+    app: r.app,
+    version: r.version,
+    kind: r.kind,
+    parentId: r.parentId,
+    status: 'superseded',
+    source: r.source,
+    subdir: r.subdir,
+    ref: r.ref,
+    commit: r.commit,
+    commitSubject: r.commitSubject,
+    commitAuthor: r.commitAuthor,
+    commitTime: r.commitTime,
+    dirty: r.dirty,
+    image: r.image,
+    imageId: null,
+    containerId: null,
+    containerName: null,
+    endpoint,
+    config: r.config,
+    createdAt: r.createdAt,
+    buildStartedAt: r.buildStartedAt,
+    buildFinishedAt: r.buildFinishedAt,
+    startedAt: null,
+    readyAt: null,
+    finishedAt: null,
+    actor: r.actor,
+    origin: r.origin,
+    error: null,
+    supersededBy: null,
+    ...extra,
+  };
+}
+
+/**
+ * `deploy sync`: brings the store in line with what an engine holds. Deployments made elsewhere (another
+ * laptop, another CI runner) are added from the record labels of their containers (running or stopped)
+ * and of their images (an image left on an engine belongs to a deployment that served: failed builds'
+ * images are removed); statuses of this store's records are corrected from the real container states.
+ */
+export async function syncEngine(ctx: Context, engine: Engine, app?: string): Promise<SyncReport> {
+  const store = ctx.store();
+  const url = engine.endpoint.url;
+  const filter = app ? { [LABEL.app]: app } : { [LABEL.app]: null };
+  const [containers, images] = await Promise.all([engine.listContainers(filter), engine.listImages(filter)]);
+  const report: SyncReport = { endpoint: url, added: [], corrected: [], conflicts: [], current: {} };
+
+  // What the engine says: each deployment with a container, and its state.
+  const live = new Map<string, { label: RecordLabel; state: ContainerState }>();
+  for (const c of containers) {
+    const label = parseRecordLabel(c.labels[LABEL.record]);
+    if (!label || c.labels[LABEL.lock]) continue;
+    const state = await engine.inspectContainer(c.id);
+    if (state) live.set(label.id, { label, state });
+  }
+  const built = new Map<string, { label: RecordLabel; imageId: string }>();
+  for (const i of images) {
+    const label = parseRecordLabel(i.labels[LABEL.record]);
+    if (label) built.set(label.id, { label, imageId: i.id });
+  }
+
+  // The app's current deployment on this engine: the newest running one, else the newest with a container.
+  const apps = new Set([...live.values()].map((l) => l.label.app));
+  const currentOf = new Map<string, string>();
+  for (const a of apps) {
+    const mine = [...live.values()].filter((l) => l.label.app === a).sort((x, y) => Number(statusOf(y.state) === 'running') - Number(statusOf(x.state) === 'running') || y.label.version - x.label.version);
+    if (mine[0]) currentOf.set(a, mine[0].label.id);
+  }
+
+  const add = (d: Deployment, from: 'container' | 'image') => {
+    if (store.insertDeployment(d)) {
+      store.addEvent(d.id, ctx.now(), 'synced', `added from ${from} labels on ${url}; times after the build are approximate`);
+      report.added.push({ id: d.id, app: d.app, version: d.version, status: d.status, from });
+    } else {
+      report.conflicts.push({ id: d.id, app: d.app, version: d.version, reason: `${d.app}@v${d.version} is already another deployment in this store` });
+    }
+  };
+
+  for (const [id, { label, state }] of live) {
+    const known = store.getDeployment(id);
+    const status = statusOf(state);
+    if (!known) {
+      const image = [...built.values()].find((b) => b.imageId === state.imageId);
+      add(
+        fromLabel(label, url, {
+          status,
+          imageId: image?.imageId ?? state.imageId,
+          containerId: state.id,
+          containerName: state.name,
+          startedAt: state.startedAt,
+          readyAt: state.startedAt ?? label.createdAt,
+          finishedAt: state.startedAt ?? label.createdAt,
+          config: { ...label.config, env: withSecrets(label.config.env, state.env) },
+        }),
+        'container',
+      );
+    } else if (known.endpoint === url && known.status !== status && (known.status === 'running' || known.status === 'stopped')) {
+      store.updateDeployment(id, { status, containerId: state.id });
+      store.addEvent(id, ctx.now(), 'synced', `status ${known.status} → ${status}, as the engine says`);
+      report.corrected.push({ id, app: known.app, version: known.version, from: known.status, to: status });
+    }
+  }
+
+  for (const [id, { label, imageId }] of built) {
+    if (live.has(id) || store.getDeployment(id)) continue;
+    // Its container is gone: it served and was replaced. Secret values come from the app's current container.
+    const current = currentOf.get(label.app);
+    const env = current ? withSecrets(label.config.env, live.get(current)?.state.env ?? null) : label.config.env;
+    add(fromLabel(label, url, { imageId, readyAt: label.buildFinishedAt ?? label.createdAt, finishedAt: label.buildFinishedAt ?? label.createdAt, config: { ...label.config, env }, supersededBy: current ?? null }), 'image');
+  }
+
+  // This store's records on this engine whose containers are gone (deployments still in progress are left
+  // to the process doing them).
+  for (const d of store.list({ statuses: ['running', 'stopped'] })) {
+    if (d.endpoint !== url || (app && d.app !== app) || live.has(d.id)) continue;
+    const to: Status = currentOf.has(d.app) ? 'superseded' : 'stopped';
+    store.updateDeployment(d.id, { status: to, containerId: null, ...(to === 'superseded' ? { supersededBy: currentOf.get(d.app) ?? null } : {}) });
+    store.addEvent(d.id, ctx.now(), 'synced', `status ${d.status} → ${to}: its container is no longer on the engine`);
+    report.corrected.push({ id: d.id, app: d.app, version: d.version, from: d.status, to });
+  }
+
+  for (const [a, id] of currentOf) {
+    store.setCurrent(a, id, ctx.now());
+    report.current[a] = id;
+  }
+  return report;
+}
