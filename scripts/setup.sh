@@ -6,6 +6,7 @@
 #   2. a running Docker Engine: installed from Debian's packages and started if none is reachable
 #      (needs root on Debian; elsewhere, start your own engine first);
 #   3. the local base image busybox:1.36 the example app builds FROM (no registry needed);
+#   3b. openssh-server, openssl and tmux (remote-engine and terminal tests), installed when missing (root on Debian);
 #   4. the TypeScript build in dist/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -66,6 +67,25 @@ if ! docker image inspect busybox:1.36 >/dev/null 2>&1; then
   echo 'root:x:0:' > "$root/etc/group"
   chmod 1777 "$root/tmp"
   tar -C "$root" -c . | docker import -c 'CMD ["sh"]' -c 'ENV PATH=/bin' - busybox:1.36 >/dev/null
+fi
+
+# --- 3b. tools for the remote-engine tests (sshd, openssl) and the terminal tests (tmux) ----------------
+missing_pkgs=()
+[ -x /usr/sbin/sshd ] || missing_pkgs+=(openssh-server)
+command -v openssl >/dev/null || missing_pkgs+=(openssl)
+command -v tmux >/dev/null || missing_pkgs+=(tmux)
+if [ ${#missing_pkgs[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    say "installing ${missing_pkgs[*]} from Debian"
+    # openssh-server's install would start a system sshd on port 22; policy-rc.d (exit 101) forbids that.
+    added_policy=
+    if [ ! -e /usr/sbin/policy-rc.d ]; then printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod 755 /usr/sbin/policy-rc.d; added_policy=1; fi
+    apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing_pkgs[@]}" >&2 || { [ -z "$added_policy" ] || rm -f /usr/sbin/policy-rc.d; die "could not install ${missing_pkgs[*]}"; }
+    [ -z "$added_policy" ] || rm -f /usr/sbin/policy-rc.d
+  else
+    say "warning: ${missing_pkgs[*]} missing (needed by the remote-engine / terminal tests); install them"
+  fi
 fi
 
 # --- 4. the build ----------------------------------------------------------------------------------

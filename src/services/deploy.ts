@@ -14,7 +14,7 @@ import type { Context } from '../context.js';
 import { layersFor } from './app-config.js';
 import { buildImage } from './build.js';
 import { highestVersionOn, resolveEndpoint } from './engines.js';
-import { withLock } from './lock.js';
+import { exclusive } from './exclusive.js';
 import { release } from './release.js';
 import { pruneAfterDeploy } from './retention.js';
 import { assertDockerfile, readProjectSettings, resolveSource } from './source.js';
@@ -108,7 +108,7 @@ export async function deploy(ctx: Context, o: DeployOptions): Promise<Deployment
   const engine = await ctx.engine(endpoint);
   const actor = await actorOf(ctx, src.root);
 
-  return withLock(ctx, engine, app, `deploy of ${src.ref}@${src.commit.slice(0, 7)}`, async () => {
+  return exclusive(ctx, engine, app, `deploy of ${src.ref}@${src.commit.slice(0, 7)}`, async () => {
   const store = ctx.store();
   const createdAt = ctx.now();
   const d = store.createDeployment({

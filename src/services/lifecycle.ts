@@ -7,7 +7,7 @@ import type { Deployment } from '../core/types.js';
 import type { Context } from '../context.js';
 import { engineFor } from './engines.js';
 import { chooseGate, waitHealthy } from './health.js';
-import { withLock } from './lock.js';
+import { exclusive } from './exclusive.js';
 import { currentDeployment } from './release.js';
 
 export type LifecycleAction = 'stop' | 'start' | 'restart';
@@ -142,7 +142,7 @@ export async function applyLifecycle(ctx: Context, plan: ActionPlan): Promise<Li
   const d = plan.target;
   if (plan.noop) return { deployment: d, changed: false, message: plan.noop };
   const engine = await engineFor(ctx, d.endpoint);
-  return withLock(ctx, engine, d.app, `${plan.action} of v${d.version} (${d.id})`, () => carryOut(ctx, engine, plan));
+  return exclusive(ctx, engine, d.app, `${plan.action} of v${d.version} (${d.id})`, () => carryOut(ctx, engine, plan));
 }
 
 async function carryOut(ctx: Context, engine: Engine, plan: ActionPlan): Promise<LifecycleResult> {

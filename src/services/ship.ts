@@ -12,7 +12,7 @@ import { layersFor } from './app-config.js';
 import { buildImage, type BuiltImage } from './build.js';
 import { actorOf, origin, runToEnd } from './deploy.js';
 import { engineFor, highestVersionOn, resolveEndpoint } from './engines.js';
-import { withLock } from './lock.js';
+import { exclusive } from './exclusive.js';
 import { currentDeployment, release } from './release.js';
 import { pruneAfterDeploy } from './retention.js';
 import { readProjectSettings } from './source.js';
@@ -217,7 +217,7 @@ export async function applyShip(ctx: Context, plan: ActionPlan, kind: Extract<Ki
   const t = plan.target;
   const engine = await engineFor(ctx, plan.endpoint);
   const actor = await actorOf(ctx, ctx.cwd);
-  return withLock(ctx, engine, t.app, `${kind} to v${t.version} (${t.id})`, async () => {
+  return exclusive(ctx, engine, t.app, `${kind} to v${t.version} (${t.id})`, async () => {
   const createdAt = ctx.now();
   const d = store.createDeployment({
     id: newDeploymentId(ctx.random),

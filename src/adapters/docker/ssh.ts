@@ -28,12 +28,13 @@ class SshSocket extends Duplex {
     child.stdout?.on('data', (chunk: Buffer) => {
       if (!this.push(chunk)) child.stdout?.pause();
     });
-    child.stdout?.on('end', () => this.push(null));
+    // The end of stdout is not the end of the story: wait for ssh's exit status, so that a refused host key
+    // or login surfaces as ssh's own message rather than as an HTTP "socket hang up".
     child.stderr?.on('data', (chunk: Buffer) => {
       this.stderr = (this.stderr + chunk.toString('utf8')).slice(-4096);
     });
     child.on('error', (error) => this.destroy(Object.assign(new Error(`could not run ssh: ${error.message}`), { code: 'ESSH' })));
-    child.on('exit', (code) => {
+    child.on('close', (code) => {
       if (code !== 0 && code !== null) {
         const reason = this.stderr.trim().split('\n').filter(Boolean).slice(-2).join(' ') || `ssh exited with code ${code}`;
         this.destroy(Object.assign(new Error(`ssh: ${reason}`), { code: 'ESSH' }));

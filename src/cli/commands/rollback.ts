@@ -2,7 +2,10 @@ import { DeployError, isDeployError } from '../../core/errors.js';
 import { publicRecord } from '../../core/record-view.js';
 import type { Deployment } from '../../core/types.js';
 import type { Handler } from '../../main.js';
+import { endpointOfApp } from '../../services/engine-for-app.js';
+import { endpointForUrl } from '../../services/engines.js';
 import { currentDeployment } from '../../services/release.js';
+import { syncEngine } from '../../services/sync.js';
 import { resolveDeployment } from '../../services/resolve.js';
 import { applyShip, planRollback, rollbackTarget } from '../../services/ship.js';
 import { appFromDirectory } from '../../services/source.js';
@@ -39,6 +42,9 @@ export const handler: Handler = async (ctx, [appOrId], o) => {
   if (!app) {
     throw new DeployError('usage', 'Which app? Give its name (deploy rollback APP), --app, or run this inside its repository.');
   }
+  // What runs now is what the engine says: deployments made from elsewhere count (a CI runner's store may
+  // know nothing yet).
+  await syncEngine(ctx, await ctx.engine(explicit ? endpointForUrl(ctx, explicit.endpoint) : endpointOfApp(ctx, app)), app);
   const current = currentDeployment(ctx, app);
   if (!current) {
     throw new DeployError('not_found', `${app} has no current deployment to roll back from.`, { hint: `See its history: deploy ls --app ${app}` });

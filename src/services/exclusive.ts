@@ -1,0 +1,22 @@
+import type { Engine } from '../adapters/docker/engine.js';
+import type { Context } from '../context.js';
+import { withLock } from './lock.js';
+import { syncEngine } from './sync.js';
+
+/**
+ * How every change to an app runs: under the app's lock on its engine, after bringing this store in line
+ * with what the engine holds (a deployment made from another machine is then known, replaced properly and
+ * counted in the version sequence).
+ */
+export async function exclusive<T>(ctx: Context, engine: Engine, app: string, purpose: string, work: () => Promise<T>): Promise<T> {
+  return withLock(ctx, engine, app, purpose, async () => {
+    const report = await syncEngine(ctx, engine, app);
+    const n = report.added.length + report.corrected.length;
+    if (n > 0) {
+      ctx.reporter.info(
+        ctx.reporter.colors.dim(`Synced ${app} with ${engine.endpoint.url} first: ${report.added.length} deployment${report.added.length === 1 ? '' : 's'} made elsewhere, ${report.corrected.length} status${report.corrected.length === 1 ? '' : 'es'} corrected.`),
+      );
+    }
+    return work();
+  });
+}

@@ -1,0 +1,128 @@
+import { execFileSync } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EXIT_CODES } from '../../src/core/errors.js';
+import type { PublicRecord } from '../../src/core/record-view.js';
+import { runBin } from '../helpers/bin.js';
+import { cli, tempHome } from '../helpers/cli.js';
+import { fetchText, freePort, removeApps, testApp } from '../helpers/docker.js';
+import { TempRepo, webApp } from '../helpers/git-repo.js';
+
+/** The app serves its index and its SECRET_TOKEN, so a test can see which release runs with which secret. */
+const START = 'echo "$SECRET_TOKEN" > /www/token.txt\nexec httpd -f -p 8080 -h /www\n';
+
+function removeLock(app: string): void {
+  try {
+    execFileSync('docker', ['rm', '-f', `deploy-lock.${app}`], { stdio: 'ignore' });
+  } catch {
+    // not there
+  }
+}
+
+describe('two machines (two stores) and one engine: the lock, and sync', () => {
+  const machineA = tempHome();
+  const machineB = tempHome();
+  const repo = new TempRepo();
+  const app = testApp('two');
+  let port = 0;
+  const a = (...args: string[]) => cli(args, { cwd: repo.dir, env: { DEPLOY_HOME: machineA.dir } });
+
+  beforeAll(async () => {
+    port = await freePort();
+    repo.commit('one', webApp('one', { start: START, deployJson: { app, ports: [`127.0.0.1:${port}:8080`], healthCheck: { path: '/' } } }));
+  });
+  afterAll(() => {
+    removeLock(app);
+    removeApps([app]);
+    repo.remove();
+    machineA.remove();
+    machineB.remove();
+  });
+
+  it('lets exactly one of two simultaneous deploys of an app proceed; the other fails with the lock code and names the holder', async () => {
+    const [ra, rb] = await Promise.all([
+      runBin(['deploy', '--json'], { cwd: repo.dir, env: { DEPLOY_HOME: machineA.dir } }),
+      runBin(['deploy', '--json'], { cwd: repo.dir, env: { DEPLOY_HOME: machineB.dir } }),
+    ]);
+    const codes = [ra.code, rb.code].sort();
+    expect(codes).toEqual([0, EXIT_CODES.lock_held]);
+    const loser = ra.code === 0 ? rb : ra;
+    expect(loser.stderr).toMatch(new RegExp(`${app} is locked on unix:///var/run/docker.sock by .*@.* \\(pid \\d+\\), deploy of main@[0-9a-f]{7}, since`));
+    expect(loser.stderr).toContain('--lock-wait');
+    expect(await fetchText(port)).toBe('one');
+  });
+
+  it('with --lock-wait, the second deploy waits for the first and then proceeds', async () => {
+    repo.commit('two', { 'index.html': 'two\n' });
+    const [ra, rb] = await Promise.all([
+      runBin(['deploy', '--json', '--lock-wait', '2m'], { cwd: repo.dir, env: { DEPLOY_HOME: machineA.dir } }),
+      runBin(['deploy', '--json', '--lock-wait', '2m'], { cwd: repo.dir, env: { DEPLOY_HOME: machineB.dir } }),
+    ]);
+    expect([ra.code, rb.code]).toEqual([0, 0]);
+    const versions = [JSON.parse(ra.stdout) as PublicRecord, JSON.parse(rb.stdout) as PublicRecord].map((d) => d.version).sort();
+    // One sequence of versions across both machines: the engine's labels carry them.
+    expect(versions[1]).toBe((versions[0] as number) + 1);
+    expect(ra.stderr + rb.stderr).toContain('Waiting for the lock');
+    expect(await fetchText(port)).toBe('two');
+  });
+
+  it('takes over a lock whose holder is gone, and says so', async () => {
+    // A holder on this machine whose process no longer exists.
+    const dead = JSON.stringify({ who: 'ghost@here', host: 'here', machine: execFileSync('cat', ['/etc/machine-id'], { encoding: 'utf8' }).trim(), pid: 999_999, since: Date.now() - 60_000, purpose: 'deploy of main@dead000' });
+    execFileSync('docker', ['create', '--name', `deploy-lock.${app}`, '--label', 'dev.deploy.managed=true', '--label', `dev.deploy.lock=${app}`, '--label', `dev.deploy.lock-holder=${dead}`, 'deploy-lock:1', '/lock']);
+    const status = await a('lock', 'status', app, '--json');
+    expect(status.json()).toMatchObject({ app, held: true, holder: { who: 'ghost@here', pid: 999_999 } });
+    const r = await a('restart', app, '--yes');
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('Took over the lock of');
+    expect(r.stderr).toContain('its process 999999 on this machine is gone');
+    expect((await a('lock', 'status', app, '--json')).json()).toMatchObject({ held: false });
+  });
+
+  it('releases a stuck lock on request, asking first', async () => {
+    execFileSync('docker', ['create', '--name', `deploy-lock.${app}`, '--label', `dev.deploy.lock=${app}`, '--label', `dev.deploy.lock-holder={"who":"stuck@elsewhere","host":"elsewhere","machine":"other","pid":1,"since":${Date.now()},"purpose":"deploy"}`, 'deploy-lock:1', '/lock']);
+    const refused = await a('lock', 'release', app);
+    expect(refused.code).toBe(EXIT_CODES.confirmation_required);
+    const held = await a('deploy', '--json');
+    expect(held.code).toBe(EXIT_CODES.lock_held);
+    expect((await a('lock', 'release', app, '--yes')).code).toBe(0);
+    expect((await a('lock', 'status', app, '--json')).json()).toMatchObject({ held: false });
+  });
+
+  it('a machine with an empty store syncs, then rolls back a deployment the other one made', async () => {
+    expect((await a('config', 'set', 'SECRET_TOKEN=token-of-a', '--secret', '--app', app)).code).toBe(0);
+    repo.commit('three', { 'index.html': 'three\n' });
+    const three = (await a('deploy', '--json')).json<PublicRecord>();
+    expect(await fetchText(port, '/token.txt')).toBe('token-of-a');
+    repo.commit('four', { 'index.html': 'four\n' });
+    const four = (await a('deploy', '--json')).json<PublicRecord>();
+    expect(four.status).toBe('running');
+
+    const fresh = tempHome();
+    const c = (...args: string[]) => cli(args, { env: { DEPLOY_HOME: fresh.dir } });
+    try {
+      const sync = await c('sync', '--app', app, '--json');
+      expect(sync.code).toBe(0);
+      const report = sync.json<{ added: Array<{ id: string; status: string; from: string }>; current: Record<string, string> }>();
+      expect(report.current[app]).toBe(four.id);
+      expect(report.added).toEqual(expect.arrayContaining([{ id: four.id, app, version: four.version, status: 'running', from: 'container' }, { id: three.id, app, version: three.version, status: 'superseded', from: 'image' }]));
+      const listed = (await c('ls', '--app', app, '--json')).json<PublicRecord[]>();
+      expect(listed[0]).toMatchObject({ id: four.id, status: 'running', commitSubject: 'four' });
+      // The secret never left the engine through a label: the synced record masks it like any other.
+      expect(listed.find((d) => d.id === three.id)?.config.secrets).toEqual(['SECRET_TOKEN']);
+
+      const rollback = await c('rollback', app, '--yes', '--json');
+      expect(rollback.code).toBe(0);
+      expect(rollback.json<PublicRecord>()).toMatchObject({ kind: 'rollback', parentId: three.id, commit: three.commit, version: four.version + 1 });
+      expect(await fetchText(port)).toBe('three');
+      // The secret value came from the live container on the engine.
+      expect(await fetchText(port, '/token.txt')).toBe('token-of-a');
+    } finally {
+      fresh.remove();
+    }
+
+    // Machine A learns of the rollback made elsewhere, and corrects what it believed was running.
+    const back = await a('sync', '--app', app, '--json');
+    expect(back.json<{ corrected: Array<{ id: string; to: string }> }>().corrected).toEqual(expect.arrayContaining([expect.objectContaining({ id: four.id, to: 'superseded' })]));
+    expect((await a('ls', '--app', app, '--limit', '1', '--json')).json<PublicRecord[]>()[0]).toMatchObject({ kind: 'rollback', status: 'running' });
+  });
+});
