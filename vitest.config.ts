@@ -14,7 +14,7 @@ export default defineConfig({
           name: 'engine',
           // Integration and end-to-end tests drive one real Docker Engine; running them one file at a time
           // keeps timings honest and port use simple.
-          include: ['test/integration/**/*.test.ts', 'test/e2e/**/*.test.ts'],
+          include: ['test/integration/**/*.test.ts', 'test/e2e/**/*.test.ts', 'test/faults/**/*.test.ts'],
           fileParallelism: false,
           testTimeout: 120_000,
           hookTimeout: 120_000,

@@ -2,6 +2,7 @@ import { parseDuration } from './core/duration.js';
 import { DeployError, EXIT_CODES, exitCodeOf, failureDocument } from './core/errors.js';
 import { createContext, defaultIO, isCI, type Context, type IO } from './context.js';
 import { buildProgram, type GlobalOptions } from './cli/program.js';
+import { IN_PROGRESS } from './core/types.js';
 import { wantsColor } from './ui/colors.js';
 import { Reporter } from './ui/reporter.js';
 
@@ -40,6 +41,8 @@ export async function main(argv: string[], partialIO: Partial<IO> = {}, options:
     await reporter.prepare();
     const lockWait = opts.lockWait === undefined ? 0 : parseDuration(opts.lockWait as string, '--lock-wait');
     ctx = createContext(io, reporter, signal, { context: opts.context as string | undefined, host: opts.host as string | undefined }, lockWait);
+    // Any deployment left in progress by a process that died is found by the next command, whatever it is.
+    if (ctx.store().count({ statuses: IN_PROGRESS }) > 0) await (await import('./services/recovery.js')).recoverDeadWorkers(ctx);
     const handler = await load();
     const code = await handler(ctx, args, opts);
     exitCode = typeof code === 'number' ? code : 0;

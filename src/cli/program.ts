@@ -177,6 +177,15 @@ export function buildProgram(io: IO, run: Run): Command {
     .option('-a, --app <name>', 'only this app')
     .action(action(async () => (await import('./commands/sync.js')).handler));
 
+  program
+    .command('prune')
+    .summary("remove an app's old images, keeping what runs and the last N successful releases")
+    .option('-a, --app <name>', 'only this app (default: every app this store knows on the engine)')
+    .option('--keep <n>', 'rollback targets to keep besides what runs (default: the app\'s retention, 5)')
+    .option('--dry-run', 'list what would go, remove nothing')
+    .option('-y, --yes', 'do not ask')
+    .action(action(async () => (await import('./commands/prune.js')).handler));
+
   const lock = program.command('lock').summary("see or release an app's deploy lock (kept on the engine)");
   lock
     .command('status')
@@ -201,11 +210,11 @@ export function buildProgram(io: IO, run: Run): Command {
     );
   const scoped = (cmd: Command) =>
     cmd.option('-a, --app <name>', 'the app (default: the one of the current directory)').option('-g, --global', 'the user-wide defaults instead of one app');
-  scoped(config.command('set').summary('set env vars or settings').argument('<key=value...>'))
+  scoped(config.command('set').summary('set env vars or settings').argument('<key=value...>', 'KEY=VALUE; with --secret, KEY alone reads the value from $KEY, stdin or a hidden prompt'))
     .option('--secret', 'a secret env var: stored, given to the container, never shown again (it stays secret when set again)')
     .option('--no-secret', 'make a secret env var plain again')
     .option('--env', 'treat every KEY as an environment variable, even one named like a setting')
-    .addHelpText('after', '\nExamples:\n  deploy config set GREETING=hi --app web\n  deploy config set API_KEY=s3cr3t --secret --app web\n  deploy config set healthCheck.path=/healthz retention=10 --app web')
+    .addHelpText('after', '\nExamples:\n  deploy config set GREETING=hi --app web\n  deploy config set API_KEY --secret --app web < key.txt     # keeps the value out of argv and shell history\n  deploy config set healthCheck.path=/healthz retention=10 --app web')
     .action(action(async () => (await import('./commands/config.js')).set));
   scoped(config.command('unset').summary('remove env vars or settings').argument('<key...>'))
     .option('--env', 'treat every KEY as an environment variable')

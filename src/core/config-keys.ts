@@ -18,7 +18,11 @@ export function isSettingKey(key: string): boolean {
 export function settingValueFromText(key: string, text: string): unknown {
   if (key === 'ports') return text.trim() === '' ? [] : text.split(',').map((p) => p.trim());
   if (key === 'retention' || key === 'healthCheck.port') {
-    if (!/^\d+$/.test(text.trim())) throw new DeployError('usage', `${key} must be a whole number, not ${JSON.stringify(text)}.`);
+    if (!/^\d+$/.test(text.trim())) {
+      throw new DeployError('config', `${key} must be a whole number, not ${JSON.stringify(text)}.`, {
+        hint: key === 'retention' ? 'For example: retention=5 (1 to 1000).' : 'For example: healthCheck.port=8080 (1 to 65535).',
+      });
+    }
     return Number(text.trim());
   }
   if (key === 'healthCheck.path' && (text === 'none' || text === '')) return null;

@@ -19,6 +19,14 @@ export function newDeploymentId(random: (n: number) => Uint8Array): string {
 }
 
 const APP_NAME = /^[a-z0-9][a-z0-9_.-]{0,62}$/;
+/** Longer than any id, APP@vN or app name can be. */
+const MAX_REF_LENGTH = 100;
+
+/** Text from the command line, quoted for a message; a very long one is cut, with its length said. */
+export function quoted(text: string): string {
+  const chars = [...text];
+  return chars.length <= 80 ? JSON.stringify(text) : `${JSON.stringify(`${chars.slice(0, 20).join('')}…`)} (${chars.length} characters)`;
+}
 
 export function isValidAppName(name: string): boolean {
   return APP_NAME.test(name);
@@ -26,7 +34,7 @@ export function isValidAppName(name: string): boolean {
 
 export function assertAppName(name: string, where = '--app'): string {
   if (!isValidAppName(name)) {
-    throw new DeployError('usage', `Invalid app name ${JSON.stringify(name)} (from ${where}).`, {
+    throw new DeployError('usage', `Invalid app name ${quoted(name)} (from ${where}).`, {
       hint: 'Use 1 to 63 lower-case letters, digits, ".", "_" or "-", starting with a letter or digit.',
     });
   }
@@ -53,6 +61,11 @@ export type DeploymentRef =
 /** `APP@vN` / `APP@N` name a version; anything else is an id, an id prefix or an app name. */
 export function parseDeploymentRef(input: string): DeploymentRef {
   const text = input.trim();
+  if (text.length > MAX_REF_LENGTH) {
+    throw new DeployError('usage', `Invalid deployment reference ${quoted(input)}: an id has ${ID_LENGTH} characters and an app name at most 63.`, {
+      hint: 'Write an id (or a unique prefix of one), APP@vN, or an app name.',
+    });
+  }
   const at = /^(.+)@v?(\d+)$/i.exec(text);
   if (at) {
     const app = at[1] ?? '';

@@ -87,19 +87,20 @@ function rethrowAt<T>(where: Where, path: string, fn: () => T): T {
 export const SETTINGS_KEYS = ['app', 'dockerfile', 'context', 'ports', 'env', 'buildArgs', 'healthCheck', 'restart', 'retention', 'endpoint'];
 export const HEALTH_KEYS = ['path', 'port', 'timeout', 'interval', 'settle'];
 
-/** Edit distance, for "did you mean" on a misspelt key. */
+/** Edit distance (a swap of two neighbouring letters counts as one edit), for "did you mean" on a misspelt key. */
 function distance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  // d[i][j]: the distance between the first i letters of a and the first j letters of b.
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  const at = (i: number, j: number) => d[i]?.[j] as number;
   for (let i = 1; i <= a.length; i++) {
-    let prev = row[0] as number;
-    row[0] = i;
     for (let j = 1; j <= b.length; j++) {
-      const tmp = row[j] as number;
-      row[j] = Math.min((row[j] as number) + 1, (row[j - 1] as number) + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = tmp;
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let best = Math.min(at(i - 1, j) + 1, at(i, j - 1) + 1, at(i - 1, j - 1) + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) best = Math.min(best, at(i - 2, j - 2) + 1);
+      (d[i] as number[])[j] = best;
     }
   }
-  return row[b.length] as number;
+  return at(a.length, b.length);
 }
 
 function unknownKey(where: Where, path: string, key: string, known: string[]): never {

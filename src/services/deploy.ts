@@ -14,6 +14,7 @@ import type { Context } from '../context.js';
 import { layersFor } from './app-config.js';
 import { buildImage } from './build.js';
 import { highestVersionOn, resolveEndpoint } from './engines.js';
+import { machineId } from '../adapters/machine.js';
 import { exclusive } from './exclusive.js';
 import { release } from './release.js';
 import { pruneAfterDeploy } from './retention.js';
@@ -140,6 +141,7 @@ export async function deploy(ctx: Context, o: DeployOptions): Promise<Deployment
     actor,
     origin: origin(ctx),
     error: null,
+    worker: { machine: machineId(), pid: process.pid },
   }, (await highestVersionOn(engine, app)) + 1);
   store.rememberSource(app, src.origin, createdAt);
   const tracker = new Tracker(store, ctx.now, d);

@@ -1,16 +1,18 @@
 import type { Engine } from '../adapters/docker/engine.js';
 import type { Context } from '../context.js';
 import { withLock } from './lock.js';
+import { recoverApp } from './recovery.js';
 import { syncEngine } from './sync.js';
 
 /**
  * How every change to an app runs: under the app's lock on its engine, after bringing this store in line
  * with what the engine holds (a deployment made from another machine is then known, replaced properly and
- * counted in the version sequence).
+ * counted in the version sequence) and cleaning up after any deployment that was interrupted.
  */
 export async function exclusive<T>(ctx: Context, engine: Engine, app: string, purpose: string, work: () => Promise<T>): Promise<T> {
   return withLock(ctx, engine, app, purpose, async () => {
     const report = await syncEngine(ctx, engine, app);
+    for (const line of await recoverApp(ctx, engine, app)) ctx.reporter.warn(`Recovered ${app}: ${line}.`);
     const n = report.added.length + report.corrected.length;
     if (n > 0) {
       ctx.reporter.info(

@@ -1,4 +1,5 @@
 import type { ContainerEvent, Engine } from '../adapters/docker/engine.js';
+import { CONNECTION_LOST } from '../adapters/docker/events.js';
 import { probe } from '../adapters/http-probe.js';
 import { formatDuration } from '../core/duration.js';
 import type { DeployConfig } from '../core/types.js';
@@ -35,7 +36,7 @@ export function chooseGate(config: DeployConfig, imageHasHealthcheck: boolean, e
   return { mode: 'settle', url: null, note: null };
 }
 
-export type GateResult = { ok: true; detail: string } | { ok: false; reason: string };
+export type GateResult = { ok: true; detail: string } | { ok: false; reason: string; engineLost?: boolean };
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -67,9 +68,14 @@ export async function waitHealthy(
   signal.addEventListener('abort', onAbort, { once: true });
 
   let failure: string | null = null;
+  let engineLost = false;
   let healthy = false;
   events.subscribe((e) => {
-    if (e.action === 'die' || e.action === 'oom') {
+    if (e.action === CONNECTION_LOST) {
+      engineLost = true;
+      failure ??= 'the connection to the engine was lost';
+      stop.abort();
+    } else if (e.action === 'die' || e.action === 'oom') {
       failure ??= e.action === 'oom' ? 'the container ran out of memory' : `the container exited with code ${e.exitCode ?? '?'}`;
       stop.abort();
     } else if (e.action.startsWith('health_status')) {
@@ -93,7 +99,7 @@ export async function waitHealthy(
     const deadline = started + hc.timeoutMs;
     if (target.mode === 'healthcheck') {
       if (!healthy && !failure) await sleep(hc.timeoutMs, stop.signal);
-      if (failure) return { ok: false, reason: failure };
+      if (failure) return { ok: false, reason: failure, engineLost };
       if (healthy) return { ok: true, detail: `HEALTHCHECK healthy after ${formatDuration(Date.now() - started)}` };
       return { ok: false, reason: signal.aborted ? 'interrupted' : `the image's HEALTHCHECK did not report healthy within ${formatDuration(hc.timeoutMs)}` };
     }
@@ -111,13 +117,13 @@ export async function waitHealthy(
         last = r.status !== null ? `HTTP ${r.status}` : (r.error ?? 'no answer');
         await sleep(hc.intervalMs, stop.signal);
       }
-      if (failure) return { ok: false, reason: failure };
+      if (failure) return { ok: false, reason: failure, engineLost };
       if (signal.aborted) return { ok: false, reason: 'interrupted' };
       return { ok: false, reason: `GET ${target.url} did not succeed within ${formatDuration(hc.timeoutMs)} (${attempts} tries; last: ${last})` };
     }
 
     await sleep(hc.settleMs, stop.signal);
-    if (failure) return { ok: false, reason: failure };
+    if (failure) return { ok: false, reason: failure, engineLost };
     if (signal.aborted) return { ok: false, reason: 'interrupted' };
     const after = await engine.inspectContainer(containerId);
     if (!after?.running || after.restarting) return { ok: false, reason: `the container is not running (${after?.status ?? 'gone'})` };

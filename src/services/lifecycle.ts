@@ -8,7 +8,7 @@ import type { Context } from '../context.js';
 import { engineFor } from './engines.js';
 import { chooseGate, waitHealthy } from './health.js';
 import { exclusive } from './exclusive.js';
-import { currentDeployment } from './release.js';
+import { currentDeployment } from './current.js';
 
 export type LifecycleAction = 'stop' | 'start' | 'restart';
 

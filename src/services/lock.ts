@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import type { Engine } from '../adapters/docker/engine.js';
+import { machineId, processAlive } from '../adapters/machine.js';
 import { formatAge, formatDuration } from '../core/duration.js';
 import { DeployError } from '../core/errors.js';
 import { LABEL } from '../core/names.js';
@@ -43,15 +43,6 @@ export interface Lock {
 
 export function lockName(app: string): string {
   return `deploy-lock.${app}`;
-}
-
-/** This machine, as /etc/machine-id says (hostnames repeat across CI runners and containers). */
-function machineId(): string {
-  try {
-    return readFileSync('/etc/machine-id', 'utf8').trim() || hostname();
-  } catch {
-    return hostname();
-  }
 }
 
 function me(purpose: string, now: number): LockHolder {
@@ -102,16 +93,7 @@ export function staleness(lock: HeldLock, now: number, here: { machine: string; 
 
 /** staleness() as seen from this machine. */
 export function stalenessHere(lock: HeldLock, now: number): string | null {
-  return staleness(lock, now, { machine: machineId(), alive });
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  return staleness(lock, now, { machine: machineId(), alive: processAlive });
 }
 
 /**
@@ -122,7 +104,7 @@ export async function acquireLock(ctx: Context, engine: Engine, app: string, pur
   await ensureLockImage(engine);
   const deadline = ctx.now() + waitMs;
   const holder = me(purpose, ctx.now());
-  const here = { machine: holder.machine, alive };
+  const here = { machine: holder.machine, alive: processAlive };
   let announced = false;
   for (let attempt = 0; attempt < 1000; attempt++) {
     const id = await engine.createNamed({

@@ -10,20 +10,13 @@ import type { Deployment } from '../core/types.js';
 import type { Context } from '../context.js';
 import { sanitize } from '../ui/sanitize.js';
 import { engineFor } from './engines.js';
+import { currentDeployment } from './current.js';
 import { chooseGate, waitHealthy } from './health.js';
 import { keepLogs } from './keep-logs.js';
 import type { Tracker } from './tracker.js';
 
 /** Log lines of a failed container shown under the error. */
 const FAILED_TAIL = 15;
-
-/** The app's current deployment, if any: the one a new deployment replaces and rollback moves away from. */
-export function currentDeployment(ctx: Context, app: string): Deployment | null {
-  const store = ctx.store();
-  const id = store.getApp(app)?.currentId;
-  const d = id ? store.getDeployment(id) : null;
-  return d && (d.status === 'running' || d.status === 'stopped') ? d : null;
-}
 
 function hostOf(engine: Engine): string {
   const url = new URL(engine.endpoint.url);
@@ -86,6 +79,11 @@ export async function release(ctx: Context, engine: Engine, tracker: Tracker, im
             : `Checking it keeps running for ${formatDuration(d.config.healthCheck.settleMs)}`,
       );
       const gate = await waitHealthy(engine, containerId, d.config, target, { subscribe: (fn) => listeners.push(fn) }, ctx.signal);
+      if (!gate.ok && gate.engineLost) {
+        throw new DeployError('docker_unreachable', `Lost the connection to the Docker Engine at ${engine.endpoint.url} while ${d.app} v${d.version} (${d.id}) was starting`, {
+          hint: 'Check the engine, then deploy again. The previous deployment is on that engine too: check it serves once the engine is back.',
+        });
+      }
       if (!gate.ok) {
         const code = ctx.signal.aborted ? 'interrupted' : 'health_failed';
         throw new DeployError(code, `${d.app} v${d.version} (${d.id}) failed its health check: ${redactValues(gate.reason, secrets)}`, {

@@ -2,7 +2,7 @@ import { DeployError } from '../core/errors.js';
 import { MIN_PREFIX, parseDeploymentRef } from '../core/ids.js';
 import type { Deployment } from '../core/types.js';
 import type { Context } from '../context.js';
-import { currentDeployment } from './release.js';
+import { currentDeployment } from './current.js';
 
 function describe(d: Deployment): string {
   return `${d.id}  ${d.app}@v${d.version}  ${d.status}  ${new Date(d.createdAt).toISOString().slice(0, 16).replace('T', ' ')}`;

@@ -19,9 +19,8 @@ export async function pruneAfterDeploy(ctx: Context, engine: Engine, app: string
     const decision = await planPrune(ctx, engine, app, keep);
     const removed: string[] = [];
     for (const image of decision.remove) {
-      for (const tag of image.tags) await engine.removeImage(tag);
+      // By id: an image someone also tagged for their own use is refused by the engine, and so kept.
       if (await engine.removeImage(image.id)) removed.push(image.tags[0] ?? image.id);
-      else if (image.tags.length > 0) removed.push(image.tags[0] as string);
     }
     if (removed.length > 0) ctx.reporter.info(ctx.reporter.colors.dim(`Pruned ${removed.length} old image${removed.length === 1 ? '' : 's'} of ${app} (keeping ${keep} for rollback).`));
     return removed;

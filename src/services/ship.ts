@@ -12,8 +12,10 @@ import { layersFor } from './app-config.js';
 import { buildImage, type BuiltImage } from './build.js';
 import { actorOf, origin, runToEnd } from './deploy.js';
 import { engineFor, highestVersionOn, resolveEndpoint } from './engines.js';
+import { machineId } from '../adapters/machine.js';
 import { exclusive } from './exclusive.js';
-import { currentDeployment, release } from './release.js';
+import { currentDeployment } from './current.js';
+import { release } from './release.js';
 import { pruneAfterDeploy } from './retention.js';
 import { readProjectSettings } from './source.js';
 import { Tracker } from './tracker.js';
@@ -248,6 +250,7 @@ export async function applyShip(ctx: Context, plan: ActionPlan, kind: Extract<Ki
     actor,
     origin: origin(ctx),
     error: null,
+    worker: { machine: machineId(), pid: process.pid },
   }, (await highestVersionOn(engine, t.app)) + 1);
   const tracker = new Tracker(store, ctx.now, d);
   tracker.event('queued', `${kind} of v${t.version} (${t.id})${plan.image.how === 'reuse' ? `, reusing ${plan.image.ref}` : ', building the image'}`);

@@ -56,6 +56,7 @@ function fromLabel(r: RecordLabel, endpoint: string, extra: Partial<Deployment>)
     origin: r.origin,
     error: null,
     supersededBy: null,
+    worker: null,
     ...extra,
   };
 }

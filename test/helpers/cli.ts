@@ -20,6 +20,8 @@ export interface CliOptions {
   signal?: AbortSignal;
   /** A fixed clock. */
   now?: () => number;
+  /** What stdin carries (it is ended after it, as a pipe would be). */
+  input?: string;
 }
 
 function capture(isTTY: boolean): { stream: PassThrough & { isTTY?: boolean; columns?: number }; text(): string } {
@@ -39,6 +41,7 @@ export async function cli(argv: string[], options: CliOptions = {}): Promise<Cli
   const err = capture(Boolean(options.tty));
   const stdin = new PassThrough() as PassThrough & { isTTY?: boolean };
   if (options.tty) stdin.isTTY = true;
+  else stdin.end(options.input ?? '');
   const code = await main(
     argv,
     {

@@ -4,6 +4,7 @@ import type { ContainerSpec } from '../../core/container-spec.js';
 import { DeployError } from '../../core/errors.js';
 import { LogDemuxer, type LogLine } from '../../core/logs.js';
 import { connectionOptions, type Endpoint } from './endpoint.js';
+import { CONNECTION_LOST } from './events.js';
 
 /** The newest Engine API this tool speaks; older engines are met at their own version. */
 const CLIENT_API_VERSION = '1.45';
@@ -49,6 +50,7 @@ export interface ContainerEvent {
 }
 
 export class BuildFailure extends Error {}
+
 
 function compareVersions(a: string, b: string): number {
   const pa = a.split('.').map(Number);
@@ -356,11 +358,17 @@ export class Engine {
         }
       }
     });
-    stream.on('error', () => {
-      // closing the watch aborts the request; nothing to report
-    });
+    // The stream ending while we still watch means the engine went away: say so, as an event.
+    let closed = false;
+    const lost = () => {
+      if (!closed) onEvent({ action: CONNECTION_LOST, exitCode: null });
+      closed = true;
+    };
+    stream.on('error', lost);
+    stream.on('end', lost);
     return {
       close: () => {
+        closed = true;
         controller.abort();
         stream.destroy();
       },

@@ -88,6 +88,11 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE deployments ADD COLUMN superseded_by TEXT;
   CREATE INDEX deployments_by_ready ON deployments (app, ready_at) WHERE ready_at IS NOT NULL;
   `,
+  // 4: the process working on a deployment while it is in progress, so a deployment whose process died
+  //    (kill -9, a crash, a lost CI runner) is found and marked interrupted.
+  `
+  ALTER TABLE deployments ADD COLUMN worker TEXT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

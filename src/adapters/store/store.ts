@@ -37,11 +37,13 @@ const COLUMNS: ReadonlyArray<[keyof Deployment, string]> = [
   ['actor', 'actor'],
   ['origin', 'origin'],
   ['supersededBy', 'superseded_by'],
+  ['worker', 'worker'],
 ];
 const COLUMN_OF = new Map(COLUMNS);
 
 function toColumn(key: keyof Deployment, value: unknown): SQLInputValue {
   if (key === 'config') return JSON.stringify(value);
+  if (key === 'worker') return value === null || value === undefined ? null : JSON.stringify(value);
   if (key === 'dirty') return value ? 1 : 0;
   return value as SQLInputValue;
 }
@@ -52,6 +54,7 @@ function fromRow(row: Record<string, unknown>): Deployment {
   d.config = JSON.parse(row.config as string) as DeployConfig;
   d.dirty = row.dirty === 1;
   d.supersededBy = (row.superseded_by as string | null) ?? null;
+  d.worker = row.worker ? (JSON.parse(row.worker as string) as Deployment['worker']) : null;
   d.error = row.error_code ? { code: row.error_code as string, message: (row.error_message as string) ?? '' } : null;
   return d as unknown as Deployment;
 }
@@ -63,7 +66,7 @@ export interface ListFilter {
   limit?: number | undefined;
 }
 
-export type NewDeployment = Omit<Deployment, 'version' | 'supersededBy'>;
+export type NewDeployment = Omit<Deployment, 'version' | 'supersededBy' | 'worker'> & { worker?: Deployment['worker'] };
 export type DeploymentPatch = Partial<Omit<Deployment, 'id' | 'app' | 'version'>>;
 
 export type LogKind = 'build' | 'runtime';
@@ -185,7 +188,7 @@ export class Store {
     return this.transaction(() => {
       const row = this.get('SELECT COALESCE(MAX(version), 0) + 1 AS next FROM deployments WHERE app = :app', { app: d.app });
       const version = Math.max(row?.next as number, minVersion);
-      return this.insert({ ...d, version, supersededBy: null });
+      return this.insert({ ...d, version, supersededBy: null, worker: d.worker ?? null });
     });
   }
 

@@ -1,5 +1,6 @@
 import { displaySetting } from '../../core/config-keys.js';
 import { DeployError } from '../../core/errors.js';
+import { assertAppName } from '../../core/ids.js';
 import { SECRET_MASK } from '../../core/record-view.js';
 import type { DeployConfig } from '../../core/types.js';
 import type { Context } from '../../context.js';
@@ -51,19 +52,46 @@ function allEntries(eff: EffectiveConfig): Entry[] {
   return rows;
 }
 
+/** The app a config command is about: --app (checked), none with --global, else the current directory's. */
 async function whichApp(ctx: Context, o: Record<string, unknown>): Promise<string | undefined> {
+  if (o.global && o.app !== undefined) scopeOf(o.app as string, true); // refuses the pair
+  if (o.app !== undefined) return assertAppName(o.app as string);
   if (o.global) return undefined;
-  return (o.app as string | undefined) ?? (await appFromDirectory(ctx)) ?? undefined;
+  return (await appFromDirectory(ctx)) ?? undefined;
 }
 
 function applyHint(app: string): string {
   return `It takes effect at the next deploy or redeploy of ${app}. To apply it now: deploy redeploy ${app}`;
 }
 
+/**
+ * `config set KEY --secret` (no "=VALUE"): the value comes from the environment variable KEY, else from
+ * stdin when it is piped, else from a hidden prompt; never from the command line, where the process list
+ * and the shell history would keep it.
+ */
+async function secretValue(ctx: Context, key: string): Promise<string> {
+  const fromEnv = ctx.env[key];
+  if (fromEnv !== undefined) return fromEnv;
+  if (!ctx.stdin.isTTY) {
+    const chunks: Buffer[] = [];
+    for await (const chunk of ctx.stdin) chunks.push(Buffer.from(chunk as Buffer));
+    const text = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+    if (text !== '') return text;
+  } else if (ctx.canPrompt) {
+    const { password } = await import('@inquirer/prompts');
+    return password({ message: `Value of ${key}`, mask: '*' }, { input: ctx.stdin as NodeJS.ReadableStream, output: ctx.stderr as NodeJS.WritableStream, signal: ctx.signal });
+  }
+  throw new DeployError('usage', `No value for ${key}: give KEY=VALUE, or (for a secret) set ${key} in the environment or pipe the value on stdin.`);
+}
+
 export const set: Handler = async (ctx, assignments, o) => {
   const scope = scopeOf(await whichApp(ctx, o), Boolean(o.global));
   if (assignments.length === 0) throw new DeployError('usage', 'Nothing to set: give KEY=VALUE (one or more).');
-  const changed = await setConfig(ctx, scope, assignments.map(parseAssignment), { secret: o.secret as boolean | undefined, forceEnv: Boolean(o.env) });
+  const parsed = [];
+  for (const a of assignments) {
+    parsed.push(!a.includes('=') && o.secret === true ? { key: a, value: await secretValue(ctx, a) } : parseAssignment(a));
+  }
+  const changed = await setConfig(ctx, scope, parsed, { secret: o.secret as boolean | undefined, forceEnv: Boolean(o.env) });
   const target = 'app' in scope ? scope.app : 'every app (user-wide)';
   if (ctx.reporter.json) {
     ctx.reporter.result({ scope: 'app' in scope ? { app: scope.app } : { global: true }, set: changed });

@@ -1,10 +1,11 @@
 import { DeployError, isDeployError } from '../../core/errors.js';
+import { assertAppName, parseDeploymentRef } from '../../core/ids.js';
 import { publicRecord } from '../../core/record-view.js';
 import type { Deployment } from '../../core/types.js';
 import type { Handler } from '../../main.js';
 import { endpointOfApp } from '../../services/engine-for-app.js';
 import { endpointForUrl } from '../../services/engines.js';
-import { currentDeployment } from '../../services/release.js';
+import { currentDeployment } from '../../services/current.js';
 import { syncEngine } from '../../services/sync.js';
 import { resolveDeployment } from '../../services/resolve.js';
 import { applyShip, planRollback, rollbackTarget } from '../../services/ship.js';
@@ -27,13 +28,23 @@ export const handler: Handler = async (ctx, [appOrId], o) => {
     throw new DeployError('usage', '--to and --steps both choose the target; give one of them.');
   }
   const store = ctx.store();
-  let app = o.app as string | undefined;
+  let app = o.app === undefined ? undefined : assertAppName(o.app as string);
   let explicit: Deployment | null = null;
   if (appOrId !== undefined) {
     if (store.getApp(appOrId)) {
       app = appOrId;
     } else {
-      explicit = resolveDeployment(ctx, appOrId);
+      try {
+        explicit = resolveDeployment(ctx, appOrId);
+      } catch (error) {
+        // Neither an app nor a deployment: say both were looked for (APP@vN errors already name the app).
+        if (isDeployError(error, 'not_found') && parseDeploymentRef(appOrId).type === 'word') {
+          throw new DeployError('not_found', `There is no app or deployment named ${JSON.stringify(appOrId)}.`, {
+            hint: 'List apps and their deployments with: deploy ls',
+          });
+        }
+        throw error;
+      }
       app = explicit.app;
       if (to !== undefined || steps !== undefined) throw new DeployError('usage', `Give the target once: either ${appOrId} or --to/--steps.`);
     }
@@ -46,6 +57,9 @@ export const handler: Handler = async (ctx, [appOrId], o) => {
   // know nothing yet).
   await syncEngine(ctx, await ctx.engine(explicit ? endpointForUrl(ctx, explicit.endpoint) : endpointOfApp(ctx, app)), app);
   const current = currentDeployment(ctx, app);
+  if (!current && !store.getApp(app)) {
+    throw new DeployError('not_found', `There is no app named ${app}, in this store or on its engine.`, { hint: 'List apps and their deployments with: deploy ls' });
+  }
   if (!current) {
     throw new DeployError('not_found', `${app} has no current deployment to roll back from.`, { hint: `See its history: deploy ls --app ${app}` });
   }

@@ -1,0 +1,68 @@
+import { resolveConfig } from '../../core/config.js';
+import { DeployError } from '../../core/errors.js';
+import { LABEL } from '../../core/names.js';
+import type { Handler } from '../../main.js';
+import { layersFor } from '../../services/app-config.js';
+import { endpointOfApp } from '../../services/engine-for-app.js';
+import { planPrune } from '../../services/retention.js';
+
+function parseKeep(raw: unknown): number | undefined {
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0 || n > 1000) throw new DeployError('usage', `--keep must be a whole number from 0 to 1000, not ${JSON.stringify(raw)}.`);
+  return n;
+}
+
+/**
+ * `deploy prune`: removes an app's old images, keeping what runs, what is stopped but current, what is in
+ * progress, and the newest N successful releases (rollback targets). Never other apps' images, images the
+ * tool did not make, or images of deployments this store does not know.
+ */
+export const handler: Handler = async (ctx, _args, o) => {
+  const r = ctx.reporter;
+  const keepFlag = parseKeep(o.keep);
+  const only = o.app as string | undefined;
+  const engine = await ctx.engine(endpointOfApp(ctx, only));
+  const apps = only
+    ? [only]
+    : [...new Set((await engine.listImages({ [LABEL.app]: null })).map((i) => i.labels[LABEL.app] as string))].filter((a) => ctx.store().getApp(a)).sort();
+  const plans = [];
+  for (const app of apps) {
+    const keep = keepFlag ?? resolveConfig(layersFor(ctx, app, {})).config.retention;
+    plans.push({ app, keep, decision: await planPrune(ctx, engine, app, keep) });
+  }
+  const removable = plans.flatMap((p) => p.decision.remove.map((i) => ({ app: p.app, id: i.id, tag: i.tags[0] ?? i.id })));
+  const doc = {
+    endpoint: engine.endpoint.url,
+    dryRun: Boolean(o.dryRun),
+    apps: plans.map((p) => ({ app: p.app, keep: p.keep, remove: p.decision.remove.map((i) => i.tags[0] ?? i.id), kept: p.decision.keep.map((i) => ({ image: i.tags[0] ?? i.id, why: i.why })) })),
+  };
+  if (!r.json) {
+    for (const p of doc.apps) {
+      r.print(`${p.app} (keeping ${p.keep} rollback target${p.keep === 1 ? '' : 's'}): ${p.remove.length === 0 ? 'nothing to remove' : `remove ${p.remove.join(', ')}`}`);
+      for (const k of p.kept) r.print(r.colors.dim(`  keep ${k.image}: ${k.why}`));
+    }
+  }
+  if (o.dryRun || removable.length === 0) {
+    if (r.json) r.result({ ...doc, removed: [] });
+    else if (o.dryRun) r.print(r.colors.dim('Dry run: nothing was removed.'));
+    return;
+  }
+  if (!o.yes && !ctx.canPrompt) {
+    throw new DeployError('confirmation_required', `Pruning would remove ${removable.length} image${removable.length === 1 ? '' : 's'}, and asks for confirmation; there is no terminal to ask on.`, {
+      hint: 'Pass --yes to go ahead, or --dry-run to see the list only.',
+    });
+  }
+  if (!o.yes) {
+    const { confirm } = await import('@inquirer/prompts');
+    const yes = await confirm(
+      { message: `Remove ${removable.length} image${removable.length === 1 ? '' : 's'} from ${engine.endpoint.url}?`, default: false },
+      { input: ctx.stdin as NodeJS.ReadableStream, output: ctx.stderr as NodeJS.WritableStream, signal: ctx.signal },
+    ).catch(() => false);
+    if (!yes) throw new DeployError('cancelled', 'Cancelled; nothing was removed.');
+  }
+  const removed: string[] = [];
+  for (const i of removable) if (await engine.removeImage(i.id)) removed.push(i.tag);
+  if (r.json) r.result({ ...doc, removed });
+  else r.print(`Removed ${removed.length} image${removed.length === 1 ? '' : 's'}.`);
+};

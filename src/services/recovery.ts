@@ -1,0 +1,90 @@
+import type { Engine } from '../adapters/docker/engine.js';
+import { machineId, processAlive } from '../adapters/machine.js';
+import { imageRef } from '../core/names.js';
+import { IN_PROGRESS, type Deployment } from '../core/types.js';
+import type { Context } from '../context.js';
+import { endpointForUrl } from './engines.js';
+import { keepLogs } from './keep-logs.js';
+import { withLock } from './lock.js';
+import { currentDeployment } from './current.js';
+
+function who(d: Deployment): string {
+  return `${d.app} v${d.version} (${d.id})`;
+}
+
+function markInterrupted(ctx: Context, d: Deployment, why: string): void {
+  const message = `interrupted while ${d.status}: ${why}`;
+  ctx.store().updateDeployment(d.id, { status: 'interrupted', worker: null, finishedAt: ctx.now(), error: { code: 'interrupted', message } });
+  ctx.store().addEvent(d.id, ctx.now(), 'interrupted', message);
+}
+
+/**
+ * Deployments in progress whose process on this machine is gone (kill -9, a crash): marked interrupted at
+ * once, from the store alone. Returns them, for the engine-side clean-up.
+ */
+export function markDeadWorkers(ctx: Context): Deployment[] {
+  const here = machineId();
+  const dead = ctx
+    .store()
+    .list({ statuses: IN_PROGRESS })
+    .filter((d) => d.worker && d.worker.machine === here && !processAlive(d.worker.pid));
+  for (const d of dead) markInterrupted(ctx, d, `its process (pid ${d.worker?.pid}) died`);
+  return dead;
+}
+
+/**
+ * Cleans up after interrupted and failed deployments of an app on an engine. Run under the app's lock, so any
+ * deployment still "in progress" there has no process working on it: it is marked interrupted; a container
+ * it left is removed (its logs kept first) with its never-served image; and the app's current deployment, if
+ * the interrupted switch-over had stopped it, is started again. Returns what it did, in words.
+ */
+export async function recoverApp(ctx: Context, engine: Engine, app: string): Promise<string[]> {
+  const store = ctx.store();
+  const url = engine.endpoint.url;
+  const done: string[] = [];
+  for (const d of store.list({ app, statuses: IN_PROGRESS })) {
+    if (d.endpoint !== url) continue;
+    markInterrupted(ctx, d, 'no process was working on it');
+    done.push(`${who(d)} was left ${d.status}: marked interrupted`);
+  }
+  for (const d of store.list({ app, statuses: ['interrupted', 'failed'] })) {
+    if (d.endpoint !== url || !d.containerId) continue;
+    await keepLogs(engine, store, d, ctx.now());
+    await engine.removeContainer(d.containerId);
+    if (d.readyAt === null && d.image === imageRef(d.app, d.id)) await engine.removeImage(d.image).catch(() => false);
+    store.updateDeployment(d.id, { containerId: null });
+    store.addEvent(d.id, ctx.now(), 'cleaned', 'its container was removed by the recovery (logs kept)');
+    done.push(`removed the container ${d.containerName ?? d.containerId.slice(0, 12)} of ${who(d)} (its logs are kept)`);
+  }
+  const current = currentDeployment(ctx, app);
+  if (current?.status === 'running' && current.containerId && current.endpoint === url) {
+    const state = await engine.inspectContainer(current.containerId);
+    if (state && !state.running && !state.restarting) {
+      await engine.startContainer(current.containerId);
+      store.addEvent(current.id, ctx.now(), 'restored', 'started again: an interrupted switch-over had stopped it');
+      done.push(`started ${who(current)} again: the interrupted switch-over had stopped it`);
+    }
+  }
+  return done;
+}
+
+/**
+ * At the start of any command: finds deployments whose process died on this machine and cleans up after them
+ * on their engines (under each app's lock). Best effort: an unreachable engine is reported, never fatal here.
+ */
+export async function recoverDeadWorkers(ctx: Context): Promise<void> {
+  const dead = markDeadWorkers(ctx);
+  if (dead.length === 0) return;
+  const r = ctx.reporter;
+  for (const d of dead) r.warn(`Found ${who(d)} interrupted: its process died while it was ${d.status}.`);
+  const apps = new Map(dead.map((d) => [`${d.app}\u0000${d.endpoint}`, d]));
+  for (const d of apps.values()) {
+    try {
+      const engine = await ctx.engine(endpointForUrl(ctx, d.endpoint));
+      const done = await withLock(ctx, engine, d.app, 'recovery after an interrupted deployment', () => recoverApp(ctx, engine, d.app));
+      for (const line of done) r.warn(`Recovered ${d.app}: ${line}.`);
+    } catch (error) {
+      r.warn(`Could not clean up after ${who(d)} on ${d.endpoint} now (${(error as Error).message}); the next deploy of ${d.app} will.`);
+    }
+  }
+}

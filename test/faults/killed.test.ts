@@ -1,0 +1,130 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { PublicRecord } from '../../src/core/record-view.js';
+import { BIN } from '../helpers/bin.js';
+import { cli, tempHome } from '../helpers/cli.js';
+import { containersOf, fetchText, freePort, removeApps, testApp } from '../helpers/docker.js';
+import { TempRepo, webApp } from '../helpers/git-repo.js';
+import { fault } from './fault.js';
+
+/** Starts `deploy deploy --json` as its own process, so it can be killed with SIGKILL. */
+function startDeploy(cwd: string, home: string, args: string[] = []): ChildProcess {
+  return spawn(process.execPath, [BIN, 'deploy', '--json', ...args], { cwd, env: { PATH: process.env.PATH, HOME: process.env.HOME, DEPLOY_HOME: home, CI: 'true' }, stdio: 'ignore' });
+}
+
+function integrity(home: string): string {
+  const db = new DatabaseSync(join(home, 'deploy.db'), { readOnly: true });
+  try {
+    return (db.prepare('PRAGMA integrity_check').get() as { integrity_check: string }).integrity_check;
+  } finally {
+    db.close();
+  }
+}
+
+describe('killed mid-way (kill -9)', () => {
+  const home = tempHome();
+  const repo = new TempRepo();
+  const app = testApp('kill');
+  let port = 0;
+  let v1: PublicRecord;
+  const run = (...args: string[]) => cli(args, { cwd: repo.dir, env: { DEPLOY_HOME: home.dir } });
+
+  /** Waits (bounded: 30 s) until the newest record of the app satisfies `until`. */
+  async function waitForNewest(until: (d: PublicRecord) => boolean): Promise<PublicRecord> {
+    for (let i = 0; i < 300; i++) {
+      // Read the store directly: a command would itself run the recovery we are about to test.
+      const db = new DatabaseSync(join(home.dir, 'deploy.db'), { readOnly: true });
+      const row = db.prepare('SELECT id, status, container_id FROM deployments WHERE app = ? ORDER BY version DESC LIMIT 1').get(app) as { id: string; status: string; container_id: string | null } | undefined;
+      db.close();
+      if (row && until({ id: row.id, status: row.status, containerId: row.container_id } as unknown as PublicRecord)) return { id: row.id, status: row.status, containerId: row.container_id } as unknown as PublicRecord;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error('the deployment never reached the expected state');
+  }
+
+  async function kill(child: ChildProcess): Promise<void> {
+    const gone = new Promise((r) => child.once('exit', r));
+    child.kill('SIGKILL');
+    await gone;
+  }
+
+  beforeAll(async () => {
+    port = await freePort();
+    repo.commit('good', webApp('good', { deployJson: { app, ports: [`127.0.0.1:${port}:8080`], healthCheck: { path: '/', timeout: '60s' } } }));
+    v1 = (await run('deploy', '--json')).json<PublicRecord>();
+    expect(v1.status).toBe('running');
+  });
+  afterAll(() => {
+    removeApps([app]);
+    repo.remove();
+    home.remove();
+  });
+
+  it('during the build: the next command marks it interrupted; the previous deployment never stopped serving', async ({ task }) => {
+    const report = fault(task, 'record marked interrupted by the next command; v1 keeps serving; store intact');
+    repo.commit('slow build', { Dockerfile: 'FROM busybox:1.36\nRUN sleep 5\nWORKDIR /www\nCOPY index.html start.sh ./\nCMD ["sh", "/www/start.sh"]\n' });
+    const child = startDeploy(repo.dir, home.dir);
+    const building = await waitForNewest((d) => d.status === 'building');
+    await kill(child);
+    expect(await fetchText(port)).toBe('good');
+
+    const ls = await run('ls', '--app', app, '--json');
+    expect(ls.code).toBe(0);
+    expect(ls.stderr).toContain('interrupted: its process died while it was building');
+    const record = ls.json<PublicRecord[]>().find((d) => d.id === building.id);
+    expect(record).toMatchObject({ status: 'interrupted', error: { code: 'interrupted' } });
+    expect(await fetchText(port)).toBe('good');
+    expect(integrity(home.dir)).toBe('ok');
+    report(`marked ${record?.status}; v1 answered throughout; integrity_check ok`);
+    repo.git('revert', '--no-edit', 'HEAD');
+  });
+
+  it('after the new container is created (beside the old one): the next command removes it; v1 never stopped', async ({ task }) => {
+    const report = fault(task, 'orphaned container removed, record interrupted; v1 never stopped serving');
+    const other = await freePort();
+    repo.commit('slow start', { 'start.sh': 'sleep 30\nexec httpd -f -p 8080 -h /www\n' });
+    const child = startDeploy(repo.dir, home.dir, ['--port', `127.0.0.1:${other}:8080`]);
+    const starting = await waitForNewest((d) => d.status === 'starting' && Boolean(d.containerId));
+    await kill(child);
+    expect(containersOf(app).length).toBe(2);
+    expect(await fetchText(port)).toBe('good');
+
+    const r = await run('ls', '--app', app, '--json');
+    expect(r.stderr).toMatch(/Recovered .*removed the container .* \(its logs are kept\)/);
+    expect(r.json<PublicRecord[]>().find((d) => d.id === starting.id)).toMatchObject({ status: 'interrupted', containerId: null });
+    expect(containersOf(app)).toEqual([{ name: v1.containerName, state: 'running' }]);
+    expect(await fetchText(port)).toBe('good');
+    expect(integrity(home.dir)).toBe('ok');
+    report('container removed by the next command (ls); v1 served throughout');
+    repo.git('revert', '--no-edit', 'HEAD');
+  });
+
+  it('during the health wait, after the old one was stopped to free its port: the next command serves v1 again', async ({ task }) => {
+    const report = fault(task, 'v1 (stopped for the switch-over) started again; orphan removed; record interrupted');
+    repo.commit('slow start, same port', { 'start.sh': 'sleep 30\nexec httpd -f -p 8080 -h /www\n' });
+    const child = startDeploy(repo.dir, home.dir);
+    const starting = await waitForNewest((d) => d.status === 'starting' && Boolean(d.containerId));
+    // Give it the moment it takes to stop v1 (stop-first: they share the port).
+    for (let i = 0; i < 50 && (await fetchText(port)) !== null; i++) await new Promise((r) => setTimeout(r, 100));
+    await kill(child);
+    expect(await fetchText(port)).toBeNull();
+
+    const r = await run('ls', '--app', app, '--json');
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/started .* again: the interrupted switch-over had stopped it/);
+    expect(r.json<PublicRecord[]>().find((d) => d.id === starting.id)).toMatchObject({ status: 'interrupted' });
+    expect(await fetchText(port)).toBe('good');
+    expect(containersOf(app)).toEqual([{ name: v1.containerName, state: 'running' }]);
+    expect(integrity(home.dir)).toBe('ok');
+
+    // And the app deploys normally afterwards: the dead holder's lock is taken over.
+    repo.git('revert', '--no-edit', 'HEAD');
+    repo.commit('after', { 'index.html': 'after\n' });
+    const next = await run('deploy', '--json');
+    expect(next.code).toBe(0);
+    expect(await fetchText(port)).toBe('after');
+    report('v1 serving again after the next command; the next deploy went through');
+  });
+});
