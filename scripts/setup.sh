@@ -16,7 +16,8 @@ say() { [ -n "$quiet" ] || printf 'setup: %s\n' "$*" >&2; }
 die() { printf 'setup: %s\n' "$*" >&2; exit 1; }
 
 # --- 1. dependencies -------------------------------------------------------------------------------
-lock_hash=$(sha256sum package-lock.json package.json | sha256sum | cut -c1-16)
+# The lock file decides what is installed (a change to package.json's scripts needs no reinstall).
+lock_hash=$(sha256sum package-lock.json | cut -c1-16)
 if [ ! -x node_modules/.bin/node ] || [ "$(cat node_modules/.setup-stamp 2>/dev/null)" != "$lock_hash" ]; then
   say "installing dependencies (npm ci)"
   npm ci --no-audit --no-fund --loglevel=error >&2

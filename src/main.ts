@@ -1,4 +1,6 @@
+import type { Command } from 'commander';
 import { parseDuration } from './core/duration.js';
+import { chooseEndpoint } from './core/endpoint-choice.js';
 import { DeployError, EXIT_CODES, exitCodeOf, failureDocument } from './core/errors.js';
 import { createContext, defaultIO, isCI, type Context, type IO } from './context.js';
 import { buildProgram, type GlobalOptions } from './cli/program.js';
@@ -39,6 +41,8 @@ export async function main(argv: string[], partialIO: Partial<IO> = {}, options:
       color: wantsColor(io.env, Boolean(io.stderr.isTTY), opts.color as boolean | undefined),
     });
     await reporter.prepare();
+    // The engine flags are checked whether or not the command needs an engine: a conflict is an error anywhere.
+    if (opts.context !== undefined || opts.host !== undefined) chooseEndpoint({ flagContext: opts.context as string | undefined, flagHost: opts.host as string | undefined, env: {} });
     const lockWait = opts.lockWait === undefined ? 0 : parseDuration(opts.lockWait as string, '--lock-wait');
     ctx = createContext(io, reporter, signal, { context: opts.context as string | undefined, host: opts.host as string | undefined }, lockWait);
     // Any deployment left in progress by a process that died is found by the next command, whatever it is.
@@ -54,7 +58,12 @@ export async function main(argv: string[], partialIO: Partial<IO> = {}, options:
   } catch (error) {
     const commander = error as { code?: string; exitCode?: number };
     if (typeof commander.code === 'string' && commander.code.startsWith('commander.')) {
-      if (commander.code === 'commander.helpDisplayed' || commander.code === 'commander.version' || commander.code === 'commander.help') return 0;
+      if (commander.code === 'commander.helpDisplayed' || commander.code === 'commander.version') return 0;
+      if (commander.code === 'commander.help' && !commander.exitCode) return 0;
+      // commander printed its message (or, for a missing command, the help) on stderr; --json gets the document.
+      const usage = usageError(program, argv, error as Error & { code: string });
+      if (commander.code === 'commander.help') io.stderr.write(`Error: ${usage.message}\n${usage.hint ?? ''}\n`);
+      if (json) io.stdout.write(`${JSON.stringify(failureDocument(usage), null, 2)}\n`);
       return EXIT_CODES.usage;
     }
     (ctx as Context | null)?.reporter.stopSpinner();
@@ -63,6 +72,27 @@ export async function main(argv: string[], partialIO: Partial<IO> = {}, options:
   } finally {
     (ctx as Context | null)?.close();
   }
+}
+
+/** A command-line mistake commander caught, as the error --json reports (its message, its suggestion). */
+function usageError(program: Command, argv: string[], error: Error & { code: string }): DeployError {
+  if (error.code === 'commander.help') {
+    // A command group given without its command: commander showed its help.
+    let command = program;
+    const path = ['deploy'];
+    for (const word of argv) {
+      const sub = word.startsWith('-') ? undefined : command.commands.find((c) => c.name() === word || c.aliases().includes(word));
+      if (!sub) continue;
+      command = sub;
+      path.push(sub.name());
+    }
+    const names = command.commands.map((c) => c.name()).filter((n) => n !== 'help');
+    const what = path.join(' ');
+    return new DeployError('usage', `${what} needs a command${path.length > 1 ? ` (${names.join(', ')})` : ''}.`, { hint: `Run "${what} --help" for usage.` });
+  }
+  const [first = '', ...rest] = error.message.replace(/^error: /, '').split('\n');
+  const suggestion = rest.join(' ').trim().replace(/^\((.*)\)$/, '$1');
+  return new DeployError('usage', first, { hint: `${suggestion ? `${suggestion} ` : ''}Run "deploy --help" for usage.` });
 }
 
 function report(io: IO, error: unknown, json: boolean, verbose: boolean): void {

@@ -60,6 +60,7 @@ export function buildProgram(io: IO, run: Run): Command {
     .option('-r, --ref <ref>', 'branch, tag or commit to ship (default: HEAD, or the default branch of a URL)')
     .option('-p, --port <[ip:]host:container>', 'publish a port (repeatable); replaces the ports of deploy.json', collect)
     .option('-e, --env <key=value>', 'set an environment variable (repeatable); KEY alone takes it from your environment', collect)
+    .option('--secret <key[=value]>', 'a secret env var for this deployment (repeatable); KEY alone takes it from your environment, off the command line', collect)
     .option('--env-file <path>', 'read environment variables from a KEY=VALUE file (repeatable)', collect)
     .option('--health-path <path>', 'HTTP path that must answer 2xx/3xx before the deployment counts as running ("none" to skip)')
     .option('--health-timeout <duration>', 'how long to wait for health (default 60s)')

@@ -28,6 +28,8 @@ export interface DeployOptions {
   allowDirty?: boolean | undefined;
   port?: string[] | undefined;
   env?: string[] | undefined;
+  /** Secret env vars for this deployment: KEY=VALUE, or KEY alone to take the value from the environment. */
+  secret?: string[] | undefined;
   envFile?: string[] | undefined;
   noCache?: boolean | undefined;
   pull?: boolean | undefined;
@@ -56,6 +58,10 @@ export function flagSettings(ctx: Context, o: DeployOptions): Settings {
   for (const a of o.env ?? []) {
     const [k, v] = parseEnvAssignment(a, ctx.env);
     env[k] = { value: v, secret: false };
+  }
+  for (const a of o.secret ?? []) {
+    const [k, v] = parseEnvAssignment(a, ctx.env, '--secret');
+    env[k] = { value: v, secret: true };
   }
   if (Object.keys(env).length > 0) s.env = env;
   const hc: Partial<HealthCheck> = {};

@@ -1,4 +1,4 @@
-import { chmodSync, closeSync, mkdirSync, openSync, statSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync, statfsSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { DeployError } from '../../core/errors.js';
@@ -9,6 +9,7 @@ const BUSY_TIMEOUT_MS = 10_000;
 
 // SQLite's primary result codes that mean "this file is not a store we can trust".
 const SQLITE_CORRUPT = 11;
+const SQLITE_IOERR = 10;
 const SQLITE_FULL = 13;
 const SQLITE_NOTADB = 26;
 
@@ -22,6 +23,16 @@ export function sqliteCode(error: unknown): number | undefined {
   return typeof e?.errcode === 'number' ? e.errcode & 0xff : undefined;
 }
 
+/** SQLite reports a full disk while it grows the WAL or its shared memory as an I/O error; tell them apart. */
+function diskFull(path: string): boolean {
+  try {
+    const fs = statfsSync(dirname(path));
+    return fs.bavail * fs.bsize < 256 * 1024;
+  } catch {
+    return false;
+  }
+}
+
 /** Turns SQLite's faults into messages that say what happened to the file and what to do. */
 export function storeError(path: string, error: unknown): DeployError {
   const code = sqliteCode(error);
@@ -31,7 +42,7 @@ export function storeError(path: string, error: unknown): DeployError {
       cause: error,
     });
   }
-  if (code === SQLITE_FULL) {
+  if (code === SQLITE_FULL || (code === SQLITE_IOERR && diskFull(path))) {
     return new DeployError('store', `The disk holding the store at ${path} is full; the last change was not saved.`, {
       hint: 'Free some space and run the command again. The store still holds its last good state.',
       cause: error,

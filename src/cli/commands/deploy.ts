@@ -1,16 +1,27 @@
+import { DeployError } from '../../core/errors.js';
 import { publicRecord } from '../../core/record-view.js';
 import type { Handler } from '../../main.js';
 import { deploy } from '../../services/deploy.js';
 import { renderOutcome } from '../../ui/outcome.js';
 
+/** Longer than any branch, tag or commit name a repository can hold in practice (a path component is at most 255 bytes). */
+const MAX_REF_LENGTH = 1000;
+
 export const handler: Handler = async (ctx, [source], o) => {
+  const ref = o.ref as string | undefined;
+  if (ref !== undefined && ref.length > MAX_REF_LENGTH) {
+    throw new DeployError('usage', `--ref is ${ref.length} characters long; no branch, tag or commit name is that long.`, {
+      hint: 'Give a branch, tag or commit that exists (git branch -a, git tag, git log).',
+    });
+  }
   const d = await deploy(ctx, {
     source,
     app: o.app as string | undefined,
-    ref: o.ref as string | undefined,
+    ref,
     allowDirty: Boolean(o.allowDirty),
     port: o.port as string[] | undefined,
     env: o.env as string[] | undefined,
+    secret: o.secret as string[] | undefined,
     envFile: o.envFile as string[] | undefined,
     noCache: o.cache === false,
     pull: Boolean(o.pull),

@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
-import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -9,10 +11,11 @@ import { EXIT_CODES } from '../../src/core/errors.js';
 import type { PublicRecord } from '../../src/core/record-view.js';
 import { cli, tempHome } from '../helpers/cli.js';
 import { makeDeployment } from '../helpers/unit.js';
+import { fault } from './fault.js';
 
 const hash = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
 
-describe('the SQLite store, for real', () => {
+describe('the store: files, versions, damage, a full disk (real SQLite)', () => {
   let home: ReturnType<typeof tempHome>;
   let path: string;
   beforeEach(() => {
@@ -62,7 +65,8 @@ describe('the SQLite store, for real', () => {
     expect((await cli(['inspect', 'web@v9'], { env })).code).toBe(EXIT_CODES.not_found);
   });
 
-  it('migrates a store from an older schema forward, keeping its records', () => {
+  it('migrates a store from an older schema forward, keeping its records', ({ task }) => {
+    fault(task, 'schema 1 → latest on open; records kept');
     const db = new DatabaseSync(path);
     db.exec(MIGRATIONS[0] as string);
     db.exec('PRAGMA user_version = 1');
@@ -80,7 +84,8 @@ describe('the SQLite store, for real', () => {
     after.close();
   });
 
-  it('refuses a store written by a newer version, and leaves it untouched', async () => {
+  it('refuses a store written by a newer version, and leaves it untouched', async ({ task }) => {
+    fault(task, `exit ${EXIT_CODES.store}, "written by a newer version", file bytes unchanged`);
     seed(['abcdefgh']);
     const db = new DatabaseSync(path);
     db.exec(`PRAGMA user_version = ${SCHEMA_VERSION + 1}`);
@@ -93,7 +98,8 @@ describe('the SQLite store, for real', () => {
     expect(hash(path)).toBe(before);
   });
 
-  it('reports a damaged file and never overwrites it', async () => {
+  it('reports a damaged file and never overwrites it', async ({ task }) => {
+    fault(task, `exit ${EXIT_CODES.store}, "damaged", a hint to move it aside, file bytes unchanged`);
     writeFileSync(path, 'this is not a database, just some text that happens to be here\n'.repeat(100), { mode: 0o600 });
     const before = hash(path);
     const r = await cli(['ls', '--json'], { env: { DEPLOY_HOME: home.dir } });
@@ -105,11 +111,46 @@ describe('the SQLite store, for real', () => {
     expect(hash(path)).toBe(before);
   });
 
-  it('warns when the store can be read by other users', async () => {
+  it('warns when the store can be read by other users', async ({ task }) => {
+    fault(task, 'a warning naming the mode and the chmod to run');
     Store.open(path).close();
     chmodSync(path, 0o644);
     const r = await cli(['ls'], { env: { DEPLOY_HOME: home.dir } });
     expect(r.code).toBe(0);
     expect(r.stderr).toContain('can be read by other users (mode 644); run: chmod 600');
+  });
+});
+
+describe('a full disk while writing', () => {
+  it('fails the write with the store code, and leaves the last good state', async ({ task }) => {
+    const report = fault(task, `exit ${EXIT_CODES.store} "disk ... is full"; the store keeps its last good state; integrity_check ok`);
+    const dir = mkdtempSync(join(tmpdir(), 'deploy-full-'));
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', dir]);
+    try {
+      const env = { DEPLOY_HOME: dir };
+      expect((await cli(['config', 'set', 'GREETING=before', '--app', 'web'], { env })).code).toBe(0);
+      // Fill the disk, leaving almost nothing.
+      try {
+        execFileSync('dd', ['if=/dev/zero', `of=${join(dir, 'filler')}`, 'bs=4k'], { stdio: 'ignore' });
+      } catch {
+        // dd stops when the disk is full: that is the point
+      }
+      const big = 'x'.repeat(60_000);
+      const r = await cli(['config', 'set', `BIG=${big}`, 'GREETING=after', '--app', 'web', '--json'], { env });
+      expect(r.code).toBe(EXIT_CODES.store);
+      expect(r.json<{ error: { message: string } }>().error.message).toMatch(/disk holding the store .* is full/);
+      expect(r.stderr).not.toMatch(/^\s+at /m);
+      rmSync(join(dir, 'filler'));
+      const after = await cli(['config', 'get', 'GREETING', '--app', 'web'], { env });
+      expect(after.stdout.trim()).toBe('before');
+      expect((await cli(['config', 'get', 'BIG', '--app', 'web'], { env })).code).toBe(EXIT_CODES.not_found);
+      const db = new DatabaseSync(join(dir, 'deploy.db'), { readOnly: true });
+      expect(db.prepare('PRAGMA integrity_check').get()).toEqual({ integrity_check: 'ok' });
+      db.close();
+      report(`exit ${r.code}; GREETING still "before"; integrity_check ok`);
+    } finally {
+      execFileSync('umount', [dir]);
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,0 +1,73 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EXIT_CODES } from '../../src/core/errors.js';
+import type { PublicRecord } from '../../src/core/record-view.js';
+import type { Stats } from '../../src/core/stats.js';
+import { STATUSES } from '../../src/core/types.js';
+import { runBin } from '../helpers/bin.js';
+import { cli, tempHome } from '../helpers/cli.js';
+import { fetchText, freePort, removeApps, testApp } from '../helpers/docker.js';
+import { TempRepo, webApp } from '../helpers/git-repo.js';
+import { fault } from './fault.js';
+
+describe('concurrent use of one store', () => {
+  const home = tempHome();
+  const apps = Array.from({ length: 10 }, () => testApp('ten'));
+  const repos: TempRepo[] = [];
+  const ports: number[] = [];
+  const env = { DEPLOY_HOME: home.dir };
+
+  beforeAll(async () => {
+    for (const app of apps) {
+      const port = await freePort();
+      ports.push(port);
+      const repo = new TempRepo();
+      repo.commit('first', webApp(app, { deployJson: { app, ports: [`127.0.0.1:${port}:8080`], healthCheck: { path: '/', timeout: '120s' } } }));
+      repos.push(repo);
+    }
+  });
+  afterAll(() => {
+    removeApps(apps);
+    repos.forEach((r) => r.remove());
+    home.remove();
+  });
+
+  it('ten processes deploy ten apps at once, all succeed; ls and stats read meanwhile without an error or a torn read', async ({ task }) => {
+    const report = fault(task, '10 of 10 deploys succeed; every concurrent ls/stats exits 0 with whole, valid records');
+    const deploys = repos.map((repo) => runBin(['deploy', '--json'], { cwd: repo.dir, env }));
+    let reads = 0;
+    let finished = false;
+    const reader = (async () => {
+      // Bounded: at most 400 reads, and only while the deploys run.
+      while (!finished && reads < 400) {
+        const [ls, stats] = await Promise.all([cli(['ls', '--json'], { env }), cli(['stats', '--json'], { env })]);
+        expect(ls.code, ls.stderr).toBe(0);
+        expect(stats.code, stats.stderr).toBe(0);
+        for (const d of ls.json<PublicRecord[]>()) {
+          expect(STATUSES).toContain(d.status);
+          expect(d.config.healthCheck.timeoutMs).toBe(120_000);
+        }
+        expect(stats.json<Stats>().total).toBeGreaterThanOrEqual(0);
+        reads++;
+      }
+    })();
+    const results = await Promise.all(deploys);
+    finished = true;
+    await reader;
+    expect(results.map((r) => r.code)).toEqual(apps.map(() => 0));
+    for (const [i, app] of apps.entries()) expect(await fetchText(ports[i] as number)).toBe(app);
+    const all = (await cli(['ls', '--json'], { env })).json<PublicRecord[]>();
+    expect(all.map((d) => d.status)).toEqual(apps.map(() => 'running'));
+    expect(reads).toBeGreaterThan(2);
+    report(`10 of 10 deployed; ${reads} concurrent ls+stats reads, all clean`);
+  });
+
+  it('two processes deploy the same app at once: one proceeds, the other fails with the lock code', async ({ task }) => {
+    const report = fault(task, `one exits 0, the other ${EXIT_CODES.lock_held} naming the holder`);
+    const repo = repos[0] as TempRepo;
+    repo.commit('second', { 'index.html': 'second\n' });
+    const [a, b] = await Promise.all([runBin(['deploy', '--json'], { cwd: repo.dir, env }), runBin(['deploy', '--json'], { cwd: repo.dir, env })]);
+    expect([a.code, b.code].sort((x, y) => x - y)).toEqual([0, EXIT_CODES.lock_held]);
+    expect((a.code === 0 ? b : a).stderr).toContain('is locked on');
+    report(`exit codes ${a.code} and ${b.code}`);
+  });
+});

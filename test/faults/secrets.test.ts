@@ -1,0 +1,117 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { PublicRecord } from '../../src/core/record-view.js';
+import { BIN, runBin } from '../helpers/bin.js';
+import { cli, tempHome } from '../helpers/cli.js';
+import { fetchText, freePort, removeApps, testApp } from '../helpers/docker.js';
+import { TempRepo, webApp } from '../helpers/git-repo.js';
+import { fault } from './fault.js';
+
+const SENTINEL = 'S3NT1NEL-secret-4c9e1f';
+const FROM_ENV = 'FR0M-ENV-secret-77ab';
+
+describe('secrets never leak', () => {
+  const home = tempHome();
+  const repo = new TempRepo();
+  const app = testApp('sec');
+  let port = 0;
+  const outputs: string[] = [];
+  const env = { DEPLOY_HOME: home.dir };
+  const run = async (args: string[], extra: Record<string, string> = {}, input?: string) => {
+    const r = await cli(args, { cwd: repo.dir, env: { ...env, ...extra }, ...(input !== undefined ? { input } : {}) });
+    outputs.push(r.stdout, r.stderr);
+    return r;
+  };
+
+  beforeAll(async () => {
+    port = await freePort();
+    repo.commit('app', webApp('hello', {
+      start: 'echo "token length ${#API_TOKEN}"\n[ -n "$FAIL_WITH_SECRET" ] && { echo "oops: $API_TOKEN"; exit 1; }\nexec httpd -f -p 8080 -h /www\n',
+      deployJson: { app, ports: [`127.0.0.1:${port}:8080`], healthCheck: { path: '/' } },
+    }));
+  });
+  afterAll(() => {
+    removeApps([app]);
+    repo.remove();
+    home.remove();
+  });
+
+  it('reaches the container only: not outputs, JSON, records, logs the tool writes, errors, argv, labels or image layers', async ({ task }) => {
+    const report = fault(task, 'the sentinel appears in the container environment and nowhere else');
+    // Given without ever being on a command line: from stdin, and from the environment.
+    expect((await run(['config', 'set', 'API_TOKEN', '--secret', '--app', app], {}, `${SENTINEL}\n`)).code).toBe(0);
+    const d = spawn(process.execPath, [BIN, 'deploy', '--json', '--verbose', '--secret', 'EXTRA_TOKEN'], { cwd: repo.dir, env: { PATH: process.env.PATH, HOME: process.env.HOME, CI: 'true', ...env, EXTRA_TOKEN: FROM_ENV } });
+    let out = '';
+    d.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    d.stderr.on('data', (b: Buffer) => (out += b.toString()));
+    // Every process on the machine, while the deploy runs: no argument list holds a secret.
+    const argvs: string[] = [];
+    const exited = new Promise((r) => d.on('close', r));
+    for (let i = 0; i < 20; i++) {
+      argvs.push(execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }));
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await exited;
+    outputs.push(out);
+    const record = JSON.parse(out.slice(out.indexOf('{\n'), out.lastIndexOf('}') + 1)) as PublicRecord;
+    expect(record.status).toBe('running');
+    expect(await fetchText(port)).toBe('hello');
+
+    // The container has them: that is where they belong.
+    const containerEnv = execFileSync('docker', ['inspect', '--format', '{{json .Config.Env}}', record.containerName as string], { encoding: 'utf8' });
+    expect(containerEnv).toContain(SENTINEL);
+    expect(containerEnv).toContain(FROM_ENV);
+
+    // Everything a user or a script can read.
+    await run(['ls']);
+    await run(['ls', '--json']);
+    await run(['inspect', record.id]);
+    await run(['inspect', record.id, '--json']);
+    await run(['config', 'list', '--app', app]);
+    await run(['config', 'list', '--app', app, '--json']);
+    await run(['config', 'get', 'API_TOKEN', '--app', app]);
+    await run(['config', 'get', 'API_TOKEN', '--app', app, '--json']);
+    await run(['logs', record.id, '--build']);
+    await run(['stats', '--json']);
+    await run(['sync', '--json']);
+    await run(['redeploy', record.id, '--dry-run']);
+    await run(['redeploy', record.id, '--dry-run', '--json']);
+    await run(['rollback', app, '--dry-run']);
+    // A failure whose container prints the secret: the tool shows the end of its output, masked.
+    const failed = await run(['deploy', '--json', '--env', 'FAIL_WITH_SECRET=1', '--health-timeout', '20s']);
+    expect(failed.code).not.toBe(0);
+    expect(failed.stderr).toContain('oops: ********');
+    await run(['inspect', failed.json<PublicRecord>().id, '--json']);
+
+    const everything = [...outputs, ...argvs].join('\n');
+    expect(everything.length).toBeGreaterThan(20_000);
+    expect(everything).not.toContain(SENTINEL);
+    expect(everything).not.toContain(FROM_ENV);
+
+    // Image layers and every label, of the image and the container.
+    const image = record.image as string;
+    const history = execFileSync('docker', ['history', '--no-trunc', image], { encoding: 'utf8' });
+    const imageInspect = execFileSync('docker', ['image', 'inspect', image], { encoding: 'utf8' });
+    const labels = execFileSync('docker', ['inspect', '--format', '{{json .Config.Labels}}', record.containerName as string], { encoding: 'utf8' });
+    const saved = execFileSync('sh', ['-c', `docker save ${image} | tar -xO --wildcards '*/layer.tar' 2>/dev/null | tar -xO 2>/dev/null | grep -c -a ${SENTINEL} || true`], { encoding: 'utf8' });
+    expect(history + imageInspect + labels).not.toContain(SENTINEL);
+    expect(saved.trim()).toBe('0');
+    report(`absent from ${outputs.length} outputs, ${argvs.length} process lists, image history, labels and layers; present in the container env`);
+  });
+
+  it('keeps the store and settings private: 0600 files in a 0700 directory', async ({ task }) => {
+    const report = fault(task, 'deploy.db and config.json are 0600, their directory 0700');
+    expect((await run(['config', 'set', 'X=1', '--global'])).code).toBe(0);
+    const modes = execFileSync('stat', ['-c', '%a %n', home.dir, `${home.dir}/deploy.db`, `${home.dir}/config.json`], { encoding: 'utf8' }).trim().split('\n');
+    expect(modes.map((l) => l.split(' ')[0])).toEqual(['700', '600', '600']);
+    report(modes.join('; '));
+  });
+
+  it('never prints a secret given with --env KEY=VALUE back, even in an error', async ({ task }) => {
+    const report = fault(task, 'a bad value is refused without echoing other values');
+    const r = await runBin(['deploy', '--env', `GOOD=${SENTINEL}`, '--env', 'BAD KEY=x'], { cwd: repo.dir, env });
+    expect(r.code).toBe(2);
+    expect(r.stdout + r.stderr).not.toContain(SENTINEL);
+    report(`exit ${r.code}: ${r.stderr.split('\n')[0]}`);
+  });
+});
