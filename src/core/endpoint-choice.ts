@@ -20,6 +20,9 @@ export type EndpointChoice =
 
 export const DEFAULT_CONTEXT = 'default';
 
+/** The local engine's socket, where the docker CLI looks when nothing else is said. */
+export const DEFAULT_SOCKET = 'unix:///var/run/docker.sock';
+
 /** An endpoint setting is a URL when it has a scheme; otherwise it names a docker context. */
 export function isEndpointUrl(value: string): boolean {
   return /^(unix|tcp|ssh|npipe|http|https):\/\//.test(value);
@@ -48,7 +51,7 @@ export function chooseEndpoint(i: EndpointInputs): EndpointChoice {
   if (i.env.DOCKER_HOST) return { kind: 'host', url: normalizeHost(i.env.DOCKER_HOST), source: 'DOCKER_HOST' };
   if (i.env.DOCKER_CONTEXT) return contextOrDefault(i.env.DOCKER_CONTEXT, 'DOCKER_CONTEXT', i);
   if (i.currentContext) return contextOrDefault(i.currentContext, 'docker config (currentContext)', i);
-  return { kind: 'host', url: 'unix:///var/run/docker.sock', source: 'default' };
+  return { kind: 'host', url: DEFAULT_SOCKET, source: 'default' };
 }
 
 function contextOrDefault(name: string, source: string, i: EndpointInputs): EndpointChoice {
@@ -56,7 +59,7 @@ function contextOrDefault(name: string, source: string, i: EndpointInputs): Endp
   // The default context is whatever DOCKER_HOST says, else the local socket.
   return i.env.DOCKER_HOST
     ? { kind: 'host', url: normalizeHost(i.env.DOCKER_HOST), source: `${source}: default context, DOCKER_HOST` }
-    : { kind: 'host', url: 'unix:///var/run/docker.sock', source: `${source}: default context` };
+    : { kind: 'host', url: DEFAULT_SOCKET, source: `${source}: default context` };
 }
 
 /** `host:port` alone means tcp, as the docker CLI reads it; checks the URL is one the tool can reach. */

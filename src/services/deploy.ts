@@ -51,7 +51,9 @@ export function flagSettings(ctx: Context, o: DeployOptions): Settings {
     try {
       text = readFileSync(path, 'utf8');
     } catch (error) {
-      throw new DeployError('usage', `Cannot read the env file ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}.`);
+      const code = (error as NodeJS.ErrnoException).code;
+      const why = code === 'ENOENT' ? 'it does not exist' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : (error as Error).message;
+      throw new DeployError('usage', `Cannot read the env file ${path}: ${why}.`, { hint: 'Give the path of a KEY=VALUE file (relative to the current directory).' });
     }
     for (const [k, v] of parseEnvFile(text, file)) env[k] = { value: v, secret: false };
   }
@@ -149,7 +151,9 @@ export async function deploy(ctx: Context, o: DeployOptions): Promise<Deployment
     error: null,
     worker: { machine: machineId(), pid: process.pid },
   }, (await highestVersionOn(engine, app)) + 1);
-  store.rememberSource(app, src.origin, createdAt);
+  // A new app learns where its code is at once; a known one only from a deploy that works, so a failed try of
+  // another branch does not change what `deploy deploy --app NAME` ships next.
+  if (!store.getApp(app)?.source) store.rememberSource(app, src.origin, createdAt);
   const tracker = new Tracker(store, ctx.now, d);
   tracker.event('queued', `deploy of ${src.ref}@${src.commit.slice(0, 7)} to ${endpoint.url}`);
   r.info(
@@ -159,6 +163,7 @@ export async function deploy(ctx: Context, o: DeployOptions): Promise<Deployment
     const image = await buildImage(ctx, engine, git, tracker, src);
     await release(ctx, engine, tracker, image);
   });
+  store.rememberSource(app, src.origin, createdAt);
   await pruneAfterDeploy(ctx, engine, app, config.retention);
   return tracker.deployment;
   });

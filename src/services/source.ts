@@ -49,6 +49,16 @@ export async function resolveSource(ctx: Context, git: Git, req: SourceRequest):
       ref ??= app.ref ?? undefined;
     }
   }
+  if (given === undefined && req.app !== undefined && !app?.source) {
+    // Nothing remembered for this app: the current directory must be its repository.
+    try {
+      await git.locate(ctx.cwd);
+    } catch {
+      throw new DeployError('source', `There is no app named ${req.app} with a remembered source, and ${ctx.cwd} is not a Git repository.`, {
+        hint: `Deploy it once from its repository (deploy deploy PATH --app ${req.app}), or give its path or Git URL.`,
+      });
+    }
+  }
   given ??= ctx.cwd;
   if (req.allowDirty && req.ref !== undefined) {
     throw new DeployError('usage', '--allow-dirty ships the working tree, so it cannot be combined with --ref.', {

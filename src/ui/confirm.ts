@@ -31,7 +31,7 @@ export async function confirmPlan(ctx: Context, plan: ActionPlan, options: Confi
   r.info(renderPlan(plan, r.colors));
   if (options.yes) return true;
   if (!ctx.canPrompt) {
-    throw new DeployError('confirmation_required', `${VERB[plan.action]} asks for confirmation, and there is no terminal to ask on${ctx.isCI ? ' (CI)' : ''}.`, {
+    throw new DeployError('confirmation_required', `"${VERB[plan.action]} ${plan.app}" asks for confirmation, and there is no terminal to ask on${ctx.isCI ? ' (CI)' : ''}.`, {
       hint: 'Pass --yes to go ahead, or --dry-run to see the plan only.',
     });
   }

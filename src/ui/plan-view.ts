@@ -3,7 +3,7 @@ import { formatDuration } from '../core/duration.js';
 import { formatPort } from '../core/ports.js';
 import { SECRET_MASK } from '../core/record-view.js';
 import type { Colors } from './colors.js';
-import { DEFAULT_SOCKET } from '../adapters/docker/endpoint.js';
+import { DEFAULT_SOCKET } from '../core/endpoint-choice.js';
 
 function imageLine(p: ActionPlan): string {
   const img = p.image;

@@ -14,7 +14,6 @@ export interface Endpoint {
   apiVersion?: string | undefined;
 }
 
-export const DEFAULT_SOCKET = 'unix:///var/run/docker.sock';
 
 /**
  * dockerode's options for an endpoint. Every key is set, because docker-modem merges DOCKER_HOST from the

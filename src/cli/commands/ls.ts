@@ -5,7 +5,7 @@ import { STATUSES, type Deployment, type Status } from '../../core/types.js';
 import type { Handler } from '../../main.js';
 import { paintStatus, type Colors } from '../../ui/colors.js';
 import { plainTable, terminalTable, visibleLength } from '../../ui/table.js';
-import { DEFAULT_SOCKET } from '../../adapters/docker/endpoint.js';
+import { DEFAULT_SOCKET } from '../../core/endpoint-choice.js';
 
 const TERMINAL_LIMIT = 20;
 
