@@ -97,6 +97,8 @@ export function createContext(io: IO, reporter: Reporter, signal: AbortSignal, f
     },
     close() {
       store?.close();
+      // Idle kept-alive connections (ssh processes among them) must not hold the process open.
+      for (const engine of engines.values()) engine.then((e) => e.close()).catch(() => undefined);
     },
   };
 }

@@ -13,7 +13,7 @@ const KEEP_TAIL_LINES = 20_000;
 export async function keepLogs(engine: Engine, store: Store, d: Deployment, now: number): Promise<LogLine[]> {
   if (!d.containerId) return [];
   try {
-    const lines = await engine.logs(d.containerId, { tail: KEEP_TAIL_LINES, timestamps: true });
+    const lines = await engine.logs(d.containerId, { tail: KEEP_TAIL_LINES });
     const { content, truncated } = encodeKeptLines(lines);
     store.saveLog(d.id, 'runtime', content, truncated, now);
     return lines;

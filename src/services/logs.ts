@@ -22,9 +22,9 @@ export async function readLogs(ctx: Context, d: Deployment, o: LogsOptions, onLi
     const state = await engine.inspectContainer(d.containerId);
     if (state) {
       if (o.follow) {
-        await engine.followLogs(d.containerId, { tail: o.tail, since: o.since, timestamps: true }, onLine, ctx.signal);
+        await engine.followLogs(d.containerId, { tail: o.tail, since: o.since }, onLine, ctx.signal);
       } else {
-        for (const line of await engine.logs(d.containerId, { tail: o.tail, since: o.since, timestamps: true })) onLine(line);
+        for (const line of await engine.logs(d.containerId, { tail: o.tail, since: o.since })) onLine(line);
       }
       return { source: 'container', truncated: false, savedAt: null };
     }

@@ -1,9 +1,9 @@
 import type { Readable } from 'node:stream';
-import Docker from 'dockerode';
 import type { ContainerSpec } from '../../core/container-spec.js';
 import { DeployError } from '../../core/errors.js';
 import { LogDemuxer, type LogLine } from '../../core/logs.js';
-import { connectionOptions, type Endpoint } from './endpoint.js';
+import { ApiError, EngineApi, readAll } from './api.js';
+import type { Endpoint } from './endpoint.js';
 import { CONNECTION_LOST } from './events.js';
 
 /** The newest Engine API this tool speaks; older engines are met at their own version. */
@@ -44,13 +44,20 @@ export interface ContainerState {
   startedAt: number | null;
 }
 
+export interface ContainerSummary {
+  id: string;
+  name: string;
+  state: string;
+  imageId: string;
+  labels: Record<string, string>;
+}
+
 export interface ContainerEvent {
   action: string;
   exitCode: number | null;
 }
 
 export class BuildFailure extends Error {}
-
 
 function compareVersions(a: string, b: string): number {
   const pa = a.split('.').map(Number);
@@ -63,40 +70,65 @@ function compareVersions(a: string, b: string): number {
 }
 
 function statusCode(error: unknown): number | undefined {
-  return (error as { statusCode?: number }).statusCode;
+  return error instanceof ApiError ? error.statusCode : undefined;
 }
 
-function engineMessage(error: unknown): string {
-  const e = error as { json?: { message?: string }; reason?: string; message?: string };
-  return e.json?.message ?? e.message ?? String(error);
+/** Engine label filters: `key=value`, or just `key` (null value) for "has this label". */
+function labelFilters(labels: Record<string, string | null>): string {
+  return JSON.stringify({ label: Object.entries(labels).map(([k, v]) => (v === null ? k : `${k}=${v}`)) });
+}
+
+/** Splits a newline-delimited JSON stream (build output, events) into parsed objects. */
+function jsonLines(stream: Readable, onObject: (o: Record<string, unknown>) => void, onText?: (line: string) => void): void {
+  let buffered = '';
+  const handle = (line: string) => {
+    if (line.trim() === '') return;
+    try {
+      onObject(JSON.parse(line) as Record<string, unknown>);
+    } catch {
+      onText?.(line);
+    }
+  };
+  stream.on('data', (chunk: Buffer) => {
+    buffered += chunk.toString('utf8');
+    const lines = buffered.split('\n');
+    buffered = lines.pop() ?? '';
+    lines.forEach(handle);
+  });
+  stream.on('end', () => handle(buffered));
 }
 
 /** A running Docker Engine, reached through the Engine API. The only code that talks to Docker. */
 export class Engine {
   readonly endpoint: Endpoint;
   readonly apiVersion: string;
-  private readonly docker: Docker;
+  private readonly api: EngineApi;
 
-  private constructor(endpoint: Endpoint, docker: Docker, apiVersion: string) {
+  private constructor(endpoint: Endpoint, api: EngineApi, apiVersion: string) {
     this.endpoint = endpoint;
-    this.docker = docker;
+    this.api = api;
     this.apiVersion = apiVersion;
   }
 
   /** Connects and agrees on an API version (the older of the engine's and ours, or DOCKER_API_VERSION). */
   static async connect(endpoint: Endpoint, env: Record<string, string | undefined> = process.env): Promise<Engine> {
-    const docker = new Docker(connectionOptions(endpoint, env));
+    const api = new EngineApi(endpoint, env);
     let serverVersion: string;
     try {
-      const v = (await docker.version()) as { ApiVersion?: string };
-      serverVersion = v.ApiVersion ?? '1.24';
+      const v = await api.json<{ ApiVersion?: string }>('GET', '/version', { versioned: false });
+      serverVersion = v?.ApiVersion ?? '1.24';
     } catch (error) {
+      api.close();
       throw unreachable(endpoint, error);
     }
-    const version =
-      endpoint.apiVersion ?? (compareVersions(serverVersion, CLIENT_API_VERSION) < 0 ? serverVersion : CLIENT_API_VERSION);
-    (docker.modem as unknown as { version: string }).version = `v${version}`;
-    return new Engine(endpoint, docker, version);
+    const version = endpoint.apiVersion ?? (compareVersions(serverVersion, CLIENT_API_VERSION) < 0 ? serverVersion : CLIENT_API_VERSION);
+    api.prefix = `/v${version}`;
+    return new Engine(endpoint, api, version);
+  }
+
+  /** Lets the process end: idle connections (and ssh processes) are closed. */
+  close(): void {
+    this.api.close();
   }
 
   /** Wraps an Engine API call: a lost connection becomes "Docker unreachable", naming the endpoint. */
@@ -104,59 +136,54 @@ export class Engine {
     try {
       return await fn();
     } catch (error) {
-      if (isConnectionError(error)) throw unreachable(this.endpoint, error);
-      throw Object.assign(new Error(`${what}: ${engineMessage(error)}`), { statusCode: statusCode(error), cause: error });
+      if (error instanceof DeployError) throw error;
+      if (!(error instanceof ApiError) && isConnectionError(error)) throw unreachable(this.endpoint, error);
+      if (error instanceof ApiError) throw new ApiError(error.statusCode, `${what}: ${error.message}`);
+      throw error;
     }
   }
 
   /**
-   * Builds an image from a tar stream. Each line of build output goes to onOutput; the image id is returned.
+   * Builds an image from a tar stream. Each piece of build output goes to onOutput; the image id is returned.
    * A build error rejects with BuildFailure carrying the engine's message.
    */
   async build(context: Readable, options: BuildOptions, onOutput: (text: string) => void, signal?: AbortSignal): Promise<BuildResult> {
     const stream = await this.call('build', () =>
-      this.docker.buildImage(context as unknown as NodeJS.ReadableStream, {
-        t: options.tag,
-        dockerfile: options.dockerfile,
-        labels: options.labels,
-        buildargs: options.buildArgs,
-        nocache: options.noCache,
-        ...(options.pull ? { pull: 'true' } : {}),
-        rm: true,
-        forcerm: true,
-        ...(signal ? { abortSignal: signal } : {}),
-      } as Docker.ImageBuildOptions),
+      this.api.stream('POST', '/build', {
+        query: {
+          t: options.tag,
+          dockerfile: options.dockerfile,
+          labels: JSON.stringify(options.labels),
+          buildargs: JSON.stringify(options.buildArgs),
+          nocache: options.noCache ? 'true' : undefined,
+          pull: options.pull ? 'true' : undefined,
+          rm: 'true',
+          forcerm: 'true',
+        },
+        body: context,
+        headers: { 'Content-Type': 'application/x-tar' },
+        ...(signal ? { signal } : {}),
+      }),
     );
     return new Promise<BuildResult>((resolve, reject) => {
       let imageId: string | null = null;
       let failure: string | null = null;
-      let buffered = '';
-      const handle = (line: string) => {
-        if (line.trim() === '') return;
-        let msg: { stream?: string; error?: string; errorDetail?: { message?: string }; aux?: { ID?: string }; status?: string };
-        try {
-          msg = JSON.parse(line) as typeof msg;
-        } catch {
-          onOutput(`${line}\n`);
-          return;
-        }
-        if (msg.aux?.ID) imageId = msg.aux.ID;
-        if (msg.stream) onOutput(msg.stream);
-        if (msg.status) onOutput(`${msg.status}\n`);
-        if (msg.error || msg.errorDetail) {
-          failure = msg.errorDetail?.message ?? msg.error ?? 'build failed';
-          onOutput(`${failure}\n`);
-        }
-      };
-      stream.on('data', (chunk: Buffer) => {
-        buffered += chunk.toString('utf8');
-        const lines = buffered.split('\n');
-        buffered = lines.pop() ?? '';
-        lines.forEach(handle);
-      });
+      jsonLines(
+        stream,
+        (msg) => {
+          const aux = msg.aux as { ID?: string } | undefined;
+          if (aux?.ID) imageId = aux.ID;
+          if (typeof msg.stream === 'string') onOutput(msg.stream);
+          if (typeof msg.status === 'string') onOutput(`${msg.status}\n`);
+          if (msg.error || msg.errorDetail) {
+            failure = (msg.errorDetail as { message?: string } | undefined)?.message ?? String(msg.error ?? 'build failed');
+            onOutput(`${failure}\n`);
+          }
+        },
+        (line) => onOutput(`${line}\n`),
+      );
       stream.on('error', (error: unknown) => reject(isConnectionError(error) ? unreachable(this.endpoint, error) : error));
       stream.on('end', () => {
-        handle(buffered);
         if (failure) reject(new BuildFailure(failure));
         else if (!imageId) reject(new BuildFailure('the engine finished the build without reporting an image'));
         else resolve({ imageId });
@@ -166,21 +193,21 @@ export class Engine {
 
   async inspectImage(ref: string): Promise<ImageInfo | null> {
     try {
-      const info = await this.call('inspect image', () => this.docker.getImage(ref).inspect());
-      return {
-        id: info.Id,
-        hasHealthcheck: Boolean(info.Config?.Healthcheck?.Test?.length && info.Config.Healthcheck.Test[0] !== 'NONE'),
-        labels: info.Config?.Labels ?? {},
-      };
+      const info = await this.call('inspect image', () =>
+        this.api.json<{ Id: string; Config?: { Healthcheck?: { Test?: string[] }; Labels?: Record<string, string> | null } }>('GET', `/images/${encodeURIComponent(ref)}/json`),
+      );
+      const test = info.Config?.Healthcheck?.Test;
+      return { id: info.Id, hasHealthcheck: Boolean(test?.length && test[0] !== 'NONE'), labels: info.Config?.Labels ?? {} };
     } catch (error) {
       if (statusCode(error) === 404) return null;
       throw error;
     }
   }
 
+  /** Removes an image; false when it is gone already or still in use (the engine refuses: 409). */
   async removeImage(ref: string): Promise<boolean> {
     try {
-      await this.call('remove image', () => this.docker.getImage(ref).remove({ noprune: false }));
+      await this.call('remove image', () => this.api.json('DELETE', `/images/${encodeURIComponent(ref)}`));
       return true;
     } catch (error) {
       if (statusCode(error) === 404 || statusCode(error) === 409) return false;
@@ -190,43 +217,53 @@ export class Engine {
 
   /** Images carrying all the given labels. */
   async listImages(labels: Record<string, string | null>): Promise<Array<{ id: string; tags: string[]; labels: Record<string, string>; created: number }>> {
-    const filters = { label: labelFilter(labels) };
-    const images = await this.call('list images', () => this.docker.listImages({ filters }));
-    return images.map((i) => ({ id: i.Id, tags: i.RepoTags ?? [], labels: i.Labels ?? {}, created: i.Created * 1000 }));
+    const images = await this.call('list images', () =>
+      this.api.json<Array<{ Id: string; RepoTags: string[] | null; Labels: Record<string, string> | null; Created: number }>>('GET', '/images/json', { query: { filters: labelFilters(labels) } }),
+    );
+    return images.map((i) => ({ id: i.Id, tags: (i.RepoTags ?? []).filter((t) => t !== '<none>:<none>'), labels: i.Labels ?? {}, created: i.Created * 1000 }));
   }
 
   async createContainer(spec: ContainerSpec): Promise<string> {
-    const container = await this.call('create container', () => this.docker.createContainer(spec as unknown as Docker.ContainerCreateOptions));
-    return container.id;
+    const { name, ...body } = spec;
+    const created = await this.call('create container', () => this.api.json<{ Id: string }>('POST', '/containers/create', { query: { name }, body }));
+    return created.Id;
+  }
+
+  /** Creates a container under a fixed name; null when that name is taken (the engine refuses twice). */
+  async createNamed(spec: Record<string, unknown> & { name: string }): Promise<string | null> {
+    const { name, ...body } = spec;
+    try {
+      const created = await this.call('create container', () => this.api.json<{ Id: string }>('POST', '/containers/create', { query: { name }, body }));
+      return created.Id;
+    } catch (error) {
+      if (statusCode(error) === 409) return null;
+      throw error;
+    }
   }
 
   async startContainer(id: string): Promise<void> {
-    try {
-      await this.call('start container', () => this.docker.getContainer(id).start());
-    } catch (error) {
-      if (statusCode(error) === 304) return; // already started
-      throw error;
-    }
+    // 304: already started.
+    await this.call('start container', () => this.api.json('POST', `/containers/${encodeURIComponent(id)}/start`));
   }
 
   /** Stops a container, giving it `graceSeconds` to exit after SIGTERM. Stopping a stopped one succeeds. */
   async stopContainer(id: string, graceSeconds = 10): Promise<void> {
     try {
-      await this.call('stop container', () => this.docker.getContainer(id).stop({ t: graceSeconds }));
+      await this.call('stop container', () => this.api.json('POST', `/containers/${encodeURIComponent(id)}/stop`, { query: { t: graceSeconds } }));
     } catch (error) {
-      if (statusCode(error) === 304 || statusCode(error) === 404) return;
+      if (statusCode(error) === 404) return;
       throw error;
     }
   }
 
   async restartContainer(id: string, graceSeconds = 10): Promise<void> {
-    await this.call('restart container', () => this.docker.getContainer(id).restart({ t: graceSeconds }));
+    await this.call('restart container', () => this.api.json('POST', `/containers/${encodeURIComponent(id)}/restart`, { query: { t: graceSeconds } }));
   }
 
   /** Removes a container (stopping it first if needed). Removing one that is gone succeeds. */
   async removeContainer(id: string): Promise<void> {
     try {
-      await this.call('remove container', () => this.docker.getContainer(id).remove({ force: true, v: true }));
+      await this.call('remove container', () => this.api.json('DELETE', `/containers/${encodeURIComponent(id)}`, { query: { force: 'true', v: 'true' } }));
     } catch (error) {
       if (statusCode(error) === 404 || statusCode(error) === 409) return;
       throw error;
@@ -234,8 +271,16 @@ export class Engine {
   }
 
   async inspectContainer(id: string): Promise<ContainerState | null> {
+    type Inspect = {
+      Id: string;
+      Name: string;
+      RestartCount: number;
+      Image: string;
+      State: { Running: boolean; Restarting: boolean; Status: string; ExitCode: number; Error?: string; StartedAt?: string; Health?: { Status: string } };
+      Config: { Labels?: Record<string, string> | null; Env?: string[] | null };
+    };
     try {
-      const c = await this.call('inspect container', () => this.docker.getContainer(id).inspect());
+      const c = await this.call('inspect container', () => this.api.json<Inspect>('GET', `/containers/${encodeURIComponent(id)}/json`));
       return {
         id: c.Id,
         name: c.Name.replace(/^\//, ''),
@@ -258,46 +303,36 @@ export class Engine {
   }
 
   /** Containers carrying all the given labels, running or not. */
-  async listContainers(labels: Record<string, string | null>): Promise<Array<{ id: string; name: string; state: string; labels: Record<string, string> }>> {
-    const filters = { label: labelFilter(labels) };
-    const list = await this.call('list containers', () => this.docker.listContainers({ all: true, filters }));
-    return list.map((c) => ({ id: c.Id, name: (c.Names[0] ?? '').replace(/^\//, ''), state: c.State, labels: c.Labels ?? {} }));
+  async listContainers(labels: Record<string, string | null>): Promise<ContainerSummary[]> {
+    const list = await this.call('list containers', () =>
+      this.api.json<Array<{ Id: string; Names: string[]; State: string; ImageID: string; Labels: Record<string, string> | null }>>('GET', '/containers/json', {
+        query: { all: 'true', filters: labelFilters(labels) },
+      }),
+    );
+    return list.map((c) => ({ id: c.Id, name: (c.Names[0] ?? '').replace(/^\//, ''), state: c.State, imageId: c.ImageID, labels: c.Labels ?? {} }));
   }
 
   /** Imports a root filesystem tar as an image (what `docker import` does); needs no registry. */
   async importImage(tar: Buffer, repo: string, tag: string, changes: string[] = []): Promise<void> {
-    const { Readable } = await import('node:stream');
-    const stream = await this.call('import image', () =>
-      this.docker.importImage(Readable.from([tar]) as unknown as NodeJS.ReadableStream, { repo, tag, ...(changes.length ? { changes } : {}) } as object),
-    );
-    await new Promise<void>((resolve, reject) => {
-      (stream as unknown as Readable).on('data', () => undefined).on('end', resolve).on('error', reject);
-    });
-  }
-
-  /** Creates a container under a fixed name; null when that name is taken (the engine refuses twice). */
-  async createNamed(spec: Record<string, unknown> & { name: string }): Promise<string | null> {
-    try {
-      const c = await this.call('create container', () => this.docker.createContainer(spec as unknown as Docker.ContainerCreateOptions));
-      return c.id;
-    } catch (error) {
-      if (statusCode(error) === 409) return null;
-      throw error;
-    }
+    const query: Record<string, string> = { fromSrc: '-', repo, tag };
+    // The API takes `changes` as a repeated parameter; one change is all this tool needs.
+    if (changes[0]) query.changes = changes[0];
+    const out = await this.call('import image', () => this.api.stream('POST', '/images/create', { query, body: tar, headers: { 'Content-Type': 'application/x-tar' } }));
+    await readAll(out);
   }
 
   /** Writes a tar into a container's filesystem (it need not be running). */
   async putArchive(id: string, path: string, tar: Buffer): Promise<void> {
-    await this.call('write into container', () => this.docker.getContainer(id).putArchive(tar, { path }) as unknown as Promise<void>);
+    const res = await this.call('write into container', () =>
+      this.api.stream('PUT', `/containers/${encodeURIComponent(id)}/archive`, { query: { path }, body: tar, headers: { 'Content-Type': 'application/x-tar' } }),
+    );
+    await readAll(res);
   }
 
   /** Reads a path of a container's filesystem as a tar; null when the container or the path is gone. */
   async getArchive(id: string, path: string): Promise<Buffer | null> {
     try {
-      const stream = (await this.call('read from container', () => this.docker.getContainer(id).getArchive({ path }))) as unknown as Readable;
-      const chunks: Buffer[] = [];
-      for await (const chunk of stream) chunks.push(chunk as Buffer);
-      return Buffer.concat(chunks);
+      return await this.call('read from container', () => this.api.buffer('GET', `/containers/${encodeURIComponent(id)}/archive`, { query: { path } }));
     } catch (error) {
       if (statusCode(error) === 404) return null;
       throw error;
@@ -311,9 +346,9 @@ export class Engine {
     signal.addEventListener('abort', stop, { once: true });
     const timer = setTimeout(stop, timeoutMs);
     try {
-      const stream = (await this.call('watch events', () =>
-        this.docker.getEvents({ filters: { container: [name], event: ['destroy'] }, abortSignal: controller.signal } as Docker.GetEventsOptions),
-      )) as unknown as Readable;
+      const stream = await this.call('watch events', () =>
+        this.api.stream('GET', '/events', { query: { filters: JSON.stringify({ container: [name], event: ['destroy'] }) }, signal: controller.signal }),
+      );
       await new Promise<void>((resolve) => {
         stream.once('data', () => resolve());
         stream.once('end', () => resolve());
@@ -332,34 +367,20 @@ export class Engine {
 
   /**
    * Follows a container's lifecycle events (start, die, health_status, oom) from now on. Start watching
-   * before acting, so no event is missed. Call close() when done.
+   * before acting, so no event is missed. The stream ending while watched means the engine went away, which
+   * is reported as a CONNECTION_LOST event. Call close() when done.
    */
   async watch(containerId: string, onEvent: (event: ContainerEvent) => void): Promise<{ close(): void }> {
     const controller = new AbortController();
-    const stream = (await this.call('watch events', () =>
-      this.docker.getEvents({
-        filters: { container: [containerId], type: ['container'] },
-        abortSignal: controller.signal,
-      } as Docker.GetEventsOptions),
-    )) as unknown as Readable;
-    let buffered = '';
-    stream.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString('utf8');
-      const lines = buffered.split('\n');
-      buffered = lines.pop() ?? '';
-      for (const line of lines) {
-        if (line.trim() === '') continue;
-        try {
-          const e = JSON.parse(line) as { Action?: string; status?: string; Actor?: { Attributes?: Record<string, string> } };
-          const code = e.Actor?.Attributes?.exitCode;
-          onEvent({ action: e.Action ?? e.status ?? '', exitCode: code === undefined ? null : Number(code) });
-        } catch {
-          // a partial or foreign line; the next one will do
-        }
-      }
-    });
-    // The stream ending while we still watch means the engine went away: say so, as an event.
+    const stream = await this.call('watch events', () =>
+      this.api.stream('GET', '/events', { query: { filters: JSON.stringify({ container: [containerId], type: ['container'] }) }, signal: controller.signal }),
+    );
     let closed = false;
+    jsonLines(stream, (e) => {
+      const attrs = (e.Actor as { Attributes?: Record<string, string> } | undefined)?.Attributes;
+      const code = attrs?.exitCode;
+      onEvent({ action: String(e.Action ?? e.status ?? ''), exitCode: code === undefined ? null : Number(code) });
+    });
     const lost = () => {
       if (!closed) onEvent({ action: CONNECTION_LOST, exitCode: null });
       closed = true;
@@ -375,31 +396,29 @@ export class Engine {
     };
   }
 
+  private logQuery(options: { tail?: number | 'all'; since?: number; follow?: boolean }) {
+    return {
+      stdout: 'true',
+      stderr: 'true',
+      timestamps: 'true',
+      follow: options.follow ? 'true' : undefined,
+      tail: String(options.tail ?? 'all'),
+      since: options.since !== undefined ? Math.floor(options.since / 1000) : undefined,
+    };
+  }
+
   /**
    * Follows a container's logs as they come (after the last `tail` lines), until the container stops or
    * the signal aborts. Lines arrive demultiplexed into stdout and stderr.
    */
-  async followLogs(
-    id: string,
-    options: { tail?: number | 'all'; since?: number; timestamps: boolean },
-    onLine: (line: LogLine) => void,
-    signal: AbortSignal,
-  ): Promise<void> {
+  async followLogs(id: string, options: { tail?: number | 'all'; since?: number }, onLine: (line: LogLine) => void, signal: AbortSignal): Promise<void> {
     const controller = new AbortController();
     const abort = () => controller.abort();
     signal.addEventListener('abort', abort, { once: true });
     try {
-      const stream = (await this.call('follow logs', () =>
-        this.docker.getContainer(id).logs({
-          stdout: true,
-          stderr: true,
-          follow: true,
-          timestamps: true,
-          tail: (options.tail ?? 'all') as number,
-          abortSignal: controller.signal,
-          ...(options.since !== undefined ? { since: Math.floor(options.since / 1000) } : {}),
-        }),
-      )) as unknown as Readable;
+      const stream = await this.call('follow logs', () =>
+        this.api.stream('GET', `/containers/${encodeURIComponent(id)}/logs`, { query: this.logQuery({ ...options, follow: true }), signal: controller.signal }),
+      );
       const demux = new LogDemuxer(true);
       await new Promise<void>((resolve) => {
         stream.on('data', (chunk: Buffer) => demux.push(chunk).forEach(onLine));
@@ -407,39 +426,23 @@ export class Engine {
         stream.on('close', resolve);
         stream.on('error', () => resolve());
         if (signal.aborted) resolve();
-        signal.addEventListener('abort', () => {
-          stream.destroy();
-          resolve();
-        }, { once: true });
+        signal.addEventListener('abort', () => resolve(), { once: true });
       });
+      stream.destroy();
       demux.flush().forEach(onLine);
+    } catch (error) {
+      if (!signal.aborted) throw error;
     } finally {
       signal.removeEventListener('abort', abort);
     }
   }
 
   /** The last `tail` lines of a container's logs, split into stdout and stderr. */
-  async logs(id: string, options: { tail?: number | 'all'; since?: number; timestamps?: boolean } = {}): Promise<LogLine[]> {
-    const timestamps = options.timestamps ?? true;
-    const buffer = await this.call('read logs', () =>
-      this.docker.getContainer(id).logs({
-        stdout: true,
-        stderr: true,
-        follow: false,
-        timestamps,
-        // the Engine API takes "all" here too; the type says number
-        tail: (options.tail ?? 'all') as number,
-        ...(options.since !== undefined ? { since: Math.floor(options.since / 1000) } : {}),
-      }),
-    );
-    const demux = new LogDemuxer(timestamps);
-    return [...demux.push(Buffer.from(buffer)), ...demux.flush()];
+  async logs(id: string, options: { tail?: number | 'all'; since?: number } = {}): Promise<LogLine[]> {
+    const buffer = await this.call('read logs', () => this.api.buffer('GET', `/containers/${encodeURIComponent(id)}/logs`, { query: this.logQuery(options) }));
+    const demux = new LogDemuxer(true);
+    return [...demux.push(buffer), ...demux.flush()];
   }
-}
-
-/** Engine label filters: `key=value`, or just `key` (null value) for "has this label". */
-function labelFilter(labels: Record<string, string | null>): string[] {
-  return Object.entries(labels).map(([k, v]) => (v === null ? k : `${k}=${v}`));
 }
 
 function isConnectionError(error: unknown): boolean {
@@ -463,7 +466,7 @@ function unreachable(endpoint: Endpoint, error: unknown): DeployError {
         ? 'no socket there'
         : code === 'ECONNREFUSED'
           ? 'connection refused'
-          : engineMessage(error);
+          : (error as Error).message ?? String(error);
   const url = endpoint.url;
   const hint =
     code === 'EACCES' || code === 'EPERM'
@@ -475,9 +478,9 @@ function unreachable(endpoint: Endpoint, error: unknown): DeployError {
           : url.startsWith('unix:')
             ? 'Start the engine (dockerd, or systemctl start docker), or choose another one with --context, --host or DOCKER_HOST.'
             : 'Check that the engine runs there and is reachable, or choose another one with --context, --host or DOCKER_HOST.';
-  return new DeployError('docker_unreachable', `Cannot reach the Docker Engine at ${endpoint.url} (${reason}).`, {
+  return new DeployError('docker_unreachable', `Cannot reach the Docker Engine at ${url} (${reason}).`, {
     hint,
-    details: { endpoint: endpoint.url },
+    details: { endpoint: url },
     cause: error,
   });
 }
