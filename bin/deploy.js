@@ -1,14 +1,15 @@
 #!/usr/bin/env node
 // The entry point: checks the Node version, answers --version without loading anything, runs main(),
 // and is the only place that exits the process.
-import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import module from 'node:module';
-import { fileURLToPath } from 'node:url';
 
 const [major, minor] = process.versions.node.split('.').map(Number);
 if (major < 22 || (major === 22 && minor < 13)) {
   // An older system Node (Node 20 on these machines): use the Node >= 22 the project's setup installed.
+  const { existsSync } = await import('node:fs');
+  const { spawnSync } = await import('node:child_process');
+  const { fileURLToPath } = await import('node:url');
   const local = fileURLToPath(new URL('../node_modules/.bin/node', import.meta.url));
   if (existsSync(local)) {
     const r = spawnSync(local, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' });
@@ -25,6 +26,8 @@ if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
 }
 
 module.enableCompileCache?.();
+// The build is a bundle: stack traces (shown under --verbose) point at src/ through its source maps.
+if (argv.includes('--verbose') || argv.includes('-v')) process.setSourceMapsEnabled(true);
 
 const controller = new AbortController();
 let interrupts = 0;

@@ -7,7 +7,7 @@
 #      (needs root on Debian; elsewhere, start your own engine first);
 #   3. the local base image busybox:1.36 the example app builds FROM (no registry needed);
 #   3b. openssh-server, openssl and tmux (remote-engine and terminal tests), installed when missing (root on Debian);
-#   4. the TypeScript build in dist/.
+#   4. the build in dist/ (an esbuild bundle).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -90,8 +90,8 @@ if [ ${#missing_pkgs[@]} -gt 0 ]; then
 fi
 
 # --- 4. the build ----------------------------------------------------------------------------------
-if [ ! -f dist/main.js ] || [ -n "$(find src tsconfig.json tsconfig.build.json package.json -newer dist/main.js -print -quit)" ]; then
-  say "building (tsc)"
+if [ ! -f dist/main.js ] || [ -n "$(find src scripts/build.mjs package-lock.json -newer dist/main.js -print -quit)" ]; then
+  say "building (esbuild)"
   PATH="$PWD/node_modules/.bin:$PATH" npm run --silent build >&2
 fi
 say "ready: $("$NODE" bin/deploy.js --version) on Node $("$NODE" -v), Docker Engine $(docker version --format '{{.Server.Version}}')"

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { Readable, Writable } from 'node:stream';
 import type { Engine } from './adapters/docker/engine.js';
 import type { Endpoint } from './adapters/docker/endpoint.js';
@@ -37,18 +36,6 @@ export interface Context extends IO {
   /** An engine, connected once per endpoint and reused. */
   engine(endpoint: Endpoint): Promise<Engine>;
   close(): void;
-}
-
-export function defaultIO(): IO {
-  return {
-    env: process.env,
-    cwd: process.cwd(),
-    stdin: process.stdin,
-    stdout: process.stdout,
-    stderr: process.stderr,
-    now: () => Date.now(),
-    random: (n) => randomBytes(n),
-  };
 }
 
 export function isCI(env: Record<string, string | undefined>): boolean {

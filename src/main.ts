@@ -1,12 +1,8 @@
 import type { Command } from 'commander';
-import { parseDuration } from './core/duration.js';
-import { chooseEndpoint } from './core/endpoint-choice.js';
 import { DeployError, EXIT_CODES, exitCodeOf, failureDocument } from './core/errors.js';
-import { createContext, defaultIO, isCI, type Context, type IO } from './context.js';
+import type { Context, IO } from './context.js';
 import { buildProgram, type GlobalOptions } from './cli/program.js';
-import { IN_PROGRESS } from './core/types.js';
 import { wantsColor } from './ui/colors.js';
-import { Reporter } from './ui/reporter.js';
 
 export interface MainOptions {
   /** Aborted on Ctrl-C by the entry point; tests pass their own. */
@@ -31,6 +27,14 @@ export async function main(argv: string[], partialIO: Partial<IO> = {}, options:
   const program = buildProgram(io, async (load, args, opts) => {
     json = Boolean(opts.json);
     verbose = Boolean(opts.verbose);
+    // Loaded here, not at the top: `deploy --help` and usage errors never load the store or the reporter.
+    const [{ createContext, isCI }, { Reporter }, { chooseEndpoint }, { parseDuration }, { IN_PROGRESS }] = await Promise.all([
+      import('./context.js'),
+      import('./ui/reporter.js'),
+      import('./core/endpoint-choice.js'),
+      import('./core/duration.js'),
+      import('./core/types.js'),
+    ]);
     const reporter = new Reporter({
       stdout: io.stdout,
       stderr: io.stderr,
@@ -112,4 +116,17 @@ function report(io: IO, error: unknown, json: boolean, verbose: boolean): void {
   io.stderr.write(`${red('Internal error:')} ${e.message}\n`);
   if (verbose) io.stderr.write(`${e.stack ?? ''}\n`);
   else io.stderr.write(`${dim('This is a bug in deploy. Run again with --verbose to see where it happened, and report it.')}\n`);
+}
+
+/** The real process's streams, environment and clock. */
+function defaultIO(): IO {
+  return {
+    env: process.env,
+    cwd: process.cwd(),
+    stdin: process.stdin,
+    stdout: process.stdout,
+    stderr: process.stderr,
+    now: () => Date.now(),
+    random: (n) => crypto.getRandomValues(new Uint8Array(n)),
+  };
 }
