@@ -29,6 +29,14 @@ module.enableCompileCache?.();
 // The build is a bundle: stack traces (shown under --verbose) point at src/ through its source maps.
 if (argv.includes('--verbose') || argv.includes('-v')) process.setSourceMapsEnabled(true);
 
+// Output piped into something that stops reading (| head) ends the command quietly, as in any Unix tool.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error) => {
+    if (error.code === 'EPIPE') process.exit(0);
+    throw error;
+  });
+}
+
 const controller = new AbortController();
 let interrupts = 0;
 const onSignal = (signal) => {

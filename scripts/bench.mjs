@@ -496,6 +496,11 @@ function fillStore(home, n, { apps: appCount, days, seed }) {
       if (s.version === 0) continue;
       insertApp.run(s.name, `/home/dev/src/${s.name}`, '', 'main', s.current?.id ?? null, start);
     }
+    // What the tool keeps as deployments happen (migration 5): replaced by a rollback; first healthy of its commit.
+    db.exec(`UPDATE deployments SET rolled_back = 1 WHERE superseded_by IN (SELECT id FROM deployments WHERE kind = 'rollback')`);
+    db.exec(`UPDATE deployments SET first_ready = 1 WHERE id IN (SELECT id FROM (
+      SELECT id, ROW_NUMBER() OVER (PARTITION BY app, commit_sha ORDER BY ready_at, id) AS n FROM deployments
+      WHERE kind = 'deploy' AND ready_at IS NOT NULL) WHERE n = 1)`);
     db.exec('COMMIT');
   } catch (error) {
     db.exec('ROLLBACK');

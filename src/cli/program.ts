@@ -81,7 +81,8 @@ export function buildProgram(io: IO, run: Run): Command {
     .addOption(new Option('-s, --status <status>', 'only this status (repeatable): running, stopped, failed, superseded, ...').argParser(collect))
     .option('--failed', 'only failed (and interrupted) deployments')
     .option('--since <when>', 'only those created since a duration ago (24h, 7d) or an ISO date')
-    .option('-n, --limit <n>', 'show at most N (default 20 on a terminal, all otherwise)')
+    .option('-n, --limit <n>', 'show the newest N (default 20)')
+    .option('--all', 'show every deployment')
     .addHelpText('after', '\nUnder the table: how many are shown of how many match, and how many are running, stopped and failed.\n\nExamples:\n  deploy ls --status running        # what is online\n  deploy ls --status stopped        # what is paused\n  deploy ls --app web --failed --since 7d\n  deploy ls --json | jq \'.[0].id\'')
     .action(action(async () => (await import('./commands/ls.js')).handler));
 

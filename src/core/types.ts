@@ -102,6 +102,8 @@ export interface Deployment extends SourceInfo {
   error: DeploymentError | null;
   /** The deployment that replaced this one, once it is superseded. */
   supersededBy: string | null;
+  /** Replaced by a rollback: counts as a failed change in the delivery metrics. */
+  rolledBack: boolean;
   /** While in progress: the process doing the work ({machine, pid}), so its death can be noticed. */
   worker: { machine: string; pid: number } | null;
 }

@@ -146,8 +146,14 @@ export async function applyLifecycle(ctx: Context, plan: ActionPlan): Promise<Li
 }
 
 async function carryOut(ctx: Context, engine: Engine, plan: ActionPlan): Promise<LifecycleResult> {
-  const d = plan.target;
   const store = ctx.store();
+  // Under the lock, after the sync: act on the record as it is now, not as it was when the plan was made.
+  const d = store.getDeployment(plan.target.id) ?? plan.target;
+  if (d.status !== plan.target.status && d.status !== 'running' && d.status !== 'stopped') {
+    throw new DeployError('usage', `${who(d)} changed while this command waited: it is ${d.status} now. Nothing was done.`, {
+      hint: `See what runs: deploy ls --app ${d.app}`,
+    });
+  }
   if (plan.action === 'stop') {
     ctx.reporter.step(`Stopping ${d.containerName ?? d.id}`);
     if (d.containerId) await engine.stopContainer(d.containerId);

@@ -115,6 +115,7 @@ export async function release(ctx: Context, engine: Engine, tracker: Tracker, im
 
   const readyAt = ctx.now();
   tracker.update({ status: 'running', readyAt }, { type: 'ready', message: 'passed its health gate' });
+  store.markFirstReady(d.id);
   store.setCurrent(d.app, d.id, readyAt);
   const replaced = plan.replaces ?? (current && current.id !== d.id ? current : null);
   if (replaced) await retire(ctx, plan.replaces ? (oldEngine as Engine) : await engineFor(ctx, replaced.endpoint, engine), replaced, d);
@@ -171,7 +172,7 @@ async function retire(ctx: Context, engine: Engine, old: Deployment, by: Deploym
     await keepLogs(engine, store, old, ctx.now());
     await engine.removeContainer(old.containerId);
   }
-  store.updateDeployment(old.id, { status: 'superseded', containerId: null, supersededBy: by.id });
+  store.updateDeployment(old.id, { status: 'superseded', containerId: null, supersededBy: by.id, rolledBack: by.kind === 'rollback' });
   store.addEvent(old.id, ctx.now(), 'superseded', `replaced by v${by.version} (${by.id})`);
   ctx.reporter.done(`Retired v${old.version} (${old.id}): superseded, logs kept`);
 }

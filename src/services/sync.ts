@@ -56,6 +56,7 @@ function fromLabel(r: RecordLabel, endpoint: string, extra: Partial<Deployment>)
     origin: r.origin,
     error: null,
     supersededBy: null,
+    rolledBack: false,
     worker: null,
     ...extra,
   };
@@ -152,5 +153,18 @@ export async function syncEngine(ctx: Context, engine: Engine, app?: string): Pr
     store.setCurrent(a, id, ctx.now());
     report.current[a] = id;
   }
+  for (const a of new Set(report.added.map((x) => x.app))) store.recomputeFirstReady(a);
   return report;
+}
+
+/**
+ * The deployment a user means, after syncing its app from its engine: "web" is then what really runs now,
+ * even when another machine deployed it. For commands that act on what runs (stop, start, restart, redeploy).
+ */
+export async function resolveFresh(ctx: Context, ref: string, options: { allowApp?: boolean } = {}): Promise<Deployment> {
+  const { resolveDeployment } = await import('./resolve.js');
+  const { endpointForUrl } = await import('./engines.js');
+  const first = resolveDeployment(ctx, ref, options);
+  await syncEngine(ctx, await ctx.engine(endpointForUrl(ctx, first.endpoint)), first.app);
+  return resolveDeployment(ctx, ref, options);
 }

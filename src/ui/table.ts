@@ -4,6 +4,9 @@ import type { Colors } from './colors.js';
 const ANSI = /\x1b\[[0-9;]*m/g;
 
 export function visibleLength(s: string): number {
+  // Most cells are plain ASCII: count them without a regex or a spread.
+  // eslint-disable-next-line no-control-regex
+  if (!/[\x1b\u0080-\uffff]/.test(s)) return s.length;
   return [...s.replace(ANSI, '')].length;
 }
 

@@ -66,6 +66,7 @@ export function makeDeployment(overrides: Partial<Deployment> = {}): Deployment 
     origin: 'terminal',
     error: null,
     supersededBy: null,
+    rolledBack: false,
     worker: null,
     ...overrides,
   };

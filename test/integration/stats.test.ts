@@ -15,7 +15,9 @@ function seed(path: string): void {
   const add = (d: Partial<Deployment>) => {
     const { version: _v, supersededBy, ...rest } = makeDeployment(d);
     store.createDeployment(rest);
-    if (supersededBy) store.updateDeployment(rest.id, { supersededBy });
+    if (supersededBy) store.updateDeployment(rest.id, { supersededBy, rolledBack: supersededBy.startsWith('web4') });
+    // As release() does when a deployment becomes healthy.
+    if (rest.readyAt !== null) store.markFirstReady(rest.id);
   };
   // Outside the 30-day window.
   add({ id: 'old0aaaa', app: 'web', status: 'superseded', createdAt: T('2026-09-01T10:00:00Z'), commitTime: T('2026-09-01T09:00:00Z'), buildStartedAt: T('2026-09-01T10:00:01Z'), buildFinishedAt: T('2026-09-01T10:00:02Z'), startedAt: T('2026-09-01T10:00:03Z'), readyAt: T('2026-09-01T10:00:04Z'), finishedAt: T('2026-09-01T10:00:05Z'), commit: 'c0' });

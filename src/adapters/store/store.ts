@@ -38,13 +38,14 @@ const COLUMNS: ReadonlyArray<[keyof Deployment, string]> = [
   ['origin', 'origin'],
   ['supersededBy', 'superseded_by'],
   ['worker', 'worker'],
+  ['rolledBack', 'rolled_back'],
 ];
 const COLUMN_OF = new Map(COLUMNS);
 
 function toColumn(key: keyof Deployment, value: unknown): SQLInputValue {
   if (key === 'config') return JSON.stringify(value);
   if (key === 'worker') return value === null || value === undefined ? null : JSON.stringify(value);
-  if (key === 'dirty') return value ? 1 : 0;
+  if (key === 'dirty' || key === 'rolledBack') return value ? 1 : 0;
   return value as SQLInputValue;
 }
 
@@ -53,6 +54,7 @@ function fromRow(row: Record<string, unknown>): Deployment {
   for (const [key, column] of COLUMNS) d[key] = row[column];
   d.config = JSON.parse(row.config as string) as DeployConfig;
   d.dirty = row.dirty === 1;
+  d.rolledBack = row.rolled_back === 1;
   d.supersededBy = (row.superseded_by as string | null) ?? null;
   d.worker = row.worker ? (JSON.parse(row.worker as string) as Deployment['worker']) : null;
   d.error = row.error_code ? { code: row.error_code as string, message: (row.error_message as string) ?? '' } : null;
@@ -66,10 +68,26 @@ export interface ListFilter {
   limit?: number | undefined;
 }
 
-export type NewDeployment = Omit<Deployment, 'version' | 'supersededBy' | 'worker'> & { worker?: Deployment['worker'] };
+export type NewDeployment = Omit<Deployment, 'version' | 'supersededBy' | 'worker' | 'rolledBack'> & { worker?: Deployment['worker'] };
 export type DeploymentPatch = Partial<Omit<Deployment, 'id' | 'app' | 'version'>>;
 
 export type LogKind = 'build' | 'runtime';
+
+/** A deployment as `deploy ls` shows it (dirty is 0 or 1, as SQLite keeps it). */
+export interface DeploymentRow {
+  id: string;
+  version: number;
+  app: string;
+  status: Status;
+  commit: string;
+  commitSubject: string;
+  dirty: number;
+  image: string | null;
+  createdAt: number;
+  readyAt: number | null;
+  finishedAt: number | null;
+  endpoint: string;
+}
 
 export interface AppConfigRow {
   kind: 'env' | 'setting';
@@ -188,7 +206,7 @@ export class Store {
     return this.transaction(() => {
       const row = this.get('SELECT COALESCE(MAX(version), 0) + 1 AS next FROM deployments WHERE app = :app', { app: d.app });
       const version = Math.max(row?.next as number, minVersion);
-      return this.insert({ ...d, version, supersededBy: null, worker: d.worker ?? null });
+      return this.insert({ ...d, version, supersededBy: null, rolledBack: false, worker: d.worker ?? null });
     });
   }
 
@@ -253,7 +271,8 @@ export class Store {
     }).map(fromRow);
   }
 
-  list(filter: ListFilter = {}): Deployment[] {
+  /** The WHERE clause of a filter, and its parameters. */
+  private where(filter: Omit<ListFilter, 'limit'>): { clause: string; params: Row } {
     const where: string[] = [];
     const params: Row = {};
     if (filter.app !== undefined) {
@@ -268,30 +287,34 @@ export class Store {
       where.push('created_at >= :since');
       params.since = filter.since;
     }
-    params.limit = filter.limit ?? -1;
-    const sql = `SELECT * FROM deployments ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-                 ORDER BY created_at DESC, version DESC LIMIT :limit`;
-    return this.all(sql, params).map(fromRow);
+    return { clause: where.length ? `WHERE ${where.join(' AND ')}` : '', params };
+  }
+
+  /** Newest first. Ordered by created_at alone, so the index gives the order without a sort. */
+  list(filter: ListFilter = {}): Deployment[] {
+    const { clause, params } = this.where(filter);
+    return this.all(`SELECT * FROM deployments ${clause} ORDER BY created_at DESC LIMIT :limit`, { ...params, limit: filter.limit ?? -1 }).map(fromRow);
+  }
+
+  /** What `deploy ls` shows, and only that: no configuration to parse, for long histories. */
+  listRows(filter: ListFilter = {}): DeploymentRow[] {
+    const { clause, params } = this.where(filter);
+    return this.guard(() => {
+      const stmt = this.db.prepare(
+        `SELECT id, version, app, status, commit_sha AS "commit", commit_subject AS commitSubject, dirty, image,
+                created_at AS createdAt, ready_at AS readyAt, finished_at AS finishedAt, endpoint
+         FROM deployments ${clause} ORDER BY created_at DESC LIMIT :limit`,
+      );
+      return stmt.all({ ...params, limit: filter.limit ?? -1 }) as unknown as DeploymentRow[];
+    });
   }
 
   count(filter: Omit<ListFilter, 'limit'> = {}): number {
-    const where: string[] = [];
-    const params: Row = {};
-    if (filter.app !== undefined) {
-      where.push('app = :app');
-      params.app = filter.app;
-    }
-    if (filter.statuses && filter.statuses.length > 0) {
-      where.push(`status IN (${filter.statuses.map((_, i) => `:s${i}`).join(', ')})`);
-      filter.statuses.forEach((s, i) => (params[`s${i}`] = s));
-    }
-    if (filter.since !== undefined) {
-      where.push('created_at >= :since');
-      params.since = filter.since;
-    }
-    const row = this.get(`SELECT COUNT(*) AS n FROM deployments ${where.length ? `WHERE ${where.join(' AND ')}` : ''}`, params);
+    const { clause, params } = this.where(filter);
+    const row = this.get(`SELECT COUNT(*) AS n FROM deployments ${clause}`, params);
     return (row?.n as number) ?? 0;
   }
+
 
   // --- app configuration ------------------------------------------------------------------------
 
@@ -324,6 +347,32 @@ export class Store {
     });
   }
 
+  /**
+   * Marks a deployment that just became healthy as the first of its commit to do so (lead time for changes
+   * counts from the commit to that one), unless an earlier one was.
+   */
+  markFirstReady(id: string): void {
+    this.run(
+      `UPDATE deployments SET first_ready = 1 WHERE id = :id AND kind = 'deploy' AND ready_at IS NOT NULL
+         AND NOT EXISTS (SELECT 1 FROM deployments o WHERE o.app = deployments.app AND o.commit_sha = deployments.commit_sha
+                         AND o.first_ready = 1 AND o.id != deployments.id)`,
+      { id },
+    );
+  }
+
+  /** Marks again which deployment of each commit of an app was the first healthy one (after a sync added some). */
+  recomputeFirstReady(app: string): void {
+    this.transaction(() => {
+      this.run('UPDATE deployments SET first_ready = 0 WHERE app = :app AND first_ready = 1', { app });
+      this.run(
+        `UPDATE deployments SET first_ready = 1 WHERE id IN (SELECT id FROM (
+           SELECT id, ROW_NUMBER() OVER (PARTITION BY commit_sha ORDER BY ready_at, id) AS n FROM deployments
+           WHERE app = :app AND kind = 'deploy' AND ready_at IS NOT NULL) WHERE n = 1)`,
+        { app },
+      );
+    });
+  }
+
   // --- statistics ---------------------------------------------------------------------------------
 
   statistics(filter: StatsFilter): RawStatistics {
@@ -332,19 +381,11 @@ export class Store {
 
   /** How many deployments of each status match a filter (the summary under `deploy ls`). */
   statusCounts(filter: Omit<ListFilter, 'limit' | 'statuses'>): Partial<Record<Status, number>> {
-    const where: string[] = [];
-    const params: Row = {};
-    if (filter.app !== undefined) {
-      where.push('app = :app');
-      params.app = filter.app;
-    }
-    if (filter.since !== undefined) {
-      where.push('created_at >= :since');
-      params.since = filter.since;
-    }
-    const rows = this.all(`SELECT status, COUNT(*) AS n FROM deployments ${where.length ? `WHERE ${where.join(' AND ')}` : ''} GROUP BY status`, params);
+    const { clause, params } = this.where(filter);
+    const rows = this.all(`SELECT status, COUNT(*) AS n FROM deployments ${clause} GROUP BY status`, params);
     return Object.fromEntries(rows.map((r) => [r.status as Status, r.n as number]));
   }
+
 
   // --- events and logs ----------------------------------------------------------------------------
 

@@ -1,14 +1,14 @@
 import { publicRecord } from '../../core/record-view.js';
 import type { Handler } from '../../main.js';
 import { applyLifecycle, containerRunning, planLifecycle, type LifecycleAction } from '../../services/lifecycle.js';
-import { resolveDeployment } from '../../services/resolve.js';
+import { resolveFresh } from '../../services/sync.js';
 import { confirmPlan } from '../../ui/confirm.js';
 
 /** stop / start / restart: the same shape, three actions. start does not ask (it is the undo of stop). */
 function lifecycle(action: LifecycleAction): Handler {
   return async (ctx, [ref], o) => {
     const r = ctx.reporter;
-    const d = resolveDeployment(ctx, ref as string, { allowApp: true });
+    const d = await resolveFresh(ctx, ref as string, { allowApp: true });
     const plan = planLifecycle(ctx, action, d, await containerRunning(ctx, d));
     if (plan.noop) {
       r.info(plan.noop);

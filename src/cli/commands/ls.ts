@@ -1,13 +1,15 @@
 import { formatAge, formatDuration, parseSince } from '../../core/duration.js';
 import { DeployError } from '../../core/errors.js';
 import { publicRecord } from '../../core/record-view.js';
-import { STATUSES, type Deployment, type Status } from '../../core/types.js';
+import type { DeploymentRow } from '../../adapters/store/store.js';
+import { STATUSES, type Status } from '../../core/types.js';
 import type { Handler } from '../../main.js';
 import { paintStatus, type Colors } from '../../ui/colors.js';
 import { plainTable, terminalTable, visibleLength } from '../../ui/table.js';
 import { DEFAULT_SOCKET } from '../../core/endpoint-choice.js';
 
-const TERMINAL_LIMIT = 20;
+/** Like heroku releases and vercel ls: the newest few, whatever the history holds; --all for everything. */
+const DEFAULT_LIMIT = 20;
 
 function parseLimit(raw: unknown): number | undefined {
   if (raw === undefined) return undefined;
@@ -28,11 +30,12 @@ export function parseStatuses(raw: unknown): Status[] | undefined {
 }
 
 function truncate(text: string, max: number): string {
+  if (text.length <= max) return text;
   const chars = [...text];
   return chars.length <= max ? text : `${chars.slice(0, max - 1).join('')}…`;
 }
 
-function durationOf(d: Deployment): string {
+function durationOf(d: DeploymentRow): string {
   const end = d.readyAt ?? d.finishedAt;
   return end === null ? '-' : formatDuration(end - d.createdAt);
 }
@@ -43,7 +46,7 @@ export function endpointLabel(url: string): string {
   return url.replace(/^unix:\/\//, '').replace(/^tcp:\/\//, '');
 }
 
-export function row(d: Deployment, now: number, c: Colors, subjectWidth = 40): string[] {
+export function row(d: DeploymentRow, now: number, c: Colors, subjectWidth = 40): string[] {
   return [
     d.id,
     `v${d.version}`,
@@ -63,7 +66,7 @@ export const HEADERS = ['ID', 'VER', 'APP', 'STATUS', 'COMMIT', 'IMAGE', 'AGE', 
  * Fits the table to the terminal: shorter commit subjects first, then without the endpoint and image
  * columns (inspect shows them), rather than letting lines wrap.
  */
-async function fittedTable(list: Deployment[], now: number, c: Colors, columns: number): Promise<string> {
+async function fittedTable(list: DeploymentRow[], now: number, c: Colors, columns: number): Promise<string> {
   const drops: Array<string[]> = [[], ['ENDPOINT'], ['ENDPOINT', 'IMAGE']];
   let table = '';
   for (const drop of drops) {
@@ -93,14 +96,15 @@ export const handler: Handler = async (ctx, _args, o) => {
   if (o.failed) statuses = [...new Set([...(statuses ?? []), 'failed' as const, 'interrupted' as const])];
   const since = o.since === undefined ? undefined : parseSince(o.since as string, ctx.now());
   const onTerminal = Boolean(ctx.stdout.isTTY) && !r.json;
-  const limit = parseLimit(o.limit) ?? (onTerminal ? TERMINAL_LIMIT : undefined);
+  if (o.all && o.limit !== undefined) throw new DeployError('usage', '--all and --limit both say how many to show; give one of them.');
+  const limit = o.all ? undefined : (parseLimit(o.limit) ?? DEFAULT_LIMIT);
   const store = ctx.store();
   const filter = { app: o.app as string | undefined, statuses, since };
-  const list = store.list({ ...filter, limit });
   if (r.json) {
-    r.result(list.map(publicRecord));
+    r.result(store.list({ ...filter, limit }).map(publicRecord));
     return;
   }
+  const list = store.listRows({ ...filter, limit });
   if (list.length === 0) {
     r.info(filter.app || statuses || since !== undefined ? 'No deployments match.' : 'No deployments yet. Ship one with: deploy deploy');
     return;
@@ -114,6 +118,6 @@ export const handler: Handler = async (ctx, _args, o) => {
   const total = list.length < (limit ?? Infinity) ? list.length : store.count(filter);
   const line = summary(list.length, total, store.statusCounts({ app: filter.app, since }));
   // Under the table for a person; on stderr otherwise, so scripts that cut columns see rows only.
-  if (onTerminal) r.print(r.colors.dim(`${line}${total > list.length ? ' · --limit N shows more' : ''}`));
+  if (onTerminal) r.print(r.colors.dim(`${line}${total > list.length ? ' · --limit N or --all shows more' : ''}`));
   else r.info(line);
 };
