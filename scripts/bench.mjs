@@ -22,7 +22,7 @@
 //   memory  peak RSS of a deploy of a repository with 200 MiB of files against one of the tiny example
 //
 // Everything the bench makes on the engine is removed at the end, pass or fail (also on Ctrl-C): the
-// containers and images labelled dev.deploy.app=<one of its apps>, and the containers and images of the
+// containers labelled dev.deploy.app=<one of its apps> and images tagged deploy/<app>, and the containers and images of the
 // docker-CLI baselines (tracked by name and by the label dev.deploy.bench=<run id>). Nothing else is touched;
 // nothing is pruned. All traffic goes to 127.0.0.1.
 import { spawnSync } from 'node:child_process';
@@ -952,10 +952,10 @@ function cleanup() {
   removeContainers([...made.baseContainers, ...[...made.apps].map((app) => `deploy-lock.${app}`)].filter((name) => left.includes(name)));
   for (const app of made.apps) {
     // By tag (deploy/APP:ID, unique to the build): an image that someone tagged otherwise only loses our tag.
-    const refs = lines(docker(['images', '--filter', `label=dev.deploy.app=${app}`, '--format', '{{.Repository}}:{{.Tag}}'], quiet)).filter((r) => !r.includes('<none>'));
+    const refs = lines(docker(['images', '--filter', `reference=deploy/${app}`, '--format', '{{.Repository}}:{{.Tag}}'], quiet)).filter((r) => !r.includes('<none>'));
     for (const ref of refs) if (docker(['rmi', ref], quiet).code === 0) images++;
     // Left untagged (a build interrupted before its tag, say): by id, not forced.
-    const ids = [...new Set(lines(docker(['images', '-q', '--filter', `label=dev.deploy.app=${app}`], quiet)))];
+    const ids = [...new Set(lines(docker(['images', '-q', '--filter', `reference=deploy/${app}`], quiet)))];
     for (const id of ids) if (docker(['rmi', id], quiet).code === 0) images++;
   }
   for (const tag of made.baseImages) {

@@ -31,6 +31,8 @@ export interface Context extends IO {
   flags: { context?: string | undefined; host?: string | undefined };
   /** How long to wait for an app's lock held by someone else (--lock-wait); 0 fails at once. */
   lockWaitMs: number;
+  /** When this command last synced an app from an engine ("URL APP" → epoch ms). */
+  syncedAt: Map<string, number>;
   store(): Store;
   git(): Promise<Git>;
   /** An engine, connected once per endpoint and reused. */
@@ -58,6 +60,7 @@ export function createContext(io: IO, reporter: Reporter, signal: AbortSignal, f
     signal,
     flags,
     lockWaitMs,
+    syncedAt: new Map(),
     store() {
       if (!store) {
         store = Store.open(paths.store);

@@ -46,7 +46,7 @@ export function planImagePrune(app: string, images: readonly EngineImage[], depl
 
   const decision: PruneDecision = { remove: [], keep: [] };
   for (const image of images) {
-    if (image.labels[LABEL.app] !== app) {
+    if (parseRecordLabel(image.labels[LABEL.record])?.app !== app) {
       decision.keep.push({ ...image, why: 'another app, or not made by deploy' });
       continue;
     }

@@ -1,5 +1,5 @@
 import { posix } from 'node:path';
-import { BuildFailure, type Engine, type ImageInfo } from '../adapters/docker/engine.js';
+import { BuildFailure, BuilderUnsupported, type BuildOptions, type Engine, type ImageInfo } from '../adapters/docker/engine.js';
 import type { Git } from '../adapters/git.js';
 import { formatDuration } from '../core/duration.js';
 import { DeployError } from '../core/errors.js';
@@ -37,7 +37,8 @@ export async function buildImage(ctx: Context, engine: Engine, git: Git, tracker
   let steps = 0;
   const onOutput = (text: string) => {
     output += text;
-    const step = /^Step (\d+)\/(\d+) : (.*)$/m.exec(text);
+    // "Step 2/5 : COPY …" (classic builder) or "#7 [2/5] COPY …" (BuildKit).
+    const step = /^Step (\d+)\/(\d+) : (.*)$/m.exec(text) ?? /^#\d+ \[(\d+)\/(\d+)\] (.*)$/m.exec(text);
     if (step) {
       steps = Number(step[2]);
       r.update(`Building ${ref}: step ${step[1]}/${step[2]} ${sanitize(step[3] ?? '').slice(0, 60)}`);
@@ -45,28 +46,33 @@ export async function buildImage(ctx: Context, engine: Engine, git: Git, tracker
     if (r.verbose) r.output(text);
   };
 
-  const archive = git.archive(src.root, src.treeish, posix.join(src.subdir, d.config.context).replace(/^\.$/, '').replace(/\/\.$/, ''));
+  const contextPath = posix.join(src.subdir, d.config.context).replace(/^\.$/, '');
+  let archive = git.archive(src.root, src.treeish, contextPath);
   const keepOutput = () => {
     const { text, truncated } = tailText(output);
     ctx.store().saveLog(d.id, 'build', Buffer.from(text), truncated, ctx.now());
   };
-  try {
-    const [built] = await Promise.all([
+  const run = (builder: BuildOptions['builder']) =>
+    Promise.all([
       engine.build(
         archive.stdout,
-        {
-          tag: ref,
-          dockerfile: d.config.dockerfile,
-          labels: buildLabels(d),
-          buildArgs: d.config.buildArgs,
-          noCache: d.config.noCache,
-          pull: d.config.pull,
-        },
+        { builder, tag: ref, dockerfile: d.config.dockerfile, labels: buildLabels(d), buildArgs: d.config.buildArgs, noCache: d.config.noCache, pull: d.config.pull },
         onOutput,
         ctx.signal,
       ),
       archive.done,
     ]);
+  try {
+    let built;
+    try {
+      [built] = await run(engine.builderFor(ctx.env));
+    } catch (error) {
+      if (!(error instanceof BuilderUnsupported)) throw error;
+      // An engine without BuildKit: the same build with the classic builder, from a fresh archive.
+      archive.kill();
+      archive = git.archive(src.root, src.treeish, contextPath);
+      [built] = await run('classic');
+    }
     keepOutput();
     const buildFinishedAt = ctx.now();
     const info = await engine.inspectImage(built.imageId);

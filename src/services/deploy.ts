@@ -13,7 +13,7 @@ import type { Deployment, HealthCheck } from '../core/types.js';
 import type { Context } from '../context.js';
 import { layersFor } from './app-config.js';
 import { buildImage } from './build.js';
-import { highestVersionOn, resolveEndpoint } from './engines.js';
+import { resolveEndpoint } from './engines.js';
 import { machineId } from '../adapters/machine.js';
 import { exclusive } from './exclusive.js';
 import { release } from './release.js';
@@ -103,6 +103,7 @@ export async function deploy(ctx: Context, o: DeployOptions): Promise<Deployment
   // Everything is checked before anything is recorded: bad input changes nothing.
   const flags = flagSettings(ctx, o);
   const src = await resolveSource(ctx, git, o);
+  const who = actorOf(ctx, src.root);
   const project = await readProjectSettings(git, src);
   const app = o.app ?? project.app ?? src.suggestedName;
   if (!app) {
@@ -112,10 +113,12 @@ export async function deploy(ctx: Context, o: DeployOptions): Promise<Deployment
   const layers = layersFor(ctx, app, project, flags);
   const { config } = resolveConfig(layers, { noCache: o.noCache ?? false, pull: o.pull ?? false });
   assertNoDuplicatePorts(config.ports);
-  await assertDockerfile(git, src, config.context, config.dockerfile);
   const endpoint = resolveEndpoint(ctx, endpointSetting(layers));
-  const engine = await ctx.engine(endpoint);
-  const actor = await actorOf(ctx, src.root);
+  // Connecting starts now, but a missing Dockerfile (bad input) is what gets reported if both fail.
+  const connecting = ctx.engine(endpoint);
+  connecting.catch(() => undefined);
+  await assertDockerfile(git, src, config.context, config.dockerfile);
+  const [engine, actor] = await Promise.all([connecting, who]);
 
   return exclusive(ctx, engine, app, `deploy of ${src.ref}@${src.commit.slice(0, 7)}`, async () => {
   const store = ctx.store();
@@ -150,7 +153,7 @@ export async function deploy(ctx: Context, o: DeployOptions): Promise<Deployment
     origin: origin(ctx),
     error: null,
     worker: { machine: machineId(), pid: process.pid },
-  }, (await highestVersionOn(engine, app)) + 1);
+  });
   // A new app learns where its code is at once; a known one only from a deploy that works, so a failed try of
   // another branch does not change what `deploy deploy --app NAME` ships next.
   if (!store.getApp(app)?.source) store.rememberSource(app, src.origin, createdAt);

@@ -2,8 +2,6 @@ import type { Engine } from '../adapters/docker/engine.js';
 import { currentContext, envTls, listContexts, readContext } from '../adapters/docker/contexts.js';
 import type { Endpoint } from '../adapters/docker/endpoint.js';
 import { chooseEndpoint } from '../core/endpoint-choice.js';
-import { LABEL } from '../core/names.js';
-import { parseRecordLabel } from '../core/record-label.js';
 import type { Context } from '../context.js';
 
 /** TLS from DOCKER_TLS_VERIFY / DOCKER_CERT_PATH, for a tcp:// host named directly. */
@@ -62,18 +60,4 @@ export function endpointForUrl(ctx: Context, url: string): Endpoint {
 export async function engineFor(ctx: Context, url: string, known?: Engine): Promise<Engine> {
   if (known && known.endpoint.url === url) return known;
   return ctx.engine(endpointForUrl(ctx, url));
-}
-
-/**
- * The highest version of the app the engine knows (from the record labels of its containers and images),
- * so that versions stay one sequence when several machines deploy the same app.
- */
-export async function highestVersionOn(engine: Engine, app: string): Promise<number> {
-  const [containers, images] = await Promise.all([engine.listContainers({ [LABEL.app]: app }), engine.listImages({ [LABEL.app]: app })]);
-  let max = 0;
-  for (const { labels } of [...containers, ...images]) {
-    const r = parseRecordLabel(labels[LABEL.record]);
-    if (r && r.app === app) max = Math.max(max, r.version);
-  }
-  return max;
 }

@@ -38,6 +38,8 @@ export interface HeldLock {
 }
 
 export interface Lock {
+  /** True when another holder had to be waited for or taken over: the app may have changed meanwhile. */
+  contended: boolean;
   release(): Promise<void>;
 }
 
@@ -101,23 +103,32 @@ export function stalenessHere(lock: HeldLock, now: number): string | null {
  * taking over a stale one. Fails at once with the lock code when waitMs is 0 and the lock is held.
  */
 export async function acquireLock(ctx: Context, engine: Engine, app: string, purpose: string, waitMs = ctx.lockWaitMs): Promise<Lock> {
-  await ensureLockImage(engine);
   const deadline = ctx.now() + waitMs;
   const holder = me(purpose, ctx.now());
   const here = { machine: holder.machine, alive: processAlive };
   let announced = false;
+  let contended = false;
   for (let attempt = 0; attempt < 1000; attempt++) {
-    const id = await engine.createNamed({
-      name: lockName(app),
-      Image: LOCK_IMAGE,
-      Cmd: ['/lock'],
-      Labels: { [LABEL.managed]: 'true', [LABEL.lock]: app, [HOLDER_LABEL]: JSON.stringify({ ...holder, since: ctx.now() }) },
-    });
+    let id: string | null;
+    try {
+      id = await engine.createNamed({
+        name: lockName(app),
+        Image: LOCK_IMAGE,
+        Cmd: ['/lock'],
+        Labels: { [LABEL.managed]: 'true', [LABEL.lock]: app, [HOLDER_LABEL]: JSON.stringify({ ...holder, since: ctx.now() }) },
+      });
+    } catch (error) {
+      // The lock image is made the first time an engine needs it (optimistic: one request in the usual case).
+      if ((error as { statusCode?: number }).statusCode !== 404) throw error;
+      await ensureLockImage(engine);
+      continue;
+    }
     if (id) {
-      await beat(engine, id, ctx.now());
+      // The holder label's "since" is the first heartbeat; the timer writes the next ones.
       const timer = setInterval(() => void beat(engine, id, Date.now()).catch(() => undefined), HEARTBEAT_MS);
       timer.unref();
       return {
+        contended,
         async release() {
           clearInterval(timer);
           // By id: if the lock was taken over meanwhile, the new holder's container is left alone.
@@ -125,6 +136,7 @@ export async function acquireLock(ctx: Context, engine: Engine, app: string, pur
         },
       };
     }
+    contended = true;
     const held = await readLock(engine, app);
     if (!held) continue; // released between our attempt and our look
     const stale = staleness(held, ctx.now(), here);
@@ -159,10 +171,10 @@ export async function forceRelease(engine: Engine, app: string): Promise<HeldLoc
 }
 
 /** Runs work under the app's lock, releasing it on every path out (the error path included). */
-export async function withLock<T>(ctx: Context, engine: Engine, app: string, purpose: string, work: () => Promise<T>): Promise<T> {
+export async function withLock<T>(ctx: Context, engine: Engine, app: string, purpose: string, work: (lock: Lock) => Promise<T>): Promise<T> {
   const lock = await acquireLock(ctx, engine, app, purpose);
   try {
-    return await work();
+    return await work(lock);
   } finally {
     await lock.release();
   }

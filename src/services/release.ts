@@ -118,7 +118,7 @@ export async function release(ctx: Context, engine: Engine, tracker: Tracker, im
   store.markFirstReady(d.id);
   store.setCurrent(d.app, d.id, readyAt);
   const replaced = plan.replaces ?? (current && current.id !== d.id ? current : null);
-  if (replaced) await retire(ctx, plan.replaces ? (oldEngine as Engine) : await engineFor(ctx, replaced.endpoint, engine), replaced, d);
+  if (replaced) await retire(ctx, plan.replaces ? (oldEngine as Engine) : await engineFor(ctx, replaced.endpoint, engine), replaced, d, stoppedOld);
   tracker.update({ finishedAt: ctx.now() });
   return d;
 }
@@ -164,11 +164,11 @@ async function undo(
 }
 
 /** The replaced deployment: stopped, its logs kept, its container removed, marked superseded. */
-async function retire(ctx: Context, engine: Engine, old: Deployment, by: Deployment): Promise<void> {
+async function retire(ctx: Context, engine: Engine, old: Deployment, by: Deployment, alreadyStopped = false): Promise<void> {
   const store = ctx.store();
   if (old.containerId) {
     ctx.reporter.step(`Retiring v${old.version}`);
-    await engine.stopContainer(old.containerId);
+    if (!alreadyStopped) await engine.stopContainer(old.containerId);
     await keepLogs(engine, store, old, ctx.now());
     await engine.removeContainer(old.containerId);
   }

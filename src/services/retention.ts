@@ -1,11 +1,22 @@
 import type { Engine } from '../adapters/docker/engine.js';
 import { LABEL } from '../core/names.js';
 import { planImagePrune, type PruneDecision } from '../core/prune.js';
+import { parseRecordLabel } from '../core/record-label.js';
 import type { Context } from '../context.js';
+
+/** The images deploy made for an app (their record label names it). */
+export async function imagesOf(engine: Engine, app?: string): Promise<Array<Awaited<ReturnType<Engine['listImages']>>[number] & { app: string }>> {
+  const out = [];
+  for (const image of await engine.listImages({ [LABEL.record]: null })) {
+    const record = parseRecordLabel(image.labels[LABEL.record]);
+    if (record && (app === undefined || record.app === app)) out.push({ ...image, app: record.app });
+  }
+  return out;
+}
 
 /** Plans which of an app's images on an engine can go (see planImagePrune for what is always kept). */
 export async function planPrune(ctx: Context, engine: Engine, app: string, keep: number): Promise<PruneDecision> {
-  const images = await engine.listImages({ [LABEL.app]: app });
+  const images = await imagesOf(engine, app);
   const deployments = ctx.store().list({ app });
   return planImagePrune(app, images, deployments, keep);
 }

@@ -11,7 +11,7 @@ import type { Context } from '../context.js';
 import { layersFor } from './app-config.js';
 import { buildImage, type BuiltImage } from './build.js';
 import { actorOf, origin, runToEnd } from './deploy.js';
-import { engineFor, highestVersionOn, resolveEndpoint } from './engines.js';
+import { engineFor, resolveEndpoint } from './engines.js';
 import { machineId } from '../adapters/machine.js';
 import { exclusive } from './exclusive.js';
 import { currentDeployment } from './current.js';
@@ -251,7 +251,7 @@ export async function applyShip(ctx: Context, plan: ActionPlan, kind: Extract<Ki
     origin: origin(ctx),
     error: null,
     worker: { machine: machineId(), pid: process.pid },
-  }, (await highestVersionOn(engine, t.app)) + 1);
+  });
   const tracker = new Tracker(store, ctx.now, d);
   tracker.event('queued', `${kind} of v${t.version} (${t.id})${plan.image.how === 'reuse' ? `, reusing ${plan.image.ref}` : ', building the image'}`);
   const r = ctx.reporter;

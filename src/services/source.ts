@@ -94,13 +94,19 @@ export async function resolveSource(ctx: Context, git: Git, req: SourceRequest):
   const located = await git.locate(subdir !== undefined ? resolve(path, subdir) : path);
   const { root } = located;
   const dir = located.subdir;
-  const head = await git.resolveCommit(root, 'HEAD');
-  const refName = ref ?? (await git.currentBranch(root)) ?? 'HEAD';
-  const commit = ref === undefined ? head : await git.resolveCommit(root, ref);
+  // Independent questions to git, asked at once (each is a process).
+  const [head, branch, asked, status] = await Promise.all([
+    git.resolveCommit(root, 'HEAD'),
+    git.currentBranch(root),
+    ref === undefined ? Promise.resolve(null) : git.resolveCommit(root, ref),
+    git.uncommitted(root, dir),
+  ]);
+  const refName = ref ?? branch ?? 'HEAD';
+  const commit = asked ?? head;
   let treeish = commit;
   let dirty = false;
   if (commit === head) {
-    const changes = await git.uncommitted(root, dir);
+    const changes = status;
     if (changes.length > 0 && !req.allowDirty) {
       const list = changes.slice(0, 5).join(', ') + (changes.length > 5 ? ` and ${changes.length - 5} more` : '');
       throw new DeployError('source', `${root}${dir ? `/${dir}` : ''} has uncommitted changes (${list}); deploy ships commits, and these would not be in it.`, {
@@ -113,7 +119,7 @@ export async function resolveSource(ctx: Context, git: Git, req: SourceRequest):
       dirty = changes.length > 0;
     }
   }
-  const info = await git.commitInfo(root, commit);
+  const [info, remembered] = await Promise.all([git.commitInfo(root, commit), remember(root, refName, branch ?? 'HEAD')]);
   return {
     root,
     treeish,
@@ -125,7 +131,7 @@ export async function resolveSource(ctx: Context, git: Git, req: SourceRequest):
     commitAuthor: info.author,
     commitTime: info.time,
     dirty,
-    origin: { source: root, subdir: dir, ref: await remember(root, refName, (await git.currentBranch(root)) ?? 'HEAD') },
+    origin: { source: root, subdir: dir, ref: remembered },
     suggestedName: appNameFrom(posix.basename(dir || root)),
   };
 }

@@ -3,6 +3,7 @@ import { LABEL } from '../core/names.js';
 import { parseRecordLabel, type RecordLabel } from '../core/record-label.js';
 import type { Deployment, EnvVar, Status } from '../core/types.js';
 import type { Context } from '../context.js';
+import { imagesOf } from './retention.js';
 
 export interface SyncReport {
   endpoint: string;
@@ -71,17 +72,25 @@ function fromLabel(r: RecordLabel, endpoint: string, extra: Partial<Deployment>)
 export async function syncEngine(ctx: Context, engine: Engine, app?: string): Promise<SyncReport> {
   const store = ctx.store();
   const url = engine.endpoint.url;
-  const filter = app ? { [LABEL.app]: app } : { [LABEL.app]: null };
-  const [containers, images] = await Promise.all([engine.listContainers(filter), engine.listImages(filter)]);
+  const [containers, images] = await Promise.all([engine.listContainers(app ? { [LABEL.app]: app } : { [LABEL.app]: null }), imagesOf(engine, app)]);
   const report: SyncReport = { endpoint: url, added: [], corrected: [], conflicts: [], current: {} };
 
   // What the engine says: each deployment with a container, and its state.
-  const live = new Map<string, { label: RecordLabel; state: ContainerState }>();
+  const live = new Map<string, { label: RecordLabel | null; state: ContainerState }>();
   for (const c of containers) {
+    if (c.labels[LABEL.lock]) continue;
     const label = parseRecordLabel(c.labels[LABEL.record]);
-    if (!label || c.labels[LABEL.lock]) continue;
-    const state = await engine.inspectContainer(c.id);
-    if (state) live.set(label.id, { label, state });
+    // Containers made before record labels existed still carry their deployment id.
+    const id = label?.id ?? c.labels[LABEL.id];
+    if (!id) continue;
+    // The listing says enough about containers this store knows; only a stranger's is inspected (for the
+    // secret values in its environment and when it started).
+    const state = store.getDeployment(id)
+      ? { id: c.id, name: c.name, running: c.state === 'running', restarting: c.state === 'restarting', status: c.state, exitCode: 0, restartCount: 0, health: null, labels: c.labels, error: '', imageId: c.imageId, env: [], startedAt: null }
+      : label
+        ? await engine.inspectContainer(c.id)
+        : null;
+    if (state) live.set(id, { label, state });
   }
   const built = new Map<string, { label: RecordLabel; imageId: string }>();
   for (const i of images) {
@@ -90,11 +99,13 @@ export async function syncEngine(ctx: Context, engine: Engine, app?: string): Pr
   }
 
   // The app's current deployment on this engine: the newest running one, else the newest with a container.
-  const apps = new Set([...live.values()].map((l) => l.label.app));
+  const apps = new Set([...live.values()].map((l) => l.state.labels[LABEL.app] as string));
   const currentOf = new Map<string, string>();
   for (const a of apps) {
-    const mine = [...live.values()].filter((l) => l.label.app === a).sort((x, y) => Number(statusOf(y.state) === 'running') - Number(statusOf(x.state) === 'running') || y.label.version - x.label.version);
-    if (mine[0]) currentOf.set(a, mine[0].label.id);
+    const mine = [...live.entries()]
+      .filter(([, l]) => l.state.labels[LABEL.app] === a)
+      .sort(([, x], [, y]) => Number(statusOf(y.state) === 'running') - Number(statusOf(x.state) === 'running') || Number(y.state.labels[LABEL.version] ?? 0) - Number(x.state.labels[LABEL.version] ?? 0));
+    if (mine[0]) currentOf.set(a, mine[0][0]);
   }
 
   const add = (d: Deployment, from: 'container' | 'image') => {
@@ -109,7 +120,7 @@ export async function syncEngine(ctx: Context, engine: Engine, app?: string): Pr
   for (const [id, { label, state }] of live) {
     const known = store.getDeployment(id);
     const status = statusOf(state);
-    if (!known) {
+    if (!known && label) {
       const image = [...built.values()].find((b) => b.imageId === state.imageId);
       add(
         fromLabel(label, url, {
@@ -124,7 +135,7 @@ export async function syncEngine(ctx: Context, engine: Engine, app?: string): Pr
         }),
         'container',
       );
-    } else if (known.endpoint === url && known.status !== status && (known.status === 'running' || known.status === 'stopped')) {
+    } else if (known && known.endpoint === url && known.status !== status && (known.status === 'running' || known.status === 'stopped')) {
       store.updateDeployment(id, { status, containerId: state.id });
       store.addEvent(id, ctx.now(), 'synced', `status ${known.status} → ${status}, as the engine says`);
       report.corrected.push({ id, app: known.app, version: known.version, from: known.status, to: status });
@@ -135,7 +146,14 @@ export async function syncEngine(ctx: Context, engine: Engine, app?: string): Pr
     if (live.has(id) || store.getDeployment(id)) continue;
     // Its container is gone: it served and was replaced. Secret values come from the app's current container.
     const current = currentOf.get(label.app);
-    const env = current ? withSecrets(label.config.env, live.get(current)?.state.env ?? null) : label.config.env;
+    let env = label.config.env;
+    const wanted = Object.values(env).some((v) => v.secret);
+    const holder = current ? live.get(current) : undefined;
+    if (wanted && holder) {
+      // The listing gave no environment; the live container's inspection has the secret values.
+      if (holder.state.env.length === 0) holder.state = (await engine.inspectContainer(holder.state.id)) ?? holder.state;
+      env = withSecrets(env, holder.state.env);
+    }
     add(fromLabel(label, url, { imageId, readyAt: label.buildFinishedAt ?? label.createdAt, finishedAt: label.buildFinishedAt ?? label.createdAt, config: { ...label.config, env }, supersededBy: current ?? null }), 'image');
   }
 
@@ -144,6 +162,7 @@ export async function syncEngine(ctx: Context, engine: Engine, app?: string): Pr
   for (const d of store.list({ statuses: ['running', 'stopped'] })) {
     if (d.endpoint !== url || (app && d.app !== app) || live.has(d.id)) continue;
     const to: Status = currentOf.has(d.app) ? 'superseded' : 'stopped';
+    if (d.status === to && d.containerId === null) continue;
     store.updateDeployment(d.id, { status: to, containerId: null, ...(to === 'superseded' ? { supersededBy: currentOf.get(d.app) ?? null } : {}) });
     store.addEvent(d.id, ctx.now(), 'synced', `status ${d.status} → ${to}: its container is no longer on the engine`);
     report.corrected.push({ id: d.id, app: d.app, version: d.version, from: d.status, to });
@@ -154,6 +173,7 @@ export async function syncEngine(ctx: Context, engine: Engine, app?: string): Pr
     report.current[a] = id;
   }
   for (const a of new Set(report.added.map((x) => x.app))) store.recomputeFirstReady(a);
+  if (app) ctx.syncedAt.set(`${url} ${app}`, ctx.now());
   return report;
 }
 

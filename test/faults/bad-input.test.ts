@@ -368,7 +368,7 @@ const cases: Case[] = [
     setup: (f) => f.side('fails', { Dockerfile: 'FROM busybox:1.36\nRUN echo "this build breaks" && exit 3\n' }),
     args: deployAt,
     code: EXIT_CODES.build_failed,
-    message: /returned a non-zero code: 3/,
+    message: /exit code: 3|returned a non-zero code: 3/,
     outcome: 'failed-deployment',
     check: async (_f, plain) => {
       expect(plain.stderr).toContain('this build breaks');

@@ -10,7 +10,8 @@ export function removeApps(apps: readonly string[]): void {
   for (const app of apps) {
     const containers = docker('ps', '-aq', '--filter', `label=dev.deploy.app=${app}`);
     if (containers) docker('rm', '-f', '-v', ...containers.split('\n'));
-    const images = docker('images', '-q', '--filter', `label=dev.deploy.app=${app}`);
+    // Images carry the record label only; their tags are deploy/APP:ID.
+    const images = docker('images', '-q', '--filter', `reference=deploy/${app}`);
     if (images) {
       try {
         docker('rmi', '-f', ...new Set(images.split('\n')));

@@ -64,7 +64,7 @@ describe('deploy deploy on a real engine', () => {
     expect(r.code).toBe(EXIT_CODES.build_failed);
     const failed = r.json<PublicRecord>();
     expect(failed).toMatchObject({ version: 3, status: 'failed', error: { code: 'build_failed' } });
-    expect(failed.error?.message).toMatch(/returned a non-zero code: 3/);
+    expect(failed.error?.message).toMatch(/exit code: 3|returned a non-zero code: 3/);
     expect(r.stderr).toContain('about to fail');
     expect(r.stderr).toContain(`deploy logs ${failed.id} --build`);
     expect(await fetchText(port)).toBe('version two');
@@ -110,10 +110,21 @@ describe('deploy deploy on a real engine', () => {
     repo.git('checkout', '--', 'index.html');
   });
 
+  it('builds with the classic builder where BuildKit is not wanted (DOCKER_BUILDKIT=0), as on engines without it', async () => {
+    repo.commit('classic', { 'index.html': 'classic builder\n' });
+    const r = await cli(['deploy', '--app', app, '--port', `127.0.0.1:${port}:8080`, '--health-path', '/', '--json'], { cwd: repo.dir, env: { ...env(), DOCKER_BUILDKIT: '0' } });
+    expect(r.code).toBe(0);
+    const id = r.json<PublicRecord>().id;
+    const build = await cli(['logs', id, '--build'], { env: env() });
+    expect(build.stdout).toMatch(/^Step 1\/\d+ : FROM busybox:1\.36$/m);
+    expect(await fetchText(port)).toBe('classic builder');
+  });
+
   it('filters ls --json by app and status', async () => {
     const failed = await cli(['ls', '--app', app, '--status', 'failed', '--json'], { env: env() });
     expect(failed.json<PublicRecord[]>().map((d) => d.version)).toEqual([5, 4, 3]);
     const running = await cli(['ls', '--status', 'running', '--json'], { env: env() });
+    expect(running.json<PublicRecord[]>()).toHaveLength(1);
     expect(running.json<PublicRecord[]>().map((d) => d.status)).toEqual(['running']);
     const none = await cli(['ls', '--app', 'no-such-app', '--json'], { env: env() });
     expect(none.json()).toEqual([]);

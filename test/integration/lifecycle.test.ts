@@ -77,8 +77,13 @@ describe('the deployment lifecycle on a real engine', () => {
     expect(v4.imageId).not.toBe(v1.imageId);
     expect(v4.buildStartedAt).not.toBeNull();
     const build = await record('logs', v4.id, '--build');
-    expect(build.stdout).toMatch(/Step 1\/\d+ : FROM busybox:1.36/);
-    expect(build.stdout).not.toContain('Using cache');
+    // BuildKit's plain progress (the classic builder's would say Step 1/N and Using cache).
+    expect(build.stdout).toMatch(/\[1\/\d+\] FROM docker\.io\/library\/busybox:1\.36/);
+    // The COPY of the app's files ran again rather than coming from the cache.
+    const copy = /^#(\d+) \[\d+\/\d+\] COPY index\.html start\.sh/m.exec(build.stdout);
+    expect(copy).not.toBeNull();
+    expect(build.stdout).toContain(`#${copy?.[1]} DONE`);
+    expect(build.stdout).not.toContain(`#${copy?.[1]} CACHED`);
     expect(await fetchText(port)).toBe('one');
   });
 

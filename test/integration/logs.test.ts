@@ -121,7 +121,7 @@ describe('deploy logs on a real engine', () => {
     const build = await run('logs', id, '--build');
     expect(build.code).toBe(0);
     expect(build.stdout).toContain('compiling the thing');
-    expect(build.stdout).toMatch(/returned a non-zero code: 1/);
+    expect(build.stdout).toMatch(/exit code: 1|returned a non-zero code: 1/);
     const runtime = await run('logs', id);
     expect(runtime.code).toBe(EXIT_CODES.not_found);
     expect(runtime.stderr).toContain(`deploy logs ${id} --build`);

@@ -8,7 +8,7 @@ import { makeDeployment } from '../helpers/unit.js';
 const image = (id: string, app: string, builtBy: string | null): EngineImage => ({
   id,
   tags: [`deploy/${app}:${builtBy ?? 'x'}`],
-  labels: builtBy === null ? {} : { [LABEL.app]: app, [LABEL.record]: recordLabel(makeDeployment({ id: builtBy, app })) },
+  labels: builtBy === null ? {} : { [LABEL.record]: recordLabel(makeDeployment({ id: builtBy, app })) },
 });
 
 function deployment(version: number, status: Deployment['status'], imageId: string | null, ready = true, app = 'web'): Deployment {

@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { ContainerSpec } from '../../core/container-spec.js';
 import { DeployError } from '../../core/errors.js';
+import { BuildkitProgress, decodeStatus } from '../../core/buildkit-progress.js';
 import { LogDemuxer, type LogLine } from '../../core/logs.js';
 import { ApiError, EngineApi, readAll } from './api.js';
 import type { Endpoint } from './endpoint.js';
@@ -10,6 +11,8 @@ import { CONNECTION_LOST } from './events.js';
 const CLIENT_API_VERSION = '1.45';
 
 export interface BuildOptions {
+  /** BuildKit (faster, labels cost no step) or the classic builder, for engines without BuildKit. */
+  builder: 'buildkit' | 'classic';
   tag: string;
   dockerfile: string;
   labels: Record<string, string>;
@@ -58,6 +61,9 @@ export interface ContainerEvent {
 }
 
 export class BuildFailure extends Error {}
+
+/** The engine refused the builder asked for before reading the context: build again with the classic one. */
+export class BuilderUnsupported extends Error {}
 
 function compareVersions(a: string, b: string): number {
   const pa = a.split('.').map(Number);
@@ -126,6 +132,12 @@ export class Engine {
     return new Engine(endpoint, api, version);
   }
 
+  /** BuildKit where the engine has it (API 1.39, Docker 19.03, and later), unless DOCKER_BUILDKIT=0 says no. */
+  builderFor(env: Record<string, string | undefined>): BuildOptions['builder'] {
+    if (env.DOCKER_BUILDKIT === '0' || env.DOCKER_BUILDKIT === 'false') return 'classic';
+    return compareVersions(this.apiVersion, '1.39') >= 0 ? 'buildkit' : 'classic';
+  }
+
   /** Lets the process end: idle connections (and ssh processes) are closed. */
   close(): void {
     this.api.close();
@@ -148,9 +160,14 @@ export class Engine {
    * A build error rejects with BuildFailure carrying the engine's message.
    */
   async build(context: Readable, options: BuildOptions, onOutput: (text: string) => void, signal?: AbortSignal): Promise<BuildResult> {
-    const stream = await this.call('build', () =>
+    const buildkit = options.builder === 'buildkit';
+    const progress = new BuildkitProgress();
+    let stream: Readable;
+    try {
+      stream = await this.call('build', () =>
       this.api.stream('POST', '/build', {
         query: {
+          version: buildkit ? '2' : undefined,
           t: options.tag,
           dockerfile: options.dockerfile,
           labels: JSON.stringify(options.labels),
@@ -164,13 +181,22 @@ export class Engine {
         headers: { 'Content-Type': 'application/x-tar' },
         ...(signal ? { signal } : {}),
       }),
-    );
+      );
+    } catch (error) {
+      if (buildkit && error instanceof ApiError && error.statusCode < 500 && /buildkit|builder|version/i.test(error.message)) throw new BuilderUnsupported(error.message);
+      throw error;
+    }
     return new Promise<BuildResult>((resolve, reject) => {
       let imageId: string | null = null;
       let failure: string | null = null;
       jsonLines(
         stream,
         (msg) => {
+          if (msg.id === 'moby.buildkit.trace' && typeof msg.aux === 'string') {
+            const text = progress.push(decodeStatus(Buffer.from(msg.aux, 'base64')));
+            if (text) onOutput(text);
+            return;
+          }
           const aux = msg.aux as { ID?: string } | undefined;
           if (aux?.ID) imageId = aux.ID;
           if (typeof msg.stream === 'string') onOutput(msg.stream);

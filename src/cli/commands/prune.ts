@@ -1,10 +1,9 @@
 import { resolveConfig } from '../../core/config.js';
 import { DeployError } from '../../core/errors.js';
-import { LABEL } from '../../core/names.js';
 import type { Handler } from '../../main.js';
 import { layersFor } from '../../services/app-config.js';
 import { endpointOfApp } from '../../services/engine-for-app.js';
-import { planPrune } from '../../services/retention.js';
+import { imagesOf, planPrune } from '../../services/retention.js';
 
 function parseKeep(raw: unknown): number | undefined {
   if (raw === undefined) return undefined;
@@ -25,7 +24,7 @@ export const handler: Handler = async (ctx, _args, o) => {
   const engine = await ctx.engine(endpointOfApp(ctx, only));
   const apps = only
     ? [only]
-    : [...new Set((await engine.listImages({ [LABEL.app]: null })).map((i) => i.labels[LABEL.app] as string))].filter((a) => ctx.store().getApp(a)).sort();
+    : [...new Set((await imagesOf(engine)).map((i) => i.app))].filter((a) => ctx.store().getApp(a)).sort();
   const plans = [];
   for (const app of apps) {
     const keep = keepFlag ?? resolveConfig(layersFor(ctx, app, {})).config.retention;
