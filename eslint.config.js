@@ -13,6 +13,11 @@ export default tseslint.config(
       '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: false }],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],
       'no-console': 'error',
+    },
+  },
+  {
+    files: ['src/**/*.ts'],
+    rules: {
       // The ESM namespace of node:http(s) loads undici: ~30 ms on every start. Load them with createRequire.
       'no-restricted-imports': ['error', { paths: [{ name: 'node:http', allowTypeImports: true, message: 'Use createRequire (see src/adapters/docker/api.ts): the ESM import costs ~30 ms.' }, { name: 'node:https', allowTypeImports: true, message: 'Use createRequire (see src/adapters/docker/api.ts).' }] }],
     },
