@@ -1,4 +1,6 @@
 import { posix } from 'node:path';
+import { Transform } from 'node:stream';
+import { collectStreamGarbage } from '../adapters/memory.js';
 import { BuildFailure, BuilderUnsupported, type BuildOptions, type Engine, type ImageInfo } from '../adapters/docker/engine.js';
 import type { Git } from '../adapters/git.js';
 import { formatDuration } from '../core/duration.js';
@@ -8,6 +10,21 @@ import { buildLabels, imageRef } from '../core/names.js';
 import type { Context } from '../context.js';
 import { sanitize } from '../ui/sanitize.js';
 import type { Tracker } from './tracker.js';
+
+/** Passes the build context through, freeing spent buffers every 8 MiB (see collectStreamGarbage). */
+function boundedMemory(): Transform {
+  let since = 0;
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      since += chunk.length;
+      if (since >= 8 * 1024 * 1024) {
+        since = 0;
+        collectStreamGarbage();
+      }
+      done(null, chunk);
+    },
+  });
+}
 
 /** Lines of a failed build shown under the error (all of it is kept with the record). */
 const FAILED_TAIL = 15;
@@ -55,7 +72,7 @@ export async function buildImage(ctx: Context, engine: Engine, git: Git, tracker
   const run = (builder: BuildOptions['builder']) =>
     Promise.all([
       engine.build(
-        archive.stdout,
+        archive.stdout.pipe(boundedMemory()),
         { builder, tag: ref, dockerfile: d.config.dockerfile, labels: buildLabels(d), buildArgs: d.config.buildArgs, noCache: d.config.noCache, pull: d.config.pull },
         onOutput,
         ctx.signal,
