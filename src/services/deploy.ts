@@ -5,7 +5,7 @@ import { endpointSetting, resolveConfig } from '../core/config.js';
 import { parseDuration } from '../core/duration.js';
 import { parseEnvAssignment, parseEnvFile } from '../core/env.js';
 import { DeployError } from '../core/errors.js';
-import { assertAppName, newDeploymentId } from '../core/ids.js';
+import { assertAppName } from '../core/ids.js';
 import { assertNoDuplicatePorts, parsePort } from '../core/ports.js';
 import { publicRecord } from '../core/record-view.js';
 import type { Settings } from '../core/settings.js';
@@ -14,12 +14,11 @@ import type { Context } from '../context.js';
 import { layersFor } from './app-config.js';
 import { buildImage } from './build.js';
 import { resolveEndpoint } from './engines.js';
-import { machineId } from '../adapters/machine.js';
 import { exclusive } from './exclusive.js';
 import { release } from './release.js';
 import { pruneAfterDeploy } from './retention.js';
 import { assertDockerfile, readProjectSettings, resolveSource } from './source.js';
-import { Tracker } from './tracker.js';
+import { startRecord, type Tracker } from './tracker.js';
 
 export interface DeployOptions {
   source?: string | undefined;
@@ -89,10 +88,6 @@ export async function actorOf(ctx: Context, dir: string): Promise<string> {
   }
 }
 
-export function origin(ctx: Context): Deployment['origin'] {
-  if (ctx.isCI) return 'ci';
-  return ctx.stdin.isTTY || ctx.stderr.isTTY ? 'terminal' : 'script';
-}
 
 /** `deploy deploy`: a commit built into an image, run as a container, health-gated, switched over. */
 export async function deploy(ctx: Context, o: DeployOptions): Promise<Deployment> {
@@ -121,54 +116,23 @@ export async function deploy(ctx: Context, o: DeployOptions): Promise<Deployment
   const [engine, actor] = await Promise.all([connecting, who]);
 
   return exclusive(ctx, engine, app, `deploy of ${src.ref}@${src.commit.slice(0, 7)}`, async () => {
-  const store = ctx.store();
-  const createdAt = ctx.now();
-  const d = store.createDeployment({
-    id: newDeploymentId(ctx.random),
-    app,
-    kind: 'deploy',
-    parentId: null,
-    status: 'queued',
-    source: src.source,
-    subdir: src.subdir,
-    ref: src.ref,
-    commit: src.commit,
-    commitSubject: src.commitSubject,
-    commitAuthor: src.commitAuthor,
-    commitTime: src.commitTime,
-    dirty: src.dirty,
-    image: null,
-    imageId: null,
-    containerId: null,
-    containerName: null,
-    endpoint: endpoint.url,
-    config,
-    createdAt,
-    buildStartedAt: null,
-    buildFinishedAt: null,
-    startedAt: null,
-    readyAt: null,
-    finishedAt: null,
-    actor,
-    origin: origin(ctx),
-    error: null,
-    worker: { machine: machineId(), pid: process.pid },
-  });
-  // A new app learns where its code is at once; a known one only from a deploy that works, so a failed try of
-  // another branch does not change what `deploy deploy --app NAME` ships next.
-  if (!store.getApp(app)?.source) store.rememberSource(app, src.origin, createdAt);
-  const tracker = new Tracker(store, ctx.now, d);
-  tracker.event('queued', `deploy of ${src.ref}@${src.commit.slice(0, 7)} to ${endpoint.url}`);
-  r.info(
-    `${r.colors.bold(`${app} v${d.version}`)} ${r.colors.dim(d.id)} · ${src.ref}@${src.commit.slice(0, 7)} ${JSON.stringify(src.commitSubject)}${src.dirty ? r.colors.yellow(' (dirty)') : ''} → ${endpoint.url}`,
-  );
-  await runToEnd(ctx, tracker, async () => {
-    const image = await buildImage(ctx, engine, git, tracker, src);
-    await release(ctx, engine, tracker, image);
-  });
-  store.rememberSource(app, src.origin, createdAt);
-  await pruneAfterDeploy(ctx, engine, app, config.retention);
-  return tracker.deployment;
+    const store = ctx.store();
+    const tracker = startRecord(ctx, { app, kind: 'deploy', parentId: null, source: src, image: null, endpoint: endpoint.url, config, actor });
+    const d = tracker.deployment;
+    // A new app learns where its code is at once; a known one only from a deploy that works, so a failed try of
+    // another branch does not change what `deploy deploy --app NAME` ships next.
+    if (!store.getApp(app)?.source) store.rememberSource(app, src.origin, d.createdAt);
+    tracker.event('queued', `deploy of ${src.ref}@${src.commit.slice(0, 7)} to ${endpoint.url}`);
+    r.info(
+      `${r.colors.bold(`${app} v${d.version}`)} ${r.colors.dim(d.id)} · ${src.ref}@${src.commit.slice(0, 7)} ${JSON.stringify(src.commitSubject)}${src.dirty ? r.colors.yellow(' (dirty)') : ''} → ${endpoint.url}`,
+    );
+    await runToEnd(ctx, tracker, async () => {
+      const image = await buildImage(ctx, engine, git, tracker, src);
+      await release(ctx, engine, tracker, image);
+    });
+    store.rememberSource(app, src.origin, d.createdAt);
+    await pruneAfterDeploy(ctx, engine, app, config.retention);
+    return tracker.deployment;
   });
 }
 

@@ -3,22 +3,20 @@ import type { ActionPlan, ImageSource } from '../core/action-plan.js';
 import { endpointSetting, resolveConfig } from '../core/config.js';
 import { diffConfig } from '../core/config-diff.js';
 import { DeployError } from '../core/errors.js';
-import { newDeploymentId } from '../core/ids.js';
 import { planSwitch } from '../core/plan.js';
 import { redactUrl } from '../core/redact.js';
 import { IN_PROGRESS, type DeployConfig, type Deployment, type Kind } from '../core/types.js';
 import type { Context } from '../context.js';
 import { layersFor } from './app-config.js';
 import { buildImage, type BuiltImage } from './build.js';
-import { actorOf, origin, runToEnd } from './deploy.js';
+import { actorOf, runToEnd } from './deploy.js';
 import { engineFor, resolveEndpoint } from './engines.js';
-import { machineId } from '../adapters/machine.js';
 import { exclusive } from './exclusive.js';
 import { currentDeployment } from './current.js';
 import { release } from './release.js';
 import { pruneAfterDeploy } from './retention.js';
 import { readProjectSettings } from './source.js';
-import { Tracker } from './tracker.js';
+import { startRecord } from './tracker.js';
 import { isGitUrl } from '../adapters/git.js';
 
 /** "what happens to the deployment serving now", in words. */
@@ -215,64 +213,42 @@ export function rollbackTarget(ctx: Context, current: Deployment, sel: RollbackS
 
 /** Creates the record of a redeploy or rollback and carries out its plan. */
 export async function applyShip(ctx: Context, plan: ActionPlan, kind: Extract<Kind, 'redeploy' | 'rollback'>): Promise<Deployment> {
-  const store = ctx.store();
   const t = plan.target;
   const engine = await engineFor(ctx, plan.endpoint);
   const actor = await actorOf(ctx, ctx.cwd);
   return exclusive(ctx, engine, t.app, `${kind} to v${t.version} (${t.id})`, async () => {
-  const createdAt = ctx.now();
-  const d = store.createDeployment({
-    id: newDeploymentId(ctx.random),
-    app: t.app,
-    kind,
-    parentId: t.id,
-    status: 'queued',
-    source: t.source,
-    subdir: t.subdir,
-    ref: t.ref,
-    commit: t.commit,
-    commitSubject: t.commitSubject,
-    commitAuthor: t.commitAuthor,
-    commitTime: t.commitTime,
-    dirty: t.dirty,
-    image: plan.image.how === 'reuse' ? plan.image.ref : null,
-    imageId: plan.image.how === 'reuse' ? plan.image.imageId : null,
-    containerId: null,
-    containerName: null,
-    endpoint: engine.endpoint.url,
-    config: plan.config,
-    createdAt,
-    buildStartedAt: null,
-    buildFinishedAt: null,
-    startedAt: null,
-    readyAt: null,
-    finishedAt: null,
-    actor,
-    origin: origin(ctx),
-    error: null,
-    worker: { machine: machineId(), pid: process.pid },
-  });
-  const tracker = new Tracker(store, ctx.now, d);
-  tracker.event('queued', `${kind} of v${t.version} (${t.id})${plan.image.how === 'reuse' ? `, reusing ${plan.image.ref}` : ', building the image'}`);
-  const r = ctx.reporter;
-  r.info(`${r.colors.bold(`${d.app} v${d.version}`)} ${r.colors.dim(d.id)} · ${kind} of v${t.version} · ${t.ref}@${t.commit.slice(0, 7)} ${JSON.stringify(t.commitSubject)} → ${engine.endpoint.url}`);
-  await runToEnd(ctx, tracker, async () => {
-    let image: BuiltImage;
-    if (plan.image.how === 'reuse') {
-      const info = await engine.inspectImage(plan.image.imageId);
-      if (!info) {
-        throw new DeployError('image_gone', `The image ${plan.image.ref} disappeared from the engine before it could be used.`, {
-          hint: kind === 'rollback' ? `Build it again with: deploy rollback ${t.app} --to ${t.id} --rebuild` : `Build it again with: deploy redeploy ${t.id} --no-cache`,
-        });
+    const reused = plan.image.how === 'reuse' ? plan.image : null;
+    const tracker = startRecord(ctx, {
+      app: t.app,
+      kind,
+      parentId: t.id,
+      source: t,
+      image: reused ? { ref: reused.ref, id: reused.imageId } : null,
+      endpoint: engine.endpoint.url,
+      config: plan.config,
+      actor,
+    });
+    const d = tracker.deployment;
+    tracker.event('queued', `${kind} of v${t.version} (${t.id})${reused ? `, reusing ${reused.ref}` : ', building the image'}`);
+    const r = ctx.reporter;
+    r.info(`${r.colors.bold(`${d.app} v${d.version}`)} ${r.colors.dim(d.id)} · ${kind} of v${t.version} · ${t.ref}@${t.commit.slice(0, 7)} ${JSON.stringify(t.commitSubject)} → ${engine.endpoint.url}`);
+    await runToEnd(ctx, tracker, async () => {
+      let image: BuiltImage;
+      if (reused) {
+        const info = await engine.inspectImage(reused.imageId);
+        if (!info) {
+          throw new DeployError('image_gone', `The image ${reused.ref} disappeared from the engine before it could be used.`, {
+            hint: kind === 'rollback' ? `Build it again with: deploy rollback ${t.app} --to ${t.id} --rebuild` : `Build it again with: deploy redeploy ${t.id} --no-cache`,
+          });
+        }
+        r.done(`Reusing ${reused.ref} (built for v${t.version}): no build`);
+        image = { ...info, ref: reused.ref };
+      } else {
+        image = await buildImage(ctx, engine, await ctx.git(), tracker, await sourceOf(ctx, t, true));
       }
-      r.done(`Reusing ${plan.image.ref} (built for v${t.version}): no build`);
-      image = { ...info, ref: plan.image.ref };
-    } else {
-      image = await buildImage(ctx, engine, await ctx.git(), tracker, await sourceOf(ctx, t, true));
-    }
-    await release(ctx, engine, tracker, image);
-  });
-  await pruneAfterDeploy(ctx, engine, d.app, d.config.retention);
-  return tracker.deployment;
+      await release(ctx, engine, tracker, image);
+    });
+    await pruneAfterDeploy(ctx, engine, d.app, d.config.retention);
+    return tracker.deployment;
   });
 }

@@ -1,5 +1,8 @@
 import type { DeploymentPatch, Store } from '../adapters/store/store.js';
-import { IN_PROGRESS, type Deployment } from '../core/types.js';
+import { machineId } from '../adapters/machine.js';
+import { newDeploymentId } from '../core/ids.js';
+import { IN_PROGRESS, type DeployConfig, type Deployment, type SourceInfo } from '../core/types.js';
+import type { Context } from '../context.js';
 
 /**
  * Keeps a deployment's record true as work goes on: every change is written at once, with an event in
@@ -27,4 +30,63 @@ export class Tracker {
   event(type: string, message: string): void {
     this.store.addEvent(this.deployment.id, this.now(), type, message);
   }
+}
+
+/** What a new deployment's record is made from; everything else starts empty. */
+export interface RecordStart {
+  app: string;
+  kind: Deployment['kind'];
+  parentId: string | null;
+  source: SourceInfo;
+  image: { ref: string; id: string } | null;
+  endpoint: string;
+  config: DeployConfig;
+  actor: string;
+}
+
+/**
+ * Records a new deployment, queued, with the next version number, and returns its tracker. The record names
+ * the process working on it, so that its death is noticed (see recovery.ts).
+ */
+export function startRecord(ctx: Context, start: RecordStart): Tracker {
+  const store = ctx.store();
+  const s = start.source;
+  const d = store.createDeployment({
+    id: newDeploymentId(ctx.random),
+    app: start.app,
+    kind: start.kind,
+    parentId: start.parentId,
+    status: 'queued',
+    source: s.source,
+    subdir: s.subdir,
+    ref: s.ref,
+    commit: s.commit,
+    commitSubject: s.commitSubject,
+    commitAuthor: s.commitAuthor,
+    commitTime: s.commitTime,
+    dirty: s.dirty,
+    image: start.image?.ref ?? null,
+    imageId: start.image?.id ?? null,
+    containerId: null,
+    containerName: null,
+    endpoint: start.endpoint,
+    config: start.config,
+    createdAt: ctx.now(),
+    buildStartedAt: null,
+    buildFinishedAt: null,
+    startedAt: null,
+    readyAt: null,
+    finishedAt: null,
+    actor: start.actor,
+    origin: originOf(ctx),
+    error: null,
+    worker: { machine: machineId(), pid: process.pid },
+  });
+  return new Tracker(store, ctx.now, d);
+}
+
+/** Where a command runs from: CI, a person at a terminal, or a script. */
+export function originOf(ctx: Context): Deployment['origin'] {
+  if (ctx.isCI) return 'ci';
+  return ctx.stdin.isTTY || ctx.stderr.isTTY ? 'terminal' : 'script';
 }

@@ -1,0 +1,103 @@
+import { execFileSync } from 'node:child_process';
+import { Readable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Engine } from '../../src/adapters/docker/engine.js';
+import { firstTarFile, tarFile } from '../../src/core/tar.js';
+
+/** A build context: a tar of a Dockerfile (and nothing else), made by hand. */
+function context(dockerfile: string): Readable {
+  return Readable.from([tarFile('Dockerfile', Buffer.from(dockerfile))]);
+}
+
+describe('the Engine adapter against the real engine', () => {
+  let engine: Engine;
+  const tag = `deploy-engine-test:${process.pid}`;
+  const made: string[] = [];
+
+  beforeAll(async () => {
+    engine = await Engine.connect({ url: 'unix:///var/run/docker.sock', source: 'test' });
+  });
+  afterAll(() => {
+    for (const id of made) execFileSync('docker', ['rm', '-f', id], { stdio: 'ignore' });
+    for (const t of [tag, `${tag}-classic`]) {
+      try {
+        execFileSync('docker', ['rmi', '-f', t], { stdio: 'ignore' });
+      } catch {
+        // not made
+      }
+    }
+    engine.close();
+  });
+
+  it("agrees on the older of the engine's API version and its own, and honours a pinned one", async () => {
+    const server = execFileSync('docker', ['version', '--format', '{{.Server.APIVersion}}'], { encoding: 'utf8' }).trim();
+    expect(engine.apiVersion).toBe(server);
+    const pinned = await Engine.connect({ url: 'unix:///var/run/docker.sock', source: 'test', apiVersion: '1.40' });
+    try {
+      expect(pinned.apiVersion).toBe('1.40');
+      expect(Array.isArray(await pinned.listImages({ 'dev.deploy.record': null }))).toBe(true);
+    } finally {
+      pinned.close();
+    }
+  });
+
+  it('builds with BuildKit and with the classic builder, labels applied, output streamed', async () => {
+    for (const [builder, t] of [['buildkit', tag], ['classic', `${tag}-classic`]] as const) {
+      let output = '';
+      const built = await engine.build(
+        context('FROM busybox:1.36\nRUN echo "built by the test"\n'),
+        { builder, tag: t, dockerfile: 'Dockerfile', labels: { 'dev.deploy.test': builder }, buildArgs: {}, noCache: true, pull: false },
+        (text) => (output += text),
+      );
+      expect(built.imageId).toMatch(/^sha256:[0-9a-f]{64}$/);
+      expect(output).toContain('built by the test');
+      expect((await engine.inspectImage(t))?.labels['dev.deploy.test']).toBe(builder);
+    }
+  });
+
+  it('reports a failing build as a BuildFailure with the engine\'s message', async () => {
+    await expect(
+      engine.build(context('FROM busybox:1.36\nRUN exit 7\n'), { builder: 'buildkit', tag: `${tag}-bad`, dockerfile: 'Dockerfile', labels: {}, buildArgs: {}, noCache: false, pull: false }, () => undefined),
+    ).rejects.toThrow(/exit code: 7/);
+  });
+
+  it('creates under a fixed name once (the lock relies on it), reads and writes files of a created container', async () => {
+    const spec = { name: `deploy-engine-test-${process.pid}`, Image: tag, Cmd: ['true'] };
+    const id = await engine.createNamed(spec);
+    expect(id).toMatch(/^[0-9a-f]{64}$/);
+    made.push(id as string);
+    expect(await engine.createNamed(spec)).toBeNull();
+    await engine.putArchive(id as string, '/', tarFile('note', Buffer.from('written through the API')));
+    const tar = await engine.getArchive(id as string, '/note');
+    expect(firstTarFile(tar as Buffer)?.toString()).toBe('written through the API');
+    expect(await engine.getArchive(id as string, '/nothing-here')).toBeNull();
+    expect(await engine.removeImage(tag)).toBe(false); // in use by the container: refused, not forced
+  });
+
+  it('demultiplexes logs and reports container events (start, die with its exit code)', async () => {
+    const id = await engine.createContainer({
+      name: `deploy-engine-logs-${process.pid}`,
+      Image: 'busybox:1.36',
+      Env: [],
+      Labels: {},
+      ExposedPorts: {},
+      HostConfig: { PortBindings: {}, RestartPolicy: { Name: 'no' }, LogConfig: { Type: 'json-file', Config: {} }, Init: true },
+      ...({ Cmd: ['sh', '-c', 'echo to-out; echo to-err >&2; sleep 0.3; exit 5'] } as object),
+    } as Parameters<Engine['createContainer']>[0]);
+    made.push(id);
+    const events: string[] = [];
+    const watch = await engine.watch(id, (e) => events.push(`${e.action}${e.exitCode === null ? '' : `:${e.exitCode}`}`));
+    await engine.startContainer(id);
+    for (let i = 0; i < 50 && !events.some((e) => e.startsWith('die')); i++) await new Promise((r) => setTimeout(r, 100));
+    watch.close();
+    expect(events).toEqual(expect.arrayContaining(['start', 'die:5']));
+    const lines = await engine.logs(id);
+    // The two streams are kept apart (their order between them is the engine's).
+    expect(lines.map((l) => [l.stream, l.message]).sort()).toEqual([
+      ['stderr', 'to-err'],
+      ['stdout', 'to-out'],
+    ]);
+    expect(lines.every((l) => typeof l.time === 'number')).toBe(true);
+    expect((await engine.inspectContainer(id))?.exitCode).toBe(5);
+  });
+});
