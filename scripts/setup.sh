@@ -36,6 +36,13 @@ if ! engine_up; then
       apt-get update -qq >&2
       DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io busybox-static >&2
     fi
+    # A dockerd still shutting down holds its pid file: give it time to go. A pid file left by one that was
+    # killed (its process is gone) would be taken over by dockerd anyway.
+    for _ in $(seq 1 30); do
+      pid=$(cat /var/run/docker.pid 2>/dev/null || true)
+      { [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; } || break
+      sleep 1
+    done
     say "starting dockerd (log: /var/log/dockerd.log)"
     (setsid dockerd >/var/log/dockerd.log 2>&1 &)
     for _ in $(seq 1 60); do engine_up && break; sleep 1; done
