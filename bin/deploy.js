@@ -29,15 +29,18 @@ module.enableCompileCache?.();
 // The build is a bundle: stack traces (shown under --verbose) point at src/ through its source maps.
 if (argv.includes('--verbose') || argv.includes('-v')) process.setSourceMapsEnabled(true);
 
-// Output piped into something that stops reading (| head) ends the command quietly, as in any Unix tool.
-for (const stream of [process.stdout, process.stderr]) {
-  stream.on('error', (error) => {
-    if (error.code === 'EPIPE') process.exit(0);
-    throw error;
-  });
-}
-
 const controller = new AbortController();
+
+// Results piped into something that stops reading (| head) end the command quietly, as in any Unix tool.
+// Progress whose reader went away stops the work cleanly instead: a deploy half done is undone, not abandoned.
+process.stdout.on('error', (error) => {
+  if (error.code !== 'EPIPE') throw error;
+  process.exit(0);
+});
+process.stderr.on('error', (error) => {
+  if (error.code !== 'EPIPE') throw error;
+  controller.abort(new Error('EPIPE'));
+});
 let interrupts = 0;
 const onSignal = (signal) => {
   interrupts++;

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { DeployError, EXIT_CODES, exitCodeOf, failureDocument } from './core/errors.js';
+import { DeployError, EXIT_CODES, exitCodeOf, failureDocument, fromEngineRefusal } from './core/errors.js';
 import type { Context, IO } from './context.js';
 import { buildProgram, type GlobalOptions } from './cli/program.js';
 import { wantsColor } from './ui/colors.js';
@@ -71,8 +71,9 @@ export async function main(argv: string[], partialIO: Partial<IO> = {}, options:
       return EXIT_CODES.usage;
     }
     (ctx as Context | null)?.reporter.stopSpinner();
-    report(io, error, json, verbose);
-    return exitCodeOf(error);
+    const failure = fromEngineRefusal(error);
+    report(io, failure, json, verbose);
+    return exitCodeOf(failure);
   } finally {
     (ctx as Context | null)?.close();
   }

@@ -3,6 +3,8 @@ import { copyFileSync, existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DeployError } from '../core/errors.js';
+import { redactUrl, redactValues } from '../core/redact.js';
+import { withFileLock } from './file-lock.js';
 import { ProcessError, run, runAllowFailure, stream, type Streamed } from './process.js';
 
 export interface CommitInfo {
@@ -124,6 +126,30 @@ export class Git {
     return stream('git', ['archive', '--format=tar', subdir === '' ? treeish : `${treeish}:${subdir}`], { cwd: root, env: this.env });
   }
 
+  /** Clones url as a bare repository at root, or fetches into it when it is there. */
+  private async refreshMirror(url: string, root: string): Promise<void> {
+    try {
+      if (!existsSync(join(root, 'HEAD'))) {
+        rmSync(root, { recursive: true, force: true });
+        await run('git', ['clone', '--bare', '--quiet', '--', url, root], { env: this.env });
+      } else {
+        await this.git(root, ['fetch', '--quiet', '--prune', '--force', '--', url, '+refs/heads/*:refs/heads/*', '+refs/tags/*:refs/tags/*']);
+        const remoteHead = await runAllowFailure('git', ['ls-remote', '--symref', '--', url, 'HEAD'], { cwd: root, env: this.env });
+        const m = /^ref: refs\/heads\/(\S+)\s+HEAD/m.exec(remoteHead.stdout);
+        if (m) await this.git(root, ['symbolic-ref', 'HEAD', `refs/heads/${m[1]}`]);
+      }
+    } catch (error) {
+      if (error instanceof ProcessError) {
+        const reason = error.stderr.trim().split('\n').filter(Boolean).slice(-2).join(' ');
+        throw new DeployError('source', `Could not fetch ${redactUrl(url)}: ${redactValues(reason || error.message, secretsOf(url))}`, {
+          hint: 'Check the URL and that you can reach it (git ls-remote URL); private repositories need credentials git can use without a prompt.',
+          cause: error,
+        });
+      }
+      throw error;
+    }
+  }
+
   async userEmail(root: string): Promise<string | null> {
     const r = await runAllowFailure('git', ['config', '--get', 'user.email'], { cwd: root, env: this.env });
     return r.code === 0 && r.stdout.trim() !== '' ? r.stdout.trim() : null;
@@ -135,29 +161,24 @@ export class Git {
    */
   async mirror(url: string, cacheDir: string): Promise<{ root: string; defaultBranch: string }> {
     const root = join(cacheDir, 'repos', createHash('sha256').update(url).digest('hex').slice(0, 16));
-    try {
-      if (!existsSync(join(root, 'HEAD'))) {
-        rmSync(root, { recursive: true, force: true });
-        mkdirSync(join(cacheDir, 'repos'), { recursive: true, mode: 0o700 });
-        await run('git', ['clone', '--bare', '--quiet', '--', url, root], { env: this.env });
-      } else {
-        await this.git(root, ['fetch', '--quiet', '--prune', '--force', '--', url, '+refs/heads/*:refs/heads/*', '+refs/tags/*:refs/tags/*']);
-        const remoteHead = await runAllowFailure('git', ['ls-remote', '--symref', '--', url, 'HEAD'], { cwd: root, env: this.env });
-        const m = /^ref: refs\/heads\/(\S+)\s+HEAD/m.exec(remoteHead.stdout);
-        if (m) await this.git(root, ['symbolic-ref', 'HEAD', `refs/heads/${m[1]}`]);
-      }
-    } catch (error) {
-      if (error instanceof ProcessError) {
-        const reason = error.stderr.trim().split('\n').filter(Boolean).slice(-2).join(' ');
-        throw new DeployError('source', `Could not fetch ${url}: ${reason || error.message}`, {
-          hint: 'Check the URL and that you can reach it (git ls-remote URL); private repositories need credentials git can use without a prompt.',
-          cause: error,
-        });
-      }
-      throw error;
-    }
+    mkdirSync(join(cacheDir, 'repos'), { recursive: true, mode: 0o700 });
+    // Two deploys from the same URL at once (two apps of one repository) take turns with the clone.
+    await withFileLock(`${root}.lock`, 120_000, () => this.refreshMirror(url, root)).catch((error: unknown) => {
+      if (error instanceof DeployError) throw error;
+      throw new DeployError('source', `Another deploy has been fetching ${redactUrl(url)} for two minutes; gave up waiting.`, { hint: 'Try again when it is done.', cause: error });
+    });
     const branch = await this.currentBranch(root);
-    if (!branch) throw new DeployError('source', `${url} has no default branch.`, { hint: 'Give --ref.' });
+    if (!branch) throw new DeployError('source', `${redactUrl(url)} has no default branch.`, { hint: 'Give --ref.' });
     return { root, defaultBranch: branch };
+  }
+}
+
+/** The credentials inside a URL (user and password), so messages quoting git's output can mask them. */
+function secretsOf(url: string): string[] {
+  try {
+    const u = new URL(url);
+    return [u.password, u.username].filter((x) => x.length >= 4).map(decodeURIComponent);
+  } catch {
+    return [];
   }
 }

@@ -97,3 +97,20 @@ export function endpointSetting(layers: readonly ConfigLayer[]): { value: string
   }
   return undefined;
 }
+
+/**
+ * A snapshot read back as a settings layer (secret values left out: they come from the app's configuration),
+ * for when the deploy.json it came from cannot be read any more.
+ */
+export function snapshotSettings(c: DeployConfig): Settings {
+  return {
+    dockerfile: c.dockerfile,
+    context: c.context,
+    ports: c.ports.map((p) => ({ ...p })),
+    env: Object.fromEntries(Object.entries(c.env).filter(([, v]) => !v.secret).map(([k, v]) => [k, { ...v }])),
+    buildArgs: { ...c.buildArgs },
+    healthCheck: { ...c.healthCheck },
+    restart: c.restart,
+    retention: c.retention,
+  };
+}

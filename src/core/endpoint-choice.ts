@@ -87,3 +87,23 @@ export function normalizeHost(raw: string): string {
   }
   return url;
 }
+
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\./.test(host);
+}
+
+/**
+ * Where the ports an engine publishes can be reached from this machine: the engine's host name, and whether it
+ * is this machine (a unix socket, or a tcp/ssh URL to a loopback address).
+ */
+export function engineHost(url: string): { host: string; local: boolean } {
+  try {
+    const u = new URL(url);
+    if (u.protocol === 'unix:') return { host: '127.0.0.1', local: true };
+    const host = u.hostname.replace(/^\[|\]$/g, '');
+    return { host, local: isLoopback(host) };
+  } catch {
+    return { host: '127.0.0.1', local: true };
+  }
+}
+

@@ -19,6 +19,7 @@ export const EXIT_CODES = {
   docker_unreachable: 13,
   lock_held: 14,
   store: 15,
+  engine_error: 16,
   interrupted: 130,
 } as const;
 
@@ -58,6 +59,20 @@ export class DeployError extends Error {
 
 export function exitCodeOf(error: unknown): number {
   return error instanceof DeployError ? error.exitCode : EXIT_CODES.internal;
+}
+
+/**
+ * What the Docker Engine refused (a 4xx/5xx the code did not expect: no space left, a bad mount, a conflict)
+ * is the engine's answer, not a bug of this tool: it becomes engine_error with the engine's own message.
+ */
+export function fromEngineRefusal(error: unknown): unknown {
+  if (error instanceof Error && error.name === 'ApiError') {
+    return new DeployError('engine_error', `The Docker Engine refused: ${error.message}`, {
+      hint: 'The message is the engine\'s own; check the engine (docker info, its log), then run the command again.',
+      cause: error,
+    });
+  }
+  return error;
 }
 
 export function isDeployError(error: unknown, code?: ErrorCode): error is DeployError {

@@ -58,9 +58,6 @@ export function parseAssignment(text: string): Assignment {
 
 type Scope = { app: string } | { global: true };
 
-function scopeName(scope: Scope): string {
-  return 'app' in scope ? scope.app : 'the user-wide configuration';
-}
 
 /**
  * `deploy config set`: env vars (secret with --secret) and settings, checked as deploy.json would check
@@ -202,4 +199,3 @@ export function scopeOf(app: string | undefined, global: boolean): Scope {
   return { app };
 }
 
-export { scopeName };

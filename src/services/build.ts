@@ -4,7 +4,7 @@ import { collectStreamGarbage } from '../adapters/memory.js';
 import { BuildFailure, BuilderUnsupported, type BuildOptions, type Engine, type ImageInfo } from '../adapters/docker/engine.js';
 import type { Git } from '../adapters/git.js';
 import { formatDuration } from '../core/duration.js';
-import { DeployError } from '../core/errors.js';
+import { DeployError, fromEngineRefusal } from '../core/errors.js';
 import { tailText } from '../core/logs.js';
 import { buildLabels, imageRef } from '../core/names.js';
 import type { Context } from '../context.js';
@@ -104,6 +104,14 @@ export async function buildImage(ctx: Context, engine: Engine, git: Git, tracker
     keepOutput();
     if (error instanceof DeployError && error.code !== 'build_failed') {
       throw error;
+    }
+    if (ctx.signal.aborted) {
+      r.fail('Build interrupted');
+      throw new DeployError('interrupted', `The build of ${d.app} v${d.version} (${d.id}) was interrupted; nothing was deployed.`);
+    }
+    if (error instanceof Error && error.name === 'ApiError') {
+      r.fail(`The engine refused the build: ${sanitize(error.message)}`);
+      throw fromEngineRefusal(error);
     }
     const reason =
       error instanceof BuildFailure

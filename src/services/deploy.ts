@@ -4,7 +4,7 @@ import { userInfo } from 'node:os';
 import { endpointSetting, resolveConfig } from '../core/config.js';
 import { parseDuration } from '../core/duration.js';
 import { parseEnvAssignment, parseEnvFile } from '../core/env.js';
-import { DeployError } from '../core/errors.js';
+import { DeployError, fromEngineRefusal } from '../core/errors.js';
 import { assertAppName } from '../core/ids.js';
 import { assertNoDuplicatePorts, parsePort } from '../core/ports.js';
 import { publicRecord } from '../core/record-view.js';
@@ -143,12 +143,16 @@ export async function deploy(ctx: Context, o: DeployOptions): Promise<Deployment
 export async function runToEnd(ctx: Context, tracker: Tracker, work: () => Promise<void>): Promise<void> {
   try {
     await work();
-  } catch (error) {
+  } catch (caught) {
+    const error = fromEngineRefusal(caught);
     const d = tracker.deployment;
-    if (d.status !== 'failed') {
+    // A deployment that reached "running" serves: what failed after that (retiring the old one) does not undo it.
+    if (d.status !== 'failed' && d.status !== 'running' && d.status !== 'interrupted') {
       const code = error instanceof DeployError ? error.code : 'internal';
       const message = error instanceof Error ? error.message : String(error);
-      tracker.update({ status: 'failed', finishedAt: ctx.now(), error: { code, message } }, { type: 'failed', message });
+      // Ctrl-C is not a failure of the deployment: it is recorded as interrupted.
+      const status = code === 'interrupted' ? 'interrupted' : 'failed';
+      tracker.update({ status, finishedAt: ctx.now(), error: { code, message } }, { type: status, message });
     }
     // --json prints the failed record itself, so a script reads one shape whatever happened.
     if (error instanceof DeployError) throw error.withDetails({ record: publicRecord(d) });

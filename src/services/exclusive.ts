@@ -11,11 +11,12 @@ import { syncEngine } from './sync.js';
  */
 export async function exclusive<T>(ctx: Context, engine: Engine, app: string, purpose: string, work: () => Promise<T>): Promise<T> {
   return withLock(ctx, engine, app, purpose, async (lock) => {
-    // Synced a moment ago by this command (to plan) and the lock came at the first try: nothing can have
-    // changed on the engine for this app in between that a second look would find.
+    // Synced a moment ago by this command (to plan) and the lock came at the first try, so no one held it:
+    // a change on the engine in those milliseconds would need another machine to have started and finished
+    // in between. A second look costs a few requests on every command; it is skipped.
     const key = `${engine.endpoint.url} ${app}`;
     const fresh = !lock.contended && ctx.now() - (ctx.syncedAt.get(key) ?? -Infinity) < 2_000;
-    const report = fresh ? { added: [], corrected: [] } : await syncEngine(ctx, engine, app);
+    const report = fresh ? { added: [], corrected: [] } : await syncEngine(ctx, engine, app, { underLock: true });
     for (const line of await recoverApp(ctx, engine, app)) ctx.reporter.warn(`Recovered ${app}: ${line}.`);
     const n = report.added.length + report.corrected.length;
     if (n > 0) {

@@ -2,6 +2,8 @@ import type { ContainerEvent, Engine } from '../adapters/docker/engine.js';
 import { CONNECTION_LOST } from '../adapters/docker/events.js';
 import { probe } from '../adapters/http-probe.js';
 import { formatDuration } from '../core/duration.js';
+import { engineHost, isLoopback } from '../core/endpoint-choice.js';
+import { formatPort } from '../core/ports.js';
 import type { DeployConfig } from '../core/types.js';
 
 export type GateMode = 'healthcheck' | 'http' | 'settle';
@@ -14,8 +16,13 @@ export interface GateTarget {
   note: string | null;
 }
 
-/** Which check decides that a deployment is healthy, as the issue orders them. */
-export function chooseGate(config: DeployConfig, imageHasHealthcheck: boolean, engineHost: string): GateTarget {
+/**
+ * Which check decides that a deployment is healthy: the image's HEALTHCHECK, else an HTTP GET of the configured
+ * path on the published port, else the container must keep running. The HTTP check runs from this machine, so
+ * it needs the port reachable from here: a port published on a remote engine's loopback is not, and the settle
+ * check stands in (with a note saying so).
+ */
+export function chooseGate(config: DeployConfig, imageHasHealthcheck: boolean, engineUrl: string): GateTarget {
   if (imageHasHealthcheck) return { mode: 'healthcheck', url: null, note: null };
   const hc = config.healthCheck;
   if (hc.path !== null) {
@@ -28,8 +35,16 @@ export function chooseGate(config: DeployConfig, imageHasHealthcheck: boolean, e
         note: `the HTTP health check needs a published port${hc.port === null ? '' : ` for container port ${hc.port}`}; checked that the container keeps running instead`,
       };
     }
+    const engine = engineHost(engineUrl);
     const wildcard = mapping.hostIp === '' || mapping.hostIp === '0.0.0.0' || mapping.hostIp === '::';
-    const host = wildcard ? engineHost : mapping.hostIp;
+    if (!wildcard && isLoopback(mapping.hostIp) && !engine.local) {
+      return {
+        mode: 'settle',
+        url: null,
+        note: `port ${formatPort(mapping)} is published on the loopback of ${engine.host}, which this machine cannot reach; checked that the container keeps running instead (give the app a HEALTHCHECK to have it checked there)`,
+      };
+    }
+    const host = wildcard ? engine.host : mapping.hostIp;
     const hostPart = host.includes(':') ? `[${host}]` : host;
     return { mode: 'http', url: `http://${hostPart}:${mapping.hostPort}${hc.path}`, note: null };
   }
@@ -39,12 +54,15 @@ export function chooseGate(config: DeployConfig, imageHasHealthcheck: boolean, e
 export type GateResult = { ok: true; detail: string } | { ok: false; reason: string; engineLost?: boolean };
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
   return new Promise((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
+    const done = () => {
       clearTimeout(t);
+      signal.removeEventListener('abort', done);
       resolve();
-    }, { once: true });
+    };
+    const t = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
   });
 }
 
@@ -65,6 +83,8 @@ export async function waitHealthy(
   const started = Date.now();
   const stop = new AbortController();
   const onAbort = () => stop.abort();
+  // Ctrl-C may have come before the gate began (while the old deployment was being stopped).
+  if (signal.aborted) return { ok: false, reason: 'interrupted' };
   signal.addEventListener('abort', onAbort, { once: true });
 
   let failure: string | null = null;

@@ -15,7 +15,8 @@ export async function keepLogs(engine: Engine, store: Store, d: Deployment, now:
   try {
     const lines = await engine.logs(d.containerId, { tail: KEEP_TAIL_LINES });
     const { content, truncated } = encodeKeptLines(lines);
-    store.saveLog(d.id, 'runtime', content, truncated, now);
+    // At the line cap, earlier lines were left on the engine: the copy is truncated either way.
+    store.saveLog(d.id, 'runtime', content, truncated || lines.length >= KEEP_TAIL_LINES, now);
     return lines;
   } catch {
     return [];

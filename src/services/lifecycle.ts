@@ -102,8 +102,7 @@ async function bringUp(ctx: Context, engine: Engine, d: Deployment, restart: boo
   const r = ctx.reporter;
   const { id, recreated } = await ensureContainer(ctx, engine, d);
   const image = await engine.inspectImage(d.imageId ?? d.image ?? '');
-  const host = new URL(engine.endpoint.url).protocol === 'unix:' ? '127.0.0.1' : new URL(engine.endpoint.url).hostname;
-  const target = chooseGate(d.config, image?.hasHealthcheck ?? false, host);
+  const target = chooseGate(d.config, image?.hasHealthcheck ?? false, engine.endpoint.url);
   const listeners: Array<(e: ContainerEvent) => void> = [];
   const watch = await engine.watch(id, (e) => listeners.forEach((fn) => fn(e)));
   try {
@@ -118,6 +117,9 @@ async function bringUp(ctx: Context, engine: Engine, d: Deployment, restart: boo
       });
     }
     const gate = await waitHealthy(engine, id, d.config, target, { subscribe: (fn) => listeners.push(fn) }, ctx.signal);
+    if (!gate.ok && ctx.signal.aborted) {
+      throw new DeployError('interrupted', `Interrupted while ${who(d)} was starting; it was left as the engine has it.`, { hint: `See: deploy inspect ${d.id}` });
+    }
     if (!gate.ok) {
       const state = await engine.inspectContainer(id);
       const status = state?.running ? 'running' : 'stopped';

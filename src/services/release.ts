@@ -18,10 +18,6 @@ import type { Tracker } from './tracker.js';
 /** Log lines of a failed container shown under the error. */
 const FAILED_TAIL = 15;
 
-function hostOf(engine: Engine): string {
-  const url = new URL(engine.endpoint.url);
-  return url.protocol === 'unix:' ? '127.0.0.1' : url.hostname;
-}
 
 /**
  * Runs an image as the deployment's container and switches the app over to it: start (beside the old
@@ -37,30 +33,33 @@ export async function release(ctx: Context, engine: Engine, tracker: Tracker, im
   const plan = planSwitch(serving, d.config.ports);
   const name = containerName(d.app, d.version, d.id);
   const secrets = Object.values(d.config.env).filter((v) => v.secret).map((v) => v.value);
-  const oldEngine = plan.replaces ? await engineFor(ctx, plan.replaces.endpoint, engine) : null;
 
-  const target = chooseGate(d.config, image.hasHealthcheck, hostOf(engine));
+  const target = chooseGate(d.config, image.hasHealthcheck, engine.endpoint.url);
   if (target.note) r.warn(`Health check: ${target.note}.`);
 
   r.step(`Starting ${name}${d.config.ports.length ? ` on ${d.config.ports.map(formatPort).join(', ')}` : ''}`);
   tracker.update({ status: 'starting', containerName: name }, { type: 'starting', message: `creating container ${name}` });
-  // The tag is unique to its build and never moves, and reads better than an id in `docker ps`.
-  const containerId = await engine.createContainer(containerSpec(d, image.ref, name));
-  tracker.update({ containerId });
 
   let stoppedOld = false;
+  let containerId: string | null = null;
+  let oldEngine: Engine | null = null;
   try {
+    oldEngine = plan.replaces ? await engineFor(ctx, plan.replaces.endpoint, engine) : null;
+    // The tag is unique to its build and never moves, and reads better than an id in `docker ps`.
+    containerId = await engine.createContainer(containerSpec(d, image.ref, name));
+    tracker.update({ containerId });
     if (plan.strategy === 'stop-first' && plan.replaces?.containerId && oldEngine) {
       r.step(`Stopping v${plan.replaces.version} first: it holds ${plan.replaces.config.ports.map(formatPort).join(', ')}`);
       await oldEngine.stopContainer(plan.replaces.containerId);
       stoppedOld = true;
       store.addEvent(plan.replaces.id, ctx.now(), 'stopped', `stopped to free its ports for v${d.version}`);
     }
+    const created = containerId;
     const listeners: Array<(e: ContainerEvent) => void> = [];
-    const watch = await engine.watch(containerId, (e) => listeners.forEach((fn) => fn(e)));
+    const watch = await engine.watch(created, (e) => listeners.forEach((fn) => fn(e)));
     try {
       try {
-        await engine.startContainer(containerId);
+        await engine.startContainer(created);
       } catch (error) {
         if (error instanceof DeployError) throw error;
         const reason = (error as Error).message.replace(/^start container: /, '');
@@ -70,7 +69,7 @@ export async function release(ctx: Context, engine: Engine, tracker: Tracker, im
             : `See its output: deploy logs ${d.id}`,
         });
       }
-      tracker.update({ startedAt: ctx.now() }, { type: 'started', message: `container ${containerId.slice(0, 12)} started` });
+      tracker.update({ startedAt: ctx.now() }, { type: 'started', message: `container ${created.slice(0, 12)} started` });
       r.step(
         target.mode === 'http'
           ? `Waiting for ${target.url} to answer`
@@ -78,15 +77,17 @@ export async function release(ctx: Context, engine: Engine, tracker: Tracker, im
             ? "Waiting for the image's HEALTHCHECK"
             : `Checking it keeps running for ${formatDuration(d.config.healthCheck.settleMs)}`,
       );
-      const gate = await waitHealthy(engine, containerId, d.config, target, { subscribe: (fn) => listeners.push(fn) }, ctx.signal);
+      const gate = await waitHealthy(engine, created, d.config, target, { subscribe: (fn) => listeners.push(fn) }, ctx.signal);
       if (!gate.ok && gate.engineLost) {
         throw new DeployError('docker_unreachable', `Lost the connection to the Docker Engine at ${engine.endpoint.url} while ${d.app} v${d.version} (${d.id}) was starting`, {
           hint: 'Check the engine, then deploy again. The previous deployment is on that engine too: check it serves once the engine is back.',
         });
       }
+      if (!gate.ok && ctx.signal.aborted) {
+        throw new DeployError('interrupted', `${d.app} v${d.version} (${d.id}) was interrupted before it became healthy`, { hint: 'Deploy again when ready.' });
+      }
       if (!gate.ok) {
-        const code = ctx.signal.aborted ? 'interrupted' : 'health_failed';
-        throw new DeployError(code, `${d.app} v${d.version} (${d.id}) failed its health check: ${redactValues(gate.reason, secrets)}`, {
+        throw new DeployError('health_failed', `${d.app} v${d.version} (${d.id}) failed its health check: ${redactValues(gate.reason, secrets)}`, {
           hint: `See its output: deploy logs ${d.id}`,
         });
       }
@@ -103,11 +104,13 @@ export async function release(ctx: Context, engine: Engine, tracker: Tracker, im
     if (error instanceof DeployError && plan.replaces) {
       const still = ` ${d.app} v${plan.replaces.version} (${plan.replaces.id}) is still serving.`;
       const wrapped = new DeployError(error.code, `${error.message}.${still}`, { hint: error.hint, details: error.details, cause: error });
-      tracker.update({ status: 'failed', finishedAt: ctx.now(), error: { code: wrapped.code, message: wrapped.message } }, { type: 'failed', message: error.message });
+      const status = wrapped.code === 'interrupted' ? 'interrupted' : 'failed';
+      tracker.update({ status, finishedAt: ctx.now(), error: { code: wrapped.code, message: wrapped.message } }, { type: status, message: error.message });
       throw wrapped;
     }
     if (error instanceof DeployError) {
-      tracker.update({ status: 'failed', finishedAt: ctx.now(), error: { code: error.code, message: `${error.message}.` } }, { type: 'failed', message: error.message });
+      const status = error.code === 'interrupted' ? 'interrupted' : 'failed';
+      tracker.update({ status, finishedAt: ctx.now(), error: { code: error.code, message: `${error.message}.` } }, { type: status, message: error.message });
       throw new DeployError(error.code, `${error.message}.`, { hint: error.hint, details: error.details, cause: error });
     }
     throw error;
@@ -118,7 +121,14 @@ export async function release(ctx: Context, engine: Engine, tracker: Tracker, im
   store.markFirstReady(d.id);
   store.setCurrent(d.app, d.id, readyAt);
   const replaced = plan.replaces ?? (current && current.id !== d.id ? current : null);
-  if (replaced) await retire(ctx, plan.replaces ? (oldEngine as Engine) : await engineFor(ctx, replaced.endpoint, engine), replaced, d, stoppedOld);
+  if (replaced) {
+    // The new deployment serves now, whatever happens to the old one: a failure here is a warning.
+    try {
+      await retire(ctx, plan.replaces && oldEngine ? oldEngine : await engineFor(ctx, replaced.endpoint, engine), replaced, d, stoppedOld);
+    } catch (error) {
+      r.warn(`${d.app} v${d.version} serves, but v${replaced.version} (${replaced.id}) could not be retired: ${(error as Error).message}. Stop it with: deploy stop ${replaced.id}`);
+    }
+  }
   tracker.update({ finishedAt: ctx.now() });
   return d;
 }
@@ -131,7 +141,7 @@ async function undo(
   ctx: Context,
   engine: Engine,
   tracker: Tracker,
-  containerId: string,
+  containerId: string | null,
   stopped: { d: Deployment; engine: Engine } | null,
   secrets: string[],
   reason: string,
@@ -139,17 +149,19 @@ async function undo(
   const r = ctx.reporter;
   const d = tracker.deployment;
   r.fail(sanitize(reason));
-  const lines = await keepLogs(engine, ctx.store(), d, ctx.now());
+  const lines = containerId ? await keepLogs(engine, ctx.store(), d, ctx.now()) : [];
   const tail = lines.slice(-FAILED_TAIL);
   if (tail.length > 0) {
     r.info(r.colors.dim(`Last ${tail.length} log lines of ${d.containerName}:`));
     for (const l of tail) r.info(r.colors.dim(`  ${l.stream === 'stderr' ? 'err' : 'out'} | ${sanitize(redactValues(l.message, secrets))}`));
   }
-  try {
-    await engine.removeContainer(containerId);
-    tracker.update({ containerId: null });
-  } catch (error) {
-    r.warn(`Could not remove container ${containerId.slice(0, 12)}: ${(error as Error).message}`);
+  if (containerId) {
+    try {
+      await engine.removeContainer(containerId);
+      tracker.update({ containerId: null });
+    } catch (error) {
+      r.warn(`Could not remove container ${containerId.slice(0, 12)}: ${(error as Error).message}`);
+    }
   }
   if (stopped?.d.containerId) {
     try {

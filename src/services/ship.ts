@@ -1,6 +1,7 @@
 import type { Engine } from '../adapters/docker/engine.js';
 import type { ActionPlan, ImageSource } from '../core/action-plan.js';
-import { endpointSetting, resolveConfig } from '../core/config.js';
+import { endpointSetting, resolveConfig, snapshotSettings } from '../core/config.js';
+import type { Settings } from '../core/settings.js';
 import { diffConfig } from '../core/config-diff.js';
 import { DeployError } from '../core/errors.js';
 import { planSwitch } from '../core/plan.js';
@@ -17,6 +18,7 @@ import { release } from './release.js';
 import { pruneAfterDeploy } from './retention.js';
 import { readProjectSettings } from './source.js';
 import { startRecord } from './tracker.js';
+import { existsSync } from 'node:fs';
 import { isGitUrl } from '../adapters/git.js';
 
 /** "what happens to the deployment serving now", in words. */
@@ -27,8 +29,8 @@ export function servingEffect(current: Deployment | null, next: DeployConfig | n
   if (!next) return { text: `${who} serves now`, strategy: null };
   const plan = planSwitch(current, next.ports);
   return plan.strategy === 'stop-first'
-    ? { text: `${who} stops first (same host port); started again if this fails, superseded if it works`, strategy: 'stop-first' }
-    : { text: `${who} serves until this one is healthy, then is superseded`, strategy: 'start-first' };
+    ? { text: `${who} stops first (same host port), and starts again if this fails`, strategy: 'stop-first' }
+    : { text: `${who} serves until this one is healthy, then retires`, strategy: 'start-first' };
 }
 
 function nextVersion(ctx: Context, app: string): number {
@@ -48,6 +50,11 @@ async function sourceOf(ctx: Context, d: Deployment, forBuild: boolean): Promise
   if (forBuild && d.dirty) {
     throw new DeployError('image_gone', `${d.app} v${d.version} (${d.id}) was built from uncommitted changes, and its image is gone, so it cannot be built again.`, {
       hint: 'Deploy a commit instead: deploy deploy',
+    });
+  }
+  if (!isGitUrl(url) && !existsSync(url)) {
+    throw new DeployError('source', `The repository ${url} that ${d.app} v${d.version} came from is no longer there.`, {
+      hint: `Deploy from where it is now: deploy deploy PATH --app ${d.app}`,
     });
   }
   const root = isGitUrl(url) ? (await git.mirror(url, ctx.paths.cacheDir)).root : url;
@@ -72,12 +79,15 @@ export async function planRedeploy(ctx: Context, target: Deployment, o: Redeploy
   if (IN_PROGRESS.includes(target.status)) {
     throw new DeployError('usage', `${target.app} v${target.version} (${target.id}) is still ${target.status}; redeploy it once it has finished.`);
   }
-  let project = {};
+  let project: Settings;
   try {
     project = await readProjectSettings(await ctx.git(), await sourceOf(ctx, target, false));
   } catch (error) {
-    // The commit may be out of reach (a deleted clone); its deploy.json then comes from the record.
-    if (!(error instanceof DeployError) || error.code === 'config') throw error;
+    if (!(error instanceof DeployError) || error.code !== 'source') throw error;
+    // The repository is out of reach (moved, or its host down): its deploy.json as it was for the target
+    // stands in, rather than nothing (which would drop its ports and health check).
+    ctx.reporter.warn(`${error.message} Using the deploy.json settings of v${target.version} as they were.`);
+    project = snapshotSettings(target.config);
   }
   const layers = layersFor(ctx, target.app, project);
   const { config } = resolveConfig(layers, { noCache: o.noCache, pull: o.pull });

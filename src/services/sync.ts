@@ -3,6 +3,7 @@ import { LABEL } from '../core/names.js';
 import { parseRecordLabel, type RecordLabel } from '../core/record-label.js';
 import type { Deployment, EnvVar, Status } from '../core/types.js';
 import type { Context } from '../context.js';
+import { readLock, stalenessHere } from './lock.js';
 import { imagesOf } from './retention.js';
 
 export interface SyncReport {
@@ -69,9 +70,20 @@ function fromLabel(r: RecordLabel, endpoint: string, extra: Partial<Deployment>)
  * and of their images (an image left on an engine belongs to a deployment that served: failed builds'
  * images are removed); statuses of this store's records are corrected from the real container states.
  */
-export async function syncEngine(ctx: Context, engine: Engine, app?: string): Promise<SyncReport> {
+export async function syncEngine(ctx: Context, engine: Engine, app?: string, options: { underLock?: boolean } = {}): Promise<SyncReport> {
   const store = ctx.store();
   const url = engine.endpoint.url;
+  // A container of a deployment another machine is still working on (its lock held) has not served yet: it is
+  // left for a later sync rather than recorded as a release. Under our own lock no one else is at work.
+  const busy = new Map<string, boolean>();
+  const inProgressElsewhere = async (a: string): Promise<boolean> => {
+    if (options.underLock) return false;
+    if (!busy.has(a)) {
+      const held = await readLock(engine, a).catch(() => null);
+      busy.set(a, held !== null && stalenessHere(held, ctx.now()) === null);
+    }
+    return busy.get(a) as boolean;
+  };
   const [containers, images] = await Promise.all([engine.listContainers(app ? { [LABEL.app]: app } : { [LABEL.app]: null }), imagesOf(engine, app)]);
   const report: SyncReport = { endpoint: url, added: [], corrected: [], conflicts: [], current: {} };
 
@@ -121,6 +133,7 @@ export async function syncEngine(ctx: Context, engine: Engine, app?: string): Pr
     const known = store.getDeployment(id);
     const status = statusOf(state);
     if (!known && label) {
+      if (state.status === 'created' || (await inProgressElsewhere(label.app))) continue;
       const image = [...built.values()].find((b) => b.imageId === state.imageId);
       add(
         fromLabel(label, url, {
@@ -143,7 +156,7 @@ export async function syncEngine(ctx: Context, engine: Engine, app?: string): Pr
   }
 
   for (const [id, { label, imageId }] of built) {
-    if (live.has(id) || store.getDeployment(id)) continue;
+    if (live.has(id) || store.getDeployment(id) || (await inProgressElsewhere(label.app))) continue;
     // Its container is gone: it served and was replaced. Secret values come from the app's current container.
     const current = currentOf.get(label.app);
     let env = label.config.env;

@@ -16,9 +16,48 @@ const VERB: Record<ActionPlan['action'], string> = {
   restart: 'Restart',
 };
 
+function cancelledAtPrompt(error: unknown): boolean {
+  const name = (error as Error).name;
+  return name === 'ExitPromptError' || name === 'AbortPromptError' || name === 'CancelPromptError';
+}
+
+function promptContext(ctx: Context) {
+  return { input: ctx.stdin as NodeJS.ReadableStream, output: ctx.stderr as NodeJS.WritableStream, signal: ctx.signal };
+}
+
 /**
- * Shows the plan and asks before acting. --yes answers yes; --dry-run prints the plan (stdout) and stops;
- * with no terminal to ask on (or in CI) and no --yes it refuses at once rather than wait for input.
+ * Asks a yes/no question before something that changes things. `yes` (--yes) answers it; with no terminal to
+ * ask on (or in CI) it refuses at once, saying `what` needs an answer, rather than wait for input that never
+ * comes. No, Ctrl-C and Esc all cancel (exit 6).
+ */
+export async function askYes(ctx: Context, question: string, what: string, options: { yes: boolean; hint: string; cancelled: string }): Promise<void> {
+  if (options.yes) return;
+  if (!ctx.canPrompt) {
+    throw new DeployError('confirmation_required', `${what} asks for confirmation, and there is no terminal to ask on${ctx.isCI ? ' (CI)' : ''}.`, { hint: options.hint });
+  }
+  const { confirm } = await import('@inquirer/prompts');
+  let answer = false;
+  try {
+    answer = await confirm({ message: question, default: false }, promptContext(ctx));
+  } catch (error) {
+    if (!cancelledAtPrompt(error)) throw error;
+  }
+  if (!answer) throw new DeployError('cancelled', options.cancelled);
+}
+
+/** Asks for a value without echoing it (a secret); Ctrl-C cancels (exit 6). */
+export async function askSecret(ctx: Context, message: string): Promise<string> {
+  const { password } = await import('@inquirer/prompts');
+  try {
+    return await password({ message, mask: '*' }, promptContext(ctx));
+  } catch (error) {
+    if (cancelledAtPrompt(error)) throw new DeployError('cancelled', 'Cancelled; nothing was changed.');
+    throw error;
+  }
+}
+
+/**
+ * Shows the plan and asks before acting. --yes answers yes; --dry-run prints the plan (stdout) and stops.
  * Returns false when the caller should stop (dry run).
  */
 export async function confirmPlan(ctx: Context, plan: ActionPlan, options: ConfirmOptions): Promise<boolean> {
@@ -29,23 +68,10 @@ export async function confirmPlan(ctx: Context, plan: ActionPlan, options: Confi
     return false;
   }
   r.info(renderPlan(plan, r.colors));
-  if (options.yes) return true;
-  if (!ctx.canPrompt) {
-    throw new DeployError('confirmation_required', `"${VERB[plan.action]} ${plan.app}" asks for confirmation, and there is no terminal to ask on${ctx.isCI ? ' (CI)' : ''}.`, {
-      hint: 'Pass --yes to go ahead, or --dry-run to see the plan only.',
-    });
-  }
-  const { confirm } = await import('@inquirer/prompts');
-  let answer: boolean;
-  try {
-    answer = await confirm(
-      { message: `${VERB[plan.action]} ${plan.app} now?`, default: false },
-      { input: ctx.stdin as NodeJS.ReadableStream, output: ctx.stderr as NodeJS.WritableStream, signal: ctx.signal },
-    );
-  } catch (error) {
-    if ((error as Error).name === 'ExitPromptError' || (error as Error).name === 'AbortPromptError') answer = false;
-    else throw error;
-  }
-  if (!answer) throw new DeployError('cancelled', 'Cancelled; nothing was changed.');
+  await askYes(ctx, `${VERB[plan.action]} ${plan.app} now?`, `"${VERB[plan.action]} ${plan.app}"`, {
+    yes: options.yes,
+    hint: 'Pass --yes to go ahead, or --dry-run to see the plan only.',
+    cancelled: 'Cancelled; nothing was changed.',
+  });
   return true;
 }

@@ -1,4 +1,5 @@
 import { formatDuration } from '../core/duration.js';
+import { engineHost } from '../core/endpoint-choice.js';
 import { formatPort } from '../core/ports.js';
 import type { Deployment } from '../core/types.js';
 import type { Context } from '../context.js';
@@ -6,13 +7,7 @@ import { paintStatus } from './colors.js';
 
 /** Where a person can open the deployment: its published TCP ports as URLs. */
 export function urlsOf(d: Deployment): string[] {
-  let host = '127.0.0.1';
-  try {
-    const u = new URL(d.endpoint);
-    if (u.protocol !== 'unix:') host = u.hostname;
-  } catch {
-    // keep loopback
-  }
+  const { host } = engineHost(d.endpoint);
   return d.config.ports
     .filter((p) => p.protocol === 'tcp')
     .map((p) => {

@@ -15,6 +15,7 @@ export class ApiError extends Error {
   readonly statusCode: number;
   constructor(statusCode: number, message: string) {
     super(message);
+    this.name = 'ApiError';
     this.statusCode = statusCode;
   }
 }

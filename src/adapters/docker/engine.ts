@@ -380,6 +380,8 @@ export class Engine {
         stream.once('end', () => resolve());
         stream.once('error', () => resolve());
         controller.signal.addEventListener('abort', () => resolve(), { once: true });
+        // Gone before the watch began? Then no event will come: look once the watch is on.
+        void this.inspectContainer(name).then((state) => state === null && resolve(), () => resolve());
       });
       stream.destroy();
     } catch (error) {

@@ -61,17 +61,28 @@ export function storeError(path: string, error: unknown): DeployError {
 export function openDatabase(path: string): OpenedDatabase {
   const warnings: string[] = [];
   const dir = dirname(path);
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
   let created = false;
   try {
-    const mode = statSync(path).mode & 0o777;
-    if (mode & 0o077) {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    let mode: number | null = null;
+    try {
+      mode = statSync(path).mode & 0o777;
+    } catch {
+      // no store yet: made below
+    }
+    if (mode === null) {
+      closeSync(openSync(path, 'a', 0o600));
+      chmodSync(path, 0o600);
+      created = true;
+    } else if (mode & 0o077) {
       warnings.push(`The store ${path} can be read by other users (mode ${mode.toString(8)}); run: chmod 600 ${path}`);
     }
-  } catch {
-    closeSync(openSync(path, 'a', 0o600));
-    chmodSync(path, 0o600);
-    created = true;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new DeployError('store', `The store at ${path} cannot be created or opened (${code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'EROFS' ? 'read-only file system' : code === 'ENOSPC' ? 'no space left' : (error as Error).message}).`, {
+      hint: 'Check that the directory is writable by you, or point DEPLOY_HOME at one that is.',
+      cause: error,
+    });
   }
 
   let db: DatabaseSync;
@@ -83,7 +94,6 @@ export function openDatabase(path: string): OpenedDatabase {
   try {
     db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;');
     migrate(db, path);
-    ensurePercentile(db);
   } catch (error) {
     db.close();
     throw error instanceof DeployError ? error : storeError(path, error);
@@ -98,37 +108,6 @@ export function openDatabase(path: string): OpenedDatabase {
     }
   }
   return { db, warnings };
-}
-
-/**
- * `percentile(X, P)` as SQLite's percentile extension defines it (linear interpolation). Node 24's SQLite has
- * it built in; Node 22's does not, so there it is added as an aggregate function.
- */
-function ensurePercentile(db: DatabaseSync): void {
-  try {
-    db.prepare('SELECT percentile(1, 50)').get();
-    return;
-  } catch {
-    // not built in: define it
-  }
-  // The accumulator is a plain object: node:sqlite keeps it on the JS side, though its types ask for SQL values.
-  const options = {
-    start: () => ({ values: [] as number[], p: 50 }),
-    step: (acc: { values: number[]; p: number }, value: unknown, p: unknown) => {
-      if (typeof value === 'number') acc.values.push(value);
-      if (typeof p === 'number') acc.p = p;
-      return acc;
-    },
-    result: (acc: { values: number[]; p: number }) => {
-      if (acc.values.length === 0) return null;
-      const v = acc.values.sort((a, b) => a - b);
-      const pos = ((v.length - 1) * acc.p) / 100;
-      const lo = Math.floor(pos);
-      const hi = Math.ceil(pos);
-      return (v[lo] as number) + ((v[hi] as number) - (v[lo] as number)) * (pos - lo);
-    },
-  };
-  db.aggregate('percentile', options as unknown as Parameters<DatabaseSync['aggregate']>[1]);
 }
 
 function migrate(db: DatabaseSync, path: string): void {

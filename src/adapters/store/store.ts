@@ -175,10 +175,6 @@ export class Store {
     };
   }
 
-  listApps(): string[] {
-    return this.all('SELECT name FROM apps ORDER BY name').map((r) => r.name as string);
-  }
-
   /** Remembers where an app's code comes from, so `deploy deploy --app NAME` works from anywhere. */
   rememberSource(name: string, source: { source: string; subdir: string; ref: string }, at: number): void {
     this.run(
@@ -199,13 +195,13 @@ export class Store {
   // --- deployments --------------------------------------------------------------------------------
 
   /**
-   * Inserts a deployment with the app's next version number, atomically across processes; at least
-   * `minVersion` (what the engine already knows, when other machines deploy the same app).
+   * Inserts a deployment with the app's next version number, atomically across processes (the app's
+   * deployments made from other machines are synced into the store first, so versions stay one sequence).
    */
-  createDeployment(d: NewDeployment, minVersion = 1): Deployment {
+  createDeployment(d: NewDeployment): Deployment {
     return this.transaction(() => {
       const row = this.get('SELECT COALESCE(MAX(version), 0) + 1 AS next FROM deployments WHERE app = :app', { app: d.app });
-      const version = Math.max(row?.next as number, minVersion);
+      const version = row?.next as number;
       return this.insert({ ...d, version, supersededBy: null, rolledBack: false, worker: d.worker ?? null });
     });
   }

@@ -7,6 +7,7 @@ import type { Context } from '../../context.js';
 import type { Handler } from '../../main.js';
 import { effectiveConfig, parseAssignment, scopeOf, setConfig, unsetConfig, type EffectiveConfig } from '../../services/app-config.js';
 import { appFromDirectory } from '../../services/source.js';
+import { askSecret } from '../../ui/confirm.js';
 import { plainTable, terminalTable } from '../../ui/table.js';
 
 interface Entry {
@@ -78,8 +79,7 @@ async function secretValue(ctx: Context, key: string): Promise<string> {
     const text = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
     if (text !== '') return text;
   } else if (ctx.canPrompt) {
-    const { password } = await import('@inquirer/prompts');
-    return password({ message: `Value of ${key}`, mask: '*' }, { input: ctx.stdin as NodeJS.ReadableStream, output: ctx.stderr as NodeJS.WritableStream, signal: ctx.signal });
+    return askSecret(ctx, `Value of ${key}`);
   }
   throw new DeployError('usage', `No value for ${key}: give KEY=VALUE, or (for a secret) set ${key} in the environment or pipe the value on stdin.`);
 }

@@ -2,6 +2,7 @@ import { DeployError } from '../../core/errors.js';
 import type { Handler } from '../../main.js';
 import { endpointOfApp } from '../../services/engine-for-app.js';
 import { describeHolder, forceRelease, readLock, stalenessHere } from '../../services/lock.js';
+import { askYes } from '../../ui/confirm.js';
 
 export const status: Handler = async (ctx, [app], _o) => {
   const r = ctx.reporter;
@@ -30,19 +31,11 @@ export const release: Handler = async (ctx, [app], o) => {
     if (r.json) r.result({ app, released: false });
     return;
   }
-  if (!o.yes) {
-    if (!ctx.canPrompt) {
-      throw new DeployError('confirmation_required', `Releasing the lock of ${app} held by ${describeHolder(held.holder, ctx.now())} asks for confirmation, and there is no terminal to ask on.`, {
-        hint: 'Pass --yes if you are sure its holder is stuck.',
-      });
-    }
-    const { confirm } = await import('@inquirer/prompts');
-    const yes = await confirm(
-      { message: `Release the lock of ${app} held by ${describeHolder(held.holder, ctx.now())}?`, default: false },
-      { input: ctx.stdin as NodeJS.ReadableStream, output: ctx.stderr as NodeJS.WritableStream, signal: ctx.signal },
-    ).catch(() => false);
-    if (!yes) throw new DeployError('cancelled', 'Cancelled; the lock is still held.');
-  }
+  await askYes(ctx, `Release the lock of ${app} held by ${describeHolder(held.holder, ctx.now())}?`, `Releasing the lock of ${app} (held by ${describeHolder(held.holder, ctx.now())})`, {
+    yes: Boolean(o.yes),
+    hint: 'Pass --yes if you are sure its holder is stuck.',
+    cancelled: 'Cancelled; the lock is still held.',
+  });
   await forceRelease(engine, app);
   if (r.json) r.result({ app, released: true, holder: held.holder });
   else r.print(`Released the lock of ${app} (it was held by ${describeHolder(held.holder, ctx.now())}).`);

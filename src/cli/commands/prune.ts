@@ -4,6 +4,7 @@ import type { Handler } from '../../main.js';
 import { layersFor } from '../../services/app-config.js';
 import { endpointOfApp } from '../../services/engine-for-app.js';
 import { imagesOf, planPrune } from '../../services/retention.js';
+import { askYes } from '../../ui/confirm.js';
 
 function parseKeep(raw: unknown): number | undefined {
   if (raw === undefined) return undefined;
@@ -47,19 +48,12 @@ export const handler: Handler = async (ctx, _args, o) => {
     else if (o.dryRun) r.print(r.colors.dim('Dry run: nothing was removed.'));
     return;
   }
-  if (!o.yes && !ctx.canPrompt) {
-    throw new DeployError('confirmation_required', `Pruning would remove ${removable.length} image${removable.length === 1 ? '' : 's'}, and asks for confirmation; there is no terminal to ask on.`, {
-      hint: 'Pass --yes to go ahead, or --dry-run to see the list only.',
-    });
-  }
-  if (!o.yes) {
-    const { confirm } = await import('@inquirer/prompts');
-    const yes = await confirm(
-      { message: `Remove ${removable.length} image${removable.length === 1 ? '' : 's'} from ${engine.endpoint.url}?`, default: false },
-      { input: ctx.stdin as NodeJS.ReadableStream, output: ctx.stderr as NodeJS.WritableStream, signal: ctx.signal },
-    ).catch(() => false);
-    if (!yes) throw new DeployError('cancelled', 'Cancelled; nothing was removed.');
-  }
+  const count = `${removable.length} image${removable.length === 1 ? '' : 's'}`;
+  await askYes(ctx, `Remove ${count} from ${engine.endpoint.url}?`, `Pruning ${count}`, {
+    yes: Boolean(o.yes),
+    hint: 'Pass --yes to go ahead, or --dry-run to see the list only.',
+    cancelled: 'Cancelled; nothing was removed.',
+  });
   const removed: string[] = [];
   for (const i of removable) if (await engine.removeImage(i.id)) removed.push(i.tag);
   if (r.json) r.result({ ...doc, removed });

@@ -1,5 +1,5 @@
 import { DeployError, isDeployError } from '../../core/errors.js';
-import { assertAppName, parseDeploymentRef } from '../../core/ids.js';
+import { assertAppName, isValidAppName, parseDeploymentRef } from '../../core/ids.js';
 import { publicRecord } from '../../core/record-view.js';
 import type { Deployment } from '../../core/types.js';
 import type { Handler } from '../../main.js';
@@ -37,16 +37,15 @@ export const handler: Handler = async (ctx, [appOrId], o) => {
       try {
         explicit = resolveDeployment(ctx, appOrId);
       } catch (error) {
-        // Neither an app nor a deployment: say both were looked for (APP@vN errors already name the app).
-        if (isDeployError(error, 'not_found') && parseDeploymentRef(appOrId).type === 'word') {
-          throw new DeployError('not_found', `There is no app or deployment named ${JSON.stringify(appOrId)}.`, {
-            hint: 'List apps and their deployments with: deploy ls',
-          });
-        }
-        throw error;
+        // Not a deployment this store knows: an app name, perhaps only the engine knows it yet (a CI runner
+        // with an empty store). The sync below finds out; an unknown app is said after it.
+        if (!(isDeployError(error, 'not_found') && parseDeploymentRef(appOrId).type === 'word' && isValidAppName(appOrId))) throw error;
+        app = appOrId;
       }
-      app = explicit.app;
-      if (to !== undefined || steps !== undefined) throw new DeployError('usage', `Give the target once: either ${appOrId} or --to/--steps.`);
+      if (explicit) {
+        app = explicit.app;
+        if (to !== undefined || steps !== undefined) throw new DeployError('usage', `Give the target once: either ${appOrId} or --to/--steps.`);
+      }
     }
   }
   app ??= (await appFromDirectory(ctx)) ?? undefined;
@@ -58,7 +57,8 @@ export const handler: Handler = async (ctx, [appOrId], o) => {
   await syncEngine(ctx, await ctx.engine(explicit ? endpointForUrl(ctx, explicit.endpoint) : endpointOfApp(ctx, app)), app);
   const current = currentDeployment(ctx, app);
   if (!current && !store.getApp(app)) {
-    throw new DeployError('not_found', `There is no app named ${app}, in this store or on its engine.`, { hint: 'List apps and their deployments with: deploy ls' });
+    const what = appOrId !== undefined && !explicit ? `app or deployment named "${app}"` : `app named ${app}`;
+    throw new DeployError('not_found', `There is no ${what}, in this store or on its engine.`, { hint: 'List apps and their deployments with: deploy ls' });
   }
   if (!current) {
     throw new DeployError('not_found', `${app} has no current deployment to roll back from.`, { hint: `See its history: deploy ls --app ${app}` });
@@ -71,6 +71,11 @@ export const handler: Handler = async (ctx, [appOrId], o) => {
       throw error;
     }
   };
+  if (explicit && explicit.readyAt === null) {
+    throw new DeployError('usage', `${explicit.app} v${explicit.version} (${explicit.id}) never became healthy (${explicit.status}); roll back to a deployment that served.`, {
+      hint: `List them: deploy ls --app ${explicit.app}`,
+    });
+  }
   const target = explicit ?? rollbackTarget(ctx, current, { to, steps }, byId);
   const plan = await planRollback(ctx, current, target, Boolean(o.rebuild));
   if (plan.noop) {
