@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { DeployError, EXIT_CODES, exitCodeOf, failureDocument, fromEngineRefusal } from './core/errors.js';
+import { asInterruption, DeployError, EXIT_CODES, exitCodeOf, failureDocument, fromEngineRefusal } from './core/errors.js';
 import type { Context, IO } from './context.js';
 import { buildProgram, type GlobalOptions } from './cli/program.js';
 import { wantsColor } from './ui/colors.js';
@@ -71,7 +71,7 @@ export async function main(argv: string[], partialIO: Partial<IO> = {}, options:
       return EXIT_CODES.usage;
     }
     (ctx as Context | null)?.reporter.stopSpinner();
-    const failure = fromEngineRefusal(error);
+    const failure = asInterruption({ signal }, fromEngineRefusal(error), 'The command');
     report(io, failure, json, verbose);
     return exitCodeOf(failure);
   } finally {

@@ -1,5 +1,8 @@
 import { closeSync, openSync, statSync, unlinkSync, writeSync } from 'node:fs';
 
+/** Another process held the lock for longer than the caller would wait. */
+export class FileLockTimeout extends Error {}
+
 /** A lock older than this is left by a process that died: it is taken over. */
 const STALE_MS = 10 * 60_000;
 
@@ -22,7 +25,7 @@ export async function withFileLock<T>(path: string, timeoutMs: number, work: () 
       } catch {
         // gone meanwhile: try again
       }
-      if (Date.now() > deadline) throw new Error(`${path} is held by another process`, { cause: error });
+      if (Date.now() > deadline) throw new FileLockTimeout(`${path} is held by another process`, { cause: error });
       await new Promise((r) => setTimeout(r, 100));
     }
   }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DeployError } from '../core/errors.js';
 import { redactUrl, redactValues } from '../core/redact.js';
-import { withFileLock } from './file-lock.js';
+import { FileLockTimeout, withFileLock } from './file-lock.js';
 import { ProcessError, run, runAllowFailure, stream, type Streamed } from './process.js';
 
 export interface CommitInfo {
@@ -164,7 +164,7 @@ export class Git {
     mkdirSync(join(cacheDir, 'repos'), { recursive: true, mode: 0o700 });
     // Two deploys from the same URL at once (two apps of one repository) take turns with the clone.
     await withFileLock(`${root}.lock`, 120_000, () => this.refreshMirror(url, root)).catch((error: unknown) => {
-      if (error instanceof DeployError) throw error;
+      if (!(error instanceof FileLockTimeout)) throw error;
       throw new DeployError('source', `Another deploy has been fetching ${redactUrl(url)} for two minutes; gave up waiting.`, { hint: 'Try again when it is done.', cause: error });
     });
     const branch = await this.currentBranch(root);

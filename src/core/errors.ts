@@ -75,6 +75,15 @@ export function fromEngineRefusal(error: unknown): unknown {
   return error;
 }
 
+/**
+ * After Ctrl-C (signal aborted), whatever failed did so because the work was cut short: it is reported as
+ * the interruption (exit 130), not as, say, an engine that could not be reached.
+ */
+export function asInterruption(ctx: { signal: AbortSignal }, error: unknown, what: string): unknown {
+  if (!ctx.signal.aborted || isDeployError(error, 'interrupted')) return error;
+  return new DeployError('interrupted', `${what} was interrupted.`, { cause: error });
+}
+
 export function isDeployError(error: unknown, code?: ErrorCode): error is DeployError {
   return error instanceof DeployError && (code === undefined || error.code === code);
 }

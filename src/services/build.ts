@@ -102,23 +102,19 @@ export async function buildImage(ctx: Context, engine: Engine, git: Git, tracker
   } catch (error) {
     archive.kill();
     keepOutput();
-    if (error instanceof DeployError && error.code !== 'build_failed') {
-      throw error;
-    }
+    // Ctrl-C first: the engine connection it cut would otherwise read as an unreachable engine.
     if (ctx.signal.aborted) {
       r.fail('Build interrupted');
       throw new DeployError('interrupted', `The build of ${d.app} v${d.version} (${d.id}) was interrupted; nothing was deployed.`);
+    }
+    if (error instanceof DeployError && error.code !== 'build_failed') {
+      throw error;
     }
     if (error instanceof Error && error.name === 'ApiError') {
       r.fail(`The engine refused the build: ${sanitize(error.message)}`);
       throw fromEngineRefusal(error);
     }
-    const reason =
-      error instanceof BuildFailure
-        ? error.message
-        : ctx.signal.aborted
-          ? 'interrupted'
-          : `the build context could not be read: ${(error as Error).message}`;
+    const reason = error instanceof BuildFailure ? error.message : `the build context could not be read: ${(error as Error).message}`;
     r.fail(`Build failed: ${sanitize(reason)}`);
     if (!r.verbose && !r.json) {
       const tail = output.trimEnd().split('\n').slice(-FAILED_TAIL);

@@ -4,7 +4,7 @@ import { userInfo } from 'node:os';
 import { endpointSetting, resolveConfig } from '../core/config.js';
 import { parseDuration } from '../core/duration.js';
 import { parseEnvAssignment, parseEnvFile } from '../core/env.js';
-import { DeployError, fromEngineRefusal } from '../core/errors.js';
+import { asInterruption, DeployError, fromEngineRefusal } from '../core/errors.js';
 import { assertAppName } from '../core/ids.js';
 import { assertNoDuplicatePorts, parsePort } from '../core/ports.js';
 import { publicRecord } from '../core/record-view.js';
@@ -144,8 +144,8 @@ export async function runToEnd(ctx: Context, tracker: Tracker, work: () => Promi
   try {
     await work();
   } catch (caught) {
-    const error = fromEngineRefusal(caught);
     const d = tracker.deployment;
+    const error = asInterruption(ctx, fromEngineRefusal(caught), `${d.app} v${d.version} (${d.id})`);
     // A deployment that reached "running" serves: what failed after that (retiring the old one) does not undo it.
     if (d.status !== 'failed' && d.status !== 'running' && d.status !== 'interrupted') {
       const code = error instanceof DeployError ? error.code : 'internal';

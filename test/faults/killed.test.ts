@@ -23,7 +23,7 @@ function integrity(home: string): string {
   }
 }
 
-describe('killed mid-way (kill -9)', () => {
+describe('killed (kill -9) or interrupted (Ctrl-C) mid-way', () => {
   const home = tempHome();
   const repo = new TempRepo();
   const app = testApp('kill');
@@ -126,5 +126,55 @@ describe('killed mid-way (kill -9)', () => {
     expect(next.code).toBe(0);
     expect(await fetchText(port)).toBe('after');
     report('v1 serving again after the next command; the next deploy went through');
+  });
+
+  /** Sends Ctrl-C's signal to a running deploy; resolves with its exit code and what it said on stderr. */
+  async function interrupt(child: ChildProcess, stderr: () => string): Promise<{ code: number | null; stderr: string }> {
+    const gone = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    child.kill('SIGINT');
+    return { code: await gone, stderr: stderr() };
+  }
+
+  function startWatched(): { child: ChildProcess; stderr: () => string } {
+    const child = spawn(process.execPath, [BIN, 'deploy', '--json'], { cwd: repo.dir, env: { PATH: process.env.PATH, HOME: process.env.HOME, DEPLOY_HOME: home.dir, CI: 'true' }, stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr?.on('data', (b: Buffer) => (err += b.toString()));
+    return { child, stderr: () => err };
+  }
+
+  it('Ctrl-C during the build: exit 130, recorded interrupted by the process itself; what served still serves', async ({ task }) => {
+    const report = fault(task, 'exit 130; record interrupted before exit; previous deployment never stopped');
+    const serving = (await run('ls', '--app', app, '--json')).json<PublicRecord[]>().find((d) => d.status === 'running');
+    repo.commit('slow build again', { Dockerfile: 'FROM busybox:1.36\nRUN sleep 5\nWORKDIR /www\nCOPY index.html start.sh ./\nCMD ["sh", "/www/start.sh"]\n' });
+    const { child, stderr } = startWatched();
+    const building = await waitForNewest((d) => d.status === 'building');
+    const r = await interrupt(child, stderr);
+    expect(r.code, r.stderr).toBe(130);
+    // No later command ran: the interrupted process recorded it on its way out.
+    expect(await waitForNewest((d) => d.id === building.id)).toMatchObject({ status: 'interrupted' });
+    expect(await fetchText(port)).toBe('after');
+    expect(containersOf(app)).toEqual([{ name: serving?.containerName, state: 'running' }]);
+    expect(integrity(home.dir)).toBe('ok');
+    report(`exit ${r.code}; record interrupted; previous deployment served throughout`);
+    repo.git('revert', '--no-edit', 'HEAD');
+  });
+
+  it('Ctrl-C during the health wait, after the old one was stopped: the old one is started again before exit 130', async ({ task }) => {
+    const report = fault(task, 'exit 130; old deployment started again by the process itself; new container removed');
+    const serving = (await run('ls', '--app', app, '--json')).json<PublicRecord[]>().find((d) => d.status === 'running');
+    repo.commit('slow start, same port, again', { 'start.sh': 'sleep 30\nexec httpd -f -p 8080 -h /www\n' });
+    const { child, stderr } = startWatched();
+    const starting = await waitForNewest((d) => d.status === 'starting' && Boolean(d.containerId));
+    for (let i = 0; i < 50 && (await fetchText(port)) !== null; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(await fetchText(port), 'the switch-over stopped the old one').toBeNull();
+    const r = await interrupt(child, stderr);
+    expect(r.code, r.stderr).toBe(130);
+    expect(await waitForNewest((d) => d.id === starting.id)).toMatchObject({ status: 'interrupted' });
+    // Restored by the interrupted process, not by a later command.
+    expect(await fetchText(port)).toBe('after');
+    expect(containersOf(app)).toEqual([{ name: serving?.containerName, state: 'running' }]);
+    expect(integrity(home.dir)).toBe('ok');
+    report(`exit ${r.code}; old deployment serving again; no container left behind`);
+    repo.git('revert', '--no-edit', 'HEAD');
   });
 });

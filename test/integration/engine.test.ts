@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../src/adapters/docker/engine.js';
+import { EXIT_CODES, exitCodeOf, fromEngineRefusal, isDeployError } from '../../src/core/errors.js';
 import { firstTarFile, tarFile } from '../../src/core/tar.js';
 
 /** A build context: a tar of a Dockerfile (and nothing else), made by hand. */
@@ -72,6 +73,22 @@ describe('the Engine adapter against the real engine', () => {
     expect(firstTarFile(tar as Buffer)?.toString()).toBe('written through the API');
     expect(await engine.getArchive(id as string, '/nothing-here')).toBeNull();
     expect(await engine.removeImage(tag)).toBe(false); // in use by the container: refused, not forced
+  });
+
+  it("turns the engine's refusal into an engine_error carrying the engine's own words", async () => {
+    const name = `deploy-engine-test-${process.pid}`; // taken by the test above
+    const refused = await engine.createContainer({ name, Image: tag, Cmd: ['true'] } as never).then(
+      () => null,
+      (error: unknown) => error,
+    );
+    expect(refused).toBeInstanceOf(Error);
+    const failure = fromEngineRefusal(refused);
+    expect(isDeployError(failure, 'engine_error')).toBe(true);
+    expect((failure as Error).message).toMatch(new RegExp(`^The Docker Engine refused: .*${name}.*already in use`));
+    expect(exitCodeOf(failure)).toBe(EXIT_CODES.engine_error);
+    // Anything else passes through untouched.
+    const other = new Error('not the engine');
+    expect(fromEngineRefusal(other)).toBe(other);
   });
 
   it('demultiplexes logs and reports container events (start, die with its exit code)', async () => {

@@ -67,6 +67,20 @@ describe('where deploy finds the code', () => {
     expect(r.json<{ error: { message: string } }>().error.message).toContain('Could not fetch file:///nonexistent/repo.git');
   });
 
+  it('never repeats the credentials of a URL that cannot be fetched', async () => {
+    // Port 1 on loopback refuses at once; git's own message quotes the URL it tried.
+    const secret = 'hunter2-url-secret';
+    const r = await cli(['deploy', `http://deployer:${secret}@127.0.0.1:1/repo.git`, '--app', testApp('cred'), '--json'], { cwd: elsewhere, env: env() });
+    expect(r.code).toBe(EXIT_CODES.source);
+    const message = r.json<{ error: { message: string } }>().error.message;
+    expect(message).toMatch(/^Could not fetch http:\/\/\S*127\.0\.0\.1:1\/repo\.git/);
+    expect(r.stdout + r.stderr).not.toContain(secret);
+    const verbose = await cli(['deploy', `http://deployer:${secret}@127.0.0.1:1/repo.git`, '--app', testApp('cred'), '--verbose'], { cwd: elsewhere, env: env() });
+    expect(verbose.code).toBe(EXIT_CODES.source);
+    expect(verbose.stderr).toContain('Could not fetch');
+    expect(verbose.stdout + verbose.stderr).not.toContain(secret);
+  });
+
   it('deploys an app from a subdirectory with its own deploy.json, and names the app after it', async () => {
     const subPort = await freePort();
     local.commit('monorepo', {
