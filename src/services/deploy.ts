@@ -19,6 +19,7 @@ import { release } from './release.js';
 import { pruneAfterDeploy } from './retention.js';
 import { assertDockerfile, readProjectSettings, resolveSource } from './source.js';
 import { startRecord, type Tracker } from './tracker.js';
+import { quotedSubject } from '../ui/text.js';
 
 export interface DeployOptions {
   source?: string | undefined;
@@ -124,7 +125,7 @@ export async function deploy(ctx: Context, o: DeployOptions): Promise<Deployment
     if (!store.getApp(app)?.source) store.rememberSource(app, src.origin, d.createdAt);
     tracker.event('queued', `deploy of ${src.ref}@${src.commit.slice(0, 7)} to ${endpoint.url}`);
     r.info(
-      `${r.colors.bold(`${app} v${d.version}`)} ${r.colors.dim(d.id)} · ${src.ref}@${src.commit.slice(0, 7)} ${JSON.stringify(src.commitSubject)}${src.dirty ? r.colors.yellow(' (dirty)') : ''} → ${endpoint.url}`,
+      `${r.colors.bold(`${app} v${d.version}`)} ${r.colors.dim(d.id)} · ${src.ref}@${src.commit.slice(0, 7)} ${quotedSubject(src.commitSubject)}${src.dirty ? r.colors.yellow(' (dirty)') : ''} → ${endpoint.url}`,
     );
     await runToEnd(ctx, tracker, async () => {
       const image = await buildImage(ctx, engine, git, tracker, src);

@@ -20,6 +20,7 @@ import { readProjectSettings } from './source.js';
 import { startRecord } from './tracker.js';
 import { existsSync } from 'node:fs';
 import { isGitUrl } from '../adapters/git.js';
+import { quotedSubject } from '../ui/text.js';
 
 /** "what happens to the deployment serving now", in words. */
 export function servingEffect(current: Deployment | null, next: DeployConfig | null, app: string): { text: string; strategy: ActionPlan['switchStrategy'] } {
@@ -241,7 +242,7 @@ export async function applyShip(ctx: Context, plan: ActionPlan, kind: Extract<Ki
     const d = tracker.deployment;
     tracker.event('queued', `${kind} of v${t.version} (${t.id})${reused ? `, reusing ${reused.ref}` : ', building the image'}`);
     const r = ctx.reporter;
-    r.info(`${r.colors.bold(`${d.app} v${d.version}`)} ${r.colors.dim(d.id)} · ${kind} of v${t.version} · ${t.ref}@${t.commit.slice(0, 7)} ${JSON.stringify(t.commitSubject)} → ${engine.endpoint.url}`);
+    r.info(`${r.colors.bold(`${d.app} v${d.version}`)} ${r.colors.dim(d.id)} · ${kind} of v${t.version} · ${t.ref}@${t.commit.slice(0, 7)} ${quotedSubject(t.commitSubject)} → ${engine.endpoint.url}`);
     await runToEnd(ctx, tracker, async () => {
       let image: BuiltImage;
       if (reused) {

@@ -4,6 +4,7 @@ import { formatPort } from '../core/ports.js';
 import type { Deployment } from '../core/types.js';
 import type { Context } from '../context.js';
 import { paintStatus } from './colors.js';
+import { quotedSubject } from './text.js';
 
 /** Where a person can open the deployment: its published TCP ports as URLs. */
 export function urlsOf(d: Deployment): string[] {
@@ -22,7 +23,7 @@ export function renderOutcome(ctx: Context, d: Deployment): string {
   const took = d.finishedAt !== null ? formatDuration(d.finishedAt - d.createdAt) : '-';
   const lines = [
     `${c.bold(`${d.app} v${d.version}`)} is ${paintStatus(c, d.status)} ${c.dim(`(${d.id})`)}`,
-    `  commit  ${d.ref}@${d.commit.slice(0, 7)} ${JSON.stringify(d.commitSubject)}${d.dirty ? ' (dirty)' : ''}`,
+    `  commit  ${d.ref}@${d.commit.slice(0, 7)} ${quotedSubject(d.commitSubject)}${d.dirty ? ' (dirty)' : ''}`,
     `  image   ${d.image ?? '-'}`,
   ];
   if (d.config.ports.length > 0) lines.push(`  ports   ${d.config.ports.map(formatPort).join(', ')}`);

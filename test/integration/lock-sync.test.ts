@@ -100,6 +100,10 @@ describe('two machines (two stores) and one engine: the lock, and sync', () => {
     const fresh = tempHome();
     const c = (...args: string[]) => cli(args, { env: { DEPLOY_HOME: fresh.dir } });
     try {
+      // Before the sync, this store knows nothing, and says how to learn what the engine runs.
+      const empty = await c('ls', '--app', app);
+      expect(empty.code).toBe(0);
+      expect(empty.stderr).toContain(`No deployments match in this store. Deployments made elsewhere show after: deploy sync --app ${app}`);
       const sync = await c('sync', '--app', app, '--json');
       expect(sync.code).toBe(0);
       const report = sync.json<{ added: Array<{ id: string; status: string; from: string }>; current: Record<string, string> }>();
@@ -109,6 +113,10 @@ describe('two machines (two stores) and one engine: the lock, and sync', () => {
       expect(listed[0]).toMatchObject({ id: four.id, status: 'running', commitSubject: 'four' });
       // The secret never left the engine through a label: the synced record masks it like any other.
       expect(listed.find((d) => d.id === three.id)?.config.secrets).toEqual(['SECRET_TOKEN']);
+      // Rebuilt from its image, three served but how long its deploy took is not known: no made-up 0ms.
+      const table = (await c('ls', '--app', app)).stdout.split('\n');
+      expect(table.find((l) => l.startsWith(three.id))).toMatch(/ - +local$/);
+      expect(table.find((l) => l.startsWith(four.id))).toMatch(/ \d+(ms|\.\d+s|s) +local$/);
 
       const rollback = await c('rollback', app, '--yes', '--json');
       expect(rollback.code).toBe(0);

@@ -102,3 +102,28 @@ async function statsAt(dir: string, now: number, args: string[] = []): Promise<S
   expect(r.code).toBe(0);
   return r.json<Stats>();
 }
+
+describe('deploy stats with records that deploy sync rebuilt from images', () => {
+  const home = tempHome();
+  beforeAll(() => {
+    const store = Store.open(join(home.dir, 'deploy.db'));
+    const base = { app: 'web', status: 'superseded' as const, commitTime: T('2026-11-20T09:00:00Z') };
+    // Made here: every time is known.
+    const made = makeDeployment({ ...base, id: 'made1aaa', commit: 'm1', createdAt: T('2026-11-20T10:00:00Z'), buildStartedAt: T('2026-11-20T10:00:01Z'), buildFinishedAt: T('2026-11-20T10:00:11Z'), startedAt: T('2026-11-20T10:00:12Z'), readyAt: T('2026-11-20T10:00:14Z'), finishedAt: T('2026-11-20T10:00:15Z') });
+    // Rebuilt from its image's record label: it served, but when it started and became ready is not known.
+    const synced = makeDeployment({ ...base, id: 'sync1aaa', commit: 'm2', createdAt: T('2026-11-21T10:00:00Z'), buildStartedAt: T('2026-11-21T10:00:01Z'), buildFinishedAt: null, startedAt: null, readyAt: T('2026-11-21T10:00:00Z'), finishedAt: T('2026-11-21T10:00:00Z') });
+    for (const d of [made, synced]) {
+      const { version: _v, supersededBy: _s, ...rest } = d;
+      store.createDeployment(rest);
+    }
+    store.close();
+  });
+  afterAll(() => home.remove());
+
+  it('counts them as successful but leaves them out of the deploy durations', async () => {
+    const s = await statsAt(home.dir, NOW);
+    expect(s.successful).toBe(2);
+    expect(s.durations.total).toMatchObject({ n: 1, medianMs: 15_000 });
+    expect(s.durations.startToReady).toMatchObject({ n: 1, medianMs: 2_000 });
+  });
+});

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { plainTable } from '../../src/ui/table.js';
+import { quotedSubject, truncate } from '../../src/ui/text.js';
 
 const green = (s: string) => `\x1b[32m${s}\x1b[39m`;
 
@@ -50,5 +51,19 @@ describe('plainTable', () => {
 
   it('keeps the content of cells as given (no quoting, no upper-casing)', () => {
     expect(plainTable(['commit'], [['Fix "quotes", commas'], ['lower case']])).toBe('COMMIT\nFix "quotes", commas\nlower case');
+  });
+});
+
+describe('truncate and quotedSubject', () => {
+  it('cut long text on a code point with an ellipsis, and leave short text alone', () => {
+    expect(truncate('abcdef', 4)).toBe('abc…');
+    expect(truncate('abc', 4)).toBe('abc');
+    expect(truncate('日本語のテキスト', 4)).toBe('日本語…');
+    expect(truncate('😀😀😀😀😀', 3)).toBe('😀😀…');
+  });
+
+  it('quote a commit subject for a one-line header, short enough to fit', () => {
+    expect(quotedSubject('fix "quotes"')).toBe('"fix \\"quotes\\""');
+    expect(quotedSubject('x'.repeat(100))).toBe(JSON.stringify(`${'x'.repeat(59)}…`));
   });
 });

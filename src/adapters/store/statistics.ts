@@ -56,7 +56,7 @@ export function queryStatistics(db: DatabaseSync, f: StatsFilter): RawStatistics
       SUM(CASE WHEN ${CHANGE} AND ready_at IS NOT NULL AND rolled_back = 1 THEN 1 ELSE 0 END) AS rolled_back,
       json_group_array(build_finished_at - build_started_at) FILTER (WHERE ready_at IS NOT NULL AND build_started_at IS NOT NULL AND build_finished_at IS NOT NULL) AS build,
       json_group_array(ready_at - started_at) FILTER (WHERE ready_at IS NOT NULL AND started_at IS NOT NULL) AS start_to_ready,
-      json_group_array(COALESCE(finished_at, ready_at) - created_at) FILTER (WHERE ready_at IS NOT NULL) AS whole,
+      json_group_array(COALESCE(finished_at, ready_at) - created_at) FILTER (WHERE ready_at IS NOT NULL AND started_at IS NOT NULL) AS whole,
       json_group_array(created_at / 86400000) FILTER (WHERE ready_at IS NOT NULL) AS ok_days,
       json_group_array(created_at / 86400000) FILTER (WHERE status IN ('failed', 'interrupted')) AS failed_days
     FROM deployments INDEXED BY deployments_for_stats WHERE ${windowOf()} ${appWhere()} GROUP BY app`)) {

@@ -84,6 +84,7 @@ export interface DeploymentRow {
   dirty: number;
   image: string | null;
   createdAt: number;
+  startedAt: number | null;
   readyAt: number | null;
   finishedAt: number | null;
   endpoint: string;
@@ -298,7 +299,7 @@ export class Store {
     return this.guard(() => {
       const stmt = this.db.prepare(
         `SELECT id, version, app, status, commit_sha AS "commit", commit_subject AS commitSubject, dirty, image,
-                created_at AS createdAt, ready_at AS readyAt, finished_at AS finishedAt, endpoint
+                created_at AS createdAt, started_at AS startedAt, ready_at AS readyAt, finished_at AS finishedAt, endpoint
          FROM deployments ${clause} ORDER BY created_at DESC LIMIT :limit`,
       );
       return stmt.all({ ...params, limit: filter.limit ?? -1 }) as unknown as DeploymentRow[];

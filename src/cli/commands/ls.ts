@@ -6,6 +6,7 @@ import { STATUSES, type Status } from '../../core/types.js';
 import type { Handler } from '../../main.js';
 import { paintStatus, type Colors } from '../../ui/colors.js';
 import { plainTable, terminalTable, visibleLength } from '../../ui/table.js';
+import { truncate } from '../../ui/text.js';
 import { DEFAULT_SOCKET } from '../../core/endpoint-choice.js';
 
 /** Like heroku releases and vercel ls: the newest few, whatever the history holds; --all for everything. */
@@ -29,13 +30,9 @@ export function parseStatuses(raw: unknown): Status[] | undefined {
   return list as Status[];
 }
 
-function truncate(text: string, max: number): string {
-  if (text.length <= max) return text;
-  const chars = [...text];
-  return chars.length <= max ? text : `${chars.slice(0, max - 1).join('')}…`;
-}
-
 function durationOf(d: DeploymentRow): string {
+  // Served, but never started here: a record `deploy sync` rebuilt from an image; how long it took is not known.
+  if (d.readyAt !== null && d.startedAt === null) return '-';
   const end = d.readyAt ?? d.finishedAt;
   return end === null ? '-' : formatDuration(end - d.createdAt);
 }
@@ -106,7 +103,13 @@ export const handler: Handler = async (ctx, _args, o) => {
   }
   const list = store.listRows({ ...filter, limit });
   if (list.length === 0) {
-    r.info(filter.app || statuses || since !== undefined ? 'No deployments match.' : 'No deployments yet. Ship one with: deploy deploy');
+    // This store may be new while the engine is not (a CI runner, another laptop): say how to read its record.
+    const sync = `deploy sync${filter.app ? ` --app ${filter.app}` : ''}`;
+    r.info(
+      filter.app || statuses || since !== undefined
+        ? `No deployments match in this store. Deployments made elsewhere show after: ${sync}`
+        : `No deployments in this store yet. Ship one with: deploy deploy — or read the engine's with: ${sync}`,
+    );
     return;
   }
   const now = ctx.now();
