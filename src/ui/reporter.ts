@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import type { Ora } from 'ora';
 import { makeColors, type Colors } from './colors.js';
@@ -102,6 +103,26 @@ export class Reporter {
   /** The one JSON document of a --json command. */
   result(value: unknown): void {
     this.options.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  }
+
+  /**
+   * A JSON array written as it is produced: the same text as result(array), but a long history costs
+   * neither the whole array nor the whole string, and a slow reader holds the producer back.
+   */
+  async resultArray(items: Iterable<unknown>): Promise<void> {
+    const out = this.options.stdout;
+    let chunk = '';
+    let first = true;
+    for (const item of items) {
+      // Nested lines move in by one level; JSON strings cannot hold a raw newline, so only structure moves.
+      chunk += `${first ? '[\n' : ',\n'}  ${JSON.stringify(item, null, 2).replace(/\n/g, '\n  ')}`;
+      first = false;
+      if (chunk.length >= 64 * 1024) {
+        if (!out.write(chunk)) await once(out, 'drain');
+        chunk = '';
+      }
+    }
+    out.write(`${chunk}${first ? '[]' : '\n]'}\n`);
   }
 
   /** One line of a JSON Lines stream (logs --json). */

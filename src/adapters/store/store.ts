@@ -293,6 +293,19 @@ export class Store {
     return this.all(`SELECT * FROM deployments ${clause} ORDER BY created_at DESC LIMIT :limit`, { ...params, limit: filter.limit ?? -1 }).map(fromRow);
   }
 
+  /** list(), one record at a time: a whole history (`ls --json --all`) is never held in memory at once. */
+  *iterate(filter: ListFilter = {}): Generator<Deployment> {
+    const { clause, params } = this.where(filter);
+    const rows = this.guard(() =>
+      this.db.prepare(`SELECT * FROM deployments ${clause} ORDER BY created_at DESC LIMIT :limit`).iterate({ ...params, limit: filter.limit ?? -1 }),
+    );
+    for (;;) {
+      const next = this.guard(() => rows.next());
+      if (next.done) return;
+      yield fromRow(next.value as Record<string, unknown>);
+    }
+  }
+
   /** What `deploy ls` shows, and only that: no configuration to parse, for long histories. */
   listRows(filter: ListFilter = {}): DeploymentRow[] {
     const { clause, params } = this.where(filter);

@@ -1,8 +1,8 @@
 import { formatAge, formatDuration, parseSince } from '../../core/duration.js';
 import { DeployError } from '../../core/errors.js';
-import { publicRecord } from '../../core/record-view.js';
+import { publicRecord, type PublicRecord } from '../../core/record-view.js';
 import type { DeploymentRow } from '../../adapters/store/store.js';
-import { STATUSES, type Status } from '../../core/types.js';
+import { STATUSES, type Deployment, type Status } from '../../core/types.js';
 import type { Handler } from '../../main.js';
 import { paintStatus, type Colors } from '../../ui/colors.js';
 import { plainTable, terminalTable, visibleLength } from '../../ui/table.js';
@@ -87,6 +87,10 @@ function summary(shown: number, total: number, counts: Partial<Record<Status, nu
   return `${shown} shown of ${total} · ${counts.running ?? 0} running · ${counts.stopped ?? 0} stopped · ${failed} failed`;
 }
 
+function* publicRecords(list: Iterable<Deployment>): Generator<PublicRecord> {
+  for (const d of list) yield publicRecord(d);
+}
+
 export const handler: Handler = async (ctx, _args, o) => {
   const r = ctx.reporter;
   let statuses = parseStatuses(o.status);
@@ -98,7 +102,7 @@ export const handler: Handler = async (ctx, _args, o) => {
   const store = ctx.store();
   const filter = { app: o.app as string | undefined, statuses, since };
   if (r.json) {
-    r.result(store.list({ ...filter, limit }).map(publicRecord));
+    await r.resultArray(publicRecords(store.iterate({ ...filter, limit })));
     return;
   }
   const list = store.listRows({ ...filter, limit });
