@@ -45,16 +45,27 @@ export async function release(ctx: Context, engine: Engine, tracker: Tracker, im
   let oldEngine: Engine | null = null;
   try {
     oldEngine = plan.replaces ? await engineFor(ctx, plan.replaces.endpoint, engine) : null;
-    // The tag is unique to its build and never moves, and reads better than an id in `docker ps`.
-    containerId = await engine.createContainer(containerSpec(d, image.ref, name));
-    tracker.update({ containerId });
-    if (plan.strategy === 'stop-first' && plan.replaces?.containerId && oldEngine) {
-      r.step(`Stopping v${plan.replaces.version} first: it holds ${plan.replaces.config.ports.map(formatPort).join(', ')}`);
-      await oldEngine.stopContainer(plan.replaces.containerId);
+    // Stop-first: the old one stops while the new one is created (creating binds no port). Once its stop has
+    // begun, a failure starts it again (starting one that never stopped does nothing).
+    const old = plan.strategy === 'stop-first' && plan.replaces?.containerId && oldEngine ? { d: plan.replaces, id: plan.replaces.containerId, engine: oldEngine } : null;
+    if (old) {
+      r.step(`Stopping v${old.d.version} first: it holds ${old.d.config.ports.map(formatPort).join(', ')}`);
       stoppedOld = true;
-      store.addEvent(plan.replaces.id, ctx.now(), 'stopped', `stopped to free its ports for v${d.version}`);
     }
-    const created = containerId;
+    const [creating, stopping] = await Promise.allSettled([
+      // The tag is unique to its build and never moves, and reads better than an id in `docker ps`.
+      engine.createContainer(containerSpec(d, image.ref, name)).then((id) => {
+        // Recorded at once, so that a process killed during the stop leaves a container the recovery finds.
+        containerId = id;
+        tracker.update({ containerId: id });
+        return id;
+      }),
+      old ? old.engine.stopContainer(old.id) : Promise.resolve(),
+    ]);
+    if (creating.status === 'rejected') throw creating.reason;
+    if (stopping.status === 'rejected') throw stopping.reason;
+    if (old) store.addEvent(old.d.id, ctx.now(), 'stopped', `stopped to free its ports for v${d.version}`);
+    const created = creating.value;
     const listeners: Array<(e: ContainerEvent) => void> = [];
     const watch = await engine.watch(created, (e) => listeners.forEach((fn) => fn(e)));
     try {

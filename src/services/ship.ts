@@ -225,8 +225,7 @@ export function rollbackTarget(ctx: Context, current: Deployment, sel: RollbackS
 /** Creates the record of a redeploy or rollback and carries out its plan. */
 export async function applyShip(ctx: Context, plan: ActionPlan, kind: Extract<Kind, 'redeploy' | 'rollback'>): Promise<Deployment> {
   const t = plan.target;
-  const engine = await engineFor(ctx, plan.endpoint);
-  const actor = await actorOf(ctx, ctx.cwd);
+  const [engine, actor] = await Promise.all([engineFor(ctx, plan.endpoint), actorOf(ctx, ctx.cwd)]);
   return exclusive(ctx, engine, t.app, `${kind} to v${t.version} (${t.id})`, async () => {
     const reused = plan.image.how === 'reuse' ? plan.image : null;
     const tracker = startRecord(ctx, {
