@@ -1,60 +1,25 @@
-import type { DeployConfig, Deployment, Kind } from './types.js';
+import type { Deployment } from './types.js';
 
 /**
- * A deployment as the engine keeps it, in one label on its image and its container: enough to rebuild the
- * record on another machine (`deploy sync`), secret values left out.
+ * What a deployment's label carries, on its image and its container: what it is and where it came from —
+ * enough to rebuild the record on another machine (`deploy sync`) — and nothing of where it runs now.
  */
-export interface RecordLabel {
-  id: string;
-  app: string;
-  version: number;
-  kind: Kind;
-  parentId: string | null;
-  source: string;
-  subdir: string;
-  ref: string;
-  commit: string;
-  commitSubject: string;
-  commitAuthor: string;
-  commitTime: number | null;
-  dirty: boolean;
-  image: string | null;
-  config: DeployConfig;
-  createdAt: number;
-  buildStartedAt: number | null;
-  buildFinishedAt: number | null;
-  actor: string;
-  origin: Deployment['origin'];
+const LABEL_FIELDS = [
+  'id', 'app', 'version', 'kind', 'parentId',
+  'source', 'subdir', 'ref', 'commit', 'commitSubject', 'commitAuthor', 'commitTime', 'dirty',
+  'image', 'config', 'createdAt', 'buildStartedAt', 'buildFinishedAt', 'actor', 'origin',
+] as const satisfies ReadonlyArray<keyof Deployment>;
+
+export type RecordLabel = Pick<Deployment, (typeof LABEL_FIELDS)[number]>;
+
+function pick(from: RecordLabel): RecordLabel {
+  return Object.fromEntries(LABEL_FIELDS.map((k) => [k, from[k]])) as RecordLabel;
 }
 
+/** The label of a deployment, secret values left out (the engine holds them in the container only). */
 export function recordLabel(d: Deployment): string {
-  const config: DeployConfig = {
-    ...d.config,
-    env: Object.fromEntries(Object.entries(d.config.env).map(([k, v]) => [k, v.secret ? { value: '', secret: true } : v])),
-  };
-  const label: RecordLabel = {
-    id: d.id,
-    app: d.app,
-    version: d.version,
-    kind: d.kind,
-    parentId: d.parentId,
-    source: d.source,
-    subdir: d.subdir,
-    ref: d.ref,
-    commit: d.commit,
-    commitSubject: d.commitSubject,
-    commitAuthor: d.commitAuthor,
-    commitTime: d.commitTime,
-    dirty: d.dirty,
-    image: d.image,
-    config,
-    createdAt: d.createdAt,
-    buildStartedAt: d.buildStartedAt,
-    buildFinishedAt: d.buildFinishedAt,
-    actor: d.actor,
-    origin: d.origin,
-  };
-  return JSON.stringify(label);
+  const env = Object.fromEntries(Object.entries(d.config.env).map(([k, v]) => [k, v.secret ? { value: '', secret: true } : v]));
+  return JSON.stringify({ ...pick(d), config: { ...d.config, env } } satisfies RecordLabel);
 }
 
 /** Reads a record label; null when it is missing or not one of ours. */
@@ -63,7 +28,8 @@ export function parseRecordLabel(raw: string | undefined): RecordLabel | null {
   try {
     const r = JSON.parse(raw) as Partial<RecordLabel>;
     if (typeof r.id !== 'string' || typeof r.app !== 'string' || typeof r.version !== 'number' || typeof r.commit !== 'string' || !r.config) return null;
-    return r as RecordLabel;
+    // Only the fields a label has: anything else written into it (by hand, by a newer version) is dropped.
+    return pick(r as RecordLabel);
   } catch {
     return null;
   }
