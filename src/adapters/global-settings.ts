@@ -9,7 +9,7 @@ export interface GlobalSettingsFile {
   settings?: Record<string, unknown>;
 }
 
-export function globalSettingsPath(configDir: string): string {
+function globalSettingsPath(configDir: string): string {
   return join(configDir, 'config.json');
 }
 

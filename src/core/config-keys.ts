@@ -8,7 +8,7 @@ import type { EnvVar } from './types.js';
  * The names `deploy config` writes settings under: deploy.json's keys, with nested ones dotted. Anything
  * else in `deploy config set KEY=VALUE` is an environment variable (--env forces that reading).
  */
-export const SETTING_KEYS = ['dockerfile', 'context', 'ports', 'restart', 'retention', 'endpoint', ...HEALTH_KEYS.map((k) => `healthCheck.${k}`)] as const;
+const SETTING_KEYS = ['dockerfile', 'context', 'ports', 'restart', 'retention', 'endpoint', ...HEALTH_KEYS.map((k) => `healthCheck.${k}`)] as const;
 
 export function isSettingKey(key: string): boolean {
   return (SETTING_KEYS as readonly string[]).includes(key) || /^buildArgs\.[A-Za-z_][A-Za-z0-9_]*$/.test(key);

@@ -18,7 +18,7 @@ export type EndpointChoice =
   | { kind: 'context'; name: string; source: string }
   | { kind: 'host'; url: string; source: string };
 
-export const DEFAULT_CONTEXT = 'default';
+const DEFAULT_CONTEXT = 'default';
 
 /** The local engine's socket, where the docker CLI looks when nothing else is said. */
 export const DEFAULT_SOCKET = 'unix:///var/run/docker.sock';

@@ -14,7 +14,7 @@ export interface PruneDecision {
 }
 
 /** The deployment that built an image, from its record label; null for images the tool did not make. */
-export function buildIdOf(image: EngineImage): string | null {
+function buildIdOf(image: EngineImage): string | null {
   return parseRecordLabel(image.labels[LABEL.record])?.id ?? null;
 }
 

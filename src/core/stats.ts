@@ -55,7 +55,7 @@ function select(a: Float64Array, k: number, lo = 0, hi = a.length - 1): number {
  * Median and 95th percentile by linear interpolation between the closest ranks (what SQLite's percentile()
  * computes), by selection rather than a full sort. Reorders `values` in place.
  */
-export function summarize(values: Float64Array): Summary {
+function summarize(values: Float64Array): Summary {
   const n = values.length;
   if (n === 0) return { n: 0, median: null, p95: null };
   const at = (p: number) => {

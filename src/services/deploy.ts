@@ -38,7 +38,7 @@ export interface DeployOptions {
 }
 
 /** The settings the command line gives; the strongest layer. */
-export function flagSettings(ctx: Context, o: DeployOptions): Settings {
+function flagSettings(ctx: Context, o: DeployOptions): Settings {
   const s: Settings = {};
   if (o.port && o.port.length > 0) {
     s.ports = o.port.map(parsePort);

@@ -19,7 +19,7 @@ const LOCK_IMAGE_TAG = '1';
 const LOCK_IMAGE = `${LOCK_IMAGE_REPO}:${LOCK_IMAGE_TAG}`;
 const HOLDER_LABEL = 'dev.deploy.lock-holder';
 /** How often a holder proves it is alive, and how long without proof makes a lock stale. */
-export const HEARTBEAT_MS = 10_000;
+const HEARTBEAT_MS = 10_000;
 export const LEASE_MS = 45_000;
 
 export interface LockHolder {
@@ -43,7 +43,7 @@ export interface Lock {
   release(): Promise<void>;
 }
 
-export function lockName(app: string): string {
+function lockName(app: string): string {
   return `deploy-lock.${app}`;
 }
 
@@ -102,7 +102,7 @@ export function stalenessHere(lock: HeldLock, now: number): string | null {
  * Takes the app's lock on the engine, waiting up to waitMs for a live holder (engine events, not polling),
  * taking over a stale one. Fails at once with the lock code when waitMs is 0 and the lock is held.
  */
-export async function acquireLock(ctx: Context, engine: Engine, app: string, purpose: string, waitMs = ctx.lockWaitMs): Promise<Lock> {
+async function acquireLock(ctx: Context, engine: Engine, app: string, purpose: string, waitMs = ctx.lockWaitMs): Promise<Lock> {
   const deadline = ctx.now() + waitMs;
   const holder = me(purpose, ctx.now());
   const here = { machine: holder.machine, alive: processAlive };

@@ -22,7 +22,7 @@ function markInterrupted(ctx: Context, d: Deployment, why: string): void {
  * Deployments in progress whose process on this machine is gone (kill -9, a crash): marked interrupted at
  * once, from the store alone. Returns them, for the engine-side clean-up.
  */
-export function markDeadWorkers(ctx: Context): Deployment[] {
+function markDeadWorkers(ctx: Context): Deployment[] {
   const here = machineId();
   const dead = ctx
     .store()

@@ -23,7 +23,7 @@ import { isGitUrl } from '../adapters/git.js';
 import { quotedSubject } from '../ui/text.js';
 
 /** "what happens to the deployment serving now", in words. */
-export function servingEffect(current: Deployment | null, next: DeployConfig | null, app: string): { text: string; strategy: ActionPlan['switchStrategy'] } {
+function servingEffect(current: Deployment | null, next: DeployConfig | null, app: string): { text: string; strategy: ActionPlan['switchStrategy'] } {
   if (!current) return { text: `nothing serves ${app} now`, strategy: next ? 'start-first' : null };
   const who = `${app} v${current.version} (${current.id})`;
   if (current.status === 'stopped') return { text: `${who} is stopped; it will be superseded`, strategy: 'start-first' };

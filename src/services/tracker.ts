@@ -86,7 +86,7 @@ export function startRecord(ctx: Context, start: RecordStart): Tracker {
 }
 
 /** Where a command runs from: CI, a person at a terminal, or a script. */
-export function originOf(ctx: Context): Deployment['origin'] {
+function originOf(ctx: Context): Deployment['origin'] {
   if (ctx.isCI) return 'ci';
   return ctx.stdin.isTTY || ctx.stderr.isTTY ? 'terminal' : 'script';
 }

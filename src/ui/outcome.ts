@@ -7,7 +7,7 @@ import { paintStatus } from './colors.js';
 import { quotedSubject } from './text.js';
 
 /** Where a person can open the deployment: its published TCP ports as URLs. */
-export function urlsOf(d: Deployment): string[] {
+function urlsOf(d: Deployment): string[] {
   const { host } = engineHost(d.endpoint);
   return d.config.ports
     .filter((p) => p.protocol === 'tcp')

@@ -10,7 +10,7 @@ import { DeployError } from '../../core/errors.js';
  *   contexts/meta/<sha256(NAME)>/meta.json                      {"Name", "Endpoints": {"docker": {"Host", "SkipTLSVerify"}}}
  *   contexts/tls/<sha256(NAME)>/docker/{ca,cert,key}.pem        TLS material, when the context has any
  */
-export function dockerConfigDir(env: Record<string, string | undefined>): string {
+function dockerConfigDir(env: Record<string, string | undefined>): string {
   return env.DOCKER_CONFIG || join(env.HOME || homedir(), '.docker');
 }
 

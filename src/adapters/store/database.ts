@@ -18,7 +18,7 @@ export interface OpenedDatabase {
   warnings: string[];
 }
 
-export function sqliteCode(error: unknown): number | undefined {
+function sqliteCode(error: unknown): number | undefined {
   const e = error as { errcode?: number; code?: string };
   return typeof e?.errcode === 'number' ? e.errcode & 0xff : undefined;
 }

@@ -19,7 +19,7 @@ function parseLimit(raw: unknown): number | undefined {
   return n;
 }
 
-export function parseStatuses(raw: unknown): Status[] | undefined {
+function parseStatuses(raw: unknown): Status[] | undefined {
   if (raw === undefined) return undefined;
   const list = (raw as string[]).flatMap((s) => s.split(',')).map((s) => s.trim().toLowerCase());
   for (const s of list) {
@@ -38,7 +38,7 @@ function durationOf(d: DeploymentRow): string {
 }
 
 /** `unix:///var/run/docker.sock` reads as "local"; remote engines as their host. */
-export function endpointLabel(url: string): string {
+function endpointLabel(url: string): string {
   if (url === DEFAULT_SOCKET) return 'local';
   return url.replace(/^unix:\/\//, '').replace(/^tcp:\/\//, '');
 }
