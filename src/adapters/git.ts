@@ -150,6 +150,17 @@ export class Git {
     }
   }
 
+  /**
+   * How far apart two commits are: `ahead` commits reachable from `to` but not `from`, `back` the reverse.
+   * null when either commit is not in the repository.
+   */
+  async commitDistance(root: string, from: string, to: string): Promise<{ ahead: number; back: number } | null> {
+    const r = await runAllowFailure('git', ['rev-list', '--left-right', '--count', '--end-of-options', `${from}...${to}`], { cwd: root, env: this.env });
+    if (r.code !== 0) return null;
+    const [back = NaN, ahead = NaN] = r.stdout.trim().split(/\s+/).map(Number);
+    return Number.isFinite(back) && Number.isFinite(ahead) ? { ahead, back } : null;
+  }
+
   async userEmail(root: string): Promise<string | null> {
     const r = await runAllowFailure('git', ['config', '--get', 'user.email'], { cwd: root, env: this.env });
     return r.code === 0 && r.stdout.trim() !== '' ? r.stdout.trim() : null;

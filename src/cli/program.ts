@@ -30,6 +30,8 @@ export function buildProgram(io: IO, run: Run): Command {
     .option('-H, --host <url>', 'the engine to use: unix:///path, tcp://HOST:PORT or ssh://USER@HOST[:PORT] (as docker -H)')
     .option('--lock-wait <duration>', "wait this long for the app's lock when another deploy holds it (default: fail at once)")
     .showSuggestionAfterError(true)
+    // Each command's --help lists the global options it honours (--json, --verbose, --context, -H, ...).
+    .configureHelp({ showGlobalOptions: true })
     .exitOverride()
     .configureOutput({
       writeOut: (s) => void io.stdout.write(s),
@@ -44,11 +46,22 @@ export function buildProgram(io: IO, run: Run): Command {
       const args = command.processedArgs.flat().filter((a): a is string => typeof a === 'string');
       await run(load, args, command.optsWithGlobals());
     };
+  /** The one-off settings of a deployment, for deploy and redeploy: they apply to that deployment (and its redeploys). */
+  const oneOff = (cmd: Command) =>
+    cmd
+      .option('-p, --port <[ip:]host:container>', 'publish a port (repeatable); replaces the ports of deploy.json', collect)
+      .option('-e, --env <key=value>', 'set an environment variable (repeatable); KEY alone takes it from your environment', collect)
+      .option('--secret <key[=value]>', 'a secret env var (repeatable); KEY alone takes it from your environment, off the command line', collect)
+      .option('--env-file <path>', 'read environment variables from a KEY=VALUE file (repeatable)', collect)
+      .option('--health-path <path>', 'HTTP path that must answer 2xx/3xx before the deployment counts as running ("none" to skip)')
+      .option('--health-timeout <duration>', 'how long to wait for health (default 60s)');
+  /** The app a command acts on, when no deployment or app is given as its argument. */
+  const appOption = (cmd: Command) => cmd.option('-a, --app <name>', "the app (its current deployment); default: the app of the repository you are in");
   /** Commands that ask before acting: --yes answers, --dry-run only shows. */
   const asking = (cmd: Command) =>
-    cmd.option('-y, --yes', 'do not ask; go ahead (what CI scripts pass)').option('--dry-run', 'show the plan and change nothing');
+    cmd.option('-y, --yes', 'do not ask; go ahead (what CI scripts pass; harmless where nothing asks)').option('--dry-run', 'show the plan and change nothing');
 
-  program
+  asking(oneOff(program
     .command('deploy')
     .summary('build a commit and run it (the everyday action)')
     .description(
@@ -58,15 +71,9 @@ export function buildProgram(io: IO, run: Run): Command {
     .argument('[source]', 'repository path or Git URL (default: the current directory, or the app\'s remembered source)')
     .option('-a, --app <name>', 'app name (default: "app" in deploy.json, else the directory name)')
     .option('-r, --ref <ref>', 'branch, tag or commit to ship (default: HEAD, or the default branch of a URL)')
-    .option('-p, --port <[ip:]host:container>', 'publish a port (repeatable); replaces the ports of deploy.json', collect)
-    .option('-e, --env <key=value>', 'set an environment variable (repeatable); KEY alone takes it from your environment', collect)
-    .option('--secret <key[=value]>', 'a secret env var for this deployment (repeatable); KEY alone takes it from your environment, off the command line', collect)
-    .option('--env-file <path>', 'read environment variables from a KEY=VALUE file (repeatable)', collect)
-    .option('--health-path <path>', 'HTTP path that must answer 2xx/3xx before the deployment counts as running ("none" to skip)')
-    .option('--health-timeout <duration>', 'how long to wait for health (default 60s)')
     .option('--no-cache', 'build without the layer cache')
     .option('--pull', 'pull a newer base image while building (needs a registry)')
-    .option('--allow-dirty', 'ship the working tree with its uncommitted changes (the record is marked dirty)')
+    .option('--allow-dirty', 'ship the working tree with its uncommitted changes (the record is marked dirty)')))
     .addHelpText(
       'after',
       '\nExamples:\n  deploy deploy                         # the current repository at HEAD\n  deploy deploy examples/hello          # an app in a subdirectory\n  deploy deploy --app web               # the latest commit of web\'s remembered branch\n  deploy deploy https://host/repo.git --ref v1.2.0 -p 127.0.0.1:8080:80 --json',
@@ -87,19 +94,24 @@ export function buildProgram(io: IO, run: Run): Command {
     .action(action(async () => (await import('./commands/ls.js')).handler));
 
   asking(
-    program
-      .command('redeploy')
-      .summary("ship a deployment's commit again, with the app's current configuration")
-      .description(
-        "Ship ID's commit again as a new deployment, with the app's configuration as it is now (env vars, settings).\n" +
-          "By default ID's image is reused when the engine still has it (no build); otherwise, or with --no-cache,\n" +
-          'the image is built again from the commit. Shows the configuration and asks first.',
-      )
-      .argument('<id>', 'deployment id (or unique prefix), APP@vN, or an app name (its current deployment)')
+    oneOff(
+      appOption(
+        program
+          .command('redeploy')
+          .summary("ship a deployment's commit again, with its settings and the app's current env vars")
+          .description(
+            "Ship ID's commit again as a new deployment, with ID's own settings (its ports, health check, restart policy and " +
+              "the one-off flags it was deployed with) and the app's env vars, secrets and `config set` values as they are now. " +
+              "ID's image is reused when the engine still has it (no build); otherwise, or with --no-cache, it is built again " +
+              'from the commit. Shows the plan against what serves now, then asks. Flags such as --port or --env change this redeploy only.',
+          )
+          .argument('[id]', 'deployment id (or unique prefix), APP@vN, or an app name (its current deployment)'),
+      ),
+    )
       .option('--no-cache', 'build again from the commit without the layer cache')
       .option('--pull', 'pull a newer base image while building (needs a registry)'),
   )
-    .addHelpText('after', '\nExamples:\n  deploy redeploy k7m2x9qa --no-cache\n  deploy redeploy web@v12 --yes --json')
+    .addHelpText('after', '\nExamples:\n  deploy redeploy k7m2x9qa --no-cache\n  deploy redeploy web@v12 --yes --json\n  deploy redeploy --app web -e LOG_LEVEL=debug')
     .action(action(async () => (await import('./commands/redeploy.js')).handler));
 
   asking(
@@ -121,37 +133,45 @@ export function buildProgram(io: IO, run: Run): Command {
     .action(action(async () => (await import('./commands/rollback.js')).handler));
 
   asking(
-    program
-      .command('stop')
-      .summary("stop a deployment's container (deploy start resumes it)")
-      .argument('<id|app>', 'deployment id, APP@vN, or an app name (its current deployment)'),
+    appOption(
+      program
+        .command('stop')
+        .summary("stop a deployment's container (deploy start resumes it)")
+        .argument('[id|app]', 'deployment id, APP@vN, or an app name (its current deployment)'),
+    ),
   ).action(action(async () => (await import('./commands/lifecycle.js')).stop));
 
-  program
-    .command('start')
-    .summary('start a stopped deployment again, without rebuilding')
-    .argument('<id|app>', 'deployment id, APP@vN, or an app name (its current deployment)')
-    .option('--dry-run', 'show the plan and change nothing')
-    .action(action(async () => (await import('./commands/lifecycle.js')).start));
+  asking(
+    appOption(
+      program
+        .command('start')
+        .summary('start a stopped deployment again, without rebuilding')
+        .argument('[id|app]', 'deployment id, APP@vN, or an app name (its current deployment)'),
+    ),
+  ).action(action(async () => (await import('./commands/lifecycle.js')).start));
 
   asking(
-    program
-      .command('restart')
-      .summary('restart the current deployment in place, without rebuilding')
-      .argument('<id|app>', 'deployment id, APP@vN, or an app name (its current deployment)'),
+    appOption(
+      program
+        .command('restart')
+        .summary('restart the current deployment in place, without rebuilding')
+        .argument('[id|app]', 'deployment id, APP@vN, or an app name (its current deployment)'),
+    ),
   ).action(action(async () => (await import('./commands/lifecycle.js')).restart));
 
   program
     .command('inspect')
     .alias('show')
     .summary('everything about one deployment; --json is the exportable record')
-    .argument('<id>', 'deployment id (or unique prefix), APP@vN, or an app name (its current deployment)')
+    .argument('[id]', 'deployment id (or unique prefix), APP@vN, or an app name (its current deployment)')
+    .option('-a, --app <name>', "the app (its current deployment); default: the app of the repository you are in")
     .action(action(async () => (await import('./commands/inspect.js')).handler));
 
   program
     .command('logs')
     .summary("a deployment's container logs, or its build output (--build); kept after its container is gone")
-    .argument('<id|app>', 'deployment id, APP@vN, or an app name (its current deployment)')
+    .argument('[id|app]', 'deployment id, APP@vN, or an app name (its current deployment)')
+    .option('-a, --app <name>', "the app (its current deployment); default: the app of the repository you are in")
     .option('-f, --follow', 'keep printing new lines until the container stops or Ctrl-C')
     .option('-n, --tail <n>', 'the last N lines ("all" for everything)', '100')
     .option('--since <when>', 'only lines since a duration ago (10m, 2h) or an ISO date')
@@ -199,6 +219,8 @@ export function buildProgram(io: IO, run: Run): Command {
     .argument('<app>')
     .summary('remove a stuck lock (a dead holder is taken over by the next deploy anyway)')
     .option('-y, --yes', 'do not ask')
+    .option('--dry-run', 'say whose lock would be released, and release nothing')
+    .option('--force', 'release it even though its holder is alive on this machine (that deploy then runs unprotected)')
     .action(action(async () => (await import('./commands/lock.js')).release));
 
   const config = program

@@ -114,3 +114,44 @@ export function snapshotSettings(c: DeployConfig): Settings {
     retention: c.retention,
   };
 }
+
+/**
+ * Two layers as one: `strong` wins. Env vars, build args and health-check fields merge key by key; other
+ * values come whole from the stronger layer that sets them (as resolveConfig merges layers).
+ */
+export function mergeSettings(strong: Settings, weak: Settings): Settings {
+  const out: Settings = { ...weak, ...Object.fromEntries(Object.entries(strong).filter(([, v]) => v !== undefined)) };
+  if (weak.env || strong.env) out.env = { ...weak.env, ...strong.env };
+  if (weak.buildArgs || strong.buildArgs) out.buildArgs = { ...weak.buildArgs, ...strong.buildArgs };
+  if (weak.healthCheck || strong.healthCheck) out.healthCheck = { ...weak.healthCheck, ...strong.healthCheck };
+  return out;
+}
+
+/**
+ * For a record that did not keep its command line's one-off settings (made before they were kept, or rebuilt
+ * by sync): the values of its snapshot that today's layers would not give, except where the app's stored
+ * configuration sets the value now (the app's current configuration wins over a guess). What ports, health
+ * check, restart policy and env vars the deployment was given on its command line, as far as can be told.
+ */
+export function derivedOverrides(snapshot: DeployConfig, now: ResolvedConfig): Settings {
+  const out: Settings = {};
+  const fromApp = (key: string) => now.origins[key] === 'app';
+  const samePorts = JSON.stringify(snapshot.ports) === JSON.stringify(now.config.ports);
+  if (!samePorts && !fromApp('ports')) out.ports = snapshot.ports.map((p) => ({ ...p }));
+  if (snapshot.restart !== now.config.restart && !fromApp('restart')) out.restart = snapshot.restart;
+  const hc: Partial<HealthCheck> = {};
+  for (const [field, name] of HEALTH_FIELDS) {
+    if (snapshot.healthCheck[field] !== now.config.healthCheck[field] && !fromApp(`healthCheck.${name}`)) {
+      (hc as Record<string, unknown>)[field] = snapshot.healthCheck[field];
+    }
+  }
+  if (Object.keys(hc).length > 0) out.healthCheck = hc;
+  const env: Record<string, EnvVar> = {};
+  for (const [k, v] of Object.entries(snapshot.env)) {
+    const current = now.config.env[k];
+    if (fromApp(`env.${k}`)) continue;
+    if (!current || current.value !== v.value || current.secret !== v.secret) env[k] = { ...v };
+  }
+  if (Object.keys(env).length > 0) out.env = env;
+  return out;
+}

@@ -90,10 +90,11 @@ export function isDeployError(error: unknown, code?: ErrorCode): error is Deploy
 
 /**
  * The JSON document a failed command prints under --json: the failed deployment's record when there is
- * one (its `error` and `status` say what happened), else {"error": {...}}.
+ * one (its `status` says what happened, its `error` why), else {"error": {...}}.
  */
 export function failureDocument(error: unknown): unknown {
-  if (error instanceof DeployError && error.details?.record) return error.details.record;
+  // The record's `error` is the same shape as any other failure's (code, exitCode, message, hint).
+  if (error instanceof DeployError && error.details?.record) return { ...(error.details.record as object), error: errorToJson(error) };
   return { error: errorToJson(error) };
 }
 

@@ -1,4 +1,5 @@
 /** Plain data shared by every layer. No behaviour lives here. */
+import type { Settings } from './settings.js';
 
 export const STATUSES = [
   'queued', // recorded, waiting for its turn (the app's lock)
@@ -106,6 +107,11 @@ export interface Deployment extends SourceInfo {
   rolledBack: boolean;
   /** While in progress: the process doing the work ({machine, pid}), so its death can be noticed. */
   worker: { machine: string; pid: number } | null;
+  /**
+   * The one-off settings given on the command line of this deployment (--port, --env, --secret, --health-*),
+   * kept so that a redeploy of it ships them again. null for records made before they were kept, or synced.
+   */
+  overrides: Settings | null;
 }
 
 export interface AppRecord {

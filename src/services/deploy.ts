@@ -6,6 +6,9 @@ import { parseDuration } from '../core/duration.js';
 import { parseEnvAssignment, parseEnvFile } from '../core/env.js';
 import { asInterruption, DeployError, fromEngineRefusal } from '../core/errors.js';
 import { assertAppName } from '../core/ids.js';
+import type { ActionPlan } from '../core/action-plan.js';
+import { diffConfig } from '../core/config-diff.js';
+import { refAt } from '../core/names.js';
 import { assertNoDuplicatePorts, parsePort } from '../core/ports.js';
 import { publicRecord } from '../core/record-view.js';
 import type { Settings } from '../core/settings.js';
@@ -16,6 +19,8 @@ import { buildImage } from './build.js';
 import { resolveEndpoint } from './engines.js';
 import { exclusive } from './exclusive.js';
 import { release } from './release.js';
+import { currentDeployment } from './current.js';
+import { commitRange, planGate, servingEffect, servingNow } from './planning.js';
 import { pruneAfterDeploy } from './retention.js';
 import { assertDockerfile, readProjectSettings, resolveSource } from './source.js';
 import { startRecord, type Tracker } from './tracker.js';
@@ -35,10 +40,18 @@ export interface DeployOptions {
   pull?: boolean | undefined;
   healthPath?: string | undefined;
   healthTimeout?: string | undefined;
+  /** Show the plan (under the lock, against what serves now) and change nothing. */
+  dryRun?: boolean | undefined;
 }
 
+/** The one-off settings a command line gives (deploy, redeploy): the strongest layer, kept with the record. */
+export type OneOffOptions = Pick<DeployOptions, 'port' | 'env' | 'secret' | 'envFile' | 'healthPath' | 'healthTimeout'>;
+
+/** What `deploy deploy` did: the deployment, or with --dry-run the plan it would have carried out. */
+export type DeployOutcome = { plan: ActionPlan; deployment: null } | { plan: null; deployment: Deployment };
+
 /** The settings the command line gives; the strongest layer. */
-function flagSettings(ctx: Context, o: DeployOptions): Settings {
+export function flagSettings(ctx: Context, o: OneOffOptions): Settings {
   const s: Settings = {};
   if (o.port && o.port.length > 0) {
     s.ports = o.port.map(parsePort);
@@ -91,7 +104,7 @@ export async function actorOf(ctx: Context, dir: string): Promise<string> {
 
 
 /** `deploy deploy`: a commit built into an image, run as a container, health-gated, switched over. */
-export async function deploy(ctx: Context, o: DeployOptions): Promise<Deployment> {
+export async function deploy(ctx: Context, o: DeployOptions): Promise<DeployOutcome> {
   const r = ctx.reporter;
   const git = await ctx.git();
   if (o.app !== undefined) assertAppName(o.app);
@@ -116,16 +129,44 @@ export async function deploy(ctx: Context, o: DeployOptions): Promise<Deployment
   await assertDockerfile(git, src, config.context, config.dockerfile);
   const [engine, actor] = await Promise.all([connecting, who]);
 
-  return exclusive(ctx, engine, app, `deploy of ${src.ref}@${src.commit.slice(0, 7)}`, async () => {
+  return exclusive(ctx, engine, app, `deploy of ${refAt(src.ref, src.commit)}`, async (): Promise<DeployOutcome> => {
     const store = ctx.store();
-    const tracker = startRecord(ctx, { app, kind: 'deploy', parentId: null, source: src, image: null, endpoint: endpoint.url, config, actor });
+    if (o.dryRun) {
+      const current = currentDeployment(ctx, app);
+      const effect = servingEffect(current, config, app);
+      const image = { how: 'build' as const, noCache: config.noCache, reason: 'a deploy builds its commit' };
+      const version = (store.list({ app, limit: 1 })[0]?.version ?? 0) + 1;
+      const plan: ActionPlan = {
+        action: 'deploy',
+        app,
+        title: `Deploy ${app} ${refAt(src.ref, src.commit)} as v${version}`,
+        endpoint: endpoint.url,
+        target: null,
+        source: src,
+        newVersion: version,
+        image,
+        config,
+        overrides: flags,
+        current: servingNow(current),
+        commitRange: await commitRange(git, src.root, current, src.commit),
+        gate: await planGate(engine, git, image, src, config),
+        serving: effect.text,
+        switchStrategy: effect.strategy,
+        changes: current ? diffConfig(current.config, config) : [],
+        changesAgainst: current ? `against v${current.version}, serving now:` : null,
+        noop: null,
+        warnings: [],
+      };
+      return { plan, deployment: null };
+    }
+    const tracker = startRecord(ctx, { app, kind: 'deploy', parentId: null, source: src, image: null, endpoint: endpoint.url, config, overrides: flags, actor });
     const d = tracker.deployment;
     // A new app learns where its code is at once; a known one only from a deploy that works, so a failed try of
     // another branch does not change what `deploy deploy --app NAME` ships next.
     if (!store.getApp(app)?.source) store.rememberSource(app, src.origin, d.createdAt);
-    tracker.event('queued', `deploy of ${src.ref}@${src.commit.slice(0, 7)} to ${endpoint.url}`);
+    tracker.event('queued', `deploy of ${refAt(src.ref, src.commit)} to ${endpoint.url}`);
     r.info(
-      `${r.colors.bold(`${app} v${d.version}`)} ${r.colors.dim(d.id)} · ${src.ref}@${src.commit.slice(0, 7)} ${quotedSubject(src.commitSubject)}${src.dirty ? r.colors.yellow(' (dirty)') : ''} → ${endpoint.url}`,
+      `${r.colors.bold(`${app} v${d.version}`)} ${r.colors.dim(d.id)} · ${refAt(src.ref, src.commit)} ${quotedSubject(src.commitSubject)}${src.dirty ? r.colors.yellow(' (dirty)') : ''} → ${endpoint.url}`,
     );
     await runToEnd(ctx, tracker, async () => {
       const image = await buildImage(ctx, engine, git, tracker, src);
@@ -133,7 +174,7 @@ export async function deploy(ctx: Context, o: DeployOptions): Promise<Deployment
     });
     store.rememberSource(app, src.origin, d.createdAt);
     await pruneAfterDeploy(ctx, engine, app, config.retention);
-    return tracker.deployment;
+    return { plan: null, deployment: tracker.deployment };
   });
 }
 

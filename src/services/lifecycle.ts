@@ -1,5 +1,5 @@
 import type { ContainerEvent, Engine } from '../adapters/docker/engine.js';
-import type { ActionPlan } from '../core/action-plan.js';
+import { planTarget, type ActionPlan } from '../core/action-plan.js';
 import { containerSpec } from '../core/container-spec.js';
 import { DeployError } from '../core/errors.js';
 import { containerName } from '../core/names.js';
@@ -7,7 +7,7 @@ import type { Deployment } from '../core/types.js';
 import type { Context } from '../context.js';
 import { engineFor } from './engines.js';
 import { chooseGate, waitHealthy } from './health.js';
-import { exclusive } from './exclusive.js';
+import { planGate, servingNow } from './planning.js';
 import { currentDeployment } from './current.js';
 
 export type LifecycleAction = 'stop' | 'start' | 'restart';
@@ -35,7 +35,7 @@ export async function containerRunning(ctx: Context, d: Deployment): Promise<boo
  * is what the engine says of its container, so a record that says "running" over a dead container is
  * started, not declared already running.
  */
-export function planLifecycle(ctx: Context, action: LifecycleAction, d: Deployment, running: boolean | null): ActionPlan {
+export async function planLifecycle(ctx: Context, engine: Engine, action: LifecycleAction, d: Deployment, running: boolean | null): Promise<ActionPlan> {
   const current = currentDeployment(ctx, d.app);
   let noop: string | null = null;
   let serving: string;
@@ -55,20 +55,27 @@ export function planLifecycle(ctx: Context, action: LifecycleAction, d: Deployme
         ? `${who(d)} restarts in place (same image and configuration, no build); it is down while it restarts`
         : `${who(d)} starts again (same image and configuration, no build)`;
   }
+  const image = { how: 'existing' as const, ref: d.image, imageId: d.imageId };
   return {
     action,
     app: d.app,
     title: `${action[0]?.toUpperCase()}${action.slice(1)} ${d.app}@v${d.version} (${d.id})`,
     endpoint: d.endpoint,
     target: d,
+    source: d,
     newVersion: null,
-    image: { how: 'existing', ref: d.image, imageId: d.imageId },
+    image,
     config: d.config,
+    overrides: d.overrides,
+    current: servingNow(current),
+    commitRange: null,
+    gate: action === 'stop' || noop ? null : await planGate(engine, null, image, null, d.config),
     serving,
     switchStrategy: null,
     changes: [],
     changesAgainst: null,
     noop,
+    warnings: [],
   };
 }
 
@@ -139,23 +146,14 @@ async function bringUp(ctx: Context, engine: Engine, d: Deployment, restart: boo
   return store.getDeployment(d.id) as Deployment;
 }
 
-/** Carries out a stop / start / restart plan on the engine the deployment lives on. */
-export async function applyLifecycle(ctx: Context, plan: ActionPlan): Promise<LifecycleResult> {
-  const d = plan.target;
+/**
+ * Carries out a stop / start / restart plan on the engine the deployment lives on, under the app's lock (taken by
+ * the caller before the plan was made, so the plan is of the app as it is).
+ */
+export async function applyLifecycle(ctx: Context, engine: Engine, plan: ActionPlan): Promise<LifecycleResult> {
+  const d = planTarget(plan);
   if (plan.noop) return { deployment: d, changed: false, message: plan.noop };
-  const engine = await engineFor(ctx, d.endpoint);
-  return exclusive(ctx, engine, d.app, `${plan.action} of v${d.version} (${d.id})`, () => carryOut(ctx, engine, plan));
-}
-
-async function carryOut(ctx: Context, engine: Engine, plan: ActionPlan): Promise<LifecycleResult> {
   const store = ctx.store();
-  // Under the lock, after the sync: act on the record as it is now, not as it was when the plan was made.
-  const d = store.getDeployment(plan.target.id) ?? plan.target;
-  if (d.status !== plan.target.status && d.status !== 'running' && d.status !== 'stopped') {
-    throw new DeployError('usage', `${who(d)} changed while this command waited: it is ${d.status} now. Nothing was done.`, {
-      hint: `See what runs: deploy ls --app ${d.app}`,
-    });
-  }
   if (plan.action === 'stop') {
     ctx.reporter.step(`Stopping ${d.containerName ?? d.id}`);
     if (d.containerId) await engine.stopContainer(d.containerId);

@@ -107,8 +107,7 @@ export async function release(ctx: Context, engine: Engine, tracker: Tracker, im
       watch.close();
     }
   } catch (error) {
-    const reason = error instanceof DeployError ? error.message : (error as Error).message;
-    await undo(ctx, engine, tracker, containerId, stoppedOld ? { d: plan.replaces as Deployment, engine: oldEngine as Engine } : null, secrets, reason);
+    await undo(ctx, engine, tracker, containerId, stoppedOld ? { d: plan.replaces as Deployment, engine: oldEngine as Engine } : null, secrets);
     // An image this deployment built and that never served goes too: every image left on the engine then
     // belongs to a deployment that served (what `deploy sync` relies on), and no broken build lingers.
     if (image.ref === imageRef(d.app, d.id)) await engine.removeImage(image.ref).catch(() => false);
@@ -155,11 +154,11 @@ async function undo(
   containerId: string | null,
   stopped: { d: Deployment; engine: Engine } | null,
   secrets: string[],
-  reason: string,
 ): Promise<void> {
   const r = ctx.reporter;
   const d = tracker.deployment;
-  r.fail(sanitize(reason));
+  // The failure itself is reported once, where the command ends (main); here only what it leaves behind.
+  r.stopSpinner();
   const lines = containerId ? await keepLogs(engine, ctx.store(), d, ctx.now()) : [];
   const tail = lines.slice(-FAILED_TAIL);
   if (tail.length > 0) {

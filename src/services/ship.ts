@@ -1,19 +1,19 @@
 import type { Engine } from '../adapters/docker/engine.js';
-import type { ActionPlan, ImageSource } from '../core/action-plan.js';
-import { endpointSetting, resolveConfig, snapshotSettings } from '../core/config.js';
+import { planTarget, type ActionPlan, type ImageSource } from '../core/action-plan.js';
+import { derivedOverrides, mergeSettings, resolveConfig, snapshotSettings } from '../core/config.js';
 import type { Settings } from '../core/settings.js';
 import { diffConfig } from '../core/config-diff.js';
 import { DeployError } from '../core/errors.js';
-import { planSwitch } from '../core/plan.js';
+import { refAt } from '../core/names.js';
+import { assertNoDuplicatePorts } from '../core/ports.js';
 import { redactUrl } from '../core/redact.js';
 import { IN_PROGRESS, type DeployConfig, type Deployment, type Kind } from '../core/types.js';
 import type { Context } from '../context.js';
 import { layersFor } from './app-config.js';
 import { buildImage, type BuiltImage } from './build.js';
 import { actorOf, runToEnd } from './deploy.js';
-import { engineFor, resolveEndpoint } from './engines.js';
-import { exclusive } from './exclusive.js';
 import { currentDeployment } from './current.js';
+import { commitRange, planGate, servingEffect, servingNow } from './planning.js';
 import { release } from './release.js';
 import { pruneAfterDeploy } from './retention.js';
 import { readProjectSettings } from './source.js';
@@ -21,18 +21,6 @@ import { startRecord } from './tracker.js';
 import { existsSync } from 'node:fs';
 import { isGitUrl } from '../adapters/git.js';
 import { quotedSubject } from '../ui/text.js';
-
-/** "what happens to the deployment serving now", in words. */
-function servingEffect(current: Deployment | null, next: DeployConfig | null, app: string): { text: string; strategy: ActionPlan['switchStrategy'] } {
-  if (!current) return { text: `nothing serves ${app} now`, strategy: next ? 'start-first' : null };
-  const who = `${app} v${current.version} (${current.id})`;
-  if (current.status === 'stopped') return { text: `${who} is stopped; it will be superseded`, strategy: 'start-first' };
-  if (!next) return { text: `${who} serves now`, strategy: null };
-  const plan = planSwitch(current, next.ports);
-  return plan.strategy === 'stop-first'
-    ? { text: `${who} stops first (same host port), and starts again if this fails`, strategy: 'stop-first' }
-    : { text: `${who} serves until this one is healthy, then retires`, strategy: 'start-first' };
-}
 
 function nextVersion(ctx: Context, app: string): number {
   const newest = ctx.store().list({ app, limit: 1 })[0];
@@ -70,19 +58,25 @@ async function imageOn(engine: Engine, d: Deployment): Promise<Awaited<ReturnTyp
 export interface RedeployOptions {
   noCache: boolean;
   pull: boolean;
+  /** One-off settings for this redeploy (--port, --env, --secret, --health-*), over the target's own. */
+  flags: Settings;
 }
 
 /**
- * `deploy redeploy ID`: ID's commit again, with the app's configuration as it is now. Reuses ID's image when
- * the engine still has it (no build); builds it from the commit when it does not, or when --no-cache.
+ * `deploy redeploy ID`: ID's commit again, with ID's own settings (what its command line gave it: ports, health
+ * check...; its deploy.json) and the app's configuration as it is now (env vars and secrets, `config set`
+ * values). Reuses ID's image when the engine still has it (no build); builds it from the commit when it does
+ * not, or with --no-cache. Planned under the app's lock, against what serves now.
  */
-export async function planRedeploy(ctx: Context, target: Deployment, o: RedeployOptions): Promise<ActionPlan> {
+export async function planRedeploy(ctx: Context, engine: Engine, target: Deployment, o: RedeployOptions): Promise<ActionPlan> {
   if (IN_PROGRESS.includes(target.status)) {
     throw new DeployError('usage', `${target.app} v${target.version} (${target.id}) is still ${target.status}; redeploy it once it has finished.`);
   }
   let project: Settings;
+  let src: { root: string; treeish: string; subdir: string } | null = null;
   try {
-    project = await readProjectSettings(await ctx.git(), await sourceOf(ctx, target, false));
+    src = await sourceOf(ctx, target, false);
+    project = await readProjectSettings(await ctx.git(), src);
   } catch (error) {
     if (!(error instanceof DeployError) || error.code !== 'source') throw error;
     // The repository is out of reach (moved, or its host down): its deploy.json as it was for the target
@@ -90,10 +84,12 @@ export async function planRedeploy(ctx: Context, target: Deployment, o: Redeploy
     ctx.reporter.warn(`${error.message} Using the deploy.json settings of v${target.version} as they were.`);
     project = snapshotSettings(target.config);
   }
-  const layers = layersFor(ctx, target.app, project);
-  const { config } = resolveConfig(layers, { noCache: o.noCache, pull: o.pull });
-  const endpoint = resolveEndpoint(ctx, endpointSetting(layers));
-  const engine = await ctx.engine(endpoint);
+  // ID's one-off settings: kept with its record, or told from its snapshot for a record that did not keep them.
+  const own = target.overrides ?? derivedOverrides(target.config, resolveConfig(layersFor(ctx, target.app, project)));
+  const overrides = mergeSettings(o.flags, own);
+  const { config: resolved } = resolveConfig(layersFor(ctx, target.app, project, overrides), { noCache: o.noCache, pull: o.pull });
+  assertNoDuplicatePorts(resolved.ports);
+  const config = withKnownSecrets(ctx, target, resolved);
   const existing = o.noCache ? null : await imageOn(engine, target);
   const image: ImageSource =
     existing && target.image
@@ -102,20 +98,27 @@ export async function planRedeploy(ctx: Context, target: Deployment, o: Redeploy
   const current = currentDeployment(ctx, target.app);
   const effect = servingEffect(current, config, target.app);
   const version = nextVersion(ctx, target.app);
+  const git = src ? await ctx.git() : null;
   return {
     action: 'redeploy',
     app: target.app,
     title: `Redeploy ${target.app}@v${target.version} (${target.id}) as v${version}`,
-    endpoint: endpoint.url,
+    endpoint: engine.endpoint.url,
     target,
+    source: target,
     newVersion: version,
     image,
     config,
+    overrides,
+    current: servingNow(current),
+    commitRange: await commitRange(git, src?.root ?? null, current, target.commit),
+    gate: await planGate(engine, git, image, src, config),
     serving: effect.text,
     switchStrategy: effect.strategy,
-    changes: diffConfig(target.config, config),
-    changesAgainst: `since v${target.version}:`,
+    changes: diffConfig(current?.config ?? target.config, config),
+    changesAgainst: current ? `against v${current.version}, serving now:` : `since v${target.version}:`,
     noop: null,
+    warnings: [],
   };
 }
 
@@ -124,54 +127,74 @@ export interface RollbackSelection {
   steps?: number | undefined;
 }
 
+/** Two deployments that ship the same thing: the same image and the same configuration. */
+function sameRelease(a: Deployment, b: Deployment): boolean {
+  return a.imageId !== null && a.imageId === b.imageId && diffConfig(a.config, b.config).length === 0;
+}
+
 /**
  * `deploy rollback`: the target's exact snapshot (image and configuration) shipped again, as a new record.
- * The default target is the newest successful deployment older than the current one whose image exists.
+ * Planned under the app's lock, against what serves now.
  */
-export async function planRollback(ctx: Context, current: Deployment, target: Deployment, rebuild: boolean): Promise<ActionPlan> {
-  const engine = await engineFor(ctx, target.endpoint);
+export async function planRollback(ctx: Context, engine: Engine, current: Deployment, target: Deployment, rebuild: boolean): Promise<ActionPlan> {
   const version = nextVersion(ctx, target.app);
-  const sameRelease = target.imageId !== null && target.imageId === current.imageId && diffConfig(target.config, current.config).length === 0;
   const noop =
-    target.id === current.id || (sameRelease && current.status === 'running')
-      ? `${target.app} v${current.version} (${current.id}) is already running ${target.id === current.id ? 'this deployment' : `what v${target.version} shipped`}; nothing to do.`
+    target.id === current.id || (sameRelease(target, current) && current.status === 'running')
+      ? `${target.app} v${current.version} (${current.id}) is already running ${target.id === current.id ? 'this deployment' : `what v${target.version} (${target.id}) shipped`}; nothing to do.`
       : null;
   const existing = noop ? null : await imageOn(engine, target);
   if (!noop && !existing && !rebuild) {
-    throw new DeployError('image_gone', `The image of ${target.app} v${target.version} (${target.id}, ${target.image ?? 'no image'}) is no longer on ${target.endpoint}.`, {
+    throw new DeployError('image_gone', `The image of ${target.app} v${target.version} (${target.id}, ${target.image ?? 'no image'}) is no longer on ${engine.endpoint.url}.`, {
       hint: `Build it again from commit ${target.commit.slice(0, 7)} with: deploy rollback ${target.app} --to ${target.id} --rebuild`,
     });
   }
   const image: ImageSource = existing && target.image
     ? { how: 'reuse', ref: target.image, imageId: existing.id, from: `v${target.version}` }
     : { how: 'build', noCache: false, reason: `--rebuild: the image of v${target.version} is gone` };
-  const config = withKnownSecrets(ctx, target);
+  const config = { ...withKnownSecrets(ctx, target, target.config), noCache: false, pull: false };
   const effect = servingEffect(current, config, target.app);
+  let src: { root: string; treeish: string; subdir: string } | null = null;
+  if (!noop) src = await sourceOf(ctx, target, image.how === 'build').catch((error: unknown) => {
+    if (image.how === 'build') throw error;
+    return null;
+  });
+  const git = src ? await ctx.git() : null;
+  const warnings: string[] = [];
+  if (target.rolledBack) {
+    const by = target.supersededBy ? ctx.store().getDeployment(target.supersededBy) : null;
+    warnings.push(`v${target.version} was rolled back from before${by ? ` (by v${by.version}, ${by.id})` : ''}.`);
+  }
   return {
     action: 'rollback',
     app: target.app,
     title: `Roll back ${target.app} from v${current.version} (${current.id}) to v${target.version} (${target.id}) as v${version}`,
-    endpoint: target.endpoint,
+    endpoint: engine.endpoint.url,
     target,
+    source: target,
     newVersion: version,
     image,
-    config: { ...config, noCache: false, pull: false },
+    config,
+    overrides: target.overrides,
+    current: servingNow(current),
+    commitRange: await commitRange(git, src?.root ?? null, current, target.commit),
+    gate: noop ? null : await planGate(engine, git, image, src, config),
     serving: effect.text,
     switchStrategy: effect.strategy,
-    changes: diffConfig(current.config, target.config),
+    changes: diffConfig(current.config, config),
     changesAgainst: `against v${current.version}, serving now:`,
     noop,
+    warnings,
   };
 }
 
 /**
  * A snapshot synced from an engine may lack secret values (the engine keeps them only in live containers'
- * environments); they come from the app's stored configuration, or the rollback is refused rather than
+ * environments); they come from the app's stored configuration, or the deployment is refused rather than
  * shipped without them.
  */
-function withKnownSecrets(ctx: Context, target: Deployment): DeployConfig {
-  const missing = Object.entries(target.config.env).filter(([, v]) => v.secret && v.value === '');
-  if (missing.length === 0) return target.config;
+function withKnownSecrets(ctx: Context, target: Deployment, config: DeployConfig): DeployConfig {
+  const missing = Object.entries(config.env).filter(([, v]) => v.secret && v.value === '');
+  if (missing.length === 0) return config;
   const stored = new Map(ctx.store().appConfig(target.app).filter((r) => r.kind === 'env').map((r) => [r.key, r.value]));
   const unknown = missing.map(([k]) => k).filter((k) => !stored.has(k));
   if (unknown.length > 0) {
@@ -179,12 +202,16 @@ function withKnownSecrets(ctx: Context, target: Deployment): DeployConfig {
       hint: `Set ${unknown.length > 1 ? 'them' : 'it'} here first: deploy config set ${unknown[0]}=VALUE --secret --app ${target.app}`,
     });
   }
-  const env = { ...target.config.env };
+  const env = { ...config.env };
   for (const [k] of missing) env[k] = { value: stored.get(k) as string, secret: true };
-  return { ...target.config, env };
+  return { ...config, env };
 }
 
-/** Chooses the rollback target: --to, --steps N, or the newest successful one before the current one. */
+/**
+ * Chooses the rollback target: --to, --steps N, or the newest known-good release before the current one. A
+ * known-good release served (passed its gate) and was not rolled back away from. Retrying a rollback picks the
+ * same target, so a second run finds it already running and does nothing.
+ */
 export function rollbackTarget(ctx: Context, current: Deployment, sel: RollbackSelection, byId: (ref: string) => Deployment | null): Deployment {
   if (sel.to !== undefined) {
     const d = byId(sel.to);
@@ -199,66 +226,74 @@ export function rollbackTarget(ctx: Context, current: Deployment, sel: RollbackS
     }
     // A Git ref (a tag, a branch, a SHA prefix): the newest successful deployment of that commit.
     const ref = sel.to.toLowerCase();
-    const match = ctx
+    const matches = ctx
       .store()
       .list({ app: current.app })
-      .find((x) => x.readyAt !== null && (x.commit.startsWith(ref) || x.ref === sel.to));
+      .filter((x) => x.readyAt !== null && (x.commit.startsWith(ref) || x.ref === sel.to));
+    const match = matches.find((x) => !x.rolledBack) ?? matches[0];
     if (match) return match;
     throw new DeployError('not_found', `No successful deployment of ${current.app} matches ${JSON.stringify(sel.to)} (an id, APP@vN, a tag, a branch or a commit).`, {
       hint: `List them: deploy ls --app ${current.app}. To ship a commit that was never deployed: deploy deploy --app ${current.app} --ref ${sel.to}`,
     });
   }
   const steps = sel.steps ?? 1;
-  const older = ctx
+  const good = ctx
     .store()
     .list({ app: current.app })
-    .filter((d) => d.id !== current.id && d.readyAt !== null && d.createdAt <= current.createdAt && !(d.imageId === current.imageId && diffConfig(d.config, current.config).length === 0));
-  const target = older[steps - 1];
+    .filter((d) => d.id !== current.id && d.readyAt !== null && !d.rolledBack && d.createdAt <= current.createdAt);
+  // Already rolled back: the newest known-good release is what runs. Rolling back again means that one, and
+  // there is nothing to do (a retried CI job must not go one further back, let alone forward to the bad one).
+  const newest = good[0];
+  if (steps === 1 && current.kind === 'rollback' && newest && sameRelease(newest, current)) return newest;
+  // Each release counts once, however many times it was shipped; what runs now is not a step back.
+  const seen: Deployment[] = [];
+  for (const d of good) if (!sameRelease(d, current) && !seen.some((s) => sameRelease(s, d))) seen.push(d);
+  const target = seen[steps - 1];
   if (!target) {
-    throw new DeployError('not_found', `${current.app} has ${older.length === 0 ? 'no' : `only ${older.length}`} successful deployment${older.length === 1 ? '' : 's'} older than v${current.version} to roll back to.`, {
+    const n = seen.length;
+    throw new DeployError('not_found', `${current.app} has ${n === 0 ? 'no' : `only ${n}`} known-good release${n === 1 ? '' : 's'} older than v${current.version} to roll back to${steps > 1 ? ` (asked for ${steps} back)` : ''}.`, {
       hint: `See its history: deploy ls --app ${current.app}`,
     });
   }
   return target;
 }
 
-/** Creates the record of a redeploy or rollback and carries out its plan. */
-export async function applyShip(ctx: Context, plan: ActionPlan, kind: Extract<Kind, 'redeploy' | 'rollback'>): Promise<Deployment> {
-  const t = plan.target;
-  const [engine, actor] = await Promise.all([engineFor(ctx, plan.endpoint), actorOf(ctx, ctx.cwd)]);
-  return exclusive(ctx, engine, t.app, `${kind} to v${t.version} (${t.id})`, async () => {
-    const reused = plan.image.how === 'reuse' ? plan.image : null;
-    const tracker = startRecord(ctx, {
-      app: t.app,
-      kind,
-      parentId: t.id,
-      source: t,
-      image: reused ? { ref: reused.ref, id: reused.imageId } : null,
-      endpoint: engine.endpoint.url,
-      config: plan.config,
-      actor,
-    });
-    const d = tracker.deployment;
-    tracker.event('queued', `${kind} of v${t.version} (${t.id})${reused ? `, reusing ${reused.ref}` : ', building the image'}`);
-    const r = ctx.reporter;
-    r.info(`${r.colors.bold(`${d.app} v${d.version}`)} ${r.colors.dim(d.id)} · ${kind} of v${t.version} · ${t.ref}@${t.commit.slice(0, 7)} ${quotedSubject(t.commitSubject)} → ${engine.endpoint.url}`);
-    await runToEnd(ctx, tracker, async () => {
-      let image: BuiltImage;
-      if (reused) {
-        const info = await engine.inspectImage(reused.imageId);
-        if (!info) {
-          throw new DeployError('image_gone', `The image ${reused.ref} disappeared from the engine before it could be used.`, {
-            hint: kind === 'rollback' ? `Build it again with: deploy rollback ${t.app} --to ${t.id} --rebuild` : `Build it again with: deploy redeploy ${t.id} --no-cache`,
-          });
-        }
-        r.done(`Reusing ${reused.ref} (built for v${t.version}): no build`);
-        image = { ...info, ref: reused.ref };
-      } else {
-        image = await buildImage(ctx, engine, await ctx.git(), tracker, await sourceOf(ctx, t, true));
-      }
-      await release(ctx, engine, tracker, image);
-    });
-    await pruneAfterDeploy(ctx, engine, d.app, d.config.retention);
-    return tracker.deployment;
+/** Creates the record of a redeploy or rollback and carries out its plan, under the app's lock (the caller's). */
+export async function applyShip(ctx: Context, engine: Engine, plan: ActionPlan, kind: Extract<Kind, 'redeploy' | 'rollback'>): Promise<Deployment> {
+  const t = planTarget(plan);
+  const actor = await actorOf(ctx, ctx.cwd);
+  const reused = plan.image.how === 'reuse' ? plan.image : null;
+  const tracker = startRecord(ctx, {
+    app: t.app,
+    kind,
+    parentId: t.id,
+    source: t,
+    image: reused ? { ref: reused.ref, id: reused.imageId } : null,
+    endpoint: engine.endpoint.url,
+    config: plan.config,
+    overrides: plan.overrides,
+    actor,
   });
+  const d = tracker.deployment;
+  tracker.event('queued', `${kind} of v${t.version} (${t.id})${reused ? `, reusing ${reused.ref}` : ', building the image'}`);
+  const r = ctx.reporter;
+  r.info(`${r.colors.bold(`${d.app} v${d.version}`)} ${r.colors.dim(d.id)} · ${kind} of v${t.version} · ${refAt(t.ref, t.commit)} ${quotedSubject(t.commitSubject)} → ${engine.endpoint.url}`);
+  await runToEnd(ctx, tracker, async () => {
+    let image: BuiltImage;
+    if (reused) {
+      const info = await engine.inspectImage(reused.imageId);
+      if (!info) {
+        throw new DeployError('image_gone', `The image ${reused.ref} disappeared from the engine before it could be used.`, {
+          hint: kind === 'rollback' ? `Build it again with: deploy rollback ${t.app} --to ${t.id} --rebuild` : `Build it again with: deploy redeploy ${t.id} --no-cache`,
+        });
+      }
+      r.done(`Reusing ${reused.ref} (built for v${t.version}): no build`);
+      image = { ...info, ref: reused.ref };
+    } else {
+      image = await buildImage(ctx, engine, await ctx.git(), tracker, await sourceOf(ctx, t, true));
+    }
+    await release(ctx, engine, tracker, image);
+  });
+  await pruneAfterDeploy(ctx, engine, d.app, d.config.retention);
+  return tracker.deployment;
 }

@@ -41,6 +41,7 @@ function fromLabel(r: RecordLabel, endpoint: string, extra: Partial<Deployment>)
     supersededBy: null,
     rolledBack: false,
     worker: null,
+    overrides: null,
     ...extra,
   };
 }

@@ -41,6 +41,8 @@ export interface RecordStart {
   image: { ref: string; id: string } | null;
   endpoint: string;
   config: DeployConfig;
+  /** The one-off settings of the command line, kept so that a redeploy ships them again. */
+  overrides?: Deployment['overrides'];
   actor: string;
 }
 
@@ -81,6 +83,7 @@ export function startRecord(ctx: Context, start: RecordStart): Tracker {
     origin: originOf(ctx),
     error: null,
     worker: { machine: machineId(), pid: process.pid },
+    overrides: start.overrides ?? null,
   });
   return new Tracker(store, ctx.now, d);
 }

@@ -9,6 +9,7 @@ export interface ConfirmOptions {
 }
 
 const VERB: Record<ActionPlan['action'], string> = {
+  deploy: 'Deploy',
   redeploy: 'Redeploy',
   rollback: 'Roll back',
   stop: 'Stop',
@@ -56,6 +57,13 @@ export async function askSecret(ctx: Context, message: string): Promise<string> 
   }
 }
 
+/** --dry-run: the plan on stdout (one JSON document with --json), and nothing changed. */
+export function showDryRun(ctx: Context, plan: ActionPlan): void {
+  const r = ctx.reporter;
+  if (r.json) r.result({ dryRun: true, plan: publicPlan(plan) });
+  else r.print(`${renderPlan(plan, r.colors)}\n${r.colors.dim('Dry run: nothing was changed.')}`);
+}
+
 /**
  * Shows the plan and asks before acting. --yes answers yes; --dry-run prints the plan (stdout) and stops.
  * Returns false when the caller should stop (dry run).
@@ -63,8 +71,7 @@ export async function askSecret(ctx: Context, message: string): Promise<string> 
 export async function confirmPlan(ctx: Context, plan: ActionPlan, options: ConfirmOptions): Promise<boolean> {
   const r = ctx.reporter;
   if (options.dryRun) {
-    if (r.json) r.result({ dryRun: true, plan: publicPlan(plan) });
-    else r.print(`${renderPlan(plan, r.colors)}\n${r.colors.dim('Dry run: nothing was changed.')}`);
+    showDryRun(ctx, plan);
     return false;
   }
   r.info(renderPlan(plan, r.colors));

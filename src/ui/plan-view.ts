@@ -1,9 +1,10 @@
-import type { ActionPlan } from '../core/action-plan.js';
+import type { ActionPlan, PlannedGate } from '../core/action-plan.js';
 import { formatDuration } from '../core/duration.js';
 import { formatPort } from '../core/ports.js';
 import { SECRET_MASK } from '../core/record-view.js';
 import type { Colors } from './colors.js';
 import { DEFAULT_SOCKET } from '../core/endpoint-choice.js';
+import { quotedSubject } from './text.js';
 
 function imageLine(p: ActionPlan): string {
   const img = p.image;
@@ -12,35 +13,53 @@ function imageLine(p: ActionPlan): string {
   return `${img.ref ?? img.imageId ?? '-'}`;
 }
 
-function healthLine(p: ActionPlan): string {
-  const hc = p.config.healthCheck;
-  const within = `within ${formatDuration(hc.timeoutMs)}`;
-  if (hc.path !== null) return `the image's HEALTHCHECK if it has one, else GET ${hc.path}${hc.port ? ` on port ${hc.port}` : ''} ${within}`;
-  return `the image's HEALTHCHECK if it has one, else running for ${formatDuration(hc.settleMs)}`;
+/** The one check that will decide, in words. */
+export function gateLine(g: PlannedGate): string {
+  const within = `within ${formatDuration(g.timeoutMs)}`;
+  const check =
+    g.mode === 'healthcheck'
+      ? `the image's HEALTHCHECK must report healthy ${within}`
+      : g.mode === 'http'
+        ? `GET ${g.url ?? ''} must answer 2xx/3xx ${within}`
+        : `the container must keep running for ${formatDuration(g.settleMs)}`;
+  return g.note ? `${check} (${g.note})` : check;
 }
 
 /** The configuration about to be shipped, as a person checks it before saying yes. */
 export function renderPlan(p: ActionPlan, c: Colors): string {
-  const t = p.target;
-  const label = (s: string) => c.dim(s.padEnd(10));
+  const s = p.source;
+  const label = (text: string) => c.dim(text.padEnd(10));
   const lines: string[] = [c.bold(p.title)];
   lines.push(`  ${label('endpoint')}${p.endpoint === DEFAULT_SOCKET ? `local (${p.endpoint})` : p.endpoint}`);
-  const when = t.commitTime ? new Date(t.commitTime).toISOString().slice(0, 16).replace('T', ' ') : '';
-  lines.push(`  ${label('commit')}${t.commit.slice(0, 12)} ${JSON.stringify(t.commitSubject)}${t.dirty ? c.yellow(' (dirty)') : ''}`);
-  lines.push(`  ${label('')}${t.commitAuthor}${when ? ` · ${when} UTC` : ''} · ${t.ref}`);
-  if (p.action === 'redeploy' || p.action === 'rollback') lines.push(`  ${label('image')}${imageLine(p)}`);
-  else if (t.image) lines.push(`  ${label('image')}${t.image}`);
+  const when = s.commitTime ? new Date(s.commitTime).toISOString().slice(0, 16).replace('T', ' ') : '';
+  lines.push(`  ${label('commit')}${s.commit.slice(0, 12)} ${quotedSubject(s.commitSubject, 200)}${s.dirty ? c.yellow(' (dirty)') : ''}`);
+  const ref = s.ref === s.commit || s.commit.startsWith(s.ref) ? '' : ` · ${s.ref}`;
+  lines.push(`  ${label('')}${s.commitAuthor}${when ? ` · ${when} UTC` : ''}${ref}`);
+  if (p.current) {
+    const range = p.commitRange ? ` · goes ${p.commitRange.includes('→') ? `from ${p.commitRange}` : `on ${p.commitRange}`}` : '';
+    lines.push(`  ${label('serving')}v${p.current.version} (${p.current.id}, ${p.current.status})${range}`);
+  } else if (p.action !== 'stop') {
+    lines.push(`  ${label('serving')}${c.dim('nothing yet')}`);
+  }
+  if (p.action === 'deploy' || p.action === 'redeploy' || p.action === 'rollback') lines.push(`  ${label('image')}${imageLine(p)}`);
+  else if (p.target?.image) lines.push(`  ${label('image')}${p.target.image}`);
   const env = Object.entries(p.config.env).sort(([a], [b]) => (a < b ? -1 : 1));
   if (env.length === 0) lines.push(`  ${label('env')}${c.dim('none')}`);
   env.forEach(([k, v], i) => lines.push(`  ${label(i === 0 ? 'env' : '')}${k}=${v.secret ? `${SECRET_MASK} ${c.dim('(secret)')}` : v.value}`));
   lines.push(`  ${label('ports')}${p.config.ports.map(formatPort).join(', ') || c.dim('none')}`);
-  lines.push(`  ${label('health')}${healthLine(p)}`);
-  lines.push(`  ${label('now')}${p.serving}`);
-  if (p.changes.length > 0) {
-    lines.push(`  ${label('changes')}${c.dim(p.changesAgainst ?? '')}`);
-    for (const ch of p.changes) {
-      lines.push(`  ${label('')}${ch.key}: ${ch.from === null ? c.dim('(unset)') : ch.from} → ${ch.to === null ? c.dim('(unset)') : c.bold(ch.to)}`);
+  lines.push(`  ${label('restart')}${p.config.restart}`);
+  if (p.gate) lines.push(`  ${label('health')}${gateLine(p.gate)}`);
+  lines.push(`  ${label('then')}${p.serving}`);
+  if (p.changesAgainst !== null) {
+    if (p.changes.length === 0) {
+      lines.push(`  ${label('changes')}${c.dim(`none ${p.changesAgainst.replace(/:$/, '')}`)}`);
+    } else {
+      lines.push(`  ${label('changes')}${c.dim(p.changesAgainst)}`);
+      for (const ch of p.changes) {
+        lines.push(`  ${label('')}${ch.key}: ${ch.from === null ? c.dim('(unset)') : ch.from} → ${ch.to === null ? c.dim('(unset)') : c.bold(ch.to)}`);
+      }
     }
   }
+  for (const w of p.warnings) lines.push(`  ${label('note')}${c.yellow(w)}`);
   return lines.join('\n');
 }

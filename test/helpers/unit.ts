@@ -68,6 +68,7 @@ export function makeDeployment(overrides: Partial<Deployment> = {}): Deployment 
     supersededBy: null,
     rolledBack: false,
     worker: null,
+    overrides: null,
     ...overrides,
   };
 }

@@ -201,3 +201,33 @@ describe('secretKeys', () => {
     expect(secretKeys({ A: { value: 'x', secret: false } })).toEqual([]);
   });
 });
+
+describe('mergeSettings and derivedOverrides', () => {
+  it('merges env, build args and health fields key by key, the stronger layer winning', async () => {
+    const { mergeSettings } = await import('../../src/core/config.js');
+    const merged = mergeSettings(
+      { env: { A: { value: '2', secret: false } }, healthCheck: { path: '/h' }, ports: [{ hostIp: '', hostPort: 81, containerPort: 80, protocol: 'tcp' }] },
+      { env: { A: { value: '1', secret: false }, B: { value: 'b', secret: true } }, healthCheck: { timeoutMs: 5000 }, restart: 'always' },
+    );
+    expect(merged).toEqual({
+      env: { A: { value: '2', secret: false }, B: { value: 'b', secret: true } },
+      healthCheck: { path: '/h', timeoutMs: 5000 },
+      ports: [{ hostIp: '', hostPort: 81, containerPort: 80, protocol: 'tcp' }],
+      restart: 'always',
+    });
+  });
+
+  it('guesses the one-off settings of an old record, leaving what the app sets now alone', async () => {
+    const { derivedOverrides, resolveConfig } = await import('../../src/core/config.js');
+    const port = (hostPort: number) => ({ hostIp: '127.0.0.1', hostPort, containerPort: 8080, protocol: 'tcp' as const });
+    const snapshot = resolveConfig([
+      { origin: 'flag', settings: { ports: [port(9001)], env: { ONE: { value: 'off', secret: false }, KEPT: { value: 'old', secret: false } } } },
+      { origin: 'deploy.json', settings: { ports: [port(8080)] } },
+    ]).config;
+    const now = resolveConfig([
+      { origin: 'app', settings: { env: { KEPT: { value: 'new', secret: false } } } },
+      { origin: 'deploy.json', settings: { ports: [port(8080)] } },
+    ]);
+    expect(derivedOverrides(snapshot, now)).toEqual({ ports: [port(9001)], env: { ONE: { value: 'off', secret: false } } });
+  });
+});

@@ -139,10 +139,15 @@ describe('errorToJson', () => {
 });
 
 describe('failureDocument', () => {
-  it('is the failed deployment record when the error carries one', () => {
+  it('is the failed deployment record when the error carries one, its error in the shape of every failure', () => {
     const record = { id: 'abcd2345', status: 'failed', error: { code: 'health_failed', message: 'No answer.' } };
-    const e = new DeployError('health_failed', 'No answer.').withDetails({ record });
-    expect(failureDocument(e)).toBe(record);
+    const e = new DeployError('health_failed', 'No answer.', { hint: 'See its output: deploy logs abcd2345' }).withDetails({ record });
+    expect(failureDocument(e)).toEqual({
+      id: 'abcd2345',
+      status: 'failed',
+      error: { code: 'health_failed', exitCode: 11, message: 'No answer.', hint: 'See its output: deploy logs abcd2345' },
+    });
+    expect(failureDocument(e)).toHaveProperty('error', (failureDocument(new DeployError('health_failed', 'No answer.', { hint: 'See its output: deploy logs abcd2345' })) as { error: unknown }).error);
   });
 
   it('is {"error": ...} when there is no record', () => {

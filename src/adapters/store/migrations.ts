@@ -111,6 +111,11 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX deployments_failures ON deployments (created_at, app, finished_at) WHERE status IN ('failed', 'interrupted');
   CREATE INDEX deployments_rolled_back ON deployments (created_at, app, ready_at, superseded_by) WHERE rolled_back = 1;
   `,
+  // 6: the one-off settings given on a deployment's command line (JSON; secret values included, like the
+  //    configuration snapshot), so that `deploy redeploy ID` ships ID with them again.
+  `
+  ALTER TABLE deployments ADD COLUMN overrides TEXT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -39,12 +39,13 @@ const COLUMNS: ReadonlyArray<[keyof Deployment, string]> = [
   ['supersededBy', 'superseded_by'],
   ['worker', 'worker'],
   ['rolledBack', 'rolled_back'],
+  ['overrides', 'overrides'],
 ];
 const COLUMN_OF = new Map(COLUMNS);
 
 function toColumn(key: keyof Deployment, value: unknown): SQLInputValue {
   if (key === 'config') return JSON.stringify(value);
-  if (key === 'worker') return value === null || value === undefined ? null : JSON.stringify(value);
+  if (key === 'worker' || key === 'overrides') return value === null || value === undefined ? null : JSON.stringify(value);
   if (key === 'dirty' || key === 'rolledBack') return value ? 1 : 0;
   return value as SQLInputValue;
 }
@@ -57,6 +58,7 @@ function fromRow(row: Record<string, unknown>): Deployment {
   d.rolledBack = row.rolled_back === 1;
   d.supersededBy = (row.superseded_by as string | null) ?? null;
   d.worker = row.worker ? (JSON.parse(row.worker as string) as Deployment['worker']) : null;
+  d.overrides = row.overrides ? (JSON.parse(row.overrides as string) as Deployment['overrides']) : null;
   d.error = row.error_code ? { code: row.error_code as string, message: (row.error_message as string) ?? '' } : null;
   return d as unknown as Deployment;
 }
@@ -68,7 +70,7 @@ export interface ListFilter {
   limit?: number | undefined;
 }
 
-export type NewDeployment = Omit<Deployment, 'version' | 'supersededBy' | 'worker' | 'rolledBack'> & { worker?: Deployment['worker'] };
+export type NewDeployment = Omit<Deployment, 'version' | 'supersededBy' | 'worker' | 'rolledBack' | 'overrides'> & { worker?: Deployment['worker']; overrides?: Deployment['overrides'] };
 export type DeploymentPatch = Partial<Omit<Deployment, 'id' | 'app' | 'version'>>;
 
 export type LogKind = 'build' | 'runtime';
@@ -203,7 +205,7 @@ export class Store {
     return this.transaction(() => {
       const row = this.get('SELECT COALESCE(MAX(version), 0) + 1 AS next FROM deployments WHERE app = :app', { app: d.app });
       const version = row?.next as number;
-      return this.insert({ ...d, version, supersededBy: null, rolledBack: false, worker: d.worker ?? null });
+      return this.insert({ ...d, version, supersededBy: null, rolledBack: false, worker: d.worker ?? null, overrides: d.overrides ?? null });
     });
   }
 

@@ -3,6 +3,7 @@ import { publicRecord } from '../../core/record-view.js';
 import type { Handler } from '../../main.js';
 import { deploy } from '../../services/deploy.js';
 import { renderOutcome } from '../../ui/outcome.js';
+import { showDryRun } from '../../ui/confirm.js';
 
 /** Longer than any branch, tag or commit name a repository can hold in practice (a path component is at most 255 bytes). */
 const MAX_REF_LENGTH = 1000;
@@ -14,7 +15,7 @@ export const handler: Handler = async (ctx, [source], o) => {
       hint: 'Give a branch, tag or commit that exists (git branch -a, git tag, git log).',
     });
   }
-  const d = await deploy(ctx, {
+  const outcome = await deploy(ctx, {
     source,
     app: o.app as string | undefined,
     ref,
@@ -27,7 +28,12 @@ export const handler: Handler = async (ctx, [source], o) => {
     pull: Boolean(o.pull),
     healthPath: o.healthPath as string | undefined,
     healthTimeout: o.healthTimeout as string | undefined,
+    dryRun: Boolean(o.dryRun),
   });
-  if (ctx.reporter.json) ctx.reporter.result(publicRecord(d));
-  else ctx.reporter.print(renderOutcome(ctx, d));
+  if (outcome.plan) {
+    showDryRun(ctx, outcome.plan);
+    return;
+  }
+  if (ctx.reporter.json) ctx.reporter.result(publicRecord(outcome.deployment));
+  else ctx.reporter.print(renderOutcome(ctx, outcome.deployment));
 };

@@ -1,10 +1,11 @@
 import type { Handler } from '../../main.js';
 import { inspectDeployment, inspectionJson } from '../../services/inspect.js';
+import { chosenRef } from '../../services/app-lock.js';
 import { resolveDeployment } from '../../services/resolve.js';
 import { renderInspection } from '../../ui/inspect-view.js';
 
-export const handler: Handler = async (ctx, [ref], _o) => {
-  const d = resolveDeployment(ctx, ref as string, { allowApp: true });
+export const handler: Handler = async (ctx, [positional], o) => {
+  const d = resolveDeployment(ctx, await chosenRef(ctx, positional, o.app, 'inspect'), { allowApp: true });
   const inspection = inspectDeployment(ctx, d);
   if (ctx.reporter.json) ctx.reporter.result(inspectionJson(inspection));
   else ctx.reporter.print(renderInspection(inspection, ctx.reporter.colors));

@@ -1,25 +1,33 @@
 import { publicRecord } from '../../core/record-view.js';
 import type { Handler } from '../../main.js';
+import { chosenRef, scopeOf, underAppLock } from '../../services/app-lock.js';
 import { applyLifecycle, containerRunning, planLifecycle, type LifecycleAction } from '../../services/lifecycle.js';
-import { resolveFresh } from '../../services/sync.js';
+import { resolveDeployment } from '../../services/resolve.js';
 import { confirmPlan } from '../../ui/confirm.js';
 
-/** stop / start / restart: the same shape, three actions. start does not ask (it is the undo of stop). */
+/**
+ * stop / start / restart: the same shape, three actions. The app's lock comes first; the deployment meant is
+ * read, planned and shown under it. start does not ask (it is the undo of stop); --yes is accepted anyway.
+ */
 function lifecycle(action: LifecycleAction): Handler {
-  return async (ctx, [ref], o) => {
+  return async (ctx, [positional], o) => {
     const r = ctx.reporter;
-    const d = await resolveFresh(ctx, ref as string, { allowApp: true });
-    const plan = planLifecycle(ctx, action, d, await containerRunning(ctx, d));
-    if (plan.noop) {
-      r.info(plan.noop);
-      if (r.json) r.result(publicRecord(d));
-      return;
-    }
-    const asks = action !== 'start';
-    if ((asks || o.dryRun) && !(await confirmPlan(ctx, plan, { yes: !asks || Boolean(o.yes), dryRun: Boolean(o.dryRun) }))) return;
-    const result = await applyLifecycle(ctx, plan);
-    if (r.json) r.result(publicRecord(result.deployment));
-    else r.print(result.message);
+    const ref = await chosenRef(ctx, positional, o.app, action);
+    const scope = scopeOf(ctx, ref);
+    await underAppLock(ctx, scope, `${action} of ${scope.app}`, async (engine) => {
+      const d = resolveDeployment(ctx, ref, { allowApp: true });
+      const plan = await planLifecycle(ctx, engine, action, d, await containerRunning(ctx, d));
+      if (plan.noop) {
+        r.info(plan.noop);
+        if (r.json) r.result(publicRecord(d));
+        return;
+      }
+      const asks = action !== 'start';
+      if ((asks || o.dryRun) && !(await confirmPlan(ctx, plan, { yes: !asks || Boolean(o.yes), dryRun: Boolean(o.dryRun) }))) return;
+      const result = await applyLifecycle(ctx, engine, plan);
+      if (r.json) r.result(publicRecord(result.deployment));
+      else r.print(result.message);
+    });
   };
 }
 

@@ -1,7 +1,8 @@
 import { DeployError } from '../../core/errors.js';
 import type { Handler } from '../../main.js';
 import { endpointOfApp } from '../../services/engine-for-app.js';
-import { describeHolder, forceRelease, readLock, stalenessHere } from '../../services/lock.js';
+import { machineId, processAlive } from '../../adapters/machine.js';
+import { describeHolder, forceRelease, LEASE_MS, readLock, stalenessHere } from '../../services/lock.js';
 import { askYes } from '../../ui/confirm.js';
 
 export const status: Handler = async (ctx, [app], _o) => {
@@ -29,6 +30,20 @@ export const release: Handler = async (ctx, [app], o) => {
   if (!held) {
     r.info(`${app} is not locked on ${engine.endpoint.url}; nothing to release.`);
     if (r.json) r.result({ app, released: false });
+    return;
+  }
+  // A holder whose process runs on this machine and still beats is provably at work: removing its lock would let
+  // a second deploy run beside it. Only --force does that.
+  const alive = held.holder.machine === machineId() && processAlive(held.holder.pid) && ctx.now() - held.heartbeat <= LEASE_MS;
+  if (alive && !o.force) {
+    throw new DeployError('lock_held', `${app} is locked by ${describeHolder(held.holder, ctx.now())}, and that process is alive on this machine.`, {
+      hint: `Wait for it to finish (or stop it). To remove its lock anyway: deploy lock release ${app} --force`,
+      details: { holder: held.holder, heartbeat: new Date(held.heartbeat).toISOString() },
+    });
+  }
+  if (o.dryRun) {
+    if (r.json) r.result({ app, released: false, dryRun: true, holder: held.holder });
+    else r.print(`Would release the lock of ${app} held by ${describeHolder(held.holder, ctx.now())}. Dry run: nothing was changed.`);
     return;
   }
   await askYes(ctx, `Release the lock of ${app} held by ${describeHolder(held.holder, ctx.now())}?`, `Releasing the lock of ${app} (held by ${describeHolder(held.holder, ctx.now())})`, {

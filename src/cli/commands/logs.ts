@@ -3,6 +3,7 @@ import { DeployError } from '../../core/errors.js';
 import type { LogLine } from '../../core/logs.js';
 import type { Handler } from '../../main.js';
 import { buildLog, readLogs } from '../../services/logs.js';
+import { chosenRef } from '../../services/app-lock.js';
 import { resolveDeployment } from '../../services/resolve.js';
 import { sanitize } from '../../ui/sanitize.js';
 
@@ -14,9 +15,9 @@ function parseTail(raw: unknown): number | 'all' {
   return n;
 }
 
-export const handler: Handler = async (ctx, [ref], o) => {
+export const handler: Handler = async (ctx, [positional], o) => {
   const r = ctx.reporter;
-  const d = resolveDeployment(ctx, ref as string, { allowApp: true });
+  const d = resolveDeployment(ctx, await chosenRef(ctx, positional, o.app, 'logs'), { allowApp: true });
   const tail = parseTail(o.tail);
   const since = o.since === undefined ? undefined : parseSince(o.since as string, ctx.now());
   if (o.build) {

@@ -1,15 +1,30 @@
 import { publicRecord } from '../../core/record-view.js';
 import type { Handler } from '../../main.js';
-import { resolveFresh } from '../../services/sync.js';
+import { chosenRef, scopeOf, underAppLock } from '../../services/app-lock.js';
+import { flagSettings } from '../../services/deploy.js';
+import { resolveDeployment } from '../../services/resolve.js';
 import { applyShip, planRedeploy } from '../../services/ship.js';
 import { confirmPlan } from '../../ui/confirm.js';
 import { renderOutcome } from '../../ui/outcome.js';
 
-export const handler: Handler = async (ctx, [ref], o) => {
-  const target = await resolveFresh(ctx, ref as string, { allowApp: true });
-  const plan = await planRedeploy(ctx, target, { noCache: o.cache === false, pull: Boolean(o.pull) });
-  if (!(await confirmPlan(ctx, plan, { yes: Boolean(o.yes), dryRun: Boolean(o.dryRun) }))) return;
-  const d = await applyShip(ctx, plan, 'redeploy');
-  if (ctx.reporter.json) ctx.reporter.result(publicRecord(d));
-  else ctx.reporter.print(renderOutcome(ctx, d));
+export const handler: Handler = async (ctx, [positional], o) => {
+  // One-off settings are checked before anything else: bad input changes nothing and takes no lock.
+  const flags = flagSettings(ctx, {
+    port: o.port as string[] | undefined,
+    env: o.env as string[] | undefined,
+    secret: o.secret as string[] | undefined,
+    envFile: o.envFile as string[] | undefined,
+    healthPath: o.healthPath as string | undefined,
+    healthTimeout: o.healthTimeout as string | undefined,
+  });
+  const ref = await chosenRef(ctx, positional, o.app, 'redeploy');
+  const scope = scopeOf(ctx, ref);
+  await underAppLock(ctx, scope, `redeploy of ${ref}`, async (engine) => {
+    const target = resolveDeployment(ctx, ref, { allowApp: true });
+    const plan = await planRedeploy(ctx, engine, target, { noCache: o.cache === false, pull: Boolean(o.pull), flags });
+    if (!(await confirmPlan(ctx, plan, { yes: Boolean(o.yes), dryRun: Boolean(o.dryRun) }))) return;
+    const d = await applyShip(ctx, engine, plan, 'redeploy');
+    if (ctx.reporter.json) ctx.reporter.result(publicRecord(d));
+    else ctx.reporter.print(renderOutcome(ctx, d));
+  });
 };

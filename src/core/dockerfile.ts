@@ -1,0 +1,77 @@
+/**
+ * What a Dockerfile says about the image it builds, read without building it: enough to tell, before a build,
+ * which health check will gate the deployment (the confirmation names it instead of hedging).
+ */
+
+export type HealthcheckDecl =
+  /** The final stage declares a HEALTHCHECK. */
+  | { kind: 'declared' }
+  /** The final stage turns the base image's check off (HEALTHCHECK NONE). */
+  | { kind: 'none' }
+  /** The final stage says nothing: the base image (or an earlier stage) decides. */
+  | { kind: 'inherited'; from: string };
+
+interface Stage {
+  from: string;
+  name: string | null;
+  healthcheck: 'declared' | 'none' | null;
+}
+
+/** Joins continuation lines and drops comments and blank lines. */
+function instructions(text: string): string[] {
+  const out: string[] = [];
+  let current = '';
+  for (const raw of text.replace(/^\uFEFF/, '').split(/\r?\n/)) {
+    const line = raw.trim();
+    if (current === '' && (line === '' || line.startsWith('#'))) continue;
+    if (line.startsWith('#')) continue;
+    if (line.endsWith('\\')) {
+      current += `${line.slice(0, -1)} `;
+      continue;
+    }
+    out.push(current + line);
+    current = '';
+  }
+  if (current.trim() !== '') out.push(current.trim());
+  return out;
+}
+
+function stagesOf(text: string): Stage[] {
+  const stages: Stage[] = [];
+  for (const ins of instructions(text)) {
+    const [word = '', ...rest] = ins.split(/\s+/);
+    const keyword = word.toUpperCase();
+    if (keyword === 'FROM') {
+      const args = rest.filter((a) => !a.startsWith('--'));
+      const asAt = args.findIndex((a) => a.toUpperCase() === 'AS');
+      stages.push({ from: args[0] ?? '', name: asAt >= 0 ? (args[asAt + 1] ?? null)?.toLowerCase() ?? null : null, healthcheck: null });
+    } else if (keyword === 'HEALTHCHECK') {
+      const stage = stages[stages.length - 1];
+      if (!stage) continue;
+      const args = rest.filter((a) => !a.startsWith('--'));
+      stage.healthcheck = (args[0] ?? '').toUpperCase() === 'NONE' ? 'none' : 'declared';
+    }
+  }
+  return stages;
+}
+
+/**
+ * Whether the image built from this Dockerfile has a HEALTHCHECK: declared or turned off by the final stage (or a
+ * stage it builds on), or inherited from a base image that only the engine can tell about. null when the file
+ * has no FROM.
+ */
+export function healthcheckOf(dockerfile: string): HealthcheckDecl | null {
+  const stages = stagesOf(dockerfile);
+  let stage = stages[stages.length - 1];
+  const seen = new Set<Stage>();
+  while (stage && !seen.has(stage)) {
+    seen.add(stage);
+    if (stage.healthcheck) return { kind: stage.healthcheck };
+    const parentName = stage.from.toLowerCase();
+    const index = stages.indexOf(stage);
+    const parent = stages.slice(0, index).reverse().find((s) => s.name === parentName);
+    if (!parent) return { kind: 'inherited', from: stage.from };
+    stage = parent;
+  }
+  return null;
+}

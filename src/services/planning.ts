@@ -1,0 +1,73 @@
+import type { Engine } from '../adapters/docker/engine.js';
+import type { Git } from '../adapters/git.js';
+import { describeCommitRange, type ActionPlan, type ImageSource, type PlannedGate, type ServingNow } from '../core/action-plan.js';
+import { healthcheckOf } from '../core/dockerfile.js';
+import { planSwitch } from '../core/plan.js';
+import type { DeployConfig, Deployment } from '../core/types.js';
+import { chooseGate } from './health.js';
+import { posix } from 'node:path';
+
+/** What serves the app now, as a plan shows it. */
+export function servingNow(d: Deployment | null): ServingNow | null {
+  return d ? { id: d.id, version: d.version, status: d.status, commit: d.commit } : null;
+}
+
+/** "what happens to the deployment serving now", in words. */
+export function servingEffect(current: Deployment | null, next: DeployConfig | null, app: string): { text: string; strategy: ActionPlan['switchStrategy'] } {
+  if (!current) return { text: `nothing serves ${app} yet; this one serves once healthy`, strategy: next ? 'start-first' : null };
+  const who = `v${current.version} (${current.id})`;
+  if (current.status !== 'running') return { text: `${who} is ${current.status}; this one replaces it once healthy`, strategy: 'start-first' };
+  if (!next) return { text: `${who} serves now`, strategy: null };
+  const plan = planSwitch(current, next.ports);
+  return plan.strategy === 'stop-first'
+    ? { text: `${who} stops first (it holds the same host port), and starts again if this one fails its check`, strategy: 'stop-first' }
+    : { text: `${who} serves until this one is healthy, then retires`, strategy: 'start-first' };
+}
+
+/**
+ * Whether the image that will run has a HEALTHCHECK: known from the image when it exists; before a build, from
+ * the Dockerfile at the commit, or the base image on the engine when the Dockerfile leaves it to its base.
+ */
+async function imageHasHealthcheck(
+  engine: Engine,
+  git: Git | null,
+  image: ImageSource,
+  src: { root: string; treeish: string; subdir: string } | null,
+  config: DeployConfig,
+): Promise<boolean | null> {
+  if (image.how === 'reuse' || image.how === 'existing') {
+    const ref = image.imageId ?? image.ref;
+    const info = ref ? await engine.inspectImage(ref) : null;
+    return info ? info.hasHealthcheck : null;
+  }
+  if (!git || !src) return null;
+  const path = posix.normalize(posix.join(src.subdir, config.context, config.dockerfile));
+  const text = await git.readAt(src.root, src.treeish, path).catch(() => null);
+  const decl = text === null ? null : healthcheckOf(text);
+  if (!decl) return null;
+  if (decl.kind !== 'inherited') return decl.kind === 'declared';
+  const base = await engine.inspectImage(decl.from).catch(() => null);
+  return base ? base.hasHealthcheck : null;
+}
+
+/** The check that will gate a new deployment, as exactly as can be told before it runs. */
+export async function planGate(
+  engine: Engine,
+  git: Git | null,
+  image: ImageSource,
+  src: { root: string; treeish: string; subdir: string } | null,
+  config: DeployConfig,
+): Promise<PlannedGate> {
+  const has = await imageHasHealthcheck(engine, git, image, src, config);
+  const chosen = chooseGate(config, has ?? false, engine.endpoint.url);
+  const hc = config.healthCheck;
+  const note = has === null ? "unless the built image turns out to declare a HEALTHCHECK, which then decides" : chosen.note;
+  return { mode: chosen.mode, url: chosen.url, timeoutMs: hc.timeoutMs, settleMs: hc.settleMs, note };
+}
+
+/** How the commit going live relates to the one serving now, from the repository when it can be read. */
+export async function commitRange(git: Git | null, root: string | null, current: Deployment | null, next: string): Promise<string | null> {
+  if (!current) return null;
+  const distance = git && root && current.commit !== next ? await git.commitDistance(root, current.commit, next).catch(() => null) : null;
+  return describeCommitRange(current.commit, next, distance);
+}
