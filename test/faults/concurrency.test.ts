@@ -71,3 +71,59 @@ describe('concurrent use of one store', () => {
     report(`exit codes ${a.code} and ${b.code}`);
   });
 });
+
+describe('commands that change an app while a slow switch-over of it runs', () => {
+  const home = tempHome();
+  const repo = new TempRepo();
+  const app = testApp('slow');
+  const env = { DEPLOY_HOME: home.dir, CI: 'true' };
+  let port = 0;
+
+  beforeAll(async () => {
+    port = await freePort();
+    repo.commit('first', webApp('first', { deployJson: { app, ports: [`127.0.0.1:${port}:8080`], healthCheck: { path: '/' } } }));
+    expect((await runBin(['deploy', '--json'], { cwd: repo.dir, env })).code).toBe(0);
+  });
+  afterAll(() => {
+    removeApps([app]);
+    repo.remove();
+    home.remove();
+  });
+
+  it('each exits 14 naming the holder (or waits with --lock-wait), and the store then matches the engine', async ({ task }) => {
+    const report = fault(task, `rollback, redeploy, stop, start, restart exit ${EXIT_CODES.lock_held}; ls/inspect record nothing; afterwards one running, the old superseded`);
+    // v2 starts slowly, and the old busybox httpd (PID 1) ignores SIGTERM, so the stop-first switch takes seconds.
+    repo.commit('second', { 'index.html': 'second\n', 'start.sh': 'sleep 3\nexec httpd -f -p 8080 -h /www\n' });
+    const deploying = runBin(['deploy', '--json'], { cwd: repo.dir, env });
+    const lockName = `deploy-lock.${app}`;
+    const { execFileSync } = await import('node:child_process');
+    for (let i = 0; i < 100; i++) {
+      if (execFileSync('docker', ['ps', '-aq', '--filter', `name=^${lockName}$`], { encoding: 'utf8' }).trim() !== '') break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const others = await Promise.all(
+      [['rollback', app], ['redeploy', app], ['stop', app], ['start', app], ['restart', app]].map((argv) => runBin([...argv, '--yes', '--json'], { cwd: repo.dir, env })),
+    );
+    const reads = await Promise.all([cli(['ls', '--app', app, '--json'], { env }), cli(['inspect', app, '--json'], { env })]);
+    const waited = runBin(['stop', app, '--yes', '--json', '--lock-wait', '2m'], { cwd: repo.dir, env });
+    const deployed = await deploying;
+    expect(deployed.code, deployed.stderr).toBe(0);
+    for (const r of others) {
+      expect(r.code, r.stderr).toBe(EXIT_CODES.lock_held);
+      expect(r.stderr).toMatch(/is locked on .* by .*deploy of/);
+      expect(JSON.parse(r.stdout)).toMatchObject({ error: { code: 'lock_held', exitCode: EXIT_CODES.lock_held } });
+    }
+    for (const r of reads) expect(r.code, r.stderr).toBe(0);
+    // The waiting stop ran after the deploy, on what the deploy left: v2.
+    const stopped = await waited;
+    expect(stopped.code, stopped.stderr).toBe(0);
+    expect(JSON.parse(stopped.stdout)).toMatchObject({ version: 2, status: 'stopped' });
+    const all = (await cli(['ls', '--app', app, '--json'], { env })).json<PublicRecord[]>();
+    expect(all.map((d) => [d.version, d.status])).toEqual([
+      [2, 'stopped'],
+      [1, 'superseded'],
+    ]);
+    expect(await fetchText(port)).toBeNull();
+    report(`5 of 5 exited ${EXIT_CODES.lock_held}; the --lock-wait stop acted on v2 after the deploy; store: v2 stopped, v1 superseded`);
+  });
+});

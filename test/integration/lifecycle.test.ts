@@ -115,8 +115,8 @@ describe('the deployment lifecycle on a real engine', () => {
     expect(await fetchText(port)).toBe('one');
     const dry = await record('rollback', app, '--steps', '2', '--dry-run', '--json');
     expect(dry.code).toBe(0);
-    // Two back, skipping v4: it shipped exactly what v6 runs, so going back to it would change nothing.
-    expect(dry.json<{ dryRun: boolean; plan: { target: { version: number } } }>()).toMatchObject({ dryRun: true, plan: { target: { version: 3 } } });
+    // Two releases back: v5 and v4 were rolled back from, v3 is what v6 runs; then v2, then v1.
+    expect(dry.json<{ dryRun: boolean; plan: { target: { version: number } } }>()).toMatchObject({ dryRun: true, plan: { target: { version: 1 } } });
   });
 
   it('stops, starts and restarts, changing what answers on the port; stopping a stopped one succeeds and says so', async () => {
@@ -150,7 +150,7 @@ describe('the deployment lifecycle on a real engine', () => {
   });
 
   it('refuses to act without --yes when there is no terminal, with its exit code, changing nothing', async () => {
-    for (const args of [['redeploy', v1.id], ['rollback', app], ['stop', app], ['restart', app]]) {
+    for (const args of [['redeploy', v1.id], ['rollback', app, '--steps', '2'], ['stop', app], ['restart', app]]) {
       const r = await record(...args);
       expect(r.code, args.join(' ')).toBe(EXIT_CODES.confirmation_required);
       expect(r.stderr).toContain('--yes');
@@ -163,7 +163,7 @@ describe('the deployment lifecycle on a real engine', () => {
     const r = await record('inspect', `${app}@v6`, '--json');
     expect(r.code).toBe(0);
     const doc = r.json<PublicRecord & { events: Array<{ type: string }>; parents: Array<{ id: string }> }>();
-    expect(doc.parents.map((p) => p.id)).toEqual([(await run('inspect', `${app}@v4`, '--json')).json<PublicRecord>().id, v1.id]);
+    expect(doc.parents.map((p) => p.id)).toEqual([(await run('inspect', `${app}@v3`, '--json')).json<PublicRecord>().id, v1.id]);
     expect(doc.events.map((e) => e.type)).toEqual(expect.arrayContaining(['queued', 'starting', 'started', 'ready', 'stopped', 'restarted']));
     expect(doc.config.env.SECRET_TOKEN).toBe('********');
     const text = await record('inspect', `${app}@v6`);
@@ -193,10 +193,10 @@ describe('the deployment lifecycle on a real engine', () => {
     const v7 = r.json<PublicRecord>();
     const all = (await run('ls', '--app', app, '--json')).json<PublicRecord[]>();
     const v4 = all.find((d) => d.version === 4) as PublicRecord;
-    // Kept: v7 (running) and the newest other successful one (v6, which uses v4's image).
+    // Kept: v7 (running) and the newest other successful one (v6, a copy of v3, which reused v1's image).
     expect(imageExists(v7.image as string)).toBe(true);
-    expect(imageExists(v4.image as string)).toBe(true);
-    expect(imageExists(v1.image as string)).toBe(false);
+    expect(imageExists(v1.image as string)).toBe(true);
+    expect(imageExists(v4.image as string)).toBe(false);
     expect(imageExists(v2.image as string)).toBe(false);
     // Rollback to a pruned image says so, with its own exit code, and offers --rebuild.
     const gone = await record('rollback', app, '--to', v2.id, '--yes');
