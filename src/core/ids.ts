@@ -18,7 +18,13 @@ export function newDeploymentId(random: (n: number) => Uint8Array): string {
   return id;
 }
 
-const APP_NAME = /^[a-z0-9][a-z0-9_.-]{0,62}$/;
+/**
+ * What Docker accepts in every name the app's name goes into: the image repository `deploy/APP` (components of
+ * letters and digits joined by one ".", one or two "_", or any number of "-"), the container names
+ * `APP-vN-ID` and the lock `deploy-lock.APP`.
+ */
+const APP_NAME = /^[a-z0-9]+(?:(?:\.|_{1,2}|-+)[a-z0-9]+)*$/;
+const APP_NAME_MAX = 63;
 /** Longer than any id, APP@vN or app name can be. */
 const MAX_REF_LENGTH = 100;
 
@@ -29,27 +35,30 @@ export function quoted(text: string): string {
 }
 
 export function isValidAppName(name: string): boolean {
-  return APP_NAME.test(name);
+  return name.length <= APP_NAME_MAX && APP_NAME.test(name);
 }
 
 export function assertAppName(name: string, where = '--app'): string {
   if (!isValidAppName(name)) {
     throw new DeployError('usage', `Invalid app name ${quoted(name)} (from ${where}).`, {
-      hint: 'Use 1 to 63 lower-case letters, digits, ".", "_" or "-", starting with a letter or digit.',
+      hint: 'Use 1 to 63 lower-case letters and digits, joined by single ".", "_" or "__", or by "-"; start and end with a letter or digit.',
     });
   }
   return name;
 }
 
-/** Turns a directory or repository name into an app name, or null if nothing usable is left. */
+/**
+ * Turns a directory or repository name into an app name, or null if nothing usable is left: runs of other
+ * characters become one separator Docker accepts ("." or "_" or "__" kept, anything else "-").
+ */
 export function appNameFrom(raw: string): string | null {
   const name = raw
     .toLowerCase()
     .replace(/\.git$/, '')
-    .replace(/[^a-z0-9_.-]+/g, '-')
+    .replace(/[^a-z0-9]+/g, (run) => (run === '.' || run === '_' || run === '__' ? run : '-'))
     .replace(/^[^a-z0-9]+/, '')
-    .replace(/-+$/, '')
-    .slice(0, 63);
+    .slice(0, APP_NAME_MAX)
+    .replace(/[^a-z0-9]+$/, '');
   return isValidAppName(name) ? name : null;
 }
 

@@ -137,10 +137,12 @@ const cases: Case[] = [
     hint: /Deploy it once from its repository/,
   },
   { name: 'a key that is not set', args: (f) => ['config', 'get', 'NOT_SET_ANYWHERE', '--app', f.good], code: NOT_FOUND, message: /NOT_SET_ANYWHERE is not set for/, hint: /deploy config list --app/ },
-  { name: 'an app name of 64 characters', args: () => ['deploy', '--app', LONG_NAME, '--ref', 'main'], code: USAGE, message: /Invalid app name "abbb.*" \(from --app\)/, hint: /1 to 63 lower-case letters/ },
+  { name: 'an app name of 64 characters', args: () => ['deploy', '--app', LONG_NAME, '--ref', 'main'], code: USAGE, message: /Invalid app name "abbb.*" \(from --app\)/, hint: /1 to 63 lower-case letters and digits/ },
   { name: 'an app name in upper case', args: () => ['deploy', '--app', 'MyApp'], code: USAGE, message: /Invalid app name "MyApp"/, hint: /lower-case/ },
   { name: 'an app name with a space', args: () => ['deploy', '--app', 'my app'], code: USAGE, message: /Invalid app name "my app"/ },
   { name: 'a non-ASCII app name', args: () => ['deploy', '--app', 'café'], code: USAGE, message: /Invalid app name "café"/ },
+  // Names Docker refuses in an image repository or container name: refused before anything is built or recorded.
+  ...['app-', 'app.', 'app_', 'a..b', 'a___b'].map((name) => ({ name: `an app name Docker refuses (${name})`, args: () => ['deploy', '--app', name], code: USAGE, message: new RegExp(`Invalid app name "${name.replace(/\./g, '\\.')}"`), hint: /start and end with a letter or digit/ })),
   { name: 'an app name in upper case for config set', args: () => ['config', 'set', 'A=b', '--app', 'My App'], code: USAGE, message: /Invalid app name "My App"/ },
   { name: 'an app name of 64 characters for config list', args: () => ['config', 'list', '--app', LONG_NAME], code: USAGE, message: /Invalid app name/ },
   { name: 'an app name in upper case to roll back', args: () => ['rollback', '--app', 'Web', '--yes'], code: USAGE, message: /Invalid app name "Web"/ },

@@ -49,14 +49,15 @@ describe('newDeploymentId', () => {
 });
 
 describe('isValidAppName', () => {
-  it('accepts lower-case letters, digits, ".", "_" and "-", starting with a letter or digit', () => {
-    for (const name of ['web', 'a', '0', 'my-app', 'my_app', 'app.v2', '9lives', 'a'.repeat(63)]) {
+  it('accepts lower-case letters and digits joined as Docker accepts in image and container names', () => {
+    for (const name of ['web', 'a', '0', 'my-app', 'my_app', 'app.v2', '9lives', 'a'.repeat(63), 'a__b', 'a--b', 'a.b_c-d']) {
       expect(isValidAppName(name), name).toBe(true);
     }
   });
 
   it('refuses anything else', () => {
-    for (const name of ['', 'Web', '-web', '.web', '_web', 'my app', 'my/app', 'app@v1', 'ünï', 'a'.repeat(64), 'web\n']) {
+    // app-, app. and app_ end with a separator; a..b and a___b are separators Docker refuses in a repository name.
+    for (const name of ['', 'Web', '-web', '.web', '_web', 'my app', 'my/app', 'app@v1', 'ünï', 'a'.repeat(64), 'web\n', 'app-', 'app.', 'app_', 'a..b', 'a___b', 'a._b', 'a-.b']) {
       expect(isValidAppName(name), JSON.stringify(name)).toBe(false);
     }
   });
@@ -71,7 +72,7 @@ describe('assertAppName', () => {
     expect(failure(() => assertAppName('My App'))).toEqual({
       code: 'usage',
       message: 'Invalid app name "My App" (from --app).',
-      hint: 'Use 1 to 63 lower-case letters, digits, ".", "_" or "-", starting with a letter or digit.',
+      hint: 'Use 1 to 63 lower-case letters and digits, joined by single ".", "_" or "__", or by "-"; start and end with a letter or digit.',
       details: undefined,
     });
     expect(failureMessage(() => assertAppName('', 'deploy.json'))).toBe('Invalid app name "" (from deploy.json).');
@@ -96,6 +97,10 @@ describe('appNameFrom', () => {
     expect(appNameFrom('.hidden')).toBe('hidden');
     expect(appNameFrom('über app')).toBe('ber-app');
     expect(appNameFrom('@scope/pkg')).toBe('scope-pkg');
+    // A directory named dir_ or a..b still gives a name Docker takes.
+    expect(appNameFrom('dir_')).toBe('dir');
+    expect(appNameFrom('a..b')).toBe('a-b');
+    expect(appNameFrom('a___b')).toBe('a-b');
   });
 
   it('keeps at most 63 characters', () => {

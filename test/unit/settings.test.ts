@@ -183,7 +183,7 @@ describe('validateSettings: error messages', () => {
     expect(failure(() => validateText('{"app": "My App"}'))).toEqual({
       code: 'config',
       message: 'deploy.json:1:9: $.app: Invalid app name "My App" (from deploy.json).',
-      hint: 'Use 1 to 63 lower-case letters, digits, ".", "_" or "-", starting with a letter or digit.',
+      hint: 'Use 1 to 63 lower-case letters and digits, joined by single ".", "_" or "__", or by "-"; start and end with a letter or digit.',
       details: { file: 'deploy.json', path: '$.app', line: 1, column: 9 },
     });
   });
