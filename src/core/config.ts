@@ -63,7 +63,8 @@ export function resolveConfig(layers: readonly ConfigLayer[], build: { noCache?:
       origins.ports = origin;
     }
     for (const [k, v] of Object.entries(settings.env ?? {})) {
-      config.env[k] = { ...v };
+      // A key that is secret stays secret whichever layer sets its value (`-e KEY=...` over a stored secret).
+      config.env[k] = { value: v.value, secret: v.secret || (config.env[k]?.secret ?? false) };
       origins[`env.${k}`] = origin;
     }
     for (const [k, v] of Object.entries(settings.buildArgs ?? {})) {
@@ -154,4 +155,11 @@ export function derivedOverrides(snapshot: DeployConfig, now: ResolvedConfig): S
   }
   if (Object.keys(env).length > 0) out.env = env;
   return out;
+}
+
+/** A key that was secret in what serves now stays secret in what replaces it, whoever sets its value now. */
+export function keepSecrets(config: DeployConfig, previous: DeployConfig | null | undefined): DeployConfig {
+  if (!previous) return config;
+  const env = Object.fromEntries(Object.entries(config.env).map(([k, v]) => [k, previous.env[k]?.secret && !v.secret ? { ...v, secret: true } : v]));
+  return { ...config, env };
 }

@@ -31,12 +31,18 @@ export function assertEnvValue(name: string, value: string, where: string): stri
  */
 export function parseEnvAssignment(text: string, from: Record<string, string | undefined>, where = '--env'): [string, string] {
   const eq = text.indexOf('=');
+  // What was typed after "=" is a value, and a misplaced word may be one too: an error never echoes either.
   if (eq === 0) {
-    throw new DeployError('usage', `Invalid ${where} value ${JSON.stringify(text)}: the name is missing.`, {
+    throw new DeployError('usage', `Invalid ${where}: the name is missing before "=" (the value is not shown).`, {
       hint: 'Write KEY=VALUE, or KEY alone to pass the value of KEY from your environment.',
     });
   }
   if (eq < 0) {
+    if (!ENV_NAME.test(text) && where === '--secret') {
+      throw new DeployError('usage', `Invalid ${where}: ${text.length} characters that are not a variable name (not shown, in case it is the value).`, {
+        hint: 'Write KEY alone to take the value from $KEY (it stays off the command line), or KEY=VALUE.',
+      });
+    }
     const name = assertEnvName(text, where);
     const value = from[name];
     if (value === undefined) {

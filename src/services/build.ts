@@ -1,3 +1,4 @@
+import { redactValues } from '../core/redact.js';
 import { posix } from 'node:path';
 import { Transform } from 'node:stream';
 import { collectStreamGarbage } from '../adapters/memory.js';
@@ -52,6 +53,8 @@ export async function buildImage(ctx: Context, engine: Engine, git: Git, tracker
 
   let output = '';
   let steps = 0;
+  // A build is given no secret, but a Dockerfile can hold one by mistake: the app's secret values never show.
+  const secrets = Object.values(d.config.env).filter((v) => v.secret).map((v) => v.value);
   const onOutput = (text: string) => {
     output += text;
     // "Step 2/5 : COPY …" (classic builder) or "#7 [2/5] COPY …" (BuildKit).
@@ -60,14 +63,14 @@ export async function buildImage(ctx: Context, engine: Engine, git: Git, tracker
       steps = Number(step[2]);
       r.update(`Building ${ref}: step ${step[1]}/${step[2]} ${sanitize(step[3] ?? '').slice(0, 60)}`);
     }
-    if (r.verbose) r.output(text);
+    if (r.verbose) r.output(secrets.length > 0 ? redactValues(text, secrets) : text);
   };
 
   const contextPath = posix.join(src.subdir, d.config.context).replace(/^\.$/, '');
   let archive = git.archive(src.root, src.treeish, contextPath);
   const keepOutput = () => {
     const { text, truncated } = tailText(output);
-    ctx.store().saveLog(d.id, 'build', Buffer.from(text), truncated, ctx.now());
+    ctx.store().saveLog(d.id, 'build', Buffer.from(redactValues(text, secrets)), truncated, ctx.now());
   };
   const run = (builder: BuildOptions['builder']) =>
     Promise.all([
@@ -103,23 +106,22 @@ export async function buildImage(ctx: Context, engine: Engine, git: Git, tracker
     archive.kill();
     keepOutput();
     // Ctrl-C first: the engine connection it cut would otherwise read as an unreachable engine.
+    // The failure is reported once, where the command ends; the spinner only stops here.
+    r.stopSpinner();
     if (ctx.signal.aborted) {
-      r.fail('Build interrupted');
       throw new DeployError('interrupted', `The build of ${d.app} v${d.version} (${d.id}) was interrupted; nothing was deployed.`);
     }
     if (error instanceof DeployError && error.code !== 'build_failed') {
       throw error;
     }
     if (error instanceof Error && error.name === 'ApiError') {
-      r.fail(`The engine refused the build: ${sanitize(error.message)}`);
       throw fromEngineRefusal(error);
     }
     const reason = error instanceof BuildFailure ? error.message : `the build context could not be read: ${(error as Error).message}`;
-    r.fail(`Build failed: ${sanitize(reason)}`);
     if (!r.verbose && !r.json) {
       const tail = output.trimEnd().split('\n').slice(-FAILED_TAIL);
       r.info(r.colors.dim(`Last ${tail.length} lines of the build:`));
-      for (const line of tail) r.info(r.colors.dim(`  ${sanitize(line)}`));
+      for (const line of tail) r.info(r.colors.dim(`  ${sanitize(redactValues(line, secrets))}`));
     }
     const message = `The build of ${d.app} v${d.version} (${d.id}) failed: ${reason}`;
     tracker.update(

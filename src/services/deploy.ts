@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { userInfo } from 'node:os';
-import { endpointSetting, resolveConfig } from '../core/config.js';
+import { endpointSetting, keepSecrets, resolveConfig } from '../core/config.js';
 import { parseDuration } from '../core/duration.js';
 import { parseEnvAssignment, parseEnvFile } from '../core/env.js';
 import { asInterruption, DeployError, fromEngineRefusal } from '../core/errors.js';
@@ -120,7 +120,8 @@ export async function deploy(ctx: Context, o: DeployOptions): Promise<DeployOutc
   }
   assertAppName(app, o.app !== undefined ? '--app' : project.app !== undefined ? 'deploy.json' : 'the directory name');
   const layers = layersFor(ctx, app, project, flags);
-  const { config } = resolveConfig(layers, { noCache: o.noCache ?? false, pull: o.pull ?? false });
+  const { config: resolved } = resolveConfig(layers, { noCache: o.noCache ?? false, pull: o.pull ?? false });
+  const config = keepSecrets(resolved, currentDeployment(ctx, app)?.config);
   assertNoDuplicatePorts(config.ports);
   const endpoint = resolveEndpoint(ctx, endpointSetting(layers));
   // Connecting starts now, but a missing Dockerfile (bad input) is what gets reported if both fail.

@@ -1,5 +1,6 @@
 import { DeployError } from '../core/errors.js';
 import { decodeKeptLines, type LogLine } from '../core/logs.js';
+import { redactValues } from '../core/redact.js';
 import type { Deployment } from '../core/types.js';
 import type { Context } from '../context.js';
 import { engineFor } from './engines.js';
@@ -16,7 +17,10 @@ export type LogSource = 'container' | 'kept' | 'build';
  * A deployment's logs: the live container's when it still exists, else the copy kept in the store when
  * its container went away (superseded, failed). Lines go to onLine; returns where they came from.
  */
-export async function readLogs(ctx: Context, d: Deployment, o: LogsOptions, onLine: (line: LogLine) => void): Promise<{ source: LogSource; truncated: boolean; savedAt: number | null }> {
+export async function readLogs(ctx: Context, d: Deployment, o: LogsOptions, print: (line: LogLine) => void): Promise<{ source: LogSource; truncated: boolean; savedAt: number | null }> {
+  // An app that prints its own secrets does not get them shown: every line, live or kept, is masked.
+  const secrets = secretValues(ctx, d);
+  const onLine = (l: LogLine) => print(secrets.length > 0 ? { ...l, message: redactValues(l.message, secrets) } : l);
   if (d.containerId) {
     const engine = await engineFor(ctx, d.endpoint);
     const state = await engine.inspectContainer(d.containerId);
@@ -51,5 +55,12 @@ export function buildLog(ctx: Context, d: Deployment): { text: string; truncated
       hint: d.parentId ? `The image's own build: deploy logs ${d.parentId} --build` : undefined,
     });
   }
-  return { text: kept.content.toString('utf8'), truncated: kept.truncated };
+  return { text: redactValues(kept.content.toString('utf8'), secretValues(ctx, d)), truncated: kept.truncated };
+}
+
+/** The secret values a deployment's output must never show: its own, and the app's stored ones. */
+export function secretValues(ctx: Context, d: Deployment): string[] {
+  const own = Object.values(d.config.env).filter((v) => v.secret).map((v) => v.value);
+  const stored = ctx.store().appConfig(d.app).filter((r) => r.kind === 'env' && r.secret).map((r) => r.value);
+  return [...new Set([...own, ...stored])].filter((v) => v.length > 0);
 }

@@ -112,7 +112,15 @@ export async function release(ctx: Context, engine: Engine, tracker: Tracker, im
     // belongs to a deployment that served (what `deploy sync` relies on), and no broken build lingers.
     if (image.ref === imageRef(d.app, d.id)) await engine.removeImage(image.ref).catch(() => false);
     if (error instanceof DeployError && plan.replaces) {
-      const still = ` ${d.app} v${plan.replaces.version} (${plan.replaces.id}) is still serving.`;
+      // Said only as the engine has it: the old container is looked at, not assumed.
+      const old = plan.replaces;
+      const state = old.containerId && oldEngine ? await oldEngine.inspectContainer(old.containerId).catch(() => undefined) : null;
+      const still =
+        state === undefined
+          ? ` Whether v${old.version} (${old.id}) still serves could not be checked: the engine did not answer.`
+          : state?.running
+            ? ` ${d.app} v${old.version} (${old.id}) is still serving.`
+            : ` ${d.app} v${old.version} (${old.id}) is not running; start it with: deploy start ${old.id}`;
       const wrapped = new DeployError(error.code, `${error.message}.${still}`, { hint: error.hint, details: error.details, cause: error });
       const status = wrapped.code === 'interrupted' ? 'interrupted' : 'failed';
       tracker.update({ status, finishedAt: ctx.now(), error: { code: wrapped.code, message: wrapped.message } }, { type: status, message: error.message });

@@ -1,6 +1,6 @@
 import type { Engine } from '../adapters/docker/engine.js';
 import { planTarget, type ActionPlan, type ImageSource } from '../core/action-plan.js';
-import { derivedOverrides, mergeSettings, resolveConfig, snapshotSettings } from '../core/config.js';
+import { derivedOverrides, keepSecrets, mergeSettings, resolveConfig, snapshotSettings } from '../core/config.js';
 import type { Settings } from '../core/settings.js';
 import { diffConfig } from '../core/config-diff.js';
 import { DeployError } from '../core/errors.js';
@@ -89,7 +89,7 @@ export async function planRedeploy(ctx: Context, engine: Engine, target: Deploym
   const overrides = mergeSettings(o.flags, own);
   const { config: resolved } = resolveConfig(layersFor(ctx, target.app, project, overrides), { noCache: o.noCache, pull: o.pull });
   assertNoDuplicatePorts(resolved.ports);
-  const config = withKnownSecrets(ctx, target, resolved);
+  const config = withKnownSecrets(ctx, target, keepSecrets(keepSecrets(resolved, target.config), currentDeployment(ctx, target.app)?.config));
   const existing = o.noCache ? null : await imageOn(engine, target);
   const image: ImageSource =
     existing && target.image

@@ -248,7 +248,8 @@ const cases: Case[] = [
 
   // --- env -----------------------------------------------------------------------------------------
   { name: 'an env name starting with a digit', args: (f) => ['deploy', '--app', f.good, '--env', '1BAD=x'], code: USAGE, message: /Invalid environment variable name "1BAD" in --env/, hint: /letters, digits and "_"/ },
-  { name: 'an env assignment without a name', args: (f) => ['deploy', '--app', f.good, '--env', '=x'], code: USAGE, message: /Invalid --env value "=x": the name is missing/, hint: /KEY=VALUE/ },
+  { name: 'an env assignment without a name', args: (f) => ['deploy', '--app', f.good, '--env', '=x'], code: USAGE, message: /Invalid --env: the name is missing before "=" \(the value is not shown\)/, hint: /KEY=VALUE/ },
+  { name: 'a secret without a name, its value never echoed', args: (f) => ['deploy', '--app', f.good, '--secret', '=s3cr3t-never-shown'], code: USAGE, message: /^(?![\s\S]*s3cr3t-never-shown)[\s\S]*the name is missing/ },
   { name: 'an env name with a dash', args: (f) => ['deploy', '--app', f.good, '-e', 'BAD-NAME=x'], code: USAGE, message: /Invalid environment variable name "BAD-NAME"/ },
   { name: 'a non-ASCII env name', args: (f) => ['deploy', '--app', f.good, '-e', 'CAFÉ=x'], code: USAGE, message: /Invalid environment variable name "CAFÉ"/ },
   {

@@ -1,6 +1,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PublicRecord } from '../../src/core/record-view.js';
+import { Store } from '../../src/adapters/store/store.js';
 import { BIN, runBin } from '../helpers/bin.js';
 import { cli, tempHome } from '../helpers/cli.js';
 import { fetchText, freePort, removeApps, testApp } from '../helpers/docker.js';
@@ -113,5 +114,47 @@ describe('secrets never leak', () => {
     expect(r.code).toBe(2);
     expect(r.stdout + r.stderr).not.toContain(SENTINEL);
     report(`exit ${r.code}: ${r.stderr.split('\n')[0]}`);
+  });
+
+  it('stays secret when a later deploy sets it with -e, in every view, label and image label', async ({ task }) => {
+    const report = fault(task, 'API_TOKEN set with -e over a stored secret is masked in inspect, ls --json and labels');
+    const plain = 'PL41N-but-secret-5d2e';
+    const r = await run(['deploy', '--json', '-e', `API_TOKEN=${plain}`]);
+    expect(r.code, r.stderr).toBe(0);
+    const d = r.json<PublicRecord>();
+    expect(d.config.env.API_TOKEN).toBe('********');
+    expect(d.config.secrets).toContain('API_TOKEN');
+    const views = [(await run(['inspect', d.id, '--json'])).stdout, (await run(['ls', '--json'])).stdout, (await run(['inspect', d.id])).stdout];
+    const labels = execFileSync('docker', ['inspect', '--format', '{{json .Config.Labels}}', d.containerName as string, d.image as string], { encoding: 'utf8' });
+    expect(views.join('\n') + labels).not.toContain(plain);
+    report('masked in inspect, ls --json and the container and image labels');
+  });
+
+  it("masks the app's secret values in every log the tool shows: live, --json, kept copies", async ({ task }) => {
+    const report = fault(task, 'an app that prints its secret: deploy logs (live, --json, kept) shows ********');
+    const printing = 'PR1NTED-secret-a17c';
+    expect((await run(['config', 'set', 'PRINTED', '--secret', '--app', app], {}, `${printing}\n`)).code).toBe(0);
+    repo.commit('prints', { 'start.sh': 'echo "my secret is $PRINTED"\necho "err $PRINTED" >&2\nexec httpd -f -p 8080 -h /www\n' });
+    const first = (await run(['deploy', '--json'])).json<PublicRecord>();
+    expect(first.status).toBe('running');
+    const live = await run(['logs', first.id]);
+    const json = await run(['logs', first.id, '--json']);
+    expect(live.stdout).toContain('my secret is ********');
+    expect(live.stderr).toContain('err ********');
+    expect(json.stdout).toContain('my secret is ********');
+    // Superseded: its container goes, and the kept copy is what logs shows.
+    repo.commit('after', { 'index.html': 'after\n' });
+    expect((await run(['deploy', '--json'])).code).toBe(0);
+    const kept = await run(['logs', first.id]);
+    expect(kept.stderr).toContain('the kept copy');
+    expect(kept.stdout).toContain('my secret is ********');
+    // The kept copy in the store is masked too, not only what is shown.
+    const store = Store.open(`${home.dir}/deploy.db`);
+    const copy = store.getLog(first.id, 'runtime');
+    store.close();
+    expect(copy?.content.toString('utf8')).toContain('my secret is ********');
+    expect(copy?.content.toString('utf8')).not.toContain(printing);
+    expect([live.stdout, live.stderr, json.stdout, kept.stdout].join('\n')).not.toContain(printing);
+    report('live, --json and kept logs show ******** in place of the value');
   });
 });

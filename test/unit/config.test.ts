@@ -231,3 +231,13 @@ describe('mergeSettings and derivedOverrides', () => {
     expect(derivedOverrides(snapshot, now)).toEqual({ ports: [port(9001)], env: { ONE: { value: 'off', secret: false } } });
   });
 });
+
+describe('a secret stays secret', () => {
+  it('whichever layer sets its value', () => {
+    const { config } = resolveConfig([
+      { origin: 'flag', settings: { env: { API_KEY: { value: 'from-the-command-line', secret: false } } } },
+      { origin: 'app', settings: { env: { API_KEY: { value: 'stored', secret: true } } } },
+    ]);
+    expect(config.env.API_KEY).toEqual({ value: 'from-the-command-line', secret: true });
+  });
+});

@@ -86,10 +86,12 @@ describe('parseEnvAssignment', () => {
     );
   });
 
-  it('refuses a missing name', () => {
+  it('refuses a missing name without echoing the value', () => {
+    expect(failureMessage(() => parseEnvAssignment('=hunter2-secret', {}, '--secret'))).not.toContain('hunter2');
+    expect(failureMessage(() => parseEnvAssignment('hunter2 secret', {}, '--secret'))).toBe('Invalid --secret: 14 characters that are not a variable name (not shown, in case it is the value).');
     expect(failure(() => parseEnvAssignment('=value', {}))).toEqual({
       code: 'usage',
-      message: 'Invalid --env value "=value": the name is missing.',
+      message: 'Invalid --env: the name is missing before "=" (the value is not shown).',
       hint: 'Write KEY=VALUE, or KEY alone to pass the value of KEY from your environment.',
       details: undefined,
     });
