@@ -161,6 +161,33 @@ export class Git {
     return Number.isFinite(back) && Number.isFinite(ahead) ? { ahead, back } : null;
   }
 
+  /**
+   * What `git archive` of the tree cannot ship as the app means it: submodules (archived as empty directories)
+   * and Git LFS pointer files (archived as pointers, not the content). LFS is looked for only when a
+   * .gitattributes file in the tree asks for it.
+   */
+  async unshippable(root: string, treeish: string, path: string): Promise<{ submodules: string[]; lfs: string[] }> {
+    const spec = path === '' ? [] : ['--', path];
+    const tree = await runAllowFailure('git', ['ls-tree', '-r', '-z', '--full-tree', treeish, ...spec], { cwd: root, env: this.env });
+    if (tree.code !== 0) return { submodules: [], lfs: [] };
+    const entries = tree.stdout.split('\0').filter(Boolean).map((e) => {
+      const tab = e.indexOf('\t');
+      const [, type = '', sha = ''] = e.slice(0, tab).split(' ');
+      return { type, sha, path: e.slice(tab + 1) };
+    });
+    const submodules = entries.filter((e) => e.type === 'commit').map((e) => e.path);
+    let lfs: string[] = [];
+    const attributes = entries.filter((e) => e.type === 'blob' && (e.path === '.gitattributes' || e.path.endsWith('/.gitattributes')));
+    for (const a of attributes) {
+      const text = await runAllowFailure('git', ['cat-file', 'blob', a.sha], { cwd: root, env: this.env });
+      if (!/filter=lfs/.test(text.stdout)) continue;
+      const grep = await runAllowFailure('git', ['grep', '-l', '-z', '-I', '-e', '^version https://git-lfs.github.com/spec/v1', treeish, ...(path === '' ? [] : ['--', path])], { cwd: root, env: this.env });
+      lfs = grep.stdout.split('\0').filter(Boolean).map((p) => p.replace(/^[^:]*:/, ''));
+      break;
+    }
+    return { submodules, lfs };
+  }
+
   async userEmail(root: string): Promise<string | null> {
     const r = await runAllowFailure('git', ['config', '--get', 'user.email'], { cwd: root, env: this.env });
     return r.code === 0 && r.stdout.trim() !== '' ? r.stdout.trim() : null;

@@ -38,6 +38,18 @@ export interface BuildSource {
 
 export type BuiltImage = ImageInfo & { ref: string };
 
+/** Names what the commit holds that an archive of it does not ship as meant: submodules and Git LFS pointers. */
+async function warnUnshippable(ctx: Context, git: Git, src: BuildSource, contextPath: string): Promise<void> {
+  const { submodules, lfs } = await git.unshippable(src.root, src.treeish, contextPath);
+  const list = (paths: string[]) => `${paths.slice(0, 5).join(', ')}${paths.length > 5 ? ` and ${paths.length - 5} more` : ''}`;
+  if (submodules.length > 0) {
+    ctx.reporter.warn(`The build context holds ${submodules.length === 1 ? 'a Git submodule' : `${submodules.length} Git submodules`} (${list(submodules)}): a commit's archive ships ${submodules.length === 1 ? 'it as an empty directory' : 'them as empty directories'}. Vendor the code into the repository, or fetch it in the Dockerfile.`);
+  }
+  if (lfs.length > 0) {
+    ctx.reporter.warn(`The build context holds Git LFS pointer files (${list(lfs)}): the image gets the pointers, not their content. Commit the files themselves, or fetch them in the Dockerfile.`);
+  }
+}
+
 /**
  * Builds the deployment's image on its engine from `git archive` of the commit, streamed: the repository is
  * never copied to disk or held in memory. The whole output is kept with the record.
@@ -67,6 +79,7 @@ export async function buildImage(ctx: Context, engine: Engine, git: Git, tracker
   };
 
   const contextPath = posix.join(src.subdir, d.config.context).replace(/^\.$/, '');
+  await warnUnshippable(ctx, git, src, contextPath);
   let archive = git.archive(src.root, src.treeish, contextPath);
   const keepOutput = () => {
     const { text, truncated } = tailText(output);

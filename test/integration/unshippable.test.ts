@@ -1,0 +1,37 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { PublicRecord } from '../../src/core/record-view.js';
+import { cli, tempHome } from '../helpers/cli.js';
+import { freePort, removeApps, testApp } from '../helpers/docker.js';
+import { TempRepo, webApp } from '../helpers/git-repo.js';
+
+describe('what an archive of the commit cannot ship', () => {
+  const home = tempHome();
+  const repo = new TempRepo();
+  const lib = new TempRepo();
+  const app = testApp('unship');
+
+  beforeAll(async () => {
+    const port = await freePort();
+    lib.commit('lib', { 'lib.txt': 'library\n' });
+    repo.commit('app', webApp('hello', { deployJson: { app, ports: [`127.0.0.1:${port}:8080`] } }));
+    repo.git('-c', 'protocol.file.allow=always', 'submodule', 'add', '-q', lib.dir, 'vendor/lib');
+    repo.commit('with a submodule and an LFS pointer', {
+      '.gitattributes': '*.bin filter=lfs diff=lfs merge=lfs -text\n',
+      'assets/model.bin': 'version https://git-lfs.github.com/spec/v1\noid sha256:4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393\nsize 12345\n',
+    });
+  });
+  afterAll(() => {
+    removeApps([app]);
+    repo.remove();
+    lib.remove();
+    home.remove();
+  });
+
+  it('deploys, and warns naming the submodule and the LFS pointer files', async () => {
+    const r = await cli(['deploy', '--json'], { cwd: repo.dir, env: { DEPLOY_HOME: home.dir } });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json<PublicRecord>().status).toBe('running');
+    expect(r.stderr).toMatch(/a Git submodule \(vendor\/lib\): a commit's archive ships it as an empty directory/);
+    expect(r.stderr).toMatch(/Git LFS pointer files \(assets\/model\.bin\): the image gets the pointers/);
+  });
+});
