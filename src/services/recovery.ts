@@ -19,16 +19,21 @@ function markInterrupted(ctx: Context, d: Deployment, why: string): void {
 }
 
 /**
- * Deployments in progress whose process on this machine is gone (kill -9, a crash): marked interrupted at
- * once, from the store alone. Returns them, for the engine-side clean-up.
+ * Deployments whose process on this machine is gone (kill -9, a crash): one in progress is marked interrupted at
+ * once, from the store alone; one that already serves (killed while retiring the one it replaced) keeps serving,
+ * and is left to the engine-side clean-up. Returns them all.
  */
 function markDeadWorkers(ctx: Context): Deployment[] {
   const here = machineId();
-  const dead = ctx
-    .store()
-    .list({ statuses: IN_PROGRESS })
-    .filter((d) => d.worker && d.worker.machine === here && !processAlive(d.worker.pid));
-  for (const d of dead) markInterrupted(ctx, d, `its process (pid ${d.worker?.pid}) died`);
+  const store = ctx.store();
+  const dead = store.working().filter((d) => d.worker && d.worker.machine === here && !processAlive(d.worker.pid));
+  for (const d of dead) {
+    if (IN_PROGRESS.includes(d.status)) markInterrupted(ctx, d, `its process (pid ${d.worker?.pid}) died`);
+    else {
+      store.updateDeployment(d.id, { worker: null, finishedAt: ctx.now() });
+      store.addEvent(d.id, ctx.now(), 'orphaned', `its process (pid ${d.worker?.pid}) died before the deployment it replaced was retired`);
+    }
+  }
   return dead;
 }
 
@@ -47,6 +52,12 @@ export async function recoverApp(ctx: Context, engine: Engine, app: string): Pro
     markInterrupted(ctx, d, 'no process was working on it');
     done.push(`${who(d)} was left ${d.status}: marked interrupted`);
   }
+  // Interrupted switch-overs that had begun stopping the deployment they replace (whose stop may still run).
+  const stopsInFlight = store
+    .list({ app, statuses: ['interrupted'] })
+    .filter((d) => d.endpoint === url && d.finishedAt !== null && !store.events(d.id).some((e) => e.type === 'recovered'))
+    .filter((d) => store.events(d.id).some((e) => e.type === 'stopping-old'));
+  for (const d of stopsInFlight) store.addEvent(d.id, ctx.now(), 'recovered', 'the recovery saw to the deployment it was replacing');
   for (const d of store.list({ app, statuses: ['interrupted', 'failed'] })) {
     if (d.endpoint !== url || !d.containerId) continue;
     await keepLogs(engine, store, d, ctx.now());
@@ -56,10 +67,37 @@ export async function recoverApp(ctx: Context, engine: Engine, app: string): Pro
     store.addEvent(d.id, ctx.now(), 'cleaned', 'its container was removed by the recovery (logs kept)');
     done.push(`removed the container ${d.containerName ?? d.containerId.slice(0, 12)} of ${who(d)} (its logs are kept)`);
   }
-  const current = currentDeployment(ctx, app);
+  let current = currentDeployment(ctx, app);
+  // Killed between passing its gate and being made current: it serves, so it is the current one.
+  const newest = store.list({ app, statuses: ['running'] }).find((d) => d.endpoint === url && d.readyAt !== null);
+  if (newest && current && newest.id !== current.id && newest.createdAt > current.createdAt) {
+    store.setCurrent(app, newest.id, ctx.now());
+    current = newest;
+  }
+  // Killed while retiring the deployment it replaced: the new one serves and is current; the old one is retired
+  // now, so that no two records of the app say running and a stale one is never started beside the real one.
+  for (const d of store.list({ app, statuses: ['running', 'stopped'] })) {
+    if (d.endpoint !== url || !current || d.id === current.id || d.createdAt > current.createdAt) continue;
+    if (d.containerId) {
+      await engine.stopContainer(d.containerId);
+      await keepLogs(engine, store, d, ctx.now());
+      await engine.removeContainer(d.containerId);
+    }
+    store.updateDeployment(d.id, { status: 'superseded', containerId: null, supersededBy: current.id, rolledBack: current.kind === 'rollback' });
+    store.addEvent(d.id, ctx.now(), 'superseded', `replaced by v${current.version} (${current.id}); retired by the recovery`);
+    done.push(`retired ${who(d)}, which v${current.version} had replaced when its process died`);
+  }
   if (current?.status === 'running' && current.containerId && current.endpoint === url) {
     const state = await engine.inspectContainer(current.containerId);
-    if (state && !state.running && !state.restarting) {
+    // A stop-first switch may have asked the engine to stop it, and the engine may still be at it (an app that
+    // ignores SIGTERM takes the whole stop timeout): starting it now would be undone by that stop. Stopping it
+    // ourselves waits for the stop in flight; then it is started.
+    if (state?.running && stopsInFlight.length > 0) {
+      await engine.stopContainer(current.containerId);
+      await engine.startContainer(current.containerId);
+      store.addEvent(current.id, ctx.now(), 'restored', 'started again once the interrupted switch-over had stopped it');
+      done.push(`started ${who(current)} again once the engine had finished stopping it for the interrupted switch-over`);
+    } else if (state && !state.running && !state.restarting) {
       await engine.startContainer(current.containerId);
       store.addEvent(current.id, ctx.now(), 'restored', 'started again: an interrupted switch-over had stopped it');
       done.push(`started ${who(current)} again: the interrupted switch-over had stopped it`);

@@ -50,6 +50,8 @@ export async function release(ctx: Context, engine: Engine, tracker: Tracker, im
     const old = plan.strategy === 'stop-first' && plan.replaces?.containerId && oldEngine ? { d: plan.replaces, id: plan.replaces.containerId, engine: oldEngine } : null;
     if (old) {
       r.step(`Stopping v${old.d.version} first: it holds ${old.d.config.ports.map(formatPort).join(', ')}`);
+      // Recorded before the engine is asked: if this process dies now, the recovery knows a stop may be in flight.
+      tracker.event('stopping-old', `stopping v${old.d.version} (${old.d.id}) to free its ports`);
       stoppedOld = true;
     }
     const [creating, stopping] = await Promise.allSettled([

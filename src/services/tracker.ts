@@ -20,8 +20,10 @@ export class Tracker {
   }
 
   update(patch: DeploymentPatch, event?: { type: string; message: string }): void {
-    // Once it is no longer in progress, no process answers for it.
-    if (patch.status !== undefined && !IN_PROGRESS.includes(patch.status)) patch = { ...patch, worker: null };
+    // Once it has finished, no process answers for it. A deployment that passed its gate is still the process's
+    // until the one it replaces is retired (finishedAt): a death in between is found and the retiring finished.
+    const finished = patch.finishedAt !== undefined || (patch.status !== undefined && !IN_PROGRESS.includes(patch.status) && patch.status !== 'running');
+    if (finished) patch = { ...patch, worker: null };
     this.store.updateDeployment(this.deployment.id, patch);
     Object.assign(this.deployment, patch);
     if (event) this.store.addEvent(this.deployment.id, this.now(), event.type, event.message);

@@ -178,3 +178,81 @@ describe('killed (kill -9) or interrupted (Ctrl-C) mid-way', () => {
     repo.git('revert', '--no-edit', 'HEAD');
   });
 });
+
+describe('killed (kill -9) at the slow steps of a switch-over', () => {
+  const home = tempHome();
+  const repo = new TempRepo();
+  const app = testApp('kill9');
+  let port = 0;
+  const run = (...args: string[]) => cli(args, { cwd: repo.dir, env: { DEPLOY_HOME: home.dir } });
+
+  async function newest(until: (row: { id: string; status: string; events: string[] }) => boolean): Promise<{ id: string; status: string }> {
+    for (let i = 0; i < 300; i++) {
+      const db = new DatabaseSync(join(home.dir, 'deploy.db'), { readOnly: true });
+      const row = db.prepare('SELECT id, status FROM deployments WHERE app = ? ORDER BY version DESC LIMIT 1').get(app) as { id: string; status: string } | undefined;
+      const events = row ? (db.prepare('SELECT type FROM events WHERE deployment_id = ?').all(row.id) as Array<{ type: string }>).map((e) => e.type) : [];
+      db.close();
+      if (row && until({ ...row, events })) return row;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error('the deployment never reached the expected state');
+  }
+
+  async function kill(child: ChildProcess): Promise<void> {
+    const gone = new Promise((r) => child.once('exit', r));
+    child.kill('SIGKILL');
+    await gone;
+  }
+
+  beforeAll(async () => {
+    port = await freePort();
+    // busybox httpd as PID 1 ignores SIGTERM: every stop of it takes the whole stop timeout (10 s).
+    repo.commit('one', webApp('one', { deployJson: { app, ports: [`127.0.0.1:${port}:8080`], healthCheck: { path: '/' } } }));
+    expect((await run('deploy', '--json')).code).toBe(0);
+  });
+  afterAll(() => {
+    removeApps([app]);
+    repo.remove();
+    home.remove();
+  });
+
+  it('while a stop-first switch waits for the old container to stop: the next command waits for that stop, then serves the old one', async ({ task }) => {
+    const report = fault(task, 'the next command waits out the stop in flight and starts v1 again; one container, v1 running');
+    repo.commit('two', { 'index.html': 'two\n' });
+    const child = startDeploy(repo.dir, home.dir);
+    await newest((d) => d.events.includes('stopping-old'));
+    await kill(child);
+    const r = await run('ls', '--app', app, '--json');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/once the engine had finished stopping it/);
+    expect(await fetchText(port)).toBe('one');
+    const rows = r.json<PublicRecord[]>();
+    expect(rows.map((d) => d.status)).toEqual(['interrupted', 'running']);
+    expect(containersOf(app).map((c) => c.state)).toEqual(['running']);
+    report('v1 serving again after the stop in flight ended; the interrupted v2 left nothing behind');
+  });
+
+  it('while the replaced container is being retired: the next command finishes the retiring; never two running', async ({ task }) => {
+    const report = fault(task, 'the old one retired by the next command (superseded, container gone); starting it is refused');
+    const other = await freePort();
+    repo.commit('three', { 'index.html': 'three\n' });
+    // Another port: start-first, so the new one serves while the old one takes its 10 s to stop.
+    const child = startDeploy(repo.dir, home.dir, ['--port', `127.0.0.1:${other}:8080`]);
+    const fresh = await newest((d) => d.status === 'running');
+    await kill(child);
+    const r = await run('ls', '--app', app, '--json');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/retired .* had replaced when its process died/);
+    const rows = r.json<PublicRecord[]>();
+    expect(rows.filter((d) => d.status === 'running').map((d) => d.id)).toEqual([fresh.id]);
+    expect(containersOf(app)).toHaveLength(1);
+    expect(await fetchText(other)).toBe('three');
+    const old = rows.find((d) => d.version === 1) as PublicRecord;
+    expect(old.status).toBe('superseded');
+    const start = await run('start', old.id, '--yes');
+    expect(start.code).toBe(2);
+    expect(await fetchText(port)).toBeNull();
+    report('v1 superseded and removed by the next command; v3 the only one running; start v1 refused (exit 2)');
+  });
+});
+

@@ -321,6 +321,11 @@ export class Store {
     });
   }
 
+  /** Deployments a process still answers for: in progress, or serving but with its switch-over not finished. */
+  working(): Deployment[] {
+    return this.all('SELECT * FROM deployments WHERE worker IS NOT NULL ORDER BY created_at DESC', {}).map(fromRow);
+  }
+
   count(filter: Omit<ListFilter, 'limit'> = {}): number {
     const { clause, params } = this.where(filter);
     const row = this.get(`SELECT COUNT(*) AS n FROM deployments ${clause}`, params);
