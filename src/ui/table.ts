@@ -35,10 +35,13 @@ export async function terminalTable(headers: readonly string[], rows: readonly s
     },
   });
   table.push(...rows.map((r) => r.map((content, i) => (rightAligned.includes(i) ? { content, hAlign: 'right' as const } : content))));
-  // cli-table3 draws the header rule only (compact mode), across every column's padding: trim it.
-  return table
+  // cli-table3 draws the header rule only (compact mode), across every column's padding: it is drawn again
+  // as long as the widest line, so it never reaches further than the table (and never wraps where it fits).
+  const lines = table
     .toString()
     .split('\n')
-    .map((l) => l.trimEnd())
-    .join('\n');
+    .map((l) => l.trimEnd());
+  const isRule = (l: string) => l.replace(ANSI, '').replace(/─/g, '') === '' && l.includes('─');
+  const widest = Math.max(0, ...lines.filter((l) => !isRule(l)).map(visibleLength));
+  return lines.map((l) => (isRule(l) ? colors.dim('─'.repeat(widest)) : l)).join('\n');
 }
