@@ -66,7 +66,7 @@ describe('deploy stats on a terminal', () => {
   it('draws the header rule as wide as the table, not wider', async () => {
     const lines = (await renderCountsTable(stats(), colored, 80)).split('\n');
     const rule = lines[1] as string;
-    expect(rule.replace(/\x1b\[[0-9;]*m/g, '')).toMatch(/^─+$/);
+    expect(rule.replace(/\u001b\[[0-9;]*m/g, '')).toMatch(/^─+$/); // eslint-disable-line no-control-regex
     expect(visibleLength(rule)).toBe(Math.max(...lines.slice(0, 5).filter((l) => l !== rule).map(visibleLength)));
   });
 
