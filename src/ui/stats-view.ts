@@ -2,7 +2,7 @@ import { durationInProse, formatDuration } from '../core/duration.js';
 import { bars, bucket, type AppStats, type DurationFigures, type Stats } from '../core/stats.js';
 import type { Colors } from './colors.js';
 import { terminalTable, visibleLength } from './table.js';
-import { plural, truncate } from './text.js';
+import { plural, truncate, wrapText } from './text.js';
 
 const ms = (v: number | null) => (v === null ? '-' : formatDuration(v));
 const prose = (v: number | null) => (v === null ? '-' : durationInProse(v));
@@ -91,42 +91,7 @@ export async function renderCountsTable(s: Stats, c: Colors, width: number): Pro
     legend = layout.legend;
     if (Math.max(...table.split('\n').map(visibleLength)) <= width) break;
   }
-  return legend ? `${table}\n${c.dim(wrapText(legend, width).join('\n'))}` : table;
-}
-
-/**
- * Text wrapped at spaces into lines of at most width characters (a word longer than a line stays whole).
- * Line breaks prefer the " · " between parts: a part is moved to the next line whole when it fits there.
- */
-export function wrapText(text: string, width: number): string[] {
-  const lines: string[] = [];
-  let current = '';
-  for (const part of text.split(' · ')) {
-    const joined = current === '' ? part : `${current} · ${part}`;
-    if (visibleLength(joined) <= width) {
-      current = joined;
-      continue;
-    }
-    if (current !== '' && visibleLength(part) <= width) {
-      lines.push(current);
-      current = part;
-      continue;
-    }
-    // The part does not fit a line of its own: it starts one, broken between words.
-    if (current !== '') lines.push(current);
-    current = '';
-    for (const word of part.split(' ')) {
-      const next = current === '' ? word : `${current} ${word}`;
-      if (current !== '' && visibleLength(next) > width) {
-        lines.push(current);
-        current = word;
-      } else {
-        current = next;
-      }
-    }
-  }
-  if (current !== '') lines.push(current);
-  return lines;
+  return legend ? [table, ...wrapText(legend, width).map(c.dim)].join('\n') : table;
 }
 
 /** The heading: the window and which apps, on two lines when one does not fit. */

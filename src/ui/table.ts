@@ -21,6 +21,16 @@ export function plainTable(headers: readonly string[], rows: readonly string[][]
   return [line(headers.map((h) => h.toUpperCase())), ...rows.map(line)].join('\n');
 }
 
+/** How wide terminalTable() draws these cells: each column as wide as its widest cell, two spaces between. */
+export function tableWidth(headers: readonly string[], rows: readonly string[][]): number {
+  const widths = headers.map((h, i) => {
+    let w = visibleLength(h);
+    for (const r of rows) w = Math.max(w, visibleLength(r[i] ?? ''));
+    return w;
+  });
+  return widths.reduce((a, w) => a + w, 0) + 2 * Math.max(0, widths.length - 1);
+}
+
 /** A cli-table3 table for a person at a terminal: a rule under the header, no vertical borders. */
 export async function terminalTable(headers: readonly string[], rows: readonly string[][], colors: Colors, rightAligned: readonly number[] = []): Promise<string> {
   const { default: Table } = await import('cli-table3');

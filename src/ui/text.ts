@@ -1,5 +1,6 @@
 /** Small text helpers for what a person reads on one line. */
 import { sanitize } from './sanitize.js';
+import { visibleLength } from './table.js';
 
 /** text cut to at most max characters (code points), an ellipsis marking the cut. */
 export function truncate(text: string, max: number): string {
@@ -37,4 +38,39 @@ export function refAndCommit(ref: string, commit: string): string {
   const r = ref.toLowerCase();
   if (r === '' || (r.length >= 4 && /^[0-9a-f]+$/.test(r) && commit.toLowerCase().startsWith(r))) return short;
   return `${ref}@${short}`;
+}
+
+/**
+ * Text wrapped at spaces into lines of at most width characters (a word longer than a line stays whole).
+ * Line breaks prefer the " · " between parts: a part is moved to the next line whole when it fits there.
+ */
+export function wrapText(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let current = '';
+  for (const part of text.split(' · ')) {
+    const joined = current === '' ? part : `${current} · ${part}`;
+    if (visibleLength(joined) <= width) {
+      current = joined;
+      continue;
+    }
+    if (current !== '' && visibleLength(part) <= width) {
+      lines.push(current);
+      current = part;
+      continue;
+    }
+    // The part does not fit a line of its own: it starts one, broken between words.
+    if (current !== '') lines.push(current);
+    current = '';
+    for (const word of part.split(' ')) {
+      const next = current === '' ? word : `${current} ${word}`;
+      if (current !== '' && visibleLength(next) > width) {
+        lines.push(current);
+        current = word;
+      } else {
+        current = next;
+      }
+    }
+  }
+  if (current !== '') lines.push(current);
+  return lines;
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { assembleStats, type RawStatistics, type Stats } from '../../src/core/stats.js';
 import { makeColors } from '../../src/ui/colors.js';
-import { renderChart, renderCountsTable, renderDetails, renderTitle, wrapText } from '../../src/ui/stats-view.js';
+import { renderChart, renderCountsTable, renderDetails, renderTitle } from '../../src/ui/stats-view.js';
 import { visibleLength } from '../../src/ui/table.js';
 
 const DAY = 86_400_000;
@@ -101,14 +101,6 @@ describe('the per-day chart', () => {
     const rule = lines.findIndex((l) => l.includes('─'));
     expect(lines.slice(rule + 1)).toHaveLength(2); // the failed row, then the dates
     expect(lines[rule + 1]).toBe('      failed');
-  });
-});
-
-describe('wrapText', () => {
-  it('breaks between parts first, and inside a part only when it cannot fit a line', () => {
-    expect(wrapText('a b · c d · e', 5)).toEqual(['a b', 'c d', 'e']);
-    expect(wrapText('a · long words here', 10)).toEqual(['a', 'long words', 'here']);
-    expect(wrapText('short · x', 80)).toEqual(['short · x']);
   });
 });
 

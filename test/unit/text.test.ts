@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { plural, quoted, quotedSubject, refAndCommit, truncate } from '../../src/ui/text.js';
+import { plural, quoted, quotedSubject, refAndCommit, truncate, wrapText } from '../../src/ui/text.js';
 
 describe('plural', () => {
   it('says one thing in the singular and any other count in the plural', () => {
@@ -49,5 +49,13 @@ describe('truncate', () => {
   it('counts code points, not UTF-16 units', () => {
     expect(truncate('😀😀😀', 3)).toBe('😀😀😀');
     expect(truncate('😀😀😀😀', 3)).toBe('😀😀…');
+  });
+});
+
+describe('wrapText', () => {
+  it('breaks between parts first, and inside a part only when it cannot fit a line', () => {
+    expect(wrapText('a b · c d · e', 5)).toEqual(['a b', 'c d', 'e']);
+    expect(wrapText('a · long words here', 10)).toEqual(['a', 'long words', 'here']);
+    expect(wrapText('short · x', 80)).toEqual(['short · x']);
   });
 });
