@@ -103,12 +103,22 @@ function distance(a: string, b: string): number {
   return at(a.length, b.length);
 }
 
-function unknownKey(where: Where, path: string, key: string, known: string[]): never {
+/**
+ * The known name a misspelt one most likely meant (letter case ignored; at most one edit per four letters),
+ * or null: "did you mean" for deploy.json's keys and for `deploy config set`.
+ */
+export function nearestName(key: string, known: readonly string[]): string | null {
   const lower = key.toLowerCase();
-  const near = known
-    .map((k) => ({ k, d: distance(lower, k.toLowerCase()) }))
-    .filter(({ d }) => d <= Math.max(1, Math.floor(key.length / 4)))
-    .sort((a, b) => a.d - b.d)[0]?.k;
+  return (
+    known
+      .map((k) => ({ k, d: distance(lower, k.toLowerCase()) }))
+      .filter(({ d }) => d <= Math.max(1, Math.floor(key.length / 4)))
+      .sort((a, b) => a.d - b.d)[0]?.k ?? null
+  );
+}
+
+function unknownKey(where: Where, path: string, key: string, known: string[]): never {
+  const near = nearestName(key, known);
   return invalid(where, jsonPath(path, key), `unknown key ${JSON.stringify(key)}`, near ? `Did you mean "${near}"?` : `Known keys: ${known.join(', ')}.`);
 }
 

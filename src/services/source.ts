@@ -167,17 +167,25 @@ export async function assertDockerfile(git: Git, src: ResolvedSource, context: s
 }
 
 /**
- * The app the current directory belongs to, for commands run inside its repository without --app: the
- * "app" of its deploy.json at HEAD, else the directory's name, if the store knows an app of that name.
+ * The app the current directory's repository is for, known to this store or not: the "app" of its
+ * deploy.json at HEAD, else the directory's name; null outside a repository.
  */
-export async function appFromDirectory(ctx: Context): Promise<string | null> {
+export async function appOfDirectory(ctx: Context): Promise<string | null> {
   const git = await ctx.git();
   try {
     const { root, subdir } = await git.locate(ctx.cwd);
     const project = await readProjectSettings(git, { root, treeish: 'HEAD', subdir });
-    const name = project.app ?? appNameFrom(posix.basename(subdir || root));
-    return name && ctx.store().getApp(name) ? name : null;
+    return project.app ?? appNameFrom(posix.basename(subdir || root));
   } catch {
     return null;
   }
+}
+
+/**
+ * The app the current directory belongs to, for commands run inside its repository without --app: the
+ * "app" of its deploy.json at HEAD, else the directory's name, if the store knows an app of that name.
+ */
+export async function appFromDirectory(ctx: Context): Promise<string | null> {
+  const name = await appOfDirectory(ctx);
+  return name && ctx.store().getApp(name) ? name : null;
 }
