@@ -109,14 +109,16 @@ export async function resolveSource(ctx: Context, git: Git, req: SourceRequest):
     const changes = status;
     if (changes.length > 0 && !req.allowDirty) {
       const list = changes.slice(0, 5).join(', ') + (changes.length > 5 ? ` and ${changes.length - 5} more` : '');
-      throw new DeployError('source', `${root}${dir ? `/${dir}` : ''} has uncommitted changes (${list}); deploy ships commits, and these would not be in it.`, {
-        hint: 'Commit (or stash) them first, or pass --allow-dirty to ship the working tree as it is (the record is marked dirty).',
+      throw new DeployError('source', `${root}${dir ? `/${dir}` : ''} has uncommitted changes to tracked files (${list}); deploy ships commits, and these would not be in it.`, {
+        hint: 'Commit (or stash) them first, or pass --allow-dirty to ship the working tree as it is, untracked files included (the record is marked dirty).',
         details: { files: changes },
       });
     }
     if (req.allowDirty) {
+      // The working tree as it is, untracked (not ignored) files included: what `docker build .` would see.
+      // It is dirty when it differs from the commit at all, untracked files counted.
       treeish = await git.workingTree(root);
-      dirty = changes.length > 0;
+      dirty = changes.length > 0 || !(await git.sameTree(root, commit, treeish, dir));
     }
   }
   const [info, remembered] = await Promise.all([git.commitInfo(root, commit), remember(root, refName, branch ?? 'HEAD')]);

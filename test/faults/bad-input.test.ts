@@ -356,7 +356,7 @@ const cases: Case[] = [
     },
     args: (f, dir) => ['deploy', dir, '--app', f.good],
     code: SOURCE,
-    message: /has uncommitted changes \(index\.html\)/,
+    message: /has uncommitted changes to tracked files \(index\.html\)/,
     hint: /--allow-dirty/,
   },
   {
