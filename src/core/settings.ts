@@ -3,7 +3,7 @@ import { assertEnvName, assertEnvValue } from './env.js';
 import { isEndpointUrl, normalizeHost } from './endpoint-choice.js';
 import { DeployError } from './errors.js';
 import { assertAppName } from './ids.js';
-import { jsonPath, type Position } from './json-source.js';
+import { jsonPath, RESERVED_KEYS, type Position } from './json-source.js';
 import { assertNoDuplicatePorts, parsePort } from './ports.js';
 import type { EnvVar, HealthCheck, PortMapping, RestartPolicy } from './types.js';
 
@@ -156,6 +156,7 @@ export function validateSettings(value: unknown, file: string, positions?: Map<s
         const vars: Record<string, string> = {};
         for (const [name, raw] of Object.entries(obj)) {
           const p = jsonPath(path, name);
+          if (RESERVED_KEYS.includes(name)) invalid(where, p, `unknown key ${JSON.stringify(name)}`, `${RESERVED_KEYS.join(', ')} cannot be used as names in ${file}.`);
           rethrowAt(where, p, () => assertEnvName(name, file));
           const text = typeof raw === 'number' || typeof raw === 'boolean' ? String(raw) : str(where, p, raw);
           vars[name] = rethrowAt(where, p, () => assertEnvValue(name, text, file));

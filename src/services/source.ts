@@ -10,6 +10,8 @@ import type { SourceInfo } from '../core/types.js';
 import type { Context } from '../context.js';
 
 export const PROJECT_FILE = 'deploy.json';
+/** deploy.json holds a few settings; anything near this size is a mistake (a generated file, a wrong path). */
+export const PROJECT_FILE_LIMIT = 256 * 1024;
 
 export interface SourceRequest {
   source?: string | undefined;
@@ -143,6 +145,13 @@ export async function readProjectSettings(git: Git, src: Pick<ResolvedSource, 'r
   const path = src.subdir ? `${src.subdir}/${PROJECT_FILE}` : PROJECT_FILE;
   const text = await git.readAt(src.root, src.treeish, path);
   if (text === null) return {};
+  const size = Buffer.byteLength(text);
+  if (size > PROJECT_FILE_LIMIT) {
+    throw new DeployError('config', `${path} is ${formatBytes(size)}, larger than the ${formatBytes(PROJECT_FILE_LIMIT)} a ${PROJECT_FILE} may be.`, {
+      hint: `${PROJECT_FILE} holds the app's settings only; keep large data in other files of the repository.`,
+      details: { file: path, bytes: size, limit: PROJECT_FILE_LIMIT },
+    });
+  }
   let parsed;
   try {
     parsed = parseJsonWithPositions(text);
@@ -156,6 +165,13 @@ export async function readProjectSettings(git: Git, src: Pick<ResolvedSource, 'r
     throw error;
   }
   return validateSettings(parsed.value, path, parsed.positions);
+}
+
+/** "300 KiB", "1.2 MiB": a size as a person reads it. */
+function formatBytes(n: number): string {
+  if (n < 1024) return `${n} bytes`;
+  if (n < 1024 * 1024) return `${Math.round(n / 1024)} KiB`;
+  return `${(n / (1024 * 1024)).toFixed(1)} MiB`;
 }
 
 /** Refuses early, before anything is recorded, when the commit has no Dockerfile where the config says. */

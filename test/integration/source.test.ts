@@ -103,7 +103,9 @@ describe('where deploy finds the code', () => {
     const repo = new TempRepo('deploy-dirty-');
     try {
       // Every file of the build context is served, so what the image holds can be read over HTTP.
-      repo.commit('an app', webApp('committed', { dockerfileExtra: 'COPY . ./', deployJson: { app: dirtyApp, ports: [`127.0.0.1:${dirtyPort}:8080`], healthCheck: { path: '/' } } }));
+      const files = webApp('committed', { dockerfileExtra: 'COPY . ./', deployJson: { app: dirtyApp, ports: [`127.0.0.1:${dirtyPort}:8080`], healthCheck: { path: '/' } } });
+      // Written by an editor that starts files with a byte-order mark: read all the same (the port comes from it).
+      repo.commit('an app', { ...files, 'deploy.json': `\ufeff${files['deploy.json']}` });
       repo.write({ 'notes.txt': 'untracked notes\n', 'scratch/todo.txt': 'todo\n' });
       const deploy = (...args: string[]) => cli(['deploy', '--json', ...args], { cwd: repo.dir, env: env() });
 
