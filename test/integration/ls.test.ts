@@ -60,10 +60,11 @@ describe('deploy ls shows what made each deployment', () => {
     const r = await cli(['ls', '--app', 'shop-ls'], { env: { DEPLOY_HOME: home.dir }, now: () => NOW });
     expect(r.code).toBe(0);
     const lines = r.stdout.trimEnd().split('\n');
-    expect(lines[0]).toMatch(/^ID\s+VER\s+APP\s+STATUS\s+KIND\s+COMMIT\s+IMAGE\s+AGE\s+DURATION\s+ENDPOINT$/);
-    expect(lines.find((l) => l.startsWith('aaaa4444'))).toMatch(/^aaaa4444\s+v4\s+shop-ls\s+running\s+rollback to v2\s+0123456 Render the "pricing"/);
-    expect(lines.find((l) => l.startsWith('aaaa3333'))).toMatch(/^aaaa3333\s+v3\s+shop-ls\s+superseded \(rolled back\)\s+redeploy of v1\s/);
-    expect(lines.find((l) => l.startsWith('aaaa2222'))).toMatch(/^aaaa2222\s+v2\s+shop-ls\s+superseded\s+deploy\s/);
+    // The columns scripts knew, in their order, then KIND last; the status's first word is still the status.
+    expect(lines[0]).toMatch(/^ID\s+VER\s+APP\s+STATUS\s+COMMIT\s+IMAGE\s+AGE\s+DURATION\s+ENDPOINT\s+KIND$/);
+    expect(lines.find((l) => l.startsWith('aaaa4444'))).toMatch(/^aaaa4444\s+v4\s+shop-ls\s+running\s+0123456 Render the "pricing".*\slocal\s+rollback to v2$/);
+    expect(lines.find((l) => l.startsWith('aaaa3333'))).toMatch(/^aaaa3333\s+v3\s+shop-ls\s+superseded \(rolled back\)\s+0123456 .*\slocal\s+redeploy of v1$/);
+    expect(lines.find((l) => l.startsWith('aaaa2222'))).toMatch(/^aaaa2222\s+v2\s+shop-ls\s+superseded\s+0123456 .*\slocal\s+deploy$/);
     expect(r.stderr).toContain('5 shown of 5 · 1 running · 0 stopped · 1 failed');
   });
 

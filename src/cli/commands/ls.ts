@@ -156,7 +156,12 @@ export const handler: Handler = async (ctx, _args, o) => {
   if (onTerminal) {
     r.print(await fittedTable(list, now, r.colors, columns));
   } else {
-    r.print(plainTable(HEADERS, list.map((d) => row(d, now, r.colors))));
+    // Every column, in the order scripts have cut since before KIND existed: KIND comes last.
+    const order = [...HEADERS.filter((h) => h !== 'KIND'), 'KIND' as const].map((h) => HEADERS.indexOf(h));
+    r.print(plainTable(order.map((i) => HEADERS[i] as string), list.map((d) => {
+      const cells = row(d, now, r.colors);
+      return order.map((i) => cells[i] ?? '');
+    })));
   }
   const total = list.length < (limit ?? Infinity) ? list.length : store.count(filter);
   const line = summary(list.length, total, store.statusCounts({ app: filter.app, since }));
