@@ -81,13 +81,31 @@ export class Git {
     return { commit: sha, subject, author, time: Number(time) * 1000 };
   }
 
-  /** Changed, deleted and untracked (not ignored) files under subdir: what a commit would not ship. */
+  /**
+   * Tracked files under subdir that differ from HEAD (modified, staged, deleted, renamed): changes a commit
+   * would not ship. Untracked files are not asked about (--untracked-files=no, which also spares git a walk
+   * of every untracked directory): they are not in the commit either, and were never meant to be.
+   */
   async uncommitted(root: string, subdir: string): Promise<string[]> {
-    const out = await this.git(root, ['status', '--porcelain=v1', '--untracked-files=all', '-z', '--', subdir === '' ? '.' : subdir]);
-    return out
-      .split('\0')
-      .filter((entry) => entry.length > 3)
-      .map((entry) => entry.slice(3));
+    const out = await this.git(root, ['status', '--porcelain=v1', '--untracked-files=no', '-z', '--', subdir === '' ? '.' : subdir]);
+    const files: string[] = [];
+    const entries = out.split('\0');
+    for (let i = 0; i < entries.length; i++) {
+      const entry = entries[i] as string;
+      if (entry.length <= 3) continue;
+      files.push(entry.slice(3));
+      // A rename or copy is followed by its old path, as an entry of its own under -z.
+      if (entry[0] === 'R' || entry[0] === 'C') i++;
+    }
+    return files;
+  }
+
+  /** Do two commits or trees hold the same content under subdir? (Compares tree ids: one process, no diff.) */
+  async sameTree(root: string, a: string, b: string, subdir: string): Promise<boolean> {
+    const at = (t: string) => (subdir === '' ? `${t}^{tree}` : `${t}:${subdir}`);
+    const r = await runAllowFailure('git', ['rev-parse', '--verify', '--quiet', at(a), at(b)], { cwd: root, env: this.env });
+    const [x, y] = r.stdout.trim().split('\n');
+    return r.code === 0 && x !== undefined && x === y;
   }
 
   /** A file's content at a commit, or null when the commit does not have it. */

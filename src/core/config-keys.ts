@@ -1,7 +1,7 @@
 import { formatDuration } from './duration.js';
 import { DeployError } from './errors.js';
 import { formatPort } from './ports.js';
-import { HEALTH_KEYS, validateSettings, type Settings } from './settings.js';
+import { HEALTH_KEYS, nearestName, validateSettings, type Settings } from './settings.js';
 import type { EnvVar } from './types.js';
 
 /**
@@ -12,6 +12,34 @@ const SETTING_KEYS = ['dockerfile', 'context', 'ports', 'restart', 'retention', 
 
 export function isSettingKey(key: string): boolean {
   return (SETTING_KEYS as readonly string[]).includes(key) || /^buildArgs\.[A-Za-z_][A-Za-z0-9_]*$/.test(key);
+}
+
+/**
+ * A `config set` name that is not a setting but looks like one was meant: a dotted name (settings nest,
+ * environment variable names cannot have a dot) or a name within a typo of a setting's ("port", "Ports",
+ * "healthCheck.tiemout"). Names in the usual UPPER_CASE of environment variables (PORT, CONTEXT) are left
+ * alone: they are what they look like. Returns the refusal to throw, or null when the name is an env var.
+ */
+export function mistypedSetting(key: string): DeployError | null {
+  if (isSettingKey(key) || /^[A-Z][A-Z0-9_]*$/.test(key)) return null;
+  const message = `${key} is not a setting deploy knows.`;
+  const dot = key.indexOf('.');
+  if (dot === -1) {
+    const near = nearestName(key, SETTING_KEYS.filter((k) => !k.includes('.')));
+    return near ? new DeployError('config', message, { hint: `Did you mean ${near}? (To set an environment variable of that name, pass --env.)` }) : null;
+  }
+  // A dotted name cannot be an environment variable, so --env is not offered: the group, then the name in it.
+  const head = key.slice(0, dot);
+  const tail = key.slice(dot + 1);
+  const group = nearestName(head, ['healthCheck', 'buildArgs']);
+  let hint = `Settings: ${SETTING_KEYS.join(', ')}, buildArgs.NAME. A name with a dot cannot be an environment variable.`;
+  if (group === 'healthCheck') {
+    const near = nearestName(tail, HEALTH_KEYS);
+    hint = near ? `Did you mean healthCheck.${near}?` : `The health check's settings: ${HEALTH_KEYS.map((k) => `healthCheck.${k}`).join(', ')}.`;
+  } else if (group === 'buildArgs') {
+    hint = /^[A-Za-z_][A-Za-z0-9_]*$/.test(tail) ? `Did you mean buildArgs.${tail}?` : 'A build arg is buildArgs.NAME, NAME being letters, digits and "_" (not starting with a digit).';
+  }
+  return new DeployError('config', message, { hint });
 }
 
 /** Turns `config set` text into the JSON value deploy.json would hold for that key. */

@@ -85,3 +85,21 @@ export function formatAge(then: number, now: number): string {
   if (ms < 60 * 86_400_000) return `${Math.floor(ms / 86_400_000)}d ago`;
   return new Date(then).toISOString().slice(0, 10);
 }
+
+/**
+ * A duration as a sentence says it: "500ms", "4.2s", "45s", "1m", "1m 30s", "2h", "2h 5m", "3d 4h". Two units
+ * at most, the second left out when it is zero (no "1m00s" in prose; tables keep formatDuration's fixed form).
+ */
+export function durationInProse(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return '-';
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  if (ms < 9_950) return `${Number((ms / 1000).toFixed(1))}s`;
+  const pair = (big: number, bigUnit: string, small: number, smallUnit: string) => (small === 0 ? `${big}${bigUnit}` : `${big}${bigUnit} ${small}${smallUnit}`);
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return pair(Math.floor(s / 60), 'm', s % 60, 's');
+  const m = Math.round(s / 60);
+  if (m < 24 * 60) return pair(Math.floor(m / 60), 'h', m % 60, 'm');
+  const h = Math.round(m / 60);
+  return pair(Math.floor(h / 24), 'd', h % 24, 'h');
+}

@@ -27,23 +27,57 @@ export function jsonPath(parent: string, key: string | number): string {
   return /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(key) ? `${parent}.${key}` : `${parent}[${JSON.stringify(key)}]`;
 }
 
-export function parseJsonWithPositions(text: string): ParsedJson {
-  let i = 0;
-  const positions = new Map<string, Position>();
+/**
+ * Line and column of an offset in text, for offsets asked in increasing order (as a parser reaches them): each
+ * call counts on from the previous one, so positions for a whole document cost one pass over it. An offset
+ * before the last one (an error pointing back at a token's start) counts again from the start, once.
+ */
+export class LineCounter {
+  /** Characters looked at so far: a test can check that a document costs one pass. */
+  scanned = 0;
+  private index: number;
+  private line = 1;
+  private column = 1;
 
-  const positionAt = (index: number): Position => {
-    let line = 1;
-    let column = 1;
-    for (let k = 0; k < index && k < text.length; k++) {
-      if (text[k] === '\n') {
-        line++;
-        column = 1;
+  constructor(
+    private readonly text: string,
+    private readonly start = 0,
+  ) {
+    this.index = start;
+  }
+
+  at(offset: number): Position {
+    const target = Math.min(offset, this.text.length);
+    if (target < this.index) {
+      this.index = this.start;
+      this.line = 1;
+      this.column = 1;
+    }
+    const text = this.text;
+    for (let k = this.index; k < target; k++) {
+      if (text.charCodeAt(k) === 10) {
+        this.line++;
+        this.column = 1;
       } else {
-        column++;
+        this.column++;
       }
     }
-    return { line, column };
-  };
+    this.scanned += Math.max(0, target - this.index);
+    this.index = Math.max(this.index, target);
+    return { line: this.line, column: this.column };
+  }
+}
+
+/** Keys that would reach an object's prototype if assigned: refused wherever deploy.json has a name. */
+export const RESERVED_KEYS: readonly string[] = ['__proto__', 'constructor', 'prototype'];
+
+export function parseJsonWithPositions(text: string): ParsedJson {
+  // A leading byte-order mark (editors on Windows write one) is not part of the document.
+  const bom = text.charCodeAt(0) === 0xfeff ? 1 : 0;
+  let i = bom;
+  const positions = new Map<string, Position>();
+  const lines = new LineCounter(text, bom);
+  const positionAt = (index: number): Position => lines.at(index);
   const fail = (message: string, at = i): never => {
     throw new JsonSyntaxError(message, positionAt(at));
   };
@@ -84,14 +118,24 @@ export function parseJsonWithPositions(text: string): ParsedJson {
         i++;
         return obj;
       }
+      const keys = new Map<string, Position>();
       for (;;) {
         skip();
         if (text[i] !== '"') fail(`Expected a property name in double quotes, found ${describe(i)}`);
+        const keyStart = i;
         const key = parseString();
+        const keyAt = positionAt(keyStart);
+        const first = keys.get(key);
+        if (first) {
+          throw new JsonSyntaxError(`Duplicate key ${jsonPath(path, key)} (first at line ${first.line}, column ${first.column})`, keyAt);
+        }
+        keys.set(key, keyAt);
         skip();
         if (text[i] !== ':') fail(`Expected ":" after property name, found ${describe(i)}`);
         i++;
-        obj[key] = parseValue(jsonPath(path, key));
+        // Defined, not assigned: a "__proto__" key is kept as data (and refused by the settings check), never
+        // turned into the object's prototype.
+        Object.defineProperty(obj, key, { value: parseValue(jsonPath(path, key)), enumerable: true, writable: true, configurable: true });
         skip();
         if (text[i] === ',') {
           i++;

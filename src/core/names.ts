@@ -51,8 +51,3 @@ export function buildLabels(d: Deployment): Record<string, string> {
   return { [LABEL.record]: recordLabel(d) };
 }
 
-/** "main@889a4db", or the short SHA alone when the ref is the commit itself. */
-export function refAt(ref: string, commit: string): string {
-  const short = commit.slice(0, 7);
-  return ref === commit || (ref.length >= 4 && commit.startsWith(ref.toLowerCase())) ? short : `${ref}@${short}`;
-}

@@ -3,7 +3,7 @@ import { assertEnvName, assertEnvValue } from './env.js';
 import { isEndpointUrl, normalizeHost } from './endpoint-choice.js';
 import { DeployError } from './errors.js';
 import { assertAppName } from './ids.js';
-import { jsonPath, type Position } from './json-source.js';
+import { jsonPath, RESERVED_KEYS, type Position } from './json-source.js';
 import { assertNoDuplicatePorts, parsePort } from './ports.js';
 import type { EnvVar, HealthCheck, PortMapping, RestartPolicy } from './types.js';
 
@@ -103,12 +103,22 @@ function distance(a: string, b: string): number {
   return at(a.length, b.length);
 }
 
-function unknownKey(where: Where, path: string, key: string, known: string[]): never {
+/**
+ * The known name a misspelt one most likely meant (letter case ignored; at most one edit per four letters),
+ * or null: "did you mean" for deploy.json's keys and for `deploy config set`.
+ */
+export function nearestName(key: string, known: readonly string[]): string | null {
   const lower = key.toLowerCase();
-  const near = known
-    .map((k) => ({ k, d: distance(lower, k.toLowerCase()) }))
-    .filter(({ d }) => d <= Math.max(1, Math.floor(key.length / 4)))
-    .sort((a, b) => a.d - b.d)[0]?.k;
+  return (
+    known
+      .map((k) => ({ k, d: distance(lower, k.toLowerCase()) }))
+      .filter(({ d }) => d <= Math.max(1, Math.floor(key.length / 4)))
+      .sort((a, b) => a.d - b.d)[0]?.k ?? null
+  );
+}
+
+function unknownKey(where: Where, path: string, key: string, known: string[]): never {
+  const near = nearestName(key, known);
   return invalid(where, jsonPath(path, key), `unknown key ${JSON.stringify(key)}`, near ? `Did you mean "${near}"?` : `Known keys: ${known.join(', ')}.`);
 }
 
@@ -146,6 +156,7 @@ export function validateSettings(value: unknown, file: string, positions?: Map<s
         const vars: Record<string, string> = {};
         for (const [name, raw] of Object.entries(obj)) {
           const p = jsonPath(path, name);
+          if (RESERVED_KEYS.includes(name)) invalid(where, p, `unknown key ${JSON.stringify(name)}`, `${RESERVED_KEYS.join(', ')} cannot be used as names in ${file}.`);
           rethrowAt(where, p, () => assertEnvName(name, file));
           const text = typeof raw === 'number' || typeof raw === 'boolean' ? String(raw) : str(where, p, raw);
           vars[name] = rethrowAt(where, p, () => assertEnvValue(name, text, file));

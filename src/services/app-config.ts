@@ -2,7 +2,7 @@ import { readGlobalSettings, writeGlobalSettings, type GlobalSettingsFile } from
 import type { AppConfigRow } from '../adapters/store/store.js';
 import { isGitUrl } from '../adapters/git.js';
 import { endpointSetting, resolveConfig, type ConfigLayer, type ResolvedConfig } from '../core/config.js';
-import { isSettingKey, settingsFromEntries, settingValueFromText } from '../core/config-keys.js';
+import { isSettingKey, mistypedSetting, settingsFromEntries, settingValueFromText } from '../core/config-keys.js';
 import { assertEnvName, assertEnvValue } from '../core/env.js';
 import { DeployError } from '../core/errors.js';
 import { validateSettings, type Settings } from '../core/settings.js';
@@ -71,6 +71,13 @@ export async function setConfig(ctx: Context, scope: Scope, assignments: Assignm
       ? ctx.store().appConfig(scope.app).filter((r) => r.kind === 'env' && r.secret).map((r) => r.key)
       : Object.entries(readGlobalSettings(ctx.paths.configDir).env ?? {}).filter(([, v]) => v.secret).map(([k]) => k),
   );
+  // A misspelt setting is refused before anything is written, rather than kept as an env var no one reads.
+  if (!options.forceEnv) {
+    for (const { key } of assignments) {
+      const refusal = mistypedSetting(key);
+      if (refusal) throw refusal;
+    }
+  }
   const rows: Array<Omit<AppConfigRow, 'updatedAt'>> = [];
   for (const { key, value } of assignments) {
     if (!options.forceEnv && isSettingKey(key)) {

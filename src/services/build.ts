@@ -4,7 +4,7 @@ import { Transform } from 'node:stream';
 import { collectStreamGarbage } from '../adapters/memory.js';
 import { BuildFailure, BuilderUnsupported, type BuildOptions, type Engine, type ImageInfo } from '../adapters/docker/engine.js';
 import type { Git } from '../adapters/git.js';
-import { formatDuration } from '../core/duration.js';
+import { durationInProse } from '../core/duration.js';
 import { DeployError, fromEngineRefusal } from '../core/errors.js';
 import { tailText } from '../core/logs.js';
 import { buildLabels, imageRef } from '../core/names.js';
@@ -111,9 +111,9 @@ export async function buildImage(ctx: Context, engine: Engine, git: Git, tracker
     const info = await engine.inspectImage(built.imageId);
     tracker.update(
       { buildFinishedAt, imageId: built.imageId },
-      { type: 'built', message: `built ${ref} (${built.imageId.slice(7, 19)}) in ${formatDuration(buildFinishedAt - buildStartedAt)}` },
+      { type: 'built', message: `built ${ref} (${built.imageId.slice(7, 19)}) in ${durationInProse(buildFinishedAt - buildStartedAt)}` },
     );
-    r.done(`Built ${ref} in ${formatDuration(buildFinishedAt - buildStartedAt)}${steps ? ` (${steps} steps)` : ''}`);
+    r.done(`Built ${ref} in ${durationInProse(buildFinishedAt - buildStartedAt)}${steps ? ` (${steps === 1 ? '1 step' : `${steps} steps`})` : ''}`);
     return { ref, id: built.imageId, hasHealthcheck: info?.hasHealthcheck ?? false, labels: info?.labels ?? {} };
   } catch (error) {
     archive.kill();

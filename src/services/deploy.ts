@@ -8,7 +8,6 @@ import { asInterruption, DeployError, fromEngineRefusal } from '../core/errors.j
 import { assertAppName } from '../core/ids.js';
 import type { ActionPlan } from '../core/action-plan.js';
 import { diffConfig } from '../core/config-diff.js';
-import { refAt } from '../core/names.js';
 import { assertNoDuplicatePorts, parsePort } from '../core/ports.js';
 import { publicRecord } from '../core/record-view.js';
 import type { Settings } from '../core/settings.js';
@@ -24,7 +23,7 @@ import { commitRange, planGate, servingEffect, servingNow } from './planning.js'
 import { pruneAfterDeploy } from './retention.js';
 import { assertDockerfile, readProjectSettings, resolveSource } from './source.js';
 import { startRecord, type Tracker } from './tracker.js';
-import { quotedSubject } from '../ui/text.js';
+import { quotedSubject, refAndCommit } from '../ui/text.js';
 
 export interface DeployOptions {
   source?: string | undefined;
@@ -130,7 +129,7 @@ export async function deploy(ctx: Context, o: DeployOptions): Promise<DeployOutc
   await assertDockerfile(git, src, config.context, config.dockerfile);
   const [engine, actor] = await Promise.all([connecting, who]);
 
-  return exclusive(ctx, engine, app, `deploy of ${refAt(src.ref, src.commit)}`, async (): Promise<DeployOutcome> => {
+  return exclusive(ctx, engine, app, `deploy of ${refAndCommit(src.ref, src.commit)}`, async (): Promise<DeployOutcome> => {
     const store = ctx.store();
     if (o.dryRun) {
       const current = currentDeployment(ctx, app);
@@ -140,7 +139,7 @@ export async function deploy(ctx: Context, o: DeployOptions): Promise<DeployOutc
       const plan: ActionPlan = {
         action: 'deploy',
         app,
-        title: `Deploy ${app} ${refAt(src.ref, src.commit)} as v${version}`,
+        title: `Deploy ${app} ${refAndCommit(src.ref, src.commit)} as v${version}`,
         endpoint: endpoint.url,
         target: null,
         source: src,
@@ -165,9 +164,9 @@ export async function deploy(ctx: Context, o: DeployOptions): Promise<DeployOutc
     // A new app learns where its code is at once; a known one only from a deploy that works, so a failed try of
     // another branch does not change what `deploy deploy --app NAME` ships next.
     if (!store.getApp(app)?.source) store.rememberSource(app, src.origin, d.createdAt);
-    tracker.event('queued', `deploy of ${refAt(src.ref, src.commit)} to ${endpoint.url}`);
+    tracker.event('queued', `deploy of ${refAndCommit(src.ref, src.commit)} to ${endpoint.url}`);
     r.info(
-      `${r.colors.bold(`${app} v${d.version}`)} ${r.colors.dim(d.id)} · ${refAt(src.ref, src.commit)} ${quotedSubject(src.commitSubject)}${src.dirty ? r.colors.yellow(' (dirty)') : ''} → ${endpoint.url}`,
+      `${r.colors.bold(`${app} v${d.version}`)} ${r.colors.dim(d.id)} · ${refAndCommit(src.ref, src.commit)} ${quotedSubject(src.commitSubject)}${src.dirty ? r.colors.yellow(' (dirty)') : ''} → ${endpoint.url}`,
     );
     await runToEnd(ctx, tracker, async () => {
       const image = await buildImage(ctx, engine, git, tracker, src);

@@ -1,7 +1,7 @@
 import type { ContainerEvent, Engine } from '../adapters/docker/engine.js';
 import { CONNECTION_LOST } from '../adapters/docker/events.js';
 import { probe } from '../adapters/http-probe.js';
-import { formatDuration } from '../core/duration.js';
+import { durationInProse } from '../core/duration.js';
 import { engineHost, isLoopback } from '../core/endpoint-choice.js';
 import { formatPort } from '../core/ports.js';
 import type { DeployConfig } from '../core/types.js';
@@ -120,8 +120,8 @@ export async function waitHealthy(
     if (target.mode === 'healthcheck') {
       if (!healthy && !failure) await sleep(hc.timeoutMs, stop.signal);
       if (failure) return { ok: false, reason: failure, engineLost };
-      if (healthy) return { ok: true, detail: `HEALTHCHECK healthy after ${formatDuration(Date.now() - started)}` };
-      return { ok: false, reason: signal.aborted ? 'interrupted' : `the image's HEALTHCHECK did not report healthy within ${formatDuration(hc.timeoutMs)}` };
+      if (healthy) return { ok: true, detail: `HEALTHCHECK healthy after ${durationInProse(Date.now() - started)}` };
+      return { ok: false, reason: signal.aborted ? 'interrupted' : `the image's HEALTHCHECK did not report healthy within ${durationInProse(hc.timeoutMs)}` };
     }
 
     if (target.mode === 'http' && target.url) {
@@ -132,14 +132,14 @@ export async function waitHealthy(
         const r = await probe(target.url, Math.min(5_000, Math.max(500, deadline - Date.now())));
         if (failure) break;
         if (r.status !== null && r.status >= 200 && r.status < 400) {
-          return { ok: true, detail: `GET ${target.url} answered ${r.status} after ${formatDuration(Date.now() - started)}` };
+          return { ok: true, detail: `GET ${target.url} answered ${r.status} after ${durationInProse(Date.now() - started)}` };
         }
         last = r.status !== null ? `HTTP ${r.status}` : (r.error ?? 'no answer');
         await sleep(hc.intervalMs, stop.signal);
       }
       if (failure) return { ok: false, reason: failure, engineLost };
       if (signal.aborted) return { ok: false, reason: 'interrupted' };
-      return { ok: false, reason: `GET ${target.url} did not succeed within ${formatDuration(hc.timeoutMs)} (${attempts} tries; last: ${last})` };
+      return { ok: false, reason: `GET ${target.url} did not succeed within ${durationInProse(hc.timeoutMs)} (${attempts === 1 ? '1 try' : `${attempts} tries`}; last: ${last})` };
     }
 
     await sleep(hc.settleMs, stop.signal);
@@ -148,7 +148,7 @@ export async function waitHealthy(
     const after = await engine.inspectContainer(containerId);
     if (!after?.running || after.restarting) return { ok: false, reason: `the container is not running (${after?.status ?? 'gone'})` };
     if (after.restartCount > first.restartCount) return { ok: false, reason: 'the container restarted while it was being watched' };
-    return { ok: true, detail: `still running after ${formatDuration(hc.settleMs)}` };
+    return { ok: true, detail: `still running after ${durationInProse(hc.settleMs)}` };
   } finally {
     signal.removeEventListener('abort', onAbort);
   }

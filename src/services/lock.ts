@@ -1,7 +1,7 @@
 import { hostname, userInfo } from 'node:os';
 import type { Engine } from '../adapters/docker/engine.js';
 import { machineId, processAlive } from '../adapters/machine.js';
-import { formatAge, formatDuration } from '../core/duration.js';
+import { durationInProse, formatAge } from '../core/duration.js';
 import { DeployError } from '../core/errors.js';
 import { LABEL } from '../core/names.js';
 import { firstTarFile, tarFile } from '../core/tar.js';
@@ -58,7 +58,7 @@ function me(purpose: string, now: number): LockHolder {
 }
 
 export function describeHolder(h: LockHolder, now: number): string {
-  return `${h.who} (pid ${h.pid}), ${h.purpose}, since ${formatAge(h.since, now).replace(/ ago$/, '')} ago`;
+  return `${h.who} (pid ${h.pid}), ${h.purpose}, started ${formatAge(h.since, now)}`;
 }
 
 async function ensureLockImage(engine: Engine): Promise<void> {
@@ -89,7 +89,7 @@ export async function readLock(engine: Engine, app: string): Promise<HeldLock | 
 /** Why a held lock no longer protects anything, or null while its holder is alive. */
 export function staleness(lock: HeldLock, now: number, here: { machine: string; alive: (pid: number) => boolean }): string | null {
   if (lock.holder.machine === here.machine && !here.alive(lock.holder.pid)) return `its process ${lock.holder.pid} on this machine is gone`;
-  if (now - lock.heartbeat > LEASE_MS) return `no heartbeat for ${formatDuration(now - lock.heartbeat)}`;
+  if (now - lock.heartbeat > LEASE_MS) return `no heartbeat for ${durationInProse(now - lock.heartbeat)}`;
   return null;
 }
 

@@ -1,6 +1,6 @@
 import type { ContainerEvent, Engine, ImageInfo } from '../adapters/docker/engine.js';
 import { containerSpec } from '../core/container-spec.js';
-import { formatDuration } from '../core/duration.js';
+import { durationInProse } from '../core/duration.js';
 import { DeployError } from '../core/errors.js';
 import { containerName, imageRef } from '../core/names.js';
 import { planSwitch } from '../core/plan.js';
@@ -88,7 +88,7 @@ export async function release(ctx: Context, engine: Engine, tracker: Tracker, im
           ? `Waiting for ${target.url} to answer`
           : target.mode === 'healthcheck'
             ? "Waiting for the image's HEALTHCHECK"
-            : `Checking it keeps running for ${formatDuration(d.config.healthCheck.settleMs)}`,
+            : `Checking it keeps running for ${durationInProse(d.config.healthCheck.settleMs)}`,
       );
       const gate = await waitHealthy(engine, created, d.config, target, { subscribe: (fn) => listeners.push(fn) }, ctx.signal);
       if (!gate.ok && gate.engineLost) {

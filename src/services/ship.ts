@@ -4,7 +4,6 @@ import { derivedOverrides, keepSecrets, mergeSettings, resolveConfig, snapshotSe
 import type { Settings } from '../core/settings.js';
 import { diffConfig } from '../core/config-diff.js';
 import { DeployError } from '../core/errors.js';
-import { refAt } from '../core/names.js';
 import { assertNoDuplicatePorts } from '../core/ports.js';
 import { redactUrl } from '../core/redact.js';
 import { IN_PROGRESS, type DeployConfig, type Deployment, type Kind } from '../core/types.js';
@@ -20,7 +19,7 @@ import { readProjectSettings } from './source.js';
 import { startRecord } from './tracker.js';
 import { existsSync } from 'node:fs';
 import { isGitUrl } from '../adapters/git.js';
-import { quotedSubject } from '../ui/text.js';
+import { quotedSubject, refAndCommit } from '../ui/text.js';
 
 function nextVersion(ctx: Context, app: string): number {
   const newest = ctx.store().list({ app, limit: 1 })[0];
@@ -277,7 +276,7 @@ export async function applyShip(ctx: Context, engine: Engine, plan: ActionPlan, 
   const d = tracker.deployment;
   tracker.event('queued', `${kind} of v${t.version} (${t.id})${reused ? `, reusing ${reused.ref}` : ', building the image'}`);
   const r = ctx.reporter;
-  r.info(`${r.colors.bold(`${d.app} v${d.version}`)} ${r.colors.dim(d.id)} · ${kind} of v${t.version} · ${refAt(t.ref, t.commit)} ${quotedSubject(t.commitSubject)} → ${engine.endpoint.url}`);
+  r.info(`${r.colors.bold(`${d.app} v${d.version}`)} ${r.colors.dim(d.id)} · ${kind} of v${t.version} · ${refAndCommit(t.ref, t.commit)} ${quotedSubject(t.commitSubject)} → ${engine.endpoint.url}`);
   await runToEnd(ctx, tracker, async () => {
     let image: BuiltImage;
     if (reused) {

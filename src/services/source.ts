@@ -10,6 +10,8 @@ import type { SourceInfo } from '../core/types.js';
 import type { Context } from '../context.js';
 
 export const PROJECT_FILE = 'deploy.json';
+/** deploy.json holds a few settings; anything near this size is a mistake (a generated file, a wrong path). */
+export const PROJECT_FILE_LIMIT = 256 * 1024;
 
 export interface SourceRequest {
   source?: string | undefined;
@@ -109,14 +111,16 @@ export async function resolveSource(ctx: Context, git: Git, req: SourceRequest):
     const changes = status;
     if (changes.length > 0 && !req.allowDirty) {
       const list = changes.slice(0, 5).join(', ') + (changes.length > 5 ? ` and ${changes.length - 5} more` : '');
-      throw new DeployError('source', `${root}${dir ? `/${dir}` : ''} has uncommitted changes (${list}); deploy ships commits, and these would not be in it.`, {
-        hint: 'Commit (or stash) them first, or pass --allow-dirty to ship the working tree as it is (the record is marked dirty).',
+      throw new DeployError('source', `${root}${dir ? `/${dir}` : ''} has uncommitted changes to tracked files (${list}); deploy ships commits, and these would not be in it.`, {
+        hint: 'Commit (or stash) them first, or pass --allow-dirty to ship the working tree as it is, untracked files included (the record is marked dirty).',
         details: { files: changes },
       });
     }
     if (req.allowDirty) {
+      // The working tree as it is, untracked (not ignored) files included: what `docker build .` would see.
+      // It is dirty when it differs from the commit at all, untracked files counted.
       treeish = await git.workingTree(root);
-      dirty = changes.length > 0;
+      dirty = changes.length > 0 || !(await git.sameTree(root, commit, treeish, dir));
     }
   }
   const [info, remembered] = await Promise.all([git.commitInfo(root, commit), remember(root, refName, branch ?? 'HEAD')]);
@@ -141,6 +145,13 @@ export async function readProjectSettings(git: Git, src: Pick<ResolvedSource, 'r
   const path = src.subdir ? `${src.subdir}/${PROJECT_FILE}` : PROJECT_FILE;
   const text = await git.readAt(src.root, src.treeish, path);
   if (text === null) return {};
+  const size = Buffer.byteLength(text);
+  if (size > PROJECT_FILE_LIMIT) {
+    throw new DeployError('config', `${path} is ${formatBytes(size)}, larger than the ${formatBytes(PROJECT_FILE_LIMIT)} a ${PROJECT_FILE} may be.`, {
+      hint: `${PROJECT_FILE} holds the app's settings only; keep large data in other files of the repository.`,
+      details: { file: path, bytes: size, limit: PROJECT_FILE_LIMIT },
+    });
+  }
   let parsed;
   try {
     parsed = parseJsonWithPositions(text);
@@ -156,6 +167,13 @@ export async function readProjectSettings(git: Git, src: Pick<ResolvedSource, 'r
   return validateSettings(parsed.value, path, parsed.positions);
 }
 
+/** "300 KiB", "1.2 MiB": a size as a person reads it. */
+function formatBytes(n: number): string {
+  if (n < 1024) return `${n} bytes`;
+  if (n < 1024 * 1024) return `${Math.round(n / 1024)} KiB`;
+  return `${(n / (1024 * 1024)).toFixed(1)} MiB`;
+}
+
 /** Refuses early, before anything is recorded, when the commit has no Dockerfile where the config says. */
 export async function assertDockerfile(git: Git, src: ResolvedSource, context: string, dockerfile: string): Promise<void> {
   const path = posix.normalize(posix.join(src.subdir, context, dockerfile));
@@ -167,17 +185,25 @@ export async function assertDockerfile(git: Git, src: ResolvedSource, context: s
 }
 
 /**
- * The app the current directory belongs to, for commands run inside its repository without --app: the
- * "app" of its deploy.json at HEAD, else the directory's name, if the store knows an app of that name.
+ * The app the current directory's repository is for, known to this store or not: the "app" of its
+ * deploy.json at HEAD, else the directory's name; null outside a repository.
  */
-export async function appFromDirectory(ctx: Context): Promise<string | null> {
+export async function appOfDirectory(ctx: Context): Promise<string | null> {
   const git = await ctx.git();
   try {
     const { root, subdir } = await git.locate(ctx.cwd);
     const project = await readProjectSettings(git, { root, treeish: 'HEAD', subdir });
-    const name = project.app ?? appNameFrom(posix.basename(subdir || root));
-    return name && ctx.store().getApp(name) ? name : null;
+    return project.app ?? appNameFrom(posix.basename(subdir || root));
   } catch {
     return null;
   }
+}
+
+/**
+ * The app the current directory belongs to, for commands run inside its repository without --app: the
+ * "app" of its deploy.json at HEAD, else the directory's name, if the store knows an app of that name.
+ */
+export async function appFromDirectory(ctx: Context): Promise<string | null> {
+  const name = await appOfDirectory(ctx);
+  return name && ctx.store().getApp(name) ? name : null;
 }

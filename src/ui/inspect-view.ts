@@ -1,9 +1,10 @@
-import { formatDuration } from '../core/duration.js';
+import { durationInProse, formatDuration } from '../core/duration.js';
 import { formatPort } from '../core/ports.js';
 import { SECRET_MASK } from '../core/record-view.js';
 import type { Inspection } from '../services/inspect.js';
 import { paintStatus, type Colors } from './colors.js';
 import { sanitize } from './sanitize.js';
+import { quoted } from './text.js';
 
 const iso = (ms: number | null) => (ms === null ? '-' : new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z'));
 
@@ -21,7 +22,7 @@ export function renderInspection(i: Inspection, c: Colors): string {
   head('Source');
   row('repository', `${d.source}${d.subdir ? ` (${d.subdir}/)` : ''}`);
   row('ref', d.ref);
-  row('commit', `${d.commit} ${JSON.stringify(d.commitSubject)}${d.dirty ? c.yellow(' + uncommitted changes') : ''}`);
+  row('commit', `${d.commit} ${quoted(d.commitSubject)}${d.dirty ? c.yellow(' + uncommitted changes') : ''}`);
   row('author', `${d.commitAuthor}${d.commitTime ? ` · ${iso(d.commitTime)}` : ''}`);
 
   head('Image and container');
@@ -36,7 +37,7 @@ export function renderInspection(i: Inspection, c: Colors): string {
   env.forEach(([k, v], n) => row(n === 0 ? 'env' : '', `${k}=${v.secret ? `${SECRET_MASK} ${c.dim('(secret)')}` : v.value}`));
   row('ports', d.config.ports.map(formatPort).join(', ') || c.dim('none'));
   const hc = d.config.healthCheck;
-  row('health', `${hc.path ? `GET ${hc.path}${hc.port ? ` on ${hc.port}` : ''}` : `HEALTHCHECK, else running for ${formatDuration(hc.settleMs)}`}, timeout ${formatDuration(hc.timeoutMs)}`);
+  row('health', `${hc.path ? `GET ${hc.path}${hc.port ? ` on ${hc.port}` : ''}` : `HEALTHCHECK, else running for ${durationInProse(hc.settleMs)}`}, timeout ${durationInProse(hc.timeoutMs)}`);
   row('restart', d.config.restart);
   row('build', `${d.config.dockerfile} in ${d.config.context}${d.config.noCache ? ', no cache' : ''}${d.config.pull ? ', pull' : ''}${Object.keys(d.config.buildArgs).length ? `, args ${Object.keys(d.config.buildArgs).join(' ')}` : ''}`);
 
@@ -44,8 +45,8 @@ export function renderInspection(i: Inspection, c: Colors): string {
   const t0 = d.createdAt;
   for (const e of i.events) out.push(`  ${c.dim(`+${formatDuration(e.at - t0)}`.padStart(9))}  ${e.type.padEnd(11)} ${sanitize(e.message)}`);
   row('created', iso(d.createdAt));
-  if (d.buildStartedAt) row('built', `${iso(d.buildFinishedAt)} (${d.buildFinishedAt ? formatDuration(d.buildFinishedAt - d.buildStartedAt) : 'unfinished'})`);
-  if (d.readyAt) row('ready', `${iso(d.readyAt)} (${formatDuration(d.readyAt - d.createdAt)} after created)`);
+  if (d.buildStartedAt) row('built', `${iso(d.buildFinishedAt)} (${d.buildFinishedAt ? durationInProse(d.buildFinishedAt - d.buildStartedAt) : 'unfinished'})`);
+  if (d.readyAt) row('ready', `${iso(d.readyAt)} (${durationInProse(d.readyAt - d.createdAt)} after created)`);
 
   if (i.parents.length > 0) {
     head('Parents');

@@ -1,10 +1,10 @@
-import { formatDuration } from '../core/duration.js';
+import { durationInProse } from '../core/duration.js';
 import { engineHost } from '../core/endpoint-choice.js';
 import { formatPort } from '../core/ports.js';
 import type { Deployment } from '../core/types.js';
 import type { Context } from '../context.js';
 import { paintStatus } from './colors.js';
-import { quotedSubject } from './text.js';
+import { quotedSubject, refAndCommit } from './text.js';
 
 /** Where a person can open the deployment: its published TCP ports as URLs. */
 function urlsOf(d: Deployment): string[] {
@@ -20,10 +20,10 @@ function urlsOf(d: Deployment): string[] {
 /** The few lines a person reads after a deploy, redeploy or rollback. */
 export function renderOutcome(ctx: Context, d: Deployment): string {
   const c = ctx.reporter.colors;
-  const took = d.finishedAt !== null ? formatDuration(d.finishedAt - d.createdAt) : '-';
+  const took = d.finishedAt !== null ? durationInProse(d.finishedAt - d.createdAt) : '-';
   const lines = [
     `${c.bold(`${d.app} v${d.version}`)} is ${paintStatus(c, d.status)} ${c.dim(`(${d.id})`)}`,
-    `  commit  ${d.ref}@${d.commit.slice(0, 7)} ${quotedSubject(d.commitSubject)}${d.dirty ? ' (dirty)' : ''}`,
+    `  commit  ${refAndCommit(d.ref, d.commit)} ${quotedSubject(d.commitSubject)}${d.dirty ? ' (dirty)' : ''}`,
     `  image   ${d.image ?? '-'}`,
   ];
   if (d.config.ports.length > 0) lines.push(`  ports   ${d.config.ports.map(formatPort).join(', ')}`);

@@ -1,10 +1,10 @@
 import type { ActionPlan, PlannedGate } from '../core/action-plan.js';
-import { formatDuration } from '../core/duration.js';
+import { durationInProse } from '../core/duration.js';
 import { formatPort } from '../core/ports.js';
 import { SECRET_MASK } from '../core/record-view.js';
 import type { Colors } from './colors.js';
 import { DEFAULT_SOCKET } from '../core/endpoint-choice.js';
-import { quotedSubject } from './text.js';
+import { quotedSubject, refAndCommit } from './text.js';
 
 function imageLine(p: ActionPlan): string {
   const img = p.image;
@@ -15,13 +15,13 @@ function imageLine(p: ActionPlan): string {
 
 /** The one check that will decide, in words. */
 export function gateLine(g: PlannedGate): string {
-  const within = `within ${formatDuration(g.timeoutMs)}`;
+  const within = `within ${durationInProse(g.timeoutMs)}`;
   const check =
     g.mode === 'healthcheck'
       ? `the image's HEALTHCHECK must report healthy ${within}`
       : g.mode === 'http'
         ? `GET ${g.url ?? ''} must answer 2xx/3xx ${within}`
-        : `the container must keep running for ${formatDuration(g.settleMs)}`;
+        : `the container must keep running for ${durationInProse(g.settleMs)}`;
   return g.note ? `${check} (${g.note})` : check;
 }
 
@@ -33,7 +33,7 @@ export function renderPlan(p: ActionPlan, c: Colors): string {
   lines.push(`  ${label('endpoint')}${p.endpoint === DEFAULT_SOCKET ? `local (${p.endpoint})` : p.endpoint}`);
   const when = s.commitTime ? new Date(s.commitTime).toISOString().slice(0, 16).replace('T', ' ') : '';
   lines.push(`  ${label('commit')}${s.commit.slice(0, 12)} ${quotedSubject(s.commitSubject, 200)}${s.dirty ? c.yellow(' (dirty)') : ''}`);
-  const ref = s.ref === s.commit || s.commit.startsWith(s.ref) ? '' : ` · ${s.ref}`;
+  const ref = refAndCommit(s.ref, s.commit).includes('@') ? ` · ${s.ref}` : '';
   lines.push(`  ${label('')}${s.commitAuthor}${when ? ` · ${when} UTC` : ''}${ref}`);
   if (p.current) {
     const range = p.commitRange ? ` · goes ${p.commitRange.includes('→') ? `from ${p.commitRange}` : `on ${p.commitRange}`}` : '';

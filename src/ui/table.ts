@@ -21,6 +21,16 @@ export function plainTable(headers: readonly string[], rows: readonly string[][]
   return [line(headers.map((h) => h.toUpperCase())), ...rows.map(line)].join('\n');
 }
 
+/** How wide terminalTable() draws these cells: each column as wide as its widest cell, two spaces between. */
+export function tableWidth(headers: readonly string[], rows: readonly string[][]): number {
+  const widths = headers.map((h, i) => {
+    let w = visibleLength(h);
+    for (const r of rows) w = Math.max(w, visibleLength(r[i] ?? ''));
+    return w;
+  });
+  return widths.reduce((a, w) => a + w, 0) + 2 * Math.max(0, widths.length - 1);
+}
+
 /** A cli-table3 table for a person at a terminal: a rule under the header, no vertical borders. */
 export async function terminalTable(headers: readonly string[], rows: readonly string[][], colors: Colors, rightAligned: readonly number[] = []): Promise<string> {
   const { default: Table } = await import('cli-table3');
@@ -35,10 +45,13 @@ export async function terminalTable(headers: readonly string[], rows: readonly s
     },
   });
   table.push(...rows.map((r) => r.map((content, i) => (rightAligned.includes(i) ? { content, hAlign: 'right' as const } : content))));
-  // cli-table3 draws the header rule only (compact mode), across every column's padding: trim it.
-  return table
+  // cli-table3 draws the header rule only (compact mode), across every column's padding: it is drawn again
+  // as long as the widest line, so it never reaches further than the table (and never wraps where it fits).
+  const lines = table
     .toString()
     .split('\n')
-    .map((l) => l.trimEnd())
-    .join('\n');
+    .map((l) => l.trimEnd());
+  const isRule = (l: string) => l.replace(ANSI, '').replace(/─/g, '') === '' && l.includes('─');
+  const widest = Math.max(0, ...lines.filter((l) => !isRule(l)).map(visibleLength));
+  return lines.map((l) => (isRule(l) ? colors.dim('─'.repeat(widest)) : l)).join('\n');
 }

@@ -1,4 +1,6 @@
 /** Small text helpers for what a person reads on one line. */
+import { sanitize } from './sanitize.js';
+import { visibleLength } from './table.js';
 
 /** text cut to at most max characters (code points), an ellipsis marking the cut. */
 export function truncate(text: string, max: number): string {
@@ -7,7 +9,68 @@ export function truncate(text: string, max: number): string {
   return chars.length <= max ? text : `${chars.slice(0, max - 1).join('')}…`;
 }
 
-/** A commit subject, quoted, short enough for a one-line header (the full one is in `deploy inspect`). */
+/** "1 day", "2 days", "0 steps"; `many` for words that do not just take an s ("1 match", "2 matches"). */
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+/**
+ * Text a person wrote (a commit subject), in double quotes as they typed it: quotes and backslashes are not
+ * escaped the way JSON.stringify escapes them, while terminal control characters are still made harmless.
+ * Cut to max characters, so it fits a one-line header (the full subject is in `deploy inspect`).
+ */
+export function quoted(text: string, max = Infinity): string {
+  const oneLine = sanitize(text).replace(/\n/g, ' ');
+  return `"${Number.isFinite(max) ? truncate(oneLine, max) : oneLine}"`;
+}
+
+/** A commit subject, quoted, short enough for a one-line header. */
 export function quotedSubject(subject: string, max = 60): string {
-  return JSON.stringify(truncate(subject, max));
+  return quoted(subject, max);
+}
+
+/**
+ * Where a deployment's code came from, as `REF@SHA`: "main@b02b726". When the ref is the commit itself (a SHA
+ * given with --ref, or a record rebuilt from labels), the short SHA once: "b02b726", not "b02b726@b02b726".
+ */
+export function refAndCommit(ref: string, commit: string): string {
+  const short = commit.slice(0, 7);
+  const r = ref.toLowerCase();
+  if (r === '' || (r.length >= 4 && /^[0-9a-f]+$/.test(r) && commit.toLowerCase().startsWith(r))) return short;
+  return `${ref}@${short}`;
+}
+
+/**
+ * Text wrapped at spaces into lines of at most width characters (a word longer than a line stays whole).
+ * Line breaks prefer the " · " between parts: a part is moved to the next line whole when it fits there.
+ */
+export function wrapText(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let current = '';
+  for (const part of text.split(' · ')) {
+    const joined = current === '' ? part : `${current} · ${part}`;
+    if (visibleLength(joined) <= width) {
+      current = joined;
+      continue;
+    }
+    if (current !== '' && visibleLength(part) <= width) {
+      lines.push(current);
+      current = part;
+      continue;
+    }
+    // The part does not fit a line of its own: it starts one, broken between words.
+    if (current !== '') lines.push(current);
+    current = '';
+    for (const word of part.split(' ')) {
+      const next = current === '' ? word : `${current} ${word}`;
+      if (current !== '' && visibleLength(next) > width) {
+        lines.push(current);
+        current = word;
+      } else {
+        current = next;
+      }
+    }
+  }
+  if (current !== '') lines.push(current);
+  return lines;
 }

@@ -60,7 +60,7 @@ describe('the built bin, as a user runs it', () => {
     const ls = await runBin(['ls'], { env: { DEPLOY_HOME: home.dir } });
     expect(ls.code).toBe(0);
     const lines = ls.stdout.trimEnd().split('\n');
-    expect(lines[0]).toMatch(/^ID\s+VER\s+APP\s+STATUS\s+COMMIT\s+IMAGE\s+AGE\s+DURATION\s+ENDPOINT$/);
+    expect(lines[0]).toMatch(/^ID\s+VER\s+APP\s+STATUS\s+COMMIT\s+IMAGE\s+AGE\s+DURATION\s+ENDPOINT\s+KIND$/);
     expect(lines[1]).toMatch(new RegExp(`^${record.id}\\s+v1\\s+${app}\\s+running\\s+[0-9a-f]{7} e2e page`));
     // Not a terminal: no colour codes, no spinner frames.
     expect(ls.stdout + r.stderr).not.toContain('\u001b[');

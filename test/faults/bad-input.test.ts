@@ -164,6 +164,29 @@ const cases: Case[] = [
     message: /deploy\.json:4:1: Expected "," or "]" in array, found end of file/,
   },
   {
+    name: 'deploy.json with a duplicate key',
+    setup: (f) => f.side('json-dup', { 'deploy.json': '{\n  "app": "x",\n  "retention": 3,\n  "retention": 5\n}\n' }),
+    args: deployAt,
+    code: CONFIG,
+    message: /deploy\.json:4:3: Duplicate key \$\.retention \(first at line 3, column 3\)/,
+    hint: /Fix the JSON in deploy\.json/,
+  },
+  {
+    name: 'deploy.json larger than 256 KiB',
+    setup: (f) => f.side('json-big', { 'deploy.json': `${goodJson(f, {})}${' '.repeat(300 * 1024)}\n` }),
+    args: deployAt,
+    code: CONFIG,
+    message: /deploy\.json is 300 KiB, larger than the 256 KiB a deploy\.json may be/,
+    hint: /holds the app's settings only/,
+  },
+  {
+    name: 'deploy.json with a "__proto__" key',
+    setup: (f) => f.side('json-proto', { 'deploy.json': goodJson(f, {}).replace('{', '{\n  "__proto__": {"retention": 1},') }),
+    args: deployAt,
+    code: CONFIG,
+    message: /deploy\.json:2:\d+: \$\.__proto__: unknown key "__proto__"/,
+  },
+  {
     name: 'deploy.json with an unknown key',
     setup: (f) => f.side('json-key', { 'deploy.json': goodJson(f, { port: ['8080:80'] }) }),
     args: deployAt,
@@ -273,11 +296,22 @@ const cases: Case[] = [
     message: /Invalid line in .*bad\.env:3: expected KEY=VALUE/,
   },
   { name: 'config set of a bad env name', args: (f) => ['config', 'set', '1BAD=x', '--app', f.good], code: USAGE, message: /Invalid environment variable name "1BAD"/ },
+  { name: 'config set of a misspelt setting (port=)', args: (f) => ['config', 'set', 'port=8080:80', '--app', f.good], code: CONFIG, message: /port is not a setting deploy knows/, hint: /Did you mean ports\? \(To set an environment variable of that name, pass --env\.\)/ },
+  { name: 'config set of a setting in the wrong case (Ports=)', args: (f) => ['config', 'set', 'Ports=8080:80', '--app', f.good], code: CONFIG, message: /Ports is not a setting deploy knows/, hint: /Did you mean ports\?/ },
+  { name: 'config set of a misspelt nested setting (healthCheck.tiemout=)', args: (f) => ['config', 'set', 'healthCheck.tiemout=30s', '--app', f.good], code: CONFIG, message: /healthCheck\.tiemout is not a setting deploy knows/, hint: /Did you mean healthCheck\.timeout\?/ },
+  { name: 'config set --app of an app this store does not know, outside its repository', args: (f) => ['config', 'set', 'GREETING=hi', '--app', f.unknown], cwd: (f) => f.plainDir, code: NOT_FOUND, message: /There is no app named \S+ in this store\./, hint: /Deploy it first \(deploy deploy --app \S+\), or check the name with: deploy ls/ },
   { name: 'config set without "="', args: (f) => ['config', 'set', 'GREETING', '--app', f.good], code: USAGE, message: /Invalid assignment "GREETING": expected KEY=VALUE/, hint: /deploy config set GREETING=hi/ },
   { name: 'config set without a name', args: (f) => ['config', 'set', '=x', '--app', f.good], code: USAGE, message: /Invalid assignment "=x"/ },
   { name: 'config set of a 100 KiB value', args: (f) => ['config', 'set', `BIG=${KIB100}`, '--app', f.good], code: USAGE, message: /The value of BIG in deploy config set is longer than 64 KiB/ },
   {
     name: 'config set of a non-ASCII value (accepted, and it round-trips)',
+    // Before the app's first deploy, from inside its repository (where its name comes from its deploy.json).
+    setup: (f) => {
+      const r = f.newRepo();
+      r.commit('the unicode app', { 'deploy.json': JSON.stringify({ app: f.unicode }) });
+      return r.dir;
+    },
+    cwd: (_f, dir) => dir,
     args: (f) => ['config', 'set', `GREETING=${NON_ASCII}`, '--app', f.unicode],
     code: EXIT_CODES.ok,
     message: /^$/,
@@ -349,7 +383,7 @@ const cases: Case[] = [
     },
     args: (f, dir) => ['deploy', dir, '--app', f.good],
     code: SOURCE,
-    message: /has uncommitted changes \(index\.html\)/,
+    message: /has uncommitted changes to tracked files \(index\.html\)/,
     hint: /--allow-dirty/,
   },
   {

@@ -128,6 +128,11 @@ describe('a full disk while writing', () => {
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', dir]);
     try {
       const env = { DEPLOY_HOME: dir };
+      // An app this store knows: config set refuses a name it has never seen (outside that app's repository).
+      const store = Store.open(join(dir, 'deploy.db'));
+      const { version: _v, supersededBy: _s, ...web } = makeDeployment({ app: 'web' });
+      store.createDeployment(web);
+      store.close();
       expect((await cli(['config', 'set', 'GREETING=before', '--app', 'web'], { env })).code).toBe(0);
       // Fill the disk, leaving almost nothing.
       try {

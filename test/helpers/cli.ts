@@ -22,13 +22,15 @@ export interface CliOptions {
   now?: () => number;
   /** What stdin carries (it is ended after it, as a pipe would be). */
   input?: string;
+  /** The terminal's width, with tty (default 120). */
+  columns?: number;
 }
 
-function capture(isTTY: boolean): { stream: PassThrough & { isTTY?: boolean; columns?: number }; text(): string } {
+function capture(isTTY: boolean, columns = 120): { stream: PassThrough & { isTTY?: boolean; columns?: number }; text(): string } {
   const stream = new PassThrough() as PassThrough & { isTTY?: boolean; columns?: number };
   if (isTTY) {
     stream.isTTY = true;
-    stream.columns = 120;
+    stream.columns = columns;
   }
   const chunks: Buffer[] = [];
   stream.on('data', (c: Buffer) => chunks.push(c));
@@ -37,8 +39,8 @@ function capture(isTTY: boolean): { stream: PassThrough & { isTTY?: boolean; col
 
 /** Runs the CLI in-process, as `deploy ARGV` would, with its own streams and environment. */
 export async function cli(argv: string[], options: CliOptions = {}): Promise<CliResult> {
-  const out = capture(Boolean(options.tty));
-  const err = capture(Boolean(options.tty));
+  const out = capture(Boolean(options.tty), options.columns);
+  const err = capture(Boolean(options.tty), options.columns);
   const stdin = new PassThrough() as PassThrough & { isTTY?: boolean };
   if (options.tty) stdin.isTTY = true;
   else stdin.end(options.input ?? '');

@@ -99,7 +99,7 @@ describe('deploy deploy on a real engine', () => {
     const before = (await cli(['ls', '--json'], { env: env() })).json<unknown[]>().length;
     const refused = await deploy();
     expect(refused.code).toBe(EXIT_CODES.source);
-    expect(refused.json<{ error: { message: string } }>().error.message).toMatch(/uncommitted changes \(index\.html\)/);
+    expect(refused.json<{ error: { message: string } }>().error.message).toMatch(/uncommitted changes to tracked files \(index\.html\)/);
     expect((await cli(['ls', '--json'], { env: env() })).json<unknown[]>()).toHaveLength(before);
     expect(await fetchText(port)).toBe('version two');
 

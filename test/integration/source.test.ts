@@ -15,6 +15,7 @@ describe('where deploy finds the code', () => {
   const elsewhere = mkdtempSync(join(tmpdir(), 'deploy-elsewhere-'));
   const urlApp = testApp('url');
   const subApp = testApp('sub');
+  const dirtyApp = testApp('dirty');
   let port = 0;
   const env = () => ({ DEPLOY_HOME: home.dir });
 
@@ -22,7 +23,7 @@ describe('where deploy finds the code', () => {
     port = await freePort();
   });
   afterAll(() => {
-    removeApps([urlApp, subApp]);
+    removeApps([urlApp, subApp, dirtyApp]);
     upstream.remove();
     local.remove();
     rmSync(elsewhere, { recursive: true, force: true });
@@ -95,6 +96,51 @@ describe('where deploy finds the code', () => {
     expect(r.code).toBe(0);
     expect(r.json<PublicRecord>()).toMatchObject({ app: subApp, subdir: 'services/web', dirty: false, config: { ports: [`127.0.0.1:${subPort}:8080`] } });
     expect(await fetchText(subPort)).toBe('from the subdirectory');
+  });
+
+  it('ships the commit past untracked files; refuses changed, staged or deleted tracked files; --allow-dirty ships them all', async () => {
+    const dirtyPort = await freePort();
+    const repo = new TempRepo('deploy-dirty-');
+    try {
+      // Every file of the build context is served, so what the image holds can be read over HTTP.
+      const files = webApp('committed', { dockerfileExtra: 'COPY . ./', deployJson: { app: dirtyApp, ports: [`127.0.0.1:${dirtyPort}:8080`], healthCheck: { path: '/' } } });
+      // Written by an editor that starts files with a byte-order mark: read all the same (the port comes from it).
+      repo.commit('an app', { ...files, 'deploy.json': `\ufeff${files['deploy.json']}` });
+      repo.write({ 'notes.txt': 'untracked notes\n', 'scratch/todo.txt': 'todo\n' });
+      const deploy = (...args: string[]) => cli(['deploy', '--json', ...args], { cwd: repo.dir, env: env() });
+
+      const clean = await deploy();
+      expect(clean.code, clean.stderr).toBe(0);
+      expect(clean.json<PublicRecord>()).toMatchObject({ app: dirtyApp, version: 1, dirty: false });
+      expect(await fetchText(dirtyPort)).toBe('committed');
+      expect(await fetchText(dirtyPort, '/notes.txt')).not.toBe('untracked notes'); // not in the commit, so not shipped
+
+      const refused = async (what: string) => {
+        const r = await deploy();
+        expect(r.code, what).toBe(EXIT_CODES.source);
+        const message = r.json<{ error: { message: string } }>().error.message;
+        expect(message, what).toMatch(/has uncommitted changes to tracked files \(.*\)/);
+        expect(message, what).not.toContain('notes.txt');
+        return message;
+      };
+      repo.write({ 'index.html': 'edited\n' });
+      expect(await refused('a modified file')).toContain('(index.html)');
+      repo.git('add', 'index.html');
+      expect(await refused('a staged file')).toContain('(index.html)');
+      repo.git('reset', '-q', '--hard');
+      repo.git('rm', '-q', 'start.sh');
+      expect(await refused('a deleted file')).toContain('(start.sh)');
+      repo.git('reset', '-q', '--hard');
+
+      // Only untracked files differ: --allow-dirty ships the working tree with them, and says it is dirty.
+      const dirty = await deploy('--allow-dirty');
+      expect(dirty.code, dirty.stderr).toBe(0);
+      expect(dirty.json<PublicRecord>()).toMatchObject({ version: 2, dirty: true });
+      expect(await fetchText(dirtyPort, '/notes.txt')).toBe('untracked notes');
+      expect(await fetchText(dirtyPort, '/scratch/todo.txt')).toBe('todo');
+    } finally {
+      repo.remove();
+    }
   });
 
   it('refuses a directory that is not a Git repository, and a repository with no commits', async () => {

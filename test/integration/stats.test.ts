@@ -86,12 +86,16 @@ describe('deploy stats over a store with known deployments', () => {
     expect(lines[1]).toMatch(/^APP\s+TOTAL\s+PENDING\s+SUCCESSFUL\s+FAILED\s+RUNNING\s+STOPPED/);
     expect(r.stdout).toMatch(/^web\s+4\s+0\s+3\s+1\s+1\s+0\s+25s\s+45m30s\s+67%$/m);
     expect(r.stdout).toMatch(/^all apps\s+6\s+1\s+4\s+1\s+1\s+1/m);
-    expect(r.stdout).toContain('change failure rate     50% (1 failed + 1 rolled back, of 4)');
+    expect(lines[0]).toBe('All apps: deployments since 2026-11-08 (15 days)');
+    expect(r.stdout).toContain('change failure rate     50% (1 failed + 1 rolled back, of 4 changes)');
     const chart = lines.slice(lines.findIndex((l) => l.startsWith('Deployments per day')) + 1);
     const columns = (row: string | undefined) => (row ?? '').slice(13);
-    // One column per day from 11-08: successes on 11-10, 11-11, 11-12 and 11-20, a failure on 11-12.
+    // One column per day from 11-08: successes on 11-10, 11-11, 11-12 and 11-20, a failure on 11-12, each
+    // as tall as the tallest bar (1): three rows of successes, and the failure as tall below the rule.
     expect(columns(chart[2])).toMatch(/^ {2}███ {7}█/);
-    expect(columns(chart[5])).toMatch(/^ {4}█/);
+    expect(chart[3]).toMatch(/^ {13}─+$/);
+    expect(chart.slice(4, 7).map((l) => columns(l)[4])).toEqual(['█', '█', '█']);
+    expect(chart[4]).toMatch(/^ {6}failed /);
     expect(r.stdout).not.toContain('\u001b[');
   });
 });

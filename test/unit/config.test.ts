@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type ConfigLayer, DEFAULT_CONFIG, resolveConfig, secretKeys } from '../../src/core/config.js';
+import { mistypedSetting } from '../../src/core/config-keys.js';
 import type { PortMapping } from '../../src/core/types.js';
 
 const port = (hostPort: number, containerPort = 80): PortMapping => ({ hostIp: '', hostPort, containerPort, protocol: 'tcp' });
@@ -239,5 +240,33 @@ describe('a secret stays secret', () => {
       { origin: 'app', settings: { env: { API_KEY: { value: 'stored', secret: true } } } },
     ]);
     expect(config.env.API_KEY).toEqual({ value: 'from-the-command-line', secret: true });
+  });
+});
+
+describe('mistypedSetting: config set names that look like a setting', () => {
+  const refusal = (key: string) => {
+    const e = mistypedSetting(key);
+    return e && { code: e.code, message: e.message, hint: e.hint };
+  };
+
+  it('suggests the setting for a misspelt or wrongly cased name, and offers --env for a plain one', () => {
+    expect(refusal('port')).toEqual({ code: 'config', message: 'port is not a setting deploy knows.', hint: 'Did you mean ports? (To set an environment variable of that name, pass --env.)' });
+    expect(refusal('Ports')?.hint).toMatch(/^Did you mean ports\?/);
+    expect(refusal('retension')?.hint).toMatch(/^Did you mean retention\?/);
+    expect(refusal('dockerFile')?.hint).toMatch(/^Did you mean dockerfile\?/);
+  });
+
+  it('suggests the nested setting for a dotted name, without --env (a dot cannot be in an env var name)', () => {
+    expect(refusal('healthCheck.tiemout')).toEqual({ code: 'config', message: 'healthCheck.tiemout is not a setting deploy knows.', hint: 'Did you mean healthCheck.timeout?' });
+    expect(refusal('healthcheck.path')?.hint).toBe('Did you mean healthCheck.path?');
+    expect(refusal('buildargs.VERSION')?.hint).toBe('Did you mean buildArgs.VERSION?');
+    expect(refusal('healthCheck.retries')?.hint).toMatch(/^The health check's settings: healthCheck.path, healthCheck.port/);
+    expect(refusal('foo.bar')?.hint).toMatch(/^Settings: dockerfile, .*buildArgs\.NAME\. A name with a dot cannot be an environment variable\.$/);
+  });
+
+  it('leaves settings, UPPER_CASE env var names and names unlike any setting alone', () => {
+    for (const key of ['ports', 'healthCheck.timeout', 'buildArgs.VERSION', 'PORT', 'PORTS', 'CONTEXT', 'RETENTION', 'GREETING', 'http_proxy', 'Greeting', 'api_key']) {
+      expect(refusal(key), key).toBeNull();
+    }
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatAge, formatDuration, parseDuration, parseSince } from '../../src/core/duration.js';
+import { durationInProse, formatAge, formatDuration, parseDuration, parseSince } from '../../src/core/duration.js';
 import { failure, failureMessage } from '../helpers/unit.js';
 
 const SEC = 1000;
@@ -171,5 +171,37 @@ describe('formatAge', () => {
   it('writes the date (UTC) from sixty days on', () => {
     expect(formatAge(now - 60 * DAY, now)).toBe('2026-09-16');
     expect(formatAge(Date.UTC(2024, 1, 29, 23, 59), now)).toBe('2024-02-29');
+  });
+});
+
+describe('durationInProse', () => {
+  it('says a duration as a sentence would: no zero-padded second unit, a space between two units', () => {
+    expect(durationInProse(500)).toBe('500ms');
+    expect(durationInProse(2 * SEC)).toBe('2s');
+    expect(durationInProse(4_240)).toBe('4.2s');
+    expect(durationInProse(45 * SEC)).toBe('45s');
+    expect(durationInProse(MIN)).toBe('1m');
+    expect(durationInProse(MIN + 30 * SEC)).toBe('1m 30s');
+    expect(durationInProse(2 * HOUR)).toBe('2h');
+    expect(durationInProse(2 * HOUR + 5 * MIN)).toBe('2h 5m');
+    expect(durationInProse(3 * DAY + 4 * HOUR)).toBe('3d 4h');
+    expect(durationInProse(7 * DAY)).toBe('7d');
+  });
+
+  it('rounds across a unit boundary to the larger unit, never "60s" or "1m 60s"', () => {
+    expect(durationInProse(59_600)).toBe('1m');
+    expect(durationInProse(9_970)).toBe('10s');
+    expect(durationInProse(HOUR - 400)).toBe('1h');
+  });
+
+  it('reads back with parseDuration once the space is taken out', () => {
+    for (const ms of [500, 45 * SEC, MIN + 30 * SEC, 2 * HOUR + 5 * MIN, 3 * DAY + 4 * HOUR]) {
+      expect(parseDuration(durationInProse(ms).replace(' ', ''))).toBe(ms);
+    }
+  });
+
+  it('shows "-" for what is not a duration', () => {
+    expect(durationInProse(-1)).toBe('-');
+    expect(durationInProse(Number.NaN)).toBe('-');
   });
 });

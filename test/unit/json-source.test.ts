@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { jsonPath, JsonSyntaxError, parseJsonWithPositions, type Position } from '../../src/core/json-source.js';
+import { jsonPath, JsonSyntaxError, LineCounter, parseJsonWithPositions, type Position } from '../../src/core/json-source.js';
 
 /** The syntax error parseJsonWithPositions throws for text, as plain data. */
 function syntaxError(text: string): { message: string; position: Position } {
@@ -74,10 +74,42 @@ describe('parseJsonWithPositions', () => {
     );
   });
 
-  it('keeps the last of duplicate keys, and its position', () => {
-    const parsed = parseJsonWithPositions('{"a": 1,\n "a": 2}');
-    expect(parsed.value).toEqual({ a: 2 });
-    expect(parsed.positions.get('$.a')).toEqual(at(2, 7));
+  it('refuses a duplicate key at its line and column, naming its JSON path and where it first was', () => {
+    expect(syntaxError('{"a": 1,\n "a": 2}')).toEqual({ message: 'Duplicate key $.a (first at line 1, column 2)', position: at(2, 2) });
+    expect(syntaxError('{"env": {\n  "X": "1",\n  "Y": "2",\n  "X": "3"}}')).toEqual({ message: 'Duplicate key $.env.X (first at line 2, column 3)', position: at(4, 3) });
+    // The same key in two different objects is no duplicate.
+    expect(parseJsonWithPositions('[{"a": 1}, {"a": 2}]').value).toEqual([{ a: 1 }, { a: 2 }]);
+  });
+
+  it('accepts a leading byte-order mark, and counts columns without it', () => {
+    const parsed = parseJsonWithPositions('\ufeff{"a": [1,\n 2]}');
+    expect(parsed.value).toEqual({ a: [1, 2] });
+    expect(parsed.positions.get('$')).toEqual(at(1, 1));
+    expect(parsed.positions.get('$.a')).toEqual(at(1, 7));
+    expect(parsed.positions.get('$.a[1]')).toEqual(at(2, 2));
+    expect(syntaxError('\ufeff{,}')).toEqual({ message: 'Expected a property name in double quotes, found ","', position: at(1, 2) });
+    // Only at the very start: elsewhere it is not whitespace.
+    expect(syntaxError(' \ufeff{}').message).toBe('Unexpected "\ufeff"');
+  });
+
+  it('keeps a "__proto__" key as data: the object keeps its prototype and nothing else changes', () => {
+    const parsed = parseJsonWithPositions('{"__proto__": {"polluted": true}, "constructor": {"prototype": {"x": 1}}}');
+    const value = parsed.value as Record<string, unknown>;
+    expect(Object.getPrototypeOf(value)).toBe(Object.prototype);
+    expect(Object.keys(value)).toEqual(['__proto__', 'constructor']);
+    expect(Object.getOwnPropertyDescriptor(value, '__proto__')?.value).toEqual({ polluted: true });
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(parsed.positions.get('$.__proto__')).toEqual(at(1, 15));
+  });
+
+  it('parses a document of about a megabyte, with a position for every value', () => {
+    const env = Object.fromEntries(Array.from({ length: 20_000 }, (_, n) => [`VAR_${n}`, `value number ${n} ${'x'.repeat(20)}`]));
+    const text = JSON.stringify({ app: 'big', env }, null, 2);
+    expect(text.length).toBeGreaterThan(900_000);
+    const parsed = parseJsonWithPositions(text);
+    expect(parsed.value).toEqual(JSON.parse(text));
+    expect(parsed.positions.size).toBe(20_003);
+    expect(parsed.positions.get('$.env.VAR_19999')).toEqual(at(20_003, 18));
   });
 
   it('refuses empty text', () => {
@@ -151,5 +183,26 @@ describe('parseJsonWithPositions', () => {
   it('reads a number written with more than 64 characters', () => {
     const long = `0.${'1'.repeat(70)}`;
     expect(parseJsonWithPositions(long).value).toBe(JSON.parse(long));
+  });
+});
+
+describe('LineCounter', () => {
+  it('gives line and column of each offset', () => {
+    const lines = new LineCounter('ab\ncd\n\nef');
+    expect([0, 1, 2, 3, 6, 7, 9].map((o) => lines.at(o))).toEqual([at(1, 1), at(1, 2), at(1, 3), at(2, 1), at(3, 1), at(4, 1), at(4, 3)]);
+  });
+
+  it('looks at each character once for offsets in increasing order: a document costs one pass, not one per value', () => {
+    const text = 'x\n'.repeat(50_000);
+    const lines = new LineCounter(text);
+    for (let offset = 0; offset <= text.length; offset += 7) lines.at(offset);
+    expect(lines.scanned).toBeLessThanOrEqual(text.length);
+    expect(lines.at(text.length)).toEqual(at(50_001, 1));
+  });
+
+  it('counts again from the start for an offset behind the last one (an error pointing back)', () => {
+    const lines = new LineCounter('a\nb\nc');
+    expect(lines.at(4)).toEqual(at(3, 1));
+    expect(lines.at(2)).toEqual(at(2, 1));
   });
 });

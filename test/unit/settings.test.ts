@@ -298,3 +298,16 @@ describe('validateSettings: error messages', () => {
     expect(failureMessage(() => validateSettings({ retention: 0, restart: 'x' }, 'f'))).toBe('f: $.retention: expected a whole number from 1 to 1000');
   });
 });
+
+describe('validateSettings: keys that reach a prototype', () => {
+  it('refuses "__proto__", "constructor" and "prototype" as unknown keys, wherever they are, polluting nothing', () => {
+    expect(failureMessage(() => validateText('{"__proto__": {"retention": 3}}'))).toMatch(/^deploy\.json:1:15: \$\.__proto__: unknown key "__proto__"/);
+    expect(failureMessage(() => validateText('{"healthCheck": {"constructor": 1}}'))).toMatch(/\$\.healthCheck\.constructor: unknown key "constructor"/);
+    for (const group of ['env', 'buildArgs']) {
+      for (const key of ['__proto__', 'constructor', 'prototype']) {
+        expect(failureMessage(() => validateText(`{"${group}": {"${key}": "x"}}`))).toMatch(new RegExp(`\\$\\.${group}\\.${key}: unknown key "${key}"`));
+      }
+    }
+    expect(({} as Record<string, unknown>).retention).toBeUndefined();
+  });
+});

@@ -63,7 +63,7 @@ describe('truncate and quotedSubject', () => {
   });
 
   it('quote a commit subject for a one-line header, short enough to fit', () => {
-    expect(quotedSubject('fix "quotes"')).toBe('"fix \\"quotes\\""');
+    expect(quotedSubject('fix "quotes"')).toBe('"fix "quotes""');
     expect(quotedSubject('x'.repeat(100))).toBe(JSON.stringify(`${'x'.repeat(59)}…`));
   });
 });

@@ -1,5 +1,5 @@
 import type { DatabaseSync, SQLInputValue } from 'node:sqlite';
-import type { AppRecord, DeployConfig, Deployment, DeploymentEvent, Status } from '../../core/types.js';
+import type { AppRecord, DeployConfig, Deployment, DeploymentEvent, Kind, Status } from '../../core/types.js';
 import { openDatabase, storeError } from './database.js';
 import type { RawStatistics } from '../../core/stats.js';
 import { queryStatistics, type StatsFilter } from './statistics.js';
@@ -90,6 +90,11 @@ export interface DeploymentRow {
   readyAt: number | null;
   finishedAt: number | null;
   endpoint: string;
+  kind: Kind;
+  /** The version of the deployment this one redeploys or rolls back to (null for a plain deploy, or a parent not in this store). */
+  parentVersion: number | null;
+  /** Replaced by a rollback (0 or 1). */
+  rolledBack: number;
 }
 
 export interface AppConfigRow {
@@ -314,8 +319,10 @@ export class Store {
     return this.guard(() => {
       const stmt = this.db.prepare(
         `SELECT id, version, app, status, commit_sha AS "commit", commit_subject AS commitSubject, dirty, image,
-                created_at AS createdAt, started_at AS startedAt, ready_at AS readyAt, finished_at AS finishedAt, endpoint
-         FROM deployments ${clause} ORDER BY created_at DESC LIMIT :limit`,
+                created_at AS createdAt, started_at AS startedAt, ready_at AS readyAt, finished_at AS finishedAt, endpoint,
+                kind, rolled_back AS rolledBack,
+                (SELECT p.version FROM deployments p WHERE p.id = d.parent_id) AS parentVersion
+         FROM deployments d ${clause} ORDER BY created_at DESC LIMIT :limit`,
       );
       return stmt.all({ ...params, limit: filter.limit ?? -1 }) as unknown as DeploymentRow[];
     });

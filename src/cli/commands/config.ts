@@ -6,7 +6,7 @@ import type { DeployConfig } from '../../core/types.js';
 import type { Context } from '../../context.js';
 import type { Handler } from '../../main.js';
 import { effectiveConfig, parseAssignment, scopeOf, setConfig, unsetConfig, type EffectiveConfig } from '../../services/app-config.js';
-import { appFromDirectory } from '../../services/source.js';
+import { appFromDirectory, appOfDirectory } from '../../services/source.js';
 import { askSecret } from '../../ui/confirm.js';
 import { plainTable, terminalTable } from '../../ui/table.js';
 
@@ -84,8 +84,23 @@ async function secretValue(ctx: Context, key: string): Promise<string> {
   throw new DeployError('usage', `No value for ${key}: give KEY=VALUE, or (for a secret) set ${key} in the environment or pipe the value on stdin.`);
 }
 
+/**
+ * The app `config set` writes to. An app this store has not deployed yet can be configured (its secrets set
+ * before its first deploy) from inside its own repository, where the name comes from its deploy.json or
+ * directory; elsewhere an unknown --app is most likely a typo, and is refused.
+ */
+async function appToConfigure(ctx: Context, o: Record<string, unknown>): Promise<string | undefined> {
+  if (o.global) return whichApp(ctx, o);
+  if (o.app === undefined) return (await appOfDirectory(ctx)) ?? undefined;
+  const named = assertAppName(o.app as string);
+  if (ctx.store().getApp(named) || named === (await appOfDirectory(ctx))) return named;
+  throw new DeployError('not_found', `There is no app named ${named} in this store.`, {
+    hint: `Deploy it first (deploy deploy --app ${named}), or check the name with: deploy ls. To configure it before its first deploy, run this inside its repository.`,
+  });
+}
+
 export const set: Handler = async (ctx, assignments, o) => {
-  const scope = scopeOf(await whichApp(ctx, o), Boolean(o.global));
+  const scope = scopeOf(await appToConfigure(ctx, o), Boolean(o.global));
   if (assignments.length === 0) throw new DeployError('usage', 'Nothing to set: give KEY=VALUE (one or more).');
   const parsed = [];
   for (const a of assignments) {

@@ -5,12 +5,14 @@ import type { DeploymentRow } from '../../adapters/store/store.js';
 import { STATUSES, type Deployment, type Status } from '../../core/types.js';
 import type { Handler } from '../../main.js';
 import { paintStatus, type Colors } from '../../ui/colors.js';
-import { plainTable, terminalTable, visibleLength } from '../../ui/table.js';
-import { truncate } from '../../ui/text.js';
+import { plainTable, tableWidth, terminalTable } from '../../ui/table.js';
+import { truncate, wrapText } from '../../ui/text.js';
 import { DEFAULT_SOCKET } from '../../core/endpoint-choice.js';
 
 /** Like heroku releases and vercel ls: the newest few, whatever the history holds; --all for everything. */
 const DEFAULT_LIMIT = 20;
+/** What a terminal that does not say its width is taken to have. */
+const DEFAULT_COLUMNS = 80;
 
 function parseLimit(raw: unknown): number | undefined {
   if (raw === undefined) return undefined;
@@ -43,13 +45,39 @@ function endpointLabel(url: string): string {
   return url.replace(/^unix:\/\//, '').replace(/^tcp:\/\//, '');
 }
 
-export function row(d: DeploymentRow, now: number, c: Colors, subjectWidth = 40): string[] {
+/** What made the deployment: "deploy", "redeploy of v7", "rollback to v3" (the parent's version, when this store has it). */
+export function kindLabel(d: Pick<DeploymentRow, 'kind' | 'parentVersion'>): string {
+  if (d.kind === 'deploy' || d.parentVersion === null) return d.kind;
+  return d.kind === 'rollback' ? `rollback to v${d.parentVersion}` : `redeploy of v${d.parentVersion}`;
+}
+
+/** The status, and whether a rollback replaced it: a release that was rolled back away from. */
+function statusLabel(d: DeploymentRow, c: Colors, compact: boolean): string {
+  if (!d.rolledBack) return paintStatus(c, d.status);
+  return compact ? c.yellow('rolled back') : `${paintStatus(c, d.status)} ${c.yellow('(rolled back)')}`;
+}
+
+/** Every column ls can show, in order; a layout picks some of them. */
+export const HEADERS = ['ID', 'VER', 'APP', 'STATUS', 'KIND', 'COMMIT', 'IMAGE', 'AGE', 'DURATION', 'ENDPOINT'] as const;
+type Header = (typeof HEADERS)[number];
+
+interface Layout {
+  drop: readonly Header[];
+  /** Characters of the commit subject after the short SHA (0: the SHA alone). */
+  subject: number;
+  /** The status in one word ("rolled back" for a superseded release that was rolled back). */
+  compact?: boolean;
+}
+
+export function row(d: DeploymentRow, now: number, c: Colors, layout: Pick<Layout, 'subject' | 'compact'> = { subject: 40 }): string[] {
+  const subject = layout.subject > 0 ? ` ${truncate(d.commitSubject, layout.subject)}` : '';
   return [
     d.id,
     `v${d.version}`,
     d.app,
-    paintStatus(c, d.status),
-    `${d.commit.slice(0, 7)} ${truncate(d.commitSubject, subjectWidth)}${d.dirty ? ' (dirty)' : ''}`,
+    statusLabel(d, c, layout.compact ?? false),
+    kindLabel(d),
+    `${d.commit.slice(0, 7)}${subject}${d.dirty ? ' (dirty)' : ''}`,
     d.image?.replace(/^deploy\//, '') ?? '-',
     formatAge(d.createdAt, now),
     durationOf(d),
@@ -57,28 +85,35 @@ export function row(d: DeploymentRow, now: number, c: Colors, subjectWidth = 40)
   ];
 }
 
-export const HEADERS = ['ID', 'VER', 'APP', 'STATUS', 'COMMIT', 'IMAGE', 'AGE', 'DURATION', 'ENDPOINT'];
-
 /**
- * Fits the table to the terminal: shorter commit subjects first, then without the endpoint and image
- * columns (inspect shows them), rather than letting lines wrap.
+ * Layouts from the widest to the narrowest: shorter commit subjects first, then without the endpoint and
+ * image (inspect shows them) and with "rolled back" for the status of a release rolled back from, then
+ * without the duration, the SHA without a subject, and at last one short line per deployment (id, version,
+ * status, age) rather than lines that wrap.
  */
-async function fittedTable(list: DeploymentRow[], now: number, c: Colors, columns: number): Promise<string> {
-  const drops: Array<string[]> = [[], ['ENDPOINT'], ['ENDPOINT', 'IMAGE']];
-  let table = '';
-  for (const drop of drops) {
-    for (const subject of [40, 24, 12]) {
-      const keep = HEADERS.map((h, i) => [h, i] as const).filter(([h]) => !drop.includes(h));
-      const rows = list.map((d) => {
-        const full = row(d, now, c, subject);
-        return keep.map(([, i]) => full[i] ?? '');
-      });
-      table = await terminalTable(keep.map(([h]) => h), rows, c);
-      const widest = Math.max(...table.split('\n').map(visibleLength));
-      if (widest <= columns) return table;
-    }
+const LAYOUTS: Layout[] = [
+  ...[40, 24, 12].map((subject) => ({ drop: [], subject })),
+  ...[40, 24, 12].map((subject) => ({ drop: ['ENDPOINT'] as Header[], subject })),
+  ...[40, 24, 12].map((subject) => ({ drop: ['ENDPOINT', 'IMAGE'] as Header[], subject, compact: true })),
+  ...[24, 12, 0].map((subject) => ({ drop: ['ENDPOINT', 'IMAGE', 'DURATION'] as Header[], subject, compact: true })),
+  { drop: ['ENDPOINT', 'IMAGE', 'DURATION', 'COMMIT'], subject: 0, compact: true },
+  { drop: ['ENDPOINT', 'IMAGE', 'DURATION', 'COMMIT', 'KIND'], subject: 0, compact: true },
+  { drop: ['ENDPOINT', 'IMAGE', 'DURATION', 'COMMIT', 'KIND', 'APP'], subject: 0, compact: true },
+];
+
+/** Fits the table to the terminal: the first layout whose widest line fits, else the narrowest one. */
+export async function fittedTable(list: DeploymentRow[], now: number, c: Colors, columns: number): Promise<string> {
+  let chosen: { headers: string[]; rows: string[][] } = { headers: [], rows: [] };
+  for (const layout of LAYOUTS) {
+    const keep = HEADERS.map((h, i) => [h, i] as const).filter(([h]) => !layout.drop.includes(h));
+    const rows = list.map((d) => {
+      const full = row(d, now, c, layout);
+      return keep.map(([, i]) => full[i] ?? '');
+    });
+    chosen = { headers: keep.map(([h]) => h), rows };
+    if (tableWidth(chosen.headers, rows) <= columns) break;
   }
-  return table;
+  return terminalTable(chosen.headers, chosen.rows, c);
 }
 
 /** "12 shown of 40 · 1 running · 0 stopped · 3 failed": the seeds' counts, under the table. */
@@ -117,14 +152,20 @@ export const handler: Handler = async (ctx, _args, o) => {
     return;
   }
   const now = ctx.now();
+  const columns = (ctx.stdout as { columns?: number }).columns || DEFAULT_COLUMNS;
   if (onTerminal) {
-    r.print(await fittedTable(list, now, r.colors, (ctx.stdout as { columns?: number }).columns ?? 120));
+    r.print(await fittedTable(list, now, r.colors, columns));
   } else {
-    r.print(plainTable(HEADERS, list.map((d) => row(d, now, r.colors))));
+    // Every column, in the order scripts have cut since before KIND existed: KIND comes last.
+    const order = [...HEADERS.filter((h) => h !== 'KIND'), 'KIND' as const].map((h) => HEADERS.indexOf(h));
+    r.print(plainTable(order.map((i) => HEADERS[i] as string), list.map((d) => {
+      const cells = row(d, now, r.colors);
+      return order.map((i) => cells[i] ?? '');
+    })));
   }
   const total = list.length < (limit ?? Infinity) ? list.length : store.count(filter);
   const line = summary(list.length, total, store.statusCounts({ app: filter.app, since }));
   // Under the table for a person; on stderr otherwise, so scripts that cut columns see rows only.
-  if (onTerminal) r.print(r.colors.dim(`${line}${total > list.length ? ' · --limit N or --all shows more' : ''}`));
+  if (onTerminal) r.print(wrapText(`${line}${total > list.length ? ' · --limit N or --all shows more' : ''}`, columns).map(r.colors.dim).join('\n'));
   else r.info(line);
 };

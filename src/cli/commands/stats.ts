@@ -1,8 +1,11 @@
 import { parseSince } from '../../core/duration.js';
 import { assembleStats } from '../../core/stats.js';
 import type { Handler } from '../../main.js';
-import { countsTable, renderDetails } from '../../ui/stats-view.js';
-import { plainTable, terminalTable } from '../../ui/table.js';
+import { countsTable, renderCountsTable, renderDetails, renderTitle } from '../../ui/stats-view.js';
+import { plainTable } from '../../ui/table.js';
+
+/** What a terminal that does not say its width is taken to have. */
+const DEFAULT_COLUMNS = 80;
 
 export const handler: Handler = async (ctx, _args, o) => {
   const r = ctx.reporter;
@@ -16,12 +19,17 @@ export const handler: Handler = async (ctx, _args, o) => {
     return;
   }
   const onTerminal = Boolean(ctx.stdout.isTTY);
-  r.print(r.colors.bold(`Deployments since ${stats.window.since.slice(0, 10)} (${stats.window.days} days)${app ? ` · ${app}` : ' · all apps'}`));
+  const width = (onTerminal ? (ctx.stdout as { columns?: number }).columns : undefined) || DEFAULT_COLUMNS;
+  r.print(renderTitle(stats, r.colors, width));
   if (stats.total === 0 && stats.running === 0 && stats.stopped === 0) {
     r.print(r.colors.dim(app ? `No deployments of ${app} in this window.` : 'No deployments in this window.'));
     return;
   }
-  const { headers, rows } = countsTable(stats);
-  r.print(onTerminal ? await terminalTable(headers, rows, r.colors, [1, 2, 3, 4, 5, 6, 7, 8, 9]) : plainTable(headers, rows));
-  r.print(renderDetails(stats, r.colors, (ctx.stdout as { columns?: number }).columns ?? 100));
+  if (onTerminal) {
+    r.print(await renderCountsTable(stats, r.colors, width));
+  } else {
+    const { headers, rows } = countsTable(stats);
+    r.print(plainTable(headers, rows));
+  }
+  r.print(renderDetails(stats, r.colors, width));
 };
