@@ -24,7 +24,9 @@ const same: Paint = (t) => t;
  */
 export function wantsColor(env: Record<string, string | undefined>, isTTY: boolean, flag: boolean | undefined): boolean {
   if (flag === false || env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
-  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0') return true;
+  // FORCE_COLOR=0 (or false) turns colour off, as Node's own styleText and supports-color read it.
+  if (env.FORCE_COLOR === '0' || env.FORCE_COLOR === 'false') return false;
+  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '') return true;
   return isTTY && env.TERM !== 'dumb';
 }
 
