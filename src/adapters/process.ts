@@ -8,7 +8,10 @@ import type { Readable } from 'node:stream';
  *
  * Each program runs in its own process group, and ending it (abort, timeout, kill) signals the whole group:
  * git starts helpers of its own (git-remote-https, ssh, pack-objects), and a clone cut short must not leave
- * them behind. Ctrl-C therefore reaches children through our abort signal, not through the terminal.
+ * them behind. Ctrl-C therefore reaches children through our abort signal, not through the terminal. (On POSIX
+ * Node makes the group with setsid: a child has no controlling terminal either, so nothing it starts can ask
+ * for input there, under a spinner — an ssh host key or passphrase prompt fails with ssh's message instead,
+ * at a terminal as in CI.)
  */
 
 export interface RunOptions {
