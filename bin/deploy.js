@@ -3,19 +3,20 @@
 // and is the only place that exits the process.
 import { readFileSync } from 'node:fs';
 import module from 'node:module';
+import { NODE_RANGE, satisfies } from './node-range.js';
 
-const [major, minor] = process.versions.node.split('.').map(Number);
-if (major < 22 || (major === 22 && minor < 13)) {
-  // An older system Node (Node 20 on these machines): use the Node >= 22 the project's setup installed.
-  const { existsSync } = await import('node:fs');
+if (!satisfies(process.versions.node)) {
+  // A system Node deploy does not support (Node 20 on these machines): use the one the project's setup installed.
+  const { existsSync, realpathSync } = await import('node:fs');
   const { spawnSync } = await import('node:child_process');
   const { fileURLToPath } = await import('node:url');
   const local = fileURLToPath(new URL('../node_modules/.bin/node', import.meta.url));
-  if (existsSync(local)) {
+  // (Not when that is this Node: an install whose own Node is unsupported must not start itself forever.)
+  if (existsSync(local) && realpathSync(local) !== process.execPath) {
     const r = spawnSync(local, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' });
     process.exit(r.status ?? (r.signal ? 128 + 2 : 1));
   }
-  process.stderr.write(`deploy needs Node.js 22.13 or newer; this is ${process.version}.\nInstall a newer Node, or run scripts/setup.sh in the deploy checkout to get one.\n`);
+  process.stderr.write(`deploy needs Node.js ${NODE_RANGE.replaceAll('||', 'or')}; this is ${process.version}.\nInstall one, or run scripts/setup.sh in the deploy checkout to get one.\n`);
   process.exit(1);
 }
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Sets up everything deploy and its tests need on a machine of this kind, and does nothing that is
 # already done (a second run takes seconds):
-#   1. dependencies (npm ci), which bring a Node >= 22 from the npm registry as node_modules/.bin/node
-#      when the system Node is older (npm scripts put it first on PATH; bin/deploy.js uses it too);
+#   1. dependencies (npm ci), which bring a Node deploy supports (package.json's engines) from the npm registry
+#      as node_modules/.bin/node, used when the system Node is not one (npm scripts put it first on PATH;
+#      bin/deploy.js hands over to it);
 #   2. a running Docker Engine: installed from Debian's packages and started if none is reachable
 #      (needs root on Debian; elsewhere, start your own engine first);
 #   3. the local base image busybox:1.36 the example app builds FROM (no registry needed);
@@ -24,8 +25,9 @@ if [ ! -x node_modules/.bin/node ] || [ "$(cat node_modules/.setup-stamp 2>/dev/
   echo "$lock_hash" > node_modules/.setup-stamp
 fi
 NODE="$PWD/node_modules/.bin/node"
-"$NODE" -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>22||(a===22&&b>=13)?0:1)' \
-  || die "node_modules/.bin/node is not Node >= 22.13; remove node_modules and run again"
+# The same check as bin/deploy.js's, against the same range (bin/node-range.js, equal to package.json's engines).
+"$NODE" --input-type=module -e 'import { satisfies } from "./bin/node-range.js"; process.exit(satisfies(process.versions.node) ? 0 : 1)' \
+  || die "node_modules/.bin/node ($("$NODE" --version 2>&1)) is not a Node deploy supports ($(sed -n "s/^export const NODE_RANGE = '\(.*\)';/\1/p" bin/node-range.js)); remove node_modules and run again"
 
 # --- 2. a Docker Engine ----------------------------------------------------------------------------
 engine_up() { docker info >/dev/null 2>&1; }

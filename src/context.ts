@@ -71,7 +71,7 @@ export function createContext(io: IO, reporter: Reporter, signal: AbortSignal, f
     async git() {
       if (!git) {
         const { Git } = await import('./adapters/git.js');
-        git = new Git(io.env);
+        git = new Git(io.env, signal);
       }
       return git;
     },

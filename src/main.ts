@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { asInterruption, DeployError, EXIT_CODES, exitCodeOf, failureDocument, fromEngineRefusal } from './core/errors.js';
 import type { Context, IO } from './context.js';
 import { buildProgram, type GlobalOptions } from './cli/program.js';
-import { wantsColor } from './ui/colors.js';
+import { makeColors, wantsColor } from './ui/colors.js';
 
 export interface MainOptions {
   /** Aborted on Ctrl-C by the entry point; tests pass their own. */
@@ -105,19 +105,18 @@ function report(io: IO, error: unknown, json: boolean, verbose: boolean): void {
   if (json) {
     io.stdout.write(`${JSON.stringify(failureDocument(error), null, 2)}\n`);
   }
-  const color = wantsColor(io.env, Boolean(io.stderr.isTTY), undefined);
-  const red = (t: string) => (color ? `\x1b[31m${t}\x1b[39m` : t);
-  const dim = (t: string) => (color ? `\x1b[2m${t}\x1b[22m` : t);
+  const c = makeColors(wantsColor(io.env, Boolean(io.stderr.isTTY), undefined));
   if (error instanceof DeployError) {
-    io.stderr.write(`${red('Error:')} ${error.message}\n`);
-    if (error.hint) io.stderr.write(`${dim(error.hint)}\n`);
-    if (verbose && error.cause instanceof Error && error.cause.stack) io.stderr.write(`${dim(error.cause.stack)}\n`);
+    // A "no" at a prompt is an answer, not a failure: its message alone ("Cancelled; nothing was changed.").
+    io.stderr.write(error.code === 'cancelled' ? `${error.message}\n` : `${c.red('Error:')} ${error.message}\n`);
+    if (error.hint) io.stderr.write(`${c.dim(error.hint)}\n`);
+    if (verbose && error.cause instanceof Error && error.cause.stack) io.stderr.write(`${c.dim(error.cause.stack)}\n`);
     return;
   }
   const e = error instanceof Error ? error : new Error(String(error));
-  io.stderr.write(`${red('Internal error:')} ${e.message}\n`);
+  io.stderr.write(`${c.red('Internal error:')} ${e.message}\n`);
   if (verbose) io.stderr.write(`${e.stack ?? ''}\n`);
-  else io.stderr.write(`${dim('This is a bug in deploy. Run again with --verbose to see where it happened, and report it.')}\n`);
+  else io.stderr.write(`${c.dim('This is a bug in deploy. Run again with --verbose to see where it happened, and report it.')}\n`);
 }
 
 /** The real process's streams, environment and clock. */

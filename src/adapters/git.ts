@@ -22,14 +22,17 @@ export function isGitUrl(source: string): boolean {
 /** Git, run as a program: the tool's only way into repositories. */
 export class Git {
   private readonly env: Record<string, string | undefined>;
+  /** Ends every git still running when aborted (Ctrl-C): a clone or an archive cut short stops. */
+  private readonly signal: AbortSignal | undefined;
 
-  constructor(env: Record<string, string | undefined>) {
+  constructor(env: Record<string, string | undefined>, signal?: AbortSignal) {
+    this.signal = signal;
     // Never prompt for credentials (a CI job would hang); keep messages in English so they can be matched.
     this.env = { ...env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C', LANGUAGE: 'C' };
   }
 
   private async git(cwd: string, args: string[], extraEnv: Record<string, string> = {}): Promise<string> {
-    const { stdout } = await run('git', args, { cwd, env: { ...this.env, ...extraEnv } });
+    const { stdout } = await run('git', args, { cwd, env: { ...this.env, ...extraEnv }, signal: this.signal });
     return stdout;
   }
 
@@ -39,7 +42,7 @@ export class Git {
     if (!existsSync(abs) || !statSync(abs).isDirectory()) {
       throw new DeployError('source', `${abs} is not a directory.`, { hint: 'Give the path of a Git repository, or a Git URL.' });
     }
-    const r = await runAllowFailure('git', ['rev-parse', '--show-toplevel', '--show-prefix'], { cwd: abs, env: this.env });
+    const r = await runAllowFailure('git', ['rev-parse', '--show-toplevel', '--show-prefix'], { cwd: abs, env: this.env, signal: this.signal });
     if (r.code !== 0) {
       throw new DeployError('source', `${abs} is not inside a Git repository.`, {
         hint: 'Run deploy from your app\'s repository, give its path, or run "git init" and commit first.',
@@ -51,9 +54,9 @@ export class Git {
 
   /** The commit a ref names; a clear error when the ref does not exist or the repository has no commits. */
   async resolveCommit(root: string, ref: string): Promise<string> {
-    const r = await runAllowFailure('git', ['rev-parse', '--verify', '--quiet', '--end-of-options', `${ref}^{commit}`], { cwd: root, env: this.env });
+    const r = await runAllowFailure('git', ['rev-parse', '--verify', '--quiet', '--end-of-options', `${ref}^{commit}`], { cwd: root, env: this.env, signal: this.signal });
     if (r.code === 0) return r.stdout.trim();
-    const any = await runAllowFailure('git', ['rev-list', '-n', '1', '--all'], { cwd: root, env: this.env });
+    const any = await runAllowFailure('git', ['rev-list', '-n', '1', '--all'], { cwd: root, env: this.env, signal: this.signal });
     if (any.code === 0 && any.stdout.trim() === '') {
       throw new DeployError('source', `The repository ${root} has no commits yet.`, {
         hint: 'Commit your app first: deploy ships commits, never loose files.',
@@ -65,13 +68,13 @@ export class Git {
   }
 
   async isBranch(root: string, ref: string): Promise<boolean> {
-    const r = await runAllowFailure('git', ['show-ref', '--verify', '--quiet', `refs/heads/${ref}`], { cwd: root, env: this.env });
+    const r = await runAllowFailure('git', ['show-ref', '--verify', '--quiet', `refs/heads/${ref}`], { cwd: root, env: this.env, signal: this.signal });
     return r.code === 0;
   }
 
   /** The branch HEAD is on, or null when detached or unborn. */
   async currentBranch(root: string): Promise<string | null> {
-    const r = await runAllowFailure('git', ['symbolic-ref', '--quiet', '--short', 'HEAD'], { cwd: root, env: this.env });
+    const r = await runAllowFailure('git', ['symbolic-ref', '--quiet', '--short', 'HEAD'], { cwd: root, env: this.env, signal: this.signal });
     return r.code === 0 ? r.stdout.trim() : null;
   }
 
@@ -110,13 +113,13 @@ export class Git {
 
   /** A file's content at a commit, or null when the commit does not have it. */
   async readAt(root: string, treeish: string, path: string): Promise<string | null> {
-    const r = await runAllowFailure('git', ['cat-file', 'blob', `${treeish}:${path}`], { cwd: root, env: this.env });
+    const r = await runAllowFailure('git', ['cat-file', 'blob', `${treeish}:${path}`], { cwd: root, env: this.env, signal: this.signal });
     return r.code === 0 ? r.stdout : null;
   }
 
   /** Does the tree have this path? */
   async hasPath(root: string, treeish: string, path: string): Promise<boolean> {
-    const r = await runAllowFailure('git', ['cat-file', '-e', `${treeish}:${path}`], { cwd: root, env: this.env });
+    const r = await runAllowFailure('git', ['cat-file', '-e', `${treeish}:${path}`], { cwd: root, env: this.env, signal: this.signal });
     return r.code === 0;
   }
 
@@ -141,7 +144,7 @@ export class Git {
 
   /** A tar of `subdir` of a commit or tree, streamed; nothing is held in memory or written to disk. */
   archive(root: string, treeish: string, subdir: string): Streamed {
-    return stream('git', ['archive', '--format=tar', subdir === '' ? treeish : `${treeish}:${subdir}`], { cwd: root, env: this.env });
+    return stream('git', ['archive', '--format=tar', subdir === '' ? treeish : `${treeish}:${subdir}`], { cwd: root, env: this.env, signal: this.signal });
   }
 
   /** Clones url as a bare repository at root, or fetches into it when it is there. */
@@ -149,10 +152,10 @@ export class Git {
     try {
       if (!existsSync(join(root, 'HEAD'))) {
         rmSync(root, { recursive: true, force: true });
-        await run('git', ['clone', '--bare', '--quiet', '--', url, root], { env: this.env });
+        await run('git', ['clone', '--bare', '--quiet', '--', url, root], { env: this.env, signal: this.signal });
       } else {
         await this.git(root, ['fetch', '--quiet', '--prune', '--force', '--', url, '+refs/heads/*:refs/heads/*', '+refs/tags/*:refs/tags/*']);
-        const remoteHead = await runAllowFailure('git', ['ls-remote', '--symref', '--', url, 'HEAD'], { cwd: root, env: this.env });
+        const remoteHead = await runAllowFailure('git', ['ls-remote', '--symref', '--', url, 'HEAD'], { cwd: root, env: this.env, signal: this.signal });
         const m = /^ref: refs\/heads\/(\S+)\s+HEAD/m.exec(remoteHead.stdout);
         if (m) await this.git(root, ['symbolic-ref', 'HEAD', `refs/heads/${m[1]}`]);
       }
@@ -207,7 +210,7 @@ export class Git {
   }
 
   async userEmail(root: string): Promise<string | null> {
-    const r = await runAllowFailure('git', ['config', '--get', 'user.email'], { cwd: root, env: this.env });
+    const r = await runAllowFailure('git', ['config', '--get', 'user.email'], { cwd: root, env: this.env, signal: this.signal });
     return r.code === 0 && r.stdout.trim() !== '' ? r.stdout.trim() : null;
   }
 

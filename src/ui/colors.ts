@@ -1,3 +1,4 @@
+import { styleText } from 'node:util';
 import type { Status } from '../core/types.js';
 
 export type Paint = (text: string) => string;
@@ -17,16 +18,26 @@ export interface Colors {
 
 const same: Paint = (t) => t;
 
-/** Colour only on a terminal that wants it: NO_COLOR, --no-color and pipes get plain text. */
+/**
+ * Colour only on a terminal that wants it: NO_COLOR, --no-color and pipes get plain text. Decided here, for
+ * the stream the text goes to (stderr for progress and errors), not by styleText, which would look at stdout.
+ */
 export function wantsColor(env: Record<string, string | undefined>, isTTY: boolean, flag: boolean | undefined): boolean {
   if (flag === false || env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
-  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0') return true;
+  // FORCE_COLOR=0 (or false) turns colour off, as Node's own styleText and supports-color read it.
+  if (env.FORCE_COLOR === '0' || env.FORCE_COLOR === 'false') return false;
+  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '') return true;
   return isTTY && env.TERM !== 'dumb';
 }
 
-/** The ANSI SGR codes we use; small enough not to need a library on the hot path of every command. */
-function sgr(open: number, close: number): Paint {
-  return (t) => `\x1b[${open}m${t}\x1b[${close}m`;
+type Style = 'bold' | 'dim' | 'red' | 'green' | 'yellow' | 'blue' | 'cyan' | 'magenta' | 'gray';
+
+/**
+ * Node's own styleText (no library on the path of every command; node:util is loaded anyway). Told not to
+ * judge the stream itself: wantsColor() has decided, with our --no-color, NO_COLOR, FORCE_COLOR and TTY rules.
+ */
+function style(format: Style): Paint {
+  return (t) => styleText(format, t, { validateStream: false });
 }
 
 export function makeColors(enabled: boolean): Colors {
@@ -35,15 +46,15 @@ export function makeColors(enabled: boolean): Colors {
   }
   return {
     enabled,
-    bold: sgr(1, 22),
-    dim: sgr(2, 22),
-    red: sgr(31, 39),
-    green: sgr(32, 39),
-    yellow: sgr(33, 39),
-    blue: sgr(34, 39),
-    cyan: sgr(36, 39),
-    magenta: sgr(35, 39),
-    gray: sgr(90, 39),
+    bold: style('bold'),
+    dim: style('dim'),
+    red: style('red'),
+    green: style('green'),
+    yellow: style('yellow'),
+    blue: style('blue'),
+    cyan: style('cyan'),
+    magenta: style('magenta'),
+    gray: style('gray'),
   };
 }
 

@@ -22,14 +22,38 @@ function cancelledAtPrompt(error: unknown): boolean {
   return name === 'ExitPromptError' || name === 'AbortPromptError' || name === 'CancelPromptError';
 }
 
-function promptContext(ctx: Context) {
-  return { input: ctx.stdin as NodeJS.ReadableStream, output: ctx.stderr as NodeJS.WritableStream, signal: ctx.signal };
+/**
+ * Where and how a prompt asks: on stderr (stdout is for results), ended by the command's signal (Ctrl-C) or by
+ * Esc, and erased when answered, so that what stays on the screen is ours to write: inquirer would leave a
+ * green check mark in front of a "No".
+ */
+function promptContext(ctx: Context, esc: AbortController) {
+  return {
+    input: ctx.stdin as NodeJS.ReadableStream,
+    output: ctx.stderr as NodeJS.WritableStream,
+    signal: AbortSignal.any([ctx.signal, esc.signal]),
+    clearPromptOnDone: true,
+  };
+}
+
+/** Runs a prompt with Esc wired to cancel it (readline reports keys as 'keypress' events on the input). */
+async function withEsc<T>(ctx: Context, ask: (esc: AbortController) => Promise<T>): Promise<T> {
+  const esc = new AbortController();
+  const onKey = (_text: unknown, key: { name?: string } | undefined) => {
+    if (key?.name === 'escape') esc.abort();
+  };
+  ctx.stdin.on('keypress', onKey);
+  try {
+    return await ask(esc);
+  } finally {
+    ctx.stdin.off('keypress', onKey);
+  }
 }
 
 /**
  * Asks a yes/no question before something that changes things. `yes` (--yes) answers it; with no terminal to
  * ask on (or in CI) it refuses at once, saying `what` needs an answer, rather than wait for input that never
- * comes. No, Ctrl-C and Esc all cancel (exit 6).
+ * comes. No, Ctrl-C and Esc all cancel (exit 6); the cancellation is then said once, by main.
  */
 export async function askYes(ctx: Context, question: string, what: string, options: { yes: boolean; hint: string; cancelled: string }): Promise<void> {
   if (options.yes) return;
@@ -39,18 +63,21 @@ export async function askYes(ctx: Context, question: string, what: string, optio
   const { confirm } = await import('@inquirer/prompts');
   let answer = false;
   try {
-    answer = await confirm({ message: question, default: false }, promptContext(ctx));
+    answer = await withEsc(ctx, (esc) => confirm({ message: question, default: false }, promptContext(ctx, esc)));
+    // The answer stays on the screen; a check mark only where something will be done.
+    const c = ctx.reporter.colors;
+    ctx.stderr.write(answer ? `${c.green('✔')} ${question} ${c.cyan('Yes')}\n` : `${question} No\n`);
   } catch (error) {
     if (!cancelledAtPrompt(error)) throw error;
   }
   if (!answer) throw new DeployError('cancelled', options.cancelled);
 }
 
-/** Asks for a value without echoing it (a secret); Ctrl-C cancels (exit 6). */
+/** Asks for a value without echoing it (a secret); Ctrl-C and Esc cancel (exit 6). */
 export async function askSecret(ctx: Context, message: string): Promise<string> {
   const { password } = await import('@inquirer/prompts');
   try {
-    return await password({ message, mask: '*' }, promptContext(ctx));
+    return await withEsc(ctx, (esc) => password({ message, mask: '*' }, { ...promptContext(ctx, esc), clearPromptOnDone: false }));
   } catch (error) {
     if (cancelledAtPrompt(error)) throw new DeployError('cancelled', 'Cancelled; nothing was changed.');
     throw error;

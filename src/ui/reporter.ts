@@ -27,7 +27,9 @@ export class Reporter {
   readonly interactive: boolean;
   private readonly options: ReporterOptions;
   private spinner: Ora | null = null;
-  private oraModule: typeof import('ora') | null = null;
+  /** The step waiting for the spinner library to load (a terminal's first step); null when none. */
+  private pending: { text: string } | null = null;
+  private static ora: Promise<typeof import('ora') | null> | null = null;
 
   constructor(options: ReporterOptions) {
     this.options = options;
@@ -37,47 +39,61 @@ export class Reporter {
     this.colors = makeColors(options.color);
   }
 
-  /** Loads the spinner library only when a spinner will really be drawn. */
-  async prepare(): Promise<void> {
-    if (this.interactive && !this.options.quiet && !this.oraModule) this.oraModule = await import('ora');
-  }
+  /**
+   * Nothing to load up front: the spinner library (~40 ms of import) is loaded by the first step() on a
+   * terminal, so a command that shows no spinner (ls, inspect, config…) never pays for it.
+   */
+  async prepare(): Promise<void> {}
 
   private err(line: string): void {
     this.options.stderr.write(`${line}\n`);
   }
 
-  /** Begins a step of work; on a terminal a spinner turns until done() or fail(). */
+  /**
+   * Begins a step of work; on a terminal a spinner turns until done() or fail(). The spinner appears once its
+   * library has loaded; a step that ends before that is reported by its done() or fail() line alone.
+   */
   step(text: string): void {
     if (this.options.quiet) return;
     this.stopSpinner();
-    if (this.oraModule) {
-      this.spinner = this.oraModule.default({ text, stream: this.options.stderr as NodeJS.WritableStream, discardStdin: false, isEnabled: true }).start();
-    } else {
+    if (!this.interactive) {
       this.err(`${this.colors.gray('·')} ${text}`);
+      return;
     }
+    const pending = { text };
+    this.pending = pending;
+    Reporter.ora ??= import('ora').catch(() => null);
+    void Reporter.ora.then((ora) => {
+      if (this.pending !== pending) return; // done, failed or replaced meanwhile
+      this.pending = null;
+      if (!ora) return this.err(`${this.colors.gray('·')} ${pending.text}`);
+      this.spinner = ora.default({ text: pending.text, stream: this.options.stderr as NodeJS.WritableStream, discardStdin: false, isEnabled: true }).start();
+    });
   }
 
   /** Changes what the current step says (the build step being run); quiet off a terminal. */
   update(text: string): void {
     if (this.spinner) this.spinner.text = text;
+    else if (this.pending) this.pending.text = text;
   }
 
   done(text: string): void {
     if (this.options.quiet) return;
-    if (this.spinner) {
-      this.spinner.stopAndPersist({ symbol: this.colors.green('✔'), text });
-      this.spinner = null;
-    } else {
-      this.err(`${this.colors.green('✔')} ${text}`);
-    }
+    this.end(this.colors.green('✔'), text);
   }
 
+  /** Ends the current step as failed, with text. (An error that main reports needs no fail(): see stopSpinner.) */
   fail(text: string): void {
+    this.end(this.colors.red('✖'), text);
+  }
+
+  private end(symbol: string, text: string): void {
+    this.pending = null;
     if (this.spinner) {
-      this.spinner.stopAndPersist({ symbol: this.colors.red('✖'), text });
+      this.spinner.stopAndPersist({ symbol, text });
       this.spinner = null;
     } else {
-      this.err(`${this.colors.red('✖')} ${text}`);
+      this.err(`${symbol} ${text}`);
     }
   }
 
@@ -130,7 +146,12 @@ export class Reporter {
     this.options.stdout.write(`${JSON.stringify(value)}\n`);
   }
 
+  /**
+   * Ends the current step without a line of its own: the spinner's line is cleared. What went wrong is then
+   * said once, by whoever reports the error.
+   */
   stopSpinner(): void {
+    this.pending = null;
     if (this.spinner) {
       this.spinner.stop();
       this.spinner = null;

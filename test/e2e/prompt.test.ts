@@ -1,3 +1,6 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT_CODES } from '../../src/core/errors.js';
 import type { PublicRecord } from '../../src/core/record-view.js';
@@ -8,6 +11,12 @@ import { TempRepo, webApp } from '../helpers/git-repo.js';
 import { Terminal } from '../helpers/tmux.js';
 
 const SECRET = 'tmux-visible-secret-77';
+const RECORD_IMPORTS = fileURLToPath(new URL('../helpers/record-imports.mjs', import.meta.url));
+
+/** How many times `text` appears on the screen. */
+function count(screen: string, text: string): number {
+  return screen.split(text).length - 1;
+}
 
 describe('confirmation at a real terminal (tmux)', () => {
   const home = tempHome();
@@ -17,11 +26,15 @@ describe('confirmation at a real terminal (tmux)', () => {
   let v1: PublicRecord;
   const terminals: Terminal[] = [];
   const env = () => ({ DEPLOY_HOME: home.dir });
-  const open = (args: string) => {
-    const t = new Terminal(`${process.execPath} ${BIN} ${args}`, env());
+  const open = (args: string, extraEnv: Record<string, string> = {}) => {
+    const t = new Terminal(`${process.execPath} --import ${RECORD_IMPORTS} ${BIN} ${args}`, { ...env(), ...extraEnv });
     terminals.push(t);
     return t;
   };
+  /** The modules a command run at the terminal loaded (see record-imports.mjs). */
+  let imports = 0;
+  const recording = () => ({ DEPLOY_TEST_IMPORTS: join(home.dir, `imports-${++imports}.txt`) });
+  const loaded = (rec: { DEPLOY_TEST_IMPORTS: string }) => (existsSync(rec.DEPLOY_TEST_IMPORTS) ? readFileSync(rec.DEPLOY_TEST_IMPORTS, 'utf8') : '');
 
   beforeAll(async () => {
     port = await freePort();
@@ -56,18 +69,50 @@ describe('confirmation at a real terminal (tmux)', () => {
     expect(screen).toMatch(/changes\s+against v2, serving now:/);
     expect(screen).not.toContain(SECRET);
     t.keys('n', 'Enter');
-    await t.waitFor(new RegExp(`EXIT=${EXIT_CODES.cancelled}`));
-    expect(t.screen()).toContain('Cancelled; nothing was changed.');
+    const after = await t.waitFor(new RegExp(`EXIT=${EXIT_CODES.cancelled}`));
+    // The answer, then the cancellation said once: no check mark in front of the "No", no "Error:".
+    expect(after).toMatch(new RegExp(`^Redeploy ${app} now\\? No\\nCancelled; nothing was changed\\.\\nEXIT=${EXIT_CODES.cancelled}$`, 'm'));
+    expect(count(after, 'Cancelled; nothing was changed.')).toBe(1);
+    expect(after).not.toContain('✔');
+    expect(after).not.toContain('Error');
     expect((await cli(['ls', '--app', app, '--json'], { env: env() })).json<unknown[]>()).toHaveLength(2);
     expect(await fetchText(port)).toBe('second');
   });
 
-  it('acts on yes, with a spinner-drawn progress that ends in a readable summary', async () => {
+  it.each([
+    ['Ctrl-C', 'C-c'],
+    ['Esc', 'Escape'],
+  ])('cancels on %s the same way: the cancellation once, the question gone, nothing changed', async (_name, key) => {
     const t = open(`redeploy ${v1.id}`);
+    await t.waitFor(/Redeploy .* now\?/);
+    t.keys(key);
+    const after = await t.waitFor(new RegExp(`EXIT=\\d+`));
+    expect(after).toContain(`EXIT=${EXIT_CODES.cancelled}`);
+    expect(count(after, 'Cancelled; nothing was changed.')).toBe(1);
+    expect(after).not.toMatch(/now\?/);
+    expect(after).not.toContain('✔');
+    expect(after).not.toContain('Error');
+    expect((await cli(['ls', '--app', app, '--json'], { env: env() })).json<unknown[]>()).toHaveLength(2);
+  });
+
+  it('lists deployments at a terminal without loading the spinner library', async () => {
+    const rec = recording();
+    const t = open(`ls --app ${app}`, rec);
+    const screen = await t.waitFor(/EXIT=\d+/);
+    expect(screen).toContain('EXIT=0');
+    expect(loaded(rec)).toContain('/dist/main.js');
+    expect(loaded(rec)).not.toContain('/node_modules/ora/');
+  });
+
+  it('acts on yes, with a spinner-drawn progress that ends in a readable summary', async () => {
+    const rec = recording();
+    const t = open(`redeploy ${v1.id}`, rec);
     await t.waitFor(/now\?/);
     t.keys('y', 'Enter');
     const screen = await t.waitFor(/EXIT=\d+/, 60_000);
     expect(screen).toContain('EXIT=0');
+    expect(screen).toContain(`✔ Redeploy ${app} now? Yes`);
+    expect(loaded(rec)).toContain('/node_modules/ora/');
     expect(screen).toMatch(/✔ Reusing deploy\/.*: no build/);
     expect(screen).toMatch(new RegExp(`${app} v3 is running`));
     expect(screen).not.toContain(SECRET);

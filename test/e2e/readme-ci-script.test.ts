@@ -36,7 +36,7 @@ describe("README's CI rollback script, run as written", () => {
 
   beforeAll(async () => {
     port = await freePort();
-    // `deploy` on PATH, as a user installs it; it runs under the system Node and hands over to Node >= 22.
+    // `deploy` on PATH, as a user installs it; it runs under the system Node and hands over to the Node set-up installed (package.json engines).
     symlinkSync(BIN, join(work, 'deploy'));
     writeFileSync(join(work, 'rollback-if-unhealthy.sh'), readmeScript());
     env = { PATH: `${work}:${process.env.PATH}`, HOME: process.env.HOME ?? '/root', DEPLOY_HOME: home.dir, APP: app, URL: `http://127.0.0.1:${port}/healthz` };

@@ -39,3 +39,45 @@ describe('Reporter.resultArray', () => {
     expect(text).toBe(`${JSON.stringify(items, null, 2)}\n`);
   });
 });
+
+describe('Reporter steps on a terminal', () => {
+  function terminalReporter() {
+    let text = '';
+    const stderr = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        text += chunk.toString();
+        done();
+      },
+    });
+    const r = new Reporter({ stdout: new PassThrough(), stderr, json: false, verbose: false, quiet: false, interactive: true, color: false });
+    return { r, text: () => text };
+  }
+  const settle = () => new Promise((resolve) => setTimeout(resolve, 300));
+
+  it('a step that ends before the spinner library loads is its done line alone, and no spinner follows', async () => {
+    const { r, text } = terminalReporter();
+    r.step('Building');
+    r.update('Building: step 2/3');
+    r.done('Built');
+    await settle();
+    expect(text()).toBe('✔ Built\n');
+  });
+
+  it('a step still going once the library loads turns into a spinner, with its latest text', async () => {
+    const { r, text } = terminalReporter();
+    r.step('Building');
+    r.update('Building: step 2/3');
+    await settle();
+    expect(text()).toContain('Building: step 2/3');
+    r.done('Built');
+    expect(text().endsWith('✔ Built\n')).toBe(true);
+  });
+
+  it('a step stopped by a failure that main reports leaves no line of its own', async () => {
+    const { r, text } = terminalReporter();
+    r.step('Starting web');
+    r.stopSpinner();
+    await settle();
+    expect(text()).toBe('');
+  });
+});

@@ -1,7 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
 import { Duplex } from 'node:stream';
+import { pipe, type Piped } from '../process.js';
 
 // Through require: the ESM namespace of node:http costs ~30 ms of start-up (see api.ts).
 const { Agent } = createRequire(import.meta.url)('node:http') as typeof import('node:http');
@@ -23,11 +24,13 @@ export function sshArgs(url: URL): string[] {
 /** One ssh process, seen by the HTTP client as a socket. */
 class SshSocket extends Duplex {
   private readonly child: ChildProcess;
+  private readonly kill: () => void;
   private stderr = '';
 
-  constructor(child: ChildProcess) {
+  constructor({ child, kill }: Piped) {
     super({ allowHalfOpen: false });
     this.child = child;
+    this.kill = kill;
     child.stdout?.on('data', (chunk: Buffer) => {
       if (!this.push(chunk)) child.stdout?.pause();
     });
@@ -61,7 +64,7 @@ class SshSocket extends Duplex {
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    if (this.child.exitCode === null) this.child.kill('SIGTERM');
+    if (this.child.exitCode === null) this.kill();
     callback(error);
   }
 
@@ -101,7 +104,6 @@ export class SshDialAgent extends Agent {
   }
 
   override createConnection(): Duplex {
-    const child = spawn('ssh', sshArgs(this.target), { env: this.env as NodeJS.ProcessEnv, stdio: ['pipe', 'pipe', 'pipe'] });
-    return new SshSocket(child);
+    return new SshSocket(pipe('ssh', sshArgs(this.target), { env: this.env }));
   }
 }
