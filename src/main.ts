@@ -22,11 +22,14 @@ export async function main(argv: string[], partialIO: Partial<IO> = {}, options:
   let ctx: Context | null = null;
   let json = argv.includes('--json');
   let verbose = argv.includes('--verbose') || argv.includes('-v');
+  // --no-color reaches the error report too, even when the failure came before the command ran.
+  let color: boolean | undefined = argv.includes('--no-color') ? false : undefined;
   let exitCode = 0;
 
   const program = buildProgram(io, async (load, args, opts) => {
     json = Boolean(opts.json);
     verbose = Boolean(opts.verbose);
+    color = opts.color as boolean | undefined;
     // Loaded here, not at the top: `deploy --help` and usage errors never load the store or the reporter.
     const [{ createContext, isCI }, { Reporter }, { chooseEndpoint }, { parseDuration }, { IN_PROGRESS }] = await Promise.all([
       import('./context.js'),
@@ -44,7 +47,6 @@ export async function main(argv: string[], partialIO: Partial<IO> = {}, options:
       interactive: Boolean(io.stderr.isTTY) && !isCI(io.env),
       color: wantsColor(io.env, Boolean(io.stderr.isTTY), opts.color as boolean | undefined),
     });
-    await reporter.prepare();
     // The engine flags are checked whether or not the command needs an engine: a conflict is an error anywhere.
     if (opts.context !== undefined || opts.host !== undefined) chooseEndpoint({ flagContext: opts.context as string | undefined, flagHost: opts.host as string | undefined, env: {} });
     const lockWait = opts.lockWait === undefined ? 0 : parseDuration(opts.lockWait as string, '--lock-wait');
@@ -73,7 +75,7 @@ export async function main(argv: string[], partialIO: Partial<IO> = {}, options:
     }
     (ctx as Context | null)?.reporter.stopSpinner();
     const failure = asInterruption({ signal }, fromEngineRefusal(error), 'The command');
-    report(io, failure, json, verbose);
+    report(io, failure, json, verbose, color);
     return exitCodeOf(failure);
   } finally {
     (ctx as Context | null)?.close();
@@ -101,11 +103,11 @@ function usageError(program: Command, argv: string[], error: Error & { code: str
   return new DeployError('usage', first, { hint: `${suggestion ? `${suggestion} ` : ''}Run "deploy --help" for usage.` });
 }
 
-function report(io: IO, error: unknown, json: boolean, verbose: boolean): void {
+function report(io: IO, error: unknown, json: boolean, verbose: boolean, colorFlag: boolean | undefined): void {
   if (json) {
     io.stdout.write(`${JSON.stringify(failureDocument(error), null, 2)}\n`);
   }
-  const c = makeColors(wantsColor(io.env, Boolean(io.stderr.isTTY), undefined));
+  const c = makeColors(wantsColor(io.env, Boolean(io.stderr.isTTY), colorFlag));
   if (error instanceof DeployError) {
     // A "no" at a prompt is an answer, not a failure: its message alone ("Cancelled; nothing was changed.").
     io.stderr.write(error.code === 'cancelled' ? `${error.message}\n` : `${c.red('Error:')} ${error.message}\n`);

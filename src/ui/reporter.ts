@@ -39,12 +39,6 @@ export class Reporter {
     this.colors = makeColors(options.color);
   }
 
-  /**
-   * Nothing to load up front: the spinner library (~40 ms of import) is loaded by the first step() on a
-   * terminal, so a command that shows no spinner (ls, inspect, config…) never pays for it.
-   */
-  async prepare(): Promise<void> {}
-
   private err(line: string): void {
     this.options.stderr.write(`${line}\n`);
   }

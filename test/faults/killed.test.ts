@@ -206,8 +206,8 @@ describe('killed (kill -9) at the slow steps of a switch-over', () => {
 
   beforeAll(async () => {
     port = await freePort();
-    // busybox httpd as PID 1 ignores SIGTERM: every stop of it takes the whole stop timeout (10 s).
-    repo.commit('one', webApp('one', { deployJson: { app, ports: [`127.0.0.1:${port}:8080`], healthCheck: { path: '/' } } }));
+    // An app that ignores SIGTERM: every stop of it takes the whole stop timeout (10 s).
+    repo.commit('one', webApp('one', { start: "trap '' TERM\nexec httpd -f -p 8080 -h /www\n", deployJson: { app, ports: [`127.0.0.1:${port}:8080`], healthCheck: { path: '/' } } }));
     expect((await run('deploy', '--json')).code).toBe(0);
   });
   afterAll(() => {
