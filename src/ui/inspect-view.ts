@@ -4,7 +4,7 @@ import { SECRET_MASK } from '../core/record-view.js';
 import type { Inspection } from '../services/inspect.js';
 import { paintStatus, type Colors } from './colors.js';
 import { sanitize } from './sanitize.js';
-import { quoted } from './text.js';
+import { quoted, oneLine } from './text.js';
 
 const iso = (ms: number | null) => (ms === null ? '-' : new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z'));
 
@@ -34,7 +34,7 @@ export function renderInspection(i: Inspection, c: Colors): string {
   head('Configuration');
   const env = Object.entries(d.config.env).sort(([a], [b]) => (a < b ? -1 : 1));
   if (env.length === 0) row('env', c.dim('none'));
-  env.forEach(([k, v], n) => row(n === 0 ? 'env' : '', `${k}=${v.secret ? `${SECRET_MASK} ${c.dim('(secret)')}` : v.value}`));
+  env.forEach(([k, v], n) => row(n === 0 ? 'env' : '', `${k}=${v.secret ? `${SECRET_MASK} ${c.dim('(secret)')}` : oneLine(v.value)}`));
   row('ports', d.config.ports.map(formatPort).join(', ') || c.dim('none'));
   const hc = d.config.healthCheck;
   row('health', `${hc.path ? `GET ${hc.path}${hc.port ? ` on ${hc.port}` : ''}` : `HEALTHCHECK, else running for ${durationInProse(hc.settleMs)}`}, timeout ${durationInProse(hc.timeoutMs)}`);

@@ -4,7 +4,7 @@ import { formatPort } from '../core/ports.js';
 import { SECRET_MASK } from '../core/record-view.js';
 import type { Colors } from './colors.js';
 import { DEFAULT_SOCKET } from '../core/endpoint-choice.js';
-import { quotedSubject, refAndCommit } from './text.js';
+import { quotedSubject, refAndCommit, oneLine } from './text.js';
 
 function imageLine(p: ActionPlan): string {
   const img = p.image;
@@ -45,7 +45,7 @@ export function renderPlan(p: ActionPlan, c: Colors): string {
   else if (p.target?.image) lines.push(`  ${label('image')}${p.target.image}`);
   const env = Object.entries(p.config.env).sort(([a], [b]) => (a < b ? -1 : 1));
   if (env.length === 0) lines.push(`  ${label('env')}${c.dim('none')}`);
-  env.forEach(([k, v], i) => lines.push(`  ${label(i === 0 ? 'env' : '')}${k}=${v.secret ? `${SECRET_MASK} ${c.dim('(secret)')}` : v.value}`));
+  env.forEach(([k, v], i) => lines.push(`  ${label(i === 0 ? 'env' : '')}${k}=${v.secret ? `${SECRET_MASK} ${c.dim('(secret)')}` : oneLine(v.value)}`));
   lines.push(`  ${label('ports')}${p.config.ports.map(formatPort).join(', ') || c.dim('none')}`);
   lines.push(`  ${label('restart')}${p.config.restart}`);
   if (p.gate) lines.push(`  ${label('health')}${gateLine(p.gate)}`);

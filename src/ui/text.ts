@@ -20,8 +20,16 @@ export function plural(n: number, one: string, many = `${one}s`): string {
  * Cut to max characters, so it fits a one-line header (the full subject is in `deploy inspect`).
  */
 export function quoted(text: string, max = Infinity): string {
-  const oneLine = sanitize(text).replace(/\n/g, ' ');
-  return `"${Number.isFinite(max) ? truncate(oneLine, max) : oneLine}"`;
+  const line = oneLine(text);
+  return `"${Number.isFinite(max) ? truncate(line, max) : line}"`;
+}
+
+/**
+ * Text from outside (a commit subject, an env value, app output) made safe to show on one line: every renderer
+ * passes such text through here, so no escape sequence in it can move the cursor, retitle or clear the terminal.
+ */
+export function oneLine(text: string): string {
+  return sanitize(text).replace(/\n/g, ' ');
 }
 
 /** A commit subject, quoted, short enough for a one-line header. */

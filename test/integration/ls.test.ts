@@ -104,3 +104,32 @@ describe('deploy ls shows what made each deployment', () => {
     expect(table).toContain('rollback to v2');
   });
 });
+
+describe('escape sequences in what deploy shows', () => {
+  const home = tempHome();
+  beforeAll(() => {
+    const store = Store.open(join(home.dir, 'deploy.db'));
+    const { version: _v, supersededBy: _s, rolledBack: _r, ...rest } = makeDeployment({
+      id: 'cccc1111',
+      app: 'esc-ls',
+      status: 'running',
+      createdAt: T0,
+      commitSubject: 'Fix\x1b]0;pwned\x07 title\x1b[2J and \x1b[31mred\x1b[0m',
+      config: { ...makeDeployment({}).config, env: { NOTE: { value: 'a\x1b[1Abc', secret: false } } },
+    });
+    store.createDeployment(rest);
+    store.close();
+  });
+  afterAll(() => home.remove());
+
+  it('never reach the terminal from ls, inspect or config list, on a terminal or not', async () => {
+    for (const tty of [false, true]) {
+      for (const argv of [['ls'], ['inspect', 'cccc1111'], ['config', 'list', '--app', 'esc-ls']]) {
+        const r = await cli(argv, { env: { DEPLOY_HOME: home.dir, NO_COLOR: '1' }, tty, now: () => NOW });
+        expect(r.code, `${argv.join(' ')}: ${r.stderr}`).toBe(0);
+        expect(r.stdout + r.stderr, argv.join(' ')).not.toContain('\x1b');
+        expect(r.stdout + r.stderr, argv.join(' ')).not.toContain('\x07');
+      }
+    }
+  });
+});

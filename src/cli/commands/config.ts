@@ -9,6 +9,7 @@ import { effectiveConfig, parseAssignment, scopeOf, setConfig, unsetConfig, type
 import { appFromDirectory, appOfDirectory } from '../../services/source.js';
 import { askSecret } from '../../ui/confirm.js';
 import { plainTable, terminalTable } from '../../ui/table.js';
+import { oneLine } from '../../ui/text.js';
 
 interface Entry {
   key: string;
@@ -22,7 +23,7 @@ interface Entry {
 function entries(config: DeployConfig, origins: Record<string, string>): Entry[] {
   const out: Entry[] = [];
   for (const [k, v] of Object.entries(config.env).sort(([a], [b]) => (a < b ? -1 : 1))) {
-    out.push({ key: k, value: v.secret ? SECRET_MASK : v.value, display: v.secret ? `${SECRET_MASK} (secret)` : v.value, origin: origins[`env.${k}`] ?? 'default', secret: v.secret });
+    out.push({ key: k, value: v.secret ? SECRET_MASK : v.value, display: v.secret ? `${SECRET_MASK} (secret)` : oneLine(v.value), origin: origins[`env.${k}`] ?? 'default', secret: v.secret });
   }
   for (const [k, v] of Object.entries(config.buildArgs).sort(([a], [b]) => (a < b ? -1 : 1))) {
     out.push({ key: `buildArgs.${k}`, value: v, display: v, origin: origins[`buildArgs.${k}`] ?? 'default', secret: false });

@@ -6,7 +6,7 @@ import { STATUSES, type Deployment, type Status } from '../../core/types.js';
 import type { Handler } from '../../main.js';
 import { paintStatus, type Colors } from '../../ui/colors.js';
 import { plainTable, tableWidth, terminalTable } from '../../ui/table.js';
-import { truncate, wrapText } from '../../ui/text.js';
+import { truncate, wrapText, oneLine } from '../../ui/text.js';
 import { DEFAULT_SOCKET } from '../../core/endpoint-choice.js';
 
 /** Like heroku releases and vercel ls: the newest few, whatever the history holds; --all for everything. */
@@ -70,7 +70,7 @@ interface Layout {
 }
 
 export function row(d: DeploymentRow, now: number, c: Colors, layout: Pick<Layout, 'subject' | 'compact'> = { subject: 40 }): string[] {
-  const subject = layout.subject > 0 ? ` ${truncate(d.commitSubject, layout.subject)}` : '';
+  const subject = layout.subject > 0 ? ` ${truncate(oneLine(d.commitSubject), layout.subject)}` : '';
   return [
     d.id,
     `v${d.version}`,
