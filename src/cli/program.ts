@@ -238,10 +238,14 @@ export function buildProgram(io: IO, run: Run): Command {
     .option('--secret', 'a secret env var: stored, given to the container, never shown again (it stays secret when set again)')
     .option('--no-secret', 'make a secret env var plain again')
     .option('--env', 'treat every KEY as an environment variable, even one named like a setting')
+    .option('-y, --yes', 'accepted for scripts (config set never asks)')
+    .option('--dry-run', 'check the values and say what would change; change nothing')
     .addHelpText('after', '\nExamples:\n  deploy config set GREETING=hi --app web\n  deploy config set API_KEY --secret --app web < key.txt     # keeps the value out of argv and shell history\n  deploy config set healthCheck.path=/healthz retention=10 --app web')
     .action(action(async () => (await import('./commands/config.js')).set));
   scoped(config.command('unset').summary('remove env vars or settings').argument('<key...>'))
     .option('--env', 'treat every KEY as an environment variable')
+    .option('-y, --yes', 'accepted for scripts (config unset never asks)')
+    .option('--dry-run', 'say what would be removed; change nothing')
     .action(action(async () => (await import('./commands/config.js')).unset));
   scoped(config.command('get').summary('print one effective value (secrets stay masked)').argument('<key>')).action(
     action(async () => (await import('./commands/config.js')).get),

@@ -63,7 +63,7 @@ type Scope = { app: string } | { global: true };
  * `deploy config set`: env vars (secret with --secret) and settings, checked as deploy.json would check
  * them, written in one transaction. Returns the keys changed.
  */
-export async function setConfig(ctx: Context, scope: Scope, assignments: Assignment[], options: { secret: boolean | undefined; forceEnv: boolean }): Promise<Array<{ key: string; kind: 'env' | 'setting'; secret: boolean }>> {
+export async function setConfig(ctx: Context, scope: Scope, assignments: Assignment[], options: { secret: boolean | undefined; forceEnv: boolean; dryRun?: boolean }): Promise<Array<{ key: string; kind: 'env' | 'setting'; secret: boolean }>> {
   const where = 'app' in scope ? `the configuration of ${scope.app}` : 'the user-wide configuration';
   // A secret stays secret when set again without --secret; --no-secret makes it plain on purpose.
   const wasSecret = new Set(
@@ -92,6 +92,8 @@ export async function setConfig(ctx: Context, scope: Scope, assignments: Assignm
       rows.push({ kind: 'env', key, value, secret: options.secret ?? wasSecret.has(key) });
     }
   }
+  // --dry-run: everything checked as for real, nothing written.
+  if (options.dryRun) return rows.map((r) => ({ key: r.key, kind: r.kind, secret: r.secret }));
   if ('app' in scope) {
     ctx.store().changeAppConfig(scope.app, rows, [], ctx.now());
   } else {
@@ -122,13 +124,13 @@ function setNested(doc: Record<string, unknown>, key: string, value: unknown): v
 }
 
 /** `deploy config unset`: removes keys; a key that is not set is reported, not an error. */
-export async function unsetConfig(ctx: Context, scope: Scope, keys: string[], options: { forceEnv: boolean }): Promise<{ removed: string[]; absent: string[] }> {
+export async function unsetConfig(ctx: Context, scope: Scope, keys: string[], options: { forceEnv: boolean; dryRun?: boolean }): Promise<{ removed: string[]; absent: string[] }> {
   const kindOf = (key: string): 'env' | 'setting' => (!options.forceEnv && isSettingKey(key) ? 'setting' : 'env');
   const present = new Set<string>();
   if ('app' in scope) {
     for (const r of ctx.store().appConfig(scope.app)) present.add(`${r.kind}:${r.key}`);
     const removed = keys.filter((k) => present.has(`${kindOf(k)}:${k}`));
-    ctx.store().changeAppConfig(scope.app, [], removed.map((key) => ({ kind: kindOf(key), key })), ctx.now());
+    if (!options.dryRun) ctx.store().changeAppConfig(scope.app, [], removed.map((key) => ({ kind: kindOf(key), key })), ctx.now());
     return { removed, absent: keys.filter((k) => !removed.includes(k)) };
   }
   const file = readGlobalSettings(ctx.paths.configDir);
@@ -139,7 +141,7 @@ export async function unsetConfig(ctx: Context, scope: Scope, keys: string[], op
     return tail === undefined ? v !== undefined : (v as Record<string, unknown> | undefined)?.[tail] !== undefined;
   };
   const removed = keys.filter(has);
-  if (removed.length > 0) {
+  if (removed.length > 0 && !options.dryRun) {
     await writeGlobalSettings(ctx.paths.configDir, (current) => {
       const next: GlobalSettingsFile = { env: { ...current.env }, settings: { ...current.settings } };
       for (const key of removed) {

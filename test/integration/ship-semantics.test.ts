@@ -164,6 +164,8 @@ describe('the CI contract on every mutating command', () => {
       ['rollback', app],
       ['lock', 'release', app],
       ['prune', '--app', app],
+      ['config', 'set', 'CI_FLAG=1', '--app', app],
+      ['config', 'unset', 'CI_FLAG', '--app', app],
     ];
     for (const argv of commands) {
       const r = await run(...argv, '--yes', '--json');
@@ -171,6 +173,17 @@ describe('the CI contract on every mutating command', () => {
       expect(() => r.json(), argv.join(' ')).not.toThrow();
     }
     expect(await fetchText(port)).toBe('one');
+  });
+
+  it('--dry-run on every mutating command changes nothing', async () => {
+    const before = (await run('ls', '--app', app, '--json')).json<PublicRecord[]>();
+    for (const argv of [['deploy'], ['redeploy', app], ['stop', app], ['start', app], ['restart', app], ['rollback', app, '--steps', '1'], ['lock', 'release', app], ['prune', '--app', app], ['config', 'set', 'DRY=1', '--app', app], ['config', 'unset', 'CI_FLAG', '--app', app]]) {
+      const r = await run(...argv, '--dry-run', '--json');
+      expect([0, EXIT_CODES.not_found], `${argv.join(' ')}: ${r.stderr}`).toContain(r.code);
+      expect(() => r.json(), argv.join(' ')).not.toThrow();
+    }
+    expect((await run('config', 'get', 'DRY', '--app', app)).code).toBe(EXIT_CODES.not_found);
+    expect((await run('ls', '--app', app, '--json')).json<PublicRecord[]>()).toEqual(before);
   });
 
   it('--app works on the commands that act on an app, and a mismatch with the id is refused', async () => {

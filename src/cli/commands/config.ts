@@ -107,22 +107,33 @@ export const set: Handler = async (ctx, assignments, o) => {
   for (const a of assignments) {
     parsed.push(!a.includes('=') && o.secret === true ? { key: a, value: await secretValue(ctx, a) } : parseAssignment(a));
   }
-  const changed = await setConfig(ctx, scope, parsed, { secret: o.secret as boolean | undefined, forceEnv: Boolean(o.env) });
+  const dryRun = Boolean(o.dryRun);
+  const changed = await setConfig(ctx, scope, parsed, { secret: o.secret as boolean | undefined, forceEnv: Boolean(o.env), dryRun });
   const target = 'app' in scope ? scope.app : 'every app (user-wide)';
   if (ctx.reporter.json) {
-    ctx.reporter.result({ scope: 'app' in scope ? { app: scope.app } : { global: true }, set: changed });
+    ctx.reporter.result({ scope: 'app' in scope ? { app: scope.app } : { global: true }, set: changed, ...(dryRun ? { dryRun: true } : {}) });
     return;
   }
-  ctx.reporter.print(`Set ${changed.map((c) => `${c.key}${c.secret ? ' (secret)' : ''}`).join(', ')} for ${target}.`);
+  const list = changed.map((c) => `${c.key}${c.secret ? ' (secret)' : ''}`).join(', ');
+  if (dryRun) {
+    ctx.reporter.print(`Would set ${list} for ${target}. Dry run: nothing was changed.`);
+    return;
+  }
+  ctx.reporter.print(`Set ${list} for ${target}.`);
   ctx.reporter.info(ctx.reporter.colors.dim('app' in scope ? applyHint(scope.app) : 'It applies to the next deploy or redeploy of every app that does not set it itself.'));
 };
 
 export const unset: Handler = async (ctx, keys, o) => {
   const scope = scopeOf(await whichApp(ctx, o), Boolean(o.global));
   if (keys.length === 0) throw new DeployError('usage', 'Nothing to unset: give one or more KEYs.');
-  const result = await unsetConfig(ctx, scope, keys, { forceEnv: Boolean(o.env) });
+  const dryRun = Boolean(o.dryRun);
+  const result = await unsetConfig(ctx, scope, keys, { forceEnv: Boolean(o.env), dryRun });
   if (ctx.reporter.json) {
-    ctx.reporter.result({ scope: 'app' in scope ? { app: scope.app } : { global: true }, ...result });
+    ctx.reporter.result({ scope: 'app' in scope ? { app: scope.app } : { global: true }, ...result, ...(dryRun ? { dryRun: true } : {}) });
+    return;
+  }
+  if (dryRun) {
+    ctx.reporter.print(`${result.removed.length > 0 ? `Would unset ${result.removed.join(', ')}.` : 'Nothing to unset.'} Dry run: nothing was changed.`);
     return;
   }
   if (result.removed.length > 0) ctx.reporter.print(`Unset ${result.removed.join(', ')}.`);
