@@ -47,6 +47,9 @@ const onSignal = (signal) => {
   interrupts++;
   if (interrupts > 1) process.exit(130);
   controller.abort(new Error(signal));
+  // Whatever the command waits on (an engine that does not answer, a stop in flight), it ends within 2 s: what
+  // can be undone in that time is undone, and the next command's recovery sees to the rest.
+  setTimeout(() => process.exit(130), 2000).unref();
 };
 process.on('SIGINT', onSignal);
 process.on('SIGTERM', onSignal);

@@ -20,6 +20,31 @@ export class ApiError extends Error {
   }
 }
 
+/**
+ * The engine accepted the connection (or not even that) and then said nothing for too long: a stuck daemon, a
+ * dead ssh tunnel, a proxy that hangs. Its code makes it read as an unreachable engine (exit 13).
+ */
+export class EngineTimeout extends Error {
+  readonly code = 'ETIMEDOUT';
+  constructor(what: string, ms: number) {
+    super(`no answer to ${what} within ${ms >= 1000 ? `${Math.round(ms / 100) / 10}s` : `${ms}ms`}; set DEPLOY_ENGINE_TIMEOUT (e.g. 60s) to wait longer`);
+    this.name = 'EngineTimeout';
+  }
+}
+
+/** How long an engine may stay silent in one request before it is given up on, unless a call says otherwise. */
+export const DEFAULT_IDLE_MS = 30_000;
+
+/** DEPLOY_ENGINE_TIMEOUT: "45s", "2m", "1500ms" or plain seconds; the default when unset or unreadable. */
+export function idleFromEnv(env: Record<string, string | undefined>): number {
+  const raw = env.DEPLOY_ENGINE_TIMEOUT?.trim();
+  if (!raw) return DEFAULT_IDLE_MS;
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(raw);
+  if (!m) return DEFAULT_IDLE_MS;
+  const n = Number(m[1]);
+  return Math.max(100, Math.round(m[2] === 'ms' ? n : m[2] === 'm' ? n * 60_000 : n * 1000));
+}
+
 export type Query = Record<string, string | number | boolean | undefined>;
 
 function queryString(query: Query | undefined): string {
@@ -43,9 +68,12 @@ export class EngineApi {
   private readonly client: typeof http.request;
   /** "/v1.41", once the version is agreed. */
   prefix = '';
+  /** How long a request may go without a byte either way (connect, first byte, between bytes of a body). */
+  readonly idleMs: number;
 
   constructor(endpoint: Endpoint, env: Record<string, string | undefined>) {
     this.endpoint = endpoint;
+    this.idleMs = idleFromEnv(env);
     const url = new URL(endpoint.url);
     if (url.protocol === 'unix:') {
       this.agent = new http.Agent({ keepAlive: true });
@@ -68,8 +96,16 @@ export class EngineApi {
     }
   }
 
-  /** Sends a request; resolves with the response once its headers arrive (any status). */
-  private send(method: string, path: string, options: { query?: Query; body?: Buffer | Readable | undefined; headers?: Record<string, string>; signal?: AbortSignal; versioned?: boolean } = {}): Promise<IncomingMessage> {
+  /**
+   * Sends a request; resolves with the response once its headers arrive (any status). A request that goes `idleMs`
+   * without a byte either way (connecting, uploading, waiting for the answer) fails with EngineTimeout; 0 waits
+   * as long as it takes (a stop with its own grace period, a wait for an event).
+   */
+  private send(
+    method: string,
+    path: string,
+    options: { query?: Query; body?: Buffer | Readable | undefined; headers?: Record<string, string>; signal?: AbortSignal; versioned?: boolean; idleMs?: number } = {},
+  ): Promise<IncomingMessage> {
     return new Promise((resolve, reject) => {
       const headers: Record<string, string | number> = { ...options.headers };
       const body = options.body;
@@ -82,19 +118,50 @@ export class EngineApi {
         headers,
         ...(options.signal ? { signal: options.signal } : {}),
       });
-      req.on('response', resolve);
-      req.on('error', reject);
+      const idle = options.idleMs ?? this.idleMs;
+      let timer: NodeJS.Timeout | null = null;
+      const arm = () => {
+        if (idle <= 0) return;
+        if (timer) clearTimeout(timer);
+        timer = setTimeout(() => req.destroy(new EngineTimeout(`${method} ${path}`, idle)), idle);
+      };
+      const disarm = () => {
+        if (timer) clearTimeout(timer);
+        timer = null;
+      };
+      arm();
+      req.on('response', (res) => {
+        disarm();
+        resolve(res);
+      });
+      req.on('error', (error) => {
+        disarm();
+        reject(error);
+      });
       if (body === undefined) req.end();
       else if (Buffer.isBuffer(body)) req.end(body);
       else {
         body.on('error', (error) => req.destroy(error));
+        // An upload in progress is the engine taking bytes: it is not silent.
+        body.on('data', arm);
         body.pipe(req);
       }
     });
   }
 
+  /** Reads a whole answer, giving up when the engine goes silent for `idleMs` between bytes. */
+  private read(res: IncomingMessage, what: string, idleMs = this.idleMs): Promise<Buffer> {
+    if (idleMs <= 0) return readAll(res);
+    let timer = setTimeout(() => res.destroy(new EngineTimeout(what, idleMs)), idleMs);
+    res.on('data', () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => res.destroy(new EngineTimeout(what, idleMs)), idleMs);
+    });
+    return readAll(res).finally(() => clearTimeout(timer));
+  }
+
   private async failure(res: IncomingMessage): Promise<never> {
-    const text = (await readAll(res)).toString('utf8');
+    const text = (await this.read(res, 'an error answer')).toString('utf8');
     let message = text.trim();
     try {
       message = (JSON.parse(text) as { message?: string }).message ?? message;
@@ -105,16 +172,16 @@ export class EngineApi {
   }
 
   /** A JSON answer (or null for an empty 2xx body). */
-  async json<T>(method: string, path: string, options: { query?: Query; body?: unknown; versioned?: boolean } = {}): Promise<T> {
+  async json<T>(method: string, path: string, options: { query?: Query; body?: unknown; versioned?: boolean; idleMs?: number } = {}): Promise<T> {
     const body = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body));
-    const res = await this.send(method, path, { query: options.query, body, headers: body ? { 'Content-Type': 'application/json' } : {}, versioned: options.versioned ?? true });
+    const res = await this.send(method, path, { query: options.query, body, headers: body ? { 'Content-Type': 'application/json' } : {}, versioned: options.versioned ?? true, ...(options.idleMs !== undefined ? { idleMs: options.idleMs } : {}) });
     if ((res.statusCode ?? 0) >= 300 && res.statusCode !== 304) return this.failure(res);
-    const text = (await readAll(res)).toString('utf8');
+    const text = (await this.read(res, `${method} ${path}`, options.idleMs)).toString('utf8');
     return (text.trim() === '' ? null : JSON.parse(text)) as T;
   }
 
   /** The answer as a stream (build output, events, logs, archives); errors before the body are thrown. */
-  async stream(method: string, path: string, options: { query?: Query; body?: Buffer | Readable; headers?: Record<string, string>; signal?: AbortSignal } = {}): Promise<IncomingMessage> {
+  async stream(method: string, path: string, options: { query?: Query; body?: Buffer | Readable; headers?: Record<string, string>; signal?: AbortSignal; idleMs?: number } = {}): Promise<IncomingMessage> {
     const res = await this.send(method, path, options);
     if ((res.statusCode ?? 0) >= 300) return this.failure(res);
     return res;
@@ -122,7 +189,7 @@ export class EngineApi {
 
   /** The whole answer as bytes. */
   async buffer(method: string, path: string, options: { query?: Query } = {}): Promise<Buffer> {
-    return readAll(await this.stream(method, path, options));
+    return this.read(await this.stream(method, path, options), `${method} ${path}`);
   }
 
   /** Closes idle kept-alive connections (ssh processes included), so the process can exit promptly. */

@@ -10,6 +10,9 @@ import { CONNECTION_LOST } from './events.js';
 /** The newest Engine API this tool speaks; older engines are met at their own version. */
 const CLIENT_API_VERSION = '1.45';
 
+/** How long a first /_ping may go unanswered (DEPLOY_ENGINE_TIMEOUT, when set, decides instead). */
+const PING_IDLE_MS = 10_000;
+
 export interface BuildOptions {
   /** BuildKit (faster, labels cost no step) or the classic builder, for engines without BuildKit. */
   builder: 'buildkit' | 'classic';
@@ -122,7 +125,8 @@ export class Engine {
     let serverVersion: string;
     try {
       // /_ping answers in well under a millisecond with the version in a header; /version asks containerd too.
-      const ping = await api.stream('GET', '/_ping');
+      // A ping that hangs is an engine a person should hear about in seconds, not minutes.
+      const ping = await api.stream('GET', '/_ping', { idleMs: env.DEPLOY_ENGINE_TIMEOUT ? api.idleMs : PING_IDLE_MS });
       ping.resume();
       const header = ping.headers['api-version'];
       serverVersion = typeof header === 'string' && /^\d+\.\d+$/.test(header) ? header : '1.24';
@@ -278,7 +282,8 @@ export class Engine {
   /** Stops a container, giving it `graceSeconds` to exit after SIGTERM. Stopping a stopped one succeeds. */
   async stopContainer(id: string, graceSeconds = 10): Promise<void> {
     try {
-      await this.call('stop container', () => this.api.json('POST', `/containers/${encodeURIComponent(id)}/stop`, { query: { t: graceSeconds } }));
+      // The engine is silent for up to the grace period while the app has its chance to stop.
+      await this.call('stop container', () => this.api.json('POST', `/containers/${encodeURIComponent(id)}/stop`, { query: { t: graceSeconds }, idleMs: graceSeconds * 1000 + this.api.idleMs }));
     } catch (error) {
       if (statusCode(error) === 404) return;
       throw error;
@@ -286,7 +291,7 @@ export class Engine {
   }
 
   async restartContainer(id: string, graceSeconds = 10): Promise<void> {
-    await this.call('restart container', () => this.api.json('POST', `/containers/${encodeURIComponent(id)}/restart`, { query: { t: graceSeconds } }));
+    await this.call('restart container', () => this.api.json('POST', `/containers/${encodeURIComponent(id)}/restart`, { query: { t: graceSeconds }, idleMs: graceSeconds * 1000 + this.api.idleMs }));
   }
 
   /** Removes a container (stopping it first if needed). Removing one that is gone succeeds. */
