@@ -1,6 +1,6 @@
 import { hostname, userInfo } from 'node:os';
 import type { Engine } from '../adapters/docker/engine.js';
-import { machineId, processAlive } from '../adapters/machine.js';
+import { machineId, pidNamespace, pidNamespaceAlive, processAlive } from '../adapters/machine.js';
 import { durationInProse, formatAge } from '../core/duration.js';
 import { DeployError } from '../core/errors.js';
 import { LABEL } from '../core/names.js';
@@ -29,6 +29,8 @@ export interface LockHolder {
   pid: number;
   since: number;
   purpose: string;
+  /** The holder's PID namespace: its pid means something here only when it is this process's namespace too. */
+  pidns?: string | undefined;
 }
 
 export interface HeldLock {
@@ -54,7 +56,7 @@ function me(purpose: string, now: number): LockHolder {
   } catch {
     // no passwd entry (some containers)
   }
-  return { who: `${user}@${hostname()}`, host: hostname(), machine: machineId(), pid: process.pid, since: now, purpose };
+  return { who: `${user}@${hostname()}`, host: hostname(), machine: machineId(), pid: process.pid, since: now, purpose, pidns: pidNamespace() ?? undefined };
 }
 
 export function describeHolder(h: LockHolder, now: number): string {
@@ -87,15 +89,35 @@ export async function readLock(engine: Engine, app: string): Promise<HeldLock | 
 }
 
 /** Why a held lock no longer protects anything, or null while its holder is alive. */
-export function staleness(lock: HeldLock, now: number, here: { machine: string; alive: (pid: number) => boolean }): string | null {
-  if (lock.holder.machine === here.machine && !here.alive(lock.holder.pid)) return `its process ${lock.holder.pid} on this machine is gone`;
+export interface HereView {
+  machine: string;
+  alive: (pid: number) => boolean;
+  /** This process's PID namespace, and whether a namespace still has a process in it. */
+  pidns?: string | null;
+  namespaceAlive?: (ns: string) => boolean;
+}
+
+export function staleness(lock: HeldLock, now: number, here: HereView): string | null {
+  const h = lock.holder;
+  if (h.machine === here.machine) {
+    // A holder in another PID namespace (a deploy run in a container): its pid is not ours to look up; its
+    // namespace is gone once its container is.
+    const elsewhere = h.pidns !== undefined && here.pidns !== undefined && here.pidns !== null && h.pidns !== here.pidns;
+    if (elsewhere && here.namespaceAlive && !here.namespaceAlive(h.pidns as string)) return `its PID namespace on this machine (a container, pid ${h.pid} there) is gone`;
+    if (!elsewhere && !here.alive(h.pid)) return `its process ${h.pid} on this machine is gone`;
+  }
   if (now - lock.heartbeat > LEASE_MS) return `no heartbeat for ${durationInProse(now - lock.heartbeat)}`;
   return null;
 }
 
 /** staleness() as seen from this machine. */
 export function stalenessHere(lock: HeldLock, now: number): string | null {
-  return staleness(lock, now, { machine: machineId(), alive: processAlive });
+  return staleness(lock, now, hereView());
+}
+
+/** This machine as staleness() needs to see it. */
+export function hereView(): HereView {
+  return { machine: machineId(), alive: processAlive, pidns: pidNamespace(), namespaceAlive: pidNamespaceAlive };
 }
 
 /**
@@ -105,7 +127,7 @@ export function stalenessHere(lock: HeldLock, now: number): string | null {
 async function acquireLock(ctx: Context, engine: Engine, app: string, purpose: string, waitMs = ctx.lockWaitMs): Promise<Lock> {
   const deadline = ctx.now() + waitMs;
   const holder = me(purpose, ctx.now());
-  const here = { machine: holder.machine, alive: processAlive };
+  const here = hereView();
   let announced = false;
   let contended = false;
   for (let attempt = 0; attempt < 1000; attempt++) {

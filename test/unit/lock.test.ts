@@ -22,3 +22,14 @@ describe('staleness of a held lock', () => {
     expect(staleness(held({ machine: 'm-2' }), 1_000_000 + LEASE_MS + 1, { machine: 'm-1', alive: () => true })).toBe('no heartbeat for 45s');
   });
 });
+
+describe('staleness of a holder in another PID namespace (a deploy run in a container)', () => {
+  const now = 1_000_000 + 5_000;
+  const here = (namespaceAlive: boolean) => ({ machine: 'm-1', alive: () => true, pidns: 'pid:[4026531836]', namespaceAlive: () => namespaceAlive });
+  it('is stale once that namespace has no process left, whatever pid 1 means here', () => {
+    expect(staleness(held({ pid: 1, pidns: 'pid:[4026532999]' }), now, here(false))).toBe('its PID namespace on this machine (a container, pid 1 there) is gone');
+  });
+  it('is live while the namespace runs, even when its pid is not a process here', () => {
+    expect(staleness(held({ pid: 1, pidns: 'pid:[4026532999]' }), now, { ...here(true), alive: () => false })).toBeNull();
+  });
+});

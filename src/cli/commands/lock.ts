@@ -1,8 +1,8 @@
 import { DeployError } from '../../core/errors.js';
 import type { Handler } from '../../main.js';
 import { endpointOfApp } from '../../services/engine-for-app.js';
-import { machineId, processAlive } from '../../adapters/machine.js';
-import { describeHolder, forceRelease, LEASE_MS, readLock, stalenessHere } from '../../services/lock.js';
+import { machineId } from '../../adapters/machine.js';
+import { describeHolder, forceRelease, readLock, stalenessHere } from '../../services/lock.js';
 import { askYes } from '../../ui/confirm.js';
 
 export const status: Handler = async (ctx, [app], _o) => {
@@ -34,7 +34,7 @@ export const release: Handler = async (ctx, [app], o) => {
   }
   // A holder whose process runs on this machine and still beats is provably at work: removing its lock would let
   // a second deploy run beside it. Only --force does that.
-  const alive = held.holder.machine === machineId() && processAlive(held.holder.pid) && ctx.now() - held.heartbeat <= LEASE_MS;
+  const alive = held.holder.machine === machineId() && stalenessHere(held, ctx.now()) === null;
   if (alive && !o.force) {
     throw new DeployError('lock_held', `${app} is locked by ${describeHolder(held.holder, ctx.now())}, and that process is alive on this machine.`, {
       hint: `Wait for it to finish (or stop it). To remove its lock anyway: deploy lock release ${app} --force`,
