@@ -108,6 +108,9 @@ export async function release(ctx: Context, engine: Engine, tracker: Tracker, im
     } finally {
       watch.close();
     }
+    // It serves from here on: recorded as running and current in one write, retried while another process holds
+    // the store; if it cannot be recorded at all, the switch is undone rather than left unrecorded.
+    await recordServing(ctx, tracker);
   } catch (error) {
     await undo(ctx, engine, tracker, containerId, stoppedOld ? { d: plan.replaces as Deployment, engine: oldEngine as Engine } : null, secrets);
     // An image this deployment built and that never served goes too: every image left on the engine then
@@ -136,10 +139,6 @@ export async function release(ctx: Context, engine: Engine, tracker: Tracker, im
     throw error;
   }
 
-  const readyAt = ctx.now();
-  tracker.update({ status: 'running', readyAt }, { type: 'ready', message: 'passed its health gate' });
-  store.markFirstReady(d.id);
-  store.setCurrent(d.app, d.id, readyAt);
   const replaced = plan.replaces ?? (current && current.id !== d.id ? current : null);
   if (replaced) {
     // The new deployment serves now, whatever happens to the old one: a failure here is a warning.
@@ -151,6 +150,30 @@ export async function release(ctx: Context, engine: Engine, tracker: Tracker, im
   }
   tracker.update({ finishedAt: ctx.now() });
   return d;
+}
+
+/** How often, and after how long, recording a healthy deployment is tried again while the store is locked. */
+const RECORD_RETRIES = [1_000, 3_000];
+
+async function recordServing(ctx: Context, tracker: Tracker): Promise<void> {
+  const store = ctx.store();
+  const d = tracker.deployment;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      store.transaction(() => {
+        const readyAt = ctx.now();
+        tracker.update({ status: 'running', readyAt }, { type: 'ready', message: 'passed its health gate' });
+        store.markFirstReady(d.id);
+        store.setCurrent(d.app, d.id, readyAt);
+      });
+      return;
+    } catch (error) {
+      const wait = RECORD_RETRIES[attempt];
+      if (!(error instanceof DeployError && error.details?.busy) || wait === undefined || ctx.signal.aborted) throw error;
+      ctx.reporter.warn(`${error.message} Trying again in ${wait / 1000}s.`);
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+  }
 }
 
 /**

@@ -8,6 +8,7 @@ import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
 const BUSY_TIMEOUT_MS = 10_000;
 
 // SQLite's primary result codes that mean "this file is not a store we can trust".
+const SQLITE_BUSY = 5;
 const SQLITE_CORRUPT = 11;
 const SQLITE_IOERR = 10;
 const SQLITE_FULL = 13;
@@ -39,6 +40,13 @@ export function storeError(path: string, error: unknown): DeployError {
   if (code === SQLITE_CORRUPT || code === SQLITE_NOTADB) {
     return new DeployError('store', `The store at ${path} is damaged or is not a deploy store (${(error as Error).message}).`, {
       hint: `It was left untouched. Move it aside (mv ${path} ${path}.broken) to start a new one, or restore it from a backup.`,
+      cause: error,
+    });
+  }
+  if (code === SQLITE_BUSY) {
+    return new DeployError('store', `The store at ${path} stayed locked by another process for ${BUSY_TIMEOUT_MS / 1000}s (a long write elsewhere); this change was not saved.`, {
+      hint: 'Another deploy process holds the store (or a program has it open in a transaction): let it finish, then run the command again.',
+      details: { busy: true },
       cause: error,
     });
   }
