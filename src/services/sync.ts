@@ -41,8 +41,11 @@ function fromLabel(r: RecordLabel, endpoint: string, extra: Partial<Deployment>)
     supersededBy: null,
     rolledBack: false,
     worker: null,
+    exitCode: null,
+    exitedAt: null,
+    checkedAt: null,
     ...extra,
-  };
+  } as Deployment;
 }
 
 /**

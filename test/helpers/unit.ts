@@ -68,6 +68,10 @@ export function makeDeployment(overrides: Partial<Deployment> = {}): Deployment 
     supersededBy: null,
     rolledBack: false,
     worker: null,
+    exitCode: null,
+    exitedAt: null,
+    checkedAt: null,
+    rolledBackFrom: [],
     ...overrides,
   };
 }
