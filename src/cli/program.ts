@@ -176,13 +176,14 @@ export function buildProgram(io: IO, run: Run): Command {
         "the statuses of this store's deployments from the real container states. A CI runner that starts with an\n" +
         'empty store can sync, then roll back.',
     )
-    .option('-a, --app <name>', 'only this app')
+    .option('-a, --app <name>', 'only this app (brought in even if this store does not know it yet)')
+    .option('--all', 'adopt every app on the engine, not only those this store knows, and list what was adopted')
     .action(action(async () => (await import('./commands/sync.js')).handler));
 
   program
     .command('prune')
     .summary("remove an app's old images, keeping what runs and the last N successful releases")
-    .option('-a, --app <name>', 'only this app (default: every app this store knows on the engine)')
+    .option('-a, --app <name>', 'only this app (default: every app this store deployed itself, not apps only synced in)')
     .option('--keep <n>', 'rollback targets to keep besides what runs (default: the app\'s retention, 5)')
     .option('--dry-run', 'list what would go, remove nothing')
     .option('-y, --yes', 'do not ask')

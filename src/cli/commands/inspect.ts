@@ -4,6 +4,7 @@ import { resolveDeployment } from '../../services/resolve.js';
 import { renderInspection } from '../../ui/inspect-view.js';
 
 export const handler: Handler = async (ctx, [ref], _o) => {
+  await (await import('../../services/reconcile.js')).reconcile(ctx, { ref });
   const d = resolveDeployment(ctx, ref as string, { allowApp: true });
   const inspection = inspectDeployment(ctx, d);
   if (ctx.reporter.json) ctx.reporter.result(inspectionJson(inspection));

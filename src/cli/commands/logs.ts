@@ -15,6 +15,7 @@ function parseTail(raw: unknown): number | 'all' {
 }
 
 export const handler: Handler = async (ctx, [ref], o) => {
+  if (!o.build) await (await import('../../services/reconcile.js')).reconcile(ctx, { ref });
   const r = ctx.reporter;
   const d = resolveDeployment(ctx, ref as string, { allowApp: true });
   const tail = parseTail(o.tail);

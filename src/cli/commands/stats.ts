@@ -5,6 +5,7 @@ import { countsTable, renderDetails } from '../../ui/stats-view.js';
 import { plainTable, terminalTable } from '../../ui/table.js';
 
 export const handler: Handler = async (ctx, _args, o) => {
+  await (await import('../../services/reconcile.js')).reconcile(ctx, { app: o.app as string | undefined });
   const r = ctx.reporter;
   const until = ctx.now();
   const since = parseSince((o.since as string | undefined) ?? '30d', until);
