@@ -70,10 +70,10 @@ function failureText(error: unknown, timedOut: boolean, timeoutMs: number): stri
 }
 
 /** Is the app's lock (in the listing) held by a holder that is still alive? */
-async function lockHeld(ctx: Context, engine: Engine, listing: ContainerSummary[], app: string): Promise<boolean> {
+async function lockHeld(ctx: Context, engine: () => Promise<Engine>, listing: ContainerSummary[], app: string): Promise<boolean> {
   if (!listing.some((c) => c.labels[LABEL.lock] === app)) return false;
   const { readLock, stalenessHere } = await import('./lock.js');
-  const held = await readLock(engine, app).catch(() => null);
+  const held = await engine().then((e) => readLock(e, app)).catch(() => null);
   return held !== null && stalenessHere(held, ctx.now()) === null;
 }
 
@@ -119,14 +119,20 @@ export async function reconcile(ctx: Context, options: ReconcileOptions = {}): P
           fromStore(list, url, 'did not answer (no socket there)');
           return;
         }
-        let engine: Engine | null = null;
+        // The full client (a version handshake, node:http) only when the glance cannot do (TLS, ssh), or when a
+        // lock must be read or an exit time learnt.
+        const conn: { engine: Promise<Engine> | null } = { engine: null };
+        const engine = () =>
+          (conn.engine ??= Promise.all([import('../adapters/docker/engine.js'), import('./engines.js')]).then(([{ Engine }, { endpointForUrl }]) =>
+            Engine.connect(endpointForUrl(ctx, url), ctx.env, controller.signal),
+          ));
         let listing: ContainerSummary[];
         try {
-          const [{ Engine }, { endpointForUrl }] = await Promise.all([import('../adapters/docker/engine.js'), import('./engines.js')]);
-          engine = await Engine.connect(endpointForUrl(ctx, url), ctx.env, controller.signal);
-          listing = await engine.listContainers({ [LABEL.managed]: 'true' }, controller.signal);
+          const plain = url.startsWith('unix://') || (url.startsWith('tcp://') && !(await import('./engines.js')).endpointForUrl(ctx, url).tls);
+          const { glanceContainers } = await import('../adapters/docker/glance.js');
+          listing = (plain ? await glanceContainers(url, { [LABEL.managed]: 'true' }, controller.signal) : null) ?? (await (await engine()).listContainers({ [LABEL.managed]: 'true' }, controller.signal));
         } catch (error) {
-          engine?.close();
+          void conn.engine?.then((e) => e.close(), () => undefined);
           const reason = failureText(error, controller.signal.aborted, timeoutMs);
           store.recordEngineCheck(url, ctx.now(), reason);
           fromStore(list, url, `did not answer (${reason})`);
@@ -136,7 +142,7 @@ export async function reconcile(ctx: Context, options: ReconcileOptions = {}): P
           if (memo.answeredAt === null || started - memo.answeredAt > CHECKED_WRITE_MS || memo.failedAt !== null) store.recordEngineCheck(url, started, null);
           await compare(ctx, engine, listing, list, options, out, controller.signal);
         } finally {
-          engine.close();
+          void conn.engine?.then((e) => e.close(), () => undefined);
         }
       }),
     );
@@ -146,7 +152,7 @@ export async function reconcile(ctx: Context, options: ReconcileOptions = {}): P
   return report(ctx, out, options);
 }
 
-async function compare(ctx: Context, engine: Engine, listing: ContainerSummary[], list: Deployment[], options: ReconcileOptions, out: Reconciled, signal: AbortSignal): Promise<void> {
+async function compare(ctx: Context, engine: () => Promise<Engine>, listing: ContainerSummary[], list: Deployment[], options: ReconcileOptions, out: Reconciled, signal: AbortSignal): Promise<void> {
   const store = ctx.store();
   const now = ctx.now();
   const byId = new Map(listing.filter((c) => c.labels[LABEL.id]).map((c) => [c.labels[LABEL.id] as string, c]));
@@ -158,13 +164,13 @@ async function compare(ctx: Context, engine: Engine, listing: ContainerSummary[]
     }
     const summary = byId.get(d.id) ?? listing.find((c) => c.id === d.containerId) ?? null;
     let inspected: ContainerState | null = null;
-    if (summary && options.inspect && !signal.aborted) inspected = await engine.inspectContainer(summary.id).catch(() => null);
+    if (summary && options.inspect && !signal.aborted) inspected = await engine().then((e) => e.inspectContainer(summary.id)).catch(() => null);
     out.seen.set(d.id, { summary, inspected });
     let seen = summary && { state: summary.state, exitCode: summary.exitCode };
     let observation = observe(d, seen, now);
     if (observation?.status === 'exited' && summary) {
       // The listing names the exit code; the time it exited takes an inspection (only when the state changed).
-      inspected ??= await engine.inspectContainer(summary.id).catch(() => null);
+      inspected ??= await engine().then((e) => e.inspectContainer(summary.id)).catch(() => null);
       if (inspected) {
         seen = { state: inspected.restarting ? 'restarting' : inspected.status, exitCode: inspected.exitCode };
         observation = observe(d, { ...seen, finishedAt: inspected.finishedAt }, now);

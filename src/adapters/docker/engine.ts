@@ -4,6 +4,7 @@ import { DeployError } from '../../core/errors.js';
 import { BuildkitProgress, decodeStatus } from '../../core/buildkit-progress.js';
 import { LogDemuxer, type LogLine } from '../../core/logs.js';
 import { ApiError, EngineApi, readAll } from './api.js';
+import { toSummaries, type ListedContainers } from './glance.js';
 import type { Endpoint } from './endpoint.js';
 import { CONNECTION_LOST } from './events.js';
 
@@ -60,12 +61,6 @@ export interface ContainerSummary {
   exitCode: number | null;
   imageId: string;
   labels: Record<string, string>;
-}
-
-/** "Exited (137) 5 minutes ago" → 137; "Restarting (1) …" → 1. */
-function exitCodeIn(status: string): number | null {
-  const m = /^(?:Exited|Restarting) \((-?\d+)\)/.exec(status);
-  return m ? Number(m[1]) : null;
 }
 
 export interface ContainerEvent {
@@ -353,22 +348,13 @@ export class Engine {
    * timeout), an abort ends the request at once.
    */
   async listContainers(labels: Record<string, string | null>, signal?: AbortSignal): Promise<ContainerSummary[]> {
-    type Listed = Array<{ Id: string; Names: string[]; State: string; Status?: string; ImageID: string; Labels: Record<string, string> | null }>;
     const query = { all: 'true', filters: labelFilters(labels) };
     const list = await this.call('list containers', async () =>
       signal
-        ? (JSON.parse((await readAll(await this.api.stream('GET', '/containers/json', { query, signal }))).toString('utf8')) as Listed)
-        : this.api.json<Listed>('GET', '/containers/json', { query }),
+        ? (JSON.parse((await readAll(await this.api.stream('GET', '/containers/json', { query, signal }))).toString('utf8')) as ListedContainers)
+        : this.api.json<ListedContainers>('GET', '/containers/json', { query }),
     );
-    return list.map((c) => ({
-      id: c.Id,
-      name: (c.Names[0] ?? '').replace(/^\//, ''),
-      state: c.State,
-      status: c.Status ?? '',
-      exitCode: exitCodeIn(c.Status ?? ''),
-      imageId: c.ImageID,
-      labels: c.Labels ?? {},
-    }));
+    return toSummaries(list);
   }
 
   /** Imports a root filesystem tar as an image (what `docker import` does); needs no registry. */
