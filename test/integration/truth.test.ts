@@ -152,7 +152,7 @@ describe('one truth about what runs: containers that die unasked are not shown r
     const store = Store.open(join(home.dir, 'deploy.db'));
     try {
       // A second deployment "in progress", worked on by this (live) process: what a switch-over looks like in the store.
-      const other = store.createDeployment({ ...(store.getDeployment(id) as never), id: 'zzprogr2', status: 'starting', containerId: null, worker: { machine: execFileSync('cat', ['/etc/machine-id'], { encoding: 'utf8' }).trim(), pid: process.pid } });
+      const other = store.createDeployment({ ...(store.getDeployment(id) as NonNullable<ReturnType<Store['getDeployment']>>), id: 'zzprogr2', status: 'starting', containerId: null, worker: { machine: execFileSync('cat', ['/etc/machine-id'], { encoding: 'utf8' }).trim(), pid: process.pid } });
       const r = await run('ls', '--app', app, '--json');
       expect(r.stderr).toContain('a deployment of it is in progress');
       expect(store.getDeployment(id)?.status).toBe('running');
