@@ -119,6 +119,7 @@ describe('one truth about what runs: containers that die unasked are not shown r
     const s = await status();
     expect(s).toMatchObject({ status: 'exited', container: { state: 'exited (137)', exitCode: 137 } });
     expect((await record()).exitCode).toBe(137);
+    expect((await run('inspect', app)).stdout).toMatch(/exited\s+code 137 · \d{4}-\d\d-\d\d /);
     docker('start', container);
     expect((await status()).status).toBe('running');
   });
