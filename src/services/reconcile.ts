@@ -3,6 +3,7 @@ import type { ContainerState, ContainerSummary, Engine } from '../adapters/docke
 import { formatAge } from '../core/duration.js';
 import { LABEL } from '../core/names.js';
 import { observe, type Observation } from '../core/observed.js';
+import type { CurrentState } from '../adapters/store/store.js';
 import type { Deployment } from '../core/types.js';
 import type { Context } from '../context.js';
 
@@ -87,10 +88,10 @@ export async function reconcile(ctx: Context, options: ReconcileOptions = {}): P
   const store = ctx.store();
   const app = options.app ?? (options.ref !== undefined ? await appOfRef(ctx, options.ref) : undefined);
   if (app === null) return out;
-  const currents = store.currentDeployments(app);
+  const currents = store.currentStates(app);
   if (currents.length === 0) return out;
   const inProgress = store.appsInProgress();
-  const byEndpoint = new Map<string, Deployment[]>();
+  const byEndpoint = new Map<string, CurrentState[]>();
   for (const d of currents) {
     if (inProgress.has(d.app)) {
       out.busy.push({ app: d.app, why: 'a deployment of it is in progress' });
@@ -104,7 +105,7 @@ export async function reconcile(ctx: Context, options: ReconcileOptions = {}): P
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), timeoutMs);
   const started = ctx.now();
-  const fromStore = (list: Deployment[], url: string, reason: string) => {
+  const fromStore = (list: CurrentState[], url: string, reason: string) => {
     for (const d of list) out.fromStore.push({ app: d.app, endpoint: url, reason, checkedAt: d.checkedAt });
   };
   try {
@@ -152,7 +153,7 @@ export async function reconcile(ctx: Context, options: ReconcileOptions = {}): P
   return report(ctx, out, options);
 }
 
-async function compare(ctx: Context, engine: () => Promise<Engine>, listing: ContainerSummary[], list: Deployment[], options: ReconcileOptions, out: Reconciled, signal: AbortSignal): Promise<void> {
+async function compare(ctx: Context, engine: () => Promise<Engine>, listing: ContainerSummary[], list: CurrentState[], options: ReconcileOptions, out: Reconciled, signal: AbortSignal): Promise<void> {
   const store = ctx.store();
   const now = ctx.now();
   const byId = new Map(listing.filter((c) => c.labels[LABEL.id]).map((c) => [c.labels[LABEL.id] as string, c]));
@@ -191,7 +192,7 @@ async function compare(ctx: Context, engine: () => Promise<Engine>, listing: Con
  * Writes an observation, unless the record changed since it was read or a deployment of the app began
  * meanwhile (then the moment seen may be a switch-over's: nothing is written).
  */
-function record(ctx: Context, d: Deployment, o: Observation, now: number): Deployment | null {
+function record(ctx: Context, d: CurrentState, o: Observation, now: number): Deployment | null {
   const store = ctx.store();
   return store.transaction(() => {
     const fresh = store.getDeployment(d.id);
