@@ -1,6 +1,7 @@
 import { statSync } from 'node:fs';
 import type { ContainerState, ContainerSummary, Engine } from '../adapters/docker/engine.js';
 import { formatAge } from '../core/duration.js';
+import { glanceContainers } from '../adapters/docker/glance.js';
 import { LABEL } from '../core/names.js';
 import { observe, type Observation } from '../core/observed.js';
 import type { CurrentState } from '../adapters/store/store.js';
@@ -90,26 +91,20 @@ export async function reconcile(ctx: Context, options: ReconcileOptions = {}): P
   if (app === null) return out;
   const currents = store.currentStates(app);
   if (currents.length === 0) return out;
-  const inProgress = store.appsInProgress();
   const byEndpoint = new Map<string, CurrentState[]>();
-  for (const d of currents) {
-    if (inProgress.has(d.app)) {
-      out.busy.push({ app: d.app, why: 'a deployment of it is in progress' });
-      continue;
-    }
-    byEndpoint.set(d.endpoint, [...(byEndpoint.get(d.endpoint) ?? []), d]);
-  }
-  if (byEndpoint.size === 0) return report(ctx, out, options);
+  for (const d of currents) byEndpoint.set(d.endpoint, [...(byEndpoint.get(d.endpoint) ?? []), d]);
+  // Apps someone is deploying are left as recorded; decided while the engines' answers are on their way.
+  const busy = new Set<string>();
 
   const timeoutMs = options.timeoutMs ?? RECONCILE_TIMEOUT_MS;
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), timeoutMs);
   const started = ctx.now();
   const fromStore = (list: CurrentState[], url: string, reason: string) => {
-    for (const d of list) out.fromStore.push({ app: d.app, endpoint: url, reason, checkedAt: d.checkedAt });
+    for (const d of list) if (!busy.has(d.app)) out.fromStore.push({ app: d.app, endpoint: url, reason, checkedAt: d.checkedAt });
   };
   try {
-    await Promise.all(
+    const asked = Promise.all(
       [...byEndpoint].map(async ([url, list]) => {
         const memo = store.engineCheck(url);
         if (memo.failedAt !== null && (memo.answeredAt ?? 0) < memo.failedAt && started - memo.failedAt < UNREACHABLE_MEMO_MS) {
@@ -129,8 +124,8 @@ export async function reconcile(ctx: Context, options: ReconcileOptions = {}): P
           ));
         let listing: ContainerSummary[];
         try {
+          // A local socket's request leaves before anything else is awaited (the answer is what takes time).
           const plain = url.startsWith('unix://') || (url.startsWith('tcp://') && !(await import('./engines.js')).endpointForUrl(ctx, url).tls);
-          const { glanceContainers } = await import('../adapters/docker/glance.js');
           listing = (plain ? await glanceContainers(url, { [LABEL.managed]: 'true' }, controller.signal) : null) ?? (await (await engine()).listContainers({ [LABEL.managed]: 'true' }, controller.signal));
         } catch (error) {
           void conn.engine?.then((e) => e.close(), () => undefined);
@@ -141,12 +136,20 @@ export async function reconcile(ctx: Context, options: ReconcileOptions = {}): P
         }
         try {
           if (memo.answeredAt === null || started - memo.answeredAt > CHECKED_WRITE_MS || memo.failedAt !== null) store.recordEngineCheck(url, started, null);
-          await compare(ctx, engine, listing, list, options, out, controller.signal);
+          await compare(ctx, engine, listing, list.filter((d) => !busy.has(d.app)), options, out, controller.signal);
         } finally {
           void conn.engine?.then((e) => e.close(), () => undefined);
         }
       }),
     );
+    for (const a of store.appsInProgress()) {
+      if (currents.some((d) => d.app === a)) {
+        busy.add(a);
+        out.busy.push({ app: a, why: 'a deployment of it is in progress' });
+      }
+    }
+    await asked;
+    out.fromStore = out.fromStore.filter((f) => !busy.has(f.app));
   } finally {
     clearTimeout(timer);
   }

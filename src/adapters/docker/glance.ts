@@ -1,4 +1,9 @@
+import { createRequire } from 'node:module';
 import type { ContainerSummary } from './engine.js';
+
+// Through require, as api.ts loads node:http: the ESM namespace of node:net costs ~2 ms of start-up here, the
+// module itself (already loaded for the standard streams) next to nothing.
+const { createConnection } = createRequire(import.meta.url)('node:net') as typeof import('node:net');
 
 /** The listing's items, as the Engine API gives them. */
 export type ListedContainers = Array<{ Id: string; Names: string[]; State: string; Status?: string; ImageID: string; Labels: Record<string, string> | null }>;
@@ -28,13 +33,12 @@ export function toSummaries(list: ListedContainers): ContainerSummary[] {
  * which `deploy ls` cannot afford. The listing's shape has not changed across API versions, so the engine's
  * own default version is fine. Null when the endpoint needs more (TLS, ssh): use Engine then.
  */
-export async function glanceContainers(url: string, labels: Record<string, string>, signal: AbortSignal): Promise<ContainerSummary[] | null> {
+export function glanceContainers(url: string, labels: Record<string, string>, signal: AbortSignal): Promise<ContainerSummary[] | null> {
   const u = new URL(url);
   const target = u.protocol === 'unix:' ? { path: decodeURIComponent(u.pathname) } : u.protocol === 'tcp:' || u.protocol === 'http:' ? { host: u.hostname, port: Number(u.port) || 2375 } : null;
-  if (!target) return null;
-  const { createConnection } = await import('node:net');
+  if (!target) return Promise.resolve(null);
   const filters = encodeURIComponent(JSON.stringify({ label: Object.entries(labels).map(([k, v]) => `${k}=${v}`) }));
-  return new Promise((resolve, reject) => {
+  return new Promise<ContainerSummary[]>((resolve, reject) => {
     const socket = createConnection(target);
     const chunks: Buffer[] = [];
     const abort = () => socket.destroy(Object.assign(new Error('aborted'), { code: 'ABORT_ERR' }));
