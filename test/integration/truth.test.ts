@@ -267,3 +267,26 @@ describe('an engine that does not answer costs a read-only command almost nothin
     }
   });
 });
+
+describe('bad input to status, destroy and sync changes nothing and says what to do', () => {
+  const home = tempHome();
+  afterAll(() => home.remove());
+  const run = (...args: string[]) => cli(args, { env: { DEPLOY_HOME: home.dir } });
+
+  it('refuses conflicting and invalid app names with exit 2, and unknown apps with exit 3', async () => {
+    const cases: Array<[string[], number, string]> = [
+      [['sync', '--app', 'web', '--all'], 2, '--app and --all both say which apps to sync'],
+      [['status', 'web', '--app', 'api'], 2, 'Two apps given: web and --app api'],
+      [['destroy', 'web', '--app', 'api', '--yes'], 2, 'Two apps given: web and --app api'],
+      [['destroy', '--yes'], 2, 'Which app? Nothing was changed.'],
+      [['destroy', 'MyApp', '--yes'], 2, 'Invalid app name "MyApp" (from the APP argument)'],
+      [['status', '--app', 'My App'], 2, 'Invalid app name "My App" (from --app)'],
+      [['destroy', 'web', '--yes'], 3, 'There is no app named web in this store; nothing was changed.'],
+    ];
+    for (const [args, code, message] of cases) {
+      const r = await run(...args, '--json');
+      expect(r.code, args.join(' ')).toBe(code);
+      expect(r.json<{ error: { message: string; exitCode: number } }>().error).toMatchObject({ exitCode: code, message: expect.stringContaining(message) });
+    }
+  });
+});

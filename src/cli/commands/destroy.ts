@@ -1,4 +1,5 @@
 import { DeployError } from '../../core/errors.js';
+import { assertAppName } from '../../core/ids.js';
 import type { Handler } from '../../main.js';
 import { applyDestroy, assertKnownApp, destroyEndpoint, planDestroy, type DestroyPlan } from '../../services/destroy.js';
 import { askYes } from '../../ui/confirm.js';
@@ -29,6 +30,7 @@ export const handler: Handler = async (ctx, [positional], o) => {
   }
   const app = positional ?? flag;
   if (app === undefined) throw new DeployError('usage', 'Which app? Nothing was changed.', { hint: 'deploy destroy APP (or --app APP)' });
+  assertAppName(app, positional !== undefined ? 'the APP argument' : '--app');
   assertKnownApp(ctx, app);
   const forget = Boolean(o.forget);
   const engine = await ctx.engine(destroyEndpoint(ctx, app));

@@ -1,6 +1,7 @@
 import { DEFAULT_SOCKET } from '../../core/endpoint-choice.js';
 import { formatDuration } from '../../core/duration.js';
 import { DeployError } from '../../core/errors.js';
+import { assertAppName } from '../../core/ids.js';
 import type { Handler } from '../../main.js';
 import { appStatuses, type AppStatus } from '../../services/status.js';
 import type { Colors } from '../../ui/colors.js';
@@ -45,6 +46,7 @@ export const handler: Handler = async (ctx, [positional], o) => {
     throw new DeployError('usage', `Two apps given: ${positional} and --app ${flag}.`, { hint: 'Give the app once: deploy status APP' });
   }
   const app = positional ?? flag;
+  if (app !== undefined) assertAppName(app, positional !== undefined ? 'the APP argument' : '--app');
   const list = await appStatuses(ctx, app);
   if (r.json) {
     r.result(list);

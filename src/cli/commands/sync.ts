@@ -1,4 +1,5 @@
 import { DeployError } from '../../core/errors.js';
+import { assertAppName } from '../../core/ids.js';
 import type { Handler } from '../../main.js';
 import { endpointOfApp } from '../../services/engine-for-app.js';
 import { syncEngine } from '../../services/sync.js';
@@ -7,6 +8,7 @@ export const handler: Handler = async (ctx, _args, o) => {
   const r = ctx.reporter;
   const app = o.app as string | undefined;
   if (app !== undefined && o.all) throw new DeployError('usage', '--app and --all both say which apps to sync; give one of them.', { hint: 'deploy sync --app APP brings in one app; deploy sync --all every app on the engine.' });
+  if (app !== undefined) assertAppName(app);
   const engine = await ctx.engine(endpointOfApp(ctx, app));
   r.step(`Reading what ${engine.endpoint.url} holds${app ? ` for ${app}` : o.all ? ' (every app)' : ' for the apps this store knows'}`);
   const report = await syncEngine(ctx, engine, app, { all: Boolean(o.all) });
