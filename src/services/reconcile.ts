@@ -136,7 +136,7 @@ export async function reconcile(ctx: Context, options: ReconcileOptions = {}): P
         }
         try {
           if (memo.answeredAt === null || started - memo.answeredAt > CHECKED_WRITE_MS || memo.failedAt !== null) store.recordEngineCheck(url, started, null);
-          await compare(ctx, engine, listing, list.filter((d) => !busy.has(d.app)), options, out, controller.signal);
+          await compare(ctx, engine, listing, list.filter((d) => !busy.has(d.app)), options, out, controller.signal, started);
         } finally {
           void conn.engine?.then((e) => e.close(), () => undefined);
         }
@@ -156,7 +156,7 @@ export async function reconcile(ctx: Context, options: ReconcileOptions = {}): P
   return report(ctx, out, options);
 }
 
-async function compare(ctx: Context, engine: () => Promise<Engine>, listing: ContainerSummary[], list: CurrentState[], options: ReconcileOptions, out: Reconciled, signal: AbortSignal): Promise<void> {
+async function compare(ctx: Context, engine: () => Promise<Engine>, listing: ContainerSummary[], list: CurrentState[], options: ReconcileOptions, out: Reconciled, signal: AbortSignal, askedAt: number): Promise<void> {
   const store = ctx.store();
   const now = ctx.now();
   const byId = new Map(listing.filter((c) => c.labels[LABEL.id]).map((c) => [c.labels[LABEL.id] as string, c]));
@@ -185,21 +185,23 @@ async function compare(ctx: Context, engine: () => Promise<Engine>, listing: Con
       if (d.checkedAt === null || now - d.checkedAt > CHECKED_WRITE_MS) checked.push(d.id);
       continue;
     }
-    const applied = record(ctx, d, observation, now);
+    const applied = record(ctx, d, observation, now, askedAt);
     if (applied) out.changed.push({ deployment: applied, from: d.status, observation });
   }
   store.markChecked(checked, now);
 }
 
 /**
- * Writes an observation, unless the record changed since it was read or a deployment of the app began
- * meanwhile (then the moment seen may be a switch-over's: nothing is written).
+ * Writes an observation, unless the record changed since it was read, or a deployment of the app is in
+ * progress, began or ended since the engine was asked (then the moment seen may be a switch-over's — a
+ * stop-first one that failed and started the old container again, say: nothing is written).
  */
-function record(ctx: Context, d: CurrentState, o: Observation, now: number): Deployment | null {
+function record(ctx: Context, d: CurrentState, o: Observation, now: number, askedAt: number): Deployment | null {
   const store = ctx.store();
   return store.transaction(() => {
     const fresh = store.getDeployment(d.id);
-    if (!fresh || fresh.status !== d.status || store.appsInProgress().has(d.app) || store.getApp(d.app)?.currentId !== d.id) return null;
+    if (!fresh || fresh.status !== d.status || store.getApp(d.app)?.currentId !== d.id) return null;
+    if (store.appsInProgress().has(d.app) || store.deploymentActivitySince(d.app, askedAt)) return null;
     store.updateDeployment(d.id, { status: o.status, exitCode: o.exitCode, exitedAt: o.exitedAt, checkedAt: now });
     store.addEvent(d.id, now, o.status === 'running' ? 'running' : 'exited', `${d.status} → ${o.status}: ${o.why}`);
     return store.getDeployment(d.id);

@@ -91,6 +91,7 @@ export async function syncEngine(ctx: Context, engine: Engine, app?: string, opt
   const known = new Set(store.appNames());
   const inScope = (a: string) => (app !== undefined ? a === app : options.all === true || known.has(a));
 
+  const readAt = ctx.now();
   const [containers, images, locks] = await Promise.all([
     engine.listContainers(app ? { [LABEL.app]: app } : { [LABEL.app]: null }),
     imagesOf(engine, app),
@@ -155,6 +156,12 @@ export async function syncEngine(ctx: Context, engine: Engine, app?: string, opt
     }
   };
   const correct = (d: Deployment, to: Status, patch: Partial<Deployment>, why: string) => {
+    // Outside a lock, a deployment of the app that began (or ended) since the engine was read may have moved its
+    // containers: what was read is then a moment of a switch-over, and is not recorded.
+    if (!options.underLock && (store.appsInProgress().has(d.app) || store.deploymentActivitySince(d.app, readAt))) {
+      busy.add(d.app);
+      return;
+    }
     store.updateDeployment(d.id, { status: to, ...patch });
     store.addEvent(d.id, ctx.now(), 'synced', `status ${d.status} → ${to}: ${why}`);
     report.corrected.push({ id: d.id, app: d.app, version: d.version, from: d.status, to });

@@ -392,6 +392,11 @@ export class Store {
     return new Set(this.all(`SELECT DISTINCT app FROM deployments WHERE status IN ('queued', 'building', 'starting')`).map((r) => r.app as string));
   }
 
+  /** Did a deployment of the app begin or end at or after `at` (a switch-over that may have moved containers)? */
+  deploymentActivitySince(app: string, at: number): boolean {
+    return this.get('SELECT 1 AS yes FROM deployments WHERE app = :app AND (created_at >= :at OR finished_at >= :at) LIMIT 1', { app, at }) !== undefined;
+  }
+
   /** Notes that these records' states were just compared with their engine. */
   markChecked(ids: readonly string[], at: number): void {
     if (ids.length === 0) return;
