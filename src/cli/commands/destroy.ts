@@ -40,8 +40,8 @@ export const handler: Handler = async (ctx, [positional], o) => {
     else r.print(`${renderPlan(plan, r.colors)}\n${r.colors.dim('Dry run: nothing was changed.')}`);
     return;
   }
-  if (plan.lock.live) {
-    // Said before asking: the answer would not matter.
+  if (plan.lock.live && ctx.lockWaitMs === 0) {
+    // Said before asking: the answer would not matter (with --lock-wait, applyDestroy waits for the lock).
     throw new DeployError('lock_held', `${app} is locked on ${plan.endpoint} by ${plan.lock.holder}; nothing was changed.`, {
       hint: `Wait for it, or retry with --lock-wait 5m. If it is stuck: deploy lock release ${app}`,
     });
