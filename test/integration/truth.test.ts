@@ -102,9 +102,10 @@ describe('one truth about what runs: containers that die unasked are not shown r
     expect(s.status).toBe('exited');
     expect(s.container?.state).toMatch(/^exited \(\d+\)$/);
     expect(s.container?.uptimeMs).toBeNull();
-    // Still the app's current deployment: the plain ls table and stats count it.
+    // Still the app's current deployment: the plain ls table shows it, and stats counts it as not running.
     const plain = await run('ls', '--app', app);
     expect(plain.stdout).toMatch(new RegExp(`${id}\\s+v1\\s+${app}\\s+exited`));
+    expect((await run('stats', '--app', app, '--json')).json<{ running: number; stopped: number }>()).toMatchObject({ running: 0, stopped: 1 });
   });
 
   it('after docker start it is running again', async () => {
