@@ -41,6 +41,8 @@ export interface ReconcileOptions {
   ref?: string | undefined;
   /** Also inspect each current container (health, restart count, uptime: `deploy status`). */
   inspect?: boolean;
+  /** Ask an engine even if it did not answer a moment ago (`deploy status`, the live view, always asks). */
+  askAgain?: boolean;
   timeoutMs?: number;
   /** Say on stderr what changed and what is from the store (default true). */
   quiet?: boolean;
@@ -107,7 +109,7 @@ export async function reconcile(ctx: Context, options: ReconcileOptions = {}): P
     const asked = Promise.all(
       [...byEndpoint].map(async ([url, list]) => {
         const memo = store.engineCheck(url);
-        if (memo.failedAt !== null && (memo.answeredAt ?? 0) < memo.failedAt && started - memo.failedAt < UNREACHABLE_MEMO_MS) {
+        if (!options.askAgain && memo.failedAt !== null && (memo.answeredAt ?? 0) < memo.failedAt && started - memo.failedAt < UNREACHABLE_MEMO_MS) {
           fromStore(list, url, `did not answer ${formatAge(memo.failedAt, started)} (${memo.reason ?? 'unreachable'}) and is asked again after a minute`);
           return;
         }

@@ -54,7 +54,7 @@ export async function appStatuses(ctx: Context, app?: string): Promise<AppStatus
       hint: `See the apps with: deploy status. One deployed from elsewhere shows after: deploy sync --app ${app}`,
     });
   }
-  const seen = await reconcile(ctx, { app, inspect: true });
+  const seen = await reconcile(ctx, { app, inspect: true, askAgain: true });
   const stale = new Set([...seen.fromStore.map((s) => s.app), ...seen.busy.map((b) => b.app)]);
   const now = ctx.now();
   const rows: AppStatus[] = store.currentDeployments(app).map((d) => {

@@ -261,6 +261,10 @@ describe('an engine that does not answer costs a read-only command almost nothin
       const t1 = Date.now();
       await cli(['ls'], { env: { DEPLOY_HOME: dead.dir } });
       expect(Date.now() - t1).toBeLessThan(500);
+      // The live view asks again (bounded), whatever the last answer was.
+      const t2 = Date.now();
+      expect((await cli(['status'], { env: { DEPLOY_HOME: dead.dir } })).stderr).toContain('no answer within 1.2 s');
+      expect(Date.now() - t2).toBeGreaterThanOrEqual(1_100);
     } finally {
       held.forEach((s) => s.destroy());
       server.close();
