@@ -196,17 +196,52 @@ export function buildProgram(io: IO, run: Run): Command {
         "the statuses of this store's deployments from the real container states. A CI runner that starts with an\n" +
         'empty store can sync, then roll back.',
     )
-    .option('-a, --app <name>', 'only this app')
+    .option('-a, --app <name>', 'only this app (brought in even if this store does not know it yet)')
+    .option('--all', 'adopt every app on the engine, not only those this store knows, and list what was adopted')
+    .option('-y, --yes', 'accepted for scripts (sync never asks)')
+    .option('--dry-run', 'say what would be added and corrected; change nothing')
     .action(action(async () => (await import('./commands/sync.js')).handler));
 
   program
     .command('prune')
     .summary("remove an app's old images, keeping what runs and the last N successful releases")
-    .option('-a, --app <name>', 'only this app (default: every app this store knows on the engine)')
+    .option('-a, --app <name>', 'only this app (default: every app this store deployed itself, not apps only synced in)')
     .option('--keep <n>', 'rollback targets to keep besides what runs (default: the app\'s retention, 5)')
     .option('--dry-run', 'list what would go, remove nothing')
     .option('-y, --yes', 'do not ask')
     .action(action(async () => (await import('./commands/prune.js')).handler));
+
+  // status, destroy (one truth about what runs)
+  program
+    .command('status')
+    .alias('ps')
+    .summary("what each app runs now: its current deployment, container state, health, uptime, restarts, URL")
+    .description(
+      "The live view (heroku ps, fly status, docker ps): each app's current deployment (or APP's) and what its\n" +
+        'engine says of its container now. A container that exited, crashed or was stopped outside deploy is\n' +
+        'recorded `exited` with its exit code. When an engine does not answer in time, its apps are shown as the\n' +
+        'store has them, and the command says so on stderr.',
+    )
+    .argument('[app]', 'only this app')
+    .option('-a, --app <name>', 'only this app')
+    .addHelpText('after', '\nExamples:\n  deploy status\n  deploy status web --json')
+    .action(action(async () => (await import('./commands/status.js')).handler));
+
+  asking(
+    program
+      .command('destroy')
+      .summary("tear an app down: its containers, images, lock and stored settings (records stay unless --forget)")
+      .description(
+        "Removes everything of APP on its engine — its containers, its images, its lock — and its stored settings\n" +
+          '(env vars and secrets), after a confirmation that lists them. Its deployment records stay as history\n' +
+          'unless --forget. Refused (exit 14) while another command holds its lock. Volumes are never removed.',
+      )
+      .argument('[app]', 'the app to destroy')
+      .option('-a, --app <name>', 'the app to destroy')
+      .option('--forget', 'also delete its deployment records, their events and kept logs from the store'),
+  )
+    .addHelpText('after', '\nExamples:\n  deploy destroy web --dry-run\n  deploy destroy web --yes --json\n  deploy destroy --app web --forget --yes')
+    .action(action(async () => (await import('./commands/destroy.js')).handler));
 
   const lock = program.command('lock').summary("see or release an app's deploy lock (kept on the engine)");
   lock

@@ -18,7 +18,7 @@ function buildIdOf(image: EngineImage): string | null {
   return parseRecordLabel(image.labels[LABEL.record])?.id ?? null;
 }
 
-const HOLDS_IMAGE: ReadonlySet<Deployment['status']> = new Set(['queued', 'building', 'starting', 'running', 'stopped']);
+const HOLDS_IMAGE: ReadonlySet<Deployment['status']> = new Set(['queued', 'building', 'starting', 'running', 'stopped', 'exited']);
 
 /**
  * Which of an app's images to remove so that what remains is: the image of every deployment that is

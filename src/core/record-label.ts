@@ -1,4 +1,4 @@
-import type { Deployment } from './types.js';
+import { ROLLED_BACK_HISTORY, type Deployment } from './types.js';
 
 /**
  * What a deployment's label carries, on its image and its container: what it is and where it came from —
@@ -8,6 +8,9 @@ const LABEL_FIELDS = [
   'id', 'app', 'version', 'kind', 'parentId',
   'source', 'subdir', 'ref', 'commit', 'commitSubject', 'commitAuthor', 'commitTime', 'dirty',
   'image', 'config', 'createdAt', 'buildStartedAt', 'buildFinishedAt', 'actor', 'origin',
+  // The ids the app had been rolled back away from when this deployment was made (newest first, bounded):
+  // the app's current container always carries the history, so a store rebuilt by sync marks them.
+  'rolledBackFrom',
 ] as const satisfies ReadonlyArray<keyof Deployment>;
 
 export type RecordLabel = Pick<Deployment, (typeof LABEL_FIELDS)[number]>;
@@ -29,7 +32,9 @@ export function parseRecordLabel(raw: string | undefined): RecordLabel | null {
     const r = JSON.parse(raw) as Partial<RecordLabel>;
     if (typeof r.id !== 'string' || typeof r.app !== 'string' || typeof r.version !== 'number' || typeof r.commit !== 'string' || !r.config) return null;
     // Only the fields a label has: anything else written into it (by hand, by a newer version) is dropped.
-    return pick(r as RecordLabel);
+    // Labels written before the rolled-back history existed have none.
+    const history = Array.isArray(r.rolledBackFrom) ? r.rolledBackFrom.filter((x): x is string => typeof x === 'string' && /^[a-z0-9]{1,32}$/.test(x)) : [];
+    return pick({ ...(r as RecordLabel), rolledBackFrom: history.slice(0, ROLLED_BACK_HISTORY) });
   } catch {
     return null;
   }

@@ -61,6 +61,9 @@ export function publicRecord(d: Deployment) {
     origin: d.origin,
     error: d.error,
     supersededBy: d.supersededBy,
+    // Status `exited`: how its container ended (code null: removed outside the tool), and when.
+    exitCode: d.exitCode ?? null,
+    exitedAt: iso(d.exitedAt ?? null),
   };
 }
 

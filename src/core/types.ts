@@ -7,11 +7,15 @@ export const STATUSES = [
   'starting', // the container is created and started; the health gate has not passed yet
   'running', // passed its health gate; the app's current deployment
   'stopped', // stopped on purpose (deploy stop); can be started again
+  'exited', // its container exited, crashed or was stopped or removed outside the tool; still the app's current one
   'superseded', // replaced by a newer deployment of the same app
   'failed', // the build, the start or the health gate failed; never served
   'interrupted', // the tool died while this deployment was in progress; found and cleaned up later
 ] as const;
 export type Status = (typeof STATUSES)[number];
+
+/** Statuses of an app's current deployment once it has served: what `deploy start` and `restart` act on. */
+export const CURRENT_STATUSES: readonly Status[] = ['running', 'stopped', 'exited'];
 
 /** Statuses of a deployment that is still being worked on. */
 export const IN_PROGRESS: readonly Status[] = ['queued', 'building', 'starting'];
@@ -112,7 +116,21 @@ export interface Deployment extends SourceInfo {
    * kept so that a redeploy of it ships them again. null for records made before they were kept, or synced.
    */
   overrides: Settings | null;
+  /** Status `exited`: the container's exit code (null when its container was removed outside the tool). */
+  exitCode: number | null;
+  /** Status `exited`: when the container exited, as the engine says (or when that was noticed). */
+  exitedAt: number | null;
+  /** When this record's state was last compared with its engine (reads answered from the store say how old). */
+  checkedAt: number | null;
+  /**
+   * Ids the app had been rolled back away from when this deployment was made, newest first (at most
+   * ROLLED_BACK_HISTORY): written into its label, so that a store rebuilt by `deploy sync` knows them.
+   */
+  rolledBackFrom: string[];
 }
+
+/** How many rolled-back ids a record (and its label) carries. */
+export const ROLLED_BACK_HISTORY = 50;
 
 export interface AppRecord {
   name: string;

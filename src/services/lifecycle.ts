@@ -3,7 +3,7 @@ import { planTarget, type ActionPlan } from '../core/action-plan.js';
 import { containerSpec } from '../core/container-spec.js';
 import { DeployError } from '../core/errors.js';
 import { containerName } from '../core/names.js';
-import type { Deployment } from '../core/types.js';
+import { CURRENT_STATUSES, type Deployment } from '../core/types.js';
 import type { Context } from '../context.js';
 import { engineFor } from './engines.js';
 import { chooseGate, waitHealthy } from './health.js';
@@ -24,7 +24,7 @@ function who(d: Deployment): string {
 
 /** Is the deployment's container really running? null when it has none. */
 export async function containerRunning(ctx: Context, d: Deployment): Promise<boolean | null> {
-  if (!d.containerId || (d.status !== 'running' && d.status !== 'stopped')) return null;
+  if (!d.containerId || !CURRENT_STATUSES.includes(d.status)) return null;
   const engine = await engineFor(ctx, d.endpoint);
   const state = await engine.inspectContainer(d.containerId);
   return state ? state.running : null;
@@ -41,10 +41,13 @@ export async function planLifecycle(ctx: Context, engine: Engine, action: Lifecy
   let serving: string;
   if (action === 'stop') {
     if (d.status === 'stopped') noop = `${who(d)} is already stopped.`;
-    else if (d.status !== 'running') noop = `${who(d)} is not running (${d.status}); nothing to stop.`;
-    serving = `${who(d)} stops; nothing serves ${d.app} until it is started again (deploy start ${d.app})`;
+    else if (d.status !== 'running' && d.status !== 'exited') noop = `${who(d)} is not running (${d.status}); nothing to stop.`;
+    serving =
+      d.status === 'exited'
+        ? `${who(d)} has exited on its own; it is recorded as stopped on purpose (deploy start ${d.app} brings it back)`
+        : `${who(d)} stops; nothing serves ${d.app} until it is started again (deploy start ${d.app})`;
   } else {
-    if (d.status !== 'running' && d.status !== 'stopped') {
+    if (!CURRENT_STATUSES.includes(d.status)) {
       throw new DeployError('usage', `${who(d)} is ${d.status}: only the app's current deployment can be ${action === 'start' ? 'started' : 'restarted'}.`, {
         hint: current ? `To run it again, roll back to it: deploy rollback ${d.app} --to ${d.id}` : `To run it again: deploy redeploy ${d.id}`,
       });
@@ -129,8 +132,9 @@ async function bringUp(ctx: Context, engine: Engine, d: Deployment, restart: boo
     }
     if (!gate.ok) {
       const state = await engine.inspectContainer(id);
-      const status = state?.running ? 'running' : 'stopped';
-      store.updateDeployment(d.id, { status });
+      // Not running after a start it was asked for: it died on its own (exited), it was not stopped on purpose.
+      const status = state?.running ? 'running' : 'exited';
+      store.updateDeployment(d.id, status === 'exited' ? { status, exitCode: state?.exitCode ?? null, exitedAt: ctx.now() } : { status });
       store.addEvent(d.id, ctx.now(), 'unhealthy', gate.reason);
       throw new DeployError('health_failed', `${who(d)} ${restart ? 'restarted' : 'started'} but failed its health check: ${gate.reason}.`, {
         hint: `See its output: deploy logs ${d.id}. To go back to an earlier release: deploy rollback ${d.app}`,

@@ -17,6 +17,7 @@ export function renderInspection(i: Inspection, c: Colors): string {
 
   out.push(`${c.bold(`${d.app} v${d.version}`)} ${c.dim(d.id)}  ${paintStatus(c, d.status)}  ${d.kind}${d.parentId ? ` of ${d.parentId}` : ''}`);
   if (d.error) out.push(`  ${c.red('error')}       ${sanitize(d.error.message)} ${c.dim(`(${d.error.code})`)}`);
+  if (d.status === 'exited') row('exited', `${d.exitCode === null ? 'its container was removed outside deploy' : `code ${d.exitCode}`} · ${iso(d.exitedAt)} ${c.dim(`(start it again: deploy start ${d.app})`)}`);
   row('by', `${d.actor} from ${d.origin}`);
 
   head('Source');

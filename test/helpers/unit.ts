@@ -69,6 +69,10 @@ export function makeDeployment(overrides: Partial<Deployment> = {}): Deployment 
     rolledBack: false,
     worker: null,
     overrides: null,
+    exitCode: null,
+    exitedAt: null,
+    checkedAt: null,
+    rolledBackFrom: [],
     ...overrides,
   };
 }

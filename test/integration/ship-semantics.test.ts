@@ -166,6 +166,7 @@ describe('the CI contract on every mutating command', () => {
       ['prune', '--app', app],
       ['config', 'set', 'CI_FLAG=1', '--app', app],
       ['config', 'unset', 'CI_FLAG', '--app', app],
+      ['sync'],
     ];
     for (const argv of commands) {
       const r = await run(...argv, '--yes', '--json');
@@ -177,7 +178,7 @@ describe('the CI contract on every mutating command', () => {
 
   it('--dry-run on every mutating command changes nothing', async () => {
     const before = (await run('ls', '--app', app, '--json')).json<PublicRecord[]>();
-    for (const argv of [['deploy'], ['redeploy', app], ['stop', app], ['start', app], ['restart', app], ['rollback', app, '--steps', '1'], ['lock', 'release', app], ['prune', '--app', app], ['config', 'set', 'DRY=1', '--app', app], ['config', 'unset', 'CI_FLAG', '--app', app]]) {
+    for (const argv of [['deploy'], ['redeploy', app], ['stop', app], ['start', app], ['restart', app], ['rollback', app, '--steps', '1'], ['lock', 'release', app], ['prune', '--app', app], ['config', 'set', 'DRY=1', '--app', app], ['config', 'unset', 'CI_FLAG', '--app', app], ['sync'], ['destroy', app]]) {
       const r = await run(...argv, '--dry-run', '--json');
       expect([0, EXIT_CODES.not_found], `${argv.join(' ')}: ${r.stderr}`).toContain(r.code);
       expect(() => r.json(), argv.join(' ')).not.toThrow();
@@ -216,5 +217,13 @@ describe('the CI contract on every mutating command', () => {
       const r = await cli([command, '--help']);
       expect(r.stdout, command).toMatch(/Global Options:[\s\S]*--json[\s\S]*--verbose[\s\S]*--context[\s\S]*-H, --host/);
     }
+  });
+
+  it('destroy --yes --json tears the app down and prints one JSON document', async () => {
+    const r = await run('destroy', app, '--yes', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    expect(() => r.json()).not.toThrow();
+    expect(containersOf(app)).toEqual([]);
+    expect(await fetchText(port)).toBeNull();
   });
 });

@@ -32,6 +32,7 @@ describe('the record label on images and containers', () => {
       buildFinishedAt: d.buildFinishedAt,
       actor: d.actor,
       origin: d.origin,
+      rolledBackFrom: [],
     });
   });
 

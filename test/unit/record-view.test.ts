@@ -117,6 +117,8 @@ describe('publicRecord', () => {
       origin: 'terminal',
       error: null,
       supersededBy: null,
+      exitCode: null,
+      exitedAt: null,
     });
   });
 

@@ -4,6 +4,7 @@ import { DeployError } from '../../core/errors.js';
 import { BuildkitProgress, decodeStatus } from '../../core/buildkit-progress.js';
 import { LogDemuxer, type LogLine } from '../../core/logs.js';
 import { ApiError, EngineApi, readAll } from './api.js';
+import { toSummaries, type ListedContainers } from './glance.js';
 import type { Endpoint } from './endpoint.js';
 import { CONNECTION_LOST } from './events.js';
 
@@ -48,12 +49,19 @@ export interface ContainerState {
   imageId: string;
   env: string[];
   startedAt: number | null;
+  /** When it last stopped (exited, was killed or stopped); null if it never has. */
+  finishedAt: number | null;
 }
 
 export interface ContainerSummary {
   id: string;
   name: string;
+  /** created, running, paused, restarting, removing, exited or dead. */
   state: string;
+  /** The engine's own words: "Up 3 minutes (healthy)", "Exited (137) 2 seconds ago". */
+  status: string;
+  /** The exit code the status text names, for exited, dead and restarting containers. */
+  exitCode: number | null;
   imageId: string;
   labels: Record<string, string>;
 }
@@ -119,14 +127,17 @@ export class Engine {
     this.apiVersion = apiVersion;
   }
 
-  /** Connects and agrees on an API version (the older of the engine's and ours, or DOCKER_API_VERSION). */
-  static async connect(endpoint: Endpoint, env: Record<string, string | undefined> = process.env): Promise<Engine> {
+  /**
+   * Connects and agrees on an API version (the older of the engine's and ours, or DOCKER_API_VERSION). An
+   * aborted signal gives up at once and closes what was opened (an ssh process among it).
+   */
+  static async connect(endpoint: Endpoint, env: Record<string, string | undefined> = process.env, signal?: AbortSignal): Promise<Engine> {
     const api = new EngineApi(endpoint, env);
     let serverVersion: string;
     try {
       // /_ping answers in well under a millisecond with the version in a header; /version asks containerd too.
       // A ping that hangs is an engine a person should hear about in seconds, not minutes.
-      const ping = await api.stream('GET', '/_ping', { idleMs: env.DEPLOY_ENGINE_TIMEOUT ? api.idleMs : PING_IDLE_MS });
+      const ping = await api.stream('GET', '/_ping', { idleMs: env.DEPLOY_ENGINE_TIMEOUT ? api.idleMs : PING_IDLE_MS, ...(signal ? { signal } : {}) });
       ping.resume();
       const header = ping.headers['api-version'];
       serverVersion = typeof header === 'string' && /^\d+\.\d+$/.test(header) ? header : '1.24';
@@ -310,7 +321,7 @@ export class Engine {
       Name: string;
       RestartCount: number;
       Image: string;
-      State: { Running: boolean; Restarting: boolean; Status: string; ExitCode: number; Error?: string; StartedAt?: string; Health?: { Status: string } };
+      State: { Running: boolean; Restarting: boolean; Status: string; ExitCode: number; Error?: string; StartedAt?: string; FinishedAt?: string; Health?: { Status: string } };
       Config: { Labels?: Record<string, string> | null; Env?: string[] | null };
     };
     try {
@@ -329,6 +340,7 @@ export class Engine {
         imageId: c.Image,
         env: c.Config.Env ?? [],
         startedAt: c.State.StartedAt && !c.State.StartedAt.startsWith('0001') ? Date.parse(c.State.StartedAt) : null,
+        finishedAt: c.State.FinishedAt && !c.State.FinishedAt.startsWith('0001') ? Date.parse(c.State.FinishedAt) : null,
       };
     } catch (error) {
       if (statusCode(error) === 404) return null;
@@ -336,14 +348,18 @@ export class Engine {
     }
   }
 
-  /** Containers carrying all the given labels, running or not. */
-  async listContainers(labels: Record<string, string | null>): Promise<ContainerSummary[]> {
-    const list = await this.call('list containers', () =>
-      this.api.json<Array<{ Id: string; Names: string[]; State: string; ImageID: string; Labels: Record<string, string> | null }>>('GET', '/containers/json', {
-        query: { all: 'true', filters: labelFilters(labels) },
-      }),
+  /**
+   * Containers carrying all the given labels, running or not. With a signal (a read-only check with a short
+   * timeout), an abort ends the request at once.
+   */
+  async listContainers(labels: Record<string, string | null>, signal?: AbortSignal): Promise<ContainerSummary[]> {
+    const query = { all: 'true', filters: labelFilters(labels) };
+    const list = await this.call('list containers', async () =>
+      signal
+        ? (JSON.parse((await readAll(await this.api.stream('GET', '/containers/json', { query, signal }))).toString('utf8')) as ListedContainers)
+        : this.api.json<ListedContainers>('GET', '/containers/json', { query }),
     );
-    return list.map((c) => ({ id: c.Id, name: (c.Names[0] ?? '').replace(/^\//, ''), state: c.State, imageId: c.ImageID, labels: c.Labels ?? {} }));
+    return toSummaries(list);
   }
 
   /** Imports a root filesystem tar as an image (what `docker import` does); needs no registry. */

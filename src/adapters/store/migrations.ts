@@ -111,7 +111,27 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX deployments_failures ON deployments (created_at, app, finished_at) WHERE status IN ('failed', 'interrupted');
   CREATE INDEX deployments_rolled_back ON deployments (created_at, app, ready_at, superseded_by) WHERE rolled_back = 1;
   `,
-  // 6: the one-off settings given on a deployment's command line (JSON; secret values included, like the
+  // 6: one truth about what runs. A current deployment whose container died unasked is `exited`, with its exit
+  //    code and time; each record keeps when its state was last compared with its engine; the ids an app had
+  //    been rolled back away from travel in each new deployment's label (and are kept here for it); records
+  //    that `deploy sync` brought in are marked, so "apps this store deployed itself" can be told apart.
+  `
+  ALTER TABLE deployments ADD COLUMN exit_code INTEGER;
+  ALTER TABLE deployments ADD COLUMN exited_at INTEGER;
+  ALTER TABLE deployments ADD COLUMN checked_at INTEGER;
+  ALTER TABLE deployments ADD COLUMN rolled_back_from TEXT;
+  ALTER TABLE deployments ADD COLUMN adopted INTEGER NOT NULL DEFAULT 0;
+  UPDATE deployments SET adopted = 1
+    WHERE id IN (SELECT deployment_id FROM events WHERE type = 'synced' AND message LIKE 'added from %');
+  CREATE INDEX deployments_own ON deployments (app) WHERE adopted = 0;
+  CREATE TABLE engine_checks (
+    endpoint     TEXT PRIMARY KEY,
+    answered_at  INTEGER,
+    failed_at    INTEGER,
+    reason       TEXT
+  );
+  `,
+  // 7: the one-off settings given on a deployment's command line (JSON; secret values included, like the
   //    configuration snapshot), so that `deploy redeploy ID` ships ID with them again.
   `
   ALTER TABLE deployments ADD COLUMN overrides TEXT;

@@ -77,9 +77,10 @@ export function queryStatistics(db: DatabaseSync, f: StatsFilter): RawStatistics
   }
   changes[ALL] = allChanges;
 
-  // What runs and what is stopped now, whenever it was deployed.
-  for (const r of all(`SELECT app, SUM(status = 'running') AS running, SUM(status = 'stopped') AS stopped
-                       FROM deployments WHERE status IN ('running', 'stopped') ${appWhere()} GROUP BY app`)) {
+  // What runs and what is stopped now, whenever it was deployed. A current deployment whose container exited
+  // unasked does not run either: it counts with the stopped ones.
+  for (const r of all(`SELECT app, SUM(status = 'running') AS running, SUM(status IN ('stopped', 'exited')) AS stopped
+                       FROM deployments WHERE status IN ('running', 'stopped', 'exited') ${appWhere()} GROUP BY app`)) {
     Object.assign(entry(r.app as string), { running: r.running, stopped: r.stopped });
   }
 

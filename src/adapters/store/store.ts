@@ -1,5 +1,5 @@
 import type { DatabaseSync, SQLInputValue } from 'node:sqlite';
-import type { AppRecord, DeployConfig, Deployment, DeploymentEvent, Kind, Status } from '../../core/types.js';
+import { CURRENT_STATUSES, ROLLED_BACK_HISTORY, type AppRecord, type DeployConfig, type Deployment, type DeploymentEvent, type Kind, type Status } from '../../core/types.js';
 import { openDatabase, storeError } from './database.js';
 import type { RawStatistics } from '../../core/stats.js';
 import { queryStatistics, type StatsFilter } from './statistics.js';
@@ -39,6 +39,10 @@ const COLUMNS: ReadonlyArray<[keyof Deployment, string]> = [
   ['supersededBy', 'superseded_by'],
   ['worker', 'worker'],
   ['rolledBack', 'rolled_back'],
+  ['exitCode', 'exit_code'],
+  ['exitedAt', 'exited_at'],
+  ['checkedAt', 'checked_at'],
+  ['rolledBackFrom', 'rolled_back_from'],
   ['overrides', 'overrides'],
 ];
 const COLUMN_OF = new Map(COLUMNS);
@@ -46,6 +50,7 @@ const COLUMN_OF = new Map(COLUMNS);
 function toColumn(key: keyof Deployment, value: unknown): SQLInputValue {
   if (key === 'config') return JSON.stringify(value);
   if (key === 'worker' || key === 'overrides') return value === null || value === undefined ? null : JSON.stringify(value);
+  if (key === 'rolledBackFrom') return Array.isArray(value) && value.length > 0 ? JSON.stringify(value) : null;
   if (key === 'dirty' || key === 'rolledBack') return value ? 1 : 0;
   return value as SQLInputValue;
 }
@@ -58,6 +63,10 @@ function fromRow(row: Record<string, unknown>): Deployment {
   d.rolledBack = row.rolled_back === 1;
   d.supersededBy = (row.superseded_by as string | null) ?? null;
   d.worker = row.worker ? (JSON.parse(row.worker as string) as Deployment['worker']) : null;
+  d.exitCode = (row.exit_code as number | null | undefined) ?? null;
+  d.exitedAt = (row.exited_at as number | null | undefined) ?? null;
+  d.checkedAt = (row.checked_at as number | null | undefined) ?? null;
+  d.rolledBackFrom = row.rolled_back_from ? (JSON.parse(row.rolled_back_from as string) as string[]) : [];
   d.overrides = row.overrides ? (JSON.parse(row.overrides as string) as Deployment['overrides']) : null;
   d.error = row.error_code ? { code: row.error_code as string, message: (row.error_message as string) ?? '' } : null;
   return d as unknown as Deployment;
@@ -70,7 +79,9 @@ export interface ListFilter {
   limit?: number | undefined;
 }
 
-export type NewDeployment = Omit<Deployment, 'version' | 'supersededBy' | 'worker' | 'rolledBack' | 'overrides'> & { worker?: Deployment['worker']; overrides?: Deployment['overrides'] };
+/** Fields a new record starts without (the store fills them). */
+type Later = 'version' | 'supersededBy' | 'worker' | 'rolledBack' | 'exitCode' | 'exitedAt' | 'checkedAt' | 'rolledBackFrom' | 'overrides';
+export type NewDeployment = Omit<Deployment, Later> & { worker?: Deployment['worker']; overrides?: Deployment['overrides'] };
 export type DeploymentPatch = Partial<Omit<Deployment, 'id' | 'app' | 'version'>>;
 
 export type LogKind = 'build' | 'runtime';
@@ -96,6 +107,9 @@ export interface DeploymentRow {
   /** Replaced by a rollback (0 or 1). */
   rolledBack: number;
 }
+
+/** An app's current deployment, as far as comparing it with its engine needs. */
+export type CurrentState = Pick<Deployment, 'id' | 'app' | 'version' | 'status' | 'endpoint' | 'containerId' | 'exitCode' | 'exitedAt' | 'checkedAt'>;
 
 export interface AppConfigRow {
   kind: 'env' | 'setting';
@@ -135,6 +149,19 @@ export class Store {
   /** Runs fn in one write transaction (taken at once, so concurrent writers queue on the busy timeout). */
   transaction<T>(fn: () => T): T {
     return this.guard(() => {
+      // Inside another transaction (a rehearsal): a savepoint, undone on error like the whole would be.
+      if (this.db.isTransaction) {
+        this.db.exec('SAVEPOINT nested');
+        try {
+          const result = fn();
+          this.db.exec('RELEASE nested');
+          return result;
+        } catch (error) {
+          this.db.exec('ROLLBACK TO nested');
+          this.db.exec('RELEASE nested');
+          throw error;
+        }
+      }
       this.db.exec('BEGIN IMMEDIATE');
       try {
         const result = fn();
@@ -145,6 +172,19 @@ export class Store {
         throw error;
       }
     });
+  }
+
+  /**
+   * --dry-run of a command that writes as it goes (sync): its writes happen in one transaction that is rolled
+   * back at the end, so it reports exactly what it would change and changes nothing.
+   */
+  async rehearse<T>(fn: () => Promise<T>): Promise<T> {
+    this.guard(() => this.db.exec('BEGIN IMMEDIATE'));
+    try {
+      return await fn();
+    } finally {
+      if (this.db.isTransaction) this.db.exec('ROLLBACK');
+    }
   }
 
   private guard<T>(fn: () => T): T {
@@ -210,14 +250,34 @@ export class Store {
     return this.transaction(() => {
       const row = this.get('SELECT COALESCE(MAX(version), 0) + 1 AS next FROM deployments WHERE app = :app', { app: d.app });
       const version = row?.next as number;
-      return this.insert({ ...d, version, supersededBy: null, rolledBack: false, worker: d.worker ?? null, overrides: d.overrides ?? null });
+      return this.insert({ ...d, version, supersededBy: null, rolledBack: false, worker: d.worker ?? null, exitCode: null, exitedAt: null, checkedAt: null, rolledBackFrom: this.rolledBackHistory(d.app, d.kind), overrides: d.overrides ?? null });
     });
   }
 
-  /** Inserts a record as it is (from `deploy sync`); false when its id or its app@version is taken. */
+  /**
+   * The ids an app has been rolled back away from, newest first, for a new deployment's label: a rollback
+   * also rolls back away from the current deployment it replaces (marked when it goes live; a rollback that
+   * fails leaves no label behind, its container and any image it built being removed).
+   */
+  private rolledBackHistory(app: string, kind: Deployment['kind']): string[] {
+    const ids = this.all(
+      `SELECT id FROM deployments WHERE app = :app AND rolled_back = 1 ORDER BY version DESC LIMIT :limit`,
+      { app, limit: ROLLED_BACK_HISTORY },
+    ).map((r) => r.id as string);
+    if (kind === 'rollback') {
+      const current = this.getApp(app)?.currentId;
+      if (current && !ids.includes(current)) ids.unshift(current);
+    }
+    return ids.slice(0, ROLLED_BACK_HISTORY);
+  }
+
+  /** Inserts a record as it is (from `deploy sync`: marked adopted); false when its id or its app@version is taken. */
   insertDeployment(d: Deployment): boolean {
     try {
-      this.transaction(() => this.insert(d));
+      this.transaction(() => {
+        this.insert(d);
+        this.run('UPDATE deployments SET adopted = 1 WHERE id = :id', { id: d.id });
+      });
       return true;
     } catch (error) {
       if (/UNIQUE constraint failed/.test((error as Error).message)) return false;
@@ -339,6 +399,117 @@ export class Store {
     return (row?.n as number) ?? 0;
   }
 
+
+  // --- what runs ----------------------------------------------------------------------------------
+
+  /** Every app's current deployment that has served (running, stopped or exited), or one app's. */
+  currentDeployments(app?: string): Deployment[] {
+    const statuses = CURRENT_STATUSES.map((s) => `'${s}'`).join(', ');
+    return this.all(
+      `SELECT d.* FROM apps a JOIN deployments d ON d.id = a.current_id
+       WHERE d.status IN (${statuses}) ${app === undefined ? '' : 'AND a.name = :app'} ORDER BY a.name`,
+      app === undefined ? {} : { app },
+    ).map(fromRow);
+  }
+
+  /**
+   * currentDeployments(), only what a read-only check compares with the engine: no configuration to parse, so
+   * `deploy ls` pays next to nothing for it.
+   */
+  currentStates(app?: string): CurrentState[] {
+    const statuses = CURRENT_STATUSES.map((s) => `'${s}'`).join(', ');
+    return this.all(
+      `SELECT d.id, d.app, d.version, d.status, d.endpoint, d.container_id AS containerId, d.exit_code AS exitCode,
+              d.exited_at AS exitedAt, d.checked_at AS checkedAt
+       FROM apps a JOIN deployments d ON d.id = a.current_id
+       WHERE d.status IN (${statuses}) ${app === undefined ? '' : 'AND a.name = :app'} ORDER BY a.name`,
+      app === undefined ? {} : { app },
+    ) as unknown as CurrentState[];
+  }
+
+  /** Apps with a deployment still being worked on (queued, building, starting), according to the store. */
+  appsInProgress(): Set<string> {
+    return new Set(this.all(`SELECT DISTINCT app FROM deployments WHERE status IN ('queued', 'building', 'starting')`).map((r) => r.app as string));
+  }
+
+  /** Did a deployment of the app begin or end at or after `at` (a switch-over that may have moved containers)? */
+  deploymentActivitySince(app: string, at: number): boolean {
+    return this.get('SELECT 1 AS yes FROM deployments WHERE app = :app AND (created_at >= :at OR finished_at >= :at) LIMIT 1', { app, at }) !== undefined;
+  }
+
+  /** Notes that these records' states were just compared with their engine. */
+  markChecked(ids: readonly string[], at: number): void {
+    if (ids.length === 0) return;
+    const params: Row = { at };
+    ids.forEach((id, i) => (params[`i${i}`] = id));
+    this.run(`UPDATE deployments SET checked_at = :at WHERE id IN (${ids.map((_, i) => `:i${i}`).join(', ')})`, params);
+  }
+
+  /** When an engine last answered a read-only check, and when it last did not (and why). */
+  engineCheck(endpoint: string): { answeredAt: number | null; failedAt: number | null; reason: string | null } {
+    const row = this.get('SELECT answered_at, failed_at, reason FROM engine_checks WHERE endpoint = :endpoint', { endpoint });
+    return {
+      answeredAt: (row?.answered_at as number | null | undefined) ?? null,
+      failedAt: (row?.failed_at as number | null | undefined) ?? null,
+      reason: (row?.reason as string | null | undefined) ?? null,
+    };
+  }
+
+  recordEngineCheck(endpoint: string, at: number, failure: string | null): void {
+    this.run(
+      failure === null
+        ? `INSERT INTO engine_checks (endpoint, answered_at) VALUES (:endpoint, :at)
+           ON CONFLICT (endpoint) DO UPDATE SET answered_at = excluded.answered_at, failed_at = NULL, reason = NULL`
+        : `INSERT INTO engine_checks (endpoint, failed_at, reason) VALUES (:endpoint, :at, :failure)
+           ON CONFLICT (endpoint) DO UPDATE SET failed_at = excluded.failed_at, reason = excluded.reason`,
+      failure === null ? { endpoint, at } : { endpoint, at, failure },
+    );
+  }
+
+  /**
+   * Apps this store deployed itself: it holds a record of the app that it made (deploy, redeploy, rollback
+   * from here), not only records `deploy sync` brought in. What `prune` without --app acts on.
+   */
+  deployedHere(app: string): boolean {
+    return this.get('SELECT 1 AS yes FROM deployments WHERE app = :app AND adopted = 0 LIMIT 1', { app }) !== undefined;
+  }
+
+  /** Marks deployments as replaced by a rollback (the delivery metrics count them; rollback never picks them). */
+  markRolledBack(app: string, ids: readonly string[]): string[] {
+    const marked: string[] = [];
+    this.transaction(() => {
+      for (const id of ids) {
+        const row = this.get('SELECT rolled_back FROM deployments WHERE id = :id AND app = :app', { id, app });
+        if (!row || row.rolled_back === 1) continue;
+        this.run('UPDATE deployments SET rolled_back = 1 WHERE id = :id', { id });
+        marked.push(id);
+      }
+    });
+    return marked;
+  }
+
+  /** Every app this store has a row for (deployed, configured, or synced with --app / --all). */
+  appNames(): string[] {
+    return this.all('SELECT name FROM apps ORDER BY name').map((r) => r.name as string);
+  }
+
+  /** `deploy destroy`: removes an app's stored settings (env vars, secrets); with `records`, its whole history. */
+  forgetApp(app: string, records: boolean): { settings: number; records: number } {
+    return this.transaction(() => {
+      const settings = (this.get('SELECT COUNT(*) AS n FROM app_config WHERE app = :app', { app })?.n as number) ?? 0;
+      this.run('DELETE FROM app_config WHERE app = :app', { app });
+      if (!records) {
+        this.run('UPDATE apps SET current_id = NULL WHERE name = :app', { app });
+        return { settings, records: 0 };
+      }
+      const n = (this.get('SELECT COUNT(*) AS n FROM deployments WHERE app = :app', { app })?.n as number) ?? 0;
+      this.run('DELETE FROM events WHERE deployment_id IN (SELECT id FROM deployments WHERE app = :app)', { app });
+      this.run('DELETE FROM logs WHERE deployment_id IN (SELECT id FROM deployments WHERE app = :app)', { app });
+      this.run('DELETE FROM deployments WHERE app = :app', { app });
+      this.run('DELETE FROM apps WHERE name = :app', { app });
+      return { settings, records: n };
+    });
+  }
 
   // --- app configuration ------------------------------------------------------------------------
 

@@ -16,8 +16,10 @@ function parseTail(raw: unknown): number | 'all' {
 }
 
 export const handler: Handler = async (ctx, [positional], o) => {
+  const ref = await chosenRef(ctx, positional, o.app, 'logs');
+  if (!o.build) await (await import('../../services/reconcile.js')).reconcile(ctx, { ref });
   const r = ctx.reporter;
-  const d = resolveDeployment(ctx, await chosenRef(ctx, positional, o.app, 'logs'), { allowApp: true });
+  const d = resolveDeployment(ctx, ref, { allowApp: true });
   const tail = parseTail(o.tail);
   const since = o.since === undefined ? undefined : parseSince(o.since as string, ctx.now());
   if (o.build) {

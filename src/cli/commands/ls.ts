@@ -127,6 +127,7 @@ function* publicRecords(list: Iterable<Deployment>): Generator<PublicRecord> {
 }
 
 export const handler: Handler = async (ctx, _args, o) => {
+  await (await import('../../services/reconcile.js')).reconcile(ctx, { app: o.app as string | undefined });
   const r = ctx.reporter;
   let statuses = parseStatuses(o.status);
   if (o.failed) statuses = [...new Set([...(statuses ?? []), 'failed' as const, 'interrupted' as const])];

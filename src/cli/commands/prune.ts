@@ -14,9 +14,10 @@ function parseKeep(raw: unknown): number | undefined {
 }
 
 /**
- * `deploy prune`: removes an app's old images, keeping what runs, what is stopped but current, what is in
- * progress, and the newest N successful releases (rollback targets). Never other apps' images, images the
- * tool did not make, or images of deployments this store does not know.
+ * `deploy prune`: removes an app's old images, keeping what runs, what is stopped or exited but current, what
+ * is in progress, and the newest N successful releases (rollback targets). Never other apps' images, images
+ * the tool did not make, or images of deployments this store does not know. Without --app, only the apps this
+ * store deployed itself (it made one of their deployments; an app only synced in is left alone).
  */
 export const handler: Handler = async (ctx, _args, o) => {
   const r = ctx.reporter;
@@ -25,7 +26,8 @@ export const handler: Handler = async (ctx, _args, o) => {
   const engine = await ctx.engine(endpointOfApp(ctx, only));
   const apps = only
     ? [only]
-    : [...new Set((await imagesOf(engine)).map((i) => i.app))].filter((a) => ctx.store().getApp(a)).sort();
+    : // Only apps this store deployed itself: an app it merely synced (another person's, on a shared engine) is theirs to prune.
+      [...new Set((await imagesOf(engine)).map((i) => i.app))].filter((a) => ctx.store().deployedHere(a)).sort();
   const plans = [];
   for (const app of apps) {
     const keep = keepFlag ?? resolveConfig(layersFor(ctx, app, {})).config.retention;

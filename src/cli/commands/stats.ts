@@ -8,6 +8,7 @@ import { plainTable } from '../../ui/table.js';
 const DEFAULT_COLUMNS = 80;
 
 export const handler: Handler = async (ctx, _args, o) => {
+  await (await import('../../services/reconcile.js')).reconcile(ctx, { app: o.app as string | undefined });
   const r = ctx.reporter;
   const until = ctx.now();
   const since = parseSince((o.since as string | undefined) ?? '30d', until);

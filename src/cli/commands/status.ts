@@ -1,0 +1,61 @@
+import { DEFAULT_SOCKET } from '../../core/endpoint-choice.js';
+import { formatDuration } from '../../core/duration.js';
+import { DeployError } from '../../core/errors.js';
+import { assertAppName } from '../../core/ids.js';
+import type { Handler } from '../../main.js';
+import { appStatuses, type AppStatus } from '../../services/status.js';
+import type { Colors } from '../../ui/colors.js';
+import { plainTable, terminalTable } from '../../ui/table.js';
+
+const HEADERS = ['APP', 'DEPLOYMENT', 'STATE', 'HEALTH', 'UPTIME', 'RESTARTS', 'URL', 'ENGINE'];
+
+function paintState(c: Colors, s: AppStatus): string {
+  if (!s.container) return c.dim(s.status ? `${s.status} (as recorded)` : 'no deployment');
+  const state = s.container.state;
+  if (state === 'running') return c.green(state);
+  if (state.startsWith('exited') && s.status === 'stopped') return c.magenta(`stopped, ${state}`);
+  return c.red(state);
+}
+
+function paintHealth(c: Colors, health: string): string {
+  if (health === 'healthy') return c.green(health);
+  if (health === 'unhealthy') return c.red(health);
+  if (health === 'starting') return c.yellow(health);
+  return c.dim(health);
+}
+
+function row(s: AppStatus, c: Colors): string[] {
+  const k = s.container;
+  return [
+    s.app,
+    s.deployment ? `v${s.deployment.version} ${s.deployment.id}` : '-',
+    paintState(c, s),
+    k ? paintHealth(c, k.health) : '-',
+    k?.uptimeMs != null ? formatDuration(k.uptimeMs) : '-',
+    k ? String(k.restarts) : '-',
+    s.url ?? (s.ports.join(', ') || '-'),
+    s.endpoint === DEFAULT_SOCKET ? 'local' : s.endpoint.replace(/^(unix|tcp):\/\//, ''),
+  ];
+}
+
+/** `deploy status [APP]`: the live view (heroku ps, fly status, docker ps) of what each app runs. */
+export const handler: Handler = async (ctx, [positional], o) => {
+  const r = ctx.reporter;
+  const flag = o.app as string | undefined;
+  if (positional !== undefined && flag !== undefined && positional !== flag) {
+    throw new DeployError('usage', `Two apps given: ${positional} and --app ${flag}.`, { hint: 'Give the app once: deploy status APP' });
+  }
+  const app = positional ?? flag;
+  if (app !== undefined) assertAppName(app, positional !== undefined ? 'the APP argument' : '--app');
+  const list = await appStatuses(ctx, app);
+  if (r.json) {
+    r.result(list);
+    return;
+  }
+  if (list.length === 0) {
+    r.info('No app has a current deployment in this store. Ship one with: deploy deploy — or read the engine\'s with: deploy sync --all');
+    return;
+  }
+  const rows = list.map((s) => row(s, r.colors));
+  r.print(ctx.stdout.isTTY ? await terminalTable(HEADERS, rows, r.colors, [5]) : plainTable(HEADERS, rows));
+};

@@ -1,0 +1,95 @@
+import { describeContainer } from '../core/observed.js';
+import { engineHost } from '../core/endpoint-choice.js';
+import { DeployError } from '../core/errors.js';
+import { formatPort } from '../core/ports.js';
+import type { Deployment, PortMapping, Status } from '../core/types.js';
+import type { Context } from '../context.js';
+import { reconcile } from './reconcile.js';
+
+/** One app as `deploy status` shows it: what should run, and what the engine says of it. */
+export interface AppStatus {
+  app: string;
+  deployment: { id: string; version: number; kind: Deployment['kind']; commit: string; image: string | null } | null;
+  /** The record's status, after comparing it with the engine. */
+  status: Status | null;
+  container: {
+    name: string;
+    /** running, paused, restarting (1), exited (137), created, dead, or gone. */
+    state: string;
+    exitCode: number | null;
+    /** From the engine: healthy, unhealthy, starting, or none (the image has no HEALTHCHECK). */
+    health: string;
+    startedAt: string | null;
+    /** While it runs: how long since it (last) started. */
+    uptimeMs: number | null;
+    restarts: number;
+  } | null;
+  ports: string[];
+  url: string | null;
+  endpoint: string;
+  /** engine: seen just now; store: the engine did not answer in time (or someone is changing the app): as recorded. */
+  source: 'engine' | 'store';
+  checkedAt: string | null;
+}
+
+/** Where the app answers: its first published TCP port, on the engine's host. */
+function urlOf(ports: readonly PortMapping[], endpoint: string): string | null {
+  const p = ports.find((x) => x.protocol === 'tcp');
+  if (!p) return null;
+  const host = p.hostIp && p.hostIp !== '0.0.0.0' && p.hostIp !== '::' ? p.hostIp : engineHost(endpoint).host;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${p.hostPort}/`;
+}
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+/**
+ * `deploy status [APP]`: each app's current deployment and its container as the engine has it now (state,
+ * health, uptime, restarts), after recording what changed outside the tool. Apps whose engine does not answer
+ * in time are shown as the store has them (source: store), and the command says so.
+ */
+export async function appStatuses(ctx: Context, app?: string): Promise<AppStatus[]> {
+  const store = ctx.store();
+  if (app !== undefined && !store.getApp(app)) {
+    throw new DeployError('not_found', `There is no app named ${app} in this store.`, {
+      hint: `See the apps with: deploy status. One deployed from elsewhere shows after: deploy sync --app ${app}`,
+    });
+  }
+  const seen = await reconcile(ctx, { app, inspect: true, askAgain: true });
+  const stale = new Set([...seen.fromStore.map((s) => s.app), ...seen.busy.map((b) => b.app)]);
+  const now = ctx.now();
+  const rows: AppStatus[] = store.currentDeployments(app).map((d) => {
+    const look = seen.seen.get(d.id);
+    const state = look?.inspected;
+    const summary = look?.summary ?? null;
+    const running = state ? state.running && !state.restarting : summary?.state === 'running';
+    const fromEngine = look !== undefined && !stale.has(d.app);
+    const container: AppStatus['container'] = !fromEngine
+      ? null
+      : !summary
+        ? { name: d.containerName ?? '-', state: 'gone', exitCode: d.exitCode, health: 'none', startedAt: null, uptimeMs: null, restarts: 0 }
+        : {
+            name: summary.name,
+            state: describeContainer(state ? { state: state.restarting ? 'restarting' : state.status, exitCode: state.running ? null : state.exitCode } : summary),
+            exitCode: state ? (state.running ? null : state.exitCode) : summary.exitCode,
+            health: state?.health ?? 'none',
+            startedAt: iso(state?.startedAt ?? null),
+            uptimeMs: running && state?.startedAt ? Math.max(0, now - state.startedAt) : null,
+            restarts: state?.restartCount ?? 0,
+          };
+    return {
+      app: d.app,
+      deployment: { id: d.id, version: d.version, kind: d.kind, commit: d.commit, image: d.image },
+      status: d.status,
+      container,
+      ports: d.config.ports.map(formatPort),
+      url: urlOf(d.config.ports, d.endpoint),
+      endpoint: d.endpoint,
+      source: fromEngine ? 'engine' : 'store',
+      checkedAt: iso(fromEngine ? now : d.checkedAt),
+    };
+  });
+  if (app !== undefined && rows.length === 0) {
+    rows.push({ app, deployment: null, status: null, container: null, ports: [], url: null, endpoint: '-', source: 'store', checkedAt: null });
+  }
+  return rows;
+}
