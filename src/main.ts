@@ -53,7 +53,7 @@ export async function main(argv: string[], partialIO: Partial<IO> = {}, options:
     ctx = createContext(io, reporter, signal, { context: opts.context as string | undefined, host: opts.host as string | undefined }, lockWait);
     // Any deployment left in progress by a process that died is found by the next command, whatever it is.
     const store = ctx.store();
-    if (store.count({ statuses: IN_PROGRESS }) > 0 || store.working().length > 0) await (await import('./services/recovery.js')).recoverDeadWorkers(ctx);
+    if (!store.readOnly && (store.count({ statuses: IN_PROGRESS }) > 0 || store.working().length > 0)) await (await import('./services/recovery.js')).recoverDeadWorkers(ctx);
     const handler = await load();
     const code = await handler(ctx, args, opts);
     exitCode = typeof code === 'number' ? code : 0;

@@ -19,10 +19,19 @@ function pick(from: RecordLabel): RecordLabel {
   return Object.fromEntries(LABEL_FIELDS.map((k) => [k, from[k]])) as RecordLabel;
 }
 
+/**
+ * Longest commit subject a label carries: the engine refuses labels past its request limits (a 2 MB subject gets
+ * a 431), and a label is for rebuilding the record elsewhere, where a cut subject says it was cut. The store keeps
+ * the whole subject.
+ */
+export const LABEL_SUBJECT_MAX = 1_000;
+
 /** The label of a deployment, secret values left out (the engine holds them in the container only). */
 export function recordLabel(d: Deployment): string {
   const env = Object.fromEntries(Object.entries(d.config.env).map(([k, v]) => [k, v.secret ? { value: '', secret: true } : v]));
-  return JSON.stringify({ ...pick(d), config: { ...d.config, env } } satisfies RecordLabel);
+  const chars = [...d.commitSubject];
+  const commitSubject = chars.length > LABEL_SUBJECT_MAX ? `${chars.slice(0, LABEL_SUBJECT_MAX - 1).join('')}…` : d.commitSubject;
+  return JSON.stringify({ ...pick(d), commitSubject, config: { ...d.config, env } } satisfies RecordLabel);
 }
 
 /** Reads a record label; null when it is missing or not one of ours. */

@@ -89,6 +89,8 @@ async function lockHeld(ctx: Context, engine: () => Promise<Engine>, listing: Co
 export async function reconcile(ctx: Context, options: ReconcileOptions = {}): Promise<Reconciled> {
   const out: Reconciled = { changed: [], fromStore: [], busy: [], seen: new Map() };
   const store = ctx.store();
+  // A store that cannot be written (a read-only mount) is shown as it is; the warning on opening it says so.
+  if (store.readOnly) return out;
   const app = options.app ?? (options.ref !== undefined ? await appOfRef(ctx, options.ref) : undefined);
   if (app === null) return out;
   const currents = store.currentStates(app);

@@ -46,7 +46,7 @@ describe('two machines (two stores) and one engine: the lock, and sync', () => {
     const codes = [ra.code, rb.code].sort();
     expect(codes).toEqual([0, EXIT_CODES.lock_held]);
     const loser = ra.code === 0 ? rb : ra;
-    expect(loser.stderr).toMatch(new RegExp(`${app} is locked on unix:///var/run/docker.sock by .*@.* \\(pid \\d+\\), deploy of main@[0-9a-f]{7}, since`));
+    expect(loser.stderr).toMatch(new RegExp(`${app} is locked on unix:///var/run/docker.sock by .*@.* \\(pid \\d+\\), deploy of main@[0-9a-f]{7}, started`));
     expect(loser.stderr).toContain('--lock-wait');
     expect(await fetchText(port)).toBe('one');
   });
@@ -115,8 +115,8 @@ describe('two machines (two stores) and one engine: the lock, and sync', () => {
       expect(listed.find((d) => d.id === three.id)?.config.secrets).toEqual(['SECRET_TOKEN']);
       // Rebuilt from its image, three served but how long its deploy took is not known: no made-up 0ms.
       const table = (await c('ls', '--app', app)).stdout.split('\n');
-      expect(table.find((l) => l.startsWith(three.id))).toMatch(/ - +local$/);
-      expect(table.find((l) => l.startsWith(four.id))).toMatch(/ \d+(ms|\.\d+s|s) +local$/);
+      expect(table.find((l) => l.startsWith(three.id))).toMatch(/ - +local +deploy$/);
+      expect(table.find((l) => l.startsWith(four.id))).toMatch(/ \d+(ms|\.\d+s|s) +local +deploy$/);
 
       const rollback = await c('rollback', app, '--yes', '--json');
       expect(rollback.code).toBe(0);

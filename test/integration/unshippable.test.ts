@@ -35,3 +35,33 @@ describe('what an archive of the commit cannot ship', () => {
     expect(r.stderr).toMatch(/Git LFS pointer files \(assets\/model\.bin\): the image gets the pointers/);
   });
 });
+
+describe('a commit with a huge subject (2 MB)', () => {
+  const home = tempHome();
+  const repo = new TempRepo();
+  const app = testApp('subj');
+
+  beforeAll(async () => {
+    const port = await freePort();
+    repo.commit('app', webApp('hello', { deployJson: { app, ports: [`127.0.0.1:${port}:8080`] } }));
+    const { writeFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const message = join(home.dir, 'message.txt');
+    writeFileSync(message, `${'s'.repeat(2 * 1024 * 1024)}\n`);
+    repo.write({ 'index.html': 'huge\n' });
+    repo.git('commit', '-qa', '-F', message);
+  });
+  afterAll(() => {
+    removeApps([app]);
+    repo.remove();
+    home.remove();
+  });
+
+  it('deploys: its labels stay within what the engine accepts, and the store keeps the whole subject', async () => {
+    const r = await cli(['deploy', '--json'], { cwd: repo.dir, env: { DEPLOY_HOME: home.dir } });
+    expect(r.code, r.stderr.slice(0, 2000)).toBe(0);
+    const d = r.json<PublicRecord>();
+    expect(d.status).toBe('running');
+    expect(d.commitSubject).toHaveLength(2 * 1024 * 1024);
+  });
+});

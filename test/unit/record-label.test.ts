@@ -51,3 +51,17 @@ describe('the record label on images and containers', () => {
     expect(parseRecordLabel(JSON.stringify({ id: 'abc', app: 'web' }))).toBeNull();
   });
 });
+
+describe('a huge commit subject', () => {
+  it('is cut in the label (the engine refuses huge labels), whole in the record', async () => {
+    const { recordLabel, parseRecordLabel, LABEL_SUBJECT_MAX } = await import('../../src/core/record-label.js');
+    const { makeDeployment } = await import('../helpers/unit.js');
+    const d = makeDeployment({ commitSubject: 'x'.repeat(2_000_000) });
+    const label = recordLabel(d);
+    expect(label.length).toBeLessThan(20_000);
+    const back = parseRecordLabel(label);
+    expect([...(back?.commitSubject ?? '')]).toHaveLength(LABEL_SUBJECT_MAX);
+    expect(back?.commitSubject.endsWith('…')).toBe(true);
+    expect(d.commitSubject).toHaveLength(2_000_000);
+  });
+});

@@ -1,5 +1,6 @@
-import { chmodSync, closeSync, mkdirSync, openSync, statfsSync, statSync } from 'node:fs';
+import { accessSync, chmodSync, closeSync, constants, existsSync, mkdirSync, openSync, statfsSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { DatabaseSync } from 'node:sqlite';
 import { DeployError } from '../../core/errors.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
@@ -17,6 +18,45 @@ const SQLITE_NOTADB = 26;
 export interface OpenedDatabase {
   db: DatabaseSync;
   warnings: string[];
+  /** Opened for reading only: the file or its file system cannot be written (read-only mount, no permission). */
+  readOnly: boolean;
+}
+
+/** The store cannot take a change here; what reads it still works. */
+export function readOnlyError(path: string, why: string): DeployError {
+  return new DeployError('store', `The store at ${path} cannot be changed (${why}); nothing was changed.`, {
+    hint: 'Reading commands (ls, inspect, stats, logs, status) still work. Make it writable, or point DEPLOY_HOME at a writable directory.',
+  });
+}
+
+const READ_ONLY_CODES = new Set(['EROFS', 'EACCES', 'EPERM']);
+
+/** An existing store on a file system or with permissions that refuse writes: opened to be read only. */
+function openReadOnly(path: string, why: string): OpenedDatabase {
+  let db: DatabaseSync;
+  try {
+    try {
+      db = new DatabaseSync(path, { readOnly: true, timeout: BUSY_TIMEOUT_MS });
+      // The file is opened on first use: ask it something now, so a failure is caught here.
+      db.prepare('PRAGMA user_version').get();
+    } catch {
+      // A WAL store whose shared-memory file cannot be made here (a read-only mount): read as a file nothing can
+      // change while it is read, which on such a mount is true.
+      const url = pathToFileURL(path);
+      url.searchParams.set('immutable', '1');
+      db = new DatabaseSync(url, { readOnly: true });
+    }
+    const version = (db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version;
+    if (version !== SCHEMA_VERSION) {
+      db.close();
+      throw new DeployError('store', `The store at ${path} needs ${version < SCHEMA_VERSION ? 'an upgrade of its schema' : 'a newer version of deploy'}, and it cannot be changed (${why}).`, {
+        hint: 'Make it writable once so it can be upgraded, or point DEPLOY_HOME at a writable directory.',
+      });
+    }
+  } catch (error) {
+    throw error instanceof DeployError ? error : storeError(path, error);
+  }
+  return { db, warnings: [`The store at ${path} is read-only (${why}): reading commands answer; changes are refused.`], readOnly: true };
 }
 
 function sqliteCode(error: unknown): number | undefined {
@@ -82,11 +122,17 @@ export function openDatabase(path: string): OpenedDatabase {
       closeSync(openSync(path, 'a', 0o600));
       chmodSync(path, 0o600);
       created = true;
-    } else if (mode & 0o077) {
+    } else {
+      // Its journal files are made beside it: the directory must take writes as well as the file.
+      accessSync(dir, constants.W_OK);
+      accessSync(path, constants.W_OK);
+    }
+    if (mode !== null && mode & 0o077) {
       warnings.push(`The store ${path} can be read by other users (mode ${mode.toString(8)}); run: chmod 600 ${path}`);
     }
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
+    if (code && READ_ONLY_CODES.has(code) && existsSync(path)) return openReadOnly(path, code === 'EROFS' ? 'read-only file system' : 'permission denied');
     throw new DeployError('store', `The store at ${path} cannot be created or opened (${code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'EROFS' ? 'read-only file system' : code === 'ENOSPC' ? 'no space left' : (error as Error).message}).`, {
       hint: 'Check that the directory is writable by you, or point DEPLOY_HOME at one that is.',
       cause: error,
@@ -115,7 +161,7 @@ export function openDatabase(path: string): OpenedDatabase {
       }
     }
   }
-  return { db, warnings };
+  return { db, warnings, readOnly: false };
 }
 
 function migrate(db: DatabaseSync, path: string): void {
