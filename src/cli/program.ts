@@ -117,7 +117,7 @@ export function buildProgram(io: IO, run: Run): Command {
   asking(
     program
       .command('rollback')
-      .summary('go back to an earlier successful deployment: its exact image and configuration')
+      .summary('go back to an earlier known-good release: its exact image and configuration')
       .description(
         'Ship an earlier successful deployment again, exactly (its image and its configuration snapshot), as a new\n' +
           'deployment. The default target is the newest successful deployment older than the current one.\n' +

@@ -23,6 +23,11 @@ const DEFAULT_CONTEXT = 'default';
 /** The local engine's socket, where the docker CLI looks when nothing else is said. */
 export const DEFAULT_SOCKET = 'unix:///var/run/docker.sock';
 
+/** An engine as a one-line view names it: "local" for the default socket, else its URL. */
+export function engineLabel(url: string): string {
+  return url === DEFAULT_SOCKET ? 'local' : url;
+}
+
 /** An endpoint setting is a URL when it has a scheme; otherwise it names a docker context. */
 export function isEndpointUrl(value: string): boolean {
   return /^(unix|tcp|ssh|npipe|http|https):\/\//.test(value);

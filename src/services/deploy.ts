@@ -1,3 +1,4 @@
+import { engineLabel } from '../core/endpoint-choice.js';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { userInfo } from 'node:os';
@@ -166,7 +167,7 @@ export async function deploy(ctx: Context, o: DeployOptions): Promise<DeployOutc
     if (!store.getApp(app)?.source) store.rememberSource(app, src.origin, d.createdAt);
     tracker.event('queued', `deploy of ${refAndCommit(src.ref, src.commit)} to ${endpoint.url}`);
     r.info(
-      `${r.colors.bold(`${app} v${d.version}`)} ${r.colors.dim(d.id)} · ${refAndCommit(src.ref, src.commit)} ${quotedSubject(src.commitSubject)}${src.dirty ? r.colors.yellow(' (dirty)') : ''} → ${endpoint.url}`,
+      `${r.colors.bold(`${app} v${d.version}`)} ${r.colors.dim(d.id)} · ${refAndCommit(src.ref, src.commit)} ${quotedSubject(src.commitSubject)}${src.dirty ? r.colors.yellow(' (dirty)') : ''} → ${engineLabel(endpoint.url)}`,
     );
     await runToEnd(ctx, tracker, async () => {
       const image = await buildImage(ctx, engine, git, tracker, src);

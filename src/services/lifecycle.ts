@@ -42,10 +42,11 @@ export async function planLifecycle(ctx: Context, engine: Engine, action: Lifecy
   if (action === 'stop') {
     if (d.status === 'stopped') noop = `${who(d)} is already stopped.`;
     else if (d.status !== 'running' && d.status !== 'exited') noop = `${who(d)} is not running (${d.status}); nothing to stop.`;
+    const v = `v${d.version} (${d.id})`;
     serving =
       d.status === 'exited'
-        ? `${who(d)} has exited on its own; it is recorded as stopped on purpose (deploy start ${d.app} brings it back)`
-        : `${who(d)} stops; nothing serves ${d.app} until it is started again (deploy start ${d.app})`;
+        ? `${v} exited on its own; it is recorded as stopped (deploy start brings it back)`
+        : `${v} stops; nothing serves ${d.app} until: deploy start ${d.app}`;
   } else {
     if (!CURRENT_STATUSES.includes(d.status)) {
       throw new DeployError('usage', `${who(d)} is ${d.status}: only the app's current deployment can be ${action === 'start' ? 'started' : 'restarted'}.`, {
@@ -55,8 +56,8 @@ export async function planLifecycle(ctx: Context, engine: Engine, action: Lifecy
     if (action === 'start' && d.status === 'running' && running === true) noop = `${who(d)} is already running.`;
     serving =
       action === 'restart'
-        ? `${who(d)} restarts in place (same image and configuration, no build); it is down while it restarts`
-        : `${who(d)} starts again (same image and configuration, no build)`;
+        ? `v${d.version} (${d.id}) restarts in place (same image and settings); down while it restarts`
+        : `v${d.version} (${d.id}) starts again (same image and settings, no build)`;
   }
   const image = { how: 'existing' as const, ref: d.image, imageId: d.imageId };
   return {

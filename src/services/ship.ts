@@ -1,3 +1,4 @@
+import { engineLabel } from '../core/endpoint-choice.js';
 import type { Engine } from '../adapters/docker/engine.js';
 import { planTarget, type ActionPlan, type ImageSource } from '../core/action-plan.js';
 import { derivedOverrides, keepSecrets, mergeSettings, resolveConfig, snapshotSettings } from '../core/config.js';
@@ -276,7 +277,7 @@ export async function applyShip(ctx: Context, engine: Engine, plan: ActionPlan, 
   const d = tracker.deployment;
   tracker.event('queued', `${kind} of v${t.version} (${t.id})${reused ? `, reusing ${reused.ref}` : ', building the image'}`);
   const r = ctx.reporter;
-  r.info(`${r.colors.bold(`${d.app} v${d.version}`)} ${r.colors.dim(d.id)} · ${kind} of v${t.version} · ${refAndCommit(t.ref, t.commit)} ${quotedSubject(t.commitSubject)} → ${engine.endpoint.url}`);
+  r.info(`${r.colors.bold(`${d.app} v${d.version}`)} ${r.colors.dim(d.id)} · ${kind} of v${t.version} · ${refAndCommit(t.ref, t.commit)} ${quotedSubject(t.commitSubject)} → ${engineLabel(engine.endpoint.url)}`);
   await runToEnd(ctx, tracker, async () => {
     let image: BuiltImage;
     if (reused) {

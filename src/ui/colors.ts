@@ -64,6 +64,7 @@ export function paintStatus(c: Colors, status: Status): string {
       return c.green(status);
     case 'failed':
     case 'interrupted':
+    case 'exited':
       return c.red(status);
     case 'queued':
     case 'building':

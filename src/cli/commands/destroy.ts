@@ -60,7 +60,6 @@ export const handler: Handler = async (ctx, [positional], o) => {
   const parts = [
     `${result.removed.containers.length} container${result.removed.containers.length === 1 ? '' : 's'}`,
     `${result.removed.images.length} image${result.removed.images.length === 1 ? '' : 's'}`,
-    'its lock',
     `${result.removed.settings} stored setting${result.removed.settings === 1 ? '' : 's'}`,
   ];
   r.print(`Destroyed ${app}: removed ${parts.join(', ')}.${forget ? ` Forgot ${result.removed.records} record${result.removed.records === 1 ? '' : 's'}.` : ` Its ${result.history} record${result.history === 1 ? '' : 's'} stay as history (deploy ls --app ${app}).`}`);

@@ -119,7 +119,9 @@ export async function fittedTable(list: DeploymentRow[], now: number, c: Colors,
 /** "12 shown of 40 · 1 running · 0 stopped · 3 failed": the seeds' counts, under the table. */
 function summary(shown: number, total: number, counts: Partial<Record<Status, number>>): string {
   const failed = (counts.failed ?? 0) + (counts.interrupted ?? 0);
-  return `${shown} shown of ${total} · ${counts.running ?? 0} running · ${counts.stopped ?? 0} stopped · ${failed} failed`;
+  // An app whose container died unasked is said apart: it is not serving, and nobody stopped it.
+  const exited = counts.exited ? ` · ${counts.exited} exited` : '';
+  return `${shown} shown of ${total} · ${counts.running ?? 0} running · ${counts.stopped ?? 0} stopped${exited} · ${failed} failed`;
 }
 
 function* publicRecords(list: Iterable<Deployment>): Generator<PublicRecord> {

@@ -5,7 +5,7 @@ import { assertAppName } from '../../core/ids.js';
 import type { Handler } from '../../main.js';
 import { appStatuses, type AppStatus } from '../../services/status.js';
 import type { Colors } from '../../ui/colors.js';
-import { plainTable, terminalTable } from '../../ui/table.js';
+import { plainTable, tableWidth, terminalTable } from '../../ui/table.js';
 
 const HEADERS = ['APP', 'DEPLOYMENT', 'STATE', 'HEALTH', 'UPTIME', 'RESTARTS', 'URL', 'ENGINE'];
 
@@ -57,5 +57,20 @@ export const handler: Handler = async (ctx, [positional], o) => {
     return;
   }
   const rows = list.map((s) => row(s, r.colors));
-  r.print(ctx.stdout.isTTY ? await terminalTable(HEADERS, rows, r.colors, [5]) : plainTable(HEADERS, rows));
+  if (!ctx.stdout.isTTY) {
+    r.print(plainTable(HEADERS, rows));
+    return;
+  }
+  // Fitted to the terminal rather than wrapped: the engine, restarts, health and uptime give way, in that order.
+  const columns = (ctx.stdout as { columns?: number }).columns ?? 80;
+  const drops = [[], ['ENGINE'], ['ENGINE', 'RESTARTS'], ['ENGINE', 'RESTARTS', 'HEALTH'], ['ENGINE', 'RESTARTS', 'HEALTH', 'UPTIME']];
+  for (const [n, drop] of drops.entries()) {
+    const keep = HEADERS.map((h, i) => [h, i] as const).filter(([h]) => !drop.includes(h));
+    const cells = rows.map((cols) => keep.map(([, i]) => cols[i] ?? ''));
+    if (tableWidth(keep.map(([h]) => h), cells) <= columns || n === drops.length - 1) {
+      const right = keep.findIndex(([h]) => h === 'RESTARTS');
+      r.print(await terminalTable(keep.map(([h]) => h), cells, r.colors, right >= 0 ? [right] : []));
+      return;
+    }
+  }
 };
