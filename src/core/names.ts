@@ -51,3 +51,15 @@ export function buildLabels(d: Deployment): Record<string, string> {
   return { [LABEL.record]: recordLabel(d) };
 }
 
+/**
+ * What a deployment's container is called until it passes its health gate: the engine itself then says which
+ * containers never served, so another store's `deploy sync` never takes one for a release (it is renamed to
+ * containerName() once its gate passes).
+ */
+export function unprovenName(name: string): string {
+  return `${name}.starting`;
+}
+
+export function isUnproven(name: string): boolean {
+  return name.endsWith('.starting');
+}

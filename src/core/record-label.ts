@@ -11,6 +11,9 @@ const LABEL_FIELDS = [
   // The ids the app had been rolled back away from when this deployment was made (newest first, bounded):
   // the app's current container always carries the history, so a store rebuilt by sync marks them.
   'rolledBackFrom',
+  // The ids of the app's deployments that had served when this one was made: an image another store finds
+  // without a container is a release that served only if the current container's label names it.
+  'servedBefore',
 ] as const satisfies ReadonlyArray<keyof Deployment>;
 
 export type RecordLabel = Pick<Deployment, (typeof LABEL_FIELDS)[number]>;
@@ -42,8 +45,8 @@ export function parseRecordLabel(raw: string | undefined): RecordLabel | null {
     if (typeof r.id !== 'string' || typeof r.app !== 'string' || typeof r.version !== 'number' || typeof r.commit !== 'string' || !r.config) return null;
     // Only the fields a label has: anything else written into it (by hand, by a newer version) is dropped.
     // Labels written before the rolled-back history existed have none.
-    const history = Array.isArray(r.rolledBackFrom) ? r.rolledBackFrom.filter((x): x is string => typeof x === 'string' && /^[a-z0-9]{1,32}$/.test(x)) : [];
-    return pick({ ...(r as RecordLabel), rolledBackFrom: history.slice(0, ROLLED_BACK_HISTORY) });
+    const ids = (list: unknown) => (Array.isArray(list) ? list.filter((x): x is string => typeof x === 'string' && /^[a-z0-9]{1,32}$/.test(x)).slice(0, ROLLED_BACK_HISTORY) : []);
+    return pick({ ...(r as RecordLabel), rolledBackFrom: ids(r.rolledBackFrom), servedBefore: ids(r.servedBefore) });
   } catch {
     return null;
   }

@@ -127,6 +127,12 @@ export interface Deployment extends SourceInfo {
    * ROLLED_BACK_HISTORY): written into its label, so that a store rebuilt by `deploy sync` knows them.
    */
   rolledBackFrom: string[];
+  /**
+   * Ids of the app's deployments that had passed their health gate when this one was made, newest first (at most
+   * ROLLED_BACK_HISTORY): in its label, so that a store rebuilt by `deploy sync` tells an image left by a deploy
+   * that failed from one that served.
+   */
+  servedBefore: string[];
 }
 
 /** How many rolled-back ids a record (and its label) carries. */

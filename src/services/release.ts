@@ -2,7 +2,7 @@ import type { ContainerEvent, Engine, ImageInfo } from '../adapters/docker/engin
 import { containerSpec } from '../core/container-spec.js';
 import { durationInProse } from '../core/duration.js';
 import { DeployError } from '../core/errors.js';
-import { containerName, imageRef } from '../core/names.js';
+import { containerName, imageRef, unprovenName } from '../core/names.js';
 import { planSwitch } from '../core/plan.js';
 import { formatPort } from '../core/ports.js';
 import { redactValues } from '../core/redact.js';
@@ -56,7 +56,7 @@ export async function release(ctx: Context, engine: Engine, tracker: Tracker, im
     }
     const [creating, stopping] = await Promise.allSettled([
       // The tag is unique to its build and never moves, and reads better than an id in `docker ps`.
-      engine.createContainer(containerSpec(d, image.ref, name)).then((id) => {
+      engine.createContainer(containerSpec(d, image.ref, unprovenName(name))).then((id) => {
         // Recorded at once, so that a process killed during the stop leaves a container the recovery finds.
         containerId = id;
         tracker.update({ containerId: id });
@@ -108,8 +108,9 @@ export async function release(ctx: Context, engine: Engine, tracker: Tracker, im
     } finally {
       watch.close();
     }
-    // It serves from here on: recorded as running and current in one write, retried while another process holds
-    // the store; if it cannot be recorded at all, the switch is undone rather than left unrecorded.
+    // Proven: the engine is told first (its name loses ".starting"), then the store, in one write retried while
+    // another process holds the store; if either cannot be done, the switch is undone rather than left half told.
+    await engine.renameContainer(created, name);
     await recordServing(ctx, tracker);
   } catch (error) {
     await undo(ctx, engine, tracker, containerId, stoppedOld ? { d: plan.replaces as Deployment, engine: oldEngine as Engine } : null, secrets);

@@ -1,8 +1,8 @@
 import type { ContainerState, ContainerSummary, Engine } from '../adapters/docker/engine.js';
-import { LABEL } from '../core/names.js';
+import { isUnproven, LABEL } from '../core/names.js';
 import { containerUp, observe } from '../core/observed.js';
 import { parseRecordLabel, type RecordLabel } from '../core/record-label.js';
-import type { Deployment, EnvVar, Status } from '../core/types.js';
+import { ROLLED_BACK_HISTORY, type Deployment, type EnvVar, type Status } from '../core/types.js';
 import type { Context } from '../context.js';
 import { readLock, stalenessHere } from './lock.js';
 import { imagesOf } from './retention.js';
@@ -38,6 +38,20 @@ interface Live {
   summary: ContainerSummary;
   /** The inspection, for strangers (environment, start time) and for containers that exited (their exit time). */
   state: ContainerState | null;
+}
+
+/**
+ * Whether an image found without its container belongs to a deployment that served, as the app's current container
+ * tells: its label names the deployments that had served when it was made. A label from before that list existed
+ * (or no current container) cannot tell, and the image is taken as served, as it always was.
+ */
+function servedPerCurrent(label: RecordLabel, current: Live | undefined): boolean {
+  const raw = current?.summary.labels[LABEL.record];
+  if (!current?.label || !raw?.includes('"servedBefore"')) return true;
+  if (label.version > current.version) return false;
+  const history = current.label.servedBefore;
+  if (history.includes(label.id)) return true;
+  return history.length >= ROLLED_BACK_HISTORY && label.version < current.version;
 }
 
 function up(l: Live): boolean {
@@ -141,10 +155,13 @@ export async function syncEngine(ctx: Context, engine: Engine, app?: string, opt
     if (label && wanted(label.app)) built.set(label.id, { label, imageId: i.id });
   }
 
-  // The app's current deployment on this engine: the newest running one, else the newest with a container.
+  // The app's current deployment on this engine: the newest running one, else the newest with a container. A
+  // container still named ".starting" never passed its health gate: it is never the current one.
   const currentOf = new Map<string, string>();
   for (const a of new Set([...live.values()].map((l) => l.app))) {
-    const mine = [...live.entries()].filter(([, l]) => l.app === a).sort(([, x], [, y]) => Number(up(y)) - Number(up(x)) || y.version - x.version);
+    const mine = [...live.entries()]
+      .filter(([, l]) => l.app === a && !isUnproven(l.summary.name))
+      .sort(([, x], [, y]) => Number(up(y)) - Number(up(x)) || y.version - x.version);
     if (mine[0]) currentOf.set(a, mine[0][0]);
   }
 
@@ -170,7 +187,13 @@ export async function syncEngine(ctx: Context, engine: Engine, app?: string, opt
 
   for (const [id, l] of live) {
     const record = store.getDeployment(id);
-    if (!record && l.label) {
+    if (!record && l.label && isUnproven(l.summary.name)) {
+      // Its deploy ended (killed, lost its engine) before the health gate passed, and no one works on it now (its
+      // app is not busy): it never served. Recorded interrupted, with its container, which the next change to the
+      // app removes.
+      const message = 'its deploy ended before its health gate passed (found on the engine by sync)';
+      add(fromLabel(l.label, url, { status: 'interrupted', containerId: l.summary.id, containerName: l.summary.name, checkedAt: ctx.now(), error: { code: 'interrupted', message } }), 'container');
+    } else if (!record && l.label) {
       const state = l.state;
       if (!state || state.status === 'created') continue;
       const image = [...built.values()].find((b) => b.imageId === state.imageId);
@@ -212,6 +235,12 @@ export async function syncEngine(ctx: Context, engine: Engine, app?: string, opt
       // The listing gave no environment; the live container's inspection has the secret values.
       holder.state ??= await engine.inspectContainer(holder.summary.id);
       env = withSecrets(env, holder.state?.env ?? null);
+    }
+    if (!servedPerCurrent(label, holder)) {
+      // Left by a deploy that never passed its gate (its image could not be removed: a full disk, a lost engine).
+      const message = 'never passed its health gate: its image was left on the engine (found by sync)';
+      add(fromLabel(label, url, { status: 'failed', imageId, finishedAt: label.buildFinishedAt ?? label.createdAt, config: { ...label.config, env }, error: { code: 'failed', message } }), 'image');
+      continue;
     }
     add(fromLabel(label, url, { imageId, readyAt: label.buildFinishedAt ?? label.createdAt, finishedAt: label.buildFinishedAt ?? label.createdAt, config: { ...label.config, env }, supersededBy: current ?? null }), 'image');
   }

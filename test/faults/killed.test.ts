@@ -254,5 +254,34 @@ describe('killed (kill -9) at the slow steps of a switch-over', () => {
     expect(await fetchText(port)).toBeNull();
     report('v1 superseded and removed by the next command; v3 the only one running; start v1 refused (exit 2)');
   });
-});
 
+  it("killed before its gate passed: another store's sync imports its container as interrupted, never as what serves", async ({ task }) => {
+    const report = fault(task, 'a fresh store after sync: the orphan is interrupted, the old one current and running');
+    const other = await freePort();
+    repo.commit('four, slow', { 'index.html': 'four\n', 'start.sh': 'sleep 30\nexec httpd -f -p 8080 -h /www\n' });
+    const child = startDeploy(repo.dir, home.dir, ['--port', `127.0.0.1:${other}:8080`]);
+    const orphan = await newest((d) => d.status === 'starting' && d.events.includes('started'));
+    await kill(child);
+    // The container is there, running, not yet proven.
+    expect(containersOf(app).some((c) => c.name.endsWith('.starting') && c.state === 'running')).toBe(true);
+    const fresh = tempHome();
+    try {
+      const env = { DEPLOY_HOME: fresh.dir };
+      const sync = await cli(['sync', '--all', '--json'], { env });
+      expect(sync.code, sync.stderr).toBe(0);
+      const rows = (await cli(['ls', '--app', app, '--json'], { env })).json<PublicRecord[]>();
+      expect(rows.find((d) => d.id === orphan.id)).toMatchObject({ status: 'interrupted', readyAt: null });
+      const serving = rows.find((d) => d.status === 'running');
+      expect(serving?.version).toBe(3);
+      const inspect = await cli(['inspect', app, '--json'], { env });
+      expect(inspect.json<PublicRecord>().version).toBe(3);
+      report('imported as interrupted; v3 stays the current, running deployment');
+    } finally {
+      fresh.remove();
+    }
+    // The next change from the first store cleans it up (its process died).
+    const r = await run('ls', '--app', app, '--json');
+    expect(r.json<PublicRecord[]>().find((d) => d.id === orphan.id)?.status).toBe('interrupted');
+    expect(containersOf(app).some((c) => c.name.endsWith('.starting'))).toBe(false);
+  });
+});

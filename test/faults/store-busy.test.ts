@@ -29,19 +29,23 @@ describe('the store locked by another process when a new deployment turns health
   it('records the switch once the store is free again (retried), never leaving it unrecorded', async ({ task }) => {
     const report = fault(task, 'the write waits out the lock and is retried: v2 recorded running and current; one container serves');
     // v2 starts slowly: the lock is taken while it starts, and held past the store's 10 s busy timeout.
-    repo.commit('two', { 'index.html': 'two\n', 'start.sh': 'sleep 2\nexec httpd -f -p 8080 -h /www\n' });
+    repo.commit('two', { 'index.html': 'two\n', 'start.sh': 'sleep 3\nexec httpd -f -p 8080 -h /www\n' });
     const child = spawn(process.execPath, [BIN, 'deploy', '--json'], { cwd: repo.dir, env: { PATH: process.env.PATH, HOME: process.env.HOME, DEPLOY_HOME: home.dir, CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
     const done = new Promise<number | null>((r) => child.on('close', r));
     const db = new DatabaseSync(join(home.dir, 'deploy.db'), { timeout: 10_000 });
-    for (let i = 0; i < 200; i++) {
+    // Bounded (60 s): the old one may take its whole stop timeout before v2 starts.
+    let started = false;
+    for (let i = 0; i < 1200 && !started; i++) {
       const row = db.prepare("SELECT COUNT(*) AS n FROM events e JOIN deployments d ON d.id = e.deployment_id WHERE d.app = ? AND d.version = 2 AND e.type = 'started'").get(app) as { n: number };
-      if (row.n > 0) break;
-      await new Promise((r) => setTimeout(r, 50));
+      started = row.n > 0;
+      if (!started) await new Promise((r) => setTimeout(r, 50));
     }
+    expect(started, 'v2 started').toBe(true);
     db.exec('BEGIN IMMEDIATE');
-    await new Promise((r) => setTimeout(r, 12_000));
+    // Held past the gate (about 3 s in) plus the 10 s busy timeout of the write that follows, so that write fails once.
+    await new Promise((r) => setTimeout(r, 16_000));
     db.exec('COMMIT');
     db.close();
     const code = await done;

@@ -73,6 +73,7 @@ export function makeDeployment(overrides: Partial<Deployment> = {}): Deployment 
     exitedAt: null,
     checkedAt: null,
     rolledBackFrom: [],
+    servedBefore: [],
     ...overrides,
   };
 }

@@ -33,6 +33,7 @@ describe('the record label on images and containers', () => {
       actor: d.actor,
       origin: d.origin,
       rolledBackFrom: [],
+      servedBefore: [],
     });
   });
 

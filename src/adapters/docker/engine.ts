@@ -274,6 +274,11 @@ export class Engine {
   }
 
   /** Creates a container under a fixed name; null when that name is taken (the engine refuses twice). */
+  /** Gives a container its final name (a deployment's, once it passed its health gate). */
+  async renameContainer(id: string, name: string): Promise<void> {
+    await this.call('rename container', () => this.api.json('POST', `/containers/${encodeURIComponent(id)}/rename`, { query: { name } }));
+  }
+
   async createNamed(spec: Record<string, unknown> & { name: string }): Promise<string | null> {
     const { name, ...body } = spec;
     try {

@@ -132,9 +132,11 @@ export const MIGRATIONS: readonly string[] = [
   );
   `,
   // 7: the one-off settings given on a deployment's command line (JSON; secret values included, like the
-  //    configuration snapshot), so that `deploy redeploy ID` ships ID with them again.
+  //    configuration snapshot), so that `deploy redeploy ID` ships ID with them again; and the ids of the app's
+  //    deployments that had served when a record was made (its label carries them to another store's sync).
   `
   ALTER TABLE deployments ADD COLUMN overrides TEXT;
+  ALTER TABLE deployments ADD COLUMN served_before TEXT;
   `,
 ];
 

@@ -44,6 +44,7 @@ const COLUMNS: ReadonlyArray<[keyof Deployment, string]> = [
   ['exitedAt', 'exited_at'],
   ['checkedAt', 'checked_at'],
   ['rolledBackFrom', 'rolled_back_from'],
+  ['servedBefore', 'served_before'],
   ['overrides', 'overrides'],
 ];
 const COLUMN_OF = new Map(COLUMNS);
@@ -51,7 +52,7 @@ const COLUMN_OF = new Map(COLUMNS);
 function toColumn(key: keyof Deployment, value: unknown): SQLInputValue {
   if (key === 'config') return JSON.stringify(value);
   if (key === 'worker' || key === 'overrides') return value === null || value === undefined ? null : JSON.stringify(value);
-  if (key === 'rolledBackFrom') return Array.isArray(value) && value.length > 0 ? JSON.stringify(value) : null;
+  if (key === 'rolledBackFrom' || key === 'servedBefore') return Array.isArray(value) && value.length > 0 ? JSON.stringify(value) : null;
   if (key === 'dirty' || key === 'rolledBack') return value ? 1 : 0;
   return value as SQLInputValue;
 }
@@ -68,6 +69,7 @@ function fromRow(row: Record<string, unknown>): Deployment {
   d.exitedAt = (row.exited_at as number | null | undefined) ?? null;
   d.checkedAt = (row.checked_at as number | null | undefined) ?? null;
   d.rolledBackFrom = row.rolled_back_from ? (JSON.parse(row.rolled_back_from as string) as string[]) : [];
+  d.servedBefore = row.served_before ? (JSON.parse(row.served_before as string) as string[]) : [];
   d.overrides = row.overrides ? (JSON.parse(row.overrides as string) as Deployment['overrides']) : null;
   d.error = row.error_code ? { code: row.error_code as string, message: (row.error_message as string) ?? '' } : null;
   return d as unknown as Deployment;
@@ -81,7 +83,7 @@ export interface ListFilter {
 }
 
 /** Fields a new record starts without (the store fills them). */
-type Later = 'version' | 'supersededBy' | 'worker' | 'rolledBack' | 'exitCode' | 'exitedAt' | 'checkedAt' | 'rolledBackFrom' | 'overrides';
+type Later = 'version' | 'supersededBy' | 'worker' | 'rolledBack' | 'exitCode' | 'exitedAt' | 'checkedAt' | 'rolledBackFrom' | 'servedBefore' | 'overrides';
 export type NewDeployment = Omit<Deployment, Later> & { worker?: Deployment['worker']; overrides?: Deployment['overrides'] };
 export type DeploymentPatch = Partial<Omit<Deployment, 'id' | 'app' | 'version'>>;
 
@@ -277,7 +279,7 @@ export class Store {
     return this.transaction(() => {
       const row = this.get('SELECT COALESCE(MAX(version), 0) + 1 AS next FROM deployments WHERE app = :app', { app: d.app });
       const version = row?.next as number;
-      return this.insert({ ...d, version, supersededBy: null, rolledBack: false, worker: d.worker ?? null, exitCode: null, exitedAt: null, checkedAt: null, rolledBackFrom: this.rolledBackHistory(d.app, d.kind), overrides: d.overrides ?? null });
+      return this.insert({ ...d, version, supersededBy: null, rolledBack: false, worker: d.worker ?? null, exitCode: null, exitedAt: null, checkedAt: null, rolledBackFrom: this.rolledBackHistory(d.app, d.kind), servedBefore: this.servedHistory(d.app), overrides: d.overrides ?? null });
     });
   }
 
@@ -286,6 +288,13 @@ export class Store {
    * also rolls back away from the current deployment it replaces (marked when it goes live; a rollback that
    * fails leaves no label behind, its container and any image it built being removed).
    */
+  /** The ids of the app's deployments that passed their health gate, newest first, for a new deployment's label. */
+  private servedHistory(app: string): string[] {
+    return this.all(`SELECT id FROM deployments WHERE app = :app AND ready_at IS NOT NULL ORDER BY version DESC LIMIT :limit`, { app, limit: ROLLED_BACK_HISTORY }).map(
+      (r) => r.id as string,
+    );
+  }
+
   private rolledBackHistory(app: string, kind: Deployment['kind']): string[] {
     const ids = this.all(
       `SELECT id FROM deployments WHERE app = :app AND rolled_back = 1 ORDER BY version DESC LIMIT :limit`,
