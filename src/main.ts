@@ -31,12 +31,11 @@ export async function main(argv: string[], partialIO: Partial<IO> = {}, options:
     verbose = Boolean(opts.verbose);
     color = opts.color as boolean | undefined;
     // Loaded here, not at the top: `deploy --help` and usage errors never load the store or the reporter.
-    const [{ createContext, isCI }, { Reporter }, { chooseEndpoint }, { parseDuration }, { IN_PROGRESS }] = await Promise.all([
+    const [{ createContext, isCI }, { Reporter }, { chooseEndpoint }, { parseDuration }] = await Promise.all([
       import('./context.js'),
       import('./ui/reporter.js'),
       import('./core/endpoint-choice.js'),
       import('./core/duration.js'),
-      import('./core/types.js'),
     ]);
     const reporter = new Reporter({
       stdout: io.stdout,
@@ -53,7 +52,7 @@ export async function main(argv: string[], partialIO: Partial<IO> = {}, options:
     ctx = createContext(io, reporter, signal, { context: opts.context as string | undefined, host: opts.host as string | undefined }, lockWait);
     // Any deployment left in progress by a process that died is found by the next command, whatever it is.
     const store = ctx.store();
-    if (!store.readOnly && (store.count({ statuses: IN_PROGRESS }) > 0 || store.working().length > 0)) await (await import('./services/recovery.js')).recoverDeadWorkers(ctx);
+    if (!store.readOnly && store.needsRecovery()) await (await import('./services/recovery.js')).recoverDeadWorkers(ctx);
     const handler = await load();
     const code = await handler(ctx, args, opts);
     exitCode = typeof code === 'number' ? code : 0;

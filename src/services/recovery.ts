@@ -1,5 +1,6 @@
 import type { Engine } from '../adapters/docker/engine.js';
 import { machineId, processAlive } from '../adapters/machine.js';
+import { isDeployError } from '../core/errors.js';
 import { imageRef } from '../core/names.js';
 import { IN_PROGRESS, type Deployment } from '../core/types.js';
 import type { Context } from '../context.js';
@@ -7,6 +8,9 @@ import { endpointForUrl } from './engines.js';
 import { keepLogs } from './keep-logs.js';
 import { withLock } from './lock.js';
 import { currentDeployment } from './current.js';
+
+/** How long after an engine failed to answer a leftover container on it is left for a later command. */
+const LEFTOVER_RETRY_MS = 60_000;
 
 function who(d: Deployment): string {
   return `${d.app} v${d.version} (${d.id})`;
@@ -112,17 +116,28 @@ export async function recoverApp(ctx: Context, engine: Engine, app: string): Pro
  */
 export async function recoverDeadWorkers(ctx: Context): Promise<void> {
   const dead = markDeadWorkers(ctx);
-  if (dead.length === 0) return;
   const r = ctx.reporter;
   for (const d of dead) r.warn(`Found ${who(d)} interrupted: its process died while it was ${d.status}.`);
-  const apps = new Map(dead.map((d) => [`${d.app}\u0000${d.endpoint}`, d]));
+  // A failed deployment whose container could not be removed (its engine went away mid-way) may be what answers
+  // on the port now: cleaned up as soon as its engine answers again, by whatever command comes next. An engine a
+  // reading command found silent a moment ago is not waited on again.
+  const leftovers = ctx
+    .store()
+    .leftovers()
+    .filter((d) => {
+      const memo = ctx.store().engineCheck(d.endpoint);
+      return !(memo.failedAt !== null && (memo.answeredAt ?? 0) < memo.failedAt && ctx.now() - memo.failedAt < LEFTOVER_RETRY_MS);
+    });
+  if (dead.length === 0 && leftovers.length === 0) return;
+  const apps = new Map([...dead, ...leftovers].map((d) => [`${d.app}\u0000${d.endpoint}`, d]));
   for (const d of apps.values()) {
     try {
       const engine = await ctx.engine(endpointForUrl(ctx, d.endpoint));
       const done = await withLock(ctx, engine, d.app, 'recovery after an interrupted deployment', () => recoverApp(ctx, engine, d.app));
       for (const line of done) r.warn(`Recovered ${d.app}: ${line}.`);
     } catch (error) {
-      r.warn(`Could not clean up after ${who(d)} on ${d.endpoint} now (${(error as Error).message}); the next deploy of ${d.app} will.`);
+      if (isDeployError(error, 'docker_unreachable')) ctx.store().recordEngineCheck(d.endpoint, ctx.now(), error.message);
+      r.warn(`Could not clean up after ${who(d)} on ${d.endpoint} now (${(error as Error).message}); the next command that reaches it will.`);
     }
   }
 }

@@ -133,10 +133,14 @@ export const MIGRATIONS: readonly string[] = [
   `,
   // 7: the one-off settings given on a deployment's command line (JSON; secret values included, like the
   //    configuration snapshot), so that `deploy redeploy ID` ships ID with them again; and the ids of the app's
-  //    deployments that had served when a record was made (its label carries them to another store's sync).
+  //    deployments that had served when a record was made (its label carries them to another store's sync). Two
+  //    small indexes let every command ask at once whether anything needs recovering: records a process still
+  //    answers for, and failed ones whose container could not be removed.
   `
   ALTER TABLE deployments ADD COLUMN overrides TEXT;
   ALTER TABLE deployments ADD COLUMN served_before TEXT;
+  CREATE INDEX deployments_working ON deployments (app) WHERE worker IS NOT NULL;
+  CREATE INDEX deployments_leftovers ON deployments (app) WHERE container_id IS NOT NULL AND status IN ('failed', 'interrupted');
   `,
 ];
 

@@ -429,6 +429,21 @@ export class Store {
     return this.all('SELECT * FROM deployments WHERE worker IS NOT NULL ORDER BY created_at DESC', {}).map(fromRow);
   }
 
+  /** Failed or interrupted deployments whose container is still on their engine (its removal failed). */
+  leftovers(): Deployment[] {
+    return this.all("SELECT * FROM deployments WHERE container_id IS NOT NULL AND status IN ('failed', 'interrupted')", {}).map(fromRow);
+  }
+
+  /** Whether anything needs recovering (asked by every command: two index look-ups). */
+  needsRecovery(): boolean {
+    const row = this.get(
+      `SELECT EXISTS (SELECT 1 FROM deployments WHERE worker IS NOT NULL)
+           OR EXISTS (SELECT 1 FROM deployments WHERE container_id IS NOT NULL AND status IN ('failed', 'interrupted'))
+           OR EXISTS (SELECT 1 FROM deployments WHERE status IN ('queued', 'building', 'starting')) AS n`,
+    );
+    return row?.n === 1;
+  }
+
   count(filter: Omit<ListFilter, 'limit'> = {}): number {
     const { clause, params } = this.where(filter);
     const row = this.get(`SELECT COUNT(*) AS n FROM deployments ${clause}`, params);

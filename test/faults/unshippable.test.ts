@@ -3,6 +3,7 @@ import type { PublicRecord } from '../../src/core/record-view.js';
 import { cli, tempHome } from '../helpers/cli.js';
 import { freePort, removeApps, testApp } from '../helpers/docker.js';
 import { TempRepo, webApp } from '../helpers/git-repo.js';
+import { fault } from './fault.js';
 
 describe('what an archive of the commit cannot ship', () => {
   const home = tempHome();
@@ -27,12 +28,14 @@ describe('what an archive of the commit cannot ship', () => {
     home.remove();
   });
 
-  it('deploys, and warns naming the submodule and the LFS pointer files', async () => {
+  it('deploys, and warns naming the submodule and the LFS pointer files', async ({ task }) => {
+    const report = fault(task, 'a warning that names vendor/lib (a submodule) and assets/model.bin (an LFS pointer); the deploy goes ahead');
     const r = await cli(['deploy', '--json'], { cwd: repo.dir, env: { DEPLOY_HOME: home.dir } });
     expect(r.code, r.stderr).toBe(0);
     expect(r.json<PublicRecord>().status).toBe('running');
     expect(r.stderr).toMatch(/a Git submodule \(vendor\/lib\): a commit's archive ships it as an empty directory/);
     expect(r.stderr).toMatch(/Git LFS pointer files \(assets\/model\.bin\): the image gets the pointers/);
+    report('warned, naming both; deployed');
   });
 });
 
@@ -57,11 +60,13 @@ describe('a commit with a huge subject (2 MB)', () => {
     home.remove();
   });
 
-  it('deploys: its labels stay within what the engine accepts, and the store keeps the whole subject', async () => {
+  it('deploys: its labels stay within what the engine accepts, and the store keeps the whole subject', async ({ task }) => {
+    const report = fault(task, 'exit 0 (labels cut to 1,000 characters); the record keeps all 2 MiB of the subject');
     const r = await cli(['deploy', '--json'], { cwd: repo.dir, env: { DEPLOY_HOME: home.dir } });
     expect(r.code, r.stderr.slice(0, 2000)).toBe(0);
     const d = r.json<PublicRecord>();
     expect(d.status).toBe('running');
     expect(d.commitSubject).toHaveLength(2 * 1024 * 1024);
+    report('deployed; the record keeps the whole subject');
   });
 });
