@@ -802,11 +802,10 @@ async function benchShip() {
   const app = appName('ship');
   const repo = exampleRepo('ship');
   const [portTool, portBase] = [await freePort(), await freePort()];
-  // Redeploy takes the app's current configuration: its port and health path come from `deploy config`.
-  deployCli(['config', 'set', `ports=127.0.0.1:${portTool}:8080`, 'healthCheck.path=/', '--app', app], { home });
+  // The port and health path are the deployments' own (one-off flags): a redeploy or rollback keeps them.
   const deployOnce = () => {
     const sha = newCommit(repo);
-    const r = deployCli(['deploy', repo, '--app', app, '--json'], { home });
+    const r = deployCli(['deploy', repo, '--app', app, '--port', `127.0.0.1:${portTool}:8080`, '--health-path', '/', '--json'], { home });
     return { ...JSON.parse(r.stdout), sha };
   };
   const first = deployOnce();

@@ -20,6 +20,11 @@ export function isGitUrl(source: string): boolean {
 }
 
 /** Git, run as a program: the tool's only way into repositories. */
+/** Where the bare clone of a Git URL is kept (whether or not it has been made yet). */
+export function mirrorRoot(url: string, cacheDir: string): string {
+  return join(cacheDir, 'repos', createHash('sha256').update(url).digest('hex').slice(0, 16));
+}
+
 export class Git {
   private readonly env: Record<string, string | undefined>;
   /** Ends every git still running when aborted (Ctrl-C): a clone or an archive cut short stops. */
@@ -219,7 +224,7 @@ export class Git {
    * and the remote's default branch.
    */
   async mirror(url: string, cacheDir: string): Promise<{ root: string; defaultBranch: string }> {
-    const root = join(cacheDir, 'repos', createHash('sha256').update(url).digest('hex').slice(0, 16));
+    const root = mirrorRoot(url, cacheDir);
     mkdirSync(join(cacheDir, 'repos'), { recursive: true, mode: 0o700 });
     // Two deploys from the same URL at once (two apps of one repository) take turns with the clone.
     await withFileLock(`${root}.lock`, 120_000, () => this.refreshMirror(url, root)).catch((error: unknown) => {

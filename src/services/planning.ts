@@ -57,8 +57,10 @@ export async function planGate(
   image: ImageSource,
   src: { root: string; treeish: string; subdir: string } | null,
   config: DeployConfig,
+  known?: boolean,
 ): Promise<PlannedGate> {
-  const has = await imageHasHealthcheck(engine, git, image, src, config);
+  // Known when the image was inspected already (a reused one): not asked again.
+  const has = known ?? (await imageHasHealthcheck(engine, git, image, src, config));
   const chosen = chooseGate(config, has ?? false, engine.endpoint.url);
   const hc = config.healthCheck;
   const note = has === null ? "unless the built image turns out to declare a HEALTHCHECK, which then decides" : chosen.note;

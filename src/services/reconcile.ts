@@ -1,3 +1,4 @@
+import { isDeployError } from '../core/errors.js';
 import { statSync } from 'node:fs';
 import type { ContainerState, ContainerSummary, Engine } from '../adapters/docker/engine.js';
 import { formatAge } from '../core/duration.js';
@@ -87,6 +88,20 @@ async function lockHeld(ctx: Context, engine: () => Promise<Engine>, listing: Co
  * from the store, and says so once on stderr with how old the state is.
  */
 export async function reconcile(ctx: Context, options: ReconcileOptions = {}): Promise<Reconciled> {
+  try {
+    return await reconcileOrFail(ctx, options);
+  } catch (error) {
+    // A store that cannot take the note (a full disk, another process's long write): the reading command still
+    // answers, from the store as it is.
+    if (isDeployError(error, 'store')) {
+      ctx.reporter.warn(`Showing the store as it is: ${error.message}`);
+      return { changed: [], fromStore: [], busy: [], seen: new Map() };
+    }
+    throw error;
+  }
+}
+
+async function reconcileOrFail(ctx: Context, options: ReconcileOptions): Promise<Reconciled> {
   const out: Reconciled = { changed: [], fromStore: [], busy: [], seen: new Map() };
   const store = ctx.store();
   // A store that cannot be written (a read-only mount) is shown as it is; the warning on opening it says so.

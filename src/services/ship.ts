@@ -19,7 +19,8 @@ import { pruneAfterDeploy } from './retention.js';
 import { readProjectSettings } from './source.js';
 import { startRecord } from './tracker.js';
 import { existsSync } from 'node:fs';
-import { isGitUrl } from '../adapters/git.js';
+import { isGitUrl, mirrorRoot } from '../adapters/git.js';
+import { join } from 'node:path';
 import { quotedSubject, refAndCommit } from '../ui/text.js';
 
 function nextVersion(ctx: Context, app: string): number {
@@ -51,6 +52,18 @@ async function sourceOf(ctx: Context, d: Deployment, forBuild: boolean): Promise
   return { root, treeish: d.commit, subdir: d.subdir };
 }
 
+/**
+ * The repository a record came from, as it is here, for reading its history (the commit range a plan shows):
+ * nothing is fetched or checked, and a repository that is not here gives null.
+ */
+function localRoot(ctx: Context, d: Deployment): string | null {
+  const app = ctx.store().getApp(d.app);
+  const url = app?.source && redactUrl(app.source) === d.source ? app.source : d.source;
+  if (!isGitUrl(url)) return existsSync(url) ? url : null;
+  const root = mirrorRoot(url, ctx.paths.cacheDir);
+  return existsSync(join(root, 'HEAD')) ? root : null;
+}
+
 async function imageOn(engine: Engine, d: Deployment): Promise<Awaited<ReturnType<Engine['inspectImage']>>> {
   return d.imageId ? engine.inspectImage(d.imageId) : null;
 }
@@ -74,9 +87,24 @@ export async function planRedeploy(ctx: Context, engine: Engine, target: Deploym
   }
   let project: Settings;
   let src: { root: string; treeish: string; subdir: string } | null = null;
+  // The image is looked for while the commit's deploy.json is read.
+  const existingImage = o.noCache ? Promise.resolve(null) : imageOn(engine, target);
+  existingImage.catch(() => undefined);
+  const current = currentDeployment(ctx, target.app);
+  let range: Promise<string | null> = Promise.resolve(null);
   try {
-    src = await sourceOf(ctx, target, false);
-    project = await readProjectSettings(await ctx.git(), src);
+    const git = await ctx.git();
+    // The repository as it is here when it has the commit (no fetch); else fetched, as a build would need. Its
+    // deploy.json and the commit range are read at the same time as the commit is checked.
+    const local = localRoot(ctx, target);
+    const at = local ? { root: local, treeish: target.commit, subdir: target.subdir } : null;
+    const [here, speculative] = at
+      ? await Promise.all([git.resolveCommit(at.root, target.commit).then(() => true, () => false), readProjectSettings(git, at).catch(() => null)])
+      : [false, null];
+    if (at) range = commitRange(git, at.root, current, target.commit);
+    src = here && at ? at : await sourceOf(ctx, target, false);
+    project = here && speculative ? speculative : await readProjectSettings(git, src);
+    if (!at) range = commitRange(git, src.root, current, target.commit);
   } catch (error) {
     if (!(error instanceof DeployError) || error.code !== 'source') throw error;
     // The repository is out of reach (moved, or its host down): its deploy.json as it was for the target
@@ -89,18 +117,19 @@ export async function planRedeploy(ctx: Context, engine: Engine, target: Deploym
   const overrides = mergeSettings(o.flags, own);
   const { config: resolved } = resolveConfig(layersFor(ctx, target.app, project, overrides), { noCache: o.noCache, pull: o.pull });
   assertNoDuplicatePorts(resolved.ports);
-  const config = withKnownSecrets(ctx, target, keepSecrets(keepSecrets(resolved, target.config), currentDeployment(ctx, target.app)?.config));
-  const existing = o.noCache ? null : await imageOn(engine, target);
+  const config = withKnownSecrets(ctx, target, keepSecrets(keepSecrets(resolved, target.config), current?.config));
+  const existing = await existingImage;
   const image: ImageSource =
     existing && target.image
       ? { how: 'reuse', ref: target.image, imageId: existing.id, from: `v${target.version}` }
       : { how: 'build', noCache: o.noCache, reason: o.noCache ? '--no-cache' : `the image of v${target.version} is no longer on the engine` };
-  const current = currentDeployment(ctx, target.app);
   const effect = servingEffect(current, config, target.app);
   const version = nextVersion(ctx, target.app);
   const git = src ? await ctx.git() : null;
+  const gate = await planGate(engine, git, image, src, config, existing?.hasHealthcheck);
   return {
     action: 'redeploy',
+    imageInfo: existing,
     app: target.app,
     title: `Redeploy ${target.app}@v${target.version} (${target.id}) as v${version}`,
     endpoint: engine.endpoint.url,
@@ -111,8 +140,8 @@ export async function planRedeploy(ctx: Context, engine: Engine, target: Deploym
     config,
     overrides,
     current: servingNow(current),
-    commitRange: await commitRange(git, src?.root ?? null, current, target.commit),
-    gate: await planGate(engine, git, image, src, config),
+    commitRange: await range,
+    gate,
     serving: effect.text,
     switchStrategy: effect.strategy,
     changes: diffConfig(current?.config ?? target.config, config),
@@ -142,6 +171,11 @@ export async function planRollback(ctx: Context, engine: Engine, current: Deploy
     target.id === current.id || (sameRelease(target, current) && current.status === 'running')
       ? `${target.app} v${current.version} (${current.id}) is already running ${target.id === current.id ? 'this deployment' : `what v${target.version} (${target.id}) shipped`}; nothing to do.`
       : null;
+  // The commit range, from the history that is here, is read while the engine is asked for the image.
+  const local = noop ? null : localRoot(ctx, target);
+  const git = local ? await ctx.git() : null;
+  const localRange = local ? commitRange(git, local, current, target.commit) : null;
+  localRange?.catch(() => undefined);
   const existing = noop ? null : await imageOn(engine, target);
   if (!noop && !existing && !rebuild) {
     throw new DeployError('image_gone', `The image of ${target.app} v${target.version} (${target.id}, ${target.image ?? 'no image'}) is no longer on ${engine.endpoint.url}.`, {
@@ -153,12 +187,14 @@ export async function planRollback(ctx: Context, engine: Engine, current: Deploy
     : { how: 'build', noCache: false, reason: `--rebuild: the image of v${target.version} is gone` };
   const config = { ...withKnownSecrets(ctx, target, target.config), noCache: false, pull: false };
   const effect = servingEffect(current, config, target.app);
-  let src: { root: string; treeish: string; subdir: string } | null = null;
-  if (!noop) src = await sourceOf(ctx, target, image.how === 'build').catch((error: unknown) => {
-    if (image.how === 'build') throw error;
-    return null;
-  });
-  const git = src ? await ctx.git() : null;
+  // A rebuild needs the commit (fetched if need be); a reused image only the history that is already here.
+  const root = noop ? null : image.how === 'build' ? (await sourceOf(ctx, target, true)).root : local;
+  const src = root ? { root, treeish: target.commit, subdir: target.subdir } : null;
+  const srcGit = src ? await ctx.git() : null;
+  const [range, gate] = await Promise.all([
+    root === local && localRange ? localRange : commitRange(srcGit, src?.root ?? null, current, target.commit),
+    noop ? null : planGate(engine, srcGit, image, src, config, existing?.hasHealthcheck),
+  ]);
   const warnings: string[] = [];
   if (target.rolledBack) {
     const by = target.supersededBy ? ctx.store().getDeployment(target.supersededBy) : null;
@@ -166,6 +202,7 @@ export async function planRollback(ctx: Context, engine: Engine, current: Deploy
   }
   return {
     action: 'rollback',
+    imageInfo: existing,
     app: target.app,
     title: `Roll back ${target.app} from v${current.version} (${current.id}) to v${target.version} (${target.id}) as v${version}`,
     endpoint: engine.endpoint.url,
@@ -176,8 +213,8 @@ export async function planRollback(ctx: Context, engine: Engine, current: Deploy
     config,
     overrides: target.overrides,
     current: servingNow(current),
-    commitRange: await commitRange(git, src?.root ?? null, current, target.commit),
-    gate: noop ? null : await planGate(engine, git, image, src, config),
+    commitRange: range,
+    gate,
     serving: effect.text,
     switchStrategy: effect.strategy,
     changes: diffConfig(current.config, config),
@@ -259,10 +296,12 @@ export function rollbackTarget(ctx: Context, current: Deployment, sel: RollbackS
 }
 
 /** Creates the record of a redeploy or rollback and carries out its plan, under the app's lock (the caller's). */
-export async function applyShip(ctx: Context, engine: Engine, plan: ActionPlan, kind: Extract<Kind, 'redeploy' | 'rollback'>): Promise<Deployment> {
+export async function applyShip(ctx: Context, engine: Engine, plan: ActionPlan, kind: Extract<Kind, 'redeploy' | 'rollback'>, who?: Promise<string>): Promise<Deployment> {
   const t = planTarget(plan);
-  const actor = await actorOf(ctx, ctx.cwd);
   const reused = plan.image.how === 'reuse' ? plan.image : null;
+  // The plan was made under this same lock a moment ago: its image is the one it inspected (asked once more only
+  // when the plan came without it).
+  const [actor, reusedInfo] = await Promise.all([who ?? actorOf(ctx, ctx.cwd), reused ? (plan.imageInfo ?? engine.inspectImage(reused.imageId)) : null]);
   const tracker = startRecord(ctx, {
     app: t.app,
     kind,
@@ -281,7 +320,7 @@ export async function applyShip(ctx: Context, engine: Engine, plan: ActionPlan, 
   await runToEnd(ctx, tracker, async () => {
     let image: BuiltImage;
     if (reused) {
-      const info = await engine.inspectImage(reused.imageId);
+      const info = reusedInfo;
       if (!info) {
         throw new DeployError('image_gone', `The image ${reused.ref} disappeared from the engine before it could be used.`, {
           hint: kind === 'rollback' ? `Build it again with: deploy rollback ${t.app} --to ${t.id} --rebuild` : `Build it again with: deploy redeploy ${t.id} --no-cache`,

@@ -123,7 +123,7 @@ describe('the store: files, versions, damage, a full disk (real SQLite)', () => 
 
 describe('a full disk while writing', () => {
   it('fails the write with the store code, and leaves the last good state', async ({ task }) => {
-    const report = fault(task, `exit ${EXIT_CODES.store} "disk ... is full"; the store keeps its last good state; integrity_check ok`);
+    const report = fault(task, `exit ${EXIT_CODES.store} "disk ... is full"; ls, inspect, stats, config list still answer; the store keeps its last good state; integrity_check ok`);
     const dir = mkdtempSync(join(tmpdir(), 'deploy-full-'));
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', dir]);
     try {
@@ -145,6 +145,11 @@ describe('a full disk while writing', () => {
       expect(r.code).toBe(EXIT_CODES.store);
       expect(r.json<{ error: { message: string } }>().error.message).toMatch(/disk holding the store .* is full/);
       expect(r.stderr).not.toMatch(/^\s+at /m);
+      // Reading commands still answer on the full disk (what they would note is left unnoted).
+      for (const argv of [['ls'], ['ls', '--json'], ['inspect', 'web'], ['stats'], ['config', 'list', '--app', 'web']]) {
+        const q = await cli(argv, { env });
+        expect(q.code, `${argv.join(' ')}: ${q.stderr}`).toBe(0);
+      }
       rmSync(join(dir, 'filler'));
       const after = await cli(['config', 'get', 'GREETING', '--app', 'web'], { env });
       expect(after.stdout.trim()).toBe('before');

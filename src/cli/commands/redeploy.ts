@@ -1,7 +1,7 @@
 import { publicRecord } from '../../core/record-view.js';
 import type { Handler } from '../../main.js';
 import { chosenRef, scopeOf, underAppLock } from '../../services/app-lock.js';
-import { flagSettings } from '../../services/deploy.js';
+import { actorOf, flagSettings } from '../../services/deploy.js';
 import { resolveDeployment } from '../../services/resolve.js';
 import { applyShip, planRedeploy } from '../../services/ship.js';
 import { confirmPlan } from '../../ui/confirm.js';
@@ -19,11 +19,14 @@ export const handler: Handler = async (ctx, [positional], o) => {
   });
   const ref = await chosenRef(ctx, positional, o.app, 'redeploy');
   const scope = scopeOf(ctx, ref);
+  // Who is acting (git's user.email) is asked while the lock is taken.
+  const actor = actorOf(ctx, ctx.cwd);
+  actor.catch(() => undefined);
   await underAppLock(ctx, scope, `redeploy of ${ref}`, async (engine) => {
     const target = resolveDeployment(ctx, ref, { allowApp: true });
     const plan = await planRedeploy(ctx, engine, target, { noCache: o.cache === false, pull: Boolean(o.pull), flags });
     if (!(await confirmPlan(ctx, plan, { yes: Boolean(o.yes), dryRun: Boolean(o.dryRun) }))) return;
-    const d = await applyShip(ctx, engine, plan, 'redeploy');
+    const d = await applyShip(ctx, engine, plan, 'redeploy', actor);
     if (ctx.reporter.json) ctx.reporter.result(publicRecord(d));
     else ctx.reporter.print(renderOutcome(ctx, d));
   });

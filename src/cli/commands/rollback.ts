@@ -6,6 +6,7 @@ import type { Handler } from '../../main.js';
 import { scopeOf, underAppLock } from '../../services/app-lock.js';
 import { currentDeployment } from '../../services/current.js';
 import { resolveDeployment } from '../../services/resolve.js';
+import { actorOf } from '../../services/deploy.js';
 import { applyShip, planRollback, rollbackTarget } from '../../services/ship.js';
 import { appFromDirectory } from '../../services/source.js';
 import { confirmPlan } from '../../ui/confirm.js';
@@ -55,6 +56,9 @@ export const handler: Handler = async (ctx, [appOrId], o) => {
     throw new DeployError('usage', 'Which app? Give its name (deploy rollback APP), --app, or run this inside its repository.');
   }
   const scope = scopeOf(ctx, app);
+  // Who is acting (git's user.email) is asked while the lock is taken.
+  const actor = actorOf(ctx, ctx.cwd);
+  actor.catch(() => undefined);
   await underAppLock(ctx, scope, `rollback of ${app}`, async (engine) => {
     // What runs now is what the engine says (synced under the lock): deployments made from elsewhere count.
     const current = currentDeployment(ctx, scope.app);
@@ -81,7 +85,7 @@ export const handler: Handler = async (ctx, [appOrId], o) => {
       return;
     }
     if (!(await confirmPlan(ctx, plan, { yes: Boolean(o.yes), dryRun: Boolean(o.dryRun) }))) return;
-    const d = await applyShip(ctx, engine, plan, 'rollback');
+    const d = await applyShip(ctx, engine, plan, 'rollback', actor);
     if (r.json) {
       r.result(publicRecord(d));
     } else {
