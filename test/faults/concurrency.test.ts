@@ -91,7 +91,7 @@ describe('commands that change an app while a slow switch-over of it runs', () =
   });
 
   it('each exits 14 naming the holder (or waits with --lock-wait), and the store then matches the engine', async ({ task }) => {
-    const report = fault(task, `rollback, redeploy, stop, start, restart exit ${EXIT_CODES.lock_held}; ls/inspect record nothing; afterwards one running, the old superseded`);
+    const report = fault(task, `rollback, redeploy, stop, start, restart exit ${EXIT_CODES.lock_held}; lock release refuses without --force; ls/inspect record nothing; afterwards one running, the old superseded`);
     // v2 starts slowly, and the old busybox httpd (PID 1) ignores SIGTERM, so the stop-first switch takes seconds.
     repo.commit('second', { 'index.html': 'second\n', 'start.sh': 'sleep 3\nexec httpd -f -p 8080 -h /www\n' });
     const deploying = runBin(['deploy', '--json'], { cwd: repo.dir, env });
@@ -105,6 +105,10 @@ describe('commands that change an app while a slow switch-over of it runs', () =
       [['rollback', app], ['redeploy', app], ['stop', app], ['start', app], ['restart', app]].map((argv) => runBin([...argv, '--yes', '--json'], { cwd: repo.dir, env })),
     );
     const reads = await Promise.all([cli(['ls', '--app', app, '--json'], { env }), cli(['inspect', app, '--json'], { env })]);
+    // Its holder is alive on this machine: the lock is not released from under it without --force.
+    const release = await runBin(['lock', 'release', app, '--yes'], { cwd: repo.dir, env });
+    expect(release.code, release.stderr).toBe(EXIT_CODES.lock_held);
+    expect(release.stderr).toContain(`deploy lock release ${app} --force`);
     const waited = runBin(['stop', app, '--yes', '--json', '--lock-wait', '2m'], { cwd: repo.dir, env });
     const deployed = await deploying;
     expect(deployed.code, deployed.stderr).toBe(0);
