@@ -1,7 +1,7 @@
 import type { Engine } from '../adapters/docker/engine.js';
 import { machineId, processAlive } from '../adapters/machine.js';
 import { isDeployError } from '../core/errors.js';
-import { imageRef } from '../core/names.js';
+import { imageRef, isUnproven, LABEL } from '../core/names.js';
 import { IN_PROGRESS, type Deployment } from '../core/types.js';
 import type { Context } from '../context.js';
 import { endpointForUrl } from './engines.js';
@@ -70,6 +70,21 @@ export async function recoverApp(ctx: Context, engine: Engine, app: string): Pro
     store.updateDeployment(d.id, { containerId: null });
     store.addEvent(d.id, ctx.now(), 'cleaned', 'its container was removed by the recovery (logs kept)');
     done.push(`removed the container ${d.containerName ?? d.containerId.slice(0, 12)} of ${who(d)} (its logs are kept)`);
+  }
+  // A container still named ".starting" under the app's lock has no process working on it: a deploy died before
+  // its gate passed, perhaps before it could even record the container's id. It never served; it goes.
+  for (const c of await engine.listContainers({ [LABEL.app]: app })) {
+    if (!isUnproven(c.name)) continue;
+    const id = c.labels[LABEL.id];
+    const d = id ? store.getDeployment(id) : null;
+    if (d && d.endpoint === url) await keepLogs(engine, store, { ...d, containerId: c.id }, ctx.now());
+    await engine.removeContainer(c.id);
+    if (d) {
+      if (IN_PROGRESS.includes(d.status)) markInterrupted(ctx, d, 'no process was working on it');
+      store.updateDeployment(d.id, { containerId: null });
+      store.addEvent(d.id, ctx.now(), 'cleaned', 'its container (never past its health gate) was removed by the recovery (logs kept)');
+    }
+    done.push(`removed the container ${c.name}, which never passed its health gate${d ? ` (${who(d)})` : ''}`);
   }
   let current = currentDeployment(ctx, app);
   // Killed between passing its gate and being made current: it serves, so it is the current one.

@@ -31,7 +31,7 @@ function seed(path: string, apps: [string, string]): void {
       const at = now - day * DAY - a * 3_600_000;
       const failed = day === 14 || day === 5;
       ids.push(`scr${String(n).padStart(5, '0')}`);
-      add({ app, status: failed ? 'failed' : 'superseded', createdAt: at, commitSubject: subject, commitTime: at - 3_600_000, readyAt: failed ? null : at + 40_000, buildStartedAt: at + 1_000, buildFinishedAt: at + 30_000, startedAt: at + 31_000, finishedAt: at + 41_000 });
+      add({ app, status: failed ? 'failed' : 'superseded', containerId: null, createdAt: at, commitSubject: subject, commitTime: at - 3_600_000, readyAt: failed ? null : at + 40_000, buildStartedAt: at + 1_000, buildFinishedAt: at + 30_000, startedAt: at + 31_000, finishedAt: at + 41_000 });
     }
     const t = now - DAY - a * 3_600_000;
     const times = (at: number) => ({ createdAt: at, commitTime: at - 3_600_000, buildStartedAt: null, buildFinishedAt: null, startedAt: at + 1_000, readyAt: at + 5_000, finishedAt: at + 6_000 });

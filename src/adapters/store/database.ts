@@ -20,10 +20,17 @@ export interface OpenedDatabase {
   warnings: string[];
   /** Opened for reading only: the file or its file system cannot be written (read-only mount, no permission). */
   readOnly: boolean;
+  /** Why, when it is read only. */
+  readOnlyWhy?: string;
 }
 
 /** The store cannot take a change here; what reads it still works. */
 export function readOnlyError(path: string, why: string): DeployError {
+  if (why === 'the disk is full') {
+    return new DeployError('store', `The disk holding the store at ${path} is full; nothing was changed.`, {
+      hint: 'Free some space and run the command again. Reading commands (ls, inspect, stats, logs, status) still work.',
+    });
+  }
   return new DeployError('store', `The store at ${path} cannot be changed (${why}); nothing was changed.`, {
     hint: 'Reading commands (ls, inspect, stats, logs, status) still work. Make it writable, or point DEPLOY_HOME at a writable directory.',
   });
@@ -35,11 +42,14 @@ const READ_ONLY_CODES = new Set(['EROFS', 'EACCES', 'EPERM']);
 function openReadOnly(path: string, why: string): OpenedDatabase {
   let db: DatabaseSync;
   try {
+    let first: DatabaseSync | null = null;
     try {
-      db = new DatabaseSync(path, { readOnly: true, timeout: BUSY_TIMEOUT_MS });
+      first = new DatabaseSync(path, { readOnly: true, timeout: BUSY_TIMEOUT_MS });
       // The file is opened on first use: ask it something now, so a failure is caught here.
-      db.prepare('PRAGMA user_version').get();
+      first.prepare('PRAGMA user_version').get();
+      db = first;
     } catch {
+      if (first?.isOpen) first.close();
       // A WAL store whose shared-memory file cannot be made here (a read-only mount): read as a file nothing can
       // change while it is read, which on such a mount is true.
       const url = pathToFileURL(path);
@@ -56,7 +66,7 @@ function openReadOnly(path: string, why: string): OpenedDatabase {
   } catch (error) {
     throw error instanceof DeployError ? error : storeError(path, error);
   }
-  return { db, warnings: [`The store at ${path} is read-only (${why}): reading commands answer; changes are refused.`], readOnly: true };
+  return { db, warnings: [`The store at ${path} cannot be changed now (${why}): reading commands answer; changes are refused.`], readOnly: true, readOnlyWhy: why };
 }
 
 function sqliteCode(error: unknown): number | undefined {
@@ -150,7 +160,11 @@ export function openDatabase(path: string): OpenedDatabase {
     migrate(db, path);
   } catch (error) {
     db.close();
-    throw error instanceof DeployError ? error : storeError(path, error);
+    const failure = error instanceof DeployError ? error : storeError(path, error);
+    // A full disk refuses even the files a reader needs (the WAL's shared memory): the store is read as it is,
+    // and only changes are refused.
+    if (!created && failure.message.includes('is full')) return openReadOnly(path, 'the disk is full');
+    throw failure;
   }
   if (created) {
     for (const extra of ['-wal', '-shm']) {

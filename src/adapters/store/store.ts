@@ -134,20 +134,22 @@ export class Store {
   readonly warnings: string[];
   /** Opened for reading only (a read-only mount, no write permission): every change is refused with exit 15. */
   readonly readOnly: boolean;
+  private readonly readOnlyWhy: string;
   private readonly db: DatabaseSync;
   /** Checked once before this process's first change: a damaged store is reported, never written. */
   private checkedForDamage = false;
 
-  private constructor(path: string, db: DatabaseSync, warnings: string[], readOnly: boolean) {
+  private constructor(path: string, db: DatabaseSync, warnings: string[], readOnly: boolean, readOnlyWhy = 'it is read-only here') {
     this.path = path;
     this.db = db;
     this.warnings = warnings;
     this.readOnly = readOnly;
+    this.readOnlyWhy = readOnlyWhy;
   }
 
   static open(path: string): Store {
-    const { db, warnings, readOnly } = openDatabase(path);
-    return new Store(path, db, warnings, readOnly);
+    const { db, warnings, readOnly, readOnlyWhy } = openDatabase(path);
+    return new Store(path, db, warnings, readOnly, readOnlyWhy);
   }
 
   /**
@@ -155,7 +157,7 @@ export class Store {
    * quick_check), so that damage is reported before anything is added to it.
    */
   private beforeWrite(check: 'full' | 'light' = 'full'): void {
-    if (this.readOnly) throw readOnlyError(this.path, 'it is read-only here');
+    if (this.readOnly) throw readOnlyError(this.path, this.readOnlyWhy);
     // A status noted by a reading command (ls) skips the check: it costs ~14 ms per 10,000 records, and SQLite
     // still refuses to change a page it finds damaged.
     if (this.checkedForDamage || check === 'light') return;
