@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DeployError } from '../core/errors.js';
@@ -147,9 +147,46 @@ export class Git {
     }
   }
 
-  /** A tar of `subdir` of a commit or tree, streamed; nothing is held in memory or written to disk. */
-  archive(root: string, treeish: string, subdir: string): Streamed {
-    return stream('git', ['archive', '--format=tar', subdir === '' ? treeish : `${treeish}:${subdir}`], { cwd: root, env: this.env, signal: this.signal });
+  /**
+   * A tar of `subdir` of a commit or tree, streamed; nothing is held in memory or written to disk.
+   *
+   * What it holds is the commit's tree, whatever this machine's settings say: git archive drops paths marked
+   * `export-ignore` in `.git/info/attributes`, in the user's attributes file (core.attributesFile, by default
+   * ~/.config/git/attributes) and in the system's, and rewrites line endings and modes after core.autocrlf,
+   * core.eol and tar.umask. So it runs against a throw-away git directory that borrows the repository's objects
+   * (no info/attributes, no repository config), with no user or system config and those settings pinned to
+   * git's defaults. Attributes committed in `.gitattributes` files inside the archived tree still apply: they
+   * are part of the commit.
+   */
+  async archive(root: string, treeish: string, subdir: string): Promise<Streamed> {
+    const [objects = '', format = 'sha1'] = (await this.git(root, ['rev-parse', '--git-path', 'objects', '--show-object-format'])).trim().split('\n');
+    const gitDir = mkdtempSync(join(tmpdir(), 'deploy-archive-'));
+    const cleanup = () => rmSync(gitDir, { recursive: true, force: true });
+    try {
+      mkdirSync(join(gitDir, 'objects', 'info'), { recursive: true });
+      mkdirSync(join(gitDir, 'refs'));
+      writeFileSync(join(gitDir, 'HEAD'), 'ref: refs/heads/none\n');
+      writeFileSync(join(gitDir, 'objects', 'info', 'alternates'), `${resolve(root, objects)}\n`);
+      if (format !== 'sha1') writeFileSync(join(gitDir, 'config'), `[core]\n\trepositoryformatversion = 1\n[extensions]\n\tobjectFormat = ${format}\n`);
+    } catch (error) {
+      cleanup();
+      throw error;
+    }
+    const env = {
+      ...this.env,
+      GIT_DIR: gitDir,
+      GIT_WORK_TREE: undefined,
+      GIT_COMMON_DIR: undefined,
+      GIT_INDEX_FILE: undefined,
+      GIT_OBJECT_DIRECTORY: undefined,
+      GIT_ALTERNATE_OBJECT_DIRECTORIES: undefined,
+      GIT_ATTR_NOSYSTEM: '1',
+      GIT_CONFIG_NOSYSTEM: '1',
+      GIT_CONFIG_GLOBAL: '/dev/null',
+    };
+    const pinned = ['-c', 'core.attributesFile=/dev/null', '-c', 'core.autocrlf=false', '-c', 'core.eol=lf', '-c', 'tar.umask=0002'];
+    const streamed = stream('git', [...pinned, 'archive', '--format=tar', subdir === '' ? treeish : `${treeish}:${subdir}`], { cwd: gitDir, env, signal: this.signal });
+    return { ...streamed, done: streamed.done.finally(cleanup) };
   }
 
   /** Clones url as a bare repository at root, or fetches into it when it is there. */

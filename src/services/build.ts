@@ -1,6 +1,9 @@
 import { redactValues } from '../core/redact.js';
 import { posix } from 'node:path';
-import { Transform } from 'node:stream';
+import { pipeline, Transform, type Readable } from 'node:stream';
+import type { Streamed } from '../adapters/process.js';
+import { tarFilter } from '../adapters/tar-filter.js';
+import { ContextFilter, DockerignoreError, readDockerignore } from '../core/dockerignore.js';
 import { collectStreamGarbage } from '../adapters/memory.js';
 import { BuildFailure, BuilderUnsupported, type BuildOptions, type Engine, type ImageInfo } from '../adapters/docker/engine.js';
 import type { Git } from '../adapters/git.js';
@@ -51,8 +54,30 @@ async function warnUnshippable(ctx: Context, git: Git, src: BuildSource, context
 }
 
 /**
- * Builds the deployment's image on its engine from `git archive` of the commit, streamed: the repository is
- * never copied to disk or held in memory. The whole output is kept with the record.
+ * The .dockerignore in effect for a build, as docker reads it: `<Dockerfile>.dockerignore` beside the Dockerfile
+ * when the commit has one (BuildKit's rule), else `.dockerignore` at the context's root. Null when neither is
+ * there; `error` when docker would refuse its patterns.
+ */
+async function readIgnoreFile(git: Git, src: BuildSource, contextPath: string, dockerfile: string): Promise<{ file: string; patterns: string[]; error?: string } | null> {
+  for (const name of [`${posix.normalize(dockerfile)}.dockerignore`, '.dockerignore']) {
+    const path = posix.join(contextPath, name);
+    const text = await git.readAt(src.root, src.treeish, path);
+    if (text === null) continue;
+    const patterns = readDockerignore(text);
+    try {
+      new ContextFilter(patterns, dockerfile);
+      return { file: path, patterns };
+    } catch (error) {
+      if (error instanceof DockerignoreError) return { file: path, patterns, error: error.message };
+      throw error;
+    }
+  }
+  return null;
+}
+
+/**
+ * Builds the deployment's image on its engine from `git archive` of the commit, filtered by its .dockerignore
+ * as the docker CLI filters a directory, streamed: the repository is never copied to disk or held in memory. The whole output is kept with the record.
  */
 export async function buildImage(ctx: Context, engine: Engine, git: Git, tracker: Tracker, src: BuildSource): Promise<BuiltImage> {
   const r = ctx.reporter;
@@ -80,30 +105,43 @@ export async function buildImage(ctx: Context, engine: Engine, git: Git, tracker
 
   const contextPath = posix.join(src.subdir, d.config.context).replace(/^\.$/, '');
   await warnUnshippable(ctx, git, src, contextPath);
-  let archive = git.archive(src.root, src.treeish, contextPath);
+  const ignore = await readIgnoreFile(git, src, contextPath, d.config.dockerfile);
+  const archive = { current: null as Streamed | null };
+  const context = async (): Promise<Readable> => {
+    const streamed = await git.archive(src.root, src.treeish, contextPath);
+    archive.current = streamed;
+    if (!ignore) return streamed.stdout.pipe(boundedMemory());
+    // Built afresh for each archive: it remembers the directories it has seen.
+    const filter = new ContextFilter(ignore.patterns, d.config.dockerfile);
+    const filtered = tarFilter((entry) => filter.includes(entry.path, entry.type === '5'));
+    // An unreadable archive ends the build's upload with the reason, rather than leaving it waiting.
+    return pipeline(streamed.stdout, filtered, boundedMemory(), () => undefined);
+  };
   const keepOutput = () => {
     const { text, truncated } = tailText(output);
     ctx.store().saveLog(d.id, 'build', Buffer.from(redactValues(text, secrets)), truncated, ctx.now());
   };
-  const run = (builder: BuildOptions['builder']) =>
-    Promise.all([
+  const run = async (builder: BuildOptions['builder']) => {
+    const body = await context();
+    return Promise.all([
       engine.build(
-        archive.stdout.pipe(boundedMemory()),
+        body,
         { builder, tag: ref, dockerfile: d.config.dockerfile, labels: buildLabels(d), buildArgs: d.config.buildArgs, noCache: d.config.noCache, pull: d.config.pull },
         onOutput,
         ctx.signal,
       ),
-      archive.done,
+      archive.current?.done,
     ]);
+  };
   try {
+    if (ignore?.error) throw new BuildFailure(`${ignore.file}: ${ignore.error}`);
     let built;
     try {
       [built] = await run(engine.builderFor(ctx.env));
     } catch (error) {
       if (!(error instanceof BuilderUnsupported)) throw error;
       // An engine without BuildKit: the same build with the classic builder, from a fresh archive.
-      archive.kill();
-      archive = git.archive(src.root, src.treeish, contextPath);
+      archive.current?.kill();
       [built] = await run('classic');
     }
     keepOutput();
@@ -116,7 +154,7 @@ export async function buildImage(ctx: Context, engine: Engine, git: Git, tracker
     r.done(`Built ${ref} in ${durationInProse(buildFinishedAt - buildStartedAt)}${steps ? ` (${steps === 1 ? '1 step' : `${steps} steps`})` : ''}`);
     return { ref, id: built.imageId, hasHealthcheck: info?.hasHealthcheck ?? false, labels: info?.labels ?? {} };
   } catch (error) {
-    archive.kill();
+    archive.current?.kill();
     keepOutput();
     // Ctrl-C first: the engine connection it cut would otherwise read as an unreachable engine.
     // The failure is reported once, where the command ends; the spinner only stops here.

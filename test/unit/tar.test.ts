@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { firstTarFile, tarFile } from '../../src/core/tar.js';
+import { firstTarFile, TarFilter, TarFormatError, tarFile, type TarEntry } from '../../src/core/tar.js';
 
 describe('tarFile / firstTarFile', () => {
   it('round-trips a file', () => {
@@ -31,3 +31,128 @@ describe('tarFile / firstTarFile', () => {
     expect(firstTarFile(Buffer.alloc(10))).toBeNull();
   });
 });
+
+describe('TarFilter', () => {
+  const long = `${'deep/'.repeat(30)}name-longer-than-a-ustar-header-holds.txt`;
+  /** A tar made by the real tar program from a small tree, in the given format. */
+  function makeTar(format: 'gnu' | 'pax' | 'ustar'): Buffer {
+    const dir = mkdtempSync(join(tmpdir(), 'tarfilter-'));
+    try {
+      const files: Record<string, string> = { 'keep.txt': 'kept\n', 'drop.txt': 'x'.repeat(5000), 'sub/a': 'a\n', 'sub/b': 'b'.repeat(513) };
+      if (format !== 'ustar') files[long] = 'long\n';
+      for (const [path, content] of Object.entries(files)) {
+        execFileSync('mkdir', ['-p', join(dir, 'src', path, '..')]);
+        writeFileSync(join(dir, 'src', path), content);
+      }
+      if (format !== 'ustar') execFileSync('ln', ['-s', long, join(dir, 'src', `link-${'l'.repeat(120)}`)]);
+      execFileSync('tar', [`--format=${format}`, '-cf', join(dir, 'x.tar'), '-C', join(dir, 'src'), '.']);
+      return readFileSync(join(dir, 'x.tar'));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  /** Runs the filter over the tar in chunks of `size` bytes; returns what came out. */
+  function filter(tar: Buffer, keep: (e: TarEntry) => boolean, size: number): Buffer {
+    const f = new TarFilter(keep);
+    const out: Buffer[] = [];
+    for (let at = 0; at < tar.length; at += size) out.push(...f.push(tar.subarray(at, at + size)));
+    out.push(...f.end());
+    return Buffer.concat(out);
+  }
+  /** What the real tar program lists in a tar, and a file's content. */
+  function list(tar: Buffer): { names: string[]; read(name: string): string } {
+    const dir = mkdtempSync(join(tmpdir(), 'tarlist-'));
+    writeFileSync(join(dir, 'x.tar'), tar);
+    const names = execFileSync('tar', ['-tf', join(dir, 'x.tar')], { encoding: 'utf8' }).trim().split('\n').sort();
+    return {
+      names,
+      read: (name) => {
+        try {
+          return execFileSync('tar', ['-xOf', join(dir, 'x.tar'), name], { encoding: 'utf8' });
+        } finally {
+          if (name === '') rmSync(dir, { recursive: true, force: true });
+        }
+      },
+    };
+  }
+
+  it.each([['gnu'], ['pax'], ['ustar']] as const)('drops entries and their data from a %s tar, whatever the chunk size', (format) => {
+    const tar = makeTar(format);
+    const seen: string[] = [];
+    for (const size of [1, 7, 511, 512, 513, 65536]) {
+      seen.length = 0;
+      const out = filter(tar, (e) => {
+        seen.push(e.path);
+        return !e.path.endsWith('drop.txt') && e.path !== './sub/b';
+      }, size);
+      const l = list(out);
+      expect(l.names).not.toContain('./drop.txt');
+      expect(l.names).not.toContain('./sub/b');
+      expect(l.names).toContain('./keep.txt');
+      expect(l.names).toContain('./sub/a');
+      expect(l.read('./keep.txt')).toBe('kept\n');
+      if (format !== 'ustar') {
+        // Long names reach the filter whole (GNU 'L' or pax 'x'), and the kept entry keeps them.
+        expect(seen).toContain(`./${long}`);
+        expect(l.names).toContain(`./${long}`);
+        expect(l.read(`./${long}`)).toBe('long\n');
+        expect(seen).toContain(`./link-${'l'.repeat(120)}`);
+      }
+    }
+  });
+
+  it('drops a long-named entry with its extended header', () => {
+    for (const format of ['gnu', 'pax'] as const) {
+      const out = filter(makeTar(format), (e) => e.path !== `./${long}` && !e.path.startsWith('./link-'), 4096);
+      const l = list(out);
+      expect(l.names.some((n) => n.includes('name-longer'))).toBe(false);
+      expect(l.names.some((n) => n.includes('link-'))).toBe(false);
+      expect(l.names).toContain('./keep.txt');
+    }
+  });
+
+  it('passes a tar through unchanged when it keeps everything', () => {
+    const tar = makeTar('pax');
+    expect(filter(tar, () => true, 1000).equals(tar)).toBe(true);
+  });
+
+  it('reads a size from a pax header over the ustar field', () => {
+    const pax = Buffer.from('15 size=000600\n');
+    const data = Buffer.alloc(600, 0x61);
+    // An 'x' header announcing size 600 for a file whose ustar size field says 0.
+    const x = tarHeader('PaxHeaders/f', pax.length, 'x');
+    const file = tarHeader('f', 0, '0');
+    const tar = Buffer.concat([x, pax, Buffer.alloc(512 - pax.length), file, data, Buffer.alloc(1024 - 600), tarHeader('g2', 0, '0'), Buffer.alloc(1024)]);
+    const seen: TarEntry[] = [];
+    const out = filter(tar, (e) => {
+      seen.push(e);
+      return e.path !== 'f';
+    }, 100);
+    expect(seen.map((e) => [e.path, e.size])).toEqual([['f', 600], ['g2', 0]]);
+    expect(out.length).toBe(512 + 1024);
+  });
+
+  it('refuses what is not a tar, and a tar cut inside an entry', () => {
+    expect(() => filter(Buffer.alloc(1024, 0x41), () => true, 512)).toThrow(TarFormatError);
+    expect(() => filter(makeTar('ustar').subarray(0, 700), () => true, 512)).toThrow(TarFormatError);
+  });
+});
+
+/** A ustar header block with a valid checksum. */
+function tarHeader(name: string, size: number, type: string): Buffer {
+  const h = Buffer.alloc(512, 0);
+  h.write(name, 0);
+  h.write('0000644\0', 100);
+  h.write('0000000\0', 108);
+  h.write('0000000\0', 116);
+  h.write(`${size.toString(8).padStart(11, '0')}\0`, 124);
+  h.write('00000000000\0', 136);
+  h.write('        ', 148);
+  h.write(type, 156);
+  h.write('ustar\0', 257);
+  h.write('00', 263);
+  let sum = 0;
+  for (const b of h) sum += b;
+  h.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148);
+  return h;
+}

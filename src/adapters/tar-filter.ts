@@ -1,0 +1,28 @@
+import { Transform } from 'node:stream';
+import { TarFilter, type TarEntry } from '../core/tar.js';
+
+/**
+ * A tar stream with the entries `keep` refuses taken out, as it flows: headers are read, data is passed on or
+ * skipped chunk by chunk, so memory stays flat whatever the size of the files.
+ */
+export function tarFilter(keep: (entry: TarEntry) => boolean): Transform {
+  const filter = new TarFilter(keep);
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      try {
+        for (const piece of filter.push(chunk)) this.push(piece);
+        done();
+      } catch (error) {
+        done(error as Error);
+      }
+    },
+    flush(done) {
+      try {
+        for (const piece of filter.end()) this.push(piece);
+        done();
+      } catch (error) {
+        done(error as Error);
+      }
+    },
+  });
+}
