@@ -235,11 +235,13 @@ export function buildProgram(io: IO, run: Run): Command {
       .description(
         "Removes everything of APP on its engine — its containers, its images, its lock — and its stored settings\n" +
           '(env vars and secrets), after a confirmation that lists them. Its deployment records stay as history\n' +
-          'unless --forget. Refused (exit 14) while another command holds its lock. Volumes are never removed.',
+          'unless --forget. Refused (exit 14) while another command holds its lock. Its volumes (and their data) stay\n' +
+          'unless --volumes; host paths of bind mounts are never touched.',
       )
       .argument('[app]', 'the app to destroy')
       .option('-a, --app <name>', 'the app to destroy')
-      .option('--forget', 'also delete its deployment records, their events and kept logs from the store'),
+      .option('--forget', 'also delete its deployment records, their events and kept logs from the store')
+      .option('--volumes', "also remove the app's volumes, and the data in them (the confirmation names them)"),
   )
     .addHelpText('after', '\nExamples:\n  deploy destroy web --dry-run\n  deploy destroy web --yes --json\n  deploy destroy --app web --forget --yes')
     .action(action(async () => (await import('./commands/destroy.js')).handler));

@@ -159,3 +159,25 @@ export function planMounts(app: string, configured: readonly VolumeMount[], imag
   }
   return { mounts, volumes };
 }
+
+/**
+ * The volumes of a container, one line each, for a plan or an inspection: where each mount comes from and what
+ * the engine calls it. `imageVolumes` null: not known yet (the image is still to be built).
+ */
+export function describeVolumes(app: string, configured: readonly VolumeMount[], imageVolumes: readonly string[] | null): string[] {
+  const lines = configured.map((v) =>
+    v.type === 'bind'
+      ? `${v.target} ← host ${v.source}${v.readOnly ? ' (read-only)' : ''}`
+      : `${v.target} ← volume ${engineVolumeName(app, v.source)}${v.readOnly ? ' (read-only)' : ''}`,
+  );
+  if (imageVolumes) {
+    let plan: MountPlan;
+    try {
+      plan = planMounts(app, configured, imageVolumes);
+    } catch (error) {
+      return [...lines, (error as Error).message];
+    }
+    for (const v of plan.volumes.filter((x) => x.fromImage)) lines.push(`${v.target} ← volume ${v.engineName} (the image's VOLUME)`);
+  }
+  return lines;
+}
