@@ -53,6 +53,7 @@ export function buildProgram(io: IO, run: Run): Command {
       .option('-e, --env <key=value>', 'set an environment variable (repeatable); KEY alone takes it from your environment', collect)
       .option('--secret <key[=value]>', 'a secret env var (repeatable); KEY alone takes it from your environment, off the command line', collect)
       .option('--env-file <path>', 'read environment variables from a KEY=VALUE file (repeatable)', collect)
+      .option('--volume <name:/path|/host:/path[:ro]>', 'mount a volume kept per app, or a host path (repeatable); replaces the volumes of deploy.json', collect)
       .option('--health-path <path>', 'HTTP path that must answer 2xx/3xx before the deployment counts as running ("none" to skip)')
       .option('--health-timeout <duration>', 'how long to wait for health (default 60s)');
   /** The app a command acts on, when no deployment or app is given as its argument. */
@@ -234,11 +235,13 @@ export function buildProgram(io: IO, run: Run): Command {
       .description(
         "Removes everything of APP on its engine — its containers, its images, its lock — and its stored settings\n" +
           '(env vars and secrets), after a confirmation that lists them. Its deployment records stay as history\n' +
-          'unless --forget. Refused (exit 14) while another command holds its lock. Volumes are never removed.',
+          'unless --forget. Refused (exit 14) while another command holds its lock. Its volumes (and their data) stay\n' +
+          'unless --volumes; host paths of bind mounts are never touched.',
       )
       .argument('[app]', 'the app to destroy')
       .option('-a, --app <name>', 'the app to destroy')
-      .option('--forget', 'also delete its deployment records, their events and kept logs from the store'),
+      .option('--forget', 'also delete its deployment records, their events and kept logs from the store')
+      .option('--volumes', "also remove the app's volumes, and the data in them (the confirmation names them)"),
   )
     .addHelpText('after', '\nExamples:\n  deploy destroy web --dry-run\n  deploy destroy web --yes --json\n  deploy destroy --app web --forget --yes')
     .action(action(async () => (await import('./commands/destroy.js')).handler));
@@ -263,7 +266,7 @@ export function buildProgram(io: IO, run: Run): Command {
     .summary("an app's env vars and settings, and user-wide defaults")
     .description(
       'Per-app configuration kept in the store, and user-wide defaults (--global). KEY=VALUE sets an environment\n' +
-        'variable, except for the setting names deploy.json knows: dockerfile, context, ports (comma-separated),\n' +
+        'variable, except for the setting names deploy.json knows: dockerfile, context, ports and volumes (comma-separated),\n' +
         'restart, retention, healthCheck.path|port|timeout|interval|settle, buildArgs.NAME. --env forces the env reading.\n' +
         'A change takes effect at the next deploy or redeploy.',
     );

@@ -1,6 +1,7 @@
 import { formatPort } from './ports.js';
 import { SECRET_MASK } from './record-view.js';
 import type { DeployConfig } from './types.js';
+import { formatVolume } from './volumes.js';
 
 export interface ConfigChange {
   key: string;
@@ -13,6 +14,7 @@ function flat(c: DeployConfig): Map<string, string> {
   m.set('dockerfile', c.dockerfile);
   m.set('context', c.context);
   m.set('ports', c.ports.map(formatPort).join(', ') || 'none');
+  m.set('volumes', (c.volumes ?? []).map(formatVolume).join(', ') || 'none');
   m.set('restart', c.restart);
   m.set('retention', String(c.retention));
   m.set('healthCheck.path', c.healthCheck.path ?? 'none');

@@ -3,12 +3,13 @@ import { DeployError } from './errors.js';
 import { formatPort } from './ports.js';
 import { HEALTH_KEYS, nearestName, validateSettings, type Settings } from './settings.js';
 import type { EnvVar } from './types.js';
+import { formatVolume } from './volumes.js';
 
 /**
  * The names `deploy config` writes settings under: deploy.json's keys, with nested ones dotted. Anything
  * else in `deploy config set KEY=VALUE` is an environment variable (--env forces that reading).
  */
-const SETTING_KEYS = ['dockerfile', 'context', 'ports', 'restart', 'retention', 'endpoint', ...HEALTH_KEYS.map((k) => `healthCheck.${k}`)] as const;
+const SETTING_KEYS = ['dockerfile', 'context', 'ports', 'volumes', 'restart', 'retention', 'endpoint', ...HEALTH_KEYS.map((k) => `healthCheck.${k}`)] as const;
 
 export function isSettingKey(key: string): boolean {
   return (SETTING_KEYS as readonly string[]).includes(key) || /^buildArgs\.[A-Za-z_][A-Za-z0-9_]*$/.test(key);
@@ -44,7 +45,7 @@ export function mistypedSetting(key: string): DeployError | null {
 
 /** Turns `config set` text into the JSON value deploy.json would hold for that key. */
 export function settingValueFromText(key: string, text: string): unknown {
-  if (key === 'ports') return text.trim() === '' ? [] : text.split(',').map((p) => p.trim());
+  if (key === 'ports' || key === 'volumes') return text.trim() === '' ? [] : text.split(',').map((p) => p.trim());
   if (key === 'retention' || key === 'healthCheck.port') {
     if (!/^\d+$/.test(text.trim())) {
       throw new DeployError('config', `${key} must be a whole number, not ${JSON.stringify(text)}.`, {
@@ -80,6 +81,9 @@ export function displaySetting(key: string, value: unknown): string {
   if (value === null || value === undefined) return 'none';
   if (key === 'ports' && Array.isArray(value)) {
     return value.length === 0 ? 'none' : value.map((p) => (typeof p === 'string' ? p : formatPort(p as never))).join(', ');
+  }
+  if (key === 'volumes' && Array.isArray(value)) {
+    return value.length === 0 ? 'none' : value.map((v) => (typeof v === 'string' ? v : formatVolume(v as never))).join(', ');
   }
   if (/^healthCheck\.(timeout|interval|settle)$/.test(key) && typeof value === 'number') return formatDuration(value);
   return typeof value === 'string' ? value : JSON.stringify(value);

@@ -7,6 +7,7 @@ export const DEFAULT_CONFIG: DeployConfig = {
   buildArgs: {},
   env: {},
   ports: [],
+  volumes: [],
   healthCheck: { path: null, port: null, timeoutMs: 60_000, intervalMs: 500, settleMs: 2_000 },
   restart: 'unless-stopped',
   noCache: false,
@@ -38,7 +39,7 @@ const HEALTH_FIELDS: Array<[keyof HealthCheck, string]> = [
 
 /**
  * Merges layers given strongest first (flag, app, deploy.json, global) over the defaults.
- * Scalars and the port list come whole from the strongest layer that sets them; env vars, build args and
+ * Scalars and the port and volume lists come whole from the strongest layer that sets them; env vars, build args and
  * health-check fields merge key by key.
  */
 export function resolveConfig(layers: readonly ConfigLayer[], build: { noCache?: boolean; pull?: boolean } = {}): ResolvedConfig {
@@ -48,6 +49,7 @@ export function resolveConfig(layers: readonly ConfigLayer[], build: { noCache?:
 
   for (const key of SCALARS) origins[key] = 'default';
   origins.ports = 'default';
+  origins.volumes = 'default';
   for (const [, name] of HEALTH_FIELDS) origins[`healthCheck.${name}`] = 'default';
 
   for (const { origin, settings } of weakestFirst) {
@@ -61,6 +63,10 @@ export function resolveConfig(layers: readonly ConfigLayer[], build: { noCache?:
     if (settings.ports !== undefined) {
       config.ports = settings.ports.map((p) => ({ ...p }));
       origins.ports = origin;
+    }
+    if (settings.volumes !== undefined) {
+      config.volumes = settings.volumes.map((v) => ({ ...v }));
+      origins.volumes = origin;
     }
     for (const [k, v] of Object.entries(settings.env ?? {})) {
       // A key that is secret stays secret whichever layer sets its value (`-e KEY=...` over a stored secret).
@@ -108,6 +114,7 @@ export function snapshotSettings(c: DeployConfig): Settings {
     dockerfile: c.dockerfile,
     context: c.context,
     ports: c.ports.map((p) => ({ ...p })),
+    volumes: (c.volumes ?? []).map((v) => ({ ...v })),
     env: Object.fromEntries(Object.entries(c.env).filter(([, v]) => !v.secret).map(([k, v]) => [k, { ...v }])),
     buildArgs: { ...c.buildArgs },
     healthCheck: { ...c.healthCheck },
@@ -132,13 +139,15 @@ export function mergeSettings(strong: Settings, weak: Settings): Settings {
  * For a record that did not keep its command line's one-off settings (made before they were kept, or rebuilt
  * by sync): the values of its snapshot that today's layers would not give, except where the app's stored
  * configuration sets the value now (the app's current configuration wins over a guess). What ports, health
- * check, restart policy and env vars the deployment was given on its command line, as far as can be told.
+ * check, restart policy, volumes and env vars the deployment was given on its command line, as far as can be told.
  */
 export function derivedOverrides(snapshot: DeployConfig, now: ResolvedConfig): Settings {
   const out: Settings = {};
   const fromApp = (key: string) => now.origins[key] === 'app';
   const samePorts = JSON.stringify(snapshot.ports) === JSON.stringify(now.config.ports);
   if (!samePorts && !fromApp('ports')) out.ports = snapshot.ports.map((p) => ({ ...p }));
+  const sameVolumes = JSON.stringify(snapshot.volumes ?? []) === JSON.stringify(now.config.volumes);
+  if (!sameVolumes && !fromApp('volumes')) out.volumes = (snapshot.volumes ?? []).map((v) => ({ ...v }));
   if (snapshot.restart !== now.config.restart && !fromApp('restart')) out.restart = snapshot.restart;
   const hc: Partial<HealthCheck> = {};
   for (const [field, name] of HEALTH_FIELDS) {

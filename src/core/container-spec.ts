@@ -1,5 +1,6 @@
 import { deploymentLabels } from './names.js';
 import type { Deployment, RestartPolicy } from './types.js';
+import { planMounts, type EngineMount } from './volumes.js';
 
 /** The body of the Engine API's container create call (POST /containers/create), as plain data. */
 export interface ContainerSpec {
@@ -13,14 +14,20 @@ export interface ContainerSpec {
     RestartPolicy: { Name: RestartPolicy; MaximumRetryCount?: number };
     LogConfig: { Type: string; Config: Record<string, string> };
     Init: boolean;
+    /** Volumes and bind mounts; absent when there are none. */
+    Mounts?: EngineMount[];
   };
 }
 
 /** Enough retries that a flapping app is noticed, few enough that it does not restart forever. */
 const ON_FAILURE_RETRIES = 5;
 
-/** Decides how a deployment's container is created; the Docker adapter only carries it out. */
-export function containerSpec(d: Deployment, image: string, name: string): ContainerSpec {
+/**
+ * Decides how a deployment's container is created; the Docker adapter only carries it out. `imageVolumes`: the
+ * paths the image declares as VOLUME, each given a named volume of the app's unless the settings map it.
+ */
+export function containerSpec(d: Deployment, image: string, name: string, imageVolumes: readonly string[] = []): ContainerSpec {
+  const { mounts } = planMounts(d.app, d.config.volumes ?? [], imageVolumes);
   const exposed: ContainerSpec['ExposedPorts'] = {};
   const bindings: ContainerSpec['HostConfig']['PortBindings'] = {};
   for (const p of d.config.ports) {
@@ -44,6 +51,7 @@ export function containerSpec(d: Deployment, image: string, name: string): Conta
       // Bounded logs: an app that prints megabytes cannot fill the engine's disk.
       LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3' } },
       Init: true,
+      ...(mounts.length > 0 ? { Mounts: mounts } : {}),
     },
   };
 }

@@ -16,6 +16,8 @@ export const LABEL = {
   record: 'dev.deploy.record',
   /** The app's lock container. */
   lock: 'dev.deploy.lock',
+  /** A volume the tool made for an app: its name as the app's settings (or the image's VOLUME path) give it. */
+  volume: 'dev.deploy.volume',
 } as const;
 
 export function imageRef(app: string, buildId: string): string {

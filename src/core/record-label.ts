@@ -46,7 +46,9 @@ export function parseRecordLabel(raw: string | undefined): RecordLabel | null {
     // Only the fields a label has: anything else written into it (by hand, by a newer version) is dropped.
     // Labels written before the rolled-back history existed have none.
     const ids = (list: unknown) => (Array.isArray(list) ? list.filter((x): x is string => typeof x === 'string' && /^[a-z0-9]{1,32}$/.test(x)).slice(0, ROLLED_BACK_HISTORY) : []);
-    return pick({ ...(r as RecordLabel), rolledBackFrom: ids(r.rolledBackFrom), servedBefore: ids(r.servedBefore) });
+    // Labels written before volumes were a setting have none.
+    const config = { ...r.config, volumes: r.config.volumes ?? [] };
+    return pick({ ...(r as RecordLabel), config, rolledBackFrom: ids(r.rolledBackFrom), servedBefore: ids(r.servedBefore) });
   } catch {
     return null;
   }

@@ -1,6 +1,7 @@
 import { secretKeys } from './config.js';
 import { formatPort } from './ports.js';
 import type { DeployConfig, Deployment } from './types.js';
+import { formatVolume } from './volumes.js';
 
 /** What every output shows in place of a secret value. */
 export const SECRET_MASK = '********';
@@ -16,6 +17,7 @@ export function publicConfig(c: DeployConfig) {
     env: Object.fromEntries(Object.entries(c.env).map(([k, v]) => [k, v.secret ? SECRET_MASK : v.value])),
     secrets: secretKeys(c.env),
     ports: c.ports.map(formatPort),
+    volumes: (c.volumes ?? []).map(formatVolume),
     healthCheck: c.healthCheck,
     restart: c.restart,
     noCache: c.noCache,

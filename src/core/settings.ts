@@ -5,7 +5,8 @@ import { DeployError } from './errors.js';
 import { assertAppName } from './ids.js';
 import { jsonPath, RESERVED_KEYS, type Position } from './json-source.js';
 import { assertNoDuplicatePorts, parsePort } from './ports.js';
-import type { EnvVar, HealthCheck, PortMapping, RestartPolicy } from './types.js';
+import type { EnvVar, HealthCheck, PortMapping, RestartPolicy, VolumeMount } from './types.js';
+import { assertNoDuplicateVolumes, parseVolume } from './volumes.js';
 
 /**
  * The settings an app can have, as deploy.json, the app's stored configuration and the user-wide defaults
@@ -16,6 +17,7 @@ export interface Settings {
   dockerfile?: string;
   context?: string;
   ports?: PortMapping[];
+  volumes?: VolumeMount[];
   env?: Record<string, EnvVar>;
   buildArgs?: Record<string, string>;
   healthCheck?: Partial<HealthCheck>;
@@ -84,7 +86,7 @@ function rethrowAt<T>(where: Where, path: string, fn: () => T): T {
   }
 }
 
-export const SETTINGS_KEYS = ['app', 'dockerfile', 'context', 'ports', 'env', 'buildArgs', 'healthCheck', 'restart', 'retention', 'endpoint'];
+export const SETTINGS_KEYS = ['app', 'dockerfile', 'context', 'ports', 'volumes', 'env', 'buildArgs', 'healthCheck', 'restart', 'retention', 'endpoint'];
 export const HEALTH_KEYS = ['path', 'port', 'timeout', 'interval', 'settle'];
 
 /** Edit distance (a swap of two neighbouring letters counts as one edit), for "did you mean" on a misspelt key. */
@@ -148,6 +150,12 @@ export function validateSettings(value: unknown, file: string, positions?: Map<s
         if (!Array.isArray(v)) invalid(where, path, `expected an array of strings such as "8080:80", found ${typeName(v)}`);
         out.ports = (v as unknown[]).map((item, n) => rethrowAt(where, jsonPath(path, n), () => parsePort(str(where, jsonPath(path, n), item))));
         rethrowAt(where, path, () => assertNoDuplicatePorts(out.ports ?? []));
+        break;
+      }
+      case 'volumes': {
+        if (!Array.isArray(v)) invalid(where, path, `expected an array of strings such as "data:/data", found ${typeName(v)}`);
+        out.volumes = (v as unknown[]).map((item, n) => rethrowAt(where, jsonPath(path, n), () => parseVolume(str(where, jsonPath(path, n), item))));
+        rethrowAt(where, path, () => assertNoDuplicateVolumes(out.volumes ?? []));
         break;
       }
       case 'env':

@@ -30,6 +30,19 @@ export interface PortMapping {
   protocol: 'tcp' | 'udp';
 }
 
+/**
+ * A volume mounted into the app's container: a named volume kept per app (the engine's is deploy-APP-NAME), or
+ * a host path (a bind mount).
+ */
+export interface VolumeMount {
+  type: 'volume' | 'bind';
+  /** The volume's name as the settings write it, or an absolute host path. */
+  source: string;
+  /** Absolute path in the container. */
+  target: string;
+  readOnly: boolean;
+}
+
 export interface EnvVar {
   value: string;
   secret: boolean;
@@ -56,6 +69,8 @@ export interface DeployConfig {
   buildArgs: Record<string, string>;
   env: Record<string, EnvVar>;
   ports: PortMapping[];
+  /** Named volumes and bind mounts, kept by every release, rollback and restart. */
+  volumes: VolumeMount[];
   healthCheck: HealthCheck;
   restart: RestartPolicy;
   noCache: boolean;

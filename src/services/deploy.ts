@@ -10,6 +10,7 @@ import { assertAppName } from '../core/ids.js';
 import type { ActionPlan } from '../core/action-plan.js';
 import { diffConfig } from '../core/config-diff.js';
 import { assertNoDuplicatePorts, parsePort } from '../core/ports.js';
+import { assertNoDuplicateVolumes, parseVolume } from '../core/volumes.js';
 import { publicRecord } from '../core/record-view.js';
 import type { Settings } from '../core/settings.js';
 import type { Deployment, HealthCheck } from '../core/types.js';
@@ -32,6 +33,8 @@ export interface DeployOptions {
   ref?: string | undefined;
   allowDirty?: boolean | undefined;
   port?: string[] | undefined;
+  /** Volumes and bind mounts (NAME:/path, /host:/path, :ro): replace those of the other layers. */
+  volume?: string[] | undefined;
   env?: string[] | undefined;
   /** Secret env vars for this deployment: KEY=VALUE, or KEY alone to take the value from the environment. */
   secret?: string[] | undefined;
@@ -45,7 +48,7 @@ export interface DeployOptions {
 }
 
 /** The one-off settings a command line gives (deploy, redeploy): the strongest layer, kept with the record. */
-export type OneOffOptions = Pick<DeployOptions, 'port' | 'env' | 'secret' | 'envFile' | 'healthPath' | 'healthTimeout'>;
+export type OneOffOptions = Pick<DeployOptions, 'port' | 'volume' | 'env' | 'secret' | 'envFile' | 'healthPath' | 'healthTimeout'>;
 
 /** What `deploy deploy` did: the deployment, or with --dry-run the plan it would have carried out. */
 export type DeployOutcome = { plan: ActionPlan; deployment: null } | { plan: null; deployment: Deployment };
@@ -56,6 +59,10 @@ export function flagSettings(ctx: Context, o: OneOffOptions): Settings {
   if (o.port && o.port.length > 0) {
     s.ports = o.port.map(parsePort);
     assertNoDuplicatePorts(s.ports);
+  }
+  if (o.volume && o.volume.length > 0) {
+    s.volumes = o.volume.map(parseVolume);
+    assertNoDuplicateVolumes(s.volumes);
   }
   const env: NonNullable<Settings['env']> = {};
   for (const file of o.envFile ?? []) {

@@ -24,12 +24,18 @@ export interface DestroyPlan {
   records: number;
   /** --forget: the records (and their events and kept logs) go too; otherwise they stay as history. */
   forget: boolean;
+  /** The app's volumes on the engine (found by label): kept, unless --volumes. Bind mounts' host paths are never touched. */
+  volumes: string[];
+  /** --volumes: the volumes go too (their data with them). */
+  removeVolumes: boolean;
 }
 
 export interface DestroyResult {
   app: string;
   endpoint: string;
-  removed: { containers: string[]; images: string[]; lock: boolean; settings: number; records: number };
+  removed: { containers: string[]; images: string[]; volumes: string[]; lock: boolean; settings: number; records: number };
+  /** Volumes kept: all of them without --volumes; with it, those another container still uses (the engine refuses). */
+  keptVolumes: string[];
   /** Images the engine refused to remove (another container or tag uses them). */
   keptImages: string[];
   /** The records kept as history (none with --forget). */
@@ -54,9 +60,14 @@ export function assertKnownApp(ctx: Context, app: string): void {
 }
 
 /** Reads what destroying the app would take away. Changes nothing. */
-export async function planDestroy(ctx: Context, engine: Engine, app: string, forget: boolean): Promise<DestroyPlan> {
+export async function planDestroy(ctx: Context, engine: Engine, app: string, forget: boolean, removeVolumes = false): Promise<DestroyPlan> {
   const store = ctx.store();
-  const [containers, images, held] = await Promise.all([engine.listContainers({ [LABEL.app]: app }), imagesOf(engine, app), readLock(engine, app)]);
+  const [containers, images, held, volumes] = await Promise.all([
+    engine.listContainers({ [LABEL.app]: app }),
+    imagesOf(engine, app),
+    readLock(engine, app),
+    engine.listVolumes({ [LABEL.managed]: 'true', [LABEL.app]: app }),
+  ]);
   const config = store.appConfig(app);
   return {
     app,
@@ -71,21 +82,30 @@ export async function planDestroy(ctx: Context, engine: Engine, app: string, for
     },
     records: store.count({ app }),
     forget,
+    volumes: volumes.map((v) => v.name),
+    removeVolumes,
   };
 }
 
 /**
  * Tears the app down under its lock (refused, exit 14, while a live holder has it): its containers (their
  * logs kept with the records first, unless forgetting), its images, its stored settings, and at the end its
- * lock. Its records stay as history, none current any more, unless `forget`. Never removes volumes (deploy
- * creates none).
+ * lock. Its records stay as history, none current any more, unless `forget`. Its volumes stay (their data with
+ * them) unless `removeVolumes`, the only way the tool removes a volume.
  */
-export async function applyDestroy(ctx: Context, engine: Engine, app: string, forget: boolean): Promise<DestroyResult> {
+export async function applyDestroy(ctx: Context, engine: Engine, app: string, forget: boolean, removeVolumes = false): Promise<DestroyResult> {
   const store = ctx.store();
   return withLock(ctx, engine, app, 'destroy', async () => {
     // Read again under the lock: what was planned may have changed while the question was asked.
-    const plan = await planDestroy(ctx, engine, app, forget);
-    const result: DestroyResult = { app, endpoint: plan.endpoint, removed: { containers: [], images: [], lock: true, settings: 0, records: 0 }, keptImages: [], history: 0 };
+    const plan = await planDestroy(ctx, engine, app, forget, removeVolumes);
+    const result: DestroyResult = {
+      app,
+      endpoint: plan.endpoint,
+      removed: { containers: [], images: [], volumes: [], lock: true, settings: 0, records: 0 },
+      keptImages: [],
+      keptVolumes: removeVolumes ? [] : [...plan.volumes],
+      history: 0,
+    };
     const records = new Map(store.list({ app }).map((d) => [d.id, d]));
     for (const c of plan.containers) {
       const d = c.deploymentId ? records.get(c.deploymentId) : undefined;
@@ -98,6 +118,15 @@ export async function applyDestroy(ctx: Context, engine: Engine, app: string, fo
       ctx.reporter.step(`Removing image ${i.tag}`);
       if (await engine.removeImage(i.id)) result.removed.images.push(i.tag);
       else result.keptImages.push(i.tag);
+    }
+    // After the containers: the engine refuses to remove a volume a container still uses.
+    if (removeVolumes) {
+      for (const name of plan.volumes) {
+        ctx.reporter.step(`Removing volume ${name}`);
+        const outcome = await engine.removeVolume(name);
+        if (outcome === 'in-use') result.keptVolumes.push(name);
+        else result.removed.volumes.push(name);
+      }
     }
     store.transaction(() => {
       for (const d of records.values()) retireRecord(ctx, d, plan.endpoint);

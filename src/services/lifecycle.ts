@@ -1,6 +1,5 @@
 import type { ContainerEvent, Engine } from '../adapters/docker/engine.js';
 import { planTarget, type ActionPlan } from '../core/action-plan.js';
-import { containerSpec } from '../core/container-spec.js';
 import { DeployError } from '../core/errors.js';
 import { containerName } from '../core/names.js';
 import { CURRENT_STATUSES, type Deployment } from '../core/types.js';
@@ -9,6 +8,7 @@ import { engineFor } from './engines.js';
 import { chooseGate, waitHealthy } from './health.js';
 import { planGate, servingNow } from './planning.js';
 import { currentDeployment } from './current.js';
+import { createAppContainer } from './volumes.js';
 
 export type LifecycleAction = 'stop' | 'start' | 'restart';
 
@@ -101,7 +101,7 @@ async function ensureContainer(ctx: Context, engine: Engine, d: Deployment): Pro
   const name = d.containerName ?? containerName(d.app, d.version, d.id);
   await engine.removeContainer(name);
   ctx.reporter.step(`Recreating ${name} from ${d.image ?? image}`);
-  const id = await engine.createContainer(containerSpec(d, d.image ?? image, name));
+  const id = await createAppContainer(ctx, engine, d, d.image ?? image, name);
   ctx.store().updateDeployment(d.id, { containerId: id, containerName: name });
   ctx.store().addEvent(d.id, ctx.now(), 'recreated', `container was gone; made again from ${d.image ?? image}`);
   return { id, recreated: true };

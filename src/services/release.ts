@@ -1,5 +1,4 @@
 import type { ContainerEvent, Engine, ImageInfo } from '../adapters/docker/engine.js';
-import { containerSpec } from '../core/container-spec.js';
 import { durationInProse } from '../core/duration.js';
 import { DeployError } from '../core/errors.js';
 import { containerName, imageRef, unprovenName } from '../core/names.js';
@@ -14,6 +13,7 @@ import { currentDeployment } from './current.js';
 import { chooseGate, waitHealthy } from './health.js';
 import { keepLogs } from './keep-logs.js';
 import type { Tracker } from './tracker.js';
+import { createAppContainer } from './volumes.js';
 
 /** Log lines of a failed container shown under the error. */
 const FAILED_TAIL = 15;
@@ -56,7 +56,7 @@ export async function release(ctx: Context, engine: Engine, tracker: Tracker, im
     }
     const [creating, stopping] = await Promise.allSettled([
       // The tag is unique to its build and never moves, and reads better than an id in `docker ps`.
-      engine.createContainer(containerSpec(d, image.ref, unprovenName(name))).then((id) => {
+      createAppContainer(ctx, engine, d, image, unprovenName(name)).then((id) => {
         // Recorded at once, so that a process killed during the stop leaves a container the recovery finds.
         containerId = id;
         tracker.update({ containerId: id });

@@ -1,6 +1,7 @@
 import { durationInProse, formatDuration } from '../core/duration.js';
 import { formatPort } from '../core/ports.js';
 import { SECRET_MASK } from '../core/record-view.js';
+import { describeVolumes } from '../core/volumes.js';
 import type { Inspection } from '../services/inspect.js';
 import { paintStatus, type Colors } from './colors.js';
 import { sanitize } from './sanitize.js';
@@ -39,6 +40,10 @@ export function renderInspection(i: Inspection, c: Colors): string {
   row('ports', d.config.ports.map(formatPort).join(', ') || c.dim('none'));
   const hc = d.config.healthCheck;
   row('health', `${hc.path ? `GET ${hc.path}${hc.port ? ` on ${hc.port}` : ''}` : `HEALTHCHECK, else running for ${durationInProse(hc.settleMs)}`}, timeout ${durationInProse(hc.timeoutMs)}`);
+  const volumes = describeVolumes(d.app, d.config.volumes ?? [], null);
+  if (volumes.length === 0) row('volumes', c.dim('none'));
+  volumes.forEach((v, n) => row(n === 0 ? 'volumes' : '', v));
+  row('', c.dim(`+ a kept volume deploy-${d.app}-PATH for each VOLUME of the image not mapped here`));
   row('restart', d.config.restart);
   row('build', `${d.config.dockerfile} in ${d.config.context}${d.config.noCache ? ', no cache' : ''}${d.config.pull ? ', pull' : ''}${Object.keys(d.config.buildArgs).length ? `, args ${Object.keys(d.config.buildArgs).join(' ')}` : ''}`);
 

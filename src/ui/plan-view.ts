@@ -2,6 +2,7 @@ import type { ActionPlan, PlannedGate } from '../core/action-plan.js';
 import { durationInProse } from '../core/duration.js';
 import { formatPort } from '../core/ports.js';
 import { SECRET_MASK } from '../core/record-view.js';
+import { describeVolumes } from '../core/volumes.js';
 import type { Colors } from './colors.js';
 import { DEFAULT_SOCKET } from '../core/endpoint-choice.js';
 import { quotedSubject, refAndCommit, oneLine } from './text.js';
@@ -47,6 +48,12 @@ export function renderPlan(p: ActionPlan, c: Colors): string {
   if (env.length === 0) lines.push(`  ${label('env')}${c.dim('none')}`);
   env.forEach(([k, v], i) => lines.push(`  ${label(i === 0 ? 'env' : '')}${k}=${v.secret ? `${SECRET_MASK} ${c.dim('(secret)')}` : oneLine(v.value)}`));
   lines.push(`  ${label('ports')}${p.config.ports.map(formatPort).join(', ') || c.dim('none')}`);
+  if (p.action === 'deploy' || p.action === 'redeploy' || p.action === 'rollback') {
+    // Known for an image that exists (reused); a build's VOLUMEs are known once it is built, and get a kept volume each.
+    const volumes = describeVolumes(p.app, p.config.volumes ?? [], p.imageInfo?.volumes ?? null);
+    if (volumes.length === 0) lines.push(`  ${label('volumes')}${c.dim('none')}`);
+    volumes.forEach((v, i) => lines.push(`  ${label(i === 0 ? 'volumes' : '')}${v}`));
+  }
   lines.push(`  ${label('restart')}${p.config.restart}`);
   if (p.gate) lines.push(`  ${label('health')}${gateLine(p.gate)}`);
   lines.push(`  ${label('then')}${p.serving}`);

@@ -139,7 +139,7 @@ describe('validateSettings: error messages', () => {
     expect(failure(() => validateSettings({ image: 'nginx' }, 'deploy.json'))).toEqual({
       code: 'config',
       message: 'deploy.json: $.image: unknown key "image"',
-      hint: 'Known keys: app, dockerfile, context, ports, env, buildArgs, healthCheck, restart, retention, endpoint.',
+      hint: 'Known keys: app, dockerfile, context, ports, volumes, env, buildArgs, healthCheck, restart, retention, endpoint.',
       details: { file: 'deploy.json', path: '$.image' },
     });
   });

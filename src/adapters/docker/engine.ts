@@ -33,6 +33,13 @@ export interface ImageInfo {
   id: string;
   hasHealthcheck: boolean;
   labels: Record<string, string>;
+  /** The paths the image declares as VOLUME (Config.Volumes); always there from inspectImage (optional for images described by other code). */
+  volumes?: string[];
+}
+
+export interface VolumeInfo {
+  name: string;
+  labels: Record<string, string>;
 }
 
 export interface ContainerState {
@@ -238,10 +245,18 @@ export class Engine {
   async inspectImage(ref: string): Promise<ImageInfo | null> {
     try {
       const info = await this.call('inspect image', () =>
-        this.api.json<{ Id: string; Config?: { Healthcheck?: { Test?: string[] }; Labels?: Record<string, string> | null } }>('GET', `/images/${encodeURIComponent(ref)}/json`),
+        this.api.json<{ Id: string; Config?: { Healthcheck?: { Test?: string[] }; Labels?: Record<string, string> | null; Volumes?: Record<string, unknown> | null } }>(
+          'GET',
+          `/images/${encodeURIComponent(ref)}/json`,
+        ),
       );
       const test = info.Config?.Healthcheck?.Test;
-      return { id: info.Id, hasHealthcheck: Boolean(test?.length && test[0] !== 'NONE'), labels: info.Config?.Labels ?? {} };
+      return {
+        id: info.Id,
+        hasHealthcheck: Boolean(test?.length && test[0] !== 'NONE'),
+        labels: info.Config?.Labels ?? {},
+        volumes: Object.keys(info.Config?.Volumes ?? {}).sort(),
+      };
     } catch (error) {
       if (statusCode(error) === 404) return null;
       throw error;
@@ -310,7 +325,46 @@ export class Engine {
     await this.call('restart container', () => this.api.json('POST', `/containers/${encodeURIComponent(id)}/restart`, { query: { t: graceSeconds }, idleMs: graceSeconds * 1000 + this.api.idleMs }));
   }
 
-  /** Removes a container (stopping it first if needed). Removing one that is gone succeeds. */
+  /** A volume by name; null when the engine has none of that name. */
+  async inspectVolume(name: string): Promise<VolumeInfo | null> {
+    try {
+      const v = await this.call('inspect volume', () => this.api.json<{ Name: string; Labels: Record<string, string> | null }>('GET', `/volumes/${encodeURIComponent(name)}`));
+      return { name: v.Name, labels: v.Labels ?? {} };
+    } catch (error) {
+      if (statusCode(error) === 404) return null;
+      throw error;
+    }
+  }
+
+  /** Creates a local volume (creating one that exists gives the existing one back: the engine's rule). */
+  async createVolume(name: string, labels: Record<string, string>): Promise<void> {
+    await this.call('create volume', () => this.api.json('POST', '/volumes/create', { body: { Name: name, Labels: labels } }));
+  }
+
+  /** Volumes carrying all the given labels. */
+  async listVolumes(labels: Record<string, string | null>): Promise<VolumeInfo[]> {
+    const list = await this.call('list volumes', () =>
+      this.api.json<{ Volumes: Array<{ Name: string; Labels: Record<string, string> | null }> | null }>('GET', '/volumes', { query: { filters: labelFilters(labels) } }),
+    );
+    return (list.Volumes ?? []).map((v) => ({ name: v.Name, labels: v.Labels ?? {} })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  /** Removes a volume: 'removed', 'gone' (there was none), or 'in-use' (a container still uses it: the engine refuses). */
+  async removeVolume(name: string): Promise<'removed' | 'gone' | 'in-use'> {
+    try {
+      await this.call('remove volume', () => this.api.json('DELETE', `/volumes/${encodeURIComponent(name)}`));
+      return 'removed';
+    } catch (error) {
+      if (statusCode(error) === 404) return 'gone';
+      if (statusCode(error) === 409) return 'in-use';
+      throw error;
+    }
+  }
+
+  /**
+   * Removes a container (stopping it first if needed). Removing one that is gone succeeds. `v` removes its
+   * anonymous volumes only: the engine never removes a named volume with its container (test/integration/volumes).
+   */
   async removeContainer(id: string): Promise<void> {
     try {
       await this.call('remove container', () => this.api.json('DELETE', `/containers/${encodeURIComponent(id)}`, { query: { force: 'true', v: 'true' } }));

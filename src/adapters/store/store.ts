@@ -60,7 +60,9 @@ function toColumn(key: keyof Deployment, value: unknown): SQLInputValue {
 function fromRow(row: Record<string, unknown>): Deployment {
   const d: Record<string, unknown> = {};
   for (const [key, column] of COLUMNS) d[key] = row[column];
-  d.config = JSON.parse(row.config as string) as DeployConfig;
+  // Records made before volumes were a setting have none.
+  const config = JSON.parse(row.config as string) as DeployConfig;
+  d.config = { ...config, volumes: config.volumes ?? [] };
   d.dirty = row.dirty === 1;
   d.rolledBack = row.rolled_back === 1;
   d.supersededBy = (row.superseded_by as string | null) ?? null;

@@ -32,6 +32,7 @@ function entries(config: DeployConfig, origins: Record<string, string>): Entry[]
     ['dockerfile', config.dockerfile],
     ['context', config.context],
     ['ports', config.ports],
+    ['volumes', config.volumes],
     ['restart', config.restart],
     ['retention', config.retention],
     ['healthCheck.path', config.healthCheck.path],
@@ -42,7 +43,7 @@ function entries(config: DeployConfig, origins: Record<string, string>): Entry[]
   ];
   for (const [key, value] of settings) {
     const display = displaySetting(key, value);
-    out.push({ key, value: key === 'ports' ? display.split(', ').filter((p) => p !== 'none') : value, display, origin: origins[key] ?? 'default', secret: false });
+    out.push({ key, value: key === 'ports' || key === 'volumes' ? display.split(', ').filter((p) => p !== 'none') : value, display, origin: origins[key] ?? 'default', secret: false });
   }
   return out;
 }

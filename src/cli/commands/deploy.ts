@@ -21,6 +21,7 @@ export const handler: Handler = async (ctx, [source], o) => {
     ref,
     allowDirty: Boolean(o.allowDirty),
     port: o.port as string[] | undefined,
+    volume: o.volume as string[] | undefined,
     env: o.env as string[] | undefined,
     secret: o.secret as string[] | undefined,
     envFile: o.envFile as string[] | undefined,

@@ -17,7 +17,11 @@ function renderPlan(p: DestroyPlan, c: Colors): string {
       ? `  records: ${p.records} deployment record${p.records === 1 ? '' : 's'}, their events and kept logs are deleted (--forget)`
       : `  records: ${p.records} deployment record${p.records === 1 ? '' : 's'} stay as history (--forget deletes them)`,
   );
-  lines.push(c.dim('  Volumes are never removed (deploy creates none).'));
+  if (p.removeVolumes) {
+    list(`volumes, ${c.red('their data deleted')} (--volumes)`, p.volumes);
+  } else {
+    lines.push(`  volumes kept: ${p.volumes.length === 0 ? c.dim('none') : p.volumes.join(', ')}${p.volumes.length > 0 ? c.dim(' (--volumes removes them and their data)') : ''}`);
+  }
   return lines.join('\n');
 }
 
@@ -33,8 +37,9 @@ export const handler: Handler = async (ctx, [positional], o) => {
   assertAppName(app, positional !== undefined ? 'the APP argument' : '--app');
   assertKnownApp(ctx, app);
   const forget = Boolean(o.forget);
+  const removeVolumes = Boolean(o.volumes);
   const engine = await ctx.engine(destroyEndpoint(ctx, app));
-  const plan = await planDestroy(ctx, engine, app, forget);
+  const plan = await planDestroy(ctx, engine, app, forget, removeVolumes);
   if (o.dryRun) {
     if (r.json) r.result({ dryRun: true, plan });
     else r.print(`${renderPlan(plan, r.colors)}\n${r.colors.dim('Dry run: nothing was changed.')}`);
@@ -47,12 +52,13 @@ export const handler: Handler = async (ctx, [positional], o) => {
     });
   }
   r.info(renderPlan(plan, r.colors));
-  await askYes(ctx, `Destroy ${app} now? This cannot be undone.`, `"Destroy ${app}"`, {
+  const doomed = removeVolumes && plan.volumes.length > 0 ? ` and delete the data in ${plan.volumes.join(', ')}` : '';
+  await askYes(ctx, `Destroy ${app}${doomed} now? This cannot be undone.`, `"Destroy ${app}"`, {
     yes: Boolean(o.yes),
     hint: 'Pass --yes to go ahead, or --dry-run to see what would go.',
     cancelled: 'Cancelled; nothing was changed.',
   });
-  const result = await applyDestroy(ctx, engine, app, forget);
+  const result = await applyDestroy(ctx, engine, app, forget, removeVolumes);
   if (r.json) {
     r.result(result);
     return;
@@ -61,7 +67,10 @@ export const handler: Handler = async (ctx, [positional], o) => {
     `${result.removed.containers.length} container${result.removed.containers.length === 1 ? '' : 's'}`,
     `${result.removed.images.length} image${result.removed.images.length === 1 ? '' : 's'}`,
     `${result.removed.settings} stored setting${result.removed.settings === 1 ? '' : 's'}`,
+    ...(removeVolumes ? [`${result.removed.volumes.length} volume${result.removed.volumes.length === 1 ? '' : 's'}`] : []),
   ];
   r.print(`Destroyed ${app}: removed ${parts.join(', ')}.${forget ? ` Forgot ${result.removed.records} record${result.removed.records === 1 ? '' : 's'}.` : ` Its ${result.history} record${result.history === 1 ? '' : 's'} stay as history (deploy ls --app ${app}).`}`);
+  if (!removeVolumes && result.keptVolumes.length > 0) r.info(`Kept the volume${result.keptVolumes.length === 1 ? '' : 's'} ${result.keptVolumes.join(', ')} and ${result.keptVolumes.length === 1 ? 'its' : 'their'} data (deploy destroy ${app} --volumes removes them).`);
+  if (removeVolumes && result.keptVolumes.length > 0) r.warn(`Kept ${result.keptVolumes.join(', ')}: the engine says another container still uses ${result.keptVolumes.length === 1 ? 'it' : 'them'}.`);
   if (result.keptImages.length > 0) r.warn(`Kept ${result.keptImages.join(', ')}: the engine says another container or tag still uses ${result.keptImages.length === 1 ? 'it' : 'them'}.`);
 };

@@ -11,6 +11,7 @@ export const handler: Handler = async (ctx, [positional], o) => {
   // One-off settings are checked before anything else: bad input changes nothing and takes no lock.
   const flags = flagSettings(ctx, {
     port: o.port as string[] | undefined,
+    volume: o.volume as string[] | undefined,
     env: o.env as string[] | undefined,
     secret: o.secret as string[] | undefined,
     envFile: o.envFile as string[] | undefined,

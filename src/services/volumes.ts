@@ -1,0 +1,68 @@
+import type { Engine } from '../adapters/docker/engine.js';
+import { ApiError } from '../adapters/docker/api.js';
+import { containerSpec } from '../core/container-spec.js';
+import { DeployError } from '../core/errors.js';
+import { LABEL } from '../core/names.js';
+import { planMounts, volumeLabels, type PlannedVolume } from '../core/volumes.js';
+import type { Deployment } from '../core/types.js';
+import type { Context } from '../context.js';
+
+/**
+ * Makes sure each named volume the container will use exists on the engine, labelled as the app's: created when
+ * missing (said once, with an event on the record: the one-time notice for an image's VOLUME), refused when a
+ * volume of that name belongs to another app. Returns the volumes it created.
+ */
+export async function ensureVolumes(ctx: Context, engine: Engine, d: Deployment, volumes: readonly PlannedVolume[]): Promise<PlannedVolume[]> {
+  const created: PlannedVolume[] = [];
+  for (const v of volumes) {
+    const found = await engine.inspectVolume(v.engineName);
+    if (found) {
+      const owner = found.labels[LABEL.app];
+      if (owner !== undefined && owner !== d.app) {
+        throw new DeployError('config', `The volume ${v.engineName} (for ${v.target}) belongs to the app ${owner}, not to ${d.app}.`, {
+          hint: `Give ${d.app}'s volume another name in its settings (volumes), so that the two apps do not share data.`,
+        });
+      }
+      continue;
+    }
+    await engine.createVolume(v.engineName, volumeLabels(d.app, v.name));
+    created.push(v);
+    const message = v.fromImage
+      ? `the image declares VOLUME ${v.target}: its data is kept in the volume ${v.engineName} across releases`
+      : `created the volume ${v.engineName} for ${v.target}`;
+    ctx.store().addEvent(d.id, ctx.now(), 'volume', message);
+    if (v.fromImage) {
+      ctx.reporter.info(
+        `The image declares VOLUME ${v.target}: its data is kept in the volume ${v.engineName}, across every release. ` +
+          `To name it yourself, set volumes (for example ${v.name}:${v.target}); deploy destroy ${d.app} --volumes removes it.`,
+      );
+    } else {
+      ctx.reporter.done(`Created volume ${v.engineName} for ${v.target}`);
+    }
+  }
+  return created;
+}
+
+/**
+ * Creates a deployment's container with its volumes: the configured ones, and one per app for each path the image
+ * declares as VOLUME and the settings do not map (kept across releases, where the engine would make an anonymous
+ * volume lost with the container). `image` is its ref with the VOLUME paths when known (else it is inspected).
+ */
+export async function createAppContainer(ctx: Context, engine: Engine, d: Deployment, image: string | { ref: string; volumes?: readonly string[] }, name: string): Promise<string> {
+  const ref = typeof image === 'string' ? image : image.ref;
+  const imageVolumes = typeof image !== 'string' && image.volumes ? image.volumes : ((await engine.inspectImage(ref))?.volumes ?? []);
+  const plan = planMounts(d.app, d.config.volumes ?? [], imageVolumes);
+  await ensureVolumes(ctx, engine, d, plan.volumes);
+  try {
+    return await engine.createContainer(containerSpec(d, ref, name, imageVolumes));
+  } catch (error) {
+    // The engine checks a bind mount's host path, which lives on the engine's machine, not necessarily this one.
+    const missing = error instanceof ApiError ? /bind source path does not exist: (\S+)/.exec(error.message) : null;
+    if (missing) {
+      throw new DeployError('config', `The host path ${missing[1] ?? ''} of a bind mount does not exist on the engine's machine (${engine.endpoint.url}).`, {
+        hint: 'Create the directory there first, or fix the path in the volumes setting.',
+      });
+    }
+    throw error;
+  }
+}
