@@ -152,7 +152,7 @@ export async function buildImage(ctx: Context, engine: Engine, git: Git, tracker
       { type: 'built', message: `built ${ref} (${built.imageId.slice(7, 19)}) in ${durationInProse(buildFinishedAt - buildStartedAt)}` },
     );
     r.done(`Built ${ref} in ${durationInProse(buildFinishedAt - buildStartedAt)}${steps ? ` (${steps === 1 ? '1 step' : `${steps} steps`})` : ''}`);
-    return { ref, id: built.imageId, hasHealthcheck: info?.hasHealthcheck ?? false, labels: info?.labels ?? {} };
+    return { ref, id: built.imageId, hasHealthcheck: info?.hasHealthcheck ?? false, labels: info?.labels ?? {}, volumes: info?.volumes ?? [] };
   } catch (error) {
     archive.current?.kill();
     keepOutput();
