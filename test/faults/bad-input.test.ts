@@ -212,10 +212,10 @@ const cases: Case[] = [
   },
   {
     name: 'deploy.json with a key nothing resembles',
-    setup: (f) => f.side('json-far', { 'deploy.json': goodJson(f, { volumes: [] }) }),
+    setup: (f) => f.side('json-far', { 'deploy.json': goodJson(f, { sidecars: [] }) }),
     args: deployAt,
     code: CONFIG,
-    message: /\$\.volumes: unknown key "volumes"/,
+    message: /\$\.sidecars: unknown key "sidecars"/,
     hint: /Known keys: app, dockerfile/,
   },
   {
