@@ -23,9 +23,10 @@ const DEFAULT_CONTEXT = 'default';
 /** The local engine's socket, where the docker CLI looks when nothing else is said. */
 export const DEFAULT_SOCKET = 'unix:///var/run/docker.sock';
 
-/** An engine as a one-line view names it: "local" for the default socket, else its URL. */
+/** An engine as a one-line view names it: "local" for the default socket, else its address without unix:// or tcp://. */
 export function engineLabel(url: string): string {
-  return url === DEFAULT_SOCKET ? 'local' : url;
+  if (url === DEFAULT_SOCKET) return 'local';
+  return url.replace(/^(unix|tcp):\/\//, '');
 }
 
 /** An endpoint setting is a URL when it has a scheme; otherwise it names a docker context. */

@@ -1,4 +1,5 @@
 import { redactValues } from '../core/redact.js';
+import { secretValues } from './keep-logs.js';
 import { posix } from 'node:path';
 import { pipeline, Transform, type Readable } from 'node:stream';
 import type { Streamed } from '../adapters/process.js';
@@ -91,7 +92,7 @@ export async function buildImage(ctx: Context, engine: Engine, git: Git, tracker
   let output = '';
   let steps = 0;
   // A build is given no secret, but a Dockerfile can hold one by mistake: the app's secret values never show.
-  const secrets = Object.values(d.config.env).filter((v) => v.secret).map((v) => v.value);
+  const secrets = secretValues(ctx.store(), d);
   const onOutput = (text: string) => {
     output += text;
     // "Step 2/5 : COPY …" (classic builder) or "#7 [2/5] COPY …" (BuildKit).

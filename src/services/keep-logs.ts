@@ -15,10 +15,7 @@ const KEEP_TAIL_LINES = 20_000;
 export async function keepLogs(engine: Engine, store: Store, d: Deployment, now: number): Promise<LogLine[]> {
   if (!d.containerId) return [];
   try {
-    const secrets = [
-      ...Object.values(d.config.env).filter((v) => v.secret).map((v) => v.value),
-      ...store.appConfig(d.app).filter((r) => r.kind === 'env' && r.secret).map((r) => r.value),
-    ];
+    const secrets = secretValues(store, d);
     const lines = (await engine.logs(d.containerId, { tail: KEEP_TAIL_LINES })).map((l) => ({ ...l, message: redactValues(l.message, secrets) }));
     const { content, truncated } = encodeKeptLines(lines);
     // At the line cap, earlier lines were left on the engine: the copy is truncated either way.
@@ -27,4 +24,11 @@ export async function keepLogs(engine: Engine, store: Store, d: Deployment, now:
   } catch {
     return [];
   }
+}
+
+/** The secret values a deployment's output must never show: its own, and the app's stored ones. */
+export function secretValues(store: Store, d: Deployment): string[] {
+  const own = Object.values(d.config.env).filter((v) => v.secret).map((v) => v.value);
+  const stored = store.appConfig(d.app).filter((r) => r.kind === 'env' && r.secret).map((r) => r.value);
+  return [...new Set([...own, ...stored])].filter((v) => v.length > 0);
 }

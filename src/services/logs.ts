@@ -4,6 +4,7 @@ import { redactValues } from '../core/redact.js';
 import type { Deployment } from '../core/types.js';
 import type { Context } from '../context.js';
 import { engineFor } from './engines.js';
+import { secretValues } from './keep-logs.js';
 
 export interface LogsOptions {
   tail: number | 'all';
@@ -19,7 +20,7 @@ export type LogSource = 'container' | 'kept' | 'build';
  */
 export async function readLogs(ctx: Context, d: Deployment, o: LogsOptions, print: (line: LogLine) => void): Promise<{ source: LogSource; truncated: boolean; savedAt: number | null }> {
   // An app that prints its own secrets does not get them shown: every line, live or kept, is masked.
-  const secrets = secretValues(ctx, d);
+  const secrets = secretValues(ctx.store(), d);
   const onLine = (l: LogLine) => print(secrets.length > 0 ? { ...l, message: redactValues(l.message, secrets) } : l);
   if (d.containerId) {
     const engine = await engineFor(ctx, d.endpoint);
@@ -55,12 +56,6 @@ export function buildLog(ctx: Context, d: Deployment): { text: string; truncated
       hint: d.parentId ? `The image's own build: deploy logs ${d.parentId} --build` : undefined,
     });
   }
-  return { text: redactValues(kept.content.toString('utf8'), secretValues(ctx, d)), truncated: kept.truncated };
+  return { text: redactValues(kept.content.toString('utf8'), secretValues(ctx.store(), d)), truncated: kept.truncated };
 }
 
-/** The secret values a deployment's output must never show: its own, and the app's stored ones. */
-export function secretValues(ctx: Context, d: Deployment): string[] {
-  const own = Object.values(d.config.env).filter((v) => v.secret).map((v) => v.value);
-  const stored = ctx.store().appConfig(d.app).filter((r) => r.kind === 'env' && r.secret).map((r) => r.value);
-  return [...new Set([...own, ...stored])].filter((v) => v.length > 0);
-}

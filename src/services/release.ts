@@ -11,7 +11,7 @@ import { sanitize } from '../ui/sanitize.js';
 import { engineFor } from './engines.js';
 import { currentDeployment } from './current.js';
 import { chooseGate, waitHealthy } from './health.js';
-import { keepLogs } from './keep-logs.js';
+import { keepLogs, secretValues } from './keep-logs.js';
 import type { Tracker } from './tracker.js';
 import { createAppContainer } from './volumes.js';
 
@@ -32,7 +32,7 @@ export async function release(ctx: Context, engine: Engine, tracker: Tracker, im
   const serving = current?.status === 'running' && current.id !== d.id ? current : null;
   const plan = planSwitch(serving, d.config.ports);
   const name = containerName(d.app, d.version, d.id);
-  const secrets = Object.values(d.config.env).filter((v) => v.secret).map((v) => v.value);
+  const secrets = secretValues(store, d);
 
   const target = chooseGate(d.config, image.hasHealthcheck, engine.endpoint.url);
   if (target.note) r.warn(`Health check: ${target.note}.`);

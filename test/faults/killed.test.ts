@@ -14,6 +14,13 @@ function startDeploy(cwd: string, home: string, args: string[] = []): ChildProce
   return spawn(process.execPath, [BIN, 'deploy', '--json', ...args], { cwd, env: { PATH: process.env.PATH, HOME: process.env.HOME, DEPLOY_HOME: home, CI: 'true' }, stdio: 'ignore' });
 }
 
+/** kill -9, and the moment the process is gone. */
+async function kill(child: ChildProcess): Promise<void> {
+  const gone = new Promise((r) => child.once('exit', r));
+  child.kill('SIGKILL');
+  await gone;
+}
+
 function integrity(home: string): string {
   const db = new DatabaseSync(join(home, 'deploy.db'), { readOnly: true });
   try {
@@ -42,12 +49,6 @@ describe('killed (kill -9) or interrupted (Ctrl-C) mid-way', () => {
       await new Promise((r) => setTimeout(r, 100));
     }
     throw new Error('the deployment never reached the expected state');
-  }
-
-  async function kill(child: ChildProcess): Promise<void> {
-    const gone = new Promise((r) => child.once('exit', r));
-    child.kill('SIGKILL');
-    await gone;
   }
 
   beforeAll(async () => {
@@ -196,12 +197,6 @@ describe('killed (kill -9) at the slow steps of a switch-over', () => {
       await new Promise((r) => setTimeout(r, 50));
     }
     throw new Error('the deployment never reached the expected state');
-  }
-
-  async function kill(child: ChildProcess): Promise<void> {
-    const gone = new Promise((r) => child.once('exit', r));
-    child.kill('SIGKILL');
-    await gone;
   }
 
   beforeAll(async () => {

@@ -8,6 +8,8 @@ function docker(...args: string[]): string {
 /** Removes every container and image the tool made for these apps (tests call it in afterAll/afterEach). */
 export function removeApps(apps: readonly string[]): void {
   for (const app of apps) {
+    // A lock left by a deploy the test killed (or a prompt left waiting) carries the lock label, not the app one.
+    removeLock(app);
     const containers = docker('ps', '-aq', '--filter', `label=dev.deploy.app=${app}`);
     if (containers) docker('rm', '-f', '-v', ...containers.split('\n'));
     // Images carry the record label only; their tags are deploy/APP:ID.
@@ -64,4 +66,20 @@ export async function fetchText(port: number, path = '/'): Promise<string | null
 /** A short random app name, so tests never collide with each other or with real apps. */
 export function testApp(prefix = 't'): string {
   return `${prefix}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/** Removes the app's lock container, if there is one. */
+export function removeLock(app: string): void {
+  try {
+    execFileSync('docker', ['rm', '-f', `deploy-lock.${app}`], { stdio: 'ignore' });
+  } catch {
+    // not there
+  }
+}
+
+/** A lock on the engine held by this very process (alive, on this machine, heartbeat fresh): a live holder. */
+export function holdLock(app: string): void {
+  const machine = execFileSync('cat', ['/etc/machine-id'], { encoding: 'utf8' }).trim();
+  const holder = JSON.stringify({ who: 'test@here', host: 'here', machine, pid: process.pid, since: Date.now(), purpose: 'deploy of main@1234567' });
+  docker('create', '--name', `deploy-lock.${app}`, '--label', 'dev.deploy.managed=true', '--label', `dev.deploy.lock=${app}`, '--label', `dev.deploy.lock-holder=${holder}`, 'deploy-lock:1', '/lock');
 }

@@ -6,26 +6,14 @@ import { EXIT_CODES } from '../../src/core/errors.js';
 import type { PublicRecord } from '../../src/core/record-view.js';
 import type { SyncReport } from '../../src/services/sync.js';
 import { cli, tempHome } from '../helpers/cli.js';
-import { containersOf, fetchText, freePort, imageExists, removeApps, testApp } from '../helpers/docker.js';
+import { containersOf, fetchText, freePort, imageExists, removeApps, testApp, holdLock, removeLock } from '../helpers/docker.js';
 import { TempRepo, webApp } from '../helpers/git-repo.js';
 
 function docker(...args: string[]): string {
   return execFileSync('docker', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
 }
 
-function removeLock(app: string): void {
-  try {
-    execFileSync('docker', ['rm', '-f', `deploy-lock.${app}`], { stdio: 'ignore' });
-  } catch {
-    // not there
-  }
-}
 
-function holdLock(app: string): void {
-  const machine = execFileSync('cat', ['/etc/machine-id'], { encoding: 'utf8' }).trim();
-  const holder = JSON.stringify({ who: 'test@here', host: 'here', machine, pid: process.pid, since: Date.now(), purpose: 'deploy of main@1234567' });
-  docker('create', '--name', `deploy-lock.${app}`, '--label', 'dev.deploy.managed=true', '--label', `dev.deploy.lock=${app}`, '--label', `dev.deploy.lock-holder=${holder}`, 'deploy-lock:1', '/lock');
-}
 
 function storeAt(dir: string): Store {
   return Store.open(join(dir, 'deploy.db'));

@@ -6,27 +6,14 @@ import { Store } from '../../src/adapters/store/store.js';
 import type { PublicRecord } from '../../src/core/record-view.js';
 import type { AppStatus } from '../../src/services/status.js';
 import { cli, tempHome } from '../helpers/cli.js';
-import { fetchText, freePort, removeApps, testApp } from '../helpers/docker.js';
+import { fetchText, freePort, removeApps, testApp, holdLock, removeLock } from '../helpers/docker.js';
 import { TempRepo, webApp } from '../helpers/git-repo.js';
 
 function docker(...args: string[]): string {
   return execFileSync('docker', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
 }
 
-function removeLock(app: string): void {
-  try {
-    execFileSync('docker', ['rm', '-f', `deploy-lock.${app}`], { stdio: 'ignore' });
-  } catch {
-    // not there
-  }
-}
 
-/** A lock on the engine held by this very process (alive, on this machine, heartbeat fresh): a live holder. */
-function holdLock(app: string): void {
-  const machine = execFileSync('cat', ['/etc/machine-id'], { encoding: 'utf8' }).trim();
-  const holder = JSON.stringify({ who: 'test@here', host: 'here', machine, pid: process.pid, since: Date.now(), purpose: 'deploy of main@1234567' });
-  docker('create', '--name', `deploy-lock.${app}`, '--label', 'dev.deploy.managed=true', '--label', `dev.deploy.lock=${app}`, '--label', `dev.deploy.lock-holder=${holder}`, 'deploy-lock:1', '/lock');
-}
 
 async function waitFor(what: string, check: () => boolean, ms = 20_000): Promise<void> {
   const end = Date.now() + ms;

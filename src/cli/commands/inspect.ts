@@ -1,6 +1,6 @@
 import type { Handler } from '../../main.js';
 import { inspectDeployment, inspectionJson } from '../../services/inspect.js';
-import { chosenRef } from '../../services/app-lock.js';
+import { chosenRef } from '../../services/chosen-ref.js';
 import { resolveDeployment } from '../../services/resolve.js';
 import { renderInspection } from '../../ui/inspect-view.js';
 

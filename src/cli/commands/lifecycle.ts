@@ -1,6 +1,7 @@
 import { publicRecord } from '../../core/record-view.js';
 import type { Handler } from '../../main.js';
-import { chosenRef, scopeOf, underAppLock } from '../../services/app-lock.js';
+import { scopeOf, underAppLock } from '../../services/app-lock.js';
+import { chosenRef } from '../../services/chosen-ref.js';
 import { applyLifecycle, containerRunning, planLifecycle, type LifecycleAction } from '../../services/lifecycle.js';
 import { resolveDeployment } from '../../services/resolve.js';
 import { confirmPlan } from '../../ui/confirm.js';

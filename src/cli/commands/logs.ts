@@ -3,7 +3,7 @@ import { DeployError } from '../../core/errors.js';
 import type { LogLine } from '../../core/logs.js';
 import type { Handler } from '../../main.js';
 import { buildLog, readLogs } from '../../services/logs.js';
-import { chosenRef } from '../../services/app-lock.js';
+import { chosenRef } from '../../services/chosen-ref.js';
 import { resolveDeployment } from '../../services/resolve.js';
 import { sanitize } from '../../ui/sanitize.js';
 

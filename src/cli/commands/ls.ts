@@ -7,7 +7,7 @@ import type { Handler } from '../../main.js';
 import { paintStatus, type Colors } from '../../ui/colors.js';
 import { plainTable, tableWidth, terminalTable } from '../../ui/table.js';
 import { truncate, wrapText, oneLine } from '../../ui/text.js';
-import { DEFAULT_SOCKET } from '../../core/endpoint-choice.js';
+import { engineLabel } from '../../core/endpoint-choice.js';
 
 /** Like heroku releases and vercel ls: the newest few, whatever the history holds; --all for everything. */
 const DEFAULT_LIMIT = 20;
@@ -37,12 +37,6 @@ function durationOf(d: DeploymentRow): string {
   if (d.readyAt !== null && d.startedAt === null) return '-';
   const end = d.readyAt ?? d.finishedAt;
   return end === null ? '-' : formatDuration(end - d.createdAt);
-}
-
-/** `unix:///var/run/docker.sock` reads as "local"; remote engines as their host. */
-function endpointLabel(url: string): string {
-  if (url === DEFAULT_SOCKET) return 'local';
-  return url.replace(/^unix:\/\//, '').replace(/^tcp:\/\//, '');
 }
 
 /** What made the deployment: "deploy", "redeploy of v7", "rollback to v3" (the parent's version, when this store has it). */
@@ -81,7 +75,7 @@ export function row(d: DeploymentRow, now: number, c: Colors, layout: Pick<Layou
     d.image?.replace(/^deploy\//, '') ?? '-',
     formatAge(d.createdAt, now),
     durationOf(d),
-    endpointLabel(d.endpoint),
+    engineLabel(d.endpoint),
   ];
 }
 

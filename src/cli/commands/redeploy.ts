@@ -1,6 +1,7 @@
 import { publicRecord } from '../../core/record-view.js';
 import type { Handler } from '../../main.js';
-import { chosenRef, scopeOf, underAppLock } from '../../services/app-lock.js';
+import { scopeOf, underAppLock } from '../../services/app-lock.js';
+import { chosenRef } from '../../services/chosen-ref.js';
 import { actorOf, flagSettings } from '../../services/deploy.js';
 import { resolveDeployment } from '../../services/resolve.js';
 import { applyShip, planRedeploy } from '../../services/ship.js';

@@ -1,4 +1,4 @@
-import { DEFAULT_SOCKET } from '../../core/endpoint-choice.js';
+import { engineLabel } from '../../core/endpoint-choice.js';
 import { formatDuration } from '../../core/duration.js';
 import { DeployError } from '../../core/errors.js';
 import { assertAppName } from '../../core/ids.js';
@@ -34,7 +34,7 @@ function row(s: AppStatus, c: Colors): string[] {
     k?.uptimeMs != null ? formatDuration(k.uptimeMs) : '-',
     k ? String(k.restarts) : '-',
     s.url ?? (s.ports.join(', ') || '-'),
-    s.endpoint === DEFAULT_SOCKET ? 'local' : s.endpoint.replace(/^(unix|tcp):\/\//, ''),
+    engineLabel(s.endpoint),
   ];
 }
 
