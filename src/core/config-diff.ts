@@ -1,7 +1,6 @@
-import { formatPort } from './ports.js';
 import { SECRET_MASK } from './record-view.js';
+import { completeConfig, keyOf, readSetting, SETTINGS } from './setting-table.js';
 import type { DeployConfig } from './types.js';
-import { formatVolume } from './volumes.js';
 
 export interface ConfigChange {
   key: string;
@@ -9,20 +8,15 @@ export interface ConfigChange {
   to: string | null;
 }
 
-function flat(c: DeployConfig): Map<string, string> {
+function flat(config: DeployConfig): Map<string, string> {
+  const c = completeConfig(config);
   const m = new Map<string, string>();
-  m.set('dockerfile', c.dockerfile);
-  m.set('context', c.context);
-  m.set('ports', c.ports.map(formatPort).join(', ') || 'none');
-  m.set('volumes', (c.volumes ?? []).map(formatVolume).join(', ') || 'none');
-  m.set('restart', c.restart);
-  m.set('retention', String(c.retention));
-  m.set('healthCheck.path', c.healthCheck.path ?? 'none');
-  m.set('healthCheck.port', c.healthCheck.port === null ? 'first published' : String(c.healthCheck.port));
-  m.set('healthCheck.timeout', `${c.healthCheck.timeoutMs}ms`);
-  m.set('healthCheck.interval', `${c.healthCheck.intervalMs}ms`);
-  m.set('healthCheck.settle', `${c.healthCheck.settleMs}ms`);
-  for (const [k, v] of Object.entries(c.buildArgs)) m.set(`buildArgs.${k}`, v);
+  for (const d of SETTINGS) {
+    if (d.notInSnapshot) continue;
+    const v = readSetting(c, d);
+    if (d.map) for (const [k, text] of Object.entries(v as Record<string, string>)) m.set(`${d.name}.${k}`, text);
+    else m.set(keyOf(d), d.show(v));
+  }
   for (const [k, v] of Object.entries(c.env)) m.set(`env.${k}`, v.secret ? `\u0000secret:${v.value}` : v.value);
   return m;
 }

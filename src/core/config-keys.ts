@@ -1,18 +1,26 @@
-import { formatDuration } from './duration.js';
 import { DeployError } from './errors.js';
-import { formatPort } from './ports.js';
-import { HEALTH_KEYS, nearestName, validateSettings, type Settings } from './settings.js';
+import { GROUPS, groupFields, keyOf, settingDef, SETTINGS } from './setting-table.js';
+import { nearestName, validateSettings, type Settings } from './settings.js';
 import type { EnvVar } from './types.js';
-import { formatVolume } from './volumes.js';
 
 /**
  * The names `deploy config` writes settings under: deploy.json's keys, with nested ones dotted. Anything
  * else in `deploy config set KEY=VALUE` is an environment variable (--env forces that reading).
  */
-const SETTING_KEYS = ['dockerfile', 'context', 'ports', 'volumes', 'restart', 'retention', 'endpoint', ...HEALTH_KEYS.map((k) => `healthCheck.${k}`)] as const;
+export const SETTING_KEYS: readonly string[] = SETTINGS.filter((d) => !d.map).map(keyOf);
+/** The settings `config set` writes name by name: buildArgs.NAME, labels.NAME, logOptions.NAME. */
+const MAP_KEYS = SETTINGS.filter((d) => d.map).map((d) => d.name);
 
 export function isSettingKey(key: string): boolean {
-  return (SETTING_KEYS as readonly string[]).includes(key) || /^buildArgs\.[A-Za-z_][A-Za-z0-9_]*$/.test(key);
+  const found = settingDef(key);
+  if (found === null) return false;
+  if (found.entry === undefined) return true;
+  try {
+    found.def.map?.check(found.entry, 'a setting');
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -32,37 +40,38 @@ export function mistypedSetting(key: string): DeployError | null {
   // A dotted name cannot be an environment variable, so --env is not offered: the group, then the name in it.
   const head = key.slice(0, dot);
   const tail = key.slice(dot + 1);
-  const group = nearestName(head, ['healthCheck', 'buildArgs']);
-  let hint = `Settings: ${SETTING_KEYS.join(', ')}, buildArgs.NAME. A name with a dot cannot be an environment variable.`;
-  if (group === 'healthCheck') {
-    const near = nearestName(tail, HEALTH_KEYS);
-    hint = near ? `Did you mean healthCheck.${near}?` : `The health check's settings: ${HEALTH_KEYS.map((k) => `healthCheck.${k}`).join(', ')}.`;
-  } else if (group === 'buildArgs') {
-    hint = /^[A-Za-z_][A-Za-z0-9_]*$/.test(tail) ? `Did you mean buildArgs.${tail}?` : 'A build arg is buildArgs.NAME, NAME being letters, digits and "_" (not starting with a digit).';
+  const group = nearestName(head, [...GROUPS, ...MAP_KEYS]);
+  let hint = `Settings: ${SETTING_KEYS.join(', ')}, ${MAP_KEYS.map((k) => `${k}.NAME`).join(', ')}. A name with a dot cannot be an environment variable.`;
+  const map = SETTINGS.find((d) => d.map && d.name === group);
+  if (group !== null && (GROUPS as readonly string[]).includes(group)) {
+    const names = groupFields(group).map((d) => d.name);
+    const near = nearestName(tail, names);
+    hint = near ? `Did you mean ${group}.${near}?` : `The settings of ${group}: ${names.map((k) => `${group}.${k}`).join(', ')}.`;
+  } else if (map?.map) {
+    try {
+      map.map.check(tail, 'a setting');
+      hint = `Did you mean ${map.name}.${tail}?`;
+    } catch (e) {
+      hint = `${(e as Error).message} For example: ${map.map.example}.`;
+    }
   }
   return new DeployError('config', message, { hint });
 }
 
 /** Turns `config set` text into the JSON value deploy.json would hold for that key. */
 export function settingValueFromText(key: string, text: string): unknown {
-  if (key === 'ports' || key === 'volumes') return text.trim() === '' ? [] : text.split(',').map((p) => p.trim());
-  if (key === 'retention' || key === 'healthCheck.port') {
-    if (!/^\d+$/.test(text.trim())) {
-      throw new DeployError('config', `${key} must be a whole number, not ${JSON.stringify(text)}.`, {
-        hint: key === 'retention' ? 'For example: retention=5 (1 to 1000).' : 'For example: healthCheck.port=8080 (1 to 65535).',
-      });
-    }
-    return Number(text.trim());
-  }
-  if (key === 'healthCheck.path' && (text === 'none' || text === '')) return null;
-  return text;
+  const found = settingDef(key);
+  if (!found || found.entry !== undefined) return text;
+  return found.def.fromText ? found.def.fromText(text) : text;
 }
 
 /** Builds a settings layer from stored entries (values are JSON) and validates it like deploy.json. */
 export function settingsFromEntries(entries: ReadonlyArray<{ key: string; value: unknown }>, env: Record<string, EnvVar>, where: string): Settings {
   const doc: Record<string, unknown> = {};
   for (const { key, value } of entries) {
-    const [head, tail] = key.split('.', 2) as [string, string | undefined];
+    const dot = key.indexOf('.');
+    const head = dot === -1 ? key : key.slice(0, dot);
+    const tail = dot === -1 ? undefined : key.slice(dot + 1);
     if (tail === undefined) {
       doc[head] = value;
     } else {
@@ -75,16 +84,9 @@ export function settingsFromEntries(entries: ReadonlyArray<{ key: string; value:
   return settings;
 }
 
-/** The value of a setting as a person reads it in `deploy config list`. */
+/** The value of a setting (as kept, or as deploy.json writes it) as a person reads it in `deploy config list`. */
 export function displaySetting(key: string, value: unknown): string {
-  if (key === 'healthCheck.port' && value === null) return 'first published port';
-  if (value === null || value === undefined) return 'none';
-  if (key === 'ports' && Array.isArray(value)) {
-    return value.length === 0 ? 'none' : value.map((p) => (typeof p === 'string' ? p : formatPort(p as never))).join(', ');
-  }
-  if (key === 'volumes' && Array.isArray(value)) {
-    return value.length === 0 ? 'none' : value.map((v) => (typeof v === 'string' ? v : formatVolume(v as never))).join(', ');
-  }
-  if (/^healthCheck\.(timeout|interval|settle)$/.test(key) && typeof value === 'number') return formatDuration(value);
-  return typeof value === 'string' ? value : JSON.stringify(value);
+  const found = settingDef(key);
+  if (!found || found.entry !== undefined) return typeof value === 'string' ? value : JSON.stringify(value);
+  return found.def.show(value);
 }

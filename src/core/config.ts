@@ -1,19 +1,8 @@
 import type { Origin, Settings } from './settings.js';
-import type { DeployConfig, EnvVar, HealthCheck } from './types.js';
+import { completeConfig, GROUPS, keyOf, readSetting, settingDefaults, SETTINGS, writeSetting } from './setting-table.js';
+import type { DeployConfig, EnvVar } from './types.js';
 
-export const DEFAULT_CONFIG: DeployConfig = {
-  dockerfile: 'Dockerfile',
-  context: '.',
-  buildArgs: {},
-  env: {},
-  ports: [],
-  volumes: [],
-  healthCheck: { path: null, port: null, timeoutMs: 60_000, intervalMs: 500, settleMs: 2_000 },
-  restart: 'unless-stopped',
-  noCache: false,
-  pull: false,
-  retention: 5,
-};
+export const DEFAULT_CONFIG: DeployConfig = { ...settingDefaults(), env: {}, noCache: false, pull: false };
 
 export interface ConfigLayer {
   origin: Origin;
@@ -26,63 +15,38 @@ export interface ResolvedConfig {
   origins: Record<string, Origin>;
 }
 
-type ScalarKey = 'dockerfile' | 'context' | 'restart' | 'retention';
-const SCALARS: ScalarKey[] = ['dockerfile', 'context', 'restart', 'retention'];
-/** Health-check fields and the names deploy.json and `deploy config` give them. */
-const HEALTH_FIELDS: Array<[keyof HealthCheck, string]> = [
-  ['path', 'path'],
-  ['port', 'port'],
-  ['timeoutMs', 'timeout'],
-  ['intervalMs', 'interval'],
-  ['settleMs', 'settle'],
-];
+/** The settings a deployment keeps in its snapshot (all but where it runs). */
+const SNAPSHOT = SETTINGS.filter((d) => !d.notInSnapshot);
 
 /**
  * Merges layers given strongest first (flag, app, deploy.json, global) over the defaults.
- * Scalars and the port and volume lists come whole from the strongest layer that sets them; env vars, build args and
- * health-check fields merge key by key.
+ * Most settings come whole from the strongest layer that sets them; env vars and maps (build args, labels, log
+ * options) merge name by name, and so do the health check's fields.
  */
 export function resolveConfig(layers: readonly ConfigLayer[], build: { noCache?: boolean; pull?: boolean } = {}): ResolvedConfig {
   const origins: Record<string, Origin> = {};
   const config: DeployConfig = structuredClone(DEFAULT_CONFIG);
-  const weakestFirst = [...layers].reverse();
+  for (const d of SNAPSHOT) if (!d.map) origins[keyOf(d)] = 'default';
 
-  for (const key of SCALARS) origins[key] = 'default';
-  origins.ports = 'default';
-  origins.volumes = 'default';
-  for (const [, name] of HEALTH_FIELDS) origins[`healthCheck.${name}`] = 'default';
-
-  for (const { origin, settings } of weakestFirst) {
-    for (const key of SCALARS) {
-      const v = settings[key];
-      if (v !== undefined) {
-        (config as unknown as Record<string, unknown>)[key] = v;
-        origins[key] = origin;
+  for (const { origin, settings } of [...layers].reverse()) {
+    for (const d of SNAPSHOT) {
+      const v = readSetting(settings, d);
+      if (v === undefined) continue;
+      if (d.map) {
+        const into = readSetting(config, d) as Record<string, string>;
+        for (const [k, text] of Object.entries(v as Record<string, string>)) {
+          into[k] = text;
+          origins[`${keyOf(d)}.${k}`] = origin;
+        }
+      } else {
+        writeSetting(config, d, structuredClone(v));
+        origins[keyOf(d)] = origin;
       }
-    }
-    if (settings.ports !== undefined) {
-      config.ports = settings.ports.map((p) => ({ ...p }));
-      origins.ports = origin;
-    }
-    if (settings.volumes !== undefined) {
-      config.volumes = settings.volumes.map((v) => ({ ...v }));
-      origins.volumes = origin;
     }
     for (const [k, v] of Object.entries(settings.env ?? {})) {
       // A key that is secret stays secret whichever layer sets its value (`-e KEY=...` over a stored secret).
       config.env[k] = { value: v.value, secret: v.secret || (config.env[k]?.secret ?? false) };
       origins[`env.${k}`] = origin;
-    }
-    for (const [k, v] of Object.entries(settings.buildArgs ?? {})) {
-      config.buildArgs[k] = v;
-      origins[`buildArgs.${k}`] = origin;
-    }
-    for (const [field, name] of HEALTH_FIELDS) {
-      const v = settings.healthCheck?.[field];
-      if (v !== undefined) {
-        (config.healthCheck as unknown as Record<string, unknown>)[field] = v;
-        origins[`healthCheck.${name}`] = origin;
-      }
     }
   }
   config.noCache = build.noCache ?? false;
@@ -110,60 +74,69 @@ export function endpointSetting(layers: readonly ConfigLayer[]): { value: string
  * for when the deploy.json it came from cannot be read any more.
  */
 export function snapshotSettings(c: DeployConfig): Settings {
-  return {
-    dockerfile: c.dockerfile,
-    context: c.context,
-    ports: c.ports.map((p) => ({ ...p })),
-    volumes: (c.volumes ?? []).map((v) => ({ ...v })),
-    env: Object.fromEntries(Object.entries(c.env).filter(([, v]) => !v.secret).map(([k, v]) => [k, { ...v }])),
-    buildArgs: { ...c.buildArgs },
-    healthCheck: { ...c.healthCheck },
-    restart: c.restart,
-    retention: c.retention,
-  };
+  const full = completeConfig(c);
+  const out: Settings = {};
+  for (const d of SNAPSHOT) writeSetting(out, d, structuredClone(readSetting(full, d)));
+  out.env = Object.fromEntries(Object.entries(full.env).filter(([, v]) => !v.secret).map(([k, v]) => [k, { ...v }]));
+  return out;
 }
 
-/**
- * Two layers as one: `strong` wins. Env vars, build args and health-check fields merge key by key; other
- * values come whole from the stronger layer that sets them (as resolveConfig merges layers).
- */
+/** Settings merged name by name rather than taken whole: env, the maps, the groups. */
+const BY_NAME = ['env', ...GROUPS, ...SETTINGS.filter((d) => d.map).map((d) => d.field)];
+
+/** Two layers as one: `strong` wins, value by value (maps and groups name by name, as resolveConfig merges layers). */
 export function mergeSettings(strong: Settings, weak: Settings): Settings {
   const out: Settings = { ...weak, ...Object.fromEntries(Object.entries(strong).filter(([, v]) => v !== undefined)) };
-  if (weak.env || strong.env) out.env = { ...weak.env, ...strong.env };
-  if (weak.buildArgs || strong.buildArgs) out.buildArgs = { ...weak.buildArgs, ...strong.buildArgs };
-  if (weak.healthCheck || strong.healthCheck) out.healthCheck = { ...weak.healthCheck, ...strong.healthCheck };
+  const bag = out as Record<string, unknown>;
+  for (const key of BY_NAME) {
+    const w = (weak as Record<string, unknown>)[key];
+    const s = (strong as Record<string, unknown>)[key];
+    if (w || s) bag[key] = { ...(w as object), ...(s as object) };
+  }
   return out;
 }
 
 /**
  * For a record that did not keep its command line's one-off settings (made before they were kept, or rebuilt
  * by sync): the values of its snapshot that today's layers would not give, except where the app's stored
- * configuration sets the value now (the app's current configuration wins over a guess). What ports, health
- * check, restart policy, volumes and env vars the deployment was given on its command line, as far as can be told.
+ * configuration sets the value now (the app's current configuration wins over a guess).
  */
 export function derivedOverrides(snapshot: DeployConfig, now: ResolvedConfig): Settings {
+  const then = completeConfig(snapshot);
   const out: Settings = {};
   const fromApp = (key: string) => now.origins[key] === 'app';
-  const samePorts = JSON.stringify(snapshot.ports) === JSON.stringify(now.config.ports);
-  if (!samePorts && !fromApp('ports')) out.ports = snapshot.ports.map((p) => ({ ...p }));
-  const sameVolumes = JSON.stringify(snapshot.volumes ?? []) === JSON.stringify(now.config.volumes);
-  if (!sameVolumes && !fromApp('volumes')) out.volumes = (snapshot.volumes ?? []).map((v) => ({ ...v }));
-  if (snapshot.restart !== now.config.restart && !fromApp('restart')) out.restart = snapshot.restart;
-  const hc: Partial<HealthCheck> = {};
-  for (const [field, name] of HEALTH_FIELDS) {
-    if (snapshot.healthCheck[field] !== now.config.healthCheck[field] && !fromApp(`healthCheck.${name}`)) {
-      (hc as Record<string, unknown>)[field] = snapshot.healthCheck[field];
+  for (const d of SNAPSHOT) {
+    if (d.name === 'retention') continue; // how many images to keep is the app's, not a release's
+    const was = readSetting(then, d);
+    const is = readSetting(now.config, d);
+    if (d.map) {
+      const entries = Object.entries(was as Record<string, string>).filter(([k, v]) => !fromApp(`${keyOf(d)}.${k}`) && (is as Record<string, string>)[k] !== v);
+      if (entries.length > 0) writeSetting(out, d, Object.fromEntries(entries));
+    } else if (JSON.stringify(was) !== JSON.stringify(is) && !fromApp(keyOf(d))) {
+      writeSetting(out, d, structuredClone(was));
     }
   }
-  if (Object.keys(hc).length > 0) out.healthCheck = hc;
   const env: Record<string, EnvVar> = {};
-  for (const [k, v] of Object.entries(snapshot.env)) {
+  for (const [k, v] of Object.entries(then.env)) {
     const current = now.config.env[k];
     if (fromApp(`env.${k}`)) continue;
     if (!current || current.value !== v.value || current.secret !== v.secret) env[k] = { ...v };
   }
   if (Object.keys(env).length > 0) out.env = env;
   return out;
+}
+
+/** What a build depends on, as one comparable text: a redeploy whose build inputs differ builds a new image. */
+export function buildInputs(c: DeployConfig): string {
+  const full = completeConfig(c);
+  return JSON.stringify(SETTINGS.filter((d) => d.build).map((d) => [keyOf(d), readSetting(full, d)]));
+}
+
+/** The build inputs that differ between two snapshots, by name. */
+export function changedBuildInputs(a: DeployConfig, b: DeployConfig): string[] {
+  const x = completeConfig(a);
+  const y = completeConfig(b);
+  return SETTINGS.filter((d) => d.build && JSON.stringify(readSetting(x, d)) !== JSON.stringify(readSetting(y, d))).map(keyOf);
 }
 
 /** A key that was secret in what serves now stays secret in what replaces it, whoever sets its value now. */

@@ -1,3 +1,4 @@
+import { completeConfig } from './setting-table.js';
 import { ROLLED_BACK_HISTORY, type Deployment } from './types.js';
 
 /**
@@ -46,8 +47,8 @@ export function parseRecordLabel(raw: string | undefined): RecordLabel | null {
     // Only the fields a label has: anything else written into it (by hand, by a newer version) is dropped.
     // Labels written before the rolled-back history existed have none.
     const ids = (list: unknown) => (Array.isArray(list) ? list.filter((x): x is string => typeof x === 'string' && /^[a-z0-9]{1,32}$/.test(x)).slice(0, ROLLED_BACK_HISTORY) : []);
-    // Labels written before volumes were a setting have none.
-    const config = { ...r.config, volumes: r.config.volumes ?? [] };
+    // Labels written before a setting existed get its default.
+    const config = completeConfig(r.config);
     return pick({ ...(r as RecordLabel), config, rolledBackFrom: ids(r.rolledBackFrom), servedBefore: ids(r.servedBefore) });
   } catch {
     return null;

@@ -1,29 +1,41 @@
 import { secretKeys } from './config.js';
-import { formatPort } from './ports.js';
-import type { DeployConfig, Deployment } from './types.js';
-import { formatVolume } from './volumes.js';
+import { completeConfig, readSetting, SETTINGS } from './setting-table.js';
+import type { DeployConfig, Deployment, HealthCheck } from './types.js';
 
 /** What every output shows in place of a secret value. */
 export const SECRET_MASK = '********';
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
-/** The configuration snapshot as output shows it: ports written as specs, secret values masked. */
-export function publicConfig(c: DeployConfig) {
-  return {
-    dockerfile: c.dockerfile,
-    context: c.context,
-    buildArgs: c.buildArgs,
+/**
+ * The configuration snapshot as output shows it: every setting in its deploy.json form (ports and volumes
+ * written as specs), the health check as kept, secret values masked.
+ */
+export interface PublicConfig {
+  env: Record<string, string>;
+  secrets: string[];
+  ports: string[];
+  volumes: string[];
+  buildArgs: Record<string, string>;
+  healthCheck: HealthCheck;
+  noCache: boolean;
+  pull: boolean;
+  /** Every other setting of the table, in its deploy.json form. */
+  [setting: string]: unknown;
+}
+
+export function publicConfig(config: DeployConfig): PublicConfig {
+  const c = completeConfig(config);
+  const out: Record<string, unknown> = {
     env: Object.fromEntries(Object.entries(c.env).map(([k, v]) => [k, v.secret ? SECRET_MASK : v.value])),
     secrets: secretKeys(c.env),
-    ports: c.ports.map(formatPort),
-    volumes: (c.volumes ?? []).map(formatVolume),
-    healthCheck: c.healthCheck,
-    restart: c.restart,
-    noCache: c.noCache,
-    pull: c.pull,
-    retention: c.retention,
   };
+  for (const d of SETTINGS) {
+    if (d.notInSnapshot || d.group) continue;
+    const v = readSetting(c, d);
+    out[d.name] = d.json ? d.json(v) : v;
+  }
+  return { ...out, healthCheck: c.healthCheck, noCache: c.noCache, pull: c.pull } as PublicConfig;
 }
 
 /**

@@ -1,16 +1,14 @@
-import { parseDuration } from './duration.js';
 import { assertEnvName, assertEnvValue } from './env.js';
-import { isEndpointUrl, normalizeHost } from './endpoint-choice.js';
 import { DeployError } from './errors.js';
 import { assertAppName } from './ids.js';
 import { jsonPath, RESERVED_KEYS, type Position } from './json-source.js';
-import { assertNoDuplicatePorts, parsePort } from './ports.js';
+import { GROUPS, groupFields, SETTINGS, TOP_LEVEL_KEYS, type Fail, type SettingDef } from './setting-table.js';
 import type { EnvVar, HealthCheck, PortMapping, RestartPolicy, VolumeMount } from './types.js';
-import { assertNoDuplicateVolumes, parseVolume } from './volumes.js';
 
 /**
  * The settings an app can have, as deploy.json, the app's stored configuration and the user-wide defaults
- * all write them. Each layer sets some of them; `resolveConfig` merges the layers.
+ * all write them. Each layer sets some of them; `resolveConfig` merges the layers. What each one means, and
+ * how it is checked, shown and merged, is in setting-table.ts.
  */
 export interface Settings {
   app?: string;
@@ -20,9 +18,24 @@ export interface Settings {
   volumes?: VolumeMount[];
   env?: Record<string, EnvVar>;
   buildArgs?: Record<string, string>;
+  buildTarget?: string | null;
+  buildSecrets?: string[];
   healthCheck?: Partial<HealthCheck>;
   restart?: RestartPolicy;
   retention?: number;
+  memory?: number | null;
+  cpus?: number | null;
+  command?: string[] | null;
+  entrypoint?: string[] | null;
+  user?: string | null;
+  extraHosts?: string[];
+  labels?: Record<string, string>;
+  networks?: string[];
+  logDriver?: string | null;
+  logOptions?: Record<string, string>;
+  stopSignal?: string | null;
+  stopTimeoutMs?: number | null;
+  init?: boolean;
   /** The engine the app runs on: a docker context name or a URL (ssh://, tcp://, unix://). */
   endpoint?: string;
 }
@@ -46,48 +59,8 @@ function invalid(where: Where, path: string, message: string, hint?: string): ne
   });
 }
 
-function typeName(v: unknown): string {
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'an array';
-  return typeof v === 'object' ? 'an object' : `a ${typeof v}`;
-}
-
-function str(where: Where, path: string, v: unknown): string {
-  if (typeof v !== 'string') invalid(where, path, `expected a string, found ${typeName(v)}`);
-  return v;
-}
-
-function record(where: Where, path: string, v: unknown): Record<string, unknown> {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) invalid(where, path, `expected an object, found ${typeName(v)}`);
-  return v as Record<string, unknown>;
-}
-
-function duration(where: Where, path: string, v: unknown): number {
-  if (typeof v === 'number' && Number.isFinite(v)) {
-    if (v < 0) invalid(where, path, `a duration cannot be negative (${v})`);
-    return Math.round(v * 1000);
-  }
-  const text = str(where, path, v);
-  try {
-    return parseDuration(text);
-  } catch (e) {
-    return invalid(where, path, (e as Error).message, 'Write a duration such as "30s" or "2m", or a number of seconds.');
-  }
-}
-
-/** Runs a parser that knows nothing of files (parsePort, assertAppName) and places its error in the file. */
-function rethrowAt<T>(where: Where, path: string, fn: () => T): T {
-  try {
-    return fn();
-  } catch (e) {
-    // Errors raised by invalid() already say where they are.
-    if (e instanceof DeployError && e.code !== 'config') invalid(where, path, e.message, e.hint);
-    throw e;
-  }
-}
-
-export const SETTINGS_KEYS = ['app', 'dockerfile', 'context', 'ports', 'volumes', 'env', 'buildArgs', 'healthCheck', 'restart', 'retention', 'endpoint'];
-export const HEALTH_KEYS = ['path', 'port', 'timeout', 'interval', 'settle'];
+export const SETTINGS_KEYS: readonly string[] = TOP_LEVEL_KEYS;
+export const HEALTH_KEYS: readonly string[] = groupFields('healthCheck').map((d) => d.name);
 
 /** Edit distance (a swap of two neighbouring letters counts as one edit), for "did you mean" on a misspelt key. */
 function distance(a: string, b: string): number {
@@ -124,118 +97,77 @@ function unknownKey(where: Where, path: string, key: string, known: string[]): n
   return invalid(where, jsonPath(path, key), `unknown key ${JSON.stringify(key)}`, near ? `Did you mean "${near}"?` : `Known keys: ${known.join(', ')}.`);
 }
 
+function record(where: Where, path: string, v: unknown): Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) invalid(where, path, `expected an object, found ${v === null ? 'null' : Array.isArray(v) ? 'an array' : `a ${typeof v}`}`);
+  return v as Record<string, unknown>;
+}
+
+/** Checks a map's NAME → text entries one by one, so an error names the entry and its line. */
+function mapEntries(where: Where, path: string, v: unknown, def: SettingDef | null, out: Record<string, unknown>): Record<string, unknown> {
+  const obj = record(where, path, v);
+  for (const [name, raw] of Object.entries(obj)) {
+    const p = jsonPath(path, name);
+    if (RESERVED_KEYS.includes(name)) invalid(where, p, `unknown key ${JSON.stringify(name)}`, `${RESERVED_KEYS.join(', ')} cannot be used as names in ${where.file}.`);
+    if (def === null) {
+      rethrowAt(where, p, () => assertEnvName(name, where.file));
+      const text = typeof raw === 'number' || typeof raw === 'boolean' ? String(raw) : typeof raw === 'string' ? raw : invalid(where, p, `expected a string, found ${raw === null ? 'null' : typeof raw === 'object' ? 'an object' : `a ${typeof raw}`}`);
+      out[name] = { value: rethrowAt(where, p, () => assertEnvValue(name, text, where.file)), secret: false };
+      continue;
+    }
+    rethrowAt(where, p, () => def.map?.check(name, where.file), `For example: ${def.map?.example}.`);
+    Object.assign(out, def.parse({ [name]: raw }, failAt(where, p)));
+  }
+  return out;
+}
+
+function failAt(where: Where, path: string): Fail {
+  return (message, hint, item) => invalid(where, item === undefined ? path : jsonPath(path, item), message, hint);
+}
+
+/** Runs a parser that knows nothing of files (assertAppName) and places its error in the file. */
+function rethrowAt<T>(where: Where, path: string, fn: () => T, hint?: string): T {
+  try {
+    return fn();
+  } catch (e) {
+    // Errors raised by invalid() already say where they are.
+    if (e instanceof DeployError && !(e.details && 'path' in e.details)) invalid(where, path, e.message, e.hint ?? hint);
+    throw e;
+  }
+}
+
 /** Validates a parsed settings object (deploy.json or a stored layer); errors name the JSON path and line. */
 export function validateSettings(value: unknown, file: string, positions?: Map<string, Position>): Settings {
   const where: Where = { file, positions };
   const root = record(where, '$', value);
-  const out: Settings = {};
+  const out: Record<string, unknown> = {};
   for (const [key, v] of Object.entries(root)) {
     const path = jsonPath('$', key);
-    switch (key) {
-      case '$schema':
-        break;
-      case 'app':
-        out.app = rethrowAt(where, path, () => assertAppName(str(where, path, v), file));
-        break;
-      case 'dockerfile':
-      case 'context': {
-        const p = str(where, path, v);
-        if (p === '' || p.startsWith('/') || p.split('/').includes('..')) {
-          invalid(where, path, `${JSON.stringify(p)} must be a relative path inside the app's directory`);
-        }
-        out[key] = p;
-        break;
+    if (key === '$schema') continue;
+    if (key === 'app') {
+      if (typeof v !== 'string') invalid(where, path, `expected a string, found ${v === null ? 'null' : typeof v === 'object' ? 'an object' : `a ${typeof v}`}`);
+      out.app = rethrowAt(where, path, () => assertAppName(v as string, file));
+    } else if (key === 'env') {
+      out.env = mapEntries(where, path, v, null, {});
+    } else if ((GROUPS as readonly string[]).includes(key)) {
+      // `"healthCheck": false` (or null) turns the HTTP check off.
+      if (key === 'healthCheck' && (v === false || v === null)) {
+        out.healthCheck = { path: null };
+        continue;
       }
-      case 'ports': {
-        if (!Array.isArray(v)) invalid(where, path, `expected an array of strings such as "8080:80", found ${typeName(v)}`);
-        out.ports = (v as unknown[]).map((item, n) => rethrowAt(where, jsonPath(path, n), () => parsePort(str(where, jsonPath(path, n), item))));
-        rethrowAt(where, path, () => assertNoDuplicatePorts(out.ports ?? []));
-        break;
+      const obj = record(where, path, v);
+      const fields = groupFields(key);
+      const group: Record<string, unknown> = {};
+      for (const [name, fv] of Object.entries(obj)) {
+        const def = fields.find((d) => d.name === name);
+        if (!def) unknownKey(where, path, name, fields.map((d) => d.name));
+        group[def.field] = def.parse(fv, failAt(where, jsonPath(path, name)));
       }
-      case 'volumes': {
-        if (!Array.isArray(v)) invalid(where, path, `expected an array of strings such as "data:/data", found ${typeName(v)}`);
-        out.volumes = (v as unknown[]).map((item, n) => rethrowAt(where, jsonPath(path, n), () => parseVolume(str(where, jsonPath(path, n), item))));
-        rethrowAt(where, path, () => assertNoDuplicateVolumes(out.volumes ?? []));
-        break;
-      }
-      case 'env':
-      case 'buildArgs': {
-        const obj = record(where, path, v);
-        const vars: Record<string, string> = {};
-        for (const [name, raw] of Object.entries(obj)) {
-          const p = jsonPath(path, name);
-          if (RESERVED_KEYS.includes(name)) invalid(where, p, `unknown key ${JSON.stringify(name)}`, `${RESERVED_KEYS.join(', ')} cannot be used as names in ${file}.`);
-          rethrowAt(where, p, () => assertEnvName(name, file));
-          const text = typeof raw === 'number' || typeof raw === 'boolean' ? String(raw) : str(where, p, raw);
-          vars[name] = rethrowAt(where, p, () => assertEnvValue(name, text, file));
-        }
-        if (key === 'env') {
-          out.env = Object.fromEntries(Object.entries(vars).map(([k, val]) => [k, { value: val, secret: false }]));
-        } else {
-          out.buildArgs = vars;
-        }
-        break;
-      }
-      case 'healthCheck': {
-        if (v === false || v === null) {
-          out.healthCheck = { path: null };
-          break;
-        }
-        const obj = record(where, path, v);
-        const hc: Partial<HealthCheck> = {};
-        for (const [hk, hv] of Object.entries(obj)) {
-          const p = jsonPath(path, hk);
-          switch (hk) {
-            case 'path': {
-              if (hv === null) {
-                hc.path = null;
-                break;
-              }
-              const s = str(where, p, hv);
-              if (!s.startsWith('/')) invalid(where, p, `the path must start with "/"`);
-              hc.path = s;
-              break;
-            }
-            case 'port':
-              if (typeof hv !== 'number' || !Number.isInteger(hv) || hv < 1 || hv > 65535) invalid(where, p, 'expected a port number (1-65535)');
-              hc.port = hv;
-              break;
-            case 'timeout':
-              hc.timeoutMs = duration(where, p, hv);
-              break;
-            case 'interval':
-              hc.intervalMs = duration(where, p, hv);
-              break;
-            case 'settle':
-              hc.settleMs = duration(where, p, hv);
-              break;
-            default:
-              unknownKey(where, path, hk, HEALTH_KEYS);
-          }
-        }
-        out.healthCheck = hc;
-        break;
-      }
-      case 'restart': {
-        const s = str(where, path, v);
-        if (!RESTART_POLICIES.includes(s as RestartPolicy)) invalid(where, path, `expected one of ${RESTART_POLICIES.join(', ')}`);
-        out.restart = s as RestartPolicy;
-        break;
-      }
-      case 'retention':
-        if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 1000) invalid(where, path, 'expected a whole number from 1 to 1000');
-        out.retention = v;
-        break;
-      case 'endpoint': {
-        const e = str(where, path, v).trim();
-        if (isEndpointUrl(e)) rethrowAt(where, path, () => normalizeHost(e));
-        else if (!/^[a-zA-Z0-9][a-zA-Z0-9_.+-]*$/.test(e)) invalid(where, path, `${JSON.stringify(e)} is neither a URL (ssh://, tcp://, unix://) nor a docker context name`);
-        out.endpoint = e;
-        break;
-      }
-      default:
-        unknownKey(where, '$', key, SETTINGS_KEYS);
+      out[key] = group;
+    } else {
+      const def = SETTINGS.find((d) => !d.group && d.name === key);
+      if (!def) unknownKey(where, '$', key, [...SETTINGS_KEYS]);
+      out[def.field] = def.map ? mapEntries(where, path, v, def, {}) : def.parse(v, failAt(where, path));
     }
   }
-  return out;
+  return out as Settings;
 }

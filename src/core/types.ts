@@ -48,7 +48,8 @@ export interface EnvVar {
   secret: boolean;
 }
 
-export type RestartPolicy = 'no' | 'always' | 'unless-stopped' | 'on-failure';
+/** As `docker run --restart` writes it; `on-failure:N` bounds the retries (plain `on-failure` means 5). */
+export type RestartPolicy = 'no' | 'always' | 'unless-stopped' | 'on-failure' | `on-failure:${number}`;
 
 export interface HealthCheck {
   /** HTTP path probed on the published port; null means no HTTP check. */
@@ -59,6 +60,11 @@ export interface HealthCheck {
   intervalMs: number;
   /** Without a HEALTHCHECK or HTTP check: the container must still run after this long. */
   settleMs: number;
+  /**
+   * Replaces the image's HEALTHCHECK: a shell command the engine runs in the container (as
+   * `docker run --health-cmd`); 'none' turns the image's off (--no-healthcheck); null keeps the image's.
+   */
+  command: string | null;
 }
 
 /** Everything that decides how a deployment is built and run: the snapshot kept with each record. */
@@ -77,6 +83,36 @@ export interface DeployConfig {
   pull: boolean;
   /** How many successful images of the app to keep beyond the running one. */
   retention: number;
+  /** The Dockerfile stage to build (docker build --target); null: the last one. */
+  buildTarget: string | null;
+  /** BuildKit secrets as `docker build --secret` writes them (id=ID,src=PATH or id=ID,env=VAR): where, never what. */
+  buildSecrets: string[];
+  /** Memory limit in bytes (docker run --memory); null: none. */
+  memory: number | null;
+  /** CPU limit in CPUs (docker run --cpus); null: none. */
+  cpus: number | null;
+  /** Replaces the image's CMD (docker run IMAGE ARGS...); null: the image's. */
+  command: string[] | null;
+  /** Replaces the image's ENTRYPOINT (docker run --entrypoint); [] clears it; null: the image's. */
+  entrypoint: string[] | null;
+  /** USER[:GROUP] the app runs as (docker run --user); null: the image's. */
+  user: string | null;
+  /** HOST:IP lines added to /etc/hosts (docker run --add-host). */
+  extraHosts: string[];
+  /** Labels of the app's containers (docker run --label), beside the tool's own. */
+  labels: Record<string, string>;
+  /** User-defined networks the container joins (docker run --network), reachable there as the app's name. */
+  networks: string[];
+  /** The log driver (docker run --log-driver); null: json-file, bounded to 3 × 10 MB. */
+  logDriver: string | null;
+  /** Options of the log driver (docker run --log-opt). */
+  logOptions: Record<string, string>;
+  /** The signal that stops the app (docker run --stop-signal); null: the image's STOPSIGNAL, else SIGTERM. */
+  stopSignal: string | null;
+  /** How long the app gets to stop before it is killed (docker run --stop-timeout); null: the engine's 10 s. */
+  stopTimeoutMs: number | null;
+  /** Run under docker-init as PID 1 (docker run --init): reaps zombies, forwards signals. */
+  init: boolean;
 }
 
 export interface SourceInfo {

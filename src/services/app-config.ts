@@ -109,8 +109,14 @@ export async function setConfig(ctx: Context, scope: Scope, assignments: Assignm
   return rows.map((r) => ({ key: r.key, kind: r.kind, secret: r.secret }));
 }
 
+/** A dotted key's group and name (at the first dot: label names have dots of their own). */
+function splitKey(key: string): [string, string | undefined] {
+  const dot = key.indexOf('.');
+  return dot === -1 ? [key, undefined] : [key.slice(0, dot), key.slice(dot + 1)];
+}
+
 function setNested(doc: Record<string, unknown>, key: string, value: unknown): void {
-  const [head, tail] = key.split('.', 2) as [string, string | undefined];
+  const [head, tail] = splitKey(key);
   if (tail === undefined) {
     if (value === undefined) delete doc[head];
     else doc[head] = value;
@@ -136,7 +142,7 @@ export async function unsetConfig(ctx: Context, scope: Scope, keys: string[], op
   const file = readGlobalSettings(ctx.paths.configDir);
   const has = (key: string) => {
     if (kindOf(key) === 'env') return Boolean(file.env?.[key]);
-    const [head, tail] = key.split('.', 2) as [string, string | undefined];
+    const [head, tail] = splitKey(key);
     const v = file.settings?.[head];
     return tail === undefined ? v !== undefined : (v as Record<string, unknown> | undefined)?.[tail] !== undefined;
   };

@@ -18,6 +18,20 @@ const defaultOrigins = (changes: Record<string, string> = {}) => ({
   'healthCheck.timeout': 'default',
   'healthCheck.interval': 'default',
   'healthCheck.settle': 'default',
+  'healthCheck.command': 'default',
+  buildTarget: 'default',
+  buildSecrets: 'default',
+  memory: 'default',
+  cpus: 'default',
+  command: 'default',
+  entrypoint: 'default',
+  user: 'default',
+  extraHosts: 'default',
+  networks: 'default',
+  logDriver: 'default',
+  stopSignal: 'default',
+  stopTimeout: 'default',
+  init: 'default',
   ...changes,
 });
 
@@ -30,11 +44,27 @@ describe('DEFAULT_CONFIG', () => {
       env: {},
       ports: [],
       volumes: [],
-      healthCheck: { path: null, port: null, timeoutMs: 60_000, intervalMs: 500, settleMs: 2_000 },
+      healthCheck: { path: null, port: null, timeoutMs: 60_000, intervalMs: 500, settleMs: 2_000, command: null },
       restart: 'unless-stopped',
       noCache: false,
       pull: false,
       retention: 5,
+      // The docker run and build options: the image's own, or none, until a setting says otherwise.
+      buildTarget: null,
+      buildSecrets: [],
+      memory: null,
+      cpus: null,
+      command: null,
+      entrypoint: null,
+      user: null,
+      extraHosts: [],
+      labels: {},
+      networks: [],
+      logDriver: null,
+      logOptions: {},
+      stopSignal: null,
+      stopTimeoutMs: null,
+      init: true,
     });
   });
 });
@@ -126,7 +156,7 @@ describe('resolveConfig', () => {
       { origin: 'global', settings: { healthCheck: { intervalMs: 1_000 } } },
     ];
     expect(resolveConfig(layers)).toEqual({
-      config: { ...DEFAULT_CONFIG, healthCheck: { path: '/healthz', port: 8080, timeoutMs: 5_000, intervalMs: 1_000, settleMs: 2_000 } },
+      config: { ...DEFAULT_CONFIG, healthCheck: { path: '/healthz', port: 8080, timeoutMs: 5_000, intervalMs: 1_000, settleMs: 2_000, command: null } },
       origins: defaultOrigins({
         'healthCheck.path': 'deploy.json',
         'healthCheck.port': 'deploy.json',
@@ -142,7 +172,7 @@ describe('resolveConfig', () => {
       { origin: 'deploy.json', settings: { healthCheck: { path: '/', timeoutMs: 10_000 } } },
     ];
     const { config, origins } = resolveConfig(layers);
-    expect(config.healthCheck).toEqual({ path: null, port: null, timeoutMs: 10_000, intervalMs: 500, settleMs: 2_000 });
+    expect(config.healthCheck).toEqual({ path: null, port: null, timeoutMs: 10_000, intervalMs: 500, settleMs: 2_000, command: null });
     expect(origins['healthCheck.path']).toBe('flag');
     expect(origins['healthCheck.timeout']).toBe('deploy.json');
   });
@@ -262,8 +292,8 @@ describe('mistypedSetting: config set names that look like a setting', () => {
     expect(refusal('healthCheck.tiemout')).toEqual({ code: 'config', message: 'healthCheck.tiemout is not a setting deploy knows.', hint: 'Did you mean healthCheck.timeout?' });
     expect(refusal('healthcheck.path')?.hint).toBe('Did you mean healthCheck.path?');
     expect(refusal('buildargs.VERSION')?.hint).toBe('Did you mean buildArgs.VERSION?');
-    expect(refusal('healthCheck.retries')?.hint).toMatch(/^The health check's settings: healthCheck.path, healthCheck.port/);
-    expect(refusal('foo.bar')?.hint).toMatch(/^Settings: dockerfile, .*buildArgs\.NAME\. A name with a dot cannot be an environment variable\.$/);
+    expect(refusal('healthCheck.retries')?.hint).toMatch(/^The settings of healthCheck: healthCheck.path, healthCheck.port/);
+    expect(refusal('foo.bar')?.hint).toMatch(/^Settings: dockerfile, .*buildArgs\.NAME, labels\.NAME, logOptions\.NAME\. A name with a dot cannot be an environment variable\.$/);
   });
 
   it('leaves settings, UPPER_CASE env var names and names unlike any setting alone', () => {

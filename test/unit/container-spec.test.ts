@@ -110,7 +110,7 @@ describe('containerSpec', () => {
   it('does not depend on build options or the health check', () => {
     const plain = makeDeployment();
     const other = makeDeployment({
-      config: makeConfig({ noCache: true, pull: true, buildArgs: { A: '1' }, healthCheck: { path: '/', port: 80, timeoutMs: 1, intervalMs: 1, settleMs: 1 } }),
+      config: makeConfig({ noCache: true, pull: true, buildArgs: { A: '1' }, healthCheck: { path: '/', port: 80, timeoutMs: 1, intervalMs: 1, settleMs: 1, command: null } }),
     });
     const { 'dev.deploy.record': _a, ...otherLabels } = containerSpec(other, 'img', 'n').Labels;
     const { 'dev.deploy.record': _b, ...plainLabels } = containerSpec(plain, 'img', 'n').Labels;

@@ -19,13 +19,32 @@ function configWithSecrets(): DeployConfig {
       { hostIp: '127.0.0.1', hostPort: 8080, containerPort: 80, protocol: 'tcp' },
       { hostIp: '::1', hostPort: 53, containerPort: 53, protocol: 'udp' },
     ],
-    healthCheck: { path: '/healthz', port: 80, timeoutMs: 30_000, intervalMs: 500, settleMs: 2_000 },
+    healthCheck: { path: '/healthz', port: 80, timeoutMs: 30_000, intervalMs: 500, settleMs: 2_000, command: null },
     restart: 'on-failure',
     noCache: true,
     pull: false,
     retention: 7,
   });
 }
+
+/** The docker run and build options at their defaults, in their deploy.json form. */
+const RUN_DEFAULTS = {
+  buildTarget: null,
+  buildSecrets: [],
+  memory: null,
+  cpus: null,
+  command: null,
+  entrypoint: null,
+  user: null,
+  extraHosts: [],
+  labels: {},
+  networks: [],
+  logDriver: null,
+  logOptions: {},
+  stopSignal: null,
+  stopTimeout: null,
+  init: true,
+};
 
 describe('publicConfig', () => {
   it('writes ports as specs, masks secret values and lists the secret names', () => {
@@ -37,11 +56,12 @@ describe('publicConfig', () => {
       secrets: ['API_TOKEN', 'DB_PASSWORD'],
       ports: ['127.0.0.1:8080:80', '[::1]:53:53/udp'],
       volumes: [],
-      healthCheck: { path: '/healthz', port: 80, timeoutMs: 30_000, intervalMs: 500, settleMs: 2_000 },
+      healthCheck: { path: '/healthz', port: 80, timeoutMs: 30_000, intervalMs: 500, settleMs: 2_000, command: null },
       restart: 'on-failure',
       noCache: true,
       pull: false,
       retention: 7,
+      ...RUN_DEFAULTS,
     });
   });
 
@@ -63,11 +83,12 @@ describe('publicConfig', () => {
       secrets: [],
       ports: [],
       volumes: [],
-      healthCheck: { path: null, port: null, timeoutMs: 60_000, intervalMs: 500, settleMs: 2_000 },
+      healthCheck: { path: null, port: null, timeoutMs: 60_000, intervalMs: 500, settleMs: 2_000, command: null },
       restart: 'unless-stopped',
       noCache: false,
       pull: false,
       retention: 5,
+      ...RUN_DEFAULTS,
     });
   });
 

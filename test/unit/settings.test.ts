@@ -107,7 +107,7 @@ describe('validateSettings: error messages', () => {
   it('names the file alone when there are no positions', () => {
     expect(failure(() => validateSettings({ restart: 'sometimes' }, 'app settings'))).toEqual({
       code: 'config',
-      message: 'app settings: $.restart: expected one of no, always, unless-stopped, on-failure',
+      message: 'app settings: $.restart: expected one of no, always, unless-stopped, on-failure, on-failure:N (N retries, 1 to 1000)',
       hint: FIX_HINT,
       details: { file: 'app settings', path: '$.restart' },
     });
@@ -117,7 +117,7 @@ describe('validateSettings: error messages', () => {
     const text = ['{', '  "app": "web",', '  "restart": "sometimes"', '}'].join('\n');
     expect(failure(() => validateText(text, 'apps/web/deploy.json'))).toEqual({
       code: 'config',
-      message: 'apps/web/deploy.json:3:14: $.restart: expected one of no, always, unless-stopped, on-failure',
+      message: 'apps/web/deploy.json:3:14: $.restart: expected one of no, always, unless-stopped, on-failure, on-failure:N (N retries, 1 to 1000)',
       hint: FIX_HINT,
       details: { file: 'apps/web/deploy.json', path: '$.restart', line: 3, column: 14 },
     });
@@ -139,7 +139,7 @@ describe('validateSettings: error messages', () => {
     expect(failure(() => validateSettings({ image: 'nginx' }, 'deploy.json'))).toEqual({
       code: 'config',
       message: 'deploy.json: $.image: unknown key "image"',
-      hint: 'Known keys: app, dockerfile, context, ports, volumes, env, buildArgs, healthCheck, restart, retention, endpoint.',
+      hint: 'Known keys: app, dockerfile, context, buildArgs, buildTarget, buildSecrets, ports, volumes, healthCheck, restart, memory, cpus, command, entrypoint, user, extraHosts, labels, networks, logDriver, logOptions, stopSignal, stopTimeout, init, retention, endpoint, env.',
       details: { file: 'deploy.json', path: '$.image' },
     });
   });
@@ -166,7 +166,7 @@ describe('validateSettings: error messages', () => {
       hint: 'Did you mean "timeout"?',
       details: { file: 'deploy.json', path: '$.healthCheck.Timeout', line: 1, column: 42 },
     });
-    expect(failure(() => validateSettings({ healthCheck: { retries: 3 } }, 'deploy.json')).hint).toBe('Known keys: path, port, timeout, interval, settle.');
+    expect(failure(() => validateSettings({ healthCheck: { retries: 3 } }, 'deploy.json')).hint).toBe('Known keys: path, port, timeout, interval, settle, command.');
   });
 
   it('refuses values of the wrong type, naming both types', () => {
@@ -294,7 +294,7 @@ describe('validateSettings: error messages', () => {
   });
 
   it('reports the first problem in document order', () => {
-    expect(failureMessage(() => validateSettings({ restart: 'x', retention: 0 }, 'f'))).toBe('f: $.restart: expected one of no, always, unless-stopped, on-failure');
+    expect(failureMessage(() => validateSettings({ restart: 'x', retention: 0 }, 'f'))).toBe('f: $.restart: expected one of no, always, unless-stopped, on-failure, on-failure:N (N retries, 1 to 1000)');
     expect(failureMessage(() => validateSettings({ retention: 0, restart: 'x' }, 'f'))).toBe('f: $.retention: expected a whole number from 1 to 1000');
   });
 });

@@ -1,3 +1,4 @@
+import { completeConfig } from '../../core/setting-table.js';
 import type { DatabaseSync, SQLInputValue } from 'node:sqlite';
 import { CURRENT_STATUSES, ROLLED_BACK_HISTORY, type AppRecord, type DeployConfig, type Deployment, type DeploymentEvent, type Kind, type Status } from '../../core/types.js';
 import { openDatabase, readOnlyError, storeError } from './database.js';
@@ -60,9 +61,8 @@ function toColumn(key: keyof Deployment, value: unknown): SQLInputValue {
 function fromRow(row: Record<string, unknown>): Deployment {
   const d: Record<string, unknown> = {};
   for (const [key, column] of COLUMNS) d[key] = row[column];
-  // Records made before volumes were a setting have none.
-  const config = JSON.parse(row.config as string) as DeployConfig;
-  d.config = { ...config, volumes: config.volumes ?? [] };
+  // Records made before a setting existed get its default.
+  d.config = completeConfig(JSON.parse(row.config as string) as Partial<DeployConfig>);
   d.dirty = row.dirty === 1;
   d.rolledBack = row.rolled_back === 1;
   d.supersededBy = (row.superseded_by as string | null) ?? null;

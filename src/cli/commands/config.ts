@@ -1,4 +1,5 @@
 import { displaySetting } from '../../core/config-keys.js';
+import { keyOf, readSetting, SETTINGS } from '../../core/setting-table.js';
 import { DeployError } from '../../core/errors.js';
 import { assertAppName } from '../../core/ids.js';
 import { SECRET_MASK } from '../../core/record-view.js';
@@ -28,22 +29,17 @@ function entries(config: DeployConfig, origins: Record<string, string>): Entry[]
   for (const [k, v] of Object.entries(config.buildArgs).sort(([a], [b]) => (a < b ? -1 : 1))) {
     out.push({ key: `buildArgs.${k}`, value: v, display: v, origin: origins[`buildArgs.${k}`] ?? 'default', secret: false });
   }
-  const settings: Array<[string, unknown]> = [
-    ['dockerfile', config.dockerfile],
-    ['context', config.context],
-    ['ports', config.ports],
-    ['volumes', config.volumes],
-    ['restart', config.restart],
-    ['retention', config.retention],
-    ['healthCheck.path', config.healthCheck.path],
-    ['healthCheck.port', config.healthCheck.port],
-    ['healthCheck.timeout', config.healthCheck.timeoutMs],
-    ['healthCheck.interval', config.healthCheck.intervalMs],
-    ['healthCheck.settle', config.healthCheck.settleMs],
-  ];
-  for (const [key, value] of settings) {
-    const display = displaySetting(key, value);
-    out.push({ key, value: key === 'ports' || key === 'volumes' ? display.split(', ').filter((p) => p !== 'none') : value, display, origin: origins[key] ?? 'default', secret: false });
+  for (const d of SETTINGS) {
+    if (d.notInSnapshot) continue;
+    const value = readSetting(config, d);
+    if (d.map) {
+      for (const [k, v] of Object.entries(value as Record<string, string>).sort(([a], [b]) => (a < b ? -1 : 1))) {
+        if (d.name !== 'buildArgs') out.push({ key: `${d.name}.${k}`, value: v, display: oneLine(v), origin: origins[`${d.name}.${k}`] ?? 'default', secret: false });
+      }
+      continue;
+    }
+    const key = keyOf(d);
+    out.push({ key, value: d.json ? d.json(value) : value, display: displaySetting(key, value), origin: origins[key] ?? 'default', secret: false });
   }
   return out;
 }
