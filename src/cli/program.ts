@@ -55,7 +55,13 @@ export function buildProgram(io: IO, run: Run): Command {
       .option('--env-file <path>', 'read environment variables from a KEY=VALUE file (repeatable)', collect)
       .option('--volume <name:/path|/host:/path[:ro]>', 'mount a volume kept per app, or a host path (repeatable); replaces the volumes of deploy.json', collect)
       .option('--health-path <path>', 'HTTP path that must answer 2xx/3xx before the deployment counts as running ("none" to skip)')
-      .option('--health-timeout <duration>', 'how long to wait for health (default 60s)');
+      .option('--health-timeout <duration>', 'how long to wait for health (default 60s)')
+      .option('--build-arg <key=value>', 'a build argument (repeatable), as docker build --build-arg', collect)
+      .option('--target <stage>', 'the Dockerfile stage to build, as docker build --target')
+      .option('--build-secret <id=ID,src=PATH|env=VAR>', 'a BuildKit secret for RUN --mount=type=secret (repeatable), as docker build --secret', collect)
+      .option('-m, --memory <size>', 'memory limit, as docker run --memory (512m, 1g)')
+      .option('--cpus <n>', 'CPU limit, as docker run --cpus (0.5, 2)')
+      .option('--set <key=value>', 'any setting for this deployment (repeatable): --set user=node --set init=false; see deploy config --help', collect);
   /** The app a command acts on, when no deployment or app is given as its argument. */
   const appOption = (cmd: Command) => cmd.option('-a, --app <name>', "the app (its current deployment); default: the app of the repository you are in");
   /** Commands that ask before acting: --yes answers, --dry-run only shows. */
@@ -266,9 +272,14 @@ export function buildProgram(io: IO, run: Run): Command {
     .summary("an app's env vars and settings, and user-wide defaults")
     .description(
       'Per-app configuration kept in the store, and user-wide defaults (--global). KEY=VALUE sets an environment\n' +
-        'variable, except for the setting names deploy.json knows: dockerfile, context, ports and volumes (comma-separated),\n' +
-        'restart, retention, healthCheck.path|port|timeout|interval|settle, buildArgs.NAME. --env forces the env reading.\n' +
-        'A change takes effect at the next deploy or redeploy.',
+        'variable, except for the setting names deploy.json knows (schema/deploy.schema.json; README: "Settings"):\n' +
+        '  build:  dockerfile, context, buildTarget, buildArgs.NAME, buildSecrets (";"-separated)\n' +
+        '  run:    ports, volumes, extraHosts, networks (comma-separated), restart, memory, cpus, command, entrypoint,\n' +
+        '          user, labels.NAME, logDriver, logOptions.NAME, stopSignal, stopTimeout, init\n' +
+        '  health: healthCheck.path|port|timeout|interval|settle|command\n' +
+        '  other:  retention, endpoint\n' +
+        '--env forces the env reading. A change takes effect at the next deploy or redeploy (which rebuilds when a build\n' +
+        'setting changed).',
     );
   const scoped = (cmd: Command) =>
     cmd.option('-a, --app <name>', 'the app (default: the one of the current directory)').option('-g, --global', 'the user-wide defaults instead of one app');

@@ -20,6 +20,8 @@ export interface PlannedGate {
   settleMs: number;
   /** Why the configured check cannot be used, when it cannot. */
   note: string | null;
+  /** The health command that replaces the image's HEALTHCHECK (healthCheck.command), when one does. */
+  command?: string;
 }
 
 /** The deployment serving now, as the plan compares with it. */

@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { formatDuration, parseDuration } from './duration.js';
+import { parseDuration } from './duration.js';
 import { assertEnvName, assertEnvValue } from './env.js';
 import { isEndpointUrl, normalizeHost } from './endpoint-choice.js';
 import { DeployError } from './errors.js';
@@ -43,7 +43,7 @@ export interface SettingDef {
   /** Not part of a deployment's snapshot: where the app runs, not how. */
   notInSnapshot?: boolean;
   /** Shown on its own line in plans and `inspect` when it is not the default. */
-  runtime?: boolean;
+  listed?: boolean;
   schema: Record<string, unknown>;
   /** The docker CLI option it stands for, for README's table. */
   docker?: string;
@@ -181,6 +181,16 @@ export function formatBytes(n: number): string {
 
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 
+/** A duration setting as it could be written back: 500ms, 3s, 1.5s, 2m, 1m30s, 1h. */
+export function formatSettingDuration(ms: number): string {
+  if (ms < 1000 || ms % 100 !== 0) return `${ms}ms`;
+  if (ms % 1000 !== 0) return `${ms / 1000}s`;
+  const h = Math.floor(ms / 3_600_000);
+  const m = Math.floor((ms % 3_600_000) / 60_000);
+  const sec = (ms % 60_000) / 1000;
+  return `${h ? `${h}h` : ''}${m ? `${m}m` : ''}${sec ? `${sec}s` : ''}`;
+}
+
 // ---- the table ------------------------------------------------------------------------------------------------
 
 export const SETTINGS: readonly SettingDef[] = [
@@ -233,6 +243,7 @@ export const SETTINGS: readonly SettingDef[] = [
     fromText: nullable,
     show: orNone,
     build: true,
+    listed: true,
     docker: 'docker build --target',
     schema: { description: 'The Dockerfile stage to build (the name after AS in a FROM line); default: the last stage.', type: ['string', 'null'], pattern: '^[a-zA-Z0-9][a-zA-Z0-9_.-]*$' },
   },
@@ -254,7 +265,7 @@ export const SETTINGS: readonly SettingDef[] = [
     fromText: (t) => (t.trim() === '' ? [] : t.split(/\s*;\s*/).filter(Boolean)),
     show: listShow,
     build: true,
-    runtime: true,
+    listed: true,
     docker: 'docker build --secret',
     schema: {
       description: 'BuildKit secrets for RUN --mount=type=secret, as docker build --secret writes them: id=ID,src=PATH (a file; relative to where deploy runs, ~/ allowed) or id=ID,env=VAR. Only where the value comes from is kept; the value is never in a layer, a label, the record or any output.',
@@ -337,7 +348,7 @@ export const SETTINGS: readonly SettingDef[] = [
     fromText: nullable,
     show: (v) => (v === null ? 'none' : formatBytes(v as number)),
     json: (v) => (v === null ? null : formatBytes(v as number)),
-    runtime: true,
+    listed: true,
     docker: 'docker run -m/--memory',
     schema: { description: 'Memory limit, as docker run --memory writes it: 512m, 1g (powers of 1024).', type: ['string', 'integer', 'null'], pattern: '^[0-9]+(\\.[0-9]+)?[bkmgtBKMGT]?[bB]?$', examples: ['512m'] },
   },
@@ -353,7 +364,7 @@ export const SETTINGS: readonly SettingDef[] = [
     },
     fromText: nullable,
     show: orNone,
-    runtime: true,
+    listed: true,
     docker: 'docker run --cpus',
     schema: { description: 'CPU limit in CPUs, as docker run --cpus: 0.5, 2.', type: ['number', 'string', 'null'], minimum: 0.01 },
   },
@@ -365,7 +376,7 @@ export const SETTINGS: readonly SettingDef[] = [
       parse: (v, fail) => (v === null ? null : words(v, fail)),
       fromText: (t) => (t === 'none' ? null : t),
       show: (v) => (v === null ? 'the image\'s' : (v as string[]).length === 0 ? '(empty)' : joinWords(v as string[])),
-      runtime: true,
+      listed: true,
       docker: name === 'command' ? 'docker run IMAGE COMMAND' : 'docker run --entrypoint',
       schema: {
         description:
@@ -389,7 +400,7 @@ export const SETTINGS: readonly SettingDef[] = [
     },
     fromText: nullable,
     show: (v) => (v === null ? 'the image\'s' : String(v)),
-    runtime: true,
+    listed: true,
     docker: 'docker run -u/--user',
     schema: { description: 'The user the app runs as: USER, UID, USER:GROUP or UID:GID; default: the image\'s USER.', type: ['string', 'null'] },
   },
@@ -410,7 +421,7 @@ export const SETTINGS: readonly SettingDef[] = [
       }),
     fromText: commaList,
     show: listShow,
-    runtime: true,
+    listed: true,
     docker: 'docker run --add-host',
     schema: { description: 'Lines added to the container\'s /etc/hosts: HOST:IP (host-gateway for the engine\'s host).', type: 'array', items: { type: 'string' }, examples: [['host.docker.internal:host-gateway']] },
   },
@@ -427,7 +438,7 @@ export const SETTINGS: readonly SettingDef[] = [
     default: {},
     parse: (v, fail) => textMap(v, fail, (_name, value) => value),
     show: mapShow,
-    runtime: true,
+    listed: true,
     docker: 'docker run -l/--label',
     schema: { description: 'Labels of the app\'s containers, beside the tool\'s own (dev.deploy.*).', type: 'object', additionalProperties: { type: ['string', 'number', 'boolean'] } },
   },
@@ -446,7 +457,7 @@ export const SETTINGS: readonly SettingDef[] = [
     },
     fromText: commaList,
     show: listShow,
-    runtime: true,
+    listed: true,
     docker: 'docker run --network',
     schema: {
       description: 'Networks the container joins (made beforehand with docker network create), where other containers reach it by the app\'s name. Default: the engine\'s default bridge.',
@@ -467,7 +478,7 @@ export const SETTINGS: readonly SettingDef[] = [
     },
     fromText: nullable,
     show: (v) => (v === null ? 'json-file (3 × 10m)' : String(v)),
-    runtime: true,
+    listed: true,
     docker: 'docker run --log-driver',
     schema: { description: 'The log driver; default json-file kept to 3 files of 10 MB (logOptions max-size and max-file change that).', type: ['string', 'null'] },
   },
@@ -483,7 +494,7 @@ export const SETTINGS: readonly SettingDef[] = [
     default: {},
     parse: (v, fail) => textMap(v, fail, (_name, value) => value),
     show: mapShow,
-    runtime: true,
+    listed: true,
     docker: 'docker run --log-opt',
     schema: { description: 'Options of the log driver, as docker run --log-opt.', type: 'object', additionalProperties: { type: ['string', 'number'] } },
   },
@@ -499,7 +510,7 @@ export const SETTINGS: readonly SettingDef[] = [
     },
     fromText: nullable,
     show: (v) => (v === null ? 'the image\'s (SIGTERM)' : String(v)),
-    runtime: true,
+    listed: true,
     docker: 'docker run --stop-signal',
     schema: { description: 'The signal that asks the app to stop; default: the image\'s STOPSIGNAL, else SIGTERM.', type: ['string', 'null'], examples: ['SIGQUIT'] },
   },
@@ -514,9 +525,9 @@ export const SETTINGS: readonly SettingDef[] = [
       return Math.ceil(ms / 1000) * 1000;
     },
     fromText: nullable,
-    show: (v) => (v === null ? '10s' : formatDuration(v as number)),
+    show: (v) => (v === null ? '10s' : formatSettingDuration(v as number)),
     json: (v) => (v === null ? null : (v as number) / 1000),
-    runtime: true,
+    listed: true,
     docker: 'docker run --stop-timeout',
     schema: { description: 'How long the app gets to stop before it is killed, in whole seconds (default 10s).', oneOf: [{ $ref: '#/$defs/duration' }, { type: 'null' }] },
   },
@@ -530,7 +541,7 @@ export const SETTINGS: readonly SettingDef[] = [
     },
     fromText: (t) => (t === 'true' ? true : t === 'false' ? false : t),
     show: String,
-    runtime: true,
+    listed: true,
     docker: 'docker run --init',
     schema: {
       description: 'Run the app under docker-init as PID 1 (reaps zombies, forwards signals). Default true; set false for images with their own init (s6-overlay, tini, dumb-init).',
@@ -590,7 +601,7 @@ function healthCheckFields(): SettingDef[] {
     group,
     default: ms,
     parse: duration,
-    show: (v) => formatDuration(v as number),
+    show: (v) => formatSettingDuration(v as number),
     schema: { $ref: '#/$defs/duration', description },
   });
   return [
@@ -638,7 +649,7 @@ function healthCheckFields(): SettingDef[] {
       },
       fromText: (t) => (t === '' ? null : t),
       show: (v) => (v === null ? 'the image\'s' : v === 'none' ? 'none (the image\'s turned off)' : String(v)),
-      runtime: true,
+      listed: true,
       docker: 'docker run --health-cmd / --no-healthcheck',
       schema: {
         type: ['string', 'null'],
@@ -713,4 +724,18 @@ export function completeConfig(c: Partial<DeployConfig>): DeployConfig {
     out.healthCheck = { ...defaults.healthCheck, ...hc };
   }
   return (out ?? c) as DeployConfig;
+}
+
+/** The settings a plan and `inspect` list when they are not at their default: `name value` each. */
+export function listedSettings(config: DeployConfig): Array<{ name: string; value: string }> {
+  const c = completeConfig(config);
+  const out: Array<{ name: string; value: string }> = [];
+  for (const d of SETTINGS) {
+    if (!d.listed || d.group) continue;
+    const v = readSetting(c, d);
+    if (JSON.stringify(v) === JSON.stringify(d.default)) continue;
+    if (d.map) for (const [k, t] of Object.entries(v as Record<string, string>)) out.push({ name: `${d.name}.${k}`, value: t });
+    else out.push({ name: d.name, value: d.show(v) });
+  }
+  return out;
 }

@@ -127,7 +127,7 @@ export async function buildImage(ctx: Context, engine: Engine, git: Git, tracker
     return Promise.all([
       engine.build(
         body,
-        { builder, tag: ref, dockerfile: d.config.dockerfile, labels: buildLabels(d), buildArgs: d.config.buildArgs, noCache: d.config.noCache, pull: d.config.pull },
+        { builder, tag: ref, dockerfile: d.config.dockerfile, target: d.config.buildTarget ?? null, labels: buildLabels(d), buildArgs: d.config.buildArgs, noCache: d.config.noCache, pull: d.config.pull },
         onOutput,
         ctx.signal,
       ),
@@ -153,7 +153,15 @@ export async function buildImage(ctx: Context, engine: Engine, git: Git, tracker
       { type: 'built', message: `built ${ref} (${built.imageId.slice(7, 19)}) in ${durationInProse(buildFinishedAt - buildStartedAt)}` },
     );
     r.done(`Built ${ref} in ${durationInProse(buildFinishedAt - buildStartedAt)}${steps ? ` (${steps === 1 ? '1 step' : `${steps} steps`})` : ''}`);
-    return { ref, id: built.imageId, hasHealthcheck: info?.hasHealthcheck ?? false, labels: info?.labels ?? {}, volumes: info?.volumes ?? [] };
+    return {
+      ref,
+      id: built.imageId,
+      hasHealthcheck: info?.hasHealthcheck ?? false,
+      labels: info?.labels ?? {},
+      volumes: info?.volumes ?? [],
+      healthcheckIntervalMs: info?.healthcheckIntervalMs ?? null,
+      exposed: info?.exposed ?? [],
+    };
   } catch (error) {
     archive.current?.kill();
     keepOutput();

@@ -1,3 +1,4 @@
+import { isSettingKey, settingsFromEntries, settingValueFromText } from '../core/config-keys.js';
 import { engineLabel } from '../core/endpoint-choice.js';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -43,19 +44,57 @@ export interface DeployOptions {
   pull?: boolean | undefined;
   healthPath?: string | undefined;
   healthTimeout?: string | undefined;
+  buildArg?: string[] | undefined;
+  target?: string | undefined;
+  buildSecret?: string[] | undefined;
+  memory?: string | undefined;
+  cpus?: string | undefined;
+  /** Any setting, as `config set` writes it (KEY=VALUE). */
+  set?: string[] | undefined;
   /** Show the plan (under the lock, against what serves now) and change nothing. */
   dryRun?: boolean | undefined;
 }
 
 /** The one-off settings a command line gives (deploy, redeploy): the strongest layer, kept with the record. */
-export type OneOffOptions = Pick<DeployOptions, 'port' | 'volume' | 'env' | 'secret' | 'envFile' | 'healthPath' | 'healthTimeout'>;
+export type OneOffOptions = Pick<
+  DeployOptions,
+  'port' | 'volume' | 'env' | 'secret' | 'envFile' | 'healthPath' | 'healthTimeout' | 'buildArg' | 'target' | 'buildSecret' | 'memory' | 'cpus' | 'set'
+>;
+
+/** The flags that are settings by another name, as `--set` would write them. */
+function namedSettingFlags(ctx: Context, o: OneOffOptions): Array<{ key: string; value: unknown }> {
+  const entries: Array<{ key: string; value: unknown }> = [];
+  for (const text of o.set ?? []) {
+    const eq = text.indexOf('=');
+    const key = text.slice(0, eq);
+    if (eq <= 0 || !isSettingKey(key)) {
+      throw new DeployError('usage', `--set ${JSON.stringify(text)}: ${eq <= 0 ? 'expected KEY=VALUE' : `${key} is not a setting`}.`, {
+        hint: 'For example: --set memory=512m --set init=false. deploy config --help lists the settings; environment variables go in --env.',
+      });
+    }
+    entries.push({ key, value: settingValueFromText(key, text.slice(eq + 1)) });
+  }
+  for (const a of o.buildArg ?? []) {
+    const [k, v] = parseEnvAssignment(a, ctx.env, '--build-arg');
+    entries.push({ key: `buildArgs.${k}`, value: v });
+  }
+  if (o.target !== undefined) entries.push({ key: 'buildTarget', value: o.target });
+  if (o.memory !== undefined) entries.push({ key: 'memory', value: o.memory });
+  if (o.cpus !== undefined) entries.push({ key: 'cpus', value: settingValueFromText('cpus', o.cpus) });
+  if (o.buildSecret && o.buildSecret.length > 0) {
+    // A relative src is where the command runs: kept absolute, so a redeploy from elsewhere reads the same file.
+    const absolute = o.buildSecret.map((spec) => spec.replace(/(^|,)(src|source)=(?!\/|~\/)([^,]+)/, (_m, lead: string, key: string, path: string) => `${lead}${key}=${resolve(ctx.cwd, path)}`));
+    entries.push({ key: 'buildSecrets', value: absolute });
+  }
+  return entries;
+}
 
 /** What `deploy deploy` did: the deployment, or with --dry-run the plan it would have carried out. */
 export type DeployOutcome = { plan: ActionPlan; deployment: null } | { plan: null; deployment: Deployment };
 
 /** The settings the command line gives; the strongest layer. */
 export function flagSettings(ctx: Context, o: OneOffOptions): Settings {
-  const s: Settings = {};
+  const s: Settings = settingsFromEntries(namedSettingFlags(ctx, o), {}, 'the command line');
   if (o.port && o.port.length > 0) {
     s.ports = o.port.map(parsePort);
     assertNoDuplicatePorts(s.ports);

@@ -4,6 +4,7 @@ import { probe } from '../adapters/http-probe.js';
 import { durationInProse } from '../core/duration.js';
 import { engineHost, isLoopback } from '../core/endpoint-choice.js';
 import { formatPort } from '../core/ports.js';
+import { HEALTH_COMMAND } from '../core/container-spec.js';
 import type { DeployConfig } from '../core/types.js';
 
 export type GateMode = 'healthcheck' | 'http' | 'settle';
@@ -14,6 +15,8 @@ export interface GateTarget {
   url: string | null;
   /** Why this mode was chosen, for a warning when the configured check could not be used. */
   note: string | null;
+  /** What is waited for, in words (the step's text while it waits). */
+  waitingFor: string;
 }
 
 /**
@@ -22,16 +25,25 @@ export interface GateTarget {
  * it needs the port reachable from here: a port published on a remote engine's loopback is not, and the settle
  * check stands in (with a note saying so).
  */
-export function chooseGate(config: DeployConfig, imageHasHealthcheck: boolean, engineUrl: string): GateTarget {
-  if (imageHasHealthcheck) return { mode: 'healthcheck', url: null, note: null };
+export function chooseGate(config: DeployConfig, imageHasHealthcheck: boolean, engineUrl: string, imageIntervalMs: number | null = null): GateTarget {
   const hc = config.healthCheck;
+  // healthCheck.command replaces the image's HEALTHCHECK ("none" turns it off): the container's check is the one that runs.
+  const command = hc.command ?? null;
+  if (command !== null && command !== 'none') {
+    return { mode: 'healthcheck', url: null, note: null, waitingFor: `the health command to pass (it runs every ${durationInProse(HEALTH_COMMAND.intervalMs)})` };
+  }
+  if (imageHasHealthcheck && command !== 'none') {
+    // docker runs the first check one interval after the start: with its default 30 s, the wait is not a hang.
+    const every = imageIntervalMs !== null ? ` (it runs every ${durationInProse(imageIntervalMs)}; the first result comes after one interval)` : '';
+    return { mode: 'healthcheck', url: null, note: null, waitingFor: `the image's HEALTHCHECK${every}` };
+  }
+  const settle = { mode: 'settle' as const, url: null, waitingFor: `it to keep running for ${durationInProse(hc.settleMs)}` };
   if (hc.path !== null) {
     const tcp = config.ports.filter((p) => p.protocol === 'tcp');
     const mapping = hc.port === null ? tcp[0] : tcp.find((p) => p.containerPort === hc.port);
     if (!mapping) {
       return {
-        mode: 'settle',
-        url: null,
+        ...settle,
         note: `the HTTP health check needs a published port${hc.port === null ? '' : ` for container port ${hc.port}`}; checked that the container keeps running instead`,
       };
     }
@@ -39,16 +51,16 @@ export function chooseGate(config: DeployConfig, imageHasHealthcheck: boolean, e
     const wildcard = mapping.hostIp === '' || mapping.hostIp === '0.0.0.0' || mapping.hostIp === '::';
     if (!wildcard && isLoopback(mapping.hostIp) && !engine.local) {
       return {
-        mode: 'settle',
-        url: null,
+        ...settle,
         note: `port ${formatPort(mapping)} is published on the loopback of ${engine.host}, which this machine cannot reach; checked that the container keeps running instead (give the app a HEALTHCHECK to have it checked there)`,
       };
     }
     const host = wildcard ? engine.host : mapping.hostIp;
     const hostPart = host.includes(':') ? `[${host}]` : host;
-    return { mode: 'http', url: `http://${hostPart}:${mapping.hostPort}${hc.path}`, note: null };
+    const url = `http://${hostPart}:${mapping.hostPort}${hc.path}`;
+    return { mode: 'http', url, note: null, waitingFor: `${url} to answer` };
   }
-  return { mode: 'settle', url: null, note: null };
+  return { ...settle, note: null };
 }
 
 export type GateResult = { ok: true; detail: string } | { ok: false; reason: string; engineLost?: boolean };

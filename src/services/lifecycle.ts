@@ -1,3 +1,4 @@
+import { stopGraceSeconds } from '../core/container-spec.js';
 import type { ContainerEvent, Engine } from '../adapters/docker/engine.js';
 import { planTarget, type ActionPlan } from '../core/action-plan.js';
 import { DeployError } from '../core/errors.js';
@@ -113,13 +114,13 @@ async function bringUp(ctx: Context, engine: Engine, d: Deployment, restart: boo
   const r = ctx.reporter;
   const { id, recreated } = await ensureContainer(ctx, engine, d);
   const image = await engine.inspectImage(d.imageId ?? d.image ?? '');
-  const target = chooseGate(d.config, image?.hasHealthcheck ?? false, engine.endpoint.url);
+  const target = chooseGate(d.config, image?.hasHealthcheck ?? false, engine.endpoint.url, image?.healthcheckIntervalMs ?? null);
   const listeners: Array<(e: ContainerEvent) => void> = [];
   const watch = await engine.watch(id, (e) => listeners.forEach((fn) => fn(e)));
   try {
     r.step(`${restart && !recreated ? 'Restarting' : 'Starting'} ${d.containerName ?? id.slice(0, 12)}`);
     try {
-      if (restart && !recreated) await engine.restartContainer(id);
+      if (restart && !recreated) await engine.restartContainer(id, stopGraceSeconds(d.config));
       else await engine.startContainer(id);
     } catch (error) {
       if (error instanceof DeployError) throw error;
@@ -161,7 +162,7 @@ export async function applyLifecycle(ctx: Context, engine: Engine, plan: ActionP
   const store = ctx.store();
   if (plan.action === 'stop') {
     ctx.reporter.step(`Stopping ${d.containerName ?? d.id}`);
-    if (d.containerId) await engine.stopContainer(d.containerId);
+    if (d.containerId) await engine.stopContainer(d.containerId, stopGraceSeconds(d.config));
     store.updateDeployment(d.id, { status: 'stopped' });
     store.addEvent(d.id, ctx.now(), 'stopped', 'stopped on request');
     ctx.reporter.done(`Stopped ${who(d)}`);

@@ -63,8 +63,10 @@ export async function planGate(
   const has = known ?? (await imageHasHealthcheck(engine, git, image, src, config));
   const chosen = chooseGate(config, has ?? false, engine.endpoint.url);
   const hc = config.healthCheck;
-  const note = has === null ? "unless the built image turns out to declare a HEALTHCHECK, which then decides" : chosen.note;
-  return { mode: chosen.mode, url: chosen.url, timeoutMs: hc.timeoutMs, settleMs: hc.settleMs, note };
+  const command = hc.command && hc.command !== 'none' ? hc.command : null;
+  // healthCheck.command and "none" decide whatever the image declares.
+  const note = has === null && hc.command === null ? "unless the built image turns out to declare a HEALTHCHECK, which then decides" : chosen.note;
+  return { mode: chosen.mode, url: chosen.url, timeoutMs: hc.timeoutMs, settleMs: hc.settleMs, note, ...(command ? { command } : {}) };
 }
 
 /** How the commit going live relates to the one serving now, from the repository when it can be read. */

@@ -1,3 +1,4 @@
+import { stopGraceSeconds } from '../core/container-spec.js';
 import type { Engine } from '../adapters/docker/engine.js';
 import { machineId, processAlive } from '../adapters/machine.js';
 import { isDeployError } from '../core/errors.js';
@@ -98,7 +99,7 @@ export async function recoverApp(ctx: Context, engine: Engine, app: string): Pro
   for (const d of store.list({ app, statuses: ['running', 'stopped'] })) {
     if (d.endpoint !== url || !current || d.id === current.id || d.createdAt > current.createdAt) continue;
     if (d.containerId) {
-      await engine.stopContainer(d.containerId);
+      await engine.stopContainer(d.containerId, stopGraceSeconds(d.config));
       await keepLogs(engine, store, d, ctx.now());
       await engine.removeContainer(d.containerId);
     }
@@ -112,7 +113,7 @@ export async function recoverApp(ctx: Context, engine: Engine, app: string): Pro
     // ignores SIGTERM takes the whole stop timeout): starting it now would be undone by that stop. Stopping it
     // ourselves waits for the stop in flight; then it is started.
     if (state?.running && stopsInFlight.length > 0) {
-      await engine.stopContainer(current.containerId);
+      await engine.stopContainer(current.containerId, stopGraceSeconds(current.config));
       await engine.startContainer(current.containerId);
       store.addEvent(current.id, ctx.now(), 'restored', 'started again once the interrupted switch-over had stopped it');
       done.push(`started ${who(current)} again once the engine had finished stopping it for the interrupted switch-over`);

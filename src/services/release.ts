@@ -1,11 +1,11 @@
+import { stopGraceSeconds } from '../core/container-spec.js';
 import type { ContainerEvent, Engine, ImageInfo } from '../adapters/docker/engine.js';
-import { durationInProse } from '../core/duration.js';
 import { DeployError } from '../core/errors.js';
 import { containerName, imageRef, unprovenName } from '../core/names.js';
 import { planSwitch } from '../core/plan.js';
 import { formatPort } from '../core/ports.js';
 import { redactValues } from '../core/redact.js';
-import type { Deployment } from '../core/types.js';
+import type { DeployConfig, Deployment } from '../core/types.js';
 import type { Context } from '../context.js';
 import { sanitize } from '../ui/sanitize.js';
 import { engineFor } from './engines.js';
@@ -18,6 +18,17 @@ import { createAppContainer } from './volumes.js';
 /** Log lines of a failed container shown under the error. */
 const FAILED_TAIL = 15;
 
+
+/**
+ * The ports an image EXPOSEs that the app publishes nowhere, when it publishes none of them and joins no network of
+ * its own (where other containers reach it unpublished): a hint, since a web app nobody can reach is a common slip.
+ */
+export function unpublishedPorts(config: DeployConfig, exposed: readonly string[]): string[] {
+  if ((config.networks ?? []).length > 0) return [];
+  const published = new Set(config.ports.map((p) => `${p.containerPort}/${p.protocol}`));
+  if (exposed.some((e) => published.has(e))) return [];
+  return exposed.filter((e) => e.endsWith('/tcp'));
+}
 
 /**
  * Runs an image as the deployment's container and switches the app over to it: start (beside the old
@@ -34,8 +45,14 @@ export async function release(ctx: Context, engine: Engine, tracker: Tracker, im
   const name = containerName(d.app, d.version, d.id);
   const secrets = secretValues(store, d);
 
-  const target = chooseGate(d.config, image.hasHealthcheck, engine.endpoint.url);
+  const target = chooseGate(d.config, image.hasHealthcheck, engine.endpoint.url, image.healthcheckIntervalMs ?? null);
   if (target.note) r.warn(`Health check: ${target.note}.`);
+  const unpublished = unpublishedPorts(d.config, image.exposed ?? []);
+  if (unpublished.length > 0) {
+    const first = unpublished[0] as string;
+    const port = first.replace(/\/tcp$/, '');
+    r.info(`The image EXPOSEs ${unpublished.join(', ')}, which nothing publishes: to reach it from outside the engine, publish it (--port ${port}:${port}, or "ports" in deploy.json).`);
+  }
 
   r.step(`Starting ${name}${d.config.ports.length ? ` on ${d.config.ports.map(formatPort).join(', ')}` : ''}`);
   tracker.update({ status: 'starting', containerName: name }, { type: 'starting', message: `creating container ${name}` });
@@ -62,7 +79,7 @@ export async function release(ctx: Context, engine: Engine, tracker: Tracker, im
         tracker.update({ containerId: id });
         return id;
       }),
-      old ? old.engine.stopContainer(old.id) : Promise.resolve(),
+      old ? old.engine.stopContainer(old.id, stopGraceSeconds(old.d.config)) : Promise.resolve(),
     ]);
     if (creating.status === 'rejected') throw creating.reason;
     if (stopping.status === 'rejected') throw stopping.reason;
@@ -83,13 +100,7 @@ export async function release(ctx: Context, engine: Engine, tracker: Tracker, im
         });
       }
       tracker.update({ startedAt: ctx.now() }, { type: 'started', message: `container ${created.slice(0, 12)} started` });
-      r.step(
-        target.mode === 'http'
-          ? `Waiting for ${target.url} to answer`
-          : target.mode === 'healthcheck'
-            ? "Waiting for the image's HEALTHCHECK"
-            : `Checking it keeps running for ${durationInProse(d.config.healthCheck.settleMs)}`,
-      );
+      r.step(`Waiting for ${target.waitingFor}`);
       const gate = await waitHealthy(engine, created, d.config, target, { subscribe: (fn) => listeners.push(fn) }, ctx.signal);
       if (!gate.ok && gate.engineLost) {
         throw new DeployError('docker_unreachable', `Lost the connection to the Docker Engine at ${engine.endpoint.url} while ${d.app} v${d.version} (${d.id}) was starting`, {
@@ -224,7 +235,7 @@ async function retire(ctx: Context, engine: Engine, old: Deployment, by: Deploym
   const store = ctx.store();
   if (old.containerId) {
     ctx.reporter.step(`Retiring v${old.version}`);
-    if (!alreadyStopped) await engine.stopContainer(old.containerId);
+    if (!alreadyStopped) await engine.stopContainer(old.containerId, stopGraceSeconds(old.config));
     await keepLogs(engine, store, old, ctx.now());
     await engine.removeContainer(old.containerId);
   }

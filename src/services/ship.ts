@@ -1,7 +1,7 @@
 import { engineLabel } from '../core/endpoint-choice.js';
 import type { Engine } from '../adapters/docker/engine.js';
 import { planTarget, type ActionPlan, type ImageSource } from '../core/action-plan.js';
-import { derivedOverrides, keepSecrets, mergeSettings, resolveConfig, snapshotSettings } from '../core/config.js';
+import { changedBuildInputs, derivedOverrides, keepSecrets, mergeSettings, resolveConfig, snapshotSettings } from '../core/config.js';
 import type { Settings } from '../core/settings.js';
 import { diffConfig } from '../core/config-diff.js';
 import { DeployError } from '../core/errors.js';
@@ -119,10 +119,21 @@ export async function planRedeploy(ctx: Context, engine: Engine, target: Deploym
   assertNoDuplicatePorts(resolved.ports);
   const config = withKnownSecrets(ctx, target, keepSecrets(keepSecrets(resolved, target.config), current?.config));
   const existing = await existingImage;
+  // The image was built from the build inputs of the target's snapshot: another Dockerfile, target, build arg or
+  // build secret needs a build of its own (a reused image would belie the record).
+  const changedInputs = changedBuildInputs(target.config, config);
   const image: ImageSource =
-    existing && target.image
+    existing && target.image && !o.noCache && changedInputs.length === 0
       ? { how: 'reuse', ref: target.image, imageId: existing.id, from: `v${target.version}` }
-      : { how: 'build', noCache: o.noCache, reason: o.noCache ? '--no-cache' : `the image of v${target.version} is no longer on the engine` };
+      : {
+          how: 'build',
+          noCache: o.noCache,
+          reason: o.noCache
+            ? '--no-cache'
+            : changedInputs.length > 0
+              ? `${changedInputs.join(', ')} changed since v${target.version}`
+              : `the image of v${target.version} is no longer on the engine`,
+        };
   const effect = servingEffect(current, config, target.app);
   const version = nextVersion(ctx, target.app);
   const git = src ? await ctx.git() : null;

@@ -43,6 +43,17 @@ export async function ensureVolumes(ctx: Context, engine: Engine, d: Deployment,
   return created;
 }
 
+/** Refuses networks the engine does not have, before anything is created: docker run would fail on them too. */
+export async function assertNetworks(engine: Engine, d: Pick<Deployment, 'app' | 'config'>): Promise<void> {
+  for (const network of d.config.networks ?? []) {
+    if (!(await engine.hasNetwork(network))) {
+      throw new DeployError('config', `The network ${network} does not exist on the engine (${engine.endpoint.url}).`, {
+        hint: `Create it first (docker network create ${network}), or remove it from ${d.app}'s networks setting.`,
+      });
+    }
+  }
+}
+
 /**
  * Creates a deployment's container with its volumes: the configured ones, and one per app for each path the image
  * declares as VOLUME and the settings do not map (kept across releases, where the engine would make an anonymous
@@ -52,9 +63,13 @@ export async function createAppContainer(ctx: Context, engine: Engine, d: Deploy
   const ref = typeof image === 'string' ? image : image.ref;
   const imageVolumes = typeof image !== 'string' && image.volumes ? image.volumes : ((await engine.inspectImage(ref))?.volumes ?? []);
   const plan = planMounts(d.app, d.config.volumes ?? [], imageVolumes);
+  await assertNetworks(engine, d);
   await ensureVolumes(ctx, engine, d, plan.volumes);
   try {
-    return await engine.createContainer(containerSpec(d, ref, name, imageVolumes));
+    const id = await engine.createContainer(containerSpec(d, ref, name, imageVolumes));
+    // The first network is joined at creation; the others now, before the container starts.
+    for (const network of (d.config.networks ?? []).slice(1)) await engine.connectNetwork(network, id, [d.app]);
+    return id;
   } catch (error) {
     // The engine checks a bind mount's host path, which lives on the engine's machine, not necessarily this one.
     const missing = error instanceof ApiError ? /bind source path does not exist: (\S+)/.exec(error.message) : null;

@@ -1,3 +1,4 @@
+import { listedSettings } from '../core/setting-table.js';
 import { durationInProse, formatDuration } from '../core/duration.js';
 import { formatPort } from '../core/ports.js';
 import { SECRET_MASK } from '../core/record-view.js';
@@ -39,12 +40,14 @@ export function renderInspection(i: Inspection, c: Colors): string {
   env.forEach(([k, v], n) => row(n === 0 ? 'env' : '', `${k}=${v.secret ? `${SECRET_MASK} ${c.dim('(secret)')}` : oneLine(v.value)}`));
   row('ports', d.config.ports.map(formatPort).join(', ') || c.dim('none'));
   const hc = d.config.healthCheck;
-  row('health', `${hc.path ? `GET ${hc.path}${hc.port ? ` on ${hc.port}` : ''}` : `HEALTHCHECK, else running for ${durationInProse(hc.settleMs)}`}, timeout ${durationInProse(hc.timeoutMs)}`);
+  const check = hc.command && hc.command !== 'none' ? `\`${hc.command}\`` : hc.path ? `GET ${hc.path}${hc.port ? ` on ${hc.port}` : ''}` : `${hc.command === 'none' ? 'no HEALTHCHECK' : 'HEALTHCHECK'}, else running for ${durationInProse(hc.settleMs)}`;
+  row('health', `${check}, timeout ${durationInProse(hc.timeoutMs)}`);
   const volumes = describeVolumes(d.app, d.config.volumes ?? [], null);
   if (volumes.length === 0) row('volumes', c.dim('none'));
   volumes.forEach((v, n) => row(n === 0 ? 'volumes' : '', v));
   row('', c.dim(`+ a kept volume deploy-${d.app}-PATH for each VOLUME of the image not mapped here`));
   row('restart', d.config.restart);
+  listedSettings(d.config).forEach((o, n) => row(n === 0 ? 'options' : '', `${o.name} ${oneLine(o.value)}`));
   row('build', `${d.config.dockerfile} in ${d.config.context}${d.config.noCache ? ', no cache' : ''}${d.config.pull ? ', pull' : ''}${Object.keys(d.config.buildArgs).length ? `, args ${Object.keys(d.config.buildArgs).join(' ')}` : ''}`);
 
   head('Timeline');

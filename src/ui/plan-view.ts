@@ -1,3 +1,4 @@
+import { listedSettings } from '../core/setting-table.js';
 import type { ActionPlan, PlannedGate } from '../core/action-plan.js';
 import { durationInProse } from '../core/duration.js';
 import { formatPort } from '../core/ports.js';
@@ -19,7 +20,9 @@ export function gateLine(g: PlannedGate): string {
   const within = `within ${durationInProse(g.timeoutMs)}`;
   const check =
     g.mode === 'healthcheck'
-      ? `the image's HEALTHCHECK must report healthy ${within}`
+      ? g.command
+        ? `the health command \`${g.command}\` must pass ${within}`
+        : `the image's HEALTHCHECK must report healthy ${within}`
       : g.mode === 'http'
         ? `GET ${g.url ?? ''} must answer 2xx/3xx ${within}`
         : `the container must keep running for ${durationInProse(g.settleMs)}`;
@@ -55,6 +58,7 @@ export function renderPlan(p: ActionPlan, c: Colors): string {
     volumes.forEach((v, i) => lines.push(`  ${label(i === 0 ? 'volumes' : '')}${v}`));
   }
   lines.push(`  ${label('restart')}${p.config.restart}`);
+  listedSettings(p.config).forEach((o, i) => lines.push(`  ${label(i === 0 ? 'options' : '')}${o.name} ${oneLine(o.value)}`));
   if (p.gate) lines.push(`  ${label('health')}${gateLine(p.gate)}`);
   lines.push(`  ${label('then')}${p.serving}`);
   if (p.changesAgainst !== null) {

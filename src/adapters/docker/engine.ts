@@ -19,6 +19,8 @@ export interface BuildOptions {
   builder: 'buildkit' | 'classic';
   tag: string;
   dockerfile: string;
+  /** The Dockerfile stage to build (docker build --target); the last one when absent. */
+  target?: string | null;
   labels: Record<string, string>;
   buildArgs: Record<string, string>;
   noCache: boolean;
@@ -35,6 +37,10 @@ export interface ImageInfo {
   labels: Record<string, string>;
   /** The paths the image declares as VOLUME (Config.Volumes); always there from inspectImage (optional for images described by other code). */
   volumes?: string[];
+  /** How often the image's HEALTHCHECK runs (docker's 30 s when it does not say); null without one. */
+  healthcheckIntervalMs?: number | null;
+  /** The ports the image EXPOSEs, as 8080/tcp. */
+  exposed?: string[];
 }
 
 export interface VolumeInfo {
@@ -195,6 +201,7 @@ export class Engine {
           version: buildkit ? '2' : undefined,
           t: options.tag,
           dockerfile: options.dockerfile,
+          target: options.target ?? undefined,
           labels: JSON.stringify(options.labels),
           buildargs: JSON.stringify(options.buildArgs),
           nocache: options.noCache ? 'true' : undefined,
@@ -245,17 +252,23 @@ export class Engine {
   async inspectImage(ref: string): Promise<ImageInfo | null> {
     try {
       const info = await this.call('inspect image', () =>
-        this.api.json<{ Id: string; Config?: { Healthcheck?: { Test?: string[] }; Labels?: Record<string, string> | null; Volumes?: Record<string, unknown> | null } }>(
+        this.api.json<{
+          Id: string;
+          Config?: { Healthcheck?: { Test?: string[]; Interval?: number }; Labels?: Record<string, string> | null; Volumes?: Record<string, unknown> | null; ExposedPorts?: Record<string, unknown> | null };
+        }>(
           'GET',
           `/images/${encodeURIComponent(ref)}/json`,
         ),
       );
       const test = info.Config?.Healthcheck?.Test;
+      const has = Boolean(test?.length && test[0] !== 'NONE');
       return {
         id: info.Id,
-        hasHealthcheck: Boolean(test?.length && test[0] !== 'NONE'),
+        hasHealthcheck: has,
         labels: info.Config?.Labels ?? {},
         volumes: Object.keys(info.Config?.Volumes ?? {}).sort(),
+        healthcheckIntervalMs: has ? Math.round((info.Config?.Healthcheck?.Interval || 30_000_000_000) / 1_000_000) : null,
+        exposed: Object.keys(info.Config?.ExposedPorts ?? {}).sort(),
       };
     } catch (error) {
       if (statusCode(error) === 404) return null;
@@ -310,7 +323,7 @@ export class Engine {
     await this.call('start container', () => this.api.json('POST', `/containers/${encodeURIComponent(id)}/start`));
   }
 
-  /** Stops a container, giving it `graceSeconds` to exit after SIGTERM. Stopping a stopped one succeeds. */
+  /** Stops a container, giving it `graceSeconds` to exit after its stop signal. Stopping a stopped one succeeds. */
   async stopContainer(id: string, graceSeconds = 10): Promise<void> {
     try {
       // The engine is silent for up to the grace period while the app has its chance to stop.
@@ -323,6 +336,24 @@ export class Engine {
 
   async restartContainer(id: string, graceSeconds = 10): Promise<void> {
     await this.call('restart container', () => this.api.json('POST', `/containers/${encodeURIComponent(id)}/restart`, { query: { t: graceSeconds }, idleMs: graceSeconds * 1000 + this.api.idleMs }));
+  }
+
+  /** Whether the engine has a network of that name (or id). */
+  async hasNetwork(name: string): Promise<boolean> {
+    try {
+      await this.call('inspect network', () => this.api.json('GET', `/networks/${encodeURIComponent(name)}`));
+      return true;
+    } catch (error) {
+      if (statusCode(error) === 404) return false;
+      throw error;
+    }
+  }
+
+  /** Joins a container to a network, where other containers reach it by `aliases` too. */
+  async connectNetwork(network: string, containerId: string, aliases: string[]): Promise<void> {
+    await this.call('connect network', () =>
+      this.api.json('POST', `/networks/${encodeURIComponent(network)}/connect`, { body: { Container: containerId, EndpointConfig: { Aliases: aliases } } }),
+    );
   }
 
   /** A volume by name; null when the engine has none of that name. */

@@ -2,6 +2,7 @@ import { DeployError } from '../../core/errors.js';
 import { publicRecord } from '../../core/record-view.js';
 import type { Handler } from '../../main.js';
 import { deploy } from '../../services/deploy.js';
+import { oneOffOptions } from './one-off.js';
 import { renderOutcome } from '../../ui/outcome.js';
 import { showDryRun } from '../../ui/confirm.js';
 
@@ -20,15 +21,9 @@ export const handler: Handler = async (ctx, [source], o) => {
     app: o.app as string | undefined,
     ref,
     allowDirty: Boolean(o.allowDirty),
-    port: o.port as string[] | undefined,
-    volume: o.volume as string[] | undefined,
-    env: o.env as string[] | undefined,
-    secret: o.secret as string[] | undefined,
-    envFile: o.envFile as string[] | undefined,
+    ...oneOffOptions(o),
     noCache: o.cache === false,
     pull: Boolean(o.pull),
-    healthPath: o.healthPath as string | undefined,
-    healthTimeout: o.healthTimeout as string | undefined,
     dryRun: Boolean(o.dryRun),
   });
   if (outcome.plan) {

@@ -5,20 +5,13 @@ import { chosenRef } from '../../services/chosen-ref.js';
 import { actorOf, flagSettings } from '../../services/deploy.js';
 import { resolveDeployment } from '../../services/resolve.js';
 import { applyShip, planRedeploy } from '../../services/ship.js';
+import { oneOffOptions } from './one-off.js';
 import { confirmPlan } from '../../ui/confirm.js';
 import { renderOutcome } from '../../ui/outcome.js';
 
 export const handler: Handler = async (ctx, [positional], o) => {
   // One-off settings are checked before anything else: bad input changes nothing and takes no lock.
-  const flags = flagSettings(ctx, {
-    port: o.port as string[] | undefined,
-    volume: o.volume as string[] | undefined,
-    env: o.env as string[] | undefined,
-    secret: o.secret as string[] | undefined,
-    envFile: o.envFile as string[] | undefined,
-    healthPath: o.healthPath as string | undefined,
-    healthTimeout: o.healthTimeout as string | undefined,
-  });
+  const flags = flagSettings(ctx, oneOffOptions(o));
   const ref = await chosenRef(ctx, positional, o.app, 'redeploy');
   const scope = scopeOf(ctx, ref);
   // Who is acting (git's user.email) is asked while the lock is taken.
