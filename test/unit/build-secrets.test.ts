@@ -2,8 +2,10 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { GET_SECRET, GRPC_STATUS, HEALTH_CHECK, answerCall, grpcFrame } from '../../src/adapters/docker/session.js';
 import { buildSecretValues, csvFields, parseBuildSecret, type BuildSecretContext } from '../../src/core/build-secrets.js';
 import { DeployError } from '../../src/core/errors.js';
+import { protobufBytesField, protobufFields, protobufVarintField } from '../../src/core/protobuf.js';
 import { readBuildSecrets } from '../../src/services/build-secrets.js';
 import { failure } from '../helpers/unit.js';
 
@@ -146,5 +148,30 @@ describe('readBuildSecrets (real files in a temp directory)', () => {
     expect((await refusal(readBuildSecrets([{ id: 'big', from: { file: join(dir, 'big') } }], {}))).message).toBe(`Build secret "big": ${join(dir, 'big')} is larger than 500 KiB.`);
     expect((await refusal(readBuildSecrets([{ id: 'v', from: { env: 'V' } }], { V: 'a'.repeat(500 * 1024 + 1) }))).message).toBe('Build secret "v": V is larger than 500 KiB.');
     expect((await readBuildSecrets([{ id: 'fits', from: { file: join(dir, 'fits') } }], {})).get('fits')?.length).toBe(500 * 1024);
+  });
+});
+
+describe('the build session answers BuildKit (gRPC unary calls, hand-framed protobuf)', () => {
+  const secrets = new Map([['token', Buffer.from('s3cr3t')]]);
+  const request = (id: string) => grpcFrame(Buffer.concat([protobufBytesField(1, Buffer.from(id)), protobufBytesField(2, Buffer.concat([protobufBytesField(1, Buffer.from('k')), protobufBytesField(2, Buffer.from('v'))]))]));
+
+  it('returns a secret by id as GetSecretResponse{data}, and NOT_FOUND for an id it was not given', () => {
+    const answer = answerCall(GET_SECRET, request('token'), secrets);
+    expect(answer.status).toBe(GRPC_STATUS.OK);
+    expect([...protobufFields(answer.message as Buffer)]).toEqual([[1, 2, Buffer.from('s3cr3t')]]);
+    expect(answerCall(GET_SECRET, request('other'), secrets)).toEqual({ status: GRPC_STATUS.NOT_FOUND, error: 'secret other not found' });
+  });
+
+  it('answers a health check SERVING, an unknown method UNIMPLEMENTED, a compressed or missing message as errors', () => {
+    expect(answerCall(HEALTH_CHECK, grpcFrame(Buffer.alloc(0)), secrets)).toEqual({ status: GRPC_STATUS.OK, message: protobufVarintField(1, 1) });
+    expect(answerCall('/grpc.health.v1.Health/Watch', grpcFrame(Buffer.alloc(0)), secrets).status).toBe(GRPC_STATUS.UNIMPLEMENTED);
+    const compressed = Buffer.from(request('token'));
+    compressed[0] = 1;
+    expect(answerCall(GET_SECRET, compressed, secrets).status).toBe(GRPC_STATUS.UNIMPLEMENTED);
+    expect(answerCall(GET_SECRET, Buffer.alloc(2), secrets).status).toBe(GRPC_STATUS.INVALID_ARGUMENT);
+  });
+
+  it('frames a message with a zero flag and its big-endian length', () => {
+    expect(grpcFrame(Buffer.from('abc'))).toEqual(Buffer.from([0, 0, 0, 0, 3, 0x61, 0x62, 0x63]));
   });
 });
