@@ -6,14 +6,21 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BuildFailure, Engine, type BuildOptions } from '../../src/adapters/docker/engine.js';
+import { createContext } from '../../src/context.js';
+import { DEFAULT_CONFIG } from '../../src/core/config.js';
 import { DeployError, isDeployError } from '../../src/core/errors.js';
 import { firstTarFile, tarFile } from '../../src/core/tar.js';
+import { buildImage } from '../../src/services/build.js';
+import { startRecord } from '../../src/services/tracker.js';
+import { Reporter } from '../../src/ui/reporter.js';
+import { TempRepo } from '../helpers/git-repo.js';
 import { startSshHost, startTlsEngine, type SshHost, type TlsEngine } from '../helpers/remote.js';
 
 const SOCKET = '/var/run/docker.sock';
@@ -274,6 +281,51 @@ describe('build secrets over ssh:// and tcp:// with TLS', () => {
       await buildThrough(engine, `${tagBase}:tls`);
     } finally {
       engine.close();
+    }
+  });
+});
+
+describe('buildImage with build secrets (the service: what is kept and shown of a build)', () => {
+  const repo = new TempRepo('secrets-repo-');
+  const home = mkdtempSync(join(tmpdir(), 'secrets-home-'));
+  let engine: Engine;
+  beforeAll(async () => {
+    engine = await Engine.connect({ url: `unix://${SOCKET}`, source: 'test' });
+  });
+  afterAll(() => {
+    engine.close();
+    repo.remove();
+    rmSync(home, { recursive: true, force: true });
+  });
+
+  it('masks a build secret in the build log kept with the record, the tail shown, and the failure recorded', async () => {
+    const sentinel = `secrets-sentinel-${randomBytes(16).toString('hex')}`;
+    const app = `secrets-${randomBytes(3).toString('hex')}`;
+    const commit = repo.commit('prints its secret, then fails', {
+      Dockerfile: 'FROM busybox:1.36\nRUN --mount=type=secret,id=token,required=true sh -c \'echo "the token is $(cat /run/secrets/token)"; exit 3\'\n',
+    });
+    const stderr = new PassThrough();
+    let shown = '';
+    stderr.on('data', (c: Buffer) => (shown += c.toString('utf8')));
+    const io = { env: { ...process.env, DEPLOY_HOME: home }, cwd: repo.dir, stdin: Readable.from([]), stdout: new PassThrough(), stderr, now: () => Date.now(), random: (n: number) => randomBytes(n) };
+    const ctx = createContext(io, new Reporter({ stdout: io.stdout, stderr, json: false, verbose: false, quiet: false, interactive: false, color: false }), new AbortController().signal);
+    try {
+      const source = { source: repo.dir, subdir: '', ref: 'main', commit, commitSubject: 'prints its secret, then fails', commitAuthor: 'Test Author', commitTime: null, dirty: false };
+      const tracker = startRecord(ctx, { app, kind: 'deploy', parentId: null, source, image: null, endpoint: `unix://${SOCKET}`, config: { ...DEFAULT_CONFIG, noCache: true }, actor: 'test' });
+      const error = await buildImage(ctx, engine, await ctx.git(), tracker, { root: repo.dir, treeish: commit, subdir: '' }, new Map([['token', Buffer.from(sentinel)]])).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(isDeployError(error, 'build_failed')).toBe(true);
+      const kept = ctx.store().getLog(tracker.id, 'build')?.content.toString('utf8') ?? '';
+      const recorded = ctx.store().getDeployment(tracker.id)?.error?.message ?? '';
+      // The step ran and printed (so each text below is the real thing), its value masked everywhere.
+      expect(kept).toContain('the token is ********');
+      expect(shown).toContain('the token is ********');
+      expect(recorded).toContain('exit code: 3');
+      for (const text of [kept, shown, recorded, (error as Error).message]) expect(text).not.toContain(sentinel);
+    } finally {
+      ctx.close();
     }
   });
 });
