@@ -9,6 +9,7 @@
  *   VertexLog      { string vertex = 1; Timestamp timestamp = 2; int64 stream = 3; bytes msg = 4; }
  *   Timestamp      { int64 seconds = 1; int32 nanos = 2; }
  */
+import { protobufFields as fields } from './protobuf.js';
 
 export interface Vertex {
   digest: string;
@@ -28,41 +29,6 @@ export interface VertexLog {
 export interface StatusResponse {
   vertexes: Vertex[];
   logs: VertexLog[];
-}
-
-/** Reads protobuf fields: [field number, wire type, value] where value is a number or the bytes. */
-function* fields(buf: Buffer): Generator<[number, number, number | Buffer]> {
-  let i = 0;
-  const varint = (): number => {
-    let result = 0;
-    let shift = 0;
-    for (;;) {
-      const b = buf[i++];
-      if (b === undefined) throw new Error('truncated protobuf');
-      result += (b & 0x7f) * 2 ** shift;
-      if ((b & 0x80) === 0) return result;
-      shift += 7;
-    }
-  };
-  while (i < buf.length) {
-    const key = varint();
-    const field = Math.floor(key / 8);
-    const wire = key & 7;
-    if (wire === 0) yield [field, wire, varint()];
-    else if (wire === 2) {
-      const len = varint();
-      yield [field, wire, buf.subarray(i, i + len)];
-      i += len;
-    } else if (wire === 1) {
-      yield [field, wire, buf.subarray(i, i + 8)];
-      i += 8;
-    } else if (wire === 5) {
-      yield [field, wire, buf.subarray(i, i + 4)];
-      i += 4;
-    } else {
-      throw new Error(`unsupported protobuf wire type ${wire}`);
-    }
-  }
 }
 
 function timestamp(buf: Buffer): number {

@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { parseBuildSecret } from './build-secrets.js';
 import { parseDuration } from './duration.js';
 import { assertEnvName, assertEnvValue } from './env.js';
 import { isEndpointUrl, normalizeHost } from './endpoint-choice.js';
@@ -252,14 +253,14 @@ export const SETTINGS: readonly SettingDef[] = [
     field: 'buildSecrets',
     default: [],
     parse: (v, fail) => {
-      const items = list(v, fail, '"id=npmrc,src=~/.npmrc"').map((item) => text(item, fail));
+      const items = list(v, fail, '"id=npmrc,src=~/.npmrc"').map((item, n) => text(item, fail, n));
       const ids = new Set<string>();
-      for (const item of items) {
-        const id = /(?:^|,)id=([^,]+)/.exec(item)?.[1];
-        if (!id || !/(?:^|,)(src|source|env)=[^,]+/.test(item)) fail(`${JSON.stringify(item)} is not a build secret`, 'Write it as docker build --secret does: id=ID,src=PATH or id=ID,env=VAR.');
-        if (ids.has(id as string)) fail(`the build secret ${id} is given twice`);
-        ids.add(id as string);
-      }
+      items.forEach((item, n) => {
+        // Checked as docker reads it; where the value comes from is resolved when the build runs.
+        const { id } = at(fail, () => parseBuildSecret(item, { cwd: '/', home: '/', env: {}, where: 'build secret' }), n);
+        if (ids.has(id)) fail(`the build secret ${id} is given twice`);
+        ids.add(id);
+      });
       return items;
     },
     fromText: (t) => (t.trim() === '' ? [] : t.split(/\s*;\s*/).filter(Boolean)),

@@ -1,4 +1,5 @@
 import { redactValues } from '../core/redact.js';
+import { buildSecretValues } from '../core/build-secrets.js';
 import { secretValues } from './keep-logs.js';
 import { posix } from 'node:path';
 import { pipeline, Transform, type Readable } from 'node:stream';
@@ -79,8 +80,10 @@ async function readIgnoreFile(git: Git, src: BuildSource, contextPath: string, d
 /**
  * Builds the deployment's image on its engine from `git archive` of the commit, filtered by its .dockerignore
  * as the docker CLI filters a directory, streamed: the repository is never copied to disk or held in memory. The whole output is kept with the record.
+ * `buildSecrets` (id → value, from readBuildSecrets) are served to the build's `RUN --mount=type=secret` steps, and
+ * masked wherever the build's output or failure is kept or shown.
  */
-export async function buildImage(ctx: Context, engine: Engine, git: Git, tracker: Tracker, src: BuildSource): Promise<BuiltImage> {
+export async function buildImage(ctx: Context, engine: Engine, git: Git, tracker: Tracker, src: BuildSource, buildSecrets?: ReadonlyMap<string, Buffer>): Promise<BuiltImage> {
   const r = ctx.reporter;
   const d = tracker.deployment;
   const ref = imageRef(d.app, d.id);
@@ -91,8 +94,8 @@ export async function buildImage(ctx: Context, engine: Engine, git: Git, tracker
 
   let output = '';
   let steps = 0;
-  // A build is given no secret, but a Dockerfile can hold one by mistake: the app's secret values never show.
-  const secrets = secretValues(ctx.store(), d);
+  // A Dockerfile can hold one of the app's secrets by mistake, and a step can print a build secret: neither shows.
+  const secrets = [...secretValues(ctx.store(), d), ...buildSecretValues(buildSecrets ?? new Map())];
   const onOutput = (text: string) => {
     output += text;
     // "Step 2/5 : COPY …" (classic builder) or "#7 [2/5] COPY …" (BuildKit).
@@ -127,7 +130,17 @@ export async function buildImage(ctx: Context, engine: Engine, git: Git, tracker
     return Promise.all([
       engine.build(
         body,
-        { builder, tag: ref, dockerfile: d.config.dockerfile, target: d.config.buildTarget ?? null, labels: buildLabels(d), buildArgs: d.config.buildArgs, noCache: d.config.noCache, pull: d.config.pull },
+        {
+          builder,
+          tag: ref,
+          dockerfile: d.config.dockerfile,
+          target: d.config.buildTarget ?? null,
+          labels: buildLabels(d),
+          buildArgs: d.config.buildArgs,
+          noCache: d.config.noCache,
+          pull: d.config.pull,
+          secrets: buildSecrets,
+        },
         onOutput,
         ctx.signal,
       ),
@@ -177,7 +190,7 @@ export async function buildImage(ctx: Context, engine: Engine, git: Git, tracker
     if (error instanceof Error && error.name === 'ApiError') {
       throw fromEngineRefusal(error);
     }
-    const reason = error instanceof BuildFailure ? error.message : `the build context could not be read: ${(error as Error).message}`;
+    const reason = redactValues(error instanceof BuildFailure ? error.message : `the build context could not be read: ${(error as Error).message}`, secrets);
     if (!r.verbose && !r.json) {
       const tail = output.trimEnd().split('\n').slice(-FAILED_TAIL);
       r.info(r.colors.dim(`Last ${tail.length} lines of the build:`));

@@ -18,6 +18,7 @@ import type { Deployment, HealthCheck } from '../core/types.js';
 import type { Context } from '../context.js';
 import { layersFor } from './app-config.js';
 import { buildImage } from './build.js';
+import { secretsFor } from './build-secrets.js';
 import { resolveEndpoint } from './engines.js';
 import { exclusive } from './exclusive.js';
 import { release } from './release.js';
@@ -174,6 +175,7 @@ export async function deploy(ctx: Context, o: DeployOptions): Promise<DeployOutc
   const connecting = ctx.engine(endpoint);
   connecting.catch(() => undefined);
   await assertDockerfile(git, src, config.context, config.dockerfile);
+  const buildSecrets = await secretsFor(ctx, config);
   const [engine, actor] = await Promise.all([connecting, who]);
 
   return exclusive(ctx, engine, app, `deploy of ${refAndCommit(src.ref, src.commit)}`, async (): Promise<DeployOutcome> => {
@@ -216,7 +218,7 @@ export async function deploy(ctx: Context, o: DeployOptions): Promise<DeployOutc
       `${r.colors.bold(`${app} v${d.version}`)} ${r.colors.dim(d.id)} · ${refAndCommit(src.ref, src.commit)} ${quotedSubject(src.commitSubject)}${src.dirty ? r.colors.yellow(' (dirty)') : ''} → ${engineLabel(endpoint.url)}`,
     );
     await runToEnd(ctx, tracker, async () => {
-      const image = await buildImage(ctx, engine, git, tracker, src);
+      const image = await buildImage(ctx, engine, git, tracker, src, buildSecrets);
       await release(ctx, engine, tracker, image);
     });
     store.rememberSource(app, src.origin, d.createdAt);

@@ -10,6 +10,7 @@ import { redactUrl } from '../core/redact.js';
 import { IN_PROGRESS, type DeployConfig, type Deployment, type Kind } from '../core/types.js';
 import type { Context } from '../context.js';
 import { layersFor } from './app-config.js';
+import { secretsFor } from './build-secrets.js';
 import { buildImage, type BuiltImage } from './build.js';
 import { actorOf, runToEnd } from './deploy.js';
 import { currentDeployment } from './current.js';
@@ -312,7 +313,12 @@ export async function applyShip(ctx: Context, engine: Engine, plan: ActionPlan, 
   const reused = plan.image.how === 'reuse' ? plan.image : null;
   // The plan was made under this same lock a moment ago: its image is the one it inspected (asked once more only
   // when the plan came without it).
-  const [actor, reusedInfo] = await Promise.all([who ?? actorOf(ctx, ctx.cwd), reused ? (plan.imageInfo ?? engine.inspectImage(reused.imageId)) : null]);
+  // A build's secrets are read before anything is recorded: a missing file or variable changes nothing.
+  const [actor, reusedInfo, buildSecrets] = await Promise.all([
+    who ?? actorOf(ctx, ctx.cwd),
+    reused ? (plan.imageInfo ?? engine.inspectImage(reused.imageId)) : null,
+    reused ? undefined : secretsFor(ctx, plan.config),
+  ]);
   const tracker = startRecord(ctx, {
     app: t.app,
     kind,
@@ -340,7 +346,7 @@ export async function applyShip(ctx: Context, engine: Engine, plan: ActionPlan, 
       r.done(`Reusing ${reused.ref} (built for v${t.version}): no build`);
       image = { ...info, ref: reused.ref };
     } else {
-      image = await buildImage(ctx, engine, await ctx.git(), tracker, await sourceOf(ctx, t, true));
+      image = await buildImage(ctx, engine, await ctx.git(), tracker, await sourceOf(ctx, t, true), buildSecrets);
     }
     await release(ctx, engine, tracker, image);
   });

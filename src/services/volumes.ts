@@ -72,6 +72,11 @@ export async function createAppContainer(ctx: Context, engine: Engine, d: Deploy
     return id;
   } catch (error) {
     // The engine checks a bind mount's host path, which lives on the engine's machine, not necessarily this one.
+    if (error instanceof ApiError && /No command specified/i.test(error.message)) {
+      throw new DeployError('config', `${d.app}'s container has no command: the image has no CMD, or the entrypoint setting cleared it (as docker run --entrypoint does).`, {
+        hint: 'Set command too (in deploy.json, deploy config set command=..., or --set command=...), or give the image a CMD.',
+      });
+    }
     const missing = error instanceof ApiError ? /bind source path does not exist: (\S+)/.exec(error.message) : null;
     if (missing) {
       throw new DeployError('config', `The host path ${missing[1] ?? ''} of a bind mount does not exist on the engine's machine (${engine.endpoint.url}).`, {

@@ -1,4 +1,7 @@
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EXIT_CODES } from '../../src/core/errors.js';
 import type { PublicRecord } from '../../src/core/record-view.js';
@@ -135,12 +138,18 @@ describe('docker run and build options on a real engine', () => {
     const repo = newRepo();
     const port = await freePort();
     repo.commit('one', webApp('one', { deployJson: { app, ports: [`127.0.0.1:${port}:8080`], healthCheck: { path: '/' } } }));
-    const v1 = (await run(repo.dir, 'deploy', '--json', '-m', '32m', '--cpus', '0.25', '--set', 'entrypoint=', '--set', 'labels.com.example.tier=web')).json<PublicRecord>();
+    // An entrypoint clears the image's CMD, as docker run --entrypoint does: without a command there is nothing to run.
+    const noCommand = await run(repo.dir, 'deploy', '--set', 'entrypoint=');
+    expect(noCommand.code).toBe(EXIT_CODES.config);
+    expect(noCommand.stderr).toContain('container has no command');
+    const v1 = (
+      await run(repo.dir, 'deploy', '--json', '-m', '32m', '--cpus', '0.25', '--set', 'entrypoint=', '--set', 'command=httpd -f -p 8080 -h /www', '--set', 'labels.com.example.tier=web')
+    ).json<PublicRecord>();
     expect(v1.status).toBe('running');
     let c = inspect(v1.containerName as string);
     expect(c.HostConfig).toMatchObject({ Memory: 32 * 1024 * 1024, NanoCpus: 250_000_000 });
     expect(c.Config.Labels['com.example.tier']).toBe('web');
-    expect(c.Config.Entrypoint).toBeNull();
+    expect(c.Config.Cmd).toEqual(['httpd', '-f', '-p', '8080', '-h', '/www']);
 
     // The record's one-off settings come back with a redeploy of it.
     const v2 = (await run(repo.dir, 'redeploy', v1.id, '--yes', '--json')).json<PublicRecord>();
@@ -165,7 +174,8 @@ describe('docker run and build options on a real engine', () => {
     const unknown = await run(repo.dir, 'deploy', '--set', 'memroy=1g');
     expect(unknown.code).toBe(EXIT_CODES.usage);
     expect(unknown.stderr).toContain('memroy is not a setting');
-    expect((await run(repo.dir, 'ls', app, '--json')).json<PublicRecord[]>()).toHaveLength(3);
+    // The refused command lines recorded nothing; the one whose container could not be made is a failed deploy.
+    expect((await run(repo.dir, 'ls', '--app', app, '--json')).json<PublicRecord[]>().map((d) => d.status)).toEqual(['running', 'superseded', 'superseded', 'failed']);
   });
 
   it('builds the stage --target names, and a redeploy rebuilds when a build arg changed (never reusing an image the record would belie)', async () => {
@@ -188,13 +198,15 @@ describe('docker run and build options on a real engine', () => {
     expect(v1.config.buildTarget).toBe('base');
     expect(docker('exec', v1.containerName as string, 'cat', '/stage.txt')).toBe('base hi');
 
-    // The setting changed: the plan says so, and the redeploy builds anew.
+    // The app's setting changes, but a redeploy of v1 keeps v1's own --build-arg (a one-off flag is the strongest
+    // layer): nothing the image depends on changed, so it is reused.
     expect((await run(repo.dir, 'config', 'set', 'buildArgs.GREETING=hello', '--app', app)).code).toBe(0);
-    const plan = await run(repo.dir, 'redeploy', app, '--dry-run');
-    expect(plan.stdout + plan.stderr).toContain(`buildArgs.GREETING changed since v1`);
     const v2 = (await run(repo.dir, 'redeploy', app, '--yes', '--json')).json<PublicRecord>();
-    // A redeploy of v1 keeps v1's own --build-arg (a one-off flag is the strongest layer).
+    expect(v2.imageId).toBe(v1.imageId);
     expect(docker('exec', v2.containerName as string, 'cat', '/stage.txt')).toBe('base hi');
+    // A build arg that does change: the plan says so, and the redeploy builds anew.
+    const plan = await run(repo.dir, 'redeploy', app, '--dry-run', '--build-arg', 'GREETING=again');
+    expect(plan.stdout + plan.stderr).toContain('buildArgs changed since v2');
     const v3 = (await run(repo.dir, 'redeploy', app, '--yes', '--json', '--build-arg', 'GREETING=again')).json<PublicRecord>();
     expect(v3.imageId).not.toBe(v1.imageId);
     expect(docker('exec', v3.containerName as string, 'cat', '/stage.txt')).toBe('base again');
@@ -240,5 +252,44 @@ describe('docker run and build options on a real engine', () => {
     expect(failed.stderr).toContain(`The network ${app}-missing does not exist on the engine`);
     expect(failed.stderr).toContain(`docker network create ${app}-missing`);
     expect(await fetchText(port)).toBe('one');
+  });
+
+  it('serves a build secret from a variable or a file to RUN --mount=type=secret, keeps only where it came from, and shows its value nowhere', async () => {
+    const app = newApp('bsec');
+    const repo = newRepo();
+    const sentinel = `s3cr3t-${app}-value`;
+    const file = join(home.dir, 'npmrc');
+    writeFileSync(file, `${sentinel}-file`);
+    repo.commit('one', {
+      Dockerfile: [
+        'FROM busybox:1.36',
+        'RUN --mount=type=secret,id=token,required=true --mount=type=secret,id=npmrc,required=true sh -c \'sha256sum /run/secrets/token /run/secrets/npmrc | cut -c1-64 > /sums; echo "saw $(cat /run/secrets/token)"\'',
+        'CMD ["sleep", "3600"]',
+        '',
+      ].join('\n'),
+      'deploy.json': JSON.stringify({ app }),
+    });
+    const env = { DEPLOY_HOME: home.dir, TOKEN: sentinel };
+    const deployed = await cli(['deploy', '--json', '--verbose', '--build-secret', 'id=token,env=TOKEN', '--build-secret', `id=npmrc,src=${file}`], { cwd: repo.dir, env });
+    expect(deployed.code).toBe(0);
+    const d = deployed.json<PublicRecord>();
+    const sums = docker('exec', d.containerName as string, 'cat', '/sums').split('\n');
+    expect(sums).toEqual([createHash('sha256').update(sentinel).digest('hex'), createHash('sha256').update(`${sentinel}-file`).digest('hex')]);
+    expect(d.config.buildSecrets).toEqual(['id=token,env=TOKEN', `id=npmrc,src=${file}`]);
+    // Nowhere: the output (the step printed it), the record, the history, labels, the image's layers.
+    const shown = [deployed.stdout, deployed.stderr, (await cli(['inspect', d.id, '--json'], { cwd: repo.dir, env })).stdout, (await cli(['logs', d.id, '--build'], { cwd: repo.dir, env })).stdout];
+    for (const text of shown) expect(text).not.toContain(sentinel);
+    expect(deployed.stderr).toContain('saw ********');
+    expect(docker('inspect', d.containerName as string)).not.toContain(sentinel);
+    expect(docker('image', 'inspect', d.image as string)).not.toContain(sentinel);
+    expect(docker('history', '--no-trunc', d.image as string)).not.toContain(sentinel);
+    expect(execFileSync('sh', ['-c', `docker save ${d.image as string} | tar -xO --wildcards '*.tar' 2>/dev/null | grep -c ${sentinel} || true`], { encoding: 'utf8' }).trim()).toBe('0');
+
+    // A variable that is not set is refused before anything is recorded.
+    const before = (await cli(['ls', '--app', app, '--json'], { cwd: repo.dir, env })).json<unknown[]>().length;
+    const unset = await cli(['redeploy', app, '--yes', '--no-cache'], { cwd: repo.dir, env: { DEPLOY_HOME: home.dir } });
+    expect(unset.code).toBe(EXIT_CODES.usage);
+    expect(unset.stderr).toContain('the environment variable TOKEN is not set');
+    expect((await cli(['ls', '--app', app, '--json'], { cwd: repo.dir, env })).json<unknown[]>()).toHaveLength(before);
   });
 });

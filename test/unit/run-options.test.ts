@@ -48,7 +48,7 @@ describe('the docker run options as settings', () => {
     expect(refusal({ labels: { 'dev.deploy.app': 'x' } })).toBe('deploy.json: $.labels["dev.deploy.app"]: dev.deploy.app: labels starting with dev.deploy. are the tool\'s own.');
     expect(refusal({ init: 'no' })).toBe('deploy.json: $.init: expected true or false, found a string');
     expect(refusal({ buildTarget: 'no stage' })).toBe('deploy.json: $.buildTarget: "no stage" is not a stage name');
-    expect(refusal({ buildSecrets: ['src=/x'] })).toBe('deploy.json: $.buildSecrets: "src=/x" is not a build secret');
+    expect(refusal({ buildSecrets: ['src=/x'] })).toBe('deploy.json: $.buildSecrets[0]: Invalid build secret: no id (id=ID names the secret, as RUN --mount=type=secret,id=ID does).');
     expect(refusal({ buildSecrets: ['id=a,env=A', 'id=a,env=B'] })).toBe('deploy.json: $.buildSecrets: the build secret a is given twice');
     expect(refusal({ healthCheck: { command: ' ' } })).toBe('deploy.json: $.healthCheck.command: the command is empty');
     expect(refusal({ stopTimeout: '2h' })).toBe('deploy.json: $.stopTimeout: at most 1h');

@@ -1,6 +1,6 @@
 import type { Agent, ClientRequest, IncomingMessage, RequestOptions } from 'node:http';
 import { createRequire } from 'node:module';
-import type { Readable } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
 import type { Endpoint } from './endpoint.js';
 import { SshDialAgent } from './ssh.js';
 
@@ -190,6 +190,48 @@ export class EngineApi {
   /** The whole answer as bytes. */
   async buffer(method: string, path: string, options: { query?: Query } = {}): Promise<Buffer> {
     return this.read(await this.stream(method, path, options), `${method} ${path}`);
+  }
+
+  /**
+   * Asks the engine to hand a connection over to another protocol (`POST /session` with `Upgrade: h2c`, as the
+   * docker CLI's DialHijack does), over the same transport as every other request (unix socket, tcp/TLS, ssh).
+   * Resolves once the engine answers 101, with the raw connection and any bytes that came with the answer; the
+   * connection then belongs to the caller (the agent no longer pools it). Any other answer is an ApiError.
+   */
+  upgrade(path: string, options: { protocol: string; headers: Record<string, string | string[]>; signal?: AbortSignal }): Promise<{ socket: Duplex; head: Buffer }> {
+    return new Promise((resolve, reject) => {
+      const req: ClientRequest = this.client({
+        ...this.base,
+        agent: this.agent,
+        method: 'POST',
+        path: `${this.prefix}${path}`,
+        headers: { ...options.headers, Connection: 'Upgrade', Upgrade: options.protocol },
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+      const timer = this.idleMs > 0 ? setTimeout(() => req.destroy(new EngineTimeout(`POST ${path}`, this.idleMs)), this.idleMs) : null;
+      const settle = () => {
+        if (timer) clearTimeout(timer);
+      };
+      req.on('upgrade', (_res, socket: Duplex, head: Buffer) => {
+        settle();
+        resolve({ socket, head });
+      });
+      req.on('response', (res) => {
+        settle();
+        if ((res.statusCode ?? 0) >= 300) {
+          this.failure(res).catch(reject);
+          return;
+        }
+        // A 2xx that does not switch protocols has opened nothing either.
+        res.resume();
+        reject(new ApiError(res.statusCode ?? 0, `the engine answered ${path} without switching to ${options.protocol}`));
+      });
+      req.on('error', (error) => {
+        settle();
+        reject(error);
+      });
+      req.end();
+    });
   }
 
   /** Closes idle kept-alive connections (ssh processes included), so the process can exit promptly. */

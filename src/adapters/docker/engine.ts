@@ -2,6 +2,8 @@ import type { Readable } from 'node:stream';
 import type { ContainerSpec } from '../../core/container-spec.js';
 import { DeployError } from '../../core/errors.js';
 import { BuildkitProgress, decodeStatus } from '../../core/buildkit-progress.js';
+import { buildSecretValues } from '../../core/build-secrets.js';
+import { redactValues } from '../../core/redact.js';
 import { LogDemuxer, type LogLine } from '../../core/logs.js';
 import { ApiError, EngineApi, readAll } from './api.js';
 import { toSummaries, type ListedContainers } from './glance.js';
@@ -25,6 +27,11 @@ export interface BuildOptions {
   buildArgs: Record<string, string>;
   noCache: boolean;
   pull: boolean;
+  /**
+   * Build secrets (id → value) for `RUN --mount=type=secret,id=ID`: served to BuildKit over a build session for
+   * the length of the build, never sent with the build request. BuildKit only: the classic builder refuses them.
+   */
+  secrets?: ReadonlyMap<string, Buffer> | undefined;
 }
 
 export interface BuildResult {
@@ -189,8 +196,51 @@ export class Engine {
   /**
    * Builds an image from a tar stream. Each piece of build output goes to onOutput; the image id is returned.
    * A build error rejects with BuildFailure carrying the engine's message.
+   *
+   * With `secrets` (BuildKit only), a build session serves them while the build runs and is closed when the build
+   * ends, however it ends; a secret's value that shows in a piece of output or in the failure (a step that prints
+   * it) is masked there. An empty map still opens a session, as `docker build` always does: a secret mount the
+   * build was given nothing for is then left out (or, when `required`, fails naming the secret) rather than
+   * failing with BuildKit's "no active sessions".
    */
   async build(context: Readable, options: BuildOptions, onOutput: (text: string) => void, signal?: AbortSignal): Promise<BuildResult> {
+    const secrets = options.secrets;
+    if (options.builder !== 'buildkit' && secrets && secrets.size > 0) throw this.secretsNeedBuildkit([...secrets.keys()]);
+    if (options.builder !== 'buildkit' || !secrets) {
+      try {
+        return await this.runBuild(context, options, onOutput, signal);
+      } catch (error) {
+        if (error instanceof BuildFailure && /no active sessions?\b/.test(error.message)) {
+          throw new BuildFailure(`${error.message} (BuildKit asked this client for something only a build session serves: the secret of a RUN --mount=type=secret step, or registry credentials; this build opened no session)`);
+        }
+        throw error;
+      }
+    }
+    const values = buildSecretValues(secrets);
+    const { openBuildSession } = await import('./session.js');
+    const session = await this.call('open a build session', () => openBuildSession(this.api, secrets, signal));
+    try {
+      return await this.runBuild(context, options, (text) => onOutput(redactValues(text, values)), signal, session.id);
+    } catch (error) {
+      if (error instanceof BuildFailure) throw new BuildFailure(redactValues(error.message, values));
+      throw error;
+    } finally {
+      session.close();
+    }
+  }
+
+  /** Build secrets with the classic builder: it has no way to receive them, so the build is refused before it starts. */
+  private secretsNeedBuildkit(ids: string[]): DeployError {
+    const why =
+      compareVersions(this.apiVersion, '1.39') < 0
+        ? `the Docker Engine at ${this.endpoint.url} speaks API ${this.apiVersion}, which has no BuildKit (Docker 19.03 and later have it)`
+        : 'this build would use the classic builder (DOCKER_BUILDKIT=0, or an engine that refused BuildKit)';
+    return new DeployError('usage', `Build secrets (${ids.join(', ')}) need BuildKit, but ${why}.`, {
+      hint: 'Build with BuildKit (unset DOCKER_BUILDKIT, or use Docker 19.03 or later), or build without the secrets.',
+    });
+  }
+
+  private async runBuild(context: Readable, options: BuildOptions, onOutput: (text: string) => void, signal?: AbortSignal, session?: string): Promise<BuildResult> {
     const buildkit = options.builder === 'buildkit';
     const progress = new BuildkitProgress();
     let stream: Readable;
@@ -208,6 +258,7 @@ export class Engine {
           pull: options.pull ? 'true' : undefined,
           rm: 'true',
           forcerm: 'true',
+          session,
         },
         body: context,
         headers: { 'Content-Type': 'application/x-tar' },
