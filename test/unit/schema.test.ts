@@ -30,3 +30,15 @@ describe('schema/deploy.schema.json', () => {
     expect(settings.ports).toEqual([{ hostIp: '127.0.0.1', hostPort: 8080, containerPort: 8080, protocol: 'tcp' }]);
   });
 });
+
+describe("README's table of docker options", () => {
+  it('names every setting that stands for a docker option', async () => {
+    const { SETTINGS } = await import('../../src/core/setting-table.js');
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const table = readme.slice(readme.indexOf('### `docker run` and `docker build` options'));
+    for (const d of SETTINGS.filter((s) => s.docker)) {
+      const name = d.group ? `${d.group}.${d.name}` : d.name;
+      expect(table, name).toContain(`\`${name}\``);
+    }
+  });
+});
