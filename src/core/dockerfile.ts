@@ -56,13 +56,15 @@ function stagesOf(text: string): Stage[] {
 }
 
 /**
- * Whether the image built from this Dockerfile has a HEALTHCHECK: declared or turned off by the final stage (or a
+ * Whether the image built from this Dockerfile has a HEALTHCHECK: declared or turned off by the stage built (the
+ * final one, or `target`) or a
  * stage it builds on), or inherited from a base image that only the engine can tell about. null when the file
  * has no FROM.
  */
-export function healthcheckOf(dockerfile: string): HealthcheckDecl | null {
+export function healthcheckOf(dockerfile: string, target: string | null = null): HealthcheckDecl | null {
   const stages = stagesOf(dockerfile);
-  let stage = stages[stages.length - 1];
+  // --target builds the named stage; else the last one.
+  let stage = target === null ? stages[stages.length - 1] : stages.find((s) => s.name === target.toLowerCase());
   const seen = new Set<Stage>();
   while (stage && !seen.has(stage)) {
     seen.add(stage);

@@ -43,7 +43,7 @@ async function imageHasHealthcheck(
   if (!git || !src) return null;
   const path = posix.normalize(posix.join(src.subdir, config.context, config.dockerfile));
   const text = await git.readAt(src.root, src.treeish, path).catch(() => null);
-  const decl = text === null ? null : healthcheckOf(text);
+  const decl = text === null ? null : healthcheckOf(text, config.buildTarget ?? null);
   if (!decl) return null;
   if (decl.kind !== 'inherited') return decl.kind === 'declared';
   const base = await engine.inspectImage(decl.from).catch(() => null);

@@ -24,3 +24,13 @@ describe('healthcheckOf', () => {
     expect(healthcheckOf('# nothing\n')).toBeNull();
   });
 });
+
+describe('healthcheckOf with a build target', () => {
+  it('reads the stage --target names, not the last one', () => {
+    const text = 'FROM alpine AS base\nHEALTHCHECK CMD true\nFROM base AS dev\nHEALTHCHECK NONE\nFROM base\n';
+    expect(healthcheckOf(text, 'dev')).toEqual({ kind: 'none' });
+    expect(healthcheckOf(text, 'BASE')).toEqual({ kind: 'declared' });
+    expect(healthcheckOf(text)).toEqual({ kind: 'declared' });
+    expect(healthcheckOf(text, 'missing')).toBeNull();
+  });
+});
