@@ -270,7 +270,8 @@ describe('docker run and build options on a real engine', () => {
       'deploy.json': JSON.stringify({ app }),
     });
     const env = { DEPLOY_HOME: home.dir, TOKEN: sentinel };
-    const deployed = await cli(['deploy', '--json', '--verbose', '--build-secret', 'id=token,env=TOKEN', '--build-secret', `id=npmrc,src=${file}`], { cwd: repo.dir, env });
+    // --no-cache: BuildKit leaves secret values out of its cache keys (as docker does), so an earlier run's layer would do.
+    const deployed = await cli(['deploy', '--json', '--verbose', '--no-cache', '--build-secret', 'id=token,env=TOKEN', '--build-secret', `id=npmrc,src=${file}`], { cwd: repo.dir, env });
     expect(deployed.code).toBe(0);
     const d = deployed.json<PublicRecord>();
     const sums = docker('exec', d.containerName as string, 'cat', '/sums').split('\n');
