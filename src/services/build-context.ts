@@ -94,9 +94,12 @@ async function archivedPaths(git: Git, level: Level, paths: string[]): Promise<S
     seen.add(entry.path.replace(/\/+$/, ''));
     return false;
   });
-  for await (const chunk of streamed.stdout) lister.push(chunk as Buffer);
-  lister.end();
-  await streamed.done;
+  const read = async () => {
+    for await (const chunk of streamed.stdout) lister.push(chunk as Buffer);
+    lister.end();
+  };
+  // Awaited together, so that a failure of either is never left unhandled.
+  await Promise.all([streamed.done, read()]);
   return seen;
 }
 

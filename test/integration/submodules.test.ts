@@ -246,6 +246,47 @@ describe('submodules in the build context (real git repositories)', () => {
   });
 });
 
+describe('the context stream of a commit with submodules', () => {
+  /** Reads a stream to its end; resolves with the error that ended it, or null. */
+  const drain = (stream: NodeJS.ReadableStream) =>
+    new Promise<Error | null>((resolve) => {
+      stream.on('data', () => undefined);
+      stream.on('end', () => resolve(null));
+      stream.on('error', resolve);
+    });
+
+  it('ends with an error, not a hang, when a submodule\'s repository is gone by the time it is archived, or when killed', async () => {
+    const lib = repo();
+    lib.commit('lib', { 'lib.txt': 'lib\n' });
+    const app = repo();
+    app.commit('app', { Dockerfile: 'FROM scratch\n', 'big.bin': 'x'.repeat(4 * 1024 * 1024) });
+    addSubmodule(app, lib.dir, 'vendor/lib');
+    app.commit('with lib');
+    const { git } = gitWith();
+    const src = { root: app.dir, treeish: app.git('rev-parse', 'HEAD'), subdir: '' };
+    const submodules = await resolveSubmodules(git, src, '', null);
+    expect(submodules.map((m) => m.path)).toEqual(['vendor/lib']);
+
+    const modules = join(app.dir, '.git/modules');
+    renameSync(modules, `${modules}-gone`);
+    try {
+      const gone = await contextArchive(git, src, '', submodules, null, 'Dockerfile');
+      const [ended, done] = await Promise.all([drain(gone.stdout), gone.done.then(() => null, (e: unknown) => e)]);
+      expect(ended).toBeInstanceOf(Error);
+      expect(done).toBeInstanceOf(Error);
+    } finally {
+      renameSync(`${modules}-gone`, modules);
+    }
+
+    // Killed before it is read (as a build that falls back to the classic builder kills the first context).
+    const killed = await contextArchive(git, src, '', submodules, null, 'Dockerfile');
+    killed.kill();
+    const [ended, done] = await Promise.all([drain(killed.stdout), killed.done.then(() => null, (e: unknown) => e)]);
+    expect(ended).toBeInstanceOf(Error);
+    expect(done).toBeInstanceOf(Error);
+  });
+});
+
 describe('what ships is the commit\'s tree, whatever local settings say; committed export-ignore follows one rule', () => {
   it('drops nothing for export-ignore in .git/info/attributes (the superproject\'s or a submodule\'s) or in the user\'s attributes files', async () => {
     const lib = repo();
