@@ -305,6 +305,16 @@ export class ContextFilter {
     return result;
   }
 
+  /**
+   * Does the walk go into this directory, so that something below it may be sent? True for a directory that is
+   * sent, and for an excluded one that an exception may reach into; false for one skipped with all it holds.
+   */
+  walks(dir: string): boolean {
+    const p = cleanPath(dir.replace(/\/+$/, ''));
+    if (p === '.' || !this.active) return true;
+    return this.visit(p, true).state !== 'pruned';
+  }
+
   /** Is this entry (a path relative to the context, '/'-separated) sent? */
   includes(path: string, isDir: boolean): boolean {
     const p = cleanPath(path.replace(/\/+$/, ''));

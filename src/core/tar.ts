@@ -101,11 +101,13 @@ const padded = (size: number) => Math.ceil(size / BLOCK) * BLOCK;
 /**
  * Filters a tar as it streams: each entry is kept (its header blocks and data passed on as they arrive, slices
  * of the input, never gathered) or dropped with its data. Reads ustar names with their prefix, pax extended
- * headers ('x': path, linkpath, size) and GNU long names ('L', 'K'); global headers ('g') and everything from the
- * end-of-archive blocks on pass unchanged. Feed it with push(), then end().
+ * headers ('x': path, linkpath, size) and GNU long names ('L', 'K'); global headers ('g') pass unchanged, and so
+ * does everything from the end-of-archive blocks on, unless `dropEnd` asks for it to be left out (to join
+ * archives into one: the caller then ends the whole with two zero blocks). Feed it with push(), then end().
  */
 export class TarFilter {
   private readonly keep: (entry: TarEntry) => boolean;
+  private readonly dropEnd: boolean;
   private carry: Buffer = Buffer.alloc(0);
   /** Bytes still to read of the current entry's data (padded), and whether they are passed on. */
   private remaining = 0;
@@ -118,8 +120,9 @@ export class TarFilter {
   private overrides: { path?: string; linkpath?: string; size?: number } = {};
   private trailer = false;
 
-  constructor(keep: (entry: TarEntry) => boolean) {
+  constructor(keep: (entry: TarEntry) => boolean, options: { dropEnd?: boolean } = {}) {
     this.keep = keep;
+    this.dropEnd = options.dropEnd ?? false;
   }
 
   push(chunk: Buffer): Buffer[] {
@@ -127,7 +130,7 @@ export class TarFilter {
     let at = 0;
     while (at < chunk.length) {
       if (this.trailer) {
-        out.push(at === 0 ? chunk : chunk.subarray(at));
+        if (!this.dropEnd) out.push(at === 0 ? chunk : chunk.subarray(at));
         break;
       }
       if (this.remaining > 0) {
@@ -210,7 +213,7 @@ export class TarFilter {
 
   private header(block: Buffer, out: Buffer[]): void {
     if (block.every((b) => b === 0)) {
-      out.push(...this.held, block);
+      if (!this.dropEnd) out.push(...this.held, block);
       this.held = [];
       this.trailer = true;
       return;

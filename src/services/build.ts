@@ -1,11 +1,9 @@
 import { redactValues } from '../core/redact.js';
 import { buildSecretValues } from '../core/build-secrets.js';
 import { secretValues } from './keep-logs.js';
-import { posix } from 'node:path';
 import { pipeline, Transform, type Readable } from 'node:stream';
 import type { Streamed } from '../adapters/process.js';
-import { tarFilter } from '../adapters/tar-filter.js';
-import { ContextFilter, DockerignoreError, readDockerignore } from '../core/dockerignore.js';
+import { ContextFilter } from '../core/dockerignore.js';
 import { collectStreamGarbage } from '../adapters/memory.js';
 import { BuildFailure, BuilderUnsupported, type BuildOptions, type Engine, type ImageInfo } from '../adapters/docker/engine.js';
 import type { Git } from '../adapters/git.js';
@@ -16,6 +14,7 @@ import { buildLabels, imageRef } from '../core/names.js';
 import type { Context } from '../context.js';
 import { sanitize } from '../ui/sanitize.js';
 import type { Tracker } from './tracker.js';
+import { contextArchive, contextPathOf, readIgnoreFile, resolveSubmodules, type ContextSource } from './build-context.js';
 
 /** Passes the build context through, freeing spent buffers every 8 MiB (see collectStreamGarbage). */
 function boundedMemory(): Transform {
@@ -35,51 +34,23 @@ function boundedMemory(): Transform {
 /** Lines of a failed build shown under the error (all of it is kept with the record). */
 const FAILED_TAIL = 15;
 
-export interface BuildSource {
-  root: string;
-  treeish: string;
-  subdir: string;
-}
+export type BuildSource = ContextSource;
 
 export type BuiltImage = ImageInfo & { ref: string };
 
-/** Names what the commit holds that an archive of it does not ship as meant: submodules and Git LFS pointers. */
+/** Names what the commit holds that an archive of it does not ship as meant: Git LFS pointers. */
 async function warnUnshippable(ctx: Context, git: Git, src: BuildSource, contextPath: string): Promise<void> {
-  const { submodules, lfs } = await git.unshippable(src.root, src.treeish, contextPath);
+  const lfs = await git.lfsPointers(src.root, src.treeish, contextPath);
   const list = (paths: string[]) => `${paths.slice(0, 5).join(', ')}${paths.length > 5 ? ` and ${paths.length - 5} more` : ''}`;
-  if (submodules.length > 0) {
-    ctx.reporter.warn(`The build context holds ${submodules.length === 1 ? 'a Git submodule' : `${submodules.length} Git submodules`} (${list(submodules)}): a commit's archive ships ${submodules.length === 1 ? 'it as an empty directory' : 'them as empty directories'}. Vendor the code into the repository, or fetch it in the Dockerfile.`);
-  }
   if (lfs.length > 0) {
     ctx.reporter.warn(`The build context holds Git LFS pointer files (${list(lfs)}): the image gets the pointers, not their content. Commit the files themselves, or fetch them in the Dockerfile.`);
   }
 }
 
 /**
- * The .dockerignore in effect for a build, as docker reads it: `<Dockerfile>.dockerignore` beside the Dockerfile
- * when the commit has one (BuildKit's rule), else `.dockerignore` at the context's root. Null when neither is
- * there; `error` when docker would refuse its patterns.
- */
-async function readIgnoreFile(git: Git, src: BuildSource, contextPath: string, dockerfile: string): Promise<{ file: string; patterns: string[]; error?: string } | null> {
-  for (const name of [`${posix.normalize(dockerfile)}.dockerignore`, '.dockerignore']) {
-    const path = posix.join(contextPath, name);
-    const text = await git.readAt(src.root, src.treeish, path);
-    if (text === null) continue;
-    const patterns = readDockerignore(text);
-    try {
-      new ContextFilter(patterns, dockerfile);
-      return { file: path, patterns };
-    } catch (error) {
-      if (error instanceof DockerignoreError) return { file: path, patterns, error: error.message };
-      throw error;
-    }
-  }
-  return null;
-}
-
-/**
- * Builds the deployment's image on its engine from `git archive` of the commit, filtered by its .dockerignore
- * as the docker CLI filters a directory, streamed: the repository is never copied to disk or held in memory. The whole output is kept with the record.
+ * Builds the deployment's image on its engine from `git archive` of the commit, its submodules' trees included
+ * (see build-context.ts), filtered by its .dockerignore as the docker CLI filters a directory, streamed: the
+ * repository is never copied to disk or held in memory. The whole output is kept with the record.
  * `buildSecrets` (id → value, from readBuildSecrets) are served to the build's `RUN --mount=type=secret` steps, and
  * masked wherever the build's output or failure is kept or shown.
  */
@@ -107,19 +78,17 @@ export async function buildImage(ctx: Context, engine: Engine, git: Git, tracker
     if (r.verbose) r.output(secrets.length > 0 ? redactValues(text, secrets) : text);
   };
 
-  const contextPath = posix.join(src.subdir, d.config.context).replace(/^\.$/, '');
+  const contextPath = contextPathOf(src, d.config.context);
   await warnUnshippable(ctx, git, src, contextPath);
   const ignore = await readIgnoreFile(git, src, contextPath, d.config.dockerfile);
+  // A bad .dockerignore fails the build below, with docker's complaint; its submodules are not looked for.
+  const submodules = ignore?.error ? [] : await resolveSubmodules(git, src, contextPath, ignore ? new ContextFilter(ignore.patterns, d.config.dockerfile) : null);
   const archive = { current: null as Streamed | null };
   const context = async (): Promise<Readable> => {
-    const streamed = await git.archive(src.root, src.treeish, contextPath);
+    const streamed = await contextArchive(git, src, contextPath, submodules, ignore, d.config.dockerfile);
     archive.current = streamed;
-    if (!ignore) return streamed.stdout.pipe(boundedMemory());
-    // Built afresh for each archive: it remembers the directories it has seen.
-    const filter = new ContextFilter(ignore.patterns, d.config.dockerfile);
-    const filtered = tarFilter((entry) => filter.includes(entry.path, entry.type === '5'));
     // An unreadable archive ends the build's upload with the reason, rather than leaving it waiting.
-    return pipeline(streamed.stdout, filtered, boundedMemory(), () => undefined);
+    return pipeline(streamed.stdout, boundedMemory(), () => undefined);
   };
   const keepOutput = () => {
     const { text, truncated } = tailText(output);

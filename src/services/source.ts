@@ -1,6 +1,7 @@
 import { posix, resolve } from 'node:path';
 import type { Git } from '../adapters/git.js';
 import { isGitUrl } from '../adapters/git.js';
+import { ContextFilter } from '../core/dockerignore.js';
 import { DeployError } from '../core/errors.js';
 import { appNameFrom } from '../core/ids.js';
 import { JsonSyntaxError, parseJsonWithPositions } from '../core/json-source.js';
@@ -8,6 +9,7 @@ import { redactUrl } from '../core/redact.js';
 import { validateSettings, type Settings } from '../core/settings.js';
 import type { SourceInfo } from '../core/types.js';
 import type { Context } from '../context.js';
+import { contextPathOf, readIgnoreFile, resolveSubmodules } from './build-context.js';
 
 export const PROJECT_FILE = 'deploy.json';
 /** deploy.json holds a few settings; anything near this size is a mistake (a generated file, a wrong path). */
@@ -174,7 +176,11 @@ function formatBytes(n: number): string {
   return `${(n / (1024 * 1024)).toFixed(1)} MiB`;
 }
 
-/** Refuses early, before anything is recorded, when the commit has no Dockerfile where the config says. */
+/**
+ * Refuses early, before anything is recorded, a commit that cannot be built as configured: no Dockerfile where
+ * the config says, or a submodule in the build context whose commit is nowhere to be had (it is fetched into the
+ * cache now when only its URL has it, so the build finds it there).
+ */
 export async function assertDockerfile(git: Git, src: ResolvedSource, context: string, dockerfile: string): Promise<void> {
   const path = posix.normalize(posix.join(src.subdir, context, dockerfile));
   if (!(await git.hasPath(src.root, src.treeish, path))) {
@@ -182,6 +188,11 @@ export async function assertDockerfile(git: Git, src: ResolvedSource, context: s
       hint: `Add a Dockerfile there and commit it, or point "dockerfile" in ${PROJECT_FILE} at yours.`,
     });
   }
+  const contextPath = contextPathOf(src, context);
+  const ignore = await readIgnoreFile(git, src, contextPath, dockerfile);
+  // A .dockerignore docker would refuse fails the build with docker's own complaint.
+  if (ignore?.error) return;
+  await resolveSubmodules(git, src, contextPath, ignore ? new ContextFilter(ignore.patterns, dockerfile) : null);
 }
 
 /**

@@ -4,7 +4,7 @@
  * docs/bad-input.md lists the same catalogue for users; keep the two in step.
  */
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -415,6 +415,27 @@ const cases: Case[] = [
   },
   { name: 'a URL that cannot be cloned (no such repository)', args: (f) => ['deploy', 'file:///nonexistent/nowhere.git', '--app', f.good], code: SOURCE, message: /file:\/\/\/nonexistent\/nowhere\.git/ },
   { name: 'a URL that cannot be cloned (nothing listens)', args: (f) => ['deploy', 'http://127.0.0.1:1/app.git', '--app', f.good], code: SOURCE, message: /127\.0\.0\.1:1/ },
+  {
+    name: 'a submodule whose commit is nowhere',
+    setup: (f) => {
+      const lib = f.newRepo();
+      lib.commit('lib', { 'lib.txt': 'lib\n' });
+      f.repo.git('checkout', '-q', '-b', 'side/submodule', 'main');
+      f.repo.git('config', '-f', '.gitmodules', 'submodule.vendor/lib.path', 'vendor/lib');
+      f.repo.git('config', '-f', '.gitmodules', 'submodule.vendor/lib.url', lib.dir);
+      f.repo.git('update-index', '--add', '--cacheinfo', `160000,${'c0ffee'.padEnd(40, '0')},vendor/lib`);
+      // Its directory empty, as a clone that did not check it out has it (commit() adds all).
+      mkdirSync(join(f.repo.dir, 'vendor/lib'), { recursive: true });
+      const sha = f.repo.commit('a submodule at a commit no repository has');
+      expect(f.repo.git('ls-tree', sha, 'vendor/lib')).toMatch(/^160000 commit c0ffee0/);
+      f.repo.git('checkout', '-q', 'main');
+      return sha;
+    },
+    args: deployAt,
+    code: SOURCE,
+    message: /The submodule vendor\/lib is at commit c0ffee0, which neither this repository's checkout nor \S+ has\./,
+    hint: /Push commit c0ffee0 of vendor\/lib to /,
+  },
 
   // --- conflicting flags -----------------------------------------------------------------------------
   { name: '--allow-dirty with --ref', args: (f) => ['deploy', '--app', f.good, '--allow-dirty', '--ref', 'main'], code: USAGE, message: /--allow-dirty ships the working tree, so it cannot be combined with --ref/, hint: /Drop --ref/ },

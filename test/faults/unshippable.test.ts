@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PublicRecord } from '../../src/core/record-view.js';
 import { cli, tempHome } from '../helpers/cli.js';
@@ -14,7 +15,8 @@ describe('what an archive of the commit cannot ship', () => {
   beforeAll(async () => {
     const port = await freePort();
     lib.commit('lib', { 'lib.txt': 'library\n' });
-    repo.commit('app', webApp('hello', { deployJson: { app, ports: [`127.0.0.1:${port}:8080`] } }));
+    // The image needs the submodule's file: a context that shipped it empty fails the build.
+    repo.commit('app', webApp('hello', { dockerfileExtra: 'COPY vendor/lib/lib.txt /lib.txt', deployJson: { app, ports: [`127.0.0.1:${port}:8080`] } }));
     repo.git('-c', 'protocol.file.allow=always', 'submodule', 'add', '-q', lib.dir, 'vendor/lib');
     repo.commit('with a submodule and an LFS pointer', {
       '.gitattributes': '*.bin filter=lfs diff=lfs merge=lfs -text\n',
@@ -28,14 +30,16 @@ describe('what an archive of the commit cannot ship', () => {
     home.remove();
   });
 
-  it('deploys, and warns naming the submodule and the LFS pointer files', async ({ task }) => {
-    const report = fault(task, 'a warning that names vendor/lib (a submodule) and assets/model.bin (an LFS pointer); the deploy goes ahead');
+  it('deploys with the submodule\'s files, and warns naming the LFS pointer files', async ({ task }) => {
+    const report = fault(task, 'the submodule shipped with its files (no warning); a warning that names assets/model.bin (an LFS pointer); the deploy goes ahead');
     const r = await cli(['deploy', '--json'], { cwd: repo.dir, env: { DEPLOY_HOME: home.dir } });
     expect(r.code, r.stderr).toBe(0);
-    expect(r.json<PublicRecord>().status).toBe('running');
-    expect(r.stderr).toMatch(/a Git submodule \(vendor\/lib\): a commit's archive ships it as an empty directory/);
+    const d = r.json<PublicRecord>();
+    expect(d.status).toBe('running');
+    expect(execFileSync('docker', ['run', '--rm', '--network', 'none', d.image as string, 'cat', '/lib.txt'], { encoding: 'utf8' })).toBe('library\n');
+    expect(r.stderr).not.toMatch(/Git submodule|empty director/);
     expect(r.stderr).toMatch(/Git LFS pointer files \(assets\/model\.bin\): the image gets the pointers/);
-    report('warned, naming both; deployed');
+    report('the submodule shipped; warned about the LFS pointer; deployed');
   });
 });
 

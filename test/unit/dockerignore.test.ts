@@ -107,6 +107,18 @@ describe('patterns (moby patternmatcher)', () => {
     expect(sent(lines, 'src/x/a.test.ts')).toBe(false);
   });
 
+  it('tells which directories the walk goes into: sent, or excluded with an exception inside; not pruned ones', () => {
+    const f = new ContextFilter(readDockerignore('vendor\n!vendor/keep/a.txt\nnode_modules\n!**/x'), 'Dockerfile');
+    expect(f.walks('src')).toBe(true);
+    expect(f.walks('vendor/')).toBe(true); // excluded, but an exception starts with its path
+    expect(f.includes('vendor/', true)).toBe(false);
+    expect(f.walks('vendor/keep')).toBe(true);
+    expect(f.walks('vendor/other')).toBe(false);
+    expect(f.walks('node_modules')).toBe(false);
+    expect(f.walks('node_modules/lib')).toBe(false);
+    expect(new ContextFilter([], 'Dockerfile').walks('anything')).toBe(true);
+  });
+
   it('sends a file below a pruned directory never, whatever order entries come in', () => {
     const f = new ContextFilter(['node_modules'], 'Dockerfile');
     expect(f.includes('node_modules/a/b.js', false)).toBe(false);

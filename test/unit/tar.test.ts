@@ -132,6 +132,26 @@ describe('TarFilter', () => {
     expect(out.length).toBe(512 + 1024);
   });
 
+  it('leaves out the end-of-archive blocks with dropEnd, so two tars joined read as one', () => {
+    const first = makeTar('pax');
+    const second = tarFile('second.txt', Buffer.from('two\n'));
+    const joined = (dropEnd: boolean) => {
+      const out: Buffer[] = [];
+      for (const tar of [first, second]) {
+        const f = new TarFilter(() => true, { dropEnd });
+        for (let at = 0; at < tar.length; at += 700) out.push(...f.push(tar.subarray(at, at + 700)));
+        out.push(...f.end());
+      }
+      return Buffer.concat([...out, Buffer.alloc(1024)]);
+    };
+    // Without dropEnd, tar stops reading at the first archive's end and never sees the second.
+    expect(list(joined(false)).names).not.toContain('second.txt');
+    const l = list(joined(true));
+    expect(l.names).toContain('second.txt');
+    expect(l.names).toContain('./keep.txt');
+    expect(l.read('second.txt')).toBe('two\n');
+  });
+
   it('refuses what is not a tar, and a tar cut inside an entry', () => {
     expect(() => filter(Buffer.alloc(1024, 0x41), () => true, 512)).toThrow(TarFormatError);
     expect(() => filter(makeTar('ustar').subarray(0, 700), () => true, 512)).toThrow(TarFormatError);
