@@ -40,6 +40,15 @@ export function mistypedSetting(key: string): DeployError | null {
   // A dotted name cannot be an environment variable, so --env is not offered: the group, then the name in it.
   const head = key.slice(0, dot);
   const tail = key.slice(dot + 1);
+  const exact = SETTINGS.find((d) => d.map && d.name === head);
+  if (exact?.map) {
+    // The map is right, the name in it is not: that is what is said.
+    try {
+      exact.map.check(tail, 'a setting');
+    } catch (e) {
+      return new DeployError('config', (e as Error).message, { hint: (e as DeployError).hint ?? `For example: ${exact.map.example}.` });
+    }
+  }
   const group = nearestName(head, [...GROUPS, ...MAP_KEYS]);
   let hint = `Settings: ${SETTING_KEYS.join(', ')}, ${MAP_KEYS.map((k) => `${k}.NAME`).join(', ')}. A name with a dot cannot be an environment variable.`;
   const map = SETTINGS.find((d) => d.map && d.name === group);

@@ -77,3 +77,8 @@ export function healthcheckOf(dockerfile: string, target: string | null = null):
   }
   return null;
 }
+
+/** The names the Dockerfile gives its stages (FROM ... AS NAME), lower-cased as BuildKit compares them. */
+export function stageNames(dockerfile: string): string[] {
+  return stagesOf(dockerfile).flatMap((s) => (s.name ? [s.name] : []));
+}

@@ -19,13 +19,14 @@ import type { Context } from '../context.js';
 import { layersFor } from './app-config.js';
 import { buildImage } from './build.js';
 import { secretsFor } from './build-secrets.js';
+import { assertNetworks } from './volumes.js';
 import { resolveEndpoint } from './engines.js';
 import { exclusive } from './exclusive.js';
 import { release } from './release.js';
 import { currentDeployment } from './current.js';
 import { commitRange, planGate, servingEffect, servingNow } from './planning.js';
 import { pruneAfterDeploy } from './retention.js';
-import { assertDockerfile, readProjectSettings, resolveSource } from './source.js';
+import { assertBuildable, readProjectSettings, resolveSource } from './source.js';
 import { startRecord, type Tracker } from './tracker.js';
 import { quotedSubject, refAndCommit } from '../ui/text.js';
 
@@ -174,9 +175,10 @@ export async function deploy(ctx: Context, o: DeployOptions): Promise<DeployOutc
   // Connecting starts now, but a missing Dockerfile (bad input) is what gets reported if both fail.
   const connecting = ctx.engine(endpoint);
   connecting.catch(() => undefined);
-  await assertDockerfile(git, src, config.context, config.dockerfile);
+  await assertBuildable(git, src, config);
   const buildSecrets = await secretsFor(ctx, config);
   const [engine, actor] = await Promise.all([connecting, who]);
+  await assertNetworks(engine, { app, config });
 
   return exclusive(ctx, engine, app, `deploy of ${refAndCommit(src.ref, src.commit)}`, async (): Promise<DeployOutcome> => {
     const store = ctx.store();

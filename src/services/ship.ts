@@ -11,6 +11,7 @@ import { IN_PROGRESS, type DeployConfig, type Deployment, type Kind } from '../c
 import type { Context } from '../context.js';
 import { layersFor } from './app-config.js';
 import { secretsFor } from './build-secrets.js';
+import { assertNetworks } from './volumes.js';
 import { buildImage, type BuiltImage } from './build.js';
 import { actorOf, runToEnd } from './deploy.js';
 import { currentDeployment } from './current.js';
@@ -318,6 +319,7 @@ export async function applyShip(ctx: Context, engine: Engine, plan: ActionPlan, 
     who ?? actorOf(ctx, ctx.cwd),
     reused ? (plan.imageInfo ?? engine.inspectImage(reused.imageId)) : null,
     reused ? undefined : secretsFor(ctx, plan.config),
+    assertNetworks(engine, plan),
   ]);
   const tracker = startRecord(ctx, {
     app: t.app,

@@ -1,3 +1,4 @@
+import { stageNames } from '../core/dockerfile.js';
 import { posix, resolve } from 'node:path';
 import type { Git } from '../adapters/git.js';
 import { isGitUrl } from '../adapters/git.js';
@@ -7,7 +8,7 @@ import { appNameFrom } from '../core/ids.js';
 import { JsonSyntaxError, parseJsonWithPositions } from '../core/json-source.js';
 import { redactUrl } from '../core/redact.js';
 import { validateSettings, type Settings } from '../core/settings.js';
-import type { SourceInfo } from '../core/types.js';
+import type { DeployConfig, SourceInfo } from '../core/types.js';
 import type { Context } from '../context.js';
 import { contextPathOf, readIgnoreFile, resolveSubmodules } from './build-context.js';
 
@@ -181,11 +182,20 @@ function formatBytes(n: number): string {
  * the config says, or a submodule in the build context whose commit is nowhere to be had (it is fetched into the
  * cache now when only its URL has it, so the build finds it there).
  */
-export async function assertDockerfile(git: Git, src: ResolvedSource, context: string, dockerfile: string): Promise<void> {
+export async function assertBuildable(git: Git, src: ResolvedSource, config: Pick<DeployConfig, 'context' | 'dockerfile' | 'buildTarget'>): Promise<void> {
+  const { context, dockerfile } = config;
   const path = posix.normalize(posix.join(src.subdir, context, dockerfile));
-  if (!(await git.hasPath(src.root, src.treeish, path))) {
+  const text = await git.readAt(src.root, src.treeish, path);
+  if (text === null) {
     throw new DeployError('config', `There is no ${path} in ${src.dirty ? 'the working tree' : `commit ${src.commit.slice(0, 7)}`} of ${src.source}.`, {
       hint: `Add a Dockerfile there and commit it, or point "dockerfile" in ${PROJECT_FILE} at yours.`,
+    });
+  }
+  const target = config.buildTarget ?? null;
+  if (target !== null && !stageNames(text).includes(target.toLowerCase())) {
+    const names = stageNames(text);
+    throw new DeployError('config', `${path} has no stage named ${target}${names.length > 0 ? ` (its stages: ${names.join(', ')})` : ' (its stages have no names)'}.`, {
+      hint: 'Give --target (or buildTarget) the name after AS in one of its FROM lines, or leave it out to build the last stage.',
     });
   }
   const contextPath = contextPathOf(src, context);

@@ -350,6 +350,15 @@ const cases: Case[] = [
   { name: 'config set of healthCheck.timeout=soon', args: (f) => ['config', 'set', 'healthCheck.timeout=soon', '--app', f.good], code: CONFIG, message: /\$\.healthCheck\.timeout: Invalid duration "soon"/ },
 
   // --- other bad values ------------------------------------------------------------------------------
+  { name: 'a memory limit that is not a size (--memory lots)', args: (f) => ['deploy', '--app', f.good, '--memory', 'lots'], code: CONFIG, message: /\$\.memory: "lots" is not a size/, hint: /512m, 1g/ },
+  { name: 'a --set of no setting (--set memroy=1g)', args: (f) => ['deploy', '--app', f.good, '--set', 'memroy=1g'], code: USAGE, message: /--set "memroy=1g": memroy is not a setting/, hint: /--set memory=512m/ },
+  { name: 'a build secret from a variable that is not set', args: (f) => ['deploy', '--app', f.good, '--build-secret', 'id=tok,env=DEPLOY_TEST_UNSET'], code: USAGE, message: /Build secret "tok": the environment variable DEPLOY_TEST_UNSET is not set/ },
+  { name: 'a build secret from a file that is not there', args: (f) => ['deploy', '--app', f.good, '--build-secret', `id=npmrc,src=${f.scratch}/missing`], code: USAGE, message: /Build secret "npmrc": there is no file \S+missing/ },
+  { name: 'a build target the Dockerfile does not have (--target nope)', args: (f) => ['deploy', '--app', f.good, '--target', 'nope'], code: CONFIG, message: /Dockerfile has no stage named nope/, hint: /name after AS/ },
+  { name: 'a network the engine does not have', args: (f) => ['deploy', '--app', f.good, '--set', `networks=${f.unknown}-net`], code: CONFIG, message: /The network \S+-net does not exist on the engine/, hint: /docker network create/ },
+  { name: 'host networking (config set networks=host)', args: (f) => ['config', 'set', 'networks=host', '--app', f.good], code: CONFIG, message: /\$\.networks: host networking is not supported/ },
+  { name: "a label in the tool's own namespace", args: (f) => ['config', 'set', 'labels.dev.deploy.app=x', '--app', f.good], code: CONFIG, message: /labels starting with dev\.deploy\. are the tool's own/ },
+  { name: 'a restart policy with 0 retries', args: (f) => ['config', 'set', 'restart=on-failure:0', '--app', f.good], code: CONFIG, message: /\$\.restart: expected one of no, always, unless-stopped, on-failure, on-failure:N/ },
   { name: 'a health path without "/"', args: (f) => ['deploy', '--app', f.good, '--health-path', 'healthz'], code: USAGE, message: /--health-path "healthz" must start with "\/"/ },
   { name: 'an unknown status', args: () => ['ls', '--status', 'online'], code: USAGE, message: /Unknown status "online"/, hint: /Statuses: queued, building/ },
   { name: 'a limit of 0', args: () => ['ls', '--limit', '0'], code: USAGE, message: /--limit must be a whole number of at least 1, not "0"/ },

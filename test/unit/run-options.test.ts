@@ -85,7 +85,8 @@ describe('config set and --set text for the new settings', () => {
   it('says what was meant for a misspelt new name', () => {
     expect(mistypedSetting('memroy')?.hint).toBe('Did you mean memory? (To set an environment variable of that name, pass --env.)');
     expect(mistypedSetting('label.team')?.hint).toBe('Did you mean labels.team?');
-    expect(mistypedSetting('logOptions.bad name')?.hint).toMatch(/^"bad name" is not a log option/);
+    expect(mistypedSetting('logOptions.bad name')?.message).toMatch(/^"bad name" is not a log option/);
+    expect(mistypedSetting('logOptions.bad name')?.hint).toBe('For example: logOptions.max-size=50m.');
   });
 });
 
