@@ -1,16 +1,13 @@
 import type { Command } from 'commander';
 import { asInterruption, DeployError, EXIT_CODES, exitCodeOf, failureDocument, fromEngineRefusal } from './core/errors.js';
 import type { Context, IO } from './context.js';
-import { buildProgram, type GlobalOptions } from './cli/program.js';
+import { buildProgram } from './cli/program.js';
 import { makeColors, wantsColor } from './ui/colors.js';
 
 export interface MainOptions {
   /** Aborted on Ctrl-C by the entry point; tests pass their own. */
   signal?: AbortSignal;
 }
-
-/** What a command handler gets: the context, its arguments, and its options merged with the global ones. */
-export type Handler = (ctx: Context, args: string[], options: GlobalOptions & Record<string, unknown>) => Promise<number | void>;
 
 /**
  * Runs the CLI with argv (without "node" and the script) and returns the exit code. Errors become a

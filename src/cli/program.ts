@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import type { IO } from '../context.js';
-import type { Handler } from '../main.js';
+import type { Handler } from './handler.js';
 import { VERSION } from '../version.js';
 
 export interface GlobalOptions {

@@ -4,10 +4,10 @@ import { isDeployError } from '../core/errors.js';
 import { isValidAppName, parseDeploymentRef } from '../core/ids.js';
 import type { Context } from '../context.js';
 import { currentDeployment } from './current.js';
-import { endpointOfApp } from './engine-for-app.js';
+import { endpointOfApp } from './app-endpoint.js';
 import { endpointForUrl, resolveEndpoint } from './engines.js';
-import { exclusive } from './exclusive.js';
-import { resolveDeployment } from './resolve.js';
+import { lockSyncRecover } from './lock-sync-recover.js';
+import { deploymentByRef } from './deployment-ref.js';
 
 /** The app a command changes, and the engine whose lock guards it. */
 export interface AppScope {
@@ -23,7 +23,7 @@ export interface AppScope {
 export function scopeOf(ctx: Context, ref: string): AppScope {
   const flagged = ctx.flags.context !== undefined || ctx.flags.host !== undefined;
   try {
-    const d = resolveDeployment(ctx, ref, { allowApp: true });
+    const d = deploymentByRef(ctx, ref, { allowApp: true });
     const url = currentDeployment(ctx, d.app)?.endpoint ?? d.endpoint;
     return { app: d.app, endpoint: flagged ? resolveEndpoint(ctx) : endpointForUrl(ctx, url) };
   } catch (error) {
@@ -41,5 +41,5 @@ export function scopeOf(ctx: Context, ref: string): AppScope {
  */
 export async function underAppLock<T>(ctx: Context, scope: AppScope, purpose: string, work: (engine: Engine) => Promise<T>): Promise<T> {
   const engine = await ctx.engine(scope.endpoint);
-  return exclusive(ctx, engine, scope.app, purpose, () => work(engine));
+  return lockSyncRecover(ctx, engine, scope.app, purpose, () => work(engine));
 }

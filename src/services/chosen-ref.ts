@@ -1,6 +1,6 @@
 import { DeployError } from '../core/errors.js';
 import type { Context } from '../context.js';
-import { resolveDeployment } from './resolve.js';
+import { deploymentByRef } from './deployment-ref.js';
 import { appFromDirectory } from './source.js';
 
 /**
@@ -10,7 +10,7 @@ import { appFromDirectory } from './source.js';
 export async function chosenRef(ctx: Context, positional: string | undefined, appOption: unknown, command: string): Promise<string> {
   const app = typeof appOption === 'string' ? appOption : undefined;
   if (positional !== undefined && app !== undefined && positional !== app) {
-    const d = resolveDeployment(ctx, positional, { allowApp: true });
+    const d = deploymentByRef(ctx, positional, { allowApp: true });
     if (d.app !== app) throw new DeployError('usage', `${positional} is a deployment of ${d.app}, not of ${app}.`, { hint: `Give one of them: deploy ${command} ${positional}` });
   }
   const ref = positional ?? app ?? (await appFromDirectory(ctx)) ?? undefined;

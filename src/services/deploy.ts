@@ -21,7 +21,7 @@ import { buildImage } from './build.js';
 import { secretsFor } from './build-secrets.js';
 import { assertNetworks } from './volumes.js';
 import { resolveEndpoint } from './engines.js';
-import { exclusive } from './exclusive.js';
+import { lockSyncRecover } from './lock-sync-recover.js';
 import { release } from './release.js';
 import { currentDeployment } from './current.js';
 import { commitRange, planGate, servingEffect, servingNow } from './planning.js';
@@ -180,7 +180,7 @@ export async function deploy(ctx: Context, o: DeployOptions): Promise<DeployOutc
   const [engine, actor] = await Promise.all([connecting, who]);
   await assertNetworks(engine, { app, config });
 
-  return exclusive(ctx, engine, app, `deploy of ${refAndCommit(src.ref, src.commit)}`, async (): Promise<DeployOutcome> => {
+  return lockSyncRecover(ctx, engine, app, `deploy of ${refAndCommit(src.ref, src.commit)}`, async (): Promise<DeployOutcome> => {
     const store = ctx.store();
     if (o.dryRun) {
       const current = currentDeployment(ctx, app);

@@ -5,7 +5,7 @@ import { LABEL } from '../core/names.js';
 import { IN_PROGRESS, type Deployment } from '../core/types.js';
 import type { Context } from '../context.js';
 import { currentDeployment } from './current.js';
-import { endpointOfApp } from './engine-for-app.js';
+import { endpointOfApp } from './app-endpoint.js';
 import { endpointForUrl } from './engines.js';
 import { keepLogs } from './keep-logs.js';
 import { describeHolder, readLock, stalenessHere, withLock } from './lock.js';

@@ -9,7 +9,7 @@ import type { DeployConfig } from '../core/types.js';
 
 export type GateMode = 'healthcheck' | 'http' | 'settle';
 
-export interface GateTarget {
+export interface HealthGate {
   mode: GateMode;
   /** For http: the URL probed. */
   url: string | null;
@@ -25,7 +25,7 @@ export interface GateTarget {
  * it needs the port reachable from here: a port published on a remote engine's loopback is not, and the settle
  * check stands in (with a note saying so).
  */
-export function chooseGate(config: DeployConfig, imageHasHealthcheck: boolean, engineUrl: string, imageIntervalMs: number | null = null): GateTarget {
+export function chooseGate(config: DeployConfig, imageHasHealthcheck: boolean, engineUrl: string, imageIntervalMs: number | null = null): HealthGate {
   const hc = config.healthCheck;
   // healthCheck.command replaces the image's HEALTHCHECK ("none" turns it off): the container's check is the one that runs.
   const command = hc.command ?? null;
@@ -87,7 +87,7 @@ export async function waitHealthy(
   engine: Engine,
   containerId: string,
   config: DeployConfig,
-  target: GateTarget,
+  target: HealthGate,
   events: { subscribe(fn: (e: ContainerEvent) => void): void },
   signal: AbortSignal,
 ): Promise<GateResult> {

@@ -51,8 +51,8 @@ export interface ReconcileOptions {
 
 async function appOfRef(ctx: Context, ref: string): Promise<string | null> {
   try {
-    const { resolveDeployment } = await import('./resolve.js');
-    return resolveDeployment(ctx, ref, { allowApp: true }).app;
+    const { deploymentByRef } = await import('./deployment-ref.js');
+    return deploymentByRef(ctx, ref, { allowApp: true }).app;
   } catch {
     return null;
   }

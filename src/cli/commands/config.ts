@@ -5,7 +5,7 @@ import { assertAppName } from '../../core/ids.js';
 import { SECRET_MASK } from '../../core/record-view.js';
 import type { DeployConfig } from '../../core/types.js';
 import type { Context } from '../../context.js';
-import type { Handler } from '../../main.js';
+import type { Handler } from '../handler.js';
 import { effectiveConfig, parseAssignment, scopeOf, setConfig, unsetConfig, type EffectiveConfig } from '../../services/app-config.js';
 import { appFromDirectory, appOfDirectory } from '../../services/source.js';
 import { askSecret } from '../../ui/confirm.js';

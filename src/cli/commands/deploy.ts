@@ -1,6 +1,6 @@
 import { DeployError } from '../../core/errors.js';
 import { publicRecord } from '../../core/record-view.js';
-import type { Handler } from '../../main.js';
+import type { Handler } from '../handler.js';
 import { deploy } from '../../services/deploy.js';
 import { oneOffOptions } from './one-off.js';
 import { renderOutcome } from '../../ui/outcome.js';

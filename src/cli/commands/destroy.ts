@@ -1,6 +1,6 @@
 import { DeployError } from '../../core/errors.js';
 import { assertAppName } from '../../core/ids.js';
-import type { Handler } from '../../main.js';
+import type { Handler } from '../handler.js';
 import { applyDestroy, assertKnownApp, destroyEndpoint, planDestroy, type DestroyPlan } from '../../services/destroy.js';
 import { askYes } from '../../ui/confirm.js';
 import type { Colors } from '../../ui/colors.js';

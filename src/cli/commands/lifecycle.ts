@@ -1,9 +1,9 @@
 import { publicRecord } from '../../core/record-view.js';
-import type { Handler } from '../../main.js';
+import type { Handler } from '../handler.js';
 import { scopeOf, underAppLock } from '../../services/app-lock.js';
 import { chosenRef } from '../../services/chosen-ref.js';
 import { applyLifecycle, containerRunning, planLifecycle, type LifecycleAction } from '../../services/lifecycle.js';
-import { resolveDeployment } from '../../services/resolve.js';
+import { deploymentByRef } from '../../services/deployment-ref.js';
 import { confirmPlan } from '../../ui/confirm.js';
 
 /**
@@ -16,7 +16,7 @@ function lifecycle(action: LifecycleAction): Handler {
     const ref = await chosenRef(ctx, positional, o.app, action);
     const scope = scopeOf(ctx, ref);
     await underAppLock(ctx, scope, `${action} of ${scope.app}`, async (engine) => {
-      const d = resolveDeployment(ctx, ref, { allowApp: true });
+      const d = deploymentByRef(ctx, ref, { allowApp: true });
       const plan = await planLifecycle(ctx, engine, action, d, await containerRunning(ctx, d));
       if (plan.noop) {
         r.info(plan.noop);

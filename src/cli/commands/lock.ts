@@ -1,6 +1,6 @@
 import { DeployError } from '../../core/errors.js';
-import type { Handler } from '../../main.js';
-import { endpointOfApp } from '../../services/engine-for-app.js';
+import type { Handler } from '../handler.js';
+import { endpointOfApp } from '../../services/app-endpoint.js';
 import { machineId } from '../../adapters/machine.js';
 import { describeHolder, forceRelease, readLock, stalenessHere } from '../../services/lock.js';
 import { askYes } from '../../ui/confirm.js';

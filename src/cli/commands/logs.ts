@@ -1,10 +1,10 @@
 import { parseSince } from '../../core/duration.js';
 import { DeployError } from '../../core/errors.js';
 import type { LogLine } from '../../core/logs.js';
-import type { Handler } from '../../main.js';
+import type { Handler } from '../handler.js';
 import { buildLog, readLogs } from '../../services/logs.js';
 import { chosenRef } from '../../services/chosen-ref.js';
-import { resolveDeployment } from '../../services/resolve.js';
+import { deploymentByRef } from '../../services/deployment-ref.js';
 import { sanitize } from '../../ui/sanitize.js';
 
 function parseTail(raw: unknown): number | 'all' {
@@ -19,7 +19,7 @@ export const handler: Handler = async (ctx, [positional], o) => {
   const ref = await chosenRef(ctx, positional, o.app, 'logs');
   if (!o.build) await (await import('../../services/reconcile.js')).reconcile(ctx, { ref });
   const r = ctx.reporter;
-  const d = resolveDeployment(ctx, ref, { allowApp: true });
+  const d = deploymentByRef(ctx, ref, { allowApp: true });
   const tail = parseTail(o.tail);
   const since = o.since === undefined ? undefined : parseSince(o.since as string, ctx.now());
   if (o.build) {

@@ -3,7 +3,7 @@ import { DeployError } from '../../core/errors.js';
 import { publicRecord, type PublicRecord } from '../../core/record-view.js';
 import type { DeploymentRow } from '../../adapters/store/store.js';
 import { STATUSES, type Deployment, type Status } from '../../core/types.js';
-import type { Handler } from '../../main.js';
+import type { Handler } from '../handler.js';
 import { paintStatus, type Colors } from '../../ui/colors.js';
 import { plainTable, tableWidth, terminalTable } from '../../ui/table.js';
 import { truncate, wrapText, oneLine } from '../../ui/text.js';

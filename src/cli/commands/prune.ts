@@ -1,8 +1,8 @@
 import { resolveConfig } from '../../core/config.js';
 import { DeployError } from '../../core/errors.js';
-import type { Handler } from '../../main.js';
+import type { Handler } from '../handler.js';
 import { layersFor } from '../../services/app-config.js';
-import { endpointOfApp } from '../../services/engine-for-app.js';
+import { endpointOfApp } from '../../services/app-endpoint.js';
 import { imagesOf, planPrune } from '../../services/retention.js';
 import { askYes } from '../../ui/confirm.js';
 

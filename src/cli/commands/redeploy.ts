@@ -1,10 +1,10 @@
 import { publicRecord } from '../../core/record-view.js';
-import type { Handler } from '../../main.js';
+import type { Handler } from '../handler.js';
 import { scopeOf, underAppLock } from '../../services/app-lock.js';
 import { chosenRef } from '../../services/chosen-ref.js';
 import { actorOf, flagSettings } from '../../services/deploy.js';
-import { resolveDeployment } from '../../services/resolve.js';
-import { applyShip, planRedeploy } from '../../services/ship.js';
+import { deploymentByRef } from '../../services/deployment-ref.js';
+import { applyRedeployOrRollback, planRedeploy } from '../../services/redeploy-rollback.js';
 import { oneOffOptions } from './one-off.js';
 import { confirmPlan } from '../../ui/confirm.js';
 import { renderOutcome } from '../../ui/outcome.js';
@@ -18,10 +18,10 @@ export const handler: Handler = async (ctx, [positional], o) => {
   const actor = actorOf(ctx, ctx.cwd);
   actor.catch(() => undefined);
   await underAppLock(ctx, scope, `redeploy of ${ref}`, async (engine) => {
-    const target = resolveDeployment(ctx, ref, { allowApp: true });
+    const target = deploymentByRef(ctx, ref, { allowApp: true });
     const plan = await planRedeploy(ctx, engine, target, { noCache: o.cache === false, pull: Boolean(o.pull), flags });
     if (!(await confirmPlan(ctx, plan, { yes: Boolean(o.yes), dryRun: Boolean(o.dryRun) }))) return;
-    const d = await applyShip(ctx, engine, plan, 'redeploy', actor);
+    const d = await applyRedeployOrRollback(ctx, engine, plan, 'redeploy', actor);
     if (ctx.reporter.json) ctx.reporter.result(publicRecord(d));
     else ctx.reporter.print(renderOutcome(ctx, d));
   });

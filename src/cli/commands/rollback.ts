@@ -2,12 +2,12 @@ import { DeployError, isDeployError } from '../../core/errors.js';
 import { assertAppName, isValidAppName, parseDeploymentRef } from '../../core/ids.js';
 import { publicRecord } from '../../core/record-view.js';
 import type { Deployment } from '../../core/types.js';
-import type { Handler } from '../../main.js';
+import type { Handler } from '../handler.js';
 import { scopeOf, underAppLock } from '../../services/app-lock.js';
 import { currentDeployment } from '../../services/current.js';
-import { resolveDeployment } from '../../services/resolve.js';
+import { deploymentByRef } from '../../services/deployment-ref.js';
 import { actorOf } from '../../services/deploy.js';
-import { applyShip, planRollback, rollbackTarget } from '../../services/ship.js';
+import { applyRedeployOrRollback, planRollback, rollbackTarget } from '../../services/redeploy-rollback.js';
 import { appFromDirectory } from '../../services/source.js';
 import { confirmPlan } from '../../ui/confirm.js';
 import { renderOutcome } from '../../ui/outcome.js';
@@ -36,7 +36,7 @@ export const handler: Handler = async (ctx, [appOrId], o) => {
     } else {
       let explicit: Deployment | null = null;
       try {
-        explicit = resolveDeployment(ctx, appOrId);
+        explicit = deploymentByRef(ctx, appOrId);
       } catch (error) {
         // Not a deployment this store knows: an app name, perhaps only the engine knows it yet (a CI runner
         // with an empty store). The sync under the lock finds out; an unknown app is said after it.
@@ -71,7 +71,7 @@ export const handler: Handler = async (ctx, [appOrId], o) => {
     }
     const byId = (ref: string): Deployment | null => {
       try {
-        return resolveDeployment(ctx, ref);
+        return deploymentByRef(ctx, ref);
       } catch (error) {
         if (isDeployError(error, 'not_found') || (isDeployError(error, 'usage') && /reference/.test(error.message))) return null;
         throw error;
@@ -85,7 +85,7 @@ export const handler: Handler = async (ctx, [appOrId], o) => {
       return;
     }
     if (!(await confirmPlan(ctx, plan, { yes: Boolean(o.yes), dryRun: Boolean(o.dryRun) }))) return;
-    const d = await applyShip(ctx, engine, plan, 'rollback', actor);
+    const d = await applyRedeployOrRollback(ctx, engine, plan, 'rollback', actor);
     if (r.json) {
       r.result(publicRecord(d));
     } else {

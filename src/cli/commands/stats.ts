@@ -1,6 +1,6 @@
 import { parseSince } from '../../core/duration.js';
 import { assembleStats } from '../../core/stats.js';
-import type { Handler } from '../../main.js';
+import type { Handler } from '../handler.js';
 import { countsTable, renderCountsTable, renderDetails, renderTitle } from '../../ui/stats-view.js';
 import { plainTable } from '../../ui/table.js';
 

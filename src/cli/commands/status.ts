@@ -2,7 +2,7 @@ import { engineLabel } from '../../core/endpoint-choice.js';
 import { formatDuration } from '../../core/duration.js';
 import { DeployError } from '../../core/errors.js';
 import { assertAppName } from '../../core/ids.js';
-import type { Handler } from '../../main.js';
+import type { Handler } from '../handler.js';
 import { appStatuses, type AppStatus } from '../../services/status.js';
 import type { Colors } from '../../ui/colors.js';
 import { plainTable, tableWidth, terminalTable } from '../../ui/table.js';

@@ -1,7 +1,7 @@
 import { DeployError } from '../../core/errors.js';
 import { assertAppName } from '../../core/ids.js';
-import type { Handler } from '../../main.js';
-import { endpointOfApp } from '../../services/engine-for-app.js';
+import type { Handler } from '../handler.js';
+import { endpointOfApp } from '../../services/app-endpoint.js';
 import { syncEngine } from '../../services/sync.js';
 
 export const handler: Handler = async (ctx, _args, o) => {

@@ -13,7 +13,7 @@ function describe(d: Deployment): string {
  * which means the app's current deployment. Exact matches win over prefixes; an ambiguous prefix lists
  * the candidates.
  */
-export function resolveDeployment(ctx: Context, input: string, options: { allowApp?: boolean } = {}): Deployment {
+export function deploymentByRef(ctx: Context, input: string, options: { allowApp?: boolean } = {}): Deployment {
   const store = ctx.store();
   const ref = parseDeploymentRef(input);
   if (ref.type === 'version') {

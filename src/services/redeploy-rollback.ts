@@ -309,7 +309,7 @@ export function rollbackTarget(ctx: Context, current: Deployment, sel: RollbackS
 }
 
 /** Creates the record of a redeploy or rollback and carries out its plan, under the app's lock (the caller's). */
-export async function applyShip(ctx: Context, engine: Engine, plan: ActionPlan, kind: Extract<Kind, 'redeploy' | 'rollback'>, who?: Promise<string>): Promise<Deployment> {
+export async function applyRedeployOrRollback(ctx: Context, engine: Engine, plan: ActionPlan, kind: Extract<Kind, 'redeploy' | 'rollback'>, who?: Promise<string>): Promise<Deployment> {
   const t = planTarget(plan);
   const reused = plan.image.how === 'reuse' ? plan.image : null;
   // The plan was made under this same lock a moment ago: its image is the one it inspected (asked once more only
