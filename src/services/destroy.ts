@@ -1,3 +1,4 @@
+import { runtimeOn } from '../adapters/runtime/containers.js';
 import type { Engine } from '../adapters/docker/engine.js';
 import type { Endpoint } from '../adapters/docker/endpoint.js';
 import { DeployError } from '../core/errors.js';
@@ -63,7 +64,7 @@ export function assertKnownApp(ctx: Context, app: string): void {
 export async function planDestroy(ctx: Context, engine: Engine, app: string, forget: boolean, removeVolumes = false): Promise<DestroyPlan> {
   const store = ctx.store();
   const [containers, images, held, volumes] = await Promise.all([
-    engine.listContainers({ [LABEL.app]: app }),
+    runtimeOn(engine).list({ [LABEL.app]: app }),
     imagesOf(engine, app),
     readLock(engine, app),
     engine.listVolumes({ [LABEL.managed]: 'true', [LABEL.app]: app }),
@@ -111,7 +112,7 @@ export async function applyDestroy(ctx: Context, engine: Engine, app: string, fo
       const d = c.deploymentId ? records.get(c.deploymentId) : undefined;
       ctx.reporter.step(`Removing container ${c.name}`);
       if (d && !forget) await keepLogs(engine, store, { ...d, containerId: c.id }, ctx.now());
-      await engine.removeContainer(c.id);
+      await runtimeOn(engine).remove(c.id);
       result.removed.containers.push(c.name);
     }
     for (const i of plan.images) {

@@ -1,3 +1,4 @@
+import { runtimeOn } from '../adapters/runtime/containers.js';
 import type { ContainerEvent, Engine } from '../adapters/docker/engine.js';
 import { CONNECTION_LOST } from '../adapters/docker/events.js';
 import { probe } from '../adapters/http-probe.js';
@@ -123,7 +124,7 @@ export async function waitHealthy(
 
   try {
     // The container may have died or turned healthy before the watch began.
-    const first = await engine.inspectContainer(containerId);
+    const first = await runtimeOn(engine).inspect(containerId);
     if (!first) return { ok: false, reason: 'the container disappeared' };
     if (!first.running && !first.restarting) return { ok: false, reason: `the container exited with code ${first.exitCode}${first.error ? ` (${first.error})` : ''}` };
     if (target.mode === 'healthcheck' && first.health === 'healthy') healthy = true;
@@ -157,7 +158,7 @@ export async function waitHealthy(
     await sleep(hc.settleMs, stop.signal);
     if (failure) return { ok: false, reason: failure, engineLost };
     if (signal.aborted) return { ok: false, reason: 'interrupted' };
-    const after = await engine.inspectContainer(containerId);
+    const after = await runtimeOn(engine).inspect(containerId);
     if (!after?.running || after.restarting) return { ok: false, reason: `the container is not running (${after?.status ?? 'gone'})` };
     if (after.restartCount > first.restartCount) return { ok: false, reason: 'the container restarted while it was being watched' };
     return { ok: true, detail: `still running after ${durationInProse(hc.settleMs)}` };

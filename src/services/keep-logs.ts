@@ -1,3 +1,4 @@
+import { runtimeOn } from '../adapters/runtime/containers.js';
 import type { Engine } from '../adapters/docker/engine.js';
 import type { Store } from '../adapters/store/store.js';
 import { encodeKeptLines, type LogLine } from '../core/logs.js';
@@ -16,7 +17,7 @@ export async function keepLogs(engine: Engine, store: Store, d: Deployment, now:
   if (!d.containerId) return [];
   try {
     const secrets = secretValues(store, d);
-    const lines = (await engine.logs(d.containerId, { tail: KEEP_TAIL_LINES })).map((l) => ({ ...l, message: redactValues(l.message, secrets) }));
+    const lines = (await runtimeOn(engine).logs(d.containerId, { tail: KEEP_TAIL_LINES })).map((l) => ({ ...l, message: redactValues(l.message, secrets) }));
     const { content, truncated } = encodeKeptLines(lines);
     // At the line cap, earlier lines were left on the engine: the copy is truncated either way.
     store.saveLog(d.id, 'runtime', content, truncated || lines.length >= KEEP_TAIL_LINES, now);

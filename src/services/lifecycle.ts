@@ -1,3 +1,4 @@
+import { runtimeOn } from '../adapters/runtime/containers.js';
 import { stopGraceSeconds } from '../core/container-spec.js';
 import type { ContainerEvent, Engine } from '../adapters/docker/engine.js';
 import { planTarget, type ActionPlan } from '../core/action-plan.js';
@@ -27,7 +28,7 @@ function who(d: Deployment): string {
 export async function containerRunning(ctx: Context, d: Deployment): Promise<boolean | null> {
   if (!d.containerId || !CURRENT_STATUSES.includes(d.status)) return null;
   const engine = await engineFor(ctx, d.endpoint);
-  const state = await engine.inspectContainer(d.containerId);
+  const state = await runtimeOn(engine).inspect(d.containerId);
   return state ? state.running : null;
 }
 
@@ -90,7 +91,7 @@ export async function planLifecycle(ctx: Context, engine: Engine, action: Lifecy
  */
 async function ensureContainer(ctx: Context, engine: Engine, d: Deployment): Promise<{ id: string; recreated: boolean }> {
   if (d.containerId) {
-    const state = await engine.inspectContainer(d.containerId);
+    const state = await runtimeOn(engine).inspect(d.containerId);
     if (state) return { id: state.id, recreated: false };
   }
   const image = d.imageId ?? d.image;
@@ -100,7 +101,7 @@ async function ensureContainer(ctx: Context, engine: Engine, d: Deployment): Pro
     });
   }
   const name = d.containerName ?? containerName(d.app, d.version, d.id);
-  await engine.removeContainer(name);
+  await runtimeOn(engine).remove(name);
   ctx.reporter.step(`Recreating ${name} from ${d.image ?? image}`);
   const id = await createAppContainer(ctx, engine, d, d.image ?? image, name);
   ctx.store().updateDeployment(d.id, { containerId: id, containerName: name });
@@ -116,12 +117,12 @@ async function bringUp(ctx: Context, engine: Engine, d: Deployment, restart: boo
   const image = await engine.inspectImage(d.imageId ?? d.image ?? '');
   const target = chooseGate(d.config, image?.hasHealthcheck ?? false, engine.endpoint.url, image?.healthcheckIntervalMs ?? null);
   const listeners: Array<(e: ContainerEvent) => void> = [];
-  const watch = await engine.watch(id, (e) => listeners.forEach((fn) => fn(e)));
+  const watch = await runtimeOn(engine).watch(id, (e) => listeners.forEach((fn) => fn(e)));
   try {
     r.step(`${restart && !recreated ? 'Restarting' : 'Starting'} ${d.containerName ?? id.slice(0, 12)}`);
     try {
-      if (restart && !recreated) await engine.restartContainer(id, stopGraceSeconds(d.config));
-      else await engine.startContainer(id);
+      if (restart && !recreated) await runtimeOn(engine).restart(id, stopGraceSeconds(d.config));
+      else await runtimeOn(engine).start(id);
     } catch (error) {
       if (error instanceof DeployError) throw error;
       throw new DeployError('start_failed', `${who(d)} could not start: ${(error as Error).message.replace(/^(re)?start container: /, '')}`, {
@@ -133,7 +134,7 @@ async function bringUp(ctx: Context, engine: Engine, d: Deployment, restart: boo
       throw new DeployError('interrupted', `Interrupted while ${who(d)} was starting; it was left as the engine has it.`, { hint: `See: deploy inspect ${d.id}` });
     }
     if (!gate.ok) {
-      const state = await engine.inspectContainer(id);
+      const state = await runtimeOn(engine).inspect(id);
       // Not running after a start it was asked for: it died on its own (exited), it was not stopped on purpose.
       const status = state?.running ? 'running' : 'exited';
       store.updateDeployment(d.id, status === 'exited' ? { status, exitCode: state?.exitCode ?? null, exitedAt: ctx.now() } : { status });
@@ -162,7 +163,7 @@ export async function applyLifecycle(ctx: Context, engine: Engine, plan: ActionP
   const store = ctx.store();
   if (plan.action === 'stop') {
     ctx.reporter.step(`Stopping ${d.containerName ?? d.id}`);
-    if (d.containerId) await engine.stopContainer(d.containerId, stopGraceSeconds(d.config));
+    if (d.containerId) await runtimeOn(engine).stop(d.containerId, stopGraceSeconds(d.config));
     store.updateDeployment(d.id, { status: 'stopped' });
     store.addEvent(d.id, ctx.now(), 'stopped', 'stopped on request');
     ctx.reporter.done(`Stopped ${who(d)}`);

@@ -1,3 +1,4 @@
+import { runtimeOn } from '../adapters/runtime/containers.js';
 import { DeployError } from '../core/errors.js';
 import { decodeKeptLines, type LogLine } from '../core/logs.js';
 import { redactValues } from '../core/redact.js';
@@ -24,12 +25,12 @@ export async function readLogs(ctx: Context, d: Deployment, o: LogsOptions, prin
   const onLine = (l: LogLine) => print(secrets.length > 0 ? { ...l, message: redactValues(l.message, secrets) } : l);
   if (d.containerId) {
     const engine = await engineFor(ctx, d.endpoint);
-    const state = await engine.inspectContainer(d.containerId);
+    const state = await runtimeOn(engine).inspect(d.containerId);
     if (state) {
       if (o.follow) {
-        await engine.followLogs(d.containerId, { tail: o.tail, since: o.since }, onLine, ctx.signal);
+        await runtimeOn(engine).followLogs(d.containerId, { tail: o.tail, since: o.since }, onLine, ctx.signal);
       } else {
-        for (const line of await engine.logs(d.containerId, { tail: o.tail, since: o.since })) onLine(line);
+        for (const line of await runtimeOn(engine).logs(d.containerId, { tail: o.tail, since: o.since })) onLine(line);
       }
       return { source: 'container', truncated: false, savedAt: null };
     }

@@ -1,3 +1,4 @@
+import { runtimeOn } from '../adapters/runtime/containers.js';
 import { stopGraceSeconds } from '../core/container-spec.js';
 import type { Engine } from '../adapters/docker/engine.js';
 import { machineId, processAlive } from '../adapters/machine.js';
@@ -66,7 +67,7 @@ export async function recoverApp(ctx: Context, engine: Engine, app: string): Pro
   for (const d of store.list({ app, statuses: ['interrupted', 'failed'] })) {
     if (d.endpoint !== url || !d.containerId) continue;
     await keepLogs(engine, store, d, ctx.now());
-    await engine.removeContainer(d.containerId);
+    await runtimeOn(engine).remove(d.containerId);
     if (d.readyAt === null && d.image === imageRef(d.app, d.id)) await engine.removeImage(d.image).catch(() => false);
     store.updateDeployment(d.id, { containerId: null });
     store.addEvent(d.id, ctx.now(), 'cleaned', 'its container was removed by the recovery (logs kept)');
@@ -74,12 +75,12 @@ export async function recoverApp(ctx: Context, engine: Engine, app: string): Pro
   }
   // A container still named ".starting" under the app's lock has no process working on it: a deploy died before
   // its gate passed, perhaps before it could even record the container's id. It never served; it goes.
-  for (const c of await engine.listContainers({ [LABEL.app]: app })) {
+  for (const c of await runtimeOn(engine).list({ [LABEL.app]: app })) {
     if (!isUnproven(c.name)) continue;
     const id = c.labels[LABEL.id];
     const d = id ? store.getDeployment(id) : null;
     if (d && d.endpoint === url) await keepLogs(engine, store, { ...d, containerId: c.id }, ctx.now());
-    await engine.removeContainer(c.id);
+    await runtimeOn(engine).remove(c.id);
     if (d) {
       if (IN_PROGRESS.includes(d.status)) markInterrupted(ctx, d, 'no process was working on it');
       store.updateDeployment(d.id, { containerId: null });
@@ -99,26 +100,26 @@ export async function recoverApp(ctx: Context, engine: Engine, app: string): Pro
   for (const d of store.list({ app, statuses: ['running', 'stopped'] })) {
     if (d.endpoint !== url || !current || d.id === current.id || d.createdAt > current.createdAt) continue;
     if (d.containerId) {
-      await engine.stopContainer(d.containerId, stopGraceSeconds(d.config));
+      await runtimeOn(engine).stop(d.containerId, stopGraceSeconds(d.config));
       await keepLogs(engine, store, d, ctx.now());
-      await engine.removeContainer(d.containerId);
+      await runtimeOn(engine).remove(d.containerId);
     }
     store.updateDeployment(d.id, { status: 'superseded', containerId: null, supersededBy: current.id, rolledBack: current.kind === 'rollback' });
     store.addEvent(d.id, ctx.now(), 'superseded', `replaced by v${current.version} (${current.id}); retired by the recovery`);
     done.push(`retired ${who(d)}, which v${current.version} had replaced when its process died`);
   }
   if (current?.status === 'running' && current.containerId && current.endpoint === url) {
-    const state = await engine.inspectContainer(current.containerId);
+    const state = await runtimeOn(engine).inspect(current.containerId);
     // A stop-first switch may have asked the engine to stop it, and the engine may still be at it (an app that
     // ignores SIGTERM takes the whole stop timeout): starting it now would be undone by that stop. Stopping it
     // ourselves waits for the stop in flight; then it is started.
     if (state?.running && stopsInFlight.length > 0) {
-      await engine.stopContainer(current.containerId, stopGraceSeconds(current.config));
-      await engine.startContainer(current.containerId);
+      await runtimeOn(engine).stop(current.containerId, stopGraceSeconds(current.config));
+      await runtimeOn(engine).start(current.containerId);
       store.addEvent(current.id, ctx.now(), 'restored', 'started again once the interrupted switch-over had stopped it');
       done.push(`started ${who(current)} again once the engine had finished stopping it for the interrupted switch-over`);
     } else if (state && !state.running && !state.restarting) {
-      await engine.startContainer(current.containerId);
+      await runtimeOn(engine).start(current.containerId);
       store.addEvent(current.id, ctx.now(), 'restored', 'started again: an interrupted switch-over had stopped it');
       done.push(`started ${who(current)} again: the interrupted switch-over had stopped it`);
     }

@@ -1,3 +1,4 @@
+import { runtimeOn } from '../adapters/runtime/containers.js';
 import { stopGraceSeconds } from '../core/container-spec.js';
 import type { ContainerEvent, Engine, ImageInfo } from '../adapters/docker/engine.js';
 import { DeployError } from '../core/errors.js';
@@ -79,17 +80,17 @@ export async function release(ctx: Context, engine: Engine, tracker: Tracker, im
         tracker.update({ containerId: id });
         return id;
       }),
-      old ? old.engine.stopContainer(old.id, stopGraceSeconds(old.d.config)) : Promise.resolve(),
+      old ? runtimeOn(old.engine).stop(old.id, stopGraceSeconds(old.d.config)) : Promise.resolve(),
     ]);
     if (creating.status === 'rejected') throw creating.reason;
     if (stopping.status === 'rejected') throw stopping.reason;
     if (old) store.addEvent(old.d.id, ctx.now(), 'stopped', `stopped to free its ports for v${d.version}`);
     const created = creating.value;
     const listeners: Array<(e: ContainerEvent) => void> = [];
-    const watch = await engine.watch(created, (e) => listeners.forEach((fn) => fn(e)));
+    const watch = await runtimeOn(engine).watch(created, (e) => listeners.forEach((fn) => fn(e)));
     try {
       try {
-        await engine.startContainer(created);
+        await runtimeOn(engine).start(created);
       } catch (error) {
         if (error instanceof DeployError) throw error;
         const reason = (error as Error).message.replace(/^start container: /, '');
@@ -121,7 +122,7 @@ export async function release(ctx: Context, engine: Engine, tracker: Tracker, im
     }
     // Proven: the engine is told first (its name loses ".starting"), then the store, in one write retried while
     // another process holds the store; if either cannot be done, the switch is undone rather than left half told.
-    await engine.renameContainer(created, name);
+    await runtimeOn(engine).rename(created, name);
     await recordServing(ctx, tracker);
   } catch (error) {
     await undo(ctx, engine, tracker, containerId, stoppedOld ? { d: plan.replaces as Deployment, engine: oldEngine as Engine } : null, secrets);
@@ -131,7 +132,7 @@ export async function release(ctx: Context, engine: Engine, tracker: Tracker, im
     if (error instanceof DeployError && plan.replaces) {
       // Said only as the engine has it: the old container is looked at, not assumed.
       const old = plan.replaces;
-      const state = old.containerId && oldEngine ? await oldEngine.inspectContainer(old.containerId).catch(() => undefined) : null;
+      const state = old.containerId && oldEngine ? await runtimeOn(oldEngine).inspect(old.containerId).catch(() => undefined) : null;
       const still =
         state === undefined
           ? ` Whether v${old.version} (${old.id}) still serves could not be checked: the engine did not answer.`
@@ -212,7 +213,7 @@ async function undo(
   }
   if (containerId) {
     try {
-      await engine.removeContainer(containerId);
+      await runtimeOn(engine).remove(containerId);
       tracker.update({ containerId: null });
     } catch (error) {
       r.warn(`Could not remove container ${containerId.slice(0, 12)}: ${(error as Error).message}`);
@@ -221,7 +222,7 @@ async function undo(
   if (stopped?.d.containerId) {
     try {
       r.step(`Starting v${stopped.d.version} again`);
-      await stopped.engine.startContainer(stopped.d.containerId);
+      await runtimeOn(stopped.engine).start(stopped.d.containerId);
       r.done(`v${stopped.d.version} (${stopped.d.id}) is serving again`);
       ctx.store().addEvent(stopped.d.id, ctx.now(), 'restored', `started again after v${d.version} failed`);
     } catch (error) {
@@ -235,9 +236,9 @@ async function retire(ctx: Context, engine: Engine, old: Deployment, by: Deploym
   const store = ctx.store();
   if (old.containerId) {
     ctx.reporter.step(`Retiring v${old.version}`);
-    if (!alreadyStopped) await engine.stopContainer(old.containerId, stopGraceSeconds(old.config));
+    if (!alreadyStopped) await runtimeOn(engine).stop(old.containerId, stopGraceSeconds(old.config));
     await keepLogs(engine, store, old, ctx.now());
-    await engine.removeContainer(old.containerId);
+    await runtimeOn(engine).remove(old.containerId);
   }
   store.updateDeployment(old.id, { status: 'superseded', containerId: null, supersededBy: by.id, rolledBack: by.kind === 'rollback' });
   store.addEvent(old.id, ctx.now(), 'superseded', `replaced by v${by.version} (${by.id})`);

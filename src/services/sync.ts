@@ -1,3 +1,4 @@
+import { runtimeOn } from '../adapters/runtime/containers.js';
 import type { ContainerState, ContainerSummary, Engine } from '../adapters/docker/engine.js';
 import { isUnproven, LABEL } from '../core/names.js';
 import { containerUp, observe } from '../core/observed.js';
@@ -108,7 +109,7 @@ export async function syncEngine(ctx: Context, engine: Engine, app?: string, opt
 
   const readAt = ctx.now();
   const [containers, images, locks] = await Promise.all([
-    engine.listContainers(app ? { [LABEL.app]: app } : { [LABEL.app]: null }),
+    runtimeOn(engine).list(app ? { [LABEL.app]: app } : { [LABEL.app]: null }),
     imagesOf(engine, app),
     options.underLock ? Promise.resolve([]) : engine.listContainers(app ? { [LABEL.lock]: app } : { [LABEL.lock]: null }),
   ]);
@@ -146,7 +147,7 @@ export async function syncEngine(ctx: Context, engine: Engine, app?: string, opt
     // The listing says enough about containers this store knows; only a stranger's is inspected (for the
     // secret values in its environment and when it started).
     if (!store.getDeployment(id) && !label) continue;
-    const state = store.getDeployment(id) ? null : await engine.inspectContainer(c.id);
+    const state = store.getDeployment(id) ? null : await runtimeOn(engine).inspect(c.id);
     live.set(id, { label, app: a, version: label?.version ?? Number(c.labels[LABEL.version] ?? 0), summary: c, state });
   }
   const built = new Map<string, { label: RecordLabel; imageId: string }>();
@@ -218,7 +219,7 @@ export async function syncEngine(ctx: Context, engine: Engine, app?: string, opt
       let observation = observe(record, { state: l.summary.state, exitCode: l.summary.exitCode }, ctx.now());
       if (observation?.status === 'exited') {
         // The listing names the exit code; the time it exited takes an inspection (only when the state changed).
-        const state = await engine.inspectContainer(l.summary.id);
+        const state = await runtimeOn(engine).inspect(l.summary.id);
         if (state) observation = observe(record, { state: state.restarting ? 'restarting' : state.status, exitCode: state.exitCode, finishedAt: state.finishedAt }, ctx.now());
       }
       if (observation) correct(record, observation.status, { containerId: l.summary.id, exitCode: observation.exitCode, exitedAt: observation.exitedAt, checkedAt: ctx.now() }, `${observation.why}, as the engine says`);
@@ -233,7 +234,7 @@ export async function syncEngine(ctx: Context, engine: Engine, app?: string, opt
     const holder = current ? live.get(current) : undefined;
     if (holder && Object.values(env).some((v) => v.secret)) {
       // The listing gave no environment; the live container's inspection has the secret values.
-      holder.state ??= await engine.inspectContainer(holder.summary.id);
+      holder.state ??= await runtimeOn(engine).inspect(holder.summary.id);
       env = withSecrets(env, holder.state?.env ?? null);
     }
     if (!servedPerCurrent(label, holder)) {

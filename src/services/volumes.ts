@@ -1,6 +1,6 @@
 import type { Engine } from '../adapters/docker/engine.js';
 import { ApiError } from '../adapters/docker/api.js';
-import { containerSpec } from '../core/container-spec.js';
+import { runtimeOn } from '../adapters/runtime/containers.js';
 import { DeployError } from '../core/errors.js';
 import { LABEL } from '../core/names.js';
 import { planMounts, volumeLabels, type PlannedVolume } from '../core/volumes.js';
@@ -66,10 +66,7 @@ export async function createAppContainer(ctx: Context, engine: Engine, d: Deploy
   await assertNetworks(engine, d);
   await ensureVolumes(ctx, engine, d, plan.volumes);
   try {
-    const id = await engine.createContainer(containerSpec(d, ref, name, imageVolumes));
-    // The first network is joined at creation; the others now, before the container starts.
-    for (const network of (d.config.networks ?? []).slice(1)) await engine.connectNetwork(network, id, [d.app]);
-    return id;
+    return await runtimeOn(engine).create(d, ref, name, imageVolumes);
   } catch (error) {
     // The engine checks a bind mount's host path, which lives on the engine's machine, not necessarily this one.
     if (error instanceof ApiError && /No command specified/i.test(error.message)) {
