@@ -1,5 +1,9 @@
-import { runtimeOn } from '../adapters/runtime/containers.js';
-import type { ContainerEvent, Engine } from '../adapters/docker/engine.js';
+import type { LivenessEvent, Runtime } from '../adapters/runtime/runtime.js';
+import { stopGraceSeconds } from '../core/container-spec.js';
+import { DeployError } from '../core/errors.js';
+import { redactValues } from '../core/redact.js';
+import type { Deployment } from '../core/types.js';
+import type { Context } from '../context.js';
 import { CONNECTION_LOST } from '../adapters/docker/events.js';
 import { probe } from '../adapters/http-probe.js';
 import { durationInProse } from '../core/duration.js';
@@ -85,11 +89,11 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
  * the app can answer it.
  */
 export async function waitHealthy(
-  engine: Engine,
+  runtime: Runtime,
   containerId: string,
   config: DeployConfig,
   target: HealthGate,
-  events: { subscribe(fn: (e: ContainerEvent) => void): void },
+  events: { subscribe(fn: (e: LivenessEvent) => void): void },
   signal: AbortSignal,
 ): Promise<GateResult> {
   const hc = config.healthCheck;
@@ -124,7 +128,7 @@ export async function waitHealthy(
 
   try {
     // The container may have died or turned healthy before the watch began.
-    const first = await runtimeOn(engine).inspect(containerId);
+    const first = await runtime.inspect(containerId);
     if (!first) return { ok: false, reason: 'the container disappeared' };
     if (!first.running && !first.restarting) return { ok: false, reason: `the container exited with code ${first.exitCode}${first.error ? ` (${first.error})` : ''}` };
     if (target.mode === 'healthcheck' && first.health === 'healthy') healthy = true;
@@ -158,11 +162,64 @@ export async function waitHealthy(
     await sleep(hc.settleMs, stop.signal);
     if (failure) return { ok: false, reason: failure, engineLost };
     if (signal.aborted) return { ok: false, reason: 'interrupted' };
-    const after = await runtimeOn(engine).inspect(containerId);
+    const after = await runtime.inspect(containerId);
     if (!after?.running || after.restarting) return { ok: false, reason: `the container is not running (${after?.status ?? 'gone'})` };
     if (after.restartCount > first.restartCount) return { ok: false, reason: 'the container restarted while it was being watched' };
     return { ok: true, detail: `still running after ${durationInProse(hc.settleMs)}` };
   } finally {
     signal.removeEventListener('abort', onAbort);
+  }
+}
+
+export interface StartGatedOptions {
+  /** Restart it in place (deploy restart) rather than start it. */
+  restart?: boolean;
+  /** Values masked in whatever the failure says (the app may print its secrets). */
+  secrets: readonly string[];
+  /** Called once it has started, before the wait. */
+  onStarted?: () => void;
+}
+
+/**
+ * The one way a deployment's workload is started and judged — by a release, `deploy start` and `deploy restart`:
+ * start it with its liveness watched, then wait for its gate. A failure is a DeployError that says which
+ * (could not start, with the port-in-use hint; engine lost; interrupted; failed its gate, secrets masked).
+ * Returns what the gate saw.
+ */
+export async function startGated(ctx: Context, runtime: Runtime, d: Deployment, id: string, gate: HealthGate, o: StartGatedOptions): Promise<string> {
+  const who = `${d.app} v${d.version} (${d.id})`;
+  const listeners: Array<(e: LivenessEvent) => void> = [];
+  const watch = await runtime.watch(id, (e) => listeners.forEach((fn) => fn(e)));
+  try {
+    try {
+      if (o.restart) await runtime.restart(id, stopGraceSeconds(d.config));
+      else await runtime.start(id);
+    } catch (error) {
+      if (error instanceof DeployError) throw error;
+      const reason = redactValues((error as Error).message.replace(/^(re)?start container: /, ''), o.secrets);
+      throw new DeployError('start_failed', `${who} could not start: ${reason}`, {
+        hint: /port is already allocated|address already in use/i.test(reason)
+          ? 'Another program holds that host port: free it, or publish on another one with --port.'
+          : `See its output: deploy logs ${d.id}`,
+      });
+    }
+    o.onStarted?.();
+    ctx.reporter.step(`Waiting for ${gate.waitingFor}`);
+    const result = await waitHealthy(runtime, id, d.config, gate, { subscribe: (fn) => listeners.push(fn) }, ctx.signal);
+    if (!result.ok && result.engineLost) {
+      throw new DeployError('docker_unreachable', `Lost the connection to the Docker Engine at ${runtime.endpoint} while ${who} was starting`, {
+        hint: 'Check the engine, then run the command again. The previous deployment is on that engine too: check it serves once the engine is back.',
+      });
+    }
+    if (!result.ok && ctx.signal.aborted) {
+      throw new DeployError('interrupted', `${who} was interrupted before it became healthy`, { hint: 'Run the command again when ready.' });
+    }
+    if (!result.ok) {
+      throw new DeployError('health_failed', `${who} failed its health check: ${redactValues(result.reason, o.secrets)}`, { hint: `See its output: deploy logs ${d.id}` });
+    }
+    ctx.reporter.done(`Healthy: ${result.detail}`);
+    return result.detail;
+  } finally {
+    watch.close();
   }
 }

@@ -1,13 +1,14 @@
 import { runtimeOn } from '../adapters/runtime/containers.js';
 import { stopGraceSeconds } from '../core/container-spec.js';
-import type { ContainerEvent, Engine } from '../adapters/docker/engine.js';
+import type { Engine } from '../adapters/docker/engine.js';
 import { planTarget, type ActionPlan } from '../core/action-plan.js';
 import { DeployError } from '../core/errors.js';
 import { containerName } from '../core/names.js';
 import { CURRENT_STATUSES, type Deployment } from '../core/types.js';
 import type { Context } from '../context.js';
 import { engineFor } from './engines.js';
-import { chooseGate, waitHealthy } from './health.js';
+import { chooseGate, startGated } from './health.js';
+import { secretValues } from './keep-logs.js';
 import { planGate, servingNow } from './planning.js';
 import { currentDeployment } from './current.js';
 import { createAppContainer } from './volumes.js';
@@ -116,36 +117,25 @@ async function bringUp(ctx: Context, engine: Engine, d: Deployment, restart: boo
   const { id, recreated } = await ensureContainer(ctx, engine, d);
   const image = await engine.inspectImage(d.imageId ?? d.image ?? '');
   const target = chooseGate(d.config, image?.hasHealthcheck ?? false, engine.endpoint.url, image?.healthcheckIntervalMs ?? null);
-  const listeners: Array<(e: ContainerEvent) => void> = [];
-  const watch = await runtimeOn(engine).watch(id, (e) => listeners.forEach((fn) => fn(e)));
+  const runtime = runtimeOn(engine);
+  r.step(`${restart && !recreated ? 'Restarting' : 'Starting'} ${d.containerName ?? id.slice(0, 12)}`);
   try {
-    r.step(`${restart && !recreated ? 'Restarting' : 'Starting'} ${d.containerName ?? id.slice(0, 12)}`);
-    try {
-      if (restart && !recreated) await runtimeOn(engine).restart(id, stopGraceSeconds(d.config));
-      else await runtimeOn(engine).start(id);
-    } catch (error) {
-      if (error instanceof DeployError) throw error;
-      throw new DeployError('start_failed', `${who(d)} could not start: ${(error as Error).message.replace(/^(re)?start container: /, '')}`, {
-        hint: `See its output: deploy logs ${d.id}`,
-      });
+    await startGated(ctx, runtime, d, id, target, { restart: restart && !recreated, secrets: secretValues(store, d) });
+  } catch (error) {
+    if (!(error instanceof DeployError)) throw error;
+    if (error.code === 'interrupted') {
+      throw new DeployError('interrupted', `Interrupted while ${who(d)} was starting; it was left as the engine has it.`, { hint: `See: deploy inspect ${d.id}`, cause: error });
     }
-    const gate = await waitHealthy(engine, id, d.config, target, { subscribe: (fn) => listeners.push(fn) }, ctx.signal);
-    if (!gate.ok && ctx.signal.aborted) {
-      throw new DeployError('interrupted', `Interrupted while ${who(d)} was starting; it was left as the engine has it.`, { hint: `See: deploy inspect ${d.id}` });
-    }
-    if (!gate.ok) {
-      const state = await runtimeOn(engine).inspect(id);
-      // Not running after a start it was asked for: it died on its own (exited), it was not stopped on purpose.
-      const status = state?.running ? 'running' : 'exited';
-      store.updateDeployment(d.id, status === 'exited' ? { status, exitCode: state?.exitCode ?? null, exitedAt: ctx.now() } : { status });
-      store.addEvent(d.id, ctx.now(), 'unhealthy', gate.reason);
-      throw new DeployError('health_failed', `${who(d)} ${restart ? 'restarted' : 'started'} but failed its health check: ${gate.reason}.`, {
-        hint: `See its output: deploy logs ${d.id}. To go back to an earlier release: deploy rollback ${d.app}`,
-      });
-    }
-    r.done(`Healthy: ${gate.detail}`);
-  } finally {
-    watch.close();
+    if (error.code !== 'health_failed') throw error;
+    const state = await runtime.inspect(id);
+    // Not running after a start it was asked for: it died on its own (exited), it was not stopped on purpose.
+    const status = state?.running ? 'running' : 'exited';
+    store.updateDeployment(d.id, status === 'exited' ? { status, exitCode: state?.exitCode ?? null, exitedAt: ctx.now() } : { status });
+    store.addEvent(d.id, ctx.now(), 'unhealthy', error.message.replace(/^.*? failed its health check: /, ''));
+    throw new DeployError('health_failed', `${error.message.replace(' failed its health check', ` ${restart ? 'restarted' : 'started'} but failed its health check`)}.`, {
+      hint: `See its output: deploy logs ${d.id}. To go back to an earlier release: deploy rollback ${d.app}`,
+      cause: error,
+    });
   }
   store.updateDeployment(d.id, { status: 'running' });
   store.addEvent(d.id, ctx.now(), restart ? 'restarted' : 'started', restart ? 'restarted in place' : 'started again');

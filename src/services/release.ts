@@ -1,6 +1,6 @@
 import { runtimeOn } from '../adapters/runtime/containers.js';
 import { stopGraceSeconds } from '../core/container-spec.js';
-import type { ContainerEvent, Engine, ImageInfo } from '../adapters/docker/engine.js';
+import type { Engine, ImageInfo } from '../adapters/docker/engine.js';
 import { DeployError } from '../core/errors.js';
 import { containerName, imageRef, unprovenName } from '../core/names.js';
 import { planSwitch } from '../core/plan.js';
@@ -11,7 +11,7 @@ import type { Context } from '../context.js';
 import { sanitize } from '../ui/sanitize.js';
 import { engineFor } from './engines.js';
 import { currentDeployment } from './current.js';
-import { chooseGate, waitHealthy } from './health.js';
+import { chooseGate, startGated } from './health.js';
 import { keepLogs, secretValues } from './keep-logs.js';
 import type { Tracker } from './tracker.js';
 import { createAppContainer } from './volumes.js';
@@ -86,40 +86,10 @@ export async function release(ctx: Context, engine: Engine, tracker: Tracker, im
     if (stopping.status === 'rejected') throw stopping.reason;
     if (old) store.addEvent(old.d.id, ctx.now(), 'stopped', `stopped to free its ports for v${d.version}`);
     const created = creating.value;
-    const listeners: Array<(e: ContainerEvent) => void> = [];
-    const watch = await runtimeOn(engine).watch(created, (e) => listeners.forEach((fn) => fn(e)));
-    try {
-      try {
-        await runtimeOn(engine).start(created);
-      } catch (error) {
-        if (error instanceof DeployError) throw error;
-        const reason = (error as Error).message.replace(/^start container: /, '');
-        throw new DeployError('start_failed', `${d.app} v${d.version} (${d.id}) could not start: ${reason}`, {
-          hint: /port is already allocated|address already in use/i.test(reason)
-            ? 'Another program holds that host port: free it, or publish on another one with --port.'
-            : `See its output: deploy logs ${d.id}`,
-        });
-      }
-      tracker.update({ startedAt: ctx.now() }, { type: 'started', message: `container ${created.slice(0, 12)} started` });
-      r.step(`Waiting for ${target.waitingFor}`);
-      const gate = await waitHealthy(engine, created, d.config, target, { subscribe: (fn) => listeners.push(fn) }, ctx.signal);
-      if (!gate.ok && gate.engineLost) {
-        throw new DeployError('docker_unreachable', `Lost the connection to the Docker Engine at ${engine.endpoint.url} while ${d.app} v${d.version} (${d.id}) was starting`, {
-          hint: 'Check the engine, then deploy again. The previous deployment is on that engine too: check it serves once the engine is back.',
-        });
-      }
-      if (!gate.ok && ctx.signal.aborted) {
-        throw new DeployError('interrupted', `${d.app} v${d.version} (${d.id}) was interrupted before it became healthy`, { hint: 'Deploy again when ready.' });
-      }
-      if (!gate.ok) {
-        throw new DeployError('health_failed', `${d.app} v${d.version} (${d.id}) failed its health check: ${redactValues(gate.reason, secrets)}`, {
-          hint: `See its output: deploy logs ${d.id}`,
-        });
-      }
-      r.done(`Healthy: ${gate.detail}`);
-    } finally {
-      watch.close();
-    }
+    await startGated(ctx, runtimeOn(engine), d, created, target, {
+      secrets,
+      onStarted: () => tracker.update({ startedAt: ctx.now() }, { type: 'started', message: `container ${created.slice(0, 12)} started` }),
+    });
     // Proven: the engine is told first (its name loses ".starting"), then the store, in one write retried while
     // another process holds the store; if either cannot be done, the switch is undone rather than left half told.
     await runtimeOn(engine).rename(created, name);
