@@ -22,7 +22,7 @@ import { secretsFor } from './build-secrets.js';
 import { assertNetworks } from './volumes.js';
 import { resolveEndpoint } from './engines.js';
 import { lockSyncRecover } from './lock-sync-recover.js';
-import { release } from './release.js';
+import { trafficFor } from './traffic/published-ports.js';
 import { currentDeployment } from './current.js';
 import { commitRange, planGate, servingEffect, servingNow } from './planning.js';
 import { pruneAfterDeploy } from './retention.js';
@@ -182,34 +182,34 @@ export async function deploy(ctx: Context, o: DeployOptions): Promise<DeployOutc
 
   return lockSyncRecover(ctx, engine, app, `deploy of ${refAndCommit(src.ref, src.commit)}`, async (): Promise<DeployOutcome> => {
     const store = ctx.store();
-    if (o.dryRun) {
-      const current = currentDeployment(ctx, app);
-      const effect = servingEffect(current, config, app);
-      const image = { how: 'build' as const, noCache: config.noCache, reason: 'a deploy builds its commit' };
-      const version = (store.list({ app, limit: 1 })[0]?.version ?? 0) + 1;
-      const plan: ActionPlan = {
-        action: 'deploy',
-        app,
-        title: `Deploy ${app} ${refAndCommit(src.ref, src.commit)} as v${version}`,
-        endpoint: endpoint.url,
-        target: null,
-        source: src,
-        newVersion: version,
-        image,
-        config,
-        overrides: flags,
-        current: servingNow(current),
-        commitRange: await commitRange(git, src.root, current, src.commit),
-        gate: await planGate(engine, git, image, src, config),
-        serving: effect.text,
-        switchStrategy: effect.strategy,
-        changes: current ? diffConfig(current.config, config) : [],
-        changesAgainst: current ? `against v${current.version}, serving now:` : null,
-        noop: null,
-        warnings: [],
-      };
-      return { plan, deployment: null };
-    }
+    // A deploy makes a plan like every other changing command: what --dry-run prints is what is carried out (the
+    // parts only a person reads, the commit range and the gate in words, are worked out only to be shown).
+    const current = currentDeployment(ctx, app);
+    const effect = servingEffect(current, config, app);
+    const image = { how: 'build' as const, noCache: config.noCache, reason: 'a deploy builds its commit' };
+    const version = (store.list({ app, limit: 1 })[0]?.version ?? 0) + 1;
+    const plan: ActionPlan = {
+      action: 'deploy',
+      app,
+      title: `Deploy ${app} ${refAndCommit(src.ref, src.commit)} as v${version}`,
+      endpoint: endpoint.url,
+      target: null,
+      source: src,
+      newVersion: version,
+      image,
+      config,
+      overrides: flags,
+      current: servingNow(current),
+      commitRange: o.dryRun ? await commitRange(git, src.root, current, src.commit) : null,
+      gate: o.dryRun ? await planGate(engine, git, image, src, config) : null,
+      serving: effect.text,
+      switchStrategy: effect.strategy,
+      changes: current ? diffConfig(current.config, config) : [],
+      changesAgainst: current ? `against v${current.version}, serving now:` : null,
+      noop: null,
+      warnings: [],
+    };
+    if (o.dryRun) return { plan, deployment: null };
     const tracker = startRecord(ctx, { app, kind: 'deploy', parentId: null, source: src, image: null, endpoint: endpoint.url, config, overrides: flags, actor });
     const d = tracker.deployment;
     // A new app learns where its code is at once; a known one only from a deploy that works, so a failed try of
@@ -221,7 +221,7 @@ export async function deploy(ctx: Context, o: DeployOptions): Promise<DeployOutc
     );
     await runToEnd(ctx, tracker, async () => {
       const image = await buildImage(ctx, engine, git, tracker, src, buildSecrets);
-      await release(ctx, engine, tracker, image);
+      await trafficFor(config).switchOver(ctx, engine, tracker, image, plan.switchStrategy ?? 'start-first');
     });
     store.rememberSource(app, src.origin, d.createdAt);
     await pruneAfterDeploy(ctx, engine, app, config.retention);

@@ -1,5 +1,4 @@
 import { runtimeOn } from '../adapters/runtime/containers.js';
-import { stopGraceSeconds } from '../core/container-spec.js';
 import type { Engine } from '../adapters/docker/engine.js';
 import { planTarget, type ActionPlan } from '../core/action-plan.js';
 import { DeployError } from '../core/errors.js';
@@ -11,6 +10,7 @@ import { chooseGate, startGated } from './health.js';
 import { secretValues } from './keep-logs.js';
 import { planGate, servingNow } from './planning.js';
 import { currentDeployment } from './current.js';
+import { trafficFor } from './traffic/published-ports.js';
 import { createAppContainer } from './volumes.js';
 
 export type LifecycleAction = 'stop' | 'start' | 'restart';
@@ -153,7 +153,7 @@ export async function applyLifecycle(ctx: Context, engine: Engine, plan: ActionP
   const store = ctx.store();
   if (plan.action === 'stop') {
     ctx.reporter.step(`Stopping ${d.containerName ?? d.id}`);
-    if (d.containerId) await runtimeOn(engine).stop(d.containerId, stopGraceSeconds(d.config));
+    await trafficFor(d.config).withdraw(ctx, engine, d);
     store.updateDeployment(d.id, { status: 'stopped' });
     store.addEvent(d.id, ctx.now(), 'stopped', 'stopped on request');
     ctx.reporter.done(`Stopped ${who(d)}`);

@@ -2,9 +2,9 @@ import type { Engine } from '../adapters/docker/engine.js';
 import type { Git } from '../adapters/git.js';
 import { describeCommitRange, type ActionPlan, type ImageSource, type PlannedGate, type ServingNow } from '../core/action-plan.js';
 import { healthcheckOf } from '../core/dockerfile.js';
-import { planSwitch } from '../core/plan.js';
 import type { DeployConfig, Deployment } from '../core/types.js';
 import { chooseGate } from './health.js';
+import { trafficFor } from './traffic/published-ports.js';
 import { posix } from 'node:path';
 
 /** What serves the app now, as a plan shows it. */
@@ -12,16 +12,9 @@ export function servingNow(d: Deployment | null): ServingNow | null {
   return d ? { id: d.id, version: d.version, status: d.status, commit: d.commit } : null;
 }
 
-/** "what happens to the deployment serving now", in words. */
+/** "what happens to the deployment serving now", in words, and the switch strategy: the traffic seam decides. */
 export function servingEffect(current: Deployment | null, next: DeployConfig | null, app: string): { text: string; strategy: ActionPlan['switchStrategy'] } {
-  if (!current) return { text: `nothing serves ${app} yet; this one serves once healthy`, strategy: next ? 'start-first' : null };
-  const who = `v${current.version} (${current.id})`;
-  if (current.status !== 'running') return { text: `${who} is ${current.status}; this one replaces it once healthy`, strategy: 'start-first' };
-  if (!next) return { text: `${who} serves now`, strategy: null };
-  const plan = planSwitch(current, next.ports);
-  return plan.strategy === 'stop-first'
-    ? { text: `${who} stops first (it holds the same host port), and starts again if this one fails its check`, strategy: 'stop-first' }
-    : { text: `${who} serves until this one is healthy, then retires`, strategy: 'start-first' };
+  return trafficFor(next).decide(current, next, app);
 }
 
 /**

@@ -16,7 +16,7 @@ import { buildImage, type BuiltImage } from './build.js';
 import { actorOf, runToEnd } from './deploy.js';
 import { currentDeployment } from './current.js';
 import { commitRange, planGate, servingEffect, servingNow } from './planning.js';
-import { release } from './release.js';
+import { trafficFor } from './traffic/published-ports.js';
 import { pruneAfterDeploy } from './retention.js';
 import { readProjectSettings } from './source.js';
 import { startRecord } from './tracker.js';
@@ -350,7 +350,7 @@ export async function applyRedeployOrRollback(ctx: Context, engine: Engine, plan
     } else {
       image = await buildImage(ctx, engine, await ctx.git(), tracker, await sourceOf(ctx, t, true), buildSecrets);
     }
-    await release(ctx, engine, tracker, image);
+    await trafficFor(plan.config).switchOver(ctx, engine, tracker, image, plan.switchStrategy ?? 'start-first');
   });
   await pruneAfterDeploy(ctx, engine, d.app, d.config.retention);
   return tracker.deployment;

@@ -3,7 +3,8 @@ import { stopGraceSeconds } from '../core/container-spec.js';
 import type { Engine, ImageInfo } from '../adapters/docker/engine.js';
 import { DeployError } from '../core/errors.js';
 import { containerName, imageRef, unprovenName } from '../core/names.js';
-import { planSwitch } from '../core/plan.js';
+import type { SwitchStrategy } from '../core/plan.js';
+import { compensations, switchSteps, type Compensation, type SwitchStep } from '../core/switch-over.js';
 import { formatPort } from '../core/ports.js';
 import { redactValues } from '../core/redact.js';
 import type { DeployConfig, Deployment } from '../core/types.js';
@@ -36,13 +37,15 @@ export function unpublishedPorts(config: DeployConfig, exposed: readonly string[
  * one, or after stopping it when they share a host port), pass the health gate, then retire the old one.
  * Any failure removes the new container and leaves the old one serving.
  */
-export async function release(ctx: Context, engine: Engine, tracker: Tracker, image: ImageInfo & { ref: string }): Promise<Deployment> {
+export async function release(ctx: Context, engine: Engine, tracker: Tracker, image: ImageInfo & { ref: string }, strategy: SwitchStrategy): Promise<Deployment> {
   const store = ctx.store();
   const r = ctx.reporter;
   const d = tracker.deployment;
   const current = currentDeployment(ctx, d.app);
-  const serving = current?.status === 'running' && current.id !== d.id ? current : null;
-  const plan = planSwitch(serving, d.config.ports);
+  const replaces = current && current.id !== d.id ? current : null;
+  // The plan's decision (start-first, or stop-first when the old one holds the same host port), made once.
+  const steps = switchSteps({ strategy, replacing: replaces?.status === 'running' });
+  const begun: SwitchStep[] = [];
   const name = containerName(d.app, d.version, d.id);
   const secrets = secretValues(store, d);
 
@@ -58,20 +61,20 @@ export async function release(ctx: Context, engine: Engine, tracker: Tracker, im
   r.step(`Starting ${name}${d.config.ports.length ? ` on ${d.config.ports.map(formatPort).join(', ')}` : ''}`);
   tracker.update({ status: 'starting', containerName: name }, { type: 'starting', message: `creating container ${name}` });
 
-  let stoppedOld = false;
   let containerId: string | null = null;
   let oldEngine: Engine | null = null;
   try {
-    oldEngine = plan.replaces ? await engineFor(ctx, plan.replaces.endpoint, engine) : null;
+    oldEngine = replaces ? await engineFor(ctx, replaces.endpoint, engine) : null;
     // Stop-first: the old one stops while the new one is created (creating binds no port). Once its stop has
     // begun, a failure starts it again (starting one that never stopped does nothing).
-    const old = plan.strategy === 'stop-first' && plan.replaces?.containerId && oldEngine ? { d: plan.replaces, id: plan.replaces.containerId, engine: oldEngine } : null;
+    const old = steps.includes('stop-old') && replaces?.containerId && oldEngine ? { d: replaces, id: replaces.containerId, engine: oldEngine } : null;
     if (old) {
       r.step(`Stopping v${old.d.version} first: it holds ${old.d.config.ports.map(formatPort).join(', ')}`);
       // Recorded before the engine is asked: if this process dies now, the recovery knows a stop may be in flight.
       tracker.event('stopping-old', `stopping v${old.d.version} (${old.d.id}) to free its ports`);
-      stoppedOld = true;
+      begun.push('stop-old');
     }
+    begun.push('create-new');
     const [creating, stopping] = await Promise.allSettled([
       // The tag is unique to its build and never moves, and reads better than an id in `docker ps`.
       createAppContainer(ctx, engine, d, image, unprovenName(name)).then((id) => {
@@ -86,22 +89,24 @@ export async function release(ctx: Context, engine: Engine, tracker: Tracker, im
     if (stopping.status === 'rejected') throw stopping.reason;
     if (old) store.addEvent(old.d.id, ctx.now(), 'stopped', `stopped to free its ports for v${d.version}`);
     const created = creating.value;
+    begun.push('gate-new');
     await startGated(ctx, runtimeOn(engine), d, created, target, {
       secrets,
       onStarted: () => tracker.update({ startedAt: ctx.now() }, { type: 'started', message: `container ${created.slice(0, 12)} started` }),
     });
     // Proven: the engine is told first (its name loses ".starting"), then the store, in one write retried while
     // another process holds the store; if either cannot be done, the switch is undone rather than left half told.
+    begun.push('prove-new');
     await runtimeOn(engine).rename(created, name);
     await recordServing(ctx, tracker);
   } catch (error) {
-    await undo(ctx, engine, tracker, containerId, stoppedOld ? { d: plan.replaces as Deployment, engine: oldEngine as Engine } : null, secrets);
+    await undo(ctx, engine, tracker, compensations(begun), containerId, replaces && oldEngine ? { d: replaces, engine: oldEngine } : null, secrets);
     // An image this deployment built and that never served goes too: every image left on the engine then
     // belongs to a deployment that served (what `deploy sync` relies on), and no broken build lingers.
     if (image.ref === imageRef(d.app, d.id)) await engine.removeImage(image.ref).catch(() => false);
-    if (error instanceof DeployError && plan.replaces) {
+    if (error instanceof DeployError && replaces?.status === 'running') {
       // Said only as the engine has it: the old container is looked at, not assumed.
-      const old = plan.replaces;
+      const old = replaces;
       const state = old.containerId && oldEngine ? await runtimeOn(oldEngine).inspect(old.containerId).catch(() => undefined) : null;
       const still =
         state === undefined
@@ -122,11 +127,12 @@ export async function release(ctx: Context, engine: Engine, tracker: Tracker, im
     throw error;
   }
 
-  const replaced = plan.replaces ?? (current && current.id !== d.id ? current : null);
+  const replaced = replaces;
   if (replaced) {
     // The new deployment serves now, whatever happens to the old one: a failure here is a warning.
+    begun.push('retire-old');
     try {
-      await retire(ctx, plan.replaces && oldEngine ? oldEngine : await engineFor(ctx, replaced.endpoint, engine), replaced, d, stoppedOld);
+      await retire(ctx, oldEngine ?? (await engineFor(ctx, replaced.endpoint, engine)), replaced, d, begun.includes('stop-old'));
     } catch (error) {
       r.warn(`${d.app} v${d.version} serves, but v${replaced.version} (${replaced.id}) could not be retired: ${(error as Error).message}. Stop it with: deploy stop ${replaced.id}`);
     }
@@ -167,21 +173,23 @@ async function undo(
   ctx: Context,
   engine: Engine,
   tracker: Tracker,
+  undoing: readonly Compensation[],
   containerId: string | null,
-  stopped: { d: Deployment; engine: Engine } | null,
+  old: { d: Deployment; engine: Engine } | null,
   secrets: string[],
 ): Promise<void> {
   const r = ctx.reporter;
   const d = tracker.deployment;
   // The failure itself is reported once, where the command ends (main); here only what it leaves behind.
   r.stopSpinner();
-  const lines = containerId ? await keepLogs(engine, ctx.store(), d, ctx.now()) : [];
+  const removeNew = undoing.includes('remove-new') && containerId !== null;
+  const lines = removeNew ? await keepLogs(engine, ctx.store(), d, ctx.now()) : [];
   const tail = lines.slice(-FAILED_TAIL);
   if (tail.length > 0) {
     r.info(r.colors.dim(`Last ${tail.length} log lines of ${d.containerName}:`));
     for (const l of tail) r.info(r.colors.dim(`  ${l.stream === 'stderr' ? 'err' : 'out'} | ${sanitize(redactValues(l.message, secrets))}`));
   }
-  if (containerId) {
+  if (removeNew && containerId) {
     try {
       await runtimeOn(engine).remove(containerId);
       tracker.update({ containerId: null });
@@ -189,6 +197,7 @@ async function undo(
       r.warn(`Could not remove container ${containerId.slice(0, 12)}: ${(error as Error).message}`);
     }
   }
+  const stopped = undoing.includes('start-old') ? old : null;
   if (stopped?.d.containerId) {
     try {
       r.step(`Starting v${stopped.d.version} again`);

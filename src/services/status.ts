@@ -1,8 +1,8 @@
+import { publishedUrls } from '../core/urls.js';
 import { describeContainer } from '../core/observed.js';
-import { engineHost } from '../core/endpoint-choice.js';
 import { DeployError } from '../core/errors.js';
 import { formatPort } from '../core/ports.js';
-import type { Deployment, PortMapping, Status } from '../core/types.js';
+import type { Deployment, Status } from '../core/types.js';
 import type { Context } from '../context.js';
 import { reconcile } from './reconcile.js';
 
@@ -30,14 +30,6 @@ export interface AppStatus {
   /** engine: seen just now; store: the engine did not answer in time (or someone is changing the app): as recorded. */
   source: 'engine' | 'store';
   checkedAt: string | null;
-}
-
-/** Where the app answers: its first published TCP port, on the engine's host. */
-function urlOf(ports: readonly PortMapping[], endpoint: string): string | null {
-  const p = ports.find((x) => x.protocol === 'tcp');
-  if (!p) return null;
-  const host = p.hostIp && p.hostIp !== '0.0.0.0' && p.hostIp !== '::' ? p.hostIp : engineHost(endpoint).host;
-  return `http://${host.includes(':') ? `[${host}]` : host}:${p.hostPort}/`;
 }
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -82,7 +74,7 @@ export async function appStatuses(ctx: Context, app?: string): Promise<AppStatus
       status: d.status,
       container,
       ports: d.config.ports.map(formatPort),
-      url: urlOf(d.config.ports, d.endpoint),
+      url: publishedUrls(d.config.ports, d.endpoint)[0] ?? null,
       endpoint: d.endpoint,
       source: fromEngine ? 'engine' : 'store',
       checkedAt: iso(fromEngine ? now : d.checkedAt),

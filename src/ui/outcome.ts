@@ -1,21 +1,10 @@
 import { durationInProse } from '../core/duration.js';
-import { engineHost } from '../core/endpoint-choice.js';
 import { formatPort } from '../core/ports.js';
 import type { Deployment } from '../core/types.js';
+import { publishedUrls } from '../core/urls.js';
 import type { Context } from '../context.js';
 import { paintStatus } from './colors.js';
 import { quotedSubject, refAndCommit } from './text.js';
-
-/** Where a person can open the deployment: its published TCP ports as URLs. */
-function urlsOf(d: Deployment): string[] {
-  const { host } = engineHost(d.endpoint);
-  return d.config.ports
-    .filter((p) => p.protocol === 'tcp')
-    .map((p) => {
-      const h = p.hostIp === '' || p.hostIp === '0.0.0.0' || p.hostIp === '::' ? host : p.hostIp;
-      return `http://${h.includes(':') ? `[${h}]` : h}:${p.hostPort}/`;
-    });
-}
 
 /** The few lines a person reads after a deploy, redeploy or rollback. */
 export function renderOutcome(ctx: Context, d: Deployment): string {
@@ -27,7 +16,7 @@ export function renderOutcome(ctx: Context, d: Deployment): string {
     `  image   ${d.image ?? '-'}`,
   ];
   if (d.config.ports.length > 0) lines.push(`  ports   ${d.config.ports.map(formatPort).join(', ')}`);
-  for (const url of urlsOf(d)) lines.push(`  url     ${url}`);
+  for (const url of publishedUrls(d.config.ports, d.endpoint)) lines.push(`  url     ${url}`);
   lines.push(`  took    ${took}`);
   return lines.join('\n');
 }

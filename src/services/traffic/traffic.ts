@@ -1,0 +1,26 @@
+import type { Engine, ImageInfo } from '../../adapters/docker/engine.js';
+import type { SwitchStrategy } from '../../core/plan.js';
+import type { DeployConfig, Deployment } from '../../core/types.js';
+import type { Context } from '../../context.js';
+import type { Tracker } from '../tracker.js';
+
+/**
+ * How requests reach a release, behind one interface: published host ports today (published-ports.ts); the
+ * front door (a proxy on each engine) next. A plan decides the switch once (`decide`); the apply path carries out
+ * that decision (`switchOver`: gate, route, drain as one operation); `withdraw` takes traffic away (deploy stop);
+ * `urls` are where a person opens the app.
+ */
+export interface Traffic {
+  readonly kind: 'published-ports';
+  /** What happens to the release serving now when `next` replaces it, in words and as the switch strategy. */
+  decide(current: Deployment | null, next: DeployConfig | null, app: string): { text: string; strategy: SwitchStrategy | null };
+  /**
+   * Runs the image as the tracked deployment and moves the app's traffic to it once it has passed its gate, then
+   * drains and retires the old release. When it returns the new release serves; when it throws, the old one does.
+   */
+  switchOver(ctx: Context, engine: Engine, tracker: Tracker, image: ImageInfo & { ref: string }, strategy: SwitchStrategy): Promise<Deployment>;
+  /** Takes the app's traffic away from the release (deploy stop). */
+  withdraw(ctx: Context, engine: Engine, d: Deployment): Promise<void>;
+  /** Where a person opens the release. */
+  urls(d: Pick<Deployment, 'config' | 'endpoint'>): string[];
+}
