@@ -1,3 +1,4 @@
+import { imagesOn } from '../adapters/images/engine-local.js';
 import { redactValues } from '../core/redact.js';
 import { buildSecretValues } from '../core/build-secrets.js';
 import { secretValues } from './keep-logs.js';
@@ -129,7 +130,7 @@ export async function buildImage(ctx: Context, engine: Engine, git: Git, tracker
     }
     keepOutput();
     const buildFinishedAt = ctx.now();
-    const info = await engine.inspectImage(built.imageId);
+    const info = await imagesOn(engine).inspect(built.imageId);
     tracker.update(
       { buildFinishedAt, imageId: built.imageId },
       { type: 'built', message: `built ${ref} (${built.imageId.slice(7, 19)}) in ${durationInProse(buildFinishedAt - buildStartedAt)}` },

@@ -1,3 +1,4 @@
+import { imagesOn } from '../adapters/images/engine-local.js';
 import { runtimeOn } from '../adapters/runtime/containers.js';
 import type { Engine } from '../adapters/docker/engine.js';
 import type { Endpoint } from '../adapters/docker/endpoint.js';
@@ -117,7 +118,7 @@ export async function applyDestroy(ctx: Context, engine: Engine, app: string, fo
     }
     for (const i of plan.images) {
       ctx.reporter.step(`Removing image ${i.tag}`);
-      if (await engine.removeImage(i.id)) result.removed.images.push(i.tag);
+      if (await imagesOn(engine).remove(i.id)) result.removed.images.push(i.tag);
       else result.keptImages.push(i.tag);
     }
     // After the containers: the engine refuses to remove a volume a container still uses.

@@ -1,3 +1,4 @@
+import { imagesOn } from '../adapters/images/engine-local.js';
 import { runtimeOn } from '../adapters/runtime/containers.js';
 import type { Engine } from '../adapters/docker/engine.js';
 import { planTarget, type ActionPlan } from '../core/action-plan.js';
@@ -96,7 +97,7 @@ async function ensureContainer(ctx: Context, engine: Engine, d: Deployment): Pro
     if (state) return { id: state.id, recreated: false };
   }
   const image = d.imageId ?? d.image;
-  if (!image || !(await engine.inspectImage(image))) {
+  if (!image || !(await imagesOn(engine).locate(d))) {
     throw new DeployError('image_gone', `The container of ${who(d)} is gone, and so is its image ${d.image ?? ''}; it cannot be made again.`, {
       hint: `Build it again: deploy redeploy ${d.id} --no-cache`,
     });
@@ -115,7 +116,7 @@ async function bringUp(ctx: Context, engine: Engine, d: Deployment, restart: boo
   const store = ctx.store();
   const r = ctx.reporter;
   const { id, recreated } = await ensureContainer(ctx, engine, d);
-  const image = await engine.inspectImage(d.imageId ?? d.image ?? '');
+  const image = await imagesOn(engine).locate(d);
   const target = chooseGate(d.config, image?.hasHealthcheck ?? false, engine.endpoint.url, image?.healthcheckIntervalMs ?? null);
   const runtime = runtimeOn(engine);
   r.step(`${restart && !recreated ? 'Restarting' : 'Starting'} ${d.containerName ?? id.slice(0, 12)}`);

@@ -1,3 +1,4 @@
+import { imagesOn } from '../adapters/images/engine-local.js';
 import type { Engine } from '../adapters/docker/engine.js';
 import type { Git } from '../adapters/git.js';
 import { describeCommitRange, type ActionPlan, type ImageSource, type PlannedGate, type ServingNow } from '../core/action-plan.js';
@@ -30,7 +31,7 @@ async function imageHasHealthcheck(
 ): Promise<boolean | null> {
   if (image.how === 'reuse' || image.how === 'existing') {
     const ref = image.imageId ?? image.ref;
-    const info = ref ? await engine.inspectImage(ref) : null;
+    const info = ref ? await imagesOn(engine).inspect(ref) : null;
     return info ? info.hasHealthcheck : null;
   }
   if (!git || !src) return null;
@@ -39,7 +40,7 @@ async function imageHasHealthcheck(
   const decl = text === null ? null : healthcheckOf(text, config.buildTarget ?? null);
   if (!decl) return null;
   if (decl.kind !== 'inherited') return decl.kind === 'declared';
-  const base = await engine.inspectImage(decl.from).catch(() => null);
+  const base = await imagesOn(engine).inspect(decl.from).catch(() => null);
   return base ? base.hasHealthcheck : null;
 }
 

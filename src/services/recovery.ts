@@ -1,3 +1,4 @@
+import { imagesOn } from '../adapters/images/engine-local.js';
 import { runtimeOn } from '../adapters/runtime/containers.js';
 import { stopGraceSeconds } from '../core/container-spec.js';
 import type { Engine } from '../adapters/docker/engine.js';
@@ -68,7 +69,7 @@ export async function recoverApp(ctx: Context, engine: Engine, app: string): Pro
     if (d.endpoint !== url || !d.containerId) continue;
     await keepLogs(engine, store, d, ctx.now());
     await runtimeOn(engine).remove(d.containerId);
-    if (d.readyAt === null && d.image === imageRef(d.app, d.id)) await engine.removeImage(d.image).catch(() => false);
+    if (d.readyAt === null && d.image === imageRef(d.app, d.id)) await imagesOn(engine).remove(d.image).catch(() => false);
     store.updateDeployment(d.id, { containerId: null });
     store.addEvent(d.id, ctx.now(), 'cleaned', 'its container was removed by the recovery (logs kept)');
     done.push(`removed the container ${d.containerName ?? d.containerId.slice(0, 12)} of ${who(d)} (its logs are kept)`);

@@ -1,5 +1,6 @@
+import { imagesOn } from '../adapters/images/engine-local.js';
 import { engineLabel } from '../core/endpoint-choice.js';
-import type { Engine } from '../adapters/docker/engine.js';
+import type { Engine, ImageInfo } from '../adapters/docker/engine.js';
 import { planTarget, type ActionPlan, type ImageSource } from '../core/action-plan.js';
 import { changedBuildInputs, derivedOverrides, keepSecrets, mergeSettings, resolveConfig, snapshotSettings } from '../core/config.js';
 import type { Settings } from '../core/settings.js';
@@ -66,8 +67,9 @@ function localRoot(ctx: Context, d: Deployment): string | null {
   return existsSync(join(root, 'HEAD')) ? root : null;
 }
 
-async function imageOn(engine: Engine, d: Deployment): Promise<Awaited<ReturnType<Engine['inspectImage']>>> {
-  return d.imageId ? engine.inspectImage(d.imageId) : null;
+/** The image a release was built into, where the engine can use it (null: a build is needed). */
+async function imageOn(engine: Engine, d: Deployment): Promise<ImageInfo | null> {
+  return d.imageId ? imagesOn(engine).locate(d) : null;
 }
 
 export interface RedeployOptions {
@@ -317,7 +319,7 @@ export async function applyRedeployOrRollback(ctx: Context, engine: Engine, plan
   // A build's secrets are read before anything is recorded: a missing file or variable changes nothing.
   const [actor, reusedInfo, buildSecrets] = await Promise.all([
     who ?? actorOf(ctx, ctx.cwd),
-    reused ? (plan.imageInfo ?? engine.inspectImage(reused.imageId)) : null,
+    reused ? (plan.imageInfo ?? imagesOn(engine).inspect(reused.imageId)) : null,
     reused ? undefined : secretsFor(ctx, plan.config),
     assertNetworks(engine, plan),
   ]);

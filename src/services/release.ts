@@ -1,3 +1,4 @@
+import { imagesOn } from '../adapters/images/engine-local.js';
 import { runtimeOn } from '../adapters/runtime/containers.js';
 import { stopGraceSeconds } from '../core/container-spec.js';
 import type { Engine, ImageInfo } from '../adapters/docker/engine.js';
@@ -103,7 +104,7 @@ export async function release(ctx: Context, engine: Engine, tracker: Tracker, im
     await undo(ctx, engine, tracker, compensations(begun), containerId, replaces && oldEngine ? { d: replaces, engine: oldEngine } : null, secrets);
     // An image this deployment built and that never served goes too: every image left on the engine then
     // belongs to a deployment that served (what `deploy sync` relies on), and no broken build lingers.
-    if (image.ref === imageRef(d.app, d.id)) await engine.removeImage(image.ref).catch(() => false);
+    if (image.ref === imageRef(d.app, d.id)) await imagesOn(engine).remove(image.ref).catch(() => false);
     if (error instanceof DeployError && replaces?.status === 'running') {
       // Said only as the engine has it: the old container is looked at, not assumed.
       const old = replaces;

@@ -1,17 +1,12 @@
+import { imagesOn } from '../adapters/images/engine-local.js';
+import type { AppImage } from '../adapters/images/images.js';
 import type { Engine } from '../adapters/docker/engine.js';
-import { LABEL } from '../core/names.js';
 import { planImagePrune, type PruneDecision } from '../core/prune.js';
-import { parseRecordLabel } from '../core/record-label.js';
 import type { Context } from '../context.js';
 
-/** The images deploy made for an app (their record label names it). */
-export async function imagesOf(engine: Engine, app?: string): Promise<Array<Awaited<ReturnType<Engine['listImages']>>[number] & { app: string }>> {
-  const out = [];
-  for (const image of await engine.listImages({ [LABEL.record]: null })) {
-    const record = parseRecordLabel(image.labels[LABEL.record]);
-    if (record && (app === undefined || record.app === app)) out.push({ ...image, app: record.app });
-  }
-  return out;
+/** The images deploy made for an app (their record label names it), wherever its releases' images live. */
+export function imagesOf(engine: Engine, app?: string): Promise<AppImage[]> {
+  return imagesOn(engine).list(app);
 }
 
 /** Plans which of an app's images on an engine can go (see planImagePrune for what is always kept). */
@@ -31,7 +26,7 @@ export async function pruneAfterDeploy(ctx: Context, engine: Engine, app: string
     const removed: string[] = [];
     for (const image of decision.remove) {
       // By id: an image someone also tagged for their own use is refused by the engine, and so kept.
-      if (await engine.removeImage(image.id)) removed.push(image.tags[0] ?? image.id);
+      if (await imagesOn(engine).remove(image.id)) removed.push(image.tags[0] ?? image.id);
     }
     if (removed.length > 0) ctx.reporter.info(ctx.reporter.colors.dim(`Pruned ${removed.length} old image${removed.length === 1 ? '' : 's'} of ${app} (keeping ${keep} for rollback).`));
     return removed;

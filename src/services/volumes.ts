@@ -1,3 +1,4 @@
+import { imagesOn } from '../adapters/images/engine-local.js';
 import type { Engine } from '../adapters/docker/engine.js';
 import { ApiError } from '../adapters/docker/api.js';
 import { runtimeOn } from '../adapters/runtime/containers.js';
@@ -61,7 +62,7 @@ export async function assertNetworks(engine: Engine, d: Pick<Deployment, 'app' |
  */
 export async function createAppContainer(ctx: Context, engine: Engine, d: Deployment, image: string | { ref: string; volumes?: readonly string[] }, name: string): Promise<string> {
   const ref = typeof image === 'string' ? image : image.ref;
-  const imageVolumes = typeof image !== 'string' && image.volumes ? image.volumes : ((await engine.inspectImage(ref))?.volumes ?? []);
+  const imageVolumes = typeof image !== 'string' && image.volumes ? image.volumes : ((await imagesOn(engine).inspect(ref))?.volumes ?? []);
   const plan = planMounts(d.app, d.config.volumes ?? [], imageVolumes);
   await assertNetworks(engine, d);
   await ensureVolumes(ctx, engine, d, plan.volumes);

@@ -48,6 +48,8 @@ export interface ImageInfo {
   healthcheckIntervalMs?: number | null;
   /** The ports the image EXPOSEs, as 8080/tcp. */
   exposed?: string[];
+  /** Its content digest in a registry (sha256:…), once pushed or pulled; null for an image only built here. */
+  digest?: string | null;
 }
 
 export interface VolumeInfo {
@@ -305,6 +307,7 @@ export class Engine {
       const info = await this.call('inspect image', () =>
         this.api.json<{
           Id: string;
+          RepoDigests?: string[] | null;
           Config?: { Healthcheck?: { Test?: string[]; Interval?: number }; Labels?: Record<string, string> | null; Volumes?: Record<string, unknown> | null; ExposedPorts?: Record<string, unknown> | null };
         }>(
           'GET',
@@ -320,6 +323,7 @@ export class Engine {
         volumes: Object.keys(info.Config?.Volumes ?? {}).sort(),
         healthcheckIntervalMs: has ? Math.round((info.Config?.Healthcheck?.Interval || 30_000_000_000) / 1_000_000) : null,
         exposed: Object.keys(info.Config?.ExposedPorts ?? {}).sort(),
+        digest: info.RepoDigests?.[0]?.split('@')[1] ?? null,
       };
     } catch (error) {
       if (statusCode(error) === 404) return null;

@@ -1,0 +1,46 @@
+import { LABEL } from '../../core/names.js';
+import { parseRecordLabel } from '../../core/record-label.js';
+import type { Engine, ImageInfo } from '../docker/engine.js';
+import type { AppImage, Images } from './images.js';
+
+/** Images built on the engine that runs them, and kept there: every release's image today. */
+export class EngineLocalImages implements Images {
+  readonly kind = 'engine-local' as const;
+
+  constructor(readonly engine: Engine) {}
+
+  async locate(d: { image: string | null; imageId: string | null }): Promise<ImageInfo | null> {
+    // By id first: a tag can be moved by hand, an id cannot.
+    if (d.imageId) return this.engine.inspectImage(d.imageId);
+    return d.image ? this.engine.inspectImage(d.image) : null;
+  }
+
+  inspect(ref: string): Promise<ImageInfo | null> {
+    return this.engine.inspectImage(ref);
+  }
+
+  async list(app?: string): Promise<AppImage[]> {
+    const out: AppImage[] = [];
+    for (const image of await this.engine.listImages({ [LABEL.record]: null })) {
+      const record = parseRecordLabel(image.labels[LABEL.record]);
+      if (record && (app === undefined || record.app === app)) out.push({ ...image, app: record.app });
+    }
+    return out;
+  }
+
+  remove(ref: string): Promise<boolean> {
+    return this.engine.removeImage(ref);
+  }
+}
+
+const stores = new WeakMap<Engine, Images>();
+
+/** Where the images of releases on this engine live (one per engine connection). */
+export function imagesOn(engine: Engine): Images {
+  let s = stores.get(engine);
+  if (!s) {
+    s = new EngineLocalImages(engine);
+    stores.set(engine, s);
+  }
+  return s;
+}

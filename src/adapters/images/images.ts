@@ -1,0 +1,28 @@
+import type { ImageInfo } from '../docker/engine.js';
+
+/** An image the tool made for a release, as a listing shows it: its record label names the app. */
+export interface AppImage {
+  id: string;
+  tags: string[];
+  labels: Record<string, string>;
+  created: number;
+  app: string;
+}
+
+/**
+ * Where a release's image lives and how it gets to the engine that runs it, behind one interface: today the image
+ * is built on that engine and stays there (engine-local.ts); a registry (push once, pull on each engine) and an
+ * engine-to-engine transfer implement the same calls. Reuse ("is v3's image usable here?"), retention and sync's
+ * evidence (which images of an app exist) go through it.
+ */
+export interface Images {
+  readonly kind: 'engine-local';
+  /** The image of a release, usable on the engine: by its id, else its tag; null when it is not there. */
+  locate(d: { image: string | null; imageId: string | null }): Promise<ImageInfo | null>;
+  /** An image by reference (a tag, an id, a base image a Dockerfile names). */
+  inspect(ref: string): Promise<ImageInfo | null>;
+  /** The images the tool made, of one app or all. */
+  list(app?: string): Promise<AppImage[]>;
+  /** Removes an image; false when it is gone already or still in use (kept). */
+  remove(ref: string): Promise<boolean>;
+}
