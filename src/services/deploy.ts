@@ -9,7 +9,6 @@ import { parseEnvAssignment, parseEnvFile } from '../core/env.js';
 import { asInterruption, DeployError, fromEngineRefusal } from '../core/errors.js';
 import { assertAppName } from '../core/ids.js';
 import type { ActionPlan } from '../core/action-plan.js';
-import { diffConfig } from '../core/config-diff.js';
 import { assertNoDuplicatePorts, parsePort } from '../core/ports.js';
 import { assertNoDuplicateVolumes, parseVolume } from '../core/volumes.js';
 import { publicRecord } from '../core/record-view.js';
@@ -24,7 +23,7 @@ import { resolveEndpoint } from './engines.js';
 import { lockSyncRecover } from './lock-sync-recover.js';
 import { trafficFor } from './traffic/published-ports.js';
 import { currentDeployment } from './current.js';
-import { commitRange, planGate, servingEffect, servingNow } from './planning.js';
+import { commitRange, planGate, releasePlan } from './planning.js';
 import { pruneAfterDeploy } from './retention.js';
 import { assertBuildable, readProjectSettings, resolveSource } from './source.js';
 import { startRecord, type Tracker } from './tracker.js';
@@ -185,10 +184,9 @@ export async function deploy(ctx: Context, o: DeployOptions): Promise<DeployOutc
     // A deploy makes a plan like every other changing command: what --dry-run prints is what is carried out (the
     // parts only a person reads, the commit range and the gate in words, are worked out only to be shown).
     const current = currentDeployment(ctx, app);
-    const effect = servingEffect(current, config, app);
     const image = { how: 'build' as const, noCache: config.noCache, reason: 'a deploy builds its commit' };
     const version = (store.list({ app, limit: 1 })[0]?.version ?? 0) + 1;
-    const plan: ActionPlan = {
+    const plan = releasePlan({
       action: 'deploy',
       app,
       title: `Deploy ${app} ${refAndCommit(src.ref, src.commit)} as v${version}`,
@@ -199,16 +197,10 @@ export async function deploy(ctx: Context, o: DeployOptions): Promise<DeployOutc
       image,
       config,
       overrides: flags,
-      current: servingNow(current),
+      current,
       commitRange: o.dryRun ? await commitRange(git, src.root, current, src.commit) : null,
       gate: o.dryRun ? await planGate(engine, git, image, src, config) : null,
-      serving: effect.text,
-      switchStrategy: effect.strategy,
-      changes: current ? diffConfig(current.config, config) : [],
-      changesAgainst: current ? `against v${current.version}, serving now:` : null,
-      noop: null,
-      warnings: [],
-    };
+    });
     if (o.dryRun) return { plan, deployment: null };
     const tracker = startRecord(ctx, { app, kind: 'deploy', parentId: null, source: src, image: null, endpoint: endpoint.url, config, overrides: flags, actor });
     const d = tracker.deployment;

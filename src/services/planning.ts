@@ -2,6 +2,7 @@ import { imagesOn } from '../adapters/images/engine-local.js';
 import type { Engine } from '../adapters/docker/engine.js';
 import type { Git } from '../adapters/git.js';
 import { describeCommitRange, type ActionPlan, type ImageSource, type PlannedGate, type ServingNow } from '../core/action-plan.js';
+import { diffConfig } from '../core/config-diff.js';
 import { healthcheckOf } from '../core/dockerfile.js';
 import type { DeployConfig, Deployment } from '../core/types.js';
 import { chooseGate } from './health.js';
@@ -68,4 +69,33 @@ export async function commitRange(git: Git | null, root: string | null, current:
   if (!current) return null;
   const distance = git && root && current.commit !== next ? await git.commitDistance(root, current.commit, next).catch(() => null) : null;
   return describeCommitRange(current.commit, next, distance);
+}
+
+/** What a plan that ships a release (deploy, redeploy, rollback) is made of; the rest is worked out from it. */
+export type ReleasePlanParts = Omit<ActionPlan, 'current' | 'serving' | 'switchStrategy' | 'changes' | 'changesAgainst' | 'noop' | 'warnings'> & {
+  current: Deployment | null;
+  /** What the configuration is compared with, when nothing serves (a redeploy: the snapshot it ships again). */
+  otherwise?: { config: DeployConfig; label: string };
+  noop?: string | null;
+  warnings?: string[];
+};
+
+/**
+ * A plan that ships a release: what serves now, what happens to it (the traffic seam decides the switch, once,
+ * here) and how the configuration differs from it.
+ */
+export function releasePlan(p: ReleasePlanParts): ActionPlan {
+  const { current, otherwise, ...rest } = p;
+  const effect = servingEffect(current, p.config, p.app);
+  const against = current ? { config: current.config, label: `against v${current.version}, serving now:` } : (otherwise ?? null);
+  return {
+    ...rest,
+    current: servingNow(current),
+    serving: effect.text,
+    switchStrategy: effect.strategy,
+    changes: against ? diffConfig(against.config, p.config) : [],
+    changesAgainst: against?.label ?? null,
+    noop: p.noop ?? null,
+    warnings: p.warnings ?? [],
+  };
 }

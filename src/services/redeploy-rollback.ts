@@ -16,7 +16,7 @@ import { assertNetworks } from './volumes.js';
 import { buildImage, type BuiltImage } from './build.js';
 import { actorOf, runToEnd } from './deploy.js';
 import { currentDeployment } from './current.js';
-import { commitRange, planGate, servingEffect, servingNow } from './planning.js';
+import { commitRange, planGate, releasePlan } from './planning.js';
 import { trafficFor } from './traffic/published-ports.js';
 import { pruneAfterDeploy } from './retention.js';
 import { readProjectSettings } from './source.js';
@@ -138,11 +138,10 @@ export async function planRedeploy(ctx: Context, engine: Engine, target: Deploym
               ? `${changedInputs.join(', ')} changed since v${target.version}`
               : `the image of v${target.version} is no longer on the engine`,
         };
-  const effect = servingEffect(current, config, target.app);
   const version = nextVersion(ctx, target.app);
   const git = src ? await ctx.git() : null;
   const gate = await planGate(engine, git, image, src, config, existing?.hasHealthcheck);
-  return {
+  return releasePlan({
     action: 'redeploy',
     imageInfo: existing,
     app: target.app,
@@ -154,16 +153,11 @@ export async function planRedeploy(ctx: Context, engine: Engine, target: Deploym
     image,
     config,
     overrides,
-    current: servingNow(current),
+    current,
+    otherwise: { config: target.config, label: `since v${target.version}:` },
     commitRange: await range,
     gate,
-    serving: effect.text,
-    switchStrategy: effect.strategy,
-    changes: diffConfig(current?.config ?? target.config, config),
-    changesAgainst: current ? `against v${current.version}, serving now:` : `since v${target.version}:`,
-    noop: null,
-    warnings: [],
-  };
+  });
 }
 
 export interface RollbackSelection {
@@ -201,7 +195,6 @@ export async function planRollback(ctx: Context, engine: Engine, current: Deploy
     ? { how: 'reuse', ref: target.image, imageId: existing.id, from: `v${target.version}` }
     : { how: 'build', noCache: false, reason: `--rebuild: the image of v${target.version} is gone` };
   const config = { ...withKnownSecrets(ctx, target, target.config), noCache: false, pull: false };
-  const effect = servingEffect(current, config, target.app);
   // A rebuild needs the commit (fetched if need be); a reused image only the history that is already here.
   const root = noop ? null : image.how === 'build' ? (await sourceOf(ctx, target, true)).root : local;
   const src = root ? { root, treeish: target.commit, subdir: target.subdir } : null;
@@ -215,7 +208,7 @@ export async function planRollback(ctx: Context, engine: Engine, current: Deploy
     const by = target.supersededBy ? ctx.store().getDeployment(target.supersededBy) : null;
     warnings.push(`v${target.version} was rolled back from before${by ? ` (by v${by.version}, ${by.id})` : ''}.`);
   }
-  return {
+  return releasePlan({
     action: 'rollback',
     imageInfo: existing,
     app: target.app,
@@ -227,16 +220,12 @@ export async function planRollback(ctx: Context, engine: Engine, current: Deploy
     image,
     config,
     overrides: target.overrides,
-    current: servingNow(current),
+    current,
     commitRange: range,
     gate,
-    serving: effect.text,
-    switchStrategy: effect.strategy,
-    changes: diffConfig(current.config, config),
-    changesAgainst: `against v${current.version}, serving now:`,
     noop,
     warnings,
-  };
+  });
 }
 
 /**

@@ -1,3 +1,4 @@
+import { perEngine } from '../per-engine.js';
 import { LABEL } from '../../core/names.js';
 import { parseRecordLabel } from '../../core/record-label.js';
 import type { Engine, ImageInfo } from '../docker/engine.js';
@@ -33,14 +34,5 @@ export class EngineLocalImages implements Images {
   }
 }
 
-const stores = new WeakMap<Engine, Images>();
-
 /** Where the images of releases on this engine live (one per engine connection). */
-export function imagesOn(engine: Engine): Images {
-  let s = stores.get(engine);
-  if (!s) {
-    s = new EngineLocalImages(engine);
-    stores.set(engine, s);
-  }
-  return s;
-}
+export const imagesOn: (engine: Engine) => Images = perEngine((engine) => new EngineLocalImages(engine));

@@ -1,3 +1,4 @@
+import { perEngine } from '../per-engine.js';
 import { containerSpec } from '../../core/container-spec.js';
 import type { Deployment } from '../../core/types.js';
 import type { Engine } from '../docker/engine.js';
@@ -66,14 +67,5 @@ export class ContainerRuntime implements Runtime {
   }
 }
 
-const runtimes = new WeakMap<Engine, ContainerRuntime>();
-
 /** The runtime of deployments on this engine (one per engine connection). */
-export function runtimeOn(engine: Engine): Runtime {
-  let r = runtimes.get(engine);
-  if (!r) {
-    r = new ContainerRuntime(engine);
-    runtimes.set(engine, r);
-  }
-  return r;
-}
+export const runtimeOn: (engine: Engine) => Runtime = perEngine((engine) => new ContainerRuntime(engine));
