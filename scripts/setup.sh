@@ -6,7 +6,8 @@
 #      bin/deploy.js hands over to it);
 #   2. a running Docker Engine: installed from Debian's packages and started if none is reachable
 #      (needs root on Debian; elsewhere, start your own engine first);
-#   3. the local base image busybox:1.36 the example app builds FROM (no registry needed);
+#   3. the local base image busybox:1.36 the example app builds FROM (no registry needed), and node:24-slim,
+#      the front door's base (made offline from the node binary of step 1);
 #   3b. openssh-server, openssl and tmux (remote-engine and terminal tests), installed when missing (root on Debian);
 #   4. the build in dist/ (an esbuild bundle).
 set -euo pipefail
@@ -77,6 +78,13 @@ if ! docker image inspect busybox:1.36 >/dev/null 2>&1; then
   echo 'root:x:0:' > "$root/etc/group"
   chmod 1777 "$root/tmp"
   tar -C "$root" -c . | docker import -c 'CMD ["sh"]' -c 'ENV PATH=/bin' - busybox:1.36 >/dev/null
+fi
+
+# --- 3a. the Node base image the front door's image is built FROM ------------------------------------------
+# node:24-slim where a registry is reachable; here it is made offline from the node binary npm installed.
+if ! docker image inspect node:24-slim >/dev/null 2>&1; then
+  say "making the local base image node:24-slim from node_modules/.bin/node"
+  bash scripts/make-node-image.sh node:24-slim
 fi
 
 # --- 3b. tools for the remote-engine tests (sshd, openssl) and the terminal tests (tmux) ----------------
