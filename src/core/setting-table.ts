@@ -181,6 +181,15 @@ export function formatBytes(n: number): string {
 }
 
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+/** A DNS hostname (labels of letters, digits and inner hyphens), or a wildcard's first label. */
+const HOSTNAME = /^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/** A path to a PEM file on this machine (checked for being one when a deploy reads it). */
+function pemPath(v: unknown, fail: Fail): string {
+  const t = text(v, fail).trim();
+  if (t === '') fail('expected a file path');
+  return t;
+}
 
 /** A duration setting as it could be written back: 500ms, 3s, 1.5s, 2m, 1m30s, 1h. */
 export function formatSettingDuration(ms: number): string {
@@ -549,6 +558,100 @@ export const SETTINGS: readonly SettingDef[] = [
       type: 'boolean',
       default: true,
     },
+  },
+  {
+    name: 'proxy',
+    field: 'proxy',
+    default: true,
+    parse: (v, fail) => {
+      if (typeof v !== 'boolean') fail(`expected true or false, found ${typeName(v)}`);
+      return v;
+    },
+    fromText: (t) => (t === 'true' ? true : t === 'false' ? false : t),
+    show: String,
+    listed: true,
+    schema: {
+      description: 'Whether the engine\'s front door owns the app\'s published ports (zero-downtime switches, drain, bake window, pause). false publishes them on the app\'s own containers (a moment without service on each switch when a port is fixed). Default true.',
+      type: 'boolean',
+      default: true,
+    },
+  },
+  {
+    name: 'domains',
+    field: 'domains',
+    default: [],
+    parse: (v, fail) => {
+      const names = list(v, fail, '"app.example.com"').map((item, i) => {
+        const t = text(item, fail, i).toLowerCase();
+        if (!HOSTNAME.test(t) || t.length > 253) fail(`${JSON.stringify(t)} is not a hostname`, 'For example: app.example.com (no scheme, no port, no path).', i);
+        return t;
+      });
+      if (new Set(names).size !== names.length) fail('a domain is listed twice');
+      return names;
+    },
+    fromText: commaList,
+    show: listShow,
+    listed: true,
+    schema: {
+      description: 'Hostnames the front door routes to the app, so that several apps share ports 80/443 (by Host header, and by SNI with TLS). Empty: the app owns its ports.',
+      type: 'array',
+      items: { type: 'string' },
+      examples: [['app.example.com']],
+    },
+  },
+  {
+    name: 'tlsCertificate',
+    field: 'tlsCertificate',
+    default: null,
+    parse: (v, fail) => (v === null ? null : pemPath(v, fail)),
+    fromText: nullable,
+    show: orNone,
+    listed: true,
+    schema: {
+      description: 'A PEM certificate (chain) file the front door serves for the app\'s domains on its TLS ports (with tlsKey); a path on this machine, relative to the app\'s directory. Read at each deploy; only the path is recorded.',
+      oneOf: [{ type: 'string' }, { type: 'null' }],
+    },
+  },
+  {
+    name: 'tlsKey',
+    field: 'tlsKey',
+    default: null,
+    parse: (v, fail) => (v === null ? null : pemPath(v, fail)),
+    fromText: nullable,
+    show: orNone,
+    listed: true,
+    schema: {
+      description: 'The PEM private key file of tlsCertificate; a path on this machine. Read at each deploy and given only to the front door; never recorded, printed or labelled.',
+      oneOf: [{ type: 'string' }, { type: 'null' }],
+    },
+  },
+  {
+    name: 'drainTimeout',
+    field: 'drainTimeoutMs',
+    default: 30_000,
+    parse: (v, fail) => {
+      const ms = duration(v, fail);
+      if (ms > 3_600_000) fail('at most 1h');
+      return ms;
+    },
+    show: (v) => formatSettingDuration(v as number),
+    json: (v) => (v as number) / 1000,
+    listed: true,
+    schema: { description: 'How long requests in flight on the old release may take to finish after the front door switches (streams get longer; see README). Default 30s.', $ref: '#/$defs/duration' },
+  },
+  {
+    name: 'bakeWindow',
+    field: 'bakeWindowMs',
+    default: 60_000,
+    parse: (v, fail) => {
+      const ms = duration(v, fail);
+      if (ms > 86_400_000) fail('at most 24h');
+      return ms;
+    },
+    show: (v) => formatSettingDuration(v as number),
+    json: (v) => (v as number) / 1000,
+    listed: true,
+    schema: { description: 'How long after a switch the old release keeps running while the front door keeps checking the new one: it switches back at once if the new one fails, and `deploy rollback` inside it is a swap back. 0 turns it off. Default 60s.', $ref: '#/$defs/duration' },
   },
   {
     name: 'retention',

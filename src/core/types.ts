@@ -113,6 +113,17 @@ export interface DeployConfig {
   stopTimeoutMs: number | null;
   /** Run under docker-init as PID 1 (docker run --init): reaps zombies, forwards signals. */
   init: boolean;
+  /** The engine's front door owns the published ports (zero-downtime switches); false: the containers publish them. */
+  proxy: boolean;
+  /** Hostnames the front door routes to the app (several apps share a port by name). */
+  domains: string[];
+  /** PEM certificate and key files (paths on this machine) the front door serves for the domains. */
+  tlsCertificate: string | null;
+  tlsKey: string | null;
+  /** How long in-flight requests on the old release get to finish after a switch. */
+  drainTimeoutMs: number;
+  /** How long after a switch the old release stays ready to take traffic back. */
+  bakeWindowMs: number;
 }
 
 export interface SourceInfo {

@@ -32,6 +32,12 @@ const defaultOrigins = (changes: Record<string, string> = {}) => ({
   stopSignal: 'default',
   stopTimeout: 'default',
   init: 'default',
+  proxy: 'default',
+  domains: 'default',
+  tlsCertificate: 'default',
+  tlsKey: 'default',
+  drainTimeout: 'default',
+  bakeWindow: 'default',
   ...changes,
 });
 
@@ -65,6 +71,12 @@ describe('DEFAULT_CONFIG', () => {
       stopSignal: null,
       stopTimeoutMs: null,
       init: true,
+      proxy: true,
+      domains: [],
+      tlsCertificate: null,
+      tlsKey: null,
+      drainTimeoutMs: 30_000,
+      bakeWindowMs: 60_000,
     });
   });
 });

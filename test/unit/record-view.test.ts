@@ -44,6 +44,12 @@ const RUN_DEFAULTS = {
   stopSignal: null,
   stopTimeout: null,
   init: true,
+  proxy: true,
+  domains: [],
+  tlsCertificate: null,
+  tlsKey: null,
+  drainTimeout: 30,
+  bakeWindow: 60,
 };
 
 describe('publicConfig', () => {

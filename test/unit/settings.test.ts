@@ -139,7 +139,7 @@ describe('validateSettings: error messages', () => {
     expect(failure(() => validateSettings({ image: 'nginx' }, 'deploy.json'))).toEqual({
       code: 'config',
       message: 'deploy.json: $.image: unknown key "image"',
-      hint: 'Known keys: app, dockerfile, context, buildArgs, buildTarget, buildSecrets, ports, volumes, healthCheck, restart, memory, cpus, command, entrypoint, user, extraHosts, labels, networks, logDriver, logOptions, stopSignal, stopTimeout, init, retention, endpoint, env.',
+      hint: 'Known keys: app, dockerfile, context, buildArgs, buildTarget, buildSecrets, ports, volumes, healthCheck, restart, memory, cpus, command, entrypoint, user, extraHosts, labels, networks, logDriver, logOptions, stopSignal, stopTimeout, init, proxy, domains, tlsCertificate, tlsKey, drainTimeout, bakeWindow, retention, endpoint, env.',
       details: { file: 'deploy.json', path: '$.image' },
     });
   });
