@@ -16,6 +16,13 @@ export async function planPrune(ctx: Context, engine: Engine, app: string, keep:
   return planImagePrune(app, images, deployments, keep);
 }
 
+/** Removes images by id (an image someone also tagged for their own use is refused by the engine, and so kept); the tags of those removed. */
+export async function removeImages(engine: Engine, images: ReadonlyArray<{ id: string; tags: readonly string[] }>): Promise<string[]> {
+  const removed: string[] = [];
+  for (const image of images) if (await imagesOn(engine).remove(image.id)) removed.push(image.tags[0] ?? image.id);
+  return removed;
+}
+
 /**
  * After a successful deployment: images are pruned to the running one plus the last `keep` successful ones,
  * so rollback stays fast and never finds its target gone. Never fails the deployment.
@@ -23,11 +30,7 @@ export async function planPrune(ctx: Context, engine: Engine, app: string, keep:
 export async function pruneAfterDeploy(ctx: Context, engine: Engine, app: string, keep: number): Promise<string[]> {
   try {
     const decision = await planPrune(ctx, engine, app, keep);
-    const removed: string[] = [];
-    for (const image of decision.remove) {
-      // By id: an image someone also tagged for their own use is refused by the engine, and so kept.
-      if (await imagesOn(engine).remove(image.id)) removed.push(image.tags[0] ?? image.id);
-    }
+    const removed = await removeImages(engine, decision.remove);
     if (removed.length > 0) ctx.reporter.info(ctx.reporter.colors.dim(`Pruned ${removed.length} old image${removed.length === 1 ? '' : 's'} of ${app} (keeping ${keep} for rollback).`));
     return removed;
   } catch (error) {

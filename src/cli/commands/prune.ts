@@ -3,7 +3,7 @@ import { DeployError } from '../../core/errors.js';
 import type { Handler } from '../handler.js';
 import { layersFor } from '../../services/app-config.js';
 import { endpointOfApp } from '../../services/app-endpoint.js';
-import { imagesOf, planPrune } from '../../services/retention.js';
+import { imagesOf, planPrune, removeImages } from '../../services/retention.js';
 import { askYes } from '../../ui/confirm.js';
 
 function parseKeep(raw: unknown): number | undefined {
@@ -33,7 +33,7 @@ export const handler: Handler = async (ctx, _args, o) => {
     const keep = keepFlag ?? resolveConfig(layersFor(ctx, app, {})).config.retention;
     plans.push({ app, keep, decision: await planPrune(ctx, engine, app, keep) });
   }
-  const removable = plans.flatMap((p) => p.decision.remove.map((i) => ({ app: p.app, id: i.id, tag: i.tags[0] ?? i.id })));
+  const removable = plans.flatMap((p) => p.decision.remove);
   const doc = {
     endpoint: engine.endpoint.url,
     dryRun: Boolean(o.dryRun),
@@ -56,8 +56,7 @@ export const handler: Handler = async (ctx, _args, o) => {
     hint: 'Pass --yes to go ahead, or --dry-run to see the list only.',
     cancelled: 'Cancelled; nothing was removed.',
   });
-  const removed: string[] = [];
-  for (const i of removable) if (await engine.removeImage(i.id)) removed.push(i.tag);
+  const removed = await removeImages(engine, removable);
   if (r.json) r.result({ ...doc, removed });
   else r.print(`Removed ${removed.length} image${removed.length === 1 ? '' : 's'}.`);
 };
