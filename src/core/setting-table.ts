@@ -184,11 +184,41 @@ const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 /** A DNS hostname (labels of letters, digits and inner hyphens), or a wildcard's first label. */
 const HOSTNAME = /^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
-/** A path to a PEM file on this machine (checked for being one when a deploy reads it). */
-function pemPath(v: unknown, fail: Fail): string {
-  const t = text(v, fail).trim();
-  if (t === '') fail('expected a file path');
-  return t;
+/** A setting naming a PEM file on this machine (checked for being one when a deploy reads it); null: none. */
+function pemFile(name: string, description: string): SettingDef {
+  return {
+    name,
+    field: name,
+    default: null,
+    parse: (v, fail) => {
+      if (v === null) return null;
+      const t = text(v, fail).trim();
+      if (t === '') fail('expected a file path');
+      return t;
+    },
+    fromText: nullable,
+    show: orNone,
+    listed: true,
+    schema: { description, oneOf: [{ type: 'string' }, { type: 'null' }] },
+  };
+}
+
+/** A duration setting kept in milliseconds, shown as 30s and printed in --json as seconds. */
+function durationSetting(name: string, field: string, ms: number, max: number, description: string): SettingDef {
+  return {
+    name,
+    field,
+    default: ms,
+    parse: (v, fail) => {
+      const value = duration(v, fail);
+      if (value > max) fail(`at most ${formatSettingDuration(max)}`);
+      return value;
+    },
+    show: (v) => formatSettingDuration(v as number),
+    json: (v) => (v as number) / 1000,
+    listed: true,
+    schema: { description, $ref: '#/$defs/duration' },
+  };
 }
 
 /** A duration setting as it could be written back: 500ms, 3s, 1.5s, 2m, 1m30s, 1h. */
@@ -564,15 +594,15 @@ export const SETTINGS: readonly SettingDef[] = [
     field: 'proxy',
     default: true,
     parse: (v, fail) => {
-      if (typeof v !== 'boolean') fail(`expected true or false, found ${typeName(v)}`);
+      if (typeof v !== 'boolean' && v !== 'tcp') fail(`expected true, false or "tcp", found ${typeName(v)}`, 'true: HTTP through the front door; "tcp": raw TCP through it (new connections go to the new release); false: the containers publish the ports.');
       return v;
     },
     fromText: (t) => (t === 'true' ? true : t === 'false' ? false : t),
     show: String,
     listed: true,
     schema: {
-      description: 'Whether the engine\'s front door owns the app\'s published ports (zero-downtime switches, drain, bake window, pause). false publishes them on the app\'s own containers (a moment without service on each switch when a port is fixed). Default true.',
-      type: 'boolean',
+      description: 'Whether the engine\'s front door owns the app\'s published ports (zero-downtime switches, drain, bake window, pause): true for HTTP, "tcp" for another protocol over TCP (new connections go to the new release, old ones drain). false publishes them on the app\'s own containers (a moment without service on each switch when a port is fixed). Default true.',
+      oneOf: [{ type: 'boolean' }, { const: 'tcp' }],
       default: true,
     },
   },
@@ -599,60 +629,10 @@ export const SETTINGS: readonly SettingDef[] = [
       examples: [['app.example.com']],
     },
   },
-  {
-    name: 'tlsCertificate',
-    field: 'tlsCertificate',
-    default: null,
-    parse: (v, fail) => (v === null ? null : pemPath(v, fail)),
-    fromText: nullable,
-    show: orNone,
-    listed: true,
-    schema: {
-      description: 'A PEM certificate (chain) file the front door serves for the app\'s domains on its TLS ports (with tlsKey); a path on this machine, relative to the app\'s directory. Read at each deploy; only the path is recorded.',
-      oneOf: [{ type: 'string' }, { type: 'null' }],
-    },
-  },
-  {
-    name: 'tlsKey',
-    field: 'tlsKey',
-    default: null,
-    parse: (v, fail) => (v === null ? null : pemPath(v, fail)),
-    fromText: nullable,
-    show: orNone,
-    listed: true,
-    schema: {
-      description: 'The PEM private key file of tlsCertificate; a path on this machine. Read at each deploy and given only to the front door; never recorded, printed or labelled.',
-      oneOf: [{ type: 'string' }, { type: 'null' }],
-    },
-  },
-  {
-    name: 'drainTimeout',
-    field: 'drainTimeoutMs',
-    default: 30_000,
-    parse: (v, fail) => {
-      const ms = duration(v, fail);
-      if (ms > 3_600_000) fail('at most 1h');
-      return ms;
-    },
-    show: (v) => formatSettingDuration(v as number),
-    json: (v) => (v as number) / 1000,
-    listed: true,
-    schema: { description: 'How long requests in flight on the old release may take to finish after the front door switches (streams get longer; see README). Default 30s.', $ref: '#/$defs/duration' },
-  },
-  {
-    name: 'bakeWindow',
-    field: 'bakeWindowMs',
-    default: 60_000,
-    parse: (v, fail) => {
-      const ms = duration(v, fail);
-      if (ms > 86_400_000) fail('at most 24h');
-      return ms;
-    },
-    show: (v) => formatSettingDuration(v as number),
-    json: (v) => (v as number) / 1000,
-    listed: true,
-    schema: { description: 'How long after a switch the old release keeps running while the front door keeps checking the new one: it switches back at once if the new one fails, and `deploy rollback` inside it is a swap back. 0 turns it off. Default 60s.', $ref: '#/$defs/duration' },
-  },
+  pemFile('tlsCertificate', 'A PEM certificate (chain) file the front door serves for the app\'s domains on its TLS ports (with tlsKey); a path on this machine, relative to the app\'s directory. Read at each deploy; only the path is recorded.'),
+  pemFile('tlsKey', 'The PEM private key file of tlsCertificate; a path on this machine. Read at each deploy and given only to the front door; never recorded, printed or labelled.'),
+  durationSetting('drainTimeout', 'drainTimeoutMs', 30_000, 3_600_000, 'How long requests in flight on the old release may take to finish after the front door switches (streams get longer; see README). Default 30s.'),
+  durationSetting('bakeWindow', 'bakeWindowMs', 60_000, 86_400_000, 'How long after a switch the old release keeps running while the front door keeps checking the new one: it switches back at once if the new one fails, and `deploy rollback` inside it is a swap back. 0 turns it off. Default 60s.'),
   {
     name: 'retention',
     field: 'retention',

@@ -114,7 +114,7 @@ export interface DeployConfig {
   /** Run under docker-init as PID 1 (docker run --init): reaps zombies, forwards signals. */
   init: boolean;
   /** The engine's front door owns the published ports (zero-downtime switches); false: the containers publish them. */
-  proxy: boolean;
+  proxy: boolean | 'tcp';
   /** Hostnames the front door routes to the app (several apps share a port by name). */
   domains: string[];
   /** PEM certificate and key files (paths on this machine) the front door serves for the domains. */
