@@ -144,12 +144,8 @@ export async function planRedeploy(ctx: Context, engine: Engine, target: Deploym
   return releasePlan({
     action: 'redeploy',
     imageInfo: existing,
-    app: target.app,
     title: `Redeploy ${target.app}@v${target.version} (${target.id}) as v${version}`,
-    endpoint: engine.endpoint.url,
-    target,
-    source: target,
-    newVersion: version,
+    ...again(target, engine, version),
     image,
     config,
     overrides,
@@ -211,12 +207,8 @@ export async function planRollback(ctx: Context, engine: Engine, current: Deploy
   return releasePlan({
     action: 'rollback',
     imageInfo: existing,
-    app: target.app,
     title: `Roll back ${target.app} from v${current.version} (${current.id}) to v${target.version} (${target.id}) as v${version}`,
-    endpoint: engine.endpoint.url,
-    target,
-    source: target,
-    newVersion: version,
+    ...again(target, engine, version),
     image,
     config,
     overrides: target.overrides,
@@ -345,4 +337,9 @@ export async function applyRedeployOrRollback(ctx: Context, engine: Engine, plan
   });
   await pruneAfterDeploy(ctx, engine, d.app, d.config.retention);
   return tracker.deployment;
+}
+
+/** The parts of a redeploy's or rollback's plan that say which release ships again, where, as which version. */
+function again(target: Deployment, engine: Engine, newVersion: number) {
+  return { app: target.app, endpoint: engine.endpoint.url, target, source: target, newVersion };
 }

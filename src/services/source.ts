@@ -85,10 +85,7 @@ export async function resolveSource(ctx: Context, git: Git, req: SourceRequest):
       source: redactUrl(url),
       subdir: dir,
       ref: refName,
-      commit,
-      commitSubject: info.subject,
-      commitAuthor: info.author,
-      commitTime: info.time,
+      ...commitFields(commit, info),
       dirty: false,
       origin: { source: url, subdir: dir, ref: await remember(root, refName, defaultBranch) },
       suggestedName: appNameFrom(dir ? posix.basename(dir) : lastPart),
@@ -133,10 +130,7 @@ export async function resolveSource(ctx: Context, git: Git, req: SourceRequest):
     source: root,
     subdir: dir,
     ref: refName,
-    commit,
-    commitSubject: info.subject,
-    commitAuthor: info.author,
-    commitTime: info.time,
+    ...commitFields(commit, info),
     dirty,
     origin: { source: root, subdir: dir, ref: remembered },
     suggestedName: appNameFrom(posix.basename(dir || root)),
@@ -227,4 +221,9 @@ export async function appOfDirectory(ctx: Context): Promise<string | null> {
 export async function appFromDirectory(ctx: Context): Promise<string | null> {
   const name = await appOfDirectory(ctx);
   return name && ctx.store().getApp(name) ? name : null;
+}
+
+/** A source's fields that describe its commit. */
+function commitFields(commit: string, info: { subject: string; author: string; time: number | null }): Pick<SourceInfo, 'commit' | 'commitSubject' | 'commitAuthor' | 'commitTime'> {
+  return { commit, commitSubject: info.subject, commitAuthor: info.author, commitTime: info.time };
 }
