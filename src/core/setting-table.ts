@@ -31,6 +31,11 @@ export interface SettingDef {
    */
   map?: { check: (name: string, where: string) => void; example: string };
   default: unknown;
+  /**
+   * The value a snapshot made before the setting existed had (default: `default`): what the release really ran
+   * with, not what a new one gets.
+   */
+  before?: unknown;
   /** The deploy.json value → the value kept; refuses through `fail`. */
   parse(value: unknown, fail: Fail): unknown;
   /** `deploy config set KEY=TEXT` → the deploy.json value (default: the text). */
@@ -593,6 +598,8 @@ export const SETTINGS: readonly SettingDef[] = [
     name: 'proxy',
     field: 'proxy',
     default: true,
+    // Releases made before the front door published their ports themselves.
+    before: false,
     parse: (v, fail) => {
       if (typeof v !== 'boolean' && v !== 'tcp') fail(`expected true, false or "tcp", found ${typeName(v)}`, 'true: HTTP through the front door; "tcp": raw TCP through it (new connections go to the new release); false: the containers publish the ports.');
       return v;
@@ -781,10 +788,10 @@ export function writeSetting(to: object, d: SettingDef, value: unknown): void {
   else bag[d.field] = value;
 }
 
-/** The snapshot's defaults: every setting a deployment keeps, at its default. */
-export function settingDefaults(): Omit<DeployConfig, 'env' | 'noCache' | 'pull'> {
+/** The snapshot's defaults: every setting a deployment keeps, at its default (or at what releases had before it existed). */
+export function settingDefaults(of: 'new' | 'older' = 'new'): Omit<DeployConfig, 'env' | 'noCache' | 'pull'> {
   const out: Bag = {};
-  for (const d of SETTINGS) if (!d.notInSnapshot) writeSetting(out, d, structuredClone(d.default));
+  for (const d of SETTINGS) if (!d.notInSnapshot) writeSetting(out, d, structuredClone(of === 'older' && 'before' in d ? d.before : d.default));
   return out as unknown as Omit<DeployConfig, 'env' | 'noCache' | 'pull'>;
 }
 
@@ -795,7 +802,7 @@ let defaults: ReturnType<typeof settingDefaults> | undefined;
  * defaults. A complete snapshot comes back as it is (no copy: `ls` reads thousands).
  */
 export function completeConfig(c: Partial<DeployConfig>): DeployConfig {
-  defaults ??= settingDefaults();
+  defaults ??= settingDefaults('older');
   let out: Record<string, unknown> | null = null;
   for (const [k, v] of Object.entries(defaults)) {
     if (k in c) continue;

@@ -1,0 +1,96 @@
+import type { DeployConfig, Deployment, PortMapping } from './types.js';
+
+/**
+ * What the front door (a proxy on each engine, proxy/) does for an app, decided from its settings alone: whether
+ * it routes the app, which host ports it must publish for it, and where it sends requests. Pure, unit-tested.
+ */
+
+/** The host address and port the front door binds for an app's published port. */
+export interface Binding {
+  hostIp: string;
+  hostPort: number;
+}
+
+/**
+ * Whether the front door routes the app's traffic: it has TCP ports to publish and `proxy` is not false. UDP is
+ * not proxied: an app with a UDP port publishes its ports itself (as with `proxy: false`).
+ */
+export function routedByFrontDoor(config: Pick<DeployConfig, 'proxy' | 'ports'>): boolean {
+  return config.proxy !== false && config.ports.length > 0 && config.ports.every((p) => p.protocol === 'tcp');
+}
+
+/** Why an app with ports is not routed, in words (null when it is, or has no ports). */
+export function unroutedReason(config: Pick<DeployConfig, 'proxy' | 'ports'>): string | null {
+  if (config.ports.length === 0 || routedByFrontDoor(config)) return null;
+  if (config.proxy === false) return 'proxy is false';
+  return 'it publishes a UDP port, which the front door does not carry';
+}
+
+function key(b: Binding): string {
+  return `${b.hostIp}|${b.hostPort}`;
+}
+
+/** The bindings the front door needs for an app: its published ports, on their host addresses. */
+export function bindingsOf(ports: readonly PortMapping[]): Binding[] {
+  const seen = new Map<string, Binding>();
+  for (const p of ports) seen.set(key(p), { hostIp: p.hostIp, hostPort: p.hostPort });
+  return [...seen.values()];
+}
+
+/** Whether every binding wanted is among those the front door has. */
+export function covers(has: readonly Binding[], wanted: readonly Binding[]): boolean {
+  const have = new Set(has.map(key));
+  // A port published on every interface covers the same port on one address.
+  return wanted.every((w) => have.has(key(w)) || have.has(key({ hostIp: '', hostPort: w.hostPort })) || have.has(key({ hostIp: '0.0.0.0', hostPort: w.hostPort })));
+}
+
+/** The union of two binding lists, in a stable order. */
+export function union(a: readonly Binding[], b: readonly Binding[]): Binding[] {
+  const out = new Map<string, Binding>();
+  for (const x of [...a, ...b]) out.set(key(x), x);
+  return [...out.values()].sort((x, y) => x.hostPort - y.hostPort || x.hostIp.localeCompare(y.hostIp));
+}
+
+/**
+ * Two routed apps may share a host port only by name: each must have domains. Returns the app (other than `app`)
+ * that holds one of `ports` without domains, or that `app` would collide with when it has none.
+ */
+export function portConflict(app: string, config: Pick<DeployConfig, 'ports' | 'domains'>, others: ReadonlyArray<{ app: string; listen: readonly number[]; hosts: readonly string[] }>): { app: string; port: number } | null {
+  for (const o of others) {
+    if (o.app === app) continue;
+    for (const p of config.ports) {
+      if (!o.listen.includes(p.hostPort)) continue;
+      if (config.domains.length === 0 || o.hosts.length === 0) return { app: o.app, port: p.hostPort };
+    }
+  }
+  return null;
+}
+
+/** The name by which the front door reaches a deployment's workload on its network (stable across renames). */
+export function upstreamHost(d: Pick<Deployment, 'app' | 'id'>): string {
+  return `${d.app}-${d.id}`;
+}
+
+/** The upstream the front door sends a port's requests to: the workload's container port. */
+export function upstreamOf(d: Pick<Deployment, 'app' | 'id' | 'config'>): string {
+  const first = d.config.ports[0];
+  return `${upstreamHost(d)}:${first?.containerPort ?? 80}`;
+}
+
+/** Where a person opens an app behind the front door: its domains on the published ports, else the ports. */
+export function frontDoorUrls(config: Pick<DeployConfig, 'ports' | 'domains' | 'tlsCertificate'>, host: string): string[] {
+  const tls = config.tlsCertificate !== null;
+  const scheme = tls ? 'https' : 'http';
+  if (config.domains.length > 0) {
+    return config.domains.flatMap((d) =>
+      config.ports.map((p) => {
+        const defaultPort = (scheme === 'https' && p.hostPort === 443) || (scheme === 'http' && p.hostPort === 80);
+        return `${scheme}://${d}${defaultPort ? '' : `:${p.hostPort}`}/`;
+      }),
+    );
+  }
+  return config.ports.map((p) => {
+    const h = p.hostIp === '' || p.hostIp === '0.0.0.0' || p.hostIp === '::' ? host : p.hostIp;
+    return `${scheme}://${h.includes(':') ? `[${h}]` : h}:${p.hostPort}/`;
+  });
+}
