@@ -16,12 +16,32 @@ export interface LogLine {
 export const KEPT_LOG_BYTES = 1024 * 1024;
 
 /**
- * Splits the Engine's multiplexed log stream (an 8-byte header per frame: stream id, 3 zero bytes,
- * big-endian length) into per-stream text, and that text into lines. Frames and lines may be cut anywhere
- * across chunks.
+ * Splits the Engine's multiplexed stream (container logs, an exec's output: an 8-byte header per frame, stream
+ * id, 3 zero bytes, big-endian length) into its frames. Frames may be cut anywhere across chunks.
+ */
+export class MuxFrames {
+  private pending: Buffer = Buffer.alloc(0);
+
+  push(chunk: Buffer): Array<{ stream: LogStream; payload: Buffer }> {
+    this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
+    const frames: Array<{ stream: LogStream; payload: Buffer }> = [];
+    while (this.pending.length >= 8) {
+      const kind = this.pending[0];
+      const size = this.pending.readUInt32BE(4);
+      if (this.pending.length < 8 + size) break;
+      frames.push({ stream: kind === 2 ? 'stderr' : 'stdout', payload: this.pending.subarray(8, 8 + size) });
+      this.pending = this.pending.subarray(8 + size);
+    }
+    return frames;
+  }
+}
+
+/**
+ * Splits the Engine's multiplexed log stream into per-stream text (MuxFrames), and that text into lines. Frames
+ * and lines may be cut anywhere across chunks.
  */
 export class LogDemuxer {
-  private pending: Buffer = Buffer.alloc(0);
+  private readonly frames = new MuxFrames();
   private readonly partial: Record<LogStream, string> = { stdout: '', stderr: '' };
   // One decoder per stream: a character cut between two frames is put back together.
   private readonly decoders: Record<LogStream, TextDecoder> = { stdout: new TextDecoder(), stderr: new TextDecoder() };
@@ -29,16 +49,10 @@ export class LogDemuxer {
   constructor(private readonly timestamps: boolean) {}
 
   push(chunk: Buffer): LogLine[] {
-    this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
     const lines: LogLine[] = [];
-    while (this.pending.length >= 8) {
-      const kind = this.pending[0];
-      const size = this.pending.readUInt32BE(4);
-      if (this.pending.length < 8 + size) break;
-      const stream: LogStream = kind === 2 ? 'stderr' : 'stdout';
-      const payload = this.decoders[stream].decode(this.pending.subarray(8, 8 + size), { stream: true });
-      this.pending = this.pending.subarray(8 + size);
-      this.partial[stream] += payload;
+    for (const frame of this.frames.push(chunk)) {
+      const stream = frame.stream;
+      this.partial[stream] += this.decoders[stream].decode(frame.payload, { stream: true });
       const parts = this.partial[stream].split('\n');
       this.partial[stream] = parts.pop() ?? '';
       for (const text of parts) lines.push(this.line(stream, text));

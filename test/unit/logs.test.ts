@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeKeptLines, encodeKeptLines, KEPT_LOG_BYTES, LogDemuxer, type LogLine, tailText } from '../../src/core/logs.js';
+import { decodeKeptLines, encodeKeptLines, KEPT_LOG_BYTES, LogDemuxer, type LogLine, MuxFrames, tailText } from '../../src/core/logs.js';
 
 const STDIN = 0;
 const STDOUT = 1;
@@ -28,6 +28,20 @@ function cut(buf: Buffer, ...offsets: number[]): Buffer[] {
 
 const out = (message: string, time: number | null = null): LogLine => ({ time, stream: 'stdout', message });
 const err = (message: string, time: number | null = null): LogLine => ({ time, stream: 'stderr', message });
+
+describe('MuxFrames.push', () => {
+  it('gives each frame whole, with its stream, however the chunks cut it (bytes untouched, no line splitting)', () => {
+    const bytes = Buffer.concat([frame(STDOUT, 'no newline'), frame(STDERR, Buffer.from([0xe2, 0x82])), frame(STDERR, Buffer.from([0xac, 0x0a]))]);
+    const m = new MuxFrames();
+    const frames = cut(bytes, 3, 9, 20, 25).flatMap((c) => m.push(c));
+    expect(frames.map((f) => [f.stream, f.payload.toString('hex')])).toEqual([
+      ['stdout', Buffer.from('no newline').toString('hex')],
+      ['stderr', 'e282'],
+      ['stderr', 'ac0a'],
+    ]);
+    expect(m.push(Buffer.alloc(0))).toEqual([]);
+  });
+});
 
 describe('LogDemuxer.push', () => {
   it('splits one frame into lines', () => {

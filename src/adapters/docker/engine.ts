@@ -4,7 +4,7 @@ import { DeployError } from '../../core/errors.js';
 import { BuildkitProgress, decodeStatus } from '../../core/buildkit-progress.js';
 import { buildSecretValues } from '../../core/build-secrets.js';
 import { redactValues } from '../../core/redact.js';
-import { LogDemuxer, type LogLine } from '../../core/logs.js';
+import { LogDemuxer, MuxFrames, type LogLine } from '../../core/logs.js';
 import { ApiError, EngineApi, readAll } from './api.js';
 import { toSummaries, type ListedContainers } from './glance.js';
 import type { Endpoint } from './endpoint.js';
@@ -55,6 +55,45 @@ export interface ImageInfo {
 export interface VolumeInfo {
   name: string;
   labels: Record<string, string>;
+}
+
+export interface NetworkInfo {
+  id: string;
+  name: string;
+  driver: string;
+  /** No route out of the network (docker network create --internal). */
+  internal: boolean;
+  labels: Record<string, string>;
+  /** The ids of the containers joined to it. */
+  containers: string[];
+}
+
+export interface ExecOptions {
+  /** user, uid or user:group to run as (the container's own user when absent). */
+  user?: string;
+  /** KEY=VALUE entries added to the container's environment for this command. */
+  env?: string[];
+  /** How long the command may take, from its creation to its exit; the engine's request timeout when absent. */
+  timeoutMs?: number;
+}
+
+export interface ExecResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * A command run in a container (exec) that did not finish in time. The engine has no call to stop an exec: the
+ * process is left to the container (it ends with it).
+ */
+export class ExecTimeout extends DeployError {
+  constructor(containerId: string, program: string, ms: number) {
+    super('engine_error', `The command ${program} run in the container ${containerId.slice(0, 12)} did not finish within ${ms >= 1000 ? `${Math.round(ms / 100) / 10}s` : `${ms}ms`}.`, {
+      hint: 'The process is left running in the container until it ends or the container stops; check the container (docker top), then try again.',
+      details: { containerId, timeoutMs: ms },
+    });
+  }
 }
 
 export interface ContainerState {
@@ -395,20 +434,127 @@ export class Engine {
 
   /** Whether the engine has a network of that name (or id). */
   async hasNetwork(name: string): Promise<boolean> {
+    return (await this.inspectNetwork(name)) !== null;
+  }
+
+  /** A network by name or id; null when the engine has none. */
+  async inspectNetwork(name: string): Promise<NetworkInfo | null> {
     try {
-      await this.call('inspect network', () => this.api.json('GET', `/networks/${encodeURIComponent(name)}`));
-      return true;
+      return toNetworkInfo(await this.call('inspect network', () => this.api.json<ListedNetwork>('GET', `/networks/${encodeURIComponent(name)}`)));
     } catch (error) {
-      if (statusCode(error) === 404) return false;
+      if (statusCode(error) === 404) return null;
       throw error;
     }
   }
 
+  /**
+   * Creates a bridge network, or gives back the one of that name that exists (whoever made it: compare its labels
+   * to know). Two creations at once make one network: the engine refuses the second (CheckDuplicate).
+   */
+  async createNetwork(name: string, options: { labels: Record<string, string>; internal?: boolean }): Promise<NetworkInfo> {
+    const found = await this.inspectNetwork(name);
+    if (found) return found;
+    try {
+      await this.call('create network', () =>
+        this.api.json('POST', '/networks/create', { body: { Name: name, Driver: 'bridge', CheckDuplicate: true, Internal: options.internal ?? false, Labels: options.labels } }),
+      );
+    } catch (error) {
+      if (statusCode(error) !== 409) throw error;
+    }
+    const made = await this.inspectNetwork(name);
+    if (!made) throw new ApiError(404, `create network: the network ${name} was created and is gone again`);
+    return made;
+  }
+
+  /** Removes a network: 'removed', 'gone' (there was none), or 'in-use' (containers are still joined: the engine refuses). */
+  async removeNetwork(name: string): Promise<'removed' | 'gone' | 'in-use'> {
+    try {
+      await this.call('remove network', () => this.api.json('DELETE', `/networks/${encodeURIComponent(name)}`));
+      return 'removed';
+    } catch (error) {
+      if (statusCode(error) === 404) return 'gone';
+      if (statusCode(error) === 403 || statusCode(error) === 409 || (error instanceof ApiError && /active endpoints/.test(error.message))) return 'in-use';
+      throw error;
+    }
+  }
+
+  /** Networks carrying all the given labels. */
+  async listNetworks(labels: Record<string, string | null>): Promise<NetworkInfo[]> {
+    const list = await this.call('list networks', () => this.api.json<ListedNetwork[] | null>('GET', '/networks', { query: { filters: labelFilters(labels) } }));
+    return (list ?? []).map(toNetworkInfo).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
   /** Joins a container to a network, where other containers reach it by `aliases` too. */
-  async connectNetwork(network: string, containerId: string, aliases: string[]): Promise<void> {
+  async connectNetwork(network: string, containerId: string, options: { aliases: string[] }): Promise<void> {
     await this.call('connect network', () =>
-      this.api.json('POST', `/networks/${encodeURIComponent(network)}/connect`, { body: { Container: containerId, EndpointConfig: { Aliases: aliases } } }),
+      this.api.json('POST', `/networks/${encodeURIComponent(network)}/connect`, { body: { Container: containerId, EndpointConfig: { Aliases: options.aliases } } }),
     );
+  }
+
+  /** Takes a container off a network; one that is not on it, or gone (or a network that is), is off it already. */
+  async disconnectNetwork(network: string, containerId: string): Promise<void> {
+    try {
+      await this.call('disconnect network', () => this.api.json('POST', `/networks/${encodeURIComponent(network)}/disconnect`, { body: { Container: containerId, Force: false } }));
+    } catch (error) {
+      // 20.10 answers 500 to a container that is not joined.
+      if (statusCode(error) === 404 || (error instanceof ApiError && /is not connected to/.test(error.message))) return;
+      throw error;
+    }
+  }
+
+  /**
+   * Runs a command in a running container (docker exec, no TTY, no input) and waits for it: its exit code and its
+   * output, stdout and stderr apart. Bounded: a command still running after `timeoutMs` (the engine's request
+   * timeout when absent) fails with ExecTimeout; output is returned whole, so keep it small.
+   */
+  async exec(containerId: string, cmd: string[], options: ExecOptions = {}): Promise<ExecResult> {
+    const limit = options.timeoutMs ?? this.api.idleMs;
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, limit);
+    try {
+      const created = await this.call('exec', () =>
+        this.api.json<{ Id: string }>('POST', `/containers/${encodeURIComponent(containerId)}/exec`, {
+          body: { Cmd: cmd, AttachStdin: false, AttachStdout: true, AttachStderr: true, Tty: false, ...(options.user ? { User: options.user } : {}), ...(options.env ? { Env: options.env } : {}) },
+        }),
+      );
+      // The answer is the command's multiplexed output, until it exits and the engine closes the connection.
+      const aborted = new Promise<never>((_, reject) => controller.signal.addEventListener('abort', () => reject(new Error('exec timed out')), { once: true }));
+      aborted.catch(() => undefined);
+      const output = await this.call('exec', async () => {
+        const start = this.api.stream('POST', `/exec/${encodeURIComponent(created.Id)}/start`, {
+          body: Buffer.from(JSON.stringify({ Detach: false, Tty: false })),
+          headers: { 'Content-Type': 'application/json' },
+          signal: controller.signal,
+          idleMs: 0,
+        });
+        const res = await Promise.race([start, aborted]);
+        return Promise.race([readAll(res), aborted]);
+      });
+      const text: Record<'stdout' | 'stderr', Buffer[]> = { stdout: [], stderr: [] };
+      for (const frame of new MuxFrames().push(output)) text[frame.stream].push(frame.payload);
+      // The output ends when the process does; its exit code may show a moment later (bounded: a few tries).
+      let state = await this.inspectExec(created.Id);
+      for (let i = 0; i < 50 && state.running && !controller.signal.aborted; i++) {
+        await new Promise((r) => setTimeout(r, 20));
+        state = await this.inspectExec(created.Id);
+      }
+      if (state.running || state.exitCode === null) throw new ExecTimeout(containerId, cmd[0] ?? '', limit);
+      return { exitCode: state.exitCode, stdout: Buffer.concat(text.stdout).toString('utf8'), stderr: Buffer.concat(text.stderr).toString('utf8') };
+    } catch (error) {
+      if (timedOut) throw new ExecTimeout(containerId, cmd[0] ?? '', limit);
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async inspectExec(id: string): Promise<{ running: boolean; exitCode: number | null }> {
+    const info = await this.call('exec', () => this.api.json<{ Running: boolean; ExitCode: number | null }>('GET', `/exec/${encodeURIComponent(id)}/json`));
+    return { running: info.Running, exitCode: info.ExitCode };
   }
 
   /** A volume by name; null when the engine has none of that name. */
@@ -640,6 +786,13 @@ export class Engine {
     const demux = new LogDemuxer(true);
     return [...demux.push(buffer), ...demux.flush()];
   }
+}
+
+/** A network as the Engine API lists and inspects it. */
+type ListedNetwork = { Id: string; Name: string; Driver: string; Internal?: boolean; Labels: Record<string, string> | null; Containers?: Record<string, unknown> | null };
+
+function toNetworkInfo(n: ListedNetwork): NetworkInfo {
+  return { id: n.Id, name: n.Name, driver: n.Driver, internal: n.Internal ?? false, labels: n.Labels ?? {}, containers: Object.keys(n.Containers ?? {}).sort() };
 }
 
 function isConnectionError(error: unknown): boolean {

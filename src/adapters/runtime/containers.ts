@@ -18,7 +18,7 @@ export class ContainerRuntime implements Runtime {
     const id = await this.engine.createContainer(containerSpec(d, image, name, imageVolumes));
     try {
       // The first network is joined at creation; the others now, before it starts, with the app's name as alias.
-      for (const network of (d.config.networks ?? []).slice(1)) await this.engine.connectNetwork(network, id, [d.app]);
+      for (const network of (d.config.networks ?? []).slice(1)) await this.engine.connectNetwork(network, id, { aliases: [d.app] });
     } catch (error) {
       await this.engine.removeContainer(id).catch(() => undefined);
       throw error;
