@@ -1,5 +1,6 @@
 import { completeConfig } from '../../core/setting-table.js';
 import type { DeployConfig, Deployment, Status } from '../../core/types.js';
+import { workloadOf } from '../../core/workload.js';
 import type { Params, SqlRow } from './sql.js';
 
 /** How a Deployment is kept in the `deployments` table: its columns, and the conversions both ways. */
@@ -22,6 +23,9 @@ export const COLUMNS: ReadonlyArray<[keyof Deployment, string]> = [
   ['dirty', 'dirty'],
   ['image', 'image'],
   ['imageId', 'image_id'],
+  ['imageDigest', 'image_digest'],
+  ['runtime', 'runtime'],
+  ['workload', 'workload'],
   ['containerId', 'container_id'],
   ['containerName', 'container_name'],
   ['endpoint', 'endpoint'],
@@ -54,10 +58,13 @@ export function toColumn(key: keyof Deployment, value: unknown): Params[string] 
   return value as Params[string];
 }
 
+/** The SET term that keeps a container deployment's workload equal to a container id a patch writes (workloadOf). */
+export const WORKLOAD_FOLLOWS_CONTAINER = "workload = CASE WHEN runtime = 'container' THEN :container_id ELSE workload END";
+
 /** The parameters of an INSERT of a whole record: every column, and its error. */
 export function toRow(d: Deployment): Params {
   const params: Params = {};
-  for (const [key, column] of COLUMNS) params[column] = toColumn(key, d[key]);
+  for (const [key, column] of COLUMNS) params[column] = toColumn(key, key === 'workload' ? workloadOf(d) : d[key]);
   params.error_code = d.error?.code ?? null;
   params.error_message = d.error?.message ?? null;
   return params;
@@ -75,6 +82,8 @@ export function fromRow(row: SqlRow): Deployment {
   d.exitCode = (row.exit_code as number | null | undefined) ?? null;
   d.exitedAt = (row.exited_at as number | null | undefined) ?? null;
   d.checkedAt = (row.checked_at as number | null | undefined) ?? null;
+  d.imageDigest = (row.image_digest as string | null | undefined) ?? null;
+  d.workload = (row.workload as string | null | undefined) ?? null;
   d.rolledBackFrom = row.rolled_back_from ? (JSON.parse(row.rolled_back_from as string) as string[]) : [];
   d.servedBefore = row.served_before ? (JSON.parse(row.served_before as string) as string[]) : [];
   d.overrides = row.overrides ? (JSON.parse(row.overrides as string) as Deployment['overrides']) : null;

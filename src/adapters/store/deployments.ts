@@ -1,6 +1,6 @@
 import { CURRENT_STATUSES, ROLLED_BACK_HISTORY, type Deployment, type Kind, type Status } from '../../core/types.js';
 import type { Apps } from './apps.js';
-import { COLUMN_OF, fromRow, toColumn, toRow, whereOf, type ListFilter } from './deployment-rows.js';
+import { COLUMN_OF, fromRow, toColumn, toRow, whereOf, WORKLOAD_FOLLOWS_CONTAINER, type ListFilter } from './deployment-rows.js';
 import type { Params, Sql } from './sql.js';
 
 /** Fields a new record starts without (the store fills them). */
@@ -118,6 +118,7 @@ export class Deployments {
       sets.push(`${column} = :${column}`);
       params[column] = toColumn(key, value);
     }
+    if ('containerId' in patch && !('workload' in patch)) sets.push(WORKLOAD_FOLLOWS_CONTAINER);
     if (sets.length === 0) return;
     this.sql.run(`UPDATE deployments SET ${sets.join(', ')} WHERE id = :id`, params);
   }
