@@ -68,7 +68,7 @@ export interface ActionPlan {
   /** Worth knowing before saying yes (a target that was rolled back from before, ...). */
   warnings: string[];
   /** What the engine said of a reused image when the plan was made (under the same lock), so it is not asked twice. */
-  imageInfo?: { id: string; hasHealthcheck: boolean; labels: Record<string, string>; volumes?: string[] } | null;
+  imageInfo?: { id: string; hasHealthcheck: boolean; labels: Record<string, string>; volumes?: string[]; digest?: string | null } | null;
 }
 
 /** The deployment a plan acts on; every action but deploy has one. */

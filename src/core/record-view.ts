@@ -60,8 +60,11 @@ export function publicRecord(d: Deployment) {
     dirty: d.dirty,
     image: d.image,
     imageId: d.imageId,
-    containerId: d.containerId,
-    containerName: d.containerName,
+    imageDigest: d.imageDigest,
+    runtime: d.runtime,
+    workload: d.workload,
+    // A documented contract: a container deployment's record names its container as it always has.
+    ...(d.runtime === 'container' ? { containerId: d.containerId, containerName: d.containerName } : {}),
     endpoint: d.endpoint,
     noCache: d.config.noCache,
     config: publicConfig(d.config),

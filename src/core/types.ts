@@ -154,7 +154,21 @@ export interface Deployment extends SourceInfo {
   status: Status;
   image: string | null;
   imageId: string | null;
+  /**
+   * The image's registry digest (sha256:…) when it has one, else its content id (the image id): what exactly ran,
+   * recorded when the image is built or reused. null before the image is known (and for records from before it).
+   */
+  imageDigest: string | null;
+  /** What runs it: one container ('container'); 'service' is reserved for a Swarm service. */
+  runtime: 'container' | 'service';
+  /**
+   * Its workload as its runtime names it (a container's id, a service's id), null before it is made and once it is
+   * removed. For a container deployment it is always `containerId` (the store keeps the two equal).
+   */
+  workload: string | null;
+  /** A container deployment's container (null once removed); kept in the record and in `--json` for them. */
   containerId: string | null;
+  /** A container deployment's container name (kept after the container is removed). */
   containerName: string | null;
   endpoint: string;
   config: DeployConfig;

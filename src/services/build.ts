@@ -1,4 +1,5 @@
 import { imagesOn } from '../adapters/images/engine-local.js';
+import { imageDigest } from '../adapters/images/images.js';
 import { redactValues } from '../core/redact.js';
 import { buildSecretValues } from '../core/build-secrets.js';
 import { secretValues } from './keep-logs.js';
@@ -132,7 +133,7 @@ export async function buildImage(ctx: Context, engine: Engine, git: Git, tracker
     const buildFinishedAt = ctx.now();
     const info = await imagesOn(engine).inspect(built.imageId);
     tracker.update(
-      { buildFinishedAt, imageId: built.imageId },
+      { buildFinishedAt, imageId: built.imageId, imageDigest: imageDigest(info, built.imageId) },
       { type: 'built', message: `built ${ref} (${built.imageId.slice(7, 19)}) in ${durationInProse(buildFinishedAt - buildStartedAt)}` },
     );
     r.done(`Built ${ref} in ${durationInProse(buildFinishedAt - buildStartedAt)}${steps ? ` (${steps === 1 ? '1 step' : `${steps} steps`})` : ''}`);

@@ -1,4 +1,5 @@
 import { imagesOn } from '../adapters/images/engine-local.js';
+import { imageDigest } from '../adapters/images/images.js';
 import { engineLabel } from '../core/endpoint-choice.js';
 import type { Engine, ImageInfo } from '../adapters/docker/engine.js';
 import { planTarget, type ActionPlan, type ImageSource } from '../core/action-plan.js';
@@ -309,7 +310,7 @@ export async function applyRedeployOrRollback(ctx: Context, engine: Engine, plan
     kind,
     parentId: t.id,
     source: t,
-    image: reused ? { ref: reused.ref, id: reused.imageId } : null,
+    image: reused ? { ref: reused.ref, id: reused.imageId, digest: imageDigest(reusedInfo, reused.imageId) } : null,
     endpoint: engine.endpoint.url,
     config: plan.config,
     overrides: plan.overrides,

@@ -66,11 +66,18 @@ function withSecrets(env: Record<string, EnvVar>, containerEnv: readonly string[
   return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v.secret && values.has(k) ? { value: values.get(k) as string, secret: true } : v]));
 }
 
+/**
+ * A record rebuilt from a label. What sync reads on an engine is containers and images, so what it adopts ran as a
+ * container (its workload: the container, if any); its image's digest is the content id sync found.
+ */
 function fromLabel(r: RecordLabel, endpoint: string, extra: Partial<Deployment>): Deployment {
   return {
     ...r,
     status: 'superseded',
     imageId: null,
+    imageDigest: extra.imageId ?? null,
+    runtime: 'container',
+    workload: extra.containerId ?? null,
     containerId: null,
     containerName: null,
     endpoint,

@@ -1,6 +1,7 @@
 import type { DeploymentPatch, Store } from '../adapters/store/store.js';
 import { machineId } from '../adapters/machine.js';
 import { newDeploymentId } from '../core/ids.js';
+import { workloadOf } from '../core/workload.js';
 import { IN_PROGRESS, type DeployConfig, type Deployment, type SourceInfo } from '../core/types.js';
 import type { Context } from '../context.js';
 
@@ -26,6 +27,7 @@ export class Tracker {
     if (finished) patch = { ...patch, worker: null };
     this.store.updateDeployment(this.deployment.id, patch);
     Object.assign(this.deployment, patch);
+    this.deployment.workload = workloadOf(this.deployment);
     if (event) this.store.addEvent(this.deployment.id, this.now(), event.type, event.message);
   }
 
@@ -40,7 +42,8 @@ export interface RecordStart {
   kind: Deployment['kind'];
   parentId: string | null;
   source: SourceInfo;
-  image: { ref: string; id: string } | null;
+  /** A reused image: its tag, its id, and its digest (images.ts imageDigest). */
+  image: { ref: string; id: string; digest: string } | null;
   endpoint: string;
   config: DeployConfig;
   /** The one-off settings of the command line, kept so that a redeploy ships them again. */
@@ -71,6 +74,9 @@ export function startRecord(ctx: Context, start: RecordStart): Tracker {
     dirty: s.dirty,
     image: start.image?.ref ?? null,
     imageId: start.image?.id ?? null,
+    imageDigest: start.image?.digest ?? null,
+    runtime: 'container',
+    workload: null,
     containerId: null,
     containerName: null,
     endpoint: start.endpoint,

@@ -48,6 +48,12 @@ describe('a shared engine: sync and prune touch only what this store deployed or
     repoB.commit('bob', webApp('bob', { deployJson: { app: appB, ports: [`127.0.0.1:${portB}:8080`], healthCheck: { path: '/' } } }));
     const db = await b('deploy', '--json');
     expect(db.code, db.stderr).toBe(0);
+    // What runs each: a container, named by its id; the image that ran: built (one, two, four) or reused (three).
+    for (const r of [records.one, records.two, records.four]) {
+      expect(r).toMatchObject({ runtime: 'container', workload: r?.containerId, imageDigest: r?.imageId });
+      expect(r?.imageId).toMatch(/^sha256:/);
+    }
+    expect(records.three).toMatchObject({ runtime: 'container', workload: records.three?.containerId, imageId: records.one?.imageId, imageDigest: records.one?.imageId });
   });
   afterAll(() => {
     removeApps([appA, appB]);
@@ -110,6 +116,10 @@ describe('a shared engine: sync and prune touch only what this store deployed or
         expect(store.getDeployment(records.two?.id as string)?.rolledBack).toBe(true);
         expect(store.getDeployment(records.one?.id as string)?.rolledBack).toBe(false);
         expect(store.getDeployment(records.four?.id as string)?.rolledBackFrom).toEqual([records.two?.id]);
+        // Adopted from its running container: a container runtime, named by that container, its image's id as digest.
+        expect(store.getDeployment(records.four?.id as string)).toMatchObject({ runtime: 'container', workload: records.four?.containerId, containerId: records.four?.containerId, imageDigest: records.four?.imageId });
+        // Adopted from its image alone (its container is gone): no workload, the image named.
+        expect(store.getDeployment(records.two?.id as string)).toMatchObject({ runtime: 'container', workload: null, containerId: null, imageDigest: records.two?.imageId });
       } finally {
         store.close();
       }

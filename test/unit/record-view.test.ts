@@ -131,6 +131,9 @@ describe('publicRecord', () => {
       dirty: true,
       image: 'deploy/web:abcd2345',
       imageId: 'sha256:feedface',
+      imageDigest: 'sha256:feedface',
+      runtime: 'container',
+      workload: 'c0ffee',
       containerId: 'c0ffee',
       containerName: 'web-v3-abcd2345',
       endpoint: 'unix:///var/run/docker.sock',
@@ -157,6 +160,8 @@ describe('publicRecord', () => {
       commitTime: null,
       image: null,
       imageId: null,
+      imageDigest: null,
+      workload: null,
       containerId: null,
       containerName: null,
       buildStartedAt: null,
@@ -171,6 +176,8 @@ describe('publicRecord', () => {
       commitTime: null,
       image: null,
       imageId: null,
+      imageDigest: null,
+      workload: null,
       containerId: null,
       containerName: null,
       buildStartedAt: null,
@@ -180,6 +187,15 @@ describe('publicRecord', () => {
       finishedAt: '2026-01-02T10:00:05.000Z',
       error: { code: 'build_failed', message: 'The build failed at step 3.' },
     });
+  });
+
+  it('names a container deployment\'s container (the documented contract), and a service deployment by its workload only', () => {
+    const container = publicRecord(makeDeployment());
+    expect(container).toMatchObject({ runtime: 'container', workload: 'c0ffee', containerId: 'c0ffee', containerName: 'web-v3-abcd2345' });
+    const service = publicRecord(makeDeployment({ runtime: 'service', workload: 'svc-id-1', containerId: null, containerName: null }));
+    expect(service).toMatchObject({ runtime: 'service', workload: 'svc-id-1' });
+    expect(Object.keys(service)).not.toContain('containerId');
+    expect(Object.keys(service)).not.toContain('containerName');
   });
 
   it('writes epoch 0 as a time, not as missing', () => {

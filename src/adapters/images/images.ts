@@ -26,3 +26,11 @@ export interface Images {
   /** Removes an image; false when it is gone already or still in use (kept). */
   remove(ref: string): Promise<boolean>;
 }
+
+/**
+ * What a record keeps as its image's digest: the registry digest when the image has one (pushed or pulled), else
+ * its content id, which names the same bytes on the engine that holds it.
+ */
+export function imageDigest(info: Pick<ImageInfo, 'digest'> | null | undefined, id: string): string {
+  return info?.digest ?? id;
+}

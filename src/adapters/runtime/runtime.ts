@@ -6,9 +6,9 @@ import type { Deployment } from '../../core/types.js';
  * What runs a deployment, behind one interface: today one container per deployment (containers.ts); a Swarm
  * service (N tasks on several nodes) implements the same calls. The services never call the engine's container
  * methods for a deployment: they ask its runtime. A workload is named by the id the runtime gave it (a container's
- * id today), which the record keeps (`containerId` for container deployments).
+ * id today), which the record keeps as its `workload` (and as `containerId` for container deployments).
  */
-export type RuntimeKind = 'container' | 'service';
+export type RuntimeKind = Deployment['runtime'];
 
 /** A workload's state as its runtime reports it (for a container: docker inspect, in short). */
 export type WorkloadState = ContainerState;

@@ -142,6 +142,17 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX deployments_working ON deployments (app) WHERE worker IS NOT NULL;
   CREATE INDEX deployments_leftovers ON deployments (app) WHERE container_id IS NOT NULL AND status IN ('failed', 'interrupted');
   `,
+  // 8: what runs a deployment, named without assuming a container: its runtime ('container' for every record so
+  //    far; 'service' is reserved for Swarm) and its workload as that runtime names it (a container's id: the
+  //    record's container_id, which container deployments keep); and the digest of its image (the registry
+  //    digest when the image has one, else its content id: for the records so far, the image id they kept).
+  `
+  ALTER TABLE deployments ADD COLUMN runtime TEXT NOT NULL DEFAULT 'container';
+  ALTER TABLE deployments ADD COLUMN workload TEXT;
+  ALTER TABLE deployments ADD COLUMN image_digest TEXT;
+  UPDATE deployments SET workload = container_id WHERE container_id IS NOT NULL;
+  UPDATE deployments SET image_digest = image_id WHERE image_id IS NOT NULL;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -1,0 +1,173 @@
+import { join } from 'node:path';
+import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
+import { afterAll, describe, expect, it } from 'vitest';
+import { MIGRATIONS, SCHEMA_VERSION } from '../../src/adapters/store/migrations.js';
+import { Store } from '../../src/adapters/store/store.js';
+import { tempHome } from '../helpers/cli.js';
+import { makeDeployment } from '../helpers/unit.js';
+
+type Row = Record<string, SQLInputValue>;
+
+const CONFIG = JSON.stringify(makeDeployment().config);
+
+/** A deployment row as schema 1 wrote it (the columns every later version still has). */
+function baseRow(id: string, version: number, status: string, image: { tag: string; id: string } | null, container: { id: string | null; name: string } | null): Row {
+  return {
+    id,
+    app: 'web',
+    version,
+    kind: 'deploy',
+    parent_id: null,
+    status,
+    source: '/src/web',
+    subdir: '',
+    ref: 'main',
+    commit_sha: 'a'.repeat(40),
+    commit_subject: 'a change',
+    commit_author: 'Ada <ada@example.com>',
+    commit_time: 1,
+    dirty: 0,
+    image: image?.tag ?? null,
+    image_id: image?.id ?? null,
+    container_id: container?.id ?? null,
+    container_name: container?.name ?? null,
+    endpoint: 'unix:///var/run/docker.sock',
+    config: CONFIG,
+    created_at: 1_000 + version,
+    build_started_at: null,
+    build_finished_at: null,
+    started_at: null,
+    ready_at: status === 'running' ? 2_000 : null,
+    finished_at: status === 'failed' ? 3_000 : null,
+    actor: 'ada',
+    origin: 'terminal',
+    error_code: status === 'failed' ? 'health_check_failed' : null,
+    error_message: status === 'failed' ? 'it never answered' : null,
+  };
+}
+
+/** The columns each later schema version added to a deployment row, with the values it would have written. */
+const ADDED_BY: Record<number, Row> = {
+  3: { superseded_by: null },
+  4: { worker: null },
+  5: { rolled_back: 0, first_ready: 0 },
+  6: { exit_code: null, exited_at: null, checked_at: 5_000, rolled_back_from: null, adopted: 0 },
+  7: { overrides: null, served_before: null },
+};
+
+/** A store file at schema `at`: the migrations up to it, and rows written with the columns it had. */
+function storeAt(path: string, at: number, rows: Row[]): void {
+  const db = new DatabaseSync(path);
+  try {
+    for (const step of MIGRATIONS.slice(0, at)) db.exec(step);
+    db.exec(`PRAGMA user_version = ${at}`);
+    for (const base of rows) {
+      const row = { ...base };
+      for (let v = 2; v <= at; v++) Object.assign(row, ADDED_BY[v] ?? {});
+      const cols = Object.keys(row);
+      db.prepare(`INSERT INTO deployments (${cols.join(', ')}) VALUES (${cols.map((c) => `:${c}`).join(', ')})`).run(row);
+      db.prepare(`INSERT INTO apps (name, created_at) VALUES ('web', 1) ON CONFLICT (name) DO NOTHING`).run();
+    }
+  } finally {
+    db.close();
+  }
+}
+
+describe('migration 8: runtime, workload and image digest on every record (real SQLite files)', () => {
+  const home = tempHome();
+  afterAll(() => home.remove());
+
+  it('is the latest step', () => {
+    // If a later step is added, the loop below covers its earlier versions too; this names what is tested here.
+    expect(SCHEMA_VERSION).toBe(8);
+  });
+
+  for (let at = 0; at < SCHEMA_VERSION; at++) {
+    it(`migrates a store from schema ${at}: its records ran as containers, named by their container, with their image id as digest`, () => {
+      const path = join(home.dir, `schema-${at}.db`);
+      // Schema 0 is a file with no tables yet: there is no row such a store could hold.
+      const rows =
+        at === 0
+          ? []
+          : [
+              baseRow('runs2345', 1, 'running', { tag: 'deploy/web:runs2345', id: 'sha256:1111' }, { id: 'c0ffee01', name: 'web-v1-runs2345' }),
+              baseRow('fail2345', 2, 'failed', { tag: 'deploy/web:fail2345', id: 'sha256:2222' }, { id: null, name: 'web-v2-fail2345.starting' }),
+              baseRow('queu2345', 3, 'queued', null, null),
+            ];
+      storeAt(path, at, rows);
+
+      const store = Store.open(path);
+      try {
+        if (at > 0) {
+          expect(store.getDeployment('runs2345')).toMatchObject({
+            status: 'running',
+            runtime: 'container',
+            workload: 'c0ffee01',
+            containerId: 'c0ffee01',
+            containerName: 'web-v1-runs2345',
+            imageId: 'sha256:1111',
+            imageDigest: 'sha256:1111',
+          });
+          // Its container was removed: no workload, the name kept; its image still names what ran.
+          expect(store.getDeployment('fail2345')).toMatchObject({
+            status: 'failed',
+            runtime: 'container',
+            workload: null,
+            containerId: null,
+            containerName: 'web-v2-fail2345.starting',
+            imageDigest: 'sha256:2222',
+          });
+          expect(store.getDeployment('queu2345')).toMatchObject({ runtime: 'container', workload: null, containerId: null, imageDigest: null });
+          // The old records stay readable as they were.
+          expect(store.list({ app: 'web' }).map((d) => [d.id, d.version, d.status])).toEqual([
+            ['queu2345', 3, 'queued'],
+            ['fail2345', 2, 'failed'],
+            ['runs2345', 1, 'running'],
+          ]);
+        }
+
+        // The migrated store takes new records, and keeps a container deployment's workload equal to its container.
+        const { version: _v, supersededBy: _s, worker: _w, rolledBack: _r, exitCode: _e, exitedAt: _x, checkedAt: _c, rolledBackFrom: _f, servedBefore: _b, overrides: _o, ...fresh } = makeDeployment({
+          id: 'news2345',
+          app: 'web',
+          status: 'queued',
+          imageId: null,
+          imageDigest: null,
+          workload: null,
+          containerId: null,
+          containerName: null,
+        });
+        const created = store.createDeployment(fresh);
+        expect(created.version).toBe(at === 0 ? 1 : 4);
+        expect(store.getDeployment('news2345')).toMatchObject({ runtime: 'container', workload: null, imageDigest: null });
+        store.updateDeployment('news2345', { imageId: 'sha256:3333', imageDigest: 'sha256:3333' });
+        store.updateDeployment('news2345', { status: 'starting', containerId: 'c0ffee04', containerName: 'web-v4-news2345' });
+        expect(store.getDeployment('news2345')).toMatchObject({ workload: 'c0ffee04', containerId: 'c0ffee04', imageDigest: 'sha256:3333' });
+        store.updateDeployment('news2345', { containerId: null });
+        expect(store.getDeployment('news2345')).toMatchObject({ workload: null, containerId: null, containerName: 'web-v4-news2345' });
+      } finally {
+        store.close();
+      }
+    });
+  }
+
+  it('keeps a service deployment\'s workload apart from any container id', () => {
+    const store = Store.open(join(home.dir, 'service.db'));
+    try {
+      const { version: _v, supersededBy: _s, worker: _w, rolledBack: _r, exitCode: _e, exitedAt: _x, checkedAt: _c, rolledBackFrom: _f, servedBefore: _b, overrides: _o, ...fresh } = makeDeployment({
+        id: 'svc22345',
+        runtime: 'service',
+        workload: 'svc-web-1',
+        containerId: null,
+        containerName: null,
+      });
+      store.createDeployment(fresh);
+      expect(store.getDeployment('svc22345')).toMatchObject({ runtime: 'service', workload: 'svc-web-1', containerId: null });
+      // A container id written to it (no runtime does that today) leaves its workload as its runtime named it.
+      store.updateDeployment('svc22345', { containerId: 'c0ffee09' });
+      expect(store.getDeployment('svc22345')).toMatchObject({ runtime: 'service', workload: 'svc-web-1' });
+    } finally {
+      store.close();
+    }
+  });
+});
