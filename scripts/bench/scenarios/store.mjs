@@ -1,0 +1,41 @@
+// A store of 100,000 records: `ls --limit 50`, `ls --json`, `stats`, `ls --json --all`.
+import { alone, CLI_TIMEOUT_MS, log, SLOW_MS, TimedOut, timedOutValue } from '../measure.mjs';
+import { storeWith } from '../store-generator.mjs';
+import { deployCli } from '../workspace.mjs';
+
+/** One line for --help. */
+export const summary = '`deploy ls --limit 50`, `ls --json`, `stats` on a store of 100,000 records';
+
+export default async function benchStore({ ws, report, runs }) {
+  log('store: ls and stats on 100,000 records');
+  const { home, info } = storeWith(ws, 100_000);
+  const cases = [
+    { name: 'deploy ls --limit 50 (100k)', args: ['ls', '--limit', '50'], budget: { max: 300 }, fast: true },
+    { name: 'deploy ls --json --limit 50 (100k)', args: ['ls', '--json', '--limit', '50'], fast: true },
+    { name: 'deploy stats (100k)', args: ['stats'], budget: { max: 300 }, fast: true },
+    { name: 'deploy stats --json (100k)', args: ['stats', '--json'], fast: true },
+    { name: 'deploy ls --json --all (100k)', args: ['ls', '--json', '--all'], fast: false, stdout: 'file' },
+  ];
+  for (const c of cases) {
+    let out = null;
+    const limit = c.fast ? CLI_TIMEOUT_MS : 2 * CLI_TIMEOUT_MS;
+    let value;
+    try {
+      value = await alone(
+        () => {
+          out = deployCli(c.args, { home, stdout: c.stdout ?? 'pipe', timeoutMs: limit });
+          return out.wall;
+        },
+        { ...(c.fast ? { warm: runs.fastWarm, runs: runs.fast } : { warm: runs.slowWarm, runs: runs.slow }), slowMs: SLOW_MS },
+      );
+    } catch (error) {
+      if (!(error instanceof TimedOut)) throw error;
+      report.note(error.message);
+      report.figure({ scenario: 'store', name: c.name, command: `deploy ${c.args.join(' ')}`, value: timedOutValue(limit), budget: c.budget });
+      continue;
+    }
+    if (value.reduced) report.note(`${c.name}: one run only (a run takes more than ${SLOW_MS / 1000} s)`);
+    report.figure({ scenario: 'store', name: c.name, command: `deploy ${c.args.join(' ')}`, value, budget: c.budget, outputBytes: out.outBytes });
+  }
+  return { store: info };
+}
