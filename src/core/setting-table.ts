@@ -5,7 +5,7 @@ import { assertEnvName, assertEnvValue } from './env.js';
 import { isEndpointUrl, normalizeHost } from './endpoint-choice.js';
 import { DeployError } from './errors.js';
 import { assertNoDuplicatePorts, formatPort, parsePort } from './ports.js';
-import type { DeployConfig, PortMapping, VolumeMount } from './types.js';
+import type { DeployConfig } from './types.js';
 import { assertNoDuplicateVolumes, formatVolume, parseVolume } from './volumes.js';
 
 /**
@@ -208,6 +208,94 @@ function pemFile(name: string, description: string): SettingDef {
   };
 }
 
+/**
+ * A list setting given as an array (comma-separated to `config set`): each item checked by `item` at its
+ * position, then the whole list by `whole`; `format` writes an item back (its `--json` form).
+ */
+function listSetting<T>(o: {
+  name: string;
+  example: string;
+  item: (v: unknown, fail: Fail, i: number) => T;
+  whole: (items: T[], fail: Fail) => void;
+  format?: (item: T) => string;
+  listed?: boolean;
+  docker?: string;
+  description: string;
+  pattern?: string;
+  examples: unknown[];
+}): SettingDef {
+  const format = o.format ?? String;
+  return {
+    name: o.name,
+    field: o.name,
+    default: [],
+    parse: (v, fail) => {
+      const items = list(v, fail, o.example).map((item, i) => o.item(item, fail, i));
+      o.whole(items, fail);
+      return items;
+    },
+    fromText: commaList,
+    show: (v) => ((v as T[]).length === 0 ? 'none' : (v as T[]).map(format).join(', ')),
+    ...(o.format === undefined ? {} : { json: (v: unknown) => (v as T[]).map(format) }),
+    ...(o.listed ? { listed: true } : {}),
+    ...(o.docker === undefined ? {} : { docker: o.docker }),
+    schema: {
+      description: o.description,
+      type: 'array',
+      items: o.pattern === undefined ? { type: 'string' } : { type: 'string', pattern: o.pattern },
+      examples: o.examples,
+    },
+  };
+}
+
+/** A list item in docker's own syntax, parsed at its position. */
+const spec =
+  <T>(parse: (text: string) => T) =>
+  (v: unknown, fail: Fail, n: number): T =>
+    at(fail, () => parse(text(v, fail, n)), n);
+
+/** The whole list refused, in `fail`'s words, by a check that throws. */
+const checked =
+  <T>(check: (items: T[]) => void) =>
+  (items: T[], fail: Fail): void =>
+    void at(fail, () => check(items));
+
+/** No item twice. */
+const noneTwice =
+  (message: string) =>
+  (items: unknown[], fail: Fail): void => {
+    if (new Set(items).size !== items.length) fail(message);
+  };
+
+/** Text that must match `pattern`, else "TEXT is not WHAT" with a hint. */
+function matching(pattern: RegExp, what: string, hint: string) {
+  return (t: string, fail: Fail): string => {
+    if (!pattern.test(t)) fail(`${JSON.stringify(t)} is not ${what}`, hint);
+    return t;
+  };
+}
+
+/** A text setting whose absence (null) means the image's own value, shown as `image`. */
+function imageOrText(o: {
+  name: string;
+  parse: (text: string, fail: Fail, given: unknown) => string;
+  image: string;
+  docker: string;
+  schema: Record<string, unknown>;
+}): SettingDef {
+  return {
+    name: o.name,
+    field: o.name,
+    default: null,
+    parse: (v, fail) => (v === null ? null : o.parse(text(v, fail), fail, v)),
+    fromText: nullable,
+    show: (v) => (v === null ? o.image : String(v)),
+    listed: true,
+    docker: o.docker,
+    schema: o.schema,
+  };
+}
+
 /** A duration setting kept in milliseconds, shown as 30s and printed in --json as seconds. */
 function durationSetting(name: string, field: string, ms: number, max: number, description: string): SettingDef {
   return {
@@ -319,46 +407,28 @@ export const SETTINGS: readonly SettingDef[] = [
       examples: [['id=npmrc,src=~/.npmrc', 'id=token,env=NPM_TOKEN']],
     },
   },
-  {
+  listSetting({
     name: 'ports',
-    field: 'ports',
-    default: [],
-    parse: (v, fail) => {
-      const ports = list(v, fail, '"8080:80"').map((item, n) => at(fail, () => parsePort(text(item, fail, n)), n));
-      at(fail, () => assertNoDuplicatePorts(ports));
-      return ports;
-    },
-    fromText: commaList,
-    show: (v) => ((v as PortMapping[]).length === 0 ? 'none' : (v as PortMapping[]).map(formatPort).join(', ')),
-    json: (v) => (v as PortMapping[]).map(formatPort),
+    example: '"8080:80"',
+    item: spec(parsePort),
+    whole: checked(assertNoDuplicatePorts),
+    format: formatPort,
     docker: 'docker run -p',
-    schema: {
-      description: 'Ports to publish, as `docker run -p` writes them: [IP:]HOST:CONTAINER[/tcp|/udp].',
-      type: 'array',
-      items: { type: 'string', pattern: '^(\\[[0-9a-fA-F:.]+\\]:|[0-9.]+:)?[0-9]{1,5}:[0-9]{1,5}(/(tcp|udp))?$' },
-      examples: [['127.0.0.1:8080:8080']],
-    },
-  },
-  {
+    description: 'Ports to publish, as `docker run -p` writes them: [IP:]HOST:CONTAINER[/tcp|/udp].',
+    pattern: '^(\\[[0-9a-fA-F:.]+\\]:|[0-9.]+:)?[0-9]{1,5}:[0-9]{1,5}(/(tcp|udp))?$',
+    examples: [['127.0.0.1:8080:8080']],
+  }),
+  listSetting({
     name: 'volumes',
-    field: 'volumes',
-    default: [],
-    parse: (v, fail) => {
-      const volumes = list(v, fail, '"data:/data"').map((item, n) => at(fail, () => parseVolume(text(item, fail, n)), n));
-      at(fail, () => assertNoDuplicateVolumes(volumes));
-      return volumes;
-    },
-    fromText: commaList,
-    show: (v) => ((v as VolumeMount[]).length === 0 ? 'none' : (v as VolumeMount[]).map(formatVolume).join(', ')),
-    json: (v) => (v as VolumeMount[]).map(formatVolume),
+    example: '"data:/data"',
+    item: spec(parseVolume),
+    whole: checked(assertNoDuplicateVolumes),
+    format: formatVolume,
     docker: 'docker run -v',
-    schema: {
-      description: 'Data kept across every release, rollback and restart: NAME:/path (a volume kept per app, deploy-APP-NAME on the engine) or /host/path:/path (a bind mount), with :ro for read-only. A path the image declares as VOLUME and that is not mapped here gets a volume of its own per app.',
-      type: 'array',
-      items: { type: 'string', pattern: '^([a-zA-Z0-9][a-zA-Z0-9_.-]*|/[^:]*):/[^:]*(:(ro|rw))?$' },
-      examples: [['data:/data', '/srv/uploads:/uploads:ro']],
-    },
-  },
+    description: 'Data kept across every release, rollback and restart: NAME:/path (a volume kept per app, deploy-APP-NAME on the engine) or /host/path:/path (a bind mount), with :ro for read-only. A path the image declares as VOLUME and that is not mapped here gets a volume of its own per app.',
+    pattern: '^([a-zA-Z0-9][a-zA-Z0-9_.-]*|/[^:]*):/[^:]*(:(ro|rw))?$',
+    examples: [['data:/data', '/srv/uploads:/uploads:ro']],
+  }),
   ...healthCheckFields(),
   {
     name: 'restart',
@@ -433,22 +503,13 @@ export const SETTINGS: readonly SettingDef[] = [
       },
     }),
   ),
-  {
+  imageOrText({
     name: 'user',
-    field: 'user',
-    default: null,
-    parse: (v, fail) => {
-      if (v === null) return null;
-      const t = text(v, fail);
-      if (!/^[a-zA-Z0-9_][a-zA-Z0-9_.-]*(:[a-zA-Z0-9_][a-zA-Z0-9_.-]*)?$/.test(t)) fail(`${JSON.stringify(t)} is not a user`, 'Write USER, UID, USER:GROUP or UID:GID.');
-      return t;
-    },
-    fromText: nullable,
-    show: (v) => (v === null ? 'the image\'s' : String(v)),
-    listed: true,
+    parse: matching(/^[a-zA-Z0-9_][a-zA-Z0-9_.-]*(:[a-zA-Z0-9_][a-zA-Z0-9_.-]*)?$/, 'a user', 'Write USER, UID, USER:GROUP or UID:GID.'),
+    image: 'the image\'s',
     docker: 'docker run -u/--user',
     schema: { description: 'The user the app runs as: USER, UID, USER:GROUP or UID:GID; default: the image\'s USER.', type: ['string', 'null'] },
-  },
+  }),
   {
     name: 'extraHosts',
     field: 'extraHosts',
@@ -487,46 +548,28 @@ export const SETTINGS: readonly SettingDef[] = [
     docker: 'docker run -l/--label',
     schema: { description: 'Labels of the app\'s containers, beside the tool\'s own (dev.deploy.*).', type: 'object', additionalProperties: { type: ['string', 'number', 'boolean'] } },
   },
-  {
+  listSetting({
     name: 'networks',
-    field: 'networks',
-    default: [],
-    parse: (v, fail) => {
-      const names = list(v, fail, '"backend"').map((item) => text(item, fail));
-      for (const n of names) {
-        if (n === 'host' || n === 'none' || n.startsWith('container:')) fail(`${n} networking is not supported`, 'Publish ports and join user-defined networks; the health gate needs the app\'s own network.');
-        if (!NAME.test(n)) fail(`${JSON.stringify(n)} is not a network name`);
-      }
-      if (new Set(names).size !== names.length) fail('a network is listed twice');
-      return names;
+    example: '"backend"',
+    item: (item, fail) => {
+      const n = text(item, fail);
+      if (n === 'host' || n === 'none' || n.startsWith('container:')) fail(`${n} networking is not supported`, 'Publish ports and join user-defined networks; the health gate needs the app\'s own network.');
+      if (!NAME.test(n)) fail(`${JSON.stringify(n)} is not a network name`);
+      return n;
     },
-    fromText: commaList,
-    show: listShow,
+    whole: noneTwice('a network is listed twice'),
     listed: true,
     docker: 'docker run --network',
-    schema: {
-      description: 'Networks the container joins (made beforehand with docker network create), where other containers reach it by the app\'s name. Default: the engine\'s default bridge.',
-      type: 'array',
-      items: { type: 'string' },
-      examples: [['backend']],
-    },
-  },
-  {
+    description: 'Networks the container joins (made beforehand with docker network create), where other containers reach it by the app\'s name. Default: the engine\'s default bridge.',
+    examples: [['backend']],
+  }),
+  imageOrText({
     name: 'logDriver',
-    field: 'logDriver',
-    default: null,
-    parse: (v, fail) => {
-      if (v === null) return null;
-      const t = text(v, fail);
-      if (!/^[a-z0-9][a-z0-9_./:-]*$/.test(t)) fail(`${JSON.stringify(t)} is not a log driver`, 'For example: json-file, local, journald, syslog, fluentd.');
-      return t;
-    },
-    fromText: nullable,
-    show: (v) => (v === null ? 'json-file (3 × 10m)' : String(v)),
-    listed: true,
+    parse: matching(/^[a-z0-9][a-z0-9_./:-]*$/, 'a log driver', 'For example: json-file, local, journald, syslog, fluentd.'),
+    image: 'json-file (3 × 10m)',
     docker: 'docker run --log-driver',
     schema: { description: 'The log driver; default json-file kept to 3 files of 10 MB (logOptions max-size and max-file change that).', type: ['string', 'null'] },
-  },
+  }),
   {
     name: 'logOptions',
     field: 'logOptions',
@@ -543,22 +586,17 @@ export const SETTINGS: readonly SettingDef[] = [
     docker: 'docker run --log-opt',
     schema: { description: 'Options of the log driver, as docker run --log-opt.', type: 'object', additionalProperties: { type: ['string', 'number'] } },
   },
-  {
+  imageOrText({
     name: 'stopSignal',
-    field: 'stopSignal',
-    default: null,
-    parse: (v, fail) => {
-      if (v === null) return null;
-      const t = text(v, fail).toUpperCase();
+    parse: (given, fail, v) => {
+      const t = given.toUpperCase();
       if (!/^(SIG)?[A-Z][A-Z0-9]*(\+\d+)?$|^\d+$/.test(t)) fail(`${JSON.stringify(v)} is not a signal`, 'For example: SIGQUIT, SIGINT, SIGTERM.');
       return /^\d+$/.test(t) || t.startsWith('SIG') ? t : `SIG${t}`;
     },
-    fromText: nullable,
-    show: (v) => (v === null ? 'the image\'s (SIGTERM)' : String(v)),
-    listed: true,
+    image: 'the image\'s (SIGTERM)',
     docker: 'docker run --stop-signal',
     schema: { description: 'The signal that asks the app to stop; default: the image\'s STOPSIGNAL, else SIGTERM.', type: ['string', 'null'], examples: ['SIGQUIT'] },
-  },
+  }),
   {
     name: 'stopTimeout',
     field: 'stopTimeoutMs',
@@ -613,29 +651,19 @@ export const SETTINGS: readonly SettingDef[] = [
       default: true,
     },
   },
-  {
+  listSetting({
     name: 'domains',
-    field: 'domains',
-    default: [],
-    parse: (v, fail) => {
-      const names = list(v, fail, '"app.example.com"').map((item, i) => {
-        const t = text(item, fail, i).toLowerCase();
-        if (!HOSTNAME.test(t) || t.length > 253) fail(`${JSON.stringify(t)} is not a hostname`, 'For example: app.example.com (no scheme, no port, no path).', i);
-        return t;
-      });
-      if (new Set(names).size !== names.length) fail('a domain is listed twice');
-      return names;
+    example: '"app.example.com"',
+    item: (item, fail, i) => {
+      const t = text(item, fail, i).toLowerCase();
+      if (!HOSTNAME.test(t) || t.length > 253) fail(`${JSON.stringify(t)} is not a hostname`, 'For example: app.example.com (no scheme, no port, no path).', i);
+      return t;
     },
-    fromText: commaList,
-    show: listShow,
+    whole: noneTwice('a domain is listed twice'),
     listed: true,
-    schema: {
-      description: 'Hostnames the front door routes to the app, so that several apps share ports 80/443 (by Host header, and by SNI with TLS). Empty: the app owns its ports.',
-      type: 'array',
-      items: { type: 'string' },
-      examples: [['app.example.com']],
-    },
-  },
+    description: 'Hostnames the front door routes to the app, so that several apps share ports 80/443 (by Host header, and by SNI with TLS). Empty: the app owns its ports.',
+    examples: [['app.example.com']],
+  }),
   pemFile('tlsCertificate', 'A PEM certificate (chain) file the front door serves for the app\'s domains on its TLS ports (with tlsKey); a path on this machine, relative to the app\'s directory. Read at each deploy; only the path is recorded.'),
   pemFile('tlsKey', 'The PEM private key file of tlsCertificate; a path on this machine. Read at each deploy and given only to the front door; never recorded, printed or labelled.'),
   durationSetting('drainTimeout', 'drainTimeoutMs', 30_000, 3_600_000, 'How long requests in flight on the old release may take to finish after the front door switches (streams get longer; see README). Default 30s.'),
