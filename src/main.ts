@@ -26,7 +26,7 @@ export async function main(argv: string[], partialIO: Partial<IO> = {}, options:
   const program = buildProgram(io, async (load, args, opts) => {
     json = Boolean(opts.json);
     verbose = Boolean(opts.verbose);
-    color = opts.color as boolean | undefined;
+    color = opts.color;
     // Loaded here, not at the top: `deploy --help` and usage errors never load the store or the reporter.
     const [{ createContext, isCI }, { Reporter }, { chooseEndpoint }, { parseDuration }] = await Promise.all([
       import('./context.js'),
@@ -41,12 +41,12 @@ export async function main(argv: string[], partialIO: Partial<IO> = {}, options:
       verbose,
       quiet: Boolean(opts.quiet),
       interactive: Boolean(io.stderr.isTTY) && !isCI(io.env),
-      color: wantsColor(io.env, Boolean(io.stderr.isTTY), opts.color as boolean | undefined),
+      color: wantsColor(io.env, Boolean(io.stderr.isTTY), opts.color),
     });
     // The engine flags are checked whether or not the command needs an engine: a conflict is an error anywhere.
-    if (opts.context !== undefined || opts.host !== undefined) chooseEndpoint({ flagContext: opts.context as string | undefined, flagHost: opts.host as string | undefined, env: {} });
-    const lockWait = opts.lockWait === undefined ? 0 : parseDuration(opts.lockWait as string, '--lock-wait');
-    ctx = createContext(io, reporter, signal, { context: opts.context as string | undefined, host: opts.host as string | undefined }, lockWait);
+    if (opts.context !== undefined || opts.host !== undefined) chooseEndpoint({ flagContext: opts.context, flagHost: opts.host, env: {} });
+    const lockWait = opts.lockWait === undefined ? 0 : parseDuration(opts.lockWait, '--lock-wait');
+    ctx = createContext(io, reporter, signal, { context: opts.context, host: opts.host }, lockWait);
     // Any deployment left in progress by a process that died is found by the next command, whatever it is.
     const store = ctx.store();
     if (!store.readOnly && store.needsRecovery()) await (await import('./services/recovery.js')).recoverDeadWorkers(ctx);

@@ -6,6 +6,7 @@ import { SECRET_MASK } from '../../core/record-view.js';
 import type { DeployConfig } from '../../core/types.js';
 import type { Context } from '../../context.js';
 import type { Handler } from '../handler.js';
+import type { ConfigSetOptions, ConfigUnsetOptions, ScopedOptions } from './config.command.js';
 import { effectiveConfig, parseAssignment, scopeOf, setConfig, unsetConfig, type EffectiveConfig } from '../../services/app-config.js';
 import { appFromDirectory, appOfDirectory } from '../../services/source.js';
 import { askSecret } from '../../ui/confirm.js';
@@ -52,9 +53,9 @@ function allEntries(eff: EffectiveConfig): Entry[] {
 }
 
 /** The app a config command is about: --app (checked), none with --global, else the current directory's. */
-async function whichApp(ctx: Context, o: Record<string, unknown>): Promise<string | undefined> {
-  if (o.global && o.app !== undefined) scopeOf(o.app as string, true); // refuses the pair
-  if (o.app !== undefined) return assertAppName(o.app as string);
+async function whichApp(ctx: Context, o: ScopedOptions): Promise<string | undefined> {
+  if (o.global && o.app !== undefined) scopeOf(o.app, true); // refuses the pair
+  if (o.app !== undefined) return assertAppName(o.app);
   if (o.global) return undefined;
   return (await appFromDirectory(ctx)) ?? undefined;
 }
@@ -87,17 +88,17 @@ async function secretValue(ctx: Context, key: string): Promise<string> {
  * before its first deploy) from inside its own repository, where the name comes from its deploy.json or
  * directory; elsewhere an unknown --app is most likely a typo, and is refused.
  */
-async function appToConfigure(ctx: Context, o: Record<string, unknown>): Promise<string | undefined> {
+async function appToConfigure(ctx: Context, o: ScopedOptions): Promise<string | undefined> {
   if (o.global) return whichApp(ctx, o);
   if (o.app === undefined) return (await appOfDirectory(ctx)) ?? undefined;
-  const named = assertAppName(o.app as string);
+  const named = assertAppName(o.app);
   if (ctx.store().getApp(named) || named === (await appOfDirectory(ctx))) return named;
   throw new DeployError('not_found', `There is no app named ${named} in this store.`, {
     hint: `Deploy it first (deploy deploy --app ${named}), or check the name with: deploy ls. To configure it before its first deploy, run this inside its repository.`,
   });
 }
 
-export const set: Handler = async (ctx, assignments, o) => {
+export const set: Handler<ConfigSetOptions> = async (ctx, assignments, o) => {
   const scope = scopeOf(await appToConfigure(ctx, o), Boolean(o.global));
   if (assignments.length === 0) throw new DeployError('usage', 'Nothing to set: give KEY=VALUE (one or more).');
   const parsed = [];
@@ -105,7 +106,7 @@ export const set: Handler = async (ctx, assignments, o) => {
     parsed.push(!a.includes('=') && o.secret === true ? { key: a, value: await secretValue(ctx, a) } : parseAssignment(a));
   }
   const dryRun = Boolean(o.dryRun);
-  const changed = await setConfig(ctx, scope, parsed, { secret: o.secret as boolean | undefined, forceEnv: Boolean(o.env), dryRun });
+  const changed = await setConfig(ctx, scope, parsed, { secret: o.secret, forceEnv: Boolean(o.env), dryRun });
   const target = 'app' in scope ? scope.app : 'every app (user-wide)';
   if (ctx.reporter.json) {
     ctx.reporter.result({ scope: 'app' in scope ? { app: scope.app } : { global: true }, set: changed, ...(dryRun ? { dryRun: true } : {}) });
@@ -120,7 +121,7 @@ export const set: Handler = async (ctx, assignments, o) => {
   ctx.reporter.info(ctx.reporter.colors.dim('app' in scope ? applyHint(scope.app) : 'It applies to the next deploy or redeploy of every app that does not set it itself.'));
 };
 
-export const unset: Handler = async (ctx, keys, o) => {
+export const unset: Handler<ConfigUnsetOptions> = async (ctx, keys, o) => {
   const scope = scopeOf(await whichApp(ctx, o), Boolean(o.global));
   if (keys.length === 0) throw new DeployError('usage', 'Nothing to unset: give one or more KEYs.');
   const dryRun = Boolean(o.dryRun);
@@ -138,7 +139,7 @@ export const unset: Handler = async (ctx, keys, o) => {
   if (result.removed.length > 0 && 'app' in scope) ctx.reporter.info(ctx.reporter.colors.dim(applyHint(scope.app)));
 };
 
-export const get: Handler = async (ctx, [key], o) => {
+export const get: Handler<ScopedOptions> = async (ctx, [key], o) => {
   const app = await whichApp(ctx, o);
   const entry = allEntries(await effectiveConfig(ctx, app ?? null)).find((e) => e.key === key);
   if (!entry) {
@@ -152,7 +153,7 @@ export const get: Handler = async (ctx, [key], o) => {
   ctx.reporter.print(entry.secret ? SECRET_MASK : entry.display);
 };
 
-export const list: Handler = async (ctx, _args, o) => {
+export const list: Handler<ScopedOptions> = async (ctx, _args, o) => {
   const app = await whichApp(ctx, o);
   if (!app && !o.global) {
     throw new DeployError('usage', 'Which app? Give --app NAME (or run this inside its repository), or --global for the user-wide defaults.');

@@ -1,6 +1,7 @@
 import { DeployError } from '../../core/errors.js';
 import { publicRecord } from '../../core/record-view.js';
 import type { Handler } from '../handler.js';
+import type { DeployOptions } from './deploy.command.js';
 import { deploy } from '../../services/deploy.js';
 import { oneOffOptions } from './one-off.js';
 import { renderOutcome } from '../../ui/outcome.js';
@@ -9,8 +10,8 @@ import { showDryRun } from '../../ui/confirm.js';
 /** Longer than any branch, tag or commit name a repository can hold in practice (a path component is at most 255 bytes). */
 const MAX_REF_LENGTH = 1000;
 
-export const handler: Handler = async (ctx, [source], o) => {
-  const ref = o.ref as string | undefined;
+export const handler: Handler<DeployOptions> = async (ctx, [source], o) => {
+  const ref = o.ref;
   if (ref !== undefined && ref.length > MAX_REF_LENGTH) {
     throw new DeployError('usage', `--ref is ${ref.length} characters long; no branch, tag or commit name is that long.`, {
       hint: 'Give a branch, tag or commit that exists (git branch -a, git tag, git log).',
@@ -18,7 +19,7 @@ export const handler: Handler = async (ctx, [source], o) => {
   }
   const outcome = await deploy(ctx, {
     source,
-    app: o.app as string | undefined,
+    app: o.app,
     ref,
     allowDirty: Boolean(o.allowDirty),
     ...oneOffOptions(o),

@@ -1,6 +1,7 @@
 import { DeployError } from '../../core/errors.js';
 import { assertAppName } from '../../core/ids.js';
 import type { Handler } from '../handler.js';
+import type { DestroyOptions } from './destroy.command.js';
 import { applyDestroy, assertKnownApp, destroyEndpoint, planDestroy, type DestroyPlan } from '../../services/destroy.js';
 import { askYes } from '../../ui/confirm.js';
 import type { Colors } from '../../ui/colors.js';
@@ -26,9 +27,9 @@ function renderPlan(p: DestroyPlan, c: Colors): string {
 }
 
 /** `deploy destroy APP`: tears an app down after a confirmation that lists what goes. */
-export const handler: Handler = async (ctx, [positional], o) => {
+export const handler: Handler<DestroyOptions> = async (ctx, [positional], o) => {
   const r = ctx.reporter;
-  const flag = o.app as string | undefined;
+  const flag = o.app;
   if (positional !== undefined && flag !== undefined && positional !== flag) {
     throw new DeployError('usage', `Two apps given: ${positional} and --app ${flag}; nothing was changed.`, { hint: 'Give the app once: deploy destroy APP' });
   }

@@ -1,10 +1,11 @@
 import type { Handler } from '../handler.js';
+import type { InspectOptions } from './inspect.command.js';
 import { inspectDeployment, inspectionJson } from '../../services/inspect.js';
 import { chosenRef } from '../../services/chosen-ref.js';
 import { deploymentByRef } from '../../services/deployment-ref.js';
 import { renderInspection } from '../../ui/inspect-view.js';
 
-export const handler: Handler = async (ctx, [positional], o) => {
+export const handler: Handler<InspectOptions> = async (ctx, [positional], o) => {
   const ref = await chosenRef(ctx, positional, o.app, 'inspect');
   await (await import('../../services/reconcile.js')).reconcile(ctx, { ref });
   const d = deploymentByRef(ctx, ref, { allowApp: true });

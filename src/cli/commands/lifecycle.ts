@@ -1,5 +1,6 @@
 import { publicRecord } from '../../core/record-view.js';
 import type { Handler } from '../handler.js';
+import type { LifecycleOptions } from './lifecycle.command.js';
 import { scopeOf, underAppLock } from '../../services/app-lock.js';
 import { chosenRef } from '../../services/chosen-ref.js';
 import { applyLifecycle, containerRunning, planLifecycle, type LifecycleAction } from '../../services/lifecycle.js';
@@ -10,7 +11,7 @@ import { confirmPlan } from '../../ui/confirm.js';
  * stop / start / restart: the same shape, three actions. The app's lock comes first; the deployment meant is
  * read, planned and shown under it. start does not ask (it is the undo of stop); --yes is accepted anyway.
  */
-function lifecycle(action: LifecycleAction): Handler {
+function lifecycle(action: LifecycleAction): Handler<LifecycleOptions> {
   return async (ctx, [positional], o) => {
     const r = ctx.reporter;
     const ref = await chosenRef(ctx, positional, o.app, action);

@@ -1,11 +1,12 @@
 import { DeployError } from '../../core/errors.js';
 import type { Handler } from '../handler.js';
+import type { LockReleaseOptions } from './lock.command.js';
 import { endpointOfApp } from '../../services/app-endpoint.js';
 import { machineId } from '../../adapters/machine.js';
 import { describeHolder, forceRelease, readLock, stalenessHere } from '../../services/lock.js';
 import { askYes } from '../../ui/confirm.js';
 
-export const status: Handler = async (ctx, [app], _o) => {
+export const status: Handler<object> = async (ctx, [app], _o) => {
   const r = ctx.reporter;
   if (!app) throw new DeployError('usage', 'Which app? deploy lock status APP');
   const engine = await ctx.engine(endpointOfApp(ctx, app));
@@ -22,7 +23,7 @@ export const status: Handler = async (ctx, [app], _o) => {
   r.print(`${app} is locked on ${engine.endpoint.url} by ${describeHolder(held.holder, ctx.now())}; last heartbeat ${Math.round((ctx.now() - held.heartbeat) / 1000)}s ago${stale ? ` (stale: ${stale}; the next deploy takes it over)` : ''}.`);
 };
 
-export const release: Handler = async (ctx, [app], o) => {
+export const release: Handler<LockReleaseOptions> = async (ctx, [app], o) => {
   const r = ctx.reporter;
   if (!app) throw new DeployError('usage', 'Which app? deploy lock release APP');
   const engine = await ctx.engine(endpointOfApp(ctx, app));

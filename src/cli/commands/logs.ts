@@ -1,27 +1,20 @@
-import { parseSince } from '../../core/duration.js';
 import { DeployError } from '../../core/errors.js';
 import type { LogLine } from '../../core/logs.js';
 import type { Handler } from '../handler.js';
+import type { LogsOptions } from './logs.command.js';
+import { lineCount, since as sinceTime } from '../parse.js';
 import { buildLog, readLogs } from '../../services/logs.js';
 import { chosenRef } from '../../services/chosen-ref.js';
 import { deploymentByRef } from '../../services/deployment-ref.js';
 import { sanitize } from '../../ui/sanitize.js';
 
-function parseTail(raw: unknown): number | 'all' {
-  if (raw === undefined) return 100;
-  if (raw === 'all') return 'all';
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 0) throw new DeployError('usage', `--tail must be a number of lines or "all", not ${JSON.stringify(raw)}.`);
-  return n;
-}
-
-export const handler: Handler = async (ctx, [positional], o) => {
+export const handler: Handler<LogsOptions> = async (ctx, [positional], o) => {
   const ref = await chosenRef(ctx, positional, o.app, 'logs');
   if (!o.build) await (await import('../../services/reconcile.js')).reconcile(ctx, { ref });
   const r = ctx.reporter;
   const d = deploymentByRef(ctx, ref, { allowApp: true });
-  const tail = parseTail(o.tail);
-  const since = o.since === undefined ? undefined : parseSince(o.since as string, ctx.now());
+  const tail = lineCount(o.tail, '--tail');
+  const since = sinceTime(o.since, ctx.now());
   if (o.build) {
     if (o.follow) throw new DeployError('usage', '--build shows the kept build output; it cannot be followed.');
     const { text, truncated } = buildLog(ctx, d);

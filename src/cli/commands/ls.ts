@@ -1,9 +1,11 @@
-import { formatAge, formatDuration, parseSince } from '../../core/duration.js';
+import { formatAge, formatDuration } from '../../core/duration.js';
 import { DeployError } from '../../core/errors.js';
 import { publicRecord, type PublicRecord } from '../../core/record-view.js';
 import type { DeploymentRow } from '../../adapters/store/store.js';
 import { STATUSES, type Deployment, type Status } from '../../core/types.js';
 import type { Handler } from '../handler.js';
+import type { LsOptions } from './ls.command.js';
+import { since as sinceTime, wholeNumber } from '../parse.js';
 import { paintStatus, type Colors } from '../../ui/colors.js';
 import { plainTable, tableWidth, terminalTable } from '../../ui/table.js';
 import { truncate, wrapText, oneLine } from '../../ui/text.js';
@@ -14,22 +16,14 @@ const DEFAULT_LIMIT = 20;
 /** What a terminal that does not say its width is taken to have. */
 const DEFAULT_COLUMNS = 80;
 
-function parseLimit(raw: unknown): number | undefined {
+function parseStatuses(raw: string[] | undefined): Status[] | undefined {
   if (raw === undefined) return undefined;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new DeployError('usage', `--limit must be a whole number of at least 1, not ${JSON.stringify(raw)}.`);
-  return n;
-}
-
-function parseStatuses(raw: unknown): Status[] | undefined {
-  if (raw === undefined) return undefined;
-  const list = (raw as string[]).flatMap((s) => s.split(',')).map((s) => s.trim().toLowerCase());
-  for (const s of list) {
-    if (!STATUSES.includes(s as Status)) {
-      throw new DeployError('usage', `Unknown status ${JSON.stringify(s)}.`, { hint: `Statuses: ${STATUSES.join(', ')}.` });
-    }
-  }
-  return list as Status[];
+  const list = raw.flatMap((s) => s.split(',')).map((s) => s.trim().toLowerCase());
+  return list.map((s) => {
+    const known = STATUSES.find((status) => status === s);
+    if (known === undefined) throw new DeployError('usage', `Unknown status ${JSON.stringify(s)}.`, { hint: `Statuses: ${STATUSES.join(', ')}.` });
+    return known;
+  });
 }
 
 function durationOf(d: DeploymentRow): string {
@@ -122,17 +116,17 @@ function* publicRecords(list: Iterable<Deployment>): Generator<PublicRecord> {
   for (const d of list) yield publicRecord(d);
 }
 
-export const handler: Handler = async (ctx, _args, o) => {
-  await (await import('../../services/reconcile.js')).reconcile(ctx, { app: o.app as string | undefined });
+export const handler: Handler<LsOptions> = async (ctx, _args, o) => {
+  await (await import('../../services/reconcile.js')).reconcile(ctx, { app: o.app });
   const r = ctx.reporter;
   let statuses = parseStatuses(o.status);
   if (o.failed) statuses = [...new Set([...(statuses ?? []), 'failed' as const, 'interrupted' as const])];
-  const since = o.since === undefined ? undefined : parseSince(o.since as string, ctx.now());
+  const since = sinceTime(o.since, ctx.now());
   const onTerminal = Boolean(ctx.stdout.isTTY) && !r.json;
   if (o.all && o.limit !== undefined) throw new DeployError('usage', '--all and --limit both say how many to show; give one of them.');
-  const limit = o.all ? undefined : (parseLimit(o.limit) ?? DEFAULT_LIMIT);
+  const limit = o.all ? undefined : (wholeNumber(o.limit, '--limit', 1) ?? DEFAULT_LIMIT);
   const store = ctx.store();
-  const filter = { app: o.app as string | undefined, statuses, since };
+  const filter = { app: o.app, statuses, since };
   if (r.json) {
     await r.resultArray(publicRecords(store.iterate({ ...filter, limit })));
     return;

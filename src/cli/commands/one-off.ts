@@ -1,20 +1,21 @@
 import type { OneOffOptions } from '../../services/deploy.js';
+import type { OneOffFlags } from '../option-groups.js';
 
-/** The one-off settings of deploy's and redeploy's command line (see `oneOff` in program.ts), as the services take them. */
-export function oneOffOptions(o: Record<string, unknown>): OneOffOptions {
+/** The one-off settings of deploy's and redeploy's command line (`oneOff` in option-groups.ts), as the services take them. */
+export function oneOffOptions(o: OneOffFlags): OneOffOptions {
   return {
-    port: o.port as string[] | undefined,
-    volume: o.volume as string[] | undefined,
-    env: o.env as string[] | undefined,
-    secret: o.secret as string[] | undefined,
-    envFile: o.envFile as string[] | undefined,
-    healthPath: o.healthPath as string | undefined,
-    healthTimeout: o.healthTimeout as string | undefined,
-    buildArg: o.buildArg as string[] | undefined,
-    target: o.target as string | undefined,
-    buildSecret: o.buildSecret as string[] | undefined,
-    memory: o.memory as string | undefined,
-    cpus: o.cpus as string | undefined,
-    set: o.set as string[] | undefined,
+    port: o.port,
+    volume: o.volume,
+    env: o.env,
+    secret: o.secret,
+    envFile: o.envFile,
+    healthPath: o.healthPath,
+    healthTimeout: o.healthTimeout,
+    buildArg: o.buildArg,
+    target: o.target,
+    buildSecret: o.buildSecret,
+    memory: o.memory,
+    cpus: o.cpus,
+    set: o.set,
   };
 }

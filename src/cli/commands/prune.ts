@@ -1,17 +1,11 @@
 import { resolveConfig } from '../../core/config.js';
-import { DeployError } from '../../core/errors.js';
 import type { Handler } from '../handler.js';
+import type { PruneOptions } from './prune.command.js';
+import { wholeNumber } from '../parse.js';
 import { layersFor } from '../../services/app-config.js';
 import { endpointOfApp } from '../../services/app-endpoint.js';
 import { imagesOf, planPrune, removeImages } from '../../services/retention.js';
 import { askYes } from '../../ui/confirm.js';
-
-function parseKeep(raw: unknown): number | undefined {
-  if (raw === undefined) return undefined;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 0 || n > 1000) throw new DeployError('usage', `--keep must be a whole number from 0 to 1000, not ${JSON.stringify(raw)}.`);
-  return n;
-}
 
 /**
  * `deploy prune`: removes an app's old images, keeping what runs, what is stopped or exited but current, what
@@ -19,10 +13,10 @@ function parseKeep(raw: unknown): number | undefined {
  * the tool did not make, or images of deployments this store does not know. Without --app, only the apps this
  * store deployed itself (it made one of their deployments; an app only synced in is left alone).
  */
-export const handler: Handler = async (ctx, _args, o) => {
+export const handler: Handler<PruneOptions> = async (ctx, _args, o) => {
   const r = ctx.reporter;
-  const keepFlag = parseKeep(o.keep);
-  const only = o.app as string | undefined;
+  const keepFlag = wholeNumber(o.keep, '--keep', 0, 1000);
+  const only = o.app;
   const engine = await ctx.engine(endpointOfApp(ctx, only));
   const apps = only
     ? [only]

@@ -1,5 +1,6 @@
 import { publicRecord } from '../../core/record-view.js';
 import type { Handler } from '../handler.js';
+import type { RedeployOptions } from './redeploy.command.js';
 import { scopeOf, underAppLock } from '../../services/app-lock.js';
 import { chosenRef } from '../../services/chosen-ref.js';
 import { actorOf, flagSettings } from '../../services/deploy.js';
@@ -9,7 +10,7 @@ import { oneOffOptions } from './one-off.js';
 import { confirmPlan } from '../../ui/confirm.js';
 import { renderOutcome } from '../../ui/outcome.js';
 
-export const handler: Handler = async (ctx, [positional], o) => {
+export const handler: Handler<RedeployOptions> = async (ctx, [positional], o) => {
   // One-off settings are checked before anything else: bad input changes nothing and takes no lock.
   const flags = flagSettings(ctx, oneOffOptions(o));
   const ref = await chosenRef(ctx, positional, o.app, 'redeploy');

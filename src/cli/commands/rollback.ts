@@ -3,6 +3,8 @@ import { assertAppName, isValidAppName, parseDeploymentRef } from '../../core/id
 import { publicRecord } from '../../core/record-view.js';
 import type { Deployment } from '../../core/types.js';
 import type { Handler } from '../handler.js';
+import type { RollbackOptions } from './rollback.command.js';
+import { wholeNumber } from '../parse.js';
 import { scopeOf, underAppLock } from '../../services/app-lock.js';
 import { currentDeployment } from '../../services/current.js';
 import { deploymentByRef } from '../../services/deployment-ref.js';
@@ -12,22 +14,15 @@ import { appFromDirectory } from '../../services/source.js';
 import { confirmPlan } from '../../ui/confirm.js';
 import { renderOutcome } from '../../ui/outcome.js';
 
-function parseSteps(raw: unknown): number | undefined {
-  if (raw === undefined) return undefined;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > 1000) throw new DeployError('usage', `--steps must be a whole number from 1 to 1000, not ${JSON.stringify(raw)}.`);
-  return n;
-}
-
-export const handler: Handler = async (ctx, [appOrId], o) => {
+export const handler: Handler<RollbackOptions> = async (ctx, [appOrId], o) => {
   const r = ctx.reporter;
-  const steps = parseSteps(o.steps);
-  const to = o.to as string | undefined;
+  const steps = wholeNumber(o.steps, '--steps', 1, 1000);
+  const to = o.to;
   if (to !== undefined && steps !== undefined) {
     throw new DeployError('usage', '--to and --steps both choose the target; give one of them.');
   }
   const store = ctx.store();
-  let app = o.app === undefined ? undefined : assertAppName(o.app as string);
+  let app = o.app === undefined ? undefined : assertAppName(o.app);
   // Which app, from the store alone: nothing about it is read or planned before its lock is held.
   let explicitRef: string | null = null;
   if (appOrId !== undefined) {

@@ -1,18 +1,19 @@
 import { parseSince } from '../../core/duration.js';
 import { assembleStats } from '../../core/stats.js';
 import type { Handler } from '../handler.js';
+import type { StatsOptions } from './stats.command.js';
 import { countsTable, renderCountsTable, renderDetails, renderTitle } from '../../ui/stats-view.js';
 import { plainTable } from '../../ui/table.js';
 
 /** What a terminal that does not say its width is taken to have. */
 const DEFAULT_COLUMNS = 80;
 
-export const handler: Handler = async (ctx, _args, o) => {
-  await (await import('../../services/reconcile.js')).reconcile(ctx, { app: o.app as string | undefined });
+export const handler: Handler<StatsOptions> = async (ctx, _args, o) => {
+  await (await import('../../services/reconcile.js')).reconcile(ctx, { app: o.app });
   const r = ctx.reporter;
   const until = ctx.now();
-  const since = parseSince((o.since as string | undefined) ?? '30d', until);
-  const app = (o.app as string | undefined) ?? null;
+  const since = parseSince(o.since, until);
+  const app = o.app ?? null;
   const raw = ctx.store().statistics({ app: app ?? undefined, since, until });
   const stats = assembleStats(raw, { since, until }, app);
   if (r.json) {

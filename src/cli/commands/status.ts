@@ -3,6 +3,7 @@ import { formatDuration } from '../../core/duration.js';
 import { DeployError } from '../../core/errors.js';
 import { assertAppName } from '../../core/ids.js';
 import type { Handler } from '../handler.js';
+import type { StatusOptions } from './status.command.js';
 import { appStatuses, type AppStatus } from '../../services/status.js';
 import type { Colors } from '../../ui/colors.js';
 import { plainTable, tableWidth, terminalTable } from '../../ui/table.js';
@@ -39,9 +40,9 @@ function row(s: AppStatus, c: Colors): string[] {
 }
 
 /** `deploy status [APP]`: the live view (heroku ps, fly status, docker ps) of what each app runs. */
-export const handler: Handler = async (ctx, [positional], o) => {
+export const handler: Handler<StatusOptions> = async (ctx, [positional], o) => {
   const r = ctx.reporter;
-  const flag = o.app as string | undefined;
+  const flag = o.app;
   if (positional !== undefined && flag !== undefined && positional !== flag) {
     throw new DeployError('usage', `Two apps given: ${positional} and --app ${flag}.`, { hint: 'Give the app once: deploy status APP' });
   }

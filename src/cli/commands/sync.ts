@@ -1,12 +1,13 @@
 import { DeployError } from '../../core/errors.js';
 import { assertAppName } from '../../core/ids.js';
 import type { Handler } from '../handler.js';
+import type { SyncOptions } from './sync.command.js';
 import { endpointOfApp } from '../../services/app-endpoint.js';
 import { syncEngine } from '../../services/sync.js';
 
-export const handler: Handler = async (ctx, _args, o) => {
+export const handler: Handler<SyncOptions> = async (ctx, _args, o) => {
   const r = ctx.reporter;
-  const app = o.app as string | undefined;
+  const app = o.app;
   if (app !== undefined && o.all) throw new DeployError('usage', '--app and --all both say which apps to sync; give one of them.', { hint: 'deploy sync --app APP brings in one app; deploy sync --all every app on the engine.' });
   if (app !== undefined) assertAppName(app);
   const engine = await ctx.engine(endpointOfApp(ctx, app));

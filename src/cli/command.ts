@@ -1,0 +1,61 @@
+import type { Command } from 'commander';
+import type { Handler } from './handler.js';
+import { globalOptions, type GlobalOptions } from './option-groups.js';
+import { addOptions, readOptions, type OptionSpecs, type OptionsOf } from './options.js';
+
+/** What runs a command once it is parsed (main.ts): sets up the context, loads the handler, calls it. */
+export type Run = <O>(load: () => Promise<Handler<O>>, args: string[], options: GlobalOptions & O) => Promise<void>;
+
+/** A command as NAME.command.ts declares it. */
+export interface CommandDeclaration<S extends OptionSpecs> {
+  name: string;
+  aliases?: string[];
+  /** The line in the parent's list of commands. */
+  summary: string;
+  /** The text at the top of the command's --help (none when not given). */
+  description?: string;
+  /** [name, description]: `<required>`, `[optional]`, `<many...>`. */
+  args?: Array<[name: string, description?: string]>;
+  options: S;
+  /** Shown after the options in --help (examples). */
+  help?: string;
+  /** Imports the handler's module: only when this command runs, so --help and ls load no Docker, Git or prompts. */
+  load: () => Promise<Handler<OptionsOf<S>>>;
+}
+
+/** A declared command (or group of commands), ready to be attached to its parent. */
+export interface Registration {
+  attach(parent: Command, run: Run): Command;
+}
+
+export function defineCommand<S extends OptionSpecs>(d: CommandDeclaration<S>): Registration {
+  return {
+    attach(parent, run) {
+      const cmd = parent.command(d.name);
+      for (const alias of d.aliases ?? []) cmd.alias(alias);
+      cmd.summary(d.summary);
+      if (d.description !== undefined) cmd.description(d.description);
+      for (const [name, description] of d.args ?? []) cmd.argument(name, description);
+      addOptions(cmd, d.options);
+      if (d.help !== undefined) cmd.addHelpText('after', d.help);
+      cmd.action(async () => {
+        const args = cmd.processedArgs.flat().filter((a): a is string => typeof a === 'string');
+        const raw = cmd.optsWithGlobals();
+        await run(d.load, args, { ...readOptions(globalOptions, raw), ...readOptions(d.options, raw) });
+      });
+      return cmd;
+    },
+  };
+}
+
+/** A command of commands (`deploy lock status`, `deploy config set`). */
+export function defineGroup(d: { name: string; summary: string; description?: string; commands: Registration[] }): Registration {
+  return {
+    attach(parent, run) {
+      const group = parent.command(d.name).summary(d.summary);
+      if (d.description !== undefined) group.description(d.description);
+      for (const c of d.commands) c.attach(group, run);
+      return group;
+    },
+  };
+}

@@ -1,0 +1,77 @@
+import { defineCommand, defineGroup } from '../command.js';
+import { flag, toggle, value, type OptionsOf } from '../options.js';
+
+/** Which configuration a config command reads or writes: one app's, or the user-wide defaults. */
+const scoped = {
+  app: value('-a, --app <name>', 'the app (default: the one of the current directory)'),
+  global: flag('-g, --global', 'the user-wide defaults instead of one app'),
+};
+export type ScopedOptions = OptionsOf<typeof scoped>;
+
+const setOptions = {
+  ...scoped,
+  secret: toggle(
+    '--secret',
+    'a secret env var: stored, given to the container, never shown again (it stays secret when set again)',
+    '--no-secret',
+    'make a secret env var plain again',
+  ),
+  env: flag('--env', 'treat every KEY as an environment variable, even one named like a setting'),
+  yes: flag('-y, --yes', 'accepted for scripts (config set never asks)'),
+  dryRun: flag('--dry-run', 'check the values and say what would change; change nothing'),
+};
+export type ConfigSetOptions = OptionsOf<typeof setOptions>;
+
+const unsetOptions = {
+  ...scoped,
+  env: flag('--env', 'treat every KEY as an environment variable'),
+  yes: flag('-y, --yes', 'accepted for scripts (config unset never asks)'),
+  dryRun: flag('--dry-run', 'say what would be removed; change nothing'),
+};
+export type ConfigUnsetOptions = OptionsOf<typeof unsetOptions>;
+
+export const config = defineGroup({
+  name: 'config',
+  summary: "an app's env vars and settings, and user-wide defaults",
+  description:
+    'Per-app configuration kept in the store, and user-wide defaults (--global). KEY=VALUE sets an environment\n' +
+    'variable, except for the setting names deploy.json knows (schema/deploy.schema.json; README: "Settings"):\n' +
+    '  build:  dockerfile, context, buildTarget, buildArgs.NAME, buildSecrets (";"-separated)\n' +
+    '  run:    ports, volumes, extraHosts, networks (comma-separated), restart, memory, cpus, command, entrypoint,\n' +
+    '          user, labels.NAME, logDriver, logOptions.NAME, stopSignal, stopTimeout, init\n' +
+    '  health: healthCheck.path|port|timeout|interval|settle|command\n' +
+    '  other:  retention, endpoint\n' +
+    '--env forces the env reading. A change takes effect at the next deploy or redeploy (which rebuilds when a build\n' +
+    'setting changed).',
+  commands: [
+    defineCommand({
+      name: 'set',
+      summary: 'set env vars or settings',
+      args: [['<key=value...>', 'KEY=VALUE; with --secret, KEY alone reads the value from $KEY, stdin or a hidden prompt']],
+      options: setOptions,
+      help: '\nExamples:\n  deploy config set GREETING=hi --app web\n  deploy config set API_KEY --secret --app web < key.txt     # keeps the value out of argv and shell history\n  deploy config set healthCheck.path=/healthz retention=10 --app web',
+      load: async () => (await import('./config.js')).set,
+    }),
+    defineCommand({
+      name: 'unset',
+      summary: 'remove env vars or settings',
+      args: [['<key...>']],
+      options: unsetOptions,
+      load: async () => (await import('./config.js')).unset,
+    }),
+    defineCommand({
+      name: 'get',
+      summary: 'print one effective value (secrets stay masked)',
+      args: [['<key>']],
+      options: scoped,
+      load: async () => (await import('./config.js')).get,
+    }),
+    defineCommand({
+      name: 'list',
+      aliases: ['ls'],
+      summary: 'every effective value and where it comes from',
+      options: scoped,
+      load: async () => (await import('./config.js')).list,
+    }),
+  ],
+});

@@ -1,0 +1,15 @@
+import { defineCommand } from '../command.js';
+import { value, type OptionsOf } from '../options.js';
+
+const options = {
+  app: value('-a, --app <name>', 'only this app'),
+  since: value('--since <when>', 'the window: a duration back from now (30d, 12h) or an ISO date', '30d'),
+};
+export type StatsOptions = OptionsOf<typeof options>;
+
+export const stats = defineCommand({
+  name: 'stats',
+  summary: 'counts, durations and delivery metrics, with a chart of deployments per day',
+  options,
+  load: async () => (await import('./stats.js')).handler,
+});
