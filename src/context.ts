@@ -1,5 +1,5 @@
 import type { Readable, Writable } from 'node:stream';
-import type { Engine } from './adapters/docker/engine.js';
+import type { Engine } from './adapters/docker/engine/engine.js';
 import type { Endpoint } from './adapters/docker/endpoint.js';
 import type { Git } from './adapters/git.js';
 import { resolvePaths, type Paths } from './adapters/paths.js';
@@ -79,7 +79,7 @@ export function createContext(io: IO, reporter: Reporter, signal: AbortSignal, f
       const key = endpoint.url;
       let engine = engines.get(key);
       if (!engine) {
-        engine = import('./adapters/docker/engine.js').then(({ Engine }) => Engine.connect(endpoint, io.env));
+        engine = import('./adapters/docker/engine/engine.js').then(({ Engine }) => Engine.connect(endpoint, io.env));
         engine.catch(() => engines.delete(key));
         engines.set(key, engine);
       }

@@ -1,4 +1,4 @@
-import type { Engine } from './docker/engine.js';
+import type { Engine } from './docker/engine/engine.js';
 
 /** One `make(engine)` per engine connection, made when first asked for (the runtime, the image store of an engine). */
 export function perEngine<T extends object>(make: (engine: Engine) => T): (engine: Engine) => T {

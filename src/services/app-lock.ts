@@ -1,4 +1,4 @@
-import type { Engine } from '../adapters/docker/engine.js';
+import type { Engine } from '../adapters/docker/engine/engine.js';
 import type { Endpoint } from '../adapters/docker/endpoint.js';
 import { isDeployError } from '../core/errors.js';
 import { isValidAppName, parseDeploymentRef } from '../core/ids.js';

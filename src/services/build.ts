@@ -7,7 +7,9 @@ import { pipeline, Transform, type Readable } from 'node:stream';
 import type { Streamed } from '../adapters/process.js';
 import { ContextFilter } from '../core/dockerignore.js';
 import { collectStreamGarbage } from '../adapters/memory.js';
-import { BuildFailure, BuilderUnsupported, type BuildOptions, type Engine, type ImageInfo } from '../adapters/docker/engine.js';
+import { BuildFailure, BuilderUnsupported } from '../adapters/docker/engine/builds.js';
+import type { Engine } from '../adapters/docker/engine/engine.js';
+import type { BuildOptions, ImageInfo } from '../adapters/docker/engine/types.js';
 import type { Git } from '../adapters/git.js';
 import { durationInProse } from '../core/duration.js';
 import { DeployError, fromEngineRefusal } from '../core/errors.js';
@@ -99,7 +101,7 @@ export async function buildImage(ctx: Context, engine: Engine, git: Git, tracker
   const run = async (builder: BuildOptions['builder']) => {
     const body = await context();
     return Promise.all([
-      engine.build(
+      engine.builds.build(
         body,
         {
           builder,
@@ -122,7 +124,7 @@ export async function buildImage(ctx: Context, engine: Engine, git: Git, tracker
     if (ignore?.error) throw new BuildFailure(`${ignore.file}: ${ignore.error}`);
     let built;
     try {
-      [built] = await run(engine.builderFor(ctx.env));
+      [built] = await run(engine.builds.builderFor(ctx.env));
     } catch (error) {
       if (!(error instanceof BuilderUnsupported)) throw error;
       // An engine without BuildKit: the same build with the classic builder, from a fresh archive.

@@ -1,6 +1,6 @@
 import { imagesOn } from '../adapters/images/engine-local.js';
 import { runtimeOn } from '../adapters/runtime/containers.js';
-import type { Engine } from '../adapters/docker/engine.js';
+import type { Engine } from '../adapters/docker/engine/engine.js';
 import type { Endpoint } from '../adapters/docker/endpoint.js';
 import { DeployError } from '../core/errors.js';
 import { LABEL } from '../core/names.js';
@@ -68,7 +68,7 @@ export async function planDestroy(ctx: Context, engine: Engine, app: string, for
     runtimeOn(engine).list({ [LABEL.app]: app }),
     imagesOf(engine, app),
     readLock(engine, app),
-    engine.listVolumes({ [LABEL.managed]: 'true', [LABEL.app]: app }),
+    engine.volumes.list({ [LABEL.managed]: 'true', [LABEL.app]: app }),
   ]);
   const config = store.appConfig(app);
   return {
@@ -125,7 +125,7 @@ export async function applyDestroy(ctx: Context, engine: Engine, app: string, fo
     if (removeVolumes) {
       for (const name of plan.volumes) {
         ctx.reporter.step(`Removing volume ${name}`);
-        const outcome = await engine.removeVolume(name);
+        const outcome = await engine.volumes.remove(name);
         if (outcome === 'in-use') result.keptVolumes.push(name);
         else result.removed.volumes.push(name);
       }

@@ -1,4 +1,4 @@
-import type { Engine } from '../adapters/docker/engine.js';
+import type { Engine } from '../adapters/docker/engine/engine.js';
 import { currentContext, envTls, listContexts, readContext } from '../adapters/docker/contexts.js';
 import type { Endpoint } from '../adapters/docker/endpoint.js';
 import { chooseEndpoint } from '../core/endpoint-choice.js';

@@ -1,5 +1,5 @@
 import { runtimeOn } from '../adapters/runtime/containers.js';
-import type { Engine } from '../adapters/docker/engine.js';
+import type { Engine } from '../adapters/docker/engine/engine.js';
 import type { Store } from '../adapters/store/store.js';
 import { encodeKeptLines, type LogLine } from '../core/logs.js';
 import { redactValues } from '../core/redact.js';

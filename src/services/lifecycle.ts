@@ -1,6 +1,6 @@
 import { imagesOn } from '../adapters/images/engine-local.js';
 import { runtimeOn } from '../adapters/runtime/containers.js';
-import type { Engine } from '../adapters/docker/engine.js';
+import type { Engine } from '../adapters/docker/engine/engine.js';
 import { planTarget, type ActionPlan } from '../core/action-plan.js';
 import { DeployError } from '../core/errors.js';
 import { containerName } from '../core/names.js';

@@ -1,4 +1,4 @@
-import type { Engine } from '../adapters/docker/engine.js';
+import type { Engine } from '../adapters/docker/engine/engine.js';
 import type { Context } from '../context.js';
 import { withLock } from './lock.js';
 import { recoverApp } from './recovery.js';

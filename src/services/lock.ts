@@ -1,5 +1,5 @@
 import { hostname, userInfo } from 'node:os';
-import type { Engine } from '../adapters/docker/engine.js';
+import type { Engine } from '../adapters/docker/engine/engine.js';
 import { machineId, pidNamespace, pidNamespaceAlive, processAlive } from '../adapters/machine.js';
 import { durationInProse, formatAge } from '../core/duration.js';
 import { DeployError } from '../core/errors.js';
@@ -64,18 +64,18 @@ export function describeHolder(h: LockHolder, now: number): string {
 }
 
 async function ensureLockImage(engine: Engine): Promise<void> {
-  if (await engine.inspectImage(LOCK_IMAGE)) return;
+  if (await engine.images.inspect(LOCK_IMAGE)) return;
   // A one-file image made on the spot: the lock needs no registry and no base image on the engine.
-  await engine.importImage(tarFile('lock', Buffer.from('deploy lock\n')), LOCK_IMAGE_REPO, LOCK_IMAGE_TAG, [`LABEL ${LABEL.managed}=true`]);
+  await engine.images.import(tarFile('lock', Buffer.from('deploy lock\n')), LOCK_IMAGE_REPO, LOCK_IMAGE_TAG, [`LABEL ${LABEL.managed}=true`]);
 }
 
 async function beat(engine: Engine, containerId: string, now: number): Promise<void> {
-  await engine.putArchive(containerId, '/', tarFile('heartbeat', Buffer.from(String(now)), now));
+  await engine.containers.putArchive(containerId, '/', tarFile('heartbeat', Buffer.from(String(now)), now));
 }
 
 /** Who holds the app's lock on this engine, if anyone. */
 export async function readLock(engine: Engine, app: string): Promise<HeldLock | null> {
-  const state = await engine.inspectContainer(lockName(app));
+  const state = await engine.containers.inspect(lockName(app));
   if (!state) return null;
   let holder: LockHolder;
   try {
@@ -83,7 +83,7 @@ export async function readLock(engine: Engine, app: string): Promise<HeldLock | 
   } catch {
     holder = { who: 'unknown', host: 'unknown', machine: 'unknown', pid: 0, since: 0, purpose: 'unknown' };
   }
-  const tar = await engine.getArchive(state.id, '/heartbeat').catch(() => null);
+  const tar = await engine.containers.getArchive(state.id, '/heartbeat').catch(() => null);
   const written = tar ? Number(firstTarFile(tar)?.toString('utf8')) : NaN;
   return { holder, containerId: state.id, heartbeat: Number.isFinite(written) ? written : holder.since };
 }
@@ -133,7 +133,7 @@ async function acquireLock(ctx: Context, engine: Engine, app: string, purpose: s
   for (let attempt = 0; attempt < 1000; attempt++) {
     let id: string | null;
     try {
-      id = await engine.createNamed({
+      id = await engine.containers.createNamed({
         name: lockName(app),
         Image: LOCK_IMAGE,
         Cmd: ['/lock'],
@@ -154,7 +154,7 @@ async function acquireLock(ctx: Context, engine: Engine, app: string, purpose: s
         async release() {
           clearInterval(timer);
           // By id: if the lock was taken over meanwhile, the new holder's container is left alone.
-          await engine.removeContainer(id).catch(() => undefined);
+          await engine.containers.remove(id).catch(() => undefined);
         },
       };
     }
@@ -163,7 +163,7 @@ async function acquireLock(ctx: Context, engine: Engine, app: string, purpose: s
     if (!held) continue; // released between our attempt and our look
     const stale = staleness(held, ctx.now(), here);
     if (stale) {
-      await engine.removeContainer(held.containerId);
+      await engine.containers.remove(held.containerId);
       ctx.reporter.warn(`Took over the lock of ${app} from ${describeHolder(held.holder, ctx.now())}: ${stale}.`);
       continue;
     }
@@ -179,7 +179,7 @@ async function acquireLock(ctx: Context, engine: Engine, app: string, purpose: s
       announced = true;
     }
     // Wake when the lock goes, or in time to check its heartbeat.
-    await engine.waitForRemoval(lockName(app), Math.min(left, LEASE_MS), ctx.signal);
+    await engine.containers.waitForRemoval(lockName(app), Math.min(left, LEASE_MS), ctx.signal);
     if (ctx.signal.aborted) throw new DeployError('interrupted', `Interrupted while waiting for the lock of ${app}.`);
   }
   throw new DeployError('lock_held', `Could not take the lock of ${app}.`);
@@ -188,7 +188,7 @@ async function acquireLock(ctx: Context, engine: Engine, app: string, purpose: s
 /** `deploy lock release`: removes the lock whoever holds it (for a holder that is stuck, not gone). */
 export async function forceRelease(engine: Engine, app: string): Promise<HeldLock | null> {
   const held = await readLock(engine, app);
-  if (held) await engine.removeContainer(held.containerId);
+  if (held) await engine.containers.remove(held.containerId);
   return held;
 }
 

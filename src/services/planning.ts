@@ -1,5 +1,5 @@
 import { imagesOn } from '../adapters/images/engine-local.js';
-import type { Engine } from '../adapters/docker/engine.js';
+import type { Engine } from '../adapters/docker/engine/engine.js';
 import type { Git } from '../adapters/git.js';
 import { describeCommitRange, type ActionPlan, type ImageSource, type PlannedGate, type ServingNow } from '../core/action-plan.js';
 import { diffConfig } from '../core/config-diff.js';

@@ -1,6 +1,7 @@
 import { isDeployError } from '../core/errors.js';
 import { statSync } from 'node:fs';
-import type { ContainerState, ContainerSummary, Engine } from '../adapters/docker/engine.js';
+import type { Engine } from '../adapters/docker/engine/engine.js';
+import type { ContainerState, ContainerSummary } from '../adapters/docker/engine/types.js';
 import { formatAge } from '../core/duration.js';
 import { glanceContainers } from '../adapters/docker/glance.js';
 import { LABEL } from '../core/names.js';
@@ -138,14 +139,14 @@ async function reconcileOrFail(ctx: Context, options: ReconcileOptions): Promise
         // lock must be read or an exit time learnt.
         const conn: { engine: Promise<Engine> | null } = { engine: null };
         const engine = () =>
-          (conn.engine ??= Promise.all([import('../adapters/docker/engine.js'), import('./engines.js')]).then(([{ Engine }, { endpointForUrl }]) =>
+          (conn.engine ??= Promise.all([import('../adapters/docker/engine/engine.js'), import('./engines.js')]).then(([{ Engine }, { endpointForUrl }]) =>
             Engine.connect(endpointForUrl(ctx, url), ctx.env, controller.signal),
           ));
         let listing: ContainerSummary[];
         try {
           // A local socket's request leaves before anything else is awaited (the answer is what takes time).
           const plain = url.startsWith('unix://') || (url.startsWith('tcp://') && !(await import('./engines.js')).endpointForUrl(ctx, url).tls);
-          listing = (plain ? await glanceContainers(url, { [LABEL.managed]: 'true' }, controller.signal) : null) ?? (await (await engine()).listContainers({ [LABEL.managed]: 'true' }, controller.signal));
+          listing = (plain ? await glanceContainers(url, { [LABEL.managed]: 'true' }, controller.signal) : null) ?? (await (await engine()).containers.list({ [LABEL.managed]: 'true' }, controller.signal));
         } catch (error) {
           void conn.engine?.then((e) => e.close(), () => undefined);
           const reason = failureText(error, controller.signal.aborted, timeoutMs);
@@ -187,13 +188,13 @@ async function compare(ctx: Context, engine: () => Promise<Engine>, listing: Con
     }
     const summary = byId.get(d.id) ?? listing.find((c) => c.id === d.containerId) ?? null;
     let inspected: ContainerState | null = null;
-    if (summary && options.inspect && !signal.aborted) inspected = await engine().then((e) => e.inspectContainer(summary.id)).catch(() => null);
+    if (summary && options.inspect && !signal.aborted) inspected = await engine().then((e) => e.containers.inspect(summary.id)).catch(() => null);
     out.seen.set(d.id, { summary, inspected });
     let seen = summary && { state: summary.state, exitCode: summary.exitCode };
     let observation = observe(d, seen, now);
     if (observation?.status === 'exited' && summary) {
       // The listing names the exit code; the time it exited takes an inspection (only when the state changed).
-      inspected ??= await engine().then((e) => e.inspectContainer(summary.id)).catch(() => null);
+      inspected ??= await engine().then((e) => e.containers.inspect(summary.id)).catch(() => null);
       if (inspected) {
         seen = { state: inspected.restarting ? 'restarting' : inspected.status, exitCode: inspected.exitCode };
         observation = observe(d, { ...seen, finishedAt: inspected.finishedAt }, now);

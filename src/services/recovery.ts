@@ -1,7 +1,7 @@
 import { imagesOn } from '../adapters/images/engine-local.js';
 import { runtimeOn } from '../adapters/runtime/containers.js';
 import { stopGraceSeconds } from '../core/container-spec.js';
-import type { Engine } from '../adapters/docker/engine.js';
+import type { Engine } from '../adapters/docker/engine/engine.js';
 import { machineId, processAlive } from '../adapters/machine.js';
 import { isDeployError } from '../core/errors.js';
 import { imageRef, isUnproven, LABEL } from '../core/names.js';

@@ -1,7 +1,8 @@
 import { imagesOn } from '../adapters/images/engine-local.js';
 import { imageDigest } from '../adapters/images/images.js';
 import { engineLabel } from '../core/endpoint-choice.js';
-import type { Engine, ImageInfo } from '../adapters/docker/engine.js';
+import type { Engine } from '../adapters/docker/engine/engine.js';
+import type { ImageInfo } from '../adapters/docker/engine/types.js';
 import { planTarget, type ActionPlan, type ImageSource } from '../core/action-plan.js';
 import { changedBuildInputs, derivedOverrides, keepSecrets, mergeSettings, resolveConfig, snapshotSettings } from '../core/config.js';
 import type { Settings } from '../core/settings.js';

@@ -1,7 +1,8 @@
 import { imagesOn } from '../adapters/images/engine-local.js';
 import { runtimeOn } from '../adapters/runtime/containers.js';
 import { stopGraceSeconds } from '../core/container-spec.js';
-import type { Engine, ImageInfo } from '../adapters/docker/engine.js';
+import type { Engine } from '../adapters/docker/engine/engine.js';
+import type { ImageInfo } from '../adapters/docker/engine/types.js';
 import { DeployError } from '../core/errors.js';
 import { containerName, imageRef, unprovenName } from '../core/names.js';
 import type { SwitchStrategy } from '../core/plan.js';

@@ -1,6 +1,6 @@
 import { imagesOn } from '../adapters/images/engine-local.js';
 import type { AppImage } from '../adapters/images/images.js';
-import type { Engine } from '../adapters/docker/engine.js';
+import type { Engine } from '../adapters/docker/engine/engine.js';
 import { planImagePrune, type PruneDecision } from '../core/prune.js';
 import type { Context } from '../context.js';
 

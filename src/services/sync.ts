@@ -1,5 +1,6 @@
 import { runtimeOn } from '../adapters/runtime/containers.js';
-import type { ContainerState, ContainerSummary, Engine } from '../adapters/docker/engine.js';
+import type { Engine } from '../adapters/docker/engine/engine.js';
+import type { ContainerState, ContainerSummary } from '../adapters/docker/engine/types.js';
 import { isUnproven, LABEL } from '../core/names.js';
 import { containerUp, observe } from '../core/observed.js';
 import { parseRecordLabel, type RecordLabel } from '../core/record-label.js';
@@ -118,7 +119,7 @@ export async function syncEngine(ctx: Context, engine: Engine, app?: string, opt
   const [containers, images, locks] = await Promise.all([
     runtimeOn(engine).list(app ? { [LABEL.app]: app } : { [LABEL.app]: null }),
     imagesOf(engine, app),
-    options.underLock ? Promise.resolve([]) : engine.listContainers(app ? { [LABEL.lock]: app } : { [LABEL.lock]: null }),
+    options.underLock ? Promise.resolve([]) : engine.containers.list(app ? { [LABEL.lock]: app } : { [LABEL.lock]: null }),
   ]);
   const report: SyncReport = { endpoint: url, added: [], corrected: [], conflicts: [], adopted: [], notAdopted: [], busy: [], rolledBack: [], current: {} };
 

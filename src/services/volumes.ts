@@ -1,5 +1,5 @@
 import { imagesOn } from '../adapters/images/engine-local.js';
-import type { Engine } from '../adapters/docker/engine.js';
+import type { Engine } from '../adapters/docker/engine/engine.js';
 import { ApiError } from '../adapters/docker/api.js';
 import { runtimeOn } from '../adapters/runtime/containers.js';
 import { DeployError } from '../core/errors.js';
@@ -16,7 +16,7 @@ import type { Context } from '../context.js';
 export async function ensureVolumes(ctx: Context, engine: Engine, d: Deployment, volumes: readonly PlannedVolume[]): Promise<PlannedVolume[]> {
   const created: PlannedVolume[] = [];
   for (const v of volumes) {
-    const found = await engine.inspectVolume(v.engineName);
+    const found = await engine.volumes.inspect(v.engineName);
     if (found) {
       const owner = found.labels[LABEL.app];
       if (owner !== undefined && owner !== d.app) {
@@ -26,7 +26,7 @@ export async function ensureVolumes(ctx: Context, engine: Engine, d: Deployment,
       }
       continue;
     }
-    await engine.createVolume(v.engineName, volumeLabels(d.app, v.name));
+    await engine.volumes.create(v.engineName, volumeLabels(d.app, v.name));
     created.push(v);
     const message = v.fromImage
       ? `the image declares VOLUME ${v.target}: its data is kept in the volume ${v.engineName} across releases`
@@ -47,7 +47,7 @@ export async function ensureVolumes(ctx: Context, engine: Engine, d: Deployment,
 /** Refuses networks the engine does not have, before anything is created: docker run would fail on them too. */
 export async function assertNetworks(engine: Engine, d: Pick<Deployment, 'app' | 'config'>): Promise<void> {
   for (const network of d.config.networks ?? []) {
-    if (!(await engine.hasNetwork(network))) {
+    if (!(await engine.networks.has(network))) {
       throw new DeployError('config', `The network ${network} does not exist on the engine (${engine.endpoint.url}).`, {
         hint: `Create it first (docker network create ${network}), or remove it from ${d.app}'s networks setting.`,
       });

@@ -12,7 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BuildFailure, Engine, type BuildOptions } from '../../src/adapters/docker/engine.js';
+import { BuildFailure } from '../../src/adapters/docker/engine/builds.js';
+import { Engine } from '../../src/adapters/docker/engine/engine.js';
+import type { BuildOptions } from '../../src/adapters/docker/engine/types.js';
 import { createContext } from '../../src/context.js';
 import { DEFAULT_CONFIG } from '../../src/core/config.js';
 import { DeployError, isDeployError } from '../../src/core/errors.js';
@@ -88,12 +90,12 @@ async function settlesAt(count: number): Promise<number> {
 /** A file written into the image by a build step, read back through a created (never started) container. */
 async function fileInImage(engine: Engine, image: string, path: string): Promise<string | undefined> {
   const name = `secrets-${process.pid}-${randomBytes(3).toString('hex')}`;
-  const id = await engine.createContainer({ name, Image: image, Cmd: ['true'] } as never);
+  const id = await engine.containers.create({ name, Image: image, Cmd: ['true'] } as never);
   made.containers.add(id);
   try {
-    return firstTarFile((await engine.getArchive(id, path)) as Buffer)?.toString('utf8');
+    return firstTarFile((await engine.containers.getArchive(id, path)) as Buffer)?.toString('utf8');
   } finally {
-    await engine.removeContainer(id);
+    await engine.containers.remove(id);
     made.containers.delete(id);
   }
 }
@@ -148,7 +150,7 @@ describe('build secrets on the local engine (unix socket)', () => {
       ['token', Buffer.from(sentinel)],
       ['npmrc', Buffer.from(`registry=https://registry.example/\n//registry.example/:_authToken=${npmToken}\n`)],
     ]);
-    const built = await engine.build(context(dockerfile), options(tag, secrets), (text) => (output += text));
+    const built = await engine.builds.build(context(dockerfile), options(tag, secrets), (text) => (output += text));
 
     expect(await fileInImage(engine, tag, '/token.sha256')).toBe(`${sha256(sentinel)}\n`);
     expect(await fileInImage(engine, tag, '/after.txt')).toBe('no-secret-after-the-step\n');
@@ -184,7 +186,7 @@ describe('build secrets on the local engine (unix socket)', () => {
 
   it('a required secret the build was not given fails the build, naming the secret', async () => {
     const failure = await engine
-      .build(context('FROM busybox:1.36\nRUN --mount=type=secret,id=absent,required=true true\n'), options(`${tagBase}:absent`, new Map([['token', Buffer.from('given-but-not-asked')]])), () => undefined)
+      .builds.build(context('FROM busybox:1.36\nRUN --mount=type=secret,id=absent,required=true true\n'), options(`${tagBase}:absent`, new Map([['token', Buffer.from('given-but-not-asked')]])), () => undefined)
       .then(() => null, (e: unknown) => e);
     expect(failure).toBeInstanceOf(BuildFailure);
     expect((failure as Error).message).toMatch(/secret absent not found/);
@@ -192,26 +194,26 @@ describe('build secrets on the local engine (unix socket)', () => {
 
   it('an empty set of secrets still opens a session: an optional mount is left out, a required one fails by name', async () => {
     let output = '';
-    await engine.build(context("FROM busybox:1.36\nRUN --mount=type=secret,id=opt sh -c 'test ! -e /run/secrets/opt && echo opt-left-out'\n"), options(`${tagBase}:empty`, new Map()), (t) => (output += t));
+    await engine.builds.build(context("FROM busybox:1.36\nRUN --mount=type=secret,id=opt sh -c 'test ! -e /run/secrets/opt && echo opt-left-out'\n"), options(`${tagBase}:empty`, new Map()), (t) => (output += t));
     expect(output).toContain('opt-left-out');
-    await expect(engine.build(context('FROM busybox:1.36\nRUN --mount=type=secret,id=req,required=true true\n'), options(`${tagBase}:empty-req`, new Map()), () => undefined)).rejects.toThrow(/secret req not found/);
+    await expect(engine.builds.build(context('FROM busybox:1.36\nRUN --mount=type=secret,id=req,required=true true\n'), options(`${tagBase}:empty-req`, new Map()), () => undefined)).rejects.toThrow(/secret req not found/);
   });
 
   it('without secrets no session is opened, and BuildKit\'s "no active sessions" says what it means', async () => {
-    await expect(engine.build(context('FROM busybox:1.36\nRUN --mount=type=secret,id=req,required=true true\n'), options(`${tagBase}:none`), () => undefined)).rejects.toThrow(
+    await expect(engine.builds.build(context('FROM busybox:1.36\nRUN --mount=type=secret,id=req,required=true true\n'), options(`${tagBase}:none`), () => undefined)).rejects.toThrow(
       /no active sessions? \(BuildKit asked this client for something only a build session serves: the secret of a RUN --mount=type=secret step, or registry credentials; this build opened no session\)/,
     );
   });
 
   it('refuses secrets with the classic builder before sending anything, saying what to do', async () => {
     const body = context('FROM busybox:1.36\n');
-    const error = await engine.build(body, { ...options(`${tagBase}:classic`, new Map([['token', Buffer.from('x')]])), builder: 'classic' }, () => undefined).then(() => null, (e: unknown) => e);
+    const error = await engine.builds.build(body, { ...options(`${tagBase}:classic`, new Map([['token', Buffer.from('x')]])), builder: 'classic' }, () => undefined).then(() => null, (e: unknown) => e);
     expect(isDeployError(error, 'usage')).toBe(true);
     expect((error as DeployError).message).toBe('Build secrets (token) need BuildKit, but this build would use the classic builder (DOCKER_BUILDKIT=0, or an engine that refused BuildKit).');
     expect((error as DeployError).hint).toBe('Build with BuildKit (unset DOCKER_BUILDKIT, or use Docker 19.03 or later), or build without the secrets.');
     expect(body.readableDidRead).toBe(false);
     // An empty set is nothing to serve: the classic builder builds as before.
-    await expect(engine.build(context('FROM busybox:1.36\nRUN true\n'), { ...options(`${tagBase}:classic-empty`, new Map()), builder: 'classic' }, () => undefined)).resolves.toMatchObject({ imageId: expect.stringMatching(/^sha256:/) });
+    await expect(engine.builds.build(context('FROM busybox:1.36\nRUN true\n'), { ...options(`${tagBase}:classic-empty`, new Map()), builder: 'classic' }, () => undefined)).resolves.toMatchObject({ imageId: expect.stringMatching(/^sha256:/) });
   });
 
   it('closes the session when the build ends: success, failure, and an abort (Ctrl-C) mid-step', async () => {
@@ -228,7 +230,7 @@ describe('build secrets on the local engine (unix socket)', () => {
       const began = Date.now();
       let output = '';
       const outcome = await own
-        .build(context(dockerfile), options(`${tagBase}:close-${what.replace(/ /g, '-')}`, secrets), (t) => {
+        .builds.build(context(dockerfile), options(`${tagBase}:close-${what.replace(/ /g, '-')}`, secrets), (t) => {
           output += t;
           if (abort && output.includes('step-started')) controller.abort();
         }, controller.signal)
@@ -257,7 +259,7 @@ describe('build secrets over ssh:// and tcp:// with TLS', () => {
     const sentinel = `secrets-sentinel-${randomBytes(16).toString('hex')}`;
     let output = '';
     const dockerfile = `${HASHING_DOCKERFILE}RUN --mount=type=secret,id=token,required=true cat /run/secrets/token\n`;
-    await engine.build(context(dockerfile), options(tag, new Map([['token', Buffer.from(sentinel)]])), (t) => (output += t));
+    await engine.builds.build(context(dockerfile), options(tag, new Map([['token', Buffer.from(sentinel)]])), (t) => (output += t));
     expect(await fileInImage(engine, tag, '/token.sha256')).toBe(`${sha256(sentinel)}\n`);
     expect(output).toMatch(/#\d+ \*{8}\n/);
     expect(output).not.toContain(sentinel);

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Engine } from '../../src/adapters/docker/engine.js';
+import { Engine } from '../../src/adapters/docker/engine/engine.js';
 import { EngineLocalImages } from '../../src/adapters/images/engine-local.js';
 import { LABEL } from '../../src/core/names.js';
 import { recordLabel } from '../../src/core/record-label.js';

@@ -1,4 +1,4 @@
-import { Engine } from '../../src/adapters/docker/engine.js';
+import { Engine } from '../../src/adapters/docker/engine/engine.js';
 import { ContainerRuntime } from '../../src/adapters/runtime/containers.js';
 import { runtimeContract } from './runtime-contract.js';
 

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Engine } from '../../src/adapters/docker/engine.js';
+import { Engine } from '../../src/adapters/docker/engine/engine.js';
 import { EXIT_CODES } from '../../src/core/errors.js';
 import type { PublicRecord } from '../../src/core/record-view.js';
 import { cli, tempHome } from '../helpers/cli.js';
@@ -250,8 +250,8 @@ describe('volumes on a real engine', () => {
     const engine = await Engine.connect({ url: 'unix:///var/run/docker.sock', source: 'test' });
     const named = `deploy-test-${testApp('named')}`;
     try {
-      await engine.createVolume(named, { 'dev.deploy.test': 'true' });
-      const id = await engine.createContainer({
+      await engine.volumes.create(named, { 'dev.deploy.test': 'true' });
+      const id = await engine.containers.create({
         name: `${named}-c`,
         Image: 'busybox:1.36',
         Env: [],
@@ -271,7 +271,7 @@ describe('volumes on a real engine', () => {
       });
       const anonymous = mountsOf(id).find((m) => m.Destination === '/anonymous')?.Name as string;
       expect(anonymous).toMatch(/^[0-9a-f]{64}$/);
-      await engine.removeContainer(id);
+      await engine.containers.remove(id);
       expect(volumeLabels(named)).not.toBeNull();
       expect(volumeLabels(anonymous)).toBeNull();
     } finally {

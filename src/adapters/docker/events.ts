@@ -1,2 +1,2 @@
-/** The event a container watch reports when its connection to the engine is lost (see Engine.watch). */
+/** The event a container watch reports when its connection to the engine is lost (see EngineEvents.watch, engine/events.ts). */
 export const CONNECTION_LOST = 'connection-lost';

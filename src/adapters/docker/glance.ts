@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import type { ContainerSummary } from './engine.js';
+import type { ContainerSummary } from './engine/types.js';
 
 // Through require, as api.ts loads node:http: the ESM namespace of node:net costs ~2 ms of start-up here, the
 // module itself (already loaded for the standard streams) next to nothing.

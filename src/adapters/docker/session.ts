@@ -5,7 +5,7 @@ import { Duplex } from 'node:stream';
 import { protobufBytesField, protobufFields, protobufVarintField } from '../../core/protobuf.js';
 import type { EngineApi } from './api.js';
 
-// Loaded only when a build has secrets (engine.ts imports this module lazily).
+// Loaded only when a build has secrets (engine/builds.ts imports this module lazily).
 const http2 = createRequire(import.meta.url)('node:http2') as typeof import('node:http2');
 
 /**

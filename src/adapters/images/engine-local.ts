@@ -1,7 +1,8 @@
 import { perEngine } from '../per-engine.js';
 import { LABEL } from '../../core/names.js';
 import { parseRecordLabel } from '../../core/record-label.js';
-import type { Engine, ImageInfo } from '../docker/engine.js';
+import type { Engine } from '../docker/engine/engine.js';
+import type { ImageInfo } from '../docker/engine/types.js';
 import type { AppImage, Images } from './images.js';
 
 /** Images built on the engine that runs them, and kept there: every release's image today. */
@@ -12,17 +13,17 @@ export class EngineLocalImages implements Images {
 
   async locate(d: { image: string | null; imageId: string | null }): Promise<ImageInfo | null> {
     // By id first: a tag can be moved by hand, an id cannot.
-    if (d.imageId) return this.engine.inspectImage(d.imageId);
-    return d.image ? this.engine.inspectImage(d.image) : null;
+    if (d.imageId) return this.engine.images.inspect(d.imageId);
+    return d.image ? this.engine.images.inspect(d.image) : null;
   }
 
   inspect(ref: string): Promise<ImageInfo | null> {
-    return this.engine.inspectImage(ref);
+    return this.engine.images.inspect(ref);
   }
 
   async list(app?: string): Promise<AppImage[]> {
     const out: AppImage[] = [];
-    for (const image of await this.engine.listImages({ [LABEL.record]: null })) {
+    for (const image of await this.engine.images.list({ [LABEL.record]: null })) {
       const record = parseRecordLabel(image.labels[LABEL.record]);
       if (record && (app === undefined || record.app === app)) out.push({ ...image, app: record.app });
     }
@@ -30,7 +31,7 @@ export class EngineLocalImages implements Images {
   }
 
   remove(ref: string): Promise<boolean> {
-    return this.engine.removeImage(ref);
+    return this.engine.images.remove(ref);
   }
 }
 

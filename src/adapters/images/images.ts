@@ -1,4 +1,4 @@
-import type { ImageInfo } from '../docker/engine.js';
+import type { ImageInfo } from '../docker/engine/types.js';
 
 /** An image the tool made for a release, as a listing shows it: its record label names the app. */
 export interface AppImage {

@@ -1,7 +1,7 @@
 import { perEngine } from '../per-engine.js';
 import { containerSpec } from '../../core/container-spec.js';
 import type { Deployment } from '../../core/types.js';
-import type { Engine } from '../docker/engine.js';
+import type { Engine } from '../docker/engine/engine.js';
 import type { LivenessEvent, LogOptions, Runtime, WorkloadState, WorkloadSummary } from './runtime.js';
 
 /** A deployment as one container on one engine: the runtime of every deployment today. */
@@ -15,55 +15,55 @@ export class ContainerRuntime implements Runtime {
   }
 
   async create(d: Deployment, image: string, name: string, imageVolumes: readonly string[]): Promise<string> {
-    const id = await this.engine.createContainer(containerSpec(d, image, name, imageVolumes));
+    const id = await this.engine.containers.create(containerSpec(d, image, name, imageVolumes));
     try {
       // The first network is joined at creation; the others now, before it starts, with the app's name as alias.
-      for (const network of (d.config.networks ?? []).slice(1)) await this.engine.connectNetwork(network, id, { aliases: [d.app] });
+      for (const network of (d.config.networks ?? []).slice(1)) await this.engine.networks.connect(network, id, { aliases: [d.app] });
     } catch (error) {
-      await this.engine.removeContainer(id).catch(() => undefined);
+      await this.engine.containers.remove(id).catch(() => undefined);
       throw error;
     }
     return id;
   }
 
   start(id: string): Promise<void> {
-    return this.engine.startContainer(id);
+    return this.engine.containers.start(id);
   }
 
   restart(id: string, graceSeconds: number): Promise<void> {
-    return this.engine.restartContainer(id, graceSeconds);
+    return this.engine.containers.restart(id, graceSeconds);
   }
 
   stop(id: string, graceSeconds: number): Promise<void> {
-    return this.engine.stopContainer(id, graceSeconds);
+    return this.engine.containers.stop(id, graceSeconds);
   }
 
   remove(id: string): Promise<void> {
-    return this.engine.removeContainer(id);
+    return this.engine.containers.remove(id);
   }
 
   rename(id: string, name: string): Promise<void> {
-    return this.engine.renameContainer(id, name);
+    return this.engine.containers.rename(id, name);
   }
 
   inspect(id: string): Promise<WorkloadState | null> {
-    return this.engine.inspectContainer(id);
+    return this.engine.containers.inspect(id);
   }
 
   list(labels: Record<string, string | null>, signal?: AbortSignal): Promise<WorkloadSummary[]> {
-    return this.engine.listContainers(labels, signal);
+    return this.engine.containers.list(labels, signal);
   }
 
   watch(id: string, onEvent: (event: LivenessEvent) => void): Promise<{ close(): void }> {
-    return this.engine.watch(id, onEvent);
+    return this.engine.events.watch(id, onEvent);
   }
 
   logs(id: string, options: LogOptions = {}) {
-    return this.engine.logs(id, options);
+    return this.engine.logs.read(id, options);
   }
 
-  followLogs(id: string, options: LogOptions, onLine: Parameters<Engine['followLogs']>[2], signal: AbortSignal): Promise<void> {
-    return this.engine.followLogs(id, options, onLine, signal);
+  followLogs(id: string, options: LogOptions, onLine: Parameters<Engine['logs']['follow']>[2], signal: AbortSignal): Promise<void> {
+    return this.engine.logs.follow(id, options, onLine, signal);
   }
 }
 

@@ -1,4 +1,4 @@
-import type { ContainerEvent, ContainerState, ContainerSummary } from '../docker/engine.js';
+import type { ContainerEvent, ContainerState, ContainerSummary } from '../docker/engine/types.js';
 import type { LogLine } from '../../core/logs.js';
 import type { Deployment } from '../../core/types.js';
 

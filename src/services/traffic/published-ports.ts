@@ -1,4 +1,4 @@
-import type { Engine } from '../../adapters/docker/engine.js';
+import type { Engine } from '../../adapters/docker/engine/engine.js';
 import { runtimeOn } from '../../adapters/runtime/containers.js';
 import { stopGraceSeconds } from '../../core/container-spec.js';
 import { planSwitch } from '../../core/plan.js';

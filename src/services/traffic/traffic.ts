@@ -1,4 +1,5 @@
-import type { Engine, ImageInfo } from '../../adapters/docker/engine.js';
+import type { Engine } from '../../adapters/docker/engine/engine.js';
+import type { ImageInfo } from '../../adapters/docker/engine/types.js';
 import type { SwitchStrategy } from '../../core/plan.js';
 import type { DeployConfig, Deployment } from '../../core/types.js';
 import type { Context } from '../../context.js';
