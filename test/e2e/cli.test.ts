@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EXIT_CODES } from '../../src/core/errors.js';
 import type { PublicRecord } from '../../src/core/record-view.js';
-import { runBin } from '../helpers/bin.js';
+import { runBin } from '../helpers/process.js';
 import { tempHome } from '../helpers/cli.js';
 import { fetchText, freePort, removeApps, testApp } from '../helpers/docker.js';
 import { TempRepo, webApp } from '../helpers/git-repo.js';
@@ -31,8 +31,8 @@ describe('the built bin, as a user runs it', () => {
   });
 
   it('prints its version and help', async () => {
-    expect((await runBin(['--version'])).stdout.trim()).toBe(pkg.version);
-    const help = await runBin(['--help']);
+    expect((await runBin(['--version'], { ci: false })).stdout.trim()).toBe(pkg.version);
+    const help = await runBin(['--help'], { ci: false });
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/deploy \[options\] \[command\]/);
     expect(help.stdout).toMatch(/^\s+deploy \[options\] \[source\]/m);
@@ -40,7 +40,7 @@ describe('the built bin, as a user runs it', () => {
   });
 
   it('refuses an unknown flag with the usage code and a pointer to --help, without a stack trace', async () => {
-    const r = await runBin(['deploy', '--bogus']);
+    const r = await runBin(['deploy', '--bogus'], { ci: false });
     expect(r.code).toBe(EXIT_CODES.usage);
     expect(r.stderr).toContain("unknown option '--bogus'");
     expect(r.stderr).toContain('deploy --help');
@@ -50,14 +50,14 @@ describe('the built bin, as a user runs it', () => {
   it('deploys a repository and lists it, stdout holding only the JSON document', async () => {
     const port = await freePort();
     repo.commit('e2e page', webApp('end to end', { deployJson: { app, ports: [`127.0.0.1:${port}:8080`], healthCheck: { path: '/' } } }));
-    const r = await runBin(['deploy', '--json'], { cwd: repo.dir, env: { DEPLOY_HOME: home.dir } });
+    const r = await runBin(['deploy', '--json'], { cwd: repo.dir, ci: false, env: { DEPLOY_HOME: home.dir } });
     expect(r.code).toBe(0);
     const record = JSON.parse(r.stdout) as PublicRecord;
     expect(record).toMatchObject({ app, status: 'running', version: 1 });
     expect(r.stderr).toContain('Healthy');
     expect(await fetchText(port)).toBe('end to end');
 
-    const ls = await runBin(['ls'], { env: { DEPLOY_HOME: home.dir } });
+    const ls = await runBin(['ls'], { ci: false, env: { DEPLOY_HOME: home.dir } });
     expect(ls.code).toBe(0);
     const lines = ls.stdout.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^ID\s+VER\s+APP\s+STATUS\s+COMMIT\s+IMAGE\s+AGE\s+DURATION\s+ENDPOINT\s+KIND$/);
@@ -68,7 +68,7 @@ describe('the built bin, as a user runs it', () => {
 
   const node = systemNode();
   it.runIf(node !== null && node.major < 22)('runs under an older system Node by handing over to the Node set-up installed', async () => {
-    const r = await runBin(['ls', '--json'], { node: node?.path, env: { DEPLOY_HOME: home.dir } });
+    const r = await runBin(['ls', '--json'], { node: node?.path, ci: false, env: { DEPLOY_HOME: home.dir } });
     expect(r.code).toBe(0);
     expect((JSON.parse(r.stdout) as PublicRecord[]).map((d) => d.app)).toEqual([app]);
   });

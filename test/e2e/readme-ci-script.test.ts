@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PublicRecord } from '../../src/core/record-view.js';
-import { BIN } from '../helpers/bin.js';
+import { BIN } from '../helpers/process.js';
 import { cli, tempHome } from '../helpers/cli.js';
 import { fetchText, freePort, removeApps, testApp } from '../helpers/docker.js';
 import { TempRepo, webApp } from '../helpers/git-repo.js';

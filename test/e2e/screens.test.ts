@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Store } from '../../src/adapters/store/store.js';
 import type { Deployment } from '../../src/core/types.js';
-import { BIN } from '../helpers/bin.js';
+import { BIN } from '../helpers/process.js';
 import { tempHome } from '../helpers/cli.js';
 import { testApp } from '../helpers/docker.js';
 import { hasTmux, Terminal } from '../helpers/tmux.js';

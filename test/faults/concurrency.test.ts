@@ -1,9 +1,10 @@
+import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT_CODES } from '../../src/core/errors.js';
 import type { PublicRecord } from '../../src/core/record-view.js';
 import type { Stats } from '../../src/core/stats.js';
 import { STATUSES } from '../../src/core/types.js';
-import { runBin } from '../helpers/bin.js';
+import { runBin } from '../helpers/process.js';
 import { cli, tempHome } from '../helpers/cli.js';
 import { fetchText, freePort, removeApps, testApp } from '../helpers/docker.js';
 import { TempRepo, webApp } from '../helpers/git-repo.js';
@@ -36,6 +37,8 @@ describe('concurrent use of one store', () => {
     const deploys = repos.map((repo) => runBin(['deploy', '--json'], { cwd: repo.dir, env }));
     let reads = 0;
     let finished = false;
+    // Records are only ever added: each read sees at least as many as the one before, and never more than ten.
+    let seen = 0;
     const reader = (async () => {
       // Bounded: at most 400 reads, and only while the deploys run.
       while (!finished && reads < 400) {
@@ -46,7 +49,10 @@ describe('concurrent use of one store', () => {
           expect(STATUSES).toContain(d.status);
           expect(d.config.healthCheck.timeoutMs).toBe(120_000);
         }
-        expect(stats.json<Stats>().total).toBeGreaterThanOrEqual(0);
+        const { total } = stats.json<Stats>();
+        expect(total).toBeGreaterThanOrEqual(seen);
+        expect(total).toBeLessThanOrEqual(apps.length);
+        seen = total;
         reads++;
       }
     })();
@@ -57,6 +63,7 @@ describe('concurrent use of one store', () => {
     for (const [i, app] of apps.entries()) expect(await fetchText(ports[i] as number)).toBe(app);
     const all = (await cli(['ls', '--json'], { env })).json<PublicRecord[]>();
     expect(all.map((d) => d.status)).toEqual(apps.map(() => 'running'));
+    expect((await cli(['stats', '--json'], { env })).json<Stats>()).toMatchObject({ total: apps.length, failed: 0 });
     expect(reads).toBeGreaterThan(2);
     report(`10 of 10 deployed; ${reads} concurrent ls+stats reads, all clean`);
   });
@@ -96,11 +103,13 @@ describe('commands that change an app while a slow switch-over of it runs', () =
     repo.commit('second', { 'index.html': 'second\n', 'start.sh': 'sleep 3\nexec httpd -f -p 8080 -h /www\n' });
     const deploying = runBin(['deploy', '--json'], { cwd: repo.dir, env });
     const lockName = `deploy-lock.${app}`;
-    const { execFileSync } = await import('node:child_process');
-    for (let i = 0; i < 100; i++) {
-      if (execFileSync('docker', ['ps', '-aq', '--filter', `name=^${lockName}$`], { encoding: 'utf8' }).trim() !== '') break;
-      await new Promise((r) => setTimeout(r, 100));
+    // The others start only once the deploy holds the lock (bounded: 10 s), so that each of them meets it.
+    let locked = false;
+    for (let i = 0; i < 100 && !locked; i++) {
+      locked = execFileSync('docker', ['ps', '-aq', '--filter', `name=^${lockName}$`], { encoding: 'utf8' }).trim() !== '';
+      if (!locked) await new Promise((r) => setTimeout(r, 100));
     }
+    expect(locked, 'the deploy took the lock').toBe(true);
     const others = await Promise.all(
       [['rollback', app], ['redeploy', app], ['stop', app], ['start', app], ['restart', app]].map((argv) => runBin([...argv, '--yes', '--json'], { cwd: repo.dir, env })),
     );

@@ -4,7 +4,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT_CODES } from '../../src/core/errors.js';
 import type { PublicRecord } from '../../src/core/record-view.js';
-import { BIN } from '../helpers/bin.js';
+import { BIN } from '../helpers/process.js';
 import { cli, tempHome } from '../helpers/cli.js';
 import { fetchText, freePort, imageExists, removeApps, testApp } from '../helpers/docker.js';
 import { TempRepo, webApp } from '../helpers/git-repo.js';

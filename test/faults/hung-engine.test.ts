@@ -1,14 +1,13 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT_CODES } from '../../src/core/errors.js';
-import { BIN } from '../helpers/bin.js';
 import { tempHome } from '../helpers/cli.js';
 import { freePort, testApp } from '../helpers/docker.js';
 import { TempRepo, webApp } from '../helpers/git-repo.js';
+import { startBin, type RunResult } from '../helpers/process.js';
 import { fault } from './fault.js';
 
 /**
@@ -25,29 +24,20 @@ function hungEngine(path: string): Promise<{ server: Server; sockets: Socket[] }
   return new Promise((resolve) => server.listen(path, () => resolve({ server, sockets })));
 }
 
-function run(args: string[], options: { cwd?: string; env: Record<string, string>; interruptAfterMs?: number }): Promise<{ code: number | null; stdout: string; stderr: string; ms: number; afterSignalMs: number | null }> {
-  const started = Date.now();
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd, env: { PATH: process.env.PATH, HOME: process.env.HOME, CI: 'true', ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
+/** Runs the built CLI (bounded: killed after 60 s); with interruptAfterMs, sends it Ctrl-C's signal then. */
+async function run(args: string[], options: { cwd?: string; env: Record<string, string>; interruptAfterMs?: number }): Promise<RunResult & { afterSignalMs: number | null }> {
+  const { child, done } = startBin(args, { cwd: options.cwd, env: options.env, timeoutMs: 60_000 });
   let signalledAt: number | null = null;
-  child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-  child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-  // Bounded: whatever happens, the child is killed after 60 s.
-  const guard = setTimeout(() => child.kill('SIGKILL'), 60_000);
-  if (options.interruptAfterMs !== undefined) {
-    setTimeout(() => {
-      signalledAt = Date.now();
-      child.kill('SIGINT');
-    }, options.interruptAfterMs);
-  }
-  return new Promise((resolve) =>
-    child.on('close', (code) => {
-      clearTimeout(guard);
-      const now = Date.now();
-      resolve({ code, stdout, stderr, ms: now - started, afterSignalMs: signalledAt === null ? null : now - signalledAt });
-    }),
-  );
+  const interrupt =
+    options.interruptAfterMs === undefined
+      ? undefined
+      : setTimeout(() => {
+          signalledAt = Date.now();
+          child.kill('SIGINT');
+        }, options.interruptAfterMs);
+  const r = await done;
+  clearTimeout(interrupt);
+  return { ...r, afterSignalMs: signalledAt === null ? null : Date.now() - signalledAt };
 }
 
 describe('an engine that accepts the connection and never answers', () => {

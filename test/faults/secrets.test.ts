@@ -2,7 +2,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PublicRecord } from '../../src/core/record-view.js';
 import { Store } from '../../src/adapters/store/store.js';
-import { BIN, runBin } from '../helpers/bin.js';
+import { BIN, runBin } from '../helpers/process.js';
 import { cli, tempHome } from '../helpers/cli.js';
 import { fetchText, freePort, removeApps, testApp } from '../helpers/docker.js';
 import { TempRepo, webApp } from '../helpers/git-repo.js';

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PublicRecord } from '../../src/core/record-view.js';
-import { BIN } from '../helpers/bin.js';
+import { BIN } from '../helpers/process.js';
 import { cli, tempHome } from '../helpers/cli.js';
 import { containersOf, fetchText, freePort, removeApps, testApp } from '../helpers/docker.js';
 import { TempRepo, webApp } from '../helpers/git-repo.js';

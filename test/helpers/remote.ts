@@ -18,43 +18,11 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './docker.js';
+import { run, type RunOptions } from './process.js';
 
 // ------------------------------------------------------------------------------------------------
 // Small process helpers
 // ------------------------------------------------------------------------------------------------
-
-export interface RunResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-export interface RunOptions {
-  env?: NodeJS.ProcessEnv;
-  input?: string;
-  cwd?: string;
-  /** Killed (SIGKILL) after this long; the result then has code -1. Default 60 s. */
-  timeoutMs?: number;
-}
-
-/** Runs a command to completion, never throwing: a failure to start or a timeout is code -1 with a reason. */
-export function run(cmd: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
-  const timeoutMs = options.timeoutMs ?? 60_000;
-  return new Promise((resolve) => {
-    const child = spawn(cmd, args, { env: options.env ?? process.env, cwd: options.cwd, stdio: ['pipe', 'pipe', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-    child.on('error', (error) => resolve({ code: -1, stdout, stderr: `${stderr}could not run ${cmd}: ${error.message}` }));
-    child.on('close', (code, signal) => {
-      if (code === null) stderr += `\n${cmd} ended by ${signal ?? 'a signal'} (timeout ${timeoutMs} ms)`;
-      resolve({ code: code ?? -1, stdout, stderr });
-    });
-    child.stdin.on('error', () => undefined); // the command may exit before reading its input
-    child.stdin.end(options.input ?? '');
-  });
-}
 
 /** Like run(), but rejects unless the command exits 0; resolves to trimmed stdout. */
 async function must(cmd: string, args: readonly string[], options: RunOptions = {}): Promise<string> {

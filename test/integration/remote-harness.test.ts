@@ -4,7 +4,8 @@ import { homedir, tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fetchText, freePort } from '../helpers/docker.js';
-import { createDockerContext, run, startSshHost, startTlsEngine, type DockerContext, type SshHost, type TlsEngine } from '../helpers/remote.js';
+import { run } from '../helpers/process.js';
+import { createDockerContext, startSshHost, startTlsEngine, type DockerContext, type SshHost, type TlsEngine } from '../helpers/remote.js';
 
 /** The environment for a docker CLI that must go only where -H / the given env say. */
 function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {

@@ -39,7 +39,7 @@ export function readOnlyError(path: string, why: string): DeployError {
 const READ_ONLY_CODES = new Set(['EROFS', 'EACCES', 'EPERM']);
 
 /** An existing store on a file system or with permissions that refuse writes: opened to be read only. */
-function openReadOnly(path: string, why: string): OpenedDatabase {
+export function openReadOnly(path: string, why: string): OpenedDatabase {
   let db: DatabaseSync;
   try {
     let first: DatabaseSync | null = null;

@@ -2,7 +2,7 @@ import type { RawStatistics } from '../../core/stats.js';
 import type { AppRecord, Deployment, DeploymentEvent, Status } from '../../core/types.js';
 import { AppConfig, type AppConfigRow } from './app-config.js';
 import { Apps } from './apps.js';
-import { openDatabase } from './database.js';
+import { openDatabase, openReadOnly } from './database.js';
 import type { ListFilter } from './deployment-rows.js';
 import { Deployments, type CurrentState, type DeploymentPatch, type DeploymentRow, type NewDeployment } from './deployments.js';
 import { History, type EngineCheck, type KeptLog, type LogKind } from './history.js';
@@ -48,6 +48,12 @@ export class Store {
   static open(path: string): Store {
     const { db, warnings, readOnly, readOnlyWhy } = openDatabase(path);
     return new Store(path, new Sql(path, db, readOnly, readOnlyWhy ?? 'it is read-only here'), warnings);
+  }
+
+  /** An existing store, opened only to be read (nothing created, migrated or changed): for a reader beside a writer. */
+  static openToRead(path: string, why = 'opened to be read'): Store {
+    const { db, warnings } = openReadOnly(path, why);
+    return new Store(path, new Sql(path, db, true, why), warnings);
   }
 
   close(): void {
