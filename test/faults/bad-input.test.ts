@@ -475,10 +475,13 @@ const cases: Case[] = [
 // ------------------------------------------------------------------------------------------------------
 
 /**
- * Every row of every table of the store, hashed: any write shows — except `checked_at`, when the tool last
- * compared a record with its engine, which the snapshot's own `deploy ls` writes once its last look is stale (a
- * write by the snapshot, not by the command under test; seen as a rare flake on whichever case crossed it).
+ * Every row of every table of the store, hashed: any write shows — except when the tool last looked at an engine
+ * (`checked_at` of a record, `answered_at`/`failed_at` of engine_checks), which the snapshot's own `deploy ls`
+ * writes once its last look is stale (a write by the snapshot, not by the command under test; seen as a rare flake
+ * on whichever case crossed that minute).
  */
+const LOOKED_AT = new Set(['checked_at', 'answered_at', 'failed_at']);
+
 function storeDigest(path: string): string {
   const db = new DatabaseSync(path, { readOnly: true });
   try {
@@ -487,7 +490,7 @@ function storeDigest(path: string): string {
     for (const { name } of tables) {
       const rows = db.prepare(`SELECT * FROM "${name}" ORDER BY rowid`).all();
       hash.update(`${name}:${rows.length}\n`);
-      for (const row of rows) hash.update(JSON.stringify(row, (k, v: unknown) => (k === 'checked_at' ? undefined : v instanceof Uint8Array ? Buffer.from(v).toString('base64') : v)));
+      for (const row of rows) hash.update(JSON.stringify(row, (k, v: unknown) => (LOOKED_AT.has(k) ? undefined : v instanceof Uint8Array ? Buffer.from(v).toString('base64') : v)));
     }
     return hash.digest('hex');
   } finally {
