@@ -474,14 +474,15 @@ const cases: Case[] = [
 
 // ------------------------------------------------------------------------------------------------------
 
+/** When the tool last looked at an engine: written by the snapshot's own `deploy ls` (see storeDigest). */
+const LOOKED_AT = new Set(['checked_at', 'answered_at', 'failed_at']);
+
 /**
  * Every row of every table of the store, hashed: any write shows — except when the tool last looked at an engine
  * (`checked_at` of a record, `answered_at`/`failed_at` of engine_checks), which the snapshot's own `deploy ls`
  * writes once its last look is stale (a write by the snapshot, not by the command under test; seen as a rare flake
  * on whichever case crossed that minute).
  */
-const LOOKED_AT = new Set(['checked_at', 'answered_at', 'failed_at']);
-
 function storeDigest(path: string): string {
   const db = new DatabaseSync(path, { readOnly: true });
   try {
