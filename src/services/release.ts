@@ -68,15 +68,20 @@ export async function release(ctx: Context, engine: Engine, tracker: Tracker, im
   let oldEngine: Engine | null = null;
   try {
     oldEngine = replaces ? await engineFor(ctx, replaces.endpoint, engine) : null;
-    const old = replaces && oldEngine ? { d: replaces, engine: oldEngine } : null;
+    // The plan names the old release's steps only when there is one (stop-old only when it runs with a container).
+    const replaced = replaces && oldEngine ? { d: replaces, engine: oldEngine } : null;
+    const old = () => {
+      if (!replaced) throw new Error('the switch-over plan acts on a release it replaces, and there is none');
+      return replaced;
+    };
     await runSwitchOver(plan, {
       steps: {
         'stop-old': async () => {
-          const o = old as { d: Deployment & { containerId: string }; engine: Engine };
+          const o = old();
           r.step(`Stopping v${o.d.version} first: it holds ${o.d.config.ports.map(formatPort).join(', ')}`);
           // Recorded before the engine is asked: if this process dies now, the recovery knows a stop may be in flight.
           tracker.event('stopping-old', `stopping v${o.d.version} (${o.d.id}) to free its ports`);
-          await runtimeOn(o.engine).stop(o.d.containerId, stopGraceSeconds(o.d.config));
+          await runtimeOn(o.engine).stop(o.d.containerId as string, stopGraceSeconds(o.d.config));
           store.addEvent(o.d.id, ctx.now(), 'stopped', `stopped to free its ports for v${d.version}`);
         },
         'create-new': async () => {
@@ -99,17 +104,17 @@ export async function release(ctx: Context, engine: Engine, tracker: Tracker, im
           await runtimeOn(engine).rename(containerId as string, name);
           await recordServing(ctx, tracker);
         },
-        'retire-old': () => retire(ctx, (old as { engine: Engine }).engine, replaces as Deployment, d, stepsOf(plan).includes('stop-old')),
+        'retire-old': () => retire(ctx, old().engine, old().d, d, stepsOf(plan).includes('stop-old')),
       },
       compensations: {
         'remove-new': () => removeNew(ctx, engine, tracker, containerId, secrets),
-        'start-old': () => startOld(ctx, old as { d: Deployment; engine: Engine }, d),
+        'start-old': () => startOld(ctx, old(), d),
       },
       // The failure itself is reported once, where the command ends (main); the compensations say what it leaves.
       failed: () => r.stopSpinner(),
       // The new deployment serves now, whatever happens to the old one: a failure to retire it is a warning.
       warn: (_step, error) => {
-        const o = replaces as Deployment;
+        const o = old().d;
         r.warn(`${d.app} v${d.version} serves, but v${o.version} (${o.id}) could not be retired: ${(error as Error).message}. Stop it with: deploy stop ${o.id}`);
       },
     });
