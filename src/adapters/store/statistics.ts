@@ -19,6 +19,22 @@ type Row = Record<string, unknown>;
 
 const numbers = (json: unknown): number[] => JSON.parse((json as string | null) ?? '[]') as number[];
 
+/** Adds up runs of equal days (an app's come in index order, so mostly in runs): one add per run, not per record. */
+function countDays(days: readonly number[], add: (day: number, n: number) => void): void {
+  let run = 0;
+  let current = NaN;
+  for (const d of days) {
+    if (d === current) {
+      run++;
+      continue;
+    }
+    if (run > 0) add(current, run);
+    current = d;
+    run = 1;
+  }
+  if (run > 0) add(current, run);
+}
+
 export function queryStatistics(db: DatabaseSync, f: StatsFilter): RawStatistics {
   const params: Record<string, SQLInputValue> = { since: f.since, until: f.until };
   const appWhere = (column = 'app') => (f.app === undefined ? '' : `AND ${column} = :app`);
@@ -61,7 +77,7 @@ export function queryStatistics(db: DatabaseSync, f: StatsFilter): RawStatistics
     build.addAll(app, numbers(r.build));
     startToReady.addAll(app, numbers(r.start_to_ready));
     total.addAll(app, numbers(r.whole));
-    for (const d of numbers(r.ok_days)) day(d).successful++;
+    countDays(numbers(r.ok_days), (d, n) => (day(d).successful += n));
   }
 
   // A change is a deploy or redeploy that is no longer in progress: those of the window, less the few pending.
@@ -91,7 +107,7 @@ export function queryStatistics(db: DatabaseSync, f: StatsFilter): RawStatistics
     GROUP BY app`)) {
     const app = r.app as string;
     failures.set(app, { failed: r.failed as number, changes: r.changes as number });
-    for (const d of numbers(r.days)) day(d).failed++;
+    countDays(numbers(r.days), (d, n) => (day(d).failed += n));
     restored.addAll(app, numbers(r.times));
     if ((r.unrestored as number) > 0) unrestored.set(app, r.unrestored as number);
   }
