@@ -20,6 +20,13 @@ function integrity(home: string): string {
   }
 }
 
+/** v1 serves, alone (its container the app's only one, running), and the store's file is intact. */
+async function expectOnlyV1(f: AppFixture, v1: PublicRecord): Promise<void> {
+  expect(await fetchText(f.port)).toBe('good');
+  expect(containersOf(f.app)).toEqual([{ name: v1.containerName, state: 'running' }]);
+  expect(integrity(f.home.dir)).toBe('ok');
+}
+
 /** Starts `deploy deploy --json ARGS` as its own process, so that it can be killed. */
 function startDeploy(f: AppFixture, args: string[] = [], quiet = true) {
   return f.startBin(['deploy', '--json', ...args], { quiet });
@@ -68,7 +75,7 @@ describe('killed (kill -9) or interrupted (Ctrl-C) mid-way', () => {
     const record = next.rows.find((d) => d.id === building.id);
     expect(record).toMatchObject({ status: 'interrupted', error: { code: 'interrupted' } });
     expect(await fetchText(f.port)).toBe('good');
-    expect(integrity(f.home)).toBe('ok');
+    expect(integrity(f.home.dir)).toBe('ok');
     report(`marked ${record?.status}; v1 answered throughout; integrity_check ok`);
   });
 
@@ -87,9 +94,7 @@ describe('killed (kill -9) or interrupted (Ctrl-C) mid-way', () => {
     const next = await ls(f);
     expect(next.stderr).toMatch(/Recovered .*removed the container .* \(its logs are kept\)/);
     expect(next.rows.find((d) => d.id === starting.id)).toMatchObject({ status: 'interrupted', containerId: null });
-    expect(containersOf(f.app)).toEqual([{ name: v1.containerName, state: 'running' }]);
-    expect(await fetchText(f.port)).toBe('good');
-    expect(integrity(f.home)).toBe('ok');
+    await expectOnlyV1(f, v1);
     report('container removed by the next command (ls); v1 served throughout');
   });
 
@@ -108,9 +113,7 @@ describe('killed (kill -9) or interrupted (Ctrl-C) mid-way', () => {
     expect(next.code).toBe(0);
     expect(next.stderr).toMatch(/started .* again: the interrupted switch-over had stopped it/);
     expect(next.rows.find((d) => d.id === starting.id)).toMatchObject({ status: 'interrupted' });
-    expect(await fetchText(f.port)).toBe('good');
-    expect(containersOf(f.app)).toEqual([{ name: v1.containerName, state: 'running' }]);
-    expect(integrity(f.home)).toBe('ok');
+    await expectOnlyV1(f, v1);
 
     // And the app deploys normally afterwards: the dead holder's lock is taken over.
     f.repo.git('revert', '--no-edit', 'HEAD');
@@ -132,9 +135,7 @@ describe('killed (kill -9) or interrupted (Ctrl-C) mid-way', () => {
     expect(r.code, r.stderr).toBe(130);
     // No later command ran: the interrupted process recorded it on its way out.
     expect(await f.waitForNewest((d) => d.id === building.id)).toMatchObject({ status: 'interrupted' });
-    expect(await fetchText(f.port)).toBe('good');
-    expect(containersOf(f.app)).toEqual([{ name: v1.containerName, state: 'running' }]);
-    expect(integrity(f.home)).toBe('ok');
+    await expectOnlyV1(f, v1);
     report(`exit ${r.code}; record interrupted; previous deployment served throughout`);
   });
 
@@ -151,9 +152,7 @@ describe('killed (kill -9) or interrupted (Ctrl-C) mid-way', () => {
     expect(r.code, r.stderr).toBe(130);
     expect(await f.waitForNewest((d) => d.id === starting.id)).toMatchObject({ status: 'interrupted' });
     // Restored by the interrupted process, not by a later command.
-    expect(await fetchText(f.port)).toBe('good');
-    expect(containersOf(f.app)).toEqual([{ name: v1.containerName, state: 'running' }]);
-    expect(integrity(f.home)).toBe('ok');
+    await expectOnlyV1(f, v1);
     report(`exit ${r.code}; old deployment serving again; no container left behind`);
   });
 });

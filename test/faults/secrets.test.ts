@@ -97,7 +97,7 @@ describe('secrets never leak', () => {
     // A secret in the store, a setting in config.json.
     expect((await run(['config', 'set', 'API_TOKEN', '--secret', '--app', f.app], {}, `${SENTINEL}\n`)).code).toBe(0);
     expect((await run(['config', 'set', 'X=1', '--global'])).code).toBe(0);
-    const modes = execFileSync('stat', ['-c', '%a %n', f.home, storePath(f.home), `${f.home}/config.json`], { encoding: 'utf8' }).trim().split('\n');
+    const modes = execFileSync('stat', ['-c', '%a %n', f.home.dir, storePath(f.home.dir), `${f.home.dir}/config.json`], { encoding: 'utf8' }).trim().split('\n');
     expect(modes.map((l) => l.split(' ')[0])).toEqual(['700', '600', '600']);
     report(modes.join('; '));
   });
@@ -149,7 +149,7 @@ describe('secrets never leak', () => {
     expect(kept.stderr).toContain('the kept copy');
     expect(kept.stdout).toContain('my secret is ********');
     // The kept copy in the store is masked too, not only what is shown.
-    const copy = readStore(f.home, (store) => store.getLog(first.id, 'runtime'));
+    const copy = readStore(f.home.dir, (store) => store.getLog(first.id, 'runtime'));
     expect(copy?.content.toString('utf8')).toContain('my secret is ********');
     expect(copy?.content.toString('utf8')).not.toContain(printing);
     expect([live.stdout, live.stderr, json.stdout, kept.stdout].join('\n')).not.toContain(printing);

@@ -17,7 +17,7 @@ describe('the store locked by another process when a new deployment turns health
     // Bounded (60 s): the old one may take its whole stop timeout before v2 starts.
     await f.waitForNewest((d) => d.version === 2 && d.events.includes('started'), 'v2 started', 60_000);
     // Raw SQL on purpose: another process's write transaction is what holds the store busy.
-    const db = new DatabaseSync(storePath(f.home), { timeout: 10_000 });
+    const db = new DatabaseSync(storePath(f.home.dir), { timeout: 10_000 });
     db.exec('BEGIN IMMEDIATE');
     // Held past the gate (about 3 s in) plus the 10 s busy timeout of the write that follows, so that write fails once.
     await new Promise((r) => setTimeout(r, 16_000));

@@ -1,16 +1,17 @@
 /**
- * One app of a test's own: a real git repository holding a small web app (webApp) whose deploy.json names an app
- * no other test uses and publishes it on a free port, and a DEPLOY_HOME of its own. `appForTest` removes it all
+ * One app of a test's own: an app workspace (workspace.ts: a DEPLOY_HOME, a unique app name, a real git repository)
+ * whose repository holds a small web app (webApp) published on a free port. `appForTest` removes it all
  * (containers, images, lock, directories) when the test that made it ends, so each `it` sets up what it needs
  * and passes alone (`-t "name"`); `deploy()` makes its first deployment and requires it running.
  */
 import { onTestFinished } from 'vitest';
 import type { PublicRecord } from '../../src/core/record-view.js';
 import { cli, tempHome, type CliOptions, type CliResult } from './cli.js';
-import { freePort, removeApps, testApp } from './docker.js';
-import { TempRepo, webApp } from './git-repo.js';
+import { freePort } from './docker.js';
+import { webApp } from './git-repo.js';
 import { startBin, type BinOptions, type Started } from './process.js';
 import { newestOf, waitForNewest, type Newest } from './store.js';
+import { appWorkspace, type AppWorkspace } from './workspace.js';
 
 export interface AppOptions {
   /** The app name's prefix (see testApp). */
@@ -25,14 +26,9 @@ export interface AppOptions {
   files?: Record<string, string>;
 }
 
-export interface AppFixture {
-  readonly app: string;
-  readonly repo: TempRepo;
-  /** Its DEPLOY_HOME. */
-  readonly home: string;
+export interface AppFixture extends AppWorkspace {
   /** The host port its deploy.json publishes. */
   readonly port: number;
-  readonly env: { DEPLOY_HOME: string };
   /** The CLI in-process, in the repository, with this home (options.env is added to it). */
   cli(args: string[], options?: CliOptions): Promise<CliResult>;
   /** The built CLI as its own process (one a test can kill), in the repository, with this home. */
@@ -43,24 +39,20 @@ export interface AppFixture {
   newest(): Newest | undefined;
   /** Waits (bounded) until the app's newest deployment satisfies `until`. */
   waitForNewest(until: (d: Newest) => boolean, what?: string, timeoutMs?: number): Promise<Newest>;
-  remove(): void;
 }
 
 /** Makes the app (committed, not deployed); `remove()` undoes it all. */
 export async function appFixture(options: AppOptions): Promise<AppFixture> {
-  const app = testApp(options.prefix);
+  const w = appWorkspace(options.prefix);
+  const { app, repo, env } = w;
+  const home = w.home.dir;
   const port = await freePort();
-  const home = tempHome();
-  const repo = new TempRepo();
+  const body = options.body ?? 'one';
   const deployJson = { app, ports: [`127.0.0.1:${port}:8080`], healthCheck: { path: '/' }, ...options.deployJson };
-  repo.commit(options.body ?? 'one', { ...webApp(options.body ?? 'one', { deployJson, ...(options.start !== undefined ? { start: options.start } : {}) }), ...options.files });
-  const env = { DEPLOY_HOME: home.dir };
+  repo.commit(body, { ...webApp(body, { deployJson, ...(options.start !== undefined ? { start: options.start } : {}) }), ...options.files });
   const fixture: AppFixture = {
-    app,
-    repo,
-    home: home.dir,
+    ...w,
     port,
-    env,
     cli: (args, o = {}) => cli(args, { cwd: repo.dir, ...o, env: { ...env, ...o.env } }),
     startBin: (args, o = {}) => startBin(args, { cwd: repo.dir, ...o, env: { ...env, ...o.env } }),
     async deploy(...args) {
@@ -70,13 +62,8 @@ export async function appFixture(options: AppOptions): Promise<AppFixture> {
       if (d.status !== 'running') throw new Error(`the fixture's deploy of ${app} is ${d.status}, not running`);
       return d;
     },
-    newest: () => newestOf(home.dir, app),
-    waitForNewest: (until, what, timeoutMs) => waitForNewest(home.dir, app, until, what, timeoutMs),
-    remove() {
-      removeApps([app]);
-      repo.remove();
-      home.remove();
-    },
+    newest: () => newestOf(home, app),
+    waitForNewest: (until, what, timeoutMs) => waitForNewest(home, app, until, what, timeoutMs),
   };
   return fixture;
 }
