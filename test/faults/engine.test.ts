@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EXIT_CODES } from '../../src/core/errors.js';
 import type { PublicRecord } from '../../src/core/record-view.js';
-import { appForTest, homeForTest, type AppOptions } from '../helpers/app-fixture.js';
+import { appForTest, homeForTest, type AppFixture, type AppOptions } from '../helpers/app-fixture.js';
 import { cli } from '../helpers/cli.js';
 import { freePort } from '../helpers/docker.js';
-import { runBin } from '../helpers/process.js';
+import { runBin, type RunResult } from '../helpers/process.js';
 import { startTlsEngine, type TlsEngine } from '../helpers/remote.js';
 import { fault } from './fault.js';
 
@@ -33,6 +33,22 @@ describe('the engine goes away', () => {
     return engine;
   }
 
+  /**
+   * Deploys to a fresh engine and kills the engine half a second after the deployment reached `status`: the deploy
+   * must end with the engine's exit code and no stack trace.
+   */
+  async function killedWhile(f: AppFixture, status: 'building' | 'starting'): Promise<RunResult> {
+    const e = await freshEngine();
+    const { done } = f.startBin(['deploy', '--json'], { env: e.env });
+    await f.waitForNewest((d) => d.status === status, status);
+    await new Promise((r) => setTimeout(r, 500));
+    killEngine(e);
+    const r = await done;
+    expect(r.code).toBe(EXIT_CODES.docker_unreachable);
+    expect(r.stderr).not.toMatch(STACK);
+    return r;
+  }
+
   /** The web app, committed (not deployed), for the throwaway engine; its first deploy there is the test's. */
   const appOn = (options: Partial<AppOptions> = {}) => appForTest({ prefix: 'gone', deployJson: { healthCheck: { path: '/', timeout: '60s' } }, ...options });
 
@@ -54,14 +70,7 @@ describe('the engine goes away', () => {
   it('in the middle of a build: the deployment is recorded failed with the reason, not left building', async ({ task }) => {
     const report = fault(task, 'exit 13; record failed (docker_unreachable), never "building" or "running"');
     const f = await appOn({ files: { Dockerfile: 'FROM busybox:1.36\nRUN sleep 20\nCOPY index.html start.sh /www/\nCMD ["sh", "/www/start.sh"]\n' } });
-    const e = await freshEngine();
-    const { done } = f.startBin(['deploy', '--json'], { env: e.env });
-    await f.waitForNewest((d) => d.status === 'building', 'building');
-    await new Promise((r) => setTimeout(r, 500));
-    killEngine(e);
-    const r = await done;
-    expect(r.code).toBe(EXIT_CODES.docker_unreachable);
-    expect(r.stderr).not.toMatch(STACK);
+    const r = await killedWhile(f, 'building');
     expect(JSON.parse(r.stdout) as PublicRecord).toMatchObject({ status: 'failed', error: { code: 'docker_unreachable' } });
     expect(f.newest()).toMatchObject({ status: 'failed', error: { code: 'docker_unreachable' } });
     report(`exit ${r.code}; record failed (docker_unreachable)`);
@@ -70,14 +79,7 @@ describe('the engine goes away', () => {
   it('in the middle of the health wait: recorded failed, with the reason', async ({ task }) => {
     const report = fault(task, 'exit 13; record failed, not "starting" or "running"');
     const f = await appOn({ start: 'sleep 30\nexec httpd -f -p 8080 -h /www\n' });
-    const e = await freshEngine();
-    const { done } = f.startBin(['deploy', '--json'], { env: e.env });
-    await f.waitForNewest((d) => d.status === 'starting', 'starting');
-    await new Promise((r) => setTimeout(r, 500));
-    killEngine(e);
-    const r = await done;
-    expect(r.code).toBe(EXIT_CODES.docker_unreachable);
-    expect(r.stderr).not.toMatch(STACK);
+    const r = await killedWhile(f, 'starting');
     expect(f.newest()?.status).toBe('failed');
     report(`exit ${r.code}; record ${f.newest()?.status}`);
   });
