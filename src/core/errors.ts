@@ -57,6 +57,11 @@ export class DeployError extends Error {
   }
 }
 
+/** An error's message as a clause to go on with ("…: REASON. Run: …"), without a full stop of its own. */
+export function reasonOf(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).replace(/[.\s]+$/, '');
+}
+
 export function exitCodeOf(error: unknown): number {
   return error instanceof DeployError ? error.exitCode : EXIT_CODES.internal;
 }

@@ -3,7 +3,7 @@ import { runtimeOn } from '../adapters/runtime/containers.js';
 import { stopGraceSeconds } from '../core/container-spec.js';
 import type { Engine } from '../adapters/docker/engine/engine.js';
 import type { ImageInfo } from '../adapters/docker/engine/types.js';
-import { DeployError } from '../core/errors.js';
+import { DeployError, reasonOf } from '../core/errors.js';
 import { containerName, imageRef, unprovenName } from '../core/names.js';
 import type { SwitchStrategy } from '../core/plan.js';
 import { stepsOf, switchPlan } from '../core/switch-over.js';
@@ -115,7 +115,7 @@ export async function release(ctx: Context, engine: Engine, tracker: Tracker, im
       // The new deployment serves now, whatever happens to the old one: a failure to retire it is a warning.
       warn: (_step, error) => {
         const o = old().d;
-        r.warn(`${d.app} v${d.version} serves, but v${o.version} (${o.id}) could not be retired: ${(error as Error).message}. Stop it with: deploy stop ${o.id}`);
+        r.warn(`${d.app} v${d.version} serves, but v${o.version} (${o.id}) could not be retired: ${reasonOf(error)}. Stop it with: deploy stop ${o.id}`);
       },
     });
   } catch (error) {
@@ -205,7 +205,7 @@ async function startOld(ctx: Context, old: { d: Deployment; engine: Engine }, by
     r.done(`v${old.d.version} (${old.d.id}) is serving again`);
     ctx.store().addEvent(old.d.id, ctx.now(), 'restored', `started again after v${by.version} failed`);
   } catch (error) {
-    r.fail(`Could not start v${old.d.version} again: ${(error as Error).message}. Run: deploy start ${old.d.id}`);
+    r.fail(`Could not start v${old.d.version} again: ${reasonOf(error)}. Run: deploy start ${old.d.id}`);
   }
 }
 

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { DeployError, type ErrorCode, errorToJson, EXIT_CODES, exitCodeOf, failureDocument, isDeployError } from '../../src/core/errors.js';
+import { DeployError, type ErrorCode, errorToJson, EXIT_CODES, exitCodeOf, failureDocument, isDeployError, reasonOf } from '../../src/core/errors.js';
 
 describe('EXIT_CODES', () => {
   it('gives every cause its own code', () => {
@@ -163,5 +163,13 @@ describe('failureDocument', () => {
   it('is an internal error document for anything that is not a DeployError', () => {
     expect(failureDocument(new Error('boom'))).toEqual({ error: { code: 'internal', exitCode: 1, message: 'boom' } });
     expect(failureDocument({ details: { record: { id: 'x' } } })).toEqual({ error: { code: 'internal', exitCode: 1, message: '[object Object]' } });
+  });
+});
+
+describe('reasonOf', () => {
+  it('gives a message as a clause, so "…: REASON. Run: …" has one full stop', () => {
+    expect(reasonOf(new Error('Cannot connect to the Docker Engine at unix:///x (no socket there).'))).toBe('Cannot connect to the Docker Engine at unix:///x (no socket there)');
+    expect(reasonOf(new Error('the engine did not answer'))).toBe('the engine did not answer');
+    expect(reasonOf('plain text. \n')).toBe('plain text');
   });
 });
