@@ -112,6 +112,10 @@ export async function release(ctx: Context, engine: Engine, tracker: Tracker, im
       },
       // The failure itself is reported once, where the command ends (main); the compensations say what it leaves.
       failed: () => r.stopSpinner(),
+      // Ctrl-C between steps: what is done is undone now, within the 2 s the command has left, rather than after a
+      // start and a health wait.
+      interrupted: () =>
+        ctx.signal.aborted ? new DeployError('interrupted', `${d.app} v${d.version} (${d.id}) was interrupted before it became healthy`, { hint: 'Run the command again when ready.' }) : null,
       // The new deployment serves now, whatever happens to the old one: a failure to retire it is a warning.
       warn: (_step, error) => {
         const o = old().d;

@@ -120,6 +120,34 @@ describe('carrying out a plan: for a failure at each step, the compensations tha
     expect(await run(o, 'prove-new')).toEqual({ did: ['create-new', 'gate-new', 'route-new', 'prove-new', 'failed:prove-new', 'undo:route-old', 'undo:remove-new'], outcome: 'prove-new failed' });
   });
 
+  it('on an interruption between stages, fails the next stage before it begins; once the new release serves, finishes', async () => {
+    const interruptedAfter = async (options: Parameters<typeof switchPlan>[0], after: string) => {
+      const did: string[] = [];
+      const step = (s: string) => async () => {
+        did.push(s);
+      };
+      const outcome = await runSwitchOver(switchPlan(options), {
+        steps: { 'stop-old': step('stop-old'), 'create-new': step('create-new'), 'gate-new': step('gate-new'), 'prove-new': step('prove-new'), 'retire-old': step('retire-old') },
+        compensations: { 'start-old': step('undo:start-old'), 'remove-new': step('undo:remove-new') },
+        failed: (s) => did.push(`failed:${s}`),
+        warn: () => did.push('warn'),
+        interrupted: () => (did.includes(after) ? new Error('interrupted') : null),
+      }).then(
+        () => 'serves',
+        (e: Error) => e.message,
+      );
+      return { did, outcome };
+    };
+    // Ctrl-C while the old one stops: the new one is never started, the old one starts again.
+    expect(await interruptedAfter({ strategy: 'stop-first', replaces: 'serving' }, 'stop-old')).toEqual({
+      did: ['stop-old', 'create-new', 'failed:gate-new', 'undo:remove-new', 'undo:start-old'],
+      outcome: 'interrupted',
+    });
+    expect(await interruptedAfter({ strategy: 'start-first', replaces: 'serving' }, 'create-new')).toEqual({ did: ['create-new', 'failed:gate-new', 'undo:remove-new'], outcome: 'interrupted' });
+    // Proven and serving: the old one is retired as planned.
+    expect(await interruptedAfter({ strategy: 'start-first', replaces: 'serving' }, 'prove-new')).toEqual({ did: ['create-new', 'gate-new', 'prove-new', 'retire-old'], outcome: 'serves' });
+  });
+
   it('runs every compensation even when one throws, and still throws the failure itself', async () => {
     const did: string[] = [];
     const outcome = await runSwitchOver(switchPlan({ strategy: 'stop-first', replaces: 'serving' }), {
