@@ -1,0 +1,33 @@
+// The front door's own answers: small, self-contained pages with no assets, so they work when every app is down.
+
+export type PageKind = 'not-found' | 'bad-gateway' | 'gateway-timeout' | 'paused' | 'unavailable' | 'bad-request';
+
+const PAGES: Record<PageKind, { status: number; title: string; text: string }> = {
+  'not-found': { status: 404, title: 'Not found', text: 'No app is served at this address.' },
+  'bad-gateway': { status: 502, title: 'Bad gateway', text: 'The app did not answer. Try again in a moment.' },
+  'gateway-timeout': { status: 504, title: 'Gateway timeout', text: 'The app took too long to answer.' },
+  paused: { status: 503, title: 'Paused', text: 'This app is paused. It will be back soon.' },
+  unavailable: { status: 503, title: 'Unavailable', text: 'This app has no release to serve right now.' },
+  'bad-request': { status: 400, title: 'Bad request', text: 'The request could not be understood.' },
+};
+
+export interface Page {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export function page(kind: PageKind): Page {
+  const { status, title, text } = PAGES[kind];
+  const body =
+    `<!doctype html><html><head><meta charset="utf-8"><title>${status} ${title}</title>` +
+    `<style>body{font-family:system-ui,sans-serif;margin:4em auto;max-width:32em;color:#333}</style></head>` +
+    `<body><h1>${status} ${title}</h1><p>${text}</p></body></html>\n`;
+  const headers: Record<string, string> = {
+    'content-type': 'text/html; charset=utf-8',
+    'content-length': String(Buffer.byteLength(body)),
+    'cache-control': 'no-store',
+  };
+  if (status === 503) headers['retry-after'] = '5';
+  return { status, headers, body };
+}
