@@ -1,0 +1,280 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { client, get, sleep, startRouter, startUpstream, testRoute, until, type Harness, type Upstream } from './helpers.js';
+
+let harness: Harness;
+const upstreams: Upstream[] = [];
+const up = async (name: string, health = 200): Promise<Upstream> => {
+  const u = await startUpstream(name, { health });
+  upstreams.push(u);
+  return u;
+};
+
+afterEach(async () => {
+  await harness?.close();
+  for (const u of upstreams.splice(0)) await u.close();
+});
+
+describe('the health gate', () => {
+  it('sends no request to a target answering 500 on its health path, and keeps the old one serving', async () => {
+    harness = startRouter();
+    const v1 = await up('v1');
+    const v2 = await up('v2', 500);
+    await harness.router.deploy(testRoute('web', v1.address));
+    const pool = client(harness.port('web'), 4);
+    const load = (async () => {
+      const answers: string[] = [];
+      for (let i = 0; i < 40; i++) answers.push((await get(pool)).text);
+      return answers;
+    })();
+    await expect(harness.router.deploy(testRoute('web', v2.address, { timing: { deployTimeoutMs: 600 } }))).rejects.toThrow(
+      /web: 127\.0\.0\.1:\d+ did not pass its health check: not healthy within 600 ms: GET \/up answered 500/,
+    );
+    const answers = await load;
+    expect(v2.healthChecks).toBeGreaterThan(2);
+    expect(v2.seen).toEqual([]);
+    expect(new Set(answers)).toEqual(new Set(['v1']));
+    expect((await get(pool)).text).toBe('v1');
+    const status = harness.router.status('web') as { active: { address: string }; events: { kind: string }[] };
+    expect(status.active.address).toBe(v1.address);
+    expect(status.events.map((e) => e.kind)).toEqual(['deployed', 'deploy-failed']);
+    await pool.close();
+  });
+
+  it('needs the configured number of consecutive passing checks', async () => {
+    harness = startRouter();
+    const v1 = await up('v1');
+    const result = await harness.router.deploy(testRoute('web', v1.address, { health: { successes: 3 } }));
+    expect(result.checks).toBe(3);
+    expect(v1.healthChecks).toBe(3);
+  });
+
+  it('gates a tcp health check on a connection opening', async () => {
+    harness = startRouter();
+    const v1 = await up('v1', 500);
+    // TCP only asks for a connection: a 500 on /up does not matter.
+    const result = await harness.router.deploy(testRoute('web', v1.address, { health: { type: 'tcp' } }));
+    expect(result.target).toBe(v1.address);
+    expect(v1.healthChecks).toBe(0);
+  });
+});
+
+describe('the swap', () => {
+  it('drops no request from 16 keep-alive clients over 10 swaps', async () => {
+    harness = startRouter();
+    const targets = [await up('a'), await up('b')];
+    await harness.router.deploy(testRoute('web', targets[0]!.address));
+    const pool = client(harness.port('web'), 16);
+    let stop = false;
+    let ok = 0;
+    const failures: string[] = [];
+    const seen = new Set<string>();
+    const worker = async (): Promise<void> => {
+      for (let i = 0; i < 5_000 && !stop; i++) {
+        try {
+          const answer = await get(pool, '/');
+          if (answer.status === 200) {
+            ok++;
+            seen.add(answer.text);
+          } else failures.push(`${answer.status} ${answer.text.slice(0, 80)}`);
+        } catch (err) {
+          failures.push(String(err));
+        }
+      }
+    };
+    const workers = Array.from({ length: 16 }, worker);
+    const swaps: number[] = [];
+    for (let i = 1; i <= 10; i++) {
+      await sleep(60);
+      const result = await harness.router.deploy(testRoute('web', targets[i % 2]!.address));
+      swaps.push(result.swapMs);
+    }
+    await sleep(60);
+    stop = true;
+    await Promise.all(workers);
+    await pool.close();
+    expect(failures).toEqual([]);
+    expect(ok).toBeGreaterThan(500);
+    expect(seen).toEqual(new Set(['a', 'b']));
+    expect(Math.max(...swaps)).toBeLessThan(50);
+  });
+
+  it('routes every request after the swap to the new target', async () => {
+    harness = startRouter();
+    const v1 = await up('v1');
+    const v2 = await up('v2');
+    await harness.router.deploy(testRoute('web', v1.address));
+    const pool = client(harness.port('web'), 2);
+    expect((await get(pool)).text).toBe('v1');
+    await harness.router.deploy(testRoute('web', v2.address));
+    const after = await Promise.all(Array.from({ length: 10 }, () => get(pool)));
+    expect(after.map((a) => a.text)).toEqual(Array(10).fill('v2'));
+    await pool.close();
+  });
+});
+
+describe('the drain', () => {
+  it('lets requests in flight on the old target finish', async () => {
+    harness = startRouter();
+    const v1 = await up('v1');
+    const v2 = await up('v2');
+    await harness.router.deploy(testRoute('web', v1.address));
+    const pool = client(harness.port('web'), 4);
+    const slow = get(pool, '/slow?ms=600');
+    await until(() => v1.seen.length === 1);
+    const result = await harness.router.deploy(testRoute('web', v2.address), { waitDrain: true });
+    expect(result.drained).toEqual({ cutRequests: 0, cutStreams: 0 });
+    expect(await slow).toMatchObject({ status: 200, text: 'v1 slow' });
+    await pool.close();
+  });
+
+  it('answers 504 for a request still waiting at the drain deadline', async () => {
+    harness = startRouter();
+    const v1 = await up('v1');
+    const v2 = await up('v2');
+    await harness.router.deploy(testRoute('web', v1.address));
+    const pool = client(harness.port('web'), 4);
+    const slow = get(pool, '/slow?ms=5000');
+    await until(() => v1.seen.length === 1);
+    const result = await harness.router.deploy(testRoute('web', v2.address, { timing: { drainMs: 200 } }), { waitDrain: true });
+    expect(result.drained).toEqual({ cutRequests: 1, cutStreams: 0 });
+    expect((await slow).status).toBe(504);
+    await pool.close();
+  });
+
+  it('does not cut an SSE stream opened before the swap: it runs to its end', async () => {
+    harness = startRouter();
+    const v1 = await up('v1');
+    const v2 = await up('v2');
+    // drainMs is shorter than the stream: streams are bounded by streamDrainMs only.
+    await harness.router.deploy(testRoute('web', v1.address, { timing: { drainMs: 100, streamDrainMs: 10_000 } }));
+    const pool = client(harness.port('web'), 4);
+    const answer = await pool.request({ path: '/sse?n=8&every=100', method: 'GET' });
+    const events: string[] = [];
+    const reading = (async () => {
+      for await (const chunk of answer.body) events.push(...String(chunk).split('\n\n').filter(Boolean));
+    })();
+    await until(() => events.length >= 2);
+    const started = Date.now();
+    const result = await harness.router.deploy(
+      testRoute('web', v2.address, { timing: { drainMs: 100, streamDrainMs: 10_000 } }),
+      { waitDrain: true },
+    );
+    await reading;
+    expect(result.drained).toEqual({ cutRequests: 0, cutStreams: 0 });
+    expect(Date.now() - started).toBeGreaterThan(300);
+    expect(events).toEqual(Array.from({ length: 8 }, (_, i) => `data: v1 ${i}`));
+    expect((await get(pool)).text).toBe('v2');
+    await pool.close();
+  });
+
+  it('cuts a stream at the stream-drain deadline', async () => {
+    harness = startRouter();
+    const v1 = await up('v1');
+    const v2 = await up('v2');
+    const timing = { drainMs: 100, streamDrainMs: 300 };
+    await harness.router.deploy(testRoute('web', v1.address, { timing }));
+    const pool = client(harness.port('web'), 4);
+    const answer = await pool.request({ path: '/sse?n=100&every=100', method: 'GET' });
+    const events: string[] = [];
+    const reading = (async () => {
+      try {
+        for await (const chunk of answer.body) events.push(...String(chunk).split('\n\n').filter(Boolean));
+        return 'ended';
+      } catch {
+        return 'cut';
+      }
+    })();
+    await until(() => events.length >= 1);
+    const result = await harness.router.deploy(testRoute('web', v2.address, { timing }), { waitDrain: true });
+    expect(result.drained).toEqual({ cutRequests: 0, cutStreams: 1 });
+    expect(await reading).toBe('cut');
+    expect(events.length).toBeLessThan(20);
+    await pool.close();
+  });
+});
+
+describe('the bake window', () => {
+  it('swaps back at once when the new target fails its checks, and says why', async () => {
+    harness = startRouter();
+    const v1 = await up('v1');
+    const v2 = await up('v2');
+    const timing = { bakeMs: 5_000 };
+    await harness.router.deploy(testRoute('web', v1.address, { timing }));
+    const deployed = await harness.router.deploy(testRoute('web', v2.address, { timing }));
+    expect(deployed.previous).toBe(v1.address);
+    expect(deployed.bakeUntil).not.toBeNull();
+    const pool = client(harness.port('web'), 2);
+    expect((await get(pool)).text).toBe('v2');
+    v2.health = 500;
+    await until(() => harness.router.services.get('web')!.active?.address === v1.address, 2_000);
+    expect((await get(pool)).text).toBe('v1');
+    const status = harness.router.status('web') as { previous: unknown; events: { kind: string; detail: string }[] };
+    expect(status.previous).toBeNull();
+    const fell = status.events.find((e) => e.kind === 'fell-back');
+    expect(fell?.detail).toMatch(/-> 127\.0\.0\.1:\d+: health checks failed in the bake window: 2 checks failed in a row: GET \/up answered 500/);
+    // The state file names the target served now.
+    const { readFileSync } = await import('node:fs');
+    expect(JSON.parse(readFileSync(harness.stateFile, 'utf8')).apps[0].target).toBe(v1.address);
+    await pool.close();
+  });
+
+  it('keeps the new target when the previous one is not healthy either', async () => {
+    harness = startRouter();
+    const v1 = await up('v1');
+    const v2 = await up('v2');
+    const timing = { bakeMs: 5_000 };
+    await harness.router.deploy(testRoute('web', v1.address, { timing }));
+    await harness.router.deploy(testRoute('web', v2.address, { timing }));
+    v1.health = 503;
+    v2.health = 500;
+    const service = harness.router.services.get('web')!;
+    await until(() => service.events.some((e) => e.kind === 'unhealthy'), 2_000);
+    expect(service.active?.address).toBe(v2.address);
+  });
+
+  it('rolls back inside the window in well under a second', async () => {
+    harness = startRouter();
+    const v1 = await up('v1');
+    const v2 = await up('v2');
+    const timing = { bakeMs: 5_000 };
+    await harness.router.deploy(testRoute('web', v1.address, { timing }));
+    await harness.router.deploy(testRoute('web', v2.address, { timing }));
+    const pool = client(harness.port('web'), 2);
+    expect((await get(pool)).text).toBe('v2');
+    const started = performance.now();
+    expect(await harness.router.rollback('web')).toEqual({ app: 'web', target: v1.address });
+    expect(performance.now() - started).toBeLessThan(100);
+    expect((await get(pool)).text).toBe('v1');
+    // Nothing is kept any more: a second rollback has nothing to go back to.
+    await expect(harness.router.rollback('web')).rejects.toThrow(/no earlier release is kept \(the bake window has ended\)/);
+    await pool.close();
+  });
+
+  it('ends the window after bakeMs: the old target is closed and rollback is refused', async () => {
+    harness = startRouter();
+    const v1 = await up('v1');
+    const v2 = await up('v2');
+    const timing = { bakeMs: 300 };
+    await harness.router.deploy(testRoute('web', v1.address, { timing }));
+    await harness.router.deploy(testRoute('web', v2.address, { timing }));
+    const service = harness.router.services.get('web')!;
+    await until(() => service.events.some((e) => e.kind === 'drained'), 2_000);
+    expect(service.previous).toBeNull();
+    expect(service.events.map((e) => e.kind)).toEqual(['deployed', 'deployed', 'bake-passed', 'drained']);
+    await expect(harness.router.rollback('web')).rejects.toThrow(/no earlier release is kept/);
+  });
+});
+
+describe('retries', () => {
+  it('never replays a request that reached the app', async () => {
+    harness = startRouter();
+    const v1 = await up('v1');
+    await harness.router.deploy(testRoute('web', v1.address));
+    const pool = client(harness.port('web'), 2);
+    const answer = await pool.request({ path: '/reset', method: 'POST', body: 'pay once' });
+    expect(answer.statusCode).toBe(502);
+    await answer.body.dump();
+    expect(v1.seen.filter((s) => s.url === '/reset')).toHaveLength(1);
+    await pool.close();
+  });
+});
