@@ -1,6 +1,6 @@
 // One upstream (one release of an app): forwards requests through undici, tracks what is in flight, drains.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Duplex } from 'node:stream';
+import { Readable, type Duplex } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Pool, errors as undiciErrors } from 'undici';
 import { page } from './pages.js';
@@ -190,12 +190,13 @@ export class Target {
     };
     res.once('close', onClientGone);
     const hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+    const body = hasBody ? lazyBody(req) : null;
     try {
       const answer = await this.pool.request({
         path: req.url ?? '/',
         method: req.method as 'GET',
         headers: upstreamHeaders(req.rawHeaders, req.socket.remoteAddress ?? '', arrival),
-        body: hasBody ? req : null,
+        body: body ? body.stream : null,
         signal: controller.signal,
         // A replayed request could reach the app twice: undici must never retry on its own.
         idempotent: false,
@@ -215,7 +216,7 @@ export class Target {
         else res.destroy();
         return 'done';
       }
-      if (isConnectError(err) && !req.readableDidRead && !req.destroyed) return 'retry';
+      if (isConnectError(err) && !(body?.started() ?? false) && !req.destroyed) return 'retry';
       send(res, isTimeout(err) ? 'gateway-timeout' : 'bad-gateway');
       return 'done';
     } finally {
@@ -349,6 +350,29 @@ export class Target {
     for (const flow of [...this.flows]) flow.cut();
     await this.pool.destroy().catch(() => {});
   }
+}
+
+/**
+ * The request body as undici reads it, without touching `req` until undici asks for the first byte (that is, once
+ * the connection is open): a failed connect then leaves `req` unread, so the request can go to another target.
+ */
+function lazyBody(req: IncomingMessage): { stream: Readable; started: () => boolean } {
+  let started = false;
+  const stream = new Readable({
+    read() {
+      if (started) {
+        req.resume();
+        return;
+      }
+      started = true;
+      req.on('data', (chunk: Buffer) => {
+        if (!stream.push(chunk)) req.pause();
+      });
+      req.once('end', () => stream.push(null));
+      req.once('error', (err) => stream.destroy(err));
+    },
+  });
+  return { stream, started: () => started };
 }
 
 function isTimeout(err: unknown): boolean {
