@@ -1,7 +1,6 @@
 // One upstream (one release of an app): forwards requests through undici, tracks what is in flight, drains.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable, type Duplex } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { Pool, errors as undiciErrors } from 'undici';
 import { page } from './pages.js';
 
@@ -192,23 +191,24 @@ export class Target {
     const hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
     const body = hasBody ? lazyBody(req) : null;
     try {
-      const answer = await this.pool.request({
-        path: req.url ?? '/',
-        method: req.method as 'GET',
-        headers: upstreamHeaders(req.rawHeaders, req.socket.remoteAddress ?? '', arrival),
-        body: body ? body.stream : null,
-        signal: controller.signal,
-        // A replayed request could reach the app twice: undici must never retry on its own.
-        idempotent: false,
-      });
-      flow.kind = 'stream';
-      res.writeHead(answer.statusCode, downstreamHeaders(answer.headers));
-      try {
-        await pipeline(answer.body, res);
-      } catch {
-        // The client went away or the upstream broke off mid-body: both ends are already torn down.
-        res.destroy();
-      }
+      // undici writes the body straight into `res` (no intermediate stream), and destroys it if the upstream
+      // breaks off mid-body; a client that goes away destroys `res`, which aborts the upstream request.
+      await this.pool.stream(
+        {
+          path: req.url ?? '/',
+          method: req.method as 'GET',
+          headers: upstreamHeaders(req.rawHeaders, req.socket.remoteAddress ?? '', arrival),
+          body: body ? body.stream : null,
+          signal: controller.signal,
+          // A replayed request could reach the app twice: undici must never retry on its own.
+          idempotent: false,
+        },
+        ({ statusCode, headers }) => {
+          flow.kind = 'stream';
+          res.writeHead(statusCode, downstreamHeaders(headers));
+          return res;
+        },
+      );
       return 'done';
     } catch (err) {
       if (res.headersSent || res.destroyed || controller.signal.aborted) {
