@@ -152,8 +152,8 @@ function retire(service: Service, target: Target | null, drained?: Promise<unkno
   void (drained ?? target.drain(t.drainMs, t.streamDrainMs)).then(async () => {
     // A drain cancelled by a swap back resolves early; wait out a fresh one.
     if (target.inflight().requests + target.inflight().streams > 0) await target.drain(t.drainMs, t.streamDrainMs);
-    if (target === service.active) return;
     service.retiring.delete(target);
+    if (target === service.active) return;
     service.record('drained', `${target.address} closed`);
     await target.close();
   });

@@ -58,6 +58,52 @@ describe('the health gate', () => {
   });
 });
 
+describe('a first deploy', () => {
+  it('that fails its gate leaves no route and no open port', async () => {
+    harness = startRouter();
+    const sick = await up('sick', 500);
+    const { freePort } = await import('./helpers.js');
+    const port = await freePort();
+    await expect(harness.router.deploy(testRoute('web', sick.address, { port, timing: { deployTimeoutMs: 300 } }))).rejects.toThrow(
+      /did not pass its health check/,
+    );
+    expect(harness.router.status(null)).toEqual({ apps: [], failed: [] });
+    const pool = client(port, 1);
+    await expect(get(pool)).rejects.toThrow(/ECONNREFUSED/);
+    await pool.close();
+  });
+});
+
+describe('a deploy inside the bake window of the one before', () => {
+  it('closes the oldest target and keeps the one it replaces for the new window', async () => {
+    harness = startRouter();
+    const [v1, v2, v3] = [await up('v1'), await up('v2'), await up('v3')];
+    const timing = { bakeMs: 10_000 };
+    await harness.router.deploy(testRoute('web', v1.address, { timing }));
+    await harness.router.deploy(testRoute('web', v2.address, { timing }));
+    const third = await harness.router.deploy(testRoute('web', v3.address, { timing }));
+    expect(third.previous).toBe(v2.address);
+    const service = harness.router.services.get('web')!;
+    expect(service.previous?.target.address).toBe(v2.address);
+    await until(() => service.events.some((e) => e.kind === 'drained' && e.detail.startsWith(v1.address)));
+    expect(await harness.router.rollback('web')).toEqual({ app: 'web', target: v2.address });
+  });
+
+  it('deploying the target already served changes nothing but the options', async () => {
+    harness = startRouter();
+    const v1 = await up('v1');
+    await harness.router.deploy(testRoute('web', v1.address));
+    const again = await harness.router.deploy(testRoute('web', v1.address, { health: { path: '/' } }));
+    expect(again.previous).toBeNull();
+    const service = harness.router.services.get('web')!;
+    expect(service.route.health.path).toBe('/');
+    expect(service.retiring.size).toBe(0);
+    const pool = client(harness.port('web'), 1);
+    expect((await get(pool)).text).toBe('v1');
+    await pool.close();
+  });
+});
+
 describe('the swap', () => {
   it('drops no request from 16 keep-alive clients over 10 swaps', async () => {
     harness = startRouter();

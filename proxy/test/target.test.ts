@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import http from 'node:http';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -220,5 +221,32 @@ describe('upgrades', () => {
     const pool = client(harness.port('web'), 1);
     expect((await get(pool)).text).toBe('v2');
     await pool.close();
+  });
+});
+
+describe('a real WebSocket', () => {
+  it('opens through the front door (Node\'s own WebSocket client) and gets a message from the app', async () => {
+    // The smallest WebSocket server: the handshake of RFC 6455, then one text frame.
+    const server = http.createServer();
+    server.on('upgrade', (req: http.IncomingMessage, socket: net.Socket) => {
+      const accept = createHash('sha1').update(`${req.headers['sec-websocket-key']}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
+      socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
+      const text = Buffer.from(`hello from ${req.headers['x-forwarded-for']}`);
+      socket.write(Buffer.concat([Buffer.from([0x81, text.length]), text]));
+      socket.on('error', () => {});
+      socket.on('data', () => socket.destroy());
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    harness = startRouter();
+    const address = `127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+    await harness.router.deploy(testRoute('ws', address, { health: { type: 'tcp' } }));
+    const ws = new WebSocket(`ws://127.0.0.1:${harness.port('ws')}/socket`);
+    const message = await new Promise<string>((resolve, reject) => {
+      ws.onmessage = (event) => resolve(String(event.data));
+      ws.onerror = () => reject(new Error('WebSocket failed'));
+    });
+    expect(message).toBe('hello from 127.0.0.1');
+    ws.close();
+    server.close();
   });
 });
