@@ -10,7 +10,7 @@
 // it got through the front door (measured on the upstream's clock), and inside the front door from the passing
 // check to the pointer swap.
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -79,6 +79,16 @@ async function freePort() {
   const { port } = server.address();
   await new Promise((resolve) => server.close(resolve));
   return port;
+}
+
+/** CPU time (user + system) a process has used, in ms (Linux /proc; NaN elsewhere). */
+function cpuMs(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return NaN;
+  }
 }
 
 function command(socketPath, verb, options) {
@@ -180,15 +190,20 @@ async function main() {
     // Throughput: direct, through, direct, through (interleaved, so drift hits both sides).
     log(`throughput: ${clients} keep-alive clients, ${seconds} s per side, twice each`);
     const rates = { direct: [], proxy: [] };
+    const cpuPerRequest = { upstream: [], frontDoor: [] };
     for (let round_ = 0; round_ < 2; round_++) {
       for (const side of ['direct', 'proxy']) {
         const run = load(side === 'direct' ? ports.a : listen, clients);
         await new Promise((r) => setTimeout(r, 300));
+        const cpuBefore = { upstream: cpuMs(upstreams.pid), frontDoor: cpuMs(proxy.pid) };
         run.setPhase('measure');
         await new Promise((r) => setTimeout(r, seconds * 1000));
         run.setPhase('tail');
+        const done = run.stats.measure.ok;
+        if (side === 'direct') cpuPerRequest.upstream.push(((cpuMs(upstreams.pid) - cpuBefore.upstream) * 1000) / done);
+        else cpuPerRequest.frontDoor.push(((cpuMs(proxy.pid) - cpuBefore.frontDoor) * 1000) / done);
         await run.stop();
-        rates[side].push(run.stats.measure.ok / seconds);
+        rates[side].push(done / seconds);
       }
     }
     const direct = Math.max(...rates.direct);
@@ -220,7 +235,14 @@ async function main() {
     const steady = run.stats.steady;
     const during = run.stats.swaps;
     const result = {
-      throughput: { directRps: Math.round(direct), proxyRps: Math.round(through), ratio: round(through / direct, 3) },
+      throughput: {
+        directRps: Math.round(direct),
+        proxyRps: Math.round(through),
+        ratio: round(through / direct, 3),
+        // CPU per request does not depend on how busy the machine is, where requests per second do.
+        upstreamCpuUsPerRequest: Math.round(Math.min(...cpuPerRequest.upstream)),
+        frontDoorCpuUsPerRequest: Math.round(Math.min(...cpuPerRequest.frontDoor)),
+      },
       latency: {
         steadyP99Ms: round(p(steady.latencies, 99)),
         swapsP99Ms: round(p(during.latencies, 99)),
@@ -242,6 +264,7 @@ async function main() {
       const lines = [
         ['throughput, direct', `${result.throughput.directRps} req/s`],
         ['throughput, through the front door', `${result.throughput.proxyRps} req/s (ratio ${result.throughput.ratio})`],
+        ['CPU per request, upstream / front door', `${result.throughput.upstreamCpuUsPerRequest} µs / ${result.throughput.frontDoorCpuUsPerRequest} µs`],
         ['p99 latency, steady state', `${result.latency.steadyP99Ms} ms`],
         [`p99 latency, during ${swaps} switches`, `${result.latency.swapsP99Ms} ms (${result.latency.addedP99Ms >= 0 ? '+' : ''}${result.latency.addedP99Ms} ms)`],
         ['failed requests during switches', `${result.swaps.failed} of ${result.swaps.requests}${result.swaps.failed ? ` ${JSON.stringify(result.swaps.errors)}` : ''}`],

@@ -22,7 +22,8 @@ export class DeployError extends Error {}
 export interface DeployHooks {
   /** Called right before the swap, synchronously: a last conflict check (throw to refuse) and route changes. */
   beforeSwap(): void;
-  save(): void;
+  /** Persist the state; resolves once it is on disk (never rejects: a failed write is logged). */
+  save(): Promise<void>;
 }
 
 /**
@@ -86,7 +87,8 @@ export async function deployTarget(
     }
   }
   service.record('deployed', old && old !== fresh ? `${old.address} -> ${address}` : `${address}`);
-  hooks.save();
+  // Traffic has moved already; the answer waits until the state file says so too.
+  await hooks.save();
 
   const result: DeployResult = {
     app: service.name,
@@ -103,8 +105,13 @@ export async function deployTarget(
   return result;
 }
 
-/** Swap back to the target kept for the bake window. */
-export function swapBack(service: Service, reason: string, kind: 'fell-back' | 'rolled-back', hooks: DeployHooks): string {
+/** Swap back to the target kept for the bake window; resolves once saved. */
+export async function swapBack(
+  service: Service,
+  reason: string,
+  kind: 'fell-back' | 'rolled-back',
+  hooks: DeployHooks,
+): Promise<string> {
   const baking = service.previous;
   if (!baking) throw new DeployError(`${service.name}: no earlier release is kept (the bake window has ended); deploy it again instead`);
   const failed = service.active;
@@ -117,7 +124,7 @@ export function swapBack(service: Service, reason: string, kind: 'fell-back' | '
     retire(service, failed, failed.drain(t.drainMs, t.streamDrainMs));
   }
   service.record(kind, `${failed?.address ?? 'none'} -> ${baking.target.address}: ${reason}`);
-  hooks.save();
+  await hooks.save();
   return baking.target.address;
 }
 
@@ -131,7 +138,7 @@ async function fallBack(service: Service, failing: Target, detail: string, hooks
     service.record('unhealthy', `${failing.address} is failing (${detail}) and ${previous.address} is not healthy either (${check.detail}): kept`);
     return;
   }
-  swapBack(service, `health checks failed in the bake window: ${detail}`, 'fell-back', hooks);
+  await swapBack(service, `health checks failed in the bake window: ${detail}`, 'fell-back', hooks);
 }
 
 /** End the bake window: stop its watch and timer; the kept target is returned for the caller to retire. */

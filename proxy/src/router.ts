@@ -1,6 +1,7 @@
 // The registry of apps: which (port, host) goes to which app, conflict checks, the listeners the routes need,
 // and the state file (written atomically, restored app by app).
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { readFileSync, renameSync } from 'node:fs';
+import { mkdir, open, rename } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { dirname } from 'node:path';
@@ -261,7 +262,7 @@ export class Router {
     const service = this.service(app);
     return service.serial(async () => ({
       app,
-      target: swapBack(service, 'rollback asked for', 'rolled-back', { beforeSwap: () => {}, save: () => this.save() }),
+      target: await swapBack(service, 'rollback asked for', 'rolled-back', { beforeSwap: () => {}, save: () => this.save() }),
     }));
   }
 
@@ -269,7 +270,7 @@ export class Router {
     const service = this.service(app);
     return service.serial(async () => {
       service.pause(holdMs);
-      this.save();
+      await this.save();
       return { app, paused: service.route.paused };
     });
   }
@@ -278,21 +279,21 @@ export class Router {
     const service = this.service(app);
     return service.serial(async () => {
       service.resume();
-      this.save();
+      await this.save();
       return { app, paused: null };
     });
   }
 
   async remove(app: string): Promise<Record<string, unknown>> {
     if (!this.services.has(app) && this.failed.delete(app)) {
-      this.save();
+      await this.save();
       return { app, removed: true };
     }
     const service = this.service(app);
     return service.serial(async () => {
       this.services.delete(app);
       this.tls.delete(app);
-      this.save();
+      await this.save();
       await this.syncListeners();
       await stopService(service);
       return { app, removed: true };
@@ -318,28 +319,56 @@ export class Router {
     return {
       apps: [...this.services.values()].map(describe),
       failed: [...this.failed].map(([name, f]) => ({ app: name, state: 'failed', error: f.error })),
+      ...(this.saveError ? { saveError: this.saveError } : {}),
     };
   }
 
   // ---- State ----------------------------------------------------------------------------------------------------
 
-  /** Write the state file: a temporary file, flushed, renamed over the old one (a crash leaves one or the other). */
-  save(): void {
+  private writing: Promise<void> = Promise.resolve();
+  private queued: Promise<void> | null = null;
+  /** The last failed write of the state file (shown by status until a write succeeds). */
+  saveError: string | null = null;
+
+  /**
+   * Write the state file: a temporary file, flushed, renamed over the old one (a crash leaves one or the other).
+   * Asynchronous (an fsync must not stall requests), one write at a time; calls made while a write runs share the
+   * next one, which takes the state as it is when it starts. Resolves once written; never rejects.
+   */
+  save(): Promise<void> {
+    if (this.queued) return this.queued;
+    const next = this.writing.then(async () => {
+      this.queued = null;
+      try {
+        await this.writeState();
+        this.saveError = null;
+      } catch (err) {
+        this.saveError = `cannot write ${this.options.stateFile}: ${(err as Error).message}`;
+        this.options.log(this.saveError);
+      }
+    });
+    this.queued = next;
+    this.writing = next;
+    return next;
+  }
+
+  private async writeState(): Promise<void> {
     const state: StateFile = {
       version: 1,
       apps: [...[...this.services.values()].map((s) => s.route), ...[...this.failed.values()].map((f) => f.entry)],
     };
+    const text = `${JSON.stringify(state, null, 2)}\n`;
     const file = this.options.stateFile;
-    mkdirSync(dirname(file), { recursive: true });
+    await mkdir(dirname(file), { recursive: true });
     const tmp = `${file}.tmp-${process.pid}`;
-    const fd = openSync(tmp, 'w', 0o600);
+    const handle = await open(tmp, 'w', 0o600);
     try {
-      writeSync(fd, `${JSON.stringify(state, null, 2)}\n`);
-      fsyncSync(fd);
+      await handle.writeFile(text);
+      await handle.sync();
     } finally {
-      closeSync(fd);
+      await handle.close();
     }
-    renameSync(tmp, file);
+    await rename(tmp, file);
   }
 
   /**

@@ -200,7 +200,7 @@ export class Target {
           headers: upstreamHeaders(req.rawHeaders, req.socket.remoteAddress ?? '', arrival),
           body: body ? body.stream : null,
           signal: controller.signal,
-          // A replayed request could reach the app twice: undici must never retry on its own.
+          // Not known to be safe to repeat: nothing is pipelined behind it on the same upstream connection.
           idempotent: false,
         },
         ({ statusCode, headers }) => {

@@ -76,7 +76,7 @@ describe('the state file', () => {
       { app: '#3', state: 'failed', error: 'state file, app #3 must be an object' },
     ]);
     // The kept-out routes stay in the file, so fixing the certificate and restarting brings them back.
-    second.save();
+    await second.save();
     expect(JSON.parse(readFileSync(first.stateFile, 'utf8')).apps.map((x: { app?: string }) => x?.app ?? x)).toEqual([
       'app-a',
       'broken',
@@ -98,6 +98,20 @@ describe('the state file', () => {
     expect(existsSync(h.stateFile)).toBe(false);
     expect(readdirSync(h.dir).filter((f) => f.startsWith('state.json.unreadable-'))).toHaveLength(1);
     expect(h.logs.join('\n')).toMatch(/state file unreadable \(.*JSON.*\); moved to .*state\.json\.unreadable-\d+/);
+  });
+
+  it('keeps serving when the state file cannot be written, and says so in status', async () => {
+    const h = harness();
+    const a = await up('a');
+    const router = new Router({ stateFile: `${h.stateFile}/inside-a-missing-dir/../state.json`, listenHost: '127.0.0.1', log: (l) => h.logs.push(l) });
+    // A file where a directory must be: every write fails.
+    writeFileSync(h.stateFile, 'not a directory');
+    await router.deploy(testRoute('app-a', a.address));
+    const pool = client(router.boundPort(0, 'http', 'app-a'), 1);
+    expect((await get(pool)).text).toBe('a');
+    expect((router.status(null) as { saveError?: string }).saveError).toMatch(/^cannot write .*state\.json: ENOTDIR/);
+    await pool.close();
+    await router.close({ drain: false });
   });
 
   it('forgets a removed app', async () => {
