@@ -119,10 +119,9 @@ export class Service {
       return;
     }
     if ((await first.forward(req, res, arrival)) === 'done') return;
-    // The connection never opened and nothing was read: the app saw nothing, so one more try is safe, on the
-    // target serving now if the switch moved on meanwhile.
-    const second = this.active;
-    if (second && second !== first && (await second.forward(req, res, arrival)) === 'done') return;
+    // The connection never opened and nothing was read: the app saw nothing, so one more try is safe.
+    const second = this.retryTarget(first);
+    if (second && (await second.forward(req, res, arrival)) === 'done') return;
     send(res, 'bad-gateway');
   }
 
@@ -138,9 +137,20 @@ export class Service {
       return;
     }
     if ((await first.upgrade(req, socket, head, arrival)) === 'done') return;
-    const second = this.active;
-    if (second && second !== first && (await second.upgrade(req, socket, head, arrival)) === 'done') return;
+    const second = this.retryTarget(first);
+    if (second && (await second.upgrade(req, socket, head, arrival)) === 'done') return;
     writeRawPage(socket, 'bad-gateway');
+  }
+
+  /**
+   * Where a request goes whose connection to `failed` never opened: the target routed now if the switch moved on
+   * meanwhile; else, inside a bake window, the release kept from before (the new one may have crashed; the bake
+   * watch will swap back).
+   */
+  private retryTarget(failed: Target): Target | null {
+    if (this.active && this.active !== failed) return this.active;
+    if (this.previous && this.previous.target !== failed) return this.previous.target;
+    return null;
   }
 
   /** Serve one TCP connection (kind `tcp`): piped to the active target; counted there until it closes. */

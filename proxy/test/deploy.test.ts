@@ -262,9 +262,30 @@ describe('the bake window', () => {
     expect(status.previous).toBeNull();
     const fell = status.events.find((e) => e.kind === 'fell-back');
     expect(fell?.detail).toMatch(/-> 127\.0\.0\.1:\d+: health checks failed in the bake window: 2 checks failed in a row: GET \/up answered 500/);
-    // The state file names the target served now.
+    // The state file names the target served now (written just after the swap back).
     const { readFileSync } = await import('node:fs');
-    expect(JSON.parse(readFileSync(harness.stateFile, 'utf8')).apps[0].target).toBe(v1.address);
+    await until(() => JSON.parse(readFileSync(harness.stateFile, 'utf8')).apps[0].target === v1.address, 2_000);
+    await pool.close();
+  });
+
+  it('serves from the kept release while the new one refuses connections, then falls back', async () => {
+    harness = startRouter();
+    const v1 = await up('v1');
+    const v2 = await up('v2');
+    const timing = { bakeMs: 5_000 };
+    await harness.router.deploy(testRoute('web', v1.address, { timing }));
+    await harness.router.deploy(testRoute('web', v2.address, { timing, health: { intervalMs: 300 } }));
+    const pool = client(harness.port('web'), 2);
+    expect((await get(pool)).text).toBe('v2');
+    await v2.close(); // the new release crashes
+    const answers: string[] = [];
+    const service = harness.router.services.get('web')!;
+    for (let i = 0; i < 200 && service.active?.address !== v1.address; i++) answers.push((await get(pool)).text);
+    // Requests that could not reach v2 went to v1; none failed.
+    expect(answers.length).toBeGreaterThan(0);
+    expect(new Set(answers)).toEqual(new Set(['v1']));
+    await until(() => service.active?.address === v1.address, 3_000);
+    expect(service.events.map((e) => e.kind)).toContain('fell-back');
     await pool.close();
   });
 
