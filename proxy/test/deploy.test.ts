@@ -114,14 +114,23 @@ describe('the swap', () => {
     let ok = 0;
     const failures: string[] = [];
     const seen = new Set<string>();
-    const worker = async (): Promise<void> => {
+    // Half the clients GET, half POST a body the app echoes back: a body must arrive whole on whichever side.
+    const worker = async (_: unknown, n: number): Promise<void> => {
       for (let i = 0; i < 5_000 && !stop; i++) {
         try {
-          const answer = await get(pool, '/');
-          if (answer.status === 200) {
-            ok++;
-            seen.add(answer.text);
-          } else failures.push(`${answer.status} ${answer.text.slice(0, 80)}`);
+          if (n % 2 === 0) {
+            const answer = await get(pool, '/');
+            if (answer.status === 200) {
+              ok++;
+              seen.add(answer.text);
+            } else failures.push(`${answer.status} ${answer.text.slice(0, 80)}`);
+          } else {
+            const sent = `client ${n} request ${i} `.repeat(50);
+            const answer = await pool.request({ path: '/echo', method: 'POST', body: sent });
+            const back = await answer.body.text();
+            if (answer.statusCode === 200 && back === sent) ok++;
+            else failures.push(`POST ${answer.statusCode} ${back.slice(0, 80)}`);
+          }
         } catch (err) {
           failures.push(String(err));
         }
