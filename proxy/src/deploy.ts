@@ -1,7 +1,7 @@
 // Moving an app's traffic: gate the new target, swap the pointer, drain the old one, watch the new one during the
 // bake window and fall back on its failure; rollback inside the window is the same swap back.
 import { checkOnce, HealthWatch, waitHealthy } from './health.js';
-import type { AppRoute, Service } from './service.js';
+import type { AppRoute, Baking, Service } from './service.js';
 import { Target } from './target.js';
 
 export interface DeployResult {
@@ -54,8 +54,9 @@ export async function deployTarget(
     throw err;
   }
   service.route = { ...next, paused: service.route.paused };
-  if (service.previous && service.previous.target !== fresh) retire(service, endBake(service));
-  else if (service.previous) endBake(service);
+  const replaced = endBake(service);
+  // The release kept from the deploy before: its drain started at that swap; it closes when that drain ends.
+  if (replaced && replaced.target !== fresh) retire(service, replaced.target, replaced.drained);
   service.active = fresh;
   service.route.target = address;
   const swapMs = performance.now() - passedAt;
@@ -75,7 +76,7 @@ export async function deployTarget(
           const baked = endBake(service);
           if (baked) {
             service.record('bake-passed', `${fresh.address} stayed healthy for ${timing.bakeMs} ms`);
-            retire(service, baked);
+            retire(service, baked.target, baked.drained);
           }
         }, timing.bakeMs),
       };
@@ -141,14 +142,14 @@ async function fallBack(service: Service, failing: Target, detail: string, hooks
   await swapBack(service, `health checks failed in the bake window: ${detail}`, 'fell-back', hooks);
 }
 
-/** End the bake window: stop its watch and timer; the kept target is returned for the caller to retire. */
-function endBake(service: Service): Target | null {
+/** End the bake window: stop its watch and timer; what was kept is returned for the caller to retire. */
+function endBake(service: Service): Baking | null {
   const baking = service.previous;
   if (!baking) return null;
   clearTimeout(baking.timer);
   baking.watch?.stop();
   service.previous = null;
-  return baking.target;
+  return baking;
 }
 
 /** A replaced target: let its drain run out, then close it. */
@@ -168,7 +169,7 @@ function retire(service: Service, target: Target | null, drained?: Promise<unkno
 
 /** Stop everything of an app (remove): no fallback, drain every target, then close. */
 export async function stopService(service: Service): Promise<void> {
-  const baked = endBake(service);
+  const baked = endBake(service)?.target ?? null;
   const targets = [service.active, baked, ...service.retiring].filter((t): t is Target => t !== null);
   service.active = null;
   service.releaseHeld();
