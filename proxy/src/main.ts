@@ -1,8 +1,6 @@
 // Entry point. `node proxy.js serve` runs the front door; `node proxy.js VERB ['JSON']` sends one command to it
 // over the control socket, prints the JSON answer and exits 0 (ok) or 1 (refused or unreachable).
-import { DEFAULT_SOCKET, listenControl, sendCommand } from './control.js';
-import { VERBS } from './options.js';
-import { Router } from './router.js';
+import { DEFAULT_SOCKET, sendCommand, VERBS } from './client.js';
 
 export const VERSION = '1';
 
@@ -17,6 +15,8 @@ function log(line: string): void {
 }
 
 async function serve(env: NodeJS.ProcessEnv): Promise<void> {
+  // Loaded only to serve: client mode (one per docker exec) must start fast.
+  const [{ Router }, { listenControl }] = await Promise.all([import('./router.js'), import('./control.js')]);
   const socketPath = env['FRONT_DOOR_SOCKET'] ?? DEFAULT_SOCKET;
   const router = new Router({
     stateFile: env['FRONT_DOOR_STATE'] ?? '/var/lib/front-door/state.json',

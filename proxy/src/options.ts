@@ -1,4 +1,5 @@
 // The typed options of each control verb, checked field by field; the same checks read the state file back.
+import { VERBS } from './client.js';
 import { DEFAULT_HEALTH, type HealthOptions } from './health.js';
 import type { AppRoute, Timing, TlsOptions } from './service.js';
 
@@ -152,8 +153,6 @@ export type Command =
   | { verb: 'remove'; app: string }
   | { verb: 'status'; app: string | null }
   | { verb: 'ping' };
-
-export const VERBS = ['deploy', 'rollback', 'pause', 'resume', 'remove', 'status', 'ping'] as const;
 
 /** One control request: `{"verb": ..., "options": {...}}`. */
 export function parseCommand(value: unknown): Command {
