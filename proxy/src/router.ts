@@ -10,7 +10,7 @@ import type { SecureContext } from 'node:tls';
 import { DeployError, deployTarget, stopService, swapBack, type DeployResult } from './deploy.js';
 import { Listener, type Proto } from './listeners.js';
 import { OptionError, parseRoute } from './options.js';
-import { page } from './pages.js';
+import { rawPage } from './pages.js';
 import { Service, type AppRoute } from './service.js';
 import { Target, send } from './target.js';
 import { pipeTcp } from './tcp.js';
@@ -140,8 +140,7 @@ export class Router {
     upgrade: (key: number, proto: 'http' | 'https', req: IncomingMessage, socket: Duplex, head: Buffer): void => {
       const service = this.lookup(key, proto, hostName(req.headers.host));
       if (!service) {
-        const answer = page('not-found');
-        socket.end(`HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-type: text/html\r\n\r\n${answer.body}`);
+        socket.end(rawPage('not-found'));
         return;
       }
       void service.handleUpgrade(req, socket, head, { proto, trustForwarded: service.route.trustForwarded });

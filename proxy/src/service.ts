@@ -4,7 +4,7 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { SecureContext } from 'node:tls';
 import type { HealthOptions, HealthWatch } from './health.js';
-import { page } from './pages.js';
+import { rawPage, type PageKind } from './pages.js';
 import { send, Target, type Arrival } from './target.js';
 
 export interface TlsOptions {
@@ -221,9 +221,6 @@ export class Service {
   }
 }
 
-function writeRawPage(socket: Duplex, kind: Parameters<typeof page>[0]): void {
-  const answer = page(kind);
-  let text = `HTTP/1.1 ${answer.status} ${kind}\r\n`;
-  for (const [name, value] of Object.entries(answer.headers)) text += `${name}: ${value}\r\n`;
-  socket.end(`${text}connection: close\r\n\r\n${answer.body}`);
+function writeRawPage(socket: Duplex, kind: PageKind): void {
+  socket.end(rawPage(kind));
 }

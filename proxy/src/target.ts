@@ -2,7 +2,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable, type Duplex } from 'node:stream';
 import { Pool, errors as undiciErrors } from 'undici';
-import { page } from './pages.js';
+import { page, rawPage } from './pages.js';
 
 /** What a request through the front door knows about how it arrived. */
 export interface Arrival {
@@ -235,7 +235,7 @@ export class Target {
     const onClientGone = (): void => controller.abort(new Error('client went away'));
     client.once('close', onClientGone);
     try {
-      const { headers, socket: upstream } = await this.pool.upgrade({
+      const answer = await dispatchUpgrade(this.pool, {
         path: req.url ?? '/',
         method: req.method ?? 'GET',
         headers: upstreamHeaders(req.rawHeaders, req.socket.remoteAddress ?? '', arrival, { keepUpgrade: true }),
@@ -243,16 +243,25 @@ export class Target {
         signal: controller.signal,
       });
       client.off('close', onClientGone);
+      if (!answer.upgraded) {
+        // The app said no (401, 403, 426...): its answer goes to the client as it is.
+        const headers = downstreamHeaders(answer.headers);
+        delete headers['content-length'];
+        client.end(
+          Buffer.concat([
+            Buffer.from(rawHead(answer.statusCode, answer.statusMessage, { ...headers, 'content-length': String(answer.body.length), connection: 'close' })),
+            answer.body,
+          ]),
+        );
+        return 'done';
+      }
+      const { headers, socket: upstream } = answer;
       flow.kind = 'stream';
       flow.cut = () => {
         client.destroy();
         upstream.destroy();
       };
-      let lines = 'HTTP/1.1 101 Switching Protocols\r\n';
-      for (const [name, value] of Object.entries(headers)) {
-        for (const v of Array.isArray(value) ? value : value === undefined ? [] : [value]) lines += `${name}: ${v}\r\n`;
-      }
-      client.write(`${lines}\r\n`);
+      client.write(rawHead(101, 'Switching Protocols', headers));
       if (head.length > 0) upstream.write(head);
       await new Promise<void>((resolve) => {
         let open = 2;
@@ -283,11 +292,9 @@ export class Target {
         client.destroy();
         return 'done';
       }
-      if (isConnectError(err) && head.length === 0) return 'retry';
-      const answer = page(isTimeout(err) ? 'gateway-timeout' : 'bad-gateway');
-      let text = `HTTP/1.1 ${answer.status} ${answer.status === 504 ? 'Gateway Timeout' : 'Bad Gateway'}\r\n`;
-      for (const [name, value] of Object.entries(answer.headers)) text += `${name}: ${value}\r\n`;
-      client.end(`${text}connection: close\r\n\r\n${answer.body}`);
+      // `head` (bytes after the request's headers) was not sent yet: it goes with the retry.
+      if (isConnectError(err)) return 'retry';
+      client.end(rawPage(isTimeout(err) ? 'gateway-timeout' : 'bad-gateway'));
       return 'done';
     } finally {
       done();
@@ -350,6 +357,70 @@ export class Target {
     for (const flow of [...this.flows]) flow.cut();
     await this.pool.destroy().catch(() => {});
   }
+}
+
+/** A raw HTTP/1.1 response head, for upgraded (or refused) connections where there is no ServerResponse. */
+export function rawHead(status: number, message: string, headers: Record<string, string | string[] | undefined>): string {
+  let text = `HTTP/1.1 ${status} ${message.replace(/[\r\n]/g, '')}\r\n`;
+  for (const [name, value] of Object.entries(headers)) {
+    for (const v of Array.isArray(value) ? value : value === undefined ? [] : [value]) text += `${name}: ${v}\r\n`;
+  }
+  return `${text}\r\n`;
+}
+
+type UpgradeAnswer =
+  | { upgraded: true; headers: Record<string, string | string[] | undefined>; socket: Duplex }
+  | { upgraded: false; statusCode: number; statusMessage: string; headers: Record<string, string | string[] | undefined>; body: Buffer };
+
+const MAX_REFUSAL_BODY = 64 * 1024;
+
+/**
+ * Ask the upstream for an upgrade. Unlike undici's `upgrade()`, which fails on any answer but 101, an app's refusal
+ * (with its status, headers and a body up to 64 KiB) is returned, to be passed on.
+ */
+function dispatchUpgrade(
+  pool: Pool,
+  options: { path: string; method: string; headers: string[]; protocol: string; signal: AbortSignal },
+): Promise<UpgradeAnswer> {
+  return new Promise((resolve, reject) => {
+    let refusal: { statusCode: number; statusMessage: string; headers: Record<string, string | string[] | undefined> } | null = null;
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let abort: ((reason: Error) => void) | null = null;
+    const onAbort = (): void => abort?.(options.signal.reason as Error);
+    options.signal.addEventListener('abort', onAbort, { once: true });
+    const settle = (): void => options.signal.removeEventListener('abort', onAbort);
+    pool.dispatch(
+      { path: options.path, method: options.method as 'GET', headers: options.headers, upgrade: options.protocol },
+      {
+        onRequestStart(controller) {
+          abort = (reason) => controller.abort(reason);
+          if (options.signal.aborted) controller.abort(options.signal.reason as Error);
+        },
+        onRequestUpgrade(_controller, _statusCode, headers, socket) {
+          settle();
+          resolve({ upgraded: true, headers, socket });
+        },
+        onResponseStart(_controller, statusCode, headers, statusMessage) {
+          refusal = { statusCode, statusMessage: statusMessage ?? '', headers };
+        },
+        onResponseData(controller, chunk) {
+          size += chunk.length;
+          if (size > MAX_REFUSAL_BODY) controller.abort(new Error('the app refused the upgrade with a body over 64 KiB'));
+          else chunks.push(chunk);
+        },
+        onResponseEnd() {
+          settle();
+          if (refusal) resolve({ upgraded: false, ...refusal, body: Buffer.concat(chunks) });
+          else reject(new Error('the app answered the upgrade with nothing'));
+        },
+        onResponseError(_controller, err) {
+          settle();
+          reject(err);
+        },
+      },
+    );
+  });
 }
 
 /**

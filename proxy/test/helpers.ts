@@ -98,6 +98,10 @@ export async function startUpstream(name: string, { health = 200 }: { health?: n
   // An upgrade echo: accepts `Upgrade: echo`, then sends back every byte it gets, prefixed by its name once.
   server.on('upgrade', (req: IncomingMessage, socket: net.Socket, head: Buffer) => {
     up.seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers });
+    if (req.url === '/denied') {
+      socket.end('HTTP/1.1 401 Unauthorized\r\ncontent-type: text/plain\r\nwww-authenticate: Bearer\r\ncontent-length: 12\r\n\r\nlog in first');
+      return;
+    }
     socket.write('HTTP/1.1 101 Switching Protocols\r\nupgrade: echo\r\nconnection: Upgrade\r\n\r\n');
     socket.write(`${name}:`);
     if (head.length > 0) socket.write(head);

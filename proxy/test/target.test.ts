@@ -224,6 +224,44 @@ describe('upgrades', () => {
   });
 });
 
+describe('a refused upgrade', () => {
+  it('passes the app\'s answer on (status, headers, body)', async () => {
+    harness = startRouter();
+    const v1 = await up('v1');
+    await harness.router.deploy(testRoute('web', v1.address));
+    const socket = net.connect(harness.port('web'), '127.0.0.1');
+    let received = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (d: string) => (received += d));
+    socket.write('GET /denied HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n');
+    await new Promise((resolve) => socket.once('close', resolve));
+    const [head, body] = received.split('\r\n\r\n');
+    expect(head!.split('\r\n')).toEqual([
+      'HTTP/1.1 401 Unauthorized',
+      'content-type: text/plain',
+      'www-authenticate: Bearer',
+      'content-length: 12',
+      'connection: close',
+    ]);
+    expect(body).toBe('log in first');
+  });
+
+  it('answers 502 when the app cannot be reached', async () => {
+    harness = startRouter();
+    const v1 = await up('v1');
+    await harness.router.deploy(testRoute('web', v1.address));
+    await v1.close();
+    const socket = net.connect(harness.port('web'), '127.0.0.1');
+    let received = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (d: string) => (received += d));
+    socket.write('GET /ws HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n');
+    await new Promise((resolve) => socket.once('close', resolve));
+    expect(received).toMatch(/^HTTP\/1\.1 502 Bad Gateway\r\n/);
+    expect(received).toContain('502 Bad gateway');
+  });
+});
+
 describe('a real WebSocket', () => {
   it('opens through the front door (Node\'s own WebSocket client) and gets a message from the app', async () => {
     // The smallest WebSocket server: the handshake of RFC 6455, then one text frame.
