@@ -7,7 +7,7 @@ export const VERSION = '1';
 const USAGE = `usage: proxy.js serve
        proxy.js VERB ['{"option": ...}']     VERB: ${VERBS.join(', ')}
 env:   FRONT_DOOR_SOCKET (default ${DEFAULT_SOCKET}), FRONT_DOOR_STATE (default /var/lib/front-door/state.json),
-       FRONT_DOOR_LISTEN (default 0.0.0.0)
+       FRONT_DOOR_LISTEN (default 0.0.0.0), FRONT_DOOR_ACCESS_LOG=1 (one JSON line per request on stdout)
 `;
 
 function log(line: string): void {
@@ -22,6 +22,7 @@ async function serve(env: NodeJS.ProcessEnv): Promise<void> {
     stateFile: env['FRONT_DOOR_STATE'] ?? '/var/lib/front-door/state.json',
     listenHost: env['FRONT_DOOR_LISTEN'] ?? '0.0.0.0',
     log,
+    ...(env['FRONT_DOOR_ACCESS_LOG'] === '1' ? { accessLog: (line: string) => process.stdout.write(`${line}\n`) } : {}),
   });
   const { restored, failed } = await router.restore();
   log(`restored ${restored.length} app(s)${failed.length > 0 ? `, ${failed.length} kept out: ${failed.join(', ')}` : ''}`);

@@ -11,12 +11,14 @@ import { DeployError, deployTarget, stopService, swapBack, type DeployResult } f
 import { Listener, type Proto } from './listeners.js';
 import { OptionError, parseRoute } from './options.js';
 import { rawPage } from './pages.js';
-import { Service, type AppRoute } from './service.js';
+import { Service, type AppEvent, type AppRoute } from './service.js';
 import { Target, send } from './target.js';
 import { pipeTcp } from './tcp.js';
 import { hostMatches, loadTls, type LoadedTls } from './tls.js';
 
 export interface RouterOptions {
+  /** One JSON line per request answered (opt-in: it costs a write per request). */
+  accessLog?: (line: string) => void;
   stateFile: string;
   /** Address the listeners bind (0.0.0.0 in the container, 127.0.0.1 in tests). */
   listenHost: string;
@@ -84,6 +86,8 @@ export class Router {
 
   constructor(private readonly options: RouterOptions) {}
 
+  private readonly onEvent = (app: string, event: AppEvent): void => this.options.log(`${app}: ${event.kind}: ${event.detail}`);
+
   /** The port a route's claim is served on (the bound one when 0 was asked for). */
   boundPort(port: number, proto: Proto, app: string): number {
     if (port !== 0) return port;
@@ -134,6 +138,25 @@ export class Router {
         res.writeHead(301, { location, 'content-length': '0' });
         res.end();
         return;
+      }
+      const accessLog = this.options.accessLog;
+      if (accessLog) {
+        const started = performance.now();
+        res.once('close', () => {
+          accessLog(
+            JSON.stringify({
+              at: new Date().toISOString(),
+              app: service.name,
+              client: req.socket.remoteAddress,
+              method: req.method,
+              host,
+              path: req.url,
+              status: res.headersSent ? res.statusCode : 0,
+              ms: Math.round((performance.now() - started) * 10) / 10,
+              completed: res.writableFinished,
+            }),
+          );
+        });
       }
       void service.handle(req, res, { proto, trustForwarded: service.route.trustForwarded });
     },
@@ -212,7 +235,7 @@ export class Router {
 
   async deploy(route: AppRoute, { waitDrain = false }: { waitDrain?: boolean } = {}): Promise<DeployResult> {
     const existing = this.services.get(route.app) ?? this.creating.get(route.app);
-    const service = existing ?? new Service({ ...route, paused: null });
+    const service = existing ?? new Service({ ...route, paused: null }, this.onEvent);
     if (!existing) this.creating.set(route.app, service);
     try {
       return await service.serial(async () => {
@@ -408,7 +431,7 @@ export class Router {
         if (conflict) throw new OptionError(conflict);
         const tls = route.tls ? loadTls(route.tls.certFile, route.tls.keyFile) : null;
         await this.openListeners(route);
-        const service = new Service(route);
+        const service = new Service(route, this.onEvent);
         service.active = new Target(route.target, { responseTimeoutMs: route.timing.responseTimeoutMs, connectTimeoutMs: 5_000 });
         service.record('restored', `${route.target} from the state file`);
         if (tls) this.tls.set(route.app, tls);

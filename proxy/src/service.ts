@@ -87,7 +87,11 @@ export class Service {
   private held = new Set<() => void>();
   private queue: Promise<unknown> = Promise.resolve();
 
-  constructor(route: AppRoute) {
+  constructor(
+    route: AppRoute,
+    /** Told of every event (the front door's log). */
+    private readonly onEvent: (app: string, event: AppEvent) => void = () => {},
+  ) {
     this.route = route;
   }
 
@@ -103,7 +107,9 @@ export class Service {
   }
 
   record(kind: AppEvent['kind'], detail: string): void {
-    this.events.push({ at: new Date().toISOString(), kind, detail });
+    const event: AppEvent = { at: new Date().toISOString(), kind, detail };
+    this.events.push(event);
+    this.onEvent(this.route.app, event);
     if (this.events.length > MAX_EVENTS) this.events.splice(0, this.events.length - MAX_EVENTS);
   }
 

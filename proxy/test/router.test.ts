@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { Router } from '../src/router.js';
 import { claims, hostName, routeConflict } from '../src/router.js';
 import { hostMatches } from '../src/tls.js';
 import { client, freePort, get, startRouter, startUpstream, testRoute, type Harness, type Upstream } from './helpers.js';
@@ -97,5 +98,32 @@ describe('routing by host on a shared port', () => {
     );
     expect(h.router.status(null)).toEqual({ apps: [], failed: [] });
     expect(a.healthChecks).toBe(0);
+  });
+});
+
+describe('logs', () => {
+  it('logs every app event, and one JSON line per request when asked', async () => {
+    const logs: string[] = [];
+    const access: string[] = [];
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const router = new Router({
+      stateFile: join(mkdtempSync(join(tmpdir(), 'front-door-')), 'state.json'),
+      listenHost: '127.0.0.1',
+      log: (l) => logs.push(l),
+      accessLog: (l) => access.push(l),
+    });
+    const a = await startUpstream('a');
+    await router.deploy(testRoute('web', a.address));
+    const pool = client(router.boundPort(0, 'http', 'web'), 1);
+    await get(pool, '/x?y=1', { host: 'a.test' });
+    await pool.close();
+    await router.pause('web', 0);
+    expect(logs.filter((l) => l.startsWith('web: '))).toEqual([`web: deployed: ${a.address}`, 'web: paused: answering 503']);
+    expect(access).toHaveLength(1);
+    expect(JSON.parse(access[0]!)).toMatchObject({ app: 'web', client: '127.0.0.1', method: 'GET', host: 'a.test', path: '/x?y=1', status: 200, completed: true });
+    await router.close({ drain: false });
+    await a.close();
   });
 });
