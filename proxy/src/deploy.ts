@@ -27,15 +27,15 @@ export interface DeployHooks {
 }
 
 /**
- * Gate `address`, then route `service` to it. Resolves after the swap, or after the drain of the replaced target
- * with `waitDrain`. Rejects with DeployError (nothing changed) when the gate fails.
+ * Gate `address`, then route `service` to it. Resolves after the swap (and the save), with the drain of the replaced
+ * target still running (`drained`). Rejects with DeployError (nothing changed) when the gate fails.
  */
 export async function deployTarget(
   service: Service,
   next: AppRoute,
   hooks: DeployHooks,
-  { waitDrain = false, signal }: { waitDrain?: boolean; signal?: AbortSignal } = {},
-): Promise<DeployResult> {
+  { signal }: { signal?: AbortSignal } = {},
+): Promise<{ result: DeployResult; drained: Promise<{ cutRequests: number; cutStreams: number }> | null }> {
   const { health, timing, target: address } = next;
   const gate = await waitHealthy(address, health, timing.deployTimeoutMs, signal);
   if (!gate.ok) {
@@ -99,11 +99,7 @@ export async function deployTarget(
     swapMs: Math.round(swapMs * 1000) / 1000,
     bakeUntil: service.previous ? new Date(service.previous.until).toISOString() : null,
   };
-  if (waitDrain && drained) {
-    const { cutRequests, cutStreams } = await drained;
-    result.drained = { cutRequests, cutStreams };
-  }
-  return result;
+  return { result, drained: drained && drained.then(({ cutRequests, cutStreams }) => ({ cutRequests, cutStreams })) };
 }
 
 /** Swap back to the target kept for the bake window; resolves once saved. */

@@ -237,13 +237,14 @@ export class Router {
     const existing = this.services.get(route.app) ?? this.creating.get(route.app);
     const service = existing ?? new Service({ ...route, paused: null }, this.onEvent);
     if (!existing) this.creating.set(route.app, service);
+    let outcome: Awaited<ReturnType<typeof deployTarget>>;
     try {
-      return await service.serial(async () => {
+      outcome = await service.serial(async () => {
         const conflict = routeConflict(this.routes(), route);
         if (conflict) throw new DeployError(`${route.app}: ${conflict}`);
         const tls = route.tls ? this.loadTlsOrThrow(route) : null;
         await this.openListeners(route);
-        const result = await deployTarget(service, route, {
+        return deployTarget(service, route, {
           beforeSwap: () => {
             const late = routeConflict(this.routes(), route);
             if (late) throw new DeployError(`${route.app}: ${late}`);
@@ -254,13 +255,15 @@ export class Router {
             this.failed.delete(route.app);
           },
           save: () => this.save(),
-        }, { waitDrain });
-        return result;
+        });
       });
     } finally {
       if (this.creating.get(route.app) === service) this.creating.delete(route.app);
       await this.syncListeners();
     }
+    // Waited for outside the app's queue: a rollback during the drain must not wait for it.
+    if (waitDrain && outcome.drained) return { ...outcome.result, drained: await outcome.drained };
+    return outcome.result;
   }
 
   private loadTlsOrThrow(route: AppRoute): LoadedTls {

@@ -334,6 +334,26 @@ describe('the bake window', () => {
     await pool.close();
   });
 
+  it('does not make a rollback wait for a deploy that waits for its drain', async () => {
+    harness = startRouter();
+    const v1 = await up('v1');
+    const v2 = await up('v2');
+    const timing = { bakeMs: 10_000, drainMs: 10_000 };
+    await harness.router.deploy(testRoute('web', v1.address, { timing }));
+    const pool = client(harness.port('web'), 4);
+    const slow = get(pool, '/slow?ms=1500');
+    await until(() => v1.seen.length === 1);
+    const deploying = harness.router.deploy(testRoute('web', v2.address, { timing }), { waitDrain: true });
+    await until(() => harness.router.services.get('web')!.active?.address === v2.address);
+    const started = performance.now();
+    expect(await harness.router.rollback('web')).toEqual({ app: 'web', target: v1.address });
+    expect(performance.now() - started).toBeLessThan(500);
+    // The deploy's drain ended when traffic went back to v1; the slow request finished on v1 all the same.
+    expect((await deploying).drained).toEqual({ cutRequests: 0, cutStreams: 0 });
+    expect((await slow).text).toBe('v1 slow');
+    await pool.close();
+  });
+
   it('ends the window after bakeMs: the old target is closed and rollback is refused', async () => {
     harness = startRouter();
     const v1 = await up('v1');
