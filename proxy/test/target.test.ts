@@ -108,6 +108,19 @@ describe('bodies and errors', () => {
     await pool.close();
   });
 
+  it('streams a chunked request body (no length known) up', async () => {
+    harness = startRouter();
+    const v1 = await up('v1');
+    await harness.router.deploy(testRoute('web', v1.address));
+    const pool = client(harness.port('web'), 1);
+    const { Readable } = await import('node:stream');
+    const parts = ['alpha ', 'beta ', 'gamma'];
+    const answer = await pool.request({ path: '/echo', method: 'PUT', body: Readable.from(parts.map((p) => Buffer.from(p))) });
+    expect(await answer.body.text()).toBe('alpha beta gamma');
+    expect(v1.seen.at(-1)?.headers['transfer-encoding']).toBe('chunked');
+    await pool.close();
+  });
+
   it('answers 502 with its own page when the app refuses connections', async () => {
     harness = startRouter();
     const v1 = await up('v1');
