@@ -125,12 +125,12 @@ export async function waitHealthy(
     checks++;
     streak = last.ok ? streak + 1 : 0;
     if (streak >= options.successes) return { ...last, checks };
-    const next = started + options.intervalMs;
-    if (next >= until) {
+    // A passing check is followed quickly by the confirming ones, so a healthy target is routed fast.
+    const wait = last.ok ? Math.min(options.intervalMs, 100) : Math.max(0, started + options.intervalMs - Date.now());
+    if (Date.now() + wait >= until) {
       return { ok: false, detail: `not healthy within ${deadlineMs} ms: ${last.detail}`, checks };
     }
-    // The first passing check is followed quickly by the confirming ones, so a healthy target is routed fast.
-    await sleep(last.ok ? Math.min(options.intervalMs, 100) : Math.max(0, next - Date.now()), signal);
+    await sleep(wait, signal);
   }
 }
 
