@@ -160,13 +160,13 @@ export class Service {
   }
 
   /** Serve one TCP connection (kind `tcp`): piped to the active target; counted there until it closes. */
-  handleTcp(client: Socket, connect: (target: Target, client: Socket) => void): void {
+  handleTcp(client: Socket, connect: (target: Target, client: Socket, retry: () => Target | null) => void): void {
     const target = this.route.paused ? null : this.active;
     if (!target) {
       client.destroy();
       return;
     }
-    connect(target, client);
+    connect(target, client, () => this.retryTarget(target));
   }
 
   pause(holdMs: number): void {

@@ -73,6 +73,22 @@ describe('TCP ports', () => {
     fresh.socket.destroy();
   });
 
+  it('sends a connection the new release refuses to the release kept for the bake window', async () => {
+    h = startRouter();
+    const a = await echoServer('a');
+    const b = await echoServer('b');
+    servers.push(a, b);
+    const timing = { bakeMs: 10_000 };
+    await h.router.deploy(testRoute('db', a.address, { kind: 'tcp', port: 0, timing }));
+    await h.router.deploy(testRoute('db', b.address, { kind: 'tcp', port: 0, timing, health: { intervalMs: 5_000 } }));
+    b.close(); // the new release crashes; the bake watch has not noticed yet
+    const c = connect(h.port('db', 'tcp'));
+    // Sent before the front door knows where it goes: held, then delivered to a.
+    c.socket.write('early');
+    await until(() => c.text() === 'a:early');
+    c.socket.destroy();
+  });
+
   it('refuses connections while paused', async () => {
     h = startRouter();
     const a = await echoServer('a');
