@@ -40,3 +40,8 @@ export const asking = {
 export const appOption = {
   app: value('-a, --app <name>', 'the app (its current deployment); default: the app of the repository you are in'),
 };
+
+/** For the commands that list or count across apps: narrow them to one. */
+export const onlyApp = {
+  app: value('-a, --app <name>', 'only this app'),
+};

@@ -82,3 +82,46 @@ export function healthcheckOf(dockerfile: string, target: string | null = null):
 export function stageNames(dockerfile: string): string[] {
   return stagesOf(dockerfile).flatMap((s) => (s.name ? [s.name] : []));
 }
+
+/**
+ * The images a build pulls from a registry: each FROM that is not an earlier stage or `scratch`, and each
+ * `COPY --from=` / `RUN --mount=from=` naming an image. A FROM through a build argument takes the argument's
+ * default (`ARG BASE=busybox` before it) or the value given; one it cannot tell is left out.
+ */
+export function baseImages(dockerfile: string, buildArgs: Readonly<Record<string, string>> = {}): string[] {
+  const args = new Map<string, string>();
+  const stages = new Set<string>();
+  const out = new Set<string>();
+  const expand = (text: string): string | null => {
+    let unknown = false;
+    const value = text.replace(/\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?/g, (_m, name: string) => {
+      const v = buildArgs[name] ?? args.get(name);
+      if (v === undefined) unknown = true;
+      return v ?? '';
+    });
+    return unknown || value === '' ? null : value;
+  };
+  const add = (ref: string | null) => {
+    if (ref && ref.toLowerCase() !== 'scratch' && !stages.has(ref.toLowerCase()) && !/^\d+$/.test(ref)) out.add(ref);
+  };
+  let seenFrom = false;
+  for (const ins of instructions(dockerfile)) {
+    const [word = '', ...rest] = ins.split(/\s+/);
+    const keyword = word.toUpperCase();
+    if (keyword === 'ARG' && !seenFrom) {
+      for (const a of rest) {
+        const eq = a.indexOf('=');
+        if (eq > 0) args.set(a.slice(0, eq), a.slice(eq + 1).replace(/^"(.*)"$/, '$1'));
+      }
+    } else if (keyword === 'FROM') {
+      seenFrom = true;
+      const plain = rest.filter((a) => !a.startsWith('--'));
+      add(expand(plain[0] ?? ''));
+      const asAt = plain.findIndex((a) => a.toUpperCase() === 'AS');
+      if (asAt >= 0 && plain[asAt + 1]) stages.add(plain[asAt + 1]!.toLowerCase());
+    } else if (keyword === 'COPY' || keyword === 'RUN') {
+      for (const m of ins.matchAll(/--(?:from|mount=[^\s]*?\bfrom)=([^\s,]+)/g)) add(expand(m[1]!));
+    }
+  }
+  return [...out];
+}

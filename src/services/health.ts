@@ -92,7 +92,7 @@ export async function waitHealthy(
   runtime: Runtime,
   containerId: string,
   config: DeployConfig,
-  target: HealthGate,
+  gate: HealthGate,
   events: { subscribe(fn: (e: LivenessEvent) => void): void },
   signal: AbortSignal,
 ): Promise<GateResult> {
@@ -131,32 +131,32 @@ export async function waitHealthy(
     const first = await runtime.inspect(containerId);
     if (!first) return { ok: false, reason: 'the container disappeared' };
     if (!first.running && !first.restarting) return { ok: false, reason: `the container exited with code ${first.exitCode}${first.error ? ` (${first.error})` : ''}` };
-    if (target.mode === 'healthcheck' && first.health === 'healthy') healthy = true;
+    if (gate.mode === 'healthcheck' && first.health === 'healthy') healthy = true;
 
     const deadline = started + hc.timeoutMs;
-    if (target.mode === 'healthcheck') {
+    if (gate.mode === 'healthcheck') {
       if (!healthy && !failure) await sleep(hc.timeoutMs, stop.signal);
       if (failure) return { ok: false, reason: failure, engineLost };
       if (healthy) return { ok: true, detail: `HEALTHCHECK healthy after ${durationInProse(Date.now() - started)}` };
       return { ok: false, reason: signal.aborted ? 'interrupted' : `the image's HEALTHCHECK did not report healthy within ${durationInProse(hc.timeoutMs)}` };
     }
 
-    if (target.mode === 'http' && target.url) {
+    if (gate.mode === 'http' && gate.url) {
       let last = 'no answer yet';
       let attempts = 0;
       while (!stop.signal.aborted && Date.now() < deadline) {
         attempts++;
-        const r = await probe(target.url, Math.min(5_000, Math.max(500, deadline - Date.now())));
+        const r = await probe(gate.url, Math.min(5_000, Math.max(500, deadline - Date.now())));
         if (failure) break;
         if (r.status !== null && r.status >= 200 && r.status < 400) {
-          return { ok: true, detail: `GET ${target.url} answered ${r.status} after ${durationInProse(Date.now() - started)}` };
+          return { ok: true, detail: `GET ${gate.url} answered ${r.status} after ${durationInProse(Date.now() - started)}` };
         }
         last = r.status !== null ? `HTTP ${r.status}` : (r.error ?? 'no answer');
         await sleep(hc.intervalMs, stop.signal);
       }
       if (failure) return { ok: false, reason: failure, engineLost };
       if (signal.aborted) return { ok: false, reason: 'interrupted' };
-      return { ok: false, reason: `GET ${target.url} did not succeed within ${durationInProse(hc.timeoutMs)} (${attempts === 1 ? '1 try' : `${attempts} tries`}; last: ${last})` };
+      return { ok: false, reason: `GET ${gate.url} did not succeed within ${durationInProse(hc.timeoutMs)} (${attempts === 1 ? '1 try' : `${attempts} tries`}; last: ${last})` };
     }
 
     await sleep(hc.settleMs, stop.signal);

@@ -84,11 +84,16 @@ export async function askSecret(ctx: Context, message: string): Promise<string> 
   }
 }
 
+/** The columns of a terminal to wrap to; none (no wrapping) when the stream is not a terminal. */
+function widthOf(stream: { isTTY?: boolean; columns?: number }): number {
+  return (stream.isTTY && stream.columns) || Infinity;
+}
+
 /** --dry-run: the plan on stdout (one JSON document with --json), and nothing changed. */
 export function showDryRun(ctx: Context, plan: ActionPlan): void {
   const r = ctx.reporter;
   if (r.json) r.result({ dryRun: true, plan: publicPlan(plan) });
-  else r.print(`${renderPlan(plan, r.colors)}\n${r.colors.dim('Dry run: nothing was changed.')}`);
+  else r.print(`${renderPlan(plan, r.colors, widthOf(ctx.stdout))}\n${r.colors.dim('Dry run: nothing was changed.')}`);
 }
 
 /**
@@ -101,7 +106,7 @@ export async function confirmPlan(ctx: Context, plan: ActionPlan, options: Confi
     showDryRun(ctx, plan);
     return false;
   }
-  r.info(renderPlan(plan, r.colors));
+  r.info(renderPlan(plan, r.colors, widthOf(ctx.stderr)));
   await askYes(ctx, `${VERB[plan.action]} ${plan.app} now?`, `"${VERB[plan.action]} ${plan.app}"`, {
     yes: options.yes,
     hint: 'Pass --yes to go ahead, or --dry-run to see the plan only.',

@@ -6,7 +6,7 @@ import { SECRET_MASK } from '../core/record-view.js';
 import { describeVolumes } from '../core/volumes.js';
 import type { Colors } from './colors.js';
 import { DEFAULT_SOCKET } from '../core/endpoint-choice.js';
-import { quotedSubject, refAndCommit, oneLine } from './text.js';
+import { hangingWrap, quotedSubject, refAndCommit, oneLine } from './text.js';
 
 function imageLine(p: ActionPlan): string {
   const img = p.image;
@@ -29,8 +29,11 @@ export function gateLine(g: PlannedGate): string {
   return g.note ? `${check} (${g.note})` : check;
 }
 
-/** The configuration about to be shipped, as a person checks it before saying yes. */
-export function renderPlan(p: ActionPlan, c: Colors): string {
+/**
+ * The configuration about to be shipped, as a person checks it before saying yes; on a terminal `width` columns
+ * wide, a long value wraps under itself rather than under the labels.
+ */
+export function renderPlan(p: ActionPlan, c: Colors, width = Infinity): string {
   const s = p.source;
   const label = (text: string) => c.dim(text.padEnd(10));
   const lines: string[] = [c.bold(p.title)];
@@ -72,5 +75,5 @@ export function renderPlan(p: ActionPlan, c: Colors): string {
     }
   }
   for (const w of p.warnings) lines.push(`  ${label('note')}${c.yellow(w)}`);
-  return lines.join('\n');
+  return lines.flatMap((l, i) => (i === 0 ? [l] : hangingWrap(l, 12, width))).join('\n');
 }

@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import type { Ora } from 'ora';
 import { makeColors, type Colors } from './colors.js';
+import { hangingWrap } from './text.js';
 import { sanitize } from './sanitize.js';
 
 export interface ReporterOptions {
@@ -96,8 +97,12 @@ export class Reporter {
     this.pauseSpinner(() => this.err(text));
   }
 
+  /** A warning; at a terminal a long one wraps under its own text, not under the "!". */
   warn(text: string): void {
-    this.pauseSpinner(() => this.err(`${this.colors.yellow('!')} ${text}`));
+    const line = `${this.colors.yellow('!')} ${text}`;
+    const { isTTY, columns } = this.options.stderr as { isTTY?: boolean; columns?: number };
+    const lines = isTTY && columns && !text.includes('\n') ? hangingWrap(line, 2, columns) : [line];
+    this.pauseSpinner(() => this.err(lines.join('\n')));
   }
 
   /** Output of a build or a container, shown as text: control sequences cannot reach the terminal. */

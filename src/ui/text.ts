@@ -82,3 +82,26 @@ export function wrapText(text: string, width: number): string[] {
   if (current !== '') lines.push(current);
   return lines;
 }
+
+/**
+ * A `label value` line of a view wrapped to `width` columns, the value's continuation lines indented by `indent`
+ * (the label's width), so the value stays in its column. The first `indent` columns are the label (colours kept).
+ */
+export function hangingWrap(line: string, indent: number, width: number): string[] {
+  if (visibleLength(line) <= width || width - indent < 20) return [line];
+  let at = 0;
+  // Past the label: `indent` visible characters, colour codes and all.
+  for (let seen = 0; at < line.length && seen < indent; ) {
+    // eslint-disable-next-line no-control-regex
+    const code = /^\x1b\[[0-9;]*m/.exec(line.slice(at));
+    if (code) at += code[0].length;
+    else {
+      at += line.codePointAt(at)! > 0xffff ? 2 : 1;
+      seen++;
+    }
+  }
+  // eslint-disable-next-line no-control-regex
+  const closing = /^(\x1b\[[0-9;]*m)*/.exec(line.slice(at))![0];
+  const [first = '', ...rest] = wrapText(line.slice(at + closing.length), width - indent);
+  return [line.slice(0, at + closing.length) + first, ...rest.map((l) => ' '.repeat(indent) + l)];
+}

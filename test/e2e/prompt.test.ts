@@ -26,8 +26,8 @@ describe('confirmation at a real terminal (tmux)', () => {
   let v1: PublicRecord;
   const terminals: Terminal[] = [];
   const env = () => ({ DEPLOY_HOME: home.dir });
-  const open = (args: string, extraEnv: Record<string, string> = {}) => {
-    const t = new Terminal(`${process.execPath} --import ${RECORD_IMPORTS} ${BIN} ${args}`, { ...env(), ...extraEnv });
+  const open = (args: string, extraEnv: Record<string, string> = {}, size?: { cols: number; rows: number }) => {
+    const t = new Terminal(`${process.execPath} --import ${RECORD_IMPORTS} ${BIN} ${args}`, { ...env(), ...extraEnv }, size);
     terminals.push(t);
     return t;
   };
@@ -77,6 +77,17 @@ describe('confirmation at a real terminal (tmux)', () => {
     expect(after).not.toContain('Error');
     expect((await cli(['ls', '--app', app, '--json'], { env: env() })).json<unknown[]>()).toHaveLength(2);
     expect(await fetchText(port)).toBe('second');
+  });
+
+  it('fits the plan to an 80-column terminal: a long value wraps under itself, not under the labels', async () => {
+    const t = open(`redeploy ${v1.id}`, {}, { cols: 80, rows: 45 });
+    const lines = (await t.waitFor(/Redeploy .* now\?/)).split('\n');
+    for (const line of lines) expect([...line].length, line).toBeLessThanOrEqual(80);
+    const then = lines.findIndex((l) => /^ {2}then {6}v2 /.test(l));
+    expect(then, lines.join('\n')).toBeGreaterThan(0);
+    expect(lines[then + 1]).toMatch(/^ {12}\S/);
+    t.keys('n', 'Enter');
+    expect(await t.waitFor(/EXIT=\d+/)).toContain(`EXIT=${EXIT_CODES.cancelled}`);
   });
 
   it.each([

@@ -82,9 +82,41 @@ function openStreams(): number {
   return n;
 }
 
-async function settlesAt(count: number): Promise<number> {
-  for (let i = 0; i < 40 && openStreams() !== count; i++) await new Promise((r) => setTimeout(r, 50));
-  return openStreams();
+async function settlesAt(count: number, measure: () => number = openStreams): Promise<number> {
+  for (let i = 0; i < 40 && measure() !== count; i++) await new Promise((r) => setTimeout(r, 50));
+  return measure();
+}
+
+/**
+ * The `ssh` processes this test process has started, at any depth (the test's ssh wrapper execs the real one).
+ * Counted rather than this process's open streams: those also move with whatever the suite's own set-up (an
+ * sshd, a second dockerd, their pipes) opens or closes meanwhile, which once made a clean build look like one
+ * stream fewer.
+ */
+function sshProcesses(): number {
+  const parents = new Map<number, { ppid: number; comm: string }>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const close = stat.lastIndexOf(')');
+      const comm = stat.slice(stat.indexOf('(') + 1, close);
+      parents.set(Number(entry), { ppid: Number(stat.slice(close + 2).split(' ')[1]), comm });
+    } catch {
+      // ended while listing
+    }
+  }
+  let n = 0;
+  for (const [pid, { comm }] of parents) {
+    if (comm !== 'ssh') continue;
+    for (let up = parents.get(pid)?.ppid; up !== undefined && up > 1; up = parents.get(up)?.ppid) {
+      if (up === process.pid) {
+        n++;
+        break;
+      }
+    }
+  }
+  return n;
 }
 
 /** A file written into the image by a build step, read back through a created (never started) container. */
@@ -266,14 +298,19 @@ describe('build secrets over ssh:// and tcp:// with TLS', () => {
   };
 
   it('over ssh (docker system dial-stdio): the session is one more ssh process, gone when the build ends', async () => {
-    const before = openStreams();
+    const before = sshProcesses();
+    let most = before;
+    const watch = setInterval(() => (most = Math.max(most, sshProcesses())), 100);
     const engine = await Engine.connect({ url: ssh.url, source: 'test' }, { ...process.env, ...ssh.env });
     try {
       await buildThrough(engine, `${tagBase}:ssh`);
     } finally {
+      clearInterval(watch);
       engine.close();
     }
-    expect(await settlesAt(before)).toBe(before);
+    // While it built: one ssh for the API request, one more for the session it served the secret through.
+    expect(most - before).toBeGreaterThanOrEqual(2);
+    expect(await settlesAt(before, sshProcesses), 'ssh processes left after the build').toBe(before);
   });
 
   it('over tcp:// with TLS (the h2c session runs inside the TLS connection)', async () => {

@@ -1,14 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT_CODES } from '../../src/core/errors.js';
 import type { PublicRecord } from '../../src/core/record-view.js';
-import { cli, tempHome } from '../helpers/cli.js';
-import { containersOf, fetchText, freePort, imageExists, removeApps, testApp } from '../helpers/docker.js';
-import { TempRepo, webApp } from '../helpers/git-repo.js';
+import { cli } from '../helpers/cli.js';
+import { containersOf, fetchText, freePort, imageExists } from '../helpers/docker.js';
+import { webApp } from '../helpers/git-repo.js';
+import { appWorkspace } from '../helpers/workspace.js';
 
 describe('deploy deploy on a real engine', () => {
-  const home = tempHome();
-  const repo = new TempRepo();
-  const app = testApp('dep');
+  const w = appWorkspace('dep');
+  const { home, repo, app } = w;
   let port = 0;
   const env = () => ({ DEPLOY_HOME: home.dir });
   const deploy = (...args: string[]) => cli(['deploy', '--app', app, '--port', `127.0.0.1:${port}:8080`, '--health-path', '/', '--json', ...args], { cwd: repo.dir, env: env() });
@@ -16,11 +16,7 @@ describe('deploy deploy on a real engine', () => {
   beforeAll(async () => {
     port = await freePort();
   });
-  afterAll(() => {
-    removeApps([app]);
-    repo.remove();
-    home.remove();
-  });
+  afterAll(() => w.remove());
 
   let v1: PublicRecord;
   let v2: PublicRecord;

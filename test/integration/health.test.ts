@@ -1,25 +1,21 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT_CODES } from '../../src/core/errors.js';
 import type { PublicRecord } from '../../src/core/record-view.js';
-import { cli, tempHome } from '../helpers/cli.js';
-import { containersOf, fetchText, freePort, removeApps, testApp } from '../helpers/docker.js';
-import { TempRepo, webApp } from '../helpers/git-repo.js';
+import { cli } from '../helpers/cli.js';
+import { containersOf, fetchText, freePort } from '../helpers/docker.js';
+import { webApp } from '../helpers/git-repo.js';
+import { appWorkspace } from '../helpers/workspace.js';
 
 describe('the health gate and the switch-over', () => {
-  const home = tempHome();
-  const repo = new TempRepo();
-  const app = testApp('gate');
+  const w = appWorkspace('gate');
+  const { home, repo, app } = w;
   let port = 0;
   const run = (...args: string[]) => cli(args, { cwd: repo.dir, env: { DEPLOY_HOME: home.dir } });
 
   beforeAll(async () => {
     port = await freePort();
   });
-  afterAll(() => {
-    removeApps([app]);
-    repo.remove();
-    home.remove();
-  });
+  afterAll(() => w.remove());
 
   it("waits for the image's own HEALTHCHECK when it has one", async () => {
     repo.commit('healthcheck', webApp('with a healthcheck', {

@@ -2,9 +2,10 @@ import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT_CODES } from '../../src/core/errors.js';
 import type { PublicRecord } from '../../src/core/record-view.js';
-import { cli, tempHome } from '../helpers/cli.js';
-import { containersOf, fetchText, freePort, imageExists, removeApps, testApp } from '../helpers/docker.js';
-import { TempRepo, webApp } from '../helpers/git-repo.js';
+import { cli } from '../helpers/cli.js';
+import { containersOf, fetchText, freePort, imageExists } from '../helpers/docker.js';
+import { webApp } from '../helpers/git-repo.js';
+import { appWorkspace } from '../helpers/workspace.js';
 
 /** The app writes its GREETING and SECRET_TOKEN length into files the test can fetch. */
 const START = [
@@ -22,9 +23,8 @@ function containerEnv(name: string): string {
 }
 
 describe('the deployment lifecycle on a real engine', () => {
-  const home = tempHome();
-  const repo = new TempRepo();
-  const app = testApp('life');
+  const w = appWorkspace('life');
+  const { home, repo, app } = w;
   let port = 0;
   const env = () => ({ DEPLOY_HOME: home.dir });
   const run = (...args: string[]) => cli(args, { cwd: repo.dir, env: env() });
@@ -46,11 +46,7 @@ describe('the deployment lifecycle on a real engine', () => {
     v2 = (await record('deploy', '--json')).json<PublicRecord>();
     expect([v1.status, v2.status, v2.version]).toEqual(['running', 'running', 2]);
   });
-  afterAll(() => {
-    removeApps([app]);
-    repo.remove();
-    home.remove();
-  });
+  afterAll(() => w.remove());
 
   it("redeploys v1's commit with the current configuration, reusing v1's image (no build)", async () => {
     expect((await record('config', 'set', 'GREETING=changed', '--app', app)).code).toBe(0);

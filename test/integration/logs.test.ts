@@ -2,9 +2,10 @@ import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT_CODES } from '../../src/core/errors.js';
 import type { PublicRecord } from '../../src/core/record-view.js';
-import { cli, tempHome } from '../helpers/cli.js';
-import { freePort, removeApps, testApp } from '../helpers/docker.js';
-import { TempRepo, webApp } from '../helpers/git-repo.js';
+import { cli } from '../helpers/cli.js';
+import { freePort } from '../helpers/docker.js';
+import { webApp } from '../helpers/git-repo.js';
+import { appWorkspace } from '../helpers/workspace.js';
 
 /** Writes to both streams at start, again two seconds later, then ticks on stdout while serving. */
 const CHATTY = [
@@ -22,9 +23,8 @@ const CHATTY = [
 type Line = { timestamp: string | null; stream: string; message: string };
 
 describe('deploy logs on a real engine', () => {
-  const home = tempHome();
-  const repo = new TempRepo();
-  const app = testApp('logs');
+  const w = appWorkspace('logs');
+  const { home, repo, app } = w;
   const env = () => ({ DEPLOY_HOME: home.dir });
   const run = (...args: string[]) => cli(args, { cwd: repo.dir, env: env() });
   let v1: PublicRecord;
@@ -37,11 +37,7 @@ describe('deploy logs on a real engine', () => {
     // Wait (bounded) for the late lines.
     for (let i = 0; i < 50 && !(await run('logs', app)).stdout.includes('after-escapes'); i++) await new Promise((r) => setTimeout(r, 100));
   });
-  afterAll(() => {
-    removeApps([app]);
-    repo.remove();
-    home.remove();
-  });
+  afterAll(() => w.remove());
 
   it("keeps the container's stdout and stderr apart", async () => {
     const r = await run('logs', v1.id, '--tail', 'all');

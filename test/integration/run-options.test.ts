@@ -5,9 +5,10 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EXIT_CODES } from '../../src/core/errors.js';
 import type { PublicRecord } from '../../src/core/record-view.js';
-import { cli, tempHome } from '../helpers/cli.js';
-import { fetchText, freePort, removeApps, testApp } from '../helpers/docker.js';
-import { TempRepo, webApp } from '../helpers/git-repo.js';
+import { cli } from '../helpers/cli.js';
+import { fetchText, freePort } from '../helpers/docker.js';
+import { webApp } from '../helpers/git-repo.js';
+import { workspace } from '../helpers/workspace.js';
 
 function docker(...args: string[]): string {
   return execFileSync('docker', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
@@ -34,24 +35,12 @@ const inspect = (container: string): Inspected => JSON.parse(docker('inspect', c
 const SERVE_TMP = ['sh', '-c', 'echo "custom $(id -u)" > /tmp/c.html && exec httpd -f -p 8080 -h /tmp'];
 
 describe('docker run and build options on a real engine', () => {
-  const home = tempHome();
-  const repos: TempRepo[] = [];
-  const apps: string[] = [];
+  const w = workspace();
+  const { home, run, newApp, newRepo } = w;
   const networks: string[] = [];
-  const run = (cwd: string, ...args: string[]) => cli(args, { cwd, env: { DEPLOY_HOME: home.dir } });
-  const newApp = (prefix: string) => {
-    const app = testApp(prefix);
-    apps.push(app);
-    return app;
-  };
-  const newRepo = () => {
-    const repo = new TempRepo();
-    repos.push(repo);
-    return repo;
-  };
 
   afterAll(() => {
-    removeApps(apps);
+    w.remove();
     for (const n of networks) {
       try {
         docker('network', 'rm', n);
@@ -59,8 +48,6 @@ describe('docker run and build options on a real engine', () => {
         // gone already
       }
     }
-    for (const r of repos) r.remove();
-    home.remove();
   });
 
   it('applies every run option from deploy.json to the container, as docker inspect shows it, and keeps them on redeploy', async () => {

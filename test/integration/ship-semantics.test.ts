@@ -4,15 +4,15 @@ import type { PublicRecord } from '../../src/core/record-view.js';
 import { cli, tempHome } from '../helpers/cli.js';
 import { containersOf, fetchText, freePort, removeApps, testApp } from '../helpers/docker.js';
 import { TempRepo, webApp } from '../helpers/git-repo.js';
+import { appWorkspace } from '../helpers/workspace.js';
 
 /** The app serves its env: GREETING and the length of SECRET_TOKEN, so a test sees what reached the container. */
 const START = ['echo "$GREETING" > /www/greeting.txt', 'echo "${#SECRET_TOKEN}" > /www/token-length.txt', 'exec httpd -f -p 8080 -h /www', ''].join('\n');
 const SECRET = 'one-off-s3cret-value-71';
 
 describe('redeploy ships the deployment with its own settings and the current env', () => {
-  const home = tempHome();
-  const repo = new TempRepo();
-  const app = testApp('ship');
+  const w = appWorkspace('ship');
+  const { home, repo, app } = w;
   let jsonPort = 0;
   let flagPort = 0;
   const run = (...args: string[]) => cli(args, { cwd: repo.dir, env: { DEPLOY_HOME: home.dir, SECRET_TOKEN: SECRET } });
@@ -25,11 +25,7 @@ describe('redeploy ships the deployment with its own settings and the current en
     expect(r.code, r.stderr).toBe(0);
     v1 = r.json<PublicRecord>();
   });
-  afterAll(() => {
-    removeApps([app]);
-    repo.remove();
-    home.remove();
-  });
+  afterAll(() => w.remove());
 
   it('serves on the port, with the env and secret, that the deployment was given on its command line', async () => {
     const r = await run('redeploy', v1.id, '--yes', '--json');
@@ -136,9 +132,8 @@ describe('rollback picks a known-good release, the same one when run again', () 
 });
 
 describe('the CI contract on every mutating command', () => {
-  const home = tempHome();
-  const repo = new TempRepo();
-  const app = testApp('ci');
+  const w = appWorkspace('ci');
+  const { home, repo, app } = w;
   let port = 0;
   const run = (...args: string[]) => cli(args, { cwd: repo.dir, env: { DEPLOY_HOME: home.dir } });
 
@@ -148,11 +143,7 @@ describe('the CI contract on every mutating command', () => {
     expect((await run('deploy', '--json')).code).toBe(0);
     repo.commit('two', { 'index.html': 'two\n' });
   });
-  afterAll(() => {
-    removeApps([app]);
-    repo.remove();
-    home.remove();
-  });
+  afterAll(() => w.remove());
 
   it('accepts --yes --json everywhere and prints one JSON document each time', async () => {
     const commands: string[][] = [

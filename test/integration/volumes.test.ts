@@ -6,9 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../src/adapters/docker/engine/engine.js';
 import { EXIT_CODES } from '../../src/core/errors.js';
 import type { PublicRecord } from '../../src/core/record-view.js';
-import { cli, tempHome } from '../helpers/cli.js';
-import { freePort, removeApps, testApp } from '../helpers/docker.js';
-import { TempRepo, webApp } from '../helpers/git-repo.js';
+import { freePort,  testApp } from '../helpers/docker.js';
+import { webApp } from '../helpers/git-repo.js';
+import { workspace } from '../helpers/workspace.js';
 
 function docker(...args: string[]): string {
   return execFileSync('docker', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
@@ -55,31 +55,17 @@ function removeVolumes(apps: readonly string[], names: readonly string[] = []): 
 const COUNT_STARTS = 'mkdir -p "$DATA_DIR"\necho start >> "$DATA_DIR/starts.txt"\nexec httpd -f -p 8080 -h /www\n';
 
 describe('volumes on a real engine', () => {
-  const home = tempHome();
-  const repos: TempRepo[] = [];
-  const apps: string[] = [];
-  const run = (cwd: string, ...args: string[]) => cli(args, { cwd, env: { DEPLOY_HOME: home.dir } });
-  const newApp = (prefix: string) => {
-    const app = testApp(prefix);
-    apps.push(app);
-    return app;
-  };
-  const newRepo = () => {
-    const repo = new TempRepo();
-    repos.push(repo);
-    return repo;
-  };
+  const w = workspace();
+  const { run, newApp, newRepo, apps } = w;
   let bindDir = '';
 
   beforeAll(() => {
     bindDir = mkdtempSync(join(tmpdir(), 'deploy-bind-'));
   });
   afterAll(() => {
-    removeApps(apps);
+    w.remove();
     removeVolumes(apps);
-    for (const r of repos) r.remove();
     rmSync(bindDir, { recursive: true, force: true });
-    home.remove();
   });
 
   it('keeps a file written to a named volume across a deploy, a redeploy, a rollback and a restart', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { healthcheckOf } from '../../src/core/dockerfile.js';
+import { baseImages, healthcheckOf } from '../../src/core/dockerfile.js';
 
 describe('healthcheckOf', () => {
   it('finds a HEALTHCHECK in the final stage, continuation lines included', () => {
@@ -32,5 +32,28 @@ describe('healthcheckOf with a build target', () => {
     expect(healthcheckOf(text, 'BASE')).toEqual({ kind: 'declared' });
     expect(healthcheckOf(text)).toEqual({ kind: 'declared' });
     expect(healthcheckOf(text, 'missing')).toBeNull();
+  });
+});
+
+describe('baseImages: what a build pulls from a registry', () => {
+  it('names each FROM image once, not the stages, scratch, or a stage copied from', () => {
+    const dockerfile = [
+      'FROM 127.0.0.1:5000/base/node:24 AS build',
+      'RUN make',
+      'FROM scratch AS empty',
+      'FROM ghcr.io/team/runtime:1',
+      'COPY --from=build /out /app',
+      'COPY --from=busybox:1.36 /bin/busybox /bin/',
+      'RUN --mount=type=cache,from=ghcr.io/team/cache:1,target=/c true',
+      'COPY --from=0 /x /y',
+      'FROM build',
+    ].join('\n');
+    expect(baseImages(dockerfile)).toEqual(['127.0.0.1:5000/base/node:24', 'ghcr.io/team/runtime:1', 'busybox:1.36', 'ghcr.io/team/cache:1']);
+  });
+
+  it('reads a FROM through its build argument: the value given, else the default; one it cannot tell is left out', () => {
+    const dockerfile = 'ARG BASE=registry.example.com/base:1\nARG OTHER\nFROM ${BASE}\nFROM $OTHER\n';
+    expect(baseImages(dockerfile)).toEqual(['registry.example.com/base:1']);
+    expect(baseImages(dockerfile, { BASE: 'ghcr.io/x/y:2', OTHER: 'busybox' })).toEqual(['ghcr.io/x/y:2', 'busybox']);
   });
 });

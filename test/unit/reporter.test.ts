@@ -81,3 +81,22 @@ describe('Reporter steps on a terminal', () => {
     expect(text()).toBe('');
   });
 });
+
+describe('warnings at a terminal', () => {
+  const warned = (terminal: { isTTY?: boolean; columns?: number }, text: string) => {
+    const stderr = Object.assign(new PassThrough(), terminal);
+    new Reporter({ stdout: new PassThrough(), stderr, json: false, verbose: false, quiet: false, interactive: false, color: false }).warn(text);
+    return String(stderr.read());
+  };
+  const text = 'Took over the lock of hello from root@vm (pid 29312): its process on this machine is gone.';
+
+  it('wrap under their own text, not under the "!"', () => {
+    expect(warned({ isTTY: true, columns: 40 }, text)).toBe(
+      '! Took over the lock of hello from\n  root@vm (pid 29312): its process on\n  this machine is gone.\n',
+    );
+  });
+
+  it('stay one line where no terminal is (a log keeps it whole)', () => {
+    expect(warned({}, text)).toBe(`! ${text}\n`);
+  });
+});

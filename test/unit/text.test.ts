@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { plural, quoted, quotedSubject, refAndCommit, truncate, wrapText } from '../../src/ui/text.js';
+import { plural, quoted, quotedSubject, refAndCommit, truncate, wrapText, hangingWrap } from '../../src/ui/text.js';
 
 describe('plural', () => {
   it('says one thing in the singular and any other count in the plural', () => {
@@ -57,5 +57,29 @@ describe('wrapText', () => {
     expect(wrapText('a b · c d · e', 5)).toEqual(['a b', 'c d', 'e']);
     expect(wrapText('a · long words here', 10)).toEqual(['a', 'long words', 'here']);
     expect(wrapText('short · x', 80)).toEqual(['short · x']);
+  });
+});
+
+describe('hangingWrap', () => {
+  const line = `  ${'then'.padEnd(10)}v1 (gpjzh96n) stops first (it holds the same host port), and starts again if this one fails its check`;
+
+  it('wraps the value under itself, not under the label', () => {
+    expect(hangingWrap(line, 12, 80)).toEqual([
+      '  then      v1 (gpjzh96n) stops first (it holds the same host port), and starts',
+      '            again if this one fails its check',
+    ]);
+  });
+
+  it('keeps the colour codes of a dimmed label out of the count', () => {
+    const dim = (s: string) => `\x1b[2m${s}\x1b[22m`;
+    const coloured = `  ${dim('then'.padEnd(10))}${'word '.repeat(20).trim()}`;
+    const out = hangingWrap(coloured, 12, 40);
+    expect(out[0]).toBe(`  ${dim('then'.padEnd(10))}${'word '.repeat(5).trim()}`);
+    expect(out.slice(1)).toEqual(['            word word word word word', '            word word word word word', '            word word word word word']);
+  });
+
+  it('leaves a line that fits, or a terminal too narrow to wrap into, as it is', () => {
+    expect(hangingWrap('  ports     127.0.0.1:8080:8080', 12, 80)).toEqual(['  ports     127.0.0.1:8080:8080']);
+    expect(hangingWrap(line, 12, 25)).toEqual([line]);
   });
 });

@@ -8,26 +8,10 @@ export type LifecycleOptions = OptionsOf<typeof options>;
 
 const target: [string, string] = ['[id|app]', 'deployment id, APP@vN, or an app name (its current deployment)'];
 
-export const stop = defineCommand({
-  name: 'stop',
-  summary: "stop a deployment's container (deploy start resumes it)",
-  args: [target],
-  options,
-  load: async () => (await import('./lifecycle.js')).stop,
-});
+function lifecycleCommand(name: 'stop' | 'start' | 'restart', summary: string) {
+  return defineCommand({ name, summary, args: [target], options, load: async () => (await import('./lifecycle.js'))[name] });
+}
 
-export const start = defineCommand({
-  name: 'start',
-  summary: 'start a stopped deployment again, without rebuilding',
-  args: [target],
-  options,
-  load: async () => (await import('./lifecycle.js')).start,
-});
-
-export const restart = defineCommand({
-  name: 'restart',
-  summary: 'restart the current deployment in place, without rebuilding',
-  args: [target],
-  options,
-  load: async () => (await import('./lifecycle.js')).restart,
-});
+export const stop = lifecycleCommand('stop', "stop a deployment's container (deploy start resumes it)");
+export const start = lifecycleCommand('start', 'start a stopped deployment again, without rebuilding');
+export const restart = lifecycleCommand('restart', 'restart the current deployment in place, without rebuilding');

@@ -1,8 +1,9 @@
 import { defineCommand } from '../command.js';
+import { onlyApp } from '../option-groups.js';
 import { flag, list, value, type OptionsOf } from '../options.js';
 
 const options = {
-  app: value('-a, --app <name>', 'only this app'),
+  ...onlyApp,
   status: list('-s, --status <status>', 'only this status (repeatable): running, stopped, failed, superseded, ...'),
   failed: flag('--failed', 'only failed (and interrupted) deployments'),
   since: value('--since <when>', 'only those created since a duration ago (24h, 7d) or an ISO date'),

@@ -1,8 +1,9 @@
 import { defineCommand } from '../command.js';
+import { onlyApp } from '../option-groups.js';
 import { value, type OptionsOf } from '../options.js';
 
 const options = {
-  app: value('-a, --app <name>', 'only this app'),
+  ...onlyApp,
   since: value('--since <when>', 'the window: a duration back from now (30d, 12h) or an ISO date', '30d'),
 };
 export type StatsOptions = OptionsOf<typeof options>;

@@ -1,8 +1,9 @@
 import { defineCommand } from '../command.js';
-import { value, type OptionsOf } from '../options.js';
+import { onlyApp } from '../option-groups.js';
+import type { OptionsOf } from '../options.js';
 
 const options = {
-  app: value('-a, --app <name>', 'only this app'),
+  ...onlyApp,
 };
 export type StatusOptions = OptionsOf<typeof options>;
 

@@ -1,0 +1,41 @@
+/**
+ * Image references as docker reads them (distribution/reference's normalisation): which registry an image lives in,
+ * and under which key docker's config.json keeps that registry's credentials. Pure, unit-tested.
+ */
+
+/** Docker Hub: what a reference without a registry means. */
+export const DOCKER_HUB = 'docker.io';
+
+/** The key config.json (`docker login` with no server) and credential helpers use for Docker Hub. */
+export const DOCKER_HUB_AUTH_KEY = 'https://index.docker.io/v1/';
+
+/**
+ * The registry of an image reference: its first path component when that looks like a host (has a "." or a ":",
+ * or is "localhost"), else Docker Hub. `busybox` and `team/app` are on Docker Hub; `127.0.0.1:5000/app`,
+ * `ghcr.io/team/app` and `localhost/app` are not.
+ */
+export function registryOf(ref: string): string {
+  const slash = ref.indexOf('/');
+  if (slash < 0) return DOCKER_HUB;
+  const first = ref.slice(0, slash);
+  if (first.includes('.') || first.includes(':') || first === 'localhost') {
+    const host = first.toLowerCase();
+    return host === 'index.docker.io' || host === 'registry-1.docker.io' ? DOCKER_HUB : host;
+  }
+  return DOCKER_HUB;
+}
+
+/**
+ * The host a config.json key names: `https://registry.example.com/v1/`, `http://127.0.0.1:5000` and
+ * `registry.example.com` all name `registry.example.com` (docker's ConvertToHostname); Docker Hub's keys name
+ * docker.io.
+ */
+export function hostOfAuthKey(key: string): string {
+  const host = key.replace(/^[a-z][a-z0-9+.-]*:\/\//i, '').split('/')[0]!.toLowerCase();
+  return host === 'index.docker.io' || host === 'registry-1.docker.io' ? DOCKER_HUB : host;
+}
+
+/** The key under which docker keeps a registry's credentials (and what a credential helper is asked for). */
+export function authKeyOf(registry: string): string {
+  return registry === DOCKER_HUB ? DOCKER_HUB_AUTH_KEY : registry;
+}
