@@ -161,12 +161,19 @@ async function main() {
   const socketPath = join(dir, 'control.sock');
   const children = [];
   try {
-    const upstreams = spawn(process.execPath, [fileURLToPath(import.meta.url), 'upstreams'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const upstreams = spawn(process.execPath, [fileURLToPath(import.meta.url), 'upstreams'], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
     children.push(upstreams);
     const ports = await new Promise((resolve) => upstreams.stdout.once('data', (d) => resolve(JSON.parse(String(d)))));
     const listen = await freePort();
     const proxy = spawn(process.execPath, [join(here, 'dist', 'proxy.js'), 'serve'], {
-      env: { ...process.env, FRONT_DOOR_SOCKET: socketPath, FRONT_DOOR_STATE: join(dir, 'state.json'), FRONT_DOOR_LISTEN: '127.0.0.1' },
+      env: {
+        ...process.env,
+        FRONT_DOOR_SOCKET: socketPath,
+        FRONT_DOOR_STATE: join(dir, 'state.json'),
+        FRONT_DOOR_LISTEN: '127.0.0.1',
+      },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     children.push(proxy);
@@ -263,12 +270,27 @@ async function main() {
     } else {
       const lines = [
         ['throughput, direct', `${result.throughput.directRps} req/s`],
-        ['throughput, through the front door', `${result.throughput.proxyRps} req/s (ratio ${result.throughput.ratio})`],
-        ['CPU per request, upstream / front door', `${result.throughput.upstreamCpuUsPerRequest} µs / ${result.throughput.frontDoorCpuUsPerRequest} µs`],
+        [
+          'throughput, through the front door',
+          `${result.throughput.proxyRps} req/s (ratio ${result.throughput.ratio})`,
+        ],
+        [
+          'CPU per request, upstream / front door',
+          `${result.throughput.upstreamCpuUsPerRequest} µs / ${result.throughput.frontDoorCpuUsPerRequest} µs`,
+        ],
         ['p99 latency, steady state', `${result.latency.steadyP99Ms} ms`],
-        [`p99 latency, during ${swaps} switches`, `${result.latency.swapsP99Ms} ms (${result.latency.addedP99Ms >= 0 ? '+' : ''}${result.latency.addedP99Ms} ms)`],
-        ['failed requests during switches', `${result.swaps.failed} of ${result.swaps.requests}${result.swaps.failed ? ` ${JSON.stringify(result.swaps.errors)}` : ''}`],
-        ['switch latency, healthy -> routed', `p99 ${result.swaps.healthyToRoutedP99Ms} ms, median ${result.swaps.healthyToRoutedMedianMs} ms`],
+        [
+          `p99 latency, during ${swaps} switches`,
+          `${result.latency.swapsP99Ms} ms (${result.latency.addedP99Ms >= 0 ? '+' : ''}${result.latency.addedP99Ms} ms)`,
+        ],
+        [
+          'failed requests during switches',
+          `${result.swaps.failed} of ${result.swaps.requests}${result.swaps.failed ? ` ${JSON.stringify(result.swaps.errors)}` : ''}`,
+        ],
+        [
+          'switch latency, healthy -> routed',
+          `p99 ${result.swaps.healthyToRoutedP99Ms} ms, median ${result.swaps.healthyToRoutedMedianMs} ms`,
+        ],
         ['  of which gate passed -> pointer swapped', `p99 ${result.swaps.gatePassedToSwapP99Ms} ms`],
       ];
       const width = Math.max(...lines.map(([k]) => k.length));

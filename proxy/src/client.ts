@@ -23,7 +23,10 @@ export function sendCommand(path: string, verb: string, options: unknown, timeou
     };
     const timer =
       timeoutMs > 0
-        ? setTimeout(() => settle({ ok: false, error: `no answer from the front door within ${timeoutMs} ms` }), timeoutMs)
+        ? setTimeout(
+            () => settle({ ok: false, error: `no answer from the front door within ${timeoutMs} ms` }),
+            timeoutMs,
+          )
         : undefined;
     socket.setEncoding('utf8');
     socket.on('connect', () => socket.write(`${JSON.stringify({ verb, options })}\n`));
@@ -40,6 +43,8 @@ export function sendCommand(path: string, verb: string, options: unknown, timeou
     socket.on('error', (err: NodeJS.ErrnoException) =>
       settle({ ok: false, error: `cannot reach the front door's control socket ${path}: ${err.code ?? err.message}` }),
     );
-    socket.on('close', () => settle({ ok: false, error: 'the front door closed the control connection without an answer' }));
+    socket.on('close', () =>
+      settle({ ok: false, error: 'the front door closed the control connection without an answer' }),
+    );
   });
 }

@@ -44,7 +44,10 @@ export async function deployTarget(
   }
   const passedAt = performance.now();
   const old = service.active;
-  const fresh = old?.address === address ? old : new Target(address, { responseTimeoutMs: timing.responseTimeoutMs, connectTimeoutMs: 5_000 });
+  const fresh =
+    old?.address === address
+      ? old
+      : new Target(address, { responseTimeoutMs: timing.responseTimeoutMs, connectTimeoutMs: 5_000 });
 
   // The swap: from here on every new request goes to `fresh`.
   try {
@@ -110,7 +113,10 @@ export async function swapBack(
   hooks: DeployHooks,
 ): Promise<string> {
   const baking = service.previous;
-  if (!baking) throw new DeployError(`${service.name}: no earlier release is kept (the bake window has ended); deploy it again instead`);
+  if (!baking)
+    throw new DeployError(
+      `${service.name}: no earlier release is kept (the bake window has ended); deploy it again instead`,
+    );
   const failed = service.active;
   endBake(service);
   baking.drainControl.abort();
@@ -132,7 +138,10 @@ async function fallBack(service: Service, failing: Target, detail: string, hooks
   const check = await checkOnce(previous.address, service.route.health);
   if (service.active !== failing || service.previous?.target !== previous) return;
   if (!check.ok) {
-    service.record('unhealthy', `${failing.address} is failing (${detail}) and ${previous.address} is not healthy either (${check.detail}): kept`);
+    service.record(
+      'unhealthy',
+      `${failing.address} is failing (${detail}) and ${previous.address} is not healthy either (${check.detail}): kept`,
+    );
     return;
   }
   await swapBack(service, `health checks failed in the bake window: ${detail}`, 'fell-back', hooks);

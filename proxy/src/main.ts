@@ -25,7 +25,9 @@ async function serve(env: NodeJS.ProcessEnv): Promise<void> {
     ...(env['FRONT_DOOR_ACCESS_LOG'] === '1' ? { accessLog: (line: string) => process.stdout.write(`${line}\n`) } : {}),
   });
   const { restored, failed } = await router.restore();
-  log(`restored ${restored.length} app(s)${failed.length > 0 ? `, ${failed.length} kept out: ${failed.join(', ')}` : ''}`);
+  log(
+    `restored ${restored.length} app(s)${failed.length > 0 ? `, ${failed.length} kept out: ${failed.join(', ')}` : ''}`,
+  );
   const control = await listenControl(socketPath, router, { version: VERSION, startedAt: Date.now() });
   log(`control socket ${socketPath}`);
   let stopping = false;

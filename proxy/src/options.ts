@@ -16,13 +16,15 @@ export const DEFAULT_TIMING: Timing = {
 type Json = Record<string, unknown>;
 
 function object(value: unknown, where: string): Json {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new OptionError(`${where} must be an object`);
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    throw new OptionError(`${where} must be an object`);
   return value as Json;
 }
 
 function only(value: Json, allowed: string[], where: string): void {
   for (const key of Object.keys(value)) {
-    if (!allowed.includes(key)) throw new OptionError(`${where}: unknown option "${key}" (known: ${allowed.join(', ')})`);
+    if (!allowed.includes(key))
+      throw new OptionError(`${where}: unknown option "${key}" (known: ${allowed.join(', ')})`);
   }
 }
 
@@ -43,19 +45,26 @@ function bool(value: unknown, where: string): boolean {
 }
 
 function str(value: unknown, where: string, pattern?: RegExp, hint?: string): string {
-  if (typeof value !== 'string' || value.length === 0) throw new OptionError(`${where} must be a non-empty string (got ${show(value)})`);
+  if (typeof value !== 'string' || value.length === 0)
+    throw new OptionError(`${where} must be a non-empty string (got ${show(value)})`);
   if (pattern && !pattern.test(value)) throw new OptionError(`${where} ${hint ?? 'is not valid'} (got ${show(value)})`);
   return value;
 }
 
 const APP = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 // host:port with a DNS name, an IPv4 address or a bracketed IPv6 address.
-const ADDRESS = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}))*|\[[0-9A-Fa-f:.]+\]):\d{1,5}$/;
+const ADDRESS =
+  /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}))*|\[[0-9A-Fa-f:.]+\]):\d{1,5}$/;
 const HOST = /^(?:\*\.)?[a-z0-9](?:[a-z0-9-]{0,62})(?:\.[a-z0-9](?:[a-z0-9-]{0,62}))*$/;
 const MAX_MS = 24 * 3600_000;
 
 export function parseApp(value: unknown, where: string): string {
-  return str(value, `${where}: "app"`, APP, 'must be letters, digits, ".", "_" or "-", starting with a letter or digit');
+  return str(
+    value,
+    `${where}: "app"`,
+    APP,
+    'must be letters, digits, ".", "_" or "-", starting with a letter or digit',
+  );
 }
 
 function parseAddress(value: unknown, where: string): string {
@@ -68,15 +77,24 @@ function parseHealth(value: unknown, where: string, kind: AppRoute['kind']): Hea
   const h = object(value ?? {}, where);
   only(h, ['type', 'path', 'successes', 'failures', 'intervalMs', 'timeoutMs'], where);
   const type = h['type'] ?? (kind === 'tcp' ? 'tcp' : 'http');
-  if (type !== 'http' && type !== 'tcp') throw new OptionError(`${where}.type must be "http" or "tcp" (got ${show(type)})`);
-  const path = h['path'] === undefined ? DEFAULT_HEALTH.path : str(h['path'], `${where}.path`, /^\/[^\s]*$/, 'must start with "/" and have no spaces');
+  if (type !== 'http' && type !== 'tcp')
+    throw new OptionError(`${where}.type must be "http" or "tcp" (got ${show(type)})`);
+  const path =
+    h['path'] === undefined
+      ? DEFAULT_HEALTH.path
+      : str(h['path'], `${where}.path`, /^\/[^\s]*$/, 'must start with "/" and have no spaces');
   return {
     type,
     path,
-    successes: h['successes'] === undefined ? DEFAULT_HEALTH.successes : int(h['successes'], `${where}.successes`, 1, 100),
+    successes:
+      h['successes'] === undefined ? DEFAULT_HEALTH.successes : int(h['successes'], `${where}.successes`, 1, 100),
     failures: h['failures'] === undefined ? DEFAULT_HEALTH.failures : int(h['failures'], `${where}.failures`, 1, 100),
-    intervalMs: h['intervalMs'] === undefined ? DEFAULT_HEALTH.intervalMs : int(h['intervalMs'], `${where}.intervalMs`, 10, 3600_000),
-    timeoutMs: h['timeoutMs'] === undefined ? DEFAULT_HEALTH.timeoutMs : int(h['timeoutMs'], `${where}.timeoutMs`, 10, 3600_000),
+    intervalMs:
+      h['intervalMs'] === undefined
+        ? DEFAULT_HEALTH.intervalMs
+        : int(h['intervalMs'], `${where}.intervalMs`, 10, 3600_000),
+    timeoutMs:
+      h['timeoutMs'] === undefined ? DEFAULT_HEALTH.timeoutMs : int(h['timeoutMs'], `${where}.timeoutMs`, 10, 3600_000),
   };
 }
 
@@ -85,7 +103,13 @@ function parseTiming(value: unknown, where: string): Timing {
   only(t, Object.keys(DEFAULT_TIMING), where);
   const out = { ...DEFAULT_TIMING };
   for (const key of Object.keys(DEFAULT_TIMING) as (keyof Timing)[]) {
-    if (t[key] !== undefined) out[key] = int(t[key], `${where}.${key}`, key === 'deployTimeoutMs' || key === 'responseTimeoutMs' ? 1 : 0, MAX_MS);
+    if (t[key] !== undefined)
+      out[key] = int(
+        t[key],
+        `${where}.${key}`,
+        key === 'deployTimeoutMs' || key === 'responseTimeoutMs' ? 1 : 0,
+        MAX_MS,
+      );
   }
   return out;
 }
@@ -113,7 +137,8 @@ export function parseRoute(value: unknown, where: string, { stored = false }: { 
   only(r, stored ? [...ROUTE_KEYS, 'paused'] : [...ROUTE_KEYS, 'waitDrain'], where);
   const app = parseApp(r['app'], where);
   const kind = r['kind'] ?? 'http';
-  if (kind !== 'http' && kind !== 'tcp') throw new OptionError(`${where}: "kind" must be "http" or "tcp" (got ${show(kind)})`);
+  if (kind !== 'http' && kind !== 'tcp')
+    throw new OptionError(`${where}: "kind" must be "http" or "tcp" (got ${show(kind)})`);
   if (kind === 'tcp' && r['port'] === undefined) throw new OptionError(`${where}: a tcp route needs "port"`);
   const port = r['port'] === undefined ? 80 : int(r['port'], `${where}: "port"`, 0, 65535);
   const hostsRaw = r['hosts'] ?? [];
@@ -123,7 +148,8 @@ export function parseRoute(value: unknown, where: string, { stored = false }: { 
   );
   if (new Set(hosts).size !== hosts.length) throw new OptionError(`${where}: "hosts" lists a name twice`);
   const tls = parseTls(r['tls'], `${where}: tls`);
-  if (kind === 'tcp' && (tls || hosts.length > 0)) throw new OptionError(`${where}: a tcp route has no "hosts" or "tls"`);
+  if (kind === 'tcp' && (tls || hosts.length > 0))
+    throw new OptionError(`${where}: a tcp route has no "hosts" or "tls"`);
   if (tls && tls.port === port && port !== 0) throw new OptionError(`${where}: tls.port and port are both ${port}`);
   let paused: AppRoute['paused'] = null;
   if (stored && r['paused'] !== undefined && r['paused'] !== null) {

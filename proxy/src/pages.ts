@@ -2,14 +2,38 @@
 
 export type PageKind = 'not-found' | 'bad-gateway' | 'gateway-timeout' | 'paused' | 'unavailable' | 'bad-request';
 
-
 const PAGES: Record<PageKind, { status: number; reason: string; title: string; text: string }> = {
   'not-found': { status: 404, reason: 'Not Found', title: 'Not found', text: 'No app is served at this address.' },
-  'bad-gateway': { status: 502, reason: 'Bad Gateway', title: 'Bad gateway', text: 'The app did not answer. Try again in a moment.' },
-  'gateway-timeout': { status: 504, reason: 'Gateway Timeout', title: 'Gateway timeout', text: 'The app took too long to answer.' },
-  paused: { status: 503, reason: 'Service Unavailable', title: 'Paused', text: 'This app is paused. It will be back soon.' },
-  unavailable: { status: 503, reason: 'Service Unavailable', title: 'Unavailable', text: 'This app has no release to serve right now.' },
-  'bad-request': { status: 400, reason: 'Bad Request', title: 'Bad request', text: 'The request could not be understood.' },
+  'bad-gateway': {
+    status: 502,
+    reason: 'Bad Gateway',
+    title: 'Bad gateway',
+    text: 'The app did not answer. Try again in a moment.',
+  },
+  'gateway-timeout': {
+    status: 504,
+    reason: 'Gateway Timeout',
+    title: 'Gateway timeout',
+    text: 'The app took too long to answer.',
+  },
+  paused: {
+    status: 503,
+    reason: 'Service Unavailable',
+    title: 'Paused',
+    text: 'This app is paused. It will be back soon.',
+  },
+  unavailable: {
+    status: 503,
+    reason: 'Service Unavailable',
+    title: 'Unavailable',
+    text: 'This app has no release to serve right now.',
+  },
+  'bad-request': {
+    status: 400,
+    reason: 'Bad Request',
+    title: 'Bad request',
+    text: 'The request could not be understood.',
+  },
 };
 
 export interface Page {

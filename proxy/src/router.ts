@@ -86,7 +86,8 @@ export class Router {
 
   constructor(private readonly options: RouterOptions) {}
 
-  private readonly onEvent = (app: string, event: AppEvent): void => this.options.log(`${app}: ${event.kind}: ${event.detail}`);
+  private readonly onEvent = (app: string, event: AppEvent): void =>
+    this.options.log(`${app}: ${event.kind}: ${event.detail}`);
 
   /** The port a route's claim is served on (the bound one when 0 was asked for). */
   boundPort(port: number, proto: Proto, app: string): number {
@@ -287,7 +288,10 @@ export class Router {
     const service = this.service(app);
     return service.serial(async () => ({
       app,
-      target: await swapBack(service, 'rollback asked for', 'rolled-back', { beforeSwap: () => {}, save: () => this.save() }),
+      target: await swapBack(service, 'rollback asked for', 'rolled-back', {
+        beforeSwap: () => {},
+        save: () => this.save(),
+      }),
     }));
   }
 
@@ -435,7 +439,10 @@ export class Router {
         const tls = route.tls ? loadTls(route.tls.certFile, route.tls.keyFile) : null;
         await this.openListeners(route);
         const service = new Service(route, this.onEvent);
-        service.active = new Target(route.target, { responseTimeoutMs: route.timing.responseTimeoutMs, connectTimeoutMs: 5_000 });
+        service.active = new Target(route.target, {
+          responseTimeoutMs: route.timing.responseTimeoutMs,
+          connectTimeoutMs: 5_000,
+        });
         service.record('restored', `${route.target} from the state file`);
         if (tls) this.tls.set(route.app, tls);
         this.services.set(route.app, service);

@@ -87,7 +87,9 @@ export function upstreamHeaders(
 }
 
 /** The response headers to send to the client: hop-by-hop ones dropped, everything else as the app sent it. */
-export function downstreamHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string | string[]> {
+export function downstreamHeaders(
+  headers: Record<string, string | string[] | undefined>,
+): Record<string, string | string[]> {
   const connectionListed = new Set<string>();
   const connection = headers['connection'];
   for (const value of Array.isArray(connection) ? connection : connection ? [connection] : []) {
@@ -249,7 +251,13 @@ export class Target {
         delete headers['content-length'];
         client.end(
           Buffer.concat([
-            Buffer.from(rawHead(answer.statusCode, answer.statusMessage, { ...headers, 'content-length': String(answer.body.length), connection: 'close' })),
+            Buffer.from(
+              rawHead(answer.statusCode, answer.statusMessage, {
+                ...headers,
+                'content-length': String(answer.body.length),
+                connection: 'close',
+              }),
+            ),
             answer.body,
           ]),
         );
@@ -360,7 +368,11 @@ export class Target {
 }
 
 /** A raw HTTP/1.1 response head, for upgraded (or refused) connections where there is no ServerResponse. */
-export function rawHead(status: number, message: string, headers: Record<string, string | string[] | undefined>): string {
+export function rawHead(
+  status: number,
+  message: string,
+  headers: Record<string, string | string[] | undefined>,
+): string {
   let text = `HTTP/1.1 ${status} ${message.replace(/[\r\n]/g, '')}\r\n`;
   for (const [name, value] of Object.entries(headers)) {
     for (const v of Array.isArray(value) ? value : value === undefined ? [] : [value]) text += `${name}: ${v}\r\n`;
@@ -370,7 +382,13 @@ export function rawHead(status: number, message: string, headers: Record<string,
 
 type UpgradeAnswer =
   | { upgraded: true; headers: Record<string, string | string[] | undefined>; socket: Duplex }
-  | { upgraded: false; statusCode: number; statusMessage: string; headers: Record<string, string | string[] | undefined>; body: Buffer };
+  | {
+      upgraded: false;
+      statusCode: number;
+      statusMessage: string;
+      headers: Record<string, string | string[] | undefined>;
+      body: Buffer;
+    };
 
 const MAX_REFUSAL_BODY = 64 * 1024;
 
@@ -383,7 +401,11 @@ function dispatchUpgrade(
   options: { path: string; method: string; headers: string[]; protocol: string; signal: AbortSignal },
 ): Promise<UpgradeAnswer> {
   return new Promise((resolve, reject) => {
-    let refusal: { statusCode: number; statusMessage: string; headers: Record<string, string | string[] | undefined> } | null = null;
+    let refusal: {
+      statusCode: number;
+      statusMessage: string;
+      headers: Record<string, string | string[] | undefined>;
+    } | null = null;
     const chunks: Buffer[] = [];
     let size = 0;
     let abort: ((reason: Error) => void) | null = null;
@@ -406,7 +428,8 @@ function dispatchUpgrade(
         },
         onResponseData(controller, chunk) {
           size += chunk.length;
-          if (size > MAX_REFUSAL_BODY) controller.abort(new Error('the app refused the upgrade with a body over 64 KiB'));
+          if (size > MAX_REFUSAL_BODY)
+            controller.abort(new Error('the app refused the upgrade with a body over 64 KiB'));
           else chunks.push(chunk);
         },
         onResponseEnd() {
@@ -447,7 +470,9 @@ function lazyBody(req: IncomingMessage): { stream: Readable; started: () => bool
 }
 
 function isTimeout(err: unknown): boolean {
-  return err instanceof undiciErrors.HeadersTimeoutError || (err as { code?: string })?.code === 'UND_ERR_HEADERS_TIMEOUT';
+  return (
+    err instanceof undiciErrors.HeadersTimeoutError || (err as { code?: string })?.code === 'UND_ERR_HEADERS_TIMEOUT'
+  );
 }
 
 export function send(res: ServerResponse, kind: Parameters<typeof page>[0]): void {

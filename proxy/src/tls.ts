@@ -35,7 +35,9 @@ export function loadTls(certFile: string, keyFile: string): LoadedTls {
     // Refuses a key that does not match the certificate ("key values mismatch").
     return { context: tls.createSecureContext({ cert, key }), cert, key, validTo };
   } catch (err) {
-    throw new Error(`certificate ${certFile} and key ${keyFile} cannot be used together: ${(err as Error).message}`, { cause: err });
+    throw new Error(`certificate ${certFile} and key ${keyFile} cannot be used together: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
 }
 

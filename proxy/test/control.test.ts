@@ -66,13 +66,20 @@ describe('command validation', () => {
   });
 
   it('gives a tcp route a tcp health check', () => {
-    const command = parseCommand({ verb: 'deploy', options: { app: 'db', kind: 'tcp', port: 5432, target: 'db:5432' } });
+    const command = parseCommand({
+      verb: 'deploy',
+      options: { app: 'db', kind: 'tcp', port: 5432, target: 'db:5432' },
+    });
     expect(command.verb === 'deploy' && command.route.health.type).toBe('tcp');
   });
 
   it('reads the other verbs', () => {
     expect(parseCommand({ verb: 'rollback', options: { app: 'web' } })).toEqual({ verb: 'rollback', app: 'web' });
-    expect(parseCommand({ verb: 'pause', options: { app: 'web', holdMs: 5000 } })).toEqual({ verb: 'pause', app: 'web', holdMs: 5000 });
+    expect(parseCommand({ verb: 'pause', options: { app: 'web', holdMs: 5000 } })).toEqual({
+      verb: 'pause',
+      app: 'web',
+      holdMs: 5000,
+    });
     expect(parseCommand({ verb: 'pause', options: { app: 'web' } })).toEqual({ verb: 'pause', app: 'web', holdMs: 0 });
     expect(parseCommand({ verb: 'resume', options: { app: 'web' } })).toEqual({ verb: 'resume', app: 'web' });
     expect(parseCommand({ verb: 'remove', options: { app: 'web' } })).toEqual({ verb: 'remove', app: 'web' });
@@ -85,21 +92,63 @@ describe('command validation', () => {
     [{ verb: 'launch' }, 'unknown verb "launch" (known: deploy, rollback, pause, resume, remove, status, ping)'],
     [{ verb: 'deploy', options: { app: 'web' } }, 'deploy: "target" must be a non-empty string (got undefined)'],
     [{ verb: 'deploy', options: { app: 'web', target: 'x' } }, 'deploy: "target" must be HOST:PORT (got "x")'],
-    [{ verb: 'deploy', options: { app: 'web', target: 'x:70000' } }, "deploy: \"target\"'s port must be an integer from 1 to 65535 (got 70000)"],
-    [{ verb: 'deploy', options: { app: '../etc', target: 'x:1' } }, 'deploy: "app" must be letters, digits, ".", "_" or "-", starting with a letter or digit (got "../etc")'],
-    [{ verb: 'deploy', options: { app: 'web', target: 'x:1', port: '80' } }, 'deploy: "port" must be an integer from 0 to 65535 (got "80")'],
-    [{ verb: 'deploy', options: { app: 'web', target: 'x:1', colour: 'red' } }, 'deploy: unknown option "colour" (known: app, target, kind, hosts, port, tls, health, timing, trustForwarded, waitDrain)'],
-    [{ verb: 'deploy', options: { app: 'web', target: 'x:1', hosts: ['Bad_Host'] } }, 'deploy: hosts[0] must be a lower-case host name (a leading "*." for one label) (got "Bad_Host")'],
-    [{ verb: 'deploy', options: { app: 'web', target: 'x:1', hosts: ['a.b', 'a.b'] } }, 'deploy: "hosts" lists a name twice'],
-    [{ verb: 'deploy', options: { app: 'web', target: 'x:1', health: { path: 'up' } } }, 'deploy: health.path must start with "/" and have no spaces (got "up")'],
-    [{ verb: 'deploy', options: { app: 'web', target: 'x:1', health: { successes: 0 } } }, 'deploy: health.successes must be an integer from 1 to 100 (got 0)'],
-    [{ verb: 'deploy', options: { app: 'web', target: 'x:1', timing: { drainMs: -1 } } }, 'deploy: timing.drainMs must be an integer from 0 to 86400000 (got -1)'],
-    [{ verb: 'deploy', options: { app: 'web', target: 'x:1', tls: { certFile: 'c.pem', keyFile: '/k' } } }, 'deploy: tls.certFile must be an absolute path (got "c.pem")'],
-    [{ verb: 'deploy', options: { app: 'web', target: 'x:1', port: 443, tls: { certFile: '/c', keyFile: '/k' } } }, 'deploy: tls.port and port are both 443'],
+    [
+      { verb: 'deploy', options: { app: 'web', target: 'x:70000' } },
+      'deploy: "target"\'s port must be an integer from 1 to 65535 (got 70000)',
+    ],
+    [
+      { verb: 'deploy', options: { app: '../etc', target: 'x:1' } },
+      'deploy: "app" must be letters, digits, ".", "_" or "-", starting with a letter or digit (got "../etc")',
+    ],
+    [
+      { verb: 'deploy', options: { app: 'web', target: 'x:1', port: '80' } },
+      'deploy: "port" must be an integer from 0 to 65535 (got "80")',
+    ],
+    [
+      { verb: 'deploy', options: { app: 'web', target: 'x:1', colour: 'red' } },
+      'deploy: unknown option "colour" (known: app, target, kind, hosts, port, tls, health, timing, trustForwarded, waitDrain)',
+    ],
+    [
+      { verb: 'deploy', options: { app: 'web', target: 'x:1', hosts: ['Bad_Host'] } },
+      'deploy: hosts[0] must be a lower-case host name (a leading "*." for one label) (got "Bad_Host")',
+    ],
+    [
+      { verb: 'deploy', options: { app: 'web', target: 'x:1', hosts: ['a.b', 'a.b'] } },
+      'deploy: "hosts" lists a name twice',
+    ],
+    [
+      { verb: 'deploy', options: { app: 'web', target: 'x:1', health: { path: 'up' } } },
+      'deploy: health.path must start with "/" and have no spaces (got "up")',
+    ],
+    [
+      { verb: 'deploy', options: { app: 'web', target: 'x:1', health: { successes: 0 } } },
+      'deploy: health.successes must be an integer from 1 to 100 (got 0)',
+    ],
+    [
+      { verb: 'deploy', options: { app: 'web', target: 'x:1', timing: { drainMs: -1 } } },
+      'deploy: timing.drainMs must be an integer from 0 to 86400000 (got -1)',
+    ],
+    [
+      { verb: 'deploy', options: { app: 'web', target: 'x:1', tls: { certFile: 'c.pem', keyFile: '/k' } } },
+      'deploy: tls.certFile must be an absolute path (got "c.pem")',
+    ],
+    [
+      { verb: 'deploy', options: { app: 'web', target: 'x:1', port: 443, tls: { certFile: '/c', keyFile: '/k' } } },
+      'deploy: tls.port and port are both 443',
+    ],
     [{ verb: 'deploy', options: { app: 'db', kind: 'tcp', target: 'x:1' } }, 'deploy: a tcp route needs "port"'],
-    [{ verb: 'deploy', options: { app: 'db', kind: 'tcp', port: 5432, target: 'x:1', hosts: ['a.b'] } }, 'deploy: a tcp route has no "hosts" or "tls"'],
-    [{ verb: 'deploy', options: { app: 'web', target: 'x:1', waitDrain: 'yes' } }, 'deploy: "waitDrain" must be true or false (got "yes")'],
-    [{ verb: 'pause', options: { app: 'web', holdMs: 1.5 } }, 'pause: "holdMs" must be an integer from 0 to 3600000 (got 1.5)'],
+    [
+      { verb: 'deploy', options: { app: 'db', kind: 'tcp', port: 5432, target: 'x:1', hosts: ['a.b'] } },
+      'deploy: a tcp route has no "hosts" or "tls"',
+    ],
+    [
+      { verb: 'deploy', options: { app: 'web', target: 'x:1', waitDrain: 'yes' } },
+      'deploy: "waitDrain" must be true or false (got "yes")',
+    ],
+    [
+      { verb: 'pause', options: { app: 'web', holdMs: 1.5 } },
+      'pause: "holdMs" must be an integer from 0 to 3600000 (got 1.5)',
+    ],
     [{ verb: 'rollback', options: {} }, 'rollback: "app" must be a non-empty string (got undefined)'],
     [{ verb: 'ping', options: { x: 1 } }, 'ping: unknown option "x" (known: )'],
     [{ verb: 'status', extra: 1 }, 'request: unknown option "extra" (known: verb, options)'],
@@ -114,7 +163,10 @@ describe('command validation', () => {
       ok: false,
       error: 'the request is not JSON: send {"verb": ..., "options": {...}} on one line',
     });
-    expect(await answer(h.router, '{"verb":"rollback","options":{"app":"ghost"}}', info)).toEqual({ ok: false, error: 'no app named ghost' });
+    expect(await answer(h.router, '{"verb":"rollback","options":{"app":"ghost"}}', info)).toEqual({
+      ok: false,
+      error: 'no app named ghost',
+    });
     expect(await answer(h.router, '{"verb":"status"}', info)).toEqual({ ok: true, result: { apps: [], failed: [] } });
     await h.close();
   });
@@ -141,7 +193,10 @@ describe('the control socket', () => {
       timing: { bakeMs: 0 },
     });
     expect(deployed).toMatchObject({ ok: true, result: { app: 'web', target: v1.address, previous: null, checks: 2 } });
-    expect(await sendCommand(socketPath, 'ping', {})).toMatchObject({ ok: true, result: { pong: true, version: 'test' } });
+    expect(await sendCommand(socketPath, 'ping', {})).toMatchObject({
+      ok: true,
+      result: { pong: true, version: 'test' },
+    });
     expect(await sendCommand(socketPath, 'pause', { app: 'web', holdMs: -5 })).toEqual({
       ok: false,
       error: 'pause: "holdMs" must be an integer from 0 to 3600000 (got -5)',
@@ -196,7 +251,9 @@ describe('client mode, end to end (the built bundle)', () => {
       await new Promise((r) => setTimeout(r, 20));
     }
   };
-  const cli = async (...args: string[]): Promise<{ code: number; answer: { ok: boolean; result?: Record<string, unknown>; error?: string } }> => {
+  const cli = async (
+    ...args: string[]
+  ): Promise<{ code: number; answer: { ok: boolean; result?: Record<string, unknown>; error?: string } }> => {
     try {
       const { stdout } = await run(process.execPath, [dist, ...args], { env });
       return { code: 0, answer: JSON.parse(stdout) };
@@ -211,19 +268,33 @@ describe('client mode, end to end (the built bundle)', () => {
     expect(await cli('ping')).toMatchObject({ code: 0, answer: { ok: true, result: { pong: true } } });
     const opts = (target: string): string =>
       JSON.stringify({ app: 'web', target, port, health: { intervalMs: 50 }, timing: { bakeMs: 10_000 } });
-    expect(await cli('deploy', opts(v1.address))).toMatchObject({ code: 0, answer: { ok: true, result: { target: v1.address } } });
+    expect(await cli('deploy', opts(v1.address))).toMatchObject({
+      code: 0,
+      answer: { ok: true, result: { target: v1.address } },
+    });
     const pool = client(port, 2);
     expect((await get(pool)).text).toBe('v1');
-    expect(await cli('deploy', opts(v2.address))).toMatchObject({ code: 0, answer: { ok: true, result: { previous: v1.address } } });
+    expect(await cli('deploy', opts(v2.address))).toMatchObject({
+      code: 0,
+      answer: { ok: true, result: { previous: v1.address } },
+    });
     expect((await get(pool)).text).toBe('v2');
     const status = await cli('status', '{"app":"web"}');
     expect(status.code).toBe(0);
-    expect(status.answer.result).toMatchObject({ app: 'web', state: 'serving', active: { address: v2.address }, previous: { address: v1.address } });
+    expect(status.answer.result).toMatchObject({
+      app: 'web',
+      state: 'serving',
+      active: { address: v2.address },
+      previous: { address: v1.address },
+    });
     expect(await cli('deploy', '{"app":"web"}')).toEqual({
       code: 1,
       answer: { ok: false, error: 'deploy: "target" must be a non-empty string (got undefined)' },
     });
-    expect(await cli('deploy', '{not json')).toEqual({ code: 1, answer: { ok: false, error: 'the options are not JSON: {not json' } });
+    expect(await cli('deploy', '{not json')).toEqual({
+      code: 1,
+      answer: { ok: false, error: 'the options are not JSON: {not json' },
+    });
 
     // A restart (SIGTERM, then serve again) keeps the route.
     await pool.close();

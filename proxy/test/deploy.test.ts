@@ -1,5 +1,15 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { client, get, sleep, startRouter, startUpstream, testRoute, until, type Harness, type Upstream } from './helpers.js';
+import {
+  client,
+  get,
+  sleep,
+  startRouter,
+  startUpstream,
+  testRoute,
+  until,
+  type Harness,
+  type Upstream,
+} from './helpers.js';
 
 let harness: Harness;
 const upstreams: Upstream[] = [];
@@ -26,7 +36,9 @@ describe('the health gate', () => {
       for (let i = 0; i < 40; i++) answers.push((await get(pool)).text);
       return answers;
     })();
-    await expect(harness.router.deploy(testRoute('web', v2.address, { timing: { deployTimeoutMs: 600 } }))).rejects.toThrow(
+    await expect(
+      harness.router.deploy(testRoute('web', v2.address, { timing: { deployTimeoutMs: 600 } })),
+    ).rejects.toThrow(
       /web: 127\.0\.0\.1:\d+ did not pass its health check: not healthy within 600 ms: GET \/up answered 500/,
     );
     const answers = await load;
@@ -64,9 +76,9 @@ describe('a first deploy', () => {
     const sick = await up('sick', 500);
     const { freePort } = await import('./helpers.js');
     const port = await freePort();
-    await expect(harness.router.deploy(testRoute('web', sick.address, { port, timing: { deployTimeoutMs: 300 } }))).rejects.toThrow(
-      /did not pass its health check/,
-    );
+    await expect(
+      harness.router.deploy(testRoute('web', sick.address, { port, timing: { deployTimeoutMs: 300 } })),
+    ).rejects.toThrow(/did not pass its health check/);
     expect(harness.router.status(null)).toEqual({ apps: [], failed: [] });
     const pool = client(port, 1);
     await expect(get(pool)).rejects.toThrow(/ECONNREFUSED/);
@@ -194,7 +206,9 @@ describe('the drain', () => {
     const pool = client(harness.port('web'), 4);
     const slow = get(pool, '/slow?ms=5000');
     await until(() => v1.seen.length === 1);
-    const result = await harness.router.deploy(testRoute('web', v2.address, { timing: { drainMs: 200 } }), { waitDrain: true });
+    const result = await harness.router.deploy(testRoute('web', v2.address, { timing: { drainMs: 200 } }), {
+      waitDrain: true,
+    });
     expect(result.drained).toEqual({ cutRequests: 1, cutStreams: 0 });
     expect((await slow).status).toBe(504);
     await pool.close();
@@ -270,7 +284,9 @@ describe('the bake window', () => {
     const status = harness.router.status('web') as { previous: unknown; events: { kind: string; detail: string }[] };
     expect(status.previous).toBeNull();
     const fell = status.events.find((e) => e.kind === 'fell-back');
-    expect(fell?.detail).toMatch(/-> 127\.0\.0\.1:\d+: health checks failed in the bake window: 2 checks failed in a row: GET \/up answered 500/);
+    expect(fell?.detail).toMatch(
+      /-> 127\.0\.0\.1:\d+: health checks failed in the bake window: 2 checks failed in a row: GET \/up answered 500/,
+    );
     // The state file names the target served now (written just after the swap back).
     const { readFileSync } = await import('node:fs');
     await until(() => JSON.parse(readFileSync(harness.stateFile, 'utf8')).apps[0].target === v1.address, 2_000);
@@ -330,7 +346,9 @@ describe('the bake window', () => {
     expect(performance.now() - started).toBeLessThan(100);
     expect((await get(pool)).text).toBe('v1');
     // Nothing is kept any more: a second rollback has nothing to go back to.
-    await expect(harness.router.rollback('web')).rejects.toThrow(/no earlier release is kept \(the bake window has ended\)/);
+    await expect(harness.router.rollback('web')).rejects.toThrow(
+      /no earlier release is kept \(the bake window has ended\)/,
+    );
     await pool.close();
   });
 

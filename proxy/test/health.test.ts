@@ -5,7 +5,10 @@ import { checkOnce, DEFAULT_HEALTH, HealthWatch, waitHealthy, type HealthOptions
 import { deadPort, until } from './helpers.js';
 
 /** A server whose health path answers the statuses of `script` in turn (the last one for ever after). */
-async function scripted(script: number[], delayMs = 0): Promise<{ address: string; checks: number[]; close: () => void }> {
+async function scripted(
+  script: number[],
+  delayMs = 0,
+): Promise<{ address: string; checks: number[]; close: () => void }> {
   const checks: number[] = [];
   const server = http.createServer((req, res) => {
     const status = script[Math.min(checks.length, script.length - 1)]!;
@@ -39,20 +42,29 @@ describe('one check', () => {
     servers.push(ok, redirect);
     expect(await checkOnce(ok.address, fast)).toEqual({ ok: true, detail: 'HTTP 204' });
     expect(await checkOnce(redirect.address, fast)).toEqual({ ok: false, detail: 'GET /up answered 302' });
-    expect(await checkOnce(`127.0.0.1:${await deadPort()}`, fast)).toEqual({ ok: false, detail: 'GET /up failed: ECONNREFUSED' });
+    expect(await checkOnce(`127.0.0.1:${await deadPort()}`, fast)).toEqual({
+      ok: false,
+      detail: 'GET /up failed: ECONNREFUSED',
+    });
   });
 
   it('times out', async () => {
     const slow = await scripted([200], 2_000);
     servers.push(slow);
-    expect(await checkOnce(slow.address, { ...fast, timeoutMs: 100 })).toEqual({ ok: false, detail: 'GET /up failed: timed out' });
+    expect(await checkOnce(slow.address, { ...fast, timeoutMs: 100 })).toEqual({
+      ok: false,
+      detail: 'GET /up failed: timed out',
+    });
   });
 
   it('over TCP, needs only a connection', async () => {
     const server = await scripted([500]);
     servers.push(server);
     expect(await checkOnce(server.address, { ...fast, type: 'tcp' })).toEqual({ ok: true, detail: 'TCP connected' });
-    expect(await checkOnce(`127.0.0.1:${await deadPort()}`, { ...fast, type: 'tcp' })).toEqual({ ok: false, detail: 'TCP connect failed: ECONNREFUSED' });
+    expect(await checkOnce(`127.0.0.1:${await deadPort()}`, { ...fast, type: 'tcp' })).toEqual({
+      ok: false,
+      detail: 'TCP connect failed: ECONNREFUSED',
+    });
   });
 });
 

@@ -99,7 +99,9 @@ export async function startUpstream(name: string, { health = 200 }: { health?: n
   server.on('upgrade', (req: IncomingMessage, socket: net.Socket, head: Buffer) => {
     up.seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers });
     if (req.url === '/denied') {
-      socket.end('HTTP/1.1 401 Unauthorized\r\ncontent-type: text/plain\r\nwww-authenticate: Bearer\r\ncontent-length: 12\r\n\r\nlog in first');
+      socket.end(
+        'HTTP/1.1 401 Unauthorized\r\ncontent-type: text/plain\r\nwww-authenticate: Bearer\r\ncontent-length: 12\r\n\r\nlog in first',
+      );
       return;
     }
     socket.write('HTTP/1.1 101 Switching Protocols\r\nupgrade: echo\r\nconnection: Upgrade\r\n\r\n');
@@ -137,7 +139,14 @@ export function testRoute(app: string, target: string, overrides: Record<string,
       target,
       port: 0,
       health: { intervalMs: 50, timeoutMs: 1_000, successes: 2, failures: 2, ...health },
-      timing: { drainMs: 2_000, streamDrainMs: 5_000, bakeMs: 0, deployTimeoutMs: 3_000, responseTimeoutMs: 5_000, ...timing },
+      timing: {
+        drainMs: 2_000,
+        streamDrainMs: 5_000,
+        bakeMs: 0,
+        deployTimeoutMs: 3_000,
+        responseTimeoutMs: 5_000,
+        ...timing,
+      },
       ...rest,
     },
     'test',
@@ -181,7 +190,11 @@ export function client(port: number, connections = 16): Pool {
   return new Pool(`http://127.0.0.1:${port}`, { connections, keepAliveTimeout: 10_000 });
 }
 
-export async function get(pool: Pool, path = '/', headers: Record<string, string> = {}): Promise<{ status: number; text: string; headers: Record<string, unknown> }> {
+export async function get(
+  pool: Pool,
+  path = '/',
+  headers: Record<string, string> = {},
+): Promise<{ status: number; text: string; headers: Record<string, unknown> }> {
   const answer = await pool.request({ path, method: 'GET', headers });
   return { status: answer.statusCode, text: await answer.body.text(), headers: answer.headers };
 }

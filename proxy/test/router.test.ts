@@ -2,7 +2,16 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Router } from '../src/router.js';
 import { claims, hostName, routeConflict } from '../src/router.js';
 import { hostMatches } from '../src/tls.js';
-import { client, freePort, get, startRouter, startUpstream, testRoute, type Harness, type Upstream } from './helpers.js';
+import {
+  client,
+  freePort,
+  get,
+  startRouter,
+  startUpstream,
+  testRoute,
+  type Harness,
+  type Upstream,
+} from './helpers.js';
 
 const r = (app: string, over: Record<string, unknown> = {}) => testRoute(app, '127.0.0.1:1', { port: 80, ...over });
 const tls = { certFile: '/c', keyFile: '/k', port: 443, redirect: false };
@@ -18,10 +27,25 @@ describe('conflicts', () => {
 
   it.each([
     ['two default apps on one port', [r('a')], r('b'), 'app a is already the default (no host name) on port 80'],
-    ['a shared host', [r('a', { hosts: ['x.test', 'y.test'] })], r('b', { hosts: ['y.test'] }), 'host y.test on port 80 is already served by app a'],
+    [
+      'a shared host',
+      [r('a', { hosts: ['x.test', 'y.test'] })],
+      r('b', { hosts: ['y.test'] }),
+      'host y.test on port 80 is already served by app a',
+    ],
     ['http on a tcp port', [r('db', { kind: 'tcp', port: 80 })], r('web'), 'port 80 is tcp for app db, not http'],
-    ['two tcp apps', [r('db', { kind: 'tcp', port: 5432 })], r('db2', { kind: 'tcp', port: 5432 }), 'port 5432 is already taken by app db'],
-    ['https on a plain port', [r('a', { port: 8080 })], r('b', { port: 8081, hosts: ['b.test'], tls: { ...tls, port: 8080 } }), 'port 8080 is http for app a, not https'],
+    [
+      'two tcp apps',
+      [r('db', { kind: 'tcp', port: 5432 })],
+      r('db2', { kind: 'tcp', port: 5432 }),
+      'port 5432 is already taken by app db',
+    ],
+    [
+      'https on a plain port',
+      [r('a', { port: 8080 })],
+      r('b', { port: 8081, hosts: ['b.test'], tls: { ...tls, port: 8080 } }),
+      'port 8080 is http for app a, not https',
+    ],
   ])('refuses %s', (_what, others, candidate, message) => {
     expect(routeConflict(others, candidate)).toBe(message);
   });
@@ -120,9 +144,20 @@ describe('logs', () => {
     await get(pool, '/x?y=1', { host: 'a.test' });
     await pool.close();
     await router.pause('web', 0);
-    expect(logs.filter((l) => l.startsWith('web: '))).toEqual([`web: deployed: ${a.address}`, 'web: paused: answering 503']);
+    expect(logs.filter((l) => l.startsWith('web: '))).toEqual([
+      `web: deployed: ${a.address}`,
+      'web: paused: answering 503',
+    ]);
     expect(access).toHaveLength(1);
-    expect(JSON.parse(access[0]!)).toMatchObject({ app: 'web', client: '127.0.0.1', method: 'GET', host: 'a.test', path: '/x?y=1', status: 200, completed: true });
+    expect(JSON.parse(access[0]!)).toMatchObject({
+      app: 'web',
+      client: '127.0.0.1',
+      method: 'GET',
+      host: 'a.test',
+      path: '/x?y=1',
+      status: 200,
+      completed: true,
+    });
     await router.close({ drain: false });
     await a.close();
   });

@@ -60,7 +60,11 @@ describe('the state file', () => {
     await first.router.close({ drain: false });
     const state = JSON.parse(readFileSync(first.stateFile, 'utf8'));
     state.apps.unshift({ ...state.apps[0], app: 'broken', target: 'not an address' });
-    state.apps.push({ ...state.apps[1], app: 'no-cert', tls: { certFile: '/nonexistent/cert.pem', keyFile: '/nonexistent/key.pem', port: 0, redirect: false } });
+    state.apps.push({
+      ...state.apps[1],
+      app: 'no-cert',
+      tls: { certFile: '/nonexistent/cert.pem', keyFile: '/nonexistent/key.pem', port: 0, redirect: false },
+    });
     state.apps.push(42);
     writeFileSync(first.stateFile, JSON.stringify(state));
 
@@ -71,8 +75,16 @@ describe('the state file', () => {
     const status = second.status(null) as { apps: { app: string }[]; failed: { app: string; error: string }[] };
     expect(status.apps.map((s) => s.app)).toEqual(['app-a']);
     expect(status.failed).toEqual([
-      { app: 'broken', state: 'failed', error: 'state file, app broken: "target" must be HOST:PORT (got "not an address")' },
-      { app: 'no-cert', state: 'failed', error: expect.stringMatching(/^cannot read certificate \/nonexistent\/cert\.pem: ENOENT/) },
+      {
+        app: 'broken',
+        state: 'failed',
+        error: 'state file, app broken: "target" must be HOST:PORT (got "not an address")',
+      },
+      {
+        app: 'no-cert',
+        state: 'failed',
+        error: expect.stringMatching(/^cannot read certificate \/nonexistent\/cert\.pem: ENOENT/),
+      },
       { app: '#3', state: 'failed', error: 'state file, app #3 must be an object' },
     ]);
     // The kept-out routes stay in the file, so fixing the certificate and restarting brings them back.
@@ -103,7 +115,11 @@ describe('the state file', () => {
   it('keeps serving when the state file cannot be written, and says so in status', async () => {
     const h = harness();
     const a = await up('a');
-    const router = new Router({ stateFile: `${h.stateFile}/inside-a-missing-dir/../state.json`, listenHost: '127.0.0.1', log: (l) => h.logs.push(l) });
+    const router = new Router({
+      stateFile: `${h.stateFile}/inside-a-missing-dir/../state.json`,
+      listenHost: '127.0.0.1',
+      log: (l) => h.logs.push(l),
+    });
     // A file where a directory must be: every write fails.
     writeFileSync(h.stateFile, 'not a directory');
     await router.deploy(testRoute('app-a', a.address));

@@ -4,7 +4,16 @@ import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Service } from '../src/service.js';
 import { downstreamHeaders, Target, upstreamHeaders } from '../src/target.js';
-import { client, deadPort, get, startRouter, startUpstream, testRoute, type Harness, type Upstream } from './helpers.js';
+import {
+  client,
+  deadPort,
+  get,
+  startRouter,
+  startUpstream,
+  testRoute,
+  type Harness,
+  type Upstream,
+} from './helpers.js';
 
 let harness: Harness | undefined;
 const upstreams: Upstream[] = [];
@@ -22,44 +31,74 @@ afterEach(async () => {
 describe('headers', () => {
   it('drops hop-by-hop request headers and sets X-Forwarded-*', () => {
     const raw = [
-      'Host', 'app.example.com:8080',
-      'Connection', 'keep-alive, X-Secret-Hop',
-      'Keep-Alive', 'timeout=5',
-      'X-Secret-Hop', '1',
-      'Transfer-Encoding', 'chunked',
-      'Expect', '100-continue',
-      'Upgrade', 'h2c',
-      'TE', 'trailers',
-      'Accept', 'text/html',
-      'Cookie', 'a=1',
-      'X-Forwarded-For', '6.6.6.6',
-      'X-Forwarded-Proto', 'https',
+      'Host',
+      'app.example.com:8080',
+      'Connection',
+      'keep-alive, X-Secret-Hop',
+      'Keep-Alive',
+      'timeout=5',
+      'X-Secret-Hop',
+      '1',
+      'Transfer-Encoding',
+      'chunked',
+      'Expect',
+      '100-continue',
+      'Upgrade',
+      'h2c',
+      'TE',
+      'trailers',
+      'Accept',
+      'text/html',
+      'Cookie',
+      'a=1',
+      'X-Forwarded-For',
+      '6.6.6.6',
+      'X-Forwarded-Proto',
+      'https',
     ];
     expect(upstreamHeaders(raw, '127.0.0.9', { proto: 'http', trustForwarded: false })).toEqual([
-      'Host', 'app.example.com:8080',
-      'Accept', 'text/html',
-      'Cookie', 'a=1',
-      'x-forwarded-for', '127.0.0.9',
-      'x-forwarded-proto', 'http',
-      'x-forwarded-host', 'app.example.com:8080',
+      'Host',
+      'app.example.com:8080',
+      'Accept',
+      'text/html',
+      'Cookie',
+      'a=1',
+      'x-forwarded-for',
+      '127.0.0.9',
+      'x-forwarded-proto',
+      'http',
+      'x-forwarded-host',
+      'app.example.com:8080',
     ]);
   });
 
   it('appends to X-Forwarded-* only when told to trust them', () => {
     const raw = ['Host', 'a', 'X-Forwarded-For', '10.0.0.1', 'X-Forwarded-Proto', 'https', 'X-Forwarded-Host', 'outer'];
     expect(upstreamHeaders(raw, '127.0.0.2', { proto: 'http', trustForwarded: true })).toEqual([
-      'Host', 'a',
-      'x-forwarded-for', '10.0.0.1, 127.0.0.2',
-      'x-forwarded-proto', 'https',
-      'x-forwarded-host', 'outer',
+      'Host',
+      'a',
+      'x-forwarded-for',
+      '10.0.0.1, 127.0.0.2',
+      'x-forwarded-proto',
+      'https',
+      'x-forwarded-host',
+      'outer',
     ]);
   });
 
   it('keeps Sec-WebSocket-* on an upgrade even when Connection lists them', () => {
     const raw = ['Host', 'a', 'Connection', 'Upgrade', 'Upgrade', 'websocket', 'Sec-WebSocket-Key', 'k'];
     expect(upstreamHeaders(raw, '127.0.0.1', { proto: 'http', trustForwarded: false }, { keepUpgrade: true })).toEqual([
-      'Host', 'a', 'Sec-WebSocket-Key', 'k',
-      'x-forwarded-for', '127.0.0.1', 'x-forwarded-proto', 'http', 'x-forwarded-host', 'a',
+      'Host',
+      'a',
+      'Sec-WebSocket-Key',
+      'k',
+      'x-forwarded-for',
+      '127.0.0.1',
+      'x-forwarded-proto',
+      'http',
+      'x-forwarded-host',
+      'a',
     ]);
   });
 
@@ -115,7 +154,11 @@ describe('bodies and errors', () => {
     const pool = client(harness.port('web'), 1);
     const { Readable } = await import('node:stream');
     const parts = ['alpha ', 'beta ', 'gamma'];
-    const answer = await pool.request({ path: '/echo', method: 'PUT', body: Readable.from(parts.map((p) => Buffer.from(p))) });
+    const answer = await pool.request({
+      path: '/echo',
+      method: 'PUT',
+      body: Readable.from(parts.map((p) => Buffer.from(p))),
+    });
     expect(await answer.body.text()).toBe('alpha beta gamma');
     expect(v1.seen.at(-1)?.headers['transfer-encoding']).toBe('chunked');
     await pool.close();
@@ -188,7 +231,9 @@ describe('retry when the connection never opened', () => {
       service.active = liveTarget;
       return original(...args);
     };
-    const server = http.createServer((req, res) => void service.handle(req, res, { proto: 'http', trustForwarded: false }));
+    const server = http.createServer(
+      (req, res) => void service.handle(req, res, { proto: 'http', trustForwarded: false }),
+    );
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const pool = client((server.address() as net.AddressInfo).port, 1);
     const answer = await pool.request({ path: '/echo', method: 'POST', body: 'once' });
@@ -229,7 +274,9 @@ describe('upgrades', () => {
     // Past the request drain deadline, still open: a tunnel is a stream.
     socket.write('-after');
     await waitFor('v1:hello-after');
-    expect(harness.router.services.get('web')!.retiring.size + (harness.router.services.get('web')!.previous ? 1 : 0)).toBe(1);
+    expect(
+      harness.router.services.get('web')!.retiring.size + (harness.router.services.get('web')!.previous ? 1 : 0),
+    ).toBe(1);
     socket.destroy();
     const pool = client(harness.port('web'), 1);
     expect((await get(pool)).text).toBe('v2');
@@ -238,7 +285,7 @@ describe('upgrades', () => {
 });
 
 describe('a refused upgrade', () => {
-  it('passes the app\'s answer on (status, headers, body)', async () => {
+  it("passes the app's answer on (status, headers, body)", async () => {
     harness = startRouter();
     const v1 = await up('v1');
     await harness.router.deploy(testRoute('web', v1.address));
@@ -276,12 +323,16 @@ describe('a refused upgrade', () => {
 });
 
 describe('a real WebSocket', () => {
-  it('opens through the front door (Node\'s own WebSocket client) and gets a message from the app', async () => {
+  it("opens through the front door (Node's own WebSocket client) and gets a message from the app", async () => {
     // The smallest WebSocket server: the handshake of RFC 6455, then one text frame.
     const server = http.createServer();
     server.on('upgrade', (req: http.IncomingMessage, socket: net.Socket) => {
-      const accept = createHash('sha1').update(`${req.headers['sec-websocket-key']}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
-      socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
+      const accept = createHash('sha1')
+        .update(`${req.headers['sec-websocket-key']}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`)
+        .digest('base64');
+      socket.write(
+        `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`,
+      );
       const text = Buffer.from(`hello from ${req.headers['x-forwarded-for']}`);
       socket.write(Buffer.concat([Buffer.from([0x81, text.length]), text]));
       socket.on('error', () => {});

@@ -17,10 +17,29 @@ beforeAll(() => {
   certs = mkdtempSync(join(tmpdir(), 'front-door-certs-'));
   for (const name of ['a.test', 'b.test']) {
     const { certFile, keyFile } = cert(name);
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2',
-      '-subj', `/CN=${name}`, '-addext', `subjectAltName=DNS:${name}`, '-keyout', keyFile, '-out', certFile,
-    ], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-days',
+        '2',
+        '-subj',
+        `/CN=${name}`,
+        '-addext',
+        `subjectAltName=DNS:${name}`,
+        '-keyout',
+        keyFile,
+        '-out',
+        certFile,
+      ],
+      { stdio: 'ignore' },
+    );
   }
 });
 afterAll(() => rmSync(certs, { recursive: true, force: true }));
@@ -28,11 +47,14 @@ afterAll(() => rmSync(certs, { recursive: true, force: true }));
 /** The CN of the certificate the front door presents for `servername` (none: no SNI). */
 function presented(port: number, servername?: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const socket = tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false, ...(servername ? { servername } : {}) }, () => {
-      const subject = socket.getPeerCertificate().subject;
-      socket.end();
-      resolve(String(subject?.CN));
-    });
+    const socket = tls.connect(
+      { host: '127.0.0.1', port, rejectUnauthorized: false, ...(servername ? { servername } : {}) },
+      () => {
+        const subject = socket.getPeerCertificate().subject;
+        socket.end();
+        resolve(String(subject?.CN));
+      },
+    );
     socket.on('error', reject);
   });
 }
@@ -51,8 +73,12 @@ describe('TLS', () => {
     const b = await startUpstream('b');
     ups.push(a, b);
     const [http, https] = [await freePort(), await freePort()];
-    await h.router.deploy(testRoute('app-a', a.address, { port: http, hosts: ['a.test'], tls: { ...cert('a.test'), port: https } }));
-    await h.router.deploy(testRoute('app-b', b.address, { port: http, hosts: ['b.test'], tls: { ...cert('b.test'), port: https } }));
+    await h.router.deploy(
+      testRoute('app-a', a.address, { port: http, hosts: ['a.test'], tls: { ...cert('a.test'), port: https } }),
+    );
+    await h.router.deploy(
+      testRoute('app-b', b.address, { port: http, hosts: ['b.test'], tls: { ...cert('b.test'), port: https } }),
+    );
     expect(await presented(https, 'a.test')).toBe('a.test');
     expect(await presented(https, 'b.test')).toBe('b.test');
     // No SNI: the port's default certificate (the first app's here, as none is the default host).
@@ -70,7 +96,10 @@ describe('TLS', () => {
     await pool.close();
     const status = h.router.status('app-a') as { certificateValidTo: string; listening: unknown };
     expect(Date.parse(status.certificateValidTo)).toBeGreaterThan(Date.now());
-    expect(status.listening).toEqual([{ proto: 'http', port: http }, { proto: 'https', port: https }]);
+    expect(status.listening).toEqual([
+      { proto: 'http', port: http },
+      { proto: 'https', port: https },
+    ]);
   });
 
   it('redirects plain HTTP to HTTPS when asked', async () => {
@@ -78,7 +107,13 @@ describe('TLS', () => {
     const a = await startUpstream('a');
     ups.push(a);
     const [http, https] = [await freePort(), await freePort()];
-    await h.router.deploy(testRoute('app-a', a.address, { port: http, hosts: ['a.test'], tls: { ...cert('a.test'), port: https, redirect: true } }));
+    await h.router.deploy(
+      testRoute('app-a', a.address, {
+        port: http,
+        hosts: ['a.test'],
+        tls: { ...cert('a.test'), port: https, redirect: true },
+      }),
+    );
     const pool = client(http, 1);
     const answer = await pool.request({ path: '/x?y=1', method: 'GET', headers: { host: 'a.test' } });
     expect(answer.statusCode).toBe(301);
@@ -96,9 +131,9 @@ describe('TLS', () => {
     await expect(h.router.deploy(testRoute('app-a', a.address, { tls: mixed }))).rejects.toThrow(
       /^app-a: certificate .*a\.test\.pem and key .*b\.test\.key cannot be used together: .*key values mismatch/,
     );
-    await expect(h.router.deploy(testRoute('app-a', a.address, { tls: { ...mixed, certFile: '/nope.pem' } }))).rejects.toThrow(
-      'app-a: cannot read certificate /nope.pem: ENOENT',
-    );
+    await expect(
+      h.router.deploy(testRoute('app-a', a.address, { tls: { ...mixed, certFile: '/nope.pem' } })),
+    ).rejects.toThrow('app-a: cannot read certificate /nope.pem: ENOENT');
     expect(a.healthChecks).toBe(0);
     expect(h.router.status(null)).toEqual({ apps: [], failed: [] });
   });
