@@ -192,7 +192,13 @@ describe('the drain', () => {
     const pool = client(harness.port('web'), 4);
     const slow = get(pool, '/slow?ms=600');
     await until(() => v1.seen.length === 1);
-    const result = await harness.router.deploy(testRoute('web', v2.address), { waitDrain: true });
+    const deploying = harness.router.deploy(testRoute('web', v2.address), { waitDrain: true });
+    // While it drains, status shows the old target and what is still running on it.
+    await until(() => harness.router.services.get('web')!.active?.address === v2.address);
+    expect((harness.router.status('web') as { retiring: unknown[] }).retiring).toEqual([
+      { address: v1.address, inflight: { requests: 1, streams: 0 } },
+    ]);
+    const result = await deploying;
     expect(result.drained).toEqual({ cutRequests: 0, cutStreams: 0 });
     expect(await slow).toMatchObject({ status: 200, text: 'v1 slow' });
     await pool.close();
