@@ -45,6 +45,9 @@ export class Listener {
         if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
         else socket.destroy();
       });
+      // Idle client connections stay open a minute (Node's default is 5 s): fewer reconnects for browsers and for
+      // a load balancer in front (nginx keeps them 75 s).
+      web.keepAliveTimeout = 60_000;
       server = web;
     }
     await new Promise<void>((resolve, reject) => {
