@@ -81,7 +81,6 @@ export class Router {
   /** Apps whose stored route could not be restored: kept (and saved back) with the reason. */
   readonly failed = new Map<string, { entry: unknown; error: string }>();
   private readonly listeners = new Map<number, Listener>();
-  private readonly tls = new Map<string, LoadedTls>();
   private readonly creating = new Map<string, Service>();
 
   constructor(private readonly options: RouterOptions) {}
@@ -178,7 +177,7 @@ export class Router {
     },
     secureContext: (key: number, servername: string): SecureContext | null => {
       const service = this.lookup(key, 'https', servername.toLowerCase());
-      return service ? (this.tls.get(service.name)?.context ?? null) : null;
+      return service?.tls?.context ?? null;
     },
   };
 
@@ -222,7 +221,7 @@ export class Router {
             claims(s.route).some((c) => c.proto === 'https' && this.listenerKey(c, s.name) === key),
           );
           const owner = owners.find((s) => s.route.hosts.length === 0) ?? owners[0];
-          listener.setDefaultCertificate(owner ? (this.tls.get(owner.name) ?? null) : null);
+          listener.setDefaultCertificate(owner?.tls ?? null);
         }
         continue;
       }
@@ -249,8 +248,7 @@ export class Router {
           beforeSwap: () => {
             const late = routeConflict(this.routes(), route);
             if (late) throw new DeployError(`${route.app}: ${late}`);
-            if (tls) this.tls.set(route.app, tls);
-            else this.tls.delete(route.app);
+            service.tls = tls;
             this.creating.delete(route.app);
             this.services.set(route.app, service);
             this.failed.delete(route.app);
@@ -321,7 +319,6 @@ export class Router {
     const service = this.service(app);
     return service.serial(async () => {
       this.services.delete(app);
-      this.tls.delete(app);
       await this.save();
       await this.syncListeners();
       await stopService(service);
@@ -331,7 +328,7 @@ export class Router {
 
   status(app: string | null): Record<string, unknown> {
     const describe = (s: Service): Record<string, unknown> => {
-      const tls = this.tls.get(s.name);
+      const tls = s.tls;
       return {
         ...s.status(),
         listening: claims(s.route).map((c) => ({ proto: c.proto, port: this.boundPort(c.port, c.proto, s.name) })),
@@ -444,7 +441,7 @@ export class Router {
           connectTimeoutMs: 5_000,
         });
         service.record('restored', `${route.target} from the state file`);
-        if (tls) this.tls.set(route.app, tls);
+        service.tls = tls;
         this.services.set(route.app, service);
         restored.push(route.app);
       } catch (err) {

@@ -2,10 +2,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { SecureContext } from 'node:tls';
 import type { HealthOptions, HealthWatch } from './health.js';
 import { rawPage, type PageKind } from './pages.js';
 import { send, Target, type Arrival } from './target.js';
+import type { LoadedTls } from './tls.js';
 
 export interface TlsOptions {
   certFile: string;
@@ -82,7 +82,8 @@ export class Service {
   previous: Baking | null = null;
   /** Replaced targets still draining; closed when their drain ends. */
   readonly retiring = new Set<Target>();
-  tlsContext: SecureContext | null = null;
+  /** The certificate and key this app's host names are served with (loaded and checked at deploy or restore). */
+  tls: LoadedTls | null = null;
   readonly events: AppEvent[] = [];
   private held = new Set<() => void>();
   private queue: Promise<unknown> = Promise.resolve();
