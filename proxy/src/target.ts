@@ -153,10 +153,6 @@ export class Target {
     return { requests, streams };
   }
 
-  get isClosed(): boolean {
-    return this.closed;
-  }
-
   /** Keep a flow (request, tunnel, TCP connection) counted until `done` is called. */
   track(kind: FlowKind, cut: () => void): { flow: Flow; done: () => void } {
     const flow: Flow = { kind, cut };
