@@ -3,7 +3,8 @@ import http from 'node:http';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Service } from '../src/service.js';
-import { downstreamHeaders, Target, upstreamHeaders } from '../src/target.js';
+import { rawPage } from '../src/pages.js';
+import { downstreamHeaders, rawHead, Target, upstreamHeaders } from '../src/target.js';
 import {
   client,
   deadPort,
@@ -114,6 +115,22 @@ describe('headers', () => {
         'content-length': '3',
       }),
     ).toEqual({ 'content-type': 'text/plain', 'set-cookie': ['a=1', 'b=2'], 'content-length': '3' });
+  });
+
+  it('writes raw response heads for sockets without a ServerResponse', () => {
+    expect(
+      rawHead(101, 'Switching Protocols', { upgrade: 'websocket', 'set-cookie': ['a=1', 'b=2'], gone: undefined }),
+    ).toBe('HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nset-cookie: a=1\r\nset-cookie: b=2\r\n\r\n');
+    expect(rawHead(401, 'Bad\r\nInjected: yes', {})).toBe('HTTP/1.1 401 BadInjected: yes\r\n\r\n');
+    const paused = rawPage('paused');
+    expect(paused.slice(0, paused.indexOf('\r\n\r\n')).split('\r\n')).toEqual([
+      'HTTP/1.1 503 Service Unavailable',
+      'content-type: text/html; charset=utf-8',
+      `content-length: ${Buffer.byteLength(paused.slice(paused.indexOf('\r\n\r\n') + 4))}`,
+      'cache-control: no-store',
+      'retry-after: 5',
+      'connection: close',
+    ]);
   });
 
   it('passes end-to-end headers both ways through a real request', async () => {
