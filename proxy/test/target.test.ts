@@ -12,6 +12,7 @@ import {
   startRouter,
   startUpstream,
   testRoute,
+  until,
   type Harness,
   type Upstream,
 } from './helpers.js';
@@ -179,6 +180,27 @@ describe('bodies and errors', () => {
     expect(await answer.body.text()).toBe('alpha beta gamma');
     expect(v1.seen.at(-1)?.headers['transfer-encoding']).toBe('chunked');
     await pool.close();
+  });
+
+  it('ends the upstream request when the client goes away (nothing left counted in flight)', async () => {
+    harness = startRouter();
+    const v1 = await up('v1');
+    await harness.router.deploy(testRoute('web', v1.address));
+    const service = harness.router.services.get('web')!;
+    // One client waiting for headers, one in the middle of a stream.
+    const waiting = net.connect(harness.port('web'), '127.0.0.1');
+    waiting.on('error', () => {});
+    waiting.write('GET /slow?ms=3000 HTTP/1.1\r\nHost: a\r\n\r\n');
+    const streaming = net.connect(harness.port('web'), '127.0.0.1');
+    streaming.on('error', () => {});
+    let got = '';
+    streaming.on('data', (d: Buffer) => (got += d.toString()));
+    streaming.write('GET /sse?n=100&every=50 HTTP/1.1\r\nHost: a\r\n\r\n');
+    await until(() => got.includes('data: v1 1'));
+    expect(service.active!.inflight()).toEqual({ requests: 1, streams: 1 });
+    waiting.destroy();
+    streaming.destroy();
+    await until(() => service.active!.inflight().requests + service.active!.inflight().streams === 0, 2_000);
   });
 
   it('answers 502 with its own page when the app refuses connections', async () => {
