@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { Router } from '../src/router.js';
 import { claims, hostName, routeConflict } from '../src/router.js';
 import { hostMatches } from '../src/tls.js';
@@ -129,11 +129,13 @@ describe('logs', () => {
   it('logs every app event, and one JSON line per request when asked', async () => {
     const logs: string[] = [];
     const access: string[] = [];
-    const { mkdtempSync } = await import('node:fs');
+    const { mkdtempSync, rmSync } = await import('node:fs');
     const { tmpdir } = await import('node:os');
     const { join } = await import('node:path');
+    const dir = mkdtempSync(join(tmpdir(), 'front-door-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     const router = new Router({
-      stateFile: join(mkdtempSync(join(tmpdir(), 'front-door-')), 'state.json'),
+      stateFile: join(dir, 'state.json'),
       listenHost: '127.0.0.1',
       log: (l) => logs.push(l),
       accessLog: (l) => access.push(l),
