@@ -349,7 +349,8 @@ describe('the bake window', () => {
     expect((await get(pool)).text).toBe('v2');
     const started = performance.now();
     expect(await harness.router.rollback('web')).toEqual({ app: 'web', target: v1.address });
-    expect(performance.now() - started).toBeLessThan(100);
+    // The bound for a rollback inside the window; the swap itself is a pointer move, the rest is the save.
+    expect(performance.now() - started).toBeLessThan(1_000);
     expect((await get(pool)).text).toBe('v1');
     // Nothing is kept any more: a second rollback has nothing to go back to.
     await expect(harness.router.rollback('web')).rejects.toThrow(
@@ -371,7 +372,8 @@ describe('the bake window', () => {
     await until(() => harness.router.services.get('web')!.active?.address === v2.address);
     const started = performance.now();
     expect(await harness.router.rollback('web')).toEqual({ app: 'web', target: v1.address });
-    expect(performance.now() - started).toBeLessThan(500);
+    // Well before the slow request (1.5 s) ends the drain the deploy waits for.
+    expect(performance.now() - started).toBeLessThan(1_000);
     // The deploy's drain ended when traffic went back to v1; the slow request finished on v1 all the same.
     expect((await deploying).drained).toEqual({ cutRequests: 0, cutStreams: 0 });
     expect((await slow).text).toBe('v1 slow');

@@ -39,7 +39,8 @@ describe('pause and resume', () => {
     await harness.router.resume('web');
     const answers = await Promise.all(held);
     expect(answers.map((a) => a.text)).toEqual(['v1', 'v1']);
-    expect(Date.now() - resumedAt).toBeLessThan(500);
+    // Released by the resume, not by the 5 s hold running out.
+    expect(Date.now() - resumedAt).toBeLessThan(2_000);
     await pool.close();
   });
 

@@ -49,7 +49,7 @@ describe('TCP ports', () => {
     const a = await echoServer('a');
     const b = await echoServer('b');
     servers.push(a, b);
-    const timing = { drainMs: 50, streamDrainMs: 800, bakeMs: 0 };
+    const timing = { drainMs: 50, streamDrainMs: 2_000, bakeMs: 0 };
     await h.router.deploy(testRoute('db', a.address, { kind: 'tcp', port: 0, timing }));
     // The gate's checks opened connections to a; nothing was sent through.
     const gateConnections = a.connections();
@@ -68,7 +68,7 @@ describe('TCP ports', () => {
     await until(() => old.text() === 'a:onethree');
     expect(a.connections()).toBe(gateConnections + 1);
     // At streamDrainMs it is cut.
-    await until(() => old.closed(), 3_000);
+    await until(() => old.closed(), 5_000);
     expect(fresh.closed()).toBe(false);
     fresh.socket.destroy();
   });
