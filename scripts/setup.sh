@@ -8,7 +8,7 @@
 #      (needs root on Debian; elsewhere, start your own engine first);
 #   3. the local base image busybox:1.36 the example app builds FROM (no registry needed), and node:24-slim,
 #      the front door's base (made offline from the node binary of step 1);
-#   3b. openssh-server, openssl and tmux (remote-engine and terminal tests), installed when missing (root on Debian);
+#   3b. openssh-server, openssl, tmux, docker-registry and apache2-utils (remote-engine, terminal and registry tests), installed when missing (root on Debian);
 #   4. the build in dist/ (an esbuild bundle).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -87,8 +87,11 @@ if ! docker image inspect node:24-slim >/dev/null 2>&1; then
   bash scripts/make-node-image.sh node:24-slim
 fi
 
-# --- 3b. tools for the remote-engine tests (sshd, openssl) and the terminal tests (tmux) ----------------
+# --- 3b. tools for the remote-engine tests (sshd, openssl), the terminal tests (tmux) and the registry tests
+#         (docker-registry, htpasswd from apache2-utils; run as plain processes by the tests, never as services) --
 missing_pkgs=()
+command -v docker-registry >/dev/null || missing_pkgs+=(docker-registry)
+command -v htpasswd >/dev/null || missing_pkgs+=(apache2-utils)
 [ -x /usr/sbin/sshd ] || missing_pkgs+=(openssh-server)
 command -v openssl >/dev/null || missing_pkgs+=(openssl)
 command -v tmux >/dev/null || missing_pkgs+=(tmux)
@@ -102,7 +105,7 @@ if [ ${#missing_pkgs[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing_pkgs[@]}" >&2 || { [ -z "$added_policy" ] || rm -f /usr/sbin/policy-rc.d; die "could not install ${missing_pkgs[*]}"; }
     [ -z "$added_policy" ] || rm -f /usr/sbin/policy-rc.d
   else
-    say "warning: ${missing_pkgs[*]} missing (needed by the remote-engine / terminal tests); install them"
+    say "warning: ${missing_pkgs[*]} missing (needed by the remote-engine, terminal and registry tests); install them"
   fi
 fi
 

@@ -156,7 +156,7 @@ export async function main(argv) {
     });
   }
   try {
-    if (opts.makeStore) console.log(JSON.stringify(makeStore(opts.makeStore.n, opts.makeStore.dir), null, 2));
+    if (opts.makeStore) console.log(JSON.stringify(await makeStore(opts.makeStore.n, opts.makeStore.dir), null, 2));
     else await bench(opts, ws);
   } catch (error) {
     log(`failed: ${error.message}`);

@@ -3,16 +3,9 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { DeployError } from '../core/errors.js';
 import { authKeyOf, hostOfAuthKey } from '../core/image-ref.js';
+import type { RegistryAuth } from './docker/engine/types.js';
 import { runAllowFailure } from './process.js';
 
-/** A registry's credentials, in the Engine API's AuthConfig shape (what X-Registry-Auth carries). */
-export interface RegistryAuth {
-  serveraddress: string;
-  username?: string;
-  password?: string;
-  /** An OAuth refresh token some registries give instead of a password (`docker login` keeps it). */
-  identitytoken?: string;
-}
 
 interface AuthEntry {
   auth?: string;

@@ -39,3 +39,21 @@ export function hostOfAuthKey(key: string): string {
 export function authKeyOf(registry: string): string {
   return registry === DOCKER_HUB ? DOCKER_HUB_AUTH_KEY : registry;
 }
+
+/** How registries and engines say a pull was refused for want of (good) credentials. */
+const REFUSED = /\b401\b|unauthorized|authentication required|no basic auth credentials|pull access denied|access to the resource is denied|insufficient_scope/i;
+
+/**
+ * The registry that refused a build's pull for want of credentials, from the build's failure and the registries its
+ * Dockerfile pulls from: the one the message names, else the only one that is not Docker Hub. null when the
+ * failure is not a refusal.
+ */
+export function refusedRegistry(failure: string, registries: readonly string[]): string | null {
+  if (!REFUSED.test(failure)) return null;
+  const named = registries.find((r) => failure.includes(r));
+  if (named) return named;
+  const url = /https?:\/\/([^/\s"]+)/.exec(failure);
+  if (url) return hostOfAuthKey(url[1]!);
+  const private_ = registries.filter((r) => r !== DOCKER_HUB);
+  return private_.length === 1 ? private_[0]! : registries.length === 1 ? registries[0]! : null;
+}

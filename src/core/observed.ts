@@ -49,6 +49,37 @@ export function observe(recorded: Pick<Deployment, 'status' | 'exitCode' | 'exit
   return { status: 'exited', exitCode: code, exitedAt: container?.finishedAt ?? recorded.exitedAt ?? now, why: how };
 }
 
+/** What a read-only command does about an app's current deployment, given what its engine shows. */
+export type CurrentCheck =
+  /** The listing says it is down: the time it exited takes an inspection (asked only when the state changed). */
+  | { kind: 'inspect' }
+  /** The record changes (written unless a deployment of the app moved in the meantime). */
+  | { kind: 'record'; observation: Observation }
+  /** The record is right, and was last checked long enough ago that the check is written. */
+  | { kind: 'mark-checked' }
+  | { kind: 'nothing' };
+
+/**
+ * Compares an app's current deployment with its container as the engine's listing shows it (null: none), and, once
+ * asked for, as an inspection shows it (undefined: not asked; null: it could not say). The record's "checked at" is
+ * written only every `checkedEveryMs` when nothing changed.
+ */
+export function checkCurrent(
+  recorded: Pick<Deployment, 'status' | 'exitCode' | 'exitedAt' | 'checkedAt'>,
+  listed: SeenContainer | null,
+  inspected: SeenContainer | null | undefined,
+  now: number,
+  checkedEveryMs: number,
+): CurrentCheck {
+  let observation = observe(recorded, listed, now);
+  if (observation?.status === 'exited' && listed) {
+    if (inspected === undefined) return { kind: 'inspect' };
+    if (inspected) observation = observe(recorded, inspected, now);
+  }
+  if (observation) return { kind: 'record', observation };
+  return recorded.checkedAt === null || now - recorded.checkedAt > checkedEveryMs ? { kind: 'mark-checked' } : { kind: 'nothing' };
+}
+
 /** The container's state as `deploy status` shows it: "running", "exited (137)", "restarting (1)", "gone". */
 export function describeContainer(c: SeenContainer | null): string {
   if (!c) return 'gone';

@@ -102,8 +102,9 @@ export class Samples {
         every.set(c, at);
         at += c.length;
       }
-      // summarize() reorders in place: give it a copy, so `every` stays whole for ALL.
-      out[key] = summarize(every.slice(start, at));
+      // summarize() reorders the key's own part in place: ALL's order statistics do not depend on the order, so
+      // no copy is needed (at 100,000 values, copies were a good part of deploy stats' time and garbage).
+      out[key] = summarize(every.subarray(start, at));
     }
     out[ALL] = summarize(every);
     return out;

@@ -18,6 +18,8 @@ import { buildLabels, imageRef } from '../core/names.js';
 import type { Context } from '../context.js';
 import { sanitize } from '../ui/sanitize.js';
 import type { Tracker } from './tracker.js';
+import { buildCredentials, pulledRegistries } from './build-credentials.js';
+import { DOCKER_HUB, refusedRegistry } from '../core/image-ref.js';
 import { contextArchive, contextPathOf, readIgnoreFile, resolveSubmodules, type ContextSource } from './build-context.js';
 
 /** Passes the build context through, freeing spent buffers every 8 MiB (see collectStreamGarbage). */
@@ -98,6 +100,7 @@ export async function buildImage(ctx: Context, engine: Engine, git: Git, tracker
     const { text, truncated } = tailText(output);
     ctx.store().saveLog(d.id, 'build', Buffer.from(redactValues(text, secrets)), truncated, ctx.now());
   };
+  let credentials: BuildOptions['credentials'];
   const run = async (builder: BuildOptions['builder']) => {
     const body = await context();
     return Promise.all([
@@ -113,6 +116,7 @@ export async function buildImage(ctx: Context, engine: Engine, git: Git, tracker
           noCache: d.config.noCache,
           pull: d.config.pull,
           secrets: buildSecrets,
+          credentials,
         },
         onOutput,
         ctx.signal,
@@ -122,6 +126,7 @@ export async function buildImage(ctx: Context, engine: Engine, git: Git, tracker
   };
   try {
     if (ignore?.error) throw new BuildFailure(`${ignore.file}: ${ignore.error}`);
+    credentials = await buildCredentials(ctx, git, src, d.config);
     let built;
     try {
       [built] = await run(engine.builds.builderFor(ctx.env));
@@ -170,10 +175,15 @@ export async function buildImage(ctx: Context, engine: Engine, git: Git, tracker
       for (const line of tail) r.info(r.colors.dim(`  ${sanitize(redactValues(line, secrets))}`));
     }
     const message = `The build of ${d.app} v${d.version} (${d.id}) failed: ${reason}`;
+    const refused = refusedRegistry(reason, credentials?.registries ?? (await pulledRegistries(git, src, d.config)));
     tracker.update(
       { status: 'failed', buildFinishedAt: ctx.now(), finishedAt: ctx.now(), error: { code: 'build_failed', message } },
       { type: 'failed', message: `build failed: ${reason}` },
     );
-    throw new DeployError('build_failed', message, { hint: `See the whole build output: deploy logs ${d.id} --build` });
+    throw new DeployError('build_failed', message, {
+      hint: refused
+        ? `The registry ${refused} refused the pull for want of credentials: log in (${refused === DOCKER_HUB ? 'docker login' : `docker login ${refused}`}) or set up its credential helper, then deploy again.`
+        : `See the whole build output: deploy logs ${d.id} --build`,
+    });
   }
 }

@@ -5,7 +5,7 @@ import type { ContainerState, ContainerSummary } from '../adapters/docker/engine
 import { formatAge } from '../core/duration.js';
 import { glanceContainers } from '../adapters/docker/glance.js';
 import { LABEL } from '../core/names.js';
-import { observe, type Observation } from '../core/observed.js';
+import { checkCurrent, type Observation } from '../core/observed.js';
 import type { CurrentState } from '../adapters/store/store.js';
 import type { Deployment } from '../core/types.js';
 import type { Context } from '../context.js';
@@ -187,26 +187,21 @@ async function compare(ctx: Context, engine: () => Promise<Engine>, listing: Con
       continue;
     }
     const summary = byId.get(d.id) ?? listing.find((c) => c.id === d.containerId) ?? null;
-    let inspected: ContainerState | null = null;
-    if (summary && options.inspect && !signal.aborted) inspected = await engine().then((e) => e.containers.inspect(summary.id)).catch(() => null);
-    out.seen.set(d.id, { summary, inspected });
-    let seen = summary && { state: summary.state, exitCode: summary.exitCode };
-    let observation = observe(d, seen, now);
-    if (observation?.status === 'exited' && summary) {
-      // The listing names the exit code; the time it exited takes an inspection (only when the state changed).
-      inspected ??= await engine().then((e) => e.containers.inspect(summary.id)).catch(() => null);
-      if (inspected) {
-        seen = { state: inspected.restarting ? 'restarting' : inspected.status, exitCode: inspected.exitCode };
-        observation = observe(d, { ...seen, finishedAt: inspected.finishedAt }, now);
-        out.seen.set(d.id, { summary, inspected });
-      }
+    let inspected: ContainerState | null | undefined = undefined;
+    // (An inspection that failed here is asked again if the state changed.)
+    if (summary && options.inspect && !signal.aborted) inspected = (await engine().then((e) => e.containers.inspect(summary.id)).catch(() => null)) ?? undefined;
+    const listed = summary && { state: summary.state, exitCode: summary.exitCode };
+    const seen = () => inspected && { state: inspected.restarting ? 'restarting' : inspected.status, exitCode: inspected.exitCode, finishedAt: inspected.finishedAt };
+    let check = checkCurrent(d, listed, seen(), now, CHECKED_WRITE_MS);
+    if (check.kind === 'inspect' && summary) {
+      inspected = await engine().then((e) => e.containers.inspect(summary.id)).catch(() => null);
+      check = checkCurrent(d, listed, seen(), now, CHECKED_WRITE_MS);
     }
-    if (!observation) {
-      if (d.checkedAt === null || now - d.checkedAt > CHECKED_WRITE_MS) checked.push(d.id);
-      continue;
-    }
-    const applied = record(ctx, d, observation, now, askedAt);
-    if (applied) out.changed.push({ deployment: applied, from: d.status, observation });
+    out.seen.set(d.id, { summary, inspected: inspected ?? null });
+    if (check.kind === 'mark-checked') checked.push(d.id);
+    if (check.kind !== 'record') continue;
+    const applied = record(ctx, d, check.observation, now, askedAt);
+    if (applied) out.changed.push({ deployment: applied, from: d.status, observation: check.observation });
   }
   store.markChecked(checked, now);
 }

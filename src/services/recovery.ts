@@ -4,7 +4,8 @@ import { stopGraceSeconds } from '../core/container-spec.js';
 import type { Engine } from '../adapters/docker/engine/engine.js';
 import { machineId, processAlive } from '../adapters/machine.js';
 import { isDeployError } from '../core/errors.js';
-import { imageRef, isUnproven, LABEL } from '../core/names.js';
+import { isUnproven, LABEL } from '../core/names.js';
+import { eventsToRead, planRecovery, restartCurrent } from '../core/recovery-plan.js';
 import { IN_PROGRESS, type Deployment } from '../core/types.js';
 import type { Context } from '../context.js';
 import { endpointForUrl } from './engines.js';
@@ -45,82 +46,84 @@ function markDeadWorkers(ctx: Context): Deployment[] {
 }
 
 /**
- * Cleans up after interrupted and failed deployments of an app on an engine. Run under the app's lock, so any
- * deployment still "in progress" there has no process working on it: it is marked interrupted; a container
- * it left is removed (its logs kept first) with its never-served image; and the app's current deployment, if
- * the interrupted switch-over had stopped it, is started again. Returns what it did, in words.
+ * Cleans up after interrupted and failed deployments of an app on an engine, as planRecovery decides
+ * (core/recovery-plan.ts). Run under the app's lock, so any deployment still "in progress" there has no process
+ * working on it: it is marked interrupted; a container it left is removed (its logs kept first) with its
+ * never-served image; and the app's current deployment, if the interrupted switch-over had stopped it, is started
+ * again. Returns what it did, in words.
  */
 export async function recoverApp(ctx: Context, engine: Engine, app: string): Promise<string[]> {
   const store = ctx.store();
   const url = engine.endpoint.url;
   const done: string[] = [];
-  for (const d of store.list({ app, statuses: IN_PROGRESS })) {
-    if (d.endpoint !== url) continue;
-    markInterrupted(ctx, d, 'no process was working on it');
-    done.push(`${who(d)} was left ${d.status}: marked interrupted`);
-  }
-  // Interrupted switch-overs that had begun stopping the deployment they replace (whose stop may still run).
-  const stopsInFlight = store
-    .list({ app, statuses: ['interrupted'] })
-    .filter((d) => d.endpoint === url && d.finishedAt !== null && !store.events(d.id).some((e) => e.type === 'recovered'))
-    .filter((d) => store.events(d.id).some((e) => e.type === 'stopping-old'));
-  for (const d of stopsInFlight) store.addEvent(d.id, ctx.now(), 'recovered', 'the recovery saw to the deployment it was replacing');
-  for (const d of store.list({ app, statuses: ['interrupted', 'failed'] })) {
-    if (d.endpoint !== url || !d.containerId) continue;
-    await keepLogs(engine, store, d, ctx.now());
-    await runtimeOn(engine).remove(d.containerId);
-    if (d.readyAt === null && d.image === imageRef(d.app, d.id)) await imagesOn(engine).remove(d.image).catch(() => false);
-    store.updateDeployment(d.id, { containerId: null });
-    store.addEvent(d.id, ctx.now(), 'cleaned', 'its container was removed by the recovery (logs kept)');
-    done.push(`removed the container ${d.containerName ?? d.containerId.slice(0, 12)} of ${who(d)} (its logs are kept)`);
-  }
-  // A container still named ".starting" under the app's lock has no process working on it: a deploy died before
-  // its gate passed, perhaps before it could even record the container's id. It never served; it goes.
-  for (const c of await runtimeOn(engine).list({ [LABEL.app]: app })) {
-    if (!isUnproven(c.name)) continue;
-    const id = c.labels[LABEL.id];
-    const d = id ? store.getDeployment(id) : null;
-    if (d && d.endpoint === url) await keepLogs(engine, store, { ...d, containerId: c.id }, ctx.now());
-    await runtimeOn(engine).remove(c.id);
-    if (d) {
-      if (IN_PROGRESS.includes(d.status)) markInterrupted(ctx, d, 'no process was working on it');
-      store.updateDeployment(d.id, { containerId: null });
-      store.addEvent(d.id, ctx.now(), 'cleaned', 'its container (never past its health gate) was removed by the recovery (logs kept)');
+  const inProgress = store.list({ app, statuses: IN_PROGRESS });
+  const interruptedOrFailed = store.list({ app, statuses: ['interrupted', 'failed'] });
+  const events = new Map(eventsToRead({ endpoint: url, inProgress, interruptedOrFailed }).map((id) => [id, store.events(id).map((e) => e.type)]));
+  const containers = await runtimeOn(engine).list({ [LABEL.app]: app });
+  const named = containers.flatMap((c) => (isUnproven(c.name) && c.labels[LABEL.id] ? (store.getDeployment(c.labels[LABEL.id] as string) ?? []) : []));
+  const plan = planRecovery({ endpoint: url, inProgress, interruptedOrFailed, events, containers, named, current: currentDeployment(ctx, app), runningOrStopped: store.list({ app, statuses: ['running', 'stopped'] }) });
+
+  for (const action of plan.actions) {
+    switch (action.kind) {
+      case 'mark-interrupted': {
+        const d = action.deployment;
+        markInterrupted(ctx, d, action.why);
+        done.push(`${who(d)} was left ${d.status}: marked interrupted`);
+        break;
+      }
+      case 'note-recovered':
+        store.addEvent(action.deployment.id, ctx.now(), 'recovered', 'the recovery saw to the deployment it was replacing');
+        break;
+      case 'remove-container': {
+        const d = action.deployment;
+        await keepLogs(engine, store, d, ctx.now());
+        await runtimeOn(engine).remove(d.containerId);
+        if (action.image) await imagesOn(engine).remove(action.image).catch(() => false);
+        store.updateDeployment(d.id, { containerId: null });
+        store.addEvent(d.id, ctx.now(), 'cleaned', 'its container was removed by the recovery (logs kept)');
+        done.push(`removed the container ${d.containerName ?? d.containerId.slice(0, 12)} of ${who(d)} (its logs are kept)`);
+        break;
+      }
+      case 'remove-unproven': {
+        const { container: c, deployment: d } = action;
+        if (d && action.keepLogs) await keepLogs(engine, store, { ...d, containerId: c.id }, ctx.now());
+        await runtimeOn(engine).remove(c.id);
+        if (d) {
+          if (action.markInterrupted) markInterrupted(ctx, d, action.why);
+          store.updateDeployment(d.id, { containerId: null });
+          store.addEvent(d.id, ctx.now(), 'cleaned', 'its container (never past its health gate) was removed by the recovery (logs kept)');
+        }
+        done.push(`removed the container ${c.name}, which never passed its health gate${d ? ` (${who(d)})` : ''}`);
+        break;
+      }
+      case 'make-current':
+        store.setCurrent(app, action.deployment.id, ctx.now());
+        break;
+      case 'retire': {
+        const { deployment: d, by: current } = action;
+        if (d.containerId) {
+          await runtimeOn(engine).stop(d.containerId, stopGraceSeconds(d.config));
+          await keepLogs(engine, store, d, ctx.now());
+          await runtimeOn(engine).remove(d.containerId);
+        }
+        store.updateDeployment(d.id, { status: 'superseded', containerId: null, supersededBy: current.id, rolledBack: current.kind === 'rollback' });
+        store.addEvent(d.id, ctx.now(), 'superseded', `replaced by v${current.version} (${current.id}); retired by the recovery`);
+        done.push(`retired ${who(d)}, which v${current.version} had replaced when its process died`);
+        break;
+      }
     }
-    done.push(`removed the container ${c.name}, which never passed its health gate${d ? ` (${who(d)})` : ''}`);
   }
-  let current = currentDeployment(ctx, app);
-  // Killed between passing its gate and being made current: it serves, so it is the current one.
-  const newest = store.list({ app, statuses: ['running'] }).find((d) => d.endpoint === url && d.readyAt !== null);
-  if (newest && current && newest.id !== current.id && newest.createdAt > current.createdAt) {
-    store.setCurrent(app, newest.id, ctx.now());
-    current = newest;
-  }
-  // Killed while retiring the deployment it replaced: the new one serves and is current; the old one is retired
-  // now, so that no two records of the app say running and a stale one is never started beside the real one.
-  for (const d of store.list({ app, statuses: ['running', 'stopped'] })) {
-    if (d.endpoint !== url || !current || d.id === current.id || d.createdAt > current.createdAt) continue;
-    if (d.containerId) {
-      await runtimeOn(engine).stop(d.containerId, stopGraceSeconds(d.config));
-      await keepLogs(engine, store, d, ctx.now());
-      await runtimeOn(engine).remove(d.containerId);
-    }
-    store.updateDeployment(d.id, { status: 'superseded', containerId: null, supersededBy: current.id, rolledBack: current.kind === 'rollback' });
-    store.addEvent(d.id, ctx.now(), 'superseded', `replaced by v${current.version} (${current.id}); retired by the recovery`);
-    done.push(`retired ${who(d)}, which v${current.version} had replaced when its process died`);
-  }
-  if (current?.status === 'running' && current.containerId && current.endpoint === url) {
-    const state = await runtimeOn(engine).inspect(current.containerId);
-    // A stop-first switch may have asked the engine to stop it, and the engine may still be at it (an app that
-    // ignores SIGTERM takes the whole stop timeout): starting it now would be undone by that stop. Stopping it
-    // ourselves waits for the stop in flight; then it is started.
-    if (state?.running && stopsInFlight.length > 0) {
-      await runtimeOn(engine).stop(current.containerId, stopGraceSeconds(current.config));
-      await runtimeOn(engine).start(current.containerId);
+  const current = plan.current;
+  if (current && plan.lookAt) {
+    const restart = restartCurrent(await runtimeOn(engine).inspect(plan.lookAt), plan.stopsInFlight);
+    if (restart === 'wait-then-start') {
+      // Stopping it ourselves waits for the stop in flight; then it is started.
+      await runtimeOn(engine).stop(plan.lookAt, stopGraceSeconds(current.config));
+      await runtimeOn(engine).start(plan.lookAt);
       store.addEvent(current.id, ctx.now(), 'restored', 'started again once the interrupted switch-over had stopped it');
       done.push(`started ${who(current)} again once the engine had finished stopping it for the interrupted switch-over`);
-    } else if (state && !state.running && !state.restarting) {
-      await runtimeOn(engine).start(current.containerId);
+    } else if (restart === 'start') {
+      await runtimeOn(engine).start(plan.lookAt);
       store.addEvent(current.id, ctx.now(), 'restored', 'started again: an interrupted switch-over had stopped it');
       done.push(`started ${who(current)} again: the interrupted switch-over had stopped it`);
     }

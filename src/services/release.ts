@@ -6,7 +6,7 @@ import type { ImageInfo } from '../adapters/docker/engine/types.js';
 import { DeployError } from '../core/errors.js';
 import { containerName, imageRef, unprovenName } from '../core/names.js';
 import type { SwitchStrategy } from '../core/plan.js';
-import { compensations, switchSteps, type Compensation, type SwitchStep } from '../core/switch-over.js';
+import { stepsOf, switchPlan } from '../core/switch-over.js';
 import { formatPort } from '../core/ports.js';
 import { redactValues } from '../core/redact.js';
 import type { DeployConfig, Deployment } from '../core/types.js';
@@ -17,6 +17,7 @@ import { currentDeployment } from './current.js';
 import { chooseGate, startGated } from './health.js';
 import { keepLogs, secretValues } from './keep-logs.js';
 import type { Tracker } from './tracker.js';
+import { runSwitchOver } from './traffic/run-switch-over.js';
 import { createAppContainer } from './volumes.js';
 
 /** Log lines of a failed container shown under the error. */
@@ -35,9 +36,10 @@ export function unpublishedPorts(config: DeployConfig, exposed: readonly string[
 }
 
 /**
- * Runs an image as the deployment's container and switches the app over to it: start (beside the old
- * one, or after stopping it when they share a host port), pass the health gate, then retire the old one.
- * Any failure removes the new container and leaves the old one serving.
+ * Runs an image as the deployment's container and switches the app over to it, as the switch-over plan says
+ * (core/switch-over.ts): start (beside the old one, or after stopping it when they share a host port), pass the
+ * health gate, then retire the old one. Any failure before the new one serves is undone as the plan says: the new
+ * container removed and the old one serving.
  */
 export async function release(ctx: Context, engine: Engine, tracker: Tracker, image: ImageInfo & { ref: string }, strategy: SwitchStrategy): Promise<Deployment> {
   const store = ctx.store();
@@ -46,8 +48,7 @@ export async function release(ctx: Context, engine: Engine, tracker: Tracker, im
   const current = currentDeployment(ctx, d.app);
   const replaces = current && current.id !== d.id ? current : null;
   // The plan's decision (start-first, or stop-first when the old one holds the same host port), made once.
-  const steps = switchSteps({ strategy, replacing: replaces?.status === 'running' });
-  const begun: SwitchStep[] = [];
+  const plan = switchPlan({ strategy, replaces: !replaces ? 'nothing' : replaces.status === 'running' && replaces.containerId ? 'serving' : 'idle' });
   const name = containerName(d.app, d.version, d.id);
   const secrets = secretValues(store, d);
 
@@ -67,42 +68,58 @@ export async function release(ctx: Context, engine: Engine, tracker: Tracker, im
   let oldEngine: Engine | null = null;
   try {
     oldEngine = replaces ? await engineFor(ctx, replaces.endpoint, engine) : null;
-    // Stop-first: the old one stops while the new one is created (creating binds no port). Once its stop has
-    // begun, a failure starts it again (starting one that never stopped does nothing).
-    const old = steps.includes('stop-old') && replaces?.containerId && oldEngine ? { d: replaces, id: replaces.containerId, engine: oldEngine } : null;
-    if (old) {
-      r.step(`Stopping v${old.d.version} first: it holds ${old.d.config.ports.map(formatPort).join(', ')}`);
-      // Recorded before the engine is asked: if this process dies now, the recovery knows a stop may be in flight.
-      tracker.event('stopping-old', `stopping v${old.d.version} (${old.d.id}) to free its ports`);
-      begun.push('stop-old');
-    }
-    begun.push('create-new');
-    const [creating, stopping] = await Promise.allSettled([
-      // The tag is unique to its build and never moves, and reads better than an id in `docker ps`.
-      createAppContainer(ctx, engine, d, image, unprovenName(name)).then((id) => {
-        // Recorded at once, so that a process killed during the stop leaves a container the recovery finds.
-        containerId = id;
-        tracker.update({ containerId: id });
-        return id;
-      }),
-      old ? runtimeOn(old.engine).stop(old.id, stopGraceSeconds(old.d.config)) : Promise.resolve(),
-    ]);
-    if (creating.status === 'rejected') throw creating.reason;
-    if (stopping.status === 'rejected') throw stopping.reason;
-    if (old) store.addEvent(old.d.id, ctx.now(), 'stopped', `stopped to free its ports for v${d.version}`);
-    const created = creating.value;
-    begun.push('gate-new');
-    await startGated(ctx, runtimeOn(engine), d, created, target, {
-      secrets,
-      onStarted: () => tracker.update({ startedAt: ctx.now() }, { type: 'started', message: `container ${created.slice(0, 12)} started` }),
+    // The plan names the old release's steps only when there is one (stop-old only when it runs with a container).
+    const replaced = replaces && oldEngine ? { d: replaces, engine: oldEngine } : null;
+    const old = () => {
+      if (!replaced) throw new Error('the switch-over plan acts on a release it replaces, and there is none');
+      return replaced;
+    };
+    await runSwitchOver(plan, {
+      steps: {
+        'stop-old': async () => {
+          const o = old();
+          r.step(`Stopping v${o.d.version} first: it holds ${o.d.config.ports.map(formatPort).join(', ')}`);
+          // Recorded before the engine is asked: if this process dies now, the recovery knows a stop may be in flight.
+          tracker.event('stopping-old', `stopping v${o.d.version} (${o.d.id}) to free its ports`);
+          await runtimeOn(o.engine).stop(o.d.containerId as string, stopGraceSeconds(o.d.config));
+          store.addEvent(o.d.id, ctx.now(), 'stopped', `stopped to free its ports for v${d.version}`);
+        },
+        'create-new': async () => {
+          // The tag is unique to its build and never moves, and reads better than an id in `docker ps`.
+          const id = await createAppContainer(ctx, engine, d, image, unprovenName(name));
+          // Recorded at once, so that a process killed during the stop leaves a container the recovery finds.
+          containerId = id;
+          tracker.update({ containerId: id });
+        },
+        'gate-new': async () => {
+          const created = containerId as string;
+          await startGated(ctx, runtimeOn(engine), d, created, target, {
+            secrets,
+            onStarted: () => tracker.update({ startedAt: ctx.now() }, { type: 'started', message: `container ${created.slice(0, 12)} started` }),
+          });
+        },
+        // Proven: the engine is told first (its name loses ".starting"), then the store, in one write retried while
+        // another process holds the store; if either cannot be done, the switch is undone rather than left half told.
+        'prove-new': async () => {
+          await runtimeOn(engine).rename(containerId as string, name);
+          await recordServing(ctx, tracker);
+        },
+        'retire-old': () => retire(ctx, old().engine, old().d, d, stepsOf(plan).includes('stop-old')),
+      },
+      compensations: {
+        'remove-new': () => removeNew(ctx, engine, tracker, containerId, secrets),
+        'start-old': () => startOld(ctx, old(), d),
+      },
+      // The failure itself is reported once, where the command ends (main); the compensations say what it leaves.
+      failed: () => r.stopSpinner(),
+      // The new deployment serves now, whatever happens to the old one: a failure to retire it is a warning.
+      warn: (_step, error) => {
+        const o = old().d;
+        r.warn(`${d.app} v${d.version} serves, but v${o.version} (${o.id}) could not be retired: ${(error as Error).message}. Stop it with: deploy stop ${o.id}`);
+      },
     });
-    // Proven: the engine is told first (its name loses ".starting"), then the store, in one write retried while
-    // another process holds the store; if either cannot be done, the switch is undone rather than left half told.
-    begun.push('prove-new');
-    await runtimeOn(engine).rename(created, name);
-    await recordServing(ctx, tracker);
   } catch (error) {
-    await undo(ctx, engine, tracker, compensations(begun), containerId, replaces && oldEngine ? { d: replaces, engine: oldEngine } : null, secrets);
+    r.stopSpinner();
     // An image this deployment built and that never served goes too: every image left on the engine then
     // belongs to a deployment that served (what `deploy sync` relies on), and no broken build lingers.
     if (image.ref === imageRef(d.app, d.id)) await imagesOn(engine).remove(image.ref).catch(() => false);
@@ -127,17 +144,6 @@ export async function release(ctx: Context, engine: Engine, tracker: Tracker, im
       throw new DeployError(error.code, `${error.message}.`, { hint: error.hint, details: error.details, cause: error });
     }
     throw error;
-  }
-
-  const replaced = replaces;
-  if (replaced) {
-    // The new deployment serves now, whatever happens to the old one: a failure here is a warning.
-    begun.push('retire-old');
-    try {
-      await retire(ctx, oldEngine ?? (await engineFor(ctx, replaced.endpoint, engine)), replaced, d, begun.includes('stop-old'));
-    } catch (error) {
-      r.warn(`${d.app} v${d.version} serves, but v${replaced.version} (${replaced.id}) could not be retired: ${(error as Error).message}. Stop it with: deploy stop ${replaced.id}`);
-    }
   }
   tracker.update({ finishedAt: ctx.now() });
   return d;
@@ -168,47 +174,38 @@ async function recordServing(ctx: Context, tracker: Tracker): Promise<void> {
 }
 
 /**
- * After a failed start or gate: keep the new container's logs and show their end, remove it, and start
- * the old one again if it was stopped for the switch. Best effort; never throws over the real failure.
+ * Undoes create-new after a later step failed: keeps the new container's logs and shows their end, then removes
+ * it. Best effort; never throws over the real failure.
  */
-async function undo(
-  ctx: Context,
-  engine: Engine,
-  tracker: Tracker,
-  undoing: readonly Compensation[],
-  containerId: string | null,
-  old: { d: Deployment; engine: Engine } | null,
-  secrets: string[],
-): Promise<void> {
+async function removeNew(ctx: Context, engine: Engine, tracker: Tracker, containerId: string | null, secrets: string[]): Promise<void> {
+  if (containerId === null) return;
   const r = ctx.reporter;
   const d = tracker.deployment;
-  // The failure itself is reported once, where the command ends (main); here only what it leaves behind.
-  r.stopSpinner();
-  const removeNew = undoing.includes('remove-new') && containerId !== null;
-  const lines = removeNew ? await keepLogs(engine, ctx.store(), d, ctx.now()) : [];
+  const lines = await keepLogs(engine, ctx.store(), d, ctx.now());
   const tail = lines.slice(-FAILED_TAIL);
   if (tail.length > 0) {
     r.info(r.colors.dim(`Last ${tail.length} log lines of ${d.containerName}:`));
     for (const l of tail) r.info(r.colors.dim(`  ${l.stream === 'stderr' ? 'err' : 'out'} | ${sanitize(redactValues(l.message, secrets))}`));
   }
-  if (removeNew && containerId) {
-    try {
-      await runtimeOn(engine).remove(containerId);
-      tracker.update({ containerId: null });
-    } catch (error) {
-      r.warn(`Could not remove container ${containerId.slice(0, 12)}: ${(error as Error).message}`);
-    }
+  try {
+    await runtimeOn(engine).remove(containerId);
+    tracker.update({ containerId: null });
+  } catch (error) {
+    r.warn(`Could not remove container ${containerId.slice(0, 12)}: ${(error as Error).message}`);
   }
-  const stopped = undoing.includes('start-old') ? old : null;
-  if (stopped?.d.containerId) {
-    try {
-      r.step(`Starting v${stopped.d.version} again`);
-      await runtimeOn(stopped.engine).start(stopped.d.containerId);
-      r.done(`v${stopped.d.version} (${stopped.d.id}) is serving again`);
-      ctx.store().addEvent(stopped.d.id, ctx.now(), 'restored', `started again after v${d.version} failed`);
-    } catch (error) {
-      r.fail(`Could not start v${stopped.d.version} again: ${(error as Error).message}. Run: deploy start ${stopped.d.id}`);
-    }
+}
+
+/** Undoes stop-old after a later step failed: the old release is started again. Never throws over the real failure. */
+async function startOld(ctx: Context, old: { d: Deployment; engine: Engine }, by: Deployment): Promise<void> {
+  const r = ctx.reporter;
+  if (!old.d.containerId) return;
+  try {
+    r.step(`Starting v${old.d.version} again`);
+    await runtimeOn(old.engine).start(old.d.containerId);
+    r.done(`v${old.d.version} (${old.d.id}) is serving again`);
+    ctx.store().addEvent(old.d.id, ctx.now(), 'restored', `started again after v${by.version} failed`);
+  } catch (error) {
+    r.fail(`Could not start v${old.d.version} again: ${(error as Error).message}. Run: deploy start ${old.d.id}`);
   }
 }
 

@@ -2,43 +2,34 @@ import { createServer, type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT_CODES } from '../../src/core/errors.js';
 import type { PublicRecord } from '../../src/core/record-view.js';
-import { cli, tempHome } from '../helpers/cli.js';
-import { containersOf, fetchText, freePort, removeApps, testApp } from '../helpers/docker.js';
-import { TempRepo, webApp } from '../helpers/git-repo.js';
+import { appFixture, type AppFixture } from '../helpers/app-fixture.js';
+import { containersOf, fetchText, freePort } from '../helpers/docker.js';
 import { fault } from './fault.js';
 
 describe('the app misbehaves', () => {
-  const home = tempHome();
-  const repo = new TempRepo();
-  const app = testApp('bad');
-  let port = 0;
+  // One good deployment for every case: each bad release is reverted after its case, and the good one must still serve.
+  let f: AppFixture;
   let good: PublicRecord;
-  const run = (...args: string[]) => cli(args, { cwd: repo.dir, env: { DEPLOY_HOME: home.dir } });
 
   /** Commits a bad release, deploys it, and checks the good one still serves and nothing is left behind. */
   async function deployBad(message: string, files: Record<string, string>, ...args: string[]) {
-    repo.commit(message, files);
+    f.repo.commit(message, files);
     const started = Date.now();
-    const r = await run('deploy', '--json', ...args);
+    const r = await f.run('deploy', '--json', ...args);
     const took = Date.now() - started;
-    repo.git('revert', '--no-edit', 'HEAD');
-    expect(await fetchText(port)).toBe('good');
-    expect(containersOf(app)).toEqual([{ name: good.containerName, state: 'running' }]);
+    f.repo.git('revert', '--no-edit', 'HEAD');
+    expect(await fetchText(f.port)).toBe('good');
+    expect(containersOf(f.app)).toEqual([{ name: good.containerName, state: 'running' }]);
     expect(r.stderr).not.toMatch(/^\s+at /m);
     return { ...r, took };
   }
 
   beforeAll(async () => {
-    port = await freePort();
-    repo.commit('good', webApp('good', { deployJson: { app, ports: [`127.0.0.1:${port}:8080`], healthCheck: { path: '/', timeout: '20s' } } }));
-    good = (await run('deploy', '--json')).json<PublicRecord>();
+    f = await appFixture({ prefix: 'bad', body: 'good', deployJson: { healthCheck: { path: '/', timeout: '20s' } } });
+    good = await f.deploy();
     expect(good.status).toBe('running');
   });
-  afterAll(() => {
-    removeApps([app]);
-    repo.remove();
-    home.remove();
-  });
+  afterAll(() => f?.remove());
 
   it('exits at once', async ({ task }) => {
     const report = fault(task, `health check failed (exit ${EXIT_CODES.health_failed}) at once; previous serving`);
@@ -73,7 +64,7 @@ describe('the app misbehaves', () => {
     expect(r.code).toBe(EXIT_CODES.health_failed);
     expect(r.stderr).toContain('the last word');
     const id = r.json<PublicRecord>().id;
-    const kept = await run('logs', id, '--tail', 'all', '--json');
+    const kept = await f.run('logs', id, '--tail', 'all', '--json');
     expect(kept.code).toBe(0);
     expect(Buffer.byteLength(kept.stdout)).toBeLessThan(1.6 * 1024 * 1024);
     expect(kept.stderr).toContain('only its last 1 MiB was kept');

@@ -1,23 +1,16 @@
 import { execFileSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { PublicRecord } from '../../src/core/record-view.js';
-import { cli, tempHome } from '../helpers/cli.js';
-import { removeApps, testApp } from '../helpers/docker.js';
-import { TempRepo } from '../helpers/git-repo.js';
+import { appWorkspace } from '../helpers/workspace.js';
 import { fault } from './fault.js';
 
 const ENV_SENTINEL = 'D0TENV-secret-91c2e7';
 const KEY_SENTINEL = 'PEMKEY-secret-3f8a10';
 
 describe('committed secrets listed in .dockerignore', () => {
-  const home = tempHome();
-  const repo = new TempRepo();
-  const app = testApp('dign');
-  afterAll(() => {
-    removeApps([app]);
-    repo.remove();
-    home.remove();
-  });
+  const w = appWorkspace('dign');
+  const { repo, app } = w;
+  afterAll(() => w.remove());
 
   it('never reach the image: not in its files, not in any layer', async ({ task }) => {
     const report = fault(task, '.env and secrets/key.pem are committed and listed in .dockerignore: absent from every layer');
@@ -30,7 +23,7 @@ describe('committed secrets listed in .dockerignore', () => {
       'app.sh': 'echo APPMARK-7d1e\n',
     });
     // The default builder (BuildKit on this engine).
-    const r = await cli(['deploy', '--json'], { cwd: repo.dir, env: { DEPLOY_HOME: home.dir } });
+    const r = await w.run('deploy', '--json');
     expect(r.code, r.stderr).toBe(0);
     const image = r.json<PublicRecord>().image as string;
     const files = execFileSync('docker', ['run', '--rm', '--network', 'none', image, 'find', '/app'], { encoding: 'utf8' });

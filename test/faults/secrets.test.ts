@@ -1,62 +1,52 @@
-import { execFileSync, spawn } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
 import type { PublicRecord } from '../../src/core/record-view.js';
-import { Store } from '../../src/adapters/store/store.js';
-import { BIN, runBin } from '../helpers/process.js';
-import { cli, tempHome } from '../helpers/cli.js';
-import { fetchText, freePort, removeApps, testApp } from '../helpers/docker.js';
-import { TempRepo, webApp } from '../helpers/git-repo.js';
+import { appForTest, type AppFixture, type AppOptions } from '../helpers/app-fixture.js';
+import { fetchText } from '../helpers/docker.js';
+import { readStore, storePath } from '../helpers/store.js';
 import { fault } from './fault.js';
 
 const SENTINEL = 'S3NT1NEL-secret-4c9e1f';
 const FROM_ENV = 'FR0M-ENV-secret-77ab';
 
-describe('secrets never leak', () => {
-  const home = tempHome();
-  const repo = new TempRepo();
-  const app = testApp('sec');
-  let port = 0;
+/** The app the cases deploy: it says how long its token is, and prints the token when told to fail. */
+const SECRETIVE: AppOptions = {
+  prefix: 'sec',
+  body: 'hello',
+  start: 'echo "token length ${#API_TOKEN}"\n[ -n "$FAIL_WITH_SECRET" ] && { echo "oops: $API_TOKEN"; exit 1; }\nexec httpd -f -p 8080 -h /www\n',
+};
+
+/** The CLI in the app's repository, everything it prints kept, to be searched for the secrets afterwards. */
+function recording(f: AppFixture) {
   const outputs: string[] = [];
-  const env = { DEPLOY_HOME: home.dir };
   const run = async (args: string[], extra: Record<string, string> = {}, input?: string) => {
-    const r = await cli(args, { cwd: repo.dir, env: { ...env, ...extra }, ...(input !== undefined ? { input } : {}) });
+    const r = await f.cli(args, { env: extra, ...(input !== undefined ? { input } : {}) });
     outputs.push(r.stdout, r.stderr);
     return r;
   };
+  return { outputs, run };
+}
 
-  beforeAll(async () => {
-    port = await freePort();
-    repo.commit('app', webApp('hello', {
-      start: 'echo "token length ${#API_TOKEN}"\n[ -n "$FAIL_WITH_SECRET" ] && { echo "oops: $API_TOKEN"; exit 1; }\nexec httpd -f -p 8080 -h /www\n',
-      deployJson: { app, ports: [`127.0.0.1:${port}:8080`], healthCheck: { path: '/' } },
-    }));
-  });
-  afterAll(() => {
-    removeApps([app]);
-    repo.remove();
-    home.remove();
-  });
-
+describe('secrets never leak', () => {
   it('reaches the container only: not outputs, JSON, records, logs the tool writes, errors, argv, labels or image layers', async ({ task }) => {
     const report = fault(task, 'the sentinel appears in the container environment and nowhere else');
+    const f = await appForTest(SECRETIVE);
+    const { outputs, run } = recording(f);
+    const app = f.app;
     // Given without ever being on a command line: from stdin, and from the environment.
     expect((await run(['config', 'set', 'API_TOKEN', '--secret', '--app', app], {}, `${SENTINEL}\n`)).code).toBe(0);
-    const d = spawn(process.execPath, [BIN, 'deploy', '--json', '--verbose', '--secret', 'EXTRA_TOKEN'], { cwd: repo.dir, env: { PATH: process.env.PATH, HOME: process.env.HOME, CI: 'true', ...env, EXTRA_TOKEN: FROM_ENV } });
-    let out = '';
-    d.stdout.on('data', (b: Buffer) => (out += b.toString()));
-    d.stderr.on('data', (b: Buffer) => (out += b.toString()));
+    const { done } = f.startBin(['deploy', '--json', '--verbose', '--secret', 'EXTRA_TOKEN'], { env: { EXTRA_TOKEN: FROM_ENV } });
     // Every process on the machine, while the deploy runs: no argument list holds a secret.
     const argvs: string[] = [];
-    const exited = new Promise((r) => d.on('close', r));
     for (let i = 0; i < 20; i++) {
       argvs.push(execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }));
       await new Promise((r) => setTimeout(r, 50));
     }
-    await exited;
-    outputs.push(out);
-    const record = JSON.parse(out.slice(out.indexOf('{\n'), out.lastIndexOf('}') + 1)) as PublicRecord;
+    const deployed = await done;
+    outputs.push(deployed.stdout, deployed.stderr);
+    const record = JSON.parse(deployed.stdout) as PublicRecord;
     expect(record.status).toBe('running');
-    expect(await fetchText(port)).toBe('hello');
+    expect(await fetchText(f.port)).toBe('hello');
 
     // The container has them: that is where they belong.
     const containerEnv = execFileSync('docker', ['inspect', '--format', '{{json .Config.Env}}', record.containerName as string], { encoding: 'utf8' });
@@ -102,15 +92,20 @@ describe('secrets never leak', () => {
 
   it('keeps the store and settings private: 0600 files in a 0700 directory', async ({ task }) => {
     const report = fault(task, 'deploy.db and config.json are 0600, their directory 0700');
+    const f = await appForTest(SECRETIVE);
+    const { run } = recording(f);
+    // A secret in the store, a setting in config.json.
+    expect((await run(['config', 'set', 'API_TOKEN', '--secret', '--app', f.app], {}, `${SENTINEL}\n`)).code).toBe(0);
     expect((await run(['config', 'set', 'X=1', '--global'])).code).toBe(0);
-    const modes = execFileSync('stat', ['-c', '%a %n', home.dir, `${home.dir}/deploy.db`, `${home.dir}/config.json`], { encoding: 'utf8' }).trim().split('\n');
+    const modes = execFileSync('stat', ['-c', '%a %n', f.home.dir, storePath(f.home.dir), `${f.home.dir}/config.json`], { encoding: 'utf8' }).trim().split('\n');
     expect(modes.map((l) => l.split(' ')[0])).toEqual(['700', '600', '600']);
     report(modes.join('; '));
   });
 
   it('never prints a secret given with --env KEY=VALUE back, even in an error', async ({ task }) => {
     const report = fault(task, 'a bad value is refused without echoing other values');
-    const r = await runBin(['deploy', '--env', `GOOD=${SENTINEL}`, '--env', 'BAD KEY=x'], { cwd: repo.dir, env });
+    const f = await appForTest(SECRETIVE);
+    const r = await f.startBin(['deploy', '--env', `GOOD=${SENTINEL}`, '--env', 'BAD KEY=x']).done;
     expect(r.code).toBe(2);
     expect(r.stdout + r.stderr).not.toContain(SENTINEL);
     report(`exit ${r.code}: ${r.stderr.split('\n')[0]}`);
@@ -118,6 +113,9 @@ describe('secrets never leak', () => {
 
   it('stays secret when a later deploy sets it with -e, in every view, label and image label', async ({ task }) => {
     const report = fault(task, 'API_TOKEN set with -e over a stored secret is masked in inspect, ls --json and labels');
+    const f = await appForTest(SECRETIVE);
+    const { run } = recording(f);
+    expect((await run(['config', 'set', 'API_TOKEN', '--secret', '--app', f.app], {}, `${SENTINEL}\n`)).code).toBe(0);
     const plain = 'PL41N-but-secret-5d2e';
     const r = await run(['deploy', '--json', '-e', `API_TOKEN=${plain}`]);
     expect(r.code, r.stderr).toBe(0);
@@ -132,9 +130,11 @@ describe('secrets never leak', () => {
 
   it("masks the app's secret values in every log the tool shows: live, --json, kept copies", async ({ task }) => {
     const report = fault(task, 'an app that prints its secret: deploy logs (live, --json, kept) shows ********');
+    const f = await appForTest(SECRETIVE);
+    const { run } = recording(f);
     const printing = 'PR1NTED-secret-a17c';
-    expect((await run(['config', 'set', 'PRINTED', '--secret', '--app', app], {}, `${printing}\n`)).code).toBe(0);
-    repo.commit('prints', { 'start.sh': 'echo "my secret is $PRINTED"\necho "err $PRINTED" >&2\nexec httpd -f -p 8080 -h /www\n' });
+    expect((await run(['config', 'set', 'PRINTED', '--secret', '--app', f.app], {}, `${printing}\n`)).code).toBe(0);
+    f.repo.commit('prints', { 'start.sh': 'echo "my secret is $PRINTED"\necho "err $PRINTED" >&2\nexec httpd -f -p 8080 -h /www\n' });
     const first = (await run(['deploy', '--json'])).json<PublicRecord>();
     expect(first.status).toBe('running');
     const live = await run(['logs', first.id]);
@@ -143,15 +143,13 @@ describe('secrets never leak', () => {
     expect(live.stderr).toContain('err ********');
     expect(json.stdout).toContain('my secret is ********');
     // Superseded: its container goes, and the kept copy is what logs shows.
-    repo.commit('after', { 'index.html': 'after\n' });
+    f.repo.commit('after', { 'index.html': 'after\n' });
     expect((await run(['deploy', '--json'])).code).toBe(0);
     const kept = await run(['logs', first.id]);
     expect(kept.stderr).toContain('the kept copy');
     expect(kept.stdout).toContain('my secret is ********');
     // The kept copy in the store is masked too, not only what is shown.
-    const store = Store.open(`${home.dir}/deploy.db`);
-    const copy = store.getLog(first.id, 'runtime');
-    store.close();
+    const copy = readStore(f.home.dir, (store) => store.getLog(first.id, 'runtime'));
     expect(copy?.content.toString('utf8')).toContain('my secret is ********');
     expect(copy?.content.toString('utf8')).not.toContain(printing);
     expect([live.stdout, live.stderr, json.stdout, kept.stdout].join('\n')).not.toContain(printing);

@@ -1,16 +1,15 @@
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PublicRecord } from '../../src/core/record-view.js';
-import { cli, tempHome } from '../helpers/cli.js';
-import { freePort, removeApps, testApp } from '../helpers/docker.js';
-import { TempRepo, webApp } from '../helpers/git-repo.js';
+import { freePort } from '../helpers/docker.js';
+import { webApp } from '../helpers/git-repo.js';
+import { appWorkspace } from '../helpers/workspace.js';
 import { fault } from './fault.js';
 
 describe('what an archive of the commit cannot ship', () => {
-  const home = tempHome();
-  const repo = new TempRepo();
-  const lib = new TempRepo();
-  const app = testApp('unship');
+  const w = appWorkspace('unship');
+  const { repo, app } = w;
+  const lib = w.newRepo();
 
   beforeAll(async () => {
     const port = await freePort();
@@ -23,16 +22,11 @@ describe('what an archive of the commit cannot ship', () => {
       'assets/model.bin': 'version https://git-lfs.github.com/spec/v1\noid sha256:4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393\nsize 12345\n',
     });
   });
-  afterAll(() => {
-    removeApps([app]);
-    repo.remove();
-    lib.remove();
-    home.remove();
-  });
+  afterAll(() => w.remove());
 
   it('deploys with the submodule\'s files, and warns naming the LFS pointer files', async ({ task }) => {
     const report = fault(task, 'the submodule shipped with its files (no warning); a warning that names assets/model.bin (an LFS pointer); the deploy goes ahead');
-    const r = await cli(['deploy', '--json'], { cwd: repo.dir, env: { DEPLOY_HOME: home.dir } });
+    const r = await w.run('deploy', '--json');
     expect(r.code, r.stderr).toBe(0);
     const d = r.json<PublicRecord>();
     expect(d.status).toBe('running');
@@ -44,9 +38,8 @@ describe('what an archive of the commit cannot ship', () => {
 });
 
 describe('a commit with a huge subject (2 MB)', () => {
-  const home = tempHome();
-  const repo = new TempRepo();
-  const app = testApp('subj');
+  const w = appWorkspace('subj');
+  const { home, repo, app } = w;
 
   beforeAll(async () => {
     const port = await freePort();
@@ -58,15 +51,11 @@ describe('a commit with a huge subject (2 MB)', () => {
     repo.write({ 'index.html': 'huge\n' });
     repo.git('commit', '-qa', '-F', message);
   });
-  afterAll(() => {
-    removeApps([app]);
-    repo.remove();
-    home.remove();
-  });
+  afterAll(() => w.remove());
 
   it('deploys: its labels stay within what the engine accepts, and the store keeps the whole subject', async ({ task }) => {
     const report = fault(task, 'exit 0 (labels cut to 1,000 characters); the record keeps all 2 MiB of the subject');
-    const r = await cli(['deploy', '--json'], { cwd: repo.dir, env: { DEPLOY_HOME: home.dir } });
+    const r = await w.run('deploy', '--json');
     expect(r.code, r.stderr.slice(0, 2000)).toBe(0);
     const d = r.json<PublicRecord>();
     expect(d.status).toBe('running');

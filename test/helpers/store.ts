@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Store } from '../../src/adapters/store/store.js';
+import { DeployError } from '../../src/core/errors.js';
 import type { Deployment } from '../../src/core/types.js';
 
 export function storePath(home: string): string {
@@ -35,14 +36,29 @@ export function newestOf(home: string, app: string): Newest | undefined {
   });
 }
 
-/** Waits (bounded) until the app's newest deployment satisfies `until`, and returns it. */
+/** The newest deployment, or why the store cannot be read yet: a store the command under test is still making. */
+function newestOrWhyNot(home: string, app: string): { newest: Newest | undefined; unready: string | null } {
+  try {
+    return { newest: newestOf(home, app), unready: null };
+  } catch (error) {
+    if (!(error instanceof DeployError && error.code === 'store')) throw error;
+    return { newest: undefined, unready: error.message };
+  }
+}
+
+/**
+ * Waits (bounded) until the app's newest deployment satisfies `until`, and returns it. A store the command under
+ * test is still making (its file there, its schema not yet) counts as no deployment yet.
+ */
 export async function waitForNewest(home: string, app: string, until: (d: Newest) => boolean, what = 'the expected state', timeoutMs = 30_000): Promise<Newest> {
   const deadline = Date.now() + timeoutMs;
-  let last: Newest | undefined;
   for (;;) {
-    last = newestOf(home, app);
-    if (last && until(last)) return last;
-    if (Date.now() >= deadline) throw new Error(`the newest deployment of ${app} never reached ${what} within ${timeoutMs} ms (last: ${last ? `v${last.version} ${last.status}` : 'none'})`);
+    const { newest, unready } = newestOrWhyNot(home, app);
+    if (newest && until(newest)) return newest;
+    if (Date.now() >= deadline) {
+      const seen = unready ?? (newest ? `v${newest.version} ${newest.status}` : 'none');
+      throw new Error(`the newest deployment of ${app} never reached ${what} within ${timeoutMs} ms (last: ${seen})`);
+    }
     await new Promise((r) => setTimeout(r, 50));
   }
 }

@@ -1,7 +1,7 @@
-import { spawn } from 'node:child_process';
 import { readlinkSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { pidNamespace, pidNamespaceAlive } from '../../src/adapters/machine.js';
+import { exited, run, start } from '../helpers/process.js';
 
 describe('PID namespaces on this machine (real /proc, a real unshare)', () => {
   it("finds this process's namespace alive, and a namespace that never existed gone", () => {
@@ -13,26 +13,28 @@ describe('PID namespaces on this machine (real /proc, a real unshare)', () => {
 
   it('sees a process in its own PID namespace (as a deploy in a container is) alive, and gone once it ends', async () => {
     // unshare --pid --fork: the child is PID 1 of a new namespace, as in a container.
-    const child = spawn('unshare', ['--pid', '--fork', 'sleep', '30'], { stdio: 'ignore' });
+    const { child } = start('unshare', ['--pid', '--fork', 'sleep', '30'], { quiet: true });
     let ns: string | null = null;
+    let init = 0;
     for (let i = 0; i < 50 && ns === null; i++) {
       await new Promise((r) => setTimeout(r, 50));
-      const { execFileSync } = await import('node:child_process');
-      const pids = execFileSync('pgrep', ['-P', String(child.pid)], { encoding: 'utf8' }).trim().split('\n').filter(Boolean);
+      const pids = (await run('pgrep', ['-P', String(child.pid)])).stdout.trim().split('\n').filter(Boolean);
       for (const p of pids) {
         const n = readlinkSync(`/proc/${p}/ns/pid`);
-        if (n !== pidNamespace()) ns = n;
+        if (n !== pidNamespace()) {
+          ns = n;
+          init = Number(p);
+        }
       }
     }
     expect(ns).not.toBeNull();
     expect(pidNamespaceAlive(ns as string)).toBe(true);
-    const gone = new Promise((r) => child.once('exit', r));
     child.kill('SIGKILL');
-    await gone;
-    // Its PID 1 (sleep) dies with the unshare parent's kill only when the namespace's init goes: end it too.
-    const { execFileSync } = await import('node:child_process');
+    await exited(child);
+    // The namespace lives as long as its PID 1 (this sleep), which the unshare parent's kill leaves running: end
+    // it by its own pid (never by name: other tests may sleep too).
     try {
-      execFileSync('pkill', ['-KILL', '-f', '^sleep 30$']);
+      process.kill(init, 'SIGKILL');
     } catch {
       // already gone
     }

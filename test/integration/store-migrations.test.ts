@@ -47,12 +47,13 @@ function baseRow(id: string, version: number, status: string, image: { tag: stri
 }
 
 /** The columns each later schema version added to a deployment row, with the values it would have written. */
-const ADDED_BY: Record<number, Row> = {
-  3: { superseded_by: null },
-  4: { worker: null },
-  5: { rolled_back: 0, first_ready: 0 },
-  6: { exit_code: null, exited_at: null, checked_at: 5_000, rolled_back_from: null, adopted: 0 },
-  7: { overrides: null, served_before: null },
+const ADDED_BY: Record<number, (row: Row) => Row> = {
+  3: () => ({ superseded_by: null }),
+  4: () => ({ worker: null }),
+  5: () => ({ rolled_back: 0, first_ready: 0 }),
+  6: () => ({ exit_code: null, exited_at: null, checked_at: 5_000, rolled_back_from: null, adopted: 0 }),
+  7: () => ({ overrides: null, served_before: null }),
+  8: (row) => ({ runtime: 'container', workload: row.container_id ?? null, image_digest: row.image_id ?? null }),
 };
 
 /** A store file at schema `at`: the migrations up to it, and rows written with the columns it had. */
@@ -63,7 +64,7 @@ function storeAt(path: string, at: number, rows: Row[]): void {
     db.exec(`PRAGMA user_version = ${at}`);
     for (const base of rows) {
       const row = { ...base };
-      for (let v = 2; v <= at; v++) Object.assign(row, ADDED_BY[v] ?? {});
+      for (let v = 2; v <= at; v++) Object.assign(row, ADDED_BY[v]?.(row) ?? {});
       const cols = Object.keys(row);
       db.prepare(`INSERT INTO deployments (${cols.join(', ')}) VALUES (${cols.map((c) => `:${c}`).join(', ')})`).run(row);
       db.prepare(`INSERT INTO apps (name, created_at) VALUES ('web', 1) ON CONFLICT (name) DO NOTHING`).run();
@@ -74,13 +75,9 @@ function storeAt(path: string, at: number, rows: Row[]): void {
 }
 
 describe('migration 8: runtime, workload and image digest on every record (real SQLite files)', () => {
+  // The loop covers every version before the latest (9 and later included): each reaches the current schema.
   const home = tempHome();
   afterAll(() => home.remove());
-
-  it('is the latest step', () => {
-    // If a later step is added, the loop below covers its earlier versions too; this names what is tested here.
-    expect(SCHEMA_VERSION).toBe(8);
-  });
 
   for (let at = 0; at < SCHEMA_VERSION; at++) {
     it(`migrates a store from schema ${at}: its records ran as containers, named by their container, with their image id as digest`, () => {
@@ -170,4 +167,70 @@ describe('migration 8: runtime, workload and image digest on every record (real 
       store.close();
     }
   });
+});
+
+describe('migration 9: the indexes a new record\'s history labels are read through (real SQLite files)', () => {
+  const home = tempHome();
+  afterAll(() => home.remove());
+
+  it('is the latest step', () => {
+    // If a later step is added, the loop below covers its earlier versions too; this names what is tested here.
+    expect(SCHEMA_VERSION).toBe(9);
+  });
+
+  /** Five records of web: v1 served then was rolled back from, v2 failed, v3 rolled back to v1 and served, v4 served, v5 queued. */
+  const history = (): Row[] => {
+    const rows = [
+      baseRow('one22345', 1, 'superseded', { tag: 'deploy/web:one22345', id: 'sha256:1111' }, null),
+      baseRow('two22345', 2, 'failed', { tag: 'deploy/web:two22345', id: 'sha256:2222' }, null),
+      baseRow('thr22345', 3, 'superseded', { tag: 'deploy/web:one22345', id: 'sha256:1111' }, null),
+      baseRow('fou22345', 4, 'running', { tag: 'deploy/web:fou22345', id: 'sha256:4444' }, { id: 'c0ffee04', name: 'web-v4-fou22345' }),
+      baseRow('fiv22345', 5, 'queued', null, null),
+    ];
+    Object.assign(rows[0] as Row, { ready_at: 1_500 });
+    Object.assign(rows[2] as Row, { kind: 'rollback', parent_id: 'one22345', ready_at: 1_700 });
+    return rows;
+  };
+
+  for (let at = 1; at < SCHEMA_VERSION; at++) {
+    it(`migrates a store from schema ${at}: the indexes exist, and a new record's labels list what served and what was rolled back from, newest first`, () => {
+      const path = join(home.dir, `schema-${at}.db`);
+      storeAt(path, at, history());
+      // The rolled-back mark came with schema 5; before it, the record could not say so.
+      if (at >= 5) {
+        const db = new DatabaseSync(path);
+        db.prepare("UPDATE deployments SET rolled_back = 1 WHERE id = 'one22345'").run();
+        db.close();
+      }
+
+      const store = Store.open(path);
+      try {
+        const { version: _v, supersededBy: _s, worker: _w, rolledBack: _r, exitCode: _e, exitedAt: _x, checkedAt: _c, rolledBackFrom: _f, servedBefore: _b, overrides: _o, ...fresh } = makeDeployment({
+          id: 'new22345',
+          app: 'web',
+          kind: 'deploy',
+          status: 'queued',
+        });
+        const created = store.createDeployment(fresh);
+        expect(created.version).toBe(6);
+        // Migration 5 marks a record replaced by a rollback from superseded_by, which these rows do not set.
+        expect(store.getDeployment('new22345')).toMatchObject({
+          servedBefore: ['fou22345', 'thr22345', 'one22345'],
+          rolledBackFrom: at >= 5 ? ['one22345'] : [],
+        });
+      } finally {
+        store.close();
+      }
+
+      // What the step made (the schema itself, read as SQLite keeps it).
+      const db = new DatabaseSync(path, { readOnly: true });
+      try {
+        const indexes = db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'deployments_%_by_version' ORDER BY name").all();
+        expect(indexes.map((r) => r.name)).toEqual(['deployments_rolled_back_by_version', 'deployments_served_by_version']);
+        expect((db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version).toBe(9);
+      } finally {
+        db.close();
+      }
+    });
+  }
 });

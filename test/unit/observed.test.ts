@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeContainer, observe } from '../../src/core/observed.js';
+import { checkCurrent, describeContainer, observe } from '../../src/core/observed.js';
 import { parseRecordLabel, recordLabel } from '../../src/core/record-label.js';
 import { rolledBackIds } from '../../src/core/rolled-back.js';
 import { makeDeployment } from '../helpers/unit.js';
@@ -54,6 +54,44 @@ describe('what a served deployment is, from what the engine shows of its contain
     expect(describeContainer({ state: 'exited', exitCode: 137 })).toBe('exited (137)');
     expect(describeContainer({ state: 'restarting', exitCode: 1 })).toBe('restarting (1)');
     expect(describeContainer(null)).toBe('gone');
+  });
+});
+
+describe('what a read-only command does about an app\'s current deployment', () => {
+  const EVERY = 30_000;
+  const current = { ...running, checkedAt: NOW - 5_000 };
+
+  it('asks for an inspection when the listing says the container is down (for the time it exited), then records what it says', () => {
+    const listed = { state: 'exited', exitCode: 137 };
+    expect(checkCurrent(current, listed, undefined, NOW, EVERY)).toEqual({ kind: 'inspect' });
+    expect(checkCurrent(current, listed, { state: 'exited', exitCode: 137, finishedAt: NOW - 2_000 }, NOW, EVERY)).toEqual({
+      kind: 'record',
+      observation: { status: 'exited', exitCode: 137, exitedAt: NOW - 2_000, why: 'its container exited with code 137 (killed), not stopped by deploy' },
+    });
+  });
+
+  it('goes by the listing when the inspection could not say, and by the inspection when the container runs again by now', () => {
+    const listed = { state: 'exited', exitCode: 1 };
+    expect(checkCurrent(current, listed, null, NOW, EVERY)).toEqual({
+      kind: 'record',
+      observation: { status: 'exited', exitCode: 1, exitedAt: NOW, why: 'its container exited with code 1, not stopped by deploy' },
+    });
+    expect(checkCurrent(current, listed, { state: 'running', exitCode: 0, finishedAt: null }, NOW, EVERY)).toEqual({ kind: 'nothing' });
+  });
+
+  it('records a container gone without inspecting anything', () => {
+    expect(checkCurrent(current, null, undefined, NOW, EVERY)).toEqual({
+      kind: 'record',
+      observation: { status: 'exited', exitCode: null, exitedAt: NOW, why: 'its container is gone from the engine (removed outside deploy)' },
+    });
+  });
+
+  it('writes that it checked a record that is right only when the last check is old enough (or there was none)', () => {
+    const up = { state: 'running', exitCode: null };
+    expect(checkCurrent(current, up, undefined, NOW, EVERY)).toEqual({ kind: 'nothing' });
+    expect(checkCurrent({ ...running, checkedAt: NOW - 31_000 }, up, undefined, NOW, EVERY)).toEqual({ kind: 'mark-checked' });
+    expect(checkCurrent({ ...running, checkedAt: null }, up, undefined, NOW, EVERY)).toEqual({ kind: 'mark-checked' });
+    expect(checkCurrent({ ...stopped, checkedAt: null }, null, undefined, NOW, EVERY)).toEqual({ kind: 'mark-checked' });
   });
 });
 

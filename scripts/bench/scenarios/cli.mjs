@@ -9,7 +9,7 @@ export const summary = '`deploy --version`, `--help` and `ls` (store of 10,000 r
 
 export default async function benchCli({ ws, report, runs }) {
   log('cli: deploy --version, --help and ls (10,000 records) against node -e 0');
-  const { home, info } = storeWith(ws, 10_000);
+  const { home, info } = await storeWith(ws, 10_000);
   const nodeE0 = () => run(NODE, ['-e', '0'], { env: { DEPLOY_HOME: home, NO_COLOR: '1' } }).wall;
   const cases = [
     { name: 'deploy --version', args: ['--version'], budget: { ratio: 1.5 } },

@@ -8,7 +8,7 @@ export const summary = '`deploy ls --limit 50`, `ls --json`, `stats` on a store 
 
 export default async function benchStore({ ws, report, runs }) {
   log('store: ls and stats on 100,000 records');
-  const { home, info } = storeWith(ws, 100_000);
+  const { home, info } = await storeWith(ws, 100_000);
   const cases = [
     { name: 'deploy ls --limit 50 (100k)', args: ['ls', '--limit', '50'], budget: { max: 300 }, fast: true },
     { name: 'deploy ls --json --limit 50 (100k)', args: ['ls', '--json', '--limit', '50'], fast: true },

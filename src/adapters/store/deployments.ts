@@ -58,7 +58,7 @@ export class Deployments {
 
   /** The ids of the app's deployments that passed their health gate, newest first, for a new deployment's label. */
   private servedHistory(app: string): string[] {
-    return this.sql.all(`SELECT id FROM deployments WHERE app = :app AND ready_at IS NOT NULL ORDER BY version DESC LIMIT :limit`, { app, limit: ROLLED_BACK_HISTORY }).map(
+    return this.sql.all(`SELECT id FROM deployments INDEXED BY deployments_served_by_version WHERE app = :app AND ready_at IS NOT NULL ORDER BY version DESC LIMIT :limit`, { app, limit: ROLLED_BACK_HISTORY }).map(
       (r) => r.id as string,
     );
   }
@@ -70,7 +70,7 @@ export class Deployments {
    */
   private rolledBackHistory(app: string, kind: Deployment['kind']): string[] {
     const ids = this.sql.all(
-      `SELECT id FROM deployments WHERE app = :app AND rolled_back = 1 ORDER BY version DESC LIMIT :limit`,
+      `SELECT id FROM deployments INDEXED BY deployments_rolled_back_by_version WHERE app = :app AND rolled_back = 1 ORDER BY version DESC LIMIT :limit`,
       { app, limit: ROLLED_BACK_HISTORY },
     ).map((r) => r.id as string);
     if (kind === 'rollback') {
@@ -212,14 +212,17 @@ export class Deployments {
 
   /** Failed or interrupted deployments whose container is still on their engine (its removal failed). */
   leftovers(): Deployment[] {
-    return this.sql.all("SELECT * FROM deployments WHERE container_id IS NOT NULL AND status IN ('failed', 'interrupted')", {}).map(fromRow);
+    return this.sql.all("SELECT * FROM deployments INDEXED BY deployments_leftovers WHERE container_id IS NOT NULL AND status IN ('failed', 'interrupted')", {}).map(fromRow);
   }
 
-  /** Whether anything needs recovering (asked by every command: two index look-ups). */
+  /**
+   * Whether anything needs recovering (asked by every command: three index look-ups). The leftovers are read
+   * through their own small index: the status index would visit every failed record (30 ms at 100,000).
+   */
   needsRecovery(): boolean {
     const row = this.sql.get(
       `SELECT EXISTS (SELECT 1 FROM deployments WHERE worker IS NOT NULL)
-           OR EXISTS (SELECT 1 FROM deployments WHERE container_id IS NOT NULL AND status IN ('failed', 'interrupted'))
+           OR EXISTS (SELECT 1 FROM deployments INDEXED BY deployments_leftovers WHERE container_id IS NOT NULL AND status IN ('failed', 'interrupted'))
            OR EXISTS (SELECT 1 FROM deployments WHERE status IN ('queued', 'building', 'starting')) AS n`,
     );
     return row?.n === 1;

@@ -1,4 +1,4 @@
-import type { DatabaseSync, SQLInputValue } from 'node:sqlite';
+import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
 import { DeployError } from '../../core/errors.js';
 import { readOnlyError, storeError } from './database.js';
 
@@ -13,6 +13,12 @@ export type SqlRow = Record<string, unknown>;
 export class Sql {
   /** Checked once before this process's first change: a damaged store is reported, never written. */
   private checkedForDamage = false;
+  /**
+   * Each statement is prepared once per connection: compiling SQL costs more than running most of these
+   * (a deployment's record takes a dozen statements), and a long run of writes (sync, the bench's generated
+   * stores) would otherwise compile the same few texts thousands of times.
+   */
+  private readonly statements = new Map<string, StatementSync>();
 
   constructor(
     readonly path: string,
@@ -41,7 +47,18 @@ export class Sql {
   }
 
   close(): void {
+    this.statements.clear();
     if (this.db.isOpen) this.db.close();
+  }
+
+  /** The statement for a text, prepared on its first use. */
+  private prepared(sql: string): StatementSync {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      statement = this.db.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
   }
 
   /** Runs fn in one write transaction (taken at once, so concurrent writers queue on the busy timeout). */
@@ -98,20 +115,23 @@ export class Sql {
   }
 
   all(sql: string, params: Params = {}): SqlRow[] {
-    return this.guard(() => this.db.prepare(sql).all(params) as SqlRow[]);
+    return this.guard(() => this.prepared(sql).all(params) as SqlRow[]);
   }
 
   get(sql: string, params: Params = {}): SqlRow | undefined {
-    return this.guard(() => this.db.prepare(sql).get(params) as SqlRow | undefined);
+    return this.guard(() => this.prepared(sql).get(params) as SqlRow | undefined);
   }
 
   /** A change: refused on a read-only store. */
   run(sql: string, params: Params = {}): void {
     this.beforeWrite('light');
-    this.guard(() => this.db.prepare(sql).run(params));
+    this.guard(() => this.prepared(sql).run(params));
   }
 
-  /** The rows of a query one at a time, so a long answer is never held in memory at once. */
+  /**
+   * The rows of a query one at a time, so a long answer is never held in memory at once. Prepared afresh: a
+   * statement being iterated cannot serve another caller until it is done.
+   */
   *iterate(sql: string, params: Params = {}): Generator<SqlRow> {
     const rows = this.guard(() => this.db.prepare(sql).iterate(params));
     for (;;) {

@@ -186,7 +186,7 @@ export class Store {
   statistics(filter: StatsFilter): RawStatistics {
     return this.metrics.statistics(filter);
   }
-  statusCounts(filter: Omit<ListFilter, 'limit' | 'statuses'>): Partial<Record<Status, number>> {
+  statusCounts(filter: Omit<ListFilter, 'limit'>): Partial<Record<Status, number>> {
     return this.metrics.statusCounts(filter);
   }
   markFirstReady(id: string): void {

@@ -104,6 +104,9 @@ export async function fittedTable(list: DeploymentRow[], now: number, c: Colors,
   return terminalTable(chosen.headers, chosen.rows, c);
 }
 
+/** The statuses the summary counts (the store counts these alone). */
+const SUMMARY_STATUSES: readonly Status[] = ['running', 'stopped', 'exited', 'failed', 'interrupted'];
+
 /** "12 shown of 40 · 1 running · 0 stopped · 3 failed": the seeds' counts, under the table. */
 function summary(shown: number, total: number, counts: Partial<Record<Status, number>>): string {
   const failed = (counts.failed ?? 0) + (counts.interrupted ?? 0);
@@ -155,7 +158,7 @@ export const handler: Handler<LsOptions> = async (ctx, _args, o) => {
     })));
   }
   const total = list.length < (limit ?? Infinity) ? list.length : store.count(filter);
-  const line = summary(list.length, total, store.statusCounts({ app: filter.app, since }));
+  const line = summary(list.length, total, store.statusCounts({ app: filter.app, since, statuses: SUMMARY_STATUSES }));
   // Under the table for a person; on stderr otherwise, so scripts that cut columns see rows only.
   if (onTerminal) r.print(wrapText(`${line}${total > list.length ? ' · --limit N or --all shows more' : ''}`, columns).map(r.colors.dim).join('\n'));
   else r.info(line);

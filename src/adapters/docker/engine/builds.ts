@@ -9,6 +9,18 @@ import type { BuildOptions, BuildResult } from './types.js';
 
 export class BuildFailure extends Error {}
 
+/**
+ * The classic builder's X-Registry-Config: the credentials of the registries its base images come from, keyed as
+ * docker keys them (base64url JSON), or null when there are none.
+ */
+async function registryConfig(credentials: BuildOptions['credentials']): Promise<string | null> {
+  if (!credentials) return null;
+  const found = await Promise.all(credentials.registries.map(async (r) => credentials.lookUp(r)));
+  const auths = Object.fromEntries(found.filter((a) => a !== null).map((a) => [a.serveraddress, a]));
+  // URL-safe and padded, as Go's base64.URLEncoding (what the engine decodes it with) writes it.
+  return Object.keys(auths).length === 0 ? null : Buffer.from(JSON.stringify(auths)).toString('base64').replace(/\+/g, '-').replace(/\//g, '_');
+}
+
 /** The engine refused the builder asked for before reading the context: build again with the classic one. */
 export class BuilderUnsupported extends Error {}
 
@@ -33,9 +45,10 @@ export class EngineBuilds {
    * failing with BuildKit's "no active sessions".
    */
   async build(context: Readable, options: BuildOptions, onOutput: (text: string) => void, signal?: AbortSignal): Promise<BuildResult> {
-    const secrets = options.secrets;
+    const { secrets, credentials } = options;
     if (options.builder !== 'buildkit' && secrets && secrets.size > 0) throw this.secretsNeedBuildkit([...secrets.keys()]);
-    if (options.builder !== 'buildkit' || !secrets) {
+    if (options.builder !== 'buildkit') return this.run(context, options, onOutput, signal, { registryConfig: await registryConfig(credentials) });
+    if (!secrets && !credentials) {
       try {
         return await this.run(context, options, onOutput, signal);
       } catch (error) {
@@ -45,12 +58,16 @@ export class EngineBuilds {
         throw error;
       }
     }
-    const values = buildSecretValues(secrets);
+    const values = buildSecretValues(secrets ?? new Map());
     const { openBuildSession } = await import('../session.js');
-    const session = await this.conn.call('open a build session', () => openBuildSession(this.conn.api, secrets, signal));
+    const session = await this.conn.call('open a build session', () =>
+      openBuildSession(this.conn.api, { secrets: secrets ?? new Map(), credentials: credentials ? (r) => credentials.lookUp(r) : undefined }, signal),
+    );
     try {
-      return await this.run(context, options, (text) => onOutput(redactValues(text, values)), signal, session.id);
+      return await this.run(context, options, (text) => onOutput(redactValues(text, values)), signal, { session: session.id });
     } catch (error) {
+      // A credential helper that failed when BuildKit asked is the reason, not the registry's refusal that followed.
+      if (session.credentialError) throw session.credentialError;
       if (error instanceof BuildFailure) throw new BuildFailure(redactValues(error.message, values));
       throw error;
     } finally {
@@ -69,7 +86,13 @@ export class EngineBuilds {
     });
   }
 
-  private async run(context: Readable, options: BuildOptions, onOutput: (text: string) => void, signal?: AbortSignal, session?: string): Promise<BuildResult> {
+  private async run(
+    context: Readable,
+    options: BuildOptions,
+    onOutput: (text: string) => void,
+    signal?: AbortSignal,
+    { session, registryConfig }: { session?: string; registryConfig?: string | null } = {},
+  ): Promise<BuildResult> {
     const buildkit = options.builder === 'buildkit';
     const progress = new BuildkitProgress();
     let stream: Readable;
@@ -90,7 +113,8 @@ export class EngineBuilds {
             session,
           },
           body: context,
-          headers: { 'Content-Type': 'application/x-tar' },
+          // The classic builder's credentials for its pulls (the values: never logged or shown).
+          headers: registryConfig ? { 'Content-Type': 'application/x-tar', 'X-Registry-Config': registryConfig } : { 'Content-Type': 'application/x-tar' },
           ...(signal ? { signal } : {}),
         }),
       );

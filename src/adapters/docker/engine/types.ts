@@ -16,6 +16,25 @@ export interface BuildOptions {
    * the length of the build, never sent with the build request. BuildKit only: the classic builder refuses them.
    */
   secrets?: ReadonlyMap<string, Buffer> | undefined;
+  /** Registry credentials for private base images and --pull; never sent to the engine unless a pull needs them. */
+  credentials?: BuildCredentials | undefined;
+}
+
+/** A registry's credentials, in the Engine API's AuthConfig shape (what X-Registry-Auth and X-Registry-Config carry). */
+export interface RegistryAuth {
+  serveraddress: string;
+  username?: string;
+  password?: string;
+  /** An OAuth refresh token some registries give instead of a password (`docker login` keeps it). */
+  identitytoken?: string;
+}
+
+/** Where a build's registry credentials come from, when the user has any (docker login, a credential helper). */
+export interface BuildCredentials {
+  /** The registries the build is known to pull from (its base images): the classic builder is sent theirs. */
+  registries: readonly string[];
+  /** Credentials for a registry (docker.io, ghcr.io, 127.0.0.1:5000), or null; BuildKit asks as it pulls. */
+  lookUp(registry: string): Promise<RegistryAuth | null>;
 }
 
 export interface BuildResult {

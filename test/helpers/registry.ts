@@ -1,0 +1,84 @@
+/**
+ * A real registry for tests: Debian's docker-registry (distribution 2.8) run as a plain process on 127.0.0.1 with
+ * htpasswd authentication and a storage directory of its own, and a DOCKER_CONFIG written by the real
+ * `docker login`. The engine talks plain HTTP to 127.0.0.0/8 registries. Everything is removed by stop().
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from './docker.js';
+
+export interface Registry {
+  /** 127.0.0.1:PORT, as image references and `docker login` name it. */
+  host: string;
+  user: string;
+  password: string;
+  /** A DOCKER_CONFIG directory holding `docker login`'s credentials for this registry. */
+  loggedIn(): string;
+  /** Puts a local image into the registry as `host/name`, and removes the local copy of that name. */
+  push(local: string, name: string): string;
+  stop(): void;
+}
+
+export function hasRegistry(): boolean {
+  try {
+    execFileSync('sh', ['-c', 'command -v docker-registry && command -v htpasswd'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function startRegistry(): Promise<Registry> {
+  const dir = mkdtempSync(join(tmpdir(), 'deploy-registry-'));
+  const user = 'ci';
+  const password = `registry-pw-${process.pid}-${Date.now().toString(36)}`;
+  writeFileSync(join(dir, 'htpasswd'), execFileSync('htpasswd', ['-Bbn', user, password], { encoding: 'utf8' }));
+  const port = await freePort();
+  const host = `127.0.0.1:${port}`;
+  writeFileSync(
+    join(dir, 'config.yml'),
+    [
+      'version: 0.1',
+      'log: { level: warn }',
+      `storage: { filesystem: { rootdirectory: ${join(dir, 'data')} }, delete: { enabled: true } }`,
+      `http: { addr: ${host} }`,
+      `auth: { htpasswd: { realm: test, path: ${join(dir, 'htpasswd')} } }`,
+      '',
+    ].join('\n'),
+  );
+  const child = spawn('docker-registry', ['serve', join(dir, 'config.yml')], { stdio: 'ignore' });
+  for (let i = 0; ; i++) {
+    const answer = await fetch(`http://${host}/v2/`).then((r) => r.status, () => 0);
+    if (answer === 401) break;
+    if (i > 100 || child.exitCode !== null) throw new Error(`the registry on ${host} did not start`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const configs: string[] = [];
+  const loggedIn = () => {
+    const config = mkdtempSync(join(tmpdir(), 'deploy-docker-config-'));
+    configs.push(config);
+    execFileSync('docker', ['--config', config, 'login', host, '-u', user, '--password-stdin'], { input: password, stdio: ['pipe', 'ignore', 'pipe'] });
+    return config;
+  };
+  const admin = loggedIn();
+  return {
+    host,
+    user,
+    password,
+    loggedIn,
+    push(local, name) {
+      const ref = `${host}/${name}`;
+      execFileSync('docker', ['tag', local, ref]);
+      execFileSync('docker', ['--config', admin, 'push', ref], { stdio: 'ignore' });
+      execFileSync('docker', ['rmi', ref], { stdio: 'ignore' });
+      return ref;
+    },
+    stop() {
+      child.kill('SIGTERM');
+      for (const c of configs) rmSync(c, { recursive: true, force: true });
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
