@@ -21,6 +21,16 @@ export default defineConfig({
           globalSetup: ['test/helpers/global-setup.ts'],
         },
       },
+      {
+        test: {
+          name: 'proxy',
+          // The front door's own tests: real loopback sockets and Node servers as upstreams, no Docker.
+          include: ['proxy/test/**/*.test.ts'],
+          fileParallelism: false,
+          testTimeout: 60_000,
+          hookTimeout: 30_000,
+        },
+      },
     ],
   },
 });

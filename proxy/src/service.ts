@@ -1,0 +1,233 @@
+// One app behind the front door: its route, the target it serves from, the one kept for the bake window, pause.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { HealthOptions, HealthWatch } from './health.js';
+import { rawPage, type PageKind } from './pages.js';
+import { send, Target, type Arrival } from './target.js';
+import type { LoadedTls } from './tls.js';
+
+export interface TlsOptions {
+  certFile: string;
+  keyFile: string;
+  /** The HTTPS port (default 443). */
+  port: number;
+  /** Answer plain HTTP on `port` of the route with a redirect to HTTPS. */
+  redirect: boolean;
+}
+
+export interface Timing {
+  /** How long requests waiting for a response on a replaced target may run. */
+  drainMs: number;
+  /** How long streams (SSE, downloads, WebSockets, TCP) on a replaced target may run. */
+  streamDrainMs: number;
+  /** How long after a switch the replaced target is kept, and the new one watched, for a fallback. */
+  bakeMs: number;
+  /** How long the gate waits for a new target to become healthy. */
+  deployTimeoutMs: number;
+  /** How long to wait for an upstream's response headers (then 504). */
+  responseTimeoutMs: number;
+}
+
+/** Everything the front door keeps about one app: what a deploy sends and the state file holds. */
+export interface AppRoute {
+  app: string;
+  kind: 'http' | 'tcp';
+  /** Host names served (exact, or `*.example.com`); empty: every host on the port not claimed by another app. */
+  hosts: string[];
+  /** The listen port: plain HTTP for `http`, the raw port for `tcp`. */
+  port: number;
+  tls: TlsOptions | null;
+  /** The upstream now served: `host:port`. */
+  target: string;
+  health: HealthOptions;
+  timing: Timing;
+  /** Trust X-Forwarded-* from clients (another proxy stands in front). */
+  trustForwarded: boolean;
+  /** null: serving. `holdMs` 0: answer 503 at once; more: hold requests that long for a resume, then 503. */
+  paused: { holdMs: number } | null;
+}
+
+export interface AppEvent {
+  at: string;
+  kind:
+    | 'deployed'
+    | 'deploy-failed'
+    | 'fell-back'
+    | 'rolled-back'
+    | 'bake-passed'
+    | 'unhealthy'
+    | 'drained'
+    | 'paused'
+    | 'resumed'
+    | 'restored';
+  detail: string;
+}
+
+export interface Baking {
+  target: Target;
+  until: number;
+  watch: HealthWatch | null;
+  timer: NodeJS.Timeout;
+  /** Stops the drain's deadlines when traffic goes back to this target. */
+  drainControl: AbortController;
+  drained: Promise<unknown>;
+}
+
+const MAX_EVENTS = 50;
+
+export class Service {
+  route: AppRoute;
+  active: Target | null = null;
+  previous: Baking | null = null;
+  /** Replaced targets still draining; closed when their drain ends. */
+  readonly retiring = new Set<Target>();
+  /** The certificate and key this app's host names are served with (loaded and checked at deploy or restore). */
+  tls: LoadedTls | null = null;
+  readonly events: AppEvent[] = [];
+  private held = new Set<() => void>();
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    route: AppRoute,
+    /** Told of every event (the front door's log). */
+    private readonly onEvent: (app: string, event: AppEvent) => void = () => {},
+  ) {
+    this.route = route;
+  }
+
+  get name(): string {
+    return this.route.app;
+  }
+
+  /** Run `fn` after every change queued before it: one change to an app at a time. */
+  serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => {});
+    return run;
+  }
+
+  record(kind: AppEvent['kind'], detail: string): void {
+    const event: AppEvent = { at: new Date().toISOString(), kind, detail };
+    this.events.push(event);
+    this.onEvent(this.route.app, event);
+    if (this.events.length > MAX_EVENTS) this.events.splice(0, this.events.length - MAX_EVENTS);
+  }
+
+  /** Serve one HTTP request. */
+  async handle(req: IncomingMessage, res: ServerResponse, arrival: Arrival): Promise<void> {
+    if (this.route.paused && !(await this.waitForResume())) {
+      send(res, 'paused');
+      return;
+    }
+    const first = this.active;
+    if (!first) {
+      send(res, 'unavailable');
+      return;
+    }
+    if ((await first.forward(req, res, arrival)) === 'done') return;
+    // The connection never opened and nothing was read: the app saw nothing, so one more try is safe.
+    const second = this.retryTarget(first);
+    if (second && (await second.forward(req, res, arrival)) === 'done') return;
+    send(res, 'bad-gateway');
+  }
+
+  /** Serve an HTTP upgrade (WebSocket). */
+  async handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, arrival: Arrival): Promise<void> {
+    if (this.route.paused && !(await this.waitForResume())) {
+      writeRawPage(socket, 'paused');
+      return;
+    }
+    const first = this.active;
+    if (!first) {
+      writeRawPage(socket, 'unavailable');
+      return;
+    }
+    if ((await first.upgrade(req, socket, head, arrival)) === 'done') return;
+    const second = this.retryTarget(first);
+    if (second && (await second.upgrade(req, socket, head, arrival)) === 'done') return;
+    writeRawPage(socket, 'bad-gateway');
+  }
+
+  /**
+   * Where a request goes whose connection to `failed` never opened: the target routed now if the switch moved on
+   * meanwhile; else, inside a bake window, the release kept from before (the new one may have crashed; the bake
+   * watch will swap back).
+   */
+  private retryTarget(failed: Target): Target | null {
+    if (this.active && this.active !== failed) return this.active;
+    if (this.previous && this.previous.target !== failed) return this.previous.target;
+    return null;
+  }
+
+  /** Serve one TCP connection (kind `tcp`): piped to the active target; counted there until it closes. */
+  handleTcp(client: Socket, connect: (target: Target, client: Socket, retry: () => Target | null) => void): void {
+    const target = this.route.paused ? null : this.active;
+    if (!target) {
+      client.destroy();
+      return;
+    }
+    connect(target, client, () => this.retryTarget(target));
+  }
+
+  pause(holdMs: number): void {
+    this.route.paused = { holdMs };
+    this.record('paused', holdMs > 0 ? `holding requests up to ${holdMs} ms` : 'answering 503');
+  }
+
+  resume(): void {
+    this.route.paused = null;
+    const held = [...this.held];
+    this.held.clear();
+    for (const release of held) release();
+    this.record('resumed', held.length > 0 ? `released ${held.length} held request(s)` : 'serving');
+  }
+
+  /** While paused with a hold: wait for a resume (true) or the hold to pass (false). */
+  private waitForResume(): Promise<boolean> {
+    const holdMs = this.route.paused?.holdMs ?? 0;
+    if (holdMs <= 0) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const release = (): void => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      const timer = setTimeout(() => {
+        this.held.delete(release);
+        resolve(false);
+      }, holdMs);
+      this.held.add(release);
+    });
+  }
+
+  /** Let every held request go (answering 503): the app is being removed or the front door stops. */
+  releaseHeld(): void {
+    const held = [...this.held];
+    this.held.clear();
+    this.route.paused = this.route.paused ?? { holdMs: 0 };
+    for (const release of held) release();
+  }
+
+  status(): Record<string, unknown> {
+    const describe = (t: Target): Record<string, unknown> => ({ address: t.address, inflight: t.inflight() });
+    return {
+      app: this.route.app,
+      kind: this.route.kind,
+      hosts: this.route.hosts,
+      port: this.route.port,
+      tls: this.route.tls ? { port: this.route.tls.port, redirect: this.route.tls.redirect } : null,
+      state: this.route.paused ? 'paused' : this.active ? 'serving' : 'unavailable',
+      paused: this.route.paused,
+      active: this.active ? describe(this.active) : null,
+      previous: this.previous
+        ? { ...describe(this.previous.target), bakeUntil: new Date(this.previous.until).toISOString() }
+        : null,
+      retiring: [...this.retiring].map(describe),
+      events: this.events,
+    };
+  }
+}
+
+function writeRawPage(socket: Duplex, kind: PageKind): void {
+  socket.end(rawPage(kind));
+}
