@@ -94,30 +94,33 @@ function load(port: number, { clients = 8, maxPerClient = 20_000, maxMs = 60_000
   const outcomes: Outcome[] = [];
   let stopped = false;
   const started = Date.now();
-  const once = (): Promise<void> =>
+  const once = (): Promise<Outcome> =>
     new Promise((resolve) => {
       const sentAt = performance.now();
+      let settled = false;
+      const done = (outcome: Outcome): void => {
+        if (settled) return;
+        settled = true;
+        outcomes.push(outcome);
+        resolve(outcome);
+      };
       const req = http.get({ host: '127.0.0.1', port, path: '/', agent, timeout: 5_000 }, (res) => {
         let body = '';
         res.setEncoding('utf8');
         res.on('data', (chunk: string) => (body += chunk));
-        res.on('end', () => {
-          outcomes.push({ sentAt, doneAt: performance.now(), body: res.statusCode === 200 ? body.trim() : null, error: res.statusCode === 200 ? null : `HTTP ${res.statusCode}` });
-          resolve();
-        });
-        res.on('error', (err) => {
-          outcomes.push({ sentAt, doneAt: performance.now(), body: null, error: err.message });
-          resolve();
-        });
+        res.on('end', () => done({ sentAt, doneAt: performance.now(), body: res.statusCode === 200 ? body.trim() : null, error: res.statusCode === 200 ? null : `HTTP ${res.statusCode}` }));
+        res.on('error', (err) => done({ sentAt, doneAt: performance.now(), body: null, error: err.message }));
       });
       req.on('timeout', () => req.destroy(new Error('timed out')));
-      req.on('error', (err) => {
-        outcomes.push({ sentAt, doneAt: performance.now(), body: null, error: (err as NodeJS.ErrnoException).code ?? err.message });
-        resolve();
-      });
+      req.on('error', (err) => done({ sentAt, doneAt: performance.now(), body: null, error: (err as NodeJS.ErrnoException).code ?? err.message }));
     });
   const runners = Array.from({ length: clients }, async () => {
-    for (let i = 0; i < maxPerClient && !stopped && Date.now() - started < maxMs; i++) await once();
+    for (let i = 0; i < maxPerClient && !stopped && Date.now() - started < maxMs; i++) {
+      const outcome = await once();
+      // A refused connection comes back at once: pause a little after a failure, as a real client would, rather
+      // than spin and starve the engine (and the door starting) of this machine's two CPUs.
+      if (outcome.error) await new Promise((r) => setTimeout(r, 20));
+    }
   });
   return {
     outcomes,
@@ -163,7 +166,7 @@ describe('the front door on a real engine', () => {
 
   it('builds its image on the engine once and reuses it; runs publishing the port, restarting unless stopped, state in its volume', async () => {
     const first = await ensureFrontDoor(engine, { bindings: [{ hostIp: '127.0.0.1', hostPort: port }], base: BASE, names });
-    expect(first).toMatchObject({ action: 'create', why: null, bindings: [{ hostIp: '127.0.0.1', hostPort: port }], handoverMs: null, image: { built: true } });
+    expect(first).toMatchObject({ action: 'create', why: null, bindings: [{ hostIp: '127.0.0.1', hostPort: port }], handover: null, image: { built: true } });
     expect(first.image.ref).toMatch(new RegExp(`^${names.imageRepo}:[0-9a-f]{12}$`));
     const second = await ensureFrontDoor(engine, { bindings: [{ hostIp: '127.0.0.1', hostPort: port }], base: BASE, names });
     expect(second).toEqual({ ...first, action: 'keep', image: { ...first.image, built: false } });
@@ -206,7 +209,7 @@ describe('the front door on a real engine', () => {
     expect(after.length).toBeGreaterThanOrEqual(500);
     expect(new Set(after.map((o) => o.body))).toEqual(new Set(['two']));
     expect(outcomes.filter((o) => o.body === 'one').length).toBeGreaterThanOrEqual(200);
-    console.log(`front door swap under load: ${outcomes.length} requests, 0 failed, swap ${result.swapMs} ms after the gate`);
+    process.stderr.write(`front door swap under load: ${outcomes.length} requests, 0 failed, swap ${result.swapMs} ms after the gate\n`);
   });
 
   it('refuses a release that answers 500 on its health path (exit 17, naming the app and why) and keeps serving the one before', async () => {
@@ -262,9 +265,10 @@ describe('the front door on a real engine', () => {
 
     const failed = outcomes.filter((o) => o.error !== null);
     const gapMs = failed.length === 0 ? 0 : Math.max(...failed.map((o) => o.doneAt)) - Math.min(...failed.map((o) => o.sentAt));
-    console.log(`front door handover: ${replaced.handoverMs} ms from the old door's stop to the new one's answer; under 8 keep-alive clients ${failed.length} of ${outcomes.length} requests failed over ${Math.round(gapMs)} ms (${[...new Set(failed.map((o) => o.error))].join(', ')})`);
-    expect(replaced.handoverMs).toBeGreaterThan(0);
-    expect(replaced.handoverMs).toBeLessThan(15_000);
+    const h = replaced.handover!;
+    process.stderr.write(`front door handover: ${h.totalMs} ms from the old door's stop to the new one's answer (stop ${h.stopMs}, start ${h.startMs}, first answer ${h.answerMs}); under 8 keep-alive clients ${failed.length} of ${outcomes.length} requests failed over ${Math.round(gapMs)} ms (${[...new Set(failed.map((o) => o.error))].join(', ')})\n`);
+    expect(h.totalMs).toBe(h.stopMs + h.startMs + h.answerMs);
+    expect(h.totalMs).toBeLessThan(15_000);
 
     const web = await release(engine, other, 'one', 'other');
     await client.deploy(route(other, web, port2));

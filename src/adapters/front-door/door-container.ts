@@ -19,7 +19,7 @@ import { ensureDoorImage, type DoorImage } from './door-image.js';
  *   bounded by `stopGraceSeconds`), the engine releasing the ports, the new container's start (the ports
  *   published again) and Node starting the program, which restores every route from the state volume and opens
  *   its listeners before it answers on its control socket;
- * - the gap is measured from the stop to the new door's first answer (`handoverMs`); measured on the project's
+ * - the gap is measured from the stop to the new door's first answer (`handover`, in its parts); measured on the project's
  *   machine, see test/integration/front-door.test.ts;
  * - if the new door does not start or answer, the old one is started again (it publishes what it did) and the
  *   replacement is refused with the reason: a door that cannot take a port never leaves the others without one.
@@ -51,11 +51,15 @@ export interface DoorEnsured {
   /** The bindings it publishes now. */
   bindings: Binding[];
   image: DoorImage;
-  /** A replacement only: from the old door's stop to the new one's first answer, in ms. */
-  handoverMs: number | null;
+  /**
+   * A replacement only, in ms: the old door's stop (its drain, bounded by stopGraceSeconds), the new container's
+   * start (the engine publishing its ports), its first answer (Node up, routes restored, listeners open), and
+   * the whole, from the stop to the answer.
+   */
+  handover: { stopMs: number; startMs: number; answerMs: number; totalMs: number } | null;
 }
 
-const DEFAULT_STOP_GRACE_SECONDS = 5;
+const DEFAULT_STOP_GRACE_SECONDS = 1;
 const DEFAULT_READY_TIMEOUT_MS = 30_000;
 
 function seenOf(state: ContainerState): { running: boolean; imageId: string; bindings: Binding[] | null } {
@@ -110,13 +114,13 @@ export async function ensureFrontDoor(engine: Engine, options: EnsureDoorOptions
   for (let attempt = 0; ; attempt++) {
     const current = await finishInterruptedHandover(engine, names);
     const action = doorAction(current && seenOf(current), { imageId: image.id, bindings: options.bindings });
-    const done = (containerId: string, handoverMs: number | null = null): DoorEnsured => ({
+    const done = (containerId: string, handover: DoorEnsured['handover'] = null): DoorEnsured => ({
       action: action.kind,
       why: 'why' in action ? action.why : null,
       containerId,
       bindings: action.bindings,
       image,
-      handoverMs,
+      handover,
     });
     switch (action.kind) {
       case 'keep':
@@ -138,8 +142,8 @@ export async function ensureFrontDoor(engine: Engine, options: EnsureDoorOptions
         return done(id);
       }
       case 'replace': {
-        const { id, handoverMs } = await handover(engine, names, current!, image, action, options.stopGraceSeconds ?? DEFAULT_STOP_GRACE_SECONDS, readyMs);
-        return done(id, handoverMs);
+        const { id, timings } = await handover(engine, names, current!, image, action, options.stopGraceSeconds ?? DEFAULT_STOP_GRACE_SECONDS, readyMs);
+        return done(id, timings);
       }
     }
   }
@@ -189,15 +193,18 @@ async function handover(
   action: Extract<DoorAction, { kind: 'replace' }>,
   stopGraceSeconds: number,
   readyMs: number,
-): Promise<{ id: string; handoverMs: number }> {
+): Promise<{ id: string; timings: NonNullable<DoorEnsured['handover']> }> {
   const nextId = await engine.containers.createNamed({ ...doorContainerSpec(names, names.next, image.ref, action.bindings) });
   if (nextId === null) {
     throw new DeployError('front_door', `The front door is being replaced by another process already (${names.next} exists).`, { hint: 'Try again in a few seconds.' });
   }
-  const started = performance.now();
+  const t0 = performance.now();
   await engine.containers.stop(old.id, stopGraceSeconds);
+  const t1 = performance.now();
+  let t2: number;
   try {
     await startPublishing(engine, nextId, names.next, action.bindings);
+    t2 = performance.now();
     await waitForDoor(engine, nextId, readyMs);
   } catch (error) {
     // Back to the door that served: it publishes what it did, and its routes are in the state volume.
@@ -210,8 +217,10 @@ async function handover(
       cause: error,
     });
   }
-  const handoverMs = Math.round(performance.now() - started);
+  const t3 = performance.now();
   await engine.containers.remove(old.id);
   await engine.containers.rename(nextId, names.container);
-  return { id: nextId, handoverMs };
+  const ms = (a: number, b: number) => Math.round(b - a);
+  const timings = { stopMs: ms(t0, t1), startMs: ms(t1, t2), answerMs: ms(t2, t3) };
+  return { id: nextId, timings: { ...timings, totalMs: timings.stopMs + timings.startMs + timings.answerMs } };
 }
