@@ -1,5 +1,6 @@
-import { union, type Binding } from './front-door.js';
+import { union, upstreamOf, type Binding } from './front-door.js';
 import { FRONT_DOOR_CONTAINER, FRONT_DOOR_IMAGE_REPO, FRONT_DOOR_NETWORK, FRONT_DOOR_NEXT, FRONT_DOOR_VOLUME, LABEL } from './names.js';
+import type { Deployment } from './types.js';
 import type { EngineMount } from './volumes.js';
 
 /**
@@ -224,4 +225,28 @@ export function deployExecTimeoutMs(route: DoorRoute, waitDrain: boolean): numbe
   const gate = t.deployTimeoutMs ?? DOOR_DEFAULT_DEPLOY_TIMEOUT_MS;
   const drain = waitDrain ? Math.max(t.drainMs ?? DOOR_DEFAULT_DRAIN_MS, t.streamDrainMs ?? DOOR_DEFAULT_STREAM_DRAIN_MS) : 0;
   return gate + drain + EXEC_MARGIN_MS;
+}
+
+/**
+ * The route the door is sent for a release of an app it routes (core/front-door routedByFrontDoor): its workload by
+ * its stable alias on the door's network, the first published port (the door listens on the host port's number:
+ * doorContainerSpec maps them 1:1), its domains, its HTTP health path (a TCP connect without one), its gate's
+ * timeout, drain and bake window. Not yet: TLS (the certificate and key must first be copied into the door's
+ * volume) and a health check on another port than the first.
+ */
+export function doorRouteOf(d: Pick<Deployment, 'app' | 'id' | 'config'>): DoorRoute {
+  const c = d.config;
+  const kind = c.proxy === 'tcp' ? 'tcp' : 'http';
+  const first = c.ports[0];
+  const path = kind === 'http' ? c.healthCheck.path : null;
+  return {
+    app: d.app,
+    target: upstreamOf(d),
+    kind,
+    hosts: kind === 'http' ? c.domains : [],
+    port: first?.hostPort ?? 80,
+    tls: null,
+    health: path === null ? { type: 'tcp', intervalMs: c.healthCheck.intervalMs } : { type: 'http', path, intervalMs: c.healthCheck.intervalMs },
+    timing: { deployTimeoutMs: c.healthCheck.timeoutMs, drainMs: c.drainTimeoutMs, bakeMs: c.bakeWindowMs },
+  };
 }

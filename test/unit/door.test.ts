@@ -8,10 +8,15 @@ import {
   doorDockerfile,
   doorImageLabels,
   doorImageRef,
+  doorRouteOf,
   doorUnreachable,
   publishable,
   readDoorAnswer,
 } from '../../src/core/door.js';
+import { DEFAULT_CONFIG } from '../../src/core/config.js';
+import { parsePort } from '../../src/core/ports.js';
+
+const ports = (...specs: string[]) => specs.map(parsePort);
 
 const local = (hostPort: number) => ({ hostIp: '127.0.0.1', hostPort });
 const everywhere = (hostPort: number) => ({ hostIp: '', hostPort });
@@ -155,5 +160,36 @@ describe('the control channel', () => {
     expect(deployExecTimeoutMs({ app: 'a', target: 'a-1:80' }, false)).toBe(75_000);
     expect(deployExecTimeoutMs({ app: 'a', target: 'a-1:80', timing: { deployTimeoutMs: 5_000 } }, false)).toBe(20_000);
     expect(deployExecTimeoutMs({ app: 'a', target: 'a-1:80', timing: { deployTimeoutMs: 5_000, drainMs: 40_000, streamDrainMs: 1_000 } }, true)).toBe(60_000);
+  });
+});
+
+describe('doorRouteOf', () => {
+  const config = (over: Partial<typeof DEFAULT_CONFIG>) => ({ ...DEFAULT_CONFIG, ports: ports('127.0.0.1:8080:3000'), ...over });
+
+  it('routes the first published port to the release by its alias, with its health path, gate timeout, drain and bake window', () => {
+    const c = config({ healthCheck: { ...DEFAULT_CONFIG.healthCheck, path: '/healthz', intervalMs: 500, timeoutMs: 30_000 }, drainTimeoutMs: 10_000, bakeWindowMs: 0, domains: ['shop.example.com'] });
+    expect(doorRouteOf({ app: 'shop', id: 'ab12cd', config: c })).toEqual({
+      app: 'shop',
+      target: 'shop-ab12cd:3000',
+      kind: 'http',
+      hosts: ['shop.example.com'],
+      port: 8080,
+      tls: null,
+      health: { type: 'http', path: '/healthz', intervalMs: 500 },
+      timing: { deployTimeoutMs: 30_000, drainMs: 10_000, bakeMs: 0 },
+    });
+  });
+
+  it('checks a TCP connect where there is no HTTP path, and for a TCP app (which has no host names)', () => {
+    const noPath = config({ healthCheck: { ...DEFAULT_CONFIG.healthCheck, path: null } });
+    expect(doorRouteOf({ app: 'a', id: '1', config: noPath }).health).toEqual({ type: 'tcp', intervalMs: DEFAULT_CONFIG.healthCheck.intervalMs });
+    const tcp = doorRouteOf({ app: 'db', id: '2', config: config({ proxy: 'tcp', domains: ['x.example.com'], ports: ports('5432:5432') }) });
+    expect({ kind: tcp.kind, hosts: tcp.hosts, port: tcp.port, target: tcp.target, health: tcp.health }).toEqual({
+      kind: 'tcp',
+      hosts: [],
+      port: 5432,
+      target: 'db-2:5432',
+      health: { type: 'tcp', intervalMs: DEFAULT_CONFIG.healthCheck.intervalMs },
+    });
   });
 });
