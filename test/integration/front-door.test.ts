@@ -157,16 +157,28 @@ describe('the front door on a real engine', () => {
 
   afterAll(() => {
     quietly('rm', '-f', '-v', names.container, names.next, ...releases);
-    quietly('network', 'rm', names.network);
+    // By id: a name made twice at once would be ambiguous.
+    const networks = docker('network', 'ls', '-q', '--filter', `name=^${names.network}$`);
+    if (networks) quietly('network', 'rm', ...networks.split('\n'));
     quietly('volume', 'rm', names.volume);
     const images = docker('images', '-q', '--filter', `reference=${names.imageRepo}`);
     if (images) quietly('rmi', '-f', ...new Set(images.split('\n')));
     engine?.close();
   });
 
-  it('builds its image on the engine once and reuses it; runs publishing the port, restarting unless stopped, state in its volume', async () => {
-    const first = await ensureFrontDoor(engine, { bindings: [{ hostIp: '127.0.0.1', hostPort: port }], base: BASE, names });
-    expect(first).toMatchObject({ action: 'create', why: null, bindings: [{ hostIp: '127.0.0.1', hostPort: port }], handover: null, image: { built: true } });
+  it('builds its image on the engine once and reuses it (one door when two ask at once); runs publishing the port, restarting unless stopped, state in its volume', async () => {
+    // Two deploys at once (two apps, two locks) make one door: the engine lets the name be created once.
+    const [a, b] = await Promise.all([
+      ensureFrontDoor(engine, { bindings: [{ hostIp: '127.0.0.1', hostPort: port }], base: BASE, names }),
+      ensureFrontDoor(engine, { bindings: [{ hostIp: '127.0.0.1', hostPort: port }], base: BASE, names }),
+    ]);
+    expect(a.containerId).toBe(b.containerId);
+    const first = [a, b].find((e) => e.action === 'create')!;
+    expect([a, b].filter((e) => e !== first).map((e) => e.action)).toEqual([expect.stringMatching(/^(start|keep)$/)]);
+    expect(docker('ps', '-a', '-q', '--filter', `label=dev.deploy.front-door=container`, '--filter', `name=${names.container}`).split('\n')).toHaveLength(1);
+    expect(first).toMatchObject({ action: 'create', why: null, bindings: [{ hostIp: '127.0.0.1', hostPort: port }], handover: null });
+    // One of the two built it (or both, at the same time, to the same tag).
+    expect(a.image.built || b.image.built).toBe(true);
     expect(first.image.ref).toMatch(new RegExp(`^${names.imageRepo}:[0-9a-f]{12}$`));
     const second = await ensureFrontDoor(engine, { bindings: [{ hostIp: '127.0.0.1', hostPort: port }], base: BASE, names });
     expect(second).toEqual({ ...first, action: 'keep', image: { ...first.image, built: false } });

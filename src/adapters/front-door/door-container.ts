@@ -106,7 +106,7 @@ export async function ensureFrontDoor(engine: Engine, options: EnsureDoorOptions
   const names = options.names ?? DOOR_NAMES;
   const readyMs = options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS;
   const image = await ensureDoorImage(engine, { base: options.base, repo: names.imageRepo, ...(options.program ? { program: options.program } : {}), ...(options.env ? { env: options.env } : {}) });
-  await engine.networks.create(names.network, { labels: doorObjectLabels('network') });
+  await ensureNetwork(engine, names.network);
   await engine.volumes.create(names.volume, doorObjectLabels('state'));
 
   // Another process may be making the door at the same time: the engine lets one name be created once, so a lost
@@ -147,6 +147,21 @@ export async function ensureFrontDoor(engine: Engine, options: EnsureDoorOptions
       }
     }
   }
+}
+
+/**
+ * The door's network, once. Two processes creating it at the same moment can make two networks of one name (seen
+ * on engine 20.10 despite CheckDuplicate), which makes the name ambiguous for every later call: each process keeps
+ * the one with the smallest id and removes the others, so both keep the same one.
+ */
+async function ensureNetwork(engine: Engine, name: string): Promise<void> {
+  try {
+    await engine.networks.create(name, { labels: doorObjectLabels('network') });
+  } catch (error) {
+    if (!(error instanceof Error && error.name === 'ApiError' && /ambiguous/.test(error.message))) throw error;
+  }
+  const same = (await engine.networks.list(doorObjectLabels('network'))).filter((n) => n.name === name).sort((a, b) => (a.id < b.id ? -1 : 1));
+  for (const extra of same.slice(1)) await engine.networks.remove(extra.id);
 }
 
 /** Starts a door container; a port the engine cannot publish is said as such (and the container removed). */
