@@ -1,14 +1,19 @@
 import { execFileSync } from 'node:child_process';
 import http from 'node:http';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../src/adapters/docker/engine/engine.js';
 import { FrontDoorClient } from '../../src/adapters/front-door/client.js';
 import { ensureFrontDoor, waitForDoor } from '../../src/adapters/front-door/door-container.js';
 import { proxyBundlePath } from '../../src/adapters/front-door/door-image.js';
+import { routeRelease } from '../../src/services/traffic/front-door.js';
+import { DEFAULT_CONFIG } from '../../src/core/config.js';
 import type { DoorNames, DoorRoute } from '../../src/core/door.js';
 import { DeployError } from '../../src/core/errors.js';
 import { upstreamHost } from '../../src/core/front-door.js';
+import { parsePort } from '../../src/core/ports.js';
 import { fetchText, freePort, testApp } from '../helpers/docker.js';
 
 /**
@@ -28,6 +33,7 @@ const names: DoorNames = {
 const BASE = 'node:24-slim';
 const app = testApp('door');
 const other = testApp('door2');
+const shop = testApp('shop');
 const releases: string[] = [];
 
 function docker(...args: string[]): string {
@@ -43,7 +49,7 @@ function quietly(...args: string[]): void {
 }
 
 /** A busybox httpd release on the door's network, reachable there as upstreamHost({app, id}) on port 8080. */
-async function release(engine: Engine, forApp: string, id: string, body: string, { healthStatus = 200 } = {}): Promise<string> {
+async function release(engine: Engine, forApp: string, id: string, body: string, { healthStatus = 200, joined = true } = {}): Promise<string> {
   const alias = upstreamHost({ app: forApp, id });
   const status = healthStatus === 200 ? '200 OK' : `${healthStatus} Broken`;
   const script = [
@@ -59,13 +65,13 @@ async function release(engine: Engine, forApp: string, id: string, body: string,
     Image: 'busybox:1.36',
     Cmd: ['sh', '-c', script],
     Labels: { 'dev.deploy.test': names.container },
-    HostConfig: { Init: true, NetworkMode: names.network },
-    NetworkingConfig: { EndpointsConfig: { [names.network]: { Aliases: [alias] } } },
+    HostConfig: { Init: true, ...(joined ? { NetworkMode: names.network } : {}) },
+    ...(joined ? { NetworkingConfig: { EndpointsConfig: { [names.network]: { Aliases: [alias] } } } } : {}),
   });
   expect(created).not.toBeNull();
   releases.push(alias);
   await engine.containers.start(created as string);
-  return `${alias}:8080`;
+  return joined ? `${alias}:8080` : (created as string);
 }
 
 function route(forApp: string, target: string, port: number): DoorRoute {
@@ -156,7 +162,7 @@ describe('the front door on a real engine', () => {
   });
 
   afterAll(() => {
-    quietly('rm', '-f', '-v', names.container, names.next, ...releases);
+    quietly('rm', '-f', '-v', names.container, names.next, `${names.container}.lock`, ...releases);
     // By id: a name made twice at once would be ambiguous.
     const networks = docker('network', 'ls', '-q', '--filter', `name=^${names.network}$`);
     if (networks) quietly('network', 'rm', ...networks.split('\n'));
@@ -167,7 +173,7 @@ describe('the front door on a real engine', () => {
   });
 
   it('builds its image on the engine once and reuses it (one door when two ask at once); runs publishing the port, restarting unless stopped, state in its volume', async () => {
-    // Two deploys at once (two apps, two locks) make one door: the engine lets the name be created once.
+    // Two deploys at once (two apps, two locks) make one door: one at a time takes the door's lock.
     const [a, b] = await Promise.all([
       ensureFrontDoor(engine, { bindings: [{ hostIp: '127.0.0.1', hostPort: port }], base: BASE, names }),
       ensureFrontDoor(engine, { bindings: [{ hostIp: '127.0.0.1', hostPort: port }], base: BASE, names }),
@@ -176,6 +182,8 @@ describe('the front door on a real engine', () => {
     const first = [a, b].find((e) => e.action === 'create')!;
     expect([a, b].filter((e) => e !== first).map((e) => e.action)).toEqual([expect.stringMatching(/^(start|keep)$/)]);
     expect(docker('ps', '-a', '-q', '--filter', `label=dev.deploy.front-door=container`, '--filter', `name=${names.container}`).split('\n')).toHaveLength(1);
+    expect(docker('network', 'ls', '-q', '--filter', `name=^${names.network}$`).split('\n')).toHaveLength(1);
+    expect(docker('ps', '-a', '-q', '--filter', `name=^${names.container}.lock$`)).toBe('');
     expect(first).toMatchObject({ action: 'create', why: null, bindings: [{ hostIp: '127.0.0.1', hostPort: port }], handover: null });
     // One of the two built it (or both, at the same time, to the same tag).
     expect(a.image.built || b.image.built).toBe(true);
@@ -311,5 +319,32 @@ describe('the front door on a real engine', () => {
     const started = await ensureFrontDoor(engine, { bindings: [{ hostIp: '127.0.0.1', hostPort: port }], base: BASE, names, program: Buffer.concat([program, Buffer.from('\n// a newer version\n')]) });
     expect(started.action).toBe('start');
     expect(await fetchText(port)).toBe('two');
+  });
+
+  it('routes a release from its deployment (services/traffic/front-door routeRelease): the door publishes its port, the container joins under its alias', async () => {
+    const port3 = await freePort();
+    const containerId = await release(engine, shop, 'r1', 'shop', { joined: false });
+    const config = {
+      ...DEFAULT_CONFIG,
+      ports: [parsePort(`127.0.0.1:${port3}:8080`)],
+      healthCheck: { ...DEFAULT_CONFIG.healthCheck, path: '/cgi-bin/health', intervalMs: 200, timeoutMs: 10_000 },
+    };
+    const home = mkdtempSync(join(tmpdir(), 'door-home-'));
+    try {
+      const { door, routed } = await routeRelease({ paths: { store: join(home, 'deploy.db'), configDir: home, cacheDir: home }, env: process.env }, engine, { app: shop, id: 'r1', config, containerId }, names);
+      // The door ran the newer program of the test before: this version's image takes over, with the new port.
+      expect(door.action).toBe('replace');
+      expect(door.bindings.map((b) => b.hostPort).sort()).toEqual([port, port2, port3].sort());
+      expect(routed).toMatchObject({ app: shop, target: `${shop}-r1:8080`, previous: null });
+      expect(await fetchText(port3)).toBe('shop');
+      expect(await fetchText(port)).toBe('two');
+      // Sent again (every deploy re-sends its route): the container is on the network already, the door keeps serving it.
+      const again = await routeRelease({ paths: { store: '', configDir: home, cacheDir: home }, env: process.env }, engine, { app: shop, id: 'r1', config, containerId }, names);
+      expect(again.door.action).toBe('keep');
+      expect(again.routed).toMatchObject({ app: shop, target: `${shop}-r1:8080` });
+      expect(await fetchText(port3)).toBe('shop');
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
   });
 });

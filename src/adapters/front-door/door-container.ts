@@ -106,11 +106,16 @@ export async function ensureFrontDoor(engine: Engine, options: EnsureDoorOptions
   const names = options.names ?? DOOR_NAMES;
   const readyMs = options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS;
   const image = await ensureDoorImage(engine, { base: options.base, repo: names.imageRepo, ...(options.program ? { program: options.program } : {}), ...(options.env ? { env: options.env } : {}) });
-  await ensureNetwork(engine, names.network);
-  await engine.volumes.create(names.volume, doorObjectLabels('state'));
+  return underDoorLock(engine, names, image.ref, async () => {
+    await ensureNetwork(engine, names.network);
+    await engine.volumes.create(names.volume, doorObjectLabels('state'));
+    return ensureDoorContainer(engine, names, image, options, readyMs);
+  });
+}
 
-  // Another process may be making the door at the same time: the engine lets one name be created once, so a lost
-  // race is seen as "taken", and the decision is made again on what the other one made (bounded).
+async function ensureDoorContainer(engine: Engine, names: DoorNames, image: DoorImage, options: EnsureDoorOptions, readyMs: number): Promise<DoorEnsured> {
+  // A process that does not take the lock (an older version) may make the door at the same time: the engine lets
+  // one name be created once, so a lost race is seen as "taken", and the decision is made again (bounded).
   for (let attempt = 0; ; attempt++) {
     const current = await finishInterruptedHandover(engine, names);
     const action = doorAction(current && seenOf(current), { imageId: image.id, bindings: options.bindings });
@@ -149,10 +154,45 @@ export async function ensureFrontDoor(engine: Engine, options: EnsureDoorOptions
   }
 }
 
+/** After this long a lock is taken for left behind by a process that died (a handover takes seconds). */
+const LOCK_STALE_MS = 120_000;
+const LOCK_SINCE = `${LABEL.frontDoor}.since`;
+
 /**
- * The door's network, once. Two processes creating it at the same moment can make two networks of one name (seen
- * on engine 20.10 despite CheckDuplicate), which makes the name ambiguous for every later call: each process keeps
- * the one with the smallest id and removes the others, so both keep the same one.
+ * One process at a time makes, starts or replaces the door on an engine (two deploys of two apps run at once, each
+ * under its own app's lock). The lock is a container created, never started, under a fixed name: the engine creates
+ * a name once. One older than LOCK_STALE_MS was left by a process that died, and is taken over.
+ */
+async function underDoorLock<T>(engine: Engine, names: DoorNames, image: string, fn: () => Promise<T>): Promise<T> {
+  const name = `${names.container}.lock`;
+  const deadline = Date.now() + LOCK_STALE_MS + 30_000;
+  for (;;) {
+    const id = await engine.containers.createNamed({ name, Image: image, Cmd: ['true'], Labels: { [LABEL.managed]: 'true', [LABEL.frontDoor]: 'lock', [LOCK_SINCE]: String(Date.now()) } });
+    if (id !== null) {
+      try {
+        return await fn();
+      } finally {
+        await engine.containers.remove(id);
+      }
+    }
+    const held = await engine.containers.inspect(name);
+    if (held && Date.now() - Number(held.labels[LOCK_SINCE] ?? 0) > LOCK_STALE_MS) {
+      await engine.containers.remove(held.id);
+      continue;
+    }
+    if (Date.now() > deadline) {
+      throw new DeployError('front_door', `The front door on ${engine.endpoint.url} has been being changed by another process for too long (its lock ${name} is held).`, {
+        hint: `If no deploy is running, remove the lock: docker rm ${name}.`,
+      });
+    }
+    await sleep(200);
+  }
+}
+
+/**
+ * The door's network, once. Two creations at the same moment can make two networks of one name (seen on engine
+ * 20.10 despite CheckDuplicate: the door's lock now prevents it), which makes the name ambiguous for every later
+ * call: one left so (by another tool, or before the lock) is brought back to one, the smallest id kept.
  */
 async function ensureNetwork(engine: Engine, name: string): Promise<void> {
   try {
