@@ -18,3 +18,7 @@ await build({
   external: ['@inquirer/prompts', 'ora', 'cli-table3', 'conf'],
   logLevel: 'warning',
 });
+
+// The front door's program (proxy/dist/proxy.js): the tool builds it into the door's image on each engine
+// (src/adapters/front-door/door-image.ts), so the package ships it.
+await import('../proxy/build.mjs');

@@ -20,6 +20,7 @@ export const EXIT_CODES = {
   lock_held: 14,
   store: 15,
   engine_error: 16,
+  front_door: 17,
   interrupted: 130,
 } as const;
 

@@ -18,7 +18,24 @@ export const LABEL = {
   lock: 'dev.deploy.lock',
   /** A volume the tool made for an app: its name as the app's settings (or the image's VOLUME path) give it. */
   volume: 'dev.deploy.volume',
+  /** The engine's front door: what part of it an object is (image, container, network, state). */
+  frontDoor: 'dev.deploy.front-door',
+  /** On the front door's container: the host bindings it publishes (JSON), as it was created with them. */
+  frontDoorBindings: 'dev.deploy.front-door.bindings',
+  /** On the front door's image: the base image it was built from. */
+  frontDoorBase: 'dev.deploy.front-door.base',
 } as const;
+
+/** The front door's container on an engine: one per engine, found by this name. */
+export const FRONT_DOOR_CONTAINER = 'deploy-front-door';
+/** Its replacement while a handover runs (new bindings or a new image), renamed FRONT_DOOR_CONTAINER after. */
+export const FRONT_DOOR_NEXT = 'deploy-front-door-next';
+/** The network the front door and every routed app's containers share: the door reaches them there by alias. */
+export const FRONT_DOOR_NETWORK = 'deploy-front-door';
+/** The named volume holding the front door's state file: routes survive a restart and a replacement. */
+export const FRONT_DOOR_VOLUME = 'deploy-front-door-state';
+/** The front door's images: FRONT_DOOR_IMAGE_REPO:<hash of its program and base image>. */
+export const FRONT_DOOR_IMAGE_REPO = 'deploy-front-door';
 
 export function imageRef(app: string, buildId: string): string {
   return `deploy/${app}:${buildId}`;

@@ -26,6 +26,13 @@ export function tarFile(name: string, content: Buffer, mtimeMs = 0): Buffer {
   return Buffer.concat([header, content, padding, Buffer.alloc(1024, 0)]);
 }
 
+/** A tar of several regular files, in order (a build context of a few small files). */
+export function tarFiles(files: ReadonlyArray<{ name: string; content: Buffer }>, mtimeMs = 0): Buffer {
+  // Each single-file tar ends with two zero blocks: drop them but for the last.
+  const entries = files.map((f) => tarFile(f.name, f.content, mtimeMs).subarray(0, -1024));
+  return Buffer.concat([...entries, Buffer.alloc(1024, 0)]);
+}
+
 /** The content of the first regular file in a tar, or null. */
 export function firstTarFile(tar: Buffer): Buffer | null {
   if (tar.length < 512) return null;

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { firstTarFile, TarFilter, TarFormatError, tarFile, type TarEntry } from '../../src/core/tar.js';
+import { firstTarFile, TarFilter, TarFormatError, tarFile, tarFiles, type TarEntry } from '../../src/core/tar.js';
 
 describe('tarFile / firstTarFile', () => {
   it('round-trips a file', () => {
@@ -22,6 +22,25 @@ describe('tarFile / firstTarFile', () => {
       expect(execFileSync('tar', ['-tvf', join(dir, 'x.tar')], { encoding: 'utf8' })).toMatch(/-rw-r--r-- .* 12 2026-01-01 \d\d:\d\d lock/);
       execFileSync('tar', ['-xf', join(dir, 'x.tar'), '-C', dir]);
       expect(readFileSync(join(dir, 'lock'), 'utf8')).toBe('deploy lock\n');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('writes several files into one tar that GNU tar reads, in order, ending with two zero blocks', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tar-'));
+    try {
+      const tar = tarFiles([
+        { name: 'Dockerfile', content: Buffer.from('FROM x\n') },
+        { name: 'proxy.js', content: Buffer.from('y'.repeat(600)) },
+      ]);
+      expect(tar.length).toBe(512 + 512 + 512 + 1024 + 1024);
+      expect(tar.subarray(-1024).every((b) => b === 0)).toBe(true);
+      writeFileSync(join(dir, 'x.tar'), tar);
+      expect(execFileSync('tar', ['-tf', join(dir, 'x.tar')], { encoding: 'utf8' })).toBe('Dockerfile\nproxy.js\n');
+      execFileSync('tar', ['-xf', join(dir, 'x.tar'), '-C', dir]);
+      expect(readFileSync(join(dir, 'Dockerfile'), 'utf8')).toBe('FROM x\n');
+      expect(readFileSync(join(dir, 'proxy.js'), 'utf8')).toBe('y'.repeat(600));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

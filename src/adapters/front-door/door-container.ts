@@ -1,0 +1,281 @@
+import { doorAction, bindingsOfLabel, DOOR_NAMES, doorContainerSpec, doorObjectLabels, type DoorAction, type DoorNames } from '../../core/door.js';
+import { DeployError, isDeployError } from '../../core/errors.js';
+import type { Binding } from '../../core/front-door.js';
+import { LABEL } from '../../core/names.js';
+import type { Engine } from '../docker/engine/engine.js';
+import type { ContainerState } from '../docker/engine/types.js';
+import { FrontDoorClient } from './client.js';
+import { ensureDoorImage, type DoorImage } from './door-image.js';
+
+/**
+ * The front door running on an engine: its network, its state volume, its container publishing the host ports
+ * routed apps need, from the image of this version of deploy.
+ *
+ * Replacing a running door (new ports to publish, or a new image) is a handover with a gap. A host port cannot be
+ * published by two containers, and a container's published ports are fixed at its creation, so the new door can
+ * only take the ports once the old one has let them go. What is done to keep the gap short:
+ * - the new container is created (image built, state volume and network in place) before the old one is touched,
+ *   so the gap holds only: the old door's stop (it closes its listeners at once and drains what is in flight,
+ *   bounded by `stopGraceSeconds`), the engine releasing the ports, the new container's start (the ports
+ *   published again) and Node starting the program, which restores every route from the state volume and opens
+ *   its listeners before it answers on its control socket;
+ * - the gap is measured from the stop to the new door's first answer (`handover`, in its parts); measured on the project's
+ *   machine, see test/integration/front-door.test.ts;
+ * - if the new door does not start or answer, the old one is started again (it publishes what it did) and the
+ *   replacement is refused with the reason: a door that cannot take a port never leaves the others without one.
+ * During the gap a new connection to a door port is refused or reset by the engine; requests in flight on the old
+ * door finish. A zero-gap upgrade needs the port to outlive the process (a listening socket handed over, or
+ * SO_REUSEPORT inside one network namespace kept by a container of its own): see the report of issue 14.
+ */
+
+export interface EnsureDoorOptions {
+  /** The host ports the door must publish (core/front-door bindingsOf); those it publishes already are kept. */
+  bindings: readonly Binding[];
+  /** Its base image (frontDoorBaseImage). */
+  base: string;
+  names?: DoorNames;
+  /** The program's text (default: the bundle this installation ships). */
+  program?: Buffer;
+  /** How long the old door may drain when it is replaced. */
+  stopGraceSeconds?: number;
+  /** How long a started door may take to answer. */
+  readyTimeoutMs?: number;
+  env?: Record<string, string | undefined>;
+}
+
+export interface DoorEnsured {
+  action: DoorAction['kind'];
+  /** Why it was made again (recreate, replace); null otherwise. */
+  why: string | null;
+  containerId: string;
+  /** The bindings it publishes now. */
+  bindings: Binding[];
+  image: DoorImage;
+  /**
+   * A replacement only, in ms: the old door's stop (its drain, bounded by stopGraceSeconds), the new container's
+   * start (the engine publishing its ports), its first answer (Node up, routes restored, listeners open), and
+   * the whole, from the stop to the answer.
+   */
+  handover: { stopMs: number; startMs: number; answerMs: number; totalMs: number } | null;
+}
+
+const DEFAULT_STOP_GRACE_SECONDS = 1;
+const DEFAULT_READY_TIMEOUT_MS = 30_000;
+
+function seenOf(state: ContainerState): { running: boolean; imageId: string; bindings: Binding[] | null } {
+  return { running: state.running || state.restarting, imageId: state.imageId, bindings: bindingsOfLabel(state.labels[LABEL.frontDoorBindings]) };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Waits until the door in `id` answers a ping (its routes restored and listening); bounded. */
+export async function waitForDoor(engine: Engine, id: string, timeoutMs = DEFAULT_READY_TIMEOUT_MS): Promise<void> {
+  const client = new FrontDoorClient(engine, id);
+  const deadline = Date.now() + timeoutMs;
+  let last: string;
+  for (;;) {
+    try {
+      await client.ping(Math.max(1_000, Math.min(10_000, deadline - Date.now())));
+      return;
+    } catch (error) {
+      if (!isDeployError(error, 'front_door')) throw error;
+      last = (error as Error).message;
+    }
+    const state = await engine.containers.inspect(id);
+    if (!state || (!state.running && !state.restarting)) {
+      throw new DeployError('front_door', `The front door's container ${id.slice(0, 12)} stopped before it answered (${state ? `exit code ${state.exitCode}${state.error ? `: ${state.error}` : ''}` : 'it is gone'}).`, {
+        hint: `Its log says why: docker logs ${id.slice(0, 12)}.`,
+      });
+    }
+    if (Date.now() >= deadline) {
+      throw new DeployError('front_door', `The front door's container ${id.slice(0, 12)} did not answer within ${Math.round(timeoutMs / 1000)}s (${last}).`, {
+        hint: `Its log says why: docker logs ${id.slice(0, 12)}.`,
+      });
+    }
+    await sleep(100);
+  }
+}
+
+/**
+ * Makes sure the door runs on the engine, from this version's image, publishing at least `bindings`: creates it,
+ * starts it, keeps it, or replaces it (a handover, see above). Resolves once it answers.
+ */
+export async function ensureFrontDoor(engine: Engine, options: EnsureDoorOptions): Promise<DoorEnsured> {
+  const names = options.names ?? DOOR_NAMES;
+  const readyMs = options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS;
+  const image = await ensureDoorImage(engine, { base: options.base, repo: names.imageRepo, ...(options.program ? { program: options.program } : {}), ...(options.env ? { env: options.env } : {}) });
+  return underDoorLock(engine, names, image.ref, async () => {
+    await ensureNetwork(engine, names.network);
+    await engine.volumes.create(names.volume, doorObjectLabels('state'));
+    return ensureDoorContainer(engine, names, image, options, readyMs);
+  });
+}
+
+async function ensureDoorContainer(engine: Engine, names: DoorNames, image: DoorImage, options: EnsureDoorOptions, readyMs: number): Promise<DoorEnsured> {
+  // A process that does not take the lock (an older version) may make the door at the same time: the engine lets
+  // one name be created once, so a lost race is seen as "taken", and the decision is made again (bounded).
+  for (let attempt = 0; ; attempt++) {
+    const current = await finishInterruptedHandover(engine, names);
+    const action = doorAction(current && seenOf(current), { imageId: image.id, bindings: options.bindings });
+    const done = (containerId: string, handover: DoorEnsured['handover'] = null): DoorEnsured => ({
+      action: action.kind,
+      why: 'why' in action ? action.why : null,
+      containerId,
+      bindings: action.bindings,
+      image,
+      handover,
+    });
+    switch (action.kind) {
+      case 'keep':
+        return done(current!.id);
+      case 'start':
+        await engine.containers.start(current!.id);
+        await waitForDoor(engine, current!.id, readyMs);
+        return done(current!.id);
+      case 'recreate':
+      case 'create': {
+        if (current) await engine.containers.remove(current.id);
+        const id = await engine.containers.createNamed({ ...doorContainerSpec(names, names.container, image.ref, action.bindings) });
+        if (id === null) {
+          if (attempt < 3) continue;
+          throw new DeployError('front_door', `The front door's container ${names.container} keeps being made by another process at the same time.`, { hint: 'Try again.' });
+        }
+        await startPublishing(engine, id, names.container, action.bindings);
+        await waitForDoor(engine, id, readyMs);
+        return done(id);
+      }
+      case 'replace': {
+        const { id, timings } = await handover(engine, names, current!, image, action, options.stopGraceSeconds ?? DEFAULT_STOP_GRACE_SECONDS, readyMs);
+        return done(id, timings);
+      }
+    }
+  }
+}
+
+/** After this long a lock is taken for left behind by a process that died (a handover takes seconds). */
+const LOCK_STALE_MS = 120_000;
+const LOCK_SINCE = `${LABEL.frontDoor}.since`;
+
+/**
+ * One process at a time makes, starts or replaces the door on an engine (two deploys of two apps run at once, each
+ * under its own app's lock). The lock is a container created, never started, under a fixed name: the engine creates
+ * a name once. One older than LOCK_STALE_MS was left by a process that died, and is taken over.
+ */
+async function underDoorLock<T>(engine: Engine, names: DoorNames, image: string, fn: () => Promise<T>): Promise<T> {
+  const name = `${names.container}.lock`;
+  const deadline = Date.now() + LOCK_STALE_MS + 30_000;
+  for (;;) {
+    const id = await engine.containers.createNamed({ name, Image: image, Cmd: ['true'], Labels: { [LABEL.managed]: 'true', [LABEL.frontDoor]: 'lock', [LOCK_SINCE]: String(Date.now()) } });
+    if (id !== null) {
+      try {
+        return await fn();
+      } finally {
+        await engine.containers.remove(id);
+      }
+    }
+    const held = await engine.containers.inspect(name);
+    if (held && Date.now() - Number(held.labels[LOCK_SINCE] ?? 0) > LOCK_STALE_MS) {
+      await engine.containers.remove(held.id);
+      continue;
+    }
+    if (Date.now() > deadline) {
+      throw new DeployError('front_door', `The front door on ${engine.endpoint.url} has been being changed by another process for too long (its lock ${name} is held).`, {
+        hint: `If no deploy is running, remove the lock: docker rm ${name}.`,
+      });
+    }
+    await sleep(200);
+  }
+}
+
+/**
+ * The door's network, once. Two creations at the same moment can make two networks of one name (seen on engine
+ * 20.10 despite CheckDuplicate: the door's lock now prevents it), which makes the name ambiguous for every later
+ * call: one left so (by another tool, or before the lock) is brought back to one, the smallest id kept.
+ */
+async function ensureNetwork(engine: Engine, name: string): Promise<void> {
+  try {
+    await engine.networks.create(name, { labels: doorObjectLabels('network') });
+  } catch (error) {
+    if (!(error instanceof Error && error.name === 'ApiError' && /ambiguous/.test(error.message))) throw error;
+  }
+  const same = (await engine.networks.list(doorObjectLabels('network'))).filter((n) => n.name === name).sort((a, b) => (a.id < b.id ? -1 : 1));
+  for (const extra of same.slice(1)) await engine.networks.remove(extra.id);
+}
+
+/** Starts a door container; a port the engine cannot publish is said as such (and the container removed). */
+async function startPublishing(engine: Engine, id: string, name: string, bindings: readonly Binding[]): Promise<void> {
+  try {
+    await engine.containers.start(id);
+  } catch (error) {
+    await engine.containers.remove(id);
+    throw cannotPublish(error, name, bindings);
+  }
+}
+
+function cannotPublish(error: unknown, name: string, bindings: readonly Binding[]): unknown {
+  if (!(error instanceof Error) || error.name !== 'ApiError') return error;
+  const ports = bindings.map((b) => `${b.hostIp || '*'}:${b.hostPort}`).join(', ');
+  return new DeployError('front_door', `The front door (${name}) could not start publishing ${ports}: ${error.message}`, {
+    hint: 'Another program or container holds one of these ports: free it (ss -ltnp shows who listens), or publish the app on another port.',
+    cause: error,
+  });
+}
+
+/**
+ * A handover that died half-way leaves `next`: running (the old door was stopped and the new one took over), it is
+ * the door and takes its name; not running, it is removed and the door found under its name is the door.
+ */
+async function finishInterruptedHandover(engine: Engine, names: DoorNames): Promise<ContainerState | null> {
+  const [main, next] = await Promise.all([engine.containers.inspect(names.container), engine.containers.inspect(names.next)]);
+  if (!next) return main;
+  if (!(next.running || next.restarting)) {
+    await engine.containers.remove(next.id);
+    return main;
+  }
+  if (main?.running) return main; // another process is in the middle of a handover: leave it to finish
+  if (main) await engine.containers.remove(main.id);
+  await engine.containers.rename(next.id, names.container);
+  return engine.containers.inspect(next.id);
+}
+
+async function handover(
+  engine: Engine,
+  names: DoorNames,
+  old: ContainerState,
+  image: DoorImage,
+  action: Extract<DoorAction, { kind: 'replace' }>,
+  stopGraceSeconds: number,
+  readyMs: number,
+): Promise<{ id: string; timings: NonNullable<DoorEnsured['handover']> }> {
+  const nextId = await engine.containers.createNamed({ ...doorContainerSpec(names, names.next, image.ref, action.bindings) });
+  if (nextId === null) {
+    throw new DeployError('front_door', `The front door is being replaced by another process already (${names.next} exists).`, { hint: 'Try again in a few seconds.' });
+  }
+  const t0 = performance.now();
+  await engine.containers.stop(old.id, stopGraceSeconds);
+  const t1 = performance.now();
+  let t2: number;
+  try {
+    await startPublishing(engine, nextId, names.next, action.bindings);
+    t2 = performance.now();
+    await waitForDoor(engine, nextId, readyMs);
+  } catch (error) {
+    // Back to the door that served: it publishes what it did, and its routes are in the state volume.
+    await engine.containers.remove(nextId);
+    await engine.containers.start(old.id);
+    await waitForDoor(engine, old.id, readyMs).catch(() => undefined);
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new DeployError('front_door', `The front door could not be replaced (${action.why}): ${reason} The door that served before serves again.`, {
+      hint: error instanceof DeployError ? error.hint : undefined,
+      cause: error,
+    });
+  }
+  const t3 = performance.now();
+  await engine.containers.remove(old.id);
+  await engine.containers.rename(nextId, names.container);
+  const ms = (a: number, b: number) => Math.round(b - a);
+  const timings = { stopMs: ms(t0, t1), startMs: ms(t1, t2), answerMs: ms(t2, t3) };
+  return { id: nextId, timings: { ...timings, totalMs: timings.stopMs + timings.startMs + timings.answerMs } };
+}

@@ -1,0 +1,252 @@
+import { union, upstreamOf, type Binding } from './front-door.js';
+import { FRONT_DOOR_CONTAINER, FRONT_DOOR_IMAGE_REPO, FRONT_DOOR_NETWORK, FRONT_DOOR_NEXT, FRONT_DOOR_VOLUME, LABEL } from './names.js';
+import type { Deployment } from './types.js';
+import type { EngineMount } from './volumes.js';
+
+/**
+ * The front door as objects on an engine (its image, container, network and state volume), decided as data: what
+ * the adapters (adapters/front-door) create, and when the running one must be replaced. Pure, unit-tested.
+ */
+
+/** The names of the door's objects on an engine; tests use their own so they never touch a real door. */
+export interface DoorNames {
+  container: string;
+  next: string;
+  network: string;
+  volume: string;
+  imageRepo: string;
+}
+
+export const DOOR_NAMES: DoorNames = {
+  container: FRONT_DOOR_CONTAINER,
+  next: FRONT_DOOR_NEXT,
+  network: FRONT_DOOR_NETWORK,
+  volume: FRONT_DOOR_VOLUME,
+  imageRepo: FRONT_DOOR_IMAGE_REPO,
+};
+
+/** The base image when `frontDoorImage` is not set: a Node with nothing else (set-up makes it offline). */
+export const DEFAULT_FRONT_DOOR_BASE = 'node:24-slim';
+/** Where the door's program is in its image, and where it keeps its state (the volume). */
+export const DOOR_PROGRAM = '/proxy.js';
+export const DOOR_STATE_DIR = '/var/lib/front-door';
+
+/** The door's image: one tag per program and base, so a new version of deploy (or a new base) is a new image. */
+export function doorImageRef(repo: string, digestHex: string): string {
+  return `${repo}:${digestHex.slice(0, 12)}`;
+}
+
+export function doorDockerfile(base: string): string {
+  return `FROM ${base}\nCOPY proxy.js ${DOOR_PROGRAM}\nCMD ["node", "${DOOR_PROGRAM}", "serve"]\n`;
+}
+
+export function doorImageLabels(base: string): Record<string, string> {
+  return { [LABEL.managed]: 'true', [LABEL.frontDoor]: 'image', [LABEL.frontDoorBase]: base };
+}
+
+/** Labels of the door's network and state volume. */
+export function doorObjectLabels(part: 'network' | 'state'): Record<string, string> {
+  return { [LABEL.managed]: 'true', [LABEL.frontDoor]: part };
+}
+
+function wildcard(hostIp: string): boolean {
+  return hostIp === '' || hostIp === '0.0.0.0';
+}
+
+/**
+ * The bindings a container can publish at once: a port published on every interface already takes that port on
+ * each address (the engine would refuse the same port again on one of them), and '' and 0.0.0.0 are one.
+ */
+export function publishable(bindings: readonly Binding[]): Binding[] {
+  const everywhere = new Set(bindings.filter((b) => wildcard(b.hostIp)).map((b) => b.hostPort));
+  const kept = bindings.filter((b) => !everywhere.has(b.hostPort)).concat([...everywhere].map((hostPort) => ({ hostIp: '', hostPort })));
+  return union([], kept);
+}
+
+/** The body of the door container's create call. Each host port goes to the same port inside: routes listen there. */
+export interface DoorContainerSpec {
+  name: string;
+  Image: string;
+  Cmd: string[];
+  Labels: Record<string, string>;
+  ExposedPorts: Record<string, Record<string, never>>;
+  HostConfig: {
+    PortBindings: Record<string, Array<{ HostIp: string; HostPort: string }>>;
+    RestartPolicy: { Name: 'unless-stopped' };
+    LogConfig: { Type: 'json-file'; Config: Record<string, string> };
+    Init: true;
+    Mounts: EngineMount[];
+    NetworkMode: string;
+  };
+}
+
+export function doorContainerSpec(names: DoorNames, name: string, image: string, bindings: readonly Binding[]): DoorContainerSpec {
+  const published = publishable(bindings);
+  const exposed: DoorContainerSpec['ExposedPorts'] = {};
+  const ports: DoorContainerSpec['HostConfig']['PortBindings'] = {};
+  for (const b of published) {
+    const key = `${b.hostPort}/tcp`;
+    exposed[key] = {};
+    (ports[key] ??= []).push({ HostIp: b.hostIp, HostPort: String(b.hostPort) });
+  }
+  return {
+    name,
+    Image: image,
+    Cmd: ['node', DOOR_PROGRAM, 'serve'],
+    Labels: { [LABEL.managed]: 'true', [LABEL.frontDoor]: 'container', [LABEL.frontDoorBindings]: JSON.stringify(published) },
+    ExposedPorts: exposed,
+    HostConfig: {
+      PortBindings: ports,
+      RestartPolicy: { Name: 'unless-stopped' },
+      LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3' } },
+      // docker-init forwards the stop signal: the door closes its listeners and drains before it exits.
+      Init: true,
+      Mounts: [{ Type: 'volume', Source: names.volume, Target: DOOR_STATE_DIR, ReadOnly: false }],
+      NetworkMode: names.network,
+    },
+  };
+}
+
+/** The bindings a door container was created with (its label); null when the label is missing or not ours. */
+export function bindingsOfLabel(raw: string | undefined): Binding[] | null {
+  if (!raw) return null;
+  try {
+    const list = JSON.parse(raw) as unknown;
+    if (!Array.isArray(list)) return null;
+    const out: Binding[] = [];
+    for (const b of list) {
+      const { hostIp, hostPort } = (b ?? {}) as Partial<Binding>;
+      if (typeof hostIp !== 'string' || typeof hostPort !== 'number' || !Number.isInteger(hostPort) || hostPort < 1 || hostPort > 65535) return null;
+      out.push({ hostIp, hostPort });
+    }
+    return out;
+  } catch {
+    return null;
+  }
+}
+
+/** What is on the engine under the door's name. */
+export interface DoorSeen {
+  running: boolean;
+  imageId: string;
+  /** null: its label is missing or unreadable (not made by this tool as it is now). */
+  bindings: Binding[] | null;
+}
+
+export type DoorAction =
+  | { kind: 'create'; bindings: Binding[] }
+  | { kind: 'start'; bindings: Binding[] }
+  | { kind: 'keep'; bindings: Binding[] }
+  /** Stopped and outdated: nothing is served, so it is removed and made again. */
+  | { kind: 'recreate'; bindings: Binding[]; why: string }
+  /** Running and outdated: a handover to a new container (see adapters/front-door/door-container.ts). */
+  | { kind: 'replace'; bindings: Binding[]; why: string };
+
+function show(b: Binding): string {
+  return `${wildcard(b.hostIp) ? '*' : b.hostIp.includes(':') ? `[${b.hostIp}]` : b.hostIp}:${b.hostPort}`;
+}
+
+/**
+ * What to do so that a door serving `wanted` runs from `imageId`. A replacement publishes what the old one did
+ * and what is wanted (other apps' ports are kept), and never a port twice.
+ */
+export function doorAction(seen: DoorSeen | null, want: { imageId: string; bindings: readonly Binding[] }): DoorAction {
+  if (!seen) return { kind: 'create', bindings: publishable(want.bindings) };
+  const has = seen.bindings ?? [];
+  const bindings = publishable(union(has, want.bindings));
+  const missing = publishable(want.bindings).filter((w) => !has.some((h) => (h.hostIp === w.hostIp || wildcard(h.hostIp)) && h.hostPort === w.hostPort));
+  const reasons: string[] = [];
+  if (seen.imageId !== want.imageId) reasons.push('its image is not the one this version of deploy runs');
+  if (seen.bindings === null) reasons.push('its published ports are not recorded on it');
+  else if (missing.length > 0) reasons.push(`it does not publish ${missing.map(show).join(', ')}`);
+  if (reasons.length === 0) return { kind: seen.running ? 'keep' : 'start', bindings: publishable(has) };
+  const why = reasons.join('; ');
+  return seen.running ? { kind: 'replace', bindings, why } : { kind: 'recreate', bindings, why };
+}
+
+// ---- The control channel: one `node /proxy.js VERB JSON` per command -----------------------------------------------
+
+/** What the deploy verb takes (proxy/src/options.ts): omitted fields get the door's defaults. */
+export interface DoorRoute {
+  app: string;
+  /** host:port on the door's network: an alias of the release's container (core/front-door upstreamOf). */
+  target: string;
+  kind?: 'http' | 'tcp';
+  hosts?: string[];
+  /** The port the door listens on inside its container: the host port (doorContainerSpec maps them 1:1). */
+  port?: number;
+  /** Paths inside the door's container. */
+  tls?: { certFile: string; keyFile: string; port?: number; redirect?: boolean } | null;
+  health?: { type?: 'http' | 'tcp'; path?: string; successes?: number; failures?: number; intervalMs?: number; timeoutMs?: number };
+  timing?: { drainMs?: number; streamDrainMs?: number; bakeMs?: number; deployTimeoutMs?: number; responseTimeoutMs?: number };
+  trustForwarded?: boolean;
+}
+
+/** The door's answer to a deploy (proxy/src/deploy.ts DeployResult). */
+export interface DoorDeployResult {
+  app: string;
+  target: string;
+  previous: string | null;
+  checks: number;
+  swapMs: number;
+  bakeUntil: string | null;
+  drained?: { cutRequests: number; cutStreams: number };
+}
+
+export type DoorAnswer = { ok: true; result: unknown } | { ok: false; error: string };
+
+/** The door's one JSON line on stdout; null when the output is not an answer (the program did not run as meant). */
+export function readDoorAnswer(stdout: string): DoorAnswer | null {
+  const line = stdout.trim().split('\n').at(-1) ?? '';
+  try {
+    const value = JSON.parse(line) as { ok?: unknown; result?: unknown; error?: unknown };
+    if (value.ok === true) return { ok: true, result: value.result ?? null };
+    if (value.ok === false && typeof value.error === 'string') return { ok: false, error: value.error };
+    return null;
+  } catch {
+    return null;
+  }
+}
+
+/** Whether a refusal is the client in the container failing to reach the door's server (not the door saying no). */
+export function doorUnreachable(error: string): boolean {
+  return /^cannot reach the front door's control socket|^the front door closed the control connection without an answer|^no answer from the front door/.test(error);
+}
+
+const DOOR_DEFAULT_DEPLOY_TIMEOUT_MS = 60_000;
+const DOOR_DEFAULT_DRAIN_MS = 30_000;
+const DOOR_DEFAULT_STREAM_DRAIN_MS = 120_000;
+/** What an exec costs beyond the door's own work: creating it, node starting in the container, the answer back. */
+const EXEC_MARGIN_MS = 15_000;
+
+/** How long a deploy's exec may take: the door's gate, and its drain when waited for, and a margin. */
+export function deployExecTimeoutMs(route: DoorRoute, waitDrain: boolean): number {
+  const t = route.timing ?? {};
+  const gate = t.deployTimeoutMs ?? DOOR_DEFAULT_DEPLOY_TIMEOUT_MS;
+  const drain = waitDrain ? Math.max(t.drainMs ?? DOOR_DEFAULT_DRAIN_MS, t.streamDrainMs ?? DOOR_DEFAULT_STREAM_DRAIN_MS) : 0;
+  return gate + drain + EXEC_MARGIN_MS;
+}
+
+/**
+ * The route the door is sent for a release of an app it routes (core/front-door routedByFrontDoor): its workload by
+ * its stable alias on the door's network, the first published port (the door listens on the host port's number:
+ * doorContainerSpec maps them 1:1), its domains, its HTTP health path (a TCP connect without one), its gate's
+ * timeout, drain and bake window. Not yet: TLS (the certificate and key must first be copied into the door's
+ * volume) and a health check on another port than the first.
+ */
+export function doorRouteOf(d: Pick<Deployment, 'app' | 'id' | 'config'>): DoorRoute {
+  const c = d.config;
+  const kind = c.proxy === 'tcp' ? 'tcp' : 'http';
+  const first = c.ports[0];
+  const path = kind === 'http' ? c.healthCheck.path : null;
+  return {
+    app: d.app,
+    target: upstreamOf(d),
+    kind,
+    hosts: kind === 'http' ? c.domains : [],
+    port: first?.hostPort ?? 80,
+    tls: null,
+    health: path === null ? { type: 'tcp', intervalMs: c.healthCheck.intervalMs } : { type: 'http', path, intervalMs: c.healthCheck.intervalMs },
+    timing: { deployTimeoutMs: c.healthCheck.timeoutMs, drainMs: c.drainTimeoutMs, bakeMs: c.bakeWindowMs },
+  };
+}
