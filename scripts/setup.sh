@@ -110,7 +110,7 @@ if [ ${#missing_pkgs[@]} -gt 0 ]; then
 fi
 
 # --- 4. the build ----------------------------------------------------------------------------------
-if [ ! -f dist/main.js ] || [ -n "$(find src scripts/build.mjs package-lock.json -newer dist/main.js -print -quit)" ]; then
+if [ ! -f dist/main.js ] || [ ! -f proxy/dist/proxy.js ] || [ -n "$(find src proxy/src proxy/build.mjs scripts/build.mjs package-lock.json -newer dist/main.js -print -quit)" ]; then
   say "building (esbuild)"
   PATH="$PWD/node_modules/.bin:$PATH" npm run --silent build >&2
 fi
