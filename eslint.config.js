@@ -11,7 +11,10 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: false }],
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' },
+      ],
       'no-console': 'error',
     },
   },
@@ -19,11 +22,35 @@ export default tseslint.config(
     files: ['src/**/*.ts'],
     rules: {
       // The ESM namespace of node:http(s) loads undici: ~30 ms on every start. Load them with createRequire.
-      'no-restricted-imports': ['error', { paths: [{ name: 'node:http', allowTypeImports: true, message: 'Use createRequire (see src/adapters/docker/api.ts): the ESM import costs ~30 ms.' }, { name: 'node:https', allowTypeImports: true, message: 'Use createRequire (see src/adapters/docker/api.ts).' }] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: 'node:http',
+              allowTypeImports: true,
+              message: 'Use createRequire (see src/adapters/docker/api.ts): the ESM import costs ~30 ms.',
+            },
+            {
+              name: 'node:https',
+              allowTypeImports: true,
+              message: 'Use createRequire (see src/adapters/docker/api.ts).',
+            },
+          ],
+        },
+      ],
     },
   },
   {
     files: ['bin/**/*.js', 'scripts/**/*.js', 'scripts/**/*.mjs', 'proxy/*.mjs', 'eslint.config.js'],
-    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly', AbortController: 'readonly', setTimeout: 'readonly' } },
+    languageOptions: {
+      globals: {
+        process: 'readonly',
+        console: 'readonly',
+        URL: 'readonly',
+        AbortController: 'readonly',
+        setTimeout: 'readonly',
+      },
+    },
   },
 );

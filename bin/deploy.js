@@ -16,7 +16,9 @@ if (!satisfies(process.versions.node)) {
     const r = spawnSync(local, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' });
     process.exit(r.status ?? (r.signal ? 128 + 2 : 1));
   }
-  process.stderr.write(`deploy needs Node.js ${NODE_RANGE.replaceAll('||', 'or')}; this is ${process.version}.\nInstall one, or run scripts/setup.sh in the deploy checkout to get one.\n`);
+  process.stderr.write(
+    `deploy needs Node.js ${NODE_RANGE.replaceAll('||', 'or')}; this is ${process.version}.\nInstall one, or run scripts/setup.sh in the deploy checkout to get one.\n`,
+  );
   process.exit(1);
 }
 

@@ -20,7 +20,8 @@ export function satisfies(version, range = NODE_RANGE) {
 
 function parse(version) {
   const parts = version.trim().replace(/^v/, '').split('-')[0].split('.').map(Number);
-  if (parts.length !== 3 || parts.some((n) => !Number.isInteger(n))) throw new Error(`node-range: not a version: "${version}"`);
+  if (parts.length !== 3 || parts.some((n) => !Number.isInteger(n)))
+    throw new Error(`node-range: not a version: "${version}"`);
   return parts;
 }
 

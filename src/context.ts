@@ -42,10 +42,19 @@ export interface Context extends IO {
 
 export function isCI(env: Record<string, string | undefined>): boolean {
   const ci = env.CI;
-  return (ci !== undefined && ci !== '' && ci !== '0' && ci.toLowerCase() !== 'false') || Boolean(env.GITHUB_ACTIONS || env.GITLAB_CI || env.BUILDKITE || env.JENKINS_URL);
+  return (
+    (ci !== undefined && ci !== '' && ci !== '0' && ci.toLowerCase() !== 'false') ||
+    Boolean(env.GITHUB_ACTIONS || env.GITLAB_CI || env.BUILDKITE || env.JENKINS_URL)
+  );
 }
 
-export function createContext(io: IO, reporter: Reporter, signal: AbortSignal, flags: Context['flags'] = {}, lockWaitMs = 0): Context {
+export function createContext(
+  io: IO,
+  reporter: Reporter,
+  signal: AbortSignal,
+  flags: Context['flags'] = {},
+  lockWaitMs = 0,
+): Context {
   const paths = resolvePaths(io.env);
   const ci = isCI(io.env);
   let store: Store | null = null;

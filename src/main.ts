@@ -1,5 +1,12 @@
 import type { Command } from 'commander';
-import { asInterruption, DeployError, EXIT_CODES, exitCodeOf, failureDocument, fromEngineRefusal } from './core/errors.js';
+import {
+  asInterruption,
+  DeployError,
+  EXIT_CODES,
+  exitCodeOf,
+  failureDocument,
+  fromEngineRefusal,
+} from './core/errors.js';
 import type { Context, IO } from './context.js';
 import { buildProgram } from './cli/program.js';
 import { makeColors, wantsColor } from './ui/colors.js';
@@ -44,12 +51,14 @@ export async function main(argv: string[], partialIO: Partial<IO> = {}, options:
       color: wantsColor(io.env, Boolean(io.stderr.isTTY), opts.color),
     });
     // The engine flags are checked whether or not the command needs an engine: a conflict is an error anywhere.
-    if (opts.context !== undefined || opts.host !== undefined) chooseEndpoint({ flagContext: opts.context, flagHost: opts.host, env: {} });
+    if (opts.context !== undefined || opts.host !== undefined)
+      chooseEndpoint({ flagContext: opts.context, flagHost: opts.host, env: {} });
     const lockWait = opts.lockWait === undefined ? 0 : parseDuration(opts.lockWait, '--lock-wait');
     ctx = createContext(io, reporter, signal, { context: opts.context, host: opts.host }, lockWait);
     // Any deployment left in progress by a process that died is found by the next command, whatever it is.
     const store = ctx.store();
-    if (!store.readOnly && store.needsRecovery()) await (await import('./services/recovery.js')).recoverDeadWorkers(ctx);
+    if (!store.readOnly && store.needsRecovery())
+      await (await import('./services/recovery.js')).recoverDeadWorkers(ctx);
     const handler = await load();
     const code = await handler(ctx, args, opts);
     exitCode = typeof code === 'number' ? code : 0;
@@ -85,18 +94,27 @@ function usageError(program: Command, argv: string[], error: Error & { code: str
     let command = program;
     const path = ['deploy'];
     for (const word of argv) {
-      const sub = word.startsWith('-') ? undefined : command.commands.find((c) => c.name() === word || c.aliases().includes(word));
+      const sub = word.startsWith('-')
+        ? undefined
+        : command.commands.find((c) => c.name() === word || c.aliases().includes(word));
       if (!sub) continue;
       command = sub;
       path.push(sub.name());
     }
     const names = command.commands.map((c) => c.name()).filter((n) => n !== 'help');
     const what = path.join(' ');
-    return new DeployError('usage', `${what} needs a command${path.length > 1 ? ` (${names.join(', ')})` : ''}.`, { hint: `Run "${what} --help" for usage.` });
+    return new DeployError('usage', `${what} needs a command${path.length > 1 ? ` (${names.join(', ')})` : ''}.`, {
+      hint: `Run "${what} --help" for usage.`,
+    });
   }
   const [first = '', ...rest] = error.message.replace(/^error: /, '').split('\n');
-  const suggestion = rest.join(' ').trim().replace(/^\((.*)\)$/, '$1');
-  return new DeployError('usage', first, { hint: `${suggestion ? `${suggestion} ` : ''}Run "deploy --help" for usage.` });
+  const suggestion = rest
+    .join(' ')
+    .trim()
+    .replace(/^\((.*)\)$/, '$1');
+  return new DeployError('usage', first, {
+    hint: `${suggestion ? `${suggestion} ` : ''}Run "deploy --help" for usage.`,
+  });
 }
 
 function report(io: IO, error: unknown, json: boolean, verbose: boolean, colorFlag: boolean | undefined): void {
@@ -114,7 +132,10 @@ function report(io: IO, error: unknown, json: boolean, verbose: boolean, colorFl
   const e = error instanceof Error ? error : new Error(String(error));
   io.stderr.write(`${c.red('Internal error:')} ${e.message}\n`);
   if (verbose) io.stderr.write(`${e.stack ?? ''}\n`);
-  else io.stderr.write(`${c.dim('This is a bug in deploy. Run again with --verbose to see where it happened, and report it.')}\n`);
+  else
+    io.stderr.write(
+      `${c.dim('This is a bug in deploy. Run again with --verbose to see where it happened, and report it.')}\n`,
+    );
 }
 
 /** The real process's streams, environment and clock. */

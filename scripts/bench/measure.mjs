@@ -27,7 +27,11 @@ export const SLOW_MS = 5_000;
  * Runs a command to its end; returns its wall time (from spawn to exit, in ms) and output. stdout may be
  * 'pipe' (kept), 'file' (written to a temp file, for outputs of hundreds of MB) or 'ignore'.
  */
-export function run(cmd, args, { env = {}, cwd = ROOT, stdout = 'pipe', input, check = true, timeoutMs = RUN_TIMEOUT_MS } = {}) {
+export function run(
+  cmd,
+  args,
+  { env = {}, cwd = ROOT, stdout = 'pipe', input, check = true, timeoutMs = RUN_TIMEOUT_MS } = {},
+) {
   let fd = null;
   let outDir = null;
   let outFile = null;
@@ -49,14 +53,23 @@ export function run(cmd, args, { env = {}, cwd = ROOT, stdout = 'pipe', input, c
   });
   const wall = ms(process.hrtime.bigint() - t0);
   if (fd !== null) closeSync(fd);
-  const res = { wall, code: r.status, signal: r.signal, stdout: r.stdout ?? '', stderr: r.stderr ?? '', outBytes: outFile ? statSync(outFile).size : (r.stdout ?? '').length };
+  const res = {
+    wall,
+    code: r.status,
+    signal: r.signal,
+    stdout: r.stdout ?? '',
+    stderr: r.stderr ?? '',
+    outBytes: outFile ? statSync(outFile).size : (r.stdout ?? '').length,
+  };
   if (outDir) rmSync(outDir, { recursive: true, force: true });
   if (r.error?.code === 'ETIMEDOUT' || (r.signal === 'SIGKILL' && wall >= timeoutMs)) {
     throw new TimedOut(`${cmd} ${args.join(' ')} did not finish within ${timeoutMs / 1000} s (killed)`);
   }
   if (r.error) throw new Error(`${cmd} ${args.join(' ')}: ${r.error.message}`);
   if (check && r.status !== 0) {
-    throw new Error(`${cmd} ${args.join(' ')} exited ${r.status ?? r.signal}:\n${(res.stderr || res.stdout).trim().split('\n').slice(-15).join('\n')}`);
+    throw new Error(
+      `${cmd} ${args.join(' ')} exited ${r.status ?? r.signal}:\n${(res.stderr || res.stdout).trim().split('\n').slice(-15).join('\n')}`,
+    );
   }
   return res;
 }
@@ -102,7 +115,11 @@ export async function sideBySide(a, b, { warm, runs, slowMs = Infinity }) {
       runs = 1;
     }
   }
-  const out = { a: { ...describe(as), ...(reduced ? { reduced: true } : {}) }, b: b ? describe(bs) : null, pairRatios: b ? as.map((x, i) => x / bs[i]) : null };
+  const out = {
+    a: { ...describe(as), ...(reduced ? { reduced: true } : {}) },
+    b: b ? describe(bs) : null,
+    pairRatios: b ? as.map((x, i) => x / bs[i]) : null,
+  };
   return out;
 }
 
@@ -141,8 +158,11 @@ export class Report {
       entry.holds = measured <= limit;
     }
     this.figures.push(entry);
-    const v = entry.unit === 'ms' ? `${entry.value.median.toFixed(1)} ms` : `${entry.value.median.toFixed(1)} ${entry.unit}`;
-    log(`  ${entry.name}: ${v}${entry.baseline ? ` vs ${entry.baseline.median.toFixed(1)} (${entry.ratio.toFixed(2)}×)` : ''}${entry.budget ? (entry.holds ? ' — holds' : ' — FAILS') : ''}`);
+    const v =
+      entry.unit === 'ms' ? `${entry.value.median.toFixed(1)} ms` : `${entry.value.median.toFixed(1)} ${entry.unit}`;
+    log(
+      `  ${entry.name}: ${v}${entry.baseline ? ` vs ${entry.baseline.median.toFixed(1)} (${entry.ratio.toFixed(2)}×)` : ''}${entry.budget ? (entry.holds ? ' — holds' : ' — FAILS') : ''}`,
+    );
     return entry;
   }
 
@@ -158,7 +178,11 @@ export class Report {
       f.budget ? (f.holds ? 'yes' : 'NO') : '',
     ]);
     const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-    const line = (r) => r.map((c, i) => pad(c, widths[i])).join('  ').trimEnd();
+    const line = (r) =>
+      r
+        .map((c, i) => pad(c, widths[i]))
+        .join('  ')
+        .trimEnd();
     return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
   }
 }

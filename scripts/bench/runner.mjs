@@ -28,7 +28,8 @@ async function parse(argv) {
   const opts = { quick: false, only: new Set(), makeStore: null };
   const pick = (names, how) => {
     const bad = names.filter((n) => !SCENARIOS.includes(n));
-    if (names.length === 0 || bad.length > 0) usage(`bench: ${how} ${SCENARIOS.join(', ')}${bad.length ? ` (not ${bad.join(', ')})` : ''}`);
+    if (names.length === 0 || bad.length > 0)
+      usage(`bench: ${how} ${SCENARIOS.join(', ')}${bad.length ? ` (not ${bad.join(', ')})` : ''}`);
     for (const n of names) opts.only.add(n);
   };
   for (let i = 0; i < argv.length; i++) {
@@ -36,7 +37,13 @@ async function parse(argv) {
     if (a === '--quick') opts.quick = true;
     else if (a === '--only' || a.startsWith('--only=')) {
       const list = a === '--only' ? argv[++i] : a.slice('--only='.length);
-      pick((list ?? '').split(',').map((s) => s.trim()).filter(Boolean), '--only takes a comma-separated list of:');
+      pick(
+        (list ?? '')
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+        '--only takes a comma-separated list of:',
+      );
     } else if (a === '--make-store') {
       const n = Number(argv[++i]);
       const dir = argv[++i];
@@ -71,14 +78,23 @@ function machine() {
   const dirty = tryRun('git', ['-C', ROOT, 'status', '--porcelain', '--', 'src', 'bin', 'package.json']);
   return {
     node: process.version,
-    docker: tryRun('docker', ['version', '--format', '{{.Server.Version}} (API {{.Server.APIVersion}}, client {{.Client.Version}})']),
+    docker: tryRun('docker', [
+      'version',
+      '--format',
+      '{{.Server.Version}} (API {{.Server.APIVersion}}, client {{.Client.Version}})',
+    ]),
     nproc: os.availableParallelism(),
     cpu: os.cpus()[0]?.model ?? null,
     memory: `${(os.totalmem() / 2 ** 30).toFixed(1)} GiB`,
     os: `${os.type()} ${os.release()} ${os.arch()}`,
     project: head ? `${head}${dirty ? ' (src changed)' : ''}` : null,
     loadAtStart: os.loadavg().map((x) => Number(x.toFixed(2))),
-    buildCache: tryRun('docker', ['system', 'df', '--format', '{{if eq .Type "Build Cache"}}{{.TotalCount}} entries, {{.Size}}{{end}}']),
+    buildCache: tryRun('docker', [
+      'system',
+      'df',
+      '--format',
+      '{{if eq .Type "Build Cache"}}{{.TotalCount}} entries, {{.Size}}{{end}}',
+    ]),
   };
 }
 
@@ -88,17 +104,30 @@ async function bench(opts, ws) {
   const started = new Date();
   const m = machine();
   console.log(`deploy bench · ${started.toISOString()}${opts.quick ? ' · --quick' : ''}`);
-  console.log(`node ${m.node} · docker ${m.docker ?? '?'} · ${m.nproc} CPUs (${m.cpu ?? '?'}) · ${m.memory} · ${m.os} · deploy ${m.project ?? '?'}`);
-  console.log(`load average ${m.loadAtStart.join(' ')}${m.loadAtStart[0] > m.nproc / 2 ? ' — the machine is busy: figures will be noisy' : ''}`);
+  console.log(
+    `node ${m.node} · docker ${m.docker ?? '?'} · ${m.nproc} CPUs (${m.cpu ?? '?'}) · ${m.memory} · ${m.os} · deploy ${m.project ?? '?'}`,
+  );
+  console.log(
+    `load average ${m.loadAtStart.join(' ')}${m.loadAtStart[0] > m.nproc / 2 ? ' — the machine is busy: figures will be noisy' : ''}`,
+  );
   // BuildKit slows down as its cache grows (a build of the example took ~130 ms with an empty cache and ~350 ms
   // with 3 GB of old contexts); the bench prunes nothing, so it says so.
   const cacheEntries = Number(/^(\d+) entries/.exec(m.buildCache ?? '')?.[1] ?? 0);
-  if (cacheEntries > 200) console.log(`build cache: ${m.buildCache} — builds are slower with a large cache; for comparable figures, run docker builder prune first`);
+  if (cacheEntries > 200)
+    console.log(
+      `build cache: ${m.buildCache} — builds are slower with a large cache; for comparable figures, run docker builder prune first`,
+    );
   if (!existsSync(join(ROOT, 'dist', 'main.js'))) throw new Error('dist/ is missing: run npm run build first');
   const built = statSync(join(ROOT, 'dist', 'main.js')).mtimeMs;
-  const newer = readdirSync(join(ROOT, 'src'), { recursive: true }).filter((f) => String(f).endsWith('.ts') && statSync(join(ROOT, 'src', String(f))).mtimeMs > built);
-  if (newer.length > 0) console.log(`warning: dist/ is older than ${newer.length} file(s) of src/ (${newer.slice(0, 3).join(', ')}${newer.length > 3 ? ', …' : ''}): the bench measures dist/; run npm run build first`);
-  if (docker(['info', '--format', '{{.ServerVersion}}'], { check: false }).code !== 0) throw new Error('the Docker Engine is not reachable');
+  const newer = readdirSync(join(ROOT, 'src'), { recursive: true }).filter(
+    (f) => String(f).endsWith('.ts') && statSync(join(ROOT, 'src', String(f))).mtimeMs > built,
+  );
+  if (newer.length > 0)
+    console.log(
+      `warning: dist/ is older than ${newer.length} file(s) of src/ (${newer.slice(0, 3).join(', ')}${newer.length > 3 ? ', …' : ''}): the bench measures dist/; run npm run build first`,
+    );
+  if (docker(['info', '--format', '{{.ServerVersion}}'], { check: false }).code !== 0)
+    throw new Error('the Docker Engine is not reachable');
 
   const details = {};
   const errors = {};
@@ -127,7 +156,11 @@ async function bench(opts, ws) {
     details,
     notes,
     errors,
-    budgets: { holding: holding.length, total: budgets.length, failing: budgets.filter((f) => !f.holds).map((f) => f.name) },
+    budgets: {
+      holding: holding.length,
+      total: budgets.length,
+      failing: budgets.filter((f) => !f.holds).map((f) => f.name),
+    },
   };
   const dir = join(ROOT, 'bench-results');
   mkdirSync(dir, { recursive: true });
@@ -139,9 +172,12 @@ async function bench(opts, ws) {
   console.log(report.table());
   console.log('');
   for (const note of notes) console.log(`note: ${note}`);
-  for (const [name, message] of Object.entries(errors)) console.log(`error: ${name} did not finish: ${message.split('\n')[0]}`);
+  for (const [name, message] of Object.entries(errors))
+    console.log(`error: ${name} did not finish: ${message.split('\n')[0]}`);
   console.log(`figures: ${file.replace(`${ROOT}/`, '')} (and bench-results/latest.json)`);
-  console.log(`${holding.length} of ${budgets.length} budgets hold${Object.keys(errors).length ? ` (${Object.keys(errors).join(', ')} did not finish)` : ''}`);
+  console.log(
+    `${holding.length} of ${budgets.length} budgets hold${Object.keys(errors).length ? ` (${Object.keys(errors).join(', ')} did not finish)` : ''}`,
+  );
 }
 
 /** The whole run: the exit code is 0 even when a budget fails (this is a report); 1 when the bench could not run. */

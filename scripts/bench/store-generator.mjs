@@ -61,12 +61,30 @@ function prng(seed) {
 
 const ID_ALPHABET = 'abcdefghijkmnpqrstuvwxyz23456789';
 const SUBJECTS = [
-  'Fix login redirect loop', 'Add pagination to the orders API', 'Bump dependencies', 'Cache the product catalogue',
-  'Refactor the payment client', 'Log slow queries', 'Tune the connection pool', 'Translate the settings page',
-  'Remove the old feature flag', 'Retry webhooks with backoff', 'Speed up the search index build', 'Fix a typo in the footer',
-  'Handle empty carts', 'Upgrade to the new base image', 'Add a health endpoint', 'Make the session timeout configurable',
+  'Fix login redirect loop',
+  'Add pagination to the orders API',
+  'Bump dependencies',
+  'Cache the product catalogue',
+  'Refactor the payment client',
+  'Log slow queries',
+  'Tune the connection pool',
+  'Translate the settings page',
+  'Remove the old feature flag',
+  'Retry webhooks with backoff',
+  'Speed up the search index build',
+  'Fix a typo in the footer',
+  'Handle empty carts',
+  'Upgrade to the new base image',
+  'Add a health endpoint',
+  'Make the session timeout configurable',
 ];
-const PEOPLE = ['Ada Lovelace <ada@example.com>', 'Grace Hopper <grace@example.com>', 'Linus T <linus@example.com>', 'Ken T <ken@example.com>', 'Barbara L <barbara@example.com>'];
+const PEOPLE = [
+  'Ada Lovelace <ada@example.com>',
+  'Grace Hopper <grace@example.com>',
+  'Linus T <linus@example.com>',
+  'Ken T <ken@example.com>',
+  'Barbara L <barbara@example.com>',
+];
 const ENDPOINT = 'unix:///var/run/docker.sock';
 const WORKER = { machine: 'bench-generator', pid: 4242 };
 /** Records written per transaction. */
@@ -84,7 +102,13 @@ function buildOutput(ref, imageId, failed) {
     'added 212 packages, and audited 213 packages in 6s',
   ];
   if (failed) return [...lines, "The command '/bin/sh -c npm ci' returned a non-zero code: 1"].join('\n');
-  return [...lines, 'Step 5/5 : CMD ["node", "server.js"]', ` ---> ${imageId.slice(7, 19)}`, `Successfully built ${imageId.slice(7, 19)}`, `Successfully tagged ${ref}`].join('\n');
+  return [
+    ...lines,
+    'Step 5/5 : CMD ["node", "server.js"]',
+    ` ---> ${imageId.slice(7, 19)}`,
+    `Successfully built ${imageId.slice(7, 19)}`,
+    `Successfully tagged ${ref}`,
+  ].join('\n');
 }
 
 /** The runtime output the tool keeps of a container it retires or removes (its last lines). */
@@ -92,7 +116,15 @@ function runtimeLines(at, port, failed) {
   return [
     { time: new Date(at).toISOString(), stream: 'stdout', message: `listening on :8080 (published on ${port})` },
     { time: new Date(at + 400).toISOString(), stream: 'stdout', message: 'GET /healthz 200 1ms' },
-    ...(failed ? [{ time: new Date(at + 900).toISOString(), stream: 'stderr', message: 'Error: connect ECONNREFUSED 10.0.0.5:5432' }] : []),
+    ...(failed
+      ? [
+          {
+            time: new Date(at + 900).toISOString(),
+            stream: 'stderr',
+            message: 'Error: connect ECONNREFUSED 10.0.0.5:5432',
+          },
+        ]
+      : []),
   ];
 }
 
@@ -110,7 +142,10 @@ export async function fillStore(home, n, { apps: appCount, days, seed }) {
   const pick = (xs) => xs[Math.floor(rand() * xs.length)];
   const hex = (len) => {
     let s = '';
-    while (s.length < len) s += Math.floor(rand() * 2 ** 32).toString(16).padStart(8, '0');
+    while (s.length < len)
+      s += Math.floor(rand() * 2 ** 32)
+        .toString(16)
+        .padStart(8, '0');
     return s.slice(0, len);
   };
   const ids = new Set();
@@ -129,7 +164,10 @@ export async function fillStore(home, n, { apps: appCount, days, seed }) {
   const span = now - 60_000 - start;
 
   // Apps of different sizes (a few busy ones): weight 1/(rank+1).
-  const appNames = Array.from({ length: appCount }, (_, i) => `${pick(['web', 'api', 'worker', 'shop', 'auth', 'admin', 'search', 'docs'])}-${i + 1}`);
+  const appNames = Array.from(
+    { length: appCount },
+    (_, i) => `${pick(['web', 'api', 'worker', 'shop', 'auth', 'admin', 'search', 'docs'])}-${i + 1}`,
+  );
   const weights = appNames.map((_, i) => 1 / (i + 1));
   const total = weights.reduce((a, b) => a + b, 0);
   const pickApp = () => {
@@ -168,125 +206,215 @@ export async function fillStore(home, n, { apps: appCount, days, seed }) {
     // Transactions of a few hundred records (the tool's own become savepoints inside them): a commit's cost on disk
     // is paid once per batch, not per record, and each batch's changed pages fit SQLite's cache (one transaction
     // for the whole history spills pages to the WAL again and again, and grows it to gigabytes).
-    for (let from = 0; from < times.length; from += BATCH) store.transaction(() => {
-      for (const createdAt of times.slice(from, from + BATCH)) {
-        const s = state[pickApp()];
-        s.deployments++;
-        if (rand() < 0.02) s.envRevision++;
-        const id = newId();
-        let kind = 'deploy';
-        let parent = null;
-        const r = rand();
-        if (s.successful.length >= 2 && r < 0.05) {
-          kind = 'rollback';
-          parent = s.successful[s.successful.length - 2];
-        } else if (s.successful.length >= 1 && r < 0.11) {
-          kind = 'redeploy';
-          parent = s.successful[Math.max(0, s.successful.length - 1 - Math.floor(rand() * 3))];
-        }
-        let commit;
-        if (parent) commit = { sha: parent.commit, subject: parent.commitSubject, author: parent.commitAuthor, time: parent.commitTime };
-        else if (s.lastCommit && rand() < 0.1) commit = s.lastCommit;
-        else commit = { sha: hex(40), subject: pick(SUBJECTS), author: pick(PEOPLE), time: createdAt - Math.floor(60_000 + rand() * 3 * 86_400_000) };
-        s.lastCommit = commit;
-        const config = kind === 'rollback' ? parent.config : configOf(s);
-        const reuse = kind === 'rollback' || (kind === 'redeploy' && rand() < 0.8);
-        const fail = rand() < (kind === 'deploy' ? 0.08 : 0.03);
-        const failStage = fail ? (reuse ? pick(['start', 'health', 'health']) : pick(['build', 'build', 'build', 'health', 'health', 'start'])) : null;
-        const interrupted = !fail && rand() < 0.003;
-        const dirty = rand() < 0.01;
-        const origin = pick(['terminal', 'terminal', 'ci', 'ci', 'ci', 'script']);
+    for (let from = 0; from < times.length; from += BATCH)
+      store.transaction(() => {
+        for (const createdAt of times.slice(from, from + BATCH)) {
+          const s = state[pickApp()];
+          s.deployments++;
+          if (rand() < 0.02) s.envRevision++;
+          const id = newId();
+          let kind = 'deploy';
+          let parent = null;
+          const r = rand();
+          if (s.successful.length >= 2 && r < 0.05) {
+            kind = 'rollback';
+            parent = s.successful[s.successful.length - 2];
+          } else if (s.successful.length >= 1 && r < 0.11) {
+            kind = 'redeploy';
+            parent = s.successful[Math.max(0, s.successful.length - 1 - Math.floor(rand() * 3))];
+          }
+          let commit;
+          if (parent)
+            commit = {
+              sha: parent.commit,
+              subject: parent.commitSubject,
+              author: parent.commitAuthor,
+              time: parent.commitTime,
+            };
+          else if (s.lastCommit && rand() < 0.1) commit = s.lastCommit;
+          else
+            commit = {
+              sha: hex(40),
+              subject: pick(SUBJECTS),
+              author: pick(PEOPLE),
+              time: createdAt - Math.floor(60_000 + rand() * 3 * 86_400_000),
+            };
+          s.lastCommit = commit;
+          const config = kind === 'rollback' ? parent.config : configOf(s);
+          const reuse = kind === 'rollback' || (kind === 'redeploy' && rand() < 0.8);
+          const fail = rand() < (kind === 'deploy' ? 0.08 : 0.03);
+          const failStage = fail
+            ? reuse
+              ? pick(['start', 'health', 'health'])
+              : pick(['build', 'build', 'build', 'health', 'health', 'start'])
+            : null;
+          const interrupted = !fail && rand() < 0.003;
+          const dirty = rand() < 0.01;
+          const origin = pick(['terminal', 'terminal', 'ci', 'ci', 'ci', 'script']);
 
-        // services/tracker.ts startRecord, then deploy.ts / redeploy-rollback.ts: queued.
-        const tracker = recordOf(store, {
-          id, app: s.name, kind, parentId: parent?.id ?? null, status: 'queued',
-          source: `/home/dev/src/${s.name}`, subdir: '', ref: 'main',
-          commit: commit.sha, commitSubject: commit.subject, commitAuthor: commit.author, commitTime: commit.time, dirty,
-          image: reuse ? parent.image : null, imageId: reuse ? parent.imageId : null, imageDigest: reuse ? parent.imageDigest : null,
-          runtime: 'container', workload: null, containerId: null, containerName: null,
-          endpoint: ENDPOINT, config, createdAt,
-          buildStartedAt: null, buildFinishedAt: null, startedAt: null, readyAt: null, finishedAt: null,
-          actor: commit.author.replace(/^.*<(.*)>$/, '$1'), origin, error: null, worker: WORKER, overrides: null,
-        });
-        const d = tracker.d;
-        if (kind === 'deploy' && !store.getApp(s.name)?.source) store.rememberSource(s.name, { source: d.source, subdir: '', ref: 'main' }, createdAt);
-        tracker.event(createdAt, 'queued', parent ? `${kind} of v${parent.version} (${parent.id})${reuse ? `, reusing ${parent.image}` : ', building the image'}` : `deploy of main (${commit.sha.slice(0, 7)}) to ${ENDPOINT}`);
+          // services/tracker.ts startRecord, then deploy.ts / redeploy-rollback.ts: queued.
+          const tracker = recordOf(store, {
+            id,
+            app: s.name,
+            kind,
+            parentId: parent?.id ?? null,
+            status: 'queued',
+            source: `/home/dev/src/${s.name}`,
+            subdir: '',
+            ref: 'main',
+            commit: commit.sha,
+            commitSubject: commit.subject,
+            commitAuthor: commit.author,
+            commitTime: commit.time,
+            dirty,
+            image: reuse ? parent.image : null,
+            imageId: reuse ? parent.imageId : null,
+            imageDigest: reuse ? parent.imageDigest : null,
+            runtime: 'container',
+            workload: null,
+            containerId: null,
+            containerName: null,
+            endpoint: ENDPOINT,
+            config,
+            createdAt,
+            buildStartedAt: null,
+            buildFinishedAt: null,
+            startedAt: null,
+            readyAt: null,
+            finishedAt: null,
+            actor: commit.author.replace(/^.*<(.*)>$/, '$1'),
+            origin,
+            error: null,
+            worker: WORKER,
+            overrides: null,
+          });
+          const d = tracker.d;
+          if (kind === 'deploy' && !store.getApp(s.name)?.source)
+            store.rememberSource(s.name, { source: d.source, subdir: '', ref: 'main' }, createdAt);
+          tracker.event(
+            createdAt,
+            'queued',
+            parent
+              ? `${kind} of v${parent.version} (${parent.id})${reuse ? `, reusing ${parent.image}` : ', building the image'}`
+              : `deploy of main (${commit.sha.slice(0, 7)}) to ${ENDPOINT}`,
+          );
 
-        let t = createdAt + 30 + Math.floor(rand() * 200);
-        // services/build.ts: building, its output kept, built (or failed).
-        if (!reuse) {
-          const ref = imageRef(s.name, id);
-          tracker.update(t, { status: 'building', buildStartedAt: t, image: ref }, 'building', `building ${ref} (with cache)`);
-          t += 5_000 + Math.floor(rand() * 115_000);
-          const imageId = `sha256:${hex(64)}`;
-          store.saveLog(id, 'build', Buffer.from(buildOutput(ref, imageId, failStage === 'build')), false, t);
-          if (failStage === 'build') {
-            tracker.fail(t, 'failed', 'build_failed', `The build of ${s.name} v${d.version} (${id}) failed: The command '/bin/sh -c npm ci' returned a non-zero code: 1`);
+          let t = createdAt + 30 + Math.floor(rand() * 200);
+          // services/build.ts: building, its output kept, built (or failed).
+          if (!reuse) {
+            const ref = imageRef(s.name, id);
+            tracker.update(
+              t,
+              { status: 'building', buildStartedAt: t, image: ref },
+              'building',
+              `building ${ref} (with cache)`,
+            );
+            t += 5_000 + Math.floor(rand() * 115_000);
+            const imageId = `sha256:${hex(64)}`;
+            store.saveLog(id, 'build', Buffer.from(buildOutput(ref, imageId, failStage === 'build')), false, t);
+            if (failStage === 'build') {
+              tracker.fail(
+                t,
+                'failed',
+                'build_failed',
+                `The build of ${s.name} v${d.version} (${id}) failed: The command '/bin/sh -c npm ci' returned a non-zero code: 1`,
+              );
+              counts.failed++;
+              continue;
+            }
+            tracker.update(
+              t,
+              { imageId, imageDigest: imageId, buildFinishedAt: t },
+              'built',
+              `built ${ref} (${imageId.slice(7, 19)}) in ${Math.round((t - d.buildStartedAt) / 1000)}s`,
+            );
+          }
+          if (interrupted) {
+            // The process died while it worked; the next command's recovery (services/recovery.ts) marks it.
+            tracker.fail(
+              t + 1_000,
+              'interrupted',
+              'interrupted',
+              'the tool died while this deployment was in progress',
+            );
+            counts.interrupted++;
+            continue;
+          }
+          // services/release.ts: starting, the container created while the old one (same host port) stops, started,
+          // gated; a failure removes the new one and starts the old one again.
+          t += 50 + Math.floor(rand() * 300);
+          const name = containerName(s.name, d.version, id);
+          const old = s.current;
+          tracker.update(t, { status: 'starting', containerName: name }, 'starting', `creating container ${name}`);
+          if (old) tracker.event(t, 'stopping-old', `stopping v${old.version} (${old.id}) to free its ports`);
+          const container = hex(64);
+          tracker.update(t, { containerId: container });
+          if (old) store.addEvent(old.id, t + 100, 'stopped', `stopped to free its ports for v${d.version}`);
+          const restoreOld = (at) => {
+            if (old) store.addEvent(old.id, at, 'restored', `started again after v${d.version} failed`);
+          };
+          if (failStage === 'start') {
+            tracker.update(t, { containerId: null });
+            restoreOld(t + 150);
+            tracker.fail(
+              t,
+              'failed',
+              'start_failed',
+              `${s.name} v${d.version} (${id}) could not start: port is already allocated`,
+            );
             counts.failed++;
             continue;
           }
-          tracker.update(t, { imageId, imageDigest: imageId, buildFinishedAt: t }, 'built', `built ${ref} (${imageId.slice(7, 19)}) in ${Math.round((t - d.buildStartedAt) / 1000)}s`);
+          tracker.update(t, { startedAt: t }, 'started', `container ${container.slice(0, 12)} started`);
+          if (failStage === 'health') {
+            t += config.healthCheck.timeoutMs;
+            store.saveLog(id, 'runtime', encodeKeptLines(runtimeLines(d.startedAt, s.port, true)).content, false, t);
+            tracker.update(t, { containerId: null });
+            restoreOld(t + 100);
+            tracker.fail(
+              t + 200,
+              'failed',
+              'health_failed',
+              `${s.name} v${d.version} (${id}) failed its health check: GET http://127.0.0.1:${s.port}/healthz did not succeed within 1m (120 tries; last: HTTP 503)`,
+            );
+            counts.failed++;
+            continue;
+          }
+          t += 500 + Math.floor(rand() * 9_500);
+          const readyAt = t;
+          store.transaction(() => {
+            tracker.update(readyAt, { status: 'running', readyAt }, 'ready', 'passed its health gate');
+            store.markFirstReady(id);
+            store.setCurrent(s.name, id, readyAt);
+          });
+          // The one it replaces is retired: its logs kept, superseded.
+          if (old) {
+            t += 300 + Math.floor(rand() * 1_000);
+            store.saveLog(
+              old.id,
+              'runtime',
+              encodeKeptLines(runtimeLines(old.startedAt, s.port, false)).content,
+              false,
+              t,
+            );
+            store.updateDeployment(old.id, {
+              status: 'superseded',
+              containerId: null,
+              supersededBy: id,
+              rolledBack: kind === 'rollback',
+            });
+            store.addEvent(old.id, t, 'superseded', `replaced by v${d.version} (${id})`);
+            counts.running--;
+            counts.superseded++;
+          }
+          tracker.update(t + Math.floor(rand() * 500), { finishedAt: t, worker: null });
+          if (kind === 'deploy') store.rememberSource(s.name, { source: d.source, subdir: '', ref: 'main' }, createdAt);
+          counts.running++;
+          s.current = { ...d };
+          s.successful.push(s.current);
+          if (s.successful.length > 8) s.successful.shift();
         }
-        if (interrupted) {
-          // The process died while it worked; the next command's recovery (services/recovery.ts) marks it.
-          tracker.fail(t + 1_000, 'interrupted', 'interrupted', 'the tool died while this deployment was in progress');
-          counts.interrupted++;
-          continue;
-        }
-        // services/release.ts: starting, the container created while the old one (same host port) stops, started,
-        // gated; a failure removes the new one and starts the old one again.
-        t += 50 + Math.floor(rand() * 300);
-        const name = containerName(s.name, d.version, id);
-        const old = s.current;
-        tracker.update(t, { status: 'starting', containerName: name }, 'starting', `creating container ${name}`);
-        if (old) tracker.event(t, 'stopping-old', `stopping v${old.version} (${old.id}) to free its ports`);
-        const container = hex(64);
-        tracker.update(t, { containerId: container });
-        if (old) store.addEvent(old.id, t + 100, 'stopped', `stopped to free its ports for v${d.version}`);
-        const restoreOld = (at) => {
-          if (old) store.addEvent(old.id, at, 'restored', `started again after v${d.version} failed`);
-        };
-        if (failStage === 'start') {
-          tracker.update(t, { containerId: null });
-          restoreOld(t + 150);
-          tracker.fail(t, 'failed', 'start_failed', `${s.name} v${d.version} (${id}) could not start: port is already allocated`);
-          counts.failed++;
-          continue;
-        }
-        tracker.update(t, { startedAt: t }, 'started', `container ${container.slice(0, 12)} started`);
-        if (failStage === 'health') {
-          t += config.healthCheck.timeoutMs;
-          store.saveLog(id, 'runtime', encodeKeptLines(runtimeLines(d.startedAt, s.port, true)).content, false, t);
-          tracker.update(t, { containerId: null });
-          restoreOld(t + 100);
-          tracker.fail(t + 200, 'failed', 'health_failed', `${s.name} v${d.version} (${id}) failed its health check: GET http://127.0.0.1:${s.port}/healthz did not succeed within 1m (120 tries; last: HTTP 503)`);
-          counts.failed++;
-          continue;
-        }
-        t += 500 + Math.floor(rand() * 9_500);
-        const readyAt = t;
-        store.transaction(() => {
-          tracker.update(readyAt, { status: 'running', readyAt }, 'ready', 'passed its health gate');
-          store.markFirstReady(id);
-          store.setCurrent(s.name, id, readyAt);
-        });
-        // The one it replaces is retired: its logs kept, superseded.
-        if (old) {
-          t += 300 + Math.floor(rand() * 1_000);
-          store.saveLog(old.id, 'runtime', encodeKeptLines(runtimeLines(old.startedAt, s.port, false)).content, false, t);
-          store.updateDeployment(old.id, { status: 'superseded', containerId: null, supersededBy: id, rolledBack: kind === 'rollback' });
-          store.addEvent(old.id, t, 'superseded', `replaced by v${d.version} (${id})`);
-          counts.running--;
-          counts.superseded++;
-        }
-        tracker.update(t + Math.floor(rand() * 500), { finishedAt: t, worker: null });
-        if (kind === 'deploy') store.rememberSource(s.name, { source: d.source, subdir: '', ref: 'main' }, createdAt);
-        counts.running++;
-        s.current = { ...d };
-        s.successful.push(s.current);
-        if (s.successful.length > 8) s.successful.shift();
-      }
-    });
+      });
     store.transaction(() => {
       // A few apps were stopped on purpose (services/lifecycle.ts).
       for (const s of state) {
@@ -305,7 +433,9 @@ export async function fillStore(home, n, { apps: appCount, days, seed }) {
     apps: state.filter((s) => s.deployments > 0).length,
     days,
     statuses: counts,
-    bytes: readdirSync(home).filter((f) => f.startsWith('deploy.db')).reduce((sum, f) => sum + statSync(join(home, f)).size, 0),
+    bytes: readdirSync(home)
+      .filter((f) => f.startsWith('deploy.db'))
+      .reduce((sum, f) => sum + statSync(join(home, f)).size, 0),
   };
 }
 
@@ -318,7 +448,9 @@ function recordOf(store, fresh) {
   return {
     d,
     update(at, patch, type, message) {
-      const finished = patch.finishedAt !== undefined || (patch.status !== undefined && !['queued', 'building', 'starting', 'running'].includes(patch.status));
+      const finished =
+        patch.finishedAt !== undefined ||
+        (patch.status !== undefined && !['queued', 'building', 'starting', 'running'].includes(patch.status));
       const full = finished ? { ...patch, worker: null } : patch;
       store.updateDeployment(d.id, full);
       Object.assign(d, full);
@@ -338,7 +470,9 @@ export async function storeWith(ws, n) {
   const home = ws.tempDir(`store${n}`);
   const t0 = process.hrtime.bigint();
   const info = await fillStore(home, n, { apps: n >= 100_000 ? 60 : 25, days: 29, seed: n });
-  log(`store of ${info.records} records (${info.apps} apps, ${(info.bytes / 2 ** 20).toFixed(1)} MiB) made through the store in ${ms(process.hrtime.bigint() - t0).toFixed(0)} ms`);
+  log(
+    `store of ${info.records} records (${info.apps} apps, ${(info.bytes / 2 ** 20).toFixed(1)} MiB) made through the store in ${ms(process.hrtime.bigint() - t0).toFixed(0)} ms`,
+  );
   return { home, info };
 }
 

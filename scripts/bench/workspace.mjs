@@ -70,21 +70,32 @@ export class Workspace {
     if (this.#cleaned) return;
     this.#cleaned = true;
     const quiet = { check: false };
-    const lines = (r) => r.stdout.split('\n').map((s) => s.trim()).filter(Boolean);
+    const lines = (r) =>
+      r.stdout
+        .split('\n')
+        .map((s) => s.trim())
+        .filter(Boolean);
     let containers = 0;
     let images = 0;
     const removeContainers = (ids) => {
       for (const id of ids) if (docker(['rm', '-f', id], quiet).code === 0) containers++;
     };
-    for (const app of this.#apps) removeContainers(lines(docker(['ps', '-aq', '--filter', `label=dev.deploy.app=${app}`], quiet)));
+    for (const app of this.#apps)
+      removeContainers(lines(docker(['ps', '-aq', '--filter', `label=dev.deploy.app=${app}`], quiet)));
     removeContainers(lines(docker(['ps', '-aq', '--filter', `label=dev.deploy.bench=${this.runId}`], quiet)));
     // By name too, in case one was created but its label could not be read back.
     // And the per-app lock containers (deploy-lock.APP) a deploy leaves if it is killed while it holds one.
     const left = lines(docker(['ps', '-a', '--format', '{{.Names}}'], quiet));
-    removeContainers([...this.#baseContainers, ...[...this.#apps].map((app) => `deploy-lock.${app}`)].filter((name) => left.includes(name)));
+    removeContainers(
+      [...this.#baseContainers, ...[...this.#apps].map((app) => `deploy-lock.${app}`)].filter((name) =>
+        left.includes(name),
+      ),
+    );
     for (const app of this.#apps) {
       // By tag (deploy/APP:ID, unique to the build): an image that someone tagged otherwise only loses our tag.
-      const refs = lines(docker(['images', '--filter', `reference=deploy/${app}`, '--format', '{{.Repository}}:{{.Tag}}'], quiet)).filter((r) => !r.includes('<none>'));
+      const refs = lines(
+        docker(['images', '--filter', `reference=deploy/${app}`, '--format', '{{.Repository}}:{{.Tag}}'], quiet),
+      ).filter((r) => !r.includes('<none>'));
       for (const ref of refs) if (docker(['rmi', ref], quiet).code === 0) images++;
       // Left untagged (a build interrupted before its tag, say): by id, not forced.
       const ids = [...new Set(lines(docker(['images', '-q', '--filter', `reference=deploy/${app}`], quiet)))];
@@ -154,7 +165,8 @@ export function bigRepo() {
   rmSync(marker, { force: true });
   mkdirSync(join(dir, 'data'), { recursive: true });
   cpSync(EXAMPLE, dir, { recursive: true });
-  for (let i = 0; i < BIG_FILES; i++) writeFileSync(join(dir, 'data', `blob-${String(i).padStart(3, '0')}.bin`), randomBytes(BIG_FILE_SIZE));
+  for (let i = 0; i < BIG_FILES; i++)
+    writeFileSync(join(dir, 'data', `blob-${String(i).padStart(3, '0')}.bin`), randomBytes(BIG_FILE_SIZE));
   initRepo(dir);
   writeFileSync(marker, `${new Date().toISOString()}\n`);
   return dir;
@@ -172,11 +184,15 @@ const HEALTH_TIMEOUT_MS = 30_000;
 /** One GET, bounded; never throws (as src/adapters/http-probe.ts). */
 function probe(url, timeoutMs) {
   return new Promise((resolve) => {
-    const req = request(url, { method: 'GET', timeout: timeoutMs, headers: { 'user-agent': 'deploy-bench' } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? null));
-      res.on('error', () => resolve(res.statusCode ?? null));
-    });
+    const req = request(
+      url,
+      { method: 'GET', timeout: timeoutMs, headers: { 'user-agent': 'deploy-bench' } },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? null));
+        res.on('error', () => resolve(res.statusCode ?? null));
+      },
+    );
     req.on('timeout', () => req.destroy(new Error('timeout')));
     req.on('error', () => resolve(null));
     req.end();

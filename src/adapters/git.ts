@@ -59,7 +59,8 @@ export class Git {
    * checkout, which may not exist), and the commands run here only read objects and config.
    */
   private at(repo: RepoDir, args: string[], extraEnv: Record<string, string> = {}): Promise<RunResult> {
-    if ('root' in repo) return runAllowFailure('git', args, { cwd: repo.root, env: { ...this.env, ...extraEnv }, signal: this.signal });
+    if ('root' in repo)
+      return runAllowFailure('git', args, { cwd: repo.root, env: { ...this.env, ...extraEnv }, signal: this.signal });
     const env = {
       ...this.env,
       GIT_DIR: repo.gitDir,
@@ -82,9 +83,15 @@ export class Git {
   async locate(dir: string): Promise<{ root: string; subdir: string }> {
     const abs = resolve(dir);
     if (!existsSync(abs) || !statSync(abs).isDirectory()) {
-      throw new DeployError('source', `${abs} is not a directory.`, { hint: 'Give the path of a Git repository, or a Git URL.' });
+      throw new DeployError('source', `${abs} is not a directory.`, {
+        hint: 'Give the path of a Git repository, or a Git URL.',
+      });
     }
-    const r = await runAllowFailure('git', ['rev-parse', '--show-toplevel', '--show-prefix'], { cwd: abs, env: this.env, signal: this.signal });
+    const r = await runAllowFailure('git', ['rev-parse', '--show-toplevel', '--show-prefix'], {
+      cwd: abs,
+      env: this.env,
+      signal: this.signal,
+    });
     if (r.code !== 0) {
       throw new DeployError('source', `${abs} is not inside a Git repository.`, {
         hint: 'Run deploy from your app\'s repository, give its path, or run "git init" and commit first.',
@@ -96,9 +103,17 @@ export class Git {
 
   /** The commit a ref names; a clear error when the ref does not exist or the repository has no commits. */
   async resolveCommit(root: string, ref: string): Promise<string> {
-    const r = await runAllowFailure('git', ['rev-parse', '--verify', '--quiet', '--end-of-options', `${ref}^{commit}`], { cwd: root, env: this.env, signal: this.signal });
+    const r = await runAllowFailure(
+      'git',
+      ['rev-parse', '--verify', '--quiet', '--end-of-options', `${ref}^{commit}`],
+      { cwd: root, env: this.env, signal: this.signal },
+    );
     if (r.code === 0) return r.stdout.trim();
-    const any = await runAllowFailure('git', ['rev-list', '-n', '1', '--all'], { cwd: root, env: this.env, signal: this.signal });
+    const any = await runAllowFailure('git', ['rev-list', '-n', '1', '--all'], {
+      cwd: root,
+      env: this.env,
+      signal: this.signal,
+    });
     if (any.code === 0 && any.stdout.trim() === '') {
       throw new DeployError('source', `The repository ${root} has no commits yet.`, {
         hint: 'Commit your app first: deploy ships commits, never loose files.',
@@ -110,18 +125,32 @@ export class Git {
   }
 
   async isBranch(root: string, ref: string): Promise<boolean> {
-    const r = await runAllowFailure('git', ['show-ref', '--verify', '--quiet', `refs/heads/${ref}`], { cwd: root, env: this.env, signal: this.signal });
+    const r = await runAllowFailure('git', ['show-ref', '--verify', '--quiet', `refs/heads/${ref}`], {
+      cwd: root,
+      env: this.env,
+      signal: this.signal,
+    });
     return r.code === 0;
   }
 
   /** The branch HEAD is on, or null when detached or unborn. */
   async currentBranch(root: string): Promise<string | null> {
-    const r = await runAllowFailure('git', ['symbolic-ref', '--quiet', '--short', 'HEAD'], { cwd: root, env: this.env, signal: this.signal });
+    const r = await runAllowFailure('git', ['symbolic-ref', '--quiet', '--short', 'HEAD'], {
+      cwd: root,
+      env: this.env,
+      signal: this.signal,
+    });
     return r.code === 0 ? r.stdout.trim() : null;
   }
 
   async commitInfo(root: string, commit: string): Promise<CommitInfo> {
-    const out = await this.git(root, ['log', '-1', '--no-show-signature', '--format=%H%x00%s%x00%an <%ae>%x00%ct', commit]);
+    const out = await this.git(root, [
+      'log',
+      '-1',
+      '--no-show-signature',
+      '--format=%H%x00%s%x00%an <%ae>%x00%ct',
+      commit,
+    ]);
     const [sha = commit, subject = '', author = '', time = '0'] = out.trim().split('\0');
     return { commit: sha, subject, author, time: Number(time) * 1000 };
   }
@@ -132,7 +161,14 @@ export class Git {
    * of every untracked directory): they are not in the commit either, and were never meant to be.
    */
   async uncommitted(root: string, subdir: string): Promise<string[]> {
-    const out = await this.git(root, ['status', '--porcelain=v1', '--untracked-files=no', '-z', '--', subdir === '' ? '.' : subdir]);
+    const out = await this.git(root, [
+      'status',
+      '--porcelain=v1',
+      '--untracked-files=no',
+      '-z',
+      '--',
+      subdir === '' ? '.' : subdir,
+    ]);
     const files: string[] = [];
     const entries = out.split('\0');
     for (let i = 0; i < entries.length; i++) {
@@ -148,20 +184,31 @@ export class Git {
   /** Do two commits or trees hold the same content under subdir? (Compares tree ids: one process, no diff.) */
   async sameTree(root: string, a: string, b: string, subdir: string): Promise<boolean> {
     const at = (t: string) => (subdir === '' ? `${t}^{tree}` : `${t}:${subdir}`);
-    const r = await runAllowFailure('git', ['rev-parse', '--verify', '--quiet', at(a), at(b)], { cwd: root, env: this.env });
+    const r = await runAllowFailure('git', ['rev-parse', '--verify', '--quiet', at(a), at(b)], {
+      cwd: root,
+      env: this.env,
+    });
     const [x, y] = r.stdout.trim().split('\n');
     return r.code === 0 && x !== undefined && x === y;
   }
 
   /** A file's content at a commit, or null when the commit does not have it. */
   async readAt(root: string, treeish: string, path: string): Promise<string | null> {
-    const r = await runAllowFailure('git', ['cat-file', 'blob', `${treeish}:${path}`], { cwd: root, env: this.env, signal: this.signal });
+    const r = await runAllowFailure('git', ['cat-file', 'blob', `${treeish}:${path}`], {
+      cwd: root,
+      env: this.env,
+      signal: this.signal,
+    });
     return r.code === 0 ? r.stdout : null;
   }
 
   /** Does the tree have this path? */
   async hasPath(root: string, treeish: string, path: string): Promise<boolean> {
-    const r = await runAllowFailure('git', ['cat-file', '-e', `${treeish}:${path}`], { cwd: root, env: this.env, signal: this.signal });
+    const r = await runAllowFailure('git', ['cat-file', '-e', `${treeish}:${path}`], {
+      cwd: root,
+      env: this.env,
+      signal: this.signal,
+    });
     return r.code === 0;
   }
 
@@ -195,7 +242,12 @@ export class Git {
    * git's defaults. Attributes committed in `.gitattributes` files inside the archived tree still apply: they
    * are part of the commit. `prefix` is put before every path; `paths` archives only those (literal) paths.
    */
-  async archive(repo: RepoDir, treeish: string, subdir: string, options: { prefix?: string; paths?: string[] } = {}): Promise<Streamed> {
+  async archive(
+    repo: RepoDir,
+    treeish: string,
+    subdir: string,
+    options: { prefix?: string; paths?: string[] } = {},
+  ): Promise<Streamed> {
     const where = await this.at(repo, ['rev-parse', '--git-path', 'objects', '--show-object-format']);
     if (where.code !== 0) throw new ProcessError('git rev-parse', where.code, where.stderr);
     const [objects = '', format = 'sha1'] = where.stdout.trim().split('\n');
@@ -207,7 +259,11 @@ export class Git {
       mkdirSync(join(gitDir, 'refs'));
       writeFileSync(join(gitDir, 'HEAD'), 'ref: refs/heads/none\n');
       writeFileSync(join(gitDir, 'objects', 'info', 'alternates'), `${resolve(cwd, objects)}\n`);
-      if (format !== 'sha1') writeFileSync(join(gitDir, 'config'), `[core]\n\trepositoryformatversion = 1\n[extensions]\n\tobjectFormat = ${format}\n`);
+      if (format !== 'sha1')
+        writeFileSync(
+          join(gitDir, 'config'),
+          `[core]\n\trepositoryformatversion = 1\n[extensions]\n\tobjectFormat = ${format}\n`,
+        );
     } catch (error) {
       cleanup();
       throw error;
@@ -224,11 +280,24 @@ export class Git {
       GIT_CONFIG_NOSYSTEM: '1',
       GIT_CONFIG_GLOBAL: '/dev/null',
     };
-    const pinned = ['-c', 'core.attributesFile=/dev/null', '-c', 'core.autocrlf=false', '-c', 'core.eol=lf', '-c', 'tar.umask=0002'];
+    const pinned = [
+      '-c',
+      'core.attributesFile=/dev/null',
+      '-c',
+      'core.autocrlf=false',
+      '-c',
+      'core.eol=lf',
+      '-c',
+      'tar.umask=0002',
+    ];
     const prefix = options.prefix ? [`--prefix=${options.prefix}`] : [];
     const paths = options.paths?.length ? ['--', ...options.paths.map((p) => `:(literal)${p}`)] : [];
     const tree = subdir === '' ? treeish : `${treeish}:${subdir}`;
-    const streamed = stream('git', [...pinned, 'archive', '--format=tar', ...prefix, tree, ...paths], { cwd: gitDir, env, signal: this.signal });
+    const streamed = stream('git', [...pinned, 'archive', '--format=tar', ...prefix, tree, ...paths], {
+      cwd: gitDir,
+      env,
+      signal: this.signal,
+    });
     return { ...streamed, done: streamed.done.finally(cleanup) };
   }
 
@@ -246,18 +315,40 @@ export class Git {
         rmSync(root, { recursive: true, force: true });
         await run('git', [...policy, 'clone', '--bare', '--quiet', '--', url, root], { env, signal: this.signal });
       } else {
-        await run('git', [...policy, 'fetch', '--quiet', '--prune', '--force', '--', url, '+refs/heads/*:refs/heads/*', '+refs/tags/*:refs/tags/*'], { cwd: root, env, signal: this.signal });
-        const remoteHead = await runAllowFailure('git', [...policy, 'ls-remote', '--symref', '--', url, 'HEAD'], { cwd: root, env, signal: this.signal });
+        await run(
+          'git',
+          [
+            ...policy,
+            'fetch',
+            '--quiet',
+            '--prune',
+            '--force',
+            '--',
+            url,
+            '+refs/heads/*:refs/heads/*',
+            '+refs/tags/*:refs/tags/*',
+          ],
+          { cwd: root, env, signal: this.signal },
+        );
+        const remoteHead = await runAllowFailure('git', [...policy, 'ls-remote', '--symref', '--', url, 'HEAD'], {
+          cwd: root,
+          env,
+          signal: this.signal,
+        });
         const m = /^ref: refs\/heads\/(\S+)\s+HEAD/m.exec(remoteHead.stdout);
         if (m) await this.git(root, ['symbolic-ref', 'HEAD', `refs/heads/${m[1]}`]);
       }
     } catch (error) {
       if (error instanceof ProcessError) {
         const reason = error.stderr.trim().split('\n').filter(Boolean).slice(-2).join(' ');
-        throw new DeployError('source', `Could not fetch ${redactUrl(url)}: ${redactValues(reason || error.message, secretsOf(url))}`, {
-          hint: 'Check the URL and that you can reach it (git ls-remote URL); private repositories need credentials git can use without a prompt.',
-          cause: error,
-        });
+        throw new DeployError(
+          'source',
+          `Could not fetch ${redactUrl(url)}: ${redactValues(reason || error.message, secretsOf(url))}`,
+          {
+            hint: 'Check the URL and that you can reach it (git ls-remote URL); private repositories need credentials git can use without a prompt.',
+            cause: error,
+          },
+        );
       }
       throw error;
     }
@@ -268,27 +359,40 @@ export class Git {
    * null when either commit is not in the repository.
    */
   async commitDistance(root: string, from: string, to: string): Promise<{ ahead: number; back: number } | null> {
-    const r = await runAllowFailure('git', ['rev-list', '--left-right', '--count', '--end-of-options', `${from}...${to}`], { cwd: root, env: this.env });
+    const r = await runAllowFailure(
+      'git',
+      ['rev-list', '--left-right', '--count', '--end-of-options', `${from}...${to}`],
+      { cwd: root, env: this.env },
+    );
     if (r.code !== 0) return null;
     const [back = NaN, ahead = NaN] = r.stdout.trim().split(/\s+/).map(Number);
     return Number.isFinite(back) && Number.isFinite(ahead) ? { ahead, back } : null;
   }
 
   /** The entries of a tree under path (all of it when ''), recursively, with their paths from the tree's root. */
-  private async treeEntries(repo: RepoDir, treeish: string, path: string): Promise<Array<{ type: string; sha: string; path: string }>> {
+  private async treeEntries(
+    repo: RepoDir,
+    treeish: string,
+    path: string,
+  ): Promise<Array<{ type: string; sha: string; path: string }>> {
     const spec = path === '' ? [] : ['--', path];
     const tree = await this.at(repo, ['ls-tree', '-r', '-z', '--full-tree', treeish, ...spec]);
     if (tree.code !== 0) return [];
-    return tree.stdout.split('\0').filter(Boolean).map((e) => {
-      const tab = e.indexOf('\t');
-      const [, type = '', sha = ''] = e.slice(0, tab).split(' ');
-      return { type, sha, path: e.slice(tab + 1) };
-    });
+    return tree.stdout
+      .split('\0')
+      .filter(Boolean)
+      .map((e) => {
+        const tab = e.indexOf('\t');
+        const [, type = '', sha = ''] = e.slice(0, tab).split(' ');
+        return { type, sha, path: e.slice(tab + 1) };
+      });
   }
 
   /** The submodules a tree records under path (gitlinks: a path and a commit), with paths from the tree's root. */
   async gitlinks(repo: RepoDir, treeish: string, path: string): Promise<Gitlink[]> {
-    return (await this.treeEntries(repo, treeish, path)).filter((e) => e.type === 'commit').map((e) => ({ path: e.path, commit: e.sha }));
+    return (await this.treeEntries(repo, treeish, path))
+      .filter((e) => e.type === 'commit')
+      .map((e) => ({ path: e.path, commit: e.sha }));
   }
 
   /**
@@ -297,12 +401,30 @@ export class Git {
    */
   async lfsPointers(root: string, treeish: string, path: string): Promise<string[]> {
     const entries = await this.treeEntries({ root }, treeish, path);
-    const attributes = entries.filter((e) => e.type === 'blob' && (e.path === '.gitattributes' || e.path.endsWith('/.gitattributes')));
+    const attributes = entries.filter(
+      (e) => e.type === 'blob' && (e.path === '.gitattributes' || e.path.endsWith('/.gitattributes')),
+    );
     for (const a of attributes) {
       const text = await runAllowFailure('git', ['cat-file', 'blob', a.sha], { cwd: root, env: this.env });
       if (!/filter=lfs/.test(text.stdout)) continue;
-      const grep = await runAllowFailure('git', ['grep', '-l', '-z', '-I', '-e', '^version https://git-lfs.github.com/spec/v1', treeish, ...(path === '' ? [] : ['--', path])], { cwd: root, env: this.env });
-      return grep.stdout.split('\0').filter(Boolean).map((p) => p.replace(/^[^:]*:/, ''));
+      const grep = await runAllowFailure(
+        'git',
+        [
+          'grep',
+          '-l',
+          '-z',
+          '-I',
+          '-e',
+          '^version https://git-lfs.github.com/spec/v1',
+          treeish,
+          ...(path === '' ? [] : ['--', path]),
+        ],
+        { cwd: root, env: this.env },
+      );
+      return grep.stdout
+        .split('\0')
+        .filter(Boolean)
+        .map((p) => p.replace(/^[^:]*:/, ''));
     }
     return [];
   }
@@ -330,7 +452,8 @@ export class Git {
   /** The URL of the repository's default remote (its branch's remote, else origin), or null when it has none. */
   async remoteUrl(repo: RepoDir): Promise<string | null> {
     const branch = await this.at(repo, ['symbolic-ref', '--quiet', '--short', 'HEAD']);
-    const configured = branch.code === 0 ? await this.at(repo, ['config', '--get', `branch.${branch.stdout.trim()}.remote`]) : null;
+    const configured =
+      branch.code === 0 ? await this.at(repo, ['config', '--get', `branch.${branch.stdout.trim()}.remote`]) : null;
     const remote = configured?.code === 0 ? configured.stdout.trim() : 'origin';
     const url = await this.at(repo, ['config', '--get', `remote.${remote}.url`]);
     return url.code === 0 && url.stdout.trim() !== '' ? url.stdout.trim() : null;
@@ -348,13 +471,21 @@ export class Git {
     await this.withMirrorLock(url, root, async () => {
       await this.refreshMirror(url, root, true);
       if (await has()) return;
-      await runAllowFailure('git', ['-c', 'protocol.file.allow=always', 'fetch', '--quiet', '--', url, commit], { cwd: root, env: { ...this.env, GIT_PROTOCOL_FROM_USER: '0' }, signal: this.signal });
+      await runAllowFailure('git', ['-c', 'protocol.file.allow=always', 'fetch', '--quiet', '--', url, commit], {
+        cwd: root,
+        env: { ...this.env, GIT_PROTOCOL_FROM_USER: '0' },
+        signal: this.signal,
+      });
     });
     return (await has()) ? root : null;
   }
 
   async userEmail(root: string): Promise<string | null> {
-    const r = await runAllowFailure('git', ['config', '--get', 'user.email'], { cwd: root, env: this.env, signal: this.signal });
+    const r = await runAllowFailure('git', ['config', '--get', 'user.email'], {
+      cwd: root,
+      env: this.env,
+      signal: this.signal,
+    });
     return r.code === 0 && r.stdout.trim() !== '' ? r.stdout.trim() : null;
   }
 
@@ -363,7 +494,11 @@ export class Git {
     mkdirSync(dirname(root), { recursive: true, mode: 0o700 });
     await withFileLock(`${root}.lock`, 120_000, fn).catch((error: unknown) => {
       if (!(error instanceof FileLockTimeout)) throw error;
-      throw new DeployError('source', `Another deploy has been fetching ${redactUrl(url)} for two minutes; gave up waiting.`, { hint: 'Try again when it is done.', cause: error });
+      throw new DeployError(
+        'source',
+        `Another deploy has been fetching ${redactUrl(url)} for two minutes; gave up waiting.`,
+        { hint: 'Try again when it is done.', cause: error },
+      );
     });
   }
 

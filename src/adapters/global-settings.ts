@@ -28,18 +28,30 @@ export function readGlobalSettings(configDir: string): GlobalSettingsFile {
   try {
     return JSON.parse(text) as GlobalSettingsFile;
   } catch (error) {
-    throw new DeployError('config', `The user-wide settings file ${path} is not valid JSON: ${(error as Error).message}.`, {
-      hint: `Fix or remove ${path}; deploy config set --global rewrites it.`,
-    });
+    throw new DeployError(
+      'config',
+      `The user-wide settings file ${path} is not valid JSON: ${(error as Error).message}.`,
+      {
+        hint: `Fix or remove ${path}; deploy config set --global rewrites it.`,
+      },
+    );
   }
 }
 
 /** Changes the user-wide defaults through conf: an atomic write, file mode 0600 in a 0700 directory. */
-export async function writeGlobalSettings(configDir: string, change: (current: GlobalSettingsFile) => GlobalSettingsFile): Promise<void> {
+export async function writeGlobalSettings(
+  configDir: string,
+  change: (current: GlobalSettingsFile) => GlobalSettingsFile,
+): Promise<void> {
   const { mkdirSync } = await import('node:fs');
   mkdirSync(configDir, { recursive: true, mode: 0o700 });
   const { default: Conf } = await import('conf');
-  const conf = new Conf<GlobalSettingsFile>({ cwd: configDir, configName: 'config', configFileMode: 0o600, projectName: 'deploy' });
+  const conf = new Conf<GlobalSettingsFile>({
+    cwd: configDir,
+    configName: 'config',
+    configFileMode: 0o600,
+    projectName: 'deploy',
+  });
   const next = change(conf.store);
   conf.store = next;
 }

@@ -11,11 +11,15 @@ export interface ProbeResult {
 /** One HTTP GET, bounded by timeoutMs; never throws. Used by the health gate. */
 export function probe(url: string, timeoutMs: number): Promise<ProbeResult> {
   return new Promise((resolve) => {
-    const req = request(url, { method: 'GET', timeout: timeoutMs, headers: { 'user-agent': 'deploy-health-check' } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve({ status: res.statusCode ?? null, error: null }));
-      res.on('error', (e) => resolve({ status: res.statusCode ?? null, error: e.message }));
-    });
+    const req = request(
+      url,
+      { method: 'GET', timeout: timeoutMs, headers: { 'user-agent': 'deploy-health-check' } },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve({ status: res.statusCode ?? null, error: null }));
+        res.on('error', (e) => resolve({ status: res.statusCode ?? null, error: e.message }));
+      },
+    );
     req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
     req.on('error', (e: NodeJS.ErrnoException) => resolve({ status: null, error: e.code ?? e.message }));
     req.end();

@@ -34,7 +34,9 @@ export class ProcessError extends Error {
   readonly code: number;
   readonly stderr: string;
   constructor(command: string, code: number, stderr: string) {
-    super(`${command} exited with code ${code}${stderr.trim() ? `: ${stderr.trim().split('\n').slice(-3).join(' / ')}` : ''}`);
+    super(
+      `${command} exited with code ${code}${stderr.trim() ? `: ${stderr.trim().split('\n').slice(-3).join(' / ')}` : ''}`,
+    );
     this.command = command;
     this.code = code;
     this.stderr = stderr;
@@ -60,7 +62,12 @@ function end(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): void {
  * Starts a program through the gateway. The caller owns its stdio; the gateway owns its life: its process
  * group, the abort signal and timeout that end it, and its end when this process exits.
  */
-function start(command: string, args: readonly string[], options: RunOptions, stdio: ('ignore' | 'pipe')[]): ChildProcess {
+function start(
+  command: string,
+  args: readonly string[],
+  options: RunOptions,
+  stdio: ('ignore' | 'pipe')[],
+): ChildProcess {
   const child = spawn(command, args, {
     cwd: options.cwd,
     env: options.env as NodeJS.ProcessEnv | undefined,
@@ -97,7 +104,11 @@ export async function run(command: string, args: readonly string[], options: Run
 }
 
 /** Runs a program to completion; a non-zero exit is returned, not thrown. */
-export function runAllowFailure(command: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+export function runAllowFailure(
+  command: string,
+  args: readonly string[],
+  options: RunOptions = {},
+): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = start(command, args, options, [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe']);
     const out: Buffer[] = [];
@@ -134,7 +145,14 @@ export function stream(command: string, args: readonly string[], options: RunOpt
     child.on('error', reject);
     child.on('close', (code, signal) => {
       if (code === 0) resolve();
-      else reject(new ProcessError(`${command} ${args[0] ?? ''}`.trim(), code ?? (signal ? 128 : 1), Buffer.concat(err).toString('utf8')));
+      else
+        reject(
+          new ProcessError(
+            `${command} ${args[0] ?? ''}`.trim(),
+            code ?? (signal ? 128 : 1),
+            Buffer.concat(err).toString('utf8'),
+          ),
+        );
     });
   });
   return { stdout: child.stdout as Readable, done, kill: () => end(child) };

@@ -6,7 +6,6 @@ import { authKeyOf, hostOfAuthKey } from '../core/image-ref.js';
 import type { RegistryAuth } from './docker/engine/types.js';
 import { runAllowFailure } from './process.js';
 
-
 interface AuthEntry {
   auth?: string;
   username?: string;
@@ -49,17 +48,24 @@ export class RegistryCredentials {
     try {
       text = readFileSync(file, 'utf8');
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'ENOTDIR') return new RegistryCredentials(file, {}, env);
-      throw new DeployError('config', `Could not read the docker configuration ${file}: ${(error as Error).message}.`, { hint: 'Check its permissions, or point DOCKER_CONFIG at another directory.' });
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'ENOTDIR')
+        return new RegistryCredentials(file, {}, env);
+      throw new DeployError('config', `Could not read the docker configuration ${file}: ${(error as Error).message}.`, {
+        hint: 'Check its permissions, or point DOCKER_CONFIG at another directory.',
+      });
     }
     let config: unknown;
     try {
       config = text.trim() === '' ? {} : JSON.parse(text);
     } catch {
-      throw new DeployError('config', `The docker configuration ${file} is not valid JSON.`, { hint: 'Fix it (docker login rewrites it), or point DOCKER_CONFIG at another directory.' });
+      throw new DeployError('config', `The docker configuration ${file} is not valid JSON.`, {
+        hint: 'Fix it (docker login rewrites it), or point DOCKER_CONFIG at another directory.',
+      });
     }
     if (config === null || typeof config !== 'object' || Array.isArray(config)) {
-      throw new DeployError('config', `The docker configuration ${file} is not a JSON object.`, { hint: 'Fix it (docker login rewrites it), or point DOCKER_CONFIG at another directory.' });
+      throw new DeployError('config', `The docker configuration ${file} is not a JSON object.`, {
+        hint: 'Fix it (docker login rewrites it), or point DOCKER_CONFIG at another directory.',
+      });
     }
     return new RegistryCredentials(file, config as DockerConfig, env);
   }
@@ -67,7 +73,9 @@ export class RegistryCredentials {
   /** Whether any registry may have credentials here (a helper, a store, or a login kept in the file). */
   get any(): boolean {
     const c = this.config;
-    return Boolean(c.credsStore) || Object.keys(c.credHelpers ?? {}).length > 0 || Object.keys(c.auths ?? {}).length > 0;
+    return (
+      Boolean(c.credsStore) || Object.keys(c.credHelpers ?? {}).length > 0 || Object.keys(c.auths ?? {}).length > 0
+    );
   }
 
   /** The credentials for a registry (`docker.io`, `ghcr.io`, `127.0.0.1:5000`), or null when there are none. */
@@ -81,7 +89,9 @@ export class RegistryCredentials {
   }
 
   private async lookUp(registry: string): Promise<RegistryAuth | null> {
-    const helper = Object.entries(this.config.credHelpers ?? {}).find(([key]) => hostOfAuthKey(key) === registry)?.[1] ?? this.config.credsStore;
+    const helper =
+      Object.entries(this.config.credHelpers ?? {}).find(([key]) => hostOfAuthKey(key) === registry)?.[1] ??
+      this.config.credsStore;
     if (helper) return this.fromHelper(helper, registry);
     const entry = Object.entries(this.config.auths ?? {}).find(([key]) => hostOfAuthKey(key) === registry)?.[1];
     if (!entry) return null;
@@ -90,7 +100,10 @@ export class RegistryCredentials {
     if (entry.auth) {
       const decoded = Buffer.from(entry.auth, 'base64').toString('utf8');
       const colon = decoded.indexOf(':');
-      if (colon < 0) throw new DeployError('config', `The login for ${registry} in ${this.file} is not in the form docker writes.`, { hint: `Log in again: docker login ${registry}` });
+      if (colon < 0)
+        throw new DeployError('config', `The login for ${registry} in ${this.file} is not in the form docker writes.`, {
+          hint: `Log in again: docker login ${registry}`,
+        });
       return { serveraddress, username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
     }
     if (entry.username && entry.password) return { serveraddress, username: entry.username, password: entry.password };
@@ -104,26 +117,40 @@ export class RegistryCredentials {
     try {
       result = await runAllowFailure(program, ['get'], { input: key, env: this.env, timeoutMs: 30_000 });
     } catch (error) {
-      throw new DeployError('config', `The credential helper ${program} (from ${this.file}) could not be run: ${(error as Error).message}.`, {
-        hint: `Install ${program} on your PATH, or remove it from ${this.file}.`,
-      });
+      throw new DeployError(
+        'config',
+        `The credential helper ${program} (from ${this.file}) could not be run: ${(error as Error).message}.`,
+        {
+          hint: `Install ${program} on your PATH, or remove it from ${this.file}.`,
+        },
+      );
     }
     // Only stderr may be shown: stdout carries the secret.
     if (result.code !== 0) {
       if (NOT_FOUND.test(result.stdout) || NOT_FOUND.test(result.stderr)) return null;
-      throw new DeployError('config', `The credential helper ${program} failed for ${registry} (exit ${result.code})${result.stderr.trim() ? `: ${result.stderr.trim().split('\n').slice(-1)[0]}` : ''}.`, {
-        hint: `Try it yourself: echo ${key} | ${program} get`,
-      });
+      throw new DeployError(
+        'config',
+        `The credential helper ${program} failed for ${registry} (exit ${result.code})${result.stderr.trim() ? `: ${result.stderr.trim().split('\n').slice(-1)[0]}` : ''}.`,
+        {
+          hint: `Try it yourself: echo ${key} | ${program} get`,
+        },
+      );
     }
     let answer: { Username?: unknown; Secret?: unknown };
     try {
       answer = JSON.parse(result.stdout) as typeof answer;
     } catch {
-      throw new DeployError('config', `The credential helper ${program} gave an answer that is not JSON for ${registry}.`, { hint: `Try it yourself: echo ${key} | ${program} get` });
+      throw new DeployError(
+        'config',
+        `The credential helper ${program} gave an answer that is not JSON for ${registry}.`,
+        { hint: `Try it yourself: echo ${key} | ${program} get` },
+      );
     }
     const username = typeof answer.Username === 'string' ? answer.Username : '';
     const secret = typeof answer.Secret === 'string' ? answer.Secret : '';
     if (secret === '') return null;
-    return username === TOKEN_USER ? { serveraddress: key, identitytoken: secret } : { serveraddress: key, username, password: secret };
+    return username === TOKEN_USER
+      ? { serveraddress: key, identitytoken: secret }
+      : { serveraddress: key, username, password: secret };
   }
 }

@@ -49,7 +49,12 @@ export function defineCommand<S extends OptionSpecs>(d: CommandDeclaration<S>): 
 }
 
 /** A command of commands (`deploy lock status`, `deploy config set`). */
-export function defineGroup(d: { name: string; summary: string; description?: string; commands: Registration[] }): Registration {
+export function defineGroup(d: {
+  name: string;
+  summary: string;
+  description?: string;
+  commands: Registration[];
+}): Registration {
   return {
     attach(parent, run) {
       const group = parent.command(d.name).summary(d.summary);

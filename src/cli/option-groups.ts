@@ -7,26 +7,50 @@ export const globalOptions = {
   quiet: flag('-q, --quiet', 'print results only, no progress'),
   color: negated('--no-color', 'never colour the output (NO_COLOR is honoured too)'),
   context: value('-c, --context <name>', 'the docker context of the engine to use (as docker --context)'),
-  host: value('-H, --host <url>', 'the engine to use: unix:///path, tcp://HOST:PORT or ssh://USER@HOST[:PORT] (as docker -H)'),
-  lockWait: value('--lock-wait <duration>', "wait this long for the app's lock when another deploy holds it (default: fail at once)"),
+  host: value(
+    '-H, --host <url>',
+    'the engine to use: unix:///path, tcp://HOST:PORT or ssh://USER@HOST[:PORT] (as docker -H)',
+  ),
+  lockWait: value(
+    '--lock-wait <duration>',
+    "wait this long for the app's lock when another deploy holds it (default: fail at once)",
+  ),
 };
 export type GlobalOptions = OptionsOf<typeof globalOptions>;
 
 /** The one-off settings of a deployment, for deploy and redeploy: they apply to that deployment (and its redeploys). */
 export const oneOff = {
   port: list('-p, --port <[ip:]host:container>', 'publish a port (repeatable); replaces the ports of deploy.json'),
-  env: list('-e, --env <key=value>', 'set an environment variable (repeatable); KEY alone takes it from your environment'),
-  secret: list('--secret <key[=value]>', 'a secret env var (repeatable); KEY alone takes it from your environment, off the command line'),
+  env: list(
+    '-e, --env <key=value>',
+    'set an environment variable (repeatable); KEY alone takes it from your environment',
+  ),
+  secret: list(
+    '--secret <key[=value]>',
+    'a secret env var (repeatable); KEY alone takes it from your environment, off the command line',
+  ),
   envFile: list('--env-file <path>', 'read environment variables from a KEY=VALUE file (repeatable)'),
-  volume: list('--volume <name:/path|/host:/path[:ro]>', 'mount a volume kept per app, or a host path (repeatable); replaces the volumes of deploy.json'),
-  healthPath: value('--health-path <path>', 'HTTP path that must answer 2xx/3xx before the deployment counts as running ("none" to skip)'),
+  volume: list(
+    '--volume <name:/path|/host:/path[:ro]>',
+    'mount a volume kept per app, or a host path (repeatable); replaces the volumes of deploy.json',
+  ),
+  healthPath: value(
+    '--health-path <path>',
+    'HTTP path that must answer 2xx/3xx before the deployment counts as running ("none" to skip)',
+  ),
   healthTimeout: value('--health-timeout <duration>', 'how long to wait for health (default 60s)'),
   buildArg: list('--build-arg <key=value>', 'a build argument (repeatable), as docker build --build-arg'),
   target: value('--target <stage>', 'the Dockerfile stage to build, as docker build --target'),
-  buildSecret: list('--build-secret <id=ID,src=PATH|env=VAR>', 'a BuildKit secret for RUN --mount=type=secret (repeatable), as docker build --secret'),
+  buildSecret: list(
+    '--build-secret <id=ID,src=PATH|env=VAR>',
+    'a BuildKit secret for RUN --mount=type=secret (repeatable), as docker build --secret',
+  ),
   memory: value('-m, --memory <size>', 'memory limit, as docker run --memory (512m, 1g)'),
   cpus: value('--cpus <n>', 'CPU limit, as docker run --cpus (0.5, 2)'),
-  set: list('--set <key=value>', 'any setting for this deployment (repeatable): --set user=node --set init=false; see deploy config --help'),
+  set: list(
+    '--set <key=value>',
+    'any setting for this deployment (repeatable): --set user=node --set init=false; see deploy config --help',
+  ),
 };
 export type OneOffFlags = OptionsOf<typeof oneOff>;
 

@@ -60,7 +60,12 @@ export type OptionsOf<S extends OptionSpecs> = { [K in keyof S]: ValueOf<S[K]> }
 
 export const flag = (flags: string, description: string): FlagSpec => ({ kind: 'flag', flags, description });
 export const negated = (flags: string, description: string): NegatedSpec => ({ kind: 'negated', flags, description });
-export const toggle = (flags: string, description: string, negationFlags: string, negationDescription: string): ToggleSpec => ({
+export const toggle = (
+  flags: string,
+  description: string,
+  negationFlags: string,
+  negationDescription: string,
+): ToggleSpec => ({
   kind: 'toggle',
   flags,
   description,
@@ -84,7 +89,10 @@ function commanderOptions(spec: OptionSpec): Option[] {
 export function addOptions(cmd: Command, specs: OptionSpecs): Command {
   for (const [key, spec] of Object.entries(specs)) {
     for (const option of commanderOptions(spec)) {
-      if (option.attributeName() !== key) throw new Error(`The option ${option.flags} is declared as "${key}", but its value is named "${option.attributeName()}".`);
+      if (option.attributeName() !== key)
+        throw new Error(
+          `The option ${option.flags} is declared as "${key}", but its value is named "${option.attributeName()}".`,
+        );
       cmd.addOption(option);
     }
   }
@@ -105,14 +113,19 @@ function fits(spec: OptionSpec, v: unknown): boolean {
   }
 }
 
-function conforms<S extends OptionSpecs>(specs: S, raw: Record<string, unknown>): raw is Record<string, unknown> & OptionsOf<S> {
+function conforms<S extends OptionSpecs>(
+  specs: S,
+  raw: Record<string, unknown>,
+): raw is Record<string, unknown> & OptionsOf<S> {
   return Object.entries(specs).every(([key, spec]) => fits(spec, raw[key]));
 }
 
 /** The parsed values (commander's `opts()`), checked against their declaration and typed by it. */
 export function readOptions<S extends OptionSpecs>(specs: S, raw: Record<string, unknown>): OptionsOf<S> {
   if (!conforms(specs, raw)) {
-    const wrong = Object.entries(specs).filter(([key, spec]) => !fits(spec, raw[key])).map(([key]) => key);
+    const wrong = Object.entries(specs)
+      .filter(([key, spec]) => !fits(spec, raw[key]))
+      .map(([key]) => key);
     throw new Error(`Option values of the wrong type: ${wrong.join(', ')}.`);
   }
   return raw;

@@ -9,7 +9,10 @@ export function wholeNumber(raw: string | undefined, flag: string, min: number, 
   if (raw === undefined) return undefined;
   const n = Number(raw);
   if (!Number.isInteger(n) || n < min || (max !== undefined && n > max)) {
-    throw new DeployError('usage', `${flag} must be a whole number ${max === undefined ? `of at least ${min}` : `from ${min} to ${max}`}, not ${JSON.stringify(raw)}.`);
+    throw new DeployError(
+      'usage',
+      `${flag} must be a whole number ${max === undefined ? `of at least ${min}` : `from ${min} to ${max}`}, not ${JSON.stringify(raw)}.`,
+    );
   }
   return n;
 }
@@ -18,7 +21,8 @@ export function wholeNumber(raw: string | undefined, flag: string, min: number, 
 export function lineCount(raw: string, flag: string): number | 'all' {
   if (raw === 'all') return 'all';
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 0) throw new DeployError('usage', `${flag} must be a number of lines or "all", not ${JSON.stringify(raw)}.`);
+  if (!Number.isInteger(n) || n < 0)
+    throw new DeployError('usage', `${flag} must be a number of lines or "all", not ${JSON.stringify(raw)}.`);
   return n;
 }
 

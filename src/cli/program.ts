@@ -23,7 +23,24 @@ export type { GlobalOptions } from './option-groups.js';
 export type { Run } from './command.js';
 
 /** Every command, in the order `deploy --help` lists them. Each is declared in commands/NAME.command.ts. */
-const COMMANDS: Registration[] = [deploy, ls, redeploy, rollback, stop, start, restart, inspect, logs, stats, sync, prune, status, destroy, lock, config];
+const COMMANDS: Registration[] = [
+  deploy,
+  ls,
+  redeploy,
+  rollback,
+  stop,
+  start,
+  restart,
+  inspect,
+  logs,
+  stats,
+  sync,
+  prune,
+  status,
+  destroy,
+  lock,
+  config,
+];
 
 /**
  * The command line, declared. Each command's code is imported only when that command runs, so

@@ -68,7 +68,13 @@ export interface ActionPlan {
   /** Worth knowing before saying yes (a target that was rolled back from before, ...). */
   warnings: string[];
   /** What the engine said of a reused image when the plan was made (under the same lock), so it is not asked twice. */
-  imageInfo?: { id: string; hasHealthcheck: boolean; labels: Record<string, string>; volumes?: string[]; digest?: string | null } | null;
+  imageInfo?: {
+    id: string;
+    hasHealthcheck: boolean;
+    labels: Record<string, string>;
+    volumes?: string[];
+    digest?: string | null;
+  } | null;
 }
 
 /** The deployment a plan acts on; every action but deploy has one. */
@@ -84,7 +90,11 @@ const commits = (n: number) => `${n} commit${n === 1 ? '' : 's'}`;
  * The commit going live against the one serving: "09649e3 → 889a4db, 5 commits back". `distance` counts the
  * commits only the new one has (ahead) and only the serving one has (back); null when Git cannot tell.
  */
-export function describeCommitRange(serving: string, next: string, distance: { ahead: number; back: number } | null): string {
+export function describeCommitRange(
+  serving: string,
+  next: string,
+  distance: { ahead: number; back: number } | null,
+): string {
   if (serving === next) return `${short(next)}, the commit serving now`;
   const arrow = `${short(serving)} → ${short(next)}`;
   if (!distance) return arrow;
@@ -100,7 +110,15 @@ export function publicPlan(p: ActionPlan) {
     app: p.app,
     title: p.title,
     endpoint: p.endpoint,
-    target: p.target ? { id: p.target.id, version: p.target.version, status: p.target.status, commit: p.target.commit, commitSubject: p.target.commitSubject } : null,
+    target: p.target
+      ? {
+          id: p.target.id,
+          version: p.target.version,
+          status: p.target.status,
+          commit: p.target.commit,
+          commitSubject: p.target.commitSubject,
+        }
+      : null,
     commit: { sha: p.source.commit, subject: p.source.commitSubject, ref: p.source.ref, dirty: p.source.dirty },
     newVersion: p.newVersion,
     image: p.image,

@@ -39,7 +39,8 @@ export interface BuildSecretContext {
 /** BuildKit's own limit on one secret's size (secretsprovider.MaxSecretSize). */
 export const MAX_BUILD_SECRET_BYTES = 500 * 1024;
 
-const SYNTAX_HINT = 'Write id=ID[,src=PATH|env=VAR][,type=file|env], as docker build --secret takes it (e.g. id=npmrc,src=~/.npmrc or id=token,env=NPM_TOKEN).';
+const SYNTAX_HINT =
+  'Write id=ID[,src=PATH|env=VAR][,type=file|env], as docker build --secret takes it (e.g. id=npmrc,src=~/.npmrc or id=token,env=NPM_TOKEN).';
 
 /**
  * The fields of one CSV record, as Go's encoding/csv reads them: a field starting with `"` is quoted (`""` is
@@ -119,7 +120,9 @@ export function parseBuildSecret(spec: string, at: BuildSecretContext): BuildSec
     throw refuse(`${named} has both src= and env= (give one: the file or the environment variable it is read from)`);
   }
   if (type === 'file' && env !== '') {
-    throw refuse(`${named} is type=file but names an environment variable (env=); use src=PATH for a file, or type=env`);
+    throw refuse(
+      `${named} is type=file but names an environment variable (env=); use src=PATH for a file, or type=env`,
+    );
   }
   if (type === 'env') return { id, from: { env: env || src || id } };
   if (env !== '') return { id, from: { env } };

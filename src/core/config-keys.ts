@@ -34,8 +34,15 @@ export function mistypedSetting(key: string): DeployError | null {
   const message = `${key} is not a setting deploy knows.`;
   const dot = key.indexOf('.');
   if (dot === -1) {
-    const near = nearestName(key, SETTING_KEYS.filter((k) => !k.includes('.')));
-    return near ? new DeployError('config', message, { hint: `Did you mean ${near}? (To set an environment variable of that name, pass --env.)` }) : null;
+    const near = nearestName(
+      key,
+      SETTING_KEYS.filter((k) => !k.includes('.')),
+    );
+    return near
+      ? new DeployError('config', message, {
+          hint: `Did you mean ${near}? (To set an environment variable of that name, pass --env.)`,
+        })
+      : null;
   }
   // A dotted name cannot be an environment variable, so --env is not offered: the group, then the name in it.
   const head = key.slice(0, dot);
@@ -46,7 +53,9 @@ export function mistypedSetting(key: string): DeployError | null {
     try {
       exact.map.check(tail, 'a setting');
     } catch (e) {
-      return new DeployError('config', (e as Error).message, { hint: (e as DeployError).hint ?? `For example: ${exact.map.example}.` });
+      return new DeployError('config', (e as Error).message, {
+        hint: (e as DeployError).hint ?? `For example: ${exact.map.example}.`,
+      });
     }
   }
   const group = nearestName(head, [...GROUPS, ...MAP_KEYS]);
@@ -55,7 +64,9 @@ export function mistypedSetting(key: string): DeployError | null {
   if (group !== null && (GROUPS as readonly string[]).includes(group)) {
     const names = groupFields(group).map((d) => d.name);
     const near = nearestName(tail, names);
-    hint = near ? `Did you mean ${group}.${near}?` : `The settings of ${group}: ${names.map((k) => `${group}.${k}`).join(', ')}.`;
+    hint = near
+      ? `Did you mean ${group}.${near}?`
+      : `The settings of ${group}: ${names.map((k) => `${group}.${k}`).join(', ')}.`;
   } else if (map?.map) {
     try {
       map.map.check(tail, 'a setting');
@@ -75,7 +86,11 @@ export function settingValueFromText(key: string, text: string): unknown {
 }
 
 /** Builds a settings layer from stored entries (values are JSON) and validates it like deploy.json. */
-export function settingsFromEntries(entries: ReadonlyArray<{ key: string; value: unknown }>, env: Record<string, EnvVar>, where: string): Settings {
+export function settingsFromEntries(
+  entries: ReadonlyArray<{ key: string; value: unknown }>,
+  env: Record<string, EnvVar>,
+  where: string,
+): Settings {
   const doc: Record<string, unknown> = {};
   for (const { key, value } of entries) {
     const dot = key.indexOf('.');

@@ -1,5 +1,13 @@
 import type { Origin, Settings } from './settings.js';
-import { completeConfig, GROUPS, keyOf, readSetting, settingDefaults, SETTINGS, writeSetting } from './setting-table.js';
+import {
+  completeConfig,
+  GROUPS,
+  keyOf,
+  readSetting,
+  settingDefaults,
+  SETTINGS,
+  writeSetting,
+} from './setting-table.js';
 import type { DeployConfig, EnvVar } from './types.js';
 
 export const DEFAULT_CONFIG: DeployConfig = { ...settingDefaults(), env: {}, noCache: false, pull: false };
@@ -23,7 +31,10 @@ const SNAPSHOT = SETTINGS.filter((d) => !d.notInSnapshot);
  * Most settings come whole from the strongest layer that sets them; env vars and maps (build args, labels, log
  * options) merge name by name, and so do the health check's fields.
  */
-export function resolveConfig(layers: readonly ConfigLayer[], build: { noCache?: boolean; pull?: boolean } = {}): ResolvedConfig {
+export function resolveConfig(
+  layers: readonly ConfigLayer[],
+  build: { noCache?: boolean; pull?: boolean } = {},
+): ResolvedConfig {
   const origins: Record<string, Origin> = {};
   const config: DeployConfig = structuredClone(DEFAULT_CONFIG);
   for (const d of SNAPSHOT) if (!d.map) origins[keyOf(d)] = 'default';
@@ -77,7 +88,11 @@ export function snapshotSettings(c: DeployConfig): Settings {
   const full = completeConfig(c);
   const out: Settings = {};
   for (const d of SNAPSHOT) writeSetting(out, d, structuredClone(readSetting(full, d)));
-  out.env = Object.fromEntries(Object.entries(full.env).filter(([, v]) => !v.secret).map(([k, v]) => [k, { ...v }]));
+  out.env = Object.fromEntries(
+    Object.entries(full.env)
+      .filter(([, v]) => !v.secret)
+      .map(([k, v]) => [k, { ...v }]),
+  );
   return out;
 }
 
@@ -110,7 +125,9 @@ export function derivedOverrides(snapshot: DeployConfig, now: ResolvedConfig): S
     const was = readSetting(then, d);
     const is = readSetting(now.config, d);
     if (d.map) {
-      const entries = Object.entries(was as Record<string, string>).filter(([k, v]) => !fromApp(`${keyOf(d)}.${k}`) && (is as Record<string, string>)[k] !== v);
+      const entries = Object.entries(was as Record<string, string>).filter(
+        ([k, v]) => !fromApp(`${keyOf(d)}.${k}`) && (is as Record<string, string>)[k] !== v,
+      );
       if (entries.length > 0) writeSetting(out, d, Object.fromEntries(entries));
     } else if (JSON.stringify(was) !== JSON.stringify(is) && !fromApp(keyOf(d))) {
       writeSetting(out, d, structuredClone(was));
@@ -136,12 +153,16 @@ export function buildInputs(c: DeployConfig): string {
 export function changedBuildInputs(a: DeployConfig, b: DeployConfig): string[] {
   const x = completeConfig(a);
   const y = completeConfig(b);
-  return SETTINGS.filter((d) => d.build && JSON.stringify(readSetting(x, d)) !== JSON.stringify(readSetting(y, d))).map(keyOf);
+  return SETTINGS.filter((d) => d.build && JSON.stringify(readSetting(x, d)) !== JSON.stringify(readSetting(y, d))).map(
+    keyOf,
+  );
 }
 
 /** A key that was secret in what serves now stays secret in what replaces it, whoever sets its value now. */
 export function keepSecrets(config: DeployConfig, previous: DeployConfig | null | undefined): DeployConfig {
   if (!previous) return config;
-  const env = Object.fromEntries(Object.entries(config.env).map(([k, v]) => [k, previous.env[k]?.secret && !v.secret ? { ...v, secret: true } : v]));
+  const env = Object.fromEntries(
+    Object.entries(config.env).map(([k, v]) => [k, previous.env[k]?.secret && !v.secret ? { ...v, secret: true } : v]),
+  );
   return { ...config, env };
 }

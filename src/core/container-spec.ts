@@ -61,7 +61,12 @@ function logConfig(c: DeployConfig): ContainerSpec['HostConfig']['LogConfig'] {
  * Decides how a deployment's container is created; the Docker adapter only carries it out. `imageVolumes`: the
  * paths the image declares as VOLUME, each given a named volume of the app's unless the settings map it.
  */
-export function containerSpec(d: Deployment, image: string, name: string, imageVolumes: readonly string[] = []): ContainerSpec {
+export function containerSpec(
+  d: Deployment,
+  image: string,
+  name: string,
+  imageVolumes: readonly string[] = [],
+): ContainerSpec {
   const c = completeConfig(d.config);
   const { mounts } = planMounts(d.app, c.volumes, imageVolumes);
   const exposed: ContainerSpec['ExposedPorts'] = {};

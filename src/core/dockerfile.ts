@@ -44,7 +44,11 @@ function stagesOf(text: string): Stage[] {
     if (keyword === 'FROM') {
       const args = rest.filter((a) => !a.startsWith('--'));
       const asAt = args.findIndex((a) => a.toUpperCase() === 'AS');
-      stages.push({ from: args[0] ?? '', name: asAt >= 0 ? (args[asAt + 1] ?? null)?.toLowerCase() ?? null : null, healthcheck: null });
+      stages.push({
+        from: args[0] ?? '',
+        name: asAt >= 0 ? ((args[asAt + 1] ?? null)?.toLowerCase() ?? null) : null,
+        healthcheck: null,
+      });
     } else if (keyword === 'HEALTHCHECK') {
       const stage = stages[stages.length - 1];
       if (!stage) continue;
@@ -71,7 +75,10 @@ export function healthcheckOf(dockerfile: string, target: string | null = null):
     if (stage.healthcheck) return { kind: stage.healthcheck };
     const parentName = stage.from.toLowerCase();
     const index = stages.indexOf(stage);
-    const parent = stages.slice(0, index).reverse().find((s) => s.name === parentName);
+    const parent = stages
+      .slice(0, index)
+      .reverse()
+      .find((s) => s.name === parentName);
     if (!parent) return { kind: 'inherited', from: stage.from };
     stage = parent;
   }

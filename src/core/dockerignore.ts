@@ -64,7 +64,14 @@ const CLASS_CHARS = new Set('\\]^-['.split(''));
 const literal = (c: string) => (SYNTAX_CHARS.has(c) ? `\\${c}` : c);
 const classLiteral = (c: string) => (CLASS_CHARS.has(c) ? `\\${c}` : c);
 // RE2's Perl classes, which moby's translation passes through after a backslash (ASCII only in RE2).
-const PERL_CLASSES: Record<string, string> = { d: '[0-9]', D: '[^0-9]', w: '[0-9A-Za-z_]', W: '[^0-9A-Za-z_]', s: '[\\t\\n\\f\\r ]', S: '[^\\t\\n\\f\\r ]' };
+const PERL_CLASSES: Record<string, string> = {
+  d: '[0-9]',
+  D: '[^0-9]',
+  w: '[0-9A-Za-z_]',
+  W: '[^0-9A-Za-z_]',
+  s: '[\\t\\n\\f\\r ]',
+  S: '[^\\t\\n\\f\\r ]',
+};
 
 /**
  * Reads a character class at chars[i] (just after '['), as Go's filepath.Match accepts one, and returns its
@@ -109,7 +116,7 @@ function compile(text: string, exclusion: boolean): Pattern {
   const chars = Array.from(text);
   let re = '^';
   let type: MatchType = 'exact';
-  for (let i = 0; i < chars.length; ) {
+  for (let i = 0; i < chars.length;) {
     const c = chars[i] as string;
     if (c === '*') {
       if (chars[i + 1] === '*') {
@@ -171,7 +178,7 @@ function compile(text: string, exclusion: boolean): Pattern {
 /** Go's filepath.Match syntax check, which patternmatcher.New runs on every pattern. */
 function checkSyntax(text: string): void {
   const chars = Array.from(text);
-  for (let i = 0; i < chars.length; ) {
+  for (let i = 0; i < chars.length;) {
     const c = chars[i];
     if (c === '\\') {
       if (i + 1 >= chars.length) throw new DockerignoreError(`syntax error in pattern: ${JSON.stringify(text)}`);
@@ -228,7 +235,11 @@ export function compilePatterns(lines: readonly string[]): Pattern[] {
 type MatchInfo = boolean[];
 
 /** patternmatcher's MatchesUsingParentResults. */
-function matchWithParents(patterns: readonly Pattern[], path: string, parent: MatchInfo | null): { matched: boolean; info: MatchInfo } {
+function matchWithParents(
+  patterns: readonly Pattern[],
+  path: string,
+  parent: MatchInfo | null,
+): { matched: boolean; info: MatchInfo } {
   let matched = false;
   const info: MatchInfo = new Array<boolean>(patterns.length).fill(false);
   patterns.forEach((p, i) => {

@@ -1,5 +1,12 @@
 import { union, upstreamOf, type Binding } from './front-door.js';
-import { FRONT_DOOR_CONTAINER, FRONT_DOOR_IMAGE_REPO, FRONT_DOOR_NETWORK, FRONT_DOOR_NEXT, FRONT_DOOR_VOLUME, LABEL } from './names.js';
+import {
+  FRONT_DOOR_CONTAINER,
+  FRONT_DOOR_IMAGE_REPO,
+  FRONT_DOOR_NETWORK,
+  FRONT_DOOR_NEXT,
+  FRONT_DOOR_VOLUME,
+  LABEL,
+} from './names.js';
 import type { Deployment } from './types.js';
 import type { EngineMount } from './volumes.js';
 
@@ -59,7 +66,9 @@ function wildcard(hostIp: string): boolean {
  */
 export function publishable(bindings: readonly Binding[]): Binding[] {
   const everywhere = new Set(bindings.filter((b) => wildcard(b.hostIp)).map((b) => b.hostPort));
-  const kept = bindings.filter((b) => !everywhere.has(b.hostPort)).concat([...everywhere].map((hostPort) => ({ hostIp: '', hostPort })));
+  const kept = bindings
+    .filter((b) => !everywhere.has(b.hostPort))
+    .concat([...everywhere].map((hostPort) => ({ hostIp: '', hostPort })));
   return union([], kept);
 }
 
@@ -80,7 +89,12 @@ export interface DoorContainerSpec {
   };
 }
 
-export function doorContainerSpec(names: DoorNames, name: string, image: string, bindings: readonly Binding[]): DoorContainerSpec {
+export function doorContainerSpec(
+  names: DoorNames,
+  name: string,
+  image: string,
+  bindings: readonly Binding[],
+): DoorContainerSpec {
   const published = publishable(bindings);
   const exposed: DoorContainerSpec['ExposedPorts'] = {};
   const ports: DoorContainerSpec['HostConfig']['PortBindings'] = {};
@@ -93,7 +107,11 @@ export function doorContainerSpec(names: DoorNames, name: string, image: string,
     name,
     Image: image,
     Cmd: ['node', DOOR_PROGRAM, 'serve'],
-    Labels: { [LABEL.managed]: 'true', [LABEL.frontDoor]: 'container', [LABEL.frontDoorBindings]: JSON.stringify(published) },
+    Labels: {
+      [LABEL.managed]: 'true',
+      [LABEL.frontDoor]: 'container',
+      [LABEL.frontDoorBindings]: JSON.stringify(published),
+    },
     ExposedPorts: exposed,
     HostConfig: {
       PortBindings: ports,
@@ -116,7 +134,14 @@ export function bindingsOfLabel(raw: string | undefined): Binding[] | null {
     const out: Binding[] = [];
     for (const b of list) {
       const { hostIp, hostPort } = (b ?? {}) as Partial<Binding>;
-      if (typeof hostIp !== 'string' || typeof hostPort !== 'number' || !Number.isInteger(hostPort) || hostPort < 1 || hostPort > 65535) return null;
+      if (
+        typeof hostIp !== 'string' ||
+        typeof hostPort !== 'number' ||
+        !Number.isInteger(hostPort) ||
+        hostPort < 1 ||
+        hostPort > 65535
+      )
+        return null;
       out.push({ hostIp, hostPort });
     }
     return out;
@@ -154,7 +179,9 @@ export function doorAction(seen: DoorSeen | null, want: { imageId: string; bindi
   if (!seen) return { kind: 'create', bindings: publishable(want.bindings) };
   const has = seen.bindings ?? [];
   const bindings = publishable(union(has, want.bindings));
-  const missing = publishable(want.bindings).filter((w) => !has.some((h) => (h.hostIp === w.hostIp || wildcard(h.hostIp)) && h.hostPort === w.hostPort));
+  const missing = publishable(want.bindings).filter(
+    (w) => !has.some((h) => (h.hostIp === w.hostIp || wildcard(h.hostIp)) && h.hostPort === w.hostPort),
+  );
   const reasons: string[] = [];
   if (seen.imageId !== want.imageId) reasons.push('its image is not the one this version of deploy runs');
   if (seen.bindings === null) reasons.push('its published ports are not recorded on it');
@@ -177,8 +204,21 @@ export interface DoorRoute {
   port?: number;
   /** Paths inside the door's container. */
   tls?: { certFile: string; keyFile: string; port?: number; redirect?: boolean } | null;
-  health?: { type?: 'http' | 'tcp'; path?: string; successes?: number; failures?: number; intervalMs?: number; timeoutMs?: number };
-  timing?: { drainMs?: number; streamDrainMs?: number; bakeMs?: number; deployTimeoutMs?: number; responseTimeoutMs?: number };
+  health?: {
+    type?: 'http' | 'tcp';
+    path?: string;
+    successes?: number;
+    failures?: number;
+    intervalMs?: number;
+    timeoutMs?: number;
+  };
+  timing?: {
+    drainMs?: number;
+    streamDrainMs?: number;
+    bakeMs?: number;
+    deployTimeoutMs?: number;
+    responseTimeoutMs?: number;
+  };
   trustForwarded?: boolean;
 }
 
@@ -210,7 +250,9 @@ export function readDoorAnswer(stdout: string): DoorAnswer | null {
 
 /** Whether a refusal is the client in the container failing to reach the door's server (not the door saying no). */
 export function doorUnreachable(error: string): boolean {
-  return /^cannot reach the front door's control socket|^the front door closed the control connection without an answer|^no answer from the front door/.test(error);
+  return /^cannot reach the front door's control socket|^the front door closed the control connection without an answer|^no answer from the front door/.test(
+    error,
+  );
 }
 
 const DOOR_DEFAULT_DEPLOY_TIMEOUT_MS = 60_000;
@@ -223,7 +265,9 @@ const EXEC_MARGIN_MS = 15_000;
 export function deployExecTimeoutMs(route: DoorRoute, waitDrain: boolean): number {
   const t = route.timing ?? {};
   const gate = t.deployTimeoutMs ?? DOOR_DEFAULT_DEPLOY_TIMEOUT_MS;
-  const drain = waitDrain ? Math.max(t.drainMs ?? DOOR_DEFAULT_DRAIN_MS, t.streamDrainMs ?? DOOR_DEFAULT_STREAM_DRAIN_MS) : 0;
+  const drain = waitDrain
+    ? Math.max(t.drainMs ?? DOOR_DEFAULT_DRAIN_MS, t.streamDrainMs ?? DOOR_DEFAULT_STREAM_DRAIN_MS)
+    : 0;
   return gate + drain + EXEC_MARGIN_MS;
 }
 
@@ -246,7 +290,10 @@ export function doorRouteOf(d: Pick<Deployment, 'app' | 'id' | 'config'>): DoorR
     hosts: kind === 'http' ? c.domains : [],
     port: first?.hostPort ?? 80,
     tls: null,
-    health: path === null ? { type: 'tcp', intervalMs: c.healthCheck.intervalMs } : { type: 'http', path, intervalMs: c.healthCheck.intervalMs },
+    health:
+      path === null
+        ? { type: 'tcp', intervalMs: c.healthCheck.intervalMs }
+        : { type: 'http', path, intervalMs: c.healthCheck.intervalMs },
     timing: { deployTimeoutMs: c.healthCheck.timeoutMs, drainMs: c.drainTimeoutMs, bakeMs: c.bakeWindowMs },
   };
 }

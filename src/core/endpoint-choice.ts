@@ -15,8 +15,7 @@ export interface EndpointInputs {
 }
 
 export type EndpointChoice =
-  | { kind: 'context'; name: string; source: string }
-  | { kind: 'host'; url: string; source: string };
+  { kind: 'context'; name: string; source: string } | { kind: 'host'; url: string; source: string };
 
 const DEFAULT_CONTEXT = 'default';
 
@@ -52,7 +51,9 @@ export function chooseEndpoint(i: EndpointInputs): EndpointChoice {
   if (i.flagHost) return { kind: 'host', url: normalizeHost(i.flagHost), source: '--host' };
   if (i.setting) {
     const { value, origin } = i.setting;
-    return isEndpointUrl(value) ? { kind: 'host', url: normalizeHost(value), source: `endpoint (${origin})` } : contextOrDefault(value, `endpoint (${origin})`, i);
+    return isEndpointUrl(value)
+      ? { kind: 'host', url: normalizeHost(value), source: `endpoint (${origin})` }
+      : contextOrDefault(value, `endpoint (${origin})`, i);
   }
   if (i.env.DOCKER_HOST) return { kind: 'host', url: normalizeHost(i.env.DOCKER_HOST), source: 'DOCKER_HOST' };
   if (i.env.DOCKER_CONTEXT) return contextOrDefault(i.env.DOCKER_CONTEXT, 'DOCKER_CONTEXT', i);
@@ -81,15 +82,23 @@ export function normalizeHost(raw: string): string {
     });
   }
   if (!['unix:', 'tcp:', 'ssh:', 'http:', 'https:'].includes(parsed.protocol)) {
-    throw new DeployError('usage', `Unsupported Docker host ${JSON.stringify(raw)} (${parsed.protocol.replace(':', '')}).`, {
-      hint: 'Supported: unix://, tcp:// (with or without TLS) and ssh://.',
-    });
+    throw new DeployError(
+      'usage',
+      `Unsupported Docker host ${JSON.stringify(raw)} (${parsed.protocol.replace(':', '')}).`,
+      {
+        hint: 'Supported: unix://, tcp:// (with or without TLS) and ssh://.',
+      },
+    );
   }
   if (parsed.protocol === 'ssh:' && !parsed.hostname) {
-    throw new DeployError('usage', `Invalid ssh host ${JSON.stringify(raw)}: no host name.`, { hint: 'Write ssh://USER@HOST[:PORT].' });
+    throw new DeployError('usage', `Invalid ssh host ${JSON.stringify(raw)}: no host name.`, {
+      hint: 'Write ssh://USER@HOST[:PORT].',
+    });
   }
-  if (parsed.protocol === 'ssh:' && (parsed.pathname !== '' && parsed.pathname !== '/')) {
-    throw new DeployError('usage', `An ssh Docker host takes no path (${JSON.stringify(raw)}).`, { hint: 'Write ssh://USER@HOST[:PORT].' });
+  if (parsed.protocol === 'ssh:' && parsed.pathname !== '' && parsed.pathname !== '/') {
+    throw new DeployError('usage', `An ssh Docker host takes no path (${JSON.stringify(raw)}).`, {
+      hint: 'Write ssh://USER@HOST[:PORT].',
+    });
   }
   return url;
 }
@@ -112,4 +121,3 @@ export function engineHost(url: string): { host: string; local: boolean } {
     return { host: '127.0.0.1', local: true };
   }
 }
-

@@ -29,7 +29,11 @@ export function assertEnvValue(name: string, value: string, where: string): stri
  * `KEY=VALUE` sets a value; a bare `KEY` takes the value from the given environment, as `docker run -e` does,
  * so a CI job can pass a secret without writing it on the command line.
  */
-export function parseEnvAssignment(text: string, from: Record<string, string | undefined>, where = '--env'): [string, string] {
+export function parseEnvAssignment(
+  text: string,
+  from: Record<string, string | undefined>,
+  where = '--env',
+): [string, string] {
   const eq = text.indexOf('=');
   // What was typed after "=" is a value, and a misplaced word may be one too: an error never echoes either.
   if (eq === 0) {
@@ -39,9 +43,13 @@ export function parseEnvAssignment(text: string, from: Record<string, string | u
   }
   if (eq < 0) {
     if (!ENV_NAME.test(text) && where === '--secret') {
-      throw new DeployError('usage', `Invalid ${where}: ${text.length} characters that are not a variable name (not shown, in case it is the value).`, {
-        hint: 'Write KEY alone to take the value from $KEY (it stays off the command line), or KEY=VALUE.',
-      });
+      throw new DeployError(
+        'usage',
+        `Invalid ${where}: ${text.length} characters that are not a variable name (not shown, in case it is the value).`,
+        {
+          hint: 'Write KEY alone to take the value from $KEY (it stays off the command line), or KEY=VALUE.',
+        },
+      );
     }
     const name = assertEnvName(text, where);
     const value = from[name];

@@ -54,7 +54,11 @@ export class DeployError extends Error {
 
   /** The same error with more structured detail (the failed record, for --json). */
   withDetails(extra: Record<string, unknown>): DeployError {
-    return new DeployError(this.code, this.message, { hint: this.hint, details: { ...this.details, ...extra }, cause: this.cause });
+    return new DeployError(this.code, this.message, {
+      hint: this.hint,
+      details: { ...this.details, ...extra },
+      cause: this.cause,
+    });
   }
 }
 
@@ -74,7 +78,7 @@ export function exitCodeOf(error: unknown): number {
 export function fromEngineRefusal(error: unknown): unknown {
   if (error instanceof Error && error.name === 'ApiError') {
     return new DeployError('engine_error', `The Docker Engine refused: ${error.message}`, {
-      hint: 'The message is the engine\'s own; check the engine (docker info, its log), then run the command again.',
+      hint: "The message is the engine's own; check the engine (docker info, its log), then run the command again.",
       cause: error,
     });
   }
@@ -100,12 +104,19 @@ export function isDeployError(error: unknown, code?: ErrorCode): error is Deploy
  */
 export function failureDocument(error: unknown): unknown {
   // The record's `error` is the same shape as any other failure's (code, exitCode, message, hint).
-  if (error instanceof DeployError && error.details?.record) return { ...(error.details.record as object), error: errorToJson(error) };
+  if (error instanceof DeployError && error.details?.record)
+    return { ...(error.details.record as object), error: errorToJson(error) };
   return { error: errorToJson(error) };
 }
 
 /** The JSON shape of an error, for --json output. */
-export function errorToJson(error: unknown): { code: string; exitCode: number; message: string; hint?: string; details?: Record<string, unknown> } {
+export function errorToJson(error: unknown): {
+  code: string;
+  exitCode: number;
+  message: string;
+  hint?: string;
+  details?: Record<string, unknown>;
+} {
   if (error instanceof DeployError) {
     const { record: _record, ...details } = error.details ?? {};
     return {

@@ -41,7 +41,12 @@ export function bindingsOf(ports: readonly PortMapping[]): Binding[] {
 export function covers(has: readonly Binding[], wanted: readonly Binding[]): boolean {
   const have = new Set(has.map(key));
   // A port published on every interface covers the same port on one address.
-  return wanted.every((w) => have.has(key(w)) || have.has(key({ hostIp: '', hostPort: w.hostPort })) || have.has(key({ hostIp: '0.0.0.0', hostPort: w.hostPort })));
+  return wanted.every(
+    (w) =>
+      have.has(key(w)) ||
+      have.has(key({ hostIp: '', hostPort: w.hostPort })) ||
+      have.has(key({ hostIp: '0.0.0.0', hostPort: w.hostPort })),
+  );
 }
 
 /** The union of two binding lists, in a stable order. */
@@ -55,7 +60,11 @@ export function union(a: readonly Binding[], b: readonly Binding[]): Binding[] {
  * Two routed apps may share a host port only by name: each must have domains. Returns the app (other than `app`)
  * that holds one of `ports` without domains, or that `app` would collide with when it has none.
  */
-export function portConflict(app: string, config: Pick<DeployConfig, 'ports' | 'domains'>, others: ReadonlyArray<{ app: string; listen: readonly number[]; hosts: readonly string[] }>): { app: string; port: number } | null {
+export function portConflict(
+  app: string,
+  config: Pick<DeployConfig, 'ports' | 'domains'>,
+  others: ReadonlyArray<{ app: string; listen: readonly number[]; hosts: readonly string[] }>,
+): { app: string; port: number } | null {
   for (const o of others) {
     if (o.app === app) continue;
     for (const p of config.ports) {
@@ -78,7 +87,10 @@ export function upstreamOf(d: Pick<Deployment, 'app' | 'id' | 'config'>): string
 }
 
 /** Where a person opens an app behind the front door: its domains on the published ports, else the ports. */
-export function frontDoorUrls(config: Pick<DeployConfig, 'ports' | 'domains' | 'tlsCertificate'>, host: string): string[] {
+export function frontDoorUrls(
+  config: Pick<DeployConfig, 'ports' | 'domains' | 'tlsCertificate'>,
+  host: string,
+): string[] {
   const tls = config.tlsCertificate !== null;
   const scheme = tls ? 'https' : 'http';
   if (config.domains.length > 0) {

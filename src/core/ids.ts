@@ -31,7 +31,9 @@ const MAX_REF_LENGTH = 100;
 /** Text from the command line, quoted for a message; a very long one is cut, with its length said. */
 export function quoted(text: string): string {
   const chars = [...text];
-  return chars.length <= 80 ? JSON.stringify(text) : `${JSON.stringify(`${chars.slice(0, 20).join('')}…`)} (${chars.length} characters)`;
+  return chars.length <= 80
+    ? JSON.stringify(text)
+    : `${JSON.stringify(`${chars.slice(0, 20).join('')}…`)} (${chars.length} characters)`;
 }
 
 export function isValidAppName(name: string): boolean {
@@ -63,17 +65,19 @@ export function appNameFrom(raw: string): string | null {
 }
 
 /** What a user may write where a deployment is expected. */
-export type DeploymentRef =
-  | { type: 'version'; app: string; version: number }
-  | { type: 'word'; word: string };
+export type DeploymentRef = { type: 'version'; app: string; version: number } | { type: 'word'; word: string };
 
 /** `APP@vN` / `APP@N` name a version; anything else is an id, an id prefix or an app name. */
 export function parseDeploymentRef(input: string): DeploymentRef {
   const text = input.trim();
   if (text.length > MAX_REF_LENGTH) {
-    throw new DeployError('usage', `Invalid deployment reference ${quoted(input)}: an id has ${ID_LENGTH} characters and an app name at most 63.`, {
-      hint: 'Write an id (or a unique prefix of one), APP@vN, or an app name.',
-    });
+    throw new DeployError(
+      'usage',
+      `Invalid deployment reference ${quoted(input)}: an id has ${ID_LENGTH} characters and an app name at most 63.`,
+      {
+        hint: 'Write an id (or a unique prefix of one), APP@vN, or an app name.',
+      },
+    );
   }
   const at = /^(.+)@v?(\d+)$/i.exec(text);
   if (at) {

@@ -31,7 +31,10 @@ export function registryOf(ref: string): string {
  * docker.io.
  */
 export function hostOfAuthKey(key: string): string {
-  const host = key.replace(/^[a-z][a-z0-9+.-]*:\/\//i, '').split('/')[0]!.toLowerCase();
+  const host = key
+    .replace(/^[a-z][a-z0-9+.-]*:\/\//i, '')
+    .split('/')[0]!
+    .toLowerCase();
   return host === 'index.docker.io' || host === 'registry-1.docker.io' ? DOCKER_HUB : host;
 }
 
@@ -41,7 +44,8 @@ export function authKeyOf(registry: string): string {
 }
 
 /** How registries and engines say a pull was refused for want of (good) credentials. */
-const REFUSED = /\b401\b|unauthorized|authentication required|no basic auth credentials|pull access denied|access to the resource is denied|insufficient_scope/i;
+const REFUSED =
+  /\b401\b|unauthorized|authentication required|no basic auth credentials|pull access denied|access to the resource is denied|insufficient_scope/i;
 
 /**
  * The registry that refused a build's pull for want of credentials, from the build's failure and the registries its

@@ -127,7 +127,10 @@ export function parseJsonWithPositions(text: string): ParsedJson {
         const keyAt = positionAt(keyStart);
         const first = keys.get(key);
         if (first) {
-          throw new JsonSyntaxError(`Duplicate key ${jsonPath(path, key)} (first at line ${first.line}, column ${first.column})`, keyAt);
+          throw new JsonSyntaxError(
+            `Duplicate key ${jsonPath(path, key)} (first at line ${first.line}, column ${first.column})`,
+            keyAt,
+          );
         }
         keys.set(key, keyAt);
         skip();
@@ -135,7 +138,12 @@ export function parseJsonWithPositions(text: string): ParsedJson {
         i++;
         // Defined, not assigned: a "__proto__" key is kept as data (and refused by the settings check), never
         // turned into the object's prototype.
-        Object.defineProperty(obj, key, { value: parseValue(jsonPath(path, key)), enumerable: true, writable: true, configurable: true });
+        Object.defineProperty(obj, key, {
+          value: parseValue(jsonPath(path, key)),
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
         skip();
         if (text[i] === ',') {
           i++;

@@ -76,12 +76,17 @@ export class LogDemuxer {
     if (!this.timestamps) return { time: null, stream, message: body };
     const space = body.indexOf(' ');
     const time = space > 0 ? Date.parse(body.slice(0, space)) : NaN;
-    return Number.isNaN(time) ? { time: null, stream, message: body } : { time, stream, message: body.slice(space + 1) };
+    return Number.isNaN(time)
+      ? { time: null, stream, message: body }
+      : { time, stream, message: body.slice(space + 1) };
   }
 }
 
 /** A kept log is JSON Lines: one {t, s, m} object per line, so streams and times survive. */
-export function encodeKeptLines(lines: readonly LogLine[], maxBytes = KEPT_LOG_BYTES): { content: Buffer; truncated: boolean } {
+export function encodeKeptLines(
+  lines: readonly LogLine[],
+  maxBytes = KEPT_LOG_BYTES,
+): { content: Buffer; truncated: boolean } {
   const encoded: Buffer[] = [];
   let size = 0;
   let truncated = false;
@@ -110,7 +115,11 @@ export function decodeKeptLines(content: Buffer): LogLine[] {
     }
     const kept = o as { t?: unknown; s?: unknown; m?: unknown } | null;
     if (kept && typeof kept === 'object' && typeof kept.m === 'string') {
-      out.push({ time: typeof kept.t === 'number' ? kept.t : null, stream: kept.s === 'e' ? 'stderr' : 'stdout', message: kept.m });
+      out.push({
+        time: typeof kept.t === 'number' ? kept.t : null,
+        stream: kept.s === 'e' ? 'stderr' : 'stdout',
+        message: kept.m,
+      });
     } else {
       out.push({ time: null, stream: 'stdout', message: text });
     }

@@ -32,11 +32,20 @@ export function containerUp(c: SeenContainer): boolean {
  *   or gone — is `exited` with its exit code and time, unless the record says `stopped`: that was on purpose
  *   (`deploy stop`), and the container being down is what was asked for.
  */
-export function observe(recorded: Pick<Deployment, 'status' | 'exitCode' | 'exitedAt'>, container: SeenContainer | null, now: number): Observation | null {
+export function observe(
+  recorded: Pick<Deployment, 'status' | 'exitCode' | 'exitedAt'>,
+  container: SeenContainer | null,
+  now: number,
+): Observation | null {
   if (recorded.status !== 'running' && recorded.status !== 'stopped' && recorded.status !== 'exited') return null;
   if (container && containerUp(container)) {
     if (recorded.status === 'running') return null;
-    return { status: 'running', exitCode: null, exitedAt: null, why: `its container runs again (${recorded.status === 'stopped' ? 'started outside deploy' : 'a restart policy or docker start'})` };
+    return {
+      status: 'running',
+      exitCode: null,
+      exitedAt: null,
+      why: `its container runs again (${recorded.status === 'stopped' ? 'started outside deploy' : 'a restart policy or docker start'})`,
+    };
   }
   if (recorded.status === 'stopped') return null;
   const code = container ? container.exitCode : null;
@@ -77,12 +86,15 @@ export function checkCurrent(
     if (inspected) observation = observe(recorded, inspected, now);
   }
   if (observation) return { kind: 'record', observation };
-  return recorded.checkedAt === null || now - recorded.checkedAt > checkedEveryMs ? { kind: 'mark-checked' } : { kind: 'nothing' };
+  return recorded.checkedAt === null || now - recorded.checkedAt > checkedEveryMs
+    ? { kind: 'mark-checked' }
+    : { kind: 'nothing' };
 }
 
 /** The container's state as `deploy status` shows it: "running", "exited (137)", "restarting (1)", "gone". */
 export function describeContainer(c: SeenContainer | null): string {
   if (!c) return 'gone';
-  if (c.state === 'exited' || c.state === 'restarting' || c.state === 'dead') return c.exitCode === null ? c.state : `${c.state} (${c.exitCode})`;
+  if (c.state === 'exited' || c.state === 'restarting' || c.state === 'dead')
+    return c.exitCode === null ? c.state : `${c.state} (${c.exitCode})`;
   return c.state;
 }

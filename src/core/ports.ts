@@ -5,11 +5,15 @@ const PORT_HINT = 'Write [IP:]HOST:CONTAINER[/tcp|/udp], for example 8080:80 or 
 
 function portNumber(text: string, what: string, spec: string): number {
   if (!/^\d{1,5}$/.test(text)) {
-    throw new DeployError('usage', `Invalid ${what} port ${JSON.stringify(text)} in ${JSON.stringify(spec)}.`, { hint: PORT_HINT });
+    throw new DeployError('usage', `Invalid ${what} port ${JSON.stringify(text)} in ${JSON.stringify(spec)}.`, {
+      hint: PORT_HINT,
+    });
   }
   const n = Number(text);
   if (n < 1 || n > 65535) {
-    throw new DeployError('usage', `Port ${n} in ${JSON.stringify(spec)} is out of range (1-65535).`, { hint: PORT_HINT });
+    throw new DeployError('usage', `Port ${n} in ${JSON.stringify(spec)} is out of range (1-65535).`, {
+      hint: PORT_HINT,
+    });
   }
   return n;
 }
@@ -22,7 +26,9 @@ export function parsePort(spec: string): PortMapping {
   if (slash >= 0) {
     const proto = rest.slice(slash + 1).toLowerCase();
     if (proto !== 'tcp' && proto !== 'udp') {
-      throw new DeployError('usage', `Invalid protocol ${JSON.stringify(proto)} in port ${JSON.stringify(spec)}.`, { hint: PORT_HINT });
+      throw new DeployError('usage', `Invalid protocol ${JSON.stringify(proto)} in port ${JSON.stringify(spec)}.`, {
+        hint: PORT_HINT,
+      });
     }
     protocol = proto;
     rest = rest.slice(0, slash);
@@ -37,7 +43,11 @@ export function parsePort(spec: string): PortMapping {
   if (!v6 && parts.length === 3) {
     hostIp = parts.shift() ?? '';
     if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(hostIp) || hostIp.split('.').some((o) => Number(o) > 255)) {
-      throw new DeployError('usage', `Invalid host address ${JSON.stringify(hostIp)} in port ${JSON.stringify(spec)}.`, { hint: PORT_HINT });
+      throw new DeployError(
+        'usage',
+        `Invalid host address ${JSON.stringify(hostIp)} in port ${JSON.stringify(spec)}.`,
+        { hint: PORT_HINT },
+      );
     }
   }
   if (parts.length !== 2) {

@@ -18,7 +18,14 @@ function buildIdOf(image: EngineImage): string | null {
   return parseRecordLabel(image.labels[LABEL.record])?.id ?? null;
 }
 
-const HOLDS_IMAGE: ReadonlySet<Deployment['status']> = new Set(['queued', 'building', 'starting', 'running', 'stopped', 'exited']);
+const HOLDS_IMAGE: ReadonlySet<Deployment['status']> = new Set([
+  'queued',
+  'building',
+  'starting',
+  'running',
+  'stopped',
+  'exited',
+]);
 
 /**
  * Which of an app's images to remove so that what remains is: the image of every deployment that is
@@ -26,7 +33,12 @@ const HOLDS_IMAGE: ReadonlySet<Deployment['status']> = new Set(['queued', 'build
  * besides those (rollback targets). Images of other apps, images the tool did not make, and images built by deployments
  * this store does not know (another machine's) are never removed.
  */
-export function planImagePrune(app: string, images: readonly EngineImage[], deployments: readonly Deployment[], keep: number): PruneDecision {
+export function planImagePrune(
+  app: string,
+  images: readonly EngineImage[],
+  deployments: readonly Deployment[],
+  keep: number,
+): PruneDecision {
   const known = new Set(deployments.map((d) => d.id));
   const protect = new Map<string, string>();
   for (const d of deployments) {
@@ -53,7 +65,8 @@ export function planImagePrune(app: string, images: readonly EngineImage[], depl
     const builtBy = buildIdOf(image);
     const why = protect.get(image.id);
     if (why) decision.keep.push({ ...image, why });
-    else if (!builtBy || !known.has(builtBy)) decision.keep.push({ ...image, why: 'built by a deployment this store does not know' });
+    else if (!builtBy || !known.has(builtBy))
+      decision.keep.push({ ...image, why: 'built by a deployment this store does not know' });
     else decision.remove.push(image);
   }
   return decision;

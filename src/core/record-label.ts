@@ -6,9 +6,26 @@ import { ROLLED_BACK_HISTORY, type Deployment } from './types.js';
  * enough to rebuild the record on another machine (`deploy sync`) — and nothing of where it runs now.
  */
 const LABEL_FIELDS = [
-  'id', 'app', 'version', 'kind', 'parentId',
-  'source', 'subdir', 'ref', 'commit', 'commitSubject', 'commitAuthor', 'commitTime', 'dirty',
-  'image', 'config', 'createdAt', 'buildStartedAt', 'buildFinishedAt', 'actor', 'origin',
+  'id',
+  'app',
+  'version',
+  'kind',
+  'parentId',
+  'source',
+  'subdir',
+  'ref',
+  'commit',
+  'commitSubject',
+  'commitAuthor',
+  'commitTime',
+  'dirty',
+  'image',
+  'config',
+  'createdAt',
+  'buildStartedAt',
+  'buildFinishedAt',
+  'actor',
+  'origin',
   // The ids the app had been rolled back away from when this deployment was made (newest first, bounded):
   // the app's current container always carries the history, so a store rebuilt by sync marks them.
   'rolledBackFrom',
@@ -32,9 +49,12 @@ export const LABEL_SUBJECT_MAX = 1_000;
 
 /** The label of a deployment, secret values left out (the engine holds them in the container only). */
 export function recordLabel(d: Deployment): string {
-  const env = Object.fromEntries(Object.entries(d.config.env).map(([k, v]) => [k, v.secret ? { value: '', secret: true } : v]));
+  const env = Object.fromEntries(
+    Object.entries(d.config.env).map(([k, v]) => [k, v.secret ? { value: '', secret: true } : v]),
+  );
   const chars = [...d.commitSubject];
-  const commitSubject = chars.length > LABEL_SUBJECT_MAX ? `${chars.slice(0, LABEL_SUBJECT_MAX - 1).join('')}…` : d.commitSubject;
+  const commitSubject =
+    chars.length > LABEL_SUBJECT_MAX ? `${chars.slice(0, LABEL_SUBJECT_MAX - 1).join('')}…` : d.commitSubject;
   return JSON.stringify({ ...pick(d), commitSubject, config: { ...d.config, env } } satisfies RecordLabel);
 }
 
@@ -43,13 +63,30 @@ export function parseRecordLabel(raw: string | undefined): RecordLabel | null {
   if (!raw) return null;
   try {
     const r = JSON.parse(raw) as Partial<RecordLabel>;
-    if (typeof r.id !== 'string' || typeof r.app !== 'string' || typeof r.version !== 'number' || typeof r.commit !== 'string' || !r.config) return null;
+    if (
+      typeof r.id !== 'string' ||
+      typeof r.app !== 'string' ||
+      typeof r.version !== 'number' ||
+      typeof r.commit !== 'string' ||
+      !r.config
+    )
+      return null;
     // Only the fields a label has: anything else written into it (by hand, by a newer version) is dropped.
     // Labels written before the rolled-back history existed have none.
-    const ids = (list: unknown) => (Array.isArray(list) ? list.filter((x): x is string => typeof x === 'string' && /^[a-z0-9]{1,32}$/.test(x)).slice(0, ROLLED_BACK_HISTORY) : []);
+    const ids = (list: unknown) =>
+      Array.isArray(list)
+        ? list
+            .filter((x): x is string => typeof x === 'string' && /^[a-z0-9]{1,32}$/.test(x))
+            .slice(0, ROLLED_BACK_HISTORY)
+        : [];
     // Labels written before a setting existed get its default.
     const config = completeConfig(r.config);
-    return pick({ ...(r as RecordLabel), config, rolledBackFrom: ids(r.rolledBackFrom), servedBefore: ids(r.servedBefore) });
+    return pick({
+      ...(r as RecordLabel),
+      config,
+      rolledBackFrom: ids(r.rolledBackFrom),
+      servedBefore: ids(r.servedBefore),
+    });
   } catch {
     return null;
   }

@@ -43,7 +43,14 @@ export type RecoveryAction =
   /** The container an interrupted or failed deployment left: logs kept, removed, with its image if it never served. */
   | { kind: 'remove-container'; deployment: Deployment & { containerId: string }; image: string | null }
   /** A container that never passed its health gate, and its record if this store has one. */
-  | { kind: 'remove-unproven'; container: AppContainer; deployment: Deployment | null; why: string; keepLogs: boolean; markInterrupted: boolean }
+  | {
+      kind: 'remove-unproven';
+      container: AppContainer;
+      deployment: Deployment | null;
+      why: string;
+      keepLogs: boolean;
+      markInterrupted: boolean;
+    }
   /** It passed its gate and serves, but its process died before making it the app's current one. */
   | { kind: 'make-current'; deployment: Deployment }
   /** Replaced by the current one, whose process died before retiring it. */
@@ -62,7 +69,12 @@ export interface RecoveryPlan {
 
 /** Interrupted records on this engine whose events the plan reads (was a stop of the old one begun? seen to?). */
 export function eventsToRead(input: Pick<RecoveryInput, 'endpoint' | 'inProgress' | 'interruptedOrFailed'>): string[] {
-  return [...input.inProgress, ...input.interruptedOrFailed.filter((d) => d.status === 'interrupted' && d.finishedAt !== null)].filter((d) => d.endpoint === input.endpoint).map((d) => d.id);
+  return [
+    ...input.inProgress,
+    ...input.interruptedOrFailed.filter((d) => d.status === 'interrupted' && d.finishedAt !== null),
+  ]
+    .filter((d) => d.endpoint === input.endpoint)
+    .map((d) => d.id);
 }
 
 const NO_PROCESS = 'no process was working on it';
@@ -76,11 +88,19 @@ export function planRecovery(input: RecoveryInput): RecoveryPlan {
   for (const d of marked) actions.push({ kind: 'mark-interrupted', deployment: d, why: NO_PROCESS });
   const markedIds = new Set(marked.map((d) => d.id));
   // What the records say once those are marked (interrupted, finished now), newest first.
-  const interruptedOrFailed = [...input.interruptedOrFailed, ...marked.map((d) => ({ ...d, status: 'interrupted' as const }))].sort((a, b) => b.createdAt - a.createdAt);
+  const interruptedOrFailed = [
+    ...input.interruptedOrFailed,
+    ...marked.map((d) => ({ ...d, status: 'interrupted' as const })),
+  ].sort((a, b) => b.createdAt - a.createdAt);
 
   // Interrupted switch-overs that had begun stopping the deployment they replace (whose stop may still run).
   const stopsInFlight = interruptedOrFailed.filter(
-    (d) => d.status === 'interrupted' && d.endpoint === url && (markedIds.has(d.id) || d.finishedAt !== null) && !events(d.id).includes('recovered') && events(d.id).includes('stopping-old'),
+    (d) =>
+      d.status === 'interrupted' &&
+      d.endpoint === url &&
+      (markedIds.has(d.id) || d.finishedAt !== null) &&
+      !events(d.id).includes('recovered') &&
+      events(d.id).includes('stopping-old'),
   );
   for (const d of stopsInFlight) actions.push({ kind: 'note-recovered', deployment: d });
 
@@ -88,7 +108,11 @@ export function planRecovery(input: RecoveryInput): RecoveryPlan {
   for (const d of interruptedOrFailed) {
     if (d.endpoint !== url || !d.containerId) continue;
     removed.add(d.containerId);
-    actions.push({ kind: 'remove-container', deployment: { ...d, containerId: d.containerId }, image: d.readyAt === null && d.image === imageRef(d.app, d.id) ? d.image : null });
+    actions.push({
+      kind: 'remove-container',
+      deployment: { ...d, containerId: d.containerId },
+      image: d.readyAt === null && d.image === imageRef(d.app, d.id) ? d.image : null,
+    });
   }
 
   // A container still named ".starting" under the app's lock has no process working on it: a deploy died before
@@ -98,8 +122,16 @@ export function planRecovery(input: RecoveryInput): RecoveryPlan {
     if (!isUnproven(c.name) || removed.has(c.id)) continue;
     const id = c.labels[LABEL.id];
     const recorded = id ? named.get(id) : undefined;
-    const d = recorded && markedIds.has(recorded.id) ? { ...recorded, status: 'interrupted' as const } : (recorded ?? null);
-    actions.push({ kind: 'remove-unproven', container: c, deployment: d, why: NO_PROCESS, keepLogs: d !== null && d.endpoint === url, markInterrupted: d !== null && IN_PROGRESS.includes(d.status) });
+    const d =
+      recorded && markedIds.has(recorded.id) ? { ...recorded, status: 'interrupted' as const } : (recorded ?? null);
+    actions.push({
+      kind: 'remove-unproven',
+      container: c,
+      deployment: d,
+      why: NO_PROCESS,
+      keepLogs: d !== null && d.endpoint === url,
+      markInterrupted: d !== null && IN_PROGRESS.includes(d.status),
+    });
   }
 
   let current = input.current;
@@ -115,7 +147,8 @@ export function planRecovery(input: RecoveryInput): RecoveryPlan {
     if (d.endpoint !== url || !current || d.id === current.id || d.createdAt > current.createdAt) continue;
     actions.push({ kind: 'retire', deployment: d, by: current });
   }
-  const lookAt = current?.status === 'running' && current.containerId && current.endpoint === url ? current.containerId : null;
+  const lookAt =
+    current?.status === 'running' && current.containerId && current.endpoint === url ? current.containerId : null;
   return { actions, current, stopsInFlight: stopsInFlight.length > 0, lookAt };
 }
 
@@ -125,7 +158,10 @@ export function planRecovery(input: RecoveryInput): RecoveryPlan {
  * takes the whole stop timeout, and starting it before would be undone by that stop); a container that is down is
  * started; one that runs, or restarts by its policy, is left.
  */
-export function restartCurrent(state: { running: boolean; restarting: boolean } | null, stopsInFlight: boolean): 'wait-then-start' | 'start' | null {
+export function restartCurrent(
+  state: { running: boolean; restarting: boolean } | null,
+  stopsInFlight: boolean,
+): 'wait-then-start' | 'start' | null {
   if (state?.running && stopsInFlight) return 'wait-then-start';
   if (state && !state.running && !state.restarting) return 'start';
   return null;

@@ -6,7 +6,10 @@ import type { Deployment } from './types.js';
  * names, and the newest served deployment before each served rollback — when no version lies unknown between
  * them (a missing version may be the one that really served: then the place proves nothing).
  */
-export function rolledBackIds(records: ReadonlyArray<Pick<Deployment, 'id' | 'version' | 'kind' | 'readyAt'>>, labels: ReadonlyArray<Pick<RecordLabel, 'rolledBackFrom'>>): string[] {
+export function rolledBackIds(
+  records: ReadonlyArray<Pick<Deployment, 'id' | 'version' | 'kind' | 'readyAt'>>,
+  labels: ReadonlyArray<Pick<RecordLabel, 'rolledBackFrom'>>,
+): string[] {
   const ids = new Set(labels.flatMap((l) => l.rolledBackFrom ?? []));
   const byVersion = new Map(records.map((d) => [d.version, d]));
   for (const rb of records) {

@@ -99,13 +99,17 @@ function duration(v: unknown, fail: Fail): number {
 
 function relativePath(v: unknown, fail: Fail): string {
   const p = text(v, fail);
-  if (p === '' || p.startsWith('/') || p.split('/').includes('..')) fail(`${JSON.stringify(p)} must be a relative path inside the app's directory`);
+  if (p === '' || p.startsWith('/') || p.split('/').includes('..'))
+    fail(`${JSON.stringify(p)} must be a relative path inside the app's directory`);
   return p;
 }
 
 function wholeNumberText(key: string, example: string) {
   return (t: string): unknown => {
-    if (!/^\d+$/.test(t.trim())) throw new DeployError('config', `${key} must be a whole number, not ${JSON.stringify(t)}.`, { hint: `For example: ${example}.` });
+    if (!/^\d+$/.test(t.trim()))
+      throw new DeployError('config', `${key} must be a whole number, not ${JSON.stringify(t)}.`, {
+        hint: `For example: ${example}.`,
+      });
     return Number(t.trim());
   };
 }
@@ -150,7 +154,10 @@ export function splitWords(line: string): string[] {
       inWord = true;
     }
   }
-  if (quote) throw new DeployError('config', `unterminated ${quote} quote in ${JSON.stringify(line)}`, { hint: 'Close the quote, or write the words as a JSON array.' });
+  if (quote)
+    throw new DeployError('config', `unterminated ${quote} quote in ${JSON.stringify(line)}`, {
+      hint: 'Close the quote, or write the words as a JSON array.',
+    });
   if (inWord) words.push(word);
   return words;
 }
@@ -162,7 +169,8 @@ export function joinWords(words: readonly string[]): string {
 
 function words(v: unknown, fail: Fail): string[] {
   if (typeof v === 'string') return at(fail, () => splitWords(v));
-  if (!Array.isArray(v) || v.some((w) => typeof w !== 'string')) fail(`expected a string or an array of strings, found ${typeName(v)}`);
+  if (!Array.isArray(v) || v.some((w) => typeof w !== 'string'))
+    fail(`expected a string or an array of strings, found ${typeName(v)}`);
   return [...(v as string[])];
 }
 
@@ -173,13 +181,21 @@ export function parseBytes(v: unknown, fail: Fail): number {
   if (typeof v === 'number' && Number.isInteger(v) && v > 0) return v;
   const t = text(v, fail).trim().toLowerCase();
   const m = /^(\d+(?:\.\d+)?)\s*([bkmgt]?)b?$/.exec(t);
-  if (!m) return fail(`${JSON.stringify(v)} is not a size`, 'Write it as docker does: 512m, 1g, 1.5g (k, m, g are powers of 1024).');
+  if (!m)
+    return fail(
+      `${JSON.stringify(v)} is not a size`,
+      'Write it as docker does: 512m, 1g, 1.5g (k, m, g are powers of 1024).',
+    );
   return Math.round(Number(m[1]) * (UNITS[m[2] as string] as number));
 }
 
 /** Bytes → the shortest docker size that is exact (536870912 → 512m). */
 export function formatBytes(n: number): string {
-  for (const [unit, size] of [['g', 1024 ** 3], ['m', 1024 ** 2], ['k', 1024]] as const) {
+  for (const [unit, size] of [
+    ['g', 1024 ** 3],
+    ['m', 1024 ** 2],
+    ['k', 1024],
+  ] as const) {
     if (n % size === 0) return `${n / size}${unit}`;
   }
   return `${n}b`;
@@ -335,7 +351,11 @@ export const SETTINGS: readonly SettingDef[] = [
     show: String,
     build: true,
     docker: 'docker build -f',
-    schema: { description: 'Path of the Dockerfile, relative to the build context.', type: 'string', default: 'Dockerfile' },
+    schema: {
+      description: 'Path of the Dockerfile, relative to the build context.',
+      type: 'string',
+      default: 'Dockerfile',
+    },
   },
   {
     name: 'context',
@@ -345,7 +365,7 @@ export const SETTINGS: readonly SettingDef[] = [
     show: String,
     build: true,
     docker: 'docker build PATH',
-    schema: { description: 'Build context, relative to the app\'s directory.', type: 'string', default: '.' },
+    schema: { description: "Build context, relative to the app's directory.", type: 'string', default: '.' },
   },
   {
     name: 'buildArgs',
@@ -357,7 +377,8 @@ export const SETTINGS: readonly SettingDef[] = [
     build: true,
     docker: 'docker build --build-arg',
     schema: {
-      description: 'Build arguments (ARG) passed to the build. They are visible in the image\'s history: never put secrets here (use buildSecrets).',
+      description:
+        "Build arguments (ARG) passed to the build. They are visible in the image's history: never put secrets here (use buildSecrets).",
       type: 'object',
       propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]*$' },
       additionalProperties: { type: ['string', 'number', 'boolean'] },
@@ -370,7 +391,8 @@ export const SETTINGS: readonly SettingDef[] = [
     parse: (v, fail) => {
       if (v === null) return null;
       const t = text(v, fail);
-      if (!NAME.test(t)) fail(`${JSON.stringify(t)} is not a stage name`, 'Give the name after AS in a FROM line of the Dockerfile.');
+      if (!NAME.test(t))
+        fail(`${JSON.stringify(t)} is not a stage name`, 'Give the name after AS in a FROM line of the Dockerfile.');
       return t;
     },
     fromText: nullable,
@@ -378,7 +400,11 @@ export const SETTINGS: readonly SettingDef[] = [
     build: true,
     listed: true,
     docker: 'docker build --target',
-    schema: { description: 'The Dockerfile stage to build (the name after AS in a FROM line); default: the last stage.', type: ['string', 'null'], pattern: '^[a-zA-Z0-9][a-zA-Z0-9_.-]*$' },
+    schema: {
+      description: 'The Dockerfile stage to build (the name after AS in a FROM line); default: the last stage.',
+      type: ['string', 'null'],
+      pattern: '^[a-zA-Z0-9][a-zA-Z0-9_.-]*$',
+    },
   },
   {
     name: 'buildSecrets',
@@ -389,7 +415,11 @@ export const SETTINGS: readonly SettingDef[] = [
       const ids = new Set<string>();
       items.forEach((item, n) => {
         // Checked as docker reads it; where the value comes from is resolved when the build runs.
-        const { id } = at(fail, () => parseBuildSecret(item, { cwd: '/', home: '/', env: {}, where: 'build secret' }), n);
+        const { id } = at(
+          fail,
+          () => parseBuildSecret(item, { cwd: '/', home: '/', env: {}, where: 'build secret' }),
+          n,
+        );
         if (ids.has(id)) fail(`the build secret ${id} is given twice`);
         ids.add(id);
       });
@@ -401,7 +431,8 @@ export const SETTINGS: readonly SettingDef[] = [
     listed: true,
     docker: 'docker build --secret',
     schema: {
-      description: 'BuildKit secrets for RUN --mount=type=secret, as docker build --secret writes them: id=ID,src=PATH (a file; relative to where deploy runs, ~/ allowed) or id=ID,env=VAR. Only where the value comes from is kept; the value is never in a layer, a label, the record or any output.',
+      description:
+        'BuildKit secrets for RUN --mount=type=secret, as docker build --secret writes them: id=ID,src=PATH (a file; relative to where deploy runs, ~/ allowed) or id=ID,env=VAR. Only where the value comes from is kept; the value is never in a layer, a label, the record or any output.',
       type: 'array',
       items: { type: 'string', pattern: '(^|,)id=[^,]+' },
       examples: [['id=npmrc,src=~/.npmrc', 'id=token,env=NPM_TOKEN']],
@@ -425,7 +456,8 @@ export const SETTINGS: readonly SettingDef[] = [
     whole: checked(assertNoDuplicateVolumes),
     format: formatVolume,
     docker: 'docker run -v',
-    description: 'Data kept across every release, rollback and restart: NAME:/path (a volume kept per app, deploy-APP-NAME on the engine) or /host/path:/path (a bind mount), with :ro for read-only. A path the image declares as VOLUME and that is not mapped here gets a volume of its own per app.',
+    description:
+      'Data kept across every release, rollback and restart: NAME:/path (a volume kept per app, deploy-APP-NAME on the engine) or /host/path:/path (a bind mount), with :ro for read-only. A path the image declares as VOLUME and that is not mapped here gets a volume of its own per app.',
     pattern: '^([a-zA-Z0-9][a-zA-Z0-9_.-]*|/[^:]*):/[^:]*(:(ro|rw))?$',
     examples: [['data:/data', '/srv/uploads:/uploads:ro']],
   }),
@@ -438,13 +470,15 @@ export const SETTINGS: readonly SettingDef[] = [
       const t = text(v, fail);
       const m = /^on-failure:(\d+)$/.exec(t);
       if (m && Number(m[1]) >= 1 && Number(m[1]) <= 1000) return t;
-      if (!['no', 'always', 'unless-stopped', 'on-failure'].includes(t)) fail('expected one of no, always, unless-stopped, on-failure, on-failure:N (N retries, 1 to 1000)');
+      if (!['no', 'always', 'unless-stopped', 'on-failure'].includes(t))
+        fail('expected one of no, always, unless-stopped, on-failure, on-failure:N (N retries, 1 to 1000)');
       return t;
     },
     show: String,
     docker: 'docker run --restart',
     schema: {
-      description: 'The container\'s restart policy, as docker run --restart writes it; on-failure alone retries 5 times.',
+      description:
+        "The container's restart policy, as docker run --restart writes it; on-failure alone retries 5 times.",
       type: 'string',
       pattern: '^(no|always|unless-stopped|on-failure(:[0-9]+)?)$',
       default: 'unless-stopped',
@@ -465,7 +499,12 @@ export const SETTINGS: readonly SettingDef[] = [
     json: (v) => (v === null ? null : formatBytes(v as number)),
     listed: true,
     docker: 'docker run -m/--memory',
-    schema: { description: 'Memory limit, as docker run --memory writes it: 512m, 1g (powers of 1024).', type: ['string', 'integer', 'null'], pattern: '^[0-9]+(\\.[0-9]+)?[bkmgtBKMGT]?[bB]?$', examples: ['512m'] },
+    schema: {
+      description: 'Memory limit, as docker run --memory writes it: 512m, 1g (powers of 1024).',
+      type: ['string', 'integer', 'null'],
+      pattern: '^[0-9]+(\\.[0-9]+)?[bkmgtBKMGT]?[bB]?$',
+      examples: ['512m'],
+    },
   },
   {
     name: 'cpus',
@@ -473,42 +512,53 @@ export const SETTINGS: readonly SettingDef[] = [
     default: null,
     parse: (v, fail) => {
       if (v === null) return null;
-      const n = typeof v === 'number' ? v : /^\d+(\.\d+)?$/.test(text(v, fail).trim()) ? Number((v as string).trim()) : NaN;
-      if (!Number.isFinite(n) || n < 0.01 || n > 1024) fail(`${JSON.stringify(v)} is not a number of CPUs`, 'For example: 0.5, 1, 2 (at least 0.01).');
+      const n =
+        typeof v === 'number' ? v : /^\d+(\.\d+)?$/.test(text(v, fail).trim()) ? Number((v as string).trim()) : NaN;
+      if (!Number.isFinite(n) || n < 0.01 || n > 1024)
+        fail(`${JSON.stringify(v)} is not a number of CPUs`, 'For example: 0.5, 1, 2 (at least 0.01).');
       return Math.round(n * 100) / 100;
     },
     fromText: nullable,
     show: orNone,
     listed: true,
     docker: 'docker run --cpus',
-    schema: { description: 'CPU limit in CPUs, as docker run --cpus: 0.5, 2.', type: ['number', 'string', 'null'], minimum: 0.01 },
+    schema: {
+      description: 'CPU limit in CPUs, as docker run --cpus: 0.5, 2.',
+      type: ['number', 'string', 'null'],
+      minimum: 0.01,
+    },
   },
-  ...['command', 'entrypoint'].map(
-    (name): SettingDef => ({
-      name,
-      field: name,
-      default: null,
-      parse: (v, fail) => (v === null ? null : words(v, fail)),
-      fromText: (t) => (t === 'none' ? null : t),
-      show: (v) => (v === null ? 'the image\'s' : (v as string[]).length === 0 ? '(empty)' : joinWords(v as string[])),
-      listed: true,
-      docker: name === 'command' ? 'docker run IMAGE COMMAND' : 'docker run --entrypoint',
-      schema: {
-        description:
-          name === 'command'
-            ? 'Replaces the image\'s CMD: an array of words, or one string split as a shell splits it (no shell runs it).'
-            : 'Replaces the image\'s ENTRYPOINT: an array of words, or one string split as a shell splits it; [] or "" clears it.',
-        type: ['array', 'string', 'null'],
-        items: { type: 'string' },
-      },
-    }),
-  ),
+  ...['command', 'entrypoint'].map((name): SettingDef => ({
+    name,
+    field: name,
+    default: null,
+    parse: (v, fail) => (v === null ? null : words(v, fail)),
+    fromText: (t) => (t === 'none' ? null : t),
+    show: (v) => (v === null ? "the image's" : (v as string[]).length === 0 ? '(empty)' : joinWords(v as string[])),
+    listed: true,
+    docker: name === 'command' ? 'docker run IMAGE COMMAND' : 'docker run --entrypoint',
+    schema: {
+      description:
+        name === 'command'
+          ? "Replaces the image's CMD: an array of words, or one string split as a shell splits it (no shell runs it)."
+          : 'Replaces the image\'s ENTRYPOINT: an array of words, or one string split as a shell splits it; [] or "" clears it.',
+      type: ['array', 'string', 'null'],
+      items: { type: 'string' },
+    },
+  })),
   imageOrText({
     name: 'user',
-    parse: matching(/^[a-zA-Z0-9_][a-zA-Z0-9_.-]*(:[a-zA-Z0-9_][a-zA-Z0-9_.-]*)?$/, 'a user', 'Write USER, UID, USER:GROUP or UID:GID.'),
-    image: 'the image\'s',
+    parse: matching(
+      /^[a-zA-Z0-9_][a-zA-Z0-9_.-]*(:[a-zA-Z0-9_][a-zA-Z0-9_.-]*)?$/,
+      'a user',
+      'Write USER, UID, USER:GROUP or UID:GID.',
+    ),
+    image: "the image's",
     docker: 'docker run -u/--user',
-    schema: { description: 'The user the app runs as: USER, UID, USER:GROUP or UID:GID; default: the image\'s USER.', type: ['string', 'null'] },
+    schema: {
+      description: "The user the app runs as: USER, UID, USER:GROUP or UID:GID; default: the image's USER.",
+      type: ['string', 'null'],
+    },
   }),
   {
     name: 'extraHosts',
@@ -520,8 +570,15 @@ export const SETTINGS: readonly SettingDef[] = [
         const sep = t.search(/[:=]/);
         const host = t.slice(0, sep);
         const ip = t.slice(sep + 1).replace(/^\[(.*)\]$/, '$1');
-        if (sep <= 0 || !/^[a-zA-Z0-9]([a-zA-Z0-9.-]*[a-zA-Z0-9])?$/.test(host) || (ip !== 'host-gateway' && isIP(ip) === 0)) {
-          fail(`${JSON.stringify(t)} is not HOST:IP`, 'For example: db.internal:10.0.0.5, or host.docker.internal:host-gateway.');
+        if (
+          sep <= 0 ||
+          !/^[a-zA-Z0-9]([a-zA-Z0-9.-]*[a-zA-Z0-9])?$/.test(host) ||
+          (ip !== 'host-gateway' && isIP(ip) === 0)
+        ) {
+          fail(
+            `${JSON.stringify(t)} is not HOST:IP`,
+            'For example: db.internal:10.0.0.5, or host.docker.internal:host-gateway.',
+          );
         }
         return `${host}:${ip}`;
       }),
@@ -529,15 +586,27 @@ export const SETTINGS: readonly SettingDef[] = [
     show: listShow,
     listed: true,
     docker: 'docker run --add-host',
-    schema: { description: 'Lines added to the container\'s /etc/hosts: HOST:IP (host-gateway for the engine\'s host).', type: 'array', items: { type: 'string' }, examples: [['host.docker.internal:host-gateway']] },
+    schema: {
+      description: "Lines added to the container's /etc/hosts: HOST:IP (host-gateway for the engine's host).",
+      type: 'array',
+      items: { type: 'string' },
+      examples: [['host.docker.internal:host-gateway']],
+    },
   },
   {
     name: 'labels',
     field: 'labels',
     map: {
       check: (n) => {
-        if (!/^[a-zA-Z0-9][a-zA-Z0-9._/-]*$/.test(n)) throw new DeployError('config', `${JSON.stringify(n)} is not a label name: a label is letters, digits, ".", "_", "/" and "-".`);
-        if (n.startsWith('dev.deploy.')) throw new DeployError('config', `${n}: labels starting with dev.deploy. are the tool's own.`, { hint: 'Name it after your own domain: com.example.team.' });
+        if (!/^[a-zA-Z0-9][a-zA-Z0-9._/-]*$/.test(n))
+          throw new DeployError(
+            'config',
+            `${JSON.stringify(n)} is not a label name: a label is letters, digits, ".", "_", "/" and "-".`,
+          );
+        if (n.startsWith('dev.deploy.'))
+          throw new DeployError('config', `${n}: labels starting with dev.deploy. are the tool's own.`, {
+            hint: 'Name it after your own domain: com.example.team.',
+          });
       },
       example: 'labels.com.example.team=payments',
     },
@@ -546,36 +615,57 @@ export const SETTINGS: readonly SettingDef[] = [
     show: mapShow,
     listed: true,
     docker: 'docker run -l/--label',
-    schema: { description: 'Labels of the app\'s containers, beside the tool\'s own (dev.deploy.*).', type: 'object', additionalProperties: { type: ['string', 'number', 'boolean'] } },
+    schema: {
+      description: "Labels of the app's containers, beside the tool's own (dev.deploy.*).",
+      type: 'object',
+      additionalProperties: { type: ['string', 'number', 'boolean'] },
+    },
   },
   listSetting({
     name: 'networks',
     example: '"backend"',
     item: (item, fail) => {
       const n = text(item, fail);
-      if (n === 'host' || n === 'none' || n.startsWith('container:')) fail(`${n} networking is not supported`, 'Publish ports and join user-defined networks; the health gate needs the app\'s own network.');
+      if (n === 'host' || n === 'none' || n.startsWith('container:'))
+        fail(
+          `${n} networking is not supported`,
+          "Publish ports and join user-defined networks; the health gate needs the app's own network.",
+        );
       if (!NAME.test(n)) fail(`${JSON.stringify(n)} is not a network name`);
       return n;
     },
     whole: noneTwice('a network is listed twice'),
     listed: true,
     docker: 'docker run --network',
-    description: 'Networks the container joins (made beforehand with docker network create), where other containers reach it by the app\'s name. Default: the engine\'s default bridge.',
+    description:
+      "Networks the container joins (made beforehand with docker network create), where other containers reach it by the app's name. Default: the engine's default bridge.",
     examples: [['backend']],
   }),
   imageOrText({
     name: 'logDriver',
-    parse: matching(/^[a-z0-9][a-z0-9_./:-]*$/, 'a log driver', 'For example: json-file, local, journald, syslog, fluentd.'),
+    parse: matching(
+      /^[a-z0-9][a-z0-9_./:-]*$/,
+      'a log driver',
+      'For example: json-file, local, journald, syslog, fluentd.',
+    ),
     image: 'json-file (3 × 10m)',
     docker: 'docker run --log-driver',
-    schema: { description: 'The log driver; default json-file kept to 3 files of 10 MB (logOptions max-size and max-file change that).', type: ['string', 'null'] },
+    schema: {
+      description:
+        'The log driver; default json-file kept to 3 files of 10 MB (logOptions max-size and max-file change that).',
+      type: ['string', 'null'],
+    },
   }),
   {
     name: 'logOptions',
     field: 'logOptions',
     map: {
       check: (n) => {
-        if (!/^[a-zA-Z0-9][a-zA-Z0-9._-]*$/.test(n)) throw new DeployError('config', `${JSON.stringify(n)} is not a log option: a log option is letters, digits, ".", "_" and "-".`);
+        if (!/^[a-zA-Z0-9][a-zA-Z0-9._-]*$/.test(n))
+          throw new DeployError(
+            'config',
+            `${JSON.stringify(n)} is not a log option: a log option is letters, digits, ".", "_" and "-".`,
+          );
       },
       example: 'logOptions.max-size=50m',
     },
@@ -584,18 +674,27 @@ export const SETTINGS: readonly SettingDef[] = [
     show: mapShow,
     listed: true,
     docker: 'docker run --log-opt',
-    schema: { description: 'Options of the log driver, as docker run --log-opt.', type: 'object', additionalProperties: { type: ['string', 'number'] } },
+    schema: {
+      description: 'Options of the log driver, as docker run --log-opt.',
+      type: 'object',
+      additionalProperties: { type: ['string', 'number'] },
+    },
   },
   imageOrText({
     name: 'stopSignal',
     parse: (given, fail, v) => {
       const t = given.toUpperCase();
-      if (!/^(SIG)?[A-Z][A-Z0-9]*(\+\d+)?$|^\d+$/.test(t)) fail(`${JSON.stringify(v)} is not a signal`, 'For example: SIGQUIT, SIGINT, SIGTERM.');
+      if (!/^(SIG)?[A-Z][A-Z0-9]*(\+\d+)?$|^\d+$/.test(t))
+        fail(`${JSON.stringify(v)} is not a signal`, 'For example: SIGQUIT, SIGINT, SIGTERM.');
       return /^\d+$/.test(t) || t.startsWith('SIG') ? t : `SIG${t}`;
     },
-    image: 'the image\'s (SIGTERM)',
+    image: "the image's (SIGTERM)",
     docker: 'docker run --stop-signal',
-    schema: { description: 'The signal that asks the app to stop; default: the image\'s STOPSIGNAL, else SIGTERM.', type: ['string', 'null'], examples: ['SIGQUIT'] },
+    schema: {
+      description: "The signal that asks the app to stop; default: the image's STOPSIGNAL, else SIGTERM.",
+      type: ['string', 'null'],
+      examples: ['SIGQUIT'],
+    },
   }),
   {
     name: 'stopTimeout',
@@ -612,7 +711,10 @@ export const SETTINGS: readonly SettingDef[] = [
     json: (v) => (v === null ? null : (v as number) / 1000),
     listed: true,
     docker: 'docker run --stop-timeout',
-    schema: { description: 'How long the app gets to stop before it is killed, in whole seconds (default 10s).', oneOf: [{ $ref: '#/$defs/duration' }, { type: 'null' }] },
+    schema: {
+      description: 'How long the app gets to stop before it is killed, in whole seconds (default 10s).',
+      oneOf: [{ $ref: '#/$defs/duration' }, { type: 'null' }],
+    },
   },
   {
     name: 'init',
@@ -627,7 +729,8 @@ export const SETTINGS: readonly SettingDef[] = [
     listed: true,
     docker: 'docker run --init',
     schema: {
-      description: 'Run the app under docker-init as PID 1 (reaps zombies, forwards signals). Default true; set false for images with their own init (s6-overlay, tini, dumb-init).',
+      description:
+        'Run the app under docker-init as PID 1 (reaps zombies, forwards signals). Default true; set false for images with their own init (s6-overlay, tini, dumb-init).',
       type: 'boolean',
       default: true,
     },
@@ -639,14 +742,20 @@ export const SETTINGS: readonly SettingDef[] = [
     // Releases made before the front door published their ports themselves.
     before: false,
     parse: (v, fail) => {
-      if (typeof v !== 'boolean' && v !== 'tcp') fail(`expected true, false or "tcp", found ${typeName(v)}`, 'true: HTTP through the front door; "tcp": raw TCP through it (new connections go to the new release); false: the containers publish the ports.');
+      if (typeof v !== 'boolean' && v !== 'tcp')
+        fail(
+          `expected true, false or "tcp", found ${typeName(v)}`,
+          'true: HTTP through the front door; "tcp": raw TCP through it (new connections go to the new release); false: the containers publish the ports.',
+        );
       return v;
     },
     fromText: (t) => (t === 'true' ? true : t === 'false' ? false : t),
     show: String,
     listed: true,
     schema: {
-      description: 'Whether the engine\'s front door owns the app\'s published ports (zero-downtime switches, drain, bake window, pause): true for HTTP, "tcp" for another protocol over TCP (new connections go to the new release, old ones drain). false publishes them on the app\'s own containers (a moment without service on each switch when a port is fixed). Default true.',
+      description:
+        'Whether the engine\'s front door owns the app\'s published ports (zero-downtime switches, drain, bake window, pause): true for HTTP, "tcp" for another protocol over TCP (new connections go to the new release, old ones drain). ' +
+        "false publishes them on the app's own containers (a moment without service on each switch when a port is fixed). Default true.",
       oneOf: [{ type: 'boolean' }, { const: 'tcp' }],
       default: true,
     },
@@ -656,29 +765,60 @@ export const SETTINGS: readonly SettingDef[] = [
     example: '"app.example.com"',
     item: (item, fail, i) => {
       const t = text(item, fail, i).toLowerCase();
-      if (!HOSTNAME.test(t) || t.length > 253) fail(`${JSON.stringify(t)} is not a hostname`, 'For example: app.example.com (no scheme, no port, no path).', i);
+      if (!HOSTNAME.test(t) || t.length > 253)
+        fail(
+          `${JSON.stringify(t)} is not a hostname`,
+          'For example: app.example.com (no scheme, no port, no path).',
+          i,
+        );
       return t;
     },
     whole: noneTwice('a domain is listed twice'),
     listed: true,
-    description: 'Hostnames the front door routes to the app, so that several apps share ports 80/443 (by Host header, and by SNI with TLS). Empty: the app owns its ports.',
+    description:
+      'Hostnames the front door routes to the app, so that several apps share ports 80/443 (by Host header, and by SNI with TLS). Empty: the app owns its ports.',
     examples: [['app.example.com']],
   }),
-  pemFile('tlsCertificate', 'A PEM certificate (chain) file the front door serves for the app\'s domains on its TLS ports (with tlsKey); a path on this machine, relative to the app\'s directory. Read at each deploy; only the path is recorded.'),
-  pemFile('tlsKey', 'The PEM private key file of tlsCertificate; a path on this machine. Read at each deploy and given only to the front door; never recorded, printed or labelled.'),
-  durationSetting('drainTimeout', 'drainTimeoutMs', 30_000, 3_600_000, 'How long requests in flight on the old release may take to finish after the front door switches (streams get longer; see README). Default 30s.'),
-  durationSetting('bakeWindow', 'bakeWindowMs', 60_000, 86_400_000, 'How long after a switch the old release keeps running while the front door keeps checking the new one: it switches back at once if the new one fails, and `deploy rollback` inside it is a swap back. 0 turns it off. Default 60s.'),
+  pemFile(
+    'tlsCertificate',
+    "A PEM certificate (chain) file the front door serves for the app's domains on its TLS ports (with tlsKey); a path on this machine, relative to the app's directory. Read at each deploy; only the path is recorded.",
+  ),
+  pemFile(
+    'tlsKey',
+    'The PEM private key file of tlsCertificate; a path on this machine. Read at each deploy and given only to the front door; never recorded, printed or labelled.',
+  ),
+  durationSetting(
+    'drainTimeout',
+    'drainTimeoutMs',
+    30_000,
+    3_600_000,
+    'How long requests in flight on the old release may take to finish after the front door switches (streams get longer; see README). Default 30s.',
+  ),
+  durationSetting(
+    'bakeWindow',
+    'bakeWindowMs',
+    60_000,
+    86_400_000,
+    'How long after a switch the old release keeps running while the front door keeps checking the new one: it switches back at once if the new one fails, and `deploy rollback` inside it is a swap back. 0 turns it off. Default 60s.',
+  ),
   {
     name: 'retention',
     field: 'retention',
     default: 5,
     parse: (v, fail) => {
-      if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 1000) fail('expected a whole number from 1 to 1000');
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 1000)
+        fail('expected a whole number from 1 to 1000');
       return v;
     },
     fromText: wholeNumberText('retention', 'retention=5 (1 to 1000)'),
     show: String,
-    schema: { description: 'How many successful images of the app to keep besides the running one, for fast rollbacks.', type: 'integer', minimum: 1, maximum: 1000, default: 5 },
+    schema: {
+      description: 'How many successful images of the app to keep besides the running one, for fast rollbacks.',
+      type: 'integer',
+      minimum: 1,
+      maximum: 1000,
+      default: 5,
+    },
   },
   {
     name: 'endpoint',
@@ -688,13 +828,15 @@ export const SETTINGS: readonly SettingDef[] = [
     parse: (v, fail) => {
       const e = text(v, fail).trim();
       if (isEndpointUrl(e)) at(fail, () => normalizeHost(e));
-      else if (!/^[a-zA-Z0-9][a-zA-Z0-9_.+-]*$/.test(e)) fail(`${JSON.stringify(e)} is neither a URL (ssh://, tcp://, unix://) nor a docker context name`);
+      else if (!/^[a-zA-Z0-9][a-zA-Z0-9_.+-]*$/.test(e))
+        fail(`${JSON.stringify(e)} is neither a URL (ssh://, tcp://, unix://) nor a docker context name`);
       return e;
     },
     show: orNone,
     docker: 'docker --context / -H',
     schema: {
-      description: 'The Docker Engine the app runs on: a docker context name, or a URL (ssh://USER@HOST[:PORT], tcp://HOST:PORT, unix:///path). --context and --host override it; it overrides DOCKER_HOST, DOCKER_CONTEXT and the docker CLI\'s current context.',
+      description:
+        "The Docker Engine the app runs on: a docker context name, or a URL (ssh://USER@HOST[:PORT], tcp://HOST:PORT, unix:///path). --context and --host override it; it overrides DOCKER_HOST, DOCKER_CONTEXT and the docker CLI's current context.",
       type: 'string',
       examples: ['prod', 'ssh://deploy@app1.example.com'],
     },
@@ -702,11 +844,20 @@ export const SETTINGS: readonly SettingDef[] = [
 ];
 
 /** NAME → text pairs; numbers and booleans are written as text. `value` checks (and may rewrite) each value. */
-function textMap(v: unknown, fail: Fail, value: (name: string, text: string, fail: Fail) => string): Record<string, string> {
+function textMap(
+  v: unknown,
+  fail: Fail,
+  value: (name: string, text: string, fail: Fail) => string,
+): Record<string, string> {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) fail(`expected an object, found ${typeName(v)}`);
   const out: Record<string, string> = {};
   for (const [name, raw] of Object.entries(v as Record<string, unknown>)) {
-    const t = typeof raw === 'number' || typeof raw === 'boolean' ? String(raw) : typeof raw === 'string' ? raw : fail(`expected a string, found ${typeName(raw)}`);
+    const t =
+      typeof raw === 'number' || typeof raw === 'boolean'
+        ? String(raw)
+        : typeof raw === 'string'
+          ? raw
+          : fail(`expected a string, found ${typeName(raw)}`);
     out[name] = value(name, t, fail);
   }
   return out;
@@ -745,16 +896,27 @@ function healthCheckFields(): SettingDef[] {
       group,
       default: null,
       parse: (v, fail) => {
-        if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 65535) fail('expected a port number (1-65535)');
+        if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 65535)
+          fail('expected a port number (1-65535)');
         return v;
       },
       fromText: wholeNumberText('healthCheck.port', 'healthCheck.port=8080 (1 to 65535)'),
       show: (v) => (v === null ? 'first published port' : String(v)),
-      schema: { type: 'integer', minimum: 1, maximum: 65535, description: 'Container port to check (default: the first published TCP port).' },
+      schema: {
+        type: 'integer',
+        minimum: 1,
+        maximum: 65535,
+        description: 'Container port to check (default: the first published TCP port).',
+      },
     },
     durationField('timeout', 'timeoutMs', 60_000, 'How long to wait (default 60s).'),
     durationField('interval', 'intervalMs', 500, 'Time between HTTP tries (default 500ms).'),
-    durationField('settle', 'settleMs', 2_000, 'Without any check: how long the container must keep running (default 2s).'),
+    durationField(
+      'settle',
+      'settleMs',
+      2_000,
+      'Without any check: how long the container must keep running (default 2s).',
+    ),
     {
       name: 'command',
       field: 'command',
@@ -763,16 +925,21 @@ function healthCheckFields(): SettingDef[] {
       parse: (v, fail) => {
         if (v === null) return null;
         const t = text(v, fail).trim();
-        if (t === '') fail('the command is empty', 'Give a shell command that exits 0 when the app is healthy, or "none" to turn the image\'s HEALTHCHECK off.');
+        if (t === '')
+          fail(
+            'the command is empty',
+            'Give a shell command that exits 0 when the app is healthy, or "none" to turn the image\'s HEALTHCHECK off.',
+          );
         return t;
       },
       fromText: (t) => (t === '' ? null : t),
-      show: (v) => (v === null ? 'the image\'s' : v === 'none' ? 'none (the image\'s turned off)' : String(v)),
+      show: (v) => (v === null ? "the image's" : v === 'none' ? "none (the image's turned off)" : String(v)),
       listed: true,
       docker: 'docker run --health-cmd / --no-healthcheck',
       schema: {
         type: ['string', 'null'],
-        description: 'Replaces the image\'s HEALTHCHECK with a shell command run in the container (exit 0 = healthy), or "none" to turn the image\'s off; default: the image\'s.',
+        description:
+          "Replaces the image's HEALTHCHECK with a shell command run in the container (exit 0 = healthy), or \"none\" to turn the image's off; default: the image's.",
       },
     },
   ];
@@ -819,7 +986,8 @@ export function writeSetting(to: object, d: SettingDef, value: unknown): void {
 /** The snapshot's defaults: every setting a deployment keeps, at its default (or at what releases had before it existed). */
 export function settingDefaults(of: 'new' | 'older' = 'new'): Omit<DeployConfig, 'env' | 'noCache' | 'pull'> {
   const out: Bag = {};
-  for (const d of SETTINGS) if (!d.notInSnapshot) writeSetting(out, d, structuredClone(of === 'older' && 'before' in d ? d.before : d.default));
+  for (const d of SETTINGS)
+    if (!d.notInSnapshot) writeSetting(out, d, structuredClone(of === 'older' && 'before' in d ? d.before : d.default));
   return out as unknown as Omit<DeployConfig, 'env' | 'noCache' | 'pull'>;
 }
 
@@ -853,7 +1021,8 @@ export function listedSettings(config: DeployConfig): Array<{ name: string; valu
     if (!d.listed || d.group) continue;
     const v = readSetting(c, d);
     if (JSON.stringify(v) === JSON.stringify(d.default)) continue;
-    if (d.map) for (const [k, t] of Object.entries(v as Record<string, string>)) out.push({ name: `${d.name}.${k}`, value: t });
+    if (d.map)
+      for (const [k, t] of Object.entries(v as Record<string, string>)) out.push({ name: `${d.name}.${k}`, value: t });
     else out.push({ name: d.name, value: d.show(v) });
   }
   return out;

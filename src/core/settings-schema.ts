@@ -20,14 +20,18 @@ export function deploySchema(): Record<string, unknown> {
       properties.healthCheck ??= {
         description:
           'What must pass before a deployment counts as running. An image HEALTHCHECK (or healthCheck.command) wins; else an HTTP GET of `path`; else the container must keep running for `settle`. `false` turns the HTTP check off.',
-        oneOf: [{ const: false }, { type: 'object', additionalProperties: false, properties: fieldsOf(groupFields('healthCheck')) }],
+        oneOf: [
+          { const: false },
+          { type: 'object', additionalProperties: false, properties: fieldsOf(groupFields('healthCheck')) },
+        ],
       };
     } else {
       properties[d.name] = d.schema;
     }
   }
   properties.env = {
-    description: 'Environment variables of the container. Keep secrets out of the repository: use `deploy config set KEY=VALUE --secret`.',
+    description:
+      'Environment variables of the container. Keep secrets out of the repository: use `deploy config set KEY=VALUE --secret`.',
     type: 'object',
     propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]*$' },
     additionalProperties: { type: ['string', 'number', 'boolean'] },
@@ -36,7 +40,8 @@ export function deploySchema(): Record<string, unknown> {
     $schema: 'https://json-schema.org/draft/2020-12/schema',
     $id: 'https://deploy.dev/schema/deploy.schema.json',
     title: 'deploy.json',
-    description: "Project settings for `deploy`, at the root of the app's directory in its repository. Command-line flags override them; `deploy config` can override them per app.",
+    description:
+      "Project settings for `deploy`, at the root of the app's directory in its repository. Command-line flags override them; `deploy config` can override them per app.",
     type: 'object',
     additionalProperties: false,
     properties,

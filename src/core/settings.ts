@@ -65,7 +65,9 @@ export const HEALTH_KEYS: readonly string[] = groupFields('healthCheck').map((d)
 /** Edit distance (a swap of two neighbouring letters counts as one edit), for "did you mean" on a misspelt key. */
 function distance(a: string, b: string): number {
   // d[i][j]: the distance between the first i letters of a and the first j letters of b.
-  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
   const at = (i: number, j: number) => d[i]?.[j] as number;
   for (let i = 1; i <= a.length; i++) {
     for (let j = 1; j <= b.length; j++) {
@@ -94,23 +96,54 @@ export function nearestName(key: string, known: readonly string[]): string | nul
 
 function unknownKey(where: Where, path: string, key: string, known: string[]): never {
   const near = nearestName(key, known);
-  return invalid(where, jsonPath(path, key), `unknown key ${JSON.stringify(key)}`, near ? `Did you mean "${near}"?` : `Known keys: ${known.join(', ')}.`);
+  return invalid(
+    where,
+    jsonPath(path, key),
+    `unknown key ${JSON.stringify(key)}`,
+    near ? `Did you mean "${near}"?` : `Known keys: ${known.join(', ')}.`,
+  );
 }
 
 function record(where: Where, path: string, v: unknown): Record<string, unknown> {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) invalid(where, path, `expected an object, found ${v === null ? 'null' : Array.isArray(v) ? 'an array' : `a ${typeof v}`}`);
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    invalid(
+      where,
+      path,
+      `expected an object, found ${v === null ? 'null' : Array.isArray(v) ? 'an array' : `a ${typeof v}`}`,
+    );
   return v as Record<string, unknown>;
 }
 
 /** Checks a map's NAME → text entries one by one, so an error names the entry and its line. */
-function mapEntries(where: Where, path: string, v: unknown, def: SettingDef | null, out: Record<string, unknown>): Record<string, unknown> {
+function mapEntries(
+  where: Where,
+  path: string,
+  v: unknown,
+  def: SettingDef | null,
+  out: Record<string, unknown>,
+): Record<string, unknown> {
   const obj = record(where, path, v);
   for (const [name, raw] of Object.entries(obj)) {
     const p = jsonPath(path, name);
-    if (RESERVED_KEYS.includes(name)) invalid(where, p, `unknown key ${JSON.stringify(name)}`, `${RESERVED_KEYS.join(', ')} cannot be used as names in ${where.file}.`);
+    if (RESERVED_KEYS.includes(name))
+      invalid(
+        where,
+        p,
+        `unknown key ${JSON.stringify(name)}`,
+        `${RESERVED_KEYS.join(', ')} cannot be used as names in ${where.file}.`,
+      );
     if (def === null) {
       rethrowAt(where, p, () => assertEnvName(name, where.file));
-      const text = typeof raw === 'number' || typeof raw === 'boolean' ? String(raw) : typeof raw === 'string' ? raw : invalid(where, p, `expected a string, found ${raw === null ? 'null' : typeof raw === 'object' ? 'an object' : `a ${typeof raw}`}`);
+      const text =
+        typeof raw === 'number' || typeof raw === 'boolean'
+          ? String(raw)
+          : typeof raw === 'string'
+            ? raw
+            : invalid(
+                where,
+                p,
+                `expected a string, found ${raw === null ? 'null' : typeof raw === 'object' ? 'an object' : `a ${typeof raw}`}`,
+              );
       out[name] = { value: rethrowAt(where, p, () => assertEnvValue(name, text, where.file)), secret: false };
       continue;
     }
@@ -130,7 +163,8 @@ function rethrowAt<T>(where: Where, path: string, fn: () => T, hint?: string): T
     return fn();
   } catch (e) {
     // Errors raised by invalid() already say where they are.
-    if (e instanceof DeployError && !(e.details && 'path' in e.details)) invalid(where, path, e.message, e.hint ?? hint);
+    if (e instanceof DeployError && !(e.details && 'path' in e.details))
+      invalid(where, path, e.message, e.hint ?? hint);
     throw e;
   }
 }
@@ -144,7 +178,12 @@ export function validateSettings(value: unknown, file: string, positions?: Map<s
     const path = jsonPath('$', key);
     if (key === '$schema') continue;
     if (key === 'app') {
-      if (typeof v !== 'string') invalid(where, path, `expected a string, found ${v === null ? 'null' : typeof v === 'object' ? 'an object' : `a ${typeof v}`}`);
+      if (typeof v !== 'string')
+        invalid(
+          where,
+          path,
+          `expected a string, found ${v === null ? 'null' : typeof v === 'object' ? 'an object' : `a ${typeof v}`}`,
+        );
       out.app = rethrowAt(where, path, () => assertAppName(v as string, file));
     } else if (key === 'env') {
       out.env = mapEntries(where, path, v, null, {});
@@ -159,7 +198,13 @@ export function validateSettings(value: unknown, file: string, positions?: Map<s
       const group: Record<string, unknown> = {};
       for (const [name, fv] of Object.entries(obj)) {
         const def = fields.find((d) => d.name === name);
-        if (!def) unknownKey(where, path, name, fields.map((d) => d.name));
+        if (!def)
+          unknownKey(
+            where,
+            path,
+            name,
+            fields.map((d) => d.name),
+          );
         group[def.field] = def.parse(fv, failAt(where, jsonPath(path, name)));
       }
       out[key] = group;

@@ -111,7 +111,6 @@ export class Samples {
   }
 }
 
-
 const DAY = 86_400_000;
 
 export interface DurationFigures {
@@ -142,7 +141,11 @@ export interface Stats extends Omit<AppCounts, 'app'> {
   perDay: Array<{ date: string; successful: number; failed: number }>;
 }
 
-const figures = (s: Summary | undefined): DurationFigures => ({ n: s?.n ?? 0, medianMs: s?.median ?? null, p95Ms: s?.p95 ?? null });
+const figures = (s: Summary | undefined): DurationFigures => ({
+  n: s?.n ?? 0,
+  medianMs: s?.median ?? null,
+  p95Ms: s?.p95 ?? null,
+});
 
 function delivery(raw: RawStatistics, key: string, successful: number, days: number): Delivery {
   const ch = raw.changes[key] ?? { changes: 0, failed: 0, rolledBack: 0 };
@@ -175,13 +178,21 @@ export function assembleStats(raw: RawStatistics, window: { since: number; until
   const last = Math.floor((window.until - 1) / DAY);
   for (let day = first; day <= last; day++) {
     const d = byDay.get(day);
-    perDay.push({ date: new Date(day * DAY).toISOString().slice(0, 10), successful: d?.successful ?? 0, failed: d?.failed ?? 0 });
+    perDay.push({
+      date: new Date(day * DAY).toISOString().slice(0, 10),
+      successful: d?.successful ?? 0,
+      failed: d?.failed ?? 0,
+    });
   }
   return {
     window: { since: new Date(window.since).toISOString(), until: new Date(window.until).toISOString(), days },
     app,
     ...totals,
-    apps: raw.counts.map((c) => ({ ...c, durations: durationsOf(c.app), delivery: delivery(raw, c.app, c.successful, days) })),
+    apps: raw.counts.map((c) => ({
+      ...c,
+      durations: durationsOf(c.app),
+      delivery: delivery(raw, c.app, c.successful, days),
+    })),
     durations: durationsOf(ALL),
     delivery: delivery(raw, ALL, totals.successful, days),
     perDay,
@@ -209,12 +220,20 @@ export function bars(values: readonly number[], height: number, max = Math.max(0
 }
 
 /** Sums values into at most `columns` buckets of whole days, so a long window still fits a line. */
-export function bucket<T extends { successful: number; failed: number }>(days: readonly T[], columns: number): Array<{ successful: number; failed: number; first: number; size: number }> {
+export function bucket<T extends { successful: number; failed: number }>(
+  days: readonly T[],
+  columns: number,
+): Array<{ successful: number; failed: number; first: number; size: number }> {
   const size = Math.max(1, Math.ceil(days.length / Math.max(1, columns)));
   const out: Array<{ successful: number; failed: number; first: number; size: number }> = [];
   for (let i = 0; i < days.length; i += size) {
     const slice = days.slice(i, i + size);
-    out.push({ successful: slice.reduce((a, d) => a + d.successful, 0), failed: slice.reduce((a, d) => a + d.failed, 0), first: i, size: slice.length });
+    out.push({
+      successful: slice.reduce((a, d) => a + d.successful, 0),
+      failed: slice.reduce((a, d) => a + d.failed, 0),
+      first: i,
+      size: slice.length,
+    });
   }
   return out;
 }

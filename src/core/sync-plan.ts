@@ -69,7 +69,16 @@ export type SyncChange =
   /** A record rebuilt from a label, from a container or from an image found without one. */
   | { kind: 'add'; deployment: Deployment; from: 'container' | 'image' }
   /** A record's status corrected, with the patch that says so and why (for its timeline). */
-  | { kind: 'correct'; id: string; app: string; version: number; from: Status; to: Status; patch: Partial<Deployment>; why: string }
+  | {
+      kind: 'correct';
+      id: string;
+      app: string;
+      version: number;
+      from: Status;
+      to: Status;
+      patch: Partial<Deployment>;
+      why: string;
+    }
   /** A record that was already right, but names a container the engine no longer has. */
   | { kind: 'forget-container'; id: string; app: string };
 
@@ -154,7 +163,9 @@ function view(input: Omit<SyncInput, 'inspected'>): EngineView {
   for (const a of new Set([...live.values()].map((l) => l.app))) {
     const mine = [...live.entries()]
       .filter(([, l]) => l.app === a && !isUnproven(l.container.name))
-      .sort(([, x], [, y]) => Number(containerUp(y.container)) - Number(containerUp(x.container)) || y.version - x.version);
+      .sort(
+        ([, x], [, y]) => Number(containerUp(y.container)) - Number(containerUp(x.container)) || y.version - x.version,
+      );
     if (mine[0]) currentOf.set(a, mine[0][0]);
   }
   return { records, live, built, strangers, currentOf };
@@ -209,8 +220,15 @@ function servedPerCurrent(label: RecordLabel, current: Live | undefined): boolea
 /** Fills secret values the label left out from the container's own environment (the engine has them). */
 function withSecrets(env: Record<string, EnvVar>, containerEnv: readonly string[] | null): Record<string, EnvVar> {
   if (!containerEnv) return env;
-  const values = new Map(containerEnv.map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)] as const));
-  return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v.secret && values.has(k) ? { value: values.get(k) as string, secret: true } : v]));
+  const values = new Map(
+    containerEnv.map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)] as const),
+  );
+  return Object.fromEntries(
+    Object.entries(env).map(([k, v]) => [
+      k,
+      v.secret && values.has(k) ? { value: values.get(k) as string, secret: true } : v,
+    ]),
+  );
 }
 
 /**
@@ -257,7 +275,16 @@ export function planSync(input: SyncInput): SyncPlan {
   const changes: SyncChange[] = [];
   const add = (deployment: Deployment, from: 'container' | 'image') => changes.push({ kind: 'add', deployment, from });
   const correct = (d: Deployment, to: Status, patch: Partial<Deployment>, why: string) =>
-    changes.push({ kind: 'correct', id: d.id, app: d.app, version: d.version, from: d.status, to, patch: { status: to, ...patch }, why });
+    changes.push({
+      kind: 'correct',
+      id: d.id,
+      app: d.app,
+      version: d.version,
+      from: d.status,
+      to,
+      patch: { status: to, ...patch },
+      why,
+    });
   const inspected = (id: string) => input.inspected.get(id) ?? null;
 
   for (const [id, l] of v.live) {
@@ -267,7 +294,16 @@ export function planSync(input: SyncInput): SyncPlan {
       // app is not busy): it never served. Recorded interrupted, with its container, which the next change to the
       // app removes.
       const message = 'its deploy ended before its health gate passed (found on the engine by sync)';
-      add(fromLabel(l.label, url, { status: 'interrupted', containerId: l.container.id, containerName: l.container.name, checkedAt: now, error: { code: 'interrupted', message } }), 'container');
+      add(
+        fromLabel(l.label, url, {
+          status: 'interrupted',
+          containerId: l.container.id,
+          containerName: l.container.name,
+          checkedAt: now,
+          error: { code: 'interrupted', message },
+        }),
+        'container',
+      );
     } else if (!record && l.label) {
       const state = inspected(l.container.id);
       if (!state || state.status === 'created') continue;
@@ -294,9 +330,29 @@ export function planSync(input: SyncInput): SyncPlan {
       if (observation?.status === 'exited') {
         // The listing names the exit code; the time it exited takes an inspection (only when the state changed).
         const state = inspected(l.container.id);
-        if (state) observation = observe(record, { state: state.restarting ? 'restarting' : state.status, exitCode: state.exitCode, finishedAt: state.finishedAt }, now);
+        if (state)
+          observation = observe(
+            record,
+            {
+              state: state.restarting ? 'restarting' : state.status,
+              exitCode: state.exitCode,
+              finishedAt: state.finishedAt,
+            },
+            now,
+          );
       }
-      if (observation) correct(record, observation.status, { containerId: l.container.id, exitCode: observation.exitCode, exitedAt: observation.exitedAt, checkedAt: now }, `${observation.why}, as the engine says`);
+      if (observation)
+        correct(
+          record,
+          observation.status,
+          {
+            containerId: l.container.id,
+            exitCode: observation.exitCode,
+            exitedAt: observation.exitedAt,
+            checkedAt: now,
+          },
+          `${observation.why}, as the engine says`,
+        );
     }
   }
 
@@ -304,14 +360,35 @@ export function planSync(input: SyncInput): SyncPlan {
     // Its container is gone: it served and was replaced. Secret values come from the app's current container.
     const current = v.currentOf.get(label.app);
     const holder = current ? v.live.get(current) : undefined;
-    const env = holder && Object.values(label.config.env).some((e) => e.secret) ? withSecrets(label.config.env, inspected(holder.container.id)?.env ?? null) : label.config.env;
+    const env =
+      holder && Object.values(label.config.env).some((e) => e.secret)
+        ? withSecrets(label.config.env, inspected(holder.container.id)?.env ?? null)
+        : label.config.env;
     if (!servedPerCurrent(label, holder)) {
       // Left by a deploy that never passed its gate (its image could not be removed: a full disk, a lost engine).
       const message = 'never passed its health gate: its image was left on the engine (found by sync)';
-      add(fromLabel(label, url, { status: 'failed', imageId, finishedAt: label.buildFinishedAt ?? label.createdAt, config: { ...label.config, env }, error: { code: 'failed', message } }), 'image');
+      add(
+        fromLabel(label, url, {
+          status: 'failed',
+          imageId,
+          finishedAt: label.buildFinishedAt ?? label.createdAt,
+          config: { ...label.config, env },
+          error: { code: 'failed', message },
+        }),
+        'image',
+      );
       continue;
     }
-    add(fromLabel(label, url, { imageId, readyAt: label.buildFinishedAt ?? label.createdAt, finishedAt: label.buildFinishedAt ?? label.createdAt, config: { ...label.config, env }, supersededBy: current ?? null }), 'image');
+    add(
+      fromLabel(label, url, {
+        imageId,
+        readyAt: label.buildFinishedAt ?? label.createdAt,
+        finishedAt: label.buildFinishedAt ?? label.createdAt,
+        config: { ...label.config, env },
+        supersededBy: current ?? null,
+      }),
+      'image',
+    );
   }
 
   // This store's records on this engine whose containers are gone (deployments still in progress are left to the
@@ -321,11 +398,22 @@ export function planSync(input: SyncInput): SyncPlan {
     if (d.endpoint !== url || !inScope(input.scope, d.app) || busy.has(d.app) || v.live.has(d.id)) continue;
     const replacedBy = v.currentOf.get(d.app);
     if (replacedBy) {
-      correct(d, 'superseded', { containerId: null, supersededBy: replacedBy }, 'its container is no longer on the engine, and another deployment of the app has one');
+      correct(
+        d,
+        'superseded',
+        { containerId: null, supersededBy: replacedBy },
+        'its container is no longer on the engine, and another deployment of the app has one',
+      );
       continue;
     }
     const observation = observe(d, null, now);
-    if (observation) correct(d, observation.status, { containerId: null, exitCode: observation.exitCode, exitedAt: observation.exitedAt, checkedAt: now }, observation.why);
+    if (observation)
+      correct(
+        d,
+        observation.status,
+        { containerId: null, exitCode: observation.exitCode, exitedAt: observation.exitedAt, checkedAt: now },
+        observation.why,
+      );
     else if (d.containerId !== null) changes.push({ kind: 'forget-container', id: d.id, app: d.app });
   }
 

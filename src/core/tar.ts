@@ -76,7 +76,11 @@ function numeric(block: Buffer, start: number, end: number): number {
     for (let i = start + 1; i < end; i++) value = value * 256 + (block[i] ?? 0);
     return value;
   }
-  const text = block.subarray(start, end).toString('ascii').replace(/[\0 ].*$/s, '').trim();
+  const text = block
+    .subarray(start, end)
+    .toString('ascii')
+    .replace(/[\0 ].*$/s, '')
+    .trim();
   return text === '' ? 0 : parseInt(text, 8);
 }
 

@@ -58,18 +58,28 @@ export function parseAssignment(text: string): Assignment {
 
 type Scope = { app: string } | { global: true };
 
-
 /**
  * `deploy config set`: env vars (secret with --secret) and settings, checked as deploy.json would check
  * them, written in one transaction. Returns the keys changed.
  */
-export async function setConfig(ctx: Context, scope: Scope, assignments: Assignment[], options: { secret: boolean | undefined; forceEnv: boolean; dryRun?: boolean }): Promise<Array<{ key: string; kind: 'env' | 'setting'; secret: boolean }>> {
+export async function setConfig(
+  ctx: Context,
+  scope: Scope,
+  assignments: Assignment[],
+  options: { secret: boolean | undefined; forceEnv: boolean; dryRun?: boolean },
+): Promise<Array<{ key: string; kind: 'env' | 'setting'; secret: boolean }>> {
   const where = 'app' in scope ? `the configuration of ${scope.app}` : 'the user-wide configuration';
   // A secret stays secret when set again without --secret; --no-secret makes it plain on purpose.
   const wasSecret = new Set(
     'app' in scope
-      ? ctx.store().appConfig(scope.app).filter((r) => r.kind === 'env' && r.secret).map((r) => r.key)
-      : Object.entries(readGlobalSettings(ctx.paths.configDir).env ?? {}).filter(([, v]) => v.secret).map(([k]) => k),
+      ? ctx
+          .store()
+          .appConfig(scope.app)
+          .filter((r) => r.kind === 'env' && r.secret)
+          .map((r) => r.key)
+      : Object.entries(readGlobalSettings(ctx.paths.configDir).env ?? {})
+          .filter(([, v]) => v.secret)
+          .map(([k]) => k),
   );
   // A misspelt setting is refused before anything is written, rather than kept as an env var no one reads.
   if (!options.forceEnv) {
@@ -81,7 +91,8 @@ export async function setConfig(ctx: Context, scope: Scope, assignments: Assignm
   const rows: Array<Omit<AppConfigRow, 'updatedAt'>> = [];
   for (const { key, value } of assignments) {
     if (!options.forceEnv && isSettingKey(key)) {
-      if (options.secret) throw new DeployError('usage', `--secret applies to environment variables, and ${key} is a setting.`);
+      if (options.secret)
+        throw new DeployError('usage', `--secret applies to environment variables, and ${key} is a setting.`);
       const json = settingValueFromText(key, value);
       // Check it the way deploy.json is checked, so a bad value is refused now, not at the next deploy.
       settingsFromEntries([{ key, value: json }], {}, where);
@@ -130,13 +141,24 @@ function setNested(doc: Record<string, unknown>, key: string, value: unknown): v
 }
 
 /** `deploy config unset`: removes keys; a key that is not set is reported, not an error. */
-export async function unsetConfig(ctx: Context, scope: Scope, keys: string[], options: { forceEnv: boolean; dryRun?: boolean }): Promise<{ removed: string[]; absent: string[] }> {
+export async function unsetConfig(
+  ctx: Context,
+  scope: Scope,
+  keys: string[],
+  options: { forceEnv: boolean; dryRun?: boolean },
+): Promise<{ removed: string[]; absent: string[] }> {
   const kindOf = (key: string): 'env' | 'setting' => (!options.forceEnv && isSettingKey(key) ? 'setting' : 'env');
   const present = new Set<string>();
   if ('app' in scope) {
     for (const r of ctx.store().appConfig(scope.app)) present.add(`${r.kind}:${r.key}`);
     const removed = keys.filter((k) => present.has(`${kindOf(k)}:${k}`));
-    if (!options.dryRun) ctx.store().changeAppConfig(scope.app, [], removed.map((key) => ({ kind: kindOf(key), key })), ctx.now());
+    if (!options.dryRun)
+      ctx.store().changeAppConfig(
+        scope.app,
+        [],
+        removed.map((key) => ({ kind: kindOf(key), key })),
+        ctx.now(),
+      );
     return { removed, absent: keys.filter((k) => !removed.includes(k)) };
   }
   const file = readGlobalSettings(ctx.paths.configDir);
@@ -173,7 +195,11 @@ export interface EffectiveConfig extends ResolvedConfig {
  * The configuration the app's next deployment would get, with where each value comes from. deploy.json is
  * read from the app's remembered source at its branch, without fetching.
  */
-export async function effectiveConfig(ctx: Context, app: string | null, flags: Settings = {}): Promise<EffectiveConfig> {
+export async function effectiveConfig(
+  ctx: Context,
+  app: string | null,
+  flags: Settings = {},
+): Promise<EffectiveConfig> {
   let project: Settings = {};
   let projectNote: string | null = null;
   if (app) {
@@ -193,7 +219,12 @@ export async function effectiveConfig(ctx: Context, app: string | null, flags: S
       projectNote = `${PROJECT_FILE} of a Git URL source is read when deploying`;
     }
   }
-  const layers = app ? layersFor(ctx, app, project, flags) : [{ origin: 'flag' as const, settings: flags }, { origin: 'global' as const, settings: globalLayer(ctx) }];
+  const layers = app
+    ? layersFor(ctx, app, project, flags)
+    : [
+        { origin: 'flag' as const, settings: flags },
+        { origin: 'global' as const, settings: globalLayer(ctx) },
+      ];
   let endpoint: EffectiveConfig['endpoint'] = null;
   let endpointNote: string | null = null;
   try {
@@ -206,11 +237,13 @@ export async function effectiveConfig(ctx: Context, app: string | null, flags: S
 }
 
 export function scopeOf(app: string | undefined, global: boolean): Scope {
-  if (global && app) throw new DeployError('usage', '--global and --app cannot be used together.', { hint: 'Give one: --app NAME for one app, --global for every app.' });
+  if (global && app)
+    throw new DeployError('usage', '--global and --app cannot be used together.', {
+      hint: 'Give one: --app NAME for one app, --global for every app.',
+    });
   if (global) return { global: true };
   if (!app) {
     throw new DeployError('usage', 'Which app? Give --app NAME, or --global for the user-wide defaults.');
   }
   return { app };
 }
-

@@ -10,5 +10,11 @@ import { resolveEndpoint } from './engines.js';
  */
 export function endpointOfApp(ctx: Context, app: string | undefined): Endpoint {
   if (!app) return resolveEndpoint(ctx);
-  return resolveEndpoint(ctx, endpointSetting([{ origin: 'app', settings: appLayer(ctx, app) }, { origin: 'global', settings: globalLayer(ctx) }]));
+  return resolveEndpoint(
+    ctx,
+    endpointSetting([
+      { origin: 'app', settings: appLayer(ctx, app) },
+      { origin: 'global', settings: globalLayer(ctx) },
+    ]),
+  );
 }

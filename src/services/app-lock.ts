@@ -39,7 +39,12 @@ export function scopeOf(ctx: Context, ref: string): AppScope {
  * 14 naming the holder), then the store brought in line with the engine and any interrupted work cleaned up,
  * and only then reading, planning, asking and acting.
  */
-export async function underAppLock<T>(ctx: Context, scope: AppScope, purpose: string, work: (engine: Engine) => Promise<T>): Promise<T> {
+export async function underAppLock<T>(
+  ctx: Context,
+  scope: AppScope,
+  purpose: string,
+  work: (engine: Engine) => Promise<T>,
+): Promise<T> {
   const engine = await ctx.engine(scope.endpoint);
   return lockSyncRecover(ctx, engine, scope.app, purpose, () => work(engine));
 }

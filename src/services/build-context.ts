@@ -40,7 +40,12 @@ export interface IgnoreFile {
  * when the commit has one (BuildKit's rule), else `.dockerignore` at the context's root. Null when neither is
  * there; `error` when docker would refuse its patterns.
  */
-export async function readIgnoreFile(git: Git, src: ContextSource, contextPath: string, dockerfile: string): Promise<IgnoreFile | null> {
+export async function readIgnoreFile(
+  git: Git,
+  src: ContextSource,
+  contextPath: string,
+  dockerfile: string,
+): Promise<IgnoreFile | null> {
   for (const name of [`${posix.normalize(dockerfile)}.dockerignore`, '.dockerignore']) {
     const path = posix.join(contextPath, name);
     const text = await git.readAt(src.root, src.treeish, path);
@@ -113,7 +118,12 @@ const short = (commit: string) => commit.slice(0, 7);
  * committed `export-ignore` drops (as `git archive` drops its directory) or that the .dockerignore excludes with
  * all it holds. Throws a DeployError ('source') naming the submodule when its commit is nowhere to be had.
  */
-export async function resolveSubmodules(git: Git, src: ContextSource, contextPath: string, filter: ContextFilter | null): Promise<SubmoduleTree[]> {
+export async function resolveSubmodules(
+  git: Git,
+  src: ContextSource,
+  contextPath: string,
+  filter: ContextFilter | null,
+): Promise<SubmoduleTree[]> {
   const top: RepoDir = { root: src.root };
   const links = await git.gitlinks(top, src.treeish, contextPath);
   if (links.length === 0) return [];
@@ -122,15 +132,43 @@ export async function resolveSubmodules(git: Git, src: ContextSource, contextPat
   const worktree = dirs && resolve(dirs.gitDir) !== resolve(src.root) ? src.root : null;
   const remote = await git.remoteUrl(top);
   // With no remote, git resolves relative URLs against the superproject's own directory.
-  const baseUrl = remote === null ? src.root : isLocalPathUrl(remote) && !isAbsolute(remote) ? resolve(src.root, remote) : remote;
+  const baseUrl =
+    remote === null ? src.root : isLocalPathUrl(remote) && !isAbsolute(remote) ? resolve(src.root, remote) : remote;
   const found: SubmoduleTree[] = [];
-  await walk(git, { repo: top, dirs, worktree, treeish: src.treeish, treePath: contextPath, contextPrefix: '', repoPrefix: '', baseUrl }, links, filter, found, src.root);
+  await walk(
+    git,
+    {
+      repo: top,
+      dirs,
+      worktree,
+      treeish: src.treeish,
+      treePath: contextPath,
+      contextPrefix: '',
+      repoPrefix: '',
+      baseUrl,
+    },
+    links,
+    filter,
+    found,
+    src.root,
+  );
   return found;
 }
 
-async function walk(git: Git, level: Level, links: Array<{ path: string; commit: string }>, filter: ContextFilter | null, found: SubmoduleTree[], top: string): Promise<void> {
+async function walk(
+  git: Git,
+  level: Level,
+  links: Array<{ path: string; commit: string }>,
+  filter: ContextFilter | null,
+  found: SubmoduleTree[],
+  top: string,
+): Promise<void> {
   const inTree = (path: string) => (level.treePath === '' ? path : path.slice(level.treePath.length + 1));
-  const exported = await archivedPaths(git, level, links.map((l) => inTree(l.path)));
+  const exported = await archivedPaths(
+    git,
+    level,
+    links.map((l) => inTree(l.path)),
+  );
   const modules = parseGitmodules(await git.gitmodules(level.repo, level.treeish));
   for (const link of links) {
     const rel = inTree(link.path);
@@ -139,10 +177,12 @@ async function walk(git: Git, level: Level, links: Array<{ path: string; commit:
     const repoPath = posix.join(level.repoPrefix, link.path);
     const entry = modules.get(link.path);
     const resolved = entry?.url ? resolveSubmoduleUrl(entry.url, level.baseUrl) : null;
-    const url = resolved !== null && isLocalPathUrl(resolved) && !isAbsolute(resolved) ? resolve(top, resolved) : resolved;
+    const url =
+      resolved !== null && isLocalPathUrl(resolved) && !isAbsolute(resolved) ? resolve(top, resolved) : resolved;
 
     const checkout = level.worktree !== null ? join(level.worktree, link.path) : null;
-    const checkoutDirs = checkout !== null && existsSync(join(checkout, '.git')) ? await git.gitDirs({ root: checkout }) : null;
+    const checkoutDirs =
+      checkout !== null && existsSync(join(checkout, '.git')) ? await git.gitDirs({ root: checkout }) : null;
     const candidates = new Set<string>();
     if (entry && isSafeModuleName(entry.name) && level.dirs) {
       candidates.add(join(level.dirs.gitDir, 'modules', entry.name));
@@ -167,37 +207,67 @@ async function walk(git: Git, level: Level, links: Array<{ path: string; commit:
     const inner = await git.gitlinks(repo, link.commit, '');
     if (inner.length === 0) continue;
     const baseUrl = url ?? (await git.remoteUrl(repo)) ?? gitDir;
-    const next: Level = { repo, dirs: await git.gitDirs(repo), worktree, treeish: link.commit, treePath: '', contextPrefix: path, repoPrefix: repoPath, baseUrl };
+    const next: Level = {
+      repo,
+      dirs: await git.gitDirs(repo),
+      worktree,
+      treeish: link.commit,
+      treePath: '',
+      contextPrefix: path,
+      repoPrefix: repoPath,
+      baseUrl,
+    };
     await walk(git, next, inner, filter, found, top);
   }
 }
 
 /** A submodule's commit from its URL, into the cache; or a refusal that names the submodule and what to do. */
-async function fetchSubmodule(git: Git, repoPath: string, commit: string, written: string | null, url: string | null): Promise<string> {
+async function fetchSubmodule(
+  git: Git,
+  repoPath: string,
+  commit: string,
+  written: string | null,
+  url: string | null,
+): Promise<string> {
   const checkOut = 'git submodule update --init --recursive';
   if (url === null) {
-    const why = written === null ? 'the commit\'s .gitmodules gives no URL for it' : `its URL in .gitmodules (${redactUrl(written)}) cannot be resolved against the superproject's remote`;
-    throw new DeployError('source', `The submodule ${repoPath} is at commit ${short(commit)}, which this repository's checkout does not have, and ${why}.`, {
-      hint: `Check it out where you deploy from (${checkOut}), or give it a URL in .gitmodules (git submodule add URL ${repoPath}) and commit that.`,
-      details: { submodule: repoPath, commit, url: written },
-    });
+    const why =
+      written === null
+        ? "the commit's .gitmodules gives no URL for it"
+        : `its URL in .gitmodules (${redactUrl(written)}) cannot be resolved against the superproject's remote`;
+    throw new DeployError(
+      'source',
+      `The submodule ${repoPath} is at commit ${short(commit)}, which this repository's checkout does not have, and ${why}.`,
+      {
+        hint: `Check it out where you deploy from (${checkOut}), or give it a URL in .gitmodules (git submodule add URL ${repoPath}) and commit that.`,
+        details: { submodule: repoPath, commit, url: written },
+      },
+    );
   }
   let gitDir: string | null;
   try {
     gitDir = await git.fetchCommit(url, commit);
   } catch (error) {
     if (!(error instanceof DeployError) || error.code !== 'source') throw error;
-    throw new DeployError('source', `The submodule ${repoPath} is at commit ${short(commit)}, which this repository's checkout does not have. ${error.message}`, {
-      hint: `Check it out where you deploy from (${checkOut}), or check its URL in .gitmodules and that you can reach it.`,
-      details: { submodule: repoPath, commit, url: redactUrl(url) },
-      cause: error,
-    });
+    throw new DeployError(
+      'source',
+      `The submodule ${repoPath} is at commit ${short(commit)}, which this repository's checkout does not have. ${error.message}`,
+      {
+        hint: `Check it out where you deploy from (${checkOut}), or check its URL in .gitmodules and that you can reach it.`,
+        details: { submodule: repoPath, commit, url: redactUrl(url) },
+        cause: error,
+      },
+    );
   }
   if (gitDir === null) {
-    throw new DeployError('source', `The submodule ${repoPath} is at commit ${short(commit)}, which neither this repository's checkout nor ${redactUrl(url)} has.`, {
-      hint: `Push commit ${short(commit)} of ${repoPath} to ${redactUrl(url)} (or commit the superproject with a submodule commit that was pushed), then deploy again.`,
-      details: { submodule: repoPath, commit, url: redactUrl(url) },
-    });
+    throw new DeployError(
+      'source',
+      `The submodule ${repoPath} is at commit ${short(commit)}, which neither this repository's checkout nor ${redactUrl(url)} has.`,
+      {
+        hint: `Push commit ${short(commit)} of ${repoPath} to ${redactUrl(url)} (or commit the superproject with a submodule commit that was pushed), then deploy again.`,
+        details: { submodule: repoPath, commit, url: redactUrl(url) },
+      },
+    );
   }
   return gitDir;
 }
@@ -208,7 +278,14 @@ async function fetchSubmodule(git: Git, repoPath: string, commit: string, writte
  * context) and stripped of its end-of-archive blocks, which come once at the end. With neither submodules nor a
  * .dockerignore it is the archive itself, untouched.
  */
-export async function contextArchive(git: Git, src: ContextSource, contextPath: string, submodules: SubmoduleTree[], ignore: { patterns: string[] } | null, dockerfile: string): Promise<Streamed> {
+export async function contextArchive(
+  git: Git,
+  src: ContextSource,
+  contextPath: string,
+  submodules: SubmoduleTree[],
+  ignore: { patterns: string[] } | null,
+  dockerfile: string,
+): Promise<Streamed> {
   const top = () => git.archive({ root: src.root }, src.treeish, contextPath);
   if (submodules.length === 0 && !ignore) return top();
   // Built afresh for each archive: it remembers the directories it has seen.
@@ -231,7 +308,10 @@ export async function contextArchive(git: Git, src: ContextSource, contextPath: 
       if (killed) throw new Error('the build context was cut short');
       const streamed = await part.open();
       current = streamed;
-      await Promise.all([pipeline(streamed.stdout, tarFilter(part.keep, { dropEnd: true }), out, { end: false }), streamed.done]);
+      await Promise.all([
+        pipeline(streamed.stdout, tarFilter(part.keep, { dropEnd: true }), out, { end: false }),
+        streamed.done,
+      ]);
     }
     out.end(Buffer.alloc(1024));
   })();

@@ -29,7 +29,11 @@ export async function buildCredentials(
 }
 
 /** The registries a build pulls its base images from, as its Dockerfile at the commit names them. */
-export async function pulledRegistries(git: Git, src: ContextSource, config: Pick<DeployConfig, 'context' | 'dockerfile' | 'buildArgs'>): Promise<string[]> {
+export async function pulledRegistries(
+  git: Git,
+  src: ContextSource,
+  config: Pick<DeployConfig, 'context' | 'dockerfile' | 'buildArgs'>,
+): Promise<string[]> {
   const path = posix.normalize(posix.join(src.subdir, config.context, config.dockerfile));
   const dockerfile = (await git.readAt(src.root, src.treeish, path).catch(() => null)) ?? '';
   return [...new Set(baseImages(dockerfile, config.buildArgs).map(registryOf))];

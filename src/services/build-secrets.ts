@@ -17,16 +17,28 @@ async function readSecretFile(id: string, path: string): Promise<Buffer> {
   try {
     const info = await stat(path);
     if (info.isDirectory()) throw unreadable(id, `${path} is a directory, not a file`, other);
-    if (info.size > MAX_BUILD_SECRET_BYTES) throw unreadable(id, `${path} is larger than ${MAX_BUILD_SECRET_BYTES / 1024} KiB`, TOO_BIG_HINT);
+    if (info.size > MAX_BUILD_SECRET_BYTES)
+      throw unreadable(id, `${path} is larger than ${MAX_BUILD_SECRET_BYTES / 1024} KiB`, TOO_BIG_HINT);
     const data = await readFile(path);
     // A file that grew between stat and read (or one stat cannot size, like a pipe) is held to the same limit.
-    if (data.length > MAX_BUILD_SECRET_BYTES) throw unreadable(id, `${path} is larger than ${MAX_BUILD_SECRET_BYTES / 1024} KiB`, TOO_BIG_HINT);
+    if (data.length > MAX_BUILD_SECRET_BYTES)
+      throw unreadable(id, `${path} is larger than ${MAX_BUILD_SECRET_BYTES / 1024} KiB`, TOO_BIG_HINT);
     return data;
   } catch (error) {
     if (error instanceof DeployError) throw error;
     const code = (error as { code?: string }).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') throw unreadable(id, `there is no file ${path}`, `Create it, or ${other.charAt(0).toLowerCase()}${other.slice(1)}`);
-    if (code === 'EACCES' || code === 'EPERM') throw unreadable(id, `${path} cannot be read (permission denied)`, `Make it readable by this user, or ${other.charAt(0).toLowerCase()}${other.slice(1)}`);
+    if (code === 'ENOENT' || code === 'ENOTDIR')
+      throw unreadable(
+        id,
+        `there is no file ${path}`,
+        `Create it, or ${other.charAt(0).toLowerCase()}${other.slice(1)}`,
+      );
+    if (code === 'EACCES' || code === 'EPERM')
+      throw unreadable(
+        id,
+        `${path} cannot be read (permission denied)`,
+        `Make it readable by this user, or ${other.charAt(0).toLowerCase()}${other.slice(1)}`,
+      );
     throw unreadable(id, `${path} cannot be read (${code ?? (error as Error).message})`, other);
   }
 }
@@ -36,16 +48,24 @@ async function readSecretFile(id: string, path: string): Promise<Buffer> {
  * environment variable's value. A file that is missing or unreadable, or a variable that is not set, is the
  * user's to fix (exit 2, with what to do next). A later spec of the same id replaces an earlier one, as docker's.
  */
-export async function readBuildSecrets(specs: readonly BuildSecret[], env: Record<string, string | undefined>): Promise<Map<string, Buffer>> {
+export async function readBuildSecrets(
+  specs: readonly BuildSecret[],
+  env: Record<string, string | undefined>,
+): Promise<Map<string, Buffer>> {
   const values = new Map<string, Buffer>();
   for (const { id, from } of specs) {
     if ('env' in from) {
       const value = env[from.env];
       if (value === undefined) {
-        throw unreadable(id, `the environment variable ${from.env} is not set`, `Set ${from.env} (export ${from.env}=…), or read the secret from a file (--build-secret id=${id},src=PATH).`);
+        throw unreadable(
+          id,
+          `the environment variable ${from.env} is not set`,
+          `Set ${from.env} (export ${from.env}=…), or read the secret from a file (--build-secret id=${id},src=PATH).`,
+        );
       }
       const data = Buffer.from(value, 'utf8');
-      if (data.length > MAX_BUILD_SECRET_BYTES) throw unreadable(id, `${from.env} is larger than ${MAX_BUILD_SECRET_BYTES / 1024} KiB`, TOO_BIG_HINT);
+      if (data.length > MAX_BUILD_SECRET_BYTES)
+        throw unreadable(id, `${from.env} is larger than ${MAX_BUILD_SECRET_BYTES / 1024} KiB`, TOO_BIG_HINT);
       values.set(id, data);
     } else {
       values.set(id, await readSecretFile(id, from.file));
@@ -58,9 +78,15 @@ export async function readBuildSecrets(specs: readonly BuildSecret[], env: Recor
  * The values of a deployment's build secrets (its buildSecrets setting), read before anything is recorded so a
  * missing file or variable changes nothing; undefined when it has none (the build then opens no session).
  */
-export async function secretsFor(ctx: Context, config: Pick<DeployConfig, 'buildSecrets'>): Promise<Map<string, Buffer> | undefined> {
+export async function secretsFor(
+  ctx: Context,
+  config: Pick<DeployConfig, 'buildSecrets'>,
+): Promise<Map<string, Buffer> | undefined> {
   const specs = config.buildSecrets ?? [];
   if (specs.length === 0) return undefined;
   const at = { cwd: ctx.cwd, home: ctx.env.HOME ?? homedir(), env: ctx.env, where: 'buildSecrets' };
-  return readBuildSecrets(specs.map((spec) => parseBuildSecret(spec, at)), ctx.env);
+  return readBuildSecrets(
+    specs.map((spec) => parseBuildSecret(spec, at)),
+    ctx.env,
+  );
 }

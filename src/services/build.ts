@@ -20,7 +20,13 @@ import { sanitize } from '../ui/sanitize.js';
 import type { Tracker } from './tracker.js';
 import { buildCredentials, pulledRegistries } from './build-credentials.js';
 import { DOCKER_HUB, refusedRegistry } from '../core/image-ref.js';
-import { contextArchive, contextPathOf, readIgnoreFile, resolveSubmodules, type ContextSource } from './build-context.js';
+import {
+  contextArchive,
+  contextPathOf,
+  readIgnoreFile,
+  resolveSubmodules,
+  type ContextSource,
+} from './build-context.js';
 
 /** Passes the build context through, freeing spent buffers every 8 MiB (see collectStreamGarbage). */
 function boundedMemory(): Transform {
@@ -47,9 +53,12 @@ export type BuiltImage = ImageInfo & { ref: string };
 /** Names what the commit holds that an archive of it does not ship as meant: Git LFS pointers. */
 async function warnUnshippable(ctx: Context, git: Git, src: BuildSource, contextPath: string): Promise<void> {
   const lfs = await git.lfsPointers(src.root, src.treeish, contextPath);
-  const list = (paths: string[]) => `${paths.slice(0, 5).join(', ')}${paths.length > 5 ? ` and ${paths.length - 5} more` : ''}`;
+  const list = (paths: string[]) =>
+    `${paths.slice(0, 5).join(', ')}${paths.length > 5 ? ` and ${paths.length - 5} more` : ''}`;
   if (lfs.length > 0) {
-    ctx.reporter.warn(`The build context holds Git LFS pointer files (${list(lfs)}): the image gets the pointers, not their content. Commit the files themselves, or fetch them in the Dockerfile.`);
+    ctx.reporter.warn(
+      `The build context holds Git LFS pointer files (${list(lfs)}): the image gets the pointers, not their content. Commit the files themselves, or fetch them in the Dockerfile.`,
+    );
   }
 }
 
@@ -60,13 +69,23 @@ async function warnUnshippable(ctx: Context, git: Git, src: BuildSource, context
  * `buildSecrets` (id → value, from readBuildSecrets) are served to the build's `RUN --mount=type=secret` steps, and
  * masked wherever the build's output or failure is kept or shown.
  */
-export async function buildImage(ctx: Context, engine: Engine, git: Git, tracker: Tracker, src: BuildSource, buildSecrets?: ReadonlyMap<string, Buffer>): Promise<BuiltImage> {
+export async function buildImage(
+  ctx: Context,
+  engine: Engine,
+  git: Git,
+  tracker: Tracker,
+  src: BuildSource,
+  buildSecrets?: ReadonlyMap<string, Buffer>,
+): Promise<BuiltImage> {
   const r = ctx.reporter;
   const d = tracker.deployment;
   const ref = imageRef(d.app, d.id);
   const cache = d.config.noCache ? 'no cache' : 'layer cache';
   const buildStartedAt = ctx.now();
-  tracker.update({ status: 'building', buildStartedAt, image: ref }, { type: 'building', message: `building ${ref} (${cache})` });
+  tracker.update(
+    { status: 'building', buildStartedAt, image: ref },
+    { type: 'building', message: `building ${ref} (${cache})` },
+  );
   r.step(`Building ${ref} from ${d.commit.slice(0, 7)}${d.dirty ? ' + uncommitted changes' : ''} (${cache})`);
 
   let output = '';
@@ -88,7 +107,14 @@ export async function buildImage(ctx: Context, engine: Engine, git: Git, tracker
   await warnUnshippable(ctx, git, src, contextPath);
   const ignore = await readIgnoreFile(git, src, contextPath, d.config.dockerfile);
   // A bad .dockerignore fails the build below, with docker's complaint; its submodules are not looked for.
-  const submodules = ignore?.error ? [] : await resolveSubmodules(git, src, contextPath, ignore ? new ContextFilter(ignore.patterns, d.config.dockerfile) : null);
+  const submodules = ignore?.error
+    ? []
+    : await resolveSubmodules(
+        git,
+        src,
+        contextPath,
+        ignore ? new ContextFilter(ignore.patterns, d.config.dockerfile) : null,
+      );
   const archive = { current: null as Streamed | null };
   const context = async (): Promise<Readable> => {
     const streamed = await contextArchive(git, src, contextPath, submodules, ignore, d.config.dockerfile);
@@ -141,9 +167,14 @@ export async function buildImage(ctx: Context, engine: Engine, git: Git, tracker
     const info = await imagesOn(engine).inspect(built.imageId);
     tracker.update(
       { buildFinishedAt, imageId: built.imageId, imageDigest: imageDigest(info, built.imageId) },
-      { type: 'built', message: `built ${ref} (${built.imageId.slice(7, 19)}) in ${durationInProse(buildFinishedAt - buildStartedAt)}` },
+      {
+        type: 'built',
+        message: `built ${ref} (${built.imageId.slice(7, 19)}) in ${durationInProse(buildFinishedAt - buildStartedAt)}`,
+      },
     );
-    r.done(`Built ${ref} in ${durationInProse(buildFinishedAt - buildStartedAt)}${steps ? ` (${steps === 1 ? '1 step' : `${steps} steps`})` : ''}`);
+    r.done(
+      `Built ${ref} in ${durationInProse(buildFinishedAt - buildStartedAt)}${steps ? ` (${steps === 1 ? '1 step' : `${steps} steps`})` : ''}`,
+    );
     return {
       ref,
       id: built.imageId,
@@ -160,7 +191,10 @@ export async function buildImage(ctx: Context, engine: Engine, git: Git, tracker
     // The failure is reported once, where the command ends; the spinner only stops here.
     r.stopSpinner();
     if (ctx.signal.aborted) {
-      throw new DeployError('interrupted', `The build of ${d.app} v${d.version} (${d.id}) was interrupted; nothing was deployed.`);
+      throw new DeployError(
+        'interrupted',
+        `The build of ${d.app} v${d.version} (${d.id}) was interrupted; nothing was deployed.`,
+      );
     }
     if (error instanceof DeployError && error.code !== 'build_failed') {
       throw error;
@@ -168,7 +202,12 @@ export async function buildImage(ctx: Context, engine: Engine, git: Git, tracker
     if (error instanceof Error && error.name === 'ApiError') {
       throw fromEngineRefusal(error);
     }
-    const reason = redactValues(error instanceof BuildFailure ? error.message : `the build context could not be read: ${(error as Error).message}`, secrets);
+    const reason = redactValues(
+      error instanceof BuildFailure
+        ? error.message
+        : `the build context could not be read: ${(error as Error).message}`,
+      secrets,
+    );
     if (!r.verbose && !r.json) {
       const tail = output.trimEnd().split('\n').slice(-FAILED_TAIL);
       r.info(r.colors.dim(`Last ${tail.length} lines of the build:`));

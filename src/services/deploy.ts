@@ -59,7 +59,19 @@ export interface DeployOptions {
 /** The one-off settings a command line gives (deploy, redeploy): the strongest layer, kept with the record. */
 export type OneOffOptions = Pick<
   DeployOptions,
-  'port' | 'volume' | 'env' | 'secret' | 'envFile' | 'healthPath' | 'healthTimeout' | 'buildArg' | 'target' | 'buildSecret' | 'memory' | 'cpus' | 'set'
+  | 'port'
+  | 'volume'
+  | 'env'
+  | 'secret'
+  | 'envFile'
+  | 'healthPath'
+  | 'healthTimeout'
+  | 'buildArg'
+  | 'target'
+  | 'buildSecret'
+  | 'memory'
+  | 'cpus'
+  | 'set'
 >;
 
 /** The flags that are settings by another name, as `--set` would write them. */
@@ -69,9 +81,13 @@ function namedSettingFlags(ctx: Context, o: OneOffOptions): Array<{ key: string;
     const eq = text.indexOf('=');
     const key = text.slice(0, eq);
     if (eq <= 0 || !isSettingKey(key)) {
-      throw new DeployError('usage', `--set ${JSON.stringify(text)}: ${eq <= 0 ? 'expected KEY=VALUE' : `${key} is not a setting`}.`, {
-        hint: 'For example: --set memory=512m --set init=false. deploy config --help lists the settings; environment variables go in --env.',
-      });
+      throw new DeployError(
+        'usage',
+        `--set ${JSON.stringify(text)}: ${eq <= 0 ? 'expected KEY=VALUE' : `${key} is not a setting`}.`,
+        {
+          hint: 'For example: --set memory=512m --set init=false. deploy config --help lists the settings; environment variables go in --env.',
+        },
+      );
     }
     entries.push({ key, value: settingValueFromText(key, text.slice(eq + 1)) });
   }
@@ -84,7 +100,12 @@ function namedSettingFlags(ctx: Context, o: OneOffOptions): Array<{ key: string;
   if (o.cpus !== undefined) entries.push({ key: 'cpus', value: settingValueFromText('cpus', o.cpus) });
   if (o.buildSecret && o.buildSecret.length > 0) {
     // A relative src is where the command runs: kept absolute, so a redeploy from elsewhere reads the same file.
-    const absolute = o.buildSecret.map((spec) => spec.replace(/(^|,)(src|source)=(?!\/|~\/)([^,]+)/, (_m, lead: string, key: string, path: string) => `${lead}${key}=${resolve(ctx.cwd, path)}`));
+    const absolute = o.buildSecret.map((spec) =>
+      spec.replace(
+        /(^|,)(src|source)=(?!\/|~\/)([^,]+)/,
+        (_m, lead: string, key: string, path: string) => `${lead}${key}=${resolve(ctx.cwd, path)}`,
+      ),
+    );
     entries.push({ key: 'buildSecrets', value: absolute });
   }
   return entries;
@@ -112,8 +133,17 @@ export function flagSettings(ctx: Context, o: OneOffOptions): Settings {
       text = readFileSync(path, 'utf8');
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      const why = code === 'ENOENT' ? 'it does not exist' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : (error as Error).message;
-      throw new DeployError('usage', `Cannot read the env file ${path}: ${why}.`, { hint: 'Give the path of a KEY=VALUE file (relative to the current directory).' });
+      const why =
+        code === 'ENOENT'
+          ? 'it does not exist'
+          : code === 'EACCES'
+            ? 'permission denied'
+            : code === 'EISDIR'
+              ? 'it is a directory'
+              : (error as Error).message;
+      throw new DeployError('usage', `Cannot read the env file ${path}: ${why}.`, {
+        hint: 'Give the path of a KEY=VALUE file (relative to the current directory).',
+      });
     }
     for (const [k, v] of parseEnvFile(text, file)) env[k] = { value: v, secret: false };
   }
@@ -129,7 +159,10 @@ export function flagSettings(ctx: Context, o: OneOffOptions): Settings {
   const hc: Partial<HealthCheck> = {};
   if (o.healthPath !== undefined) {
     if (o.healthPath !== 'none' && !o.healthPath.startsWith('/')) {
-      throw new DeployError('usage', `--health-path ${JSON.stringify(o.healthPath)} must start with "/" (or be "none").`);
+      throw new DeployError(
+        'usage',
+        `--health-path ${JSON.stringify(o.healthPath)} must start with "/" (or be "none").`,
+      );
     }
     hc.path = o.healthPath === 'none' ? null : o.healthPath;
   }
@@ -149,7 +182,6 @@ export async function actorOf(ctx: Context, dir: string): Promise<string> {
   }
 }
 
-
 /** `deploy deploy`: a commit built into an image, run as a container, health-gated, switched over. */
 export async function deploy(ctx: Context, o: DeployOptions): Promise<DeployOutcome> {
   const r = ctx.reporter;
@@ -163,7 +195,9 @@ export async function deploy(ctx: Context, o: DeployOptions): Promise<DeployOutc
   const project = await readProjectSettings(git, src);
   const app = o.app ?? project.app ?? src.suggestedName;
   if (!app) {
-    throw new DeployError('usage', `Cannot tell the app's name from ${src.source}.`, { hint: 'Give --app NAME, or "app" in deploy.json.' });
+    throw new DeployError('usage', `Cannot tell the app's name from ${src.source}.`, {
+      hint: 'Give --app NAME, or "app" in deploy.json.',
+    });
   }
   assertAppName(app, o.app !== undefined ? '--app' : project.app !== undefined ? 'deploy.json' : 'the directory name');
   const layers = layersFor(ctx, app, project, flags);
@@ -179,46 +213,62 @@ export async function deploy(ctx: Context, o: DeployOptions): Promise<DeployOutc
   const [engine, actor] = await Promise.all([connecting, who]);
   await assertNetworks(engine, { app, config });
 
-  return lockSyncRecover(ctx, engine, app, `deploy of ${refAndCommit(src.ref, src.commit)}`, async (): Promise<DeployOutcome> => {
-    const store = ctx.store();
-    // A deploy makes a plan like every other changing command: what --dry-run prints is what is carried out (the
-    // parts only a person reads, the commit range and the gate in words, are worked out only to be shown).
-    const current = currentDeployment(ctx, app);
-    const image = { how: 'build' as const, noCache: config.noCache, reason: 'a deploy builds its commit' };
-    const version = (store.list({ app, limit: 1 })[0]?.version ?? 0) + 1;
-    const plan = releasePlan({
-      action: 'deploy',
-      app,
-      title: `Deploy ${app} ${refAndCommit(src.ref, src.commit)} as v${version}`,
-      endpoint: endpoint.url,
-      target: null,
-      source: src,
-      newVersion: version,
-      image,
-      config,
-      overrides: flags,
-      current,
-      commitRange: o.dryRun ? await commitRange(git, src.root, current, src.commit) : null,
-      gate: o.dryRun ? await planGate(engine, git, image, src, config) : null,
-    });
-    if (o.dryRun) return { plan, deployment: null };
-    const tracker = startRecord(ctx, { app, kind: 'deploy', parentId: null, source: src, image: null, endpoint: endpoint.url, config, overrides: flags, actor });
-    const d = tracker.deployment;
-    // A new app learns where its code is at once; a known one only from a deploy that works, so a failed try of
-    // another branch does not change what `deploy deploy --app NAME` ships next.
-    if (!store.getApp(app)?.source) store.rememberSource(app, src.origin, d.createdAt);
-    tracker.event('queued', `deploy of ${refAndCommit(src.ref, src.commit)} to ${endpoint.url}`);
-    r.info(
-      `${r.colors.bold(`${app} v${d.version}`)} ${r.colors.dim(d.id)} · ${refAndCommit(src.ref, src.commit)} ${quotedSubject(src.commitSubject)}${src.dirty ? r.colors.yellow(' (dirty)') : ''} → ${engineLabel(endpoint.url)}`,
-    );
-    await runToEnd(ctx, tracker, async () => {
-      const image = await buildImage(ctx, engine, git, tracker, src, buildSecrets);
-      await trafficFor(config).switchOver(ctx, engine, tracker, image, plan.switchStrategy ?? 'start-first');
-    });
-    store.rememberSource(app, src.origin, d.createdAt);
-    await pruneAfterDeploy(ctx, engine, app, config.retention);
-    return { plan: null, deployment: tracker.deployment };
-  });
+  return lockSyncRecover(
+    ctx,
+    engine,
+    app,
+    `deploy of ${refAndCommit(src.ref, src.commit)}`,
+    async (): Promise<DeployOutcome> => {
+      const store = ctx.store();
+      // A deploy makes a plan like every other changing command: what --dry-run prints is what is carried out (the
+      // parts only a person reads, the commit range and the gate in words, are worked out only to be shown).
+      const current = currentDeployment(ctx, app);
+      const image = { how: 'build' as const, noCache: config.noCache, reason: 'a deploy builds its commit' };
+      const version = (store.list({ app, limit: 1 })[0]?.version ?? 0) + 1;
+      const plan = releasePlan({
+        action: 'deploy',
+        app,
+        title: `Deploy ${app} ${refAndCommit(src.ref, src.commit)} as v${version}`,
+        endpoint: endpoint.url,
+        target: null,
+        source: src,
+        newVersion: version,
+        image,
+        config,
+        overrides: flags,
+        current,
+        commitRange: o.dryRun ? await commitRange(git, src.root, current, src.commit) : null,
+        gate: o.dryRun ? await planGate(engine, git, image, src, config) : null,
+      });
+      if (o.dryRun) return { plan, deployment: null };
+      const tracker = startRecord(ctx, {
+        app,
+        kind: 'deploy',
+        parentId: null,
+        source: src,
+        image: null,
+        endpoint: endpoint.url,
+        config,
+        overrides: flags,
+        actor,
+      });
+      const d = tracker.deployment;
+      // A new app learns where its code is at once; a known one only from a deploy that works, so a failed try of
+      // another branch does not change what `deploy deploy --app NAME` ships next.
+      if (!store.getApp(app)?.source) store.rememberSource(app, src.origin, d.createdAt);
+      tracker.event('queued', `deploy of ${refAndCommit(src.ref, src.commit)} to ${endpoint.url}`);
+      r.info(
+        `${r.colors.bold(`${app} v${d.version}`)} ${r.colors.dim(d.id)} · ${refAndCommit(src.ref, src.commit)} ${quotedSubject(src.commitSubject)}${src.dirty ? r.colors.yellow(' (dirty)') : ''} → ${engineLabel(endpoint.url)}`,
+      );
+      await runToEnd(ctx, tracker, async () => {
+        const image = await buildImage(ctx, engine, git, tracker, src, buildSecrets);
+        await trafficFor(config).switchOver(ctx, engine, tracker, image, plan.switchStrategy ?? 'start-first');
+      });
+      store.rememberSource(app, src.origin, d.createdAt);
+      await pruneAfterDeploy(ctx, engine, app, config.retention);
+      return { plan: null, deployment: tracker.deployment };
+    },
+  );
 }
 
 /**

@@ -35,7 +35,14 @@ export interface DestroyPlan {
 export interface DestroyResult {
   app: string;
   endpoint: string;
-  removed: { containers: string[]; images: string[]; volumes: string[]; lock: boolean; settings: number; records: number };
+  removed: {
+    containers: string[];
+    images: string[];
+    volumes: string[];
+    lock: boolean;
+    settings: number;
+    records: number;
+  };
   /** Volumes kept: all of them without --volumes; with it, those another container still uses (the engine refuses). */
   keptVolumes: string[];
   /** Images the engine refused to remove (another container or tag uses them). */
@@ -62,7 +69,13 @@ export function assertKnownApp(ctx: Context, app: string): void {
 }
 
 /** Reads what destroying the app would take away. Changes nothing. */
-export async function planDestroy(ctx: Context, engine: Engine, app: string, forget: boolean, removeVolumes = false): Promise<DestroyPlan> {
+export async function planDestroy(
+  ctx: Context,
+  engine: Engine,
+  app: string,
+  forget: boolean,
+  removeVolumes = false,
+): Promise<DestroyPlan> {
   const store = ctx.store();
   const [containers, images, held, volumes] = await Promise.all([
     runtimeOn(engine).list({ [LABEL.app]: app }),
@@ -74,9 +87,15 @@ export async function planDestroy(ctx: Context, engine: Engine, app: string, for
   return {
     app,
     endpoint: engine.endpoint.url,
-    containers: containers.filter((c) => !c.labels[LABEL.lock]).map((c) => ({ id: c.id, name: c.name, state: c.state, deploymentId: c.labels[LABEL.id] ?? null })),
+    containers: containers
+      .filter((c) => !c.labels[LABEL.lock])
+      .map((c) => ({ id: c.id, name: c.name, state: c.state, deploymentId: c.labels[LABEL.id] ?? null })),
     images: images.map((i) => ({ id: i.id, tag: i.tags[0] ?? i.id })),
-    lock: { present: held !== null, holder: held ? describeHolder(held.holder, ctx.now()) : null, live: held !== null && stalenessHere(held, ctx.now()) === null },
+    lock: {
+      present: held !== null,
+      holder: held ? describeHolder(held.holder, ctx.now()) : null,
+      live: held !== null && stalenessHere(held, ctx.now()) === null,
+    },
     settings: {
       env: config.filter((c) => c.kind === 'env' && !c.secret).map((c) => c.key),
       secrets: config.filter((c) => c.kind === 'env' && c.secret).map((c) => c.key),
@@ -95,7 +114,13 @@ export async function planDestroy(ctx: Context, engine: Engine, app: string, for
  * lock. Its records stay as history, none current any more, unless `forget`. Its volumes stay (their data with
  * them) unless `removeVolumes`, the only way the tool removes a volume.
  */
-export async function applyDestroy(ctx: Context, engine: Engine, app: string, forget: boolean, removeVolumes = false): Promise<DestroyResult> {
+export async function applyDestroy(
+  ctx: Context,
+  engine: Engine,
+  app: string,
+  forget: boolean,
+  removeVolumes = false,
+): Promise<DestroyResult> {
   const store = ctx.store();
   return withLock(ctx, engine, app, 'destroy', async () => {
     // Read again under the lock: what was planned may have changed while the question was asked.
@@ -150,7 +175,13 @@ function retireRecord(ctx: Context, d: Deployment, endpoint: string): void {
     store.addEvent(d.id, ctx.now(), 'destroyed', `the app was destroyed on ${endpoint}: container and image removed`);
   } else if (IN_PROGRESS.includes(d.status)) {
     const message = 'the app was destroyed while this deployment was left in progress';
-    store.updateDeployment(d.id, { status: 'interrupted', containerId: null, worker: null, finishedAt: ctx.now(), error: { code: 'interrupted', message } });
+    store.updateDeployment(d.id, {
+      status: 'interrupted',
+      containerId: null,
+      worker: null,
+      finishedAt: ctx.now(),
+      error: { code: 'interrupted', message },
+    });
     store.addEvent(d.id, ctx.now(), 'interrupted', message);
   } else if (d.containerId !== null) {
     store.updateDeployment(d.id, { containerId: null });

@@ -30,7 +30,11 @@ export function resolveEndpoint(ctx: Context, setting?: { value: string; origin:
       url: c.host,
       source: `context ${choice.name} (${choice.source})`,
       context: choice.name,
-      tls: c.tls ? { ...c.tls, verify: !c.skipTlsVerify } : c.host.startsWith('tcp://') && c.skipTlsVerify ? { verify: false } : undefined,
+      tls: c.tls
+        ? { ...c.tls, verify: !c.skipTlsVerify }
+        : c.host.startsWith('tcp://') && c.skipTlsVerify
+          ? { verify: false }
+          : undefined,
       apiVersion,
     };
   }
@@ -51,7 +55,13 @@ export function endpointForUrl(ctx: Context, url: string): Endpoint {
   }
   const context = listContexts(ctx.env).find((c) => c.host === url);
   if (context) {
-    return { url, source: `context ${context.name} (record)`, context: context.name, tls: context.tls ? { ...context.tls, verify: !context.skipTlsVerify } : undefined, apiVersion: ctx.env.DOCKER_API_VERSION || undefined };
+    return {
+      url,
+      source: `context ${context.name} (record)`,
+      context: context.name,
+      tls: context.tls ? { ...context.tls, verify: !context.skipTlsVerify } : undefined,
+      apiVersion: ctx.env.DOCKER_API_VERSION || undefined,
+    };
   }
   return { url, source: 'record', tls: tlsFromEnv(ctx, url), apiVersion: ctx.env.DOCKER_API_VERSION || undefined };
 }

@@ -30,19 +30,36 @@ export interface HealthGate {
  * it needs the port reachable from here: a port published on a remote engine's loopback is not, and the settle
  * check stands in (with a note saying so).
  */
-export function chooseGate(config: DeployConfig, imageHasHealthcheck: boolean, engineUrl: string, imageIntervalMs: number | null = null): HealthGate {
+export function chooseGate(
+  config: DeployConfig,
+  imageHasHealthcheck: boolean,
+  engineUrl: string,
+  imageIntervalMs: number | null = null,
+): HealthGate {
   const hc = config.healthCheck;
   // healthCheck.command replaces the image's HEALTHCHECK ("none" turns it off): the container's check is the one that runs.
   const command = hc.command ?? null;
   if (command !== null && command !== 'none') {
-    return { mode: 'healthcheck', url: null, note: null, waitingFor: `the health command to pass (it runs every ${durationInProse(HEALTH_COMMAND.intervalMs)})` };
+    return {
+      mode: 'healthcheck',
+      url: null,
+      note: null,
+      waitingFor: `the health command to pass (it runs every ${durationInProse(HEALTH_COMMAND.intervalMs)})`,
+    };
   }
   if (imageHasHealthcheck && command !== 'none') {
     // docker runs the first check one interval after the start: with its default 30 s, the wait is not a hang.
-    const every = imageIntervalMs !== null ? ` (it runs every ${durationInProse(imageIntervalMs)}; the first result comes after one interval)` : '';
+    const every =
+      imageIntervalMs !== null
+        ? ` (it runs every ${durationInProse(imageIntervalMs)}; the first result comes after one interval)`
+        : '';
     return { mode: 'healthcheck', url: null, note: null, waitingFor: `the image's HEALTHCHECK${every}` };
   }
-  const settle = { mode: 'settle' as const, url: null, waitingFor: `it to keep running for ${durationInProse(hc.settleMs)}` };
+  const settle = {
+    mode: 'settle' as const,
+    url: null,
+    waitingFor: `it to keep running for ${durationInProse(hc.settleMs)}`,
+  };
   if (hc.path !== null) {
     const tcp = config.ports.filter((p) => p.protocol === 'tcp');
     const mapping = hc.port === null ? tcp[0] : tcp.find((p) => p.containerPort === hc.port);
@@ -113,11 +130,12 @@ export async function waitHealthy(
       failure ??= 'the connection to the engine was lost';
       stop.abort();
     } else if (e.action === 'die' || e.action === 'oom') {
-      failure ??= e.action === 'oom' ? 'the container ran out of memory' : `the container exited with code ${e.exitCode ?? '?'}`;
+      failure ??=
+        e.action === 'oom' ? 'the container ran out of memory' : `the container exited with code ${e.exitCode ?? '?'}`;
       stop.abort();
     } else if (e.action.startsWith('health_status')) {
       if (e.action.endsWith('unhealthy')) {
-        failure ??= 'the image\'s HEALTHCHECK reported unhealthy';
+        failure ??= "the image's HEALTHCHECK reported unhealthy";
         stop.abort();
       } else if (e.action.endsWith('healthy')) {
         healthy = true;
@@ -130,7 +148,11 @@ export async function waitHealthy(
     // The container may have died or turned healthy before the watch began.
     const first = await runtime.inspect(containerId);
     if (!first) return { ok: false, reason: 'the container disappeared' };
-    if (!first.running && !first.restarting) return { ok: false, reason: `the container exited with code ${first.exitCode}${first.error ? ` (${first.error})` : ''}` };
+    if (!first.running && !first.restarting)
+      return {
+        ok: false,
+        reason: `the container exited with code ${first.exitCode}${first.error ? ` (${first.error})` : ''}`,
+      };
     if (gate.mode === 'healthcheck' && first.health === 'healthy') healthy = true;
 
     const deadline = started + hc.timeoutMs;
@@ -138,7 +160,12 @@ export async function waitHealthy(
       if (!healthy && !failure) await sleep(hc.timeoutMs, stop.signal);
       if (failure) return { ok: false, reason: failure, engineLost };
       if (healthy) return { ok: true, detail: `HEALTHCHECK healthy after ${durationInProse(Date.now() - started)}` };
-      return { ok: false, reason: signal.aborted ? 'interrupted' : `the image's HEALTHCHECK did not report healthy within ${durationInProse(hc.timeoutMs)}` };
+      return {
+        ok: false,
+        reason: signal.aborted
+          ? 'interrupted'
+          : `the image's HEALTHCHECK did not report healthy within ${durationInProse(hc.timeoutMs)}`,
+      };
     }
 
     if (gate.mode === 'http' && gate.url) {
@@ -149,22 +176,30 @@ export async function waitHealthy(
         const r = await probe(gate.url, Math.min(5_000, Math.max(500, deadline - Date.now())));
         if (failure) break;
         if (r.status !== null && r.status >= 200 && r.status < 400) {
-          return { ok: true, detail: `GET ${gate.url} answered ${r.status} after ${durationInProse(Date.now() - started)}` };
+          return {
+            ok: true,
+            detail: `GET ${gate.url} answered ${r.status} after ${durationInProse(Date.now() - started)}`,
+          };
         }
         last = r.status !== null ? `HTTP ${r.status}` : (r.error ?? 'no answer');
         await sleep(hc.intervalMs, stop.signal);
       }
       if (failure) return { ok: false, reason: failure, engineLost };
       if (signal.aborted) return { ok: false, reason: 'interrupted' };
-      return { ok: false, reason: `GET ${gate.url} did not succeed within ${durationInProse(hc.timeoutMs)} (${attempts === 1 ? '1 try' : `${attempts} tries`}; last: ${last})` };
+      return {
+        ok: false,
+        reason: `GET ${gate.url} did not succeed within ${durationInProse(hc.timeoutMs)} (${attempts === 1 ? '1 try' : `${attempts} tries`}; last: ${last})`,
+      };
     }
 
     await sleep(hc.settleMs, stop.signal);
     if (failure) return { ok: false, reason: failure, engineLost };
     if (signal.aborted) return { ok: false, reason: 'interrupted' };
     const after = await runtime.inspect(containerId);
-    if (!after?.running || after.restarting) return { ok: false, reason: `the container is not running (${after?.status ?? 'gone'})` };
-    if (after.restartCount > first.restartCount) return { ok: false, reason: 'the container restarted while it was being watched' };
+    if (!after?.running || after.restarting)
+      return { ok: false, reason: `the container is not running (${after?.status ?? 'gone'})` };
+    if (after.restartCount > first.restartCount)
+      return { ok: false, reason: 'the container restarted while it was being watched' };
     return { ok: true, detail: `still running after ${durationInProse(hc.settleMs)}` };
   } finally {
     signal.removeEventListener('abort', onAbort);
@@ -186,7 +221,14 @@ export interface StartGatedOptions {
  * (could not start, with the port-in-use hint; engine lost; interrupted; failed its gate, secrets masked).
  * Returns what the gate saw.
  */
-export async function startGated(ctx: Context, runtime: Runtime, d: Deployment, id: string, gate: HealthGate, o: StartGatedOptions): Promise<string> {
+export async function startGated(
+  ctx: Context,
+  runtime: Runtime,
+  d: Deployment,
+  id: string,
+  gate: HealthGate,
+  o: StartGatedOptions,
+): Promise<string> {
   const who = `${d.app} v${d.version} (${d.id})`;
   const listeners: Array<(e: LivenessEvent) => void> = [];
   const watch = await runtime.watch(id, (e) => listeners.forEach((fn) => fn(e)));
@@ -205,17 +247,34 @@ export async function startGated(ctx: Context, runtime: Runtime, d: Deployment, 
     }
     o.onStarted?.();
     ctx.reporter.step(`Waiting for ${gate.waitingFor}`);
-    const result = await waitHealthy(runtime, id, d.config, gate, { subscribe: (fn) => listeners.push(fn) }, ctx.signal);
+    const result = await waitHealthy(
+      runtime,
+      id,
+      d.config,
+      gate,
+      { subscribe: (fn) => listeners.push(fn) },
+      ctx.signal,
+    );
     if (!result.ok && result.engineLost) {
-      throw new DeployError('docker_unreachable', `Lost the connection to the Docker Engine at ${runtime.endpoint} while ${who} was starting`, {
-        hint: 'Check the engine, then run the command again. The previous deployment is on that engine too: check it serves once the engine is back.',
-      });
+      throw new DeployError(
+        'docker_unreachable',
+        `Lost the connection to the Docker Engine at ${runtime.endpoint} while ${who} was starting`,
+        {
+          hint: 'Check the engine, then run the command again. The previous deployment is on that engine too: check it serves once the engine is back.',
+        },
+      );
     }
     if (!result.ok && ctx.signal.aborted) {
-      throw new DeployError('interrupted', `${who} was interrupted before it became healthy`, { hint: 'Run the command again when ready.' });
+      throw new DeployError('interrupted', `${who} was interrupted before it became healthy`, {
+        hint: 'Run the command again when ready.',
+      });
     }
     if (!result.ok) {
-      throw new DeployError('health_failed', `${who} failed its health check: ${redactValues(result.reason, o.secrets)}`, { hint: `See its output: deploy logs ${d.id}` });
+      throw new DeployError(
+        'health_failed',
+        `${who} failed its health check: ${redactValues(result.reason, o.secrets)}`,
+        { hint: `See its output: deploy logs ${d.id}` },
+      );
     }
     ctx.reporter.done(`Healthy: ${result.detail}`);
     return result.detail;

@@ -27,7 +27,10 @@ export function inspectDeployment(ctx: Context, d: Deployment): Inspection {
     deployment: d,
     events: store.events(d.id),
     parents,
-    logs: { build: store.getLog(d.id, 'build') !== null, runtime: store.getLog(d.id, 'runtime') !== null || d.containerId !== null },
+    logs: {
+      build: store.getLog(d.id, 'build') !== null,
+      runtime: store.getLog(d.id, 'runtime') !== null || d.containerId !== null,
+    },
   };
 }
 

@@ -17,7 +17,10 @@ export async function keepLogs(engine: Engine, store: Store, d: Deployment, now:
   if (!d.containerId) return [];
   try {
     const secrets = secretValues(store, d);
-    const lines = (await runtimeOn(engine).logs(d.containerId, { tail: KEEP_TAIL_LINES })).map((l) => ({ ...l, message: redactValues(l.message, secrets) }));
+    const lines = (await runtimeOn(engine).logs(d.containerId, { tail: KEEP_TAIL_LINES })).map((l) => ({
+      ...l,
+      message: redactValues(l.message, secrets),
+    }));
     const { content, truncated } = encodeKeptLines(lines);
     // At the line cap, earlier lines were left on the engine: the copy is truncated either way.
     store.saveLog(d.id, 'runtime', content, truncated || lines.length >= KEEP_TAIL_LINES, now);
@@ -29,7 +32,12 @@ export async function keepLogs(engine: Engine, store: Store, d: Deployment, now:
 
 /** The secret values a deployment's output must never show: its own, and the app's stored ones. */
 export function secretValues(store: Store, d: Deployment): string[] {
-  const own = Object.values(d.config.env).filter((v) => v.secret).map((v) => v.value);
-  const stored = store.appConfig(d.app).filter((r) => r.kind === 'env' && r.secret).map((r) => r.value);
+  const own = Object.values(d.config.env)
+    .filter((v) => v.secret)
+    .map((v) => v.value);
+  const stored = store
+    .appConfig(d.app)
+    .filter((r) => r.kind === 'env' && r.secret)
+    .map((r) => r.value);
   return [...new Set([...own, ...stored])].filter((v) => v.length > 0);
 }

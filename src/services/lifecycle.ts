@@ -39,13 +39,20 @@ export async function containerRunning(ctx: Context, d: Deployment): Promise<boo
  * is what the engine says of its container, so a record that says "running" over a dead container is
  * started, not declared already running.
  */
-export async function planLifecycle(ctx: Context, engine: Engine, action: LifecycleAction, d: Deployment, running: boolean | null): Promise<ActionPlan> {
+export async function planLifecycle(
+  ctx: Context,
+  engine: Engine,
+  action: LifecycleAction,
+  d: Deployment,
+  running: boolean | null,
+): Promise<ActionPlan> {
   const current = currentDeployment(ctx, d.app);
   let noop: string | null = null;
   let serving: string;
   if (action === 'stop') {
     if (d.status === 'stopped') noop = `${who(d)} is already stopped.`;
-    else if (d.status !== 'running' && d.status !== 'exited') noop = `${who(d)} is not running (${d.status}); nothing to stop.`;
+    else if (d.status !== 'running' && d.status !== 'exited')
+      noop = `${who(d)} is not running (${d.status}); nothing to stop.`;
     const v = `v${d.version} (${d.id})`;
     serving =
       d.status === 'exited'
@@ -53,9 +60,15 @@ export async function planLifecycle(ctx: Context, engine: Engine, action: Lifecy
         : `${v} stops; nothing serves ${d.app} until: deploy start ${d.app}`;
   } else {
     if (!CURRENT_STATUSES.includes(d.status)) {
-      throw new DeployError('usage', `${who(d)} is ${d.status}: only the app's current deployment can be ${action === 'start' ? 'started' : 'restarted'}.`, {
-        hint: current ? `To run it again, roll back to it: deploy rollback ${d.app} --to ${d.id}` : `To run it again: deploy redeploy ${d.id}`,
-      });
+      throw new DeployError(
+        'usage',
+        `${who(d)} is ${d.status}: only the app's current deployment can be ${action === 'start' ? 'started' : 'restarted'}.`,
+        {
+          hint: current
+            ? `To run it again, roll back to it: deploy rollback ${d.app} --to ${d.id}`
+            : `To run it again: deploy redeploy ${d.id}`,
+        },
+      );
     }
     if (action === 'start' && d.status === 'running' && running === true) noop = `${who(d)} is already running.`;
     serving =
@@ -91,16 +104,24 @@ export async function planLifecycle(ctx: Context, engine: Engine, action: Lifecy
  * The deployment's container, made again from its image and snapshot when it was removed (or never
  * survived an engine reset). Returns its id.
  */
-async function ensureContainer(ctx: Context, engine: Engine, d: Deployment): Promise<{ id: string; recreated: boolean }> {
+async function ensureContainer(
+  ctx: Context,
+  engine: Engine,
+  d: Deployment,
+): Promise<{ id: string; recreated: boolean }> {
   if (d.containerId) {
     const state = await runtimeOn(engine).inspect(d.containerId);
     if (state) return { id: state.id, recreated: false };
   }
   const image = d.imageId ?? d.image;
   if (!image || !(await imagesOn(engine).locate(d))) {
-    throw new DeployError('image_gone', `The container of ${who(d)} is gone, and so is its image ${d.image ?? ''}; it cannot be made again.`, {
-      hint: `Build it again: deploy redeploy ${d.id} --no-cache`,
-    });
+    throw new DeployError(
+      'image_gone',
+      `The container of ${who(d)} is gone, and so is its image ${d.image ?? ''}; it cannot be made again.`,
+      {
+        hint: `Build it again: deploy redeploy ${d.id} --no-cache`,
+      },
+    );
   }
   const name = d.containerName ?? containerName(d.app, d.version, d.id);
   await runtimeOn(engine).remove(name);
@@ -117,7 +138,12 @@ async function bringUp(ctx: Context, engine: Engine, d: Deployment, restart: boo
   const r = ctx.reporter;
   const { id, recreated } = await ensureContainer(ctx, engine, d);
   const image = await imagesOn(engine).locate(d);
-  const target = chooseGate(d.config, image?.hasHealthcheck ?? false, engine.endpoint.url, image?.healthcheckIntervalMs ?? null);
+  const target = chooseGate(
+    d.config,
+    image?.hasHealthcheck ?? false,
+    engine.endpoint.url,
+    image?.healthcheckIntervalMs ?? null,
+  );
   const runtime = runtimeOn(engine);
   r.step(`${restart && !recreated ? 'Restarting' : 'Starting'} ${d.containerName ?? id.slice(0, 12)}`);
   try {
@@ -125,18 +151,29 @@ async function bringUp(ctx: Context, engine: Engine, d: Deployment, restart: boo
   } catch (error) {
     if (!(error instanceof DeployError)) throw error;
     if (error.code === 'interrupted') {
-      throw new DeployError('interrupted', `Interrupted while ${who(d)} was starting; it was left as the engine has it.`, { hint: `See: deploy inspect ${d.id}`, cause: error });
+      throw new DeployError(
+        'interrupted',
+        `Interrupted while ${who(d)} was starting; it was left as the engine has it.`,
+        { hint: `See: deploy inspect ${d.id}`, cause: error },
+      );
     }
     if (error.code !== 'health_failed') throw error;
     const state = await runtime.inspect(id);
     // Not running after a start it was asked for: it died on its own (exited), it was not stopped on purpose.
     const status = state?.running ? 'running' : 'exited';
-    store.updateDeployment(d.id, status === 'exited' ? { status, exitCode: state?.exitCode ?? null, exitedAt: ctx.now() } : { status });
+    store.updateDeployment(
+      d.id,
+      status === 'exited' ? { status, exitCode: state?.exitCode ?? null, exitedAt: ctx.now() } : { status },
+    );
     store.addEvent(d.id, ctx.now(), 'unhealthy', error.message.replace(/^.*? failed its health check: /, ''));
-    throw new DeployError('health_failed', `${error.message.replace(' failed its health check', ` ${restart ? 'restarted' : 'started'} but failed its health check`)}.`, {
-      hint: `See its output: deploy logs ${d.id}. To go back to an earlier release: deploy rollback ${d.app}`,
-      cause: error,
-    });
+    throw new DeployError(
+      'health_failed',
+      `${error.message.replace(' failed its health check', ` ${restart ? 'restarted' : 'started'} but failed its health check`)}.`,
+      {
+        hint: `See its output: deploy logs ${d.id}. To go back to an earlier release: deploy rollback ${d.app}`,
+        cause: error,
+      },
+    );
   }
   store.updateDeployment(d.id, { status: 'running' });
   store.addEvent(d.id, ctx.now(), restart ? 'restarted' : 'started', restart ? 'restarted in place' : 'started again');
@@ -158,7 +195,11 @@ export async function applyLifecycle(ctx: Context, engine: Engine, plan: ActionP
     store.updateDeployment(d.id, { status: 'stopped' });
     store.addEvent(d.id, ctx.now(), 'stopped', 'stopped on request');
     ctx.reporter.done(`Stopped ${who(d)}`);
-    return { deployment: store.getDeployment(d.id) as Deployment, changed: true, message: `${who(d)} is stopped. Start it again with: deploy start ${d.id}` };
+    return {
+      deployment: store.getDeployment(d.id) as Deployment,
+      changed: true,
+      message: `${who(d)} is stopped. Start it again with: deploy start ${d.id}`,
+    };
   }
   const up = await bringUp(ctx, engine, d, plan.action === 'restart');
   return { deployment: up, changed: true, message: `${who(up)} is running.` };

@@ -9,7 +9,13 @@ import { syncEngine } from './sync.js';
  * with what the engine holds (a deployment made from another machine is then known, replaced properly and
  * counted in the version sequence) and cleaning up after any deployment that was interrupted.
  */
-export async function lockSyncRecover<T>(ctx: Context, engine: Engine, app: string, purpose: string, work: () => Promise<T>): Promise<T> {
+export async function lockSyncRecover<T>(
+  ctx: Context,
+  engine: Engine,
+  app: string,
+  purpose: string,
+  work: () => Promise<T>,
+): Promise<T> {
   return withLock(ctx, engine, app, purpose, async (lock) => {
     // Synced a moment ago by this command (to plan) and the lock came at the first try, so no one held it:
     // a change on the engine in those milliseconds would need another machine to have started and finished
@@ -21,7 +27,9 @@ export async function lockSyncRecover<T>(ctx: Context, engine: Engine, app: stri
     const n = report.added.length + report.corrected.length;
     if (n > 0) {
       ctx.reporter.info(
-        ctx.reporter.colors.dim(`Synced ${app} with ${engine.endpoint.url} first: ${report.added.length} deployment${report.added.length === 1 ? '' : 's'} made elsewhere, ${report.corrected.length} status${report.corrected.length === 1 ? '' : 'es'} corrected.`),
+        ctx.reporter.colors.dim(
+          `Synced ${app} with ${engine.endpoint.url} first: ${report.added.length} deployment${report.added.length === 1 ? '' : 's'} made elsewhere, ${report.corrected.length} status${report.corrected.length === 1 ? '' : 'es'} corrected.`,
+        ),
       );
     }
     return work();

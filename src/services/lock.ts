@@ -56,7 +56,15 @@ function me(purpose: string, now: number): LockHolder {
   } catch {
     // no passwd entry (some containers)
   }
-  return { who: `${user}@${hostname()}`, host: hostname(), machine: machineId(), pid: process.pid, since: now, purpose, pidns: pidNamespace() ?? undefined };
+  return {
+    who: `${user}@${hostname()}`,
+    host: hostname(),
+    machine: machineId(),
+    pid: process.pid,
+    since: now,
+    purpose,
+    pidns: pidNamespace() ?? undefined,
+  };
 }
 
 export function describeHolder(h: LockHolder, now: number): string {
@@ -66,7 +74,9 @@ export function describeHolder(h: LockHolder, now: number): string {
 async function ensureLockImage(engine: Engine): Promise<void> {
   if (await engine.images.inspect(LOCK_IMAGE)) return;
   // A one-file image made on the spot: the lock needs no registry and no base image on the engine.
-  await engine.images.import(tarFile('lock', Buffer.from('deploy lock\n')), LOCK_IMAGE_REPO, LOCK_IMAGE_TAG, [`LABEL ${LABEL.managed}=true`]);
+  await engine.images.import(tarFile('lock', Buffer.from('deploy lock\n')), LOCK_IMAGE_REPO, LOCK_IMAGE_TAG, [
+    `LABEL ${LABEL.managed}=true`,
+  ]);
 }
 
 async function beat(engine: Engine, containerId: string, now: number): Promise<void> {
@@ -102,8 +112,10 @@ export function staleness(lock: HeldLock, now: number, here: HereView): string |
   if (h.machine === here.machine) {
     // A holder in another PID namespace (a deploy run in a container): its pid is not ours to look up; its
     // namespace is gone once its container is.
-    const elsewhere = h.pidns !== undefined && here.pidns !== undefined && here.pidns !== null && h.pidns !== here.pidns;
-    if (elsewhere && here.namespaceAlive && !here.namespaceAlive(h.pidns as string)) return `its PID namespace on this machine (a container, pid ${h.pid} there) is gone`;
+    const elsewhere =
+      h.pidns !== undefined && here.pidns !== undefined && here.pidns !== null && h.pidns !== here.pidns;
+    if (elsewhere && here.namespaceAlive && !here.namespaceAlive(h.pidns as string))
+      return `its PID namespace on this machine (a container, pid ${h.pid} there) is gone`;
     if (!elsewhere && !here.alive(h.pid)) return `its process ${h.pid} on this machine is gone`;
   }
   if (now - lock.heartbeat > LEASE_MS) return `no heartbeat for ${durationInProse(now - lock.heartbeat)}`;
@@ -124,7 +136,13 @@ export function hereView(): HereView {
  * Takes the app's lock on the engine, waiting up to waitMs for a live holder (engine events, not polling),
  * taking over a stale one. Fails at once with the lock code when waitMs is 0 and the lock is held.
  */
-async function acquireLock(ctx: Context, engine: Engine, app: string, purpose: string, waitMs = ctx.lockWaitMs): Promise<Lock> {
+async function acquireLock(
+  ctx: Context,
+  engine: Engine,
+  app: string,
+  purpose: string,
+  waitMs = ctx.lockWaitMs,
+): Promise<Lock> {
   const deadline = ctx.now() + waitMs;
   const holder = me(purpose, ctx.now());
   const here = hereView();
@@ -137,7 +155,11 @@ async function acquireLock(ctx: Context, engine: Engine, app: string, purpose: s
         name: lockName(app),
         Image: LOCK_IMAGE,
         Cmd: ['/lock'],
-        Labels: { [LABEL.managed]: 'true', [LABEL.lock]: app, [HOLDER_LABEL]: JSON.stringify({ ...holder, since: ctx.now() }) },
+        Labels: {
+          [LABEL.managed]: 'true',
+          [LABEL.lock]: app,
+          [HOLDER_LABEL]: JSON.stringify({ ...holder, since: ctx.now() }),
+        },
       });
     } catch (error) {
       // The lock image is made the first time an engine needs it (optimistic: one request in the usual case).
@@ -169,10 +191,14 @@ async function acquireLock(ctx: Context, engine: Engine, app: string, purpose: s
     }
     const left = deadline - ctx.now();
     if (left <= 0) {
-      throw new DeployError('lock_held', `${app} is locked on ${engine.endpoint.url} by ${describeHolder(held.holder, ctx.now())}.`, {
-        hint: `Wait for it, or retry with --lock-wait 5m. If it is stuck: deploy lock release ${app}`,
-        details: { holder: held.holder, heartbeat: new Date(held.heartbeat).toISOString() },
-      });
+      throw new DeployError(
+        'lock_held',
+        `${app} is locked on ${engine.endpoint.url} by ${describeHolder(held.holder, ctx.now())}.`,
+        {
+          hint: `Wait for it, or retry with --lock-wait 5m. If it is stuck: deploy lock release ${app}`,
+          details: { holder: held.holder, heartbeat: new Date(held.heartbeat).toISOString() },
+        },
+      );
     }
     if (!announced) {
       ctx.reporter.step(`Waiting for the lock of ${app}, held by ${describeHolder(held.holder, ctx.now())}`);
@@ -193,7 +219,13 @@ export async function forceRelease(engine: Engine, app: string): Promise<HeldLoc
 }
 
 /** Runs work under the app's lock, releasing it on every path out (the error path included). */
-export async function withLock<T>(ctx: Context, engine: Engine, app: string, purpose: string, work: (lock: Lock) => Promise<T>): Promise<T> {
+export async function withLock<T>(
+  ctx: Context,
+  engine: Engine,
+  app: string,
+  purpose: string,
+  work: (lock: Lock) => Promise<T>,
+): Promise<T> {
   const lock = await acquireLock(ctx, engine, app, purpose);
   try {
     return await work(lock);

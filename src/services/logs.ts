@@ -19,7 +19,12 @@ export type LogSource = 'container' | 'kept' | 'build';
  * A deployment's logs: the live container's when it still exists, else the copy kept in the store when
  * its container went away (superseded, failed). Lines go to onLine; returns where they came from.
  */
-export async function readLogs(ctx: Context, d: Deployment, o: LogsOptions, print: (line: LogLine) => void): Promise<{ source: LogSource; truncated: boolean; savedAt: number | null }> {
+export async function readLogs(
+  ctx: Context,
+  d: Deployment,
+  o: LogsOptions,
+  print: (line: LogLine) => void,
+): Promise<{ source: LogSource; truncated: boolean; savedAt: number | null }> {
   // An app that prints its own secrets does not get them shown: every line, live or kept, is masked.
   const secrets = secretValues(ctx.store(), d);
   const onLine = (l: LogLine) => print(secrets.length > 0 ? { ...l, message: redactValues(l.message, secrets) } : l);
@@ -37,9 +42,13 @@ export async function readLogs(ctx: Context, d: Deployment, o: LogsOptions, prin
   }
   const kept = ctx.store().getLog(d.id, 'runtime');
   if (!kept) {
-    throw new DeployError('not_found', `No logs of ${d.app} v${d.version} (${d.id}): ${d.containerId ? 'its container is gone and' : 'it never ran a container, and'} no copy was kept.`, {
-      hint: d.buildStartedAt ? `Its build output: deploy logs ${d.id} --build` : undefined,
-    });
+    throw new DeployError(
+      'not_found',
+      `No logs of ${d.app} v${d.version} (${d.id}): ${d.containerId ? 'its container is gone and' : 'it never ran a container, and'} no copy was kept.`,
+      {
+        hint: d.buildStartedAt ? `Its build output: deploy logs ${d.id} --build` : undefined,
+      },
+    );
   }
   let lines = decodeKeptLines(kept.content);
   if (o.since !== undefined) lines = lines.filter((l) => l.time === null || l.time >= (o.since as number));
@@ -52,11 +61,15 @@ export async function readLogs(ctx: Context, d: Deployment, o: LogsOptions, prin
 export function buildLog(ctx: Context, d: Deployment): { text: string; truncated: boolean } {
   const kept = ctx.store().getLog(d.id, 'build');
   if (!kept) {
-    const why = d.buildStartedAt === null ? (d.kind === 'deploy' ? 'it did not get as far as a build' : `it reused an earlier image (${d.image ?? '-'}), with no build`) : 'none was kept';
+    const why =
+      d.buildStartedAt === null
+        ? d.kind === 'deploy'
+          ? 'it did not get as far as a build'
+          : `it reused an earlier image (${d.image ?? '-'}), with no build`
+        : 'none was kept';
     throw new DeployError('not_found', `No build output for ${d.app} v${d.version} (${d.id}): ${why}.`, {
       hint: d.parentId ? `The image's own build: deploy logs ${d.parentId} --build` : undefined,
     });
   }
   return { text: redactValues(kept.content.toString('utf8'), secretValues(ctx.store(), d)), truncated: kept.truncated };
 }
-

@@ -1,7 +1,13 @@
 import { imagesOn } from '../adapters/images/engine-local.js';
 import type { Engine } from '../adapters/docker/engine/engine.js';
 import type { Git } from '../adapters/git.js';
-import { describeCommitRange, type ActionPlan, type ImageSource, type PlannedGate, type ServingNow } from '../core/action-plan.js';
+import {
+  describeCommitRange,
+  type ActionPlan,
+  type ImageSource,
+  type PlannedGate,
+  type ServingNow,
+} from '../core/action-plan.js';
 import { diffConfig } from '../core/config-diff.js';
 import { healthcheckOf } from '../core/dockerfile.js';
 import type { DeployConfig, Deployment } from '../core/types.js';
@@ -15,7 +21,11 @@ export function servingNow(d: Deployment | null): ServingNow | null {
 }
 
 /** "what happens to the deployment serving now", in words, and the switch strategy: the traffic seam decides. */
-export function servingEffect(current: Deployment | null, next: DeployConfig | null, app: string): { text: string; strategy: ActionPlan['switchStrategy'] } {
+export function servingEffect(
+  current: Deployment | null,
+  next: DeployConfig | null,
+  app: string,
+): { text: string; strategy: ActionPlan['switchStrategy'] } {
   return trafficFor(next).decide(current, next, app);
 }
 
@@ -41,7 +51,9 @@ async function imageHasHealthcheck(
   const decl = text === null ? null : healthcheckOf(text, config.buildTarget ?? null);
   if (!decl) return null;
   if (decl.kind !== 'inherited') return decl.kind === 'declared';
-  const base = await imagesOn(engine).inspect(decl.from).catch(() => null);
+  const base = await imagesOn(engine)
+    .inspect(decl.from)
+    .catch(() => null);
   return base ? base.hasHealthcheck : null;
 }
 
@@ -60,19 +72,40 @@ export async function planGate(
   const hc = config.healthCheck;
   const command = hc.command && hc.command !== 'none' ? hc.command : null;
   // healthCheck.command and "none" decide whatever the image declares.
-  const note = has === null && hc.command === null ? "unless the built image turns out to declare a HEALTHCHECK, which then decides" : chosen.note;
-  return { mode: chosen.mode, url: chosen.url, timeoutMs: hc.timeoutMs, settleMs: hc.settleMs, note, ...(command ? { command } : {}) };
+  const note =
+    has === null && hc.command === null
+      ? 'unless the built image turns out to declare a HEALTHCHECK, which then decides'
+      : chosen.note;
+  return {
+    mode: chosen.mode,
+    url: chosen.url,
+    timeoutMs: hc.timeoutMs,
+    settleMs: hc.settleMs,
+    note,
+    ...(command ? { command } : {}),
+  };
 }
 
 /** How the commit going live relates to the one serving now, from the repository when it can be read. */
-export async function commitRange(git: Git | null, root: string | null, current: Deployment | null, next: string): Promise<string | null> {
+export async function commitRange(
+  git: Git | null,
+  root: string | null,
+  current: Deployment | null,
+  next: string,
+): Promise<string | null> {
   if (!current) return null;
-  const distance = git && root && current.commit !== next ? await git.commitDistance(root, current.commit, next).catch(() => null) : null;
+  const distance =
+    git && root && current.commit !== next
+      ? await git.commitDistance(root, current.commit, next).catch(() => null)
+      : null;
   return describeCommitRange(current.commit, next, distance);
 }
 
 /** What a plan that ships a release (deploy, redeploy, rollback) is made of; the rest is worked out from it. */
-export type ReleasePlanParts = Omit<ActionPlan, 'current' | 'serving' | 'switchStrategy' | 'changes' | 'changesAgainst' | 'noop' | 'warnings'> & {
+export type ReleasePlanParts = Omit<
+  ActionPlan,
+  'current' | 'serving' | 'switchStrategy' | 'changes' | 'changesAgainst' | 'noop' | 'warnings'
+> & {
   current: Deployment | null;
   /** What the configuration is compared with, when nothing serves (a redeploy: the snapshot it ships again). */
   otherwise?: { config: DeployConfig; label: string };
@@ -87,7 +120,9 @@ export type ReleasePlanParts = Omit<ActionPlan, 'current' | 'serving' | 'switchS
 export function releasePlan(p: ReleasePlanParts): ActionPlan {
   const { current, otherwise, ...rest } = p;
   const effect = servingEffect(current, p.config, p.app);
-  const against = current ? { config: current.config, label: `against v${current.version}, serving now:` } : (otherwise ?? null);
+  const against = current
+    ? { config: current.config, label: `against v${current.version}, serving now:` }
+    : (otherwise ?? null);
   return {
     ...rest,
     current: servingNow(current),

@@ -76,10 +76,17 @@ function failureText(error: unknown, timedOut: boolean, timeoutMs: number): stri
 }
 
 /** Is the app's lock (in the listing) held by a holder that is still alive? */
-async function lockHeld(ctx: Context, engine: () => Promise<Engine>, listing: ContainerSummary[], app: string): Promise<boolean> {
+async function lockHeld(
+  ctx: Context,
+  engine: () => Promise<Engine>,
+  listing: ContainerSummary[],
+  app: string,
+): Promise<boolean> {
   if (!listing.some((c) => c.labels[LABEL.lock] === app)) return false;
   const { readLock, stalenessHere } = await import('./lock.js');
-  const held = await engine().then((e) => readLock(e, app)).catch(() => null);
+  const held = await engine()
+    .then((e) => readLock(e, app))
+    .catch(() => null);
   return held !== null && stalenessHere(held, ctx.now()) === null;
 }
 
@@ -121,14 +128,24 @@ async function reconcileOrFail(ctx: Context, options: ReconcileOptions): Promise
   const timer = setTimeout(() => controller.abort(), timeoutMs);
   const started = ctx.now();
   const fromStore = (list: CurrentState[], url: string, reason: string) => {
-    for (const d of list) if (!busy.has(d.app)) out.fromStore.push({ app: d.app, endpoint: url, reason, checkedAt: d.checkedAt });
+    for (const d of list)
+      if (!busy.has(d.app)) out.fromStore.push({ app: d.app, endpoint: url, reason, checkedAt: d.checkedAt });
   };
   try {
     const asked = Promise.all(
       [...byEndpoint].map(async ([url, list]) => {
         const memo = store.engineCheck(url);
-        if (!options.askAgain && memo.failedAt !== null && (memo.answeredAt ?? 0) < memo.failedAt && started - memo.failedAt < UNREACHABLE_MEMO_MS) {
-          fromStore(list, url, `did not answer ${formatAge(memo.failedAt, started)} (${memo.reason ?? 'unreachable'}) and is asked again after a minute`);
+        if (
+          !options.askAgain &&
+          memo.failedAt !== null &&
+          (memo.answeredAt ?? 0) < memo.failedAt &&
+          started - memo.failedAt < UNREACHABLE_MEMO_MS
+        ) {
+          fromStore(
+            list,
+            url,
+            `did not answer ${formatAge(memo.failedAt, started)} (${memo.reason ?? 'unreachable'}) and is asked again after a minute`,
+          );
           return;
         }
         if (missingSocket(url)) {
@@ -139,26 +156,46 @@ async function reconcileOrFail(ctx: Context, options: ReconcileOptions): Promise
         // lock must be read or an exit time learnt.
         const conn: { engine: Promise<Engine> | null } = { engine: null };
         const engine = () =>
-          (conn.engine ??= Promise.all([import('../adapters/docker/engine/engine.js'), import('./engines.js')]).then(([{ Engine }, { endpointForUrl }]) =>
-            Engine.connect(endpointForUrl(ctx, url), ctx.env, controller.signal),
+          (conn.engine ??= Promise.all([import('../adapters/docker/engine/engine.js'), import('./engines.js')]).then(
+            ([{ Engine }, { endpointForUrl }]) => Engine.connect(endpointForUrl(ctx, url), ctx.env, controller.signal),
           ));
         let listing: ContainerSummary[];
         try {
           // A local socket's request leaves before anything else is awaited (the answer is what takes time).
-          const plain = url.startsWith('unix://') || (url.startsWith('tcp://') && !(await import('./engines.js')).endpointForUrl(ctx, url).tls);
-          listing = (plain ? await glanceContainers(url, { [LABEL.managed]: 'true' }, controller.signal) : null) ?? (await (await engine()).containers.list({ [LABEL.managed]: 'true' }, controller.signal));
+          const plain =
+            url.startsWith('unix://') ||
+            (url.startsWith('tcp://') && !(await import('./engines.js')).endpointForUrl(ctx, url).tls);
+          listing =
+            (plain ? await glanceContainers(url, { [LABEL.managed]: 'true' }, controller.signal) : null) ??
+            (await (await engine()).containers.list({ [LABEL.managed]: 'true' }, controller.signal));
         } catch (error) {
-          void conn.engine?.then((e) => e.close(), () => undefined);
+          void conn.engine?.then(
+            (e) => e.close(),
+            () => undefined,
+          );
           const reason = failureText(error, controller.signal.aborted, timeoutMs);
           store.recordEngineCheck(url, ctx.now(), reason);
           fromStore(list, url, `did not answer (${reason})`);
           return;
         }
         try {
-          if (memo.answeredAt === null || started - memo.answeredAt > CHECKED_WRITE_MS || memo.failedAt !== null) store.recordEngineCheck(url, started, null);
-          await compare(ctx, engine, listing, list.filter((d) => !busy.has(d.app)), options, out, controller.signal, started);
+          if (memo.answeredAt === null || started - memo.answeredAt > CHECKED_WRITE_MS || memo.failedAt !== null)
+            store.recordEngineCheck(url, started, null);
+          await compare(
+            ctx,
+            engine,
+            listing,
+            list.filter((d) => !busy.has(d.app)),
+            options,
+            out,
+            controller.signal,
+            started,
+          );
         } finally {
-          void conn.engine?.then((e) => e.close(), () => undefined);
+          void conn.engine?.then(
+            (e) => e.close(),
+            () => undefined,
+          );
         }
       }),
     );
@@ -176,7 +213,16 @@ async function reconcileOrFail(ctx: Context, options: ReconcileOptions): Promise
   return report(ctx, out, options);
 }
 
-async function compare(ctx: Context, engine: () => Promise<Engine>, listing: ContainerSummary[], list: CurrentState[], options: ReconcileOptions, out: Reconciled, signal: AbortSignal, askedAt: number): Promise<void> {
+async function compare(
+  ctx: Context,
+  engine: () => Promise<Engine>,
+  listing: ContainerSummary[],
+  list: CurrentState[],
+  options: ReconcileOptions,
+  out: Reconciled,
+  signal: AbortSignal,
+  askedAt: number,
+): Promise<void> {
   const store = ctx.store();
   const now = ctx.now();
   const byId = new Map(listing.filter((c) => c.labels[LABEL.id]).map((c) => [c.labels[LABEL.id] as string, c]));
@@ -189,12 +235,23 @@ async function compare(ctx: Context, engine: () => Promise<Engine>, listing: Con
     const summary = byId.get(d.id) ?? listing.find((c) => c.id === d.containerId) ?? null;
     let inspected: ContainerState | null | undefined = undefined;
     // (An inspection that failed here is asked again if the state changed.)
-    if (summary && options.inspect && !signal.aborted) inspected = (await engine().then((e) => e.containers.inspect(summary.id)).catch(() => null)) ?? undefined;
+    if (summary && options.inspect && !signal.aborted)
+      inspected =
+        (await engine()
+          .then((e) => e.containers.inspect(summary.id))
+          .catch(() => null)) ?? undefined;
     const listed = summary && { state: summary.state, exitCode: summary.exitCode };
-    const seen = () => inspected && { state: inspected.restarting ? 'restarting' : inspected.status, exitCode: inspected.exitCode, finishedAt: inspected.finishedAt };
+    const seen = () =>
+      inspected && {
+        state: inspected.restarting ? 'restarting' : inspected.status,
+        exitCode: inspected.exitCode,
+        finishedAt: inspected.finishedAt,
+      };
     let check = checkCurrent(d, listed, seen(), now, CHECKED_WRITE_MS);
     if (check.kind === 'inspect' && summary) {
-      inspected = await engine().then((e) => e.containers.inspect(summary.id)).catch(() => null);
+      inspected = await engine()
+        .then((e) => e.containers.inspect(summary.id))
+        .catch(() => null);
       check = checkCurrent(d, listed, seen(), now, CHECKED_WRITE_MS);
     }
     out.seen.set(d.id, { summary, inspected: inspected ?? null });
@@ -234,17 +291,28 @@ function report(ctx: Context, out: Reconciled, options: ReconcileOptions): Recon
   const now = ctx.now();
   for (const c of out.changed) {
     const d = c.deployment;
-    r.info(r.colors.dim(`${d.app} v${d.version} (${d.id}) is ${d.status} now: ${c.observation.why}.${d.status === 'exited' ? ` Start it again: deploy start ${d.app}` : ''}`));
+    r.info(
+      r.colors.dim(
+        `${d.app} v${d.version} (${d.id}) is ${d.status} now: ${c.observation.why}.${d.status === 'exited' ? ` Start it again: deploy start ${d.app}` : ''}`,
+      ),
+    );
   }
   const byEndpoint = new Map<string, typeof out.fromStore>();
   for (const s of out.fromStore) byEndpoint.set(s.endpoint, [...(byEndpoint.get(s.endpoint) ?? []), s]);
   for (const [url, list] of byEndpoint) {
     const checked = list.map((s) => s.checkedAt).filter((t): t is number => t !== null);
-    const age = checked.length === 0 ? 'never checked against it' : `last checked ${formatAge(Math.min(...checked), now)}`;
-    r.warn(`The state of ${names(list.map((s) => s.app))} is as the store has it (${age}): the engine at ${url} ${list[0]?.reason ?? 'did not answer'}.`);
+    const age =
+      checked.length === 0 ? 'never checked against it' : `last checked ${formatAge(Math.min(...checked), now)}`;
+    r.warn(
+      `The state of ${names(list.map((s) => s.app))} is as the store has it (${age}): the engine at ${url} ${list[0]?.reason ?? 'did not answer'}.`,
+    );
   }
   if (out.busy.length > 0) {
-    r.info(r.colors.dim(`${names(out.busy.map((b) => b.app))}: shown as recorded, ${out.busy.length === 1 ? out.busy[0]?.why : 'being changed by another command'} right now.`));
+    r.info(
+      r.colors.dim(
+        `${names(out.busy.map((b) => b.app))}: shown as recorded, ${out.busy.length === 1 ? out.busy[0]?.why : 'being changed by another command'} right now.`,
+      ),
+    );
   }
   return out;
 }

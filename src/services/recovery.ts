@@ -22,7 +22,12 @@ function who(d: Deployment): string {
 
 function markInterrupted(ctx: Context, d: Deployment, why: string): void {
   const message = `interrupted while ${d.status}: ${why}`;
-  ctx.store().updateDeployment(d.id, { status: 'interrupted', worker: null, finishedAt: ctx.now(), error: { code: 'interrupted', message } });
+  ctx.store().updateDeployment(d.id, {
+    status: 'interrupted',
+    worker: null,
+    finishedAt: ctx.now(),
+    error: { code: 'interrupted', message },
+  });
   ctx.store().addEvent(d.id, ctx.now(), 'interrupted', message);
 }
 
@@ -39,7 +44,12 @@ function markDeadWorkers(ctx: Context): Deployment[] {
     if (IN_PROGRESS.includes(d.status)) markInterrupted(ctx, d, `its process (pid ${d.worker?.pid}) died`);
     else {
       store.updateDeployment(d.id, { worker: null, finishedAt: ctx.now() });
-      store.addEvent(d.id, ctx.now(), 'orphaned', `its process (pid ${d.worker?.pid}) died before the deployment it replaced was retired`);
+      store.addEvent(
+        d.id,
+        ctx.now(),
+        'orphaned',
+        `its process (pid ${d.worker?.pid}) died before the deployment it replaced was retired`,
+      );
     }
   }
   return dead;
@@ -58,10 +68,26 @@ export async function recoverApp(ctx: Context, engine: Engine, app: string): Pro
   const done: string[] = [];
   const inProgress = store.list({ app, statuses: IN_PROGRESS });
   const interruptedOrFailed = store.list({ app, statuses: ['interrupted', 'failed'] });
-  const events = new Map(eventsToRead({ endpoint: url, inProgress, interruptedOrFailed }).map((id) => [id, store.events(id).map((e) => e.type)]));
+  const events = new Map(
+    eventsToRead({ endpoint: url, inProgress, interruptedOrFailed }).map((id) => [
+      id,
+      store.events(id).map((e) => e.type),
+    ]),
+  );
   const containers = await runtimeOn(engine).list({ [LABEL.app]: app });
-  const named = containers.flatMap((c) => (isUnproven(c.name) && c.labels[LABEL.id] ? (store.getDeployment(c.labels[LABEL.id] as string) ?? []) : []));
-  const plan = planRecovery({ endpoint: url, inProgress, interruptedOrFailed, events, containers, named, current: currentDeployment(ctx, app), runningOrStopped: store.list({ app, statuses: ['running', 'stopped'] }) });
+  const named = containers.flatMap((c) =>
+    isUnproven(c.name) && c.labels[LABEL.id] ? (store.getDeployment(c.labels[LABEL.id] as string) ?? []) : [],
+  );
+  const plan = planRecovery({
+    endpoint: url,
+    inProgress,
+    interruptedOrFailed,
+    events,
+    containers,
+    named,
+    current: currentDeployment(ctx, app),
+    runningOrStopped: store.list({ app, statuses: ['running', 'stopped'] }),
+  });
 
   for (const action of plan.actions) {
     switch (action.kind) {
@@ -72,16 +98,26 @@ export async function recoverApp(ctx: Context, engine: Engine, app: string): Pro
         break;
       }
       case 'note-recovered':
-        store.addEvent(action.deployment.id, ctx.now(), 'recovered', 'the recovery saw to the deployment it was replacing');
+        store.addEvent(
+          action.deployment.id,
+          ctx.now(),
+          'recovered',
+          'the recovery saw to the deployment it was replacing',
+        );
         break;
       case 'remove-container': {
         const d = action.deployment;
         await keepLogs(engine, store, d, ctx.now());
         await runtimeOn(engine).remove(d.containerId);
-        if (action.image) await imagesOn(engine).remove(action.image).catch(() => false);
+        if (action.image)
+          await imagesOn(engine)
+            .remove(action.image)
+            .catch(() => false);
         store.updateDeployment(d.id, { containerId: null });
         store.addEvent(d.id, ctx.now(), 'cleaned', 'its container was removed by the recovery (logs kept)');
-        done.push(`removed the container ${d.containerName ?? d.containerId.slice(0, 12)} of ${who(d)} (its logs are kept)`);
+        done.push(
+          `removed the container ${d.containerName ?? d.containerId.slice(0, 12)} of ${who(d)} (its logs are kept)`,
+        );
         break;
       }
       case 'remove-unproven': {
@@ -91,7 +127,12 @@ export async function recoverApp(ctx: Context, engine: Engine, app: string): Pro
         if (d) {
           if (action.markInterrupted) markInterrupted(ctx, d, action.why);
           store.updateDeployment(d.id, { containerId: null });
-          store.addEvent(d.id, ctx.now(), 'cleaned', 'its container (never past its health gate) was removed by the recovery (logs kept)');
+          store.addEvent(
+            d.id,
+            ctx.now(),
+            'cleaned',
+            'its container (never past its health gate) was removed by the recovery (logs kept)',
+          );
         }
         done.push(`removed the container ${c.name}, which never passed its health gate${d ? ` (${who(d)})` : ''}`);
         break;
@@ -106,8 +147,18 @@ export async function recoverApp(ctx: Context, engine: Engine, app: string): Pro
           await keepLogs(engine, store, d, ctx.now());
           await runtimeOn(engine).remove(d.containerId);
         }
-        store.updateDeployment(d.id, { status: 'superseded', containerId: null, supersededBy: current.id, rolledBack: current.kind === 'rollback' });
-        store.addEvent(d.id, ctx.now(), 'superseded', `replaced by v${current.version} (${current.id}); retired by the recovery`);
+        store.updateDeployment(d.id, {
+          status: 'superseded',
+          containerId: null,
+          supersededBy: current.id,
+          rolledBack: current.kind === 'rollback',
+        });
+        store.addEvent(
+          d.id,
+          ctx.now(),
+          'superseded',
+          `replaced by v${current.version} (${current.id}); retired by the recovery`,
+        );
         done.push(`retired ${who(d)}, which v${current.version} had replaced when its process died`);
         break;
       }
@@ -120,8 +171,15 @@ export async function recoverApp(ctx: Context, engine: Engine, app: string): Pro
       // Stopping it ourselves waits for the stop in flight; then it is started.
       await runtimeOn(engine).stop(plan.lookAt, stopGraceSeconds(current.config));
       await runtimeOn(engine).start(plan.lookAt);
-      store.addEvent(current.id, ctx.now(), 'restored', 'started again once the interrupted switch-over had stopped it');
-      done.push(`started ${who(current)} again once the engine had finished stopping it for the interrupted switch-over`);
+      store.addEvent(
+        current.id,
+        ctx.now(),
+        'restored',
+        'started again once the interrupted switch-over had stopped it',
+      );
+      done.push(
+        `started ${who(current)} again once the engine had finished stopping it for the interrupted switch-over`,
+      );
     } else if (restart === 'start') {
       await runtimeOn(engine).start(plan.lookAt);
       store.addEvent(current.id, ctx.now(), 'restored', 'started again: an interrupted switch-over had stopped it');
@@ -147,18 +205,27 @@ export async function recoverDeadWorkers(ctx: Context): Promise<void> {
     .leftovers()
     .filter((d) => {
       const memo = ctx.store().engineCheck(d.endpoint);
-      return !(memo.failedAt !== null && (memo.answeredAt ?? 0) < memo.failedAt && ctx.now() - memo.failedAt < LEFTOVER_RETRY_MS);
+      return !(
+        memo.failedAt !== null &&
+        (memo.answeredAt ?? 0) < memo.failedAt &&
+        ctx.now() - memo.failedAt < LEFTOVER_RETRY_MS
+      );
     });
   if (dead.length === 0 && leftovers.length === 0) return;
   const apps = new Map([...dead, ...leftovers].map((d) => [`${d.app}\u0000${d.endpoint}`, d]));
   for (const d of apps.values()) {
     try {
       const engine = await ctx.engine(endpointForUrl(ctx, d.endpoint));
-      const done = await withLock(ctx, engine, d.app, 'recovery after an interrupted deployment', () => recoverApp(ctx, engine, d.app));
+      const done = await withLock(ctx, engine, d.app, 'recovery after an interrupted deployment', () =>
+        recoverApp(ctx, engine, d.app),
+      );
       for (const line of done) r.warn(`Recovered ${d.app}: ${line}.`);
     } catch (error) {
-      if (isDeployError(error, 'docker_unreachable')) ctx.store().recordEngineCheck(d.endpoint, ctx.now(), error.message);
-      r.warn(`Could not clean up after ${who(d)} on ${d.endpoint} now (${(error as Error).message}); the next command that reaches it will.`);
+      if (isDeployError(error, 'docker_unreachable'))
+        ctx.store().recordEngineCheck(d.endpoint, ctx.now(), error.message);
+      r.warn(
+        `Could not clean up after ${who(d)} on ${d.endpoint} now (${(error as Error).message}); the next command that reaches it will.`,
+      );
     }
   }
 }

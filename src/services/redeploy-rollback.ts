@@ -4,7 +4,14 @@ import { engineLabel } from '../core/endpoint-choice.js';
 import type { Engine } from '../adapters/docker/engine/engine.js';
 import type { ImageInfo } from '../adapters/docker/engine/types.js';
 import { planTarget, type ActionPlan, type ImageSource } from '../core/action-plan.js';
-import { changedBuildInputs, derivedOverrides, keepSecrets, mergeSettings, resolveConfig, snapshotSettings } from '../core/config.js';
+import {
+  changedBuildInputs,
+  derivedOverrides,
+  keepSecrets,
+  mergeSettings,
+  resolveConfig,
+  snapshotSettings,
+} from '../core/config.js';
 import type { Settings } from '../core/settings.js';
 import { diffConfig } from '../core/config-diff.js';
 import { DeployError } from '../core/errors.js';
@@ -37,15 +44,23 @@ function nextVersion(ctx: Context, app: string): number {
  * The repository and commit a recorded deployment came from, for reading its deploy.json and (forBuild)
  * building it again. A deployment shipped from uncommitted changes cannot be built again.
  */
-async function sourceOf(ctx: Context, d: Deployment, forBuild: boolean): Promise<{ root: string; treeish: string; subdir: string }> {
+async function sourceOf(
+  ctx: Context,
+  d: Deployment,
+  forBuild: boolean,
+): Promise<{ root: string; treeish: string; subdir: string }> {
   const git = await ctx.git();
   const app = ctx.store().getApp(d.app);
   // Records keep URLs without credentials; the app remembers the URL it was given.
   const url = app?.source && redactUrl(app.source) === d.source ? app.source : d.source;
   if (forBuild && d.dirty) {
-    throw new DeployError('image_gone', `${d.app} v${d.version} (${d.id}) was built from uncommitted changes, and its image is gone, so it cannot be built again.`, {
-      hint: 'Deploy a commit instead: deploy deploy',
-    });
+    throw new DeployError(
+      'image_gone',
+      `${d.app} v${d.version} (${d.id}) was built from uncommitted changes, and its image is gone, so it cannot be built again.`,
+      {
+        hint: 'Deploy a commit instead: deploy deploy',
+      },
+    );
   }
   if (!isGitUrl(url) && !existsSync(url)) {
     throw new DeployError('source', `The repository ${url} that ${d.app} v${d.version} came from is no longer there.`, {
@@ -87,9 +102,17 @@ export interface RedeployOptions {
  * values). Reuses ID's image when the engine still has it (no build); builds it from the commit when it does
  * not, or with --no-cache. Planned under the app's lock, against what serves now.
  */
-export async function planRedeploy(ctx: Context, engine: Engine, target: Deployment, o: RedeployOptions): Promise<ActionPlan> {
+export async function planRedeploy(
+  ctx: Context,
+  engine: Engine,
+  target: Deployment,
+  o: RedeployOptions,
+): Promise<ActionPlan> {
   if (IN_PROGRESS.includes(target.status)) {
-    throw new DeployError('usage', `${target.app} v${target.version} (${target.id}) is still ${target.status}; redeploy it once it has finished.`);
+    throw new DeployError(
+      'usage',
+      `${target.app} v${target.version} (${target.id}) is still ${target.status}; redeploy it once it has finished.`,
+    );
   }
   let project: Settings;
   let src: { root: string; treeish: string; subdir: string } | null = null;
@@ -105,7 +128,13 @@ export async function planRedeploy(ctx: Context, engine: Engine, target: Deploym
     const local = localRoot(ctx, target);
     const at = local ? { root: local, treeish: target.commit, subdir: target.subdir } : null;
     const [here, speculative] = at
-      ? await Promise.all([git.resolveCommit(at.root, target.commit).then(() => true, () => false), readProjectSettings(git, at).catch(() => null)])
+      ? await Promise.all([
+          git.resolveCommit(at.root, target.commit).then(
+            () => true,
+            () => false,
+          ),
+          readProjectSettings(git, at).catch(() => null),
+        ])
       : [false, null];
     if (at) range = commitRange(git, at.root, current, target.commit);
     src = here && at ? at : await sourceOf(ctx, target, false);
@@ -121,7 +150,10 @@ export async function planRedeploy(ctx: Context, engine: Engine, target: Deploym
   // ID's one-off settings: kept with its record, or told from its snapshot for a record that did not keep them.
   const own = target.overrides ?? derivedOverrides(target.config, resolveConfig(layersFor(ctx, target.app, project)));
   const overrides = mergeSettings(o.flags, own);
-  const { config: resolved } = resolveConfig(layersFor(ctx, target.app, project, overrides), { noCache: o.noCache, pull: o.pull });
+  const { config: resolved } = resolveConfig(layersFor(ctx, target.app, project, overrides), {
+    noCache: o.noCache,
+    pull: o.pull,
+  });
   assertNoDuplicatePorts(resolved.ports);
   const config = withKnownSecrets(ctx, target, keepSecrets(keepSecrets(resolved, target.config), current?.config));
   const existing = await existingImage;
@@ -172,7 +204,13 @@ function sameRelease(a: Deployment, b: Deployment): boolean {
  * `deploy rollback`: the target's exact snapshot (image and configuration) shipped again, as a new record.
  * Planned under the app's lock, against what serves now.
  */
-export async function planRollback(ctx: Context, engine: Engine, current: Deployment, target: Deployment, rebuild: boolean): Promise<ActionPlan> {
+export async function planRollback(
+  ctx: Context,
+  engine: Engine,
+  current: Deployment,
+  target: Deployment,
+  rebuild: boolean,
+): Promise<ActionPlan> {
   const version = nextVersion(ctx, target.app);
   const noop =
     target.id === current.id || (sameRelease(target, current) && current.status === 'running')
@@ -185,13 +223,18 @@ export async function planRollback(ctx: Context, engine: Engine, current: Deploy
   localRange?.catch(() => undefined);
   const existing = noop ? null : await imageOn(engine, target);
   if (!noop && !existing && !rebuild) {
-    throw new DeployError('image_gone', `The image of ${target.app} v${target.version} (${target.id}, ${target.image ?? 'no image'}) is no longer on ${engine.endpoint.url}.`, {
-      hint: `Build it again from commit ${target.commit.slice(0, 7)} with: deploy rollback ${target.app} --to ${target.id} --rebuild`,
-    });
+    throw new DeployError(
+      'image_gone',
+      `The image of ${target.app} v${target.version} (${target.id}, ${target.image ?? 'no image'}) is no longer on ${engine.endpoint.url}.`,
+      {
+        hint: `Build it again from commit ${target.commit.slice(0, 7)} with: deploy rollback ${target.app} --to ${target.id} --rebuild`,
+      },
+    );
   }
-  const image: ImageSource = existing && target.image
-    ? { how: 'reuse', ref: target.image, imageId: existing.id, from: `v${target.version}` }
-    : { how: 'build', noCache: false, reason: `--rebuild: the image of v${target.version} is gone` };
+  const image: ImageSource =
+    existing && target.image
+      ? { how: 'reuse', ref: target.image, imageId: existing.id, from: `v${target.version}` }
+      : { how: 'build', noCache: false, reason: `--rebuild: the image of v${target.version} is gone` };
   const config = { ...withKnownSecrets(ctx, target, target.config), noCache: false, pull: false };
   // A rebuild needs the commit (fetched if need be); a reused image only the history that is already here.
   const root = noop ? null : image.how === 'build' ? (await sourceOf(ctx, target, true)).root : local;
@@ -230,12 +273,22 @@ export async function planRollback(ctx: Context, engine: Engine, current: Deploy
 function withKnownSecrets(ctx: Context, target: Deployment, config: DeployConfig): DeployConfig {
   const missing = Object.entries(config.env).filter(([, v]) => v.secret && v.value === '');
   if (missing.length === 0) return config;
-  const stored = new Map(ctx.store().appConfig(target.app).filter((r) => r.kind === 'env').map((r) => [r.key, r.value]));
+  const stored = new Map(
+    ctx
+      .store()
+      .appConfig(target.app)
+      .filter((r) => r.kind === 'env')
+      .map((r) => [r.key, r.value]),
+  );
   const unknown = missing.map(([k]) => k).filter((k) => !stored.has(k));
   if (unknown.length > 0) {
-    throw new DeployError('config', `${target.app} v${target.version} (${target.id}) needs the secret${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}, whose value this machine does not know (it was synced from the engine, which keeps secret values only in running containers).`, {
-      hint: `Set ${unknown.length > 1 ? 'them' : 'it'} here first: deploy config set ${unknown[0]}=VALUE --secret --app ${target.app}`,
-    });
+    throw new DeployError(
+      'config',
+      `${target.app} v${target.version} (${target.id}) needs the secret${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}, whose value this machine does not know (it was synced from the engine, which keeps secret values only in running containers).`,
+      {
+        hint: `Set ${unknown.length > 1 ? 'them' : 'it'} here first: deploy config set ${unknown[0]}=VALUE --secret --app ${target.app}`,
+      },
+    );
   }
   const env = { ...config.env };
   for (const [k] of missing) env[k] = { value: stored.get(k) as string, secret: true };
@@ -247,15 +300,25 @@ function withKnownSecrets(ctx: Context, target: Deployment, config: DeployConfig
  * known-good release served (passed its gate) and was not rolled back away from. Retrying a rollback picks the
  * same target, so a second run finds it already running and does nothing.
  */
-export function rollbackTarget(ctx: Context, current: Deployment, sel: RollbackSelection, byId: (ref: string) => Deployment | null): Deployment {
+export function rollbackTarget(
+  ctx: Context,
+  current: Deployment,
+  sel: RollbackSelection,
+  byId: (ref: string) => Deployment | null,
+): Deployment {
   if (sel.to !== undefined) {
     const d = byId(sel.to);
     if (d) {
-      if (d.app !== current.app) throw new DeployError('usage', `${d.id} is a deployment of ${d.app}, not of ${current.app}.`);
+      if (d.app !== current.app)
+        throw new DeployError('usage', `${d.id} is a deployment of ${d.app}, not of ${current.app}.`);
       if (d.readyAt === null) {
-        throw new DeployError('usage', `${d.app} v${d.version} (${d.id}) never became healthy (${d.status}); roll back to a deployment that served.`, {
-          hint: `List them: deploy ls --app ${d.app}`,
-        });
+        throw new DeployError(
+          'usage',
+          `${d.app} v${d.version} (${d.id}) never became healthy (${d.status}); roll back to a deployment that served.`,
+          {
+            hint: `List them: deploy ls --app ${d.app}`,
+          },
+        );
       }
       return d;
     }
@@ -267,9 +330,13 @@ export function rollbackTarget(ctx: Context, current: Deployment, sel: RollbackS
       .filter((x) => x.readyAt !== null && (x.commit.startsWith(ref) || x.ref === sel.to));
     const match = matches.find((x) => !x.rolledBack) ?? matches[0];
     if (match) return match;
-    throw new DeployError('not_found', `No successful deployment of ${current.app} matches ${JSON.stringify(sel.to)} (an id, APP@vN, a tag, a branch or a commit).`, {
-      hint: `List them: deploy ls --app ${current.app}. To ship a commit that was never deployed: deploy deploy --app ${current.app} --ref ${sel.to}`,
-    });
+    throw new DeployError(
+      'not_found',
+      `No successful deployment of ${current.app} matches ${JSON.stringify(sel.to)} (an id, APP@vN, a tag, a branch or a commit).`,
+      {
+        hint: `List them: deploy ls --app ${current.app}. To ship a commit that was never deployed: deploy deploy --app ${current.app} --ref ${sel.to}`,
+      },
+    );
   }
   const steps = sel.steps ?? 1;
   const good = ctx
@@ -286,15 +353,25 @@ export function rollbackTarget(ctx: Context, current: Deployment, sel: RollbackS
   const target = seen[steps - 1];
   if (!target) {
     const n = seen.length;
-    throw new DeployError('not_found', `${current.app} has ${n === 0 ? 'no' : `only ${n}`} known-good release${n === 1 ? '' : 's'} older than v${current.version} to roll back to${steps > 1 ? ` (asked for ${steps} back)` : ''}.`, {
-      hint: `See its history: deploy ls --app ${current.app}`,
-    });
+    throw new DeployError(
+      'not_found',
+      `${current.app} has ${n === 0 ? 'no' : `only ${n}`} known-good release${n === 1 ? '' : 's'} older than v${current.version} to roll back to${steps > 1 ? ` (asked for ${steps} back)` : ''}.`,
+      {
+        hint: `See its history: deploy ls --app ${current.app}`,
+      },
+    );
   }
   return target;
 }
 
 /** Creates the record of a redeploy or rollback and carries out its plan, under the app's lock (the caller's). */
-export async function applyRedeployOrRollback(ctx: Context, engine: Engine, plan: ActionPlan, kind: Extract<Kind, 'redeploy' | 'rollback'>, who?: Promise<string>): Promise<Deployment> {
+export async function applyRedeployOrRollback(
+  ctx: Context,
+  engine: Engine,
+  plan: ActionPlan,
+  kind: Extract<Kind, 'redeploy' | 'rollback'>,
+  who?: Promise<string>,
+): Promise<Deployment> {
   const t = planTarget(plan);
   const reused = plan.image.how === 'reuse' ? plan.image : null;
   // The plan was made under this same lock a moment ago: its image is the one it inspected (asked once more only
@@ -318,17 +395,29 @@ export async function applyRedeployOrRollback(ctx: Context, engine: Engine, plan
     actor,
   });
   const d = tracker.deployment;
-  tracker.event('queued', `${kind} of v${t.version} (${t.id})${reused ? `, reusing ${reused.ref}` : ', building the image'}`);
+  tracker.event(
+    'queued',
+    `${kind} of v${t.version} (${t.id})${reused ? `, reusing ${reused.ref}` : ', building the image'}`,
+  );
   const r = ctx.reporter;
-  r.info(`${r.colors.bold(`${d.app} v${d.version}`)} ${r.colors.dim(d.id)} · ${kind} of v${t.version} · ${refAndCommit(t.ref, t.commit)} ${quotedSubject(t.commitSubject)} → ${engineLabel(engine.endpoint.url)}`);
+  r.info(
+    `${r.colors.bold(`${d.app} v${d.version}`)} ${r.colors.dim(d.id)} · ${kind} of v${t.version} · ${refAndCommit(t.ref, t.commit)} ${quotedSubject(t.commitSubject)} → ${engineLabel(engine.endpoint.url)}`,
+  );
   await runToEnd(ctx, tracker, async () => {
     let image: BuiltImage;
     if (reused) {
       const info = reusedInfo;
       if (!info) {
-        throw new DeployError('image_gone', `The image ${reused.ref} disappeared from the engine before it could be used.`, {
-          hint: kind === 'rollback' ? `Build it again with: deploy rollback ${t.app} --to ${t.id} --rebuild` : `Build it again with: deploy redeploy ${t.id} --no-cache`,
-        });
+        throw new DeployError(
+          'image_gone',
+          `The image ${reused.ref} disappeared from the engine before it could be used.`,
+          {
+            hint:
+              kind === 'rollback'
+                ? `Build it again with: deploy rollback ${t.app} --to ${t.id} --rebuild`
+                : `Build it again with: deploy redeploy ${t.id} --no-cache`,
+          },
+        );
       }
       r.done(`Reusing ${reused.ref} (built for v${t.version}): no build`);
       image = { ...info, ref: reused.ref };

@@ -23,7 +23,6 @@ import { createAppContainer } from './volumes.js';
 /** Log lines of a failed container shown under the error. */
 const FAILED_TAIL = 15;
 
-
 /**
  * The ports an image EXPOSEs that the app publishes nowhere, when it publishes none of them and joins no network of
  * its own (where other containers reach it unpublished): a hint, since a web app nobody can reach is a common slip.
@@ -41,14 +40,23 @@ export function unpublishedPorts(config: DeployConfig, exposed: readonly string[
  * health gate, then retire the old one. Any failure before the new one serves is undone as the plan says: the new
  * container removed and the old one serving.
  */
-export async function release(ctx: Context, engine: Engine, tracker: Tracker, image: ImageInfo & { ref: string }, strategy: SwitchStrategy): Promise<Deployment> {
+export async function release(
+  ctx: Context,
+  engine: Engine,
+  tracker: Tracker,
+  image: ImageInfo & { ref: string },
+  strategy: SwitchStrategy,
+): Promise<Deployment> {
   const store = ctx.store();
   const r = ctx.reporter;
   const d = tracker.deployment;
   const current = currentDeployment(ctx, d.app);
   const replaces = current && current.id !== d.id ? current : null;
   // The plan's decision (start-first, or stop-first when the old one holds the same host port), made once.
-  const plan = switchPlan({ strategy, replaces: !replaces ? 'nothing' : replaces.status === 'running' && replaces.containerId ? 'serving' : 'idle' });
+  const plan = switchPlan({
+    strategy,
+    replaces: !replaces ? 'nothing' : replaces.status === 'running' && replaces.containerId ? 'serving' : 'idle',
+  });
   const name = containerName(d.app, d.version, d.id);
   const secrets = secretValues(store, d);
 
@@ -58,11 +66,16 @@ export async function release(ctx: Context, engine: Engine, tracker: Tracker, im
   if (unpublished.length > 0) {
     const first = unpublished[0] as string;
     const port = first.replace(/\/tcp$/, '');
-    r.info(`The image EXPOSEs ${unpublished.join(', ')}, which nothing publishes: to reach it from outside the engine, publish it (--port ${port}:${port}, or "ports" in deploy.json).`);
+    r.info(
+      `The image EXPOSEs ${unpublished.join(', ')}, which nothing publishes: to reach it from outside the engine, publish it (--port ${port}:${port}, or "ports" in deploy.json).`,
+    );
   }
 
   r.step(`Starting ${name}${d.config.ports.length ? ` on ${d.config.ports.map(formatPort).join(', ')}` : ''}`);
-  tracker.update({ status: 'starting', containerName: name }, { type: 'starting', message: `creating container ${name}` });
+  tracker.update(
+    { status: 'starting', containerName: name },
+    { type: 'starting', message: `creating container ${name}` },
+  );
 
   let containerId: string | null = null;
   let oldEngine: Engine | null = null;
@@ -95,7 +108,11 @@ export async function release(ctx: Context, engine: Engine, tracker: Tracker, im
           const created = containerId as string;
           await startGated(ctx, runtimeOn(engine), d, created, target, {
             secrets,
-            onStarted: () => tracker.update({ startedAt: ctx.now() }, { type: 'started', message: `container ${created.slice(0, 12)} started` }),
+            onStarted: () =>
+              tracker.update(
+                { startedAt: ctx.now() },
+                { type: 'started', message: `container ${created.slice(0, 12)} started` },
+              ),
           });
         },
         // Proven: the engine is told first (its name loses ".starting"), then the store, in one write retried while
@@ -115,37 +132,67 @@ export async function release(ctx: Context, engine: Engine, tracker: Tracker, im
       // Ctrl-C between steps: what is done is undone now, within the 2 s the command has left, rather than after a
       // start and a health wait.
       interrupted: () =>
-        ctx.signal.aborted ? new DeployError('interrupted', `${d.app} v${d.version} (${d.id}) was interrupted before it became healthy`, { hint: 'Run the command again when ready.' }) : null,
+        ctx.signal.aborted
+          ? new DeployError(
+              'interrupted',
+              `${d.app} v${d.version} (${d.id}) was interrupted before it became healthy`,
+              { hint: 'Run the command again when ready.' },
+            )
+          : null,
       // The new deployment serves now, whatever happens to the old one: a failure to retire it is a warning.
       warn: (_step, error) => {
         const o = old().d;
-        r.warn(`${d.app} v${d.version} serves, but v${o.version} (${o.id}) could not be retired: ${reasonOf(error)}. Stop it with: deploy stop ${o.id}`);
+        r.warn(
+          `${d.app} v${d.version} serves, but v${o.version} (${o.id}) could not be retired: ${reasonOf(error)}. Stop it with: deploy stop ${o.id}`,
+        );
       },
     });
   } catch (error) {
     r.stopSpinner();
     // An image this deployment built and that never served goes too: every image left on the engine then
     // belongs to a deployment that served (what `deploy sync` relies on), and no broken build lingers.
-    if (image.ref === imageRef(d.app, d.id)) await imagesOn(engine).remove(image.ref).catch(() => false);
+    if (image.ref === imageRef(d.app, d.id))
+      await imagesOn(engine)
+        .remove(image.ref)
+        .catch(() => false);
     if (error instanceof DeployError && replaces?.status === 'running') {
       // Said only as the engine has it: the old container is looked at, not assumed.
       const old = replaces;
-      const state = old.containerId && oldEngine ? await runtimeOn(oldEngine).inspect(old.containerId).catch(() => undefined) : null;
+      const state =
+        old.containerId && oldEngine
+          ? await runtimeOn(oldEngine)
+              .inspect(old.containerId)
+              .catch(() => undefined)
+          : null;
       const still =
         state === undefined
           ? ` Whether v${old.version} (${old.id}) still serves could not be checked: the engine did not answer.`
           : state?.running
             ? ` ${d.app} v${old.version} (${old.id}) is still serving.`
             : ` ${d.app} v${old.version} (${old.id}) is not running; start it with: deploy start ${old.id}`;
-      const wrapped = new DeployError(error.code, `${error.message}.${still}`, { hint: error.hint, details: error.details, cause: error });
+      const wrapped = new DeployError(error.code, `${error.message}.${still}`, {
+        hint: error.hint,
+        details: error.details,
+        cause: error,
+      });
       const status = wrapped.code === 'interrupted' ? 'interrupted' : 'failed';
-      tracker.update({ status, finishedAt: ctx.now(), error: { code: wrapped.code, message: wrapped.message } }, { type: status, message: error.message });
+      tracker.update(
+        { status, finishedAt: ctx.now(), error: { code: wrapped.code, message: wrapped.message } },
+        { type: status, message: error.message },
+      );
       throw wrapped;
     }
     if (error instanceof DeployError) {
       const status = error.code === 'interrupted' ? 'interrupted' : 'failed';
-      tracker.update({ status, finishedAt: ctx.now(), error: { code: error.code, message: `${error.message}.` } }, { type: status, message: error.message });
-      throw new DeployError(error.code, `${error.message}.`, { hint: error.hint, details: error.details, cause: error });
+      tracker.update(
+        { status, finishedAt: ctx.now(), error: { code: error.code, message: `${error.message}.` } },
+        { type: status, message: error.message },
+      );
+      throw new DeployError(error.code, `${error.message}.`, {
+        hint: error.hint,
+        details: error.details,
+        cause: error,
+      });
     }
     throw error;
   }
@@ -170,7 +217,8 @@ async function recordServing(ctx: Context, tracker: Tracker): Promise<void> {
       return;
     } catch (error) {
       const wait = RECORD_RETRIES[attempt];
-      if (!(error instanceof DeployError && error.details?.busy) || wait === undefined || ctx.signal.aborted) throw error;
+      if (!(error instanceof DeployError && error.details?.busy) || wait === undefined || ctx.signal.aborted)
+        throw error;
       ctx.reporter.warn(`${error.message} Trying again in ${wait / 1000}s.`);
       await new Promise((resolve) => setTimeout(resolve, wait));
     }
@@ -181,7 +229,13 @@ async function recordServing(ctx: Context, tracker: Tracker): Promise<void> {
  * Undoes create-new after a later step failed: keeps the new container's logs and shows their end, then removes
  * it. Best effort; never throws over the real failure.
  */
-async function removeNew(ctx: Context, engine: Engine, tracker: Tracker, containerId: string | null, secrets: string[]): Promise<void> {
+async function removeNew(
+  ctx: Context,
+  engine: Engine,
+  tracker: Tracker,
+  containerId: string | null,
+  secrets: string[],
+): Promise<void> {
   if (containerId === null) return;
   const r = ctx.reporter;
   const d = tracker.deployment;
@@ -189,7 +243,10 @@ async function removeNew(ctx: Context, engine: Engine, tracker: Tracker, contain
   const tail = lines.slice(-FAILED_TAIL);
   if (tail.length > 0) {
     r.info(r.colors.dim(`Last ${tail.length} log lines of ${d.containerName}:`));
-    for (const l of tail) r.info(r.colors.dim(`  ${l.stream === 'stderr' ? 'err' : 'out'} | ${sanitize(redactValues(l.message, secrets))}`));
+    for (const l of tail)
+      r.info(
+        r.colors.dim(`  ${l.stream === 'stderr' ? 'err' : 'out'} | ${sanitize(redactValues(l.message, secrets))}`),
+      );
   }
   try {
     await runtimeOn(engine).remove(containerId);
@@ -214,7 +271,13 @@ async function startOld(ctx: Context, old: { d: Deployment; engine: Engine }, by
 }
 
 /** The replaced deployment: stopped, its logs kept, its container removed, marked superseded. */
-async function retire(ctx: Context, engine: Engine, old: Deployment, by: Deployment, alreadyStopped = false): Promise<void> {
+async function retire(
+  ctx: Context,
+  engine: Engine,
+  old: Deployment,
+  by: Deployment,
+  alreadyStopped = false,
+): Promise<void> {
   const store = ctx.store();
   if (old.containerId) {
     ctx.reporter.step(`Retiring v${old.version}`);
@@ -222,7 +285,12 @@ async function retire(ctx: Context, engine: Engine, old: Deployment, by: Deploym
     await keepLogs(engine, store, old, ctx.now());
     await runtimeOn(engine).remove(old.containerId);
   }
-  store.updateDeployment(old.id, { status: 'superseded', containerId: null, supersededBy: by.id, rolledBack: by.kind === 'rollback' });
+  store.updateDeployment(old.id, {
+    status: 'superseded',
+    containerId: null,
+    supersededBy: by.id,
+    rolledBack: by.kind === 'rollback',
+  });
   store.addEvent(old.id, ctx.now(), 'superseded', `replaced by v${by.version} (${by.id})`);
   ctx.reporter.done(`Retired v${old.version} (${old.id}): superseded, logs kept`);
 }

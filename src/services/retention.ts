@@ -17,7 +17,10 @@ export async function planPrune(ctx: Context, engine: Engine, app: string, keep:
 }
 
 /** Removes images by id (an image someone also tagged for their own use is refused by the engine, and so kept); the tags of those removed. */
-export async function removeImages(engine: Engine, images: ReadonlyArray<{ id: string; tags: readonly string[] }>): Promise<string[]> {
+export async function removeImages(
+  engine: Engine,
+  images: ReadonlyArray<{ id: string; tags: readonly string[] }>,
+): Promise<string[]> {
   const removed: string[] = [];
   for (const image of images) if (await imagesOn(engine).remove(image.id)) removed.push(image.tags[0] ?? image.id);
   return removed;
@@ -31,7 +34,12 @@ export async function pruneAfterDeploy(ctx: Context, engine: Engine, app: string
   try {
     const decision = await planPrune(ctx, engine, app, keep);
     const removed = await removeImages(engine, decision.remove);
-    if (removed.length > 0) ctx.reporter.info(ctx.reporter.colors.dim(`Pruned ${removed.length} old image${removed.length === 1 ? '' : 's'} of ${app} (keeping ${keep} for rollback).`));
+    if (removed.length > 0)
+      ctx.reporter.info(
+        ctx.reporter.colors.dim(
+          `Pruned ${removed.length} old image${removed.length === 1 ? '' : 's'} of ${app} (keeping ${keep} for rollback).`,
+        ),
+      );
     return removed;
   } catch (error) {
     ctx.reporter.warn(`Could not prune old images of ${app}: ${(error as Error).message}`);

@@ -59,9 +59,13 @@ export async function resolveSource(ctx: Context, git: Git, req: SourceRequest):
     try {
       await git.locate(ctx.cwd);
     } catch {
-      throw new DeployError('source', `There is no app named ${req.app} with a remembered source, and ${ctx.cwd} is not a Git repository.`, {
-        hint: `Deploy it once from its repository (deploy deploy PATH --app ${req.app}), or give its path or Git URL.`,
-      });
+      throw new DeployError(
+        'source',
+        `There is no app named ${req.app} with a remembered source, and ${ctx.cwd} is not a Git repository.`,
+        {
+          hint: `Deploy it once from its repository (deploy deploy PATH --app ${req.app}), or give its path or Git URL.`,
+        },
+      );
     }
   }
   given ??= ctx.cwd;
@@ -111,10 +115,14 @@ export async function resolveSource(ctx: Context, git: Git, req: SourceRequest):
     const changes = status;
     if (changes.length > 0 && !req.allowDirty) {
       const list = changes.slice(0, 5).join(', ') + (changes.length > 5 ? ` and ${changes.length - 5} more` : '');
-      throw new DeployError('source', `${root}${dir ? `/${dir}` : ''} has uncommitted changes to tracked files (${list}); deploy ships commits, and these would not be in it.`, {
-        hint: 'Commit (or stash) them first, or pass --allow-dirty to ship the working tree as it is, untracked files included (the record is marked dirty).',
-        details: { files: changes },
-      });
+      throw new DeployError(
+        'source',
+        `${root}${dir ? `/${dir}` : ''} has uncommitted changes to tracked files (${list}); deploy ships commits, and these would not be in it.`,
+        {
+          hint: 'Commit (or stash) them first, or pass --allow-dirty to ship the working tree as it is, untracked files included (the record is marked dirty).',
+          details: { files: changes },
+        },
+      );
     }
     if (req.allowDirty) {
       // The working tree as it is, untracked (not ignored) files included: what `docker build .` would see.
@@ -123,7 +131,10 @@ export async function resolveSource(ctx: Context, git: Git, req: SourceRequest):
       dirty = changes.length > 0 || !(await git.sameTree(root, commit, treeish, dir));
     }
   }
-  const [info, remembered] = await Promise.all([git.commitInfo(root, commit), remember(root, refName, branch ?? 'HEAD')]);
+  const [info, remembered] = await Promise.all([
+    git.commitInfo(root, commit),
+    remember(root, refName, branch ?? 'HEAD'),
+  ]);
   return {
     root,
     treeish,
@@ -138,16 +149,23 @@ export async function resolveSource(ctx: Context, git: Git, req: SourceRequest):
 }
 
 /** Reads and validates deploy.json from the commit being shipped; {} when there is none. */
-export async function readProjectSettings(git: Git, src: Pick<ResolvedSource, 'root' | 'treeish' | 'subdir'>): Promise<Settings> {
+export async function readProjectSettings(
+  git: Git,
+  src: Pick<ResolvedSource, 'root' | 'treeish' | 'subdir'>,
+): Promise<Settings> {
   const path = src.subdir ? `${src.subdir}/${PROJECT_FILE}` : PROJECT_FILE;
   const text = await git.readAt(src.root, src.treeish, path);
   if (text === null) return {};
   const size = Buffer.byteLength(text);
   if (size > PROJECT_FILE_LIMIT) {
-    throw new DeployError('config', `${path} is ${formatBytes(size)}, larger than the ${formatBytes(PROJECT_FILE_LIMIT)} a ${PROJECT_FILE} may be.`, {
-      hint: `${PROJECT_FILE} holds the app's settings only; keep large data in other files of the repository.`,
-      details: { file: path, bytes: size, limit: PROJECT_FILE_LIMIT },
-    });
+    throw new DeployError(
+      'config',
+      `${path} is ${formatBytes(size)}, larger than the ${formatBytes(PROJECT_FILE_LIMIT)} a ${PROJECT_FILE} may be.`,
+      {
+        hint: `${PROJECT_FILE} holds the app's settings only; keep large data in other files of the repository.`,
+        details: { file: path, bytes: size, limit: PROJECT_FILE_LIMIT },
+      },
+    );
   }
   let parsed;
   try {
@@ -176,21 +194,33 @@ function formatBytes(n: number): string {
  * the config says, or a submodule in the build context whose commit is nowhere to be had (it is fetched into the
  * cache now when only its URL has it, so the build finds it there).
  */
-export async function assertBuildable(git: Git, src: ResolvedSource, config: Pick<DeployConfig, 'context' | 'dockerfile' | 'buildTarget'>): Promise<void> {
+export async function assertBuildable(
+  git: Git,
+  src: ResolvedSource,
+  config: Pick<DeployConfig, 'context' | 'dockerfile' | 'buildTarget'>,
+): Promise<void> {
   const { context, dockerfile } = config;
   const path = posix.normalize(posix.join(src.subdir, context, dockerfile));
   const text = await git.readAt(src.root, src.treeish, path);
   if (text === null) {
-    throw new DeployError('config', `There is no ${path} in ${src.dirty ? 'the working tree' : `commit ${src.commit.slice(0, 7)}`} of ${src.source}.`, {
-      hint: `Add a Dockerfile there and commit it, or point "dockerfile" in ${PROJECT_FILE} at yours.`,
-    });
+    throw new DeployError(
+      'config',
+      `There is no ${path} in ${src.dirty ? 'the working tree' : `commit ${src.commit.slice(0, 7)}`} of ${src.source}.`,
+      {
+        hint: `Add a Dockerfile there and commit it, or point "dockerfile" in ${PROJECT_FILE} at yours.`,
+      },
+    );
   }
   const target = config.buildTarget ?? null;
   if (target !== null && !stageNames(text).includes(target.toLowerCase())) {
     const names = stageNames(text);
-    throw new DeployError('config', `${path} has no stage named ${target}${names.length > 0 ? ` (its stages: ${names.join(', ')})` : ' (its stages have no names)'}.`, {
-      hint: 'Give --target (or buildTarget) the name after AS in one of its FROM lines, or leave it out to build the last stage.',
-    });
+    throw new DeployError(
+      'config',
+      `${path} has no stage named ${target}${names.length > 0 ? ` (its stages: ${names.join(', ')})` : ' (its stages have no names)'}.`,
+      {
+        hint: 'Give --target (or buildTarget) the name after AS in one of its FROM lines, or leave it out to build the last stage.',
+      },
+    );
   }
   const contextPath = contextPathOf(src, context);
   const ignore = await readIgnoreFile(git, src, contextPath, dockerfile);
@@ -224,6 +254,9 @@ export async function appFromDirectory(ctx: Context): Promise<string | null> {
 }
 
 /** A source's fields that describe its commit. */
-function commitFields(commit: string, info: { subject: string; author: string; time: number | null }): Pick<SourceInfo, 'commit' | 'commitSubject' | 'commitAuthor' | 'commitTime'> {
+function commitFields(
+  commit: string,
+  info: { subject: string; author: string; time: number | null },
+): Pick<SourceInfo, 'commit' | 'commitSubject' | 'commitAuthor' | 'commitTime'> {
   return { commit, commitSubject: info.subject, commitAuthor: info.author, commitTime: info.time };
 }

@@ -58,10 +58,25 @@ export async function appStatuses(ctx: Context, app?: string): Promise<AppStatus
     const container: AppStatus['container'] = !fromEngine
       ? null
       : !summary
-        ? { name: d.containerName ?? '-', state: 'gone', exitCode: d.exitCode, health: 'none', startedAt: null, uptimeMs: null, restarts: 0 }
+        ? {
+            name: d.containerName ?? '-',
+            state: 'gone',
+            exitCode: d.exitCode,
+            health: 'none',
+            startedAt: null,
+            uptimeMs: null,
+            restarts: 0,
+          }
         : {
             name: summary.name,
-            state: describeContainer(state ? { state: state.restarting ? 'restarting' : state.status, exitCode: state.running ? null : state.exitCode } : summary),
+            state: describeContainer(
+              state
+                ? {
+                    state: state.restarting ? 'restarting' : state.status,
+                    exitCode: state.running ? null : state.exitCode,
+                  }
+                : summary,
+            ),
             exitCode: state ? (state.running ? null : state.exitCode) : summary.exitCode,
             health: state?.health ?? 'none',
             startedAt: iso(state?.startedAt ?? null),
@@ -81,7 +96,17 @@ export async function appStatuses(ctx: Context, app?: string): Promise<AppStatus
     };
   });
   if (app !== undefined && rows.length === 0) {
-    rows.push({ app, deployment: null, status: null, container: null, ports: [], url: null, endpoint: '-', source: 'store', checkedAt: null });
+    rows.push({
+      app,
+      deployment: null,
+      status: null,
+      container: null,
+      ports: [],
+      url: null,
+      endpoint: '-',
+      source: 'store',
+      checkedAt: null,
+    });
   }
   return rows;
 }

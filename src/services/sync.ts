@@ -44,7 +44,12 @@ export interface SyncOptions {
  * held by a live holder, or a deployment in progress in this store) are left as they are: what the engine
  * shows of them may be a moment of a switch-over.
  */
-export async function syncEngine(ctx: Context, engine: Engine, app?: string, options: SyncOptions = {}): Promise<SyncReport> {
+export async function syncEngine(
+  ctx: Context,
+  engine: Engine,
+  app?: string,
+  options: SyncOptions = {},
+): Promise<SyncReport> {
   const store = ctx.store();
   const url = engine.endpoint.url;
   const known = store.appNames();
@@ -54,9 +59,21 @@ export async function syncEngine(ctx: Context, engine: Engine, app?: string, opt
   const [containers, images, locks] = await Promise.all([
     runtimeOn(engine).list(app ? { [LABEL.app]: app } : { [LABEL.app]: null }),
     imagesOf(engine, app),
-    options.underLock ? Promise.resolve([]) : engine.containers.list(app ? { [LABEL.lock]: app } : { [LABEL.lock]: null }),
+    options.underLock
+      ? Promise.resolve([])
+      : engine.containers.list(app ? { [LABEL.lock]: app } : { [LABEL.lock]: null }),
   ]);
-  const report: SyncReport = { endpoint: url, added: [], corrected: [], conflicts: [], adopted: [], notAdopted: [], busy: [], rolledBack: [], current: {} };
+  const report: SyncReport = {
+    endpoint: url,
+    added: [],
+    corrected: [],
+    conflicts: [],
+    adopted: [],
+    notAdopted: [],
+    busy: [],
+    rolledBack: [],
+    current: {},
+  };
 
   // Apps someone is changing right now: left alone (under our own lock no one else is at work).
   const busy = new Set<string>();
@@ -82,10 +99,20 @@ export async function syncEngine(ctx: Context, engine: Engine, app?: string, opt
     if (change.kind === 'add') {
       const d = change.deployment;
       if (store.insertDeployment(d)) {
-        store.addEvent(d.id, ctx.now(), 'synced', `added from ${change.from} labels on ${url}; times after the build are approximate`);
+        store.addEvent(
+          d.id,
+          ctx.now(),
+          'synced',
+          `added from ${change.from} labels on ${url}; times after the build are approximate`,
+        );
         report.added.push({ id: d.id, app: d.app, version: d.version, status: d.status, from: change.from });
       } else {
-        report.conflicts.push({ id: d.id, app: d.app, version: d.version, reason: `${d.app}@v${d.version} is already another deployment in this store` });
+        report.conflicts.push({
+          id: d.id,
+          app: d.app,
+          version: d.version,
+          reason: `${d.app}@v${d.version} is already another deployment in this store`,
+        });
       }
       continue;
     }
@@ -96,13 +123,22 @@ export async function syncEngine(ctx: Context, engine: Engine, app?: string, opt
     }
     // Outside a lock, a deployment of the app that began (or ended) since the engine was read may have moved its
     // containers: what was read is then a moment of a switch-over, and is not recorded.
-    if (!options.underLock && (store.appsInProgress().has(change.app) || store.deploymentActivitySince(change.app, readAt))) {
+    if (
+      !options.underLock &&
+      (store.appsInProgress().has(change.app) || store.deploymentActivitySince(change.app, readAt))
+    ) {
       busy.add(change.app);
       continue;
     }
     store.updateDeployment(change.id, change.patch);
     store.addEvent(change.id, ctx.now(), 'synced', `status ${change.from} → ${change.to}: ${change.why}`);
-    report.corrected.push({ id: change.id, app: change.app, version: change.version, from: change.from, to: change.to });
+    report.corrected.push({
+      id: change.id,
+      app: change.app,
+      version: change.version,
+      from: change.from,
+      to: change.to,
+    });
   }
 
   for (const [a, id] of Object.entries(plan.current)) {
@@ -117,7 +153,7 @@ export async function syncEngine(ctx: Context, engine: Engine, app?: string, opt
     for (const id of marked) {
       const d = records.find((r) => r.id === id);
       if (!d) continue;
-      store.addEvent(id, ctx.now(), 'synced', 'marked rolled back: a rollback replaced it (from the engine\'s records)');
+      store.addEvent(id, ctx.now(), 'synced', "marked rolled back: a rollback replaced it (from the engine's records)");
       report.rolledBack.push({ id, app: a, version: d.version });
     }
   }

@@ -23,7 +23,9 @@ export class Tracker {
   update(patch: DeploymentPatch, event?: { type: string; message: string }): void {
     // Once it has finished, no process answers for it. A deployment that passed its gate is still the process's
     // until the one it replaces is retired (finishedAt): a death in between is found and the retiring finished.
-    const finished = patch.finishedAt !== undefined || (patch.status !== undefined && !IN_PROGRESS.includes(patch.status) && patch.status !== 'running');
+    const finished =
+      patch.finishedAt !== undefined ||
+      (patch.status !== undefined && !IN_PROGRESS.includes(patch.status) && patch.status !== 'running');
     if (finished) patch = { ...patch, worker: null };
     this.store.updateDeployment(this.deployment.id, patch);
     Object.assign(this.deployment, patch);

@@ -13,16 +13,25 @@ import type { Context } from '../context.js';
  * missing (said once, with an event on the record: the one-time notice for an image's VOLUME), refused when a
  * volume of that name belongs to another app. Returns the volumes it created.
  */
-export async function ensureVolumes(ctx: Context, engine: Engine, d: Deployment, volumes: readonly PlannedVolume[]): Promise<PlannedVolume[]> {
+export async function ensureVolumes(
+  ctx: Context,
+  engine: Engine,
+  d: Deployment,
+  volumes: readonly PlannedVolume[],
+): Promise<PlannedVolume[]> {
   const created: PlannedVolume[] = [];
   for (const v of volumes) {
     const found = await engine.volumes.inspect(v.engineName);
     if (found) {
       const owner = found.labels[LABEL.app];
       if (owner !== undefined && owner !== d.app) {
-        throw new DeployError('config', `The volume ${v.engineName} (for ${v.target}) belongs to the app ${owner}, not to ${d.app}.`, {
-          hint: `Give ${d.app}'s volume another name in its settings (volumes), so that the two apps do not share data.`,
-        });
+        throw new DeployError(
+          'config',
+          `The volume ${v.engineName} (for ${v.target}) belongs to the app ${owner}, not to ${d.app}.`,
+          {
+            hint: `Give ${d.app}'s volume another name in its settings (volumes), so that the two apps do not share data.`,
+          },
+        );
       }
       continue;
     }
@@ -60,9 +69,16 @@ export async function assertNetworks(engine: Engine, d: Pick<Deployment, 'app' |
  * declares as VOLUME and the settings do not map (kept across releases, where the engine would make an anonymous
  * volume lost with the container). `image` is its ref with the VOLUME paths when known (else it is inspected).
  */
-export async function createAppContainer(ctx: Context, engine: Engine, d: Deployment, image: string | { ref: string; volumes?: readonly string[] }, name: string): Promise<string> {
+export async function createAppContainer(
+  ctx: Context,
+  engine: Engine,
+  d: Deployment,
+  image: string | { ref: string; volumes?: readonly string[] },
+  name: string,
+): Promise<string> {
   const ref = typeof image === 'string' ? image : image.ref;
-  const imageVolumes = typeof image !== 'string' && image.volumes ? image.volumes : ((await imagesOn(engine).inspect(ref))?.volumes ?? []);
+  const imageVolumes =
+    typeof image !== 'string' && image.volumes ? image.volumes : ((await imagesOn(engine).inspect(ref))?.volumes ?? []);
   const plan = planMounts(d.app, d.config.volumes ?? [], imageVolumes);
   await assertNetworks(engine, d);
   await ensureVolumes(ctx, engine, d, plan.volumes);
@@ -71,15 +87,23 @@ export async function createAppContainer(ctx: Context, engine: Engine, d: Deploy
   } catch (error) {
     // The engine checks a bind mount's host path, which lives on the engine's machine, not necessarily this one.
     if (error instanceof ApiError && /No command specified/i.test(error.message)) {
-      throw new DeployError('config', `${d.app}'s container has no command: the image has no CMD, or the entrypoint setting cleared it (as docker run --entrypoint does).`, {
-        hint: 'Set command too (in deploy.json, deploy config set command=..., or --set command=...), or give the image a CMD.',
-      });
+      throw new DeployError(
+        'config',
+        `${d.app}'s container has no command: the image has no CMD, or the entrypoint setting cleared it (as docker run --entrypoint does).`,
+        {
+          hint: 'Set command too (in deploy.json, deploy config set command=..., or --set command=...), or give the image a CMD.',
+        },
+      );
     }
     const missing = error instanceof ApiError ? /bind source path does not exist: (\S+)/.exec(error.message) : null;
     if (missing) {
-      throw new DeployError('config', `The host path ${missing[1] ?? ''} of a bind mount does not exist on the engine's machine (${engine.endpoint.url}).`, {
-        hint: 'Create the directory there first, or fix the path in the volumes setting.',
-      });
+      throw new DeployError(
+        'config',
+        `The host path ${missing[1] ?? ''} of a bind mount does not exist on the engine's machine (${engine.endpoint.url}).`,
+        {
+          hint: 'Create the directory there first, or fix the path in the volumes setting.',
+        },
+      );
     }
     throw error;
   }

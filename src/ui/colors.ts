@@ -22,8 +22,12 @@ const same: Paint = (t) => t;
  * Colour only on a terminal that wants it: NO_COLOR, --no-color and pipes get plain text. Decided here, for
  * the stream the text goes to (stderr for progress and errors), not by styleText, which would look at stdout.
  */
-export function wantsColor(env: Record<string, string | undefined>, isTTY: boolean, flag: boolean | undefined): boolean {
-  if (flag === false || env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
+export function wantsColor(
+  env: Record<string, string | undefined>,
+  isTTY: boolean,
+  flag: boolean | undefined,
+): boolean {
+  if (flag === false || (env.NO_COLOR !== undefined && env.NO_COLOR !== '')) return false;
   // FORCE_COLOR=0 (or false) turns colour off, as Node's own styleText and supports-color read it.
   if (env.FORCE_COLOR === '0' || env.FORCE_COLOR === 'false') return false;
   if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '') return true;
@@ -42,7 +46,18 @@ function style(format: Style): Paint {
 
 export function makeColors(enabled: boolean): Colors {
   if (!enabled) {
-    return { enabled, bold: same, dim: same, red: same, green: same, yellow: same, blue: same, cyan: same, magenta: same, gray: same };
+    return {
+      enabled,
+      bold: same,
+      dim: same,
+      red: same,
+      green: same,
+      yellow: same,
+      blue: same,
+      cyan: same,
+      magenta: same,
+      gray: same,
+    };
   }
   return {
     enabled,

@@ -55,10 +55,19 @@ async function withEsc<T>(ctx: Context, ask: (esc: AbortController) => Promise<T
  * ask on (or in CI) it refuses at once, saying `what` needs an answer, rather than wait for input that never
  * comes. No, Ctrl-C and Esc all cancel (exit 6); the cancellation is then said once, by main.
  */
-export async function askYes(ctx: Context, question: string, what: string, options: { yes: boolean; hint: string; cancelled: string }): Promise<void> {
+export async function askYes(
+  ctx: Context,
+  question: string,
+  what: string,
+  options: { yes: boolean; hint: string; cancelled: string },
+): Promise<void> {
   if (options.yes) return;
   if (!ctx.canPrompt) {
-    throw new DeployError('confirmation_required', `${what} asks for confirmation, and there is no terminal to ask on${ctx.isCI ? ' (CI)' : ''}.`, { hint: options.hint });
+    throw new DeployError(
+      'confirmation_required',
+      `${what} asks for confirmation, and there is no terminal to ask on${ctx.isCI ? ' (CI)' : ''}.`,
+      { hint: options.hint },
+    );
   }
   const { confirm } = await import('@inquirer/prompts');
   let answer = false;
@@ -77,7 +86,9 @@ export async function askYes(ctx: Context, question: string, what: string, optio
 export async function askSecret(ctx: Context, message: string): Promise<string> {
   const { password } = await import('@inquirer/prompts');
   try {
-    return await withEsc(ctx, (esc) => password({ message, mask: '*' }, { ...promptContext(ctx, esc), clearPromptOnDone: false }));
+    return await withEsc(ctx, (esc) =>
+      password({ message, mask: '*' }, { ...promptContext(ctx, esc), clearPromptOnDone: false }),
+    );
   } catch (error) {
     if (cancelledAtPrompt(error)) throw new DeployError('cancelled', 'Cancelled; nothing was changed.');
     throw error;

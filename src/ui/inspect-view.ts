@@ -8,7 +8,13 @@ import { paintStatus, type Colors } from './colors.js';
 import { sanitize } from './sanitize.js';
 import { quoted, oneLine } from './text.js';
 
-const iso = (ms: number | null) => (ms === null ? '-' : new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z'));
+const iso = (ms: number | null) =>
+  ms === null
+    ? '-'
+    : new Date(ms)
+        .toISOString()
+        .replace('T', ' ')
+        .replace(/\.\d+Z$/, 'Z');
 
 /** Everything about one deployment, for a person. */
 export function renderInspection(i: Inspection, c: Colors): string {
@@ -17,9 +23,15 @@ export function renderInspection(i: Inspection, c: Colors): string {
   const row = (label: string, value: string) => out.push(`  ${c.dim(label.padEnd(12))}${value}`);
   const head = (title: string) => out.push('', c.bold(title));
 
-  out.push(`${c.bold(`${d.app} v${d.version}`)} ${c.dim(d.id)}  ${paintStatus(c, d.status)}  ${d.kind}${d.parentId ? ` of ${d.parentId}` : ''}`);
+  out.push(
+    `${c.bold(`${d.app} v${d.version}`)} ${c.dim(d.id)}  ${paintStatus(c, d.status)}  ${d.kind}${d.parentId ? ` of ${d.parentId}` : ''}`,
+  );
   if (d.error) out.push(`  ${c.red('error')}       ${sanitize(d.error.message)} ${c.dim(`(${d.error.code})`)}`);
-  if (d.status === 'exited') row('exited', `${d.exitCode === null ? 'its container was removed outside deploy' : `code ${d.exitCode}`} · ${iso(d.exitedAt)} ${c.dim(`(start it again: deploy start ${d.app})`)}`);
+  if (d.status === 'exited')
+    row(
+      'exited',
+      `${d.exitCode === null ? 'its container was removed outside deploy' : `code ${d.exitCode}`} · ${iso(d.exitedAt)} ${c.dim(`(start it again: deploy start ${d.app})`)}`,
+    );
   row('by', `${d.actor} from ${d.origin}`);
 
   head('Source');
@@ -31,16 +43,26 @@ export function renderInspection(i: Inspection, c: Colors): string {
   head('Image and container');
   row('image', d.image ?? '-');
   row('image id', d.imageId ?? '-');
-  row('container', d.containerName ? `${d.containerName}${d.containerId ? ` (${d.containerId.slice(0, 12)})` : ' (removed)'}` : '-');
+  row(
+    'container',
+    d.containerName ? `${d.containerName}${d.containerId ? ` (${d.containerId.slice(0, 12)})` : ' (removed)'}` : '-',
+  );
   row('endpoint', d.endpoint);
 
   head('Configuration');
   const env = Object.entries(d.config.env).sort(([a], [b]) => (a < b ? -1 : 1));
   if (env.length === 0) row('env', c.dim('none'));
-  env.forEach(([k, v], n) => row(n === 0 ? 'env' : '', `${k}=${v.secret ? `${SECRET_MASK} ${c.dim('(secret)')}` : oneLine(v.value)}`));
+  env.forEach(([k, v], n) =>
+    row(n === 0 ? 'env' : '', `${k}=${v.secret ? `${SECRET_MASK} ${c.dim('(secret)')}` : oneLine(v.value)}`),
+  );
   row('ports', d.config.ports.map(formatPort).join(', ') || c.dim('none'));
   const hc = d.config.healthCheck;
-  const check = hc.command && hc.command !== 'none' ? `\`${hc.command}\`` : hc.path ? `GET ${hc.path}${hc.port ? ` on ${hc.port}` : ''}` : `${hc.command === 'none' ? 'no HEALTHCHECK' : 'HEALTHCHECK'}, else running for ${durationInProse(hc.settleMs)}`;
+  const check =
+    hc.command && hc.command !== 'none'
+      ? `\`${hc.command}\``
+      : hc.path
+        ? `GET ${hc.path}${hc.port ? ` on ${hc.port}` : ''}`
+        : `${hc.command === 'none' ? 'no HEALTHCHECK' : 'HEALTHCHECK'}, else running for ${durationInProse(hc.settleMs)}`;
   row('health', `${check}, timeout ${durationInProse(hc.timeoutMs)}`);
   const volumes = describeVolumes(d.app, d.config.volumes ?? [], null);
   if (volumes.length === 0) row('volumes', c.dim('none'));
@@ -48,13 +70,21 @@ export function renderInspection(i: Inspection, c: Colors): string {
   row('', c.dim(`+ a kept volume deploy-${d.app}-PATH for each VOLUME of the image not mapped here`));
   row('restart', d.config.restart);
   listedSettings(d.config).forEach((o, n) => row(n === 0 ? 'options' : '', `${o.name} ${oneLine(o.value)}`));
-  row('build', `${d.config.dockerfile} in ${d.config.context}${d.config.noCache ? ', no cache' : ''}${d.config.pull ? ', pull' : ''}${Object.keys(d.config.buildArgs).length ? `, args ${Object.keys(d.config.buildArgs).join(' ')}` : ''}`);
+  row(
+    'build',
+    `${d.config.dockerfile} in ${d.config.context}${d.config.noCache ? ', no cache' : ''}${d.config.pull ? ', pull' : ''}${Object.keys(d.config.buildArgs).length ? `, args ${Object.keys(d.config.buildArgs).join(' ')}` : ''}`,
+  );
 
   head('Timeline');
   const t0 = d.createdAt;
-  for (const e of i.events) out.push(`  ${c.dim(`+${formatDuration(e.at - t0)}`.padStart(9))}  ${e.type.padEnd(11)} ${sanitize(e.message)}`);
+  for (const e of i.events)
+    out.push(`  ${c.dim(`+${formatDuration(e.at - t0)}`.padStart(9))}  ${e.type.padEnd(11)} ${sanitize(e.message)}`);
   row('created', iso(d.createdAt));
-  if (d.buildStartedAt) row('built', `${iso(d.buildFinishedAt)} (${d.buildFinishedAt ? durationInProse(d.buildFinishedAt - d.buildStartedAt) : 'unfinished'})`);
+  if (d.buildStartedAt)
+    row(
+      'built',
+      `${iso(d.buildFinishedAt)} (${d.buildFinishedAt ? durationInProse(d.buildFinishedAt - d.buildStartedAt) : 'unfinished'})`,
+    );
   if (d.readyAt) row('ready', `${iso(d.readyAt)} (${durationInProse(d.readyAt - d.createdAt)} after created)`);
 
   if (i.parents.length > 0) {

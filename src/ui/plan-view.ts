@@ -11,7 +11,8 @@ import { hangingWrap, quotedSubject, refAndCommit, oneLine } from './text.js';
 function imageLine(p: ActionPlan): string {
   const img = p.image;
   if (img.how === 'reuse') return `${img.ref} — reused from ${img.from}, no build`;
-  if (img.how === 'build') return `built from the commit ${img.noCache ? 'without the layer cache' : 'with the layer cache'} (${img.reason})`;
+  if (img.how === 'build')
+    return `built from the commit ${img.noCache ? 'without the layer cache' : 'with the layer cache'} (${img.reason})`;
   return `${img.ref ?? img.imageId ?? '-'}`;
 }
 
@@ -39,20 +40,29 @@ export function renderPlan(p: ActionPlan, c: Colors, width = Infinity): string {
   const lines: string[] = [c.bold(p.title)];
   lines.push(`  ${label('endpoint')}${p.endpoint === DEFAULT_SOCKET ? `local (${p.endpoint})` : p.endpoint}`);
   const when = s.commitTime ? new Date(s.commitTime).toISOString().slice(0, 16).replace('T', ' ') : '';
-  lines.push(`  ${label('commit')}${s.commit.slice(0, 12)} ${quotedSubject(s.commitSubject, 200)}${s.dirty ? c.yellow(' (dirty)') : ''}`);
+  lines.push(
+    `  ${label('commit')}${s.commit.slice(0, 12)} ${quotedSubject(s.commitSubject, 200)}${s.dirty ? c.yellow(' (dirty)') : ''}`,
+  );
   const ref = refAndCommit(s.ref, s.commit).includes('@') ? ` · ${s.ref}` : '';
   lines.push(`  ${label('')}${s.commitAuthor}${when ? ` · ${when} UTC` : ''}${ref}`);
   if (p.current) {
-    const range = p.commitRange ? ` · goes ${p.commitRange.includes('→') ? `from ${p.commitRange}` : `on ${p.commitRange}`}` : '';
+    const range = p.commitRange
+      ? ` · goes ${p.commitRange.includes('→') ? `from ${p.commitRange}` : `on ${p.commitRange}`}`
+      : '';
     lines.push(`  ${label('serving')}v${p.current.version} (${p.current.id}, ${p.current.status})${range}`);
   } else if (p.action !== 'stop') {
     lines.push(`  ${label('serving')}${c.dim('nothing yet')}`);
   }
-  if (p.action === 'deploy' || p.action === 'redeploy' || p.action === 'rollback') lines.push(`  ${label('image')}${imageLine(p)}`);
+  if (p.action === 'deploy' || p.action === 'redeploy' || p.action === 'rollback')
+    lines.push(`  ${label('image')}${imageLine(p)}`);
   else if (p.target?.image) lines.push(`  ${label('image')}${p.target.image}`);
   const env = Object.entries(p.config.env).sort(([a], [b]) => (a < b ? -1 : 1));
   if (env.length === 0) lines.push(`  ${label('env')}${c.dim('none')}`);
-  env.forEach(([k, v], i) => lines.push(`  ${label(i === 0 ? 'env' : '')}${k}=${v.secret ? `${SECRET_MASK} ${c.dim('(secret)')}` : oneLine(v.value)}`));
+  env.forEach(([k, v], i) =>
+    lines.push(
+      `  ${label(i === 0 ? 'env' : '')}${k}=${v.secret ? `${SECRET_MASK} ${c.dim('(secret)')}` : oneLine(v.value)}`,
+    ),
+  );
   lines.push(`  ${label('ports')}${p.config.ports.map(formatPort).join(', ') || c.dim('none')}`);
   if (p.action === 'deploy' || p.action === 'redeploy' || p.action === 'rollback') {
     // Known for an image that exists (reused); a build's VOLUMEs are known once it is built, and get a kept volume each.
@@ -61,7 +71,9 @@ export function renderPlan(p: ActionPlan, c: Colors, width = Infinity): string {
     volumes.forEach((v, i) => lines.push(`  ${label(i === 0 ? 'volumes' : '')}${v}`));
   }
   lines.push(`  ${label('restart')}${p.config.restart}`);
-  listedSettings(p.config).forEach((o, i) => lines.push(`  ${label(i === 0 ? 'options' : '')}${o.name} ${oneLine(o.value)}`));
+  listedSettings(p.config).forEach((o, i) =>
+    lines.push(`  ${label(i === 0 ? 'options' : '')}${o.name} ${oneLine(o.value)}`),
+  );
   if (p.gate) lines.push(`  ${label('health')}${gateLine(p.gate)}`);
   lines.push(`  ${label('then')}${p.serving}`);
   if (p.changesAgainst !== null) {
@@ -70,7 +82,9 @@ export function renderPlan(p: ActionPlan, c: Colors, width = Infinity): string {
     } else {
       lines.push(`  ${label('changes')}${c.dim(p.changesAgainst)}`);
       for (const ch of p.changes) {
-        lines.push(`  ${label('')}${ch.key}: ${ch.from === null ? c.dim('(unset)') : ch.from} → ${ch.to === null ? c.dim('(unset)') : c.bold(ch.to)}`);
+        lines.push(
+          `  ${label('')}${ch.key}: ${ch.from === null ? c.dim('(unset)') : ch.from} → ${ch.to === null ? c.dim('(unset)') : c.bold(ch.to)}`,
+        );
       }
     }
   }

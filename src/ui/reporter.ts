@@ -62,7 +62,14 @@ export class Reporter {
       if (this.pending !== pending) return; // done, failed or replaced meanwhile
       this.pending = null;
       if (!ora) return this.err(`${this.colors.gray('·')} ${pending.text}`);
-      this.spinner = ora.default({ text: pending.text, stream: this.options.stderr as NodeJS.WritableStream, discardStdin: false, isEnabled: true }).start();
+      this.spinner = ora
+        .default({
+          text: pending.text,
+          stream: this.options.stderr as NodeJS.WritableStream,
+          discardStdin: false,
+          isEnabled: true,
+        })
+        .start();
     });
   }
 

@@ -4,8 +4,9 @@
  * visible, so a hostile or careless app cannot rewrite or hide what the user reads.
  */
 // CSI (ESC [ ... final), OSC (ESC ] ... BEL or ST), other two-byte ESC sequences, and 8-bit C1 CSI/OSC.
-// eslint-disable-next-line no-control-regex
-const ESCAPES = /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[PX^_][^\x1b]*(?:\x1b\\)?|\x1b[ -/]*(?![[\]])[0-~]|\x9b[0-?]*[ -/]*[@-~]|\x9d[^\x07]*\x07?/g;
+const ESCAPES =
+  // eslint-disable-next-line no-control-regex
+  /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[PX^_][^\x1b]*(?:\x1b\\)?|\x1b[ -/]*(?![[\]])[0-~]|\x9b[0-?]*[ -/]*[@-~]|\x9d[^\x07]*\x07?/g;
 // eslint-disable-next-line no-control-regex
 const CONTROLS = /[\x00-\x08\x0b-\x1f\x7f\x80-\x9f]/g;
 

@@ -25,13 +25,28 @@ interface Column {
 
 const COLUMNS: Record<string, Column> = {
   total: { long: 'TOTAL', short: 'TOTAL', cell: (x) => String(x.total) },
-  successful: { long: 'SUCCESSFUL', short: 'OK', legend: 'OK: passed the health gate', cell: (x) => String(x.successful) },
+  successful: {
+    long: 'SUCCESSFUL',
+    short: 'OK',
+    legend: 'OK: passed the health gate',
+    cell: (x) => String(x.successful),
+  },
   failed: { long: 'FAILED', short: 'FAILED', cell: (x) => String(x.failed) },
   pending: { long: 'PENDING', short: 'PEND', legend: 'PEND: in progress', cell: (x) => String(x.pending) },
   running: { long: 'RUNNING', short: 'RUN', cell: (x) => String(x.running) },
   stopped: { long: 'STOPPED', short: 'STOP', cell: (x) => String(x.stopped) },
-  build: { long: 'BUILD p50', short: 'BUILD', legend: 'BUILD, LEAD (time): medians', cell: (x) => median(x.durations.build) },
-  lead: { long: 'LEAD TIME p50', short: 'LEAD', legend: 'BUILD, LEAD (time): medians', cell: (x) => median(x.delivery.leadTime) },
+  build: {
+    long: 'BUILD p50',
+    short: 'BUILD',
+    legend: 'BUILD, LEAD (time): medians',
+    cell: (x) => median(x.durations.build),
+  },
+  lead: {
+    long: 'LEAD TIME p50',
+    short: 'LEAD',
+    legend: 'BUILD, LEAD (time): medians',
+    cell: (x) => median(x.delivery.leadTime),
+  },
   cfr: {
     long: 'CHANGE FAILURE RATE',
     short: 'CFR',
@@ -55,7 +70,10 @@ export interface CountsTable {
  * The counts table: one row per app, then all apps together. `drop` columns are left out; `short` uses the
  * short headers (explained by `legend`); app names are cut to `appWidth`.
  */
-export function countsTable(s: Stats, options: { short?: boolean; drop?: readonly string[]; appWidth?: number } = {}): CountsTable {
+export function countsTable(
+  s: Stats,
+  options: { short?: boolean; drop?: readonly string[]; appWidth?: number } = {},
+): CountsTable {
   const keys = ORDER.filter((k) => !options.drop?.includes(k));
   const columns = keys.map((k) => COLUMNS[k] as Column);
   const headers = ['APP', ...columns.map((c) => (options.short ? c.short : c.long))];
@@ -63,7 +81,9 @@ export function countsTable(s: Stats, options: { short?: boolean; drop?: readonl
   const row = (n: string, x: Figures) => [name(n), ...columns.map((c) => c.cell(x))];
   const rows = s.apps.map((a) => row(a.app, a));
   if (s.apps.length !== 1) rows.push(row('all apps', s));
-  const legend = options.short ? [...new Set(columns.map((c) => c.legend).filter((l): l is string => Boolean(l)))].join(' · ') : '';
+  const legend = options.short
+    ? [...new Set(columns.map((c) => c.legend).filter((l): l is string => Boolean(l)))].join(' · ')
+    : '';
   return { headers, rows, legend };
 }
 
@@ -108,7 +128,8 @@ export function renderDetails(s: Stats, c: Colors, width: number): string {
   const entries: Array<[string, string] | string> = [];
   const line = (label: string, value: string) => entries.push([label, value]);
   const head = (title: string) => entries.push('', c.bold(title));
-  const summary = (f: DurationFigures) => (f.n === 0 ? c.dim('no data') : `median ${prose(f.medianMs)} · p95 ${prose(f.p95Ms)} ${c.dim(`(${f.n})`)}`);
+  const summary = (f: DurationFigures) =>
+    f.n === 0 ? c.dim('no data') : `median ${prose(f.medianMs)} · p95 ${prose(f.p95Ms)} ${c.dim(`(${f.n})`)}`;
 
   head('Durations of successful deployments');
   line('build', summary(s.durations.build));
@@ -117,12 +138,28 @@ export function renderDetails(s: Stats, c: Colors, width: number): string {
 
   const d = s.delivery;
   head('Delivery');
-  line('deployment frequency', `${d.deploymentFrequency.perDay} a day · ${d.deploymentFrequency.perWeek} a week ${c.dim(`(${d.deploymentFrequency.successful} successful)`)}`);
-  line('lead time for changes', d.leadTime.n === 0 ? c.dim('no data') : `${summary(d.leadTime)} ${c.dim('commit → ready')}`);
+  line(
+    'deployment frequency',
+    `${d.deploymentFrequency.perDay} a day · ${d.deploymentFrequency.perWeek} a week ${c.dim(`(${d.deploymentFrequency.successful} successful)`)}`,
+  );
+  line(
+    'lead time for changes',
+    d.leadTime.n === 0 ? c.dim('no data') : `${summary(d.leadTime)} ${c.dim('commit → ready')}`,
+  );
   const cfr = d.changeFailureRate;
-  line('change failure rate', cfr.rate === null ? c.dim('no data') : `${pct(cfr.rate)} ${c.dim(`(${cfr.failed} failed + ${cfr.rolledBack} rolled back, of ${plural(cfr.changes, 'change')})`)}`);
+  line(
+    'change failure rate',
+    cfr.rate === null
+      ? c.dim('no data')
+      : `${pct(cfr.rate)} ${c.dim(`(${cfr.failed} failed + ${cfr.rolledBack} rolled back, of ${plural(cfr.changes, 'change')})`)}`,
+  );
   const ttr = d.timeToRestore;
-  line('time to restore', ttr.n === 0 && ttr.unrestored === 0 ? c.dim('no incidents') : `${summary(ttr)}${ttr.unrestored ? c.yellow(` · ${ttr.unrestored} not restored`) : ''}`);
+  line(
+    'time to restore',
+    ttr.n === 0 && ttr.unrestored === 0
+      ? c.dim('no incidents')
+      : `${summary(ttr)}${ttr.unrestored ? c.yellow(` · ${ttr.unrestored} not restored`) : ''}`,
+  );
 
   // Labels and values side by side when every line fits; else each value under its label, all alike.
   const sideBySide = ([label, value]: [string, string]) => `  ${label.padEnd(24)}${value}`;
@@ -152,10 +189,22 @@ export function renderChart(s: Stats, c: Colors, width: number): string[] {
   const size = buckets[0]?.size ?? 1;
   const per = size === 1 ? 'day' : `${size} days`;
   const title = `${c.bold(`Deployments per ${per}`)} ${c.dim(`(UTC; the tallest bar is ${max})`)}`;
-  out.push(...(visibleLength(title) <= width ? [title] : [c.bold(`Deployments per ${per}`), c.dim(`(UTC; the tallest bar is ${max})`)]));
-  const ok = bars(buckets.map((b) => b.successful), HEIGHT, max);
+  out.push(
+    ...(visibleLength(title) <= width
+      ? [title]
+      : [c.bold(`Deployments per ${per}`), c.dim(`(UTC; the tallest bar is ${max})`)]),
+  );
+  const ok = bars(
+    buckets.map((b) => b.successful),
+    HEIGHT,
+    max,
+  );
   // Same height and scale as the successes; rows above the tallest failure are left out, one row always shown.
-  const allBad = bars(buckets.map((b) => b.failed), HEIGHT, max);
+  const allBad = bars(
+    buckets.map((b) => b.failed),
+    HEIGHT,
+    max,
+  );
   const firstUsed = allBad.findIndex((r) => r.trim() !== '');
   const bad = firstUsed === -1 ? allBad.slice(-1) : allBad.slice(firstUsed);
   const label = (text: string) => `  ${text.padStart(GUTTER - 3)} `;

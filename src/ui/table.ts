@@ -32,19 +32,39 @@ export function tableWidth(headers: readonly string[], rows: readonly string[][]
 }
 
 /** A cli-table3 table for a person at a terminal: a rule under the header, no vertical borders. */
-export async function terminalTable(headers: readonly string[], rows: readonly string[][], colors: Colors, rightAligned: readonly number[] = []): Promise<string> {
+export async function terminalTable(
+  headers: readonly string[],
+  rows: readonly string[][],
+  colors: Colors,
+  rightAligned: readonly number[] = [],
+): Promise<string> {
   const { default: Table } = await import('cli-table3');
   const table = new Table({
     head: headers.map((h) => colors.bold(h)),
     style: { head: [], border: [], compact: true, 'padding-left': 0, 'padding-right': 2 },
     chars: {
-      top: '', 'top-mid': '', 'top-left': '', 'top-right': '',
-      bottom: '', 'bottom-mid': '', 'bottom-left': '', 'bottom-right': '',
-      left: '', 'left-mid': '', mid: colors.dim('─'), 'mid-mid': colors.dim('─'),
-      right: '', 'right-mid': '', middle: '',
+      top: '',
+      'top-mid': '',
+      'top-left': '',
+      'top-right': '',
+      bottom: '',
+      'bottom-mid': '',
+      'bottom-left': '',
+      'bottom-right': '',
+      left: '',
+      'left-mid': '',
+      mid: colors.dim('─'),
+      'mid-mid': colors.dim('─'),
+      right: '',
+      'right-mid': '',
+      middle: '',
     },
   });
-  table.push(...rows.map((r) => r.map((content, i) => (rightAligned.includes(i) ? { content, hAlign: 'right' as const } : content))));
+  table.push(
+    ...rows.map((r) =>
+      r.map((content, i) => (rightAligned.includes(i) ? { content, hAlign: 'right' as const } : content)),
+    ),
+  );
   // cli-table3 draws the header rule only (compact mode), across every column's padding: it is drawn again
   // as long as the widest line, so it never reaches further than the table (and never wraps where it fits).
   const lines = table

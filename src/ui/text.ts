@@ -91,7 +91,7 @@ export function hangingWrap(line: string, indent: number, width: number): string
   if (visibleLength(line) <= width || width - indent < 20) return [line];
   let at = 0;
   // Past the label: `indent` visible characters, colour codes and all.
-  for (let seen = 0; at < line.length && seen < indent; ) {
+  for (let seen = 0; at < line.length && seen < indent;) {
     // eslint-disable-next-line no-control-regex
     const code = /^\x1b\[[0-9;]*m/.exec(line.slice(at));
     if (code) at += code[0].length;

@@ -12,8 +12,12 @@ const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.ur
 
 function systemNode(): { path: string; major: number } | null {
   try {
-    const path = execFileSync('sh', ['-c', 'command -v /usr/bin/node || command -v /usr/local/bin/node'], { encoding: 'utf8' }).trim();
-    const major = Number(execFileSync(path, ['-p', 'process.versions.node.split(".")[0]'], { encoding: 'utf8' }).trim());
+    const path = execFileSync('sh', ['-c', 'command -v /usr/bin/node || command -v /usr/local/bin/node'], {
+      encoding: 'utf8',
+    }).trim();
+    const major = Number(
+      execFileSync(path, ['-p', 'process.versions.node.split(".")[0]'], { encoding: 'utf8' }).trim(),
+    );
     return { path, major };
   } catch {
     return null;
@@ -49,7 +53,10 @@ describe('the built bin, as a user runs it', () => {
 
   it('deploys a repository and lists it, stdout holding only the JSON document', async () => {
     const port = await freePort();
-    repo.commit('e2e page', webApp('end to end', { deployJson: { app, ports: [`127.0.0.1:${port}:8080`], healthCheck: { path: '/' } } }));
+    repo.commit(
+      'e2e page',
+      webApp('end to end', { deployJson: { app, ports: [`127.0.0.1:${port}:8080`], healthCheck: { path: '/' } } }),
+    );
     const r = await runBin(['deploy', '--json'], { cwd: repo.dir, ci: false, env: { DEPLOY_HOME: home.dir } });
     expect(r.code).toBe(0);
     const record = JSON.parse(r.stdout) as PublicRecord;
@@ -67,9 +74,12 @@ describe('the built bin, as a user runs it', () => {
   });
 
   const node = systemNode();
-  it.runIf(node !== null && node.major < 22)('runs under an older system Node by handing over to the Node set-up installed', async () => {
-    const r = await runBin(['ls', '--json'], { node: node?.path, ci: false, env: { DEPLOY_HOME: home.dir } });
-    expect(r.code).toBe(0);
-    expect((JSON.parse(r.stdout) as PublicRecord[]).map((d) => d.app)).toEqual([app]);
-  });
+  it.runIf(node !== null && node.major < 22)(
+    'runs under an older system Node by handing over to the Node set-up installed',
+    async () => {
+      const r = await runBin(['ls', '--json'], { node: node?.path, ci: false, env: { DEPLOY_HOME: home.dir } });
+      expect(r.code).toBe(0);
+      expect((JSON.parse(r.stdout) as PublicRecord[]).map((d) => d.app)).toEqual([app]);
+    },
+  );
 });

@@ -27,18 +27,28 @@ describe('confirmation at a real terminal (tmux)', () => {
   const terminals: Terminal[] = [];
   const env = () => ({ DEPLOY_HOME: home.dir });
   const open = (args: string, extraEnv: Record<string, string> = {}, size?: { cols: number; rows: number }) => {
-    const t = new Terminal(`${process.execPath} --import ${RECORD_IMPORTS} ${BIN} ${args}`, { ...env(), ...extraEnv }, size);
+    const t = new Terminal(
+      `${process.execPath} --import ${RECORD_IMPORTS} ${BIN} ${args}`,
+      { ...env(), ...extraEnv },
+      size,
+    );
     terminals.push(t);
     return t;
   };
   /** The modules a command run at the terminal loaded (see record-imports.mjs). */
   let imports = 0;
   const recording = () => ({ DEPLOY_TEST_IMPORTS: join(home.dir, `imports-${++imports}.txt`) });
-  const loaded = (rec: { DEPLOY_TEST_IMPORTS: string }) => (existsSync(rec.DEPLOY_TEST_IMPORTS) ? readFileSync(rec.DEPLOY_TEST_IMPORTS, 'utf8') : '');
+  const loaded = (rec: { DEPLOY_TEST_IMPORTS: string }) =>
+    existsSync(rec.DEPLOY_TEST_IMPORTS) ? readFileSync(rec.DEPLOY_TEST_IMPORTS, 'utf8') : '';
 
   beforeAll(async () => {
     port = await freePort();
-    repo.commit('first', webApp('first', { deployJson: { app, ports: [`127.0.0.1:${port}:8080`], env: { MODE: 'plain' }, healthCheck: { path: '/' } } }));
+    repo.commit(
+      'first',
+      webApp('first', {
+        deployJson: { app, ports: [`127.0.0.1:${port}:8080`], env: { MODE: 'plain' }, healthCheck: { path: '/' } },
+      }),
+    );
     v1 = (await cli(['deploy', '--json'], { cwd: repo.dir, env: env() })).json<PublicRecord>();
     repo.commit('second', { 'index.html': 'second\n' });
     expect((await cli(['deploy', '--json'], { cwd: repo.dir, env: env() })).code).toBe(0);
@@ -64,14 +74,20 @@ describe('confirmation at a real terminal (tmux)', () => {
     expect(screen).toMatch(new RegExp(`ports\\s+127\\.0\\.0\\.1:${port}:8080`));
     // The one check that applies, and how this compares with what serves now.
     expect(screen).toMatch(new RegExp(`health\\s+GET http://127\\.0\\.0\\.1:${port}/ must answer 2xx/3xx within`));
-    expect(screen).toMatch(new RegExp(`serving\\s+v2 \\([a-z2-9]{8}, running\\) · goes from [0-9a-f]{7} → ${v1.commit.slice(0, 7)}, 1 commit back`));
+    expect(screen).toMatch(
+      new RegExp(
+        `serving\\s+v2 \\([a-z2-9]{8}, running\\) · goes from [0-9a-f]{7} → ${v1.commit.slice(0, 7)}, 1 commit back`,
+      ),
+    );
     expect(screen).toMatch(/then\s+v2 \([a-z2-9]{8}\) stops first/);
     expect(screen).toMatch(/changes\s+against v2, serving now:/);
     expect(screen).not.toContain(SECRET);
     t.keys('n', 'Enter');
     const after = await t.waitFor(new RegExp(`EXIT=${EXIT_CODES.cancelled}`));
     // The answer, then the cancellation said once: no check mark in front of the "No", no "Error:".
-    expect(after).toMatch(new RegExp(`^Redeploy ${app} now\\? No\\nCancelled; nothing was changed\\.\\nEXIT=${EXIT_CODES.cancelled}$`, 'm'));
+    expect(after).toMatch(
+      new RegExp(`^Redeploy ${app} now\\? No\\nCancelled; nothing was changed\\.\\nEXIT=${EXIT_CODES.cancelled}$`, 'm'),
+    );
     expect(count(after, 'Cancelled; nothing was changed.')).toBe(1);
     expect(after).not.toContain('✔');
     expect(after).not.toContain('Error');

@@ -17,10 +17,18 @@ function readmeScript(): string {
   return match[1];
 }
 
-function runScript(script: string, env: Record<string, string>, cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
+function runScript(
+  script: string,
+  env: Record<string, string>,
+  cwd: string,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile('sh', [script], { cwd, env: { ...env, CI: 'true' } }, (error, stdout, stderr) => {
-      resolve({ code: error ? Number((error as NodeJS.ErrnoException & { code?: number }).code ?? 1) : 0, stdout, stderr });
+      resolve({
+        code: error ? Number((error as NodeJS.ErrnoException & { code?: number }).code ?? 1) : 0,
+        stdout,
+        stderr,
+      });
     });
   });
 }
@@ -39,8 +47,20 @@ describe("README's CI rollback script, run as written", () => {
     // `deploy` on PATH, as a user installs it; it runs under the system Node and hands over to the Node set-up installed (package.json engines).
     symlinkSync(BIN, join(work, 'deploy'));
     writeFileSync(join(work, 'rollback-if-unhealthy.sh'), readmeScript());
-    env = { PATH: `${work}:${process.env.PATH}`, HOME: process.env.HOME ?? '/root', DEPLOY_HOME: home.dir, APP: app, URL: `http://127.0.0.1:${port}/healthz` };
-    repo.commit('good', webApp('good', { start: 'echo ok > /www/healthz\nexec httpd -f -p 8080 -h /www\n', deployJson: { app, ports: [`127.0.0.1:${port}:8080`], healthCheck: { path: '/' } } }));
+    env = {
+      PATH: `${work}:${process.env.PATH}`,
+      HOME: process.env.HOME ?? '/root',
+      DEPLOY_HOME: home.dir,
+      APP: app,
+      URL: `http://127.0.0.1:${port}/healthz`,
+    };
+    repo.commit(
+      'good',
+      webApp('good', {
+        start: 'echo ok > /www/healthz\nexec httpd -f -p 8080 -h /www\n',
+        deployJson: { app, ports: [`127.0.0.1:${port}:8080`], healthCheck: { path: '/' } },
+      }),
+    );
     good = (await cli(['deploy', '--json'], { cwd: repo.dir, env: { DEPLOY_HOME: home.dir } })).json<PublicRecord>();
   });
   afterAll(() => {
@@ -64,14 +84,20 @@ describe("README's CI rollback script, run as written", () => {
     const r = await runScript('rollback-if-unhealthy.sh', env, work);
     expect(r.stderr).toContain('failed its smoke test; rolling back');
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(new RegExp(`^rolled back: ${app} v3 \\([a-z2-9]{8}\\) runs ${good.commit.slice(0, 7)}\n$`));
+    expect(r.stdout).toMatch(
+      new RegExp(`^rolled back: ${app} v3 \\([a-z2-9]{8}\\) runs ${good.commit.slice(0, 7)}\n$`),
+    );
     expect(await fetchText(port, '/healthz')).toBe('ok');
   });
 
   it("exits with deploy's code when there is nothing to roll back to", async () => {
     const lonely = testApp('ci1');
     const nobody = await freePort();
-    const r = await runScript('rollback-if-unhealthy.sh', { ...env, APP: lonely, URL: `http://127.0.0.1:${nobody}/` }, work);
+    const r = await runScript(
+      'rollback-if-unhealthy.sh',
+      { ...env, APP: lonely, URL: `http://127.0.0.1:${nobody}/` },
+      work,
+    );
     expect(r.code).toBe(3);
     removeApps([lonely]);
   });

@@ -20,7 +20,12 @@ function seed(path: string, apps: [string, string]): void {
   const now = Math.floor(Date.now() / DAY) * DAY - DAY / 2;
   let n = 0;
   const add = (d: Partial<Deployment>) => {
-    const { version: _v, supersededBy: _s, rolledBack, ...rest } = makeDeployment({ id: `scr${String(n++).padStart(5, '0')}`, ...d });
+    const {
+      version: _v,
+      supersededBy: _s,
+      rolledBack,
+      ...rest
+    } = makeDeployment({ id: `scr${String(n++).padStart(5, '0')}`, ...d });
     store.createDeployment(rest);
     if (rolledBack) store.updateDeployment(rest.id, { rolledBack: true });
   };
@@ -31,11 +36,40 @@ function seed(path: string, apps: [string, string]): void {
       const at = now - day * DAY - a * 3_600_000;
       const failed = day === 14 || day === 5;
       ids.push(`scr${String(n).padStart(5, '0')}`);
-      add({ app, status: failed ? 'failed' : 'superseded', containerId: null, createdAt: at, commitSubject: subject, commitTime: at - 3_600_000, readyAt: failed ? null : at + 40_000, buildStartedAt: at + 1_000, buildFinishedAt: at + 30_000, startedAt: at + 31_000, finishedAt: at + 41_000 });
+      add({
+        app,
+        status: failed ? 'failed' : 'superseded',
+        containerId: null,
+        createdAt: at,
+        commitSubject: subject,
+        commitTime: at - 3_600_000,
+        readyAt: failed ? null : at + 40_000,
+        buildStartedAt: at + 1_000,
+        buildFinishedAt: at + 30_000,
+        startedAt: at + 31_000,
+        finishedAt: at + 41_000,
+      });
     }
     const t = now - DAY - a * 3_600_000;
-    const times = (at: number) => ({ createdAt: at, commitTime: at - 3_600_000, buildStartedAt: null, buildFinishedAt: null, startedAt: at + 1_000, readyAt: at + 5_000, finishedAt: at + 6_000 });
-    add({ app, id: `scr${a}redo`, kind: 'redeploy', parentId: ids[0], status: 'superseded', rolledBack: true, commitSubject: subject, ...times(t) });
+    const times = (at: number) => ({
+      createdAt: at,
+      commitTime: at - 3_600_000,
+      buildStartedAt: null,
+      buildFinishedAt: null,
+      startedAt: at + 1_000,
+      readyAt: at + 5_000,
+      finishedAt: at + 6_000,
+    });
+    add({
+      app,
+      id: `scr${a}redo`,
+      kind: 'redeploy',
+      parentId: ids[0],
+      status: 'superseded',
+      rolledBack: true,
+      commitSubject: subject,
+      ...times(t),
+    });
     add({ app, kind: 'rollback', parentId: ids[1], status: 'running', commitSubject: subject, ...times(t + 600_000) });
   }
   store.close();
@@ -53,7 +87,11 @@ describe.skipIf(!hasTmux())('ls and stats on a real terminal, at 80 and 50 colum
 
   /** The screen once the command is done (capture-pane -J joins a wrapped line back into one). */
   async function screen(args: string, cols: number): Promise<string[]> {
-    const t = new Terminal(`${process.execPath} ${BIN} ${args}`, { DEPLOY_HOME: home.dir, HOME: home.dir }, { cols, rows: 80 });
+    const t = new Terminal(
+      `${process.execPath} ${BIN} ${args}`,
+      { DEPLOY_HOME: home.dir, HOME: home.dir },
+      { cols, rows: 80 },
+    );
     terminals.push(t);
     const text = await t.waitFor(/EXIT=\d+/);
     expect(text).toContain('EXIT=0');

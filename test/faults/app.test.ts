@@ -38,12 +38,19 @@ describe('the app misbehaves', () => {
     expect(r.json<PublicRecord>().error?.message).toContain('exited with code 3');
     expect(r.stderr).toContain('no config, giving up');
     expect(r.took).toBeLessThan(15_000);
-    report(`exit ${r.code} in ${(r.took / 1000).toFixed(1)}s: ${r.json<PublicRecord>().error?.message.split(':')[1]?.trim()}`);
+    report(
+      `exit ${r.code} in ${(r.took / 1000).toFixed(1)}s: ${r.json<PublicRecord>().error?.message.split(':')[1]?.trim()}`,
+    );
   });
 
   it('crash-loops under its restart policy', async ({ task }) => {
     const report = fault(task, 'the first crash fails the gate; the loop is stopped and removed; previous serving');
-    const r = await deployBad('crash loop', { 'start.sh': 'echo "starting"\nsleep 1\necho "crashed" >&2\nexit 1\n' }, '--health-path', 'none');
+    const r = await deployBad(
+      'crash loop',
+      { 'start.sh': 'echo "starting"\nsleep 1\necho "crashed" >&2\nexit 1\n' },
+      '--health-path',
+      'none',
+    );
     expect(r.code).toBe(EXIT_CODES.health_failed);
     expect(r.json<PublicRecord>().error?.message).toMatch(/exited with code 1|restarted/);
     report(`exit ${r.code}: ${r.json<PublicRecord>().error?.message.split(': ').slice(1).join(': ')}`);
@@ -51,16 +58,27 @@ describe('the app misbehaves', () => {
 
   it('never becomes healthy (binds nothing)', async ({ task }) => {
     const report = fault(task, 'health check times out with the URL tried; previous serving');
-    const r = await deployBad('binds nothing', { 'start.sh': 'echo "up, but listening nowhere"\nexec sleep 600\n' }, '--health-timeout', '3s');
+    const r = await deployBad(
+      'binds nothing',
+      { 'start.sh': 'echo "up, but listening nowhere"\nexec sleep 600\n' },
+      '--health-timeout',
+      '3s',
+    );
     expect(r.code).toBe(EXIT_CODES.health_failed);
     expect(r.json<PublicRecord>().error?.message).toMatch(/GET http:\/\/127\.0\.0\.1:\d+\/ did not succeed within 3s/);
     report(`exit ${r.code} after ${(r.took / 1000).toFixed(1)}s`);
   });
 
   it('prints megabytes of logs and dies: bounded copy kept, last lines shown, no hang', async ({ task }) => {
-    const report = fault(task, 'fails; the kept log is at most 1 MiB; the end of the output is shown; previous serving');
+    const report = fault(
+      task,
+      'fails; the kept log is at most 1 MiB; the end of the output is shown; previous serving',
+    );
     // About 6 MB of output, then a last word (on stdout: the engine may log stderr ahead of a stdout flood).
-    const r = await deployBad('chatty', { 'start.sh': 'yes "a line of chatter from an app that prints far too much, again and again and again" | head -c 6000000\necho\necho "the last word"\nexit 2\n' });
+    const r = await deployBad('chatty', {
+      'start.sh':
+        'yes "a line of chatter from an app that prints far too much, again and again and again" | head -c 6000000\necho\necho "the last word"\nexit 2\n',
+    });
     expect(r.code).toBe(EXIT_CODES.health_failed);
     expect(r.stderr).toContain('the last word');
     const id = r.json<PublicRecord>().id;
@@ -69,11 +87,16 @@ describe('the app misbehaves', () => {
     expect(Buffer.byteLength(kept.stdout)).toBeLessThan(1.6 * 1024 * 1024);
     expect(kept.stderr).toContain('only its last 1 MiB was kept');
     expect(kept.stdout).toContain('the last word');
-    report(`exit ${r.code} in ${(r.took / 1000).toFixed(1)}s; ${Math.round(Buffer.byteLength(kept.stdout) / 1024)} KiB of log lines kept`);
+    report(
+      `exit ${r.code} in ${(r.took / 1000).toFixed(1)}s; ${Math.round(Buffer.byteLength(kept.stdout) / 1024)} KiB of log lines kept`,
+    );
   });
 
   it('takes a host port another program holds', async ({ task }) => {
-    const report = fault(task, `could not start (exit ${EXIT_CODES.start_failed}), the message says the port is taken; previous serving`);
+    const report = fault(
+      task,
+      `could not start (exit ${EXIT_CODES.start_failed}), the message says the port is taken; previous serving`,
+    );
     const taken = await freePort();
     const squatter: Server = createServer();
     await new Promise<void>((resolve) => squatter.listen(taken, '127.0.0.1', resolve));

@@ -22,7 +22,12 @@ describe('concurrent use of one store', () => {
       const port = await freePort();
       ports.push(port);
       const repo = new TempRepo();
-      repo.commit('first', webApp(app, { deployJson: { app, ports: [`127.0.0.1:${port}:8080`], healthCheck: { path: '/', timeout: '120s' } } }));
+      repo.commit(
+        'first',
+        webApp(app, {
+          deployJson: { app, ports: [`127.0.0.1:${port}:8080`], healthCheck: { path: '/', timeout: '120s' } },
+        }),
+      );
       repos.push(repo);
     }
   });
@@ -32,7 +37,9 @@ describe('concurrent use of one store', () => {
     home.remove();
   });
 
-  it('ten processes deploy ten apps at once, all succeed; ls and stats read meanwhile without an error or a torn read', async ({ task }) => {
+  it('ten processes deploy ten apps at once, all succeed; ls and stats read meanwhile without an error or a torn read', async ({
+    task,
+  }) => {
     const report = fault(task, '10 of 10 deploys succeed; every concurrent ls/stats exits 0 with whole, valid records');
     const deploys = repos.map((repo) => runBin(['deploy', '--json'], { cwd: repo.dir, env }));
     let reads = 0;
@@ -68,11 +75,16 @@ describe('concurrent use of one store', () => {
     report(`10 of 10 deployed; ${reads} concurrent ls+stats reads, all clean`);
   });
 
-  it('two processes deploy the same app at once: one proceeds, the other fails with the lock code', async ({ task }) => {
+  it('two processes deploy the same app at once: one proceeds, the other fails with the lock code', async ({
+    task,
+  }) => {
     const report = fault(task, `one exits 0, the other ${EXIT_CODES.lock_held} naming the holder`);
     const repo = repos[0] as TempRepo;
     repo.commit('second', { 'index.html': 'second\n' });
-    const [a, b] = await Promise.all([runBin(['deploy', '--json'], { cwd: repo.dir, env }), runBin(['deploy', '--json'], { cwd: repo.dir, env })]);
+    const [a, b] = await Promise.all([
+      runBin(['deploy', '--json'], { cwd: repo.dir, env }),
+      runBin(['deploy', '--json'], { cwd: repo.dir, env }),
+    ]);
     expect([a.code, b.code].sort((x, y) => x - y)).toEqual([0, EXIT_CODES.lock_held]);
     expect((a.code === 0 ? b : a).stderr).toContain('is locked on');
     report(`exit codes ${a.code} and ${b.code}`);
@@ -88,7 +100,10 @@ describe('commands that change an app while a slow switch-over of it runs', () =
 
   beforeAll(async () => {
     port = await freePort();
-    repo.commit('first', webApp('first', { deployJson: { app, ports: [`127.0.0.1:${port}:8080`], healthCheck: { path: '/' } } }));
+    repo.commit(
+      'first',
+      webApp('first', { deployJson: { app, ports: [`127.0.0.1:${port}:8080`], healthCheck: { path: '/' } } }),
+    );
     expect((await runBin(['deploy', '--json'], { cwd: repo.dir, env })).code).toBe(0);
   });
   afterAll(() => {
@@ -97,8 +112,13 @@ describe('commands that change an app while a slow switch-over of it runs', () =
     home.remove();
   });
 
-  it('each exits 14 naming the holder (or waits with --lock-wait), and the store then matches the engine', async ({ task }) => {
-    const report = fault(task, `rollback, redeploy, stop, start, restart exit ${EXIT_CODES.lock_held}; lock release refuses without --force; ls/inspect record nothing; afterwards one running, the old superseded`);
+  it('each exits 14 naming the holder (or waits with --lock-wait), and the store then matches the engine', async ({
+    task,
+  }) => {
+    const report = fault(
+      task,
+      `rollback, redeploy, stop, start, restart exit ${EXIT_CODES.lock_held}; lock release refuses without --force; ls/inspect record nothing; afterwards one running, the old superseded`,
+    );
     // v2 starts slowly, and the old busybox httpd (PID 1) ignores SIGTERM, so the stop-first switch takes seconds.
     repo.commit('second', { 'index.html': 'second\n', 'start.sh': 'sleep 3\nexec httpd -f -p 8080 -h /www\n' });
     const deploying = runBin(['deploy', '--json'], { cwd: repo.dir, env });
@@ -106,14 +126,24 @@ describe('commands that change an app while a slow switch-over of it runs', () =
     // The others start only once the deploy holds the lock (bounded: 10 s), so that each of them meets it.
     let locked = false;
     for (let i = 0; i < 100 && !locked; i++) {
-      locked = execFileSync('docker', ['ps', '-aq', '--filter', `name=^${lockName}$`], { encoding: 'utf8' }).trim() !== '';
+      locked =
+        execFileSync('docker', ['ps', '-aq', '--filter', `name=^${lockName}$`], { encoding: 'utf8' }).trim() !== '';
       if (!locked) await new Promise((r) => setTimeout(r, 100));
     }
     expect(locked, 'the deploy took the lock').toBe(true);
     const others = await Promise.all(
-      [['rollback', app], ['redeploy', app], ['stop', app], ['start', app], ['restart', app]].map((argv) => runBin([...argv, '--yes', '--json'], { cwd: repo.dir, env })),
+      [
+        ['rollback', app],
+        ['redeploy', app],
+        ['stop', app],
+        ['start', app],
+        ['restart', app],
+      ].map((argv) => runBin([...argv, '--yes', '--json'], { cwd: repo.dir, env })),
     );
-    const reads = await Promise.all([cli(['ls', '--app', app, '--json'], { env }), cli(['inspect', app, '--json'], { env })]);
+    const reads = await Promise.all([
+      cli(['ls', '--app', app, '--json'], { env }),
+      cli(['inspect', app, '--json'], { env }),
+    ]);
     // Its holder is alive on this machine: the lock is not released from under it without --force.
     const release = await runBin(['lock', 'release', app, '--yes'], { cwd: repo.dir, env });
     expect(release.code, release.stderr).toBe(EXIT_CODES.lock_held);
@@ -137,6 +167,8 @@ describe('commands that change an app while a slow switch-over of it runs', () =
       [1, 'superseded'],
     ]);
     expect(await fetchText(port)).toBeNull();
-    report(`5 of 5 exited ${EXIT_CODES.lock_held}; the --lock-wait stop acted on v2 after the deploy; store: v2 stopped, v1 superseded`);
+    report(
+      `5 of 5 exited ${EXIT_CODES.lock_held}; the --lock-wait stop acted on v2 after the deploy; store: v2 stopped, v1 superseded`,
+    );
   });
 });

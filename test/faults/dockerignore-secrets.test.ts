@@ -13,7 +13,10 @@ describe('committed secrets listed in .dockerignore', () => {
   afterAll(() => w.remove());
 
   it('never reach the image: not in its files, not in any layer', async ({ task }) => {
-    const report = fault(task, '.env and secrets/key.pem are committed and listed in .dockerignore: absent from every layer');
+    const report = fault(
+      task,
+      '.env and secrets/key.pem are committed and listed in .dockerignore: absent from every layer',
+    );
     repo.commit('app', {
       Dockerfile: 'FROM busybox:1.36\nCOPY . /app\nCMD ["sleep", "3600"]\n',
       'deploy.json': JSON.stringify({ app }),
@@ -26,11 +29,21 @@ describe('committed secrets listed in .dockerignore', () => {
     const r = await w.run('deploy', '--json');
     expect(r.code, r.stderr).toBe(0);
     const image = r.json<PublicRecord>().image as string;
-    const files = execFileSync('docker', ['run', '--rm', '--network', 'none', image, 'find', '/app'], { encoding: 'utf8' });
+    const files = execFileSync('docker', ['run', '--rm', '--network', 'none', image, 'find', '/app'], {
+      encoding: 'utf8',
+    });
     expect(files).toContain('/app/app.sh');
     expect(files).not.toContain('.env');
     expect(files).not.toContain('secrets');
-    const count = (s: string) => execFileSync('sh', ['-c', `docker save ${image} | tar -xO --wildcards '*/layer.tar' 2>/dev/null | tar -xiO 2>/dev/null | grep -c -a ${s} || true`], { encoding: 'utf8' }).trim();
+    const count = (s: string) =>
+      execFileSync(
+        'sh',
+        [
+          '-c',
+          `docker save ${image} | tar -xO --wildcards '*/layer.tar' 2>/dev/null | tar -xiO 2>/dev/null | grep -c -a ${s} || true`,
+        ],
+        { encoding: 'utf8' },
+      ).trim();
     // The search itself can find things: the app's own file is in a layer.
     expect(count('APPMARK-7d1e')).not.toBe('0');
     expect(count(ENV_SENTINEL)).toBe('0');

@@ -50,10 +50,14 @@ describe('the engine goes away', () => {
   }
 
   /** The web app, committed (not deployed), for the throwaway engine; its first deploy there is the test's. */
-  const appOn = (options: Partial<AppOptions> = {}) => appForTest({ prefix: 'gone', deployJson: { healthCheck: { path: '/', timeout: '60s' } }, ...options });
+  const appOn = (options: Partial<AppOptions> = {}) =>
+    appForTest({ prefix: 'gone', deployJson: { healthCheck: { path: '/', timeout: '60s' } }, ...options });
 
   it('stopped before a command: a clear message naming the engine, its exit code, no stack trace', async ({ task }) => {
-    const report = fault(task, `exit ${EXIT_CODES.docker_unreachable}, message names the endpoint and the next step, nothing recorded`);
+    const report = fault(
+      task,
+      `exit ${EXIT_CODES.docker_unreachable}, message names the endpoint and the next step, nothing recorded`,
+    );
     const f = await appOn();
     const e = await freshEngine();
     killEngine(e);
@@ -67,11 +71,20 @@ describe('the engine goes away', () => {
     report(`exit ${r.code}: ${error.message}`);
   });
 
-  it('in the middle of a build: the deployment is recorded failed with the reason, not left building', async ({ task }) => {
+  it('in the middle of a build: the deployment is recorded failed with the reason, not left building', async ({
+    task,
+  }) => {
     const report = fault(task, 'exit 13; record failed (docker_unreachable), never "building" or "running"');
-    const f = await appOn({ files: { Dockerfile: 'FROM busybox:1.36\nRUN sleep 20\nCOPY index.html start.sh /www/\nCMD ["sh", "/www/start.sh"]\n' } });
+    const f = await appOn({
+      files: {
+        Dockerfile: 'FROM busybox:1.36\nRUN sleep 20\nCOPY index.html start.sh /www/\nCMD ["sh", "/www/start.sh"]\n',
+      },
+    });
     const r = await killedWhile(f, 'building');
-    expect(JSON.parse(r.stdout) as PublicRecord).toMatchObject({ status: 'failed', error: { code: 'docker_unreachable' } });
+    expect(JSON.parse(r.stdout) as PublicRecord).toMatchObject({
+      status: 'failed',
+      error: { code: 'docker_unreachable' },
+    });
     expect(f.newest()).toMatchObject({ status: 'failed', error: { code: 'docker_unreachable' } });
     report(`exit ${r.code}; record failed (docker_unreachable)`);
   });
@@ -89,7 +102,10 @@ describe('the engine goes away', () => {
     const dir = mkdtempSync(join(tmpdir(), 'deploy-nobody-'));
     chmodSync(dir, 0o777);
     try {
-      const r = await runBin(['sync', '--json'], { prefix: ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'], env: { HOME: dir, DEPLOY_HOME: join(dir, 'home') } });
+      const r = await runBin(['sync', '--json'], {
+        prefix: ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'],
+        env: { HOME: dir, DEPLOY_HOME: join(dir, 'home') },
+      });
       expect(r.code, r.stdout).toBe(EXIT_CODES.docker_unreachable);
       expect(r.stderr).toContain('permission denied on the socket');
       expect(r.stderr).toContain('"docker" group');
@@ -104,10 +120,16 @@ describe('the engine goes away', () => {
     const report = fault(task, 'exit 13 for a closed tcp port, a missing socket, and an unknown ssh port');
     const home = homeForTest();
     const closed = await freePort();
-    for (const host of [`tcp://127.0.0.1:${closed}`, 'unix:///tmp/no-such-docker.sock', `ssh://root@127.0.0.1:${closed}`]) {
+    for (const host of [
+      `tcp://127.0.0.1:${closed}`,
+      'unix:///tmp/no-such-docker.sock',
+      `ssh://root@127.0.0.1:${closed}`,
+    ]) {
       const r = await cli(['--host', host, 'sync', '--json'], { env: { DEPLOY_HOME: home } });
       expect(r.code, host).toBe(EXIT_CODES.docker_unreachable);
-      expect(r.json<{ error: { message: string } }>().error.message).toContain(`Cannot reach the Docker Engine at ${host}`);
+      expect(r.json<{ error: { message: string } }>().error.message).toContain(
+        `Cannot reach the Docker Engine at ${host}`,
+      );
     }
     report('exit 13 for each, naming the URL');
   });

@@ -25,7 +25,10 @@ function hungEngine(path: string): Promise<{ server: Server; sockets: Socket[] }
 }
 
 /** Runs the built CLI (bounded: killed after 60 s); with interruptAfterMs, sends it Ctrl-C's signal then. */
-async function run(args: string[], options: { cwd?: string; env: Record<string, string>; interruptAfterMs?: number }): Promise<RunResult & { afterSignalMs: number | null }> {
+async function run(
+  args: string[],
+  options: { cwd?: string; env: Record<string, string>; interruptAfterMs?: number },
+): Promise<RunResult & { afterSignalMs: number | null }> {
   const { child, done } = startBin(args, { cwd: options.cwd, env: options.env, timeoutMs: 60_000 });
   let signalledAt: number | null = null;
   const interrupt =
@@ -61,8 +64,13 @@ describe('an engine that accepts the connection and never answers', () => {
     home.remove();
   });
 
-  it('deploy and sync give up within the bound, exit 13 naming the endpoint, and record nothing as running', async ({ task }) => {
-    const report = fault(task, `exit ${EXIT_CODES.docker_unreachable} within DEPLOY_ENGINE_TIMEOUT (1s here), naming the endpoint`);
+  it('deploy and sync give up within the bound, exit 13 naming the endpoint, and record nothing as running', async ({
+    task,
+  }) => {
+    const report = fault(
+      task,
+      `exit ${EXIT_CODES.docker_unreachable} within DEPLOY_ENGINE_TIMEOUT (1s here), naming the endpoint`,
+    );
     const env = { DEPLOY_HOME: home.dir, DEPLOY_ENGINE_TIMEOUT: '1s' };
     const sync = await run(['sync', '-H', `unix://${socket}`], { env });
     const deploy = await run(['deploy', '-H', `unix://${socket}`, '--json'], { cwd: repo.dir, env });
@@ -74,7 +82,9 @@ describe('an engine that accepts the connection and never answers', () => {
     }
     const ls = await run(['ls', '--json'], { env: { DEPLOY_HOME: home.dir } });
     expect(JSON.parse(ls.stdout)).toEqual([]);
-    report(`sync exit ${sync.code} after ${sync.ms} ms, deploy exit ${deploy.code} after ${deploy.ms} ms; nothing recorded`);
+    report(
+      `sync exit ${sync.code} after ${sync.ms} ms, deploy exit ${deploy.code} after ${deploy.ms} ms; nothing recorded`,
+    );
   });
 
   it('with the default bound, a ping is given up on in seconds', async ({ task }) => {
@@ -87,7 +97,11 @@ describe('an engine that accepts the connection and never answers', () => {
 
   it('Ctrl-C ends a command waiting on it within 2 s, with exit 130', async ({ task }) => {
     const report = fault(task, 'exit 130 within 2 s of SIGINT');
-    const r = await run(['deploy', '-H', `unix://${socket}`], { cwd: repo.dir, env: { DEPLOY_HOME: home.dir, DEPLOY_ENGINE_TIMEOUT: '60s' }, interruptAfterMs: 1500 });
+    const r = await run(['deploy', '-H', `unix://${socket}`], {
+      cwd: repo.dir,
+      env: { DEPLOY_HOME: home.dir, DEPLOY_ENGINE_TIMEOUT: '60s' },
+      interruptAfterMs: 1500,
+    });
     expect(r.code, r.stderr).toBe(130);
     expect(r.afterSignalMs).not.toBeNull();
     expect(r.afterSignalMs as number).toBeLessThan(2_500);

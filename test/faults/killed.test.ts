@@ -7,7 +7,8 @@ import { containersOf, fetchText, freePort } from '../helpers/docker.js';
 import { storePath } from '../helpers/store.js';
 import { fault } from './fault.js';
 
-const SLOW_BUILD = 'FROM busybox:1.36\nRUN sleep 5\nWORKDIR /www\nCOPY index.html start.sh ./\nCMD ["sh", "/www/start.sh"]\n';
+const SLOW_BUILD =
+  'FROM busybox:1.36\nRUN sleep 5\nWORKDIR /www\nCOPY index.html start.sh ./\nCMD ["sh", "/www/start.sh"]\n';
 const SLOW_START = 'sleep 30\nexec httpd -f -p 8080 -h /www\n';
 
 function integrity(home: string): string {
@@ -44,7 +45,10 @@ async function ls(f: AppFixture, env: Record<string, string> = f.env) {
  * signal then lands in that stop, not in the health wait.
  */
 function inHealthWait(f: AppFixture) {
-  return f.waitForNewest((d) => d.status === 'starting' && Boolean(d.containerId) && d.events.includes('started'), 'started, in its health wait');
+  return f.waitForNewest(
+    (d) => d.status === 'starting' && Boolean(d.containerId) && d.events.includes('started'),
+    'started, in its health wait',
+  );
 }
 
 /** Waits (bounded) until nothing answers on the port: a stop-first switch has stopped the old one. */
@@ -55,11 +59,17 @@ async function untilSilent(port: number): Promise<void> {
 describe('killed (kill -9) or interrupted (Ctrl-C) mid-way', () => {
   /** A web app answering 'good', deployed once (v1) in a home of its own. */
   async function serving() {
-    const f = await appForTest({ prefix: 'kill', body: 'good', deployJson: { healthCheck: { path: '/', timeout: '60s' } } });
+    const f = await appForTest({
+      prefix: 'kill',
+      body: 'good',
+      deployJson: { healthCheck: { path: '/', timeout: '60s' } },
+    });
     return { f, v1: await f.deploy() };
   }
 
-  it('during the build: the next command marks it interrupted; the previous deployment never stopped serving', async ({ task }) => {
+  it('during the build: the next command marks it interrupted; the previous deployment never stopped serving', async ({
+    task,
+  }) => {
     const report = fault(task, 'record marked interrupted by the next command; v1 keeps serving; store intact');
     const { f } = await serving();
     f.repo.commit('slow build', { Dockerfile: SLOW_BUILD });
@@ -79,13 +89,18 @@ describe('killed (kill -9) or interrupted (Ctrl-C) mid-way', () => {
     report(`marked ${record?.status}; v1 answered throughout; integrity_check ok`);
   });
 
-  it('after the new container is created (beside the old one): the next command removes it; v1 never stopped', async ({ task }) => {
+  it('after the new container is created (beside the old one): the next command removes it; v1 never stopped', async ({
+    task,
+  }) => {
     const report = fault(task, 'orphaned container removed, record interrupted; v1 never stopped serving');
     const { f, v1 } = await serving();
     const other = await freePort();
     f.repo.commit('slow start', { 'start.sh': SLOW_START });
     const { child, done } = startDeploy(f, ['--port', `127.0.0.1:${other}:8080`]);
-    const starting = await f.waitForNewest((d) => d.status === 'starting' && Boolean(d.containerId), 'starting, its container made');
+    const starting = await f.waitForNewest(
+      (d) => d.status === 'starting' && Boolean(d.containerId),
+      'starting, its container made',
+    );
     child.kill('SIGKILL');
     await done;
     expect(containersOf(f.app).length).toBe(2);
@@ -98,7 +113,9 @@ describe('killed (kill -9) or interrupted (Ctrl-C) mid-way', () => {
     report('container removed by the next command (ls); v1 served throughout');
   });
 
-  it('during the health wait, after the old one was stopped to free its port: the next command serves v1 again', async ({ task }) => {
+  it('during the health wait, after the old one was stopped to free its port: the next command serves v1 again', async ({
+    task,
+  }) => {
     const report = fault(task, 'v1 (stopped for the switch-over) started again; orphan removed; record interrupted');
     const { f, v1 } = await serving();
     f.repo.commit('slow start, same port', { 'start.sh': SLOW_START });
@@ -124,7 +141,9 @@ describe('killed (kill -9) or interrupted (Ctrl-C) mid-way', () => {
     report('v1 serving again after the next command; the next deploy went through');
   });
 
-  it('Ctrl-C during the build: exit 130, recorded interrupted by the process itself; what served still serves', async ({ task }) => {
+  it('Ctrl-C during the build: exit 130, recorded interrupted by the process itself; what served still serves', async ({
+    task,
+  }) => {
     const report = fault(task, 'exit 130; record interrupted before exit; previous deployment never stopped');
     const { f, v1 } = await serving();
     f.repo.commit('slow build', { Dockerfile: SLOW_BUILD });
@@ -139,7 +158,9 @@ describe('killed (kill -9) or interrupted (Ctrl-C) mid-way', () => {
     report(`exit ${r.code}; record interrupted; previous deployment served throughout`);
   });
 
-  it('Ctrl-C during the health wait, after the old one was stopped: the old one is started again before exit 130', async ({ task }) => {
+  it('Ctrl-C during the health wait, after the old one was stopped: the old one is started again before exit 130', async ({
+    task,
+  }) => {
     const report = fault(task, 'exit 130; old deployment started again by the process itself; new container removed');
     const { f, v1 } = await serving();
     f.repo.commit('slow start, same port', { 'start.sh': SLOW_START });
@@ -160,12 +181,21 @@ describe('killed (kill -9) or interrupted (Ctrl-C) mid-way', () => {
 describe('killed (kill -9) at the slow steps of a switch-over', () => {
   /** An app that ignores SIGTERM (every stop of it takes the whole stop timeout, 10 s), deployed once (v1). */
   async function stubborn() {
-    const f = await appForTest({ prefix: 'kill9', body: 'one', start: "trap '' TERM\nexec httpd -f -p 8080 -h /www\n" });
+    const f = await appForTest({
+      prefix: 'kill9',
+      body: 'one',
+      start: "trap '' TERM\nexec httpd -f -p 8080 -h /www\n",
+    });
     return { f, v1: await f.deploy() };
   }
 
-  it('while a stop-first switch waits for the old container to stop: the next command waits for that stop, then serves the old one', async ({ task }) => {
-    const report = fault(task, 'the next command waits out the stop in flight and starts v1 again; one container, v1 running');
+  it('while a stop-first switch waits for the old container to stop: the next command waits for that stop, then serves the old one', async ({
+    task,
+  }) => {
+    const report = fault(
+      task,
+      'the next command waits out the stop in flight and starts v1 again; one container, v1 running',
+    );
     const { f } = await stubborn();
     f.repo.commit('two', { 'index.html': 'two\n' });
     const { child, done } = startDeploy(f);
@@ -181,8 +211,13 @@ describe('killed (kill -9) at the slow steps of a switch-over', () => {
     report('v1 serving again after the stop in flight ended; the interrupted v2 left nothing behind');
   });
 
-  it('while the replaced container is being retired: the next command finishes the retiring; never two running', async ({ task }) => {
-    const report = fault(task, 'the old one retired by the next command (superseded, container gone); starting it is refused');
+  it('while the replaced container is being retired: the next command finishes the retiring; never two running', async ({
+    task,
+  }) => {
+    const report = fault(
+      task,
+      'the old one retired by the next command (superseded, container gone); starting it is refused',
+    );
     const { f, v1 } = await stubborn();
     const other = await freePort();
     f.repo.commit('two', { 'index.html': 'two\n' });
@@ -205,13 +240,18 @@ describe('killed (kill -9) at the slow steps of a switch-over', () => {
     report('v1 superseded and removed by the next command; v2 the only one running; start v1 refused (exit 2)');
   });
 
-  it("killed before its gate passed: another store's sync imports its container as interrupted, never as what serves", async ({ task }) => {
+  it("killed before its gate passed: another store's sync imports its container as interrupted, never as what serves", async ({
+    task,
+  }) => {
     const report = fault(task, 'a fresh store after sync: the orphan is interrupted, the old one current and running');
     const { f, v1 } = await stubborn();
     const other = await freePort();
     f.repo.commit('two, slow', { 'index.html': 'two\n', 'start.sh': SLOW_START });
     const { child, done } = startDeploy(f, ['--port', `127.0.0.1:${other}:8080`]);
-    const orphan = await f.waitForNewest((d) => d.status === 'starting' && d.events.includes('started'), 'started, not yet proven');
+    const orphan = await f.waitForNewest(
+      (d) => d.status === 'starting' && d.events.includes('started'),
+      'started, not yet proven',
+    );
     child.kill('SIGKILL');
     await done;
     // The container is there, running, not yet proven.

@@ -36,8 +36,14 @@ class Proxy {
 }
 
 describe('the connection to the engine lost in the health wait of a stop-first switch', () => {
-  it('says only what it checked, and the next command, once the engine answers, serves the old one again', async ({ task, onTestFinished }) => {
-    const report = fault(task, `exit ${EXIT_CODES.docker_unreachable}, saying whether v1 serves could not be checked; the next command removes v2's container and starts v1`);
+  it('says only what it checked, and the next command, once the engine answers, serves the old one again', async ({
+    task,
+    onTestFinished,
+  }) => {
+    const report = fault(
+      task,
+      `exit ${EXIT_CODES.docker_unreachable}, saying whether v1 serves could not be checked; the next command removes v2's container and starts v1`,
+    );
     const dir = mkdtempSync(join(tmpdir(), 'deploy-proxy-'));
     const proxy = new Proxy(join(dir, 'docker.sock'));
     onTestFinished(async () => {

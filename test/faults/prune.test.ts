@@ -6,7 +6,10 @@ import { fetchText, freePort, imageExists, removeApps, testApp } from '../helper
 import { TempRepo, webApp } from '../helpers/git-repo.js';
 import { fault } from './fault.js';
 
-type PruneDoc = { apps: Array<{ app: string; remove: string[]; kept: Array<{ image: string; why: string }> }>; removed: string[] };
+type PruneDoc = {
+  apps: Array<{ app: string; remove: string[]; kept: Array<{ image: string; why: string }> }>;
+  removed: string[];
+};
 
 describe('pruning never deletes what a rollback needs', () => {
   const home = tempHome();
@@ -26,7 +29,14 @@ describe('pruning never deletes what a rollback needs', () => {
       const app = name === 'web' ? web : api;
       const count = name === 'web' ? 4 : 2;
       for (let i = 1; i <= count; i++) {
-        repos[name].commit(`${name} ${i}`, i === 1 ? webApp(`${name} ${i}`, { deployJson: { app, ports: [`127.0.0.1:${ports[name]}:8080`], healthCheck: { path: '/' } } }) : { 'index.html': `${name} ${i}\n` });
+        repos[name].commit(
+          `${name} ${i}`,
+          i === 1
+            ? webApp(`${name} ${i}`, {
+                deployJson: { app, ports: [`127.0.0.1:${ports[name]}:8080`], healthCheck: { path: '/' } },
+              })
+            : { 'index.html': `${name} ${i}\n` },
+        );
         const r = await cli(['deploy', '--json'], { cwd: repos[name].dir, env: { DEPLOY_HOME: home.dir } });
         expect(r.code).toBe(0);
         records[name].push(r.json<PublicRecord>());
@@ -37,7 +47,10 @@ describe('pruning never deletes what a rollback needs', () => {
     // An image of web the tool did not make, and one made by another store (another machine).
     execFileSync('docker', ['tag', 'busybox:1.36', foreign]);
     repos.web.commit('elsewhere', { 'index.html': 'elsewhere\n' });
-    const elsewhere = await cli(['deploy', '--json', '--port', `127.0.0.1:${await freePort()}:8080`], { cwd: repos.web.dir, env: { DEPLOY_HOME: other.dir } });
+    const elsewhere = await cli(['deploy', '--json', '--port', `127.0.0.1:${await freePort()}:8080`], {
+      cwd: repos.web.dir,
+      env: { DEPLOY_HOME: other.dir },
+    });
     otherStoreImage = elsewhere.json<PublicRecord>().image as string;
     // Put web back on its own latest release from the first store (the other one replaced it there).
     repos.web.git('revert', '--no-edit', 'HEAD');
@@ -61,13 +74,17 @@ describe('pruning never deletes what a rollback needs', () => {
     const doc = r.json<PruneDoc>();
     const webPlan = doc.apps.find((a) => a.app === web);
     expect([...(webPlan?.remove ?? [])].sort()).toEqual([records.web[0]?.image, records.web[1]?.image].sort());
-    expect(webPlan?.kept.map((k) => k.why)).toEqual(expect.arrayContaining(['running v4', 'rollback target v3', 'built by a deployment this store does not know']));
+    expect(webPlan?.kept.map((k) => k.why)).toEqual(
+      expect.arrayContaining(['running v4', 'rollback target v3', 'built by a deployment this store does not know']),
+    );
     expect(doc.removed).toEqual([]);
     for (const d of [...records.web, ...records.api]) expect(imageExists(d.image as string)).toBe(true);
     report(`would remove ${doc.apps.flatMap((a) => a.remove).length} images; removed none`);
   });
 
-  it('removes old images of several apps, never the running one, a stopped-but-current one, the kept rollback targets, foreign images, or another store\'s', async ({ task }) => {
+  it("removes old images of several apps, never the running one, a stopped-but-current one, the kept rollback targets, foreign images, or another store's", async ({
+    task,
+  }) => {
     const report = fault(task, 'only images beyond running + N successful per app go');
     const r = await run('prune', '--keep', '1', '--yes', '--json');
     expect(r.code).toBe(0);
@@ -81,8 +98,13 @@ describe('pruning never deletes what a rollback needs', () => {
     // The kept target still rolls back fast (no build).
     const back = await run('rollback', web, '--yes', '--json');
     expect(back.code).toBe(0);
-    expect(back.json<PublicRecord>()).toMatchObject({ parentId: expect.any(String) as unknown as string, buildStartedAt: null });
+    expect(back.json<PublicRecord>()).toMatchObject({
+      parentId: expect.any(String) as unknown as string,
+      buildStartedAt: null,
+    });
     expect(await fetchText(ports.web)).toMatch(/^web [34]$|^elsewhere$/);
-    report(`removed ${w1.version === 1 ? 'web v1 and v2' : 'two'}; kept the running, stopped-but-current, target, foreign and other-store images`);
+    report(
+      `removed ${w1.version === 1 ? 'web v1 and v2' : 'two'}; kept the running, stopped-but-current, target, foreign and other-store images`,
+    );
   });
 });

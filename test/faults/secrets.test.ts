@@ -13,7 +13,8 @@ const FROM_ENV = 'FR0M-ENV-secret-77ab';
 const SECRETIVE: AppOptions = {
   prefix: 'sec',
   body: 'hello',
-  start: 'echo "token length ${#API_TOKEN}"\n[ -n "$FAIL_WITH_SECRET" ] && { echo "oops: $API_TOKEN"; exit 1; }\nexec httpd -f -p 8080 -h /www\n',
+  start:
+    'echo "token length ${#API_TOKEN}"\n[ -n "$FAIL_WITH_SECRET" ] && { echo "oops: $API_TOKEN"; exit 1; }\nexec httpd -f -p 8080 -h /www\n',
 };
 
 /** The CLI in the app's repository, everything it prints kept, to be searched for the secrets afterwards. */
@@ -28,14 +29,18 @@ function recording(f: AppFixture) {
 }
 
 describe('secrets never leak', () => {
-  it('reaches the container only: not outputs, JSON, records, logs the tool writes, errors, argv, labels or image layers', async ({ task }) => {
+  it('reaches the container only: not outputs, JSON, records, logs the tool writes, errors, argv, labels or image layers', async ({
+    task,
+  }) => {
     const report = fault(task, 'the sentinel appears in the container environment and nowhere else');
     const f = await appForTest(SECRETIVE);
     const { outputs, run } = recording(f);
     const app = f.app;
     // Given without ever being on a command line: from stdin, and from the environment.
     expect((await run(['config', 'set', 'API_TOKEN', '--secret', '--app', app], {}, `${SENTINEL}\n`)).code).toBe(0);
-    const { done } = f.startBin(['deploy', '--json', '--verbose', '--secret', 'EXTRA_TOKEN'], { env: { EXTRA_TOKEN: FROM_ENV } });
+    const { done } = f.startBin(['deploy', '--json', '--verbose', '--secret', 'EXTRA_TOKEN'], {
+      env: { EXTRA_TOKEN: FROM_ENV },
+    });
     // Every process on the machine, while the deploy runs: no argument list holds a secret.
     const argvs: string[] = [];
     for (let i = 0; i < 20; i++) {
@@ -49,7 +54,11 @@ describe('secrets never leak', () => {
     expect(await fetchText(f.port)).toBe('hello');
 
     // The container has them: that is where they belong.
-    const containerEnv = execFileSync('docker', ['inspect', '--format', '{{json .Config.Env}}', record.containerName as string], { encoding: 'utf8' });
+    const containerEnv = execFileSync(
+      'docker',
+      ['inspect', '--format', '{{json .Config.Env}}', record.containerName as string],
+      { encoding: 'utf8' },
+    );
     expect(containerEnv).toContain(SENTINEL);
     expect(containerEnv).toContain(FROM_ENV);
 
@@ -83,11 +92,24 @@ describe('secrets never leak', () => {
     const image = record.image as string;
     const history = execFileSync('docker', ['history', '--no-trunc', image], { encoding: 'utf8' });
     const imageInspect = execFileSync('docker', ['image', 'inspect', image], { encoding: 'utf8' });
-    const labels = execFileSync('docker', ['inspect', '--format', '{{json .Config.Labels}}', record.containerName as string], { encoding: 'utf8' });
-    const saved = execFileSync('sh', ['-c', `docker save ${image} | tar -xO --wildcards '*/layer.tar' 2>/dev/null | tar -xO 2>/dev/null | grep -c -a ${SENTINEL} || true`], { encoding: 'utf8' });
+    const labels = execFileSync(
+      'docker',
+      ['inspect', '--format', '{{json .Config.Labels}}', record.containerName as string],
+      { encoding: 'utf8' },
+    );
+    const saved = execFileSync(
+      'sh',
+      [
+        '-c',
+        `docker save ${image} | tar -xO --wildcards '*/layer.tar' 2>/dev/null | tar -xO 2>/dev/null | grep -c -a ${SENTINEL} || true`,
+      ],
+      { encoding: 'utf8' },
+    );
     expect(history + imageInspect + labels).not.toContain(SENTINEL);
     expect(saved.trim()).toBe('0');
-    report(`absent from ${outputs.length} outputs, ${argvs.length} process lists, image history, labels and layers; present in the container env`);
+    report(
+      `absent from ${outputs.length} outputs, ${argvs.length} process lists, image history, labels and layers; present in the container env`,
+    );
   });
 
   it('keeps the store and settings private: 0600 files in a 0700 directory', async ({ task }) => {
@@ -97,7 +119,13 @@ describe('secrets never leak', () => {
     // A secret in the store, a setting in config.json.
     expect((await run(['config', 'set', 'API_TOKEN', '--secret', '--app', f.app], {}, `${SENTINEL}\n`)).code).toBe(0);
     expect((await run(['config', 'set', 'X=1', '--global'])).code).toBe(0);
-    const modes = execFileSync('stat', ['-c', '%a %n', f.home.dir, storePath(f.home.dir), `${f.home.dir}/config.json`], { encoding: 'utf8' }).trim().split('\n');
+    const modes = execFileSync(
+      'stat',
+      ['-c', '%a %n', f.home.dir, storePath(f.home.dir), `${f.home.dir}/config.json`],
+      { encoding: 'utf8' },
+    )
+      .trim()
+      .split('\n');
     expect(modes.map((l) => l.split(' ')[0])).toEqual(['700', '600', '600']);
     report(modes.join('; '));
   });
@@ -122,8 +150,16 @@ describe('secrets never leak', () => {
     const d = r.json<PublicRecord>();
     expect(d.config.env.API_TOKEN).toBe('********');
     expect(d.config.secrets).toContain('API_TOKEN');
-    const views = [(await run(['inspect', d.id, '--json'])).stdout, (await run(['ls', '--json'])).stdout, (await run(['inspect', d.id])).stdout];
-    const labels = execFileSync('docker', ['inspect', '--format', '{{json .Config.Labels}}', d.containerName as string, d.image as string], { encoding: 'utf8' });
+    const views = [
+      (await run(['inspect', d.id, '--json'])).stdout,
+      (await run(['ls', '--json'])).stdout,
+      (await run(['inspect', d.id])).stdout,
+    ];
+    const labels = execFileSync(
+      'docker',
+      ['inspect', '--format', '{{json .Config.Labels}}', d.containerName as string, d.image as string],
+      { encoding: 'utf8' },
+    );
     expect(views.join('\n') + labels).not.toContain(plain);
     report('masked in inspect, ls --json and the container and image labels');
   });
@@ -134,7 +170,9 @@ describe('secrets never leak', () => {
     const { run } = recording(f);
     const printing = 'PR1NTED-secret-a17c';
     expect((await run(['config', 'set', 'PRINTED', '--secret', '--app', f.app], {}, `${printing}\n`)).code).toBe(0);
-    f.repo.commit('prints', { 'start.sh': 'echo "my secret is $PRINTED"\necho "err $PRINTED" >&2\nexec httpd -f -p 8080 -h /www\n' });
+    f.repo.commit('prints', {
+      'start.sh': 'echo "my secret is $PRINTED"\necho "err $PRINTED" >&2\nexec httpd -f -p 8080 -h /www\n',
+    });
     const first = (await run(['deploy', '--json'])).json<PublicRecord>();
     expect(first.status).toBe('running');
     const live = await run(['logs', first.id]);

@@ -8,7 +8,10 @@ import { fault } from './fault.js';
 
 describe('the store locked by another process when a new deployment turns healthy', () => {
   it('records the switch once the store is free again (retried), never leaving it unrecorded', async ({ task }) => {
-    const report = fault(task, 'the write waits out the lock and is retried: v2 recorded running and current; one container serves');
+    const report = fault(
+      task,
+      'the write waits out the lock and is retried: v2 recorded running and current; one container serves',
+    );
     const f = await appForTest({ prefix: 'busy' });
     await f.deploy();
     // v2 starts slowly: the lock is taken while it starts, and held past the store's 10 s busy timeout.

@@ -22,7 +22,12 @@ function seed(dir: string, records = 3): void {
   const store = Store.open(join(dir, 'deploy.db'));
   const base = Date.UTC(2026, 10, 1);
   for (let i = 0; i < records; i++) {
-    const { version: _v, supersededBy: _s, rolledBack: _r, ...d } = makeDeployment({
+    const {
+      version: _v,
+      supersededBy: _s,
+      rolledBack: _r,
+      ...d
+    } = makeDeployment({
       id: idOf(i),
       app: 'ro-app',
       status: i === records - 1 ? 'running' : 'superseded',
@@ -32,7 +37,13 @@ function seed(dir: string, records = 3): void {
       commitSubject: `change ${i} ${'x'.repeat(200)}`,
     });
     store.createDeployment(d);
-    store.saveLog(d.id, 'runtime', encodeKeptLines([{ time: base, stream: 'stdout', message: `hello from ${i}` }]).content, false, base);
+    store.saveLog(
+      d.id,
+      'runtime',
+      encodeKeptLines([{ time: base, stream: 'stdout', message: `hello from ${i}` }]).content,
+      false,
+      base,
+    );
   }
   store.setCurrent('ro-app', idOf(records - 1), base);
   store.close();
@@ -60,7 +71,10 @@ describe('the store on a read-only file system', () => {
   });
 
   it('reading commands answer; changes refuse with exit 15 and leave the file as it was', async ({ task }) => {
-    const report = fault(task, `ls, inspect, stats, logs answer (exit 0); config set and deploy exit ${EXIT_CODES.store}; file unchanged`);
+    const report = fault(
+      task,
+      `ls, inspect, stats, logs answer (exit 0); config set and deploy exit ${EXIT_CODES.store}; file unchanged`,
+    );
     const before = sha(join(ro, 'deploy.db'));
     const env = { DEPLOY_HOME: ro };
     for (const argv of [['ls'], ['ls', '--json'], ['inspect', 'ro-app'], ['stats'], ['logs', idOf(0)]]) {
@@ -68,7 +82,10 @@ describe('the store on a read-only file system', () => {
       expect(r.code, `${argv.join(' ')}: ${r.stderr}`).toBe(0);
     }
     expect((await cli(['ls'], { env })).stderr).toContain('cannot be changed now (read-only file system)');
-    for (const [argv, cwd] of [[['config', 'set', 'A=1', '--app', 'ro-app'], undefined], [['deploy'], repo.dir]] as const) {
+    for (const [argv, cwd] of [
+      [['config', 'set', 'A=1', '--app', 'ro-app'], undefined],
+      [['deploy'], repo.dir],
+    ] as const) {
       const r = await cli([...argv], { env, ...(cwd ? { cwd } : {}) });
       expect(r.code, `${argv.join(' ')}: ${r.stderr}`).toBe(EXIT_CODES.store);
       expect(r.stderr).toMatch(/cannot be changed|read-only/);
@@ -101,7 +118,10 @@ describe('a store damaged inside (a bad page, not a bad header)', () => {
     const report = fault(task, `exit ${EXIT_CODES.store} "damaged" before any record is added; file bytes unchanged`);
     const path = join(home.dir, 'deploy.db');
     const before = sha(path);
-    for (const [argv, cwd] of [[['deploy'], repo.dir], [['config', 'set', 'A=1', '--app', 'ro-app'], undefined]] as const) {
+    for (const [argv, cwd] of [
+      [['deploy'], repo.dir],
+      [['config', 'set', 'A=1', '--app', 'ro-app'], undefined],
+    ] as const) {
       const r = await cli([...argv], { env: { DEPLOY_HOME: home.dir }, ...(cwd ? { cwd } : {}) });
       expect(r.code, `${argv.join(' ')}: ${r.stderr}`).toBe(EXIT_CODES.store);
       expect(r.stderr).toMatch(/is damaged/);

@@ -27,7 +27,11 @@ describe('the store: files, versions, damage, a full disk (real SQLite)', () => 
   function seed(ids: string[]): void {
     const store = Store.open(path);
     ids.forEach((id, n) => {
-      const { version: _v, supersededBy: _s, ...d } = makeDeployment({ id, app: 'web', createdAt: Date.UTC(2026, 10, 1 + n), status: 'superseded' });
+      const {
+        version: _v,
+        supersededBy: _s,
+        ...d
+      } = makeDeployment({ id, app: 'web', createdAt: Date.UTC(2026, 10, 1 + n), status: 'superseded' });
       store.createDeployment(d);
     });
     store.close();
@@ -46,13 +50,19 @@ describe('the store: files, versions, damage, a full disk (real SQLite)', () => 
   it('numbers versions per app and resolves ids, unique prefixes and APP@vN', async () => {
     seed(['abcdefgh', 'abcxyz23', 'kmnpqrst']);
     const env = { DEPLOY_HOME: home.dir };
-    expect((await cli(['inspect', 'kmn', '--json'], { env })).json<PublicRecord>()).toMatchObject({ id: 'kmnpqrst', version: 3 });
-    expect((await cli(['inspect', 'web@v2', '--json'], { env })).json<PublicRecord>()).toMatchObject({ id: 'abcxyz23' });
+    expect((await cli(['inspect', 'kmn', '--json'], { env })).json<PublicRecord>()).toMatchObject({
+      id: 'kmnpqrst',
+      version: 3,
+    });
+    expect((await cli(['inspect', 'web@v2', '--json'], { env })).json<PublicRecord>()).toMatchObject({
+      id: 'abcxyz23',
+    });
     expect((await cli(['inspect', 'web@2', '--json'], { env })).json<PublicRecord>()).toMatchObject({ id: 'abcxyz23' });
 
     const ambiguous = await cli(['inspect', 'abc', '--json'], { env });
     expect(ambiguous.code).toBe(EXIT_CODES.ambiguous);
-    const error = ambiguous.json<{ error: { message: string; details: { candidates: Array<{ id: string }> } } }>().error;
+    const error = ambiguous.json<{ error: { message: string; details: { candidates: Array<{ id: string }> } } }>()
+      .error;
     expect(error.details.candidates.map((c) => c.id).sort()).toEqual(['abcdefgh', 'abcxyz23']);
     expect(error.message).toContain('"abc" matches 2 deployments');
 
@@ -100,7 +110,9 @@ describe('the store: files, versions, damage, a full disk (real SQLite)', () => 
 
   it('reports a damaged file and never overwrites it', async ({ task }) => {
     fault(task, `exit ${EXIT_CODES.store}, "damaged", a hint to move it aside, file bytes unchanged`);
-    writeFileSync(path, 'this is not a database, just some text that happens to be here\n'.repeat(100), { mode: 0o600 });
+    writeFileSync(path, 'this is not a database, just some text that happens to be here\n'.repeat(100), {
+      mode: 0o600,
+    });
     const before = hash(path);
     const r = await cli(['ls', '--json'], { env: { DEPLOY_HOME: home.dir } });
     expect(r.code).toBe(EXIT_CODES.store);
@@ -123,7 +135,10 @@ describe('the store: files, versions, damage, a full disk (real SQLite)', () => 
 
 describe('a full disk while writing', () => {
   it('fails the write with the store code, and leaves the last good state', async ({ task }) => {
-    const report = fault(task, `exit ${EXIT_CODES.store} "disk ... is full"; ls, inspect, stats, config list still answer; the store keeps its last good state; integrity_check ok`);
+    const report = fault(
+      task,
+      `exit ${EXIT_CODES.store} "disk ... is full"; ls, inspect, stats, config list still answer; the store keeps its last good state; integrity_check ok`,
+    );
     const dir = mkdtempSync(join(tmpdir(), 'deploy-full-'));
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', dir]);
     try {
@@ -146,7 +161,13 @@ describe('a full disk while writing', () => {
       expect(r.json<{ error: { message: string } }>().error.message).toMatch(/disk holding the store .* is full/);
       expect(r.stderr).not.toMatch(/^\s+at /m);
       // Reading commands still answer on the full disk (what they would note is left unnoted).
-      for (const argv of [['ls'], ['ls', '--json'], ['inspect', 'web'], ['stats'], ['config', 'list', '--app', 'web']]) {
+      for (const argv of [
+        ['ls'],
+        ['ls', '--json'],
+        ['inspect', 'web'],
+        ['stats'],
+        ['config', 'list', '--app', 'web'],
+      ]) {
         const q = await cli(argv, { env });
         expect(q.code, `${argv.join(' ')}: ${q.stderr}`).toBe(0);
       }

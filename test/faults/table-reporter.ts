@@ -40,7 +40,8 @@ export default class FaultTableReporter implements Reporter {
     const print = (cells: string[]) => {
       const wrapped = cells.map((c, i) => wrap(c, widths[i] as number));
       const height = Math.max(...wrapped.map((w) => w.length));
-      for (let r = 0; r < height; r++) process.stdout.write(`${wrapped.map((w, i) => (w[r] ?? '').padEnd(widths[i] as number)).join(' │ ')}\n`);
+      for (let r = 0; r < height; r++)
+        process.stdout.write(`${wrapped.map((w, i) => (w[r] ?? '').padEnd(widths[i] as number)).join(' │ ')}\n`);
     };
     process.stdout.write('\n');
     print(['CASE', 'EXPECTED', 'HAPPENED', 'RESULT']);

@@ -49,7 +49,10 @@ export async function appFixture(options: AppOptions): Promise<AppFixture> {
   const port = await freePort();
   const body = options.body ?? 'one';
   const deployJson = { app, ports: [`127.0.0.1:${port}:8080`], healthCheck: { path: '/' }, ...options.deployJson };
-  repo.commit(body, { ...webApp(body, { deployJson, ...(options.start !== undefined ? { start: options.start } : {}) }), ...options.files });
+  repo.commit(body, {
+    ...webApp(body, { deployJson, ...(options.start !== undefined ? { start: options.start } : {}) }),
+    ...options.files,
+  });
   const fixture: AppFixture = {
     ...w,
     port,

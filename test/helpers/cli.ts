@@ -26,7 +26,10 @@ export interface CliOptions {
   columns?: number;
 }
 
-function capture(isTTY: boolean, columns = 120): { stream: PassThrough & { isTTY?: boolean; columns?: number }; text(): string } {
+function capture(
+  isTTY: boolean,
+  columns = 120,
+): { stream: PassThrough & { isTTY?: boolean; columns?: number }; text(): string } {
   const stream = new PassThrough() as PassThrough & { isTTY?: boolean; columns?: number };
   if (isTTY) {
     stream.isTTY = true;

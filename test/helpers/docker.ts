@@ -26,10 +26,12 @@ export function removeApps(apps: readonly string[]): void {
 
 export function containersOf(app: string): Array<{ name: string; state: string }> {
   const out = docker('ps', '-a', '--filter', `label=dev.deploy.app=${app}`, '--format', '{{.Names}} {{.State}}');
-  return out === '' ? [] : out.split('\n').map((l) => {
-    const [name = '', state = ''] = l.split(' ');
-    return { name, state };
-  });
+  return out === ''
+    ? []
+    : out.split('\n').map((l) => {
+        const [name = '', state = ''] = l.split(' ');
+        return { name, state };
+      });
 }
 
 export function imageExists(ref: string): boolean {
@@ -80,6 +82,25 @@ export function removeLock(app: string): void {
 /** A lock on the engine held by this very process (alive, on this machine, heartbeat fresh): a live holder. */
 export function holdLock(app: string): void {
   const machine = execFileSync('cat', ['/etc/machine-id'], { encoding: 'utf8' }).trim();
-  const holder = JSON.stringify({ who: 'test@here', host: 'here', machine, pid: process.pid, since: Date.now(), purpose: 'deploy of main@1234567' });
-  docker('create', '--name', `deploy-lock.${app}`, '--label', 'dev.deploy.managed=true', '--label', `dev.deploy.lock=${app}`, '--label', `dev.deploy.lock-holder=${holder}`, 'deploy-lock:1', '/lock');
+  const holder = JSON.stringify({
+    who: 'test@here',
+    host: 'here',
+    machine,
+    pid: process.pid,
+    since: Date.now(),
+    purpose: 'deploy of main@1234567',
+  });
+  docker(
+    'create',
+    '--name',
+    `deploy-lock.${app}`,
+    '--label',
+    'dev.deploy.managed=true',
+    '--label',
+    `dev.deploy.lock=${app}`,
+    '--label',
+    `dev.deploy.lock-holder=${holder}`,
+    'deploy-lock:1',
+    '/lock',
+  );
 }

@@ -53,7 +53,10 @@ export class TempRepo {
  * The files of a small web app on busybox httpd answering `body` on container port 8080. `start` replaces
  * the start script (to make an app that fails, crash-loops or prints), `dockerfileExtra` adds lines.
  */
-export function webApp(body: string, options: { start?: string; dockerfileExtra?: string; deployJson?: unknown } = {}): Record<string, string> {
+export function webApp(
+  body: string,
+  options: { start?: string; dockerfileExtra?: string; deployJson?: unknown } = {},
+): Record<string, string> {
   const files: Record<string, string> = {
     Dockerfile: [
       'FROM busybox:1.36',

@@ -15,7 +15,9 @@ function imageExists(ref: string): boolean {
  */
 export default function setup(): () => void {
   if (!imageExists('busybox:1.36')) {
-    throw new Error('Engine tests need a running Docker Engine with the busybox:1.36 base image: run bash scripts/setup.sh first.');
+    throw new Error(
+      'Engine tests need a running Docker Engine with the busybox:1.36 base image: run bash scripts/setup.sh first.',
+    );
   }
   const lockImageBefore = imageExists('deploy-lock:1');
   return () => {

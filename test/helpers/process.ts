@@ -53,7 +53,15 @@ export function start(cmd: string, args: readonly string[], options: RunOptions 
   child.stdout?.on('data', (b: Buffer) => (stdout += b.toString()));
   child.stderr?.on('data', (b: Buffer) => (stderr += b.toString()));
   const done = new Promise<RunResult>((resolve) => {
-    child.on('error', (error) => resolve({ code: -1, signal: null, stdout, stderr: `${stderr}could not run ${cmd}: ${error.message}`, ms: Date.now() - started }));
+    child.on('error', (error) =>
+      resolve({
+        code: -1,
+        signal: null,
+        stdout,
+        stderr: `${stderr}could not run ${cmd}: ${error.message}`,
+        ms: Date.now() - started,
+      }),
+    );
     child.on('close', (code, signal) => {
       if (code === null) stderr += `\n${cmd} ended by ${signal ?? 'a signal'} (timeout ${timeoutMs} ms)`;
       resolve({ code: code ?? -1, signal, stdout, stderr, ms: Date.now() - started });
@@ -81,7 +89,12 @@ export interface BinOptions extends Omit<RunOptions, 'env'> {
 }
 
 function binCommand(args: readonly string[], options: BinOptions): [string, string[], RunOptions] {
-  const env = { PATH: process.env.PATH, HOME: process.env.HOME, ...(options.ci === false ? {} : { CI: 'true' }), ...options.env };
+  const env = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    ...(options.ci === false ? {} : { CI: 'true' }),
+    ...options.env,
+  };
   const argv = [options.node ?? process.execPath, BIN, ...args];
   const [cmd = '', ...rest] = [...(options.prefix ?? []), ...argv];
   return [cmd, rest, { ...options, env }];

@@ -50,7 +50,10 @@ export async function startRegistry(): Promise<Registry> {
   );
   const child = spawn('docker-registry', ['serve', join(dir, 'config.yml')], { stdio: 'ignore' });
   for (let i = 0; ; i++) {
-    const answer = await fetch(`http://${host}/v2/`).then((r) => r.status, () => 0);
+    const answer = await fetch(`http://${host}/v2/`).then(
+      (r) => r.status,
+      () => 0,
+    );
     if (answer === 401) break;
     if (i > 100 || child.exitCode !== null) throw new Error(`the registry on ${host} did not start`);
     await new Promise((r) => setTimeout(r, 50));
@@ -59,7 +62,10 @@ export async function startRegistry(): Promise<Registry> {
   const loggedIn = () => {
     const config = mkdtempSync(join(tmpdir(), 'deploy-docker-config-'));
     configs.push(config);
-    execFileSync('docker', ['--config', config, 'login', host, '-u', user, '--password-stdin'], { input: password, stdio: ['pipe', 'ignore', 'pipe'] });
+    execFileSync('docker', ['--config', config, 'login', host, '-u', user, '--password-stdin'], {
+      input: password,
+      stdio: ['pipe', 'ignore', 'pipe'],
+    });
     return config;
   };
   const admin = loggedIn();

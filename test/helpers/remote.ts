@@ -27,14 +27,21 @@ import { run, type RunOptions } from './process.js';
 /** Like run(), but rejects unless the command exits 0; resolves to trimmed stdout. */
 async function must(cmd: string, args: readonly string[], options: RunOptions = {}): Promise<string> {
   const r = await run(cmd, args, options);
-  if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (exit ${r.code}): ${r.stderr.trim() || r.stdout.trim()}`);
+  if (r.code !== 0)
+    throw new Error(`${cmd} ${args.join(' ')} failed (exit ${r.code}): ${r.stderr.trim() || r.stdout.trim()}`);
   return r.stdout.trim();
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Polls `check` until it returns true, at most `timeoutMs`; `gaveUp` says why when it never does. */
-async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs: number, intervalMs = 200, gaveUp?: () => string | undefined): Promise<void> {
+async function waitUntil(
+  what: string,
+  check: () => Promise<boolean>,
+  timeoutMs: number,
+  intervalMs = 200,
+  gaveUp?: () => string | undefined,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const stop = gaveUp?.();
@@ -181,7 +188,8 @@ async function cleanupAll(what: string, steps: Array<[string, () => Promise<unkn
 /** The process environment without anything that would point a docker CLI somewhere else. */
 function baseEnv(): NodeJS.ProcessEnv {
   const env = { ...process.env };
-  for (const key of ['DOCKER_HOST', 'DOCKER_CONTEXT', 'DOCKER_TLS_VERIFY', 'DOCKER_CERT_PATH', 'DOCKER_TLS']) delete env[key];
+  for (const key of ['DOCKER_HOST', 'DOCKER_CONTEXT', 'DOCKER_TLS_VERIFY', 'DOCKER_CERT_PATH', 'DOCKER_TLS'])
+    delete env[key];
   return env;
 }
 
@@ -202,7 +210,14 @@ const TOOLS: ReadonlyArray<[tool: string, pkg: string]> = [
 
 async function haveTool(tool: string): Promise<boolean> {
   if (tool.startsWith('/')) return existsSync(tool);
-  return (await run('sh', ['-c', 'command -v "$1"', 'sh', tool], { env: { ...process.env, PATH: `${process.env.PATH ?? ''}:${STANDARD_PATH}` }, timeoutMs: 5_000 })).code === 0;
+  return (
+    (
+      await run('sh', ['-c', 'command -v "$1"', 'sh', tool], {
+        env: { ...process.env, PATH: `${process.env.PATH ?? ''}:${STANDARD_PATH}` },
+        timeoutMs: 5_000,
+      })
+    ).code === 0
+  );
 }
 
 let toolsReady: Promise<void> | undefined;
@@ -225,7 +240,9 @@ async function installMissingTools(): Promise<void> {
   if (missing.length === 0) return;
   const root = process.getuid?.() === 0;
   if (!root || !(await haveTool('apt-get'))) {
-    throw new Error(`the remote-engine harness needs these packages: ${missing.join(' ')} (install them, or run as root on Debian)`);
+    throw new Error(
+      `the remote-engine harness needs these packages: ${missing.join(' ')} (install them, or run as root on Debian)`,
+    );
   }
   // openssh-server's postinst would start a system sshd on port 22; Debian's policy-rc.d hook (exit 101)
   // forbids service starts during the install. Only add it when there is none, and take it away after.
@@ -314,7 +331,11 @@ export async function startSshHost(): Promise<SshHost> {
     const sshDir = join(home, '.ssh');
     const unknownHome = join(root, 'home-unknown-host');
     const unknownSshDir = join(unknownHome, '.ssh');
-    await Promise.all([server, sshDir, unknownSshDir, join(root, 'bin'), join(root, 'bin-unknown-host')].map((d) => mkdir(d, { recursive: true, mode: 0o700 })));
+    await Promise.all(
+      [server, sshDir, unknownSshDir, join(root, 'bin'), join(root, 'bin-unknown-host')].map((d) =>
+        mkdir(d, { recursive: true, mode: 0o700 }),
+      ),
+    );
 
     const hostKey = join(server, 'ssh_host_ed25519_key');
     const clientKey = join(sshDir, 'id_ed25519');
@@ -360,10 +381,18 @@ export async function startSshHost(): Promise<SshHost> {
           '',
         ].join('\n'),
       );
-      daemon = startDaemon('/usr/sbin/sshd', ['-D', '-e', '-f', config], join(server, 'sshd.log'), { PATH: STANDARD_PATH });
+      daemon = startDaemon('/usr/sbin/sshd', ['-D', '-e', '-f', config], join(server, 'sshd.log'), {
+        PATH: STANDARD_PATH,
+      });
       const d = daemon;
       try {
-        await waitUntil(`sshd on 127.0.0.1:${port}`, () => sshBanner(port), 10_000, 100, () => (d.exited() ? `sshd exited:\n${d.logTail()}` : undefined));
+        await waitUntil(
+          `sshd on 127.0.0.1:${port}`,
+          () => sshBanner(port),
+          10_000,
+          100,
+          () => (d.exited() ? `sshd exited:\n${d.logTail()}` : undefined),
+        );
         break;
       } catch (error) {
         const inUse = /Address already in use/i.test(d.logTail());
@@ -408,7 +437,11 @@ export async function startSshHost(): Promise<SshHost> {
         { mode: 0o600 },
       );
       const wrapper = join(binDir, 'ssh');
-      await writeFile(wrapper, `#!/bin/sh\n# test/helpers/remote.ts: the real ssh, with this harness's config only.\nexec '${realSsh}' -F '${config}' "$@"\n`, { mode: 0o755 });
+      await writeFile(
+        wrapper,
+        `#!/bin/sh\n# test/helpers/remote.ts: the real ssh, with this harness's config only.\nexec '${realSsh}' -F '${config}' "$@"\n`,
+        { mode: 0o755 },
+      );
       return { HOME: join(dir, '..'), PATH: `${binDir}:${process.env.PATH ?? STANDARD_PATH}`, SSH_AUTH_SOCK: '' };
     };
 
@@ -482,20 +515,54 @@ export interface TlsEngine {
 const ssl = (dir: string, ...args: string[]) => must('openssl', args, { cwd: dir });
 
 /** An EC P-256 key (fast to make, and fine for Go's TLS). */
-const newKey = (dir: string, file: string) => ssl(dir, 'genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', file);
+const newKey = (dir: string, file: string) =>
+  ssl(dir, 'genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', file);
 
 async function newCa(dir: string, name: string): Promise<void> {
   await newKey(dir, `${name}-key.pem`);
-  await ssl(dir, 'req', '-x509', '-new', '-key', `${name}-key.pem`, '-subj', `/CN=deploy test ${name}`, '-days', '2', '-out', `${name}.pem`,
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign');
+  await ssl(
+    dir,
+    'req',
+    '-x509',
+    '-new',
+    '-key',
+    `${name}-key.pem`,
+    '-subj',
+    `/CN=deploy test ${name}`,
+    '-days',
+    '2',
+    '-out',
+    `${name}.pem`,
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
+  );
 }
 
 async function signedCert(dir: string, ca: string, name: string, subject: string, extensions: string): Promise<void> {
   await newKey(dir, `${name}-key.pem`);
   await ssl(dir, 'req', '-new', '-key', `${name}-key.pem`, '-subj', subject, '-out', `${name}.csr`);
   await writeFile(join(dir, `${name}.ext`), extensions);
-  await ssl(dir, 'x509', '-req', '-in', `${name}.csr`, '-CA', `${ca}.pem`, '-CAkey', `${ca}-key.pem`, '-set_serial', `0x${randomBytes(8).toString('hex')}`,
-    '-days', '2', '-extfile', `${name}.ext`, '-out', `${name}-cert.pem`);
+  await ssl(
+    dir,
+    'x509',
+    '-req',
+    '-in',
+    `${name}.csr`,
+    '-CA',
+    `${ca}.pem`,
+    '-CAkey',
+    `${ca}-key.pem`,
+    '-set_serial',
+    `0x${randomBytes(8).toString('hex')}`,
+    '-days',
+    '2',
+    '-extfile',
+    `${name}.ext`,
+    '-out',
+    `${name}-cert.pem`,
+  );
 }
 
 /** IPv4 networks (a.b.c.d/len) this machine already has a route or address for. */
@@ -512,7 +579,7 @@ async function usedNetworks(): Promise<Array<[number, number]>> {
 function overlaps([a, alen]: [number, number], [b, blen]: [number, number]): boolean {
   const len = Math.min(alen, blen);
   const mask = len === 0 ? 0 : (~0 << (32 - len)) >>> 0;
-  return ((a & mask) >>> 0) === ((b & mask) >>> 0);
+  return (a & mask) >>> 0 === (b & mask) >>> 0;
 }
 
 /**
@@ -542,7 +609,9 @@ export async function startTlsEngine(): Promise<TlsEngine> {
         async () => {
           // Every container on this engine is a test's; removing them first makes dockerd's shutdown quick.
           if (!daemon || daemon.exited()) return;
-          const ids = (await run('docker', ['ps', '-aq'], { env: cliEnv(), timeoutMs: 15_000 })).stdout.split('\n').filter(Boolean);
+          const ids = (await run('docker', ['ps', '-aq'], { env: cliEnv(), timeoutMs: 15_000 })).stdout
+            .split('\n')
+            .filter(Boolean);
           if (ids.length > 0) await run('docker', ['rm', '-f', '-v', ...ids], { env: cliEnv(), timeoutMs: 30_000 });
         },
       ],
@@ -561,7 +630,9 @@ export async function startTlsEngine(): Promise<TlsEngine> {
           }
           const ours = (p: Proc) =>
             p.state !== 'Z' &&
-            (p.cmdline.includes(`${root}/`) || (prefix !== '' && p.cmdline.includes(`-container-ip ${prefix}`)) || ids.some((id) => p.cgroup.includes(id)));
+            (p.cmdline.includes(`${root}/`) ||
+              (prefix !== '' && p.cmdline.includes(`-container-ip ${prefix}`)) ||
+              ids.some((id) => p.cgroup.includes(id)));
           // A few rounds, bounded: a dying shim or containerd may still be starting something.
           for (let round = 0; round < 10; round++) {
             const left = processes().filter(ours);
@@ -582,7 +653,9 @@ export async function startTlsEngine(): Promise<TlsEngine> {
             .map((line) => line.split(' ')[4] ?? '')
             .filter((point) => point === root || point.startsWith(`${root}/`))
             .sort((a, b) => b.length - a.length);
-          for (const point of mounts) if ((await run('umount', [point], { timeoutMs: 10_000 })).code !== 0) await must('umount', ['-l', point], { timeoutMs: 10_000 });
+          for (const point of mounts)
+            if ((await run('umount', [point], { timeoutMs: 10_000 })).code !== 0)
+              await must('umount', ['-l', point], { timeoutMs: 10_000 });
         },
       ],
       ['remove bridge', async () => bridgeMade && must('ip', ['link', 'del', bridge])],
@@ -594,10 +667,20 @@ export async function startTlsEngine(): Promise<TlsEngine> {
     const pki = join(root, 'pki');
     const certDir = join(root, 'client');
     const wrongCertDir = join(root, 'wrong-client');
-    await Promise.all([pki, certDir, wrongCertDir, dockerConfig, join(root, 'data'), join(root, 'exec')].map((d) => mkdir(d, { recursive: true, mode: 0o700 })));
+    await Promise.all(
+      [pki, certDir, wrongCertDir, dockerConfig, join(root, 'data'), join(root, 'exec')].map((d) =>
+        mkdir(d, { recursive: true, mode: 0o700 }),
+      ),
+    );
     await Promise.all([newCa(pki, 'ca'), newCa(pki, 'other-ca')]);
     // Go checks the server name against subjectAltName only (the CN is ignored).
-    await signedCert(pki, 'ca', 'server', '/CN=localhost', 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\nkeyUsage=critical,digitalSignature,keyEncipherment\n');
+    await signedCert(
+      pki,
+      'ca',
+      'server',
+      '/CN=localhost',
+      'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\nkeyUsage=critical,digitalSignature,keyEncipherment\n',
+    );
     const clientExt = 'extendedKeyUsage=clientAuth\nkeyUsage=critical,digitalSignature\n';
     await signedCert(pki, 'ca', 'client', '/CN=deploy-test-client', clientExt);
     await signedCert(pki, 'other-ca', 'stranger', '/CN=deploy-test-stranger', clientExt);
@@ -637,18 +720,28 @@ export async function startTlsEngine(): Promise<TlsEngine> {
       daemon = startDaemon(
         'dockerd',
         [
-          '--config-file', join(root, 'daemon.json'),
-          '-H', `tcp://127.0.0.1:${port}`,
+          '--config-file',
+          join(root, 'daemon.json'),
+          '-H',
+          `tcp://127.0.0.1:${port}`,
           '--tlsverify',
-          '--tlscacert', join(pki, 'ca.pem'),
-          '--tlscert', join(pki, 'server-cert.pem'),
-          '--tlskey', join(pki, 'server-key.pem'),
-          '--data-root', join(root, 'data'),
-          '--exec-root', join(root, 'exec'),
-          '--pidfile', join(root, 'docker.pid'),
-          '-b', bridge,
+          '--tlscacert',
+          join(pki, 'ca.pem'),
+          '--tlscert',
+          join(pki, 'server-cert.pem'),
+          '--tlskey',
+          join(pki, 'server-key.pem'),
+          '--data-root',
+          join(root, 'data'),
+          '--exec-root',
+          join(root, 'exec'),
+          '--pidfile',
+          join(root, 'docker.pid'),
+          '-b',
+          bridge,
           '--iptables=false',
-          '--default-address-pool', `base=${prefix}128/25,size=28`,
+          '--default-address-pool',
+          `base=${prefix}128/25,size=28`,
         ],
         join(root, 'dockerd.log'),
         daemonEnv,
@@ -657,7 +750,9 @@ export async function startTlsEngine(): Promise<TlsEngine> {
       try {
         await waitUntil(
           `dockerd on tcp://127.0.0.1:${port}`,
-          async () => (await run('docker', ['version', '--format', '{{.Server.Version}}'], { env: cliEnv(), timeoutMs: 5_000 })).code === 0,
+          async () =>
+            (await run('docker', ['version', '--format', '{{.Server.Version}}'], { env: cliEnv(), timeoutMs: 5_000 }))
+              .code === 0,
           60_000,
           250,
           () => (d.exited() ? `dockerd exited:\n${d.logTail()}` : undefined),
@@ -667,7 +762,10 @@ export async function startTlsEngine(): Promise<TlsEngine> {
         const inUse = /address already in use/i.test(d.logTail());
         await stopDaemon(d, 10_000);
         daemon = undefined;
-        if (!inUse || attempt >= 3) throw new Error(`${error instanceof Error ? error.message : String(error)}\ndockerd log:\n${d.logTail()}`, { cause: error });
+        if (!inUse || attempt >= 3)
+          throw new Error(`${error instanceof Error ? error.message : String(error)}\ndockerd log:\n${d.logTail()}`, {
+            cause: error,
+          });
       }
     }
 
@@ -709,7 +807,8 @@ function copyImage(ref: string, targetEnv: NodeJS.ProcessEnv): Promise<void> {
     save.on('close', (code) => (saveCode = code));
     load.on('close', (code) => {
       if (code === 0 && saveCode === 0) resolve();
-      else reject(new Error(`copying ${ref} to the TLS engine failed (save ${saveCode}, load ${code}): ${errors.trim()}`));
+      else
+        reject(new Error(`copying ${ref} to the TLS engine failed (save ${saveCode}, load ${code}): ${errors.trim()}`));
     });
   });
 }
@@ -756,7 +855,11 @@ export interface DockerContext {
  * An ssh:// context has no tls directory. Paths are passed in the CLI's CSV syntax, so they must not
  * contain commas (temp paths don't).
  */
-export async function createDockerContext(name: string, host: string, opts: DockerContextOptions = {}): Promise<DockerContext> {
+export async function createDockerContext(
+  name: string,
+  host: string,
+  opts: DockerContextOptions = {},
+): Promise<DockerContext> {
   const dockerConfig = await mkdtemp(join(tmpdir(), 'deploy-ctx-'));
   const env = { DOCKER_CONFIG: dockerConfig };
   const remove = () => rm(dockerConfig, { recursive: true, force: true });
@@ -769,7 +872,19 @@ export async function createDockerContext(name: string, host: string, opts: Dock
     const endpoint = [`host=${host}`, ...Object.entries(files).flatMap(([k, v]) => (v ? [`${k}=${v}`] : []))];
     if (opts.skipTlsVerify) endpoint.push('skip-tls-verify=true');
     const cliEnv = { ...baseEnv(), ...env };
-    await must('docker', ['context', 'create', name, '--description', opts.description ?? 'deploy test context', '--docker', endpoint.join(',')], { env: cliEnv, timeoutMs: 15_000 });
+    await must(
+      'docker',
+      [
+        'context',
+        'create',
+        name,
+        '--description',
+        opts.description ?? 'deploy test context',
+        '--docker',
+        endpoint.join(','),
+      ],
+      { env: cliEnv, timeoutMs: 15_000 },
+    );
     if (opts.use) await must('docker', ['context', 'use', name], { env: cliEnv, timeoutMs: 15_000 });
     const id = createHash('sha256').update(name).digest('hex');
     return {

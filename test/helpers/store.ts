@@ -31,7 +31,9 @@ export interface Newest extends Deployment {
 
 export function newestOf(home: string, app: string): Newest | undefined {
   return readStore(home, (store) => {
-    const newest = store.list({ app }).reduce<Deployment | undefined>((a, d) => (a === undefined || d.version > a.version ? d : a), undefined);
+    const newest = store
+      .list({ app })
+      .reduce<Deployment | undefined>((a, d) => (a === undefined || d.version > a.version ? d : a), undefined);
     return newest && { ...newest, events: store.events(newest.id).map((e) => e.type) };
   });
 }
@@ -50,7 +52,13 @@ function newestOrWhyNot(home: string, app: string): { newest: Newest | undefined
  * Waits (bounded) until the app's newest deployment satisfies `until`, and returns it. A store the command under
  * test is still making (its file there, its schema not yet) counts as no deployment yet.
  */
-export async function waitForNewest(home: string, app: string, until: (d: Newest) => boolean, what = 'the expected state', timeoutMs = 30_000): Promise<Newest> {
+export async function waitForNewest(
+  home: string,
+  app: string,
+  until: (d: Newest) => boolean,
+  what = 'the expected state',
+  timeoutMs = 30_000,
+): Promise<Newest> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const { newest, unready } = newestOrWhyNot(home, app);

@@ -36,7 +36,16 @@ function context(dockerfile: string): Readable {
 function options(tag: string, secrets?: Map<string, Buffer>): BuildOptions {
   made.images.add(tag);
   // No cache: a cached secret step would not run again (a secret's value is not part of BuildKit's cache key).
-  return { builder: 'buildkit', tag, dockerfile: 'Dockerfile', labels: { 'dev.deploy.test': 'secrets' }, buildArgs: {}, noCache: true, pull: false, secrets };
+  return {
+    builder: 'buildkit',
+    tag,
+    dockerfile: 'Dockerfile',
+    labels: { 'dev.deploy.test': 'secrets' },
+    buildArgs: {},
+    noCache: true,
+    pull: false,
+    secrets,
+  };
 }
 
 /** A whole answer of the local engine, straight from its socket (what `docker save` and `docker inspect` read). */
@@ -45,7 +54,11 @@ function engineGet(path: string): Promise<Buffer> {
     const req = request({ socketPath: SOCKET, path, method: 'GET' }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => ((res.statusCode ?? 0) < 300 ? resolve(Buffer.concat(chunks)) : reject(new Error(`GET ${path}: ${res.statusCode} ${Buffer.concat(chunks).toString()}`))));
+      res.on('end', () =>
+        (res.statusCode ?? 0) < 300
+          ? resolve(Buffer.concat(chunks))
+          : reject(new Error(`GET ${path}: ${res.statusCode} ${Buffer.concat(chunks).toString()}`)),
+      );
       res.on('error', reject);
     });
     req.on('error', reject);
@@ -63,7 +76,11 @@ function tarEntries(tar: Buffer): Array<{ name: string; type: string; data: Buff
     const field = (from: number, to: number) => header.subarray(from, to).toString('utf8').replace(/\0.*$/s, '');
     const size = parseInt(field(124, 136).trim() || '0', 8);
     const prefix = field(345, 500);
-    out.push({ name: prefix ? `${prefix}/${field(0, 100)}` : field(0, 100), type: field(156, 157) || '0', data: tar.subarray(at + 512, at + 512 + size) });
+    out.push({
+      name: prefix ? `${prefix}/${field(0, 100)}` : field(0, 100),
+      type: field(156, 157) || '0',
+      data: tar.subarray(at + 512, at + 512 + size),
+    });
     at += 512 + Math.ceil(size / 512) * 512;
   }
   return out;
@@ -217,35 +234,79 @@ describe('build secrets on the local engine (unix socket)', () => {
   });
 
   it('a required secret the build was not given fails the build, naming the secret', async () => {
-    const failure = await engine
-      .builds.build(context('FROM busybox:1.36\nRUN --mount=type=secret,id=absent,required=true true\n'), options(`${tagBase}:absent`, new Map([['token', Buffer.from('given-but-not-asked')]])), () => undefined)
-      .then(() => null, (e: unknown) => e);
+    const failure = await engine.builds
+      .build(
+        context('FROM busybox:1.36\nRUN --mount=type=secret,id=absent,required=true true\n'),
+        options(`${tagBase}:absent`, new Map([['token', Buffer.from('given-but-not-asked')]])),
+        () => undefined,
+      )
+      .then(
+        () => null,
+        (e: unknown) => e,
+      );
     expect(failure).toBeInstanceOf(BuildFailure);
     expect((failure as Error).message).toMatch(/secret absent not found/);
   });
 
   it('an empty set of secrets still opens a session: an optional mount is left out, a required one fails by name', async () => {
     let output = '';
-    await engine.builds.build(context("FROM busybox:1.36\nRUN --mount=type=secret,id=opt sh -c 'test ! -e /run/secrets/opt && echo opt-left-out'\n"), options(`${tagBase}:empty`, new Map()), (t) => (output += t));
+    await engine.builds.build(
+      context(
+        "FROM busybox:1.36\nRUN --mount=type=secret,id=opt sh -c 'test ! -e /run/secrets/opt && echo opt-left-out'\n",
+      ),
+      options(`${tagBase}:empty`, new Map()),
+      (t) => (output += t),
+    );
     expect(output).toContain('opt-left-out');
-    await expect(engine.builds.build(context('FROM busybox:1.36\nRUN --mount=type=secret,id=req,required=true true\n'), options(`${tagBase}:empty-req`, new Map()), () => undefined)).rejects.toThrow(/secret req not found/);
+    await expect(
+      engine.builds.build(
+        context('FROM busybox:1.36\nRUN --mount=type=secret,id=req,required=true true\n'),
+        options(`${tagBase}:empty-req`, new Map()),
+        () => undefined,
+      ),
+    ).rejects.toThrow(/secret req not found/);
   });
 
   it('without secrets no session is opened, and BuildKit\'s "no active sessions" says what it means', async () => {
-    await expect(engine.builds.build(context('FROM busybox:1.36\nRUN --mount=type=secret,id=req,required=true true\n'), options(`${tagBase}:none`), () => undefined)).rejects.toThrow(
+    await expect(
+      engine.builds.build(
+        context('FROM busybox:1.36\nRUN --mount=type=secret,id=req,required=true true\n'),
+        options(`${tagBase}:none`),
+        () => undefined,
+      ),
+    ).rejects.toThrow(
       /no active sessions? \(BuildKit asked this client for something only a build session serves: the secret of a RUN --mount=type=secret step, or registry credentials; this build opened no session\)/,
     );
   });
 
   it('refuses secrets with the classic builder before sending anything, saying what to do', async () => {
     const body = context('FROM busybox:1.36\n');
-    const error = await engine.builds.build(body, { ...options(`${tagBase}:classic`, new Map([['token', Buffer.from('x')]])), builder: 'classic' }, () => undefined).then(() => null, (e: unknown) => e);
+    const error = await engine.builds
+      .build(
+        body,
+        { ...options(`${tagBase}:classic`, new Map([['token', Buffer.from('x')]])), builder: 'classic' },
+        () => undefined,
+      )
+      .then(
+        () => null,
+        (e: unknown) => e,
+      );
     expect(isDeployError(error, 'usage')).toBe(true);
-    expect((error as DeployError).message).toBe('Build secrets (token) need BuildKit, but this build would use the classic builder (DOCKER_BUILDKIT=0, or an engine that refused BuildKit).');
-    expect((error as DeployError).hint).toBe('Build with BuildKit (unset DOCKER_BUILDKIT, or use Docker 19.03 or later), or build without the secrets.');
+    expect((error as DeployError).message).toBe(
+      'Build secrets (token) need BuildKit, but this build would use the classic builder (DOCKER_BUILDKIT=0, or an engine that refused BuildKit).',
+    );
+    expect((error as DeployError).hint).toBe(
+      'Build with BuildKit (unset DOCKER_BUILDKIT, or use Docker 19.03 or later), or build without the secrets.',
+    );
     expect(body.readableDidRead).toBe(false);
     // An empty set is nothing to serve: the classic builder builds as before.
-    await expect(engine.builds.build(context('FROM busybox:1.36\nRUN true\n'), { ...options(`${tagBase}:classic-empty`, new Map()), builder: 'classic' }, () => undefined)).resolves.toMatchObject({ imageId: expect.stringMatching(/^sha256:/) });
+    await expect(
+      engine.builds.build(
+        context('FROM busybox:1.36\nRUN true\n'),
+        { ...options(`${tagBase}:classic-empty`, new Map()), builder: 'classic' },
+        () => undefined,
+      ),
+    ).resolves.toMatchObject({ imageId: expect.stringMatching(/^sha256:/) });
   });
 
   it('closes the session when the build ends: success, failure, and an abort (Ctrl-C) mid-step', async () => {
@@ -253,7 +314,11 @@ describe('build secrets on the local engine (unix socket)', () => {
     const cases: Array<[string, string, boolean]> = [
       ['succeeds', HASHING_DOCKERFILE, false],
       ['fails', 'FROM busybox:1.36\nRUN --mount=type=secret,id=token,required=true false\n', false],
-      ['is aborted', 'FROM busybox:1.36\nRUN --mount=type=secret,id=token,required=true sh -c "echo step-started; sleep 30"\n', true],
+      [
+        'is aborted',
+        'FROM busybox:1.36\nRUN --mount=type=secret,id=token,required=true sh -c "echo step-started; sleep 30"\n',
+        true,
+      ],
     ];
     for (const [what, dockerfile, abort] of cases) {
       const before = openStreams();
@@ -261,12 +326,20 @@ describe('build secrets on the local engine (unix socket)', () => {
       const controller = new AbortController();
       const began = Date.now();
       let output = '';
-      const outcome = await own
-        .builds.build(context(dockerfile), options(`${tagBase}:close-${what.replace(/ /g, '-')}`, secrets), (t) => {
-          output += t;
-          if (abort && output.includes('step-started')) controller.abort();
-        }, controller.signal)
-        .then(() => 'built', () => 'rejected');
+      const outcome = await own.builds
+        .build(
+          context(dockerfile),
+          options(`${tagBase}:close-${what.replace(/ /g, '-')}`, secrets),
+          (t) => {
+            output += t;
+            if (abort && output.includes('step-started')) controller.abort();
+          },
+          controller.signal,
+        )
+        .then(
+          () => 'built',
+          () => 'rejected',
+        );
       own.close(); // idle pooled connections; a session is not pooled, so only its own close ends it
       expect(outcome, what).toBe(what === 'succeeds' ? 'built' : 'rejected');
       if (abort) expect(Date.now() - began, 'an abort ends the build at once').toBeLessThan(15_000);
@@ -291,7 +364,11 @@ describe('build secrets over ssh:// and tcp:// with TLS', () => {
     const sentinel = `secrets-sentinel-${randomBytes(16).toString('hex')}`;
     let output = '';
     const dockerfile = `${HASHING_DOCKERFILE}RUN --mount=type=secret,id=token,required=true cat /run/secrets/token\n`;
-    await engine.builds.build(context(dockerfile), options(tag, new Map([['token', Buffer.from(sentinel)]])), (t) => (output += t));
+    await engine.builds.build(
+      context(dockerfile),
+      options(tag, new Map([['token', Buffer.from(sentinel)]])),
+      (t) => (output += t),
+    );
     expect(await fileInImage(engine, tag, '/token.sha256')).toBe(`${sha256(sentinel)}\n`);
     expect(output).toMatch(/#\d+ \*{8}\n/);
     expect(output).not.toContain(sentinel);
@@ -315,7 +392,14 @@ describe('build secrets over ssh:// and tcp:// with TLS', () => {
 
   it('over tcp:// with TLS (the h2c session runs inside the TLS connection)', async () => {
     const certs = (name: string) => readFileSync(join(tls.certDir, name));
-    const engine = await Engine.connect({ url: tls.url, source: 'test', tls: { ca: certs('ca.pem'), cert: certs('cert.pem'), key: certs('key.pem'), verify: true } }, process.env);
+    const engine = await Engine.connect(
+      {
+        url: tls.url,
+        source: 'test',
+        tls: { ca: certs('ca.pem'), cert: certs('cert.pem'), key: certs('key.pem'), verify: true },
+      },
+      process.env,
+    );
     try {
       await buildThrough(engine, `${tagBase}:tls`);
     } finally {
@@ -341,17 +425,63 @@ describe('buildImage with build secrets (the service: what is kept and shown of 
     const sentinel = `secrets-sentinel-${randomBytes(16).toString('hex')}`;
     const app = `secrets-${randomBytes(3).toString('hex')}`;
     const commit = repo.commit('prints its secret, then fails', {
-      Dockerfile: 'FROM busybox:1.36\nRUN --mount=type=secret,id=token,required=true sh -c \'echo "the token is $(cat /run/secrets/token)"; exit 3\'\n',
+      Dockerfile:
+        'FROM busybox:1.36\nRUN --mount=type=secret,id=token,required=true sh -c \'echo "the token is $(cat /run/secrets/token)"; exit 3\'\n',
     });
     const stderr = new PassThrough();
     let shown = '';
     stderr.on('data', (c: Buffer) => (shown += c.toString('utf8')));
-    const io = { env: { ...process.env, DEPLOY_HOME: home }, cwd: repo.dir, stdin: Readable.from([]), stdout: new PassThrough(), stderr, now: () => Date.now(), random: (n: number) => randomBytes(n) };
-    const ctx = createContext(io, new Reporter({ stdout: io.stdout, stderr, json: false, verbose: false, quiet: false, interactive: false, color: false }), new AbortController().signal);
+    const io = {
+      env: { ...process.env, DEPLOY_HOME: home },
+      cwd: repo.dir,
+      stdin: Readable.from([]),
+      stdout: new PassThrough(),
+      stderr,
+      now: () => Date.now(),
+      random: (n: number) => randomBytes(n),
+    };
+    const ctx = createContext(
+      io,
+      new Reporter({
+        stdout: io.stdout,
+        stderr,
+        json: false,
+        verbose: false,
+        quiet: false,
+        interactive: false,
+        color: false,
+      }),
+      new AbortController().signal,
+    );
     try {
-      const source = { source: repo.dir, subdir: '', ref: 'main', commit, commitSubject: 'prints its secret, then fails', commitAuthor: 'Test Author', commitTime: null, dirty: false };
-      const tracker = startRecord(ctx, { app, kind: 'deploy', parentId: null, source, image: null, endpoint: `unix://${SOCKET}`, config: { ...DEFAULT_CONFIG, noCache: true }, actor: 'test' });
-      const error = await buildImage(ctx, engine, await ctx.git(), tracker, { root: repo.dir, treeish: commit, subdir: '' }, new Map([['token', Buffer.from(sentinel)]])).then(
+      const source = {
+        source: repo.dir,
+        subdir: '',
+        ref: 'main',
+        commit,
+        commitSubject: 'prints its secret, then fails',
+        commitAuthor: 'Test Author',
+        commitTime: null,
+        dirty: false,
+      };
+      const tracker = startRecord(ctx, {
+        app,
+        kind: 'deploy',
+        parentId: null,
+        source,
+        image: null,
+        endpoint: `unix://${SOCKET}`,
+        config: { ...DEFAULT_CONFIG, noCache: true },
+        actor: 'test',
+      });
+      const error = await buildImage(
+        ctx,
+        engine,
+        await ctx.git(),
+        tracker,
+        { root: repo.dir, treeish: commit, subdir: '' },
+        new Map([['token', Buffer.from(sentinel)]]),
+      ).then(
         () => null,
         (e: unknown) => e,
       );

@@ -11,7 +11,11 @@ describe('deploy deploy on a real engine', () => {
   const { home, repo, app } = w;
   let port = 0;
   const env = () => ({ DEPLOY_HOME: home.dir });
-  const deploy = (...args: string[]) => cli(['deploy', '--app', app, '--port', `127.0.0.1:${port}:8080`, '--health-path', '/', '--json', ...args], { cwd: repo.dir, env: env() });
+  const deploy = (...args: string[]) =>
+    cli(['deploy', '--app', app, '--port', `127.0.0.1:${port}:8080`, '--health-path', '/', '--json', ...args], {
+      cwd: repo.dir,
+      env: env(),
+    });
 
   beforeAll(async () => {
     port = await freePort();
@@ -27,7 +31,17 @@ describe('deploy deploy on a real engine', () => {
     expect(r.stderr).not.toContain('Internal error');
     expect(r.code).toBe(0);
     v1 = r.json<PublicRecord>();
-    expect(v1).toMatchObject({ app, version: 1, kind: 'deploy', status: 'running', parentId: null, commit: sha, ref: 'main', noCache: false, error: null });
+    expect(v1).toMatchObject({
+      app,
+      version: 1,
+      kind: 'deploy',
+      status: 'running',
+      parentId: null,
+      commit: sha,
+      ref: 'main',
+      noCache: false,
+      error: null,
+    });
     expect(v1.id).toMatch(/^[a-z][a-z2-9]{7}$/);
     expect(v1.containerName).toBe(`${app}-v1-${v1.id}`);
     expect(v1.endpoint).toMatch(/^unix:\/\//);
@@ -95,7 +109,9 @@ describe('deploy deploy on a real engine', () => {
     const before = (await cli(['ls', '--json'], { env: env() })).json<unknown[]>().length;
     const refused = await deploy();
     expect(refused.code).toBe(EXIT_CODES.source);
-    expect(refused.json<{ error: { message: string } }>().error.message).toMatch(/uncommitted changes to tracked files \(index\.html\)/);
+    expect(refused.json<{ error: { message: string } }>().error.message).toMatch(
+      /uncommitted changes to tracked files \(index\.html\)/,
+    );
     expect((await cli(['ls', '--json'], { env: env() })).json<unknown[]>()).toHaveLength(before);
     expect(await fetchText(port)).toBe('version two');
 
@@ -108,7 +124,10 @@ describe('deploy deploy on a real engine', () => {
 
   it('builds with the classic builder where BuildKit is not wanted (DOCKER_BUILDKIT=0), as on engines without it', async () => {
     repo.commit('classic', { 'index.html': 'classic builder\n' });
-    const r = await cli(['deploy', '--app', app, '--port', `127.0.0.1:${port}:8080`, '--health-path', '/', '--json'], { cwd: repo.dir, env: { ...env(), DOCKER_BUILDKIT: '0' } });
+    const r = await cli(['deploy', '--app', app, '--port', `127.0.0.1:${port}:8080`, '--health-path', '/', '--json'], {
+      cwd: repo.dir,
+      env: { ...env(), DOCKER_BUILDKIT: '0' },
+    });
     expect(r.code).toBe(0);
     const id = r.json<PublicRecord>().id;
     const build = await cli(['logs', id, '--build'], { env: env() });

@@ -17,8 +17,8 @@ const TREE: Record<string, string> = {
   'abs.txt': 'abs\n',
   'debug.log': 'log\n',
   'logs/today.log': 'log\n',
-  'tmp1': 't\n',
-  'tmp12': 't\n',
+  tmp1: 't\n',
+  tmp12: 't\n',
   'README.md': 'readme\n',
   'README-secret.md': 'secret\n',
   'CHANGES.md': 'changes\n',
@@ -48,16 +48,49 @@ interface Case {
 }
 
 const CASES: Case[] = [
-  { name: 'wildcards, ?, comments, a leading /', files: { '.dockerignore': '# build noise\n*.log\ntmp?\ndocs/*.md\n/abs.txt\n\n' }, absent: ['debug.log', 'tmp1', 'docs/guide.md', 'abs.txt'], present: ['logs/today.log', 'tmp12', 'docs/img/logo.svg'] },
-  { name: '** at any depth', files: { '.dockerignore': '**/*.pyc\n**/node_modules\nlogs/**\n' }, absent: ['src/main.pyc', 'src/pkg/util.pyc', 'src/node_modules', 'node_modules', 'logs/today.log'], present: ['src/main.py', 'logs'] },
-  { name: 'exceptions: the last matching line wins', files: { '.dockerignore': '*.md\n!README*.md\nREADME-secret.md\n' }, absent: ['CHANGES.md', 'README-secret.md'], present: ['README.md', 'docs/guide.md'] },
-  { name: 'a directory excluded with one file re-included', files: { '.dockerignore': 'config\n!config/public.json\n.env\n' }, absent: ['config/private.json', 'config/nested', '.env'], present: ['config/public.json'] },
-  { name: 'everything but one directory', files: { '.dockerignore': '*\n!src\nsrc/**/*.pyc\n' }, absent: ['app.js', 'config', 'src/pkg/util.pyc'], present: ['src/main.py', 'src/node_modules/dep/index.js'] },
-  { name: 'an excluded Dockerfile and .dockerignore', files: { '.dockerignore': 'Dockerfile\n.dockerignore\n*.md\n' }, absent: ['README.md'], present: ['app.js'] },
+  {
+    name: 'wildcards, ?, comments, a leading /',
+    files: { '.dockerignore': '# build noise\n*.log\ntmp?\ndocs/*.md\n/abs.txt\n\n' },
+    absent: ['debug.log', 'tmp1', 'docs/guide.md', 'abs.txt'],
+    present: ['logs/today.log', 'tmp12', 'docs/img/logo.svg'],
+  },
+  {
+    name: '** at any depth',
+    files: { '.dockerignore': '**/*.pyc\n**/node_modules\nlogs/**\n' },
+    absent: ['src/main.pyc', 'src/pkg/util.pyc', 'src/node_modules', 'node_modules', 'logs/today.log'],
+    present: ['src/main.py', 'logs'],
+  },
+  {
+    name: 'exceptions: the last matching line wins',
+    files: { '.dockerignore': '*.md\n!README*.md\nREADME-secret.md\n' },
+    absent: ['CHANGES.md', 'README-secret.md'],
+    present: ['README.md', 'docs/guide.md'],
+  },
+  {
+    name: 'a directory excluded with one file re-included',
+    files: { '.dockerignore': 'config\n!config/public.json\n.env\n' },
+    absent: ['config/private.json', 'config/nested', '.env'],
+    present: ['config/public.json'],
+  },
+  {
+    name: 'everything but one directory',
+    files: { '.dockerignore': '*\n!src\nsrc/**/*.pyc\n' },
+    absent: ['app.js', 'config', 'src/pkg/util.pyc'],
+    present: ['src/main.py', 'src/node_modules/dep/index.js'],
+  },
+  {
+    name: 'an excluded Dockerfile and .dockerignore',
+    files: { '.dockerignore': 'Dockerfile\n.dockerignore\n*.md\n' },
+    absent: ['README.md'],
+    present: ['app.js'],
+  },
   {
     name: 'a Dockerfile-specific NAME.dockerignore over .dockerignore',
     dockerfile: 'build/app.Dockerfile',
-    files: { '.dockerignore': 'app.js\n', 'build/app.Dockerfile.dockerignore': 'build/notes.txt\n**/*.md\n!CHANGES.md\n' },
+    files: {
+      '.dockerignore': 'app.js\n',
+      'build/app.Dockerfile.dockerignore': 'build/notes.txt\n**/*.md\n!CHANGES.md\n',
+    },
     absent: ['build/notes.txt', 'README.md', 'docs/guide.md'],
     present: ['app.js', 'CHANGES.md', 'build/app.Dockerfile'],
   },
@@ -65,7 +98,10 @@ const CASES: Case[] = [
 
 /** Every path under /ctx in an image, sorted. */
 function filesOf(image: string): string[] {
-  return execFileSync('docker', ['run', '--rm', '--network', 'none', image, 'find', '/ctx'], { encoding: 'utf8' }).trim().split('\n').sort();
+  return execFileSync('docker', ['run', '--rm', '--network', 'none', image, 'find', '/ctx'], { encoding: 'utf8' })
+    .trim()
+    .split('\n')
+    .sort();
 }
 
 describe('.dockerignore: the image holds what docker build . of the commit would hold', () => {
@@ -102,7 +138,10 @@ describe('.dockerignore: the image holds what docker build . of the commit would
       if (specific !== undefined) writeFileSync(join(dir, '.dockerignore'), specific);
       const tag = `deploy-ignore-ref-${app}`;
       tags.push(tag);
-      execFileSync('docker', ['build', '-q', '-t', tag, '-f', join(dir, dockerfile ?? 'Dockerfile'), dir], { env: { ...process.env, DOCKER_BUILDKIT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
+      execFileSync('docker', ['build', '-q', '-t', tag, '-f', join(dir, dockerfile ?? 'Dockerfile'), dir], {
+        env: { ...process.env, DOCKER_BUILDKIT: '0' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       const theirs = filesOf(tag);
       expect(ours).toEqual(theirs);
       // Each case excludes something and keeps something: a filter that did nothing, or everything, fails.
@@ -145,7 +184,11 @@ describe('what ships is the commit, whatever local git settings say', () => {
     repo.git('config', 'core.autocrlf', 'true');
     repo.git('config', 'tar.umask', '0077');
     // Plain git archive in this repository drops them: the settings are live.
-    const plain = execFileSync('sh', ['-c', 'git archive HEAD | tar -t'], { cwd: repo.dir, env: { ...process.env, XDG_CONFIG_HOME: xdg }, encoding: 'utf8' });
+    const plain = execFileSync('sh', ['-c', 'git archive HEAD | tar -t'], {
+      cwd: repo.dir,
+      env: { ...process.env, XDG_CONFIG_HOME: xdg },
+      encoding: 'utf8',
+    });
     expect(plain).not.toContain('info.txt');
     expect(plain).not.toContain('configured.txt');
 
@@ -153,10 +196,16 @@ describe('what ships is the commit, whatever local git settings say', () => {
     expect(r.code, r.stderr).toBe(0);
     const image = r.json<PublicRecord>().image as string;
     const files = filesOf(image);
-    expect(files).toEqual(expect.arrayContaining(['/ctx/info.txt', '/ctx/configured.txt', '/ctx/xdg.txt', '/ctx/.gitattributes']));
+    expect(files).toEqual(
+      expect.arrayContaining(['/ctx/info.txt', '/ctx/configured.txt', '/ctx/xdg.txt', '/ctx/.gitattributes']),
+    );
     expect(files).not.toContain('/ctx/committed.txt');
     // Line endings and modes as committed and as git's defaults give them, not as this machine's settings.
-    const shown = execFileSync('docker', ['run', '--rm', '--network', 'none', image, 'sh', '-c', 'od -c /ctx/crlf.txt; stat -c %a /ctx/info.txt'], { encoding: 'utf8' });
+    const shown = execFileSync(
+      'docker',
+      ['run', '--rm', '--network', 'none', image, 'sh', '-c', 'od -c /ctx/crlf.txt; stat -c %a /ctx/info.txt'],
+      { encoding: 'utf8' },
+    );
     expect(shown).not.toContain('\\r');
     expect(shown.trim().split('\n').at(-1)).toBe('664');
   });

@@ -13,7 +13,13 @@ describe('exec and networks against the real engine', () => {
 
   /** A busybox container with the tool's usual settings (init, so a removal is quick), started. */
   async function running(name: string, cmd: string[]): Promise<string> {
-    const id = await engine.containers.createNamed({ name: `${prefix}-${name}`, Image: 'busybox:1.36', Cmd: cmd, Labels: label, HostConfig: { Init: true } });
+    const id = await engine.containers.createNamed({
+      name: `${prefix}-${name}`,
+      Image: 'busybox:1.36',
+      Cmd: cmd,
+      Labels: label,
+      HostConfig: { Init: true },
+    });
     expect(id).toMatch(/^[0-9a-f]{64}$/);
     containers.push(id as string);
     await engine.containers.start(id as string);
@@ -25,15 +31,26 @@ describe('exec and networks against the real engine', () => {
   });
   afterAll(() => {
     for (const id of containers) execFileSync('docker', ['rm', '-f', id], { stdio: 'ignore' });
-    const left = execFileSync('docker', ['network', 'ls', '-q', '--filter', `label=dev.deploy.test=${prefix}`], { encoding: 'utf8' }).trim();
+    const left = execFileSync('docker', ['network', 'ls', '-q', '--filter', `label=dev.deploy.test=${prefix}`], {
+      encoding: 'utf8',
+    }).trim();
     if (left) execFileSync('docker', ['network', 'rm', ...left.split('\n')], { stdio: 'ignore' });
     engine.close();
   });
 
   it('runs a command in a container: its exit code, and stdout and stderr apart', async () => {
     const id = await running('exec', ['sleep', '300']);
-    expect(await engine.exec.run(id, ['sh', '-c', 'echo out; echo err >&2; printf tail; exit 3'])).toEqual({ exitCode: 3, stdout: 'out\ntail', stderr: 'err\n' });
-    expect(await engine.exec.run(id, ['sh', '-c', 'id -u; echo "$GREETING"'], { user: '1234', env: ['GREETING=hello from exec'] })).toEqual({
+    expect(await engine.exec.run(id, ['sh', '-c', 'echo out; echo err >&2; printf tail; exit 3'])).toEqual({
+      exitCode: 3,
+      stdout: 'out\ntail',
+      stderr: 'err\n',
+    });
+    expect(
+      await engine.exec.run(id, ['sh', '-c', 'id -u; echo "$GREETING"'], {
+        user: '1234',
+        env: ['GREETING=hello from exec'],
+      }),
+    ).toEqual({
       exitCode: 0,
       stdout: '1234\nhello from exec\n',
       stderr: '',
@@ -51,12 +68,23 @@ describe('exec and networks against the real engine', () => {
     );
     expect(hung).toBeInstanceOf(ExecTimeout);
     expect(isDeployError(hung, 'engine_error')).toBe(true);
-    expect((hung as Error).message).toMatch(new RegExp(`^The command sleep run in the container ${id.slice(0, 12)} did not finish within 300ms\\.$`));
-    expect(await engine.exec.run(id, ['echo', 'still here'])).toEqual({ exitCode: 0, stdout: 'still here\n', stderr: '' });
+    expect((hung as Error).message).toMatch(
+      new RegExp(`^The command sleep run in the container ${id.slice(0, 12)} did not finish within 300ms\\.$`),
+    );
+    expect(await engine.exec.run(id, ['echo', 'still here'])).toEqual({
+      exitCode: 0,
+      stdout: 'still here\n',
+      stderr: '',
+    });
   });
 
   it('refuses to exec in a container that is not running', async () => {
-    const id = await engine.containers.createNamed({ name: `${prefix}-created`, Image: 'busybox:1.36', Cmd: ['true'], Labels: label });
+    const id = await engine.containers.createNamed({
+      name: `${prefix}-created`,
+      Image: 'busybox:1.36',
+      Cmd: ['true'],
+      Labels: label,
+    });
     containers.push(id as string);
     await expect(engine.exec.run(id as string, ['true'])).rejects.toThrow(/exec: .*is not running/);
   });
@@ -102,7 +130,10 @@ describe('exec and networks against the real engine', () => {
 
   it('makes an internal network when asked', async () => {
     const net = `${prefix}-internal`;
-    expect(await engine.networks.create(net, { labels: label, internal: true })).toMatchObject({ name: net, internal: true });
+    expect(await engine.networks.create(net, { labels: label, internal: true })).toMatchObject({
+      name: net,
+      internal: true,
+    });
     expect(await engine.networks.remove(net)).toBe('removed');
   });
 });

@@ -31,7 +31,9 @@ describe('the Engine adapter against the real engine', () => {
   });
 
   it("agrees on the older of the engine's API version and its own, and honours a pinned one", async () => {
-    const server = execFileSync('docker', ['version', '--format', '{{.Server.APIVersion}}'], { encoding: 'utf8' }).trim();
+    const server = execFileSync('docker', ['version', '--format', '{{.Server.APIVersion}}'], {
+      encoding: 'utf8',
+    }).trim();
     expect(engine.apiVersion).toBe(server);
     const pinned = await Engine.connect({ url: 'unix:///var/run/docker.sock', source: 'test', apiVersion: '1.40' });
     try {
@@ -43,11 +45,22 @@ describe('the Engine adapter against the real engine', () => {
   });
 
   it('builds with BuildKit and with the classic builder, labels applied, output streamed', async () => {
-    for (const [builder, t] of [['buildkit', tag], ['classic', `${tag}-classic`]] as const) {
+    for (const [builder, t] of [
+      ['buildkit', tag],
+      ['classic', `${tag}-classic`],
+    ] as const) {
       let output = '';
       const built = await engine.builds.build(
         context('FROM busybox:1.36\nRUN echo "built by the test"\n'),
-        { builder, tag: t, dockerfile: 'Dockerfile', labels: { 'dev.deploy.test': builder }, buildArgs: {}, noCache: true, pull: false },
+        {
+          builder,
+          tag: t,
+          dockerfile: 'Dockerfile',
+          labels: { 'dev.deploy.test': builder },
+          buildArgs: {},
+          noCache: true,
+          pull: false,
+        },
         (text) => (output += text),
       );
       expect(built.imageId).toMatch(/^sha256:[0-9a-f]{64}$/);
@@ -56,9 +69,21 @@ describe('the Engine adapter against the real engine', () => {
     }
   });
 
-  it('reports a failing build as a BuildFailure with the engine\'s message', async () => {
+  it("reports a failing build as a BuildFailure with the engine's message", async () => {
     await expect(
-      engine.builds.build(context('FROM busybox:1.36\nRUN exit 7\n'), { builder: 'buildkit', tag: `${tag}-bad`, dockerfile: 'Dockerfile', labels: {}, buildArgs: {}, noCache: false, pull: false }, () => undefined),
+      engine.builds.build(
+        context('FROM busybox:1.36\nRUN exit 7\n'),
+        {
+          builder: 'buildkit',
+          tag: `${tag}-bad`,
+          dockerfile: 'Dockerfile',
+          labels: {},
+          buildArgs: {},
+          noCache: false,
+          pull: false,
+        },
+        () => undefined,
+      ),
     ).rejects.toThrow(/exit code: 7/);
   });
 
@@ -98,14 +123,22 @@ describe('the Engine adapter against the real engine', () => {
       Env: [],
       Labels: {},
       ExposedPorts: {},
-      HostConfig: { PortBindings: {}, RestartPolicy: { Name: 'no' }, LogConfig: { Type: 'json-file', Config: {} }, Init: true },
+      HostConfig: {
+        PortBindings: {},
+        RestartPolicy: { Name: 'no' },
+        LogConfig: { Type: 'json-file', Config: {} },
+        Init: true,
+      },
       ...({ Cmd: ['sh', '-c', 'echo to-out; echo to-err >&2; sleep 0.3; exit 5'] } as object),
     } as Parameters<Engine['containers']['create']>[0]);
     made.push(id);
     const events: string[] = [];
-    const watch = await engine.events.watch(id, (e) => events.push(`${e.action}${e.exitCode === null ? '' : `:${e.exitCode}`}`));
+    const watch = await engine.events.watch(id, (e) =>
+      events.push(`${e.action}${e.exitCode === null ? '' : `:${e.exitCode}`}`),
+    );
     await engine.containers.start(id);
-    for (let i = 0; i < 50 && !events.some((e) => e.startsWith('die')); i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 50 && !events.some((e) => e.startsWith('die')); i++)
+      await new Promise((r) => setTimeout(r, 100));
     watch.close();
     expect(events).toEqual(expect.arrayContaining(['start', 'die:5']));
     const lines = await engine.logs.read(id);

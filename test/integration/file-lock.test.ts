@@ -23,13 +23,17 @@ describe('the lock file that keeps two deploys out of one cached clone', () => {
     const results = await Promise.all([holder('a'), holder('b')]);
     expect(results).toEqual(['a', 'b']);
     // No interleaving: each holder leaves before the other enters.
-    expect([events.slice(0, 2), events.slice(2)].every(([i, o]) => i?.endsWith(' in') && o === i.replace(' in', ' out'))).toBe(true);
+    expect(
+      [events.slice(0, 2), events.slice(2)].every(([i, o]) => i?.endsWith(' in') && o === i.replace(' in', ' out')),
+    ).toBe(true);
     expect(existsSync(path)).toBe(false);
   });
 
   it('releases the lock when the work fails', async () => {
     const path = join(dir, 'fails.lock');
-    await expect(withFileLock(path, 1_000, () => Promise.reject(new Error('clone failed')))).rejects.toThrow('clone failed');
+    await expect(withFileLock(path, 1_000, () => Promise.reject(new Error('clone failed')))).rejects.toThrow(
+      'clone failed',
+    );
     expect(existsSync(path)).toBe(false);
   });
 

@@ -49,7 +49,13 @@ function quietly(...args: string[]): void {
 }
 
 /** A busybox httpd release on the door's network, reachable there as upstreamHost({app, id}) on port 8080. */
-async function release(engine: Engine, forApp: string, id: string, body: string, { healthStatus = 200, joined = true } = {}): Promise<string> {
+async function release(
+  engine: Engine,
+  forApp: string,
+  id: string,
+  body: string,
+  { healthStatus = 200, joined = true } = {},
+): Promise<string> {
   const alias = upstreamHost({ app: forApp, id });
   const status = healthStatus === 200 ? '200 OK' : `${healthStatus} Broken`;
   const script = [
@@ -95,7 +101,10 @@ interface Outcome {
  * Keep-alive load on a loopback port: `clients` requests at a time, each client sending its next as soon as its
  * last answered, until stopped (bounded by count and time).
  */
-function load(port: number, { clients = 8, maxPerClient = 20_000, maxMs = 60_000 } = {}): { outcomes: Outcome[]; stop: () => Promise<Outcome[]> } {
+function load(
+  port: number,
+  { clients = 8, maxPerClient = 20_000, maxMs = 60_000 } = {},
+): { outcomes: Outcome[]; stop: () => Promise<Outcome[]> } {
   const agent = new http.Agent({ keepAlive: true, maxSockets: clients });
   const outcomes: Outcome[] = [];
   let stopped = false;
@@ -114,11 +123,25 @@ function load(port: number, { clients = 8, maxPerClient = 20_000, maxMs = 60_000
         let body = '';
         res.setEncoding('utf8');
         res.on('data', (chunk: string) => (body += chunk));
-        res.on('end', () => done({ sentAt, doneAt: performance.now(), body: res.statusCode === 200 ? body.trim() : null, error: res.statusCode === 200 ? null : `HTTP ${res.statusCode}` }));
+        res.on('end', () =>
+          done({
+            sentAt,
+            doneAt: performance.now(),
+            body: res.statusCode === 200 ? body.trim() : null,
+            error: res.statusCode === 200 ? null : `HTTP ${res.statusCode}`,
+          }),
+        );
         res.on('error', (err) => done({ sentAt, doneAt: performance.now(), body: null, error: err.message }));
       });
       req.on('timeout', () => req.destroy(new Error('timed out')));
-      req.on('error', (err) => done({ sentAt, doneAt: performance.now(), body: null, error: (err as NodeJS.ErrnoException).code ?? err.message }));
+      req.on('error', (err) =>
+        done({
+          sentAt,
+          doneAt: performance.now(),
+          body: null,
+          error: (err as NodeJS.ErrnoException).code ?? err.message,
+        }),
+      );
     });
   const runners = Array.from({ length: clients }, async () => {
     for (let i = 0; i < maxPerClient && !stopped && Date.now() - started < maxMs; i++) {
@@ -181,22 +204,47 @@ describe('the front door on a real engine', () => {
     expect(a.containerId).toBe(b.containerId);
     const first = [a, b].find((e) => e.action === 'create')!;
     expect([a, b].filter((e) => e !== first).map((e) => e.action)).toEqual([expect.stringMatching(/^(start|keep)$/)]);
-    expect(docker('ps', '-a', '-q', '--filter', `label=dev.deploy.front-door=container`, '--filter', `name=${names.container}`).split('\n')).toHaveLength(1);
+    expect(
+      docker(
+        'ps',
+        '-a',
+        '-q',
+        '--filter',
+        `label=dev.deploy.front-door=container`,
+        '--filter',
+        `name=${names.container}`,
+      ).split('\n'),
+    ).toHaveLength(1);
     expect(docker('network', 'ls', '-q', '--filter', `name=^${names.network}$`).split('\n')).toHaveLength(1);
     expect(docker('ps', '-a', '-q', '--filter', `name=^${names.container}.lock$`)).toBe('');
-    expect(first).toMatchObject({ action: 'create', why: null, bindings: [{ hostIp: '127.0.0.1', hostPort: port }], handover: null });
+    expect(first).toMatchObject({
+      action: 'create',
+      why: null,
+      bindings: [{ hostIp: '127.0.0.1', hostPort: port }],
+      handover: null,
+    });
     // One of the two built it (or both, at the same time, to the same tag).
     expect(a.image.built || b.image.built).toBe(true);
     expect(first.image.ref).toMatch(new RegExp(`^${names.imageRepo}:[0-9a-f]{12}$`));
-    const second = await ensureFrontDoor(engine, { bindings: [{ hostIp: '127.0.0.1', hostPort: port }], base: BASE, names });
+    const second = await ensureFrontDoor(engine, {
+      bindings: [{ hostIp: '127.0.0.1', hostPort: port }],
+      base: BASE,
+      names,
+    });
     expect(second).toEqual({ ...first, action: 'keep', image: { ...first.image, built: false } });
 
     const inspected = JSON.parse(docker('inspect', names.container))[0];
     expect(inspected.HostConfig.RestartPolicy.Name).toBe('unless-stopped');
-    expect(inspected.HostConfig.PortBindings).toEqual({ [`${port}/tcp`]: [{ HostIp: '127.0.0.1', HostPort: String(port) }] });
-    expect(inspected.Mounts.map((m: { Name: string; Destination: string }) => [m.Name, m.Destination])).toEqual([[names.volume, '/var/lib/front-door']]);
+    expect(inspected.HostConfig.PortBindings).toEqual({
+      [`${port}/tcp`]: [{ HostIp: '127.0.0.1', HostPort: String(port) }],
+    });
+    expect(inspected.Mounts.map((m: { Name: string; Destination: string }) => [m.Name, m.Destination])).toEqual([
+      [names.volume, '/var/lib/front-door'],
+    ]);
     expect(Object.keys(inspected.NetworkSettings.Networks)).toEqual([names.network]);
-    expect(docker('image', 'inspect', '--format', '{{index .Config.Labels "dev.deploy.front-door.base"}}', first.image.ref)).toBe(BASE);
+    expect(
+      docker('image', 'inspect', '--format', '{{index .Config.Labels "dev.deploy.front-door.base"}}', first.image.ref),
+    ).toBe(BASE);
 
     const pong = await client.ping();
     expect(pong).toMatchObject({ pong: true, version: expect.any(String) });
@@ -229,7 +277,9 @@ describe('the front door on a real engine', () => {
     expect(after.length).toBeGreaterThanOrEqual(500);
     expect(new Set(after.map((o) => o.body))).toEqual(new Set(['two']));
     expect(outcomes.filter((o) => o.body === 'one').length).toBeGreaterThanOrEqual(200);
-    process.stderr.write(`front door swap under load: ${outcomes.length} requests, 0 failed, swap ${result.swapMs} ms after the gate\n`);
+    process.stderr.write(
+      `front door swap under load: ${outcomes.length} requests, 0 failed, swap ${result.swapMs} ms after the gate\n`,
+    );
   });
 
   it('refuses a release that answers 500 on its health path (exit 17, naming the app and why) and keeps serving the one before', async () => {
@@ -241,10 +291,19 @@ describe('the front door on a real engine', () => {
     expect(refused).toBeInstanceOf(DeployError);
     expect((refused as DeployError).code).toBe('front_door');
     expect((refused as DeployError).exitCode).toBe(17);
-    expect((refused as DeployError).message).toMatch(new RegExp(`^The front door refused the deploy of ${app}: ${app}: ${broken} did not pass its health check: .*500`));
-    expect((refused as DeployError).hint).toBe(`Its log says more: deploy proxy logs (docker logs ${names.container}).`);
+    expect((refused as DeployError).message).toMatch(
+      new RegExp(
+        `^The front door refused the deploy of ${app}: ${app}: ${broken} did not pass its health check: .*500`,
+      ),
+    );
+    expect((refused as DeployError).hint).toBe(
+      `Its log says more: deploy proxy logs (docker logs ${names.container}).`,
+    );
     expect(await fetchText(port)).toBe('two');
-    expect(await client.status(app)).toMatchObject({ state: 'serving', active: { address: upstreamHost({ app, id: 'two' }) + ':8080' } });
+    expect(await client.status(app)).toMatchObject({
+      state: 'serving',
+      active: { address: upstreamHost({ app, id: 'two' }) + ':8080' },
+    });
   });
 
   it('keeps the route across a restart of its container', async () => {
@@ -254,14 +313,22 @@ describe('the front door on a real engine', () => {
     const after = await client.ping();
     expect(after.pid === before.pid && after.uptimeMs >= before.uptimeMs).toBe(false);
     expect(await fetchText(port)).toBe('two');
-    expect(await client.status(app)).toMatchObject({ app, state: 'serving', active: { address: upstreamHost({ app, id: 'two' }) + ':8080' } });
+    expect(await client.status(app)).toMatchObject({
+      app,
+      state: 'serving',
+      active: { address: upstreamHost({ app, id: 'two' }) + ':8080' },
+    });
   });
 
   it('is replaced to publish one more port: existing routes kept, the gap measured, a new app served on the new port', async () => {
     const oldId = docker('inspect', '--format', '{{.Id}}', names.container);
     const traffic = load(port, { clients: 8, maxMs: 40_000 });
     await until(() => traffic.outcomes.length >= 200, 10_000);
-    const replaced = await ensureFrontDoor(engine, { bindings: [{ hostIp: '127.0.0.1', hostPort: port2 }], base: BASE, names });
+    const replaced = await ensureFrontDoor(engine, {
+      bindings: [{ hostIp: '127.0.0.1', hostPort: port2 }],
+      base: BASE,
+      names,
+    });
     const doneAt = performance.now();
     await until(() => traffic.outcomes.filter((o) => o.sentAt > doneAt && o.body === 'two').length >= 200, 10_000);
     const outcomes = await traffic.stop();
@@ -276,17 +343,27 @@ describe('the front door on a real engine', () => {
       image: { built: false },
     });
     expect(replaced.containerId).not.toBe(oldId);
-    expect(docker('inspect', '--format', '{{.Id}} {{.State.Running}}', names.container)).toBe(`${replaced.containerId} true`);
+    expect(docker('inspect', '--format', '{{.Id}} {{.State.Running}}', names.container)).toBe(
+      `${replaced.containerId} true`,
+    );
     expect(docker('ps', '-a', '-q', '--filter', `name=^${names.next}$`)).toBe('');
     // The route came back from the state volume: requests after the handover reach the same release.
     const after = outcomes.filter((o) => o.sentAt > doneAt);
     expect(new Set(after.map((o) => o.body))).toEqual(new Set(['two']));
-    expect(await client.status(app)).toMatchObject({ app, state: 'serving', active: { address: upstreamHost({ app, id: 'two' }) + ':8080' } });
+    expect(await client.status(app)).toMatchObject({
+      app,
+      state: 'serving',
+      active: { address: upstreamHost({ app, id: 'two' }) + ':8080' },
+    });
 
     const failed = outcomes.filter((o) => o.error !== null);
-    const gapMs = failed.length === 0 ? 0 : Math.max(...failed.map((o) => o.doneAt)) - Math.min(...failed.map((o) => o.sentAt));
+    const gapMs =
+      failed.length === 0 ? 0 : Math.max(...failed.map((o) => o.doneAt)) - Math.min(...failed.map((o) => o.sentAt));
     const h = replaced.handover!;
-    process.stderr.write(`front door handover: ${h.totalMs} ms from the old door's stop to the new one's answer (stop ${h.stopMs}, start ${h.startMs}, first answer ${h.answerMs}); under 8 keep-alive clients ${failed.length} of ${outcomes.length} requests failed over ${Math.round(gapMs)} ms (${[...new Set(failed.map((o) => o.error))].join(', ')})\n`);
+    process.stderr.write(
+      `front door handover: ${h.totalMs} ms from the old door's stop to the new one's answer (stop ${h.stopMs}, start ${h.startMs}, first answer ${h.answerMs})` +
+        `; under 8 keep-alive clients ${failed.length} of ${outcomes.length} requests failed over ${Math.round(gapMs)} ms (${[...new Set(failed.map((o) => o.error))].join(', ')})\n`,
+    );
     expect(h.totalMs).toBe(h.stopMs + h.startMs + h.answerMs);
     expect(h.totalMs).toBeLessThan(15_000);
 
@@ -298,8 +375,17 @@ describe('the front door on a real engine', () => {
 
   it('is replaced when its image is outdated (a new version of its program), with the same ports and routes', async () => {
     const newer = Buffer.concat([program, Buffer.from('\n// a newer version\n')]);
-    const replaced = await ensureFrontDoor(engine, { bindings: [{ hostIp: '127.0.0.1', hostPort: port }], base: BASE, names, program: newer });
-    expect(replaced).toMatchObject({ action: 'replace', why: 'its image is not the one this version of deploy runs', image: { built: true } });
+    const replaced = await ensureFrontDoor(engine, {
+      bindings: [{ hostIp: '127.0.0.1', hostPort: port }],
+      base: BASE,
+      names,
+      program: newer,
+    });
+    expect(replaced).toMatchObject({
+      action: 'replace',
+      why: 'its image is not the one this version of deploy runs',
+      image: { built: true },
+    });
     expect(replaced.bindings.map((b) => b.hostPort).sort()).toEqual([port, port2].sort());
     expect(docker('inspect', '--format', '{{.Image}}', names.container)).toBe(replaced.image.id);
     expect(await fetchText(port)).toBe('two');
@@ -314,9 +400,16 @@ describe('the front door on a real engine', () => {
     );
     expect(error).toBeInstanceOf(DeployError);
     expect((error as DeployError).code).toBe('front_door');
-    expect((error as DeployError).message).toBe(`The front door cannot be reached for the ping: it is not running (container ${names.container} on unix:///var/run/docker.sock).`);
+    expect((error as DeployError).message).toBe(
+      `The front door cannot be reached for the ping: it is not running (container ${names.container} on unix:///var/run/docker.sock).`,
+    );
     // And a stopped door that is up to date is started again, its routes restored.
-    const started = await ensureFrontDoor(engine, { bindings: [{ hostIp: '127.0.0.1', hostPort: port }], base: BASE, names, program: Buffer.concat([program, Buffer.from('\n// a newer version\n')]) });
+    const started = await ensureFrontDoor(engine, {
+      bindings: [{ hostIp: '127.0.0.1', hostPort: port }],
+      base: BASE,
+      names,
+      program: Buffer.concat([program, Buffer.from('\n// a newer version\n')]),
+    });
     expect(started.action).toBe('start');
     expect(await fetchText(port)).toBe('two');
   });
@@ -331,7 +424,12 @@ describe('the front door on a real engine', () => {
     };
     const home = mkdtempSync(join(tmpdir(), 'door-home-'));
     try {
-      const { door, routed } = await routeRelease({ paths: { store: join(home, 'deploy.db'), configDir: home, cacheDir: home }, env: process.env }, engine, { app: shop, id: 'r1', config, containerId }, names);
+      const { door, routed } = await routeRelease(
+        { paths: { store: join(home, 'deploy.db'), configDir: home, cacheDir: home }, env: process.env },
+        engine,
+        { app: shop, id: 'r1', config, containerId },
+        names,
+      );
       // The door ran the newer program of the test before: this version's image takes over, with the new port.
       expect(door.action).toBe('replace');
       expect(door.bindings.map((b) => b.hostPort).sort()).toEqual([port, port2, port3].sort());
@@ -339,7 +437,12 @@ describe('the front door on a real engine', () => {
       expect(await fetchText(port3)).toBe('shop');
       expect(await fetchText(port)).toBe('two');
       // Sent again (every deploy re-sends its route): the container is on the network already, the door keeps serving it.
-      const again = await routeRelease({ paths: { store: '', configDir: home, cacheDir: home }, env: process.env }, engine, { app: shop, id: 'r1', config, containerId }, names);
+      const again = await routeRelease(
+        { paths: { store: '', configDir: home, cacheDir: home }, env: process.env },
+        engine,
+        { app: shop, id: 'r1', config, containerId },
+        names,
+      );
       expect(again.door.action).toBe('keep');
       expect(again.routed).toMatchObject({ app: shop, target: `${shop}-r1:8080` });
       expect(await fetchText(port3)).toBe('shop');

@@ -18,10 +18,14 @@ describe('the health gate and the switch-over', () => {
   afterAll(() => w.remove());
 
   it("waits for the image's own HEALTHCHECK when it has one", async () => {
-    repo.commit('healthcheck', webApp('with a healthcheck', {
-      dockerfileExtra: 'HEALTHCHECK --interval=1s --timeout=2s --retries=3 CMD wget -q -O /dev/null http://127.0.0.1:8080/ || exit 1',
-      deployJson: { app, ports: [`127.0.0.1:${port}:8080`] },
-    }));
+    repo.commit(
+      'healthcheck',
+      webApp('with a healthcheck', {
+        dockerfileExtra:
+          'HEALTHCHECK --interval=1s --timeout=2s --retries=3 CMD wget -q -O /dev/null http://127.0.0.1:8080/ || exit 1',
+        deployJson: { app, ports: [`127.0.0.1:${port}:8080`] },
+      }),
+    );
     const r = await run('deploy', '--json');
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/Healthy: HEALTHCHECK healthy after/);
@@ -30,7 +34,11 @@ describe('the health gate and the switch-over', () => {
   });
 
   it('fails a deployment whose HEALTHCHECK reports unhealthy, and keeps the previous one', async () => {
-    repo.commit('unhealthy', { Dockerfile: 'FROM busybox:1.36\nWORKDIR /www\nCOPY index.html start.sh ./\nHEALTHCHECK --interval=1s --timeout=1s --retries=2 CMD exit 1\nCMD ["sh", "/www/start.sh"]\n', 'index.html': 'never healthy\n' });
+    repo.commit('unhealthy', {
+      Dockerfile:
+        'FROM busybox:1.36\nWORKDIR /www\nCOPY index.html start.sh ./\nHEALTHCHECK --interval=1s --timeout=1s --retries=2 CMD exit 1\nCMD ["sh", "/www/start.sh"]\n',
+      'index.html': 'never healthy\n',
+    });
     const r = await run('deploy', '--json');
     expect(r.code).toBe(EXIT_CODES.health_failed);
     expect(r.json<PublicRecord>().error?.message).toContain("the image's HEALTHCHECK reported unhealthy");
@@ -52,7 +60,10 @@ describe('the health gate and the switch-over', () => {
   });
 
   it('checks that a container without any health check keeps running for the settle time', async () => {
-    repo.commit('no check', { ...webApp('settled'), 'deploy.json': JSON.stringify({ app, ports: [`127.0.0.1:${port}:8080`] }) });
+    repo.commit('no check', {
+      ...webApp('settled'),
+      'deploy.json': JSON.stringify({ app, ports: [`127.0.0.1:${port}:8080`] }),
+    });
     const r = await run('deploy', '--json', '--health-path', 'none');
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/Healthy: still running after 2s/);

@@ -6,7 +6,8 @@ import { LABEL } from '../../src/core/names.js';
 import { recordLabel } from '../../src/core/record-label.js';
 import { makeDeployment } from '../helpers/unit.js';
 
-const docker = (...args: string[]) => execFileSync('docker', args, { encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] }).trim();
+const docker = (...args: string[]) =>
+  execFileSync('docker', args, { encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] }).trim();
 
 describe('the images seam: images kept on the engine that built them', () => {
   let engine: Engine;
@@ -19,7 +20,10 @@ describe('the images seam: images kept on the engine that built them', () => {
     engine = await Engine.connect({ url: 'unix:///var/run/docker.sock', source: 'test' });
     images = new EngineLocalImages(engine);
     const label = recordLabel(makeDeployment({ app, id: 'imgone01' }));
-    id = execFileSync('docker', ['build', '-q', '-t', tag, '--label', `${LABEL.record}=${label}`, '-'], { input: 'FROM busybox:1.36\nEXPOSE 8080\n', encoding: 'utf8' }).trim();
+    id = execFileSync('docker', ['build', '-q', '-t', tag, '--label', `${LABEL.record}=${label}`, '-'], {
+      input: 'FROM busybox:1.36\nEXPOSE 8080\n',
+      encoding: 'utf8',
+    }).trim();
   });
   afterAll(() => {
     try {

@@ -19,7 +19,9 @@ const START = [
 const SENTINEL = 'sentinel-5ecret-value-93f1';
 
 function containerEnv(name: string): string {
-  return execFileSync('docker', ['inspect', '--format', '{{range .Config.Env}}{{println .}}{{end}}', name], { encoding: 'utf8' });
+  return execFileSync('docker', ['inspect', '--format', '{{range .Config.Env}}{{println .}}{{end}}', name], {
+    encoding: 'utf8',
+  });
 }
 
 describe('the deployment lifecycle on a real engine', () => {
@@ -39,7 +41,12 @@ describe('the deployment lifecycle on a real engine', () => {
 
   beforeAll(async () => {
     port = await freePort();
-    const deployJson = { app, ports: [`127.0.0.1:${port}:8080`], env: { GREETING: 'hello' }, healthCheck: { path: '/' } };
+    const deployJson = {
+      app,
+      ports: [`127.0.0.1:${port}:8080`],
+      env: { GREETING: 'hello' },
+      healthCheck: { path: '/' },
+    };
     repo.commit('one', webApp('one', { start: START, deployJson }));
     v1 = (await record('deploy', '--json')).json<PublicRecord>();
     repo.commit('two', { 'index.html': 'two\n' });
@@ -54,7 +61,16 @@ describe('the deployment lifecycle on a real engine', () => {
     const r = await record('redeploy', v1.id, '--yes', '--json');
     expect(r.code).toBe(0);
     const v3 = r.json<PublicRecord>();
-    expect(v3).toMatchObject({ version: 3, kind: 'redeploy', parentId: v1.id, commit: v1.commit, image: v1.image, imageId: v1.imageId, status: 'running', buildStartedAt: null });
+    expect(v3).toMatchObject({
+      version: 3,
+      kind: 'redeploy',
+      parentId: v1.id,
+      commit: v1.commit,
+      image: v1.image,
+      imageId: v1.imageId,
+      status: 'running',
+      buildStartedAt: null,
+    });
     expect(v3.config.env).toEqual({ GREETING: 'changed', SECRET_TOKEN: '********' });
     expect(v3.config.secrets).toEqual(['SECRET_TOKEN']);
     expect(await fetchText(port)).toBe('one');
@@ -88,7 +104,14 @@ describe('the deployment lifecycle on a real engine', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(new RegExp(`Undo: deploy rollback ${app} --to [a-z2-9]{8}`));
     const latest = (await run('ls', '--app', app, '--limit', '1', '--json')).json<PublicRecord[]>()[0] as PublicRecord;
-    expect(latest).toMatchObject({ version: 5, kind: 'rollback', parentId: v2.id, commit: v2.commit, image: v2.image, status: 'running' });
+    expect(latest).toMatchObject({
+      version: 5,
+      kind: 'rollback',
+      parentId: v2.id,
+      commit: v2.commit,
+      image: v2.image,
+      status: 'running',
+    });
     // v2's snapshot, not today's configuration.
     expect(latest.config.env).toEqual({ GREETING: 'hello' });
     expect(await fetchText(port)).toBe('two');
@@ -107,12 +130,20 @@ describe('the deployment lifecycle on a real engine', () => {
     const r = await record('rollback', '--app', app, '--yes', '--json');
     expect(r.code).toBe(0);
     // Before v5 (a copy of v2) came v4: v1's commit rebuilt, with GREETING=changed.
-    expect(r.json<PublicRecord>()).toMatchObject({ version: 6, kind: 'rollback', commit: v1.commit, config: { env: { GREETING: 'changed' } } });
+    expect(r.json<PublicRecord>()).toMatchObject({
+      version: 6,
+      kind: 'rollback',
+      commit: v1.commit,
+      config: { env: { GREETING: 'changed' } },
+    });
     expect(await fetchText(port)).toBe('one');
     const dry = await record('rollback', app, '--steps', '2', '--dry-run', '--json');
     expect(dry.code).toBe(0);
     // Two releases back: v5 and v4 were rolled back from, v3 is what v6 runs; then v2, then v1.
-    expect(dry.json<{ dryRun: boolean; plan: { target: { version: number } } }>()).toMatchObject({ dryRun: true, plan: { target: { version: 1 } } });
+    expect(dry.json<{ dryRun: boolean; plan: { target: { version: number } } }>()).toMatchObject({
+      dryRun: true,
+      plan: { target: { version: 1 } },
+    });
   });
 
   it('stops, starts and restarts, changing what answers on the port; stopping a stopped one succeeds and says so', async () => {
@@ -146,7 +177,12 @@ describe('the deployment lifecycle on a real engine', () => {
   });
 
   it('refuses to act without --yes when there is no terminal, with its exit code, changing nothing', async () => {
-    for (const args of [['redeploy', v1.id], ['rollback', app, '--steps', '2'], ['stop', app], ['restart', app]]) {
+    for (const args of [
+      ['redeploy', v1.id],
+      ['rollback', app, '--steps', '2'],
+      ['stop', app],
+      ['restart', app],
+    ]) {
       const r = await record(...args);
       expect(r.code, args.join(' ')).toBe(EXIT_CODES.confirmation_required);
       expect(r.stderr).toContain('--yes');
@@ -159,8 +195,13 @@ describe('the deployment lifecycle on a real engine', () => {
     const r = await record('inspect', `${app}@v6`, '--json');
     expect(r.code).toBe(0);
     const doc = r.json<PublicRecord & { events: Array<{ type: string }>; parents: Array<{ id: string }> }>();
-    expect(doc.parents.map((p) => p.id)).toEqual([(await run('inspect', `${app}@v3`, '--json')).json<PublicRecord>().id, v1.id]);
-    expect(doc.events.map((e) => e.type)).toEqual(expect.arrayContaining(['queued', 'starting', 'started', 'ready', 'stopped', 'restarted']));
+    expect(doc.parents.map((p) => p.id)).toEqual([
+      (await run('inspect', `${app}@v3`, '--json')).json<PublicRecord>().id,
+      v1.id,
+    ]);
+    expect(doc.events.map((e) => e.type)).toEqual(
+      expect.arrayContaining(['queued', 'starting', 'started', 'ready', 'stopped', 'restarted']),
+    );
     expect(doc.config.env.SECRET_TOKEN).toBe('********');
     const text = await record('inspect', `${app}@v6`);
     expect(text.stdout).toContain('SECRET_TOKEN=******** (secret)');
@@ -168,7 +209,11 @@ describe('the deployment lifecycle on a real engine', () => {
   });
 
   it('keeps the secret out of every output, JSON and record', async () => {
-    outputs.push((await run('ls', '--json')).stdout, (await run('config', 'list', '--app', app, '--json')).stdout, (await run('config', 'get', 'SECRET_TOKEN', '--app', app)).stdout);
+    outputs.push(
+      (await run('ls', '--json')).stdout,
+      (await run('config', 'list', '--app', app, '--json')).stdout,
+      (await run('config', 'get', 'SECRET_TOKEN', '--app', app)).stdout,
+    );
     for (const id of (await run('ls', '--json')).json<PublicRecord[]>().map((d) => d.id)) {
       outputs.push((await run('inspect', id, '--json')).stdout, (await run('inspect', id)).stdout);
     }

@@ -28,7 +28,13 @@ describe('two machines (two stores) and one engine: the lock, and sync', () => {
 
   beforeAll(async () => {
     port = await freePort();
-    repo.commit('one', webApp('one', { start: START, deployJson: { app, ports: [`127.0.0.1:${port}:8080`], healthCheck: { path: '/' } } }));
+    repo.commit(
+      'one',
+      webApp('one', {
+        start: START,
+        deployJson: { app, ports: [`127.0.0.1:${port}:8080`], healthCheck: { path: '/' } },
+      }),
+    );
   });
   afterAll(() => {
     removeLock(app);
@@ -46,7 +52,11 @@ describe('two machines (two stores) and one engine: the lock, and sync', () => {
     const codes = [ra.code, rb.code].sort();
     expect(codes).toEqual([0, EXIT_CODES.lock_held]);
     const loser = ra.code === 0 ? rb : ra;
-    expect(loser.stderr).toMatch(new RegExp(`${app} is locked on unix:///var/run/docker.sock by .*@.* \\(pid \\d+\\), deploy of main@[0-9a-f]{7}, started`));
+    expect(loser.stderr).toMatch(
+      new RegExp(
+        `${app} is locked on unix:///var/run/docker.sock by .*@.* \\(pid \\d+\\), deploy of main@[0-9a-f]{7}, started`,
+      ),
+    );
     expect(loser.stderr).toContain('--lock-wait');
     expect(await fetchText(port)).toBe('one');
   });
@@ -58,7 +68,9 @@ describe('two machines (two stores) and one engine: the lock, and sync', () => {
       runBin(['deploy', '--json', '--lock-wait', '2m'], { cwd: repo.dir, env: { DEPLOY_HOME: machineB.dir } }),
     ]);
     expect([ra.code, rb.code]).toEqual([0, 0]);
-    const versions = [JSON.parse(ra.stdout) as PublicRecord, JSON.parse(rb.stdout) as PublicRecord].map((d) => d.version).sort();
+    const versions = [JSON.parse(ra.stdout) as PublicRecord, JSON.parse(rb.stdout) as PublicRecord]
+      .map((d) => d.version)
+      .sort();
     // One sequence of versions across both machines: the engine's labels carry them.
     expect(versions[1]).toBe((versions[0] as number) + 1);
     expect(ra.stderr + rb.stderr).toContain('Waiting for the lock');
@@ -67,8 +79,27 @@ describe('two machines (two stores) and one engine: the lock, and sync', () => {
 
   it('takes over a lock whose holder is gone, and says so', async () => {
     // A holder on this machine whose process no longer exists.
-    const dead = JSON.stringify({ who: 'ghost@here', host: 'here', machine: execFileSync('cat', ['/etc/machine-id'], { encoding: 'utf8' }).trim(), pid: 999_999, since: Date.now() - 60_000, purpose: 'deploy of main@dead000' });
-    execFileSync('docker', ['create', '--name', `deploy-lock.${app}`, '--label', 'dev.deploy.managed=true', '--label', `dev.deploy.lock=${app}`, '--label', `dev.deploy.lock-holder=${dead}`, 'deploy-lock:1', '/lock']);
+    const dead = JSON.stringify({
+      who: 'ghost@here',
+      host: 'here',
+      machine: execFileSync('cat', ['/etc/machine-id'], { encoding: 'utf8' }).trim(),
+      pid: 999_999,
+      since: Date.now() - 60_000,
+      purpose: 'deploy of main@dead000',
+    });
+    execFileSync('docker', [
+      'create',
+      '--name',
+      `deploy-lock.${app}`,
+      '--label',
+      'dev.deploy.managed=true',
+      '--label',
+      `dev.deploy.lock=${app}`,
+      '--label',
+      `dev.deploy.lock-holder=${dead}`,
+      'deploy-lock:1',
+      '/lock',
+    ]);
     const status = await a('lock', 'status', app, '--json');
     expect(status.json()).toMatchObject({ app, held: true, holder: { who: 'ghost@here', pid: 999_999 } });
     const r = await a('restart', app, '--yes');
@@ -79,7 +110,17 @@ describe('two machines (two stores) and one engine: the lock, and sync', () => {
   });
 
   it('releases a stuck lock on request, asking first', async () => {
-    execFileSync('docker', ['create', '--name', `deploy-lock.${app}`, '--label', `dev.deploy.lock=${app}`, '--label', `dev.deploy.lock-holder={"who":"stuck@elsewhere","host":"elsewhere","machine":"other","pid":1,"since":${Date.now()},"purpose":"deploy"}`, 'deploy-lock:1', '/lock']);
+    execFileSync('docker', [
+      'create',
+      '--name',
+      `deploy-lock.${app}`,
+      '--label',
+      `dev.deploy.lock=${app}`,
+      '--label',
+      `dev.deploy.lock-holder={"who":"stuck@elsewhere","host":"elsewhere","machine":"other","pid":1,"since":${Date.now()},"purpose":"deploy"}`,
+      'deploy-lock:1',
+      '/lock',
+    ]);
     const refused = await a('lock', 'release', app);
     expect(refused.code).toBe(EXIT_CODES.confirmation_required);
     const held = await a('deploy', '--json');
@@ -103,12 +144,22 @@ describe('two machines (two stores) and one engine: the lock, and sync', () => {
       // Before the sync, this store knows nothing, and says how to learn what the engine runs.
       const empty = await c('ls', '--app', app);
       expect(empty.code).toBe(0);
-      expect(empty.stderr).toContain(`No deployments match in this store. Deployments made elsewhere show after: deploy sync --app ${app}`);
+      expect(empty.stderr).toContain(
+        `No deployments match in this store. Deployments made elsewhere show after: deploy sync --app ${app}`,
+      );
       const sync = await c('sync', '--app', app, '--json');
       expect(sync.code).toBe(0);
-      const report = sync.json<{ added: Array<{ id: string; status: string; from: string }>; current: Record<string, string> }>();
+      const report = sync.json<{
+        added: Array<{ id: string; status: string; from: string }>;
+        current: Record<string, string>;
+      }>();
       expect(report.current[app]).toBe(four.id);
-      expect(report.added).toEqual(expect.arrayContaining([{ id: four.id, app, version: four.version, status: 'running', from: 'container' }, { id: three.id, app, version: three.version, status: 'superseded', from: 'image' }]));
+      expect(report.added).toEqual(
+        expect.arrayContaining([
+          { id: four.id, app, version: four.version, status: 'running', from: 'container' },
+          { id: three.id, app, version: three.version, status: 'superseded', from: 'image' },
+        ]),
+      );
       const listed = (await c('ls', '--app', app, '--json')).json<PublicRecord[]>();
       expect(listed[0]).toMatchObject({ id: four.id, status: 'running', commitSubject: 'four' });
       // The secret never left the engine through a label: the synced record masks it like any other.
@@ -120,7 +171,12 @@ describe('two machines (two stores) and one engine: the lock, and sync', () => {
 
       const rollback = await c('rollback', app, '--yes', '--json');
       expect(rollback.code).toBe(0);
-      expect(rollback.json<PublicRecord>()).toMatchObject({ kind: 'rollback', parentId: three.id, commit: three.commit, version: four.version + 1 });
+      expect(rollback.json<PublicRecord>()).toMatchObject({
+        kind: 'rollback',
+        parentId: three.id,
+        commit: three.commit,
+        version: four.version + 1,
+      });
       expect(await fetchText(port)).toBe('three');
       // The secret value came from the live container on the engine.
       expect(await fetchText(port, '/token.txt')).toBe('token-of-a');
@@ -130,7 +186,12 @@ describe('two machines (two stores) and one engine: the lock, and sync', () => {
 
     // Machine A learns of the rollback made elsewhere, and corrects what it believed was running.
     const back = await a('sync', '--app', app, '--json');
-    expect(back.json<{ corrected: Array<{ id: string; to: string }> }>().corrected).toEqual(expect.arrayContaining([expect.objectContaining({ id: four.id, to: 'superseded' })]));
-    expect((await a('ls', '--app', app, '--limit', '1', '--json')).json<PublicRecord[]>()[0]).toMatchObject({ kind: 'rollback', status: 'running' });
+    expect(back.json<{ corrected: Array<{ id: string; to: string }> }>().corrected).toEqual(
+      expect.arrayContaining([expect.objectContaining({ id: four.id, to: 'superseded' })]),
+    );
+    expect((await a('ls', '--app', app, '--limit', '1', '--json')).json<PublicRecord[]>()[0]).toMatchObject({
+      kind: 'rollback',
+      status: 'running',
+    });
   });
 });

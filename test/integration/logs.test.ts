@@ -31,11 +31,18 @@ describe('deploy logs on a real engine', () => {
 
   beforeAll(async () => {
     const port = await freePort();
-    repo.commit('chatty', webApp('chatty', { start: CHATTY, deployJson: { app, ports: [`127.0.0.1:${port}:8080`], healthCheck: { path: '/', timeout: '30s' } } }));
+    repo.commit(
+      'chatty',
+      webApp('chatty', {
+        start: CHATTY,
+        deployJson: { app, ports: [`127.0.0.1:${port}:8080`], healthCheck: { path: '/', timeout: '30s' } },
+      }),
+    );
     v1 = (await run('deploy', '--json')).json<PublicRecord>();
     expect(v1.status).toBe('running');
     // Wait (bounded) for the late lines.
-    for (let i = 0; i < 50 && !(await run('logs', app)).stdout.includes('after-escapes'); i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 50 && !(await run('logs', app)).stdout.includes('after-escapes'); i++)
+      await new Promise((r) => setTimeout(r, 100));
   });
   afterAll(() => w.remove());
 
@@ -46,8 +53,16 @@ describe('deploy logs on a real engine', () => {
     expect(r.stdout).not.toContain('err-');
     expect(r.stderr).toMatch(/err-1\nerr-2\nerr-3\n/);
     expect(r.stderr).toContain('late-err');
-    const json = (await run('logs', v1.id, '--tail', 'all', '--json')).stdout.trim().split('\n').map((l) => JSON.parse(l) as Line);
-    expect(json.filter((l) => l.stream === 'stderr').map((l) => l.message)).toEqual(['err-1', 'err-2', 'err-3', 'late-err']);
+    const json = (await run('logs', v1.id, '--tail', 'all', '--json')).stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Line);
+    expect(json.filter((l) => l.stream === 'stderr').map((l) => l.message)).toEqual([
+      'err-1',
+      'err-2',
+      'err-3',
+      'late-err',
+    ]);
     expect(json.every((l) => l.timestamp !== null && !Number.isNaN(Date.parse(l.timestamp)))).toBe(true);
   });
 
@@ -62,7 +77,10 @@ describe('deploy logs on a real engine', () => {
     // --tail counts lines of both streams together, as the engine does.
     const tail = (await run('logs', app, '--tail', '2', '--json')).stdout.trim().split('\n');
     expect(tail).toHaveLength(2);
-    const all = (await run('logs', app, '--tail', 'all', '--json')).stdout.trim().split('\n').map((l) => JSON.parse(l) as Line);
+    const all = (await run('logs', app, '--tail', 'all', '--json')).stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Line);
     const late = all.find((l) => l.message === 'late-out') as Line;
     const since = new Date(Date.parse(late.timestamp as string) - 200).toISOString();
     const r = await run('logs', app, '--since', since, '--tail', 'all');

@@ -25,11 +25,42 @@ function seed(path: string): void {
   const subject = 'Render the "pricing" page with the new layout and a longer subject than fits';
   add({ id: 'aaaa1111', app: 'shop-ls', status: 'superseded', createdAt: T0, commitSubject: subject });
   add({ id: 'aaaa2222', app: 'shop-ls', status: 'superseded', createdAt: T0 + 60_000, commitSubject: subject });
-  add({ id: 'aaaa3333', app: 'shop-ls', kind: 'redeploy', parentId: 'aaaa1111', status: 'superseded', rolledBack: true, createdAt: T0 + 120_000, commitSubject: subject });
-  add({ id: 'aaaa4444', app: 'shop-ls', kind: 'rollback', parentId: 'aaaa2222', status: 'running', createdAt: T0 + 180_000, commitSubject: subject });
-  add({ id: 'aaaa5555', app: 'shop-ls', status: 'failed', createdAt: T0 + 240_000, readyAt: null, commitSubject: subject });
+  add({
+    id: 'aaaa3333',
+    app: 'shop-ls',
+    kind: 'redeploy',
+    parentId: 'aaaa1111',
+    status: 'superseded',
+    rolledBack: true,
+    createdAt: T0 + 120_000,
+    commitSubject: subject,
+  });
+  add({
+    id: 'aaaa4444',
+    app: 'shop-ls',
+    kind: 'rollback',
+    parentId: 'aaaa2222',
+    status: 'running',
+    createdAt: T0 + 180_000,
+    commitSubject: subject,
+  });
+  add({
+    id: 'aaaa5555',
+    app: 'shop-ls',
+    status: 'failed',
+    createdAt: T0 + 240_000,
+    readyAt: null,
+    commitSubject: subject,
+  });
   // A redeploy whose parent this store does not have (pruned, or made elsewhere).
-  add({ id: 'bbbb1111', app: 'other-ls', kind: 'redeploy', parentId: 'zzzz9999', status: 'running', createdAt: T0 + 300_000 });
+  add({
+    id: 'bbbb1111',
+    app: 'other-ls',
+    kind: 'redeploy',
+    parentId: 'zzzz9999',
+    status: 'running',
+    createdAt: T0 + 300_000,
+  });
   store.close();
 }
 
@@ -50,7 +81,14 @@ describe('deploy ls shows what made each deployment', () => {
         ['aaaa2222', 'deploy', null, 0],
         ['aaaa1111', 'deploy', null, 0],
       ]);
-      expect(rows.map(kindLabel)).toEqual(['redeploy', 'deploy', 'rollback to v2', 'redeploy of v1', 'deploy', 'deploy']);
+      expect(rows.map(kindLabel)).toEqual([
+        'redeploy',
+        'deploy',
+        'rollback to v2',
+        'redeploy of v1',
+        'deploy',
+        'deploy',
+      ]);
     } finally {
       store.close();
     }
@@ -62,16 +100,26 @@ describe('deploy ls shows what made each deployment', () => {
     const lines = r.stdout.trimEnd().split('\n');
     // The columns scripts knew, in their order, then KIND last; the status's first word is still the status.
     expect(lines[0]).toMatch(/^ID\s+VER\s+APP\s+STATUS\s+COMMIT\s+IMAGE\s+AGE\s+DURATION\s+ENDPOINT\s+KIND$/);
-    expect(lines.find((l) => l.startsWith('aaaa4444'))).toMatch(/^aaaa4444\s+v4\s+shop-ls\s+running\s+0123456 Render the "pricing".*\slocal\s+rollback to v2$/);
-    expect(lines.find((l) => l.startsWith('aaaa3333'))).toMatch(/^aaaa3333\s+v3\s+shop-ls\s+superseded \(rolled back\)\s+0123456 .*\slocal\s+redeploy of v1$/);
-    expect(lines.find((l) => l.startsWith('aaaa2222'))).toMatch(/^aaaa2222\s+v2\s+shop-ls\s+superseded\s+0123456 .*\slocal\s+deploy$/);
+    expect(lines.find((l) => l.startsWith('aaaa4444'))).toMatch(
+      /^aaaa4444\s+v4\s+shop-ls\s+running\s+0123456 Render the "pricing".*\slocal\s+rollback to v2$/,
+    );
+    expect(lines.find((l) => l.startsWith('aaaa3333'))).toMatch(
+      /^aaaa3333\s+v3\s+shop-ls\s+superseded \(rolled back\)\s+0123456 .*\slocal\s+redeploy of v1$/,
+    );
+    expect(lines.find((l) => l.startsWith('aaaa2222'))).toMatch(
+      /^aaaa2222\s+v2\s+shop-ls\s+superseded\s+0123456 .*\slocal\s+deploy$/,
+    );
     expect(r.stderr).toContain('5 shown of 5 · 1 running · 0 stopped · 1 failed');
   });
 
   it('keeps --json records as they were: kind and parentId, no table-only fields', async () => {
     const r = await cli(['ls', '--app', 'shop-ls', '--json'], { env: { DEPLOY_HOME: home.dir }, now: () => NOW });
     const records = r.json<Array<Record<string, unknown>>>();
-    expect(records.find((d) => d.id === 'aaaa4444')).toMatchObject({ kind: 'rollback', parentId: 'aaaa2222', status: 'running' });
+    expect(records.find((d) => d.id === 'aaaa4444')).toMatchObject({
+      kind: 'rollback',
+      parentId: 'aaaa2222',
+      status: 'running',
+    });
     expect(records.every((d) => !('parentVersion' in d))).toBe(true);
   });
 
@@ -79,10 +127,21 @@ describe('deploy ls shows what made each deployment', () => {
     it(`fits a terminal of ${columns} columns, one line per deployment, the summary too`, async () => {
       const r = await cli(['ls'], { env: { DEPLOY_HOME: home.dir }, now: () => NOW, tty: true, columns });
       expect(r.code).toBe(0);
-      const lines = r.stdout.trimEnd().replace(/\u001b\[[0-9;]*m/g, '').split('\n'); // eslint-disable-line no-control-regex
+      const lines = r.stdout
+        .trimEnd()
+        // eslint-disable-next-line no-control-regex
+        .replace(/\u001b\[[0-9;]*m/g, '')
+        .split('\n');
       for (const line of lines) expect(visibleLength(line), line).toBeLessThanOrEqual(columns);
       // A header, the rule, six rows, then the summary (on as many lines as it takes).
-      expect(lines.slice(2, 8).map((l) => l.slice(0, 8))).toEqual(['bbbb1111', 'aaaa5555', 'aaaa4444', 'aaaa3333', 'aaaa2222', 'aaaa1111']);
+      expect(lines.slice(2, 8).map((l) => l.slice(0, 8))).toEqual([
+        'bbbb1111',
+        'aaaa5555',
+        'aaaa4444',
+        'aaaa3333',
+        'aaaa2222',
+        'aaaa1111',
+      ]);
       expect(lines.slice(8).join(' ')).toMatch(/^6 shown of 6 · 2 running · 0 stopped( ·)? 1 failed$/);
     });
   }
@@ -109,7 +168,12 @@ describe('escape sequences in what deploy shows', () => {
   const home = tempHome();
   beforeAll(() => {
     const store = Store.open(join(home.dir, 'deploy.db'));
-    const { version: _v, supersededBy: _s, rolledBack: _r, ...rest } = makeDeployment({
+    const {
+      version: _v,
+      supersededBy: _s,
+      rolledBack: _r,
+      ...rest
+    } = makeDeployment({
       id: 'cccc1111',
       app: 'esc-ls',
       status: 'running',

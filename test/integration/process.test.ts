@@ -22,7 +22,10 @@ afterEach(() => {
 
 /** A shell that records its pid, starts `sleep 60` in the background, records that pid, and waits. */
 function script(): string[] {
-  return ['-c', `echo $$ > ${dir}/sh.pid.tmp && mv ${dir}/sh.pid.tmp ${dir}/sh.pid; sleep 60 & echo $! > ${dir}/sleep.pid.tmp && mv ${dir}/sleep.pid.tmp ${dir}/sleep.pid; wait`];
+  return [
+    '-c',
+    `echo $$ > ${dir}/sh.pid.tmp && mv ${dir}/sh.pid.tmp ${dir}/sh.pid; sleep 60 & echo $! > ${dir}/sleep.pid.tmp && mv ${dir}/sleep.pid.tmp ${dir}/sleep.pid; wait`,
+  ];
 }
 
 function readPid(name: string): number | null {
@@ -137,7 +140,10 @@ describe('the process gateway ends its children', () => {
 
   it('a program that ends by itself is left alone, its output returned', async () => {
     const controller = new AbortController();
-    const r = await runAllowFailure('sh', ['-c', 'read line; echo "got $line"; echo oops >&2; exit 3'], { input: 'hello\n', signal: controller.signal });
+    const r = await runAllowFailure('sh', ['-c', 'read line; echo "got $line"; echo oops >&2; exit 3'], {
+      input: 'hello\n',
+      signal: controller.signal,
+    });
     expect(r).toEqual({ stdout: 'got hello\n', stderr: 'oops\n', code: 3 });
     controller.abort(); // after the exit: nothing to end, nothing thrown
   });

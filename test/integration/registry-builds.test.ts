@@ -24,7 +24,8 @@ import { hasRegistry, startRegistry, type Registry } from '../helpers/registry.j
 import { appWorkspace } from '../helpers/workspace.js';
 
 const tags = new Set<string>();
-const docker = (...args: string[]) => execFileSync('docker', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+const docker = (...args: string[]) =>
+  execFileSync('docker', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
 
 describe.skipIf(!hasRegistry())('builds from a private registry', () => {
   let registry: Registry;
@@ -77,17 +78,24 @@ describe.skipIf(!hasRegistry())('builds from a private registry', () => {
       // As the service passes them: a build from a registry other than Docker Hub always has a lookup (none: null).
       credentials: { registries: [registry.host], lookUp: async (r) => (credentials ? credentials.get(r) : null) },
     };
-    const result = await engine.builds.build(context, options, (t) => (output += t)).then(
-      (r) => ({ ok: true as const, imageId: r.imageId }),
-      (e: unknown) => ({ ok: false as const, error: e }),
-    );
+    const result = await engine.builds
+      .build(context, options, (t) => (output += t))
+      .then(
+        (r) => ({ ok: true as const, imageId: r.imageId }),
+        (e: unknown) => ({ ok: false as const, error: e }),
+      );
     return { ...result, output, tag };
   }
 
   const wrongPassword = () => {
     const dir = join(scratch, `wrong-${Date.now()}`);
     mkdirSync(dir);
-    writeFileSync(join(dir, 'config.json'), JSON.stringify({ auths: { [registry.host]: { auth: Buffer.from(`${registry.user}:not-the-password`).toString('base64') } } }));
+    writeFileSync(
+      join(dir, 'config.json'),
+      JSON.stringify({
+        auths: { [registry.host]: { auth: Buffer.from(`${registry.user}:not-the-password`).toString('base64') } },
+      }),
+    );
     return dir;
   };
 
@@ -110,7 +118,10 @@ describe.skipIf(!hasRegistry())('builds from a private registry', () => {
         const failed = await build(builder, creds);
         expect(failed.ok).toBe(false);
         expect((failed as { error: unknown }).error).toBeInstanceOf(BuildFailure);
-        expect(String((failed as { error: Error }).error.message), String((failed as { error: Error }).error.message)).toMatch(/401|unauthorized|authentication required|no basic auth credentials|denied/i);
+        expect(
+          String((failed as { error: Error }).error.message),
+          String((failed as { error: Error }).error.message),
+        ).toMatch(/401|unauthorized|authentication required|no basic auth credentials|denied/i);
       }
     });
   }
@@ -127,7 +138,10 @@ describe.skipIf(!hasRegistry())('builds from a private registry', () => {
     const dir = join(scratch, 'helper-config');
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'config.json'), JSON.stringify({ credHelpers: { [registry.host]: 'testreg' } }));
-    const built = await build('buildkit', RegistryCredentials.read({ DOCKER_CONFIG: dir, PATH: `${bin}:${process.env.PATH ?? ''}` }));
+    const built = await build(
+      'buildkit',
+      RegistryCredentials.read({ DOCKER_CONFIG: dir, PATH: `${bin}:${process.env.PATH ?? ''}` }),
+    );
     expect(built.ok, String((built as { error?: unknown }).error)).toBe(true);
     expect(execFileSync('sort', ['-u', asked], { encoding: 'utf8' })).toBe(`${registry.host}\n`);
   });
@@ -136,7 +150,12 @@ describe.skipIf(!hasRegistry())('builds from a private registry', () => {
     const w = appWorkspace('reg', { DOCKER_CONFIG: registry.loggedIn() });
     try {
       const port = await freePort();
-      w.repo.commit('one', webApp('private', { deployJson: { app: w.app, ports: [`127.0.0.1:${port}:8080`], healthCheck: { path: '/' } } }));
+      w.repo.commit(
+        'one',
+        webApp('private', {
+          deployJson: { app: w.app, ports: [`127.0.0.1:${port}:8080`], healthCheck: { path: '/' } },
+        }),
+      );
       const dockerfile = execFileSync('git', ['show', 'HEAD:Dockerfile'], { cwd: w.repo.dir, encoding: 'utf8' });
       expect(dockerfile).toMatch(/^FROM busybox:1\.36$/m);
       w.repo.commit('private base', { Dockerfile: dockerfile.replace(/^FROM busybox:1\.36$/m, `FROM ${base}`) });
@@ -154,9 +173,14 @@ describe.skipIf(!hasRegistry())('builds from a private registry', () => {
       } catch {
         // BuildKit keeps what it pulls in its own store
       }
-      const refused = await cli(['deploy', '--no-cache', '--yes'], { cwd: w.repo.dir, env: { ...w.env, DOCKER_CONFIG: wrongPassword() } });
+      const refused = await cli(['deploy', '--no-cache', '--yes'], {
+        cwd: w.repo.dir,
+        env: { ...w.env, DOCKER_CONFIG: wrongPassword() },
+      });
       expect(refused.code, refused.stderr).toBe(EXIT_CODES.build_failed);
-      expect(refused.stderr).toContain(`The registry ${registry.host} refused the pull for want of credentials: log in (docker login ${registry.host}) or set up its credential helper, then deploy again.`);
+      expect(refused.stderr).toContain(
+        `The registry ${registry.host} refused the pull for want of credentials: log in (docker login ${registry.host}) or set up its credential helper, then deploy again.`,
+      );
       expect(refused.stderr + refused.stdout).not.toContain(registry.password);
       expect(await fetchText(port)).toBe('private');
       const records = (await w.run('ls', '--json')).json<PublicRecord[]>();

@@ -18,10 +18,14 @@ const SECRET = `helper-s3cret-${process.pid}`;
 // A helper that knows one server, says "not found" for others as the real helpers do, and logs what it was asked.
 writeFileSync(
   join(bin, 'docker-credential-test'),
-  `#!/bin/sh\nread server\necho "$server" >> ${asked}\ncase "$server" in\n  ghcr.io) echo '{"ServerURL":"ghcr.io","Username":"ada","Secret":"${SECRET}"}' ;;\n  https://index.docker.io/v1/) echo '{"ServerURL":"https://index.docker.io/v1/","Username":"<token>","Secret":"hub-token"}' ;;\n  *) echo "credentials not found in native keychain"; exit 1 ;;\nesac\n`,
+  `#!/bin/sh\nread server\necho "$server" >> ${asked}\ncase "$server" in\n  ghcr.io) echo '{"ServerURL":"ghcr.io","Username":"ada","Secret":"${SECRET}"}' ;;` +
+    `\n  https://index.docker.io/v1/) echo '{"ServerURL":"https://index.docker.io/v1/","Username":"<token>","Secret":"hub-token"}' ;;\n  *) echo "credentials not found in native keychain"; exit 1 ;;\nesac\n`,
 );
 // A helper that fails, printing its secret to stdout (which must never be shown) and a reason to stderr.
-writeFileSync(join(bin, 'docker-credential-broken'), `#!/bin/sh\necho '{"Secret":"${SECRET}"}'\necho "the keychain is locked" >&2\nexit 3\n`);
+writeFileSync(
+  join(bin, 'docker-credential-broken'),
+  `#!/bin/sh\necho '{"Secret":"${SECRET}"}'\necho "the keychain is locked" >&2\nexit 3\n`,
+);
 chmodSync(join(bin, 'docker-credential-test'), 0o755);
 chmodSync(join(bin, 'docker-credential-broken'), 0o755);
 
@@ -52,17 +56,35 @@ describe('registry credentials from docker config', () => {
       },
     });
     expect(creds.any).toBe(true);
-    expect(await creds.get('docker.io')).toEqual({ serveraddress: 'https://index.docker.io/v1/', username: 'hubuser', password: 'hub:pass' });
-    expect(await creds.get('127.0.0.1:5000')).toEqual({ serveraddress: '127.0.0.1:5000', username: 'ada', password: 'pw' });
-    expect(await creds.get('registry.example.com')).toEqual({ serveraddress: 'registry.example.com', identitytoken: 'refresh-token' });
+    expect(await creds.get('docker.io')).toEqual({
+      serveraddress: 'https://index.docker.io/v1/',
+      username: 'hubuser',
+      password: 'hub:pass',
+    });
+    expect(await creds.get('127.0.0.1:5000')).toEqual({
+      serveraddress: '127.0.0.1:5000',
+      username: 'ada',
+      password: 'pw',
+    });
+    expect(await creds.get('registry.example.com')).toEqual({
+      serveraddress: 'registry.example.com',
+      identitytoken: 'refresh-token',
+    });
     expect(await creds.get('ghcr.io')).toBeNull();
   });
 
   it("asks a registry's credential helper first, then the default store; a helper's token is an identity token", async () => {
     writeFileSync(asked, '');
-    const creds = withConfig({ credHelpers: { 'ghcr.io': 'test' }, credsStore: 'test', auths: { 'ghcr.io': {}, 'https://index.docker.io/v1/': {} } });
+    const creds = withConfig({
+      credHelpers: { 'ghcr.io': 'test' },
+      credsStore: 'test',
+      auths: { 'ghcr.io': {}, 'https://index.docker.io/v1/': {} },
+    });
     expect(await creds.get('ghcr.io')).toEqual({ serveraddress: 'ghcr.io', username: 'ada', password: SECRET });
-    expect(await creds.get('docker.io')).toEqual({ serveraddress: 'https://index.docker.io/v1/', identitytoken: 'hub-token' });
+    expect(await creds.get('docker.io')).toEqual({
+      serveraddress: 'https://index.docker.io/v1/',
+      identitytoken: 'hub-token',
+    });
     expect(await creds.get('127.0.0.1:5000')).toBeNull();
     // Asked once per registry, by the key docker uses.
     expect(await creds.get('ghcr.io')).toMatchObject({ username: 'ada' });
@@ -70,19 +92,35 @@ describe('registry credentials from docker config', () => {
   });
 
   it('says which helper failed and why, never what it printed on stdout', async () => {
-    const error = await withConfig({ credsStore: 'broken' }).get('ghcr.io').then(() => null, (e: unknown) => e);
+    const error = await withConfig({ credsStore: 'broken' })
+      .get('ghcr.io')
+      .then(
+        () => null,
+        (e: unknown) => e,
+      );
     expect(isDeployError(error, 'config')).toBe(true);
-    expect((error as DeployError).message).toBe('The credential helper docker-credential-broken failed for ghcr.io (exit 3): the keychain is locked.');
+    expect((error as DeployError).message).toBe(
+      'The credential helper docker-credential-broken failed for ghcr.io (exit 3): the keychain is locked.',
+    );
     expect((error as DeployError).hint).toBe('Try it yourself: echo ghcr.io | docker-credential-broken get');
     expect(JSON.stringify(error)).not.toContain(SECRET);
     expect(String((error as Error).stack)).not.toContain(SECRET);
   });
 
   it('names a helper that is not installed, and a config.json that is not JSON', async () => {
-    const missing = await withConfig({ credsStore: 'nonexistent' }).get('ghcr.io').then(() => null, (e: unknown) => e);
+    const missing = await withConfig({ credsStore: 'nonexistent' })
+      .get('ghcr.io')
+      .then(
+        () => null,
+        (e: unknown) => e,
+      );
     expect(isDeployError(missing, 'config')).toBe(true);
-    expect((missing as DeployError).message).toMatch(/^The credential helper docker-credential-nonexistent \(from .*config\.json\) could not be run: /);
-    expect((missing as DeployError).hint).toBe(`Install docker-credential-nonexistent on your PATH, or remove it from ${(missing as DeployError).message.match(/from (.*config\.json)/)![1]}.`);
+    expect((missing as DeployError).message).toMatch(
+      /^The credential helper docker-credential-nonexistent \(from .*config\.json\) could not be run: /,
+    );
+    expect((missing as DeployError).hint).toBe(
+      `Install docker-credential-nonexistent on your PATH, or remove it from ${(missing as DeployError).message.match(/from (.*config\.json)/)![1]}.`,
+    );
     const bad = (() => {
       try {
         withConfig('{"auths": ');
@@ -92,6 +130,8 @@ describe('registry credentials from docker config', () => {
       }
     })();
     expect(isDeployError(bad, 'config')).toBe(true);
-    expect((bad as DeployError).message).toMatch(/^The docker configuration .*config-\d+\/config\.json is not valid JSON\.$/);
+    expect((bad as DeployError).message).toMatch(
+      /^The docker configuration .*config-\d+\/config\.json is not valid JSON\.$/,
+    );
   });
 });

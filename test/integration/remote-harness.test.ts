@@ -5,7 +5,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fetchText, freePort } from '../helpers/docker.js';
 import { run } from '../helpers/process.js';
-import { createDockerContext, startSshHost, startTlsEngine, type DockerContext, type SshHost, type TlsEngine } from '../helpers/remote.js';
+import {
+  createDockerContext,
+  startSshHost,
+  startTlsEngine,
+  type DockerContext,
+  type SshHost,
+  type TlsEngine,
+} from '../helpers/remote.js';
 
 /** The environment for a docker CLI that must go only where -H / the given env say. */
 function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
@@ -67,7 +74,16 @@ describe('remote engine harness', () => {
   describe('ssh://', () => {
     it('a plain `ssh root@127.0.0.1 -p PORT` uses the harness key, and the far side finds docker', async () => {
       const host = ssh!;
-      const r = await run('ssh', ['root@127.0.0.1', '-p', String(host.port), 'command -v docker; echo "PATH=$PATH"; echo "DOCKER_HOST=$DOCKER_HOST"'], { env: cleanEnv(host.env), timeoutMs: 20_000 });
+      const r = await run(
+        'ssh',
+        [
+          'root@127.0.0.1',
+          '-p',
+          String(host.port),
+          'command -v docker; echo "PATH=$PATH"; echo "DOCKER_HOST=$DOCKER_HOST"',
+        ],
+        { env: cleanEnv(host.env), timeoutMs: 20_000 },
+      );
       expect(r.stderr).toBe('');
       expect(r.code).toBe(0);
       expect(r.stdout).toMatch(/^\/\S+\/docker$/m);
@@ -78,7 +94,10 @@ describe('remote engine harness', () => {
     it('docker -H ssh://root@127.0.0.1:PORT version reaches the local engine (docker system dial-stdio)', async () => {
       const host = ssh!;
       const began = Date.now();
-      const r = await run('docker', ['-H', host.url, 'version', '--format', '{{.Server.Version}}'], { env: cleanEnv(host.env), timeoutMs: 60_000 });
+      const r = await run('docker', ['-H', host.url, 'version', '--format', '{{.Server.Version}}'], {
+        env: cleanEnv(host.env),
+        timeoutMs: 60_000,
+      });
       expect(r.stderr).toBe('');
       expect(r.code).toBe(0);
       const local = await run('docker', ['version', '--format', '{{.Server.Version}}'], { env: cleanEnv() });
@@ -88,7 +107,10 @@ describe('remote engine harness', () => {
 
     it('refuses the host when its key is not in known_hosts', async () => {
       const host = ssh!;
-      const r = await run('docker', ['-H', host.url, 'version', '--format', '{{.Server.Version}}'], { env: cleanEnv(host.emptyKnownHostsEnv), timeoutMs: 60_000 });
+      const r = await run('docker', ['-H', host.url, 'version', '--format', '{{.Server.Version}}'], {
+        env: cleanEnv(host.emptyKnownHostsEnv),
+        timeoutMs: 60_000,
+      });
       expect(r.code).not.toBe(0);
       expect(r.stderr).toContain('Host key verification failed');
     });
@@ -113,11 +135,17 @@ describe('remote engine harness', () => {
 
     it('refuses a client certificate signed by another CA, and a client with no certificate', async () => {
       const engine = tls!;
-      const wrong = await run('docker', ['version', '--format', '{{.Server.Version}}'], { env: cleanEnv({ ...engine.env, DOCKER_CERT_PATH: engine.wrongCertDir }), timeoutMs: 30_000 });
+      const wrong = await run('docker', ['version', '--format', '{{.Server.Version}}'], {
+        env: cleanEnv({ ...engine.env, DOCKER_CERT_PATH: engine.wrongCertDir }),
+        timeoutMs: 30_000,
+      });
       expect(wrong.code).not.toBe(0);
       expect(wrong.stderr).toMatch(/certificate|tls/i);
       // Plain TCP without TLS gets nothing either.
-      const plain = await run('docker', ['-H', engine.url, 'version', '--format', '{{.Server.Version}}'], { env: cleanEnv(), timeoutMs: 30_000 });
+      const plain = await run('docker', ['-H', engine.url, 'version', '--format', '{{.Server.Version}}'], {
+        env: cleanEnv(),
+        timeoutMs: 30_000,
+      });
       expect(plain.code).not.toBe(0);
     });
 
@@ -136,7 +164,18 @@ describe('remote engine harness', () => {
     it('publishes a container on 127.0.0.1 that the test process can fetch', async () => {
       const engine = tls!;
       const port = await freePort();
-      await engine.docker('run', '-d', '--name', 'harness-web', '-p', `127.0.0.1:${port}:8080`, 'busybox:1.36', 'sh', '-c', 'mkdir -p /srv && echo hello-from-tls > /srv/index.html && exec httpd -f -p 8080 -h /srv');
+      await engine.docker(
+        'run',
+        '-d',
+        '--name',
+        'harness-web',
+        '-p',
+        `127.0.0.1:${port}:8080`,
+        'busybox:1.36',
+        'sh',
+        '-c',
+        'mkdir -p /srv && echo hello-from-tls > /srv/index.html && exec httpd -f -p 8080 -h /srv',
+      );
       // Bounded: 50 tries, 200 ms apart (each fetch itself times out after 3 s).
       let body: string | null = null;
       for (let i = 0; i < 50 && body !== 'hello-from-tls'; i++) {
@@ -153,15 +192,22 @@ describe('remote engine harness', () => {
     it('a context made with createDockerContext is listed and works', async () => {
       const engine = tls!;
       context = await createDockerContext('harness-tls', engine.url, { certDir: engine.certDir });
-      const ls = await run('docker', ['context', 'ls', '--format', '{{.Name}} {{.DockerEndpoint}}'], { env: cleanEnv(context.env) });
+      const ls = await run('docker', ['context', 'ls', '--format', '{{.Name}} {{.DockerEndpoint}}'], {
+        env: cleanEnv(context.env),
+      });
       expect(ls.code).toBe(0);
       expect(ls.stdout).toContain(`harness-tls ${engine.url}`);
-      const v = await run('docker', ['--context', 'harness-tls', 'version', '--format', '{{.Server.Version}}'], { env: cleanEnv(context.env) });
+      const v = await run('docker', ['--context', 'harness-tls', 'version', '--format', '{{.Server.Version}}'], {
+        env: cleanEnv(context.env),
+      });
       expect(v.stderr).toBe('');
       expect(v.code).toBe(0);
 
       // The on-disk layout documented in remote.ts.
-      const meta = JSON.parse(await readFile(context.metaFile, 'utf8')) as { Name: string; Endpoints: { docker: { Host: string; SkipTLSVerify: boolean } } };
+      const meta = JSON.parse(await readFile(context.metaFile, 'utf8')) as {
+        Name: string;
+        Endpoints: { docker: { Host: string; SkipTLSVerify: boolean } };
+      };
       expect(meta.Name).toBe('harness-tls');
       expect(meta.Endpoints.docker).toMatchObject({ Host: engine.url, SkipTLSVerify: false });
       for (const f of ['ca.pem', 'cert.pem', 'key.pem']) {

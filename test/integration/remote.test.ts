@@ -4,7 +4,14 @@ import type { PublicRecord } from '../../src/core/record-view.js';
 import { cli, tempHome } from '../helpers/cli.js';
 import { fetchText, freePort, removeApps, testApp } from '../helpers/docker.js';
 import { TempRepo, webApp } from '../helpers/git-repo.js';
-import { createDockerContext, startSshHost, startTlsEngine, type DockerContext, type SshHost, type TlsEngine } from '../helpers/remote.js';
+import {
+  createDockerContext,
+  startSshHost,
+  startTlsEngine,
+  type DockerContext,
+  type SshHost,
+  type TlsEngine,
+} from '../helpers/remote.js';
 
 type ConfigList = { values: Array<{ key: string; value: unknown; origin: string }> };
 
@@ -40,7 +47,12 @@ describe('remote engines, for real: ssh://, tcp:// with TLS, docker contexts', (
     const run = (...args: string[]) => cli(['--host', ssh.url, ...args], { cwd: repo.dir, env: env() });
 
     it('deploys, shows logs, stops and starts, and rolls back', async () => {
-      repo.commit('ssh one', webApp('ssh one', { deployJson: { app: sshApp, ports: [`127.0.0.1:${sshPort}:8080`], healthCheck: { path: '/' } } }));
+      repo.commit(
+        'ssh one',
+        webApp('ssh one', {
+          deployJson: { app: sshApp, ports: [`127.0.0.1:${sshPort}:8080`], healthCheck: { path: '/' } },
+        }),
+      );
       const one = await run('deploy', '--json');
       expect(one.stderr).not.toContain('Internal error');
       expect(one.code).toBe(0);
@@ -69,7 +81,10 @@ describe('remote engines, for real: ssh://, tcp:// with TLS, docker contexts', (
     });
 
     it('refuses a host whose key is not in known_hosts, never accepting it silently', async () => {
-      const r = await cli(['--host', ssh.url, 'deploy', '--json'], { cwd: repo.dir, env: { ...ssh.emptyKnownHostsEnv, DEPLOY_HOME: home.dir } });
+      const r = await cli(['--host', ssh.url, 'deploy', '--json'], {
+        cwd: repo.dir,
+        env: { ...ssh.emptyKnownHostsEnv, DEPLOY_HOME: home.dir },
+      });
       expect(r.code).toBe(EXIT_CODES.docker_unreachable);
       const error = r.json<{ error: { message: string; hint: string } }>().error;
       expect(error.message).toContain(`Cannot reach the Docker Engine at ${ssh.url}`);
@@ -79,22 +94,32 @@ describe('remote engines, for real: ssh://, tcp:// with TLS, docker contexts', (
   });
 
   describe('over tcp:// with TLS', () => {
-    const run = (env: Record<string, string>, ...args: string[]) => cli(args, { cwd: repo.dir, env: { DEPLOY_HOME: home.dir, DOCKER_CONFIG: context.dockerConfig, ...env } });
+    const run = (env: Record<string, string>, ...args: string[]) =>
+      cli(args, { cwd: repo.dir, env: { DEPLOY_HOME: home.dir, DOCKER_CONFIG: context.dockerConfig, ...env } });
 
     it('deploys with DOCKER_HOST, DOCKER_TLS_VERIFY and DOCKER_CERT_PATH', async () => {
-      repo.commit('tls one', webApp('tls one', { deployJson: { app: tlsApp, ports: [`127.0.0.1:${tlsPort}:8080`], healthCheck: { path: '/' } } }));
+      repo.commit(
+        'tls one',
+        webApp('tls one', {
+          deployJson: { app: tlsApp, ports: [`127.0.0.1:${tlsPort}:8080`], healthCheck: { path: '/' } },
+        }),
+      );
       const r = await run(tls.env, 'deploy', '--json');
       expect(r.stderr).not.toContain('Internal error');
       expect(r.code).toBe(0);
       expect(r.json<PublicRecord>()).toMatchObject({ endpoint: tls.url, status: 'running' });
       expect(await fetchText(tlsPort)).toBe('tls one');
-      expect(await tls.docker('ps', '--filter', `label=dev.deploy.app=${tlsApp}`, '--format', '{{.Names}}')).toMatch(new RegExp(`^${tlsApp}-v1-`));
+      expect(await tls.docker('ps', '--filter', `label=dev.deploy.app=${tlsApp}`, '--format', '{{.Names}}')).toMatch(
+        new RegExp(`^${tlsApp}-v1-`),
+      );
     });
 
     it('is refused without the right client certificate, or without TLS', async () => {
       const wrong = await run({ ...tls.env, DOCKER_CERT_PATH: tls.wrongCertDir }, 'deploy', '--json');
       expect(wrong.code).toBe(EXIT_CODES.docker_unreachable);
-      expect(wrong.json<{ error: { message: string } }>().error.message).toContain(`Cannot reach the Docker Engine at ${tls.url}`);
+      expect(wrong.json<{ error: { message: string } }>().error.message).toContain(
+        `Cannot reach the Docker Engine at ${tls.url}`,
+      );
       const plain = await run({ DOCKER_HOST: tls.url }, 'deploy', '--json');
       expect(plain.code).toBe(EXIT_CODES.docker_unreachable);
       expect(plain.stderr).not.toMatch(/\n\s+at /);
@@ -119,7 +144,8 @@ describe('remote engines, for real: ssh://, tcp:// with TLS, docker contexts', (
   });
 
   describe('which engine: the precedence of the docker CLI, with the app pin', () => {
-    const run = (env: Record<string, string>, ...args: string[]) => cli(args, { cwd: repo.dir, env: { DEPLOY_HOME: home.dir, DOCKER_CONFIG: context.dockerConfig, ...env } });
+    const run = (env: Record<string, string>, ...args: string[]) =>
+      cli(args, { cwd: repo.dir, env: { DEPLOY_HOME: home.dir, DOCKER_CONFIG: context.dockerConfig, ...env } });
     const endpoint = async (env: Record<string, string>, ...flags: string[]) => {
       const r = await run(env, ...flags, 'config', 'list', '--app', tlsApp, '--json');
       expect(r.code).toBe(0);
@@ -132,13 +158,19 @@ describe('remote engines, for real: ssh://, tcp:// with TLS, docker contexts', (
       expect(await endpoint({})).toEqual([local, 'default']);
       expect(await endpoint({ DOCKER_CONTEXT: 'tlsctx' })).toEqual([tls.url, 'context tlsctx (DOCKER_CONTEXT)']);
       expect(await endpoint({ DOCKER_CONTEXT: 'tlsctx', DOCKER_HOST: local })).toEqual([local, 'DOCKER_HOST']);
-      expect(await endpoint({ DOCKER_HOST: local }, '--context', 'tlsctx')).toEqual([tls.url, 'context tlsctx (--context)']);
+      expect(await endpoint({ DOCKER_HOST: local }, '--context', 'tlsctx')).toEqual([
+        tls.url,
+        'context tlsctx (--context)',
+      ]);
       expect(await endpoint({ DOCKER_CONTEXT: 'tlsctx' }, '--host', ssh.url)).toEqual([ssh.url, '--host']);
       const conflict = await run({}, '--context', 'tlsctx', '--host', ssh.url, 'config', 'list', '--app', tlsApp);
       expect(conflict.stderr).toContain('either --host or --context');
       const used = await createDockerContext('tlsctx', tls.url, { certDir: tls.certDir, use: true });
       try {
-        expect(await endpoint({ DOCKER_CONFIG: used.dockerConfig })).toEqual([tls.url, 'context tlsctx (docker config (currentContext))']);
+        expect(await endpoint({ DOCKER_CONFIG: used.dockerConfig })).toEqual([
+          tls.url,
+          'context tlsctx (docker config (currentContext))',
+        ]);
       } finally {
         await used.remove();
       }
@@ -147,9 +179,12 @@ describe('remote engines, for real: ssh://, tcp:// with TLS, docker contexts', (
       expect(missing.stderr).toContain('There is no docker context named "nope"');
     });
 
-    it("pins an app to an engine in its config; config list shows the choice and where it came from; --host still wins", async () => {
+    it('pins an app to an engine in its config; config list shows the choice and where it came from; --host still wins', async () => {
       expect((await run({}, 'config', 'set', 'endpoint=tlsctx', '--app', tlsApp)).code).toBe(0);
-      expect(await endpoint({ DOCKER_HOST: 'unix:///var/run/docker.sock' })).toEqual([tls.url, 'context tlsctx (endpoint (app))']);
+      expect(await endpoint({ DOCKER_HOST: 'unix:///var/run/docker.sock' })).toEqual([
+        tls.url,
+        'context tlsctx (endpoint (app))',
+      ]);
       expect(await endpoint({}, '--host', ssh.url)).toEqual([ssh.url, '--host']);
       repo.commit('tls three', { 'index.html': 'tls three\n' });
       const r = await run({}, 'deploy', '--json');

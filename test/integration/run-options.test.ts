@@ -15,7 +15,15 @@ function docker(...args: string[]): string {
 }
 
 interface Inspected {
-  Config: { Cmd: string[] | null; Entrypoint: string[] | null; User: string; Labels: Record<string, string>; StopSignal?: string; StopTimeout?: number; Healthcheck?: { Test: string[] } };
+  Config: {
+    Cmd: string[] | null;
+    Entrypoint: string[] | null;
+    User: string;
+    Labels: Record<string, string>;
+    StopSignal?: string;
+    StopTimeout?: number;
+    Healthcheck?: { Test: string[] };
+  };
   HostConfig: {
     Memory: number;
     NanoCpus: number;
@@ -81,7 +89,14 @@ describe('docker run and build options on a real engine', () => {
     expect(first.stderr).toContain('Waiting for the health command to pass (it runs every 2s)');
     const v1 = first.json<PublicRecord>();
     expect(v1.status).toBe('running');
-    expect(v1.config).toMatchObject({ memory: '64m', cpus: 0.5, user: '1000:1000', stopTimeout: 3, init: false, networks: [net, other] });
+    expect(v1.config).toMatchObject({
+      memory: '64m',
+      cpus: 0.5,
+      user: '1000:1000',
+      stopTimeout: 3,
+      init: false,
+      networks: [net, other],
+    });
 
     const c = inspect(v1.containerName as string);
     expect(c.Config.Cmd).toEqual(SERVE_TMP);
@@ -107,30 +122,55 @@ describe('docker run and build options on a real engine', () => {
     expect(await fetchText(port, '/c.html')).toBe('custom 1000');
     expect(docker('exec', v1.containerName as string, 'cat', '/etc/hosts')).toMatch(/10\.1\.2\.3\s+db\.internal/);
     // Another container on the network reaches the app by its name, whichever release runs.
-    expect(docker('run', '--rm', '--network', net, 'busybox:1.36', 'wget', '-q', '-O', '-', `http://${app}:8080/c.html`)).toBe('custom 1000');
+    expect(
+      docker('run', '--rm', '--network', net, 'busybox:1.36', 'wget', '-q', '-O', '-', `http://${app}:8080/c.html`),
+    ).toBe('custom 1000');
 
     // The plan and inspect list them; a redeploy keeps them (the same image: no build input changed).
     const plan = await run(repo.dir, 'redeploy', v1.id, '--dry-run');
     expect(plan.stdout + plan.stderr).toMatch(/options\s+memory 64m/);
-    expect(plan.stdout + plan.stderr).toContain('the health command `wget -q -O /dev/null http://127.0.0.1:8080/c.html` must pass');
+    expect(plan.stdout + plan.stderr).toContain(
+      'the health command `wget -q -O /dev/null http://127.0.0.1:8080/c.html` must pass',
+    );
     const shown = await run(repo.dir, 'inspect', v1.id);
     expect(shown.stdout).toMatch(/options\s+memory 64m/);
     const v2 = (await run(repo.dir, 'redeploy', v1.id, '--yes', '--json')).json<PublicRecord>();
     expect(v2).toMatchObject({ status: 'running', imageId: v1.imageId });
-    expect(inspect(v2.containerName as string).HostConfig).toMatchObject({ Memory: 64 * 1024 * 1024, Init: false, NetworkMode: net });
+    expect(inspect(v2.containerName as string).HostConfig).toMatchObject({
+      Memory: 64 * 1024 * 1024,
+      Init: false,
+      NetworkMode: net,
+    });
   });
 
   it('takes one-off options from the command line (--memory, --cpus, --set), keeps them with the record, and config set changes them for the next deploy', async () => {
     const app = newApp('flag');
     const repo = newRepo();
     const port = await freePort();
-    repo.commit('one', webApp('one', { deployJson: { app, ports: [`127.0.0.1:${port}:8080`], healthCheck: { path: '/' } } }));
+    repo.commit(
+      'one',
+      webApp('one', { deployJson: { app, ports: [`127.0.0.1:${port}:8080`], healthCheck: { path: '/' } } }),
+    );
     // An entrypoint clears the image's CMD, as docker run --entrypoint does: without a command there is nothing to run.
     const noCommand = await run(repo.dir, 'deploy', '--set', 'entrypoint=');
     expect(noCommand.code).toBe(EXIT_CODES.config);
     expect(noCommand.stderr).toContain('container has no command');
     const v1 = (
-      await run(repo.dir, 'deploy', '--json', '-m', '32m', '--cpus', '0.25', '--set', 'entrypoint=', '--set', 'command=httpd -f -p 8080 -h /www', '--set', 'labels.com.example.tier=web')
+      await run(
+        repo.dir,
+        'deploy',
+        '--json',
+        '-m',
+        '32m',
+        '--cpus',
+        '0.25',
+        '--set',
+        'entrypoint=',
+        '--set',
+        'command=httpd -f -p 8080 -h /www',
+        '--set',
+        'labels.com.example.tier=web',
+      )
     ).json<PublicRecord>();
     expect(v1.status).toBe('running');
     let c = inspect(v1.containerName as string);
@@ -162,7 +202,12 @@ describe('docker run and build options on a real engine', () => {
     expect(unknown.code).toBe(EXIT_CODES.usage);
     expect(unknown.stderr).toContain('memroy is not a setting');
     // The refused command lines recorded nothing; the one whose container could not be made is a failed deploy.
-    expect((await run(repo.dir, 'ls', '--app', app, '--json')).json<PublicRecord[]>().map((d) => d.status)).toEqual(['running', 'superseded', 'superseded', 'failed']);
+    expect((await run(repo.dir, 'ls', '--app', app, '--json')).json<PublicRecord[]>().map((d) => d.status)).toEqual([
+      'running',
+      'superseded',
+      'superseded',
+      'failed',
+    ]);
   });
 
   it('builds the stage --target names, and a redeploy rebuilds when a build arg changed (never reusing an image the record would belie)', async () => {
@@ -180,7 +225,9 @@ describe('docker run and build options on a real engine', () => {
       ].join('\n'),
       'deploy.json': JSON.stringify({ app }),
     });
-    const v1 = (await run(repo.dir, 'deploy', '--json', '--target', 'base', '--build-arg', 'GREETING=hi')).json<PublicRecord>();
+    const v1 = (
+      await run(repo.dir, 'deploy', '--json', '--target', 'base', '--build-arg', 'GREETING=hi')
+    ).json<PublicRecord>();
     expect(v1.status).toBe('running');
     expect(v1.config.buildTarget).toBe('base');
     expect(docker('exec', v1.containerName as string, 'cat', '/stage.txt')).toBe('base hi');
@@ -194,7 +241,9 @@ describe('docker run and build options on a real engine', () => {
     // A build arg that does change: the plan says so, and the redeploy builds anew.
     const plan = await run(repo.dir, 'redeploy', app, '--dry-run', '--build-arg', 'GREETING=again');
     expect(plan.stdout + plan.stderr).toContain('buildArgs changed since v2');
-    const v3 = (await run(repo.dir, 'redeploy', app, '--yes', '--json', '--build-arg', 'GREETING=again')).json<PublicRecord>();
+    const v3 = (
+      await run(repo.dir, 'redeploy', app, '--yes', '--json', '--build-arg', 'GREETING=again')
+    ).json<PublicRecord>();
     expect(v3.imageId).not.toBe(v1.imageId);
     expect(docker('exec', v3.containerName as string, 'cat', '/stage.txt')).toBe('base again');
 
@@ -212,14 +261,29 @@ describe('docker run and build options on a real engine', () => {
   it("says what an image's HEALTHCHECK wait is (its interval), turns it off with healthCheck.command none, and hints at an EXPOSEd port nothing publishes", async () => {
     const app = newApp('hc');
     const repo = newRepo();
-    repo.commit('one', webApp('one', { deployJson: { app }, dockerfileExtra: 'EXPOSE 8080\nHEALTHCHECK --interval=1s CMD wget -q -O /dev/null http://127.0.0.1:8080/ || exit 1' }));
+    repo.commit(
+      'one',
+      webApp('one', {
+        deployJson: { app },
+        dockerfileExtra:
+          'EXPOSE 8080\nHEALTHCHECK --interval=1s CMD wget -q -O /dev/null http://127.0.0.1:8080/ || exit 1',
+      }),
+    );
     const first = await run(repo.dir, 'deploy', '--json');
     expect(first.code).toBe(0);
-    expect(first.stderr).toContain("Waiting for the image's HEALTHCHECK (it runs every 1s; the first result comes after one interval)");
+    expect(first.stderr).toContain(
+      "Waiting for the image's HEALTHCHECK (it runs every 1s; the first result comes after one interval)",
+    );
     expect(first.stderr).toContain('The image EXPOSEs 8080/tcp, which nothing publishes');
 
     // An image check that can never pass: turned off, the container is judged by running on.
-    repo.commit('two', webApp('two', { deployJson: { app, healthCheck: { command: 'none', settle: '1s' } }, dockerfileExtra: 'HEALTHCHECK --interval=1s CMD exit 1' }));
+    repo.commit(
+      'two',
+      webApp('two', {
+        deployJson: { app, healthCheck: { command: 'none', settle: '1s' } },
+        dockerfileExtra: 'HEALTHCHECK --interval=1s CMD exit 1',
+      }),
+    );
     const second = await run(repo.dir, 'deploy', '--json');
     expect(second.code).toBe(0);
     const v2 = second.json<PublicRecord>();
@@ -232,7 +296,10 @@ describe('docker run and build options on a real engine', () => {
     const app = newApp('nonet');
     const repo = newRepo();
     const port = await freePort();
-    repo.commit('one', webApp('one', { deployJson: { app, ports: [`127.0.0.1:${port}:8080`], healthCheck: { path: '/' } } }));
+    repo.commit(
+      'one',
+      webApp('one', { deployJson: { app, ports: [`127.0.0.1:${port}:8080`], healthCheck: { path: '/' } } }),
+    );
     expect((await run(repo.dir, 'deploy', '--json')).code).toBe(0);
     const failed = await run(repo.dir, 'deploy', '--set', `networks=${app}-missing`);
     expect(failed.code).toBe(EXIT_CODES.config);
@@ -258,24 +325,56 @@ describe('docker run and build options on a real engine', () => {
     });
     const env = { DEPLOY_HOME: home.dir, TOKEN: sentinel };
     // --no-cache: BuildKit leaves secret values out of its cache keys (as docker does), so an earlier run's layer would do.
-    const deployed = await cli(['deploy', '--json', '--verbose', '--no-cache', '--build-secret', 'id=token,env=TOKEN', '--build-secret', `id=npmrc,src=${file}`], { cwd: repo.dir, env });
+    const deployed = await cli(
+      [
+        'deploy',
+        '--json',
+        '--verbose',
+        '--no-cache',
+        '--build-secret',
+        'id=token,env=TOKEN',
+        '--build-secret',
+        `id=npmrc,src=${file}`,
+      ],
+      { cwd: repo.dir, env },
+    );
     expect(deployed.code).toBe(0);
     const d = deployed.json<PublicRecord>();
     const sums = docker('exec', d.containerName as string, 'cat', '/sums').split('\n');
-    expect(sums).toEqual([createHash('sha256').update(sentinel).digest('hex'), createHash('sha256').update(`${sentinel}-file`).digest('hex')]);
+    expect(sums).toEqual([
+      createHash('sha256').update(sentinel).digest('hex'),
+      createHash('sha256').update(`${sentinel}-file`).digest('hex'),
+    ]);
     expect(d.config.buildSecrets).toEqual(['id=token,env=TOKEN', `id=npmrc,src=${file}`]);
     // Nowhere: the output (the step printed it), the record, the history, labels, the image's layers.
-    const shown = [deployed.stdout, deployed.stderr, (await cli(['inspect', d.id, '--json'], { cwd: repo.dir, env })).stdout, (await cli(['logs', d.id, '--build'], { cwd: repo.dir, env })).stdout];
+    const shown = [
+      deployed.stdout,
+      deployed.stderr,
+      (await cli(['inspect', d.id, '--json'], { cwd: repo.dir, env })).stdout,
+      (await cli(['logs', d.id, '--build'], { cwd: repo.dir, env })).stdout,
+    ];
     for (const text of shown) expect(text).not.toContain(sentinel);
     expect(deployed.stderr).toContain('saw ********');
     expect(docker('inspect', d.containerName as string)).not.toContain(sentinel);
     expect(docker('image', 'inspect', d.image as string)).not.toContain(sentinel);
     expect(docker('history', '--no-trunc', d.image as string)).not.toContain(sentinel);
-    expect(execFileSync('sh', ['-c', `docker save ${d.image as string} | tar -xO --wildcards '*.tar' 2>/dev/null | grep -c ${sentinel} || true`], { encoding: 'utf8' }).trim()).toBe('0');
+    expect(
+      execFileSync(
+        'sh',
+        [
+          '-c',
+          `docker save ${d.image as string} | tar -xO --wildcards '*.tar' 2>/dev/null | grep -c ${sentinel} || true`,
+        ],
+        { encoding: 'utf8' },
+      ).trim(),
+    ).toBe('0');
 
     // A variable that is not set is refused before anything is recorded.
     const before = (await cli(['ls', '--app', app, '--json'], { cwd: repo.dir, env })).json<unknown[]>().length;
-    const unset = await cli(['redeploy', app, '--yes', '--no-cache'], { cwd: repo.dir, env: { DEPLOY_HOME: home.dir } });
+    const unset = await cli(['redeploy', app, '--yes', '--no-cache'], {
+      cwd: repo.dir,
+      env: { DEPLOY_HOME: home.dir },
+    });
     expect(unset.code).toBe(EXIT_CODES.usage);
     expect(unset.stderr).toContain('the environment variable TOKEN is not set');
     expect((await cli(['ls', '--app', app, '--json'], { cwd: repo.dir, env })).json<unknown[]>()).toHaveLength(before);

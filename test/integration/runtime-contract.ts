@@ -43,7 +43,9 @@ export function runtimeContract(name: string, make: () => Promise<{ runtime: Run
       ({ runtime, close } = await make());
     });
     afterAll(() => {
-      const ids = execFileSync('docker', ['ps', '-aq', '--filter', `label=${LABEL.app}=${app}`], { encoding: 'utf8' }).trim();
+      const ids = execFileSync('docker', ['ps', '-aq', '--filter', `label=${LABEL.app}=${app}`], {
+        encoding: 'utf8',
+      }).trim();
       if (ids) execFileSync('docker', ['rm', '-f', ...ids.split('\n')], { stdio: 'ignore' });
       close();
     });
@@ -51,7 +53,10 @@ export function runtimeContract(name: string, make: () => Promise<{ runtime: Run
     it('creates a workload that is not running, labelled as the deployment, and starts it', async () => {
       const { d, id } = await made('echo hello; exec sleep 60');
       const created = await runtime.inspect(id);
-      expect(created).toMatchObject({ running: false, labels: expect.objectContaining({ [LABEL.app]: app, [LABEL.id]: d.id }) });
+      expect(created).toMatchObject({
+        running: false,
+        labels: expect.objectContaining({ [LABEL.app]: app, [LABEL.id]: d.id }),
+      });
       await runtime.start(id);
       expect((await runtime.inspect(id))?.running).toBe(true);
       const listed = await runtime.list({ [LABEL.app]: app });
@@ -91,10 +96,15 @@ export function runtimeContract(name: string, make: () => Promise<{ runtime: Run
       await runtime.start(id);
       const seen: string[] = [];
       const stop = new AbortController();
-      const following = runtime.followLogs(id, { tail: 'all' }, (l) => {
-        seen.push(l.message);
-        if (seen.length === 3) stop.abort();
-      }, stop.signal);
+      const following = runtime.followLogs(
+        id,
+        { tail: 'all' },
+        (l) => {
+          seen.push(l.message);
+          if (seen.length === 3) stop.abort();
+        },
+        stop.signal,
+      );
       await following;
       expect(seen.slice(0, 3)).toEqual(['line 1', 'line 2', 'line 3']);
     });

@@ -6,14 +6,21 @@ import { EXIT_CODES } from '../../src/core/errors.js';
 import type { PublicRecord } from '../../src/core/record-view.js';
 import type { SyncReport } from '../../src/services/sync.js';
 import { cli, tempHome } from '../helpers/cli.js';
-import { containersOf, fetchText, freePort, imageExists, removeApps, testApp, holdLock, removeLock } from '../helpers/docker.js';
+import {
+  containersOf,
+  fetchText,
+  freePort,
+  imageExists,
+  removeApps,
+  testApp,
+  holdLock,
+  removeLock,
+} from '../helpers/docker.js';
 import { TempRepo, webApp } from '../helpers/git-repo.js';
 
 function docker(...args: string[]): string {
   return execFileSync('docker', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
 }
-
-
 
 function storeAt(dir: string): Store {
   return Store.open(join(dir, 'deploy.db'));
@@ -45,7 +52,10 @@ describe('a shared engine: sync and prune touch only what this store deployed or
     records.three = rb.json<PublicRecord>();
     repoA.commit('four', { 'index.html': 'four\n' });
     records.four = (await a('deploy', '--json')).json<PublicRecord>();
-    repoB.commit('bob', webApp('bob', { deployJson: { app: appB, ports: [`127.0.0.1:${portB}:8080`], healthCheck: { path: '/' } } }));
+    repoB.commit(
+      'bob',
+      webApp('bob', { deployJson: { app: appB, ports: [`127.0.0.1:${portB}:8080`], healthCheck: { path: '/' } } }),
+    );
     const db = await b('deploy', '--json');
     expect(db.code, db.stderr).toBe(0);
     // What runs each: a container, named by its id; the image that ran: built (one, two, four) or reused (three).
@@ -53,7 +63,12 @@ describe('a shared engine: sync and prune touch only what this store deployed or
       expect(r).toMatchObject({ runtime: 'container', workload: r?.containerId, imageDigest: r?.imageId });
       expect(r?.imageId).toMatch(/^sha256:/);
     }
-    expect(records.three).toMatchObject({ runtime: 'container', workload: records.three?.containerId, imageId: records.one?.imageId, imageDigest: records.one?.imageId });
+    expect(records.three).toMatchObject({
+      runtime: 'container',
+      workload: records.three?.containerId,
+      imageId: records.one?.imageId,
+      imageDigest: records.one?.imageId,
+    });
   });
   afterAll(() => {
     removeApps([appA, appB]);
@@ -81,7 +96,7 @@ describe('a shared engine: sync and prune touch only what this store deployed or
     expect(imageExists(before)).toBe(true);
     const r = await b('prune', '--keep', '0', '--yes', '--json');
     expect(r.code, r.stderr).toBe(0);
-    expect((r.json<{ apps: Array<{ app: string }> }>()).apps.map((x) => x.app)).toEqual([appB]);
+    expect(r.json<{ apps: Array<{ app: string }> }>().apps.map((x) => x.app)).toEqual([appB]);
     expect(imageExists(before)).toBe(true);
   });
 
@@ -104,7 +119,7 @@ describe('a shared engine: sync and prune touch only what this store deployed or
     expect(imageExists(records.two?.image as string)).toBe(true);
   });
 
-  it('a rolled-back release comes back marked rolled back in a fresh store, from the current container\'s label', async () => {
+  it("a rolled-back release comes back marked rolled back in a fresh store, from the current container's label", async () => {
     const fresh = tempHome();
     try {
       const r = await cli(['sync', '--app', appA, '--json'], { env: { DEPLOY_HOME: fresh.dir } });
@@ -117,9 +132,19 @@ describe('a shared engine: sync and prune touch only what this store deployed or
         expect(store.getDeployment(records.one?.id as string)?.rolledBack).toBe(false);
         expect(store.getDeployment(records.four?.id as string)?.rolledBackFrom).toEqual([records.two?.id]);
         // Adopted from its running container: a container runtime, named by that container, its image's id as digest.
-        expect(store.getDeployment(records.four?.id as string)).toMatchObject({ runtime: 'container', workload: records.four?.containerId, containerId: records.four?.containerId, imageDigest: records.four?.imageId });
+        expect(store.getDeployment(records.four?.id as string)).toMatchObject({
+          runtime: 'container',
+          workload: records.four?.containerId,
+          containerId: records.four?.containerId,
+          imageDigest: records.four?.imageId,
+        });
         // Adopted from its image alone (its container is gone): no workload, the image named.
-        expect(store.getDeployment(records.two?.id as string)).toMatchObject({ runtime: 'container', workload: null, containerId: null, imageDigest: records.two?.imageId });
+        expect(store.getDeployment(records.two?.id as string)).toMatchObject({
+          runtime: 'container',
+          workload: null,
+          containerId: null,
+          imageDigest: records.two?.imageId,
+        });
       } finally {
         store.close();
       }
@@ -147,9 +172,17 @@ describe('a shared engine: sync and prune touch only what this store deployed or
       removeLock(appA);
     }
     const after = (await a('sync', '--json')).json<SyncReport>();
-    expect(after.corrected).toContainEqual({ id: records.four?.id, app: appA, version: records.four?.version, from: 'running', to: 'exited' });
+    expect(after.corrected).toContainEqual({
+      id: records.four?.id,
+      app: appA,
+      version: records.four?.version,
+      from: 'running',
+      to: 'exited',
+    });
     docker('start', name);
-    expect((await a('sync', '--json')).json<SyncReport>().corrected).toContainEqual(expect.objectContaining({ id: records.four?.id, from: 'exited', to: 'running' }));
+    expect((await a('sync', '--json')).json<SyncReport>().corrected).toContainEqual(
+      expect.objectContaining({ id: records.four?.id, from: 'exited', to: 'running' }),
+    );
     expect(await fetchText(portA)).toBe('four');
     expect((await a('stop', appA, '--yes')).code).toBe(0);
     const stopped = (await a('sync', '--json')).json<SyncReport>();
@@ -169,12 +202,18 @@ describe('deploy destroy', () => {
 
   beforeAll(async () => {
     const port = await freePort();
-    repo.commit('one', webApp('one', { deployJson: { app, ports: [`127.0.0.1:${port}:8080`], healthCheck: { path: '/' } } }));
+    repo.commit(
+      'one',
+      webApp('one', { deployJson: { app, ports: [`127.0.0.1:${port}:8080`], healthCheck: { path: '/' } } }),
+    );
     first = (await run('deploy', '--json')).json<PublicRecord>();
     repo.commit('two', { 'index.html': 'two\n' });
     second = (await run('deploy', '--json')).json<PublicRecord>();
     expect((await run('config', 'set', 'GREETING=hi', '--app', app)).code).toBe(0);
-    expect((await cli(['config', 'set', 'TOKEN=s3cr3t-value', '--secret', '--app', app], { env: { DEPLOY_HOME: home.dir } })).code).toBe(0);
+    expect(
+      (await cli(['config', 'set', 'TOKEN=s3cr3t-value', '--secret', '--app', app], { env: { DEPLOY_HOME: home.dir } }))
+        .code,
+    ).toBe(0);
   });
   afterAll(() => {
     removeLock(app);
@@ -193,7 +232,15 @@ describe('deploy destroy', () => {
   it('--dry-run lists what goes (containers, images, lock, settings by name, never values) and changes nothing', async () => {
     const r = await run('destroy', '--app', app, '--dry-run', '--json');
     expect(r.code, r.stderr).toBe(0);
-    const { plan } = r.json<{ plan: { containers: Array<{ name: string }>; images: Array<{ tag: string }>; settings: { env: string[]; secrets: string[] }; records: number; forget: boolean } }>();
+    const { plan } = r.json<{
+      plan: {
+        containers: Array<{ name: string }>;
+        images: Array<{ tag: string }>;
+        settings: { env: string[]; secrets: string[] };
+        records: number;
+        forget: boolean;
+      };
+    }>();
     expect(plan.containers.map((c) => c.name)).toEqual([second.containerName]);
     expect(plan.images.map((i) => i.tag).sort()).toEqual([first.image, second.image].sort());
     expect(plan.settings).toMatchObject({ env: ['GREETING'], secrets: ['TOKEN'] });
@@ -221,7 +268,10 @@ describe('deploy destroy', () => {
   it('tears the app down and keeps its records as history, none current; settings go', async () => {
     const r = await run('destroy', app, '--yes', '--json');
     expect(r.code, r.stderr).toBe(0);
-    const result = r.json<{ removed: { containers: string[]; images: string[]; lock: boolean; settings: number }; history: number }>();
+    const result = r.json<{
+      removed: { containers: string[]; images: string[]; lock: boolean; settings: number };
+      history: number;
+    }>();
     expect(result.removed.containers).toEqual([second.containerName]);
     expect(result.removed.images.sort()).toEqual([first.image, second.image].sort());
     expect(result.removed.settings).toBe(2);

@@ -7,7 +7,12 @@ import { TempRepo, webApp } from '../helpers/git-repo.js';
 import { appWorkspace } from '../helpers/workspace.js';
 
 /** The app serves its env: GREETING and the length of SECRET_TOKEN, so a test sees what reached the container. */
-const START = ['echo "$GREETING" > /www/greeting.txt', 'echo "${#SECRET_TOKEN}" > /www/token-length.txt', 'exec httpd -f -p 8080 -h /www', ''].join('\n');
+const START = [
+  'echo "$GREETING" > /www/greeting.txt',
+  'echo "${#SECRET_TOKEN}" > /www/token-length.txt',
+  'exec httpd -f -p 8080 -h /www',
+  '',
+].join('\n');
 const SECRET = 'one-off-s3cret-value-71';
 
 describe('redeploy ships the deployment with its own settings and the current env', () => {
@@ -20,8 +25,29 @@ describe('redeploy ships the deployment with its own settings and the current en
 
   beforeAll(async () => {
     [jsonPort, flagPort] = [await freePort(), await freePort()];
-    repo.commit('one', webApp('one', { start: START, deployJson: { app, ports: [`127.0.0.1:${jsonPort}:8080`], env: { GREETING: 'from-json' }, healthCheck: { path: '/' } } }));
-    const r = await run('deploy', '--port', `127.0.0.1:${flagPort}:8080`, '--env', 'GREETING=from-flag', '--secret', 'SECRET_TOKEN', '--json', '--yes');
+    repo.commit(
+      'one',
+      webApp('one', {
+        start: START,
+        deployJson: {
+          app,
+          ports: [`127.0.0.1:${jsonPort}:8080`],
+          env: { GREETING: 'from-json' },
+          healthCheck: { path: '/' },
+        },
+      }),
+    );
+    const r = await run(
+      'deploy',
+      '--port',
+      `127.0.0.1:${flagPort}:8080`,
+      '--env',
+      'GREETING=from-flag',
+      '--secret',
+      'SECRET_TOKEN',
+      '--json',
+      '--yes',
+    );
     expect(r.code, r.stderr).toBe(0);
     v1 = r.json<PublicRecord>();
   });
@@ -66,7 +92,10 @@ describe('redeploy ships the deployment with its own settings and the current en
   it('deploy --dry-run shows the plan under the lock, with the commits ahead, and builds nothing', async () => {
     const r = await run('deploy', '--dry-run', '--yes', '--json');
     expect(r.code, r.stderr).toBe(0);
-    const doc = r.json<{ dryRun: boolean; plan: { action: string; commitRange: string; gate: { mode: string }; current: { version: number } } }>();
+    const doc = r.json<{
+      dryRun: boolean;
+      plan: { action: string; commitRange: string; gate: { mode: string }; current: { version: number } };
+    }>();
     expect(doc.dryRun).toBe(true);
     expect(doc.plan).toMatchObject({ action: 'deploy', current: { version: 3 }, gate: { mode: 'http' } });
     expect(doc.plan.commitRange).toMatch(/→ \w{7}, 1 commit ahead$/);
@@ -86,7 +115,10 @@ describe('rollback picks a known-good release, the same one when run again', () 
   beforeAll(async () => {
     port = await freePort();
     for (const body of ['good-one', 'good-two', 'bad-three']) {
-      repo.commit(body, webApp(body, { deployJson: { app, ports: [`127.0.0.1:${port}:8080`], healthCheck: { path: '/' } } }));
+      repo.commit(
+        body,
+        webApp(body, { deployJson: { app, ports: [`127.0.0.1:${port}:8080`], healthCheck: { path: '/' } } }),
+      );
       const r = await run('deploy', '--json');
       expect(r.code, r.stderr).toBe(0);
       records.push(r.json<PublicRecord>());
@@ -139,7 +171,10 @@ describe('the CI contract on every mutating command', () => {
 
   beforeAll(async () => {
     port = await freePort();
-    repo.commit('one', webApp('one', { deployJson: { app, ports: [`127.0.0.1:${port}:8080`], healthCheck: { path: '/' } } }));
+    repo.commit(
+      'one',
+      webApp('one', { deployJson: { app, ports: [`127.0.0.1:${port}:8080`], healthCheck: { path: '/' } } }),
+    );
     expect((await run('deploy', '--json')).code).toBe(0);
     repo.commit('two', { 'index.html': 'two\n' });
   });
@@ -169,7 +204,20 @@ describe('the CI contract on every mutating command', () => {
 
   it('--dry-run on every mutating command changes nothing', async () => {
     const before = (await run('ls', '--app', app, '--json')).json<PublicRecord[]>();
-    for (const argv of [['deploy'], ['redeploy', app], ['stop', app], ['start', app], ['restart', app], ['rollback', app, '--steps', '1'], ['lock', 'release', app], ['prune', '--app', app], ['config', 'set', 'DRY=1', '--app', app], ['config', 'unset', 'CI_FLAG', '--app', app], ['sync'], ['destroy', app]]) {
+    for (const argv of [
+      ['deploy'],
+      ['redeploy', app],
+      ['stop', app],
+      ['start', app],
+      ['restart', app],
+      ['rollback', app, '--steps', '1'],
+      ['lock', 'release', app],
+      ['prune', '--app', app],
+      ['config', 'set', 'DRY=1', '--app', app],
+      ['config', 'unset', 'CI_FLAG', '--app', app],
+      ['sync'],
+      ['destroy', app],
+    ]) {
       const r = await run(...argv, '--dry-run', '--json');
       expect([0, EXIT_CODES.not_found], `${argv.join(' ')}: ${r.stderr}`).toContain(r.code);
       expect(() => r.json(), argv.join(' ')).not.toThrow();
@@ -206,7 +254,9 @@ describe('the CI contract on every mutating command', () => {
   it("each command's --help lists the global options it honours", async () => {
     for (const command of ['deploy', 'stop', 'logs', 'stats']) {
       const r = await cli([command, '--help']);
-      expect(r.stdout, command).toMatch(/Global Options:[\s\S]*--json[\s\S]*--verbose[\s\S]*--context[\s\S]*-H, --host/);
+      expect(r.stdout, command).toMatch(
+        /Global Options:[\s\S]*--json[\s\S]*--verbose[\s\S]*--context[\s\S]*-H, --host/,
+      );
     }
   });
 

@@ -31,7 +31,10 @@ describe('where deploy finds the code', () => {
   });
 
   it('clones a Git URL into the cache, ships its default branch, and fetches again on the next deploy', async () => {
-    upstream.commit('one', webApp('from url one', { deployJson: { ports: [`127.0.0.1:${port}:8080`], healthCheck: { path: '/' } } }));
+    upstream.commit(
+      'one',
+      webApp('from url one', { deployJson: { ports: [`127.0.0.1:${port}:8080`], healthCheck: { path: '/' } } }),
+    );
     const url = `file://${upstream.dir}`;
     const first = await cli(['deploy', url, '--app', urlApp, '--json'], { cwd: elsewhere, env: env() });
     expect(first.code).toBe(0);
@@ -42,7 +45,12 @@ describe('where deploy finds the code', () => {
     const sha = upstream.commit('two', { 'index.html': 'from url two\n' });
     const second = await cli(['deploy', '--app', urlApp, '--json'], { cwd: elsewhere, env: env() });
     expect(second.code).toBe(0);
-    expect(second.json<PublicRecord>()).toMatchObject({ version: 2, commit: sha, ref: 'main', config: { ports: [`127.0.0.1:${port}:8080`] } });
+    expect(second.json<PublicRecord>()).toMatchObject({
+      version: 2,
+      commit: sha,
+      ref: 'main',
+      config: { ports: [`127.0.0.1:${port}:8080`] },
+    });
     expect(await fetchText(port)).toBe('from url two');
   });
 
@@ -57,26 +65,40 @@ describe('where deploy finds the code', () => {
     const again = await cli(['deploy', '--app', urlApp, '--json'], { cwd: elsewhere, env: env() });
     expect(again.json<PublicRecord>()).toMatchObject({ ref: 'main', commitSubject: 'two' });
 
-    const missing = await cli(['deploy', '--app', urlApp, '--ref', 'no-such-branch', '--json'], { cwd: elsewhere, env: env() });
+    const missing = await cli(['deploy', '--app', urlApp, '--ref', 'no-such-branch', '--json'], {
+      cwd: elsewhere,
+      env: env(),
+    });
     expect(missing.code).toBe(EXIT_CODES.source);
     expect(missing.json<{ error: { message: string } }>().error.message).toContain('"no-such-branch" does not exist');
   });
 
   it('refuses a URL that cannot be cloned, naming it', async () => {
-    const r = await cli(['deploy', 'file:///nonexistent/repo.git', '--app', testApp('nope'), '--json'], { cwd: elsewhere, env: env() });
+    const r = await cli(['deploy', 'file:///nonexistent/repo.git', '--app', testApp('nope'), '--json'], {
+      cwd: elsewhere,
+      env: env(),
+    });
     expect(r.code).toBe(EXIT_CODES.source);
-    expect(r.json<{ error: { message: string } }>().error.message).toContain('Could not fetch file:///nonexistent/repo.git');
+    expect(r.json<{ error: { message: string } }>().error.message).toContain(
+      'Could not fetch file:///nonexistent/repo.git',
+    );
   });
 
   it('never repeats the credentials of a URL that cannot be fetched', async () => {
     // Port 1 on loopback refuses at once; git's own message quotes the URL it tried.
     const secret = 'hunter2-url-secret';
-    const r = await cli(['deploy', `http://deployer:${secret}@127.0.0.1:1/repo.git`, '--app', testApp('cred'), '--json'], { cwd: elsewhere, env: env() });
+    const r = await cli(
+      ['deploy', `http://deployer:${secret}@127.0.0.1:1/repo.git`, '--app', testApp('cred'), '--json'],
+      { cwd: elsewhere, env: env() },
+    );
     expect(r.code).toBe(EXIT_CODES.source);
     const message = r.json<{ error: { message: string } }>().error.message;
     expect(message).toMatch(/^Could not fetch http:\/\/\S*127\.0\.0\.1:1\/repo\.git/);
     expect(r.stdout + r.stderr).not.toContain(secret);
-    const verbose = await cli(['deploy', `http://deployer:${secret}@127.0.0.1:1/repo.git`, '--app', testApp('cred'), '--verbose'], { cwd: elsewhere, env: env() });
+    const verbose = await cli(
+      ['deploy', `http://deployer:${secret}@127.0.0.1:1/repo.git`, '--app', testApp('cred'), '--verbose'],
+      { cwd: elsewhere, env: env() },
+    );
     expect(verbose.code).toBe(EXIT_CODES.source);
     expect(verbose.stderr).toContain('Could not fetch');
     expect(verbose.stdout + verbose.stderr).not.toContain(secret);
@@ -87,14 +109,23 @@ describe('where deploy finds the code', () => {
     local.commit('monorepo', {
       'README.md': 'a monorepo\n',
       ...Object.fromEntries(
-        Object.entries(webApp('from the subdirectory', { deployJson: { app: subApp, ports: [`127.0.0.1:${subPort}:8080`], healthCheck: { path: '/' } } })).map(([k, v]) => [`services/web/${k}`, v]),
+        Object.entries(
+          webApp('from the subdirectory', {
+            deployJson: { app: subApp, ports: [`127.0.0.1:${subPort}:8080`], healthCheck: { path: '/' } },
+          }),
+        ).map(([k, v]) => [`services/web/${k}`, v]),
       ),
     });
     // Changes outside the app's directory do not make it dirty.
     local.write({ 'README.md': 'edited elsewhere\n' });
     const r = await cli(['deploy', 'services/web', '--json'], { cwd: local.dir, env: env() });
     expect(r.code).toBe(0);
-    expect(r.json<PublicRecord>()).toMatchObject({ app: subApp, subdir: 'services/web', dirty: false, config: { ports: [`127.0.0.1:${subPort}:8080`] } });
+    expect(r.json<PublicRecord>()).toMatchObject({
+      app: subApp,
+      subdir: 'services/web',
+      dirty: false,
+      config: { ports: [`127.0.0.1:${subPort}:8080`] },
+    });
     expect(await fetchText(subPort)).toBe('from the subdirectory');
   });
 
@@ -103,7 +134,10 @@ describe('where deploy finds the code', () => {
     const repo = new TempRepo('deploy-dirty-');
     try {
       // Every file of the build context is served, so what the image holds can be read over HTTP.
-      const files = webApp('committed', { dockerfileExtra: 'COPY . ./', deployJson: { app: dirtyApp, ports: [`127.0.0.1:${dirtyPort}:8080`], healthCheck: { path: '/' } } });
+      const files = webApp('committed', {
+        dockerfileExtra: 'COPY . ./',
+        deployJson: { app: dirtyApp, ports: [`127.0.0.1:${dirtyPort}:8080`], healthCheck: { path: '/' } },
+      });
       // Written by an editor that starts files with a byte-order mark: read all the same (the port comes from it).
       repo.commit('an app', { ...files, 'deploy.json': `\ufeff${files['deploy.json']}` });
       repo.write({ 'notes.txt': 'untracked notes\n', 'scratch/todo.txt': 'todo\n' });

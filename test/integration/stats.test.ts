@@ -20,15 +20,104 @@ function seed(path: string): void {
     if (rest.readyAt !== null) store.markFirstReady(rest.id);
   };
   // Outside the 30-day window.
-  add({ id: 'old0aaaa', app: 'web', status: 'superseded', createdAt: T('2026-09-01T10:00:00Z'), commitTime: T('2026-09-01T09:00:00Z'), buildStartedAt: T('2026-09-01T10:00:01Z'), buildFinishedAt: T('2026-09-01T10:00:02Z'), startedAt: T('2026-09-01T10:00:03Z'), readyAt: T('2026-09-01T10:00:04Z'), finishedAt: T('2026-09-01T10:00:05Z'), commit: 'c0' });
+  add({
+    id: 'old0aaaa',
+    app: 'web',
+    status: 'superseded',
+    createdAt: T('2026-09-01T10:00:00Z'),
+    commitTime: T('2026-09-01T09:00:00Z'),
+    buildStartedAt: T('2026-09-01T10:00:01Z'),
+    buildFinishedAt: T('2026-09-01T10:00:02Z'),
+    startedAt: T('2026-09-01T10:00:03Z'),
+    readyAt: T('2026-09-01T10:00:04Z'),
+    finishedAt: T('2026-09-01T10:00:05Z'),
+    commit: 'c0',
+  });
   // web: deployed, then a second deploy that gets rolled back after a failed third one.
-  add({ id: 'web1aaaa', app: 'web', status: 'superseded', supersededBy: 'web2aaaa', commit: 'c1', createdAt: T('2026-11-10T10:00:00Z'), commitTime: T('2026-11-10T09:00:00Z'), buildStartedAt: T('2026-11-10T10:00:01Z'), buildFinishedAt: T('2026-11-10T10:00:31Z'), startedAt: T('2026-11-10T10:00:32Z'), readyAt: T('2026-11-10T10:00:35Z'), finishedAt: T('2026-11-10T10:00:36Z') });
-  add({ id: 'web2aaaa', app: 'web', status: 'superseded', supersededBy: 'web4aaaa', commit: 'c2', createdAt: T('2026-11-11T10:00:00Z'), commitTime: T('2026-11-11T09:30:00Z'), buildStartedAt: T('2026-11-11T10:00:01Z'), buildFinishedAt: T('2026-11-11T10:00:21Z'), startedAt: T('2026-11-11T10:00:22Z'), readyAt: T('2026-11-11T10:00:24Z'), finishedAt: T('2026-11-11T10:00:25Z') });
-  add({ id: 'web3aaaa', app: 'web', status: 'failed', commit: 'c3', createdAt: T('2026-11-12T10:00:00Z'), commitTime: T('2026-11-12T09:00:00Z'), buildStartedAt: T('2026-11-12T10:00:01Z'), buildFinishedAt: T('2026-11-12T10:00:11Z'), startedAt: T('2026-11-12T10:00:12Z'), readyAt: null, finishedAt: T('2026-11-12T10:01:12Z'), error: { code: 'health_failed', message: 'x' } });
-  add({ id: 'web4aaaa', app: 'web', kind: 'rollback', parentId: 'web1aaaa', status: 'running', commit: 'c1', createdAt: T('2026-11-12T11:00:00Z'), commitTime: T('2026-11-10T09:00:00Z'), buildStartedAt: null, buildFinishedAt: null, startedAt: T('2026-11-12T11:00:01Z'), readyAt: T('2026-11-12T11:00:05Z'), finishedAt: T('2026-11-12T11:00:06Z') });
+  add({
+    id: 'web1aaaa',
+    app: 'web',
+    status: 'superseded',
+    supersededBy: 'web2aaaa',
+    commit: 'c1',
+    createdAt: T('2026-11-10T10:00:00Z'),
+    commitTime: T('2026-11-10T09:00:00Z'),
+    buildStartedAt: T('2026-11-10T10:00:01Z'),
+    buildFinishedAt: T('2026-11-10T10:00:31Z'),
+    startedAt: T('2026-11-10T10:00:32Z'),
+    readyAt: T('2026-11-10T10:00:35Z'),
+    finishedAt: T('2026-11-10T10:00:36Z'),
+  });
+  add({
+    id: 'web2aaaa',
+    app: 'web',
+    status: 'superseded',
+    supersededBy: 'web4aaaa',
+    commit: 'c2',
+    createdAt: T('2026-11-11T10:00:00Z'),
+    commitTime: T('2026-11-11T09:30:00Z'),
+    buildStartedAt: T('2026-11-11T10:00:01Z'),
+    buildFinishedAt: T('2026-11-11T10:00:21Z'),
+    startedAt: T('2026-11-11T10:00:22Z'),
+    readyAt: T('2026-11-11T10:00:24Z'),
+    finishedAt: T('2026-11-11T10:00:25Z'),
+  });
+  add({
+    id: 'web3aaaa',
+    app: 'web',
+    status: 'failed',
+    commit: 'c3',
+    createdAt: T('2026-11-12T10:00:00Z'),
+    commitTime: T('2026-11-12T09:00:00Z'),
+    buildStartedAt: T('2026-11-12T10:00:01Z'),
+    buildFinishedAt: T('2026-11-12T10:00:11Z'),
+    startedAt: T('2026-11-12T10:00:12Z'),
+    readyAt: null,
+    finishedAt: T('2026-11-12T10:01:12Z'),
+    error: { code: 'health_failed', message: 'x' },
+  });
+  add({
+    id: 'web4aaaa',
+    app: 'web',
+    kind: 'rollback',
+    parentId: 'web1aaaa',
+    status: 'running',
+    commit: 'c1',
+    createdAt: T('2026-11-12T11:00:00Z'),
+    commitTime: T('2026-11-10T09:00:00Z'),
+    buildStartedAt: null,
+    buildFinishedAt: null,
+    startedAt: T('2026-11-12T11:00:01Z'),
+    readyAt: T('2026-11-12T11:00:05Z'),
+    finishedAt: T('2026-11-12T11:00:06Z'),
+  });
   // api: one deployed and since stopped, one still building.
-  add({ id: 'api1aaaa', app: 'api', status: 'stopped', commit: 'a1', createdAt: T('2026-11-20T08:00:00Z'), commitTime: T('2026-11-20T07:00:00Z'), buildStartedAt: T('2026-11-20T08:00:01Z'), buildFinishedAt: T('2026-11-20T08:00:41Z'), startedAt: T('2026-11-20T08:00:42Z'), readyAt: T('2026-11-20T08:00:43Z'), finishedAt: T('2026-11-20T08:00:44Z') });
-  add({ id: 'api2aaaa', app: 'api', status: 'building', commit: 'a2', createdAt: T('2026-11-21T08:00:00Z'), commitTime: T('2026-11-21T07:00:00Z'), buildStartedAt: T('2026-11-21T08:00:01Z'), buildFinishedAt: null, startedAt: null, readyAt: null, finishedAt: null });
+  add({
+    id: 'api1aaaa',
+    app: 'api',
+    status: 'stopped',
+    commit: 'a1',
+    createdAt: T('2026-11-20T08:00:00Z'),
+    commitTime: T('2026-11-20T07:00:00Z'),
+    buildStartedAt: T('2026-11-20T08:00:01Z'),
+    buildFinishedAt: T('2026-11-20T08:00:41Z'),
+    startedAt: T('2026-11-20T08:00:42Z'),
+    readyAt: T('2026-11-20T08:00:43Z'),
+    finishedAt: T('2026-11-20T08:00:44Z'),
+  });
+  add({
+    id: 'api2aaaa',
+    app: 'api',
+    status: 'building',
+    commit: 'a2',
+    createdAt: T('2026-11-21T08:00:00Z'),
+    commitTime: T('2026-11-21T07:00:00Z'),
+    buildStartedAt: T('2026-11-21T08:00:01Z'),
+    buildFinishedAt: null,
+    startedAt: null,
+    readyAt: null,
+    finishedAt: null,
+  });
   store.close();
 }
 
@@ -59,7 +148,18 @@ describe('deploy stats over a store with known deployments', () => {
         timeToRestore: { n: 2, medianMs: 46_757_000, p95Ms: 85_658_600, unrestored: 0 },
       },
     });
-    expect(fixed.apps.map((a) => [a.app, a.total, a.pending, a.successful, a.failed, a.running, a.stopped, a.delivery.changeFailureRate.rate])).toEqual([
+    expect(
+      fixed.apps.map((a) => [
+        a.app,
+        a.total,
+        a.pending,
+        a.successful,
+        a.failed,
+        a.running,
+        a.stopped,
+        a.delivery.changeFailureRate.rate,
+      ]),
+    ).toEqual([
       ['api', 2, 1, 1, 0, 0, 1, 0],
       ['web', 4, 0, 3, 1, 1, 0, 0.67],
     ]);
@@ -74,7 +174,13 @@ describe('deploy stats over a store with known deployments', () => {
 
   it('narrows to one app and to a window', async () => {
     const web = await statsAt(home.dir, NOW, ['--app', 'web', '--since', '2026-11-11']);
-    expect(web).toMatchObject({ app: 'web', total: 3, successful: 2, failed: 1, delivery: { changeFailureRate: { changes: 2, failed: 1, rolledBack: 1 } } });
+    expect(web).toMatchObject({
+      app: 'web',
+      total: 3,
+      successful: 2,
+      failed: 1,
+      delivery: { changeFailureRate: { changes: 2, failed: 1, rolledBack: 1 } },
+    });
     const none = await statsAt(home.dir, NOW, ['--since', '1h']);
     expect(none).toMatchObject({ total: 0, successful: 0, running: 1, stopped: 1 });
   });
@@ -113,9 +219,29 @@ describe('deploy stats with records that deploy sync rebuilt from images', () =>
     const store = Store.open(join(home.dir, 'deploy.db'));
     const base = { app: 'web', status: 'superseded' as const, commitTime: T('2026-11-20T09:00:00Z') };
     // Made here: every time is known.
-    const made = makeDeployment({ ...base, id: 'made1aaa', commit: 'm1', createdAt: T('2026-11-20T10:00:00Z'), buildStartedAt: T('2026-11-20T10:00:01Z'), buildFinishedAt: T('2026-11-20T10:00:11Z'), startedAt: T('2026-11-20T10:00:12Z'), readyAt: T('2026-11-20T10:00:14Z'), finishedAt: T('2026-11-20T10:00:15Z') });
+    const made = makeDeployment({
+      ...base,
+      id: 'made1aaa',
+      commit: 'm1',
+      createdAt: T('2026-11-20T10:00:00Z'),
+      buildStartedAt: T('2026-11-20T10:00:01Z'),
+      buildFinishedAt: T('2026-11-20T10:00:11Z'),
+      startedAt: T('2026-11-20T10:00:12Z'),
+      readyAt: T('2026-11-20T10:00:14Z'),
+      finishedAt: T('2026-11-20T10:00:15Z'),
+    });
     // Rebuilt from its image's record label: it served, but when it started and became ready is not known.
-    const synced = makeDeployment({ ...base, id: 'sync1aaa', commit: 'm2', createdAt: T('2026-11-21T10:00:00Z'), buildStartedAt: T('2026-11-21T10:00:01Z'), buildFinishedAt: null, startedAt: null, readyAt: T('2026-11-21T10:00:00Z'), finishedAt: T('2026-11-21T10:00:00Z') });
+    const synced = makeDeployment({
+      ...base,
+      id: 'sync1aaa',
+      commit: 'm2',
+      createdAt: T('2026-11-21T10:00:00Z'),
+      buildStartedAt: T('2026-11-21T10:00:01Z'),
+      buildFinishedAt: null,
+      startedAt: null,
+      readyAt: T('2026-11-21T10:00:00Z'),
+      finishedAt: T('2026-11-21T10:00:00Z'),
+    });
     for (const d of [made, synced]) {
       const { version: _v, supersededBy: _s, ...rest } = d;
       store.createDeployment(rest);

@@ -11,7 +11,13 @@ type Row = Record<string, SQLInputValue>;
 const CONFIG = JSON.stringify(makeDeployment().config);
 
 /** A deployment row as schema 1 wrote it (the columns every later version still has). */
-function baseRow(id: string, version: number, status: string, image: { tag: string; id: string } | null, container: { id: string | null; name: string } | null): Row {
+function baseRow(
+  id: string,
+  version: number,
+  status: string,
+  image: { tag: string; id: string } | null,
+  container: { id: string | null; name: string } | null,
+): Row {
   return {
     id,
     app: 'web',
@@ -66,7 +72,9 @@ function storeAt(path: string, at: number, rows: Row[]): void {
       const row = { ...base };
       for (let v = 2; v <= at; v++) Object.assign(row, ADDED_BY[v]?.(row) ?? {});
       const cols = Object.keys(row);
-      db.prepare(`INSERT INTO deployments (${cols.join(', ')}) VALUES (${cols.map((c) => `:${c}`).join(', ')})`).run(row);
+      db.prepare(`INSERT INTO deployments (${cols.join(', ')}) VALUES (${cols.map((c) => `:${c}`).join(', ')})`).run(
+        row,
+      );
       db.prepare(`INSERT INTO apps (name, created_at) VALUES ('web', 1) ON CONFLICT (name) DO NOTHING`).run();
     }
   } finally {
@@ -87,8 +95,20 @@ describe('migration 8: runtime, workload and image digest on every record (real 
         at === 0
           ? []
           : [
-              baseRow('runs2345', 1, 'running', { tag: 'deploy/web:runs2345', id: 'sha256:1111' }, { id: 'c0ffee01', name: 'web-v1-runs2345' }),
-              baseRow('fail2345', 2, 'failed', { tag: 'deploy/web:fail2345', id: 'sha256:2222' }, { id: null, name: 'web-v2-fail2345.starting' }),
+              baseRow(
+                'runs2345',
+                1,
+                'running',
+                { tag: 'deploy/web:runs2345', id: 'sha256:1111' },
+                { id: 'c0ffee01', name: 'web-v1-runs2345' },
+              ),
+              baseRow(
+                'fail2345',
+                2,
+                'failed',
+                { tag: 'deploy/web:fail2345', id: 'sha256:2222' },
+                { id: null, name: 'web-v2-fail2345.starting' },
+              ),
               baseRow('queu2345', 3, 'queued', null, null),
             ];
       storeAt(path, at, rows);
@@ -114,7 +134,12 @@ describe('migration 8: runtime, workload and image digest on every record (real 
             containerName: 'web-v2-fail2345.starting',
             imageDigest: 'sha256:2222',
           });
-          expect(store.getDeployment('queu2345')).toMatchObject({ runtime: 'container', workload: null, containerId: null, imageDigest: null });
+          expect(store.getDeployment('queu2345')).toMatchObject({
+            runtime: 'container',
+            workload: null,
+            containerId: null,
+            imageDigest: null,
+          });
           // The old records stay readable as they were.
           expect(store.list({ app: 'web' }).map((d) => [d.id, d.version, d.status])).toEqual([
             ['queu2345', 3, 'queued'],
@@ -124,7 +149,19 @@ describe('migration 8: runtime, workload and image digest on every record (real 
         }
 
         // The migrated store takes new records, and keeps a container deployment's workload equal to its container.
-        const { version: _v, supersededBy: _s, worker: _w, rolledBack: _r, exitCode: _e, exitedAt: _x, checkedAt: _c, rolledBackFrom: _f, servedBefore: _b, overrides: _o, ...fresh } = makeDeployment({
+        const {
+          version: _v,
+          supersededBy: _s,
+          worker: _w,
+          rolledBack: _r,
+          exitCode: _e,
+          exitedAt: _x,
+          checkedAt: _c,
+          rolledBackFrom: _f,
+          servedBefore: _b,
+          overrides: _o,
+          ...fresh
+        } = makeDeployment({
           id: 'news2345',
           app: 'web',
           status: 'queued',
@@ -136,22 +173,50 @@ describe('migration 8: runtime, workload and image digest on every record (real 
         });
         const created = store.createDeployment(fresh);
         expect(created.version).toBe(at === 0 ? 1 : 4);
-        expect(store.getDeployment('news2345')).toMatchObject({ runtime: 'container', workload: null, imageDigest: null });
+        expect(store.getDeployment('news2345')).toMatchObject({
+          runtime: 'container',
+          workload: null,
+          imageDigest: null,
+        });
         store.updateDeployment('news2345', { imageId: 'sha256:3333', imageDigest: 'sha256:3333' });
-        store.updateDeployment('news2345', { status: 'starting', containerId: 'c0ffee04', containerName: 'web-v4-news2345' });
-        expect(store.getDeployment('news2345')).toMatchObject({ workload: 'c0ffee04', containerId: 'c0ffee04', imageDigest: 'sha256:3333' });
+        store.updateDeployment('news2345', {
+          status: 'starting',
+          containerId: 'c0ffee04',
+          containerName: 'web-v4-news2345',
+        });
+        expect(store.getDeployment('news2345')).toMatchObject({
+          workload: 'c0ffee04',
+          containerId: 'c0ffee04',
+          imageDigest: 'sha256:3333',
+        });
         store.updateDeployment('news2345', { containerId: null });
-        expect(store.getDeployment('news2345')).toMatchObject({ workload: null, containerId: null, containerName: 'web-v4-news2345' });
+        expect(store.getDeployment('news2345')).toMatchObject({
+          workload: null,
+          containerId: null,
+          containerName: 'web-v4-news2345',
+        });
       } finally {
         store.close();
       }
     });
   }
 
-  it('keeps a service deployment\'s workload apart from any container id', () => {
+  it("keeps a service deployment's workload apart from any container id", () => {
     const store = Store.open(join(home.dir, 'service.db'));
     try {
-      const { version: _v, supersededBy: _s, worker: _w, rolledBack: _r, exitCode: _e, exitedAt: _x, checkedAt: _c, rolledBackFrom: _f, servedBefore: _b, overrides: _o, ...fresh } = makeDeployment({
+      const {
+        version: _v,
+        supersededBy: _s,
+        worker: _w,
+        rolledBack: _r,
+        exitCode: _e,
+        exitedAt: _x,
+        checkedAt: _c,
+        rolledBackFrom: _f,
+        servedBefore: _b,
+        overrides: _o,
+        ...fresh
+      } = makeDeployment({
         id: 'svc22345',
         runtime: 'service',
         workload: 'svc-web-1',
@@ -159,7 +224,11 @@ describe('migration 8: runtime, workload and image digest on every record (real 
         containerName: null,
       });
       store.createDeployment(fresh);
-      expect(store.getDeployment('svc22345')).toMatchObject({ runtime: 'service', workload: 'svc-web-1', containerId: null });
+      expect(store.getDeployment('svc22345')).toMatchObject({
+        runtime: 'service',
+        workload: 'svc-web-1',
+        containerId: null,
+      });
       // A container id written to it (no runtime does that today) leaves its workload as its runtime named it.
       store.updateDeployment('svc22345', { containerId: 'c0ffee09' });
       expect(store.getDeployment('svc22345')).toMatchObject({ runtime: 'service', workload: 'svc-web-1' });
@@ -169,7 +238,7 @@ describe('migration 8: runtime, workload and image digest on every record (real 
   });
 });
 
-describe('migration 9: the indexes a new record\'s history labels are read through (real SQLite files)', () => {
+describe("migration 9: the indexes a new record's history labels are read through (real SQLite files)", () => {
   const home = tempHome();
   afterAll(() => home.remove());
 
@@ -184,7 +253,13 @@ describe('migration 9: the indexes a new record\'s history labels are read throu
       baseRow('one22345', 1, 'superseded', { tag: 'deploy/web:one22345', id: 'sha256:1111' }, null),
       baseRow('two22345', 2, 'failed', { tag: 'deploy/web:two22345', id: 'sha256:2222' }, null),
       baseRow('thr22345', 3, 'superseded', { tag: 'deploy/web:one22345', id: 'sha256:1111' }, null),
-      baseRow('fou22345', 4, 'running', { tag: 'deploy/web:fou22345', id: 'sha256:4444' }, { id: 'c0ffee04', name: 'web-v4-fou22345' }),
+      baseRow(
+        'fou22345',
+        4,
+        'running',
+        { tag: 'deploy/web:fou22345', id: 'sha256:4444' },
+        { id: 'c0ffee04', name: 'web-v4-fou22345' },
+      ),
       baseRow('fiv22345', 5, 'queued', null, null),
     ];
     Object.assign(rows[0] as Row, { ready_at: 1_500 });
@@ -205,7 +280,19 @@ describe('migration 9: the indexes a new record\'s history labels are read throu
 
       const store = Store.open(path);
       try {
-        const { version: _v, supersededBy: _s, worker: _w, rolledBack: _r, exitCode: _e, exitedAt: _x, checkedAt: _c, rolledBackFrom: _f, servedBefore: _b, overrides: _o, ...fresh } = makeDeployment({
+        const {
+          version: _v,
+          supersededBy: _s,
+          worker: _w,
+          rolledBack: _r,
+          exitCode: _e,
+          exitedAt: _x,
+          checkedAt: _c,
+          rolledBackFrom: _f,
+          servedBefore: _b,
+          overrides: _o,
+          ...fresh
+        } = makeDeployment({
           id: 'new22345',
           app: 'web',
           kind: 'deploy',
@@ -225,8 +312,15 @@ describe('migration 9: the indexes a new record\'s history labels are read throu
       // What the step made (the schema itself, read as SQLite keeps it).
       const db = new DatabaseSync(path, { readOnly: true });
       try {
-        const indexes = db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'deployments_%_by_version' ORDER BY name").all();
-        expect(indexes.map((r) => r.name)).toEqual(['deployments_rolled_back_by_version', 'deployments_served_by_version']);
+        const indexes = db
+          .prepare(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'deployments_%_by_version' ORDER BY name",
+          )
+          .all();
+        expect(indexes.map((r) => r.name)).toEqual([
+          'deployments_rolled_back_by_version',
+          'deployments_served_by_version',
+        ]);
         expect((db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version).toBe(9);
       } finally {
         db.close();

@@ -11,7 +11,7 @@ describe('store migration 6 and what it keeps', () => {
   const home = tempHome();
   afterAll(() => home.remove());
 
-  it('migrates a schema-5 store: records sync added are marked adopted, the others are this store\'s own', () => {
+  it("migrates a schema-5 store: records sync added are marked adopted, the others are this store's own", () => {
     const path = join(home.dir, 'old.db');
     const db = new DatabaseSync(path);
     for (const step of MIGRATIONS.slice(0, 5)) db.exec(step);
@@ -22,13 +22,20 @@ describe('store migration 6 and what it keeps', () => {
     );
     insert.run('mine2345', 'mine');
     insert.run('them2345', 'theirs');
-    db.prepare(`INSERT INTO events (deployment_id, at, type, message) VALUES ('them2345', 2, 'synced', 'added from container labels on unix:///var/run/docker.sock')`).run();
+    db.prepare(
+      `INSERT INTO events (deployment_id, at, type, message) VALUES ('them2345', 2, 'synced', 'added from container labels on unix:///var/run/docker.sock')`,
+    ).run();
     db.close();
     const store = Store.open(path);
     try {
       expect(store.deployedHere('mine')).toBe(true);
       expect(store.deployedHere('theirs')).toBe(false);
-      expect(store.getDeployment('mine2345')).toMatchObject({ exitCode: null, exitedAt: null, checkedAt: null, rolledBackFrom: [] });
+      expect(store.getDeployment('mine2345')).toMatchObject({
+        exitCode: null,
+        exitedAt: null,
+        checkedAt: null,
+        rolledBackFrom: [],
+      });
     } finally {
       store.close();
     }
@@ -38,7 +45,17 @@ describe('store migration 6 and what it keeps', () => {
     const store = Store.open(join(home.dir, 'new.db'));
     try {
       const base = makeDeployment({ app: 'web', status: 'superseded' });
-      const { version: _v, supersededBy: _s, worker: _w, rolledBack: _r, exitCode: _e, exitedAt: _x, checkedAt: _c, rolledBackFrom: _f, ...fresh } = base;
+      const {
+        version: _v,
+        supersededBy: _s,
+        worker: _w,
+        rolledBack: _r,
+        exitCode: _e,
+        exitedAt: _x,
+        checkedAt: _c,
+        rolledBackFrom: _f,
+        ...fresh
+      } = base;
       const v1 = store.createDeployment({ ...fresh, id: 'aaaa2345' });
       const v2 = store.createDeployment({ ...fresh, id: 'bbbb2345' });
       store.setCurrent('web', v2.id, 1);

@@ -12,7 +12,12 @@ import { Git, mirrorRoot } from '../../src/adapters/git.js';
 import { ContextFilter } from '../../src/core/dockerignore.js';
 import { DeployError, EXIT_CODES } from '../../src/core/errors.js';
 import type { PublicRecord } from '../../src/core/record-view.js';
-import { contextArchive, readIgnoreFile, resolveSubmodules, type SubmoduleTree } from '../../src/services/build-context.js';
+import {
+  contextArchive,
+  readIgnoreFile,
+  resolveSubmodules,
+  type SubmoduleTree,
+} from '../../src/services/build-context.js';
 import { cli, tempHome } from '../helpers/cli.js';
 import { removeApps, testApp } from '../helpers/docker.js';
 import { TempRepo } from '../helpers/git-repo.js';
@@ -67,27 +72,47 @@ interface Shipped {
 
 /** The build context deploy makes of root at HEAD (context directory contextPath), read back with the tar program. */
 async function shipped(git: Git, root: string, contextPath = ''): Promise<Shipped> {
-  const src = { root, treeish: execFileSync('git', ['rev-parse', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim(), subdir: '' };
+  const src = {
+    root,
+    treeish: execFileSync('git', ['rev-parse', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim(),
+    subdir: '',
+  };
   const ignore = await readIgnoreFile(git, src, contextPath, 'Dockerfile');
-  const submodules = await resolveSubmodules(git, src, contextPath, ignore ? new ContextFilter(ignore.patterns, 'Dockerfile') : null);
+  const submodules = await resolveSubmodules(
+    git,
+    src,
+    contextPath,
+    ignore ? new ContextFilter(ignore.patterns, 'Dockerfile') : null,
+  );
   const streamed = await contextArchive(git, src, contextPath, submodules, ignore, 'Dockerfile');
   const chunks: Buffer[] = [];
   for await (const chunk of streamed.stdout) chunks.push(chunk as Buffer);
   await streamed.done;
   const file = join(tempDir('submods-tar-'), 'context.tar');
   writeFileSync(file, Buffer.concat(chunks));
-  const names = execFileSync('tar', ['-tf', file], { encoding: 'utf8' }).trim().split('\n').map((n) => n.replace(/\/$/, '')).sort();
+  const names = execFileSync('tar', ['-tf', file], { encoding: 'utf8' })
+    .trim()
+    .split('\n')
+    .map((n) => n.replace(/\/$/, ''))
+    .sort();
   return { submodules, names, read: (name) => execFileSync('tar', ['-xOf', file, name], { encoding: 'utf8' }) };
 }
 
 /** A Git adapter as the CLI makes one, with its own cache and, when given, its own HOME. */
 function gitWith(env: Record<string, string | undefined> = {}): { git: Git; cache: string } {
   const cache = tempDir('submods-cache-');
-  return { git: new Git({ PATH: process.env.PATH, HOME: process.env.HOME, GIT_CONFIG_NOSYSTEM: '1', ...env }, undefined, cache), cache };
+  return {
+    git: new Git(
+      { PATH: process.env.PATH, HOME: process.env.HOME, GIT_CONFIG_NOSYSTEM: '1', ...env },
+      undefined,
+      cache,
+    ),
+    cache,
+  };
 }
 
 describe('submodules in the build context (real git repositories)', () => {
-  it('ships a submodule\'s files at the commit the superproject records, not at the commit its checkout is on', async () => {
+  it("ships a submodule's files at the commit the superproject records, not at the commit its checkout is on", async () => {
     const lib = repo();
     lib.commit('v1', { 'lib.txt': 'lib v1\n' });
     const app = repo();
@@ -101,7 +126,9 @@ describe('submodules in the build context (real git repositories)', () => {
 
     const { git, cache } = gitWith();
     const s = await shipped(git, app.dir);
-    expect(s.submodules.map(({ path, commit }) => ({ path, commit }))).toEqual([{ path: 'vendor/lib', commit: recorded }]);
+    expect(s.submodules.map(({ path, commit }) => ({ path, commit }))).toEqual([
+      { path: 'vendor/lib', commit: recorded },
+    ]);
     expect(s.names).toEqual(['.gitmodules', 'Dockerfile', 'app.txt', 'vendor', 'vendor/lib', 'vendor/lib/lib.txt']);
     expect(s.read('vendor/lib/lib.txt')).toBe('lib v1\n');
     // Found in .git/modules: nothing was fetched.
@@ -141,7 +168,7 @@ describe('submodules in the build context (real git repositories)', () => {
     }
   });
 
-  it('fetches a submodule with a relative URL from beside the superproject\'s origin (file://), for a clone without it and for a Git URL source', async () => {
+  it("fetches a submodule with a relative URL from beside the superproject's origin (file://), for a clone without it and for a Git URL source", async () => {
     const server = tempDir('submods-server-');
     const lib = repo();
     lib.commit('lib', { 'lib.txt': 'from the server\n' });
@@ -172,14 +199,25 @@ describe('submodules in the build context (real git repositories)', () => {
     const lib = repo();
     lib.commit('lib', { 'lib.txt': 'lib\n', 'secret.txt': 'secret\n', 'docs/a.md': 'a\n' });
     const app = repo();
-    app.commit('app', { Dockerfile: 'FROM scratch\n', '.dockerignore': 'vendor/gone\nvendor/lib/secret.txt\n**/*.md\n' });
+    app.commit('app', {
+      Dockerfile: 'FROM scratch\n',
+      '.dockerignore': 'vendor/gone\nvendor/lib/secret.txt\n**/*.md\n',
+    });
     addSubmodule(app, lib.dir, 'vendor/lib');
     app.commit('with lib');
     addGitlink(app, 'vendor/gone', NOWHERE, `file://${tempDir('submods-empty-')}/none.git`);
 
     const s = await shipped(gitWith().git, app.dir);
     expect(s.submodules.map((m) => m.path)).toEqual(['vendor/lib']);
-    expect(s.names).toEqual(['.dockerignore', '.gitmodules', 'Dockerfile', 'vendor', 'vendor/lib', 'vendor/lib/docs', 'vendor/lib/lib.txt']);
+    expect(s.names).toEqual([
+      '.dockerignore',
+      '.gitmodules',
+      'Dockerfile',
+      'vendor',
+      'vendor/lib',
+      'vendor/lib/docs',
+      'vendor/lib/lib.txt',
+    ]);
   });
 
   it('walks into a submodule an exception reaches into, and ships only what the exception names', async () => {
@@ -203,7 +241,9 @@ describe('submodules in the build context (real git repositories)', () => {
     expect(refusal).toBeInstanceOf(DeployError);
     const e = refusal as DeployError;
     expect(e.code).toBe('source');
-    expect(e.message).toBe(`The submodule vendor/lib is at commit c0ffee0, which neither this repository's checkout nor ${lib.dir} has.`);
+    expect(e.message).toBe(
+      `The submodule vendor/lib is at commit c0ffee0, which neither this repository's checkout nor ${lib.dir} has.`,
+    );
     expect(e.hint).toMatch(/^Push commit c0ffee0 of vendor\/lib to /);
     expect(e.details).toEqual({ submodule: 'vendor/lib', commit: NOWHERE, url: lib.dir });
   });
@@ -214,7 +254,9 @@ describe('submodules in the build context (real git repositories)', () => {
     addGitlink(noUrl, 'lib', NOWHERE, null);
     const a = (await shipped(gitWith().git, noUrl.dir).catch((e: unknown) => e)) as DeployError;
     expect(a.code).toBe('source');
-    expect(a.message).toMatch(/^The submodule lib is at commit c0ffee0, which this repository's checkout does not have, and the commit's \.gitmodules gives no URL for it\.$/);
+    expect(a.message).toMatch(
+      /^The submodule lib is at commit c0ffee0, which this repository's checkout does not have, and the commit's \.gitmodules gives no URL for it\.$/,
+    );
     expect(a.hint).toMatch(/git submodule update --init --recursive/);
 
     const unreachable = repo();
@@ -222,7 +264,9 @@ describe('submodules in the build context (real git repositories)', () => {
     addGitlink(unreachable, 'lib', NOWHERE, 'file:///nonexistent/lib.git');
     const b = (await shipped(gitWith().git, unreachable.dir).catch((e: unknown) => e)) as DeployError;
     expect(b.code).toBe('source');
-    expect(b.message).toMatch(/^The submodule lib is at commit c0ffee0, which this repository's checkout does not have\. Could not fetch file:\/\/\/nonexistent\/lib\.git: /);
+    expect(b.message).toMatch(
+      /^The submodule lib is at commit c0ffee0, which this repository's checkout does not have\. Could not fetch file:\/\/\/nonexistent\/lib\.git: /,
+    );
     expect(b.hint).toMatch(/git submodule update --init --recursive/);
   });
 
@@ -255,7 +299,7 @@ describe('the context stream of a commit with submodules', () => {
       stream.on('error', resolve);
     });
 
-  it('ends with an error, not a hang, when a submodule\'s repository is gone by the time it is archived, or when killed', async () => {
+  it("ends with an error, not a hang, when a submodule's repository is gone by the time it is archived, or when killed", async () => {
     const lib = repo();
     lib.commit('lib', { 'lib.txt': 'lib\n' });
     const app = repo();
@@ -271,7 +315,13 @@ describe('the context stream of a commit with submodules', () => {
     renameSync(modules, `${modules}-gone`);
     try {
       const gone = await contextArchive(git, src, '', submodules, null, 'Dockerfile');
-      const [ended, done] = await Promise.all([drain(gone.stdout), gone.done.then(() => null, (e: unknown) => e)]);
+      const [ended, done] = await Promise.all([
+        drain(gone.stdout),
+        gone.done.then(
+          () => null,
+          (e: unknown) => e,
+        ),
+      ]);
       expect(ended).toBeInstanceOf(Error);
       expect(done).toBeInstanceOf(Error);
     } finally {
@@ -281,14 +331,20 @@ describe('the context stream of a commit with submodules', () => {
     // Killed before it is read (as a build that falls back to the classic builder kills the first context).
     const killed = await contextArchive(git, src, '', submodules, null, 'Dockerfile');
     killed.kill();
-    const [ended, done] = await Promise.all([drain(killed.stdout), killed.done.then(() => null, (e: unknown) => e)]);
+    const [ended, done] = await Promise.all([
+      drain(killed.stdout),
+      killed.done.then(
+        () => null,
+        (e: unknown) => e,
+      ),
+    ]);
     expect(ended).toBeInstanceOf(Error);
     expect(done).toBeInstanceOf(Error);
   });
 });
 
-describe('what ships is the commit\'s tree, whatever local settings say; committed export-ignore follows one rule', () => {
-  it('drops nothing for export-ignore in .git/info/attributes (the superproject\'s or a submodule\'s) or in the user\'s attributes files', async () => {
+describe("what ships is the commit's tree, whatever local settings say; committed export-ignore follows one rule", () => {
+  it("drops nothing for export-ignore in .git/info/attributes (the superproject's or a submodule's) or in the user's attributes files", async () => {
     const lib = repo();
     lib.commit('lib', { 'lib.txt': 'lib\n' });
     const app = repo();
@@ -306,10 +362,18 @@ describe('what ships is the commit\'s tree, whatever local settings say; committ
     const xdg = tempDir('submods-home-');
     mkdirSync(join(xdg, '.config/git'), { recursive: true });
     writeFileSync(join(xdg, '.config/git/attributes'), 'xdg.txt export-ignore\n');
-    for (const [home, dropped] of [[configured, 'user.txt'], [xdg, 'xdg.txt']] as const) {
+    for (const [home, dropped] of [
+      [configured, 'user.txt'],
+      [xdg, 'xdg.txt'],
+    ] as const) {
       const env = { HOME: home, XDG_CONFIG_HOME: undefined };
       // The settings are live: plain git archive, here, drops each file they name.
-      const plain = (dir: string) => execFileSync('sh', ['-c', 'git archive HEAD | tar -t'], { cwd: dir, env: { ...process.env, ...env }, encoding: 'utf8' });
+      const plain = (dir: string) =>
+        execFileSync('sh', ['-c', 'git archive HEAD | tar -t'], {
+          cwd: dir,
+          env: { ...process.env, ...env },
+          encoding: 'utf8',
+        });
       const top = plain(app.dir);
       expect(top).not.toContain(dropped);
       expect(top).not.toContain('info.txt');
@@ -317,13 +381,19 @@ describe('what ships is the commit\'s tree, whatever local settings say; committ
       expect(plain(join(app.dir, 'vendor/lib'))).not.toContain('lib.txt');
 
       const s = await shipped(gitWith(env).git, app.dir);
-      expect(s.names).toEqual(expect.arrayContaining(['info.txt', 'user.txt', 'xdg.txt', 'vendor/lib', 'vendor/lib/lib.txt']));
+      expect(s.names).toEqual(
+        expect.arrayContaining(['info.txt', 'user.txt', 'xdg.txt', 'vendor/lib', 'vendor/lib/lib.txt']),
+      );
     }
   });
 
   it('honours export-ignore committed inside the context, for the files of its own repository; not one committed outside it', async () => {
     const lib = repo();
-    lib.commit('lib', { 'lib.txt': 'lib\n', 'hidden.txt': 'hidden by the submodule\n', '.gitattributes': 'hidden.txt export-ignore\n' });
+    lib.commit('lib', {
+      'lib.txt': 'lib\n',
+      'hidden.txt': 'hidden by the submodule\n',
+      '.gitattributes': 'hidden.txt export-ignore\n',
+    });
     const mono = repo();
     mono.commit('mono', {
       // Outside the context (app/): not applied.
@@ -341,7 +411,15 @@ describe('what ships is the commit\'s tree, whatever local settings say; committ
 
     const s = await shipped(gitWith().git, mono.dir, 'app');
     expect(s.submodules.map((m) => m.path)).toEqual(['vendor/lib']);
-    expect(s.names).toEqual(['.gitattributes', 'Dockerfile', 'outside.txt', 'vendor', 'vendor/lib', 'vendor/lib/.gitattributes', 'vendor/lib/lib.txt']);
+    expect(s.names).toEqual([
+      '.gitattributes',
+      'Dockerfile',
+      'outside.txt',
+      'vendor',
+      'vendor/lib',
+      'vendor/lib/.gitattributes',
+      'vendor/lib/lib.txt',
+    ]);
   });
 });
 
@@ -363,7 +441,8 @@ describe('deploy of a commit with submodules (real engine)', () => {
     lib.commit('with inner');
     const main = repo();
     main.commit('app', {
-      Dockerfile: 'FROM busybox:1.36\nCOPY vendor/lib/lib.txt vendor/lib/inner/inner.txt /out/\nCMD ["sleep", "3600"]\n',
+      Dockerfile:
+        'FROM busybox:1.36\nCOPY vendor/lib/lib.txt vendor/lib/inner/inner.txt /out/\nCMD ["sleep", "3600"]\n',
       'deploy.json': JSON.stringify({ app }),
     });
     addSubmodule(main, lib.dir, 'vendor/lib');
@@ -374,20 +453,29 @@ describe('deploy of a commit with submodules (real engine)', () => {
     expect(r.stderr).not.toMatch(/Git submodule|empty director/);
     const d = r.json<PublicRecord>();
     expect(d.status).toBe('running');
-    const out = execFileSync('docker', ['run', '--rm', '--network', 'none', d.image as string, 'cat', '/out/lib.txt', '/out/inner.txt'], { encoding: 'utf8' });
+    const out = execFileSync(
+      'docker',
+      ['run', '--rm', '--network', 'none', d.image as string, 'cat', '/out/lib.txt', '/out/inner.txt'],
+      { encoding: 'utf8' },
+    );
     expect(out).toBe('from the submodule\nfrom the nested submodule\n');
   });
 
   it('refuses, before anything is recorded, a commit whose submodule commit cannot be found', async () => {
     const main = repo();
-    main.commit('app', { Dockerfile: 'FROM busybox:1.36\nCMD ["sleep", "3600"]\n', 'deploy.json': JSON.stringify({ app: refused }) });
+    main.commit('app', {
+      Dockerfile: 'FROM busybox:1.36\nCMD ["sleep", "3600"]\n',
+      'deploy.json': JSON.stringify({ app: refused }),
+    });
     addGitlink(main, 'vendor/lib', NOWHERE, `file://${tempDir('submods-none-')}/lib.git`);
 
     const r = await cli(['deploy', '--json'], { cwd: main.dir, env: { DEPLOY_HOME: home.dir } });
     expect(r.code).toBe(EXIT_CODES.source);
     const { error } = r.json<{ error: { code: string; message: string; hint: string } }>();
     expect(error.code).toBe('source');
-    expect(error.message).toMatch(/^The submodule vendor\/lib is at commit c0ffee0, which this repository's checkout does not have\. Could not fetch file:\/\//);
+    expect(error.message).toMatch(
+      /^The submodule vendor\/lib is at commit c0ffee0, which this repository's checkout does not have\. Could not fetch file:\/\//,
+    );
     expect(error.hint).toMatch(/git submodule update --init --recursive/);
     const ls = await cli(['ls', '--all', '--json'], { cwd: main.dir, env: { DEPLOY_HOME: home.dir } });
     expect(ls.code).toBe(0);

@@ -13,8 +13,6 @@ function docker(...args: string[]): string {
   return execFileSync('docker', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
 }
 
-
-
 async function waitFor(what: string, check: () => boolean, ms = 20_000): Promise<void> {
   const end = Date.now() + ms;
   while (Date.now() < end) {
@@ -38,7 +36,12 @@ describe('one truth about what runs: containers that die unasked are not shown r
   beforeAll(async () => {
     port = await freePort();
     // restart "no": what the engine does after an exit is then only what the test does.
-    repo.commit('one', webApp('one', { deployJson: { app, ports: [`127.0.0.1:${port}:8080`], healthCheck: { path: '/' }, restart: 'no' } }));
+    repo.commit(
+      'one',
+      webApp('one', {
+        deployJson: { app, ports: [`127.0.0.1:${port}:8080`], healthCheck: { path: '/' }, restart: 'no' },
+      }),
+    );
     const r = await run('deploy', '--json');
     expect(r.code, r.stderr).toBe(0);
     const d = r.json<PublicRecord>();
@@ -67,8 +70,12 @@ describe('one truth about what runs: containers that die unasked are not shown r
     expect(s.container?.uptimeMs).toBeGreaterThanOrEqual(0);
     const plain = await run('status');
     expect(plain.code).toBe(0);
-    expect(plain.stdout.split('\n')[0]).toMatch(/^APP\s+DEPLOYMENT\s+STATE\s+HEALTH\s+UPTIME\s+RESTARTS\s+URL\s+ENGINE$/);
-    expect(plain.stdout).toMatch(new RegExp(`${app}\\s+v1 ${id}\\s+running\\s+none\\s+\\S+\\s+0\\s+http://127\\.0\\.0\\.1:${port}/\\s+local`));
+    expect(plain.stdout.split('\n')[0]).toMatch(
+      /^APP\s+DEPLOYMENT\s+STATE\s+HEALTH\s+UPTIME\s+RESTARTS\s+URL\s+ENGINE$/,
+    );
+    expect(plain.stdout).toMatch(
+      new RegExp(`${app}\\s+v1 ${id}\\s+running\\s+none\\s+\\S+\\s+0\\s+http://127\\.0\\.0\\.1:${port}/\\s+local`),
+    );
     const tty = await cli(['status', app], { cwd: repo.dir, env: { DEPLOY_HOME: home.dir }, tty: true });
     expect(tty.stdout).toContain(`v1 ${id}`);
     expect(tty.stdout).toContain('running');
@@ -92,12 +99,19 @@ describe('one truth about what runs: containers that die unasked are not shown r
     // Still the app's current deployment: the plain ls table shows it, and stats counts it as not running.
     const plain = await run('ls', '--app', app);
     expect(plain.stdout).toMatch(new RegExp(`${id}\\s+v1\\s+${app}\\s+exited`));
-    expect((await run('stats', '--app', app, '--json')).json<{ running: number; stopped: number }>()).toMatchObject({ running: 0, stopped: 1 });
+    expect((await run('stats', '--app', app, '--json')).json<{ running: number; stopped: number }>()).toMatchObject({
+      running: 0,
+      stopped: 1,
+    });
   });
 
   it('after docker start it is running again', async () => {
     docker('start', container);
-    expect((await run('ls', '--app', app, '--json')).json<PublicRecord[]>()[0]).toMatchObject({ status: 'running', exitCode: null, exitedAt: null });
+    expect((await run('ls', '--app', app, '--json')).json<PublicRecord[]>()[0]).toMatchObject({
+      status: 'running',
+      exitCode: null,
+      exitedAt: null,
+    });
     expect((await status()).container?.state).toBe('running');
     expect(await fetchText(port)).toBe('one');
   });
@@ -116,7 +130,13 @@ describe('one truth about what runs: containers that die unasked are not shown r
     holdLock(app);
     try {
       docker('stop', '-t', '1', container);
-      for (const args of [['ls', '--app', app, '--json'], ['inspect', app, '--json'], ['status', app, '--json'], ['stats', '--app', app, '--json'], ['logs', app]]) {
+      for (const args of [
+        ['ls', '--app', app, '--json'],
+        ['inspect', app, '--json'],
+        ['status', app, '--json'],
+        ['stats', '--app', app, '--json'],
+        ['logs', app],
+      ]) {
         const r = await run(...args);
         expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
         expect(r.stderr).toContain(`${app}: shown as recorded, its lock is held right now`);
@@ -141,7 +161,13 @@ describe('one truth about what runs: containers that die unasked are not shown r
     const store = Store.open(join(home.dir, 'deploy.db'));
     try {
       // A second deployment "in progress", worked on by this (live) process: what a switch-over looks like in the store.
-      const other = store.createDeployment({ ...(store.getDeployment(id) as NonNullable<ReturnType<Store['getDeployment']>>), id: 'zzprogr2', status: 'starting', containerId: null, worker: { machine: execFileSync('cat', ['/etc/machine-id'], { encoding: 'utf8' }).trim(), pid: process.pid } });
+      const other = store.createDeployment({
+        ...(store.getDeployment(id) as NonNullable<ReturnType<Store['getDeployment']>>),
+        id: 'zzprogr2',
+        status: 'starting',
+        containerId: null,
+        worker: { machine: execFileSync('cat', ['/etc/machine-id'], { encoding: 'utf8' }).trim(), pid: process.pid },
+      });
       const r = await run('ls', '--app', app, '--json');
       expect(r.stderr).toContain('a deployment of it is in progress');
       expect(store.getDeployment(id)?.status).toBe('running');
@@ -157,7 +183,13 @@ describe('one truth about what runs: containers that die unasked are not shown r
     const app2 = testApp('exits');
     const port2 = await freePort();
     try {
-      repo2.commit('exits', webApp('x', { start: 'httpd -p 8080 -h /www\nsleep 4\nexit 3\n', deployJson: { app: app2, ports: [`127.0.0.1:${port2}:8080`], healthCheck: { path: '/' }, restart: 'no' } }));
+      repo2.commit(
+        'exits',
+        webApp('x', {
+          start: 'httpd -p 8080 -h /www\nsleep 4\nexit 3\n',
+          deployJson: { app: app2, ports: [`127.0.0.1:${port2}:8080`], healthCheck: { path: '/' }, restart: 'no' },
+        }),
+      );
       const r = await cli(['deploy', '--json'], { cwd: repo2.dir, env: { DEPLOY_HOME: home.dir } });
       expect(r.code, r.stderr).toBe(0);
       const name = r.json<PublicRecord>().containerName as string;
@@ -196,8 +228,42 @@ describe('an engine that does not answer costs a read-only command almost nothin
     try {
       // Records as another machine's store would hold them: an ssh engine that does not exist (a TEST-NET
       // address nothing answers on) and a local socket that is not there.
-      const base = { kind: 'deploy' as const, parentId: null, status: 'running' as const, source: '/src', subdir: '', ref: 'main', commit: 'a'.repeat(40), commitSubject: 's', commitAuthor: 'a', commitTime: null, dirty: false, image: null, imageId: null, imageDigest: null, runtime: 'container' as const, workload: 'c', containerId: 'c', containerName: 'n', config: JSON.parse('{"dockerfile":"Dockerfile","context":".","buildArgs":{},"env":{},"ports":[],"healthCheck":{"path":null,"port":null,"timeoutMs":1,"intervalMs":1,"settleMs":1},"restart":"no","noCache":false,"pull":false,"retention":5}'), createdAt: Date.now() - 3_600_000, buildStartedAt: null, buildFinishedAt: null, startedAt: null, readyAt: Date.now() - 3_600_000, finishedAt: null, actor: 'x', origin: 'ci' as const, error: null };
-      for (const [app, endpoint] of [['far-a', 'ssh://nobody@192.0.2.1'], ['gone-b', 'unix:///tmp/deploy-no-such.sock']] as const) {
+      const base = {
+        kind: 'deploy' as const,
+        parentId: null,
+        status: 'running' as const,
+        source: '/src',
+        subdir: '',
+        ref: 'main',
+        commit: 'a'.repeat(40),
+        commitSubject: 's',
+        commitAuthor: 'a',
+        commitTime: null,
+        dirty: false,
+        image: null,
+        imageId: null,
+        imageDigest: null,
+        runtime: 'container' as const,
+        workload: 'c',
+        containerId: 'c',
+        containerName: 'n',
+        config: JSON.parse(
+          '{"dockerfile":"Dockerfile","context":".","buildArgs":{},"env":{},"ports":[],"healthCheck":{"path":null,"port":null,"timeoutMs":1,"intervalMs":1,"settleMs":1},"restart":"no","noCache":false,"pull":false,"retention":5}',
+        ),
+        createdAt: Date.now() - 3_600_000,
+        buildStartedAt: null,
+        buildFinishedAt: null,
+        startedAt: null,
+        readyAt: Date.now() - 3_600_000,
+        finishedAt: null,
+        actor: 'x',
+        origin: 'ci' as const,
+        error: null,
+      };
+      for (const [app, endpoint] of [
+        ['far-a', 'ssh://nobody@192.0.2.1'],
+        ['gone-b', 'unix:///tmp/deploy-no-such.sock'],
+      ] as const) {
         const d = store.createDeployment({ ...base, id: `${app.slice(0, 4)}2345`.replace('-', 'x'), app, endpoint });
         store.setCurrent(app, d.id, Date.now());
       }
@@ -210,7 +276,9 @@ describe('an engine that does not answer costs a read-only command almost nothin
     expect(first.code).toBe(0);
     expect(first.json<PublicRecord[]>().map((d) => d.status)).toEqual(['running', 'running']);
     expect(firstMs).toBeLessThan(2_500);
-    expect(first.stderr).toMatch(/The state of far-a is as the store has it \(never checked against it\): the engine at ssh:\/\/nobody@192\.0\.2\.1 did not answer/);
+    expect(first.stderr).toMatch(
+      /The state of far-a is as the store has it \(never checked against it\): the engine at ssh:\/\/nobody@192\.0\.2\.1 did not answer/,
+    );
     expect(first.stderr).toMatch(/The state of gone-b is as the store has it .*did not answer \(no socket there\)/);
     expect(first.stderr.match(/as the store has it/g)).toHaveLength(2);
     const t1 = Date.now();
@@ -241,7 +309,12 @@ describe('an engine that does not answer costs a read-only command almost nothin
       const first = await cli(['status', '--json'], { env: { DEPLOY_HOME: dead.dir } });
       const ms = Date.now() - t0;
       expect(first.code).toBe(0);
-      expect(first.json<AppStatus[]>()[0]).toMatchObject({ app: 'hung', status: 'running', source: 'store', container: null });
+      expect(first.json<AppStatus[]>()[0]).toMatchObject({
+        app: 'hung',
+        status: 'running',
+        source: 'store',
+        container: null,
+      });
       expect(first.stderr).toContain('did not answer (no answer within 1.2 s)');
       expect(ms).toBeGreaterThanOrEqual(1_100);
       expect(ms).toBeLessThan(2_500);
@@ -278,7 +351,10 @@ describe('bad input to status, destroy and sync changes nothing and says what to
     for (const [args, code, message] of cases) {
       const r = await run(...args, '--json');
       expect(r.code, args.join(' ')).toBe(code);
-      expect(r.json<{ error: { message: string; exitCode: number } }>().error).toMatchObject({ exitCode: code, message: expect.stringContaining(message) });
+      expect(r.json<{ error: { message: string; exitCode: number } }>().error).toMatchObject({
+        exitCode: code,
+        message: expect.stringContaining(message),
+      });
     }
   });
 });

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../src/adapters/docker/engine/engine.js';
 import { EXIT_CODES } from '../../src/core/errors.js';
 import type { PublicRecord } from '../../src/core/record-view.js';
-import { freePort,  testApp } from '../helpers/docker.js';
+import { freePort, testApp } from '../helpers/docker.js';
 import { webApp } from '../helpers/git-repo.js';
 import { workspace } from '../helpers/workspace.js';
 
@@ -32,8 +32,16 @@ function volumeLabels(name: string): Record<string, string> | null {
 }
 
 /** The mounts of a container as the engine has them: type, volume name (or host path) and target. */
-function mountsOf(container: string): Array<{ Type: string; Name?: string; Source: string; Destination: string; RW: boolean }> {
-  return JSON.parse(docker('inspect', '--format', '{{json .Mounts}}', container)) as Array<{ Type: string; Name?: string; Source: string; Destination: string; RW: boolean }>;
+function mountsOf(
+  container: string,
+): Array<{ Type: string; Name?: string; Source: string; Destination: string; RW: boolean }> {
+  return JSON.parse(docker('inspect', '--format', '{{json .Mounts}}', container)) as Array<{
+    Type: string;
+    Name?: string;
+    Source: string;
+    Destination: string;
+    RW: boolean;
+  }>;
 }
 
 /** Removes the volumes the tool made for these apps (found by label), and any named ones given. */
@@ -72,15 +80,29 @@ describe('volumes on a real engine', () => {
     const app = newApp('vol');
     const repo = newRepo();
     const port = await freePort();
-    const deployJson = { app, ports: [`127.0.0.1:${port}:8080`], healthCheck: { path: '/' }, env: { DATA_DIR: '/data' }, volumes: ['data:/data'] };
+    const deployJson = {
+      app,
+      ports: [`127.0.0.1:${port}:8080`],
+      healthCheck: { path: '/' },
+      env: { DATA_DIR: '/data' },
+      volumes: ['data:/data'],
+    };
     repo.commit('one', webApp('one', { start: COUNT_STARTS, deployJson }));
     const v1 = (await run(repo.dir, 'deploy', '--json')).json<PublicRecord>();
     expect(v1.status).toBe('running');
     expect(v1.config.volumes).toEqual(['data:/data']);
     const volume = `deploy-${app}-data`;
-    expect(volumeLabels(volume)).toEqual({ 'dev.deploy.managed': 'true', 'dev.deploy.app': app, 'dev.deploy.volume': 'data' });
-    expect(mountsOf(v1.containerName as string)).toEqual([expect.objectContaining({ Type: 'volume', Name: volume, Destination: '/data', RW: true })]);
-    expect(execIn(v1.containerName as string, 'echo "written by v1" > /data/note.txt && cat /data/note.txt')).toBe('written by v1');
+    expect(volumeLabels(volume)).toEqual({
+      'dev.deploy.managed': 'true',
+      'dev.deploy.app': app,
+      'dev.deploy.volume': 'data',
+    });
+    expect(mountsOf(v1.containerName as string)).toEqual([
+      expect.objectContaining({ Type: 'volume', Name: volume, Destination: '/data', RW: true }),
+    ]);
+    expect(execIn(v1.containerName as string, 'echo "written by v1" > /data/note.txt && cat /data/note.txt')).toBe(
+      'written by v1',
+    );
 
     repo.commit('two', { 'index.html': 'two\n' });
     const v2 = (await run(repo.dir, 'deploy', '--json')).json<PublicRecord>();
@@ -111,17 +133,28 @@ describe('volumes on a real engine', () => {
     const app = newApp('ivol');
     const repo = newRepo();
     const port = await freePort();
-    const deployJson = { app, ports: [`127.0.0.1:${port}:8080`], healthCheck: { path: '/' }, env: { DATA_DIR: '/var/lib/state' } };
+    const deployJson = {
+      app,
+      ports: [`127.0.0.1:${port}:8080`],
+      healthCheck: { path: '/' },
+      env: { DATA_DIR: '/var/lib/state' },
+    };
     repo.commit('one', webApp('one', { start: COUNT_STARTS, deployJson, dockerfileExtra: 'VOLUME /var/lib/state' }));
     const first = await run(repo.dir, 'deploy', '--json');
     const v1 = first.json<PublicRecord>();
     expect(v1.status).toBe('running');
     const volume = `deploy-${app}-var-lib-state`;
-    expect(first.stderr).toContain(`The image declares VOLUME /var/lib/state: its data is kept in the volume ${volume}`);
+    expect(first.stderr).toContain(
+      `The image declares VOLUME /var/lib/state: its data is kept in the volume ${volume}`,
+    );
     // No anonymous volume: the one mount is the app's named volume.
-    expect(mountsOf(v1.containerName as string)).toEqual([expect.objectContaining({ Type: 'volume', Name: volume, Destination: '/var/lib/state' })]);
+    expect(mountsOf(v1.containerName as string)).toEqual([
+      expect.objectContaining({ Type: 'volume', Name: volume, Destination: '/var/lib/state' }),
+    ]);
     expect(volumeLabels(volume)).toMatchObject({ 'dev.deploy.app': app, 'dev.deploy.managed': 'true' });
-    expect(execIn(v1.containerName as string, 'echo kept > /var/lib/state/kept.txt && cat /var/lib/state/kept.txt')).toBe('kept');
+    expect(
+      execIn(v1.containerName as string, 'echo kept > /var/lib/state/kept.txt && cat /var/lib/state/kept.txt'),
+    ).toBe('kept');
 
     repo.commit('two', { 'index.html': 'two\n' });
     const second = await run(repo.dir, 'deploy', '--json');
@@ -139,14 +172,19 @@ describe('volumes on a real engine', () => {
     const repo = newRepo();
     const port = await freePort();
     writeFileSync(join(bindDir, 'hello.txt'), 'from the host\n');
-    repo.commit('one', webApp('one', { deployJson: { app, ports: [`127.0.0.1:${port}:8080`], healthCheck: { path: '/' } } }));
+    repo.commit(
+      'one',
+      webApp('one', { deployJson: { app, ports: [`127.0.0.1:${port}:8080`], healthCheck: { path: '/' } } }),
+    );
     const v1 = (await run(repo.dir, 'deploy', '--volume', `${bindDir}:/host:ro`, '--json')).json<PublicRecord>();
     expect(v1.status).toBe('running');
     expect(v1.config.volumes).toEqual([`${bindDir}:/host:ro`]);
     const name = v1.containerName as string;
     expect(execIn(name, 'cat /host/hello.txt')).toBe('from the host');
     expect(execIn(name, 'touch /host/new.txt && echo wrote')).toBeNull();
-    expect(mountsOf(name)).toEqual([expect.objectContaining({ Type: 'bind', Source: bindDir, Destination: '/host', RW: false })]);
+    expect(mountsOf(name)).toEqual([
+      expect.objectContaining({ Type: 'bind', Source: bindDir, Destination: '/host', RW: false }),
+    ]);
 
     const v2 = (await run(repo.dir, 'redeploy', v1.id, '--yes', '--json')).json<PublicRecord>();
     expect(v2.config.volumes).toEqual([`${bindDir}:/host:ro`]);
@@ -176,7 +214,13 @@ describe('volumes on a real engine', () => {
     const app = newApp('dvol');
     const repo = newRepo();
     const port = await freePort();
-    repo.commit('one', webApp('one', { start: COUNT_STARTS, deployJson: { app, ports: [`127.0.0.1:${port}:8080`], healthCheck: { path: '/' }, env: { DATA_DIR: '/data' } } }));
+    repo.commit(
+      'one',
+      webApp('one', {
+        start: COUNT_STARTS,
+        deployJson: { app, ports: [`127.0.0.1:${port}:8080`], healthCheck: { path: '/' }, env: { DATA_DIR: '/data' } },
+      }),
+    );
     expect((await run(repo.dir, 'config', 'set', 'volumes=data:/data', '--app', app)).code).toBe(0);
     const v1 = (await run(repo.dir, 'deploy', '--json')).json<PublicRecord>();
     expect(v1.config.volumes).toEqual(['data:/data']);
@@ -187,7 +231,10 @@ describe('volumes on a real engine', () => {
     expect(dry.stdout).toContain(`volumes kept: ${volume}`);
     const kept = await run(repo.dir, 'destroy', app, '--yes', '--json');
     expect(kept.code).toBe(0);
-    expect(kept.json<{ keptVolumes: string[]; removed: { volumes: string[] } }>()).toMatchObject({ keptVolumes: [volume], removed: { volumes: [] } });
+    expect(kept.json<{ keptVolumes: string[]; removed: { volumes: string[] } }>()).toMatchObject({
+      keptVolumes: [volume],
+      removed: { volumes: [] },
+    });
     expect(volumeLabels(volume)).not.toBeNull();
 
     // The settings went with the app; the volume did not: a new deploy naming it finds the data.
@@ -201,7 +248,10 @@ describe('volumes on a real engine', () => {
     expect(volumeLabels(volume)).not.toBeNull();
     const gone = await run(repo.dir, 'destroy', app, '--volumes', '--yes', '--json');
     expect(gone.code).toBe(0);
-    expect(gone.json<{ keptVolumes: string[]; removed: { volumes: string[] } }>()).toMatchObject({ keptVolumes: [], removed: { volumes: [volume] } });
+    expect(gone.json<{ keptVolumes: string[]; removed: { volumes: string[] } }>()).toMatchObject({
+      keptVolumes: [],
+      removed: { volumes: [volume] },
+    });
     expect(volumeLabels(volume)).toBeNull();
   });
 
@@ -212,7 +262,12 @@ describe('volumes on a real engine', () => {
     const deployOf = async (app: string, volume: string, script: string) => {
       const repo = newRepo();
       const port = await freePort();
-      repo.commit('one', webApp('one', { deployJson: { app, ports: [`127.0.0.1:${port}:8080`], healthCheck: { path: '/' }, volumes: [volume] } }));
+      repo.commit(
+        'one',
+        webApp('one', {
+          deployJson: { app, ports: [`127.0.0.1:${port}:8080`], healthCheck: { path: '/' }, volumes: [volume] },
+        }),
+      );
       const r = await run(repo.dir, 'deploy', '--json');
       if (r.code === 0) execIn(r.json<PublicRecord>().containerName as string, script);
       return r;
@@ -228,7 +283,9 @@ describe('volumes on a real engine', () => {
     // App "BASE" with volume "x-data" would be deploy-BASE-x-data: the volume of app "BASE-x". Refused.
     const rc = await deployOf(clash, 'x-data:/data', 'true');
     expect(rc.code).toBe(EXIT_CODES.config);
-    expect(rc.stdout + rc.stderr).toContain(`The volume deploy-${a}-data (for /data) belongs to the app ${a}, not to ${clash}`);
+    expect(rc.stdout + rc.stderr).toContain(
+      `The volume deploy-${a}-data (for /data) belongs to the app ${a}, not to ${clash}`,
+    );
     expect(execIn(ra.json<PublicRecord>().containerName as string, 'cat /data/who.txt')).toBe('a');
   });
 

@@ -3,13 +3,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { GET_SECRET, GRPC_STATUS, HEALTH_CHECK, answerCall, grpcFrame } from '../../src/adapters/docker/session.js';
-import { buildSecretValues, csvFields, parseBuildSecret, type BuildSecretContext } from '../../src/core/build-secrets.js';
+import {
+  buildSecretValues,
+  csvFields,
+  parseBuildSecret,
+  type BuildSecretContext,
+} from '../../src/core/build-secrets.js';
 import { DeployError } from '../../src/core/errors.js';
 import { protobufBytesField, protobufFields, protobufVarintField } from '../../src/core/protobuf.js';
 import { readBuildSecrets } from '../../src/services/build-secrets.js';
 import { failure } from '../helpers/unit.js';
 
-const at: BuildSecretContext = { cwd: '/work/app', home: '/home/ann', env: { NPM_TOKEN: 'x', token: 'set', EMPTY: '' } };
+const at: BuildSecretContext = {
+  cwd: '/work/app',
+  home: '/home/ann',
+  env: { NPM_TOKEN: 'x', token: 'set', EMPTY: '' },
+};
 const parse = (spec: string, env = at.env) => parseBuildSecret(spec, { ...at, env });
 
 describe('parseBuildSecret: docker build --secret syntax', () => {
@@ -57,7 +66,10 @@ describe('parseBuildSecret: docker build --secret syntax', () => {
 
   it('refuses what docker refuses, and the loose combinations docker lets through, with exit 2 and the syntax', () => {
     const refused = (spec: string) => failure(() => parse(spec));
-    expect(refused('src=f')).toMatchObject({ code: 'usage', message: 'Invalid --build-secret: no id (id=ID names the secret, as RUN --mount=type=secret,id=ID does).' });
+    expect(refused('src=f')).toMatchObject({
+      code: 'usage',
+      message: 'Invalid --build-secret: no id (id=ID names the secret, as RUN --mount=type=secret,id=ID does).',
+    });
     expect(refused('id=')).toMatchObject({ code: 'usage', message: expect.stringContaining('no id') });
     expect(refused('')).toMatchObject({ code: 'usage', message: 'Invalid --build-secret: it is empty.' });
     expect(refused('id=a,type=ssh').message).toBe('Invalid --build-secret: type is file or env.');
@@ -69,14 +81,18 @@ describe('parseBuildSecret: docker build --secret syntax', () => {
   });
 
   it('never echoes a value typed where a key or name belongs (it may be the secret)', () => {
-    expect(failure(() => parse('id=token,hunter2-password-123')).message).toBe('Invalid --build-secret: a field without "=" (each field is key=value; the field is not shown).');
+    expect(failure(() => parse('id=token,hunter2-password-123')).message).toBe(
+      'Invalid --build-secret: a field without "=" (each field is key=value; the field is not shown).',
+    );
     expect(failure(() => parse('id=token,value=hunter2-password-123')).message).not.toContain('hunter2');
     expect(failure(() => parse('id=a,S3CR3T-VALUE=x')).message).not.toContain('S3CR3T');
     expect(failure(() => parse('id=a,type=hunter2')).message).not.toContain('hunter2');
   });
 
   it('names the flag or setting the spec came from', () => {
-    expect(failure(() => parseBuildSecret('src=f', { ...at, where: 'buildSecrets in deploy.json' })).message).toMatch(/^Invalid buildSecrets in deploy.json: no id/);
+    expect(failure(() => parseBuildSecret('src=f', { ...at, where: 'buildSecrets in deploy.json' })).message).toMatch(
+      /^Invalid buildSecrets in deploy.json: no id/,
+    );
   });
 });
 
@@ -106,15 +122,27 @@ describe('readBuildSecrets (real files in a temp directory)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'secrets-unit-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const refusal = async (p: Promise<unknown>) => {
-    const error = await p.then(() => null, (e: unknown) => e);
+    const error = await p.then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(DeployError);
-    return { code: (error as DeployError).code, message: (error as DeployError).message, hint: (error as DeployError).hint };
+    return {
+      code: (error as DeployError).code,
+      message: (error as DeployError).message,
+      hint: (error as DeployError).hint,
+    };
   };
 
   it('reads files as bytes and variables as UTF-8; a later id replaces an earlier one', async () => {
     writeFileSync(join(dir, 'bin'), Buffer.from([0, 255, 10, 1]));
     const values = await readBuildSecrets(
-      [{ id: 'b', from: { file: join(dir, 'bin') } }, { id: 't', from: { env: 'TOKEN' } }, { id: 'e', from: { env: 'EMPTY' } }, { id: 't', from: { env: 'OTHER' } }],
+      [
+        { id: 'b', from: { file: join(dir, 'bin') } },
+        { id: 't', from: { env: 'TOKEN' } },
+        { id: 'e', from: { env: 'EMPTY' } },
+        { id: 't', from: { env: 'OTHER' } },
+      ],
       { TOKEN: 'first', OTHER: 'zwölf', EMPTY: '' },
     );
     expect([...values.entries()]).toEqual([
@@ -131,40 +159,71 @@ describe('readBuildSecrets (real files in a temp directory)', () => {
       hint: 'Set NPM_TOKEN (export NPM_TOKEN=…), or read the secret from a file (--build-secret id=token,src=PATH).',
     });
     const missing = join(dir, 'nope', 'npmrc');
-    expect(await refusal(readBuildSecrets([{ id: 'npmrc', from: { file: missing } }], {}))).toMatchObject({ code: 'usage', message: `Build secret "npmrc": there is no file ${missing}.`, hint: expect.stringMatching(/^Create it, or point src= at the file/) });
+    expect(await refusal(readBuildSecrets([{ id: 'npmrc', from: { file: missing } }], {}))).toMatchObject({
+      code: 'usage',
+      message: `Build secret "npmrc": there is no file ${missing}.`,
+      hint: expect.stringMatching(/^Create it, or point src= at the file/),
+    });
     mkdirSync(join(dir, 'adir'));
-    expect((await refusal(readBuildSecrets([{ id: 'd', from: { file: join(dir, 'adir') } }], {}))).message).toBe(`Build secret "d": ${join(dir, 'adir')} is a directory, not a file.`);
+    expect((await refusal(readBuildSecrets([{ id: 'd', from: { file: join(dir, 'adir') } }], {}))).message).toBe(
+      `Build secret "d": ${join(dir, 'adir')} is a directory, not a file.`,
+    );
     writeFileSync(join(dir, 'locked'), 'x');
     chmodSync(join(dir, 'locked'), 0);
     if (process.getuid?.() !== 0) {
       // root reads any file: the permission case is only real for another user.
-      expect((await refusal(readBuildSecrets([{ id: 'l', from: { file: join(dir, 'locked') } }], {}))).message).toContain('cannot be read (permission denied)');
+      expect(
+        (await refusal(readBuildSecrets([{ id: 'l', from: { file: join(dir, 'locked') } }], {}))).message,
+      ).toContain('cannot be read (permission denied)');
     }
   });
 
   it("refuses a secret larger than BuildKit's 500 KiB", async () => {
     writeFileSync(join(dir, 'big'), Buffer.alloc(500 * 1024 + 1, 97));
     writeFileSync(join(dir, 'fits'), Buffer.alloc(500 * 1024, 97));
-    expect((await refusal(readBuildSecrets([{ id: 'big', from: { file: join(dir, 'big') } }], {}))).message).toBe(`Build secret "big": ${join(dir, 'big')} is larger than 500 KiB.`);
-    expect((await refusal(readBuildSecrets([{ id: 'v', from: { env: 'V' } }], { V: 'a'.repeat(500 * 1024 + 1) }))).message).toBe('Build secret "v": V is larger than 500 KiB.');
-    expect((await readBuildSecrets([{ id: 'fits', from: { file: join(dir, 'fits') } }], {})).get('fits')?.length).toBe(500 * 1024);
+    expect((await refusal(readBuildSecrets([{ id: 'big', from: { file: join(dir, 'big') } }], {}))).message).toBe(
+      `Build secret "big": ${join(dir, 'big')} is larger than 500 KiB.`,
+    );
+    expect(
+      (await refusal(readBuildSecrets([{ id: 'v', from: { env: 'V' } }], { V: 'a'.repeat(500 * 1024 + 1) }))).message,
+    ).toBe('Build secret "v": V is larger than 500 KiB.');
+    expect((await readBuildSecrets([{ id: 'fits', from: { file: join(dir, 'fits') } }], {})).get('fits')?.length).toBe(
+      500 * 1024,
+    );
   });
 });
 
 describe('the build session answers BuildKit (gRPC unary calls, hand-framed protobuf)', () => {
   const secrets = new Map([['token', Buffer.from('s3cr3t')]]);
-  const request = (id: string) => grpcFrame(Buffer.concat([protobufBytesField(1, Buffer.from(id)), protobufBytesField(2, Buffer.concat([protobufBytesField(1, Buffer.from('k')), protobufBytesField(2, Buffer.from('v'))]))]));
+  const request = (id: string) =>
+    grpcFrame(
+      Buffer.concat([
+        protobufBytesField(1, Buffer.from(id)),
+        protobufBytesField(
+          2,
+          Buffer.concat([protobufBytesField(1, Buffer.from('k')), protobufBytesField(2, Buffer.from('v'))]),
+        ),
+      ]),
+    );
 
   it('returns a secret by id as GetSecretResponse{data}, and NOT_FOUND for an id it was not given', () => {
     const answer = answerCall(GET_SECRET, request('token'), secrets);
     expect(answer.status).toBe(GRPC_STATUS.OK);
     expect([...protobufFields(answer.message as Buffer)]).toEqual([[1, 2, Buffer.from('s3cr3t')]]);
-    expect(answerCall(GET_SECRET, request('other'), secrets)).toEqual({ status: GRPC_STATUS.NOT_FOUND, error: 'secret other not found' });
+    expect(answerCall(GET_SECRET, request('other'), secrets)).toEqual({
+      status: GRPC_STATUS.NOT_FOUND,
+      error: 'secret other not found',
+    });
   });
 
   it('answers a health check SERVING, an unknown method UNIMPLEMENTED, a compressed or missing message as errors', () => {
-    expect(answerCall(HEALTH_CHECK, grpcFrame(Buffer.alloc(0)), secrets)).toEqual({ status: GRPC_STATUS.OK, message: protobufVarintField(1, 1) });
-    expect(answerCall('/grpc.health.v1.Health/Watch', grpcFrame(Buffer.alloc(0)), secrets).status).toBe(GRPC_STATUS.UNIMPLEMENTED);
+    expect(answerCall(HEALTH_CHECK, grpcFrame(Buffer.alloc(0)), secrets)).toEqual({
+      status: GRPC_STATUS.OK,
+      message: protobufVarintField(1, 1),
+    });
+    expect(answerCall('/grpc.health.v1.Health/Watch', grpcFrame(Buffer.alloc(0)), secrets).status).toBe(
+      GRPC_STATUS.UNIMPLEMENTED,
+    );
     const compressed = Buffer.from(request('token'));
     compressed[0] = 1;
     expect(answerCall(GET_SECRET, compressed, secrets).status).toBe(GRPC_STATUS.UNIMPLEMENTED);

@@ -22,11 +22,30 @@ function field(n: number, value: Buffer | number): Buffer {
 describe('decodeStatus', () => {
   it('reads vertexes and logs from hand-written bytes', () => {
     const ts = (s: number) => Buffer.concat([field(1, s), field(2, 500_000_000)]);
-    const vertex = Buffer.concat([field(1, Buffer.from('sha256:abc')), field(3, Buffer.from('[2/3] RUN make')), field(5, ts(100)), field(6, ts(102)), field(7, Buffer.from('exit code: 2'))]);
-    const log = Buffer.concat([field(1, Buffer.from('sha256:abc')), field(3, 2), field(4, Buffer.from('make: *** no rule\n'))]);
+    const vertex = Buffer.concat([
+      field(1, Buffer.from('sha256:abc')),
+      field(3, Buffer.from('[2/3] RUN make')),
+      field(5, ts(100)),
+      field(6, ts(102)),
+      field(7, Buffer.from('exit code: 2')),
+    ]);
+    const log = Buffer.concat([
+      field(1, Buffer.from('sha256:abc')),
+      field(3, 2),
+      field(4, Buffer.from('make: *** no rule\n')),
+    ]);
     const status = decodeStatus(Buffer.concat([field(1, vertex), field(3, log)]));
     expect(status).toEqual({
-      vertexes: [{ digest: 'sha256:abc', name: '[2/3] RUN make', cached: false, started: 100_500, completed: 102_500, error: 'exit code: 2' }],
+      vertexes: [
+        {
+          digest: 'sha256:abc',
+          name: '[2/3] RUN make',
+          cached: false,
+          started: 100_500,
+          completed: 102_500,
+          error: 'exit code: 2',
+        },
+      ],
       logs: [{ vertex: 'sha256:abc', stream: 2, msg: Buffer.from('make: *** no rule\n') }],
     });
   });

@@ -3,7 +3,12 @@ import { type ConfigLayer, DEFAULT_CONFIG, resolveConfig, secretKeys } from '../
 import { mistypedSetting } from '../../src/core/config-keys.js';
 import type { PortMapping } from '../../src/core/types.js';
 
-const port = (hostPort: number, containerPort = 80): PortMapping => ({ hostIp: '', hostPort, containerPort, protocol: 'tcp' });
+const port = (hostPort: number, containerPort = 80): PortMapping => ({
+  hostIp: '',
+  hostPort,
+  containerPort,
+  protocol: 'tcp',
+});
 
 /** The origins every resolution has (health-check fields under their deploy.json names), with the given ones changed. */
 const defaultOrigins = (changes: Record<string, string> = {}) => ({
@@ -133,8 +138,14 @@ describe('resolveConfig', () => {
     const layers: ConfigLayer[] = [
       { origin: 'flag', settings: { env: { TOKEN: { value: 'from-flag', secret: true } } } },
       { origin: 'app', settings: { env: { DB: { value: 'postgres://app', secret: false } } } },
-      { origin: 'deploy.json', settings: { env: { TOKEN: { value: 'from-file', secret: false }, LEVEL: { value: 'info', secret: false } } } },
-      { origin: 'global', settings: { env: { LEVEL: { value: 'debug', secret: false }, TZ: { value: 'UTC', secret: false } } } },
+      {
+        origin: 'deploy.json',
+        settings: { env: { TOKEN: { value: 'from-file', secret: false }, LEVEL: { value: 'info', secret: false } } },
+      },
+      {
+        origin: 'global',
+        settings: { env: { LEVEL: { value: 'debug', secret: false }, TZ: { value: 'UTC', secret: false } } },
+      },
     ];
     expect(resolveConfig(layers)).toEqual({
       config: {
@@ -168,7 +179,17 @@ describe('resolveConfig', () => {
       { origin: 'global', settings: { healthCheck: { intervalMs: 1_000 } } },
     ];
     expect(resolveConfig(layers)).toEqual({
-      config: { ...DEFAULT_CONFIG, healthCheck: { path: '/healthz', port: 8080, timeoutMs: 5_000, intervalMs: 1_000, settleMs: 2_000, command: null } },
+      config: {
+        ...DEFAULT_CONFIG,
+        healthCheck: {
+          path: '/healthz',
+          port: 8080,
+          timeoutMs: 5_000,
+          intervalMs: 1_000,
+          settleMs: 2_000,
+          command: null,
+        },
+      },
       origins: defaultOrigins({
         'healthCheck.path': 'deploy.json',
         'healthCheck.port': 'deploy.json',
@@ -184,17 +205,31 @@ describe('resolveConfig', () => {
       { origin: 'deploy.json', settings: { healthCheck: { path: '/', timeoutMs: 10_000 } } },
     ];
     const { config, origins } = resolveConfig(layers);
-    expect(config.healthCheck).toEqual({ path: null, port: null, timeoutMs: 10_000, intervalMs: 500, settleMs: 2_000, command: null });
+    expect(config.healthCheck).toEqual({
+      path: null,
+      port: null,
+      timeoutMs: 10_000,
+      intervalMs: 500,
+      settleMs: 2_000,
+      command: null,
+    });
     expect(origins['healthCheck.path']).toBe('flag');
     expect(origins['healthCheck.timeout']).toBe('deploy.json');
   });
 
   it('ignores the app name, which is not part of the build configuration', () => {
-    expect(resolveConfig([{ origin: 'deploy.json', settings: { app: 'web' } }])).toEqual({ config: DEFAULT_CONFIG, origins: defaultOrigins() });
+    expect(resolveConfig([{ origin: 'deploy.json', settings: { app: 'web' } }])).toEqual({
+      config: DEFAULT_CONFIG,
+      origins: defaultOrigins(),
+    });
   });
 
   it('takes noCache and pull from the build options only', () => {
-    expect(resolveConfig([], { noCache: true, pull: true }).config).toEqual({ ...DEFAULT_CONFIG, noCache: true, pull: true });
+    expect(resolveConfig([], { noCache: true, pull: true }).config).toEqual({
+      ...DEFAULT_CONFIG,
+      noCache: true,
+      pull: true,
+    });
     expect(resolveConfig([], { pull: true }).config).toEqual({ ...DEFAULT_CONFIG, pull: true });
     expect(resolveConfig([], {}).config).toEqual(DEFAULT_CONFIG);
   });
@@ -251,8 +286,16 @@ describe('mergeSettings and derivedOverrides', () => {
   it('merges env, build args and health fields key by key, the stronger layer winning', async () => {
     const { mergeSettings } = await import('../../src/core/config.js');
     const merged = mergeSettings(
-      { env: { A: { value: '2', secret: false } }, healthCheck: { path: '/h' }, ports: [{ hostIp: '', hostPort: 81, containerPort: 80, protocol: 'tcp' }] },
-      { env: { A: { value: '1', secret: false }, B: { value: 'b', secret: true } }, healthCheck: { timeoutMs: 5000 }, restart: 'always' },
+      {
+        env: { A: { value: '2', secret: false } },
+        healthCheck: { path: '/h' },
+        ports: [{ hostIp: '', hostPort: 81, containerPort: 80, protocol: 'tcp' }],
+      },
+      {
+        env: { A: { value: '1', secret: false }, B: { value: 'b', secret: true } },
+        healthCheck: { timeoutMs: 5000 },
+        restart: 'always',
+      },
     );
     expect(merged).toEqual({
       env: { A: { value: '2', secret: false }, B: { value: 'b', secret: true } },
@@ -264,16 +307,30 @@ describe('mergeSettings and derivedOverrides', () => {
 
   it('guesses the one-off settings of an old record, leaving what the app sets now alone', async () => {
     const { derivedOverrides, resolveConfig } = await import('../../src/core/config.js');
-    const port = (hostPort: number) => ({ hostIp: '127.0.0.1', hostPort, containerPort: 8080, protocol: 'tcp' as const });
+    const port = (hostPort: number) => ({
+      hostIp: '127.0.0.1',
+      hostPort,
+      containerPort: 8080,
+      protocol: 'tcp' as const,
+    });
     const snapshot = resolveConfig([
-      { origin: 'flag', settings: { ports: [port(9001)], env: { ONE: { value: 'off', secret: false }, KEPT: { value: 'old', secret: false } } } },
+      {
+        origin: 'flag',
+        settings: {
+          ports: [port(9001)],
+          env: { ONE: { value: 'off', secret: false }, KEPT: { value: 'old', secret: false } },
+        },
+      },
       { origin: 'deploy.json', settings: { ports: [port(8080)] } },
     ]).config;
     const now = resolveConfig([
       { origin: 'app', settings: { env: { KEPT: { value: 'new', secret: false } } } },
       { origin: 'deploy.json', settings: { ports: [port(8080)] } },
     ]);
-    expect(derivedOverrides(snapshot, now)).toEqual({ ports: [port(9001)], env: { ONE: { value: 'off', secret: false } } });
+    expect(derivedOverrides(snapshot, now)).toEqual({
+      ports: [port(9001)],
+      env: { ONE: { value: 'off', secret: false } },
+    });
   });
 });
 
@@ -294,22 +351,46 @@ describe('mistypedSetting: config set names that look like a setting', () => {
   };
 
   it('suggests the setting for a misspelt or wrongly cased name, and offers --env for a plain one', () => {
-    expect(refusal('port')).toEqual({ code: 'config', message: 'port is not a setting deploy knows.', hint: 'Did you mean ports? (To set an environment variable of that name, pass --env.)' });
+    expect(refusal('port')).toEqual({
+      code: 'config',
+      message: 'port is not a setting deploy knows.',
+      hint: 'Did you mean ports? (To set an environment variable of that name, pass --env.)',
+    });
     expect(refusal('Ports')?.hint).toMatch(/^Did you mean ports\?/);
     expect(refusal('retension')?.hint).toMatch(/^Did you mean retention\?/);
     expect(refusal('dockerFile')?.hint).toMatch(/^Did you mean dockerfile\?/);
   });
 
   it('suggests the nested setting for a dotted name, without --env (a dot cannot be in an env var name)', () => {
-    expect(refusal('healthCheck.tiemout')).toEqual({ code: 'config', message: 'healthCheck.tiemout is not a setting deploy knows.', hint: 'Did you mean healthCheck.timeout?' });
+    expect(refusal('healthCheck.tiemout')).toEqual({
+      code: 'config',
+      message: 'healthCheck.tiemout is not a setting deploy knows.',
+      hint: 'Did you mean healthCheck.timeout?',
+    });
     expect(refusal('healthcheck.path')?.hint).toBe('Did you mean healthCheck.path?');
     expect(refusal('buildargs.VERSION')?.hint).toBe('Did you mean buildArgs.VERSION?');
-    expect(refusal('healthCheck.retries')?.hint).toMatch(/^The settings of healthCheck: healthCheck.path, healthCheck.port/);
-    expect(refusal('foo.bar')?.hint).toMatch(/^Settings: dockerfile, .*buildArgs\.NAME, labels\.NAME, logOptions\.NAME\. A name with a dot cannot be an environment variable\.$/);
+    expect(refusal('healthCheck.retries')?.hint).toMatch(
+      /^The settings of healthCheck: healthCheck.path, healthCheck.port/,
+    );
+    expect(refusal('foo.bar')?.hint).toMatch(
+      /^Settings: dockerfile, .*buildArgs\.NAME, labels\.NAME, logOptions\.NAME\. A name with a dot cannot be an environment variable\.$/,
+    );
   });
 
   it('leaves settings, UPPER_CASE env var names and names unlike any setting alone', () => {
-    for (const key of ['ports', 'healthCheck.timeout', 'buildArgs.VERSION', 'PORT', 'PORTS', 'CONTEXT', 'RETENTION', 'GREETING', 'http_proxy', 'Greeting', 'api_key']) {
+    for (const key of [
+      'ports',
+      'healthCheck.timeout',
+      'buildArgs.VERSION',
+      'PORT',
+      'PORTS',
+      'CONTEXT',
+      'RETENTION',
+      'GREETING',
+      'http_proxy',
+      'Greeting',
+      'api_key',
+    ]) {
       expect(refusal(key), key).toBeNull();
     }
   });

@@ -18,7 +18,12 @@ const LABELS = {
   'dev.deploy.created-at': '2026-01-02T10:00:00.000Z',
 };
 
-const mapping = (hostPort: number, containerPort: number, hostIp = '', protocol: 'tcp' | 'udp' = 'tcp'): PortMapping => ({
+const mapping = (
+  hostPort: number,
+  containerPort: number,
+  hostIp = '',
+  protocol: 'tcp' | 'udp' = 'tcp',
+): PortMapping => ({
   hostIp,
   hostPort,
   containerPort,
@@ -48,7 +53,12 @@ describe('containerSpec', () => {
       kind: 'rollback',
       parentId: 'zzzz9999',
       config: makeConfig({
-        ports: [mapping(8080, 80), mapping(9090, 80, '127.0.0.1'), mapping(53, 53, '', 'udp'), mapping(5353, 53, '::1', 'tcp')],
+        ports: [
+          mapping(8080, 80),
+          mapping(9090, 80, '127.0.0.1'),
+          mapping(53, 53, '', 'udp'),
+          mapping(5353, 53, '::1', 'tcp'),
+        ],
         restart: 'always',
       }),
     });
@@ -56,7 +66,12 @@ describe('containerSpec', () => {
       name: 'web-v3-abcd2345',
       Image: 'sha256:abc',
       Env: [],
-      Labels: { ...LABELS, 'dev.deploy.kind': 'rollback', 'dev.deploy.parent': 'zzzz9999', 'dev.deploy.record': recordLabel(d) },
+      Labels: {
+        ...LABELS,
+        'dev.deploy.kind': 'rollback',
+        'dev.deploy.parent': 'zzzz9999',
+        'dev.deploy.record': recordLabel(d),
+      },
       ExposedPorts: { '80/tcp': {}, '53/udp': {}, '53/tcp': {} },
       HostConfig: {
         PortBindings: {
@@ -87,7 +102,14 @@ describe('containerSpec', () => {
         },
       }),
     });
-    expect(containerSpec(d, 'img', 'n').Env).toEqual(['API_TOKEN=s3cr3t-t0ken', 'B=b', 'EMPTY=', 'MULTI=a=b=c\nline 2', 'ZED=last', 'a=lower']);
+    expect(containerSpec(d, 'img', 'n').Env).toEqual([
+      'API_TOKEN=s3cr3t-t0ken',
+      'B=b',
+      'EMPTY=',
+      'MULTI=a=b=c\nline 2',
+      'ZED=last',
+      'a=lower',
+    ]);
   });
 
   it('retries an on-failure restart a bounded number of times', () => {
@@ -110,22 +132,42 @@ describe('containerSpec', () => {
   it('does not depend on build options or the health check', () => {
     const plain = makeDeployment();
     const other = makeDeployment({
-      config: makeConfig({ noCache: true, pull: true, buildArgs: { A: '1' }, healthCheck: { path: '/', port: 80, timeoutMs: 1, intervalMs: 1, settleMs: 1, command: null } }),
+      config: makeConfig({
+        noCache: true,
+        pull: true,
+        buildArgs: { A: '1' },
+        healthCheck: { path: '/', port: 80, timeoutMs: 1, intervalMs: 1, settleMs: 1, command: null },
+      }),
     });
     const { 'dev.deploy.record': _a, ...otherLabels } = containerSpec(other, 'img', 'n').Labels;
     const { 'dev.deploy.record': _b, ...plainLabels } = containerSpec(plain, 'img', 'n').Labels;
-    expect({ ...containerSpec(other, 'img', 'n'), Labels: otherLabels }).toEqual({ ...containerSpec(plain, 'img', 'n'), Labels: plainLabels });
+    expect({ ...containerSpec(other, 'img', 'n'), Labels: otherLabels }).toEqual({
+      ...containerSpec(plain, 'img', 'n'),
+      Labels: plainLabels,
+    });
   });
 
   it('carries the record in a label, secret values left out', () => {
-    const d = makeDeployment({ config: makeConfig({ env: { TOKEN: { value: 'hunter2-secret', secret: true }, MODE: { value: 'prod', secret: false } } }) });
+    const d = makeDeployment({
+      config: makeConfig({
+        env: { TOKEN: { value: 'hunter2-secret', secret: true }, MODE: { value: 'prod', secret: false } },
+      }),
+    });
     const label = containerSpec(d, 'img', 'n').Labels['dev.deploy.record'];
     expect(label).not.toContain('hunter2-secret');
-    expect(parseRecordLabel(label)).toMatchObject({ id: d.id, app: 'web', version: 3, commit: d.commit, config: { env: { TOKEN: { value: '', secret: true }, MODE: { value: 'prod', secret: false } } } });
+    expect(parseRecordLabel(label)).toMatchObject({
+      id: d.id,
+      app: 'web',
+      version: 3,
+      commit: d.commit,
+      config: { env: { TOKEN: { value: '', secret: true }, MODE: { value: 'prod', secret: false } } },
+    });
   });
 
   it('leaves the deployment unchanged', () => {
-    const d = makeDeployment({ config: makeConfig({ ports: [mapping(8080, 80)], env: { A: { value: '1', secret: false } } }) });
+    const d = makeDeployment({
+      config: makeConfig({ ports: [mapping(8080, 80)], env: { A: { value: '1', secret: false } } }),
+    });
     const before = structuredClone(d);
     containerSpec(d, 'img', 'n');
     expect(d).toEqual(before);

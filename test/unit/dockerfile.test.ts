@@ -3,7 +3,9 @@ import { baseImages, healthcheckOf } from '../../src/core/dockerfile.js';
 
 describe('healthcheckOf', () => {
   it('finds a HEALTHCHECK in the final stage, continuation lines included', () => {
-    expect(healthcheckOf('FROM busybox:1.36\nHEALTHCHECK --interval=1s \\\n  CMD nc -z 127.0.0.1 8080\nCMD ["httpd"]\n')).toEqual({ kind: 'declared' });
+    expect(
+      healthcheckOf('FROM busybox:1.36\nHEALTHCHECK --interval=1s \\\n  CMD nc -z 127.0.0.1 8080\nCMD ["httpd"]\n'),
+    ).toEqual({ kind: 'declared' });
   });
 
   it('says NONE turns the check off', () => {
@@ -11,13 +13,20 @@ describe('healthcheckOf', () => {
   });
 
   it('says the base image decides when the final stage is silent', () => {
-    expect(healthcheckOf('# comment\nFROM --platform=linux/amd64 busybox:1.36 AS run\nCMD ["sh"]\n')).toEqual({ kind: 'inherited', from: 'busybox:1.36' });
+    expect(healthcheckOf('# comment\nFROM --platform=linux/amd64 busybox:1.36 AS run\nCMD ["sh"]\n')).toEqual({
+      kind: 'inherited',
+      from: 'busybox:1.36',
+    });
   });
 
   it('follows a stage built on an earlier one, and ignores checks in stages that are not built on', () => {
-    const text = 'FROM busybox:1.36 AS base\nHEALTHCHECK CMD true\nFROM busybox:1.36 AS other\nHEALTHCHECK NONE\nFROM base\nCMD ["sh"]\n';
+    const text =
+      'FROM busybox:1.36 AS base\nHEALTHCHECK CMD true\nFROM busybox:1.36 AS other\nHEALTHCHECK NONE\nFROM base\nCMD ["sh"]\n';
     expect(healthcheckOf(text)).toEqual({ kind: 'declared' });
-    expect(healthcheckOf('FROM busybox AS build\nHEALTHCHECK CMD true\nFROM busybox\n')).toEqual({ kind: 'inherited', from: 'busybox' });
+    expect(healthcheckOf('FROM busybox AS build\nHEALTHCHECK CMD true\nFROM busybox\n')).toEqual({
+      kind: 'inherited',
+      from: 'busybox',
+    });
   });
 
   it('gives null for a file without FROM', () => {
@@ -48,7 +57,12 @@ describe('baseImages: what a build pulls from a registry', () => {
       'COPY --from=0 /x /y',
       'FROM build',
     ].join('\n');
-    expect(baseImages(dockerfile)).toEqual(['127.0.0.1:5000/base/node:24', 'ghcr.io/team/runtime:1', 'busybox:1.36', 'ghcr.io/team/cache:1']);
+    expect(baseImages(dockerfile)).toEqual([
+      '127.0.0.1:5000/base/node:24',
+      'ghcr.io/team/runtime:1',
+      'busybox:1.36',
+      'ghcr.io/team/cache:1',
+    ]);
   });
 
   it('reads a FROM through its build argument: the value given, else the default; one it cannot tell is left out', () => {

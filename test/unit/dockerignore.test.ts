@@ -9,13 +9,27 @@ const excluded = (lines: string[], path: string) => !sent(lines, path);
 describe('readDockerignore (moby ignorefile.ReadAll)', () => {
   it('drops comments and blank lines, trims, cleans and removes a leading slash, keeps "!"', () => {
     const text = 'test1\n/test2\n/a/file/here\n\nlastfile\n# this is a comment\n! /inverted/abs/path\n!\n! ';
-    expect(readDockerignore(text)).toEqual(['test1', 'test2', 'a/file/here', 'lastfile', '!inverted/abs/path', '!', '!']);
+    expect(readDockerignore(text)).toEqual([
+      'test1',
+      'test2',
+      'a/file/here',
+      'lastfile',
+      '!inverted/abs/path',
+      '!',
+      '!',
+    ]);
   });
   it('strips a BOM, CRLF line ends, ./ and trailing slashes; a "#" after spaces is a pattern', () => {
     expect(readDockerignore('\uFEFF./a/\r\nb//c/../d\r\n  #x\n')).toEqual(['a', 'b/d', '#x']);
   });
   it('cleans like Go path.Clean', () => {
-    expect([cleanPath(''), cleanPath('./'), cleanPath('a/../..'), cleanPath('/../x'), cleanPath('a//b/./c/')]).toEqual(['.', '.', '..', '/x', 'a/b/c']);
+    expect([cleanPath(''), cleanPath('./'), cleanPath('a/../..'), cleanPath('/../x'), cleanPath('a//b/./c/')]).toEqual([
+      '.',
+      '.',
+      '..',
+      '/x',
+      'a/b/c',
+    ]);
   });
 });
 

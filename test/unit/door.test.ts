@@ -24,31 +24,49 @@ const everywhere = (hostPort: number) => ({ hostIp: '', hostPort });
 describe('the front door image', () => {
   it('is tagged by a hash of its program and base, and built from the base with the program and its command', () => {
     expect(doorImageRef('deploy-front-door', 'a'.repeat(64))).toBe(`deploy-front-door:${'a'.repeat(12)}`);
-    expect(doorDockerfile('node:24-slim')).toBe('FROM node:24-slim\nCOPY proxy.js /proxy.js\nCMD ["node", "/proxy.js", "serve"]\n');
-    expect(doorImageLabels('node:24-slim')).toEqual({ 'dev.deploy.managed': 'true', 'dev.deploy.front-door': 'image', 'dev.deploy.front-door.base': 'node:24-slim' });
+    expect(doorDockerfile('node:24-slim')).toBe(
+      'FROM node:24-slim\nCOPY proxy.js /proxy.js\nCMD ["node", "/proxy.js", "serve"]\n',
+    );
+    expect(doorImageLabels('node:24-slim')).toEqual({
+      'dev.deploy.managed': 'true',
+      'dev.deploy.front-door': 'image',
+      'dev.deploy.front-door.base': 'node:24-slim',
+    });
   });
 });
 
 describe('publishable', () => {
   it('keeps each binding once, and a port on every interface instead of the same port on one address', () => {
-    expect(publishable([local(8080), everywhere(80), local(80), { hostIp: '0.0.0.0', hostPort: 80 }, local(8080), { hostIp: '10.0.0.5', hostPort: 8080 }])).toEqual([
-      everywhere(80),
-      { hostIp: '10.0.0.5', hostPort: 8080 },
-      local(8080),
-    ]);
+    expect(
+      publishable([
+        local(8080),
+        everywhere(80),
+        local(80),
+        { hostIp: '0.0.0.0', hostPort: 80 },
+        local(8080),
+        { hostIp: '10.0.0.5', hostPort: 8080 },
+      ]),
+    ).toEqual([everywhere(80), { hostIp: '10.0.0.5', hostPort: 8080 }, local(8080)]);
   });
 });
 
 describe('doorContainerSpec', () => {
   it('publishes each host port on the same port inside, keeps state in the volume, restarts unless stopped, joins the network', () => {
-    expect(doorContainerSpec(DOOR_NAMES, 'deploy-front-door', 'deploy-front-door:abc', [local(8080), everywhere(443), { hostIp: '10.0.0.5', hostPort: 8080 }])).toEqual({
+    expect(
+      doorContainerSpec(DOOR_NAMES, 'deploy-front-door', 'deploy-front-door:abc', [
+        local(8080),
+        everywhere(443),
+        { hostIp: '10.0.0.5', hostPort: 8080 },
+      ]),
+    ).toEqual({
       name: 'deploy-front-door',
       Image: 'deploy-front-door:abc',
       Cmd: ['node', '/proxy.js', 'serve'],
       Labels: {
         'dev.deploy.managed': 'true',
         'dev.deploy.front-door': 'container',
-        'dev.deploy.front-door.bindings': '[{"hostIp":"","hostPort":443},{"hostIp":"10.0.0.5","hostPort":8080},{"hostIp":"127.0.0.1","hostPort":8080}]',
+        'dev.deploy.front-door.bindings':
+          '[{"hostIp":"","hostPort":443},{"hostIp":"10.0.0.5","hostPort":8080},{"hostIp":"127.0.0.1","hostPort":8080}]',
       },
       ExposedPorts: { '443/tcp': {}, '8080/tcp': {} },
       HostConfig: {
@@ -87,19 +105,34 @@ describe('bindingsOfLabel', () => {
 
 describe('doorAction', () => {
   const image = 'sha256:new';
-  const running = (bindings: ReturnType<typeof local>[] | null, imageId = image) => ({ running: true, imageId, bindings });
+  const running = (bindings: ReturnType<typeof local>[] | null, imageId = image) => ({
+    running: true,
+    imageId,
+    bindings,
+  });
 
   it('creates a door where there is none', () => {
-    expect(doorAction(null, { imageId: image, bindings: [local(8080)] })).toEqual({ kind: 'create', bindings: [local(8080)] });
+    expect(doorAction(null, { imageId: image, bindings: [local(8080)] })).toEqual({
+      kind: 'create',
+      bindings: [local(8080)],
+    });
   });
 
   it('keeps a running door of this image that publishes what is wanted (a port on every interface covers one address)', () => {
-    expect(doorAction(running([local(8080), local(8081)]), { imageId: image, bindings: [local(8081)] })).toEqual({ kind: 'keep', bindings: [local(8080), local(8081)] });
-    expect(doorAction(running([everywhere(80)]), { imageId: image, bindings: [local(80)] })).toEqual({ kind: 'keep', bindings: [everywhere(80)] });
+    expect(doorAction(running([local(8080), local(8081)]), { imageId: image, bindings: [local(8081)] })).toEqual({
+      kind: 'keep',
+      bindings: [local(8080), local(8081)],
+    });
+    expect(doorAction(running([everywhere(80)]), { imageId: image, bindings: [local(80)] })).toEqual({
+      kind: 'keep',
+      bindings: [everywhere(80)],
+    });
   });
 
   it('starts a stopped door that is up to date', () => {
-    expect(doorAction({ ...running([local(8080)]), running: false }, { imageId: image, bindings: [local(8080)] })).toEqual({ kind: 'start', bindings: [local(8080)] });
+    expect(
+      doorAction({ ...running([local(8080)]), running: false }, { imageId: image, bindings: [local(8080)] }),
+    ).toEqual({ kind: 'start', bindings: [local(8080)] });
   });
 
   it('replaces a running door that lacks a port, publishing the ports it had and the new one', () => {
@@ -109,7 +142,11 @@ describe('doorAction', () => {
       why: 'it does not publish 127.0.0.1:9090',
     });
     // The same port on every interface takes the place of the one address.
-    expect(doorAction(running([local(80)]), { imageId: image, bindings: [everywhere(80)] })).toEqual({ kind: 'replace', bindings: [everywhere(80)], why: 'it does not publish *:80' });
+    expect(doorAction(running([local(80)]), { imageId: image, bindings: [everywhere(80)] })).toEqual({
+      kind: 'replace',
+      bindings: [everywhere(80)],
+      why: 'it does not publish *:80',
+    });
   });
 
   it('replaces a running door of another image with the same ports, and says both reasons when both hold', () => {
@@ -126,7 +163,12 @@ describe('doorAction', () => {
   });
 
   it('makes a stopped outdated door again (no traffic to hand over), and replaces one whose ports are not recorded', () => {
-    expect(doorAction({ running: false, imageId: 'sha256:old', bindings: [local(8080)] }, { imageId: image, bindings: [local(8080)] })).toEqual({
+    expect(
+      doorAction(
+        { running: false, imageId: 'sha256:old', bindings: [local(8080)] },
+        { imageId: image, bindings: [local(8080)] },
+      ),
+    ).toEqual({
       kind: 'recreate',
       bindings: [local(8080)],
       why: 'its image is not the one this version of deploy runs',
@@ -142,7 +184,10 @@ describe('doorAction', () => {
 describe('the control channel', () => {
   it('reads the one JSON line of answer, and nothing else as one', () => {
     expect(readDoorAnswer('{"ok":true,"result":{"pong":true}}\n')).toEqual({ ok: true, result: { pong: true } });
-    expect(readDoorAnswer('{"ok":false,"error":"no app named web"}\n')).toEqual({ ok: false, error: 'no app named web' });
+    expect(readDoorAnswer('{"ok":false,"error":"no app named web"}\n')).toEqual({
+      ok: false,
+      error: 'no app named web',
+    });
     expect(readDoorAnswer('{"ok":true}')).toEqual({ ok: true, result: null });
     expect(readDoorAnswer('')).toBeNull();
     expect(readDoorAnswer('node: not found')).toBeNull();
@@ -151,7 +196,9 @@ describe('the control channel', () => {
   });
 
   it('tells a door that cannot be reached from a door that said no', () => {
-    expect(doorUnreachable("cannot reach the front door's control socket /run/front-door/control.sock: ENOENT")).toBe(true);
+    expect(doorUnreachable("cannot reach the front door's control socket /run/front-door/control.sock: ENOENT")).toBe(
+      true,
+    );
     expect(doorUnreachable('the front door closed the control connection without an answer')).toBe(true);
     expect(doorUnreachable('web: web-1:8080 did not pass its health check: HTTP 500')).toBe(false);
   });
@@ -159,15 +206,29 @@ describe('the control channel', () => {
   it("gives a deploy's exec the door's gate, its drain when waited for, and a margin", () => {
     expect(deployExecTimeoutMs({ app: 'a', target: 'a-1:80' }, false)).toBe(75_000);
     expect(deployExecTimeoutMs({ app: 'a', target: 'a-1:80', timing: { deployTimeoutMs: 5_000 } }, false)).toBe(20_000);
-    expect(deployExecTimeoutMs({ app: 'a', target: 'a-1:80', timing: { deployTimeoutMs: 5_000, drainMs: 40_000, streamDrainMs: 1_000 } }, true)).toBe(60_000);
+    expect(
+      deployExecTimeoutMs(
+        { app: 'a', target: 'a-1:80', timing: { deployTimeoutMs: 5_000, drainMs: 40_000, streamDrainMs: 1_000 } },
+        true,
+      ),
+    ).toBe(60_000);
   });
 });
 
 describe('doorRouteOf', () => {
-  const config = (over: Partial<typeof DEFAULT_CONFIG>) => ({ ...DEFAULT_CONFIG, ports: ports('127.0.0.1:8080:3000'), ...over });
+  const config = (over: Partial<typeof DEFAULT_CONFIG>) => ({
+    ...DEFAULT_CONFIG,
+    ports: ports('127.0.0.1:8080:3000'),
+    ...over,
+  });
 
   it('routes the first published port to the release by its alias, with its health path, gate timeout, drain and bake window', () => {
-    const c = config({ healthCheck: { ...DEFAULT_CONFIG.healthCheck, path: '/healthz', intervalMs: 500, timeoutMs: 30_000 }, drainTimeoutMs: 10_000, bakeWindowMs: 0, domains: ['shop.example.com'] });
+    const c = config({
+      healthCheck: { ...DEFAULT_CONFIG.healthCheck, path: '/healthz', intervalMs: 500, timeoutMs: 30_000 },
+      drainTimeoutMs: 10_000,
+      bakeWindowMs: 0,
+      domains: ['shop.example.com'],
+    });
     expect(doorRouteOf({ app: 'shop', id: 'ab12cd', config: c })).toEqual({
       app: 'shop',
       target: 'shop-ab12cd:3000',
@@ -182,8 +243,15 @@ describe('doorRouteOf', () => {
 
   it('checks a TCP connect where there is no HTTP path, and for a TCP app (which has no host names)', () => {
     const noPath = config({ healthCheck: { ...DEFAULT_CONFIG.healthCheck, path: null } });
-    expect(doorRouteOf({ app: 'a', id: '1', config: noPath }).health).toEqual({ type: 'tcp', intervalMs: DEFAULT_CONFIG.healthCheck.intervalMs });
-    const tcp = doorRouteOf({ app: 'db', id: '2', config: config({ proxy: 'tcp', domains: ['x.example.com'], ports: ports('5432:5432') }) });
+    expect(doorRouteOf({ app: 'a', id: '1', config: noPath }).health).toEqual({
+      type: 'tcp',
+      intervalMs: DEFAULT_CONFIG.healthCheck.intervalMs,
+    });
+    const tcp = doorRouteOf({
+      app: 'db',
+      id: '2',
+      config: config({ proxy: 'tcp', domains: ['x.example.com'], ports: ports('5432:5432') }),
+    });
     expect({ kind: tcp.kind, hosts: tcp.hosts, port: tcp.port, target: tcp.target, health: tcp.health }).toEqual({
       kind: 'tcp',
       hosts: [],

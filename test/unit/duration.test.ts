@@ -50,7 +50,12 @@ describe('parseDuration', () => {
   });
 
   it('refuses anything else, naming what was being read', () => {
-    expect(failure(() => parseDuration('soon'))).toEqual({ code: 'usage', message: 'Invalid duration "soon".', hint: HINT, details: undefined });
+    expect(failure(() => parseDuration('soon'))).toEqual({
+      code: 'usage',
+      message: 'Invalid duration "soon".',
+      hint: HINT,
+      details: undefined,
+    });
     expect(failureMessage(() => parseDuration('ten', '--timeout'))).toBe('Invalid --timeout "ten".');
     for (const text of ['', '   ', '10x', '1m30', '1h 30m', '-5s', '+5s', '.5s', 's', '1e3', '5 s', '1,5s', '10mins']) {
       expect(failureMessage(() => parseDuration(text))).toBe(`Invalid duration ${JSON.stringify(text)}.`);
@@ -65,8 +70,12 @@ describe('parseDuration', () => {
       hint: HINT,
       details: undefined,
     });
-    expect(failureMessage(() => parseDuration('1000000000', '--window'))).toBe('The --window "1000000000" is too long (at most 3650d).');
-    expect(failureMessage(() => parseDuration(`${'9'.repeat(400)}s`))).toBe(`The duration "${'9'.repeat(400)}s" is too long (at most 3650d).`);
+    expect(failureMessage(() => parseDuration('1000000000', '--window'))).toBe(
+      'The --window "1000000000" is too long (at most 3650d).',
+    );
+    expect(failureMessage(() => parseDuration(`${'9'.repeat(400)}s`))).toBe(
+      `The duration "${'9'.repeat(400)}s" is too long (at most 3650d).`,
+    );
   });
 });
 
@@ -94,7 +103,9 @@ describe('parseSince', () => {
       hint: 'Write an ISO 8601 date such as 2026-11-01 or 2026-11-01T12:00:00Z, or a duration such as 30d.',
       details: undefined,
     });
-    expect(failureMessage(() => parseSince('2026-11-01Tnoon', now, '--until'))).toBe('Invalid --until date "2026-11-01Tnoon".');
+    expect(failureMessage(() => parseSince('2026-11-01Tnoon', now, '--until'))).toBe(
+      'Invalid --until date "2026-11-01Tnoon".',
+    );
   });
 
   it('refuses text that is neither, with its own hint', () => {
@@ -113,7 +124,12 @@ describe('parseSince', () => {
 
 describe('formatDuration', () => {
   it('writes "-" for negative or non-finite values', () => {
-    expect([-1, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY].map(formatDuration)).toEqual(['-', '-', '-', '-']);
+    expect([-1, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY].map(formatDuration)).toEqual([
+      '-',
+      '-',
+      '-',
+      '-',
+    ]);
   });
 
   it('writes whole milliseconds under a second', () => {
@@ -121,7 +137,14 @@ describe('formatDuration', () => {
   });
 
   it('writes seconds with one decimal under ten seconds, whole seconds under a minute', () => {
-    expect([1000, 4200, 9949, 10_000, 42_400, 59_499].map(formatDuration)).toEqual(['1.0s', '4.2s', '9.9s', '10s', '42s', '59s']);
+    expect([1000, 4200, 9949, 10_000, 42_400, 59_499].map(formatDuration)).toEqual([
+      '1.0s',
+      '4.2s',
+      '9.9s',
+      '10s',
+      '42s',
+      '59s',
+    ]);
   });
 
   it('writes minutes and padded seconds under an hour', () => {

@@ -19,7 +19,9 @@ describe('assertEnvName', () => {
       details: undefined,
     });
     for (const name of ['', 'MY-VAR', 'A B', 'A.B', 'É', 'A=B']) {
-      expect(failureMessage(() => assertEnvName(name, 'deploy.json'))).toBe(`Invalid environment variable name ${JSON.stringify(name)} in deploy.json.`);
+      expect(failureMessage(() => assertEnvName(name, 'deploy.json'))).toBe(
+        `Invalid environment variable name ${JSON.stringify(name)} in deploy.json.`,
+      );
     }
   });
 });
@@ -54,7 +56,9 @@ describe('assertEnvValue', () => {
   it('measures the limit in UTF-8 bytes, not characters', () => {
     // "é" is two bytes: half the limit in characters is exactly the limit in bytes.
     expect(assertEnvValue('A', 'é'.repeat(MAX_ENV_VALUE / 2), '--env')).toHaveLength(MAX_ENV_VALUE / 2);
-    expect(failureMessage(() => assertEnvValue('A', 'é'.repeat(MAX_ENV_VALUE / 2 + 1), '--env'))).toBe('The value of A in --env is longer than 64 KiB.');
+    expect(failureMessage(() => assertEnvValue('A', 'é'.repeat(MAX_ENV_VALUE / 2 + 1), '--env'))).toBe(
+      'The value of A in --env is longer than 64 KiB.',
+    );
   });
 });
 
@@ -88,7 +92,9 @@ describe('parseEnvAssignment', () => {
 
   it('refuses a missing name without echoing the value', () => {
     expect(failureMessage(() => parseEnvAssignment('=hunter2-secret', {}, '--secret'))).not.toContain('hunter2');
-    expect(failureMessage(() => parseEnvAssignment('hunter2 secret', {}, '--secret'))).toBe('Invalid --secret: 14 characters that are not a variable name (not shown, in case it is the value).');
+    expect(failureMessage(() => parseEnvAssignment('hunter2 secret', {}, '--secret'))).toBe(
+      'Invalid --secret: 14 characters that are not a variable name (not shown, in case it is the value).',
+    );
     expect(failure(() => parseEnvAssignment('=value', {}))).toEqual({
       code: 'usage',
       message: 'Invalid --env: the name is missing before "=" (the value is not shown).',
@@ -98,20 +104,36 @@ describe('parseEnvAssignment', () => {
   });
 
   it('refuses an invalid name, with or without a value, naming the option', () => {
-    expect(failureMessage(() => parseEnvAssignment('MY-VAR=1', {}, '--build-arg'))).toBe('Invalid environment variable name "MY-VAR" in --build-arg.');
-    expect(failureMessage(() => parseEnvAssignment('9LIVES', { '9LIVES': 'x' }))).toBe('Invalid environment variable name "9LIVES" in --env.');
+    expect(failureMessage(() => parseEnvAssignment('MY-VAR=1', {}, '--build-arg'))).toBe(
+      'Invalid environment variable name "MY-VAR" in --build-arg.',
+    );
+    expect(failureMessage(() => parseEnvAssignment('9LIVES', { '9LIVES': 'x' }))).toBe(
+      'Invalid environment variable name "9LIVES" in --env.',
+    );
     expect(failureMessage(() => parseEnvAssignment('', {}))).toBe('Invalid environment variable name "" in --env.');
   });
 
   it('checks the value, whether written or taken from the environment', () => {
-    expect(failureMessage(() => parseEnvAssignment('A=x\0y', {}))).toBe('The value of A in --env contains a NUL character.');
-    expect(failureMessage(() => parseEnvAssignment('A', { A: 'x'.repeat(MAX_ENV_VALUE + 1) }))).toBe('The value of A in --env is longer than 64 KiB.');
+    expect(failureMessage(() => parseEnvAssignment('A=x\0y', {}))).toBe(
+      'The value of A in --env contains a NUL character.',
+    );
+    expect(failureMessage(() => parseEnvAssignment('A', { A: 'x'.repeat(MAX_ENV_VALUE + 1) }))).toBe(
+      'The value of A in --env is longer than 64 KiB.',
+    );
   });
 });
 
 describe('parseEnvFile', () => {
   it('reads KEY=VALUE lines in order, skipping blank lines and comments', () => {
-    const content = ['# database', 'DB_HOST=localhost', '', '   ', 'DB_PORT=5432', '  # indented comment', 'DB_NAME=app'].join('\n');
+    const content = [
+      '# database',
+      'DB_HOST=localhost',
+      '',
+      '   ',
+      'DB_PORT=5432',
+      '  # indented comment',
+      'DB_NAME=app',
+    ].join('\n');
     expect(parseEnvFile(content, '.env')).toEqual([
       ['DB_HOST', 'localhost'],
       ['DB_PORT', '5432'],
@@ -155,7 +177,17 @@ describe('parseEnvFile', () => {
   });
 
   it('strips double quotes and reads \\n, \\" and \\\\ inside them', () => {
-    expect(parseEnvFile(String.raw`A="line 1\nline 2"` + '\n' + String.raw`B="say \"hi\""` + '\n' + String.raw`C="back\\slash"` + '\nD="# kept"', '.env')).toEqual([
+    expect(
+      parseEnvFile(
+        String.raw`A="line 1\nline 2"` +
+          '\n' +
+          String.raw`B="say \"hi\""` +
+          '\n' +
+          String.raw`C="back\\slash"` +
+          '\nD="# kept"',
+        '.env',
+      ),
+    ).toEqual([
       ['A', 'line 1\nline 2'],
       ['B', 'say "hi"'],
       ['C', 'back\\slash'],
@@ -212,6 +244,8 @@ describe('parseEnvFile', () => {
   });
 
   it('refuses a value that is too long, with the file and line number', () => {
-    expect(failureMessage(() => parseEnvFile(`A=1\r\nB=${'x'.repeat(MAX_ENV_VALUE + 1)}`, 'big.env'))).toBe('The value of B in big.env:2 is longer than 64 KiB.');
+    expect(failureMessage(() => parseEnvFile(`A=1\r\nB=${'x'.repeat(MAX_ENV_VALUE + 1)}`, 'big.env'))).toBe(
+      'The value of B in big.env:2 is longer than 64 KiB.',
+    );
   });
 });

@@ -1,6 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { DeployError, type ErrorCode, errorToJson, EXIT_CODES, exitCodeOf, failureDocument, isDeployError, reasonOf } from '../../src/core/errors.js';
+import {
+  DeployError,
+  type ErrorCode,
+  errorToJson,
+  EXIT_CODES,
+  exitCodeOf,
+  failureDocument,
+  isDeployError,
+  reasonOf,
+} from '../../src/core/errors.js';
 
 describe('EXIT_CODES', () => {
   it('gives every cause its own code', () => {
@@ -10,7 +19,10 @@ describe('EXIT_CODES', () => {
 
   it('matches the table in README.md, code for code', () => {
     const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-    const section = readme.slice(readme.indexOf('## Exit codes'), readme.indexOf('\n## ', readme.indexOf('## Exit codes') + 5));
+    const section = readme.slice(
+      readme.indexOf('## Exit codes'),
+      readme.indexOf('\n## ', readme.indexOf('## Exit codes') + 5),
+    );
     const documented = [...section.matchAll(/^\| (\d+) \|/gm)].map((m) => Number(m[1])).sort((a, b) => a - b);
     expect(documented).toEqual(Object.values(EXIT_CODES).sort((a, b) => a - b));
   });
@@ -26,8 +38,20 @@ describe('EXIT_CODES', () => {
 describe('DeployError', () => {
   it('carries its code, message, hint, details and cause', () => {
     const cause = new Error('ECONNREFUSED');
-    const e = new DeployError('docker_unreachable', 'Cannot reach the Docker Engine.', { hint: 'Start Docker.', details: { socket: '/var/run/docker.sock' }, cause });
-    expect({ name: e.name, code: e.code, message: e.message, hint: e.hint, details: e.details, cause: e.cause, exitCode: e.exitCode }).toEqual({
+    const e = new DeployError('docker_unreachable', 'Cannot reach the Docker Engine.', {
+      hint: 'Start Docker.',
+      details: { socket: '/var/run/docker.sock' },
+      cause,
+    });
+    expect({
+      name: e.name,
+      code: e.code,
+      message: e.message,
+      hint: e.hint,
+      details: e.details,
+      cause: e.cause,
+      exitCode: e.exitCode,
+    }).toEqual({
       name: 'DeployError',
       code: 'docker_unreachable',
       message: 'Cannot reach the Docker Engine.',
@@ -53,11 +77,21 @@ describe('DeployError', () => {
   describe('withDetails', () => {
     it('returns a new error with the details merged, the rest kept', () => {
       const cause = new Error('root');
-      const e = new DeployError('health_failed', 'Health check failed.', { hint: 'See the logs.', details: { a: 1, b: 2 }, cause });
+      const e = new DeployError('health_failed', 'Health check failed.', {
+        hint: 'See the logs.',
+        details: { a: 1, b: 2 },
+        cause,
+      });
       const more = e.withDetails({ b: 3, record: { id: 'x' } });
       expect(more).not.toBe(e);
       expect(more).toBeInstanceOf(DeployError);
-      expect({ code: more.code, message: more.message, hint: more.hint, details: more.details, cause: more.cause }).toEqual({
+      expect({
+        code: more.code,
+        message: more.message,
+        hint: more.hint,
+        details: more.details,
+        cause: more.cause,
+      }).toEqual({
         code: 'health_failed',
         message: 'Health check failed.',
         hint: 'See the logs.',
@@ -105,7 +139,10 @@ describe('isDeployError', () => {
 
 describe('errorToJson', () => {
   it('gives code, exit code, message, hint and details of a DeployError', () => {
-    const e = new DeployError('ambiguous', 'The prefix "abc" matches 2 deployments.', { hint: 'Type more characters.', details: { candidates: ['abcd2345', 'abce6789'] } });
+    const e = new DeployError('ambiguous', 'The prefix "abc" matches 2 deployments.', {
+      hint: 'Type more characters.',
+      details: { candidates: ['abcd2345', 'abce6789'] },
+    });
     expect(errorToJson(e)).toEqual({
       code: 'ambiguous',
       exitCode: 4,
@@ -122,17 +159,25 @@ describe('errorToJson', () => {
   });
 
   it('leaves the record out of the details', () => {
-    expect(errorToJson(new DeployError('build_failed', 'Build failed.', { details: { record: { id: 'x' }, step: 3 } }))).toEqual({
+    expect(
+      errorToJson(new DeployError('build_failed', 'Build failed.', { details: { record: { id: 'x' }, step: 3 } })),
+    ).toEqual({
       code: 'build_failed',
       exitCode: 9,
       message: 'Build failed.',
       details: { step: 3 },
     });
-    expect(Object.keys(errorToJson(new DeployError('build_failed', 'Build failed.', { details: { record: { id: 'x' } } })))).toEqual(['code', 'exitCode', 'message']);
+    expect(
+      Object.keys(errorToJson(new DeployError('build_failed', 'Build failed.', { details: { record: { id: 'x' } } }))),
+    ).toEqual(['code', 'exitCode', 'message']);
   });
 
   it('reports anything else as an internal error', () => {
-    expect(errorToJson(new TypeError('x is undefined'))).toEqual({ code: 'internal', exitCode: 1, message: 'x is undefined' });
+    expect(errorToJson(new TypeError('x is undefined'))).toEqual({
+      code: 'internal',
+      exitCode: 1,
+      message: 'x is undefined',
+    });
     expect(errorToJson('thrown string')).toEqual({ code: 'internal', exitCode: 1, message: 'thrown string' });
     expect(errorToJson(42)).toEqual({ code: 'internal', exitCode: 1, message: '42' });
   });
@@ -141,13 +186,27 @@ describe('errorToJson', () => {
 describe('failureDocument', () => {
   it('is the failed deployment record when the error carries one, its error in the shape of every failure', () => {
     const record = { id: 'abcd2345', status: 'failed', error: { code: 'health_failed', message: 'No answer.' } };
-    const e = new DeployError('health_failed', 'No answer.', { hint: 'See its output: deploy logs abcd2345' }).withDetails({ record });
+    const e = new DeployError('health_failed', 'No answer.', {
+      hint: 'See its output: deploy logs abcd2345',
+    }).withDetails({ record });
     expect(failureDocument(e)).toEqual({
       id: 'abcd2345',
       status: 'failed',
-      error: { code: 'health_failed', exitCode: 11, message: 'No answer.', hint: 'See its output: deploy logs abcd2345' },
+      error: {
+        code: 'health_failed',
+        exitCode: 11,
+        message: 'No answer.',
+        hint: 'See its output: deploy logs abcd2345',
+      },
     });
-    expect(failureDocument(e)).toHaveProperty('error', (failureDocument(new DeployError('health_failed', 'No answer.', { hint: 'See its output: deploy logs abcd2345' })) as { error: unknown }).error);
+    expect(failureDocument(e)).toHaveProperty(
+      'error',
+      (
+        failureDocument(
+          new DeployError('health_failed', 'No answer.', { hint: 'See its output: deploy logs abcd2345' }),
+        ) as { error: unknown }
+      ).error,
+    );
   });
 
   it('is {"error": ...} when there is no record', () => {
@@ -162,13 +221,17 @@ describe('failureDocument', () => {
 
   it('is an internal error document for anything that is not a DeployError', () => {
     expect(failureDocument(new Error('boom'))).toEqual({ error: { code: 'internal', exitCode: 1, message: 'boom' } });
-    expect(failureDocument({ details: { record: { id: 'x' } } })).toEqual({ error: { code: 'internal', exitCode: 1, message: '[object Object]' } });
+    expect(failureDocument({ details: { record: { id: 'x' } } })).toEqual({
+      error: { code: 'internal', exitCode: 1, message: '[object Object]' },
+    });
   });
 });
 
 describe('reasonOf', () => {
   it('gives a message as a clause, so "…: REASON. Run: …" has one full stop', () => {
-    expect(reasonOf(new Error('Cannot connect to the Docker Engine at unix:///x (no socket there).'))).toBe('Cannot connect to the Docker Engine at unix:///x (no socket there)');
+    expect(reasonOf(new Error('Cannot connect to the Docker Engine at unix:///x (no socket there).'))).toBe(
+      'Cannot connect to the Docker Engine at unix:///x (no socket there)',
+    );
     expect(reasonOf(new Error('the engine did not answer'))).toBe('the engine did not answer');
     expect(reasonOf('plain text. \n')).toBe('plain text');
   });

@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { bindingsOf, covers, frontDoorUrls, portConflict, routedByFrontDoor, unroutedReason, union, upstreamOf } from '../../src/core/front-door.js';
+import {
+  bindingsOf,
+  covers,
+  frontDoorUrls,
+  portConflict,
+  routedByFrontDoor,
+  unroutedReason,
+  union,
+  upstreamOf,
+} from '../../src/core/front-door.js';
 import { completeConfig } from '../../src/core/setting-table.js';
 import { DEFAULT_CONFIG } from '../../src/core/config.js';
 import { parsePort } from '../../src/core/ports.js';
@@ -29,7 +38,10 @@ describe('routedByFrontDoor', () => {
 describe('bindings', () => {
   it('are the distinct host address and port pairs, and a wildcard covers one address', () => {
     const b = bindingsOf(ports('127.0.0.1:8080:80', '127.0.0.1:8080:81', '9090:90'));
-    expect(b).toEqual([{ hostIp: '127.0.0.1', hostPort: 8080 }, { hostIp: '', hostPort: 9090 }]);
+    expect(b).toEqual([
+      { hostIp: '127.0.0.1', hostPort: 8080 },
+      { hostIp: '', hostPort: 9090 },
+    ]);
     expect(covers(b, [{ hostIp: '127.0.0.1', hostPort: 9090 }])).toBe(true);
     expect(covers(b, [{ hostIp: '127.0.0.1', hostPort: 7070 }])).toBe(false);
     expect(union(b, [{ hostIp: '127.0.0.1', hostPort: 7070 }]).map((x) => x.hostPort)).toEqual([7070, 8080, 9090]);
@@ -37,22 +49,36 @@ describe('bindings', () => {
 });
 
 describe('portConflict', () => {
-  const others = [{ app: 'web', listen: [80], hosts: ['web.example'] }, { app: 'raw', listen: [8080], hosts: [] }];
+  const others = [
+    { app: 'web', listen: [80], hosts: ['web.example'] },
+    { app: 'raw', listen: [8080], hosts: [] },
+  ];
   it('lets apps share a port by name only', () => {
     expect(portConflict('api', { ports: ports('80:80'), domains: ['api.example'] }, others)).toBeNull();
     expect(portConflict('api', { ports: ports('80:80'), domains: [] }, others)).toEqual({ app: 'web', port: 80 });
-    expect(portConflict('api', { ports: ports('8080:80'), domains: ['api.example'] }, others)).toEqual({ app: 'raw', port: 8080 });
+    expect(portConflict('api', { ports: ports('8080:80'), domains: ['api.example'] }, others)).toEqual({
+      app: 'raw',
+      port: 8080,
+    });
     expect(portConflict('raw', { ports: ports('8080:80'), domains: [] }, others)).toBeNull();
   });
 });
 
 describe('upstream and URLs', () => {
   it('reaches a deployment by a name that does not change when its container is renamed', () => {
-    expect(upstreamOf({ app: 'shop', id: 'ab12cd', config: { ...DEFAULT_CONFIG, ports: ports('8080:3000') } })).toBe('shop-ab12cd:3000');
+    expect(upstreamOf({ app: 'shop', id: 'ab12cd', config: { ...DEFAULT_CONFIG, ports: ports('8080:3000') } })).toBe(
+      'shop-ab12cd:3000',
+    );
   });
   it('gives domains on their ports, https with a certificate, and the address otherwise', () => {
-    expect(frontDoorUrls({ ports: ports('127.0.0.1:8080:80'), domains: [], tlsCertificate: null }, 'localhost')).toEqual(['http://127.0.0.1:8080/']);
-    expect(frontDoorUrls({ ports: ports('443:443'), domains: ['a.example'], tlsCertificate: 'c.pem' }, 'h')).toEqual(['https://a.example/']);
-    expect(frontDoorUrls({ ports: ports('8443:443'), domains: ['a.example'], tlsCertificate: 'c.pem' }, 'h')).toEqual(['https://a.example:8443/']);
+    expect(
+      frontDoorUrls({ ports: ports('127.0.0.1:8080:80'), domains: [], tlsCertificate: null }, 'localhost'),
+    ).toEqual(['http://127.0.0.1:8080/']);
+    expect(frontDoorUrls({ ports: ports('443:443'), domains: ['a.example'], tlsCertificate: 'c.pem' }, 'h')).toEqual([
+      'https://a.example/',
+    ]);
+    expect(frontDoorUrls({ ports: ports('8443:443'), domains: ['a.example'], tlsCertificate: 'c.pem' }, 'h')).toEqual([
+      'https://a.example:8443/',
+    ]);
   });
 });

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { appNameFrom, assertAppName, ID_LENGTH, isValidAppName, MIN_PREFIX, newDeploymentId, parseDeploymentRef } from '../../src/core/ids.js';
+import {
+  appNameFrom,
+  assertAppName,
+  ID_LENGTH,
+  isValidAppName,
+  MIN_PREFIX,
+  newDeploymentId,
+  parseDeploymentRef,
+} from '../../src/core/ids.js';
 import { failure, failureMessage } from '../helpers/unit.js';
 
 const REF_HINT = 'Write an id (or a unique prefix of one), APP@vN, or an app name.';
@@ -50,14 +58,45 @@ describe('newDeploymentId', () => {
 
 describe('isValidAppName', () => {
   it('accepts lower-case letters and digits joined as Docker accepts in image and container names', () => {
-    for (const name of ['web', 'a', '0', 'my-app', 'my_app', 'app.v2', '9lives', 'a'.repeat(63), 'a__b', 'a--b', 'a.b_c-d']) {
+    for (const name of [
+      'web',
+      'a',
+      '0',
+      'my-app',
+      'my_app',
+      'app.v2',
+      '9lives',
+      'a'.repeat(63),
+      'a__b',
+      'a--b',
+      'a.b_c-d',
+    ]) {
       expect(isValidAppName(name), name).toBe(true);
     }
   });
 
   it('refuses anything else', () => {
     // app-, app. and app_ end with a separator; a..b and a___b are separators Docker refuses in a repository name.
-    for (const name of ['', 'Web', '-web', '.web', '_web', 'my app', 'my/app', 'app@v1', 'ünï', 'a'.repeat(64), 'web\n', 'app-', 'app.', 'app_', 'a..b', 'a___b', 'a._b', 'a-.b']) {
+    for (const name of [
+      '',
+      'Web',
+      '-web',
+      '.web',
+      '_web',
+      'my app',
+      'my/app',
+      'app@v1',
+      'ünï',
+      'a'.repeat(64),
+      'web\n',
+      'app-',
+      'app.',
+      'app_',
+      'a..b',
+      'a___b',
+      'a._b',
+      'a-.b',
+    ]) {
       expect(isValidAppName(name), JSON.stringify(name)).toBe(false);
     }
   });
@@ -129,7 +168,12 @@ describe('parseDeploymentRef', () => {
   });
 
   it('refuses version 0, an invalid app name and an unsafe number', () => {
-    const expected = (input: string) => ({ code: 'usage', message: `Invalid deployment reference ${JSON.stringify(input)}.`, hint: REF_HINT, details: undefined });
+    const expected = (input: string) => ({
+      code: 'usage',
+      message: `Invalid deployment reference ${JSON.stringify(input)}.`,
+      hint: REF_HINT,
+      details: undefined,
+    });
     for (const input of ['web@v0', 'Web@v1', '-web@v1', 'web@v99999999999999999999']) {
       expect(failure(() => parseDeploymentRef(input))).toEqual(expected(input));
     }
@@ -137,7 +181,9 @@ describe('parseDeploymentRef', () => {
 
   it('refuses empty text, spaces inside and an "@" that is not a version', () => {
     for (const input of ['', '   ', 'my app', 'web@latest', 'web@', '@v1', 'web@v1@v2']) {
-      expect(failureMessage(() => parseDeploymentRef(input))).toBe(`Invalid deployment reference ${JSON.stringify(input)}.`);
+      expect(failureMessage(() => parseDeploymentRef(input))).toBe(
+        `Invalid deployment reference ${JSON.stringify(input)}.`,
+      );
     }
   });
 });

@@ -40,16 +40,30 @@ describe("config.json's keys, and the hosts a build session asks about", () => {
 describe('refusedRegistry: a pull refused for want of credentials, and by which registry', () => {
   const registries = ['docker.io', '127.0.0.1:5000'];
   it.each([
-    ['failed to solve with frontend dockerfile.v0: failed to create LLB definition: failed to authorize: rpc error: code = Unknown desc = failed to fetch anonymous token: unexpected status: 401 Unauthorized', '127.0.0.1:5000'],
+    [
+      'failed to solve with frontend dockerfile.v0: failed to create LLB definition: failed to authorize: rpc error: code = Unknown desc = failed to fetch anonymous token: unexpected status: 401 Unauthorized',
+      '127.0.0.1:5000',
+    ],
     ['Head "http://127.0.0.1:5000/v2/base/busybox/manifests/private": no basic auth credentials', '127.0.0.1:5000'],
-    ["pull access denied for team/app, repository does not exist or may require 'docker login': denied: requested access to the resource is denied", '127.0.0.1:5000'],
+    [
+      "pull access denied for team/app, repository does not exist or may require 'docker login': denied: requested access to the resource is denied",
+      '127.0.0.1:5000',
+    ],
   ])('%s', (failure, registry) => {
     expect(refusedRegistry(failure, registries)).toBe(registry);
   });
 
   it('names the registry a message names, a URL names, or the only one there is', () => {
-    expect(refusedRegistry('failed to resolve source metadata for ghcr.io/team/base:1: 401 Unauthorized', ['docker.io', 'ghcr.io', '127.0.0.1:5000'])).toBe('ghcr.io');
-    expect(refusedRegistry('GET https://registry.example.com/v2/token: unauthorized: authentication required', [])).toBe('registry.example.com');
+    expect(
+      refusedRegistry('failed to resolve source metadata for ghcr.io/team/base:1: 401 Unauthorized', [
+        'docker.io',
+        'ghcr.io',
+        '127.0.0.1:5000',
+      ]),
+    ).toBe('ghcr.io');
+    expect(
+      refusedRegistry('GET https://registry.example.com/v2/token: unauthorized: authentication required', []),
+    ).toBe('registry.example.com');
     expect(refusedRegistry('pull access denied for team/app', ['docker.io'])).toBe('docker.io');
   });
 

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { jsonPath, JsonSyntaxError, LineCounter, parseJsonWithPositions, type Position } from '../../src/core/json-source.js';
+import {
+  jsonPath,
+  JsonSyntaxError,
+  LineCounter,
+  parseJsonWithPositions,
+  type Position,
+} from '../../src/core/json-source.js';
 
 /** The syntax error parseJsonWithPositions throws for text, as plain data. */
 function syntaxError(text: string): { message: string; position: Position } {
@@ -50,7 +56,9 @@ describe('parseJsonWithPositions', () => {
   });
 
   it('records the line and column where every value starts, by JSON path', () => {
-    const text = ['{', '  "a": [1, {"b": null}],', '  "c": "x",', '  "my-key": {', '    "d": false', '  }', '}'].join('\n');
+    const text = ['{', '  "a": [1, {"b": null}],', '  "c": "x",', '  "my-key": {', '    "d": false', '  }', '}'].join(
+      '\n',
+    );
     expect(parseJsonWithPositions(text).positions).toEqual(
       new Map([
         ['$', at(1, 1)],
@@ -75,8 +83,14 @@ describe('parseJsonWithPositions', () => {
   });
 
   it('refuses a duplicate key at its line and column, naming its JSON path and where it first was', () => {
-    expect(syntaxError('{"a": 1,\n "a": 2}')).toEqual({ message: 'Duplicate key $.a (first at line 1, column 2)', position: at(2, 2) });
-    expect(syntaxError('{"env": {\n  "X": "1",\n  "Y": "2",\n  "X": "3"}}')).toEqual({ message: 'Duplicate key $.env.X (first at line 2, column 3)', position: at(4, 3) });
+    expect(syntaxError('{"a": 1,\n "a": 2}')).toEqual({
+      message: 'Duplicate key $.a (first at line 1, column 2)',
+      position: at(2, 2),
+    });
+    expect(syntaxError('{"env": {\n  "X": "1",\n  "Y": "2",\n  "X": "3"}}')).toEqual({
+      message: 'Duplicate key $.env.X (first at line 2, column 3)',
+      position: at(4, 3),
+    });
     // The same key in two different objects is no duplicate.
     expect(parseJsonWithPositions('[{"a": 1}, {"a": 2}]').value).toEqual([{ a: 1 }, { a: 2 }]);
   });
@@ -87,7 +101,10 @@ describe('parseJsonWithPositions', () => {
     expect(parsed.positions.get('$')).toEqual(at(1, 1));
     expect(parsed.positions.get('$.a')).toEqual(at(1, 7));
     expect(parsed.positions.get('$.a[1]')).toEqual(at(2, 2));
-    expect(syntaxError('\ufeff{,}')).toEqual({ message: 'Expected a property name in double quotes, found ","', position: at(1, 2) });
+    expect(syntaxError('\ufeff{,}')).toEqual({
+      message: 'Expected a property name in double quotes, found ","',
+      position: at(1, 2),
+    });
     // Only at the very start: elsewhere it is not whitespace.
     expect(syntaxError(' \ufeff{}').message).toBe('Unexpected "\ufeff"');
   });
@@ -103,7 +120,9 @@ describe('parseJsonWithPositions', () => {
   });
 
   it('parses a document of about a megabyte, with a position for every value', () => {
-    const env = Object.fromEntries(Array.from({ length: 20_000 }, (_, n) => [`VAR_${n}`, `value number ${n} ${'x'.repeat(20)}`]));
+    const env = Object.fromEntries(
+      Array.from({ length: 20_000 }, (_, n) => [`VAR_${n}`, `value number ${n} ${'x'.repeat(20)}`]),
+    );
     const text = JSON.stringify({ app: 'big', env }, null, 2);
     expect(text.length).toBeGreaterThan(900_000);
     const parsed = parseJsonWithPositions(text);
@@ -118,7 +137,10 @@ describe('parseJsonWithPositions', () => {
   });
 
   it('refuses a trailing comma in an object, pointing at the "}"', () => {
-    expect(syntaxError('{\n  "a": 1,\n}')).toEqual({ message: 'Expected a property name in double quotes, found "}"', position: at(3, 1) });
+    expect(syntaxError('{\n  "a": 1,\n}')).toEqual({
+      message: 'Expected a property name in double quotes, found "}"',
+      position: at(3, 1),
+    });
   });
 
   it('refuses a trailing comma in an array', () => {
@@ -126,23 +148,44 @@ describe('parseJsonWithPositions', () => {
   });
 
   it('refuses unquoted and single-quoted keys', () => {
-    expect(syntaxError('{a: 1}')).toEqual({ message: 'Expected a property name in double quotes, found "a"', position: at(1, 2) });
-    expect(syntaxError("{'a': 1}")).toEqual({ message: 'Expected a property name in double quotes, found "\'"', position: at(1, 2) });
+    expect(syntaxError('{a: 1}')).toEqual({
+      message: 'Expected a property name in double quotes, found "a"',
+      position: at(1, 2),
+    });
+    expect(syntaxError("{'a': 1}")).toEqual({
+      message: 'Expected a property name in double quotes, found "\'"',
+      position: at(1, 2),
+    });
   });
 
   it('refuses a missing colon', () => {
-    expect(syntaxError('{"a" 1}')).toEqual({ message: 'Expected ":" after property name, found "1"', position: at(1, 6) });
+    expect(syntaxError('{"a" 1}')).toEqual({
+      message: 'Expected ":" after property name, found "1"',
+      position: at(1, 6),
+    });
   });
 
   it('refuses a missing comma between members and between items', () => {
-    expect(syntaxError('{"a": 1\n "b": 2}')).toEqual({ message: 'Expected "," or "}" in object, found "\\""', position: at(2, 2) });
+    expect(syntaxError('{"a": 1\n "b": 2}')).toEqual({
+      message: 'Expected "," or "}" in object, found "\\""',
+      position: at(2, 2),
+    });
     expect(syntaxError('[1 2]')).toEqual({ message: 'Expected "," or "]" in array, found "2"', position: at(1, 4) });
   });
 
   it('refuses unclosed objects and arrays at the end of the file', () => {
-    expect(syntaxError('{"a": 1')).toEqual({ message: 'Expected "," or "}" in object, found end of file', position: at(1, 8) });
-    expect(syntaxError('[1')).toEqual({ message: 'Expected "," or "]" in array, found end of file', position: at(1, 3) });
-    expect(syntaxError('{')).toEqual({ message: 'Expected a property name in double quotes, found end of file', position: at(1, 2) });
+    expect(syntaxError('{"a": 1')).toEqual({
+      message: 'Expected "," or "}" in object, found end of file',
+      position: at(1, 8),
+    });
+    expect(syntaxError('[1')).toEqual({
+      message: 'Expected "," or "]" in array, found end of file',
+      position: at(1, 3),
+    });
+    expect(syntaxError('{')).toEqual({
+      message: 'Expected a property name in double quotes, found end of file',
+      position: at(1, 2),
+    });
   });
 
   it('refuses an unterminated string, at its start or at the line break', () => {
@@ -163,13 +206,22 @@ describe('parseJsonWithPositions', () => {
   });
 
   it('refuses comments', () => {
-    expect(syntaxError('{\n  // note\n  "a": 1\n}')).toEqual({ message: 'Expected a property name in double quotes, found "/"', position: at(2, 3) });
+    expect(syntaxError('{\n  // note\n  "a": 1\n}')).toEqual({
+      message: 'Expected a property name in double quotes, found "/"',
+      position: at(2, 3),
+    });
   });
 
   it('refuses anything after the document', () => {
-    expect(syntaxError('{} {}')).toEqual({ message: 'Unexpected "{" after the end of the document', position: at(1, 4) });
+    expect(syntaxError('{} {}')).toEqual({
+      message: 'Unexpected "{" after the end of the document',
+      position: at(1, 4),
+    });
     expect(syntaxError('01')).toEqual({ message: 'Unexpected "1" after the end of the document', position: at(1, 2) });
-    expect(syntaxError('truex')).toEqual({ message: 'Unexpected "x" after the end of the document', position: at(1, 5) });
+    expect(syntaxError('truex')).toEqual({
+      message: 'Unexpected "x" after the end of the document',
+      position: at(1, 5),
+    });
   });
 
   it('throws a JsonSyntaxError, which is an Error', () => {
@@ -189,7 +241,15 @@ describe('parseJsonWithPositions', () => {
 describe('LineCounter', () => {
   it('gives line and column of each offset', () => {
     const lines = new LineCounter('ab\ncd\n\nef');
-    expect([0, 1, 2, 3, 6, 7, 9].map((o) => lines.at(o))).toEqual([at(1, 1), at(1, 2), at(1, 3), at(2, 1), at(3, 1), at(4, 1), at(4, 3)]);
+    expect([0, 1, 2, 3, 6, 7, 9].map((o) => lines.at(o))).toEqual([
+      at(1, 1),
+      at(1, 2),
+      at(1, 3),
+      at(2, 1),
+      at(3, 1),
+      at(4, 1),
+      at(4, 3),
+    ]);
   });
 
   it('looks at each character once for offsets in increasing order: a document costs one pass, not one per value', () => {

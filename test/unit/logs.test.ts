@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { decodeKeptLines, encodeKeptLines, KEPT_LOG_BYTES, LogDemuxer, type LogLine, MuxFrames, tailText } from '../../src/core/logs.js';
+import {
+  decodeKeptLines,
+  encodeKeptLines,
+  KEPT_LOG_BYTES,
+  LogDemuxer,
+  type LogLine,
+  MuxFrames,
+  tailText,
+} from '../../src/core/logs.js';
 
 const STDIN = 0;
 const STDOUT = 1;
@@ -31,7 +39,11 @@ const err = (message: string, time: number | null = null): LogLine => ({ time, s
 
 describe('MuxFrames.push', () => {
   it('gives each frame whole, with its stream, however the chunks cut it (bytes untouched, no line splitting)', () => {
-    const bytes = Buffer.concat([frame(STDOUT, 'no newline'), frame(STDERR, Buffer.from([0xe2, 0x82])), frame(STDERR, Buffer.from([0xac, 0x0a]))]);
+    const bytes = Buffer.concat([
+      frame(STDOUT, 'no newline'),
+      frame(STDERR, Buffer.from([0xe2, 0x82])),
+      frame(STDERR, Buffer.from([0xac, 0x0a])),
+    ]);
     const m = new MuxFrames();
     const frames = cut(bytes, 3, 9, 20, 25).flatMap((c) => m.push(c));
     expect(frames.map((f) => [f.stream, f.payload.toString('hex')])).toEqual([
@@ -51,7 +63,11 @@ describe('LogDemuxer.push', () => {
 
   it('tells stdout from stderr by the stream id, reading any other id as stdout', () => {
     const d = new LogDemuxer(false);
-    expect(d.push(Buffer.concat([frame(STDOUT, 'a\n'), frame(STDERR, 'b\n'), frame(STDIN, 'c\n')]))).toEqual([out('a'), err('b'), out('c')]);
+    expect(d.push(Buffer.concat([frame(STDOUT, 'a\n'), frame(STDERR, 'b\n'), frame(STDIN, 'c\n')]))).toEqual([
+      out('a'),
+      err('b'),
+      out('c'),
+    ]);
   });
 
   it('keeps empty lines', () => {
@@ -71,7 +87,10 @@ describe('LogDemuxer.push', () => {
   });
 
   it('joins a line written across several frames', () => {
-    expect(demux([frame(STDOUT, 'hel'), frame(STDOUT, 'lo wor'), frame(STDOUT, 'ld\nnext\n')])).toEqual([out('hello world'), out('next')]);
+    expect(demux([frame(STDOUT, 'hel'), frame(STDOUT, 'lo wor'), frame(STDOUT, 'ld\nnext\n')])).toEqual([
+      out('hello world'),
+      out('next'),
+    ]);
   });
 
   it('keeps the unfinished line of each stream apart when frames interleave', () => {
@@ -84,7 +103,12 @@ describe('LogDemuxer.push', () => {
   });
 
   it('gives the same lines wherever the chunks are cut, headers included', () => {
-    const stream = Buffer.concat([frame(STDOUT, 'first\nsec'), frame(STDERR, 'oops\n'), frame(STDOUT, 'ond\n'), frame(STDERR, 'héllo ✓\n')]);
+    const stream = Buffer.concat([
+      frame(STDOUT, 'first\nsec'),
+      frame(STDERR, 'oops\n'),
+      frame(STDOUT, 'ond\n'),
+      frame(STDERR, 'héllo ✓\n'),
+    ]);
     const expected = [out('first'), err('oops'), out('second'), err('héllo ✓')];
     for (let at = 1; at < stream.length; at++) {
       expect(demux(cut(stream, at)), `cut at ${at}`).toEqual(expected);
@@ -116,7 +140,9 @@ describe('LogDemuxer.push', () => {
 describe('LogDemuxer.flush', () => {
   it('returns the unfinished line of stdout, then of stderr, and clears them', () => {
     const d = new LogDemuxer(false);
-    expect(d.push(Buffer.concat([frame(STDERR, 'no newline on err'), frame(STDOUT, 'done\nno newline on out')]))).toEqual([out('done')]);
+    expect(
+      d.push(Buffer.concat([frame(STDERR, 'no newline on err'), frame(STDOUT, 'done\nno newline on out')])),
+    ).toEqual([out('done')]);
     expect(d.flush()).toEqual([out('no newline on out'), err('no newline on err')]);
     expect(d.flush()).toEqual([]);
   });
@@ -138,7 +164,10 @@ describe('LogDemuxer with timestamps', () => {
   const T = Date.UTC(2026, 0, 2, 3, 4, 5, 123);
 
   it('reads the RFC 3339 timestamp the engine puts before each line, to the millisecond', () => {
-    const chunks = [frame(STDOUT, '2026-01-02T03:04:05.123456789Z server listening on :8080\n'), frame(STDERR, '2026-01-02T03:04:05.123Z warn\r\n')];
+    const chunks = [
+      frame(STDOUT, '2026-01-02T03:04:05.123456789Z server listening on :8080\n'),
+      frame(STDERR, '2026-01-02T03:04:05.123Z warn\r\n'),
+    ];
     expect(demux(chunks, true)).toEqual([out('server listening on :8080', T), err('warn', T)]);
   });
 
@@ -147,7 +176,9 @@ describe('LogDemuxer with timestamps', () => {
   });
 
   it('keeps the rest of the line as it is, spaces included', () => {
-    expect(demux([frame(STDOUT, '2026-01-02T03:04:05.123Z   indented  text \n')], true)).toEqual([out('  indented  text ', T)]);
+    expect(demux([frame(STDOUT, '2026-01-02T03:04:05.123Z   indented  text \n')], true)).toEqual([
+      out('  indented  text ', T),
+    ]);
   });
 
   it('gives an empty message for an empty line', () => {
@@ -155,15 +186,15 @@ describe('LogDemuxer with timestamps', () => {
   });
 
   it('applies the timestamp of a line cut across frames once', () => {
-    expect(demux([frame(STDOUT, '2026-01-02T03:04'), frame(STDOUT, ':05.123Z split'), frame(STDOUT, ' line\n')], true)).toEqual([out('split line', T)]);
+    expect(
+      demux([frame(STDOUT, '2026-01-02T03:04'), frame(STDOUT, ':05.123Z split'), frame(STDOUT, ' line\n')], true),
+    ).toEqual([out('split line', T)]);
   });
 
   it('keeps the whole text, without a time, when a line has no readable timestamp', () => {
-    expect(demux([frame(STDOUT, 'no timestamp here\n'), frame(STDOUT, ' leading space\n'), frame(STDOUT, 'single\n')], true)).toEqual([
-      out('no timestamp here'),
-      out(' leading space'),
-      out('single'),
-    ]);
+    expect(
+      demux([frame(STDOUT, 'no timestamp here\n'), frame(STDOUT, ' leading space\n'), frame(STDOUT, 'single\n')], true),
+    ).toEqual([out('no timestamp here'), out(' leading space'), out('single')]);
   });
 
   it('timestamps the lines given by flush too', () => {
@@ -173,14 +204,18 @@ describe('LogDemuxer with timestamps', () => {
   });
 
   it('leaves a timestamp in the message when timestamps were not asked for', () => {
-    expect(demux([frame(STDOUT, '2026-01-02T03:04:05.123Z hi\n')], false)).toEqual([out('2026-01-02T03:04:05.123Z hi')]);
+    expect(demux([frame(STDOUT, '2026-01-02T03:04:05.123Z hi\n')], false)).toEqual([
+      out('2026-01-02T03:04:05.123Z hi'),
+    ]);
   });
 });
 
 describe('encodeKeptLines', () => {
   it('writes one {t, s, m} JSON object per line, "o" for stdout and "e" for stderr', () => {
     const { content, truncated } = encodeKeptLines([out('hello', 1_000), err('oops'), out('')]);
-    expect(content.toString('utf8')).toBe('{"t":1000,"s":"o","m":"hello"}\n{"t":null,"s":"e","m":"oops"}\n{"t":null,"s":"o","m":""}\n');
+    expect(content.toString('utf8')).toBe(
+      '{"t":1000,"s":"o","m":"hello"}\n{"t":null,"s":"e","m":"oops"}\n{"t":null,"s":"o","m":""}\n',
+    );
     expect(truncated).toBe(false);
   });
 
@@ -189,7 +224,14 @@ describe('encodeKeptLines', () => {
   });
 
   it('round-trips through decodeKeptLines, whatever the messages hold', () => {
-    const lines = [out('plain', 1), err('quotes " and \\ backslash', 2), out('new\nline and tab\t'), err('unicode é ✓ 🚀', null), out('{"json":"inside"}', 3), out('')];
+    const lines = [
+      out('plain', 1),
+      err('quotes " and \\ backslash', 2),
+      out('new\nline and tab\t'),
+      err('unicode é ✓ 🚀', null),
+      out('{"json":"inside"}', 3),
+      out(''),
+    ];
     expect(decodeKeptLines(encodeKeptLines(lines).content)).toEqual(lines);
   });
 
@@ -248,11 +290,18 @@ describe('decodeKeptLines', () => {
   });
 
   it('reads any stream code other than "e" as stdout', () => {
-    expect(decodeKeptLines(Buffer.from('{"t":null,"s":"o","m":"a"}\n{"t":null,"s":"?","m":"b"}\n'))).toEqual([out('a'), out('b')]);
+    expect(decodeKeptLines(Buffer.from('{"t":null,"s":"o","m":"a"}\n{"t":null,"s":"?","m":"b"}\n'))).toEqual([
+      out('a'),
+      out('b'),
+    ]);
   });
 
   it('keeps a line that is not JSON as stdout text without a time', () => {
-    expect(decodeKeptLines(Buffer.from('plain text\n{"t":1,"s":"o","m":"ok"}\n{broken\n'))).toEqual([out('plain text'), out('ok', 1), out('{broken')]);
+    expect(decodeKeptLines(Buffer.from('plain text\n{"t":1,"s":"o","m":"ok"}\n{broken\n'))).toEqual([
+      out('plain text'),
+      out('ok', 1),
+      out('{broken'),
+    ]);
   });
 
   // BUG (src/core/logs.ts, decodeKeptLines): a line that is valid JSON but not a {t, s, m} object ("42",

@@ -24,9 +24,21 @@ describe('what a served deployment is, from what the engine shows of its contain
       exitedAt: NOW - 5_000,
       why: 'its container exited with code 137 (killed), not stopped by deploy',
     });
-    expect(observe(running, { state: 'exited', exitCode: 3 }, NOW)).toMatchObject({ status: 'exited', exitCode: 3, exitedAt: NOW });
-    expect(observe(running, { state: 'restarting', exitCode: 1 }, NOW)).toMatchObject({ status: 'exited', exitCode: 1, why: expect.stringContaining('restarting') });
-    expect(observe(running, null, NOW)).toMatchObject({ status: 'exited', exitCode: null, why: expect.stringContaining('gone') });
+    expect(observe(running, { state: 'exited', exitCode: 3 }, NOW)).toMatchObject({
+      status: 'exited',
+      exitCode: 3,
+      exitedAt: NOW,
+    });
+    expect(observe(running, { state: 'restarting', exitCode: 1 }, NOW)).toMatchObject({
+      status: 'exited',
+      exitCode: 1,
+      why: expect.stringContaining('restarting'),
+    });
+    expect(observe(running, null, NOW)).toMatchObject({
+      status: 'exited',
+      exitCode: null,
+      why: expect.stringContaining('gone'),
+    });
   });
 
   it('keeps a deliberate stop as stopped, whatever the exit code, even with the container gone', () => {
@@ -35,7 +47,11 @@ describe('what a served deployment is, from what the engine shows of its contain
   });
 
   it('makes a record running again when its container runs again (restart policy, docker start)', () => {
-    expect(observe(exited(137), { state: 'running', exitCode: null }, NOW)).toMatchObject({ status: 'running', exitCode: null, exitedAt: null });
+    expect(observe(exited(137), { state: 'running', exitCode: null }, NOW)).toMatchObject({
+      status: 'running',
+      exitCode: null,
+      exitedAt: null,
+    });
     expect(observe(stopped, { state: 'running', exitCode: null }, NOW)).toMatchObject({ status: 'running' });
   });
 
@@ -57,16 +73,23 @@ describe('what a served deployment is, from what the engine shows of its contain
   });
 });
 
-describe('what a read-only command does about an app\'s current deployment', () => {
+describe("what a read-only command does about an app's current deployment", () => {
   const EVERY = 30_000;
   const current = { ...running, checkedAt: NOW - 5_000 };
 
   it('asks for an inspection when the listing says the container is down (for the time it exited), then records what it says', () => {
     const listed = { state: 'exited', exitCode: 137 };
     expect(checkCurrent(current, listed, undefined, NOW, EVERY)).toEqual({ kind: 'inspect' });
-    expect(checkCurrent(current, listed, { state: 'exited', exitCode: 137, finishedAt: NOW - 2_000 }, NOW, EVERY)).toEqual({
+    expect(
+      checkCurrent(current, listed, { state: 'exited', exitCode: 137, finishedAt: NOW - 2_000 }, NOW, EVERY),
+    ).toEqual({
       kind: 'record',
-      observation: { status: 'exited', exitCode: 137, exitedAt: NOW - 2_000, why: 'its container exited with code 137 (killed), not stopped by deploy' },
+      observation: {
+        status: 'exited',
+        exitCode: 137,
+        exitedAt: NOW - 2_000,
+        why: 'its container exited with code 137 (killed), not stopped by deploy',
+      },
     });
   });
 
@@ -74,36 +97,62 @@ describe('what a read-only command does about an app\'s current deployment', () 
     const listed = { state: 'exited', exitCode: 1 };
     expect(checkCurrent(current, listed, null, NOW, EVERY)).toEqual({
       kind: 'record',
-      observation: { status: 'exited', exitCode: 1, exitedAt: NOW, why: 'its container exited with code 1, not stopped by deploy' },
+      observation: {
+        status: 'exited',
+        exitCode: 1,
+        exitedAt: NOW,
+        why: 'its container exited with code 1, not stopped by deploy',
+      },
     });
-    expect(checkCurrent(current, listed, { state: 'running', exitCode: 0, finishedAt: null }, NOW, EVERY)).toEqual({ kind: 'nothing' });
+    expect(checkCurrent(current, listed, { state: 'running', exitCode: 0, finishedAt: null }, NOW, EVERY)).toEqual({
+      kind: 'nothing',
+    });
   });
 
   it('records a container gone without inspecting anything', () => {
     expect(checkCurrent(current, null, undefined, NOW, EVERY)).toEqual({
       kind: 'record',
-      observation: { status: 'exited', exitCode: null, exitedAt: NOW, why: 'its container is gone from the engine (removed outside deploy)' },
+      observation: {
+        status: 'exited',
+        exitCode: null,
+        exitedAt: NOW,
+        why: 'its container is gone from the engine (removed outside deploy)',
+      },
     });
   });
 
   it('writes that it checked a record that is right only when the last check is old enough (or there was none)', () => {
     const up = { state: 'running', exitCode: null };
     expect(checkCurrent(current, up, undefined, NOW, EVERY)).toEqual({ kind: 'nothing' });
-    expect(checkCurrent({ ...running, checkedAt: NOW - 31_000 }, up, undefined, NOW, EVERY)).toEqual({ kind: 'mark-checked' });
+    expect(checkCurrent({ ...running, checkedAt: NOW - 31_000 }, up, undefined, NOW, EVERY)).toEqual({
+      kind: 'mark-checked',
+    });
     expect(checkCurrent({ ...running, checkedAt: null }, up, undefined, NOW, EVERY)).toEqual({ kind: 'mark-checked' });
-    expect(checkCurrent({ ...stopped, checkedAt: null }, null, undefined, NOW, EVERY)).toEqual({ kind: 'mark-checked' });
+    expect(checkCurrent({ ...stopped, checkedAt: null }, null, undefined, NOW, EVERY)).toEqual({
+      kind: 'mark-checked',
+    });
   });
 });
 
 describe('releases that rollbacks replaced, rebuilt from records', () => {
-  const r = (version: number, kind: 'deploy' | 'rollback' | 'redeploy', served = true) => ({ id: `id${version}`, version, kind, readyAt: served ? version : null });
+  const r = (version: number, kind: 'deploy' | 'rollback' | 'redeploy', served = true) => ({
+    id: `id${version}`,
+    version,
+    kind,
+    readyAt: served ? version : null,
+  });
 
   it('names every id the labels carry in their history', () => {
-    expect(rolledBackIds([], [{ rolledBackFrom: ['aaa'] }, { rolledBackFrom: ['bbb', 'aaa'] }]).sort()).toEqual(['aaa', 'bbb']);
+    expect(rolledBackIds([], [{ rolledBackFrom: ['aaa'] }, { rolledBackFrom: ['bbb', 'aaa'] }]).sort()).toEqual([
+      'aaa',
+      'bbb',
+    ]);
   });
 
   it('derives the served deployment just before a served rollback, skipping failed ones', () => {
-    expect(rolledBackIds([r(1, 'deploy'), r(2, 'deploy'), r(3, 'deploy', false), r(4, 'rollback')], [])).toEqual(['id2']);
+    expect(rolledBackIds([r(1, 'deploy'), r(2, 'deploy'), r(3, 'deploy', false), r(4, 'rollback')], [])).toEqual([
+      'id2',
+    ]);
   });
 
   it('derives nothing across a version it does not know (that one may be what served) nor from a failed rollback', () => {

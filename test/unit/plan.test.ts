@@ -44,11 +44,17 @@ describe('planSwitch', () => {
   });
 
   it('stops first when a wildcard address overlaps a specific one', () => {
-    expect(planSwitch(serving([mapping(8080, 80, '127.0.0.1')]), [mapping(8080, 80, '0.0.0.0')]).strategy).toBe('stop-first');
+    expect(planSwitch(serving([mapping(8080, 80, '127.0.0.1')]), [mapping(8080, 80, '0.0.0.0')]).strategy).toBe(
+      'stop-first',
+    );
   });
 
   it('starts first when the same port is on a different protocol or a different address', () => {
-    expect(planSwitch(serving([mapping(53, 53, '', 'udp')]), [mapping(53, 53, '', 'tcp')]).strategy).toBe('start-first');
-    expect(planSwitch(serving([mapping(8080, 80, '127.0.0.1')]), [mapping(8080, 80, '127.0.0.2')]).strategy).toBe('start-first');
+    expect(planSwitch(serving([mapping(53, 53, '', 'udp')]), [mapping(53, 53, '', 'tcp')]).strategy).toBe(
+      'start-first',
+    );
+    expect(planSwitch(serving([mapping(8080, 80, '127.0.0.1')]), [mapping(8080, 80, '127.0.0.2')]).strategy).toBe(
+      'start-first',
+    );
   });
 });

@@ -18,12 +18,22 @@ describe('parsePort', () => {
   });
 
   it('parses an IPv4 host address', () => {
-    expect(parsePort('127.0.0.1:8080:80')).toEqual({ hostIp: '127.0.0.1', hostPort: 8080, containerPort: 80, protocol: 'tcp' });
+    expect(parsePort('127.0.0.1:8080:80')).toEqual({
+      hostIp: '127.0.0.1',
+      hostPort: 8080,
+      containerPort: 80,
+      protocol: 'tcp',
+    });
   });
 
   it('parses a bracketed IPv6 host address', () => {
     expect(parsePort('[::1]:8080:80')).toEqual({ hostIp: '::1', hostPort: 8080, containerPort: 80, protocol: 'tcp' });
-    expect(parsePort('[fe80::1:2]:53:53/udp')).toEqual({ hostIp: 'fe80::1:2', hostPort: 53, containerPort: 53, protocol: 'udp' });
+    expect(parsePort('[fe80::1:2]:53:53/udp')).toEqual({
+      hostIp: 'fe80::1:2',
+      hostPort: 53,
+      containerPort: 53,
+      protocol: 'udp',
+    });
   });
 
   it('reads the protocol suffix, in any case', () => {
@@ -34,7 +44,12 @@ describe('parsePort', () => {
   });
 
   it('ignores surrounding whitespace', () => {
-    expect(parsePort('  0.0.0.0:443:8443/tcp \n')).toEqual({ hostIp: '0.0.0.0', hostPort: 443, containerPort: 8443, protocol: 'tcp' });
+    expect(parsePort('  0.0.0.0:443:8443/tcp \n')).toEqual({
+      hostIp: '0.0.0.0',
+      hostPort: 443,
+      containerPort: 8443,
+      protocol: 'tcp',
+    });
   });
 
   it('accepts the bounds of the port range', () => {
@@ -43,7 +58,12 @@ describe('parsePort', () => {
   });
 
   it('requires a host port (a bare container port is refused)', () => {
-    expect(failure(() => parsePort('80'))).toEqual({ code: 'usage', message: 'Invalid port "80".', hint: PORT_HINT, details: undefined });
+    expect(failure(() => parsePort('80'))).toEqual({
+      code: 'usage',
+      message: 'Invalid port "80".',
+      hint: PORT_HINT,
+      details: undefined,
+    });
   });
 
   it('refuses too many parts', () => {
@@ -63,9 +83,15 @@ describe('parsePort', () => {
   });
 
   it('refuses a host address that is not an IPv4 address', () => {
-    expect(failureMessage(() => parsePort('localhost:8080:80'))).toBe('Invalid host address "localhost" in port "localhost:8080:80".');
-    expect(failureMessage(() => parsePort('256.0.0.1:8080:80'))).toBe('Invalid host address "256.0.0.1" in port "256.0.0.1:8080:80".');
-    expect(failureMessage(() => parsePort('10.0.0:8080:80'))).toBe('Invalid host address "10.0.0" in port "10.0.0:8080:80".');
+    expect(failureMessage(() => parsePort('localhost:8080:80'))).toBe(
+      'Invalid host address "localhost" in port "localhost:8080:80".',
+    );
+    expect(failureMessage(() => parsePort('256.0.0.1:8080:80'))).toBe(
+      'Invalid host address "256.0.0.1" in port "256.0.0.1:8080:80".',
+    );
+    expect(failureMessage(() => parsePort('10.0.0:8080:80'))).toBe(
+      'Invalid host address "10.0.0" in port "10.0.0:8080:80".',
+    );
   });
 
   it('names the bad half of the mapping when a port is not a number', () => {
@@ -100,7 +126,14 @@ describe('formatPort', () => {
   });
 
   it('round-trips with parsePort', () => {
-    for (const spec of ['8080:80', '53:53/udp', '127.0.0.1:8080:80', '[::1]:8080:80', '[::]:443:443/udp', '0.0.0.0:1:65535']) {
+    for (const spec of [
+      '8080:80',
+      '53:53/udp',
+      '127.0.0.1:8080:80',
+      '[::1]:8080:80',
+      '[::]:443:443/udp',
+      '0.0.0.0:1:65535',
+    ]) {
       expect(formatPort(parsePort(spec))).toBe(spec);
     }
   });
@@ -148,7 +181,14 @@ describe('portsCollide', () => {
 describe('assertNoDuplicatePorts', () => {
   it('accepts distinct host ports, and one host port on two protocols or two addresses', () => {
     expect(() =>
-      assertNoDuplicatePorts([port(80), port(443), port(53, 53, '', 'tcp'), port(53, 53, '', 'udp'), port(9000, 1, '127.0.0.1'), port(9000, 2, '127.0.0.2')]),
+      assertNoDuplicatePorts([
+        port(80),
+        port(443),
+        port(53, 53, '', 'tcp'),
+        port(53, 53, '', 'udp'),
+        port(9000, 1, '127.0.0.1'),
+        port(9000, 2, '127.0.0.2'),
+      ]),
     ).not.toThrow();
   });
 
@@ -162,6 +202,8 @@ describe('assertNoDuplicatePorts', () => {
   });
 
   it('refuses the same mapping written twice', () => {
-    expect(failureMessage(() => assertNoDuplicatePorts([port(8080), port(8080)]))).toBe('Ports 8080:80 and 8080:80 bind the same host port.');
+    expect(failureMessage(() => assertNoDuplicatePorts([port(8080), port(8080)]))).toBe(
+      'Ports 8080:80 and 8080:80 bind the same host port.',
+    );
   });
 });

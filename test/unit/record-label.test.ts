@@ -6,7 +6,9 @@ describe('the record label on images and containers', () => {
   const d = makeDeployment({
     kind: 'redeploy',
     parentId: 'zzzz9999',
-    config: makeConfig({ env: { GREETING: { value: 'hello', secret: false }, API_TOKEN: { value: 's3cret-token', secret: true } } }),
+    config: makeConfig({
+      env: { GREETING: { value: 'hello', secret: false }, API_TOKEN: { value: 's3cret-token', secret: true } },
+    }),
   });
 
   it('carries what the deployment is and where it came from, and reads back to the same', () => {
@@ -26,7 +28,10 @@ describe('the record label on images and containers', () => {
       commitTime: d.commitTime,
       dirty: d.dirty,
       image: d.image,
-      config: { ...d.config, env: { GREETING: { value: 'hello', secret: false }, API_TOKEN: { value: '', secret: true } } },
+      config: {
+        ...d.config,
+        env: { GREETING: { value: 'hello', secret: false }, API_TOKEN: { value: '', secret: true } },
+      },
       createdAt: d.createdAt,
       buildStartedAt: d.buildStartedAt,
       buildFinishedAt: d.buildFinishedAt,
@@ -40,11 +45,16 @@ describe('the record label on images and containers', () => {
   it('never holds a secret value, nor where the deployment runs now', () => {
     const raw = recordLabel(d);
     expect(raw).not.toContain('s3cret-token');
-    for (const key of ['status', 'containerId', 'endpoint', 'readyAt', 'worker']) expect(Object.keys(JSON.parse(raw) as object)).not.toContain(key);
+    for (const key of ['status', 'containerId', 'endpoint', 'readyAt', 'worker'])
+      expect(Object.keys(JSON.parse(raw) as object)).not.toContain(key);
   });
 
   it('drops fields a label should not have, and refuses what is not a label', () => {
-    const tampered = JSON.stringify({ ...(JSON.parse(recordLabel(d)) as object), status: 'running', worker: { machine: 'x', pid: 1 } });
+    const tampered = JSON.stringify({
+      ...(JSON.parse(recordLabel(d)) as object),
+      status: 'running',
+      worker: { machine: 'x', pid: 1 },
+    });
     expect(Object.keys(parseRecordLabel(tampered) ?? {})).not.toContain('status');
     expect(Object.keys(parseRecordLabel(tampered) ?? {})).not.toContain('worker');
     expect(parseRecordLabel(undefined)).toBeNull();

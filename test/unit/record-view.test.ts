@@ -189,10 +189,17 @@ describe('publicRecord', () => {
     });
   });
 
-  it('names a container deployment\'s container (the documented contract), and a service deployment by its workload only', () => {
+  it("names a container deployment's container (the documented contract), and a service deployment by its workload only", () => {
     const container = publicRecord(makeDeployment());
-    expect(container).toMatchObject({ runtime: 'container', workload: 'c0ffee', containerId: 'c0ffee', containerName: 'web-v3-abcd2345' });
-    const service = publicRecord(makeDeployment({ runtime: 'service', workload: 'svc-id-1', containerId: null, containerName: null }));
+    expect(container).toMatchObject({
+      runtime: 'container',
+      workload: 'c0ffee',
+      containerId: 'c0ffee',
+      containerName: 'web-v3-abcd2345',
+    });
+    const service = publicRecord(
+      makeDeployment({ runtime: 'service', workload: 'svc-id-1', containerId: null, containerName: null }),
+    );
     expect(service).toMatchObject({ runtime: 'service', workload: 'svc-id-1' });
     expect(Object.keys(service)).not.toContain('containerId');
     expect(Object.keys(service)).not.toContain('containerName');

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { containerName, LABEL, unprovenName } from '../../src/core/names.js';
-import { eventsToRead, planRecovery, restartCurrent, type AppContainer, type RecoveryInput } from '../../src/core/recovery-plan.js';
+import {
+  eventsToRead,
+  planRecovery,
+  restartCurrent,
+  type AppContainer,
+  type RecoveryInput,
+} from '../../src/core/recovery-plan.js';
 import type { Deployment } from '../../src/core/types.js';
 import { makeDeployment } from '../helpers/unit.js';
 
@@ -10,15 +16,38 @@ const T = Date.UTC(2026, 5, 1, 12, 0, 0);
 
 function deployment(version: number, overrides: Partial<Deployment> = {}): Deployment {
   const id = `dep${version}xyz`;
-  return makeDeployment({ id, version, createdAt: T + version * 60_000, image: `deploy/web:${id}`, containerId: `c-${id}`, containerName: containerName('web', version, id), workload: `c-${id}`, ...overrides });
+  return makeDeployment({
+    id,
+    version,
+    createdAt: T + version * 60_000,
+    image: `deploy/web:${id}`,
+    containerId: `c-${id}`,
+    containerName: containerName('web', version, id),
+    workload: `c-${id}`,
+    ...overrides,
+  });
 }
 
 function unproven(d: Deployment, id = `u-${d.id}`): AppContainer {
-  return { id, name: unprovenName(containerName(d.app, d.version, d.id)), labels: { [LABEL.app]: d.app, [LABEL.id]: d.id } };
+  return {
+    id,
+    name: unprovenName(containerName(d.app, d.version, d.id)),
+    labels: { [LABEL.app]: d.app, [LABEL.id]: d.id },
+  };
 }
 
 function input(overrides: Partial<RecoveryInput> = {}): RecoveryInput {
-  return { endpoint: URL, inProgress: [], interruptedOrFailed: [], events: new Map(), containers: [], named: [], current: null, runningOrStopped: [], ...overrides };
+  return {
+    endpoint: URL,
+    inProgress: [],
+    interruptedOrFailed: [],
+    events: new Map(),
+    containers: [],
+    named: [],
+    current: null,
+    runningOrStopped: [],
+    ...overrides,
+  };
 }
 
 const NO_PROCESS = 'no process was working on it';
@@ -27,7 +56,14 @@ describe('recovery: deployments no process works on', () => {
   it('marks one left in progress interrupted and removes the container it left, with the image it built (it never served)', () => {
     const v1 = deployment(1);
     const v2 = deployment(2, { status: 'starting', readyAt: null, finishedAt: null });
-    const plan = planRecovery(input({ inProgress: [v2], current: v1, runningOrStopped: [v1], containers: [{ id: 'c-dep1xyz', name: v1.containerName as string, labels: {} }] }));
+    const plan = planRecovery(
+      input({
+        inProgress: [v2],
+        current: v1,
+        runningOrStopped: [v1],
+        containers: [{ id: 'c-dep1xyz', name: v1.containerName as string, labels: {} }],
+      }),
+    );
     expect(plan).toEqual({
       actions: [
         { kind: 'mark-interrupted', deployment: v2, why: NO_PROCESS },
@@ -39,7 +75,7 @@ describe('recovery: deployments no process works on', () => {
     });
   });
 
-  it('leaves deployments of another engine to that engine\'s recovery', () => {
+  it("leaves deployments of another engine to that engine's recovery", () => {
     const v2 = deployment(2, { status: 'building', endpoint: OTHER });
     const failed = deployment(3, { status: 'failed', endpoint: OTHER });
     expect(planRecovery(input({ inProgress: [v2], interruptedOrFailed: [failed] })).actions).toEqual([]);
@@ -69,7 +105,9 @@ describe('recovery: an interrupted stop-first switch-over', () => {
       [earlier.id, ['starting', 'stopping-old', 'interrupted']],
       [seen.id, ['stopping-old', 'interrupted', 'recovered']],
     ]);
-    const plan = planRecovery(input({ inProgress: [dying], interruptedOrFailed: [seen, earlier], events, current: v1, runningOrStopped: [v1] }));
+    const plan = planRecovery(
+      input({ inProgress: [dying], interruptedOrFailed: [seen, earlier], events, current: v1, runningOrStopped: [v1] }),
+    );
     expect(plan).toEqual({
       actions: [
         { kind: 'mark-interrupted', deployment: dying, why: NO_PROCESS },
@@ -88,7 +126,9 @@ describe('recovery: an interrupted stop-first switch-over', () => {
     const unfinished = deployment(4, { status: 'interrupted', finishedAt: null });
     const failed = deployment(5, { status: 'failed', finishedAt: T });
     const elsewhere = deployment(6, { status: 'interrupted', finishedAt: T, endpoint: OTHER });
-    expect(eventsToRead({ endpoint: URL, inProgress: [dying], interruptedOrFailed: [elsewhere, failed, unfinished, done] })).toEqual([dying.id, done.id]);
+    expect(
+      eventsToRead({ endpoint: URL, inProgress: [dying], interruptedOrFailed: [elsewhere, failed, unfinished, done] }),
+    ).toEqual([dying.id, done.id]);
   });
 
   it('starts the current deployment again: after the stop in flight when there may be one, at once when it is down', () => {
@@ -107,13 +147,46 @@ describe('recovery: containers that never passed their health gate', () => {
     const here = deployment(2, { status: 'starting', readyAt: null, containerId: null });
     const there = deployment(3, { status: 'starting', readyAt: null, containerId: null, endpoint: OTHER });
     const stranger: AppContainer = { id: 'u-none', name: 'web-v9-zzzz.starting', labels: { [LABEL.app]: 'web' } };
-    const proven: AppContainer = { id: 'c-dep1xyz', name: v1.containerName as string, labels: { [LABEL.app]: 'web', [LABEL.id]: v1.id } };
-    const plan = planRecovery(input({ inProgress: [here], containers: [proven, unproven(here), unproven(there), stranger], named: [here, there], current: v1, runningOrStopped: [v1] }));
+    const proven: AppContainer = {
+      id: 'c-dep1xyz',
+      name: v1.containerName as string,
+      labels: { [LABEL.app]: 'web', [LABEL.id]: v1.id },
+    };
+    const plan = planRecovery(
+      input({
+        inProgress: [here],
+        containers: [proven, unproven(here), unproven(there), stranger],
+        named: [here, there],
+        current: v1,
+        runningOrStopped: [v1],
+      }),
+    );
     expect(plan.actions).toEqual([
       { kind: 'mark-interrupted', deployment: here, why: NO_PROCESS },
-      { kind: 'remove-unproven', container: unproven(here), deployment: { ...here, status: 'interrupted' }, why: NO_PROCESS, keepLogs: true, markInterrupted: false },
-      { kind: 'remove-unproven', container: unproven(there), deployment: there, why: NO_PROCESS, keepLogs: false, markInterrupted: true },
-      { kind: 'remove-unproven', container: stranger, deployment: null, why: NO_PROCESS, keepLogs: false, markInterrupted: false },
+      {
+        kind: 'remove-unproven',
+        container: unproven(here),
+        deployment: { ...here, status: 'interrupted' },
+        why: NO_PROCESS,
+        keepLogs: true,
+        markInterrupted: false,
+      },
+      {
+        kind: 'remove-unproven',
+        container: unproven(there),
+        deployment: there,
+        why: NO_PROCESS,
+        keepLogs: false,
+        markInterrupted: true,
+      },
+      {
+        kind: 'remove-unproven',
+        container: stranger,
+        deployment: null,
+        why: NO_PROCESS,
+        keepLogs: false,
+        markInterrupted: false,
+      },
     ]);
   });
 
@@ -148,12 +221,22 @@ describe('recovery: a deployment that served, killed before it was made current 
     const v3 = deployment(3, { status: 'stopped' });
     const v4 = deployment(4, { readyAt: null });
     const plan = planRecovery(input({ current: v3, runningOrStopped: [v4, v3, v2, v1] }));
-    expect(plan).toEqual({ actions: [{ kind: 'retire', deployment: v1, by: v3 }], current: v3, stopsInFlight: false, lookAt: null });
+    expect(plan).toEqual({
+      actions: [{ kind: 'retire', deployment: v1, by: v3 }],
+      current: v3,
+      stopsInFlight: false,
+      lookAt: null,
+    });
   });
 
   it('does nothing when all is as it should be', () => {
     const v1 = deployment(1);
-    expect(planRecovery(input({ current: v1, runningOrStopped: [v1] }))).toEqual({ actions: [], current: v1, stopsInFlight: false, lookAt: v1.containerId });
+    expect(planRecovery(input({ current: v1, runningOrStopped: [v1] }))).toEqual({
+      actions: [],
+      current: v1,
+      stopsInFlight: false,
+      lookAt: v1.containerId,
+    });
     expect(planRecovery(input())).toEqual({ actions: [], current: null, stopsInFlight: false, lookAt: null });
     expect(planRecovery(input({ current: deployment(1, { endpoint: OTHER }) })).lookAt).toBeNull();
   });

@@ -3,7 +3,9 @@ import { redactUrl, redactValues } from '../../src/core/redact.js';
 
 describe('redactUrl', () => {
   it('masks the password of user:password@ and keeps the user name', () => {
-    expect(redactUrl('https://alice:s3cret@git.example.com/org/app.git')).toBe('https://alice:***@git.example.com/org/app.git');
+    expect(redactUrl('https://alice:s3cret@git.example.com/org/app.git')).toBe(
+      'https://alice:***@git.example.com/org/app.git',
+    );
     expect(redactUrl('http://bob:pw@localhost:3000/repo?x=1#frag')).toBe('http://bob:***@localhost:3000/repo?x=1#frag');
     expect(redactUrl('ssh://git:key@host/repo.git')).toBe('ssh://git:***@host/repo.git');
   });
@@ -22,7 +24,12 @@ describe('redactUrl', () => {
   });
 
   it('returns URLs without credentials unchanged, byte for byte', () => {
-    for (const url of ['https://github.com/org/app.git', 'https://HOST.example.com', 'git://host/repo', 'file:///srv/repos/app']) {
+    for (const url of [
+      'https://github.com/org/app.git',
+      'https://HOST.example.com',
+      'git://host/repo',
+      'file:///srv/repos/app',
+    ]) {
       expect(redactUrl(url)).toBe(url);
     }
   });
@@ -43,7 +50,9 @@ describe('redactUrl', () => {
 
 describe('redactValues', () => {
   it('replaces every occurrence of each secret with the mask', () => {
-    expect(redactValues('token=abcd1234 again abcd1234; pw=hunter22', ['abcd1234', 'hunter22'])).toBe('token=******** again ********; pw=********');
+    expect(redactValues('token=abcd1234 again abcd1234; pw=hunter22', ['abcd1234', 'hunter22'])).toBe(
+      'token=******** again ********; pw=********',
+    );
   });
 
   it('leaves secrets shorter than four characters, which would mask ordinary text', () => {

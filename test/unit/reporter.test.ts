@@ -3,7 +3,15 @@ import { describe, expect, it } from 'vitest';
 import { Reporter } from '../../src/ui/reporter.js';
 
 function reporterTo(stdout: Writable): Reporter {
-  return new Reporter({ stdout, stderr: new PassThrough(), json: true, verbose: false, quiet: false, interactive: false, color: false });
+  return new Reporter({
+    stdout,
+    stderr: new PassThrough(),
+    json: true,
+    verbose: false,
+    quiet: false,
+    interactive: false,
+    color: false,
+  });
 }
 
 /** What resultArray writes for items, read back through a stream that takes writes slowly. */
@@ -33,7 +41,11 @@ describe('Reporter.resultArray', () => {
   });
 
   it('writes a history larger than its chunks whole and in order, waiting for a slow reader', async () => {
-    const items = Array.from({ length: 3000 }, (_, i) => ({ id: `d${i}`, subject: 'y'.repeat(50), config: { env: { KEY: `v${i}` } } }));
+    const items = Array.from({ length: 3000 }, (_, i) => ({
+      id: `d${i}`,
+      subject: 'y'.repeat(50),
+      config: { env: { KEY: `v${i}` } },
+    }));
     const text = await streamed(items, true);
     expect(text.length).toBeGreaterThan(64 * 1024 * 2);
     expect(text).toBe(`${JSON.stringify(items, null, 2)}\n`);
@@ -49,7 +61,15 @@ describe('Reporter steps on a terminal', () => {
         done();
       },
     });
-    const r = new Reporter({ stdout: new PassThrough(), stderr, json: false, verbose: false, quiet: false, interactive: true, color: false });
+    const r = new Reporter({
+      stdout: new PassThrough(),
+      stderr,
+      json: false,
+      verbose: false,
+      quiet: false,
+      interactive: true,
+      color: false,
+    });
     return { r, text: () => text };
   }
   const settle = () => new Promise((resolve) => setTimeout(resolve, 300));
@@ -85,7 +105,15 @@ describe('Reporter steps on a terminal', () => {
 describe('warnings at a terminal', () => {
   const warned = (terminal: { isTTY?: boolean; columns?: number }, text: string) => {
     const stderr = Object.assign(new PassThrough(), terminal);
-    new Reporter({ stdout: new PassThrough(), stderr, json: false, verbose: false, quiet: false, interactive: false, color: false }).warn(text);
+    new Reporter({
+      stdout: new PassThrough(),
+      stderr,
+      json: false,
+      verbose: false,
+      quiet: false,
+      interactive: false,
+      color: false,
+    }).warn(text);
     return String(stderr.read());
   };
   const text = 'Took over the lock of hello from root@vm (pid 29312): its process on this machine is gone.';

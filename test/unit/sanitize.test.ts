@@ -60,7 +60,9 @@ describe('sanitize', () => {
   });
 
   it('makes other C0 controls and DEL visible', () => {
-    expect(sanitize('nul\x00 bell\x07 bs\x08 vt\x0b ff\x0c so\x0e del\x7f')).toBe('nul\\x00 bell\\x07 bs\\x08 vt\\x0b ff\\x0c so\\x0e del\\x7f');
+    expect(sanitize('nul\x00 bell\x07 bs\x08 vt\x0b ff\x0c so\x0e del\x7f')).toBe(
+      'nul\\x00 bell\\x07 bs\\x08 vt\\x0b ff\\x0c so\\x0e del\\x7f',
+    );
   });
 
   it('makes other C1 controls visible', () => {

@@ -18,7 +18,11 @@ describe('schema/deploy.schema.json', () => {
   });
 
   it('knows exactly the keys the validator knows', () => {
-    expect(Object.keys(schema.properties).filter((k) => k !== '$schema').sort()).toEqual([...SETTINGS_KEYS].sort());
+    expect(
+      Object.keys(schema.properties)
+        .filter((k) => k !== '$schema')
+        .sort(),
+    ).toEqual([...SETTINGS_KEYS].sort());
     const health = schema.properties.healthCheck?.oneOf?.find((o) => o.properties)?.properties ?? {};
     expect(Object.keys(health).sort()).toEqual([...HEALTH_KEYS].sort());
   });

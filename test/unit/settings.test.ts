@@ -53,11 +53,18 @@ describe('validateSettings: accepted values', () => {
   });
 
   it('accepts an empty port list, env and build args', () => {
-    expect(validateSettings({ ports: [], env: {}, buildArgs: {} }, 'deploy.json')).toEqual({ ports: [], env: {}, buildArgs: {} });
+    expect(validateSettings({ ports: [], env: {}, buildArgs: {} }, 'deploy.json')).toEqual({
+      ports: [],
+      env: {},
+      buildArgs: {},
+    });
   });
 
   it('accepts "." and nested relative paths for dockerfile and context', () => {
-    expect(validateSettings({ context: '.', dockerfile: './build/Dockerfile' }, 'f')).toEqual({ context: '.', dockerfile: './build/Dockerfile' });
+    expect(validateSettings({ context: '.', dockerfile: './build/Dockerfile' }, 'f')).toEqual({
+      context: '.',
+      dockerfile: './build/Dockerfile',
+    });
     expect(validateSettings({ context: 'a..b/c' }, 'f')).toEqual({ context: 'a..b/c' });
   });
 
@@ -100,14 +107,19 @@ describe('validateSettings: error messages', () => {
       hint: FIX_HINT,
       details: { file: 'deploy.json', path: '$', line: 1, column: 1 },
     });
-    expect(failureMessage(() => validateSettings(null, 'deploy.json'))).toBe('deploy.json: $: expected an object, found null');
-    expect(failureMessage(() => validateSettings('x', 'deploy.json'))).toBe('deploy.json: $: expected an object, found a string');
+    expect(failureMessage(() => validateSettings(null, 'deploy.json'))).toBe(
+      'deploy.json: $: expected an object, found null',
+    );
+    expect(failureMessage(() => validateSettings('x', 'deploy.json'))).toBe(
+      'deploy.json: $: expected an object, found a string',
+    );
   });
 
   it('names the file alone when there are no positions', () => {
     expect(failure(() => validateSettings({ restart: 'sometimes' }, 'app settings'))).toEqual({
       code: 'config',
-      message: 'app settings: $.restart: expected one of no, always, unless-stopped, on-failure, on-failure:N (N retries, 1 to 1000)',
+      message:
+        'app settings: $.restart: expected one of no, always, unless-stopped, on-failure, on-failure:N (N retries, 1 to 1000)',
       hint: FIX_HINT,
       details: { file: 'app settings', path: '$.restart' },
     });
@@ -117,7 +129,8 @@ describe('validateSettings: error messages', () => {
     const text = ['{', '  "app": "web",', '  "restart": "sometimes"', '}'].join('\n');
     expect(failure(() => validateText(text, 'apps/web/deploy.json'))).toEqual({
       code: 'config',
-      message: 'apps/web/deploy.json:3:14: $.restart: expected one of no, always, unless-stopped, on-failure, on-failure:N (N retries, 1 to 1000)',
+      message:
+        'apps/web/deploy.json:3:14: $.restart: expected one of no, always, unless-stopped, on-failure, on-failure:N (N retries, 1 to 1000)',
       hint: FIX_HINT,
       details: { file: 'apps/web/deploy.json', path: '$.restart', line: 3, column: 14 },
     });
@@ -132,14 +145,18 @@ describe('validateSettings: error messages', () => {
       details: { file: 'deploy.json', path: '$.Ports', line: 2, column: 12 },
     });
     expect(failure(() => validateSettings({ buildargs: {} }, 'deploy.json')).hint).toBe('Did you mean "buildArgs"?');
-    expect(failure(() => validateSettings({ HEALTHCHECK: {} }, 'deploy.json')).hint).toBe('Did you mean "healthCheck"?');
+    expect(failure(() => validateSettings({ HEALTHCHECK: {} }, 'deploy.json')).hint).toBe(
+      'Did you mean "healthCheck"?',
+    );
   });
 
   it('lists the known keys for an unknown key that is not a case variant', () => {
     expect(failure(() => validateSettings({ image: 'nginx' }, 'deploy.json'))).toEqual({
       code: 'config',
       message: 'deploy.json: $.image: unknown key "image"',
-      hint: 'Known keys: app, dockerfile, context, buildArgs, buildTarget, buildSecrets, ports, volumes, healthCheck, restart, memory, cpus, command, entrypoint, user, extraHosts, labels, networks, logDriver, logOptions, stopSignal, stopTimeout, init, proxy, domains, tlsCertificate, tlsKey, drainTimeout, bakeWindow, retention, endpoint, env.',
+      hint:
+        'Known keys: app, dockerfile, context, buildArgs, buildTarget, buildSecrets, ports, volumes, healthCheck, restart, ' +
+        'memory, cpus, command, entrypoint, user, extraHosts, labels, networks, logDriver, logOptions, stopSignal, stopTimeout, init, proxy, domains, tlsCertificate, tlsKey, drainTimeout, bakeWindow, retention, endpoint, env.',
       details: { file: 'deploy.json', path: '$.image' },
     });
   });
@@ -147,15 +164,22 @@ describe('validateSettings: error messages', () => {
   it('suggests the nearest key for a misspelt one', () => {
     expect(failure(() => validateSettings({ port: ['80:80'] }, 'deploy.json')).hint).toBe('Did you mean "ports"?');
     expect(failure(() => validateSettings({ retension: 3 }, 'deploy.json')).hint).toBe('Did you mean "retention"?');
-    expect(failure(() => validateSettings({ healthCheck: { timout: '5s' } }, 'deploy.json')).hint).toBe('Did you mean "timeout"?');
+    expect(failure(() => validateSettings({ healthCheck: { timout: '5s' } }, 'deploy.json')).hint).toBe(
+      'Did you mean "timeout"?',
+    );
   });
 
   it('refuses a negative duration for what it is', () => {
-    expect(failureMessage(() => validateSettings({ healthCheck: { interval: -1 } }, 'deploy.json'))).toBe('deploy.json: $.healthCheck.interval: a duration cannot be negative (-1)');
+    expect(failureMessage(() => validateSettings({ healthCheck: { interval: -1 } }, 'deploy.json'))).toBe(
+      'deploy.json: $.healthCheck.interval: a duration cannot be negative (-1)',
+    );
   });
 
   it('quotes an unknown key that is not an identifier in the path', () => {
-    expect(failure(() => validateSettings({ 'build-args': {} }, 'deploy.json')).details).toEqual({ file: 'deploy.json', path: '$["build-args"]' });
+    expect(failure(() => validateSettings({ 'build-args': {} }, 'deploy.json')).details).toEqual({
+      file: 'deploy.json',
+      path: '$["build-args"]',
+    });
   });
 
   it('refuses unknown health-check keys the same way, under $.healthCheck', () => {
@@ -166,17 +190,33 @@ describe('validateSettings: error messages', () => {
       hint: 'Did you mean "timeout"?',
       details: { file: 'deploy.json', path: '$.healthCheck.Timeout', line: 1, column: 42 },
     });
-    expect(failure(() => validateSettings({ healthCheck: { retries: 3 } }, 'deploy.json')).hint).toBe('Known keys: path, port, timeout, interval, settle, command.');
+    expect(failure(() => validateSettings({ healthCheck: { retries: 3 } }, 'deploy.json')).hint).toBe(
+      'Known keys: path, port, timeout, interval, settle, command.',
+    );
   });
 
   it('refuses values of the wrong type, naming both types', () => {
-    expect(failureMessage(() => validateSettings({ dockerfile: 7 }, 'f'))).toBe('f: $.dockerfile: expected a string, found a number');
-    expect(failureMessage(() => validateSettings({ context: ['.'] }, 'f'))).toBe('f: $.context: expected a string, found an array');
-    expect(failureMessage(() => validateSettings({ restart: true }, 'f'))).toBe('f: $.restart: expected a string, found a boolean');
-    expect(failureMessage(() => validateSettings({ env: ['A=1'] }, 'f'))).toBe('f: $.env: expected an object, found an array');
-    expect(failureMessage(() => validateSettings({ buildArgs: 'A=1' }, 'f'))).toBe('f: $.buildArgs: expected an object, found a string');
-    expect(failureMessage(() => validateSettings({ healthCheck: '/' }, 'f'))).toBe('f: $.healthCheck: expected an object, found a string');
-    expect(failureMessage(() => validateSettings({ ports: '8080:80' }, 'f'))).toBe('f: $.ports: expected an array of strings such as "8080:80", found a string');
+    expect(failureMessage(() => validateSettings({ dockerfile: 7 }, 'f'))).toBe(
+      'f: $.dockerfile: expected a string, found a number',
+    );
+    expect(failureMessage(() => validateSettings({ context: ['.'] }, 'f'))).toBe(
+      'f: $.context: expected a string, found an array',
+    );
+    expect(failureMessage(() => validateSettings({ restart: true }, 'f'))).toBe(
+      'f: $.restart: expected a string, found a boolean',
+    );
+    expect(failureMessage(() => validateSettings({ env: ['A=1'] }, 'f'))).toBe(
+      'f: $.env: expected an object, found an array',
+    );
+    expect(failureMessage(() => validateSettings({ buildArgs: 'A=1' }, 'f'))).toBe(
+      'f: $.buildArgs: expected an object, found a string',
+    );
+    expect(failureMessage(() => validateSettings({ healthCheck: '/' }, 'f'))).toBe(
+      'f: $.healthCheck: expected an object, found a string',
+    );
+    expect(failureMessage(() => validateSettings({ ports: '8080:80' }, 'f'))).toBe(
+      'f: $.ports: expected an array of strings such as "8080:80", found a string',
+    );
   });
 
   it('refuses an invalid app name with the name rules as the hint', () => {
@@ -196,7 +236,9 @@ describe('validateSettings: error messages', () => {
       ['context', '../shared'],
       ['context', 'a/../../b'],
     ] as const) {
-      expect(failureMessage(() => validateSettings({ [key]: value }, 'f'))).toBe(`f: $.${key}: ${JSON.stringify(value)} must be a relative path inside the app's directory`);
+      expect(failureMessage(() => validateSettings({ [key]: value }, 'f'))).toBe(
+        `f: $.${key}: ${JSON.stringify(value)} must be a relative path inside the app's directory`,
+      );
     }
   });
 
@@ -224,11 +266,15 @@ describe('validateSettings: error messages', () => {
   // refused by str() with a located message, which rethrowAt then locates again: the message reads
   // "deploy.json: $.ports[0]: deploy.json: $.ports[0]: expected a string, found a number".
   it('says where a non-string port item is only once', () => {
-    expect(failureMessage(() => validateSettings({ ports: [8080] }, 'deploy.json'))).toBe('deploy.json: $.ports[0]: expected a string, found a number');
+    expect(failureMessage(() => validateSettings({ ports: [8080] }, 'deploy.json'))).toBe(
+      'deploy.json: $.ports[0]: expected a string, found a number',
+    );
   });
 
   it('says where a non-string app name is only once', () => {
-    expect(failureMessage(() => validateSettings({ app: 5 }, 'deploy.json'))).toBe('deploy.json: $.app: expected a string, found a number');
+    expect(failureMessage(() => validateSettings({ app: 5 }, 'deploy.json'))).toBe(
+      'deploy.json: $.app: expected a string, found a number',
+    );
   });
 
   it('refuses an invalid env or build-arg name at its own path', () => {
@@ -238,17 +284,27 @@ describe('validateSettings: error messages', () => {
       hint: 'Names are letters, digits and "_", and do not start with a digit.',
       details: { file: 'deploy.json', path: '$.env["MY-VAR"]', line: 2, column: 13 },
     });
-    expect(failureMessage(() => validateSettings({ buildArgs: { '1X': 'y' } }, 'f'))).toBe('f: $.buildArgs["1X"]: Invalid environment variable name "1X" in f.');
+    expect(failureMessage(() => validateSettings({ buildArgs: { '1X': 'y' } }, 'f'))).toBe(
+      'f: $.buildArgs["1X"]: Invalid environment variable name "1X" in f.',
+    );
   });
 
   it('refuses env values that are objects, arrays or null', () => {
-    expect(failureMessage(() => validateSettings({ env: { A: null } }, 'f'))).toBe('f: $.env.A: expected a string, found null');
-    expect(failureMessage(() => validateSettings({ env: { A: { value: 'x' } } }, 'f'))).toBe('f: $.env.A: expected a string, found an object');
-    expect(failureMessage(() => validateSettings({ buildArgs: { A: [1] } }, 'f'))).toBe('f: $.buildArgs.A: expected a string, found an array');
+    expect(failureMessage(() => validateSettings({ env: { A: null } }, 'f'))).toBe(
+      'f: $.env.A: expected a string, found null',
+    );
+    expect(failureMessage(() => validateSettings({ env: { A: { value: 'x' } } }, 'f'))).toBe(
+      'f: $.env.A: expected a string, found an object',
+    );
+    expect(failureMessage(() => validateSettings({ buildArgs: { A: [1] } }, 'f'))).toBe(
+      'f: $.buildArgs.A: expected a string, found an array',
+    );
   });
 
   it('refuses env values with a NUL or over 64 KiB', () => {
-    expect(failureMessage(() => validateSettings({ env: { A: 'x\0' } }, 'f'))).toBe('f: $.env.A: The value of A in f contains a NUL character.');
+    expect(failureMessage(() => validateSettings({ env: { A: 'x\0' } }, 'f'))).toBe(
+      'f: $.env.A: The value of A in f contains a NUL character.',
+    );
     expect(failure(() => validateSettings({ env: { BIG: 'x'.repeat(65 * 1024) } }, 'f'))).toEqual({
       code: 'config',
       message: 'f: $.env.BIG: The value of BIG in f is longer than 64 KiB.',
@@ -258,13 +314,19 @@ describe('validateSettings: error messages', () => {
   });
 
   it('refuses a health-check path that does not start with "/"', () => {
-    expect(failureMessage(() => validateSettings({ healthCheck: { path: 'healthz' } }, 'f'))).toBe('f: $.healthCheck.path: the path must start with "/"');
-    expect(failureMessage(() => validateSettings({ healthCheck: { path: 200 } }, 'f'))).toBe('f: $.healthCheck.path: expected a string, found a number');
+    expect(failureMessage(() => validateSettings({ healthCheck: { path: 'healthz' } }, 'f'))).toBe(
+      'f: $.healthCheck.path: the path must start with "/"',
+    );
+    expect(failureMessage(() => validateSettings({ healthCheck: { path: 200 } }, 'f'))).toBe(
+      'f: $.healthCheck.path: expected a string, found a number',
+    );
   });
 
   it('refuses a health-check port that is not a whole number from 1 to 65535', () => {
     for (const port of [0, 65536, 80.5, '80', null]) {
-      expect(failureMessage(() => validateSettings({ healthCheck: { port } }, 'f'))).toBe('f: $.healthCheck.port: expected a port number (1-65535)');
+      expect(failureMessage(() => validateSettings({ healthCheck: { port } }, 'f'))).toBe(
+        'f: $.healthCheck.port: expected a port number (1-65535)',
+      );
     }
     expect(validateSettings({ healthCheck: { port: 65535 } }, 'f')).toEqual({ healthCheck: { port: 65535 } });
   });
@@ -283,29 +345,46 @@ describe('validateSettings: error messages', () => {
   });
 
   it('refuses negative and non-string durations at their path', () => {
-    expect(failure(() => validateSettings({ healthCheck: { interval: -1 } }, 'f')).details).toEqual({ file: 'f', path: '$.healthCheck.interval' });
-    expect(failure(() => validateSettings({ healthCheck: { interval: true } }, 'f')).message).toBe('f: $.healthCheck.interval: expected a string, found a boolean');
+    expect(failure(() => validateSettings({ healthCheck: { interval: -1 } }, 'f')).details).toEqual({
+      file: 'f',
+      path: '$.healthCheck.interval',
+    });
+    expect(failure(() => validateSettings({ healthCheck: { interval: true } }, 'f')).message).toBe(
+      'f: $.healthCheck.interval: expected a string, found a boolean',
+    );
   });
 
   it('refuses retention outside 1-1000 or not a whole number', () => {
     for (const retention of [0, 1001, 2.5, '5', -1]) {
-      expect(failureMessage(() => validateSettings({ retention }, 'f'))).toBe('f: $.retention: expected a whole number from 1 to 1000');
+      expect(failureMessage(() => validateSettings({ retention }, 'f'))).toBe(
+        'f: $.retention: expected a whole number from 1 to 1000',
+      );
     }
   });
 
   it('reports the first problem in document order', () => {
-    expect(failureMessage(() => validateSettings({ restart: 'x', retention: 0 }, 'f'))).toBe('f: $.restart: expected one of no, always, unless-stopped, on-failure, on-failure:N (N retries, 1 to 1000)');
-    expect(failureMessage(() => validateSettings({ retention: 0, restart: 'x' }, 'f'))).toBe('f: $.retention: expected a whole number from 1 to 1000');
+    expect(failureMessage(() => validateSettings({ restart: 'x', retention: 0 }, 'f'))).toBe(
+      'f: $.restart: expected one of no, always, unless-stopped, on-failure, on-failure:N (N retries, 1 to 1000)',
+    );
+    expect(failureMessage(() => validateSettings({ retention: 0, restart: 'x' }, 'f'))).toBe(
+      'f: $.retention: expected a whole number from 1 to 1000',
+    );
   });
 });
 
 describe('validateSettings: keys that reach a prototype', () => {
   it('refuses "__proto__", "constructor" and "prototype" as unknown keys, wherever they are, polluting nothing', () => {
-    expect(failureMessage(() => validateText('{"__proto__": {"retention": 3}}'))).toMatch(/^deploy\.json:1:15: \$\.__proto__: unknown key "__proto__"/);
-    expect(failureMessage(() => validateText('{"healthCheck": {"constructor": 1}}'))).toMatch(/\$\.healthCheck\.constructor: unknown key "constructor"/);
+    expect(failureMessage(() => validateText('{"__proto__": {"retention": 3}}'))).toMatch(
+      /^deploy\.json:1:15: \$\.__proto__: unknown key "__proto__"/,
+    );
+    expect(failureMessage(() => validateText('{"healthCheck": {"constructor": 1}}'))).toMatch(
+      /\$\.healthCheck\.constructor: unknown key "constructor"/,
+    );
     for (const group of ['env', 'buildArgs']) {
       for (const key of ['__proto__', 'constructor', 'prototype']) {
-        expect(failureMessage(() => validateText(`{"${group}": {"${key}": "x"}}`))).toMatch(new RegExp(`\\$\\.${group}\\.${key}: unknown key "${key}"`));
+        expect(failureMessage(() => validateText(`{"${group}": {"${key}": "x"}}`))).toMatch(
+          new RegExp(`\\$\\.${group}\\.${key}: unknown key "${key}"`),
+        );
       }
     }
     expect(({} as Record<string, unknown>).retention).toBeUndefined();

@@ -16,7 +16,15 @@ const summary = (n: number, median: number, p95: number) => ({ n, median, p95 })
 function stats(app: string | null = null, perDay: RawStatistics['perDay'] = []): Stats {
   const names = ['web', 'payments-gateway-eu'];
   const raw: RawStatistics = {
-    counts: names.map((n, i) => ({ app: n, total: 120 + i, pending: 1, successful: 100 + i, failed: 12, running: 1, stopped: 0 })),
+    counts: names.map((n, i) => ({
+      app: n,
+      total: 120 + i,
+      pending: 1,
+      successful: 100 + i,
+      failed: 12,
+      running: 1,
+      stopped: 0,
+    })),
     durations: {
       build: Object.fromEntries([...names, '*'].map((n) => [n, summary(40, 93_000, 512_000)])),
       startToReady: Object.fromEntries([...names, '*'].map((n) => [n, summary(40, 4_000, 9_000)])),
@@ -32,7 +40,11 @@ function stats(app: string | null = null, perDay: RawStatistics['perDay'] = []):
 
 /** Every line of `deploy stats` on a terminal of this width. */
 async function screen(s: Stats, width: number): Promise<string[]> {
-  const text = [renderTitle(s, colored, width), await renderCountsTable(s, colored, width), renderDetails(s, colored, width)].join('\n');
+  const text = [
+    renderTitle(s, colored, width),
+    await renderCountsTable(s, colored, width),
+    renderDetails(s, colored, width),
+  ].join('\n');
   return text.split('\n');
 }
 
@@ -48,7 +60,9 @@ describe('deploy stats on a terminal', () => {
 
   it('spells the change failure rate out, or explains CFR under the table', async () => {
     const wide = (await renderCountsTable(stats(), plain, 200)).split('\n');
-    expect(wide[0]).toMatch(/^APP\s+TOTAL\s+PENDING\s+SUCCESSFUL\s+FAILED\s+RUNNING\s+STOPPED\s+BUILD p50\s+LEAD TIME p50\s+CHANGE FAILURE RATE$/);
+    expect(wide[0]).toMatch(
+      /^APP\s+TOTAL\s+PENDING\s+SUCCESSFUL\s+FAILED\s+RUNNING\s+STOPPED\s+BUILD p50\s+LEAD TIME p50\s+CHANGE FAILURE RATE$/,
+    );
     expect(wide).toHaveLength(5); // headers, rule, two apps, all apps: no legend needed
     const narrow = await renderCountsTable(stats(), plain, 80);
     expect(narrow.split('\n')[0]).toMatch(/\bCFR$/);
@@ -67,7 +81,14 @@ describe('deploy stats on a terminal', () => {
     const lines = (await renderCountsTable(stats(), colored, 80)).split('\n');
     const rule = lines[1] as string;
     expect(rule.replace(/\u001b\[[0-9;]*m/g, '')).toMatch(/^─+$/); // eslint-disable-line no-control-regex
-    expect(visibleLength(rule)).toBe(Math.max(...lines.slice(0, 5).filter((l) => l !== rule).map(visibleLength)));
+    expect(visibleLength(rule)).toBe(
+      Math.max(
+        ...lines
+          .slice(0, 5)
+          .filter((l) => l !== rule)
+          .map(visibleLength),
+      ),
+    );
   });
 
   it('says "1 day", not "1 days"', () => {
@@ -105,5 +126,12 @@ describe('the per-day chart', () => {
 });
 
 function rawEmpty(): RawStatistics {
-  return { counts: [], durations: { build: {}, startToReady: {}, total: {} }, leadTime: {}, changes: {}, restore: {}, perDay: [] };
+  return {
+    counts: [],
+    durations: { build: {}, startToReady: {}, total: {} },
+    leadTime: {},
+    changes: {},
+    restore: {},
+    perDay: [],
+  };
 }

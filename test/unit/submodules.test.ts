@@ -3,7 +3,14 @@ import { isLocalPathUrl, isSafeModuleName, parseGitmodules, resolveSubmoduleUrl 
 
 describe('parseGitmodules (git config -z --list of a .gitmodules blob)', () => {
   it('reads each section by path, with its name and URL; names may hold dots and slashes', () => {
-    const list = ['submodule.vendor/lib.path\nvendor/lib', 'submodule.vendor/lib.url\n../lib.git', 'submodule.a.b.path\ndeep/ab/', 'submodule.a.b.url\nhttps://h/ab.git', 'submodule.a.b.branch\nmain', ''].join('\0');
+    const list = [
+      'submodule.vendor/lib.path\nvendor/lib',
+      'submodule.vendor/lib.url\n../lib.git',
+      'submodule.a.b.path\ndeep/ab/',
+      'submodule.a.b.url\nhttps://h/ab.git',
+      'submodule.a.b.branch\nmain',
+      '',
+    ].join('\0');
     expect([...parseGitmodules(list).values()]).toEqual([
       { name: 'vendor/lib', path: 'vendor/lib', url: '../lib.git' },
       { name: 'a.b', path: 'deep/ab', url: 'https://h/ab.git' },
@@ -11,7 +18,16 @@ describe('parseGitmodules (git config -z --list of a .gitmodules blob)', () => {
   });
 
   it('lets a later value win, keeps the first section claiming a path, and skips sections with no path', () => {
-    const list = ['submodule.x.path\nlib', 'submodule.x.url\nold', 'submodule.x.url\nnew', 'submodule.y.path\nlib', 'submodule.y.url\nother', 'submodule.z.url\nnowhere', 'core.bare\nfalse', 'submodule.w.path'].join('\0');
+    const list = [
+      'submodule.x.path\nlib',
+      'submodule.x.url\nold',
+      'submodule.x.url\nnew',
+      'submodule.y.path\nlib',
+      'submodule.y.url\nother',
+      'submodule.z.url\nnowhere',
+      'core.bare\nfalse',
+      'submodule.w.path',
+    ].join('\0');
     const m = parseGitmodules(list);
     expect([...m.keys()]).toEqual(['lib']);
     expect(m.get('lib')).toEqual({ name: 'x', path: 'lib', url: 'new' });

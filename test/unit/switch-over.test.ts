@@ -1,9 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { stepsOf, switchPlan, type Compensation, type SwitchOptions, type SwitchStep } from '../../src/core/switch-over.js';
+import {
+  stepsOf,
+  switchPlan,
+  type Compensation,
+  type SwitchOptions,
+  type SwitchStep,
+} from '../../src/core/switch-over.js';
 import { runSwitchOver } from '../../src/services/traffic/run-switch-over.js';
 
 describe('the switch-over plan of each strategy', () => {
-  it('the app\'s first release: created, gated, proven; a failure before it serves removes it', () => {
+  it("the app's first release: created, gated, proven; a failure before it serves removes it", () => {
     for (const strategy of ['start-first', 'stop-first'] as const) {
       expect(switchPlan({ strategy, replaces: 'nothing' })).toEqual({
         stages: [['create-new'], ['gate-new'], ['prove-new']],
@@ -15,7 +21,12 @@ describe('the switch-over plan of each strategy', () => {
   it('start-first: the new release starts beside the old one, which is retired once the new one serves', () => {
     expect(switchPlan({ strategy: 'start-first', replaces: 'serving' })).toEqual({
       stages: [['create-new'], ['gate-new'], ['prove-new'], ['retire-old']],
-      onFailure: { 'create-new': ['remove-new'], 'gate-new': ['remove-new'], 'prove-new': ['remove-new'], 'retire-old': 'warn' },
+      onFailure: {
+        'create-new': ['remove-new'],
+        'gate-new': ['remove-new'],
+        'prove-new': ['remove-new'],
+        'retire-old': 'warn',
+      },
     });
   });
 
@@ -35,7 +46,12 @@ describe('the switch-over plan of each strategy', () => {
   it('a release that does not serve now (exited, stopped) is never stopped first, whatever the strategy, and is retired', () => {
     const idle = {
       stages: [['create-new'], ['gate-new'], ['prove-new'], ['retire-old']],
-      onFailure: { 'create-new': ['remove-new'], 'gate-new': ['remove-new'], 'prove-new': ['remove-new'], 'retire-old': 'warn' },
+      onFailure: {
+        'create-new': ['remove-new'],
+        'gate-new': ['remove-new'],
+        'prove-new': ['remove-new'],
+        'retire-old': 'warn',
+      },
     };
     expect(switchPlan({ strategy: 'stop-first', replaces: 'idle' })).toEqual(idle);
     expect(switchPlan({ strategy: 'start-first', replaces: 'idle' })).toEqual(idle);
@@ -54,12 +70,23 @@ describe('the switch-over plan of each strategy', () => {
     });
     expect(switchPlan({ strategy: 'start-first', replaces: 'nothing', routed: true })).toEqual({
       stages: [['create-new'], ['gate-new'], ['route-new'], ['prove-new']],
-      onFailure: { 'create-new': ['remove-new'], 'gate-new': ['remove-new'], 'route-new': ['route-old', 'remove-new'], 'prove-new': ['route-old', 'remove-new'] },
+      onFailure: {
+        'create-new': ['remove-new'],
+        'gate-new': ['remove-new'],
+        'route-new': ['route-old', 'remove-new'],
+        'prove-new': ['route-old', 'remove-new'],
+      },
     });
   });
 
   it('lists the steps in order', () => {
-    expect(stepsOf(switchPlan({ strategy: 'stop-first', replaces: 'serving' }))).toEqual(['stop-old', 'create-new', 'gate-new', 'prove-new', 'retire-old']);
+    expect(stepsOf(switchPlan({ strategy: 'stop-first', replaces: 'serving' }))).toEqual([
+      'stop-old',
+      'create-new',
+      'gate-new',
+      'prove-new',
+      'retire-old',
+    ]);
   });
 });
 
@@ -76,8 +103,19 @@ async function run(options: SwitchOptions, failAt: SwitchStep | null): Promise<{
   };
   try {
     await runSwitchOver(switchPlan(options), {
-      steps: { 'stop-old': step('stop-old'), 'create-new': step('create-new'), 'gate-new': step('gate-new'), 'route-new': step('route-new'), 'prove-new': step('prove-new'), 'retire-old': step('retire-old') },
-      compensations: { 'start-old': undo('start-old'), 'remove-new': undo('remove-new'), 'route-old': undo('route-old') },
+      steps: {
+        'stop-old': step('stop-old'),
+        'create-new': step('create-new'),
+        'gate-new': step('gate-new'),
+        'route-new': step('route-new'),
+        'prove-new': step('prove-new'),
+        'retire-old': step('retire-old'),
+      },
+      compensations: {
+        'start-old': undo('start-old'),
+        'remove-new': undo('remove-new'),
+        'route-old': undo('route-old'),
+      },
       failed: (s) => did.push(`failed:${s}`),
       warn: (s, e) => did.push(`warn:${s}:${(e as Error).message}`),
     });
@@ -90,34 +128,84 @@ async function run(options: SwitchOptions, failAt: SwitchStep | null): Promise<{
 describe('carrying out a plan: for a failure at each step, the compensations that run, in order', () => {
   it('stop-first', async () => {
     const o = { strategy: 'stop-first', replaces: 'serving' } as const;
-    expect(await run(o, null)).toEqual({ did: ['stop-old', 'create-new', 'gate-new', 'prove-new', 'retire-old'], outcome: 'serves' });
+    expect(await run(o, null)).toEqual({
+      did: ['stop-old', 'create-new', 'gate-new', 'prove-new', 'retire-old'],
+      outcome: 'serves',
+    });
     // The stage's two steps run together: a failure of either undoes both, the new one removed first (it may hold the port).
-    expect(await run(o, 'stop-old')).toEqual({ did: ['stop-old', 'create-new', 'failed:stop-old', 'undo:remove-new', 'undo:start-old'], outcome: 'stop-old failed' });
-    expect(await run(o, 'create-new')).toEqual({ did: ['stop-old', 'create-new', 'failed:create-new', 'undo:remove-new', 'undo:start-old'], outcome: 'create-new failed' });
-    expect(await run(o, 'gate-new')).toEqual({ did: ['stop-old', 'create-new', 'gate-new', 'failed:gate-new', 'undo:remove-new', 'undo:start-old'], outcome: 'gate-new failed' });
-    expect(await run(o, 'prove-new')).toEqual({ did: ['stop-old', 'create-new', 'gate-new', 'prove-new', 'failed:prove-new', 'undo:remove-new', 'undo:start-old'], outcome: 'prove-new failed' });
-    expect(await run(o, 'retire-old')).toEqual({ did: ['stop-old', 'create-new', 'gate-new', 'prove-new', 'retire-old', 'warn:retire-old:retire-old failed'], outcome: 'serves' });
+    expect(await run(o, 'stop-old')).toEqual({
+      did: ['stop-old', 'create-new', 'failed:stop-old', 'undo:remove-new', 'undo:start-old'],
+      outcome: 'stop-old failed',
+    });
+    expect(await run(o, 'create-new')).toEqual({
+      did: ['stop-old', 'create-new', 'failed:create-new', 'undo:remove-new', 'undo:start-old'],
+      outcome: 'create-new failed',
+    });
+    expect(await run(o, 'gate-new')).toEqual({
+      did: ['stop-old', 'create-new', 'gate-new', 'failed:gate-new', 'undo:remove-new', 'undo:start-old'],
+      outcome: 'gate-new failed',
+    });
+    expect(await run(o, 'prove-new')).toEqual({
+      did: ['stop-old', 'create-new', 'gate-new', 'prove-new', 'failed:prove-new', 'undo:remove-new', 'undo:start-old'],
+      outcome: 'prove-new failed',
+    });
+    expect(await run(o, 'retire-old')).toEqual({
+      did: ['stop-old', 'create-new', 'gate-new', 'prove-new', 'retire-old', 'warn:retire-old:retire-old failed'],
+      outcome: 'serves',
+    });
   });
 
   it('start-first', async () => {
     const o = { strategy: 'start-first', replaces: 'serving' } as const;
-    expect(await run(o, null)).toEqual({ did: ['create-new', 'gate-new', 'prove-new', 'retire-old'], outcome: 'serves' });
-    expect(await run(o, 'create-new')).toEqual({ did: ['create-new', 'failed:create-new', 'undo:remove-new'], outcome: 'create-new failed' });
-    expect(await run(o, 'gate-new')).toEqual({ did: ['create-new', 'gate-new', 'failed:gate-new', 'undo:remove-new'], outcome: 'gate-new failed' });
-    expect(await run(o, 'prove-new')).toEqual({ did: ['create-new', 'gate-new', 'prove-new', 'failed:prove-new', 'undo:remove-new'], outcome: 'prove-new failed' });
-    expect(await run(o, 'retire-old')).toEqual({ did: ['create-new', 'gate-new', 'prove-new', 'retire-old', 'warn:retire-old:retire-old failed'], outcome: 'serves' });
+    expect(await run(o, null)).toEqual({
+      did: ['create-new', 'gate-new', 'prove-new', 'retire-old'],
+      outcome: 'serves',
+    });
+    expect(await run(o, 'create-new')).toEqual({
+      did: ['create-new', 'failed:create-new', 'undo:remove-new'],
+      outcome: 'create-new failed',
+    });
+    expect(await run(o, 'gate-new')).toEqual({
+      did: ['create-new', 'gate-new', 'failed:gate-new', 'undo:remove-new'],
+      outcome: 'gate-new failed',
+    });
+    expect(await run(o, 'prove-new')).toEqual({
+      did: ['create-new', 'gate-new', 'prove-new', 'failed:prove-new', 'undo:remove-new'],
+      outcome: 'prove-new failed',
+    });
+    expect(await run(o, 'retire-old')).toEqual({
+      did: ['create-new', 'gate-new', 'prove-new', 'retire-old', 'warn:retire-old:retire-old failed'],
+      outcome: 'serves',
+    });
   });
 
   it('the first release', async () => {
     const o = { strategy: 'start-first', replaces: 'nothing' } as const;
     expect(await run(o, null)).toEqual({ did: ['create-new', 'gate-new', 'prove-new'], outcome: 'serves' });
-    expect(await run(o, 'gate-new')).toEqual({ did: ['create-new', 'gate-new', 'failed:gate-new', 'undo:remove-new'], outcome: 'gate-new failed' });
+    expect(await run(o, 'gate-new')).toEqual({
+      did: ['create-new', 'gate-new', 'failed:gate-new', 'undo:remove-new'],
+      outcome: 'gate-new failed',
+    });
   });
 
   it('behind a front door', async () => {
     const o = { strategy: 'start-first', replaces: 'serving', routed: true } as const;
-    expect(await run(o, 'route-new')).toEqual({ did: ['create-new', 'gate-new', 'route-new', 'failed:route-new', 'undo:route-old', 'undo:remove-new'], outcome: 'route-new failed' });
-    expect(await run(o, 'prove-new')).toEqual({ did: ['create-new', 'gate-new', 'route-new', 'prove-new', 'failed:prove-new', 'undo:route-old', 'undo:remove-new'], outcome: 'prove-new failed' });
+    expect(await run(o, 'route-new')).toEqual({
+      did: ['create-new', 'gate-new', 'route-new', 'failed:route-new', 'undo:route-old', 'undo:remove-new'],
+      outcome: 'route-new failed',
+    });
+    expect(await run(o, 'prove-new')).toEqual({
+      did: [
+        'create-new',
+        'gate-new',
+        'route-new',
+        'prove-new',
+        'failed:prove-new',
+        'undo:route-old',
+        'undo:remove-new',
+      ],
+      outcome: 'prove-new failed',
+    });
   });
 
   it('on an interruption between stages, fails the next stage before it begins; once the new release serves, finishes', async () => {
@@ -127,7 +215,13 @@ describe('carrying out a plan: for a failure at each step, the compensations tha
         did.push(s);
       };
       const outcome = await runSwitchOver(switchPlan(options), {
-        steps: { 'stop-old': step('stop-old'), 'create-new': step('create-new'), 'gate-new': step('gate-new'), 'prove-new': step('prove-new'), 'retire-old': step('retire-old') },
+        steps: {
+          'stop-old': step('stop-old'),
+          'create-new': step('create-new'),
+          'gate-new': step('gate-new'),
+          'prove-new': step('prove-new'),
+          'retire-old': step('retire-old'),
+        },
         compensations: { 'start-old': step('undo:start-old'), 'remove-new': step('undo:remove-new') },
         failed: (s) => did.push(`failed:${s}`),
         warn: () => did.push('warn'),
@@ -143,15 +237,27 @@ describe('carrying out a plan: for a failure at each step, the compensations tha
       did: ['stop-old', 'create-new', 'failed:gate-new', 'undo:remove-new', 'undo:start-old'],
       outcome: 'interrupted',
     });
-    expect(await interruptedAfter({ strategy: 'start-first', replaces: 'serving' }, 'create-new')).toEqual({ did: ['create-new', 'failed:gate-new', 'undo:remove-new'], outcome: 'interrupted' });
+    expect(await interruptedAfter({ strategy: 'start-first', replaces: 'serving' }, 'create-new')).toEqual({
+      did: ['create-new', 'failed:gate-new', 'undo:remove-new'],
+      outcome: 'interrupted',
+    });
     // Proven and serving: the old one is retired as planned.
-    expect(await interruptedAfter({ strategy: 'start-first', replaces: 'serving' }, 'prove-new')).toEqual({ did: ['create-new', 'gate-new', 'prove-new', 'retire-old'], outcome: 'serves' });
+    expect(await interruptedAfter({ strategy: 'start-first', replaces: 'serving' }, 'prove-new')).toEqual({
+      did: ['create-new', 'gate-new', 'prove-new', 'retire-old'],
+      outcome: 'serves',
+    });
   });
 
   it('runs every compensation even when one throws, and still throws the failure itself', async () => {
     const did: string[] = [];
     const outcome = await runSwitchOver(switchPlan({ strategy: 'stop-first', replaces: 'serving' }), {
-      steps: { 'stop-old': async () => {}, 'create-new': async () => {}, 'gate-new': () => Promise.reject(new Error('unhealthy')), 'prove-new': async () => {}, 'retire-old': async () => {} },
+      steps: {
+        'stop-old': async () => {},
+        'create-new': async () => {},
+        'gate-new': () => Promise.reject(new Error('unhealthy')),
+        'prove-new': async () => {},
+        'retire-old': async () => {},
+      },
       compensations: {
         'remove-new': () => Promise.reject(new Error('engine gone')),
         'start-old': async () => {
@@ -170,10 +276,18 @@ describe('carrying out a plan: for a failure at each step, the compensations tha
     };
     const routed = switchPlan({ strategy: 'start-first', replaces: 'serving', routed: true });
     await expect(
-      runSwitchOver(routed, { steps: { 'create-new': step, 'gate-new': step, 'prove-new': step, 'retire-old': step }, compensations: { 'remove-new': step, 'route-old': step }, warn: () => {} }),
+      runSwitchOver(routed, {
+        steps: { 'create-new': step, 'gate-new': step, 'prove-new': step, 'retire-old': step },
+        compensations: { 'remove-new': step, 'route-old': step },
+        warn: () => {},
+      }),
     ).rejects.toThrow('the switch-over has a route-new step, which this traffic kind cannot carry out');
     await expect(
-      runSwitchOver(routed, { steps: { 'create-new': step, 'gate-new': step, 'route-new': step, 'prove-new': step, 'retire-old': step }, compensations: { 'remove-new': step }, warn: () => {} }),
+      runSwitchOver(routed, {
+        steps: { 'create-new': step, 'gate-new': step, 'route-new': step, 'prove-new': step, 'retire-old': step },
+        compensations: { 'remove-new': step },
+        warn: () => {},
+      }),
     ).rejects.toThrow('the switch-over may need to route-old, which this traffic kind cannot do');
     expect(did).toEqual([]);
   });

@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { buildLabels, containerName, deploymentLabels, LABEL, unprovenName } from '../../src/core/names.js';
 import { parseRecordLabel, recordLabel, type RecordLabel } from '../../src/core/record-label.js';
-import { namedIds, planSync, toInspect, type InspectedContainer, type ListedContainer, type ListedImage, type SyncInput } from '../../src/core/sync-plan.js';
+import {
+  namedIds,
+  planSync,
+  toInspect,
+  type InspectedContainer,
+  type ListedContainer,
+  type ListedImage,
+  type SyncInput,
+} from '../../src/core/sync-plan.js';
 import type { Deployment } from '../../src/core/types.js';
 import { makeConfig, makeDeployment } from '../helpers/unit.js';
 
@@ -12,12 +20,27 @@ const EXITED = Date.UTC(2026, 5, 1, 11, 0, 0);
 
 function deployment(version: number, overrides: Partial<Deployment> = {}): Deployment {
   const id = `dep${version}xyz`;
-  return makeDeployment({ id, version, image: `deploy/web:${id}`, containerId: `c-${id}`, containerName: containerName('web', version, id), workload: `c-${id}`, ...overrides });
+  return makeDeployment({
+    id,
+    version,
+    image: `deploy/web:${id}`,
+    containerId: `c-${id}`,
+    containerName: containerName('web', version, id),
+    workload: `c-${id}`,
+    ...overrides,
+  });
 }
 
 /** The container a deployment's deploy made, as the listing shows it. */
 function container(d: Deployment, overrides: Partial<ListedContainer> = {}): ListedContainer {
-  return { id: `c-${d.id}`, name: containerName(d.app, d.version, d.id), state: 'running', exitCode: null, labels: deploymentLabels(d), ...overrides };
+  return {
+    id: `c-${d.id}`,
+    name: containerName(d.app, d.version, d.id),
+    state: 'running',
+    exitCode: null,
+    labels: deploymentLabels(d),
+    ...overrides,
+  };
 }
 
 function image(d: Deployment): ListedImage {
@@ -25,7 +48,18 @@ function image(d: Deployment): ListedImage {
 }
 
 function inspection(c: ListedContainer, overrides: Partial<InspectedContainer> = {}): InspectedContainer {
-  return { id: c.id, name: c.name, status: c.state, restarting: false, exitCode: c.exitCode ?? 0, imageId: 'sha256:other', env: [], startedAt: STARTED, finishedAt: null, ...overrides };
+  return {
+    id: c.id,
+    name: c.name,
+    status: c.state,
+    restarting: false,
+    exitCode: c.exitCode ?? 0,
+    imageId: 'sha256:other',
+    env: [],
+    startedAt: STARTED,
+    finishedAt: null,
+    ...overrides,
+  };
 }
 
 function label(d: Deployment): RecordLabel {
@@ -33,7 +67,18 @@ function label(d: Deployment): RecordLabel {
 }
 
 function input(overrides: Partial<SyncInput> = {}): SyncInput {
-  return { endpoint: URL, now: NOW, scope: { known: ['web'] }, busy: [], containers: [], images: [], named: [], withContainers: [], inspected: new Map(), ...overrides };
+  return {
+    endpoint: URL,
+    now: NOW,
+    scope: { known: ['web'] },
+    busy: [],
+    containers: [],
+    images: [],
+    named: [],
+    withContainers: [],
+    inspected: new Map(),
+    ...overrides,
+  };
 }
 
 /** The record another store's sync rebuilds of d: its label's fields, and what the engine says of the rest. */
@@ -65,12 +110,17 @@ function adopted(d: Deployment, rest: Partial<Deployment>): Deployment {
 
 describe('sync: containers of deployments this store has no record of', () => {
   it('adopts a running one from its label, with the secret values from its environment and the image it runs', () => {
-    const d = deployment(2, { config: makeConfig({ env: { TOKEN: { value: 's3cret', secret: true }, MODE: { value: 'prod', secret: false } } }) });
+    const d = deployment(2, {
+      config: makeConfig({ env: { TOKEN: { value: 's3cret', secret: true }, MODE: { value: 'prod', secret: false } } }),
+    });
     const c = container(d);
     const i = image(d);
     const seen = input({ containers: [c], images: [i] });
     expect(toInspect(seen)).toEqual([c.id]);
-    const plan = planSync({ ...seen, inspected: new Map([[c.id, inspection(c, { imageId: i.id, env: ['TOKEN=s3cret', 'MODE=prod', 'PATH=/bin'] })]]) });
+    const plan = planSync({
+      ...seen,
+      inspected: new Map([[c.id, inspection(c, { imageId: i.id, env: ['TOKEN=s3cret', 'MODE=prod', 'PATH=/bin'] })]]),
+    });
     expect(plan).toEqual({
       changes: [
         {
@@ -99,7 +149,12 @@ describe('sync: containers of deployments this store has no record of', () => {
   it('adopts an exited one as exited, with its exit code and time, and the image id the engine names', () => {
     const d = deployment(2);
     const c = container(d, { state: 'exited', exitCode: 137 });
-    const plan = planSync(input({ containers: [c], inspected: new Map([[c.id, inspection(c, { exitCode: 137, finishedAt: EXITED, imageId: 'sha256:gone' })]]) }));
+    const plan = planSync(
+      input({
+        containers: [c],
+        inspected: new Map([[c.id, inspection(c, { exitCode: 137, finishedAt: EXITED, imageId: 'sha256:gone' })]]),
+      }),
+    );
     expect(plan.changes).toEqual([
       {
         kind: 'add',
@@ -127,7 +182,9 @@ describe('sync: containers of deployments this store has no record of', () => {
   it('adopts nothing from a container that was never started, or that was gone by the time it was inspected', () => {
     const d = deployment(2);
     const c = container(d, { state: 'created' });
-    expect(planSync(input({ containers: [c], inspected: new Map([[c.id, inspection(c, { startedAt: null })]]) })).changes).toEqual([]);
+    expect(
+      planSync(input({ containers: [c], inspected: new Map([[c.id, inspection(c, { startedAt: null })]]) })).changes,
+    ).toEqual([]);
     expect(planSync(input({ containers: [c], inspected: new Map([[c.id, null]]) })).changes).toEqual([]);
   });
 
@@ -136,7 +193,9 @@ describe('sync: containers of deployments this store has no record of', () => {
     const v2 = deployment(2);
     const old = container(v1);
     const orphan = container(v2, { name: unprovenName(containerName('web', 2, v2.id)) });
-    const plan = planSync(input({ containers: [orphan, old], named: [v1], inspected: new Map([[orphan.id, inspection(orphan)]]) }));
+    const plan = planSync(
+      input({ containers: [orphan, old], named: [v1], inspected: new Map([[orphan.id, inspection(orphan)]]) }),
+    );
     expect(plan.changes).toEqual([
       {
         kind: 'add',
@@ -147,7 +206,10 @@ describe('sync: containers of deployments this store has no record of', () => {
           containerId: orphan.id,
           containerName: orphan.name,
           checkedAt: NOW,
-          error: { code: 'interrupted', message: 'its deploy ended before its health gate passed (found on the engine by sync)' },
+          error: {
+            code: 'interrupted',
+            message: 'its deploy ended before its health gate passed (found on the engine by sync)',
+          },
         }),
       },
     ]);
@@ -162,13 +224,18 @@ describe('sync: containers of deployments this store has no record of', () => {
   });
 });
 
-describe('sync: containers of this store\'s records', () => {
+describe("sync: containers of this store's records", () => {
   it('marks a running record exited when its container exited, with the time an inspection gives', () => {
     const d = deployment(3);
     const c = container(d, { state: 'exited', exitCode: 1 });
     const seen = input({ containers: [c], named: [d] });
     expect(toInspect(seen)).toEqual([c.id]);
-    expect(planSync({ ...seen, inspected: new Map([[c.id, inspection(c, { status: 'exited', exitCode: 1, finishedAt: EXITED })]]) }).changes).toEqual([
+    expect(
+      planSync({
+        ...seen,
+        inspected: new Map([[c.id, inspection(c, { status: 'exited', exitCode: 1, finishedAt: EXITED })]]),
+      }).changes,
+    ).toEqual([
       {
         kind: 'correct',
         id: d.id,
@@ -185,7 +252,9 @@ describe('sync: containers of this store\'s records', () => {
   it('goes by the listing when the container was gone by the time it was inspected, and by the inspection when it restarts', () => {
     const d = deployment(3);
     const c = container(d, { state: 'exited', exitCode: 1 });
-    expect(planSync(input({ containers: [c], named: [d], inspected: new Map([[c.id, null]]) })).changes).toMatchObject([{ kind: 'correct', to: 'exited', patch: { exitCode: 1, exitedAt: NOW } }]);
+    expect(planSync(input({ containers: [c], named: [d], inspected: new Map([[c.id, null]]) })).changes).toMatchObject([
+      { kind: 'correct', to: 'exited', patch: { exitCode: 1, exitedAt: NOW } },
+    ]);
     const restarting = inspection(c, { status: 'running', restarting: true, exitCode: 2, finishedAt: EXITED });
     expect(planSync(input({ containers: [c], named: [d], inspected: new Map([[c.id, restarting]]) })).changes).toEqual([
       {
@@ -222,7 +291,12 @@ describe('sync: containers of this store\'s records', () => {
 
   it('changes nothing when the record matches, or when the record says another engine runs it', () => {
     const d = deployment(3);
-    expect(planSync(input({ containers: [container(d)], named: [d] }))).toEqual({ changes: [], current: { web: d.id }, strangers: [], labels: { web: [label(d)] } });
+    expect(planSync(input({ containers: [container(d)], named: [d] }))).toEqual({
+      changes: [],
+      current: { web: d.id },
+      strangers: [],
+      labels: { web: [label(d)] },
+    });
     const elsewhere = deployment(3, { endpoint: 'tcp://10.0.0.2:2376' });
     const c = container(elsewhere, { state: 'exited', exitCode: 1 });
     expect(toInspect(input({ containers: [c], named: [elsewhere] }))).toEqual([]);
@@ -231,7 +305,9 @@ describe('sync: containers of this store\'s records', () => {
 
   it('reads containers made before record labels existed by their id label', () => {
     const d = deployment(3, { status: 'exited', exitCode: 1, exitedAt: EXITED });
-    const c = container(d, { labels: { [LABEL.app]: 'web', [LABEL.id]: d.id, [LABEL.version]: '3', [LABEL.managed]: 'true' } });
+    const c = container(d, {
+      labels: { [LABEL.app]: 'web', [LABEL.id]: d.id, [LABEL.version]: '3', [LABEL.managed]: 'true' },
+    });
     const plan = planSync(input({ containers: [c], named: [d] }));
     expect(plan.changes).toMatchObject([{ kind: 'correct', id: d.id, from: 'exited', to: 'running' }]);
     expect(plan.current).toEqual({ web: d.id });
@@ -267,7 +343,7 @@ describe('sync: images found without their container', () => {
     expect(plan.current).toEqual({ web: v2.id });
   });
 
-  it('adopts an image the current container\'s label says never served (a failed deploy left it) as failed', () => {
+  it("adopts an image the current container's label says never served (a failed deploy left it) as failed", () => {
     const v1 = deployment(1);
     const v2 = deployment(2, { servedBefore: [] });
     const i2 = image(v2);
@@ -281,7 +357,10 @@ describe('sync: images found without their container', () => {
           imageId: i2.id,
           imageDigest: i2.id,
           finishedAt: v2.buildFinishedAt,
-          error: { code: 'failed', message: 'never passed its health gate: its image was left on the engine (found by sync)' },
+          error: {
+            code: 'failed',
+            message: 'never passed its health gate: its image was left on the engine (found by sync)',
+          },
         }),
       },
     ]);
@@ -292,7 +371,18 @@ describe('sync: images found without their container', () => {
     const i1 = image(v1);
     const seen = input({ images: [i1] });
     expect(toInspect(seen)).toEqual([]);
-    expect(planSync(seen).changes).toEqual([{ kind: 'add', from: 'image', deployment: adopted(v1, { imageId: i1.id, imageDigest: i1.id, readyAt: v1.buildFinishedAt, finishedAt: v1.buildFinishedAt }) }]);
+    expect(planSync(seen).changes).toEqual([
+      {
+        kind: 'add',
+        from: 'image',
+        deployment: adopted(v1, {
+          imageId: i1.id,
+          imageDigest: i1.id,
+          readyAt: v1.buildFinishedAt,
+          finishedAt: v1.buildFinishedAt,
+        }),
+      },
+    ]);
   });
 
   it('adds nothing for an image whose deployment this store has, or whose container is there', () => {
@@ -337,13 +427,15 @@ describe('sync: records whose container is gone', () => {
 
   it('leaves records of another engine, of an app out of scope, and of a busy app alone', () => {
     const v2 = deployment(2);
-    expect(planSync(input({ withContainers: [deployment(2, { endpoint: 'tcp://10.0.0.2:2376' })] })).changes).toEqual([]);
+    expect(planSync(input({ withContainers: [deployment(2, { endpoint: 'tcp://10.0.0.2:2376' })] })).changes).toEqual(
+      [],
+    );
     expect(planSync(input({ scope: { known: ['api'] }, withContainers: [v2] })).changes).toEqual([]);
     expect(planSync(input({ busy: ['web'], withContainers: [v2] })).changes).toEqual([]);
   });
 });
 
-describe('sync: which apps, and which deployment is each app\'s current one', () => {
+describe("sync: which apps, and which deployment is each app's current one", () => {
   it('brings in only the apps the store knows, unless --app names one or --all is given; others are named as strangers', () => {
     const web = deployment(1);
     const api = deployment(1, { app: 'api', id: 'api1xyz' });
@@ -351,7 +443,11 @@ describe('sync: which apps, and which deployment is each app\'s current one', ()
     const inspected = new Map(containers.map((c) => [c.id, inspection(c)]));
     const apps = (scope: SyncInput['scope']) => {
       const plan = planSync(input({ scope, containers, inspected }));
-      return { added: plan.changes.map((c) => (c.kind === 'add' ? c.deployment.app : c.kind)), strangers: plan.strangers, current: Object.keys(plan.current) };
+      return {
+        added: plan.changes.map((c) => (c.kind === 'add' ? c.deployment.app : c.kind)),
+        strangers: plan.strangers,
+        current: Object.keys(plan.current),
+      };
     };
     expect(apps({ known: ['web'] })).toEqual({ added: ['web'], strangers: ['api'], current: ['web'] });
     expect(apps({ known: ['web'], app: 'api' })).toEqual({ added: ['api'], strangers: ['web'], current: ['api'] });
@@ -365,8 +461,14 @@ describe('sync: which apps, and which deployment is each app\'s current one', ()
     expect(planSync(seen)).toEqual({ changes: [], current: {}, strangers: [], labels: {} });
   });
 
-  it('ignores the app\'s lock container', () => {
-    const lock: ListedContainer = { id: 'lock', name: 'deploy-lock-web', state: 'running', exitCode: null, labels: { [LABEL.lock]: 'web', [LABEL.app]: 'web' } };
+  it("ignores the app's lock container", () => {
+    const lock: ListedContainer = {
+      id: 'lock',
+      name: 'deploy-lock-web',
+      state: 'running',
+      exitCode: null,
+      labels: { [LABEL.lock]: 'web', [LABEL.app]: 'web' },
+    };
     expect(planSync(input({ containers: [lock] }))).toEqual({ changes: [], current: {}, strangers: [], labels: {} });
     expect(namedIds([lock], [])).toEqual([]);
   });
@@ -375,15 +477,27 @@ describe('sync: which apps, and which deployment is each app\'s current one', ()
     const v1 = deployment(1);
     const v2 = deployment(2);
     const v3 = deployment(3, { status: 'exited', exitCode: 1, exitedAt: EXITED });
-    const containers = [container(v1, { state: 'exited', exitCode: 0 }), container(v2, { state: 'paused' }), container(v3, { state: 'exited', exitCode: 1 })];
+    const containers = [
+      container(v1, { state: 'exited', exitCode: 0 }),
+      container(v2, { state: 'paused' }),
+      container(v3, { state: 'exited', exitCode: 1 }),
+    ];
     expect(planSync(input({ containers, named: [v1, v2, v3] })).current).toEqual({ web: v2.id });
-    expect(planSync(input({ containers: [containers[0] as ListedContainer, containers[2] as ListedContainer], named: [v1, v3] })).current).toEqual({ web: v3.id });
+    expect(
+      planSync(
+        input({ containers: [containers[0] as ListedContainer, containers[2] as ListedContainer], named: [v1, v3] }),
+      ).current,
+    ).toEqual({ web: v3.id });
   });
 
   it('names the records to read: the deployments the containers and images name', () => {
     const v1 = deployment(1);
     const v2 = deployment(2);
     const old = container(deployment(3), { labels: { [LABEL.id]: 'old3xyz', [LABEL.app]: 'web' } });
-    expect(namedIds([container(v1), old], [image(v1), image(v2), { id: 'sha256:x', labels: {} }])).toEqual([v1.id, 'old3xyz', v2.id]);
+    expect(namedIds([container(v1), old], [image(v1), image(v2), { id: 'sha256:x', labels: {} }])).toEqual([
+      v1.id,
+      'old3xyz',
+      v2.id,
+    ]);
   });
 });

@@ -29,7 +29,15 @@ describe('plainTable', () => {
   });
 
   it('trims trailing spaces when the last cells are empty', () => {
-    expect(plainTable(['a', 'b', 'c'], [['one', '', ''], ['two', 'x', '']]).split('\n')).toEqual(['A    B  C', 'one', 'two  x']);
+    expect(
+      plainTable(
+        ['a', 'b', 'c'],
+        [
+          ['one', '', ''],
+          ['two', 'x', ''],
+        ],
+      ).split('\n'),
+    ).toEqual(['A    B  C', 'one', 'two  x']);
   });
 
   it('keeps an empty middle cell as padding, so later columns stay aligned', () => {
@@ -37,20 +45,40 @@ describe('plainTable', () => {
   });
 
   it('aligns coloured cells by their visible width', () => {
-    const table = plainTable(['status', 'app'], [[green('running'), 'web'], ['failed', 'api']]);
+    const table = plainTable(
+      ['status', 'app'],
+      [
+        [green('running'), 'web'],
+        ['failed', 'api'],
+      ],
+    );
     expect(table.split('\n')).toEqual(['STATUS   APP', `${green('running')}  web`, 'failed   api']);
   });
 
   it('counts characters, not UTF-16 units or bytes', () => {
-    expect(plainTable(['name', 'x'], [['héllo', '1'], ['🚀', '2']]).split('\n')).toEqual(['NAME   X', 'héllo  1', '🚀      2']);
+    expect(
+      plainTable(
+        ['name', 'x'],
+        [
+          ['héllo', '1'],
+          ['🚀', '2'],
+        ],
+      ).split('\n'),
+    ).toEqual(['NAME   X', 'héllo  1', '🚀      2']);
   });
 
   it('prints a row with fewer cells as far as it goes', () => {
-    expect(plainTable(['a', 'b'], [['long value'], ['x', 'y']]).split('\n')).toEqual(['A           B', 'long value', 'x           y']);
+    expect(plainTable(['a', 'b'], [['long value'], ['x', 'y']]).split('\n')).toEqual([
+      'A           B',
+      'long value',
+      'x           y',
+    ]);
   });
 
   it('keeps the content of cells as given (no quoting, no upper-casing)', () => {
-    expect(plainTable(['commit'], [['Fix "quotes", commas'], ['lower case']])).toBe('COMMIT\nFix "quotes", commas\nlower case');
+    expect(plainTable(['commit'], [['Fix "quotes", commas'], ['lower case']])).toBe(
+      'COMMIT\nFix "quotes", commas\nlower case',
+    );
   });
 });
 

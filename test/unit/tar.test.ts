@@ -19,7 +19,9 @@ describe('tarFile / firstTarFile', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tar-'));
     try {
       writeFileSync(join(dir, 'x.tar'), tarFile('lock', Buffer.from('deploy lock\n'), Date.UTC(2026, 0, 1)));
-      expect(execFileSync('tar', ['-tvf', join(dir, 'x.tar')], { encoding: 'utf8' })).toMatch(/-rw-r--r-- .* 12 2026-01-01 \d\d:\d\d lock/);
+      expect(execFileSync('tar', ['-tvf', join(dir, 'x.tar')], { encoding: 'utf8' })).toMatch(
+        /-rw-r--r-- .* 12 2026-01-01 \d\d:\d\d lock/,
+      );
       execFileSync('tar', ['-xf', join(dir, 'x.tar'), '-C', dir]);
       expect(readFileSync(join(dir, 'lock'), 'utf8')).toBe('deploy lock\n');
     } finally {
@@ -57,7 +59,12 @@ describe('TarFilter', () => {
   function makeTar(format: 'gnu' | 'pax' | 'ustar'): Buffer {
     const dir = mkdtempSync(join(tmpdir(), 'tarfilter-'));
     try {
-      const files: Record<string, string> = { 'keep.txt': 'kept\n', 'drop.txt': 'x'.repeat(5000), 'sub/a': 'a\n', 'sub/b': 'b'.repeat(513) };
+      const files: Record<string, string> = {
+        'keep.txt': 'kept\n',
+        'drop.txt': 'x'.repeat(5000),
+        'sub/a': 'a\n',
+        'sub/b': 'b'.repeat(513),
+      };
       if (format !== 'ustar') files[long] = 'long\n';
       for (const [path, content] of Object.entries(files)) {
         execFileSync('mkdir', ['-p', join(dir, 'src', path, '..')]);
@@ -82,7 +89,10 @@ describe('TarFilter', () => {
   function list(tar: Buffer): { names: string[]; read(name: string): string } {
     const dir = mkdtempSync(join(tmpdir(), 'tarlist-'));
     writeFileSync(join(dir, 'x.tar'), tar);
-    const names = execFileSync('tar', ['-tf', join(dir, 'x.tar')], { encoding: 'utf8' }).trim().split('\n').sort();
+    const names = execFileSync('tar', ['-tf', join(dir, 'x.tar')], { encoding: 'utf8' })
+      .trim()
+      .split('\n')
+      .sort();
     return {
       names,
       read: (name) => {
@@ -95,30 +105,37 @@ describe('TarFilter', () => {
     };
   }
 
-  it.each([['gnu'], ['pax'], ['ustar']] as const)('drops entries and their data from a %s tar, whatever the chunk size', (format) => {
-    const tar = makeTar(format);
-    const seen: string[] = [];
-    for (const size of [1, 7, 511, 512, 513, 65536]) {
-      seen.length = 0;
-      const out = filter(tar, (e) => {
-        seen.push(e.path);
-        return !e.path.endsWith('drop.txt') && e.path !== './sub/b';
-      }, size);
-      const l = list(out);
-      expect(l.names).not.toContain('./drop.txt');
-      expect(l.names).not.toContain('./sub/b');
-      expect(l.names).toContain('./keep.txt');
-      expect(l.names).toContain('./sub/a');
-      expect(l.read('./keep.txt')).toBe('kept\n');
-      if (format !== 'ustar') {
-        // Long names reach the filter whole (GNU 'L' or pax 'x'), and the kept entry keeps them.
-        expect(seen).toContain(`./${long}`);
-        expect(l.names).toContain(`./${long}`);
-        expect(l.read(`./${long}`)).toBe('long\n');
-        expect(seen).toContain(`./link-${'l'.repeat(120)}`);
+  it.each([['gnu'], ['pax'], ['ustar']] as const)(
+    'drops entries and their data from a %s tar, whatever the chunk size',
+    (format) => {
+      const tar = makeTar(format);
+      const seen: string[] = [];
+      for (const size of [1, 7, 511, 512, 513, 65536]) {
+        seen.length = 0;
+        const out = filter(
+          tar,
+          (e) => {
+            seen.push(e.path);
+            return !e.path.endsWith('drop.txt') && e.path !== './sub/b';
+          },
+          size,
+        );
+        const l = list(out);
+        expect(l.names).not.toContain('./drop.txt');
+        expect(l.names).not.toContain('./sub/b');
+        expect(l.names).toContain('./keep.txt');
+        expect(l.names).toContain('./sub/a');
+        expect(l.read('./keep.txt')).toBe('kept\n');
+        if (format !== 'ustar') {
+          // Long names reach the filter whole (GNU 'L' or pax 'x'), and the kept entry keeps them.
+          expect(seen).toContain(`./${long}`);
+          expect(l.names).toContain(`./${long}`);
+          expect(l.read(`./${long}`)).toBe('long\n');
+          expect(seen).toContain(`./link-${'l'.repeat(120)}`);
+        }
       }
-    }
-  });
+    },
+  );
 
   it('drops a long-named entry with its extended header', () => {
     for (const format of ['gnu', 'pax'] as const) {
@@ -141,13 +158,29 @@ describe('TarFilter', () => {
     // An 'x' header announcing size 600 for a file whose ustar size field says 0.
     const x = tarHeader('PaxHeaders/f', pax.length, 'x');
     const file = tarHeader('f', 0, '0');
-    const tar = Buffer.concat([x, pax, Buffer.alloc(512 - pax.length), file, data, Buffer.alloc(1024 - 600), tarHeader('g2', 0, '0'), Buffer.alloc(1024)]);
+    const tar = Buffer.concat([
+      x,
+      pax,
+      Buffer.alloc(512 - pax.length),
+      file,
+      data,
+      Buffer.alloc(1024 - 600),
+      tarHeader('g2', 0, '0'),
+      Buffer.alloc(1024),
+    ]);
     const seen: TarEntry[] = [];
-    const out = filter(tar, (e) => {
-      seen.push(e);
-      return e.path !== 'f';
-    }, 100);
-    expect(seen.map((e) => [e.path, e.size])).toEqual([['f', 600], ['g2', 0]]);
+    const out = filter(
+      tar,
+      (e) => {
+        seen.push(e);
+        return e.path !== 'f';
+      },
+      100,
+    );
+    expect(seen.map((e) => [e.path, e.size])).toEqual([
+      ['f', 600],
+      ['g2', 0],
+    ]);
     expect(out.length).toBe(512 + 1024);
   });
 

@@ -75,7 +75,11 @@ describe('hangingWrap', () => {
     const coloured = `  ${dim('then'.padEnd(10))}${'word '.repeat(20).trim()}`;
     const out = hangingWrap(coloured, 12, 40);
     expect(out[0]).toBe(`  ${dim('then'.padEnd(10))}${'word '.repeat(5).trim()}`);
-    expect(out.slice(1)).toEqual(['            word word word word word', '            word word word word word', '            word word word word word']);
+    expect(out.slice(1)).toEqual([
+      '            word word word word word',
+      '            word word word word word',
+      '            word word word word word',
+    ]);
   });
 
   it('leaves a line that fits, or a terminal too narrow to wrap into, as it is', () => {

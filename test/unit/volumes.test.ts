@@ -8,13 +8,27 @@ import { validateSettings } from '../../src/core/settings.js';
 import { describeVolumes, formatVolume, imageVolumeName, parseVolume, planMounts } from '../../src/core/volumes.js';
 import { failure, makeConfig, makeDeployment } from '../helpers/unit.js';
 
-const labels = (app: string, name: string) => ({ 'dev.deploy.managed': 'true', 'dev.deploy.app': app, 'dev.deploy.volume': name });
+const labels = (app: string, name: string) => ({
+  'dev.deploy.managed': 'true',
+  'dev.deploy.app': app,
+  'dev.deploy.volume': name,
+});
 
 describe('parseVolume', () => {
   it('reads named volumes and bind mounts, with :ro and :rw', () => {
     expect(parseVolume('data:/data')).toEqual({ type: 'volume', source: 'data', target: '/data', readOnly: false });
-    expect(parseVolume('/srv/uploads:/uploads:ro')).toEqual({ type: 'bind', source: '/srv/uploads', target: '/uploads', readOnly: true });
-    expect(parseVolume(' cache_1.v2:/var/cache/app/:rw ')).toEqual({ type: 'volume', source: 'cache_1.v2', target: '/var/cache/app', readOnly: false });
+    expect(parseVolume('/srv/uploads:/uploads:ro')).toEqual({
+      type: 'bind',
+      source: '/srv/uploads',
+      target: '/uploads',
+      readOnly: true,
+    });
+    expect(parseVolume(' cache_1.v2:/var/cache/app/:rw ')).toEqual({
+      type: 'volume',
+      source: 'cache_1.v2',
+      target: '/var/cache/app',
+      readOnly: false,
+    });
   });
 
   it('writes them back as they are read', () => {
@@ -22,7 +36,8 @@ describe('parseVolume', () => {
   });
 
   it('refuses what it cannot keep or Docker would not accept, with a usage error that says why', () => {
-    const hint = 'Write NAME:/path (a volume kept per app) or /host/path:/path (a bind mount), with :ro for read-only; for example data:/data.';
+    const hint =
+      'Write NAME:/path (a volume kept per app) or /host/path:/path (a bind mount), with :ro for read-only; for example data:/data.';
     expect(failure(() => parseVolume('/data'))).toEqual({
       code: 'usage',
       message: 'Invalid volume "/data": it names no container path (an anonymous volume is not kept across releases).',
@@ -30,16 +45,26 @@ describe('parseVolume', () => {
       details: undefined,
     });
     const why = (spec: string) => failure(() => parseVolume(spec)).message;
-    expect(why('data:data')).toBe('Invalid volume "data:data": the container path "data" must be an absolute path (starting with "/").');
+    expect(why('data:data')).toBe(
+      'Invalid volume "data:data": the container path "data" must be an absolute path (starting with "/").',
+    );
     expect(why('data:/')).toBe('Invalid volume "data:/": the container path cannot be "/".');
-    expect(why('data:/a/../etc')).toBe('Invalid volume "data:/a/../etc": the container path "/a/../etc" must not contain "." or "..".');
+    expect(why('data:/a/../etc')).toBe(
+      'Invalid volume "data:/a/../etc": the container path "/a/../etc" must not contain "." or "..".',
+    );
     expect(why('./up:/up')).toBe('Invalid volume "./up:/up": a host path must be absolute, not "./up".');
-    expect(why('my vol:/data')).toBe('Invalid volume "my vol:/data": "my vol" is not a volume name Docker accepts (letters, digits, "_", "." and "-", starting with a letter or digit).');
+    expect(why('my vol:/data')).toBe(
+      'Invalid volume "my vol:/data": "my vol" is not a volume name Docker accepts (letters, digits, "_", "." and "-", starting with a letter or digit).',
+    );
     expect(why('-x:/data')).toContain('is not a volume name Docker accepts');
-    expect(why('data:/data:z')).toBe('Invalid volume "data:/data:z": unknown option "z" (only "ro" and "rw" are known).');
+    expect(why('data:/data:z')).toBe(
+      'Invalid volume "data:/data:z": unknown option "z" (only "ro" and "rw" are known).',
+    );
     expect(why('a:/b:/c:ro')).toBe('Invalid volume "a:/b:/c:ro": too many ":".');
     expect(why(':/data')).toBe('Invalid volume ":/data": the volume name is missing.');
-    expect(why(`${'v'.repeat(65)}:/data`)).toBe(`Invalid volume "${'v'.repeat(65)}:/data": the volume name is longer than 64 characters.`);
+    expect(why(`${'v'.repeat(65)}:/data`)).toBe(
+      `Invalid volume "${'v'.repeat(65)}:/data": the volume name is longer than 64 characters.`,
+    );
   });
 });
 
@@ -49,7 +74,9 @@ describe('the volumes setting', () => {
     const { value, positions } = parseJsonWithPositions(text);
     const f = failure(() => validateSettings(value, 'deploy.json', positions));
     expect(f.code).toBe('config');
-    expect(f.message).toBe('deploy.json:4:5: $.volumes[1]: Invalid volume "data:relative": the container path "relative" must be an absolute path (starting with "/").');
+    expect(f.message).toBe(
+      'deploy.json:4:5: $.volumes[1]: Invalid volume "data:relative": the container path "relative" must be an absolute path (starting with "/").',
+    );
     expect(f.details).toEqual({ file: 'deploy.json', path: '$.volumes[1]', line: 4, column: 5 });
   });
 
@@ -63,9 +90,16 @@ describe('the volumes setting', () => {
   });
 
   it('comes from `config set volumes=...` as a comma-separated list, and none clears it', () => {
-    expect(settingValueFromText('volumes', 'data:/data, /srv/up:/uploads:ro')).toEqual(['data:/data', '/srv/up:/uploads:ro']);
+    expect(settingValueFromText('volumes', 'data:/data, /srv/up:/uploads:ro')).toEqual([
+      'data:/data',
+      '/srv/up:/uploads:ro',
+    ]);
     expect(settingValueFromText('volumes', '')).toEqual([]);
-    const s = settingsFromEntries([{ key: 'volumes', value: ['data:/data', '/srv/up:/uploads:ro'] }], {}, 'the app configuration');
+    const s = settingsFromEntries(
+      [{ key: 'volumes', value: ['data:/data', '/srv/up:/uploads:ro'] }],
+      {},
+      'the app configuration',
+    );
     expect(s.volumes?.map(formatVolume)).toEqual(['data:/data', '/srv/up:/uploads:ro']);
   });
 
@@ -82,12 +116,34 @@ describe('the volumes setting', () => {
 
 describe('planMounts', () => {
   it("names each volume per app, binds host paths, and gives each unmapped image VOLUME a volume of the app's", () => {
-    const plan = planMounts('web', [parseVolume('data:/data'), parseVolume('/srv/up:/uploads:ro')], ['/data', '/var/lib/mysql/', '/cache dir']);
+    const plan = planMounts(
+      'web',
+      [parseVolume('data:/data'), parseVolume('/srv/up:/uploads:ro')],
+      ['/data', '/var/lib/mysql/', '/cache dir'],
+    );
     expect(plan.mounts).toEqual([
-      { Type: 'volume', Source: 'deploy-web-data', Target: '/data', ReadOnly: false, VolumeOptions: { Labels: labels('web', 'data') } },
+      {
+        Type: 'volume',
+        Source: 'deploy-web-data',
+        Target: '/data',
+        ReadOnly: false,
+        VolumeOptions: { Labels: labels('web', 'data') },
+      },
       { Type: 'bind', Source: '/srv/up', Target: '/uploads', ReadOnly: true },
-      { Type: 'volume', Source: 'deploy-web-cache_dir', Target: '/cache dir', ReadOnly: false, VolumeOptions: { Labels: labels('web', 'cache_dir') } },
-      { Type: 'volume', Source: 'deploy-web-var-lib-mysql', Target: '/var/lib/mysql', ReadOnly: false, VolumeOptions: { Labels: labels('web', 'var-lib-mysql') } },
+      {
+        Type: 'volume',
+        Source: 'deploy-web-cache_dir',
+        Target: '/cache dir',
+        ReadOnly: false,
+        VolumeOptions: { Labels: labels('web', 'cache_dir') },
+      },
+      {
+        Type: 'volume',
+        Source: 'deploy-web-var-lib-mysql',
+        Target: '/var/lib/mysql',
+        ReadOnly: false,
+        VolumeOptions: { Labels: labels('web', 'var-lib-mysql') },
+      },
     ]);
     expect(plan.volumes.map((v) => [v.engineName, v.fromImage])).toEqual([
       ['deploy-web-data', false],
@@ -104,25 +160,41 @@ describe('planMounts', () => {
   it('refuses an image VOLUME whose volume a setting already uses on another path, saying how to map it', () => {
     const f = failure(() => planMounts('web', [parseVolume('data:/srv')], ['/data']));
     expect(f.code).toBe('config');
-    expect(f.message).toBe('The image declares VOLUME /data, whose kept volume would be deploy-web-data, already used by the volume data:/srv of the settings.');
+    expect(f.message).toBe(
+      'The image declares VOLUME /data, whose kept volume would be deploy-web-data, already used by the volume data:/srv of the settings.',
+    );
     expect(f.hint).toBe('Map /data yourself, for example: deploy config set volumes=data:/srv,data2:/data --app web');
   });
 
   it('is part of the container spec, which has no mounts when there are none', () => {
     const d = makeDeployment({ config: makeConfig({ volumes: [parseVolume('data:/data')] }) });
     expect(containerSpec(d, 'img', 'n', ['/state']).HostConfig.Mounts).toEqual([
-      { Type: 'volume', Source: 'deploy-web-data', Target: '/data', ReadOnly: false, VolumeOptions: { Labels: labels('web', 'data') } },
-      { Type: 'volume', Source: 'deploy-web-state', Target: '/state', ReadOnly: false, VolumeOptions: { Labels: labels('web', 'state') } },
+      {
+        Type: 'volume',
+        Source: 'deploy-web-data',
+        Target: '/data',
+        ReadOnly: false,
+        VolumeOptions: { Labels: labels('web', 'data') },
+      },
+      {
+        Type: 'volume',
+        Source: 'deploy-web-state',
+        Target: '/state',
+        ReadOnly: false,
+        VolumeOptions: { Labels: labels('web', 'state') },
+      },
     ]);
     expect(containerSpec(makeDeployment(), 'img', 'n').HostConfig).not.toHaveProperty('Mounts');
   });
 
   it('is described line by line for a plan or an inspection', () => {
-    expect(describeVolumes('web', [parseVolume('data:/data'), parseVolume('/srv/up:/uploads:ro')], ['/state'])).toEqual([
-      '/data ← volume deploy-web-data',
-      '/uploads ← host /srv/up (read-only)',
-      "/state ← volume deploy-web-state (the image's VOLUME)",
-    ]);
+    expect(describeVolumes('web', [parseVolume('data:/data'), parseVolume('/srv/up:/uploads:ro')], ['/state'])).toEqual(
+      [
+        '/data ← volume deploy-web-data',
+        '/uploads ← host /srv/up (read-only)',
+        "/state ← volume deploy-web-state (the image's VOLUME)",
+      ],
+    );
     expect(describeVolumes('web', [], null)).toEqual([]);
   });
 });

@@ -34,14 +34,30 @@ export default async function benchCli({ ws, report, runs }) {
     } catch (error) {
       if (!(error instanceof TimedOut)) throw error;
       report.note(error.message);
-      report.figure({ scenario: 'cli', name: c.name, command: `deploy ${c.args.join(' ')}`, value: timedOutValue(CLI_TIMEOUT_MS), baseline: { name: 'node -e 0', ...describe([nodeE0()]) }, budget: c.budget });
+      report.figure({
+        scenario: 'cli',
+        name: c.name,
+        command: `deploy ${c.args.join(' ')}`,
+        value: timedOutValue(CLI_TIMEOUT_MS),
+        baseline: { name: 'node -e 0', ...describe([nodeE0()]) },
+        budget: c.budget,
+      });
       continue;
     }
     if (c.expectRows !== undefined) {
       const lines = lastOut.stdout.trimEnd().split('\n').length - 1; // minus the header
       if (lines !== c.expectRows) report.note(`${c.name} printed ${lines} rows, expected ${c.expectRows}`);
     }
-    report.figure({ scenario: 'cli', name: c.name, command: `deploy ${c.args.join(' ')}`, value: side.a, baseline: { name: 'node -e 0', ...side.b }, pairRatios: side.pairRatios, budget: c.budget, outputBytes: lastOut.outBytes });
+    report.figure({
+      scenario: 'cli',
+      name: c.name,
+      command: `deploy ${c.args.join(' ')}`,
+      value: side.a,
+      baseline: { name: 'node -e 0', ...side.b },
+      pairRatios: side.pairRatios,
+      budget: c.budget,
+      outputBytes: lastOut.outBytes,
+    });
   }
   return { store: info };
 }

@@ -28,7 +28,17 @@ export default async function benchDeploy({ ws, report, runs }) {
   const repoTool = ws.exampleRepo('deploy-tool');
   const repoBase = ws.exampleRepo('deploy-base');
   const [portTool, portBase] = [await freePort(), await freePort()];
-  const deployArgs = ['deploy', repoTool, '--app', app, '--port', `127.0.0.1:${portTool}:8080`, '--health-path', '/', '--json'];
+  const deployArgs = [
+    'deploy',
+    repoTool,
+    '--app',
+    app,
+    '--port',
+    `127.0.0.1:${portTool}:8080`,
+    '--health-path',
+    '/',
+    '--json',
+  ];
   const toolDeploy = () => {
     newCommit(repoTool);
     const r = deployCli(deployArgs, { home });
@@ -61,7 +71,26 @@ export default async function benchDeploy({ ws, report, runs }) {
       docker(['rm', current]);
       lap('docker rm');
     }
-    docker(['run', '-d', '--init', '--name', name, '--label', `dev.deploy.bench=${ws.runId}`, '-p', `127.0.0.1:${portBase}:8080`, '-e', 'GREETING=Hello', '--restart', 'unless-stopped', '--log-opt', 'max-size=10m', '--log-opt', 'max-file=3', tag]);
+    docker([
+      'run',
+      '-d',
+      '--init',
+      '--name',
+      name,
+      '--label',
+      `dev.deploy.bench=${ws.runId}`,
+      '-p',
+      `127.0.0.1:${portBase}:8080`,
+      '-e',
+      'GREETING=Hello',
+      '--restart',
+      'unless-stopped',
+      '--log-opt',
+      'max-size=10m',
+      '--log-opt',
+      'max-file=3',
+      tag,
+    ]);
     lap('docker run');
     await healthWait(`http://127.0.0.1:${portBase}/`);
     lap('health wait');
@@ -86,12 +115,24 @@ export default async function benchDeploy({ ws, report, runs }) {
     budget: { ratio: 1.15 },
   });
   // Where the tool's time goes, from its own records of the measured deployments.
-  const measured = JSON.parse(deployCli(['ls', '--app', app, '--limit', String(runs.deploy), '--json'], { home }).stdout);
+  const measured = JSON.parse(
+    deployCli(['ls', '--app', app, '--limit', String(runs.deploy), '--json'], { home }).stdout,
+  );
   const phases = phasesOf(measured);
-  report.note(`deploy: medians of the tool's own timestamps: ${Object.entries(phases).map(([k, v]) => `${k} ${v} ms`).join(', ')}`);
+  report.note(
+    `deploy: medians of the tool's own timestamps: ${Object.entries(phases)
+      .map(([k, v]) => `${k} ${v} ms`)
+      .join(', ')}`,
+  );
   const measuredBase = basePhases.slice(-runs.deploy);
-  const baseline = Object.fromEntries(Object.keys(measuredBase[0] ?? {}).map((k) => [k, Math.round(median(measuredBase.map((p) => p[k])))]));
-  report.note(`deploy: medians of the baseline's steps: ${Object.entries(baseline).map(([k, v]) => `${k} ${v} ms`).join(', ')}`);
+  const baseline = Object.fromEntries(
+    Object.keys(measuredBase[0] ?? {}).map((k) => [k, Math.round(median(measuredBase.map((p) => p[k])))]),
+  );
+  report.note(
+    `deploy: medians of the baseline's steps: ${Object.entries(baseline)
+      .map(([k, v]) => `${k} ${v} ms`)
+      .join(', ')}`,
+  );
   return { phases, baselinePhases: baseline };
 }
 
@@ -108,7 +149,10 @@ function phasesOf(records) {
   };
   const out = {};
   for (const [name, span] of Object.entries(spans)) {
-    const xs = records.map((d) => span(d).map(t)).filter(([a, b]) => a !== null && b !== null).map(([a, b]) => b - a);
+    const xs = records
+      .map((d) => span(d).map(t))
+      .filter(([a, b]) => a !== null && b !== null)
+      .map(([a, b]) => b - a);
     if (xs.length) out[name] = median(xs);
   }
   return out;

@@ -25,15 +25,35 @@ export default async function benchMemory({ ws, report, runs }) {
     `import { writeFileSync } from 'node:fs';\nprocess.on('exit', () => { writeFileSync(process.env.BENCH_PEAK_RSS_FILE, String(process.resourceUsage().maxRSS)); });\n`,
   );
   const sides = [];
-  for (const [what, repo] of [['tiny', tiny], ['big', big]]) {
+  for (const [what, repo] of [
+    ['tiny', tiny],
+    ['big', big],
+  ]) {
     sides.push({ what, repo, app: ws.appName(`mem-${what}`), port: await freePort() });
   }
   const deployPeak = (s) => {
     const file = join(preloadDir, `${s.what}.rss`);
     rmSync(file, { force: true });
-    const r = run(NODE, ['--import', pathToFileURL(preload).href, BIN, 'deploy', s.repo, '--app', s.app, '--port', `127.0.0.1:${s.port}:8080`, '--health-path', '/', '--json'], {
-      env: { DEPLOY_HOME: home, NO_COLOR: '1', BENCH_PEAK_RSS_FILE: file },
-    });
+    const r = run(
+      NODE,
+      [
+        '--import',
+        pathToFileURL(preload).href,
+        BIN,
+        'deploy',
+        s.repo,
+        '--app',
+        s.app,
+        '--port',
+        `127.0.0.1:${s.port}:8080`,
+        '--health-path',
+        '/',
+        '--json',
+      ],
+      {
+        env: { DEPLOY_HOME: home, NO_COLOR: '1', BENCH_PEAK_RSS_FILE: file },
+      },
+    );
     const rec = JSON.parse(r.stdout);
     if (rec.status !== 'running') throw new Error(`memory: deploy of the ${s.what} repository ended ${rec.status}`);
     return { kb: Number(readFileSync(file, 'utf8')), wall: r.wall };
@@ -58,5 +78,10 @@ export default async function benchMemory({ ws, report, runs }) {
     baseline: { name: 'peak RSS, deploy of the tiny example', ...describe(peaks.tiny) },
     budget: { ratio: 1.5 },
   });
-  report.figure({ scenario: 'memory', name: `deploy wall time, ${BIG_FILES} MiB repo`, value: describe(walls.big), baseline: { name: 'deploy wall time, tiny example', ...describe(walls.tiny) } });
+  report.figure({
+    scenario: 'memory',
+    name: `deploy wall time, ${BIG_FILES} MiB repo`,
+    value: describe(walls.big),
+    baseline: { name: 'deploy wall time, tiny example', ...describe(walls.tiny) },
+  });
 }

@@ -29,7 +29,10 @@ export default async function benchShip({ ws, report, runs }) {
   // The port and health path are the deployments' own (one-off flags): a redeploy or rollback keeps them.
   const deployOnce = () => {
     const sha = newCommit(repo);
-    const r = deployCli(['deploy', repo, '--app', app, '--port', `127.0.0.1:${portTool}:8080`, '--health-path', '/', '--json'], { home });
+    const r = deployCli(
+      ['deploy', repo, '--app', app, '--port', `127.0.0.1:${portTool}:8080`, '--health-path', '/', '--json'],
+      { home },
+    );
     return { ...JSON.parse(r.stdout), sha };
   };
   const first = deployOnce();
@@ -52,7 +55,26 @@ export default async function benchShip({ ws, report, runs }) {
       docker(['stop', current]);
       docker(['rm', current]);
     }
-    docker(['run', '-d', '--init', '--name', name, '--label', `dev.deploy.bench=${ws.runId}`, '-p', `127.0.0.1:${portBase}:8080`, '-e', 'GREETING=Hello', '--restart', 'unless-stopped', '--log-opt', 'max-size=10m', '--log-opt', 'max-file=3', image]);
+    docker([
+      'run',
+      '-d',
+      '--init',
+      '--name',
+      name,
+      '--label',
+      `dev.deploy.bench=${ws.runId}`,
+      '-p',
+      `127.0.0.1:${portBase}:8080`,
+      '-e',
+      'GREETING=Hello',
+      '--restart',
+      'unless-stopped',
+      '--log-opt',
+      'max-size=10m',
+      '--log-opt',
+      'max-file=3',
+      image,
+    ]);
     await healthWait(`http://127.0.0.1:${portBase}/`);
     const wall = ms(process.hrtime.bigint() - t0);
     if (current) ws.forgetContainer(current);
@@ -73,7 +95,8 @@ export default async function benchShip({ ws, report, runs }) {
     const r = deployCli(['rollback', app, '--yes', '--json'], { home });
     const rec = JSON.parse(r.stdout);
     if (rec.status !== 'running') throw new Error(`rollback ended ${rec.status}`);
-    if (rec.image !== second.image) reuseProblems.push(`rollback v${rec.version} shipped ${rec.image}, not ${second.image}`);
+    if (rec.image !== second.image)
+      reuseProblems.push(`rollback v${rec.version} shipped ${rec.image}, not ${second.image}`);
     return r.wall;
   };
 
@@ -95,6 +118,20 @@ export default async function benchShip({ ws, report, runs }) {
   for (let i = 0; i < runs.deploy; i++) await round(true);
   if (reuseProblems.length) report.note(`ship: ${reuseProblems.join('; ')}`);
   const baseline = { name: 'docker stop+rm; docker run (same image); health wait', ...describe(base) };
-  report.figure({ scenario: 'ship', name: 'redeploy ID (image reused)', command: `deploy redeploy ${first.id} --yes --json`, value: describe(rd), baseline, budget: { ratio: 1.3 } });
-  report.figure({ scenario: 'ship', name: 'rollback APP', command: `deploy rollback ${app} --yes --json`, value: describe(rb), baseline, budget: { ratio: 1.3 } });
+  report.figure({
+    scenario: 'ship',
+    name: 'redeploy ID (image reused)',
+    command: `deploy redeploy ${first.id} --yes --json`,
+    value: describe(rd),
+    baseline,
+    budget: { ratio: 1.3 },
+  });
+  report.figure({
+    scenario: 'ship',
+    name: 'rollback APP',
+    command: `deploy rollback ${app} --yes --json`,
+    value: describe(rb),
+    baseline,
+    budget: { ratio: 1.3 },
+  });
 }

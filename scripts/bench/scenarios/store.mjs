@@ -26,16 +26,32 @@ export default async function benchStore({ ws, report, runs }) {
           out = deployCli(c.args, { home, stdout: c.stdout ?? 'pipe', timeoutMs: limit });
           return out.wall;
         },
-        { ...(c.fast ? { warm: runs.fastWarm, runs: runs.fast } : { warm: runs.slowWarm, runs: runs.slow }), slowMs: SLOW_MS },
+        {
+          ...(c.fast ? { warm: runs.fastWarm, runs: runs.fast } : { warm: runs.slowWarm, runs: runs.slow }),
+          slowMs: SLOW_MS,
+        },
       );
     } catch (error) {
       if (!(error instanceof TimedOut)) throw error;
       report.note(error.message);
-      report.figure({ scenario: 'store', name: c.name, command: `deploy ${c.args.join(' ')}`, value: timedOutValue(limit), budget: c.budget });
+      report.figure({
+        scenario: 'store',
+        name: c.name,
+        command: `deploy ${c.args.join(' ')}`,
+        value: timedOutValue(limit),
+        budget: c.budget,
+      });
       continue;
     }
     if (value.reduced) report.note(`${c.name}: one run only (a run takes more than ${SLOW_MS / 1000} s)`);
-    report.figure({ scenario: 'store', name: c.name, command: `deploy ${c.args.join(' ')}`, value, budget: c.budget, outputBytes: out.outBytes });
+    report.figure({
+      scenario: 'store',
+      name: c.name,
+      command: `deploy ${c.args.join(' ')}`,
+      value,
+      budget: c.budget,
+      outputBytes: out.outBytes,
+    });
   }
   return { store: info };
 }

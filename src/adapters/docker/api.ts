@@ -27,7 +27,9 @@ export class ApiError extends Error {
 export class EngineTimeout extends Error {
   readonly code = 'ETIMEDOUT';
   constructor(what: string, ms: number) {
-    super(`no answer to ${what} within ${ms >= 1000 ? `${Math.round(ms / 100) / 10}s` : `${ms}ms`}; set DEPLOY_ENGINE_TIMEOUT (e.g. 60s) to wait longer`);
+    super(
+      `no answer to ${what} within ${ms >= 1000 ? `${Math.round(ms / 100) / 10}s` : `${ms}ms`}; set DEPLOY_ENGINE_TIMEOUT (e.g. 60s) to wait longer`,
+    );
     this.name = 'EngineTimeout';
   }
 }
@@ -87,7 +89,14 @@ export class EngineApi {
       const tls = endpoint.tls;
       const secure = Boolean(tls) || url.protocol === 'https:';
       this.agent = secure
-        ? new https.Agent({ keepAlive: true, ca: tls?.ca, cert: tls?.cert, key: tls?.key, rejectUnauthorized: tls?.verify ?? true, ...(tls && !tls.verify ? { checkServerIdentity: () => undefined } : {}) })
+        ? new https.Agent({
+            keepAlive: true,
+            ca: tls?.ca,
+            cert: tls?.cert,
+            key: tls?.key,
+            rejectUnauthorized: tls?.verify ?? true,
+            ...(tls && !tls.verify ? { checkServerIdentity: () => undefined } : {}),
+          })
         : new http.Agent({ keepAlive: true });
       this.base = { host: url.hostname, port: Number(url.port) || (secure ? 2376 : 2375) };
       this.client = (secure ? https.request : http.request) as typeof http.request;
@@ -104,7 +113,14 @@ export class EngineApi {
   private send(
     method: string,
     path: string,
-    options: { query?: Query; body?: Buffer | Readable | undefined; headers?: Record<string, string>; signal?: AbortSignal; versioned?: boolean; idleMs?: number } = {},
+    options: {
+      query?: Query;
+      body?: Buffer | Readable | undefined;
+      headers?: Record<string, string>;
+      signal?: AbortSignal;
+      versioned?: boolean;
+      idleMs?: number;
+    } = {},
   ): Promise<IncomingMessage> {
     return new Promise((resolve, reject) => {
       const headers: Record<string, string | number> = { ...options.headers };
@@ -172,16 +188,36 @@ export class EngineApi {
   }
 
   /** A JSON answer (or null for an empty 2xx body). */
-  async json<T>(method: string, path: string, options: { query?: Query; body?: unknown; versioned?: boolean; idleMs?: number } = {}): Promise<T> {
+  async json<T>(
+    method: string,
+    path: string,
+    options: { query?: Query; body?: unknown; versioned?: boolean; idleMs?: number } = {},
+  ): Promise<T> {
     const body = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body));
-    const res = await this.send(method, path, { query: options.query, body, headers: body ? { 'Content-Type': 'application/json' } : {}, versioned: options.versioned ?? true, ...(options.idleMs !== undefined ? { idleMs: options.idleMs } : {}) });
+    const res = await this.send(method, path, {
+      query: options.query,
+      body,
+      headers: body ? { 'Content-Type': 'application/json' } : {},
+      versioned: options.versioned ?? true,
+      ...(options.idleMs !== undefined ? { idleMs: options.idleMs } : {}),
+    });
     if ((res.statusCode ?? 0) >= 300 && res.statusCode !== 304) return this.failure(res);
     const text = (await this.read(res, `${method} ${path}`, options.idleMs)).toString('utf8');
     return (text.trim() === '' ? null : JSON.parse(text)) as T;
   }
 
   /** The answer as a stream (build output, events, logs, archives); errors before the body are thrown. */
-  async stream(method: string, path: string, options: { query?: Query; body?: Buffer | Readable; headers?: Record<string, string>; signal?: AbortSignal; idleMs?: number } = {}): Promise<IncomingMessage> {
+  async stream(
+    method: string,
+    path: string,
+    options: {
+      query?: Query;
+      body?: Buffer | Readable;
+      headers?: Record<string, string>;
+      signal?: AbortSignal;
+      idleMs?: number;
+    } = {},
+  ): Promise<IncomingMessage> {
     const res = await this.send(method, path, options);
     if ((res.statusCode ?? 0) >= 300) return this.failure(res);
     return res;
@@ -198,7 +234,10 @@ export class EngineApi {
    * Resolves once the engine answers 101, with the raw connection and any bytes that came with the answer; the
    * connection then belongs to the caller (the agent no longer pools it). Any other answer is an ApiError.
    */
-  upgrade(path: string, options: { protocol: string; headers: Record<string, string | string[]>; signal?: AbortSignal }): Promise<{ socket: Duplex; head: Buffer }> {
+  upgrade(
+    path: string,
+    options: { protocol: string; headers: Record<string, string | string[]>; signal?: AbortSignal },
+  ): Promise<{ socket: Duplex; head: Buffer }> {
     return new Promise((resolve, reject) => {
       const req: ClientRequest = this.client({
         ...this.base,
@@ -208,7 +247,10 @@ export class EngineApi {
         headers: { ...options.headers, Connection: 'Upgrade', Upgrade: options.protocol },
         ...(options.signal ? { signal: options.signal } : {}),
       });
-      const timer = this.idleMs > 0 ? setTimeout(() => req.destroy(new EngineTimeout(`POST ${path}`, this.idleMs)), this.idleMs) : null;
+      const timer =
+        this.idleMs > 0
+          ? setTimeout(() => req.destroy(new EngineTimeout(`POST ${path}`, this.idleMs)), this.idleMs)
+          : null;
       const settle = () => {
         if (timer) clearTimeout(timer);
       };
@@ -224,7 +266,9 @@ export class EngineApi {
         }
         // A 2xx that does not switch protocols has opened nothing either.
         res.resume();
-        reject(new ApiError(res.statusCode ?? 0, `the engine answered ${path} without switching to ${options.protocol}`));
+        reject(
+          new ApiError(res.statusCode ?? 0, `the engine answered ${path} without switching to ${options.protocol}`),
+        );
       });
       req.on('error', (error) => {
         settle();

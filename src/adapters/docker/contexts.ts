@@ -50,15 +50,28 @@ export function readContext(env: Record<string, string | undefined>, name: strin
   try {
     meta = JSON.parse(readFileSync(metaPath, 'utf8')) as typeof meta;
   } catch {
-    throw new DeployError('usage', `There is no docker context named ${JSON.stringify(name)} (looked in ${dir}/contexts).`, {
-      hint: 'List them with: docker context ls. Create one with: docker context create NAME --docker host=ssh://USER@HOST',
-    });
+    throw new DeployError(
+      'usage',
+      `There is no docker context named ${JSON.stringify(name)} (looked in ${dir}/contexts).`,
+      {
+        hint: 'List them with: docker context ls. Create one with: docker context create NAME --docker host=ssh://USER@HOST',
+      },
+    );
   }
   const host = meta.Endpoints?.docker?.Host;
   if (!host) throw new DeployError('config', `The docker context ${JSON.stringify(name)} has no Docker endpoint.`);
   const tlsDir = join(dir, 'contexts', 'tls', id, 'docker');
-  const tls = { ca: readIf(join(tlsDir, 'ca.pem')), cert: readIf(join(tlsDir, 'cert.pem')), key: readIf(join(tlsDir, 'key.pem')) };
-  return { name, host, skipTlsVerify: Boolean(meta.Endpoints?.docker?.SkipTLSVerify), tls: tls.ca || tls.cert || tls.key ? tls : null };
+  const tls = {
+    ca: readIf(join(tlsDir, 'ca.pem')),
+    cert: readIf(join(tlsDir, 'cert.pem')),
+    key: readIf(join(tlsDir, 'key.pem')),
+  };
+  return {
+    name,
+    host,
+    skipTlsVerify: Boolean(meta.Endpoints?.docker?.SkipTLSVerify),
+    tls: tls.ca || tls.cert || tls.key ? tls : null,
+  };
 }
 
 /** Every context of the docker CLI, for finding the one a recorded endpoint URL belongs to. */

@@ -6,7 +6,14 @@ import type { ContainerSummary } from './engine/types.js';
 const { createConnection } = createRequire(import.meta.url)('node:net') as typeof import('node:net');
 
 /** The listing's items, as the Engine API gives them. */
-export type ListedContainers = Array<{ Id: string; Names: string[]; State: string; Status?: string; ImageID: string; Labels: Record<string, string> | null }>;
+export type ListedContainers = Array<{
+  Id: string;
+  Names: string[];
+  State: string;
+  Status?: string;
+  ImageID: string;
+  Labels: Record<string, string> | null;
+}>;
 
 /** "Exited (137) 5 minutes ago" → 137; "Restarting (1) …" → 1. */
 function exitCodeIn(status: string): number | null {
@@ -33,9 +40,18 @@ export function toSummaries(list: ListedContainers): ContainerSummary[] {
  * which `deploy ls` cannot afford. The listing's shape has not changed across API versions, so the engine's
  * own default version is fine. Null when the endpoint needs more (TLS, ssh): use Engine then.
  */
-export function glanceContainers(url: string, labels: Record<string, string>, signal: AbortSignal): Promise<ContainerSummary[] | null> {
+export function glanceContainers(
+  url: string,
+  labels: Record<string, string>,
+  signal: AbortSignal,
+): Promise<ContainerSummary[] | null> {
   const u = new URL(url);
-  const target = u.protocol === 'unix:' ? { path: decodeURIComponent(u.pathname) } : u.protocol === 'tcp:' || u.protocol === 'http:' ? { host: u.hostname, port: Number(u.port) || 2375 } : null;
+  const target =
+    u.protocol === 'unix:'
+      ? { path: decodeURIComponent(u.pathname) }
+      : u.protocol === 'tcp:' || u.protocol === 'http:'
+        ? { host: u.hostname, port: Number(u.port) || 2375 }
+        : null;
   if (!target) return Promise.resolve(null);
   const filters = encodeURIComponent(JSON.stringify({ label: Object.entries(labels).map(([k, v]) => `${k}=${v}`) }));
   return new Promise<ContainerSummary[]>((resolve, reject) => {
@@ -44,7 +60,9 @@ export function glanceContainers(url: string, labels: Record<string, string>, si
     const abort = () => socket.destroy(Object.assign(new Error('aborted'), { code: 'ABORT_ERR' }));
     if (signal.aborted) abort();
     signal.addEventListener('abort', abort, { once: true });
-    socket.on('connect', () => socket.write(`GET /containers/json?all=1&filters=${filters} HTTP/1.0\r\nHost: docker\r\n\r\n`));
+    socket.on('connect', () =>
+      socket.write(`GET /containers/json?all=1&filters=${filters} HTTP/1.0\r\nHost: docker\r\n\r\n`),
+    );
     socket.on('data', (c: Buffer) => chunks.push(c));
     socket.on('error', (error) => {
       signal.removeEventListener('abort', abort);

@@ -39,7 +39,14 @@ export const AUTH_CREDENTIALS = '/moby.filesync.v1.Auth/Credentials';
 export type CredentialLookup = (registry: string) => Promise<RegistryAuth | null>;
 
 /** The gRPC status codes this server answers with. */
-export const GRPC_STATUS = { OK: 0, INVALID_ARGUMENT: 3, NOT_FOUND: 5, RESOURCE_EXHAUSTED: 8, UNIMPLEMENTED: 12, UNAVAILABLE: 14 } as const;
+export const GRPC_STATUS = {
+  OK: 0,
+  INVALID_ARGUMENT: 3,
+  NOT_FOUND: 5,
+  RESOURCE_EXHAUSTED: 8,
+  UNIMPLEMENTED: 12,
+  UNAVAILABLE: 14,
+} as const;
 
 /** A request larger than this is not one of ours (a GetSecretRequest is an id and a few annotations). */
 const MAX_REQUEST_BYTES = 64 * 1024;
@@ -65,7 +72,8 @@ export function grpcFrame(message: Buffer): Buffer {
  * BuildKit's own provider answers), SERVING to a health check, UNIMPLEMENTED to anything else.
  */
 export function answerCall(method: string, body: Buffer, secrets: ReadonlyMap<string, Buffer>): GrpcAnswer {
-  if (method !== GET_SECRET && method !== HEALTH_CHECK) return { status: GRPC_STATUS.UNIMPLEMENTED, error: `unknown method ${method}` };
+  if (method !== GET_SECRET && method !== HEALTH_CHECK)
+    return { status: GRPC_STATUS.UNIMPLEMENTED, error: `unknown method ${method}` };
   if (body.length < 5) return { status: GRPC_STATUS.INVALID_ARGUMENT, error: 'no request message' };
   // Nothing here offers compression (no grpc-accept-encoding), so a compressed message is a client's mistake.
   if (body[0] !== 0) return { status: GRPC_STATUS.UNIMPLEMENTED, error: 'compressed messages are not supported' };
@@ -110,19 +118,36 @@ export async function answerCredentials(body: Buffer, lookUp: CredentialLookup):
   const auth = await lookUp(registryOf(`${host}/x`));
   if (!auth) return { status: GRPC_STATUS.OK, message: Buffer.alloc(0) };
   const [user, secret] = auth.identitytoken ? ['', auth.identitytoken] : [auth.username ?? '', auth.password ?? ''];
-  return { status: GRPC_STATUS.OK, message: Buffer.concat([protobufBytesField(1, Buffer.from(user)), protobufBytesField(2, Buffer.from(secret))]) };
+  return {
+    status: GRPC_STATUS.OK,
+    message: Buffer.concat([protobufBytesField(1, Buffer.from(user)), protobufBytesField(2, Buffer.from(secret))]),
+  };
 }
 
 /** grpc-message is percent-encoded: every byte outside printable ASCII, and "%" itself. */
 function grpcMessage(text: string): string {
-  return [...Buffer.from(text, 'utf8')].map((b) => (b >= 0x20 && b <= 0x7e && b !== 0x25 ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, '0')}`)).join('');
+  return [...Buffer.from(text, 'utf8')]
+    .map((b) =>
+      b >= 0x20 && b <= 0x7e && b !== 0x25
+        ? String.fromCharCode(b)
+        : `%${b.toString(16).toUpperCase().padStart(2, '0')}`,
+    )
+    .join('');
 }
 
 function reply(stream: ServerHttp2Stream, answer: GrpcAnswer): void {
   if (stream.destroyed || stream.closed) return;
   if (answer.status !== GRPC_STATUS.OK || answer.message === undefined) {
     // A trailers-only response: the status travels in the headers and the stream ends there.
-    stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-status': String(answer.status), 'grpc-message': grpcMessage(answer.error ?? '') }, { endStream: true });
+    stream.respond(
+      {
+        ':status': 200,
+        'content-type': 'application/grpc',
+        'grpc-status': String(answer.status),
+        'grpc-message': grpcMessage(answer.error ?? ''),
+      },
+      { endStream: true },
+    );
     return;
   }
   stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
@@ -136,7 +161,12 @@ export interface SessionServices {
   credentials?: CredentialLookup | undefined;
 }
 
-function serve(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, services: SessionServices, failed: (error: unknown) => void): void {
+function serve(
+  stream: ServerHttp2Stream,
+  headers: IncomingHttpHeaders,
+  services: SessionServices,
+  failed: (error: unknown) => void,
+): void {
   // A call cut short by the engine (a build cancelled, the engine gone) has no one left to answer.
   stream.on('error', () => undefined);
   const method = String(headers[':path'] ?? '');
@@ -160,7 +190,10 @@ function serve(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, services
       (error: unknown) => {
         // The build then fails on the registry's refusal; the reason (a credential helper that failed) is kept for it.
         failed(error);
-        reply(stream, { status: GRPC_STATUS.UNAVAILABLE, error: 'the credentials could not be read (see the error of deploy)' });
+        reply(stream, {
+          status: GRPC_STATUS.UNAVAILABLE,
+          error: 'the credentials could not be read (see the error of deploy)',
+        });
       },
     );
   });
@@ -180,7 +213,11 @@ export interface BuildSession {
  * one of the same transport as every other request (unix socket, tcp/TLS, an ssh process), handed over by the
  * engine with 101 Switching Protocols; Node's HTTP/2 server then speaks on it.
  */
-export async function openBuildSession(api: EngineApi, services: SessionServices, signal?: AbortSignal): Promise<BuildSession> {
+export async function openBuildSession(
+  api: EngineApi,
+  services: SessionServices,
+  signal?: AbortSignal,
+): Promise<BuildSession> {
   const id = randomBytes(16).toString('hex');
   const { socket, head } = await api.upgrade('/session', {
     protocol: 'h2c',
@@ -189,7 +226,9 @@ export async function openBuildSession(api: EngineApi, services: SessionServices
       'X-Docker-Expose-Session-Name': 'deploy',
       // BuildKit keys its cache of a client's local directories by this; a session that sends none needs none.
       'X-Docker-Expose-Session-Sharedkey': id,
-      'X-Docker-Expose-Session-Grpc-Method': services.credentials ? [HEALTH_CHECK, GET_SECRET, AUTH_CREDENTIALS] : [HEALTH_CHECK, GET_SECRET],
+      'X-Docker-Expose-Session-Grpc-Method': services.credentials
+        ? [HEALTH_CHECK, GET_SECRET, AUTH_CREDENTIALS]
+        : [HEALTH_CHECK, GET_SECRET],
     },
     ...(signal ? { signal } : {}),
   });

@@ -39,10 +39,13 @@ class SshSocket extends Duplex {
     child.stderr?.on('data', (chunk: Buffer) => {
       this.stderr = (this.stderr + chunk.toString('utf8')).slice(-4096);
     });
-    child.on('error', (error) => this.destroy(Object.assign(new Error(`could not run ssh: ${error.message}`), { code: 'ESSH' })));
+    child.on('error', (error) =>
+      this.destroy(Object.assign(new Error(`could not run ssh: ${error.message}`), { code: 'ESSH' })),
+    );
     child.on('close', (code) => {
       if (code !== 0 && code !== null) {
-        const reason = this.stderr.trim().split('\n').filter(Boolean).slice(-2).join(' ') || `ssh exited with code ${code}`;
+        const reason =
+          this.stderr.trim().split('\n').filter(Boolean).slice(-2).join(' ') || `ssh exited with code ${code}`;
         this.destroy(Object.assign(new Error(`ssh: ${reason}`), { code: 'ESSH' }));
       } else {
         this.push(null);

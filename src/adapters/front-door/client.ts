@@ -1,4 +1,12 @@
-import { deployExecTimeoutMs, DOOR_NAMES, DOOR_PROGRAM, doorUnreachable, readDoorAnswer, type DoorDeployResult, type DoorRoute } from '../../core/door.js';
+import {
+  deployExecTimeoutMs,
+  DOOR_NAMES,
+  DOOR_PROGRAM,
+  doorUnreachable,
+  readDoorAnswer,
+  type DoorDeployResult,
+  type DoorRoute,
+} from '../../core/door.js';
 import { DeployError, fromEngineRefusal } from '../../core/errors.js';
 import { ApiError } from '../docker/api.js';
 import { ExecTimeout } from '../docker/engine/exec.js';
@@ -58,39 +66,70 @@ export class FrontDoorClient {
 
   /** Whether the door answers (its routes are restored by then): its version, pid and uptime. */
   async ping(timeoutMs = COMMAND_TIMEOUT_MS): Promise<{ pong: true; version: string; pid: number; uptimeMs: number }> {
-    return (await this.send('ping', {}, null, timeoutMs)) as { pong: true; version: string; pid: number; uptimeMs: number };
+    return (await this.send('ping', {}, null, timeoutMs)) as {
+      pong: true;
+      version: string;
+      pid: number;
+      uptimeMs: number;
+    };
   }
 
-  private async send(verb: string, options: object, app: string | null, timeoutMs = COMMAND_TIMEOUT_MS): Promise<unknown> {
+  private async send(
+    verb: string,
+    options: object,
+    app: string | null,
+    timeoutMs = COMMAND_TIMEOUT_MS,
+  ): Promise<unknown> {
     const what = app === null ? verb : `${verb} of ${app}`;
     const logs = `Its log says more: deploy proxy logs (docker logs ${this.container}).`;
     let result;
     try {
-      result = await this.engine.exec.run(this.container, ['node', DOOR_PROGRAM, verb, JSON.stringify(options)], { timeoutMs });
+      result = await this.engine.exec.run(this.container, ['node', DOOR_PROGRAM, verb, JSON.stringify(options)], {
+        timeoutMs,
+      });
     } catch (error) {
       if (error instanceof ExecTimeout) {
-        throw new DeployError('front_door', `The front door (container ${this.container}) did not answer the ${what} within ${Math.round(timeoutMs / 1000)}s.`, { hint: logs, cause: error });
+        throw new DeployError(
+          'front_door',
+          `The front door (container ${this.container}) did not answer the ${what} within ${Math.round(timeoutMs / 1000)}s.`,
+          { hint: logs, cause: error },
+        );
       }
       if (error instanceof ApiError && (error.statusCode === 404 || error.statusCode === 409)) {
         const why = error.statusCode === 404 ? 'there is no such container' : 'it is not running';
-        throw new DeployError('front_door', `The front door cannot be reached for the ${what}: ${why} (container ${this.container} on ${this.engine.endpoint.url}).`, {
-          hint: `A deploy of an app behind it starts it again; or: deploy proxy restart. ${logs}`,
-          cause: error,
-        });
+        throw new DeployError(
+          'front_door',
+          `The front door cannot be reached for the ${what}: ${why} (container ${this.container} on ${this.engine.endpoint.url}).`,
+          {
+            hint: `A deploy of an app behind it starts it again; or: deploy proxy restart. ${logs}`,
+            cause: error,
+          },
+        );
       }
       throw fromEngineRefusal(error);
     }
     const answer = readDoorAnswer(result.stdout);
     if (!answer) {
       const said = `${result.stdout}${result.stderr}`.trim().split('\n').slice(-3).join(' / ') || 'nothing';
-      throw new DeployError('front_door', `The front door (container ${this.container}) gave no answer to the ${what} (exit ${result.exitCode}; it said: ${said}).`, { hint: logs });
+      throw new DeployError(
+        'front_door',
+        `The front door (container ${this.container}) gave no answer to the ${what} (exit ${result.exitCode}; it said: ${said}).`,
+        { hint: logs },
+      );
     }
     if (answer.ok) return answer.result;
     if (doorUnreachable(answer.error)) {
-      throw new DeployError('front_door', `The front door (container ${this.container}) is running but its server does not answer the ${what}: ${answer.error}`, {
-        hint: `It may be starting or stopping: try again in a moment, or restart it (deploy proxy restart). ${logs}`,
-      });
+      throw new DeployError(
+        'front_door',
+        `The front door (container ${this.container}) is running but its server does not answer the ${what}: ${answer.error}`,
+        {
+          hint: `It may be starting or stopping: try again in a moment, or restart it (deploy proxy restart). ${logs}`,
+        },
+      );
     }
-    throw new DeployError('front_door', `The front door refused the ${what}: ${answer.error}`, { hint: logs, details: { frontDoorError: answer.error } });
+    throw new DeployError('front_door', `The front door refused the ${what}: ${answer.error}`, {
+      hint: logs,
+      details: { frontDoorError: answer.error },
+    });
   }
 }

@@ -1,4 +1,12 @@
-import { doorAction, bindingsOfLabel, DOOR_NAMES, doorContainerSpec, doorObjectLabels, type DoorAction, type DoorNames } from '../../core/door.js';
+import {
+  doorAction,
+  bindingsOfLabel,
+  DOOR_NAMES,
+  doorContainerSpec,
+  doorObjectLabels,
+  type DoorAction,
+  type DoorNames,
+} from '../../core/door.js';
 import { DeployError, isDeployError } from '../../core/errors.js';
 import type { Binding } from '../../core/front-door.js';
 import { LABEL } from '../../core/names.js';
@@ -63,7 +71,11 @@ const DEFAULT_STOP_GRACE_SECONDS = 1;
 const DEFAULT_READY_TIMEOUT_MS = 30_000;
 
 function seenOf(state: ContainerState): { running: boolean; imageId: string; bindings: Binding[] | null } {
-  return { running: state.running || state.restarting, imageId: state.imageId, bindings: bindingsOfLabel(state.labels[LABEL.frontDoorBindings]) };
+  return {
+    running: state.running || state.restarting,
+    imageId: state.imageId,
+    bindings: bindingsOfLabel(state.labels[LABEL.frontDoorBindings]),
+  };
 }
 
 function sleep(ms: number): Promise<void> {
@@ -85,14 +97,22 @@ export async function waitForDoor(engine: Engine, id: string, timeoutMs = DEFAUL
     }
     const state = await engine.containers.inspect(id);
     if (!state || (!state.running && !state.restarting)) {
-      throw new DeployError('front_door', `The front door's container ${id.slice(0, 12)} stopped before it answered (${state ? `exit code ${state.exitCode}${state.error ? `: ${state.error}` : ''}` : 'it is gone'}).`, {
-        hint: `Its log says why: docker logs ${id.slice(0, 12)}.`,
-      });
+      throw new DeployError(
+        'front_door',
+        `The front door's container ${id.slice(0, 12)} stopped before it answered (${state ? `exit code ${state.exitCode}${state.error ? `: ${state.error}` : ''}` : 'it is gone'}).`,
+        {
+          hint: `Its log says why: docker logs ${id.slice(0, 12)}.`,
+        },
+      );
     }
     if (Date.now() >= deadline) {
-      throw new DeployError('front_door', `The front door's container ${id.slice(0, 12)} did not answer within ${Math.round(timeoutMs / 1000)}s (${last}).`, {
-        hint: `Its log says why: docker logs ${id.slice(0, 12)}.`,
-      });
+      throw new DeployError(
+        'front_door',
+        `The front door's container ${id.slice(0, 12)} did not answer within ${Math.round(timeoutMs / 1000)}s (${last}).`,
+        {
+          hint: `Its log says why: docker logs ${id.slice(0, 12)}.`,
+        },
+      );
     }
     await sleep(100);
   }
@@ -105,7 +125,12 @@ export async function waitForDoor(engine: Engine, id: string, timeoutMs = DEFAUL
 export async function ensureFrontDoor(engine: Engine, options: EnsureDoorOptions): Promise<DoorEnsured> {
   const names = options.names ?? DOOR_NAMES;
   const readyMs = options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS;
-  const image = await ensureDoorImage(engine, { base: options.base, repo: names.imageRepo, ...(options.program ? { program: options.program } : {}), ...(options.env ? { env: options.env } : {}) });
+  const image = await ensureDoorImage(engine, {
+    base: options.base,
+    repo: names.imageRepo,
+    ...(options.program ? { program: options.program } : {}),
+    ...(options.env ? { env: options.env } : {}),
+  });
   return underDoorLock(engine, names, image.ref, async () => {
     await ensureNetwork(engine, names.network);
     await engine.volumes.create(names.volume, doorObjectLabels('state'));
@@ -113,7 +138,13 @@ export async function ensureFrontDoor(engine: Engine, options: EnsureDoorOptions
   });
 }
 
-async function ensureDoorContainer(engine: Engine, names: DoorNames, image: DoorImage, options: EnsureDoorOptions, readyMs: number): Promise<DoorEnsured> {
+async function ensureDoorContainer(
+  engine: Engine,
+  names: DoorNames,
+  image: DoorImage,
+  options: EnsureDoorOptions,
+  readyMs: number,
+): Promise<DoorEnsured> {
   // A process that does not take the lock (an older version) may make the door at the same time: the engine lets
   // one name be created once, so a lost race is seen as "taken", and the decision is made again (bounded).
   for (let attempt = 0; ; attempt++) {
@@ -137,17 +168,31 @@ async function ensureDoorContainer(engine: Engine, names: DoorNames, image: Door
       case 'recreate':
       case 'create': {
         if (current) await engine.containers.remove(current.id);
-        const id = await engine.containers.createNamed({ ...doorContainerSpec(names, names.container, image.ref, action.bindings) });
+        const id = await engine.containers.createNamed({
+          ...doorContainerSpec(names, names.container, image.ref, action.bindings),
+        });
         if (id === null) {
           if (attempt < 3) continue;
-          throw new DeployError('front_door', `The front door's container ${names.container} keeps being made by another process at the same time.`, { hint: 'Try again.' });
+          throw new DeployError(
+            'front_door',
+            `The front door's container ${names.container} keeps being made by another process at the same time.`,
+            { hint: 'Try again.' },
+          );
         }
         await startPublishing(engine, id, names.container, action.bindings);
         await waitForDoor(engine, id, readyMs);
         return done(id);
       }
       case 'replace': {
-        const { id, timings } = await handover(engine, names, current!, image, action, options.stopGraceSeconds ?? DEFAULT_STOP_GRACE_SECONDS, readyMs);
+        const { id, timings } = await handover(
+          engine,
+          names,
+          current!,
+          image,
+          action,
+          options.stopGraceSeconds ?? DEFAULT_STOP_GRACE_SECONDS,
+          readyMs,
+        );
         return done(id, timings);
       }
     }
@@ -167,7 +212,12 @@ async function underDoorLock<T>(engine: Engine, names: DoorNames, image: string,
   const name = `${names.container}.lock`;
   const deadline = Date.now() + LOCK_STALE_MS + 30_000;
   for (;;) {
-    const id = await engine.containers.createNamed({ name, Image: image, Cmd: ['true'], Labels: { [LABEL.managed]: 'true', [LABEL.frontDoor]: 'lock', [LOCK_SINCE]: String(Date.now()) } });
+    const id = await engine.containers.createNamed({
+      name,
+      Image: image,
+      Cmd: ['true'],
+      Labels: { [LABEL.managed]: 'true', [LABEL.frontDoor]: 'lock', [LOCK_SINCE]: String(Date.now()) },
+    });
     if (id !== null) {
       try {
         return await fn();
@@ -181,9 +231,13 @@ async function underDoorLock<T>(engine: Engine, names: DoorNames, image: string,
       continue;
     }
     if (Date.now() > deadline) {
-      throw new DeployError('front_door', `The front door on ${engine.endpoint.url} has been being changed by another process for too long (its lock ${name} is held).`, {
-        hint: `If no deploy is running, remove the lock: docker rm ${name}.`,
-      });
+      throw new DeployError(
+        'front_door',
+        `The front door on ${engine.endpoint.url} has been being changed by another process for too long (its lock ${name} is held).`,
+        {
+          hint: `If no deploy is running, remove the lock: docker rm ${name}.`,
+        },
+      );
     }
     await sleep(200);
   }
@@ -200,7 +254,9 @@ async function ensureNetwork(engine: Engine, name: string): Promise<void> {
   } catch (error) {
     if (!(error instanceof Error && error.name === 'ApiError' && /ambiguous/.test(error.message))) throw error;
   }
-  const same = (await engine.networks.list(doorObjectLabels('network'))).filter((n) => n.name === name).sort((a, b) => (a.id < b.id ? -1 : 1));
+  const same = (await engine.networks.list(doorObjectLabels('network')))
+    .filter((n) => n.name === name)
+    .sort((a, b) => (a.id < b.id ? -1 : 1));
   for (const extra of same.slice(1)) await engine.networks.remove(extra.id);
 }
 
@@ -217,10 +273,14 @@ async function startPublishing(engine: Engine, id: string, name: string, binding
 function cannotPublish(error: unknown, name: string, bindings: readonly Binding[]): unknown {
   if (!(error instanceof Error) || error.name !== 'ApiError') return error;
   const ports = bindings.map((b) => `${b.hostIp || '*'}:${b.hostPort}`).join(', ');
-  return new DeployError('front_door', `The front door (${name}) could not start publishing ${ports}: ${error.message}`, {
-    hint: 'Another program or container holds one of these ports: free it (ss -ltnp shows who listens), or publish the app on another port.',
-    cause: error,
-  });
+  return new DeployError(
+    'front_door',
+    `The front door (${name}) could not start publishing ${ports}: ${error.message}`,
+    {
+      hint: 'Another program or container holds one of these ports: free it (ss -ltnp shows who listens), or publish the app on another port.',
+      cause: error,
+    },
+  );
 }
 
 /**
@@ -228,7 +288,10 @@ function cannotPublish(error: unknown, name: string, bindings: readonly Binding[
  * the door and takes its name; not running, it is removed and the door found under its name is the door.
  */
 async function finishInterruptedHandover(engine: Engine, names: DoorNames): Promise<ContainerState | null> {
-  const [main, next] = await Promise.all([engine.containers.inspect(names.container), engine.containers.inspect(names.next)]);
+  const [main, next] = await Promise.all([
+    engine.containers.inspect(names.container),
+    engine.containers.inspect(names.next),
+  ]);
   if (!next) return main;
   if (!(next.running || next.restarting)) {
     await engine.containers.remove(next.id);
@@ -249,9 +312,15 @@ async function handover(
   stopGraceSeconds: number,
   readyMs: number,
 ): Promise<{ id: string; timings: NonNullable<DoorEnsured['handover']> }> {
-  const nextId = await engine.containers.createNamed({ ...doorContainerSpec(names, names.next, image.ref, action.bindings) });
+  const nextId = await engine.containers.createNamed({
+    ...doorContainerSpec(names, names.next, image.ref, action.bindings),
+  });
   if (nextId === null) {
-    throw new DeployError('front_door', `The front door is being replaced by another process already (${names.next} exists).`, { hint: 'Try again in a few seconds.' });
+    throw new DeployError(
+      'front_door',
+      `The front door is being replaced by another process already (${names.next} exists).`,
+      { hint: 'Try again in a few seconds.' },
+    );
   }
   const t0 = performance.now();
   await engine.containers.stop(old.id, stopGraceSeconds);
@@ -267,10 +336,14 @@ async function handover(
     await engine.containers.start(old.id);
     await waitForDoor(engine, old.id, readyMs).catch(() => undefined);
     const reason = error instanceof Error ? error.message : String(error);
-    throw new DeployError('front_door', `The front door could not be replaced (${action.why}): ${reason} The door that served before serves again.`, {
-      hint: error instanceof DeployError ? error.hint : undefined,
-      cause: error,
-    });
+    throw new DeployError(
+      'front_door',
+      `The front door could not be replaced (${action.why}): ${reason} The door that served before serves again.`,
+      {
+        hint: error instanceof DeployError ? error.hint : undefined,
+        cause: error,
+      },
+    );
   }
   const t3 = performance.now();
   await engine.containers.remove(old.id);

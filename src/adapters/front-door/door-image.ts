@@ -27,9 +27,13 @@ export function proxyBundlePath(from = dirname(fileURLToPath(import.meta.url))):
     if (up === dir) break;
     dir = up;
   }
-  throw new DeployError('front_door', `The front door's program (${BUNDLE}) is missing from this installation of deploy.`, {
-    hint: 'Build it: npm run build (or node proxy/build.mjs) in the deploy package.',
-  });
+  throw new DeployError(
+    'front_door',
+    `The front door's program (${BUNDLE}) is missing from this installation of deploy.`,
+    {
+      hint: 'Build it: npm run build (or node proxy/build.mjs) in the deploy package.',
+    },
+  );
 }
 
 /**
@@ -40,9 +44,13 @@ export function frontDoorBaseImage(configDir: string): string {
   const value = readGlobalSettings(configDir).settings?.['frontDoorImage'];
   if (value === undefined || value === null) return DEFAULT_FRONT_DOOR_BASE;
   if (typeof value !== 'string' || value.trim() === '' || /\s/.test(value.trim())) {
-    throw new DeployError('config', `frontDoorImage in the user-wide settings must be an image name (got ${JSON.stringify(value)}).`, {
-      hint: `For example: ${DEFAULT_FRONT_DOOR_BASE}.`,
-    });
+    throw new DeployError(
+      'config',
+      `frontDoorImage in the user-wide settings must be an image name (got ${JSON.stringify(value)}).`,
+      {
+        hint: `For example: ${DEFAULT_FRONT_DOOR_BASE}.`,
+      },
+    );
   }
   return value.trim();
 }
@@ -75,17 +83,36 @@ export async function ensureDoorImage(engine: Engine, options: DoorImageOptions)
   if (found) return { ref, id: found.id, built: false };
 
   if (!(await engine.images.inspect(options.base))) {
-    throw new DeployError('front_door', `The front door's base image ${options.base} is not on the Docker Engine at ${engine.endpoint.url}.`, {
-      hint: `Load it there (docker pull ${options.base}, or docker load), or name another image with node on its PATH: deploy config set --global frontDoorImage=IMAGE.`,
-    });
+    throw new DeployError(
+      'front_door',
+      `The front door's base image ${options.base} is not on the Docker Engine at ${engine.endpoint.url}.`,
+      {
+        hint: `Load it there (docker pull ${options.base}, or docker load), or name another image with node on its PATH: deploy config set --global frontDoorImage=IMAGE.`,
+      },
+    );
   }
-  const context = () => Readable.from([tarFiles([
-    { name: 'Dockerfile', content: Buffer.from(doorDockerfile(options.base)) },
-    { name: 'proxy.js', content: program },
-  ])]);
+  const context = () =>
+    Readable.from([
+      tarFiles([
+        { name: 'Dockerfile', content: Buffer.from(doorDockerfile(options.base)) },
+        { name: 'proxy.js', content: program },
+      ]),
+    ]);
   const output: string[] = [];
   const build = (builder: 'buildkit' | 'classic') =>
-    engine.builds.build(context(), { builder, tag: ref, dockerfile: 'Dockerfile', labels: doorImageLabels(options.base), buildArgs: {}, noCache: false, pull: false }, (text) => output.push(text));
+    engine.builds.build(
+      context(),
+      {
+        builder,
+        tag: ref,
+        dockerfile: 'Dockerfile',
+        labels: doorImageLabels(options.base),
+        buildArgs: {},
+        noCache: false,
+        pull: false,
+      },
+      (text) => output.push(text),
+    );
   try {
     let built;
     try {
@@ -98,9 +125,13 @@ export async function ensureDoorImage(engine: Engine, options: DoorImageOptions)
   } catch (error) {
     if (!(error instanceof BuildFailure)) throw error;
     const tail = output.join('').trim().split('\n').slice(-10).join('\n');
-    throw new DeployError('front_door', `The front door's image ${ref} could not be built on the Docker Engine at ${engine.endpoint.url}: ${error.message}`, {
-      hint: `Its base image is ${options.base}; the build said:\n${tail}`,
-      cause: error,
-    });
+    throw new DeployError(
+      'front_door',
+      `The front door's image ${ref} could not be built on the Docker Engine at ${engine.endpoint.url}: ${error.message}`,
+      {
+        hint: `Its base image is ${options.base}; the build said:\n${tail}`,
+        cause: error,
+      },
+    );
   }
 }

@@ -18,7 +18,8 @@ export class ContainerRuntime implements Runtime {
     const id = await this.engine.containers.create(containerSpec(d, image, name, imageVolumes));
     try {
       // The first network is joined at creation; the others now, before it starts, with the app's name as alias.
-      for (const network of (d.config.networks ?? []).slice(1)) await this.engine.networks.connect(network, id, { aliases: [d.app] });
+      for (const network of (d.config.networks ?? []).slice(1))
+        await this.engine.networks.connect(network, id, { aliases: [d.app] });
     } catch (error) {
       await this.engine.containers.remove(id).catch(() => undefined);
       throw error;
@@ -62,7 +63,12 @@ export class ContainerRuntime implements Runtime {
     return this.engine.logs.read(id, options);
   }
 
-  followLogs(id: string, options: LogOptions, onLine: Parameters<Engine['logs']['follow']>[2], signal: AbortSignal): Promise<void> {
+  followLogs(
+    id: string,
+    options: LogOptions,
+    onLine: Parameters<Engine['logs']['follow']>[2],
+    signal: AbortSignal,
+  ): Promise<void> {
     return this.engine.logs.follow(id, options, onLine, signal);
   }
 }

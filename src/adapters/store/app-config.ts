@@ -18,17 +18,24 @@ export class AppConfig {
 
   /** The app's stored configuration: env vars and settings (values as JSON text for settings). */
   appConfig(app: string): AppConfigRow[] {
-    return this.sql.all('SELECT kind, key, value, secret, updated_at FROM app_config WHERE app = :app ORDER BY kind, key', { app }).map((r) => ({
-      kind: r.kind as AppConfigRow['kind'],
-      key: r.key as string,
-      value: r.value as string,
-      secret: r.secret === 1,
-      updatedAt: r.updated_at as number,
-    }));
+    return this.sql
+      .all('SELECT kind, key, value, secret, updated_at FROM app_config WHERE app = :app ORDER BY kind, key', { app })
+      .map((r) => ({
+        kind: r.kind as AppConfigRow['kind'],
+        key: r.key as string,
+        value: r.value as string,
+        secret: r.secret === 1,
+        updatedAt: r.updated_at as number,
+      }));
   }
 
   /** Sets and removes configuration entries of an app in one transaction. */
-  changeAppConfig(app: string, set: ReadonlyArray<Omit<AppConfigRow, 'updatedAt'>>, unset: ReadonlyArray<Pick<AppConfigRow, 'kind' | 'key'>>, at: number): void {
+  changeAppConfig(
+    app: string,
+    set: ReadonlyArray<Omit<AppConfigRow, 'updatedAt'>>,
+    unset: ReadonlyArray<Pick<AppConfigRow, 'kind' | 'key'>>,
+    at: number,
+  ): void {
     this.sql.transaction(() => {
       this.apps.ensure(app, at);
       for (const e of set) {
@@ -39,7 +46,11 @@ export class AppConfig {
         );
       }
       for (const e of unset) {
-        this.sql.run('DELETE FROM app_config WHERE app = :app AND kind = :kind AND key = :key', { app, kind: e.kind, key: e.key });
+        this.sql.run('DELETE FROM app_config WHERE app = :app AND kind = :kind AND key = :key', {
+          app,
+          kind: e.kind,
+          key: e.key,
+        });
       }
     });
   }

@@ -50,13 +50,16 @@ export class Apps {
    * from here), not only records `deploy sync` brought in. What `prune` without --app acts on.
    */
   deployedHere(app: string): boolean {
-    return this.sql.get('SELECT 1 AS yes FROM deployments WHERE app = :app AND adopted = 0 LIMIT 1', { app }) !== undefined;
+    return (
+      this.sql.get('SELECT 1 AS yes FROM deployments WHERE app = :app AND adopted = 0 LIMIT 1', { app }) !== undefined
+    );
   }
 
   /** `deploy destroy`: removes an app's stored settings (env vars, secrets); with `records`, its whole history. */
   forgetApp(app: string, records: boolean): { settings: number; records: number } {
     return this.sql.transaction(() => {
-      const settings = (this.sql.get('SELECT COUNT(*) AS n FROM app_config WHERE app = :app', { app })?.n as number) ?? 0;
+      const settings =
+        (this.sql.get('SELECT COUNT(*) AS n FROM app_config WHERE app = :app', { app })?.n as number) ?? 0;
       this.sql.run('DELETE FROM app_config WHERE app = :app', { app });
       if (!records) {
         this.sql.run('UPDATE apps SET current_id = NULL WHERE name = :app', { app });

@@ -1,4 +1,14 @@
-import { accessSync, chmodSync, closeSync, constants, existsSync, mkdirSync, openSync, statfsSync, statSync } from 'node:fs';
+import {
+  accessSync,
+  chmodSync,
+  closeSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  openSync,
+  statfsSync,
+  statSync,
+} from 'node:fs';
 import { dirname } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DatabaseSync } from 'node:sqlite';
@@ -59,14 +69,23 @@ export function openReadOnly(path: string, why: string): OpenedDatabase {
     const version = (db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version;
     if (version !== SCHEMA_VERSION) {
       db.close();
-      throw new DeployError('store', `The store at ${path} needs ${version < SCHEMA_VERSION ? 'an upgrade of its schema' : 'a newer version of deploy'}, and it cannot be changed (${why}).`, {
-        hint: 'Make it writable once so it can be upgraded, or point DEPLOY_HOME at a writable directory.',
-      });
+      throw new DeployError(
+        'store',
+        `The store at ${path} needs ${version < SCHEMA_VERSION ? 'an upgrade of its schema' : 'a newer version of deploy'}, and it cannot be changed (${why}).`,
+        {
+          hint: 'Make it writable once so it can be upgraded, or point DEPLOY_HOME at a writable directory.',
+        },
+      );
     }
   } catch (error) {
     throw error instanceof DeployError ? error : storeError(path, error);
   }
-  return { db, warnings: [`The store at ${path} cannot be changed now (${why}): reading commands answer; changes are refused.`], readOnly: true, readOnlyWhy: why };
+  return {
+    db,
+    warnings: [`The store at ${path} cannot be changed now (${why}): reading commands answer; changes are refused.`],
+    readOnly: true,
+    readOnlyWhy: why,
+  };
 }
 
 function sqliteCode(error: unknown): number | undefined {
@@ -88,17 +107,25 @@ function diskFull(path: string): boolean {
 export function storeError(path: string, error: unknown): DeployError {
   const code = sqliteCode(error);
   if (code === SQLITE_CORRUPT || code === SQLITE_NOTADB) {
-    return new DeployError('store', `The store at ${path} is damaged or is not a deploy store (${(error as Error).message}).`, {
-      hint: `It was left untouched. Move it aside (mv ${path} ${path}.broken) to start a new one, or restore it from a backup.`,
-      cause: error,
-    });
+    return new DeployError(
+      'store',
+      `The store at ${path} is damaged or is not a deploy store (${(error as Error).message}).`,
+      {
+        hint: `It was left untouched. Move it aside (mv ${path} ${path}.broken) to start a new one, or restore it from a backup.`,
+        cause: error,
+      },
+    );
   }
   if (code === SQLITE_BUSY) {
-    return new DeployError('store', `The store at ${path} stayed locked by another process for ${BUSY_TIMEOUT_MS / 1000}s (a long write elsewhere); this change was not saved.`, {
-      hint: 'Another deploy process holds the store (or a program has it open in a transaction): let it finish, then run the command again.',
-      details: { busy: true },
-      cause: error,
-    });
+    return new DeployError(
+      'store',
+      `The store at ${path} stayed locked by another process for ${BUSY_TIMEOUT_MS / 1000}s (a long write elsewhere); this change was not saved.`,
+      {
+        hint: 'Another deploy process holds the store (or a program has it open in a transaction): let it finish, then run the command again.',
+        details: { busy: true },
+        cause: error,
+      },
+    );
   }
   if (code === SQLITE_FULL || (code === SQLITE_IOERR && diskFull(path))) {
     return new DeployError('store', `The disk holding the store at ${path} is full; the last change was not saved.`, {
@@ -142,11 +169,16 @@ export function openDatabase(path: string): OpenedDatabase {
     }
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code && READ_ONLY_CODES.has(code) && existsSync(path)) return openReadOnly(path, code === 'EROFS' ? 'read-only file system' : 'permission denied');
-    throw new DeployError('store', `The store at ${path} cannot be created or opened (${code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'EROFS' ? 'read-only file system' : code === 'ENOSPC' ? 'no space left' : (error as Error).message}).`, {
-      hint: 'Check that the directory is writable by you, or point DEPLOY_HOME at one that is.',
-      cause: error,
-    });
+    if (code && READ_ONLY_CODES.has(code) && existsSync(path))
+      return openReadOnly(path, code === 'EROFS' ? 'read-only file system' : 'permission denied');
+    throw new DeployError(
+      'store',
+      `The store at ${path} cannot be created or opened (${code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'EROFS' ? 'read-only file system' : code === 'ENOSPC' ? 'no space left' : (error as Error).message}).`,
+      {
+        hint: 'Check that the directory is writable by you, or point DEPLOY_HOME at one that is.',
+        cause: error,
+      },
+    );
   }
 
   let db: DatabaseSync;

@@ -52,14 +52,17 @@ export const COLUMN_OF = new Map(COLUMNS);
 
 export function toColumn(key: keyof Deployment, value: unknown): Params[string] {
   if (key === 'config') return JSON.stringify(value);
-  if (key === 'worker' || key === 'overrides') return value === null || value === undefined ? null : JSON.stringify(value);
-  if (key === 'rolledBackFrom' || key === 'servedBefore') return Array.isArray(value) && value.length > 0 ? JSON.stringify(value) : null;
+  if (key === 'worker' || key === 'overrides')
+    return value === null || value === undefined ? null : JSON.stringify(value);
+  if (key === 'rolledBackFrom' || key === 'servedBefore')
+    return Array.isArray(value) && value.length > 0 ? JSON.stringify(value) : null;
   if (key === 'dirty' || key === 'rolledBack') return value ? 1 : 0;
   return value as Params[string];
 }
 
 /** The SET term that keeps a container deployment's workload equal to a container id a patch writes (workloadOf). */
-export const WORKLOAD_FOLLOWS_CONTAINER = "workload = CASE WHEN runtime = 'container' THEN :container_id ELSE workload END";
+export const WORKLOAD_FOLLOWS_CONTAINER =
+  "workload = CASE WHEN runtime = 'container' THEN :container_id ELSE workload END";
 
 /** The parameters of an INSERT of a whole record: every column, and its error. */
 export function toRow(d: Deployment): Params {

@@ -1,11 +1,32 @@
 import { CURRENT_STATUSES, ROLLED_BACK_HISTORY, type Deployment, type Kind, type Status } from '../../core/types.js';
 import type { Apps } from './apps.js';
-import { COLUMN_OF, fromRow, toColumn, toRow, whereOf, WORKLOAD_FOLLOWS_CONTAINER, type ListFilter } from './deployment-rows.js';
+import {
+  COLUMN_OF,
+  fromRow,
+  toColumn,
+  toRow,
+  whereOf,
+  WORKLOAD_FOLLOWS_CONTAINER,
+  type ListFilter,
+} from './deployment-rows.js';
 import type { Params, Sql } from './sql.js';
 
 /** Fields a new record starts without (the store fills them). */
-type Later = 'version' | 'supersededBy' | 'worker' | 'rolledBack' | 'exitCode' | 'exitedAt' | 'checkedAt' | 'rolledBackFrom' | 'servedBefore' | 'overrides';
-export type NewDeployment = Omit<Deployment, Later> & { worker?: Deployment['worker']; overrides?: Deployment['overrides'] };
+type Later =
+  | 'version'
+  | 'supersededBy'
+  | 'worker'
+  | 'rolledBack'
+  | 'exitCode'
+  | 'exitedAt'
+  | 'checkedAt'
+  | 'rolledBackFrom'
+  | 'servedBefore'
+  | 'overrides';
+export type NewDeployment = Omit<Deployment, Later> & {
+  worker?: Deployment['worker'];
+  overrides?: Deployment['overrides'];
+};
 export type DeploymentPatch = Partial<Omit<Deployment, 'id' | 'app' | 'version'>>;
 
 /** A deployment as `deploy ls` shows it (dirty is 0 or 1, as SQLite keeps it). */
@@ -31,7 +52,10 @@ export interface DeploymentRow {
 }
 
 /** An app's current deployment, as far as comparing it with its engine needs. */
-export type CurrentState = Pick<Deployment, 'id' | 'app' | 'version' | 'status' | 'endpoint' | 'containerId' | 'exitCode' | 'exitedAt' | 'checkedAt'>;
+export type CurrentState = Pick<
+  Deployment,
+  'id' | 'app' | 'version' | 'status' | 'endpoint' | 'containerId' | 'exitCode' | 'exitedAt' | 'checkedAt'
+>;
 
 const CURRENT = CURRENT_STATUSES.map((s) => `'${s}'`).join(', ');
 
@@ -50,17 +74,34 @@ export class Deployments {
    */
   createDeployment(d: NewDeployment): Deployment {
     return this.sql.transaction(() => {
-      const row = this.sql.get('SELECT COALESCE(MAX(version), 0) + 1 AS next FROM deployments WHERE app = :app', { app: d.app });
+      const row = this.sql.get('SELECT COALESCE(MAX(version), 0) + 1 AS next FROM deployments WHERE app = :app', {
+        app: d.app,
+      });
       const version = row?.next as number;
-      return this.insert({ ...d, version, supersededBy: null, rolledBack: false, worker: d.worker ?? null, exitCode: null, exitedAt: null, checkedAt: null, rolledBackFrom: this.rolledBackHistory(d.app, d.kind), servedBefore: this.servedHistory(d.app), overrides: d.overrides ?? null });
+      return this.insert({
+        ...d,
+        version,
+        supersededBy: null,
+        rolledBack: false,
+        worker: d.worker ?? null,
+        exitCode: null,
+        exitedAt: null,
+        checkedAt: null,
+        rolledBackFrom: this.rolledBackHistory(d.app, d.kind),
+        servedBefore: this.servedHistory(d.app),
+        overrides: d.overrides ?? null,
+      });
     });
   }
 
   /** The ids of the app's deployments that passed their health gate, newest first, for a new deployment's label. */
   private servedHistory(app: string): string[] {
-    return this.sql.all(`SELECT id FROM deployments INDEXED BY deployments_served_by_version WHERE app = :app AND ready_at IS NOT NULL ORDER BY version DESC LIMIT :limit`, { app, limit: ROLLED_BACK_HISTORY }).map(
-      (r) => r.id as string,
-    );
+    return this.sql
+      .all(
+        `SELECT id FROM deployments INDEXED BY deployments_served_by_version WHERE app = :app AND ready_at IS NOT NULL ORDER BY version DESC LIMIT :limit`,
+        { app, limit: ROLLED_BACK_HISTORY },
+      )
+      .map((r) => r.id as string);
   }
 
   /**
@@ -69,10 +110,12 @@ export class Deployments {
    * fails leaves no label behind, its container and any image it built being removed).
    */
   private rolledBackHistory(app: string, kind: Deployment['kind']): string[] {
-    const ids = this.sql.all(
-      `SELECT id FROM deployments INDEXED BY deployments_rolled_back_by_version WHERE app = :app AND rolled_back = 1 ORDER BY version DESC LIMIT :limit`,
-      { app, limit: ROLLED_BACK_HISTORY },
-    ).map((r) => r.id as string);
+    const ids = this.sql
+      .all(
+        `SELECT id FROM deployments INDEXED BY deployments_rolled_back_by_version WHERE app = :app AND rolled_back = 1 ORDER BY version DESC LIMIT :limit`,
+        { app, limit: ROLLED_BACK_HISTORY },
+      )
+      .map((r) => r.id as string);
     if (kind === 'rollback') {
       const current = this.apps.getApp(app)?.currentId;
       if (current && !ids.includes(current)) ids.unshift(current);
@@ -97,7 +140,10 @@ export class Deployments {
   private insert(full: Deployment): Deployment {
     const params = toRow(full);
     const cols = Object.keys(params);
-    this.sql.run(`INSERT INTO deployments (${cols.join(', ')}) VALUES (${cols.map((c) => `:${c}`).join(', ')})`, params);
+    this.sql.run(
+      `INSERT INTO deployments (${cols.join(', ')}) VALUES (${cols.map((c) => `:${c}`).join(', ')})`,
+      params,
+    );
     this.apps.ensure(full.app, full.createdAt);
     return full;
   }
@@ -128,7 +174,10 @@ export class Deployments {
     if (ids.length === 0) return;
     const params: Params = { at };
     ids.forEach((id, i) => (params[`i${i}`] = id));
-    this.sql.run(`UPDATE deployments SET checked_at = :at WHERE id IN (${ids.map((_, i) => `:i${i}`).join(', ')})`, params);
+    this.sql.run(
+      `UPDATE deployments SET checked_at = :at WHERE id IN (${ids.map((_, i) => `:i${i}`).join(', ')})`,
+      params,
+    );
   }
 
   /** Marks deployments as replaced by a rollback (the delivery metrics count them; rollback never picks them). */
@@ -173,13 +222,21 @@ export class Deployments {
   /** Newest first. Ordered by created_at alone, so the index gives the order without a sort. */
   list(filter: ListFilter = {}): Deployment[] {
     const { clause, params } = whereOf(filter);
-    return this.sql.all(`SELECT * FROM deployments ${clause} ORDER BY created_at DESC LIMIT :limit`, { ...params, limit: filter.limit ?? -1 }).map(fromRow);
+    return this.sql
+      .all(`SELECT * FROM deployments ${clause} ORDER BY created_at DESC LIMIT :limit`, {
+        ...params,
+        limit: filter.limit ?? -1,
+      })
+      .map(fromRow);
   }
 
   /** list(), one record at a time: a whole history (`ls --json --all`) is never held in memory at once. */
   *iterate(filter: ListFilter = {}): Generator<Deployment> {
     const { clause, params } = whereOf(filter);
-    for (const row of this.sql.iterate(`SELECT * FROM deployments ${clause} ORDER BY created_at DESC LIMIT :limit`, { ...params, limit: filter.limit ?? -1 })) {
+    for (const row of this.sql.iterate(`SELECT * FROM deployments ${clause} ORDER BY created_at DESC LIMIT :limit`, {
+      ...params,
+      limit: filter.limit ?? -1,
+    })) {
       yield fromRow(row);
     }
   }
@@ -212,7 +269,12 @@ export class Deployments {
 
   /** Failed or interrupted deployments whose container is still on their engine (its removal failed). */
   leftovers(): Deployment[] {
-    return this.sql.all("SELECT * FROM deployments INDEXED BY deployments_leftovers WHERE container_id IS NOT NULL AND status IN ('failed', 'interrupted')", {}).map(fromRow);
+    return this.sql
+      .all(
+        "SELECT * FROM deployments INDEXED BY deployments_leftovers WHERE container_id IS NOT NULL AND status IN ('failed', 'interrupted')",
+        {},
+      )
+      .map(fromRow);
   }
 
   /**
@@ -230,12 +292,21 @@ export class Deployments {
 
   /** Apps with a deployment still being worked on (queued, building, starting), according to the store. */
   appsInProgress(): Set<string> {
-    return new Set(this.sql.all(`SELECT DISTINCT app FROM deployments WHERE status IN ('queued', 'building', 'starting')`).map((r) => r.app as string));
+    return new Set(
+      this.sql
+        .all(`SELECT DISTINCT app FROM deployments WHERE status IN ('queued', 'building', 'starting')`)
+        .map((r) => r.app as string),
+    );
   }
 
   /** Did a deployment of the app begin or end at or after `at` (a switch-over that may have moved containers)? */
   deploymentActivitySince(app: string, at: number): boolean {
-    return this.sql.get('SELECT 1 AS yes FROM deployments WHERE app = :app AND (created_at >= :at OR finished_at >= :at) LIMIT 1', { app, at }) !== undefined;
+    return (
+      this.sql.get(
+        'SELECT 1 AS yes FROM deployments WHERE app = :app AND (created_at >= :at OR finished_at >= :at) LIMIT 1',
+        { app, at },
+      ) !== undefined
+    );
   }
 
   // --- what runs ----------------------------------------------------------------------------------

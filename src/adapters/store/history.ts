@@ -34,12 +34,14 @@ export class History {
   }
 
   events(deploymentId: string): DeploymentEvent[] {
-    return this.sql.all('SELECT * FROM events WHERE deployment_id = :deploymentId ORDER BY id', { deploymentId }).map((r) => ({
-      deploymentId: r.deployment_id as string,
-      at: r.at as number,
-      type: r.type as string,
-      message: r.message as string,
-    }));
+    return this.sql
+      .all('SELECT * FROM events WHERE deployment_id = :deploymentId ORDER BY id', { deploymentId })
+      .map((r) => ({
+        deploymentId: r.deployment_id as string,
+        at: r.at as number,
+        type: r.type as string,
+        message: r.message as string,
+      }));
   }
 
   // --- kept logs ----------------------------------------------------------------------------------
@@ -53,19 +55,28 @@ export class History {
   }
 
   getLog(deploymentId: string, kind: LogKind): KeptLog | null {
-    const row = this.sql.get('SELECT content, truncated, saved_at FROM logs WHERE deployment_id = :deploymentId AND kind = :kind', {
-      deploymentId,
-      kind,
-    });
+    const row = this.sql.get(
+      'SELECT content, truncated, saved_at FROM logs WHERE deployment_id = :deploymentId AND kind = :kind',
+      {
+        deploymentId,
+        kind,
+      },
+    );
     if (!row) return null;
-    return { content: Buffer.from(row.content as Uint8Array), truncated: row.truncated === 1, savedAt: row.saved_at as number };
+    return {
+      content: Buffer.from(row.content as Uint8Array),
+      truncated: row.truncated === 1,
+      savedAt: row.saved_at as number,
+    };
   }
 
   // --- engine checks ------------------------------------------------------------------------------
 
   /** When an engine last answered a read-only check, and when it last did not (and why). */
   engineCheck(endpoint: string): EngineCheck {
-    const row = this.sql.get('SELECT answered_at, failed_at, reason FROM engine_checks WHERE endpoint = :endpoint', { endpoint });
+    const row = this.sql.get('SELECT answered_at, failed_at, reason FROM engine_checks WHERE endpoint = :endpoint', {
+      endpoint,
+    });
     return {
       answeredAt: (row?.answered_at as number | null | undefined) ?? null,
       failedAt: (row?.failed_at as number | null | undefined) ?? null,

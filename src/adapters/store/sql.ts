@@ -39,9 +39,13 @@ export class Sql {
     if (this.checkedForDamage || check === 'light') return;
     const row = this.guard(() => this.db.prepare('PRAGMA quick_check(1)').get() as { quick_check: string } | undefined);
     if (row?.quick_check !== 'ok') {
-      throw new DeployError('store', `The store at ${this.path} is damaged (${row?.quick_check ?? 'no answer from its check'}); nothing was written to it.`, {
-        hint: `It was left untouched. Move it aside (mv ${this.path} ${this.path}.broken) to start a new one, or restore it from a backup.`,
-      });
+      throw new DeployError(
+        'store',
+        `The store at ${this.path} is damaged (${row?.quick_check ?? 'no answer from its check'}); nothing was written to it.`,
+        {
+          hint: `It was left untouched. Move it aside (mv ${this.path} ${this.path}.broken) to start a new one, or restore it from a backup.`,
+        },
+      );
     }
     this.checkedForDamage = true;
   }

@@ -40,7 +40,8 @@ export function queryStatistics(db: DatabaseSync, f: StatsFilter): RawStatistics
   const appWhere = (column = 'app') => (f.app === undefined ? '' : `AND ${column} = :app`);
   if (f.app !== undefined) params.app = f.app;
   // node:sqlite refuses parameters a statement does not use: pass each only what it names.
-  const all = (sql: string) => db.prepare(sql).all(Object.fromEntries(Object.entries(params).filter(([k]) => sql.includes(`:${k}`)))) as Row[];
+  const all = (sql: string) =>
+    db.prepare(sql).all(Object.fromEntries(Object.entries(params).filter(([k]) => sql.includes(`:${k}`)))) as Row[];
   const windowOf = (alias = '') => `${alias}created_at >= :since AND ${alias}created_at < :until`;
 
   const byApp = new Map<string, AppCounts>();
@@ -130,7 +131,11 @@ export function queryStatistics(db: DatabaseSync, f: StatsFilter): RawStatistics
     // Every deployment is pending, failed, or has been healthy (running, stopped, superseded all were).
     e.failed = f.failed;
     e.pending = e.total - e.successful - e.failed;
-    const c = { changes: e.total - (rollbacks.get(e.app) ?? 0) - (pendingChanges.get(e.app) ?? 0), failed: f.changes, rolledBack: rolledBack.get(e.app) ?? 0 };
+    const c = {
+      changes: e.total - (rollbacks.get(e.app) ?? 0) - (pendingChanges.get(e.app) ?? 0),
+      failed: f.changes,
+      rolledBack: rolledBack.get(e.app) ?? 0,
+    };
     changes[e.app] = c;
     allChanges.changes += c.changes;
     allChanges.failed += c.failed;
@@ -154,7 +159,8 @@ export function queryStatistics(db: DatabaseSync, f: StatsFilter): RawStatistics
   }
 
   const restore: RawStatistics['restore'] = {};
-  for (const [app, s] of Object.entries(restored.summaries())) restore[app] = { ...s, unrestored: unrestored.get(app) ?? 0 };
+  for (const [app, s] of Object.entries(restored.summaries()))
+    restore[app] = { ...s, unrestored: unrestored.get(app) ?? 0 };
   for (const [app, n] of unrestored) restore[app] ??= { n: 0, median: null, p95: null, unrestored: n };
   (restore[ALL] as { unrestored: number }).unrestored = [...unrestored.values()].reduce((a, b) => a + b, 0);
 

@@ -4,7 +4,13 @@ import { AppConfig, type AppConfigRow } from './app-config.js';
 import { Apps } from './apps.js';
 import { openDatabase, openReadOnly } from './database.js';
 import type { ListFilter } from './deployment-rows.js';
-import { Deployments, type CurrentState, type DeploymentPatch, type DeploymentRow, type NewDeployment } from './deployments.js';
+import {
+  Deployments,
+  type CurrentState,
+  type DeploymentPatch,
+  type DeploymentRow,
+  type NewDeployment,
+} from './deployments.js';
 import { History, type EngineCheck, type KeptLog, type LogKind } from './history.js';
 import { Metrics } from './metrics.js';
 import { Sql } from './sql.js';
@@ -156,7 +162,12 @@ export class Store {
   appConfig(app: string): AppConfigRow[] {
     return this.config.appConfig(app);
   }
-  changeAppConfig(app: string, set: ReadonlyArray<Omit<AppConfigRow, 'updatedAt'>>, unset: ReadonlyArray<Pick<AppConfigRow, 'kind' | 'key'>>, at: number): void {
+  changeAppConfig(
+    app: string,
+    set: ReadonlyArray<Omit<AppConfigRow, 'updatedAt'>>,
+    unset: ReadonlyArray<Pick<AppConfigRow, 'kind' | 'key'>>,
+    at: number,
+  ): void {
     this.config.changeAppConfig(app, set, unset, at);
   }
 

@@ -47,7 +47,9 @@ export const config = defineGroup({
     defineCommand({
       name: 'set',
       summary: 'set env vars or settings',
-      args: [['<key=value...>', 'KEY=VALUE; with --secret, KEY alone reads the value from $KEY, stdin or a hidden prompt']],
+      args: [
+        ['<key=value...>', 'KEY=VALUE; with --secret, KEY alone reads the value from $KEY, stdin or a hidden prompt'],
+      ],
       options: setOptions,
       help: '\nExamples:\n  deploy config set GREETING=hi --app web\n  deploy config set API_KEY --secret --app web < key.txt     # keeps the value out of argv and shell history\n  deploy config set healthCheck.path=/healthz retention=10 --app web',
       load: async () => (await import('./config.js')).set,

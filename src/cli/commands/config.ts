@@ -7,7 +7,14 @@ import type { DeployConfig } from '../../core/types.js';
 import type { Context } from '../../context.js';
 import type { Handler } from '../handler.js';
 import type { ConfigSetOptions, ConfigUnsetOptions, ScopedOptions } from './config.command.js';
-import { effectiveConfig, parseAssignment, scopeOf, setConfig, unsetConfig, type EffectiveConfig } from '../../services/app-config.js';
+import {
+  effectiveConfig,
+  parseAssignment,
+  scopeOf,
+  setConfig,
+  unsetConfig,
+  type EffectiveConfig,
+} from '../../services/app-config.js';
 import { appFromDirectory, appOfDirectory } from '../../services/source.js';
 import { askSecret } from '../../ui/confirm.js';
 import { plainTable, terminalTable } from '../../ui/table.js';
@@ -25,22 +32,47 @@ interface Entry {
 function entries(config: DeployConfig, origins: Record<string, string>): Entry[] {
   const out: Entry[] = [];
   for (const [k, v] of Object.entries(config.env).sort(([a], [b]) => (a < b ? -1 : 1))) {
-    out.push({ key: k, value: v.secret ? SECRET_MASK : v.value, display: v.secret ? `${SECRET_MASK} (secret)` : oneLine(v.value), origin: origins[`env.${k}`] ?? 'default', secret: v.secret });
+    out.push({
+      key: k,
+      value: v.secret ? SECRET_MASK : v.value,
+      display: v.secret ? `${SECRET_MASK} (secret)` : oneLine(v.value),
+      origin: origins[`env.${k}`] ?? 'default',
+      secret: v.secret,
+    });
   }
   for (const [k, v] of Object.entries(config.buildArgs).sort(([a], [b]) => (a < b ? -1 : 1))) {
-    out.push({ key: `buildArgs.${k}`, value: v, display: v, origin: origins[`buildArgs.${k}`] ?? 'default', secret: false });
+    out.push({
+      key: `buildArgs.${k}`,
+      value: v,
+      display: v,
+      origin: origins[`buildArgs.${k}`] ?? 'default',
+      secret: false,
+    });
   }
   for (const d of SETTINGS) {
     if (d.notInSnapshot) continue;
     const value = readSetting(config, d);
     if (d.map) {
       for (const [k, v] of Object.entries(value as Record<string, string>).sort(([a], [b]) => (a < b ? -1 : 1))) {
-        if (d.name !== 'buildArgs') out.push({ key: `${d.name}.${k}`, value: v, display: oneLine(v), origin: origins[`${d.name}.${k}`] ?? 'default', secret: false });
+        if (d.name !== 'buildArgs')
+          out.push({
+            key: `${d.name}.${k}`,
+            value: v,
+            display: oneLine(v),
+            origin: origins[`${d.name}.${k}`] ?? 'default',
+            secret: false,
+          });
       }
       continue;
     }
     const key = keyOf(d);
-    out.push({ key, value: d.json ? d.json(value) : value, display: displaySetting(key, value), origin: origins[key] ?? 'default', secret: false });
+    out.push({
+      key,
+      value: d.json ? d.json(value) : value,
+      display: displaySetting(key, value),
+      origin: origins[key] ?? 'default',
+      secret: false,
+    });
   }
   return out;
 }
@@ -48,7 +80,14 @@ function entries(config: DeployConfig, origins: Record<string, string>): Entry[]
 /** Every effective value, the engine first. */
 function allEntries(eff: EffectiveConfig): Entry[] {
   const rows = entries(eff.config, eff.origins);
-  if (eff.endpoint) rows.unshift({ key: 'endpoint', value: eff.endpoint.url, display: eff.endpoint.url, origin: eff.endpoint.source, secret: false });
+  if (eff.endpoint)
+    rows.unshift({
+      key: 'endpoint',
+      value: eff.endpoint.url,
+      display: eff.endpoint.url,
+      origin: eff.endpoint.source,
+      secret: false,
+    });
   return rows;
 }
 
@@ -75,12 +114,17 @@ async function secretValue(ctx: Context, key: string): Promise<string> {
   if (!ctx.stdin.isTTY) {
     const chunks: Buffer[] = [];
     for await (const chunk of ctx.stdin) chunks.push(Buffer.from(chunk as Buffer));
-    const text = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+    const text = Buffer.concat(chunks)
+      .toString('utf8')
+      .replace(/\r?\n$/, '');
     if (text !== '') return text;
   } else if (ctx.canPrompt) {
     return askSecret(ctx, `Value of ${key}`);
   }
-  throw new DeployError('usage', `No value for ${key}: give KEY=VALUE, or (for a secret) set ${key} in the environment or pipe the value on stdin.`);
+  throw new DeployError(
+    'usage',
+    `No value for ${key}: give KEY=VALUE, or (for a secret) set ${key} in the environment or pipe the value on stdin.`,
+  );
 }
 
 /**
@@ -103,13 +147,19 @@ export const set: Handler<ConfigSetOptions> = async (ctx, assignments, o) => {
   if (assignments.length === 0) throw new DeployError('usage', 'Nothing to set: give KEY=VALUE (one or more).');
   const parsed = [];
   for (const a of assignments) {
-    parsed.push(!a.includes('=') && o.secret === true ? { key: a, value: await secretValue(ctx, a) } : parseAssignment(a));
+    parsed.push(
+      !a.includes('=') && o.secret === true ? { key: a, value: await secretValue(ctx, a) } : parseAssignment(a),
+    );
   }
   const dryRun = Boolean(o.dryRun);
   const changed = await setConfig(ctx, scope, parsed, { secret: o.secret, forceEnv: Boolean(o.env), dryRun });
   const target = 'app' in scope ? scope.app : 'every app (user-wide)';
   if (ctx.reporter.json) {
-    ctx.reporter.result({ scope: 'app' in scope ? { app: scope.app } : { global: true }, set: changed, ...(dryRun ? { dryRun: true } : {}) });
+    ctx.reporter.result({
+      scope: 'app' in scope ? { app: scope.app } : { global: true },
+      set: changed,
+      ...(dryRun ? { dryRun: true } : {}),
+    });
     return;
   }
   const list = changed.map((c) => `${c.key}${c.secret ? ' (secret)' : ''}`).join(', ');
@@ -118,7 +168,13 @@ export const set: Handler<ConfigSetOptions> = async (ctx, assignments, o) => {
     return;
   }
   ctx.reporter.print(`Set ${list} for ${target}.`);
-  ctx.reporter.info(ctx.reporter.colors.dim('app' in scope ? applyHint(scope.app) : 'It applies to the next deploy or redeploy of every app that does not set it itself.'));
+  ctx.reporter.info(
+    ctx.reporter.colors.dim(
+      'app' in scope
+        ? applyHint(scope.app)
+        : 'It applies to the next deploy or redeploy of every app that does not set it itself.',
+    ),
+  );
 };
 
 export const unset: Handler<ConfigUnsetOptions> = async (ctx, keys, o) => {
@@ -127,11 +183,17 @@ export const unset: Handler<ConfigUnsetOptions> = async (ctx, keys, o) => {
   const dryRun = Boolean(o.dryRun);
   const result = await unsetConfig(ctx, scope, keys, { forceEnv: Boolean(o.env), dryRun });
   if (ctx.reporter.json) {
-    ctx.reporter.result({ scope: 'app' in scope ? { app: scope.app } : { global: true }, ...result, ...(dryRun ? { dryRun: true } : {}) });
+    ctx.reporter.result({
+      scope: 'app' in scope ? { app: scope.app } : { global: true },
+      ...result,
+      ...(dryRun ? { dryRun: true } : {}),
+    });
     return;
   }
   if (dryRun) {
-    ctx.reporter.print(`${result.removed.length > 0 ? `Would unset ${result.removed.join(', ')}.` : 'Nothing to unset.'} Dry run: nothing was changed.`);
+    ctx.reporter.print(
+      `${result.removed.length > 0 ? `Would unset ${result.removed.join(', ')}.` : 'Nothing to unset.'} Dry run: nothing was changed.`,
+    );
     return;
   }
   if (result.removed.length > 0) ctx.reporter.print(`Unset ${result.removed.join(', ')}.`);
@@ -143,7 +205,9 @@ export const get: Handler<ScopedOptions> = async (ctx, [key], o) => {
   const app = await whichApp(ctx, o);
   const entry = allEntries(await effectiveConfig(ctx, app ?? null)).find((e) => e.key === key);
   if (!entry) {
-    throw new DeployError('not_found', `${key} is not set${app ? ` for ${app}` : ''}.`, { hint: `See every value: deploy config list${app ? ` --app ${app}` : ''}` });
+    throw new DeployError('not_found', `${key} is not set${app ? ` for ${app}` : ''}.`, {
+      hint: `See every value: deploy config list${app ? ` --app ${app}` : ''}`,
+    });
   }
   if (ctx.reporter.json) {
     ctx.reporter.result({ key: entry.key, value: entry.value, origin: entry.origin, secret: entry.secret });
@@ -156,17 +220,32 @@ export const get: Handler<ScopedOptions> = async (ctx, [key], o) => {
 export const list: Handler<ScopedOptions> = async (ctx, _args, o) => {
   const app = await whichApp(ctx, o);
   if (!app && !o.global) {
-    throw new DeployError('usage', 'Which app? Give --app NAME (or run this inside its repository), or --global for the user-wide defaults.');
+    throw new DeployError(
+      'usage',
+      'Which app? Give --app NAME (or run this inside its repository), or --global for the user-wide defaults.',
+    );
   }
   const eff = await effectiveConfig(ctx, app ?? null);
   const rows = allEntries(eff);
   const r = ctx.reporter;
   if (r.json) {
-    r.result({ app: eff.app, values: rows.map(({ key, value, origin, secret }) => ({ key, value, origin, secret })), notes: [eff.projectNote, eff.endpointNote].filter(Boolean) });
+    r.result({
+      app: eff.app,
+      values: rows.map(({ key, value, origin, secret }) => ({ key, value, origin, secret })),
+      notes: [eff.projectNote, eff.endpointNote].filter(Boolean),
+    });
     return;
   }
-  r.info(r.colors.dim(`${app ? `What the next deploy or redeploy of ${app} gets` : 'User-wide defaults'}; origin shows where each value comes from (flag > app > deploy.json > global > default).`));
+  r.info(
+    r.colors.dim(
+      `${app ? `What the next deploy or redeploy of ${app} gets` : 'User-wide defaults'}; origin shows where each value comes from (flag > app > deploy.json > global > default).`,
+    ),
+  );
   const table = rows.map((e) => [e.key, e.display, e.origin]);
-  r.print(ctx.stdout.isTTY ? await terminalTable(['KEY', 'VALUE', 'ORIGIN'], table, r.colors) : plainTable(['KEY', 'VALUE', 'ORIGIN'], table));
+  r.print(
+    ctx.stdout.isTTY
+      ? await terminalTable(['KEY', 'VALUE', 'ORIGIN'], table, r.colors)
+      : plainTable(['KEY', 'VALUE', 'ORIGIN'], table),
+  );
   for (const note of [eff.projectNote, eff.endpointNote]) if (note) r.info(r.colors.dim(note));
 };

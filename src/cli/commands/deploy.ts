@@ -13,9 +13,13 @@ const MAX_REF_LENGTH = 1000;
 export const handler: Handler<DeployOptions> = async (ctx, [source], o) => {
   const ref = o.ref;
   if (ref !== undefined && ref.length > MAX_REF_LENGTH) {
-    throw new DeployError('usage', `--ref is ${ref.length} characters long; no branch, tag or commit name is that long.`, {
-      hint: 'Give a branch, tag or commit that exists (git branch -a, git tag, git log).',
-    });
+    throw new DeployError(
+      'usage',
+      `--ref is ${ref.length} characters long; no branch, tag or commit name is that long.`,
+      {
+        hint: 'Give a branch, tag or commit that exists (git branch -a, git tag, git log).',
+      },
+    );
   }
   const outcome = await deploy(ctx, {
     source,

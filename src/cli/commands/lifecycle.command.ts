@@ -9,7 +9,13 @@ export type LifecycleOptions = OptionsOf<typeof options>;
 const target: [string, string] = ['[id|app]', 'deployment id, APP@vN, or an app name (its current deployment)'];
 
 function lifecycleCommand(name: 'stop' | 'start' | 'restart', summary: string) {
-  return defineCommand({ name, summary, args: [target], options, load: async () => (await import('./lifecycle.js'))[name] });
+  return defineCommand({
+    name,
+    summary,
+    args: [target],
+    options,
+    load: async () => (await import('./lifecycle.js'))[name],
+  });
 }
 
 export const stop = lifecycleCommand('stop', "stop a deployment's container (deploy start resumes it)");

@@ -25,7 +25,11 @@ function lifecycle(action: LifecycleAction): Handler<LifecycleOptions> {
         return;
       }
       const asks = action !== 'start';
-      if ((asks || o.dryRun) && !(await confirmPlan(ctx, plan, { yes: !asks || Boolean(o.yes), dryRun: Boolean(o.dryRun) }))) return;
+      if (
+        (asks || o.dryRun) &&
+        !(await confirmPlan(ctx, plan, { yes: !asks || Boolean(o.yes), dryRun: Boolean(o.dryRun) }))
+      )
+        return;
       const result = await applyLifecycle(ctx, engine, plan);
       if (r.json) r.result(publicRecord(result.deployment));
       else r.print(result.message);

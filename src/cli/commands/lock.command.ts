@@ -4,7 +4,10 @@ import { flag, type OptionsOf } from '../options.js';
 const releaseOptions = {
   yes: flag('-y, --yes', 'do not ask'),
   dryRun: flag('--dry-run', 'say whose lock would be released, and release nothing'),
-  force: flag('--force', 'release it even though its holder is alive on this machine (that deploy then runs unprotected)'),
+  force: flag(
+    '--force',
+    'release it even though its holder is alive on this machine (that deploy then runs unprotected)',
+  ),
 };
 export type LockReleaseOptions = OptionsOf<typeof releaseOptions>;
 

@@ -17,6 +17,6 @@ export const logs = defineCommand({
   summary: "a deployment's container logs, or its build output (--build); kept after its container is gone",
   args: [['[id|app]', 'deployment id, APP@vN, or an app name (its current deployment)']],
   options,
-  help: '\nThe container\'s stdout goes to stdout and its stderr to stderr; --json prints one {timestamp, stream, message} per line.\n\nExamples:\n  deploy logs web -f\n  deploy logs k7m2x9qa --build\n  deploy logs web@v7 --since 1h --json',
+  help: "\nThe container's stdout goes to stdout and its stderr to stderr; --json prints one {timestamp, stream, message} per line.\n\nExamples:\n  deploy logs web -f\n  deploy logs k7m2x9qa --build\n  deploy logs web@v7 --since 1h --json",
   load: async () => (await import('./logs.js')).handler,
 });

@@ -28,7 +28,11 @@ export const handler: Handler<LogsOptions> = async (ctx, [positional], o) => {
   const withTime = Boolean(o.timestamps);
   const print = (l: LogLine) => {
     if (r.json) {
-      r.jsonLine({ timestamp: l.time === null ? null : new Date(l.time).toISOString(), stream: l.stream, message: l.message });
+      r.jsonLine({
+        timestamp: l.time === null ? null : new Date(l.time).toISOString(),
+        stream: l.stream,
+        message: l.message,
+      });
       return;
     }
     const text = `${withTime && l.time !== null ? `${new Date(l.time).toISOString()} ` : ''}${sanitize(l.message)}\n`;
@@ -37,6 +41,10 @@ export const handler: Handler<LogsOptions> = async (ctx, [positional], o) => {
   const result = await readLogs(ctx, d, { tail, since, follow: Boolean(o.follow) }, print);
   if (result.source === 'kept') {
     const when = result.savedAt ? new Date(result.savedAt).toISOString().replace('T', ' ').slice(0, 19) : '';
-    r.info(r.colors.dim(`(the kept copy: ${d.containerName ?? 'the container'} was removed${when ? ` at ${when} UTC` : ''}${result.truncated ? '; only its last 1 MiB was kept' : ''}${o.follow ? '; nothing more to follow' : ''})`));
+    r.info(
+      r.colors.dim(
+        `(the kept copy: ${d.containerName ?? 'the container'} was removed${when ? ` at ${when} UTC` : ''}${result.truncated ? '; only its last 1 MiB was kept' : ''}${o.follow ? '; nothing more to follow' : ''})`,
+      ),
+    );
   }
 };

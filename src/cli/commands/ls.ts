@@ -21,7 +21,10 @@ function parseStatuses(raw: string[] | undefined): Status[] | undefined {
   const list = raw.flatMap((s) => s.split(',')).map((s) => s.trim().toLowerCase());
   return list.map((s) => {
     const known = STATUSES.find((status) => status === s);
-    if (known === undefined) throw new DeployError('usage', `Unknown status ${JSON.stringify(s)}.`, { hint: `Statuses: ${STATUSES.join(', ')}.` });
+    if (known === undefined)
+      throw new DeployError('usage', `Unknown status ${JSON.stringify(s)}.`, {
+        hint: `Statuses: ${STATUSES.join(', ')}.`,
+      });
     return known;
   });
 }
@@ -46,7 +49,18 @@ function statusLabel(d: DeploymentRow, c: Colors, compact: boolean): string {
 }
 
 /** Every column ls can show, in order; a layout picks some of them. */
-export const HEADERS = ['ID', 'VER', 'APP', 'STATUS', 'KIND', 'COMMIT', 'IMAGE', 'AGE', 'DURATION', 'ENDPOINT'] as const;
+export const HEADERS = [
+  'ID',
+  'VER',
+  'APP',
+  'STATUS',
+  'KIND',
+  'COMMIT',
+  'IMAGE',
+  'AGE',
+  'DURATION',
+  'ENDPOINT',
+] as const;
 type Header = (typeof HEADERS)[number];
 
 interface Layout {
@@ -57,7 +71,12 @@ interface Layout {
   compact?: boolean;
 }
 
-export function row(d: DeploymentRow, now: number, c: Colors, layout: Pick<Layout, 'subject' | 'compact'> = { subject: 40 }): string[] {
+export function row(
+  d: DeploymentRow,
+  now: number,
+  c: Colors,
+  layout: Pick<Layout, 'subject' | 'compact'> = { subject: 40 },
+): string[] {
   const subject = layout.subject > 0 ? ` ${truncate(oneLine(d.commitSubject), layout.subject)}` : '';
   return [
     d.id,
@@ -126,7 +145,8 @@ export const handler: Handler<LsOptions> = async (ctx, _args, o) => {
   if (o.failed) statuses = [...new Set([...(statuses ?? []), 'failed' as const, 'interrupted' as const])];
   const since = sinceTime(o.since, ctx.now());
   const onTerminal = Boolean(ctx.stdout.isTTY) && !r.json;
-  if (o.all && o.limit !== undefined) throw new DeployError('usage', '--all and --limit both say how many to show; give one of them.');
+  if (o.all && o.limit !== undefined)
+    throw new DeployError('usage', '--all and --limit both say how many to show; give one of them.');
   const limit = o.all ? undefined : (wholeNumber(o.limit, '--limit', 1) ?? DEFAULT_LIMIT);
   const store = ctx.store();
   const filter = { app: o.app, statuses, since };
@@ -152,14 +172,24 @@ export const handler: Handler<LsOptions> = async (ctx, _args, o) => {
   } else {
     // Every column, in the order scripts have cut since before KIND existed: KIND comes last.
     const order = [...HEADERS.filter((h) => h !== 'KIND'), 'KIND' as const].map((h) => HEADERS.indexOf(h));
-    r.print(plainTable(order.map((i) => HEADERS[i] as string), list.map((d) => {
-      const cells = row(d, now, r.colors);
-      return order.map((i) => cells[i] ?? '');
-    })));
+    r.print(
+      plainTable(
+        order.map((i) => HEADERS[i] as string),
+        list.map((d) => {
+          const cells = row(d, now, r.colors);
+          return order.map((i) => cells[i] ?? '');
+        }),
+      ),
+    );
   }
   const total = list.length < (limit ?? Infinity) ? list.length : store.count(filter);
   const line = summary(list.length, total, store.statusCounts({ app: filter.app, since, statuses: SUMMARY_STATUSES }));
   // Under the table for a person; on stderr otherwise, so scripts that cut columns see rows only.
-  if (onTerminal) r.print(wrapText(`${line}${total > list.length ? ' · --limit N or --all shows more' : ''}`, columns).map(r.colors.dim).join('\n'));
+  if (onTerminal)
+    r.print(
+      wrapText(`${line}${total > list.length ? ' · --limit N or --all shows more' : ''}`, columns)
+        .map(r.colors.dim)
+        .join('\n'),
+    );
   else r.info(line);
 };

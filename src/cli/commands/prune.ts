@@ -31,11 +31,18 @@ export const handler: Handler<PruneOptions> = async (ctx, _args, o) => {
   const doc = {
     endpoint: engine.endpoint.url,
     dryRun: Boolean(o.dryRun),
-    apps: plans.map((p) => ({ app: p.app, keep: p.keep, remove: p.decision.remove.map((i) => i.tags[0] ?? i.id), kept: p.decision.keep.map((i) => ({ image: i.tags[0] ?? i.id, why: i.why })) })),
+    apps: plans.map((p) => ({
+      app: p.app,
+      keep: p.keep,
+      remove: p.decision.remove.map((i) => i.tags[0] ?? i.id),
+      kept: p.decision.keep.map((i) => ({ image: i.tags[0] ?? i.id, why: i.why })),
+    })),
   };
   if (!r.json) {
     for (const p of doc.apps) {
-      r.print(`${p.app} (keeping ${p.keep} rollback target${p.keep === 1 ? '' : 's'}): ${p.remove.length === 0 ? 'nothing to remove' : `remove ${p.remove.join(', ')}`}`);
+      r.print(
+        `${p.app} (keeping ${p.keep} rollback target${p.keep === 1 ? '' : 's'}): ${p.remove.length === 0 ? 'nothing to remove' : `remove ${p.remove.join(', ')}`}`,
+      );
       for (const k of p.kept) r.print(r.colors.dim(`  keep ${k.image}: ${k.why}`));
     }
   }

@@ -4,7 +4,10 @@ import { flag, value, type OptionsOf } from '../options.js';
 
 const options = {
   app: value('-a, --app <name>', 'the app'),
-  to: value('--to <id|app@vN|git-ref>', 'the deployment to go back to (a tag, branch or commit finds its newest successful deployment)'),
+  to: value(
+    '--to <id|app@vN|git-ref>',
+    'the deployment to go back to (a tag, branch or commit finds its newest successful deployment)',
+  ),
   steps: value('--steps <n>', 'go N successful deployments back (default 1)'),
   rebuild: flag('--rebuild', "build the target's image again from its commit if it is gone"),
   ...asking,

@@ -35,20 +35,30 @@ export const handler: Handler<RollbackOptions> = async (ctx, [appOrId], o) => {
       } catch (error) {
         // Not a deployment this store knows: an app name, perhaps only the engine knows it yet (a CI runner
         // with an empty store). The sync under the lock finds out; an unknown app is said after it.
-        if (!(isDeployError(error, 'not_found') && parseDeploymentRef(appOrId).type === 'word' && isValidAppName(appOrId))) throw error;
+        if (!(
+          isDeployError(error, 'not_found') &&
+          parseDeploymentRef(appOrId).type === 'word' &&
+          isValidAppName(appOrId)
+        ))
+          throw error;
         app = appOrId;
       }
       if (explicit) {
-        if (app !== undefined && explicit.app !== app) throw new DeployError('usage', `${appOrId} is a deployment of ${explicit.app}, not of ${app}.`);
+        if (app !== undefined && explicit.app !== app)
+          throw new DeployError('usage', `${appOrId} is a deployment of ${explicit.app}, not of ${app}.`);
         app = explicit.app;
         explicitRef = explicit.id;
-        if (to !== undefined || steps !== undefined) throw new DeployError('usage', `Give the target once: either ${appOrId} or --to/--steps.`);
+        if (to !== undefined || steps !== undefined)
+          throw new DeployError('usage', `Give the target once: either ${appOrId} or --to/--steps.`);
       }
     }
   }
   app ??= (await appFromDirectory(ctx)) ?? undefined;
   if (!app) {
-    throw new DeployError('usage', 'Which app? Give its name (deploy rollback APP), --app, or run this inside its repository.');
+    throw new DeployError(
+      'usage',
+      'Which app? Give its name (deploy rollback APP), --app, or run this inside its repository.',
+    );
   }
   const scope = scopeOf(ctx, app);
   // Who is acting (git's user.email) is asked while the lock is taken.
@@ -58,17 +68,23 @@ export const handler: Handler<RollbackOptions> = async (ctx, [appOrId], o) => {
     // What runs now is what the engine says (synced under the lock): deployments made from elsewhere count.
     const current = currentDeployment(ctx, scope.app);
     if (!current && !store.getApp(scope.app)) {
-      const what = appOrId !== undefined && !explicitRef ? `app or deployment named "${scope.app}"` : `app named ${scope.app}`;
-      throw new DeployError('not_found', `There is no ${what}, in this store or on its engine.`, { hint: 'List apps and their deployments with: deploy ls' });
+      const what =
+        appOrId !== undefined && !explicitRef ? `app or deployment named "${scope.app}"` : `app named ${scope.app}`;
+      throw new DeployError('not_found', `There is no ${what}, in this store or on its engine.`, {
+        hint: 'List apps and their deployments with: deploy ls',
+      });
     }
     if (!current) {
-      throw new DeployError('not_found', `${scope.app} has no current deployment to roll back from.`, { hint: `See its history: deploy ls --app ${scope.app}` });
+      throw new DeployError('not_found', `${scope.app} has no current deployment to roll back from.`, {
+        hint: `See its history: deploy ls --app ${scope.app}`,
+      });
     }
     const byId = (ref: string): Deployment | null => {
       try {
         return deploymentByRef(ctx, ref);
       } catch (error) {
-        if (isDeployError(error, 'not_found') || (isDeployError(error, 'usage') && /reference/.test(error.message))) return null;
+        if (isDeployError(error, 'not_found') || (isDeployError(error, 'usage') && /reference/.test(error.message)))
+          return null;
         throw error;
       }
     };

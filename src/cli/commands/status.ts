@@ -44,7 +44,9 @@ export const handler: Handler<StatusOptions> = async (ctx, [positional], o) => {
   const r = ctx.reporter;
   const flag = o.app;
   if (positional !== undefined && flag !== undefined && positional !== flag) {
-    throw new DeployError('usage', `Two apps given: ${positional} and --app ${flag}.`, { hint: 'Give the app once: deploy status APP' });
+    throw new DeployError('usage', `Two apps given: ${positional} and --app ${flag}.`, {
+      hint: 'Give the app once: deploy status APP',
+    });
   }
   const app = positional ?? flag;
   if (app !== undefined) assertAppName(app, positional !== undefined ? 'the APP argument' : '--app');
@@ -54,7 +56,9 @@ export const handler: Handler<StatusOptions> = async (ctx, [positional], o) => {
     return;
   }
   if (list.length === 0) {
-    r.info('No app has a current deployment in this store. Ship one with: deploy deploy — or read the engine\'s with: deploy sync --all');
+    r.info(
+      "No app has a current deployment in this store. Ship one with: deploy deploy — or read the engine's with: deploy sync --all",
+    );
     return;
   }
   const rows = list.map((s) => row(s, r.colors));
@@ -64,13 +68,32 @@ export const handler: Handler<StatusOptions> = async (ctx, [positional], o) => {
   }
   // Fitted to the terminal rather than wrapped: the engine, restarts, health and uptime give way, in that order.
   const columns = (ctx.stdout as { columns?: number }).columns ?? 80;
-  const drops = [[], ['ENGINE'], ['ENGINE', 'RESTARTS'], ['ENGINE', 'RESTARTS', 'HEALTH'], ['ENGINE', 'RESTARTS', 'HEALTH', 'UPTIME']];
+  const drops = [
+    [],
+    ['ENGINE'],
+    ['ENGINE', 'RESTARTS'],
+    ['ENGINE', 'RESTARTS', 'HEALTH'],
+    ['ENGINE', 'RESTARTS', 'HEALTH', 'UPTIME'],
+  ];
   for (const [n, drop] of drops.entries()) {
     const keep = HEADERS.map((h, i) => [h, i] as const).filter(([h]) => !drop.includes(h));
     const cells = rows.map((cols) => keep.map(([, i]) => cols[i] ?? ''));
-    if (tableWidth(keep.map(([h]) => h), cells) <= columns || n === drops.length - 1) {
+    if (
+      tableWidth(
+        keep.map(([h]) => h),
+        cells,
+      ) <= columns ||
+      n === drops.length - 1
+    ) {
       const right = keep.findIndex(([h]) => h === 'RESTARTS');
-      r.print(await terminalTable(keep.map(([h]) => h), cells, r.colors, right >= 0 ? [right] : []));
+      r.print(
+        await terminalTable(
+          keep.map(([h]) => h),
+          cells,
+          r.colors,
+          right >= 0 ? [right] : [],
+        ),
+      );
       return;
     }
   }

@@ -28,7 +28,12 @@ export async function routeRelease(
   names: DoorNames = DOOR_NAMES,
 ): Promise<{ door: DoorEnsured; routed: DoorDeployResult }> {
   if (!d.containerId) throw new Error(`routeRelease: the deployment ${d.id} of ${d.app} has no container`);
-  const door = await ensureFrontDoor(engine, { bindings: bindingsOf(d.config.ports), base: frontDoorBaseImage(ctx.paths.configDir), names, env: ctx.env });
+  const door = await ensureFrontDoor(engine, {
+    bindings: bindingsOf(d.config.ports),
+    base: frontDoorBaseImage(ctx.paths.configDir),
+    names,
+    env: ctx.env,
+  });
   try {
     await engine.networks.connect(names.network, d.containerId, { aliases: [upstreamHost(d)] });
   } catch (error) {
@@ -40,7 +45,12 @@ export async function routeRelease(
 }
 
 /** Takes the app's traffic away (deploy stop): the door answers 503 for it, or holds requests up to holdMs. */
-export async function withdrawRoute(engine: Engine, app: string, holdMs = 0, names: DoorNames = DOOR_NAMES): Promise<void> {
+export async function withdrawRoute(
+  engine: Engine,
+  app: string,
+  holdMs = 0,
+  names: DoorNames = DOOR_NAMES,
+): Promise<void> {
   await new FrontDoorClient(engine, names.container).pause(app, holdMs);
 }
 

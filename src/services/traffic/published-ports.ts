@@ -17,12 +17,17 @@ export const publishedPorts: Traffic = {
   kind: 'published-ports',
 
   decide(current: Deployment | null, next: DeployConfig | null, app: string) {
-    if (!current) return { text: `nothing serves ${app} yet; this one serves once healthy`, strategy: next ? 'start-first' : null };
+    if (!current)
+      return { text: `nothing serves ${app} yet; this one serves once healthy`, strategy: next ? 'start-first' : null };
     const who = `v${current.version} (${current.id})`;
-    if (current.status !== 'running') return { text: `${who} is ${current.status}; this one replaces it once healthy`, strategy: 'start-first' };
+    if (current.status !== 'running')
+      return { text: `${who} is ${current.status}; this one replaces it once healthy`, strategy: 'start-first' };
     if (!next) return { text: `${who} serves now`, strategy: null };
     return planSwitch(current, next.ports).strategy === 'stop-first'
-      ? { text: `${who} stops first (it holds the same host port), and starts again if this one fails its check`, strategy: 'stop-first' }
+      ? {
+          text: `${who} stops first (it holds the same host port), and starts again if this one fails its check`,
+          strategy: 'stop-first',
+        }
       : { text: `${who} serves until this one is healthy, then retires`, strategy: 'start-first' };
   },
 

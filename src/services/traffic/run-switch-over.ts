@@ -26,7 +26,8 @@ export interface SwitchActions {
 export async function runSwitchOver(plan: SwitchPlan, actions: SwitchActions): Promise<void> {
   // A plan that names what this traffic kind cannot do is a bug: said before anything is done.
   const missingStep = stepsOf(plan).find((s) => !actions.steps[s]);
-  if (missingStep) throw new Error(`the switch-over has a ${missingStep} step, which this traffic kind cannot carry out`);
+  if (missingStep)
+    throw new Error(`the switch-over has a ${missingStep} step, which this traffic kind cannot carry out`);
   const undoes = Object.values(plan.onFailure).flatMap((f) => (f === 'warn' ? [] : f));
   const missingUndo = undoes.find((c) => !actions.compensations[c]);
   if (missingUndo) throw new Error(`the switch-over may need to ${missingUndo}, which this traffic kind cannot do`);

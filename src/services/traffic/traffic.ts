@@ -14,12 +14,22 @@ import type { Tracker } from '../tracker.js';
 export interface Traffic {
   readonly kind: 'published-ports';
   /** What happens to the release serving now when `next` replaces it, in words and as the switch strategy. */
-  decide(current: Deployment | null, next: DeployConfig | null, app: string): { text: string; strategy: SwitchStrategy | null };
+  decide(
+    current: Deployment | null,
+    next: DeployConfig | null,
+    app: string,
+  ): { text: string; strategy: SwitchStrategy | null };
   /**
    * Runs the image as the tracked deployment and moves the app's traffic to it once it has passed its gate, then
    * drains and retires the old release. When it returns the new release serves; when it throws, the old one does.
    */
-  switchOver(ctx: Context, engine: Engine, tracker: Tracker, image: ImageInfo & { ref: string }, strategy: SwitchStrategy): Promise<Deployment>;
+  switchOver(
+    ctx: Context,
+    engine: Engine,
+    tracker: Tracker,
+    image: ImageInfo & { ref: string },
+    strategy: SwitchStrategy,
+  ): Promise<Deployment>;
   /** Takes the app's traffic away from the release (deploy stop). */
   withdraw(ctx: Context, engine: Engine, d: Deployment): Promise<void>;
   /** Where a person opens the release. */

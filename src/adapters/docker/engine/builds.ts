@@ -18,7 +18,9 @@ async function registryConfig(credentials: BuildOptions['credentials']): Promise
   const found = await Promise.all(credentials.registries.map(async (r) => credentials.lookUp(r)));
   const auths = Object.fromEntries(found.filter((a) => a !== null).map((a) => [a.serveraddress, a]));
   // URL-safe and padded, as Go's base64.URLEncoding (what the engine decodes it with) writes it.
-  return Object.keys(auths).length === 0 ? null : Buffer.from(JSON.stringify(auths)).toString('base64').replace(/\+/g, '-').replace(/\//g, '_');
+  return Object.keys(auths).length === 0
+    ? null
+    : Buffer.from(JSON.stringify(auths)).toString('base64').replace(/\+/g, '-').replace(/\//g, '_');
 }
 
 /** The engine refused the builder asked for before reading the context: build again with the classic one. */
@@ -44,16 +46,25 @@ export class EngineBuilds {
    * build was given nothing for is then left out (or, when `required`, fails naming the secret) rather than
    * failing with BuildKit's "no active sessions".
    */
-  async build(context: Readable, options: BuildOptions, onOutput: (text: string) => void, signal?: AbortSignal): Promise<BuildResult> {
+  async build(
+    context: Readable,
+    options: BuildOptions,
+    onOutput: (text: string) => void,
+    signal?: AbortSignal,
+  ): Promise<BuildResult> {
     const { secrets, credentials } = options;
-    if (options.builder !== 'buildkit' && secrets && secrets.size > 0) throw this.secretsNeedBuildkit([...secrets.keys()]);
-    if (options.builder !== 'buildkit') return this.run(context, options, onOutput, signal, { registryConfig: await registryConfig(credentials) });
+    if (options.builder !== 'buildkit' && secrets && secrets.size > 0)
+      throw this.secretsNeedBuildkit([...secrets.keys()]);
+    if (options.builder !== 'buildkit')
+      return this.run(context, options, onOutput, signal, { registryConfig: await registryConfig(credentials) });
     if (!secrets && !credentials) {
       try {
         return await this.run(context, options, onOutput, signal);
       } catch (error) {
         if (error instanceof BuildFailure && /no active sessions?\b/.test(error.message)) {
-          throw new BuildFailure(`${error.message} (BuildKit asked this client for something only a build session serves: the secret of a RUN --mount=type=secret step, or registry credentials; this build opened no session)`);
+          throw new BuildFailure(
+            `${error.message} (BuildKit asked this client for something only a build session serves: the secret of a RUN --mount=type=secret step, or registry credentials; this build opened no session)`,
+          );
         }
         throw error;
       }
@@ -61,10 +72,16 @@ export class EngineBuilds {
     const values = buildSecretValues(secrets ?? new Map());
     const { openBuildSession } = await import('../session.js');
     const session = await this.conn.call('open a build session', () =>
-      openBuildSession(this.conn.api, { secrets: secrets ?? new Map(), credentials: credentials ? (r) => credentials.lookUp(r) : undefined }, signal),
+      openBuildSession(
+        this.conn.api,
+        { secrets: secrets ?? new Map(), credentials: credentials ? (r) => credentials.lookUp(r) : undefined },
+        signal,
+      ),
     );
     try {
-      return await this.run(context, options, (text) => onOutput(redactValues(text, values)), signal, { session: session.id });
+      return await this.run(context, options, (text) => onOutput(redactValues(text, values)), signal, {
+        session: session.id,
+      });
     } catch (error) {
       // A credential helper that failed when BuildKit asked is the reason, not the registry's refusal that followed.
       if (session.credentialError) throw session.credentialError;
@@ -114,12 +131,20 @@ export class EngineBuilds {
           },
           body: context,
           // The classic builder's credentials for its pulls (the values: never logged or shown).
-          headers: registryConfig ? { 'Content-Type': 'application/x-tar', 'X-Registry-Config': registryConfig } : { 'Content-Type': 'application/x-tar' },
+          headers: registryConfig
+            ? { 'Content-Type': 'application/x-tar', 'X-Registry-Config': registryConfig }
+            : { 'Content-Type': 'application/x-tar' },
           ...(signal ? { signal } : {}),
         }),
       );
     } catch (error) {
-      if (buildkit && error instanceof ApiError && error.statusCode < 500 && /buildkit|builder|version/i.test(error.message)) throw new BuilderUnsupported(error.message);
+      if (
+        buildkit &&
+        error instanceof ApiError &&
+        error.statusCode < 500 &&
+        /buildkit|builder|version/i.test(error.message)
+      )
+        throw new BuilderUnsupported(error.message);
       throw error;
     }
     return new Promise<BuildResult>((resolve, reject) => {
@@ -138,13 +163,16 @@ export class EngineBuilds {
           if (typeof msg.stream === 'string') onOutput(msg.stream);
           if (typeof msg.status === 'string') onOutput(`${msg.status}\n`);
           if (msg.error || msg.errorDetail) {
-            failure = (msg.errorDetail as { message?: string } | undefined)?.message ?? String(msg.error ?? 'build failed');
+            failure =
+              (msg.errorDetail as { message?: string } | undefined)?.message ?? String(msg.error ?? 'build failed');
             onOutput(`${failure}\n`);
           }
         },
         (line) => onOutput(`${line}\n`),
       );
-      stream.on('error', (error: unknown) => reject(isConnectionError(error) ? unreachable(this.conn.endpoint, error) : error));
+      stream.on('error', (error: unknown) =>
+        reject(isConnectionError(error) ? unreachable(this.conn.endpoint, error) : error),
+      );
       stream.on('end', () => {
         if (failure) reject(new BuildFailure(failure));
         else if (!imageId) reject(new BuildFailure('the engine finished the build without reporting an image'));

@@ -25,13 +25,20 @@ export class EngineConnection {
    * Connects and agrees on an API version (the older of the engine's and ours, or DOCKER_API_VERSION). An
    * aborted signal gives up at once and closes what was opened (an ssh process among it).
    */
-  static async open(endpoint: Endpoint, env: Record<string, string | undefined>, signal?: AbortSignal): Promise<EngineConnection> {
+  static async open(
+    endpoint: Endpoint,
+    env: Record<string, string | undefined>,
+    signal?: AbortSignal,
+  ): Promise<EngineConnection> {
     const api = new EngineApi(endpoint, env);
     let serverVersion: string;
     try {
       // /_ping answers in well under a millisecond with the version in a header; /version asks containerd too.
       // A ping that hangs is an engine a person should hear about in seconds, not minutes.
-      const ping = await api.stream('GET', '/_ping', { idleMs: env.DEPLOY_ENGINE_TIMEOUT ? api.idleMs : PING_IDLE_MS, ...(signal ? { signal } : {}) });
+      const ping = await api.stream('GET', '/_ping', {
+        idleMs: env.DEPLOY_ENGINE_TIMEOUT ? api.idleMs : PING_IDLE_MS,
+        ...(signal ? { signal } : {}),
+      });
       ping.resume();
       const header = ping.headers['api-version'];
       serverVersion = typeof header === 'string' && /^\d+\.\d+$/.test(header) ? header : '1.24';
@@ -39,7 +46,9 @@ export class EngineConnection {
       api.close();
       throw unreachable(endpoint, error);
     }
-    const version = endpoint.apiVersion ?? (compareVersions(serverVersion, CLIENT_API_VERSION) < 0 ? serverVersion : CLIENT_API_VERSION);
+    const version =
+      endpoint.apiVersion ??
+      (compareVersions(serverVersion, CLIENT_API_VERSION) < 0 ? serverVersion : CLIENT_API_VERSION);
     api.prefix = `/v${version}`;
     return new EngineConnection(endpoint, api, version);
   }
@@ -82,7 +91,11 @@ export function labelFilters(labels: Record<string, string | null>): string {
 }
 
 /** Splits a newline-delimited JSON stream (build output, events) into parsed objects. */
-export function jsonLines(stream: Readable, onObject: (o: Record<string, unknown>) => void, onText?: (line: string) => void): void {
+export function jsonLines(
+  stream: Readable,
+  onObject: (o: Record<string, unknown>) => void,
+  onText?: (line: string) => void,
+): void {
   let buffered = '';
   const handle = (line: string) => {
     if (line.trim() === '') return;
@@ -105,10 +118,28 @@ export function isConnectionError(error: unknown): boolean {
   const code = (error as { code?: string }).code;
   return (
     [
-      'ECONNREFUSED', 'ENOENT', 'EACCES', 'EPERM', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'ENOTSOCK', 'EPROTO', 'ESSH',
-      'ERR_SSL_WRONG_VERSION_NUMBER', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'ERR_TLS_CERT_ALTNAME_INVALID',
-      'SELF_SIGNED_CERT_IN_CHAIN', 'CERT_HAS_EXPIRED', 'ERR_SSL_TLSV1_ALERT_UNKNOWN_CA', 'ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE',
-      'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED', 'ERR_SSL_TLSV1_ALERT_DECRYPT_ERROR',
+      'ECONNREFUSED',
+      'ENOENT',
+      'EACCES',
+      'EPERM',
+      'ECONNRESET',
+      'EPIPE',
+      'ETIMEDOUT',
+      'EHOSTUNREACH',
+      'ENOTFOUND',
+      'ENOTSOCK',
+      'EPROTO',
+      'ESSH',
+      'ERR_SSL_WRONG_VERSION_NUMBER',
+      'DEPTH_ZERO_SELF_SIGNED_CERT',
+      'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+      'ERR_TLS_CERT_ALTNAME_INVALID',
+      'SELF_SIGNED_CERT_IN_CHAIN',
+      'CERT_HAS_EXPIRED',
+      'ERR_SSL_TLSV1_ALERT_UNKNOWN_CA',
+      'ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE',
+      'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED',
+      'ERR_SSL_TLSV1_ALERT_DECRYPT_ERROR',
     ].includes(code ?? '') || /socket hang up|certificate|ssl|tls/i.test((error as Error).message ?? '')
   );
 }
@@ -122,7 +153,7 @@ export function unreachable(endpoint: Endpoint, error: unknown): DeployError {
         ? 'no socket there'
         : code === 'ECONNREFUSED'
           ? 'connection refused'
-          : (error as Error).message ?? String(error);
+          : ((error as Error).message ?? String(error));
   const url = endpoint.url;
   const hint =
     code === 'EACCES' || code === 'EPERM'

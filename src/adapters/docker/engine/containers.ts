@@ -10,7 +10,9 @@ export class EngineContainers {
 
   async create(spec: ContainerSpec): Promise<string> {
     const { name, ...body } = spec;
-    const created = await this.conn.call('create container', () => this.conn.api.json<{ Id: string }>('POST', '/containers/create', { query: { name }, body }));
+    const created = await this.conn.call('create container', () =>
+      this.conn.api.json<{ Id: string }>('POST', '/containers/create', { query: { name }, body }),
+    );
     return created.Id;
   }
 
@@ -18,7 +20,9 @@ export class EngineContainers {
   async createNamed(spec: Record<string, unknown> & { name: string }): Promise<string | null> {
     const { name, ...body } = spec;
     try {
-      const created = await this.conn.call('create container', () => this.conn.api.json<{ Id: string }>('POST', '/containers/create', { query: { name }, body }));
+      const created = await this.conn.call('create container', () =>
+        this.conn.api.json<{ Id: string }>('POST', '/containers/create', { query: { name }, body }),
+      );
       return created.Id;
     } catch (error) {
       if (statusCode(error) === 409) return null;
@@ -28,12 +32,16 @@ export class EngineContainers {
 
   /** Gives a container its final name (a deployment's, once it passed its health gate). */
   async rename(id: string, name: string): Promise<void> {
-    await this.conn.call('rename container', () => this.conn.api.json('POST', `/containers/${encodeURIComponent(id)}/rename`, { query: { name } }));
+    await this.conn.call('rename container', () =>
+      this.conn.api.json('POST', `/containers/${encodeURIComponent(id)}/rename`, { query: { name } }),
+    );
   }
 
   async start(id: string): Promise<void> {
     // 304: already started.
-    await this.conn.call('start container', () => this.conn.api.json('POST', `/containers/${encodeURIComponent(id)}/start`));
+    await this.conn.call('start container', () =>
+      this.conn.api.json('POST', `/containers/${encodeURIComponent(id)}/start`),
+    );
   }
 
   /** Stops a container, giving it `graceSeconds` to exit after its stop signal. Stopping a stopped one succeeds. */
@@ -41,7 +49,10 @@ export class EngineContainers {
     try {
       // The engine is silent for up to the grace period while the app has its chance to stop.
       await this.conn.call('stop container', () =>
-        this.conn.api.json('POST', `/containers/${encodeURIComponent(id)}/stop`, { query: { t: graceSeconds }, idleMs: graceSeconds * 1000 + this.conn.api.idleMs }),
+        this.conn.api.json('POST', `/containers/${encodeURIComponent(id)}/stop`, {
+          query: { t: graceSeconds },
+          idleMs: graceSeconds * 1000 + this.conn.api.idleMs,
+        }),
       );
     } catch (error) {
       if (statusCode(error) === 404) return;
@@ -51,7 +62,10 @@ export class EngineContainers {
 
   async restart(id: string, graceSeconds = 10): Promise<void> {
     await this.conn.call('restart container', () =>
-      this.conn.api.json('POST', `/containers/${encodeURIComponent(id)}/restart`, { query: { t: graceSeconds }, idleMs: graceSeconds * 1000 + this.conn.api.idleMs }),
+      this.conn.api.json('POST', `/containers/${encodeURIComponent(id)}/restart`, {
+        query: { t: graceSeconds },
+        idleMs: graceSeconds * 1000 + this.conn.api.idleMs,
+      }),
     );
   }
 
@@ -61,7 +75,9 @@ export class EngineContainers {
    */
   async remove(id: string): Promise<void> {
     try {
-      await this.conn.call('remove container', () => this.conn.api.json('DELETE', `/containers/${encodeURIComponent(id)}`, { query: { force: 'true', v: 'true' } }));
+      await this.conn.call('remove container', () =>
+        this.conn.api.json('DELETE', `/containers/${encodeURIComponent(id)}`, { query: { force: 'true', v: 'true' } }),
+      );
     } catch (error) {
       if (statusCode(error) === 404 || statusCode(error) === 409) return;
       throw error;
@@ -74,11 +90,22 @@ export class EngineContainers {
       Name: string;
       RestartCount: number;
       Image: string;
-      State: { Running: boolean; Restarting: boolean; Status: string; ExitCode: number; Error?: string; StartedAt?: string; FinishedAt?: string; Health?: { Status: string } };
+      State: {
+        Running: boolean;
+        Restarting: boolean;
+        Status: string;
+        ExitCode: number;
+        Error?: string;
+        StartedAt?: string;
+        FinishedAt?: string;
+        Health?: { Status: string };
+      };
       Config: { Labels?: Record<string, string> | null; Env?: string[] | null };
     };
     try {
-      const c = await this.conn.call('inspect container', () => this.conn.api.json<Inspect>('GET', `/containers/${encodeURIComponent(id)}/json`));
+      const c = await this.conn.call('inspect container', () =>
+        this.conn.api.json<Inspect>('GET', `/containers/${encodeURIComponent(id)}/json`),
+      );
       return {
         id: c.Id,
         name: c.Name.replace(/^\//, ''),
@@ -93,7 +120,8 @@ export class EngineContainers {
         imageId: c.Image,
         env: c.Config.Env ?? [],
         startedAt: c.State.StartedAt && !c.State.StartedAt.startsWith('0001') ? Date.parse(c.State.StartedAt) : null,
-        finishedAt: c.State.FinishedAt && !c.State.FinishedAt.startsWith('0001') ? Date.parse(c.State.FinishedAt) : null,
+        finishedAt:
+          c.State.FinishedAt && !c.State.FinishedAt.startsWith('0001') ? Date.parse(c.State.FinishedAt) : null,
       };
     } catch (error) {
       if (statusCode(error) === 404) return null;
@@ -109,7 +137,9 @@ export class EngineContainers {
     const query = { all: 'true', filters: labelFilters(labels) };
     const list = await this.conn.call('list containers', async () =>
       signal
-        ? (JSON.parse((await readAll(await this.conn.api.stream('GET', '/containers/json', { query, signal }))).toString('utf8')) as ListedContainers)
+        ? (JSON.parse(
+            (await readAll(await this.conn.api.stream('GET', '/containers/json', { query, signal }))).toString('utf8'),
+          ) as ListedContainers)
         : this.conn.api.json<ListedContainers>('GET', '/containers/json', { query }),
     );
     return toSummaries(list);
@@ -123,7 +153,10 @@ export class EngineContainers {
     const timer = setTimeout(stop, timeoutMs);
     try {
       const stream = await this.conn.call('watch events', () =>
-        this.conn.api.stream('GET', '/events', { query: { filters: JSON.stringify({ container: [name], event: ['destroy'] }) }, signal: controller.signal }),
+        this.conn.api.stream('GET', '/events', {
+          query: { filters: JSON.stringify({ container: [name], event: ['destroy'] }) },
+          signal: controller.signal,
+        }),
       );
       await new Promise<void>((resolve) => {
         stream.once('data', () => resolve());
@@ -131,7 +164,10 @@ export class EngineContainers {
         stream.once('error', () => resolve());
         controller.signal.addEventListener('abort', () => resolve(), { once: true });
         // Gone before the watch began? Then no event will come: look once the watch is on.
-        void this.inspect(name).then((state) => state === null && resolve(), () => resolve());
+        void this.inspect(name).then(
+          (state) => state === null && resolve(),
+          () => resolve(),
+        );
       });
       stream.destroy();
     } catch (error) {
@@ -146,7 +182,11 @@ export class EngineContainers {
   /** Writes a tar into a container's filesystem (it need not be running). */
   async putArchive(id: string, path: string, tar: Buffer): Promise<void> {
     const res = await this.conn.call('write into container', () =>
-      this.conn.api.stream('PUT', `/containers/${encodeURIComponent(id)}/archive`, { query: { path }, body: tar, headers: { 'Content-Type': 'application/x-tar' } }),
+      this.conn.api.stream('PUT', `/containers/${encodeURIComponent(id)}/archive`, {
+        query: { path },
+        body: tar,
+        headers: { 'Content-Type': 'application/x-tar' },
+      }),
     );
     await readAll(res);
   }
@@ -154,7 +194,9 @@ export class EngineContainers {
   /** Reads a path of a container's filesystem as a tar; null when the container or the path is gone. */
   async getArchive(id: string, path: string): Promise<Buffer | null> {
     try {
-      return await this.conn.call('read from container', () => this.conn.api.buffer('GET', `/containers/${encodeURIComponent(id)}/archive`, { query: { path } }));
+      return await this.conn.call('read from container', () =>
+        this.conn.api.buffer('GET', `/containers/${encodeURIComponent(id)}/archive`, { query: { path } }),
+      );
     } catch (error) {
       if (statusCode(error) === 404) return null;
       throw error;

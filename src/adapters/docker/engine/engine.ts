@@ -45,7 +45,11 @@ export class Engine {
    * Connects and agrees on an API version (the older of the engine's and ours, or DOCKER_API_VERSION). An
    * aborted signal gives up at once and closes what was opened (an ssh process among it).
    */
-  static async connect(endpoint: Endpoint, env: Record<string, string | undefined> = process.env, signal?: AbortSignal): Promise<Engine> {
+  static async connect(
+    endpoint: Endpoint,
+    env: Record<string, string | undefined> = process.env,
+    signal?: AbortSignal,
+  ): Promise<Engine> {
     return new Engine(await EngineConnection.open(endpoint, env, signal));
   }
 

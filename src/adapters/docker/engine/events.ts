@@ -14,7 +14,10 @@ export class EngineEvents {
   async watch(containerId: string, onEvent: (event: ContainerEvent) => void): Promise<{ close(): void }> {
     const controller = new AbortController();
     const stream = await this.conn.call('watch events', () =>
-      this.conn.api.stream('GET', '/events', { query: { filters: JSON.stringify({ container: [containerId], type: ['container'] }) }, signal: controller.signal }),
+      this.conn.api.stream('GET', '/events', {
+        query: { filters: JSON.stringify({ container: [containerId], type: ['container'] }) },
+        signal: controller.signal,
+      }),
     );
     let closed = false;
     jsonLines(stream, (e) => {

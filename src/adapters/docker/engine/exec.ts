@@ -10,10 +10,14 @@ import type { ExecOptions, ExecResult } from './types.js';
  */
 export class ExecTimeout extends DeployError {
   constructor(containerId: string, program: string, ms: number) {
-    super('engine_error', `The command ${program} run in the container ${containerId.slice(0, 12)} did not finish within ${ms >= 1000 ? `${Math.round(ms / 100) / 10}s` : `${ms}ms`}.`, {
-      hint: 'The process is left running in the container until it ends or the container stops; check the container (docker top), then try again.',
-      details: { containerId, timeoutMs: ms },
-    });
+    super(
+      'engine_error',
+      `The command ${program} run in the container ${containerId.slice(0, 12)} did not finish within ${ms >= 1000 ? `${Math.round(ms / 100) / 10}s` : `${ms}ms`}.`,
+      {
+        hint: 'The process is left running in the container until it ends or the container stops; check the container (docker top), then try again.',
+        details: { containerId, timeoutMs: ms },
+      },
+    );
   }
 }
 
@@ -37,11 +41,21 @@ export class EngineExec {
     try {
       const created = await this.conn.call('exec', () =>
         this.conn.api.json<{ Id: string }>('POST', `/containers/${encodeURIComponent(containerId)}/exec`, {
-          body: { Cmd: cmd, AttachStdin: false, AttachStdout: true, AttachStderr: true, Tty: false, ...(options.user ? { User: options.user } : {}), ...(options.env ? { Env: options.env } : {}) },
+          body: {
+            Cmd: cmd,
+            AttachStdin: false,
+            AttachStdout: true,
+            AttachStderr: true,
+            Tty: false,
+            ...(options.user ? { User: options.user } : {}),
+            ...(options.env ? { Env: options.env } : {}),
+          },
         }),
       );
       // The answer is the command's multiplexed output, until it exits and the engine closes the connection.
-      const aborted = new Promise<never>((_, reject) => controller.signal.addEventListener('abort', () => reject(new Error('exec timed out')), { once: true }));
+      const aborted = new Promise<never>((_, reject) =>
+        controller.signal.addEventListener('abort', () => reject(new Error('exec timed out')), { once: true }),
+      );
       aborted.catch(() => undefined);
       const output = await this.conn.call('exec', async () => {
         const start = this.conn.api.stream('POST', `/exec/${encodeURIComponent(created.Id)}/start`, {
@@ -62,7 +76,11 @@ export class EngineExec {
         state = await this.inspect(created.Id);
       }
       if (state.running || state.exitCode === null) throw new ExecTimeout(containerId, cmd[0] ?? '', limit);
-      return { exitCode: state.exitCode, stdout: Buffer.concat(text.stdout).toString('utf8'), stderr: Buffer.concat(text.stderr).toString('utf8') };
+      return {
+        exitCode: state.exitCode,
+        stdout: Buffer.concat(text.stdout).toString('utf8'),
+        stderr: Buffer.concat(text.stderr).toString('utf8'),
+      };
     } catch (error) {
       if (timedOut) throw new ExecTimeout(containerId, cmd[0] ?? '', limit);
       throw error;
@@ -72,7 +90,9 @@ export class EngineExec {
   }
 
   private async inspect(id: string): Promise<{ running: boolean; exitCode: number | null }> {
-    const info = await this.conn.call('exec', () => this.conn.api.json<{ Running: boolean; ExitCode: number | null }>('GET', `/exec/${encodeURIComponent(id)}/json`));
+    const info = await this.conn.call('exec', () =>
+      this.conn.api.json<{ Running: boolean; ExitCode: number | null }>('GET', `/exec/${encodeURIComponent(id)}/json`),
+    );
     return { running: info.Running, exitCode: info.ExitCode };
   }
 }

@@ -12,11 +12,13 @@ export class EngineImages {
         this.conn.api.json<{
           Id: string;
           RepoDigests?: string[] | null;
-          Config?: { Healthcheck?: { Test?: string[]; Interval?: number }; Labels?: Record<string, string> | null; Volumes?: Record<string, unknown> | null; ExposedPorts?: Record<string, unknown> | null };
-        }>(
-          'GET',
-          `/images/${encodeURIComponent(ref)}/json`,
-        ),
+          Config?: {
+            Healthcheck?: { Test?: string[]; Interval?: number };
+            Labels?: Record<string, string> | null;
+            Volumes?: Record<string, unknown> | null;
+            ExposedPorts?: Record<string, unknown> | null;
+          };
+        }>('GET', `/images/${encodeURIComponent(ref)}/json`),
       );
       const test = info.Config?.Healthcheck?.Test;
       const has = Boolean(test?.length && test[0] !== 'NONE');
@@ -25,7 +27,9 @@ export class EngineImages {
         hasHealthcheck: has,
         labels: info.Config?.Labels ?? {},
         volumes: Object.keys(info.Config?.Volumes ?? {}).sort(),
-        healthcheckIntervalMs: has ? Math.round((info.Config?.Healthcheck?.Interval || 30_000_000_000) / 1_000_000) : null,
+        healthcheckIntervalMs: has
+          ? Math.round((info.Config?.Healthcheck?.Interval || 30_000_000_000) / 1_000_000)
+          : null,
         exposed: Object.keys(info.Config?.ExposedPorts ?? {}).sort(),
         digest: info.RepoDigests?.[0]?.split('@')[1] ?? null,
       };
@@ -49,9 +53,16 @@ export class EngineImages {
   /** Images carrying all the given labels. */
   async list(labels: Record<string, string | null>): Promise<ImageSummary[]> {
     const images = await this.conn.call('list images', () =>
-      this.conn.api.json<Array<{ Id: string; RepoTags: string[] | null; Labels: Record<string, string> | null; Created: number }>>('GET', '/images/json', { query: { filters: labelFilters(labels) } }),
+      this.conn.api.json<
+        Array<{ Id: string; RepoTags: string[] | null; Labels: Record<string, string> | null; Created: number }>
+      >('GET', '/images/json', { query: { filters: labelFilters(labels) } }),
     );
-    return images.map((i) => ({ id: i.Id, tags: (i.RepoTags ?? []).filter((t) => t !== '<none>:<none>'), labels: i.Labels ?? {}, created: i.Created * 1000 }));
+    return images.map((i) => ({
+      id: i.Id,
+      tags: (i.RepoTags ?? []).filter((t) => t !== '<none>:<none>'),
+      labels: i.Labels ?? {},
+      created: i.Created * 1000,
+    }));
   }
 
   /** Imports a root filesystem tar as an image (what `docker import` does); needs no registry. */
@@ -59,7 +70,13 @@ export class EngineImages {
     const query: Record<string, string> = { fromSrc: '-', repo, tag };
     // The API takes `changes` as a repeated parameter; one change is all this tool needs.
     if (changes[0]) query.changes = changes[0];
-    const out = await this.conn.call('import image', () => this.conn.api.stream('POST', '/images/create', { query, body: tar, headers: { 'Content-Type': 'application/x-tar' } }));
+    const out = await this.conn.call('import image', () =>
+      this.conn.api.stream('POST', '/images/create', {
+        query,
+        body: tar,
+        headers: { 'Content-Type': 'application/x-tar' },
+      }),
+    );
     await readAll(out);
   }
 }

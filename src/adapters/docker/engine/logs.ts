@@ -19,7 +19,9 @@ export class EngineLogs {
 
   /** The last `tail` lines of a container's logs, split into stdout and stderr. */
   async read(id: string, options: LogRange = {}): Promise<LogLine[]> {
-    const buffer = await this.conn.call('read logs', () => this.conn.api.buffer('GET', `/containers/${encodeURIComponent(id)}/logs`, { query: logQuery(options) }));
+    const buffer = await this.conn.call('read logs', () =>
+      this.conn.api.buffer('GET', `/containers/${encodeURIComponent(id)}/logs`, { query: logQuery(options) }),
+    );
     const demux = new LogDemuxer(true);
     return [...demux.push(buffer), ...demux.flush()];
   }
@@ -34,7 +36,10 @@ export class EngineLogs {
     signal.addEventListener('abort', abort, { once: true });
     try {
       const stream = await this.conn.call('follow logs', () =>
-        this.conn.api.stream('GET', `/containers/${encodeURIComponent(id)}/logs`, { query: logQuery({ ...options, follow: true }), signal: controller.signal }),
+        this.conn.api.stream('GET', `/containers/${encodeURIComponent(id)}/logs`, {
+          query: logQuery({ ...options, follow: true }),
+          signal: controller.signal,
+        }),
       );
       const demux = new LogDemuxer(true);
       await new Promise<void>((resolve) => {

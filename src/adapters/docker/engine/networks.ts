@@ -3,10 +3,24 @@ import { labelFilters, statusCode, type EngineConnection } from './connection.js
 import type { NetworkInfo } from './types.js';
 
 /** A network as the Engine API lists and inspects it. */
-type ListedNetwork = { Id: string; Name: string; Driver: string; Internal?: boolean; Labels: Record<string, string> | null; Containers?: Record<string, unknown> | null };
+type ListedNetwork = {
+  Id: string;
+  Name: string;
+  Driver: string;
+  Internal?: boolean;
+  Labels: Record<string, string> | null;
+  Containers?: Record<string, unknown> | null;
+};
 
 function toNetworkInfo(n: ListedNetwork): NetworkInfo {
-  return { id: n.Id, name: n.Name, driver: n.Driver, internal: n.Internal ?? false, labels: n.Labels ?? {}, containers: Object.keys(n.Containers ?? {}).sort() };
+  return {
+    id: n.Id,
+    name: n.Name,
+    driver: n.Driver,
+    internal: n.Internal ?? false,
+    labels: n.Labels ?? {},
+    containers: Object.keys(n.Containers ?? {}).sort(),
+  };
 }
 
 /** The engine's networks, and which containers are joined to them. */
@@ -21,7 +35,11 @@ export class EngineNetworks {
   /** A network by name or id; null when the engine has none. */
   async inspect(name: string): Promise<NetworkInfo | null> {
     try {
-      return toNetworkInfo(await this.conn.call('inspect network', () => this.conn.api.json<ListedNetwork>('GET', `/networks/${encodeURIComponent(name)}`)));
+      return toNetworkInfo(
+        await this.conn.call('inspect network', () =>
+          this.conn.api.json<ListedNetwork>('GET', `/networks/${encodeURIComponent(name)}`),
+        ),
+      );
     } catch (error) {
       if (statusCode(error) === 404) return null;
       throw error;
@@ -37,7 +55,15 @@ export class EngineNetworks {
     if (found) return found;
     try {
       await this.conn.call('create network', () =>
-        this.conn.api.json('POST', '/networks/create', { body: { Name: name, Driver: 'bridge', CheckDuplicate: true, Internal: options.internal ?? false, Labels: options.labels } }),
+        this.conn.api.json('POST', '/networks/create', {
+          body: {
+            Name: name,
+            Driver: 'bridge',
+            CheckDuplicate: true,
+            Internal: options.internal ?? false,
+            Labels: options.labels,
+          },
+        }),
       );
     } catch (error) {
       if (statusCode(error) !== 409) throw error;
@@ -50,32 +76,47 @@ export class EngineNetworks {
   /** Removes a network: 'removed', 'gone' (there was none), or 'in-use' (containers are still joined: the engine refuses). */
   async remove(name: string): Promise<'removed' | 'gone' | 'in-use'> {
     try {
-      await this.conn.call('remove network', () => this.conn.api.json('DELETE', `/networks/${encodeURIComponent(name)}`));
+      await this.conn.call('remove network', () =>
+        this.conn.api.json('DELETE', `/networks/${encodeURIComponent(name)}`),
+      );
       return 'removed';
     } catch (error) {
       if (statusCode(error) === 404) return 'gone';
-      if (statusCode(error) === 403 || statusCode(error) === 409 || (error instanceof ApiError && /active endpoints/.test(error.message))) return 'in-use';
+      if (
+        statusCode(error) === 403 ||
+        statusCode(error) === 409 ||
+        (error instanceof ApiError && /active endpoints/.test(error.message))
+      )
+        return 'in-use';
       throw error;
     }
   }
 
   /** Networks carrying all the given labels. */
   async list(labels: Record<string, string | null>): Promise<NetworkInfo[]> {
-    const list = await this.conn.call('list networks', () => this.conn.api.json<ListedNetwork[] | null>('GET', '/networks', { query: { filters: labelFilters(labels) } }));
+    const list = await this.conn.call('list networks', () =>
+      this.conn.api.json<ListedNetwork[] | null>('GET', '/networks', { query: { filters: labelFilters(labels) } }),
+    );
     return (list ?? []).map(toNetworkInfo).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
   /** Joins a container to a network, where other containers reach it by `aliases` too. */
   async connect(network: string, containerId: string, options: { aliases: string[] }): Promise<void> {
     await this.conn.call('connect network', () =>
-      this.conn.api.json('POST', `/networks/${encodeURIComponent(network)}/connect`, { body: { Container: containerId, EndpointConfig: { Aliases: options.aliases } } }),
+      this.conn.api.json('POST', `/networks/${encodeURIComponent(network)}/connect`, {
+        body: { Container: containerId, EndpointConfig: { Aliases: options.aliases } },
+      }),
     );
   }
 
   /** Takes a container off a network; one that is not on it, or gone (or a network that is), is off it already. */
   async disconnect(network: string, containerId: string): Promise<void> {
     try {
-      await this.conn.call('disconnect network', () => this.conn.api.json('POST', `/networks/${encodeURIComponent(network)}/disconnect`, { body: { Container: containerId, Force: false } }));
+      await this.conn.call('disconnect network', () =>
+        this.conn.api.json('POST', `/networks/${encodeURIComponent(network)}/disconnect`, {
+          body: { Container: containerId, Force: false },
+        }),
+      );
     } catch (error) {
       // 20.10 answers 500 to a container that is not joined.
       if (statusCode(error) === 404 || (error instanceof ApiError && /is not connected to/.test(error.message))) return;
