@@ -222,16 +222,8 @@ export interface DoorRoute {
   trustForwarded?: boolean;
 }
 
-/** The door's answer to a deploy (proxy/src/deploy.ts DeployResult). */
-export interface DoorDeployResult {
-  app: string;
-  target: string;
-  previous: string | null;
-  checks: number;
-  swapMs: number;
-  bakeUntil: string | null;
-  drained?: { cutRequests: number; cutStreams: number };
-}
+/** The door's answer to a deploy: the proxy's own type (a type only; nothing of proxy/ is bundled into the CLI). */
+export type { DeployResult as DoorDeployResult } from '../../proxy/src/deploy.js';
 
 export type DoorAnswer = { ok: true; result: unknown } | { ok: false; error: string };
 

@@ -79,16 +79,23 @@ export function removeLock(app: string): void {
   }
 }
 
-/** A lock on the engine held by this very process (alive, on this machine, heartbeat fresh): a live holder. */
-export function holdLock(app: string): void {
+/**
+ * A lock on the engine as a holder leaves it: by default this very process (alive, on this machine, heartbeat
+ * fresh), a live holder; `holder` changes any of that (a pid that is gone, an older `since`).
+ */
+export function holdLock(
+  app: string,
+  holder: Partial<Record<'who' | 'host' | 'machine' | 'purpose', string> & Record<'pid' | 'since', number>> = {},
+): void {
   const machine = execFileSync('cat', ['/etc/machine-id'], { encoding: 'utf8' }).trim();
-  const holder = JSON.stringify({
+  const label = JSON.stringify({
     who: 'test@here',
     host: 'here',
     machine,
     pid: process.pid,
     since: Date.now(),
     purpose: 'deploy of main@1234567',
+    ...holder,
   });
   docker(
     'create',
@@ -99,7 +106,7 @@ export function holdLock(app: string): void {
     '--label',
     `dev.deploy.lock=${app}`,
     '--label',
-    `dev.deploy.lock-holder=${holder}`,
+    `dev.deploy.lock-holder=${label}`,
     'deploy-lock:1',
     '/lock',
   );

@@ -4,19 +4,11 @@ import { EXIT_CODES } from '../../src/core/errors.js';
 import type { PublicRecord } from '../../src/core/record-view.js';
 import { runBin } from '../helpers/process.js';
 import { cli, tempHome } from '../helpers/cli.js';
-import { fetchText, freePort, removeApps, testApp } from '../helpers/docker.js';
+import { fetchText, freePort, holdLock, removeApps, removeLock, testApp } from '../helpers/docker.js';
 import { TempRepo, webApp } from '../helpers/git-repo.js';
 
 /** The app serves its index and its SECRET_TOKEN, so a test can see which release runs with which secret. */
 const START = 'echo "$SECRET_TOKEN" > /www/token.txt\nexec httpd -f -p 8080 -h /www\n';
-
-function removeLock(app: string): void {
-  try {
-    execFileSync('docker', ['rm', '-f', `deploy-lock.${app}`], { stdio: 'ignore' });
-  } catch {
-    // not there
-  }
-}
 
 describe('two machines (two stores) and one engine: the lock, and sync', () => {
   const machineA = tempHome();
@@ -79,27 +71,7 @@ describe('two machines (two stores) and one engine: the lock, and sync', () => {
 
   it('takes over a lock whose holder is gone, and says so', async () => {
     // A holder on this machine whose process no longer exists.
-    const dead = JSON.stringify({
-      who: 'ghost@here',
-      host: 'here',
-      machine: execFileSync('cat', ['/etc/machine-id'], { encoding: 'utf8' }).trim(),
-      pid: 999_999,
-      since: Date.now() - 60_000,
-      purpose: 'deploy of main@dead000',
-    });
-    execFileSync('docker', [
-      'create',
-      '--name',
-      `deploy-lock.${app}`,
-      '--label',
-      'dev.deploy.managed=true',
-      '--label',
-      `dev.deploy.lock=${app}`,
-      '--label',
-      `dev.deploy.lock-holder=${dead}`,
-      'deploy-lock:1',
-      '/lock',
-    ]);
+    holdLock(app, { who: 'ghost@here', pid: 999_999, since: Date.now() - 60_000, purpose: 'deploy of main@dead000' });
     const status = await a('lock', 'status', app, '--json');
     expect(status.json()).toMatchObject({ app, held: true, holder: { who: 'ghost@here', pid: 999_999 } });
     const r = await a('restart', app, '--yes');
