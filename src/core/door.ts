@@ -32,7 +32,7 @@ export const DOOR_NAMES: DoorNames = {
   imageRepo: FRONT_DOOR_IMAGE_REPO,
 };
 
-/** The base image when `frontDoorImage` is not set: a Node with nothing else (set-up makes it offline). */
+/** The base image when DEPLOY_FRONT_DOOR_IMAGE is not set: a Node with nothing else (set-up makes it offline). */
 export const DEFAULT_FRONT_DOOR_BASE = 'node:24-slim';
 /** Where the door's program is in its image, and where it keeps its state (the volume). */
 export const DOOR_PROGRAM = '/proxy.js';

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { frontDoorBaseImage } from '../../src/adapters/front-door/door-image.js';
 import {
   bindingsOfLabel,
   deployExecTimeoutMs,
@@ -259,5 +260,17 @@ describe('doorRouteOf', () => {
       target: 'db-2:5432',
       health: { type: 'tcp', intervalMs: DEFAULT_CONFIG.healthCheck.intervalMs },
     });
+  });
+});
+
+describe("the door's base image", () => {
+  it('is node:24-slim unless DEPLOY_FRONT_DOOR_IMAGE names another; a name with spaces is refused', () => {
+    expect(frontDoorBaseImage({})).toBe('node:24-slim');
+    expect(frontDoorBaseImage({ DEPLOY_FRONT_DOOR_IMAGE: ' registry.example.com/node:24 ' })).toBe(
+      'registry.example.com/node:24',
+    );
+    expect(() => frontDoorBaseImage({ DEPLOY_FRONT_DOOR_IMAGE: 'node 24' })).toThrow(
+      'DEPLOY_FRONT_DOOR_IMAGE must be an image name (got "node 24").',
+    );
   });
 });

@@ -9,7 +9,6 @@ import { FRONT_DOOR_IMAGE_REPO } from '../../core/names.js';
 import { tarFiles } from '../../core/tar.js';
 import { BuildFailure, BuilderUnsupported } from '../docker/engine/builds.js';
 import type { Engine } from '../docker/engine/engine.js';
-import { readGlobalSettings } from '../global-settings.js';
 
 /** The front door's program as the build ships it (proxy/build.mjs; `npm run build` makes it). */
 const BUNDLE = join('proxy', 'dist', 'proxy.js');
@@ -37,20 +36,17 @@ export function proxyBundlePath(from = dirname(fileURLToPath(import.meta.url))):
 }
 
 /**
- * The base image of the door: `frontDoorImage` of the user-wide settings (deploy config set --global), else
- * node:24-slim. Any image with `node` (22 or later) on its PATH will do.
+ * The base image of the door: DEPLOY_FRONT_DOOR_IMAGE, else node:24-slim. Any image with `node` (22 or later) on
+ * its PATH will do. (An environment variable, not a setting: settings are an app's, and the door serves every app
+ * of its engine.)
  */
-export function frontDoorBaseImage(configDir: string): string {
-  const value = readGlobalSettings(configDir).settings?.['frontDoorImage'];
-  if (value === undefined || value === null) return DEFAULT_FRONT_DOOR_BASE;
-  if (typeof value !== 'string' || value.trim() === '' || /\s/.test(value.trim())) {
-    throw new DeployError(
-      'config',
-      `frontDoorImage in the user-wide settings must be an image name (got ${JSON.stringify(value)}).`,
-      {
-        hint: `For example: ${DEFAULT_FRONT_DOOR_BASE}.`,
-      },
-    );
+export function frontDoorBaseImage(env: Record<string, string | undefined>): string {
+  const value = env.DEPLOY_FRONT_DOOR_IMAGE;
+  if (value === undefined || value.trim() === '') return DEFAULT_FRONT_DOOR_BASE;
+  if (/\s/.test(value.trim())) {
+    throw new DeployError('config', `DEPLOY_FRONT_DOOR_IMAGE must be an image name (got ${JSON.stringify(value)}).`, {
+      hint: `For example: DEPLOY_FRONT_DOOR_IMAGE=${DEFAULT_FRONT_DOOR_BASE}.`,
+    });
   }
   return value.trim();
 }
@@ -87,7 +83,7 @@ export async function ensureDoorImage(engine: Engine, options: DoorImageOptions)
       'front_door',
       `The front door's base image ${options.base} is not on the Docker Engine at ${engine.endpoint.url}.`,
       {
-        hint: `Load it there (docker pull ${options.base}, or docker load), or name another image with node on its PATH: deploy config set --global frontDoorImage=IMAGE.`,
+        hint: `Load it there (docker pull ${options.base}, or docker load), or name another image with node on its PATH: DEPLOY_FRONT_DOOR_IMAGE=IMAGE.`,
       },
     );
   }

@@ -30,7 +30,7 @@ export async function routeRelease(
   if (!d.containerId) throw new Error(`routeRelease: the deployment ${d.id} of ${d.app} has no container`);
   const door = await ensureFrontDoor(engine, {
     bindings: bindingsOf(d.config.ports),
-    base: frontDoorBaseImage(ctx.paths.configDir),
+    base: frontDoorBaseImage(ctx.env),
     names,
     env: ctx.env,
   });
