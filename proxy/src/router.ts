@@ -126,8 +126,12 @@ export class Router {
     return wildcard ?? fallback;
   }
 
+  /** Set once close() has begun: every answer from then on tells its client to close the connection. */
+  private closing = false;
+
   private readonly handlers = {
     request: (key: number, proto: 'http' | 'https', req: IncomingMessage, res: ServerResponse): void => {
+      if (this.closing) res.setHeader('connection', 'close');
       const host = hostName(req.headers.host);
       const service = this.lookup(key, proto, host);
       if (!service) return send(res, 'not-found');
@@ -456,11 +460,15 @@ export class Router {
 
   /** Stop serving: close the listeners, drain every app (bounded by its drain times). */
   async close({ drain = true }: { drain?: boolean } = {}): Promise<void> {
+    // Routes stay until the listeners have closed: a request that comes on a connection still open is served (and
+    // told to close), never answered 404 by a router that has already forgotten its apps.
+    this.closing = true;
+    const listeners = [...this.listeners.values()];
+    const closed = Promise.all(listeners.map((l) => l.close(drain ? 5_000 : 0)));
+    if (drain) await closed;
+    this.listeners.clear();
     const services = [...this.services.values()];
     this.services.clear();
-    const listeners = [...this.listeners.values()];
-    this.listeners.clear();
-    const closed = Promise.all(listeners.map((l) => l.close(drain ? 5_000 : 0)));
     await Promise.all(
       services.map(async (s) => {
         if (drain) await stopService(s);

@@ -1,7 +1,18 @@
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Router } from '../src/router.js';
-import { client, get, startRouter, startUpstream, testRoute, type Harness, type Upstream } from './helpers.js';
+import {
+  client,
+  get,
+  startRouter,
+  startUpstream,
+  testRoute,
+  sleep,
+  until,
+  type Harness,
+  type Upstream,
+} from './helpers.js';
 
 const harnesses: Harness[] = [];
 const upstreams: Upstream[] = [];
@@ -142,5 +153,30 @@ describe('the state file', () => {
     const pool = client(port, 1);
     await expect(get(pool)).rejects.toThrow(/ECONNREFUSED/);
     await pool.close();
+  });
+});
+
+describe('stopping the front door', () => {
+  it('serves a request that comes on a connection still open while it stops (never a 404), and tells it to close', async () => {
+    const h = startRouter();
+    const v1 = await up('v1');
+    await h.router.deploy(testRoute('web', v1.address));
+    const socket = connect(h.port('web'), '127.0.0.1');
+    let text = '';
+    socket.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
+    const ended = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+    // Two requests on one connection: the first still running when the stop begins, the second sent after it began.
+    socket.write('GET /slow?ms=400 HTTP/1.1\r\nHost: x\r\n\r\n');
+    await until(() => v1.seen.length === 1);
+    const closed = h.router.close();
+    await sleep(50);
+    socket.write('GET /b HTTP/1.1\r\nHost: x\r\n\r\n');
+    await closed;
+    await ended;
+    rmSync(h.dir, { recursive: true, force: true });
+    const statuses = [...text.matchAll(/^HTTP\/1\.1 (\d{3})/gm)].map((m) => m[1]);
+    expect(statuses, text).toEqual(['200', '200']);
+    expect(text).toMatch(/\r\nconnection: close\r\n/i);
+    expect(v1.seen.map((s) => s.url)).toEqual(['/slow?ms=400', '/b']);
   });
 });
