@@ -19,6 +19,13 @@ const up = async (name: string, health = 200): Promise<Upstream> => {
   return u;
 };
 
+/** A front door serving app "web" from `v1` (its route given `options`), and a keep-alive pool of connections to it. */
+async function serving(v1: Upstream, options: Record<string, unknown> = {}, connections = 4) {
+  harness = startRouter();
+  await harness.router.deploy(testRoute('web', v1.address, options));
+  return client(harness.port('web'), connections);
+}
+
 afterEach(async () => {
   await harness?.close();
   for (const u of upstreams.splice(0)) await u.close();
@@ -26,11 +33,9 @@ afterEach(async () => {
 
 describe('the health gate', () => {
   it('sends no request to a target answering 500 on its health path, and keeps the old one serving', async () => {
-    harness = startRouter();
     const v1 = await up('v1');
     const v2 = await up('v2', 500);
-    await harness.router.deploy(testRoute('web', v1.address));
-    const pool = client(harness.port('web'), 4);
+    const pool = await serving(v1);
     const load = (async () => {
       const answers: string[] = [];
       for (let i = 0; i < 40; i++) answers.push((await get(pool)).text);
@@ -170,11 +175,9 @@ describe('the swap', () => {
   });
 
   it('routes every request after the swap to the new target', async () => {
-    harness = startRouter();
     const v1 = await up('v1');
     const v2 = await up('v2');
-    await harness.router.deploy(testRoute('web', v1.address));
-    const pool = client(harness.port('web'), 2);
+    const pool = await serving(v1, {}, 2);
     expect((await get(pool)).text).toBe('v1');
     await harness.router.deploy(testRoute('web', v2.address));
     const after = await Promise.all(Array.from({ length: 10 }, () => get(pool)));
@@ -185,11 +188,9 @@ describe('the swap', () => {
 
 describe('the drain', () => {
   it('lets requests in flight on the old target finish', async () => {
-    harness = startRouter();
     const v1 = await up('v1');
     const v2 = await up('v2');
-    await harness.router.deploy(testRoute('web', v1.address));
-    const pool = client(harness.port('web'), 4);
+    const pool = await serving(v1);
     const slow = get(pool, '/slow?ms=600');
     await until(() => v1.seen.length === 1);
     const deploying = harness.router.deploy(testRoute('web', v2.address), { waitDrain: true });
@@ -205,11 +206,9 @@ describe('the drain', () => {
   });
 
   it('answers 504 for a request still waiting at the drain deadline', async () => {
-    harness = startRouter();
     const v1 = await up('v1');
     const v2 = await up('v2');
-    await harness.router.deploy(testRoute('web', v1.address));
-    const pool = client(harness.port('web'), 4);
+    const pool = await serving(v1);
     const slow = get(pool, '/slow?ms=5000');
     await until(() => v1.seen.length === 1);
     const result = await harness.router.deploy(testRoute('web', v2.address, { timing: { drainMs: 200 } }), {
@@ -247,12 +246,10 @@ describe('the drain', () => {
   });
 
   it('cuts a stream at the stream-drain deadline', async () => {
-    harness = startRouter();
     const v1 = await up('v1');
     const v2 = await up('v2');
     const timing = { drainMs: 100, streamDrainMs: 300 };
-    await harness.router.deploy(testRoute('web', v1.address, { timing }));
-    const pool = client(harness.port('web'), 4);
+    const pool = await serving(v1, { timing });
     const answer = await pool.request({ path: '/sse?n=100&every=100', method: 'GET' });
     const events: string[] = [];
     const reading = (async () => {
@@ -360,12 +357,10 @@ describe('the bake window', () => {
   });
 
   it('does not make a rollback wait for a deploy that waits for its drain', async () => {
-    harness = startRouter();
     const v1 = await up('v1');
     const v2 = await up('v2');
     const timing = { bakeMs: 10_000, drainMs: 10_000 };
-    await harness.router.deploy(testRoute('web', v1.address, { timing }));
-    const pool = client(harness.port('web'), 4);
+    const pool = await serving(v1, { timing });
     const slow = get(pool, '/slow?ms=1500');
     await until(() => v1.seen.length === 1);
     const deploying = harness.router.deploy(testRoute('web', v2.address, { timing }), { waitDrain: true });
@@ -397,10 +392,8 @@ describe('the bake window', () => {
 
 describe('retries', () => {
   it('never replays a request that reached the app', async () => {
-    harness = startRouter();
     const v1 = await up('v1');
-    await harness.router.deploy(testRoute('web', v1.address));
-    const pool = client(harness.port('web'), 2);
+    const pool = await serving(v1, {}, 2);
     const answer = await pool.request({ path: '/reset', method: 'POST', body: 'pay once' });
     expect(answer.statusCode).toBe(502);
     await answer.body.dump();
