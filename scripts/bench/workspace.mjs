@@ -120,6 +120,33 @@ export function docker(args, o = {}) {
   return run('docker', args, o);
 }
 
+/**
+ * The docker CLI side of a comparison: `docker run` of the example as deploy runs it (init, label, the port on
+ * loopback, its env, restart policy and log rotation).
+ */
+export function dockerRun(ws, name, port, image) {
+  return docker([
+    'run',
+    '-d',
+    '--init',
+    '--name',
+    name,
+    '--label',
+    `dev.deploy.bench=${ws.runId}`,
+    '-p',
+    `127.0.0.1:${port}:8080`,
+    '-e',
+    'GREETING=Hello',
+    '--restart',
+    'unless-stopped',
+    '--log-opt',
+    'max-size=10m',
+    '--log-opt',
+    'max-file=3',
+    image,
+  ]);
+}
+
 export function git(repo, args) {
   return run('git', args, { cwd: repo });
 }

@@ -1,6 +1,6 @@
 // A deploy of the example from a new commit, against the same work done with the docker CLI.
 import { log, median, ms, run, sideBySide } from '../measure.mjs';
-import { deployCli, docker, freePort, healthWait, newCommit } from '../workspace.mjs';
+import { deployCli, docker, dockerRun, freePort, healthWait, newCommit } from '../workspace.mjs';
 
 /** One line for --help. */
 export const summary = 'a deploy of the example app from a new commit against the same work done with the docker CLI';
@@ -71,26 +71,7 @@ export default async function benchDeploy({ ws, report, runs }) {
       docker(['rm', current]);
       lap('docker rm');
     }
-    docker([
-      'run',
-      '-d',
-      '--init',
-      '--name',
-      name,
-      '--label',
-      `dev.deploy.bench=${ws.runId}`,
-      '-p',
-      `127.0.0.1:${portBase}:8080`,
-      '-e',
-      'GREETING=Hello',
-      '--restart',
-      'unless-stopped',
-      '--log-opt',
-      'max-size=10m',
-      '--log-opt',
-      'max-file=3',
-      tag,
-    ]);
+    dockerRun(ws, name, portBase, tag);
     lap('docker run');
     await healthWait(`http://127.0.0.1:${portBase}/`);
     lap('health wait');

@@ -1,6 +1,6 @@
 // `deploy redeploy ID` (image reused) and `deploy rollback APP`, against docker stop + rm + run.
 import { describe, log, ms, run } from '../measure.mjs';
-import { deployCli, docker, freePort, healthWait, newCommit } from '../workspace.mjs';
+import { deployCli, docker, dockerRun, freePort, healthWait, newCommit } from '../workspace.mjs';
 
 /** One line for --help. */
 export const summary = '`deploy redeploy ID` (image reused) and `deploy rollback APP` against docker stop + rm + run';
@@ -55,26 +55,7 @@ export default async function benchShip({ ws, report, runs }) {
       docker(['stop', current]);
       docker(['rm', current]);
     }
-    docker([
-      'run',
-      '-d',
-      '--init',
-      '--name',
-      name,
-      '--label',
-      `dev.deploy.bench=${ws.runId}`,
-      '-p',
-      `127.0.0.1:${portBase}:8080`,
-      '-e',
-      'GREETING=Hello',
-      '--restart',
-      'unless-stopped',
-      '--log-opt',
-      'max-size=10m',
-      '--log-opt',
-      'max-file=3',
-      image,
-    ]);
+    dockerRun(ws, name, portBase, image);
     await healthWait(`http://127.0.0.1:${portBase}/`);
     const wall = ms(process.hrtime.bigint() - t0);
     if (current) ws.forgetContainer(current);
