@@ -26,7 +26,7 @@ import { buildImage, type BuiltImage } from './build.js';
 import { actorOf, runToEnd } from './deploy.js';
 import { currentDeployment } from './current.js';
 import { commitRange, planGate, releasePlan } from './planning.js';
-import { trafficFor } from './traffic/published-ports.js';
+import { trafficFor } from './traffic/traffic.js';
 import { pruneAfterDeploy } from './retention.js';
 import { readProjectSettings } from './source.js';
 import { startRecord } from './tracker.js';

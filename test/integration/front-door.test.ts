@@ -8,7 +8,7 @@ import { Engine } from '../../src/adapters/docker/engine/engine.js';
 import { FrontDoorClient } from '../../src/adapters/front-door/client.js';
 import { ensureFrontDoor, waitForDoor } from '../../src/adapters/front-door/door-container.js';
 import { proxyBundlePath } from '../../src/adapters/front-door/door-image.js';
-import { routeRelease } from '../../src/services/traffic/front-door.js';
+import { routeRelease } from '../../src/services/traffic/door-steps.js';
 import { DEFAULT_CONFIG } from '../../src/core/config.js';
 import type { DoorNames, DoorRoute } from '../../src/core/door.js';
 import { DeployError } from '../../src/core/errors.js';

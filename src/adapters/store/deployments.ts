@@ -277,6 +277,16 @@ export class Deployments {
       .map(fromRow);
   }
 
+  /** An app's superseded deployments that still have a container: kept running for a bake window behind the door. */
+  kept(app: string): Deployment[] {
+    return this.sql
+      .all(
+        "SELECT * FROM deployments INDEXED BY deployments_kept WHERE app = :app AND container_id IS NOT NULL AND status = 'superseded'",
+        { app },
+      )
+      .map(fromRow);
+  }
+
   /**
    * Whether anything needs recovering (asked by every command: three index look-ups). The leftovers are read
    * through their own small index: the status index would visit every failed record (30 ms at 100,000).

@@ -39,8 +39,3 @@ export const publishedPorts: Traffic = {
 
   urls: (d) => publishedUrls(d.config.ports, d.endpoint),
 };
-
-/** The traffic of an app's releases (published ports for every app today; the front door next). */
-export function trafficFor(_config: DeployConfig | null): Traffic {
-  return publishedPorts;
-}
