@@ -5,7 +5,7 @@ import { stopGraceSeconds } from '../core/container-spec.js';
 import type { Deployment } from '../core/types.js';
 import type { Context } from '../context.js';
 import { keepLogs } from './keep-logs.js';
-import { routesTo } from './traffic/door-steps.js';
+import { routesTo } from '../core/door.js';
 
 /**
  * Releases kept running behind the front door for their successor's bake window (services/release.ts keepForBake),

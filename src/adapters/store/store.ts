@@ -138,7 +138,7 @@ export class Store {
   working(): Deployment[] {
     return this.deployments.working();
   }
-  kept(app: string): Deployment[] {
+  kept(app?: string): Deployment[] {
     return this.deployments.kept(app);
   }
 

@@ -1,10 +1,17 @@
 import { ApiError } from '../../adapters/docker/api.js';
 import type { Engine } from '../../adapters/docker/engine/engine.js';
-import { FrontDoorClient, type DoorStatus } from '../../adapters/front-door/client.js';
+import { FrontDoorClient } from '../../adapters/front-door/client.js';
 import { ensureFrontDoor, type DoorEnsured } from '../../adapters/front-door/door-container.js';
 import { frontDoorBaseImage } from '../../adapters/front-door/door-image.js';
 import { runtimeOn } from '../../adapters/runtime/containers.js';
-import { DOOR_NAMES, doorRouteOf, type DoorDeployResult, type DoorNames } from '../../core/door.js';
+import {
+  DOOR_NAMES,
+  doorCheckFailure,
+  doorRouteOf,
+  routesTo,
+  type DoorDeployResult,
+  type DoorNames,
+} from '../../core/door.js';
 import { engineHost } from '../../core/endpoint-choice.js';
 import { DeployError, isDeployError } from '../../core/errors.js';
 import { bindingsOf, frontDoorUrls, upstreamHost } from '../../core/front-door.js';
@@ -100,7 +107,7 @@ export async function routeNew(
     if (typeof refusal === 'string' && /did not pass its health check/.test(refusal)) {
       throw new DeployError(
         'health_failed',
-        `${who} failed its health check: ${redactValues(refusal.replace(/^.*?did not pass its health check: /, 'the front door saw '), secrets)}`,
+        `${who} failed its health check: ${redactValues(doorCheckFailure(refusal), secrets)}`,
         { hint: `See its output: deploy logs ${d.id}` },
       );
     }
@@ -126,12 +133,6 @@ export async function routeBack(ctx: Context, engine: Engine, d: Deployment, old
   } catch (error) {
     ctx.reporter.warn(`Could not send the front door back for ${d.app}: ${(error as Error).message}`);
   }
-}
-
-/** Whether the door's status of an app says it routes to this deployment. */
-export function routesTo(status: DoorStatus | null, d: Pick<Deployment, 'app' | 'id'>): boolean {
-  const active = status?.active as { address?: unknown } | null | undefined;
-  return typeof active?.address === 'string' && active.address.startsWith(`${upstreamHost(d)}:`);
 }
 
 /** Takes the app's traffic away (deploy stop): the door answers 503 for it, or holds requests up to holdMs. */
