@@ -339,6 +339,11 @@ export function rollbackTarget(
     );
   }
   const steps = sel.steps ?? 1;
+  // Rolled back already by a swap back at the front door (or its own fallback): the newest release of the app was
+  // rolled back away from, to what runs now. A retried CI job finds it running and does nothing.
+  const latest = ctx.store().list({ app: current.app, limit: 1 })[0];
+  if (steps === 1 && latest && latest.id !== current.id && latest.rolledBack && latest.supersededBy === current.id)
+    return current;
   const good = ctx
     .store()
     .list({ app: current.app })
