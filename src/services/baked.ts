@@ -31,7 +31,8 @@ export async function settleBaked(ctx: Context, engine: Engine, app: string): Pr
       continue;
     }
     const until = (by?.readyAt ?? 0) + (by?.config.bakeWindowMs ?? 0);
-    if (ctx.now() < until) continue;
+    // One rolled back away from (a swap back) only drains: it is retired at once.
+    if (!old.rolledBack && ctx.now() < until) continue;
     await retireKept(ctx, engine, old);
     done.push(`retired v${old.version} (${old.id}), kept for the bake window`);
   }

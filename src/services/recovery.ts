@@ -199,7 +199,8 @@ function keptDue(ctx: Context): Deployment[] {
   const store = ctx.store();
   return store.kept().filter((d) => {
     const by = d.supersededBy ? store.getDeployment(d.supersededBy) : null;
-    return !by || (by.readyAt ?? 0) + by.config.bakeWindowMs <= ctx.now();
+    // One rolled back away from (a swap back) only drains: it is retired at once.
+    return d.rolledBack || !by || (by.readyAt ?? 0) + by.config.bakeWindowMs <= ctx.now();
   });
 }
 

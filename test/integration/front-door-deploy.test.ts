@@ -184,4 +184,74 @@ describe('deploying behind the front door (real engine, real door, CLI)', () => 
     expect(after.find((d) => d.id === v1.id)?.status).toBe('running');
     expect(docker('ps', '-aq', '--filter', `name=${v2.id}`)).toBe('');
   });
+  it('rolls back inside the bake window by a swap back: no new container, no request dropped, and a retried rollback does nothing', async () => {
+    const f = await routedApp('fdr', { bakeWindow: '60s' });
+    const v1 = await f.deploy();
+    f.repo.commit(
+      'two',
+      webApp('two', {
+        start: LOGGING_START,
+        deployJson: JSON.parse(readFileSync(join(f.repo.dir, 'deploy.json'), 'utf8')),
+      }),
+    );
+    const v2 = (await f.cli(['deploy', '--yes', '--json'])).json<PublicRecord>();
+    expect(v2.status).toBe('running');
+    const containersBefore = docker('ps', '-aq', '--filter', `label=dev.deploy.app=${f.app}`).split('\n').sort();
+
+    const traffic = load(f.port, { clients: 8 });
+    const r = await f.cli(['rollback', f.app, '--yes', '--json']);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const outcomes = await traffic.stop();
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/Swapped back/);
+    // The release that serves again is v1 itself, in the container it kept running: no new record, no new container.
+    expect(r.json<PublicRecord>().id).toBe(v1.id);
+    expect(docker('ps', '-aq', '--filter', `label=dev.deploy.app=${f.app}`).split('\n').sort()).toEqual(
+      containersBefore,
+    );
+    expect(failures(outcomes)).toEqual([]);
+    expect(await fetchText(f.port)).toBe('one');
+
+    const list = (await f.cli(['ls', '--app', f.app, '--json'])).json<PublicRecord[]>();
+    expect(list.find((d) => d.id === v1.id)?.status).toBe('running');
+    expect(list.find((d) => d.id === v2.id)).toMatchObject({ status: 'superseded', supersededBy: v1.id });
+    // That command (any command) retired v2's container: its window is over once it no longer serves.
+    expect(docker('ps', '-aq', '--filter', `label=dev.deploy.app=${f.app}`).split('\n')).toHaveLength(1);
+
+    const again = await f.cli(['rollback', f.app, '--yes', '--json']);
+    expect(again.code).toBe(0);
+    expect(again.json<PublicRecord>().id).toBe(v1.id);
+    expect(again.stderr).toMatch(/already running this deployment; nothing to do/);
+  });
+
+  it("deploy proxy status names each app's routed release; a restart of the door keeps every route, and upgrade keeps a current door", async () => {
+    const f = await routedApp('fdp', { bakeWindow: '0s' });
+    const d = await f.deploy();
+    const view = (await f.cli(['proxy', 'status', '--json'])).json<{
+      running: boolean;
+      bindings: Array<{ hostIp: string; hostPort: number }>;
+      apps: Array<{ app: string; state: string; routesTo: { id: string } | null; current: boolean }>;
+    }>();
+    expect(view.running).toBe(true);
+    expect(view.bindings).toContainEqual({ hostIp: '127.0.0.1', hostPort: f.port });
+    expect(view.apps.find((a) => a.app === f.app)).toMatchObject({
+      state: 'serving',
+      routesTo: { id: d.id },
+      current: true,
+    });
+
+    const restarted = await f.cli(['proxy', 'restart', '--yes', '--json']);
+    expect(restarted.code, restarted.stderr).toBe(0);
+    expect(restarted.json<{ apps: string[] }>().apps).toContain(f.app);
+    expect(await fetchText(f.port)).toBe('one');
+
+    const upgraded = await f.cli(['proxy', 'upgrade', '--yes', '--json']);
+    expect(upgraded.code, upgraded.stderr).toBe(0);
+    expect(upgraded.json<{ action: string }>().action).toBe('keep');
+    expect(await fetchText(f.port)).toBe('one');
+
+    const logs = await f.cli(['proxy', 'logs', '--tail', 'all']);
+    // The door logs on stderr; the command prints each line on the stream it came from.
+    expect(`${logs.stdout}${logs.stderr}`).toMatch(new RegExp(`${f.app}: deployed: ${upstreamHost(d)}:8080`));
+  });
 });
