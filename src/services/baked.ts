@@ -31,8 +31,9 @@ export async function settleBaked(ctx: Context, engine: Engine, app: string): Pr
       continue;
     }
     const until = (by?.readyAt ?? 0) + (by?.config.bakeWindowMs ?? 0);
-    // One rolled back away from (a swap back) only drains: it is retired at once.
-    if (!old.rolledBack && ctx.now() < until) continue;
+    // Kept while its successor serves and the window lasts. One rolled back away from (a swap back) only drains,
+    // and one whose successor was replaced in turn is no longer the door's to switch back to: retired at once.
+    if (!old.rolledBack && by?.status === 'running' && ctx.now() < until) continue;
     await retireKept(ctx, engine, old);
     done.push(`retired v${old.version} (${old.id}), kept for the bake window`);
   }

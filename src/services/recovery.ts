@@ -200,7 +200,7 @@ function keptDue(ctx: Context): Deployment[] {
   return store.kept().filter((d) => {
     const by = d.supersededBy ? store.getDeployment(d.supersededBy) : null;
     // One rolled back away from (a swap back) only drains: it is retired at once.
-    return d.rolledBack || !by || (by.readyAt ?? 0) + by.config.bakeWindowMs <= ctx.now();
+    return d.rolledBack || !by || by.status !== 'running' || (by.readyAt ?? 0) + by.config.bakeWindowMs <= ctx.now();
   });
 }
 
