@@ -17,7 +17,7 @@ import { routesTo } from '../core/door.js';
  */
 export async function settleBaked(ctx: Context, engine: Engine, app: string): Promise<string[]> {
   const store = ctx.store();
-  const kept = store.kept(app).filter((d) => d.endpoint === engine.endpoint.url);
+  const kept = store.kept(app).filter((d) => d.endpoint === engine.endpoint.url && routedByFrontDoor(d.config));
   if (kept.length === 0) return [];
   const done: string[] = [];
   const status = await new FrontDoorClient(engine).status(app).catch((): DoorStatus | null => null);

@@ -11,6 +11,7 @@ import type { Context } from '../context.js';
 import { endpointForUrl } from './engines.js';
 import { keepLogs } from './keep-logs.js';
 import { settleBaked } from './baked.js';
+import { routedByFrontDoor } from '../core/front-door.js';
 import { withLock } from './lock.js';
 import { currentDeployment } from './current.js';
 
@@ -198,6 +199,7 @@ export async function recoverApp(ctx: Context, engine: Engine, app: string): Pro
 function keptDue(ctx: Context): Deployment[] {
   const store = ctx.store();
   return store.kept().filter((d) => {
+    if (!routedByFrontDoor(d.config)) return false;
     const by = d.supersededBy ? store.getDeployment(d.supersededBy) : null;
     // One rolled back away from (a swap back) only drains: it is retired at once.
     return d.rolledBack || !by || by.status !== 'running' || (by.readyAt ?? 0) + by.config.bakeWindowMs <= ctx.now();

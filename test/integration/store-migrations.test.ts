@@ -345,6 +345,15 @@ describe('migration 10: releases kept for a bake window are found through their 
           { id: 'c1', name: 'web-v1-kep12345' },
         ),
         baseRow('gon12345', 2, 'superseded', { tag: 'deploy/web:gon12345', id: 'sha256:2222' }, null),
+        // Superseded with a container id but published directly (a record from before, or an unusual history):
+        // not a release the front door keeps.
+        baseRow(
+          'old12345',
+          4,
+          'superseded',
+          { tag: 'deploy/web:old12345', id: 'sha256:4444' },
+          { id: 'c4', name: 'web-v4-old12345' },
+        ),
         baseRow(
           'run12345',
           3,
@@ -353,6 +362,12 @@ describe('migration 10: releases kept for a bake window are found through their 
           { id: 'c3', name: 'web-v3-run12345' },
         ),
       ]);
+      // The kept one is routed by the front door (its snapshot says proxy: true).
+      const raw = new DatabaseSync(path);
+      raw
+        .prepare("UPDATE deployments SET config = json_set(config, '$.proxy', json('true')) WHERE id = 'kep12345'")
+        .run();
+      raw.close();
       const store = Store.open(path);
       try {
         expect(store.kept('web').map((d) => d.id)).toEqual(['kep12345']);

@@ -11,6 +11,9 @@ import {
 } from './deployment-rows.js';
 import type { Params, Sql } from './sql.js';
 
+/** A release kept running behind the front door (the condition of the index deployments_kept, migration 10). */
+const KEPT = "container_id IS NOT NULL AND status = 'superseded' AND json_extract(config, '$.proxy') IN (1, 'tcp')";
+
 /** Fields a new record starts without (the store fills them). */
 type Later =
   | 'version'
@@ -284,7 +287,7 @@ export class Deployments {
   kept(app?: string): Deployment[] {
     return this.sql
       .all(
-        `SELECT * FROM deployments INDEXED BY deployments_kept WHERE container_id IS NOT NULL AND status = 'superseded'${app === undefined ? '' : ' AND app = :app'}`,
+        `SELECT * FROM deployments INDEXED BY deployments_kept WHERE ${KEPT}${app === undefined ? '' : ' AND app = :app'}`,
         app === undefined ? {} : { app },
       )
       .map(fromRow);
@@ -299,7 +302,7 @@ export class Deployments {
       `SELECT EXISTS (SELECT 1 FROM deployments WHERE worker IS NOT NULL)
            OR EXISTS (SELECT 1 FROM deployments INDEXED BY deployments_leftovers WHERE container_id IS NOT NULL AND status IN ('failed', 'interrupted'))
            OR EXISTS (SELECT 1 FROM deployments WHERE status IN ('queued', 'building', 'starting'))
-           OR EXISTS (SELECT 1 FROM deployments INDEXED BY deployments_kept WHERE container_id IS NOT NULL AND status = 'superseded') AS n`,
+           OR EXISTS (SELECT 1 FROM deployments INDEXED BY deployments_kept WHERE ${KEPT}) AS n`,
     );
     return row?.n === 1;
   }

@@ -169,10 +169,11 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX deployments_ready_by_id ON deployments (id, ready_at);
   `,
   // 10: releases kept running behind the front door for their successor's bake window (superseded, with their
-  //     container): every change to an app looks for them, so they are found through a small index of their own
-  //     rather than by visiting every superseded record.
+  //     container, routed by the door): every command looks for them, so they are found through a small index of
+  //     their own rather than by visiting every superseded record (nor mistaken for an old record that kept an id).
   `
-  CREATE INDEX deployments_kept ON deployments (app) WHERE container_id IS NOT NULL AND status = 'superseded';
+  CREATE INDEX deployments_kept ON deployments (app)
+    WHERE container_id IS NOT NULL AND status = 'superseded' AND json_extract(config, '$.proxy') IN (1, 'tcp');
   `,
 ];
 
