@@ -1,5 +1,7 @@
 import { imagesOn } from '../adapters/images/engine-local.js';
 import { imageDigest } from '../adapters/images/images.js';
+import { imagesFor } from '../adapters/images/registry.js';
+import { isDigest } from '../core/image-ref.js';
 import { engineLabel } from '../core/endpoint-choice.js';
 import type { Engine } from '../adapters/docker/engine/engine.js';
 import type { ImageInfo } from '../adapters/docker/engine/types.js';
@@ -84,9 +86,14 @@ function localRoot(ctx: Context, d: Deployment): string | null {
   return existsSync(join(root, 'HEAD')) ? root : null;
 }
 
-/** The image a release was built into, where the engine can use it (null: a build is needed). */
-async function imageOn(engine: Engine, d: Deployment): Promise<ImageInfo | null> {
-  return d.imageId ? imagesOn(engine).locate(d) : null;
+/**
+ * The image a release was built into, where the engine can use it (null: a build is needed); a release pushed to a
+ * registry is pulled by its digest when the engine lacks it.
+ */
+async function imageOn(ctx: Context, engine: Engine, d: Deployment): Promise<ImageInfo | null> {
+  return d.imageId
+    ? imagesFor(engine, d.config.registry, ctx.env, (line) => ctx.reporter.update(line)).locate(d)
+    : null;
 }
 
 export interface RedeployOptions {
@@ -117,7 +124,7 @@ export async function planRedeploy(
   let project: Settings;
   let src: { root: string; treeish: string; subdir: string } | null = null;
   // The image is looked for while the commit's deploy.json is read.
-  const existingImage = o.noCache ? Promise.resolve(null) : imageOn(engine, target);
+  const existingImage = o.noCache ? Promise.resolve(null) : imageOn(ctx, engine, target);
   existingImage.catch(() => undefined);
   const current = currentDeployment(ctx, target.app);
   let range: Promise<string | null> = Promise.resolve(null);
@@ -221,7 +228,7 @@ export async function planRollback(
   const git = local ? await ctx.git() : null;
   const localRange = local ? commitRange(git, local, current, target.commit) : null;
   localRange?.catch(() => undefined);
-  const existing = noop ? null : await imageOn(engine, target);
+  const existing = noop ? null : await imageOn(ctx, engine, target);
   if (!noop && !existing && !rebuild) {
     throw new DeployError(
       'image_gone',
@@ -388,7 +395,17 @@ export async function applyRedeployOrRollback(
     kind,
     parentId: t.id,
     source: t,
-    image: reused ? { ref: reused.ref, id: reused.imageId, digest: imageDigest(reusedInfo, reused.imageId) } : null,
+    image: reused
+      ? {
+          ref: reused.ref,
+          id: reused.imageId,
+          // A pushed release's registry digest carries over while the registry stays (any engine pulls by it).
+          digest:
+            isDigest(t.imageDigest) && t.config.registry && t.config.registry === plan.config.registry
+              ? t.imageDigest
+              : imageDigest(reusedInfo, reused.imageId),
+        }
+      : null,
     endpoint: engine.endpoint.url,
     config: plan.config,
     overrides: plan.overrides,

@@ -1,6 +1,33 @@
+import type { Readable } from 'node:stream';
 import { readAll } from '../api.js';
-import { labelFilters, statusCode, type EngineConnection } from './connection.js';
-import type { ImageInfo, ImageSummary } from './types.js';
+import {
+  isConnectionError,
+  jsonLines,
+  labelFilters,
+  statusCode,
+  unreachable,
+  type EngineConnection,
+} from './connection.js';
+import type { ImageInfo, ImageSummary, RegistryAuth } from './types.js';
+
+/** A push or pull the registry (or the engine) refused: its own words, as the engine streamed them. */
+export class RegistryFailure extends Error {}
+
+/** X-Registry-Auth: an AuthConfig as base64url JSON (Go's URLEncoding, padded), or none ("{}" is anonymous). */
+export function registryAuthHeader(auth: RegistryAuth | null): string {
+  return Buffer.from(JSON.stringify(auth ?? {}))
+    .toString('base64')
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_');
+}
+
+/** Progress of a push or pull: bytes done of the layers in flight, as the engine reports them. */
+export interface TransferProgress {
+  status: string;
+  layer?: string | undefined;
+  current?: number | undefined;
+  total?: number | undefined;
+}
 
 /** The engine's images: what one holds, listing, removing and importing them. */
 export class EngineImages {
@@ -78,5 +105,86 @@ export class EngineImages {
       }),
     );
     await readAll(out);
+  }
+
+  /** Gives an image another name (`docker tag`). */
+  async tag(source: string, repo: string, tag: string): Promise<void> {
+    await this.conn.call('tag image', () =>
+      this.conn.api.json('POST', `/images/${encodeURIComponent(source)}/tag`, { query: { repo, tag } }),
+    );
+  }
+
+  /**
+   * Pushes `repo:tag` to its registry with the given credentials (never logged); resolves with the registry's
+   * digest of it. A refusal (wrong password, no such repository) is a RegistryFailure with the engine's words.
+   */
+  async push(
+    repo: string,
+    tag: string,
+    auth: RegistryAuth | null,
+    onProgress?: (p: TransferProgress) => void,
+  ): Promise<string> {
+    const stream = await this.conn.call('push image', () =>
+      this.conn.api.stream('POST', `/images/${encodeURIComponent(repo)}/push`, {
+        query: { tag },
+        headers: { 'X-Registry-Auth': registryAuthHeader(auth) },
+        idleMs: 0,
+      }),
+    );
+    let digest: string | null = null;
+    await this.progressOf(stream, onProgress, (msg) => {
+      const aux = msg.aux as { Digest?: string } | undefined;
+      if (aux?.Digest) digest = aux.Digest;
+    });
+    if (!digest) throw new RegistryFailure('the engine finished the push without reporting a digest');
+    return digest;
+  }
+
+  /** Pulls `repo@digest` (or `repo:tag`) with the given credentials (never logged). */
+  async pull(
+    repo: string,
+    tagOrDigest: string,
+    auth: RegistryAuth | null,
+    onProgress?: (p: TransferProgress) => void,
+  ): Promise<void> {
+    const stream = await this.conn.call('pull image', () =>
+      this.conn.api.stream('POST', '/images/create', {
+        query: { fromImage: repo, tag: tagOrDigest },
+        headers: { 'X-Registry-Auth': registryAuthHeader(auth) },
+        idleMs: 0,
+      }),
+    );
+    await this.progressOf(stream, onProgress);
+  }
+
+  /** Reads a push's or pull's JSON stream to its end; an error in it is a RegistryFailure. */
+  private progressOf(
+    stream: Readable,
+    onProgress: ((p: TransferProgress) => void) | undefined,
+    onMessage?: (msg: Record<string, unknown>) => void,
+  ): Promise<void> {
+    return new Promise((resolve, reject) => {
+      let failure: string | null = null;
+      jsonLines(stream, (msg) => {
+        onMessage?.(msg);
+        if (msg.error || msg.errorDetail) {
+          failure = (msg.errorDetail as { message?: string } | undefined)?.message ?? String(msg.error);
+          return;
+        }
+        if (typeof msg.status === 'string' && onProgress) {
+          const detail = msg.progressDetail as { current?: number; total?: number } | undefined;
+          onProgress({
+            status: msg.status,
+            layer: typeof msg.id === 'string' ? msg.id : undefined,
+            current: detail?.current,
+            total: detail?.total,
+          });
+        }
+      });
+      stream.on('error', (error: unknown) =>
+        reject(isConnectionError(error) ? unreachable(this.conn.endpoint, error) : error),
+      );
+      stream.on('end', () => (failure ? reject(new RegistryFailure(failure)) : resolve()));
+    });
   }
 }
