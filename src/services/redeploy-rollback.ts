@@ -1,6 +1,5 @@
 import { imagesOn } from '../adapters/images/engine-local.js';
 import { imageDigest } from '../adapters/images/images.js';
-import { imagesFor } from '../adapters/images/registry.js';
 import { isDigest } from '../core/image-ref.js';
 import { engineLabel } from '../core/endpoint-choice.js';
 import type { Engine } from '../adapters/docker/engine/engine.js';
@@ -32,6 +31,7 @@ import { trafficFor } from './traffic/published-ports.js';
 import { pruneAfterDeploy } from './retention.js';
 import { readProjectSettings } from './source.js';
 import { startRecord } from './tracker.js';
+import { releaseImageOn } from './release-image.js';
 import { existsSync } from 'node:fs';
 import { isGitUrl, mirrorRoot } from '../adapters/git.js';
 import { join } from 'node:path';
@@ -87,13 +87,11 @@ function localRoot(ctx: Context, d: Deployment): string | null {
 }
 
 /**
- * The image a release was built into, where the engine can use it (null: a build is needed); a release pushed to a
- * registry is pulled by its digest when the engine lacks it.
+ * The image a release was built into, where the engine can use it (null: a build is needed); when the engine lacks
+ * it, pulled from the release's registry or copied from the engine that built it (release-image.ts).
  */
 async function imageOn(ctx: Context, engine: Engine, d: Deployment): Promise<ImageInfo | null> {
-  return d.imageId
-    ? imagesFor(engine, d.config.registry, ctx.env, (line) => ctx.reporter.update(line)).locate(d)
-    : null;
+  return d.imageId ? releaseImageOn(ctx, engine, d) : null;
 }
 
 export interface RedeployOptions {

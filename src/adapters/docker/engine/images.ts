@@ -187,4 +187,58 @@ export class EngineImages {
       stream.on('end', () => (failure ? reject(new RegistryFailure(failure)) : resolve()));
     });
   }
+
+  /** The diff ids of an image's layers (RootFS.Layers), bottom first; null when the engine does not have it. */
+  async layers(ref: string): Promise<string[] | null> {
+    try {
+      const info = await this.conn.call('inspect image', () =>
+        this.conn.api.json<{ RootFS?: { Layers?: string[] | null } }>('GET', `/images/${encodeURIComponent(ref)}/json`),
+      );
+      return info.RootFS?.Layers ?? [];
+    } catch (error) {
+      if (statusCode(error) === 404) return null;
+      throw error;
+    }
+  }
+
+  /** Every image the engine holds (ids), tool-made or not. */
+  async ids(): Promise<string[]> {
+    const images = await this.conn.call('list images', () =>
+      this.conn.api.json<Array<{ Id: string }>>('GET', '/images/json', { query: { all: 'true' } }),
+    );
+    return images.map((i) => i.Id);
+  }
+
+  /** `docker save` of one image, as a stream (GET /images/{name}/get): nothing is held in memory. */
+  save(ref: string, signal?: AbortSignal): Promise<Readable> {
+    return this.conn.call('save image', () =>
+      this.conn.api.stream('GET', `/images/${encodeURIComponent(ref)}/get`, {
+        idleMs: 0,
+        ...(signal ? { signal } : {}),
+      }),
+    );
+  }
+
+  /**
+   * `docker load` of a tar stream (POST /images/load); resolves once the engine has loaded it. The engine's refusal
+   * (a layer the tarball lacks and the engine does not have, a damaged archive) is a RegistryFailure-like
+   * LoadFailure with its words.
+   */
+  async load(body: Readable, signal?: AbortSignal): Promise<void> {
+    const stream = await this.conn.call('load image', () =>
+      this.conn.api.stream('POST', '/images/load', {
+        query: { quiet: '1' },
+        body,
+        headers: { 'Content-Type': 'application/x-tar' },
+        idleMs: 0,
+        ...(signal ? { signal } : {}),
+      }),
+    );
+    await this.progressOf(stream, undefined).catch((error: unknown) => {
+      throw error instanceof RegistryFailure ? new LoadFailure(error.message) : error;
+    });
+  }
 }
+
+/** An image load the engine refused, in its words. */
+export class LoadFailure extends Error {}
