@@ -127,6 +127,18 @@ describe.skipIf(!hasRegistry())('releases pushed to a registry', () => {
     expect(b).toMatchObject({ endpoint: tls.url, status: 'running', imageId: v1.imageId, imageDigest: v1.imageDigest });
     expect(onB.stderr).toContain('no build');
     expect(await fetchText(portB)).toBe('one');
+    // inspect says where the image lives: the registry reference, and the engines whose records ran it.
+    const inspected = await run({}, 'inspect', v1.id, '--json');
+    expect(inspected.json<{ imageLocations: unknown }>().imageLocations).toEqual({
+      registry: `${repository}@${v1.imageDigest}`,
+      engines: [
+        { endpoint: 'unix:///var/run/docker.sock', versions: [1] },
+        { endpoint: tls.url, versions: [b.version] },
+      ],
+    });
+    const shown = await run({}, 'inspect', v1.id);
+    expect(shown.stdout).toMatch(new RegExp(`registry\\s+${repository.replace(/\./g, '\\.')}@${v1.imageDigest}`));
+    expect(shown.stdout).toMatch(/image on\s+unix:\/\/\/var\/run\/docker\.sock \(v1\)/);
     // Kept there under the release's name alone, as a built image is (so retention can remove it by its id).
     expect(await tls.docker('images', '--format', '{{.Repository}}:{{.Tag}} {{.ID}}')).toContain(
       `deploy/${w.app}:${v1.id} ${(v1.imageId as string).slice(7, 19)}`,
