@@ -86,6 +86,10 @@ describe.skipIf(!hasRegistry())('releases pushed to a registry', () => {
     expect(v1.imageDigest).not.toBe(v1.imageId);
     // The engine keeps the image under the release's own name only.
     expect(docker('images', '--format', '{{.Repository}}:{{.Tag}}', repository)).toBe('');
+    // Nor any reference into the registry: retention removes an image by its id, which two repositories would refuse.
+    expect(
+      docker('image', 'inspect', '--format', '{{json .RepoDigests}} {{json .RepoTags}}', v1.imageId as string),
+    ).toBe(`[] ["deploy/${w.app}:${v1.id}"]`);
 
     // A wrong password: the push is refused after the build, nothing new serves, v1 still does.
     const wrong = join(scratch, 'wrong');
