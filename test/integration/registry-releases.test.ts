@@ -69,7 +69,8 @@ describe.skipIf(!hasRegistry())('releases pushed to a registry', () => {
         },
       }),
     );
-    const first = await run({}, 'deploy', '--json', '--yes');
+    // --verbose: the build's and the push's whole output is part of what the sentinel search below reads.
+    const first = await run({}, 'deploy', '--json', '--yes', '--verbose');
     expect(first.code, first.stderr).toBe(0);
     const v1 = first.json<PublicRecord>();
     expect(v1.status).toBe('running');
@@ -115,6 +116,24 @@ describe.skipIf(!hasRegistry())('releases pushed to a registry', () => {
     // The second engine has never seen the image: a redeploy of v1 there (the app moves to it) pulls it by the
     // recorded digest.
     expect(await tls.docker('images', '-q', `deploy/${w.app}`)).toBe('');
+    // With a wrong password the registry refuses the pull: exit 9 naming it and docker login, nothing starts there.
+    const pullRefused = await run(
+      { ...tls.env, DOCKER_CONFIG: wrong },
+      'redeploy',
+      v1.id,
+      '--host',
+      tls.url,
+      '--port',
+      `127.0.0.1:${portB}:8080`,
+      '--yes',
+    );
+    expect(pullRefused.code, pullRefused.stderr).toBe(EXIT_CODES.build_failed);
+    expect(pullRefused.stderr).toContain(
+      `The registry ${registry.host} refused the pull of ${repository}@${v1.imageDigest}`,
+    );
+    expect(pullRefused.stderr).toContain(`docker login ${registry.host}`);
+    expect(await tls.docker('ps', '-aq')).toBe('');
+    expect(await fetchText(port)).toBe('one');
     const onB = await run(
       tls.env,
       'redeploy',
