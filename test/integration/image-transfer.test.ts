@@ -91,6 +91,12 @@ describe('copying images between engines', () => {
     );
   }, 180_000);
 
+  it('says so when the sending engine does not have the image', async () => {
+    await expect(transferImage(a, b, `deploy-transfer-test-${process.pid}:never-built`)).rejects.toThrow(
+      `The image deploy-transfer-test-${process.pid}:never-built is not on unix:///var/run/docker.sock either.`,
+    );
+  });
+
   it('sends the whole image when the receiving engine refuses the lighter tarball, and says why', async () => {
     build('three', 'three');
     const layers = (await a.images.layers(tag('three'))) as string[];

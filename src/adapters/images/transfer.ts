@@ -1,4 +1,4 @@
-import { Transform, type Readable } from 'node:stream';
+import { pipeline, Transform, type Readable } from 'node:stream';
 import { DeployError, reasonOf } from '../../core/errors.js';
 import { chainIds, layerPosition, presentLayers } from '../../core/layer-transfer.js';
 import type { TarEntry } from '../../core/tar.js';
@@ -111,15 +111,17 @@ async function copy(
   } catch (error) {
     return { ok: false, error };
   }
-  const body = saved
-    .pipe(counter((n) => (savedBytes += n)))
-    .pipe(tarFilter(keep, { onData }))
-    .pipe(
-      counter((n) => {
-        sentBytes += n;
-        options.onProgress?.(sentBytes, savedBytes);
-      }),
-    );
+  // One pipeline: a failure anywhere (the source engine gone, a tar that is not one) ends the load's upload with it.
+  const body = pipeline(
+    saved,
+    counter((n) => (savedBytes += n)),
+    tarFilter(keep, { onData }),
+    counter((n) => {
+      sentBytes += n;
+      options.onProgress?.(sentBytes, savedBytes);
+    }),
+    () => undefined,
+  );
   try {
     await to.images.load(body, options.signal);
   } catch (error) {
