@@ -90,7 +90,7 @@ export async function buildImage(
 async function pushImage(ctx: Context, engine: Engine, tracker: Tracker, built: BuiltImage): Promise<BuiltImage> {
   const r = ctx.reporter;
   const d = tracker.deployment;
-  const images = imagesFor(engine, d.config.registry, ctx.env, (line) => r.update(line));
+  const images = imagesFor(engine, d.config.registry, ctx.env, (line) => r.update(line), ctx.signal);
   const repo = releaseRepository(d.config.registry as string, d.app);
   const startedAt = ctx.now();
   r.step(`Pushing ${repo}:${d.id}`);
@@ -99,6 +99,12 @@ async function pushImage(ctx: Context, engine: Engine, tracker: Tracker, built: 
     digest = await images.publish({ app: d.app, id: d.id, image: built.ref, imageId: built.id });
   } catch (error) {
     r.stopSpinner();
+    // Ctrl-C: recorded as interrupted where the command ends (runToEnd), as an interrupted build is.
+    if (ctx.signal.aborted)
+      throw new DeployError(
+        'interrupted',
+        `The push of ${repo}:${d.id} was interrupted; ${d.app} v${d.version} (${d.id}) was not deployed.`,
+      );
     const failure =
       error instanceof DeployError
         ? error

@@ -19,7 +19,7 @@ export function releaseImageOn(
 ): Promise<ImageInfo | null> {
   const r = ctx.reporter;
   const progress = (line: string) => r.update(line);
-  const images = imagesFor(engine, d.config?.registry, ctx.env, progress);
+  const images = imagesFor(engine, d.config?.registry, ctx.env, progress, ctx.signal);
   if (d.endpoint === engine.endpoint.url) return images.locate(d);
   const reported = (t: TransferResult) => {
     r.info(transferLine(d.image ?? '', d.endpoint, t));
@@ -38,6 +38,7 @@ export function releaseImageOn(
     },
     progress,
     reported,
+    ctx.signal,
   ).locate(d);
 }
 

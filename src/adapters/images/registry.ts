@@ -31,6 +31,8 @@ export class RegistryImages implements Images {
     readonly registry: string,
     private readonly env: Record<string, string | undefined>,
     private readonly progress?: ProgressLine,
+    /** Ctrl-C: ends a push or pull under way. */
+    private readonly signal?: AbortSignal,
   ) {
     this.local = imagesOn(engine) as EngineLocalImages;
   }
@@ -52,13 +54,17 @@ export class RegistryImages implements Images {
     const registry = d.config?.registry;
     if (!registry || !d.app || !isDigest(d.imageDigest) || d.imageDigest === d.imageId) return null;
     const repo = releaseRepository(registry, d.app);
-    const from = registry === this.registry ? this : new RegistryImages(this.engine, registry, this.env, this.progress);
+    const from =
+      registry === this.registry
+        ? this
+        : new RegistryImages(this.engine, registry, this.env, this.progress, this.signal);
     try {
       await this.engine.images.pull(
         repo,
         d.imageDigest,
         await from.auth(),
         this.lineFor(`Pulling ${repo}@${d.imageDigest.slice(7, 19)}`),
+        this.signal,
       );
     } catch (error) {
       throw from.refusal('pull', `${repo}@${d.imageDigest}`, error);
@@ -78,7 +84,13 @@ export class RegistryImages implements Images {
     const repo = releaseRepository(this.registry, d.app);
     try {
       await this.engine.images.tag(d.imageId, repo, d.id);
-      return await this.engine.images.push(repo, d.id, await this.auth(), this.lineFor(`Pushing ${repo}:${d.id}`));
+      return await this.engine.images.push(
+        repo,
+        d.id,
+        await this.auth(),
+        this.lineFor(`Pushing ${repo}:${d.id}`),
+        this.signal,
+      );
     } catch (error) {
       throw this.refusal('push', `${repo}:${d.id}`, error);
     } finally {
@@ -143,6 +155,7 @@ export function imagesFor(
   registry: string | null | undefined,
   env: Record<string, string | undefined>,
   progress?: ProgressLine,
+  signal?: AbortSignal,
 ): Images {
-  return registry ? new RegistryImages(engine, registry, env, progress) : imagesOn(engine);
+  return registry ? new RegistryImages(engine, registry, env, progress, signal) : imagesOn(engine);
 }

@@ -64,7 +64,7 @@ export async function transferImage(
   if (!diffIds) throw new DeployError('image_gone', `The image ${ref} is not on ${from.endpoint.url} either.`);
   const skip = options.whole ? new Set<number>() : presentLayers(diffIds, options.present ?? (await chainsOn(to)));
   const once = await copy(from, to, ref, diffIds, skip, options);
-  if (once.ok || skip.size === 0) {
+  if (once.ok || skip.size === 0 || options.signal?.aborted) {
     if (!once.ok) throw once.error;
     return { ...once.result, fellBack: null };
   }
@@ -147,6 +147,8 @@ export class TransferredImages implements Images {
     private readonly source: () => Promise<Engine | null>,
     private readonly progress?: (line: string) => void,
     private readonly onTransfer?: (result: TransferResult) => void,
+    /** Ctrl-C: ends a copy under way. */
+    private readonly signal?: AbortSignal,
   ) {}
 
   async locate(d: ReleaseImage): Promise<ImageInfo | null> {
@@ -157,6 +159,7 @@ export class TransferredImages implements Images {
     const title = `Copying ${d.image} from ${from.endpoint.url}`;
     const result = await transferImage(from, this.engine, d.image, {
       onProgress: (sent, saved) => this.progress?.(`${title}: ${mib(sent)} MiB sent of ${mib(saved)} MiB read`),
+      ...(this.signal ? { signal: this.signal } : {}),
     });
     this.onTransfer?.(result);
     return this.inner.locate(d);

@@ -123,12 +123,14 @@ export class EngineImages {
     tag: string,
     auth: RegistryAuth | null,
     onProgress?: (p: TransferProgress) => void,
+    signal?: AbortSignal,
   ): Promise<string> {
     const stream = await this.conn.call('push image', () =>
       this.conn.api.stream('POST', `/images/${encodeURIComponent(repo)}/push`, {
         query: { tag },
         headers: { 'X-Registry-Auth': registryAuthHeader(auth) },
         idleMs: 0,
+        ...(signal ? { signal } : {}),
       }),
     );
     let digest: string | null = null;
@@ -146,12 +148,14 @@ export class EngineImages {
     tagOrDigest: string,
     auth: RegistryAuth | null,
     onProgress?: (p: TransferProgress) => void,
+    signal?: AbortSignal,
   ): Promise<void> {
     const stream = await this.conn.call('pull image', () =>
       this.conn.api.stream('POST', '/images/create', {
         query: { fromImage: repo, tag: tagOrDigest },
         headers: { 'X-Registry-Auth': registryAuthHeader(auth) },
         idleMs: 0,
+        ...(signal ? { signal } : {}),
       }),
     );
     await this.progressOf(stream, onProgress);
