@@ -185,4 +185,37 @@ describe.skipIf(!hasRegistry())('releases pushed to a registry', () => {
     expect(everything).toContain(v1.imageDigest as string);
     expect(everything).not.toContain(registry.password);
   }, 300_000);
+
+  it('pushes with the credentials a credential helper gives (credHelpers), asked for this registry only', async () => {
+    const bin = join(scratch, 'bin');
+    const asked = join(scratch, 'asked.txt');
+    mkdirSync(bin, { recursive: true });
+    writeFileSync(
+      join(bin, 'docker-credential-pushreg'),
+      `#!/bin/sh\nread server\necho "$server" >> ${asked}\n[ "$server" = "${registry.host}" ] || { echo "credentials not found in native keychain"; exit 1; }\necho '{"ServerURL":"${registry.host}","Username":"${registry.user}","Secret":"${registry.password}"}'\n`,
+      { mode: 0o755 },
+    );
+    const config = join(scratch, 'helper-config');
+    mkdirSync(config, { recursive: true });
+    writeFileSync(join(config, 'config.json'), JSON.stringify({ credHelpers: { [registry.host]: 'pushreg' } }));
+    const h = appWorkspace('helper', { DOCKER_CONFIG: config, PATH: `${bin}:${process.env.PATH ?? ''}` });
+    try {
+      h.repo.commit('one', webApp('helper', { deployJson: { app: h.app, registry: registry.host } }));
+      const r = await h.run('deploy', '--json', '--yes', '--verbose');
+      expect(r.code, r.stderr).toBe(0);
+      const rec = r.json<PublicRecord>();
+      expect(rec.imageDigest).toMatch(/^sha256:[0-9a-f]{64}$/);
+      expect(rec.imageDigest).not.toBe(rec.imageId);
+      expect(r.stderr).toContain(`Pushed ${registry.host}/${h.app}:${rec.id}`);
+      expect(
+        readFileSync(asked, 'utf8')
+          .split('\n')
+          .filter(Boolean)
+          .every((s) => s === registry.host),
+      ).toBe(true);
+      expect(r.stdout + r.stderr + allText(h.home.dir)).not.toContain(registry.password);
+    } finally {
+      h.remove();
+    }
+  }, 120_000);
 });
