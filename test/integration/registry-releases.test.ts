@@ -207,12 +207,7 @@ describe.skipIf(!hasRegistry())('releases pushed to a registry', () => {
       expect(rec.imageDigest).toMatch(/^sha256:[0-9a-f]{64}$/);
       expect(rec.imageDigest).not.toBe(rec.imageId);
       expect(r.stderr).toContain(`Pushed ${registry.host}/${h.app}:${rec.id}`);
-      expect(
-        readFileSync(asked, 'utf8')
-          .split('\n')
-          .filter(Boolean)
-          .every((s) => s === registry.host),
-      ).toBe(true);
+      expect([...new Set(readFileSync(asked, 'utf8').split('\n').filter(Boolean))]).toEqual([registry.host]);
       expect(r.stdout + r.stderr + allText(h.home.dir)).not.toContain(registry.password);
     } finally {
       h.remove();
