@@ -1,4 +1,4 @@
-import { flag, list, negated, value, type OptionsOf } from './options.js';
+import { flag, list, negated, toggle, value, type OptionsOf } from './options.js';
 
 /** Options of every command (given before or after its name); each command's --help lists them too. */
 export const globalOptions = {
@@ -44,6 +44,16 @@ export const oneOff = {
   buildSecret: list(
     '--build-secret <id=ID,src=PATH|env=VAR>',
     'a BuildKit secret for RUN --mount=type=secret (repeatable), as docker build --secret',
+  ),
+  proxy: toggle(
+    '--proxy',
+    "route the app's ports through the engine's front door: switches drop no request (the proxy setting)",
+    '--no-proxy',
+    "publish the ports on the app's own containers (proxy=false)",
+  ),
+  domain: list(
+    '--domain <name>',
+    'a hostname the front door routes to the app (repeatable), so apps share a port by name',
   ),
   memory: value('-m, --memory <size>', 'memory limit, as docker run --memory (512m, 1g)'),
   cpus: value('--cpus <n>', 'CPU limit, as docker run --cpus (0.5, 2)'),

@@ -11,6 +11,7 @@ import { lock } from './commands/lock.command.js';
 import { logs } from './commands/logs.command.js';
 import { ls } from './commands/ls.command.js';
 import { prune } from './commands/prune.command.js';
+import { proxy } from './commands/proxy.command.js';
 import { redeploy } from './commands/redeploy.command.js';
 import { rollback } from './commands/rollback.command.js';
 import { stats } from './commands/stats.command.js';
@@ -39,6 +40,7 @@ const COMMANDS: Registration[] = [
   status,
   destroy,
   lock,
+  proxy,
   config,
 ];
 

@@ -13,8 +13,8 @@ export type ImageSource =
 
 /** The check that decides the new deployment is healthy, as it will apply (not a list of maybes). */
 export interface PlannedGate {
-  mode: 'healthcheck' | 'http' | 'settle';
-  /** For http: the URL probed. */
+  mode: 'healthcheck' | 'http' | 'settle' | 'door';
+  /** For http: the URL probed; for door: the path the front door checks (null: a TCP connect). */
   url: string | null;
   timeoutMs: number;
   settleMs: number;

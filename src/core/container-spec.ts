@@ -1,4 +1,5 @@
-import { deploymentLabels } from './names.js';
+import { routedByFrontDoor, upstreamHost } from './front-door.js';
+import { deploymentLabels, FRONT_DOOR_NETWORK } from './names.js';
 import { completeConfig } from './setting-table.js';
 import type { DeployConfig, Deployment } from './types.js';
 import { planMounts, type EngineMount } from './volumes.js';
@@ -30,6 +31,19 @@ export interface ContainerSpec {
   };
   /** The first of the app's networks, joined at creation with the app's name as an alias (the others are joined before start). */
   NetworkingConfig?: { EndpointsConfig: Record<string, { Aliases: string[] }> };
+}
+
+/**
+ * The networks a deployment's container joins, each with its aliases: the app's own (the app's name as alias, so
+ * other containers reach it by name), then, for an app the front door routes, the door's network under the
+ * release's own alias (core/front-door upstreamHost), by which the door reaches exactly this release.
+ */
+export function networksOf(
+  d: Pick<Deployment, 'app' | 'id' | 'config'>,
+  doorNetwork: string = FRONT_DOOR_NETWORK,
+): Array<{ name: string; aliases: string[] }> {
+  const own = (d.config.networks ?? []).map((name) => ({ name, aliases: [d.app] }));
+  return routedByFrontDoor(d.config) ? [...own, { name: doorNetwork, aliases: [upstreamHost(d)] }] : own;
 }
 
 /** Enough retries that a flapping app is noticed, few enough that it does not restart forever. */
@@ -71,16 +85,18 @@ export function containerSpec(
   const { mounts } = planMounts(d.app, c.volumes, imageVolumes);
   const exposed: ContainerSpec['ExposedPorts'] = {};
   const bindings: ContainerSpec['HostConfig']['PortBindings'] = {};
+  // Behind the front door the app publishes nothing: the door owns its host ports and reaches it on its network.
+  const routed = routedByFrontDoor(c);
   for (const p of c.ports) {
     const key = `${p.containerPort}/${p.protocol}`;
     exposed[key] = {};
-    (bindings[key] ??= []).push({ HostIp: p.hostIp, HostPort: String(p.hostPort) });
+    if (!routed) (bindings[key] ??= []).push({ HostIp: p.hostIp, HostPort: String(p.hostPort) });
   }
   const env = Object.entries(c.env)
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([k, v]) => `${k}=${v.value}`);
   const health = c.healthCheck.command;
-  const [network] = c.networks;
+  const [network] = networksOf({ ...d, config: c });
   return {
     name,
     Image: image,
@@ -115,8 +131,8 @@ export function containerSpec(
       ...(c.memory !== null ? { Memory: c.memory } : {}),
       ...(c.cpus !== null ? { NanoCpus: Math.round(c.cpus * 1e9) } : {}),
       ...(c.extraHosts.length > 0 ? { ExtraHosts: c.extraHosts } : {}),
-      ...(network ? { NetworkMode: network } : {}),
+      ...(network ? { NetworkMode: network.name } : {}),
     },
-    ...(network ? { NetworkingConfig: { EndpointsConfig: { [network]: { Aliases: [d.app] } } } } : {}),
+    ...(network ? { NetworkingConfig: { EndpointsConfig: { [network.name]: { Aliases: network.aliases } } } } : {}),
   };
 }

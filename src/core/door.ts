@@ -1,4 +1,5 @@
-import { union, upstreamOf, type Binding } from './front-door.js';
+import { durationInProse } from './duration.js';
+import { union, upstreamHost, upstreamOf, type Binding } from './front-door.js';
 import {
   FRONT_DOOR_CONTAINER,
   FRONT_DOOR_IMAGE_REPO,
@@ -288,4 +289,22 @@ export function doorRouteOf(d: Pick<Deployment, 'app' | 'id' | 'config'>): DoorR
         : { type: 'http', path, intervalMs: c.healthCheck.intervalMs },
     timing: { deployTimeoutMs: c.healthCheck.timeoutMs, drainMs: c.drainTimeoutMs, bakeMs: c.bakeWindowMs },
   };
+}
+
+/** The door's reason for refusing a release, as the CLI says a failed check. */
+export function doorCheckFailure(refusal: string): string {
+  const detail = refusal.replace(/^.*?did not pass its health check: /, '');
+  const m = /^not healthy within (\d+) ms: (.*)$/s.exec(detail);
+  return m
+    ? `the front door's check did not pass within ${durationInProse(Number(m[1]))} (last: ${m[2]})`
+    : `the front door's check failed: ${detail}`;
+}
+
+/** Whether the door's status of an app says it routes to this deployment. */
+export function routesTo(
+  status: { readonly [key: string]: unknown } | null,
+  d: Pick<Deployment, 'app' | 'id'>,
+): boolean {
+  const active = status?.active as { address?: unknown } | null | undefined;
+  return typeof active?.address === 'string' && active.address.startsWith(`${upstreamHost(d)}:`);
 }

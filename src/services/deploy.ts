@@ -21,7 +21,7 @@ import { secretsFor } from './build-secrets.js';
 import { assertNetworks } from './volumes.js';
 import { resolveEndpoint } from './engines.js';
 import { lockSyncRecover } from './lock-sync-recover.js';
-import { trafficFor } from './traffic/published-ports.js';
+import { trafficFor } from './traffic/traffic.js';
 import { currentDeployment } from './current.js';
 import { commitRange, planGate, releasePlan } from './planning.js';
 import { pruneAfterDeploy } from './retention.js';
@@ -50,6 +50,10 @@ export interface DeployOptions {
   buildSecret?: string[] | undefined;
   memory?: string | undefined;
   cpus?: string | undefined;
+  /** The proxy setting: --proxy (true), --no-proxy (false). */
+  proxy?: boolean | undefined;
+  /** The domains setting (--domain, repeatable). */
+  domain?: string[] | undefined;
   /** Any setting, as `config set` writes it (KEY=VALUE). */
   set?: string[] | undefined;
   /** Show the plan (under the lock, against what serves now) and change nothing. */
@@ -71,6 +75,8 @@ export type OneOffOptions = Pick<
   | 'buildSecret'
   | 'memory'
   | 'cpus'
+  | 'proxy'
+  | 'domain'
   | 'set'
 >;
 
@@ -98,6 +104,8 @@ function namedSettingFlags(ctx: Context, o: OneOffOptions): Array<{ key: string;
   if (o.target !== undefined) entries.push({ key: 'buildTarget', value: o.target });
   if (o.memory !== undefined) entries.push({ key: 'memory', value: o.memory });
   if (o.cpus !== undefined) entries.push({ key: 'cpus', value: settingValueFromText('cpus', o.cpus) });
+  if (o.proxy !== undefined) entries.push({ key: 'proxy', value: o.proxy });
+  if (o.domain && o.domain.length > 0) entries.push({ key: 'domains', value: o.domain });
   if (o.buildSecret && o.buildSecret.length > 0) {
     // A relative src is where the command runs: kept absolute, so a redeploy from elsewhere reads the same file.
     const absolute = o.buildSecret.map((spec) =>

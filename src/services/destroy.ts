@@ -1,8 +1,10 @@
+import { FrontDoorClient } from '../adapters/front-door/client.js';
+import { routedByFrontDoor } from '../core/front-door.js';
 import { imagesOn } from '../adapters/images/engine-local.js';
 import { runtimeOn } from '../adapters/runtime/containers.js';
 import type { Engine } from '../adapters/docker/engine/engine.js';
 import type { Endpoint } from '../adapters/docker/endpoint.js';
-import { DeployError } from '../core/errors.js';
+import { DeployError, isDeployError } from '../core/errors.js';
 import { LABEL } from '../core/names.js';
 import { IN_PROGRESS, type Deployment } from '../core/types.js';
 import type { Context } from '../context.js';
@@ -134,6 +136,8 @@ export async function applyDestroy(
       history: 0,
     };
     const records = new Map(store.list({ app }).map((d) => [d.id, d]));
+    // Its route goes first (the door answers 404 for it, rather than 502 from a container being removed).
+    if ([...records.values()].some((d) => routedByFrontDoor(d.config))) await forgetRoute(ctx, engine, app);
     for (const c of plan.containers) {
       const d = c.deploymentId ? records.get(c.deploymentId) : undefined;
       ctx.reporter.step(`Removing container ${c.name}`);
@@ -165,6 +169,17 @@ export async function applyDestroy(
     ctx.reporter.done(`Destroyed ${app} on ${plan.endpoint}`);
     return result;
   });
+}
+
+/** Removes the app's route from the engine's front door; a door that is not there has none. */
+async function forgetRoute(ctx: Context, engine: Engine, app: string): Promise<void> {
+  try {
+    await new FrontDoorClient(engine).remove(app);
+  } catch (error) {
+    const said = (error as Error).message;
+    if (!isDeployError(error, 'front_door') || /there is no such container|no app named/i.test(said)) return;
+    ctx.reporter.warn(`The front door kept a route for ${app}: ${said}`);
+  }
 }
 
 /** A record of a destroyed app: nothing of it runs any more, and it says why. */

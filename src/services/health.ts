@@ -9,10 +9,12 @@ import { probe } from '../adapters/http-probe.js';
 import { durationInProse } from '../core/duration.js';
 import { engineHost, isLoopback } from '../core/endpoint-choice.js';
 import { formatPort } from '../core/ports.js';
+import { routedByFrontDoor } from '../core/front-door.js';
 import { HEALTH_COMMAND } from '../core/container-spec.js';
 import type { DeployConfig } from '../core/types.js';
 
-export type GateMode = 'healthcheck' | 'http' | 'settle';
+/** door: the front door's own check gates the release (its route step); here the container need only have started. */
+export type GateMode = 'healthcheck' | 'http' | 'settle' | 'door';
 
 export interface HealthGate {
   mode: GateMode;
@@ -54,6 +56,11 @@ export function chooseGate(
         ? ` (it runs every ${durationInProse(imageIntervalMs)}; the first result comes after one interval)`
         : '';
     return { mode: 'healthcheck', url: null, note: null, waitingFor: `the image's HEALTHCHECK${every}` };
+  }
+  if (routedByFrontDoor(config)) {
+    // The door checks it from inside the engine's network (HTTP path, else a TCP connect): this works on any engine.
+    const check = hc.path !== null ? `GET ${hc.path} to answer twice` : 'its port to accept connections';
+    return { mode: 'door', url: null, note: null, waitingFor: `the front door to see ${check}` };
   }
   const settle = {
     mode: 'settle' as const,
@@ -154,6 +161,8 @@ export async function waitHealthy(
         reason: `the container exited with code ${first.exitCode}${first.error ? ` (${first.error})` : ''}`,
       };
     if (gate.mode === 'healthcheck' && first.health === 'healthy') healthy = true;
+    // Started and running: the front door's check (the route step) decides, watching for its death meanwhile.
+    if (gate.mode === 'door') return { ok: true, detail: 'started' };
 
     const deadline = started + hc.timeoutMs;
     if (gate.mode === 'healthcheck') {
@@ -246,7 +255,8 @@ export async function startGated(
       });
     }
     o.onStarted?.();
-    ctx.reporter.step(`Waiting for ${gate.waitingFor}`);
+    // Behind the front door, the wait is its route step's (services/release.ts).
+    if (gate.mode !== 'door') ctx.reporter.step(`Waiting for ${gate.waitingFor}`);
     const result = await waitHealthy(
       runtime,
       id,
@@ -276,7 +286,7 @@ export async function startGated(
         { hint: `See its output: deploy logs ${d.id}` },
       );
     }
-    ctx.reporter.done(`Healthy: ${result.detail}`);
+    if (gate.mode !== 'door') ctx.reporter.done(`Healthy: ${result.detail}`);
     return result.detail;
   } finally {
     watch.close();

@@ -11,8 +11,10 @@ import { chooseGate, startGated } from './health.js';
 import { secretValues } from './keep-logs.js';
 import { planGate, servingNow } from './planning.js';
 import { currentDeployment } from './current.js';
-import { trafficFor } from './traffic/published-ports.js';
+import { trafficFor } from './traffic/traffic.js';
 import { createAppContainer } from './volumes.js';
+import { routedByFrontDoor } from '../core/front-door.js';
+import { holdAndDrain, resumeRoute, routeNew } from './traffic/door-steps.js';
 
 export type LifecycleAction = 'stop' | 'start' | 'restart';
 
@@ -73,7 +75,9 @@ export async function planLifecycle(
     if (action === 'start' && d.status === 'running' && running === true) noop = `${who(d)} is already running.`;
     serving =
       action === 'restart'
-        ? `v${d.version} (${d.id}) restarts in place (same image and settings); down while it restarts`
+        ? routedByFrontDoor(d.config)
+          ? `v${d.version} (${d.id}) restarts in place (same image and settings); the front door holds new requests meanwhile`
+          : `v${d.version} (${d.id}) restarts in place (same image and settings); down while it restarts`
         : `v${d.version} (${d.id}) starts again (same image and settings, no build)`;
   }
   const image = { how: 'existing' as const, ref: d.image, imageId: d.imageId };
@@ -145,10 +149,21 @@ async function bringUp(ctx: Context, engine: Engine, d: Deployment, restart: boo
     image?.healthcheckIntervalMs ?? null,
   );
   const runtime = runtimeOn(engine);
+  const routed = routedByFrontDoor(d.config);
+  const secrets = secretValues(store, d);
   r.step(`${restart && !recreated ? 'Restarting' : 'Starting'} ${d.containerName ?? id.slice(0, 12)}`);
   try {
-    await startGated(ctx, runtime, d, id, target, { restart: restart && !recreated, secrets: secretValues(store, d) });
+    // Behind the door, a restart holds the app's new requests (up to its health timeout) instead of refusing them.
+    if (routed && restart && !recreated)
+      await holdAndDrain(engine, d.app, d.config.healthCheck.timeoutMs, d.config.drainTimeoutMs);
+    await startGated(ctx, runtime, d, id, target, { restart: restart && !recreated, secrets });
+    if (routed) {
+      await routeNew(ctx, engine, { ...d, containerId: id }, id, secrets);
+      await resumeRoute(engine, d.app);
+    }
   } catch (error) {
+    // Held requests are let through (to whatever answers) rather than kept waiting for a release that failed.
+    if (routed) await resumeRoute(engine, d.app).catch(() => undefined);
     if (!(error instanceof DeployError)) throw error;
     if (error.code === 'interrupted') {
       throw new DeployError(

@@ -1,6 +1,7 @@
 import type { Engine } from '../adapters/docker/engine/engine.js';
 import type { Context } from '../context.js';
 import { withLock } from './lock.js';
+import { settleBaked } from './baked.js';
 import { recoverApp } from './recovery.js';
 import { syncEngine } from './sync.js';
 
@@ -24,6 +25,8 @@ export async function lockSyncRecover<T>(
     const fresh = !lock.contended && ctx.now() - (ctx.syncedAt.get(key) ?? -Infinity) < 2_000;
     const report = fresh ? { added: [], corrected: [] } : await syncEngine(ctx, engine, app, { underLock: true });
     for (const line of await recoverApp(ctx, engine, app)) ctx.reporter.warn(`Recovered ${app}: ${line}.`);
+    for (const line of await settleBaked(ctx, engine, app))
+      ctx.reporter.info(ctx.reporter.colors.dim(`${app}: ${line}.`));
     const n = report.added.length + report.corrected.length;
     if (n > 0) {
       ctx.reporter.info(

@@ -12,7 +12,7 @@ import { diffConfig } from '../core/config-diff.js';
 import { healthcheckOf } from '../core/dockerfile.js';
 import type { DeployConfig, Deployment } from '../core/types.js';
 import { chooseGate } from './health.js';
-import { trafficFor } from './traffic/published-ports.js';
+import { trafficFor } from './traffic/traffic.js';
 import { posix } from 'node:path';
 
 /** What serves the app now, as a plan shows it. */
@@ -78,7 +78,7 @@ export async function planGate(
       : chosen.note;
   return {
     mode: chosen.mode,
-    url: chosen.url,
+    url: chosen.mode === 'door' ? hc.path : chosen.url,
     timeoutMs: hc.timeoutMs,
     settleMs: hc.settleMs,
     note,

@@ -10,6 +10,7 @@ import { IN_PROGRESS, type Deployment } from '../core/types.js';
 import type { Context } from '../context.js';
 import { endpointForUrl } from './engines.js';
 import { keepLogs } from './keep-logs.js';
+import { settleBaked } from './baked.js';
 import { withLock } from './lock.js';
 import { currentDeployment } from './current.js';
 
@@ -193,6 +194,16 @@ export async function recoverApp(ctx: Context, engine: Engine, app: string): Pro
  * At the start of any command: finds deployments whose process died on this machine and cleans up after them
  * on their engines (under each app's lock). Best effort: an unreachable engine is reported, never fatal here.
  */
+/** Kept releases (services/baked.ts) whose successor's bake window has ended. */
+function keptDue(ctx: Context): Deployment[] {
+  const store = ctx.store();
+  return store.kept().filter((d) => {
+    const by = d.supersededBy ? store.getDeployment(d.supersededBy) : null;
+    // One rolled back away from (a swap back) only drains: it is retired at once.
+    return d.rolledBack || !by || by.status !== 'running' || (by.readyAt ?? 0) + by.config.bakeWindowMs <= ctx.now();
+  });
+}
+
 export async function recoverDeadWorkers(ctx: Context): Promise<void> {
   const dead = markDeadWorkers(ctx);
   const r = ctx.reporter;
@@ -211,15 +222,23 @@ export async function recoverDeadWorkers(ctx: Context): Promise<void> {
         ctx.now() - memo.failedAt < LEFTOVER_RETRY_MS
       );
     });
-  if (dead.length === 0 && leftovers.length === 0) return;
-  const apps = new Map([...dead, ...leftovers].map((d) => [`${d.app}\u0000${d.endpoint}`, d]));
+  // Releases kept running behind the front door whose successor's bake window has ended: settled by whatever
+  // command comes next (services/baked.ts), so the record says whether the door switched back.
+  const due = keptDue(ctx).filter((d) => !leftovers.some((l) => l.app === d.app && l.endpoint === d.endpoint));
+  if (dead.length === 0 && leftovers.length === 0 && due.length === 0) return;
+  const apps = new Map([...dead, ...leftovers, ...due].map((d) => [`${d.app}\u0000${d.endpoint}`, d]));
   for (const d of apps.values()) {
     try {
       const engine = await ctx.engine(endpointForUrl(ctx, d.endpoint));
-      const done = await withLock(ctx, engine, d.app, 'recovery after an interrupted deployment', () =>
-        recoverApp(ctx, engine, d.app),
+      const [done, settled] = await withLock(
+        ctx,
+        engine,
+        d.app,
+        'recovery after an interrupted deployment',
+        async () => [await recoverApp(ctx, engine, d.app), await settleBaked(ctx, engine, d.app)],
       );
       for (const line of done) r.warn(`Recovered ${d.app}: ${line}.`);
+      for (const line of settled) r.info(r.colors.dim(`${d.app}: ${line}.`));
     } catch (error) {
       if (isDeployError(error, 'docker_unreachable'))
         ctx.store().recordEngineCheck(d.endpoint, ctx.now(), error.message);

@@ -27,7 +27,7 @@ import { buildImage, type BuiltImage } from './build.js';
 import { actorOf, runToEnd } from './deploy.js';
 import { currentDeployment } from './current.js';
 import { commitRange, planGate, releasePlan } from './planning.js';
-import { trafficFor } from './traffic/published-ports.js';
+import { trafficFor } from './traffic/traffic.js';
 import { pruneAfterDeploy } from './retention.js';
 import { readProjectSettings } from './source.js';
 import { startRecord } from './tracker.js';
@@ -344,6 +344,11 @@ export function rollbackTarget(
     );
   }
   const steps = sel.steps ?? 1;
+  // Rolled back already by a swap back at the front door (or its own fallback): the newest release of the app was
+  // rolled back away from, to what runs now. A retried CI job finds it running and does nothing.
+  const latest = ctx.store().list({ app: current.app, limit: 1 })[0];
+  if (steps === 1 && latest && latest.id !== current.id && latest.rolledBack && latest.supersededBy === current.id)
+    return current;
   const good = ctx
     .store()
     .list({ app: current.app })

@@ -17,7 +17,10 @@ import { currentDeployment } from './current.js';
 import { chooseGate, startGated } from './health.js';
 import { keepLogs, secretValues } from './keep-logs.js';
 import type { Tracker } from './tracker.js';
+import { routeBack, routeNew } from './traffic/door-steps.js';
 import { runSwitchOver } from './traffic/run-switch-over.js';
+import { ensureDoorNetwork } from '../adapters/front-door/door-container.js';
+import { routedByFrontDoor } from '../core/front-door.js';
 import { createAppContainer } from './volumes.js';
 
 /** Log lines of a failed container shown under the error. */
@@ -53,9 +56,12 @@ export async function release(
   const current = currentDeployment(ctx, d.app);
   const replaces = current && current.id !== d.id ? current : null;
   // The plan's decision (start-first, or stop-first when the old one holds the same host port), made once.
+  // Behind the front door, traffic moves by a route step once the door's check passes (services/traffic/door-steps).
+  const routed = routedByFrontDoor(d.config);
   const plan = switchPlan({
     strategy,
     replaces: !replaces ? 'nothing' : replaces.status === 'running' && replaces.containerId ? 'serving' : 'idle',
+    routed,
   });
   const name = containerName(d.app, d.version, d.id);
   const secrets = secretValues(store, d);
@@ -71,7 +77,8 @@ export async function release(
     );
   }
 
-  r.step(`Starting ${name}${d.config.ports.length ? ` on ${d.config.ports.map(formatPort).join(', ')}` : ''}`);
+  const ports = d.config.ports.map(formatPort).join(', ');
+  r.step(`Starting ${name}${ports ? (routed ? ` behind the front door (${ports})` : ` on ${ports}`) : ''}`);
   tracker.update(
     { status: 'starting', containerName: name },
     { type: 'starting', message: `creating container ${name}` },
@@ -98,6 +105,8 @@ export async function release(
           store.addEvent(o.d.id, ctx.now(), 'stopped', `stopped to free its ports for v${d.version}`);
         },
         'create-new': async () => {
+          // Behind the door it joins the door's network at its creation (the door itself is made sure of when routing).
+          if (routed) await ensureDoorNetwork(engine);
           // The tag is unique to its build and never moves, and reads better than an id in `docker ps`.
           const id = await createAppContainer(ctx, engine, d, image, unprovenName(name));
           // Recorded at once, so that a process killed during the stop leaves a container the recovery finds.
@@ -121,9 +130,14 @@ export async function release(
           await runtimeOn(engine).rename(containerId as string, name);
           await recordServing(ctx, tracker);
         },
-        'retire-old': () => retire(ctx, old().engine, old().d, d, stepsOf(plan).includes('stop-old')),
+        'route-new': () => routeNew(ctx, engine, d, containerId as string, secrets),
+        'retire-old': () =>
+          routed && old().d.config.proxy !== false && d.config.bakeWindowMs > 0 && stepsOf(plan).includes('route-new')
+            ? keepForBake(ctx, old().d, d)
+            : retire(ctx, old().engine, old().d, d, stepsOf(plan).includes('stop-old')),
       },
       compensations: {
+        'route-old': () => routeBack(ctx, engine, d, replaces),
         'remove-new': () => removeNew(ctx, engine, tracker, containerId, secrets),
         'start-old': () => startOld(ctx, old(), d),
       },
@@ -268,6 +282,27 @@ async function startOld(ctx: Context, old: { d: Deployment; engine: Engine }, by
   } catch (error) {
     r.fail(`Could not start v${old.d.version} again: ${reasonOf(error)}. Run: deploy start ${old.d.id}`);
   }
+}
+
+/**
+ * The replaced deployment behind the front door, for the bake window: superseded, but its container keeps running
+ * so that the door can switch back to it at once (its own fallback, or deploy rollback). The next change to the app
+ * after the window retires it (services/baked.ts).
+ */
+function keepForBake(ctx: Context, old: Deployment, by: Deployment): Promise<void> {
+  const store = ctx.store();
+  store.updateDeployment(old.id, { status: 'superseded', supersededBy: by.id, rolledBack: by.kind === 'rollback' });
+  const seconds = Math.round(by.config.bakeWindowMs / 1000);
+  store.addEvent(
+    old.id,
+    ctx.now(),
+    'superseded',
+    `replaced by v${by.version} (${by.id}); kept running ${seconds}s for a switch back`,
+  );
+  ctx.reporter.done(
+    `v${old.version} (${old.id}) drains and is kept running ${seconds}s: deploy rollback ${by.app} switches back at once`,
+  );
+  return Promise.resolve();
 }
 
 /** The replaced deployment: stopped, its logs kept, its container removed, marked superseded. */

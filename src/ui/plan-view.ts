@@ -26,7 +26,9 @@ export function gateLine(g: PlannedGate): string {
         : `the image's HEALTHCHECK must report healthy ${within}`
       : g.mode === 'http'
         ? `GET ${g.url ?? ''} must answer 2xx/3xx ${within}`
-        : `the container must keep running for ${durationInProse(g.settleMs)}`;
+        : g.mode === 'door'
+          ? `the front door must see ${g.url ? `GET ${g.url} answer 2xx twice` : 'its port accept connections'} ${within}; only then does traffic move`
+          : `the container must keep running for ${durationInProse(g.settleMs)}`;
   return g.note ? `${check} (${g.note})` : check;
 }
 

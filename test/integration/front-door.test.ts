@@ -1,5 +1,4 @@
 import { execFileSync } from 'node:child_process';
-import http from 'node:http';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,13 +7,14 @@ import { Engine } from '../../src/adapters/docker/engine/engine.js';
 import { FrontDoorClient } from '../../src/adapters/front-door/client.js';
 import { ensureFrontDoor, waitForDoor } from '../../src/adapters/front-door/door-container.js';
 import { proxyBundlePath } from '../../src/adapters/front-door/door-image.js';
-import { routeRelease } from '../../src/services/traffic/front-door.js';
+import { routeRelease } from '../../src/services/traffic/door-steps.js';
 import { DEFAULT_CONFIG } from '../../src/core/config.js';
 import type { DoorNames, DoorRoute } from '../../src/core/door.js';
 import { DeployError } from '../../src/core/errors.js';
 import { upstreamHost } from '../../src/core/front-door.js';
 import { parsePort } from '../../src/core/ports.js';
 import { fetchText, freePort, testApp } from '../helpers/docker.js';
+import { load } from '../helpers/load.js';
 
 /**
  * The front door on the real engine: its image built there, its container publishing loopback ports, routes sent
@@ -87,78 +87,6 @@ function route(forApp: string, target: string, port: number): DoorRoute {
     port,
     health: { path: '/cgi-bin/health', intervalMs: 100, successes: 2, timeoutMs: 1_000 },
     timing: { deployTimeoutMs: 5_000, bakeMs: 10_000, drainMs: 5_000 },
-  };
-}
-
-interface Outcome {
-  sentAt: number;
-  doneAt: number;
-  body: string | null;
-  error: string | null;
-}
-
-/**
- * Keep-alive load on a loopback port: `clients` requests at a time, each client sending its next as soon as its
- * last answered, until stopped (bounded by count and time).
- */
-function load(
-  port: number,
-  { clients = 8, maxPerClient = 20_000, maxMs = 60_000 } = {},
-): { outcomes: Outcome[]; stop: () => Promise<Outcome[]> } {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: clients });
-  const outcomes: Outcome[] = [];
-  let stopped = false;
-  const started = Date.now();
-  const once = (): Promise<Outcome> =>
-    new Promise((resolve) => {
-      const sentAt = performance.now();
-      let settled = false;
-      const done = (outcome: Outcome): void => {
-        if (settled) return;
-        settled = true;
-        outcomes.push(outcome);
-        resolve(outcome);
-      };
-      const req = http.get({ host: '127.0.0.1', port, path: '/', agent, timeout: 5_000 }, (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => (body += chunk));
-        res.on('end', () =>
-          done({
-            sentAt,
-            doneAt: performance.now(),
-            body: res.statusCode === 200 ? body.trim() : null,
-            error: res.statusCode === 200 ? null : `HTTP ${res.statusCode}`,
-          }),
-        );
-        res.on('error', (err) => done({ sentAt, doneAt: performance.now(), body: null, error: err.message }));
-      });
-      req.on('timeout', () => req.destroy(new Error('timed out')));
-      req.on('error', (err) =>
-        done({
-          sentAt,
-          doneAt: performance.now(),
-          body: null,
-          error: (err as NodeJS.ErrnoException).code ?? err.message,
-        }),
-      );
-    });
-  const runners = Array.from({ length: clients }, async () => {
-    for (let i = 0; i < maxPerClient && !stopped && Date.now() - started < maxMs; i++) {
-      const outcome = await once();
-      // A refused connection comes back at once: pause a little after a failure, as a real client would, rather
-      // than spin and starve the engine (and the door starting) of this machine's two CPUs.
-      if (outcome.error) await new Promise((r) => setTimeout(r, 20));
-    }
-  });
-  return {
-    outcomes,
-    stop: async () => {
-      stopped = true;
-      await Promise.all(runners);
-      agent.destroy();
-      return outcomes;
-    },
   };
 }
 

@@ -244,7 +244,7 @@ describe("migration 9: the indexes a new record's history labels are read throug
 
   it('is the latest step', () => {
     // If a later step is added, the loop below covers its earlier versions too; this names what is tested here.
-    expect(SCHEMA_VERSION).toBe(9);
+    expect(SCHEMA_VERSION).toBe(10);
   });
 
   /** Five records of web: v1 served then was rolled back from, v2 failed, v3 rolled back to v1 and served, v4 served, v5 queued. */
@@ -321,7 +321,53 @@ describe("migration 9: the indexes a new record's history labels are read throug
           'deployments_rolled_back_by_version',
           'deployments_served_by_version',
         ]);
-        expect((db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version).toBe(9);
+        expect((db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version).toBe(SCHEMA_VERSION);
+      } finally {
+        db.close();
+      }
+    });
+  }
+});
+
+describe('migration 10: releases kept for a bake window are found through their own index (real SQLite files)', () => {
+  const home = tempHome();
+  afterAll(() => home.remove());
+
+  for (let at = 1; at < SCHEMA_VERSION; at++) {
+    it(`migrates a store from schema ${at}: the index exists, and kept() finds exactly the superseded records with a container`, () => {
+      const path = join(home.dir, `kept-${at}.db`);
+      storeAt(path, at, [
+        baseRow(
+          'kep12345',
+          1,
+          'superseded',
+          { tag: 'deploy/web:kep12345', id: 'sha256:1111' },
+          { id: 'c1', name: 'web-v1-kep12345' },
+        ),
+        baseRow('gon12345', 2, 'superseded', { tag: 'deploy/web:gon12345', id: 'sha256:2222' }, null),
+        baseRow(
+          'run12345',
+          3,
+          'running',
+          { tag: 'deploy/web:run12345', id: 'sha256:3333' },
+          { id: 'c3', name: 'web-v3-run12345' },
+        ),
+      ]);
+      const store = Store.open(path);
+      try {
+        expect(store.kept('web').map((d) => d.id)).toEqual(['kep12345']);
+        expect(store.kept().map((d) => d.id)).toEqual(['kep12345']);
+        expect(store.kept('other')).toEqual([]);
+        expect(store.needsRecovery()).toBe(true);
+      } finally {
+        store.close();
+      }
+      const db = new DatabaseSync(path);
+      try {
+        const index = db
+          .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name = 'deployments_kept'")
+          .all();
+        expect(index).toHaveLength(1);
       } finally {
         db.close();
       }

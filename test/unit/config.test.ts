@@ -78,7 +78,7 @@ describe('DEFAULT_CONFIG', () => {
       stopSignal: null,
       stopTimeoutMs: null,
       init: true,
-      proxy: true,
+      proxy: false,
       domains: [],
       tlsCertificate: null,
       tlsKey: null,

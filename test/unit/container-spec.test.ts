@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { containerSpec } from '../../src/core/container-spec.js';
+import { containerSpec, networksOf } from '../../src/core/container-spec.js';
 import { parseRecordLabel, recordLabel } from '../../src/core/record-label.js';
 import type { PortMapping } from '../../src/core/types.js';
 import { makeConfig, makeDeployment } from '../helpers/unit.js';
@@ -171,5 +171,38 @@ describe('containerSpec', () => {
     const before = structuredClone(d);
     containerSpec(d, 'img', 'n');
     expect(d).toEqual(before);
+  });
+});
+
+describe('behind the front door (proxy: true)', () => {
+  it("publishes nothing, exposes the ports, and joins the door's network under the release's own alias", () => {
+    const d = makeDeployment({ config: makeConfig({ proxy: true, ports: [mapping(8080, 80, '127.0.0.1')] }) });
+    const spec = containerSpec(d, 'deploy/web:abcd2345', 'web-v3-abcd2345');
+    expect(spec.HostConfig.PortBindings).toEqual({});
+    expect(spec.ExposedPorts).toEqual({ '80/tcp': {} });
+    expect(spec.HostConfig.NetworkMode).toBe('deploy-front-door');
+    expect(spec.NetworkingConfig).toEqual({ EndpointsConfig: { 'deploy-front-door': { Aliases: [`web-${d.id}`] } } });
+  });
+
+  it("joins the app's own networks first (under the app's name), the door's after", () => {
+    const d = makeDeployment({
+      config: makeConfig({ proxy: true, networks: ['backend'], ports: [mapping(8080, 80)] }),
+    });
+    expect(networksOf(d)).toEqual([
+      { name: 'backend', aliases: ['web'] },
+      { name: 'deploy-front-door', aliases: [`web-${d.id}`] },
+    ]);
+    expect(containerSpec(d, 'x', 'n').HostConfig.NetworkMode).toBe('backend');
+  });
+
+  it('publishes its own ports when proxy is false, or when a port is UDP (the door carries TCP only)', () => {
+    for (const config of [
+      makeConfig({ proxy: false, ports: [mapping(8080, 80)] }),
+      makeConfig({ proxy: true, ports: [mapping(8080, 80), mapping(53, 53, '', 'udp')] }),
+    ]) {
+      const d = makeDeployment({ config });
+      expect(Object.keys(containerSpec(d, 'x', 'n').HostConfig.PortBindings)).not.toEqual([]);
+      expect(networksOf(d)).toEqual([]);
+    }
   });
 });

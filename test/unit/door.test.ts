@@ -5,6 +5,7 @@ import {
   deployExecTimeoutMs,
   DOOR_NAMES,
   doorAction,
+  doorCheckFailure,
   doorContainerSpec,
   doorDockerfile,
   doorImageLabels,
@@ -13,6 +14,7 @@ import {
   doorUnreachable,
   publishable,
   readDoorAnswer,
+  routesTo,
 } from '../../src/core/door.js';
 import { DEFAULT_CONFIG } from '../../src/core/config.js';
 import { parsePort } from '../../src/core/ports.js';
@@ -272,5 +274,29 @@ describe("the door's base image", () => {
     expect(() => frontDoorBaseImage({ DEPLOY_FRONT_DOOR_IMAGE: 'node 24' })).toThrow(
       'DEPLOY_FRONT_DOOR_IMAGE must be an image name (got "node 24").',
     );
+  });
+});
+
+describe('doorCheckFailure', () => {
+  it("says the door's refusal as a failed check, with its time in prose and its last answer", () => {
+    expect(
+      doorCheckFailure(
+        'web: web-abcd2345:8080 did not pass its health check: not healthy within 4000 ms: GET /up answered 500',
+      ),
+    ).toBe("the front door's check did not pass within 4s (last: GET /up answered 500)");
+    expect(doorCheckFailure('web: web-abcd2345:8080 did not pass its health check: cancelled')).toBe(
+      "the front door's check failed: cancelled",
+    );
+  });
+});
+
+describe('routesTo', () => {
+  const d = { app: 'web', id: 'abcd2345' };
+  it("is true only when the door's active target is the release's alias", () => {
+    expect(routesTo({ active: { address: 'web-abcd2345:8080' } }, d)).toBe(true);
+    expect(routesTo({ active: { address: 'web-abcd23456:8080' } }, d)).toBe(false);
+    expect(routesTo({ active: { address: 'web-efgh2345:8080' } }, d)).toBe(false);
+    expect(routesTo({ active: null }, d)).toBe(false);
+    expect(routesTo(null, d)).toBe(false);
   });
 });

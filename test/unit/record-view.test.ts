@@ -44,7 +44,7 @@ const RUN_DEFAULTS = {
   stopSignal: null,
   stopTimeout: null,
   init: true,
-  proxy: true,
+  proxy: false,
   domains: [],
   tlsCertificate: null,
   tlsKey: null,

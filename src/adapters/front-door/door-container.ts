@@ -248,6 +248,15 @@ async function underDoorLock<T>(engine: Engine, names: DoorNames, image: string,
  * 20.10 despite CheckDuplicate: the door's lock now prevents it), which makes the name ambiguous for every later
  * call: one left so (by another tool, or before the lock) is brought back to one, the smallest id kept.
  */
+/**
+ * The door's network, made when missing (an app's container joins it at its creation, before the door itself may
+ * run); two made at once on an old engine are brought back to one.
+ */
+export async function ensureDoorNetwork(engine: Engine, names: DoorNames = DOOR_NAMES): Promise<void> {
+  if ((await engine.networks.list(doorObjectLabels('network'))).some((n) => n.name === names.network)) return;
+  await ensureNetwork(engine, names.network);
+}
+
 async function ensureNetwork(engine: Engine, name: string): Promise<void> {
   try {
     await engine.networks.create(name, { labels: doorObjectLabels('network') });

@@ -1,5 +1,5 @@
 import { perEngine } from '../per-engine.js';
-import { containerSpec } from '../../core/container-spec.js';
+import { containerSpec, networksOf } from '../../core/container-spec.js';
 import type { Deployment } from '../../core/types.js';
 import type { Engine } from '../docker/engine/engine.js';
 import type { LivenessEvent, LogOptions, Runtime, WorkloadState, WorkloadSummary } from './runtime.js';
@@ -17,9 +17,9 @@ export class ContainerRuntime implements Runtime {
   async create(d: Deployment, image: string, name: string, imageVolumes: readonly string[]): Promise<string> {
     const id = await this.engine.containers.create(containerSpec(d, image, name, imageVolumes));
     try {
-      // The first network is joined at creation; the others now, before it starts, with the app's name as alias.
-      for (const network of (d.config.networks ?? []).slice(1))
-        await this.engine.networks.connect(network, id, { aliases: [d.app] });
+      // The first network is joined at creation; the others now, before it starts (core/container-spec networksOf).
+      for (const network of networksOf(d).slice(1))
+        await this.engine.networks.connect(network.name, id, { aliases: network.aliases });
     } catch (error) {
       await this.engine.containers.remove(id).catch(() => undefined);
       throw error;

@@ -278,6 +278,19 @@ export class Deployments {
   }
 
   /**
+   * Superseded deployments that still have a container (of one app, or all): kept running for a bake window behind
+   * the front door.
+   */
+  kept(app?: string): Deployment[] {
+    return this.sql
+      .all(
+        `SELECT * FROM deployments INDEXED BY deployments_kept WHERE container_id IS NOT NULL AND status = 'superseded'${app === undefined ? '' : ' AND app = :app'}`,
+        app === undefined ? {} : { app },
+      )
+      .map(fromRow);
+  }
+
+  /**
    * Whether anything needs recovering (asked by every command: three index look-ups). The leftovers are read
    * through their own small index: the status index would visit every failed record (30 ms at 100,000).
    */
@@ -285,7 +298,8 @@ export class Deployments {
     const row = this.sql.get(
       `SELECT EXISTS (SELECT 1 FROM deployments WHERE worker IS NOT NULL)
            OR EXISTS (SELECT 1 FROM deployments INDEXED BY deployments_leftovers WHERE container_id IS NOT NULL AND status IN ('failed', 'interrupted'))
-           OR EXISTS (SELECT 1 FROM deployments WHERE status IN ('queued', 'building', 'starting')) AS n`,
+           OR EXISTS (SELECT 1 FROM deployments WHERE status IN ('queued', 'building', 'starting'))
+           OR EXISTS (SELECT 1 FROM deployments INDEXED BY deployments_kept WHERE container_id IS NOT NULL AND status = 'superseded') AS n`,
     );
     return row?.n === 1;
   }

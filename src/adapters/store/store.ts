@@ -138,6 +138,10 @@ export class Store {
   working(): Deployment[] {
     return this.deployments.working();
   }
+  kept(app?: string): Deployment[] {
+    return this.deployments.kept(app);
+  }
+
   leftovers(): Deployment[] {
     return this.deployments.leftovers();
   }

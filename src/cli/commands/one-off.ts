@@ -14,6 +14,8 @@ export function oneOffOptions(o: OneOffFlags): OneOffOptions {
     buildArg: o.buildArg,
     target: o.target,
     buildSecret: o.buildSecret,
+    proxy: o.proxy,
+    domain: o.domain,
     memory: o.memory,
     cpus: o.cpus,
     set: o.set,

@@ -10,9 +10,16 @@ import { currentDeployment } from '../../services/current.js';
 import { deploymentByRef } from '../../services/deployment-ref.js';
 import { actorOf } from '../../services/deploy.js';
 import { applyRedeployOrRollback, planRollback, rollbackTarget } from '../../services/redeploy-rollback.js';
+import { swapBack, swapBackable } from '../../services/baked.js';
 import { appFromDirectory } from '../../services/source.js';
 import { confirmPlan } from '../../ui/confirm.js';
 import { renderOutcome } from '../../ui/outcome.js';
+
+/** The door's bake window ended before its swap back could be made: the rollback starts the release instead. */
+function refusedSwap(error: unknown): null {
+  if (isDeployError(error, 'front_door') && /bake window has ended/.test((error as Error).message)) return null;
+  throw error;
+}
 
 export const handler: Handler<RollbackOptions> = async (ctx, [appOrId], o) => {
   const r = ctx.reporter;
@@ -89,14 +96,28 @@ export const handler: Handler<RollbackOptions> = async (ctx, [appOrId], o) => {
       }
     };
     const target = rollbackTarget(ctx, current, { to: explicitRef ?? to, steps }, byId);
-    const plan = await planRollback(ctx, engine, current, target, Boolean(o.rebuild));
+    // Inside the bake window behind the front door, the release kept running is swapped back to (services/baked.ts).
+    const swap = !o.rebuild && swapBackable(ctx, current, target);
+    const planned = await planRollback(ctx, engine, current, target, Boolean(o.rebuild));
+    const plan = swap
+      ? {
+          ...planned,
+          title: `Roll back ${target.app} from v${current.version} (${current.id}) to v${target.version} (${target.id}): a swap back`,
+          newVersion: null,
+          gate: null,
+          serving: `v${target.version} still runs (kept for v${current.version}'s bake window): the front door sends traffic back to it at once, and v${current.version} drains`,
+        }
+      : planned;
     if (plan.noop) {
       r.info(plan.noop);
       if (r.json) r.result(publicRecord(current));
       return;
     }
     if (!(await confirmPlan(ctx, plan, { yes: Boolean(o.yes), dryRun: Boolean(o.dryRun) }))) return;
-    const d = await applyRedeployOrRollback(ctx, engine, plan, 'rollback', actor);
+    const swapped = swap ? await swapBack(ctx, engine, current, target).catch(refusedSwap) : null;
+    if (swapped)
+      r.done(`Swapped back: the front door routes ${swapped.app} to v${swapped.version} (${swapped.id}) again`);
+    const d = swapped ?? (await applyRedeployOrRollback(ctx, engine, planned, 'rollback', actor));
     if (r.json) {
       r.result(publicRecord(d));
     } else {

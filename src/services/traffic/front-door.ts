@@ -1,60 +1,61 @@
-import { ApiError } from '../../adapters/docker/api.js';
 import type { Engine } from '../../adapters/docker/engine/engine.js';
 import { FrontDoorClient } from '../../adapters/front-door/client.js';
-import { ensureFrontDoor, type DoorEnsured } from '../../adapters/front-door/door-container.js';
-import { frontDoorBaseImage } from '../../adapters/front-door/door-image.js';
-import { DOOR_NAMES, doorRouteOf, type DoorDeployResult, type DoorNames } from '../../core/door.js';
-import { engineHost } from '../../core/endpoint-choice.js';
-import { bindingsOf, frontDoorUrls, upstreamHost } from '../../core/front-door.js';
-import type { Deployment } from '../../core/types.js';
+import { runtimeOn } from '../../adapters/runtime/containers.js';
+import { stopGraceSeconds } from '../../core/container-spec.js';
+import { isDeployError } from '../../core/errors.js';
+import type { DeployConfig, Deployment } from '../../core/types.js';
 import type { Context } from '../../context.js';
+import { release } from '../release.js';
+import { frontDoorUrlsOf } from './door-steps.js';
+import type { Traffic } from './traffic.js';
 
 /**
- * The front door as a kind of traffic (issue 14), begun: the steps its switch-over is made of. Not wired yet:
- * trafficFor (published-ports.ts) still gives publishedPorts to every app, and the Traffic interface's switchOver
- * (the release started without host ports, on the door's network) is still to be written around these.
+ * Traffic through the engine's front door (proxy/, run by adapters/front-door): the app's containers publish
+ * nothing and sit on the door's network under a per-release alias; the door owns the host ports. A new release
+ * starts beside the old one, the door checks it (HTTP path twice, else a TCP connect) and swaps to it atomically,
+ * the old one drains; for the bake window the old one keeps running and the door switches back at once if the new
+ * one fails its checks. Nothing is stopped first, so a switch drops no request.
  */
+export const frontDoor: Traffic = {
+  kind: 'front-door',
 
-/**
- * Routes the app to a release whose container runs: the door made sure of on the engine (publishing the app's
- * ports), the container joined to the door's network under its stable alias, and the door sent the route. Resolves
- * once the door has gated the release and switched to it; a release that fails the door's gate is refused (exit 17)
- * and what served before keeps serving.
- */
-export async function routeRelease(
-  ctx: Pick<Context, 'paths' | 'env'>,
-  engine: Engine,
-  d: Pick<Deployment, 'app' | 'id' | 'config' | 'containerId'>,
-  names: DoorNames = DOOR_NAMES,
-): Promise<{ door: DoorEnsured; routed: DoorDeployResult }> {
-  if (!d.containerId) throw new Error(`routeRelease: the deployment ${d.id} of ${d.app} has no container`);
-  const door = await ensureFrontDoor(engine, {
-    bindings: bindingsOf(d.config.ports),
-    base: frontDoorBaseImage(ctx.env),
-    names,
-    env: ctx.env,
-  });
-  try {
-    await engine.networks.connect(names.network, d.containerId, { aliases: [upstreamHost(d)] });
-  } catch (error) {
-    // Joined already (a route sent again, as every deploy does).
-    if (!(error instanceof ApiError && /already exists in network/.test(error.message))) throw error;
-  }
-  const routed = await new FrontDoorClient(engine, names.container).deploy(doorRouteOf(d));
-  return { door, routed };
-}
+  decide(current: Deployment | null, next: DeployConfig | null, app: string) {
+    if (!current)
+      return {
+        text: `nothing serves ${app} yet; the front door routes to this one once its check passes`,
+        strategy: next ? 'start-first' : null,
+      };
+    const who = `v${current.version} (${current.id})`;
+    if (current.status !== 'running')
+      return { text: `${who} is ${current.status}; this one replaces it once healthy`, strategy: 'start-first' };
+    if (!next) return { text: `${who} serves now`, strategy: null };
+    // An app moving behind the door from ports its containers published: the door can only take them once freed.
+    const direct = current.config.proxy === false || current.config.ports.some((p) => p.protocol !== 'tcp');
+    if (direct && current.config.ports.some((p) => next.ports.some((n) => n.hostPort === p.hostPort)))
+      return {
+        text: `${who} publishes the same host port itself: it stops first, and the front door takes the port (once, as the app moves behind it)`,
+        strategy: 'stop-first',
+      };
+    return {
+      text: `${who} serves until the front door's check of this one passes; then traffic moves at once, ${who} drains and is kept ${bakeText(next)} for a switch back`,
+      strategy: 'start-first',
+    };
+  },
 
-/** Takes the app's traffic away (deploy stop): the door answers 503 for it, or holds requests up to holdMs. */
-export async function withdrawRoute(
-  engine: Engine,
-  app: string,
-  holdMs = 0,
-  names: DoorNames = DOOR_NAMES,
-): Promise<void> {
-  await new FrontDoorClient(engine, names.container).pause(app, holdMs);
-}
+  switchOver: release,
 
-/** Where a person opens an app behind the door. */
-export function frontDoorUrlsOf(d: Pick<Deployment, 'config' | 'endpoint'>): string[] {
-  return frontDoorUrls(d.config, engineHost(d.endpoint).host);
+  async withdraw(ctx: Context, engine: Engine, d: Deployment): Promise<void> {
+    // Paused first (the door answers 503), so no request reaches a container that is stopping.
+    await new FrontDoorClient(engine).pause(d.app).catch((error: unknown) => {
+      if (!isDeployError(error, 'front_door')) throw error;
+      ctx.reporter.warn(`The front door could not pause ${d.app}: ${(error as Error).message}`);
+    });
+    if (d.containerId) await runtimeOn(engine).stop(d.containerId, stopGraceSeconds(d.config));
+  },
+
+  urls: (d) => frontDoorUrlsOf(d),
+};
+
+function bakeText(c: DeployConfig): string {
+  return c.bakeWindowMs > 0 ? `for ${Math.round(c.bakeWindowMs / 1000)}s` : 'only while it drains';
 }

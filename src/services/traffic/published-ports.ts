@@ -2,6 +2,9 @@ import type { Engine } from '../../adapters/docker/engine/engine.js';
 import { runtimeOn } from '../../adapters/runtime/containers.js';
 import { stopGraceSeconds } from '../../core/container-spec.js';
 import { planSwitch } from '../../core/plan.js';
+import { DeployError } from '../../core/errors.js';
+import { routedByFrontDoor } from '../../core/front-door.js';
+import { formatPort } from '../../core/ports.js';
 import type { DeployConfig, Deployment } from '../../core/types.js';
 import { publishedUrls } from '../../core/urls.js';
 import type { Context } from '../../context.js';
@@ -23,6 +26,19 @@ export const publishedPorts: Traffic = {
     if (current.status !== 'running')
       return { text: `${who} is ${current.status}; this one replaces it once healthy`, strategy: 'start-first' };
     if (!next) return { text: `${who} serves now`, strategy: null };
+    // The front door holds the host ports of an app it routes: a release that publishes them itself cannot start.
+    const held = routedByFrontDoor(current.config)
+      ? next.ports.find((n) => current.config.ports.some((p) => p.hostPort === n.hostPort))
+      : undefined;
+    if (held) {
+      throw new DeployError(
+        'config',
+        `${app} is routed by the engine's front door, which holds port ${formatPort(held)}; this deployment would publish that port itself (proxy is false${next.ports.some((p) => p.protocol !== 'tcp') ? ', or a port is UDP' : ''}).`,
+        {
+          hint: `Keep it behind the door: deploy with --proxy (or "proxy": true in deploy.json, or deploy config set proxy=true --app ${app}). Or publish it on another host port.`,
+        },
+      );
+    }
     return planSwitch(current, next.ports).strategy === 'stop-first'
       ? {
           text: `${who} stops first (it holds the same host port), and starts again if this one fails its check`,
@@ -39,8 +55,3 @@ export const publishedPorts: Traffic = {
 
   urls: (d) => publishedUrls(d.config.ports, d.endpoint),
 };
-
-/** The traffic of an app's releases (published ports for every app today; the front door next). */
-export function trafficFor(_config: DeployConfig | null): Traffic {
-  return publishedPorts;
-}

@@ -1,0 +1,59 @@
+#!/usr/bin/env node
+// Bounded keep-alive load on one loopback port, run as its own process (the bench's CLI runs are synchronous):
+//   node scripts/bench/load.mjs PORT CLIENTS MAX_SECONDS
+// It sends requests until it reads a line on stdin (or MAX_SECONDS pass), then prints one JSON line:
+// { ok, failed, errors: {reason: n}, seconds, latencies: {p50, p99, max} (ms) }.
+import http from 'node:http';
+import { performance } from 'node:perf_hooks';
+
+const [port, clients, maxSeconds] = process.argv.slice(2).map(Number);
+const agent = new http.Agent({ keepAlive: true, maxSockets: clients });
+const latencies = [];
+const errors = {};
+let ok = 0;
+let failed = 0;
+let stopped = false;
+const started = performance.now();
+const stop = () => (stopped = true);
+process.stdin.on('data', stop);
+process.stdin.on('end', stop);
+setTimeout(stop, maxSeconds * 1000).unref();
+
+function once() {
+  return new Promise((resolve) => {
+    const sent = performance.now();
+    const fail = (why) => {
+      failed++;
+      errors[why] = (errors[why] ?? 0) + 1;
+      // A refused connection comes back at once: wait a little, as a client would, rather than spin.
+      setTimeout(resolve, 20);
+    };
+    const req = http.get({ host: '127.0.0.1', port, path: '/', agent, timeout: 10_000 }, (res) => {
+      res.resume();
+      res.on('end', () => {
+        if (res.statusCode !== 200) return fail(`HTTP ${res.statusCode}`);
+        ok++;
+        latencies.push(performance.now() - sent);
+        resolve();
+      });
+      res.on('error', (e) => fail(e.code ?? e.message));
+    });
+    req.on('timeout', () => req.destroy(new Error('timed out')));
+    req.on('error', (e) => fail(e.code ?? e.message));
+  });
+}
+
+await Promise.all(
+  Array.from({ length: clients }, async () => {
+    while (!stopped) await once();
+  }),
+);
+agent.destroy();
+latencies.sort((a, b) => a - b);
+const at = (q) =>
+  latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] : null;
+const seconds = (performance.now() - started) / 1000;
+process.stdout.write(
+  `${JSON.stringify({ ok, failed, errors, seconds, latencies: { p50: at(0.5), p99: at(0.99), max: latencies.at(-1) ?? null } })}\n`,
+);
+process.exit(0);

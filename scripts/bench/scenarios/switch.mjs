@@ -1,0 +1,193 @@
+// Zero downtime: redeploys under keep-alive load behind the front door, against the same redeploys of an app that
+// publishes its port itself (today's direct publishing), in one run.
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, log, median, ROOT } from '../measure.mjs';
+import { deployCli, docker, freePort, newCommit } from '../workspace.mjs';
+
+/** One line for --help. */
+export const summary =
+  'zero downtime: redeploys under keep-alive load behind the front door against direct publishing; rollback in the bake window';
+
+const CLIENTS = 16;
+const REDEPLOYS = { quick: 5, full: 20 };
+const STEADY_SECONDS = 5;
+const DOOR = 'deploy-front-door';
+
+/** Starts the load generator (scripts/bench/load.mjs) on a port; `stop()` resolves with its figures. */
+function startLoad(port, maxSeconds = 600) {
+  const child = spawn(
+    process.execPath,
+    [join(ROOT, 'scripts', 'bench', 'load.mjs'), String(port), String(CLIENTS), String(maxSeconds)],
+    {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    },
+  );
+  let out = '';
+  child.stdout.on('data', (c) => (out += c));
+  const done = new Promise((resolve, reject) => {
+    child.on('exit', () => {
+      try {
+        resolve(JSON.parse(out));
+      } catch {
+        reject(new Error(`the load generator gave no figures: ${out}`));
+      }
+    });
+  });
+  return {
+    stop: () => {
+      child.stdin.end('stop\n');
+      return done;
+    },
+  };
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function p99(xs) {
+  const v = [...xs].sort((a, b) => a - b);
+  return v[Math.min(v.length - 1, Math.floor(0.99 * v.length))];
+}
+
+/** One redeploy through the CLI: its wall time, the door's swap time (from its output), and the boot+gate time. */
+function redeploy(app, home) {
+  const r = deployCli(['redeploy', app, '--yes', '--json'], { home });
+  const rec = JSON.parse(r.stdout);
+  if (rec.status !== 'running') throw new Error(`redeploy of ${app} ended ${rec.status}: ${r.stderr}`);
+  const swap = /switched in ([\d.]+) ms/.exec(r.stderr);
+  const boot = Date.parse(rec.readyAt) - Date.parse(rec.startedAt);
+  return { wall: r.wall, swapMs: swap ? Number(swap[1]) : null, overhead: r.wall - boot };
+}
+
+export default async function benchSwitch({ ws, report, runs }) {
+  const n = runs.deploy <= 2 ? REDEPLOYS.quick : REDEPLOYS.full;
+  log(`switch: ${n} redeploys under ${CLIENTS} keep-alive clients, behind the front door and with direct publishing`);
+  const doorBefore = docker(['inspect', DOOR], { check: false }).code === 0;
+  const home = ws.tempDir('home-switch');
+  const repo = ws.exampleRepo('switch');
+  const door = { app: ws.appName('switch-door'), port: await freePort(), flags: ['--proxy', '--set', 'bakeWindow=0s'] };
+  const direct = { app: ws.appName('switch-direct'), port: await freePort(), flags: ['--no-proxy'] };
+  try {
+    const sides = {};
+    for (const side of [door, direct]) {
+      const r = deployCli(
+        [
+          'deploy',
+          repo,
+          '--app',
+          side.app,
+          '--port',
+          `127.0.0.1:${side.port}:8080`,
+          '--health-path',
+          '/',
+          '--yes',
+          '--json',
+          ...side.flags,
+        ],
+        { home },
+      );
+      if (JSON.parse(r.stdout).status !== 'running')
+        throw new Error(`the first deploy of ${side.app} failed: ${r.stderr}`);
+    }
+    for (const side of [door, direct]) {
+      const steady = startLoad(side.port);
+      await sleep(STEADY_SECONDS * 1000);
+      const still = await steady.stop();
+      const load = startLoad(side.port);
+      const each = [];
+      for (let i = 0; i < n; i++) each.push(redeploy(side.app, home));
+      await sleep(500);
+      const during = await load.stop();
+      sides[side === door ? 'door' : 'direct'] = { steady: still, during, each };
+      log(
+        `  ${side === door ? 'front door' : 'direct'}: ${during.failed} of ${during.ok + during.failed} requests failed in ${n} redeploys (${JSON.stringify(during.errors)}); p99 ${during.latencies.p99?.toFixed(1)} ms against ${still.latencies.p99?.toFixed(1)} ms steady`,
+      );
+    }
+    const d = sides.door;
+    const x = sides.direct;
+    const count = (v) => ({ median: v, min: v, max: v, mean: v, samples: [v] });
+    report.figure({
+      scenario: 'switch',
+      name: `failed requests in ${n} redeploys under load, front door`,
+      unit: 'requests',
+      value: count(d.during.failed),
+      baseline: { name: 'direct publishing (stop-first on a fixed port)', ...count(Math.max(1, x.during.failed)) },
+      budget: { max: 0 },
+    });
+    report.note(
+      `switch: direct publishing failed ${x.during.failed} of ${x.during.ok + x.during.failed} requests in ${n} redeploys (${JSON.stringify(x.during.errors)}); the front door ${d.during.failed} of ${d.during.ok + d.during.failed}`,
+    );
+    report.figure({
+      scenario: 'switch',
+      name: 'p99 latency during switches minus steady state, front door',
+      value: count(d.during.latencies.p99 - d.steady.latencies.p99),
+      budget: { max: 10 },
+    });
+    const swaps = d.each.map((e) => e.swapMs).filter((v) => v !== null);
+    report.figure({
+      scenario: 'switch',
+      name: `switch healthy → routed, p99 of ${swaps.length}`,
+      value: { ...describe(swaps), median: p99(swaps) },
+      budget: { max: 50 },
+    });
+    report.figure({
+      scenario: 'switch',
+      name: 'redeploy overhead beyond boot and gate, front door',
+      value: describe(d.each.map((e) => e.overhead)),
+      baseline: { name: 'the same, direct publishing', ...describe(x.each.map((e) => e.overhead)) },
+      budget: { max: 3000 },
+    });
+    const ratio = d.steady.ok / d.steady.seconds / (x.steady.ok / x.steady.seconds);
+    report.figure({
+      scenario: 'switch',
+      name: `throughput through the front door / direct (${CLIENTS} clients, requests/s)`,
+      unit: '×',
+      value: count(Number(ratio.toFixed(2))),
+    });
+
+    // A rollback inside the bake window: a swap back to the release kept running.
+    const rb = { app: ws.appName('switch-rollback'), port: await freePort() };
+    const rbArgs = [
+      'deploy',
+      repo,
+      '--app',
+      rb.app,
+      '--port',
+      `127.0.0.1:${rb.port}:8080`,
+      '--health-path',
+      '/',
+      '--proxy',
+      '--yes',
+      '--json',
+    ];
+    const rollbacks = [];
+    newCommit(repo);
+    deployCli(rbArgs, { home });
+    const rbLoad = startLoad(rb.port);
+    for (let i = 0; i < Math.max(3, runs.deploy); i++) {
+      newCommit(repo);
+      deployCli(rbArgs, { home });
+      const r = deployCli(['rollback', rb.app, '--yes', '--json'], { home });
+      if (!/Swapped back/.test(r.stderr)) throw new Error(`the rollback was not a swap back: ${r.stderr}`);
+      rollbacks.push(r.wall);
+    }
+    const rbTraffic = await rbLoad.stop();
+    report.figure({
+      scenario: 'switch',
+      name: 'rollback inside the bake window (deploy rollback, end to end)',
+      value: describe(rollbacks),
+      budget: { max: 1000 },
+    });
+    report.note(
+      `switch: ${rbTraffic.failed} of ${rbTraffic.ok + rbTraffic.failed} requests failed across the rollbacks' deploys and swaps; median of the door's swap ${median(swaps)} ms`,
+    );
+    return { door: d, direct: x, rollbacks };
+  } finally {
+    if (!doorBefore) {
+      // The bench made the door: it goes with the rest of what the bench made.
+      docker(['rm', '-f', '-v', DOOR, `${DOOR}.lock`], { check: false });
+      docker(['network', 'rm', DOOR], { check: false });
+      docker(['volume', 'rm', 'deploy-front-door-state'], { check: false });
+    }
+  }
+}

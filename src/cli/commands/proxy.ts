@@ -1,0 +1,112 @@
+import type { Handler } from '../handler.js';
+import type { ProxyChangeOptions, ProxyLogsOptions } from './proxy.command.js';
+import { lineCount } from '../parse.js';
+import { endpointOfApp } from '../../services/app-endpoint.js';
+import { doorContainer, doorStatus, restartDoor, upgradeDoor } from '../../services/front-door-admin.js';
+import { askYes } from '../../ui/confirm.js';
+import { sanitize } from '../../ui/sanitize.js';
+import { terminalTable } from '../../ui/table.js';
+import { durationInProse } from '../../core/duration.js';
+
+function bindingText(b: { hostIp: string; hostPort: number }): string {
+  return `${b.hostIp === '' ? '*' : b.hostIp}:${b.hostPort}`;
+}
+
+export const status: Handler<object> = async (ctx) => {
+  const r = ctx.reporter;
+  const engine = await ctx.engine(endpointOfApp(ctx, undefined));
+  const view = await doorStatus(ctx, engine);
+  if (r.json) {
+    r.result(view);
+    return;
+  }
+  if (!view.container) {
+    r.print(`No front door on ${view.endpoint}: the first deploy of an app with --proxy starts it.`);
+    return;
+  }
+  if (!view.running) {
+    r.print(`The front door on ${view.endpoint} is not running. Start it again with: deploy proxy restart`);
+    return;
+  }
+  r.print(
+    `Front door ${view.version ?? '?'} on ${view.endpoint}: up ${durationInProse(view.uptimeMs ?? 0)}, publishing ${view.bindings.map(bindingText).join(', ') || 'nothing'}`,
+  );
+  if (view.apps.length === 0) {
+    r.print('No app is routed through it.');
+  } else {
+    const rows = view.apps.map((a) => [
+      a.app,
+      a.state,
+      a.routesTo ? `v${a.routesTo.version} ${a.routesTo.id}` : (a.address ?? '-'),
+      a.kept ? `${a.kept.id ?? a.kept.address} until ${a.kept.until.slice(11, 19)}` : '-',
+      a.current || !a.routesTo ? '' : r.colors.yellow('not the current release'),
+    ]);
+    r.print(await terminalTable(['APP', 'STATE', 'ROUTED TO', 'KEPT', ''], rows, r.colors));
+  }
+  for (const f of view.failed) r.warn(`The door could not restore ${f.app}: ${f.error}`);
+};
+
+export const logs: Handler<ProxyLogsOptions> = async (ctx, _args, o) => {
+  const engine = await ctx.engine(endpointOfApp(ctx, undefined));
+  const id = await doorContainer(engine);
+  const tail = lineCount(o.tail, '--tail');
+  const print = (l: { message: string; stream: string; time: number | null }) => {
+    if (ctx.reporter.json) ctx.reporter.jsonLine({ stream: l.stream, message: l.message });
+    else (l.stream === 'stderr' ? ctx.stderr : ctx.stdout).write(`${sanitize(l.message)}\n`);
+  };
+  if (o.follow) {
+    await engine.logs.follow(id, { tail }, print, ctx.signal);
+    return;
+  }
+  for (const line of await engine.logs.read(id, { tail })) print(line);
+};
+
+export const restart: Handler<ProxyChangeOptions> = async (ctx, _args, o) => {
+  const r = ctx.reporter;
+  const engine = await ctx.engine(endpointOfApp(ctx, undefined));
+  await askYes(ctx, `Restart the front door on ${engine.endpoint.url}?`, 'Restarting the front door', {
+    yes: Boolean(o.yes),
+    hint: 'Pass --yes to go ahead. Routed apps get no answer for the second or two it takes.',
+    cancelled: 'Cancelled; nothing was changed.',
+  });
+  r.step(`Restarting the front door on ${engine.endpoint.url}`);
+  const done = await restartDoor(ctx, engine);
+  r.done(`Restarted in ${durationInProse(done.tookMs)}; routes sent again: ${done.apps.join(', ') || 'none'}`);
+  if (r.json) r.result({ endpoint: engine.endpoint.url, restarted: true, tookMs: done.tookMs, apps: done.apps });
+};
+
+const DONE = {
+  create: 'was created',
+  start: 'was started',
+  keep: 'was kept',
+  recreate: 'was made again',
+  replace: 'was replaced',
+};
+
+export const upgrade: Handler<ProxyChangeOptions> = async (ctx, _args, o) => {
+  const r = ctx.reporter;
+  const engine = await ctx.engine(endpointOfApp(ctx, undefined));
+  await askYes(ctx, `Upgrade the front door on ${engine.endpoint.url}?`, 'Upgrading the front door', {
+    yes: Boolean(o.yes),
+    hint: 'Pass --yes to go ahead. When its image changes, routed apps get no answer for a few seconds of handover.',
+    cancelled: 'Cancelled; nothing was changed.',
+  });
+  r.step(`Making sure the front door on ${engine.endpoint.url} runs this version`);
+  const { door, apps } = await upgradeDoor(ctx, engine);
+  const what =
+    door.action === 'keep'
+      ? 'already runs this version'
+      : door.handover
+        ? `replaced (${door.why ?? ''}); handover took ${durationInProse(door.handover.totalMs)}`
+        : `${DONE[door.action]}${door.why ? ` (${door.why})` : ''}`;
+  r.done(`The front door ${what}; routes sent again: ${apps.join(', ') || 'none'}`);
+  if (r.json)
+    r.result({
+      endpoint: engine.endpoint.url,
+      action: door.action,
+      why: door.why,
+      image: door.image.ref,
+      handover: door.handover,
+      apps,
+    });
+};

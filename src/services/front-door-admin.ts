@@ -1,0 +1,154 @@
+import type { Engine } from '../adapters/docker/engine/engine.js';
+import { FrontDoorClient, type DoorStatus } from '../adapters/front-door/client.js';
+import { ensureFrontDoor, waitForDoor, type DoorEnsured } from '../adapters/front-door/door-container.js';
+import { frontDoorBaseImage } from '../adapters/front-door/door-image.js';
+import { bindingsOfLabel, DOOR_NAMES, doorRouteOf, routesTo } from '../core/door.js';
+import { DeployError } from '../core/errors.js';
+import { bindingsOf, routedByFrontDoor, union, type Binding } from '../core/front-door.js';
+import { LABEL } from '../core/names.js';
+import type { Deployment } from '../core/types.js';
+import type { Context } from '../context.js';
+
+/**
+ * `deploy proxy status|restart|upgrade|logs`: the engine's front door as a whole (services/traffic/door-steps.ts
+ * does its part of each switch). The store is the truth about what each app should be routed to; the door's
+ * own state is compared with it and, on restart or upgrade, every routed app's route is sent again.
+ */
+
+export interface DoorAppView {
+  app: string;
+  state: string;
+  /** The release the door sends the app's requests to, as the store knows it (null: not one of this store's). */
+  routesTo: { id: string; version: number } | null;
+  address: string | null;
+  /** The release kept for the bake window, and until when. */
+  kept: { id: string | null; address: string; until: string } | null;
+  /** Whether that is the app's current deployment in the store. */
+  current: boolean;
+}
+
+export interface DoorView {
+  endpoint: string;
+  running: boolean;
+  container: string | null;
+  image: string | null;
+  version: string | null;
+  uptimeMs: number | null;
+  bindings: Binding[];
+  apps: DoorAppView[];
+  /** Routes the door could not restore (with its reason). */
+  failed: Array<{ app: string; error: string }>;
+}
+
+function noDoor(engine: Engine): DeployError {
+  return new DeployError('front_door', `There is no front door on ${engine.endpoint.url}.`, {
+    hint: 'It is started by the first deploy of an app whose ports it routes (deploy deploy --proxy).',
+  });
+}
+
+/** The apps this store routes through the door of `engine`: their current deployments. */
+function routedHere(ctx: Context, engine: Engine): Deployment[] {
+  return ctx
+    .store()
+    .currentDeployments()
+    .filter((d) => d.endpoint === engine.endpoint.url && routedByFrontDoor(d.config));
+}
+
+function releaseOf(ctx: Context, app: string, address: string | null): Deployment | null {
+  if (!address) return null;
+  const id = address.slice(app.length + 1).replace(/:\d+$/, '');
+  const d = ctx.store().getDeployment(id);
+  return d && d.app === app ? d : null;
+}
+
+export async function doorStatus(ctx: Context, engine: Engine): Promise<DoorView> {
+  const state = await engine.containers.inspect(DOOR_NAMES.container);
+  const base: DoorView = {
+    endpoint: engine.endpoint.url,
+    running: state?.running ?? false,
+    container: state?.id ?? null,
+    image: state?.imageId ?? null,
+    version: null,
+    uptimeMs: null,
+    bindings: bindingsOfLabel(state?.labels[LABEL.frontDoorBindings]) ?? [],
+    apps: [],
+    failed: [],
+  };
+  if (!state?.running) return base;
+  const client = new FrontDoorClient(engine);
+  const [ping, all] = await Promise.all([client.ping(), client.status()]);
+  const current = new Map(routedHere(ctx, engine).map((d) => [d.app, d]));
+  const apps = all.apps.map((s: DoorStatus): DoorAppView => {
+    const active = (s.active as { address?: string } | null)?.address ?? null;
+    const previous = s.previous as { address: string; bakeUntil: string } | null;
+    const d = releaseOf(ctx, s.app, active);
+    return {
+      app: s.app,
+      state: s.state,
+      routesTo: d ? { id: d.id, version: d.version } : null,
+      address: active,
+      kept: previous
+        ? {
+            id: releaseOf(ctx, s.app, previous.address)?.id ?? null,
+            address: previous.address,
+            until: previous.bakeUntil,
+          }
+        : null,
+      current: d !== null && routesTo(s, current.get(s.app) ?? { app: s.app, id: '\0' }),
+    };
+  });
+  return {
+    ...base,
+    version: ping.version,
+    uptimeMs: ping.uptimeMs,
+    apps,
+    failed: all.failed.map((f) => ({ app: f.app, error: String(f.error ?? f.state) })),
+  };
+}
+
+/**
+ * Sends every routed app's route again from the store (its current release; a stopped app paused): what restart
+ * and upgrade end with, so the door serves what the store says even if its saved state was lost.
+ */
+async function resendRoutes(ctx: Context, engine: Engine): Promise<string[]> {
+  const client = new FrontDoorClient(engine);
+  const sent: string[] = [];
+  for (const d of routedHere(ctx, engine)) {
+    if (d.status !== 'running' && d.status !== 'stopped') continue;
+    await client.deploy(doorRouteOf(d));
+    if (d.status === 'stopped') await client.pause(d.app);
+    sent.push(d.app);
+  }
+  return sent;
+}
+
+/** Restarts the door container (its routes come back from its state volume), then sends every route again. */
+export async function restartDoor(ctx: Context, engine: Engine): Promise<{ apps: string[]; tookMs: number }> {
+  const state = await engine.containers.inspect(DOOR_NAMES.container);
+  if (!state) throw noDoor(engine);
+  const started = Date.now();
+  await engine.containers.restart(state.id, 5);
+  await waitForDoor(engine, state.id);
+  const apps = await resendRoutes(ctx, engine);
+  return { apps, tookMs: Date.now() - started };
+}
+
+/**
+ * Makes the door run this version of deploy's image publishing every routed app's ports (a handover when it must
+ * be replaced: see adapters/front-door/door-container.ts), then sends every route again.
+ */
+export async function upgradeDoor(ctx: Context, engine: Engine): Promise<{ door: DoorEnsured; apps: string[] }> {
+  const state = await engine.containers.inspect(DOOR_NAMES.container);
+  if (!state) throw noDoor(engine);
+  const bindings = routedHere(ctx, engine).reduce<Binding[]>((all, d) => union(all, bindingsOf(d.config.ports)), []);
+  const door = await ensureFrontDoor(engine, { bindings, base: frontDoorBaseImage(ctx.env), env: ctx.env });
+  const apps = await resendRoutes(ctx, engine);
+  return { door, apps };
+}
+
+/** The door's container, for its logs. */
+export async function doorContainer(engine: Engine): Promise<string> {
+  const state = await engine.containers.inspect(DOOR_NAMES.container);
+  if (!state) throw noDoor(engine);
+  return state.id;
+}

@@ -1,0 +1,173 @@
+import { ApiError } from '../../adapters/docker/api.js';
+import type { Engine } from '../../adapters/docker/engine/engine.js';
+import { FrontDoorClient } from '../../adapters/front-door/client.js';
+import { ensureFrontDoor, type DoorEnsured } from '../../adapters/front-door/door-container.js';
+import { frontDoorBaseImage } from '../../adapters/front-door/door-image.js';
+import { runtimeOn } from '../../adapters/runtime/containers.js';
+import {
+  DOOR_NAMES,
+  doorCheckFailure,
+  doorRouteOf,
+  routesTo,
+  type DoorDeployResult,
+  type DoorNames,
+} from '../../core/door.js';
+import { engineHost } from '../../core/endpoint-choice.js';
+import { DeployError, isDeployError } from '../../core/errors.js';
+import { bindingsOf, frontDoorUrls, upstreamHost } from '../../core/front-door.js';
+import { redactValues } from '../../core/redact.js';
+import type { Deployment } from '../../core/types.js';
+import type { Context } from '../../context.js';
+
+/**
+ * The front door's steps of a switch-over (route the new release, send the door back), of a stop (pause) and the
+ * URLs of an app behind it; services/release.ts runs them as its plan says (core/switch-over.ts).
+ */
+
+/**
+ * Routes the app to a release whose container runs: the door made sure of on the engine (publishing the app's
+ * ports), the container joined to the door's network under its stable alias, and the door sent the route. Resolves
+ * once the door has gated the release and switched to it; a release that fails the door's gate is refused (exit 17)
+ * and what served before keeps serving.
+ */
+export async function routeRelease(
+  ctx: Pick<Context, 'paths' | 'env'>,
+  engine: Engine,
+  d: Pick<Deployment, 'app' | 'id' | 'config' | 'containerId'>,
+  names: DoorNames = DOOR_NAMES,
+  { waitDrain = false }: { waitDrain?: boolean } = {},
+): Promise<{ door: DoorEnsured; routed: DoorDeployResult }> {
+  if (!d.containerId) throw new Error(`routeRelease: the deployment ${d.id} of ${d.app} has no container`);
+  const door = await ensureFrontDoor(engine, {
+    bindings: bindingsOf(d.config.ports),
+    base: frontDoorBaseImage(ctx.env),
+    names,
+    env: ctx.env,
+  });
+  try {
+    await engine.networks.connect(names.network, d.containerId, { aliases: [upstreamHost(d)] });
+  } catch (error) {
+    // Joined already (at its creation, or a route sent again, as every deploy does).
+    if (!(error instanceof ApiError && /already exists in network/.test(error.message))) throw error;
+  }
+  const routed = await new FrontDoorClient(engine, names.container).deploy(doorRouteOf(d), { waitDrain });
+  return { door, routed };
+}
+
+/**
+ * The route step of a release behind the door: routeRelease, watching the container meanwhile, so that a release
+ * that dies fails at once rather than when the door's check times out. The door refusing it for its check is the
+ * release failing its health check (exit code of health_failed), its reason masked of the app's secrets.
+ */
+export async function routeNew(
+  ctx: Context,
+  engine: Engine,
+  d: Deployment,
+  containerId: string,
+  secrets: readonly string[],
+): Promise<DoorDeployResult> {
+  const who = `${d.app} v${d.version} (${d.id})`;
+  const runtime = runtimeOn(engine);
+  let died: (error: Error) => void = () => undefined;
+  const death = new Promise<never>((_resolve, reject) => (died = reject));
+  const watch = await runtime.watch(containerId, (e) => {
+    if (e.action === 'die' || e.action === 'oom')
+      died(
+        new DeployError(
+          'health_failed',
+          `${who} failed its health check: ${e.action === 'oom' ? 'the container ran out of memory' : `the container exited with code ${e.exitCode ?? '?'}`} before the front door routed to it`,
+          { hint: `See its output: deploy logs ${d.id}` },
+        ),
+      );
+  });
+  death.catch(() => undefined);
+  try {
+    const gate = d.config.healthCheck.path;
+    ctx.reporter.step(
+      `Waiting for the front door to see ${gate !== null ? `GET ${gate} answer twice` : 'its port accept connections'}`,
+    );
+    // Without a bake window the old release is retired right after: the door answers once it has drained.
+    const waitDrain = d.config.bakeWindowMs === 0;
+    const { door, routed } = await Promise.race([
+      routeRelease(ctx, engine, { ...d, containerId }, DOOR_NAMES, { waitDrain }),
+      death,
+    ]);
+    if (door.action !== 'keep')
+      ctx.reporter.info(
+        ctx.reporter.colors.dim(
+          `Front door ${door.action === 'create' ? 'started' : `${door.action}d`} on the engine.`,
+        ),
+      );
+    ctx.reporter.done(
+      `Routed: ${routed.checks} check${routed.checks === 1 ? '' : 's'} passed, switched in ${routed.swapMs.toFixed(1)} ms`,
+    );
+    return routed;
+  } catch (error) {
+    const refusal = isDeployError(error, 'front_door') ? (error as DeployError).details?.frontDoorError : undefined;
+    if (typeof refusal === 'string' && /did not pass its health check/.test(refusal)) {
+      throw new DeployError(
+        'health_failed',
+        `${who} failed its health check: ${redactValues(doorCheckFailure(refusal), secrets)}`,
+        { hint: `See its output: deploy logs ${d.id}` },
+      );
+    }
+    throw error;
+  } finally {
+    watch.close();
+  }
+}
+
+/**
+ * Undoes route-new (a later step failed): the door is sent back to `old` when it routes to the new release; with
+ * no old release serving, the app's route is removed. Never throws over the real failure.
+ */
+export async function routeBack(ctx: Context, engine: Engine, d: Deployment, old: Deployment | null): Promise<void> {
+  const client = new FrontDoorClient(engine);
+  try {
+    const status = await client.status(d.app).catch(() => null);
+    if (!routesTo(status, d)) return;
+    if (old?.containerId && old.status === 'running' && old.config.proxy !== false) {
+      await client.deploy(doorRouteOf(old));
+      ctx.reporter.done(`The front door routes ${d.app} to v${old.version} (${old.id}) again`);
+    } else await client.remove(d.app);
+  } catch (error) {
+    ctx.reporter.warn(`Could not send the front door back for ${d.app}: ${(error as Error).message}`);
+  }
+}
+
+/** Takes the app's traffic away (deploy stop): the door answers 503 for it, or holds requests up to holdMs. */
+export async function withdrawRoute(
+  engine: Engine,
+  app: string,
+  holdMs = 0,
+  names: DoorNames = DOOR_NAMES,
+): Promise<void> {
+  await new FrontDoorClient(engine, names.container).pause(app, holdMs);
+}
+
+/**
+ * Holds the app's new requests (up to holdMs) and waits, up to `drainMs`, until those in flight on its release
+ * have ended: what runs before a restart in place, so that the restart cuts no request.
+ */
+export async function holdAndDrain(engine: Engine, app: string, holdMs: number, drainMs: number): Promise<void> {
+  const client = new FrontDoorClient(engine);
+  await client.pause(app, holdMs);
+  const deadline = Date.now() + drainMs;
+  // Idle twice in a row: a request let in just before the pause may not be counted at the first look.
+  let idle = 0;
+  while (Date.now() < deadline && idle < 2) {
+    const active = (await client.status(app)).active as { inflight?: { requests?: number; streams?: number } } | null;
+    idle = (active?.inflight?.requests ?? 0) + (active?.inflight?.streams ?? 0) === 0 ? idle + 1 : 0;
+    if (idle < 2) await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Lets the app's requests through again after a pause (deploy start, restart). */
+export async function resumeRoute(engine: Engine, app: string, names: DoorNames = DOOR_NAMES): Promise<void> {
+  await new FrontDoorClient(engine, names.container).resume(app);
+}
+
+/** Where a person opens an app behind the door. */
+export function frontDoorUrlsOf(d: Pick<Deployment, 'config' | 'endpoint'>): string[] {
+  return frontDoorUrls(d.config, engineHost(d.endpoint).host);
+}

@@ -1,0 +1,257 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { EXIT_CODES } from '../../src/core/errors.js';
+import { upstreamHost } from '../../src/core/front-door.js';
+import { DOOR_NAMES } from '../../src/core/door.js';
+import type { PublicRecord } from '../../src/core/record-view.js';
+import { appForTest, type AppFixture } from '../helpers/app-fixture.js';
+import { fetchText } from '../helpers/docker.js';
+import { webApp } from '../helpers/git-repo.js';
+import { load, type Outcome } from '../helpers/load.js';
+
+/**
+ * Apps behind the engine's real front door, driven through the CLI as a user does: `proxy: true` in deploy.json.
+ * Each case runs bounded keep-alive load on loopback while it switches, and counts every failed request.
+ */
+
+function docker(...args: string[]): string {
+  return execFileSync('docker', args, { encoding: 'utf8' }).trim();
+}
+
+function quietly(...args: string[]): void {
+  try {
+    execFileSync('docker', args, { stdio: 'ignore' });
+  } catch {
+    // Already gone.
+  }
+}
+
+/** A web app whose requests busybox logs (`url:/path`), so a test can tell which release saw which request. */
+const LOGGING_START = 'echo "starting on 8080"\nexec httpd -f -vv -p 8080 -h /www\n';
+
+async function routedApp(prefix: string, deployJson: Record<string, unknown> = {}): Promise<AppFixture> {
+  return appForTest({ prefix, start: LOGGING_START, deployJson: { proxy: true, ...deployJson } });
+}
+
+function failures(outcomes: readonly Outcome[]): string[] {
+  return outcomes.filter((o) => o.error !== null).map((o) => o.error as string);
+}
+
+/** What the door says of an app (one exec, as the CLI does it). */
+function doorStatus(app: string): { state: string; active: { address: string } | null } {
+  const out = docker('exec', DOOR_NAMES.container, 'node', '/proxy.js', 'status', JSON.stringify({ app }));
+  return (JSON.parse(out.split('\n').at(-1) as string) as { result: never }).result;
+}
+
+async function eventually<T>(read: () => T, ok: (v: T) => boolean, ms: number): Promise<T> {
+  const deadline = Date.now() + ms;
+  let v = read();
+  while (!ok(v) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 200));
+    v = read();
+  }
+  return v;
+}
+
+describe('deploying behind the front door (real engine, real door, CLI)', () => {
+  afterAll(() => {
+    quietly('rm', '-f', '-v', DOOR_NAMES.container, DOOR_NAMES.next, `${DOOR_NAMES.container}.lock`);
+    quietly('network', 'rm', DOOR_NAMES.network);
+    quietly('volume', 'rm', DOOR_NAMES.volume);
+  });
+
+  it('runs the app without host ports on the door network; a redeploy, a new commit and a rollback under load drop no request, and the switch is atomic', async () => {
+    const f = await routedApp('fdz', { bakeWindow: '0s' });
+    const first = await f.deploy();
+    const inspected = JSON.parse(docker('inspect', first.containerId as string))[0];
+    expect(inspected.HostConfig.PortBindings).toEqual({});
+    expect(inspected.NetworkSettings.Networks[DOOR_NAMES.network].Aliases).toContain(upstreamHost(first));
+    expect(docker('port', DOOR_NAMES.container)).toContain(`127.0.0.1:${f.port}`);
+    expect(await fetchText(f.port)).toBe('one');
+
+    const status = await f.cli(['status']);
+    expect(status.stdout).toContain(`http://127.0.0.1:${f.port}/`);
+
+    const traffic = load(f.port, { clients: 8 });
+    const redeploy = await f.cli(['redeploy', f.app, '--yes', '--json']);
+    expect(redeploy.code, redeploy.stderr).toBe(0);
+    f.repo.commit(
+      'two',
+      webApp('two', {
+        start: LOGGING_START,
+        deployJson: JSON.parse(readFileSync(join(f.repo.dir, 'deploy.json'), 'utf8')),
+      }),
+    );
+    const two = await f.cli(['deploy', '--yes', '--json']);
+    expect(two.code, two.stderr).toBe(0);
+    const rollback = await f.cli(['rollback', f.app, '--yes', '--json']);
+    expect(rollback.code, rollback.stderr).toBe(0);
+    const outcomes = await traffic.stop();
+
+    expect(failures(outcomes)).toEqual([]);
+    expect(outcomes.length).toBeGreaterThan(100);
+    // Atomic: once a request sent after the switch to 'two' was answered by it, none sent later got 'one' until the
+    // rollback; and the rollback's answer is 'one' again.
+    const bodies = outcomes.map((o) => o.body);
+    expect(new Set(bodies)).toEqual(new Set(['one', 'two']));
+    const firstTwo = outcomes.find((o) => o.body === 'two') as Outcome;
+    const lastTwo = outcomes.filter((o) => o.body === 'two').at(-1) as Outcome;
+    const betweenOnes = outcomes.filter(
+      (o) => o.body === 'one' && o.sentAt > firstTwo.doneAt && o.doneAt < lastTwo.sentAt,
+    );
+    expect(betweenOnes).toEqual([]);
+    expect(await fetchText(f.port)).toBe('one');
+    // Without a bake window, each replaced release is retired at once: only the serving container is left.
+    expect(docker('ps', '-q', '--filter', `label=dev.deploy.app=${f.app}`).split('\n')).toHaveLength(1);
+  });
+
+  it('never sends a request to a release that fails the door check: exit code of a failed health check, the old one serves throughout', async () => {
+    const f = await routedApp('fdh', { healthCheck: { path: '/', timeout: '4s' } });
+    await f.deploy();
+    const traffic = load(f.port, { clients: 4 });
+    const r = await f.cli(['redeploy', f.app, '--health-path', '/missing', '--yes', '--json']);
+    const outcomes = await traffic.stop();
+
+    expect(r.code).toBe(EXIT_CODES.health_failed);
+    expect(r.stderr).toMatch(
+      /failed its health check: the front door's check did not pass within 4s \(last: GET \/missing answered 404\)/,
+    );
+    expect(r.stderr).toMatch(/is still serving/);
+    expect(failures(outcomes)).toEqual([]);
+    expect(new Set(outcomes.map((o) => o.body))).toEqual(new Set(['one']));
+    // Its kept log: only the door's checks of /missing reached it, not one request of the load.
+    const failed = f.newest();
+    expect(failed?.status).toBe('failed');
+    const logs = await f.cli(['logs', failed?.id as string]);
+    // busybox logs each request on stderr; `deploy logs` gives both streams.
+    const seen = `${logs.stdout}\n${logs.stderr}`;
+    expect(seen).toMatch(/url:\/missing/);
+    expect(seen).not.toMatch(/url:\/\s*$/m);
+  });
+
+  it('stop answers 503 from the door, start brings the app back, and a restart under load drops no request', async () => {
+    const f = await routedApp('fds');
+    const d = await f.deploy();
+    expect((await f.cli(['stop', f.app, '--yes'])).code).toBe(0);
+    const paused = await fetch(`http://127.0.0.1:${f.port}/`);
+    expect(paused.status).toBe(503);
+    expect(doorStatus(f.app).state).toBe('paused');
+    expect((await f.cli(['start', f.app, '--yes'])).code).toBe(0);
+    expect(await fetchText(f.port)).toBe('one');
+
+    const traffic = load(f.port, { clients: 8 });
+    const restart = await f.cli(['restart', f.app, '--yes']);
+    await new Promise((r) => setTimeout(r, 300));
+    const outcomes = await traffic.stop();
+    expect(restart.code, restart.stderr).toBe(0);
+    expect(failures(outcomes)).toEqual([]);
+    expect(docker('inspect', '-f', '{{.RestartCount}} {{.State.Running}}', d.containerId as string)).toMatch(/ true$/);
+  });
+
+  it('keeps the old release for the bake window: when the new one starts failing the door switches back at once, and the record says so', async () => {
+    // The new release answers / for 3 s after it starts, then 404: it passes the gate and fails in the window.
+    const failing =
+      'if [ -n "$FAIL_AFTER" ]; then (sleep "$FAIL_AFTER"; rm -f /www/index.html) & fi\nexec httpd -f -p 8080 -h /www\n';
+    const f = await appForTest({
+      prefix: 'fdb',
+      start: failing,
+      deployJson: { proxy: true, bakeWindow: '30s', healthCheck: { path: '/', interval: '200ms' } },
+    });
+    const v1 = await f.deploy();
+    const r = await f.cli(['redeploy', f.app, '--env', 'FAIL_AFTER=3', '--yes', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const v2 = r.json<PublicRecord>();
+    // The old container keeps running meanwhile.
+    expect(docker('inspect', '-f', '{{.State.Running}}', v1.containerId as string)).toBe('true');
+    const back = await eventually(
+      () => doorStatus(f.app).active?.address ?? '',
+      (a) => a.startsWith(`${upstreamHost(v1)}:`),
+      20_000,
+    );
+    expect(back.startsWith(`${upstreamHost(v1)}:`)).toBe(true);
+    expect(await fetchText(f.port)).toBe('one');
+
+    // The next change to the app records what the door did (here: a stop asked of the app, which then stops v1).
+    const ls = await f.cli(['restart', f.app, '--yes']);
+    expect(ls.code, ls.stderr).toBe(0);
+    expect(ls.stderr).toMatch(
+      new RegExp(`v${v2.version} \\(${v2.id}\\) failed the front door's checks in its bake window`),
+    );
+    const after = (await f.cli(['ls', '--app', f.app, '--json'])).json<PublicRecord[]>();
+    expect(after.find((d) => d.id === v2.id)?.status).toBe('failed');
+    expect(after.find((d) => d.id === v1.id)?.status).toBe('running');
+    expect(docker('ps', '-aq', '--filter', `name=${v2.id}`)).toBe('');
+  });
+  it('rolls back inside the bake window by a swap back: no new container, no request dropped, and a retried rollback does nothing', async () => {
+    const f = await routedApp('fdr', { bakeWindow: '60s' });
+    const v1 = await f.deploy();
+    f.repo.commit(
+      'two',
+      webApp('two', {
+        start: LOGGING_START,
+        deployJson: JSON.parse(readFileSync(join(f.repo.dir, 'deploy.json'), 'utf8')),
+      }),
+    );
+    const v2 = (await f.cli(['deploy', '--yes', '--json'])).json<PublicRecord>();
+    expect(v2.status).toBe('running');
+    const containersBefore = docker('ps', '-aq', '--filter', `label=dev.deploy.app=${f.app}`).split('\n').sort();
+
+    const traffic = load(f.port, { clients: 8 });
+    const r = await f.cli(['rollback', f.app, '--yes', '--json']);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const outcomes = await traffic.stop();
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/Swapped back/);
+    // The release that serves again is v1 itself, in the container it kept running: no new record, no new container.
+    expect(r.json<PublicRecord>().id).toBe(v1.id);
+    expect(docker('ps', '-aq', '--filter', `label=dev.deploy.app=${f.app}`).split('\n').sort()).toEqual(
+      containersBefore,
+    );
+    expect(failures(outcomes)).toEqual([]);
+    expect(await fetchText(f.port)).toBe('one');
+
+    const list = (await f.cli(['ls', '--app', f.app, '--json'])).json<PublicRecord[]>();
+    expect(list.find((d) => d.id === v1.id)?.status).toBe('running');
+    expect(list.find((d) => d.id === v2.id)).toMatchObject({ status: 'superseded', supersededBy: v1.id });
+    // That command (any command) retired v2's container: its window is over once it no longer serves.
+    expect(docker('ps', '-aq', '--filter', `label=dev.deploy.app=${f.app}`).split('\n')).toHaveLength(1);
+
+    const again = await f.cli(['rollback', f.app, '--yes', '--json']);
+    expect(again.code).toBe(0);
+    expect(again.json<PublicRecord>().id).toBe(v1.id);
+    expect(again.stderr).toMatch(/already running this deployment; nothing to do/);
+  });
+
+  it("deploy proxy status names each app's routed release; a restart of the door keeps every route, and upgrade keeps a current door", async () => {
+    const f = await routedApp('fdp', { bakeWindow: '0s' });
+    const d = await f.deploy();
+    const view = (await f.cli(['proxy', 'status', '--json'])).json<{
+      running: boolean;
+      bindings: Array<{ hostIp: string; hostPort: number }>;
+      apps: Array<{ app: string; state: string; routesTo: { id: string } | null; current: boolean }>;
+    }>();
+    expect(view.running).toBe(true);
+    expect(view.bindings).toContainEqual({ hostIp: '127.0.0.1', hostPort: f.port });
+    expect(view.apps.find((a) => a.app === f.app)).toMatchObject({
+      state: 'serving',
+      routesTo: { id: d.id },
+      current: true,
+    });
+
+    const restarted = await f.cli(['proxy', 'restart', '--yes', '--json']);
+    expect(restarted.code, restarted.stderr).toBe(0);
+    expect(restarted.json<{ apps: string[] }>().apps).toContain(f.app);
+    expect(await fetchText(f.port)).toBe('one');
+
+    const upgraded = await f.cli(['proxy', 'upgrade', '--yes', '--json']);
+    expect(upgraded.code, upgraded.stderr).toBe(0);
+    expect(upgraded.json<{ action: string }>().action).toBe('keep');
+    expect(await fetchText(f.port)).toBe('one');
+
+    const logs = await f.cli(['proxy', 'logs', '--tail', 'all']);
+    // The door logs on stderr; the command prints each line on the stream it came from.
+    expect(`${logs.stdout}${logs.stderr}`).toMatch(new RegExp(`${f.app}: deployed: ${upstreamHost(d)}:8080`));
+  });
+});
