@@ -845,7 +845,8 @@ export const SETTINGS: readonly SettingDef[] = [
       description:
         "A registry to push every release to, as REGISTRY/APP:ID (HOST[:PORT][/PATH], e.g. registry.example.com/team), with the credentials of docker login or a credential helper. The record keeps the registry digest, and an engine that lacks a release's image pulls it by that digest. null: images stay on the engine that built them.",
       type: ['string', 'null'],
-      pattern: '^[a-zA-Z0-9.-]+(:[0-9]{1,5})?(/[a-z0-9]+([._-][a-z0-9]+)*)*/?$',
+      pattern:
+        '^(localhost(:[0-9]{1,5})?|[a-zA-Z0-9-]+(\\.[a-zA-Z0-9-]+)+(:[0-9]{1,5})?|[a-zA-Z0-9-]+:[0-9]{1,5})(/[a-z0-9]+((\\.|_{1,2}|-+)[a-z0-9]+)*)*/?$',
       examples: ['registry.example.com/team', '127.0.0.1:5000'],
     },
   },

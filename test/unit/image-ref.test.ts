@@ -8,6 +8,7 @@ import {
   registryOf,
   releaseRepository,
 } from '../../src/core/image-ref.js';
+import { SETTINGS } from '../../src/core/setting-table.js';
 import { validateSettings } from '../../src/core/settings.js';
 
 describe('registryOf: where an image lives, as docker reads its reference', () => {
@@ -99,6 +100,20 @@ describe('the registry setting: where releases are pushed', () => {
     ['', /does not start with a registry host/],
   ])('refuses %s', (value, message) => {
     expect(() => parseRegistrySetting(value)).toThrow(message);
+  });
+
+  it('has a JSON Schema pattern that takes and refuses what the check does', () => {
+    const pattern = new RegExp((SETTINGS.find((d) => d.name === 'registry')?.schema as { pattern: string }).pattern);
+    for (const ok of [
+      '127.0.0.1:5000',
+      'Registry.Example.com/team',
+      'ghcr.io/org/sub__team/',
+      'localhost/apps',
+      'myhost:5000/x',
+    ])
+      expect([ok, pattern.test(ok)]).toEqual([ok, true]);
+    for (const bad of ['team', 'team/apps', 'registry.example.com/Team', 'registry.example.com:port', ''])
+      expect([bad, pattern.test(bad)]).toEqual([bad, false]);
   });
 
   it('is checked where deploy.json sets it, with the way to write it', () => {

@@ -25,8 +25,11 @@ export type TransferProgress = (sentBytes: number, savedBytes: number) => void;
 /** The chain ids of every layer of every image the engine holds. */
 export async function chainsOn(engine: Engine): Promise<Set<string>> {
   const chains = new Set<string>();
-  for (const id of await engine.images.ids()) {
-    for (const c of chainIds((await engine.images.layers(id)) ?? [])) chains.add(c);
+  const ids = await engine.images.ids();
+  // A few inspects at a time: an engine with hundreds of images answers in a fraction of the one-by-one time.
+  for (let i = 0; i < ids.length; i += 8) {
+    const layers = await Promise.all(ids.slice(i, i + 8).map((id) => engine.images.layers(id)));
+    for (const l of layers) for (const c of chainIds(l ?? [])) chains.add(c);
   }
   return chains;
 }
