@@ -16,7 +16,7 @@
 //                                                 DEPLOY_HOME=/tmp/h node --cpu-prof bin/deploy.js stats
 //
 // The code: scripts/bench/runner.mjs (options, the run, the report), scripts/bench/scenarios/NAME.mjs (one
-// scenario each: cli, store, deploy, ship, memory; a new scenario is a new file and its name in the runner's
+// scenario each: cli, store, deploy, ship, memory, switch, transfer; a new scenario is a new file and its name in the runner's
 // list), scripts/bench/measure.mjs (running and timing processes, medians, interleaved sides, figures, the
 // table), scripts/bench/workspace.mjs (what the bench makes and removes, the CLI, docker, git, repositories)
 // and scripts/bench/store-generator.mjs (stores of many records).

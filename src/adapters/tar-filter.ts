@@ -6,7 +6,10 @@ import { TarFilter, type TarEntry } from '../core/tar.js';
  * skipped chunk by chunk, so memory stays flat whatever the size of the files. `dropEnd` leaves out the
  * end-of-archive blocks, for a tar that is to be followed by another.
  */
-export function tarFilter(keep: (entry: TarEntry) => boolean, options: { dropEnd?: boolean } = {}): Transform {
+export function tarFilter(
+  keep: (entry: TarEntry) => boolean,
+  options: { dropEnd?: boolean; onData?: (entry: TarEntry, piece: Buffer) => void } = {},
+): Transform {
   const filter = new TarFilter(keep, options);
   return new Transform({
     transform(chunk: Buffer, _encoding, done) {

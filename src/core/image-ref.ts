@@ -61,3 +61,37 @@ export function refusedRegistry(failure: string, registries: readonly string[]):
   const private_ = registries.filter((r) => r !== DOCKER_HUB);
   return private_.length === 1 ? private_[0]! : registries.length === 1 ? registries[0]! : null;
 }
+
+/**
+ * The `registry` setting: where releases are pushed, `HOST[:PORT][/PATH]` (`registry.example.com/team`,
+ * `127.0.0.1:5000`, `ghcr.io/org`), written as docker names a repository's prefix: a host (with a "." or a ":", or
+ * `localhost`) and optional lower-case path components. Returns it without a trailing slash, or throws a message.
+ */
+export function parseRegistrySetting(value: string): string {
+  const v = value.trim().replace(/\/+$/, '');
+  const [host = '', ...path] = v.split('/');
+  if (
+    !/^[a-zA-Z0-9.-]+(:[0-9]{1,5})?$/.test(host) ||
+    !(host.includes('.') || host.includes(':') || host === 'localhost')
+  )
+    throw new Error(
+      `${JSON.stringify(value)} does not start with a registry host (a name with a "." or a port, or localhost)`,
+    );
+  const component = /^[a-z0-9]+(?:(?:\.|_{1,2}|-+)[a-z0-9]+)*$/;
+  const bad = path.find((p) => !component.test(p));
+  if (bad !== undefined)
+    throw new Error(
+      `${JSON.stringify(bad)} in ${JSON.stringify(value)} is not a repository path component (a-z, 0-9, . _ -)`,
+    );
+  return [host.toLowerCase(), ...path].join('/');
+}
+
+/** The repository an app's releases are pushed to in a registry: REGISTRY/APP (each release tagged with its id). */
+export function releaseRepository(registry: string, app: string): string {
+  return `${registry}/${app}`;
+}
+
+/** A registry digest (sha256:<64 hex>), as a push reports it and a record keeps it. */
+export function isDigest(value: string | null | undefined): value is string {
+  return typeof value === 'string' && /^sha256:[0-9a-f]{64}$/.test(value);
+}

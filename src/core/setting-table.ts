@@ -4,6 +4,7 @@ import { parseDuration } from './duration.js';
 import { assertEnvName, assertEnvValue } from './env.js';
 import { isEndpointUrl, normalizeHost } from './endpoint-choice.js';
 import { DeployError } from './errors.js';
+import { parseRegistrySetting } from './image-ref.js';
 import { assertNoDuplicatePorts, formatPort, parsePort } from './ports.js';
 import type { DeployConfig } from './types.js';
 import { assertNoDuplicateVolumes, formatVolume, parseVolume } from './volumes.js';
@@ -819,6 +820,34 @@ export const SETTINGS: readonly SettingDef[] = [
       minimum: 1,
       maximum: 1000,
       default: 5,
+    },
+  },
+  {
+    name: 'registry',
+    field: 'registry',
+    default: null,
+    parse: (v, fail) => {
+      if (v === null) return null;
+      const t = text(v, fail);
+      try {
+        return parseRegistrySetting(t);
+      } catch (error) {
+        return fail(
+          (error as Error).message,
+          'Write it as docker names a repository: HOST[:PORT][/PATH], e.g. registry.example.com/team.',
+        );
+      }
+    },
+    fromText: nullable,
+    show: orNone,
+    listed: true,
+    schema: {
+      description:
+        "A registry to push every release to, as REGISTRY/APP:ID (HOST[:PORT][/PATH], e.g. registry.example.com/team), with the credentials of docker login or a credential helper. The record keeps the registry digest, and an engine that lacks a release's image pulls it by that digest. null: images stay on the engine that built them.",
+      type: ['string', 'null'],
+      pattern:
+        '^(localhost(:[0-9]{1,5})?|[a-zA-Z0-9-]+(\\.[a-zA-Z0-9-]+)+(:[0-9]{1,5})?|[a-zA-Z0-9-]+:[0-9]{1,5})(/[a-z0-9]+((\\.|_{1,2}|-+)[a-z0-9]+)*)*/?$',
+      examples: ['registry.example.com/team', '127.0.0.1:5000'],
     },
   },
   {

@@ -130,10 +130,17 @@ export class TarFilter {
   private heldBytes = 0;
   private overrides: { path?: string; linkpath?: string; size?: number } = {};
   private trailer = false;
+  /** Sees the data of each kept entry as it passes (padding included: the entry's size says where it ends). */
+  private readonly onData: ((entry: TarEntry, piece: Buffer) => void) | undefined;
+  private current: TarEntry | null = null;
 
-  constructor(keep: (entry: TarEntry) => boolean, options: { dropEnd?: boolean } = {}) {
+  constructor(
+    keep: (entry: TarEntry) => boolean,
+    options: { dropEnd?: boolean; onData?: (entry: TarEntry, piece: Buffer) => void } = {},
+  ) {
     this.keep = keep;
     this.dropEnd = options.dropEnd ?? false;
+    this.onData = options.onData;
   }
 
   push(chunk: Buffer): Buffer[] {
@@ -148,7 +155,10 @@ export class TarFilter {
         const n = Math.min(this.remaining, chunk.length - at);
         const piece = chunk.subarray(at, at + n);
         if (this.meta) this.gatherMeta(piece);
-        else if (this.passing) out.push(piece);
+        else if (this.passing) {
+          out.push(piece);
+          if (this.onData && this.current) this.onData(this.current, piece);
+        }
         this.remaining -= n;
         at += n;
         if (this.remaining === 0 && this.meta) this.finishMeta(out);
@@ -251,6 +261,7 @@ export class TarFilter {
     };
     this.overrides = {};
     this.passing = this.keep(entry);
+    this.current = entry;
     if (this.passing) out.push(...this.held, block);
     this.held = [];
     this.heldBytes = 0;

@@ -83,6 +83,8 @@ export interface DeployConfig {
   pull: boolean;
   /** How many successful images of the app to keep beyond the running one. */
   retention: number;
+  /** The registry every release is pushed to (HOST[:PORT][/PATH]); null: images stay on the engine that built them. */
+  registry: string | null;
   /** The Dockerfile stage to build (docker build --target); null: the last one. */
   buildTarget: string | null;
   /** BuildKit secrets as `docker build --secret` writes them (id=ID,src=PATH or id=ID,env=VAR): where, never what. */

@@ -12,14 +12,15 @@ import type { Engine } from '../adapters/docker/engine/engine.js';
 import type { BuildOptions, ImageInfo } from '../adapters/docker/engine/types.js';
 import type { Git } from '../adapters/git.js';
 import { durationInProse } from '../core/duration.js';
-import { DeployError, fromEngineRefusal } from '../core/errors.js';
+import { DeployError, fromEngineRefusal, reasonOf } from '../core/errors.js';
 import { tailText } from '../core/logs.js';
 import { buildLabels, imageRef } from '../core/names.js';
 import type { Context } from '../context.js';
 import { sanitize } from '../ui/sanitize.js';
 import type { Tracker } from './tracker.js';
 import { buildCredentials, pulledRegistries } from './build-credentials.js';
-import { DOCKER_HUB, refusedRegistry } from '../core/image-ref.js';
+import { DOCKER_HUB, refusedRegistry, releaseRepository } from '../core/image-ref.js';
+import { imagesFor } from '../adapters/images/registry.js';
 import {
   contextArchive,
   contextPathOf,
@@ -70,6 +71,59 @@ async function warnUnshippable(ctx: Context, git: Git, src: BuildSource, context
  * masked wherever the build's output or failure is kept or shown.
  */
 export async function buildImage(
+  ctx: Context,
+  engine: Engine,
+  git: Git,
+  tracker: Tracker,
+  src: BuildSource,
+  buildSecrets?: ReadonlyMap<string, Buffer>,
+): Promise<BuiltImage> {
+  const built = await buildOnEngine(ctx, engine, git, tracker, src, buildSecrets);
+  return tracker.deployment.config.registry ? pushImage(ctx, engine, tracker, built) : built;
+}
+
+/**
+ * Pushes a freshly built image to the app's registry as REGISTRY/APP:ID and records the registry's digest, which
+ * any engine pulls it by. A refused push fails the deployment (exit 9, naming the registry and `docker login`)
+ * before anything starts: what serves keeps serving.
+ */
+async function pushImage(ctx: Context, engine: Engine, tracker: Tracker, built: BuiltImage): Promise<BuiltImage> {
+  const r = ctx.reporter;
+  const d = tracker.deployment;
+  const images = imagesFor(engine, d.config.registry, ctx.env, (line) => r.update(line), ctx.signal);
+  const repo = releaseRepository(d.config.registry as string, d.app);
+  const startedAt = ctx.now();
+  r.step(`Pushing ${repo}:${d.id}`);
+  let digest: string | null;
+  try {
+    digest = await images.publish({ app: d.app, id: d.id, image: built.ref, imageId: built.id });
+  } catch (error) {
+    r.stopSpinner();
+    // Ctrl-C: recorded as interrupted where the command ends (runToEnd), as an interrupted build is.
+    if (ctx.signal.aborted)
+      throw new DeployError(
+        'interrupted',
+        `The push of ${repo}:${d.id} was interrupted; ${d.app} v${d.version} (${d.id}) was not deployed.`,
+      );
+    const failure =
+      error instanceof DeployError
+        ? error
+        : new DeployError('build_failed', `The push of ${repo}:${d.id} failed: ${reasonOf(error)}.`);
+    const message = `${reasonOf(failure)}; ${d.app} v${d.version} (${d.id}) was not deployed.`;
+    tracker.update(
+      { status: 'failed', finishedAt: ctx.now(), error: { code: failure.code, message } },
+      { type: 'failed', message: `push failed: ${failure.message}` },
+    );
+    throw new DeployError(failure.code, message, { hint: failure.hint, details: failure.details });
+  }
+  if (digest) {
+    tracker.update({ imageDigest: digest }, { type: 'pushed', message: `pushed ${repo}:${d.id} (${digest})` });
+    r.done(`Pushed ${repo}:${d.id} (${digest.slice(0, 19)}) in ${durationInProse(ctx.now() - startedAt)}`);
+  }
+  return built;
+}
+
+async function buildOnEngine(
   ctx: Context,
   engine: Engine,
   git: Git,

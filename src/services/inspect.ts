@@ -1,3 +1,4 @@
+import { imageLocations, type ImageLocations } from '../core/image-place.js';
 import { publicRecord } from '../core/record-view.js';
 import type { Deployment, DeploymentEvent } from '../core/types.js';
 import type { Context } from '../context.js';
@@ -8,6 +9,8 @@ export interface Inspection {
   /** Parent, grandparent, ...: where a redeploy or rollback came from. */
   parents: Deployment[];
   logs: { build: boolean; runtime: boolean };
+  /** Where its image lives: the registry it was pushed to, the engines whose records ran it. */
+  image: ImageLocations;
 }
 
 /** Everything the store knows about one deployment. Reads only the store: it works with the engine down. */
@@ -27,6 +30,7 @@ export function inspectDeployment(ctx: Context, d: Deployment): Inspection {
     deployment: d,
     events: store.events(d.id),
     parents,
+    image: imageLocations(d, store.list({ app: d.app })),
     logs: {
       build: store.getLog(d.id, 'build') !== null,
       runtime: store.getLog(d.id, 'runtime') !== null || d.containerId !== null,
@@ -41,5 +45,6 @@ export function inspectionJson(i: Inspection) {
     events: i.events.map((e) => ({ at: new Date(e.at).toISOString(), type: e.type, message: e.message })),
     parents: i.parents.map((p) => ({ id: p.id, version: p.version, kind: p.kind, status: p.status, commit: p.commit })),
     logs: i.logs,
+    imageLocations: i.image,
   };
 }

@@ -1,5 +1,6 @@
 import { imagesOn } from '../adapters/images/engine-local.js';
 import { imageDigest } from '../adapters/images/images.js';
+import { isDigest } from '../core/image-ref.js';
 import { engineLabel } from '../core/endpoint-choice.js';
 import type { Engine } from '../adapters/docker/engine/engine.js';
 import type { ImageInfo } from '../adapters/docker/engine/types.js';
@@ -30,6 +31,7 @@ import { trafficFor } from './traffic/traffic.js';
 import { pruneAfterDeploy } from './retention.js';
 import { readProjectSettings } from './source.js';
 import { startRecord } from './tracker.js';
+import { releaseImageOn } from './release-image.js';
 import { existsSync } from 'node:fs';
 import { isGitUrl, mirrorRoot } from '../adapters/git.js';
 import { join } from 'node:path';
@@ -84,9 +86,12 @@ function localRoot(ctx: Context, d: Deployment): string | null {
   return existsSync(join(root, 'HEAD')) ? root : null;
 }
 
-/** The image a release was built into, where the engine can use it (null: a build is needed). */
-async function imageOn(engine: Engine, d: Deployment): Promise<ImageInfo | null> {
-  return d.imageId ? imagesOn(engine).locate(d) : null;
+/**
+ * The image a release was built into, where the engine can use it (null: a build is needed); when the engine lacks
+ * it, pulled from the release's registry or copied from the engine that built it (release-image.ts).
+ */
+async function imageOn(ctx: Context, engine: Engine, d: Deployment): Promise<ImageInfo | null> {
+  return d.imageId ? releaseImageOn(ctx, engine, d) : null;
 }
 
 export interface RedeployOptions {
@@ -117,7 +122,7 @@ export async function planRedeploy(
   let project: Settings;
   let src: { root: string; treeish: string; subdir: string } | null = null;
   // The image is looked for while the commit's deploy.json is read.
-  const existingImage = o.noCache ? Promise.resolve(null) : imageOn(engine, target);
+  const existingImage = o.noCache ? Promise.resolve(null) : imageOn(ctx, engine, target);
   existingImage.catch(() => undefined);
   const current = currentDeployment(ctx, target.app);
   let range: Promise<string | null> = Promise.resolve(null);
@@ -221,7 +226,7 @@ export async function planRollback(
   const git = local ? await ctx.git() : null;
   const localRange = local ? commitRange(git, local, current, target.commit) : null;
   localRange?.catch(() => undefined);
-  const existing = noop ? null : await imageOn(engine, target);
+  const existing = noop ? null : await imageOn(ctx, engine, target);
   if (!noop && !existing && !rebuild) {
     throw new DeployError(
       'image_gone',
@@ -393,7 +398,17 @@ export async function applyRedeployOrRollback(
     kind,
     parentId: t.id,
     source: t,
-    image: reused ? { ref: reused.ref, id: reused.imageId, digest: imageDigest(reusedInfo, reused.imageId) } : null,
+    image: reused
+      ? {
+          ref: reused.ref,
+          id: reused.imageId,
+          // A pushed release's registry digest carries over while the registry stays (any engine pulls by it).
+          digest:
+            isDigest(t.imageDigest) && t.config.registry && t.config.registry === plan.config.registry
+              ? t.imageDigest
+              : imageDigest(reusedInfo, reused.imageId),
+        }
+      : null,
     endpoint: engine.endpoint.url,
     config: plan.config,
     overrides: plan.overrides,

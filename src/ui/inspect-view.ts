@@ -43,6 +43,11 @@ export function renderInspection(i: Inspection, c: Colors): string {
   head('Image and container');
   row('image', d.image ?? '-');
   row('image id', d.imageId ?? '-');
+  if (i.image.registry) row('registry', i.image.registry);
+  // As the records say (inspect reads only the store): the engines whose records ran this very image.
+  i.image.engines.forEach((e, n) =>
+    row(n === 0 ? 'image on' : '', `${e.endpoint} ${c.dim(`(v${e.versions.join(', v')})`)}`),
+  );
   row(
     'container',
     d.containerName ? `${d.containerName}${d.containerId ? ` (${d.containerId.slice(0, 12)})` : ' (removed)'}` : '-',

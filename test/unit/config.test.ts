@@ -16,6 +16,7 @@ const defaultOrigins = (changes: Record<string, string> = {}) => ({
   context: 'default',
   restart: 'default',
   retention: 'default',
+  registry: 'default',
   ports: 'default',
   volumes: 'default',
   'healthCheck.path': 'default',
@@ -60,6 +61,7 @@ describe('DEFAULT_CONFIG', () => {
       noCache: false,
       pull: false,
       retention: 5,
+      registry: null,
       // The docker run and build options: the image's own, or none, until a setting says otherwise.
       buildTarget: null,
       buildSecrets: [],

@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { authKeyOf, hostOfAuthKey, refusedRegistry, registryOf } from '../../src/core/image-ref.js';
+import {
+  authKeyOf,
+  hostOfAuthKey,
+  isDigest,
+  parseRegistrySetting,
+  refusedRegistry,
+  registryOf,
+  releaseRepository,
+} from '../../src/core/image-ref.js';
+import { SETTINGS } from '../../src/core/setting-table.js';
+import { validateSettings } from '../../src/core/settings.js';
 
 describe('registryOf: where an image lives, as docker reads its reference', () => {
   it.each([
@@ -70,5 +80,56 @@ describe('refusedRegistry: a pull refused for want of credentials, and by which 
   it('is null for a build that failed for another reason', () => {
     expect(refusedRegistry("The command '/bin/sh -c false' returned a non-zero code: 1", registries)).toBeNull();
     expect(refusedRegistry('executor failed running [/bin/sh -c make]: exit code: 2', registries)).toBeNull();
+  });
+});
+
+describe('the registry setting: where releases are pushed', () => {
+  it.each([
+    ['127.0.0.1:5000', '127.0.0.1:5000'],
+    ['Registry.Example.com/team', 'registry.example.com/team'],
+    ['ghcr.io/org/sub-team/', 'ghcr.io/org/sub-team'],
+    ['localhost/apps', 'localhost/apps'],
+  ])('%s is kept as %s', (value, kept) => {
+    expect(parseRegistrySetting(value)).toBe(kept);
+  });
+
+  it.each([
+    ['team/apps', /does not start with a registry host/],
+    ['registry.example.com/Team', /"Team" .* is not a repository path component/],
+    ['registry.example.com:port', /does not start with a registry host/],
+    ['', /does not start with a registry host/],
+  ])('refuses %s', (value, message) => {
+    expect(() => parseRegistrySetting(value)).toThrow(message);
+  });
+
+  it('has a JSON Schema pattern that takes and refuses what the check does', () => {
+    const pattern = new RegExp((SETTINGS.find((d) => d.name === 'registry')?.schema as { pattern: string }).pattern);
+    for (const ok of [
+      '127.0.0.1:5000',
+      'Registry.Example.com/team',
+      'ghcr.io/org/sub__team/',
+      'localhost/apps',
+      'myhost:5000/x',
+    ])
+      expect([ok, pattern.test(ok)]).toEqual([ok, true]);
+    for (const bad of ['team', 'team/apps', 'registry.example.com/Team', 'registry.example.com:port', ''])
+      expect([bad, pattern.test(bad)]).toEqual([bad, false]);
+  });
+
+  it('is checked where deploy.json sets it, with the way to write it', () => {
+    expect(validateSettings({ registry: 'Registry.Example.com/team' }, 'deploy.json')).toEqual({
+      registry: 'registry.example.com/team',
+    });
+    expect(validateSettings({ registry: null }, 'deploy.json')).toEqual({ registry: null });
+    expect(() => validateSettings({ registry: 'team' }, 'deploy.json')).toThrow(
+      /deploy\.json: \$\.registry: "team" does not start with a registry host/,
+    );
+  });
+
+  it('names the repository REGISTRY/APP, and knows a digest from an image id by its form only', () => {
+    expect(releaseRepository('registry.example.com/team', 'web')).toBe('registry.example.com/team/web');
+    expect(isDigest(`sha256:${'a'.repeat(64)}`)).toBe(true);
+    expect(isDigest('sha256:abc')).toBe(false);
+    expect(isDigest(null)).toBe(false);
   });
 });

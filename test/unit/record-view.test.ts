@@ -67,6 +67,7 @@ describe('publicConfig', () => {
       noCache: true,
       pull: false,
       retention: 7,
+      registry: null,
       ...RUN_DEFAULTS,
     });
   });
@@ -94,6 +95,7 @@ describe('publicConfig', () => {
       noCache: false,
       pull: false,
       retention: 5,
+      registry: null,
       ...RUN_DEFAULTS,
     });
   });

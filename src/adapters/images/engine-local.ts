@@ -3,7 +3,7 @@ import { LABEL } from '../../core/names.js';
 import { parseRecordLabel } from '../../core/record-label.js';
 import type { Engine } from '../docker/engine/engine.js';
 import type { ImageInfo } from '../docker/engine/types.js';
-import type { AppImage, Images } from './images.js';
+import type { AppImage, Images, ReleaseImage } from './images.js';
 
 /** Images built on the engine that runs them, and kept there: every release's image today. */
 export class EngineLocalImages implements Images {
@@ -11,10 +11,15 @@ export class EngineLocalImages implements Images {
 
   constructor(readonly engine: Engine) {}
 
-  async locate(d: { image: string | null; imageId: string | null }): Promise<ImageInfo | null> {
+  async locate(d: ReleaseImage): Promise<ImageInfo | null> {
     // By id first: a tag can be moved by hand, an id cannot.
     if (d.imageId) return this.engine.images.inspect(d.imageId);
     return d.image ? this.engine.images.inspect(d.image) : null;
+  }
+
+  /** Nothing to ship: the image stays where it was built. */
+  publish(): Promise<string | null> {
+    return Promise.resolve(null);
   }
 
   inspect(ref: string): Promise<ImageInfo | null> {

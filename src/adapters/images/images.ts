@@ -1,5 +1,22 @@
 import type { ImageInfo } from '../docker/engine/types.js';
 
+/** What a record says of its image: its tag and id, and (a pushed one) its app, registry digest and registry. */
+export interface ReleaseImage {
+  image: string | null;
+  imageId: string | null;
+  app?: string;
+  imageDigest?: string | null;
+  config?: { registry?: string | null };
+}
+
+/** A release whose image was just built on the engine: its app, its record's id, and the image's tag and id. */
+export interface BuiltRelease {
+  app: string;
+  id: string;
+  image: string;
+  imageId: string;
+}
+
 /** An image the tool made for a release, as a listing shows it: its record label names the app. */
 export interface AppImage {
   id: string;
@@ -16,9 +33,17 @@ export interface AppImage {
  * evidence (which images of an app exist) go through it.
  */
 export interface Images {
-  readonly kind: 'engine-local';
-  /** The image of a release, usable on the engine: by its id, else its tag; null when it is not there. */
-  locate(d: { image: string | null; imageId: string | null }): Promise<ImageInfo | null>;
+  readonly kind: 'engine-local' | 'registry';
+  /**
+   * The image of a release, usable on the engine: by its id, else its tag; null when it cannot be had. A registry
+   * pulls it by the record's digest when the engine lacks it (and tags it as the record names it).
+   */
+  locate(d: ReleaseImage): Promise<ImageInfo | null>;
+  /**
+   * Ships a release's freshly built image where other engines can get it; resolves with the digest the record keeps
+   * (null: nothing shipped, the image stays on the engine that built it).
+   */
+  publish(d: BuiltRelease): Promise<string | null>;
   /** An image by reference (a tag, an id, a base image a Dockerfile names). */
   inspect(ref: string): Promise<ImageInfo | null>;
   /** The images the tool made, of one app or all. */

@@ -1,6 +1,33 @@
+import type { Readable } from 'node:stream';
 import { readAll } from '../api.js';
-import { labelFilters, statusCode, type EngineConnection } from './connection.js';
-import type { ImageInfo, ImageSummary } from './types.js';
+import {
+  isConnectionError,
+  jsonLines,
+  labelFilters,
+  statusCode,
+  unreachable,
+  type EngineConnection,
+} from './connection.js';
+import type { ImageInfo, ImageSummary, RegistryAuth } from './types.js';
+
+/** A push or pull the registry (or the engine) refused: its own words, as the engine streamed them. */
+export class RegistryFailure extends Error {}
+
+/** X-Registry-Auth: an AuthConfig as base64url JSON (Go's URLEncoding, padded), or none ("{}" is anonymous). */
+export function registryAuthHeader(auth: RegistryAuth | null): string {
+  return Buffer.from(JSON.stringify(auth ?? {}))
+    .toString('base64')
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_');
+}
+
+/** Progress of a push or pull: bytes done of the layers in flight, as the engine reports them. */
+export interface TransferProgress {
+  status: string;
+  layer?: string | undefined;
+  current?: number | undefined;
+  total?: number | undefined;
+}
 
 /** The engine's images: what one holds, listing, removing and importing them. */
 export class EngineImages {
@@ -79,4 +106,143 @@ export class EngineImages {
     );
     await readAll(out);
   }
+
+  /** Gives an image another name (`docker tag`). */
+  async tag(source: string, repo: string, tag: string): Promise<void> {
+    await this.conn.call('tag image', () =>
+      this.conn.api.json('POST', `/images/${encodeURIComponent(source)}/tag`, { query: { repo, tag } }),
+    );
+  }
+
+  /**
+   * Pushes `repo:tag` to its registry with the given credentials (never logged); resolves with the registry's
+   * digest of it. A refusal (wrong password, no such repository) is a RegistryFailure with the engine's words.
+   */
+  async push(
+    repo: string,
+    tag: string,
+    auth: RegistryAuth | null,
+    onProgress?: (p: TransferProgress) => void,
+    signal?: AbortSignal,
+  ): Promise<string> {
+    const stream = await this.conn.call('push image', () =>
+      this.conn.api.stream('POST', `/images/${encodeURIComponent(repo)}/push`, {
+        query: { tag },
+        headers: { 'X-Registry-Auth': registryAuthHeader(auth) },
+        idleMs: 0,
+        ...(signal ? { signal } : {}),
+      }),
+    );
+    let digest: string | null = null;
+    await this.progressOf(stream, onProgress, (msg) => {
+      const aux = msg.aux as { Digest?: string } | undefined;
+      if (aux?.Digest) digest = aux.Digest;
+    });
+    if (!digest) throw new RegistryFailure('the engine finished the push without reporting a digest');
+    return digest;
+  }
+
+  /** Pulls `repo@digest` (or `repo:tag`) with the given credentials (never logged). */
+  async pull(
+    repo: string,
+    tagOrDigest: string,
+    auth: RegistryAuth | null,
+    onProgress?: (p: TransferProgress) => void,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    const stream = await this.conn.call('pull image', () =>
+      this.conn.api.stream('POST', '/images/create', {
+        query: { fromImage: repo, tag: tagOrDigest },
+        headers: { 'X-Registry-Auth': registryAuthHeader(auth) },
+        idleMs: 0,
+        ...(signal ? { signal } : {}),
+      }),
+    );
+    await this.progressOf(stream, onProgress);
+  }
+
+  /** Reads a push's or pull's JSON stream to its end; an error in it is a RegistryFailure. */
+  private progressOf(
+    stream: Readable,
+    onProgress: ((p: TransferProgress) => void) | undefined,
+    onMessage?: (msg: Record<string, unknown>) => void,
+  ): Promise<void> {
+    return new Promise((resolve, reject) => {
+      let failure: string | null = null;
+      jsonLines(stream, (msg) => {
+        onMessage?.(msg);
+        if (msg.error || msg.errorDetail) {
+          failure = (msg.errorDetail as { message?: string } | undefined)?.message ?? String(msg.error);
+          return;
+        }
+        if (typeof msg.status === 'string' && onProgress) {
+          const detail = msg.progressDetail as { current?: number; total?: number } | undefined;
+          onProgress({
+            status: msg.status,
+            layer: typeof msg.id === 'string' ? msg.id : undefined,
+            current: detail?.current,
+            total: detail?.total,
+          });
+        }
+      });
+      stream.on('error', (error: unknown) =>
+        reject(isConnectionError(error) ? unreachable(this.conn.endpoint, error) : error),
+      );
+      stream.on('end', () => (failure ? reject(new RegistryFailure(failure)) : resolve()));
+    });
+  }
+
+  /** The diff ids of an image's layers (RootFS.Layers), bottom first; null when the engine does not have it. */
+  async layers(ref: string): Promise<string[] | null> {
+    try {
+      const info = await this.conn.call('inspect image', () =>
+        this.conn.api.json<{ RootFS?: { Layers?: string[] | null } }>('GET', `/images/${encodeURIComponent(ref)}/json`),
+      );
+      return info.RootFS?.Layers ?? [];
+    } catch (error) {
+      if (statusCode(error) === 404) return null;
+      throw error;
+    }
+  }
+
+  /** Every image the engine holds (ids), tool-made or not. */
+  async ids(): Promise<string[]> {
+    const images = await this.conn.call('list images', () =>
+      this.conn.api.json<Array<{ Id: string }>>('GET', '/images/json', { query: { all: 'true' } }),
+    );
+    return images.map((i) => i.Id);
+  }
+
+  /** `docker save` of one image, as a stream (GET /images/{name}/get): nothing is held in memory. */
+  save(ref: string, signal?: AbortSignal): Promise<Readable> {
+    return this.conn.call('save image', () =>
+      this.conn.api.stream('GET', `/images/${encodeURIComponent(ref)}/get`, {
+        idleMs: 0,
+        ...(signal ? { signal } : {}),
+      }),
+    );
+  }
+
+  /**
+   * `docker load` of a tar stream (POST /images/load); resolves once the engine has loaded it. The engine's refusal
+   * (a layer the tarball lacks and the engine does not have, a damaged archive) is a RegistryFailure-like
+   * LoadFailure with its words.
+   */
+  async load(body: Readable, signal?: AbortSignal): Promise<void> {
+    const stream = await this.conn.call('load image', () =>
+      this.conn.api.stream('POST', '/images/load', {
+        query: { quiet: '1' },
+        body,
+        headers: { 'Content-Type': 'application/x-tar' },
+        idleMs: 0,
+        ...(signal ? { signal } : {}),
+      }),
+    );
+    await this.progressOf(stream, undefined).catch((error: unknown) => {
+      throw error instanceof RegistryFailure ? new LoadFailure(error.message) : error;
+    });
+  }
 }
+
+/** An image load the engine refused, in its words. */
+export class LoadFailure extends Error {}
