@@ -1,5 +1,5 @@
 import { durationInProse } from './duration.js';
-import { union, upstreamHost, upstreamOf, type Binding } from './front-door.js';
+import { tlsPortsOf, union, upstreamHost, upstreamOf, type Binding } from './front-door.js';
 import {
   FRONT_DOOR_CONTAINER,
   FRONT_DOOR_IMAGE_REPO,
@@ -223,6 +223,11 @@ export interface DoorRoute {
   trustForwarded?: boolean;
 }
 
+/** Where an app's certificate and key are inside the door's container (its state volume). */
+export function doorTlsFiles(app: string): { certFile: string; keyFile: string } {
+  return { certFile: `${DOOR_STATE_DIR}/tls/${app}/cert.pem`, keyFile: `${DOOR_STATE_DIR}/tls/${app}/key.pem` };
+}
+
 /** The door's answer to a deploy: the proxy's own type (a type only; nothing of proxy/ is bundled into the CLI). */
 export type { DeployResult as DoorDeployResult } from '../../proxy/src/deploy.js';
 
@@ -276,13 +281,14 @@ export function doorRouteOf(d: Pick<Deployment, 'app' | 'id' | 'config'>): DoorR
   const kind = c.proxy === 'tcp' ? 'tcp' : 'http';
   const first = c.ports[0];
   const path = kind === 'http' ? c.healthCheck.path : null;
+  const tls = kind === 'http' ? tlsPortsOf(c) : null;
   return {
     app: d.app,
     target: upstreamOf(d),
     kind,
     hosts: kind === 'http' ? c.domains : [],
-    port: first?.hostPort ?? 80,
-    tls: null,
+    port: tls && !('problem' in tls) ? tls.http.hostPort : (first?.hostPort ?? 80),
+    tls: tls && !('problem' in tls) ? { ...doorTlsFiles(d.app), port: tls.https.hostPort, redirect: true } : null,
     health:
       path === null
         ? { type: 'tcp', intervalMs: c.healthCheck.intervalMs }

@@ -88,21 +88,49 @@ export function upstreamOf(d: Pick<Deployment, 'app' | 'id' | 'config'>): string
 
 /** Where a person opens an app behind the front door: its domains on the published ports, else the ports. */
 export function frontDoorUrls(
-  config: Pick<DeployConfig, 'ports' | 'domains' | 'tlsCertificate'>,
+  config: Pick<DeployConfig, 'ports' | 'domains' | 'tlsCertificate'> & Partial<Pick<DeployConfig, 'tlsKey'>>,
   host: string,
 ): string[] {
-  const tls = config.tlsCertificate !== null;
+  const served = tlsPortsOf({ proxy: true, tlsKey: null, ...config });
+  const tls = served !== null && !('problem' in served);
   const scheme = tls ? 'https' : 'http';
+  // With TLS, a person opens the HTTPS port (the plain one only redirects there).
+  const ports = tls ? [served.https] : config.ports;
   if (config.domains.length > 0) {
     return config.domains.flatMap((d) =>
-      config.ports.map((p) => {
+      ports.map((p) => {
         const defaultPort = (scheme === 'https' && p.hostPort === 443) || (scheme === 'http' && p.hostPort === 80);
         return `${scheme}://${d}${defaultPort ? '' : `:${p.hostPort}`}/`;
       }),
     );
   }
-  return config.ports.map((p) => {
+  return ports.map((p) => {
     const h = p.hostIp === '' || p.hostIp === '0.0.0.0' || p.hostIp === '::' ? host : p.hostIp;
     return `${scheme}://${h.includes(':') ? `[${h}]` : h}:${p.hostPort}/`;
   });
+}
+
+/**
+ * The ports of an app served with TLS (tlsCertificate and tlsKey set): the one published on host port 443, else
+ * the second, serves HTTPS; another serves plain HTTP, which redirects to HTTPS. Null without TLS; a problem in
+ * words when the settings cannot work (one file without the other, fewer than two ports, TCP routing).
+ */
+export function tlsPortsOf(
+  c: Pick<DeployConfig, 'ports' | 'tlsCertificate' | 'tlsKey' | 'proxy'>,
+): { http: PortMapping; https: PortMapping } | { problem: string } | null {
+  if (c.tlsCertificate === null && c.tlsKey === null) return null;
+  if (c.tlsCertificate === null || c.tlsKey === null)
+    return {
+      problem: `${c.tlsCertificate === null ? 'tlsKey' : 'tlsCertificate'} is set without ${c.tlsCertificate === null ? 'tlsCertificate' : 'tlsKey'}`,
+    };
+  if (c.proxy === 'tcp') return { problem: 'the front door carries TLS for HTTP routes only (proxy is "tcp")' };
+  const tcp = c.ports.filter((p) => p.protocol === 'tcp');
+  const https = tcp.find((p) => p.hostPort === 443) ?? tcp[1];
+  const http = tcp.find((p) => p !== https);
+  if (!https || !http)
+    return {
+      problem:
+        'TLS needs two published ports: one for HTTPS (443, or the second) and one for plain HTTP, which redirects',
+    };
+  return { http, https };
 }

@@ -6,11 +6,11 @@ function octal(value: number, width: number): string {
   return `${value.toString(8).padStart(width - 1, '0')}\0`;
 }
 
-export function tarFile(name: string, content: Buffer, mtimeMs = 0): Buffer {
+export function tarFile(name: string, content: Buffer, mtimeMs = 0, mode = 0o644): Buffer {
   if (Buffer.byteLength(name) > 99) throw new Error('tar entry name too long');
   const header = Buffer.alloc(512, 0);
   header.write(name, 0, 'utf8');
-  header.write(octal(0o644, 8), 100, 'ascii');
+  header.write(octal(mode, 8), 100, 'ascii');
   header.write(octal(0, 8), 108, 'ascii');
   header.write(octal(0, 8), 116, 'ascii');
   header.write(octal(content.length, 12), 124, 'ascii');
@@ -27,9 +27,9 @@ export function tarFile(name: string, content: Buffer, mtimeMs = 0): Buffer {
 }
 
 /** A tar of several regular files, in order (a build context of a few small files). */
-export function tarFiles(files: ReadonlyArray<{ name: string; content: Buffer }>, mtimeMs = 0): Buffer {
+export function tarFiles(files: ReadonlyArray<{ name: string; content: Buffer; mode?: number }>, mtimeMs = 0): Buffer {
   // Each single-file tar ends with two zero blocks: drop them but for the last.
-  const entries = files.map((f) => tarFile(f.name, f.content, mtimeMs).subarray(0, -1024));
+  const entries = files.map((f) => tarFile(f.name, f.content, mtimeMs, f.mode).subarray(0, -1024));
   return Buffer.concat([...entries, Buffer.alloc(1024, 0)]);
 }
 

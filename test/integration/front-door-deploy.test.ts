@@ -1,13 +1,16 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
 import { EXIT_CODES } from '../../src/core/errors.js';
 import { upstreamHost } from '../../src/core/front-door.js';
 import { DOOR_NAMES } from '../../src/core/door.js';
 import type { PublicRecord } from '../../src/core/record-view.js';
 import { appForTest, type AppFixture } from '../helpers/app-fixture.js';
-import { fetchText } from '../helpers/docker.js';
+import { fetchText, freePort } from '../helpers/docker.js';
 import { webApp } from '../helpers/git-repo.js';
 import { load, type Outcome } from '../helpers/load.js';
 
@@ -253,5 +256,85 @@ describe('deploying behind the front door (real engine, real door, CLI)', () => 
     const logs = await f.cli(['proxy', 'logs', '--tail', 'all']);
     // The door logs on stderr; the command prints each line on the stream it came from.
     expect(`${logs.stdout}${logs.stderr}`).toMatch(new RegExp(`${f.app}: deployed: ${upstreamHost(d)}:8080`));
+  });
+  it('serves the app over TLS from the certificate and key files given (SNI), redirects plain HTTP, and the key is never recorded or shown', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'door-tls-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '2',
+        '-subj',
+        '/CN=tls.test',
+        '-addext',
+        'subjectAltName=DNS:tls.test',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+      ],
+      { stdio: 'ignore' },
+    );
+    const key = readFileSync(join(dir, 'key.pem'), 'utf8');
+    const f = await routedApp('fdt');
+    const httpsPort = await freePort();
+    const d = await f.deploy(
+      '--port',
+      `127.0.0.1:${f.port}:8080`,
+      '--port',
+      `127.0.0.1:${httpsPort}:8080`,
+      '--domain',
+      'tls.test',
+      '--set',
+      `tlsCertificate=${join(dir, 'cert.pem')}`,
+      '--set',
+      `tlsKey=${join(dir, 'key.pem')}`,
+    );
+    const body = await new Promise<string>((resolve, reject) => {
+      const req = https.get(
+        {
+          host: '127.0.0.1',
+          port: httpsPort,
+          path: '/',
+          servername: 'tls.test',
+          headers: { host: 'tls.test' },
+          ca: readFileSync(join(dir, 'cert.pem')),
+        },
+        (res) => {
+          let text = '';
+          res.on('data', (c: Buffer) => (text += c.toString()));
+          res.on('end', () => resolve(text.trim()));
+        },
+      );
+      req.on('error', reject);
+    });
+    expect(body).toBe('one');
+    // fetch() sets Host itself: a plain request names the domain through node:http.
+    const plain = await new Promise<{ status: number; location: string | undefined }>((resolve, reject) => {
+      const req = http.get({ host: '127.0.0.1', port: f.port, path: '/', headers: { host: 'tls.test' } }, (res) => {
+        res.resume();
+        resolve({ status: res.statusCode ?? 0, location: res.headers.location });
+      });
+      req.on('error', reject);
+    });
+    expect([301, 308]).toContain(plain.status);
+    expect(plain.location).toBe(`https://tls.test:${httpsPort}/`);
+    expect(d.config.tlsCertificate).toBe(join(dir, 'cert.pem'));
+    // The key's content: not in the record, the listing, the container's labels or the door's labels and log.
+    const seen = [
+      JSON.stringify(d),
+      (await f.cli(['ls', '--app', f.app, '--json'])).stdout,
+      (await f.cli(['inspect', d.id, '--json'])).stdout,
+      docker('inspect', d.containerId as string),
+      docker('inspect', DOOR_NAMES.container),
+      docker('logs', DOOR_NAMES.container),
+    ].join('\n');
+    expect(seen).not.toContain(key.split('\n')[1] as string);
   });
 });

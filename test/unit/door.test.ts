@@ -300,3 +300,27 @@ describe('routesTo', () => {
     expect(routesTo(null, d)).toBe(false);
   });
 });
+
+describe('doorRouteOf with TLS', () => {
+  it('serves HTTPS on the TLS port from the files in the door volume, and redirects the plain port', () => {
+    const config = {
+      ...DEFAULT_CONFIG,
+      proxy: true as const,
+      ports: ports('127.0.0.1:8080:80', '127.0.0.1:8443:80'),
+      domains: ['a.example'],
+      tlsCertificate: 'cert.pem',
+      tlsKey: 'key.pem',
+    };
+    const route = doorRouteOf({ app: 'web', id: 'abcd2345', config });
+    expect(route.port).toBe(8080);
+    expect(route.hosts).toEqual(['a.example']);
+    expect(route.tls).toEqual({
+      certFile: '/var/lib/front-door/tls/web/cert.pem',
+      keyFile: '/var/lib/front-door/tls/web/key.pem',
+      port: 8443,
+      redirect: true,
+    });
+    // The key's path on this machine is never in what the door is sent.
+    expect(JSON.stringify(route)).not.toContain('"key.pem"');
+  });
+});

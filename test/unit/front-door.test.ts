@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  tlsPortsOf,
   bindingsOf,
   covers,
   frontDoorUrls,
@@ -75,11 +76,42 @@ describe('upstream and URLs', () => {
     expect(
       frontDoorUrls({ ports: ports('127.0.0.1:8080:80'), domains: [], tlsCertificate: null }, 'localhost'),
     ).toEqual(['http://127.0.0.1:8080/']);
-    expect(frontDoorUrls({ ports: ports('443:443'), domains: ['a.example'], tlsCertificate: 'c.pem' }, 'h')).toEqual([
+    const tls = { tlsCertificate: 'c.pem', tlsKey: 'k.pem' };
+    // With TLS, the HTTPS port only (443, else the second): the plain one redirects to it.
+    expect(frontDoorUrls({ ports: ports('80:8080', '443:8080'), domains: ['a.example'], ...tls }, 'h')).toEqual([
       'https://a.example/',
     ]);
-    expect(frontDoorUrls({ ports: ports('8443:443'), domains: ['a.example'], tlsCertificate: 'c.pem' }, 'h')).toEqual([
+    expect(frontDoorUrls({ ports: ports('8080:80', '8443:80'), domains: ['a.example'], ...tls }, 'h')).toEqual([
       'https://a.example:8443/',
     ]);
+    expect(frontDoorUrls({ ports: ports('127.0.0.1:8080:80', '127.0.0.1:8443:80'), domains: [], ...tls }, 'h')).toEqual(
+      ['https://127.0.0.1:8443/'],
+    );
+    // Not servable with TLS (one port): the plain address.
+    expect(frontDoorUrls({ ports: ports('8443:443'), domains: ['a.example'], ...tls }, 'h')).toEqual([
+      'http://a.example:8443/',
+    ]);
+  });
+});
+
+describe('tlsPortsOf', () => {
+  const base = { proxy: true as const, tlsCertificate: 'c.pem', tlsKey: 'k.pem' };
+  it('serves HTTPS on 443 (else the second port) and plain HTTP, which redirects, on another', () => {
+    const p = ports('443:8080', '80:8080');
+    expect(tlsPortsOf({ ...base, ports: p })).toEqual({ https: p[0], http: p[1] });
+    const q = ports('8080:8080', '8443:8080');
+    expect(tlsPortsOf({ ...base, ports: q })).toEqual({ http: q[0], https: q[1] });
+  });
+  it('is null without TLS, and names what cannot work', () => {
+    expect(tlsPortsOf({ ...base, tlsCertificate: null, tlsKey: null, ports: ports('80:80') })).toBeNull();
+    expect(tlsPortsOf({ ...base, tlsKey: null, ports: ports('80:80', '443:80') })).toEqual({
+      problem: 'tlsCertificate is set without tlsKey',
+    });
+    expect(tlsPortsOf({ ...base, ports: ports('443:80') })).toMatchObject({
+      problem: expect.stringMatching(/two published ports/),
+    });
+    expect(tlsPortsOf({ ...base, proxy: 'tcp', ports: ports('80:80', '443:80') })).toMatchObject({
+      problem: expect.stringMatching(/HTTP routes only/),
+    });
   });
 });

@@ -4,8 +4,12 @@ import { FrontDoorClient } from '../../adapters/front-door/client.js';
 import { ensureFrontDoor, type DoorEnsured } from '../../adapters/front-door/door-container.js';
 import { frontDoorBaseImage } from '../../adapters/front-door/door-image.js';
 import { runtimeOn } from '../../adapters/runtime/containers.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { tarFiles } from '../../core/tar.js';
 import {
   DOOR_NAMES,
+  DOOR_STATE_DIR,
   doorCheckFailure,
   doorRouteOf,
   routesTo,
@@ -31,9 +35,9 @@ import type { Context } from '../../context.js';
  * and what served before keeps serving.
  */
 export async function routeRelease(
-  ctx: Pick<Context, 'paths' | 'env'>,
+  ctx: Pick<Context, 'paths' | 'env'> & Partial<Pick<Context, 'cwd'>>,
   engine: Engine,
-  d: Pick<Deployment, 'app' | 'id' | 'config' | 'containerId'>,
+  d: Pick<Deployment, 'app' | 'id' | 'config' | 'containerId'> & Partial<Pick<Deployment, 'source' | 'subdir'>>,
   names: DoorNames = DOOR_NAMES,
   { waitDrain = false }: { waitDrain?: boolean } = {},
 ): Promise<{ door: DoorEnsured; routed: DoorDeployResult }> {
@@ -50,8 +54,44 @@ export async function routeRelease(
     // Joined already (at its creation, or a route sent again, as every deploy does).
     if (!(error instanceof ApiError && /already exists in network/.test(error.message))) throw error;
   }
-  const routed = await new FrontDoorClient(engine, names.container).deploy(doorRouteOf(d), { waitDrain });
+  const route = doorRouteOf(d);
+  if (route.tls) await sendTlsFiles(ctx, engine, door.containerId, d);
+  const routed = await new FrontDoorClient(engine, names.container).deploy(route, { waitDrain });
   return { door, routed };
+}
+
+/**
+ * Copies the app's certificate and key (files on this machine: tlsCertificate, tlsKey; a relative path from the
+ * app's directory) into the door's state volume, where its route names them. The key goes nowhere else: not into
+ * the record, a label, a log or any output.
+ */
+async function sendTlsFiles(
+  ctx: Partial<Pick<Context, 'cwd'>>,
+  engine: Engine,
+  doorContainer: string,
+  d: Pick<Deployment, 'app' | 'config'> & Partial<Pick<Deployment, 'source' | 'subdir'>>,
+): Promise<void> {
+  const local = d.source && existsSync(d.source) ? join(d.source, d.subdir ?? '') : (ctx.cwd ?? process.cwd());
+  const read = (setting: 'tlsCertificate' | 'tlsKey'): Buffer => {
+    const path = resolve(local, d.config[setting] as string);
+    try {
+      return readFileSync(path);
+    } catch (error) {
+      throw new DeployError(
+        'config',
+        `${d.app}'s ${setting} ${path} cannot be read: ${(error as NodeJS.ErrnoException).code ?? 'error'}.`,
+        {
+          hint: `Give a PEM file on this machine (deploy config set ${setting}=PATH --app ${d.app}).`,
+        },
+      );
+    }
+  };
+  const dir = `tls/${d.app}`;
+  const tar = tarFiles([
+    { name: `${dir}/cert.pem`, content: read('tlsCertificate') },
+    { name: `${dir}/key.pem`, content: read('tlsKey'), mode: 0o600 },
+  ]);
+  await engine.containers.putArchive(doorContainer, DOOR_STATE_DIR, tar);
 }
 
 /**

@@ -2,7 +2,8 @@ import type { Engine } from '../../adapters/docker/engine/engine.js';
 import { FrontDoorClient } from '../../adapters/front-door/client.js';
 import { runtimeOn } from '../../adapters/runtime/containers.js';
 import { stopGraceSeconds } from '../../core/container-spec.js';
-import { isDeployError } from '../../core/errors.js';
+import { tlsPortsOf } from '../../core/front-door.js';
+import { DeployError, isDeployError } from '../../core/errors.js';
 import type { DeployConfig, Deployment } from '../../core/types.js';
 import type { Context } from '../../context.js';
 import { release } from '../release.js';
@@ -20,6 +21,11 @@ export const frontDoor: Traffic = {
   kind: 'front-door',
 
   decide(current: Deployment | null, next: DeployConfig | null, app: string) {
+    const tls = next ? tlsPortsOf(next) : null;
+    if (tls && 'problem' in tls)
+      throw new DeployError('config', `${app} cannot be served with TLS: ${tls.problem}.`, {
+        hint: 'For example: -p 80:8080 -p 443:8080 --set tlsCertificate=cert.pem --set tlsKey=key.pem --domain app.example.com',
+      });
     if (!current)
       return {
         text: `nothing serves ${app} yet; the front door routes to this one once its check passes`,
