@@ -127,7 +127,8 @@ export async function restartDoor(ctx: Context, engine: Engine): Promise<{ apps:
   const state = await engine.containers.inspect(DOOR_NAMES.container);
   if (!state) throw noDoor(engine);
   const started = Date.now();
-  await engine.containers.restart(state.id, 5);
+  // 1 s to finish what is in flight, as a handover gives (its listeners close at once; a longer grace is a longer gap).
+  await engine.containers.restart(state.id, 1);
   await waitForDoor(engine, state.id);
   const apps = await resendRoutes(ctx, engine);
   return { apps, tookMs: Date.now() - started };

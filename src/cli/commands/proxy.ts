@@ -1,3 +1,5 @@
+import type { Engine } from '../../adapters/docker/engine/engine.js';
+import type { Context } from '../../context.js';
 import type { Handler } from '../handler.js';
 import type { ProxyChangeOptions, ProxyLogsOptions } from './proxy.command.js';
 import { lineCount } from '../parse.js';
@@ -61,14 +63,20 @@ export const logs: Handler<ProxyLogsOptions> = async (ctx, _args, o) => {
   for (const line of await engine.logs.read(id, { tail })) print(line);
 };
 
-export const restart: Handler<ProxyChangeOptions> = async (ctx, _args, o) => {
-  const r = ctx.reporter;
+/** The engine whose door a change acts on, once the user said yes (or --yes did). */
+async function confirmed(ctx: Context, o: ProxyChangeOptions, verb: string, cost: string): Promise<Engine> {
   const engine = await ctx.engine(endpointOfApp(ctx, undefined));
-  await askYes(ctx, `Restart the front door on ${engine.endpoint.url}?`, 'Restarting the front door', {
+  await askYes(ctx, `${verb} the front door on ${engine.endpoint.url}?`, `${verb} of the front door`, {
     yes: Boolean(o.yes),
-    hint: 'Pass --yes to go ahead. Routed apps get no answer for the second or two it takes.',
+    hint: `Pass --yes to go ahead. ${cost}`,
     cancelled: 'Cancelled; nothing was changed.',
   });
+  return engine;
+}
+
+export const restart: Handler<ProxyChangeOptions> = async (ctx, _args, o) => {
+  const r = ctx.reporter;
+  const engine = await confirmed(ctx, o, 'Restart', 'Routed apps get no answer for the second or two it takes.');
   r.step(`Restarting the front door on ${engine.endpoint.url}`);
   const done = await restartDoor(ctx, engine);
   r.done(`Restarted in ${durationInProse(done.tookMs)}; routes sent again: ${done.apps.join(', ') || 'none'}`);
@@ -85,12 +93,12 @@ const DONE = {
 
 export const upgrade: Handler<ProxyChangeOptions> = async (ctx, _args, o) => {
   const r = ctx.reporter;
-  const engine = await ctx.engine(endpointOfApp(ctx, undefined));
-  await askYes(ctx, `Upgrade the front door on ${engine.endpoint.url}?`, 'Upgrading the front door', {
-    yes: Boolean(o.yes),
-    hint: 'Pass --yes to go ahead. When its image changes, routed apps get no answer for a few seconds of handover.',
-    cancelled: 'Cancelled; nothing was changed.',
-  });
+  const engine = await confirmed(
+    ctx,
+    o,
+    'Upgrade',
+    'When its image changes, routed apps get no answer for a few seconds of handover.',
+  );
   r.step(`Making sure the front door on ${engine.endpoint.url} runs this version`);
   const { door, apps } = await upgradeDoor(ctx, engine);
   const what =
