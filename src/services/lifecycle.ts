@@ -200,13 +200,18 @@ async function bringUp(ctx: Context, engine: Engine, d: Deployment, restart: boo
  * Carries out a stop / start / restart plan on the engine the deployment lives on, under the app's lock (taken by
  * the caller before the plan was made, so the plan is of the app as it is).
  */
-export async function applyLifecycle(ctx: Context, engine: Engine, plan: ActionPlan): Promise<LifecycleResult> {
+export async function applyLifecycle(
+  ctx: Context,
+  engine: Engine,
+  plan: ActionPlan,
+  { holdMs = 0 }: { holdMs?: number } = {},
+): Promise<LifecycleResult> {
   const d = planTarget(plan);
   if (plan.noop) return { deployment: d, changed: false, message: plan.noop };
   const store = ctx.store();
   if (plan.action === 'stop') {
     ctx.reporter.step(`Stopping ${d.containerName ?? d.id}`);
-    await trafficFor(d.config).withdraw(ctx, engine, d);
+    await trafficFor(d.config).withdraw(ctx, engine, d, holdMs);
     store.updateDeployment(d.id, { status: 'stopped' });
     store.addEvent(d.id, ctx.now(), 'stopped', 'stopped on request');
     ctx.reporter.done(`Stopped ${who(d)}`);

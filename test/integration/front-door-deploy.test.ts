@@ -144,6 +144,14 @@ describe('deploying behind the front door (real engine, real door, CLI)', () => 
     expect((await f.cli(['start', f.app, '--yes'])).code).toBe(0);
     expect(await fetchText(f.port)).toBe('one');
 
+    // --pause: a request sent while it is stopped waits, and the start serves it.
+    expect((await f.cli(['stop', f.app, '--pause', '20s', '--yes'])).code).toBe(0);
+    expect(doorStatus(f.app).state).toBe('paused');
+    const held = fetch(`http://127.0.0.1:${f.port}/`).then(async (res) => `${res.status} ${(await res.text()).trim()}`);
+    await new Promise((r) => setTimeout(r, 500));
+    expect((await f.cli(['start', f.app, '--yes'])).code).toBe(0);
+    expect(await held).toBe('200 one');
+
     const traffic = load(f.port, { clients: 8 });
     const restart = await f.cli(['restart', f.app, '--yes']);
     await new Promise((r) => setTimeout(r, 300));

@@ -78,7 +78,7 @@ const FLAGS: Record<string, { flags: string[]; aliases?: string[] }> = {
   },
   redeploy: { flags: [...APP, ...ONE_OFF, '--no-cache', '--pull', ...ASKING] },
   rollback: { flags: [...APP, '--to <id|app@vN|git-ref>', '--steps <n>', '--rebuild', ...ASKING] },
-  stop: { flags: [...APP, ...ASKING] },
+  stop: { flags: [...APP, ...ASKING, '--pause <duration>'] },
   start: { flags: [...APP, ...ASKING] },
   restart: { flags: [...APP, ...ASKING] },
   inspect: { flags: APP, aliases: ['show'] },

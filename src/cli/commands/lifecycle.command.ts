@@ -1,10 +1,17 @@
 import { defineCommand } from '../command.js';
 import { appOption, asking } from '../option-groups.js';
-import type { OptionsOf } from '../options.js';
+import { value, type OptionsOf } from '../options.js';
 
-/** stop, start and restart take the same arguments and options. */
+/** stop, start and restart take the same arguments and options; stop also --pause. */
 const options = { ...appOption, ...asking };
-export type LifecycleOptions = OptionsOf<typeof options>;
+const stopOptions = {
+  ...options,
+  pause: value(
+    '--pause <duration>',
+    'behind the front door: hold new requests up to DURATION for a start to serve, instead of answering 503',
+  ),
+};
+export type LifecycleOptions = OptionsOf<typeof options> & Partial<OptionsOf<typeof stopOptions>>;
 
 const target: [string, string] = ['[id|app]', 'deployment id, APP@vN, or an app name (its current deployment)'];
 
@@ -13,7 +20,7 @@ function lifecycleCommand(name: 'stop' | 'start' | 'restart', summary: string) {
     name,
     summary,
     args: [target],
-    options,
+    options: name === 'stop' ? stopOptions : options,
     load: async () => (await import('./lifecycle.js'))[name],
   });
 }

@@ -6,6 +6,7 @@ import { chosenRef } from '../../services/chosen-ref.js';
 import { applyLifecycle, containerRunning, planLifecycle, type LifecycleAction } from '../../services/lifecycle.js';
 import { deploymentByRef } from '../../services/deployment-ref.js';
 import { confirmPlan } from '../../ui/confirm.js';
+import { parseDuration } from '../../core/duration.js';
 
 /**
  * stop / start / restart: the same shape, three actions. The app's lock comes first; the deployment meant is
@@ -30,7 +31,8 @@ function lifecycle(action: LifecycleAction): Handler<LifecycleOptions> {
         !(await confirmPlan(ctx, plan, { yes: !asks || Boolean(o.yes), dryRun: Boolean(o.dryRun) }))
       )
         return;
-      const result = await applyLifecycle(ctx, engine, plan);
+      const holdMs = o.pause === undefined ? 0 : parseDuration(o.pause, '--pause');
+      const result = await applyLifecycle(ctx, engine, plan, { holdMs });
       if (r.json) r.result(publicRecord(result.deployment));
       else r.print(result.message);
     });

@@ -50,9 +50,9 @@ export const frontDoor: Traffic = {
 
   switchOver: release,
 
-  async withdraw(ctx: Context, engine: Engine, d: Deployment): Promise<void> {
-    // Paused first (the door answers 503), so no request reaches a container that is stopping.
-    await new FrontDoorClient(engine).pause(d.app).catch((error: unknown) => {
+  async withdraw(ctx: Context, engine: Engine, d: Deployment, holdMs = 0): Promise<void> {
+    // Paused first (the door answers 503, or holds requests for a start), so none reaches a container that stops.
+    await new FrontDoorClient(engine).pause(d.app, holdMs).catch((error: unknown) => {
       if (!isDeployError(error, 'front_door')) throw error;
       ctx.reporter.warn(`The front door could not pause ${d.app}: ${(error as Error).message}`);
     });

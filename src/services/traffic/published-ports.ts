@@ -49,7 +49,11 @@ export const publishedPorts: Traffic = {
 
   switchOver: release,
 
-  async withdraw(_ctx: Context, engine: Engine, d: Deployment): Promise<void> {
+  async withdraw(_ctx: Context, engine: Engine, d: Deployment, holdMs = 0): Promise<void> {
+    if (holdMs > 0)
+      throw new DeployError('usage', `--pause holds requests at the front door, which does not route ${d.app}.`, {
+        hint: `Stop it without --pause, or move it behind the front door first (deploy redeploy ${d.app} --proxy).`,
+      });
     if (d.containerId) await runtimeOn(engine).stop(d.containerId, stopGraceSeconds(d.config));
   },
 

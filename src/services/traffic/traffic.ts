@@ -33,8 +33,11 @@ export interface Traffic {
     image: ImageInfo & { ref: string },
     strategy: SwitchStrategy,
   ): Promise<Deployment>;
-  /** Takes the app's traffic away from the release (deploy stop). */
-  withdraw(ctx: Context, engine: Engine, d: Deployment): Promise<void>;
+  /**
+   * Takes the app's traffic away from the release (deploy stop). `holdMs`: requests are held that long for a
+   * start to serve them rather than refused (the front door only).
+   */
+  withdraw(ctx: Context, engine: Engine, d: Deployment, holdMs?: number): Promise<void>;
   /** Where a person opens the release. */
   urls(d: Pick<Deployment, 'config' | 'endpoint'>): string[];
 }
