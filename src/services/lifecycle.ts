@@ -1,4 +1,3 @@
-import { imagesOn } from '../adapters/images/engine-local.js';
 import { runtimeOn } from '../adapters/runtime/containers.js';
 import type { Engine } from '../adapters/docker/engine/engine.js';
 import { planTarget, type ActionPlan } from '../core/action-plan.js';
@@ -13,6 +12,7 @@ import { planGate, servingNow } from './planning.js';
 import { currentDeployment } from './current.js';
 import { trafficFor } from './traffic/traffic.js';
 import { createAppContainer } from './volumes.js';
+import { releaseImageOn } from './release-image.js';
 import { routedByFrontDoor } from '../core/front-door.js';
 import { holdAndDrain, resumeRoute, routeNew } from './traffic/door-steps.js';
 
@@ -118,7 +118,8 @@ async function ensureContainer(
     if (state) return { id: state.id, recreated: false };
   }
   const image = d.imageId ?? d.image;
-  if (!image || !(await imagesOn(engine).locate(d))) {
+  // Pulled from the app's registry (by digest) when the engine lost it; else it must be built again.
+  if (!image || !(await releaseImageOn(ctx, engine, d))) {
     throw new DeployError(
       'image_gone',
       `The container of ${who(d)} is gone, and so is its image ${d.image ?? ''}; it cannot be made again.`,
@@ -141,7 +142,7 @@ async function bringUp(ctx: Context, engine: Engine, d: Deployment, restart: boo
   const store = ctx.store();
   const r = ctx.reporter;
   const { id, recreated } = await ensureContainer(ctx, engine, d);
-  const image = await imagesOn(engine).locate(d);
+  const image = await releaseImageOn(ctx, engine, d);
   const target = chooseGate(
     d.config,
     image?.hasHealthcheck ?? false,

@@ -213,4 +213,38 @@ describe.skipIf(!hasRegistry())('releases pushed to a registry', () => {
       h.remove();
     }
   }, 120_000);
+  it('deploy start of a release whose container and image the engine lost pulls the image by its digest and runs it', async () => {
+    const s = appWorkspace('restart-pull', { DOCKER_CONFIG: registry.loggedIn() });
+    try {
+      const port = await freePort();
+      s.repo.commit(
+        'one',
+        webApp('pulled back', {
+          deployJson: {
+            app: s.app,
+            registry: `${registry.host}/team`,
+            ports: [`127.0.0.1:${port}:8080`],
+            healthCheck: { path: '/' },
+          },
+        }),
+      );
+      const first = await s.run('deploy', '--json', '--yes');
+      expect(first.code, first.stderr).toBe(0);
+      const rec = first.json<PublicRecord>();
+      // The engine loses both (a reset engine, a prune by hand).
+      execFileSync('docker', ['rm', '-f', rec.containerId as string]);
+      execFileSync('docker', ['rmi', '-f', rec.imageId as string]);
+      const started = await s.run('start', s.app, '--yes', '--json');
+      expect(started.code, started.stderr).toBe(0);
+      expect(started.json<PublicRecord>().status).toBe('running');
+      expect(await fetchText(port)).toBe('pulled back');
+      expect(
+        execFileSync('docker', ['image', 'inspect', '-f', '{{.Id}}', `deploy/${s.app}:${rec.id}`], {
+          encoding: 'utf8',
+        }).trim(),
+      ).toBe(rec.imageId);
+    } finally {
+      s.remove();
+    }
+  }, 120_000);
 });
