@@ -20,6 +20,9 @@ const LABEL_FIELDS = [
   'commitTime',
   'dirty',
   'image',
+  // The registry digest a release was pushed under (set before its container is made): a store rebuilt by sync
+  // can pull it again on another engine. On an image's own label it is not known yet (the push comes after).
+  'imageDigest',
   'config',
   'createdAt',
   'buildStartedAt',

@@ -233,14 +233,16 @@ function withSecrets(env: Record<string, EnvVar>, containerEnv: readonly string[
 
 /**
  * A record rebuilt from a label. What sync reads on an engine is containers and images, so what it adopts ran as a
- * container (its workload: the container, if any); its image's digest is the content id sync found.
+ * container (its workload: the container, if any); its image's digest is the registry digest its label names when
+ * it was pushed, else the content id sync found.
  */
 export function fromLabel(r: RecordLabel, endpoint: string, extra: Partial<Deployment>): Deployment {
   return {
     ...r,
     status: 'superseded',
     imageId: null,
-    imageDigest: extra.imageId ?? null,
+    // A pushed release's registry digest, from its label; else the content id sync found.
+    imageDigest: (r.config.registry ? r.imageDigest : null) ?? extra.imageId ?? null,
     runtime: 'container',
     workload: extra.containerId ?? null,
     containerId: null,

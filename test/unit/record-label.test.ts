@@ -28,6 +28,7 @@ describe('the record label on images and containers', () => {
       commitTime: d.commitTime,
       dirty: d.dirty,
       image: d.image,
+      imageDigest: d.imageDigest,
       config: {
         ...d.config,
         env: { GREETING: { value: 'hello', secret: false }, API_TOKEN: { value: '', secret: true } },

@@ -501,3 +501,30 @@ describe("sync: which apps, and which deployment is each app's current one", () 
     ]);
   });
 });
+
+describe('sync: the image digest of an adopted release', () => {
+  it("keeps the registry digest a pushed release's label names (so it can be pulled again), else the content id found", () => {
+    const pushed = deployment(3, {
+      imageDigest: 'sha256:registry-digest',
+      config: makeConfig({ registry: '127.0.0.1:5000/team' }),
+    });
+    const local = deployment(4, { imageDigest: 'sha256:whatever-the-record-said' });
+    const seen = input({ containers: [container(pushed), container(local)], images: [image(pushed), image(local)] });
+    const plan = planSync({
+      ...seen,
+      inspected: new Map(
+        [pushed, local].map((d) => {
+          const c = container(d);
+          return [c.id, inspection(c, { imageId: image(d).id })];
+        }),
+      ),
+    });
+    const digests = plan.changes.flatMap((c) =>
+      c.kind === 'add' ? [[c.deployment.id, c.deployment.imageDigest]] : [],
+    );
+    expect(Object.fromEntries(digests)).toEqual({
+      [pushed.id]: 'sha256:registry-digest',
+      [local.id]: image(local).id,
+    });
+  });
+});
