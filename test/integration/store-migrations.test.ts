@@ -321,7 +321,7 @@ describe("migration 9: the indexes a new record's history labels are read throug
           'deployments_rolled_back_by_version',
           'deployments_served_by_version',
         ]);
-        expect((db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version).toBe(9);
+        expect((db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version).toBe(SCHEMA_VERSION);
       } finally {
         db.close();
       }
