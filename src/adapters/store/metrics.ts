@@ -13,21 +13,21 @@ export class Metrics {
 
   /**
    * The figures of `deploy stats`. The days writes have marked out of date are recomputed and kept first (after a
-   * deploy, its app's day or two), unless the store cannot be changed: they are then computed for this answer
-   * alone. Keeping them is bookkeeping of a reading command, so it does not run the store's damage check first
-   * (as `ls` noting a status does not); SQLite still refuses to change a damaged page.
+   * deploy, its app's day or two). Keeping them is bookkeeping of a reading command: it does not run the store's
+   * damage check first (as `ls` noting a status does not; SQLite still refuses to change a damaged page), and
+   * when it cannot be done (a store that cannot be changed, a full disk, a writer holding the store past the busy
+   * timeout) the marked days are computed from their records for this answer alone, so stats still answers.
    */
   statistics(filter: StatsFilter): RawStatistics {
     this.sql.read((db) => {
       if (this.sql.readOnly || db.isTransaction || !hasStaleDays(db)) return;
-      this.sql.beforeWrite('light');
-      db.exec('BEGIN IMMEDIATE');
       try {
+        db.exec('BEGIN IMMEDIATE');
         refreshRollups(db);
         db.exec('COMMIT');
       } catch (error) {
         if (db.isTransaction) db.exec('ROLLBACK');
-        throw error;
+        if ((error as { code?: string }).code !== 'ERR_SQLITE_ERROR') throw error;
       }
     });
     return this.sql.read((db) => queryStatistics(db, filter));

@@ -242,34 +242,50 @@ export function hasStaleDays(db: DatabaseSync): boolean {
  * Recomputes the days marked out of date from their records and unmarks them. Run inside a write transaction:
  * the marks read are then all the marks there are.
  */
+/** With more apps than this marked, the rollups are recomputed for every app over the marked span at once. */
+const MANY_APPS = 8;
+
 export function refreshRollups(db: DatabaseSync): void {
   const remove = db.prepare('DELETE FROM stats_days WHERE app = :app AND day >= :first AND day <= :last');
   const insert = db.prepare(`INSERT INTO stats_days (app, day, total, successful, rollbacks, failed, failed_changes,
       rolled_back_changes, unrestored, ${SERIES.map((s) => `${COLUMN[s]}, ${COLUMN[s]}_wide`).join(', ')})
     VALUES (:app, :day, :total, :successful, :rollbacks, :failed, :failedChanges, :rolledBackChanges, :unrestored,
       ${SERIES.map((s) => `:${s}, :${s}_wide`).join(', ')})`);
-  for (const [app, ranges] of staleDays(db, undefined)) {
-    for (const [first, last] of ranges) {
-      remove.run({ app, first, last });
-      for (const d of figuresFromRecords(db, { app, from: first * DAY, to: (last + 1) * DAY })) {
-        const series: Record<string, Uint8Array | null> = {};
-        for (const s of SERIES) {
-          const { narrow, wide } = toBlobs(d[s]);
-          series[s] = narrow;
-          series[`${s}_wide`] = wide;
-        }
-        insert.run({
-          ...series,
-          app: d.app,
-          day: d.day,
-          total: d.total,
-          successful: d.successful,
-          rollbacks: d.rollbacks,
-          failed: d.failed,
-          failedChanges: d.failedChanges,
-          rolledBackChanges: d.rolledBackChanges,
-          unrestored: d.unrestored,
-        });
+  const keep = (d: DayFigures) => {
+    const series: Record<string, Uint8Array | null> = {};
+    for (const s of SERIES) {
+      const { narrow, wide } = toBlobs(d[s]);
+      series[s] = narrow;
+      series[`${s}_wide`] = wide;
+    }
+    insert.run({
+      ...series,
+      app: d.app,
+      day: d.day,
+      total: d.total,
+      successful: d.successful,
+      rollbacks: d.rollbacks,
+      failed: d.failed,
+      failedChanges: d.failedChanges,
+      rolledBackChanges: d.rolledBackChanges,
+      unrestored: d.unrestored,
+    });
+  };
+  const stale = staleDays(db, undefined);
+  const ranges = [...stale.values()].flat();
+  if (stale.size > MANY_APPS) {
+    // Most of the history (an upgraded store, a sync): every app's days over the whole span in one pass each,
+    // computed before their rows go (the apps to compute are read from them).
+    const first = Math.min(...ranges.map(([f]) => f));
+    const last = Math.max(...ranges.map(([, l]) => l));
+    const figures = figuresFromRecords(db, { from: first * DAY, to: (last + 1) * DAY });
+    db.prepare('DELETE FROM stats_days WHERE day >= :first AND day <= :last').run({ first, last });
+    figures.forEach(keep);
+  } else {
+    for (const [app, appRanges] of stale) {
+      for (const [first, last] of appRanges) {
+        remove.run({ app, first, last });
+        figuresFromRecords(db, { app, from: first * DAY, to: (last + 1) * DAY }).forEach(keep);
       }
     }
   }
@@ -279,7 +295,8 @@ export function refreshRollups(db: DatabaseSync): void {
 /**
  * The rollups of whole days [first, end), added up per app in SQL: few rows come back (a row per app and one per
  * day, not one per app and day; each row costs node:sqlite far more than its bytes), and each series as one blob
- * per app (read in the order of the app index: grouping in any other order would copy every blob through a sort), the days' sorted runs one after the other (group_concat joins blobs byte for byte: a blob read as text
+ * per app (read in the order of the app index: grouping in any other order would copy every blob through a sort),
+ * the days' sorted runs one after the other (group_concat joins blobs byte for byte: a blob read as text
  * and text cast back to a blob keep their bytes, in the database's encoding whatever it is). Days marked out of
  * date are left out here and computed from their records.
  */
