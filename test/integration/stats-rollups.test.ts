@@ -286,6 +286,32 @@ describe('deploy stats from rollups gives the figures of the records themselves 
     }
   });
 
+  it('while another process holds the store for writing past the busy timeout: answers from the records', () => {
+    const path = join(home.dir, 'busy.db');
+    const store = Store.open(path);
+    try {
+      generate(store, 5, ['web', 'api'], NOW - 5 * DAY, NOW - HOUR);
+      const writer = new DatabaseSync(path);
+      writer.exec('BEGIN IMMEDIATE');
+      try {
+        const started = Date.now();
+        const { fromRollups, fromRecords } = both(path, store, { since: NOW - 7 * DAY, until: NOW });
+        // It waited for the lock (the store's busy timeout), then answered without keeping the rollups.
+        expect(Date.now() - started).toBeGreaterThanOrEqual(9_000);
+        expect(fromRollups).toEqual(fromRecords);
+        expect(fromRollups.counts.map((c) => c.app)).toEqual(['api', 'web']);
+      } finally {
+        writer.exec('ROLLBACK');
+        writer.close();
+      }
+      expect(staleMarks(path)).toBeGreaterThan(0);
+      expectSameEverywhere(path, store, [undefined, 'web']);
+      expect(staleMarks(path)).toBe(0);
+    } finally {
+      store.close();
+    }
+  });
+
   describe('a generated history of several apps', () => {
     const path = join(home.dir, 'history.db');
     let store: Store;
