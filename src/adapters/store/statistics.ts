@@ -5,7 +5,8 @@ import { ALL, Samples, type AppCounts, type RawStatistics } from '../../core/sta
  * The queries behind `deploy stats`, built to stay fast at 100,000 records: it reads rollups, not records.
  *
  * stats_days (migration 10) holds per app and UTC day what the figures are made of: counts, and each series the
- * medians and 95th percentiles are taken from as a sorted float64 blob (no JSON to parse, no row per value).
+ * medians and 95th percentiles are taken from as a sorted blob of int32 (float64 for a day with a value that does
+ * not fit): no JSON to parse, no row per value, and read added up per app in SQL (rollupsOf).
  * Triggers on deployments mark in stats_stale the days a write makes out of date, whichever code writes; the
  * marked days are recomputed from their records (figuresFromRecords) by refreshRollups, which deploy stats runs
  * first when anything is marked (a day or two after a deploy). A window rarely starts and ends at midnight: its
