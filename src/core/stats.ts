@@ -75,10 +75,10 @@ function summarize(values: Float64Array): Summary {
 
 /** Numbers gathered per key (an app), as the arrays they arrive in, for summarize(). */
 export class Samples {
-  private readonly data = new Map<string, number[][]>();
+  private readonly data = new Map<string, Array<ArrayLike<number>>>();
 
-  /** Adds many values at once (a JSON array SQLite built). */
-  addAll(key: string, values: number[]): void {
+  /** Adds many values at once (a day's sorted series from the rollups, or a JSON array SQLite built). */
+  addAll(key: string, values: ArrayLike<number>): void {
     if (values.length === 0) return;
     const chunks = this.data.get(key);
     if (chunks) chunks.push(values);

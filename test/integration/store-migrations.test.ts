@@ -3,6 +3,7 @@ import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MIGRATIONS, SCHEMA_VERSION } from '../../src/adapters/store/migrations.js';
 import { Store } from '../../src/adapters/store/store.js';
+import { queryStatistics as statsFromRecords } from '../helpers/stats-reference.js';
 import { tempHome } from '../helpers/cli.js';
 import { makeDeployment } from '../helpers/unit.js';
 
@@ -242,11 +243,6 @@ describe("migration 9: the indexes a new record's history labels are read throug
   const home = tempHome();
   afterAll(() => home.remove());
 
-  it('is the latest step', () => {
-    // If a later step is added, the loop below covers its earlier versions too; this names what is tested here.
-    expect(SCHEMA_VERSION).toBe(10);
-  });
-
   /** Five records of web: v1 served then was rolled back from, v2 failed, v3 rolled back to v1 and served, v4 served, v5 queued. */
   const history = (): Row[] => {
     const rows = [
@@ -385,6 +381,110 @@ describe('migration 10: releases kept for a bake window are found through their 
         expect(index).toHaveLength(1);
       } finally {
         db.close();
+      }
+    });
+  }
+});
+
+describe('migration 11: the rollups deploy stats reads, marked out of date by triggers (real SQLite files)', () => {
+  const home = tempHome();
+  afterAll(() => home.remove());
+  const DAY = 86_400_000;
+  const window = { since: 0, until: 2 * DAY };
+
+  it('is the latest step', () => {
+    // If a later step is added, the loop below covers its earlier versions too; this names what is tested here.
+    expect(SCHEMA_VERSION).toBe(11);
+  });
+
+  /** What deploy stats computes from every record (the queries before the rollups), on its own connection. */
+  const fromRecords = (path: string) => {
+    const db = new DatabaseSync(path, { readOnly: true });
+    try {
+      return statsFromRecords(db, window);
+    } finally {
+      db.close();
+    }
+  };
+  const query = (path: string, sql: string) => {
+    const db = new DatabaseSync(path, { readOnly: true });
+    try {
+      return db
+        .prepare(sql)
+        .all()
+        .map((r) => ({ ...r }));
+    } finally {
+      db.close();
+    }
+  };
+
+  for (let at = 0; at < SCHEMA_VERSION; at++) {
+    it(`migrates a store from schema ${at}: its days are marked, then read from rollups with the figures of its records`, () => {
+      const path = join(home.dir, `schema-${at}.db`);
+      storeAt(
+        path,
+        at,
+        at === 0
+          ? []
+          : [
+              baseRow('runs2345', 1, 'running', { tag: 'deploy/web:runs2345', id: 'sha256:1111' }, null),
+              baseRow('fail2345', 2, 'failed', null, null),
+              baseRow('queu2345', 3, 'queued', null, null),
+            ],
+      );
+      const store = Store.open(path);
+      try {
+        // Every day the records were made on (all on day 0 here) is marked, nothing computed yet.
+        expect(query(path, 'SELECT app, first_day, last_day FROM stats_stale')).toEqual(
+          at === 0 ? [] : [{ app: 'web', first_day: 0, last_day: 0 }],
+        );
+        expect(query(path, 'SELECT * FROM stats_days')).toEqual([]);
+
+        const first = store.statistics(window);
+        expect(first).toEqual(fromRecords(path));
+        expect(first.counts).toEqual(
+          at === 0 ? [] : [{ app: 'web', total: 3, pending: 1, successful: 1, failed: 1, running: 1, stopped: 0 }],
+        );
+        // Reading kept the day's rollup and cleared the marks.
+        expect(query(path, 'SELECT app, day, total, successful, failed FROM stats_days')).toEqual(
+          at === 0 ? [] : [{ app: 'web', day: 0, total: 3, successful: 1, failed: 1 }],
+        );
+        expect(query(path, 'SELECT * FROM stats_stale')).toEqual([]);
+
+        // A record made after the migration marks its day, and the days of the failures it restores.
+        const {
+          version: _v,
+          supersededBy: _s,
+          worker: _w,
+          rolledBack: _r,
+          exitCode: _e,
+          exitedAt: _x,
+          checkedAt: _c,
+          rolledBackFrom: _f,
+          servedBefore: _b,
+          overrides: _o,
+          ...fresh
+        } = makeDeployment({
+          id: 'news2345',
+          app: 'web',
+          status: 'running',
+          createdAt: DAY + 5_000,
+          buildStartedAt: DAY + 5_100,
+          buildFinishedAt: DAY + 5_500,
+          startedAt: DAY + 5_600,
+          readyAt: DAY + 6_000,
+          finishedAt: DAY + 6_100,
+        });
+        store.createDeployment(fresh);
+        // (With no healthy deployment before it, from day 0: every failure of the app may be the one it restores.)
+        expect(query(path, 'SELECT app, first_day, last_day FROM stats_stale ORDER BY first_day')).toEqual([
+          { app: 'web', first_day: 0, last_day: 1 },
+          { app: 'web', first_day: 1, last_day: 1 },
+        ]);
+        expect(store.statistics(window)).toEqual(fromRecords(path));
+        expect(store.statistics(window).counts[0]).toMatchObject({ app: 'web', successful: at === 0 ? 1 : 2 });
+      } finally {
+        store.close();
       }
     });
   }

@@ -2,7 +2,7 @@ import type { RawStatistics } from '../../core/stats.js';
 import type { Status } from '../../core/types.js';
 import { whereOf, type ListFilter } from './deployment-rows.js';
 import type { Sql } from './sql.js';
-import { queryStatistics, type StatsFilter } from './statistics.js';
+import { hasStaleDays, queryStatistics, refreshRollups, type StatsFilter } from './statistics.js';
 
 /**
  * The delivery metrics (`deploy stats`) and the summary under `deploy ls`: the aggregate queries, and the marks
@@ -11,7 +11,25 @@ import { queryStatistics, type StatsFilter } from './statistics.js';
 export class Metrics {
   constructor(private readonly sql: Sql) {}
 
+  /**
+   * The figures of `deploy stats`. The days writes have marked out of date are recomputed and kept first (after a
+   * deploy, its app's day or two). Keeping them is bookkeeping of a reading command: it does not run the store's
+   * damage check first (as `ls` noting a status does not; SQLite still refuses to change a damaged page), and
+   * when it cannot be done (a store that cannot be changed, a full disk, a writer holding the store past the busy
+   * timeout) the marked days are computed from their records for this answer alone, so stats still answers.
+   */
   statistics(filter: StatsFilter): RawStatistics {
+    this.sql.read((db) => {
+      if (this.sql.readOnly || db.isTransaction || !hasStaleDays(db)) return;
+      try {
+        db.exec('BEGIN IMMEDIATE');
+        refreshRollups(db);
+        db.exec('COMMIT');
+      } catch (error) {
+        if (db.isTransaction) db.exec('ROLLBACK');
+        if ((error as { code?: string }).code !== 'ERR_SQLITE_ERROR') throw error;
+      }
+    });
     return this.sql.read((db) => queryStatistics(db, filter));
   }
 

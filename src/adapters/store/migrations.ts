@@ -175,6 +175,98 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX deployments_kept ON deployments (app)
     WHERE container_id IS NOT NULL AND status = 'superseded' AND json_extract(config, '$.proxy') IN (1, 'tcp');
   `,
+  // 11: deploy stats reads rollups instead of every record. stats_days holds, per app and UTC day, the counts and
+  //     the sorted series that the delivery metrics are taken from (blobs of int32, or of float64 for a day with a
+  //     value that does not fit; a rowid table keeps a row of up to ~4 KB on its page, where an index b-tree sends
+  //     anything above ~1 KB to overflow pages); stats_stale the days whose figures a write has made out of date. Triggers mark them on every change that can move a figure (a
+  //     record's own days; the failures a newly healthy deployment restores; the rolled-back release a
+  //     deployment replaced), whichever code writes, so no write path has to know about the rollups; the next
+  //     deploy stats recomputes the marked days from their records (statistics.ts). Every existing day starts
+  //     out marked.
+  `
+  CREATE TABLE stats_days (
+    app                  TEXT NOT NULL,
+    day                  INTEGER NOT NULL,
+    total                INTEGER NOT NULL,
+    successful           INTEGER NOT NULL,
+    rollbacks            INTEGER NOT NULL,
+    failed               INTEGER NOT NULL,
+    failed_changes       INTEGER NOT NULL,
+    rolled_back_changes  INTEGER NOT NULL,
+    unrestored           INTEGER NOT NULL,
+    build                BLOB,
+    start_to_ready       BLOB,
+    whole                BLOB,
+    restore              BLOB,
+    leads                BLOB,
+    build_wide           BLOB,
+    start_to_ready_wide  BLOB,
+    whole_wide           BLOB,
+    restore_wide         BLOB,
+    leads_wide           BLOB
+  );
+  CREATE UNIQUE INDEX stats_days_by_app ON stats_days (app, day);
+  CREATE INDEX stats_days_by_day ON stats_days (day);
+  CREATE TABLE stats_stale (
+    app        TEXT NOT NULL,
+    first_day  INTEGER NOT NULL,
+    last_day   INTEGER NOT NULL,
+    PRIMARY KEY (app, first_day, last_day)
+  ) WITHOUT ROWID;
+  CREATE INDEX deployments_rolled_back_by_successor ON deployments (superseded_by) WHERE rolled_back = 1;
+
+  CREATE TRIGGER stats_after_insert AFTER INSERT ON deployments BEGIN
+    INSERT OR IGNORE INTO stats_stale VALUES (NEW.app, NEW.created_at / 86400000, NEW.created_at / 86400000);
+    INSERT OR IGNORE INTO stats_stale SELECT NEW.app, NEW.ready_at / 86400000, NEW.ready_at / 86400000
+      WHERE NEW.ready_at IS NOT NULL;
+    INSERT OR IGNORE INTO stats_stale SELECT NEW.app, COALESCE((SELECT MAX(ready_at) FROM deployments
+        WHERE app = NEW.app AND ready_at < NEW.ready_at AND id != NEW.id), 0) / 86400000, NEW.ready_at / 86400000
+      WHERE NEW.ready_at IS NOT NULL;
+    INSERT OR IGNORE INTO stats_stale SELECT app, created_at / 86400000, created_at / 86400000 FROM deployments
+      WHERE rolled_back = 1 AND superseded_by = NEW.id;
+  END;
+
+  CREATE TRIGGER stats_after_delete AFTER DELETE ON deployments BEGIN
+    INSERT OR IGNORE INTO stats_stale VALUES (OLD.app, OLD.created_at / 86400000, OLD.created_at / 86400000);
+    INSERT OR IGNORE INTO stats_stale SELECT OLD.app, OLD.ready_at / 86400000, OLD.ready_at / 86400000
+      WHERE OLD.ready_at IS NOT NULL;
+    INSERT OR IGNORE INTO stats_stale SELECT OLD.app, COALESCE((SELECT MAX(ready_at) FROM deployments
+        WHERE app = OLD.app AND ready_at < OLD.ready_at AND id != OLD.id), 0) / 86400000, OLD.ready_at / 86400000
+      WHERE OLD.ready_at IS NOT NULL;
+    INSERT OR IGNORE INTO stats_stale SELECT app, created_at / 86400000, created_at / 86400000 FROM deployments
+      WHERE rolled_back = 1 AND superseded_by = OLD.id;
+  END;
+
+  CREATE TRIGGER stats_after_update AFTER UPDATE ON deployments
+  WHEN OLD.app IS NOT NEW.app OR OLD.created_at IS NOT NEW.created_at OR OLD.status IS NOT NEW.status
+    OR OLD.kind IS NOT NEW.kind OR OLD.ready_at IS NOT NEW.ready_at OR OLD.started_at IS NOT NEW.started_at
+    OR OLD.finished_at IS NOT NEW.finished_at OR OLD.build_started_at IS NOT NEW.build_started_at
+    OR OLD.build_finished_at IS NOT NEW.build_finished_at OR OLD.rolled_back IS NOT NEW.rolled_back
+    OR OLD.superseded_by IS NOT NEW.superseded_by OR OLD.first_ready IS NOT NEW.first_ready
+    OR OLD.commit_time IS NOT NEW.commit_time OR OLD.id IS NOT NEW.id
+  BEGIN
+    INSERT OR IGNORE INTO stats_stale VALUES (OLD.app, OLD.created_at / 86400000, OLD.created_at / 86400000);
+    INSERT OR IGNORE INTO stats_stale VALUES (NEW.app, NEW.created_at / 86400000, NEW.created_at / 86400000);
+    INSERT OR IGNORE INTO stats_stale SELECT OLD.app, OLD.ready_at / 86400000, OLD.ready_at / 86400000
+      WHERE OLD.ready_at IS NOT NULL;
+    INSERT OR IGNORE INTO stats_stale SELECT NEW.app, NEW.ready_at / 86400000, NEW.ready_at / 86400000
+      WHERE NEW.ready_at IS NOT NULL;
+    INSERT OR IGNORE INTO stats_stale SELECT OLD.app, COALESCE((SELECT MAX(ready_at) FROM deployments
+        WHERE app = OLD.app AND ready_at < OLD.ready_at AND id != OLD.id), 0) / 86400000, OLD.ready_at / 86400000
+      WHERE OLD.ready_at IS NOT NULL AND (OLD.ready_at IS NOT NEW.ready_at OR OLD.app IS NOT NEW.app);
+    INSERT OR IGNORE INTO stats_stale SELECT NEW.app, COALESCE((SELECT MAX(ready_at) FROM deployments
+        WHERE app = NEW.app AND ready_at < NEW.ready_at AND id != NEW.id), 0) / 86400000, NEW.ready_at / 86400000
+      WHERE NEW.ready_at IS NOT NULL AND (OLD.ready_at IS NOT NEW.ready_at OR OLD.app IS NOT NEW.app);
+    INSERT OR IGNORE INTO stats_stale SELECT app, created_at / 86400000, created_at / 86400000 FROM deployments
+      WHERE rolled_back = 1 AND superseded_by IN (OLD.id, NEW.id)
+        AND (OLD.ready_at IS NOT NEW.ready_at OR OLD.id IS NOT NEW.id);
+  END;
+
+  INSERT OR IGNORE INTO stats_stale
+    SELECT app, MIN(MIN(created_at), COALESCE(MIN(ready_at), MIN(created_at))) / 86400000,
+      MAX(MAX(created_at), COALESCE(MAX(ready_at), MAX(created_at))) / 86400000
+    FROM deployments GROUP BY app;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
