@@ -31,7 +31,7 @@ export const status: Handler<object> = async (ctx) => {
     return;
   }
   r.print(
-    `Front door ${view.version ?? '?'} on ${view.endpoint}: up ${durationInProse(view.uptimeMs ?? 0)}, publishing ${view.bindings.map(bindingText).join(', ') || 'nothing'}`,
+    `Front door on ${view.endpoint} (program v${view.version ?? '?'}): up ${durationInProse(view.uptimeMs ?? 0)}, publishing ${view.bindings.map(bindingText).join(', ') || 'nothing'}`,
   );
   if (view.apps.length === 0) {
     r.print('No app is routed through it.');
