@@ -1104,14 +1104,18 @@ function storeDigest(path: string): string {
     }>;
     const hash = createHash('sha256');
     for (const { name } of tables) {
-      const rows = db.prepare(`SELECT * FROM "${name}" ORDER BY rowid`).all();
-      hash.update(`${name}:${rows.length}\n`);
-      for (const row of rows)
-        hash.update(
+      // In a stable order whatever the table's kind (stats_stale is WITHOUT ROWID: no rowid to order by).
+      const rows = db
+        .prepare(`SELECT * FROM "${name}"`)
+        .all()
+        .map((row) =>
           JSON.stringify(row, (k, v: unknown) =>
             LOOKED_AT.has(k) ? undefined : v instanceof Uint8Array ? Buffer.from(v).toString('base64') : v,
           ),
-        );
+        )
+        .sort();
+      hash.update(`${name}:${rows.length}\n`);
+      for (const row of rows) hash.update(row);
     }
     return hash.digest('hex');
   } finally {
