@@ -73,6 +73,43 @@ function summarize(values: Float64Array): Summary {
   return { n, median: at(50), p95: at(95) };
 }
 
+/** What the store counted per app, for changesPerApp(). */
+export interface ChangeTallies {
+  /** Rollback deployments per app (they are not changes). */
+  rollbacks: ReadonlyMap<string, number>;
+  /** Deploys and redeploys still in progress per app. */
+  pendingChanges: ReadonlyMap<string, number>;
+  /** Failed or interrupted deployments per app, and how many of them were changes. */
+  failures: ReadonlyMap<string, { failed: number; changes: number }>;
+  /** Changes that went live and were rolled back away from, per app. */
+  rolledBack: ReadonlyMap<string, number>;
+}
+
+/**
+ * Completes each app's counts (failed, and pending: every deployment is pending, failed, or has been healthy) and
+ * returns the changes behind the change failure rate, per app and for all apps together under ALL.
+ */
+export function changesPerApp(counts: Iterable<AppCounts>, t: ChangeTallies): RawStatistics['changes'] {
+  const changes: RawStatistics['changes'] = {};
+  const all = { changes: 0, failed: 0, rolledBack: 0 };
+  for (const e of counts) {
+    const f = t.failures.get(e.app) ?? { failed: 0, changes: 0 };
+    e.failed = f.failed;
+    e.pending = e.total - e.successful - e.failed;
+    const c = {
+      changes: e.total - (t.rollbacks.get(e.app) ?? 0) - (t.pendingChanges.get(e.app) ?? 0),
+      failed: f.changes,
+      rolledBack: t.rolledBack.get(e.app) ?? 0,
+    };
+    changes[e.app] = c;
+    all.changes += c.changes;
+    all.failed += c.failed;
+    all.rolledBack += c.rolledBack;
+  }
+  changes[ALL] = all;
+  return changes;
+}
+
 /** Numbers gathered per key (an app), as the arrays they arrive in, for summarize(). */
 export class Samples {
   private readonly data = new Map<string, Array<ArrayLike<number>>>();

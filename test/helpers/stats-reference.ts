@@ -1,8 +1,8 @@
 import type { DatabaseSync, SQLInputValue } from 'node:sqlite';
-import { ALL, type AppCounts, type RawStatistics, type Summary } from '../../src/core/stats.js';
+import { ALL, changesPerApp, type AppCounts, type RawStatistics, type Summary } from '../../src/core/stats.js';
 
 // deploy stats as it was computed before the rollups (migration 10): every record of the window read through
-// covering indexes, and the medians and 95th percentiles found by quickselect. Kept verbatim as the reference the
+// covering indexes, and the medians and 95th percentiles by sorting. Kept as the reference the
 // rollups' figures are compared with (test/integration/stats-rollups.test.ts); not used by the tool.
 
 /**
@@ -21,86 +21,41 @@ export interface StatsFilter {
 
 type Row = Record<string, unknown>;
 
-/** Moves the k-th smallest value of a[lo..hi] to a[k] (quickselect, in place, O(n) on average). */
-function select(a: Float64Array, k: number, lo = 0, hi = a.length - 1): number {
-  while (lo < hi) {
-    const pivot = a[(lo + hi) >> 1] as number;
-    let i = lo;
-    let j = hi;
-    while (i <= j) {
-      while ((a[i] as number) < pivot) i++;
-      while ((a[j] as number) > pivot) j--;
-      if (i <= j) {
-        const t = a[i] as number;
-        a[i] = a[j] as number;
-        a[j] = t;
-        i++;
-        j--;
-      }
-    }
-    if (k <= j) hi = j;
-    else if (k >= i) lo = i;
-    else break;
-  }
-  return a[k] as number;
-}
-
 /**
  * Median and 95th percentile by linear interpolation between the closest ranks (what SQLite's percentile()
- * computes), by selection rather than a full sort. Reorders `values` in place.
+ * computes), by the definition: sort, then read the ranks. The tool selects instead of sorting (core/stats.ts); this
+ * plain form is what its figures are checked against.
  */
-function summarize(values: Float64Array): Summary {
-  const n = values.length;
+function summarize(values: readonly number[]): Summary {
+  const sorted = [...values].sort((a, b) => a - b);
+  const n = sorted.length;
   if (n === 0) return { n: 0, median: null, p95: null };
   const at = (p: number) => {
     const pos = ((n - 1) * p) / 100;
     const lo = Math.floor(pos);
-    const low = select(values, lo);
-    // After selecting lo, everything above it is >= a[lo]: the next rank is the smallest of that part.
-    let high = low;
-    if (pos > lo) {
-      high = Infinity;
-      for (let i = lo + 1; i < n; i++) if ((values[i] as number) < high) high = values[i] as number;
-    }
+    const low = sorted[lo] as number;
+    const high = pos > lo ? (sorted[lo + 1] as number) : low;
     return Math.round(low + (high - low) * (pos - lo));
   };
   return { n, median: at(50), p95: at(95) };
 }
 
-/** Numbers gathered per key (an app), as the arrays they arrive in, for summarize(). */
+/** Numbers gathered per key (an app), for summarize(). */
 class Samples {
-  private readonly data = new Map<string, number[][]>();
+  private readonly data = new Map<string, number[]>();
 
-  /** Adds many values at once (a JSON array SQLite built). */
-  addAll(key: string, values: number[]): void {
+  addAll(key: string, values: readonly number[]): void {
     if (values.length === 0) return;
-    const chunks = this.data.get(key);
-    if (chunks) chunks.push(values);
-    else this.data.set(key, [values]);
-  }
-
-  add(key: string, value: number): void {
-    this.addAll(key, [value]);
+    const list = this.data.get(key);
+    if (list) list.push(...values);
+    else this.data.set(key, [...values]);
   }
 
   /** A summary per key, and one of every value together under ALL. */
   summaries(): Record<string, Summary> {
     const out: Record<string, Summary> = {};
-    let size = 0;
-    for (const chunks of this.data.values()) for (const c of chunks) size += c.length;
-    const every = new Float64Array(size);
-    let at = 0;
-    for (const [key, chunks] of this.data) {
-      const start = at;
-      for (const c of chunks) {
-        every.set(c, at);
-        at += c.length;
-      }
-      // summarize() reorders the key's own part in place: ALL's order statistics do not depend on the order, so
-      // no copy is needed (at 100,000 values, copies were a good part of deploy stats' time and garbage).
-      out[key] = summarize(every.subarray(start, at));
-    }
-    out[ALL] = summarize(every);
+    for (const [key, list] of this.data) out[key] = summarize(list);
+    out[ALL] = summarize([...this.data.values()].flat());
     return out;
   }
 }
@@ -138,7 +93,6 @@ export function queryStatistics(db: DatabaseSync, f: StatsFilter): RawStatistics
     if (!e) byApp.set(app, (e = { app, total: 0, pending: 0, successful: 0, failed: 0, running: 0, stopped: 0 }));
     return e;
   };
-  const changes: RawStatistics['changes'] = {};
   const build = new Samples();
   const startToReady = new Samples();
   const total = new Samples();
@@ -213,23 +167,7 @@ export function queryStatistics(db: DatabaseSync, f: StatsFilter): RawStatistics
     if ((r.unrestored as number) > 0) unrestored.set(app, (unrestored.get(app) ?? 0) + (r.unrestored as number));
   }
 
-  const allChanges = { changes: 0, failed: 0, rolledBack: 0 };
-  for (const e of byApp.values()) {
-    const f = failures.get(e.app) ?? { failed: 0, changes: 0 };
-    // Every deployment is pending, failed, or has been healthy (running, stopped, superseded all were).
-    e.failed = f.failed;
-    e.pending = e.total - e.successful - e.failed;
-    const c = {
-      changes: e.total - (rollbacks.get(e.app) ?? 0) - (pendingChanges.get(e.app) ?? 0),
-      failed: f.changes,
-      rolledBack: rolledBack.get(e.app) ?? 0,
-    };
-    changes[e.app] = c;
-    allChanges.changes += c.changes;
-    allChanges.failed += c.failed;
-    allChanges.rolledBack += c.rolledBack;
-  }
-  changes[ALL] = allChanges;
+  const changes = changesPerApp(byApp.values(), { rollbacks, pendingChanges, failures, rolledBack });
 
   // What runs and what is stopped now, whenever it was deployed. A current deployment whose container exited
   // unasked does not run either: it counts with the stopped ones.

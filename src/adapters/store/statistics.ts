@@ -1,5 +1,5 @@
 import type { DatabaseSync, SQLInputValue } from 'node:sqlite';
-import { ALL, Samples, type AppCounts, type RawStatistics } from '../../core/stats.js';
+import { ALL, changesPerApp, Samples, type AppCounts, type RawStatistics } from '../../core/stats.js';
 
 /**
  * The queries behind `deploy stats`, built to stay fast at 100,000 records: it reads rollups, not records.
@@ -465,24 +465,7 @@ function assemble(db: DatabaseSync, f: StatsFilter, figures: WindowFigures): Raw
     pendingChanges.set(r.app as string, r.n as number);
   }
 
-  const changes: RawStatistics['changes'] = {};
-  const allChanges = { changes: 0, failed: 0, rolledBack: 0 };
-  for (const e of byApp.values()) {
-    const fl = failures.get(e.app) ?? { failed: 0, changes: 0 };
-    // Every deployment is pending, failed, or has been healthy (running, stopped, superseded all were).
-    e.failed = fl.failed;
-    e.pending = e.total - e.successful - e.failed;
-    const c = {
-      changes: e.total - (rollbacks.get(e.app) ?? 0) - (pendingChanges.get(e.app) ?? 0),
-      failed: fl.changes,
-      rolledBack: rolledBack.get(e.app) ?? 0,
-    };
-    changes[e.app] = c;
-    allChanges.changes += c.changes;
-    allChanges.failed += c.failed;
-    allChanges.rolledBack += c.rolledBack;
-  }
-  changes[ALL] = allChanges;
+  const changes = changesPerApp(byApp.values(), { rollbacks, pendingChanges, failures, rolledBack });
 
   // What runs and what is stopped now, whenever it was deployed. A current deployment whose container exited
   // unasked does not run either: it counts with the stopped ones.
