@@ -85,6 +85,14 @@ export function parseJsonWithPositions(text: string): ParsedJson {
     while (i < text.length && ' \t\r\n'.includes(text[i] as string)) i++;
   };
   const describe = (index: number) => (index >= text.length ? 'end of file' : JSON.stringify(text[index]));
+  /** After an object's member or an array's element: true at its closing bracket, false after a comma (both consumed). */
+  const endsAfterItem = (close: '}' | ']', what: string): boolean => {
+    skip();
+    const c = text[i];
+    if (c !== ',' && c !== close) fail(`Expected "," or "${close}" in ${what}, found ${describe(i)}`);
+    i++;
+    return c === close;
+  };
 
   const parseString = (): string => {
     const start = i;
@@ -144,16 +152,7 @@ export function parseJsonWithPositions(text: string): ParsedJson {
           writable: true,
           configurable: true,
         });
-        skip();
-        if (text[i] === ',') {
-          i++;
-          continue;
-        }
-        if (text[i] === '}') {
-          i++;
-          return obj;
-        }
-        fail(`Expected "," or "}" in object, found ${describe(i)}`);
+        if (endsAfterItem('}', 'object')) return obj;
       }
     }
     if (c === '[') {
@@ -166,16 +165,7 @@ export function parseJsonWithPositions(text: string): ParsedJson {
       }
       for (;;) {
         arr.push(parseValue(jsonPath(path, arr.length)));
-        skip();
-        if (text[i] === ',') {
-          i++;
-          continue;
-        }
-        if (text[i] === ']') {
-          i++;
-          return arr;
-        }
-        fail(`Expected "," or "]" in array, found ${describe(i)}`);
+        if (endsAfterItem(']', 'array')) return arr;
       }
     }
     if (c === '"') return parseString();

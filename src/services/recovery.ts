@@ -10,6 +10,7 @@ import { IN_PROGRESS, type Deployment } from '../core/types.js';
 import type { Context } from '../context.js';
 import { endpointForUrl } from './engines.js';
 import { keepLogs } from './keep-logs.js';
+import { retireReplaced } from './retire.js';
 import { settleBaked } from './baked.js';
 import { routedByFrontDoor } from '../core/front-door.js';
 import { withLock } from './lock.js';
@@ -144,23 +145,7 @@ export async function recoverApp(ctx: Context, engine: Engine, app: string): Pro
         break;
       case 'retire': {
         const { deployment: d, by: current } = action;
-        if (d.containerId) {
-          await runtimeOn(engine).stop(d.containerId, stopGraceSeconds(d.config));
-          await keepLogs(engine, store, d, ctx.now());
-          await runtimeOn(engine).remove(d.containerId);
-        }
-        store.updateDeployment(d.id, {
-          status: 'superseded',
-          containerId: null,
-          supersededBy: current.id,
-          rolledBack: current.kind === 'rollback',
-        });
-        store.addEvent(
-          d.id,
-          ctx.now(),
-          'superseded',
-          `replaced by v${current.version} (${current.id}); retired by the recovery`,
-        );
+        await retireReplaced(ctx, engine, d, current, { how: 'retired by the recovery' });
         done.push(`retired ${who(d)}, which v${current.version} had replaced when its process died`);
         break;
       }

@@ -16,6 +16,7 @@ import { engineFor } from './engines.js';
 import { currentDeployment } from './current.js';
 import { chooseGate, startGated } from './health.js';
 import { keepLogs, secretValues } from './keep-logs.js';
+import { retireReplaced } from './retire.js';
 import type { Tracker } from './tracker.js';
 import { routeBack, routeNew } from './traffic/door-steps.js';
 import { runSwitchOver } from './traffic/run-switch-over.js';
@@ -313,19 +314,7 @@ async function retire(
   by: Deployment,
   alreadyStopped = false,
 ): Promise<void> {
-  const store = ctx.store();
-  if (old.containerId) {
-    ctx.reporter.step(`Retiring v${old.version}`);
-    if (!alreadyStopped) await runtimeOn(engine).stop(old.containerId, stopGraceSeconds(old.config));
-    await keepLogs(engine, store, old, ctx.now());
-    await runtimeOn(engine).remove(old.containerId);
-  }
-  store.updateDeployment(old.id, {
-    status: 'superseded',
-    containerId: null,
-    supersededBy: by.id,
-    rolledBack: by.kind === 'rollback',
-  });
-  store.addEvent(old.id, ctx.now(), 'superseded', `replaced by v${by.version} (${by.id})`);
+  if (old.containerId) ctx.reporter.step(`Retiring v${old.version}`);
+  await retireReplaced(ctx, engine, old, by, { alreadyStopped });
   ctx.reporter.done(`Retired v${old.version} (${old.id}): superseded, logs kept`);
 }

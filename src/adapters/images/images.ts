@@ -59,3 +59,28 @@ export interface Images {
 export function imageDigest(info: Pick<ImageInfo, 'digest'> | null | undefined, id: string): string {
   return info?.digest ?? id;
 }
+
+/**
+ * The base of an image store that wraps another (a registry around the engine's own images, a transfer around
+ * either): what it does not change (inspecting, listing, removing) it leaves to the one inside.
+ */
+export abstract class ImagesAround<Inner extends Images = Images> {
+  constructor(protected readonly inner: Inner) {}
+
+  inspect(ref: string): Promise<ImageInfo | null> {
+    return this.inner.inspect(ref);
+  }
+
+  list(app?: string): Promise<AppImage[]> {
+    return this.inner.list(app);
+  }
+
+  remove(ref: string): Promise<boolean> {
+    return this.inner.remove(ref);
+  }
+}
+
+/** Bytes as MiB with one decimal, for a progress line. */
+export function mib(bytes: number): string {
+  return (bytes / 1024 / 1024).toFixed(1);
+}

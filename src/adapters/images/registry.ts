@@ -5,7 +5,7 @@ import { RegistryFailure, type TransferProgress } from '../docker/engine/images.
 import type { ImageInfo } from '../docker/engine/types.js';
 import { RegistryCredentials } from '../registry-credentials.js';
 import { EngineLocalImages, imagesOn } from './engine-local.js';
-import type { AppImage, BuiltRelease, Images, ReleaseImage } from './images.js';
+import { ImagesAround, mib, type BuiltRelease, type Images, type ReleaseImage } from './images.js';
 
 /** How a push or pull says where it is: one line of text (the reporter's spinner shows it). */
 export type ProgressLine = (text: string) => void;
@@ -20,9 +20,8 @@ const REFUSED =
  * record keeps. Everything else (listing, removing, inspecting) is the engine's own, as with engine-local images:
  * retention removes images from the engine, never from the registry.
  */
-export class RegistryImages implements Images {
+export class RegistryImages extends ImagesAround<EngineLocalImages> implements Images {
   readonly kind = 'registry' as const;
-  private readonly local: EngineLocalImages;
   private credentials: RegistryCredentials | null = null;
 
   constructor(
@@ -34,7 +33,7 @@ export class RegistryImages implements Images {
     /** Ctrl-C: ends a push or pull under way. */
     private readonly signal?: AbortSignal,
   ) {
-    this.local = imagesOn(engine) as EngineLocalImages;
+    super(imagesOn(engine) as EngineLocalImages);
   }
 
   /** The registry's host (what docker login and the credentials are keyed by). */
@@ -48,7 +47,7 @@ export class RegistryImages implements Images {
   }
 
   async locate(d: ReleaseImage): Promise<ImageInfo | null> {
-    const here = await this.local.locate(d);
+    const here = await this.inner.locate(d);
     if (here) return here;
     // Only a record that was pushed can be pulled: its digest is the registry's, its snapshot names the registry.
     const registry = d.config?.registry;
@@ -128,22 +127,6 @@ export class RegistryImages implements Images {
       show(total > 0 ? `${title}: ${mib(current)} of ${mib(total)} MiB` : `${title}: ${p.status}`);
     };
   }
-
-  inspect(ref: string): Promise<ImageInfo | null> {
-    return this.local.inspect(ref);
-  }
-
-  list(app?: string): Promise<AppImage[]> {
-    return this.local.list(app);
-  }
-
-  remove(ref: string): Promise<boolean> {
-    return this.local.remove(ref);
-  }
-}
-
-function mib(bytes: number): string {
-  return (bytes / 1024 / 1024).toFixed(1);
 }
 
 /**

@@ -5,7 +5,7 @@ import type { TarEntry } from '../../core/tar.js';
 import type { Engine } from '../docker/engine/engine.js';
 import type { ImageInfo } from '../docker/engine/types.js';
 import { tarFilter } from '../tar-filter.js';
-import type { AppImage, BuiltRelease, Images, ReleaseImage } from './images.js';
+import { ImagesAround, mib, type BuiltRelease, type Images, type ReleaseImage } from './images.js';
 
 /** What a copy from one engine to another moved. */
 export interface TransferResult {
@@ -138,13 +138,13 @@ async function copy(
  * Releases copied from the engine that built them when the engine that runs them lacks their image (a redeploy or
  * rollback on another engine, without a registry): around another image store, whose own locate is tried first.
  */
-export class TransferredImages implements Images {
+export class TransferredImages extends ImagesAround implements Images {
   get kind() {
     return this.inner.kind;
   }
 
   constructor(
-    private readonly inner: Images,
+    inner: Images,
     private readonly engine: Engine,
     /** The engine that holds the release's image (the record's endpoint), connected when needed; null: out of reach. */
     private readonly source: () => Promise<Engine | null>,
@@ -152,7 +152,9 @@ export class TransferredImages implements Images {
     private readonly onTransfer?: (result: TransferResult) => void,
     /** Ctrl-C: ends a copy under way. */
     private readonly signal?: AbortSignal,
-  ) {}
+  ) {
+    super(inner);
+  }
 
   async locate(d: ReleaseImage): Promise<ImageInfo | null> {
     const here = await this.inner.locate(d);
@@ -171,20 +173,4 @@ export class TransferredImages implements Images {
   publish(d: BuiltRelease): Promise<string | null> {
     return this.inner.publish(d);
   }
-
-  inspect(ref: string): Promise<ImageInfo | null> {
-    return this.inner.inspect(ref);
-  }
-
-  list(app?: string): Promise<AppImage[]> {
-    return this.inner.list(app);
-  }
-
-  remove(ref: string): Promise<boolean> {
-    return this.inner.remove(ref);
-  }
-}
-
-function mib(bytes: number): string {
-  return (bytes / 1024 / 1024).toFixed(1);
 }

@@ -58,6 +58,17 @@ const COLUMN: Record<Series, string> = {
 };
 
 const EMPTY = new Float64Array(0);
+
+/** A day's counts before anything is counted (and those of a day's float64 part, which counts nothing). */
+const NO_COUNTS = {
+  total: 0,
+  successful: 0,
+  rollbacks: 0,
+  failed: 0,
+  failedChanges: 0,
+  rolledBackChanges: 0,
+  unrestored: 0,
+} as const satisfies Partial<DayFigures>;
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /**
@@ -116,13 +127,7 @@ export function figuresFromRecords(db: DatabaseSync, range: { app?: string; from
       e = {
         app,
         day,
-        total: 0,
-        successful: 0,
-        rollbacks: 0,
-        failed: 0,
-        failedChanges: 0,
-        rolledBackChanges: 0,
-        unrestored: 0,
+        ...NO_COUNTS,
         build: EMPTY,
         startToReady: EMPTY,
         whole: EMPTY,
@@ -332,16 +337,7 @@ function rollupsOf(
       unrestored: r.unrestored as number,
     } as DayFigures;
     // The values that needed float64 come as a second part that counts nothing.
-    const wide = {
-      ...d,
-      total: 0,
-      successful: 0,
-      rollbacks: 0,
-      failed: 0,
-      failedChanges: 0,
-      rolledBackChanges: 0,
-      unrestored: 0,
-    };
+    const wide = { ...d, ...NO_COUNTS };
     for (const s of SERIES) {
       d[s] = fromBlob(r[COLUMN[s]], false);
       wide[s] = fromBlob(r[`${COLUMN[s]}_wide`], true);

@@ -166,13 +166,9 @@ export class Store {
   appConfig(app: string): AppConfigRow[] {
     return this.config.appConfig(app);
   }
-  changeAppConfig(
-    app: string,
-    set: ReadonlyArray<Omit<AppConfigRow, 'updatedAt'>>,
-    unset: ReadonlyArray<Pick<AppConfigRow, 'kind' | 'key'>>,
-    at: number,
-  ): void {
-    this.config.changeAppConfig(app, set, unset, at);
+  /** Sets and removes configuration entries of an app in one transaction. */
+  changeAppConfig(...change: Parameters<AppConfig['changeAppConfig']>): void {
+    this.config.changeAppConfig(...change);
   }
 
   // --- history: events, kept logs, engine checks (history.ts) -------------------------------------
