@@ -1,4 +1,5 @@
 import { durationInProse } from './duration.js';
+import type { ContainerSpec } from './container-spec.js';
 import { tlsPortsOf, union, upstreamHost, upstreamOf, type Binding } from './front-door.js';
 import {
   FRONT_DOOR_CONTAINER,
@@ -74,12 +75,8 @@ export function publishable(bindings: readonly Binding[]): Binding[] {
 }
 
 /** The body of the door container's create call. Each host port goes to the same port inside: routes listen there. */
-export interface DoorContainerSpec {
-  name: string;
-  Image: string;
+export interface DoorContainerSpec extends Pick<ContainerSpec, 'name' | 'Image' | 'Labels' | 'ExposedPorts'> {
   Cmd: string[];
-  Labels: Record<string, string>;
-  ExposedPorts: Record<string, Record<string, never>>;
   HostConfig: {
     PortBindings: Record<string, Array<{ HostIp: string; HostPort: string }>>;
     RestartPolicy: { Name: 'unless-stopped' };

@@ -74,29 +74,38 @@ export function grpcFrame(message: Buffer): Buffer {
 export function answerCall(method: string, body: Buffer, secrets: ReadonlyMap<string, Buffer>): GrpcAnswer {
   if (method !== GET_SECRET && method !== HEALTH_CHECK)
     return { status: GRPC_STATUS.UNIMPLEMENTED, error: `unknown method ${method}` };
-  if (body.length < 5) return { status: GRPC_STATUS.INVALID_ARGUMENT, error: 'no request message' };
-  // Nothing here offers compression (no grpc-accept-encoding), so a compressed message is a client's mistake.
-  if (body[0] !== 0) return { status: GRPC_STATUS.UNIMPLEMENTED, error: 'compressed messages are not supported' };
-  const message = body.subarray(5, 5 + body.readUInt32BE(1));
+  const message = unframe(body);
+  if (!Buffer.isBuffer(message)) return message;
   if (method === HEALTH_CHECK) return { status: GRPC_STATUS.OK, message: protobufVarintField(1, 1) };
-  let id = '';
-  try {
-    for (const [field, wire, value] of protobufFields(message)) {
-      if (field === 1 && wire === 2 && Buffer.isBuffer(value)) id = value.toString('utf8');
-    }
-  } catch {
-    return { status: GRPC_STATUS.INVALID_ARGUMENT, error: 'unreadable GetSecretRequest' };
-  }
+  const id = fieldOneText(message);
+  if (id === null) return { status: GRPC_STATUS.INVALID_ARGUMENT, error: 'unreadable GetSecretRequest' };
   const data = secrets.get(id);
   if (data === undefined) return { status: GRPC_STATUS.NOT_FOUND, error: `secret ${id} not found` };
   return { status: GRPC_STATUS.OK, message: protobufBytesField(1, data) };
 }
 
-/** The request message of a unary call, without its framing; null (with the answer to give) when it is not one. */
+/** The request message of a unary call, without its framing; the answer to give instead when it is not one. */
 function unframe(body: Buffer): Buffer | GrpcAnswer {
   if (body.length < 5) return { status: GRPC_STATUS.INVALID_ARGUMENT, error: 'no request message' };
+  // Nothing here offers compression (no grpc-accept-encoding), so a compressed message is a client's mistake.
   if (body[0] !== 0) return { status: GRPC_STATUS.UNIMPLEMENTED, error: 'compressed messages are not supported' };
   return body.subarray(5, 5 + body.readUInt32BE(1));
+}
+
+/**
+ * Field 1 of a request message as a string (the secret's id of a GetSecretRequest, the host of a
+ * CredentialsRequest; '' when absent, the last when repeated, as protobuf reads it); null when unreadable.
+ */
+function fieldOneText(message: Buffer): string | null {
+  let text = '';
+  try {
+    for (const [field, wire, value] of protobufFields(message)) {
+      if (field === 1 && wire === 2 && Buffer.isBuffer(value)) text = value.toString('utf8');
+    }
+  } catch {
+    return null;
+  }
+  return text;
 }
 
 /**
@@ -106,14 +115,8 @@ function unframe(body: Buffer): Buffer | GrpcAnswer {
 export async function answerCredentials(body: Buffer, lookUp: CredentialLookup): Promise<GrpcAnswer> {
   const message = unframe(body);
   if (!Buffer.isBuffer(message)) return message;
-  let host = '';
-  try {
-    for (const [field, wire, value] of protobufFields(message)) {
-      if (field === 1 && wire === 2 && Buffer.isBuffer(value)) host = value.toString('utf8');
-    }
-  } catch {
-    return { status: GRPC_STATUS.INVALID_ARGUMENT, error: 'unreadable CredentialsRequest' };
-  }
+  const host = fieldOneText(message);
+  if (host === null) return { status: GRPC_STATUS.INVALID_ARGUMENT, error: 'unreadable CredentialsRequest' };
   // BuildKit names the registry's host (registry-1.docker.io for Docker Hub); the lookup takes the registry.
   const auth = await lookUp(registryOf(`${host}/x`));
   if (!auth) return { status: GRPC_STATUS.OK, message: Buffer.alloc(0) };
