@@ -68,30 +68,25 @@ export class Sql {
   /** Runs fn in one write transaction (taken at once, so concurrent writers queue on the busy timeout). */
   transaction<T>(fn: () => T): T {
     this.beforeWrite();
-    return this.guard(() => {
+    return this.guard(() =>
       // Inside another transaction (a rehearsal): a savepoint, undone on error like the whole would be.
-      if (this.db.isTransaction) {
-        this.db.exec('SAVEPOINT nested');
-        try {
-          const result = fn();
-          this.db.exec('RELEASE nested');
-          return result;
-        } catch (error) {
-          this.db.exec('ROLLBACK TO nested');
-          this.db.exec('RELEASE nested');
-          throw error;
-        }
-      }
-      this.db.exec('BEGIN IMMEDIATE');
-      try {
-        const result = fn();
-        this.db.exec('COMMIT');
-        return result;
-      } catch (error) {
-        if (this.db.isTransaction) this.db.exec('ROLLBACK');
-        throw error;
-      }
-    });
+      this.db.isTransaction
+        ? this.between(fn, 'SAVEPOINT nested', 'RELEASE nested', 'ROLLBACK TO nested; RELEASE nested')
+        : this.between(fn, 'BEGIN IMMEDIATE', 'COMMIT', 'ROLLBACK'),
+    );
+  }
+
+  /** fn between `begin` and `end`; on error, `undo` (when a transaction is still open to undo) and the error again. */
+  private between<T>(fn: () => T, begin: string, end: string, undo: string): T {
+    this.db.exec(begin);
+    try {
+      const result = fn();
+      this.db.exec(end);
+      return result;
+    } catch (error) {
+      if (this.db.isTransaction) this.db.exec(undo);
+      throw error;
+    }
   }
 
   /**
