@@ -1,9 +1,9 @@
 import { defineCommand } from '../command.js';
-import { asking, oneOff } from '../option-groups.js';
+import { appOption, asking, oneOff } from '../option-groups.js';
 import { flag, negated, value, type OptionsOf } from '../options.js';
 
 const options = {
-  app: value('-a, --app <name>', 'app name (default: "app" in deploy.json, else the directory name)'),
+  ...appOption('app name (default: "app" in deploy.json, else the directory name)'),
   ref: value('-r, --ref <ref>', 'branch, tag or commit to ship (default: HEAD, or the default branch of a URL)'),
   cache: negated('--no-cache', 'build without the layer cache'),
   pull: flag('--pull', 'pull a newer base image while building (needs a registry)'),

@@ -1,9 +1,9 @@
 import { defineCommand } from '../command.js';
-import { asking } from '../option-groups.js';
-import { flag, value, type OptionsOf } from '../options.js';
+import { appOption, asking } from '../option-groups.js';
+import { flag, type OptionsOf } from '../options.js';
 
 const options = {
-  app: value('-a, --app <name>', 'the app to destroy'),
+  ...appOption('the app to destroy'),
   forget: flag('--forget', 'also delete its deployment records, their events and kept logs from the store'),
   volumes: flag('--volumes', "also remove the app's volumes, and the data in them (the confirmation names them)"),
   ...asking,

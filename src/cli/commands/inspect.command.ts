@@ -1,8 +1,8 @@
 import { defineCommand } from '../command.js';
-import { appOption } from '../option-groups.js';
+import { currentApp } from '../option-groups.js';
 import type { OptionsOf } from '../options.js';
 
-const options = { ...appOption };
+const options = { ...currentApp };
 export type InspectOptions = OptionsOf<typeof options>;
 
 export const inspect = defineCommand({

@@ -1,9 +1,9 @@
 import { defineCommand } from '../command.js';
-import { appOption, asking } from '../option-groups.js';
+import { currentApp, asking } from '../option-groups.js';
 import { value, type OptionsOf } from '../options.js';
 
 /** stop, start and restart take the same arguments and options; stop also --pause. */
-const options = { ...appOption, ...asking };
+const options = { ...currentApp, ...asking };
 const stopOptions = {
   ...options,
   pause: value(

@@ -1,9 +1,9 @@
 import { defineCommand } from '../command.js';
-import { appOption } from '../option-groups.js';
+import { currentApp } from '../option-groups.js';
 import { flag, value, type OptionsOf } from '../options.js';
 
 const options = {
-  ...appOption,
+  ...currentApp,
   follow: flag('-f, --follow', 'keep printing new lines until the container stops or Ctrl-C'),
   tail: value('-n, --tail <n>', 'the last N lines ("all" for everything)', '100'),
   since: value('--since <when>', 'only lines since a duration ago (10m, 2h) or an ISO date'),

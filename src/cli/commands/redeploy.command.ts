@@ -1,9 +1,9 @@
 import { defineCommand } from '../command.js';
-import { appOption, asking, oneOff } from '../option-groups.js';
+import { currentApp, asking, oneOff } from '../option-groups.js';
 import { flag, negated, type OptionsOf } from '../options.js';
 
 const options = {
-  ...appOption,
+  ...currentApp,
   ...oneOff,
   cache: negated('--no-cache', 'build again from the commit without the layer cache'),
   pull: flag('--pull', 'pull a newer base image while building (needs a registry)'),

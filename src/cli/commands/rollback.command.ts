@@ -1,9 +1,9 @@
 import { defineCommand } from '../command.js';
-import { asking } from '../option-groups.js';
+import { appOption, asking } from '../option-groups.js';
 import { flag, value, type OptionsOf } from '../options.js';
 
 const options = {
-  app: value('-a, --app <name>', 'the app'),
+  ...appOption('the app'),
   to: value(
     '--to <id|app@vN|git-ref>',
     'the deployment to go back to (a tag, branch or commit finds its newest successful deployment)',
