@@ -52,7 +52,11 @@ export const config = defineGroup({
         ['<key=value...>', 'KEY=VALUE; with --secret, KEY alone reads the value from $KEY, stdin or a hidden prompt'],
       ],
       options: setOptions,
-      help: '\nExamples:\n  deploy config set GREETING=hi --app web\n  deploy config set API_KEY --secret --app web < key.txt     # keeps the value out of argv and shell history\n  deploy config set healthCheck.path=/healthz retention=10 --app web',
+      examples: [
+        'deploy config set GREETING=hi --app web',
+        'deploy config set API_KEY --secret --app web < key.txt     # keeps the value out of argv and shell history',
+        'deploy config set healthCheck.path=/healthz retention=10 --app web',
+      ],
       load: async () => (await import('./config.js')).set,
     }),
     defineCommand({

@@ -20,6 +20,10 @@ export const destroy = defineCommand({
     'unless --volumes; host paths of bind mounts are never touched.',
   args: [['[app]', 'the app to destroy']],
   options,
-  help: '\nExamples:\n  deploy destroy web --dry-run\n  deploy destroy web --yes --json\n  deploy destroy --app web --forget --yes',
+  examples: [
+    'deploy destroy web --dry-run',
+    'deploy destroy web --yes --json',
+    'deploy destroy --app web --forget --yes',
+  ],
   load: async () => (await import('./destroy.js')).handler,
 });

@@ -1,3 +1,4 @@
+import { deploymentArg } from '../arguments.js';
 import { defineCommand } from '../command.js';
 import { currentApp } from '../option-groups.js';
 import type { OptionsOf } from '../options.js';
@@ -9,7 +10,7 @@ export const inspect = defineCommand({
   name: 'inspect',
   aliases: ['show'],
   summary: 'everything about one deployment; --json is the exportable record',
-  args: [['[id]', 'deployment id (or unique prefix), APP@vN, or an app name (its current deployment)']],
+  args: [deploymentArg('[id]')],
   options,
   load: async () => (await import('./inspect.js')).handler,
 });

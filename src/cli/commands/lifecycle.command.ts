@@ -1,3 +1,4 @@
+import { deploymentArg } from '../arguments.js';
 import { defineCommand } from '../command.js';
 import { currentApp, asking } from '../option-groups.js';
 import { value, type OptionsOf } from '../options.js';
@@ -13,13 +14,11 @@ const stopOptions = {
 };
 export type LifecycleOptions = OptionsOf<typeof options> & Partial<OptionsOf<typeof stopOptions>>;
 
-const target: [string, string] = ['[id|app]', 'deployment id, APP@vN, or an app name (its current deployment)'];
-
 function lifecycleCommand(name: 'stop' | 'start' | 'restart', summary: string) {
   return defineCommand({
     name,
     summary,
-    args: [target],
+    args: [deploymentArg('[id|app]')],
     options: name === 'stop' ? stopOptions : options,
     load: async () => (await import('./lifecycle.js'))[name],
   });
