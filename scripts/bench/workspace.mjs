@@ -40,6 +40,15 @@ export class Workspace {
     return name;
   }
 
+  /**
+   * What a scenario that times the tool against a docker-CLI baseline (BaselineApp) starts from: the tool's
+   * DEPLOY_HOME and app, and a free port for each side.
+   */
+  async comparison(what) {
+    const [portTool, portBase] = [await freePort(), await freePort()];
+    return { home: this.tempDir(`home-${what}`), app: this.appName(what), portTool, portBase };
+  }
+
   /** A tag for an image a baseline builds, removed at the end. */
   baseImage(what) {
     const tag = `bench-base-${this.runId}:${what}`;

@@ -1,6 +1,6 @@
 // A deploy of the example from a new commit, against the same work done with the docker CLI.
 import { log, median, ms, run, sideBySide } from '../measure.mjs';
-import { BaselineApp, deployCli, exampleDeployArgs, freePort, newCommit } from '../workspace.mjs';
+import { BaselineApp, deployCli, exampleDeployArgs, newCommit } from '../workspace.mjs';
 
 /** One line for --help. */
 export const summary = 'a deploy of the example app from a new commit against the same work done with the docker CLI';
@@ -23,11 +23,9 @@ export const summary = 'a deploy of the example app from a new commit against th
  */
 export default async function benchDeploy({ ws, report, runs }) {
   log('deploy: a deploy of the example from a new commit against git archive | docker build + docker stop/rm/run');
-  const home = ws.tempDir('home-deploy');
-  const app = ws.appName('deploy');
+  const { home, app, portTool, portBase } = await ws.comparison('deploy');
   const repoTool = ws.exampleRepo('deploy-tool');
   const repoBase = ws.exampleRepo('deploy-base');
-  const [portTool, portBase] = [await freePort(), await freePort()];
   const deployArgs = exampleDeployArgs(repoTool, app, portTool);
   const toolDeploy = () => {
     newCommit(repoTool);

@@ -1,6 +1,6 @@
 // `deploy redeploy ID` (image reused) and `deploy rollback APP`, against docker stop + rm + run.
 import { describe, log, run } from '../measure.mjs';
-import { BaselineApp, deployCli, exampleDeployArgs, freePort, newCommit } from '../workspace.mjs';
+import { BaselineApp, deployCli, exampleDeployArgs, newCommit } from '../workspace.mjs';
 
 /** One line for --help. */
 export const summary = '`deploy redeploy ID` (image reused) and `deploy rollback APP` against docker stop + rm + run';
@@ -22,10 +22,8 @@ export const summary = '`deploy redeploy ID` (image reused) and `deploy rollback
  */
 export default async function benchShip({ ws, report, runs }) {
   log('ship: redeploy (reused image) and rollback against docker stop + rm + run + health wait');
-  const home = ws.tempDir('home-ship');
-  const app = ws.appName('ship');
+  const { home, app, portTool, portBase } = await ws.comparison('ship');
   const repo = ws.exampleRepo('ship');
-  const [portTool, portBase] = [await freePort(), await freePort()];
   // The port and health path are the deployments' own (one-off flags): a redeploy or rollback keeps them.
   const deployOnce = () => {
     const sha = newCommit(repo);
