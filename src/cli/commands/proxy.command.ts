@@ -19,24 +19,28 @@ export const proxy = defineGroup({
     defineCommand({
       name: 'status',
       summary: 'whether it runs, its version, the ports it publishes, and where each app is routed',
+      args: [],
       options: {},
       load: async () => (await import('./proxy.js')).status,
     }),
     defineCommand({
       name: 'logs',
       summary: 'its log: every route change, fallback and drain',
+      args: [],
       options: logsOptions,
       load: async () => (await import('./proxy.js')).logs,
     }),
     defineCommand({
       name: 'restart',
       summary: "restart it; its routes come back from its state, then the store's are sent again",
+      args: [],
       options: asked,
       load: async () => (await import('./proxy.js')).restart,
     }),
     defineCommand({
       name: 'upgrade',
       summary: "run this version of deploy's front door (a short handover when it changes), and send every route again",
+      args: [],
       options: asked,
       load: async () => (await import('./proxy.js')).upgrade,
     }),
