@@ -132,6 +132,26 @@ export function timedOutValue(limit) {
   return { median: limit, min: limit, max: limit, mean: limit, samples: [], timedOut: true };
 }
 
+/**
+ * Measures one figure with `measure` (sideBySide, alone) and returns what it returns; when one of its runs is
+ * killed past `limit` (ms), records the figure as timed out instead — a note, the limit as its value (a lower
+ * bound), `timedOutBaseline()` as its baseline when given — and returns null, for the scenario to go on.
+ */
+export async function unlessTimedOut(report, { figure, limit, timedOutBaseline }, measure) {
+  try {
+    return await measure();
+  } catch (error) {
+    if (!(error instanceof TimedOut)) throw error;
+    report.note(error.message);
+    report.figure({
+      ...figure,
+      value: timedOutValue(limit),
+      ...(timedOutBaseline ? { baseline: timedOutBaseline() } : {}),
+    });
+    return null;
+  }
+}
+
 // --- figures and the report --------------------------------------------------------------------------
 
 /** The figures and notes of one run of the bench, in the order the scenarios made them. */

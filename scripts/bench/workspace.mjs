@@ -8,7 +8,7 @@ import { createServer } from 'node:net';
 import os from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { log, ROOT, run } from './measure.mjs';
+import { log, ms, ROOT, run } from './measure.mjs';
 
 export { ROOT };
 export const BIN = join(ROOT, 'bin', 'deploy.js');
@@ -38,6 +38,15 @@ export class Workspace {
     const name = `bench-${this.runId}-${what}`;
     this.#apps.add(name);
     return name;
+  }
+
+  /**
+   * What a scenario that times the tool against a docker-CLI baseline (BaselineApp) starts from: the tool's
+   * DEPLOY_HOME and app, and a free port for each side.
+   */
+  async comparison(what) {
+    const [portTool, portBase] = [await freePort(), await freePort()];
+    return { home: this.tempDir(`home-${what}`), app: this.appName(what), portTool, portBase };
   }
 
   /** A tag for an image a baseline builds, removed at the end. */
@@ -145,6 +154,53 @@ export function dockerRun(ws, name, port, image) {
     'max-file=3',
     image,
   ]);
+}
+
+/**
+ * The docker-CLI side of an app on one loopback port, as the deploy and ship scenarios time it against the tool:
+ * each replace(image) does what a deploy does to the containers — stops and removes the one that runs (none the
+ * first time), runs the image (dockerRun) and waits for GET / as the tool's health gate does (healthWait). Its
+ * containers are named `what`1, `what`2, ...
+ */
+export class BaselineApp {
+  #ws;
+  #what;
+  #port;
+  #n = 0;
+  #current = null;
+
+  constructor(ws, what, port) {
+    this.#ws = ws;
+    this.#what = what;
+    this.#port = port;
+  }
+
+  /** Replaces the running container by one of `image`; `lap(step)` after each step; returns the time it took (ms). */
+  async replace(image, lap = () => {}) {
+    const name = this.#ws.baseContainer(`${this.#what}${++this.#n}`);
+    const t0 = process.hrtime.bigint();
+    if (this.#current) {
+      docker(['stop', this.#current]);
+      lap('docker stop');
+      docker(['rm', this.#current]);
+      this.#ws.forgetContainer(this.#current);
+      lap('docker rm');
+    }
+    dockerRun(this.#ws, name, this.#port, image);
+    lap('docker run');
+    await healthWait(`http://127.0.0.1:${this.#port}/`);
+    lap('health wait');
+    this.#current = name;
+    return ms(process.hrtime.bigint() - t0);
+  }
+}
+
+/**
+ * `deploy deploy` of an example repository as the scenarios run it: APP published on a loopback port (the example
+ * listens on 8080), gated on GET / (as the baselines' health wait), its record printed as JSON; then `extra`.
+ */
+export function exampleDeployArgs(repo, app, port, ...extra) {
+  return ['deploy', repo, '--app', app, '--port', `127.0.0.1:${port}:8080`, '--health-path', '/', '--json', ...extra];
 }
 
 export function git(repo, args) {

@@ -6,6 +6,9 @@ import { addOptions, readOptions, type OptionSpecs, type OptionsOf } from './opt
 /** What runs a command once it is parsed (main.ts): sets up the context, loads the handler, calls it. */
 export type Run = <O>(load: () => Promise<Handler<O>>, args: string[], options: GlobalOptions & O) => Promise<void>;
 
+/** A command's argument, [name, description]: `<required>`, `[optional]`, `<many...>`. */
+export type ArgumentSpec = [name: string, description?: string];
+
 /** A command as NAME.command.ts declares it. */
 export interface CommandDeclaration<S extends OptionSpecs> {
   name: string;
@@ -14,11 +17,12 @@ export interface CommandDeclaration<S extends OptionSpecs> {
   summary: string;
   /** The text at the top of the command's --help (none when not given). */
   description?: string;
-  /** [name, description]: `<required>`, `[optional]`, `<many...>`. */
-  args?: Array<[name: string, description?: string]>;
+  args?: ArgumentSpec[];
   options: S;
-  /** Shown after the options in --help (examples). */
+  /** Shown after the options in --help, before the examples. */
   help?: string;
+  /** Command lines shown under "Examples:" at the end of --help, one each (a `# comment` may follow one). */
+  examples?: string[];
   /** Imports the handler's module: only when this command runs, so --help and ls load no Docker, Git or prompts. */
   load: () => Promise<Handler<OptionsOf<S>>>;
 }
@@ -37,7 +41,8 @@ export function defineCommand<S extends OptionSpecs>(d: CommandDeclaration<S>): 
       if (d.description !== undefined) cmd.description(d.description);
       for (const [name, description] of d.args ?? []) cmd.argument(name, description);
       addOptions(cmd, d.options);
-      if (d.help !== undefined) cmd.addHelpText('after', d.help);
+      const after = helpAfterOptions(d);
+      if (after !== undefined) cmd.addHelpText('after', after);
       cmd.action(async () => {
         const args = cmd.processedArgs.flat().filter((a): a is string => typeof a === 'string');
         const raw = cmd.optsWithGlobals();
@@ -46,6 +51,13 @@ export function defineCommand<S extends OptionSpecs>(d: CommandDeclaration<S>): 
       return cmd;
     },
   };
+}
+
+/** What --help shows after the options: the declaration's text, then its examples, each part after a blank line. */
+function helpAfterOptions(d: { help?: string; examples?: string[] }): string | undefined {
+  const parts = [d.help, d.examples && ['Examples:', ...d.examples.map((e) => `  ${e}`)].join('\n')];
+  const given = parts.filter((p) => p !== undefined);
+  return given.length === 0 ? undefined : given.map((p) => `\n${p}`).join('\n');
 }
 
 /** A command of commands (`deploy lock status`, `deploy config set`). */

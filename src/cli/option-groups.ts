@@ -64,18 +64,31 @@ export const oneOff = {
 };
 export type OneOffFlags = OptionsOf<typeof oneOff>;
 
+/**
+ * The options several commands share, by flag. Each builder takes what the option means for its command, so
+ * that the flag is spelt in one place while each --help still says what it does there.
+ */
+
+/** `-a, --app <name>`: the app a command acts on, or narrows its list to. */
+export const appOption = (description: string) => ({ app: value('-a, --app <name>', description) });
+
+/** `-y, --yes`: go ahead without the question (`do not ask` where that is all there is to say). */
+export const yesOption = (description = 'do not ask') => ({ yes: flag('-y, --yes', description) });
+
+/** A command that never asks takes --yes all the same, so that a script can pass it to every command. */
+export const neverAsks = (command: string) => yesOption(`accepted for scripts (${command} never asks)`);
+
+/** `--dry-run`: what the command says instead of acting. */
+export const dryRunOption = (description: string) => ({ dryRun: flag('--dry-run', description) });
+
 /** Commands that ask before acting: --yes answers, --dry-run only shows. */
 export const asking = {
-  yes: flag('-y, --yes', 'do not ask; go ahead (what CI scripts pass; harmless where nothing asks)'),
-  dryRun: flag('--dry-run', 'show the plan and change nothing'),
+  ...yesOption('do not ask; go ahead (what CI scripts pass; harmless where nothing asks)'),
+  ...dryRunOption('show the plan and change nothing'),
 };
 
 /** The app a command acts on, when no deployment or app is given as its argument. */
-export const appOption = {
-  app: value('-a, --app <name>', 'the app (its current deployment); default: the app of the repository you are in'),
-};
+export const currentApp = appOption('the app (its current deployment); default: the app of the repository you are in');
 
 /** For the commands that list or count across apps: narrow them to one. */
-export const onlyApp = {
-  app: value('-a, --app <name>', 'only this app'),
-};
+export const onlyApp = appOption('only this app');

@@ -1,6 +1,6 @@
 // The CLI's start-up: `deploy --version`, `--help`, `ls` and `ls --all` on a store of 10,000 records, against
 // `node -e 0`.
-import { CLI_TIMEOUT_MS, describe, log, run, sideBySide, SLOW_MS, TimedOut, timedOutValue } from '../measure.mjs';
+import { CLI_TIMEOUT_MS, describe, log, run, sideBySide, SLOW_MS, unlessTimedOut } from '../measure.mjs';
 import { storeWith } from '../store-generator.mjs';
 import { deployCli, NODE } from '../workspace.mjs';
 
@@ -20,9 +20,10 @@ export default async function benchCli({ ws, report, runs }) {
   ];
   for (const c of cases) {
     let lastOut = null;
-    let side;
-    try {
-      side = await sideBySide(
+    const figure = { scenario: 'cli', name: c.name, command: `deploy ${c.args.join(' ')}`, budget: c.budget };
+    const timedOutBaseline = () => ({ name: 'node -e 0', ...describe([nodeE0()]) });
+    const side = await unlessTimedOut(report, { figure, limit: CLI_TIMEOUT_MS, timedOutBaseline }, () =>
+      sideBySide(
         () => {
           const r = deployCli(c.args, { home, timeoutMs: CLI_TIMEOUT_MS });
           lastOut = r;
@@ -30,32 +31,18 @@ export default async function benchCli({ ws, report, runs }) {
         },
         nodeE0,
         { warm: runs.fastWarm, runs: runs.fast, slowMs: SLOW_MS },
-      );
-    } catch (error) {
-      if (!(error instanceof TimedOut)) throw error;
-      report.note(error.message);
-      report.figure({
-        scenario: 'cli',
-        name: c.name,
-        command: `deploy ${c.args.join(' ')}`,
-        value: timedOutValue(CLI_TIMEOUT_MS),
-        baseline: { name: 'node -e 0', ...describe([nodeE0()]) },
-        budget: c.budget,
-      });
-      continue;
-    }
+      ),
+    );
+    if (side === null) continue;
     if (c.expectRows !== undefined) {
       const lines = lastOut.stdout.trimEnd().split('\n').length - 1; // minus the header
       if (lines !== c.expectRows) report.note(`${c.name} printed ${lines} rows, expected ${c.expectRows}`);
     }
     report.figure({
-      scenario: 'cli',
-      name: c.name,
-      command: `deploy ${c.args.join(' ')}`,
+      ...figure,
       value: side.a,
       baseline: { name: 'node -e 0', ...side.b },
       pairRatios: side.pairRatios,
-      budget: c.budget,
       outputBytes: lastOut.outBytes,
     });
   }

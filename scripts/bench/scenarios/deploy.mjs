@@ -1,6 +1,6 @@
 // A deploy of the example from a new commit, against the same work done with the docker CLI.
 import { log, median, ms, run, sideBySide } from '../measure.mjs';
-import { deployCli, docker, dockerRun, freePort, healthWait, newCommit } from '../workspace.mjs';
+import { BaselineApp, deployCli, exampleDeployArgs, newCommit } from '../workspace.mjs';
 
 /** One line for --help. */
 export const summary = 'a deploy of the example app from a new commit against the same work done with the docker CLI';
@@ -23,22 +23,10 @@ export const summary = 'a deploy of the example app from a new commit against th
  */
 export default async function benchDeploy({ ws, report, runs }) {
   log('deploy: a deploy of the example from a new commit against git archive | docker build + docker stop/rm/run');
-  const home = ws.tempDir('home-deploy');
-  const app = ws.appName('deploy');
+  const { home, app, portTool, portBase } = await ws.comparison('deploy');
   const repoTool = ws.exampleRepo('deploy-tool');
   const repoBase = ws.exampleRepo('deploy-base');
-  const [portTool, portBase] = [await freePort(), await freePort()];
-  const deployArgs = [
-    'deploy',
-    repoTool,
-    '--app',
-    app,
-    '--port',
-    `127.0.0.1:${portTool}:8080`,
-    '--health-path',
-    '/',
-    '--json',
-  ];
+  const deployArgs = exampleDeployArgs(repoTool, app, portTool);
   const toolDeploy = () => {
     newCommit(repoTool);
     const r = deployCli(deployArgs, { home });
@@ -48,13 +36,12 @@ export default async function benchDeploy({ ws, report, runs }) {
   };
 
   let n = 0;
-  let current = null;
+  const baseApp = new BaselineApp(ws, 'd', portBase);
   const basePhases = [];
   const baseDeploy = async () => {
     newCommit(repoBase);
     n++;
     const tag = ws.baseImage(`d${n}`);
-    const name = ws.baseContainer(`d${n}`);
     const t0 = process.hrtime.bigint();
     const phase = {};
     let t = t0;
@@ -65,21 +52,9 @@ export default async function benchDeploy({ ws, report, runs }) {
     };
     run('sh', ['-c', `git archive --format=tar HEAD | docker build -t ${tag} -`], { cwd: repoBase });
     lap('build');
-    if (current) {
-      docker(['stop', current]);
-      lap('docker stop');
-      docker(['rm', current]);
-      lap('docker rm');
-    }
-    dockerRun(ws, name, portBase, tag);
-    lap('docker run');
-    await healthWait(`http://127.0.0.1:${portBase}/`);
-    lap('health wait');
+    await baseApp.replace(tag, lap);
     basePhases.push(phase);
-    const wall = ms(process.hrtime.bigint() - t0);
-    if (current) ws.forgetContainer(current);
-    current = name;
-    return wall;
+    return ms(process.hrtime.bigint() - t0);
   };
 
   // The first deployment of each side (nothing to replace yet) is set-up, not a sample.

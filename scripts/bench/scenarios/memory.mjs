@@ -3,7 +3,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, log, run } from '../measure.mjs';
-import { BIG_FILES, bigRepo, BIN, freePort, NODE } from '../workspace.mjs';
+import { BIG_FILES, bigRepo, BIN, exampleDeployArgs, freePort, NODE } from '../workspace.mjs';
 
 /** One line for --help. */
 export const summary = 'peak RSS of a deploy of a repository with 200 MiB of files against one of the tiny example';
@@ -34,26 +34,9 @@ export default async function benchMemory({ ws, report, runs }) {
   const deployPeak = (s) => {
     const file = join(preloadDir, `${s.what}.rss`);
     rmSync(file, { force: true });
-    const r = run(
-      NODE,
-      [
-        '--import',
-        pathToFileURL(preload).href,
-        BIN,
-        'deploy',
-        s.repo,
-        '--app',
-        s.app,
-        '--port',
-        `127.0.0.1:${s.port}:8080`,
-        '--health-path',
-        '/',
-        '--json',
-      ],
-      {
-        env: { DEPLOY_HOME: home, NO_COLOR: '1', BENCH_PEAK_RSS_FILE: file },
-      },
-    );
+    const r = run(NODE, ['--import', pathToFileURL(preload).href, BIN, ...exampleDeployArgs(s.repo, s.app, s.port)], {
+      env: { DEPLOY_HOME: home, NO_COLOR: '1', BENCH_PEAK_RSS_FILE: file },
+    });
     const rec = JSON.parse(r.stdout);
     if (rec.status !== 'running') throw new Error(`memory: deploy of the ${s.what} repository ended ${rec.status}`);
     return { kb: Number(readFileSync(file, 'utf8')), wall: r.wall };

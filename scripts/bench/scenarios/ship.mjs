@@ -1,6 +1,6 @@
 // `deploy redeploy ID` (image reused) and `deploy rollback APP`, against docker stop + rm + run.
-import { describe, log, ms, run } from '../measure.mjs';
-import { deployCli, docker, dockerRun, freePort, healthWait, newCommit } from '../workspace.mjs';
+import { describe, log, run } from '../measure.mjs';
+import { BaselineApp, deployCli, exampleDeployArgs, newCommit } from '../workspace.mjs';
 
 /** One line for --help. */
 export const summary = '`deploy redeploy ID` (image reused) and `deploy rollback APP` against docker stop + rm + run';
@@ -22,17 +22,12 @@ export const summary = '`deploy redeploy ID` (image reused) and `deploy rollback
  */
 export default async function benchShip({ ws, report, runs }) {
   log('ship: redeploy (reused image) and rollback against docker stop + rm + run + health wait');
-  const home = ws.tempDir('home-ship');
-  const app = ws.appName('ship');
+  const { home, app, portTool, portBase } = await ws.comparison('ship');
   const repo = ws.exampleRepo('ship');
-  const [portTool, portBase] = [await freePort(), await freePort()];
   // The port and health path are the deployments' own (one-off flags): a redeploy or rollback keeps them.
   const deployOnce = () => {
     const sha = newCommit(repo);
-    const r = deployCli(
-      ['deploy', repo, '--app', app, '--port', `127.0.0.1:${portTool}:8080`, '--health-path', '/', '--json'],
-      { home },
-    );
+    const r = deployCli(exampleDeployArgs(repo, app, portTool), { home });
     return { ...JSON.parse(r.stdout), sha };
   };
   const first = deployOnce();
@@ -45,23 +40,8 @@ export default async function benchShip({ ws, report, runs }) {
     run('sh', ['-c', `git archive --format=tar ${sha} | docker build -q -t ${tag} -`], { cwd: repo });
     images.push(tag);
   }
-  let n = 0;
-  let current = null;
-  const swap = async (image) => {
-    n++;
-    const name = ws.baseContainer(`s${n}`);
-    const t0 = process.hrtime.bigint();
-    if (current) {
-      docker(['stop', current]);
-      docker(['rm', current]);
-    }
-    dockerRun(ws, name, portBase, image);
-    await healthWait(`http://127.0.0.1:${portBase}/`);
-    const wall = ms(process.hrtime.bigint() - t0);
-    if (current) ws.forgetContainer(current);
-    current = name;
-    return wall;
-  };
+  const baseApp = new BaselineApp(ws, 's', portBase);
+  const swap = (image) => baseApp.replace(image);
   await swap(images[1]); // set-up: the baseline's "current" runs the second image, like the app
 
   const reuseProblems = [];

@@ -1,5 +1,5 @@
 // A store of 100,000 records: `ls --limit 50`, `ls --json`, `stats` (its first run apart), `ls --json --all`.
-import { alone, CLI_TIMEOUT_MS, log, SLOW_MS, TimedOut, timedOutValue } from '../measure.mjs';
+import { alone, CLI_TIMEOUT_MS, log, SLOW_MS, unlessTimedOut } from '../measure.mjs';
 import { storeWith } from '../store-generator.mjs';
 import { deployCli } from '../workspace.mjs';
 
@@ -30,9 +30,9 @@ export default async function benchStore({ ws, report, runs }) {
   for (const c of cases) {
     let out = null;
     const limit = c.fast ? CLI_TIMEOUT_MS : 2 * CLI_TIMEOUT_MS;
-    let value;
-    try {
-      value = await alone(
+    const figure = { scenario: 'store', name: c.name, command: `deploy ${c.args.join(' ')}`, budget: c.budget };
+    const value = await unlessTimedOut(report, { figure, limit }, () =>
+      alone(
         () => {
           out = deployCli(c.args, { home, stdout: c.stdout ?? 'pipe', timeoutMs: limit });
           return out.wall;
@@ -41,28 +41,11 @@ export default async function benchStore({ ws, report, runs }) {
           ...(c.fast ? { warm: runs.fastWarm, runs: runs.fast } : { warm: runs.slowWarm, runs: runs.slow }),
           slowMs: SLOW_MS,
         },
-      );
-    } catch (error) {
-      if (!(error instanceof TimedOut)) throw error;
-      report.note(error.message);
-      report.figure({
-        scenario: 'store',
-        name: c.name,
-        command: `deploy ${c.args.join(' ')}`,
-        value: timedOutValue(limit),
-        budget: c.budget,
-      });
-      continue;
-    }
+      ),
+    );
+    if (value === null) continue;
     if (value.reduced) report.note(`${c.name}: one run only (a run takes more than ${SLOW_MS / 1000} s)`);
-    report.figure({
-      scenario: 'store',
-      name: c.name,
-      command: `deploy ${c.args.join(' ')}`,
-      value,
-      budget: c.budget,
-      outputBytes: out.outBytes,
-    });
+    report.figure({ ...figure, value, outputBytes: out.outBytes });
   }
   return { store: info };
 }

@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, log, median, ROOT } from '../measure.mjs';
-import { deployCli, docker, freePort, newCommit } from '../workspace.mjs';
+import { deployCli, docker, exampleDeployArgs, freePort, newCommit } from '../workspace.mjs';
 
 /** One line for --help. */
 export const summary =
@@ -70,22 +70,7 @@ export default async function benchSwitch({ ws, report, runs }) {
   try {
     const sides = {};
     for (const side of [door, direct]) {
-      const r = deployCli(
-        [
-          'deploy',
-          repo,
-          '--app',
-          side.app,
-          '--port',
-          `127.0.0.1:${side.port}:8080`,
-          '--health-path',
-          '/',
-          '--yes',
-          '--json',
-          ...side.flags,
-        ],
-        { home },
-      );
+      const r = deployCli(exampleDeployArgs(repo, side.app, side.port, '--yes', ...side.flags), { home });
       if (JSON.parse(r.stdout).status !== 'running')
         throw new Error(`the first deploy of ${side.app} failed: ${r.stderr}`);
     }
@@ -147,19 +132,7 @@ export default async function benchSwitch({ ws, report, runs }) {
 
     // A rollback inside the bake window: a swap back to the release kept running.
     const rb = { app: ws.appName('switch-rollback'), port: await freePort() };
-    const rbArgs = [
-      'deploy',
-      repo,
-      '--app',
-      rb.app,
-      '--port',
-      `127.0.0.1:${rb.port}:8080`,
-      '--health-path',
-      '/',
-      '--proxy',
-      '--yes',
-      '--json',
-    ];
+    const rbArgs = exampleDeployArgs(repo, rb.app, rb.port, '--proxy', '--yes');
     const rollbacks = [];
     newCommit(repo);
     deployCli(rbArgs, { home });

@@ -1,9 +1,10 @@
 import { defineCommand, defineGroup } from '../command.js';
-import { flag, toggle, value, type OptionsOf } from '../options.js';
+import { appOption, dryRunOption, neverAsks } from '../option-groups.js';
+import { flag, toggle, type OptionsOf } from '../options.js';
 
 /** Which configuration a config command reads or writes: one app's, or the user-wide defaults. */
 const scoped = {
-  app: value('-a, --app <name>', 'the app (default: the one of the current directory)'),
+  ...appOption('the app (default: the one of the current directory)'),
   global: flag('-g, --global', 'the user-wide defaults instead of one app'),
 };
 export type ScopedOptions = OptionsOf<typeof scoped>;
@@ -17,16 +18,16 @@ const setOptions = {
     'make a secret env var plain again',
   ),
   env: flag('--env', 'treat every KEY as an environment variable, even one named like a setting'),
-  yes: flag('-y, --yes', 'accepted for scripts (config set never asks)'),
-  dryRun: flag('--dry-run', 'check the values and say what would change; change nothing'),
+  ...neverAsks('config set'),
+  ...dryRunOption('check the values and say what would change; change nothing'),
 };
 export type ConfigSetOptions = OptionsOf<typeof setOptions>;
 
 const unsetOptions = {
   ...scoped,
   env: flag('--env', 'treat every KEY as an environment variable'),
-  yes: flag('-y, --yes', 'accepted for scripts (config unset never asks)'),
-  dryRun: flag('--dry-run', 'say what would be removed; change nothing'),
+  ...neverAsks('config unset'),
+  ...dryRunOption('say what would be removed; change nothing'),
 };
 export type ConfigUnsetOptions = OptionsOf<typeof unsetOptions>;
 
@@ -51,7 +52,11 @@ export const config = defineGroup({
         ['<key=value...>', 'KEY=VALUE; with --secret, KEY alone reads the value from $KEY, stdin or a hidden prompt'],
       ],
       options: setOptions,
-      help: '\nExamples:\n  deploy config set GREETING=hi --app web\n  deploy config set API_KEY --secret --app web < key.txt     # keeps the value out of argv and shell history\n  deploy config set healthCheck.path=/healthz retention=10 --app web',
+      examples: [
+        'deploy config set GREETING=hi --app web',
+        'deploy config set API_KEY --secret --app web < key.txt     # keeps the value out of argv and shell history',
+        'deploy config set healthCheck.path=/healthz retention=10 --app web',
+      ],
       load: async () => (await import('./config.js')).set,
     }),
     defineCommand({

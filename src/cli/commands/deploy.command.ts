@@ -1,9 +1,9 @@
 import { defineCommand } from '../command.js';
-import { asking, oneOff } from '../option-groups.js';
+import { appOption, asking, oneOff } from '../option-groups.js';
 import { flag, negated, value, type OptionsOf } from '../options.js';
 
 const options = {
-  app: value('-a, --app <name>', 'app name (default: "app" in deploy.json, else the directory name)'),
+  ...appOption('app name (default: "app" in deploy.json, else the directory name)'),
   ref: value('-r, --ref <ref>', 'branch, tag or commit to ship (default: HEAD, or the default branch of a URL)'),
   cache: negated('--no-cache', 'build without the layer cache'),
   pull: flag('--pull', 'pull a newer base image while building (needs a registry)'),
@@ -21,12 +21,11 @@ export const deploy = defineCommand({
     'wait until it is healthy, then retire the deployment it replaces. A failed deploy leaves the previous one serving.',
   args: [['[source]', "repository path or Git URL (default: the current directory, or the app's remembered source)"]],
   options,
-  help:
-    '\n' +
-    'Examples:\n' +
-    '  deploy deploy                         # the current repository at HEAD\n' +
-    '  deploy deploy examples/hello          # an app in a subdirectory\n' +
-    "  deploy deploy --app web               # the latest commit of web's remembered branch\n" +
-    '  deploy deploy https://host/repo.git --ref v1.2.0 -p 127.0.0.1:8080:80 --json',
+  examples: [
+    'deploy deploy                         # the current repository at HEAD',
+    'deploy deploy examples/hello          # an app in a subdirectory',
+    "deploy deploy --app web               # the latest commit of web's remembered branch",
+    'deploy deploy https://host/repo.git --ref v1.2.0 -p 127.0.0.1:8080:80 --json',
+  ],
   load: async () => (await import('./deploy.js')).handler,
 });

@@ -1,9 +1,9 @@
 import { defineCommand } from '../command.js';
-import { asking } from '../option-groups.js';
-import { flag, value, type OptionsOf } from '../options.js';
+import { appOption, asking } from '../option-groups.js';
+import { flag, type OptionsOf } from '../options.js';
 
 const options = {
-  app: value('-a, --app <name>', 'the app to destroy'),
+  ...appOption('the app to destroy'),
   forget: flag('--forget', 'also delete its deployment records, their events and kept logs from the store'),
   volumes: flag('--volumes', "also remove the app's volumes, and the data in them (the confirmation names them)"),
   ...asking,
@@ -20,6 +20,10 @@ export const destroy = defineCommand({
     'unless --volumes; host paths of bind mounts are never touched.',
   args: [['[app]', 'the app to destroy']],
   options,
-  help: '\nExamples:\n  deploy destroy web --dry-run\n  deploy destroy web --yes --json\n  deploy destroy --app web --forget --yes',
+  examples: [
+    'deploy destroy web --dry-run',
+    'deploy destroy web --yes --json',
+    'deploy destroy --app web --forget --yes',
+  ],
   load: async () => (await import('./destroy.js')).handler,
 });

@@ -1,15 +1,16 @@
+import { deploymentArg } from '../arguments.js';
 import { defineCommand } from '../command.js';
-import { appOption } from '../option-groups.js';
+import { currentApp } from '../option-groups.js';
 import type { OptionsOf } from '../options.js';
 
-const options = { ...appOption };
+const options = { ...currentApp };
 export type InspectOptions = OptionsOf<typeof options>;
 
 export const inspect = defineCommand({
   name: 'inspect',
   aliases: ['show'],
   summary: 'everything about one deployment; --json is the exportable record',
-  args: [['[id]', 'deployment id (or unique prefix), APP@vN, or an app name (its current deployment)']],
+  args: [deploymentArg('[id]')],
   options,
   load: async () => (await import('./inspect.js')).handler,
 });

@@ -1,9 +1,10 @@
+import { deploymentArg } from '../arguments.js';
 import { defineCommand } from '../command.js';
-import { appOption, asking } from '../option-groups.js';
+import { currentApp, asking } from '../option-groups.js';
 import { value, type OptionsOf } from '../options.js';
 
 /** stop, start and restart take the same arguments and options; stop also --pause. */
-const options = { ...appOption, ...asking };
+const options = { ...currentApp, ...asking };
 const stopOptions = {
   ...options,
   pause: value(
@@ -13,13 +14,11 @@ const stopOptions = {
 };
 export type LifecycleOptions = OptionsOf<typeof options> & Partial<OptionsOf<typeof stopOptions>>;
 
-const target: [string, string] = ['[id|app]', 'deployment id, APP@vN, or an app name (its current deployment)'];
-
 function lifecycleCommand(name: 'stop' | 'start' | 'restart', summary: string) {
   return defineCommand({
     name,
     summary,
-    args: [target],
+    args: [deploymentArg('[id|app]')],
     options: name === 'stop' ? stopOptions : options,
     load: async () => (await import('./lifecycle.js'))[name],
   });

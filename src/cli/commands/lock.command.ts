@@ -1,9 +1,10 @@
 import { defineCommand, defineGroup } from '../command.js';
+import { dryRunOption, yesOption } from '../option-groups.js';
 import { flag, type OptionsOf } from '../options.js';
 
 const releaseOptions = {
-  yes: flag('-y, --yes', 'do not ask'),
-  dryRun: flag('--dry-run', 'say whose lock would be released, and release nothing'),
+  ...yesOption(),
+  ...dryRunOption('say whose lock would be released, and release nothing'),
   force: flag(
     '--force',
     'release it even though its holder is alive on this machine (that deploy then runs unprotected)',

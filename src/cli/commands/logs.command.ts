@@ -1,9 +1,10 @@
+import { deploymentArg } from '../arguments.js';
 import { defineCommand } from '../command.js';
-import { appOption } from '../option-groups.js';
+import { currentApp } from '../option-groups.js';
 import { flag, value, type OptionsOf } from '../options.js';
 
 const options = {
-  ...appOption,
+  ...currentApp,
   follow: flag('-f, --follow', 'keep printing new lines until the container stops or Ctrl-C'),
   tail: value('-n, --tail <n>', 'the last N lines ("all" for everything)', '100'),
   since: value('--since <when>', 'only lines since a duration ago (10m, 2h) or an ISO date'),
@@ -15,8 +16,11 @@ export type LogsOptions = OptionsOf<typeof options>;
 export const logs = defineCommand({
   name: 'logs',
   summary: "a deployment's container logs, or its build output (--build); kept after its container is gone",
-  args: [['[id|app]', 'deployment id, APP@vN, or an app name (its current deployment)']],
+  args: [deploymentArg('[id|app]')],
   options,
-  help: "\nThe container's stdout goes to stdout and its stderr to stderr; --json prints one {timestamp, stream, message} per line.\n\nExamples:\n  deploy logs web -f\n  deploy logs k7m2x9qa --build\n  deploy logs web@v7 --since 1h --json",
+  help:
+    "The container's stdout goes to stdout and its stderr to stderr; --json prints one {timestamp, stream, message} " +
+    'per line.',
+  examples: ['deploy logs web -f', 'deploy logs k7m2x9qa --build', 'deploy logs web@v7 --since 1h --json'],
   load: async () => (await import('./logs.js')).handler,
 });

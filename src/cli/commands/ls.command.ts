@@ -17,14 +17,12 @@ export const ls = defineCommand({
   aliases: ['list'],
   summary: 'list deployments, newest first',
   options,
-  help:
-    '\n' +
-    'Under the table: how many are shown of how many match, and how many are running, stopped and failed.\n' +
-    '\n' +
-    'Examples:\n' +
-    '  deploy ls --status running        # what is online\n' +
-    '  deploy ls --status stopped        # what is paused\n' +
-    '  deploy ls --app web --failed --since 7d\n' +
-    "  deploy ls --json | jq '.[0].id'",
+  help: 'Under the table: how many are shown of how many match, and how many are running, stopped and failed.',
+  examples: [
+    'deploy ls --status running        # what is online',
+    'deploy ls --status stopped        # what is paused',
+    'deploy ls --app web --failed --since 7d',
+    "deploy ls --json | jq '.[0].id'",
+  ],
   load: async () => (await import('./ls.js')).handler,
 });

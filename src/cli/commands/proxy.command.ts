@@ -1,4 +1,5 @@
 import { defineCommand, defineGroup } from '../command.js';
+import { yesOption } from '../option-groups.js';
 import { flag, value, type OptionsOf } from '../options.js';
 
 const logsOptions = {
@@ -7,9 +8,7 @@ const logsOptions = {
 };
 export type ProxyLogsOptions = OptionsOf<typeof logsOptions>;
 
-const asked = {
-  yes: flag('-y, --yes', 'do not ask'),
-};
+const asked = yesOption();
 export type ProxyChangeOptions = OptionsOf<typeof asked>;
 
 /** `deploy proxy …`: the engine's front door (the proxy that owns routed apps' ports), as a whole. */

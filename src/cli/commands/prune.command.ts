@@ -1,14 +1,12 @@
 import { defineCommand } from '../command.js';
-import { flag, value, type OptionsOf } from '../options.js';
+import { appOption, dryRunOption, yesOption } from '../option-groups.js';
+import { value, type OptionsOf } from '../options.js';
 
 const options = {
-  app: value(
-    '-a, --app <name>',
-    'only this app (default: every app this store deployed itself, not apps only synced in)',
-  ),
+  ...appOption('only this app (default: every app this store deployed itself, not apps only synced in)'),
   keep: value('--keep <n>', "rollback targets to keep besides what runs (default: the app's retention, 5)"),
-  dryRun: flag('--dry-run', 'list what would go, remove nothing'),
-  yes: flag('-y, --yes', 'do not ask'),
+  ...dryRunOption('list what would go, remove nothing'),
+  ...yesOption(),
 };
 export type PruneOptions = OptionsOf<typeof options>;
 

@@ -1,9 +1,10 @@
+import { deploymentArg } from '../arguments.js';
 import { defineCommand } from '../command.js';
-import { appOption, asking, oneOff } from '../option-groups.js';
+import { currentApp, asking, oneOff } from '../option-groups.js';
 import { flag, negated, type OptionsOf } from '../options.js';
 
 const options = {
-  ...appOption,
+  ...currentApp,
   ...oneOff,
   cache: negated('--no-cache', 'build again from the commit without the layer cache'),
   pull: flag('--pull', 'pull a newer base image while building (needs a registry)'),
@@ -19,8 +20,12 @@ export const redeploy = defineCommand({
     "the one-off flags it was deployed with) and the app's env vars, secrets and `config set` values as they are now. " +
     "ID's image is reused when the engine still has it (no build); otherwise, or with --no-cache, it is built again " +
     'from the commit. Shows the plan against what serves now, then asks. Flags such as --port or --env change this redeploy only.',
-  args: [['[id]', 'deployment id (or unique prefix), APP@vN, or an app name (its current deployment)']],
+  args: [deploymentArg('[id]')],
   options,
-  help: '\nExamples:\n  deploy redeploy k7m2x9qa --no-cache\n  deploy redeploy web@v12 --yes --json\n  deploy redeploy --app web -e LOG_LEVEL=debug',
+  examples: [
+    'deploy redeploy k7m2x9qa --no-cache',
+    'deploy redeploy web@v12 --yes --json',
+    'deploy redeploy --app web -e LOG_LEVEL=debug',
+  ],
   load: async () => (await import('./redeploy.js')).handler,
 });

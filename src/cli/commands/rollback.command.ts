@@ -1,9 +1,9 @@
 import { defineCommand } from '../command.js';
-import { asking } from '../option-groups.js';
+import { appOption, asking } from '../option-groups.js';
 import { flag, value, type OptionsOf } from '../options.js';
 
 const options = {
-  app: value('-a, --app <name>', 'the app'),
+  ...appOption('the app'),
   to: value(
     '--to <id|app@vN|git-ref>',
     'the deployment to go back to (a tag, branch or commit finds its newest successful deployment)',
@@ -23,6 +23,10 @@ export const rollback = defineCommand({
     'Rolling back to what is already running does nothing and exits 0.',
   args: [['[app|id]', 'the app (default: the one of the current directory), or the deployment to go back to']],
   options,
-  help: '\nExamples:\n  deploy rollback web\n  deploy rollback web --to web@v7\n  deploy rollback --app web --steps 2 --yes --json     # in CI',
+  examples: [
+    'deploy rollback web',
+    'deploy rollback web --to web@v7',
+    'deploy rollback --app web --steps 2 --yes --json     # in CI',
+  ],
   load: async () => (await import('./rollback.js')).handler,
 });

@@ -18,6 +18,6 @@ export const status = defineCommand({
     'store has them, and the command says so on stderr.',
   args: [['[app]', 'only this app']],
   options,
-  help: '\nExamples:\n  deploy status\n  deploy status web --json',
+  examples: ['deploy status', 'deploy status web --json'],
   load: async () => (await import('./status.js')).handler,
 });

@@ -1,11 +1,12 @@
 import { defineCommand } from '../command.js';
-import { flag, value, type OptionsOf } from '../options.js';
+import { appOption, dryRunOption, neverAsks } from '../option-groups.js';
+import { flag, type OptionsOf } from '../options.js';
 
 const options = {
-  app: value('-a, --app <name>', 'only this app (brought in even if this store does not know it yet)'),
+  ...appOption('only this app (brought in even if this store does not know it yet)'),
   all: flag('--all', 'adopt every app on the engine, not only those this store knows, and list what was adopted'),
-  yes: flag('-y, --yes', 'accepted for scripts (sync never asks)'),
-  dryRun: flag('--dry-run', 'say what would be added and corrected; change nothing'),
+  ...neverAsks('sync'),
+  ...dryRunOption('say what would be added and corrected; change nothing'),
 };
 export type SyncOptions = OptionsOf<typeof options>;
 
