@@ -56,7 +56,8 @@ async function parse(argv) {
         '',
         'scenarios (all of them when none is named):',
       ];
-      for (const name of SCENARIOS) lines.push(`  ${name.padEnd(8)}${(await scenario(name)).summary}`);
+      const width = Math.max(...SCENARIOS.map((n) => n.length)) + 2;
+      for (const name of SCENARIOS) lines.push(`  ${name.padEnd(width)}${(await scenario(name)).summary}`);
       console.log(lines.join('\n'));
       process.exit(0);
     } else if (!a.startsWith('-')) pick([a], 'a scenario is one of:');
