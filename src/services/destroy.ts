@@ -15,6 +15,9 @@ import { keepLogs } from './keep-logs.js';
 import { describeHolder, readLock, stalenessHere, withLock } from './lock.js';
 import { imagesOf } from './retention.js';
 
+/** What destroy is asked to take away: the app, and with --forget its records, with --volumes its volumes. */
+export type DestroyRequest = Pick<DestroyPlan, 'app' | 'forget' | 'removeVolumes'>;
+
 /** What `deploy destroy APP` takes away, as data: shown before asking, printed by --dry-run. */
 export interface DestroyPlan {
   app: string;
@@ -74,9 +77,7 @@ export function assertKnownApp(ctx: Context, app: string): void {
 export async function planDestroy(
   ctx: Context,
   engine: Engine,
-  app: string,
-  forget: boolean,
-  removeVolumes = false,
+  { app, forget, removeVolumes }: DestroyRequest,
 ): Promise<DestroyPlan> {
   const store = ctx.store();
   const [containers, images, held, volumes] = await Promise.all([
@@ -116,17 +117,12 @@ export async function planDestroy(
  * lock. Its records stay as history, none current any more, unless `forget`. Its volumes stay (their data with
  * them) unless `removeVolumes`, the only way the tool removes a volume.
  */
-export async function applyDestroy(
-  ctx: Context,
-  engine: Engine,
-  app: string,
-  forget: boolean,
-  removeVolumes = false,
-): Promise<DestroyResult> {
+export async function applyDestroy(ctx: Context, engine: Engine, request: DestroyRequest): Promise<DestroyResult> {
+  const { app, forget, removeVolumes } = request;
   const store = ctx.store();
   return withLock(ctx, engine, app, 'destroy', async () => {
     // Read again under the lock: what was planned may have changed while the question was asked.
-    const plan = await planDestroy(ctx, engine, app, forget, removeVolumes);
+    const plan = await planDestroy(ctx, engine, request);
     const result: DestroyResult = {
       app,
       endpoint: plan.endpoint,

@@ -63,8 +63,9 @@ export const handler: Handler<DestroyOptions> = async (ctx, [positional], o) => 
   assertKnownApp(ctx, app);
   const forget = Boolean(o.forget);
   const removeVolumes = Boolean(o.volumes);
+  const request = { app, forget, removeVolumes };
   const engine = await ctx.engine(destroyEndpoint(ctx, app));
-  const plan = await planDestroy(ctx, engine, app, forget, removeVolumes);
+  const plan = await planDestroy(ctx, engine, request);
   if (o.dryRun) {
     if (r.json) r.result({ dryRun: true, plan });
     else r.print(`${renderPlan(plan, r.colors)}\n${r.colors.dim('Dry run: nothing was changed.')}`);
@@ -87,7 +88,7 @@ export const handler: Handler<DestroyOptions> = async (ctx, [positional], o) => 
     hint: 'Pass --yes to go ahead, or --dry-run to see what would go.',
     cancelled: 'Cancelled; nothing was changed.',
   });
-  const result = await applyDestroy(ctx, engine, app, forget, removeVolumes);
+  const result = await applyDestroy(ctx, engine, request);
   if (r.json) {
     r.result(result);
     return;
