@@ -1,12 +1,16 @@
 #!/usr/bin/env node
 // Bounded keep-alive load on one loopback port, run as its own process (the bench's CLI runs are synchronous):
-//   node scripts/bench/load.mjs PORT CLIENTS MAX_SECONDS
-// It sends requests until it reads a line on stdin (or MAX_SECONDS pass), then prints one JSON line:
+//   node scripts/bench/load.mjs PORT CLIENTS MAX_SECONDS [RATE]
+// Each client sends its next request as soon as the last one ended, or, with RATE (requests a second per client),
+// no sooner than 1/RATE s after the last one was sent (paced: the load leaves the machine room for the work that
+// is measured under it). It sends requests until it reads a line on stdin (or MAX_SECONDS pass), then prints one
+// JSON line:
 // { ok, failed, errors: {reason: n}, seconds, latencies: {p50, p99, max} (ms) }.
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 
-const [port, clients, maxSeconds] = process.argv.slice(2).map(Number);
+const [port, clients, maxSeconds, rate = 0] = process.argv.slice(2).map(Number);
+const gapMs = rate > 0 ? 1000 / rate : 0;
 const agent = new http.Agent({ keepAlive: true, maxSockets: clients });
 const latencies = [];
 const errors = {};
@@ -44,8 +48,15 @@ function once() {
 }
 
 await Promise.all(
-  Array.from({ length: clients }, async () => {
-    while (!stopped) await once();
+  Array.from({ length: clients }, async (_, i) => {
+    // Paced clients start spread over one gap, not all at once.
+    if (gapMs > 0) await new Promise((r) => setTimeout(r, (gapMs * i) / clients));
+    while (!stopped) {
+      const sent = performance.now();
+      await once();
+      const wait = sent + gapMs - performance.now();
+      if (wait > 0 && !stopped) await new Promise((r) => setTimeout(r, wait));
+    }
   }),
 );
 agent.destroy();
