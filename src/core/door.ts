@@ -39,14 +39,26 @@ export const DEFAULT_FRONT_DOOR_BASE = 'node:24-slim';
 /** Where the door's program is in its image, and where it keeps its state (the volume). */
 export const DOOR_PROGRAM = '/proxy.js';
 export const DOOR_STATE_DIR = '/var/lib/front-door';
+const DOOR_COMPILE_CACHE = '/var/cache/front-door';
 
 /** The door's image: one tag per program and base, so a new version of deploy (or a new base) is a new image. */
 export function doorImageRef(repo: string, digestHex: string): string {
   return `${repo}:${digestHex.slice(0, 12)}`;
 }
 
+/**
+ * The door's image: the base, the program, and Node's compile cache of the program filled at build time, so each
+ * command the tool sends (a `node` started by an exec) skips compiling the 1.3 MB bundle again.
+ */
 export function doorDockerfile(base: string): string {
-  return `FROM ${base}\nCOPY proxy.js ${DOOR_PROGRAM}\nCMD ["node", "${DOOR_PROGRAM}", "serve"]\n`;
+  return [
+    `FROM ${base}`,
+    `COPY proxy.js ${DOOR_PROGRAM}`,
+    `ENV NODE_COMPILE_CACHE=${DOOR_COMPILE_CACHE}`,
+    `RUN ["node", "${DOOR_PROGRAM}", "--help"]`,
+    `CMD ["node", "${DOOR_PROGRAM}", "serve"]`,
+    '',
+  ].join('\n');
 }
 
 export function doorImageLabels(base: string): Record<string, string> {

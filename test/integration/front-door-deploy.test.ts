@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import http from 'node:http';
 import https from 'node:https';
+import net from 'node:net';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,6 +37,58 @@ const LOGGING_START = 'echo "starting on 8080"\nexec httpd -f -vv -p 8080 -h /ww
 
 async function routedApp(prefix: string, deployJson: Record<string, unknown> = {}): Promise<AppFixture> {
   return appForTest({ prefix, start: LOGGING_START, deployJson: { proxy: true, ...deployJson } });
+}
+
+/** A TCP service on busybox nc: each connection reads one line and answers `BODY LINE` (BODY: index.html). */
+const TCP_START =
+  'printf \'read line\\necho "$(cat /www/index.html) $line"\\n\' > /tmp/answer.sh\nchmod +x /tmp/answer.sh\nexec nc -ll -p 8080 -e /tmp/answer.sh\n';
+
+/** A TCP connection to the service: `ask(line)` sends one line and resolves with the answer (the service closes). */
+function tcpConnection(port: number): Promise<{ ask(line: string): Promise<string>; close(): void }> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host: '127.0.0.1', port }, () =>
+      resolve({
+        ask: (line) =>
+          new Promise<string>((done, fail) => {
+            let answer = '';
+            socket.setEncoding('utf8');
+            socket.on('data', (c: string) => (answer += c));
+            socket.on('end', () => done(answer.trim()));
+            socket.on('error', fail);
+            socket.write(`${line}\n`);
+          }),
+        close: () => socket.destroy(),
+      }),
+    );
+    socket.setTimeout(10_000, () => socket.destroy(new Error('timed out')));
+    socket.once('error', reject);
+  });
+}
+
+/** Connections made one after another by `clients` loops until stopped: each one's answer, or its error. */
+function tcpLoad(
+  port: number,
+  clients = 4,
+): { stop(): Promise<Array<{ answer: string | null; error: string | null }>> } {
+  let stopped = false;
+  const outcomes: Array<{ answer: string | null; error: string | null }> = [];
+  const loops = Array.from({ length: clients }, async (_, i) => {
+    while (!stopped) {
+      try {
+        const c = await tcpConnection(port);
+        outcomes.push({ answer: await c.ask(`c${i}`), error: null });
+      } catch (error) {
+        outcomes.push({ answer: null, error: (error as Error).message });
+      }
+    }
+  });
+  return {
+    async stop() {
+      stopped = true;
+      await Promise.all(loops);
+      return outcomes;
+    },
+  };
 }
 
 function failures(outcomes: readonly Outcome[]): string[] {
@@ -233,6 +286,45 @@ describe('deploying behind the front door (real engine, real door, CLI)', () => 
     expect(again.code).toBe(0);
     expect(again.json<PublicRecord>().id).toBe(v1.id);
     expect(again.stderr).toMatch(/already running this deployment; nothing to do/);
+  });
+
+  it('carries a TCP service (proxy "tcp"): new connections go to the new release once it accepts them, none fails, and a connection open on the old one drains to its end', async () => {
+    const f = await appForTest({
+      prefix: 'fdt',
+      start: TCP_START,
+      deployJson: { proxy: 'tcp', bakeWindow: '0s', healthCheck: undefined },
+    });
+    const first = await f.deploy();
+    expect(first.config.proxy).toBe('tcp');
+    expect(await (await tcpConnection(f.port)).ask('hi')).toBe('one hi');
+
+    // A connection to v1 opened before the switch, its question not asked yet.
+    const early = await tcpConnection(f.port);
+    const traffic = tcpLoad(f.port);
+    f.repo.commit(
+      'two',
+      webApp('two', {
+        start: TCP_START,
+        deployJson: JSON.parse(readFileSync(join(f.repo.dir, 'deploy.json'), 'utf8')),
+      }),
+    );
+    const deploying = f.cli(['deploy', '--yes', '--json']);
+    // New connections reach v2 while the old connection is still open (the deploy waits for its drain).
+    let probe = '';
+    for (const deadline = Date.now() + 60_000; probe !== 'two probe' && Date.now() < deadline;) {
+      probe = await (await tcpConnection(f.port)).ask('probe');
+      if (probe !== 'two probe') await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(probe).toBe('two probe');
+    expect(await early.ask('late')).toBe('one late');
+    const two = await deploying;
+    expect(two.code, two.stderr).toBe(0);
+    const outcomes = await traffic.stop();
+
+    expect(outcomes.filter((o) => o.error !== null)).toEqual([]);
+    expect(outcomes.length).toBeGreaterThan(20);
+    expect(new Set(outcomes.map((o) => o.answer?.split(' ')[0]))).toEqual(new Set(['one', 'two']));
+    expect(await (await tcpConnection(f.port)).ask('after')).toBe('two after');
   });
 
   it("deploy proxy status names each app's routed release; a restart of the door keeps every route, and upgrade keeps a current door", async () => {

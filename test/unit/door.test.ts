@@ -25,10 +25,11 @@ const local = (hostPort: number) => ({ hostIp: '127.0.0.1', hostPort });
 const everywhere = (hostPort: number) => ({ hostIp: '', hostPort });
 
 describe('the front door image', () => {
-  it('is tagged by a hash of its program and base, and built from the base with the program and its command', () => {
+  it('is tagged by a hash of its program and base, and built from the base with the program, its compile cache and its command', () => {
     expect(doorImageRef('deploy-front-door', 'a'.repeat(64))).toBe(`deploy-front-door:${'a'.repeat(12)}`);
     expect(doorDockerfile('node:24-slim')).toBe(
-      'FROM node:24-slim\nCOPY proxy.js /proxy.js\nCMD ["node", "/proxy.js", "serve"]\n',
+      'FROM node:24-slim\nCOPY proxy.js /proxy.js\nENV NODE_COMPILE_CACHE=/var/cache/front-door\n' +
+        'RUN ["node", "/proxy.js", "--help"]\nCMD ["node", "/proxy.js", "serve"]\n',
     );
     expect(doorImageLabels('node:24-slim')).toEqual({
       'dev.deploy.managed': 'true',

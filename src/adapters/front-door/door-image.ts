@@ -69,11 +69,12 @@ export interface DoorImageOptions {
 
 /**
  * The door's image on the target engine, built there (no registry) from `base` and the program, and reused while
- * both are unchanged: its tag is a hash of the two.
+ * both (and how it is made) are unchanged: its tag is a hash of the program and the Dockerfile.
  */
 export async function ensureDoorImage(engine: Engine, options: DoorImageOptions): Promise<DoorImage> {
   const program = options.program ?? readFileSync(proxyBundlePath());
-  const digest = createHash('sha256').update(program).update('\0').update(options.base).digest('hex');
+  // The tag follows everything the image is made of: the program, and the Dockerfile (which names the base).
+  const digest = createHash('sha256').update(program).update('\0').update(doorDockerfile(options.base)).digest('hex');
   const ref = doorImageRef(options.repo ?? FRONT_DOOR_IMAGE_REPO, digest);
   const found = await engine.images.inspect(ref);
   if (found) return { ref, id: found.id, built: false };
