@@ -248,6 +248,43 @@ describe('deploying behind the front door (real engine, real door, CLI)', () => 
     expect(after.find((d) => d.id === v1.id)?.status).toBe('running');
     expect(docker('ps', '-aq', '--filter', `name=${v2.id}`)).toBe('');
   });
+  it('a deploy after the door fell back in the bake window records the failed release failed and replaces the one the door serves', async () => {
+    const failing =
+      'if [ -n "$FAIL_AFTER" ]; then (sleep "$FAIL_AFTER"; rm -f /www/index.html) & fi\nexec httpd -f -p 8080 -h /www\n';
+    const f = await appForTest({
+      prefix: 'fdf',
+      start: failing,
+      deployJson: { proxy: true, bakeWindow: '30s', healthCheck: { path: '/', interval: '200ms' } },
+    });
+    const v1 = await f.deploy();
+    const r = await f.cli(['redeploy', f.app, '--env', 'FAIL_AFTER=3', '--yes', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const v2 = r.json<PublicRecord>();
+    await eventually(
+      () => doorStatus(f.app).active?.address ?? '',
+      (a) => a.startsWith(`${upstreamHost(v1)}:`),
+      20_000,
+    );
+
+    f.repo.commit(
+      'three',
+      webApp('three', {
+        start: failing,
+        deployJson: JSON.parse(readFileSync(join(f.repo.dir, 'deploy.json'), 'utf8')),
+      }),
+    );
+    const v3 = await f.cli(['deploy', '--yes', '--json']);
+    expect(v3.code, v3.stderr).toBe(0);
+    expect(v3.stderr).toContain(`v${v2.version} (${v2.id}) failed the front door's checks in its bake window`);
+    const after = (await f.cli(['ls', '--app', f.app, '--json'])).json<PublicRecord[]>();
+    const [one, two, three] = [v1.id, v2.id, v3.json<PublicRecord>().id].map((id) => after.find((d) => d.id === id));
+    expect(two?.status).toBe('failed');
+    // v1 served until v3 replaced it: superseded by v3 (and kept for v3's window), not by the failed v2.
+    expect(one).toMatchObject({ status: 'superseded', supersededBy: three?.id });
+    expect(three?.status).toBe('running');
+    expect(await fetchText(f.port)).toBe('three');
+  });
+
   it('rolls back inside the bake window by a swap back: no new container, no request dropped, and a retried rollback does nothing', async () => {
     const f = await routedApp('fdr', { bakeWindow: '60s' });
     const v1 = await f.deploy();
