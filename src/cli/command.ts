@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { Help, type Command } from 'commander';
 import type { Handler } from './handler.js';
 import { globalOptions, type GlobalOptions } from './option-groups.js';
 import { addOptions, readOptions, type OptionSpecs, type OptionsOf } from './options.js';
@@ -38,11 +38,13 @@ export function defineCommand<S extends OptionSpecs>(d: CommandDeclaration<S>): 
       const cmd = parent.command(d.name);
       for (const alias of d.aliases ?? []) cmd.alias(alias);
       cmd.summary(d.summary);
-      if (d.description !== undefined) cmd.description(d.description);
+      if (d.description !== undefined) cmd.description(prose(d.description));
       for (const [name, description] of d.args ?? []) cmd.argument(name, description);
       addOptions(cmd, d.options);
-      const after = helpAfterOptions(d);
-      if (after !== undefined) cmd.addHelpText('after', after);
+      if (d.help !== undefined || d.examples !== undefined)
+        cmd.addHelpText('after', (context) =>
+          helpAfterOptions(d, context.command.configureOutput().getOutHelpWidth?.() ?? 80),
+        );
       cmd.action(async () => {
         const args = cmd.processedArgs.flat().filter((a): a is string => typeof a === 'string');
         const raw = cmd.optsWithGlobals();
@@ -53,11 +55,28 @@ export function defineCommand<S extends OptionSpecs>(d: CommandDeclaration<S>): 
   };
 }
 
-/** What --help shows after the options: the declaration's text, then its examples, each part after a blank line. */
-function helpAfterOptions(d: { help?: string; examples?: string[] }): string | undefined {
-  const parts = [d.help, d.examples && ['Examples:', ...d.examples.map((e) => `  ${e}`)].join('\n')];
-  const given = parts.filter((p) => p !== undefined);
-  return given.length === 0 ? undefined : given.map((p) => `\n${p}`).join('\n');
+/**
+ * What --help shows after the options: the declaration's text (wrapped to the help's width, as commander wraps
+ * the rest), then its examples (as they are: command lines), each part after a blank line.
+ */
+function helpAfterOptions(d: { help?: string; examples?: string[] }, width: number): string {
+  const parts = [
+    d.help && new Help().boxWrap(prose(d.help), width),
+    d.examples && ['Examples:', ...d.examples.map((e) => `  ${e}`)].join('\n'),
+  ];
+  return parts
+    .filter((p) => p !== undefined)
+    .map((p) => `\n${p}`)
+    .join('\n');
+}
+
+/**
+ * Help text as prose: a line break inside a paragraph of the declaration is a space (commander wraps the text to
+ * the terminal's width, and a break of the source's would cut its lines short); a blank line still parts paragraphs,
+ * and an indented line (a table of the text's own) keeps its break.
+ */
+export function prose(text: string): string {
+  return text.replace(/([^\n])\n(?=[^\n ])/g, '$1 ');
 }
 
 /** A command of commands (`deploy lock status`, `deploy config set`). */
@@ -70,7 +89,7 @@ export function defineGroup(d: {
   return {
     attach(parent, run) {
       const group = parent.command(d.name).summary(d.summary);
-      if (d.description !== undefined) group.description(d.description);
+      if (d.description !== undefined) group.description(prose(d.description));
       for (const c of d.commands) c.attach(group, run);
       return group;
     },

@@ -36,14 +36,10 @@ export const config = defineGroup({
   summary: "an app's env vars and settings, and user-wide defaults",
   description:
     'Per-app configuration kept in the store, and user-wide defaults (--global). KEY=VALUE sets an environment\n' +
-    'variable, except for the setting names deploy.json knows (schema/deploy.schema.json; README: "Settings"):\n' +
-    '  build:  dockerfile, context, buildTarget, buildArgs.NAME, buildSecrets (";"-separated)\n' +
-    '  run:    ports, volumes, extraHosts, networks (comma-separated), restart, memory, cpus, command, entrypoint,\n' +
-    '          user, labels.NAME, logDriver, logOptions.NAME, stopSignal, stopTimeout, init\n' +
-    '  health: healthCheck.path|port|timeout|interval|settle|command\n' +
-    '  other:  retention, endpoint\n' +
-    '--env forces the env reading. A change takes effect at the next deploy or redeploy (which rebuilds when a build\n' +
-    'setting changed).',
+    'variable, except for the names of deploy.json\'s settings (README: "Settings"; schema/deploy.schema.json),\n' +
+    'such as ports, volumes, memory, restart, healthCheck.path, proxy, domains, bakeWindow, registry,\n' +
+    'buildArgs.NAME or labels.NAME (lists are comma-separated; buildSecrets ";"-separated); --env forces the env\n' +
+    'reading. A change takes effect at the next deploy or redeploy (which rebuilds when a build setting changed).',
   commands: [
     defineCommand({
       name: 'set',
