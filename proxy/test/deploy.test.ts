@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   client,
   get,
+  serveWeb,
   sleep,
   startRouter,
   startUpstream,
@@ -22,8 +23,20 @@ const up = async (name: string, health = 200): Promise<Upstream> => {
 /** A front door serving app "web" from `v1` (its route given `options`), and a keep-alive pool of connections to it. */
 async function serving(v1: Upstream, options: Record<string, unknown> = {}, connections = 4) {
   harness = startRouter();
-  await harness.router.deploy(testRoute('web', v1.address, options));
-  return client(harness.port('web'), connections);
+  return serveWeb(harness, v1, options, connections);
+}
+
+/**
+ * A front door that served app "web" from v1 and has switched to v2, both routed with `timing` (v2 given `options`
+ * too): inside v2's bake window when `timing.bakeMs` says so.
+ */
+async function switched(timing: Record<string, number>, options: Record<string, unknown> = {}) {
+  harness = startRouter();
+  const v1 = await up('v1');
+  const v2 = await up('v2');
+  await harness.router.deploy(testRoute('web', v1.address, { timing }));
+  const deployed = await harness.router.deploy(testRoute('web', v2.address, { timing, ...options }));
+  return { v1, v2, deployed, service: harness.router.services.get('web')! };
 }
 
 afterEach(async () => {
@@ -93,14 +106,11 @@ describe('a first deploy', () => {
 
 describe('a deploy inside the bake window of the one before', () => {
   it('closes the oldest target and keeps the one it replaces for the new window', async () => {
-    harness = startRouter();
-    const [v1, v2, v3] = [await up('v1'), await up('v2'), await up('v3')];
     const timing = { bakeMs: 10_000 };
-    await harness.router.deploy(testRoute('web', v1.address, { timing }));
-    await harness.router.deploy(testRoute('web', v2.address, { timing }));
+    const { v1, v2, service } = await switched(timing);
+    const v3 = await up('v3');
     const third = await harness.router.deploy(testRoute('web', v3.address, { timing }));
     expect(third.previous).toBe(v2.address);
-    const service = harness.router.services.get('web')!;
     expect(service.previous?.target.address).toBe(v2.address);
     await until(() => service.events.some((e) => e.kind === 'drained' && e.detail.startsWith(v1.address)));
     expect(await harness.router.rollback('web')).toEqual({ app: 'web', target: v2.address });
@@ -123,10 +133,8 @@ describe('a deploy inside the bake window of the one before', () => {
 
 describe('the swap', () => {
   it('drops no request from 16 keep-alive clients over 10 swaps', async () => {
-    harness = startRouter();
     const targets = [await up('a'), await up('b')];
-    await harness.router.deploy(testRoute('web', targets[0]!.address));
-    const pool = client(harness.port('web'), 16);
+    const pool = await serving(targets[0]!, {}, 16);
     let stop = false;
     let ok = 0;
     const failures: string[] = [];
@@ -220,12 +228,10 @@ describe('the drain', () => {
   });
 
   it('does not cut an SSE stream opened before the swap: it runs to its end', async () => {
-    harness = startRouter();
     const v1 = await up('v1');
     const v2 = await up('v2');
     // drainMs is shorter than the stream: streams are bounded by streamDrainMs only.
-    await harness.router.deploy(testRoute('web', v1.address, { timing: { drainMs: 100, streamDrainMs: 10_000 } }));
-    const pool = client(harness.port('web'), 4);
+    const pool = await serving(v1, { timing: { drainMs: 100, streamDrainMs: 10_000 } });
     const answer = await pool.request({ path: '/sse?n=8&every=100', method: 'GET' });
     const events: string[] = [];
     const reading = (async () => {
@@ -271,12 +277,7 @@ describe('the drain', () => {
 
 describe('the bake window', () => {
   it('swaps back at once when the new target fails its checks, and says why', async () => {
-    harness = startRouter();
-    const v1 = await up('v1');
-    const v2 = await up('v2');
-    const timing = { bakeMs: 5_000 };
-    await harness.router.deploy(testRoute('web', v1.address, { timing }));
-    const deployed = await harness.router.deploy(testRoute('web', v2.address, { timing }));
+    const { v1, v2, deployed } = await switched({ bakeMs: 5_000 });
     expect(deployed.previous).toBe(v1.address);
     expect(deployed.bakeUntil).not.toBeNull();
     const pool = client(harness.port('web'), 2);
@@ -297,12 +298,7 @@ describe('the bake window', () => {
   });
 
   it('serves from the kept release while the new one refuses connections, then falls back', async () => {
-    harness = startRouter();
-    const v1 = await up('v1');
-    const v2 = await up('v2');
-    const timing = { bakeMs: 5_000 };
-    await harness.router.deploy(testRoute('web', v1.address, { timing }));
-    await harness.router.deploy(testRoute('web', v2.address, { timing, health: { intervalMs: 300 } }));
+    const { v1, v2, service } = await switched({ bakeMs: 5_000 }, { health: { intervalMs: 300 } });
     const pool = client(harness.port('web'), 2);
     expect((await get(pool)).text).toBe('v2');
     await v2.close(); // the new release crashes
@@ -311,7 +307,6 @@ describe('the bake window', () => {
     // cannot connect.
     await sleep(200);
     const answers: string[] = [];
-    const service = harness.router.services.get('web')!;
     for (let i = 0; i < 200 && service.active?.address !== v1.address; i++) answers.push((await get(pool)).text);
     // Requests that could not reach v2 went to v1; none failed.
     expect(answers.length).toBeGreaterThan(0);
@@ -322,26 +317,15 @@ describe('the bake window', () => {
   });
 
   it('keeps the new target when the previous one is not healthy either', async () => {
-    harness = startRouter();
-    const v1 = await up('v1');
-    const v2 = await up('v2');
-    const timing = { bakeMs: 5_000 };
-    await harness.router.deploy(testRoute('web', v1.address, { timing }));
-    await harness.router.deploy(testRoute('web', v2.address, { timing }));
+    const { v1, v2, service } = await switched({ bakeMs: 5_000 });
     v1.health = 503;
     v2.health = 500;
-    const service = harness.router.services.get('web')!;
     await until(() => service.events.some((e) => e.kind === 'unhealthy'), 2_000);
     expect(service.active?.address).toBe(v2.address);
   });
 
   it('rolls back inside the window in well under a second', async () => {
-    harness = startRouter();
-    const v1 = await up('v1');
-    const v2 = await up('v2');
-    const timing = { bakeMs: 5_000 };
-    await harness.router.deploy(testRoute('web', v1.address, { timing }));
-    await harness.router.deploy(testRoute('web', v2.address, { timing }));
+    const { v1 } = await switched({ bakeMs: 5_000 });
     const pool = client(harness.port('web'), 2);
     expect((await get(pool)).text).toBe('v2');
     const started = performance.now();
@@ -376,13 +360,7 @@ describe('the bake window', () => {
   });
 
   it('ends the window after bakeMs: the old target is closed and rollback is refused', async () => {
-    harness = startRouter();
-    const v1 = await up('v1');
-    const v2 = await up('v2');
-    const timing = { bakeMs: 300 };
-    await harness.router.deploy(testRoute('web', v1.address, { timing }));
-    await harness.router.deploy(testRoute('web', v2.address, { timing }));
-    const service = harness.router.services.get('web')!;
+    const { service } = await switched({ bakeMs: 300 });
     await until(() => service.events.some((e) => e.kind === 'drained'), 2_000);
     expect(service.previous).toBeNull();
     expect(service.events.map((e) => e.kind)).toEqual(['deployed', 'deployed', 'bake-passed', 'drained']);

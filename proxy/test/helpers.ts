@@ -190,6 +190,17 @@ export function client(port: number, connections = 16): Pool {
   return new Pool(`http://127.0.0.1:${port}`, { connections, keepAliveTimeout: 10_000 });
 }
 
+/** Routes app "web" to `upstream` (its route given `options`) and opens a pool of `connections` to the web port. */
+export async function serveWeb(
+  harness: Harness,
+  upstream: Upstream,
+  options: Record<string, unknown> = {},
+  connections = 1,
+): Promise<Pool> {
+  await harness.router.deploy(testRoute('web', upstream.address, options));
+  return client(harness.port('web'), connections);
+}
+
 export async function get(
   pool: Pool,
   path = '/',

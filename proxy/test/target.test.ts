@@ -9,6 +9,7 @@ import {
   client,
   deadPort,
   get,
+  serveWeb,
   startRouter,
   startUpstream,
   testRoute,
@@ -137,8 +138,7 @@ describe('headers', () => {
   it('passes end-to-end headers both ways through a real request', async () => {
     harness = startRouter();
     const v1 = await up('v1');
-    await harness.router.deploy(testRoute('web', v1.address));
-    const pool = client(harness.port('web'), 1);
+    const pool = await serveWeb(harness, v1);
     const answer = await get(pool, '/headers', { 'x-request-id': 'r1', 'x-forwarded-for': '6.6.6.6' });
     expect(answer.status).toBe(200);
     const seen = JSON.parse(answer.text) as Record<string, string>;
@@ -155,8 +155,7 @@ describe('bodies and errors', () => {
   it('streams a request body up and the answer back', async () => {
     harness = startRouter();
     const v1 = await up('v1');
-    await harness.router.deploy(testRoute('web', v1.address));
-    const pool = client(harness.port('web'), 1);
+    const pool = await serveWeb(harness, v1);
     const body = Buffer.alloc(3 * 1024 * 1024, 7);
     const answer = await pool.request({ path: '/echo', method: 'POST', body });
     const back = Buffer.from(await answer.body.arrayBuffer());
@@ -168,8 +167,7 @@ describe('bodies and errors', () => {
   it('streams a chunked request body (no length known) up', async () => {
     harness = startRouter();
     const v1 = await up('v1');
-    await harness.router.deploy(testRoute('web', v1.address));
-    const pool = client(harness.port('web'), 1);
+    const pool = await serveWeb(harness, v1);
     const { Readable } = await import('node:stream');
     const parts = ['alpha ', 'beta ', 'gamma'];
     const answer = await pool.request({
@@ -218,8 +216,7 @@ describe('bodies and errors', () => {
   it('answers 504 when the app does not answer within the response timeout', async () => {
     harness = startRouter();
     const v1 = await up('v1');
-    await harness.router.deploy(testRoute('web', v1.address, { timing: { responseTimeoutMs: 200 } }));
-    const pool = client(harness.port('web'), 1);
+    const pool = await serveWeb(harness, v1, { timing: { responseTimeoutMs: 200 } });
     const answer = await get(pool, '/slow?ms=2000');
     expect(answer.status).toBe(504);
     expect(answer.text).toContain('504 Gateway timeout');
@@ -229,8 +226,7 @@ describe('bodies and errors', () => {
   it('answers 404 for a host no app serves when there is no default app', async () => {
     harness = startRouter();
     const v1 = await up('v1');
-    await harness.router.deploy(testRoute('web', v1.address, { hosts: ['a.test'] }));
-    const pool = client(harness.port('web'), 1);
+    const pool = await serveWeb(harness, v1, { hosts: ['a.test'] });
     expect((await get(pool, '/', { host: 'b.test' })).status).toBe(404);
     expect((await get(pool, '/', { host: 'a.test' })).text).toBe('v1');
     expect((await get(pool, '/', { host: 'A.TEST:80' })).text).toBe('v1');

@@ -29,9 +29,56 @@ export function failureMessage(fn: () => unknown): string {
   return failure(fn).message;
 }
 
+/** The docker run and build options whose defaults read the same in a configuration and in deploy.json. */
+const RUN_OPTION_DEFAULTS = {
+  buildTarget: null,
+  buildSecrets: [],
+  memory: null,
+  cpus: null,
+  command: null,
+  entrypoint: null,
+  user: null,
+  extraHosts: [],
+  labels: {},
+  networks: [],
+  logDriver: null,
+  logOptions: {},
+  stopSignal: null,
+  init: true,
+  proxy: false,
+  domains: [],
+  tlsCertificate: null,
+  tlsKey: null,
+} as const;
+
+/**
+ * The docker run and build options at their defaults, with `durations` (the stop timeout, drain timeout and bake
+ * window) in the form wanted: milliseconds in a configuration, seconds in its deploy.json form. The rest reads the
+ * same in both.
+ */
+export function runOptionDefaults<D extends object>(durations: D) {
+  return { ...RUN_OPTION_DEFAULTS, ...durations };
+}
+
 export function makeConfig(overrides: Partial<DeployConfig> = {}): DeployConfig {
   return { ...structuredClone(DEFAULT_CONFIG), ...overrides };
 }
+
+/**
+ * The fields of a record that nothing has happened to since its run: no error, not replaced or rolled back, no
+ * worker, no one-off settings, not exited, never checked. A record sync rebuilds from a label has them so too (the
+ * label does not carry them).
+ */
+export const UNEVENTFUL = {
+  error: null,
+  supersededBy: null,
+  rolledBack: false,
+  worker: null,
+  overrides: null,
+  exitCode: null,
+  exitedAt: null,
+  checkedAt: null,
+} as const satisfies Partial<Deployment>;
 
 /** A complete deployment record; every time is a fixed UTC instant so ISO output is predictable. */
 export function makeDeployment(overrides: Partial<Deployment> = {}): Deployment {
@@ -67,14 +114,7 @@ export function makeDeployment(overrides: Partial<Deployment> = {}): Deployment 
     finishedAt: Date.UTC(2026, 0, 2, 10, 0, 33),
     actor: 'ada',
     origin: 'terminal',
-    error: null,
-    supersededBy: null,
-    rolledBack: false,
-    worker: null,
-    overrides: null,
-    exitCode: null,
-    exitedAt: null,
-    checkedAt: null,
+    ...UNEVENTFUL,
     rolledBackFrom: [],
     servedBefore: [],
     ...overrides,

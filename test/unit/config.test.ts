@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { type ConfigLayer, DEFAULT_CONFIG, resolveConfig, secretKeys } from '../../src/core/config.js';
 import { mistypedSetting } from '../../src/core/config-keys.js';
 import type { PortMapping } from '../../src/core/types.js';
+import { runOptionDefaults } from '../helpers/unit.js';
 
 const port = (hostPort: number, containerPort = 80): PortMapping => ({
   hostIp: '',
@@ -63,27 +64,7 @@ describe('DEFAULT_CONFIG', () => {
       retention: 5,
       registry: null,
       // The docker run and build options: the image's own, or none, until a setting says otherwise.
-      buildTarget: null,
-      buildSecrets: [],
-      memory: null,
-      cpus: null,
-      command: null,
-      entrypoint: null,
-      user: null,
-      extraHosts: [],
-      labels: {},
-      networks: [],
-      logDriver: null,
-      logOptions: {},
-      stopSignal: null,
-      stopTimeoutMs: null,
-      init: true,
-      proxy: false,
-      domains: [],
-      tlsCertificate: null,
-      tlsKey: null,
-      drainTimeoutMs: 30_000,
-      bakeWindowMs: 60_000,
+      ...runOptionDefaults({ stopTimeoutMs: null, drainTimeoutMs: 30_000, bakeWindowMs: 60_000 }),
     });
   });
 });

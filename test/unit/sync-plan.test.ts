@@ -11,7 +11,7 @@ import {
   type SyncInput,
 } from '../../src/core/sync-plan.js';
 import type { Deployment } from '../../src/core/types.js';
-import { makeConfig, makeDeployment } from '../helpers/unit.js';
+import { makeConfig, makeDeployment, UNEVENTFUL } from '../helpers/unit.js';
 
 const URL = 'unix:///var/run/docker.sock';
 const NOW = Date.UTC(2026, 5, 1, 12, 0, 0);
@@ -81,6 +81,11 @@ function input(overrides: Partial<SyncInput> = {}): SyncInput {
   };
 }
 
+/** What names a change that corrects d's record from one status to another (its patch and why are the rest). */
+function correcting(d: Deployment, from: string, to: string) {
+  return { kind: 'correct', id: d.id, app: d.app, version: d.version, from, to };
+}
+
 /** The record another store's sync rebuilds of d: its label's fields, and what the engine says of the rest. */
 function adopted(d: Deployment, rest: Partial<Deployment>): Deployment {
   return {
@@ -96,14 +101,7 @@ function adopted(d: Deployment, rest: Partial<Deployment>): Deployment {
     startedAt: null,
     readyAt: null,
     finishedAt: null,
-    error: null,
-    supersededBy: null,
-    rolledBack: false,
-    worker: null,
-    overrides: null,
-    exitCode: null,
-    exitedAt: null,
-    checkedAt: null,
+    ...UNEVENTFUL,
     ...rest,
   };
 }
@@ -237,12 +235,7 @@ describe("sync: containers of this store's records", () => {
       }).changes,
     ).toEqual([
       {
-        kind: 'correct',
-        id: d.id,
-        app: 'web',
-        version: 3,
-        from: 'running',
-        to: 'exited',
+        ...correcting(d, 'running', 'exited'),
         patch: { status: 'exited', containerId: c.id, exitCode: 1, exitedAt: EXITED, checkedAt: NOW },
         why: 'its container exited with code 1, not stopped by deploy, as the engine says',
       },
@@ -258,12 +251,7 @@ describe("sync: containers of this store's records", () => {
     const restarting = inspection(c, { status: 'running', restarting: true, exitCode: 2, finishedAt: EXITED });
     expect(planSync(input({ containers: [c], named: [d], inspected: new Map([[c.id, restarting]]) })).changes).toEqual([
       {
-        kind: 'correct',
-        id: d.id,
-        app: 'web',
-        version: 3,
-        from: 'running',
-        to: 'exited',
+        ...correcting(d, 'running', 'exited'),
         patch: { status: 'exited', containerId: c.id, exitCode: 2, exitedAt: EXITED, checkedAt: NOW },
         why: 'its container keeps exiting (code 2); the engine is restarting it, as the engine says',
       },
@@ -277,12 +265,7 @@ describe("sync: containers of this store's records", () => {
     expect(toInspect(seen)).toEqual([]);
     expect(planSync(seen).changes).toEqual([
       {
-        kind: 'correct',
-        id: d.id,
-        app: 'web',
-        version: 3,
-        from: 'exited',
-        to: 'running',
+        ...correcting(d, 'exited', 'running'),
         patch: { status: 'running', containerId: c.id, exitCode: null, exitedAt: null, checkedAt: NOW },
         why: 'its container runs again (a restart policy or docker start), as the engine says',
       },
@@ -398,12 +381,7 @@ describe('sync: records whose container is gone', () => {
     const v3 = deployment(3);
     expect(planSync(input({ containers: [container(v3)], named: [v3], withContainers: [v3, v1] })).changes).toEqual([
       {
-        kind: 'correct',
-        id: v1.id,
-        app: 'web',
-        version: 1,
-        from: 'running',
-        to: 'superseded',
+        ...correcting(v1, 'running', 'superseded'),
         patch: { status: 'superseded', containerId: null, supersededBy: v3.id },
         why: 'its container is no longer on the engine, and another deployment of the app has one',
       },
@@ -412,12 +390,7 @@ describe('sync: records whose container is gone', () => {
     const stoppedNoContainer = deployment(4, { status: 'stopped', containerId: null });
     expect(planSync(input({ withContainers: [v2, stopped, stoppedNoContainer] })).changes).toEqual([
       {
-        kind: 'correct',
-        id: v2.id,
-        app: 'web',
-        version: 2,
-        from: 'running',
-        to: 'exited',
+        ...correcting(v2, 'running', 'exited'),
         patch: { status: 'exited', containerId: null, exitCode: null, exitedAt: NOW, checkedAt: NOW },
         why: 'its container is gone from the engine (removed outside deploy)',
       },
