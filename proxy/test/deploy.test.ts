@@ -5,20 +5,15 @@ import {
   serveWeb,
   sleep,
   startRouter,
-  startUpstream,
   testRoute,
   until,
+  upstreamsPerTest,
   type Harness,
   type Upstream,
 } from './helpers.js';
 
 let harness: Harness;
-const upstreams: Upstream[] = [];
-const up = async (name: string, health = 200): Promise<Upstream> => {
-  const u = await startUpstream(name, { health });
-  upstreams.push(u);
-  return u;
-};
+const up = upstreamsPerTest();
 
 /** A front door serving app "web" from `v1` (its route given `options`), and a keep-alive pool of connections to it. */
 async function serving(v1: Upstream, options: Record<string, unknown> = {}, connections = 4) {
@@ -41,7 +36,6 @@ async function switched(timing: Record<string, number>, options: Record<string, 
 
 afterEach(async () => {
   await harness?.close();
-  for (const u of upstreams.splice(0)) await u.close();
 });
 
 describe('the health gate', () => {

@@ -6,6 +6,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'undici';
+import { afterEach } from 'vitest';
 import { parseRoute } from '../src/options.js';
 import { Router } from '../src/router.js';
 import type { AppRoute } from '../src/service.js';
@@ -117,6 +118,23 @@ export async function startUpstream(name: string, { health = 200 }: { health?: n
   up.port = (server.address() as net.AddressInfo).port;
   up.address = `127.0.0.1:${up.port}`;
   return up;
+}
+
+/**
+ * For a test file: `up(name, health)` starts an upstream that is closed after each test. Call it before the file
+ * registers its own afterEach (that closes the front door): after-hooks run last-registered first, so the front door
+ * goes before its upstreams.
+ */
+export function upstreamsPerTest(): (name: string, health?: number) => Promise<Upstream> {
+  const started: Upstream[] = [];
+  afterEach(async () => {
+    for (const u of started.splice(0)) await u.close();
+  });
+  return async (name, health = 200) => {
+    const u = await startUpstream(name, { health });
+    started.push(u);
+    return u;
+  };
 }
 
 /** A port nothing listens on (bound then released). */

@@ -2,29 +2,13 @@ import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'no
 import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Router } from '../src/router.js';
-import {
-  client,
-  get,
-  startRouter,
-  startUpstream,
-  testRoute,
-  sleep,
-  until,
-  type Harness,
-  type Upstream,
-} from './helpers.js';
+import { client, get, startRouter, testRoute, sleep, until, upstreamsPerTest, type Harness } from './helpers.js';
 
 const harnesses: Harness[] = [];
-const upstreams: Upstream[] = [];
+const up = upstreamsPerTest();
 afterEach(async () => {
   for (const h of harnesses.splice(0).reverse()) await h.close();
-  for (const u of upstreams.splice(0)) await u.close();
 });
-const up = async (name: string): Promise<Upstream> => {
-  const u = await startUpstream(name);
-  upstreams.push(u);
-  return u;
-};
 const harness = (dir?: string): Harness => {
   const h = startRouter(dir);
   harnesses.push(h);

@@ -11,24 +11,17 @@ import {
   get,
   serveWeb,
   startRouter,
-  startUpstream,
   testRoute,
   until,
+  upstreamsPerTest,
   type Harness,
-  type Upstream,
 } from './helpers.js';
 
 let harness: Harness | undefined;
-const upstreams: Upstream[] = [];
-const up = async (name: string): Promise<Upstream> => {
-  const u = await startUpstream(name);
-  upstreams.push(u);
-  return u;
-};
+const up = upstreamsPerTest();
 afterEach(async () => {
   await harness?.close();
   harness = undefined;
-  for (const u of upstreams.splice(0)) await u.close();
 });
 
 describe('headers', () => {
