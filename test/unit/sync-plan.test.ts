@@ -86,6 +86,22 @@ function correcting(d: Deployment, from: string, to: string) {
   return { kind: 'correct', id: d.id, app: d.app, version: d.version, from, to };
 }
 
+/**
+ * What the engine tells of a deployment adopted from container c, started at STARTED as its inspection says: c is
+ * its workload, and it is taken as ready and finished at that start (its label carries none of these times).
+ */
+function ranAs(c: ListedContainer): Partial<Deployment> {
+  return {
+    workload: c.id,
+    containerId: c.id,
+    containerName: c.name,
+    startedAt: STARTED,
+    readyAt: STARTED,
+    finishedAt: STARTED,
+    checkedAt: NOW,
+  };
+}
+
 /** The record another store's sync rebuilds of d: its label's fields, and what the engine says of the rest. */
 function adopted(d: Deployment, rest: Partial<Deployment>): Deployment {
   return {
@@ -128,13 +144,7 @@ describe('sync: containers of deployments this store has no record of', () => {
             status: 'running',
             imageId: i.id,
             imageDigest: i.id,
-            workload: c.id,
-            containerId: c.id,
-            containerName: c.name,
-            startedAt: STARTED,
-            readyAt: STARTED,
-            finishedAt: STARTED,
-            checkedAt: NOW,
+            ...ranAs(c),
           }),
         },
       ],
@@ -163,13 +173,7 @@ describe('sync: containers of deployments this store has no record of', () => {
           exitedAt: EXITED,
           imageId: 'sha256:gone',
           imageDigest: 'sha256:gone',
-          workload: c.id,
-          containerId: c.id,
-          containerName: c.name,
-          startedAt: STARTED,
-          readyAt: STARTED,
-          finishedAt: STARTED,
-          checkedAt: NOW,
+          ...ranAs(c),
         }),
       },
     ]);
