@@ -29,7 +29,26 @@ export function failureMessage(fn: () => unknown): string {
   return failure(fn).message;
 }
 
-/** The docker run and build options whose defaults read the same in a configuration and in deploy.json. */
+/** The build, health check and restart settings at their defaults: the same in a configuration and in deploy.json. */
+const BUILD_DEFAULTS = {
+  dockerfile: 'Dockerfile',
+  context: '.',
+  buildArgs: {},
+  env: {},
+  ports: [],
+  volumes: [],
+  healthCheck: { path: null, port: null, timeoutMs: 60_000, intervalMs: 500, settleMs: 2_000, command: null },
+  restart: 'unless-stopped',
+  noCache: false,
+  pull: false,
+  retention: 5,
+  registry: null,
+} as const;
+
+/**
+ * The docker run and build options whose defaults read the same in a configuration and in deploy.json: the image's
+ * own, or none, until a setting says otherwise.
+ */
 const RUN_OPTION_DEFAULTS = {
   buildTarget: null,
   buildSecrets: [],
@@ -58,6 +77,11 @@ const RUN_OPTION_DEFAULTS = {
  */
 export function runOptionDefaults<D extends object>(durations: D) {
   return { ...RUN_OPTION_DEFAULTS, ...durations };
+}
+
+/** Every setting at its default, `durations` in the form wanted (as for runOptionDefaults). */
+export function settingDefaults<D extends object>(durations: D) {
+  return { ...BUILD_DEFAULTS, ...runOptionDefaults(durations) };
 }
 
 export function makeConfig(overrides: Partial<DeployConfig> = {}): DeployConfig {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { publicConfig, publicRecord, SECRET_MASK } from '../../src/core/record-view.js';
 import type { DeployConfig } from '../../src/core/types.js';
-import { makeConfig, makeDeployment, runOptionDefaults } from '../helpers/unit.js';
+import { makeConfig, makeDeployment, runOptionDefaults, settingDefaults } from '../helpers/unit.js';
 
 const SECRET_VALUES = ['hunter2-db-password', 'ghp_abcdefghijklmnopqrstuvwxyz'];
 
@@ -27,8 +27,9 @@ function configWithSecrets(): DeployConfig {
   });
 }
 
-/** The docker run and build options at their defaults, in their deploy.json form. */
-const RUN_DEFAULTS = runOptionDefaults({ stopTimeout: null, drainTimeout: 30, bakeWindow: 60 });
+/** The default durations in their deploy.json form (seconds), and the docker run and build options at their defaults. */
+const DURATIONS = { stopTimeout: null, drainTimeout: 30, bakeWindow: 60 };
+const RUN_DEFAULTS = runOptionDefaults(DURATIONS);
 
 describe('publicConfig', () => {
   it('writes ports as specs, masks secret values and lists the secret names', () => {
@@ -60,22 +61,7 @@ describe('publicConfig', () => {
   });
 
   it('shows the defaults plainly', () => {
-    expect(publicConfig(makeConfig())).toEqual({
-      dockerfile: 'Dockerfile',
-      context: '.',
-      buildArgs: {},
-      env: {},
-      secrets: [],
-      ports: [],
-      volumes: [],
-      healthCheck: { path: null, port: null, timeoutMs: 60_000, intervalMs: 500, settleMs: 2_000, command: null },
-      restart: 'unless-stopped',
-      noCache: false,
-      pull: false,
-      retention: 5,
-      registry: null,
-      ...RUN_DEFAULTS,
-    });
+    expect(publicConfig(makeConfig())).toEqual({ ...settingDefaults(DURATIONS), secrets: [] });
   });
 
   it('never contains a secret value', () => {
