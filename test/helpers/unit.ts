@@ -24,6 +24,11 @@ export function failure(fn: () => unknown): Failure {
   throw new Error('expected the call to throw a DeployError');
 }
 
+/** What a user sees of a usage error (a command line or setting the tool cannot read): its message and hint. */
+export function usageFailure(message: string, hint: string | undefined): Failure {
+  return { code: 'usage', message, hint, details: undefined };
+}
+
 /** The message of the DeployError fn throws. */
 export function failureMessage(fn: () => unknown): string {
   return failure(fn).message;
