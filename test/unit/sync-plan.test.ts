@@ -102,6 +102,11 @@ function ranAs(c: ListedContainer): Partial<Deployment> {
   };
 }
 
+/** The change that adds d from its image i alone (no container): the image's id is its image id and digest. */
+function addedFromImage(d: Deployment, i: ListedImage, rest: Partial<Deployment>) {
+  return { kind: 'add', from: 'image', deployment: adopted(d, { imageId: i.id, imageDigest: i.id, ...rest }) };
+}
+
 /** The record another store's sync rebuilds of d: its label's fields, and what the engine says of the rest. */
 function adopted(d: Deployment, rest: Partial<Deployment>): Deployment {
   return {
@@ -314,18 +319,12 @@ describe('sync: images found without their container', () => {
     expect(toInspect(seen)).toEqual([c2.id]);
     const plan = planSync({ ...seen, inspected: new Map([[c2.id, inspection(c2, { env: ['TOKEN=n3w'] })]]) });
     expect(plan.changes).toEqual([
-      {
-        kind: 'add',
-        from: 'image',
-        deployment: adopted(v1, {
-          imageId: i1.id,
-          imageDigest: i1.id,
-          readyAt: v1.buildFinishedAt,
-          finishedAt: v1.buildFinishedAt,
-          supersededBy: v2.id,
-          config: makeConfig({ env: { TOKEN: { value: 'n3w', secret: true } } }),
-        }),
-      },
+      addedFromImage(v1, i1, {
+        readyAt: v1.buildFinishedAt,
+        finishedAt: v1.buildFinishedAt,
+        supersededBy: v2.id,
+        config: makeConfig({ env: { TOKEN: { value: 'n3w', secret: true } } }),
+      }),
     ]);
     expect(plan.current).toEqual({ web: v2.id });
   });
@@ -336,20 +335,14 @@ describe('sync: images found without their container', () => {
     const i2 = image(v2);
     const plan = planSync(input({ containers: [container(v1)], images: [i2], named: [v1] }));
     expect(plan.changes).toEqual([
-      {
-        kind: 'add',
-        from: 'image',
-        deployment: adopted(v2, {
-          status: 'failed',
-          imageId: i2.id,
-          imageDigest: i2.id,
-          finishedAt: v2.buildFinishedAt,
-          error: {
-            code: 'failed',
-            message: 'never passed its health gate: its image was left on the engine (found by sync)',
-          },
-        }),
-      },
+      addedFromImage(v2, i2, {
+        status: 'failed',
+        finishedAt: v2.buildFinishedAt,
+        error: {
+          code: 'failed',
+          message: 'never passed its health gate: its image was left on the engine (found by sync)',
+        },
+      }),
     ]);
   });
 
@@ -359,16 +352,7 @@ describe('sync: images found without their container', () => {
     const seen = input({ images: [i1] });
     expect(toInspect(seen)).toEqual([]);
     expect(planSync(seen).changes).toEqual([
-      {
-        kind: 'add',
-        from: 'image',
-        deployment: adopted(v1, {
-          imageId: i1.id,
-          imageDigest: i1.id,
-          readyAt: v1.buildFinishedAt,
-          finishedAt: v1.buildFinishedAt,
-        }),
-      },
+      addedFromImage(v1, i1, { readyAt: v1.buildFinishedAt, finishedAt: v1.buildFinishedAt }),
     ]);
   });
 
