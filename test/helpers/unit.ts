@@ -1,7 +1,7 @@
 /** Small helpers shared by the unit tests: pure data, no I/O. */
 import { DEFAULT_CONFIG } from '../../src/core/config.js';
 import { DeployError } from '../../src/core/errors.js';
-import type { DeployConfig, Deployment } from '../../src/core/types.js';
+import type { DeployConfig, Deployment, PortMapping } from '../../src/core/types.js';
 
 export interface Failure {
   code: string;
@@ -87,6 +87,16 @@ export function runOptionDefaults<D extends object>(durations: D) {
 /** Every setting at its default, `durations` in the form wanted (as for runOptionDefaults). */
 export function settingDefaults<D extends object>(durations: D) {
   return { ...BUILD_DEFAULTS, ...runOptionDefaults(durations) };
+}
+
+/** A port mapping: tcp on every interface unless said otherwise. */
+export function portMapping(
+  hostPort: number,
+  containerPort = 80,
+  hostIp = '',
+  protocol: 'tcp' | 'udp' = 'tcp',
+): PortMapping {
+  return { hostIp, hostPort, containerPort, protocol };
 }
 
 export function makeConfig(overrides: Partial<DeployConfig> = {}): DeployConfig {

@@ -1,15 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type ConfigLayer, DEFAULT_CONFIG, resolveConfig, secretKeys } from '../../src/core/config.js';
 import { mistypedSetting } from '../../src/core/config-keys.js';
-import type { PortMapping } from '../../src/core/types.js';
-import { settingDefaults } from '../helpers/unit.js';
-
-const port = (hostPort: number, containerPort = 80): PortMapping => ({
-  hostIp: '',
-  hostPort,
-  containerPort,
-  protocol: 'tcp',
-});
+import { portMapping as port, settingDefaults } from '../helpers/unit.js';
 
 /** The origins every resolution has (health-check fields under their deploy.json names), with the given ones changed. */
 const defaultOrigins = (changes: Record<string, string> = {}) => ({

@@ -1,16 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { assertNoDuplicatePorts, formatPort, parsePort, portsCollide } from '../../src/core/ports.js';
-import type { PortMapping } from '../../src/core/types.js';
-import { failure, failureMessage, usageFailure } from '../helpers/unit.js';
+import { failure, failureMessage, portMapping as port, usageFailure } from '../helpers/unit.js';
 
 const PORT_HINT = 'Write [IP:]HOST:CONTAINER[/tcp|/udp], for example 8080:80 or 127.0.0.1:8080:80.';
-
-const port = (hostPort: number, containerPort = 80, hostIp = '', protocol: 'tcp' | 'udp' = 'tcp'): PortMapping => ({
-  hostIp,
-  hostPort,
-  containerPort,
-  protocol,
-});
 
 describe('parsePort', () => {
   it('parses HOST:CONTAINER as tcp on all interfaces', () => {
