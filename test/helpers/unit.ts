@@ -1,6 +1,7 @@
 /** Small helpers shared by the unit tests: pure data, no I/O. */
 import { DEFAULT_CONFIG } from '../../src/core/config.js';
 import { DeployError } from '../../src/core/errors.js';
+import { containerName } from '../../src/core/names.js';
 import type { DeployConfig, Deployment, PortMapping } from '../../src/core/types.js';
 
 export interface Failure {
@@ -158,4 +159,18 @@ export function makeDeployment(overrides: Partial<Deployment> = {}): Deployment 
     servedBefore: [],
     ...overrides,
   };
+}
+
+/** Version `version` of app web as a deploy makes it: its own id (depNxyz), its image and its container. */
+export function makeVersion(version: number, overrides: Partial<Deployment> = {}): Deployment {
+  const id = `dep${version}xyz`;
+  return makeDeployment({
+    id,
+    version,
+    image: `deploy/web:${id}`,
+    containerId: `c-${id}`,
+    containerName: containerName('web', version, id),
+    workload: `c-${id}`,
+    ...overrides,
+  });
 }

@@ -11,25 +11,12 @@ import {
   type SyncInput,
 } from '../../src/core/sync-plan.js';
 import type { Deployment } from '../../src/core/types.js';
-import { makeConfig, makeDeployment, UNEVENTFUL } from '../helpers/unit.js';
+import { makeConfig, makeVersion as deployment, UNEVENTFUL } from '../helpers/unit.js';
 
 const URL = 'unix:///var/run/docker.sock';
 const NOW = Date.UTC(2026, 5, 1, 12, 0, 0);
 const STARTED = Date.UTC(2026, 5, 1, 9, 0, 0);
 const EXITED = Date.UTC(2026, 5, 1, 11, 0, 0);
-
-function deployment(version: number, overrides: Partial<Deployment> = {}): Deployment {
-  const id = `dep${version}xyz`;
-  return makeDeployment({
-    id,
-    version,
-    image: `deploy/web:${id}`,
-    containerId: `c-${id}`,
-    containerName: containerName('web', version, id),
-    workload: `c-${id}`,
-    ...overrides,
-  });
-}
 
 /** The container a deployment's deploy made, as the listing shows it. */
 function container(d: Deployment, overrides: Partial<ListedContainer> = {}): ListedContainer {
