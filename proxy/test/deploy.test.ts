@@ -21,6 +21,13 @@ async function serving(v1: Upstream, options: Record<string, unknown> = {}, conn
   return serveWeb(harness, v1, options, connections);
 }
 
+/** A front door serving app "web" from v1 as `serving` does, and v2 up to switch to. */
+async function switching(options: Record<string, unknown> = {}, connections = 4) {
+  const v1 = await up('v1');
+  const v2 = await up('v2');
+  return { v1, v2, pool: await serving(v1, options, connections) };
+}
+
 /**
  * A front door that served app "web" from v1 and has switched to v2, both routed with `timing` (v2 given `options`
  * too): inside v2's bake window when `timing.bakeMs` says so.
@@ -177,9 +184,7 @@ describe('the swap', () => {
   });
 
   it('routes every request after the swap to the new target', async () => {
-    const v1 = await up('v1');
-    const v2 = await up('v2');
-    const pool = await serving(v1, {}, 2);
+    const { v2, pool } = await switching({}, 2);
     expect((await get(pool)).text).toBe('v1');
     await harness.router.deploy(testRoute('web', v2.address));
     const after = await Promise.all(Array.from({ length: 10 }, () => get(pool)));
@@ -190,9 +195,7 @@ describe('the swap', () => {
 
 describe('the drain', () => {
   it('lets requests in flight on the old target finish', async () => {
-    const v1 = await up('v1');
-    const v2 = await up('v2');
-    const pool = await serving(v1);
+    const { v1, v2, pool } = await switching();
     const slow = get(pool, '/slow?ms=600');
     await until(() => v1.seen.length === 1);
     const deploying = harness.router.deploy(testRoute('web', v2.address), { waitDrain: true });
@@ -208,9 +211,7 @@ describe('the drain', () => {
   });
 
   it('answers 504 for a request still waiting at the drain deadline', async () => {
-    const v1 = await up('v1');
-    const v2 = await up('v2');
-    const pool = await serving(v1);
+    const { v1, v2, pool } = await switching();
     const slow = get(pool, '/slow?ms=5000');
     await until(() => v1.seen.length === 1);
     const result = await harness.router.deploy(testRoute('web', v2.address, { timing: { drainMs: 200 } }), {
@@ -222,10 +223,8 @@ describe('the drain', () => {
   });
 
   it('does not cut an SSE stream opened before the swap: it runs to its end', async () => {
-    const v1 = await up('v1');
-    const v2 = await up('v2');
     // drainMs is shorter than the stream: streams are bounded by streamDrainMs only.
-    const pool = await serving(v1, { timing: { drainMs: 100, streamDrainMs: 10_000 } });
+    const { v2, pool } = await switching({ timing: { drainMs: 100, streamDrainMs: 10_000 } });
     const answer = await pool.request({ path: '/sse?n=8&every=100', method: 'GET' });
     const events: string[] = [];
     const reading = (async () => {
@@ -246,10 +245,8 @@ describe('the drain', () => {
   });
 
   it('cuts a stream at the stream-drain deadline', async () => {
-    const v1 = await up('v1');
-    const v2 = await up('v2');
     const timing = { drainMs: 100, streamDrainMs: 300 };
-    const pool = await serving(v1, { timing });
+    const { v2, pool } = await switching({ timing });
     const answer = await pool.request({ path: '/sse?n=100&every=100', method: 'GET' });
     const events: string[] = [];
     const reading = (async () => {
@@ -335,10 +332,8 @@ describe('the bake window', () => {
   });
 
   it('does not make a rollback wait for a deploy that waits for its drain', async () => {
-    const v1 = await up('v1');
-    const v2 = await up('v2');
     const timing = { bakeMs: 10_000, drainMs: 10_000 };
-    const pool = await serving(v1, { timing });
+    const { v1, v2, pool } = await switching({ timing });
     const slow = get(pool, '/slow?ms=1500');
     await until(() => v1.seen.length === 1);
     const deploying = harness.router.deploy(testRoute('web', v2.address, { timing }), { waitDrain: true });
