@@ -24,6 +24,16 @@ afterEach(async () => {
   harness = undefined;
 });
 
+/** The X-Forwarded-* headers upstreamHeaders sets last, as raw name/value pairs. */
+const forwardedHeaders = (forwardedFor: string, proto: string, host: string): string[] => [
+  'x-forwarded-for',
+  forwardedFor,
+  'x-forwarded-proto',
+  proto,
+  'x-forwarded-host',
+  host,
+];
+
 describe('headers', () => {
   it('drops hop-by-hop request headers and sets X-Forwarded-*', () => {
     const raw = [
@@ -59,12 +69,7 @@ describe('headers', () => {
       'text/html',
       'Cookie',
       'a=1',
-      'x-forwarded-for',
-      '127.0.0.9',
-      'x-forwarded-proto',
-      'http',
-      'x-forwarded-host',
-      'app.example.com:8080',
+      ...forwardedHeaders('127.0.0.9', 'http', 'app.example.com:8080'),
     ]);
   });
 
@@ -73,12 +78,7 @@ describe('headers', () => {
     expect(upstreamHeaders(raw, '127.0.0.2', { proto: 'http', trustForwarded: true })).toEqual([
       'Host',
       'a',
-      'x-forwarded-for',
-      '10.0.0.1, 127.0.0.2',
-      'x-forwarded-proto',
-      'https',
-      'x-forwarded-host',
-      'outer',
+      ...forwardedHeaders('10.0.0.1, 127.0.0.2', 'https', 'outer'),
     ]);
   });
 
@@ -89,12 +89,7 @@ describe('headers', () => {
       'a',
       'Sec-WebSocket-Key',
       'k',
-      'x-forwarded-for',
-      '127.0.0.1',
-      'x-forwarded-proto',
-      'http',
-      'x-forwarded-host',
-      'a',
+      ...forwardedHeaders('127.0.0.1', 'http', 'a'),
     ]);
   });
 
