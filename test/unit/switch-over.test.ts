@@ -125,82 +125,87 @@ async function run(options: SwitchOptions, failAt: SwitchStep | null): Promise<{
   }
 }
 
-/** For each row [failAt, did, outcome]: running the plan of `options`, failing at failAt, does did and ends so. */
-async function expectRuns(options: SwitchOptions, rows: [SwitchStep | null, string[], string][]): Promise<void> {
-  for (const [failAt, did, outcome] of rows) expect(await run(options, failAt)).toEqual({ did, outcome });
-}
-
 describe('carrying out a plan: for a failure at each step, the compensations that run, in order', () => {
   it('stop-first', async () => {
     const o = { strategy: 'stop-first', replaces: 'serving' } as const;
-    await expectRuns(o, [
-      [null, ['stop-old', 'create-new', 'gate-new', 'prove-new', 'retire-old'], 'serves'],
-      // The stage's two steps run together: a failure of either undoes both, the new one removed first (it may hold the port).
-      [
-        'stop-old',
-        ['stop-old', 'create-new', 'failed:stop-old', 'undo:remove-new', 'undo:start-old'],
-        'stop-old failed',
-      ],
-      [
-        'create-new',
-        ['stop-old', 'create-new', 'failed:create-new', 'undo:remove-new', 'undo:start-old'],
-        'create-new failed',
-      ],
-      [
-        'gate-new',
-        ['stop-old', 'create-new', 'gate-new', 'failed:gate-new', 'undo:remove-new', 'undo:start-old'],
-        'gate-new failed',
-      ],
-      [
-        'prove-new',
-        ['stop-old', 'create-new', 'gate-new', 'prove-new', 'failed:prove-new', 'undo:remove-new', 'undo:start-old'],
-        'prove-new failed',
-      ],
-      [
-        'retire-old',
-        ['stop-old', 'create-new', 'gate-new', 'prove-new', 'retire-old', 'warn:retire-old:retire-old failed'],
-        'serves',
-      ],
-    ]);
+    expect(await run(o, null)).toEqual({
+      did: ['stop-old', 'create-new', 'gate-new', 'prove-new', 'retire-old'],
+      outcome: 'serves',
+    });
+    // The stage's two steps run together: a failure of either undoes both, the new one removed first (it may hold the port).
+    expect(await run(o, 'stop-old')).toEqual({
+      did: ['stop-old', 'create-new', 'failed:stop-old', 'undo:remove-new', 'undo:start-old'],
+      outcome: 'stop-old failed',
+    });
+    expect(await run(o, 'create-new')).toEqual({
+      did: ['stop-old', 'create-new', 'failed:create-new', 'undo:remove-new', 'undo:start-old'],
+      outcome: 'create-new failed',
+    });
+    expect(await run(o, 'gate-new')).toEqual({
+      did: ['stop-old', 'create-new', 'gate-new', 'failed:gate-new', 'undo:remove-new', 'undo:start-old'],
+      outcome: 'gate-new failed',
+    });
+    expect(await run(o, 'prove-new')).toEqual({
+      did: ['stop-old', 'create-new', 'gate-new', 'prove-new', 'failed:prove-new', 'undo:remove-new', 'undo:start-old'],
+      outcome: 'prove-new failed',
+    });
+    expect(await run(o, 'retire-old')).toEqual({
+      did: ['stop-old', 'create-new', 'gate-new', 'prove-new', 'retire-old', 'warn:retire-old:retire-old failed'],
+      outcome: 'serves',
+    });
   });
 
   it('start-first', async () => {
     const o = { strategy: 'start-first', replaces: 'serving' } as const;
-    await expectRuns(o, [
-      [null, ['create-new', 'gate-new', 'prove-new', 'retire-old'], 'serves'],
-      ['create-new', ['create-new', 'failed:create-new', 'undo:remove-new'], 'create-new failed'],
-      ['gate-new', ['create-new', 'gate-new', 'failed:gate-new', 'undo:remove-new'], 'gate-new failed'],
-      ['prove-new', ['create-new', 'gate-new', 'prove-new', 'failed:prove-new', 'undo:remove-new'], 'prove-new failed'],
-      [
-        'retire-old',
-        ['create-new', 'gate-new', 'prove-new', 'retire-old', 'warn:retire-old:retire-old failed'],
-        'serves',
-      ],
-    ]);
+    expect(await run(o, null)).toEqual({
+      did: ['create-new', 'gate-new', 'prove-new', 'retire-old'],
+      outcome: 'serves',
+    });
+    expect(await run(o, 'create-new')).toEqual({
+      did: ['create-new', 'failed:create-new', 'undo:remove-new'],
+      outcome: 'create-new failed',
+    });
+    expect(await run(o, 'gate-new')).toEqual({
+      did: ['create-new', 'gate-new', 'failed:gate-new', 'undo:remove-new'],
+      outcome: 'gate-new failed',
+    });
+    expect(await run(o, 'prove-new')).toEqual({
+      did: ['create-new', 'gate-new', 'prove-new', 'failed:prove-new', 'undo:remove-new'],
+      outcome: 'prove-new failed',
+    });
+    expect(await run(o, 'retire-old')).toEqual({
+      did: ['create-new', 'gate-new', 'prove-new', 'retire-old', 'warn:retire-old:retire-old failed'],
+      outcome: 'serves',
+    });
   });
 
   it('the first release', async () => {
     const o = { strategy: 'start-first', replaces: 'nothing' } as const;
-    await expectRuns(o, [
-      [null, ['create-new', 'gate-new', 'prove-new'], 'serves'],
-      ['gate-new', ['create-new', 'gate-new', 'failed:gate-new', 'undo:remove-new'], 'gate-new failed'],
-    ]);
+    expect(await run(o, null)).toEqual({ did: ['create-new', 'gate-new', 'prove-new'], outcome: 'serves' });
+    expect(await run(o, 'gate-new')).toEqual({
+      did: ['create-new', 'gate-new', 'failed:gate-new', 'undo:remove-new'],
+      outcome: 'gate-new failed',
+    });
   });
 
   it('behind a front door', async () => {
     const o = { strategy: 'start-first', replaces: 'serving', routed: true } as const;
-    await expectRuns(o, [
-      [
+    expect(await run(o, 'route-new')).toEqual({
+      did: ['create-new', 'gate-new', 'route-new', 'failed:route-new', 'undo:route-old', 'undo:remove-new'],
+      outcome: 'route-new failed',
+    });
+    expect(await run(o, 'prove-new')).toEqual({
+      did: [
+        'create-new',
+        'gate-new',
         'route-new',
-        ['create-new', 'gate-new', 'route-new', 'failed:route-new', 'undo:route-old', 'undo:remove-new'],
-        'route-new failed',
-      ],
-      [
         'prove-new',
-        ['create-new', 'gate-new', 'route-new', 'prove-new', 'failed:prove-new', 'undo:route-old', 'undo:remove-new'],
-        'prove-new failed',
+        'failed:prove-new',
+        'undo:route-old',
+        'undo:remove-new',
       ],
-    ]);
+      outcome: 'prove-new failed',
+    });
   });
 
   it('on an interruption between stages, fails the next stage before it begins; once the new release serves, finishes', async () => {
