@@ -21,57 +21,42 @@ const at: BuildSecretContext = {
 };
 const parse = (spec: string, env = at.env) => parseBuildSecret(spec, { ...at, env });
 
-/** For each row [spec, id, where from]: parseBuildSecret reads that secret from the spec. */
-function expectReads(rows: [string, string, { file: string } | { env: string }][]): void {
-  for (const [spec, id, from] of rows) expect(parse(spec)).toEqual({ id, from });
-}
-
 describe('parseBuildSecret: docker build --secret syntax', () => {
   it('reads a file (src= or source=), a variable (env=), with ~/ and relative paths made absolute', () => {
-    expectReads([
-      ['id=npmrc,src=~/.npmrc', 'npmrc', { file: '/home/ann/.npmrc' }],
-      ['id=npmrc,source=conf/npmrc', 'npmrc', { file: '/work/app/conf/npmrc' }],
-      ['id=npmrc,src=../x/./npmrc', 'npmrc', { file: '/work/x/npmrc' }],
-      ['id=npmrc,src=/etc//npmrc', 'npmrc', { file: '/etc/npmrc' }],
-      ['id=home,src=~', 'home', { file: '/home/ann' }],
-      // ~user is not expanded (no password database in pure code): a relative path, as any other.
-      ['id=x,src=~bob/f', 'x', { file: '/work/app/~bob/f' }],
-      ['id=token,env=NPM_TOKEN', 'token', { env: 'NPM_TOKEN' }],
-    ]);
+    expect(parse('id=npmrc,src=~/.npmrc')).toEqual({ id: 'npmrc', from: { file: '/home/ann/.npmrc' } });
+    expect(parse('id=npmrc,source=conf/npmrc')).toEqual({ id: 'npmrc', from: { file: '/work/app/conf/npmrc' } });
+    expect(parse('id=npmrc,src=../x/./npmrc')).toEqual({ id: 'npmrc', from: { file: '/work/x/npmrc' } });
+    expect(parse('id=npmrc,src=/etc//npmrc')).toEqual({ id: 'npmrc', from: { file: '/etc/npmrc' } });
+    expect(parse('id=home,src=~')).toEqual({ id: 'home', from: { file: '/home/ann' } });
+    // ~user is not expanded (no password database in pure code): a relative path, as any other.
+    expect(parse('id=x,src=~bob/f')).toEqual({ id: 'x', from: { file: '/work/app/~bob/f' } });
+    expect(parse('id=token,env=NPM_TOKEN')).toEqual({ id: 'token', from: { env: 'NPM_TOKEN' } });
   });
 
   it('follows docker for keys: any case, source as src, the last of a repeated key, an empty value as none', () => {
-    expectReads([
-      ['ID=a,SRC=f,Type=file', 'a', { file: '/work/app/f' }],
-      ['id=a,id=b,src=f1,src=f2', 'b', { file: '/work/app/f2' }],
-      ['id=a,env=,src=f', 'a', { file: '/work/app/f' }],
-      // Values keep their case and may hold "=".
-      ['id=Tok=en,env=My_Var', 'Tok=en', { env: 'My_Var' }],
-    ]);
+    expect(parse('ID=a,SRC=f,Type=file')).toEqual({ id: 'a', from: { file: '/work/app/f' } });
+    expect(parse('id=a,id=b,src=f1,src=f2')).toEqual({ id: 'b', from: { file: '/work/app/f2' } });
+    expect(parse('id=a,env=,src=f')).toEqual({ id: 'a', from: { file: '/work/app/f' } });
+    // Values keep their case and may hold "=".
+    expect(parse('id=Tok=en,env=My_Var')).toEqual({ id: 'Tok=en', from: { env: 'My_Var' } });
   });
 
   it('with type=env takes the variable from env=, else src=, else the id', () => {
-    expectReads([
-      ['id=a,type=env,env=V', 'a', { env: 'V' }],
-      ['id=a,type=env,src=V', 'a', { env: 'V' }],
-    ]);
+    expect(parse('id=a,type=env,env=V')).toEqual({ id: 'a', from: { env: 'V' } });
+    expect(parse('id=a,type=env,src=V')).toEqual({ id: 'a', from: { env: 'V' } });
     expect(parse('id=a,type=env', {})).toEqual({ id: 'a', from: { env: 'a' } });
   });
 
   it('with an id alone reads the variable of that name when it is set (even empty), else the file of that name', () => {
-    expectReads([
-      ['id=token', 'token', { env: 'token' }],
-      ['id=EMPTY', 'EMPTY', { env: 'EMPTY' }],
-      ['id=npmrc', 'npmrc', { file: '/work/app/npmrc' }],
-      ['id=token,type=file', 'token', { file: '/work/app/token' }],
-    ]);
+    expect(parse('id=token')).toEqual({ id: 'token', from: { env: 'token' } });
+    expect(parse('id=EMPTY')).toEqual({ id: 'EMPTY', from: { env: 'EMPTY' } });
+    expect(parse('id=npmrc')).toEqual({ id: 'npmrc', from: { file: '/work/app/npmrc' } });
+    expect(parse('id=token,type=file')).toEqual({ id: 'token', from: { file: '/work/app/token' } });
   });
 
   it('takes CSV quoting, so a path may hold a comma', () => {
-    expectReads([
-      ['id=a,"src=/srv/a,b"', 'a', { file: '/srv/a,b' }],
-      ['"id=say ""hi""",env=V', 'say "hi"', { env: 'V' }],
-    ]);
+    expect(parse('id=a,"src=/srv/a,b"')).toEqual({ id: 'a', from: { file: '/srv/a,b' } });
+    expect(parse('"id=say ""hi""",env=V')).toEqual({ id: 'say "hi"', from: { env: 'V' } });
     expect(csvFields('a,,b')).toEqual(['a', '', 'b']);
     expect(csvFields('"a"')).toEqual(['a']);
     expect(csvFields('a"b')).toBe('a quote inside a field that does not start with one');
