@@ -24,44 +24,33 @@ afterEach(async () => {
   harness = undefined;
 });
 
+/** Name and value pairs as the flat list Node gives raw headers in (rawHeaders). */
+const rawHeaders = (pairs: [string, string][]): string[] => pairs.flat();
+
 /** The X-Forwarded-* headers upstreamHeaders sets last, as raw name/value pairs. */
-const forwardedHeaders = (forwardedFor: string, proto: string, host: string): string[] => [
-  'x-forwarded-for',
-  forwardedFor,
-  'x-forwarded-proto',
-  proto,
-  'x-forwarded-host',
-  host,
-];
+const forwardedHeaders = (forwardedFor: string, proto: string, host: string): string[] =>
+  rawHeaders([
+    ['x-forwarded-for', forwardedFor],
+    ['x-forwarded-proto', proto],
+    ['x-forwarded-host', host],
+  ]);
 
 describe('headers', () => {
   it('drops hop-by-hop request headers and sets X-Forwarded-*', () => {
-    const raw = [
-      'Host',
-      'app.example.com:8080',
-      'Connection',
-      'keep-alive, X-Secret-Hop',
-      'Keep-Alive',
-      'timeout=5',
-      'X-Secret-Hop',
-      '1',
-      'Transfer-Encoding',
-      'chunked',
-      'Expect',
-      '100-continue',
-      'Upgrade',
-      'h2c',
-      'TE',
-      'trailers',
-      'Accept',
-      'text/html',
-      'Cookie',
-      'a=1',
-      'X-Forwarded-For',
-      '6.6.6.6',
-      'X-Forwarded-Proto',
-      'https',
-    ];
+    const raw = rawHeaders([
+      ['Host', 'app.example.com:8080'],
+      ['Connection', 'keep-alive, X-Secret-Hop'],
+      ['Keep-Alive', 'timeout=5'],
+      ['X-Secret-Hop', '1'],
+      ['Transfer-Encoding', 'chunked'],
+      ['Expect', '100-continue'],
+      ['Upgrade', 'h2c'],
+      ['TE', 'trailers'],
+      ['Accept', 'text/html'],
+      ['Cookie', 'a=1'],
+      ['X-Forwarded-For', '6.6.6.6'],
+      ['X-Forwarded-Proto', 'https'],
+    ]);
     expect(upstreamHeaders(raw, '127.0.0.9', { proto: 'http', trustForwarded: false })).toEqual([
       'Host',
       'app.example.com:8080',
