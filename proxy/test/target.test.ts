@@ -27,13 +27,22 @@ afterEach(async () => {
 /** Name and value pairs as the flat list Node gives raw headers in (rawHeaders). */
 const rawHeaders = (pairs: [string, string][]): string[] => pairs.flat();
 
-/** The X-Forwarded-* headers upstreamHeaders sets last, as raw name/value pairs. */
-const forwardedHeaders = (forwardedFor: string, proto: string, host: string): string[] =>
-  rawHeaders([
-    ['x-forwarded-for', forwardedFor],
-    ['x-forwarded-proto', proto],
-    ['x-forwarded-host', host],
-  ]);
+/** The X-Forwarded-* headers upstreamHeaders sets last, as name/value pairs. */
+const forwarded = (forwardedFor: string, proto: string, host: string): [string, string][] => [
+  ['x-forwarded-for', forwardedFor],
+  ['x-forwarded-proto', proto],
+  ['x-forwarded-host', host],
+];
+
+/** How the front door arrives at an upstream for a plain HTTP request: X-Forwarded-* from the client not trusted. */
+const PLAIN = { proto: 'http', trustForwarded: false } as const;
+
+/** A front door serving app "web" from a new upstream v1 (its route given `options`), and one connection to it. */
+async function servingV1(options: Record<string, unknown> = {}) {
+  harness = startRouter();
+  const v1 = await up('v1');
+  return { v1, pool: await serveWeb(harness, v1, options) };
+}
 
 describe('headers', () => {
   it('drops hop-by-hop request headers and sets X-Forwarded-*', () => {
@@ -51,35 +60,28 @@ describe('headers', () => {
       ['X-Forwarded-For', '6.6.6.6'],
       ['X-Forwarded-Proto', 'https'],
     ]);
-    expect(upstreamHeaders(raw, '127.0.0.9', { proto: 'http', trustForwarded: false })).toEqual([
-      'Host',
-      'app.example.com:8080',
-      'Accept',
-      'text/html',
-      'Cookie',
-      'a=1',
-      ...forwardedHeaders('127.0.0.9', 'http', 'app.example.com:8080'),
-    ]);
+    expect(upstreamHeaders(raw, '127.0.0.9', PLAIN)).toEqual(
+      rawHeaders([
+        ['Host', 'app.example.com:8080'],
+        ['Accept', 'text/html'],
+        ['Cookie', 'a=1'],
+        ...forwarded('127.0.0.9', 'http', 'app.example.com:8080'),
+      ]),
+    );
   });
 
   it('appends to X-Forwarded-* only when told to trust them', () => {
     const raw = ['Host', 'a', 'X-Forwarded-For', '10.0.0.1', 'X-Forwarded-Proto', 'https', 'X-Forwarded-Host', 'outer'];
-    expect(upstreamHeaders(raw, '127.0.0.2', { proto: 'http', trustForwarded: true })).toEqual([
-      'Host',
-      'a',
-      ...forwardedHeaders('10.0.0.1, 127.0.0.2', 'https', 'outer'),
-    ]);
+    expect(upstreamHeaders(raw, '127.0.0.2', { ...PLAIN, trustForwarded: true })).toEqual(
+      rawHeaders([['Host', 'a'], ...forwarded('10.0.0.1, 127.0.0.2', 'https', 'outer')]),
+    );
   });
 
   it('keeps Sec-WebSocket-* on an upgrade even when Connection lists them', () => {
     const raw = ['Host', 'a', 'Connection', 'Upgrade', 'Upgrade', 'websocket', 'Sec-WebSocket-Key', 'k'];
-    expect(upstreamHeaders(raw, '127.0.0.1', { proto: 'http', trustForwarded: false }, { keepUpgrade: true })).toEqual([
-      'Host',
-      'a',
-      'Sec-WebSocket-Key',
-      'k',
-      ...forwardedHeaders('127.0.0.1', 'http', 'a'),
-    ]);
+    expect(upstreamHeaders(raw, '127.0.0.1', PLAIN, { keepUpgrade: true })).toEqual(
+      rawHeaders([['Host', 'a'], ['Sec-WebSocket-Key', 'k'], ...forwarded('127.0.0.1', 'http', 'a')]),
+    );
   });
 
   it('drops hop-by-hop response headers and those Connection names', () => {
@@ -113,9 +115,7 @@ describe('headers', () => {
   });
 
   it('passes end-to-end headers both ways through a real request', async () => {
-    harness = startRouter();
-    const v1 = await up('v1');
-    const pool = await serveWeb(harness, v1);
+    const { pool } = await servingV1();
     const answer = await get(pool, '/headers', { 'x-request-id': 'r1', 'x-forwarded-for': '6.6.6.6' });
     expect(answer.status).toBe(200);
     const seen = JSON.parse(answer.text) as Record<string, string>;
@@ -130,9 +130,7 @@ describe('headers', () => {
 
 describe('bodies and errors', () => {
   it('streams a request body up and the answer back', async () => {
-    harness = startRouter();
-    const v1 = await up('v1');
-    const pool = await serveWeb(harness, v1);
+    const { pool } = await servingV1();
     const body = Buffer.alloc(3 * 1024 * 1024, 7);
     const answer = await pool.request({ path: '/echo', method: 'POST', body });
     const back = Buffer.from(await answer.body.arrayBuffer());
@@ -142,9 +140,7 @@ describe('bodies and errors', () => {
   });
 
   it('streams a chunked request body (no length known) up', async () => {
-    harness = startRouter();
-    const v1 = await up('v1');
-    const pool = await serveWeb(harness, v1);
+    const { v1, pool } = await servingV1();
     const { Readable } = await import('node:stream');
     const parts = ['alpha ', 'beta ', 'gamma'];
     const answer = await pool.request({
@@ -179,11 +175,8 @@ describe('bodies and errors', () => {
   });
 
   it('answers 502 with its own page when the app refuses connections', async () => {
-    harness = startRouter();
-    const v1 = await up('v1');
-    await harness.router.deploy(testRoute('web', v1.address));
+    const { v1, pool } = await servingV1();
     await v1.close();
-    const pool = client(harness.port('web'), 1);
     const answer = await get(pool);
     expect(answer.status).toBe(502);
     expect(answer.text).toContain('502 Bad gateway');
@@ -191,9 +184,7 @@ describe('bodies and errors', () => {
   });
 
   it('answers 504 when the app does not answer within the response timeout', async () => {
-    harness = startRouter();
-    const v1 = await up('v1');
-    const pool = await serveWeb(harness, v1, { timing: { responseTimeoutMs: 200 } });
+    const { pool } = await servingV1({ timing: { responseTimeoutMs: 200 } });
     const answer = await get(pool, '/slow?ms=2000');
     expect(answer.status).toBe(504);
     expect(answer.text).toContain('504 Gateway timeout');
@@ -201,9 +192,7 @@ describe('bodies and errors', () => {
   });
 
   it('answers 404 for a host no app serves when there is no default app', async () => {
-    harness = startRouter();
-    const v1 = await up('v1');
-    const pool = await serveWeb(harness, v1, { hosts: ['a.test'] });
+    const { pool } = await servingV1({ hosts: ['a.test'] });
     expect((await get(pool, '/', { host: 'b.test' })).status).toBe(404);
     expect((await get(pool, '/', { host: 'a.test' })).text).toBe('v1');
     expect((await get(pool, '/', { host: 'A.TEST:80' })).text).toBe('v1');
@@ -296,17 +285,23 @@ describe('upgrades', () => {
   });
 });
 
+/** Asks for a WebSocket upgrade of `path` on a raw connection to `port`, and gives all that came back once it closed. */
+async function upgradeAnswer(port: number, path: string): Promise<string> {
+  const socket = net.connect(port, '127.0.0.1');
+  let received = '';
+  socket.setEncoding('utf8');
+  socket.on('data', (d: string) => (received += d));
+  socket.write(`GET ${path} HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n`);
+  await new Promise((resolve) => socket.once('close', resolve));
+  return received;
+}
+
 describe('a refused upgrade', () => {
   it("passes the app's answer on (status, headers, body)", async () => {
     harness = startRouter();
     const v1 = await up('v1');
     await harness.router.deploy(testRoute('web', v1.address));
-    const socket = net.connect(harness.port('web'), '127.0.0.1');
-    let received = '';
-    socket.setEncoding('utf8');
-    socket.on('data', (d: string) => (received += d));
-    socket.write('GET /denied HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n');
-    await new Promise((resolve) => socket.once('close', resolve));
+    const received = await upgradeAnswer(harness.port('web'), '/denied');
     const [head, body] = received.split('\r\n\r\n');
     expect(head!.split('\r\n')).toEqual([
       'HTTP/1.1 401 Unauthorized',
@@ -323,12 +318,7 @@ describe('a refused upgrade', () => {
     const v1 = await up('v1');
     await harness.router.deploy(testRoute('web', v1.address));
     await v1.close();
-    const socket = net.connect(harness.port('web'), '127.0.0.1');
-    let received = '';
-    socket.setEncoding('utf8');
-    socket.on('data', (d: string) => (received += d));
-    socket.write('GET /ws HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n');
-    await new Promise((resolve) => socket.once('close', resolve));
+    const received = await upgradeAnswer(harness.port('web'), '/ws');
     expect(received).toMatch(/^HTTP\/1\.1 502 Bad Gateway\r\n/);
     expect(received).toContain('502 Bad gateway');
   });
