@@ -4,7 +4,7 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { HealthOptions, HealthWatch } from './health.js';
 import { rawPage, type PageKind } from './pages.js';
-import { send, Target, type Arrival } from './target.js';
+import { send, Target, type Arrival, type ForwardOutcome } from './target.js';
 import type { LoadedTls } from './tls.js';
 
 export interface TlsOptions {
@@ -116,37 +116,43 @@ export class Service {
 
   /** Serve one HTTP request. */
   async handle(req: IncomingMessage, res: ServerResponse, arrival: Arrival): Promise<void> {
-    if (this.route.paused && !(await this.waitForResume())) {
-      send(res, 'paused');
-      return;
-    }
-    const first = this.active;
-    if (!first) {
-      send(res, 'unavailable');
-      return;
-    }
-    if ((await first.forward(req, res, arrival)) === 'done') return;
-    // The connection never opened and nothing was read: the app saw nothing, so one more try is safe.
-    const second = this.retryTarget(first);
-    if (second && (await second.forward(req, res, arrival)) === 'done') return;
-    send(res, 'bad-gateway');
+    await this.serve(
+      (target) => target.forward(req, res, arrival),
+      (kind) => send(res, kind),
+    );
   }
 
   /** Serve an HTTP upgrade (WebSocket). */
   async handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, arrival: Arrival): Promise<void> {
+    await this.serve(
+      (target) => target.upgrade(req, socket, head, arrival),
+      (kind) => writeRawPage(socket, kind),
+    );
+  }
+
+  /**
+   * Serves a request or an upgrade the same way: held (or answered with the paused page) while paused, passed to
+   * the active target by `pass`, tried once more where it cannot have reached the app; `answer` writes a built-in
+   * page the way the connection takes it.
+   */
+  private async serve(
+    pass: (target: Target) => Promise<ForwardOutcome>,
+    answer: (kind: PageKind) => void,
+  ): Promise<void> {
     if (this.route.paused && !(await this.waitForResume())) {
-      writeRawPage(socket, 'paused');
+      answer('paused');
       return;
     }
     const first = this.active;
     if (!first) {
-      writeRawPage(socket, 'unavailable');
+      answer('unavailable');
       return;
     }
-    if ((await first.upgrade(req, socket, head, arrival)) === 'done') return;
+    if ((await pass(first)) === 'done') return;
+    // The connection never opened and nothing was read: the app saw nothing, so one more try is safe.
     const second = this.retryTarget(first);
-    if (second && (await second.upgrade(req, socket, head, arrival)) === 'done') return;
-    writeRawPage(socket, 'bad-gateway');
+    if (second && (await pass(second)) === 'done') return;
+    answer('bad-gateway');
   }
 
   /**

@@ -33,35 +33,22 @@ describe('command validation', () => {
   });
 
   it('reads every option of a full deploy', () => {
-    const command = parseCommand({
-      verb: 'deploy',
-      options: {
-        app: 'shop',
-        target: '[::1]:3000',
-        hosts: ['shop.example.com', '*.shop.example.com'],
-        port: 8080,
-        tls: { certFile: '/certs/shop.pem', keyFile: '/certs/shop.key', port: 8443, redirect: true },
-        health: { path: '/healthz', successes: 3, failures: 4, intervalMs: 250, timeoutMs: 900 },
-        timing: { drainMs: 1, streamDrainMs: 2, bakeMs: 3, deployTimeoutMs: 4, responseTimeoutMs: 5 },
-        trustForwarded: true,
-        waitDrain: true,
-      },
-    });
+    // The options the route keeps as they are given.
+    const kept = {
+      app: 'shop',
+      target: '[::1]:3000',
+      hosts: ['shop.example.com', '*.shop.example.com'],
+      port: 8080,
+      tls: { certFile: '/certs/shop.pem', keyFile: '/certs/shop.key', port: 8443, redirect: true },
+      timing: { drainMs: 1, streamDrainMs: 2, bakeMs: 3, deployTimeoutMs: 4, responseTimeoutMs: 5 },
+      trustForwarded: true,
+    };
+    const health = { path: '/healthz', successes: 3, failures: 4, intervalMs: 250, timeoutMs: 900 };
+    const command = parseCommand({ verb: 'deploy', options: { ...kept, health, waitDrain: true } });
     expect(command).toEqual({
       verb: 'deploy',
       waitDrain: true,
-      route: {
-        app: 'shop',
-        kind: 'http',
-        hosts: ['shop.example.com', '*.shop.example.com'],
-        port: 8080,
-        tls: { certFile: '/certs/shop.pem', keyFile: '/certs/shop.key', port: 8443, redirect: true },
-        target: '[::1]:3000',
-        health: { type: 'http', path: '/healthz', successes: 3, failures: 4, intervalMs: 250, timeoutMs: 900 },
-        timing: { drainMs: 1, streamDrainMs: 2, bakeMs: 3, deployTimeoutMs: 4, responseTimeoutMs: 5 },
-        trustForwarded: true,
-        paused: null,
-      },
+      route: { ...kept, kind: 'http', health: { type: 'http', ...health }, paused: null },
     });
   });
 

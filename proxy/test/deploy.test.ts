@@ -2,33 +2,47 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   client,
   get,
+  serveWeb,
   sleep,
   startRouter,
-  startUpstream,
   testRoute,
   until,
+  upstreamsPerTest,
   type Harness,
   type Upstream,
 } from './helpers.js';
 
 let harness: Harness;
-const upstreams: Upstream[] = [];
-const up = async (name: string, health = 200): Promise<Upstream> => {
-  const u = await startUpstream(name, { health });
-  upstreams.push(u);
-  return u;
-};
+const up = upstreamsPerTest();
 
 /** A front door serving app "web" from `v1` (its route given `options`), and a keep-alive pool of connections to it. */
 async function serving(v1: Upstream, options: Record<string, unknown> = {}, connections = 4) {
   harness = startRouter();
-  await harness.router.deploy(testRoute('web', v1.address, options));
-  return client(harness.port('web'), connections);
+  return serveWeb(harness, v1, options, connections);
+}
+
+/** A front door serving app "web" from v1 as `serving` does, and v2 up to switch to. */
+async function switching(options: Record<string, unknown> = {}, connections = 4) {
+  const v1 = await up('v1');
+  const v2 = await up('v2');
+  return { v1, v2, pool: await serving(v1, options, connections) };
+}
+
+/**
+ * A front door that served app "web" from v1 and has switched to v2, both routed with `timing` (v2 given `options`
+ * too): inside v2's bake window when `timing.bakeMs` says so.
+ */
+async function switched(timing: Record<string, number>, options: Record<string, unknown> = {}) {
+  harness = startRouter();
+  const v1 = await up('v1');
+  const v2 = await up('v2');
+  await harness.router.deploy(testRoute('web', v1.address, { timing }));
+  const deployed = await harness.router.deploy(testRoute('web', v2.address, { timing, ...options }));
+  return { v1, v2, deployed, service: harness.router.services.get('web')! };
 }
 
 afterEach(async () => {
   await harness?.close();
-  for (const u of upstreams.splice(0)) await u.close();
 });
 
 describe('the health gate', () => {
@@ -93,14 +107,11 @@ describe('a first deploy', () => {
 
 describe('a deploy inside the bake window of the one before', () => {
   it('closes the oldest target and keeps the one it replaces for the new window', async () => {
-    harness = startRouter();
-    const [v1, v2, v3] = [await up('v1'), await up('v2'), await up('v3')];
     const timing = { bakeMs: 10_000 };
-    await harness.router.deploy(testRoute('web', v1.address, { timing }));
-    await harness.router.deploy(testRoute('web', v2.address, { timing }));
+    const { v1, v2, service } = await switched(timing);
+    const v3 = await up('v3');
     const third = await harness.router.deploy(testRoute('web', v3.address, { timing }));
     expect(third.previous).toBe(v2.address);
-    const service = harness.router.services.get('web')!;
     expect(service.previous?.target.address).toBe(v2.address);
     await until(() => service.events.some((e) => e.kind === 'drained' && e.detail.startsWith(v1.address)));
     expect(await harness.router.rollback('web')).toEqual({ app: 'web', target: v2.address });
@@ -123,10 +134,8 @@ describe('a deploy inside the bake window of the one before', () => {
 
 describe('the swap', () => {
   it('drops no request from 16 keep-alive clients over 10 swaps', async () => {
-    harness = startRouter();
     const targets = [await up('a'), await up('b')];
-    await harness.router.deploy(testRoute('web', targets[0]!.address));
-    const pool = client(harness.port('web'), 16);
+    const pool = await serving(targets[0]!, {}, 16);
     let stop = false;
     let ok = 0;
     const failures: string[] = [];
@@ -175,9 +184,7 @@ describe('the swap', () => {
   });
 
   it('routes every request after the swap to the new target', async () => {
-    const v1 = await up('v1');
-    const v2 = await up('v2');
-    const pool = await serving(v1, {}, 2);
+    const { v2, pool } = await switching({}, 2);
     expect((await get(pool)).text).toBe('v1');
     await harness.router.deploy(testRoute('web', v2.address));
     const after = await Promise.all(Array.from({ length: 10 }, () => get(pool)));
@@ -188,9 +195,7 @@ describe('the swap', () => {
 
 describe('the drain', () => {
   it('lets requests in flight on the old target finish', async () => {
-    const v1 = await up('v1');
-    const v2 = await up('v2');
-    const pool = await serving(v1);
+    const { v1, v2, pool } = await switching();
     const slow = get(pool, '/slow?ms=600');
     await until(() => v1.seen.length === 1);
     const deploying = harness.router.deploy(testRoute('web', v2.address), { waitDrain: true });
@@ -206,9 +211,7 @@ describe('the drain', () => {
   });
 
   it('answers 504 for a request still waiting at the drain deadline', async () => {
-    const v1 = await up('v1');
-    const v2 = await up('v2');
-    const pool = await serving(v1);
+    const { v1, v2, pool } = await switching();
     const slow = get(pool, '/slow?ms=5000');
     await until(() => v1.seen.length === 1);
     const result = await harness.router.deploy(testRoute('web', v2.address, { timing: { drainMs: 200 } }), {
@@ -220,12 +223,8 @@ describe('the drain', () => {
   });
 
   it('does not cut an SSE stream opened before the swap: it runs to its end', async () => {
-    harness = startRouter();
-    const v1 = await up('v1');
-    const v2 = await up('v2');
     // drainMs is shorter than the stream: streams are bounded by streamDrainMs only.
-    await harness.router.deploy(testRoute('web', v1.address, { timing: { drainMs: 100, streamDrainMs: 10_000 } }));
-    const pool = client(harness.port('web'), 4);
+    const { v2, pool } = await switching({ timing: { drainMs: 100, streamDrainMs: 10_000 } });
     const answer = await pool.request({ path: '/sse?n=8&every=100', method: 'GET' });
     const events: string[] = [];
     const reading = (async () => {
@@ -246,10 +245,8 @@ describe('the drain', () => {
   });
 
   it('cuts a stream at the stream-drain deadline', async () => {
-    const v1 = await up('v1');
-    const v2 = await up('v2');
     const timing = { drainMs: 100, streamDrainMs: 300 };
-    const pool = await serving(v1, { timing });
+    const { v2, pool } = await switching({ timing });
     const answer = await pool.request({ path: '/sse?n=100&every=100', method: 'GET' });
     const events: string[] = [];
     const reading = (async () => {
@@ -271,12 +268,7 @@ describe('the drain', () => {
 
 describe('the bake window', () => {
   it('swaps back at once when the new target fails its checks, and says why', async () => {
-    harness = startRouter();
-    const v1 = await up('v1');
-    const v2 = await up('v2');
-    const timing = { bakeMs: 5_000 };
-    await harness.router.deploy(testRoute('web', v1.address, { timing }));
-    const deployed = await harness.router.deploy(testRoute('web', v2.address, { timing }));
+    const { v1, v2, deployed } = await switched({ bakeMs: 5_000 });
     expect(deployed.previous).toBe(v1.address);
     expect(deployed.bakeUntil).not.toBeNull();
     const pool = client(harness.port('web'), 2);
@@ -297,12 +289,7 @@ describe('the bake window', () => {
   });
 
   it('serves from the kept release while the new one refuses connections, then falls back', async () => {
-    harness = startRouter();
-    const v1 = await up('v1');
-    const v2 = await up('v2');
-    const timing = { bakeMs: 5_000 };
-    await harness.router.deploy(testRoute('web', v1.address, { timing }));
-    await harness.router.deploy(testRoute('web', v2.address, { timing, health: { intervalMs: 300 } }));
+    const { v1, v2, service } = await switched({ bakeMs: 5_000 }, { health: { intervalMs: 300 } });
     const pool = client(harness.port('web'), 2);
     expect((await get(pool)).text).toBe('v2');
     await v2.close(); // the new release crashes
@@ -311,7 +298,6 @@ describe('the bake window', () => {
     // cannot connect.
     await sleep(200);
     const answers: string[] = [];
-    const service = harness.router.services.get('web')!;
     for (let i = 0; i < 200 && service.active?.address !== v1.address; i++) answers.push((await get(pool)).text);
     // Requests that could not reach v2 went to v1; none failed.
     expect(answers.length).toBeGreaterThan(0);
@@ -322,26 +308,15 @@ describe('the bake window', () => {
   });
 
   it('keeps the new target when the previous one is not healthy either', async () => {
-    harness = startRouter();
-    const v1 = await up('v1');
-    const v2 = await up('v2');
-    const timing = { bakeMs: 5_000 };
-    await harness.router.deploy(testRoute('web', v1.address, { timing }));
-    await harness.router.deploy(testRoute('web', v2.address, { timing }));
+    const { v1, v2, service } = await switched({ bakeMs: 5_000 });
     v1.health = 503;
     v2.health = 500;
-    const service = harness.router.services.get('web')!;
     await until(() => service.events.some((e) => e.kind === 'unhealthy'), 2_000);
     expect(service.active?.address).toBe(v2.address);
   });
 
   it('rolls back inside the window in well under a second', async () => {
-    harness = startRouter();
-    const v1 = await up('v1');
-    const v2 = await up('v2');
-    const timing = { bakeMs: 5_000 };
-    await harness.router.deploy(testRoute('web', v1.address, { timing }));
-    await harness.router.deploy(testRoute('web', v2.address, { timing }));
+    const { v1 } = await switched({ bakeMs: 5_000 });
     const pool = client(harness.port('web'), 2);
     expect((await get(pool)).text).toBe('v2');
     const started = performance.now();
@@ -357,10 +332,8 @@ describe('the bake window', () => {
   });
 
   it('does not make a rollback wait for a deploy that waits for its drain', async () => {
-    const v1 = await up('v1');
-    const v2 = await up('v2');
     const timing = { bakeMs: 10_000, drainMs: 10_000 };
-    const pool = await serving(v1, { timing });
+    const { v1, v2, pool } = await switching({ timing });
     const slow = get(pool, '/slow?ms=1500');
     await until(() => v1.seen.length === 1);
     const deploying = harness.router.deploy(testRoute('web', v2.address, { timing }), { waitDrain: true });
@@ -376,13 +349,7 @@ describe('the bake window', () => {
   });
 
   it('ends the window after bakeMs: the old target is closed and rollback is refused', async () => {
-    harness = startRouter();
-    const v1 = await up('v1');
-    const v2 = await up('v2');
-    const timing = { bakeMs: 300 };
-    await harness.router.deploy(testRoute('web', v1.address, { timing }));
-    await harness.router.deploy(testRoute('web', v2.address, { timing }));
-    const service = harness.router.services.get('web')!;
+    const { service } = await switched({ bakeMs: 300 });
     await until(() => service.events.some((e) => e.kind === 'drained'), 2_000);
     expect(service.previous).toBeNull();
     expect(service.events.map((e) => e.kind)).toEqual(['deployed', 'deployed', 'bake-passed', 'drained']);

@@ -6,6 +6,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'undici';
+import { afterEach } from 'vitest';
 import { parseRoute } from '../src/options.js';
 import { Router } from '../src/router.js';
 import type { AppRoute } from '../src/service.js';
@@ -119,6 +120,23 @@ export async function startUpstream(name: string, { health = 200 }: { health?: n
   return up;
 }
 
+/**
+ * For a test file: `up(name, health)` starts an upstream that is closed after each test. Call it before the file
+ * registers its own afterEach (that closes the front door): after-hooks run last-registered first, so the front door
+ * goes before its upstreams.
+ */
+export function upstreamsPerTest(): (name: string, health?: number) => Promise<Upstream> {
+  const started: Upstream[] = [];
+  afterEach(async () => {
+    for (const u of started.splice(0)) await u.close();
+  });
+  return async (name, health = 200) => {
+    const u = await startUpstream(name, { health });
+    started.push(u);
+    return u;
+  };
+}
+
 /** A port nothing listens on (bound then released). */
 export async function deadPort(): Promise<number> {
   const server = net.createServer();
@@ -188,6 +206,17 @@ export function startRouter(dir = mkdtempSync(join(tmpdir(), 'front-door-'))): H
 /** A keep-alive client pool to the front door's port. */
 export function client(port: number, connections = 16): Pool {
   return new Pool(`http://127.0.0.1:${port}`, { connections, keepAliveTimeout: 10_000 });
+}
+
+/** Routes app "web" to `upstream` (its route given `options`) and opens a pool of `connections` to the web port. */
+export async function serveWeb(
+  harness: Harness,
+  upstream: Upstream,
+  options: Record<string, unknown> = {},
+  connections = 1,
+): Promise<Pool> {
+  await harness.router.deploy(testRoute('web', upstream.address, options));
+  return client(harness.port('web'), connections);
 }
 
 export async function get(

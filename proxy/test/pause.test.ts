@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { client, get, sleep, startRouter, startUpstream, testRoute, type Harness, type Upstream } from './helpers.js';
+import { get, serveWeb, sleep, startRouter, startUpstream, testRoute, type Harness, type Upstream } from './helpers.js';
 
 let harness: Harness;
 let v1: Upstream;
@@ -12,8 +12,7 @@ describe('pause and resume', () => {
   it('answers 503 with the paused page while paused, and serves again on resume', async () => {
     harness = startRouter();
     v1 = await startUpstream('v1');
-    await harness.router.deploy(testRoute('web', v1.address));
-    const pool = client(harness.port('web'), 2);
+    const pool = await serveWeb(harness, v1, {}, 2);
     expect(await harness.router.pause('web', 0)).toEqual({ app: 'web', paused: { holdMs: 0 } });
     const paused = await get(pool);
     expect(paused.status).toBe(503);
@@ -29,8 +28,7 @@ describe('pause and resume', () => {
   it('holds requests while paused with a hold, and lets them through on resume', async () => {
     harness = startRouter();
     v1 = await startUpstream('v1');
-    await harness.router.deploy(testRoute('web', v1.address));
-    const pool = client(harness.port('web'), 4);
+    const pool = await serveWeb(harness, v1, {}, 4);
     await harness.router.pause('web', 5_000);
     const held = [get(pool), get(pool)];
     await sleep(300);
@@ -47,8 +45,7 @@ describe('pause and resume', () => {
   it('answers 503 when the hold runs out', async () => {
     harness = startRouter();
     v1 = await startUpstream('v1');
-    await harness.router.deploy(testRoute('web', v1.address));
-    const pool = client(harness.port('web'), 1);
+    const pool = await serveWeb(harness, v1);
     await harness.router.pause('web', 300);
     const started = Date.now();
     const answer = await get(pool);
@@ -64,8 +61,7 @@ describe('pause and resume', () => {
     const v2 = await startUpstream('v2');
     await harness.router.deploy(testRoute('web', v1.address));
     await harness.router.pause('web', 0);
-    await harness.router.deploy(testRoute('web', v2.address));
-    const pool = client(harness.port('web'), 1);
+    const pool = await serveWeb(harness, v2);
     expect((await get(pool)).status).toBe(503);
     const { readFileSync } = await import('node:fs');
     expect(JSON.parse(readFileSync(harness.stateFile, 'utf8')).apps[0].paused).toEqual({ holdMs: 0 });

@@ -6,30 +6,32 @@ import {
   client,
   get,
   startRouter,
-  startUpstream,
   testRoute,
   sleep,
   until,
+  upstreamsPerTest,
   type Harness,
   type Upstream,
 } from './helpers.js';
 
 const harnesses: Harness[] = [];
-const upstreams: Upstream[] = [];
+const up = upstreamsPerTest();
 afterEach(async () => {
   for (const h of harnesses.splice(0).reverse()) await h.close();
-  for (const u of upstreams.splice(0)) await u.close();
 });
-const up = async (name: string): Promise<Upstream> => {
-  const u = await startUpstream(name);
-  upstreams.push(u);
-  return u;
-};
 const harness = (dir?: string): Harness => {
   const h = startRouter(dir);
   harnesses.push(h);
   return h;
 };
+
+/** A front door (its state file in a new directory) serving app-a from upstream "a". */
+async function servingAppA(): Promise<{ h: Harness; a: Upstream }> {
+  const h = harness();
+  const a = await up('a');
+  await h.router.deploy(testRoute('app-a', a.address));
+  return { h, a };
+}
 
 describe('the state file', () => {
   it('is written atomically after every change, with no temporary file left', async () => {
@@ -43,10 +45,8 @@ describe('the state file', () => {
   });
 
   it('restores every app after a restart, served at once', async () => {
-    const first = harness();
-    const a = await up('a');
+    const { h: first } = await servingAppA();
     const b = await up('b');
-    await first.router.deploy(testRoute('app-a', a.address));
     await first.router.deploy(testRoute('app-b', b.address, { health: { path: '/' } }));
     await first.router.close({ drain: false });
 
@@ -65,9 +65,7 @@ describe('the state file', () => {
   });
 
   it('keeps a bad route out (listed with its reason) and serves the others', async () => {
-    const first = harness();
-    const a = await up('a');
-    await first.router.deploy(testRoute('app-a', a.address));
+    const { h: first, a } = await servingAppA();
     await first.router.close({ drain: false });
     const state = JSON.parse(readFileSync(first.stateFile, 'utf8'));
     state.apps.unshift({ ...state.apps[0], app: 'broken', target: 'not an address' });
@@ -142,9 +140,7 @@ describe('the state file', () => {
   });
 
   it('forgets a removed app', async () => {
-    const h = harness();
-    const a = await up('a');
-    await h.router.deploy(testRoute('app-a', a.address));
+    const { h } = await servingAppA();
     const port = h.port('app-a');
     expect(await h.router.remove('app-a')).toEqual({ app: 'app-a', removed: true });
     expect(JSON.parse(readFileSync(h.stateFile, 'utf8')).apps).toEqual([]);

@@ -9,99 +9,79 @@ import {
   client,
   deadPort,
   get,
+  serveWeb,
   startRouter,
-  startUpstream,
   testRoute,
   until,
+  upstreamsPerTest,
   type Harness,
-  type Upstream,
 } from './helpers.js';
 
 let harness: Harness | undefined;
-const upstreams: Upstream[] = [];
-const up = async (name: string): Promise<Upstream> => {
-  const u = await startUpstream(name);
-  upstreams.push(u);
-  return u;
-};
+const up = upstreamsPerTest();
 afterEach(async () => {
   await harness?.close();
   harness = undefined;
-  for (const u of upstreams.splice(0)) await u.close();
 });
+
+/** Name and value pairs as the flat list Node gives raw headers in (rawHeaders). */
+const rawHeaders = (pairs: [string, string][]): string[] => pairs.flat();
+
+/** The X-Forwarded-* headers upstreamHeaders sets last, as name/value pairs. */
+const forwarded = (forwardedFor: string, proto: string, host: string): [string, string][] => [
+  ['x-forwarded-for', forwardedFor],
+  ['x-forwarded-proto', proto],
+  ['x-forwarded-host', host],
+];
+
+/** How the front door arrives at an upstream for a plain HTTP request: X-Forwarded-* from the client not trusted. */
+const PLAIN = { proto: 'http', trustForwarded: false } as const;
+
+/** A front door serving app "web" from a new upstream v1 (its route given `options`), and one connection to it. */
+async function servingV1(options: Record<string, unknown> = {}) {
+  harness = startRouter();
+  const v1 = await up('v1');
+  return { v1, pool: await serveWeb(harness, v1, options) };
+}
 
 describe('headers', () => {
   it('drops hop-by-hop request headers and sets X-Forwarded-*', () => {
-    const raw = [
-      'Host',
-      'app.example.com:8080',
-      'Connection',
-      'keep-alive, X-Secret-Hop',
-      'Keep-Alive',
-      'timeout=5',
-      'X-Secret-Hop',
-      '1',
-      'Transfer-Encoding',
-      'chunked',
-      'Expect',
-      '100-continue',
-      'Upgrade',
-      'h2c',
-      'TE',
-      'trailers',
-      'Accept',
-      'text/html',
-      'Cookie',
-      'a=1',
-      'X-Forwarded-For',
-      '6.6.6.6',
-      'X-Forwarded-Proto',
-      'https',
-    ];
-    expect(upstreamHeaders(raw, '127.0.0.9', { proto: 'http', trustForwarded: false })).toEqual([
-      'Host',
-      'app.example.com:8080',
-      'Accept',
-      'text/html',
-      'Cookie',
-      'a=1',
-      'x-forwarded-for',
-      '127.0.0.9',
-      'x-forwarded-proto',
-      'http',
-      'x-forwarded-host',
-      'app.example.com:8080',
+    const raw = rawHeaders([
+      ['Host', 'app.example.com:8080'],
+      ['Connection', 'keep-alive, X-Secret-Hop'],
+      ['Keep-Alive', 'timeout=5'],
+      ['X-Secret-Hop', '1'],
+      ['Transfer-Encoding', 'chunked'],
+      ['Expect', '100-continue'],
+      ['Upgrade', 'h2c'],
+      ['TE', 'trailers'],
+      ['Accept', 'text/html'],
+      ['Cookie', 'a=1'],
+      ['X-Forwarded-For', '6.6.6.6'],
+      ['X-Forwarded-Proto', 'https'],
     ]);
+    expect(upstreamHeaders(raw, '127.0.0.9', PLAIN)).toEqual(
+      rawHeaders([
+        ['Host', 'app.example.com:8080'],
+        ['Accept', 'text/html'],
+        ['Cookie', 'a=1'],
+        ...forwarded('127.0.0.9', 'http', 'app.example.com:8080'),
+      ]),
+    );
   });
 
   it('appends to X-Forwarded-* only when told to trust them', () => {
     const raw = ['Host', 'a', 'X-Forwarded-For', '10.0.0.1', 'X-Forwarded-Proto', 'https', 'X-Forwarded-Host', 'outer'];
-    expect(upstreamHeaders(raw, '127.0.0.2', { proto: 'http', trustForwarded: true })).toEqual([
-      'Host',
-      'a',
-      'x-forwarded-for',
-      '10.0.0.1, 127.0.0.2',
-      'x-forwarded-proto',
-      'https',
-      'x-forwarded-host',
-      'outer',
-    ]);
+    expect(upstreamHeaders(raw, '127.0.0.2', { ...PLAIN, trustForwarded: true })).toEqual(
+      rawHeaders([['Host', 'a'], ...forwarded('10.0.0.1, 127.0.0.2', 'https', 'outer')]),
+    );
   });
 
   it('keeps Sec-WebSocket-* on an upgrade even when Connection lists them', () => {
     const raw = ['Host', 'a', 'Connection', 'Upgrade', 'Upgrade', 'websocket', 'Sec-WebSocket-Key', 'k'];
-    expect(upstreamHeaders(raw, '127.0.0.1', { proto: 'http', trustForwarded: false }, { keepUpgrade: true })).toEqual([
-      'Host',
-      'a',
-      'Sec-WebSocket-Key',
-      'k',
-      'x-forwarded-for',
-      '127.0.0.1',
-      'x-forwarded-proto',
-      'http',
-      'x-forwarded-host',
-      'a',
-    ]);
+    expect(upstreamHeaders(raw, '127.0.0.1', PLAIN, { keepUpgrade: true })).toEqual(
+      rawHeaders([['Host', 'a'], ['Sec-WebSocket-Key', 'k'], ...forwarded('127.0.0.1', 'http', 'a')]),
+    );
   });
 
   it('drops hop-by-hop response headers and those Connection names', () => {
@@ -135,10 +115,7 @@ describe('headers', () => {
   });
 
   it('passes end-to-end headers both ways through a real request', async () => {
-    harness = startRouter();
-    const v1 = await up('v1');
-    await harness.router.deploy(testRoute('web', v1.address));
-    const pool = client(harness.port('web'), 1);
+    const { pool } = await servingV1();
     const answer = await get(pool, '/headers', { 'x-request-id': 'r1', 'x-forwarded-for': '6.6.6.6' });
     expect(answer.status).toBe(200);
     const seen = JSON.parse(answer.text) as Record<string, string>;
@@ -153,10 +130,7 @@ describe('headers', () => {
 
 describe('bodies and errors', () => {
   it('streams a request body up and the answer back', async () => {
-    harness = startRouter();
-    const v1 = await up('v1');
-    await harness.router.deploy(testRoute('web', v1.address));
-    const pool = client(harness.port('web'), 1);
+    const { pool } = await servingV1();
     const body = Buffer.alloc(3 * 1024 * 1024, 7);
     const answer = await pool.request({ path: '/echo', method: 'POST', body });
     const back = Buffer.from(await answer.body.arrayBuffer());
@@ -166,10 +140,7 @@ describe('bodies and errors', () => {
   });
 
   it('streams a chunked request body (no length known) up', async () => {
-    harness = startRouter();
-    const v1 = await up('v1');
-    await harness.router.deploy(testRoute('web', v1.address));
-    const pool = client(harness.port('web'), 1);
+    const { v1, pool } = await servingV1();
     const { Readable } = await import('node:stream');
     const parts = ['alpha ', 'beta ', 'gamma'];
     const answer = await pool.request({
@@ -204,11 +175,8 @@ describe('bodies and errors', () => {
   });
 
   it('answers 502 with its own page when the app refuses connections', async () => {
-    harness = startRouter();
-    const v1 = await up('v1');
-    await harness.router.deploy(testRoute('web', v1.address));
+    const { v1, pool } = await servingV1();
     await v1.close();
-    const pool = client(harness.port('web'), 1);
     const answer = await get(pool);
     expect(answer.status).toBe(502);
     expect(answer.text).toContain('502 Bad gateway');
@@ -216,10 +184,7 @@ describe('bodies and errors', () => {
   });
 
   it('answers 504 when the app does not answer within the response timeout', async () => {
-    harness = startRouter();
-    const v1 = await up('v1');
-    await harness.router.deploy(testRoute('web', v1.address, { timing: { responseTimeoutMs: 200 } }));
-    const pool = client(harness.port('web'), 1);
+    const { pool } = await servingV1({ timing: { responseTimeoutMs: 200 } });
     const answer = await get(pool, '/slow?ms=2000');
     expect(answer.status).toBe(504);
     expect(answer.text).toContain('504 Gateway timeout');
@@ -227,10 +192,7 @@ describe('bodies and errors', () => {
   });
 
   it('answers 404 for a host no app serves when there is no default app', async () => {
-    harness = startRouter();
-    const v1 = await up('v1');
-    await harness.router.deploy(testRoute('web', v1.address, { hosts: ['a.test'] }));
-    const pool = client(harness.port('web'), 1);
+    const { pool } = await servingV1({ hosts: ['a.test'] });
     expect((await get(pool, '/', { host: 'b.test' })).status).toBe(404);
     expect((await get(pool, '/', { host: 'a.test' })).text).toBe('v1');
     expect((await get(pool, '/', { host: 'A.TEST:80' })).text).toBe('v1');
@@ -323,17 +285,23 @@ describe('upgrades', () => {
   });
 });
 
+/** Asks for a WebSocket upgrade of `path` on a raw connection to `port`, and gives all that came back once it closed. */
+async function upgradeAnswer(port: number, path: string): Promise<string> {
+  const socket = net.connect(port, '127.0.0.1');
+  let received = '';
+  socket.setEncoding('utf8');
+  socket.on('data', (d: string) => (received += d));
+  socket.write(`GET ${path} HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n`);
+  await new Promise((resolve) => socket.once('close', resolve));
+  return received;
+}
+
 describe('a refused upgrade', () => {
   it("passes the app's answer on (status, headers, body)", async () => {
     harness = startRouter();
     const v1 = await up('v1');
     await harness.router.deploy(testRoute('web', v1.address));
-    const socket = net.connect(harness.port('web'), '127.0.0.1');
-    let received = '';
-    socket.setEncoding('utf8');
-    socket.on('data', (d: string) => (received += d));
-    socket.write('GET /denied HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n');
-    await new Promise((resolve) => socket.once('close', resolve));
+    const received = await upgradeAnswer(harness.port('web'), '/denied');
     const [head, body] = received.split('\r\n\r\n');
     expect(head!.split('\r\n')).toEqual([
       'HTTP/1.1 401 Unauthorized',
@@ -350,12 +318,7 @@ describe('a refused upgrade', () => {
     const v1 = await up('v1');
     await harness.router.deploy(testRoute('web', v1.address));
     await v1.close();
-    const socket = net.connect(harness.port('web'), '127.0.0.1');
-    let received = '';
-    socket.setEncoding('utf8');
-    socket.on('data', (d: string) => (received += d));
-    socket.write('GET /ws HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n');
-    await new Promise((resolve) => socket.once('close', resolve));
+    const received = await upgradeAnswer(harness.port('web'), '/ws');
     expect(received).toMatch(/^HTTP\/1\.1 502 Bad Gateway\r\n/);
     expect(received).toContain('502 Bad gateway');
   });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import tls from 'node:tls';
 import { Pool } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { client, freePort, startRouter, startUpstream, testRoute, type Harness, type Upstream } from './helpers.js';
+import { client, freePort, startRouter, testRoute, upstreamsPerTest, type Harness } from './helpers.js';
 
 let certs: string;
 const cert = (name: string): { certFile: string; keyFile: string } => ({
@@ -60,18 +60,16 @@ function presented(port: number, servername?: string): Promise<string> {
 }
 
 let h: Harness;
-const ups: Upstream[] = [];
+const up = upstreamsPerTest();
 afterEach(async () => {
   await h?.close();
-  for (const u of ups.splice(0)) await u.close();
 });
 
 describe('TLS', () => {
   it('picks the certificate by SNI and serves each host its app over HTTPS', async () => {
     h = startRouter();
-    const a = await startUpstream('a');
-    const b = await startUpstream('b');
-    ups.push(a, b);
+    const a = await up('a');
+    const b = await up('b');
     const [http, https] = [await freePort(), await freePort()];
     await h.router.deploy(
       testRoute('app-a', a.address, { port: http, hosts: ['a.test'], tls: { ...cert('a.test'), port: https } }),
@@ -104,8 +102,7 @@ describe('TLS', () => {
 
   it('redirects plain HTTP to HTTPS when asked', async () => {
     h = startRouter();
-    const a = await startUpstream('a');
-    ups.push(a);
+    const a = await up('a');
     const [http, https] = [await freePort(), await freePort()];
     await h.router.deploy(
       testRoute('app-a', a.address, {
@@ -125,8 +122,7 @@ describe('TLS', () => {
 
   it('refuses a key that does not belong to the certificate, and a missing file, before anything changes', async () => {
     h = startRouter();
-    const a = await startUpstream('a');
-    ups.push(a);
+    const a = await up('a');
     const mixed = { certFile: cert('a.test').certFile, keyFile: cert('b.test').keyFile, port: 0 };
     await expect(h.router.deploy(testRoute('app-a', a.address, { tls: mixed }))).rejects.toThrow(
       /^app-a: certificate .*a\.test\.pem and key .*b\.test\.key cannot be used together: .*key values mismatch/,

@@ -1,7 +1,8 @@
 /** Small helpers shared by the unit tests: pure data, no I/O. */
 import { DEFAULT_CONFIG } from '../../src/core/config.js';
 import { DeployError } from '../../src/core/errors.js';
-import type { DeployConfig, Deployment } from '../../src/core/types.js';
+import { containerName } from '../../src/core/names.js';
+import type { DeployConfig, Deployment, PortMapping } from '../../src/core/types.js';
 
 export interface Failure {
   code: string;
@@ -24,14 +25,100 @@ export function failure(fn: () => unknown): Failure {
   throw new Error('expected the call to throw a DeployError');
 }
 
+/** What a user sees of a usage error (a command line or setting the tool cannot read): its message and hint. */
+export function usageFailure(message: string, hint: string | undefined): Failure {
+  return { code: 'usage', message, hint, details: undefined };
+}
+
 /** The message of the DeployError fn throws. */
 export function failureMessage(fn: () => unknown): string {
   return failure(fn).message;
 }
 
+/** The build, health check and restart settings at their defaults: the same in a configuration and in deploy.json. */
+const BUILD_DEFAULTS = {
+  dockerfile: 'Dockerfile',
+  context: '.',
+  buildArgs: {},
+  env: {},
+  ports: [],
+  volumes: [],
+  healthCheck: { path: null, port: null, timeoutMs: 60_000, intervalMs: 500, settleMs: 2_000, command: null },
+  restart: 'unless-stopped',
+  noCache: false,
+  pull: false,
+  retention: 5,
+  registry: null,
+} as const;
+
+/**
+ * The docker run and build options whose defaults read the same in a configuration and in deploy.json: the image's
+ * own, or none, until a setting says otherwise.
+ */
+const RUN_OPTION_DEFAULTS = {
+  buildTarget: null,
+  buildSecrets: [],
+  memory: null,
+  cpus: null,
+  command: null,
+  entrypoint: null,
+  user: null,
+  extraHosts: [],
+  labels: {},
+  networks: [],
+  logDriver: null,
+  logOptions: {},
+  stopSignal: null,
+  init: true,
+  proxy: false,
+  domains: [],
+  tlsCertificate: null,
+  tlsKey: null,
+} as const;
+
+/**
+ * The docker run and build options at their defaults, with `durations` (the stop timeout, drain timeout and bake
+ * window) in the form wanted: milliseconds in a configuration, seconds in its deploy.json form. The rest reads the
+ * same in both.
+ */
+export function runOptionDefaults<D extends object>(durations: D) {
+  return { ...RUN_OPTION_DEFAULTS, ...durations };
+}
+
+/** Every setting at its default, `durations` in the form wanted (as for runOptionDefaults). */
+export function settingDefaults<D extends object>(durations: D) {
+  return { ...BUILD_DEFAULTS, ...runOptionDefaults(durations) };
+}
+
+/** A port mapping: tcp on every interface unless said otherwise. */
+export function portMapping(
+  hostPort: number,
+  containerPort = 80,
+  hostIp = '',
+  protocol: 'tcp' | 'udp' = 'tcp',
+): PortMapping {
+  return { hostIp, hostPort, containerPort, protocol };
+}
+
 export function makeConfig(overrides: Partial<DeployConfig> = {}): DeployConfig {
   return { ...structuredClone(DEFAULT_CONFIG), ...overrides };
 }
+
+/**
+ * The fields of a record that nothing has happened to since its run: no error, not replaced or rolled back, no
+ * worker, no one-off settings, not exited, never checked. A record sync rebuilds from a label has them so too (the
+ * label does not carry them).
+ */
+export const UNEVENTFUL = {
+  error: null,
+  supersededBy: null,
+  rolledBack: false,
+  worker: null,
+  overrides: null,
+  exitCode: null,
+  exitedAt: null,
+  checkedAt: null,
+} as const satisfies Partial<Deployment>;
 
 /** A complete deployment record; every time is a fixed UTC instant so ISO output is predictable. */
 export function makeDeployment(overrides: Partial<Deployment> = {}): Deployment {
@@ -67,16 +154,23 @@ export function makeDeployment(overrides: Partial<Deployment> = {}): Deployment 
     finishedAt: Date.UTC(2026, 0, 2, 10, 0, 33),
     actor: 'ada',
     origin: 'terminal',
-    error: null,
-    supersededBy: null,
-    rolledBack: false,
-    worker: null,
-    overrides: null,
-    exitCode: null,
-    exitedAt: null,
-    checkedAt: null,
+    ...UNEVENTFUL,
     rolledBackFrom: [],
     servedBefore: [],
     ...overrides,
   };
+}
+
+/** Version `version` of app web as a deploy makes it: its own id (depNxyz), its image and its container. */
+export function makeVersion(version: number, overrides: Partial<Deployment> = {}): Deployment {
+  const id = `dep${version}xyz`;
+  return makeDeployment({
+    id,
+    version,
+    image: `deploy/web:${id}`,
+    containerId: `c-${id}`,
+    containerName: containerName('web', version, id),
+    workload: `c-${id}`,
+    ...overrides,
+  });
 }

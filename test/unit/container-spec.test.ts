@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { containerSpec, networksOf } from '../../src/core/container-spec.js';
 import { parseRecordLabel, recordLabel } from '../../src/core/record-label.js';
-import type { PortMapping } from '../../src/core/types.js';
-import { makeConfig, makeDeployment } from '../helpers/unit.js';
+import { makeConfig, makeDeployment, portMapping as mapping } from '../helpers/unit.js';
 
 const LOG_CONFIG = { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3' } };
 
@@ -17,18 +16,6 @@ const LABELS = {
   'dev.deploy.ref': 'main',
   'dev.deploy.created-at': '2026-01-02T10:00:00.000Z',
 };
-
-const mapping = (
-  hostPort: number,
-  containerPort: number,
-  hostIp = '',
-  protocol: 'tcp' | 'udp' = 'tcp',
-): PortMapping => ({
-  hostIp,
-  hostPort,
-  containerPort,
-  protocol,
-});
 
 describe('containerSpec', () => {
   it('creates a bare container for a deployment without ports or env', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { durationInProse, formatAge, formatDuration, parseDuration, parseSince } from '../../src/core/duration.js';
-import { failure, failureMessage } from '../helpers/unit.js';
+import { failure, failureMessage, usageFailure } from '../helpers/unit.js';
 
 const SEC = 1000;
 const MIN = 60 * SEC;
@@ -50,12 +50,7 @@ describe('parseDuration', () => {
   });
 
   it('refuses anything else, naming what was being read', () => {
-    expect(failure(() => parseDuration('soon'))).toEqual({
-      code: 'usage',
-      message: 'Invalid duration "soon".',
-      hint: HINT,
-      details: undefined,
-    });
+    expect(failure(() => parseDuration('soon'))).toEqual(usageFailure('Invalid duration "soon".', HINT));
     expect(failureMessage(() => parseDuration('ten', '--timeout'))).toBe('Invalid --timeout "ten".');
     for (const text of ['', '   ', '10x', '1m30', '1h 30m', '-5s', '+5s', '.5s', 's', '1e3', '5 s', '1,5s', '10mins']) {
       expect(failureMessage(() => parseDuration(text))).toBe(`Invalid duration ${JSON.stringify(text)}.`);
@@ -64,12 +59,9 @@ describe('parseDuration', () => {
 
   it('accepts up to 3650 days and refuses more', () => {
     expect(parseDuration('3650d')).toBe(3650 * DAY);
-    expect(failure(() => parseDuration('3651d'))).toEqual({
-      code: 'usage',
-      message: 'The duration "3651d" is too long (at most 3650d).',
-      hint: HINT,
-      details: undefined,
-    });
+    expect(failure(() => parseDuration('3651d'))).toEqual(
+      usageFailure('The duration "3651d" is too long (at most 3650d).', HINT),
+    );
     expect(failureMessage(() => parseDuration('1000000000', '--window'))).toBe(
       'The --window "1000000000" is too long (at most 3650d).',
     );
@@ -97,24 +89,22 @@ describe('parseSince', () => {
   });
 
   it('refuses an impossible date', () => {
-    expect(failure(() => parseSince('2026-13-01', now))).toEqual({
-      code: 'usage',
-      message: 'Invalid --since date "2026-13-01".',
-      hint: 'Write an ISO 8601 date such as 2026-11-01 or 2026-11-01T12:00:00Z, or a duration such as 30d.',
-      details: undefined,
-    });
+    expect(failure(() => parseSince('2026-13-01', now))).toEqual(
+      usageFailure(
+        'Invalid --since date "2026-13-01".',
+        'Write an ISO 8601 date such as 2026-11-01 or 2026-11-01T12:00:00Z, or a duration such as 30d.',
+      ),
+    );
     expect(failureMessage(() => parseSince('2026-11-01Tnoon', now, '--until'))).toBe(
       'Invalid --until date "2026-11-01Tnoon".',
     );
   });
 
   it('refuses text that is neither, with its own hint', () => {
-    const expected = {
-      code: 'usage',
-      message: 'Invalid --since "yesterday".',
-      hint: 'Write a duration back from now (10m, 24h, 30d) or an ISO 8601 date such as 2026-11-01.',
-      details: undefined,
-    };
+    const expected = usageFailure(
+      'Invalid --since "yesterday".',
+      'Write a duration back from now (10m, 24h, 30d) or an ISO 8601 date such as 2026-11-01.',
+    );
     expect(failure(() => parseSince('yesterday', now))).toEqual(expected);
     expect(failureMessage(() => parseSince('', now))).toBe('Invalid --since "".');
     expect(failureMessage(() => parseSince('4000d', now))).toBe('Invalid --since "4000d".');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { assertEnvName, assertEnvValue, MAX_ENV_VALUE, parseEnvAssignment, parseEnvFile } from '../../src/core/env.js';
-import { failure, failureMessage } from '../helpers/unit.js';
+import { failure, failureMessage, usageFailure } from '../helpers/unit.js';
 
 const NAME_HINT = 'Names are letters, digits and "_", and do not start with a digit.';
 
@@ -12,12 +12,9 @@ describe('assertEnvName', () => {
   });
 
   it('refuses empty names, leading digits and other characters, saying where', () => {
-    expect(failure(() => assertEnvName('1ABC', '--env'))).toEqual({
-      code: 'usage',
-      message: 'Invalid environment variable name "1ABC" in --env.',
-      hint: NAME_HINT,
-      details: undefined,
-    });
+    expect(failure(() => assertEnvName('1ABC', '--env'))).toEqual(
+      usageFailure('Invalid environment variable name "1ABC" in --env.', NAME_HINT),
+    );
     for (const name of ['', 'MY-VAR', 'A B', 'A.B', 'É', 'A=B']) {
       expect(failureMessage(() => assertEnvName(name, 'deploy.json'))).toBe(
         `Invalid environment variable name ${JSON.stringify(name)} in deploy.json.`,
@@ -34,23 +31,20 @@ describe('assertEnvValue', () => {
   });
 
   it('refuses a NUL character', () => {
-    expect(failure(() => assertEnvValue('TOKEN', 'ab\0cd', '--env'))).toEqual({
-      code: 'usage',
-      message: 'The value of TOKEN in --env contains a NUL character.',
-      hint: undefined,
-      details: undefined,
-    });
+    expect(failure(() => assertEnvValue('TOKEN', 'ab\0cd', '--env'))).toEqual(
+      usageFailure('The value of TOKEN in --env contains a NUL character.', undefined),
+    );
   });
 
   it('accepts exactly 64 KiB and refuses one byte more', () => {
     expect(MAX_ENV_VALUE).toBe(65536);
     expect(assertEnvValue('BIG', 'x'.repeat(MAX_ENV_VALUE), '--env')).toHaveLength(MAX_ENV_VALUE);
-    expect(failure(() => assertEnvValue('BIG', 'x'.repeat(MAX_ENV_VALUE + 1), '.env:3'))).toEqual({
-      code: 'usage',
-      message: 'The value of BIG in .env:3 is longer than 64 KiB.',
-      hint: 'Put large data in a file inside the image or a mounted volume instead.',
-      details: undefined,
-    });
+    expect(failure(() => assertEnvValue('BIG', 'x'.repeat(MAX_ENV_VALUE + 1), '.env:3'))).toEqual(
+      usageFailure(
+        'The value of BIG in .env:3 is longer than 64 KiB.',
+        'Put large data in a file inside the image or a mounted volume instead.',
+      ),
+    );
   });
 
   it('measures the limit in UTF-8 bytes, not characters', () => {
@@ -79,12 +73,12 @@ describe('parseEnvAssignment', () => {
   });
 
   it('refuses a bare KEY that is not set', () => {
-    expect(failure(() => parseEnvAssignment('TOKEN', { OTHER: 'x' }))).toEqual({
-      code: 'usage',
-      message: '--env TOKEN names a variable that is not set in your environment.',
-      hint: 'Write TOKEN=VALUE, or export TOKEN first.',
-      details: undefined,
-    });
+    expect(failure(() => parseEnvAssignment('TOKEN', { OTHER: 'x' }))).toEqual(
+      usageFailure(
+        '--env TOKEN names a variable that is not set in your environment.',
+        'Write TOKEN=VALUE, or export TOKEN first.',
+      ),
+    );
     expect(failureMessage(() => parseEnvAssignment('TOKEN', { TOKEN: undefined }, '--build-arg'))).toBe(
       '--build-arg TOKEN names a variable that is not set in your environment.',
     );
@@ -95,12 +89,12 @@ describe('parseEnvAssignment', () => {
     expect(failureMessage(() => parseEnvAssignment('hunter2 secret', {}, '--secret'))).toBe(
       'Invalid --secret: 14 characters that are not a variable name (not shown, in case it is the value).',
     );
-    expect(failure(() => parseEnvAssignment('=value', {}))).toEqual({
-      code: 'usage',
-      message: 'Invalid --env: the name is missing before "=" (the value is not shown).',
-      hint: 'Write KEY=VALUE, or KEY alone to pass the value of KEY from your environment.',
-      details: undefined,
-    });
+    expect(failure(() => parseEnvAssignment('=value', {}))).toEqual(
+      usageFailure(
+        'Invalid --env: the name is missing before "=" (the value is not shown).',
+        'Write KEY=VALUE, or KEY alone to pass the value of KEY from your environment.',
+      ),
+    );
   });
 
   it('refuses an invalid name, with or without a value, naming the option', () => {
@@ -225,22 +219,16 @@ describe('parseEnvFile', () => {
   });
 
   it('refuses a line without "=" or without a name, with the file and line number', () => {
-    expect(failure(() => parseEnvFile('A=1\n\n# c\nJUSTANAME\n', 'app.env'))).toEqual({
-      code: 'usage',
-      message: 'Invalid line in app.env:4: expected KEY=VALUE.',
-      hint: undefined,
-      details: undefined,
-    });
+    expect(failure(() => parseEnvFile('A=1\n\n# c\nJUSTANAME\n', 'app.env'))).toEqual(
+      usageFailure('Invalid line in app.env:4: expected KEY=VALUE.', undefined),
+    );
     expect(failureMessage(() => parseEnvFile('=value', '.env'))).toBe('Invalid line in .env:1: expected KEY=VALUE.');
   });
 
   it('refuses an invalid name, with the file and line number', () => {
-    expect(failure(() => parseEnvFile('A=1\nMY-VAR=2', '.env'))).toEqual({
-      code: 'usage',
-      message: 'Invalid environment variable name "MY-VAR" in .env:2.',
-      hint: NAME_HINT,
-      details: undefined,
-    });
+    expect(failure(() => parseEnvFile('A=1\nMY-VAR=2', '.env'))).toEqual(
+      usageFailure('Invalid environment variable name "MY-VAR" in .env:2.', NAME_HINT),
+    );
   });
 
   it('refuses a value that is too long, with the file and line number', () => {

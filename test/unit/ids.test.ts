@@ -8,7 +8,7 @@ import {
   newDeploymentId,
   parseDeploymentRef,
 } from '../../src/core/ids.js';
-import { failure, failureMessage } from '../helpers/unit.js';
+import { failure, failureMessage, usageFailure } from '../helpers/unit.js';
 
 const REF_HINT = 'Write an id (or a unique prefix of one), APP@vN, or an app name.';
 
@@ -108,12 +108,12 @@ describe('assertAppName', () => {
   });
 
   it('refuses an invalid name, saying where it came from', () => {
-    expect(failure(() => assertAppName('My App'))).toEqual({
-      code: 'usage',
-      message: 'Invalid app name "My App" (from --app).',
-      hint: 'Use 1 to 63 lower-case letters and digits, joined by single ".", "_" or "__", or by "-"; start and end with a letter or digit.',
-      details: undefined,
-    });
+    expect(failure(() => assertAppName('My App'))).toEqual(
+      usageFailure(
+        'Invalid app name "My App" (from --app).',
+        'Use 1 to 63 lower-case letters and digits, joined by single ".", "_" or "__", or by "-"; start and end with a letter or digit.',
+      ),
+    );
     expect(failureMessage(() => assertAppName('', 'deploy.json'))).toBe('Invalid app name "" (from deploy.json).');
   });
 });
@@ -168,12 +168,8 @@ describe('parseDeploymentRef', () => {
   });
 
   it('refuses version 0, an invalid app name and an unsafe number', () => {
-    const expected = (input: string) => ({
-      code: 'usage',
-      message: `Invalid deployment reference ${JSON.stringify(input)}.`,
-      hint: REF_HINT,
-      details: undefined,
-    });
+    const expected = (input: string) =>
+      usageFailure(`Invalid deployment reference ${JSON.stringify(input)}.`, REF_HINT);
     for (const input of ['web@v0', 'Web@v1', '-web@v1', 'web@v99999999999999999999']) {
       expect(failure(() => parseDeploymentRef(input))).toEqual(expected(input));
     }

@@ -1,14 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { planSwitch } from '../../src/core/plan.js';
 import type { PortMapping } from '../../src/core/types.js';
-import { makeConfig, makeDeployment } from '../helpers/unit.js';
-
-const mapping = (hostPort: number, containerPort = 80, hostIp = '', protocol: 'tcp' | 'udp' = 'tcp'): PortMapping => ({
-  hostIp,
-  hostPort,
-  containerPort,
-  protocol,
-});
+import { makeConfig, makeDeployment, portMapping as mapping } from '../helpers/unit.js';
 
 const serving = (ports: PortMapping[]) => makeDeployment({ status: 'running', config: makeConfig({ ports }) });
 

@@ -1,16 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { assertNoDuplicatePorts, formatPort, parsePort, portsCollide } from '../../src/core/ports.js';
-import type { PortMapping } from '../../src/core/types.js';
-import { failure, failureMessage } from '../helpers/unit.js';
+import { failure, failureMessage, portMapping as port, usageFailure } from '../helpers/unit.js';
 
 const PORT_HINT = 'Write [IP:]HOST:CONTAINER[/tcp|/udp], for example 8080:80 or 127.0.0.1:8080:80.';
-
-const port = (hostPort: number, containerPort = 80, hostIp = '', protocol: 'tcp' | 'udp' = 'tcp'): PortMapping => ({
-  hostIp,
-  hostPort,
-  containerPort,
-  protocol,
-});
 
 describe('parsePort', () => {
   it('parses HOST:CONTAINER as tcp on all interfaces', () => {
@@ -58,12 +50,7 @@ describe('parsePort', () => {
   });
 
   it('requires a host port (a bare container port is refused)', () => {
-    expect(failure(() => parsePort('80'))).toEqual({
-      code: 'usage',
-      message: 'Invalid port "80".',
-      hint: PORT_HINT,
-      details: undefined,
-    });
+    expect(failure(() => parsePort('80'))).toEqual(usageFailure('Invalid port "80".', PORT_HINT));
   });
 
   it('refuses too many parts', () => {
@@ -73,12 +60,9 @@ describe('parsePort', () => {
   });
 
   it('refuses an unknown protocol', () => {
-    expect(failure(() => parsePort('80:80/sctp'))).toEqual({
-      code: 'usage',
-      message: 'Invalid protocol "sctp" in port "80:80/sctp".',
-      hint: PORT_HINT,
-      details: undefined,
-    });
+    expect(failure(() => parsePort('80:80/sctp'))).toEqual(
+      usageFailure('Invalid protocol "sctp" in port "80:80/sctp".', PORT_HINT),
+    );
     expect(failureMessage(() => parsePort('80:80/'))).toBe('Invalid protocol "" in port "80:80/".');
   });
 
@@ -104,12 +88,9 @@ describe('parsePort', () => {
   });
 
   it('refuses ports outside 1-65535', () => {
-    expect(failure(() => parsePort('0:80'))).toEqual({
-      code: 'usage',
-      message: 'Port 0 in "0:80" is out of range (1-65535).',
-      hint: PORT_HINT,
-      details: undefined,
-    });
+    expect(failure(() => parsePort('0:80'))).toEqual(
+      usageFailure('Port 0 in "0:80" is out of range (1-65535).', PORT_HINT),
+    );
     expect(failureMessage(() => parsePort('8080:65536'))).toBe('Port 65536 in "8080:65536" is out of range (1-65535).');
   });
 });
@@ -193,12 +174,9 @@ describe('assertNoDuplicatePorts', () => {
   });
 
   it('refuses two mappings of one host port, naming both', () => {
-    expect(failure(() => assertNoDuplicatePorts([port(80, 80), port(8080, 80), port(8080, 81, '127.0.0.1')]))).toEqual({
-      code: 'usage',
-      message: 'Ports 8080:80 and 127.0.0.1:8080:81 bind the same host port.',
-      hint: 'Publish each host port once.',
-      details: undefined,
-    });
+    expect(failure(() => assertNoDuplicatePorts([port(80, 80), port(8080, 80), port(8080, 81, '127.0.0.1')]))).toEqual(
+      usageFailure('Ports 8080:80 and 127.0.0.1:8080:81 bind the same host port.', 'Publish each host port once.'),
+    );
   });
 
   it('refuses the same mapping written twice', () => {

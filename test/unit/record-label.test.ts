@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { parseRecordLabel, recordLabel } from '../../src/core/record-label.js';
+import type { Deployment } from '../../src/core/types.js';
 import { makeConfig, makeDeployment } from '../helpers/unit.js';
+
+/** The named fields of d with their values. */
+function fieldsOf<K extends keyof Deployment>(d: Deployment, ...keys: K[]): Pick<Deployment, K> {
+  return Object.fromEntries(keys.map((k) => [k, d[k]])) as Pick<Deployment, K>;
+}
 
 describe('the record label on images and containers', () => {
   const d = makeDeployment({
@@ -14,30 +20,17 @@ describe('the record label on images and containers', () => {
   it('carries what the deployment is and where it came from, and reads back to the same', () => {
     const label = parseRecordLabel(recordLabel(d));
     expect(label).toEqual({
-      id: d.id,
-      app: d.app,
-      version: d.version,
+      // The record's own fields, as they are: what it is, where it came from, its image, who made it and when.
+      ...fieldsOf(d, 'id', 'app', 'version'),
+      ...fieldsOf(d, 'source', 'subdir', 'ref', 'commit', 'commitSubject', 'commitAuthor', 'commitTime', 'dirty'),
+      ...fieldsOf(d, 'image', 'imageDigest'),
+      ...fieldsOf(d, 'createdAt', 'buildStartedAt', 'buildFinishedAt', 'actor', 'origin'),
       kind: 'redeploy',
       parentId: 'zzzz9999',
-      source: d.source,
-      subdir: d.subdir,
-      ref: d.ref,
-      commit: d.commit,
-      commitSubject: d.commitSubject,
-      commitAuthor: d.commitAuthor,
-      commitTime: d.commitTime,
-      dirty: d.dirty,
-      image: d.image,
-      imageDigest: d.imageDigest,
       config: {
         ...d.config,
         env: { GREETING: { value: 'hello', secret: false }, API_TOKEN: { value: '', secret: true } },
       },
-      createdAt: d.createdAt,
-      buildStartedAt: d.buildStartedAt,
-      buildFinishedAt: d.buildFinishedAt,
-      actor: d.actor,
-      origin: d.origin,
       rolledBackFrom: [],
       servedBefore: [],
     });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { publicConfig, publicRecord, SECRET_MASK } from '../../src/core/record-view.js';
 import type { DeployConfig } from '../../src/core/types.js';
-import { makeConfig, makeDeployment } from '../helpers/unit.js';
+import { makeConfig, makeDeployment, runOptionDefaults, settingDefaults } from '../helpers/unit.js';
 
 const SECRET_VALUES = ['hunter2-db-password', 'ghp_abcdefghijklmnopqrstuvwxyz'];
 
@@ -27,30 +27,9 @@ function configWithSecrets(): DeployConfig {
   });
 }
 
-/** The docker run and build options at their defaults, in their deploy.json form. */
-const RUN_DEFAULTS = {
-  buildTarget: null,
-  buildSecrets: [],
-  memory: null,
-  cpus: null,
-  command: null,
-  entrypoint: null,
-  user: null,
-  extraHosts: [],
-  labels: {},
-  networks: [],
-  logDriver: null,
-  logOptions: {},
-  stopSignal: null,
-  stopTimeout: null,
-  init: true,
-  proxy: false,
-  domains: [],
-  tlsCertificate: null,
-  tlsKey: null,
-  drainTimeout: 30,
-  bakeWindow: 60,
-};
+/** The default durations in their deploy.json form (seconds), and the docker run and build options at their defaults. */
+const DURATIONS = { stopTimeout: null, drainTimeout: 30, bakeWindow: 60 };
+const RUN_DEFAULTS = runOptionDefaults(DURATIONS);
 
 describe('publicConfig', () => {
   it('writes ports as specs, masks secret values and lists the secret names', () => {
@@ -82,22 +61,7 @@ describe('publicConfig', () => {
   });
 
   it('shows the defaults plainly', () => {
-    expect(publicConfig(makeConfig())).toEqual({
-      dockerfile: 'Dockerfile',
-      context: '.',
-      buildArgs: {},
-      env: {},
-      secrets: [],
-      ports: [],
-      volumes: [],
-      healthCheck: { path: null, port: null, timeoutMs: 60_000, intervalMs: 500, settleMs: 2_000, command: null },
-      restart: 'unless-stopped',
-      noCache: false,
-      pull: false,
-      retention: 5,
-      registry: null,
-      ...RUN_DEFAULTS,
-    });
+    expect(publicConfig(makeConfig())).toEqual({ ...settingDefaults(DURATIONS), secrets: [] });
   });
 
   it('never contains a secret value', () => {
@@ -116,29 +80,20 @@ describe('publicConfig', () => {
 describe('publicRecord', () => {
   it('gives every field in camelCase, with ISO times and the public config', () => {
     const d = makeDeployment({ config: configWithSecrets(), parentId: 'zzzz9999', kind: 'redeploy', dirty: true });
+    // The fields it shows as the record holds them (ids, source, image, container, who, outcome); what only the tool
+    // reads (the rollback mark, worker, one-off settings, histories, last check) it leaves out.
+    const {
+      rolledBack: _rolledBack,
+      worker: _worker,
+      overrides: _overrides,
+      checkedAt: _checkedAt,
+      rolledBackFrom: _rolledBackFrom,
+      servedBefore: _servedBefore,
+      ...asIs
+    } = d;
     expect(publicRecord(d)).toEqual({
-      id: 'abcd2345',
-      version: 3,
-      app: 'web',
-      kind: 'redeploy',
-      parentId: 'zzzz9999',
-      status: 'running',
-      source: '/home/ada/web',
-      subdir: '',
-      ref: 'main',
-      commit: '0123456789abcdef0123456789abcdef01234567',
-      commitSubject: 'Add the landing page',
-      commitAuthor: 'Ada Lovelace <ada@example.com>',
+      ...asIs,
       commitTime: '2026-01-02T03:04:05.000Z',
-      dirty: true,
-      image: 'deploy/web:abcd2345',
-      imageId: 'sha256:feedface',
-      imageDigest: 'sha256:feedface',
-      runtime: 'container',
-      workload: 'c0ffee',
-      containerId: 'c0ffee',
-      containerName: 'web-v3-abcd2345',
-      endpoint: 'unix:///var/run/docker.sock',
       noCache: true,
       config: publicConfig(configWithSecrets()),
       createdAt: '2026-01-02T10:00:00.000Z',
@@ -147,18 +102,12 @@ describe('publicRecord', () => {
       startedAt: '2026-01-02T10:00:31.000Z',
       readyAt: '2026-01-02T10:00:33.000Z',
       finishedAt: '2026-01-02T10:00:33.000Z',
-      actor: 'ada',
-      origin: 'terminal',
-      error: null,
-      supersededBy: null,
-      exitCode: null,
-      exitedAt: null,
     });
   });
 
   it('keeps missing times and ids as null, and the error as it is', () => {
-    const d = makeDeployment({
-      status: 'failed',
+    // The same nulls in the record and in its public form.
+    const missing = {
       commitTime: null,
       image: null,
       imageId: null,
@@ -170,22 +119,12 @@ describe('publicRecord', () => {
       buildFinishedAt: null,
       startedAt: null,
       readyAt: null,
-      finishedAt: Date.UTC(2026, 0, 2, 10, 0, 5),
-      error: { code: 'build_failed', message: 'The build failed at step 3.' },
-    });
+    };
+    const error = { code: 'build_failed', message: 'The build failed at step 3.' };
+    const d = makeDeployment({ status: 'failed', ...missing, finishedAt: Date.UTC(2026, 0, 2, 10, 0, 5), error });
     expect(publicRecord(d)).toMatchObject({
       status: 'failed',
-      commitTime: null,
-      image: null,
-      imageId: null,
-      imageDigest: null,
-      workload: null,
-      containerId: null,
-      containerName: null,
-      buildStartedAt: null,
-      buildFinishedAt: null,
-      startedAt: null,
-      readyAt: null,
+      ...missing,
       finishedAt: '2026-01-02T10:00:05.000Z',
       error: { code: 'build_failed', message: 'The build failed at step 3.' },
     });

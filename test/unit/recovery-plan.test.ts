@@ -8,24 +8,15 @@ import {
   type RecoveryInput,
 } from '../../src/core/recovery-plan.js';
 import type { Deployment } from '../../src/core/types.js';
-import { makeDeployment } from '../helpers/unit.js';
+import { makeVersion } from '../helpers/unit.js';
 
 const URL = 'unix:///var/run/docker.sock';
 const OTHER = 'tcp://10.0.0.2:2376';
 const T = Date.UTC(2026, 5, 1, 12, 0, 0);
 
+/** Version `version` of app web, made a minute after the one before. */
 function deployment(version: number, overrides: Partial<Deployment> = {}): Deployment {
-  const id = `dep${version}xyz`;
-  return makeDeployment({
-    id,
-    version,
-    createdAt: T + version * 60_000,
-    image: `deploy/web:${id}`,
-    containerId: `c-${id}`,
-    containerName: containerName('web', version, id),
-    workload: `c-${id}`,
-    ...overrides,
-  });
+  return makeVersion(version, { createdAt: T + version * 60_000, ...overrides });
 }
 
 function unproven(d: Deployment, id = `u-${d.id}`): AppContainer {

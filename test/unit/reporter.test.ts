@@ -1,17 +1,23 @@
 import { PassThrough, Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { Reporter } from '../../src/ui/reporter.js';
+import { Reporter, type ReporterOptions } from '../../src/ui/reporter.js';
 
-function reporterTo(stdout: Writable): Reporter {
+/** A plain reporter (no terminal, no color, nothing verbose or quiet) to streams that swallow what it writes. */
+function reporter(options: Partial<ReporterOptions>): Reporter {
   return new Reporter({
-    stdout,
+    stdout: new PassThrough(),
     stderr: new PassThrough(),
-    json: true,
+    json: false,
     verbose: false,
     quiet: false,
     interactive: false,
     color: false,
+    ...options,
   });
+}
+
+function reporterTo(stdout: Writable): Reporter {
+  return reporter({ stdout, json: true });
 }
 
 /** What resultArray writes for items, read back through a stream that takes writes slowly. */
@@ -61,15 +67,7 @@ describe('Reporter steps on a terminal', () => {
         done();
       },
     });
-    const r = new Reporter({
-      stdout: new PassThrough(),
-      stderr,
-      json: false,
-      verbose: false,
-      quiet: false,
-      interactive: true,
-      color: false,
-    });
+    const r = reporter({ stderr, interactive: true });
     return { r, text: () => text };
   }
   const settle = () => new Promise((resolve) => setTimeout(resolve, 300));
@@ -105,15 +103,7 @@ describe('Reporter steps on a terminal', () => {
 describe('warnings at a terminal', () => {
   const warned = (terminal: { isTTY?: boolean; columns?: number }, text: string) => {
     const stderr = Object.assign(new PassThrough(), terminal);
-    new Reporter({
-      stdout: new PassThrough(),
-      stderr,
-      json: false,
-      verbose: false,
-      quiet: false,
-      interactive: false,
-      color: false,
-    }).warn(text);
+    reporter({ stderr }).warn(text);
     return String(stderr.read());
   };
   const text = 'Took over the lock of hello from root@vm (pid 29312): its process on this machine is gone.';

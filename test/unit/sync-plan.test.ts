@@ -11,25 +11,12 @@ import {
   type SyncInput,
 } from '../../src/core/sync-plan.js';
 import type { Deployment } from '../../src/core/types.js';
-import { makeConfig, makeDeployment } from '../helpers/unit.js';
+import { makeConfig, makeVersion as deployment, UNEVENTFUL } from '../helpers/unit.js';
 
 const URL = 'unix:///var/run/docker.sock';
 const NOW = Date.UTC(2026, 5, 1, 12, 0, 0);
 const STARTED = Date.UTC(2026, 5, 1, 9, 0, 0);
 const EXITED = Date.UTC(2026, 5, 1, 11, 0, 0);
-
-function deployment(version: number, overrides: Partial<Deployment> = {}): Deployment {
-  const id = `dep${version}xyz`;
-  return makeDeployment({
-    id,
-    version,
-    image: `deploy/web:${id}`,
-    containerId: `c-${id}`,
-    containerName: containerName('web', version, id),
-    workload: `c-${id}`,
-    ...overrides,
-  });
-}
 
 /** The container a deployment's deploy made, as the listing shows it. */
 function container(d: Deployment, overrides: Partial<ListedContainer> = {}): ListedContainer {
@@ -81,6 +68,32 @@ function input(overrides: Partial<SyncInput> = {}): SyncInput {
   };
 }
 
+/** What names a change that corrects d's record from one status to another (its patch and why are the rest). */
+function correcting(d: Deployment, from: string, to: string) {
+  return { kind: 'correct', id: d.id, app: d.app, version: d.version, from, to };
+}
+
+/**
+ * What the engine tells of a deployment adopted from container c, started at STARTED as its inspection says: c is
+ * its workload, and it is taken as ready and finished at that start (its label carries none of these times).
+ */
+function ranAs(c: ListedContainer): Partial<Deployment> {
+  return {
+    workload: c.id,
+    containerId: c.id,
+    containerName: c.name,
+    startedAt: STARTED,
+    readyAt: STARTED,
+    finishedAt: STARTED,
+    checkedAt: NOW,
+  };
+}
+
+/** The change that adds d from its image i alone (no container): the image's id is its image id and digest. */
+function addedFromImage(d: Deployment, i: ListedImage, rest: Partial<Deployment>) {
+  return { kind: 'add', from: 'image', deployment: adopted(d, { imageId: i.id, imageDigest: i.id, ...rest }) };
+}
+
 /** The record another store's sync rebuilds of d: its label's fields, and what the engine says of the rest. */
 function adopted(d: Deployment, rest: Partial<Deployment>): Deployment {
   return {
@@ -96,14 +109,7 @@ function adopted(d: Deployment, rest: Partial<Deployment>): Deployment {
     startedAt: null,
     readyAt: null,
     finishedAt: null,
-    error: null,
-    supersededBy: null,
-    rolledBack: false,
-    worker: null,
-    overrides: null,
-    exitCode: null,
-    exitedAt: null,
-    checkedAt: null,
+    ...UNEVENTFUL,
     ...rest,
   };
 }
@@ -130,13 +136,7 @@ describe('sync: containers of deployments this store has no record of', () => {
             status: 'running',
             imageId: i.id,
             imageDigest: i.id,
-            workload: c.id,
-            containerId: c.id,
-            containerName: c.name,
-            startedAt: STARTED,
-            readyAt: STARTED,
-            finishedAt: STARTED,
-            checkedAt: NOW,
+            ...ranAs(c),
           }),
         },
       ],
@@ -165,13 +165,7 @@ describe('sync: containers of deployments this store has no record of', () => {
           exitedAt: EXITED,
           imageId: 'sha256:gone',
           imageDigest: 'sha256:gone',
-          workload: c.id,
-          containerId: c.id,
-          containerName: c.name,
-          startedAt: STARTED,
-          readyAt: STARTED,
-          finishedAt: STARTED,
-          checkedAt: NOW,
+          ...ranAs(c),
         }),
       },
     ]);
@@ -237,12 +231,7 @@ describe("sync: containers of this store's records", () => {
       }).changes,
     ).toEqual([
       {
-        kind: 'correct',
-        id: d.id,
-        app: 'web',
-        version: 3,
-        from: 'running',
-        to: 'exited',
+        ...correcting(d, 'running', 'exited'),
         patch: { status: 'exited', containerId: c.id, exitCode: 1, exitedAt: EXITED, checkedAt: NOW },
         why: 'its container exited with code 1, not stopped by deploy, as the engine says',
       },
@@ -258,12 +247,7 @@ describe("sync: containers of this store's records", () => {
     const restarting = inspection(c, { status: 'running', restarting: true, exitCode: 2, finishedAt: EXITED });
     expect(planSync(input({ containers: [c], named: [d], inspected: new Map([[c.id, restarting]]) })).changes).toEqual([
       {
-        kind: 'correct',
-        id: d.id,
-        app: 'web',
-        version: 3,
-        from: 'running',
-        to: 'exited',
+        ...correcting(d, 'running', 'exited'),
         patch: { status: 'exited', containerId: c.id, exitCode: 2, exitedAt: EXITED, checkedAt: NOW },
         why: 'its container keeps exiting (code 2); the engine is restarting it, as the engine says',
       },
@@ -277,12 +261,7 @@ describe("sync: containers of this store's records", () => {
     expect(toInspect(seen)).toEqual([]);
     expect(planSync(seen).changes).toEqual([
       {
-        kind: 'correct',
-        id: d.id,
-        app: 'web',
-        version: 3,
-        from: 'exited',
-        to: 'running',
+        ...correcting(d, 'exited', 'running'),
         patch: { status: 'running', containerId: c.id, exitCode: null, exitedAt: null, checkedAt: NOW },
         why: 'its container runs again (a restart policy or docker start), as the engine says',
       },
@@ -327,18 +306,12 @@ describe('sync: images found without their container', () => {
     expect(toInspect(seen)).toEqual([c2.id]);
     const plan = planSync({ ...seen, inspected: new Map([[c2.id, inspection(c2, { env: ['TOKEN=n3w'] })]]) });
     expect(plan.changes).toEqual([
-      {
-        kind: 'add',
-        from: 'image',
-        deployment: adopted(v1, {
-          imageId: i1.id,
-          imageDigest: i1.id,
-          readyAt: v1.buildFinishedAt,
-          finishedAt: v1.buildFinishedAt,
-          supersededBy: v2.id,
-          config: makeConfig({ env: { TOKEN: { value: 'n3w', secret: true } } }),
-        }),
-      },
+      addedFromImage(v1, i1, {
+        readyAt: v1.buildFinishedAt,
+        finishedAt: v1.buildFinishedAt,
+        supersededBy: v2.id,
+        config: makeConfig({ env: { TOKEN: { value: 'n3w', secret: true } } }),
+      }),
     ]);
     expect(plan.current).toEqual({ web: v2.id });
   });
@@ -349,20 +322,14 @@ describe('sync: images found without their container', () => {
     const i2 = image(v2);
     const plan = planSync(input({ containers: [container(v1)], images: [i2], named: [v1] }));
     expect(plan.changes).toEqual([
-      {
-        kind: 'add',
-        from: 'image',
-        deployment: adopted(v2, {
-          status: 'failed',
-          imageId: i2.id,
-          imageDigest: i2.id,
-          finishedAt: v2.buildFinishedAt,
-          error: {
-            code: 'failed',
-            message: 'never passed its health gate: its image was left on the engine (found by sync)',
-          },
-        }),
-      },
+      addedFromImage(v2, i2, {
+        status: 'failed',
+        finishedAt: v2.buildFinishedAt,
+        error: {
+          code: 'failed',
+          message: 'never passed its health gate: its image was left on the engine (found by sync)',
+        },
+      }),
     ]);
   });
 
@@ -372,16 +339,7 @@ describe('sync: images found without their container', () => {
     const seen = input({ images: [i1] });
     expect(toInspect(seen)).toEqual([]);
     expect(planSync(seen).changes).toEqual([
-      {
-        kind: 'add',
-        from: 'image',
-        deployment: adopted(v1, {
-          imageId: i1.id,
-          imageDigest: i1.id,
-          readyAt: v1.buildFinishedAt,
-          finishedAt: v1.buildFinishedAt,
-        }),
-      },
+      addedFromImage(v1, i1, { readyAt: v1.buildFinishedAt, finishedAt: v1.buildFinishedAt }),
     ]);
   });
 
@@ -398,12 +356,7 @@ describe('sync: records whose container is gone', () => {
     const v3 = deployment(3);
     expect(planSync(input({ containers: [container(v3)], named: [v3], withContainers: [v3, v1] })).changes).toEqual([
       {
-        kind: 'correct',
-        id: v1.id,
-        app: 'web',
-        version: 1,
-        from: 'running',
-        to: 'superseded',
+        ...correcting(v1, 'running', 'superseded'),
         patch: { status: 'superseded', containerId: null, supersededBy: v3.id },
         why: 'its container is no longer on the engine, and another deployment of the app has one',
       },
@@ -412,12 +365,7 @@ describe('sync: records whose container is gone', () => {
     const stoppedNoContainer = deployment(4, { status: 'stopped', containerId: null });
     expect(planSync(input({ withContainers: [v2, stopped, stoppedNoContainer] })).changes).toEqual([
       {
-        kind: 'correct',
-        id: v2.id,
-        app: 'web',
-        version: 2,
-        from: 'running',
-        to: 'exited',
+        ...correcting(v2, 'running', 'exited'),
         patch: { status: 'exited', containerId: null, exitCode: null, exitedAt: NOW, checkedAt: NOW },
         why: 'its container is gone from the engine (removed outside deploy)',
       },

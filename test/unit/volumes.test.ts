@@ -14,6 +14,15 @@ const labels = (app: string, name: string) => ({
   'dev.deploy.volume': name,
 });
 
+/** The mount of app web's kept volume `name` (engine name deploy-web-NAME, labelled as the tool's) on `target`. */
+const keptVolume = (name: string, target: string) => ({
+  Type: 'volume',
+  Source: `deploy-web-${name}`,
+  Target: target,
+  ReadOnly: false,
+  VolumeOptions: { Labels: labels('web', name) },
+});
+
 describe('parseVolume', () => {
   it('reads named volumes and bind mounts, with :ro and :rw', () => {
     expect(parseVolume('data:/data')).toEqual({ type: 'volume', source: 'data', target: '/data', readOnly: false });
@@ -45,26 +54,32 @@ describe('parseVolume', () => {
       details: undefined,
     });
     const why = (spec: string) => failure(() => parseVolume(spec)).message;
-    expect(why('data:data')).toBe(
-      'Invalid volume "data:data": the container path "data" must be an absolute path (starting with "/").',
-    );
-    expect(why('data:/')).toBe('Invalid volume "data:/": the container path cannot be "/".');
-    expect(why('data:/a/../etc')).toBe(
-      'Invalid volume "data:/a/../etc": the container path "/a/../etc" must not contain "." or "..".',
-    );
-    expect(why('./up:/up')).toBe('Invalid volume "./up:/up": a host path must be absolute, not "./up".');
-    expect(why('my vol:/data')).toBe(
-      'Invalid volume "my vol:/data": "my vol" is not a volume name Docker accepts (letters, digits, "_", "." and "-", starting with a letter or digit).',
-    );
+    // Each spec and the message it is refused with.
+    const refusals: [string, string][] = [
+      [
+        'data:data',
+        'Invalid volume "data:data": the container path "data" must be an absolute path (starting with "/").',
+      ],
+      ['data:/', 'Invalid volume "data:/": the container path cannot be "/".'],
+      [
+        'data:/a/../etc',
+        'Invalid volume "data:/a/../etc": the container path "/a/../etc" must not contain "." or "..".',
+      ],
+      ['./up:/up', 'Invalid volume "./up:/up": a host path must be absolute, not "./up".'],
+      [
+        'my vol:/data',
+        'Invalid volume "my vol:/data": "my vol" is not a volume name Docker accepts (letters, digits, "_", "." and "-", starting with a letter or digit).',
+      ],
+      ['data:/data:z', 'Invalid volume "data:/data:z": unknown option "z" (only "ro" and "rw" are known).'],
+      ['a:/b:/c:ro', 'Invalid volume "a:/b:/c:ro": too many ":".'],
+      [':/data', 'Invalid volume ":/data": the volume name is missing.'],
+      [
+        `${'v'.repeat(65)}:/data`,
+        `Invalid volume "${'v'.repeat(65)}:/data": the volume name is longer than 64 characters.`,
+      ],
+    ];
+    for (const [spec, message] of refusals) expect(why(spec)).toBe(message);
     expect(why('-x:/data')).toContain('is not a volume name Docker accepts');
-    expect(why('data:/data:z')).toBe(
-      'Invalid volume "data:/data:z": unknown option "z" (only "ro" and "rw" are known).',
-    );
-    expect(why('a:/b:/c:ro')).toBe('Invalid volume "a:/b:/c:ro": too many ":".');
-    expect(why(':/data')).toBe('Invalid volume ":/data": the volume name is missing.');
-    expect(why(`${'v'.repeat(65)}:/data`)).toBe(
-      `Invalid volume "${'v'.repeat(65)}:/data": the volume name is longer than 64 characters.`,
-    );
   });
 });
 
@@ -122,28 +137,10 @@ describe('planMounts', () => {
       ['/data', '/var/lib/mysql/', '/cache dir'],
     );
     expect(plan.mounts).toEqual([
-      {
-        Type: 'volume',
-        Source: 'deploy-web-data',
-        Target: '/data',
-        ReadOnly: false,
-        VolumeOptions: { Labels: labels('web', 'data') },
-      },
+      keptVolume('data', '/data'),
       { Type: 'bind', Source: '/srv/up', Target: '/uploads', ReadOnly: true },
-      {
-        Type: 'volume',
-        Source: 'deploy-web-cache_dir',
-        Target: '/cache dir',
-        ReadOnly: false,
-        VolumeOptions: { Labels: labels('web', 'cache_dir') },
-      },
-      {
-        Type: 'volume',
-        Source: 'deploy-web-var-lib-mysql',
-        Target: '/var/lib/mysql',
-        ReadOnly: false,
-        VolumeOptions: { Labels: labels('web', 'var-lib-mysql') },
-      },
+      keptVolume('cache_dir', '/cache dir'),
+      keptVolume('var-lib-mysql', '/var/lib/mysql'),
     ]);
     expect(plan.volumes.map((v) => [v.engineName, v.fromImage])).toEqual([
       ['deploy-web-data', false],
@@ -169,20 +166,8 @@ describe('planMounts', () => {
   it('is part of the container spec, which has no mounts when there are none', () => {
     const d = makeDeployment({ config: makeConfig({ volumes: [parseVolume('data:/data')] }) });
     expect(containerSpec(d, 'img', 'n', ['/state']).HostConfig.Mounts).toEqual([
-      {
-        Type: 'volume',
-        Source: 'deploy-web-data',
-        Target: '/data',
-        ReadOnly: false,
-        VolumeOptions: { Labels: labels('web', 'data') },
-      },
-      {
-        Type: 'volume',
-        Source: 'deploy-web-state',
-        Target: '/state',
-        ReadOnly: false,
-        VolumeOptions: { Labels: labels('web', 'state') },
-      },
+      keptVolume('data', '/data'),
+      keptVolume('state', '/state'),
     ]);
     expect(containerSpec(makeDeployment(), 'img', 'n').HostConfig).not.toHaveProperty('Mounts');
   });
