@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import type { IO } from '../../src/context.js';
 import { buildProgram } from '../../src/cli/program.js';
+import { settingDef } from '../../src/core/setting-table.js';
 
 // Pure: the program is built and parsed, and the handler it would run is never loaded (no engine, no store).
 
@@ -271,5 +272,15 @@ describe('typed parsing', () => {
       global: true,
       context: 'ctx',
     });
+  });
+});
+
+describe("deploy config's help", () => {
+  it('names only settings that exist (`config set NAME=…` of each is a setting, not an env var)', () => {
+    const config = buildProgram(io(), async () => undefined).commands.find((c) => c.name() === 'config') as Command;
+    const text = config.description();
+    const named = /such as (.*?) \(lists/s.exec(text)?.[1]?.split(/,\s*|\s+or\s+/) ?? [];
+    expect(named.length).toBeGreaterThan(8);
+    for (const name of named) expect(settingDef(name.replace('.NAME', '.X')), name).not.toBeNull();
   });
 });
