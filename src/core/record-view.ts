@@ -50,6 +50,8 @@ export function publicRecord(d: Deployment) {
     kind: d.kind,
     parentId: d.parentId,
     status: d.status,
+    // Rolled back away from: a rollback (or the front door's fallback) replaced it; what ls shows as "(rolled back)".
+    rolledBack: d.rolledBack,
     source: d.source,
     subdir: d.subdir,
     ref: d.ref,

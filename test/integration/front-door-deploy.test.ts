@@ -278,7 +278,7 @@ describe('deploying behind the front door (real engine, real door, CLI)', () => 
     expect(v3.stderr).toContain(`v${v2.version} (${v2.id}) failed the front door's checks in its bake window`);
     const after = (await f.cli(['ls', '--app', f.app, '--json'])).json<PublicRecord[]>();
     const [one, two, three] = [v1.id, v2.id, v3.json<PublicRecord>().id].map((id) => after.find((d) => d.id === id));
-    expect(two?.status).toBe('failed');
+    expect(two).toMatchObject({ status: 'failed', rolledBack: true });
     // v1 served until v3 replaced it: superseded by v3 (and kept for v3's window), not by the failed v2.
     expect(one).toMatchObject({ status: 'superseded', supersededBy: three?.id });
     expect(three?.status).toBe('running');

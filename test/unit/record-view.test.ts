@@ -80,10 +80,9 @@ describe('publicConfig', () => {
 describe('publicRecord', () => {
   it('gives every field in camelCase, with ISO times and the public config', () => {
     const d = makeDeployment({ config: configWithSecrets(), parentId: 'zzzz9999', kind: 'redeploy', dirty: true });
-    // The fields it shows as the record holds them (ids, source, image, container, who, outcome); what only the tool
-    // reads (the rollback mark, worker, one-off settings, histories, last check) it leaves out.
+    // The fields it shows as the record holds them (ids, source, image, container, who, outcome, the rollback mark
+    // `ls` shows); what only the tool reads (worker, one-off settings, histories, last check) it leaves out.
     const {
-      rolledBack: _rolledBack,
       worker: _worker,
       overrides: _overrides,
       checkedAt: _checkedAt,
