@@ -136,12 +136,14 @@ export async function restartDoor(ctx: Context, engine: Engine): Promise<{ apps:
 
 /**
  * Makes the door run this version of deploy's image publishing every routed app's ports (a handover when it must
- * be replaced: see adapters/front-door/door-container.ts), then sends every route again.
+ * be replaced: see adapters/front-door/door-container.ts; made again when it is gone and apps are routed through
+ * it), then sends every route again.
  */
 export async function upgradeDoor(ctx: Context, engine: Engine): Promise<{ door: DoorEnsured; apps: string[] }> {
-  const state = await engine.containers.inspect(DOOR_NAMES.container);
-  if (!state) throw noDoor(engine);
-  const bindings = routedHere(ctx, engine).reduce<Binding[]>((all, d) => union(all, bindingsOf(d.config.ports)), []);
+  const routed = routedHere(ctx, engine);
+  // A door removed outside the tool (docker rm) is made again while the store routes apps through it.
+  if (routed.length === 0 && !(await engine.containers.inspect(DOOR_NAMES.container))) throw noDoor(engine);
+  const bindings = routed.reduce<Binding[]>((all, d) => union(all, bindingsOf(d.config.ports)), []);
   const door = await ensureFrontDoor(engine, { bindings, base: frontDoorBaseImage(ctx.env), env: ctx.env });
   const apps = await resendRoutes(ctx, engine);
   return { door, apps };

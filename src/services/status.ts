@@ -1,9 +1,13 @@
+import { FrontDoorClient, type DoorStatus } from '../adapters/front-door/client.js';
+import { DOOR_NAMES, routesTo } from '../core/door.js';
+import { routedByFrontDoor } from '../core/front-door.js';
 import { publishedUrls } from '../core/urls.js';
 import { describeContainer } from '../core/observed.js';
 import { DeployError } from '../core/errors.js';
 import { formatPort } from '../core/ports.js';
 import type { Deployment, Status } from '../core/types.js';
 import type { Context } from '../context.js';
+import { engineFor } from './engines.js';
 import { reconcile } from './reconcile.js';
 
 /** One app as `deploy status` shows it: what should run, and what the engine says of it. */
@@ -26,6 +30,11 @@ export interface AppStatus {
   } | null;
   ports: string[];
   url: string | null;
+  /**
+   * An app behind the front door: whether the door routes to this deployment now (null: the door did not answer),
+   * its state there (active, paused, …), and what is wrong when it does not.
+   */
+  frontDoor: { routed: boolean | null; state: string | null; problem: string | null } | null;
   endpoint: string;
   /** engine: seen just now; store: the engine did not answer in time (or someone is changing the app): as recorded. */
   source: 'engine' | 'store';
@@ -90,11 +99,13 @@ export async function appStatuses(ctx: Context, app?: string): Promise<AppStatus
       container,
       ports: d.config.ports.map(formatPort),
       url: publishedUrls(d.config.ports, d.endpoint)[0] ?? null,
+      frontDoor: null,
       endpoint: d.endpoint,
       source: fromEngine ? 'engine' : 'store',
       checkedAt: iso(fromEngine ? now : d.checkedAt),
     };
   });
+  await askFrontDoors(ctx, rows, store.currentDeployments(app));
   if (app !== undefined && rows.length === 0) {
     rows.push({
       app,
@@ -103,10 +114,59 @@ export async function appStatuses(ctx: Context, app?: string): Promise<AppStatus
       container: null,
       ports: [],
       url: null,
+      frontDoor: null,
       endpoint: '-',
       source: 'store',
       checkedAt: null,
     });
   }
   return rows;
+}
+
+/**
+ * For the running apps the front door routes, what the door of their engine says (one command per engine): whether
+ * it routes to the deployment the store has as current. A door that is gone or does not answer says so.
+ */
+async function askFrontDoors(ctx: Context, rows: AppStatus[], current: Deployment[]): Promise<void> {
+  const routed = new Map(current.filter((d) => routedByFrontDoor(d.config)).map((d) => [d.app, d]));
+  const asked = rows.filter((r) => routed.has(r.app) && r.source === 'engine' && r.container?.state === 'running');
+  const endpoints = [...new Set(asked.map((r) => r.endpoint))];
+  const answers = await Promise.all(
+    endpoints.map(async (url) => {
+      try {
+        const engine = await engineFor(ctx, url);
+        // Gone (removed outside the tool): nothing routes these apps; an empty answer says so below.
+        if (!(await engine.containers.inspect(DOOR_NAMES.container))) return [url, 'gone'] as const;
+        const all = await new FrontDoorClient(engine).status();
+        return [url, new Map(all.apps.map((a) => [a.app, a]))] as const;
+      } catch (error) {
+        return [url, (error instanceof Error ? error.message : String(error)).replace(/\.$/, '')] as const;
+      }
+    }),
+  );
+  const byEndpoint = new Map<string, Map<string, DoorStatus> | string>(answers);
+  for (const r of asked) {
+    const d = routed.get(r.app) as Deployment;
+    const door = byEndpoint.get(r.endpoint);
+    if (door === 'gone') {
+      r.frontDoor = { routed: false, state: null, problem: 'there is no front door on its engine' };
+      continue;
+    }
+    if (typeof door === 'string' || door === undefined) {
+      r.frontDoor = { routed: null, state: null, problem: `the front door did not answer: ${door ?? 'no answer'}` };
+      continue;
+    }
+    const seen = door.get(r.app) ?? null;
+    const routes = routesTo(seen, d);
+    const address = (seen?.active as { address?: string } | null | undefined)?.address;
+    r.frontDoor = {
+      routed: routes,
+      state: seen?.state ?? null,
+      problem: routes
+        ? null
+        : !seen
+          ? 'the front door has no route for it'
+          : `the front door routes it to ${address ?? 'nothing'}`,
+    };
+  }
 }

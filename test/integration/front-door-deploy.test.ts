@@ -394,6 +394,30 @@ describe('deploying behind the front door (real engine, real door, CLI)', () => 
     // The door logs on stderr; the command prints each line on the stream it came from.
     expect(`${logs.stdout}${logs.stderr}`).toMatch(new RegExp(`${f.app}: deployed: ${upstreamHost(d)}:8080`));
   });
+  it('status says when the front door does not route a running app (here: its container removed outside the tool), and proxy upgrade brings it back with its routes', async () => {
+    const f = await routedApp('fdg', { bakeWindow: '0s' });
+    const d = await f.deploy();
+    type Row = { app: string; frontDoor: { routed: boolean | null; state: string | null; problem: string | null } };
+    const rowOf = async () =>
+      (await f.cli(['status', f.app, '--json'])).json<Row[]>().find((r) => r.app === f.app) as Row;
+    expect((await rowOf()).frontDoor).toEqual({ routed: true, state: 'serving', problem: null });
+
+    docker('rm', '-f', DOOR_NAMES.container);
+    expect((await rowOf()).frontDoor).toMatchObject({ routed: false, problem: 'there is no front door on its engine' });
+    const human = await f.cli(['status', f.app]);
+    expect(human.code).toBe(0);
+    expect(human.stdout).toContain('running, not routed');
+    expect(human.stderr).toContain(`${f.app}: v${d.version} runs, but there is no front door on its engine`);
+    expect(human.stderr).toContain('deploy proxy upgrade');
+
+    const upgraded = await f.cli(['proxy', 'upgrade', '--yes', '--json']);
+    expect(upgraded.code, upgraded.stderr).toBe(0);
+    expect(upgraded.json<{ action: string; apps: string[] }>()).toMatchObject({ action: 'create' });
+    expect(upgraded.json<{ apps: string[] }>().apps).toContain(f.app);
+    expect(await fetchText(f.port)).toBe('one');
+    expect((await rowOf()).frontDoor).toEqual({ routed: true, state: 'serving', problem: null });
+  });
+
   it('serves the app over TLS from the certificate and key files given (SNI), redirects plain HTTP, and the key is never recorded or shown', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'door-tls-'));
     onTestFinished(() => rmSync(dir, { recursive: true, force: true }));

@@ -39,7 +39,7 @@ export const proxy = defineGroup({
     }),
     defineCommand({
       name: 'upgrade',
-      summary: "run this version of deploy's front door (a short handover when it changes), and send every route again",
+      summary: "run this version of deploy's front door (made again if it is gone), and send every route again",
       args: [],
       options: asked,
       load: async () => (await import('./proxy.js')).upgrade,

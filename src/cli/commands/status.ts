@@ -13,6 +13,8 @@ const HEADERS = ['APP', 'DEPLOYMENT', 'STATE', 'HEALTH', 'UPTIME', 'RESTARTS', '
 function paintState(c: Colors, s: AppStatus): string {
   if (!s.container) return c.dim(s.status ? `${s.status} (as recorded)` : 'no deployment');
   const state = s.container.state;
+  if (state === 'running' && s.frontDoor?.routed === false) return c.red('running, not routed');
+  if (state === 'running' && s.frontDoor?.state === 'paused') return c.magenta('running, paused');
   if (state === 'running') return c.green(state);
   if (state.startsWith('exited') && s.status === 'stopped') return c.magenta(`stopped, ${state}`);
   return c.red(state);
@@ -62,6 +64,13 @@ export const handler: Handler<StatusOptions> = async (ctx, [positional], o) => {
     return;
   }
   const rows = list.map((s) => row(s, r.colors));
+  // Said on stderr, beside the table: what keeps an app from being served although its container runs.
+  for (const s of list) {
+    if (s.frontDoor?.problem && s.deployment)
+      r.warn(
+        `${s.app}: v${s.deployment.version} runs, but ${s.frontDoor.problem}. Send every route again: deploy proxy upgrade`,
+      );
+  }
   if (!ctx.stdout.isTTY) {
     r.print(plainTable(HEADERS, rows));
     return;
