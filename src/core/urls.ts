@@ -1,5 +1,6 @@
 import { engineHost } from './endpoint-choice.js';
-import type { PortMapping } from './types.js';
+import { frontDoorUrls, routedByFrontDoor } from './front-door.js';
+import type { Deployment, PortMapping } from './types.js';
 
 /**
  * Where a person opens a release whose traffic comes through published ports: each published TCP port as a URL
@@ -13,4 +14,14 @@ export function publishedUrls(ports: readonly PortMapping[], endpoint: string): 
       const h = p.hostIp === '' || p.hostIp === '0.0.0.0' || p.hostIp === '::' ? host : p.hostIp;
       return `http://${h.includes(':') ? `[${h}]` : h}:${p.hostPort}/`;
     });
+}
+
+/**
+ * Where a person opens a release, however its traffic comes: through the front door (its domains, and the HTTPS
+ * port when it serves TLS), or through the ports its container publishes.
+ */
+export function urlsOf(d: Pick<Deployment, 'config' | 'endpoint'>): string[] {
+  return routedByFrontDoor(d.config)
+    ? frontDoorUrls(d.config, engineHost(d.endpoint).host)
+    : publishedUrls(d.config.ports, d.endpoint);
 }

@@ -1,7 +1,7 @@
 import { FrontDoorClient, type DoorStatus } from '../adapters/front-door/client.js';
 import { DOOR_NAMES, routesTo } from '../core/door.js';
 import { routedByFrontDoor } from '../core/front-door.js';
-import { publishedUrls } from '../core/urls.js';
+import { urlsOf } from '../core/urls.js';
 import { describeContainer } from '../core/observed.js';
 import { DeployError } from '../core/errors.js';
 import { formatPort } from '../core/ports.js';
@@ -98,7 +98,7 @@ export async function appStatuses(ctx: Context, app?: string): Promise<AppStatus
       status: d.status,
       container,
       ports: d.config.ports.map(formatPort),
-      url: publishedUrls(d.config.ports, d.endpoint)[0] ?? null,
+      url: urlsOf(d)[0] ?? null,
       frontDoor: null,
       endpoint: d.endpoint,
       source: fromEngine ? 'engine' : 'store',

@@ -1,7 +1,7 @@
 import { durationInProse } from '../core/duration.js';
 import { formatPort } from '../core/ports.js';
 import type { Deployment } from '../core/types.js';
-import { publishedUrls } from '../core/urls.js';
+import { urlsOf } from '../core/urls.js';
 import type { Context } from '../context.js';
 import { paintStatus } from './colors.js';
 import { quotedSubject, refAndCommit } from './text.js';
@@ -16,7 +16,7 @@ export function renderOutcome(ctx: Context, d: Deployment): string {
     `  image   ${d.image ?? '-'}`,
   ];
   if (d.config.ports.length > 0) lines.push(`  ports   ${d.config.ports.map(formatPort).join(', ')}`);
-  for (const url of publishedUrls(d.config.ports, d.endpoint)) lines.push(`  url     ${url}`);
+  for (const url of urlsOf(d)) lines.push(`  url     ${url}`);
   lines.push(`  took    ${took}`);
   return lines.join('\n');
 }
