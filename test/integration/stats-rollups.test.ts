@@ -7,6 +7,7 @@ import { assembleStats } from '../../src/core/stats.js';
 import type { Deployment } from '../../src/core/types.js';
 import { tempHome } from '../helpers/cli.js';
 import { queryStatistics as reference } from '../helpers/stats-reference.js';
+import { mulberry32 as random } from '../helpers/random.js';
 import { makeDeployment } from '../helpers/unit.js';
 
 // deploy stats reads per-day rollups (migration 10) and computes the window's partial days from their records.
@@ -16,18 +17,6 @@ import { makeDeployment } from '../helpers/unit.js';
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 const NOW = Date.parse('2026-11-22T12:34:56.789Z');
-
-/** A small deterministic random source (mulberry32), so a failing case can be replayed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 let serial = 0;
 /** Ids as the tool makes them (8 characters of [a-z2-9]), unique: the serial in octal, written with a to h. */
@@ -192,25 +181,33 @@ const staleMarks = (path: string) => {
 describe('deploy stats from rollups gives the figures of the records themselves (real SQLite)', () => {
   const home = tempHome();
   afterAll(() => home.remove());
+  /** A case on a store file of its own in the home, closed when the case ends however it ends. */
+  const onStore =
+    (name: string, test: (path: string, store: Store) => void): (() => void) =>
+    () => {
+      const path = join(home.dir, name);
+      const store = Store.open(path);
+      try {
+        test(path, store);
+      } finally {
+        store.close();
+      }
+    };
 
-  it('with no deployments at all', () => {
-    const path = join(home.dir, 'empty.db');
-    const store = Store.open(path);
-    try {
+  it(
+    'with no deployments at all',
+    onStore('empty.db', (path, store) => {
       const { fromRollups, fromRecords } = both(path, store, { since: NOW - 30 * DAY, until: NOW });
       expect(fromRollups).toEqual(fromRecords);
       expect(fromRollups.counts).toEqual([]);
       expect(expectSameEverywhere(path, store, [undefined, 'web'])).toBe(22);
-    } finally {
-      store.close();
-    }
-  });
+    }),
+  );
 
-  it('with only failures, none of them ever recovered', () => {
-    const path = join(home.dir, 'failures.db');
-    const store = Store.open(path);
-    const h = new History(store);
-    try {
+  it(
+    'with only failures, none of them ever recovered',
+    onStore('failures.db', (path, store) => {
+      const h = new History(store);
       for (let i = 0; i < 12; i++) {
         h.add({
           app: i % 3 === 0 ? 'api' : 'web',
@@ -227,17 +224,14 @@ describe('deploy stats from rollups gives the figures of the records themselves 
       ]);
       expect(fromRollups.restore['*']).toEqual({ n: 0, median: null, p95: null, unrestored: 12 });
       expectSameEverywhere(path, store, [undefined, 'web', 'api']);
-    } finally {
-      store.close();
-    }
-  });
+    }),
+  );
 
-  it('after each write that moves a figure of an earlier day, that day is recomputed', () => {
-    const path = join(home.dir, 'marks.db');
-    const store = Store.open(path);
-    const h = new History(store);
-    const midnight = Math.floor(NOW / DAY) * DAY;
-    try {
+  it(
+    'after each write that moves a figure of an earlier day, that day is recomputed',
+    onStore('marks.db', (path, store) => {
+      const h = new History(store);
+      const midnight = Math.floor(NOW / DAY) * DAY;
       // late: healthy six days ago, a failure four days ago; read (the rollups now hold those days).
       h.add({
         app: 'late',
@@ -281,15 +275,12 @@ describe('deploy stats from rollups gives the figures of the records themselves 
         median: 2 * HOUR - 20_000,
       });
       expectSameEverywhere(path, store, [undefined, 'back']);
-    } finally {
-      store.close();
-    }
-  });
+    }),
+  );
 
-  it('while another process holds the store for writing past the busy timeout: answers from the records', () => {
-    const path = join(home.dir, 'busy.db');
-    const store = Store.open(path);
-    try {
+  it(
+    'while another process holds the store for writing past the busy timeout: answers from the records',
+    onStore('busy.db', (path, store) => {
       generate(store, 5, ['web', 'api'], NOW - 5 * DAY, NOW - HOUR);
       const writer = new DatabaseSync(path);
       writer.exec('BEGIN IMMEDIATE');
@@ -307,10 +298,8 @@ describe('deploy stats from rollups gives the figures of the records themselves 
       expect(staleMarks(path)).toBeGreaterThan(0);
       expectSameEverywhere(path, store, [undefined, 'web']);
       expect(staleMarks(path)).toBe(0);
-    } finally {
-      store.close();
-    }
-  });
+    }),
+  );
 
   describe('a generated history of several apps', () => {
     const path = join(home.dir, 'history.db');
