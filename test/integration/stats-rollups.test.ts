@@ -49,6 +49,11 @@ class History {
     if (supersededBy) this.store.updateDeployment(full.id, { supersededBy, rolledBack });
     return full;
   }
+
+  /** A deploy that failed: never ready, finished `tookMs` after it was created. */
+  addFailure(app: string, createdAt: number, tookMs: number): Deployment {
+    return this.add({ app, createdAt, status: 'failed', readyAt: null, finishedAt: createdAt + tookMs });
+  }
 }
 
 /** Several apps over ~40 days: healthy deploys, failures (some never recovered), rollbacks, pending, synced. */
@@ -120,7 +125,7 @@ function generate(store: Store, seed: number, apps: string[], from: number, to: 
       buildFinishedAt: null,
     });
     if (rand() < 0.7) {
-      h.add({ app, createdAt: to - 2 * HOUR, status: 'failed', readyAt: null, finishedAt: to - 2 * HOUR + 30_000 });
+      h.addFailure(app, to - 2 * HOUR, 30_000);
     }
   }
 }
@@ -238,13 +243,7 @@ describe('deploy stats from rollups gives the figures of the records themselves 
         createdAt: midnight - 6 * DAY + 10 * HOUR,
         readyAt: midnight - 6 * DAY + 10 * HOUR + 60_000,
       });
-      h.add({
-        app: 'late',
-        createdAt: midnight - 4 * DAY + 10 * HOUR,
-        status: 'failed',
-        readyAt: null,
-        finishedAt: midnight - 4 * DAY + 10 * HOUR + 60_000,
-      });
+      h.addFailure('late', midnight - 4 * DAY + 10 * HOUR, 60_000);
       expectSameEverywhere(path, store, [undefined, 'late']);
       expect(both(path, store, { since: NOW - 30 * DAY, until: NOW }).fromRollups.restore.late).toMatchObject({
         n: 0,
@@ -342,13 +341,7 @@ describe('deploy stats from rollups gives the figures of the records themselves 
     it('after writes that reach back to earlier days: a late recovery, a late rollback mark, a synced old record, a removed app', () => {
       // Today's deploy of web restores the failure it left yesterday (a day the rollups already hold).
       const h = new History(store);
-      h.add({
-        app: 'web',
-        createdAt: NOW - 30 * HOUR,
-        status: 'failed',
-        readyAt: null,
-        finishedAt: NOW - 30 * HOUR + 9_000,
-      });
+      h.addFailure('web', NOW - 30 * HOUR, 9_000);
       expect(staleMarks(path)).toBeGreaterThan(0);
       expectSameEverywhere(path, store, [undefined, 'web']);
       h.add({
@@ -391,13 +384,7 @@ describe('deploy stats from rollups gives the figures of the records themselves 
 
     it('on a store opened to be read only: the days still marked are computed for the answer, nothing is written', () => {
       const h = new History(store);
-      h.add({
-        app: 'api',
-        createdAt: NOW - 3 * DAY,
-        status: 'failed',
-        readyAt: null,
-        finishedAt: NOW - 3 * DAY + 5_000,
-      });
+      h.addFailure('api', NOW - 3 * DAY, 5_000);
       const marks = staleMarks(path);
       expect(marks).toBeGreaterThan(0);
       const reader = Store.openToRead(path);
