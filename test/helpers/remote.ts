@@ -5,6 +5,7 @@
  *
  *   startSshHost()        an sshd whose far side runs `docker system dial-stdio` against the local engine
  *   startTlsEngine()      a second dockerd on tcp://127.0.0.1:PORT with --tlsverify, its own bridge and roots
+ *   remoteEngines()       both, started and stopped by the calling suite's hooks
  *   createDockerContext() a docker context in a throwaway DOCKER_CONFIG
  *   ensureRemoteTools()   installs openssh-server / openssl / iproute2 when missing (root on Debian)
  *
@@ -17,6 +18,7 @@ import { chmod, copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:f
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import { freePort } from './docker.js';
 import { run, type RunOptions } from './process.js';
 
@@ -832,6 +834,47 @@ function copyImage(ref: string, targetEnv: NodeJS.ProcessEnv): Promise<void> {
         reject(new Error(`copying ${ref} to the TLS engine failed (save ${saveCode}, load ${code}): ${errors.trim()}`));
     });
   });
+}
+
+// ------------------------------------------------------------------------------------------------
+// both, for a suite
+// ------------------------------------------------------------------------------------------------
+
+/** The ssh host and the TLS engine of a suite; read them in its tests and hooks (they exist once beforeAll ran). */
+export interface RemoteEngines {
+  readonly ssh: SshHost;
+  readonly tls: TlsEngine;
+}
+
+/**
+ * Starts the ssh host and the TLS engine together in the calling suite's beforeAll, copies `baseImages` into the
+ * TLS engine (its builds start FROM them), and stops both in its afterAll (after the suite's own afterAll hooks,
+ * which may still need them).
+ */
+export function remoteEngines(baseImages: readonly string[] = ['busybox:1.36']): RemoteEngines {
+  let ssh: SshHost | undefined;
+  let tls: TlsEngine | undefined;
+  beforeAll(async () => {
+    [ssh, tls] = await Promise.all([startSshHost(), startTlsEngine()]);
+    const engine = tls;
+    await Promise.all(baseImages.map((ref) => engine.loadBaseImage(ref)));
+  }, 240_000);
+  afterAll(async () => {
+    await tls?.stop();
+    await ssh?.stop();
+  });
+  const started = <T>(engine: T | undefined, what: string): T => {
+    if (engine === undefined) throw new Error(`the ${what} is read before the suite's beforeAll started it`);
+    return engine;
+  };
+  return {
+    get ssh() {
+      return started(ssh, 'ssh host');
+    },
+    get tls() {
+      return started(tls, 'TLS engine');
+    },
+  };
 }
 
 // ------------------------------------------------------------------------------------------------
