@@ -15,6 +15,8 @@ import { appWorkspace, commitWebApp, type AppWorkspace, type WebAppOptions } fro
 export interface AppOptions extends WebAppOptions {
   /** The app name's prefix (see testApp). */
   prefix: string;
+  /** Added to the environment every command of the fixture runs with (DOCKER_CONFIG, say). */
+  env?: Record<string, string>;
 }
 
 export interface AppFixture extends AppWorkspace {
@@ -34,7 +36,7 @@ export interface AppFixture extends AppWorkspace {
 
 /** Makes the app (committed, not deployed); `remove()` undoes it all. */
 export async function appFixture(options: AppOptions): Promise<AppFixture> {
-  const w = appWorkspace(options.prefix);
+  const w = appWorkspace(options.prefix, options.env);
   const { app, repo, env } = w;
   const home = w.home.dir;
   const port = await freePort();

@@ -5,6 +5,7 @@ import { Engine } from '../../src/adapters/docker/engine/engine.js';
 import { EXIT_CODES, exitCodeOf, fromEngineRefusal, isDeployError } from '../../src/core/errors.js';
 import { firstTarFile, tarFile } from '../../src/core/tar.js';
 import { bareContainer } from '../helpers/docker.js';
+import { rejectionOf } from '../helpers/rejection.js';
 
 /** A build context: a tar of a Dockerfile (and nothing else), made by hand. */
 function context(dockerfile: string): Readable {
@@ -103,10 +104,7 @@ describe('the Engine adapter against the real engine', () => {
 
   it("turns the engine's refusal into an engine_error carrying the engine's own words", async () => {
     const name = `deploy-engine-test-${process.pid}`; // taken by the test above
-    const refused = await engine.containers.create({ name, Image: tag, Cmd: ['true'] } as never).then(
-      () => null,
-      (error: unknown) => error,
-    );
+    const refused = await rejectionOf(engine.containers.create({ name, Image: tag, Cmd: ['true'] } as never));
     expect(refused).toBeInstanceOf(Error);
     const failure = fromEngineRefusal(refused);
     expect(isDeployError(failure, 'engine_error')).toBe(true);

@@ -21,6 +21,7 @@ import {
 import { cli, tempHome } from '../helpers/cli.js';
 import { removeApps, testApp } from '../helpers/docker.js';
 import { TempRepo } from '../helpers/git-repo.js';
+import { rejectionOf } from '../helpers/rejection.js';
 
 const temps: string[] = [];
 function tempDir(prefix: string): string {
@@ -237,7 +238,7 @@ describe('submodules in the build context (real git repositories)', () => {
     const app = repo();
     app.commit('app', { Dockerfile: 'FROM scratch\n' });
     addGitlink(app, 'vendor/lib', NOWHERE, lib.dir);
-    const refusal = await shipped(gitWith().git, app.dir).catch((e: unknown) => e);
+    const refusal = await rejectionOf(shipped(gitWith().git, app.dir));
     expect(refusal).toBeInstanceOf(DeployError);
     const e = refusal as DeployError;
     expect(e.code).toBe('source');
@@ -252,7 +253,7 @@ describe('submodules in the build context (real git repositories)', () => {
     const noUrl = repo();
     noUrl.commit('app', { Dockerfile: 'FROM scratch\n' });
     addGitlink(noUrl, 'lib', NOWHERE, null);
-    const a = (await shipped(gitWith().git, noUrl.dir).catch((e: unknown) => e)) as DeployError;
+    const a = (await rejectionOf(shipped(gitWith().git, noUrl.dir))) as DeployError;
     expect(a.code).toBe('source');
     expect(a.message).toMatch(
       /^The submodule lib is at commit c0ffee0, which this repository's checkout does not have, and the commit's \.gitmodules gives no URL for it\.$/,
@@ -262,7 +263,7 @@ describe('submodules in the build context (real git repositories)', () => {
     const unreachable = repo();
     unreachable.commit('app', { Dockerfile: 'FROM scratch\n' });
     addGitlink(unreachable, 'lib', NOWHERE, 'file:///nonexistent/lib.git');
-    const b = (await shipped(gitWith().git, unreachable.dir).catch((e: unknown) => e)) as DeployError;
+    const b = (await rejectionOf(shipped(gitWith().git, unreachable.dir))) as DeployError;
     expect(b.code).toBe('source');
     expect(b.message).toMatch(
       /^The submodule lib is at commit c0ffee0, which this repository's checkout does not have\. Could not fetch file:\/\/\/nonexistent\/lib\.git: /,
@@ -315,13 +316,7 @@ describe('the context stream of a commit with submodules', () => {
     renameSync(modules, `${modules}-gone`);
     try {
       const gone = await contextArchive(git, src, '', submodules, null, 'Dockerfile');
-      const [ended, done] = await Promise.all([
-        drain(gone.stdout),
-        gone.done.then(
-          () => null,
-          (e: unknown) => e,
-        ),
-      ]);
+      const [ended, done] = await Promise.all([drain(gone.stdout), rejectionOf(gone.done)]);
       expect(ended).toBeInstanceOf(Error);
       expect(done).toBeInstanceOf(Error);
     } finally {
@@ -331,13 +326,7 @@ describe('the context stream of a commit with submodules', () => {
     // Killed before it is read (as a build that falls back to the classic builder kills the first context).
     const killed = await contextArchive(git, src, '', submodules, null, 'Dockerfile');
     killed.kill();
-    const [ended, done] = await Promise.all([
-      drain(killed.stdout),
-      killed.done.then(
-        () => null,
-        (e: unknown) => e,
-      ),
-    ]);
+    const [ended, done] = await Promise.all([drain(killed.stdout), rejectionOf(killed.done)]);
     expect(ended).toBeInstanceOf(Error);
     expect(done).toBeInstanceOf(Error);
   });
