@@ -45,6 +45,28 @@ function addSubmodule(to: TempRepo, url: string, path: string): void {
   to.git('-c', 'protocol.file.allow=always', 'submodule', 'add', '-q', url, path);
 }
 
+/**
+ * An app repository whose first commit holds `files`, then the submodule vendor/lib added: a repository holding
+ * lib.txt, with the submodule inner, a repository holding inner.txt (each file a line of `texts`). Added as `git
+ * submodule add` adds them: inner is not checked out in the app's own checkout.
+ */
+function withNestedSubmodules(
+  files: Record<string, string>,
+  texts: { lib: string; inner: string },
+): { app: TempRepo; inner: TempRepo } {
+  const inner = repo();
+  inner.commit('inner', { 'inner.txt': `${texts.inner}\n` });
+  const lib = repo();
+  lib.commit('lib', { 'lib.txt': `${texts.lib}\n` });
+  addSubmodule(lib, inner.dir, 'inner');
+  lib.commit('with inner');
+  const app = repo();
+  app.commit('app', files);
+  addSubmodule(app, lib.dir, 'vendor/lib');
+  app.commit('with lib');
+  return { app, inner };
+}
+
 /** A commit no repository has. */
 const NOWHERE = 'c0ffee'.padEnd(40, '0');
 
@@ -137,16 +159,7 @@ describe('submodules in the build context (real git repositories)', () => {
   });
 
   it('ships submodules of submodules: from the local checkout when it has them, else fetched from their URL', async () => {
-    const inner = repo();
-    inner.commit('inner', { 'inner.txt': 'inner\n' });
-    const lib = repo();
-    lib.commit('lib', { 'lib.txt': 'lib\n' });
-    addSubmodule(lib, inner.dir, 'inner');
-    lib.commit('with inner');
-    const app = repo();
-    app.commit('app', { Dockerfile: 'FROM scratch\n' });
-    addSubmodule(app, lib.dir, 'vendor/lib');
-    app.commit('with lib');
+    const { app, inner } = withNestedSubmodules({ Dockerfile: 'FROM scratch\n' }, { lib: 'lib', inner: 'inner' });
     expect(existsSync(join(app.dir, '.git/modules/vendor/lib/modules/inner'))).toBe(false);
 
     // `submodule add` did not check out inner: it comes from its URL, into the cache.
@@ -422,20 +435,14 @@ describe('deploy of a commit with submodules (real engine)', () => {
   });
 
   it('builds an image whose Dockerfile copies files from a submodule and from a submodule of it', async () => {
-    const inner = repo();
-    inner.commit('inner', { 'inner.txt': 'from the nested submodule\n' });
-    const lib = repo();
-    lib.commit('lib', { 'lib.txt': 'from the submodule\n' });
-    addSubmodule(lib, inner.dir, 'inner');
-    lib.commit('with inner');
-    const main = repo();
-    main.commit('app', {
-      Dockerfile:
-        'FROM busybox:1.36\nCOPY vendor/lib/lib.txt vendor/lib/inner/inner.txt /out/\nCMD ["sleep", "3600"]\n',
-      'deploy.json': JSON.stringify({ app }),
-    });
-    addSubmodule(main, lib.dir, 'vendor/lib');
-    main.commit('with lib');
+    const { app: main } = withNestedSubmodules(
+      {
+        Dockerfile:
+          'FROM busybox:1.36\nCOPY vendor/lib/lib.txt vendor/lib/inner/inner.txt /out/\nCMD ["sleep", "3600"]\n',
+        'deploy.json': JSON.stringify({ app }),
+      },
+      { lib: 'from the submodule', inner: 'from the nested submodule' },
+    );
 
     const r = await cli(['deploy', '--json'], { cwd: main.dir, env: { DEPLOY_HOME: home.dir } });
     expect(r.code, r.stderr).toBe(0);
