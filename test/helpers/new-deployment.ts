@@ -10,14 +10,12 @@ export function newDeployment(overrides: Partial<Deployment> = {}): NewDeploymen
   const {
     version: _v,
     supersededBy: _s,
-    worker: _w,
     rolledBack: _r,
     exitCode: _e,
     exitedAt: _x,
     checkedAt: _c,
     rolledBackFrom: _f,
     servedBefore: _b,
-    overrides: _o,
     ...fresh
   } = makeDeployment(overrides);
   return fresh;

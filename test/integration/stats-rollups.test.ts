@@ -9,6 +9,7 @@ import { tempHome } from '../helpers/cli.js';
 import { queryStatistics as reference } from '../helpers/stats-reference.js';
 import { mulberry32 as random } from '../helpers/random.js';
 import { makeDeployment } from '../helpers/unit.js';
+import { newDeployment } from '../helpers/new-deployment.js';
 
 // deploy stats reads per-day rollups (migration 10) and computes the window's partial days from their records.
 // Every figure must be what the queries that read every record (test/helpers/stats-reference.ts, the code before
@@ -33,8 +34,7 @@ class History {
 
   add(d: Partial<Deployment> & { app: string; createdAt: number }): Deployment {
     const full = makeDeployment({ id: nextId(), ...d });
-    const { version: _v, supersededBy, rolledBack, ...fresh } = full;
-    this.store.createDeployment(fresh);
+    this.store.createDeployment(newDeployment(full));
     if (full.readyAt !== null) {
       // What release() does when a deployment goes live: the one it replaces is superseded (and marked when a
       // rollback replaced it), and the first healthy deployment of a commit is marked.
@@ -46,7 +46,9 @@ class History {
       this.current.set(full.app, full.id);
       this.store.markFirstReady(full.id);
     }
-    if (supersededBy) this.store.updateDeployment(full.id, { supersededBy, rolledBack });
+    if (full.supersededBy) {
+      this.store.updateDeployment(full.id, { supersededBy: full.supersededBy, rolledBack: full.rolledBack });
+    }
     return full;
   }
 
