@@ -11,8 +11,9 @@ import { pathToFileURL } from 'node:url';
 import { log, ms, ROOT } from './measure.mjs';
 
 /**
- * The tool's store and the pure helpers the generator needs, from src/ as it is now: bundled by the esbuild that
- * builds dist/ (scripts/build.mjs), into a temp dir (never dist/, which holds the CLI alone), imported, removed.
+ * The tool's store and the pure helpers the generator needs, from src/ as it is now (and the tests' seeded random
+ * source): bundled by the esbuild that builds dist/ (scripts/build.mjs), into a temp dir (never dist/, which holds
+ * the CLI alone), imported, removed.
  */
 let toolModules = null;
 async function tool() {
@@ -28,6 +29,7 @@ async function tool() {
           "export { DEFAULT_CONFIG } from './src/core/config.ts';",
           "export { encodeKeptLines } from './src/core/logs.ts';",
           "export { containerName, imageRef } from './src/core/names.ts';",
+          "export { mulberry32 } from './test/helpers/random.ts';",
         ].join('\n'),
         resolveDir: ROOT,
         loader: 'ts',
@@ -45,18 +47,6 @@ async function tool() {
     rmSync(dir, { recursive: true, force: true });
   }
   return toolModules;
-}
-
-/** A small deterministic PRNG (mulberry32), so every run generates the same store. */
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const ID_ALPHABET = 'abcdefghijkmnpqrstuvwxyz23456789';
@@ -137,8 +127,9 @@ function runtimeLines(at, port, failed) {
  * the metrics' marks, workloads and the app rows); the times are the generated ones.
  */
 export async function fillStore(home, n, { apps: appCount, days, seed }) {
-  const { Store, DEFAULT_CONFIG, encodeKeptLines, containerName, imageRef } = await tool();
-  const rand = prng(seed);
+  const { Store, DEFAULT_CONFIG, encodeKeptLines, containerName, imageRef, mulberry32 } = await tool();
+  // The tests' seeded random source (test/helpers/random.ts), so every run generates the same store.
+  const rand = mulberry32(seed);
   const pick = (xs) => xs[Math.floor(rand() * xs.length)];
   const hex = (len) => {
     let s = '';

@@ -5,9 +5,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PublicRecord } from '../../src/core/record-view.js';
 import { BIN } from '../helpers/process.js';
-import { cli, tempHome } from '../helpers/cli.js';
 import { fetchText, freePort, removeApps, testApp } from '../helpers/docker.js';
-import { TempRepo, webApp } from '../helpers/git-repo.js';
+import { appForSuite } from '../helpers/workspace.js';
 
 /** The script exactly as README.md shows it under "Rolling back from CI". */
 function readmeScript(): string {
@@ -34,16 +33,16 @@ function runScript(
 }
 
 describe("README's CI rollback script, run as written", () => {
-  const home = tempHome();
-  const repo = new TempRepo();
+  // A release that passes its health gate (/) and the smoke test (/healthz).
+  const w = appForSuite('ci', {
+    commit: { body: 'good', start: 'echo ok > /www/healthz\nexec httpd -f -p 8080 -h /www\n' },
+  });
+  const { home, repo, app, run } = w;
   const work = mkdtempSync(join(tmpdir(), 'deploy-ci-'));
-  const app = testApp('ci');
-  let port = 0;
   let good: PublicRecord;
   let env: Record<string, string>;
 
   beforeAll(async () => {
-    port = await freePort();
     // `deploy` on PATH, as a user installs it; it runs under the system Node and hands over to the Node set-up installed (package.json engines).
     symlinkSync(BIN, join(work, 'deploy'));
     writeFileSync(join(work, 'rollback-if-unhealthy.sh'), readmeScript());
@@ -52,23 +51,11 @@ describe("README's CI rollback script, run as written", () => {
       HOME: process.env.HOME ?? '/root',
       DEPLOY_HOME: home.dir,
       APP: app,
-      URL: `http://127.0.0.1:${port}/healthz`,
+      URL: `http://127.0.0.1:${w.port}/healthz`,
     };
-    repo.commit(
-      'good',
-      webApp('good', {
-        start: 'echo ok > /www/healthz\nexec httpd -f -p 8080 -h /www\n',
-        deployJson: { app, ports: [`127.0.0.1:${port}:8080`], healthCheck: { path: '/' } },
-      }),
-    );
-    good = (await cli(['deploy', '--json'], { cwd: repo.dir, env: { DEPLOY_HOME: home.dir } })).json<PublicRecord>();
+    good = (await run('deploy', '--json')).json<PublicRecord>();
   });
-  afterAll(() => {
-    removeApps([app]);
-    repo.remove();
-    home.remove();
-    rmSync(work, { recursive: true, force: true });
-  });
+  afterAll(() => rmSync(work, { recursive: true, force: true }));
 
   it('does nothing while the smoke test passes', async () => {
     const r = await runScript('rollback-if-unhealthy.sh', env, work);
@@ -78,8 +65,8 @@ describe("README's CI rollback script, run as written", () => {
   it('rolls a bad release back, unattended, and reports what runs', async () => {
     // A release that passes its health gate (/) but not the smoke test (/healthz).
     repo.commit('bad', { 'start.sh': 'exec httpd -f -p 8080 -h /www\n', 'index.html': 'bad\n' });
-    expect((await cli(['deploy'], { cwd: repo.dir, env: { DEPLOY_HOME: home.dir } })).code).toBe(0);
-    expect(await fetchText(port)).toBe('bad');
+    expect((await run('deploy')).code).toBe(0);
+    expect(await fetchText(w.port)).toBe('bad');
 
     const r = await runScript('rollback-if-unhealthy.sh', env, work);
     expect(r.stderr).toContain('failed its smoke test; rolling back');
@@ -87,7 +74,7 @@ describe("README's CI rollback script, run as written", () => {
     expect(r.stdout).toMatch(
       new RegExp(`^rolled back: ${app} v3 \\([a-z2-9]{8}\\) runs ${good.commit.slice(0, 7)}\n$`),
     );
-    expect(await fetchText(port, '/healthz')).toBe('ok');
+    expect(await fetchText(w.port, '/healthz')).toBe('ok');
   });
 
   it("exits with deploy's code when there is nothing to roll back to", async () => {

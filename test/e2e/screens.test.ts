@@ -6,7 +6,7 @@ import { BIN } from '../helpers/process.js';
 import { tempHome } from '../helpers/cli.js';
 import { testApp } from '../helpers/docker.js';
 import { hasTmux, Terminal } from '../helpers/tmux.js';
-import { makeDeployment } from '../helpers/unit.js';
+import { newDeployment } from '../helpers/new-deployment.js';
 
 const DAY = 86_400_000;
 
@@ -20,14 +20,8 @@ function seed(path: string, apps: [string, string]): void {
   const now = Math.floor(Date.now() / DAY) * DAY - DAY / 2;
   let n = 0;
   const add = (d: Partial<Deployment>) => {
-    const {
-      version: _v,
-      supersededBy: _s,
-      rolledBack,
-      ...rest
-    } = makeDeployment({ id: `scr${String(n++).padStart(5, '0')}`, ...d });
-    store.createDeployment(rest);
-    if (rolledBack) store.updateDeployment(rest.id, { rolledBack: true });
+    const { id } = store.createDeployment(newDeployment({ id: `scr${String(n++).padStart(5, '0')}`, ...d }));
+    if (d.rolledBack) store.updateDeployment(id, { rolledBack: true });
   };
   const subject = 'Move the "checkout" flow behind the new payments provider and retry on timeouts';
   for (const [a, app] of apps.entries()) {

@@ -24,6 +24,13 @@ describe('the app misbehaves', () => {
     return { ...r, took };
   }
 
+  /** deployBad of a release whose start script is `start`: it must fail its health gate; its record's error message. */
+  async function failsItsGate(message: string, start: string, ...args: string[]) {
+    const r = await deployBad(message, { 'start.sh': start }, ...args);
+    expect(r.code).toBe(EXIT_CODES.health_failed);
+    return { ...r, error: r.json<PublicRecord>().error?.message };
+  }
+
   beforeAll(async () => {
     f = await appFixture({ prefix: 'bad', body: 'good', deployJson: { healthCheck: { path: '/', timeout: '20s' } } });
     good = await f.deploy();
@@ -33,39 +40,34 @@ describe('the app misbehaves', () => {
 
   it('exits at once', async ({ task }) => {
     const report = fault(task, `health check failed (exit ${EXIT_CODES.health_failed}) at once; previous serving`);
-    const r = await deployBad('exits', { 'start.sh': 'echo "no config, giving up" >&2\nexit 3\n' });
-    expect(r.code).toBe(EXIT_CODES.health_failed);
-    expect(r.json<PublicRecord>().error?.message).toContain('exited with code 3');
+    const r = await failsItsGate('exits', 'echo "no config, giving up" >&2\nexit 3\n');
+    expect(r.error).toContain('exited with code 3');
     expect(r.stderr).toContain('no config, giving up');
     expect(r.took).toBeLessThan(15_000);
-    report(
-      `exit ${r.code} in ${(r.took / 1000).toFixed(1)}s: ${r.json<PublicRecord>().error?.message.split(':')[1]?.trim()}`,
-    );
+    report(`exit ${r.code} in ${(r.took / 1000).toFixed(1)}s: ${r.error?.split(':')[1]?.trim()}`);
   });
 
   it('crash-loops under its restart policy', async ({ task }) => {
     const report = fault(task, 'the first crash fails the gate; the loop is stopped and removed; previous serving');
-    const r = await deployBad(
+    const r = await failsItsGate(
       'crash loop',
-      { 'start.sh': 'echo "starting"\nsleep 1\necho "crashed" >&2\nexit 1\n' },
+      'echo "starting"\nsleep 1\necho "crashed" >&2\nexit 1\n',
       '--health-path',
       'none',
     );
-    expect(r.code).toBe(EXIT_CODES.health_failed);
-    expect(r.json<PublicRecord>().error?.message).toMatch(/exited with code 1|restarted/);
-    report(`exit ${r.code}: ${r.json<PublicRecord>().error?.message.split(': ').slice(1).join(': ')}`);
+    expect(r.error).toMatch(/exited with code 1|restarted/);
+    report(`exit ${r.code}: ${r.error?.split(': ').slice(1).join(': ')}`);
   });
 
   it('never becomes healthy (binds nothing)', async ({ task }) => {
     const report = fault(task, 'health check times out with the URL tried; previous serving');
-    const r = await deployBad(
+    const r = await failsItsGate(
       'binds nothing',
-      { 'start.sh': 'echo "up, but listening nowhere"\nexec sleep 600\n' },
+      'echo "up, but listening nowhere"\nexec sleep 600\n',
       '--health-timeout',
       '3s',
     );
-    expect(r.code).toBe(EXIT_CODES.health_failed);
-    expect(r.json<PublicRecord>().error?.message).toMatch(/GET http:\/\/127\.0\.0\.1:\d+\/ did not succeed within 3s/);
+    expect(r.error).toMatch(/GET http:\/\/127\.0\.0\.1:\d+\/ did not succeed within 3s/);
     report(`exit ${r.code} after ${(r.took / 1000).toFixed(1)}s`);
   });
 
@@ -75,11 +77,10 @@ describe('the app misbehaves', () => {
       'fails; the kept log is at most 1 MiB; the end of the output is shown; previous serving',
     );
     // About 6 MB of output, then a last word (on stdout: the engine may log stderr ahead of a stdout flood).
-    const r = await deployBad('chatty', {
-      'start.sh':
-        'yes "a line of chatter from an app that prints far too much, again and again and again" | head -c 6000000\necho\necho "the last word"\nexit 2\n',
-    });
-    expect(r.code).toBe(EXIT_CODES.health_failed);
+    const r = await failsItsGate(
+      'chatty',
+      'yes "a line of chatter from an app that prints far too much, again and again and again" | head -c 6000000\necho\necho "the last word"\nexit 2\n',
+    );
     expect(r.stderr).toContain('the last word');
     const id = r.json<PublicRecord>().id;
     const kept = await f.run('logs', id, '--tail', 'all', '--json');

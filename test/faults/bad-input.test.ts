@@ -16,8 +16,8 @@ import type { PublicRecord } from '../../src/core/record-view.js';
 import { cli, tempHome, type CliResult } from '../helpers/cli.js';
 import { containersOf, fetchText, freePort, removeApps, testApp } from '../helpers/docker.js';
 import { TempRepo, webApp } from '../helpers/git-repo.js';
-import { makeDeployment } from '../helpers/unit.js';
 import { fault } from './fault.js';
+import { newDeployment } from '../helpers/new-deployment.js';
 
 /** What every case can refer to; filled in beforeAll. */
 interface Fixture {
@@ -1218,18 +1218,15 @@ describe('bad input: a clear message, its exit code, and nothing changes', () =>
     // Two records whose ids share a prefix, so "qqq" is ambiguous.
     const store = Store.open(join(home.dir, 'deploy.db'));
     ['qqqa2345', 'qqqb2345'].forEach((id, n) => {
-      const {
-        version: _v,
-        supersededBy: _s,
-        ...d
-      } = makeDeployment({
-        id,
-        app: f.seeded,
-        createdAt: Date.UTC(2026, 0, 1 + n),
-        status: 'superseded',
-        image: `deploy/${f.seeded}:${id}`,
-      });
-      store.createDeployment(d);
+      store.createDeployment(
+        newDeployment({
+          id,
+          app: f.seeded,
+          createdAt: Date.UTC(2026, 0, 1 + n),
+          status: 'superseded',
+          image: `deploy/${f.seeded}:${id}`,
+        }),
+      );
     });
     store.close();
 

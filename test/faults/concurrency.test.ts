@@ -8,6 +8,7 @@ import { runBin } from '../helpers/process.js';
 import { cli, tempHome } from '../helpers/cli.js';
 import { fetchText, freePort, removeApps, testApp } from '../helpers/docker.js';
 import { TempRepo, webApp } from '../helpers/git-repo.js';
+import { appForSuite } from '../helpers/workspace.js';
 import { fault } from './fault.js';
 
 describe('concurrent use of one store', () => {
@@ -92,24 +93,11 @@ describe('concurrent use of one store', () => {
 });
 
 describe('commands that change an app while a slow switch-over of it runs', () => {
-  const home = tempHome();
-  const repo = new TempRepo();
-  const app = testApp('slow');
-  const env = { DEPLOY_HOME: home.dir, CI: 'true' };
-  let port = 0;
+  const w = appForSuite('slow', { env: { CI: 'true' }, commit: { body: 'first' } });
+  const { repo, app, env } = w;
 
   beforeAll(async () => {
-    port = await freePort();
-    repo.commit(
-      'first',
-      webApp('first', { deployJson: { app, ports: [`127.0.0.1:${port}:8080`], healthCheck: { path: '/' } } }),
-    );
     expect((await runBin(['deploy', '--json'], { cwd: repo.dir, env })).code).toBe(0);
-  });
-  afterAll(() => {
-    removeApps([app]);
-    repo.remove();
-    home.remove();
   });
 
   it('each exits 14 naming the holder (or waits with --lock-wait), and the store then matches the engine', async ({
@@ -166,7 +154,7 @@ describe('commands that change an app while a slow switch-over of it runs', () =
       [2, 'stopped'],
       [1, 'superseded'],
     ]);
-    expect(await fetchText(port)).toBeNull();
+    expect(await fetchText(w.port)).toBeNull();
     report(
       `5 of 5 exited ${EXIT_CODES.lock_held}; the --lock-wait stop acted on v2 after the deploy; store: v2 stopped, v1 superseded`,
     );

@@ -67,14 +67,33 @@ describe('killed (kill -9) or interrupted (Ctrl-C) mid-way', () => {
     return { f, v1: await f.deploy() };
   }
 
+  /** v1 serves, and a deploy of a slow build, started as its own process, is building. */
+  async function whileBuilding(quiet = true) {
+    const { f, v1 } = await serving();
+    f.repo.commit('slow build', { Dockerfile: SLOW_BUILD });
+    const { child, done } = startDeploy(f, [], quiet);
+    const building = await f.waitForNewest((d) => d.status === 'building', 'building');
+    return { f, v1, child, done, building };
+  }
+
+  /**
+   * v1 serves, and a deploy of a slow-starting release on the same port, started as its own process, waits for its
+   * health gate: the stop-first switch has stopped v1.
+   */
+  async function inStopFirstHealthWait(quiet = true) {
+    const { f, v1 } = await serving();
+    f.repo.commit('slow start, same port', { 'start.sh': SLOW_START });
+    const { child, done } = startDeploy(f, [], quiet);
+    const starting = await inHealthWait(f);
+    await untilSilent(f.port);
+    return { f, v1, child, done, starting };
+  }
+
   it('during the build: the next command marks it interrupted; the previous deployment never stopped serving', async ({
     task,
   }) => {
     const report = fault(task, 'record marked interrupted by the next command; v1 keeps serving; store intact');
-    const { f } = await serving();
-    f.repo.commit('slow build', { Dockerfile: SLOW_BUILD });
-    const { child, done } = startDeploy(f);
-    const building = await f.waitForNewest((d) => d.status === 'building', 'building');
+    const { f, child, done, building } = await whileBuilding();
     child.kill('SIGKILL');
     await done;
     expect(await fetchText(f.port)).toBe('good');
@@ -117,11 +136,7 @@ describe('killed (kill -9) or interrupted (Ctrl-C) mid-way', () => {
     task,
   }) => {
     const report = fault(task, 'v1 (stopped for the switch-over) started again; orphan removed; record interrupted');
-    const { f, v1 } = await serving();
-    f.repo.commit('slow start, same port', { 'start.sh': SLOW_START });
-    const { child, done } = startDeploy(f);
-    const starting = await inHealthWait(f);
-    await untilSilent(f.port);
+    const { f, v1, child, done, starting } = await inStopFirstHealthWait();
     child.kill('SIGKILL');
     await done;
     expect(await fetchText(f.port)).toBeNull();
@@ -145,10 +160,7 @@ describe('killed (kill -9) or interrupted (Ctrl-C) mid-way', () => {
     task,
   }) => {
     const report = fault(task, 'exit 130; record interrupted before exit; previous deployment never stopped');
-    const { f, v1 } = await serving();
-    f.repo.commit('slow build', { Dockerfile: SLOW_BUILD });
-    const { child, done } = startDeploy(f, [], false);
-    const building = await f.waitForNewest((d) => d.status === 'building', 'building');
+    const { f, v1, child, done, building } = await whileBuilding(false);
     child.kill('SIGINT');
     const r = await done;
     expect(r.code, r.stderr).toBe(130);
@@ -162,11 +174,7 @@ describe('killed (kill -9) or interrupted (Ctrl-C) mid-way', () => {
     task,
   }) => {
     const report = fault(task, 'exit 130; old deployment started again by the process itself; new container removed');
-    const { f, v1 } = await serving();
-    f.repo.commit('slow start, same port', { 'start.sh': SLOW_START });
-    const { child, done } = startDeploy(f, [], false);
-    const starting = await inHealthWait(f);
-    await untilSilent(f.port);
+    const { f, v1, child, done, starting } = await inStopFirstHealthWait(false);
     expect(await fetchText(f.port), 'the switch-over stopped the old one').toBeNull();
     child.kill('SIGINT');
     const r = await done;

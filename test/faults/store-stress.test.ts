@@ -8,8 +8,8 @@ import { EXIT_CODES } from '../../src/core/errors.js';
 import { encodeKeptLines } from '../../src/core/logs.js';
 import { cli, tempHome } from '../helpers/cli.js';
 import { TempRepo, webApp } from '../helpers/git-repo.js';
-import { makeDeployment } from '../helpers/unit.js';
 import { fault } from './fault.js';
+import { newDeployment } from '../helpers/new-deployment.js';
 
 const sha = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
 
@@ -22,12 +22,7 @@ function seed(dir: string, records = 3): void {
   const store = Store.open(join(dir, 'deploy.db'));
   const base = Date.UTC(2026, 10, 1);
   for (let i = 0; i < records; i++) {
-    const {
-      version: _v,
-      supersededBy: _s,
-      rolledBack: _r,
-      ...d
-    } = makeDeployment({
+    const d = newDeployment({
       id: idOf(i),
       app: 'ro-app',
       status: i === records - 1 ? 'running' : 'superseded',

@@ -12,6 +12,7 @@ import type { PublicRecord } from '../../src/core/record-view.js';
 import { cli, tempHome } from '../helpers/cli.js';
 import { makeDeployment } from '../helpers/unit.js';
 import { fault } from './fault.js';
+import { newDeployment } from '../helpers/new-deployment.js';
 
 const hash = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
 
@@ -27,12 +28,9 @@ describe('the store: files, versions, damage, a full disk (real SQLite)', () => 
   function seed(ids: string[]): void {
     const store = Store.open(path);
     ids.forEach((id, n) => {
-      const {
-        version: _v,
-        supersededBy: _s,
-        ...d
-      } = makeDeployment({ id, app: 'web', createdAt: Date.UTC(2026, 10, 1 + n), status: 'superseded' });
-      store.createDeployment(d);
+      store.createDeployment(
+        newDeployment({ id, app: 'web', createdAt: Date.UTC(2026, 10, 1 + n), status: 'superseded' }),
+      );
     });
     store.close();
   }
@@ -145,8 +143,7 @@ describe('a full disk while writing', () => {
       const env = { DEPLOY_HOME: dir };
       // An app this store knows: config set refuses a name it has never seen (outside that app's repository).
       const store = Store.open(join(dir, 'deploy.db'));
-      const { version: _v, supersededBy: _s, ...web } = makeDeployment({ app: 'web' });
-      store.createDeployment(web);
+      store.createDeployment(newDeployment({ app: 'web' }));
       store.close();
       expect((await cli(['config', 'set', 'GREETING=before', '--app', 'web'], { env })).code).toBe(0);
       // Fill the disk, leaving almost nothing.

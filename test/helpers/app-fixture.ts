@@ -8,22 +8,15 @@ import { onTestFinished } from 'vitest';
 import type { PublicRecord } from '../../src/core/record-view.js';
 import { cli, tempHome, type CliOptions, type CliResult } from './cli.js';
 import { freePort } from './docker.js';
-import { webApp } from './git-repo.js';
 import { startBin, type BinOptions, type Started } from './process.js';
 import { newestOf, waitForNewest, type Newest } from './store.js';
-import { appWorkspace, type AppWorkspace } from './workspace.js';
+import { appWorkspace, commitWebApp, type AppWorkspace, type WebAppOptions } from './workspace.js';
 
-export interface AppOptions {
+export interface AppOptions extends WebAppOptions {
   /** The app name's prefix (see testApp). */
   prefix: string;
-  /** What the app answers on /. Default 'one'. */
-  body?: string;
-  /** The web app's start script (see webApp). */
-  start?: string;
-  /** Merged over { app, ports: ['127.0.0.1:PORT:8080'], healthCheck: { path: '/' } }. */
-  deployJson?: Record<string, unknown>;
-  /** Files written over the web app's in the first commit (a Dockerfile of its own, say). */
-  files?: Record<string, string>;
+  /** Added to the environment every command of the fixture runs with (DOCKER_CONFIG, say). */
+  env?: Record<string, string>;
 }
 
 export interface AppFixture extends AppWorkspace {
@@ -43,16 +36,11 @@ export interface AppFixture extends AppWorkspace {
 
 /** Makes the app (committed, not deployed); `remove()` undoes it all. */
 export async function appFixture(options: AppOptions): Promise<AppFixture> {
-  const w = appWorkspace(options.prefix);
+  const w = appWorkspace(options.prefix, options.env);
   const { app, repo, env } = w;
   const home = w.home.dir;
   const port = await freePort();
-  const body = options.body ?? 'one';
-  const deployJson = { app, ports: [`127.0.0.1:${port}:8080`], healthCheck: { path: '/' }, ...options.deployJson };
-  repo.commit(body, {
-    ...webApp(body, { deployJson, ...(options.start !== undefined ? { start: options.start } : {}) }),
-    ...options.files,
-  });
+  commitWebApp(repo, app, port, options);
   const fixture: AppFixture = {
     ...w,
     port,

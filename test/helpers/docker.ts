@@ -1,8 +1,35 @@
 import { execFileSync } from 'node:child_process';
 import { createServer } from 'node:net';
+import type { ContainerSpec } from '../../src/core/container-spec.js';
+import type { EngineMount } from '../../src/core/volumes.js';
 
 function docker(...args: string[]): string {
   return execFileSync('docker', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+}
+
+/**
+ * The Engine API's create body for a busybox container with nothing of the tool's (no labels, ports or restart
+ * policy), for tests that drive the engine adapter directly.
+ */
+export function bareContainer(
+  name: string,
+  { cmd, init = false, mounts }: { cmd?: string[]; init?: boolean; mounts?: EngineMount[] } = {},
+): ContainerSpec {
+  return {
+    name,
+    Image: 'busybox:1.36',
+    Env: [],
+    Labels: {},
+    ExposedPorts: {},
+    ...(cmd ? { Cmd: cmd } : {}),
+    HostConfig: {
+      PortBindings: {},
+      RestartPolicy: { Name: 'no' },
+      LogConfig: { Type: 'json-file', Config: {} },
+      Init: init,
+      ...(mounts ? { Mounts: mounts } : {}),
+    },
+  };
 }
 
 /** Removes every container and image the tool made for these apps (tests call it in afterAll/afterEach). */

@@ -4,7 +4,7 @@
  * `docker login`. The engine talks plain HTTP to 127.0.0.0/8 registries. Everything is removed by stop().
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './docker.js';
@@ -16,8 +16,16 @@ export interface Registry {
   password: string;
   /** A DOCKER_CONFIG directory holding `docker login`'s credentials for this registry. */
   loggedIn(): string;
+  /** A DOCKER_CONFIG directory whose credentials for this registry name its user with a wrong password. */
+  wrongPassword(): string;
   /** Puts a local image into the registry as `host/name`, and removes the local copy of that name. */
   push(local: string, name: string): string;
+  /**
+   * A DOCKER_CONFIG whose credHelpers sends this registry to docker-credential-NAME: a script on the PATH given
+   * with it that answers with this registry's credentials ("not found" for any other server) and notes each server
+   * it is asked about. `askedFor()` lists those servers, each once.
+   */
+  credentialHelper(name: string): { env: { DOCKER_CONFIG: string; PATH: string }; askedFor(): string[] };
   stop(): void;
 }
 
@@ -74,12 +82,37 @@ export async function startRegistry(): Promise<Registry> {
     user,
     password,
     loggedIn,
+    wrongPassword() {
+      const config = mkdtempSync(join(tmpdir(), 'deploy-docker-config-'));
+      configs.push(config);
+      const auth = Buffer.from(`${user}:not-the-password`).toString('base64');
+      writeFileSync(join(config, 'config.json'), JSON.stringify({ auths: { [host]: { auth } } }));
+      return config;
+    },
     push(local, name) {
       const ref = `${host}/${name}`;
       execFileSync('docker', ['tag', local, ref]);
       execFileSync('docker', ['--config', admin, 'push', ref], { stdio: 'ignore' });
       execFileSync('docker', ['rmi', ref], { stdio: 'ignore' });
       return ref;
+    },
+    credentialHelper(name) {
+      const root = mkdtempSync(join(tmpdir(), 'deploy-credential-helper-'));
+      configs.push(root);
+      const [bin, config, asked] = [join(root, 'bin'), join(root, 'config'), join(root, 'asked.txt')];
+      mkdirSync(bin);
+      mkdirSync(config);
+      writeFileSync(
+        join(bin, `docker-credential-${name}`),
+        `#!/bin/sh\nread server\necho "$server" >> ${asked}\n[ "$server" = "${host}" ] || { echo "credentials not found in native keychain"; exit 1; }\necho '{"ServerURL":"${host}","Username":"${user}","Secret":"${password}"}'\n`,
+        { mode: 0o755 },
+      );
+      writeFileSync(join(config, 'config.json'), JSON.stringify({ credHelpers: { [host]: name } }));
+      return {
+        env: { DOCKER_CONFIG: config, PATH: `${bin}:${process.env.PATH ?? ''}` },
+        askedFor: () =>
+          existsSync(asked) ? [...new Set(readFileSync(asked, 'utf8').split('\n').filter(Boolean))].sort() : [],
+      };
     },
     stop() {
       child.kill('SIGTERM');

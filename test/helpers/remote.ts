@@ -5,6 +5,7 @@
  *
  *   startSshHost()        an sshd whose far side runs `docker system dial-stdio` against the local engine
  *   startTlsEngine()      a second dockerd on tcp://127.0.0.1:PORT with --tlsverify, its own bridge and roots
+ *   remoteEngines()       both, started and stopped by the calling suite's hooks
  *   createDockerContext() a docker context in a throwaway DOCKER_CONFIG
  *   ensureRemoteTools()   installs openssh-server / openssl / iproute2 when missing (root on Debian)
  *
@@ -17,6 +18,7 @@ import { chmod, copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:f
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import { freePort } from './docker.js';
 import { run, type RunOptions } from './process.js';
 
@@ -116,6 +118,61 @@ async function stopDaemon(daemon: Daemon, graceMs: number): Promise<void> {
   if (await daemon.waitExit(graceMs)) return;
   daemon.child.kill('SIGKILL');
   await daemon.waitExit(5_000);
+}
+
+/**
+ * Starts a daemon on a free port and waits until it answers there. The port can be taken between our probe and the
+ * daemon's bind: a daemon that says so is stopped and started again on another, three times at most. One that
+ * fails otherwise is stopped, and the error carries its log.
+ */
+async function startOnFreePort(o: {
+  name: string;
+  address: (port: number) => string;
+  start: (port: number) => Daemon | Promise<Daemon>;
+  answers: (port: number) => Promise<boolean>;
+  timeoutMs: number;
+  intervalMs: number;
+  /** How long it may take to stop, before SIGKILL. */
+  graceMs: number;
+}): Promise<{ daemon: Daemon; port: number }> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const daemon = await o.start(port);
+    try {
+      await waitUntil(
+        `${o.name} on ${o.address(port)}`,
+        () => o.answers(port),
+        o.timeoutMs,
+        o.intervalMs,
+        () => (daemon.exited() ? `${o.name} exited:\n${daemon.logTail()}` : undefined),
+      );
+      return { daemon, port };
+    } catch (error) {
+      const inUse = /address already in use/i.test(daemon.logTail());
+      await stopDaemon(daemon, o.graceMs);
+      if (!inUse || attempt >= 3)
+        throw new Error(
+          `${error instanceof Error ? error.message : String(error)}\n${o.name} log:\n${daemon.logTail()}`,
+          {
+            cause: error,
+          },
+        );
+    }
+  }
+}
+
+/** What every harness here gives, besides its own means of reaching it. */
+interface Harness {
+  /** How long start took, for reports. */
+  startedInMs: number;
+  /** The last lines of its daemon's log, for failure messages. */
+  log(): string;
+  /** Stops it and removes what it made (bounded; a second call does nothing new). */
+  stop(): Promise<void>;
+}
+
+function harness(began: number, daemon: Daemon, stop: () => Promise<void>): Harness {
+  return { startedInMs: Date.now() - began, log: () => daemon.logTail(), stop };
 }
 
 interface Proc {
@@ -262,7 +319,8 @@ async function installMissingTools(): Promise<void> {
 // ssh:// — an sshd on 127.0.0.1 whose far side is this machine's engine
 // ------------------------------------------------------------------------------------------------
 
-export interface SshHost {
+/** A harness whose log() is the last lines of sshd's log (-e). */
+export interface SshHost extends Harness {
   /** ssh://root@127.0.0.1:PORT */
   url: string;
   port: number;
@@ -289,11 +347,6 @@ export interface SshHost {
   emptyKnownHostsEnv: Record<string, string>;
   /** Args that point a directly spawned ssh at this host's config: ['-F', `${sshDir}/config`]. */
   sshArgs: string[];
-  /** How long start took, for reports. */
-  startedInMs: number;
-  /** The last lines of sshd's log (-e), for failure messages. */
-  log(): string;
-  stop(): Promise<void>;
 }
 
 /**
@@ -349,58 +402,48 @@ export async function startSshHost(): Promise<SshHost> {
     // The privilege-separation directory sshd insists on (normally made by the service script).
     await mkdir('/run/sshd', { recursive: true, mode: 0o755 });
 
-    // A free port can be taken between our probe and sshd's bind: try a few ports.
-    let port = 0;
-    for (let attempt = 1; ; attempt++) {
-      port = await freePort();
-      const config = join(server, 'sshd_config');
-      await writeFile(
-        config,
-        [
-          '# Written by test/helpers/remote.ts (a throwaway sshd for tests).',
-          `Port ${port}`,
-          'ListenAddress 127.0.0.1',
-          `HostKey ${hostKey}`,
-          `PidFile ${join(server, 'sshd.pid')}`,
-          'PermitRootLogin prohibit-password',
-          'PubkeyAuthentication yes',
-          'PasswordAuthentication no',
-          'KbdInteractiveAuthentication no',
-          `AuthorizedKeysFile ${authorizedKeys}`,
-          'UsePAM no',
-          // The key files sit under /tmp (world-writable), which StrictModes would reject.
-          'StrictModes no',
-          'PrintMotd no',
-          'PrintLastLog no',
-          // The docker CLI opens one ssh connection per API connection; don't throttle bursts.
-          'MaxStartups 100',
-          // sshd gives sessions a compiled-in PATH and nothing else; make both explicit. (root's ~/.bashrc may
-          // still prepend to PATH: bash reads it for ssh commands.)
-          `SetEnv PATH=${STANDARD_PATH} DOCKER_HOST=unix:///var/run/docker.sock`,
-          'Subsystem sftp internal-sftp',
-          '',
-        ].join('\n'),
-      );
-      daemon = startDaemon('/usr/sbin/sshd', ['-D', '-e', '-f', config], join(server, 'sshd.log'), {
-        PATH: STANDARD_PATH,
-      });
-      const d = daemon;
-      try {
-        await waitUntil(
-          `sshd on 127.0.0.1:${port}`,
-          () => sshBanner(port),
-          10_000,
-          100,
-          () => (d.exited() ? `sshd exited:\n${d.logTail()}` : undefined),
+    const { daemon: sshd, port } = await startOnFreePort({
+      name: 'sshd',
+      address: (port) => `127.0.0.1:${port}`,
+      start: async (port) => {
+        const config = join(server, 'sshd_config');
+        await writeFile(
+          config,
+          [
+            '# Written by test/helpers/remote.ts (a throwaway sshd for tests).',
+            `Port ${port}`,
+            'ListenAddress 127.0.0.1',
+            `HostKey ${hostKey}`,
+            `PidFile ${join(server, 'sshd.pid')}`,
+            'PermitRootLogin prohibit-password',
+            'PubkeyAuthentication yes',
+            'PasswordAuthentication no',
+            'KbdInteractiveAuthentication no',
+            `AuthorizedKeysFile ${authorizedKeys}`,
+            'UsePAM no',
+            // The key files sit under /tmp (world-writable), which StrictModes would reject.
+            'StrictModes no',
+            'PrintMotd no',
+            'PrintLastLog no',
+            // The docker CLI opens one ssh connection per API connection; don't throttle bursts.
+            'MaxStartups 100',
+            // sshd gives sessions a compiled-in PATH and nothing else; make both explicit. (root's ~/.bashrc may
+            // still prepend to PATH: bash reads it for ssh commands.)
+            `SetEnv PATH=${STANDARD_PATH} DOCKER_HOST=unix:///var/run/docker.sock`,
+            'Subsystem sftp internal-sftp',
+            '',
+          ].join('\n'),
         );
-        break;
-      } catch (error) {
-        const inUse = /Address already in use/i.test(d.logTail());
-        await stopDaemon(d, 2_000);
-        daemon = undefined;
-        if (!inUse || attempt >= 3) throw error;
-      }
-    }
+        return startDaemon('/usr/sbin/sshd', ['-D', '-e', '-f', config], join(server, 'sshd.log'), {
+          PATH: STANDARD_PATH,
+        });
+      },
+      answers: (port) => sshBanner(port),
+      timeoutMs: 10_000,
+      intervalMs: 100,
+      graceMs: 2_000,
+    });
+    daemon = sshd;
 
     const hostPub = (await readFile(`${hostKey}.pub`, 'utf8')).trim().split(/\s+/).slice(0, 2).join(' ');
     // Looked up on the standard PATH only: the caller's PATH may already hold another harness's wrapper.
@@ -447,7 +490,6 @@ export async function startSshHost(): Promise<SshHost> {
 
     const env = await clientSide(sshDir, join(root, 'bin'), `[127.0.0.1]:${port} ${hostPub}\n`);
     const emptyKnownHostsEnv = await clientSide(unknownSshDir, join(root, 'bin-unknown-host'), '');
-    const d = daemon;
     return {
       url: `ssh://root@127.0.0.1:${port}`,
       port,
@@ -456,9 +498,7 @@ export async function startSshHost(): Promise<SshHost> {
       env,
       emptyKnownHostsEnv,
       sshArgs: ['-F', join(sshDir, 'config')],
-      startedInMs: Date.now() - began,
-      log: () => d.logTail(),
-      stop,
+      ...harness(began, sshd, stop),
     };
   } catch (error) {
     await stop().catch(() => undefined);
@@ -486,7 +526,8 @@ function sshBanner(port: number): Promise<boolean> {
 // tcp:// + TLS — a second dockerd
 // ------------------------------------------------------------------------------------------------
 
-export interface TlsEngine {
+/** A harness whose log() is the last lines of dockerd's log. */
+export interface TlsEngine extends Harness {
   /** tcp://127.0.0.1:PORT */
   url: string;
   port: number;
@@ -506,9 +547,6 @@ export interface TlsEngine {
   docker(...args: string[]): Promise<string>;
   /** Copies an image (default busybox:1.36) from the first engine, so builds FROM it work here. */
   loadBaseImage(ref?: string): Promise<void>;
-  startedInMs: number;
-  log(): string;
-  stop(): Promise<void>;
 }
 
 /** openssl, run in dir. */
@@ -713,63 +751,50 @@ export async function startTlsEngine(): Promise<TlsEngine> {
     await writeFile(join(root, 'daemon.json'), '{}\n');
     // dockerd reads DOCKER_TLS_VERIFY / DOCKER_CERT_PATH as flag defaults: give it a clean environment.
     const daemonEnv = { ...baseEnv(), PATH: `${process.env.PATH ?? ''}:${STANDARD_PATH}` };
-    let port = 0;
-    for (let attempt = 1; ; attempt++) {
-      port = await freePort();
-      env = { DOCKER_HOST: `tcp://127.0.0.1:${port}`, DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: certDir };
-      daemon = startDaemon(
-        'dockerd',
-        [
-          '--config-file',
-          join(root, 'daemon.json'),
-          '-H',
-          `tcp://127.0.0.1:${port}`,
-          '--tlsverify',
-          '--tlscacert',
-          join(pki, 'ca.pem'),
-          '--tlscert',
-          join(pki, 'server-cert.pem'),
-          '--tlskey',
-          join(pki, 'server-key.pem'),
-          '--data-root',
-          join(root, 'data'),
-          '--exec-root',
-          join(root, 'exec'),
-          '--pidfile',
-          join(root, 'docker.pid'),
-          '-b',
-          bridge,
-          '--iptables=false',
-          '--default-address-pool',
-          `base=${prefix}128/25,size=28`,
-        ],
-        join(root, 'dockerd.log'),
-        daemonEnv,
-      );
-      const d = daemon;
-      try {
-        await waitUntil(
-          `dockerd on tcp://127.0.0.1:${port}`,
-          async () =>
-            (await run('docker', ['version', '--format', '{{.Server.Version}}'], { env: cliEnv(), timeoutMs: 5_000 }))
-              .code === 0,
-          60_000,
-          250,
-          () => (d.exited() ? `dockerd exited:\n${d.logTail()}` : undefined),
+    const { daemon: dockerd, port } = await startOnFreePort({
+      name: 'dockerd',
+      address: (port) => `tcp://127.0.0.1:${port}`,
+      start: (port) => {
+        env = { DOCKER_HOST: `tcp://127.0.0.1:${port}`, DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: certDir };
+        return startDaemon(
+          'dockerd',
+          [
+            '--config-file',
+            join(root, 'daemon.json'),
+            '-H',
+            `tcp://127.0.0.1:${port}`,
+            '--tlsverify',
+            '--tlscacert',
+            join(pki, 'ca.pem'),
+            '--tlscert',
+            join(pki, 'server-cert.pem'),
+            '--tlskey',
+            join(pki, 'server-key.pem'),
+            '--data-root',
+            join(root, 'data'),
+            '--exec-root',
+            join(root, 'exec'),
+            '--pidfile',
+            join(root, 'docker.pid'),
+            '-b',
+            bridge,
+            '--iptables=false',
+            '--default-address-pool',
+            `base=${prefix}128/25,size=28`,
+          ],
+          join(root, 'dockerd.log'),
+          daemonEnv,
         );
-        break;
-      } catch (error) {
-        const inUse = /address already in use/i.test(d.logTail());
-        await stopDaemon(d, 10_000);
-        daemon = undefined;
-        if (!inUse || attempt >= 3)
-          throw new Error(`${error instanceof Error ? error.message : String(error)}\ndockerd log:\n${d.logTail()}`, {
-            cause: error,
-          });
-      }
-    }
+      },
+      answers: async () =>
+        (await run('docker', ['version', '--format', '{{.Server.Version}}'], { env: cliEnv(), timeoutMs: 5_000 }))
+          .code === 0,
+      timeoutMs: 60_000,
+      intervalMs: 250,
+      graceMs: 10_000,
+    });
+    daemon = dockerd;
 
-    const d = daemon;
     return {
       url: env.DOCKER_HOST,
       port,
@@ -780,9 +805,7 @@ export async function startTlsEngine(): Promise<TlsEngine> {
       subnet: `${prefix}0/24`,
       docker,
       loadBaseImage: (ref = 'busybox:1.36') => copyImage(ref, cliEnv()),
-      startedInMs: Date.now() - began,
-      log: () => d.logTail(),
-      stop,
+      ...harness(began, dockerd, stop),
     };
   } catch (error) {
     await stop().catch(() => undefined);
@@ -811,6 +834,47 @@ function copyImage(ref: string, targetEnv: NodeJS.ProcessEnv): Promise<void> {
         reject(new Error(`copying ${ref} to the TLS engine failed (save ${saveCode}, load ${code}): ${errors.trim()}`));
     });
   });
+}
+
+// ------------------------------------------------------------------------------------------------
+// both, for a suite
+// ------------------------------------------------------------------------------------------------
+
+/** The ssh host and the TLS engine of a suite; read them in its tests and hooks (they exist once beforeAll ran). */
+export interface RemoteEngines {
+  readonly ssh: SshHost;
+  readonly tls: TlsEngine;
+}
+
+/**
+ * Starts the ssh host and the TLS engine together in the calling suite's beforeAll, copies `baseImages` into the
+ * TLS engine (its builds start FROM them), and stops both in its afterAll (after the suite's own afterAll hooks,
+ * which may still need them).
+ */
+export function remoteEngines(baseImages: readonly string[] = ['busybox:1.36']): RemoteEngines {
+  let ssh: SshHost | undefined;
+  let tls: TlsEngine | undefined;
+  beforeAll(async () => {
+    [ssh, tls] = await Promise.all([startSshHost(), startTlsEngine()]);
+    const engine = tls;
+    await Promise.all(baseImages.map((ref) => engine.loadBaseImage(ref)));
+  }, 240_000);
+  afterAll(async () => {
+    await tls?.stop();
+    await ssh?.stop();
+  });
+  const started = <T>(engine: T | undefined, what: string): T => {
+    if (engine === undefined) throw new Error(`the ${what} is read before the suite's beforeAll started it`);
+    return engine;
+  };
+  return {
+    get ssh() {
+      return started(ssh, 'ssh host');
+    },
+    get tls() {
+      return started(tls, 'TLS engine');
+    },
+  };
 }
 
 // ------------------------------------------------------------------------------------------------

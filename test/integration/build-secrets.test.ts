@@ -21,9 +21,10 @@ import { DeployError, isDeployError } from '../../src/core/errors.js';
 import { firstTarFile, tarFile } from '../../src/core/tar.js';
 import { buildImage } from '../../src/services/build.js';
 import { startRecord } from '../../src/services/tracker.js';
-import { Reporter } from '../../src/ui/reporter.js';
 import { TempRepo } from '../helpers/git-repo.js';
-import { startSshHost, startTlsEngine, type SshHost, type TlsEngine } from '../helpers/remote.js';
+import { remoteEngines } from '../helpers/remote.js';
+import { rejectionOf } from '../helpers/rejection.js';
+import { plainReporter } from '../helpers/reporter.js';
 
 const SOCKET = '/var/run/docker.sock';
 const tagBase = `secrets-test-${process.pid}`;
@@ -234,16 +235,13 @@ describe('build secrets on the local engine (unix socket)', () => {
   });
 
   it('a required secret the build was not given fails the build, naming the secret', async () => {
-    const failure = await engine.builds
-      .build(
+    const failure = await rejectionOf(
+      engine.builds.build(
         context('FROM busybox:1.36\nRUN --mount=type=secret,id=absent,required=true true\n'),
         options(`${tagBase}:absent`, new Map([['token', Buffer.from('given-but-not-asked')]])),
         () => undefined,
-      )
-      .then(
-        () => null,
-        (e: unknown) => e,
-      );
+      ),
+    );
     expect(failure).toBeInstanceOf(BuildFailure);
     expect((failure as Error).message).toMatch(/secret absent not found/);
   });
@@ -281,16 +279,13 @@ describe('build secrets on the local engine (unix socket)', () => {
 
   it('refuses secrets with the classic builder before sending anything, saying what to do', async () => {
     const body = context('FROM busybox:1.36\n');
-    const error = await engine.builds
-      .build(
+    const error = await rejectionOf(
+      engine.builds.build(
         body,
         { ...options(`${tagBase}:classic`, new Map([['token', Buffer.from('x')]])), builder: 'classic' },
         () => undefined,
-      )
-      .then(
-        () => null,
-        (e: unknown) => e,
-      );
+      ),
+    );
     expect(isDeployError(error, 'usage')).toBe(true);
     expect((error as DeployError).message).toBe(
       'Build secrets (token) need BuildKit, but this build would use the classic builder (DOCKER_BUILDKIT=0, or an engine that refused BuildKit).',
@@ -349,16 +344,7 @@ describe('build secrets on the local engine (unix socket)', () => {
 });
 
 describe('build secrets over ssh:// and tcp:// with TLS', () => {
-  let ssh: SshHost;
-  let tls: TlsEngine;
-  beforeAll(async () => {
-    [ssh, tls] = await Promise.all([startSshHost(), startTlsEngine()]);
-    await tls.loadBaseImage();
-  });
-  afterAll(async () => {
-    await tls?.stop();
-    await ssh?.stop();
-  });
+  const remote = remoteEngines();
 
   const buildThrough = async (engine: Engine, tag: string) => {
     const sentinel = `secrets-sentinel-${randomBytes(16).toString('hex')}`;
@@ -378,7 +364,7 @@ describe('build secrets over ssh:// and tcp:// with TLS', () => {
     const before = sshProcesses();
     let most = before;
     const watch = setInterval(() => (most = Math.max(most, sshProcesses())), 100);
-    const engine = await Engine.connect({ url: ssh.url, source: 'test' }, { ...process.env, ...ssh.env });
+    const engine = await Engine.connect({ url: remote.ssh.url, source: 'test' }, { ...process.env, ...remote.ssh.env });
     try {
       await buildThrough(engine, `${tagBase}:ssh`);
     } finally {
@@ -391,10 +377,10 @@ describe('build secrets over ssh:// and tcp:// with TLS', () => {
   });
 
   it('over tcp:// with TLS (the h2c session runs inside the TLS connection)', async () => {
-    const certs = (name: string) => readFileSync(join(tls.certDir, name));
+    const certs = (name: string) => readFileSync(join(remote.tls.certDir, name));
     const engine = await Engine.connect(
       {
-        url: tls.url,
+        url: remote.tls.url,
         source: 'test',
         tls: { ca: certs('ca.pem'), cert: certs('cert.pem'), key: certs('key.pem'), verify: true },
       },
@@ -440,19 +426,7 @@ describe('buildImage with build secrets (the service: what is kept and shown of 
       now: () => Date.now(),
       random: (n: number) => randomBytes(n),
     };
-    const ctx = createContext(
-      io,
-      new Reporter({
-        stdout: io.stdout,
-        stderr,
-        json: false,
-        verbose: false,
-        quiet: false,
-        interactive: false,
-        color: false,
-      }),
-      new AbortController().signal,
-    );
+    const ctx = createContext(io, plainReporter(io.stdout, stderr), new AbortController().signal);
     try {
       const source = {
         source: repo.dir,
@@ -474,16 +448,15 @@ describe('buildImage with build secrets (the service: what is kept and shown of 
         config: { ...DEFAULT_CONFIG, noCache: true },
         actor: 'test',
       });
-      const error = await buildImage(
-        ctx,
-        engine,
-        await ctx.git(),
-        tracker,
-        { root: repo.dir, treeish: commit, subdir: '' },
-        new Map([['token', Buffer.from(sentinel)]]),
-      ).then(
-        () => null,
-        (e: unknown) => e,
+      const error = await rejectionOf(
+        buildImage(
+          ctx,
+          engine,
+          await ctx.git(),
+          tracker,
+          { root: repo.dir, treeish: commit, subdir: '' },
+          new Map([['token', Buffer.from(sentinel)]]),
+        ),
       );
       expect(isDeployError(error, 'build_failed')).toBe(true);
       const kept = ctx.store().getLog(tracker.id, 'build')?.content.toString('utf8') ?? '';

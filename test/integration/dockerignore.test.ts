@@ -4,9 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { PublicRecord } from '../../src/core/record-view.js';
-import { cli, tempHome } from '../helpers/cli.js';
-import { removeApps, testApp } from '../helpers/docker.js';
-import { TempRepo } from '../helpers/git-repo.js';
+import { appWorkspace, workspace } from '../helpers/workspace.js';
 
 /** A Dockerfile whose image holds the whole context at /ctx, and stays up without a port. */
 const DOCKERFILE = 'FROM busybox:1.36\nCOPY . /ctx\nCMD ["sleep", "3600"]\n';
@@ -105,27 +103,22 @@ function filesOf(image: string): string[] {
 }
 
 describe('.dockerignore: the image holds what docker build . of the commit would hold', () => {
-  const home = tempHome();
-  const apps: string[] = [];
+  // The classic builder on both sides (the tool's and the docker CLI's), so only the context differs.
+  const w = workspace({ DOCKER_BUILDKIT: '0' });
   const tags: string[] = [];
-  const repos: TempRepo[] = [];
   afterAll(() => {
-    removeApps(apps);
+    w.remove();
     for (const tag of tags) execFileSync('docker', ['rmi', '-f', tag], { stdio: 'ignore' });
-    for (const repo of repos) repo.remove();
-    home.remove();
   });
 
   it.each(CASES)('$name', async ({ files, dockerfile, absent, present }) => {
-    const app = testApp('ign');
-    apps.push(app);
-    const repo = new TempRepo();
-    repos.push(repo);
+    const app = w.newApp('ign');
+    const repo = w.newRepo();
     const deployJson = { app, dockerfile: dockerfile ?? 'Dockerfile' };
     repo.commit('app', { ...TREE, Dockerfile: DOCKERFILE, 'deploy.json': JSON.stringify(deployJson), ...files });
 
-    // The tool, from the commit; the classic builder on both sides, so only the context differs.
-    const r = await cli(['deploy', '--json'], { cwd: repo.dir, env: { DEPLOY_HOME: home.dir, DOCKER_BUILDKIT: '0' } });
+    // The tool, from the commit.
+    const r = await w.run(repo.dir, 'deploy', '--json');
     expect(r.code, r.stderr).toBe(0);
     const ours = filesOf(r.json<PublicRecord>().image as string);
 
@@ -154,14 +147,11 @@ describe('.dockerignore: the image holds what docker build . of the commit would
 });
 
 describe('what ships is the commit, whatever local git settings say', () => {
-  const home = tempHome();
-  const repo = new TempRepo();
-  const app = testApp('attr');
   const xdg = mkdtempSync(join(tmpdir(), 'ign-xdg-'));
+  const w = appWorkspace('attr', { XDG_CONFIG_HOME: xdg });
+  const { repo, app, run } = w;
   afterAll(() => {
-    removeApps([app]);
-    repo.remove();
-    home.remove();
+    w.remove();
     rmSync(xdg, { recursive: true, force: true });
   });
 
@@ -192,7 +182,7 @@ describe('what ships is the commit, whatever local git settings say', () => {
     expect(plain).not.toContain('info.txt');
     expect(plain).not.toContain('configured.txt');
 
-    const r = await cli(['deploy', '--json'], { cwd: repo.dir, env: { DEPLOY_HOME: home.dir, XDG_CONFIG_HOME: xdg } });
+    const r = await run('deploy', '--json');
     expect(r.code, r.stderr).toBe(0);
     const image = r.json<PublicRecord>().image as string;
     const files = filesOf(image);

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../src/adapters/docker/engine/engine.js';
 import { ExecTimeout } from '../../src/adapters/docker/engine/exec.js';
 import { isDeployError } from '../../src/core/errors.js';
+import { rejectionOf } from '../helpers/rejection.js';
 
 /** What the front door needs of the engine: commands run in a container, and networks where containers find each other by alias. */
 describe('exec and networks against the real engine', () => {
@@ -62,10 +63,7 @@ describe('exec and networks against the real engine', () => {
 
   it('gives up on a command that does not finish within its time, and the client stays usable', async () => {
     const id = await running('hung', ['sleep', '300']);
-    const hung = await engine.exec.run(id, ['sleep', '60'], { timeoutMs: 300 }).then(
-      () => null,
-      (error: unknown) => error,
-    );
+    const hung = await rejectionOf(engine.exec.run(id, ['sleep', '60'], { timeoutMs: 300 }));
     expect(hung).toBeInstanceOf(ExecTimeout);
     expect(isDeployError(hung, 'engine_error')).toBe(true);
     expect((hung as Error).message).toMatch(

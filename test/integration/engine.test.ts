@@ -4,6 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../src/adapters/docker/engine/engine.js';
 import { EXIT_CODES, exitCodeOf, fromEngineRefusal, isDeployError } from '../../src/core/errors.js';
 import { firstTarFile, tarFile } from '../../src/core/tar.js';
+import { bareContainer } from '../helpers/docker.js';
+import { rejectionOf } from '../helpers/rejection.js';
 
 /** A build context: a tar of a Dockerfile (and nothing else), made by hand. */
 function context(dockerfile: string): Readable {
@@ -102,10 +104,7 @@ describe('the Engine adapter against the real engine', () => {
 
   it("turns the engine's refusal into an engine_error carrying the engine's own words", async () => {
     const name = `deploy-engine-test-${process.pid}`; // taken by the test above
-    const refused = await engine.containers.create({ name, Image: tag, Cmd: ['true'] } as never).then(
-      () => null,
-      (error: unknown) => error,
-    );
+    const refused = await rejectionOf(engine.containers.create({ name, Image: tag, Cmd: ['true'] } as never));
     expect(refused).toBeInstanceOf(Error);
     const failure = fromEngineRefusal(refused);
     expect(isDeployError(failure, 'engine_error')).toBe(true);
@@ -117,20 +116,12 @@ describe('the Engine adapter against the real engine', () => {
   });
 
   it('demultiplexes logs and reports container events (start, die with its exit code)', async () => {
-    const id = await engine.containers.create({
-      name: `deploy-engine-logs-${process.pid}`,
-      Image: 'busybox:1.36',
-      Env: [],
-      Labels: {},
-      ExposedPorts: {},
-      HostConfig: {
-        PortBindings: {},
-        RestartPolicy: { Name: 'no' },
-        LogConfig: { Type: 'json-file', Config: {} },
-        Init: true,
-      },
-      ...({ Cmd: ['sh', '-c', 'echo to-out; echo to-err >&2; sleep 0.3; exit 5'] } as object),
-    } as Parameters<Engine['containers']['create']>[0]);
+    const id = await engine.containers.create(
+      bareContainer(`deploy-engine-logs-${process.pid}`, {
+        cmd: ['sh', '-c', 'echo to-out; echo to-err >&2; sleep 0.3; exit 5'],
+        init: true,
+      }),
+    );
     made.push(id);
     const events: string[] = [];
     const watch = await engine.events.watch(id, (e) =>

@@ -1,12 +1,13 @@
 import { execFileSync } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
 import type { PublicRecord } from '../../src/core/record-view.js';
 import { DOOR_NAMES } from '../../src/core/door.js';
-import { cli, tempHome } from '../helpers/cli.js';
-import { fetchText, freePort, removeApps, testApp } from '../helpers/docker.js';
-import { TempRepo, webApp } from '../helpers/git-repo.js';
+import { cli } from '../helpers/cli.js';
+import { fetchText, freePort } from '../helpers/docker.js';
+import { webApp } from '../helpers/git-repo.js';
 import { load } from '../helpers/load.js';
-import { startSshHost, startTlsEngine, type SshHost, type TlsEngine } from '../helpers/remote.js';
+import { remoteEngines } from '../helpers/remote.js';
+import { workspace } from '../helpers/workspace.js';
 
 /**
  * The front door driven over the remote endpoints (the tool reaches it only through the Engine API: one exec per
@@ -14,24 +15,13 @@ import { startSshHost, startTlsEngine, type SshHost, type TlsEngine } from '../h
  * (a second engine of its own, which gets the door's base image copied in, as a machine without a registry would).
  */
 describe('the front door over ssh:// and tcp:// with TLS (real sshd, real second engine)', () => {
-  let ssh: SshHost;
-  let tls: TlsEngine;
-  const home = tempHome();
-  const repo = new TempRepo();
-  const sshApp = testApp('dssh');
-  const tlsApp = testApp('dtls');
-
-  beforeAll(async () => {
-    [ssh, tls] = await Promise.all([startSshHost(), startTlsEngine()]);
-    await Promise.all([tls.loadBaseImage(), tls.loadBaseImage('node:24-slim')]);
-  }, 240_000);
-  afterAll(async () => {
-    removeApps([sshApp]);
-    await tls?.stop();
-    await ssh?.stop();
-    repo.remove();
-    home.remove();
-  });
+  const remote = remoteEngines(['busybox:1.36', 'node:24-slim']);
+  // Its apps on the TLS engine go with that engine; removing them here too (from this machine's) finds nothing.
+  const w = workspace();
+  const repo = w.newRepo();
+  const sshApp = w.newApp('dssh');
+  const tlsApp = w.newApp('dtls');
+  afterAll(() => w.remove());
 
   it('over ssh://: deploys behind the door, and a redeploy under load drops no request', async () => {
     const port = await freePort();
@@ -42,10 +32,10 @@ describe('the front door over ssh:// and tcp:// with TLS (real sshd, real second
       }),
     );
     const run = (...args: string[]) =>
-      cli(['--host', ssh.url, ...args], { cwd: repo.dir, env: { ...ssh.env, DEPLOY_HOME: home.dir } });
+      cli(['--host', remote.ssh.url, ...args], { cwd: repo.dir, env: { ...remote.ssh.env, ...w.env } });
     const first = await run('deploy', '--json');
     expect(first.code, first.stderr).toBe(0);
-    expect(first.json<PublicRecord>()).toMatchObject({ endpoint: ssh.url, status: 'running' });
+    expect(first.json<PublicRecord>()).toMatchObject({ endpoint: remote.ssh.url, status: 'running' });
     expect(await fetchText(port)).toBe('ssh one');
 
     const traffic = load(port, { clients: 8 });
@@ -69,7 +59,7 @@ describe('the front door over ssh:// and tcp:// with TLS (real sshd, real second
     // FORWARD policy (DROP, with bridge-nf-call-iptables) would drop traffic between two containers of one of its
     // networks (../shared/ENVIRONMENT.md). A real remote engine manages its own rules; here the door's network is
     // made first, as the tool makes it (its labels), and its bridge alone is let through for this test.
-    const networkId = await tls.docker(
+    const networkId = await remote.tls.docker(
       'network',
       'create',
       '--label',
@@ -91,13 +81,13 @@ describe('the front door over ssh:// and tcp:// with TLS (real sshd, real second
         deployJson: { app: tlsApp, ports: [`127.0.0.1:${port}:8080`], healthCheck: { path: '/' }, proxy: true },
       }),
     );
-    const run = (...args: string[]) => cli(args, { cwd: repo.dir, env: { ...tls.env, DEPLOY_HOME: home.dir } });
+    const run = (...args: string[]) => cli(args, { cwd: repo.dir, env: { ...remote.tls.env, ...w.env } });
     const r = await run('deploy', '--json');
     expect(r.code, r.stderr).toBe(0);
-    expect(r.json<PublicRecord>()).toMatchObject({ endpoint: tls.url, status: 'running' });
+    expect(r.json<PublicRecord>()).toMatchObject({ endpoint: remote.tls.url, status: 'running' });
     expect(await fetchText(port)).toBe('tls one');
     // The door runs on the second engine: its container and the app's, on the door's network there.
-    expect(await tls.docker('ps', '--format', '{{.Names}}')).toContain(DOOR_NAMES.container);
+    expect(await remote.tls.docker('ps', '--format', '{{.Names}}')).toContain(DOOR_NAMES.container);
     const traffic = load(port, { clients: 4 });
     const again = await run('redeploy', tlsApp, '--yes');
     const outcomes = await traffic.stop();

@@ -15,6 +15,7 @@ import { upstreamHost } from '../../src/core/front-door.js';
 import { parsePort } from '../../src/core/ports.js';
 import { fetchText, freePort, testApp } from '../helpers/docker.js';
 import { load } from '../helpers/load.js';
+import { rejectionOf } from '../helpers/rejection.js';
 
 /**
  * The front door on the real engine: its image built there, its container publishing loopback ports, routes sent
@@ -212,10 +213,7 @@ describe('the front door on a real engine', () => {
 
   it('refuses a release that answers 500 on its health path (exit 17, naming the app and why) and keeps serving the one before', async () => {
     const broken = await release(engine, app, 'three', 'three', { healthStatus: 500 });
-    const refused = await client.deploy(route(app, broken, port)).then(
-      () => null,
-      (error: unknown) => error,
-    );
+    const refused = await rejectionOf(client.deploy(route(app, broken, port)));
     expect(refused).toBeInstanceOf(DeployError);
     expect((refused as DeployError).code).toBe('front_door');
     expect((refused as DeployError).exitCode).toBe(17);
@@ -322,10 +320,7 @@ describe('the front door on a real engine', () => {
 
   it('says when the door cannot be reached: its container not running', async () => {
     docker('stop', '-t', '5', names.container);
-    const error = await client.ping().then(
-      () => null,
-      (e: unknown) => e,
-    );
+    const error = await rejectionOf(client.ping());
     expect(error).toBeInstanceOf(DeployError);
     expect((error as DeployError).code).toBe('front_door');
     expect((error as DeployError).message).toBe(

@@ -1,21 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { EXIT_CODES } from '../../src/core/errors.js';
 import type { PublicRecord } from '../../src/core/record-view.js';
-import { cli } from '../helpers/cli.js';
 import { containersOf, fetchText, freePort } from '../helpers/docker.js';
 import { webApp } from '../helpers/git-repo.js';
-import { appWorkspace } from '../helpers/workspace.js';
+import { appForSuite } from '../helpers/workspace.js';
 
 describe('the health gate and the switch-over', () => {
-  const w = appWorkspace('gate');
-  const { home, repo, app } = w;
-  let port = 0;
-  const run = (...args: string[]) => cli(args, { cwd: repo.dir, env: { DEPLOY_HOME: home.dir } });
-
-  beforeAll(async () => {
-    port = await freePort();
-  });
-  afterAll(() => w.remove());
+  const w = appForSuite('gate');
+  const { repo, app, run } = w;
 
   it("waits for the image's own HEALTHCHECK when it has one", async () => {
     repo.commit(
@@ -23,14 +15,14 @@ describe('the health gate and the switch-over', () => {
       webApp('with a healthcheck', {
         dockerfileExtra:
           'HEALTHCHECK --interval=1s --timeout=2s --retries=3 CMD wget -q -O /dev/null http://127.0.0.1:8080/ || exit 1',
-        deployJson: { app, ports: [`127.0.0.1:${port}:8080`] },
+        deployJson: { app, ports: [`127.0.0.1:${w.port}:8080`] },
       }),
     );
     const r = await run('deploy', '--json');
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/Healthy: HEALTHCHECK healthy after/);
     expect(r.json<PublicRecord>().status).toBe('running');
-    expect(await fetchText(port)).toBe('with a healthcheck');
+    expect(await fetchText(w.port)).toBe('with a healthcheck');
   });
 
   it('fails a deployment whose HEALTHCHECK reports unhealthy, and keeps the previous one', async () => {
@@ -42,7 +34,7 @@ describe('the health gate and the switch-over', () => {
     const r = await run('deploy', '--json');
     expect(r.code).toBe(EXIT_CODES.health_failed);
     expect(r.json<PublicRecord>().error?.message).toContain("the image's HEALTHCHECK reported unhealthy");
-    expect(await fetchText(port)).toBe('with a healthcheck');
+    expect(await fetchText(w.port)).toBe('with a healthcheck');
     repo.git('revert', '--no-edit', 'HEAD');
   });
 
@@ -55,14 +47,14 @@ describe('the health gate and the switch-over', () => {
     expect(r.stderr).not.toContain('Stopping v');
     expect(r.stderr).toMatch(/Retired v1 \([a-z2-9]{8}\): superseded/);
     expect(await fetchText(other)).toBe('on another port');
-    expect(await fetchText(port)).toBeNull();
+    expect(await fetchText(w.port)).toBeNull();
     expect(containersOf(app).map((c) => c.state)).toEqual(['running']);
   });
 
   it('checks that a container without any health check keeps running for the settle time', async () => {
     repo.commit('no check', {
       ...webApp('settled'),
-      'deploy.json': JSON.stringify({ app, ports: [`127.0.0.1:${port}:8080`] }),
+      'deploy.json': JSON.stringify({ app, ports: [`127.0.0.1:${w.port}:8080`] }),
     });
     const r = await run('deploy', '--json', '--health-path', 'none');
     expect(r.code).toBe(0);

@@ -1,40 +1,21 @@
 import { execFileSync } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { EXIT_CODES } from '../../src/core/errors.js';
 import type { PublicRecord } from '../../src/core/record-view.js';
 import { runBin } from '../helpers/process.js';
 import { cli, tempHome } from '../helpers/cli.js';
-import { fetchText, freePort, holdLock, removeApps, removeLock, testApp } from '../helpers/docker.js';
-import { TempRepo, webApp } from '../helpers/git-repo.js';
+import { fetchText, holdLock } from '../helpers/docker.js';
+import { appForSuite } from '../helpers/workspace.js';
 
 /** The app serves its index and its SECRET_TOKEN, so a test can see which release runs with which secret. */
 const START = 'echo "$SECRET_TOKEN" > /www/token.txt\nexec httpd -f -p 8080 -h /www\n';
 
 describe('two machines (two stores) and one engine: the lock, and sync', () => {
-  const machineA = tempHome();
+  // Machine A deploys from the app's workspace (its home, the app's repository); machine B has a home of its own.
+  const w = appForSuite('two', { commit: { start: START } });
+  const { repo, app, run: a, home: machineA } = w;
   const machineB = tempHome();
-  const repo = new TempRepo();
-  const app = testApp('two');
-  let port = 0;
-  const a = (...args: string[]) => cli(args, { cwd: repo.dir, env: { DEPLOY_HOME: machineA.dir } });
-
-  beforeAll(async () => {
-    port = await freePort();
-    repo.commit(
-      'one',
-      webApp('one', {
-        start: START,
-        deployJson: { app, ports: [`127.0.0.1:${port}:8080`], healthCheck: { path: '/' } },
-      }),
-    );
-  });
-  afterAll(() => {
-    removeLock(app);
-    removeApps([app]);
-    repo.remove();
-    machineA.remove();
-    machineB.remove();
-  });
+  afterAll(() => machineB.remove());
 
   it('lets exactly one of two simultaneous deploys of an app proceed; the other fails with the lock code and names the holder', async () => {
     const [ra, rb] = await Promise.all([
@@ -50,7 +31,7 @@ describe('two machines (two stores) and one engine: the lock, and sync', () => {
       ),
     );
     expect(loser.stderr).toContain('--lock-wait');
-    expect(await fetchText(port)).toBe('one');
+    expect(await fetchText(w.port)).toBe('one');
   });
 
   it('with --lock-wait, the second deploy waits for the first and then proceeds', async () => {
@@ -66,7 +47,7 @@ describe('two machines (two stores) and one engine: the lock, and sync', () => {
     // One sequence of versions across both machines: the engine's labels carry them.
     expect(versions[1]).toBe((versions[0] as number) + 1);
     expect(ra.stderr + rb.stderr).toContain('Waiting for the lock');
-    expect(await fetchText(port)).toBe('two');
+    expect(await fetchText(w.port)).toBe('two');
   });
 
   it('takes over a lock whose holder is gone, and says so', async () => {
@@ -105,7 +86,7 @@ describe('two machines (two stores) and one engine: the lock, and sync', () => {
     expect((await a('config', 'set', 'SECRET_TOKEN=token-of-a', '--secret', '--app', app)).code).toBe(0);
     repo.commit('three', { 'index.html': 'three\n' });
     const three = (await a('deploy', '--json')).json<PublicRecord>();
-    expect(await fetchText(port, '/token.txt')).toBe('token-of-a');
+    expect(await fetchText(w.port, '/token.txt')).toBe('token-of-a');
     repo.commit('four', { 'index.html': 'four\n' });
     const four = (await a('deploy', '--json')).json<PublicRecord>();
     expect(four.status).toBe('running');
@@ -149,9 +130,9 @@ describe('two machines (two stores) and one engine: the lock, and sync', () => {
         commit: three.commit,
         version: four.version + 1,
       });
-      expect(await fetchText(port)).toBe('three');
+      expect(await fetchText(w.port)).toBe('three');
       // The secret value came from the live container on the engine.
-      expect(await fetchText(port, '/token.txt')).toBe('token-of-a');
+      expect(await fetchText(w.port, '/token.txt')).toBe('token-of-a');
     } finally {
       fresh.remove();
     }

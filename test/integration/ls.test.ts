@@ -7,6 +7,7 @@ import { makeColors } from '../../src/ui/colors.js';
 import { visibleLength } from '../../src/ui/table.js';
 import { cli, tempHome } from '../helpers/cli.js';
 import { makeDeployment } from '../helpers/unit.js';
+import { newDeployment } from '../helpers/new-deployment.js';
 
 const T0 = Date.UTC(2026, 10, 20, 10, 0, 0);
 const NOW = T0 + 3_600_000;
@@ -18,9 +19,8 @@ const NOW = T0 + 3_600_000;
 function seed(path: string): void {
   const store = Store.open(path);
   const add = (d: Partial<Deployment>) => {
-    const { version: _v, supersededBy: _s, rolledBack, ...rest } = makeDeployment(d);
-    store.createDeployment(rest);
-    if (rolledBack) store.updateDeployment(rest.id, { rolledBack: true });
+    const { id } = store.createDeployment(newDeployment(d));
+    if (d.rolledBack) store.updateDeployment(id, { rolledBack: true });
   };
   const subject = 'Render the "pricing" page with the new layout and a longer subject than fits';
   add({ id: 'aaaa1111', app: 'shop-ls', status: 'superseded', createdAt: T0, commitSubject: subject });
@@ -168,12 +168,7 @@ describe('escape sequences in what deploy shows', () => {
   const home = tempHome();
   beforeAll(() => {
     const store = Store.open(join(home.dir, 'deploy.db'));
-    const {
-      version: _v,
-      supersededBy: _s,
-      rolledBack: _r,
-      ...rest
-    } = makeDeployment({
+    const rest = newDeployment({
       id: 'cccc1111',
       app: 'esc-ls',
       status: 'running',

@@ -5,9 +5,6 @@
  * registry refused and how to log in.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BuildFailure } from '../../src/adapters/docker/engine/builds.js';
@@ -18,10 +15,9 @@ import { EXIT_CODES } from '../../src/core/errors.js';
 import type { PublicRecord } from '../../src/core/record-view.js';
 import { tarFile } from '../../src/core/tar.js';
 import { cli } from '../helpers/cli.js';
-import { fetchText, freePort } from '../helpers/docker.js';
-import { webApp } from '../helpers/git-repo.js';
+import { fetchText } from '../helpers/docker.js';
 import { hasRegistry, startRegistry, type Registry } from '../helpers/registry.js';
-import { appWorkspace } from '../helpers/workspace.js';
+import { appFixture } from '../helpers/app-fixture.js';
 
 const tags = new Set<string>();
 const docker = (...args: string[]) =>
@@ -31,7 +27,6 @@ describe.skipIf(!hasRegistry())('builds from a private registry', () => {
   let registry: Registry;
   let engine: Engine;
   let base = '';
-  const scratch = mkdtempSync(join(tmpdir(), 'deploy-registry-test-'));
 
   beforeAll(async () => {
     registry = await startRegistry();
@@ -53,7 +48,6 @@ describe.skipIf(!hasRegistry())('builds from a private registry', () => {
     }
     engine?.close();
     registry?.stop();
-    rmSync(scratch, { recursive: true, force: true });
   });
 
   /** A build FROM the private base; the pulled base is removed first, so every build must pull it. */
@@ -87,18 +81,6 @@ describe.skipIf(!hasRegistry())('builds from a private registry', () => {
     return { ...result, output, tag };
   }
 
-  const wrongPassword = () => {
-    const dir = join(scratch, `wrong-${Date.now()}`);
-    mkdirSync(dir);
-    writeFileSync(
-      join(dir, 'config.json'),
-      JSON.stringify({
-        auths: { [registry.host]: { auth: Buffer.from(`${registry.user}:not-the-password`).toString('base64') } },
-      }),
-    );
-    return dir;
-  };
-
   for (const builder of ['buildkit', 'classic'] as const) {
     it(`${builder}: builds FROM the private image with docker login's credentials, and --pull pulls it again`, async () => {
       const creds = RegistryCredentials.read({ DOCKER_CONFIG: registry.loggedIn() });
@@ -114,7 +96,7 @@ describe.skipIf(!hasRegistry())('builds from a private registry', () => {
     });
 
     it(`${builder}: without credentials, or with a wrong password, fails on the registry's refusal`, async () => {
-      for (const creds of [null, RegistryCredentials.read({ DOCKER_CONFIG: wrongPassword() })]) {
+      for (const creds of [null, RegistryCredentials.read({ DOCKER_CONFIG: registry.wrongPassword() })]) {
         const failed = await build(builder, creds);
         expect(failed.ok).toBe(false);
         expect((failed as { error: unknown }).error).toBeInstanceOf(BuildFailure);
@@ -127,35 +109,16 @@ describe.skipIf(!hasRegistry())('builds from a private registry', () => {
   }
 
   it('takes the credentials from a credential helper, asked for this registry only', async () => {
-    const bin = join(scratch, 'bin');
-    const asked = join(scratch, 'asked.txt');
-    mkdirSync(bin, { recursive: true });
-    writeFileSync(
-      join(bin, 'docker-credential-testreg'),
-      `#!/bin/sh\nread server\necho "$server" >> ${asked}\n[ "$server" = "${registry.host}" ] || { echo "credentials not found in native keychain"; exit 1; }\necho '{"ServerURL":"${registry.host}","Username":"${registry.user}","Secret":"${registry.password}"}'\n`,
-    );
-    chmodSync(join(bin, 'docker-credential-testreg'), 0o755);
-    const dir = join(scratch, 'helper-config');
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, 'config.json'), JSON.stringify({ credHelpers: { [registry.host]: 'testreg' } }));
-    const built = await build(
-      'buildkit',
-      RegistryCredentials.read({ DOCKER_CONFIG: dir, PATH: `${bin}:${process.env.PATH ?? ''}` }),
-    );
+    const helper = registry.credentialHelper('testreg');
+    const built = await build('buildkit', RegistryCredentials.read(helper.env));
     expect(built.ok, String((built as { error?: unknown }).error)).toBe(true);
-    expect(execFileSync('sort', ['-u', asked], { encoding: 'utf8' })).toBe(`${registry.host}\n`);
+    expect(helper.askedFor()).toEqual([registry.host]);
   });
 
   it('deploy deploy: a private base builds with DOCKER_CONFIG; a wrong password fails with exit 9 naming the registry and docker login, the release before still serving', async () => {
-    const w = appWorkspace('reg', { DOCKER_CONFIG: registry.loggedIn() });
+    const w = await appFixture({ prefix: 'reg', body: 'private', env: { DOCKER_CONFIG: registry.loggedIn() } });
     try {
-      const port = await freePort();
-      w.repo.commit(
-        'one',
-        webApp('private', {
-          deployJson: { app: w.app, ports: [`127.0.0.1:${port}:8080`], healthCheck: { path: '/' } },
-        }),
-      );
+      const { port } = w;
       const dockerfile = execFileSync('git', ['show', 'HEAD:Dockerfile'], { cwd: w.repo.dir, encoding: 'utf8' });
       expect(dockerfile).toMatch(/^FROM busybox:1\.36$/m);
       w.repo.commit('private base', { Dockerfile: dockerfile.replace(/^FROM busybox:1\.36$/m, `FROM ${base}`) });
@@ -175,7 +138,7 @@ describe.skipIf(!hasRegistry())('builds from a private registry', () => {
       }
       const refused = await cli(['deploy', '--no-cache', '--yes'], {
         cwd: w.repo.dir,
-        env: { ...w.env, DOCKER_CONFIG: wrongPassword() },
+        env: { ...w.env, DOCKER_CONFIG: registry.wrongPassword() },
       });
       expect(refused.code, refused.stderr).toBe(EXIT_CODES.build_failed);
       expect(refused.stderr).toContain(

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { RegistryCredentials } from '../../src/adapters/registry-credentials.js';
 import { DeployError, isDeployError } from '../../src/core/errors.js';
+import { rejectionOf } from '../helpers/rejection.js';
 
 const root = mkdtempSync(join(tmpdir(), 'deploy-creds-'));
 const bin = join(root, 'bin');
@@ -92,12 +93,7 @@ describe('registry credentials from docker config', () => {
   });
 
   it('says which helper failed and why, never what it printed on stdout', async () => {
-    const error = await withConfig({ credsStore: 'broken' })
-      .get('ghcr.io')
-      .then(
-        () => null,
-        (e: unknown) => e,
-      );
+    const error = await rejectionOf(withConfig({ credsStore: 'broken' }).get('ghcr.io'));
     expect(isDeployError(error, 'config')).toBe(true);
     expect((error as DeployError).message).toBe(
       'The credential helper docker-credential-broken failed for ghcr.io (exit 3): the keychain is locked.',
@@ -108,12 +104,7 @@ describe('registry credentials from docker config', () => {
   });
 
   it('names a helper that is not installed, and a config.json that is not JSON', async () => {
-    const missing = await withConfig({ credsStore: 'nonexistent' })
-      .get('ghcr.io')
-      .then(
-        () => null,
-        (e: unknown) => e,
-      );
+    const missing = await rejectionOf(withConfig({ credsStore: 'nonexistent' }).get('ghcr.io'));
     expect(isDeployError(missing, 'config')).toBe(true);
     expect((missing as DeployError).message).toMatch(
       /^The credential helper docker-credential-nonexistent \(from .*config\.json\) could not be run: /,

@@ -6,8 +6,7 @@
  * `docker login`, the release before still serving; the password appears in no output, record, label or log.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT_CODES } from '../../src/core/errors.js';
@@ -17,6 +16,7 @@ import { fetchText, freePort } from '../helpers/docker.js';
 import { webApp } from '../helpers/git-repo.js';
 import { hasRegistry, startRegistry, type Registry } from '../helpers/registry.js';
 import { startTlsEngine, type TlsEngine } from '../helpers/remote.js';
+import { appFixture } from '../helpers/app-fixture.js';
 import { appWorkspace, type AppWorkspace } from '../helpers/workspace.js';
 
 const docker = (...args: string[]) =>
@@ -37,7 +37,6 @@ describe.skipIf(!hasRegistry())('releases pushed to a registry', () => {
   let tls: TlsEngine;
   let w: AppWorkspace;
   const outputs: CliResult[] = [];
-  const scratch = mkdtempSync(join(tmpdir(), 'deploy-registry-releases-'));
   const run = async (env: Record<string, string>, ...args: string[]) => {
     const r = await cli(args, { cwd: w.repo.dir, env: { ...w.env, ...env } });
     outputs.push(r);
@@ -52,7 +51,6 @@ describe.skipIf(!hasRegistry())('releases pushed to a registry', () => {
     w?.remove();
     await tls?.stop();
     registry?.stop();
-    rmSync(scratch, { recursive: true, force: true });
   }, 120_000);
 
   it('pushes each build, pulls it by digest on an engine that lacks it, and refuses a wrong password with exit 9', async () => {
@@ -93,14 +91,7 @@ describe.skipIf(!hasRegistry())('releases pushed to a registry', () => {
     ).toBe(`[] ["deploy/${w.app}:${v1.id}"]`);
 
     // A wrong password: the push is refused after the build, nothing new serves, v1 still does.
-    const wrong = join(scratch, 'wrong');
-    mkdirSync(wrong);
-    writeFileSync(
-      join(wrong, 'config.json'),
-      JSON.stringify({
-        auths: { [registry.host]: { auth: Buffer.from(`${registry.user}:not-the-password`).toString('base64') } },
-      }),
-    );
+    const wrong = registry.wrongPassword();
     w.repo.commit('two', { 'index.html': 'two\n' });
     const refused = await run({ DOCKER_CONFIG: wrong }, 'deploy', '--yes');
     expect(refused.code, refused.stderr).toBe(EXIT_CODES.build_failed);
@@ -116,17 +107,10 @@ describe.skipIf(!hasRegistry())('releases pushed to a registry', () => {
     // The second engine has never seen the image: a redeploy of v1 there (the app moves to it) pulls it by the
     // recorded digest.
     expect(await tls.docker('images', '-q', `deploy/${w.app}`)).toBe('');
+    const redeployOnB = (env: Record<string, string>, ...args: string[]) =>
+      run({ ...tls.env, ...env }, 'redeploy', v1.id, '--host', tls.url, '--port', `127.0.0.1:${portB}:8080`, ...args);
     // With a wrong password the registry refuses the pull: exit 9 naming it and docker login, nothing starts there.
-    const pullRefused = await run(
-      { ...tls.env, DOCKER_CONFIG: wrong },
-      'redeploy',
-      v1.id,
-      '--host',
-      tls.url,
-      '--port',
-      `127.0.0.1:${portB}:8080`,
-      '--yes',
-    );
+    const pullRefused = await redeployOnB({ DOCKER_CONFIG: wrong }, '--yes');
     expect(pullRefused.code, pullRefused.stderr).toBe(EXIT_CODES.build_failed);
     expect(pullRefused.stderr).toContain(
       `The registry ${registry.host} refused the pull of ${repository}@${v1.imageDigest}`,
@@ -134,17 +118,7 @@ describe.skipIf(!hasRegistry())('releases pushed to a registry', () => {
     expect(pullRefused.stderr).toContain(`docker login ${registry.host}`);
     expect(await tls.docker('ps', '-aq')).toBe('');
     expect(await fetchText(port)).toBe('one');
-    const onB = await run(
-      tls.env,
-      'redeploy',
-      v1.id,
-      '--host',
-      tls.url,
-      '--port',
-      `127.0.0.1:${portB}:8080`,
-      '--json',
-      '--yes',
-    );
+    const onB = await redeployOnB({}, '--json', '--yes');
     expect(onB.code, onB.stderr).toBe(0);
     const b = onB.json<PublicRecord>();
     expect(b).toMatchObject({ endpoint: tls.url, status: 'running', imageId: v1.imageId, imageDigest: v1.imageDigest });
@@ -187,18 +161,8 @@ describe.skipIf(!hasRegistry())('releases pushed to a registry', () => {
   }, 300_000);
 
   it('pushes with the credentials a credential helper gives (credHelpers), asked for this registry only', async () => {
-    const bin = join(scratch, 'bin');
-    const asked = join(scratch, 'asked.txt');
-    mkdirSync(bin, { recursive: true });
-    writeFileSync(
-      join(bin, 'docker-credential-pushreg'),
-      `#!/bin/sh\nread server\necho "$server" >> ${asked}\n[ "$server" = "${registry.host}" ] || { echo "credentials not found in native keychain"; exit 1; }\necho '{"ServerURL":"${registry.host}","Username":"${registry.user}","Secret":"${registry.password}"}'\n`,
-      { mode: 0o755 },
-    );
-    const config = join(scratch, 'helper-config');
-    mkdirSync(config, { recursive: true });
-    writeFileSync(join(config, 'config.json'), JSON.stringify({ credHelpers: { [registry.host]: 'pushreg' } }));
-    const h = appWorkspace('helper', { DOCKER_CONFIG: config, PATH: `${bin}:${process.env.PATH ?? ''}` });
+    const helper = registry.credentialHelper('pushreg');
+    const h = appWorkspace('helper', helper.env);
     try {
       h.repo.commit('one', webApp('helper', { deployJson: { app: h.app, registry: registry.host } }));
       const r = await h.run('deploy', '--json', '--yes', '--verbose');
@@ -207,27 +171,21 @@ describe.skipIf(!hasRegistry())('releases pushed to a registry', () => {
       expect(rec.imageDigest).toMatch(/^sha256:[0-9a-f]{64}$/);
       expect(rec.imageDigest).not.toBe(rec.imageId);
       expect(r.stderr).toContain(`Pushed ${registry.host}/${h.app}:${rec.id}`);
-      expect([...new Set(readFileSync(asked, 'utf8').split('\n').filter(Boolean))]).toEqual([registry.host]);
+      expect(helper.askedFor()).toEqual([registry.host]);
       expect(r.stdout + r.stderr + allText(h.home.dir)).not.toContain(registry.password);
     } finally {
       h.remove();
     }
   }, 120_000);
   it('deploy start of a release whose container and image the engine lost pulls the image by its digest and runs it', async () => {
-    const s = appWorkspace('restart-pull', { DOCKER_CONFIG: registry.loggedIn() });
+    const s = await appFixture({
+      prefix: 'restart-pull',
+      body: 'pulled back',
+      deployJson: { registry: `${registry.host}/team` },
+      env: { DOCKER_CONFIG: registry.loggedIn() },
+    });
     try {
-      const port = await freePort();
-      s.repo.commit(
-        'one',
-        webApp('pulled back', {
-          deployJson: {
-            app: s.app,
-            registry: `${registry.host}/team`,
-            ports: [`127.0.0.1:${port}:8080`],
-            healthCheck: { path: '/' },
-          },
-        }),
-      );
+      const { port } = s;
       const first = await s.run('deploy', '--json', '--yes');
       expect(first.code, first.stderr).toBe(0);
       const rec = first.json<PublicRecord>();

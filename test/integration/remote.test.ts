@@ -4,20 +4,12 @@ import type { PublicRecord } from '../../src/core/record-view.js';
 import { cli, tempHome } from '../helpers/cli.js';
 import { fetchText, freePort, removeApps, testApp } from '../helpers/docker.js';
 import { TempRepo, webApp } from '../helpers/git-repo.js';
-import {
-  createDockerContext,
-  startSshHost,
-  startTlsEngine,
-  type DockerContext,
-  type SshHost,
-  type TlsEngine,
-} from '../helpers/remote.js';
+import { createDockerContext, remoteEngines, type DockerContext } from '../helpers/remote.js';
 
 type ConfigList = { values: Array<{ key: string; value: unknown; origin: string }> };
 
 describe('remote engines, for real: ssh://, tcp:// with TLS, docker contexts', () => {
-  let ssh: SshHost;
-  let tls: TlsEngine;
+  const remote = remoteEngines();
   let context: DockerContext;
   const home = tempHome();
   const repo = new TempRepo();
@@ -27,24 +19,20 @@ describe('remote engines, for real: ssh://, tcp:// with TLS, docker contexts', (
   let tlsPort = 0;
 
   beforeAll(async () => {
-    [ssh, tls] = await Promise.all([startSshHost(), startTlsEngine()]);
-    await tls.loadBaseImage();
-    context = await createDockerContext('tlsctx', tls.url, { certDir: tls.certDir });
+    context = await createDockerContext('tlsctx', remote.tls.url, { certDir: remote.tls.certDir });
     sshPort = await freePort();
     tlsPort = await freePort();
   });
   afterAll(async () => {
     removeApps([sshApp]);
-    await tls?.stop();
-    await ssh?.stop();
     await context?.remove();
     repo.remove();
     home.remove();
   });
 
   describe('over ssh:// (docker system dial-stdio on the far side)', () => {
-    const env = () => ({ ...ssh.env, DEPLOY_HOME: home.dir });
-    const run = (...args: string[]) => cli(['--host', ssh.url, ...args], { cwd: repo.dir, env: env() });
+    const env = () => ({ ...remote.ssh.env, DEPLOY_HOME: home.dir });
+    const run = (...args: string[]) => cli(['--host', remote.ssh.url, ...args], { cwd: repo.dir, env: env() });
 
     it('deploys, shows logs, stops and starts, and rolls back', async () => {
       repo.commit(
@@ -57,7 +45,7 @@ describe('remote engines, for real: ssh://, tcp:// with TLS, docker contexts', (
       expect(one.stderr).not.toContain('Internal error');
       expect(one.code).toBe(0);
       const v1 = one.json<PublicRecord>();
-      expect(v1).toMatchObject({ endpoint: ssh.url, status: 'running' });
+      expect(v1).toMatchObject({ endpoint: remote.ssh.url, status: 'running' });
       expect(await fetchText(sshPort)).toBe('ssh one');
 
       const logs = await run('logs', sshApp);
@@ -76,18 +64,18 @@ describe('remote engines, for real: ssh://, tcp:// with TLS, docker contexts', (
 
       const back = await run('rollback', sshApp, '--yes', '--json');
       expect(back.code).toBe(0);
-      expect(back.json<PublicRecord>()).toMatchObject({ kind: 'rollback', parentId: v1.id, endpoint: ssh.url });
+      expect(back.json<PublicRecord>()).toMatchObject({ kind: 'rollback', parentId: v1.id, endpoint: remote.ssh.url });
       expect(await fetchText(sshPort)).toBe('ssh one');
     });
 
     it('refuses a host whose key is not in known_hosts, never accepting it silently', async () => {
-      const r = await cli(['--host', ssh.url, 'deploy', '--json'], {
+      const r = await cli(['--host', remote.ssh.url, 'deploy', '--json'], {
         cwd: repo.dir,
-        env: { ...ssh.emptyKnownHostsEnv, DEPLOY_HOME: home.dir },
+        env: { ...remote.ssh.emptyKnownHostsEnv, DEPLOY_HOME: home.dir },
       });
       expect(r.code).toBe(EXIT_CODES.docker_unreachable);
       const error = r.json<{ error: { message: string; hint: string } }>().error;
-      expect(error.message).toContain(`Cannot reach the Docker Engine at ${ssh.url}`);
+      expect(error.message).toContain(`Cannot reach the Docker Engine at ${remote.ssh.url}`);
       expect(error.message).toContain('Host key verification failed');
       expect(error.hint).toContain('known_hosts');
     });
@@ -104,23 +92,23 @@ describe('remote engines, for real: ssh://, tcp:// with TLS, docker contexts', (
           deployJson: { app: tlsApp, ports: [`127.0.0.1:${tlsPort}:8080`], healthCheck: { path: '/' } },
         }),
       );
-      const r = await run(tls.env, 'deploy', '--json');
+      const r = await run(remote.tls.env, 'deploy', '--json');
       expect(r.stderr).not.toContain('Internal error');
       expect(r.code).toBe(0);
-      expect(r.json<PublicRecord>()).toMatchObject({ endpoint: tls.url, status: 'running' });
+      expect(r.json<PublicRecord>()).toMatchObject({ endpoint: remote.tls.url, status: 'running' });
       expect(await fetchText(tlsPort)).toBe('tls one');
-      expect(await tls.docker('ps', '--filter', `label=dev.deploy.app=${tlsApp}`, '--format', '{{.Names}}')).toMatch(
-        new RegExp(`^${tlsApp}-v1-`),
-      );
+      expect(
+        await remote.tls.docker('ps', '--filter', `label=dev.deploy.app=${tlsApp}`, '--format', '{{.Names}}'),
+      ).toMatch(new RegExp(`^${tlsApp}-v1-`));
     });
 
     it('is refused without the right client certificate, or without TLS', async () => {
-      const wrong = await run({ ...tls.env, DOCKER_CERT_PATH: tls.wrongCertDir }, 'deploy', '--json');
+      const wrong = await run({ ...remote.tls.env, DOCKER_CERT_PATH: remote.tls.wrongCertDir }, 'deploy', '--json');
       expect(wrong.code).toBe(EXIT_CODES.docker_unreachable);
       expect(wrong.json<{ error: { message: string } }>().error.message).toContain(
-        `Cannot reach the Docker Engine at ${tls.url}`,
+        `Cannot reach the Docker Engine at ${remote.tls.url}`,
       );
-      const plain = await run({ DOCKER_HOST: tls.url }, 'deploy', '--json');
+      const plain = await run({ DOCKER_HOST: remote.tls.url }, 'deploy', '--json');
       expect(plain.code).toBe(EXIT_CODES.docker_unreachable);
       expect(plain.stderr).not.toMatch(/\n\s+at /);
     });
@@ -130,7 +118,7 @@ describe('remote engines, for real: ssh://, tcp:// with TLS, docker contexts', (
       const r = await run({}, '--context', 'tlsctx', 'deploy', '--json');
       expect(r.code).toBe(0);
       const v2 = r.json<PublicRecord>();
-      expect(v2).toMatchObject({ endpoint: tls.url, version: 2 });
+      expect(v2).toMatchObject({ endpoint: remote.tls.url, version: 2 });
       expect(await fetchText(tlsPort)).toBe('tls two');
       // No --context now: the default engine is the local one, but v2 lives on the TLS engine.
       const stop = await run({}, 'stop', v2.id, '--yes', '--json');
@@ -156,19 +144,32 @@ describe('remote engines, for real: ssh://, tcp:// with TLS, docker contexts', (
     it('resolves --context, --host, DOCKER_HOST, DOCKER_CONTEXT and the current context in that order', async () => {
       const local = 'unix:///var/run/docker.sock';
       expect(await endpoint({})).toEqual([local, 'default']);
-      expect(await endpoint({ DOCKER_CONTEXT: 'tlsctx' })).toEqual([tls.url, 'context tlsctx (DOCKER_CONTEXT)']);
+      expect(await endpoint({ DOCKER_CONTEXT: 'tlsctx' })).toEqual([remote.tls.url, 'context tlsctx (DOCKER_CONTEXT)']);
       expect(await endpoint({ DOCKER_CONTEXT: 'tlsctx', DOCKER_HOST: local })).toEqual([local, 'DOCKER_HOST']);
       expect(await endpoint({ DOCKER_HOST: local }, '--context', 'tlsctx')).toEqual([
-        tls.url,
+        remote.tls.url,
         'context tlsctx (--context)',
       ]);
-      expect(await endpoint({ DOCKER_CONTEXT: 'tlsctx' }, '--host', ssh.url)).toEqual([ssh.url, '--host']);
-      const conflict = await run({}, '--context', 'tlsctx', '--host', ssh.url, 'config', 'list', '--app', tlsApp);
+      expect(await endpoint({ DOCKER_CONTEXT: 'tlsctx' }, '--host', remote.ssh.url)).toEqual([
+        remote.ssh.url,
+        '--host',
+      ]);
+      const conflict = await run(
+        {},
+        '--context',
+        'tlsctx',
+        '--host',
+        remote.ssh.url,
+        'config',
+        'list',
+        '--app',
+        tlsApp,
+      );
       expect(conflict.stderr).toContain('either --host or --context');
-      const used = await createDockerContext('tlsctx', tls.url, { certDir: tls.certDir, use: true });
+      const used = await createDockerContext('tlsctx', remote.tls.url, { certDir: remote.tls.certDir, use: true });
       try {
         expect(await endpoint({ DOCKER_CONFIG: used.dockerConfig })).toEqual([
-          tls.url,
+          remote.tls.url,
           'context tlsctx (docker config (currentContext))',
         ]);
       } finally {
@@ -182,14 +183,14 @@ describe('remote engines, for real: ssh://, tcp:// with TLS, docker contexts', (
     it('pins an app to an engine in its config; config list shows the choice and where it came from; --host still wins', async () => {
       expect((await run({}, 'config', 'set', 'endpoint=tlsctx', '--app', tlsApp)).code).toBe(0);
       expect(await endpoint({ DOCKER_HOST: 'unix:///var/run/docker.sock' })).toEqual([
-        tls.url,
+        remote.tls.url,
         'context tlsctx (endpoint (app))',
       ]);
-      expect(await endpoint({}, '--host', ssh.url)).toEqual([ssh.url, '--host']);
+      expect(await endpoint({}, '--host', remote.ssh.url)).toEqual([remote.ssh.url, '--host']);
       repo.commit('tls three', { 'index.html': 'tls three\n' });
       const r = await run({}, 'deploy', '--json');
       expect(r.code).toBe(0);
-      expect(r.json<PublicRecord>()).toMatchObject({ endpoint: tls.url, version: 3 });
+      expect(r.json<PublicRecord>()).toMatchObject({ endpoint: remote.tls.url, version: 3 });
       expect(await fetchText(tlsPort)).toBe('tls three');
     });
   });

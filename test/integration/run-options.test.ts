@@ -44,7 +44,7 @@ const SERVE_TMP = ['sh', '-c', 'echo "custom $(id -u)" > /tmp/c.html && exec htt
 
 describe('docker run and build options on a real engine', () => {
   const w = workspace();
-  const { home, run, newApp, newRepo } = w;
+  const { home, run, newApp, newRepo, newWebApp } = w;
   const networks: string[] = [];
 
   afterAll(() => {
@@ -144,13 +144,7 @@ describe('docker run and build options on a real engine', () => {
   });
 
   it('takes one-off options from the command line (--memory, --cpus, --set), keeps them with the record, and config set changes them for the next deploy', async () => {
-    const app = newApp('flag');
-    const repo = newRepo();
-    const port = await freePort();
-    repo.commit(
-      'one',
-      webApp('one', { deployJson: { app, ports: [`127.0.0.1:${port}:8080`], healthCheck: { path: '/' } } }),
-    );
+    const { app, repo } = await newWebApp('flag');
     // An entrypoint clears the image's CMD, as docker run --entrypoint does: without a command there is nothing to run.
     const noCommand = await run(repo.dir, 'deploy', '--set', 'entrypoint=');
     expect(noCommand.code).toBe(EXIT_CODES.config);
@@ -293,13 +287,7 @@ describe('docker run and build options on a real engine', () => {
   });
 
   it('refuses a network the engine does not have, with the command that makes it, and the previous release keeps serving', async () => {
-    const app = newApp('nonet');
-    const repo = newRepo();
-    const port = await freePort();
-    repo.commit(
-      'one',
-      webApp('one', { deployJson: { app, ports: [`127.0.0.1:${port}:8080`], healthCheck: { path: '/' } } }),
-    );
+    const { app, repo, port } = await newWebApp('nonet');
     expect((await run(repo.dir, 'deploy', '--json')).code).toBe(0);
     const failed = await run(repo.dir, 'deploy', '--set', `networks=${app}-missing`);
     expect(failed.code).toBe(EXIT_CODES.config);

@@ -2,9 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT_CODES } from '../../src/core/errors.js';
 import type { PublicRecord } from '../../src/core/record-view.js';
 import { cli, tempHome } from '../helpers/cli.js';
-import { containersOf, fetchText, freePort, removeApps, testApp } from '../helpers/docker.js';
-import { TempRepo, webApp } from '../helpers/git-repo.js';
-import { appWorkspace } from '../helpers/workspace.js';
+import { containersOf, fetchText, freePort } from '../helpers/docker.js';
+import { webApp } from '../helpers/git-repo.js';
+import { appForSuite, appWorkspace, commitWebApp } from '../helpers/workspace.js';
 
 /** The app serves its env: GREETING and the length of SECRET_TOKEN, so a test sees what reached the container. */
 const START = [
@@ -16,11 +16,10 @@ const START = [
 const SECRET = 'one-off-s3cret-value-71';
 
 describe('redeploy ships the deployment with its own settings and the current env', () => {
-  const w = appWorkspace('ship');
-  const { home, repo, app } = w;
+  const w = appWorkspace('ship', { SECRET_TOKEN: SECRET });
+  const { repo, app, run } = w;
   let jsonPort = 0;
   let flagPort = 0;
-  const run = (...args: string[]) => cli(args, { cwd: repo.dir, env: { DEPLOY_HOME: home.dir, SECRET_TOKEN: SECRET } });
   let v1: PublicRecord;
 
   beforeAll(async () => {
@@ -104,45 +103,34 @@ describe('redeploy ships the deployment with its own settings and the current en
 });
 
 describe('rollback picks a known-good release, the same one when run again', () => {
-  const home = tempHome();
+  const w = appForSuite('rb');
+  const { repo, app, run } = w;
+  // A second machine's store, which knows the app only from what sync finds on the engine.
   const fresh = tempHome();
-  const repo = new TempRepo();
-  const app = testApp('rb');
-  let port = 0;
-  const run = (...args: string[]) => cli(args, { cwd: repo.dir, env: { DEPLOY_HOME: home.dir } });
   const records: PublicRecord[] = [];
 
   beforeAll(async () => {
-    port = await freePort();
     for (const body of ['good-one', 'good-two', 'bad-three']) {
-      repo.commit(
-        body,
-        webApp(body, { deployJson: { app, ports: [`127.0.0.1:${port}:8080`], healthCheck: { path: '/' } } }),
-      );
+      commitWebApp(repo, app, w.port, { body });
       const r = await run('deploy', '--json');
       expect(r.code, r.stderr).toBe(0);
       records.push(r.json<PublicRecord>());
     }
   });
-  afterAll(() => {
-    removeApps([app]);
-    repo.remove();
-    home.remove();
-    fresh.remove();
-  });
+  afterAll(() => fresh.remove());
 
   it('goes back to the newest good release, and a second run finds it running and changes nothing', async () => {
     const first = await run('rollback', app, '--yes', '--json');
     expect(first.code, first.stderr).toBe(0);
     const v4 = first.json<PublicRecord>();
     expect(v4).toMatchObject({ kind: 'rollback', parentId: records[1]?.id, status: 'running' });
-    expect(await fetchText(port)).toBe('good-two');
+    expect(await fetchText(w.port)).toBe('good-two');
 
     const second = await run('rollback', app, '--yes', '--json');
     expect(second.code, second.stderr).toBe(0);
     expect(second.json<PublicRecord>().id).toBe(v4.id);
     expect(second.stderr).toContain('already running');
-    expect(await fetchText(port)).toBe('good-two');
+    expect(await fetchText(w.port)).toBe('good-two');
     const ls = await run('ls', '--app', app, '--json');
     expect(ls.json<PublicRecord[]>()).toHaveLength(4);
   });
@@ -159,26 +147,18 @@ describe('rollback picks a known-good release, the same one when run again', () 
     const r = await cli(['rollback', app, '--yes', '--json'], { cwd: repo.dir, env });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain('already running');
-    expect(await fetchText(port)).toBe('good-two');
+    expect(await fetchText(w.port)).toBe('good-two');
   });
 });
 
 describe('the CI contract on every mutating command', () => {
-  const w = appWorkspace('ci');
-  const { home, repo, app } = w;
-  let port = 0;
-  const run = (...args: string[]) => cli(args, { cwd: repo.dir, env: { DEPLOY_HOME: home.dir } });
+  const w = appForSuite('ci', { commit: {} });
+  const { repo, app, run } = w;
 
   beforeAll(async () => {
-    port = await freePort();
-    repo.commit(
-      'one',
-      webApp('one', { deployJson: { app, ports: [`127.0.0.1:${port}:8080`], healthCheck: { path: '/' } } }),
-    );
     expect((await run('deploy', '--json')).code).toBe(0);
     repo.commit('two', { 'index.html': 'two\n' });
   });
-  afterAll(() => w.remove());
 
   it('accepts --yes --json everywhere and prints one JSON document each time', async () => {
     const commands: string[][] = [
@@ -199,7 +179,7 @@ describe('the CI contract on every mutating command', () => {
       expect(r.code, `${argv.join(' ')}: ${r.stderr}`).toBe(0);
       expect(() => r.json(), argv.join(' ')).not.toThrow();
     }
-    expect(await fetchText(port)).toBe('one');
+    expect(await fetchText(w.port)).toBe('one');
   });
 
   it('--dry-run on every mutating command changes nothing', async () => {
@@ -247,7 +227,7 @@ describe('the CI contract on every mutating command', () => {
     expect(doc.error.hint).toMatch(/deploy logs/);
     // Reported once: no spinner failure line repeating the error.
     expect(r.stderr.split(doc.error.message.slice(0, 40)).length - 1).toBe(1);
-    expect(await fetchText(port)).toBe('one');
+    expect(await fetchText(w.port)).toBe('one');
     expect(containersOf(app).filter((c) => c.state === 'running')).toHaveLength(1);
   });
 
@@ -265,6 +245,6 @@ describe('the CI contract on every mutating command', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(() => r.json()).not.toThrow();
     expect(containersOf(app)).toEqual([]);
-    expect(await fetchText(port)).toBeNull();
+    expect(await fetchText(w.port)).toBeNull();
   });
 });

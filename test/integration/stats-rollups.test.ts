@@ -7,7 +7,9 @@ import { assembleStats } from '../../src/core/stats.js';
 import type { Deployment } from '../../src/core/types.js';
 import { tempHome } from '../helpers/cli.js';
 import { queryStatistics as reference } from '../helpers/stats-reference.js';
+import { mulberry32 as random } from '../helpers/random.js';
 import { makeDeployment } from '../helpers/unit.js';
+import { newDeployment } from '../helpers/new-deployment.js';
 
 // deploy stats reads per-day rollups (migration 10) and computes the window's partial days from their records.
 // Every figure must be what the queries that read every record (test/helpers/stats-reference.ts, the code before
@@ -16,18 +18,6 @@ import { makeDeployment } from '../helpers/unit.js';
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 const NOW = Date.parse('2026-11-22T12:34:56.789Z');
-
-/** A small deterministic random source (mulberry32), so a failing case can be replayed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 let serial = 0;
 /** Ids as the tool makes them (8 characters of [a-z2-9]), unique: the serial in octal, written with a to h. */
@@ -44,8 +34,7 @@ class History {
 
   add(d: Partial<Deployment> & { app: string; createdAt: number }): Deployment {
     const full = makeDeployment({ id: nextId(), ...d });
-    const { version: _v, supersededBy, rolledBack, ...fresh } = full;
-    this.store.createDeployment(fresh);
+    this.store.createDeployment(newDeployment(full));
     if (full.readyAt !== null) {
       // What release() does when a deployment goes live: the one it replaces is superseded (and marked when a
       // rollback replaced it), and the first healthy deployment of a commit is marked.
@@ -57,8 +46,15 @@ class History {
       this.current.set(full.app, full.id);
       this.store.markFirstReady(full.id);
     }
-    if (supersededBy) this.store.updateDeployment(full.id, { supersededBy, rolledBack });
+    if (full.supersededBy) {
+      this.store.updateDeployment(full.id, { supersededBy: full.supersededBy, rolledBack: full.rolledBack });
+    }
     return full;
+  }
+
+  /** A deploy that failed: never ready, finished `tookMs` after it was created. */
+  addFailure(app: string, createdAt: number, tookMs: number): Deployment {
+    return this.add({ app, createdAt, status: 'failed', readyAt: null, finishedAt: createdAt + tookMs });
   }
 }
 
@@ -131,7 +127,7 @@ function generate(store: Store, seed: number, apps: string[], from: number, to: 
       buildFinishedAt: null,
     });
     if (rand() < 0.7) {
-      h.add({ app, createdAt: to - 2 * HOUR, status: 'failed', readyAt: null, finishedAt: to - 2 * HOUR + 30_000 });
+      h.addFailure(app, to - 2 * HOUR, 30_000);
     }
   }
 }
@@ -192,25 +188,33 @@ const staleMarks = (path: string) => {
 describe('deploy stats from rollups gives the figures of the records themselves (real SQLite)', () => {
   const home = tempHome();
   afterAll(() => home.remove());
+  /** A case on a store file of its own in the home, closed when the case ends however it ends. */
+  const onStore =
+    (name: string, test: (path: string, store: Store) => void): (() => void) =>
+    () => {
+      const path = join(home.dir, name);
+      const store = Store.open(path);
+      try {
+        test(path, store);
+      } finally {
+        store.close();
+      }
+    };
 
-  it('with no deployments at all', () => {
-    const path = join(home.dir, 'empty.db');
-    const store = Store.open(path);
-    try {
+  it(
+    'with no deployments at all',
+    onStore('empty.db', (path, store) => {
       const { fromRollups, fromRecords } = both(path, store, { since: NOW - 30 * DAY, until: NOW });
       expect(fromRollups).toEqual(fromRecords);
       expect(fromRollups.counts).toEqual([]);
       expect(expectSameEverywhere(path, store, [undefined, 'web'])).toBe(22);
-    } finally {
-      store.close();
-    }
-  });
+    }),
+  );
 
-  it('with only failures, none of them ever recovered', () => {
-    const path = join(home.dir, 'failures.db');
-    const store = Store.open(path);
-    const h = new History(store);
-    try {
+  it(
+    'with only failures, none of them ever recovered',
+    onStore('failures.db', (path, store) => {
+      const h = new History(store);
       for (let i = 0; i < 12; i++) {
         h.add({
           app: i % 3 === 0 ? 'api' : 'web',
@@ -227,30 +231,21 @@ describe('deploy stats from rollups gives the figures of the records themselves 
       ]);
       expect(fromRollups.restore['*']).toEqual({ n: 0, median: null, p95: null, unrestored: 12 });
       expectSameEverywhere(path, store, [undefined, 'web', 'api']);
-    } finally {
-      store.close();
-    }
-  });
+    }),
+  );
 
-  it('after each write that moves a figure of an earlier day, that day is recomputed', () => {
-    const path = join(home.dir, 'marks.db');
-    const store = Store.open(path);
-    const h = new History(store);
-    const midnight = Math.floor(NOW / DAY) * DAY;
-    try {
+  it(
+    'after each write that moves a figure of an earlier day, that day is recomputed',
+    onStore('marks.db', (path, store) => {
+      const h = new History(store);
+      const midnight = Math.floor(NOW / DAY) * DAY;
       // late: healthy six days ago, a failure four days ago; read (the rollups now hold those days).
       h.add({
         app: 'late',
         createdAt: midnight - 6 * DAY + 10 * HOUR,
         readyAt: midnight - 6 * DAY + 10 * HOUR + 60_000,
       });
-      h.add({
-        app: 'late',
-        createdAt: midnight - 4 * DAY + 10 * HOUR,
-        status: 'failed',
-        readyAt: null,
-        finishedAt: midnight - 4 * DAY + 10 * HOUR + 60_000,
-      });
+      h.addFailure('late', midnight - 4 * DAY + 10 * HOUR, 60_000);
       expectSameEverywhere(path, store, [undefined, 'late']);
       expect(both(path, store, { since: NOW - 30 * DAY, until: NOW }).fromRollups.restore.late).toMatchObject({
         n: 0,
@@ -281,15 +276,12 @@ describe('deploy stats from rollups gives the figures of the records themselves 
         median: 2 * HOUR - 20_000,
       });
       expectSameEverywhere(path, store, [undefined, 'back']);
-    } finally {
-      store.close();
-    }
-  });
+    }),
+  );
 
-  it('while another process holds the store for writing past the busy timeout: answers from the records', () => {
-    const path = join(home.dir, 'busy.db');
-    const store = Store.open(path);
-    try {
+  it(
+    'while another process holds the store for writing past the busy timeout: answers from the records',
+    onStore('busy.db', (path, store) => {
       generate(store, 5, ['web', 'api'], NOW - 5 * DAY, NOW - HOUR);
       const writer = new DatabaseSync(path);
       writer.exec('BEGIN IMMEDIATE');
@@ -307,10 +299,8 @@ describe('deploy stats from rollups gives the figures of the records themselves 
       expect(staleMarks(path)).toBeGreaterThan(0);
       expectSameEverywhere(path, store, [undefined, 'web']);
       expect(staleMarks(path)).toBe(0);
-    } finally {
-      store.close();
-    }
-  });
+    }),
+  );
 
   describe('a generated history of several apps', () => {
     const path = join(home.dir, 'history.db');
@@ -353,13 +343,7 @@ describe('deploy stats from rollups gives the figures of the records themselves 
     it('after writes that reach back to earlier days: a late recovery, a late rollback mark, a synced old record, a removed app', () => {
       // Today's deploy of web restores the failure it left yesterday (a day the rollups already hold).
       const h = new History(store);
-      h.add({
-        app: 'web',
-        createdAt: NOW - 30 * HOUR,
-        status: 'failed',
-        readyAt: null,
-        finishedAt: NOW - 30 * HOUR + 9_000,
-      });
+      h.addFailure('web', NOW - 30 * HOUR, 9_000);
       expect(staleMarks(path)).toBeGreaterThan(0);
       expectSameEverywhere(path, store, [undefined, 'web']);
       h.add({
@@ -402,13 +386,7 @@ describe('deploy stats from rollups gives the figures of the records themselves 
 
     it('on a store opened to be read only: the days still marked are computed for the answer, nothing is written', () => {
       const h = new History(store);
-      h.add({
-        app: 'api',
-        createdAt: NOW - 3 * DAY,
-        status: 'failed',
-        readyAt: null,
-        finishedAt: NOW - 3 * DAY + 5_000,
-      });
+      h.addFailure('api', NOW - 3 * DAY, 5_000);
       const marks = staleMarks(path);
       expect(marks).toBeGreaterThan(0);
       const reader = Store.openToRead(path);

@@ -5,6 +5,7 @@ import type { Stats } from '../../src/core/stats.js';
 import type { Deployment } from '../../src/core/types.js';
 import { cli, tempHome } from '../helpers/cli.js';
 import { makeDeployment } from '../helpers/unit.js';
+import { newDeployment } from '../helpers/new-deployment.js';
 
 const T = (iso: string) => Date.parse(iso);
 const NOW = T('2026-11-22T12:00:00Z');
@@ -242,10 +243,7 @@ describe('deploy stats with records that deploy sync rebuilt from images', () =>
       readyAt: T('2026-11-21T10:00:00Z'),
       finishedAt: T('2026-11-21T10:00:00Z'),
     });
-    for (const d of [made, synced]) {
-      const { version: _v, supersededBy: _s, ...rest } = d;
-      store.createDeployment(rest);
-    }
+    for (const d of [made, synced]) store.createDeployment(newDeployment(d));
     store.close();
   });
   afterAll(() => home.remove());

@@ -6,18 +6,22 @@ import { Store } from '../../src/adapters/store/store.js';
 import { queryStatistics as statsFromRecords } from '../helpers/stats-reference.js';
 import { tempHome } from '../helpers/cli.js';
 import { makeDeployment } from '../helpers/unit.js';
+import { newDeployment } from '../helpers/new-deployment.js';
 
 type Row = Record<string, SQLInputValue>;
 
 const CONFIG = JSON.stringify(makeDeployment().config);
 
-/** A deployment row as schema 1 wrote it (the columns every later version still has). */
+/**
+ * A deployment row as schema 1 wrote it (the columns every later version still has). Its image is tagged and its
+ * container named as a deploy of this id and version would have, unless the record says otherwise.
+ */
 function baseRow(
   id: string,
   version: number,
   status: string,
-  image: { tag: string; id: string } | null,
-  container: { id: string | null; name: string } | null,
+  image: { id: string; tag?: string } | null = null,
+  container: { id: string | null; name?: string } | null = null,
 ): Row {
   return {
     id,
@@ -34,10 +38,10 @@ function baseRow(
     commit_author: 'Ada <ada@example.com>',
     commit_time: 1,
     dirty: 0,
-    image: image?.tag ?? null,
+    image: image ? (image.tag ?? `deploy/web:${id}`) : null,
     image_id: image?.id ?? null,
     container_id: container?.id ?? null,
-    container_name: container?.name ?? null,
+    container_name: container ? (container.name ?? `web-v${version}-${id}`) : null,
     endpoint: 'unix:///var/run/docker.sock',
     config: CONFIG,
     created_at: 1_000 + version,
@@ -83,34 +87,33 @@ function storeAt(path: string, at: number, rows: Row[]): void {
   }
 }
 
-describe('migration 8: runtime, workload and image digest on every record (real SQLite files)', () => {
-  // The loop covers every version before the latest (9 and later included): each reaches the current schema.
-  const home = tempHome();
-  afterAll(() => home.remove());
+const home = tempHome();
+afterAll(() => home.remove());
 
-  for (let at = 0; at < SCHEMA_VERSION; at++) {
-    it(`migrates a store from schema ${at}: its records ran as containers, named by their container, with their image id as digest`, () => {
-      const path = join(home.dir, `schema-${at}.db`);
+/**
+ * A test for each schema version from `first` to the one before the latest, each on a store file of its own made at
+ * that version: a step is tried on every older store that reaches it.
+ */
+function fromEachSchema(first: number, name: string, title: string, test: (path: string, at: number) => void): void {
+  const versions = Array.from({ length: SCHEMA_VERSION - first }, (_, i) => first + i);
+  it.each(versions)(`migrates a store from schema %i: ${title}`, (at) => test(join(home.dir, `${name}-${at}.db`), at));
+}
+
+describe('migration 8: runtime, workload and image digest on every record (real SQLite files)', () => {
+  // Every version before the latest (9 and later included) is covered: each reaches the current schema.
+  fromEachSchema(
+    0,
+    'runtime',
+    'its records ran as containers, named by their container, with their image id as digest',
+    (path, at) => {
       // Schema 0 is a file with no tables yet: there is no row such a store could hold.
       const rows =
         at === 0
           ? []
           : [
-              baseRow(
-                'runs2345',
-                1,
-                'running',
-                { tag: 'deploy/web:runs2345', id: 'sha256:1111' },
-                { id: 'c0ffee01', name: 'web-v1-runs2345' },
-              ),
-              baseRow(
-                'fail2345',
-                2,
-                'failed',
-                { tag: 'deploy/web:fail2345', id: 'sha256:2222' },
-                { id: null, name: 'web-v2-fail2345.starting' },
-              ),
-              baseRow('queu2345', 3, 'queued', null, null),
+              baseRow('runs2345', 1, 'running', { id: 'sha256:1111' }, { id: 'c0ffee01' }),
+              baseRow('fail2345', 2, 'failed', { id: 'sha256:2222' }, { id: null, name: 'web-v2-fail2345.starting' }),
+              baseRow('queu2345', 3, 'queued'),
             ];
       storeAt(path, at, rows);
 
@@ -150,19 +153,7 @@ describe('migration 8: runtime, workload and image digest on every record (real 
         }
 
         // The migrated store takes new records, and keeps a container deployment's workload equal to its container.
-        const {
-          version: _v,
-          supersededBy: _s,
-          worker: _w,
-          rolledBack: _r,
-          exitCode: _e,
-          exitedAt: _x,
-          checkedAt: _c,
-          rolledBackFrom: _f,
-          servedBefore: _b,
-          overrides: _o,
-          ...fresh
-        } = makeDeployment({
+        const fresh = newDeployment({
           id: 'news2345',
           app: 'web',
           status: 'queued',
@@ -199,25 +190,13 @@ describe('migration 8: runtime, workload and image digest on every record (real 
       } finally {
         store.close();
       }
-    });
-  }
+    },
+  );
 
   it("keeps a service deployment's workload apart from any container id", () => {
     const store = Store.open(join(home.dir, 'service.db'));
     try {
-      const {
-        version: _v,
-        supersededBy: _s,
-        worker: _w,
-        rolledBack: _r,
-        exitCode: _e,
-        exitedAt: _x,
-        checkedAt: _c,
-        rolledBackFrom: _f,
-        servedBefore: _b,
-        overrides: _o,
-        ...fresh
-      } = makeDeployment({
+      const fresh = newDeployment({
         id: 'svc22345',
         runtime: 'service',
         workload: 'svc-web-1',
@@ -240,32 +219,25 @@ describe('migration 8: runtime, workload and image digest on every record (real 
 });
 
 describe("migration 9: the indexes a new record's history labels are read through (real SQLite files)", () => {
-  const home = tempHome();
-  afterAll(() => home.remove());
-
   /** Five records of web: v1 served then was rolled back from, v2 failed, v3 rolled back to v1 and served, v4 served, v5 queued. */
   const history = (): Row[] => {
     const rows = [
-      baseRow('one22345', 1, 'superseded', { tag: 'deploy/web:one22345', id: 'sha256:1111' }, null),
-      baseRow('two22345', 2, 'failed', { tag: 'deploy/web:two22345', id: 'sha256:2222' }, null),
-      baseRow('thr22345', 3, 'superseded', { tag: 'deploy/web:one22345', id: 'sha256:1111' }, null),
-      baseRow(
-        'fou22345',
-        4,
-        'running',
-        { tag: 'deploy/web:fou22345', id: 'sha256:4444' },
-        { id: 'c0ffee04', name: 'web-v4-fou22345' },
-      ),
-      baseRow('fiv22345', 5, 'queued', null, null),
+      baseRow('one22345', 1, 'superseded', { id: 'sha256:1111' }),
+      baseRow('two22345', 2, 'failed', { id: 'sha256:2222' }),
+      baseRow('thr22345', 3, 'superseded', { id: 'sha256:1111', tag: 'deploy/web:one22345' }),
+      baseRow('fou22345', 4, 'running', { id: 'sha256:4444' }, { id: 'c0ffee04' }),
+      baseRow('fiv22345', 5, 'queued'),
     ];
     Object.assign(rows[0] as Row, { ready_at: 1_500 });
     Object.assign(rows[2] as Row, { kind: 'rollback', parent_id: 'one22345', ready_at: 1_700 });
     return rows;
   };
 
-  for (let at = 1; at < SCHEMA_VERSION; at++) {
-    it(`migrates a store from schema ${at}: the indexes exist, and a new record's labels list what served and what was rolled back from, newest first`, () => {
-      const path = join(home.dir, `schema-${at}.db`);
+  fromEachSchema(
+    1,
+    'labels',
+    "the indexes exist, and a new record's labels list what served and what was rolled back from, newest first",
+    (path, at) => {
       storeAt(path, at, history());
       // The rolled-back mark came with schema 5; before it, the record could not say so.
       if (at >= 5) {
@@ -276,19 +248,7 @@ describe("migration 9: the indexes a new record's history labels are read throug
 
       const store = Store.open(path);
       try {
-        const {
-          version: _v,
-          supersededBy: _s,
-          worker: _w,
-          rolledBack: _r,
-          exitCode: _e,
-          exitedAt: _x,
-          checkedAt: _c,
-          rolledBackFrom: _f,
-          servedBefore: _b,
-          overrides: _o,
-          ...fresh
-        } = makeDeployment({
+        const fresh = newDeployment({
           id: 'new22345',
           app: 'web',
           kind: 'deploy',
@@ -321,42 +281,23 @@ describe("migration 9: the indexes a new record's history labels are read throug
       } finally {
         db.close();
       }
-    });
-  }
+    },
+  );
 });
 
 describe('migration 10: releases kept for a bake window are found through their own index (real SQLite files)', () => {
-  const home = tempHome();
-  afterAll(() => home.remove());
-
-  for (let at = 1; at < SCHEMA_VERSION; at++) {
-    it(`migrates a store from schema ${at}: the index exists, and kept() finds exactly the superseded records with a container`, () => {
-      const path = join(home.dir, `kept-${at}.db`);
+  fromEachSchema(
+    1,
+    'kept',
+    'the index exists, and kept() finds exactly the superseded records with a container',
+    (path, at) => {
       storeAt(path, at, [
-        baseRow(
-          'kep12345',
-          1,
-          'superseded',
-          { tag: 'deploy/web:kep12345', id: 'sha256:1111' },
-          { id: 'c1', name: 'web-v1-kep12345' },
-        ),
-        baseRow('gon12345', 2, 'superseded', { tag: 'deploy/web:gon12345', id: 'sha256:2222' }, null),
+        baseRow('kep12345', 1, 'superseded', { id: 'sha256:1111' }, { id: 'c1' }),
+        baseRow('gon12345', 2, 'superseded', { id: 'sha256:2222' }),
         // Superseded with a container id but published directly (a record from before, or an unusual history):
         // not a release the front door keeps.
-        baseRow(
-          'old12345',
-          4,
-          'superseded',
-          { tag: 'deploy/web:old12345', id: 'sha256:4444' },
-          { id: 'c4', name: 'web-v4-old12345' },
-        ),
-        baseRow(
-          'run12345',
-          3,
-          'running',
-          { tag: 'deploy/web:run12345', id: 'sha256:3333' },
-          { id: 'c3', name: 'web-v3-run12345' },
-        ),
+        baseRow('old12345', 4, 'superseded', { id: 'sha256:4444' }, { id: 'c4' }),
+        baseRow('run12345', 3, 'running', { id: 'sha256:3333' }, { id: 'c3' }),
       ]);
       // The kept one is routed by the front door (its snapshot says proxy: true).
       const raw = new DatabaseSync(path);
@@ -382,13 +323,11 @@ describe('migration 10: releases kept for a bake window are found through their 
       } finally {
         db.close();
       }
-    });
-  }
+    },
+  );
 });
 
 describe('migration 11: the rollups deploy stats reads, marked out of date by triggers (real SQLite files)', () => {
-  const home = tempHome();
-  afterAll(() => home.remove());
   const DAY = 86_400_000;
   const window = { since: 0, until: 2 * DAY };
 
@@ -418,18 +357,20 @@ describe('migration 11: the rollups deploy stats reads, marked out of date by tr
     }
   };
 
-  for (let at = 0; at < SCHEMA_VERSION; at++) {
-    it(`migrates a store from schema ${at}: its days are marked, then read from rollups with the figures of its records`, () => {
-      const path = join(home.dir, `schema-${at}.db`);
+  fromEachSchema(
+    0,
+    'rollups',
+    'its days are marked, then read from rollups with the figures of its records',
+    (path, at) => {
       storeAt(
         path,
         at,
         at === 0
           ? []
           : [
-              baseRow('runs2345', 1, 'running', { tag: 'deploy/web:runs2345', id: 'sha256:1111' }, null),
-              baseRow('fail2345', 2, 'failed', null, null),
-              baseRow('queu2345', 3, 'queued', null, null),
+              baseRow('runs2345', 1, 'running', { id: 'sha256:1111' }),
+              baseRow('fail2345', 2, 'failed'),
+              baseRow('queu2345', 3, 'queued'),
             ],
       );
       const store = Store.open(path);
@@ -452,19 +393,7 @@ describe('migration 11: the rollups deploy stats reads, marked out of date by tr
         expect(query(path, 'SELECT * FROM stats_stale')).toEqual([]);
 
         // A record made after the migration marks its day, and the days of the failures it restores.
-        const {
-          version: _v,
-          supersededBy: _s,
-          worker: _w,
-          rolledBack: _r,
-          exitCode: _e,
-          exitedAt: _x,
-          checkedAt: _c,
-          rolledBackFrom: _f,
-          servedBefore: _b,
-          overrides: _o,
-          ...fresh
-        } = makeDeployment({
+        const fresh = newDeployment({
           id: 'news2345',
           app: 'web',
           status: 'running',
@@ -486,6 +415,6 @@ describe('migration 11: the rollups deploy stats reads, marked out of date by tr
       } finally {
         store.close();
       }
-    });
-  }
+    },
+  );
 });

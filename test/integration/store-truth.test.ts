@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { MIGRATIONS } from '../../src/adapters/store/migrations.js';
 import { Store } from '../../src/adapters/store/store.js';
 import { tempHome } from '../helpers/cli.js';
-import { makeDeployment } from '../helpers/unit.js';
+import { newDeployment } from '../helpers/new-deployment.js';
 
 /** The store's side of "one truth about what runs", on a real SQLite file. */
 describe('store migration 6 and what it keeps', () => {
@@ -44,18 +44,7 @@ describe('store migration 6 and what it keeps', () => {
   it("writes the app's rolled-back history into each new record, and a rollback adds the deployment it replaces", () => {
     const store = Store.open(join(home.dir, 'new.db'));
     try {
-      const base = makeDeployment({ app: 'web', status: 'superseded' });
-      const {
-        version: _v,
-        supersededBy: _s,
-        worker: _w,
-        rolledBack: _r,
-        exitCode: _e,
-        exitedAt: _x,
-        checkedAt: _c,
-        rolledBackFrom: _f,
-        ...fresh
-      } = base;
+      const fresh = newDeployment({ app: 'web', status: 'superseded' });
       const v1 = store.createDeployment({ ...fresh, id: 'aaaa2345' });
       const v2 = store.createDeployment({ ...fresh, id: 'bbbb2345' });
       store.setCurrent('web', v2.id, 1);

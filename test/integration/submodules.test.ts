@@ -21,6 +21,7 @@ import {
 import { cli, tempHome } from '../helpers/cli.js';
 import { removeApps, testApp } from '../helpers/docker.js';
 import { TempRepo } from '../helpers/git-repo.js';
+import { rejectionOf } from '../helpers/rejection.js';
 
 const temps: string[] = [];
 function tempDir(prefix: string): string {
@@ -42,6 +43,28 @@ afterAll(() => {
 /** `git submodule add` of a local repository, as the user of a machine with no network would. */
 function addSubmodule(to: TempRepo, url: string, path: string): void {
   to.git('-c', 'protocol.file.allow=always', 'submodule', 'add', '-q', url, path);
+}
+
+/**
+ * An app repository whose first commit holds `files`, then the submodule vendor/lib added: a repository holding
+ * lib.txt, with the submodule inner, a repository holding inner.txt (each file a line of `texts`). Added as `git
+ * submodule add` adds them: inner is not checked out in the app's own checkout.
+ */
+function withNestedSubmodules(
+  files: Record<string, string>,
+  texts: { lib: string; inner: string },
+): { app: TempRepo; inner: TempRepo } {
+  const inner = repo();
+  inner.commit('inner', { 'inner.txt': `${texts.inner}\n` });
+  const lib = repo();
+  lib.commit('lib', { 'lib.txt': `${texts.lib}\n` });
+  addSubmodule(lib, inner.dir, 'inner');
+  lib.commit('with inner');
+  const app = repo();
+  app.commit('app', files);
+  addSubmodule(app, lib.dir, 'vendor/lib');
+  app.commit('with lib');
+  return { app, inner };
 }
 
 /** A commit no repository has. */
@@ -136,16 +159,7 @@ describe('submodules in the build context (real git repositories)', () => {
   });
 
   it('ships submodules of submodules: from the local checkout when it has them, else fetched from their URL', async () => {
-    const inner = repo();
-    inner.commit('inner', { 'inner.txt': 'inner\n' });
-    const lib = repo();
-    lib.commit('lib', { 'lib.txt': 'lib\n' });
-    addSubmodule(lib, inner.dir, 'inner');
-    lib.commit('with inner');
-    const app = repo();
-    app.commit('app', { Dockerfile: 'FROM scratch\n' });
-    addSubmodule(app, lib.dir, 'vendor/lib');
-    app.commit('with lib');
+    const { app, inner } = withNestedSubmodules({ Dockerfile: 'FROM scratch\n' }, { lib: 'lib', inner: 'inner' });
     expect(existsSync(join(app.dir, '.git/modules/vendor/lib/modules/inner'))).toBe(false);
 
     // `submodule add` did not check out inner: it comes from its URL, into the cache.
@@ -237,7 +251,7 @@ describe('submodules in the build context (real git repositories)', () => {
     const app = repo();
     app.commit('app', { Dockerfile: 'FROM scratch\n' });
     addGitlink(app, 'vendor/lib', NOWHERE, lib.dir);
-    const refusal = await shipped(gitWith().git, app.dir).catch((e: unknown) => e);
+    const refusal = await rejectionOf(shipped(gitWith().git, app.dir));
     expect(refusal).toBeInstanceOf(DeployError);
     const e = refusal as DeployError;
     expect(e.code).toBe('source');
@@ -252,7 +266,7 @@ describe('submodules in the build context (real git repositories)', () => {
     const noUrl = repo();
     noUrl.commit('app', { Dockerfile: 'FROM scratch\n' });
     addGitlink(noUrl, 'lib', NOWHERE, null);
-    const a = (await shipped(gitWith().git, noUrl.dir).catch((e: unknown) => e)) as DeployError;
+    const a = (await rejectionOf(shipped(gitWith().git, noUrl.dir))) as DeployError;
     expect(a.code).toBe('source');
     expect(a.message).toMatch(
       /^The submodule lib is at commit c0ffee0, which this repository's checkout does not have, and the commit's \.gitmodules gives no URL for it\.$/,
@@ -262,7 +276,7 @@ describe('submodules in the build context (real git repositories)', () => {
     const unreachable = repo();
     unreachable.commit('app', { Dockerfile: 'FROM scratch\n' });
     addGitlink(unreachable, 'lib', NOWHERE, 'file:///nonexistent/lib.git');
-    const b = (await shipped(gitWith().git, unreachable.dir).catch((e: unknown) => e)) as DeployError;
+    const b = (await rejectionOf(shipped(gitWith().git, unreachable.dir))) as DeployError;
     expect(b.code).toBe('source');
     expect(b.message).toMatch(
       /^The submodule lib is at commit c0ffee0, which this repository's checkout does not have\. Could not fetch file:\/\/\/nonexistent\/lib\.git: /,
@@ -315,13 +329,7 @@ describe('the context stream of a commit with submodules', () => {
     renameSync(modules, `${modules}-gone`);
     try {
       const gone = await contextArchive(git, src, '', submodules, null, 'Dockerfile');
-      const [ended, done] = await Promise.all([
-        drain(gone.stdout),
-        gone.done.then(
-          () => null,
-          (e: unknown) => e,
-        ),
-      ]);
+      const [ended, done] = await Promise.all([drain(gone.stdout), rejectionOf(gone.done)]);
       expect(ended).toBeInstanceOf(Error);
       expect(done).toBeInstanceOf(Error);
     } finally {
@@ -331,13 +339,7 @@ describe('the context stream of a commit with submodules', () => {
     // Killed before it is read (as a build that falls back to the classic builder kills the first context).
     const killed = await contextArchive(git, src, '', submodules, null, 'Dockerfile');
     killed.kill();
-    const [ended, done] = await Promise.all([
-      drain(killed.stdout),
-      killed.done.then(
-        () => null,
-        (e: unknown) => e,
-      ),
-    ]);
+    const [ended, done] = await Promise.all([drain(killed.stdout), rejectionOf(killed.done)]);
     expect(ended).toBeInstanceOf(Error);
     expect(done).toBeInstanceOf(Error);
   });
@@ -433,20 +435,14 @@ describe('deploy of a commit with submodules (real engine)', () => {
   });
 
   it('builds an image whose Dockerfile copies files from a submodule and from a submodule of it', async () => {
-    const inner = repo();
-    inner.commit('inner', { 'inner.txt': 'from the nested submodule\n' });
-    const lib = repo();
-    lib.commit('lib', { 'lib.txt': 'from the submodule\n' });
-    addSubmodule(lib, inner.dir, 'inner');
-    lib.commit('with inner');
-    const main = repo();
-    main.commit('app', {
-      Dockerfile:
-        'FROM busybox:1.36\nCOPY vendor/lib/lib.txt vendor/lib/inner/inner.txt /out/\nCMD ["sleep", "3600"]\n',
-      'deploy.json': JSON.stringify({ app }),
-    });
-    addSubmodule(main, lib.dir, 'vendor/lib');
-    main.commit('with lib');
+    const { app: main } = withNestedSubmodules(
+      {
+        Dockerfile:
+          'FROM busybox:1.36\nCOPY vendor/lib/lib.txt vendor/lib/inner/inner.txt /out/\nCMD ["sleep", "3600"]\n',
+        'deploy.json': JSON.stringify({ app }),
+      },
+      { lib: 'from the submodule', inner: 'from the nested submodule' },
+    );
 
     const r = await cli(['deploy', '--json'], { cwd: main.dir, env: { DEPLOY_HOME: home.dir } });
     expect(r.code, r.stderr).toBe(0);

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../src/adapters/docker/engine/engine.js';
 import { EXIT_CODES } from '../../src/core/errors.js';
 import type { PublicRecord } from '../../src/core/record-view.js';
-import { freePort, testApp } from '../helpers/docker.js';
+import { bareContainer, freePort, testApp } from '../helpers/docker.js';
 import { webApp } from '../helpers/git-repo.js';
 import { workspace } from '../helpers/workspace.js';
 
@@ -64,7 +64,7 @@ const COUNT_STARTS = 'mkdir -p "$DATA_DIR"\necho start >> "$DATA_DIR/starts.txt"
 
 describe('volumes on a real engine', () => {
   const w = workspace();
-  const { run, newApp, newRepo, apps } = w;
+  const { run, newApp, newRepo, newWebApp, apps } = w;
   let bindDir = '';
 
   beforeAll(() => {
@@ -77,17 +77,10 @@ describe('volumes on a real engine', () => {
   });
 
   it('keeps a file written to a named volume across a deploy, a redeploy, a rollback and a restart', async () => {
-    const app = newApp('vol');
-    const repo = newRepo();
-    const port = await freePort();
-    const deployJson = {
-      app,
-      ports: [`127.0.0.1:${port}:8080`],
-      healthCheck: { path: '/' },
-      env: { DATA_DIR: '/data' },
-      volumes: ['data:/data'],
-    };
-    repo.commit('one', webApp('one', { start: COUNT_STARTS, deployJson }));
+    const { app, repo } = await newWebApp('vol', {
+      start: COUNT_STARTS,
+      deployJson: { env: { DATA_DIR: '/data' }, volumes: ['data:/data'] },
+    });
     const v1 = (await run(repo.dir, 'deploy', '--json')).json<PublicRecord>();
     expect(v1.status).toBe('running');
     expect(v1.config.volumes).toEqual(['data:/data']);
@@ -130,16 +123,11 @@ describe('volumes on a real engine', () => {
   });
 
   it("gives an image's VOLUME a kept volume of the app's: its data survives a deploy of a new commit, and it is said once", async () => {
-    const app = newApp('ivol');
-    const repo = newRepo();
-    const port = await freePort();
-    const deployJson = {
-      app,
-      ports: [`127.0.0.1:${port}:8080`],
-      healthCheck: { path: '/' },
-      env: { DATA_DIR: '/var/lib/state' },
-    };
-    repo.commit('one', webApp('one', { start: COUNT_STARTS, deployJson, dockerfileExtra: 'VOLUME /var/lib/state' }));
+    const { app, repo } = await newWebApp('ivol', {
+      start: COUNT_STARTS,
+      dockerfileExtra: 'VOLUME /var/lib/state',
+      deployJson: { env: { DATA_DIR: '/var/lib/state' } },
+    });
     const first = await run(repo.dir, 'deploy', '--json');
     const v1 = first.json<PublicRecord>();
     expect(v1.status).toBe('running');
@@ -168,14 +156,8 @@ describe('volumes on a real engine', () => {
   });
 
   it('mounts a host directory read-only with :ro, and keeps it on a redeploy', async () => {
-    const app = newApp('bind');
-    const repo = newRepo();
-    const port = await freePort();
+    const { repo } = await newWebApp('bind');
     writeFileSync(join(bindDir, 'hello.txt'), 'from the host\n');
-    repo.commit(
-      'one',
-      webApp('one', { deployJson: { app, ports: [`127.0.0.1:${port}:8080`], healthCheck: { path: '/' } } }),
-    );
     const v1 = (await run(repo.dir, 'deploy', '--volume', `${bindDir}:/host:ro`, '--json')).json<PublicRecord>();
     expect(v1.status).toBe('running');
     expect(v1.config.volumes).toEqual([`${bindDir}:/host:ro`]);
@@ -211,16 +193,7 @@ describe('volumes on a real engine', () => {
   });
 
   it('destroy keeps the volumes (a new deploy finds the data) and removes them only with --volumes', async () => {
-    const app = newApp('dvol');
-    const repo = newRepo();
-    const port = await freePort();
-    repo.commit(
-      'one',
-      webApp('one', {
-        start: COUNT_STARTS,
-        deployJson: { app, ports: [`127.0.0.1:${port}:8080`], healthCheck: { path: '/' }, env: { DATA_DIR: '/data' } },
-      }),
-    );
+    const { app, repo } = await newWebApp('dvol', { start: COUNT_STARTS, deployJson: { env: { DATA_DIR: '/data' } } });
     expect((await run(repo.dir, 'config', 'set', 'volumes=data:/data', '--app', app)).code).toBe(0);
     const v1 = (await run(repo.dir, 'deploy', '--json')).json<PublicRecord>();
     expect(v1.config.volumes).toEqual(['data:/data']);
@@ -294,24 +267,15 @@ describe('volumes on a real engine', () => {
     const named = `deploy-test-${testApp('named')}`;
     try {
       await engine.volumes.create(named, { 'dev.deploy.test': 'true' });
-      const id = await engine.containers.create({
-        name: `${named}-c`,
-        Image: 'busybox:1.36',
-        Env: [],
-        Labels: {},
-        ExposedPorts: {},
-        HostConfig: {
-          PortBindings: {},
-          RestartPolicy: { Name: 'no' },
-          LogConfig: { Type: 'json-file', Config: {} },
-          Init: false,
-          Mounts: [
+      const id = await engine.containers.create(
+        bareContainer(`${named}-c`, {
+          mounts: [
             { Type: 'volume', Source: named, Target: '/named', ReadOnly: false },
             // No Source: an anonymous volume, as the engine makes for an unmapped image VOLUME.
             { Type: 'volume', Source: '', Target: '/anonymous', ReadOnly: false },
           ],
-        },
-      });
+        }),
+      );
       const anonymous = mountsOf(id).find((m) => m.Destination === '/anonymous')?.Name as string;
       expect(anonymous).toMatch(/^[0-9a-f]{64}$/);
       await engine.containers.remove(id);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ALL, Samples, type Summary } from '../../src/core/stats.js';
+import { mulberry32 as random } from '../helpers/random.js';
 
 /** The definition: sort everything, interpolate linearly between the closest ranks, round (as SQLite's percentile()). */
 function bySorting(values: readonly number[]): Summary {
@@ -14,18 +15,6 @@ function bySorting(values: readonly number[]): Summary {
     return Math.round(low + (high - low) * (pos - lo));
   };
   return { n, median: at(50), p95: at(95) };
-}
-
-/** A small deterministic random source (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
 }
 
 const sortedRun = (values: number[]) => Float64Array.from(values).sort();
