@@ -111,6 +111,35 @@ async function eventually<T>(read: () => T, ok: (v: T) => boolean, ms: number): 
   return v;
 }
 
+/** A web app that answers / until $FAIL_AFTER seconds after it starts (when set), then 404. */
+const FAILS_AFTER =
+  'if [ -n "$FAIL_AFTER" ]; then (sleep "$FAIL_AFTER"; rm -f /www/index.html) & fi\nexec httpd -f -p 8080 -h /www\n';
+
+/**
+ * v1 serving behind the door with a 30 s bake window, then v2, which passes the door's gate and starts failing 3 s
+ * later: resolves once the door has switched back to v1 on its own (`back`: the address it routes to then).
+ */
+async function fellBackInWindow(prefix: string) {
+  const f = await appForTest({
+    prefix,
+    start: FAILS_AFTER,
+    deployJson: { proxy: true, bakeWindow: '30s', healthCheck: { path: '/', interval: '200ms' } },
+  });
+  const v1 = await f.deploy();
+  const r = await f.cli(['redeploy', f.app, '--env', 'FAIL_AFTER=3', '--yes', '--json']);
+  expect(r.code, r.stderr).toBe(0);
+  const v2 = r.json<PublicRecord>();
+  // The old container keeps running meanwhile.
+  expect(docker('inspect', '-f', '{{.State.Running}}', v1.containerId as string)).toBe('true');
+  const back = await eventually(
+    () => doorStatus(f.app).active?.address ?? '',
+    (a) => a.startsWith(`${upstreamHost(v1)}:`),
+    20_000,
+  );
+  expect(await fetchText(f.port)).toBe('one');
+  return { f, v1, v2, back };
+}
+
 describe('deploying behind the front door (real engine, real door, CLI)', () => {
   afterAll(() => {
     quietly('rm', '-f', '-v', DOOR_NAMES.container, DOOR_NAMES.next, `${DOOR_NAMES.container}.lock`);
@@ -215,25 +244,7 @@ describe('deploying behind the front door (real engine, real door, CLI)', () => 
   });
 
   it('keeps the old release for the bake window: when the new one starts failing the door switches back at once, and the record says so', async () => {
-    // The new release answers / for 3 s after it starts, then 404: it passes the gate and fails in the window.
-    const failing =
-      'if [ -n "$FAIL_AFTER" ]; then (sleep "$FAIL_AFTER"; rm -f /www/index.html) & fi\nexec httpd -f -p 8080 -h /www\n';
-    const f = await appForTest({
-      prefix: 'fdb',
-      start: failing,
-      deployJson: { proxy: true, bakeWindow: '30s', healthCheck: { path: '/', interval: '200ms' } },
-    });
-    const v1 = await f.deploy();
-    const r = await f.cli(['redeploy', f.app, '--env', 'FAIL_AFTER=3', '--yes', '--json']);
-    expect(r.code, r.stderr).toBe(0);
-    const v2 = r.json<PublicRecord>();
-    // The old container keeps running meanwhile.
-    expect(docker('inspect', '-f', '{{.State.Running}}', v1.containerId as string)).toBe('true');
-    const back = await eventually(
-      () => doorStatus(f.app).active?.address ?? '',
-      (a) => a.startsWith(`${upstreamHost(v1)}:`),
-      20_000,
-    );
+    const { f, v1, v2, back } = await fellBackInWindow('fdb');
     expect(back.startsWith(`${upstreamHost(v1)}:`)).toBe(true);
     expect(await fetchText(f.port)).toBe('one');
 
@@ -249,27 +260,12 @@ describe('deploying behind the front door (real engine, real door, CLI)', () => 
     expect(docker('ps', '-aq', '--filter', `name=${v2.id}`)).toBe('');
   });
   it('a deploy after the door fell back in the bake window records the failed release failed and replaces the one the door serves', async () => {
-    const failing =
-      'if [ -n "$FAIL_AFTER" ]; then (sleep "$FAIL_AFTER"; rm -f /www/index.html) & fi\nexec httpd -f -p 8080 -h /www\n';
-    const f = await appForTest({
-      prefix: 'fdf',
-      start: failing,
-      deployJson: { proxy: true, bakeWindow: '30s', healthCheck: { path: '/', interval: '200ms' } },
-    });
-    const v1 = await f.deploy();
-    const r = await f.cli(['redeploy', f.app, '--env', 'FAIL_AFTER=3', '--yes', '--json']);
-    expect(r.code, r.stderr).toBe(0);
-    const v2 = r.json<PublicRecord>();
-    await eventually(
-      () => doorStatus(f.app).active?.address ?? '',
-      (a) => a.startsWith(`${upstreamHost(v1)}:`),
-      20_000,
-    );
+    const { f, v1, v2 } = await fellBackInWindow('fdf');
 
     f.repo.commit(
       'three',
       webApp('three', {
-        start: failing,
+        start: FAILS_AFTER,
         deployJson: JSON.parse(readFileSync(join(f.repo.dir, 'deploy.json'), 'utf8')),
       }),
     );
