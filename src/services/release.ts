@@ -22,6 +22,7 @@ import { routeBack, routeNew } from './traffic/door-steps.js';
 import { runSwitchOver } from './traffic/run-switch-over.js';
 import { ensureDoorNetwork } from '../adapters/front-door/door-container.js';
 import { routedByFrontDoor } from '../core/front-door.js';
+import { routesTo } from '../core/door.js';
 import { createAppContainer } from './volumes.js';
 
 /** Log lines of a failed container shown under the error. */
@@ -87,6 +88,8 @@ export async function release(
 
   let containerId: string | null = null;
   let oldEngine: Engine | null = null;
+  /** The release the front door keeps for the bake window after the route step (its upstream address), if any. */
+  let doorKept: string | null = null;
   try {
     oldEngine = replaces ? await engineFor(ctx, replaces.endpoint, engine) : null;
     // The plan names the old release's steps only when there is one (stop-old only when it runs with a container).
@@ -131,9 +134,17 @@ export async function release(
           await runtimeOn(engine).rename(containerId as string, name);
           await recordServing(ctx, tracker);
         },
-        'route-new': () => routeNew(ctx, engine, d, containerId as string, secrets),
+        'route-new': async () => {
+          const routedTo = await routeNew(ctx, engine, d, containerId as string, secrets);
+          doorKept = routedTo.bakeUntil !== null ? routedTo.previous : null;
+        },
+        // Kept for the bake window only where the door kept it as its previous release (a door made again just
+        // now, its saved routes lost, has nothing to switch back to: the old release is retired as without one).
         'retire-old': () =>
-          routed && old().d.config.proxy !== false && d.config.bakeWindowMs > 0 && stepsOf(plan).includes('route-new')
+          routed &&
+          old().d.config.proxy !== false &&
+          d.config.bakeWindowMs > 0 &&
+          routesTo({ active: { address: doorKept } }, old().d)
             ? keepForBake(ctx, old().d, d)
             : retire(ctx, old().engine, old().d, d, stepsOf(plan).includes('stop-old')),
       },

@@ -281,6 +281,32 @@ describe('deploying behind the front door (real engine, real door, CLI)', () => 
     expect(await fetchText(f.port)).toBe('three');
   });
 
+  it('keeps a release for the bake window only where the door kept it: a door made again without its routes has nothing to switch back to, so the old release is retired', async () => {
+    const f = await routedApp('fdk', { bakeWindow: '60s' });
+    const v1 = await f.deploy();
+    // The door and its saved routes removed outside the tool: the next deploy makes it again, empty.
+    docker('rm', '-f', DOOR_NAMES.container);
+    docker('volume', 'rm', DOOR_NAMES.volume);
+    f.repo.commit(
+      'two',
+      webApp('two', {
+        start: LOGGING_START,
+        deployJson: JSON.parse(readFileSync(join(f.repo.dir, 'deploy.json'), 'utf8')),
+      }),
+    );
+    const two = await f.cli(['deploy', '--yes', '--json']);
+    expect(two.code, two.stderr).toBe(0);
+    expect(two.stderr).toContain(`Retired v${v1.version}`);
+    expect(two.stderr).not.toContain('kept running');
+    expect(docker('ps', '-aq', '--filter', `name=${v1.id}`)).toBe('');
+    // So a rollback is not a swap back: it starts v1's image behind the gate.
+    const back = await f.cli(['rollback', f.app, '--yes', '--json']);
+    expect(back.code, back.stderr).toBe(0);
+    expect(back.stderr).not.toContain('Swapped back');
+    expect(back.json<PublicRecord>()).toMatchObject({ kind: 'rollback', status: 'running' });
+    expect(await fetchText(f.port)).toBe('one');
+  });
+
   it('rolls back inside the bake window by a swap back: no new container, no request dropped, and a retried rollback does nothing', async () => {
     const f = await routedApp('fdr', { bakeWindow: '60s' });
     const v1 = await f.deploy();
