@@ -36,7 +36,7 @@ const STANDARD_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/
 
 /** The process environment without anything that would point a docker CLI somewhere else. */
 function baseEnv(): NodeJS.ProcessEnv {
-  const env = { ...process.env, PATH: `${process.env.PATH ?? ''}:${STANDARD_PATH}` };
+  const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${process.env.PATH ?? ''}:${STANDARD_PATH}` };
   for (const key of ['DOCKER_HOST', 'DOCKER_CONTEXT', 'DOCKER_TLS_VERIFY', 'DOCKER_CERT_PATH', 'DOCKER_TLS'])
     delete env[key];
   return env;
