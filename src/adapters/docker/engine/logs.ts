@@ -2,7 +2,7 @@ import { LogDemuxer, type LogLine } from '../../../core/logs.js';
 import type { EngineConnection } from './connection.js';
 import type { LogRange } from './types.js';
 
-function logQuery(options: LogRange & { follow?: boolean }) {
+export function logQuery(options: LogRange & { follow?: boolean }) {
   return {
     stdout: 'true',
     stderr: 'true',
