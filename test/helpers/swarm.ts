@@ -8,6 +8,8 @@
  *   swarm.stop()               daemons stopped (and whatever they left running killed), cgroups, namespaces,
  *                              veths and the temp dir removed; safe after a failed or partial start, and twice
  *
+ * A swarm whose test process died without stop() (a crash, a SIGKILL) is cleared away by the next startSwarm.
+ *
  * The network (what ../shared/ENVIRONMENT.md found to work here, where the kernel has no IPVS):
  *
  *   host ── veth (10.B.C.1) ──┐
@@ -197,6 +199,113 @@ export function freeSubnetPrefix(used: readonly Net[], random: () => number = Ma
 }
 
 // ------------------------------------------------------------------------------------------------
+// Tear-down steps, shared with the clean-up of swarms whose test process died
+// ------------------------------------------------------------------------------------------------
+
+const ROOT_PREFIX = 'deploy-swarm-';
+const OWNER_FILE = 'owner.json';
+
+function networkNames(tag: string): { switchNs: string; hostVeth: string } {
+  return { switchNs: `${tag}-sw`, hostVeth: `${tag}h` };
+}
+
+/**
+ * Kills what is left of a swarm's processes: its daemons (and, after a SIGKILL, their containerd and shims,
+ * whose command lines name the temp dir) and the containers' processes (in cgroups under /NAME). Bounded.
+ */
+async function killLeftovers(root: string, names: readonly string[]): Promise<void> {
+  const ours = (p: Proc) =>
+    p.state !== 'Z' && (p.cmdline.includes(`${root}/`) || names.some((n) => p.cgroup.includes(`:/${n}/`)));
+  for (let round = 0; round < 10; round++) {
+    const left = processes().filter(ours);
+    if (left.length === 0) return;
+    for (const p of left) {
+      try {
+        process.kill(p.pid, 'SIGKILL');
+      } catch {
+        // gone
+      }
+    }
+    await sleep(200);
+  }
+  const left = processes().filter(ours);
+  if (left.length > 0) throw new Error(`still running: ${left.map((p) => `${p.pid} ${p.cmdline}`).join('; ')}`);
+}
+
+/** Removes /sys/fs/cgroup/<controller>/NAME (and, after a kill, the container directories in it). */
+function removeCgroups(names: readonly string[]): void {
+  if (!existsSync('/sys/fs/cgroup')) return;
+  const failed: string[] = [];
+  const remove = (dir: string) => {
+    if (!existsSync(dir)) return;
+    for (const entry of readdirSync(dir, { withFileTypes: true }))
+      if (entry.isDirectory()) remove(join(dir, entry.name));
+    try {
+      rmdirSync(dir);
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'ENOENT') failed.push(`${dir}: ${(error as Error).message}`);
+    }
+  };
+  for (const controller of readdirSync('/sys/fs/cgroup'))
+    for (const name of names) remove(join('/sys/fs/cgroup', controller, name));
+  if (failed.length > 0) throw new Error(failed.join('; '));
+}
+
+/** Deletes the nodes' and the switch's namespaces (and so the veths in them, and their peers: the host's too). */
+async function removeNetwork(tag: string, names: readonly string[]): Promise<void> {
+  const { switchNs, hostVeth } = networkNames(tag);
+  for (const ns of [...names, switchNs]) if (existsSync(`/run/netns/${ns}`)) await must('ip', ['netns', 'del', ns]);
+  if ((await run('ip', ['link', 'show', hostVeth], { env: baseEnv(), timeoutMs: 10_000 })).code === 0)
+    await must('ip', ['link', 'del', hostVeth]);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as { code?: string }).code === 'EPERM';
+  }
+}
+
+/**
+ * Clears away the swarms of test processes that died without stop() (a crash, a SIGKILL): their daemons,
+ * containers, cgroups, namespaces and temp dirs. Best effort: a failure here is reported on stderr and does not
+ * stop a new swarm from starting (its names are its own).
+ */
+async function removeStaleSwarms(): Promise<void> {
+  let entries: string[];
+  try {
+    entries = readdirSync(tmpdir()).filter((e) => e.startsWith(ROOT_PREFIX));
+  } catch {
+    return;
+  }
+  for (const entry of entries) {
+    const root = join(tmpdir(), entry);
+    let owner: { pid: number; tag: string; names: string[] };
+    try {
+      owner = JSON.parse(readFileSync(join(root, OWNER_FILE), 'utf8')) as typeof owner;
+    } catch {
+      continue; // being made right now, or not one of ours
+    }
+    if (alive(owner.pid) || !/^dsw[0-9a-f]{6}$/.test(owner.tag)) continue;
+    try {
+      await cleanupAll(`stale swarm ${owner.tag}`, [
+        ['kill leftovers', () => killLeftovers(root, owner.names)],
+        ['remove cgroups', async () => removeCgroups(owner.names)],
+        ['remove namespaces', () => removeNetwork(owner.tag, owner.names)],
+        ['remove temp dir', () => rm(root, { recursive: true, force: true, maxRetries: 3 })],
+      ]);
+      process.stderr.write(
+        `swarm harness: cleared away ${root}, left by a test process that died (pid ${owner.pid})\n`,
+      );
+    } catch (error) {
+      process.stderr.write(`swarm harness: ${(error as Error).message}\n`);
+    }
+  }
+}
+
+// ------------------------------------------------------------------------------------------------
 // The swarm
 // ------------------------------------------------------------------------------------------------
 
@@ -266,15 +375,15 @@ export async function startSwarm(options: SwarmOptions = {}): Promise<Swarm> {
   const count = options.nodes ?? 2;
   if (!Number.isInteger(count) || count < 1 || count > 9) throw new Error(`nodes must be 1..9, not ${count}`);
   await checkTools();
+  await removeStaleSwarms();
 
   const id = randomBytes(3).toString('hex');
   const tag = `dsw${id}`; // 9 characters: every interface name below stays within Linux's 15
-  const root = await mkdtemp(join(tmpdir(), 'deploy-swarm-'));
-  const switchNs = `${tag}-sw`;
-  const hostVeth = `${tag}h`;
+  const root = await mkdtemp(join(tmpdir(), ROOT_PREFIX));
+  const { switchNs, hostVeth } = networkNames(tag);
   const names = Array.from({ length: count }, (_, i) => `${tag}-n${i + 1}`);
-  const madeNs: string[] = [];
-  let hostVethMade = false;
+  // Who made it, so a later run can clear it away if this process dies without stop() (removeStaleSwarms).
+  await writeFile(join(root, OWNER_FILE), `${JSON.stringify({ pid: process.pid, tag, names })}\n`);
   const daemons = new Map<string, Daemon>();
   const docker = (socket: string, args: readonly string[], timeoutMs = 60_000) =>
     must('docker', ['-H', `unix://${socket}`, ...args], { timeoutMs });
@@ -338,60 +447,9 @@ export async function startSwarm(options: SwarmOptions = {}): Promise<Swarm> {
           );
         },
       ],
-      [
-        'kill leftovers',
-        async () => {
-          // After a SIGKILL: the daemons' containerd and shims (their command lines name our temp dir) and the
-          // containers' processes (in cgroups under /NAME).
-          const ours = (p: Proc) =>
-            p.state !== 'Z' && (p.cmdline.includes(`${root}/`) || names.some((n) => p.cgroup.includes(`:/${n}/`)));
-          for (let round = 0; round < 10; round++) {
-            const left = processes().filter(ours);
-            if (left.length === 0) return;
-            for (const p of left) {
-              try {
-                process.kill(p.pid, 'SIGKILL');
-              } catch {
-                // gone
-              }
-            }
-            await sleep(200);
-          }
-          const left = processes().filter(ours);
-          if (left.length > 0) throw new Error(`still running: ${left.map((p) => `${p.pid} ${p.cmdline}`).join('; ')}`);
-        },
-      ],
-      [
-        'remove cgroups',
-        async () => {
-          // dockerd leaves /sys/fs/cgroup/<controller>/NAME (and, after a kill, a directory per container in it).
-          const failed: string[] = [];
-          const remove = (dir: string) => {
-            if (!existsSync(dir)) return;
-            for (const entry of readdirSync(dir, { withFileTypes: true }))
-              if (entry.isDirectory()) remove(join(dir, entry.name));
-            try {
-              rmdirSync(dir);
-            } catch (error) {
-              if ((error as { code?: string }).code !== 'ENOENT') failed.push(`${dir}: ${(error as Error).message}`);
-            }
-          };
-          if (!existsSync('/sys/fs/cgroup')) return;
-          const controllers = readdirSync('/sys/fs/cgroup');
-          for (const controller of controllers)
-            for (const name of names) remove(join('/sys/fs/cgroup', controller, name));
-          if (failed.length > 0) throw new Error(failed.join('; '));
-        },
-      ],
-      [
-        'remove namespaces',
-        async () => {
-          // Deleting a namespace deletes the veths in it, and so their peers (the host's among them).
-          for (const ns of madeNs.splice(0).reverse()) await must('ip', ['netns', 'del', ns]);
-          if (hostVethMade && (await run('ip', ['link', 'show', hostVeth], { env: baseEnv() })).code === 0)
-            await must('ip', ['link', 'del', hostVeth]);
-        },
-      ],
+      ['kill leftovers', () => killLeftovers(root, names)],
+      ['remove cgroups', async () => removeCgroups(names)],
+      ['remove namespaces', () => removeNetwork(tag, names)],
       ['remove temp dir', () => rm(root, { recursive: true, force: true, maxRetries: 3 })],
     ]));
 
@@ -405,11 +463,9 @@ export async function startSwarm(options: SwarmOptions = {}): Promise<Swarm> {
 
     // --- the switch, and the host's port on it ---------------------------------------------------
     await must('ip', ['netns', 'add', switchNs]);
-    madeNs.push(switchNs);
     await ns(switchNs, 'link', 'add', 'sw', 'type', 'bridge');
     await ns(switchNs, 'link', 'set', 'sw', 'up');
     await must('ip', ['link', 'add', hostVeth, 'type', 'veth', 'peer', 'name', 'host', 'netns', switchNs]);
-    hostVethMade = true;
     await ns(switchNs, 'link', 'set', 'host', 'master', 'sw', 'up');
     await must('ip', ['addr', 'add', `${prefix}1/24`, 'dev', hostVeth]);
     await must('ip', ['link', 'set', hostVeth, 'up']);
@@ -417,7 +473,6 @@ export async function startSwarm(options: SwarmOptions = {}): Promise<Swarm> {
     // --- the nodes' namespaces -------------------------------------------------------------------
     for (const [i, name] of names.entries()) {
       await must('ip', ['netns', 'add', name]);
-      madeNs.push(name);
       const port = `n${i + 1}`;
       await must('ip', ['-n', switchNs, 'link', 'add', port, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', name]);
       await ns(switchNs, 'link', 'set', port, 'master', 'sw', 'up');
