@@ -18,8 +18,8 @@
  *   node 2 namespace ─ veth ──┘  10.B.C.12   ...
  *
  * Each dockerd runs as `nsenter --net=NS -- unshare --mount --uts --propagation slave -- dockerd ...`: its own
- * hostname (the node's name in `docker node ls`), its mounts private to it, its containers under the cgroup
- * parent /NAME. Every name carries a random id, so a crashed earlier run never collides with this one. Every
+ * hostname (the node's name in `docker node ls`), its mounts private to it (a sysfs of its own network namespace
+ * among them), its containers under the cgroup parent /NAME. Every name carries a random id, so a crashed earlier run never collides with this one. Every
  * wait is bounded, and a daemon that fails says so with the tail of its log.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -439,8 +439,9 @@ export async function startSwarm(options: SwarmOptions = {}): Promise<Swarm> {
           await Promise.all(
             [...daemons.values()].map(async (d) => {
               if (d.exited()) return;
+              // A node's dockerd takes 2.5-6 s to shut down (swarm leave broadcasts, containerd reconnects).
               d.child.kill('SIGTERM');
-              if (await d.waitExit(20_000)) return;
+              if (await d.waitExit(10_000)) return;
               d.child.kill('SIGKILL');
               await d.waitExit(5_000);
             }),
@@ -491,6 +492,7 @@ export async function startSwarm(options: SwarmOptions = {}): Promise<Swarm> {
         const dir = dirOf(name);
         await mkdir(join(dir, 'data'), { recursive: true, mode: 0o700 });
         await mkdir(join(dir, 'exec'), { recursive: true, mode: 0o700 });
+        await mkdir(join(dir, 'cgroup'), { recursive: true, mode: 0o700 });
         // An empty config file, so /etc/docker/daemon.json can't leak into this engine.
         await writeFile(join(dir, 'daemon.json'), '{}\n');
         const d = startDaemon(
@@ -506,7 +508,17 @@ export async function startSwarm(options: SwarmOptions = {}): Promise<Swarm> {
             '--',
             'sh',
             '-c',
-            `hostname ${name} && exec "$0" "$@"`,
+            // In its own mount namespace: a sysfs of the node's network namespace on /sys (else dockerd reads
+            // and writes /sys/class/net of the host's, where an interface of the same name, a docker_gwbridge
+            // say, would be the host's), with the host's cgroups kept at /sys/fs/cgroup (moved aside and back).
+            [
+              `mount --rbind /sys/fs/cgroup '${join(dir, 'cgroup')}'`,
+              'mount -t sysfs sysfs /sys',
+              `mount --rbind '${join(dir, 'cgroup')}' /sys/fs/cgroup`,
+              `umount -l '${join(dir, 'cgroup')}'`,
+              `hostname ${name}`,
+              'exec "$0" "$@"',
+            ].join(' && '),
             'dockerd',
             '--config-file',
             join(dir, 'daemon.json'),
