@@ -29,6 +29,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run, type RunOptions } from './process.js';
+import { ensureRemoteTools } from './remote.js';
 
 // ------------------------------------------------------------------------------------------------
 // Small process helpers (remote.ts has the same ones, unexported)
@@ -356,12 +357,22 @@ const REQUIRED_TOOLS: ReadonlyArray<[tool: string, pkg: string]> = [
   ['docker', 'docker.io'],
 ];
 
-async function checkTools(): Promise<void> {
-  if (process.getuid?.() !== 0) throw new Error('the swarm harness needs root (network namespaces, dockerd)');
+async function missingTools(): Promise<string[]> {
   const missing: string[] = [];
   for (const [tool, pkg] of REQUIRED_TOOLS)
     if ((await run('sh', ['-c', 'command -v "$1"', 'sh', tool], { env: baseEnv(), timeoutMs: 5_000 })).code !== 0)
       missing.push(`${tool} (${pkg})`);
+  return missing;
+}
+
+async function checkTools(): Promise<void> {
+  if (process.getuid?.() !== 0) throw new Error('the swarm harness needs root (network namespaces, dockerd)');
+  let missing = await missingTools();
+  // A fresh machine may lack iproute2 (docker.io does not depend on it): remote.ts installs it, as root on Debian.
+  if (missing.length > 0 && missing.every((m) => m.startsWith('ip '))) {
+    await ensureRemoteTools();
+    missing = await missingTools();
+  }
   if (missing.length > 0) throw new Error(`the swarm harness needs: ${missing.join(', ')}`);
 }
 
