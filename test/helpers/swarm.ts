@@ -641,7 +641,14 @@ export async function startSwarm(options: SwarmOptions = {}): Promise<Swarm> {
       stop,
     };
   } catch (error) {
-    await stop().catch(() => undefined);
-    throw error;
+    // The logs go with the temp dir: read them first. A daemon that failed to start has its own in the error.
+    const logs = (error as Error).message.includes('dockerd log')
+      ? ''
+      : [...daemons].map(([name, d]) => `\n--- dockerd log (${name}), last lines:\n${d.logTail(15)}`).join('');
+    const cleanup = await stop().then(
+      () => '',
+      (e: unknown) => `\n(and ${(e as Error).message})`,
+    );
+    throw new Error(`starting the swarm failed: ${(error as Error).message}${logs}${cleanup}`, { cause: error });
   }
 }
