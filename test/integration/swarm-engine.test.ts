@@ -3,10 +3,14 @@
  * harness (test/helpers/swarm.ts: extra dockerd daemons in network namespaces), and against the host engine,
  * which is in no swarm and stays so.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiError } from '../../src/adapters/docker/api.js';
 import { Engine } from '../../src/adapters/docker/engine/engine.js';
-import type { ServiceSpec, TaskInfo } from '../../src/adapters/docker/engine/types.js';
+import type { RegistryAuth, ServiceSpec, TaskInfo } from '../../src/adapters/docker/engine/types.js';
 import { startSwarm, type Swarm } from '../helpers/swarm.js';
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -236,5 +240,67 @@ describe('Swarm services through the engine client, on a real 2-node swarm', () 
     expect((refused as ApiError).message).toMatch(
       /^list services: This node is not a swarm manager.*docker swarm init/,
     );
+  });
+});
+
+describe('what engine.services sends: registry credentials and the version index (a stand-in engine records it)', () => {
+  // No registry is reachable from the swarm's nodes here, and the engine never shows stored credentials back:
+  // so the requests themselves are checked, against a stand-in engine on a unix socket.
+  type Seen = { method: string; url: string; headers: IncomingHttpHeaders; body: string };
+  const seen: Seen[] = [];
+  const dir = mkdtempSync(join(tmpdir(), 'deploy-fake-engine-'));
+  const socket = join(dir, 'engine.sock');
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (b: Buffer) => (body += b.toString()));
+    req.on('end', () => {
+      if (req.url === '/_ping') {
+        res.writeHead(200, { 'Api-Version': '1.41' }).end('OK');
+        return;
+      }
+      seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body });
+      res.writeHead(req.url?.includes('/create') ? 201 : 200, { 'Content-Type': 'application/json' });
+      res.end(req.url?.includes('/create') ? '{"ID":"svc1","Warnings":null}' : '{"Warnings":["w1"]}');
+    });
+  });
+  let engine: Engine | undefined;
+  const auth: RegistryAuth = { serveraddress: '10.1.2.1:5000', username: 'ci', password: 's3cret/+=' };
+  const spec: ServiceSpec = { Name: 'web', TaskTemplate: { ContainerSpec: { Image: '10.1.2.1:5000/web:1' } } };
+  /** X-Registry-Auth decoded (base64url JSON), or undefined when not sent. */
+  const sentAuth = (h: IncomingHttpHeaders) => {
+    const v = h['x-registry-auth'];
+    return typeof v === 'string' ? (JSON.parse(Buffer.from(v, 'base64url').toString('utf8')) as unknown) : undefined;
+  };
+
+  beforeAll(async () => {
+    await new Promise<void>((resolve) => server.listen(socket, resolve));
+    engine = await Engine.connect({ url: `unix://${socket}`, source: 'test' });
+  });
+  afterAll(async () => {
+    engine?.close();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('create sends the spec, with X-Registry-Auth only when credentials are given', async () => {
+    seen.length = 0;
+    expect(await engine!.services.create(spec, auth)).toEqual({ id: 'svc1', warnings: [] });
+    await engine!.services.create(spec);
+    expect(seen.map((r) => [r.method, r.url, JSON.parse(r.body), sentAuth(r.headers)])).toEqual([
+      ['POST', '/v1.41/services/create', spec, auth],
+      ['POST', '/v1.41/services/create', spec, undefined],
+    ]);
+  });
+
+  it('update names the version index, and sends new credentials or keeps those of the spec; rollback asks for the previous spec', async () => {
+    seen.length = 0;
+    expect(await engine!.services.update('svc1', 7, spec, { auth })).toEqual({ warnings: ['w1'] });
+    await engine!.services.update('svc1', 8, spec);
+    await engine!.services.update('svc1', 9, spec, { rollback: true });
+    expect(seen.map((r) => [r.url, JSON.parse(r.body), sentAuth(r.headers)])).toEqual([
+      ['/v1.41/services/svc1/update?version=7', spec, auth],
+      ['/v1.41/services/svc1/update?version=8&registryAuthFrom=spec', spec, undefined],
+      ['/v1.41/services/svc1/update?version=9&rollback=previous&registryAuthFrom=spec', spec, undefined],
+    ]);
   });
 });

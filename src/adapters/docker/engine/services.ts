@@ -177,7 +177,8 @@ export class EngineServices {
   ): Promise<{ warnings: string[] }> {
     const query: Record<string, string> = { version: String(version) };
     if (options.rollback) query.rollback = 'previous';
-    else if (!options.auth) query.registryAuthFrom = 'spec';
+    // As the docker CLI does: without new credentials the nodes keep pulling with those the spec holds.
+    if (!options.auth) query.registryAuthFrom = 'spec';
     const updated = await this.post<{ Warnings?: string[] | null } | null>(
       'update service',
       `/services/${encodeURIComponent(id)}/update`,
