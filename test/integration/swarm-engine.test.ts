@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiError } from '../../src/adapters/docker/api.js';
 import { Engine } from '../../src/adapters/docker/engine/engine.js';
-import type { RegistryAuth, ServiceSpec, TaskInfo } from '../../src/adapters/docker/engine/types.js';
+import type { RegistryAuth, ServiceLogLine, ServiceSpec, TaskInfo } from '../../src/adapters/docker/engine/types.js';
 import { startSwarm, type Swarm } from '../helpers/swarm.js';
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -152,6 +152,19 @@ describe('Swarm services through the engine client, on a real 2-node swarm', () 
     expect(before!.previousSpec).toBeNull();
     expect(await engine.services.inspect(name)).toMatchObject({ id });
 
+    // Followed from here on: the updated tasks' first lines must arrive while the stream is open. (With `since`,
+    // not `tail: 0`: a task's node starts reading its logs after the task starts, and a tail of 0 then skips what
+    // it wrote first.)
+    const followed: ServiceLogLine[] = [];
+    const stopFollowing = new AbortController();
+    const followSince = Date.now();
+    const following = engine.services.followLogs(
+      id,
+      { since: followSince },
+      (line) => followed.push(line),
+      stopFollowing.signal,
+    );
+
     const changed: ServiceSpec = structuredClone(before!.spec);
     changed.TaskTemplate.ContainerSpec.Env = ['GREETING=two', 'SLOT={{.Task.Slot}}'];
     await engine.services.update(id, before!.version, changed);
@@ -179,6 +192,18 @@ describe('Swarm services through the engine client, on a real 2-node swarm', () 
     for (let i = 0; i < 80 && (await engine.services.inspect(id))!.updateState !== 'completed'; i++) await sleep(250);
     expect((await engine.services.inspect(id))!.updateState).toBe('completed');
     timings.push(`rolling update ${Date.now() - updating} ms`);
+
+    // The followed stream saw each updated task's line, and nothing from before `since` (whole seconds).
+    for (let i = 0; i < 40 && !second.every((t) => followed.some((l) => l.taskId === t.id)); i++) await sleep(250);
+    stopFollowing.abort();
+    await following;
+    expect(
+      followed
+        .filter((l) => second.some((t) => t.id === l.taskId))
+        .map((l) => [l.taskId, l.nodeId, l.message])
+        .sort(),
+    ).toEqual(second.map((t) => [t.id, t.nodeId, `hello from slot ${t.slot}: two`]).sort());
+    expect(followed.filter((l) => (l.time ?? 0) < Math.floor(followSince / 1000) * 1000)).toEqual([]);
 
     // --- list by label -----------------------------------------------------------------------------------
     expect((await engine.services.list(label)).map((sv) => sv.name)).toEqual([name]);

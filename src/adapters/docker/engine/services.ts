@@ -2,7 +2,7 @@ import { LogDemuxer, type LogLine } from '../../../core/logs.js';
 import { readAll } from '../api.js';
 import { labelFilters, statusCode, type EngineConnection } from './connection.js';
 import { registryAuthHeader } from './images.js';
-import { logQuery } from './logs.js';
+import { followMultiplexed, logQuery } from './logs.js';
 import type {
   LogRange,
   RegistryAuth,
@@ -232,6 +232,28 @@ export class EngineServices {
     );
     const demux = new LogDemuxer(true);
     return [...demux.push(buffer), ...demux.flush()].map(withTaskDetails);
+  }
+
+  /**
+   * Follows a service's logs as its tasks write them (after the last `tail` lines of each), on every node, until
+   * the signal aborts (or the service is removed). Each line comes with the task and node it came from. A task
+   * that starts meanwhile is followed too, but its node opens its logs only after it starts: with `tail: 0` its
+   * first lines can be lost, so follow from a time (`since`) instead.
+   */
+  async followLogs(
+    idOrName: string,
+    options: LogRange,
+    onLine: (line: ServiceLogLine) => void,
+    signal: AbortSignal,
+  ): Promise<void> {
+    await followMultiplexed(
+      this.conn,
+      'follow service logs',
+      `/services/${encodeURIComponent(idOrName)}/logs`,
+      { ...logQuery({ ...options, follow: true }), details: 'true' },
+      (line) => onLine(withTaskDetails(line)),
+      signal,
+    );
   }
 
   /** A POST with a JSON body and, when given, registry credentials (api.json sends no extra headers). */
