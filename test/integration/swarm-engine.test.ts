@@ -273,8 +273,7 @@ describe('what engine.services sends: registry credentials and the version index
   // so the requests themselves are checked, against a stand-in engine on a unix socket.
   type Seen = { method: string; url: string; headers: IncomingHttpHeaders; body: string };
   const seen: Seen[] = [];
-  const dir = mkdtempSync(join(tmpdir(), 'deploy-fake-engine-'));
-  const socket = join(dir, 'engine.sock');
+  let dir: string | undefined;
   const server = createServer((req, res) => {
     let body = '';
     req.on('data', (b: Buffer) => (body += b.toString()));
@@ -298,13 +297,15 @@ describe('what engine.services sends: registry credentials and the version index
   };
 
   beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'deploy-fake-engine-'));
+    const socket = join(dir, 'engine.sock');
     await new Promise<void>((resolve) => server.listen(socket, resolve));
     engine = await Engine.connect({ url: `unix://${socket}`, source: 'test' });
   });
   afterAll(async () => {
     engine?.close();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    rmSync(dir, { recursive: true, force: true });
+    if (server.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
+    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it('create sends the spec, with X-Registry-Auth only when credentials are given', async () => {
