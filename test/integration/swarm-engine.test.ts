@@ -173,7 +173,9 @@ describe('Swarm services through the engine client, on a real 2-node swarm', () 
     expect(after!.spec.TaskTemplate.ContainerSpec.Env).toEqual(['GREETING=two', 'SLOT={{.Task.Slot}}']);
     expect(after!.previousSpec?.TaskTemplate.ContainerSpec.Env).toEqual(['GREETING=one', 'SLOT={{.Task.Slot}}']);
     // The version index is a guard: an update naming the old one is refused.
-    await expect(engine.services.update(id, before!.version, changed)).rejects.toThrow(ApiError);
+    await expect(engine.services.update(id, before!.version, changed)).rejects.toThrow(
+      /^update service: .*update out of sequence/,
+    );
 
     const updating = Date.now();
     const second = running(
