@@ -19,8 +19,9 @@
  *
  * Each dockerd runs as `nsenter --net=NS -- unshare --mount --uts --propagation slave -- dockerd ...`: its own
  * hostname (the node's name in `docker node ls`), its mounts private to it (a sysfs of its own network namespace
- * among them), its containers under the cgroup parent /NAME. Every name carries a random id, so a crashed earlier run never collides with this one. Every
- * wait is bounded, and a daemon that fails says so with the tail of its log.
+ * among them), its containers under the cgroup parent /NAME. Every name carries a random id, so a crashed earlier
+ * run never collides with this one. Every wait is bounded, and a daemon that fails says so with the tail of its log.
+ * Costs, measured here: start (2 nodes, image loaded) 1.3-2.5 s; stop 2.6-6.4 s (mostly dockerd's own shutdown).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
