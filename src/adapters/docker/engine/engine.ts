@@ -7,12 +7,14 @@ import { EngineExec } from './exec.js';
 import { EngineImages } from './images.js';
 import { EngineLogs } from './logs.js';
 import { EngineNetworks } from './networks.js';
+import { EngineServices } from './services.js';
+import { EngineSystem } from './system.js';
 import { EngineVolumes } from './volumes.js';
 
 /**
  * A running Docker Engine, reached through the Engine API. The only code that talks to Docker: one connection,
  * shared by a part per kind of thing the engine holds (containers, images, builds, exec, networks, volumes,
- * events, logs).
+ * events, logs, the engine as a whole, and Swarm services).
  */
 export class Engine {
   readonly endpoint: Endpoint;
@@ -25,6 +27,8 @@ export class Engine {
   readonly volumes: EngineVolumes;
   readonly events: EngineEvents;
   readonly logs: EngineLogs;
+  readonly system: EngineSystem;
+  readonly services: EngineServices;
   private readonly connection: EngineConnection;
 
   private constructor(connection: EngineConnection) {
@@ -39,6 +43,8 @@ export class Engine {
     this.volumes = new EngineVolumes(connection);
     this.events = new EngineEvents(connection);
     this.logs = new EngineLogs(connection);
+    this.system = new EngineSystem(connection);
+    this.services = new EngineServices(connection);
   }
 
   /**

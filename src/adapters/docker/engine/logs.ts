@@ -1,8 +1,9 @@
 import { LogDemuxer, type LogLine } from '../../../core/logs.js';
+import type { Query } from '../api.js';
 import type { EngineConnection } from './connection.js';
 import type { LogRange } from './types.js';
 
-function logQuery(options: LogRange & { follow?: boolean }) {
+export function logQuery(options: LogRange & { follow?: boolean }) {
   return {
     stdout: 'true',
     stderr: 'true',
@@ -11,6 +12,41 @@ function logQuery(options: LogRange & { follow?: boolean }) {
     tail: String(options.tail ?? 'all'),
     since: options.since !== undefined ? Math.floor(options.since / 1000) : undefined,
   };
+}
+
+/**
+ * Follows a multiplexed log stream (a container's, or a service's) until it ends or the signal aborts, handing
+ * each line on demultiplexed into stdout and stderr.
+ */
+export async function followMultiplexed(
+  conn: EngineConnection,
+  what: string,
+  path: string,
+  query: Query,
+  onLine: (line: LogLine) => void,
+  signal: AbortSignal,
+): Promise<void> {
+  const controller = new AbortController();
+  const abort = () => controller.abort();
+  signal.addEventListener('abort', abort, { once: true });
+  try {
+    const stream = await conn.call(what, () => conn.api.stream('GET', path, { query, signal: controller.signal }));
+    const demux = new LogDemuxer(true);
+    await new Promise<void>((resolve) => {
+      stream.on('data', (chunk: Buffer) => demux.push(chunk).forEach(onLine));
+      stream.on('end', resolve);
+      stream.on('close', resolve);
+      stream.on('error', () => resolve());
+      if (signal.aborted) resolve();
+      signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+    stream.destroy();
+    demux.flush().forEach(onLine);
+  } catch (error) {
+    if (!signal.aborted) throw error;
+  } finally {
+    signal.removeEventListener('abort', abort);
+  }
 }
 
 /** A container's logs, read once or followed, demultiplexed into stdout and stderr. */
@@ -31,31 +67,13 @@ export class EngineLogs {
    * the signal aborts. Lines arrive demultiplexed into stdout and stderr.
    */
   async follow(id: string, options: LogRange, onLine: (line: LogLine) => void, signal: AbortSignal): Promise<void> {
-    const controller = new AbortController();
-    const abort = () => controller.abort();
-    signal.addEventListener('abort', abort, { once: true });
-    try {
-      const stream = await this.conn.call('follow logs', () =>
-        this.conn.api.stream('GET', `/containers/${encodeURIComponent(id)}/logs`, {
-          query: logQuery({ ...options, follow: true }),
-          signal: controller.signal,
-        }),
-      );
-      const demux = new LogDemuxer(true);
-      await new Promise<void>((resolve) => {
-        stream.on('data', (chunk: Buffer) => demux.push(chunk).forEach(onLine));
-        stream.on('end', resolve);
-        stream.on('close', resolve);
-        stream.on('error', () => resolve());
-        if (signal.aborted) resolve();
-        signal.addEventListener('abort', () => resolve(), { once: true });
-      });
-      stream.destroy();
-      demux.flush().forEach(onLine);
-    } catch (error) {
-      if (!signal.aborted) throw error;
-    } finally {
-      signal.removeEventListener('abort', abort);
-    }
+    await followMultiplexed(
+      this.conn,
+      'follow logs',
+      `/containers/${encodeURIComponent(id)}/logs`,
+      logQuery({ ...options, follow: true }),
+      onLine,
+      signal,
+    );
   }
 }

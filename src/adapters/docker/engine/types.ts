@@ -1,4 +1,5 @@
 /** What the engine client takes and gives back, as plain data. */
+import type { LogLine } from '../../../core/logs.js';
 
 export interface BuildOptions {
   /** BuildKit (faster, labels cost no step) or the classic builder, for engines without BuildKit. */
@@ -134,4 +135,152 @@ export interface ContainerEvent {
 export interface LogRange {
   tail?: number | 'all';
   since?: number;
+}
+
+/** An engine, as GET /info describes it. */
+export interface EngineInfo {
+  /** The engine's host name (a swarm node's hostname). */
+  name: string;
+  /** dockerd's version, as 20.10.24. */
+  serverVersion: string;
+  swarm: SwarmMembership;
+}
+
+/** This engine's place in a swarm. */
+export interface SwarmMembership {
+  /** The engine's own word: inactive (no swarm), pending, active, error or locked. */
+  state: string;
+  /** This node's id in the swarm; null outside one. */
+  nodeId: string | null;
+  /** The address it advertises to the swarm; null outside one. */
+  nodeAddress: string | null;
+  /** A manager (ControlAvailable): services can be created and listed here. False outside an active swarm. */
+  manager: boolean;
+  /** The swarm's id, known to managers only; null otherwise. */
+  clusterId: string | null;
+  /** How many nodes and managers the swarm has (managers only; null otherwise). */
+  nodes: number | null;
+  managers: number | null;
+  /** The engine's error about its swarm state, or ''. */
+  error: string;
+}
+
+/**
+ * A Swarm service as the Engine API takes it (POST /services/create, /services/{id}/update): its own field names,
+ * so a spec inspected from the engine can be changed and sent back whole. The fields this tool sets are typed;
+ * anything else the engine knows passes through.
+ */
+export interface ServiceSpec {
+  Name: string;
+  Labels?: Record<string, string>;
+  TaskTemplate: {
+    ContainerSpec: {
+      Image: string;
+      Labels?: Record<string, string>;
+      Command?: string[];
+      Args?: string[];
+      Env?: string[];
+      Healthcheck?: { Test?: string[]; Interval?: number; Timeout?: number; Retries?: number; StartPeriod?: number };
+      StopGracePeriod?: number;
+      [field: string]: unknown;
+    };
+    RestartPolicy?: { Condition?: 'none' | 'on-failure' | 'any'; Delay?: number; MaxAttempts?: number };
+    Placement?: { Constraints?: string[]; MaxReplicas?: number; [field: string]: unknown };
+    Networks?: Array<{ Target: string; Aliases?: string[] }>;
+    /** Bumped to restart every task with an unchanged spec (docker service update --force). */
+    ForceUpdate?: number;
+    [field: string]: unknown;
+  };
+  Mode?: { Replicated?: { Replicas?: number }; Global?: Record<string, never> };
+  UpdateConfig?: UpdatePolicy;
+  RollbackConfig?: UpdatePolicy;
+  EndpointSpec?: {
+    /** dnsrr: tasks are reached by DNS round robin; vip needs IPVS, which some kernels lack. */
+    Mode?: 'vip' | 'dnsrr';
+    Ports?: Array<{
+      Protocol?: 'tcp' | 'udp' | 'sctp';
+      TargetPort: number;
+      PublishedPort?: number;
+      /** host: on the node running the task; ingress (the routing mesh) needs IPVS. */
+      PublishMode?: 'ingress' | 'host';
+    }>;
+  };
+  [field: string]: unknown;
+}
+
+/** How Swarm rolls tasks over in an update (or a rollback); durations in nanoseconds, as the engine takes them. */
+export interface UpdatePolicy {
+  Parallelism?: number;
+  Delay?: number;
+  FailureAction?: 'continue' | 'pause' | 'rollback';
+  Monitor?: number;
+  MaxFailureRatio?: number;
+  Order?: 'stop-first' | 'start-first';
+}
+
+/** A service as the engine holds it. */
+export interface ServiceInfo {
+  id: string;
+  name: string;
+  /** The version index an update must name (optimistic concurrency: a stale one is refused). */
+  version: number;
+  labels: Record<string, string>;
+  /** The replica count asked for; null for a global service. */
+  replicas: number | null;
+  /** The spec as the engine holds it (defaults filled in), to change and send back with update(). */
+  spec: ServiceSpec;
+  /** The spec before the last update (what Swarm rolls back to); null before any update. */
+  previousSpec: ServiceSpec | null;
+  /** The last update: updating, paused, completed, rollback_started, rollback_paused or rollback_completed. */
+  updateState: string | null;
+  updateMessage: string;
+  createdAt: number | null;
+  updatedAt: number | null;
+}
+
+/** One task of a service: a slot's container on a node. */
+export interface TaskInfo {
+  id: string;
+  serviceId: string;
+  /** The node it was scheduled on; '' while unassigned. */
+  nodeId: string;
+  /** Its replica slot (1..N); null for a global service. */
+  slot: number | null;
+  /** new, pending, assigned, accepted, preparing, starting, running, complete, shutdown, failed, rejected, orphaned, remove. */
+  state: string;
+  /** What Swarm wants of it: running, shutdown, ... */
+  desiredState: string;
+  /** Why it failed or was rejected ("No such image: ..."), or ''. */
+  error: string;
+  /** Swarm's word on its state ("started", "task: non-zero exit (1)"). */
+  message: string;
+  containerId: string | null;
+  image: string;
+  /** Its container's environment (the spec the task runs). */
+  env: string[];
+  createdAt: number | null;
+  updatedAt: number | null;
+}
+
+/** A node of the swarm, as a manager lists it. */
+export interface SwarmNodeInfo {
+  id: string;
+  hostname: string;
+  /** The address the node is reached at; '' when unknown. */
+  address: string;
+  /** ready, down, unknown or disconnected. */
+  state: string;
+  /** active, pause or drain. */
+  availability: string;
+  role: 'manager' | 'worker';
+  leader: boolean;
+  engineVersion: string;
+  labels: Record<string, string>;
+}
+
+/** A line of a service's logs, with the task and node it came from. */
+export interface ServiceLogLine extends LogLine {
+  /** The task (and so the replica) that wrote it; '' when the engine did not say. */
+  taskId: string;
+  nodeId: string;
 }

@@ -1,0 +1,49 @@
+import type { EngineConnection } from './connection.js';
+import type { EngineInfo } from './types.js';
+
+/** What GET /info answers, of which the engine client reads a part. */
+export type RawInfo = {
+  Name?: string;
+  ServerVersion?: string;
+  Swarm?: {
+    NodeID?: string;
+    NodeAddr?: string;
+    LocalNodeState?: string;
+    ControlAvailable?: boolean;
+    Error?: string;
+    Nodes?: number;
+    Managers?: number;
+    Cluster?: { ID?: string } | null;
+  } | null;
+};
+
+/** The parts of an /info answer a caller needs, typed; an engine that leaves a field out reads as "not in a swarm". */
+export function toEngineInfo(raw: RawInfo): EngineInfo {
+  const swarm = raw.Swarm ?? {};
+  const state = swarm.LocalNodeState || 'inactive';
+  const active = state === 'active';
+  return {
+    name: raw.Name ?? '',
+    serverVersion: raw.ServerVersion ?? '',
+    swarm: {
+      state,
+      nodeId: swarm.NodeID || null,
+      nodeAddress: swarm.NodeAddr || null,
+      manager: active && swarm.ControlAvailable === true,
+      clusterId: (active && swarm.Cluster?.ID) || null,
+      nodes: active && typeof swarm.Nodes === 'number' ? swarm.Nodes : null,
+      managers: active && typeof swarm.Managers === 'number' ? swarm.Managers : null,
+      error: swarm.Error ?? '',
+    },
+  };
+}
+
+/** The engine as a whole: what it is, and its place in a swarm. */
+export class EngineSystem {
+  constructor(private readonly conn: EngineConnection) {}
+
+  /** The engine's name, version and swarm membership (GET /info). */
+  async info(): Promise<EngineInfo> {
+    return toEngineInfo(await this.conn.call('engine info', () => this.conn.api.json<RawInfo>('GET', '/info')));
+  }
+}
