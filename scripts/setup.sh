@@ -8,7 +8,8 @@
 #      (needs root on Debian; elsewhere, start your own engine first);
 #   3. the local base image busybox:1.36 the example app builds FROM (no registry needed), and node:24-slim,
 #      the front door's base (made offline from the node binary of step 1);
-#   3b. openssh-server, openssl, tmux, docker-registry and apache2-utils (remote-engine, terminal and registry tests), installed when missing (root on Debian);
+#   3b. openssh-server, openssl, tmux, docker-registry, apache2-utils and iproute2 (remote-engine, terminal, registry
+#       and swarm tests), installed when missing (root on Debian);
 #   4. the build in dist/ (an esbuild bundle).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -88,8 +89,10 @@ if ! docker image inspect node:24-slim >/dev/null 2>&1; then
 fi
 
 # --- 3b. tools for the remote-engine tests (sshd, openssl), the terminal tests (tmux) and the registry tests
-#         (docker-registry, htpasswd from apache2-utils; run as plain processes by the tests, never as services) --
+#         (docker-registry, htpasswd from apache2-utils; run as plain processes by the tests, never as services) and
+#         the swarm tests (ip from iproute2: the network namespaces of the test swarm's nodes) ---------------------
 missing_pkgs=()
+command -v ip >/dev/null || missing_pkgs+=(iproute2)
 command -v docker-registry >/dev/null || missing_pkgs+=(docker-registry)
 command -v htpasswd >/dev/null || missing_pkgs+=(apache2-utils)
 [ -x /usr/sbin/sshd ] || missing_pkgs+=(openssh-server)
