@@ -13,6 +13,7 @@ import { DeployError } from '../../src/core/errors.js';
 import { protobufBytesField, protobufFields, protobufVarintField } from '../../src/core/protobuf.js';
 import { readBuildSecrets } from '../../src/services/build-secrets.js';
 import { failure } from '../helpers/unit.js';
+import { rejectionOf } from '../helpers/rejection.js';
 
 const at: BuildSecretContext = {
   cwd: '/work/app',
@@ -122,10 +123,7 @@ describe('readBuildSecrets (real files in a temp directory)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'secrets-unit-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const refusal = async (p: Promise<unknown>) => {
-    const error = await p.then(
-      () => null,
-      (e: unknown) => e,
-    );
+    const error = await rejectionOf(p);
     expect(error).toBeInstanceOf(DeployError);
     return {
       code: (error as DeployError).code,

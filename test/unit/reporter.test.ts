@@ -1,19 +1,11 @@
 import { PassThrough, Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { Reporter, type ReporterOptions } from '../../src/ui/reporter.js';
+import { plainReporter } from '../helpers/reporter.js';
 
 /** A plain reporter (no terminal, no color, nothing verbose or quiet) to streams that swallow what it writes. */
 function reporter(options: Partial<ReporterOptions>): Reporter {
-  return new Reporter({
-    stdout: new PassThrough(),
-    stderr: new PassThrough(),
-    json: false,
-    verbose: false,
-    quiet: false,
-    interactive: false,
-    color: false,
-    ...options,
-  });
+  return plainReporter(new PassThrough(), new PassThrough(), options);
 }
 
 function reporterTo(stdout: Writable): Reporter {
