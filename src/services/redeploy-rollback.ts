@@ -363,9 +363,15 @@ export function rollbackTarget(
   const target = seen[steps - 1];
   if (!target) {
     const n = seen.length;
+    // Older releases of what runs now (a redeploy or rollback of the same image and settings) are no step back.
+    const same = good.filter((d) => sameRelease(d, current)).map((d) => `v${d.version}`);
+    const skipped =
+      same.length > 0
+        ? ` (${same.join(', ')} ${same.length === 1 ? 'is' : 'are'} what runs now: the same image and settings)`
+        : '';
     throw new DeployError(
       'not_found',
-      `${current.app} has ${n === 0 ? 'no' : `only ${n}`} known-good release${n === 1 ? '' : 's'} older than v${current.version} to roll back to${steps > 1 ? ` (asked for ${steps} back)` : ''}.`,
+      `${current.app} has ${n === 0 ? 'no' : `only ${n}`} known-good release${n === 1 ? '' : 's'} older than v${current.version} to roll back to${steps > 1 ? ` (asked for ${steps} back)` : ''}${skipped}.`,
       {
         hint: `See its history: deploy ls --app ${current.app}`,
       },

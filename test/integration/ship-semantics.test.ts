@@ -151,6 +151,25 @@ describe('rollback picks a known-good release, the same one when run again', () 
   });
 });
 
+describe('rollback from a redeploy of the only release', () => {
+  const w = appForSuite('rs');
+  const { repo, app, run } = w;
+
+  it('refuses (not found), naming the older record as the release that runs now', async () => {
+    commitWebApp(repo, app, w.port, { body: 'only' });
+    const v1 = await run('deploy', '--json');
+    expect(v1.code, v1.stderr).toBe(0);
+    const again = await run('redeploy', v1.json<PublicRecord>().id, '--yes', '--json');
+    expect(again.code, again.stderr).toBe(0);
+    const r = await run('rollback', app, '--yes');
+    expect(r.code).toBe(EXIT_CODES.not_found);
+    expect(r.stderr).toContain(
+      `${app} has no known-good releases older than v2 to roll back to (v1 is what runs now: the same image and settings).`,
+    );
+    expect(await fetchText(w.port)).toBe('only');
+  });
+});
+
 describe('the CI contract on every mutating command', () => {
   const w = appForSuite('ci', { commit: {} });
   const { repo, app, run } = w;
