@@ -35,7 +35,7 @@ export async function settleBaked(ctx: Context, engine: Engine, app: string): Pr
     // and one whose successor was replaced in turn is no longer the door's to switch back to: retired at once.
     if (!old.rolledBack && by?.status === 'running' && ctx.now() < until) continue;
     await retireKept(ctx, engine, old);
-    done.push(`retired v${old.version} (${old.id}), kept for the bake window`);
+    done.push(`retired v${old.version} (${old.id}), which was kept running for a bake window`);
   }
   return done;
 }

@@ -114,6 +114,7 @@ export const handler: Handler<RollbackOptions> = async (ctx, [appOrId], o) => {
       return;
     }
     if (!(await confirmPlan(ctx, plan, { yes: Boolean(o.yes), dryRun: Boolean(o.dryRun) }))) return;
+    const swapStarted = ctx.now();
     const swapped = swap ? await swapBack(ctx, engine, current, target).catch(refusedSwap) : null;
     if (swapped)
       r.done(`Swapped back: the front door routes ${swapped.app} to v${swapped.version} (${swapped.id}) again`);
@@ -121,7 +122,7 @@ export const handler: Handler<RollbackOptions> = async (ctx, [appOrId], o) => {
     if (r.json) {
       r.result(publicRecord(d));
     } else {
-      r.print(renderOutcome(ctx, d));
+      r.print(renderOutcome(ctx, d, swapped ? ctx.now() - swapStarted : undefined));
       r.print(r.colors.dim(`Undo: deploy rollback ${d.app} --to ${current.id}`));
     }
   });
