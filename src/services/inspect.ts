@@ -1,5 +1,6 @@
 import { imageLocations, type ImageLocations } from '../core/image-place.js';
 import { publicRecord } from '../core/record-view.js';
+import { urlsOf } from '../core/urls.js';
 import type { Deployment, DeploymentEvent } from '../core/types.js';
 import type { Context } from '../context.js';
 
@@ -46,5 +47,7 @@ export function inspectionJson(i: Inspection) {
     parents: i.parents.map((p) => ({ id: p.id, version: p.version, kind: p.kind, status: p.status, commit: p.commit })),
     logs: i.logs,
     imageLocations: i.image,
+    /** Where a person opens it: through the front door, or the ports its container publishes. */
+    urls: urlsOf(i.deployment),
   };
 }

@@ -1,7 +1,9 @@
 import { listedSettings } from '../core/setting-table.js';
 import { durationInProse, formatDuration } from '../core/duration.js';
+import { routedByFrontDoor } from '../core/front-door.js';
 import { formatPort } from '../core/ports.js';
 import { SECRET_MASK } from '../core/record-view.js';
+import { urlsOf } from '../core/urls.js';
 import { describeVolumes } from '../core/volumes.js';
 import type { Inspection } from '../services/inspect.js';
 import { paintStatus, type Colors } from './colors.js';
@@ -53,6 +55,16 @@ export function renderInspection(i: Inspection, c: Colors): string {
     d.containerName ? `${d.containerName}${d.containerId ? ` (${d.containerId.slice(0, 12)})` : ' (removed)'}` : '-',
   );
   row('endpoint', d.endpoint);
+  // Where a person opens it, however its traffic comes (as the record says: deploy status asks the door now).
+  row(
+    'traffic',
+    routedByFrontDoor(d.config)
+      ? `through the front door${d.status === 'superseded' && d.containerId ? ' (kept running for a bake window)' : ''}`
+      : d.config.ports.length > 0
+        ? 'published by its container'
+        : c.dim('none published'),
+  );
+  urlsOf(d).forEach((url, n) => row(n === 0 ? 'url' : '', url));
 
   head('Configuration');
   const env = Object.entries(d.config.env).sort(([a], [b]) => (a < b ? -1 : 1));
