@@ -140,6 +140,27 @@ describe('one Swarm service per deployment: what only a service does', () => {
     ]);
   });
 
+  it('a watch reports its task starting (healthy, with a health command), and destroy when the service is removed', async () => {
+    const d = deployment('exec sleep 60', {
+      healthCheck: { path: null, port: null, timeoutMs: 1, intervalMs: 1, settleMs: 1, command: 'true' },
+    });
+    const id = await runtime.create(d, 'busybox:1.36', `${app}-v${d.version}`, []);
+    const events: string[] = [];
+    const watch = await runtime.watch(id, (e) => events.push(e.action));
+    try {
+      await runtime.start(id);
+      expect(await runtime.inspect(id)).toMatchObject({ running: true, health: 'healthy' });
+      for (let i = 0; i < 40 && !events.includes('health_status: healthy'); i++)
+        await new Promise((r) => setTimeout(r, 100));
+      expect(events).toEqual(['start', 'health_status: healthy']);
+      await runtime.remove(id);
+      for (let i = 0; i < 40 && !events.includes('destroy'); i++) await new Promise((r) => setTimeout(r, 100));
+      expect(events).toEqual(['start', 'health_status: healthy', 'destroy']);
+    } finally {
+      watch.close();
+    }
+  });
+
   it('refuses settings a service cannot carry yet, and makes no service', async () => {
     const d = deployment('exec sleep 60', { ports: [portMapping(18080, 80, '127.0.0.1')] });
     await expect(runtime.create(d, 'busybox:1.36', `${app}-v${d.version}`, [])).rejects.toThrow(

@@ -137,7 +137,7 @@ export class ServiceRuntime implements Runtime {
     const cannot = servicesCannotCarry(d.config);
     if (cannot.length > 0)
       throw new DeployError(
-        'usage',
+        'config',
         `A Swarm service cannot carry these settings of ${d.app} yet: ${cannot.join('; ')}.`,
         {
           hint: 'Deploy it to a single engine, or leave those settings out.',
