@@ -168,10 +168,15 @@ export class ServiceRuntime implements Runtime {
     await this.settle(id, before, 'restart', graceSeconds * 1000 + this.startTimeoutMs, true);
   }
 
+  /**
+   * Scales it to 0 and waits until no task is left running. Swarm gives each task the grace of its spec (the
+   * stop timeout of the settings, which is what callers pass); `graceSeconds` bounds the wait (plus a margin).
+   */
   async stop(id: string, graceSeconds: number): Promise<void> {
     const info = await this.engine.services.inspect(id);
     if (!info) return;
-    if (info.replicas === 0 && !(await this.engine.services.tasks(id)).some((t) => LIVE.has(t.state))) return;
+    const stopping = new Set((await this.engine.services.tasks(id)).filter((t) => LIVE.has(t.state)).map((t) => t.id));
+    if (info.replicas === 0 && stopping.size === 0) return;
     await this.change(id, 'stop', (spec) => setReplicas(spec, 0));
     // Swarm deletes a task scaled away soon after it ends: its exit code is caught on the way (polled often).
     const deadline = Date.now() + graceSeconds * 1000 + this.stopMarginMs;
@@ -179,7 +184,12 @@ export class ServiceRuntime implements Runtime {
     for (;;) {
       const tasks = await this.engine.services.tasks(id);
       for (const t of tasks)
-        if (t.exitCode !== null && (!lastEnded || (t.stateSince ?? 0) >= (lastEnded.stateSince ?? 0))) lastEnded = t;
+        if (
+          stopping.has(t.id) &&
+          t.exitCode !== null &&
+          (!lastEnded || (t.stateSince ?? 0) >= (lastEnded.stateSince ?? 0))
+        )
+          lastEnded = t;
       if (!tasks.some((t) => LIVE.has(t.state))) break;
       if (Date.now() >= deadline)
         throw new Error(
@@ -187,6 +197,7 @@ export class ServiceRuntime implements Runtime {
         );
       await sleep(Math.min(50, this.pollMs));
     }
+    // -1: Swarm deleted the task before a poll saw how it ended (never seen here so far).
     const exitCode = lastEnded?.exitCode ?? -1;
     await this.change(id, 'stop', (spec) => {
       spec.Labels = {
