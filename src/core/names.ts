@@ -14,6 +14,10 @@ export const LABEL = {
   createdAt: 'dev.deploy.created-at',
   /** The deployment as JSON, secret values left out (see record-label.ts): on images, the one that built it. */
   record: 'dev.deploy.record',
+  /** On a deployment's Swarm service: it has not passed its health gate yet (a service cannot be renamed). */
+  unproven: 'dev.deploy.unproven',
+  /** On a deployment's Swarm service scaled to 0: how its last task ended, {"exitCode","finishedAt"} (Swarm forgets the task). */
+  lastExit: 'dev.deploy.last-exit',
   /** The app's lock container. */
   lock: 'dev.deploy.lock',
   /** A volume the tool made for an app: its name as the app's settings (or the image's VOLUME path) give it. */

@@ -1,15 +1,29 @@
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LivenessEvent, Runtime } from '../../src/adapters/runtime/runtime.js';
-import { LABEL } from '../../src/core/names.js';
+import { LABEL, unprovenName } from '../../src/core/names.js';
 import type { Deployment } from '../../src/core/types.js';
 import { makeConfig, makeDeployment } from '../helpers/unit.js';
 
+/** What a runtime can do that another cannot; the contract's cases that depend on it say so. */
+export interface RuntimeCapabilities {
+  /**
+   * 'any': a workload can be given any name (a container). 'proven-only': only the unproven mark can be dropped
+   * (NAME.starting → NAME): a Swarm service cannot be renamed, and its rename to another name is refused.
+   */
+  renames: 'any' | 'proven-only';
+}
+
 /**
- * The contract every runtime keeps (see src/adapters/runtime/runtime.ts), against a real engine: a new runtime
- * (Swarm services next) runs this same suite. `make` gives the runtime; `cleanup` removes what a test left by label.
+ * The contract every runtime keeps (see src/adapters/runtime/runtime.ts), against a real engine: each runtime
+ * (one container per deployment, one Swarm service per deployment) runs this same suite. `make` gives the
+ * runtime (called once, before the suite's first case); what a case made is removed after the suite, by label.
  */
-export function runtimeContract(name: string, make: () => Promise<{ runtime: Runtime; close(): void }>): void {
+export function runtimeContract(
+  name: string,
+  make: () => Promise<{ runtime: Runtime; close(): void }>,
+  capabilities: RuntimeCapabilities = { renames: 'any' },
+): void {
   describe(`the runtime contract: ${name}`, () => {
     let runtime: Runtime;
     let close = () => {};
@@ -26,9 +40,14 @@ export function runtimeContract(name: string, make: () => Promise<{ runtime: Run
         config: makeConfig({ command: ['sh', '-c', script], restart: 'no', ...config }),
       });
     };
-    const made = async (script: string, config: Partial<Deployment['config']> = {}) => {
+    const made = async (script: string, config: Partial<Deployment['config']> = {}, unproven = false) => {
       const d = deployment(script, config);
-      return { d, id: await runtime.create(d, 'busybox:1.36', `${app}-v${d.version}`, []) };
+      const workloadName = `${app}-v${d.version}`;
+      return {
+        d,
+        workloadName,
+        id: await runtime.create(d, 'busybox:1.36', unproven ? unprovenName(workloadName) : workloadName, []),
+      };
     };
     const waitFor = async (what: () => Promise<boolean>, ms = 10_000) => {
       const until = Date.now() + ms;
@@ -42,7 +61,10 @@ export function runtimeContract(name: string, make: () => Promise<{ runtime: Run
     beforeAll(async () => {
       ({ runtime, close } = await make());
     });
-    afterAll(() => {
+    afterAll(async () => {
+      // What the runtime made (a Swarm service's tasks go with it), then any container left on the host engine.
+      for (const w of await runtime.list({ [LABEL.app]: app }).catch(() => []))
+        await runtime.remove(w.id).catch(() => undefined);
       const ids = execFileSync('docker', ['ps', '-aq', '--filter', `label=${LABEL.app}=${app}`], {
         encoding: 'utf8',
       }).trim();
@@ -109,10 +131,26 @@ export function runtimeContract(name: string, make: () => Promise<{ runtime: Run
       expect(seen.slice(0, 3)).toEqual(['line 1', 'line 2', 'line 3']);
     });
 
-    it('renames a workload, and removes it by id whether it runs or not; a gone one is fine', async () => {
-      const { id } = await made('exec sleep 60');
-      await runtime.rename(id, `${app}-renamed`);
-      expect((await runtime.inspect(id))?.name).toBe(`${app}-renamed`);
+    it('drops the unproven mark of a running workload in place: the same workload, still running, under its name', async () => {
+      const { id, workloadName } = await made('exec sleep 60', {}, true);
+      expect((await runtime.inspect(id))?.name).toBe(unprovenName(workloadName));
+      await runtime.start(id);
+      const before = await runtime.inspect(id);
+      await runtime.rename(id, workloadName);
+      const after = await runtime.inspect(id);
+      expect(after).toMatchObject({ id: before?.id, name: workloadName, running: true, startedAt: before?.startedAt });
+      expect((await runtime.list({ [LABEL.app]: app })).find((w) => w.id === id)?.name).toBe(workloadName);
+    });
+
+    it(`${capabilities.renames === 'any' ? 'renames a workload' : 'refuses a name other than its own (it cannot be renamed)'}, and removes it by id whether it runs or not; a gone one is fine`, async () => {
+      const { id, workloadName } = await made('exec sleep 60');
+      if (capabilities.renames === 'any') {
+        await runtime.rename(id, `${app}-renamed`);
+        expect((await runtime.inspect(id))?.name).toBe(`${app}-renamed`);
+      } else {
+        await expect(runtime.rename(id, `${app}-renamed`)).rejects.toThrow(/cannot be renamed/);
+        expect((await runtime.inspect(id))?.name).toBe(workloadName);
+      }
       await runtime.start(id);
       await runtime.remove(id);
       expect(await runtime.inspect(id)).toBeNull();

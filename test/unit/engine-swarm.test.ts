@@ -122,6 +122,20 @@ describe('services, tasks and nodes as the engine lists them', () => {
       image: 'busybox:1.36',
       env: ['A=1'],
     });
+    // An ended task's container exit code and when it ended; a running one's code (0, or -1 while it stops) is not one.
+    const ended = toTaskInfo({
+      ID: 't3',
+      ServiceID: 's1',
+      Status: {
+        State: 'failed',
+        Timestamp: '2026-12-02T10:04:59.054975951Z',
+        Err: 'task: non-zero exit (3)',
+        ContainerStatus: { ContainerID: 'c3', ExitCode: 3 },
+      },
+    });
+    expect(ended).toMatchObject({ exitCode: 3, stateSince: Date.parse('2026-12-02T10:04:59.054Z'), containerId: 'c3' });
+    const stopping = { ID: 't4', ServiceID: 's1', Status: { State: 'running', ContainerStatus: { ExitCode: -1 } } };
+    expect(toTaskInfo(stopping).exitCode).toBeNull();
     // Not yet scheduled: no node, no status.
     expect(toTaskInfo({ ID: 't2', ServiceID: 's1' })).toMatchObject({ nodeId: '', state: 'new', slot: null, env: [] });
   });

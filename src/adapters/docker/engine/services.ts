@@ -33,7 +33,13 @@ type RawTask = {
   CreatedAt?: string;
   UpdatedAt?: string;
   Spec?: { ContainerSpec?: { Image?: string; Env?: string[] | null } };
-  Status?: { State?: string; Message?: string; Err?: string; ContainerStatus?: { ContainerID?: string } };
+  Status?: {
+    Timestamp?: string;
+    State?: string;
+    Message?: string;
+    Err?: string;
+    ContainerStatus?: { ContainerID?: string; ExitCode?: number };
+  };
   DesiredState?: string;
 };
 
@@ -69,17 +75,24 @@ export function toServiceInfo(s: RawService): ServiceInfo {
   };
 }
 
+/** Where a task ends: its container's exit code is known from then on (a running one's reads 0, or -1 while stopping). */
+const ENDED = new Set(['complete', 'failed', 'shutdown']);
+
 export function toTaskInfo(t: RawTask): TaskInfo {
+  const state = t.Status?.State ?? 'new';
+  const code = t.Status?.ContainerStatus?.ExitCode;
   return {
     id: t.ID,
     serviceId: t.ServiceID,
     nodeId: t.NodeID ?? '',
     slot: t.Slot ?? null,
-    state: t.Status?.State ?? 'new',
+    state,
     desiredState: t.DesiredState ?? '',
     error: t.Status?.Err ?? '',
     message: t.Status?.Message ?? '',
     containerId: t.Status?.ContainerStatus?.ContainerID || null,
+    exitCode: ENDED.has(state) && typeof code === 'number' ? code : null,
+    stateSince: time(t.Status?.Timestamp),
     image: t.Spec?.ContainerSpec?.Image ?? '',
     env: t.Spec?.ContainerSpec?.Env ?? [],
     createdAt: time(t.CreatedAt),

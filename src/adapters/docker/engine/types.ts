@@ -255,6 +255,10 @@ export interface TaskInfo {
   /** Swarm's word on its state ("started", "task: non-zero exit (1)"). */
   message: string;
   containerId: string | null;
+  /** Its container's exit code, once the task has ended (complete, failed, shutdown) with a container; else null. */
+  exitCode: number | null;
+  /** When it entered its current state (the status's timestamp). */
+  stateSince: number | null;
   image: string;
   /** Its container's environment (the spec the task runs). */
   env: string[];
