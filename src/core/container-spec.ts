@@ -51,6 +51,25 @@ const ON_FAILURE_RETRIES = 5;
 
 /** A health command's rhythm: often enough that the gate sees health within seconds, rarely enough to cost nothing. */
 export const HEALTH_COMMAND = { intervalMs: 2_000, timeoutMs: 5_000, retries: 3 };
+
+/**
+ * The HEALTHCHECK a health command gives a workload (a container, or a service's tasks), in the engine's
+ * nanoseconds: none without one, and 'none' turns the image's own off.
+ */
+export function healthcheckOf(health: string | null | undefined): {
+  Healthcheck?: { Test: string[]; Interval?: number; Timeout?: number; Retries?: number };
+} {
+  if (health === 'none') return { Healthcheck: { Test: ['NONE'] } };
+  if (!health) return {};
+  return {
+    Healthcheck: {
+      Test: ['CMD-SHELL', health],
+      Interval: HEALTH_COMMAND.intervalMs * NS_PER_MS,
+      Timeout: HEALTH_COMMAND.timeoutMs * NS_PER_MS,
+      Retries: HEALTH_COMMAND.retries,
+    },
+  };
+}
 const NS_PER_MS = 1_000_000;
 
 /** How long an app gets to stop before it is killed, in whole seconds (the engine's default is 10). */
@@ -110,18 +129,7 @@ export function containerSpec(
     ...(c.user ? { User: c.user } : {}),
     ...(c.stopSignal ? { StopSignal: c.stopSignal } : {}),
     ...(c.stopTimeoutMs !== null ? { StopTimeout: stopGraceSeconds(c) } : {}),
-    ...(health === 'none'
-      ? { Healthcheck: { Test: ['NONE'] } }
-      : health
-        ? {
-            Healthcheck: {
-              Test: ['CMD-SHELL', health],
-              Interval: HEALTH_COMMAND.intervalMs * NS_PER_MS,
-              Timeout: HEALTH_COMMAND.timeoutMs * NS_PER_MS,
-              Retries: HEALTH_COMMAND.retries,
-            },
-          }
-        : {}),
+    ...healthcheckOf(health),
     HostConfig: {
       PortBindings: bindings,
       RestartPolicy: restartPolicy(c.restart),

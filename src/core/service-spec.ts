@@ -1,4 +1,4 @@
-import { HEALTH_COMMAND, stopGraceSeconds } from './container-spec.js';
+import { healthcheckOf, stopGraceSeconds } from './container-spec.js';
 import { routedByFrontDoor } from './front-door.js';
 import { deploymentLabels, isUnproven, LABEL } from './names.js';
 import { completeConfig } from './setting-table.js';
@@ -65,8 +65,7 @@ export type ServiceSpecBody = {
  * (a task moved to another node starts empty); a bind mount names a path on whichever node runs the task.
  */
 
-/** A task's containers get the stop grace and health rhythm the container runtime gives (in ns, as Swarm takes them). */
-const NS_PER_MS = 1_000_000;
+/** A task's containers get the stop grace the container runtime gives (in ns, as Swarm takes it). */
 const NS_PER_S = 1_000_000_000;
 const ON_FAILURE_ATTEMPTS = 5;
 
@@ -131,18 +130,7 @@ export function serviceSpec(
         Init: c.init,
         ...(c.stopSignal ? { StopSignal: c.stopSignal } : {}),
         ...(c.stopTimeoutMs !== null ? { StopGracePeriod: stopGraceSeconds(c) * NS_PER_S } : {}),
-        ...(health === 'none'
-          ? { Healthcheck: { Test: ['NONE'] } }
-          : health
-            ? {
-                Healthcheck: {
-                  Test: ['CMD-SHELL', health],
-                  Interval: HEALTH_COMMAND.intervalMs * NS_PER_MS,
-                  Timeout: HEALTH_COMMAND.timeoutMs * NS_PER_MS,
-                  Retries: HEALTH_COMMAND.retries,
-                },
-              }
-            : {}),
+        ...healthcheckOf(health),
         ...(mounts.length > 0 ? { Mounts: mounts } : {}),
         ...(c.extraHosts.length > 0 ? { Hosts: c.extraHosts.map(hostsLine) } : {}),
       },

@@ -175,7 +175,7 @@ function harness(began: number, daemon: Daemon, stop: () => Promise<void>): Harn
   return { startedInMs: Date.now() - began, log: () => daemon.logTail(), stop };
 }
 
-interface Proc {
+export interface Proc {
   pid: number;
   ppid: number;
   /** R, S, D, Z (zombie: dead, waiting for its parent to reap it), ... */
@@ -185,7 +185,7 @@ interface Proc {
 }
 
 /** This machine's processes (other than ours), read from /proc. */
-function processes(): Proc[] {
+export function processes(): Proc[] {
   const procs: Proc[] = [];
   for (const entry of readdirSync('/proc')) {
     const pid = Number(entry);
@@ -230,7 +230,7 @@ function killPids(pids: readonly number[]): void {
 }
 
 /** Runs every cleanup step even when one fails, then reports all failures at once. */
-async function cleanupAll(what: string, steps: Array<[string, () => Promise<unknown>]>): Promise<void> {
+export async function cleanupAll(what: string, steps: Array<[string, () => Promise<unknown>]>): Promise<void> {
   const errors: string[] = [];
   for (const [name, step] of steps) {
     try {

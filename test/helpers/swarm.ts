@@ -30,7 +30,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run, type RunOptions } from './process.js';
-import { ensureRemoteTools } from './remote.js';
+import { cleanupAll, ensureRemoteTools, processes, type Proc } from './remote.js';
 
 // ------------------------------------------------------------------------------------------------
 // Small process helpers (remote.ts has the same ones, unexported)
@@ -125,44 +125,6 @@ function startDaemon(cmd: string, args: readonly string[], logFile: string): Dae
       }
     },
   };
-}
-
-interface Proc {
-  pid: number;
-  state: string;
-  cmdline: string;
-  cgroup: string;
-}
-
-/** This machine's processes (other than ours), read from /proc. */
-function processes(): Proc[] {
-  const procs: Proc[] = [];
-  for (const entry of readdirSync('/proc')) {
-    const pid = Number(entry);
-    if (!Number.isInteger(pid) || pid === process.pid) continue;
-    try {
-      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0] ?? '';
-      procs.push({ pid, state, cmdline, cgroup: readFileSync(`/proc/${pid}/cgroup`, 'utf8') });
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return procs;
-}
-
-/** Runs every cleanup step even when one fails, then reports all failures at once. */
-async function cleanupAll(what: string, steps: Array<[string, () => Promise<unknown>]>): Promise<void> {
-  const errors: string[] = [];
-  for (const [name, step] of steps) {
-    try {
-      await step();
-    } catch (error) {
-      errors.push(`${name}: ${error instanceof Error ? error.message : String(error)}`);
-    }
-  }
-  if (errors.length > 0) throw new Error(`${what} cleanup failed:\n  ${errors.join('\n  ')}`);
 }
 
 // ------------------------------------------------------------------------------------------------

@@ -91,6 +91,14 @@ function tcpLoad(
   };
 }
 
+/** A new commit of the app answering `body`, with the start script given and the deploy.json it has now. */
+function commitNext(f: AppFixture, body: string, start: string): void {
+  f.repo.commit(
+    body,
+    webApp(body, { start, deployJson: JSON.parse(readFileSync(join(f.repo.dir, 'deploy.json'), 'utf8')) }),
+  );
+}
+
 function failures(outcomes: readonly Outcome[]): string[] {
   return outcomes.filter((o) => o.error !== null).map((o) => o.error as string);
 }
@@ -162,13 +170,7 @@ describe('deploying behind the front door (real engine, real door, CLI)', () => 
     const traffic = load(f.port, { clients: 8 });
     const redeploy = await f.cli(['redeploy', f.app, '--yes', '--json']);
     expect(redeploy.code, redeploy.stderr).toBe(0);
-    f.repo.commit(
-      'two',
-      webApp('two', {
-        start: LOGGING_START,
-        deployJson: JSON.parse(readFileSync(join(f.repo.dir, 'deploy.json'), 'utf8')),
-      }),
-    );
+    commitNext(f, 'two', LOGGING_START);
     const two = await f.cli(['deploy', '--yes', '--json']);
     expect(two.code, two.stderr).toBe(0);
     const rollback = await f.cli(['rollback', f.app, '--yes', '--json']);
@@ -262,13 +264,7 @@ describe('deploying behind the front door (real engine, real door, CLI)', () => 
   it('a deploy after the door fell back in the bake window records the failed release failed and replaces the one the door serves', async () => {
     const { f, v1, v2 } = await fellBackInWindow('fdf');
 
-    f.repo.commit(
-      'three',
-      webApp('three', {
-        start: FAILS_AFTER,
-        deployJson: JSON.parse(readFileSync(join(f.repo.dir, 'deploy.json'), 'utf8')),
-      }),
-    );
+    commitNext(f, 'three', FAILS_AFTER);
     const v3 = await f.cli(['deploy', '--yes', '--json']);
     expect(v3.code, v3.stderr).toBe(0);
     expect(v3.stderr).toContain(`v${v2.version} (${v2.id}) failed the front door's checks in its bake window`);
@@ -287,13 +283,7 @@ describe('deploying behind the front door (real engine, real door, CLI)', () => 
     // The door and its saved routes removed outside the tool: the next deploy makes it again, empty.
     docker('rm', '-f', DOOR_NAMES.container);
     docker('volume', 'rm', DOOR_NAMES.volume);
-    f.repo.commit(
-      'two',
-      webApp('two', {
-        start: LOGGING_START,
-        deployJson: JSON.parse(readFileSync(join(f.repo.dir, 'deploy.json'), 'utf8')),
-      }),
-    );
+    commitNext(f, 'two', LOGGING_START);
     const two = await f.cli(['deploy', '--yes', '--json']);
     expect(two.code, two.stderr).toBe(0);
     expect(two.stderr).toContain(`Retired v${v1.version}`);
@@ -310,13 +300,7 @@ describe('deploying behind the front door (real engine, real door, CLI)', () => 
   it('rolls back inside the bake window by a swap back: no new container, no request dropped, and a retried rollback does nothing', async () => {
     const f = await routedApp('fdr', { bakeWindow: '60s' });
     const v1 = await f.deploy();
-    f.repo.commit(
-      'two',
-      webApp('two', {
-        start: LOGGING_START,
-        deployJson: JSON.parse(readFileSync(join(f.repo.dir, 'deploy.json'), 'utf8')),
-      }),
-    );
+    commitNext(f, 'two', LOGGING_START);
     const v2 = (await f.cli(['deploy', '--yes', '--json'])).json<PublicRecord>();
     expect(v2.status).toBe('running');
     const containersBefore = docker('ps', '-aq', '--filter', `label=dev.deploy.app=${f.app}`).split('\n').sort();
@@ -360,13 +344,7 @@ describe('deploying behind the front door (real engine, real door, CLI)', () => 
     // A connection to v1 opened before the switch, its question not asked yet.
     const early = await tcpConnection(f.port);
     const traffic = tcpLoad(f.port);
-    f.repo.commit(
-      'two',
-      webApp('two', {
-        start: TCP_START,
-        deployJson: JSON.parse(readFileSync(join(f.repo.dir, 'deploy.json'), 'utf8')),
-      }),
-    );
+    commitNext(f, 'two', TCP_START);
     const deploying = f.cli(['deploy', '--yes', '--json']);
     // New connections reach v2 while the old connection is still open (the deploy waits for its drain).
     let probe = '';
