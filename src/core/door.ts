@@ -6,6 +6,8 @@ import {
   FRONT_DOOR_IMAGE_REPO,
   FRONT_DOOR_NETWORK,
   FRONT_DOOR_NEXT,
+  FRONT_DOOR_RELAY,
+  FRONT_DOOR_RELAY_NEXT,
   FRONT_DOOR_VOLUME,
   LABEL,
 } from './names.js';
@@ -21,6 +23,9 @@ import type { EngineMount } from './volumes.js';
 export interface DoorNames {
   container: string;
   next: string;
+  /** The relay's container (on the host's network) and its replacement during its own upgrade. */
+  relay: string;
+  relayNext: string;
   network: string;
   volume: string;
   imageRepo: string;
@@ -29,6 +34,8 @@ export interface DoorNames {
 export const DOOR_NAMES: DoorNames = {
   container: FRONT_DOOR_CONTAINER,
   next: FRONT_DOOR_NEXT,
+  relay: FRONT_DOOR_RELAY,
+  relayNext: FRONT_DOOR_RELAY_NEXT,
   network: FRONT_DOOR_NETWORK,
   volume: FRONT_DOOR_VOLUME,
   imageRepo: FRONT_DOOR_IMAGE_REPO,
@@ -39,6 +46,33 @@ export const DEFAULT_FRONT_DOOR_BASE = 'node:24-slim';
 /** Where the door's program is in its image, and where it keeps its state (the volume). */
 export const DOOR_PROGRAM = '/proxy.js';
 export const DOOR_STATE_DIR = '/var/lib/front-door';
+/** Where the door listens behind a relay: one directory per generation of the door, one socket per port. */
+export const DOOR_SOCKETS_ROOT = `${DOOR_STATE_DIR}/sockets`;
+/**
+ * The relay protocol's version (proxy/src/relay.ts): a relay labelled with another is replaced (a SO_REUSEPORT
+ * handover); one that speaks it is kept across new versions of the door, which replace only the door.
+ */
+export const RELAY_VERSION = '1';
+
+/**
+ * How the door takes an engine's host ports:
+ * - relay: a relay container on the host's network binds each port when a route needs it and hands connections to
+ *   the door over unix sockets in their shared volume; the door is never replaced for a port, and a new door
+ *   (upgrade, restart) starts beside the old one before the relay sends it new connections: no gap;
+ * - publish: the door's container publishes the ports (fixed at its creation: a new port is a new container, a
+ *   gap of seconds for every app). Where the host's network is not the host's: Docker Desktop, a rootless engine,
+ *   or DEPLOY_FRONT_DOOR_PUBLISH=1.
+ */
+export type DoorMode = 'relay' | 'publish';
+
+export function doorModeOf(
+  info: { operatingSystem: string; rootless: boolean },
+  env: Record<string, string | undefined> = {},
+): DoorMode {
+  if (env['DEPLOY_FRONT_DOOR_PUBLISH'] === '1') return 'publish';
+  if (info.rootless || /docker desktop/i.test(info.operatingSystem)) return 'publish';
+  return 'relay';
+}
 const DOOR_COMPILE_CACHE = '/var/cache/front-door';
 
 /** The door's image: one tag per program and base, so a new version of deploy (or a new base) is a new image. */
@@ -89,6 +123,7 @@ export function publishable(bindings: readonly Binding[]): Binding[] {
 /** The body of the door container's create call. Each host port goes to the same port inside: routes listen there. */
 export interface DoorContainerSpec extends Pick<ContainerSpec, 'name' | 'Image' | 'Labels' | 'ExposedPorts'> {
   Cmd: string[];
+  Env: string[];
   HostConfig: {
     PortBindings: Record<string, Array<{ HostIp: string; HostPort: string }>>;
     RestartPolicy: { Name: 'unless-stopped' };
@@ -104,8 +139,10 @@ export function doorContainerSpec(
   name: string,
   image: string,
   bindings: readonly Binding[],
+  /** Behind a relay: the door's generation (it publishes nothing and listens on its generation's sockets). */
+  generation: number | null = null,
 ): DoorContainerSpec {
-  const published = publishable(bindings);
+  const published = generation === null ? publishable(bindings) : [];
   const exposed: DoorContainerSpec['ExposedPorts'] = {};
   const ports: DoorContainerSpec['HostConfig']['PortBindings'] = {};
   for (const b of published) {
@@ -117,10 +154,12 @@ export function doorContainerSpec(
     name,
     Image: image,
     Cmd: ['node', DOOR_PROGRAM, 'serve'],
+    Env: generation === null ? [] : [`FRONT_DOOR_SOCKETS=${DOOR_SOCKETS_ROOT}/${generation}`],
     Labels: {
       [LABEL.managed]: 'true',
       [LABEL.frontDoor]: 'container',
       [LABEL.frontDoorBindings]: JSON.stringify(published),
+      ...(generation === null ? {} : { [LABEL.frontDoorGeneration]: String(generation) }),
     },
     ExposedPorts: exposed,
     HostConfig: {
@@ -131,6 +170,44 @@ export function doorContainerSpec(
       Init: true,
       Mounts: [{ Type: 'volume', Source: names.volume, Target: DOOR_STATE_DIR, ReadOnly: false }],
       NetworkMode: names.network,
+    },
+  };
+}
+
+/** The door's generation behind a relay (its label); null for a door that publishes its ports itself. */
+export function generationOf(labels: Record<string, string>): number | null {
+  const n = Number(labels[LABEL.frontDoorGeneration]);
+  return Number.isInteger(n) && n > 0 ? n : null;
+}
+
+/** The body of the relay container's create call: the host's network, the door's volume (its sockets). */
+export interface RelayContainerSpec extends Pick<ContainerSpec, 'name' | 'Image' | 'Labels'> {
+  Cmd: string[];
+  HostConfig: {
+    NetworkMode: 'host';
+    RestartPolicy: { Name: 'unless-stopped' };
+    LogConfig: { Type: 'json-file'; Config: Record<string, string> };
+    Init: true;
+    Mounts: EngineMount[];
+  };
+}
+
+export function relayContainerSpec(names: DoorNames, name: string, image: string): RelayContainerSpec {
+  return {
+    name,
+    Image: image,
+    Cmd: ['node', DOOR_PROGRAM, 'relay'],
+    Labels: {
+      [LABEL.managed]: 'true',
+      [LABEL.frontDoor]: 'relay',
+      [LABEL.frontDoorRelayVersion]: RELAY_VERSION,
+    },
+    HostConfig: {
+      NetworkMode: 'host',
+      RestartPolicy: { Name: 'unless-stopped' },
+      LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3' } },
+      Init: true,
+      Mounts: [{ Type: 'volume', Source: names.volume, Target: DOOR_STATE_DIR, ReadOnly: false }],
     },
   };
 }

@@ -28,12 +28,20 @@ export const LABEL = {
   frontDoorBindings: 'dev.deploy.front-door.bindings',
   /** On the front door's image: the base image it was built from. */
   frontDoorBase: 'dev.deploy.front-door.base',
+  /** On the front door's container behind a relay: its generation, the directory of its sockets. */
+  frontDoorGeneration: 'dev.deploy.front-door.generation',
+  /** On the relay's container: the version of the relay protocol it speaks (core/door RELAY_VERSION). */
+  frontDoorRelayVersion: 'dev.deploy.front-door.relay-version',
 } as const;
 
 /** The front door's container on an engine: one per engine, found by this name. */
 export const FRONT_DOOR_CONTAINER = 'deploy-front-door';
 /** Its replacement while a handover runs (new bindings or a new image), renamed FRONT_DOOR_CONTAINER after. */
 export const FRONT_DOOR_NEXT = 'deploy-front-door-next';
+/** The relay: on the host's network, it listens on the host ports and hands each connection to the door. */
+export const FRONT_DOOR_RELAY = 'deploy-front-door-relay';
+/** The relay's replacement while its own upgrade runs, renamed FRONT_DOOR_RELAY after. */
+export const FRONT_DOOR_RELAY_NEXT = 'deploy-front-door-relay-next';
 /** The network the front door and every routed app's containers share: the door reaches them there by alias. */
 export const FRONT_DOOR_NETWORK = 'deploy-front-door';
 /** The named volume holding the front door's state file: routes survive a restart and a replacement. */

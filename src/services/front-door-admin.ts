@@ -2,7 +2,7 @@ import type { Engine } from '../adapters/docker/engine/engine.js';
 import { FrontDoorClient, type DoorStatus } from '../adapters/front-door/client.js';
 import { ensureFrontDoor, waitForDoor, type DoorEnsured } from '../adapters/front-door/door-container.js';
 import { frontDoorBaseImage } from '../adapters/front-door/door-image.js';
-import { bindingsOfLabel, DOOR_NAMES, doorRouteOf, routesTo } from '../core/door.js';
+import { bindingsOfLabel, DOOR_NAMES, doorRouteOf, generationOf, routesTo } from '../core/door.js';
 import { DeployError } from '../core/errors.js';
 import { bindingsOf, routedByFrontDoor, union, type Binding } from '../core/front-door.js';
 import { LABEL } from '../core/names.js';
@@ -34,6 +34,8 @@ export interface DoorView {
   image: string | null;
   version: string | null;
   uptimeMs: number | null;
+  /** How it takes the host ports: a relay on the host's network, or its own published ports (core/door DoorMode). */
+  mode: 'relay' | 'publish';
   bindings: Binding[];
   apps: DoorAppView[];
   /** Routes the door could not restore (with its reason). */
@@ -63,6 +65,7 @@ function releaseOf(ctx: Context, app: string, address: string | null): Deploymen
 
 export async function doorStatus(ctx: Context, engine: Engine): Promise<DoorView> {
   const state = await engine.containers.inspect(DOOR_NAMES.container);
+  const relayed = state !== null && generationOf(state.labels) !== null;
   const base: DoorView = {
     endpoint: engine.endpoint.url,
     running: state?.running ?? false,
@@ -70,7 +73,13 @@ export async function doorStatus(ctx: Context, engine: Engine): Promise<DoorView
     image: state?.imageId ?? null,
     version: null,
     uptimeMs: null,
-    bindings: bindingsOfLabel(state?.labels[LABEL.frontDoorBindings]) ?? [],
+    mode: relayed ? 'relay' : 'publish',
+    bindings: relayed
+      ? await new FrontDoorClient(engine, DOOR_NAMES.relay)
+          .relayState()
+          .then((r) => r.bindings)
+          .catch(() => [])
+      : (bindingsOfLabel(state?.labels[LABEL.frontDoorBindings]) ?? []),
     apps: [],
     failed: [],
   };
@@ -122,16 +131,35 @@ async function resendRoutes(ctx: Context, engine: Engine): Promise<string[]> {
   return sent;
 }
 
-/** Restarts the door container (its routes come back from its state volume), then sends every route again. */
-export async function restartDoor(ctx: Context, engine: Engine): Promise<{ apps: string[]; tookMs: number }> {
+/**
+ * Restarts the door (its routes come back from its state volume), then sends every route again. Behind a relay a
+ * new door starts beside the old one and takes new connections before the old one drains: no gap (`gapless`).
+ * A door that publishes its own ports restarts its container: a second or two without an answer.
+ */
+export async function restartDoor(
+  ctx: Context,
+  engine: Engine,
+): Promise<{ apps: string[]; tookMs: number; gapless: boolean }> {
   const state = await engine.containers.inspect(DOOR_NAMES.container);
   if (!state) throw noDoor(engine);
   const started = Date.now();
+  if (generationOf(state.labels) !== null) {
+    const routed = routedHere(ctx, engine);
+    const bindings = routed.reduce<Binding[]>((all, d) => union(all, bindingsOf(d.config.ports)), []);
+    const door = await ensureFrontDoor(engine, {
+      bindings,
+      base: frontDoorBaseImage(ctx.env),
+      env: ctx.env,
+      renew: true,
+    });
+    const apps = await resendRoutes(ctx, engine);
+    return { apps, tookMs: Date.now() - started, gapless: door.mode === 'relay' };
+  }
   // 1 s to finish what is in flight, as a handover gives (its listeners close at once; a longer grace is a longer gap).
   await engine.containers.restart(state.id, 1);
   await waitForDoor(engine, state.id);
   const apps = await resendRoutes(ctx, engine);
-  return { apps, tookMs: Date.now() - started };
+  return { apps, tookMs: Date.now() - started, gapless: false };
 }
 
 /**

@@ -27,6 +27,8 @@ const tag = `t${process.pid}`;
 const names: DoorNames = {
   container: `deploy-front-door-${tag}`,
   next: `deploy-front-door-next-${tag}`,
+  relay: `deploy-front-door-relay-${tag}`,
+  relayNext: `deploy-front-door-relay-next-${tag}`,
   network: `deploy-front-door-${tag}`,
   volume: `deploy-front-door-state-${tag}`,
   imageRepo: `deploy-front-door-test-${tag}`,

@@ -8,6 +8,10 @@ import {
   doorCheckFailure,
   doorContainerSpec,
   doorDockerfile,
+  doorModeOf,
+  generationOf,
+  relayContainerSpec,
+  RELAY_VERSION,
   doorImageLabels,
   doorImageRef,
   doorRouteOf,
@@ -66,6 +70,7 @@ describe('doorContainerSpec', () => {
       name: 'deploy-front-door',
       Image: 'deploy-front-door:abc',
       Cmd: ['node', '/proxy.js', 'serve'],
+      Env: [],
       Labels: {
         'dev.deploy.managed': 'true',
         'dev.deploy.front-door': 'container',
@@ -90,9 +95,50 @@ describe('doorContainerSpec', () => {
     });
   });
 
+  it('behind a relay publishes nothing, listens on its generation\'s sockets and says its generation', () => {
+    const spec = doorContainerSpec(DOOR_NAMES, 'deploy-front-door-next', 'i', [local(8080)], 3);
+    expect(spec.HostConfig.PortBindings).toEqual({});
+    expect(spec.ExposedPorts).toEqual({});
+    expect(spec.Env).toEqual(['FRONT_DOOR_SOCKETS=/var/lib/front-door/sockets/3']);
+    expect(generationOf(spec.Labels)).toBe(3);
+    expect(generationOf(doorContainerSpec(DOOR_NAMES, 'x', 'i', [local(8080)]).Labels)).toBeNull();
+    expect(spec.HostConfig.NetworkMode).toBe('deploy-front-door');
+  });
+
   it('writes a bindings label that reads back as what it publishes', () => {
     const spec = doorContainerSpec(DOOR_NAMES, 'x', 'i', [local(8081), everywhere(80)]);
     expect(bindingsOfLabel(spec.Labels['dev.deploy.front-door.bindings'])).toEqual([everywhere(80), local(8081)]);
+  });
+});
+
+describe('the relay', () => {
+  it('runs the same program on the host network with the door volume, labelled with its protocol version', () => {
+    expect(relayContainerSpec(DOOR_NAMES, 'deploy-front-door-relay', 'deploy-front-door:abc')).toEqual({
+      name: 'deploy-front-door-relay',
+      Image: 'deploy-front-door:abc',
+      Cmd: ['node', '/proxy.js', 'relay'],
+      Labels: {
+        'dev.deploy.managed': 'true',
+        'dev.deploy.front-door': 'relay',
+        'dev.deploy.front-door.relay-version': RELAY_VERSION,
+      },
+      HostConfig: {
+        NetworkMode: 'host',
+        RestartPolicy: { Name: 'unless-stopped' },
+        LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3' } },
+        Init: true,
+        Mounts: [{ Type: 'volume', Source: 'deploy-front-door-state', Target: '/var/lib/front-door', ReadOnly: false }],
+      },
+    });
+  });
+
+  it('takes the ports where the host network is the host; Docker Desktop, rootless and DEPLOY_FRONT_DOOR_PUBLISH=1 publish', () => {
+    const linux = { operatingSystem: 'Debian GNU/Linux 12 (bookworm)', rootless: false };
+    expect(doorModeOf(linux)).toBe('relay');
+    expect(doorModeOf(linux, { DEPLOY_FRONT_DOOR_PUBLISH: '1' })).toBe('publish');
+    expect(doorModeOf(linux, { DEPLOY_FRONT_DOOR_PUBLISH: '0' })).toBe('relay');
+    expect(doorModeOf({ operatingSystem: 'Docker Desktop', rootless: false })).toBe('publish');
+    expect(doorModeOf({ ...linux, rootless: true })).toBe('publish');
   });
 });
 

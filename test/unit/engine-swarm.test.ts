@@ -13,11 +13,15 @@ describe('toEngineInfo (GET /info)', () => {
     const info = toEngineInfo({
       Name: 'host',
       ServerVersion: '20.10.24',
+      OperatingSystem: 'Debian GNU/Linux 12 (bookworm)',
+      SecurityOptions: ['name=seccomp,profile=default'],
       Swarm: { NodeID: '', NodeAddr: '', LocalNodeState: 'inactive', ControlAvailable: false, Error: '' },
     });
     expect(info).toEqual({
       name: 'host',
       serverVersion: '20.10.24',
+      operatingSystem: 'Debian GNU/Linux 12 (bookworm)',
+      rootless: false,
       swarm: {
         state: 'inactive',
         nodeId: null,
@@ -61,6 +65,8 @@ describe('toEngineInfo (GET /info)', () => {
     expect(toEngineInfo({ Swarm: { LocalNodeState: 'locked', ControlAvailable: true } }).swarm.manager).toBe(false);
     expect(toEngineInfo({}).swarm).toMatchObject({ state: 'inactive', manager: false });
     expect(toEngineInfo({ Swarm: null }).swarm.state).toBe('inactive');
+    expect(toEngineInfo({ SecurityOptions: ['name=seccomp,profile=default', 'name=rootless'] }).rootless).toBe(true);
+    expect(toEngineInfo({ SecurityOptions: null }).rootless).toBe(false);
   });
 });
 

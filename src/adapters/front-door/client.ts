@@ -8,12 +8,19 @@ import {
   type DoorRoute,
 } from '../../core/door.js';
 import { DeployError, fromEngineRefusal } from '../../core/errors.js';
+import type { Binding } from '../../core/front-door.js';
 import { ApiError } from '../docker/api.js';
 import { ExecTimeout } from '../docker/engine/exec.js';
 import type { Engine } from '../docker/engine/engine.js';
 
 /** How long a command other than deploy may take: node starting in the container and one answer. */
 const COMMAND_TIMEOUT_MS = 20_000;
+
+export interface RelayListening {
+  generation: number;
+  bindings: Binding[];
+  failed: Array<Binding & { error: string }>;
+}
 
 export interface DoorStatus {
   app: string;
@@ -72,6 +79,19 @@ export class FrontDoorClient {
       pid: number;
       uptimeMs: number;
     };
+  }
+
+  /**
+   * The relay only (a client made with the relay's container): listen on exactly `bindings`, sending new
+   * connections to the door of `generation`. What bound and what could not (a port another program holds).
+   */
+  async listen(generation: number, bindings: readonly Binding[]): Promise<RelayListening> {
+    return (await this.send('listen', { generation, bindings }, null)) as RelayListening;
+  }
+
+  /** The relay only: its generation and the bindings it listens on. */
+  async relayState(timeoutMs = COMMAND_TIMEOUT_MS): Promise<{ generation: number; bindings: Binding[] }> {
+    return (await this.send('ping', {}, null, timeoutMs)) as { generation: number; bindings: Binding[] };
   }
 
   private async send(

@@ -3,12 +3,18 @@ import {
   bindingsOfLabel,
   DOOR_NAMES,
   doorContainerSpec,
+  doorModeOf,
   doorObjectLabels,
+  generationOf,
+  publishable,
+  relayContainerSpec,
+  RELAY_VERSION,
   type DoorAction,
+  type DoorMode,
   type DoorNames,
 } from '../../core/door.js';
 import { DeployError, isDeployError } from '../../core/errors.js';
-import type { Binding } from '../../core/front-door.js';
+import { covers, union, type Binding } from '../../core/front-door.js';
 import { LABEL } from '../../core/names.js';
 import type { Engine } from '../docker/engine/engine.js';
 import type { ContainerState } from '../docker/engine/types.js';
@@ -49,9 +55,13 @@ export interface EnsureDoorOptions {
   /** How long a started door may take to answer. */
   readyTimeoutMs?: number;
   env?: Record<string, string | undefined>;
+  /** A new door even when this one is up to date (deploy proxy restart): behind a relay, a handover with no gap. */
+  renew?: boolean;
 }
 
 export interface DoorEnsured {
+  /** How the door takes the host ports (core/door DoorMode). */
+  mode: DoorMode;
   action: DoorAction['kind'];
   /** Why it was made again (recreate, replace); null otherwise. */
   why: string | null;
@@ -62,12 +72,16 @@ export interface DoorEnsured {
   /**
    * A replacement only, in ms: the old door's stop (its drain, bounded by stopGraceSeconds), the new container's
    * start (the engine publishing its ports), its first answer (Node up, routes restored, listeners open), and
-   * the whole, from the stop to the answer.
+   * the whole, from the stop to the answer. Behind a relay the new door answers before the old one stops, so no
+   * connection meets a gap: `gapless` is true, and the parts are the new door's start and answer, then the old
+   * door's stop (its drain).
    */
-  handover: { stopMs: number; startMs: number; answerMs: number; totalMs: number } | null;
+  handover: { stopMs: number; startMs: number; answerMs: number; totalMs: number; gapless?: boolean } | null;
 }
 
 const DEFAULT_STOP_GRACE_SECONDS = 1;
+/** Behind a relay the old door stops only after the new one takes new connections: it may drain as long as a deploy's drain. */
+const RELAYED_STOP_GRACE_SECONDS = 30;
 const DEFAULT_READY_TIMEOUT_MS = 30_000;
 
 function seenOf(state: ContainerState): { running: boolean; imageId: string; bindings: Binding[] | null } {
@@ -125,19 +139,31 @@ export async function waitForDoor(engine: Engine, id: string, timeoutMs = DEFAUL
 export async function ensureFrontDoor(engine: Engine, options: EnsureDoorOptions): Promise<DoorEnsured> {
   const names = options.names ?? DOOR_NAMES;
   const readyMs = options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS;
-  const image = await ensureDoorImage(engine, {
-    base: options.base,
-    repo: names.imageRepo,
-    ...(options.program ? { program: options.program } : {}),
-    ...(options.env ? { env: options.env } : {}),
-  });
+  const [image, info] = await Promise.all([
+    ensureDoorImage(engine, {
+      base: options.base,
+      repo: names.imageRepo,
+      ...(options.program ? { program: options.program } : {}),
+      ...(options.env ? { env: options.env } : {}),
+    }),
+    engine.system.info(),
+  ]);
+  if (doorModeOf(info, options.env ?? {}) === 'relay') return ensureRelayedDoor(engine, names, image, options, readyMs);
   // The common case, every deploy of a routed app: the door runs this image and publishes what is wanted. Nothing
   // changes, so the lock (a container made and removed: ~0.3 s on a busy engine) is not taken.
   const running = await engine.containers.inspect(names.container);
   if (running) {
     const keep = doorAction(seenOf(running), { imageId: image.id, bindings: options.bindings });
-    if (keep.kind === 'keep')
-      return { action: 'keep', why: null, containerId: running.id, bindings: keep.bindings, image, handover: null };
+    if (keep.kind === 'keep' && !options.renew)
+      return {
+        mode: 'publish',
+        action: 'keep',
+        why: null,
+        containerId: running.id,
+        bindings: keep.bindings,
+        image,
+        handover: null,
+      };
   }
   return underDoorLock(engine, names, image.ref, async () => {
     await ensureNetwork(engine, names.network);
@@ -159,6 +185,7 @@ async function ensureDoorContainer(
     const current = await finishInterruptedHandover(engine, names);
     const action = doorAction(current && seenOf(current), { imageId: image.id, bindings: options.bindings });
     const done = (containerId: string, handover: DoorEnsured['handover'] = null): DoorEnsured => ({
+      mode: 'publish',
       action: action.kind,
       why: 'why' in action ? action.why : null,
       containerId,
@@ -368,4 +395,289 @@ async function handover(
   const ms = (a: number, b: number) => Math.round(b - a);
   const timings = { stopMs: ms(t0, t1), startMs: ms(t1, t2), answerMs: ms(t2, t3) };
   return { id: nextId, timings: { ...timings, totalMs: timings.stopMs + timings.startMs + timings.answerMs } };
+}
+
+// ---- Behind a relay: the door is never replaced for a port, and a new door takes over with no gap ------------------
+
+/**
+ * The door behind a relay (core/door DoorMode 'relay'): the relay, on the host's network, listens on the host ports
+ * routes need (a new port is one command to it, no container made), and hands each connection to the door of the
+ * current generation over a unix socket in their shared volume. A new door (a new image, a restart, a door that
+ * published its ports before) starts beside the old one as the next generation, restores the routes from the
+ * state volume and answers; then the relay sends new connections to it and the old door drains and stops.
+ */
+async function ensureRelayedDoor(
+  engine: Engine,
+  names: DoorNames,
+  image: DoorImage,
+  options: EnsureDoorOptions,
+  readyMs: number,
+): Promise<DoorEnsured> {
+  const wanted = publishable(options.bindings);
+  // The common case, every deploy of a routed app: door and relay up to date and the port bound: no lock taken.
+  if (!options.renew) {
+    const [door, relay] = await Promise.all([
+      engine.containers.inspect(names.container),
+      engine.containers.inspect(names.relay),
+    ]);
+    if (door?.running && relay?.running && doorUpToDate(door, image) && relayUpToDate(relay)) {
+      const listening = await new FrontDoorClient(engine, names.relay).relayState().catch(() => null);
+      if (listening && listening.generation === generationOf(door.labels) && covers(listening.bindings, wanted))
+        return relayed('keep', null, door.id, listening.bindings, image, null);
+    }
+  }
+  return underDoorLock(engine, names, image.ref, async () => {
+    await ensureNetwork(engine, names.network);
+    await engine.volumes.create(names.volume, doorObjectLabels('state'));
+    const current = await finishRelayedHandover(engine, names);
+    const relay = await ensureRelay(engine, names, image, current, readyMs);
+    const client = new FrontDoorClient(engine, names.relay);
+    const listening = relay.running ? await client.relayState() : null;
+    const bindings = publishable(union(listening?.bindings ?? [], wanted));
+    const generation = generationOf(current?.labels ?? {});
+    const fresh = current !== null && doorUpToDate(current, image) && !options.renew;
+
+    if (current && fresh && generation !== null) {
+      if (!current.running) {
+        await engine.containers.start(current.id);
+        await waitForDoor(engine, current.id, readyMs);
+      }
+      await listenOrRefuse(engine, names, client, generation, bindings, wanted);
+      return relayed(current.running ? 'keep' : 'start', null, current.id, bindings, image, null);
+    }
+
+    const next = Math.max(generation ?? 0, listening?.generation ?? 0) + 1;
+    const why = !current
+      ? null
+      : options.renew
+        ? 'restart'
+        : generation === null
+          ? 'it published its ports itself; a relay takes them now'
+          : 'its image is not the one this version of deploy runs';
+    if (!current || !current.running) {
+      // Nothing serves through a door that is not running: make the new one under the door's name.
+      if (current) await engine.containers.remove(current.id);
+      const id = await createDoor(engine, names, names.container, image, next);
+      await engine.containers.start(id);
+      await waitForDoor(engine, id, readyMs);
+      await startRelay(engine, names, relay, readyMs);
+      await listenOrRefuse(engine, names, client, next, bindings, wanted);
+      return relayed(current ? 'recreate' : 'create', why, id, bindings, image, null);
+    }
+    const timings = await relayedHandover(engine, names, current, image, next, bindings, wanted, relay, options, readyMs);
+    return relayed('replace', why, timings.id, bindings, image, timings.handover);
+  });
+}
+
+/**
+ * A handover behind a relay that died half-way leaves `next`. The relay says which generation it sends to: if the
+ * next door's, that one serves (the old door is removed, the next takes the name); else the next is removed.
+ */
+async function finishRelayedHandover(engine: Engine, names: DoorNames): Promise<ContainerState | null> {
+  const [main, next] = await Promise.all([
+    engine.containers.inspect(names.container),
+    engine.containers.inspect(names.next),
+  ]);
+  if (!next) return main;
+  if (generationOf(next.labels) === null) return finishInterruptedHandover(engine, names);
+  const serving = await new FrontDoorClient(engine, names.relay)
+    .relayState(5_000)
+    .then((s) => s.generation)
+    .catch(() => null);
+  if (!(next.running && serving === generationOf(next.labels))) {
+    await engine.containers.remove(next.id);
+    return main;
+  }
+  if (main) {
+    await engine.containers.stop(main.id, RELAYED_STOP_GRACE_SECONDS);
+    await engine.containers.remove(main.id);
+  }
+  await engine.containers.rename(next.id, names.container);
+  return engine.containers.inspect(next.id);
+}
+
+function relayed(
+  action: DoorAction['kind'],
+  why: string | null,
+  containerId: string,
+  bindings: Binding[],
+  image: DoorImage,
+  handover: DoorEnsured['handover'],
+): DoorEnsured {
+  return { mode: 'relay', action, why, containerId, bindings, image, handover };
+}
+
+function doorUpToDate(door: ContainerState, image: DoorImage): boolean {
+  return door.imageId === image.id && generationOf(door.labels) !== null;
+}
+
+function relayUpToDate(relay: ContainerState): boolean {
+  return relay.labels[LABEL.frontDoorRelayVersion] === RELAY_VERSION;
+}
+
+async function createDoor(
+  engine: Engine,
+  names: DoorNames,
+  name: string,
+  image: DoorImage,
+  generation: number,
+): Promise<string> {
+  const id = await engine.containers.createNamed({ ...doorContainerSpec(names, name, image.ref, [], generation) });
+  if (id === null) {
+    throw new DeployError('front_door', `The front door is being replaced by another process already (${name} exists).`, {
+      hint: 'Try again in a few seconds.',
+    });
+  }
+  return id;
+}
+
+/** Waits until the relay in `id` answers (its saved ports bound again); bounded. */
+async function waitForRelay(engine: Engine, id: string, readyMs: number): Promise<void> {
+  await waitForDoor(engine, id, readyMs);
+}
+
+/**
+ * The relay, up to date, as a container (not necessarily started: a door that publishes its ports must first let
+ * them go). One that speaks another relay protocol is replaced beside itself (both listen with SO_REUSEPORT).
+ */
+async function ensureRelay(
+  engine: Engine,
+  names: DoorNames,
+  image: DoorImage,
+  door: ContainerState | null,
+  readyMs: number,
+): Promise<ContainerState> {
+  const next = await engine.containers.inspect(names.relayNext);
+  if (next) await engine.containers.remove(next.id); // an upgrade of the relay that died half-way
+  let relay = await engine.containers.inspect(names.relay);
+  if (relay && !relayUpToDate(relay)) {
+    if (!relay.running) {
+      await engine.containers.remove(relay.id);
+      relay = null;
+    } else {
+      // The new relay binds the same ports beside the old one (SO_REUSEPORT) from the shared state file, then the
+      // old one stops accepting and finishes the connections it carries.
+      const id = await createRelay(engine, names, names.relayNext, image);
+      await engine.containers.start(id);
+      await waitForRelay(engine, id, readyMs);
+      await engine.containers.stop(relay.id, 30);
+      await engine.containers.remove(relay.id);
+      await engine.containers.rename(id, names.relay);
+      relay = await engine.containers.inspect(id);
+    }
+  }
+  if (!relay) {
+    await createRelay(engine, names, names.relay, image);
+    relay = await engine.containers.inspect(names.relay);
+  }
+  // A door that publishes its own ports holds them: the relay starts once it has let them go (relayedHandover).
+  const publishing = door !== null && door.running && generationOf(door.labels) === null;
+  if (!relay!.running && !publishing) await startRelay(engine, names, relay!, readyMs);
+  return (await engine.containers.inspect(relay!.id))!;
+}
+
+async function createRelay(engine: Engine, names: DoorNames, name: string, image: DoorImage): Promise<string> {
+  const id = await engine.containers.createNamed({ ...relayContainerSpec(names, name, image.ref) });
+  if (id === null) {
+    throw new DeployError('front_door', `The front door's relay is being made by another process already (${name} exists).`, {
+      hint: 'Try again in a few seconds.',
+    });
+  }
+  return id;
+}
+
+async function startRelay(engine: Engine, names: DoorNames, relay: ContainerState, readyMs: number): Promise<void> {
+  const seen = await engine.containers.inspect(relay.id);
+  if (seen?.running) return;
+  try {
+    await engine.containers.start(relay.id);
+  } catch (error) {
+    throw cannotPublish(error, names.relay, []);
+  }
+  await waitForRelay(engine, relay.id, readyMs);
+}
+
+/** Tells the relay what to listen on; a port it cannot take is an error naming it (the others keep serving). */
+async function listenOrRefuse(
+  engine: Engine,
+  names: DoorNames,
+  client: FrontDoorClient,
+  generation: number,
+  bindings: readonly Binding[],
+  wanted: readonly Binding[],
+): Promise<void> {
+  const answer = await client.listen(generation, bindings);
+  if (answer.failed.length === 0) return;
+  // What could not be bound is not kept: the relay listens on what it could.
+  const failedKeys = new Set(answer.failed.map((f) => `${f.hostIp}|${f.hostPort}`));
+  await client.listen(
+    generation,
+    bindings.filter((b) => !failedKeys.has(`${b.hostIp}|${b.hostPort}`)),
+  );
+  const ours = answer.failed.filter((f) => wanted.some((w) => w.hostPort === f.hostPort));
+  const shown = (ours.length > 0 ? ours : answer.failed)
+    .map((f) => `${f.hostIp || '*'}:${f.hostPort} (${f.error})`)
+    .join(', ');
+  throw new DeployError('front_door', `The front door (${names.relay} on ${engine.endpoint.url}) could not listen on ${shown}.`, {
+    hint: 'Another program or container holds the port: free it (ss -ltnp shows who listens), or publish the app on another port.',
+  });
+}
+
+/**
+ * The door handed over to a new one with no gap: the next generation is made and started beside the running door,
+ * restores every route from the state volume and answers; the relay sends new connections to it; the old door
+ * stops accepting and drains what it carries (bounded by stopGraceSeconds) and is removed. A door that published
+ * its ports itself must let them go before the relay can take them: that one time, a gap as long as the relay's
+ * start. If the new door does not answer, it is removed and the old one serves on.
+ */
+async function relayedHandover(
+  engine: Engine,
+  names: DoorNames,
+  old: ContainerState,
+  image: DoorImage,
+  generation: number,
+  bindings: readonly Binding[],
+  wanted: readonly Binding[],
+  relay: ContainerState,
+  options: EnsureDoorOptions,
+  readyMs: number,
+): Promise<{ id: string; handover: NonNullable<DoorEnsured['handover']> }> {
+  const publishing = generationOf(old.labels) === null;
+  const id = await createDoor(engine, names, names.next, image, generation);
+  const t0 = performance.now();
+  try {
+    await engine.containers.start(id);
+    await waitForDoor(engine, id, readyMs);
+  } catch (error) {
+    await engine.containers.remove(id);
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new DeployError('front_door', `A new front door could not be started: ${reason} The door that served serves on.`, {
+      hint: error instanceof DeployError ? error.hint : undefined,
+      cause: error,
+    });
+  }
+  const t1 = performance.now();
+  const grace = options.stopGraceSeconds ?? (publishing ? DEFAULT_STOP_GRACE_SECONDS : RELAYED_STOP_GRACE_SECONDS);
+  let t2: number;
+  if (publishing) {
+    await engine.containers.stop(old.id, grace);
+    t2 = performance.now();
+    await startRelay(engine, names, relay, readyMs);
+    await listenOrRefuse(engine, names, new FrontDoorClient(engine, names.relay), generation, bindings, wanted);
+  } else {
+    await listenOrRefuse(engine, names, new FrontDoorClient(engine, names.relay), generation, bindings, wanted);
+    t2 = performance.now();
+    await engine.containers.stop(old.id, grace);
+  }
+  const t3 = performance.now();
+  await engine.containers.remove(old.id);
+  await engine.containers.rename(id, names.container);
+  const ms = (a: number, b: number) => Math.round(b - a);
+  const startMs = ms(t0, t1);
+  return {
+    id,
+    handover: publishing
+      ? { startMs, stopMs: ms(t1, t2), answerMs: ms(t2, t3), totalMs: ms(t0, t3) }
+      : { startMs, answerMs: ms(t1, t2), stopMs: ms(t2, t3), totalMs: ms(t0, t3), gapless: true },
+  };
 }

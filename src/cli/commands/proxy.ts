@@ -23,7 +23,7 @@ export const status: Handler<object> = async (ctx) => {
     return;
   }
   if (!view.container) {
-    r.print(`No front door on ${view.endpoint}: the first deploy of an app with --proxy starts it.`);
+    r.print(`No front door on ${view.endpoint}: the first deploy of an app with a published port starts it.`);
     return;
   }
   if (!view.running) {
@@ -31,7 +31,7 @@ export const status: Handler<object> = async (ctx) => {
     return;
   }
   r.print(
-    `Front door on ${view.endpoint} (program v${view.version ?? '?'}): up ${durationInProse(view.uptimeMs ?? 0)}, publishing ${view.bindings.map(bindingText).join(', ') || 'nothing'}`,
+    `Front door on ${view.endpoint} (program v${view.version ?? '?'}): up ${durationInProse(view.uptimeMs ?? 0)}, ${view.mode === 'relay' ? 'listening (relay) on' : 'publishing'} ${view.bindings.map(bindingText).join(', ') || 'nothing'}`,
   );
   if (view.apps.length === 0) {
     r.print('No app is routed through it.');
@@ -76,11 +76,25 @@ async function confirmed(ctx: Context, o: ProxyChangeOptions, verb: string, cost
 
 export const restart: Handler<ProxyChangeOptions> = async (ctx, _args, o) => {
   const r = ctx.reporter;
-  const engine = await confirmed(ctx, o, 'Restart', 'Routed apps get no answer for the second or two it takes.');
+  const engine = await confirmed(
+    ctx,
+    o,
+    'Restart',
+    'A new door takes over before the old one drains (a door that publishes its own ports: a second or two without an answer).',
+  );
   r.step(`Restarting the front door on ${engine.endpoint.url}`);
   const done = await restartDoor(ctx, engine);
-  r.done(`Restarted in ${durationInProse(done.tookMs)}; routes sent again: ${done.apps.join(', ') || 'none'}`);
-  if (r.json) r.result({ endpoint: engine.endpoint.url, restarted: true, tookMs: done.tookMs, apps: done.apps });
+  r.done(
+    `Restarted in ${durationInProse(done.tookMs)}${done.gapless ? ' with no gap' : ''}; routes sent again: ${done.apps.join(', ') || 'none'}`,
+  );
+  if (r.json)
+    r.result({
+      endpoint: engine.endpoint.url,
+      restarted: true,
+      gapless: done.gapless,
+      tookMs: done.tookMs,
+      apps: done.apps,
+    });
 };
 
 const DONE = {
@@ -97,7 +111,7 @@ export const upgrade: Handler<ProxyChangeOptions> = async (ctx, _args, o) => {
     ctx,
     o,
     'Upgrade',
-    'When its image changes, routed apps get no answer for a few seconds of handover.',
+    'A new door takes over before the old one drains (a door that publishes its own ports: a few seconds without an answer).',
   );
   r.step(`Making sure the front door on ${engine.endpoint.url} runs this version`);
   const { door, apps } = await upgradeDoor(ctx, engine);
@@ -105,7 +119,7 @@ export const upgrade: Handler<ProxyChangeOptions> = async (ctx, _args, o) => {
     door.action === 'keep'
       ? 'already runs this version'
       : door.handover
-        ? `replaced (${door.why ?? ''}); handover took ${durationInProse(door.handover.totalMs)}`
+        ? `replaced (${door.why ?? ''}); handover took ${durationInProse(door.handover.totalMs)}${door.handover.gapless ? ', with no gap' : ''}`
         : `${DONE[door.action]}${door.why ? ` (${door.why})` : ''}`;
   r.done(`The front door ${what}; routes sent again: ${apps.join(', ') || 'none'}`);
   if (r.json)

@@ -5,6 +5,8 @@ import type { EngineInfo } from './types.js';
 export type RawInfo = {
   Name?: string;
   ServerVersion?: string;
+  OperatingSystem?: string;
+  SecurityOptions?: string[] | null;
   Swarm?: {
     NodeID?: string;
     NodeAddr?: string;
@@ -25,6 +27,8 @@ export function toEngineInfo(raw: RawInfo): EngineInfo {
   return {
     name: raw.Name ?? '',
     serverVersion: raw.ServerVersion ?? '',
+    operatingSystem: raw.OperatingSystem ?? '',
+    rootless: (raw.SecurityOptions ?? []).some((o) => o.split(',').includes('name=rootless')),
     swarm: {
       state,
       nodeId: swarm.NodeID || null,

@@ -143,6 +143,10 @@ export interface EngineInfo {
   name: string;
   /** dockerd's version, as 20.10.24. */
   serverVersion: string;
+  /** The engine's own word for its host, as "Debian GNU/Linux 12 (bookworm)" or "Docker Desktop". */
+  operatingSystem: string;
+  /** A rootless engine: its host network is a namespace of its own, not the host's. */
+  rootless: boolean;
   swarm: SwarmMembership;
 }
 
