@@ -739,8 +739,8 @@ export const SETTINGS: readonly SettingDef[] = [
   {
     name: 'proxy',
     field: 'proxy',
-    // Opt-in for now: see README "Zero-downtime switches (the front door)" for why it is not yet the default.
-    default: false,
+    // The front door owns an app's ports unless the app says otherwise (README "Zero-downtime switches").
+    default: true,
     // Releases made before the front door published their ports themselves.
     before: false,
     parse: (v, fail) => {
@@ -757,9 +757,9 @@ export const SETTINGS: readonly SettingDef[] = [
     schema: {
       description:
         'Whether the engine\'s front door owns the app\'s published ports (zero-downtime switches, drain, bake window, pause): true for HTTP, "tcp" for another protocol over TCP (new connections go to the new release, old ones drain). ' +
-        "false publishes them on the app's own containers (a moment without service on each switch when a port is fixed). Default false for now (opt in with --proxy).",
+        "false publishes them on the app's own containers (a moment without service on each switch when a port is fixed). Default true.",
       oneOf: [{ type: 'boolean' }, { const: 'tcp' }],
-      default: false,
+      default: true,
     },
   },
   listSetting({

@@ -70,7 +70,7 @@ const RUN_OPTION_DEFAULTS = {
   logOptions: {},
   stopSignal: null,
   init: true,
-  proxy: false,
+  proxy: true,
   domains: [],
   tlsCertificate: null,
   tlsKey: null,

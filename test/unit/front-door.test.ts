@@ -32,8 +32,8 @@ describe('routedByFrontDoor', () => {
   it('takes a release recorded before the front door existed as publishing its own ports', () => {
     const { proxy: _p, ...old } = { ...DEFAULT_CONFIG, ports: ports('8080:80') };
     expect(completeConfig(old).proxy).toBe(false);
-    // Opt-in for now (README "Zero-downtime switches"): a new app publishes its own ports unless it asks for the door.
-    expect(DEFAULT_CONFIG.proxy).toBe(false);
+    // A new app's ports are the front door's unless it says `proxy: false` (README "Zero-downtime switches").
+    expect(DEFAULT_CONFIG.proxy).toBe(true);
   });
 });
 

@@ -177,10 +177,11 @@ describe('serviceSpec', () => {
 
 describe('servicesCannotCarry', () => {
   it('names the settings a service cannot carry yet, and nothing for a plain deployment', () => {
-    expect(servicesCannotCarry(makeConfig({ ports: [mapping(8080, 80)] }))).toEqual([]);
+    expect(servicesCannotCarry(makeConfig({ proxy: false, ports: [mapping(8080, 80)] }))).toEqual([]);
     expect(
       servicesCannotCarry(
         makeConfig({
+          proxy: false,
           ports: [mapping(9090, 80, '127.0.0.1')],
           networks: ['backend'],
           extraHosts: ['host.docker.internal:host-gateway'],
