@@ -299,10 +299,13 @@ describe('migration 10: releases kept for a bake window are found through their 
         baseRow('old12345', 4, 'superseded', { id: 'sha256:4444' }, { id: 'c4' }),
         baseRow('run12345', 3, 'running', { id: 'sha256:3333' }, { id: 'c3' }),
       ]);
-      // The kept one is routed by the front door (its snapshot says proxy: true).
+      // The kept one is routed by the front door (its snapshot says proxy: true); old12345's says false.
       const raw = new DatabaseSync(path);
       raw
         .prepare("UPDATE deployments SET config = json_set(config, '$.proxy', json('true')) WHERE id = 'kep12345'")
+        .run();
+      raw
+        .prepare("UPDATE deployments SET config = json_set(config, '$.proxy', json('false')) WHERE id <> 'kep12345'")
         .run();
       raw.close();
       const store = Store.open(path);

@@ -34,7 +34,7 @@ export default async function benchMemory({ ws, report, runs }) {
   const deployPeak = (s) => {
     const file = join(preloadDir, `${s.what}.rss`);
     rmSync(file, { force: true });
-    const r = run(NODE, ['--import', pathToFileURL(preload).href, BIN, ...exampleDeployArgs(s.repo, s.app, s.port)], {
+    const r = run(NODE, ['--import', pathToFileURL(preload).href, BIN, ...exampleDeployArgs(s.repo, s.app, s.port, '--no-proxy')], {
       env: { DEPLOY_HOME: home, NO_COLOR: '1', BENCH_PEAK_RSS_FILE: file },
     });
     const rec = JSON.parse(r.stdout);

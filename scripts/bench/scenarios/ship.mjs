@@ -27,7 +27,7 @@ export default async function benchShip({ ws, report, runs }) {
   // The port and health path are the deployments' own (one-off flags): a redeploy or rollback keeps them.
   const deployOnce = () => {
     const sha = newCommit(repo);
-    const r = deployCli(exampleDeployArgs(repo, app, portTool), { home });
+    const r = deployCli(exampleDeployArgs(repo, app, portTool, '--no-proxy'), { home });
     return { ...JSON.parse(r.stdout), sha };
   };
   const first = deployOnce();

@@ -71,7 +71,7 @@ export default async function benchSwitch({ ws, report, runs }) {
   const doorBefore = docker(['inspect', DOOR], { check: false }).code === 0;
   const home = ws.tempDir('home-switch');
   const repo = ws.exampleRepo('switch');
-  const door = { app: ws.appName('switch-door'), port: await freePort(), flags: ['--proxy', '--set', 'bakeWindow=0s'] };
+  const door = { app: ws.appName('switch-door'), port: await freePort(), flags: ['--set', 'bakeWindow=0s'] };
   const direct = { app: ws.appName('switch-direct'), port: await freePort(), flags: ['--no-proxy'] };
   try {
     const sides = {};

@@ -433,8 +433,11 @@ async function ensureRelayedDoor(
     const relay = await ensureRelay(engine, names, image, current, readyMs);
     const client = new FrontDoorClient(engine, names.relay);
     const listening = relay.running ? await client.relayState() : null;
-    const bindings = publishable(union(listening?.bindings ?? [], wanted));
     const generation = generationOf(current?.labels ?? {});
+    // A door that published its ports itself hands them to the relay: other apps' ports are kept.
+    const carried =
+      current && generation === null ? (bindingsOfLabel(current.labels[LABEL.frontDoorBindings]) ?? []) : [];
+    const bindings = publishable(union(union(listening?.bindings ?? [], carried), wanted));
     const fresh = current !== null && doorUpToDate(current, image) && !options.renew;
 
     if (current && fresh && generation !== null) {
@@ -464,7 +467,18 @@ async function ensureRelayedDoor(
       await listenOrRefuse(engine, names, client, next, bindings, wanted);
       return relayed(current ? 'recreate' : 'create', why, id, bindings, image, null);
     }
-    const timings = await relayedHandover(engine, names, current, image, next, bindings, wanted, relay, options, readyMs);
+    const timings = await relayedHandover(
+      engine,
+      names,
+      current,
+      image,
+      next,
+      bindings,
+      wanted,
+      relay,
+      options,
+      readyMs,
+    );
     return relayed('replace', why, timings.id, bindings, image, timings.handover);
   });
 }
@@ -524,9 +538,13 @@ async function createDoor(
 ): Promise<string> {
   const id = await engine.containers.createNamed({ ...doorContainerSpec(names, name, image.ref, [], generation) });
   if (id === null) {
-    throw new DeployError('front_door', `The front door is being replaced by another process already (${name} exists).`, {
-      hint: 'Try again in a few seconds.',
-    });
+    throw new DeployError(
+      'front_door',
+      `The front door is being replaced by another process already (${name} exists).`,
+      {
+        hint: 'Try again in a few seconds.',
+      },
+    );
   }
   return id;
 }
@@ -579,9 +597,13 @@ async function ensureRelay(
 async function createRelay(engine: Engine, names: DoorNames, name: string, image: DoorImage): Promise<string> {
   const id = await engine.containers.createNamed({ ...relayContainerSpec(names, name, image.ref) });
   if (id === null) {
-    throw new DeployError('front_door', `The front door's relay is being made by another process already (${name} exists).`, {
-      hint: 'Try again in a few seconds.',
-    });
+    throw new DeployError(
+      'front_door',
+      `The front door's relay is being made by another process already (${name} exists).`,
+      {
+        hint: 'Try again in a few seconds.',
+      },
+    );
   }
   return id;
 }
@@ -618,9 +640,13 @@ async function listenOrRefuse(
   const shown = (ours.length > 0 ? ours : answer.failed)
     .map((f) => `${f.hostIp || '*'}:${f.hostPort} (${f.error})`)
     .join(', ');
-  throw new DeployError('front_door', `The front door (${names.relay} on ${engine.endpoint.url}) could not listen on ${shown}.`, {
-    hint: 'Another program or container holds the port: free it (ss -ltnp shows who listens), or publish the app on another port.',
-  });
+  throw new DeployError(
+    'front_door',
+    `The front door (${names.relay} on ${engine.endpoint.url}) could not listen on ${shown}.`,
+    {
+      hint: 'Another program or container holds the port: free it (ss -ltnp shows who listens), or publish the app on another port.',
+    },
+  );
 }
 
 /**
@@ -651,10 +677,14 @@ async function relayedHandover(
   } catch (error) {
     await engine.containers.remove(id);
     const reason = error instanceof Error ? error.message : String(error);
-    throw new DeployError('front_door', `A new front door could not be started: ${reason} The door that served serves on.`, {
-      hint: error instanceof DeployError ? error.hint : undefined,
-      cause: error,
-    });
+    throw new DeployError(
+      'front_door',
+      `A new front door could not be started: ${reason} The door that served serves on.`,
+      {
+        hint: error instanceof DeployError ? error.hint : undefined,
+        cause: error,
+      },
+    );
   }
   const t1 = performance.now();
   const grace = options.stopGraceSeconds ?? (publishing ? DEFAULT_STOP_GRACE_SECONDS : RELAYED_STOP_GRACE_SECONDS);
