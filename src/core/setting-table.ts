@@ -851,6 +851,51 @@ export const SETTINGS: readonly SettingDef[] = [
     },
   },
   {
+    name: 'runtime',
+    field: 'runtime',
+    default: 'containers',
+    // Every release before this setting ran as a container.
+    before: 'containers',
+    parse: (v, fail) => {
+      if (v !== 'containers' && v !== 'swarm')
+        fail(
+          `expected "containers" or "swarm", found ${JSON.stringify(v)}`,
+          'containers: one container on the engine; swarm: a Swarm service on a manager (docker swarm init).',
+        );
+      return v;
+    },
+    show: String,
+    listed: true,
+    schema: {
+      description:
+        'What runs a release: "containers", one container on the engine; "swarm", a Swarm service on the engine, which must be a swarm manager (docker swarm init), with `replicas` tasks over its nodes. Moving an app from one to the other asks for confirmation (--yes).',
+      enum: ['containers', 'swarm'],
+      default: 'containers',
+    },
+  },
+  {
+    name: 'replicas',
+    field: 'replicas',
+    default: 1,
+    before: 1,
+    parse: (v, fail) => {
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 1000)
+        fail('expected a whole number from 1 to 1000');
+      return v;
+    },
+    fromText: wholeNumberText('replicas', 'replicas=3 (1 to 1000)'),
+    show: String,
+    listed: true,
+    schema: {
+      description:
+        'How many tasks the Swarm service of a release runs (runtime swarm); `deploy scale APP N` changes it for the running release. With runtime containers it must be 1.',
+      type: 'integer',
+      minimum: 1,
+      maximum: 1000,
+      default: 1,
+    },
+  },
+  {
     name: 'endpoint',
     field: 'endpoint',
     default: null,
