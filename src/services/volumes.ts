@@ -1,7 +1,7 @@
 import { imagesOn } from '../adapters/images/engine-local.js';
 import type { Engine } from '../adapters/docker/engine/engine.js';
 import { ApiError } from '../adapters/docker/api.js';
-import { runtimeOn } from '../adapters/runtime/containers.js';
+import { runtimeFor } from '../adapters/runtime/runtime-for.js';
 import { DeployError } from '../core/errors.js';
 import { LABEL } from '../core/names.js';
 import { planMounts, volumeLabels, type PlannedVolume } from '../core/volumes.js';
@@ -83,7 +83,7 @@ export async function createAppContainer(
   await assertNetworks(engine, d);
   await ensureVolumes(ctx, engine, d, plan.volumes);
   try {
-    return await runtimeOn(engine).create(d, ref, name, imageVolumes);
+    return await runtimeFor(engine, d).create(d, ref, name, imageVolumes);
   } catch (error) {
     // The engine checks a bind mount's host path, which lives on the engine's machine, not necessarily this one.
     if (error instanceof ApiError && /No command specified/i.test(error.message)) {

@@ -1,5 +1,7 @@
 import { DeployError } from '../../core/errors.js';
 import { isUnproven, LABEL } from '../../core/names.js';
+import { parseRecordLabel } from '../../core/record-label.js';
+import { placementOf } from '../../core/runtime-choice.js';
 import { serviceSpec, servicesCannotCarry } from '../../core/service-spec.js';
 import type { Deployment } from '../../core/types.js';
 import { CONNECTION_LOST } from '../docker/events.js';
@@ -15,11 +17,14 @@ const ENDED = new Set(['complete', 'failed', 'shutdown']);
 const NEVER_RAN = new Set(['rejected', 'orphaned', 'remove']);
 
 /**
- * How many tasks a started deployment runs. TODO(issue 16): the `replicas` setting; read it from the record the
- * service carries (LABEL.record, core/record-label parseRecordLabel → config.replicas) once that setting exists.
+ * How many tasks a started deployment runs: the count `deploy scale` left on the service (LABEL.replicas), else its
+ * record's `replicas` setting, else 1.
  */
-function wantedReplicas(_info: ServiceInfo): number {
-  return 1;
+export function wantedReplicas(info: Pick<ServiceInfo, 'labels'>): number {
+  const scaled = Number(info.labels[LABEL.replicas]);
+  if (Number.isInteger(scaled) && scaled >= 1) return scaled;
+  const recorded = parseRecordLabel(info.labels[LABEL.record])?.config.replicas;
+  return typeof recorded === 'number' && Number.isInteger(recorded) && recorded >= 1 ? recorded : 1;
 }
 
 /** What a service's tasks say about it, as the container vocabulary of WorkloadState has it. */
@@ -143,8 +148,11 @@ export class ServiceRuntime implements Runtime {
           hint: 'Deploy it to a single engine, or leave those settings out.',
         },
       );
+    // Without a registry the image is on this engine only: the tasks run on its node. With one, the nodes pull it.
     // TODO(issue 16): registry credentials (X-Registry-Auth) so every node can pull a private image.
-    return (await this.engine.services.create(serviceSpec(d, image, name, imageVolumes) as ServiceSpec)).id;
+    const nodeId = d.config.registry === null ? (await this.engine.system.info()).swarm.nodeId : null;
+    const spec = serviceSpec(d, image, name, imageVolumes, placementOf(d.config, nodeId));
+    return (await this.engine.services.create(spec as ServiceSpec)).id;
   }
 
   async start(id: string): Promise<void> {
@@ -209,6 +217,34 @@ export class ServiceRuntime implements Runtime {
 
   async remove(id: string): Promise<void> {
     await this.engine.services.remove(id);
+  }
+
+  /**
+   * Sets how many tasks it runs (kept on the service, LABEL.replicas, so a stop and start come back to it) and,
+   * unless it is stopped (0 replicas: only the count is kept), waits until that many run and no task beyond them.
+   */
+  async scale(id: string, replicas: number): Promise<void> {
+    let stopped = false;
+    await this.change(id, 'scale', (spec, info) => {
+      stopped = info.replicas === 0;
+      spec.Labels = { ...spec.Labels, [LABEL.replicas]: String(replicas) };
+      if (!stopped) setReplicas(spec, replicas);
+    });
+    if (stopped) return;
+    const deadline = Date.now() + this.startTimeoutMs;
+    for (;;) {
+      const tasks = await this.engine.services.tasks(id);
+      const running = tasks.filter((t) => t.desiredState === 'running' && t.state === 'running');
+      const leaving = tasks.filter((t) => t.desiredState !== 'running' && t.state === 'running');
+      const refused = tasks.find((t) => t.desiredState === 'running' && NEVER_RAN.has(t.state) && t.state !== 'remove');
+      if (refused) throw new Error(`scale service: a task was ${refused.state}: ${refused.error || refused.message}`);
+      if (running.length === replicas && leaving.length === 0) return;
+      if (Date.now() >= deadline)
+        throw new Error(
+          `scale service: ${running.length} of ${replicas} tasks run after ${Math.round(this.startTimeoutMs / 1000)} s (${describe(tasks)})`,
+        );
+      await sleep(this.pollMs);
+    }
   }
 
   /**
