@@ -108,6 +108,16 @@ describe('an app on a swarm, through the CLI', () => {
     expect(await runningTasks(serviceId)).toHaveLength(2);
   });
 
+  it('redeploy keeps the scaled count: a new service with 2 tasks, the old one removed', async () => {
+    const r = await run('redeploy', app, '--yes', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const d = r.json<Record>();
+    expect(d).toMatchObject({ version: 2, status: 'running', runtime: 'service', config: { replicas: 2 } });
+    expect(await engine!.services.inspect(serviceId)).toBeNull();
+    serviceId = d.workload as string;
+    expect(await runningTasks(serviceId)).toHaveLength(2);
+  });
+
   it('a move to containers without --yes is refused (exit 5, naming --yes), nothing recorded', async () => {
     const before = (await run('ls', '--app', app, '--all', '--json')).stdout;
     const r = await run('deploy', '--runtime', 'containers');
