@@ -1,4 +1,5 @@
 import { DeployError } from './errors.js';
+import { isDigest, releaseRepository } from './image-ref.js';
 import { servicesCannotCarry } from './service-spec.js';
 import type { DeployConfig, Deployment, RuntimeSetting } from './types.js';
 
@@ -83,4 +84,18 @@ export function runtimeMove(
   if (!current) return null;
   const to = runtimeKindOf(config);
   return current.runtime === to ? null : { from: runtimeSettingOf(current.runtime), to: runtimeSettingOf(to) };
+}
+
+/**
+ * The image a release's Swarm service names: with a registry, the pushed image by its registry digest
+ * (REGISTRY/APP@sha256:…), which every node can pull; else the engine's own ref (its node alone has it).
+ */
+export function serviceImageOf(
+  d: Pick<Deployment, 'app' | 'config' | 'imageDigest' | 'imageId'>,
+  localRef: string,
+): string {
+  const registry = d.config.registry;
+  return registry && isDigest(d.imageDigest) && d.imageDigest !== d.imageId
+    ? `${releaseRepository(registry, d.app)}@${d.imageDigest}`
+    : localRef;
 }

@@ -12,6 +12,8 @@ import { containersOf } from '../helpers/docker.js';
 import { execFileSync } from 'node:child_process';
 import { startSwarm, type Swarm } from '../helpers/swarm.js';
 import { commitWebApp, workspace } from '../helpers/workspace.js';
+import { cli } from '../helpers/cli.js';
+import { startRegistry, type Registry } from '../helpers/registry.js';
 
 let swarm: Swarm | undefined;
 let engine: Engine | undefined;
@@ -144,6 +146,40 @@ describe('an app on a swarm, through the CLI', () => {
     const r = await run('destroy', app, '--yes');
     expect(r.code, r.stderr).toBe(0);
     expect(await engine!.services.inspect(serviceId)).toBeNull();
+  });
+});
+
+describe("an app with a registry on a swarm: the nodes pull it with the app's credentials", () => {
+  let registry: Registry | undefined;
+  beforeAll(async () => {
+    registry = await startRegistry({ address: swarm!.hostAddress });
+  });
+  afterAll(() => registry?.stop());
+
+  it('deploy --runtime swarm --replicas 2: pushed, the service names it by digest, a task on each node', async () => {
+    const app = w.newApp('swr');
+    const repo = w.newRepo();
+    commitWebApp(repo, app, 0, {
+      deployJson: { ports: [], healthCheck: { path: null }, registry: registry!.host },
+    });
+    const env = { ...w.env, DOCKER_CONFIG: registry!.loggedIn() };
+    const began = Date.now();
+    const r = await cli(['-H', swarm!.manager.url, 'deploy', '--runtime', 'swarm', '--replicas', '2', '--json'], {
+      cwd: repo.dir,
+      env,
+    });
+    timings.push(`deploy through the registry ${Date.now() - began} ms`);
+    expect(r.code, r.stderr).toBe(0);
+    const d = r.json<Record & { imageDigest: string }>();
+    const service = await engine!.services.inspect(d.workload as string);
+    expect(service?.spec.TaskTemplate.ContainerSpec.Image).toBe(`${registry!.host}/${app}@${d.imageDigest}`);
+    expect(service?.spec.TaskTemplate.Placement?.Constraints ?? []).toEqual([]);
+    const running = await runningTasks(d.workload as string);
+    expect(running).toHaveLength(2);
+    // Swarm spreads the replicas: the worker pulled the image from the registry with the credentials sent.
+    expect(new Set(running.map((t) => t.nodeId))).toEqual(new Set(swarm!.nodes.map((n) => n.nodeId)));
+    const destroyed = await cli(['-H', swarm!.manager.url, 'destroy', app, '--yes'], { cwd: repo.dir, env });
+    expect(destroyed.code, destroyed.stderr).toBe(0);
   });
 });
 

@@ -7,7 +7,7 @@ import type { Deployment } from '../../core/types.js';
 import { CONNECTION_LOST } from '../docker/events.js';
 import { statusCode } from '../docker/engine/connection.js';
 import type { Engine } from '../docker/engine/engine.js';
-import type { ServiceInfo, ServiceSpec, TaskInfo } from '../docker/engine/types.js';
+import type { RegistryAuth, ServiceInfo, ServiceSpec, TaskInfo } from '../docker/engine/types.js';
 import type { LivenessEvent, LogOptions, Runtime, WorkloadState, WorkloadSummary } from './runtime.js';
 
 /** Task states before the end: Swarm still has (or will have) a container for it. */
@@ -138,7 +138,14 @@ export class ServiceRuntime implements Runtime {
     return this.engine.endpoint.url;
   }
 
-  async create(d: Deployment, image: string, name: string, imageVolumes: readonly string[]): Promise<string> {
+  /** `auth`: the credentials every node pulls the image with (X-Registry-Auth), for an image in a private registry. */
+  async create(
+    d: Deployment,
+    image: string,
+    name: string,
+    imageVolumes: readonly string[],
+    auth: RegistryAuth | null = null,
+  ): Promise<string> {
     const cannot = servicesCannotCarry(d.config);
     if (cannot.length > 0)
       throw new DeployError(
@@ -149,10 +156,9 @@ export class ServiceRuntime implements Runtime {
         },
       );
     // Without a registry the image is on this engine only: the tasks run on its node. With one, the nodes pull it.
-    // TODO(issue 16): registry credentials (X-Registry-Auth) so every node can pull a private image.
     const nodeId = d.config.registry === null ? (await this.engine.system.info()).swarm.nodeId : null;
     const spec = serviceSpec(d, image, name, imageVolumes, placementOf(d.config, nodeId));
-    return (await this.engine.services.create(spec as ServiceSpec)).id;
+    return (await this.engine.services.create(spec as ServiceSpec, auth)).id;
   }
 
   async start(id: string): Promise<void> {
