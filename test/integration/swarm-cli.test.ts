@@ -110,6 +110,31 @@ describe('an app on a swarm, through the CLI', () => {
     expect(await runningTasks(serviceId)).toHaveLength(2);
   });
 
+  it("logs read every task's output; restart replaces the tasks; a store rebuilt by sync knows the service", async () => {
+    const logs = await run('logs', app);
+    expect(logs.code, logs.stderr).toBe(0);
+    expect(logs.stdout.match(/starting on 8080/g)?.length).toBeGreaterThanOrEqual(2);
+
+    const before = new Set((await runningTasks(serviceId)).map((t) => t.id));
+    const restarted = await run('restart', app, '--yes');
+    expect(restarted.code, restarted.stderr).toBe(0);
+    const after = await runningTasks(serviceId);
+    expect(after).toHaveLength(2);
+    expect(after.some((t) => before.has(t.id))).toBe(false);
+
+    // Another machine's store, empty: sync --all adopts the app from the service's record label.
+    const other = workspace();
+    try {
+      const synced = await other.run(repo.dir, '-H', swarm!.manager.url, 'sync', '--all', '--json');
+      expect(synced.code, synced.stderr).toBe(0);
+      const inspect = await other.run(repo.dir, '-H', swarm!.manager.url, 'inspect', app, '--json');
+      expect(inspect.code, inspect.stderr).toBe(0);
+      expect(inspect.json()).toMatchObject({ status: 'running', runtime: 'service', workload: serviceId });
+    } finally {
+      other.remove();
+    }
+  });
+
   it('redeploy keeps the scaled count: a new service with 2 tasks, the old one removed', async () => {
     const r = await run('redeploy', app, '--yes', '--json');
     expect(r.code, r.stderr).toBe(0);

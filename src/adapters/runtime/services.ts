@@ -308,6 +308,7 @@ export class ServiceRuntime implements Runtime {
   /**
    * Reports the liveness of the service's tasks from now on: start when a task runs (and health_status: healthy
    * when it has a health command: Swarm runs such a task only once healthy), die with its exit code when one ends
+   * on its own (a task Swarm shut down, for an update or a scale, is not reported)
    * (health_status: unhealthy first when Swarm failed it for that), destroy when the service is gone, and
    * CONNECTION_LOST when the manager cannot be reached. Polls every pollMs.
    */
@@ -350,6 +351,10 @@ export class ServiceRuntime implements Runtime {
           if (t.state === 'running') {
             onEvent({ action: 'start', exitCode: null });
             if (checked) onEvent({ action: 'health_status: healthy', exitCode: null });
+          } else if (t.state === 'shutdown' && t.desiredState !== 'running') {
+            // Shut down on Swarm's order (a forced update replaced it, a scale removed it): not a death of the
+            // workload, whose other tasks (or their replacements) run on. A crash ends a task failed or complete.
+            continue;
           } else if (!LIVE.has(t.state) && !endedBefore) {
             // Started and ended between two polls: its start is reported too.
             if (!ranBefore && t.containerId && ENDED.has(t.state)) onEvent({ action: 'start', exitCode: null });
