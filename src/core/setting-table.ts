@@ -115,6 +115,13 @@ function wholeNumberText(key: string, example: string) {
   };
 }
 
+/** A count kept as a whole number from 1 to 1000 (retention, replicas). */
+function oneToThousand(v: unknown, fail: Fail): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 1000)
+    fail('expected a whole number from 1 to 1000');
+  return v as number;
+}
+
 const commaList = (t: string): unknown => (t.trim() === '' ? [] : t.split(',').map((p) => p.trim()));
 const nullable = (t: string): unknown => (t === '' || t === 'none' ? null : t);
 const orNone = (v: unknown): string => (v === null || v === undefined ? 'none' : String(v));
@@ -807,11 +814,7 @@ export const SETTINGS: readonly SettingDef[] = [
     name: 'retention',
     field: 'retention',
     default: 5,
-    parse: (v, fail) => {
-      if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 1000)
-        fail('expected a whole number from 1 to 1000');
-      return v;
-    },
+    parse: oneToThousand,
     fromText: wholeNumberText('retention', 'retention=5 (1 to 1000)'),
     show: String,
     schema: {
@@ -878,11 +881,7 @@ export const SETTINGS: readonly SettingDef[] = [
     field: 'replicas',
     default: 1,
     before: 1,
-    parse: (v, fail) => {
-      if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 1000)
-        fail('expected a whole number from 1 to 1000');
-      return v;
-    },
+    parse: oneToThousand,
     fromText: wholeNumberText('replicas', 'replicas=3 (1 to 1000)'),
     show: String,
     listed: true,
