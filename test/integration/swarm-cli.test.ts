@@ -79,6 +79,10 @@ describe('an app on a swarm, through the CLI', () => {
     const ls = await run('ls', '--json');
     expect(ls.code, ls.stderr).toBe(0);
     expect(JSON.stringify(ls.json())).toContain(`"status":"running"`);
+    const status = await run('status', '--json');
+    expect(status.code, status.stderr).toBe(0);
+    expect(JSON.stringify(status.json())).toContain(d.id);
+    expect(JSON.stringify(status.json())).not.toMatch(/exited|gone/);
   });
 
   it('scale 3 then 1: the tasks follow and the record keeps the count', async () => {
