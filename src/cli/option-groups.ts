@@ -55,6 +55,11 @@ export const oneOff = {
     '--domain <name>',
     'a hostname the front door routes to the app (repeatable), so apps share a port by name',
   ),
+  runtime: value(
+    '--runtime <containers|swarm>',
+    'what runs the release: one container (default), or a Swarm service on a manager (the runtime setting)',
+  ),
+  replicas: value('--replicas <n>', 'how many tasks the Swarm service runs (runtime swarm; the replicas setting)'),
   memory: value('-m, --memory <size>', 'memory limit, as docker run --memory (512m, 1g)'),
   cpus: value('--cpus <n>', 'CPU limit, as docker run --cpus (0.5, 2)'),
   set: list(

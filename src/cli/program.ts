@@ -14,6 +14,7 @@ import { prune } from './commands/prune.command.js';
 import { proxy } from './commands/proxy.command.js';
 import { redeploy } from './commands/redeploy.command.js';
 import { rollback } from './commands/rollback.command.js';
+import { scale } from './commands/scale.command.js';
 import { stats } from './commands/stats.command.js';
 import { status } from './commands/status.command.js';
 import { sync } from './commands/sync.command.js';
@@ -32,6 +33,7 @@ const COMMANDS: Registration[] = [
   stop,
   start,
   restart,
+  scale,
   inspect,
   logs,
   stats,

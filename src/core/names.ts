@@ -18,6 +18,8 @@ export const LABEL = {
   unproven: 'dev.deploy.unproven',
   /** On a deployment's Swarm service scaled to 0: how its last task ended, {"exitCode","finishedAt"} (Swarm forgets the task). */
   lastExit: 'dev.deploy.last-exit',
+  /** On a deployment's Swarm service: the task count `deploy scale` set (a start scales back to it). */
+  replicas: 'dev.deploy.replicas',
   /** The app's lock container. */
   lock: 'dev.deploy.lock',
   /** A volume the tool made for an app: its name as the app's settings (or the image's VOLUME path) give it. */

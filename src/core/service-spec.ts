@@ -29,6 +29,7 @@ export type ServiceSpecBody = {
     };
     RestartPolicy: { Condition: 'none' | 'on-failure' | 'any'; MaxAttempts?: number };
     Resources?: { Limits: { MemoryBytes?: number; NanoCPUs?: number } };
+    Placement?: { Constraints: string[] };
     LogDriver: { Name: string; Options: Record<string, string> };
   };
   Mode: { Replicated: { Replicas: number } };
@@ -105,6 +106,8 @@ export function serviceSpec(
   image: string,
   name: string,
   imageVolumes: readonly string[] = [],
+  /** Placement constraints (core/runtime-choice placementOf: the building node when there is no registry). */
+  constraints: readonly string[] = [],
 ): ServiceSpecBody {
   const c = completeConfig(d.config);
   const { mounts } = planMounts(d.app, c.volumes, imageVolumes);
@@ -145,6 +148,7 @@ export function serviceSpec(
             },
           }
         : {}),
+      ...(constraints.length > 0 ? { Placement: { Constraints: [...constraints] } } : {}),
       LogDriver: logDriver(c),
     },
     // Created, not started (the runtime's start scales it up).

@@ -115,6 +115,13 @@ function wholeNumberText(key: string, example: string) {
   };
 }
 
+/** A count kept as a whole number from 1 to 1000 (retention, replicas). */
+function oneToThousand(v: unknown, fail: Fail): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 1000)
+    fail('expected a whole number from 1 to 1000');
+  return v as number;
+}
+
 const commaList = (t: string): unknown => (t.trim() === '' ? [] : t.split(',').map((p) => p.trim()));
 const nullable = (t: string): unknown => (t === '' || t === 'none' ? null : t);
 const orNone = (v: unknown): string => (v === null || v === undefined ? 'none' : String(v));
@@ -807,11 +814,7 @@ export const SETTINGS: readonly SettingDef[] = [
     name: 'retention',
     field: 'retention',
     default: 5,
-    parse: (v, fail) => {
-      if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 1000)
-        fail('expected a whole number from 1 to 1000');
-      return v;
-    },
+    parse: oneToThousand,
     fromText: wholeNumberText('retention', 'retention=5 (1 to 1000)'),
     show: String,
     schema: {
@@ -848,6 +851,47 @@ export const SETTINGS: readonly SettingDef[] = [
       pattern:
         '^(localhost(:[0-9]{1,5})?|[a-zA-Z0-9-]+(\\.[a-zA-Z0-9-]+)+(:[0-9]{1,5})?|[a-zA-Z0-9-]+:[0-9]{1,5})(/[a-z0-9]+((\\.|_{1,2}|-+)[a-z0-9]+)*)*/?$',
       examples: ['registry.example.com/team', '127.0.0.1:5000'],
+    },
+  },
+  {
+    name: 'runtime',
+    field: 'runtime',
+    default: 'containers',
+    // Every release before this setting ran as a container.
+    before: 'containers',
+    parse: (v, fail) => {
+      if (v !== 'containers' && v !== 'swarm')
+        fail(
+          `expected "containers" or "swarm", found ${JSON.stringify(v)}`,
+          'containers: one container on the engine; swarm: a Swarm service on a manager (docker swarm init).',
+        );
+      return v;
+    },
+    show: String,
+    listed: true,
+    schema: {
+      description:
+        'What runs a release: "containers", one container on the engine; "swarm", a Swarm service on the engine, which must be a swarm manager (docker swarm init), with `replicas` tasks over its nodes. Moving an app from one to the other asks for confirmation (--yes).',
+      enum: ['containers', 'swarm'],
+      default: 'containers',
+    },
+  },
+  {
+    name: 'replicas',
+    field: 'replicas',
+    default: 1,
+    before: 1,
+    parse: oneToThousand,
+    fromText: wholeNumberText('replicas', 'replicas=3 (1 to 1000)'),
+    show: String,
+    listed: true,
+    schema: {
+      description:
+        'How many tasks the Swarm service of a release runs (runtime swarm); `deploy scale APP N` changes it for the running release. With runtime containers it must be 1.',
+      type: 'integer',
+      minimum: 1,
+      maximum: 1000,
+      default: 1,
     },
   },
   {

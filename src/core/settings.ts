@@ -36,6 +36,8 @@ export interface Settings {
   stopSignal?: string | null;
   stopTimeoutMs?: number | null;
   init?: boolean;
+  runtime?: 'containers' | 'swarm';
+  replicas?: number;
   /** The engine the app runs on: a docker context name or a URL (ssh://, tcp://, unix://). */
   endpoint?: string;
 }

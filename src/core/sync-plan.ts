@@ -1,3 +1,4 @@
+import { runtimeKindOf } from './runtime-choice.js';
 import { isUnproven, LABEL } from './names.js';
 import { containerUp, observe, type Observation } from './observed.js';
 import { parseRecordLabel, type RecordLabel } from './record-label.js';
@@ -232,8 +233,8 @@ function withSecrets(env: Record<string, EnvVar>, containerEnv: readonly string[
 }
 
 /**
- * A record rebuilt from a label. What sync reads on an engine is containers and images, so what it adopts ran as a
- * container (its workload: the container, if any); its image's digest is the registry digest its label names when
+ * A record rebuilt from a label. Its runtime is the one its settings chose (runtime swarm: a Swarm service, else a
+ * container; its workload: the container or service found, if any); its image's digest is the registry digest its label names when
  * it was pushed, else the content id sync found.
  */
 export function fromLabel(r: RecordLabel, endpoint: string, extra: Partial<Deployment>): Deployment {
@@ -243,7 +244,7 @@ export function fromLabel(r: RecordLabel, endpoint: string, extra: Partial<Deplo
     imageId: null,
     // A pushed release's registry digest, from its label; else the content id sync found.
     imageDigest: (r.config.registry ? r.imageDigest : null) ?? extra.imageId ?? null,
-    runtime: 'container',
+    runtime: runtimeKindOf(r.config),
     workload: extra.containerId ?? null,
     containerId: null,
     containerName: null,

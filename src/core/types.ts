@@ -126,7 +126,13 @@ export interface DeployConfig {
   drainTimeoutMs: number;
   /** How long after a switch the old release stays ready to take traffic back. */
   bakeWindowMs: number;
+  /** What runs a release: one container on the engine ('containers'), or a Swarm service on a manager ('swarm'). */
+  runtime: RuntimeSetting;
+  /** How many tasks a Swarm service runs (runtime swarm); a container deployment is always one. */
+  replicas: number;
 }
+
+export type RuntimeSetting = 'containers' | 'swarm';
 
 export interface SourceInfo {
   /** Local repository path or Git URL, as the user gave it (absolute for paths). */
@@ -161,7 +167,7 @@ export interface Deployment extends SourceInfo {
    * recorded when the image is built or reused. null before the image is known (and for records from before it).
    */
   imageDigest: string | null;
-  /** What runs it: one container ('container'); 'service' is reserved for a Swarm service. */
+  /** What runs it: one container ('container'), or a Swarm service ('service', the runtime setting `swarm`). */
   runtime: 'container' | 'service';
   /**
    * Its workload as its runtime names it (a container's id, a service's id), null before it is made and once it is

@@ -1,6 +1,6 @@
 import type { Engine } from '../adapters/docker/engine/engine.js';
 import { FrontDoorClient, type DoorStatus } from '../adapters/front-door/client.js';
-import { runtimeOn } from '../adapters/runtime/containers.js';
+import { runtimeFor } from '../adapters/runtime/runtime-for.js';
 import { stopGraceSeconds } from '../core/container-spec.js';
 import { DeployError } from '../core/errors.js';
 import { routedByFrontDoor } from '../core/front-door.js';
@@ -122,7 +122,7 @@ async function fellBack(ctx: Context, engine: Engine, old: Deployment, by: Deplo
 
 /** Stops a container kept behind the door, keeps its logs, removes it; the record loses its container. */
 async function retireKept(ctx: Context, engine: Engine, d: Deployment): Promise<void> {
-  const runtime = runtimeOn(engine);
+  const runtime = runtimeFor(engine, d);
   if (d.containerId) {
     await runtime.stop(d.containerId, stopGraceSeconds(d.config)).catch(() => undefined);
     await keepLogs(engine, ctx.store(), d, ctx.now()).catch(() => []);

@@ -1,5 +1,5 @@
 import { posix } from 'node:path';
-import type { BuildCredentials } from '../adapters/docker/engine/types.js';
+import type { BuildCredentials, RegistryAuth } from '../adapters/docker/engine/types.js';
 import type { Git } from '../adapters/git.js';
 import { RegistryCredentials } from '../adapters/registry-credentials.js';
 import { baseImages } from '../core/dockerfile.js';
@@ -37,4 +37,15 @@ export async function pulledRegistries(
   const path = posix.normalize(posix.join(src.subdir, config.context, config.dockerfile));
   const dockerfile = (await git.readAt(src.root, src.treeish, path).catch(() => null)) ?? '';
   return [...new Set(baseImages(dockerfile, config.buildArgs).map(registryOf))];
+}
+
+/**
+ * What a Swarm service of a pushed release sends its nodes to pull with (X-Registry-Auth, as docker service create
+ * --with-registry-auth): the credentials of the registry its image is in; null when it is in none (or none are known).
+ */
+export function serviceRegistryAuth(ctx: Context, image: string): Promise<RegistryAuth | null> {
+  const registry = registryOf(image);
+  if (registry === DOCKER_HUB) return Promise.resolve(null);
+  const credentials = RegistryCredentials.read(ctx.env);
+  return credentials.any ? credentials.get(registry) : Promise.resolve(null);
 }

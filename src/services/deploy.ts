@@ -19,6 +19,7 @@ import { layersFor } from './app-config.js';
 import { buildImage } from './build.js';
 import { secretsFor } from './build-secrets.js';
 import { assertNetworks } from './volumes.js';
+import { assertRuntimeFits, confirmRuntimeMove } from './runtime-check.js';
 import { resolveEndpoint } from './engines.js';
 import { lockSyncRecover } from './lock-sync-recover.js';
 import { trafficFor } from './traffic/traffic.js';
@@ -50,6 +51,10 @@ export interface DeployOptions {
   buildSecret?: string[] | undefined;
   memory?: string | undefined;
   cpus?: string | undefined;
+  /** The runtime setting (--runtime containers|swarm). */
+  runtime?: string | undefined;
+  /** The replicas setting (--replicas N). */
+  replicas?: string | undefined;
   /** The proxy setting: --proxy (true), --no-proxy (false). */
   proxy?: boolean | undefined;
   /** The domains setting (--domain, repeatable). */
@@ -58,6 +63,8 @@ export interface DeployOptions {
   set?: string[] | undefined;
   /** Show the plan (under the lock, against what serves now) and change nothing. */
   dryRun?: boolean | undefined;
+  /** Go ahead without asking (a move to another runtime asks). */
+  yes?: boolean | undefined;
 }
 
 /** The one-off settings a command line gives (deploy, redeploy): the strongest layer, kept with the record. */
@@ -75,6 +82,8 @@ export type OneOffOptions = Pick<
   | 'buildSecret'
   | 'memory'
   | 'cpus'
+  | 'runtime'
+  | 'replicas'
   | 'proxy'
   | 'domain'
   | 'set'
@@ -104,6 +113,8 @@ function namedSettingFlags(ctx: Context, o: OneOffOptions): Array<{ key: string;
   if (o.target !== undefined) entries.push({ key: 'buildTarget', value: o.target });
   if (o.memory !== undefined) entries.push({ key: 'memory', value: o.memory });
   if (o.cpus !== undefined) entries.push({ key: 'cpus', value: settingValueFromText('cpus', o.cpus) });
+  if (o.runtime !== undefined) entries.push({ key: 'runtime', value: o.runtime });
+  if (o.replicas !== undefined) entries.push({ key: 'replicas', value: settingValueFromText('replicas', o.replicas) });
   if (o.proxy !== undefined) entries.push({ key: 'proxy', value: o.proxy });
   if (o.domain && o.domain.length > 0) entries.push({ key: 'domains', value: o.domain });
   if (o.buildSecret && o.buildSecret.length > 0) {
@@ -220,6 +231,8 @@ export async function deploy(ctx: Context, o: DeployOptions): Promise<DeployOutc
   const buildSecrets = await secretsFor(ctx, config);
   const [engine, actor] = await Promise.all([connecting, who]);
   await assertNetworks(engine, { app, config });
+  await assertRuntimeFits(engine, app, config);
+  if (!o.dryRun) await confirmRuntimeMove(ctx, currentDeployment(ctx, app), config, Boolean(o.yes));
 
   return lockSyncRecover(
     ctx,

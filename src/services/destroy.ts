@@ -1,7 +1,8 @@
 import { FrontDoorClient } from '../adapters/front-door/client.js';
 import { routedByFrontDoor } from '../core/front-door.js';
 import { imagesOn } from '../adapters/images/engine-local.js';
-import { runtimeOn } from '../adapters/runtime/containers.js';
+import { runtimeOfKind, workloadsOn } from '../adapters/runtime/runtime-for.js';
+import type { RuntimeKind } from '../adapters/runtime/runtime.js';
 import type { Engine } from '../adapters/docker/engine/engine.js';
 import type { Endpoint } from '../adapters/docker/endpoint.js';
 import { DeployError, isDeployError } from '../core/errors.js';
@@ -22,7 +23,8 @@ export type DestroyRequest = Pick<DestroyPlan, 'app' | 'forget' | 'removeVolumes
 export interface DestroyPlan {
   app: string;
   endpoint: string;
-  containers: Array<{ id: string; name: string; state: string; deploymentId: string | null }>;
+  /** Its workloads: containers, and Swarm services (`runtime: 'service'`) on a manager. */
+  containers: Array<{ id: string; name: string; state: string; deploymentId: string | null; runtime?: RuntimeKind }>;
   images: Array<{ id: string; tag: string }>;
   /** The app's lock on the engine: removed at the end (a live holder makes destroy refuse, exit 14). */
   lock: { present: boolean; holder: string | null; live: boolean };
@@ -81,7 +83,7 @@ export async function planDestroy(
 ): Promise<DestroyPlan> {
   const store = ctx.store();
   const [containers, images, held, volumes] = await Promise.all([
-    runtimeOn(engine).list({ [LABEL.app]: app }),
+    workloadsOn(engine, { [LABEL.app]: app }),
     imagesOf(engine, app),
     readLock(engine, app),
     engine.volumes.list({ [LABEL.managed]: 'true', [LABEL.app]: app }),
@@ -92,7 +94,13 @@ export async function planDestroy(
     endpoint: engine.endpoint.url,
     containers: containers
       .filter((c) => !c.labels[LABEL.lock])
-      .map((c) => ({ id: c.id, name: c.name, state: c.state, deploymentId: c.labels[LABEL.id] ?? null })),
+      .map((c) => ({
+        id: c.id,
+        name: c.name,
+        state: c.state,
+        deploymentId: c.labels[LABEL.id] ?? null,
+        ...(c.runtime === 'service' ? { runtime: c.runtime } : {}),
+      })),
     images: images.map((i) => ({ id: i.id, tag: i.tags[0] ?? i.id })),
     lock: {
       present: held !== null,
@@ -138,7 +146,7 @@ export async function applyDestroy(ctx: Context, engine: Engine, request: Destro
       const d = c.deploymentId ? records.get(c.deploymentId) : undefined;
       ctx.reporter.step(`Removing container ${c.name}`);
       if (d && !forget) await keepLogs(engine, store, { ...d, containerId: c.id }, ctx.now());
-      await runtimeOn(engine).remove(c.id);
+      await runtimeOfKind(engine, c.runtime ?? 'container').remove(c.id);
       result.removed.containers.push(c.name);
     }
     for (const i of plan.images) {

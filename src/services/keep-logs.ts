@@ -1,4 +1,4 @@
-import { runtimeOn } from '../adapters/runtime/containers.js';
+import { runtimeFor } from '../adapters/runtime/runtime-for.js';
 import type { Engine } from '../adapters/docker/engine/engine.js';
 import type { Store } from '../adapters/store/store.js';
 import { encodeKeptLines, type LogLine } from '../core/logs.js';
@@ -17,7 +17,7 @@ export async function keepLogs(engine: Engine, store: Store, d: Deployment, now:
   if (!d.containerId) return [];
   try {
     const secrets = secretValues(store, d);
-    const lines = (await runtimeOn(engine).logs(d.containerId, { tail: KEEP_TAIL_LINES })).map((l) => ({
+    const lines = (await runtimeFor(engine, d).logs(d.containerId, { tail: KEEP_TAIL_LINES })).map((l) => ({
       ...l,
       message: redactValues(l.message, secrets),
     }));

@@ -1,4 +1,4 @@
-import { runtimeOn } from '../adapters/runtime/containers.js';
+import { runtimeFor } from '../adapters/runtime/runtime-for.js';
 import type { Engine } from '../adapters/docker/engine/engine.js';
 import { planTarget, type ActionPlan } from '../core/action-plan.js';
 import { DeployError } from '../core/errors.js';
@@ -32,7 +32,7 @@ function who(d: Deployment): string {
 export async function containerRunning(ctx: Context, d: Deployment): Promise<boolean | null> {
   if (!d.containerId || !CURRENT_STATUSES.includes(d.status)) return null;
   const engine = await engineFor(ctx, d.endpoint);
-  const state = await runtimeOn(engine).inspect(d.containerId);
+  const state = await runtimeFor(engine, d).inspect(d.containerId);
   return state ? state.running : null;
 }
 
@@ -114,7 +114,7 @@ async function ensureContainer(
   d: Deployment,
 ): Promise<{ id: string; recreated: boolean }> {
   if (d.containerId) {
-    const state = await runtimeOn(engine).inspect(d.containerId);
+    const state = await runtimeFor(engine, d).inspect(d.containerId);
     if (state) return { id: state.id, recreated: false };
   }
   const image = d.imageId ?? d.image;
@@ -129,7 +129,7 @@ async function ensureContainer(
     );
   }
   const name = d.containerName ?? containerName(d.app, d.version, d.id);
-  await runtimeOn(engine).remove(name);
+  await runtimeFor(engine, d).remove(name);
   ctx.reporter.step(`Recreating ${name} from ${d.image ?? image}`);
   const id = await createAppContainer(ctx, engine, d, d.image ?? image, name);
   ctx.store().updateDeployment(d.id, { containerId: id, containerName: name });
@@ -149,7 +149,7 @@ async function bringUp(ctx: Context, engine: Engine, d: Deployment, restart: boo
     engine.endpoint.url,
     image?.healthcheckIntervalMs ?? null,
   );
-  const runtime = runtimeOn(engine);
+  const runtime = runtimeFor(engine, d);
   const routed = routedByFrontDoor(d.config);
   const secrets = secretValues(store, d);
   r.step(`${restart && !recreated ? 'Restarting' : 'Starting'} ${d.containerName ?? id.slice(0, 12)}`);

@@ -1,4 +1,4 @@
-import { runtimeOn } from '../adapters/runtime/containers.js';
+import { runtimeFor } from '../adapters/runtime/runtime-for.js';
 import { DeployError } from '../core/errors.js';
 import { decodeKeptLines, type LogLine } from '../core/logs.js';
 import { redactValues } from '../core/redact.js';
@@ -30,12 +30,13 @@ export async function readLogs(
   const onLine = (l: LogLine) => print(secrets.length > 0 ? { ...l, message: redactValues(l.message, secrets) } : l);
   if (d.containerId) {
     const engine = await engineFor(ctx, d.endpoint);
-    const state = await runtimeOn(engine).inspect(d.containerId);
+    const state = await runtimeFor(engine, d).inspect(d.containerId);
     if (state) {
       if (o.follow) {
-        await runtimeOn(engine).followLogs(d.containerId, { tail: o.tail, since: o.since }, onLine, ctx.signal);
+        await runtimeFor(engine, d).followLogs(d.containerId, { tail: o.tail, since: o.since }, onLine, ctx.signal);
       } else {
-        for (const line of await runtimeOn(engine).logs(d.containerId, { tail: o.tail, since: o.since })) onLine(line);
+        for (const line of await runtimeFor(engine, d).logs(d.containerId, { tail: o.tail, since: o.since }))
+          onLine(line);
       }
       return { source: 'container', truncated: false, savedAt: null };
     }

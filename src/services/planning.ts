@@ -1,3 +1,4 @@
+import { runtimeMove } from '../core/runtime-choice.js';
 import { imagesOn } from '../adapters/images/engine-local.js';
 import type { Engine } from '../adapters/docker/engine/engine.js';
 import type { Git } from '../adapters/git.js';
@@ -120,6 +121,7 @@ export type ReleasePlanParts = Omit<
 export function releasePlan(p: ReleasePlanParts): ActionPlan {
   const { current, otherwise, ...rest } = p;
   const effect = servingEffect(current, p.config, p.app);
+  const move = runtimeMove(current, p.config);
   const against = current
     ? { config: current.config, label: `against v${current.version}, serving now:` }
     : (otherwise ?? null);
@@ -131,6 +133,6 @@ export function releasePlan(p: ReleasePlanParts): ActionPlan {
     changes: against ? diffConfig(against.config, p.config) : [],
     changesAgainst: against?.label ?? null,
     noop: p.noop ?? null,
-    warnings: p.warnings ?? [],
+    warnings: [...(move ? [`${p.app} moves from runtime ${move.from} to ${move.to}.`] : []), ...(p.warnings ?? [])],
   };
 }

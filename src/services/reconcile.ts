@@ -232,10 +232,27 @@ async function compare(
       out.busy.push({ app: d.app, why: 'its lock is held' });
       continue;
     }
-    const summary = byId.get(d.id) ?? listing.find((c) => c.id === d.containerId) ?? null;
+    let summary = byId.get(d.id) ?? listing.find((c) => c.id === d.containerId) ?? null;
     let inspected: ContainerState | null | undefined = undefined;
+    // A Swarm service is not among the engine's containers: it is asked of its manager (its tasks' state).
+    if (d.runtime === 'service' && d.containerId && !signal.aborted) {
+      const id = d.containerId;
+      inspected = await engine()
+        .then(async (e) => (await import('../adapters/runtime/runtime-for.js')).serviceRuntimeOn(e).inspect(id))
+        .catch(() => undefined);
+      if (inspected === undefined) continue;
+      summary = inspected && {
+        id: inspected.id,
+        name: inspected.name,
+        state: inspected.restarting ? 'restarting' : inspected.status,
+        status: inspected.status,
+        exitCode: inspected.running ? null : inspected.exitCode,
+        imageId: inspected.imageId,
+        labels: inspected.labels,
+      };
+    }
     // (An inspection that failed here is asked again if the state changed.)
-    if (summary && options.inspect && !signal.aborted)
+    if (summary && options.inspect && !signal.aborted && d.runtime !== 'service')
       inspected =
         (await engine()
           .then((e) => e.containers.inspect(summary.id))
@@ -248,7 +265,7 @@ async function compare(
         finishedAt: inspected.finishedAt,
       };
     let check = checkCurrent(d, listed, seen(), now, CHECKED_WRITE_MS);
-    if (check.kind === 'inspect' && summary) {
+    if (check.kind === 'inspect' && summary && d.runtime !== 'service') {
       inspected = await engine()
         .then((e) => e.containers.inspect(summary.id))
         .catch(() => null);

@@ -1,5 +1,5 @@
 import { imagesOn } from '../adapters/images/engine-local.js';
-import { runtimeOn } from '../adapters/runtime/containers.js';
+import { runtimeFor, runtimeOfKind, workloadsOn } from '../adapters/runtime/runtime-for.js';
 import { stopGraceSeconds } from '../core/container-spec.js';
 import type { Engine } from '../adapters/docker/engine/engine.js';
 import { machineId, processAlive } from '../adapters/machine.js';
@@ -77,7 +77,7 @@ export async function recoverApp(ctx: Context, engine: Engine, app: string): Pro
       store.events(id).map((e) => e.type),
     ]),
   );
-  const containers = await runtimeOn(engine).list({ [LABEL.app]: app });
+  const containers = await workloadsOn(engine, { [LABEL.app]: app });
   const named = containers.flatMap((c) =>
     isUnproven(c.name) && c.labels[LABEL.id] ? (store.getDeployment(c.labels[LABEL.id] as string) ?? []) : [],
   );
@@ -111,7 +111,7 @@ export async function recoverApp(ctx: Context, engine: Engine, app: string): Pro
       case 'remove-container': {
         const d = action.deployment;
         await keepLogs(engine, store, d, ctx.now());
-        await runtimeOn(engine).remove(d.containerId);
+        await runtimeFor(engine, d).remove(d.containerId);
         if (action.image)
           await imagesOn(engine)
             .remove(action.image)
@@ -126,7 +126,7 @@ export async function recoverApp(ctx: Context, engine: Engine, app: string): Pro
       case 'remove-unproven': {
         const { container: c, deployment: d } = action;
         if (d && action.keepLogs) await keepLogs(engine, store, { ...d, containerId: c.id }, ctx.now());
-        await runtimeOn(engine).remove(c.id);
+        await runtimeOfKind(engine, containers.find((w) => w.id === c.id)?.runtime ?? 'container').remove(c.id);
         if (d) {
           if (action.markInterrupted) markInterrupted(ctx, d, action.why);
           store.updateDeployment(d.id, { containerId: null });
@@ -153,11 +153,11 @@ export async function recoverApp(ctx: Context, engine: Engine, app: string): Pro
   }
   const current = plan.current;
   if (current && plan.lookAt) {
-    const restart = restartCurrent(await runtimeOn(engine).inspect(plan.lookAt), plan.stopsInFlight);
+    const restart = restartCurrent(await runtimeFor(engine, current).inspect(plan.lookAt), plan.stopsInFlight);
     if (restart === 'wait-then-start') {
       // Stopping it ourselves waits for the stop in flight; then it is started.
-      await runtimeOn(engine).stop(plan.lookAt, stopGraceSeconds(current.config));
-      await runtimeOn(engine).start(plan.lookAt);
+      await runtimeFor(engine, current).stop(plan.lookAt, stopGraceSeconds(current.config));
+      await runtimeFor(engine, current).start(plan.lookAt);
       store.addEvent(
         current.id,
         ctx.now(),
@@ -168,7 +168,7 @@ export async function recoverApp(ctx: Context, engine: Engine, app: string): Pro
         `started ${who(current)} again once the engine had finished stopping it for the interrupted switch-over`,
       );
     } else if (restart === 'start') {
-      await runtimeOn(engine).start(plan.lookAt);
+      await runtimeFor(engine, current).start(plan.lookAt);
       store.addEvent(current.id, ctx.now(), 'restored', 'started again: an interrupted switch-over had stopped it');
       done.push(`started ${who(current)} again: the interrupted switch-over had stopped it`);
     }

@@ -23,6 +23,7 @@ import type { Context } from '../context.js';
 import { layersFor } from './app-config.js';
 import { secretsFor } from './build-secrets.js';
 import { assertNetworks } from './volumes.js';
+import { assertRuntimeFits } from './runtime-check.js';
 import { buildImage, type BuiltImage } from './build.js';
 import { actorOf, runToEnd } from './deploy.js';
 import { currentDeployment } from './current.js';
@@ -398,6 +399,8 @@ export async function applyRedeployOrRollback(
     reused ? (plan.imageInfo ?? imagesOn(engine).inspect(reused.imageId)) : null,
     reused ? undefined : secretsFor(ctx, plan.config),
     assertNetworks(engine, plan),
+    // A move to another runtime was in the plan's question (its warnings), which --yes answered.
+    assertRuntimeFits(engine, plan.app, plan.config),
   ]);
   const tracker = startRecord(ctx, {
     app: t.app,

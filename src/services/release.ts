@@ -1,5 +1,5 @@
 import { imagesOn } from '../adapters/images/engine-local.js';
-import { runtimeOn } from '../adapters/runtime/containers.js';
+import { runtimeFor } from '../adapters/runtime/runtime-for.js';
 import { stopGraceSeconds } from '../core/container-spec.js';
 import type { Engine } from '../adapters/docker/engine/engine.js';
 import type { ImageInfo } from '../adapters/docker/engine/types.js';
@@ -105,7 +105,7 @@ export async function release(
           r.step(`Stopping v${o.d.version} first: it holds ${o.d.config.ports.map(formatPort).join(', ')}`);
           // Recorded before the engine is asked: if this process dies now, the recovery knows a stop may be in flight.
           tracker.event('stopping-old', `stopping v${o.d.version} (${o.d.id}) to free its ports`);
-          await runtimeOn(o.engine).stop(o.d.containerId as string, stopGraceSeconds(o.d.config));
+          await runtimeFor(o.engine, o.d).stop(o.d.containerId as string, stopGraceSeconds(o.d.config));
           store.addEvent(o.d.id, ctx.now(), 'stopped', `stopped to free its ports for v${d.version}`);
         },
         'create-new': async () => {
@@ -119,7 +119,7 @@ export async function release(
         },
         'gate-new': async () => {
           const created = containerId as string;
-          await startGated(ctx, runtimeOn(engine), d, created, target, {
+          await startGated(ctx, runtimeFor(engine, d), d, created, target, {
             secrets,
             onStarted: () =>
               tracker.update(
@@ -131,7 +131,7 @@ export async function release(
         // Proven: the engine is told first (its name loses ".starting"), then the store, in one write retried while
         // another process holds the store; if either cannot be done, the switch is undone rather than left half told.
         'prove-new': async () => {
-          await runtimeOn(engine).rename(containerId as string, name);
+          await runtimeFor(engine, d).rename(containerId as string, name);
           await recordServing(ctx, tracker);
         },
         'route-new': async () => {
@@ -186,7 +186,7 @@ export async function release(
       const old = replaces;
       const state =
         old.containerId && oldEngine
-          ? await runtimeOn(oldEngine)
+          ? await runtimeFor(oldEngine, old)
               .inspect(old.containerId)
               .catch(() => undefined)
           : null;
@@ -275,7 +275,7 @@ async function removeNew(
       );
   }
   try {
-    await runtimeOn(engine).remove(containerId);
+    await runtimeFor(engine, d).remove(containerId);
     tracker.update({ containerId: null });
   } catch (error) {
     r.warn(`Could not remove container ${containerId.slice(0, 12)}: ${(error as Error).message}`);
@@ -288,7 +288,7 @@ async function startOld(ctx: Context, old: { d: Deployment; engine: Engine }, by
   if (!old.d.containerId) return;
   try {
     r.step(`Starting v${old.d.version} again`);
-    await runtimeOn(old.engine).start(old.d.containerId);
+    await runtimeFor(old.engine, old.d).start(old.d.containerId);
     r.done(`v${old.d.version} (${old.d.id}) is serving again`);
     ctx.store().addEvent(old.d.id, ctx.now(), 'restored', `started again after v${by.version} failed`);
   } catch (error) {

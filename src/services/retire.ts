@@ -1,4 +1,4 @@
-import { runtimeOn } from '../adapters/runtime/containers.js';
+import { runtimeFor } from '../adapters/runtime/runtime-for.js';
 import type { Engine } from '../adapters/docker/engine/engine.js';
 import { stopGraceSeconds } from '../core/container-spec.js';
 import type { Deployment } from '../core/types.js';
@@ -19,7 +19,7 @@ export async function retireReplaced(
 ): Promise<void> {
   const store = ctx.store();
   if (old.containerId) {
-    const runtime = runtimeOn(engine);
+    const runtime = runtimeFor(engine, old);
     if (!o.alreadyStopped) await runtime.stop(old.containerId, stopGraceSeconds(old.config));
     await keepLogs(engine, store, old, ctx.now());
     await runtime.remove(old.containerId);

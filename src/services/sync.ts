@@ -1,4 +1,4 @@
-import { runtimeOn } from '../adapters/runtime/containers.js';
+import { runtimeOfKind, workloadsOn } from '../adapters/runtime/runtime-for.js';
 import type { Engine } from '../adapters/docker/engine/engine.js';
 import { LABEL } from '../core/names.js';
 import { inScope, namedIds, planSync, toInspect, type InspectedContainer } from '../core/sync-plan.js';
@@ -57,7 +57,7 @@ export async function syncEngine(
 
   const readAt = ctx.now();
   const [containers, images, locks] = await Promise.all([
-    runtimeOn(engine).list(app ? { [LABEL.app]: app } : { [LABEL.app]: null }),
+    workloadsOn(engine, app ? { [LABEL.app]: app } : { [LABEL.app]: null }),
     imagesOf(engine, app),
     options.underLock
       ? Promise.resolve([])
@@ -92,7 +92,13 @@ export async function syncEngine(
   const withContainers = store.list({ statuses: ['running', 'stopped', 'exited'] });
   const seen = { endpoint: url, now: ctx.now(), scope, busy: [...busy], containers, images, named, withContainers };
   const inspected = new Map<string, InspectedContainer | null>();
-  for (const id of toInspect(seen)) inspected.set(id, await runtimeOn(engine).inspect(id));
+  // Each asked of the runtime that runs it: as listed, else as its record says.
+  const kindOf = new Map([
+    ...[...named, ...withContainers].flatMap((d) => (d.containerId ? [[d.containerId, d.runtime] as const] : [])),
+    ...containers.map((c) => [c.id, c.runtime] as const),
+  ]);
+  for (const id of toInspect(seen))
+    inspected.set(id, await runtimeOfKind(engine, kindOf.get(id) ?? 'container').inspect(id));
   const plan = planSync({ ...seen, inspected });
 
   for (const change of plan.changes) {

@@ -1,7 +1,7 @@
 import type { DeploymentPatch, Store } from '../adapters/store/store.js';
 import { machineId } from '../adapters/machine.js';
 import { newDeploymentId } from '../core/ids.js';
-import { workloadOf } from '../core/workload.js';
+import { runtimeKindOf } from '../core/runtime-choice.js';
 import { IN_PROGRESS, type DeployConfig, type Deployment, type SourceInfo } from '../core/types.js';
 import type { Context } from '../context.js';
 
@@ -29,7 +29,8 @@ export class Tracker {
     if (finished) patch = { ...patch, worker: null };
     this.store.updateDeployment(this.deployment.id, patch);
     Object.assign(this.deployment, patch);
-    this.deployment.workload = workloadOf(this.deployment);
+    // The store keeps the workload equal to the id written as containerId, whatever the runtime (core/workload.ts).
+    if ('containerId' in patch && !('workload' in patch)) this.deployment.workload = this.deployment.containerId;
     if (event) this.store.addEvent(this.deployment.id, this.now(), event.type, event.message);
   }
 
@@ -77,7 +78,7 @@ export function startRecord(ctx: Context, start: RecordStart): Tracker {
     image: start.image?.ref ?? null,
     imageId: start.image?.id ?? null,
     imageDigest: start.image?.digest ?? null,
-    runtime: 'container',
+    runtime: runtimeKindOf(start.config),
     workload: null,
     containerId: null,
     containerName: null,

@@ -1,7 +1,9 @@
 import { imagesOn } from '../adapters/images/engine-local.js';
 import type { Engine } from '../adapters/docker/engine/engine.js';
 import { ApiError } from '../adapters/docker/api.js';
-import { runtimeOn } from '../adapters/runtime/containers.js';
+import { runtimeFor, serviceRuntimeOn } from '../adapters/runtime/runtime-for.js';
+import { serviceRegistryAuth } from './build-credentials.js';
+import { serviceImageOf } from '../core/runtime-choice.js';
 import { DeployError } from '../core/errors.js';
 import { LABEL } from '../core/names.js';
 import { planMounts, volumeLabels, type PlannedVolume } from '../core/volumes.js';
@@ -83,7 +85,12 @@ export async function createAppContainer(
   await assertNetworks(engine, d);
   await ensureVolumes(ctx, engine, d, plan.volumes);
   try {
-    return await runtimeOn(engine).create(d, ref, name, imageVolumes);
+    // A Swarm service's nodes pull a pushed image with the registry's credentials (no registry: it runs where built).
+    if (d.runtime === 'service') {
+      const image = serviceImageOf(d, ref);
+      return await serviceRuntimeOn(engine).create(d, image, name, imageVolumes, await serviceRegistryAuth(ctx, image));
+    }
+    return await runtimeFor(engine, d).create(d, ref, name, imageVolumes);
   } catch (error) {
     // The engine checks a bind mount's host path, which lives on the engine's machine, not necessarily this one.
     if (error instanceof ApiError && /No command specified/i.test(error.message)) {

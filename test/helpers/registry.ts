@@ -38,13 +38,18 @@ export function hasRegistry(): boolean {
   }
 }
 
-export async function startRegistry(): Promise<Registry> {
+/**
+ * `address`: where it listens (default 127.0.0.1, which the host's engine treats as plain HTTP). Elsewhere (the
+ * host's address on a test swarm's network, whose nodes trust it) the host's engine cannot log in to it, so the
+ * DOCKER_CONFIGs are written as docker login writes them (auths), and `push` is not available.
+ */
+export async function startRegistry({ address = '127.0.0.1' }: { address?: string } = {}): Promise<Registry> {
   const dir = mkdtempSync(join(tmpdir(), 'deploy-registry-'));
   const user = 'ci';
   const password = `registry-pw-${process.pid}-${Date.now().toString(36)}`;
   writeFileSync(join(dir, 'htpasswd'), execFileSync('htpasswd', ['-Bbn', user, password], { encoding: 'utf8' }));
   const port = await freePort();
-  const host = `127.0.0.1:${port}`;
+  const host = `${address}:${port}`;
   writeFileSync(
     join(dir, 'config.yml'),
     [
@@ -67,16 +72,22 @@ export async function startRegistry(): Promise<Registry> {
     await new Promise((r) => setTimeout(r, 50));
   }
   const configs: string[] = [];
+  const loopback = address === '127.0.0.1';
   const loggedIn = () => {
     const config = mkdtempSync(join(tmpdir(), 'deploy-docker-config-'));
     configs.push(config);
+    if (!loopback) {
+      const auth = Buffer.from(`${user}:${password}`).toString('base64');
+      writeFileSync(join(config, 'config.json'), JSON.stringify({ auths: { [host]: { auth } } }));
+      return config;
+    }
     execFileSync('docker', ['--config', config, 'login', host, '-u', user, '--password-stdin'], {
       input: password,
       stdio: ['pipe', 'ignore', 'pipe'],
     });
     return config;
   };
-  const admin = loggedIn();
+  const admin = loopback ? loggedIn() : null;
   return {
     host,
     user,
@@ -90,6 +101,7 @@ export async function startRegistry(): Promise<Registry> {
       return config;
     },
     push(local, name) {
+      if (!admin) throw new Error(`push: the host's engine cannot reach the registry on ${host}`);
       const ref = `${host}/${name}`;
       execFileSync('docker', ['tag', local, ref]);
       execFileSync('docker', ['--config', admin, 'push', ref], { stdio: 'ignore' });

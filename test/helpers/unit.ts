@@ -49,6 +49,8 @@ const BUILD_DEFAULTS = {
   pull: false,
   retention: 5,
   registry: null,
+  runtime: 'containers',
+  replicas: 1,
 } as const;
 
 /**

@@ -193,7 +193,7 @@ describe('migration 8: runtime, workload and image digest on every record (real 
     },
   );
 
-  it("keeps a service deployment's workload apart from any container id", () => {
+  it("keeps a service deployment's workload, which follows the id the services write", () => {
     const store = Store.open(join(home.dir, 'service.db'));
     try {
       const fresh = newDeployment({
@@ -209,9 +209,11 @@ describe('migration 8: runtime, workload and image digest on every record (real 
         workload: 'svc-web-1',
         containerId: null,
       });
-      // A container id written to it (no runtime does that today) leaves its workload as its runtime named it.
-      store.updateDeployment('svc22345', { containerId: 'c0ffee09' });
-      expect(store.getDeployment('svc22345')).toMatchObject({ runtime: 'service', workload: 'svc-web-1' });
+      // The services write a service deployment's workload as containerId too (core/workload.ts): it follows.
+      store.updateDeployment('svc22345', { containerId: 'svc-web-2' });
+      expect(store.getDeployment('svc22345')).toMatchObject({ runtime: 'service', workload: 'svc-web-2' });
+      store.updateDeployment('svc22345', { containerId: null });
+      expect(store.getDeployment('svc22345')).toMatchObject({ runtime: 'service', workload: null });
     } finally {
       store.close();
     }

@@ -10,6 +10,8 @@ const defaultOrigins = (changes: Record<string, string> = {}) => ({
   restart: 'default',
   retention: 'default',
   registry: 'default',
+  runtime: 'default',
+  replicas: 'default',
   ports: 'default',
   volumes: 'default',
   'healthCheck.path': 'default',

@@ -47,6 +47,8 @@ describe('publicConfig', () => {
       pull: false,
       retention: 7,
       registry: null,
+      runtime: 'containers',
+      replicas: 1,
       ...RUN_DEFAULTS,
     });
   });

@@ -1,11 +1,13 @@
 import { DeployError } from '../../core/errors.js';
 import { isUnproven, LABEL } from '../../core/names.js';
+import { parseRecordLabel } from '../../core/record-label.js';
+import { placementOf } from '../../core/runtime-choice.js';
 import { serviceSpec, servicesCannotCarry } from '../../core/service-spec.js';
 import type { Deployment } from '../../core/types.js';
 import { CONNECTION_LOST } from '../docker/events.js';
 import { statusCode } from '../docker/engine/connection.js';
 import type { Engine } from '../docker/engine/engine.js';
-import type { ServiceInfo, ServiceSpec, TaskInfo } from '../docker/engine/types.js';
+import type { RegistryAuth, ServiceInfo, ServiceSpec, TaskInfo } from '../docker/engine/types.js';
 import type { LivenessEvent, LogOptions, Runtime, WorkloadState, WorkloadSummary } from './runtime.js';
 
 /** Task states before the end: Swarm still has (or will have) a container for it. */
@@ -15,11 +17,14 @@ const ENDED = new Set(['complete', 'failed', 'shutdown']);
 const NEVER_RAN = new Set(['rejected', 'orphaned', 'remove']);
 
 /**
- * How many tasks a started deployment runs. TODO(issue 16): the `replicas` setting; read it from the record the
- * service carries (LABEL.record, core/record-label parseRecordLabel → config.replicas) once that setting exists.
+ * How many tasks a started deployment runs: the count `deploy scale` left on the service (LABEL.replicas), else its
+ * record's `replicas` setting, else 1.
  */
-function wantedReplicas(_info: ServiceInfo): number {
-  return 1;
+export function wantedReplicas(info: Pick<ServiceInfo, 'labels'>): number {
+  const scaled = Number(info.labels[LABEL.replicas]);
+  if (Number.isInteger(scaled) && scaled >= 1) return scaled;
+  const recorded = parseRecordLabel(info.labels[LABEL.record])?.config.replicas;
+  return typeof recorded === 'number' && Number.isInteger(recorded) && recorded >= 1 ? recorded : 1;
 }
 
 /** What a service's tasks say about it, as the container vocabulary of WorkloadState has it. */
@@ -133,7 +138,14 @@ export class ServiceRuntime implements Runtime {
     return this.engine.endpoint.url;
   }
 
-  async create(d: Deployment, image: string, name: string, imageVolumes: readonly string[]): Promise<string> {
+  /** `auth`: the credentials every node pulls the image with (X-Registry-Auth), for an image in a private registry. */
+  async create(
+    d: Deployment,
+    image: string,
+    name: string,
+    imageVolumes: readonly string[],
+    auth: RegistryAuth | null = null,
+  ): Promise<string> {
     const cannot = servicesCannotCarry(d.config);
     if (cannot.length > 0)
       throw new DeployError(
@@ -143,8 +155,10 @@ export class ServiceRuntime implements Runtime {
           hint: 'Deploy it to a single engine, or leave those settings out.',
         },
       );
-    // TODO(issue 16): registry credentials (X-Registry-Auth) so every node can pull a private image.
-    return (await this.engine.services.create(serviceSpec(d, image, name, imageVolumes) as ServiceSpec)).id;
+    // Without a registry the image is on this engine only: the tasks run on its node. With one, the nodes pull it.
+    const nodeId = d.config.registry === null ? (await this.engine.system.info()).swarm.nodeId : null;
+    const spec = serviceSpec(d, image, name, imageVolumes, placementOf(d.config, nodeId));
+    return (await this.engine.services.create(spec as ServiceSpec, auth)).id;
   }
 
   async start(id: string): Promise<void> {
@@ -212,6 +226,34 @@ export class ServiceRuntime implements Runtime {
   }
 
   /**
+   * Sets how many tasks it runs (kept on the service, LABEL.replicas, so a stop and start come back to it) and,
+   * unless it is stopped (0 replicas: only the count is kept), waits until that many run and no task beyond them.
+   */
+  async scale(id: string, replicas: number): Promise<void> {
+    let stopped = false;
+    await this.change(id, 'scale', (spec, info) => {
+      stopped = info.replicas === 0;
+      spec.Labels = { ...spec.Labels, [LABEL.replicas]: String(replicas) };
+      if (!stopped) setReplicas(spec, replicas);
+    });
+    if (stopped) return;
+    const deadline = Date.now() + this.startTimeoutMs;
+    for (;;) {
+      const tasks = await this.engine.services.tasks(id);
+      const running = tasks.filter((t) => t.desiredState === 'running' && t.state === 'running');
+      const leaving = tasks.filter((t) => t.desiredState !== 'running' && t.state === 'running');
+      const refused = tasks.find((t) => t.desiredState === 'running' && NEVER_RAN.has(t.state) && t.state !== 'remove');
+      if (refused) throw new Error(`scale service: a task was ${refused.state}: ${refused.error || refused.message}`);
+      if (running.length === replicas && leaving.length === 0) return;
+      if (Date.now() >= deadline)
+        throw new Error(
+          `scale service: ${running.length} of ${replicas} tasks run after ${Math.round(this.startTimeoutMs / 1000)} s (${describe(tasks)})`,
+        );
+      await sleep(this.pollMs);
+    }
+  }
+
+  /**
    * A service cannot be renamed (the engine: "renaming services is not supported"). What the container runtime's
    * rename does once a release is proven, NAME.starting → NAME, is done by dropping the unproven label; any
    * other name is refused.
@@ -266,6 +308,7 @@ export class ServiceRuntime implements Runtime {
   /**
    * Reports the liveness of the service's tasks from now on: start when a task runs (and health_status: healthy
    * when it has a health command: Swarm runs such a task only once healthy), die with its exit code when one ends
+   * on its own (a task Swarm shut down, for an update or a scale, is not reported)
    * (health_status: unhealthy first when Swarm failed it for that), destroy when the service is gone, and
    * CONNECTION_LOST when the manager cannot be reached. Polls every pollMs.
    */
@@ -308,6 +351,10 @@ export class ServiceRuntime implements Runtime {
           if (t.state === 'running') {
             onEvent({ action: 'start', exitCode: null });
             if (checked) onEvent({ action: 'health_status: healthy', exitCode: null });
+          } else if (t.state === 'shutdown' && t.desiredState !== 'running') {
+            // Shut down on Swarm's order (a forced update replaced it, a scale removed it): not a death of the
+            // workload, whose other tasks (or their replacements) run on. A crash ends a task failed or complete.
+            continue;
           } else if (!LIVE.has(t.state) && !endedBefore) {
             // Started and ended between two polls: its start is reported too.
             if (!ranBefore && t.containerId && ENDED.has(t.state)) onEvent({ action: 'start', exitCode: null });

@@ -60,9 +60,8 @@ export function toColumn(key: keyof Deployment, value: unknown): Params[string] 
   return value as Params[string];
 }
 
-/** The SET term that keeps a container deployment's workload equal to a container id a patch writes (workloadOf). */
-export const WORKLOAD_FOLLOWS_CONTAINER =
-  "workload = CASE WHEN runtime = 'container' THEN :container_id ELSE workload END";
+/** The SET term that keeps a deployment's workload equal to the workload id a patch writes as containerId (workloadOf). */
+export const WORKLOAD_FOLLOWS_CONTAINER = 'workload = :container_id';
 
 /** The parameters of an INSERT of a whole record: every column, and its error. */
 export function toRow(d: Deployment): Params {

@@ -57,7 +57,7 @@ export interface DeploymentRow {
 /** An app's current deployment, as far as comparing it with its engine needs. */
 export type CurrentState = Pick<
   Deployment,
-  'id' | 'app' | 'version' | 'status' | 'endpoint' | 'containerId' | 'exitCode' | 'exitedAt' | 'checkedAt'
+  'id' | 'app' | 'version' | 'status' | 'endpoint' | 'containerId' | 'exitCode' | 'exitedAt' | 'checkedAt' | 'runtime'
 >;
 
 const CURRENT = CURRENT_STATUSES.map((s) => `'${s}'`).join(', ');
@@ -346,7 +346,7 @@ export class Deployments {
   currentStates(app?: string): CurrentState[] {
     return this.sql.all(
       `SELECT d.id, d.app, d.version, d.status, d.endpoint, d.container_id AS containerId, d.exit_code AS exitCode,
-              d.exited_at AS exitedAt, d.checked_at AS checkedAt
+              d.exited_at AS exitedAt, d.checked_at AS checkedAt, d.runtime
        FROM apps a JOIN deployments d ON d.id = a.current_id
        WHERE d.status IN (${CURRENT}) ${app === undefined ? '' : 'AND a.name = :app'} ORDER BY a.name`,
       app === undefined ? {} : { app },

@@ -30,6 +30,7 @@ export const handler: Handler<DeployOptions> = async (ctx, [source], o) => {
     noCache: o.cache === false,
     pull: Boolean(o.pull),
     dryRun: Boolean(o.dryRun),
+    yes: Boolean(o.yes),
   });
   if (outcome.plan) {
     showDryRun(ctx, outcome.plan);

@@ -16,6 +16,8 @@ export function oneOffOptions(o: OneOffFlags): OneOffOptions {
     buildSecret: o.buildSecret,
     proxy: o.proxy,
     domain: o.domain,
+    runtime: o.runtime,
+    replicas: o.replicas,
     memory: o.memory,
     cpus: o.cpus,
     set: o.set,

@@ -3,7 +3,7 @@ import type { Engine } from '../../adapters/docker/engine/engine.js';
 import { FrontDoorClient } from '../../adapters/front-door/client.js';
 import { ensureFrontDoor, type DoorEnsured } from '../../adapters/front-door/door-container.js';
 import { frontDoorBaseImage } from '../../adapters/front-door/door-image.js';
-import { runtimeOn } from '../../adapters/runtime/containers.js';
+import { runtimeFor } from '../../adapters/runtime/runtime-for.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { tarFiles } from '../../core/tar.js';
@@ -107,7 +107,7 @@ export async function routeNew(
   secrets: readonly string[],
 ): Promise<DoorDeployResult> {
   const who = `${d.app} v${d.version} (${d.id})`;
-  const runtime = runtimeOn(engine);
+  const runtime = runtimeFor(engine, d);
   let died: (error: Error) => void = () => undefined;
   const death = new Promise<never>((_resolve, reject) => (died = reject));
   const watch = await runtime.watch(containerId, (e) => {

@@ -1,6 +1,6 @@
 import type { Engine } from '../../adapters/docker/engine/engine.js';
 import { FrontDoorClient } from '../../adapters/front-door/client.js';
-import { runtimeOn } from '../../adapters/runtime/containers.js';
+import { runtimeFor } from '../../adapters/runtime/runtime-for.js';
 import { stopGraceSeconds } from '../../core/container-spec.js';
 import { tlsPortsOf } from '../../core/front-door.js';
 import { DeployError, isDeployError } from '../../core/errors.js';
@@ -56,7 +56,7 @@ export const frontDoor: Traffic = {
       if (!isDeployError(error, 'front_door')) throw error;
       ctx.reporter.warn(`The front door could not pause ${d.app}: ${(error as Error).message}`);
     });
-    if (d.containerId) await runtimeOn(engine).stop(d.containerId, stopGraceSeconds(d.config));
+    if (d.containerId) await runtimeFor(engine, d).stop(d.containerId, stopGraceSeconds(d.config));
   },
 
   urls: (d) => frontDoorUrlsOf(d),

@@ -1,5 +1,5 @@
 import type { Engine } from '../../adapters/docker/engine/engine.js';
-import { runtimeOn } from '../../adapters/runtime/containers.js';
+import { runtimeFor } from '../../adapters/runtime/runtime-for.js';
 import { stopGraceSeconds } from '../../core/container-spec.js';
 import { planSwitch } from '../../core/plan.js';
 import { DeployError } from '../../core/errors.js';
@@ -54,7 +54,7 @@ export const publishedPorts: Traffic = {
       throw new DeployError('usage', `--pause holds requests at the front door, which does not route ${d.app}.`, {
         hint: `Stop it without --pause, or move it behind the front door first (deploy redeploy ${d.app} --proxy).`,
       });
-    if (d.containerId) await runtimeOn(engine).stop(d.containerId, stopGraceSeconds(d.config));
+    if (d.containerId) await runtimeFor(engine, d).stop(d.containerId, stopGraceSeconds(d.config));
   },
 
   urls: (d) => publishedUrls(d.config.ports, d.endpoint),

@@ -1,0 +1,111 @@
+import { describe, expect, it } from 'vitest';
+import { wantedReplicas } from '../../src/adapters/runtime/services.js';
+import { LABEL } from '../../src/core/names.js';
+import { recordLabel } from '../../src/core/record-label.js';
+import {
+  placementOf,
+  runtimeKindOf,
+  runtimeMove,
+  runtimeRefusal,
+  runtimeSettingOf,
+} from '../../src/core/runtime-choice.js';
+import { settingValueFromText } from '../../src/core/config-keys.js';
+import { validateSettings } from '../../src/core/settings.js';
+import { makeConfig, makeDeployment, portMapping } from '../helpers/unit.js';
+
+const manager = { state: 'active', manager: true, nodes: 2 };
+
+describe('the runtime and replicas settings', () => {
+  it('are checked in deploy.json and read from config set text', () => {
+    expect(validateSettings({ runtime: 'swarm', replicas: 3 }, 'deploy.json')).toEqual({
+      runtime: 'swarm',
+      replicas: 3,
+    });
+    expect(() => validateSettings({ runtime: 'kubernetes' }, 'deploy.json')).toThrow(
+      /runtime: expected "containers" or "swarm", found "kubernetes"/,
+    );
+    for (const bad of [0, 1.5, -2, '3', 1001])
+      expect(() => validateSettings({ replicas: bad }, 'deploy.json')).toThrow(
+        /replicas: expected a whole number from 1 to 1000/,
+      );
+    expect(settingValueFromText('replicas', '4')).toBe(4);
+    expect(() => settingValueFromText('replicas', 'four')).toThrow(/replicas must be a whole number/);
+  });
+
+  it("choose the record's runtime kind, and back", () => {
+    expect(runtimeKindOf({ runtime: 'swarm' })).toBe('service');
+    expect(runtimeKindOf({ runtime: 'containers' })).toBe('container');
+    expect(runtimeSettingOf('service')).toBe('swarm');
+    expect(runtimeSettingOf('container')).toBe('containers');
+  });
+});
+
+describe('runtimeRefusal: what a deploy refuses before anything is recorded', () => {
+  it('refuses replicas above 1 on containers, naming --runtime swarm', () => {
+    const e = runtimeRefusal('web', makeConfig({ replicas: 2 }), null);
+    expect(e).toMatchObject({ code: 'config', exitCode: 8 });
+    expect(e?.message).toBe(
+      'replicas is 2, but web runs as one container (runtime containers): only a Swarm service runs replicas.',
+    );
+    expect(e?.hint).toMatch(/--runtime swarm/);
+    expect(runtimeRefusal('web', makeConfig(), null)).toBeNull();
+  });
+
+  it('refuses runtime swarm on an engine outside a swarm, naming docker swarm init', () => {
+    const e = runtimeRefusal('web', makeConfig({ runtime: 'swarm' }), {
+      state: 'inactive',
+      manager: false,
+      nodes: null,
+    });
+    expect(e).toMatchObject({ code: 'config' });
+    expect(e?.message).toBe('web is set to run on a swarm (runtime swarm), but the engine is not part of a swarm.');
+    expect(e?.hint).toMatch(/docker swarm init/);
+    expect(e?.hint).toMatch(/-H\/--context/);
+  });
+
+  it('refuses a worker, pointing at a manager', () => {
+    const e = runtimeRefusal('web', makeConfig({ runtime: 'swarm' }), { state: 'active', manager: false, nodes: 3 });
+    expect(e?.message).toMatch(/is a worker of a swarm, not a manager/);
+    expect(e?.hint).toMatch(/a manager of the swarm/);
+  });
+
+  it('refuses what a service cannot carry, before the engine is asked', () => {
+    const e = runtimeRefusal(
+      'web',
+      makeConfig({ runtime: 'swarm', ports: [portMapping(8080, 80, '127.0.0.1')] }),
+      manager,
+    );
+    expect(e?.message).toMatch(/A Swarm service cannot carry these settings of web yet: port 127\.0\.0\.1:8080:80/);
+    expect(
+      runtimeRefusal('web', makeConfig({ runtime: 'swarm', replicas: 3, ports: [portMapping(8080)] }), manager),
+    ).toBeNull();
+  });
+});
+
+describe('runtimeMove and placementOf', () => {
+  it('names a move between runtimes, and none when the runtime stays or nothing serves', () => {
+    const container = makeDeployment({ runtime: 'container' });
+    expect(runtimeMove(container, { runtime: 'swarm' })).toEqual({ from: 'containers', to: 'swarm' });
+    expect(runtimeMove({ ...container, runtime: 'service' }, { runtime: 'containers' })).toEqual({
+      from: 'swarm',
+      to: 'containers',
+    });
+    expect(runtimeMove(container, { runtime: 'containers' })).toBeNull();
+    expect(runtimeMove(null, { runtime: 'swarm' })).toBeNull();
+  });
+
+  it('pins the tasks to the building node without a registry; spreads them with one', () => {
+    expect(placementOf({ registry: null }, 'node1')).toEqual(['node.id==node1']);
+    expect(placementOf({ registry: '10.0.0.1:5000' }, 'node1')).toEqual([]);
+  });
+});
+
+describe("wantedReplicas: what a start scales a deployment's service to", () => {
+  const d = makeDeployment({ config: makeConfig({ runtime: 'swarm', replicas: 3 }) });
+  it('is the count deploy scale left, else the recorded replicas, else 1', () => {
+    expect(wantedReplicas({ labels: { [LABEL.record]: recordLabel(d) } })).toBe(3);
+    expect(wantedReplicas({ labels: { [LABEL.record]: recordLabel(d), [LABEL.replicas]: '5' } })).toBe(5);
+    expect(wantedReplicas({ labels: {} })).toBe(1);
+    expect(wantedReplicas({ labels: { [LABEL.replicas]: 'zero' } })).toBe(1);
+  });
+});
