@@ -11,17 +11,27 @@ export interface Binding {
   hostPort: number;
 }
 
+type Routable = Pick<DeployConfig, 'proxy' | 'ports'> & Partial<Pick<DeployConfig, 'runtime'>>;
+
 /**
  * Whether the front door routes the app's traffic: it has TCP ports to publish and `proxy` is not false. UDP is
- * not proxied: an app with a UDP port publishes its ports itself (as with `proxy: false`).
+ * not proxied: an app with a UDP port publishes its ports itself (as with `proxy: false`). Nor is a Swarm
+ * service (runtime swarm) yet: it publishes its ports on its nodes itself.
  */
-export function routedByFrontDoor(config: Pick<DeployConfig, 'proxy' | 'ports'>): boolean {
-  return config.proxy !== false && config.ports.length > 0 && config.ports.every((p) => p.protocol === 'tcp');
+export function routedByFrontDoor(config: Routable): boolean {
+  return (
+    config.runtime !== 'swarm' &&
+    config.proxy !== false &&
+    config.ports.length > 0 &&
+    config.ports.every((p) => p.protocol === 'tcp')
+  );
 }
 
 /** Why an app with ports is not routed, in words (null when it is, or has no ports). */
-export function unroutedReason(config: Pick<DeployConfig, 'proxy' | 'ports'>): string | null {
+export function unroutedReason(config: Routable): string | null {
   if (config.ports.length === 0 || routedByFrontDoor(config)) return null;
+  if (config.runtime === 'swarm')
+    return 'it runs as a Swarm service, which publishes its ports on its nodes (the front door does not front services yet)';
   if (config.proxy === false) return 'proxy is false';
   return 'it publishes a UDP port, which the front door does not carry';
 }

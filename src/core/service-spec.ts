@@ -59,7 +59,7 @@ export type ServiceSpecBody = {
  * Settings a service cannot carry yet (servicesCannotCarry lists those a deployment uses; the runtime refuses
  * them rather than drop them silently):
  * - a port bound to one host address (hostIp): Swarm publishes on every address of the node;
- * - the front door (`proxy` with ports): its network is a bridge of one engine, which a service cannot join;
+ * (The front door does not route a service: core/front-door routedByFrontDoor; its ports are published by Swarm.)
  * - `networks`: user-defined networks are bridges of one engine unless made as overlays (not checked yet).
  * - an extra host to host-gateway: the engine resolves that word for containers, not for tasks.
  * Carried, with a caveat: a named volume is made by each node's engine on first use, so its data is per node
@@ -87,11 +87,9 @@ function hostsLine(extraHost: string): string {
 export function servicesCannotCarry(config: DeployConfig): string[] {
   const c = completeConfig(config);
   const out: string[] = [];
-  if (routedByFrontDoor(c)) out.push('proxy (the front door joins services on a bridge of one engine)');
-  else
-    for (const p of c.ports)
-      if (p.hostIp !== '')
-        out.push(`port ${p.hostIp}:${p.hostPort}:${p.containerPort} (a service publishes on every address)`);
+  for (const p of c.ports)
+    if (p.hostIp !== '')
+      out.push(`port ${p.hostIp}:${p.hostPort}:${p.containerPort} (a service publishes on every address)`);
   if ((c.networks ?? []).length > 0) out.push('networks');
   for (const h of c.extraHosts) if (h.endsWith(':host-gateway')) out.push(`extraHosts ${h}`);
   return out;

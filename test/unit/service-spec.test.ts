@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { routedByFrontDoor, unroutedReason } from '../../src/core/front-door.js';
 import { recordLabel } from '../../src/core/record-label.js';
 import { serviceSpec, servicesCannotCarry } from '../../src/core/service-spec.js';
 import type { RestartPolicy } from '../../src/core/types.js';
@@ -192,8 +193,9 @@ describe('servicesCannotCarry', () => {
       'networks',
       'extraHosts host.docker.internal:host-gateway',
     ]);
-    expect(servicesCannotCarry(makeConfig({ proxy: true, ports: [mapping(8080, 80, '127.0.0.1')] }))).toEqual([
-      'proxy (the front door joins services on a bridge of one engine)',
-    ]);
+    // proxy (the default) does not route a service: its ports are Swarm's (core/front-door routedByFrontDoor).
+    expect(servicesCannotCarry(makeConfig({ proxy: true, runtime: 'swarm', ports: [mapping(8080, 80)] }))).toEqual([]);
+    expect(routedByFrontDoor(makeConfig({ proxy: true, runtime: 'swarm', ports: [mapping(8080, 80)] }))).toBe(false);
+    expect(unroutedReason(makeConfig({ runtime: 'swarm', ports: [mapping(8080, 80)] }))).toMatch(/Swarm service/);
   });
 });
