@@ -1,4 +1,5 @@
 import { FrontDoorClient } from '../adapters/front-door/client.js';
+import { releaseUnusedPorts } from '../adapters/front-door/door-container.js';
 import { routedByFrontDoor } from '../core/front-door.js';
 import { imagesOn } from '../adapters/images/engine-local.js';
 import { runtimeOfKind, workloadsOn } from '../adapters/runtime/runtime-for.js';
@@ -183,6 +184,14 @@ async function forgetRoute(ctx: Context, engine: Engine, app: string): Promise<v
     const said = (error as Error).message;
     if (!isDeployError(error, 'front_door') || /there is no such container|no app named/i.test(said)) return;
     ctx.reporter.warn(`The front door kept a route for ${app}: ${said}`);
+    return;
+  }
+  // Its host ports are let go of where no other route needs them.
+  try {
+    await releaseUnusedPorts(engine);
+  } catch (error) {
+    if (!isDeployError(error, 'front_door')) throw error;
+    ctx.reporter.warn(`The front door still listens on ${app}'s ports: ${(error as Error).message}`);
   }
 }
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../src/adapters/docker/engine/engine.js';
 import { FrontDoorClient } from '../../src/adapters/front-door/client.js';
-import { ensureFrontDoor, waitForDoor } from '../../src/adapters/front-door/door-container.js';
+import { ensureFrontDoor, releaseUnusedPorts, waitForDoor } from '../../src/adapters/front-door/door-container.js';
 import { proxyBundlePath } from '../../src/adapters/front-door/door-image.js';
 import { routeRelease } from '../../src/services/traffic/door-steps.js';
 import { DEFAULT_CONFIG } from '../../src/core/config.js';
@@ -440,6 +440,20 @@ describe('the front door behind its relay on a real engine', () => {
     } finally {
       rmSync(home, { recursive: true, force: true });
     }
+  });
+
+  it('lets go of a host port once no route needs it (an app destroyed): another program can take it', async () => {
+    await client.remove(other);
+    expect(await releaseUnusedPorts(engine, names)).toEqual([{ hostIp: '127.0.0.1', hostPort: port2 }]);
+    const taken = net.createServer();
+    await new Promise<void>((resolve, reject) => {
+      taken.once('error', reject);
+      taken.listen(port2, '127.0.0.1', resolve);
+    });
+    taken.close();
+    expect(await fetchText(port)).toBe('two');
+    // Nothing more to let go of.
+    expect(await releaseUnusedPorts(engine, names)).toEqual([]);
   });
 });
 

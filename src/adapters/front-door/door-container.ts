@@ -711,3 +711,29 @@ async function relayedHandover(
       : { startMs, answerMs: ms(t1, t2), stopMs: ms(t2, t3), totalMs: ms(t0, t3), gapless: true },
   };
 }
+
+/**
+ * After a route is removed (an app destroyed): the relay stops listening on the host ports no route of the door
+ * needs any more, so another program (or `docker run -p`) can take them. The door's own routes say what is needed,
+ * whichever store sent them. A door that publishes its own ports keeps them until it is replaced. The bindings let
+ * go of.
+ */
+export async function releaseUnusedPorts(engine: Engine, names: DoorNames = DOOR_NAMES): Promise<Binding[]> {
+  const door = await engine.containers.inspect(names.container);
+  if (!door?.running || generationOf(door.labels) === null) return [];
+  return underDoorLock(engine, names, door.imageId, async () => {
+    const relay = new FrontDoorClient(engine, names.relay);
+    const listening = await relay.relayState();
+    const routes = await new FrontDoorClient(engine, names.container).status();
+    const used = new Set<number>();
+    for (const r of [...routes.apps, ...routes.failed]) {
+      if (typeof r['port'] === 'number') used.add(r['port']);
+      const tls = r['tls'] as { port?: unknown } | null | undefined;
+      if (typeof tls?.port === 'number') used.add(tls.port);
+    }
+    const keep = listening.bindings.filter((b) => used.has(b.hostPort));
+    if (keep.length === listening.bindings.length) return [];
+    await relay.listen(listening.generation, keep);
+    return listening.bindings.filter((b) => !used.has(b.hostPort));
+  });
+}
