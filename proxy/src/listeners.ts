@@ -24,6 +24,8 @@ export type ListenOn = { host: string } | { socketsDir: string };
 
 /** How long a connection on a unix socket may take to send its PROXY header. */
 const HEADER_TIMEOUT_MS = 5_000;
+/** How long idle keep-alive connections stay open once a listener closes. */
+const IDLE_LINGER_MS = 1_000;
 
 export class Listener {
   private constructor(
@@ -120,19 +122,23 @@ export class Listener {
   }
 
   /**
-   * Stop accepting (a unix socket's file is removed); idle keep-alive connections close now, busy ones after their
-   * answer or at `graceMs`.
+   * Stop accepting (a unix socket's file is removed). Keep-alive connections get a moment (`IDLE_LINGER_MS`) to send
+   * their next request, answered with `connection: close` (the router sets it once closing): a client that is busy
+   * learns to reconnect (through the relay, to the next door) instead of having its connection closed under a request
+   * it is sending. Then idle ones close; busy ones after their answer or at `graceMs`.
    */
   async close(graceMs = 5_000): Promise<void> {
     await new Promise<void>((resolve) => {
+      const idle = setTimeout(() => this.web?.closeIdleConnections(), Math.min(IDLE_LINGER_MS, graceMs));
       const timer = setTimeout(() => this.closeAll(), graceMs);
-      this.server.close(() => {
+      // net.Server's close: an HTTP server's own would close idle connections at once.
+      net.Server.prototype.close.call(this.server, () => {
+        clearTimeout(idle);
         clearTimeout(timer);
+        // Now the HTTP server's: it stops its connection checks.
+        this.web?.close();
         resolve();
       });
-      // Behind the relay the web server does not listen: its close() only closes idle connections.
-      if (this.web && this.web !== this.server) this.web.close();
-      this.web?.closeIdleConnections();
     });
   }
 
