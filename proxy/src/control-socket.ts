@@ -8,6 +8,16 @@ import type { Answer } from './client.js';
 
 const MAX_LINE = 1024 * 1024;
 
+export interface ServerInfo {
+  version: string;
+  startedAt: number;
+}
+
+/** What `ping` answers first, from the door and from the relay alike. */
+export function pong(mode: 'door' | 'relay', info: ServerInfo): Record<string, unknown> {
+  return { pong: true, mode, version: info.version, pid: process.pid, uptimeMs: Date.now() - info.startedAt };
+}
+
 /**
  * Answer one request line with `run`. Never throws: every failure is an `{ok:false}` answer, with the error's
  * message when `expected(err)` (a refused option, a failed deploy), else as an internal error with its stack.

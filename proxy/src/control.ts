@@ -1,15 +1,12 @@
 // The door's verbs on the control socket (control-socket.ts): each parsed (options.ts), then carried out by the router.
 import type net from 'node:net';
-import { answerLine, listenLines } from './control-socket.js';
+import { answerLine, listenLines, pong, type ServerInfo } from './control-socket.js';
 import { DeployError } from './deploy.js';
 import { OptionError, parseCommand, type Command } from './options.js';
 import type { Router } from './router.js';
 import type { Answer } from './client.js';
 
-export interface ServerInfo {
-  version: string;
-  startedAt: number;
-}
+export type { ServerInfo };
 
 /** Carry out one parsed command. */
 export async function execute(router: Router, command: Command, info: ServerInfo): Promise<unknown> {
@@ -27,13 +24,7 @@ export async function execute(router: Router, command: Command, info: ServerInfo
     case 'status':
       return router.status(command.app);
     case 'ping':
-      return {
-        pong: true,
-        mode: 'door',
-        version: info.version,
-        pid: process.pid,
-        uptimeMs: Date.now() - info.startedAt,
-      };
+      return pong('door', info);
   }
 }
 

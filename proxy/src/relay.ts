@@ -6,7 +6,7 @@ import net, { type Socket } from 'node:net';
 import { join } from 'node:path';
 import { RELAY_VERBS, type Answer } from './client.js';
 import { int, object, only, OptionError, parseRequest, show, type Json } from './checks.js';
-import { answerLine } from './control-socket.js';
+import { answerLine, pong, type ServerInfo } from './control-socket.js';
 import { formatProxyHeader } from './proxy-header.js';
 import { readStateFile, writeFileAtomic } from './state-file.js';
 
@@ -253,13 +253,9 @@ export class Relay {
     );
   }
 
-  status(info: { version: string; startedAt: number }): Json {
+  status(info: ServerInfo): Json {
     return {
-      pong: true,
-      mode: 'relay',
-      version: info.version,
-      pid: process.pid,
-      uptimeMs: Date.now() - info.startedAt,
+      ...pong('relay', info),
       generation: this.generation,
       bindings: this.bound(),
       failed: this.failed,
@@ -280,7 +276,7 @@ export class Relay {
 }
 
 /** Answer one request line on the relay's control socket. Never throws. */
-export function answerRelay(relay: Relay, line: string, info: { version: string; startedAt: number }): Promise<Answer> {
+export function answerRelay(relay: Relay, line: string, info: ServerInfo): Promise<Answer> {
   return answerLine(
     line,
     async (request) => {

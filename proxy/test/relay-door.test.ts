@@ -1,7 +1,6 @@
 // The door on unix sockets (FRONT_DOOR_SOCKETS) behind a real relay: HTTP, HTTPS by SNI, TCP and upgrades, with the
 // client's address taken from the PROXY header. Clients connect from 127.0.0.7 so that the address seen can only
 // have come from the header (the door's own peer is a unix socket, which has none).
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
@@ -11,7 +10,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Relay } from '../src/relay.js';
 import { Router } from '../src/router.js';
-import { freePort, testRoute, until, upstreamsPerTest } from './helpers.js';
+import { freePort, makeCert, testRoute, until, upstreamsPerTest } from './helpers.js';
 
 const CLIENT = '127.0.0.7';
 
@@ -92,31 +91,7 @@ describe('the door behind the relay', () => {
 
   it("serves HTTPS with the certificate picked by SNI, and the client's address", async () => {
     const certs = mkdtempSync(join(tmpdir(), 'relay-door-certs-'));
-    const certFile = join(certs, 'a.pem');
-    const keyFile = join(certs, 'a.key');
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-days',
-        '2',
-        '-subj',
-        '/CN=a.test',
-        '-addext',
-        'subjectAltName=DNS:a.test',
-        '-keyout',
-        keyFile,
-        '-out',
-        certFile,
-      ],
-      { stdio: 'ignore' },
-    );
+    const { certFile, keyFile } = makeCert(certs, 'a.test');
     try {
       const v1 = await up('v1');
       const [plain, secure] = [await freePort(), await freePort()];
