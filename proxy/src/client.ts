@@ -4,7 +4,12 @@ import net from 'node:net';
 
 export const DEFAULT_SOCKET = '/run/front-door/control.sock';
 
-export const VERBS = ['deploy', 'rollback', 'pause', 'resume', 'remove', 'status', 'ping'] as const;
+/** The door's verbs (`serve`). */
+export const DOOR_VERBS = ['deploy', 'rollback', 'pause', 'resume', 'remove', 'status', 'ping'] as const;
+/** The relay's verbs (`relay`): `listen` sets the host ports it binds and the generation it sends connections to. */
+export const RELAY_VERBS = ['listen', 'status', 'ping'] as const;
+/** What client mode sends (each server refuses the verbs that are not its own). */
+export const VERBS = [...new Set([...DOOR_VERBS, ...RELAY_VERBS])];
 
 export type Answer = { ok: true; result: unknown } | { ok: false; error: string };
 

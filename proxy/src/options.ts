@@ -1,9 +1,10 @@
 // The typed options of each control verb, checked field by field; the same checks read the state file back.
-import { VERBS } from './client.js';
+import { DOOR_VERBS } from './client.js';
+import { bool, int, object, only, OptionError, parseRequest, show, str } from './checks.js';
 import { DEFAULT_HEALTH, type HealthOptions } from './health.js';
 import type { AppRoute, Timing, TlsOptions } from './service.js';
 
-export class OptionError extends Error {}
+export { OptionError };
 
 export const DEFAULT_TIMING: Timing = {
   drainMs: 30_000,
@@ -12,44 +13,6 @@ export const DEFAULT_TIMING: Timing = {
   deployTimeoutMs: 60_000,
   responseTimeoutMs: 30_000,
 };
-
-type Json = Record<string, unknown>;
-
-function object(value: unknown, where: string): Json {
-  if (value === null || typeof value !== 'object' || Array.isArray(value))
-    throw new OptionError(`${where} must be an object`);
-  return value as Json;
-}
-
-function only(value: Json, allowed: string[], where: string): void {
-  for (const key of Object.keys(value)) {
-    if (!allowed.includes(key))
-      throw new OptionError(`${where}: unknown option "${key}" (known: ${allowed.join(', ')})`);
-  }
-}
-
-function show(value: unknown): string {
-  return JSON.stringify(value) ?? String(value);
-}
-
-function int(value: unknown, where: string, min: number, max: number): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new OptionError(`${where} must be an integer from ${min} to ${max} (got ${show(value)})`);
-  }
-  return value;
-}
-
-function bool(value: unknown, where: string): boolean {
-  if (typeof value !== 'boolean') throw new OptionError(`${where} must be true or false (got ${show(value)})`);
-  return value;
-}
-
-function str(value: unknown, where: string, pattern?: RegExp, hint?: string): string {
-  if (typeof value !== 'string' || value.length === 0)
-    throw new OptionError(`${where} must be a non-empty string (got ${show(value)})`);
-  if (pattern && !pattern.test(value)) throw new OptionError(`${where} ${hint ?? 'is not valid'} (got ${show(value)})`);
-  return value;
-}
 
 const APP = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 // host:port with a DNS name, an IPv4 address or a bracketed IPv6 address.
@@ -182,13 +145,7 @@ export type Command =
 
 /** One control request: `{"verb": ..., "options": {...}}`. */
 export function parseCommand(value: unknown): Command {
-  const request = object(value, 'request');
-  only(request, ['verb', 'options'], 'request');
-  const verb = request['verb'];
-  if (typeof verb !== 'string' || !(VERBS as readonly string[]).includes(verb)) {
-    throw new OptionError(`unknown verb ${show(verb)} (known: ${VERBS.join(', ')})`);
-  }
-  const options = object(request['options'] ?? {}, `${verb} options`);
+  const { verb, options } = parseRequest(value, DOOR_VERBS);
   switch (verb) {
     case 'deploy': {
       const waitDrain = options['waitDrain'] === undefined ? false : bool(options['waitDrain'], 'deploy: "waitDrain"');

@@ -1,17 +1,16 @@
 // The registry of apps: which (port, host) goes to which app, conflict checks, the listeners the routes need,
 // and the state file (written atomically, restored app by app).
-import { readFileSync, renameSync } from 'node:fs';
-import { mkdir, open, rename } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { dirname } from 'node:path';
 import type { Duplex } from 'node:stream';
 import type { SecureContext } from 'node:tls';
 import { DeployError, deployTarget, stopService, swapBack, type DeployResult } from './deploy.js';
 import { Listener, type Proto } from './listeners.js';
 import { OptionError, parseRoute } from './options.js';
 import { rawPage } from './pages.js';
+import { clientAddress } from './proxy-header.js';
 import { Service, type AppEvent, type AppRoute } from './service.js';
+import { readStateFile, writeFileAtomic } from './state-file.js';
 import { Target, send } from './target.js';
 import { pipeTcp } from './tcp.js';
 import { hostMatches, loadTls, type LoadedTls } from './tls.js';
@@ -22,6 +21,11 @@ export interface RouterOptions {
   stateFile: string;
   /** Address the listeners bind (0.0.0.0 in the container, 127.0.0.1 in tests). */
   listenHost: string;
+  /**
+   * Behind the relay: listen on `${socketsDir}/${port}.sock` instead of `listenHost`, each connection starting with
+   * a PROXY header that names the client.
+   */
+  socketsDir?: string;
   log(line: string): void;
 }
 
@@ -151,7 +155,7 @@ export class Router {
             JSON.stringify({
               at: new Date().toISOString(),
               app: service.name,
-              client: req.socket.remoteAddress,
+              client: clientAddress(req.socket),
               method: req.method,
               host,
               path: req.url,
@@ -197,14 +201,21 @@ export class Router {
         continue;
       }
       try {
-        const listener = await Listener.open(this.options.listenHost, claim.port, claim.proto, {
-          request: (_p, proto, req, res) => this.handlers.request(key, proto, req, res),
-          upgrade: (_p, proto, req, socket, head) => this.handlers.upgrade(key, proto, req, socket, head),
-          connection: (_p, socket) => this.handlers.connection(key, socket),
-          secureContext: (_p, name) => this.handlers.secureContext(key, name),
-        });
+        const { socketsDir, listenHost } = this.options;
+        const listener = await Listener.open(
+          socketsDir === undefined ? { host: listenHost } : { socketsDir },
+          claim.port,
+          claim.proto,
+          {
+            request: (_p, proto, req, res) => this.handlers.request(key, proto, req, res),
+            upgrade: (_p, proto, req, socket, head) => this.handlers.upgrade(key, proto, req, socket, head),
+            connection: (_p, socket) => this.handlers.connection(key, socket),
+            secureContext: (_p, name) => this.handlers.secureContext(key, name),
+          },
+          this.options.log,
+        );
         this.listeners.set(key, listener);
-        this.options.log(`listening on ${this.options.listenHost}:${listener.boundPort} (${claim.proto})`);
+        this.options.log(`listening on ${listener.where} (${claim.proto})`);
       } catch (err) {
         throw new DeployError(`cannot listen on port ${claim.port} (${claim.proto}): ${(err as Error).message}`);
       }
@@ -230,7 +241,7 @@ export class Router {
         continue;
       }
       this.listeners.delete(key);
-      this.options.log(`closing port ${listener.boundPort} (${listener.proto})`);
+      this.options.log(`closing ${listener.where} (${listener.proto})`);
       void listener.close();
     }
   }
@@ -387,18 +398,7 @@ export class Router {
       version: 1,
       apps: [...[...this.services.values()].map((s) => s.route), ...[...this.failed.values()].map((f) => f.entry)],
     };
-    const text = `${JSON.stringify(state, null, 2)}\n`;
-    const file = this.options.stateFile;
-    await mkdir(dirname(file), { recursive: true });
-    const tmp = `${file}.tmp-${process.pid}`;
-    const handle = await open(tmp, 'w', 0o600);
-    try {
-      await handle.writeFile(text);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(tmp, file);
+    await writeFileAtomic(this.options.stateFile, `${JSON.stringify(state, null, 2)}\n`);
   }
 
   /**
@@ -406,25 +406,12 @@ export class Router {
    * listen is kept out (and in status, with its reason); every other one is served again at once.
    */
   async restore(): Promise<{ restored: string[]; failed: string[] }> {
-    let text: string;
-    try {
-      text = readFileSync(this.options.stateFile, 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { restored: [], failed: [] };
-      throw err;
-    }
-    let state: StateFile;
-    try {
-      const parsed = JSON.parse(text) as Partial<StateFile>;
-      if (parsed.version !== 1 || !Array.isArray(parsed.apps)) throw new Error('not a version 1 state file');
-      state = parsed as StateFile;
-    } catch (err) {
-      // Keep the unreadable file for a person to look at; start empty (the CLI re-sends routes on deploy).
-      const aside = `${this.options.stateFile}.unreadable-${Date.now()}`;
-      renameSync(this.options.stateFile, aside);
-      this.options.log(`state file unreadable (${(err as Error).message}); moved to ${aside}`);
-      return { restored: [], failed: [] };
-    }
+    const state = readStateFile(this.options.stateFile, this.options.log, (parsed) => {
+      const file = parsed as Partial<StateFile> | null;
+      if (file?.version !== 1 || !Array.isArray(file.apps)) throw new Error('not a version 1 state file');
+      return file as StateFile;
+    });
+    if (!state) return { restored: [], failed: [] };
     const restored: string[] = [];
     const failed: string[] = [];
     for (const [i, entry] of state.apps.entries()) {

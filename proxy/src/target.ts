@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable, type Duplex } from 'node:stream';
 import { Pool, errors as undiciErrors } from 'undici';
 import { page, rawPage } from './pages.js';
+import { clientAddress } from './proxy-header.js';
 
 /** What a request through the front door knows about how it arrived. */
 export interface Arrival {
@@ -195,7 +196,7 @@ export class Target {
         {
           path: req.url ?? '/',
           method: req.method as 'GET',
-          headers: upstreamHeaders(req.rawHeaders, req.socket.remoteAddress ?? '', arrival),
+          headers: upstreamHeaders(req.rawHeaders, clientAddress(req.socket) ?? '', arrival),
           body: body ? body.stream : null,
           signal: controller.signal,
           // Not known to be safe to repeat: nothing is pipelined behind it on the same upstream connection.
@@ -236,7 +237,7 @@ export class Target {
       const answer = await dispatchUpgrade(this.pool, {
         path: req.url ?? '/',
         method: req.method ?? 'GET',
-        headers: upstreamHeaders(req.rawHeaders, req.socket.remoteAddress ?? '', arrival, { keepUpgrade: true }),
+        headers: upstreamHeaders(req.rawHeaders, clientAddress(req.socket) ?? '', arrival, { keepUpgrade: true }),
         protocol: req.headers.upgrade ?? 'websocket',
         signal: controller.signal,
       });

@@ -1,5 +1,6 @@
 // Real loopback servers for the front door's tests: Node HTTP upstreams with a health path, slow answers, SSE,
 // a body echo and an upgrade echo; a keep-alive client; the router under test with a temporary state file.
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import net from 'node:net';
@@ -237,4 +238,34 @@ export async function until(check: () => boolean, ms = 5_000): Promise<void> {
     if (Date.now() > end) throw new Error(`condition not met within ${ms} ms`);
     await sleep(20);
   }
+}
+
+/** A self-signed certificate for `name` (EC P-256, 2 days) in `dir`: its PEM files. */
+export function makeCert(dir: string, name: string): { certFile: string; keyFile: string } {
+  const certFile = join(dir, `${name}.pem`);
+  const keyFile = join(dir, `${name}.key`);
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-days',
+      '2',
+      '-subj',
+      `/CN=${name}`,
+      '-addext',
+      `subjectAltName=DNS:${name}`,
+      '-keyout',
+      keyFile,
+      '-out',
+      certFile,
+    ],
+    { stdio: 'ignore' },
+  );
+  return { certFile, keyFile };
 }

@@ -1,11 +1,10 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tls from 'node:tls';
 import { Pool } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { client, freePort, startRouter, testRoute, upstreamsPerTest, type Harness } from './helpers.js';
+import { client, freePort, makeCert, startRouter, testRoute, upstreamsPerTest, type Harness } from './helpers.js';
 
 let certs: string;
 const cert = (name: string): { certFile: string; keyFile: string } => ({
@@ -15,32 +14,7 @@ const cert = (name: string): { certFile: string; keyFile: string } => ({
 
 beforeAll(() => {
   certs = mkdtempSync(join(tmpdir(), 'front-door-certs-'));
-  for (const name of ['a.test', 'b.test']) {
-    const { certFile, keyFile } = cert(name);
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-days',
-        '2',
-        '-subj',
-        `/CN=${name}`,
-        '-addext',
-        `subjectAltName=DNS:${name}`,
-        '-keyout',
-        keyFile,
-        '-out',
-        certFile,
-      ],
-      { stdio: 'ignore' },
-    );
-  }
+  for (const name of ['a.test', 'b.test']) makeCert(certs, name);
 });
 afterAll(() => rmSync(certs, { recursive: true, force: true }));
 
