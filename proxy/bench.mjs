@@ -167,23 +167,40 @@ async function main() {
     children.push(upstreams);
     const ports = await new Promise((resolve) => upstreams.stdout.once('data', (d) => resolve(JSON.parse(String(d)))));
     const listen = await freePort();
-    const proxy = spawn(process.execPath, [join(here, 'dist', 'proxy.js'), 'serve'], {
-      env: {
-        ...process.env,
-        FRONT_DOOR_SOCKET: socketPath,
-        FRONT_DOOR_STATE: join(dir, 'state.json'),
-        FRONT_DOOR_LISTEN: '127.0.0.1',
-      },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    children.push(proxy);
-    await new Promise((resolve, reject) => {
-      let text = '';
-      proxy.stderr.on('data', (d) => {
-        text += d;
-        if (text.includes('control socket')) resolve();
+    const start = async (mode, env) => {
+      const child = spawn(process.execPath, [join(here, 'dist', 'proxy.js'), mode], {
+        env: { ...process.env, ...env },
+        stdio: ['ignore', 'ignore', 'pipe'],
       });
-      proxy.once('exit', () => reject(new Error(`front door exited: ${text}`)));
+      children.push(child);
+      await new Promise((resolve, reject) => {
+        let text = '';
+        child.stderr.on('data', (d) => {
+          text += d;
+          if (text.includes('control socket')) resolve();
+        });
+        child.once('exit', () => reject(new Error(`${mode} exited: ${text}`)));
+      });
+      return child;
+    };
+    const proxy = await start('serve', {
+      FRONT_DOOR_SOCKET: socketPath,
+      FRONT_DOOR_STATE: join(dir, 'state.json'),
+      FRONT_DOOR_LISTEN: '127.0.0.1',
+    });
+    // A second door on unix sockets behind the relay, serving the same upstream on another port.
+    const relayed = await freePort();
+    const socketsDoor = join(dir, 'door2.sock');
+    const relaySocket = join(dir, 'relay.sock');
+    await start('serve', {
+      FRONT_DOOR_SOCKET: socketsDoor,
+      FRONT_DOOR_STATE: join(dir, 'door2', 'state.json'),
+      FRONT_DOOR_SOCKETS: join(dir, 'sockets', '1'),
+    });
+    const relay = await start('relay', {
+      FRONT_DOOR_SOCKET: relaySocket,
+      FRONT_DOOR_RELAY_STATE: join(dir, 'relay.json'),
+      FRONT_DOOR_SOCKETS_ROOT: join(dir, 'sockets'),
     });
     const route = (name) => ({
       app: 'bench',
@@ -193,28 +210,33 @@ async function main() {
       timing: { bakeMs: 0, drainMs: 5_000 },
     });
     await command(socketPath, 'deploy', route('a'));
+    await command(socketsDoor, 'deploy', { ...route('a'), port: relayed });
+    await command(relaySocket, 'listen', { generation: 1, bindings: [{ hostIp: '127.0.0.1', hostPort: relayed }] });
 
     // Throughput: direct, through, direct, through (interleaved, so drift hits both sides).
     log(`throughput: ${clients} keep-alive clients, ${seconds} s per side, twice each`);
-    const rates = { direct: [], proxy: [] };
-    const cpuPerRequest = { upstream: [], frontDoor: [] };
+    const rates = { direct: [], proxy: [], relay: [] };
+    const cpuPerRequest = { upstream: [], frontDoor: [], relay: [] };
     for (let round_ = 0; round_ < 2; round_++) {
-      for (const side of ['direct', 'proxy']) {
-        const run = load(side === 'direct' ? ports.a : listen, clients);
+      for (const side of ['direct', 'proxy', 'relay']) {
+        const run = load({ direct: ports.a, proxy: listen, relay: relayed }[side], clients);
         await new Promise((r) => setTimeout(r, 300));
-        const cpuBefore = { upstream: cpuMs(upstreams.pid), frontDoor: cpuMs(proxy.pid) };
+        const cpuBefore = { upstream: cpuMs(upstreams.pid), frontDoor: cpuMs(proxy.pid), relay: cpuMs(relay.pid) };
         run.setPhase('measure');
         await new Promise((r) => setTimeout(r, seconds * 1000));
         run.setPhase('tail');
         const done = run.stats.measure.ok;
         if (side === 'direct') cpuPerRequest.upstream.push(((cpuMs(upstreams.pid) - cpuBefore.upstream) * 1000) / done);
-        else cpuPerRequest.frontDoor.push(((cpuMs(proxy.pid) - cpuBefore.frontDoor) * 1000) / done);
+        else if (side === 'proxy')
+          cpuPerRequest.frontDoor.push(((cpuMs(proxy.pid) - cpuBefore.frontDoor) * 1000) / done);
+        else cpuPerRequest.relay.push(((cpuMs(relay.pid) - cpuBefore.relay) * 1000) / done);
         await run.stop();
         rates[side].push(done / seconds);
       }
     }
     const direct = Math.max(...rates.direct);
     const through = Math.max(...rates.proxy);
+    const throughRelay = Math.max(...rates.relay);
 
     // Steady state, then switches, under the same load.
     log(`switches: ${swaps} under ${clients} keep-alive clients`);
@@ -249,6 +271,10 @@ async function main() {
         // CPU per request does not depend on how busy the machine is, where requests per second do.
         upstreamCpuUsPerRequest: Math.round(Math.min(...cpuPerRequest.upstream)),
         frontDoorCpuUsPerRequest: Math.round(Math.min(...cpuPerRequest.frontDoor)),
+        // Relay and a door on unix sockets against the door alone on TCP.
+        relayRps: Math.round(throughRelay),
+        relayRatio: round(throughRelay / through, 3),
+        relayCpuUsPerRequest: Math.round(Math.min(...cpuPerRequest.relay)),
       },
       latency: {
         steadyP99Ms: round(p(steady.latencies, 99)),
@@ -273,6 +299,10 @@ async function main() {
         [
           'throughput, through the front door',
           `${result.throughput.proxyRps} req/s (ratio ${result.throughput.ratio})`,
+        ],
+        [
+          'throughput, relay + door on unix sockets',
+          `${result.throughput.relayRps} req/s (ratio to the door alone ${result.throughput.relayRatio}; relay CPU ${result.throughput.relayCpuUsPerRequest} µs/request)`,
         ],
         [
           'CPU per request, upstream / front door',

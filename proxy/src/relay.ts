@@ -232,6 +232,8 @@ export class Relay {
     door.once('connect', () => {
       connected = true;
       this.unreachable.delete(path);
+      // The client went away while the door's socket was opening.
+      if (client.destroyed) return void door.destroy();
       door.write(header);
       pipeBoth(client, door);
     });
