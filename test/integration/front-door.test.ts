@@ -153,18 +153,15 @@ describe('the front door behind its relay on a real engine', () => {
     expect(a.containerId).toBe(b.containerId);
     const first = [a, b].find((e) => e.action === 'create')!;
     expect([a, b].filter((e) => e !== first).map((e) => e.action)).toEqual([expect.stringMatching(/^(start|keep)$/)]);
-    for (const part of ['container', 'relay'])
+    for (const [part, name] of [
+      ['container', names.container],
+      ['relay', names.relay],
+    ])
       expect(
-        docker(
-          'ps',
-          '-a',
-          '-q',
-          '--filter',
-          `label=dev.deploy.front-door=${part}`,
-          '--filter',
-          `name=${names.container}`,
+        docker('ps', '-a', '-q', '--filter', `label=dev.deploy.front-door=${part}`, '--filter', `name=^${name}$`).split(
+          '\n',
         ),
-      ).not.toBe('');
+      ).toHaveLength(1);
     expect(docker('ps', '-a', '-q', '--filter', `name=^${names.relay}$`).split('\n')).toHaveLength(1);
     expect(docker('network', 'ls', '-q', '--filter', `name=^${names.network}$`).split('\n')).toHaveLength(1);
     expect(docker('ps', '-a', '-q', '--filter', `name=^${names.container}.lock$`)).toBe('');
