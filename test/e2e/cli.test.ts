@@ -55,13 +55,16 @@ describe('the built bin, as a user runs it', () => {
     const port = await freePort();
     repo.commit(
       'e2e page',
-      webApp('end to end', { deployJson: { app, ports: [`127.0.0.1:${port}:8080`], healthCheck: { path: '/' } } }),
+      // proxy left to its default: the front door owns the port.
+      webApp('end to end', {
+        deployJson: { app, ports: [`127.0.0.1:${port}:8080`], healthCheck: { path: '/' }, proxy: undefined },
+      }),
     );
     const r = await runBin(['deploy', '--json'], { cwd: repo.dir, ci: false, env: { DEPLOY_HOME: home.dir } });
     expect(r.code).toBe(0);
     const record = JSON.parse(r.stdout) as PublicRecord;
     expect(record).toMatchObject({ app, status: 'running', version: 1 });
-    expect(r.stderr).toContain('Healthy');
+    expect(r.stderr).toMatch(/Routed: \d+ checks? passed, switched in [\d.]+ ms/);
     expect(await fetchText(port)).toBe('end to end');
 
     const ls = await runBin(['ls'], { ci: false, env: { DEPLOY_HOME: home.dir } });

@@ -52,7 +52,18 @@ export class TempRepo {
 /**
  * The files of a small web app on busybox httpd answering `body` on container port 8080. `start` replaces
  * the start script (to make an app that fails, crash-loops or prints), `dockerfileExtra` adds lines.
+ *
+ * A deploy.json that publishes ports and says nothing of `proxy` gets `"proxy": false`: most engine tests are of
+ * the containers publishing their own ports (stop-first on a shared port, what answers while stopped, exit codes
+ * of that path), written before the front door became the default. Tests of the front door say `proxy: true`;
+ * `proxy: undefined` leaves the key out, for the default itself (test/e2e/cli.test.ts, the README's commands).
  */
+function directByDefault(deployJson: unknown): unknown {
+  if (typeof deployJson !== 'object' || deployJson === null || 'proxy' in deployJson || !('ports' in deployJson))
+    return deployJson;
+  return { ...deployJson, proxy: false };
+}
+
 export function webApp(
   body: string,
   options: { start?: string; dockerfileExtra?: string; deployJson?: unknown } = {},
@@ -69,6 +80,7 @@ export function webApp(
     'index.html': `${body}\n`,
     'start.sh': options.start ?? 'echo "starting on 8080"\necho "to stderr" >&2\nexec httpd -f -p 8080 -h /www\n',
   };
-  if (options.deployJson !== undefined) files['deploy.json'] = JSON.stringify(options.deployJson, null, 2);
+  if (options.deployJson !== undefined)
+    files['deploy.json'] = JSON.stringify(directByDefault(options.deployJson), null, 2);
   return files;
 }

@@ -12,10 +12,24 @@ describe('deploy deploy on a real engine', () => {
   let port = 0;
   const env = () => ({ DEPLOY_HOME: home.dir });
   const deploy = (...args: string[]) =>
-    cli(['deploy', '--app', app, '--port', `127.0.0.1:${port}:8080`, '--health-path', '/', '--json', ...args], {
-      cwd: repo.dir,
-      env: env(),
-    });
+    cli(
+      [
+        'deploy',
+        '--app',
+        app,
+        '--port',
+        `127.0.0.1:${port}:8080`,
+        '--no-proxy',
+        '--health-path',
+        '/',
+        '--json',
+        ...args,
+      ],
+      {
+        cwd: repo.dir,
+        env: env(),
+      },
+    );
 
   beforeAll(async () => {
     port = await freePort();
@@ -124,10 +138,13 @@ describe('deploy deploy on a real engine', () => {
 
   it('builds with the classic builder where BuildKit is not wanted (DOCKER_BUILDKIT=0), as on engines without it', async () => {
     repo.commit('classic', { 'index.html': 'classic builder\n' });
-    const r = await cli(['deploy', '--app', app, '--port', `127.0.0.1:${port}:8080`, '--health-path', '/', '--json'], {
-      cwd: repo.dir,
-      env: { ...env(), DOCKER_BUILDKIT: '0' },
-    });
+    const r = await cli(
+      ['deploy', '--app', app, '--port', `127.0.0.1:${port}:8080`, '--no-proxy', '--health-path', '/', '--json'],
+      {
+        cwd: repo.dir,
+        env: { ...env(), DOCKER_BUILDKIT: '0' },
+      },
+    );
     expect(r.code).toBe(0);
     const id = r.json<PublicRecord>().id;
     const build = await cli(['logs', id, '--build'], { env: env() });

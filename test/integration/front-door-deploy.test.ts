@@ -150,7 +150,16 @@ async function fellBackInWindow(prefix: string) {
 
 describe('deploying behind the front door (real engine, real door, CLI)', () => {
   afterAll(() => {
-    quietly('rm', '-f', '-v', DOOR_NAMES.container, DOOR_NAMES.next, `${DOOR_NAMES.container}.lock`);
+    quietly(
+      'rm',
+      '-f',
+      '-v',
+      DOOR_NAMES.container,
+      DOOR_NAMES.next,
+      DOOR_NAMES.relay,
+      DOOR_NAMES.relayNext,
+      `${DOOR_NAMES.container}.lock`,
+    );
     quietly('network', 'rm', DOOR_NAMES.network);
     quietly('volume', 'rm', DOOR_NAMES.volume);
   });
@@ -161,7 +170,12 @@ describe('deploying behind the front door (real engine, real door, CLI)', () => 
     const inspected = JSON.parse(docker('inspect', first.containerId as string))[0];
     expect(inspected.HostConfig.PortBindings).toEqual({});
     expect(inspected.NetworkSettings.Networks[DOOR_NAMES.network].Aliases).toContain(upstreamHost(first));
-    expect(docker('port', DOOR_NAMES.container)).toContain(`127.0.0.1:${f.port}`);
+    // The door publishes nothing: its relay, on the host's network, listens on the app's port.
+    expect(docker('port', DOOR_NAMES.container)).toBe('');
+    expect(JSON.parse(docker('exec', DOOR_NAMES.relay, 'node', '/proxy.js', 'ping')).result.bindings).toContainEqual({
+      hostIp: '127.0.0.1',
+      hostPort: f.port,
+    });
     expect(await fetchText(f.port)).toBe('one');
 
     const status = await f.cli(['status']);
@@ -280,8 +294,8 @@ describe('deploying behind the front door (real engine, real door, CLI)', () => 
   it('keeps a release for the bake window only where the door kept it: a door made again without its routes has nothing to switch back to, so the old release is retired', async () => {
     const f = await routedApp('fdk', { bakeWindow: '60s' });
     const v1 = await f.deploy();
-    // The door and its saved routes removed outside the tool: the next deploy makes it again, empty.
-    docker('rm', '-f', DOOR_NAMES.container);
+    // The door, its relay and its saved routes removed outside the tool: the next deploy makes them again, empty.
+    docker('rm', '-f', DOOR_NAMES.container, DOOR_NAMES.relay);
     docker('volume', 'rm', DOOR_NAMES.volume);
     commitNext(f, 'two', LOGGING_START);
     const two = await f.cli(['deploy', '--yes', '--json']);

@@ -26,7 +26,7 @@ describe('the front door over ssh:// and tcp:// with TLS (real sshd, real second
     // The ssh:// engine is this machine's: the door the ssh case made there goes too, with its saved routes, as
     // the local front door tests leave none.
     for (const args of [
-      ['rm', '-f', '-v', DOOR_NAMES.container, `${DOOR_NAMES.container}.lock`],
+      ['rm', '-f', '-v', DOOR_NAMES.container, DOOR_NAMES.relay, `${DOOR_NAMES.container}.lock`],
       ['volume', 'rm', DOOR_NAMES.volume],
       ['network', 'rm', DOOR_NAMES.network],
     ]) {
