@@ -182,9 +182,12 @@ async function forgetRoute(ctx: Context, engine: Engine, app: string): Promise<v
     await new FrontDoorClient(engine).remove(app);
   } catch (error) {
     const said = (error as Error).message;
-    if (!isDeployError(error, 'front_door') || /there is no such container|no app named/i.test(said)) return;
-    ctx.reporter.warn(`The front door kept a route for ${app}: ${said}`);
-    return;
+    if (!isDeployError(error, 'front_door') || /there is no such container/i.test(said)) return;
+    // No route (its releases all failed their gate): its ports may still be listened on.
+    if (!/no app named/i.test(said)) {
+      ctx.reporter.warn(`The front door kept a route for ${app}: ${said}`);
+      return;
+    }
   }
   // Its host ports are let go of where no other route needs them.
   try {

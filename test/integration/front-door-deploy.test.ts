@@ -512,4 +512,26 @@ describe('deploying behind the front door (real engine, real door, CLI)', () => 
     ].join('\n');
     expect(seen).not.toContain(key.split('\n')[1] as string);
   });
+
+  it('destroy lets go of its host port: another program can listen on it, and the relay no longer does', async () => {
+    const f = await routedApp('fdx', { bakeWindow: '0s' });
+    await f.deploy();
+    expect(await fetchText(f.port)).toBe('one');
+    const relayBindings = () =>
+      (
+        JSON.parse(docker('exec', DOOR_NAMES.relay, 'node', '/proxy.js', 'ping')).result.bindings as Array<{
+          hostPort: number;
+        }>
+      ).map((b) => b.hostPort);
+    expect(relayBindings()).toContain(f.port);
+    const gone = await f.cli(['destroy', f.app, '--yes']);
+    expect(gone.code, gone.stderr).toBe(0);
+    expect(relayBindings()).not.toContain(f.port);
+    const taken = net.createServer();
+    await new Promise<void>((resolve, reject) => {
+      taken.once('error', reject);
+      taken.listen(f.port, '127.0.0.1', resolve);
+    });
+    taken.close();
+  });
 });
