@@ -54,7 +54,8 @@ describe('the health gate and the switch-over', () => {
   it('checks that a container without any health check keeps running for the settle time', async () => {
     repo.commit('no check', {
       ...webApp('settled'),
-      'deploy.json': JSON.stringify({ app, ports: [`127.0.0.1:${w.port}:8080`] }),
+      // Published by its container: behind the front door the gate is the door's TCP connect instead.
+      'deploy.json': JSON.stringify({ app, ports: [`127.0.0.1:${w.port}:8080`], proxy: false }),
     });
     const r = await run('deploy', '--json', '--health-path', 'none');
     expect(r.code).toBe(0);
