@@ -393,7 +393,10 @@ export class ServiceRuntime implements Runtime {
     return Promise.all(lines.map((l) => names.label(l)));
   }
 
-  /** Follows every task's output (tasks that start meanwhile too), each line labelled as logs() labels it, in order. */
+  /**
+   * Follows every task's output (tasks that start meanwhile too), each line labelled as logs() labels it, in order,
+   * until the signal aborts or the service is gone (looked for every second: the manager may keep the stream open).
+   */
   async followLogs(
     id: string,
     options: LogOptions,
@@ -401,15 +404,31 @@ export class ServiceRuntime implements Runtime {
     signal: AbortSignal,
   ): Promise<void> {
     const names = new TaskNames(this.engine, id);
+    const until = new AbortController();
+    const stop = () => until.abort();
+    signal.addEventListener('abort', stop, { once: true });
+    const looking = (async () => {
+      while (!until.signal.aborted) {
+        await sleep(Math.max(1000, this.pollMs));
+        if (until.signal.aborted) return;
+        if ((await this.engine.services.inspect(id).catch(() => undefined)) === null) until.abort();
+      }
+    })();
     let chain = Promise.resolve();
-    await this.engine.services.followLogs(
-      id,
-      options,
-      (l) => {
-        chain = chain.then(async () => onLine(await names.label(l)));
-      },
-      signal,
-    );
+    try {
+      await this.engine.services.followLogs(
+        id,
+        options,
+        (l) => {
+          chain = chain.then(async () => onLine(await names.label(l)));
+        },
+        until.signal,
+      );
+    } finally {
+      until.abort();
+      signal.removeEventListener('abort', stop);
+      await looking;
+    }
     await chain;
   }
 
