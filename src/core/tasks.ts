@@ -131,8 +131,10 @@ export function unpulledImage(
 ): { message: string; hint: string } {
   const nodes = refusals.map((r) => r.node);
   const named = nodes.length === 1 ? `node ${nodes[0]}` : `nodes ${nodes.join(', ')}`;
-  const said = refusals[0]?.error ?? '';
-  const message = `${who} could not start: ${named} could not get the image ${image} (${said.replace(/[.\s]+$/, '')})`;
+  const said = (refusals[0]?.error ?? '').replace(/[.\s]+$/, '');
+  // "No such image: IMAGE" only says it again; a pull's own refusal (denied, unknown) says why.
+  const why = said === '' || /^no such image:/i.test(said) ? '' : ` (${said})`;
+  const message = `${who} could not start: ${named} could not get the image ${image}${why}`;
   const hint =
     registry === null
       ? 'Set a registry so that every node can pull the image (deploy config set registry=HOST), or keep the ' +

@@ -15,11 +15,11 @@ function paintState(c: Colors, t: TaskView): string {
   return c.dim(t.state);
 }
 
-/** `N of M tasks running: NODE r/d, ...`: desired against running, for the service and each node. */
+/** `N of M tasks running · per node: NODE r/d, ...`: desired against running, for the service and each node. */
 export function taskSummary(counts: TaskCounts, c: Colors): string {
   const all = counts.running >= counts.desired ? c.green : c.yellow;
   const nodes = counts.nodes.map((n) => `${sanitize(n.node)} ${n.running}/${n.desired}`).join(', ');
-  return `${all(`${counts.running} of ${counts.desired}`)} task${counts.desired === 1 ? '' : 's'} running${nodes ? ` (per node: ${nodes})` : ''}`;
+  return `${all(`${counts.running} of ${counts.desired}`)} task${counts.desired === 1 ? '' : 's'} running${nodes ? ` · per node: ${nodes}` : ''}`;
 }
 
 /**

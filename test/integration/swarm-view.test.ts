@@ -64,7 +64,13 @@ describe('an app of 2 tasks on 2 nodes, as a person sees it', () => {
   let serviceName = '';
   let deploymentId = '';
   const run = (...args: string[]) => w!.run(repo.dir, '-H', swarm!.manager.url, ...args);
-  const deployJson = () => ({ ports: [], healthCheck: { path: null }, registry: registry!.host });
+  const deployJson = () => ({
+    ports: [],
+    healthCheck: { path: null },
+    registry: registry!.host,
+    runtime: 'swarm',
+    replicas: 2,
+  });
 
   beforeAll(() => {
     w = workspace({ DOCKER_CONFIG: registry!.loggedIn() });
@@ -74,7 +80,7 @@ describe('an app of 2 tasks on 2 nodes, as a person sees it', () => {
   });
 
   it('deploy --replicas 2: status and inspect show a task on each node, running, desired against running', async () => {
-    const r = await run('deploy', '--runtime', 'swarm', '--replicas', '2', '--json');
+    const r = await run('deploy', '--json');
     expect(r.code, r.stderr).toBe(0);
     const d = r.json<{ id: string; version: number; workload: string }>();
     deploymentId = d.id;
@@ -119,7 +125,7 @@ describe('an app of 2 tasks on 2 nodes, as a person sees it', () => {
     expect(human.code, human.stderr).toBe(0);
     // eslint-disable-next-line no-control-regex
     const plain = human.stdout.replace(/\x1b\[[0-9;]*m/g, '');
-    expect(plain).toMatch(/2 of 2 tasks running \(per node: /);
+    expect(plain).toMatch(/2 of 2 tasks running · per node: /);
     for (const h of hostnames) expect(plain).toMatch(new RegExp(`\\b${h}\\s+running\\s+running\\b`));
     for (const line of plain.split('\n')) expect([...line].length, line).toBeLessThanOrEqual(80);
     const inspectHuman = await run('inspect', app);

@@ -138,14 +138,17 @@ describe('a node that cannot get the image', () => {
     ];
     const withRegistry = unpulledImage('web v2 (k7m2x9qa)', 'reg:5000/web@sha256:01', refusals, 'reg:5000');
     expect(withRegistry.message).toBe(
-      `web v2 (k7m2x9qa) could not start: nodes web-1, web-2 could not get the image reg:5000/web@sha256:01 (${NO_SUCH})`,
+      'web v2 (k7m2x9qa) could not start: nodes web-1, web-2 could not get the image reg:5000/web@sha256:01',
     );
     expect(withRegistry.hint).toBe(
       'Every node pulls it from reg:5000: make it reachable (and trusted) from those nodes, or drain them ' +
         '(docker node update --availability drain web-1).',
     );
-    const without = unpulledImage('web v2 (k7m2x9qa)', 'deploy/web:k7m2x9qa', refusals.slice(0, 1), null);
-    expect(without.message).toMatch(/: node web-1 could not get the image deploy\/web:k7m2x9qa \(/);
+    const denied = 'pull access denied for deploy/web, repository does not exist or may require docker login';
+    const without = unpulledImage('web v2 (k7m2x9qa)', 'deploy/web:k7m2x9qa', [{ node: 'web-1', error: denied }], null);
+    expect(without.message).toBe(
+      `web v2 (k7m2x9qa) could not start: node web-1 could not get the image deploy/web:k7m2x9qa (${denied})`,
+    );
     expect(without.hint).toMatch(
       /^Set a registry so that every node can pull the image \(deploy config set registry=HOST\)/,
     );
@@ -188,7 +191,7 @@ describe('the tasks for a person', () => {
         .replace(/ /g, ''),
     ).toBe(NO_SUCH.replace(/ /g, ''));
     for (const l of lines) expect(l.length, l).toBeLessThanOrEqual(80);
-    expect(taskSummary(taskCounts(views, 2), c)).toBe('1 of 2 tasks running (per node: web-1 1/1)');
+    expect(taskSummary(taskCounts(views, 2), c)).toBe('1 of 2 tasks running · per node: web-1 1/1');
   });
 
   it('the ended tasks beyond the last few are counted, not listed', () => {
