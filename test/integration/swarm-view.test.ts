@@ -148,6 +148,21 @@ describe('an app of 2 tasks on 2 nodes, as a person sees it', () => {
     expect(lines).toHaveLength(2);
     expect(lines.map((l) => `${l.task}@${l.node}`).sort()).toEqual([...prefixes].sort());
 
+    // Ctrl-C ends a follow at once, exit 0, the lines so far printed.
+    const ctrlC = new AbortController();
+    const following = cli(['-H', swarm!.manager.url, 'logs', app, '-f'], {
+      cwd: repo.dir,
+      env: w!.env,
+      signal: ctrlC.signal,
+    });
+    await new Promise((r) => setTimeout(r, 1000));
+    const abortedAt = Date.now();
+    ctrlC.abort();
+    const followed = await following;
+    expect(followed.code, followed.stderr).toBe(0);
+    expect(Date.now() - abortedAt).toBeLessThan(500);
+    for (const p of prefixes) expect(followed.stdout).toContain(`${p} | starting on 8080\n`);
+
     const since = await run('logs', app, '--since', new Date(Date.now() + 60_000).toISOString());
     expect(since.code, since.stderr).toBe(0);
     expect(since.stdout).toBe('');

@@ -1,3 +1,4 @@
+import { setTimeout as wait } from 'node:timers/promises';
 import { DeployError } from '../../core/errors.js';
 import { isUnproven, LABEL } from '../../core/names.js';
 import { parseRecordLabel } from '../../core/record-label.js';
@@ -409,7 +410,8 @@ export class ServiceRuntime implements Runtime {
     signal.addEventListener('abort', stop, { once: true });
     const looking = (async () => {
       while (!until.signal.aborted) {
-        await sleep(Math.max(1000, this.pollMs));
+        // Ended at once by Ctrl-C or the stream's end, not a second later.
+        await wait(Math.max(1000, this.pollMs), undefined, { signal: until.signal }).catch(() => undefined);
         if (until.signal.aborted) return;
         if ((await this.engine.services.inspect(id).catch(() => undefined)) === null) until.abort();
       }
