@@ -10,6 +10,9 @@ export interface LogLine {
   time: number | null;
   stream: LogStream;
   message: string;
+  /** A Swarm service's line: the task that wrote it (SERVICE.SLOT.ID, core/tasks.ts taskName) and its node's hostname. */
+  task?: string;
+  node?: string;
 }
 
 /** Bytes of a container's logs kept in the store when its container goes away. */
@@ -92,7 +95,8 @@ export function encodeKeptLines(
   let truncated = false;
   for (let i = lines.length - 1; i >= 0; i--) {
     const l = lines[i] as LogLine;
-    const b = Buffer.from(`${JSON.stringify({ t: l.time, s: l.stream === 'stderr' ? 'e' : 'o', m: l.message })}\n`);
+    const kept = { t: l.time, s: l.stream === 'stderr' ? 'e' : 'o', m: l.message, k: l.task, n: l.node };
+    const b = Buffer.from(`${JSON.stringify(kept)}\n`);
     if (size + b.length > maxBytes) {
       truncated = true;
       break;
@@ -113,12 +117,13 @@ export function decodeKeptLines(content: Buffer): LogLine[] {
     } catch {
       o = null;
     }
-    const kept = o as { t?: unknown; s?: unknown; m?: unknown } | null;
+    const kept = o as { t?: unknown; s?: unknown; m?: unknown; k?: unknown; n?: unknown } | null;
     if (kept && typeof kept === 'object' && typeof kept.m === 'string') {
       out.push({
         time: typeof kept.t === 'number' ? kept.t : null,
         stream: kept.s === 'e' ? 'stderr' : 'stdout',
         message: kept.m,
+        ...(typeof kept.k === 'string' ? { task: kept.k, node: typeof kept.n === 'string' ? kept.n : '' } : {}),
       });
     } else {
       out.push({ time: null, stream: 'stdout', message: text });

@@ -12,6 +12,8 @@ import { formatPort } from '../core/ports.js';
 import { routedByFrontDoor } from '../core/front-door.js';
 import { HEALTH_COMMAND } from '../core/container-spec.js';
 import type { DeployConfig } from '../core/types.js';
+import { unpulledImage } from '../core/tasks.js';
+import { ImageNotOnNodes } from '../adapters/runtime/services.js';
 
 /** door: the front door's own check gates the release (its route step); here the container need only have started. */
 export type GateMode = 'healthcheck' | 'http' | 'settle' | 'door';
@@ -215,6 +217,20 @@ export async function waitHealthy(
   }
 }
 
+/** Nodes that could not get a release's image (a Swarm service's): start_failed, naming them and the image. */
+export function imageNotOnNodes(
+  who: string,
+  error: ImageNotOnNodes,
+  registry: string | null,
+  secrets: readonly string[] = [],
+): DeployError {
+  const { message, hint } = unpulledImage(who, error.image, error.nodes, registry);
+  return new DeployError('start_failed', redactValues(message, secrets), {
+    hint,
+    details: { nodes: error.nodes.map((n) => n.node), image: error.image },
+  });
+}
+
 export interface StartGatedOptions {
   /** Restart it in place (deploy restart) rather than start it. */
   restart?: boolean;
@@ -247,6 +263,7 @@ export async function startGated(
       else await runtime.start(id);
     } catch (error) {
       if (error instanceof DeployError) throw error;
+      if (error instanceof ImageNotOnNodes) throw imageNotOnNodes(who, error, d.config.registry, o.secrets);
       const reason = redactValues((error as Error).message.replace(/^(re)?start container: /, ''), o.secrets);
       throw new DeployError('start_failed', `${who} could not start: ${reason}`, {
         hint: /port is already allocated|address already in use/i.test(reason)

@@ -3,6 +3,7 @@ import { publicRecord } from '../core/record-view.js';
 import { urlsOf } from '../core/urls.js';
 import type { Deployment, DeploymentEvent } from '../core/types.js';
 import type { Context } from '../context.js';
+import { serviceTasks, type TaskReport } from './tasks.js';
 
 export interface Inspection {
   deployment: Deployment;
@@ -12,6 +13,8 @@ export interface Inspection {
   logs: { build: boolean; runtime: boolean };
   /** Where its image lives: the registry it was pushed to, the engines whose records ran it. */
   image: ImageLocations;
+  /** A Swarm service's tasks as its manager has them now (null: not a service, or gone); see withTasks. */
+  tasks?: TaskReport | null;
 }
 
 /** Everything the store knows about one deployment. Reads only the store: it works with the engine down. */
@@ -39,6 +42,11 @@ export function inspectDeployment(ctx: Context, d: Deployment): Inspection {
   };
 }
 
+/** The inspection with, for a deployment that runs as a Swarm service, its tasks as the manager has them now. */
+export async function withTasks(ctx: Context, i: Inspection): Promise<Inspection> {
+  return { ...i, tasks: await serviceTasks(ctx, i.deployment) };
+}
+
 /** The exportable record (the seeds' "Download JSON"): the record, its timeline and its parent chain. */
 export function inspectionJson(i: Inspection) {
   return {
@@ -49,5 +57,11 @@ export function inspectionJson(i: Inspection) {
     imageLocations: i.image,
     /** Where a person opens it: through the front door, or the ports its container publishes. */
     urls: urlsOf(i.deployment),
+    /** A Swarm service's: desired against running (per node) and each task; absent for a container. */
+    ...(i.tasks
+      ? i.tasks.error === null
+        ? { replicas: i.tasks.counts, tasks: i.tasks.tasks }
+        : { tasks: null, tasksError: i.tasks.error }
+      : {}),
   };
 }

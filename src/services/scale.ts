@@ -1,6 +1,8 @@
 import type { Engine } from '../adapters/docker/engine/engine.js';
 import { serviceRuntimeOn } from '../adapters/runtime/runtime-for.js';
 import { DeployError } from '../core/errors.js';
+import { ImageNotOnNodes } from '../adapters/runtime/services.js';
+import { imageNotOnNodes } from './health.js';
 import type { Deployment } from '../core/types.js';
 import type { Context } from '../context.js';
 import { currentDeployment } from './current.js';
@@ -36,7 +38,12 @@ export async function scaleApp(ctx: Context, engine: Engine, app: string, replic
   const from = d.config.replicas;
   const stopped = d.status === 'stopped';
   ctx.reporter.step(`Scaling ${d.app} v${d.version} from ${from} to ${replicas} task${replicas === 1 ? '' : 's'}`);
-  await serviceRuntimeOn(engine).scale(d.containerId, replicas);
+  try {
+    await serviceRuntimeOn(engine).scale(d.containerId, replicas);
+  } catch (error) {
+    if (error instanceof ImageNotOnNodes) throw imageNotOnNodes(who, error, d.config.registry);
+    throw error;
+  }
   store.updateDeployment(d.id, {
     config: { ...d.config, replicas },
     overrides: { ...d.overrides, replicas },

@@ -9,6 +9,8 @@ import type { Deployment, Status } from '../core/types.js';
 import type { Context } from '../context.js';
 import { engineFor } from './engines.js';
 import { reconcile } from './reconcile.js';
+import { serviceTasks } from './tasks.js';
+import type { TaskCounts, TaskView } from '../core/tasks.js';
 
 /** One app as `deploy status` shows it: what should run, and what the engine says of it. */
 export interface AppStatus {
@@ -35,6 +37,9 @@ export interface AppStatus {
    * its state there (active, paused, …), and what is wrong when it does not.
    */
   frontDoor: { routed: boolean | null; state: string | null; problem: string | null } | null;
+  /** A Swarm service's tasks (each with its node and state) and desired against running, per node; null for a container. */
+  tasks: TaskView[] | null;
+  replicas: TaskCounts | null;
   endpoint: string;
   /** engine: seen just now; store: the engine did not answer in time (or someone is changing the app): as recorded. */
   source: 'engine' | 'store';
@@ -100,12 +105,15 @@ export async function appStatuses(ctx: Context, app?: string): Promise<AppStatus
       ports: d.config.ports.map(formatPort),
       url: urlsOf(d)[0] ?? null,
       frontDoor: null,
+      tasks: null,
+      replicas: null,
       endpoint: d.endpoint,
       source: fromEngine ? 'engine' : 'store',
       checkedAt: iso(fromEngine ? now : d.checkedAt),
     };
   });
-  await askFrontDoors(ctx, rows, store.currentDeployments(app));
+  const current = store.currentDeployments(app);
+  await Promise.all([askFrontDoors(ctx, rows, current), askManagers(ctx, rows, current)]);
   if (app !== undefined && rows.length === 0) {
     rows.push({
       app,
@@ -115,12 +123,30 @@ export async function appStatuses(ctx: Context, app?: string): Promise<AppStatus
       ports: [],
       url: null,
       frontDoor: null,
+      tasks: null,
+      replicas: null,
       endpoint: '-',
       source: 'store',
       checkedAt: null,
     });
   }
   return rows;
+}
+
+/** For the apps that run as Swarm services (seen on their engine just now), their tasks as the manager has them. */
+async function askManagers(ctx: Context, rows: AppStatus[], current: Deployment[]): Promise<void> {
+  const byApp = new Map(current.map((d) => [d.app, d]));
+  await Promise.all(
+    rows.map(async (r) => {
+      const d = byApp.get(r.app);
+      if (!d || r.source !== 'engine' || r.container?.state === 'gone') return;
+      const report = await serviceTasks(ctx, d);
+      if (report?.error === null) {
+        r.tasks = report.tasks;
+        r.replicas = report.counts;
+      }
+    }),
+  );
 }
 
 /**

@@ -8,7 +8,8 @@ import { describeVolumes } from '../core/volumes.js';
 import type { Inspection } from '../services/inspect.js';
 import { paintStatus, type Colors } from './colors.js';
 import { sanitize } from './sanitize.js';
-import { quoted, oneLine } from './text.js';
+import { renderTasks, taskSummary } from './tasks-view.js';
+import { hangingWrap, quoted, oneLine } from './text.js';
 
 const iso = (ms: number | null) =>
   ms === null
@@ -19,7 +20,7 @@ const iso = (ms: number | null) =>
         .replace(/\.\d+Z$/, 'Z');
 
 /** Everything about one deployment, for a person. */
-export function renderInspection(i: Inspection, c: Colors): string {
+export function renderInspection(i: Inspection, c: Colors, now = Date.now()): string {
   const d = i.deployment;
   const out: string[] = [];
   const row = (label: string, value: string) => out.push(`  ${c.dim(label.padEnd(12))}${value}`);
@@ -65,6 +66,12 @@ export function renderInspection(i: Inspection, c: Colors): string {
         : c.dim('none published'),
   );
   urlsOf(d).forEach((url, n) => row(n === 0 ? 'url' : '', url));
+
+  if (i.tasks) {
+    head('Tasks');
+    if (i.tasks.error !== null) out.push(`  ${c.dim(`the manager did not answer: ${sanitize(i.tasks.error)}`)}`);
+    else out.push(...hangingWrap(`  ${taskSummary(i.tasks.counts, c)}`, 2, 80), ...renderTasks(i.tasks.tasks, c, now));
+  }
 
   head('Configuration');
   const env = Object.entries(d.config.env).sort(([a], [b]) => (a < b ? -1 : 1));

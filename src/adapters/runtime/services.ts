@@ -1,13 +1,24 @@
+import { setTimeout as wait } from 'node:timers/promises';
 import { DeployError } from '../../core/errors.js';
 import { isUnproven, LABEL } from '../../core/names.js';
 import { parseRecordLabel } from '../../core/record-label.js';
 import { placementOf } from '../../core/runtime-choice.js';
 import { serviceSpec, servicesCannotCarry } from '../../core/service-spec.js';
+import {
+  imageRefusals,
+  isCurrent,
+  taskCounts,
+  taskName,
+  taskViews,
+  type TaskCounts,
+  type TaskView,
+} from '../../core/tasks.js';
+import type { LogLine } from '../../core/logs.js';
 import type { Deployment } from '../../core/types.js';
 import { CONNECTION_LOST } from '../docker/events.js';
 import { statusCode } from '../docker/engine/connection.js';
 import type { Engine } from '../docker/engine/engine.js';
-import type { RegistryAuth, ServiceInfo, ServiceSpec, TaskInfo } from '../docker/engine/types.js';
+import type { RegistryAuth, ServiceInfo, ServiceLogLine, ServiceSpec, TaskInfo } from '../docker/engine/types.js';
 import type { LivenessEvent, LogOptions, Runtime, WorkloadState, WorkloadSummary } from './runtime.js';
 
 /** Task states before the end: Swarm still has (or will have) a container for it. */
@@ -243,7 +254,11 @@ export class ServiceRuntime implements Runtime {
       const running = tasks.filter((t) => t.desiredState === 'running' && t.state === 'running');
       const leaving = tasks.filter((t) => t.desiredState !== 'running' && t.state === 'running');
       const refused = tasks.find((t) => t.desiredState === 'running' && NEVER_RAN.has(t.state) && t.state !== 'remove');
-      if (refused) throw new Error(`scale service: a task was ${refused.state}: ${refused.error || refused.message}`);
+      if (refused) {
+        const info = await this.engine.services.inspect(id);
+        if (!info) throw new Error(`scale service: the service is gone: ${id}`);
+        await this.refuse('scale', info, tasks, refused);
+      }
       if (running.length === replicas && leaving.length === 0) return;
       if (Date.now() >= deadline)
         throw new Error(
@@ -372,22 +387,89 @@ export class ServiceRuntime implements Runtime {
     };
   }
 
-  logs(id: string, options: LogOptions = {}) {
-    return this.engine.services.logs(id, options);
+  /** Every task's lines, each with the task that wrote it (SERVICE.SLOT.ID) and its node's hostname. */
+  async logs(id: string, options: LogOptions = {}): Promise<LogLine[]> {
+    const names = new TaskNames(this.engine, id);
+    const lines = await this.engine.services.logs(id, options);
+    return Promise.all(lines.map((l) => names.label(l)));
   }
 
-  followLogs(
+  /**
+   * Follows every task's output (tasks that start meanwhile too), each line labelled as logs() labels it, in order,
+   * until the signal aborts or the service is gone (looked for every second: the manager may keep the stream open).
+   */
+  async followLogs(
     id: string,
     options: LogOptions,
-    onLine: Parameters<Engine['services']['followLogs']>[2],
+    onLine: (line: LogLine) => void,
     signal: AbortSignal,
   ): Promise<void> {
-    return this.engine.services.followLogs(id, options, onLine, signal);
+    const names = new TaskNames(this.engine, id);
+    const until = new AbortController();
+    const stop = () => until.abort();
+    signal.addEventListener('abort', stop, { once: true });
+    const looking = (async () => {
+      while (!until.signal.aborted) {
+        // Ended at once by Ctrl-C or the stream's end, not a second later.
+        await wait(Math.max(1000, this.pollMs), undefined, { signal: until.signal }).catch(() => undefined);
+        if (until.signal.aborted) return;
+        if ((await this.engine.services.inspect(id).catch(() => undefined)) === null) until.abort();
+      }
+    })();
+    let chain = Promise.resolve();
+    try {
+      await this.engine.services.followLogs(
+        id,
+        options,
+        (l) => {
+          chain = chain.then(async () => onLine(await names.label(l)));
+        },
+        until.signal,
+      );
+    } finally {
+      until.abort();
+      signal.removeEventListener('abort', stop);
+      await looking;
+    }
+    await chain;
+  }
+
+  /**
+   * The service's tasks as a person sees them (node hostnames, short ids; current ones first) and how many run of
+   * those it wants, per node too; null when the service is gone.
+   */
+  async tasks(id: string): Promise<{ tasks: TaskView[]; counts: TaskCounts } | null> {
+    const info = await this.engine.services.inspect(id);
+    if (!info) return null;
+    const [tasks, nodes] = await Promise.all([this.engine.services.tasks(info.id), this.nodeNames()]);
+    const views = taskViews(tasks, nodes);
+    return { tasks: views, counts: taskCounts(views, info.replicas ?? views.filter(isCurrent).length) };
+  }
+
+  private async nodeNames(): Promise<Map<string, string>> {
+    return new Map((await this.engine.services.nodes()).map((n) => [n.id, n.hostname]));
   }
 
   /** The ids of the service's tasks now (so a wait can tell the tasks a change makes). */
   private async taskIds(id: string): Promise<Set<string>> {
     return new Set((await this.engine.services.tasks(id)).map((t) => t.id));
+  }
+
+  /**
+   * A task the nodes refused: when it is because a node could not get the image, an ImageNotOnNodes naming the
+   * nodes (and the image), else the node's own word.
+   */
+  private async refuse(what: string, info: ServiceInfo, tasks: TaskInfo[], refused: TaskInfo): Promise<never> {
+    const views = taskViews(tasks, await this.nodeNames().catch(() => new Map<string, string>()));
+    const nodes = imageRefusals(views);
+    const image = info.spec.TaskTemplate.ContainerSpec.Image;
+    if (nodes.length > 0)
+      throw new ImageNotOnNodes(
+        `${what} service: ${image} is not on ${nodes.map((n) => n.node).join(', ')}`,
+        image,
+        nodes,
+      );
+    throw new Error(`${what} service: a task was ${refused.state}: ${refused.error || refused.message}`);
   }
 
   /** Changes the service's spec, retried when another update came between (the engine refuses a stale version). */
@@ -426,7 +508,7 @@ export class ServiceRuntime implements Runtime {
       const fresh = tasks.filter((t) => !before.has(t.id));
       const oldLive = oldGone && tasks.some((t) => before.has(t.id) && LIVE.has(t.state));
       const refused = fresh.find((t) => NEVER_RAN.has(t.state) && t.state !== 'remove');
-      if (refused) throw new Error(`${what} service: a task was ${refused.state}: ${refused.error || refused.message}`);
+      if (refused) await this.refuse(what, info, fresh, refused);
       const running = fresh.filter((t) => t.desiredState === 'running' && t.state === 'running');
       if (!oldLive && (running.length >= (info.replicas ?? 1) || fresh.some((t) => ENDED.has(t.state)))) return;
       if (Date.now() >= deadline)
@@ -435,6 +517,65 @@ export class ServiceRuntime implements Runtime {
         );
       await sleep(this.pollMs);
     }
+  }
+}
+
+/** A service's tasks were refused because these nodes could not get its image (no such image, pull denied). */
+export class ImageNotOnNodes extends Error {
+  constructor(
+    message: string,
+    readonly image: string,
+    readonly nodes: ReadonlyArray<{ node: string; error: string }>,
+  ) {
+    super(message);
+    this.name = 'ImageNotOnNodes';
+  }
+}
+
+/**
+ * Names the tasks of a service's log lines as the docker CLI does (SERVICE.SLOT.ID@NODE): the service's tasks and
+ * the swarm's nodes are read once, and again when a line names a task not seen yet (one started since).
+ */
+class TaskNames {
+  private known: Promise<{ service: string; slots: Map<string, number | null>; nodes: Map<string, string> }> | null =
+    null;
+  private readonly missed = new Set<string>();
+
+  constructor(
+    private readonly engine: Engine,
+    private readonly id: string,
+  ) {}
+
+  async label(line: ServiceLogLine): Promise<LogLine> {
+    const { taskId, nodeId, ...plain } = line;
+    if (!taskId) return plain;
+    let k = await this.read();
+    if (!k.slots.has(taskId) && !this.missed.has(taskId)) {
+      this.missed.add(taskId);
+      this.known = null;
+      k = await this.read();
+    }
+    return {
+      ...plain,
+      task: taskName(k.service, k.slots.get(taskId) ?? null, taskId),
+      node: k.nodes.get(nodeId) ?? nodeId.slice(0, 12),
+    };
+  }
+
+  private read() {
+    this.known ??= (async () => {
+      const [info, tasks, nodes] = await Promise.all([
+        this.engine.services.inspect(this.id),
+        this.engine.services.tasks(this.id),
+        this.engine.services.nodes(),
+      ]);
+      return {
+        service: info?.name ?? this.id,
+        slots: new Map(tasks.map((t) => [t.id, t.slot])),
+        nodes: new Map(nodes.map((n) => [n.id, n.hostname])),
+      };
+    })().catch(() => ({ service: this.id, slots: new Map<string, number | null>(), nodes: new Map<string, string>() }));
+    return this.known;
   }
 }
 

@@ -7,6 +7,7 @@ import { buildLog, readLogs } from '../../services/logs.js';
 import { chosenRef } from '../../services/chosen-ref.js';
 import { deploymentByRef } from '../../services/deployment-ref.js';
 import { sanitize } from '../../ui/sanitize.js';
+import { taskPrefix } from '../../core/tasks.js';
 
 export const handler: Handler<LogsOptions> = async (ctx, [positional], o) => {
   const ref = await chosenRef(ctx, positional, o.app, 'logs');
@@ -26,19 +27,29 @@ export const handler: Handler<LogsOptions> = async (ctx, [positional], o) => {
     return;
   }
   const withTime = Boolean(o.timestamps);
+  // A Swarm service's lines carry their task and node: prefixed as the docker CLI does, aligned on the widest.
+  let width = 0;
   const print = (l: LogLine) => {
     if (r.json) {
       r.jsonLine({
         timestamp: l.time === null ? null : new Date(l.time).toISOString(),
         stream: l.stream,
         message: l.message,
+        ...(l.task !== undefined ? { task: l.task, node: l.node ?? '' } : {}),
       });
       return;
     }
-    const text = `${withTime && l.time !== null ? `${new Date(l.time).toISOString()} ` : ''}${sanitize(l.message)}\n`;
+    const prefix = l.task !== undefined ? taskPrefix(sanitize(l.task), sanitize(l.node ?? ''), width) : '';
+    const text = `${prefix}${withTime && l.time !== null ? `${new Date(l.time).toISOString()} ` : ''}${sanitize(l.message)}\n`;
     (l.stream === 'stderr' ? ctx.stderr : ctx.stdout).write(text);
   };
-  const result = await readLogs(ctx, d, { tail, since, follow: Boolean(o.follow) }, print);
+  const held: LogLine[] = [];
+  const result = await readLogs(ctx, d, { tail, since, follow: Boolean(o.follow) }, (l) => {
+    if (l.task !== undefined) width = Math.max(width, l.task.length + 1 + (l.node ?? '').length);
+    if (o.follow) print(l);
+    else held.push(l);
+  });
+  held.forEach(print);
   if (result.source === 'kept') {
     const when = result.savedAt ? new Date(result.savedAt).toISOString().replace('T', ' ').slice(0, 19) : '';
     r.info(

@@ -7,6 +7,8 @@ import type { StatusOptions } from './status.command.js';
 import { appStatuses, type AppStatus } from '../../services/status.js';
 import type { Colors } from '../../ui/colors.js';
 import { plainTable, tableWidth, terminalTable } from '../../ui/table.js';
+import { renderTasks, taskSummary } from '../../ui/tasks-view.js';
+import { hangingWrap } from '../../ui/text.js';
 
 const HEADERS = ['APP', 'DEPLOYMENT', 'STATE', 'HEALTH', 'UPTIME', 'RESTARTS', 'URL', 'ENGINE'];
 
@@ -41,6 +43,17 @@ function row(s: AppStatus, c: Colors): string[] {
   ];
 }
 
+/** Under the table, each Swarm app's tasks: desired against running (per node), and each task's node and state. */
+function printTasks(ctx: Parameters<Handler<StatusOptions>>[0], list: readonly AppStatus[], columns: number): void {
+  const r = ctx.reporter;
+  const width = Math.min(columns, 80);
+  for (const s of list) {
+    if (!s.tasks || !s.replicas || !s.deployment) continue;
+    const head = `${r.colors.bold(`${s.app} v${s.deployment.version}`)}: ${taskSummary(s.replicas, r.colors)}`;
+    r.print(['', ...hangingWrap(head, 2, width), ...renderTasks(s.tasks, r.colors, ctx.now(), '  ', width)].join('\n'));
+  }
+}
+
 /** `deploy status [APP]`: the live view (heroku ps, fly status, docker ps) of what each app runs. */
 export const handler: Handler<StatusOptions> = async (ctx, [positional], o) => {
   const r = ctx.reporter;
@@ -73,6 +86,7 @@ export const handler: Handler<StatusOptions> = async (ctx, [positional], o) => {
   }
   if (!ctx.stdout.isTTY) {
     r.print(plainTable(HEADERS, rows));
+    printTasks(ctx, list, 80);
     return;
   }
   // Fitted to the terminal rather than wrapped: the engine, restarts, health and uptime give way, in that order.
@@ -103,6 +117,7 @@ export const handler: Handler<StatusOptions> = async (ctx, [positional], o) => {
           right >= 0 ? [right] : [],
         ),
       );
+      printTasks(ctx, list, columns);
       return;
     }
   }
