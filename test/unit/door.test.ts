@@ -95,7 +95,7 @@ describe('doorContainerSpec', () => {
     });
   });
 
-  it('behind a relay publishes nothing, listens on its generation\'s sockets and says its generation', () => {
+  it("behind a relay publishes nothing, listens on its generation's sockets and says its generation", () => {
     const spec = doorContainerSpec(DOOR_NAMES, 'deploy-front-door-next', 'i', [local(8080)], 3);
     expect(spec.HostConfig.PortBindings).toEqual({});
     expect(spec.ExposedPorts).toEqual({});

@@ -34,9 +34,13 @@ export default async function benchMemory({ ws, report, runs }) {
   const deployPeak = (s) => {
     const file = join(preloadDir, `${s.what}.rss`);
     rmSync(file, { force: true });
-    const r = run(NODE, ['--import', pathToFileURL(preload).href, BIN, ...exampleDeployArgs(s.repo, s.app, s.port, '--no-proxy')], {
-      env: { DEPLOY_HOME: home, NO_COLOR: '1', BENCH_PEAK_RSS_FILE: file },
-    });
+    const r = run(
+      NODE,
+      ['--import', pathToFileURL(preload).href, BIN, ...exampleDeployArgs(s.repo, s.app, s.port, '--no-proxy')],
+      {
+        env: { DEPLOY_HOME: home, NO_COLOR: '1', BENCH_PEAK_RSS_FILE: file },
+      },
+    );
     const rec = JSON.parse(r.stdout);
     if (rec.status !== 'running') throw new Error(`memory: deploy of the ${s.what} repository ended ${rec.status}`);
     return { kb: Number(readFileSync(file, 'utf8')), wall: r.wall };
