@@ -39,7 +39,12 @@ export const status: Handler<object> = async (ctx) => {
     const rows = view.apps.map((a) => [
       a.app,
       a.state,
-      a.routesTo ? `v${a.routesTo.version} ${a.routesTo.id}` : (a.address ?? '-'),
+      // A release this store does not know: its address, without the app's name it repeats (APP-ID:PORT).
+      a.routesTo
+        ? `v${a.routesTo.version} ${a.routesTo.id}`
+        : a.address?.startsWith(`${a.app}-`)
+          ? `${a.address.slice(a.app.length + 1)} (not in this store)`
+          : (a.address ?? '-'),
       a.kept ? `${a.kept.id ?? a.kept.address} until ${a.kept.until.slice(11, 19)}` : '-',
       a.current || !a.routesTo ? '' : r.colors.yellow('not the current release'),
     ]);
