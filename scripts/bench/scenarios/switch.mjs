@@ -179,9 +179,12 @@ export default async function benchSwitch({ ws, report, runs }) {
     );
     return { door: sides.door, direct: sides.direct, rollbacks };
   } finally {
+    // Its apps' routes go from the door (and their ports from its relay), as a user's destroy does.
+    for (const app of [door.app, ws.appName('switch-rollback')])
+      deployCli(['destroy', app, '--yes', '--forget'], { home, check: false });
     if (!doorBefore) {
       // The bench made the door: it goes with the rest of what the bench made.
-      docker(['rm', '-f', '-v', DOOR, `${DOOR}.lock`], { check: false });
+      docker(['rm', '-f', '-v', DOOR, `${DOOR}-relay`, `${DOOR}.lock`], { check: false });
       docker(['network', 'rm', DOOR], { check: false });
       docker(['volume', 'rm', 'deploy-front-door-state'], { check: false });
     }
