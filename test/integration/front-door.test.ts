@@ -54,6 +54,24 @@ function removeDoor(n: DoorNames): void {
   if (images) quietly('rmi', '-f', ...new Set(images.split('\n')));
 }
 
+/** A describe's engine, its door client (by this describe's names) and two free ports. */
+async function onTheEngine(): Promise<{ engine: Engine; client: FrontDoorClient; port: number; port2: number }> {
+  const engine = await Engine.connect({ url: 'unix:///var/run/docker.sock', source: 'test' });
+  return {
+    engine,
+    client: new FrontDoorClient(engine, names.container),
+    port: await freePort(),
+    port2: await freePort(),
+  };
+}
+
+/** What a describe made goes: its releases, its door and relay, their network, volume and images. */
+function offTheEngine(engine: Engine | undefined): void {
+  quietly('rm', '-f', ...releases);
+  removeDoor(names);
+  engine?.close();
+}
+
 function idOf(name: string): string {
   return docker('inspect', '--format', '{{.Id}}', name);
 }
@@ -132,17 +150,10 @@ describe('the front door behind its relay on a real engine', () => {
     // The bundle the CLI ships (npm run build makes it): built here from proxy/ as it is now.
     execFileSync(process.execPath, ['proxy/build.mjs'], { stdio: 'ignore' });
     program = readFileSync(proxyBundlePath());
-    engine = await Engine.connect({ url: 'unix:///var/run/docker.sock', source: 'test' });
-    client = new FrontDoorClient(engine, names.container);
-    port = await freePort();
-    port2 = await freePort();
+    ({ engine, client, port, port2 } = await onTheEngine());
   });
 
-  afterAll(() => {
-    quietly('rm', '-f', ...releases);
-    removeDoor(names);
-    engine?.close();
-  });
+  afterAll(() => offTheEngine(engine));
 
   it('builds its image on the engine once and reuses it (one door and one relay when two ask at once); the relay listens on the host network, the door publishes nothing, state in their volume', async () => {
     // Two deploys at once (two apps, two locks) make one door: one at a time takes the door's lock.
@@ -462,17 +473,10 @@ describe('the front door publishing its own ports (Docker Desktop, a rootless en
 
   beforeAll(async () => {
     names = doorNames(`p${process.pid}`);
-    engine = await Engine.connect({ url: 'unix:///var/run/docker.sock', source: 'test' });
-    client = new FrontDoorClient(engine, names.container);
-    port = await freePort();
-    port2 = await freePort();
+    ({ engine, client, port, port2 } = await onTheEngine());
   });
 
-  afterAll(() => {
-    quietly('rm', '-f', ...releases);
-    removeDoor(names);
-    engine?.close();
-  });
+  afterAll(() => offTheEngine(engine));
 
   it('publishes the port on its container, with no relay', async () => {
     const made = await ensureFrontDoor(engine, {
