@@ -689,19 +689,29 @@ async function relayedHandover(
   const t1 = performance.now();
   const grace = options.stopGraceSeconds ?? (publishing ? DEFAULT_STOP_GRACE_SECONDS : RELAYED_STOP_GRACE_SECONDS);
   let t2: number;
+  const client = new FrontDoorClient(engine, names.relay);
   if (publishing) {
     await engine.containers.stop(old.id, grace);
     t2 = performance.now();
-    await startRelay(engine, names, relay, readyMs);
-    await listenOrRefuse(engine, names, new FrontDoorClient(engine, names.relay), generation, bindings, wanted);
+    try {
+      await startRelay(engine, names, relay, readyMs);
+    } catch (error) {
+      // Back to the door that served: it publishes what it did.
+      await engine.containers.remove(id);
+      await engine.containers.start(old.id);
+      throw error;
+    }
   } else {
-    await listenOrRefuse(engine, names, new FrontDoorClient(engine, names.relay), generation, bindings, wanted);
+    // New connections go to the new door on the ports served now; a port wanted anew is asked for below.
+    await client.listen(generation, (await client.relayState()).bindings);
     t2 = performance.now();
     await engine.containers.stop(old.id, grace);
   }
   const t3 = performance.now();
   await engine.containers.remove(old.id);
   await engine.containers.rename(id, names.container);
+  // The handover is done whatever this says: a port another program holds is named, the others serve.
+  await listenOrRefuse(engine, names, client, generation, bindings, wanted);
   const ms = (a: number, b: number) => Math.round(b - a);
   const startMs = ms(t0, t1);
   return {
