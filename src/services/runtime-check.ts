@@ -1,5 +1,4 @@
 import type { Engine } from '../adapters/docker/engine/engine.js';
-import { engineInfo } from '../adapters/runtime/runtime-for.js';
 import { runtimeMove, runtimeRefusal } from '../core/runtime-choice.js';
 import type { DeployConfig, Deployment } from '../core/types.js';
 import type { Context } from '../context.js';
@@ -11,7 +10,7 @@ import { askYes } from '../ui/confirm.js';
  * with the next step (exit 8).
  */
 export async function assertRuntimeFits(engine: Engine, app: string, config: DeployConfig): Promise<void> {
-  const place = config.runtime === 'swarm' ? (await engineInfo(engine)).swarm : null;
+  const place = config.runtime === 'swarm' ? (await engine.system.infoOnce()).swarm : null;
   const refusal = runtimeRefusal(app, config, place);
   if (refusal) throw refusal;
 }

@@ -96,7 +96,7 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** Waits until the door in `id` answers a ping (its routes restored and listening); bounded. */
+/** Waits until the door (or its relay) in `id` answers a ping (routes restored, ports listened on); bounded. */
 export async function waitForDoor(engine: Engine, id: string, timeoutMs = DEFAULT_READY_TIMEOUT_MS): Promise<void> {
   const client = new FrontDoorClient(engine, id);
   const deadline = Date.now() + timeoutMs;
@@ -146,7 +146,7 @@ export async function ensureFrontDoor(engine: Engine, options: EnsureDoorOptions
       ...(options.program ? { program: options.program } : {}),
       ...(options.env ? { env: options.env } : {}),
     }),
-    engine.system.info(),
+    engine.system.infoOnce(),
   ]);
   if (doorModeOf(info, options.env ?? {}) === 'relay') return ensureRelayedDoor(engine, names, image, options, readyMs);
   // The common case, every deploy of a routed app: the door runs this image and publishes what is wanted. Nothing
@@ -549,11 +549,6 @@ async function createDoor(
   return id;
 }
 
-/** Waits until the relay in `id` answers (its saved ports bound again); bounded. */
-async function waitForRelay(engine: Engine, id: string, readyMs: number): Promise<void> {
-  await waitForDoor(engine, id, readyMs);
-}
-
 /**
  * The relay, up to date, as a container (not necessarily started: a door that publishes its ports must first let
  * them go). One that speaks another relay protocol is replaced beside itself (both listen with SO_REUSEPORT).
@@ -577,7 +572,7 @@ async function ensureRelay(
       // old one stops accepting and finishes the connections it carries.
       const id = await createRelay(engine, names, names.relayNext, image);
       await engine.containers.start(id);
-      await waitForRelay(engine, id, readyMs);
+      await waitForDoor(engine, id, readyMs);
       await engine.containers.stop(relay.id, 30);
       await engine.containers.remove(relay.id);
       await engine.containers.rename(id, names.relay);
@@ -616,7 +611,7 @@ async function startRelay(engine: Engine, names: DoorNames, relay: ContainerStat
   } catch (error) {
     throw cannotPublish(error, names.relay, []);
   }
-  await waitForRelay(engine, relay.id, readyMs);
+  await waitForDoor(engine, relay.id, readyMs);
 }
 
 /** Tells the relay what to listen on; a port it cannot take is an error naming it (the others keep serving). */

@@ -1,6 +1,5 @@
 import { perEngine } from '../per-engine.js';
 import type { Engine } from '../docker/engine/engine.js';
-import type { EngineInfo } from '../docker/engine/types.js';
 import { runtimeOn } from './containers.js';
 import type { Runtime, RuntimeKind, WorkloadSummary } from './runtime.js';
 import { ServiceRuntime } from './services.js';
@@ -18,19 +17,6 @@ export function runtimeFor(engine: Engine, d: { runtime: RuntimeKind }): Runtime
   return runtimeOfKind(engine, d.runtime);
 }
 
-const infos = new WeakMap<Engine, Promise<EngineInfo>>();
-
-/** The engine's place in a swarm, asked once per connection. */
-export function engineInfo(engine: Engine): Promise<EngineInfo> {
-  let info = infos.get(engine);
-  if (!info) {
-    info = engine.system.info();
-    info.catch(() => infos.delete(engine));
-    infos.set(engine, info);
-  }
-  return info;
-}
-
 /** A workload of a listing, with the runtime that runs it. */
 export type ListedWorkload = WorkloadSummary & { runtime: RuntimeKind };
 
@@ -45,7 +31,7 @@ export async function workloadsOn(
 ): Promise<ListedWorkload[]> {
   const [containers, manager] = await Promise.all([
     runtimeOn(engine).list(labels, signal),
-    engineInfo(engine).then((i) => i.swarm.manager),
+    engine.system.infoOnce().then((i) => i.swarm.manager),
   ]);
   const out: ListedWorkload[] = containers.map((c) => ({ ...c, runtime: 'container' as const }));
   if (manager)

@@ -44,10 +44,27 @@ export function toEngineInfo(raw: RawInfo): EngineInfo {
 
 /** The engine as a whole: what it is, and its place in a swarm. */
 export class EngineSystem {
+  private known: Promise<EngineInfo> | null = null;
+
   constructor(private readonly conn: EngineConnection) {}
 
   /** The engine's name, version and swarm membership (GET /info). */
   async info(): Promise<EngineInfo> {
     return toEngineInfo(await this.conn.call('engine info', () => this.conn.api.json<RawInfo>('GET', '/info')));
+  }
+
+  /**
+   * The same, asked once per connection (a command's runtime and front door decisions; a failed answer is asked
+   * again next time).
+   */
+  infoOnce(): Promise<EngineInfo> {
+    if (!this.known) {
+      const asked = this.info();
+      asked.catch(() => {
+        if (this.known === asked) this.known = null;
+      });
+      this.known = asked;
+    }
+    return this.known;
   }
 }
