@@ -252,24 +252,42 @@ export class Router {
     const existing = this.services.get(route.app) ?? this.creating.get(route.app);
     const service = existing ?? new Service({ ...route, paused: null }, this.onEvent);
     if (!existing) this.creating.set(route.app, service);
+    // A route still at its gate is overtaken by this one (its sender died mid-deploy; see Service.gating).
+    service.gating?.control.abort();
+    const gate = new AbortController();
+    const overtaken = () => new DeployError(`${route.app}: ${route.target} was overtaken by a newer route of the app`);
     let outcome: Awaited<ReturnType<typeof deployTarget>>;
     try {
       outcome = await service.serial(async () => {
+        if (gate.signal.aborted) throw overtaken();
         const conflict = routeConflict(this.routes(), route);
         if (conflict) throw new DeployError(`${route.app}: ${conflict}`);
         const tls = route.tls ? this.loadTlsOrThrow(route) : null;
         await this.openListeners(route);
-        return deployTarget(service, route, {
-          beforeSwap: () => {
-            const late = routeConflict(this.routes(), route);
-            if (late) throw new DeployError(`${route.app}: ${late}`);
-            service.tls = tls;
-            this.creating.delete(route.app);
-            this.services.set(route.app, service);
-            this.failed.delete(route.app);
-          },
-          save: () => this.save(),
-        });
+        service.gating = { target: route.target, control: gate };
+        try {
+          return await deployTarget(
+            service,
+            route,
+            {
+              beforeSwap: () => {
+                if (gate.signal.aborted) throw overtaken();
+                const late = routeConflict(this.routes(), route);
+                if (late) throw new DeployError(`${route.app}: ${late}`);
+                service.tls = tls;
+                this.creating.delete(route.app);
+                this.services.set(route.app, service);
+                this.failed.delete(route.app);
+              },
+              save: () => this.save(),
+            },
+            { signal: gate.signal },
+          );
+        } catch (err) {
+          throw gate.signal.aborted ? overtaken() : err;
+        } finally {
+          if (service.gating?.control === gate) service.gating = null;
+        }
       });
     } finally {
       if (this.creating.get(route.app) === service) this.creating.delete(route.app);
@@ -327,6 +345,14 @@ export class Router {
   }
 
   async remove(app: string): Promise<Record<string, unknown>> {
+    // A route of the app still at its gate is cancelled (its sender died; see Service.gating).
+    const pending = this.creating.get(app);
+    this.services.get(app)?.gating?.control.abort();
+    if (pending && !this.services.has(app)) {
+      pending.gating?.control.abort();
+      await pending.serial(async () => undefined);
+      if (!this.services.has(app)) return { app, removed: true };
+    }
     if (!this.services.has(app) && this.failed.delete(app)) {
       await this.save();
       return { app, removed: true };

@@ -85,6 +85,11 @@ export class Service {
   /** The certificate and key this app's host names are served with (loaded and checked at deploy or restore). */
   tls: LoadedTls | null = null;
   readonly events: AppEvent[] = [];
+  /**
+   * The gate of the route being deployed now, if any: a newer route of the app (or its removal) cancels it. The
+   * tool sends an app's routes under its lock, so a gate is only overtaken when the process that sent it died.
+   */
+  gating: { target: string; control: AbortController } | null = null;
   private held = new Set<() => void>();
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -225,6 +230,8 @@ export class Service {
       state: this.route.paused ? 'paused' : this.active ? 'serving' : 'unavailable',
       paused: this.route.paused,
       active: this.active ? describe(this.active) : null,
+      /** The target a deploy is gating now (not yet sent a request), if any. */
+      gating: this.gating?.target ?? null,
       previous: this.previous
         ? { ...describe(this.previous.target), bakeUntil: new Date(this.previous.until).toISOString() }
         : null,
