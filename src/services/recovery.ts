@@ -14,6 +14,7 @@ import { retireReplaced } from './retire.js';
 import { settleBaked } from './baked.js';
 import { routedByFrontDoor } from '../core/front-door.js';
 import { withLock } from './lock.js';
+import { doorBackTo } from './traffic/door-steps.js';
 import { currentDeployment } from './current.js';
 
 /** How long after an engine failed to answer a leftover container on it is left for a later command. */
@@ -138,6 +139,12 @@ export async function recoverApp(ctx: Context, engine: Engine, app: string): Pro
           );
         }
         done.push(`removed the container ${c.name}, which never passed its health gate${d ? ` (${who(d)})` : ''}`);
+        break;
+      }
+      case 'door-to-current':
+      case 'door-forget': {
+        const said = await doorBackTo(engine, app, action.kind === 'door-to-current' ? action.deployment : null);
+        if (said) done.push(said);
         break;
       }
       case 'make-current':
