@@ -400,3 +400,42 @@ export function routesTo(
   const active = status?.active as { address?: unknown } | null | undefined;
   return typeof active?.address === 'string' && active.address.startsWith(`${upstreamHost(d)}:`);
 }
+
+/** A route of the door with nothing left to send its requests to. */
+export interface StaleRoute {
+  app: string;
+  /** Where it sends requests (APP-ID:PORT), or null for a route the door could not restore. */
+  address: string | null;
+  why: string;
+}
+
+/**
+ * The door's routes whose release is gone from the engine (its container or service removed outside the tool:
+ * every request through them fails), judged by the engine alone, so that routes of apps another machine's store
+ * deploys are judged the same way: a route is stale when no workload of the engine carries its release's id (or,
+ * for a route the door could not restore, any id of its app). A stopped release is not stale: it is paused.
+ */
+export function staleRoutes(
+  routes: ReadonlyArray<{ app: string; address: string | null }>,
+  failed: ReadonlyArray<{ app: string }>,
+  workloads: ReadonlyArray<{ app: string; id: string }>,
+): StaleRoute[] {
+  const ids = new Set(workloads.map((w) => `${w.app}\u0000${w.id}`));
+  const apps = new Set(workloads.map((w) => w.app));
+  const out: StaleRoute[] = [];
+  for (const r of routes) {
+    const host = r.address?.replace(/:\d+$/, '') ?? '';
+    const id = host.startsWith(`${r.app}-`) ? host.slice(r.app.length + 1) : null;
+    if (id === null) continue;
+    if (!ids.has(`${r.app}\u0000${id}`))
+      out.push({ app: r.app, address: r.address, why: `no container or service of release ${id} is on the engine` });
+  }
+  for (const f of failed)
+    if (!apps.has(f.app))
+      out.push({
+        app: f.app,
+        address: null,
+        why: 'the door could not restore it, and the app has nothing on the engine',
+      });
+  return out;
+}

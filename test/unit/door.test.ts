@@ -9,6 +9,7 @@ import {
   doorContainerSpec,
   doorDockerfile,
   doorModeOf,
+  staleRoutes,
   generationOf,
   relayContainerSpec,
   RELAY_VERSION,
@@ -369,5 +370,35 @@ describe('doorRouteOf with TLS', () => {
     });
     // The key's path on this machine is never in what the door is sent.
     expect(JSON.stringify(route)).not.toContain('"key.pem"');
+  });
+});
+
+describe('staleRoutes: routes whose release is gone from the engine', () => {
+  const routes = [
+    { app: 'web', address: 'web-aaa111:8080' },
+    { app: 'api', address: 'api-bbb222:3000' },
+    { app: 'odd', address: '10.0.0.5:80' },
+  ];
+  it('names a route whose release has no workload, and keeps one that has (running or stopped alike)', () => {
+    expect(staleRoutes(routes, [], [{ app: 'api', id: 'bbb222' }])).toEqual([
+      { app: 'web', address: 'web-aaa111:8080', why: 'no container or service of release aaa111 is on the engine' },
+    ]);
+  });
+  it('judges by the release, not the app: another release of the app on the engine does not keep a dead route', () => {
+    expect(
+      staleRoutes(
+        [routes[0]!],
+        [],
+        [
+          { app: 'web', id: 'ccc333' },
+          { app: 'other', id: 'aaa111' },
+        ],
+      ).map((r) => r.app),
+    ).toEqual(['web']);
+  });
+  it('leaves a route it cannot read (not APP-ID:PORT) alone, and names a failed route only when its app has nothing', () => {
+    expect(staleRoutes([routes[2]!], [{ app: 'old' }, { app: 'web' }], [{ app: 'web', id: 'x' }])).toEqual([
+      { app: 'old', address: null, why: 'the door could not restore it, and the app has nothing on the engine' },
+    ]);
   });
 });
