@@ -386,6 +386,12 @@ export class Router {
     return {
       apps: [...this.services.values()].map(describe),
       failed: [...this.failed].map(([name, f]) => ({ app: name, state: 'failed', error: f.error })),
+      // First routes of apps still at their gate: their ports are claimed already (a relay must keep them).
+      pending: [...this.creating.values()].map((s) => ({
+        app: s.name,
+        port: s.route.port,
+        tls: s.route.tls ? { port: s.route.tls.port } : null,
+      })),
       ...(this.saveError ? { saveError: this.saveError } : {}),
     };
   }

@@ -720,8 +720,10 @@ async function relayedHandover(
 /**
  * After a route is removed (an app destroyed): the relay stops listening on the host ports no route of the door
  * needs any more, so another program (or `docker run -p`) can take them. The door's own routes say what is needed,
- * whichever store sent them. A door that publishes its own ports keeps them until it is replaced. The bindings let
- * go of.
+ * whichever store sent them, and so do first routes still at their gate (`pending`). Left open: the moment between
+ * a new port's binding (ensureFrontDoor, under the door's lock) and its route reaching the door (well under a second),
+ * in which a destroy of another app would let that port go until the app's next deploy. A door that publishes its own
+ * ports keeps them until it is replaced. The bindings let go of.
  */
 export async function releaseUnusedPorts(engine: Engine, names: DoorNames = DOOR_NAMES): Promise<Binding[]> {
   const door = await engine.containers.inspect(names.container);
@@ -731,7 +733,8 @@ export async function releaseUnusedPorts(engine: Engine, names: DoorNames = DOOR
     const listening = await relay.relayState();
     const routes = await new FrontDoorClient(engine, names.container).status();
     const used = new Set<number>();
-    for (const r of [...routes.apps, ...routes.failed]) {
+    // A first route still at its gate claims its port too (a door older than `pending` has none to say).
+    for (const r of [...routes.apps, ...routes.failed, ...(routes.pending ?? [])]) {
       if (typeof r['port'] === 'number') used.add(r['port']);
       const tls = r['tls'] as { port?: unknown } | null | undefined;
       if (typeof tls?.port === 'number') used.add(tls.port);
