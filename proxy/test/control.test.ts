@@ -154,7 +154,10 @@ describe('command validation', () => {
       ok: false,
       error: 'no app named ghost',
     });
-    expect(await answer(h.router, '{"verb":"status"}', info)).toEqual({ ok: true, result: { apps: [], failed: [] } });
+    expect(await answer(h.router, '{"verb":"status"}', info)).toEqual({
+      ok: true,
+      result: { apps: [], failed: [], pending: [] },
+    });
     await h.close();
   });
 });

@@ -135,7 +135,7 @@ describe('a first deploy', () => {
     await expect(
       harness.router.deploy(testRoute('web', sick.address, { port, timing: { deployTimeoutMs: 300 } })),
     ).rejects.toThrow(/did not pass its health check/);
-    expect(harness.router.status(null)).toEqual({ apps: [], failed: [] });
+    expect(harness.router.status(null)).toEqual({ apps: [], failed: [], pending: [] });
     const pool = client(port, 1);
     await expect(get(pool)).rejects.toThrow(/ECONNREFUSED/);
     await pool.close();
