@@ -2,6 +2,7 @@
 // alias in DNS round-robin mode: one per running task), each a Target with its own checks; requests are balanced
 // over the healthy ones, and one whose connection never opened is tried on another.
 import dns from 'node:dns';
+import net from 'node:net';
 import { checkOnce, splitAddress, type CheckResult, type HealthOptions } from './health.js';
 import { Target, type Arrival, type ForwardOutcome, type TargetOptions } from './target.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -130,7 +131,8 @@ export class Release {
   async refresh(): Promise<void> {
     let found: string[];
     try {
-      found = (await this.options.resolve(this.host)).map((ip) => this.memberAddress(ip));
+      const ips = net.isIP(this.host) ? [this.host] : await this.options.resolve(this.host);
+      found = ips.map((ip) => this.memberAddress(ip));
       this.resolveError = null;
     } catch (err) {
       const code = (err as { code?: string }).code ?? (err as Error).message;

@@ -91,7 +91,6 @@ interface StateFile {
   addresses?: Record<string, { address: string; state: string }[]>;
 }
 
-
 export class Router {
   readonly services = new Map<string, Service>();
   /** Apps whose stored route could not be restored: kept (and saved back) with the reason. */
@@ -412,10 +411,7 @@ export class Router {
   private async writeState(): Promise<void> {
     const state: StateFile = {
       version: 1,
-      apps: [
-        ...[...this.services.values()].map((s) => s.route),
-        ...[...this.failed.values()].map((f) => f.entry),
-      ],
+      apps: [...[...this.services.values()].map((s) => s.route), ...[...this.failed.values()].map((f) => f.entry)],
       addresses: Object.fromEntries(
         [...this.services.values()].map((s) => [
           s.name,
