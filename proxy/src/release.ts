@@ -58,13 +58,17 @@ export interface ReleaseOptions {
 /** At most this many addresses of one release are tried for one request whose connections never opened. */
 const MAX_TRIES = 3;
 
+/** Resolves after `ms`, or at once when `signal` aborts; leaves no listener behind (a watch sleeps all day long). */
 const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
   new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
+    if (signal.aborted) return resolve();
+    const done = (): void => {
       clearTimeout(timer);
+      signal.removeEventListener('abort', done);
       resolve();
-    });
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
   });
 
 export class Release {
@@ -219,13 +223,14 @@ export class Release {
    * The gate: rounds until `expect` addresses are healthy (resolves ok) or `deadlineMs` passes (resolves with the
    * last failure, and how many of how many passed). The release gets no request before this resolves ok.
    */
-  async gate(deadlineMs: number, signal?: AbortSignal): Promise<CheckResult & { checks: number }> {
+  async gate(
+    deadlineMs: number,
+    signal: AbortSignal = new AbortController().signal,
+  ): Promise<CheckResult & { checks: number }> {
     const until = Date.now() + deadlineMs;
-    const stop = new AbortController();
-    signal?.addEventListener('abort', () => stop.abort(), { once: true });
     let checks = 0;
     for (;;) {
-      if (signal?.aborted) return { ok: false, detail: 'cancelled', checks };
+      if (signal.aborted) return { ok: false, detail: 'cancelled', checks };
       const started = Date.now();
       const { failures, checked } = await this.round();
       checks += checked;
@@ -237,12 +242,12 @@ export class Release {
       if (Date.now() + wait >= until) {
         const last = failures.at(-1) ?? 'not enough passing checks yet';
         const counted =
-          this.members.size === 1 && this.expect === 1
+          this.members.size <= 1 && this.expect === 1
             ? last
             : `${this.healthy()} of ${this.members.size} addresses passed (${this.expect} expected); last: ${last}`;
         return { ok: false, detail: `not healthy within ${deadlineMs} ms: ${counted}`, checks };
       }
-      await sleep(wait, stop.signal);
+      await sleep(wait, signal);
     }
   }
 
@@ -262,14 +267,18 @@ export class Release {
     if (this.watcher || this.closed) return;
     const stop = new AbortController();
     let wake = new AbortController();
+    stop.signal.addEventListener('abort', () => wake.abort(), { once: true });
     const loop = async (): Promise<void> => {
       let started = this.lastRound || Date.now();
       while (!stop.signal.aborted) {
-        await sleep(this.waitAfter(started), AbortSignal.any([stop.signal, wake.signal]));
-        // Woken by a failed connection: not sooner than 100 ms after the last round began.
-        if (wake.signal.aborted) await sleep(Math.max(0, started + 100 - Date.now()), stop.signal);
+        await sleep(this.waitAfter(started), wake.signal);
         if (stop.signal.aborted) return;
-        wake = new AbortController();
+        if (wake.signal.aborted) {
+          // Woken by a failed connection: not sooner than 100 ms after the last round began.
+          wake = new AbortController();
+          await sleep(Math.max(0, started + 100 - Date.now()), stop.signal);
+          if (stop.signal.aborted) return;
+        }
         started = Date.now();
         const { passed, failures } = await this.round();
         if (stop.signal.aborted) return;
@@ -286,11 +295,7 @@ export class Release {
         }
       }
     };
-    this.watcher = {
-      stop,
-      poke: () => wake.abort(),
-      done: loop(),
-    };
+    this.watcher = { stop, poke: () => wake.abort(), done: loop() };
   }
 
   /** Stop reporting down (the bake window ended); the checks stop too unless the release is a set of tasks. */

@@ -449,11 +449,11 @@ export class Router {
         await this.openListeners(route);
         const service = new Service(route, this.context);
         const release = service.release(route.target);
-        // It was serving: no gate. The addresses that were healthy serve at once (all of them when an older door
-        // wrote the file); others wait for their checks, which run for a set of tasks.
+        // It was serving: no gate. A container's address serves at once, as before; of a set of tasks, those that
+        // were healthy (all, when an older door wrote the file), the others once they pass their checks.
         const saved = state.addresses?.[route.app];
         const healthy = new Set(saved?.filter((a) => a.state === 'healthy').map((a) => a.address));
-        await release.restore((address) => saved === undefined || healthy.has(address));
+        await release.restore((address) => saved === undefined || !release.continuous || healthy.has(address));
         release.serving = true;
         if (release.continuous) release.watch(null);
         service.active = release;
