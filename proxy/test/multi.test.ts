@@ -306,3 +306,56 @@ describe('a release of several addresses across a restart', () => {
     await pool.close();
   });
 });
+
+describe('a tcp route to several addresses', () => {
+  /** A TCP task on 127.0.0.N:port that greets with its name, then echoes. */
+  async function echoTask(n: number, port: number): Promise<{ close: () => void }> {
+    const sockets = new Set<net.Socket>();
+    const server = net.createServer((socket) => {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+      socket.on('error', () => {});
+      socket.write(`t${n}:`);
+      socket.pipe(socket);
+    });
+    await new Promise<void>((resolve) => server.listen(port, `127.0.0.${n}`, resolve));
+    const close = (): void => {
+      server.close();
+      for (const s of sockets) s.destroy();
+    };
+    started.push({ close: async () => close() } as Upstream);
+    return { close };
+  }
+
+  async function greeting(port: number): Promise<string> {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.setEncoding('utf8');
+    let text = '';
+    socket.on('data', (d: string) => (text += d));
+    socket.on('error', () => {});
+    await until(() => text.length > 0 || socket.destroyed, 3_000);
+    socket.destroy();
+    return text;
+  }
+
+  it('spreads new connections over the tasks, and one a dead task refuses goes to another', async () => {
+    const dns = dnsRecords();
+    const port = await taskPort();
+    const tasks = [await echoTask(2, port), await echoTask(3, port)];
+    dns.records.add('127.0.0.2');
+    dns.records.add('127.0.0.3');
+    harness = startRouter(undefined, dns.resolve);
+    await harness.router.deploy(
+      testRoute('db', `svc:${port}`, { kind: 'tcp', port: 0, expect: 2, health: { intervalMs: 1_000 } }),
+    );
+    const door = harness.port('db', 'tcp');
+    const greetings: string[] = [];
+    for (let i = 0; i < 6; i++) greetings.push(await greeting(door));
+    expect(count(greetings, 't2:')).toBeGreaterThan(0);
+    expect(count(greetings, 't3:')).toBeGreaterThan(0);
+    tasks[0]!.close(); // its record stays until the next round, a second away
+    const after: string[] = [];
+    for (let i = 0; i < 6; i++) after.push(await greeting(door));
+    expect(after).toEqual(Array.from({ length: 6 }, () => 't3:'));
+  });
+});
