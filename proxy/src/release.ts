@@ -55,6 +55,8 @@ export interface ReleaseOptions {
   onChange?: (line: string) => void;
 }
 
+const NONE: ReadonlySet<Target> = new Set();
+
 /** At most this many addresses of one release are tried for one request whose connections never opened. */
 const MAX_TRIES = 3;
 
@@ -316,7 +318,12 @@ export class Release {
    * not in `tried`. With none healthy at all, every address in DNS is used rather than none (Envoy's "panic"
    * routing): a single container's route always worked that way, and answering 502 for sure is worse.
    */
-  pick(tried: ReadonlySet<Target> = new Set()): Target | null {
+  pick(tried: ReadonlySet<Target> = NONE): Target | null {
+    if (this.members.size === 1) {
+      // A container's release: its one address, whatever its state (the hot path: nothing to choose).
+      const only = this.members.values().next().value!.target;
+      return tried.has(only) ? null : only;
+    }
     const all = [...this.members.values()];
     const healthy = all.filter((m) => m.state === 'healthy');
     const candidates = (healthy.length > 0 ? healthy : all).filter((m) => !tried.has(m.target));
@@ -350,8 +357,12 @@ export class Release {
 
   /** Pass a request (or upgrade, or connection) to an address; another one while its connections never open. */
   private async attempt(pass: (target: Target) => Promise<ForwardOutcome>): Promise<ForwardOutcome> {
-    const tried = new Set<Target>();
-    for (let i = 0; i < MAX_TRIES; i++) {
+    const first = this.pick();
+    if (!first) return 'retry';
+    if ((await pass(first)) === 'done') return 'done';
+    this.connectFailed(first);
+    const tried = new Set([first]);
+    for (let i = 1; i < MAX_TRIES; i++) {
       const target = this.pick(tried);
       if (!target) break;
       tried.add(target);

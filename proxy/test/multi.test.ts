@@ -104,6 +104,14 @@ function load(port: number, clients = 16) {
   };
 }
 
+/**
+ * Until the door has seen `task`'s record go (its next round: 50 ms here, 1 s by default), as a task stopped by
+ * Swarm leaves DNS before its process is told to end.
+ */
+async function sawLeave(task: Upstream): Promise<void> {
+  await until(() => !addresses(harness!).some((a) => a.address === task.address && a.state !== 'draining'), 3_000);
+}
+
 const count = (answers: string[], name: string): number => answers.filter((a) => a === name).length;
 
 type AddressRow = { address: string; state: string };
@@ -161,10 +169,10 @@ describe('a release of several addresses', () => {
     const traffic = load(harness!.port('web'));
     await sleep(300);
     // Swarm takes a stopping task out of DNS, then stops its container; the door sees the record gone at its next
-    // round (50 ms here), stops sending, and closes its idle connections to the task once the task's requests are
-    // done. The process then ends as on SIGTERM (requests in flight answered).
+    // round, stops sending, and closes its idle connections to the task once the task's requests are done. The
+    // process then ends as on SIGTERM (requests in flight answered).
     dns.records.delete('127.0.0.3');
-    await sleep(150);
+    await sawLeave(tasks[1]!);
     await tasks[1]!.stop();
     await sleep(300);
     const before = traffic.answered.length;
@@ -206,7 +214,7 @@ describe('a release of several addresses', () => {
       const fresh = await task(dns, 5 + i, port);
       await until(() => addresses(harness!).some((a) => a.address === fresh.address && a.state === 'healthy'), 3_000);
       dns.records.delete(old.address.split(':')[0]!);
-      await sleep(150);
+      await sawLeave(old);
       await old.stop();
       await sleep(150);
     }
