@@ -160,7 +160,9 @@ export class Release {
     }
     for (const address of now) {
       if (this.members.has(address)) continue;
-      const trusted = this.trusted?.(address) ?? false;
+      // A container serving has one address: a new one is the same container (restarted), reached at once as a
+      // route by name always was. A task of a set, or any address at the gate, is checked first.
+      const trusted = this.trusted?.(address) ?? (this.serving && !this.continuous);
       this.members.set(address, {
         target: new Target(address, this.options.target),
         state: trusted ? 'healthy' : 'checking',
@@ -339,9 +341,10 @@ export class Release {
 
   /**
    * A connection to `target` never opened: when the release is watched it gets no new request until it passes
-   * its checks again, which come soon; the name is resolved again with them.
+   * its checks again, which come soon, the name resolved again with them; else the name is resolved again now (a
+   * restarted container may have another address), and this resolves when that is done.
    */
-  connectFailed(target: Target): void {
+  async connectFailed(target: Target): Promise<void> {
     const member = this.members.get(target.address);
     if (!member || member.target !== target) return;
     if (this.watcher) {
@@ -349,25 +352,43 @@ export class Release {
       member.state = 'failing';
       member.passes = 0;
       this.watcher.poke();
-    } else if (Date.now() - this.lastRound > 100) {
-      this.lastRound = Date.now();
-      void this.refresh();
+      return;
     }
+    await this.refreshSoon();
+  }
+
+  private refreshing: Promise<void> | null = null;
+  private lastRefresh = 0;
+
+  /** Resolve again unless that was done in the last 100 ms (requests that find no address share one lookup). */
+  private refreshSoon(): Promise<void> {
+    if (this.refreshing) return this.refreshing;
+    if (Date.now() - this.lastRefresh < 100) return Promise.resolve();
+    this.lastRefresh = Date.now();
+    this.refreshing = this.refresh().finally(() => {
+      this.refreshing = null;
+    });
+    return this.refreshing;
   }
 
   /** Pass a request (or upgrade, or connection) to an address; another one while its connections never open. */
   private async attempt(pass: (target: Target) => Promise<ForwardOutcome>): Promise<ForwardOutcome> {
-    const first = this.pick();
-    if (!first) return 'retry';
+    let first = this.pick();
+    if (!first) {
+      // No address (the name did not resolve when last asked): ask again, as a route by name always did.
+      await this.refreshSoon();
+      first = this.pick();
+      if (!first) return 'retry';
+    }
     if ((await pass(first)) === 'done') return 'done';
-    this.connectFailed(first);
+    await this.connectFailed(first);
     const tried = new Set([first]);
     for (let i = 1; i < MAX_TRIES; i++) {
       const target = this.pick(tried);
       if (!target) break;
       tried.add(target);
       if ((await pass(target)) === 'done') return 'done';
-      this.connectFailed(target);
+      await this.connectFailed(target);
     }
     return 'retry';
   }

@@ -88,7 +88,14 @@ interface StateFile {
    * Per app, the addresses of the release served and their states when the file was written (an older door wrote
    * none): a restart trusts those that were healthy.
    */
-  addresses?: Record<string, { address: string; state: string }[]>;
+  addresses?: Record<string, unknown>;
+}
+
+/** The addresses saved for `app`, if the file has a list of them (anything else: as if none were saved). */
+function savedAddresses(state: StateFile, app: string): { address: unknown; state: unknown }[] | undefined {
+  const saved: unknown = (state.addresses as Record<string, unknown> | undefined)?.[app];
+  if (!Array.isArray(saved)) return undefined;
+  return saved.filter((a): a is { address: unknown; state: unknown } => a !== null && typeof a === 'object');
 }
 
 export class Router {
@@ -451,7 +458,7 @@ export class Router {
         const release = service.release(route.target);
         // It was serving: no gate. A container's address serves at once, as before; of a set of tasks, those that
         // were healthy (all, when an older door wrote the file), the others once they pass their checks.
-        const saved = state.addresses?.[route.app];
+        const saved = savedAddresses(state, route.app);
         const healthy = new Set(saved?.filter((a) => a.state === 'healthy').map((a) => a.address));
         await release.restore((address) => saved === undefined || !release.continuous || healthy.has(address));
         release.serving = true;

@@ -218,7 +218,7 @@ export class Service {
     let fellOver = false;
     connect(first, client, (failed) => {
       if (fellOver) return null;
-      release.connectFailed(failed);
+      void release.connectFailed(failed);
       const other = tried.size < 3 ? release.pick(tried) : null;
       if (other) {
         tried.add(other);

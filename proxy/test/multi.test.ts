@@ -367,3 +367,44 @@ describe('a tcp route to several addresses', () => {
     expect(after).toEqual(Array.from({ length: 6 }, () => 't3:'));
   });
 });
+
+describe("a container's route (no expect): one address, found again by name", () => {
+  it('follows a container restarted on another address, with no failed request', async () => {
+    const dns = dnsRecords();
+    harness = startRouter(undefined, dns.resolve);
+    const port = await taskPort();
+    const first = await task(dns, 2, port);
+    await harness.router.deploy(testRoute('web', `svc:${port}`));
+    const pool = client(harness.port('web'), 1);
+    expect((await get(pool)).text).toBe('t2');
+    // Restarted: the old address is gone, the alias names the new one; the door is only checked in a bake window,
+    // so the refused connection is what makes it ask DNS again, and the request goes to the new address.
+    await first.stop();
+    dns.records.delete('127.0.0.2');
+    await task(dns, 3, port);
+    expect(await get(pool)).toMatchObject({ status: 200, text: 't3' });
+    expect((harness.router.status('web') as { active: Record<string, unknown> }).active).toEqual({
+      address: `svc:${port}`,
+      inflight: { requests: 0, streams: 0 },
+    });
+    await pool.close();
+  });
+
+  it('restored while its name does not resolve yet, serves once it does', async () => {
+    const dns = dnsRecords();
+    harness = startRouter(undefined, dns.resolve);
+    const port = await taskPort();
+    await task(dns, 2, port);
+    await harness.router.deploy(testRoute('web', `svc:${port}`));
+    await harness.router.close({ drain: false });
+    dns.records.clear();
+    harness = startRouter(harness.dir, dns.resolve);
+    expect(await harness.router.restore()).toEqual({ restored: ['web'], failed: [] });
+    const pool = client(harness.port('web'), 1);
+    expect((await get(pool)).status).toBe(502);
+    dns.records.add('127.0.0.2');
+    await sleep(120); // lookups after a failed one are at most every 100 ms
+    expect(await get(pool)).toMatchObject({ status: 200, text: 't2' });
+    await pool.close();
+  });
+});
