@@ -68,6 +68,7 @@ export async function deployTarget(
   fresh.serving = true;
   // A set of tasks is checked for as long as it serves; a container only in the bake window (below).
   if (fresh.continuous) fresh.watch(null);
+  else fresh.stopWatch();
 
   let drained: Promise<{ cutRequests: number; cutStreams: number }> | null = null;
   if (old && old !== fresh) {
