@@ -500,5 +500,7 @@ export class Router {
     );
     for (const l of listeners) l.closeAll();
     await closed;
+    // The last write of the state file (an address that changed as the apps closed) ends before close does.
+    await this.writing;
   }
 }
