@@ -9,9 +9,10 @@ import { Listener, type Proto } from './listeners.js';
 import { OptionError, parseRoute } from './options.js';
 import { rawPage } from './pages.js';
 import { clientAddress } from './proxy-header.js';
-import { Service, type AppEvent, type AppRoute } from './service.js';
+import { dnsResolver, type Resolver } from './release.js';
+import { Service, type AppRoute, type ServiceContext } from './service.js';
 import { readStateFile, writeFileAtomic } from './state-file.js';
-import { Target, send } from './target.js';
+import { send } from './target.js';
 import { pipeTcp } from './tcp.js';
 import { hostMatches, loadTls, type LoadedTls } from './tls.js';
 
@@ -27,6 +28,11 @@ export interface RouterOptions {
    */
   socketsDir?: string;
   log(line: string): void;
+  /**
+   * A route's host name to its addresses (default: the system resolver, which in the door's container asks
+   * Docker's embedded DNS). Tests give their own: no alias resolves to several loopback addresses otherwise.
+   */
+  resolve?: Resolver;
 }
 
 /** One port claimed by a route. */
@@ -78,6 +84,18 @@ export function hostName(header: string | undefined): string {
 interface StateFile {
   version: 1;
   apps: unknown[];
+  /**
+   * Per app, the addresses of the release served and their states when the file was written (an older door wrote
+   * none): a restart trusts those that were healthy.
+   */
+  addresses?: Record<string, unknown>;
+}
+
+/** The addresses saved for `app`, if the file has a list of them (anything else: as if none were saved). */
+function savedAddresses(state: StateFile, app: string): { address: unknown; state: unknown }[] | undefined {
+  const saved: unknown = (state.addresses as Record<string, unknown> | undefined)?.[app];
+  if (!Array.isArray(saved)) return undefined;
+  return saved.filter((a): a is { address: unknown; state: unknown } => a !== null && typeof a === 'object');
 }
 
 export class Router {
@@ -89,8 +107,12 @@ export class Router {
 
   constructor(private readonly options: RouterOptions) {}
 
-  private readonly onEvent = (app: string, event: AppEvent): void =>
-    this.options.log(`${app}: ${event.kind}: ${event.detail}`);
+  private readonly context: ServiceContext = {
+    onEvent: (app, event) => this.options.log(`${app}: ${event.kind}: ${event.detail}`),
+    log: (line) => this.options.log(line),
+    save: () => void this.save(),
+    resolve: (host) => (this.options.resolve ?? dnsResolver)(host),
+  };
 
   /** The port a route's claim is served on (the bound one when 0 was asked for). */
   boundPort(port: number, proto: Proto, app: string): number {
@@ -250,7 +272,7 @@ export class Router {
 
   async deploy(route: AppRoute, { waitDrain = false }: { waitDrain?: boolean } = {}): Promise<DeployResult> {
     const existing = this.services.get(route.app) ?? this.creating.get(route.app);
-    const service = existing ?? new Service({ ...route, paused: null }, this.onEvent);
+    const service = existing ?? new Service({ ...route, paused: null }, this.context);
     if (!existing) this.creating.set(route.app, service);
     // A route still at its gate is overtaken by this one (its sender died mid-deploy; see Service.gating).
     service.gating?.control.abort();
@@ -429,6 +451,12 @@ export class Router {
     const state: StateFile = {
       version: 1,
       apps: [...[...this.services.values()].map((s) => s.route), ...[...this.failed.values()].map((f) => f.entry)],
+      addresses: Object.fromEntries(
+        [...this.services.values()].map((s) => [
+          s.name,
+          (s.active?.addresses() ?? []).map(({ address, state }) => ({ address, state })),
+        ]),
+      ),
     };
     await writeFileAtomic(this.options.stateFile, `${JSON.stringify(state, null, 2)}\n`);
   }
@@ -458,11 +486,16 @@ export class Router {
         if (conflict) throw new OptionError(conflict);
         const tls = route.tls ? loadTls(route.tls.certFile, route.tls.keyFile) : null;
         await this.openListeners(route);
-        const service = new Service(route, this.onEvent);
-        service.active = new Target(route.target, {
-          responseTimeoutMs: route.timing.responseTimeoutMs,
-          connectTimeoutMs: 5_000,
-        });
+        const service = new Service(route, this.context);
+        const release = service.release(route.target);
+        // It was serving: no gate. A container's address serves at once, as before; of a set of tasks, those that
+        // were healthy (all, when an older door wrote the file), the others once they pass their checks.
+        const saved = savedAddresses(state, route.app);
+        const healthy = new Set(saved?.filter((a) => a.state === 'healthy').map((a) => a.address));
+        await release.restore((address) => saved === undefined || !release.continuous || healthy.has(address));
+        release.serving = true;
+        if (release.continuous) release.watch(null);
+        service.active = release;
         service.record('restored', `${route.target} from the state file`);
         service.tls = tls;
         this.services.set(route.app, service);
@@ -499,5 +532,7 @@ export class Router {
     );
     for (const l of listeners) l.closeAll();
     await closed;
+    // The last write of the state file (an address that changed as the apps closed) ends before close does.
+    await this.writing;
   }
 }

@@ -93,7 +93,7 @@ describe('command validation', () => {
     ],
     [
       { verb: 'deploy', options: { app: 'web', target: 'x:1', colour: 'red' } },
-      'deploy: unknown option "colour" (known: app, target, kind, hosts, port, tls, health, timing, trustForwarded, waitDrain)',
+      'deploy: unknown option "colour" (known: app, target, kind, hosts, port, tls, health, timing, trustForwarded, expect, waitDrain)',
     ],
     [
       { verb: 'deploy', options: { app: 'web', target: 'x:1', hosts: ['Bad_Host'] } },
