@@ -58,7 +58,8 @@ function routedHere(ctx: Context, engine: Engine): Deployment[] {
 
 function releaseOf(ctx: Context, app: string, address: string | null): Deployment | null {
   if (!address) return null;
-  const id = address.slice(app.length + 1).replace(/:\d+$/, '');
+  // APP-ID:PORT, or APP-ID-rK:PORT for a restarted Swarm release (core/front-door restartCount).
+  const id = address.slice(app.length + 1).replace(/(-r\d+)?:\d+$/, '');
   const d = ctx.store().getDeployment(id);
   return d && d.app === app ? d : null;
 }

@@ -5,6 +5,7 @@ import {
   doorContainerSpec,
   doorModeOf,
   doorObjectLabels,
+  swarmNetworkOf,
   generationOf,
   publishable,
   relayContainerSpec,
@@ -214,6 +215,7 @@ async function ensureDoorContainer(
             { hint: 'Try again.' },
           );
         }
+        await joinSwarmNetwork(engine, names, id);
         await startPublishing(engine, id, names.container, action.bindings);
         await waitForDoor(engine, id, readyMs);
         return done(id);
@@ -279,22 +281,54 @@ async function underDoorLock<T>(engine: Engine, names: DoorNames, image: string,
 }
 
 /**
+ * The door's network, made when missing (an app's container joins it at its creation, before the door itself may
+ * run); two made at once on an old engine are brought back to one. `swarm`: its overlay network on a swarm
+ * manager instead (core/door swarmNetworkOf), which a routed service's tasks join at their creation.
+ */
+export async function ensureDoorNetwork(
+  engine: Engine,
+  names: DoorNames = DOOR_NAMES,
+  { swarm = false }: { swarm?: boolean } = {},
+): Promise<void> {
+  const name = swarm ? swarmNetworkOf(names) : names.network;
+  if ((await engine.networks.list(doorObjectLabels('network'))).some((n) => n.name === name)) return;
+  await ensureNetwork(engine, name, swarm);
+}
+
+/**
+ * Joins the door's container (created or running) to its overlay network when the engine has one (a swarm
+ * manager that runs a routed service), so that the door resolves and reaches the services' tasks; `make`: the
+ * overlay is made first when missing. Joined already is fine.
+ */
+export async function joinSwarmNetwork(
+  engine: Engine,
+  names: DoorNames,
+  containerId: string,
+  { make = false }: { make?: boolean } = {},
+): Promise<void> {
+  const overlay = swarmNetworkOf(names);
+  if (make) await ensureDoorNetwork(engine, names, { swarm: true });
+  else if (!(await engine.networks.list(doorObjectLabels('network'))).some((n) => n.name === overlay)) return;
+  try {
+    await engine.networks.connect(overlay, containerId, { aliases: [] });
+  } catch (error) {
+    if (!(
+      error instanceof Error &&
+      error.name === 'ApiError' &&
+      /already (exists in|attached to) network/.test(error.message)
+    ))
+      throw error;
+  }
+}
+
+/**
  * The door's network, once. Two creations at the same moment can make two networks of one name (seen on engine
  * 20.10 despite CheckDuplicate: the door's lock now prevents it), which makes the name ambiguous for every later
  * call: one left so (by another tool, or before the lock) is brought back to one, the smallest id kept.
  */
-/**
- * The door's network, made when missing (an app's container joins it at its creation, before the door itself may
- * run); two made at once on an old engine are brought back to one.
- */
-export async function ensureDoorNetwork(engine: Engine, names: DoorNames = DOOR_NAMES): Promise<void> {
-  if ((await engine.networks.list(doorObjectLabels('network'))).some((n) => n.name === names.network)) return;
-  await ensureNetwork(engine, names.network);
-}
-
-async function ensureNetwork(engine: Engine, name: string): Promise<void> {
+async function ensureNetwork(engine: Engine, name: string, overlay = false): Promise<void> {
   try {
-    await engine.networks.create(name, { labels: doorObjectLabels('network') });
+    await engine.networks.create(name, { labels: doorObjectLabels('network'), overlay });
   } catch (error) {
     if (!(error instanceof Error && error.name === 'ApiError' && /ambiguous/.test(error.message))) throw error;
   }
@@ -366,6 +400,7 @@ async function handover(
       { hint: 'Try again in a few seconds.' },
     );
   }
+  await joinSwarmNetwork(engine, names, nextId);
   const t0 = performance.now();
   await engine.containers.stop(old.id, stopGraceSeconds);
   const t1 = performance.now();
@@ -546,6 +581,8 @@ async function createDoor(
       },
     );
   }
+  // Before it starts: the routes it restores to Swarm services resolve from its first answer.
+  await joinSwarmNetwork(engine, names, id);
   return id;
 }
 
