@@ -225,6 +225,17 @@ describe('a 2-replica Swarm app behind the front door', () => {
     expect(await answer(port)).toEqual({ status: 200, body: 'one' });
   });
 
+  it('deploy proxy restart under load: the new door joins the overlay before it answers; no request fails', async () => {
+    const { r, outcomes } = await underLoad('proxy restart', 'proxy', 'restart', '--yes');
+    expect(r.code, r.stderr).toBe(0);
+    expect(failures(outcomes)).toEqual([]);
+    expect(bodies(outcomes)).toEqual(['one']);
+    const door = JSON.parse(await swarm!.manager.docker('inspect', DOOR_NAMES.container)) as Array<{
+      NetworkSettings: { Networks: Record<string, unknown> };
+    }>;
+    expect(Object.keys(door[0]!.NetworkSettings.Networks)).toContain(swarmNetworkOf(DOOR_NAMES));
+  });
+
   it('destroy removes the services and the route', async () => {
     const r = await run('destroy', app, '--yes');
     expect(r.code, r.stderr).toBe(0);

@@ -322,6 +322,58 @@ export async function joinSwarmNetwork(
 }
 
 /**
+ * Gives a door its name (the next generation taking the door's). The engine cannot rename a container joined to an
+ * attachable overlay ("Could not add service state for endpoint … already exists", every time, measured on the test
+ * swarm): the door on a swarm manager leaves its overlay, takes the name and joins again. Meanwhile its requests to
+ * Swarm services cannot reach their tasks (container apps, on its bridge, are untouched).
+ */
+async function renameDoor(engine: Engine, names: DoorNames, id: string, name: string): Promise<void> {
+  try {
+    await engine.containers.rename(id, name);
+    return;
+  } catch (error) {
+    if (!(error instanceof Error && /Could not add service state for endpoint/.test(error.message))) throw error;
+  }
+  const overlay = swarmNetworkOf(names);
+  await holdingRequests(engine, id, async () => {
+    await engine.networks.disconnect(overlay, id);
+    try {
+      await engine.containers.rename(id, name);
+    } finally {
+      await joinSwarmNetwork(engine, names, id);
+    }
+  });
+}
+
+/** How long the door holds new requests while it leaves its overlay and joins it again (a rename: ~0.3 s). */
+const RENAME_HOLD_MS = 10_000;
+
+/**
+ * Runs `fn` with the door in `id` holding every serving app's new requests (they wait, none is refused) and once
+ * what is in flight has ended (bounded), then lets them through again: what a step that cuts the door's
+ * connections for a moment needs so that no request fails.
+ */
+async function holdingRequests(engine: Engine, id: string, fn: () => Promise<void>): Promise<void> {
+  const client = new FrontDoorClient(engine, id);
+  const held = (await client.status()).apps.filter((a) => a.state !== 'paused').map((a) => a.app);
+  try {
+    for (const app of held) await client.pause(app, RENAME_HOLD_MS);
+    const deadline = Date.now() + 5_000;
+    for (;;) {
+      const busy = (await client.status()).apps.some((a) => {
+        const active = a.active as { inflight?: { requests?: number; streams?: number } } | null;
+        return (active?.inflight?.requests ?? 0) + (active?.inflight?.streams ?? 0) > 0;
+      });
+      if (!busy || Date.now() >= deadline) break;
+      await sleep(50);
+    }
+    await fn();
+  } finally {
+    for (const app of held) await client.resume(app).catch(() => undefined);
+  }
+}
+
+/**
  * The door's network, once. Two creations at the same moment can make two networks of one name (seen on engine
  * 20.10 despite CheckDuplicate: the door's lock now prevents it), which makes the name ambiguous for every later
  * call: one left so (by another tool, or before the lock) is brought back to one, the smallest id kept.
@@ -377,7 +429,7 @@ async function finishInterruptedHandover(engine: Engine, names: DoorNames): Prom
   }
   if (main?.running) return main; // another process is in the middle of a handover: leave it to finish
   if (main) await engine.containers.remove(main.id);
-  await engine.containers.rename(next.id, names.container);
+  await renameDoor(engine, names, next.id, names.container);
   return engine.containers.inspect(next.id);
 }
 
@@ -426,7 +478,7 @@ async function handover(
   }
   const t3 = performance.now();
   await engine.containers.remove(old.id);
-  await engine.containers.rename(nextId, names.container);
+  await renameDoor(engine, names, nextId, names.container);
   const ms = (a: number, b: number) => Math.round(b - a);
   const timings = { stopMs: ms(t0, t1), startMs: ms(t1, t2), answerMs: ms(t2, t3) };
   return { id: nextId, timings: { ...timings, totalMs: timings.stopMs + timings.startMs + timings.answerMs } };
@@ -541,7 +593,7 @@ async function finishRelayedHandover(engine: Engine, names: DoorNames): Promise<
     await engine.containers.stop(main.id, RELAYED_STOP_GRACE_SECONDS);
     await engine.containers.remove(main.id);
   }
-  await engine.containers.rename(next.id, names.container);
+  await renameDoor(engine, names, next.id, names.container);
   return engine.containers.inspect(next.id);
 }
 
@@ -741,7 +793,7 @@ async function relayedHandover(
   }
   const t3 = performance.now();
   await engine.containers.remove(old.id);
-  await engine.containers.rename(id, names.container);
+  await renameDoor(engine, names, id, names.container);
   // The handover is done whatever this says: a port another program holds is named, the others serve.
   await listenOrRefuse(engine, names, client, generation, bindings, wanted);
   const ms = (a: number, b: number) => Math.round(b - a);
