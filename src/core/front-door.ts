@@ -112,6 +112,16 @@ export function isUpstreamOf(address: string, d: Pick<Deployment, 'app' | 'id'>)
   return address.startsWith(base) && /^(-r\d+)?:\d+$/.test(address.slice(base.length));
 }
 
+/**
+ * The release id in an upstream address of the app (APP-ID:PORT, or APP-ID-rK:PORT for a restarted Swarm release;
+ * the port optional); null when the address is not the app's.
+ */
+export function releaseIdOf(app: string, address: string): string | null {
+  if (!address.startsWith(`${app}-`)) return null;
+  const id = address.slice(app.length + 1).replace(/(-r\d+)?(:\d+)?$/, '');
+  return id === '' ? null : id;
+}
+
 /** The upstream the front door sends a port's requests to: the workload's container port. */
 export function upstreamOf(d: Named & Pick<Deployment, 'config'>): string {
   const first = d.config.ports[0];

@@ -4,7 +4,7 @@ import { ensureFrontDoor, waitForDoor, type DoorEnsured } from '../adapters/fron
 import { frontDoorBaseImage } from '../adapters/front-door/door-image.js';
 import { bindingsOfLabel, DOOR_NAMES, doorRouteOf, generationOf, routesTo } from '../core/door.js';
 import { DeployError } from '../core/errors.js';
-import { bindingsOf, routedByFrontDoor, union, type Binding } from '../core/front-door.js';
+import { bindingsOf, releaseIdOf, routedByFrontDoor, union, type Binding } from '../core/front-door.js';
 import { LABEL } from '../core/names.js';
 import type { Deployment } from '../core/types.js';
 import type { Context } from '../context.js';
@@ -58,9 +58,8 @@ function routedHere(ctx: Context, engine: Engine): Deployment[] {
 
 function releaseOf(ctx: Context, app: string, address: string | null): Deployment | null {
   if (!address) return null;
-  // APP-ID:PORT, or APP-ID-rK:PORT for a restarted Swarm release (core/front-door restartCount).
-  const id = address.slice(app.length + 1).replace(/(-r\d+)?:\d+$/, '');
-  const d = ctx.store().getDeployment(id);
+  const id = releaseIdOf(app, address);
+  const d = id === null ? null : ctx.store().getDeployment(id);
   return d && d.app === app ? d : null;
 }
 

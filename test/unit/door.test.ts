@@ -21,6 +21,7 @@ import {
   routesTo,
 } from '../../src/core/door.js';
 import { DEFAULT_CONFIG } from '../../src/core/config.js';
+import { releaseIdOf } from '../../src/core/front-door.js';
 import { parsePort } from '../../src/core/ports.js';
 
 const ports = (...specs: string[]) => specs.map(parsePort);
@@ -327,6 +328,10 @@ describe('doorRouteOf for a Swarm service', () => {
     ).not.toHaveProperty('expect');
     const restarted = { app: 'shop', id: 'ab12cd', version: 4, containerName: 'shop-v4-ab12cd-r2', config: c };
     expect(doorRouteOf(restarted).target).toBe('shop-ab12cd-r2:3000');
+    expect(releaseIdOf('shop', 'shop-ab12cd-r2:3000')).toBe('ab12cd');
+    expect(releaseIdOf('shop', 'shop-ab12cd:3000')).toBe('ab12cd');
+    expect(releaseIdOf('shop', 'shop-ab12cd')).toBe('ab12cd');
+    expect(releaseIdOf('shop', 'web-ab12cd:3000')).toBeNull();
     // Another release's name (or none) is no restart.
     expect(doorRouteOf({ ...restarted, containerName: 'shop-v3-ab12cd-r2' }).target).toBe('shop-ab12cd:3000');
   });
