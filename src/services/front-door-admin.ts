@@ -18,7 +18,7 @@ import {
   type StaleRoute,
 } from '../core/door.js';
 import { DeployError } from '../core/errors.js';
-import { bindingsOf, routedByFrontDoor, union, type Binding } from '../core/front-door.js';
+import { bindingsOf, releaseIdOf, routedByFrontDoor, union, type Binding } from '../core/front-door.js';
 import { LABEL } from '../core/names.js';
 import type { Deployment } from '../core/types.js';
 import type { Context } from '../context.js';
@@ -72,8 +72,8 @@ function routedHere(ctx: Context, engine: Engine): Deployment[] {
 
 function releaseOf(ctx: Context, app: string, address: string | null): Deployment | null {
   if (!address) return null;
-  const id = address.slice(app.length + 1).replace(/:\d+$/, '');
-  const d = ctx.store().getDeployment(id);
+  const id = releaseIdOf(app, address);
+  const d = id === null ? null : ctx.store().getDeployment(id);
   return d && d.app === app ? d : null;
 }
 

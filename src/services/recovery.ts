@@ -130,7 +130,8 @@ export async function recoverApp(ctx: Context, engine: Engine, app: string): Pro
         await runtimeOfKind(engine, containers.find((w) => w.id === c.id)?.runtime ?? 'container').remove(c.id);
         if (d) {
           if (action.markInterrupted) markInterrupted(ctx, d, action.why);
-          store.updateDeployment(d.id, { containerId: null });
+          // A Swarm release's restart beside it (services/service-restart.ts) left unproven: the record keeps its own.
+          if (d.containerId === null || d.containerId === c.id) store.updateDeployment(d.id, { containerId: null });
           store.addEvent(
             d.id,
             ctx.now(),

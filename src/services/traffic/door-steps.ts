@@ -1,7 +1,7 @@
 import { ApiError } from '../../adapters/docker/api.js';
 import type { Engine } from '../../adapters/docker/engine/engine.js';
 import { FrontDoorClient } from '../../adapters/front-door/client.js';
-import { ensureFrontDoor, type DoorEnsured } from '../../adapters/front-door/door-container.js';
+import { ensureFrontDoor, joinSwarmNetwork, type DoorEnsured } from '../../adapters/front-door/door-container.js';
 import { frontDoorBaseImage } from '../../adapters/front-door/door-image.js';
 import { runtimeFor } from '../../adapters/runtime/runtime-for.js';
 import { existsSync, readFileSync } from 'node:fs';
@@ -37,7 +37,8 @@ import type { Context } from '../../context.js';
 export async function routeRelease(
   ctx: Pick<Context, 'paths' | 'env'> & Partial<Pick<Context, 'cwd'>>,
   engine: Engine,
-  d: Pick<Deployment, 'app' | 'id' | 'config' | 'containerId'> & Partial<Pick<Deployment, 'source' | 'subdir'>>,
+  d: Pick<Deployment, 'app' | 'id' | 'config' | 'containerId'> &
+    Partial<Pick<Deployment, 'source' | 'subdir' | 'runtime'>>,
   names: DoorNames = DOOR_NAMES,
   { waitDrain = false }: { waitDrain?: boolean } = {},
 ): Promise<{ door: DoorEnsured; routed: DoorDeployResult }> {
@@ -48,11 +49,16 @@ export async function routeRelease(
     names,
     env: ctx.env,
   });
-  try {
-    await engine.networks.connect(names.network, d.containerId, { aliases: [upstreamHost(d)] });
-  } catch (error) {
-    // Joined already (at its creation, or a route sent again, as every deploy does).
-    if (!(error instanceof ApiError && /already exists in network/.test(error.message))) throw error;
+  if (d.runtime === 'service') {
+    // A service's tasks joined the door's overlay at their creation; the door joins it (once) to reach them.
+    await joinSwarmNetwork(engine, names, door.containerId, { make: true });
+  } else {
+    try {
+      await engine.networks.connect(names.network, d.containerId, { aliases: [upstreamHost(d)] });
+    } catch (error) {
+      // Joined already (at its creation, or a route sent again, as every deploy does).
+      if (!(error instanceof ApiError && /already exists in network/.test(error.message))) throw error;
+    }
   }
   const route = doorRouteOf(d);
   if (route.tls) await sendTlsFiles(ctx, engine, door.containerId, d);
@@ -105,6 +111,8 @@ export async function routeNew(
   d: Deployment,
   containerId: string,
   secrets: readonly string[],
+  /** Wait for the old release's drain before returning (default: when there is no bake window). */
+  waitDrain = d.config.bakeWindowMs === 0,
 ): Promise<DoorDeployResult> {
   const who = `${d.app} v${d.version} (${d.id})`;
   const runtime = runtimeFor(engine, d);
@@ -135,8 +143,6 @@ export async function routeNew(
     ctx.reporter.step(
       `Waiting for the front door to see ${gate !== null ? `GET ${gate} answer twice` : 'its port accept connections'}`,
     );
-    // Without a bake window the old release is retired right after: the door answers once it has drained.
-    const waitDrain = d.config.bakeWindowMs === 0;
     const { door, routed } = await Promise.race([
       routeRelease(ctx, engine, { ...d, containerId }, DOOR_NAMES, { waitDrain }),
       death,
