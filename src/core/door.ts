@@ -1,6 +1,6 @@
 import { durationInProse } from './duration.js';
 import type { ContainerSpec } from './container-spec.js';
-import { isUpstreamOf, tlsPortsOf, union, upstreamOf, type Binding } from './front-door.js';
+import { isUpstreamOf, releaseIdOf, tlsPortsOf, union, upstreamOf, type Binding } from './front-door.js';
 import {
   FRONT_DOOR_CONTAINER,
   FRONT_DOOR_IMAGE_REPO,
@@ -379,7 +379,8 @@ export function doorRouteOf(
   d: Pick<Deployment, 'app' | 'id' | 'config'> & Partial<Pick<Deployment, 'runtime' | 'version' | 'containerName'>>,
 ): DoorRoute {
   const c = d.config;
-  // A Swarm service's alias resolves to every running task: the door gates (and balances over) that many.
+  // A Swarm service's alias resolves to every running task: the door gates that many and, while it serves,
+  // checks each task it resolves to (expect, even 1, marks a set of tasks; without it a route is one container).
   const replicas = d.runtime === 'service' ? c.replicas : 1;
   const kind = c.proxy === 'tcp' ? 'tcp' : 'http';
   const first = c.ports[0];
@@ -397,7 +398,7 @@ export function doorRouteOf(
         ? { type: 'tcp', intervalMs: c.healthCheck.intervalMs }
         : { type: 'http', path, intervalMs: c.healthCheck.intervalMs },
     timing: { deployTimeoutMs: c.healthCheck.timeoutMs, drainMs: c.drainTimeoutMs, bakeMs: c.bakeWindowMs },
-    ...(replicas > 1 ? { expect: replicas } : {}),
+    ...(d.runtime === 'service' ? { expect: replicas } : {}),
   };
 }
 
@@ -442,8 +443,7 @@ export function staleRoutes(
   const apps = new Set(workloads.map((w) => w.app));
   const out: StaleRoute[] = [];
   for (const r of routes) {
-    const host = r.address?.replace(/:\d+$/, '') ?? '';
-    const id = host.startsWith(`${r.app}-`) ? host.slice(r.app.length + 1) : null;
+    const id = r.address === null ? null : releaseIdOf(r.app, r.address);
     if (id === null) continue;
     if (!ids.has(`${r.app}\u0000${id}`))
       out.push({ app: r.app, address: r.address, why: `no container or service of release ${id} is on the engine` });

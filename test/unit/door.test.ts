@@ -316,13 +316,13 @@ describe('doorRouteOf', () => {
 
 describe('doorRouteOf for a Swarm service', () => {
   const c = { ...DEFAULT_CONFIG, ports: ports('8080:3000'), runtime: 'swarm' as const };
-  it('expects as many addresses as replicas (sent only above 1), and targets a restart by its own alias', () => {
+  it('expects as many addresses as replicas (a service, even of 1), and targets a restart by its own alias', () => {
     expect(doorRouteOf({ app: 'shop', id: 'ab12cd', runtime: 'service', config: { ...c, replicas: 3 } })).toMatchObject(
       { target: 'shop-ab12cd:3000', expect: 3 },
     );
-    expect(
-      doorRouteOf({ app: 'shop', id: 'ab12cd', runtime: 'service', config: { ...c, replicas: 1 } }),
-    ).not.toHaveProperty('expect');
+    expect(doorRouteOf({ app: 'shop', id: 'ab12cd', runtime: 'service', config: { ...c, replicas: 1 } })).toMatchObject(
+      { expect: 1 },
+    );
     // A container app never sends it, whatever its replicas say.
     expect(
       doorRouteOf({ app: 'shop', id: 'ab12cd', runtime: 'container', config: { ...c, replicas: 3 } }),
@@ -411,6 +411,11 @@ describe('staleRoutes: routes whose release is gone from the engine', () => {
     expect(staleRoutes(routes, [], [{ app: 'api', id: 'bbb222' }])).toEqual([
       { app: 'web', address: 'web-aaa111:8080', why: 'no container or service of release aaa111 is on the engine' },
     ]);
+  });
+  it('reads a restarted Swarm release (APP-ID-rK) as its release', () => {
+    expect(staleRoutes([{ app: 'web', address: 'web-aaa111-r2:8080' }], [], [{ app: 'web', id: 'aaa111' }])).toEqual(
+      [],
+    );
   });
   it('judges by the release, not the app: another release of the app on the engine does not keep a dead route', () => {
     expect(

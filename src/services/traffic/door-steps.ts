@@ -18,7 +18,7 @@ import {
 } from '../../core/door.js';
 import { engineHost } from '../../core/endpoint-choice.js';
 import { DeployError, isDeployError } from '../../core/errors.js';
-import { bindingsOf, frontDoorUrls, upstreamHost } from '../../core/front-door.js';
+import { bindingsOf, frontDoorUrls, isUpstreamOf, upstreamHost } from '../../core/front-door.js';
 import { redactValues } from '../../core/redact.js';
 import type { Deployment } from '../../core/types.js';
 import type { Context } from '../../context.js';
@@ -198,7 +198,7 @@ export async function routeBack(ctx: Context, engine: Engine, d: Deployment, old
       if (!oldServes) await client.remove(d.app).catch(() => undefined);
       return;
     }
-    const gating = typeof status.gating === 'string' && status.gating.startsWith(`${upstreamHost(d)}:`);
+    const gating = typeof status.gating === 'string' && isUpstreamOf(status.gating, d);
     if (!routesTo(status, d) && !gating) return;
     if (oldServes) await backToOld();
     else await client.remove(d.app);
