@@ -48,7 +48,11 @@ export async function deployTarget(
   const passedAt = performance.now();
   const old = service.active;
   const fresh = old?.address === address ? old : candidate;
-  if (fresh !== candidate) await candidate.close();
+  if (fresh !== candidate) {
+    // The address served already: its release takes the addresses the gate just found (not the ones it knew).
+    fresh.adopt(candidate);
+    await candidate.close();
+  }
 
   // The swap: from here on every new request goes to `fresh`.
   try {

@@ -148,16 +148,7 @@ export class Release {
     }
     if (this.closed) return;
     const now = new Set(found);
-    for (const [address, member] of this.members) {
-      if (now.has(address)) continue;
-      this.members.delete(address);
-      this.leaving.add(member.target);
-      this.report(`${address} left DNS: draining`);
-      void member.target.drain(this.options.drainMs, this.options.streamDrainMs).then(async () => {
-        this.leaving.delete(member.target);
-        await member.target.close();
-      });
-    }
+    for (const [address, member] of this.members) if (!now.has(address)) this.leave(address, member);
     for (const address of now) {
       if (this.members.has(address)) continue;
       // A container serving has one address: a new one is the same container (restarted), reached at once as a
@@ -171,6 +162,39 @@ export class Release {
         detail: undefined,
       });
       this.report(`${address} appeared: ${trusted ? 'healthy (restored)' : 'checking'}`);
+    }
+  }
+
+  /** An address gone from DNS: no new request; drained, then closed. */
+  private leave(address: string, member: Member): void {
+    this.members.delete(address);
+    this.leaving.add(member.target);
+    this.report(`${address} left DNS: draining`);
+    void member.target.drain(this.options.drainMs, this.options.streamDrainMs).then(async () => {
+      this.leaving.delete(member.target);
+      await member.target.close();
+    });
+  }
+
+  /**
+   * A deploy of the address this release serves already: it takes what the other release (the deploy's, just
+   * gated with a fresh lookup) found. Addresses the other lacks leave (a task gone while the app was stopped, say),
+   * its new ones join with the state their checks gave them, and those both have take that state. What is moved is
+   * the other's no more, so it can be closed.
+   */
+  adopt(other: Release): void {
+    for (const [address, member] of this.members) if (!other.members.has(address)) this.leave(address, member);
+    for (const [address, theirs] of other.members) {
+      const mine = this.members.get(address);
+      if (mine) {
+        mine.state = theirs.state;
+        mine.passes = theirs.passes;
+        mine.fails = theirs.fails;
+        mine.detail = theirs.detail;
+      } else {
+        this.members.set(address, theirs);
+        other.members.delete(address);
+      }
     }
   }
 

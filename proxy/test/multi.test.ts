@@ -231,6 +231,27 @@ describe('a release of several addresses', () => {
   });
 });
 
+describe('a release deployed again at the address it serves (a start after a stop, a route sent again)', () => {
+  it('takes the addresses its gate found, not the ones it knew: a task gone meanwhile gets nothing', async () => {
+    // A long interval: the serving release does not look DNS up again on its own before the second deploy.
+    const { dns, port, tasks } = await service(2, { health: { intervalMs: 60_000 } });
+    dns.records.delete(tasks[1]!.address.split(':')[0]!);
+    const t4 = await task(dns, 4, port);
+    const again = await harness!.router.deploy(testRoute('web', `svc:${port}`, { expect: 2 }));
+    expect(again.previous).toBeNull();
+    expect(addresses(harness!).filter((a) => a.state !== 'draining')).toEqual([
+      { address: `127.0.0.2:${port}`, state: 'healthy' },
+      { address: `127.0.0.4:${port}`, state: 'healthy' },
+    ]);
+    const pool = client(harness!.port('web'), 4);
+    const answers = await Promise.all(Array.from({ length: 40 }, async () => (await get(pool)).text));
+    await pool.close();
+    expect(count(answers, 't3')).toBe(0);
+    expect(count(answers, 't4')).toBeGreaterThan(0);
+    expect(t4.seen.length).toBe(count(answers, 't4'));
+  });
+});
+
 describe('the gate of a release of several addresses', () => {
   it('refuses the deploy when fewer than expect addresses pass, saying how many of how many', async () => {
     const dns = dnsRecords();
