@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Bounded keep-alive load on one loopback port, run as its own process (the bench's CLI runs are synchronous):
-//   node scripts/bench/load.mjs PORT CLIENTS MAX_SECONDS [RATE] [SAMPLES]
+//   node scripts/bench/load.mjs PORT CLIENTS MAX_SECONDS [RATE] [SAMPLES] [HOST]
 // Each client sends its next request as soon as the last one ended, or, with RATE (requests a second per client),
 // no sooner than 1/RATE s after the last one was sent (paced: the load leaves the machine room for the work that
 // is measured under it). It sends requests until it reads a line on stdin (or MAX_SECONDS pass), then prints one
@@ -10,7 +10,9 @@
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 
-const [port, clients, maxSeconds, rate = 0, keepSamples = 0] = process.argv.slice(2).map(Number);
+const [port, clients, maxSeconds, rate = 0, keepSamples = 0] = process.argv.slice(2, 7).map(Number);
+// 127.0.0.1 unless given: the bench's own test hosts only (a swarm node's address in a namespace it made).
+const host = process.argv[7] ?? '127.0.0.1';
 const gapMs = rate > 0 ? 1000 / rate : 0;
 const agent = new http.Agent({ keepAlive: true, maxSockets: clients });
 const latencies = [];
@@ -34,7 +36,7 @@ function once() {
       // A refused connection comes back at once: wait a little, as a client would, rather than spin.
       setTimeout(resolve, 20);
     };
-    const req = http.get({ host: '127.0.0.1', port, path: '/', agent, timeout: 10_000 }, (res) => {
+    const req = http.get({ host, port, path: '/', agent, timeout: 10_000 }, (res) => {
       res.resume();
       res.on('end', () => {
         if (res.statusCode !== 200) return fail(`HTTP ${res.statusCode}`);

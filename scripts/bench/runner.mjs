@@ -8,7 +8,7 @@ import { makeStore } from './store-generator.mjs';
 import { docker, Workspace } from './workspace.mjs';
 
 /** The scenarios, in the order they run: each is scenarios/NAME.mjs (a default export, run with the context). */
-export const SCENARIOS = ['cli', 'store', 'deploy', 'ship', 'memory', 'switch', 'transfer'];
+export const SCENARIOS = ['cli', 'store', 'deploy', 'ship', 'memory', 'switch', 'swarm', 'transfer'];
 
 const scenario = (name) => import(`./scenarios/${name}.mjs`);
 

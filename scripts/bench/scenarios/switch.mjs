@@ -1,15 +1,13 @@
 // Zero downtime: redeploys under keep-alive load behind the front door, against the same redeploys of an app that
 // publishes its port itself (today's direct publishing), in one run.
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
-import { describe, log, median, ROOT } from '../measure.mjs';
+import { describe, log, median } from '../measure.mjs';
+import { CLIENTS, p99, startLoad } from '../traffic.mjs';
 import { deployCli, docker, exampleDeployArgs, freePort, newCommit } from '../workspace.mjs';
 
 /** One line for --help. */
 export const summary =
   'zero downtime: redeploys under keep-alive load behind the front door against direct publishing; rollback in the bake window';
 
-const CLIENTS = 16;
 /**
  * Requests a second per client in the paced phase (16 × 20 = 320 a second). A saturating generator on a 2-CPU machine
  * takes a CPU of its own and the door another, so times measured under it are mostly waits for a CPU: the failures
@@ -20,47 +18,7 @@ const REDEPLOYS = { quick: 5, full: 20 };
 const STEADY_SECONDS = 5;
 const DOOR = 'deploy-front-door';
 
-/** Starts the load generator (scripts/bench/load.mjs) on a port; `stop()` resolves with its figures. */
-function startLoad(port, { rate = 0, maxSeconds = 600, samples = false } = {}) {
-  const child = spawn(
-    process.execPath,
-    [
-      join(ROOT, 'scripts', 'bench', 'load.mjs'),
-      String(port),
-      String(CLIENTS),
-      String(maxSeconds),
-      String(rate),
-      samples ? '1' : '0',
-    ],
-    {
-      stdio: ['pipe', 'pipe', 'inherit'],
-    },
-  );
-  let out = '';
-  child.stdout.on('data', (c) => (out += c));
-  const done = new Promise((resolve, reject) => {
-    child.on('exit', () => {
-      try {
-        resolve(JSON.parse(out));
-      } catch {
-        reject(new Error(`the load generator gave no figures: ${out}`));
-      }
-    });
-  });
-  return {
-    stop: () => {
-      child.stdin.end('stop\n');
-      return done;
-    },
-  };
-}
-
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-function p99(xs) {
-  const v = [...xs].sort((a, b) => a - b);
-  return v[Math.min(v.length - 1, Math.floor(0.99 * v.length))];
-}
 
 /** One redeploy through the CLI: its wall time, the door's swap time (from its output), and the boot+gate time. */
 function redeploy(app, home) {
