@@ -3,6 +3,7 @@ import { wantedReplicas } from '../../src/adapters/runtime/services.js';
 import { LABEL } from '../../src/core/names.js';
 import { recordLabel } from '../../src/core/record-label.js';
 import {
+  nodeRefusal,
   placementOf,
   runtimeKindOf,
   runtimeMove,
@@ -97,6 +98,37 @@ describe('runtimeMove and placementOf', () => {
   it('pins the tasks to the building node without a registry; spreads them with one', () => {
     expect(placementOf({ registry: null }, 'node1')).toEqual(['node.id==node1']);
     expect(placementOf({ registry: '10.0.0.1:5000' }, 'node1')).toEqual([]);
+  });
+
+  it('without a registry, allows the building node and the nodes the image was loaded into: none of the others', () => {
+    const swarm = ['m', 'w1', 'w2', 'w3'];
+    expect(placementOf({ registry: null }, 'm', ['w1'], swarm)).toEqual(['node.id!=w2', 'node.id!=w3']);
+    expect(placementOf({ registry: null }, 'm', ['w1', 'w2', 'w3'], swarm)).toEqual([]);
+    expect(placementOf({ registry: null }, 'm', [], swarm)).toEqual(['node.id==m']);
+    expect(placementOf({ registry: 'r:5000' }, 'm', ['w1'], swarm)).toEqual([]);
+  });
+});
+
+describe("nodeRefusal: an endpoint in an app's nodes that is not a node of the manager's swarm", () => {
+  const swarm = [
+    { id: 'm', hostname: 'manager' },
+    { id: 'w1', hostname: 'worker-1' },
+  ];
+  it('accepts a node of the swarm', () => {
+    expect(nodeRefusal('web', 'ssh://w1', 'ssh://w1', 'w1', swarm, 'ssh://m')).toBeNull();
+  });
+
+  it('refuses (exit 8) an engine in no swarm or in another, naming the nodes the swarm has', () => {
+    const none = nodeRefusal('web', 'box', 'ssh://box', null, swarm, 'ssh://m');
+    expect(none).toMatchObject({
+      code: 'config',
+      message:
+        "web's nodes name box (ssh://box), which is not a node of the swarm ssh://m manages: its engine is in no swarm.",
+    });
+    expect(none?.hint).toContain('lists manager, worker-1');
+    expect(nodeRefusal('web', 'ssh://x', 'ssh://x', 'other', swarm, 'ssh://m')?.message).toMatch(
+      /ssh:\/\/x, which is not a node .*: its engine is a node of another swarm\.$/,
+    );
   });
 });
 

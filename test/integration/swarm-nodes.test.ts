@@ -1,0 +1,204 @@
+/**
+ * An app on a swarm without a registry, with the worker's Docker endpoint given in `nodes`, through the CLI
+ * (main(argv) in-process) on a real 2-node swarm of the harness (test/helpers/swarm.ts): the image built on the
+ * manager is streamed into the worker's engine, and the tasks run on both nodes. An endpoint that is not a node of
+ * the swarm is refused before anything is built. A task that a node refuses for its image during the health gate is
+ * reported as that (the node and the image), not as an exit. And what the issue asks of every app: `ls`, `stats`,
+ * `sync` and the lock work for a Swarm app.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Engine } from '../../src/adapters/docker/engine/engine.js';
+import type { TaskInfo } from '../../src/adapters/docker/engine/types.js';
+import { LABEL } from '../../src/core/names.js';
+import { startSwarm, type Swarm, type SwarmNode } from '../helpers/swarm.js';
+import { commitWebApp, workspace, type Workspace } from '../helpers/workspace.js';
+
+let swarm: Swarm | undefined;
+let manager: Engine | undefined;
+let worker: Engine | undefined;
+let workerNode: SwarmNode | undefined;
+let w: Workspace | undefined;
+const timings: string[] = [];
+
+beforeAll(async () => {
+  swarm = await startSwarm({ nodes: 2 });
+  manager = await Engine.connect({ url: swarm.manager.url, source: 'test' });
+  workerNode = swarm.nodes.find((n) => !n.manager);
+  worker = await Engine.connect({ url: workerNode!.url, source: 'test' });
+  w = workspace();
+}, 180_000);
+
+afterAll(async () => {
+  manager?.close();
+  worker?.close();
+  w?.remove();
+  await swarm?.stop();
+  process.stderr.write(`swarm nodes timings: ${timings.join(', ')}\n`);
+}, 120_000);
+
+interface Record {
+  id: string;
+  version: number;
+  status: string;
+  image: string;
+  imageId: string;
+  workload: string | null;
+  config: { nodes: string[]; replicas: number };
+}
+
+async function runningTasks(serviceId: string): Promise<TaskInfo[]> {
+  return (await manager!.services.tasks(serviceId)).filter(
+    (t) => t.desiredState === 'running' && t.state === 'running',
+  );
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe("no registry, the worker's endpoint in nodes", () => {
+  let app = '';
+  let repo: ReturnType<Workspace['newRepo']>;
+  const run = (...args: string[]) => w!.run(repo.dir, '-H', swarm!.manager.url, ...args);
+  let first: Record | undefined;
+
+  beforeAll(() => {
+    app = w!.newApp('swn');
+    repo = w!.newRepo();
+    commitWebApp(repo, app, 0, {
+      deployJson: { ports: [], healthCheck: { path: null }, runtime: 'swarm', nodes: [workerNode!.url] },
+    });
+  });
+
+  it('deploy --replicas 2: the image is streamed into the worker, a task runs on each node; the lock is held meanwhile', async () => {
+    const began = Date.now();
+    const deploying = run('deploy', '--replicas', '2', '--json');
+    // The app's lock lives on the manager's engine while the deploy runs (another store sees it held).
+    const other = workspace();
+    let heldSeen = false;
+    try {
+      while (!heldSeen && Date.now() - began < 60_000) {
+        const s = await other.run(repo.dir, '-H', swarm!.manager.url, 'lock', 'status', app, '--json');
+        heldSeen = s.code === 0 && (s.json<{ held: boolean }>().held as boolean);
+        if (!heldSeen) await sleep(100);
+      }
+    } finally {
+      other.remove();
+    }
+    const r = await deploying;
+    timings.push(`deploy with a node ${Date.now() - began} ms`);
+    expect(r.code, r.stderr).toBe(0);
+    expect(heldSeen).toBe(true);
+    expect(r.stderr).toContain(`Node ${workerNode!.name}: Copied ${r.json<Record>().image} from ${swarm!.manager.url}`);
+    first = r.json<Record>();
+    expect(first).toMatchObject({ status: 'running', config: { nodes: [workerNode!.url], replicas: 2 } });
+
+    // The worker's engine has the very image (same id, same tag) the manager built.
+    expect((await worker!.images.inspect(first.image))?.id).toBe(first.imageId);
+    const service = await manager!.services.inspect(first.workload as string);
+    // Both nodes hold it: no constraint left (with a third node, it would be excluded by node.id!=).
+    expect(service?.spec.TaskTemplate.Placement?.Constraints ?? []).toEqual([]);
+    const running = await runningTasks(first.workload as string);
+    expect(running).toHaveLength(2);
+    expect(new Set(running.map((t) => t.nodeId))).toEqual(new Set(swarm!.nodes.map((n) => n.nodeId)));
+
+    const lock = await run('lock', 'status', app, '--json');
+    expect(lock.json()).toMatchObject({ held: false });
+  });
+
+  it('ls and stats count it running; a store rebuilt by sync knows it and its nodes', async () => {
+    const ls = await run('ls', '--app', app, '--json');
+    expect(ls.code, ls.stderr).toBe(0);
+    expect(ls.json<Array<{ id: string; status: string }>>()).toMatchObject([{ id: first!.id, status: 'running' }]);
+    const stats = await run('stats', '--app', app, '--json');
+    expect(stats.code, stats.stderr).toBe(0);
+    expect(JSON.stringify(stats.json())).toMatch(/"successful":1,"failed":0,"running":1,"stopped":0/);
+
+    const other = workspace();
+    try {
+      const synced = await other.run(repo.dir, '-H', swarm!.manager.url, 'sync', '--all', '--json');
+      expect(synced.code, synced.stderr).toBe(0);
+      const inspect = await other.run(repo.dir, '-H', swarm!.manager.url, 'inspect', app, '--json');
+      expect(inspect.code, inspect.stderr).toBe(0);
+      expect(inspect.json()).toMatchObject({
+        id: first!.id,
+        status: 'running',
+        runtime: 'service',
+        config: { nodes: [workerNode!.url] },
+      });
+    } finally {
+      other.remove();
+    }
+  });
+
+  it('redeploy: the worker has the image already, nothing is sent; the new tasks run on both nodes', async () => {
+    const r = await run('redeploy', app, '--yes', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).not.toMatch(/Copied|Loading/);
+    const d = r.json<Record>();
+    expect(d).toMatchObject({ version: 2, status: 'running' });
+    const running = await runningTasks(d.workload as string);
+    expect(new Set(running.map((t) => t.nodeId))).toEqual(new Set(swarm!.nodes.map((n) => n.nodeId)));
+    expect(await manager!.services.inspect(first!.workload as string)).toBeNull();
+  });
+
+  it('an endpoint that is not a node of the swarm (the host engine, in none) is refused before a build (exit 8)', async () => {
+    const before = (await run('ls', '--app', app, '--all', '--json')).stdout;
+    const r = await run('deploy', '--set', 'nodes=unix:///var/run/docker.sock', '--json');
+    expect(r.code, r.stderr).toBe(8);
+    const e = JSON.parse(r.stdout) as { error: { code: string; message: string; hint: string } };
+    expect(e.error).toMatchObject({
+      code: 'config',
+      message: `${app}'s nodes name unix:///var/run/docker.sock, which is not a node of the swarm ${swarm!.manager.url} manages: its engine is in no swarm.`,
+    });
+    expect(e.error.hint).toContain(`lists ${swarm!.nodes.map((n) => n.name).join(', ')}`);
+    expect((await run('ls', '--app', app, '--all', '--json')).stdout).toBe(before);
+  });
+
+  it('destroy removes the service', async () => {
+    const r = await run('destroy', app, '--yes');
+    expect(r.code, r.stderr).toBe(0);
+    expect(await manager!.services.list({ [LABEL.app]: app })).toEqual([]);
+  });
+});
+
+describe('a task a node refuses for its image during the health gate', () => {
+  it('fails the release naming the node and the image (exit 10), not as an exit', async () => {
+    const app = w!.newApp('swg');
+    const repo = w!.newRepo();
+    // No nodes: the image is on the manager only. The gate watches the tasks for 20 s.
+    commitWebApp(repo, app, 0, {
+      deployJson: { ports: [], healthCheck: { path: null, settle: '20s' }, runtime: 'swarm' },
+    });
+    const deploying = w!.run(repo.dir, '-H', swarm!.manager.url, 'deploy', '--json');
+    // Once its task has run for a second (the start is over, the gate is watching), the service is moved to the
+    // worker, as someone changing it by hand would: the worker has no such image and refuses the new task.
+    let moved = false;
+    const deadline = Date.now() + 120_000;
+    while (!moved && Date.now() < deadline) {
+      const [service] = await manager!.services.list({ [LABEL.app]: app });
+      const tasks = service ? await runningTasks(service.id) : [];
+      const since = tasks[0]?.stateSince ?? null;
+      if (service && since !== null && Date.now() - since > 1000) {
+        const spec = structuredClone(service.spec);
+        spec.TaskTemplate.Placement = { Constraints: [`node.id==${workerNode!.nodeId}`] };
+        await manager!.services.update(service.id, service.version, spec);
+        moved = true;
+      } else await sleep(100);
+    }
+    expect(moved).toBe(true);
+    const r = await deploying;
+    expect(r.code, r.stderr).toBe(10);
+    const e = JSON.parse(r.stdout) as {
+      error: { code: string; message: string; hint: string; details: { nodes: string[]; image: string } };
+    };
+    expect(e.error.code).toBe('start_failed');
+    expect(e.error.details.nodes).toEqual([workerNode!.name]);
+    expect(e.error.details.image).toMatch(new RegExp(`^deploy/${app}:[a-z0-9]+$`));
+    expect(e.error.message).toContain(`node ${workerNode!.name} could not get the image deploy/${app}:`);
+    expect(e.error.message).not.toMatch(/exited/);
+    expect(e.error.hint).toMatch(/deploy config set nodes=/);
+    // Nothing serves: the record is failed with that reason, and its service is gone.
+    const ls = await w!.run(repo.dir, '-H', swarm!.manager.url, 'ls', '--app', app, '--all', '--json');
+    expect(ls.json<Array<{ status: string }>>()).toMatchObject([{ status: 'failed' }]);
+    expect(await manager!.services.list({ [LABEL.app]: app })).toEqual([]);
+  });
+});
