@@ -6,6 +6,10 @@
  * reported as that (the node and the image), not as an exit. And what the issue asks of every app: `ls`, `stats`,
  * `sync` and the lock work for a Swarm app.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../src/adapters/docker/engine/engine.js';
 import type { TaskInfo } from '../../src/adapters/docker/engine/types.js';
@@ -53,6 +57,42 @@ async function runningTasks(serviceId: string): Promise<TaskInfo[]> {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** An engine endpoint (a unix socket) that passes every call to `socket` but answers an image load as a full disk. */
+async function refusingLoads(socket: string): Promise<{ url: string; refused(): number; close(): Promise<void> }> {
+  const path = join(mkdtempSync(join(tmpdir(), 'deploy-full-')), 'docker.sock');
+  let refused = 0;
+  const server = createServer((req, res) => {
+    if (req.method === 'POST' && /\/images\/load/.test(req.url ?? '')) {
+      req.resume();
+      req.on('end', () => {
+        refused++;
+        res.writeHead(500, { 'Content-Type': 'application/json' });
+        res.end(JSON.stringify({ message: 'write /var/lib/docker/tmp/docker-import: no space left on device' }));
+      });
+      return;
+    }
+    const up = request({ socketPath: socket, path: req.url, method: req.method, headers: req.headers }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    up.on('error', () => res.destroy());
+    req.pipe(up);
+  });
+  await new Promise<void>((resolve) => server.listen(path, resolve));
+  return {
+    url: `unix://${path}`,
+    refused: () => refused,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => {
+          rmSync(dirname(path), { recursive: true, force: true });
+          resolve();
+        });
+      }),
+  };
+}
 
 describe("no registry, the worker's endpoint in nodes", () => {
   let app = '';
@@ -151,6 +191,43 @@ describe("no registry, the worker's endpoint in nodes", () => {
     });
     expect(e.error.hint).toContain(`lists ${swarm!.nodes.map((n) => n.name).join(', ')}`);
     expect((await run('ls', '--app', app, '--all', '--json')).stdout).toBe(before);
+  });
+
+  it('a node that cannot load the image: the release fails naming it (exit 10), the previous release serves on', async () => {
+    // A stand-in for the worker's engine that refuses every image load as a full disk does (a fault this machine
+    // cannot make for real on one node); everything else it passes to the worker's engine.
+    const full = await refusingLoads(workerNode!.socket);
+    try {
+      commitWebApp(repo, app, 0, {
+        body: 'three',
+        deployJson: { ports: [], healthCheck: { path: null }, runtime: 'swarm', nodes: [full.url] },
+      });
+      const serving = (await run('inspect', app, '--json')).json<Record>();
+      const r = await run('deploy', '--json');
+      expect(r.code, r.stderr).toBe(10);
+      const e = JSON.parse(r.stdout) as {
+        error: { code: string; message: string; hint: string; details: { nodes: string[]; image: string } };
+      };
+      expect(e.error.code).toBe('start_failed');
+      expect(e.error.details.nodes).toEqual([workerNode!.name]);
+      expect(e.error.message).toMatch(
+        new RegExp(
+          `could not start: node ${workerNode!.name} \\(${full.url}\\) could not load the image deploy/${app}:.*no space left on device`,
+        ),
+      );
+      expect(e.error.message).toContain(`${app} v${serving.version} (${serving.id}) is still serving`);
+      expect(e.error.hint).toMatch(/leave it out of nodes .* or set a registry/);
+      expect(full.refused()).toBeGreaterThan(0);
+      // The previous release serves on, both its tasks; the new one is recorded failed and has no service.
+      expect(await runningTasks(serving.workload as string)).toHaveLength(2);
+      const records = (await run('ls', '--app', app, '--all', '--json')).json<
+        Array<{ version: number; status: string }>
+      >();
+      expect(records[0]).toMatchObject({ version: serving.version + 1, status: 'failed' });
+      expect(await manager!.services.list({ [LABEL.app]: app })).toHaveLength(1);
+    } finally {
+      await full.close();
+    }
   });
 
   it('destroy removes the service', async () => {
