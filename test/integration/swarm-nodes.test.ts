@@ -16,6 +16,8 @@ import type { TaskInfo } from '../../src/adapters/docker/engine/types.js';
 import { LABEL } from '../../src/core/names.js';
 import { startSwarm, type Swarm, type SwarmNode } from '../helpers/swarm.js';
 import { commitWebApp, workspace, type Workspace } from '../helpers/workspace.js';
+import { startRegistry, type Registry } from '../helpers/registry.js';
+import type { UsageRow } from '../../src/core/usage.js';
 
 let swarm: Swarm | undefined;
 let manager: Engine | undefined;
@@ -169,6 +171,23 @@ describe("no registry, the worker's endpoint in nodes", () => {
     }
   });
 
+  it("stats --now: each task's CPU, memory and network, read on its own node (the worker through nodes)", async () => {
+    const r = await run('stats', '--app', app, '--now', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const rows = r.json<UsageRow[]>();
+    const service = (await manager!.services.inspect(first!.workload as string))!.name;
+    expect(new Set(rows.map((x) => x.node))).toEqual(new Set(swarm!.nodes.map((n) => n.name)));
+    // One row per task, SERVICE.SLOT@NODE: slots 1 and 2.
+    for (const x of rows) expect(x.name).toMatch(new RegExp(`^${service}\\.[12]@${x.node}$`));
+    expect(new Set(rows.map((x) => x.name.slice(service.length, service.length + 2)))).toEqual(new Set(['.1', '.2']));
+    for (const x of rows) {
+      expect(x).toMatchObject({ app, deployment: first!.id, note: null });
+      // A running busybox httpd: some memory, and the bytes of the overlay network's own chatter at least.
+      expect(x.usage?.memoryBytes).toBeGreaterThan(0);
+      expect(x.usage?.cpuPercent).toBeGreaterThanOrEqual(0);
+    }
+  });
+
   it('redeploy: the worker has the image already, nothing is sent; the new tasks run on both nodes', async () => {
     const r = await run('redeploy', app, '--yes', '--json');
     expect(r.code, r.stderr).toBe(0);
@@ -234,6 +253,68 @@ describe("no registry, the worker's endpoint in nodes", () => {
     const r = await run('destroy', app, '--yes');
     expect(r.code, r.stderr).toBe(0);
     expect(await manager!.services.list({ [LABEL.app]: app })).toEqual([]);
+  });
+});
+
+describe('stats --now of tasks on a node it cannot reach (pulled from a registry, no nodes given)', () => {
+  let registry: Registry | undefined;
+  let wr: Workspace | undefined;
+  beforeAll(async () => {
+    registry = await startRegistry({ address: swarm!.hostAddress });
+    wr = workspace({ DOCKER_CONFIG: registry.loggedIn() });
+  });
+  afterAll(() => {
+    wr?.remove();
+    registry?.stop();
+  });
+
+  it("reads the manager's task, and says of the worker's where to give its endpoint; fits 80 columns", async () => {
+    const app = wr!.newApp('sws');
+    const repo = wr!.newRepo();
+    commitWebApp(repo, app, 0, {
+      deployJson: { ports: [], healthCheck: { path: null }, runtime: 'swarm', replicas: 2, registry: registry!.host },
+    });
+    const run = (...args: string[]) => wr!.run(repo.dir, '-H', swarm!.manager.url, ...args);
+    const deployed = await run('deploy', '--json');
+    expect(deployed.code, deployed.stderr).toBe(0);
+    const r = await run('stats', '--app', app, '--now', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const rows = r.json<UsageRow[]>();
+    const onManager = rows.find((x) => x.node === swarm!.manager.name);
+    const onWorker = rows.find((x) => x.node === workerNode!.name);
+    expect(onManager).toMatchObject({ note: null, usage: { memoryBytes: expect.any(Number) as number } });
+    expect(onWorker).toMatchObject({
+      usage: null,
+      note: `on node ${workerNode!.name}: give its endpoint in \`nodes\` to see its figures`,
+    });
+
+    const plain = await run('stats', '--app', app, '--now');
+    expect(plain.code, plain.stderr).toBe(0);
+    expect(plain.stdout).toContain(`  on node ${workerNode!.name}: give its endpoint in \`nodes\``);
+    for (const line of plain.stdout.split('\n')) expect([...line].length, line).toBeLessThanOrEqual(80);
+
+    // Given the worker's endpoint now (config set), its task's figures are read too.
+    expect((await run('config', 'set', 'nodes=' + workerNode!.url, '--app', app)).code).toBe(0);
+    const both = (await run('stats', '--app', app, '--now', '--json')).json<UsageRow[]>();
+    expect(both.every((x) => x.usage !== null && x.note === null)).toBe(true);
+    expect((await run('destroy', app, '--yes')).code).toBe(0);
+  });
+});
+
+describe('stats --now of an app that runs as a container', () => {
+  it('one row, its container', async () => {
+    const app = w!.newApp('swk');
+    const repo = w!.newRepo();
+    commitWebApp(repo, app, 0, { deployJson: { ports: [], healthCheck: { path: null } } });
+    const run = (...args: string[]) => w!.run(repo.dir, '-H', swarm!.manager.url, ...args);
+    const d = (await run('deploy', '--json')).json<Record & { containerName: string }>();
+    const r = await run('stats', '--app', app, '--now', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const rows = r.json<UsageRow[]>();
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ app, deployment: d.id, name: `${app}-v1-${d.id}`, node: null, note: null });
+    expect(rows[0]?.usage?.memoryBytes).toBeGreaterThan(0);
+    expect((await run('destroy', app, '--yes')).code).toBe(0);
   });
 });
 
