@@ -15,7 +15,7 @@ import { Engine } from '../../src/adapters/docker/engine/engine.js';
 import type { TaskInfo } from '../../src/adapters/docker/engine/types.js';
 import { LABEL } from '../../src/core/names.js';
 import { startSwarm, type Swarm, type SwarmNode } from '../helpers/swarm.js';
-import { commitWebApp, workspace, type Workspace } from '../helpers/workspace.js';
+import { commitWebApp, inspectAfterSync, workspace, type Workspace } from '../helpers/workspace.js';
 import { startRegistry, type Registry } from '../helpers/registry.js';
 import type { UsageRow } from '../../src/core/usage.js';
 
@@ -154,21 +154,12 @@ describe("no registry, the worker's endpoint in nodes", () => {
     expect(stats.code, stats.stderr).toBe(0);
     expect(JSON.stringify(stats.json())).toMatch(/"successful":1,"failed":0,"running":1,"stopped":0/);
 
-    const other = workspace();
-    try {
-      const synced = await other.run(repo.dir, '-H', swarm!.manager.url, 'sync', '--all', '--json');
-      expect(synced.code, synced.stderr).toBe(0);
-      const inspect = await other.run(repo.dir, '-H', swarm!.manager.url, 'inspect', app, '--json');
-      expect(inspect.code, inspect.stderr).toBe(0);
-      expect(inspect.json()).toMatchObject({
-        id: first!.id,
-        status: 'running',
-        runtime: 'service',
-        config: { nodes: [workerNode!.url] },
-      });
-    } finally {
-      other.remove();
-    }
+    expect(await inspectAfterSync(repo.dir, swarm!.manager.url, app)).toMatchObject({
+      id: first!.id,
+      status: 'running',
+      runtime: 'service',
+      config: { nodes: [workerNode!.url] },
+    });
   });
 
   it("stats --now: each task's CPU, memory and network, read on its own node (the worker through nodes)", async () => {
