@@ -33,6 +33,22 @@ describe('the runtime and replicas settings', () => {
     expect(() => settingValueFromText('replicas', 'four')).toThrow(/replicas must be a whole number/);
   });
 
+  it('nodes: Docker endpoints as -H or --context take them, each once; config set reads a comma list', () => {
+    expect(
+      validateSettings({ nodes: ['ssh://me@worker-1', 'worker-2', 'tcp://10.0.0.3:2376'] }, 'deploy.json'),
+    ).toEqual({
+      nodes: ['ssh://me@worker-1', 'worker-2', 'tcp://10.0.0.3:2376'],
+    });
+    expect(() => validateSettings({ nodes: ['ftp://x'] }, 'deploy.json')).toThrow(/"ftp:\/\/x" is neither a URL/);
+    expect(() => validateSettings({ nodes: ['worker 2'] }, 'deploy.json')).toThrow(
+      /"worker 2" is neither a URL \(ssh:\/\/, tcp:\/\/, unix:\/\/\) nor a docker context name/,
+    );
+    expect(() => validateSettings({ nodes: ['w1', 'w1'] }, 'deploy.json')).toThrow(/a node is listed twice/);
+    expect(() => validateSettings({ nodes: 'w1' }, 'deploy.json')).toThrow(/expected an array of strings/);
+    expect(settingValueFromText('nodes', 'ssh://me@w1, w2')).toEqual(['ssh://me@w1', 'w2']);
+    expect(settingValueFromText('nodes', '')).toEqual([]);
+  });
+
   it("choose the record's runtime kind, and back", () => {
     expect(runtimeKindOf({ runtime: 'swarm' })).toBe('service');
     expect(runtimeKindOf({ runtime: 'containers' })).toBe('container');
