@@ -381,7 +381,8 @@ export class ServiceRuntime implements Runtime {
             // workload, whose other tasks (or their replacements) run on. A crash ends a task failed or complete.
             continue;
           } else if (NEVER_RAN.has(t.state) && isImageError(t.error)) {
-            // A node could not get the image (a task placed anew during the gate): that, not an exit, is the failure.
+            // A node could not get the image (a task placed anew during the gate): said first, so that a listener
+            // that knows it (the health gate) reports that rather than the death that follows for the others.
             const nodes = await this.nodeNames().catch(() => new Map<string, string>());
             if (closed) return;
             onEvent({
@@ -393,6 +394,7 @@ export class ServiceRuntime implements Runtime {
                 image: now.spec.TaskTemplate.ContainerSpec.Image,
               },
             });
+            onEvent({ action: 'die', exitCode: null });
           } else if (!LIVE.has(t.state) && !endedBefore) {
             // Started and ended between two polls: its start is reported too.
             if (!ranBefore && t.containerId && ENDED.has(t.state)) onEvent({ action: 'start', exitCode: null });
