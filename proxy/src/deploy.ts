@@ -1,8 +1,7 @@
 // Moving an app's traffic: gate the new target, swap the pointer, drain the old one, watch the new one during the
 // bake window and fall back on its failure; rollback inside the window is the same swap back.
-import { checkOnce, HealthWatch, waitHealthy } from './health.js';
+import type { AddressStatus, Release } from './release.js';
 import type { AppRoute, Baking, Service } from './service.js';
-import { Target } from './target.js';
 
 export interface DeployResult {
   app: string;
@@ -13,6 +12,8 @@ export interface DeployResult {
   /** From the passing check to the swap, in ms. */
   swapMs: number;
   bakeUntil: string | null;
+  /** The release's addresses at the swap (one for a container; a Swarm service's tasks), each with its state. */
+  addresses: AddressStatus[];
   drained?: { cutRequests: number; cutStreams: number };
 }
 
@@ -37,17 +38,17 @@ export async function deployTarget(
   { signal }: { signal?: AbortSignal } = {},
 ): Promise<{ result: DeployResult; drained: Promise<{ cutRequests: number; cutStreams: number }> | null }> {
   const { health, timing, target: address } = next;
-  const gate = await waitHealthy(address, health, timing.deployTimeoutMs, signal);
+  const candidate = service.release(address, next);
+  const gate = await candidate.gate(timing.deployTimeoutMs, signal);
   if (!gate.ok) {
+    await candidate.close();
     service.record('deploy-failed', `${address}: ${gate.detail}`);
     throw new DeployError(`${service.name}: ${address} did not pass its health check: ${gate.detail}`);
   }
   const passedAt = performance.now();
   const old = service.active;
-  const fresh =
-    old?.address === address
-      ? old
-      : new Target(address, { responseTimeoutMs: timing.responseTimeoutMs, connectTimeoutMs: 5_000 });
+  const fresh = old?.address === address ? old : candidate;
+  if (fresh !== candidate) await candidate.close();
 
   // The swap: from here on every new request goes to `fresh`.
   try {
@@ -56,6 +57,7 @@ export async function deployTarget(
     if (fresh !== old) await fresh.close();
     throw err;
   }
+  if (fresh === old) fresh.configure(health, next.expect ?? null);
   service.route = { ...next, paused: service.route.paused };
   const replaced = endBake(service);
   // The release kept from the deploy before: its drain started at that swap; it closes when that drain ends.
@@ -63,6 +65,10 @@ export async function deployTarget(
   service.active = fresh;
   service.route.target = address;
   const swapMs = performance.now() - passedAt;
+  fresh.serving = true;
+  // A set of tasks is checked for as long as it serves; a container only in the bake window (below).
+  if (fresh.continuous) fresh.watch(null);
+  else fresh.stopWatch();
 
   let drained: Promise<{ cutRequests: number; cutStreams: number }> | null = null;
   if (old && old !== fresh) {
@@ -72,7 +78,6 @@ export async function deployTarget(
       service.previous = {
         target: old,
         until: Date.now() + timing.bakeMs,
-        watch: null,
         drainControl,
         drained,
         timer: setTimeout(() => {
@@ -83,7 +88,8 @@ export async function deployTarget(
           }
         }, timing.bakeMs),
       };
-      service.previous.watch = new HealthWatch(fresh.address, health, (detail) => {
+      // Down only when no address passed `failures` rounds in a row: one task of three dying is not that.
+      fresh.watch((detail) => {
         void service.serial(() => fallBack(service, fresh, detail, hooks));
       });
     } else {
@@ -101,6 +107,7 @@ export async function deployTarget(
     checks: gate.checks,
     swapMs: Math.round(swapMs * 1000) / 1000,
     bakeUntil: service.previous ? new Date(service.previous.until).toISOString() : null,
+    addresses: fresh.addresses(),
   };
   return { result, drained: drained && drained.then(({ cutRequests, cutStreams }) => ({ cutRequests, cutStreams })) };
 }
@@ -121,6 +128,8 @@ export async function swapBack(
   endBake(service);
   baking.drainControl.abort();
   service.active = baking.target;
+  baking.target.serving = true;
+  if (baking.target.continuous) baking.target.watch(null);
   service.route.target = baking.target.address;
   if (failed && failed !== baking.target) {
     const t = service.route.timing;
@@ -131,11 +140,11 @@ export async function swapBack(
   return baking.target.address;
 }
 
-/** The bake watch saw the new target fail: go back, but only to a previous target that is healthy now. */
-async function fallBack(service: Service, failing: Target, detail: string, hooks: DeployHooks): Promise<void> {
+/** The bake watch saw the new release fail: go back, but only to a previous release that answers now. */
+async function fallBack(service: Service, failing: Release, detail: string, hooks: DeployHooks): Promise<void> {
   if (service.active !== failing || !service.previous) return;
   const previous = service.previous.target;
-  const check = await checkOnce(previous.address, service.route.health);
+  const check = await previous.probe();
   if (service.active !== failing || service.previous?.target !== previous) return;
   if (!check.ok) {
     service.record(
@@ -152,14 +161,16 @@ function endBake(service: Service): Baking | null {
   const baking = service.previous;
   if (!baking) return null;
   clearTimeout(baking.timer);
-  baking.watch?.stop();
   service.previous = null;
+  service.active?.endBake();
   return baking;
 }
 
-/** A replaced target: let its drain run out, then close it. */
-function retire(service: Service, target: Target | null, drained?: Promise<unknown>): void {
+/** A replaced release: let its drain run out, then close it. */
+function retire(service: Service, target: Release | null, drained?: Promise<unknown>): void {
   if (!target || target === service.active) return;
+  target.serving = false;
+  target.stopWatch();
   service.retiring.add(target);
   const t = service.route.timing;
   void (drained ?? target.drain(t.drainMs, t.streamDrainMs)).then(async () => {
@@ -175,7 +186,7 @@ function retire(service: Service, target: Target | null, drained?: Promise<unkno
 /** Stop everything of an app (remove): no fallback, drain every target, then close. */
 export async function stopService(service: Service): Promise<void> {
   const baked = endBake(service)?.target ?? null;
-  const targets = [service.active, baked, ...service.retiring].filter((t): t is Target => t !== null);
+  const targets = [service.active, baked, ...service.retiring].filter((t): t is Release => t !== null);
   service.active = null;
   service.releaseHeld();
   const t = service.route.timing;

@@ -1,4 +1,5 @@
-// The health gate: is an upstream ready for traffic? HTTP (N consecutive 2xx on a path) or a TCP connect.
+// Health checks of one upstream address: HTTP (GET of a path must answer 2xx) or a TCP connect. The gate and the
+// watch that run them are release.ts's.
 import net from 'node:net';
 import { Client } from 'undici';
 
@@ -94,73 +95,4 @@ function describe(err: unknown): string {
     return e.code ? `${e.code}` : (e.message ?? String(err));
   }
   return String(err);
-}
-
-const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
-  new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
-
-/**
- * The gate: check until `successes` consecutive checks pass (resolves ok) or `deadlineMs` passes (resolves with
- * the last failure). A target is sent no request before this resolves ok.
- */
-export async function waitHealthy(
-  address: string,
-  options: HealthOptions,
-  deadlineMs: number,
-  signal?: AbortSignal,
-): Promise<CheckResult & { checks: number }> {
-  const until = Date.now() + deadlineMs;
-  let streak = 0;
-  let checks = 0;
-  for (;;) {
-    if (signal?.aborted) return { ok: false, detail: 'cancelled', checks };
-    const started = Date.now();
-    const last = await checkOnce(address, options);
-    checks++;
-    streak = last.ok ? streak + 1 : 0;
-    if (streak >= options.successes) return { ...last, checks };
-    // A passing check is followed quickly by the confirming ones, so a healthy target is routed fast.
-    const wait = last.ok ? Math.min(options.intervalMs, 100) : Math.max(0, started + options.intervalMs - Date.now());
-    if (Date.now() + wait >= until) {
-      return { ok: false, detail: `not healthy within ${deadlineMs} ms: ${last.detail}`, checks };
-    }
-    await sleep(wait, signal);
-  }
-}
-
-/** Checks a serving target every interval; calls `onUnhealthy` once after `failures` consecutive failures. */
-export class HealthWatch {
-  private readonly controller = new AbortController();
-  constructor(
-    private readonly address: string,
-    private readonly options: HealthOptions,
-    private readonly onUnhealthy: (detail: string) => void,
-  ) {
-    void this.run();
-  }
-
-  private async run(): Promise<void> {
-    let failed = 0;
-    while (!this.controller.signal.aborted) {
-      await sleep(this.options.intervalMs, this.controller.signal);
-      if (this.controller.signal.aborted) return;
-      const result = await checkOnce(this.address, this.options);
-      if (this.controller.signal.aborted) return;
-      failed = result.ok ? 0 : failed + 1;
-      if (failed >= this.options.failures) {
-        this.onUnhealthy(`${failed} checks failed in a row: ${result.detail}`);
-        return;
-      }
-    }
-  }
-
-  stop(): void {
-    this.controller.abort();
-  }
 }

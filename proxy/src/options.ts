@@ -89,7 +89,7 @@ function parseTls(value: unknown, where: string): TlsOptions | null {
   };
 }
 
-const ROUTE_KEYS = ['app', 'target', 'kind', 'hosts', 'port', 'tls', 'health', 'timing', 'trustForwarded'];
+const ROUTE_KEYS = ['app', 'target', 'kind', 'hosts', 'port', 'tls', 'health', 'timing', 'trustForwarded', 'expect'];
 
 /**
  * A route as the deploy verb sends it (defaults filled in) or as the state file holds it (`stored`: `paused` too).
@@ -127,6 +127,7 @@ export function parseRoute(value: unknown, where: string, { stored = false }: { 
     port,
     tls,
     target: parseAddress(r['target'], `${where}: "target"`),
+    ...(r['expect'] === undefined ? {} : { expect: int(r['expect'], `${where}: "expect"`, 1, 1000) }),
     health: parseHealth(r['health'], `${where}: health`, kind),
     timing: parseTiming(r['timing'], `${where}: timing`),
     trustForwarded: r['trustForwarded'] === undefined ? false : bool(r['trustForwarded'], `${where}: "trustForwarded"`),

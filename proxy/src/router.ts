@@ -9,9 +9,10 @@ import { Listener, type Proto } from './listeners.js';
 import { OptionError, parseRoute } from './options.js';
 import { rawPage } from './pages.js';
 import { clientAddress } from './proxy-header.js';
-import { Service, type AppEvent, type AppRoute } from './service.js';
+import { dnsResolver, type Resolver } from './release.js';
+import { Service, type AppRoute, type ServiceContext } from './service.js';
 import { readStateFile, writeFileAtomic } from './state-file.js';
-import { Target, send } from './target.js';
+import { send } from './target.js';
 import { pipeTcp } from './tcp.js';
 import { hostMatches, loadTls, type LoadedTls } from './tls.js';
 
@@ -27,6 +28,11 @@ export interface RouterOptions {
    */
   socketsDir?: string;
   log(line: string): void;
+  /**
+   * A route's host name to its addresses (default: the system resolver, which in the door's container asks
+   * Docker's embedded DNS). Tests give their own: no alias resolves to several loopback addresses otherwise.
+   */
+  resolve?: Resolver;
 }
 
 /** One port claimed by a route. */
@@ -78,6 +84,18 @@ export function hostName(header: string | undefined): string {
 interface StateFile {
   version: 1;
   apps: unknown[];
+  /**
+   * Per app, the addresses of the release served and their states when the file was written (an older door wrote
+   * none): a restart trusts those that were healthy.
+   */
+  addresses?: Record<string, unknown>;
+}
+
+/** The addresses saved for `app`, if the file has a list of them (anything else: as if none were saved). */
+function savedAddresses(state: StateFile, app: string): { address: unknown; state: unknown }[] | undefined {
+  const saved: unknown = (state.addresses as Record<string, unknown> | undefined)?.[app];
+  if (!Array.isArray(saved)) return undefined;
+  return saved.filter((a): a is { address: unknown; state: unknown } => a !== null && typeof a === 'object');
 }
 
 export class Router {
@@ -89,8 +107,12 @@ export class Router {
 
   constructor(private readonly options: RouterOptions) {}
 
-  private readonly onEvent = (app: string, event: AppEvent): void =>
-    this.options.log(`${app}: ${event.kind}: ${event.detail}`);
+  private readonly context: ServiceContext = {
+    onEvent: (app, event) => this.options.log(`${app}: ${event.kind}: ${event.detail}`),
+    log: (line) => this.options.log(line),
+    save: () => void this.save(),
+    resolve: (host) => (this.options.resolve ?? dnsResolver)(host),
+  };
 
   /** The port a route's claim is served on (the bound one when 0 was asked for). */
   boundPort(port: number, proto: Proto, app: string): number {
@@ -250,26 +272,44 @@ export class Router {
 
   async deploy(route: AppRoute, { waitDrain = false }: { waitDrain?: boolean } = {}): Promise<DeployResult> {
     const existing = this.services.get(route.app) ?? this.creating.get(route.app);
-    const service = existing ?? new Service({ ...route, paused: null }, this.onEvent);
+    const service = existing ?? new Service({ ...route, paused: null }, this.context);
     if (!existing) this.creating.set(route.app, service);
+    // A route still at its gate is overtaken by this one (its sender died mid-deploy; see Service.gating).
+    service.gating?.control.abort();
+    const gate = new AbortController();
+    const overtaken = () => new DeployError(`${route.app}: ${route.target} was overtaken by a newer route of the app`);
     let outcome: Awaited<ReturnType<typeof deployTarget>>;
     try {
       outcome = await service.serial(async () => {
+        if (gate.signal.aborted) throw overtaken();
         const conflict = routeConflict(this.routes(), route);
         if (conflict) throw new DeployError(`${route.app}: ${conflict}`);
         const tls = route.tls ? this.loadTlsOrThrow(route) : null;
         await this.openListeners(route);
-        return deployTarget(service, route, {
-          beforeSwap: () => {
-            const late = routeConflict(this.routes(), route);
-            if (late) throw new DeployError(`${route.app}: ${late}`);
-            service.tls = tls;
-            this.creating.delete(route.app);
-            this.services.set(route.app, service);
-            this.failed.delete(route.app);
-          },
-          save: () => this.save(),
-        });
+        service.gating = { target: route.target, control: gate };
+        try {
+          return await deployTarget(
+            service,
+            route,
+            {
+              beforeSwap: () => {
+                if (gate.signal.aborted) throw overtaken();
+                const late = routeConflict(this.routes(), route);
+                if (late) throw new DeployError(`${route.app}: ${late}`);
+                service.tls = tls;
+                this.creating.delete(route.app);
+                this.services.set(route.app, service);
+                this.failed.delete(route.app);
+              },
+              save: () => this.save(),
+            },
+            { signal: gate.signal },
+          );
+        } catch (err) {
+          throw gate.signal.aborted ? overtaken() : err;
+        } finally {
+          if (service.gating?.control === gate) service.gating = null;
+        }
       });
     } finally {
       if (this.creating.get(route.app) === service) this.creating.delete(route.app);
@@ -327,6 +367,14 @@ export class Router {
   }
 
   async remove(app: string): Promise<Record<string, unknown>> {
+    // A route of the app still at its gate is cancelled (its sender died; see Service.gating).
+    const pending = this.creating.get(app);
+    this.services.get(app)?.gating?.control.abort();
+    if (pending && !this.services.has(app)) {
+      pending.gating?.control.abort();
+      await pending.serial(async () => undefined);
+      if (!this.services.has(app)) return { app, removed: true };
+    }
     if (!this.services.has(app) && this.failed.delete(app)) {
       await this.save();
       return { app, removed: true };
@@ -360,6 +408,12 @@ export class Router {
     return {
       apps: [...this.services.values()].map(describe),
       failed: [...this.failed].map(([name, f]) => ({ app: name, state: 'failed', error: f.error })),
+      // First routes of apps still at their gate: their ports are claimed already (a relay must keep them).
+      pending: [...this.creating.values()].map((s) => ({
+        app: s.name,
+        port: s.route.port,
+        tls: s.route.tls ? { port: s.route.tls.port } : null,
+      })),
       ...(this.saveError ? { saveError: this.saveError } : {}),
     };
   }
@@ -397,6 +451,12 @@ export class Router {
     const state: StateFile = {
       version: 1,
       apps: [...[...this.services.values()].map((s) => s.route), ...[...this.failed.values()].map((f) => f.entry)],
+      addresses: Object.fromEntries(
+        [...this.services.values()].map((s) => [
+          s.name,
+          (s.active?.addresses() ?? []).map(({ address, state }) => ({ address, state })),
+        ]),
+      ),
     };
     await writeFileAtomic(this.options.stateFile, `${JSON.stringify(state, null, 2)}\n`);
   }
@@ -426,11 +486,16 @@ export class Router {
         if (conflict) throw new OptionError(conflict);
         const tls = route.tls ? loadTls(route.tls.certFile, route.tls.keyFile) : null;
         await this.openListeners(route);
-        const service = new Service(route, this.onEvent);
-        service.active = new Target(route.target, {
-          responseTimeoutMs: route.timing.responseTimeoutMs,
-          connectTimeoutMs: 5_000,
-        });
+        const service = new Service(route, this.context);
+        const release = service.release(route.target);
+        // It was serving: no gate. A container's address serves at once, as before; of a set of tasks, those that
+        // were healthy (all, when an older door wrote the file), the others once they pass their checks.
+        const saved = savedAddresses(state, route.app);
+        const healthy = new Set(saved?.filter((a) => a.state === 'healthy').map((a) => a.address));
+        await release.restore((address) => saved === undefined || !release.continuous || healthy.has(address));
+        release.serving = true;
+        if (release.continuous) release.watch(null);
+        service.active = release;
         service.record('restored', `${route.target} from the state file`);
         service.tls = tls;
         this.services.set(route.app, service);
@@ -467,5 +532,7 @@ export class Router {
     );
     for (const l of listeners) l.closeAll();
     await closed;
+    // The last write of the state file (an address that changed as the apps closed) ends before close does.
+    await this.writing;
   }
 }

@@ -2,9 +2,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { HealthOptions, HealthWatch } from './health.js';
+import type { HealthOptions } from './health.js';
 import { rawPage, type PageKind } from './pages.js';
-import { send, Target, type Arrival, type ForwardOutcome } from './target.js';
+import { dnsResolver, Release, type Resolver } from './release.js';
+import { send, type Arrival, type ForwardOutcome, type Target } from './target.js';
 import type { LoadedTls } from './tls.js';
 
 export interface TlsOptions {
@@ -38,8 +39,13 @@ export interface AppRoute {
   /** The listen port: plain HTTP for `http`, the raw port for `tcp`. */
   port: number;
   tls: TlsOptions | null;
-  /** The upstream now served: `host:port`. */
+  /** The upstream now served: `host:port`; the host may resolve to several addresses (a Swarm service's tasks). */
   target: string;
+  /**
+   * Unset: one workload (a container): checked by the gate and in the bake window. N: a set of tasks: the gate
+   * needs N healthy addresses, and every address is checked for as long as the release serves.
+   */
+  expect?: number;
   health: HealthOptions;
   timing: Timing;
   /** Trust X-Forwarded-* from clients (another proxy stands in front). */
@@ -65,9 +71,8 @@ export interface AppEvent {
 }
 
 export interface Baking {
-  target: Target;
+  target: Release;
   until: number;
-  watch: HealthWatch | null;
   timer: NodeJS.Timeout;
   /** Stops the drain's deadlines when traffic goes back to this target. */
   drainControl: AbortController;
@@ -76,24 +81,57 @@ export interface Baking {
 
 const MAX_EVENTS = 50;
 
+/** What a service needs from the front door around it. */
+export interface ServiceContext {
+  /** Event lines and address changes go to the front door's log. */
+  onEvent(app: string, event: AppEvent): void;
+  log(line: string): void;
+  /** Save the state (an address of a serving release changed state). */
+  save(): void;
+  resolve: Resolver;
+}
+
+const QUIET: ServiceContext = { onEvent: () => {}, log: () => {}, save: () => {}, resolve: dnsResolver };
+
 export class Service {
   route: AppRoute;
-  active: Target | null = null;
+  active: Release | null = null;
   previous: Baking | null = null;
-  /** Replaced targets still draining; closed when their drain ends. */
-  readonly retiring = new Set<Target>();
+  /** Replaced releases still draining; closed when their drain ends. */
+  readonly retiring = new Set<Release>();
   /** The certificate and key this app's host names are served with (loaded and checked at deploy or restore). */
   tls: LoadedTls | null = null;
   readonly events: AppEvent[] = [];
+  /**
+   * The gate of the route being deployed now, if any: a newer route of the app (or its removal) cancels it. The
+   * tool sends an app's routes under its lock, so a gate is only overtaken when the process that sent it died.
+   */
+  gating: { target: string; control: AbortController } | null = null;
   private held = new Set<() => void>();
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
     route: AppRoute,
-    /** Told of every event (the front door's log). */
-    private readonly onEvent: (app: string, event: AppEvent) => void = () => {},
+    private readonly context: ServiceContext = QUIET,
   ) {
     this.route = route;
+  }
+
+  /** A release of this app at `address` (`HOST:PORT`), with `route`'s options; nothing is resolved yet. */
+  release(address: string, route: AppRoute = this.route): Release {
+    const release: Release = new Release(address, {
+      health: route.health,
+      expect: route.expect ?? null,
+      target: { responseTimeoutMs: route.timing.responseTimeoutMs, connectTimeoutMs: 5_000 },
+      drainMs: route.timing.drainMs,
+      streamDrainMs: route.timing.streamDrainMs,
+      resolve: this.context.resolve,
+      onChange: (line) => {
+        this.context.log(`${this.name}: ${release.address}: ${line}`);
+        if (release === this.active) this.context.save();
+      },
+    });
+    return release;
   }
 
   get name(): string {
@@ -110,7 +148,7 @@ export class Service {
   record(kind: AppEvent['kind'], detail: string): void {
     const event: AppEvent = { at: new Date().toISOString(), kind, detail };
     this.events.push(event);
-    this.onEvent(this.route.app, event);
+    this.context.onEvent(this.route.app, event);
     if (this.events.length > MAX_EVENTS) this.events.splice(0, this.events.length - MAX_EVENTS);
   }
 
@@ -136,7 +174,7 @@ export class Service {
    * page the way the connection takes it.
    */
   private async serve(
-    pass: (target: Target) => Promise<ForwardOutcome>,
+    pass: (release: Release) => Promise<ForwardOutcome>,
     answer: (kind: PageKind) => void,
   ): Promise<void> {
     if (this.route.paused && !(await this.waitForResume())) {
@@ -160,20 +198,40 @@ export class Service {
    * meanwhile; else, inside a bake window, the release kept from before (the new one may have crashed; the bake
    * watch will swap back).
    */
-  private retryTarget(failed: Target): Target | null {
+  private retryTarget(failed: Release): Release | null {
     if (this.active && this.active !== failed) return this.active;
     if (this.previous && this.previous.target !== failed) return this.previous.target;
     return null;
   }
 
-  /** Serve one TCP connection (kind `tcp`): piped to the active target; counted there until it closes. */
-  handleTcp(client: Socket, connect: (target: Target, client: Socket, retry: () => Target | null) => void): void {
-    const target = this.route.paused ? null : this.active;
-    if (!target) {
+  /**
+   * Serve one TCP connection (kind `tcp`): piped to an address of the active release; counted there until it
+   * closes. A connection that cannot be opened goes to another address of the release, then as a request would.
+   */
+  handleTcp(
+    client: Socket,
+    connect: (target: Target, client: Socket, retry: (failed: Target) => Target | null) => void,
+  ): void {
+    const release = this.route.paused ? null : this.active;
+    const tried = new Set<Target>();
+    const first = release?.pick(tried);
+    if (!release || !first) {
       client.destroy();
       return;
     }
-    connect(target, client, () => this.retryTarget(target));
+    tried.add(first);
+    let fellOver = false;
+    connect(first, client, (failed) => {
+      if (fellOver) return null;
+      void release.connectFailed(failed);
+      const other = tried.size < 3 ? release.pick(tried) : null;
+      if (other) {
+        tried.add(other);
+        return other;
+      }
+      fellOver = true;
+      return this.retryTarget(release)?.pick() ?? null;
+    });
   }
 
   pause(holdMs: number): void {
@@ -215,7 +273,7 @@ export class Service {
   }
 
   status(): Record<string, unknown> {
-    const describe = (t: Target): Record<string, unknown> => ({ address: t.address, inflight: t.inflight() });
+    const describe = (r: Release): Record<string, unknown> => r.status();
     return {
       app: this.route.app,
       kind: this.route.kind,
@@ -225,6 +283,8 @@ export class Service {
       state: this.route.paused ? 'paused' : this.active ? 'serving' : 'unavailable',
       paused: this.route.paused,
       active: this.active ? describe(this.active) : null,
+      /** The target a deploy is gating now (not yet sent a request), if any. */
+      gating: this.gating?.target ?? null,
       previous: this.previous
         ? { ...describe(this.previous.target), bakeUntil: new Date(this.previous.until).toISOString() }
         : null,

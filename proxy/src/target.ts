@@ -154,6 +154,11 @@ export class Target {
     return { requests, streams };
   }
 
+  /** How many requests, streams and connections run through it now (balancing: least first). */
+  load(): number {
+    return this.flows.size;
+  }
+
   /** Keep a flow (request, tunnel, TCP connection) counted until `done` is called. */
   track(kind: FlowKind, cut: () => void): { flow: Flow; done: () => void } {
     const flow: Flow = { kind, cut };

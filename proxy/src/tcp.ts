@@ -6,9 +6,9 @@ import type { Target } from './target.js';
 
 /**
  * Pipe `client` to `target`, counted on the target as a stream until either side closes. If the connection to the
- * target cannot be opened, `retry()` may name another target (nothing was sent yet: the client's bytes wait).
+ * target cannot be opened, `retry(target)` may name another one (nothing was sent yet: the client's bytes wait).
  */
-export function pipeTcp(target: Target, client: Socket, retry: () => Target | null = () => null): void {
+export function pipeTcp(target: Target, client: Socket, retry: (failed: Target) => Target | null = () => null): void {
   const { host, port } = splitAddress(target.address);
   const upstream = net.connect({ host, port });
   let connected = false;
@@ -32,13 +32,13 @@ export function pipeTcp(target: Target, client: Socket, retry: () => Target | nu
     upstream.pipe(client);
   });
   upstream.on('error', () => {
-    const other = connected || client.destroyed ? null : retry();
+    const other = connected || client.destroyed ? null : retry(target);
     if (other && other !== target) {
       handedOver = true;
       client.off('error', onClientError);
       client.off('close', onClientClose);
       done();
-      pipeTcp(other, client);
+      pipeTcp(other, client, retry);
       return;
     }
     teardown();

@@ -93,7 +93,7 @@ describe('command validation', () => {
     ],
     [
       { verb: 'deploy', options: { app: 'web', target: 'x:1', colour: 'red' } },
-      'deploy: unknown option "colour" (known: app, target, kind, hosts, port, tls, health, timing, trustForwarded, waitDrain)',
+      'deploy: unknown option "colour" (known: app, target, kind, hosts, port, tls, health, timing, trustForwarded, expect, waitDrain)',
     ],
     [
       { verb: 'deploy', options: { app: 'web', target: 'x:1', hosts: ['Bad_Host'] } },
@@ -154,7 +154,10 @@ describe('command validation', () => {
       ok: false,
       error: 'no app named ghost',
     });
-    expect(await answer(h.router, '{"verb":"status"}', info)).toEqual({ ok: true, result: { apps: [], failed: [] } });
+    expect(await answer(h.router, '{"verb":"status"}', info)).toEqual({
+      ok: true,
+      result: { apps: [], failed: [], pending: [] },
+    });
     await h.close();
   });
 });

@@ -45,6 +45,43 @@ afterEach(async () => {
   await harness?.close();
 });
 
+describe('a route overtaken at its gate (its sender died mid-deploy)', () => {
+  it('a newer route of the app cancels the gate in flight at once: the newer one is routed, the older never', async () => {
+    const v1 = await up('v1');
+    const slow = await up('never-healthy', 500);
+    const v3 = await up('v3');
+    const pool = await serving(v1);
+    const long = { timing: { deployTimeoutMs: 60_000 } };
+    const first = harness.router.deploy(testRoute('web', slow.address, long));
+    first.catch(() => undefined);
+    await until(() => slow.healthChecks > 0);
+    const started = Date.now();
+    const second = await harness.router.deploy(testRoute('web', v3.address));
+    await expect(first).rejects.toThrow(`web: ${slow.address} was overtaken by a newer route of the app`);
+    // Not the 60 s gate: the newer route waited only for its own checks.
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(second.target).toBe(v3.address);
+    expect(second.previous).toBe(v1.address);
+    expect((await get(pool)).text).toBe('v3');
+    expect(slow.seen).toEqual([]);
+    await pool.close();
+  });
+
+  it('removing an app whose first route is at its gate cancels it: the app is gone, nothing was routed', async () => {
+    harness = startRouter();
+    const slow = await up('never-healthy', 500);
+    const first = harness.router.deploy(testRoute('web', slow.address, { timing: { deployTimeoutMs: 60_000 } }));
+    first.catch(() => undefined);
+    await until(() => slow.healthChecks > 0);
+    // Its port is claimed already (a relay releasing unused ports keeps it).
+    expect(harness.router.status(null)).toMatchObject({ apps: [], pending: [{ app: 'web', tls: null }] });
+    expect(await harness.router.remove('web')).toEqual({ app: 'web', removed: true });
+    await expect(first).rejects.toThrow(/was overtaken by a newer route/);
+    expect(harness.router.status(null)).toMatchObject({ apps: [], pending: [] });
+    expect(slow.seen).toEqual([]);
+  });
+});
+
 describe('the health gate', () => {
   it('sends no request to a target answering 500 on its health path, and keeps the old one serving', async () => {
     const v1 = await up('v1');
@@ -98,7 +135,7 @@ describe('a first deploy', () => {
     await expect(
       harness.router.deploy(testRoute('web', sick.address, { port, timing: { deployTimeoutMs: 300 } })),
     ).rejects.toThrow(/did not pass its health check/);
-    expect(harness.router.status(null)).toEqual({ apps: [], failed: [] });
+    expect(harness.router.status(null)).toEqual({ apps: [], failed: [], pending: [] });
     const pool = client(port, 1);
     await expect(get(pool)).rejects.toThrow(/ECONNREFUSED/);
     await pool.close();

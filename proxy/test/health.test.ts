@@ -1,7 +1,8 @@
 import http from 'node:http';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { checkOnce, DEFAULT_HEALTH, HealthWatch, waitHealthy, type HealthOptions } from '../src/health.js';
+import { checkOnce, DEFAULT_HEALTH, type HealthOptions } from '../src/health.js';
+import { dnsResolver, Release } from '../src/release.js';
 import { deadPort, until } from './helpers.js';
 
 /** A server whose health path answers the statuses of `script` in turn (the last one for ever after). */
@@ -31,9 +32,25 @@ async function scripted(
 
 const fast: HealthOptions = { ...DEFAULT_HEALTH, path: '/up', intervalMs: 50, timeoutMs: 500 };
 const servers: { close: () => void }[] = [];
-afterEach(() => {
+const releases: Release[] = [];
+afterEach(async () => {
   for (const s of servers.splice(0)) s.close();
+  for (const r of releases.splice(0)) await r.close();
 });
+
+/** A release of one address (a container's), checked with `health`. */
+function release(address: string, health: HealthOptions): Release {
+  const r = new Release(address, {
+    health,
+    expect: null,
+    target: { responseTimeoutMs: 1_000, connectTimeoutMs: 1_000 },
+    drainMs: 100,
+    streamDrainMs: 100,
+    resolve: dnsResolver,
+  });
+  releases.push(r);
+  return r;
+}
 
 describe('one check', () => {
   it('passes on 2xx only, and says why not', async () => {
@@ -72,7 +89,7 @@ describe('the gate', () => {
   it('waits for the configured run of passing checks, a failure starting it over', async () => {
     const server = await scripted([503, 503, 200, 500, 200, 200, 200]);
     servers.push(server);
-    const result = await waitHealthy(server.address, { ...fast, intervalMs: 400, successes: 2 }, 10_000);
+    const result = await release(server.address, { ...fast, intervalMs: 400, successes: 2 }).gate(10_000);
     expect(result).toEqual({ ok: true, detail: 'HTTP 200', checks: 6 });
     // After a failure the next check waits the interval; after a pass the confirming one follows in ~100 ms. (Times
     // are when the requests arrived, so each gap is off by the jitter of two connects: bounds leave room for it.)
@@ -84,7 +101,7 @@ describe('the gate', () => {
     const server = await scripted([500]);
     servers.push(server);
     const started = Date.now();
-    const result = await waitHealthy(server.address, fast, 300);
+    const result = await release(server.address, fast).gate(300);
     expect(result.ok).toBe(false);
     expect(result.detail).toBe('not healthy within 300 ms: GET /up answered 500');
     expect(Date.now() - started).toBeLessThan(1_000);
@@ -96,9 +113,10 @@ describe('the bake watch', () => {
     const server = await scripted([200, 500, 200, 500, 500, 500]);
     servers.push(server);
     const reports: string[] = [];
-    const watch = new HealthWatch(server.address, { ...fast, failures: 2 }, (detail) => reports.push(detail));
+    const watched = release(server.address, { ...fast, failures: 2 });
+    watched.watch((detail) => reports.push(detail));
     await until(() => reports.length > 0, 3_000);
-    watch.stop();
+    watched.stopWatch();
     // Checks: 200, 500, 200 (the run starts over), 500, 500 -> report.
     expect(server.checks).toHaveLength(5);
     expect(reports).toEqual(['2 checks failed in a row: GET /up answered 500']);

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { Pool } from 'undici';
 import { afterEach } from 'vitest';
 import { parseRoute } from '../src/options.js';
+import type { Resolver } from '../src/release.js';
 import { Router } from '../src/router.js';
 import type { AppRoute } from '../src/service.js';
 
@@ -21,10 +22,16 @@ export interface Upstream {
   /** Requests seen, health checks excluded. */
   seen: { method: string; url: string; headers: IncomingMessage['headers'] }[];
   healthChecks: number;
+  /** Cut everything at once (a crash). */
   close(): Promise<void>;
+  /** Stop as a process given SIGTERM does: no new connection, requests in flight answered, idle ones closed. */
+  stop(): Promise<void>;
 }
 
-export async function startUpstream(name: string, { health = 200 }: { health?: number } = {}): Promise<Upstream> {
+export async function startUpstream(
+  name: string,
+  { health = 200, host = '127.0.0.1', port = 0 }: { health?: number; host?: string; port?: number } = {},
+): Promise<Upstream> {
   const sockets = new Set<net.Socket>();
   const up: Upstream = {
     name,
@@ -37,6 +44,11 @@ export async function startUpstream(name: string, { health = 200 }: { health?: n
       server.close();
       for (const s of sockets) s.destroy();
     },
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      }),
   };
   const server = http.createServer((req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://x');
@@ -115,9 +127,12 @@ export async function startUpstream(name: string, { health = 200 }: { health?: n
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, resolve);
+  });
   up.port = (server.address() as net.AddressInfo).port;
-  up.address = `127.0.0.1:${up.port}`;
+  up.address = `${host}:${up.port}`;
   return up;
 }
 
@@ -182,10 +197,15 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export function startRouter(dir = mkdtempSync(join(tmpdir(), 'front-door-'))): Harness {
+export function startRouter(dir = mkdtempSync(join(tmpdir(), 'front-door-')), resolve?: Resolver): Harness {
   const logs: string[] = [];
   const stateFile = join(dir, 'state.json');
-  const router = new Router({ stateFile, listenHost: '127.0.0.1', log: (line) => logs.push(line) });
+  const router = new Router({
+    stateFile,
+    listenHost: '127.0.0.1',
+    log: (line) => logs.push(line),
+    ...(resolve ? { resolve } : {}),
+  });
   return {
     router,
     dir,

@@ -120,7 +120,7 @@ describe('routing by host on a shared port', () => {
     await expect(h.router.deploy(testRoute('web', a.address, { port: a.port }))).rejects.toThrow(
       new RegExp(`cannot listen on port ${a.port} \\(http\\): listen EADDRINUSE`),
     );
-    expect(h.router.status(null)).toEqual({ apps: [], failed: [] });
+    expect(h.router.status(null)).toEqual({ apps: [], failed: [], pending: [] });
     expect(a.healthChecks).toBe(0);
   });
 });

@@ -221,12 +221,15 @@ describe('retry when the connection never opened', () => {
 
   it('the service retries once on the target routed now', async () => {
     const live = await up('live');
-    const dead = new Target(`127.0.0.1:${await deadPort()}`);
-    const service = new Service(testRoute('web', dead.address));
+    const deadAddress = `127.0.0.1:${await deadPort()}`;
+    const service = new Service(testRoute('web', deadAddress));
+    const dead = service.release(deadAddress);
+    await dead.restore(() => true);
     service.active = dead;
     // The real race (the pointer moves while a connect to the old target fails) is too short to hit from outside:
     // this moves the pointer as the first attempt starts. The attempt itself is real (a refused connect).
-    const liveTarget = new Target(live.address);
+    const liveTarget = service.release(live.address);
+    await liveTarget.restore(() => true);
     const original = dead.forward.bind(dead);
     dead.forward = (...args) => {
       service.active = liveTarget;

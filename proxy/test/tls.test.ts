@@ -105,6 +105,6 @@ describe('TLS', () => {
       h.router.deploy(testRoute('app-a', a.address, { tls: { ...mixed, certFile: '/nope.pem' } })),
     ).rejects.toThrow('app-a: cannot read certificate /nope.pem: ENOENT');
     expect(a.healthChecks).toBe(0);
-    expect(h.router.status(null)).toEqual({ apps: [], failed: [] });
+    expect(h.router.status(null)).toEqual({ apps: [], failed: [], pending: [] });
   });
 });

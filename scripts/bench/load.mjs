@@ -1,18 +1,20 @@
 #!/usr/bin/env node
 // Bounded keep-alive load on one loopback port, run as its own process (the bench's CLI runs are synchronous):
-//   node scripts/bench/load.mjs PORT CLIENTS MAX_SECONDS [RATE]
+//   node scripts/bench/load.mjs PORT CLIENTS MAX_SECONDS [RATE] [SAMPLES]
 // Each client sends its next request as soon as the last one ended, or, with RATE (requests a second per client),
 // no sooner than 1/RATE s after the last one was sent (paced: the load leaves the machine room for the work that
 // is measured under it). It sends requests until it reads a line on stdin (or MAX_SECONDS pass), then prints one
 // JSON line:
-// { ok, failed, errors: {reason: n}, seconds, latencies: {p50, p99, max} (ms) }.
+// { ok, failed, errors: {reason: n}, seconds, latencies: {p50, p99, max} (ms) }, and with SAMPLES=1 also
+// `samples`: [sent at (ms since the epoch), latency (ms)] of each answered request, to look at a window of time.
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 
-const [port, clients, maxSeconds, rate = 0] = process.argv.slice(2).map(Number);
+const [port, clients, maxSeconds, rate = 0, keepSamples = 0] = process.argv.slice(2).map(Number);
 const gapMs = rate > 0 ? 1000 / rate : 0;
 const agent = new http.Agent({ keepAlive: true, maxSockets: clients });
 const latencies = [];
+const samples = [];
 const errors = {};
 let ok = 0;
 let failed = 0;
@@ -38,6 +40,7 @@ function once() {
         if (res.statusCode !== 200) return fail(`HTTP ${res.statusCode}`);
         ok++;
         latencies.push(performance.now() - sent);
+        if (keepSamples) samples.push([Math.round(performance.timeOrigin + sent), latencies.at(-1)]);
         resolve();
       });
       res.on('error', (e) => fail(e.code ?? e.message));
@@ -65,6 +68,6 @@ const at = (q) =>
   latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] : null;
 const seconds = (performance.now() - started) / 1000;
 process.stdout.write(
-  `${JSON.stringify({ ok, failed, errors, seconds, latencies: { p50: at(0.5), p99: at(0.99), max: latencies.at(-1) ?? null } })}\n`,
+  `${JSON.stringify({ ok, failed, errors, seconds, latencies: { p50: at(0.5), p99: at(0.99), max: latencies.at(-1) ?? null }, ...(keepSamples ? { samples } : {}) })}\n`,
 );
 process.exit(0);

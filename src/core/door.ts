@@ -1,6 +1,6 @@
 import { durationInProse } from './duration.js';
 import type { ContainerSpec } from './container-spec.js';
-import { tlsPortsOf, union, upstreamHost, upstreamOf, type Binding } from './front-door.js';
+import { isUpstreamOf, tlsPortsOf, union, upstreamOf, type Binding } from './front-door.js';
 import {
   FRONT_DOOR_CONTAINER,
   FRONT_DOOR_IMAGE_REPO,
@@ -40,6 +40,14 @@ export const DOOR_NAMES: DoorNames = {
   volume: FRONT_DOOR_VOLUME,
   imageRepo: FRONT_DOOR_IMAGE_REPO,
 };
+
+/**
+ * The door's overlay network on a swarm manager (attachable, labelled like its other objects): a routed Swarm
+ * service's tasks join it under their release's alias, on whichever node they run, and the door joins it too.
+ */
+export function swarmNetworkOf(names: Pick<DoorNames, 'network'>): string {
+  return `${names.network}-swarm`;
+}
 
 /** The base image when DEPLOY_FRONT_DOOR_IMAGE is not set: a Node with nothing else (set-up makes it offline). */
 export const DEFAULT_FRONT_DOOR_BASE = 'node:24-slim';
@@ -307,6 +315,11 @@ export interface DoorRoute {
     responseTimeoutMs?: number;
   };
   trustForwarded?: boolean;
+  /**
+   * How many addresses the target's name must resolve to and pass the gate (a Swarm service's tasks: its
+   * replicas). Sent only above 1: a door that predates multi-address routes refuses fields it does not know.
+   */
+  expect?: number;
 }
 
 /** Where an app's certificate and key are inside the door's container (its state volume). */
@@ -362,8 +375,12 @@ export function deployExecTimeoutMs(route: DoorRoute, waitDrain: boolean): numbe
  * timeout, drain and bake window. Not yet: TLS (the certificate and key must first be copied into the door's
  * volume) and a health check on another port than the first.
  */
-export function doorRouteOf(d: Pick<Deployment, 'app' | 'id' | 'config'>): DoorRoute {
+export function doorRouteOf(
+  d: Pick<Deployment, 'app' | 'id' | 'config'> & Partial<Pick<Deployment, 'runtime' | 'version' | 'containerName'>>,
+): DoorRoute {
   const c = d.config;
+  // A Swarm service's alias resolves to every running task: the door gates (and balances over) that many.
+  const replicas = d.runtime === 'service' ? c.replicas : 1;
   const kind = c.proxy === 'tcp' ? 'tcp' : 'http';
   const first = c.ports[0];
   const path = kind === 'http' ? c.healthCheck.path : null;
@@ -380,6 +397,7 @@ export function doorRouteOf(d: Pick<Deployment, 'app' | 'id' | 'config'>): DoorR
         ? { type: 'tcp', intervalMs: c.healthCheck.intervalMs }
         : { type: 'http', path, intervalMs: c.healthCheck.intervalMs },
     timing: { deployTimeoutMs: c.healthCheck.timeoutMs, drainMs: c.drainTimeoutMs, bakeMs: c.bakeWindowMs },
+    ...(replicas > 1 ? { expect: replicas } : {}),
   };
 }
 
@@ -398,5 +416,44 @@ export function routesTo(
   d: Pick<Deployment, 'app' | 'id'>,
 ): boolean {
   const active = status?.active as { address?: unknown } | null | undefined;
-  return typeof active?.address === 'string' && active.address.startsWith(`${upstreamHost(d)}:`);
+  return typeof active?.address === 'string' && isUpstreamOf(active.address, d);
+}
+
+/** A route of the door with nothing left to send its requests to. */
+export interface StaleRoute {
+  app: string;
+  /** Where it sends requests (APP-ID:PORT), or null for a route the door could not restore. */
+  address: string | null;
+  why: string;
+}
+
+/**
+ * The door's routes whose release is gone from the engine (its container or service removed outside the tool:
+ * every request through them fails), judged by the engine alone, so that routes of apps another machine's store
+ * deploys are judged the same way: a route is stale when no workload of the engine carries its release's id (or,
+ * for a route the door could not restore, any id of its app). A stopped release is not stale: it is paused.
+ */
+export function staleRoutes(
+  routes: ReadonlyArray<{ app: string; address: string | null }>,
+  failed: ReadonlyArray<{ app: string }>,
+  workloads: ReadonlyArray<{ app: string; id: string }>,
+): StaleRoute[] {
+  const ids = new Set(workloads.map((w) => `${w.app}\u0000${w.id}`));
+  const apps = new Set(workloads.map((w) => w.app));
+  const out: StaleRoute[] = [];
+  for (const r of routes) {
+    const host = r.address?.replace(/:\d+$/, '') ?? '';
+    const id = host.startsWith(`${r.app}-`) ? host.slice(r.app.length + 1) : null;
+    if (id === null) continue;
+    if (!ids.has(`${r.app}\u0000${id}`))
+      out.push({ app: r.app, address: r.address, why: `no container or service of release ${id} is on the engine` });
+  }
+  for (const f of failed)
+    if (!apps.has(f.app))
+      out.push({
+        app: f.app,
+        address: null,
+        why: 'the door could not restore it, and the app has nothing on the engine',
+      });
+  return out;
 }

@@ -1,3 +1,4 @@
+import { containerName } from './names.js';
 import type { DeployConfig, Deployment, PortMapping } from './types.js';
 
 /**
@@ -11,27 +12,21 @@ export interface Binding {
   hostPort: number;
 }
 
-type Routable = Pick<DeployConfig, 'proxy' | 'ports'> & Partial<Pick<DeployConfig, 'runtime'>>;
+type Routable = Pick<DeployConfig, 'proxy' | 'ports'>;
 
 /**
  * Whether the front door routes the app's traffic: it has TCP ports to publish and `proxy` is not false. UDP is
- * not proxied: an app with a UDP port publishes its ports itself (as with `proxy: false`). Nor is a Swarm
- * service (runtime swarm) yet: it publishes its ports on its nodes itself.
+ * not proxied: an app with a UDP port publishes its ports itself (as with `proxy: false`). A Swarm service (runtime
+ * swarm) is routed the same way: the door on its manager reaches the tasks over an overlay network
+ * (core/service-spec.ts), whichever node they run on.
  */
 export function routedByFrontDoor(config: Routable): boolean {
-  return (
-    config.runtime !== 'swarm' &&
-    config.proxy !== false &&
-    config.ports.length > 0 &&
-    config.ports.every((p) => p.protocol === 'tcp')
-  );
+  return config.proxy !== false && config.ports.length > 0 && config.ports.every((p) => p.protocol === 'tcp');
 }
 
 /** Why an app with ports is not routed, in words (null when it is, or has no ports). */
 export function unroutedReason(config: Routable): string | null {
   if (config.ports.length === 0 || routedByFrontDoor(config)) return null;
-  if (config.runtime === 'swarm')
-    return 'it runs as a Swarm service, which publishes its ports on its nodes (the front door does not front services yet)';
   if (config.proxy === false) return 'proxy is false';
   return 'it publishes a UDP port, which the front door does not carry';
 }
@@ -85,13 +80,50 @@ export function portConflict(
   return null;
 }
 
+type Named = Pick<Deployment, 'app' | 'id'> & Partial<Pick<Deployment, 'version' | 'containerName'>>;
+
+/**
+ * How many times a Swarm release behind the door was restarted: a restart is a new service of the same release
+ * beside the old one (services/service-restart.ts), named `APP-vN-ID-rK` and reached under `APP-ID-rK`, so the door
+ * can gate it and switch to it as to a new release. 0 for any other workload.
+ */
+export function restartCount(d: Named): number {
+  if (d.version === undefined || !d.containerName) return 0;
+  const base = `${containerName(d.app, d.version, d.id)}-r`;
+  if (!d.containerName.startsWith(base)) return 0;
+  const n = Number(d.containerName.slice(base.length));
+  return Number.isInteger(n) && n > 0 ? n : 0;
+}
+
+/** The service name of a Swarm release's next restart (see restartCount). */
+export function restartedName(d: Pick<Deployment, 'app' | 'id' | 'version' | 'containerName'>): string {
+  return `${containerName(d.app, d.version, d.id)}-r${restartCount(d) + 1}`;
+}
+
 /** The name by which the front door reaches a deployment's workload on its network (stable across renames). */
-export function upstreamHost(d: Pick<Deployment, 'app' | 'id'>): string {
-  return `${d.app}-${d.id}`;
+export function upstreamHost(d: Named): string {
+  const restarts = restartCount(d);
+  return `${d.app}-${d.id}${restarts > 0 ? `-r${restarts}` : ''}`;
+}
+
+/** Whether an upstream address (host:port) is one of the deployment's workloads, whichever restart of it. */
+export function isUpstreamOf(address: string, d: Pick<Deployment, 'app' | 'id'>): boolean {
+  const base = `${d.app}-${d.id}`;
+  return address.startsWith(base) && /^(-r\d+)?:\d+$/.test(address.slice(base.length));
+}
+
+/**
+ * The release id in an upstream address of the app (APP-ID:PORT, or APP-ID-rK:PORT for a restarted Swarm release;
+ * the port optional); null when the address is not the app's.
+ */
+export function releaseIdOf(app: string, address: string): string | null {
+  if (!address.startsWith(`${app}-`)) return null;
+  const id = address.slice(app.length + 1).replace(/(-r\d+)?(:\d+)?$/, '');
+  return id === '' ? null : id;
 }
 
 /** The upstream the front door sends a port's requests to: the workload's container port. */
-export function upstreamOf(d: Pick<Deployment, 'app' | 'id' | 'config'>): string {
+export function upstreamOf(d: Named & Pick<Deployment, 'config'>): string {
   const first = d.config.ports[0];
   return `${upstreamHost(d)}:${first?.containerPort ?? 80}`;
 }

@@ -1,3 +1,4 @@
+import { routedByFrontDoor } from './front-door.js';
 import { imageRef, isUnproven, LABEL } from './names.js';
 import { IN_PROGRESS, type Deployment } from './types.js';
 
@@ -54,7 +55,15 @@ export type RecoveryAction =
   /** It passed its gate and serves, but its process died before making it the app's current one. */
   | { kind: 'make-current'; deployment: Deployment }
   /** Replaced by the current one, whose process died before retiring it. */
-  | { kind: 'retire'; deployment: Deployment; by: Deployment };
+  | { kind: 'retire'; deployment: Deployment; by: Deployment }
+  /**
+   * Before a release goes that the front door may route to or still gate (the door finishes a route whose sender
+   * died: its exec outlives the process): the door is sent the current release's route, which overtakes a gate in
+   * flight and swaps back if the dead one's had passed.
+   */
+  | { kind: 'door-to-current'; deployment: Deployment }
+  /** As door-to-current, for an app with no current release: its route is removed (a gate in flight cancelled). */
+  | { kind: 'door-forget'; app: string };
 
 export interface RecoveryPlan {
   /** What to do, in order. */
@@ -149,7 +158,28 @@ export function planRecovery(input: RecoveryInput): RecoveryPlan {
   }
   const lookAt =
     current?.status === 'running' && current.containerId && current.endpoint === url ? current.containerId : null;
+  const door = doorBeforeRemovals(actions, current, url);
+  if (door) actions.splice(actions.findIndex(isRemoval), 0, door);
   return { actions, current, stopsInFlight: stopsInFlight.length > 0, lookAt };
+}
+
+function isRemoval(a: RecoveryAction): a is Extract<RecoveryAction, { kind: 'remove-container' | 'remove-unproven' }> {
+  return a.kind === 'remove-container' || a.kind === 'remove-unproven';
+}
+
+/** What the front door is sent before the plan removes releases of an app it routes (see door-to-current). */
+function doorBeforeRemovals(
+  actions: readonly RecoveryAction[],
+  current: Deployment | null,
+  url: string,
+): RecoveryAction | null {
+  const removed = actions.filter(isRemoval).map((a) => a.deployment);
+  if (removed.length === 0) return null;
+  if (current?.status === 'running' && current.containerId && current.endpoint === url)
+    return routedByFrontDoor(current.config) ? { kind: 'door-to-current', deployment: current } : null;
+  if (current === null && removed.some((d) => d !== null && routedByFrontDoor(d.config)))
+    return { kind: 'door-forget', app: removed.find((d) => d !== null)!.app };
+  return null;
 }
 
 /**

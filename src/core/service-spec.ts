@@ -1,5 +1,6 @@
 import { healthcheckOf, stopGraceSeconds } from './container-spec.js';
-import { routedByFrontDoor } from './front-door.js';
+import { swarmNetworkOf, DOOR_NAMES } from './door.js';
+import { routedByFrontDoor, upstreamHost } from './front-door.js';
 import { deploymentLabels, isUnproven, LABEL } from './names.js';
 import { completeConfig } from './setting-table.js';
 import type { DeployConfig, Deployment, RestartPolicy } from './types.js';
@@ -30,6 +31,7 @@ export type ServiceSpecBody = {
     RestartPolicy: { Condition: 'none' | 'on-failure' | 'any'; MaxAttempts?: number };
     Resources?: { Limits: { MemoryBytes?: number; NanoCPUs?: number } };
     Placement?: { Constraints: string[] };
+    Networks?: Array<{ Target: string; Aliases: string[] }>;
     LogDriver: { Name: string; Options: Record<string, string> };
   };
   Mode: { Replicated: { Replicas: number } };
@@ -56,10 +58,15 @@ export type ServiceSpecBody = {
  * - Restart: no → none, on-failure[:N] → on-failure with N (5) attempts, always and unless-stopped → any
  *   (Swarm's restart delay, 5 s by default, is left as Swarm has it).
  *
+ * - Behind the front door (core/front-door routedByFrontDoor, the default for an app with TCP ports) the service
+ *   publishes nothing: its tasks join the door's attachable overlay network (core/door swarmNetworkOf) under the
+ *   release's alias (upstreamHost), which resolves to every running task (dnsrr), on whichever node; the door on
+ *   the manager owns the host ports. Otherwise Swarm publishes the ports in host mode on the nodes running a task.
+ *
  * Settings a service cannot carry yet (servicesCannotCarry lists those a deployment uses; the runtime refuses
  * them rather than drop them silently):
- * - a port bound to one host address (hostIp): Swarm publishes on every address of the node;
- * (The front door does not route a service: core/front-door routedByFrontDoor; its ports are published by Swarm.)
+ * - a port bound to one host address (hostIp) when the door does not route the app: Swarm publishes on every
+ *   address of the node (the door binds the address given on the manager);
  * - `networks`: user-defined networks are bridges of one engine unless made as overlays (not checked yet).
  * - an extra host to host-gateway: the engine resolves that word for containers, not for tasks.
  * Carried, with a caveat: a named volume is made by each node's engine on first use, so its data is per node
@@ -87,7 +94,7 @@ function hostsLine(extraHost: string): string {
 export function servicesCannotCarry(config: DeployConfig): string[] {
   const c = completeConfig(config);
   const out: string[] = [];
-  for (const p of c.ports)
+  for (const p of routedByFrontDoor(c) ? [] : c.ports)
     if (p.hostIp !== '')
       out.push(`port ${p.hostIp}:${p.hostPort}:${p.containerPort} (a service publishes on every address)`);
   if ((c.networks ?? []).length > 0) out.push('networks');
@@ -106,6 +113,8 @@ export function serviceSpec(
   imageVolumes: readonly string[] = [],
   /** Placement constraints (core/runtime-choice placementOf: the building node when there is no registry). */
   constraints: readonly string[] = [],
+  /** The door's overlay network, which a routed service's tasks join. */
+  doorNetwork: string = swarmNetworkOf(DOOR_NAMES),
 ): ServiceSpecBody {
   const c = completeConfig(d.config);
   const { mounts } = planMounts(d.app, c.volumes, imageVolumes);
@@ -114,7 +123,8 @@ export function serviceSpec(
     .map(([k, v]) => `${k}=${v.value}`);
   const health = c.healthCheck.command;
   const unproven = isUnproven(name);
-  const ports = routedByFrontDoor(c) ? [] : c.ports;
+  const routed = routedByFrontDoor(c);
+  const ports = routed ? [] : c.ports;
   return {
     Name: unproven ? name.slice(0, -'.starting'.length) : name,
     // The tool's own labels win: they are how it finds its services.
@@ -147,6 +157,7 @@ export function serviceSpec(
           }
         : {}),
       ...(constraints.length > 0 ? { Placement: { Constraints: [...constraints] } } : {}),
+      ...(routed ? { Networks: [{ Target: doorNetwork, Aliases: [upstreamHost(d)] }] } : {}),
       LogDriver: logDriver(c),
     },
     // Created, not started (the runtime's start scales it up).

@@ -1,10 +1,24 @@
 import type { Engine } from '../adapters/docker/engine/engine.js';
 import { FrontDoorClient, type DoorStatus } from '../adapters/front-door/client.js';
-import { ensureFrontDoor, waitForDoor, type DoorEnsured } from '../adapters/front-door/door-container.js';
+import {
+  ensureFrontDoor,
+  releaseUnusedPorts,
+  waitForDoor,
+  type DoorEnsured,
+} from '../adapters/front-door/door-container.js';
+import { workloadsOn } from '../adapters/runtime/runtime-for.js';
 import { frontDoorBaseImage } from '../adapters/front-door/door-image.js';
-import { bindingsOfLabel, DOOR_NAMES, doorRouteOf, generationOf, routesTo } from '../core/door.js';
+import {
+  bindingsOfLabel,
+  DOOR_NAMES,
+  doorRouteOf,
+  generationOf,
+  routesTo,
+  staleRoutes,
+  type StaleRoute,
+} from '../core/door.js';
 import { DeployError } from '../core/errors.js';
-import { bindingsOf, routedByFrontDoor, union, type Binding } from '../core/front-door.js';
+import { bindingsOf, releaseIdOf, routedByFrontDoor, union, type Binding } from '../core/front-door.js';
 import { LABEL } from '../core/names.js';
 import type { Deployment } from '../core/types.js';
 import type { Context } from '../context.js';
@@ -58,8 +72,8 @@ function routedHere(ctx: Context, engine: Engine): Deployment[] {
 
 function releaseOf(ctx: Context, app: string, address: string | null): Deployment | null {
   if (!address) return null;
-  const id = address.slice(app.length + 1).replace(/:\d+$/, '');
-  const d = ctx.store().getDeployment(id);
+  const id = releaseIdOf(app, address);
+  const d = id === null ? null : ctx.store().getDeployment(id);
   return d && d.app === app ? d : null;
 }
 
@@ -175,6 +189,41 @@ export async function upgradeDoor(ctx: Context, engine: Engine): Promise<{ door:
   const door = await ensureFrontDoor(engine, { bindings, base: frontDoorBaseImage(ctx.env), env: ctx.env });
   const apps = await resendRoutes(ctx, engine);
   return { door, apps };
+}
+
+/** The door's routes whose release is gone from the engine (core/door staleRoutes); none when no door runs. */
+export async function findStaleRoutes(engine: Engine): Promise<StaleRoute[]> {
+  if (!(await engine.containers.inspect(DOOR_NAMES.container))?.running) return [];
+  const all = await new FrontDoorClient(engine).status();
+  const workloads = (await workloadsOn(engine, { [LABEL.app]: null })).flatMap((w) => {
+    const [app, id] = [w.labels[LABEL.app], w.labels[LABEL.id]];
+    return app && id ? [{ app, id }] : [];
+  });
+  const routes = all.apps.map((s) => ({
+    app: s.app,
+    address: (s.active as { address?: string } | null)?.address ?? null,
+  }));
+  return staleRoutes(routes, all.failed, workloads);
+}
+
+/**
+ * Removes stale routes from the door and lets go of the host ports no route needs any more. Each route is looked at
+ * again first: one deployed meanwhile (a release of the app came back) is kept.
+ */
+export async function pruneRoutes(
+  engine: Engine,
+  stale: readonly StaleRoute[],
+): Promise<{ removed: StaleRoute[]; released: Binding[] }> {
+  const still = new Set((await findStaleRoutes(engine)).map((r) => `${r.app}\u0000${r.address}`));
+  const client = new FrontDoorClient(engine);
+  const removed: StaleRoute[] = [];
+  for (const r of stale) {
+    if (!still.has(`${r.app}\u0000${r.address}`)) continue;
+    await client.remove(r.app);
+    removed.push(r);
+  }
+  const released = removed.length > 0 ? await releaseUnusedPorts(engine) : [];
+  return { removed, released };
 }
 
 /** The door's container, for its logs. */

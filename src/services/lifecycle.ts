@@ -15,6 +15,7 @@ import { createAppContainer } from './volumes.js';
 import { releaseImageOn } from './release-image.js';
 import { routedByFrontDoor } from '../core/front-door.js';
 import { holdAndDrain, resumeRoute, routeNew } from './traffic/door-steps.js';
+import { restartBehindDoor } from './service-restart.js';
 
 export type LifecycleAction = 'stop' | 'start' | 'restart';
 
@@ -75,9 +76,11 @@ export async function planLifecycle(
     if (action === 'start' && d.status === 'running' && running === true) noop = `${who(d)} is already running.`;
     serving =
       action === 'restart'
-        ? routedByFrontDoor(d.config)
-          ? `v${d.version} (${d.id}) restarts in place (same image and settings); the front door holds new requests meanwhile`
-          : `v${d.version} (${d.id}) restarts in place (same image and settings); down while it restarts`
+        ? routedByFrontDoor(d.config) && d.runtime === 'service'
+          ? `a new service of v${d.version} (${d.id}) starts beside it (same image and settings); the front door moves traffic to it once its check passes, and the old one drains and goes`
+          : routedByFrontDoor(d.config)
+            ? `v${d.version} (${d.id}) restarts in place (same image and settings); the front door holds new requests meanwhile`
+            : `v${d.version} (${d.id}) restarts in place (same image and settings); down while it restarts`
         : `v${d.version} (${d.id}) starts again (same image and settings, no build)`;
   }
   const image = { how: 'existing' as const, ref: d.image, imageId: d.imageId };
@@ -152,15 +155,22 @@ async function bringUp(ctx: Context, engine: Engine, d: Deployment, restart: boo
   const runtime = runtimeFor(engine, d);
   const routed = routedByFrontDoor(d.config);
   const secrets = secretValues(store, d);
-  r.step(`${restart && !recreated ? 'Restarting' : 'Starting'} ${d.containerName ?? id.slice(0, 12)}`);
+  // A Swarm release behind the door restarts as a new service beside the old one, switched to like a release.
+  const beside = routed && restart && !recreated && d.runtime === 'service';
+  if (!beside) r.step(`${restart && !recreated ? 'Restarting' : 'Starting'} ${d.containerName ?? id.slice(0, 12)}`);
   try {
-    // Behind the door, a restart holds the app's new requests (up to its health timeout) instead of refusing them.
-    if (routed && restart && !recreated)
-      await holdAndDrain(engine, d.app, d.config.healthCheck.timeoutMs, d.config.drainTimeoutMs);
-    await startGated(ctx, runtime, d, id, target, { restart: restart && !recreated, secrets });
-    if (routed) {
-      await routeNew(ctx, engine, { ...d, containerId: id }, id, secrets);
+    if (beside) {
+      await restartBehindDoor(ctx, engine, { ...d, containerId: id }, target, secrets);
       await resumeRoute(engine, d.app);
+    } else {
+      // Behind the door, a restart holds the app's new requests (up to its health timeout) instead of refusing them.
+      if (routed && restart && !recreated)
+        await holdAndDrain(engine, d.app, d.config.healthCheck.timeoutMs, d.config.drainTimeoutMs);
+      await startGated(ctx, runtime, d, id, target, { restart: restart && !recreated, secrets });
+      if (routed) {
+        await routeNew(ctx, engine, { ...d, containerId: id }, id, secrets);
+        await resumeRoute(engine, d.app);
+      }
     }
   } catch (error) {
     // Held requests are let through (to whatever answers) rather than kept waiting for a release that failed.
@@ -175,8 +185,9 @@ async function bringUp(ctx: Context, engine: Engine, d: Deployment, restart: boo
     }
     if (error.code !== 'health_failed') throw error;
     const state = await runtime.inspect(id);
-    // Not running after a start it was asked for: it died on its own (exited), it was not stopped on purpose.
-    const status = state?.running ? 'running' : 'exited';
+    // Not running after a start it was asked for: it died on its own (exited), it was not stopped on purpose. After
+    // a restart beside, the new service is gone and the one that served serves on.
+    const status = beside || state?.running ? 'running' : 'exited';
     store.updateDeployment(
       d.id,
       status === 'exited' ? { status, exitCode: state?.exitCode ?? null, exitedAt: ctx.now() } : { status },

@@ -14,6 +14,7 @@ import { retireReplaced } from './retire.js';
 import { settleBaked } from './baked.js';
 import { routedByFrontDoor } from '../core/front-door.js';
 import { withLock } from './lock.js';
+import { doorBackTo } from './traffic/door-steps.js';
 import { currentDeployment } from './current.js';
 
 /** How long after an engine failed to answer a leftover container on it is left for a later command. */
@@ -129,7 +130,8 @@ export async function recoverApp(ctx: Context, engine: Engine, app: string): Pro
         await runtimeOfKind(engine, containers.find((w) => w.id === c.id)?.runtime ?? 'container').remove(c.id);
         if (d) {
           if (action.markInterrupted) markInterrupted(ctx, d, action.why);
-          store.updateDeployment(d.id, { containerId: null });
+          // A Swarm release's restart beside it (services/service-restart.ts) left unproven: the record keeps its own.
+          if (d.containerId === null || d.containerId === c.id) store.updateDeployment(d.id, { containerId: null });
           store.addEvent(
             d.id,
             ctx.now(),
@@ -138,6 +140,12 @@ export async function recoverApp(ctx: Context, engine: Engine, app: string): Pro
           );
         }
         done.push(`removed the container ${c.name}, which never passed its health gate${d ? ` (${who(d)})` : ''}`);
+        break;
+      }
+      case 'door-to-current':
+      case 'door-forget': {
+        const said = await doorBackTo(engine, app, action.kind === 'door-to-current' ? action.deployment : null);
+        if (said) done.push(said);
         break;
       }
       case 'make-current':

@@ -22,7 +22,7 @@ import { routeBack, routeNew } from './traffic/door-steps.js';
 import { runSwitchOver } from './traffic/run-switch-over.js';
 import { ensureDoorNetwork } from '../adapters/front-door/door-container.js';
 import { routedByFrontDoor } from '../core/front-door.js';
-import { routesTo } from '../core/door.js';
+import { DOOR_NAMES, routesTo } from '../core/door.js';
 import { createAppContainer } from './volumes.js';
 
 /** Log lines of a failed container shown under the error. */
@@ -110,7 +110,8 @@ export async function release(
         },
         'create-new': async () => {
           // Behind the door it joins the door's network at its creation (the door itself is made sure of when routing).
-          if (routed) await ensureDoorNetwork(engine);
+          // A Swarm service's tasks join its overlay network instead, on whichever node they run.
+          if (routed) await ensureDoorNetwork(engine, DOOR_NAMES, { swarm: d.runtime === 'service' });
           // The tag is unique to its build and never moves, and reads better than an id in `docker ps`.
           const id = await createAppContainer(ctx, engine, d, image, unprovenName(name));
           // Recorded at once, so that a process killed during the stop leaves a container the recovery finds.

@@ -9,12 +9,13 @@ export interface Outcome {
 }
 
 /**
- * Keep-alive load on a loopback port: `clients` requests at a time, each client sending its next as soon as its
- * last answered, until stopped (bounded by count and time).
+ * Keep-alive load on a loopback port (or `host`'s: a test swarm node's address, reached over its namespace's veth):
+ * `clients` requests at a time, each client sending its next as soon as its last answered, until stopped (bounded
+ * by count and time).
  */
 export function load(
   port: number,
-  { clients = 8, maxPerClient = 20_000, maxMs = 60_000 } = {},
+  { clients = 8, maxPerClient = 20_000, maxMs = 60_000, host = '127.0.0.1' } = {},
 ): { outcomes: Outcome[]; stop: () => Promise<Outcome[]> } {
   const agent = new http.Agent({ keepAlive: true, maxSockets: clients });
   const outcomes: Outcome[] = [];
@@ -30,7 +31,7 @@ export function load(
         outcomes.push(outcome);
         resolve(outcome);
       };
-      const req = http.get({ host: '127.0.0.1', port, path: '/', agent, timeout: 5_000 }, (res) => {
+      const req = http.get({ host, port, path: '/', agent, timeout: 5_000 }, (res) => {
         let body = '';
         res.setEncoding('utf8');
         res.on('data', (chunk: string) => (body += chunk));

@@ -214,7 +214,7 @@ describe('the front door behind its relay on a real engine', () => {
 
     const pong = await client.ping();
     expect(pong).toMatchObject({ pong: true, version: expect.any(String) });
-    expect(await client.status()).toEqual({ apps: [], failed: [] });
+    expect(await client.status()).toEqual({ apps: [], failed: [], pending: [] });
   });
 
   it('routes an app to a release on its network and serves it on the loopback port', async () => {

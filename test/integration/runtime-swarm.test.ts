@@ -162,7 +162,8 @@ describe('one Swarm service per deployment: what only a service does', () => {
   });
 
   it('refuses settings a service cannot carry yet, and makes no service', async () => {
-    const d = deployment('exec sleep 60', { ports: [portMapping(18080, 80, '127.0.0.1')] });
+    // Published by the service itself (proxy false): behind the front door, the door binds the address instead.
+    const d = deployment('exec sleep 60', { proxy: false, ports: [portMapping(18080, 80, '127.0.0.1')] });
     await expect(runtime.create(d, 'busybox:1.36', `${app}-v${d.version}`, [])).rejects.toThrow(
       /cannot carry these settings of .*port 127\.0\.0\.1:18080:80/,
     );

@@ -99,6 +99,7 @@ const FLAGS: Record<string, { flags: string[]; aliases?: string[] }> = {
   'proxy status': { flags: [] },
   'proxy logs': { flags: ['-n, --tail <lines>', '-f, --follow'] },
   'proxy restart': { flags: ['-y, --yes'] },
+  'proxy prune': { flags: ['-y, --yes'] },
   'proxy upgrade': { flags: ['-y, --yes'] },
   config: { flags: [] },
   'config set': { flags: [...APP, '-g, --global', '--secret', '--no-secret', '--env', '-y, --yes', '--dry-run'] },

@@ -9,6 +9,7 @@ import {
   doorContainerSpec,
   doorDockerfile,
   doorModeOf,
+  staleRoutes,
   generationOf,
   relayContainerSpec,
   RELAY_VERSION,
@@ -21,6 +22,7 @@ import {
   routesTo,
 } from '../../src/core/door.js';
 import { DEFAULT_CONFIG } from '../../src/core/config.js';
+import { releaseIdOf } from '../../src/core/front-door.js';
 import { parsePort } from '../../src/core/ports.js';
 
 const ports = (...specs: string[]) => specs.map(parsePort);
@@ -312,6 +314,30 @@ describe('doorRouteOf', () => {
   });
 });
 
+describe('doorRouteOf for a Swarm service', () => {
+  const c = { ...DEFAULT_CONFIG, ports: ports('8080:3000'), runtime: 'swarm' as const };
+  it('expects as many addresses as replicas (sent only above 1), and targets a restart by its own alias', () => {
+    expect(doorRouteOf({ app: 'shop', id: 'ab12cd', runtime: 'service', config: { ...c, replicas: 3 } })).toMatchObject(
+      { target: 'shop-ab12cd:3000', expect: 3 },
+    );
+    expect(
+      doorRouteOf({ app: 'shop', id: 'ab12cd', runtime: 'service', config: { ...c, replicas: 1 } }),
+    ).not.toHaveProperty('expect');
+    // A container app never sends it, whatever its replicas say.
+    expect(
+      doorRouteOf({ app: 'shop', id: 'ab12cd', runtime: 'container', config: { ...c, replicas: 3 } }),
+    ).not.toHaveProperty('expect');
+    const restarted = { app: 'shop', id: 'ab12cd', version: 4, containerName: 'shop-v4-ab12cd-r2', config: c };
+    expect(doorRouteOf(restarted).target).toBe('shop-ab12cd-r2:3000');
+    expect(releaseIdOf('shop', 'shop-ab12cd-r2:3000')).toBe('ab12cd');
+    expect(releaseIdOf('shop', 'shop-ab12cd:3000')).toBe('ab12cd');
+    expect(releaseIdOf('shop', 'shop-ab12cd')).toBe('ab12cd');
+    expect(releaseIdOf('shop', 'web-ab12cd:3000')).toBeNull();
+    // Another release's name (or none) is no restart.
+    expect(doorRouteOf({ ...restarted, containerName: 'shop-v3-ab12cd-r2' }).target).toBe('shop-ab12cd:3000');
+  });
+});
+
 describe("the door's base image", () => {
   it('is node:24-slim unless DEPLOY_FRONT_DOOR_IMAGE names another; a name with spaces is refused', () => {
     expect(frontDoorBaseImage({})).toBe('node:24-slim');
@@ -341,6 +367,9 @@ describe('routesTo', () => {
   const d = { app: 'web', id: 'abcd2345' };
   it("is true only when the door's active target is the release's alias", () => {
     expect(routesTo({ active: { address: 'web-abcd2345:8080' } }, d)).toBe(true);
+    // A Swarm release restarted beside itself (core/front-door restartCount) is still the release.
+    expect(routesTo({ active: { address: 'web-abcd2345-r3:8080' } }, d)).toBe(true);
+    expect(routesTo({ active: { address: 'web-abcd2345-x3:8080' } }, d)).toBe(false);
     expect(routesTo({ active: { address: 'web-abcd23456:8080' } }, d)).toBe(false);
     expect(routesTo({ active: { address: 'web-efgh2345:8080' } }, d)).toBe(false);
     expect(routesTo({ active: null }, d)).toBe(false);
@@ -369,5 +398,35 @@ describe('doorRouteOf with TLS', () => {
     });
     // The key's path on this machine is never in what the door is sent.
     expect(JSON.stringify(route)).not.toContain('"key.pem"');
+  });
+});
+
+describe('staleRoutes: routes whose release is gone from the engine', () => {
+  const routes = [
+    { app: 'web', address: 'web-aaa111:8080' },
+    { app: 'api', address: 'api-bbb222:3000' },
+    { app: 'odd', address: '10.0.0.5:80' },
+  ];
+  it('names a route whose release has no workload, and keeps one that has (running or stopped alike)', () => {
+    expect(staleRoutes(routes, [], [{ app: 'api', id: 'bbb222' }])).toEqual([
+      { app: 'web', address: 'web-aaa111:8080', why: 'no container or service of release aaa111 is on the engine' },
+    ]);
+  });
+  it('judges by the release, not the app: another release of the app on the engine does not keep a dead route', () => {
+    expect(
+      staleRoutes(
+        [routes[0]!],
+        [],
+        [
+          { app: 'web', id: 'ccc333' },
+          { app: 'other', id: 'aaa111' },
+        ],
+      ).map((r) => r.app),
+    ).toEqual(['web']);
+  });
+  it('leaves a route it cannot read (not APP-ID:PORT) alone, and names a failed route only when its app has nothing', () => {
+    expect(staleRoutes([routes[2]!], [{ app: 'old' }, { app: 'web' }], [{ app: 'web', id: 'x' }])).toEqual([
+      { app: 'old', address: null, why: 'the door could not restore it, and the app has nothing on the engine' },
+    ]);
   });
 });

@@ -232,3 +232,52 @@ describe('recovery: a deployment that served, killed before it was made current 
     expect(planRecovery(input({ current: deployment(1, { endpoint: OTHER }) })).lookAt).toBeNull();
   });
 });
+
+describe('recovery: the front door first, before a release it may route to goes', () => {
+  const port = { hostIp: '127.0.0.1', hostPort: 8080, containerPort: 8080, protocol: 'tcp' as const };
+  /** Version `version` of app web, behind the door (or publishing its port itself with `proxy: false`). */
+  function routed(version: number, overrides: Partial<Deployment> = {}, proxy = true): Deployment {
+    const d = deployment(version, overrides);
+    return { ...d, config: { ...d.config, ports: [port], proxy } };
+  }
+
+  it('sends the door back to the current release before the interrupted one is removed', () => {
+    const v1 = routed(1);
+    const v2 = routed(2, { status: 'starting', readyAt: null, finishedAt: null });
+    const plan = planRecovery(input({ inProgress: [v2], current: v1, runningOrStopped: [v1] }));
+    expect(plan.actions.map((a) => a.kind)).toEqual(['mark-interrupted', 'door-to-current', 'remove-container']);
+    expect(plan.actions[1]).toEqual({ kind: 'door-to-current', deployment: v1 });
+  });
+
+  it('does the same before an unproven container with no record is removed', () => {
+    const v1 = routed(1);
+    const stray = unproven(routed(2), 'stray');
+    const plan = planRecovery(input({ current: v1, runningOrStopped: [v1], containers: [stray] }));
+    expect(plan.actions.map((a) => a.kind)).toEqual(['door-to-current', 'remove-unproven']);
+  });
+
+  it('removes the route of an app with no current release, when what goes was routed', () => {
+    const v1 = routed(1, { status: 'starting', readyAt: null, finishedAt: null });
+    const plan = planRecovery(input({ inProgress: [v1] }));
+    expect(plan.actions.map((a) => a.kind)).toEqual(['mark-interrupted', 'door-forget', 'remove-container']);
+    expect(plan.actions[1]).toEqual({ kind: 'door-forget', app: 'web' });
+  });
+
+  it('leaves the door alone when nothing goes, when the app publishes its own ports, or when the current one is stopped', () => {
+    const v1 = routed(1);
+    expect(planRecovery(input({ current: v1, runningOrStopped: [v1] })).actions).toEqual([]);
+    const direct = routed(1, {}, false);
+    const v2 = routed(2, { status: 'starting', readyAt: null, finishedAt: null }, false);
+    const kinds = (i: Partial<RecoveryInput>) => planRecovery(input(i)).actions.map((a) => a.kind);
+    expect(kinds({ inProgress: [v2], current: direct, runningOrStopped: [direct] })).toEqual([
+      'mark-interrupted',
+      'remove-container',
+    ]);
+    const stopped = routed(1, { status: 'stopped' });
+    const v3 = routed(3, { status: 'starting', readyAt: null, finishedAt: null });
+    expect(kinds({ inProgress: [v3], current: stopped, runningOrStopped: [stopped] })).toEqual([
+      'mark-interrupted',
+      'remove-container',
+    ]);
+  });
+});

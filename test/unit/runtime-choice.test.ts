@@ -89,7 +89,7 @@ describe('runtimeRefusal: what a deploy refuses before anything is recorded', ()
   it('refuses what a service cannot carry, before the engine is asked', () => {
     const e = runtimeRefusal(
       'web',
-      makeConfig({ runtime: 'swarm', ports: [portMapping(8080, 80, '127.0.0.1')] }),
+      makeConfig({ runtime: 'swarm', proxy: false, ports: [portMapping(8080, 80, '127.0.0.1')] }),
       manager,
     );
     expect(e?.message).toMatch(/A Swarm service cannot carry these settings of web yet: port 127\.0\.0\.1:8080:80/);

@@ -158,6 +158,19 @@ describe('serviceSpec', () => {
     });
   });
 
+  it('behind the front door: publishes nothing, joins the door overlay under the release alias, updates start-first', () => {
+    const config = makeConfig({ proxy: true, runtime: 'swarm', replicas: 2, ports: [mapping(8080, 80)] });
+    const spec = serviceSpec(makeDeployment({ config }), 'img', 'web-v3-abcd2345');
+    expect(spec.EndpointSpec).toEqual({ Mode: 'dnsrr' });
+    expect(spec.UpdateConfig).toEqual({ Parallelism: 1, Order: 'start-first' });
+    expect(spec.TaskTemplate.Networks).toEqual([{ Target: 'deploy-front-door-swarm', Aliases: ['web-abcd2345'] }]);
+    // A restart beside it (services/service-restart.ts): its own name and alias, so the door can switch to it.
+    const restarted = makeDeployment({ config, containerName: 'web-v3-abcd2345-r2' });
+    expect(serviceSpec(restarted, 'img', 'web-v3-abcd2345-r2', [], [], 'door-swarm').TaskTemplate.Networks).toEqual([
+      { Target: 'door-swarm', Aliases: ['web-abcd2345-r2'] },
+    ]);
+  });
+
   it('names an unproven service without its ".starting" (a service name holds no "."), marked by a label instead', () => {
     const spec = serviceSpec(makeDeployment(), 'img', 'web-v3-abcd2345.starting');
     expect(spec.Name).toBe('web-v3-abcd2345');
@@ -193,9 +206,10 @@ describe('servicesCannotCarry', () => {
       'networks',
       'extraHosts host.docker.internal:host-gateway',
     ]);
-    // proxy (the default) does not route a service: its ports are Swarm's (core/front-door routedByFrontDoor).
-    expect(servicesCannotCarry(makeConfig({ proxy: true, runtime: 'swarm', ports: [mapping(8080, 80)] }))).toEqual([]);
-    expect(routedByFrontDoor(makeConfig({ proxy: true, runtime: 'swarm', ports: [mapping(8080, 80)] }))).toBe(false);
-    expect(unroutedReason(makeConfig({ runtime: 'swarm', ports: [mapping(8080, 80)] }))).toMatch(/Swarm service/);
+    // Behind the door (proxy, the default) the door binds the host address on the manager: a service can carry it.
+    const routed = makeConfig({ proxy: true, runtime: 'swarm', ports: [mapping(9090, 80, '127.0.0.1')] });
+    expect(servicesCannotCarry(routed)).toEqual([]);
+    expect(routedByFrontDoor(routed)).toBe(true);
+    expect(unroutedReason(routed)).toBeNull();
   });
 });

@@ -66,7 +66,7 @@ export class FrontDoorClient {
   }
 
   async status(app: string): Promise<DoorStatus>;
-  async status(): Promise<{ apps: DoorStatus[]; failed: DoorStatus[] }>;
+  async status(): Promise<{ apps: DoorStatus[]; failed: DoorStatus[]; pending?: DoorStatus[] }>;
   async status(app?: string): Promise<unknown> {
     return this.send('status', app === undefined ? {} : { app }, app ?? null);
   }

@@ -5,6 +5,7 @@ import {
   doorContainerSpec,
   doorModeOf,
   doorObjectLabels,
+  swarmNetworkOf,
   generationOf,
   publishable,
   relayContainerSpec,
@@ -214,6 +215,7 @@ async function ensureDoorContainer(
             { hint: 'Try again.' },
           );
         }
+        await joinSwarmNetwork(engine, names, id);
         await startPublishing(engine, id, names.container, action.bindings);
         await waitForDoor(engine, id, readyMs);
         return done(id);
@@ -279,22 +281,106 @@ async function underDoorLock<T>(engine: Engine, names: DoorNames, image: string,
 }
 
 /**
+ * The door's network, made when missing (an app's container joins it at its creation, before the door itself may
+ * run); two made at once on an old engine are brought back to one. `swarm`: its overlay network on a swarm
+ * manager instead (core/door swarmNetworkOf), which a routed service's tasks join at their creation.
+ */
+export async function ensureDoorNetwork(
+  engine: Engine,
+  names: DoorNames = DOOR_NAMES,
+  { swarm = false }: { swarm?: boolean } = {},
+): Promise<void> {
+  const name = swarm ? swarmNetworkOf(names) : names.network;
+  if ((await engine.networks.list(doorObjectLabels('network'))).some((n) => n.name === name)) return;
+  await ensureNetwork(engine, name, swarm);
+}
+
+/**
+ * Joins the door's container (created or running) to its overlay network when the engine has one (a swarm
+ * manager that runs a routed service), so that the door resolves and reaches the services' tasks; `make`: the
+ * overlay is made first when missing. Joined already is fine.
+ */
+export async function joinSwarmNetwork(
+  engine: Engine,
+  names: DoorNames,
+  containerId: string,
+  { make = false }: { make?: boolean } = {},
+): Promise<void> {
+  const overlay = swarmNetworkOf(names);
+  if (make) await ensureDoorNetwork(engine, names, { swarm: true });
+  else if (!(await engine.networks.list(doorObjectLabels('network'))).some((n) => n.name === overlay)) return;
+  try {
+    await engine.networks.connect(overlay, containerId, { aliases: [] });
+  } catch (error) {
+    if (!(
+      error instanceof Error &&
+      error.name === 'ApiError' &&
+      /already (exists in|attached to) network/.test(error.message)
+    ))
+      throw error;
+  }
+}
+
+/**
+ * Gives a door its name (the next generation taking the door's). The engine cannot rename a container joined to an
+ * attachable overlay ("Could not add service state for endpoint … already exists", every time, measured on the test
+ * swarm): the door on a swarm manager leaves its overlay, takes the name and joins again. Meanwhile its requests to
+ * Swarm services cannot reach their tasks (container apps, on its bridge, are untouched).
+ */
+async function renameDoor(engine: Engine, names: DoorNames, id: string, name: string): Promise<void> {
+  try {
+    await engine.containers.rename(id, name);
+    return;
+  } catch (error) {
+    if (!(error instanceof Error && /Could not add service state for endpoint/.test(error.message))) throw error;
+  }
+  const overlay = swarmNetworkOf(names);
+  await holdingRequests(engine, id, async () => {
+    await engine.networks.disconnect(overlay, id);
+    try {
+      await engine.containers.rename(id, name);
+    } finally {
+      await joinSwarmNetwork(engine, names, id);
+    }
+  });
+}
+
+/** How long the door holds new requests while it leaves its overlay and joins it again (a rename: ~0.3 s). */
+const RENAME_HOLD_MS = 10_000;
+
+/**
+ * Runs `fn` with the door in `id` holding every serving app's new requests (they wait, none is refused) and once
+ * what is in flight has ended (bounded), then lets them through again: what a step that cuts the door's
+ * connections for a moment needs so that no request fails.
+ */
+async function holdingRequests(engine: Engine, id: string, fn: () => Promise<void>): Promise<void> {
+  const client = new FrontDoorClient(engine, id);
+  const held = (await client.status()).apps.filter((a) => a.state !== 'paused').map((a) => a.app);
+  try {
+    for (const app of held) await client.pause(app, RENAME_HOLD_MS);
+    const deadline = Date.now() + 5_000;
+    for (;;) {
+      const busy = (await client.status()).apps.some((a) => {
+        const active = a.active as { inflight?: { requests?: number; streams?: number } } | null;
+        return (active?.inflight?.requests ?? 0) + (active?.inflight?.streams ?? 0) > 0;
+      });
+      if (!busy || Date.now() >= deadline) break;
+      await sleep(50);
+    }
+    await fn();
+  } finally {
+    for (const app of held) await client.resume(app).catch(() => undefined);
+  }
+}
+
+/**
  * The door's network, once. Two creations at the same moment can make two networks of one name (seen on engine
  * 20.10 despite CheckDuplicate: the door's lock now prevents it), which makes the name ambiguous for every later
  * call: one left so (by another tool, or before the lock) is brought back to one, the smallest id kept.
  */
-/**
- * The door's network, made when missing (an app's container joins it at its creation, before the door itself may
- * run); two made at once on an old engine are brought back to one.
- */
-export async function ensureDoorNetwork(engine: Engine, names: DoorNames = DOOR_NAMES): Promise<void> {
-  if ((await engine.networks.list(doorObjectLabels('network'))).some((n) => n.name === names.network)) return;
-  await ensureNetwork(engine, names.network);
-}
-
-async function ensureNetwork(engine: Engine, name: string): Promise<void> {
+async function ensureNetwork(engine: Engine, name: string, overlay = false): Promise<void> {
   try {
-    await engine.networks.create(name, { labels: doorObjectLabels('network') });
+    await engine.networks.create(name, { labels: doorObjectLabels('network'), overlay });
   } catch (error) {
     if (!(error instanceof Error && error.name === 'ApiError' && /ambiguous/.test(error.message))) throw error;
   }
@@ -343,7 +429,7 @@ async function finishInterruptedHandover(engine: Engine, names: DoorNames): Prom
   }
   if (main?.running) return main; // another process is in the middle of a handover: leave it to finish
   if (main) await engine.containers.remove(main.id);
-  await engine.containers.rename(next.id, names.container);
+  await renameDoor(engine, names, next.id, names.container);
   return engine.containers.inspect(next.id);
 }
 
@@ -366,6 +452,7 @@ async function handover(
       { hint: 'Try again in a few seconds.' },
     );
   }
+  await joinSwarmNetwork(engine, names, nextId);
   const t0 = performance.now();
   await engine.containers.stop(old.id, stopGraceSeconds);
   const t1 = performance.now();
@@ -391,7 +478,7 @@ async function handover(
   }
   const t3 = performance.now();
   await engine.containers.remove(old.id);
-  await engine.containers.rename(nextId, names.container);
+  await renameDoor(engine, names, nextId, names.container);
   const ms = (a: number, b: number) => Math.round(b - a);
   const timings = { stopMs: ms(t0, t1), startMs: ms(t1, t2), answerMs: ms(t2, t3) };
   return { id: nextId, timings: { ...timings, totalMs: timings.stopMs + timings.startMs + timings.answerMs } };
@@ -506,7 +593,7 @@ async function finishRelayedHandover(engine: Engine, names: DoorNames): Promise<
     await engine.containers.stop(main.id, RELAYED_STOP_GRACE_SECONDS);
     await engine.containers.remove(main.id);
   }
-  await engine.containers.rename(next.id, names.container);
+  await renameDoor(engine, names, next.id, names.container);
   return engine.containers.inspect(next.id);
 }
 
@@ -546,6 +633,8 @@ async function createDoor(
       },
     );
   }
+  // Before it starts: the routes it restores to Swarm services resolve from its first answer.
+  await joinSwarmNetwork(engine, names, id);
   return id;
 }
 
@@ -704,7 +793,7 @@ async function relayedHandover(
   }
   const t3 = performance.now();
   await engine.containers.remove(old.id);
-  await engine.containers.rename(id, names.container);
+  await renameDoor(engine, names, id, names.container);
   // The handover is done whatever this says: a port another program holds is named, the others serve.
   await listenOrRefuse(engine, names, client, generation, bindings, wanted);
   const ms = (a: number, b: number) => Math.round(b - a);
@@ -720,8 +809,10 @@ async function relayedHandover(
 /**
  * After a route is removed (an app destroyed): the relay stops listening on the host ports no route of the door
  * needs any more, so another program (or `docker run -p`) can take them. The door's own routes say what is needed,
- * whichever store sent them. A door that publishes its own ports keeps them until it is replaced. The bindings let
- * go of.
+ * whichever store sent them, and so do first routes still at their gate (`pending`). Left open: the moment between
+ * a new port's binding (ensureFrontDoor, under the door's lock) and its route reaching the door (well under a second),
+ * in which a destroy of another app would let that port go until the app's next deploy. A door that publishes its own
+ * ports keeps them until it is replaced. The bindings let go of.
  */
 export async function releaseUnusedPorts(engine: Engine, names: DoorNames = DOOR_NAMES): Promise<Binding[]> {
   const door = await engine.containers.inspect(names.container);
@@ -731,7 +822,8 @@ export async function releaseUnusedPorts(engine: Engine, names: DoorNames = DOOR
     const listening = await relay.relayState();
     const routes = await new FrontDoorClient(engine, names.container).status();
     const used = new Set<number>();
-    for (const r of [...routes.apps, ...routes.failed]) {
+    // A first route still at its gate claims its port too (a door older than `pending` has none to say).
+    for (const r of [...routes.apps, ...routes.failed, ...(routes.pending ?? [])]) {
       if (typeof r['port'] === 'number') used.add(r['port']);
       const tls = r['tls'] as { port?: unknown } | null | undefined;
       if (typeof tls?.port === 'number') used.add(tls.port);

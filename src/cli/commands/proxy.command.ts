@@ -14,7 +14,7 @@ export type ProxyChangeOptions = OptionsOf<typeof asked>;
 /** `deploy proxy …`: the engine's front door (the proxy that owns routed apps' ports), as a whole. */
 export const proxy = defineGroup({
   name: 'proxy',
-  summary: "the engine's front door: its routes, its log, restart and upgrade",
+  summary: "the engine's front door: its routes, its log, restart, upgrade and prune",
   commands: [
     defineCommand({
       name: 'status',
@@ -36,6 +36,13 @@ export const proxy = defineGroup({
       args: [],
       options: asked,
       load: async () => (await import('./proxy.js')).restart,
+    }),
+    defineCommand({
+      name: 'prune',
+      summary: 'remove routes whose release is gone from the engine (removed outside deploy), and free their ports',
+      args: [],
+      options: asked,
+      load: async () => (await import('./proxy.js')).prune,
     }),
     defineCommand({
       name: 'upgrade',

@@ -4,7 +4,14 @@ import type { Handler } from '../handler.js';
 import type { ProxyChangeOptions, ProxyLogsOptions } from './proxy.command.js';
 import { lineCount } from '../parse.js';
 import { endpointOfApp } from '../../services/app-endpoint.js';
-import { doorContainer, doorStatus, restartDoor, upgradeDoor } from '../../services/front-door-admin.js';
+import {
+  doorContainer,
+  doorStatus,
+  findStaleRoutes,
+  pruneRoutes,
+  restartDoor,
+  upgradeDoor,
+} from '../../services/front-door-admin.js';
 import { askYes } from '../../ui/confirm.js';
 import { sanitize } from '../../ui/sanitize.js';
 import { terminalTable } from '../../ui/table.js';
@@ -136,4 +143,27 @@ export const upgrade: Handler<ProxyChangeOptions> = async (ctx, _args, o) => {
       handover: door.handover,
       apps,
     });
+};
+
+export const prune: Handler<ProxyChangeOptions> = async (ctx, _args, o) => {
+  const r = ctx.reporter;
+  const engine = await ctx.engine(endpointOfApp(ctx, undefined));
+  const stale = await findStaleRoutes(engine);
+  if (stale.length === 0) {
+    if (r.json) r.result({ endpoint: engine.endpoint.url, removed: [], released: [] });
+    else r.print(`Every route of the front door on ${engine.endpoint.url} has its release on the engine.`);
+    return;
+  }
+  r.info(`Routes of the front door on ${engine.endpoint.url} whose release is gone:`);
+  for (const s of stale) r.info(`  ${s.app}${s.address ? ` → ${s.address}` : ''}: ${s.why}`);
+  await askYes(ctx, `Remove ${stale.length === 1 ? 'this route' : `these ${stale.length} routes`}?`, 'Pruning routes', {
+    yes: Boolean(o.yes),
+    hint: 'Pass --yes to remove them. An app deployed again later gets its route back.',
+    cancelled: 'Cancelled; nothing was changed.',
+  });
+  const { removed, released } = await pruneRoutes(engine, stale);
+  r.done(
+    `Removed ${removed.length} route${removed.length === 1 ? '' : 's'} (${removed.map((s) => s.app).join(', ') || 'none'})${released.length > 0 ? `; ports let go of: ${released.map(bindingText).join(', ')}` : ''}`,
+  );
+  if (r.json) r.result({ endpoint: engine.endpoint.url, removed, released });
 };

@@ -1,7 +1,7 @@
 import { ApiError } from '../../adapters/docker/api.js';
 import type { Engine } from '../../adapters/docker/engine/engine.js';
 import { FrontDoorClient } from '../../adapters/front-door/client.js';
-import { ensureFrontDoor, type DoorEnsured } from '../../adapters/front-door/door-container.js';
+import { ensureFrontDoor, joinSwarmNetwork, type DoorEnsured } from '../../adapters/front-door/door-container.js';
 import { frontDoorBaseImage } from '../../adapters/front-door/door-image.js';
 import { runtimeFor } from '../../adapters/runtime/runtime-for.js';
 import { existsSync, readFileSync } from 'node:fs';
@@ -37,7 +37,8 @@ import type { Context } from '../../context.js';
 export async function routeRelease(
   ctx: Pick<Context, 'paths' | 'env'> & Partial<Pick<Context, 'cwd'>>,
   engine: Engine,
-  d: Pick<Deployment, 'app' | 'id' | 'config' | 'containerId'> & Partial<Pick<Deployment, 'source' | 'subdir'>>,
+  d: Pick<Deployment, 'app' | 'id' | 'config' | 'containerId'> &
+    Partial<Pick<Deployment, 'source' | 'subdir' | 'runtime'>>,
   names: DoorNames = DOOR_NAMES,
   { waitDrain = false }: { waitDrain?: boolean } = {},
 ): Promise<{ door: DoorEnsured; routed: DoorDeployResult }> {
@@ -48,11 +49,16 @@ export async function routeRelease(
     names,
     env: ctx.env,
   });
-  try {
-    await engine.networks.connect(names.network, d.containerId, { aliases: [upstreamHost(d)] });
-  } catch (error) {
-    // Joined already (at its creation, or a route sent again, as every deploy does).
-    if (!(error instanceof ApiError && /already exists in network/.test(error.message))) throw error;
+  if (d.runtime === 'service') {
+    // A service's tasks joined the door's overlay at their creation; the door joins it (once) to reach them.
+    await joinSwarmNetwork(engine, names, door.containerId, { make: true });
+  } else {
+    try {
+      await engine.networks.connect(names.network, d.containerId, { aliases: [upstreamHost(d)] });
+    } catch (error) {
+      // Joined already (at its creation, or a route sent again, as every deploy does).
+      if (!(error instanceof ApiError && /already exists in network/.test(error.message))) throw error;
+    }
   }
   const route = doorRouteOf(d);
   if (route.tls) await sendTlsFiles(ctx, engine, door.containerId, d);
@@ -105,6 +111,8 @@ export async function routeNew(
   d: Deployment,
   containerId: string,
   secrets: readonly string[],
+  /** Wait for the old release's drain before returning (default: when there is no bake window). */
+  waitDrain = d.config.bakeWindowMs === 0,
 ): Promise<DoorDeployResult> {
   const who = `${d.app} v${d.version} (${d.id})`;
   const runtime = runtimeFor(engine, d);
@@ -121,16 +129,24 @@ export async function routeNew(
       );
   });
   death.catch(() => undefined);
+  // Ctrl-C at the gate ends the wait at once: the compensations (routeBack) then cancel the gate in the door, whose
+  // exec would otherwise run on past this process.
+  let onAbort = (): void => undefined;
+  const interrupted = new Promise<never>((_resolve, reject) => {
+    onAbort = () => reject(new DeployError('interrupted', `${who} was interrupted at the front door's health gate`));
+    if (ctx.signal.aborted) onAbort();
+    else ctx.signal.addEventListener('abort', onAbort, { once: true });
+  });
+  interrupted.catch(() => undefined);
   try {
     const gate = d.config.healthCheck.path;
     ctx.reporter.step(
       `Waiting for the front door to see ${gate !== null ? `GET ${gate} answer twice` : 'its port accept connections'}`,
     );
-    // Without a bake window the old release is retired right after: the door answers once it has drained.
-    const waitDrain = d.config.bakeWindowMs === 0;
     const { door, routed } = await Promise.race([
       routeRelease(ctx, engine, { ...d, containerId }, DOOR_NAMES, { waitDrain }),
       death,
+      interrupted,
     ]);
     if (door.action !== 'keep')
       ctx.reporter.info(
@@ -154,25 +170,67 @@ export async function routeNew(
     throw error;
   } finally {
     watch.close();
+    ctx.signal.removeEventListener('abort', onAbort);
   }
 }
 
 /**
- * Undoes route-new (a later step failed): the door is sent back to `old` when it routes to the new release; with
- * no old release serving, the app's route is removed. Never throws over the real failure.
+ * Undoes route-new (it failed, or a later step did): the door is sent back to `old` when it routes to the new
+ * release, or still gates it (the command was interrupted at the gate: the door's exec outlives the request, and
+ * `old`'s route overtakes it); with no old release serving, the app's route is removed. Never throws over the real
+ * failure.
  */
 export async function routeBack(ctx: Context, engine: Engine, d: Deployment, old: Deployment | null): Promise<void> {
   const client = new FrontDoorClient(engine);
+  const oldServes = Boolean(old?.containerId) && old?.status === 'running' && old.config.proxy !== false;
+  const backToOld = async (): Promise<void> => {
+    const routed = await client.deploy(doorRouteOf(old!));
+    if (routed.previous !== null)
+      ctx.reporter.done(`The front door routes ${d.app} to v${old!.version} (${old!.id}) again`);
+  };
   try {
+    // Interrupted (Ctrl-C): the command has 2 s left, so old's route goes at once, in one exec, without asking
+    // first; it overtakes the gate in flight, or swaps back.
+    if (ctx.signal.aborted && oldServes) return await backToOld();
     const status = await client.status(d.app).catch(() => null);
-    if (!routesTo(status, d)) return;
-    if (old?.containerId && old.status === 'running' && old.config.proxy !== false) {
-      await client.deploy(doorRouteOf(old));
-      ctx.reporter.done(`The front door routes ${d.app} to v${old.version} (${old.id}) again`);
-    } else await client.remove(d.app);
+    if (status === null) {
+      // The app's first route may still be at its gate (the door knows an app once one passed): cancelled.
+      if (!oldServes) await client.remove(d.app).catch(() => undefined);
+      return;
+    }
+    const gating = typeof status.gating === 'string' && status.gating.startsWith(`${upstreamHost(d)}:`);
+    if (!routesTo(status, d) && !gating) return;
+    if (oldServes) await backToOld();
+    else await client.remove(d.app);
   } catch (error) {
     ctx.reporter.warn(`Could not send the front door back for ${d.app}: ${(error as Error).message}`);
   }
+}
+
+/**
+ * The recovery's step before it removes releases of an app the door routes (core/recovery-plan door-to-current,
+ * door-forget): the door finishes a route whose sender died (its exec outlives the process), so it may route to, or
+ * still be gating, a release about to go. `current`'s route overtakes such a gate at once and swaps back if it had
+ * passed; with no current release the app's route is removed. Returns what changed, in words (null: nothing did, or
+ * no door runs on the engine).
+ */
+export async function doorBackTo(engine: Engine, app: string, current: Deployment | null): Promise<string | null> {
+  if (!(await engine.containers.inspect(DOOR_NAMES.container))?.running) return null;
+  const client = new FrontDoorClient(engine);
+  if (!current) {
+    try {
+      await client.remove(app);
+      return 'its route in the front door was removed: no release of it serves';
+    } catch (error) {
+      if (isDeployError(error, 'front_door') && /no app named/.test((error as Error).message)) return null;
+      throw error;
+    }
+  }
+  // Requests in flight on the release it leaves finish before the recovery removes that release.
+  const routed = await client.deploy(doorRouteOf(current), { waitDrain: true });
+  return routed.previous !== null
+    ? `the front door routes it to v${current.version} (${current.id}) again, away from ${routed.previous}`
+    : null;
 }
 
 /** Takes the app's traffic away (deploy stop): the door answers 503 for it, or holds requests up to holdMs. */

@@ -47,10 +47,14 @@ export class EngineNetworks {
   }
 
   /**
-   * Creates a bridge network, or gives back the one of that name that exists (whoever made it: compare its labels
-   * to know). Two creations at once make one network: the engine refuses the second (CheckDuplicate).
+   * Creates a bridge network (or, on a swarm manager, an attachable overlay: `overlay`), or gives back the one of
+   * that name that exists (whoever made it: compare its labels to know). Two creations at once make one network:
+   * the engine refuses the second (CheckDuplicate).
    */
-  async create(name: string, options: { labels: Record<string, string>; internal?: boolean }): Promise<NetworkInfo> {
+  async create(
+    name: string,
+    options: { labels: Record<string, string>; internal?: boolean; overlay?: boolean },
+  ): Promise<NetworkInfo> {
     const found = await this.inspect(name);
     if (found) return found;
     try {
@@ -58,7 +62,9 @@ export class EngineNetworks {
         this.conn.api.json('POST', '/networks/create', {
           body: {
             Name: name,
-            Driver: 'bridge',
+            Driver: options.overlay ? 'overlay' : 'bridge',
+            // Attachable: a plain container (the front door) may join it beside the services' tasks.
+            ...(options.overlay ? { Attachable: true } : {}),
             CheckDuplicate: true,
             Internal: options.internal ?? false,
             Labels: options.labels,
