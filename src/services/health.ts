@@ -144,9 +144,8 @@ export async function waitHealthy(
   let refused: ImageNotOnNodes | undefined;
   events.subscribe((e) => {
     if (e.action === 'image_refused' && e.refused) {
-      const { node, error, image } = e.refused;
-      refused ??= new ImageNotOnNodes(`${image} is not on ${node}`, image, [{ node, error }]);
-      failure ??= `node ${node} could not get the image ${image}`;
+      refused ??= ImageNotOnNodes.of(e.refused);
+      failure ??= `node ${e.refused.node} could not get the image ${e.refused.image}`;
       stop.abort();
     } else if (e.action === CONNECTION_LOST) {
       engineLost = true;

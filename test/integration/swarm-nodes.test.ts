@@ -6,6 +6,7 @@
  * reported as that (the node and the image), not as an exit. And what the issue asks of every app: `ls`, `stats`,
  * `sync` and the lock work for a Swarm app.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, request } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -309,6 +310,24 @@ describe('stats --now of an app that runs as a container', () => {
   });
 });
 
+/** Once the app's service has a task running for a second, places it on the worker (which lacks its image). */
+async function moveToWorkerOnceRunning(app: string): Promise<boolean> {
+  const deadline = Date.now() + 120_000;
+  while (Date.now() < deadline) {
+    const [service] = await manager!.services.list({ [LABEL.app]: app });
+    const tasks = service ? await runningTasks(service.id) : [];
+    const since = tasks[0]?.stateSince ?? null;
+    if (service && since !== null && Date.now() - since > 1000) {
+      const spec = structuredClone(service.spec);
+      spec.TaskTemplate.Placement = { Constraints: [`node.id==${workerNode!.nodeId}`] };
+      await manager!.services.update(service.id, service.version, spec);
+      return true;
+    }
+    await sleep(100);
+  }
+  return false;
+}
+
 describe('a task a node refuses for its image during the health gate', () => {
   it('fails the release naming the node and the image (exit 10), not as an exit', async () => {
     const app = w!.newApp('swg');
@@ -320,20 +339,7 @@ describe('a task a node refuses for its image during the health gate', () => {
     const deploying = w!.run(repo.dir, '-H', swarm!.manager.url, 'deploy', '--json');
     // Once its task has run for a second (the start is over, the gate is watching), the service is moved to the
     // worker, as someone changing it by hand would: the worker has no such image and refuses the new task.
-    let moved = false;
-    const deadline = Date.now() + 120_000;
-    while (!moved && Date.now() < deadline) {
-      const [service] = await manager!.services.list({ [LABEL.app]: app });
-      const tasks = service ? await runningTasks(service.id) : [];
-      const since = tasks[0]?.stateSince ?? null;
-      if (service && since !== null && Date.now() - since > 1000) {
-        const spec = structuredClone(service.spec);
-        spec.TaskTemplate.Placement = { Constraints: [`node.id==${workerNode!.nodeId}`] };
-        await manager!.services.update(service.id, service.version, spec);
-        moved = true;
-      } else await sleep(100);
-    }
-    expect(moved).toBe(true);
+    expect(await moveToWorkerOnceRunning(app)).toBe(true);
     const r = await deploying;
     expect(r.code, r.stderr).toBe(10);
     const e = JSON.parse(r.stdout) as {
@@ -350,4 +356,25 @@ describe('a task a node refuses for its image during the health gate', () => {
     expect(ls.json<Array<{ status: string }>>()).toMatchObject([{ status: 'failed' }]);
     expect(await manager!.services.list({ [LABEL.app]: app })).toEqual([]);
   });
+
+  it("behind the front door (the door's gate), the same: the node and the image, exit 10", async () => {
+    // The door's image is built on the manager from the base the set-up keeps offline.
+    execFileSync('sh', ['-c', `docker save node:24-slim | docker -H ${swarm!.manager.url} load -q`], {
+      stdio: 'ignore',
+    });
+    const app = w!.newApp('swd');
+    const repo = w!.newRepo();
+    // Its health path never answers, so the door's gate waits (40 s at most) while the service is moved.
+    commitWebApp(repo, app, 0, {
+      deployJson: { ports: ['18093:8080'], healthCheck: { path: '/missing', timeout: '40s' }, runtime: 'swarm' },
+    });
+    const deploying = w!.run(repo.dir, '-H', swarm!.manager.url, 'deploy', '--json');
+    expect(await moveToWorkerOnceRunning(app)).toBe(true);
+    const r = await deploying;
+    expect(r.code, r.stderr).toBe(10);
+    const e = JSON.parse(r.stdout) as { error: { code: string; message: string; details: { nodes: string[] } } };
+    expect(e.error.code).toBe('start_failed');
+    expect(e.error.details.nodes).toEqual([workerNode!.name]);
+    expect(e.error.message).toContain(`node ${workerNode!.name} could not get the image deploy/${app}:`);
+  }, 120_000);
 });

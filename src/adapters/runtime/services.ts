@@ -555,6 +555,13 @@ export class ImageNotOnNodes extends Error {
     super(message);
     this.name = 'ImageNotOnNodes';
   }
+
+  /** The refusal a watch reported (LivenessEvent `image_refused`). */
+  static of(refused: { node: string; error: string; image: string }): ImageNotOnNodes {
+    return new ImageNotOnNodes(`${refused.image} is not on ${refused.node}`, refused.image, [
+      { node: refused.node, error: refused.error },
+    ]);
+  }
 }
 
 /**
