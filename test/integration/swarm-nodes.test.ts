@@ -366,7 +366,12 @@ describe('a task a node refuses for its image during the health gate', () => {
     const repo = w!.newRepo();
     // Its health path never answers, so the door's gate waits (40 s at most) while the service is moved.
     commitWebApp(repo, app, 0, {
-      deployJson: { ports: ['18093:8080'], healthCheck: { path: '/missing', timeout: '40s' }, runtime: 'swarm' },
+      deployJson: {
+        ports: ['18093:8080'],
+        proxy: true,
+        healthCheck: { path: '/missing', timeout: '40s' },
+        runtime: 'swarm',
+      },
     });
     const deploying = w!.run(repo.dir, '-H', swarm!.manager.url, 'deploy', '--json');
     expect(await moveToWorkerOnceRunning(app)).toBe(true);
