@@ -66,11 +66,47 @@ export function runtimeRefusal(app: string, config: DeployConfig, place: SwarmPl
 }
 
 /**
- * Where a built image can run when it is on the engine that built it only (no registry): on that node. With a
- * registry the nodes pull it (the service carries the credentials), so the tasks spread.
+ * Where a release's tasks may run. With a registry the nodes pull the image (the service carries the credentials):
+ * anywhere. Without one, on the nodes that hold it: the manager that built it (`buildNodeId`) and the app's `nodes`
+ * it was loaded into (`holders`). Swarm ANDs its constraints, so "one of these" is said as "none of the others"
+ * (`swarm`: every node id of the swarm); with no holder, the manager's node alone.
  */
-export function placementOf(config: Pick<DeployConfig, 'registry'>, buildNodeId: string | null): string[] {
-  return config.registry === null && buildNodeId !== null ? [`node.id==${buildNodeId}`] : [];
+export function placementOf(
+  config: Pick<DeployConfig, 'registry'>,
+  buildNodeId: string | null,
+  holders: readonly string[] = [],
+  swarm: readonly string[] = [],
+): string[] {
+  if (config.registry !== null || buildNodeId === null) return [];
+  if (holders.length === 0) return [`node.id==${buildNodeId}`];
+  const allowed = new Set([buildNodeId, ...holders]);
+  return swarm.filter((id) => !allowed.has(id)).map((id) => `node.id!=${id}`);
+}
+
+/**
+ * One of an app's `nodes` that is not a node of the manager's swarm (its engine in no swarm, or its node id not
+ * among those the manager lists): the refusal (exit 8), or null when it is one.
+ */
+export function nodeRefusal(
+  app: string,
+  given: string,
+  url: string,
+  nodeId: string | null,
+  swarm: ReadonlyArray<{ id: string; hostname: string }>,
+  managerUrl: string,
+): DeployError | null {
+  if (nodeId !== null && swarm.some((n) => n.id === nodeId)) return null;
+  const named = given === url ? given : `${given} (${url})`;
+  const why = nodeId === null ? 'its engine is in no swarm' : 'its engine is a node of another swarm';
+  return new DeployError(
+    'config',
+    `${app}'s nodes name ${named}, which is not a node of the swarm ${managerUrl} manages: ${why}.`,
+    {
+      hint:
+        `Give the Docker endpoint of a node of that swarm (docker node ls on the manager lists ${swarm.map((n) => n.hostname).join(', ')}), ` +
+        `or leave it out (deploy config set nodes=...).`,
+    },
+  );
 }
 
 /**

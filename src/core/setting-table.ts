@@ -115,6 +115,15 @@ function wholeNumberText(key: string, example: string) {
   };
 }
 
+/** A Docker endpoint as -H or --context names one: a URL (ssh://, tcp://, unix://) or a docker context name. */
+function endpointText(v: unknown, fail: Fail, item?: number): string {
+  const e = text(v, fail, item).trim();
+  if (isEndpointUrl(e)) at(fail, () => normalizeHost(e), item);
+  else if (!/^[a-zA-Z0-9][a-zA-Z0-9_.+-]*$/.test(e))
+    fail(`${JSON.stringify(e)} is neither a URL (ssh://, tcp://, unix://) nor a docker context name`, undefined, item);
+  return e;
+}
+
 /** A count kept as a whole number from 1 to 1000 (retention, replicas). */
 function oneToThousand(v: unknown, fail: Fail): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 1000)
@@ -894,18 +903,22 @@ export const SETTINGS: readonly SettingDef[] = [
       default: 1,
     },
   },
+  listSetting({
+    name: 'nodes',
+    example: '"ssh://me@worker-1"',
+    item: (item, fail, i) => endpointText(item, fail, i),
+    whole: noneTwice('a node is listed twice'),
+    listed: true,
+    description:
+      "The Docker endpoints of the swarm's other nodes (runtime swarm, no registry), each as -H or --context names an engine: a URL (ssh://USER@HOST, tcp://HOST:PORT, unix:///path) or a docker context name. Each must be a node of the manager's swarm. A release's image is streamed from the manager that built it to each of them that lacks it, and its tasks run on the manager and those nodes; `deploy stats` reads their tasks' figures. Empty: without a registry, the tasks run on the manager only.",
+    examples: [['ssh://deploy@worker-1.example.com', 'worker-2']],
+  }),
   {
     name: 'endpoint',
     field: 'endpoint',
     default: null,
     notInSnapshot: true,
-    parse: (v, fail) => {
-      const e = text(v, fail).trim();
-      if (isEndpointUrl(e)) at(fail, () => normalizeHost(e));
-      else if (!/^[a-zA-Z0-9][a-zA-Z0-9_.+-]*$/.test(e))
-        fail(`${JSON.stringify(e)} is neither a URL (ssh://, tcp://, unix://) nor a docker context name`);
-      return e;
-    },
+    parse: (v, fail) => endpointText(v, fail),
     show: orNone,
     docker: 'docker --context / -H',
     schema: {

@@ -38,6 +38,8 @@ export interface Settings {
   init?: boolean;
   runtime?: 'containers' | 'swarm';
   replicas?: number;
+  /** The Docker endpoints of the swarm's other nodes (runtime swarm). */
+  nodes?: string[];
   /** The engine the app runs on: a docker context name or a URL (ssh://, tcp://, unix://). */
   endpoint?: string;
 }

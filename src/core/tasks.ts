@@ -137,8 +137,9 @@ export function unpulledImage(
   const message = `${who} could not start: ${named} could not get the image ${image}${why}`;
   const hint =
     registry === null
-      ? 'Set a registry so that every node can pull the image (deploy config set registry=HOST), or keep the ' +
-        'tasks on a node that has it.'
+      ? 'Set a registry so that every node can pull the image (deploy config set registry=HOST), or give ' +
+        `${nodes.length === 1 ? "that node's Docker endpoint" : "those nodes' Docker endpoints"} in the app's nodes ` +
+        `(deploy config set nodes=ssh://USER@HOST,...) so that the image is loaded into ${nodes.length === 1 ? 'it' : 'them'}.`
       : `Every node pulls it from ${registry}: make it reachable (and trusted) from ${nodes.length === 1 ? 'that node' : 'those nodes'}, ` +
         `or drain ${nodes.length === 1 ? 'it' : 'them'} (docker node update --availability drain ${nodes[0]}).`;
   return { message, hint };

@@ -130,6 +130,11 @@ export interface DeployConfig {
   runtime: RuntimeSetting;
   /** How many tasks a Swarm service runs (runtime swarm); a container deployment is always one. */
   replicas: number;
+  /**
+   * The Docker endpoints (URLs or context names) of the swarm's other nodes, which get a release's image from the
+   * manager when there is no registry, and whose tasks' figures stats reads.
+   */
+  nodes: string[];
 }
 
 export type RuntimeSetting = 'containers' | 'swarm';

@@ -231,7 +231,7 @@ export async function deploy(ctx: Context, o: DeployOptions): Promise<DeployOutc
   const buildSecrets = await secretsFor(ctx, config);
   const [engine, actor] = await Promise.all([connecting, who]);
   await assertNetworks(engine, { app, config });
-  await assertRuntimeFits(engine, app, config);
+  await assertRuntimeFits(ctx, engine, app, config);
   if (!o.dryRun) await confirmRuntimeMove(ctx, currentDeployment(ctx, app), config, Boolean(o.yes));
 
   return lockSyncRecover(

@@ -1,7 +1,7 @@
 import type { Engine } from '../adapters/docker/engine/engine.js';
 import { currentContext, envTls, listContexts, readContext } from '../adapters/docker/contexts.js';
 import type { Endpoint } from '../adapters/docker/endpoint.js';
-import { chooseEndpoint } from '../core/endpoint-choice.js';
+import { chooseEndpoint, isEndpointUrl, normalizeHost } from '../core/endpoint-choice.js';
 import type { Context } from '../context.js';
 
 /** TLS from DOCKER_TLS_VERIFY / DOCKER_CERT_PATH, for a tcp:// host named directly. */
@@ -23,22 +23,37 @@ export function resolveEndpoint(ctx: Context, setting?: { value: string; origin:
     env: ctx.env,
     currentContext: currentContext(ctx.env),
   });
-  const apiVersion = ctx.env.DOCKER_API_VERSION || undefined;
-  if (choice.kind === 'context') {
-    const c = readContext(ctx.env, choice.name);
-    return {
-      url: c.host,
-      source: `context ${choice.name} (${choice.source})`,
-      context: choice.name,
-      tls: c.tls
-        ? { ...c.tls, verify: !c.skipTlsVerify }
-        : c.host.startsWith('tcp://') && c.skipTlsVerify
-          ? { verify: false }
-          : undefined,
-      apiVersion,
-    };
-  }
-  return { url: choice.url, source: choice.source, tls: tlsFromEnv(ctx, choice.url), apiVersion };
+  if (choice.kind === 'context') return contextEndpoint(ctx, choice.name, `context ${choice.name} (${choice.source})`);
+  return hostEndpoint(ctx, choice.url, choice.source);
+}
+
+/** The engine a docker context names, with its TLS material. */
+function contextEndpoint(ctx: Context, name: string, source: string): Endpoint {
+  const c = readContext(ctx.env, name);
+  return {
+    url: c.host,
+    source,
+    context: name,
+    tls: c.tls
+      ? { ...c.tls, verify: !c.skipTlsVerify }
+      : c.host.startsWith('tcp://') && c.skipTlsVerify
+        ? { verify: false }
+        : undefined,
+    apiVersion: ctx.env.DOCKER_API_VERSION || undefined,
+  };
+}
+
+/** An engine named by URL (TLS from the environment for tcp://, as -H takes it). */
+function hostEndpoint(ctx: Context, url: string, source: string): Endpoint {
+  return { url, source, tls: tlsFromEnv(ctx, url), apiVersion: ctx.env.DOCKER_API_VERSION || undefined };
+}
+
+/**
+ * An engine named as one item of a setting names it (`nodes`): a URL, as -H takes it, or a docker context name,
+ * as --context does; no flag or environment variable stands in for it.
+ */
+export function endpointOfText(ctx: Context, text: string, source: string): Endpoint {
+  return isEndpointUrl(text) ? hostEndpoint(ctx, normalizeHost(text), source) : contextEndpoint(ctx, text, source);
 }
 
 /**
@@ -63,7 +78,7 @@ export function endpointForUrl(ctx: Context, url: string): Endpoint {
       apiVersion: ctx.env.DOCKER_API_VERSION || undefined,
     };
   }
-  return { url, source: 'record', tls: tlsFromEnv(ctx, url), apiVersion: ctx.env.DOCKER_API_VERSION || undefined };
+  return hostEndpoint(ctx, url, 'record');
 }
 
 /** The engine a recorded deployment lives on. */

@@ -94,7 +94,15 @@ export function chooseGate(
   return { ...settle, note: null };
 }
 
-export type GateResult = { ok: true; detail: string } | { ok: false; reason: string; engineLost?: boolean };
+export type GateResult =
+  | { ok: true; detail: string }
+  | {
+      ok: false;
+      reason: string;
+      engineLost?: boolean;
+      /** Nodes that refused a task of a Swarm service for its image during the wait (the failure then is that). */
+      refused?: ImageNotOnNodes;
+    };
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   if (signal.aborted) return Promise.resolve();
@@ -133,8 +141,13 @@ export async function waitHealthy(
   let failure: string | null = null;
   let engineLost = false;
   let healthy = false;
+  let refused: ImageNotOnNodes | undefined;
   events.subscribe((e) => {
-    if (e.action === CONNECTION_LOST) {
+    if (e.action === 'image_refused' && e.refused) {
+      refused ??= ImageNotOnNodes.of(e.refused);
+      failure ??= `node ${e.refused.node} could not get the image ${e.refused.image}`;
+      stop.abort();
+    } else if (e.action === CONNECTION_LOST) {
       engineLost = true;
       failure ??= 'the connection to the engine was lost';
       stop.abort();
@@ -169,7 +182,7 @@ export async function waitHealthy(
     const deadline = started + hc.timeoutMs;
     if (gate.mode === 'healthcheck') {
       if (!healthy && !failure) await sleep(hc.timeoutMs, stop.signal);
-      if (failure) return { ok: false, reason: failure, engineLost };
+      if (failure) return { ok: false, reason: failure, engineLost, ...(refused ? { refused } : {}) };
       if (healthy) return { ok: true, detail: `HEALTHCHECK healthy after ${durationInProse(Date.now() - started)}` };
       return {
         ok: false,
@@ -195,7 +208,7 @@ export async function waitHealthy(
         last = r.status !== null ? `HTTP ${r.status}` : (r.error ?? 'no answer');
         await sleep(hc.intervalMs, stop.signal);
       }
-      if (failure) return { ok: false, reason: failure, engineLost };
+      if (failure) return { ok: false, reason: failure, engineLost, ...(refused ? { refused } : {}) };
       if (signal.aborted) return { ok: false, reason: 'interrupted' };
       return {
         ok: false,
@@ -204,7 +217,7 @@ export async function waitHealthy(
     }
 
     await sleep(hc.settleMs, stop.signal);
-    if (failure) return { ok: false, reason: failure, engineLost };
+    if (failure) return { ok: false, reason: failure, engineLost, ...(refused ? { refused } : {}) };
     if (signal.aborted) return { ok: false, reason: 'interrupted' };
     const after = await runtime.inspect(containerId);
     if (!after?.running || after.restarting)
@@ -291,6 +304,7 @@ export async function startGated(
         },
       );
     }
+    if (!result.ok && result.refused) throw imageNotOnNodes(who, result.refused, d.config.registry, o.secrets);
     if (!result.ok && ctx.signal.aborted) {
       throw new DeployError('interrupted', `${who} was interrupted before it became healthy`, {
         hint: 'Run the command again when ready.',

@@ -400,7 +400,7 @@ export async function applyRedeployOrRollback(
     reused ? undefined : secretsFor(ctx, plan.config),
     assertNetworks(engine, plan),
     // A move to another runtime was in the plan's question (its warnings), which --yes answered.
-    assertRuntimeFits(engine, plan.app, plan.config),
+    assertRuntimeFits(ctx, engine, plan.app, plan.config),
   ]);
   const tracker = startRecord(ctx, {
     app: t.app,

@@ -3,16 +3,24 @@ import { runtimeMove, runtimeRefusal } from '../core/runtime-choice.js';
 import type { DeployConfig, Deployment } from '../core/types.js';
 import type { Context } from '../context.js';
 import { askYes } from '../ui/confirm.js';
+import { nodeEngines } from './swarm-nodes.js';
 
 /**
  * Before anything is recorded or built: refuses what the settings ask of a runtime that cannot be (replicas on
  * containers, a setting a service cannot carry, runtime swarm on an engine that is not a swarm manager), each
- * with the next step (exit 8).
+ * with the next step (exit 8); and an endpoint in `nodes` that is not a node of the manager's swarm.
  */
-export async function assertRuntimeFits(engine: Engine, app: string, config: DeployConfig): Promise<void> {
+export async function assertRuntimeFits(
+  ctx: Context,
+  engine: Engine,
+  app: string,
+  config: DeployConfig,
+): Promise<void> {
   const place = config.runtime === 'swarm' ? (await engine.system.infoOnce()).swarm : null;
   const refusal = runtimeRefusal(app, config, place);
   if (refusal) throw refusal;
+  // Each of the swarm's nodes named must be one (exit 8 when not), checked before anything is built.
+  if (config.runtime === 'swarm') await nodeEngines(ctx, engine, app, config.nodes);
 }
 
 /**

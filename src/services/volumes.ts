@@ -4,6 +4,8 @@ import { ApiError } from '../adapters/docker/api.js';
 import { runtimeFor, serviceRuntimeOn } from '../adapters/runtime/runtime-for.js';
 import { serviceRegistryAuth } from './build-credentials.js';
 import { serviceImageOf } from '../core/runtime-choice.js';
+import { completeConfig } from '../core/setting-table.js';
+import { imageToNodes, nodeEngines } from './swarm-nodes.js';
 import { DeployError } from '../core/errors.js';
 import { LABEL } from '../core/names.js';
 import { planMounts, volumeLabels, type PlannedVolume } from '../core/volumes.js';
@@ -85,10 +87,17 @@ export async function createAppContainer(
   await assertNetworks(engine, d);
   await ensureVolumes(ctx, engine, d, plan.volumes);
   try {
-    // A Swarm service's nodes pull a pushed image with the registry's credentials (no registry: it runs where built).
+    // A Swarm service's nodes pull a pushed image with the registry's credentials; without a registry it runs where
+    // built, and on the app's `nodes` once streamed to them.
     if (d.runtime === 'service') {
       const image = serviceImageOf(d, ref);
-      return await serviceRuntimeOn(engine).create(d, image, name, imageVolumes, await serviceRegistryAuth(ctx, image));
+      const nodes =
+        d.config.registry === null ? await nodeEngines(ctx, engine, d.app, completeConfig(d.config).nodes) : [];
+      await imageToNodes(ctx, engine, nodes, ref, `${d.app} v${d.version} (${d.id})`);
+      return await serviceRuntimeOn(engine).create(d, image, name, imageVolumes, {
+        auth: await serviceRegistryAuth(ctx, image),
+        holders: nodes.map((n) => n.nodeId),
+      });
     }
     return await runtimeFor(engine, d).create(d, ref, name, imageVolumes);
   } catch (error) {

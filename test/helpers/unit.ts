@@ -51,6 +51,7 @@ const BUILD_DEFAULTS = {
   registry: null,
   runtime: 'containers',
   replicas: 1,
+  nodes: [],
 } as const;
 
 /**

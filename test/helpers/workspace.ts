@@ -124,3 +124,20 @@ export function appForSuite(
     },
   };
 }
+
+/**
+ * What another machine's store, empty, knows of an app after `deploy sync --all` against the engine `-H url`: its
+ * `inspect --json` (rejects when either command fails).
+ */
+export async function inspectAfterSync(repoDir: string, url: string, app: string): Promise<unknown> {
+  const other = workspace();
+  try {
+    const synced = await other.run(repoDir, '-H', url, 'sync', '--all', '--json');
+    if (synced.code !== 0) throw new Error(`sync exited ${synced.code}: ${synced.stderr}`);
+    const inspect = await other.run(repoDir, '-H', url, 'inspect', app, '--json');
+    if (inspect.code !== 0) throw new Error(`inspect exited ${inspect.code}: ${inspect.stderr}`);
+    return inspect.json();
+  } finally {
+    other.remove();
+  }
+}

@@ -11,7 +11,7 @@ import { LABEL } from '../../src/core/names.js';
 import { containersOf } from '../helpers/docker.js';
 import { execFileSync } from 'node:child_process';
 import { startSwarm, type Swarm } from '../helpers/swarm.js';
-import { commitWebApp, workspace } from '../helpers/workspace.js';
+import { commitWebApp, inspectAfterSync, workspace } from '../helpers/workspace.js';
 import { cli } from '../helpers/cli.js';
 import { startRegistry, type Registry } from '../helpers/registry.js';
 
@@ -127,16 +127,11 @@ describe('an app on a swarm, through the CLI', () => {
     expect(after.some((t) => before.has(t.id))).toBe(false);
 
     // Another machine's store, empty: sync --all adopts the app from the service's record label.
-    const other = workspace();
-    try {
-      const synced = await other.run(repo.dir, '-H', swarm!.manager.url, 'sync', '--all', '--json');
-      expect(synced.code, synced.stderr).toBe(0);
-      const inspect = await other.run(repo.dir, '-H', swarm!.manager.url, 'inspect', app, '--json');
-      expect(inspect.code, inspect.stderr).toBe(0);
-      expect(inspect.json()).toMatchObject({ status: 'running', runtime: 'service', workload: serviceId });
-    } finally {
-      other.remove();
-    }
+    expect(await inspectAfterSync(repo.dir, swarm!.manager.url, app)).toMatchObject({
+      status: 'running',
+      runtime: 'service',
+      workload: serviceId,
+    });
   });
 
   it('redeploy keeps the scaled count: a new service with 2 tasks, the old one removed', async () => {

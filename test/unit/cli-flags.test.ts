@@ -87,7 +87,7 @@ const FLAGS: Record<string, { flags: string[]; aliases?: string[] }> = {
   scale: { flags: ['-y, --yes'] },
   inspect: { flags: APP, aliases: ['show'] },
   logs: { flags: [...APP, '-f, --follow', '-n, --tail <n>', '--since <when>', '-t, --timestamps', '--build'] },
-  stats: { flags: [...APP, '--since <when>'] },
+  stats: { flags: [...APP, '--since <when>', '--now'] },
   sync: { flags: [...APP, '--all', '-y, --yes', '--dry-run'] },
   prune: { flags: [...APP, '--keep <n>', '--dry-run', '-y, --yes'] },
   status: { flags: APP, aliases: ['ps'] },

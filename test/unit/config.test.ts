@@ -12,6 +12,7 @@ const defaultOrigins = (changes: Record<string, string> = {}) => ({
   registry: 'default',
   runtime: 'default',
   replicas: 'default',
+  nodes: 'default',
   ports: 'default',
   volumes: 'default',
   'healthCheck.path': 'default',

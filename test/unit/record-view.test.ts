@@ -49,6 +49,7 @@ describe('publicConfig', () => {
       registry: null,
       runtime: 'containers',
       replicas: 1,
+      nodes: [],
       ...RUN_DEFAULTS,
     });
   });

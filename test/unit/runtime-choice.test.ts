@@ -3,6 +3,7 @@ import { wantedReplicas } from '../../src/adapters/runtime/services.js';
 import { LABEL } from '../../src/core/names.js';
 import { recordLabel } from '../../src/core/record-label.js';
 import {
+  nodeRefusal,
   placementOf,
   runtimeKindOf,
   runtimeMove,
@@ -30,6 +31,22 @@ describe('the runtime and replicas settings', () => {
       );
     expect(settingValueFromText('replicas', '4')).toBe(4);
     expect(() => settingValueFromText('replicas', 'four')).toThrow(/replicas must be a whole number/);
+  });
+
+  it('nodes: Docker endpoints as -H or --context take them, each once; config set reads a comma list', () => {
+    expect(
+      validateSettings({ nodes: ['ssh://me@worker-1', 'worker-2', 'tcp://10.0.0.3:2376'] }, 'deploy.json'),
+    ).toEqual({
+      nodes: ['ssh://me@worker-1', 'worker-2', 'tcp://10.0.0.3:2376'],
+    });
+    expect(() => validateSettings({ nodes: ['ftp://x'] }, 'deploy.json')).toThrow(/"ftp:\/\/x" is neither a URL/);
+    expect(() => validateSettings({ nodes: ['worker 2'] }, 'deploy.json')).toThrow(
+      /"worker 2" is neither a URL \(ssh:\/\/, tcp:\/\/, unix:\/\/\) nor a docker context name/,
+    );
+    expect(() => validateSettings({ nodes: ['w1', 'w1'] }, 'deploy.json')).toThrow(/a node is listed twice/);
+    expect(() => validateSettings({ nodes: 'w1' }, 'deploy.json')).toThrow(/expected an array of strings/);
+    expect(settingValueFromText('nodes', 'ssh://me@w1, w2')).toEqual(['ssh://me@w1', 'w2']);
+    expect(settingValueFromText('nodes', '')).toEqual([]);
   });
 
   it("choose the record's runtime kind, and back", () => {
@@ -97,6 +114,37 @@ describe('runtimeMove and placementOf', () => {
   it('pins the tasks to the building node without a registry; spreads them with one', () => {
     expect(placementOf({ registry: null }, 'node1')).toEqual(['node.id==node1']);
     expect(placementOf({ registry: '10.0.0.1:5000' }, 'node1')).toEqual([]);
+  });
+
+  it('without a registry, allows the building node and the nodes the image was loaded into: none of the others', () => {
+    const swarm = ['m', 'w1', 'w2', 'w3'];
+    expect(placementOf({ registry: null }, 'm', ['w1'], swarm)).toEqual(['node.id!=w2', 'node.id!=w3']);
+    expect(placementOf({ registry: null }, 'm', ['w1', 'w2', 'w3'], swarm)).toEqual([]);
+    expect(placementOf({ registry: null }, 'm', [], swarm)).toEqual(['node.id==m']);
+    expect(placementOf({ registry: 'r:5000' }, 'm', ['w1'], swarm)).toEqual([]);
+  });
+});
+
+describe("nodeRefusal: an endpoint in an app's nodes that is not a node of the manager's swarm", () => {
+  const swarm = [
+    { id: 'm', hostname: 'manager' },
+    { id: 'w1', hostname: 'worker-1' },
+  ];
+  it('accepts a node of the swarm', () => {
+    expect(nodeRefusal('web', 'ssh://w1', 'ssh://w1', 'w1', swarm, 'ssh://m')).toBeNull();
+  });
+
+  it('refuses (exit 8) an engine in no swarm or in another, naming the nodes the swarm has', () => {
+    const none = nodeRefusal('web', 'box', 'ssh://box', null, swarm, 'ssh://m');
+    expect(none).toMatchObject({
+      code: 'config',
+      message:
+        "web's nodes name box (ssh://box), which is not a node of the swarm ssh://m manages: its engine is in no swarm.",
+    });
+    expect(none?.hint).toContain('lists manager, worker-1');
+    expect(nodeRefusal('web', 'ssh://x', 'ssh://x', 'other', swarm, 'ssh://m')?.message).toMatch(
+      /ssh:\/\/x, which is not a node .*: its engine is a node of another swarm\.$/,
+    );
   });
 });
 

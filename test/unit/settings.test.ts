@@ -156,7 +156,7 @@ describe('validateSettings: error messages', () => {
       message: 'deploy.json: $.image: unknown key "image"',
       hint:
         'Known keys: app, dockerfile, context, buildArgs, buildTarget, buildSecrets, ports, volumes, healthCheck, restart, ' +
-        'memory, cpus, command, entrypoint, user, extraHosts, labels, networks, logDriver, logOptions, stopSignal, stopTimeout, init, proxy, domains, tlsCertificate, tlsKey, drainTimeout, bakeWindow, retention, registry, runtime, replicas, endpoint, env.',
+        'memory, cpus, command, entrypoint, user, extraHosts, labels, networks, logDriver, logOptions, stopSignal, stopTimeout, init, proxy, domains, tlsCertificate, tlsKey, drainTimeout, bakeWindow, retention, registry, runtime, replicas, nodes, endpoint, env.',
       details: { file: 'deploy.json', path: '$.image' },
     });
   });

@@ -149,8 +149,10 @@ describe('a node that cannot get the image', () => {
     expect(without.message).toBe(
       `web v2 (k7m2x9qa) could not start: node web-1 could not get the image deploy/web:k7m2x9qa (${denied})`,
     );
-    expect(without.hint).toMatch(
-      /^Set a registry so that every node can pull the image \(deploy config set registry=HOST\)/,
+    expect(without.hint).toBe(
+      'Set a registry so that every node can pull the image (deploy config set registry=HOST), or give ' +
+        "that node's Docker endpoint in the app's nodes (deploy config set nodes=ssh://USER@HOST,...) so that the " +
+        'image is loaded into it.',
     );
   });
 });

@@ -16,8 +16,13 @@ export type WorkloadState = ContainerState;
 /** One workload of a listing (for a container: a line of docker ps). */
 export type WorkloadSummary = ContainerSummary;
 
-/** A change in a workload's liveness: started, died (with its exit code), health_status, destroy, or the watch's connection lost. */
-export type LivenessEvent = ContainerEvent;
+/**
+ * A change in a workload's liveness: started, died (with its exit code), health_status, destroy, or the watch's
+ * connection lost; and, for a Swarm service, `image_refused`: a node refused a task because it could not get the
+ * image (`refused` says which node, what it said, and the image), followed by a `die` for a listener that does not
+ * know it.
+ */
+export type LivenessEvent = ContainerEvent & { refused?: { node: string; error: string; image: string } };
 
 export interface LogOptions {
   tail?: number | 'all';

@@ -7,6 +7,7 @@ import { serviceSpec, servicesCannotCarry } from '../../core/service-spec.js';
 import {
   imageRefusals,
   isCurrent,
+  isImageError,
   taskCounts,
   taskName,
   taskViews,
@@ -149,13 +150,17 @@ export class ServiceRuntime implements Runtime {
     return this.engine.endpoint.url;
   }
 
-  /** `auth`: the credentials every node pulls the image with (X-Registry-Auth), for an image in a private registry. */
+  /**
+   * `auth`: the credentials every node pulls the image with (X-Registry-Auth), for an image in a private registry.
+   * `holders`: without a registry, the node ids besides this manager's that hold the image (the app's `nodes` it
+   * was loaded into): the tasks may run there too.
+   */
   async create(
     d: Deployment,
     image: string,
     name: string,
     imageVolumes: readonly string[],
-    auth: RegistryAuth | null = null,
+    { auth = null, holders = [] }: { auth?: RegistryAuth | null; holders?: readonly string[] } = {},
   ): Promise<string> {
     const cannot = servicesCannotCarry(d.config);
     if (cannot.length > 0)
@@ -166,9 +171,14 @@ export class ServiceRuntime implements Runtime {
           hint: 'Deploy it to a single engine, or leave those settings out.',
         },
       );
-    // Without a registry the image is on this engine only: the tasks run on its node. With one, the nodes pull it.
-    const nodeId = d.config.registry === null ? (await this.engine.system.info()).swarm.nodeId : null;
-    const spec = serviceSpec(d, image, name, imageVolumes, placementOf(d.config, nodeId));
+    // Without a registry the image is on this engine (and the holders) only: the tasks run there. With one, the
+    // nodes pull it.
+    const local = d.config.registry === null;
+    const [nodeId, swarm] = await Promise.all([
+      local ? this.engine.system.info().then((i) => i.swarm.nodeId) : null,
+      local && holders.length > 0 ? this.engine.services.nodes().then((ns) => ns.map((n) => n.id)) : [],
+    ]);
+    const spec = serviceSpec(d, image, name, imageVolumes, placementOf(d.config, nodeId, holders, swarm));
     return (await this.engine.services.create(spec as ServiceSpec, auth)).id;
   }
 
@@ -370,6 +380,21 @@ export class ServiceRuntime implements Runtime {
             // Shut down on Swarm's order (a forced update replaced it, a scale removed it): not a death of the
             // workload, whose other tasks (or their replacements) run on. A crash ends a task failed or complete.
             continue;
+          } else if (NEVER_RAN.has(t.state) && isImageError(t.error)) {
+            // A node could not get the image (a task placed anew during the gate): said first, so that a listener
+            // that knows it (the health gate) reports that rather than the death that follows for the others.
+            const nodes = await this.nodeNames().catch(() => new Map<string, string>());
+            if (closed) return;
+            onEvent({
+              action: 'image_refused',
+              exitCode: null,
+              refused: {
+                node: nodes.get(t.nodeId) ?? (t.nodeId || '(not placed)'),
+                error: t.error,
+                image: now.spec.TaskTemplate.ContainerSpec.Image,
+              },
+            });
+            onEvent({ action: 'die', exitCode: null });
           } else if (!LIVE.has(t.state) && !endedBefore) {
             // Started and ended between two polls: its start is reported too.
             if (!ranBefore && t.containerId && ENDED.has(t.state)) onEvent({ action: 'start', exitCode: null });
@@ -529,6 +554,13 @@ export class ImageNotOnNodes extends Error {
   ) {
     super(message);
     this.name = 'ImageNotOnNodes';
+  }
+
+  /** The refusal a watch reported (LivenessEvent `image_refused`). */
+  static of(refused: { node: string; error: string; image: string }): ImageNotOnNodes {
+    return new ImageNotOnNodes(`${refused.image} is not on ${refused.node}`, refused.image, [
+      { node: refused.node, error: refused.error },
+    ]);
   }
 }
 

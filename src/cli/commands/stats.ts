@@ -11,6 +11,14 @@ const DEFAULT_COLUMNS = 80;
 export const handler: Handler<StatsOptions> = async (ctx, _args, o) => {
   await (await import('../../services/reconcile.js')).reconcile(ctx, { app: o.app });
   const r = ctx.reporter;
+  if (o.now) {
+    const rows = await (await import('../../services/usage.js')).usageRows(ctx, o.app);
+    if (r.json) return r.result(rows);
+    if (rows.length === 0) return r.print(`No release of ${o.app ?? 'any app'} is running.`);
+    const width = (ctx.stdout.isTTY ? (ctx.stdout as { columns?: number }).columns : undefined) || DEFAULT_COLUMNS;
+    r.print((await import('../../ui/usage-view.js')).renderUsage(rows, r.colors, width));
+    return;
+  }
   const until = ctx.now();
   const since = parseSince(o.since, until);
   const app = o.app ?? null;

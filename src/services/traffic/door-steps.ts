@@ -4,6 +4,8 @@ import { FrontDoorClient } from '../../adapters/front-door/client.js';
 import { ensureFrontDoor, joinSwarmNetwork, type DoorEnsured } from '../../adapters/front-door/door-container.js';
 import { frontDoorBaseImage } from '../../adapters/front-door/door-image.js';
 import { runtimeFor } from '../../adapters/runtime/runtime-for.js';
+import { ImageNotOnNodes } from '../../adapters/runtime/services.js';
+import { imageNotOnNodes } from '../health.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { tarFiles } from '../../core/tar.js';
@@ -119,7 +121,10 @@ export async function routeNew(
   let died: (error: Error) => void = () => undefined;
   const death = new Promise<never>((_resolve, reject) => (died = reject));
   const watch = await runtime.watch(containerId, (e) => {
-    if (e.action === 'die' || e.action === 'oom')
+    // A Swarm task a node refused for its image: said as such (the die that follows changes nothing then).
+    if (e.action === 'image_refused' && e.refused)
+      died(imageNotOnNodes(who, ImageNotOnNodes.of(e.refused), d.config.registry, secrets));
+    else if (e.action === 'die' || e.action === 'oom')
       died(
         new DeployError(
           'health_failed',

@@ -3,6 +3,7 @@ import { readAll } from '../api.js';
 import { toSummaries, type ListedContainers } from '../glance.js';
 import { labelFilters, statusCode, type EngineConnection } from './connection.js';
 import type { ContainerState, ContainerSummary } from './types.js';
+import type { UsageSample } from '../../../core/usage.js';
 
 /** The engine's containers: their lifecycle, their state, and files in and out of them. */
 export class EngineContainers {
@@ -123,6 +124,23 @@ export class EngineContainers {
         finishedAt:
           c.State.FinishedAt && !c.State.FinishedAt.startsWith('0001') ? Date.parse(c.State.FinishedAt) : null,
       };
+    } catch (error) {
+      if (statusCode(error) === 404) return null;
+      throw error;
+    }
+  }
+
+  /**
+   * One sample of a running container's resource use (GET /containers/{id}/stats?stream=false: the engine waits for a
+   * second reading, so the CPU use over that interval can be told); null when the container is gone.
+   */
+  async stats(id: string): Promise<UsageSample | null> {
+    try {
+      return await this.conn.call('read container stats', () =>
+        this.conn.api.json<UsageSample>('GET', `/containers/${encodeURIComponent(id)}/stats`, {
+          query: { stream: 'false' },
+        }),
+      );
     } catch (error) {
       if (statusCode(error) === 404) return null;
       throw error;
