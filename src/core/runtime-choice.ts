@@ -1,3 +1,4 @@
+import { routedByFrontDoor } from './front-door.js';
 import { DeployError } from './errors.js';
 import { isDigest, releaseRepository } from './image-ref.js';
 import { servicesCannotCarry } from './service-spec.js';
@@ -48,6 +49,8 @@ export function runtimeRefusal(app: string, config: DeployConfig, place: SwarmPl
       `A Swarm service cannot carry these settings of ${app} yet: ${cannot.join('; ')}.`,
       { hint: 'Leave those settings out for runtime swarm, or deploy it with --runtime containers.' },
     );
+  const perNode = place?.manager ? hostPortTaskLimit(app, config, config.replicas, place) : null;
+  if (perNode) return perNode;
   if (place && !place.manager) {
     const where =
       place.state === 'active'
@@ -63,6 +66,33 @@ export function runtimeRefusal(app: string, config: DeployConfig, place: SwarmPl
     });
   }
   return null;
+}
+
+/**
+ * A service that publishes its ports itself (proxy false: host mode, as Swarm here has no ingress) runs at most one
+ * task per node, and only on the nodes that can get its image (every node with a registry; else the manager and
+ * the app's `nodes`): more would stay Pending for ever. Refused (exit 8) for a deploy's replicas and a scale's count.
+ */
+export function hostPortTaskLimit(
+  app: string,
+  config: Pick<DeployConfig, 'runtime' | 'proxy' | 'ports' | 'registry' | 'nodes'>,
+  replicas: number,
+  place: Pick<SwarmPlace, 'nodes'>,
+): DeployError | null {
+  if (config.runtime !== 'swarm' || config.ports.length === 0 || routedByFrontDoor(config as DeployConfig)) return null;
+  const nodes = config.registry !== null ? place.nodes : 1 + new Set(config.nodes).size;
+  if (nodes === null || replicas <= nodes) return null;
+  const ports = config.ports.map((p) => p.hostPort).join(', ');
+  return new DeployError(
+    'config',
+    `${app} publishes port ${ports} on each node that runs a task (proxy false), so it runs at most one task per node, and ${nodes === 1 ? 'only 1 node' : `${nodes} nodes`} can run it: ${replicas} replicas would stay pending.`,
+    {
+      hint:
+        config.registry !== null
+          ? `Put it behind the front door (proxy true: its tasks share the port through the door), or run at most ${nodes}.`
+          : `Put it behind the front door (proxy true), run at most ${nodes}, or let more nodes run it: a registry, or more endpoints in nodes.`,
+    },
+  );
 }
 
 /**

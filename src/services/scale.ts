@@ -1,6 +1,7 @@
 import type { Engine } from '../adapters/docker/engine/engine.js';
 import { serviceRuntimeOn } from '../adapters/runtime/runtime-for.js';
 import { DeployError } from '../core/errors.js';
+import { hostPortTaskLimit } from '../core/runtime-choice.js';
 import { ImageNotOnNodes } from '../adapters/runtime/services.js';
 import { imageNotOnNodes } from './health.js';
 import type { Deployment } from '../core/types.js';
@@ -35,6 +36,8 @@ export async function scaleApp(ctx: Context, engine: Engine, app: string, replic
     throw new DeployError('usage', `${who} has no Swarm service (it is ${d.status}).`, {
       hint: `See: deploy inspect ${d.id}`,
     });
+  const perNode = hostPortTaskLimit(app, d.config, replicas, (await engine.system.infoOnce()).swarm);
+  if (perNode) throw perNode;
   const from = d.config.replicas;
   const stopped = d.status === 'stopped';
   ctx.reporter.step(`Scaling ${d.app} v${d.version} from ${from} to ${replicas} task${replicas === 1 ? '' : 's'}`);

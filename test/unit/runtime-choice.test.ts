@@ -3,6 +3,7 @@ import { wantedReplicas } from '../../src/adapters/runtime/services.js';
 import { LABEL } from '../../src/core/names.js';
 import { recordLabel } from '../../src/core/record-label.js';
 import {
+  hostPortTaskLimit,
   nodeRefusal,
   placementOf,
   runtimeKindOf,
@@ -12,6 +13,7 @@ import {
 } from '../../src/core/runtime-choice.js';
 import { settingValueFromText } from '../../src/core/config-keys.js';
 import { validateSettings } from '../../src/core/settings.js';
+import type { DeployConfig } from '../../src/core/types.js';
 import { makeConfig, makeDeployment, portMapping } from '../helpers/unit.js';
 
 const manager = { state: 'active', manager: true, nodes: 2 };
@@ -155,5 +157,38 @@ describe("wantedReplicas: what a start scales a deployment's service to", () => 
     expect(wantedReplicas({ labels: { [LABEL.record]: recordLabel(d), [LABEL.replicas]: '5' } })).toBe(5);
     expect(wantedReplicas({ labels: {} })).toBe(1);
     expect(wantedReplicas({ labels: { [LABEL.replicas]: 'zero' } })).toBe(1);
+  });
+});
+
+describe('hostPortTaskLimit: one task per node for a service publishing its own ports', () => {
+  const swarm3 = { state: 'active', manager: true, nodes: 3 };
+  const own = (o: Partial<DeployConfig>) =>
+    makeConfig({ runtime: 'swarm', proxy: false, ports: [portMapping(8080)], ...o });
+
+  it('refuses more replicas than the nodes that can get the image (the manager alone without a registry)', () => {
+    const e = runtimeRefusal('web', own({ replicas: 2 }), swarm3);
+    expect(e).toMatchObject({ code: 'config', exitCode: 8 });
+    expect(e?.message).toBe(
+      'web publishes port 8080 on each node that runs a task (proxy false), so it runs at most one task per node, and only 1 node can run it: 2 replicas would stay pending.',
+    );
+    expect(e?.hint).toMatch(/front door \(proxy true\), run at most 1, or .*a registry, or more endpoints in nodes/);
+    // The manager and the app's nodes (each counted once).
+    expect(runtimeRefusal('web', own({ replicas: 2, nodes: ['ssh://w1', 'ssh://w1'] }), swarm3)).toBeNull();
+    expect(runtimeRefusal('web', own({ replicas: 3, nodes: ['ssh://w1'] }), swarm3)?.message).toMatch(
+      /2 nodes can run it/,
+    );
+  });
+
+  it('with a registry, every node of the swarm can', () => {
+    expect(runtimeRefusal('web', own({ replicas: 3, registry: 'reg:5000' }), swarm3)).toBeNull();
+    expect(hostPortTaskLimit('web', own({ registry: 'reg:5000' }), 4, swarm3)?.message).toMatch(
+      /3 nodes can run it: 4 replicas/,
+    );
+  });
+
+  it('leaves apps behind the front door, apps without ports and containers alone', () => {
+    expect(hostPortTaskLimit('web', own({ proxy: true }), 5, swarm3)).toBeNull();
+    expect(hostPortTaskLimit('web', own({ ports: [] }), 5, swarm3)).toBeNull();
+    expect(hostPortTaskLimit('web', own({ runtime: 'containers' }), 5, swarm3)).toBeNull();
   });
 });
