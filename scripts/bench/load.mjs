@@ -69,7 +69,8 @@ latencies.sort((a, b) => a - b);
 const at = (q) =>
   latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] : null;
 const seconds = (performance.now() - started) / 1000;
+// Exits once the line is written: a pipe takes a long one (the samples) in several writes, and exit would cut it.
 process.stdout.write(
   `${JSON.stringify({ ok, failed, errors, seconds, latencies: { p50: at(0.5), p99: at(0.99), max: latencies.at(-1) ?? null }, ...(keepSamples ? { samples } : {}) })}\n`,
+  () => process.exit(0),
 );
-process.exit(0);
