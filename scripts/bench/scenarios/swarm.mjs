@@ -96,8 +96,10 @@ export default async function benchSwarm({ ws, report, runs }) {
       const walls = [];
       for (let i = 0; i < n; i++) {
         if (label === 'redeploy') newCommit(repo);
-        const r = cli(args());
-        if (r.code !== 0) throw new Error(`${label} failed (exit ${r.code}): ${r.stderr}`);
+        const r = cli(args(i));
+        const rec = JSON.parse(r.stdout);
+        if (rec.status !== 'running' || rec.kind !== (label === 'redeploy' ? 'deploy' : 'rollback'))
+          throw new Error(`${label} ended ${rec.status} (${rec.kind}): ${r.stderr}`);
         walls.push(r.wall);
       }
       await sleep(500);
@@ -108,9 +110,17 @@ export default async function benchSwarm({ ws, report, runs }) {
       return { walls, traffic };
     };
     const redeploys = await underLoad('redeploy', () => deployArgs);
-    // Each rollback goes to the release before the current one: a new service of that release's image behind the
-    // same gate (the bake window is 0, so no swap back).
-    const rollbacks = await underLoad('rollback', () => ['rollback', app, '--yes', '--json']);
+    // Each rollback goes further back (v{n}, then v{n-1}, ... v1; a plain `rollback` again would find its target
+    // serving and do nothing): a new service of that release's image behind the same gate (the bake window is 0,
+    // so no swap back).
+    const rollbacks = await underLoad('rollback', (i) => [
+      'rollback',
+      app,
+      '--to',
+      `${app}@v${n - i}`,
+      '--yes',
+      '--json',
+    ]);
     const count = (v) => ({ median: v, min: v, max: v, mean: v, samples: [v] });
     for (const [what, side] of [
       ['rolling redeploys', redeploys],
@@ -131,7 +141,7 @@ export default async function benchSwarm({ ws, report, runs }) {
     });
     report.figure({
       scenario: 'swarm',
-      name: `rollback of ${REPLICAS} replicas to the release before (deploy rollback, end to end)`,
+      name: `rollback of ${REPLICAS} replicas to an earlier release (deploy rollback --to, each further back, end to end)`,
       value: describe(rollbacks.walls),
     });
     cli(['destroy', app, '--yes', '--forget']);
