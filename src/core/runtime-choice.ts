@@ -79,7 +79,7 @@ export function hostPortTaskLimit(
   replicas: number,
   place: Pick<SwarmPlace, 'nodes'>,
 ): DeployError | null {
-  if (config.runtime !== 'swarm' || config.ports.length === 0 || routedByFrontDoor(config as DeployConfig)) return null;
+  if (config.runtime !== 'swarm' || config.ports.length === 0 || routedByFrontDoor(config)) return null;
   const nodes = config.registry !== null ? place.nodes : 1 + new Set(config.nodes).size;
   if (nodes === null || replicas <= nodes) return null;
   const ports = config.ports.map((p) => p.hostPort).join(', ');

@@ -1,12 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DOOR_NAMES } from '../../src/core/door.js';
 import { EXIT_CODES } from '../../src/core/errors.js';
 import type { PublicRecord } from '../../src/core/record-view.js';
 import { runBin } from '../helpers/process.js';
 import { tempHome } from '../helpers/cli.js';
-import { fetchText, freePort, removeApps, testApp } from '../helpers/docker.js';
+import { doorCleanup, fetchText, freePort, removeApps, testApp } from '../helpers/docker.js';
 import { TempRepo, webApp } from '../helpers/git-repo.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -25,35 +24,18 @@ function systemNode(): { path: string; major: number } | null {
   }
 }
 
-function quietly(...args: string[]): boolean {
-  try {
-    execFileSync('docker', args, { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function exists(container: string): boolean {
-  return quietly('inspect', container);
-}
-
 describe('the built bin, as a user runs it', () => {
   const home = tempHome();
   const repo = new TempRepo();
   const app = testApp('e2e');
   // The deploy below starts the engine's front door (the default) when none runs: it goes again afterwards,
   // and a door that ran before is left as it was.
-  const doorBefore = exists(DOOR_NAMES.container);
+  const removeDoor = doorCleanup();
   afterAll(async () => {
     // As a user ends it: its route and port go from the door too.
     await runBin(['destroy', app, '--yes', '--forget'], { ci: false, env: { DEPLOY_HOME: home.dir } });
     removeApps([app]);
-    if (!doorBefore) {
-      quietly('rm', '-f', '-v', DOOR_NAMES.container, DOOR_NAMES.relay, `${DOOR_NAMES.container}.lock`);
-      quietly('volume', 'rm', DOOR_NAMES.volume);
-      quietly('network', 'rm', DOOR_NAMES.network);
-    }
+    removeDoor();
     repo.remove();
     home.remove();
   });

@@ -4,7 +4,7 @@ import { DOOR_NAMES } from '../../src/core/door.js';
 import type { PublicRecord } from '../../src/core/record-view.js';
 import { appForTest } from '../helpers/app-fixture.js';
 import { cli } from '../helpers/cli.js';
-import { containersOf, fetchText } from '../helpers/docker.js';
+import { containersOf, doorCleanup, fetchText } from '../helpers/docker.js';
 import { load } from '../helpers/load.js';
 import { fault } from './fault.js';
 
@@ -17,15 +17,6 @@ import { fault } from './fault.js';
 
 function docker(...args: string[]): string {
   return execFileSync('docker', args, { encoding: 'utf8' }).trim();
-}
-
-function exists(name: string): boolean {
-  try {
-    docker('inspect', '--format', '{{.Id}}', name);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -54,20 +45,7 @@ const serveAfter = (seconds: number) => `sleep ${seconds}\nexec httpd -f -p 8080
 
 describe('killed (kill -9) at the front door gate', () => {
   // The deploys below start the engine's door when none runs: it goes again afterwards; one that ran is left.
-  const doorBefore = exists(DOOR_NAMES.container);
-  afterAll(() => {
-    if (doorBefore) return;
-    for (const args of [
-      ['rm', '-f', '-v', DOOR_NAMES.container, DOOR_NAMES.next, DOOR_NAMES.relay, DOOR_NAMES.relayNext],
-      ['network', 'rm', DOOR_NAMES.network],
-      ['volume', 'rm', DOOR_NAMES.volume],
-    ])
-      try {
-        docker(...args);
-      } catch {
-        // Not there.
-      }
-  });
+  afterAll(doorCleanup());
 
   /**
    * An app behind the door serving 'one' (v1), and a deploy of 'two' that starts serving after `seconds`, sent

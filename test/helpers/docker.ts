@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import type { ContainerSpec } from '../../src/core/container-spec.js';
 import type { EngineMount } from '../../src/core/volumes.js';
+import { DOOR_NAMES } from '../../src/core/door.js';
 
 function docker(...args: string[]): string {
   return execFileSync('docker', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
@@ -137,4 +138,28 @@ export function holdLock(
     'deploy-lock:1',
     '/lock',
   );
+}
+
+/**
+ * For a test file whose deploys start the engine's front door (the default) when none runs: call at the file's
+ * top; the returned function (for its afterAll, after the file's apps are gone) removes the door, its relay, lock,
+ * network and volume if the file started it, and leaves a door that ran before as it was.
+ */
+export function doorCleanup(): () => void {
+  const ids = (name: string) => docker('ps', '-aq', '--filter', `name=^${name}$`);
+  const before = ids(DOOR_NAMES.container) !== '';
+  return () => {
+    if (before) return;
+    const quietly = (...args: string[]) => {
+      try {
+        docker(...args);
+      } catch {
+        // Not there.
+      }
+    };
+    const containers = [DOOR_NAMES.container, DOOR_NAMES.next, DOOR_NAMES.relay, DOOR_NAMES.relayNext];
+    quietly('rm', '-f', '-v', ...containers, `${DOOR_NAMES.container}.lock`);
+    quietly('network', 'rm', DOOR_NAMES.network);
+    quietly('volume', 'rm', DOOR_NAMES.volume);
+  };
 }

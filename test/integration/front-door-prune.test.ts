@@ -1,24 +1,14 @@
 import { execFileSync } from 'node:child_process';
 import net from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DOOR_NAMES } from '../../src/core/door.js';
 import { appForTest } from '../helpers/app-fixture.js';
 import { cli } from '../helpers/cli.js';
-import { fetchText } from '../helpers/docker.js';
+import { doorCleanup, fetchText } from '../helpers/docker.js';
 
 /** `deploy proxy prune` against the engine's real door: routes of releases removed outside the tool (docker rm). */
 
 function docker(...args: string[]): string {
   return execFileSync('docker', args, { encoding: 'utf8' }).trim();
-}
-
-function exists(name: string): boolean {
-  try {
-    docker('inspect', '--format', '{{.Id}}', name);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Whether this process can listen on the loopback port (nothing else holds it). */
@@ -31,20 +21,7 @@ function canListen(port: number): Promise<boolean> {
 }
 
 describe('deploy proxy prune', () => {
-  const doorBefore = exists(DOOR_NAMES.container);
-  afterAll(() => {
-    if (doorBefore) return;
-    for (const args of [
-      ['rm', '-f', '-v', DOOR_NAMES.container, DOOR_NAMES.next, DOOR_NAMES.relay, DOOR_NAMES.relayNext],
-      ['network', 'rm', DOOR_NAMES.network],
-      ['volume', 'rm', DOOR_NAMES.volume],
-    ])
-      try {
-        docker(...args);
-      } catch {
-        // Not there.
-      }
-  });
+  afterAll(doorCleanup());
 
   it('removes the route of a release removed with docker rm, frees its port, and leaves the other apps served', async () => {
     const gone = await appForTest({ prefix: 'prn', body: 'gone', deployJson: { proxy: true } });
