@@ -67,7 +67,11 @@ describe('concurrent use of one store', () => {
     const results = await Promise.all(deploys);
     finished = true;
     await reader;
-    expect(results.map((r) => r.code)).toEqual(apps.map(() => 0));
+    const failed = results.filter((r) => r.code !== 0).map((r) => `exit ${r.code}: ${r.stderr}`);
+    expect(
+      results.map((r) => r.code),
+      failed.join('\n'),
+    ).toEqual(apps.map(() => 0));
     for (const [i, app] of apps.entries()) expect(await fetchText(ports[i] as number)).toBe(app);
     const all = (await cli(['ls', '--json'], { env })).json<PublicRecord[]>();
     expect(all.map((d) => d.status)).toEqual(apps.map(() => 'running'));
